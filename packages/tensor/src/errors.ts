@@ -1,0 +1,92 @@
+/**
+ * @file The tensor package's errors: tagged values first, carried by one exception class.
+ *
+ * Ops throw a `TensorException` whose `error` field is a plain tagged value, so the same value can
+ * be thrown inside a computation and returned as an fp-ts `Left` at the package edges
+ * (`fromArray`, `safetensors.decode`). Every message names the op, the argument, the shapes or
+ * values involved, and what to change.
+ */
+import type { Shape } from "./Shape.js";
+
+/** A mistake in how an op was called: which op, which argument, what was seen, what to do. */
+export type TensorError =
+  | {
+      readonly _tag: "ShapeError";
+      readonly op: string;
+      readonly arg: string;
+      readonly shapes: readonly Shape[];
+      readonly detail: string;
+      readonly fix: string;
+    }
+  | {
+      readonly _tag: "AxisError";
+      readonly op: string;
+      readonly arg: string;
+      readonly axis: number;
+      readonly rank: number;
+    }
+  | {
+      readonly _tag: "DTypeError";
+      readonly op: string;
+      readonly arg: string;
+      readonly detail: string;
+      readonly fix: string;
+    }
+  | {
+      readonly _tag: "ValueError";
+      readonly op: string;
+      readonly arg: string;
+      readonly detail: string;
+      readonly fix: string;
+    }
+  | {
+      readonly _tag: "DecodeError";
+      readonly op: string;
+      readonly detail: string;
+    };
+
+/**
+ * Renders a shape the way messages show it: `[2, 3]`, and `[]` for a scalar.
+ * @example formatShape([2, 3]) // "[2, 3]"
+ */
+export const formatShape = (shape: Shape): string => `[${shape.join(", ")}]`;
+
+/**
+ * Turns an error value into the sentence a user reads.
+ * @example formatTensorError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 })
+ * // "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"
+ */
+export const formatTensorError = (e: TensorError): string => {
+  switch (e._tag) {
+    case "ShapeError":
+      return `${e.op}: ${e.detail} (argument \`${e.arg}\`; shapes ${e.shapes.map(formatShape).join(", ")}); ${e.fix}`;
+    case "AxisError":
+      return `${e.op}: axis ${e.axis} is out of range for a rank-${e.rank} tensor (argument \`${e.arg}\`); ${
+        e.rank === 0 ? "a scalar has no axes" : `use an axis in [${-e.rank}, ${e.rank - 1}]`
+      }`;
+    case "DTypeError":
+    case "ValueError":
+      return `${e.op}: ${e.detail} (argument \`${e.arg}\`); ${e.fix}`;
+    case "DecodeError":
+      return `${e.op}: ${e.detail}`;
+  }
+};
+
+/** The exception every op of this package throws; `error` holds the tagged value. */
+export class TensorException extends Error {
+  /** The tagged error value, for code that wants to inspect rather than read the message. */
+  readonly error: TensorError;
+  constructor(error: TensorError) {
+    super(formatTensorError(error));
+    this.name = "TensorException";
+    this.error = error;
+  }
+}
+
+/**
+ * Throws a `TensorException` for `error`; typed `never` so it can end an expression.
+ * @example const n = ok ? 1 : fail({ _tag: "ValueError", op: "f", arg: "x", detail: "bad", fix: "use 1" })
+ */
+export const fail = (error: TensorError): never => {
+  throw new TensorException(error);
+};

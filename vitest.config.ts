@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      "packages/*",
+      {
+        test: {
+          name: "root",
+          include: ["test/**/*.test.ts"],
+          setupFiles: ["test/setup.ts"],
+          benchmark: { include: ["bench/**/*.bench.ts"] },
+          testTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
