@@ -1,0 +1,74 @@
+/**
+ * @file What a primitive is: one object holding its shape rule, its numeric impl and its VJP.
+ *
+ * Everything Rewind knows about a primitive lives in one value (`definePrimitive`), so adding a
+ * primitive touches one place and the registry type (see primitives/index.ts) refuses a primitive
+ * without a VJP rule. VJP rules are written with graph ops handed in as `kit` (never imported, so
+ * there is no import cycle): the backward pass is itself made of primitives and can be
+ * differentiated again. Forward mode needs no rules of its own: a VJP is linear in its cotangent,
+ * so differentiating the pullback gives the JVP (see `jvp` in api.ts).
+ */
+import type { Tensor } from "@rewind/tensor";
+import type { Aval, Graph } from "./Graph.js";
+import type { Value } from "./core.js";
+import type { Kit } from "./kit.js";
+
+/** What a VJP rule may read: the primal inputs and outputs, params, residuals, and which inputs need a cotangent. */
+export interface VjpContext<P> {
+  readonly ins: readonly Value[];
+  readonly outs: readonly Value[];
+  readonly params: P;
+  /** Extra values saved by the primitive's `forward` hook (empty without one). */
+  readonly residuals: readonly Value[];
+  /** Non-tensor data saved by the `forward` hook (customVjp keeps its residual pytree structure here). */
+  readonly aux: unknown;
+  /** `needs[i]` is false when input i needs no cotangent; a rule may return `null` there to save work. */
+  readonly needs: readonly boolean[];
+}
+
+/**
+ * Pulls output cotangents back to input cotangents, using only graph ops from `kit`.
+ * `cts` has one (never null) entry per output; the result has one entry per input, `null` for
+ * "no cotangent flows here".
+ */
+export type VjpRule<P> = (cts: readonly Value[], ctx: VjpContext<P>, kit: Kit) => ReadonlyArray<Value | null>;
+
+/** What a `forward` hook returns: the outputs, extra residual values, and optional non-tensor data. */
+export interface ForwardResult {
+  readonly outs: readonly Value[];
+  readonly residuals: readonly Value[];
+  readonly aux?: unknown;
+}
+
+/** Marks a primitive whose outputs carry no gradient (comparisons, argmax, integer casts). */
+export const noGradient = "noGradient" as const;
+
+/** A primitive: name, shape rule, impl, VJP rule, and optional forward hook and printing. */
+export interface Primitive<Name extends string, P> {
+  readonly name: Name;
+  /** Output avals from input avals; runs at trace time, never reads data. Throws on bad shapes. */
+  readonly abstractEval: (ins: readonly Aval[], params: P) => readonly Aval[];
+  /** Numeric evaluation on concrete tensors. Must not write its inputs. */
+  readonly impl: (ins: readonly Tensor[], params: P) => readonly Tensor[];
+  /** The VJP rule, or `noGradient`. */
+  readonly vjp: VjpRule<P> | typeof noGradient;
+  /**
+   * Optional: how to run the primitive when it will be differentiated, returning extra residuals
+   * for `vjp` (scan saves its per-step carries this way instead of recomputing them).
+   */
+  readonly forward?: (ins: readonly Value[], params: P, kit: Kit, needs: readonly boolean[]) => ForwardResult;
+  /** Params as text for printed graphs (default: JSON of the params). */
+  readonly printParams?: (params: P) => string;
+  /** Graphs held in params, printed nested under the equation (scan's body). */
+  readonly subgraphs?: (params: P) => ReadonlyArray<readonly [string, Graph]>;
+}
+
+/** A primitive of any name and params, as stored in equations. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPrimitive = Primitive<string, any>;
+
+/**
+ * Declares a primitive; the identity at run time, it exists so the type checker sees every field.
+ * @example const neg = definePrimitive<"neg", void>({ name: "neg", abstractEval: ([x]) => [x!], impl: ..., vjp: ([g], _, k) => [k.neg(g)] })
+ */
+export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P> => Object.freeze(prim);

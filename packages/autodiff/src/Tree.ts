@@ -1,0 +1,203 @@
+/**
+ * @file Pytrees: nested readonly arrays, plain objects and Immutable `List`/`Map`/`Record`s whose
+ * leaves are tensors or tracers. Everything else (numbers, strings, booleans, null, functions,
+ * PRNG keys' numbers…) is static structure: kept in the tree definition, never differentiated.
+ * Transforms flatten arguments to leaves, work on the leaves, and rebuild the same structure.
+ */
+import { isImmutable, List, Map as IMap, Record as IRecord } from "immutable";
+import { isValue, type Value } from "./core.js";
+import { graphFail } from "./errors.js";
+
+/** A pytree of values: a value, or containers of pytrees, or static data. */
+export type PyTree = Value | readonly PyTree[] | { readonly [key: string]: PyTree } | List<PyTree> | IMap<unknown, PyTree> | unknown;
+
+/** The structure of a pytree without its leaves. */
+export type TreeDef =
+  | { readonly kind: "leaf" }
+  | { readonly kind: "static"; readonly value: unknown }
+  | { readonly kind: "array"; readonly children: readonly TreeDef[] }
+  | { readonly kind: "object"; readonly keys: readonly string[]; readonly children: readonly TreeDef[] }
+  | { readonly kind: "list"; readonly children: readonly TreeDef[] }
+  | { readonly kind: "map"; readonly keys: readonly unknown[]; readonly children: readonly TreeDef[] }
+  | { readonly kind: "record"; readonly template: RecordTemplate; readonly keys: readonly string[]; readonly children: readonly TreeDef[] };
+
+/** The part of an Immutable `Record` instance used to rebuild it with new leaves. */
+interface RecordTemplate {
+  withMutations(mutator: (r: { set(key: string, value: unknown): unknown }) => unknown): unknown;
+}
+
+const isPlainObject = (x: unknown): x is Record<string, unknown> => {
+  if (typeof x !== "object" || x === null) return false;
+  const proto = Object.getPrototypeOf(x) as unknown;
+  return proto === Object.prototype || proto === null;
+};
+
+const sortKeys = (keys: unknown[]): unknown[] => [...keys].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
+
+const flattenInto = (tree: unknown, leaves: Value[], paths: string[], path: string): TreeDef => {
+  if (isValue(tree)) {
+    leaves.push(tree);
+    paths.push(path || "<root>");
+    return { kind: "leaf" };
+  }
+  if (Array.isArray(tree)) {
+    return { kind: "array", children: tree.map((c, i) => flattenInto(c, leaves, paths, `${path}[${i}]`)) };
+  }
+  if (IRecord.isRecord(tree)) {
+    const keys = Object.keys(tree.toObject()).sort();
+    return { kind: "record", template: tree as unknown as RecordTemplate, keys, children: keys.map((k) => flattenInto(tree.get(k), leaves, paths, `${path}.${k}`)) };
+  }
+  if (List.isList(tree)) {
+    return { kind: "list", children: tree.toArray().map((c, i) => flattenInto(c, leaves, paths, `${path}[${i}]`)) };
+  }
+  if (IMap.isMap(tree)) {
+    const keys = sortKeys(tree.keySeq().toArray());
+    return { kind: "map", keys, children: keys.map((k) => flattenInto(tree.get(k), leaves, paths, `${path}.get(${JSON.stringify(k)})`)) };
+  }
+  if (isImmutable(tree)) {
+    return graphFail({ _tag: "TreeMismatch", op: "treeFlatten", path: path || "<root>", detail: "unsupported Immutable collection", fix: "use List, Map or Record" });
+  }
+  if (isPlainObject(tree)) {
+    const keys = Object.keys(tree).sort();
+    return { kind: "object", keys, children: keys.map((k) => flattenInto(tree[k], leaves, paths, `${path}.${k}`)) };
+  }
+  return { kind: "static", value: tree };
+};
+
+/**
+ * Splits a pytree into its leaves (in a deterministic order: object keys sorted) and its structure.
+ * @example treeFlatten({ b: x, a: [y] }) // [[y, x], def]
+ */
+export const treeFlatten = (tree: unknown): [Value[], TreeDef] => {
+  const leaves: Value[] = [];
+  const def = flattenInto(tree, leaves, [], "");
+  return [leaves, def];
+};
+
+/**
+ * The leaves of a pytree with their paths (`.h[0]`), for error messages.
+ * @example treeLeavesWithPaths({ h: [x] }) // [[".h[0]", x]]
+ */
+export const treeLeavesWithPaths = (tree: unknown): Array<readonly [string, Value]> => {
+  const leaves: Value[] = [];
+  const paths: string[] = [];
+  flattenInto(tree, leaves, paths, "");
+  return leaves.map((l, i) => [paths[i]!, l] as const);
+};
+
+/**
+ * The leaves of a pytree, in flatten order.
+ * @example treeLeaves([x, { w: y }]) // [x, y]
+ */
+export const treeLeaves = (tree: unknown): Value[] => treeFlatten(tree)[0];
+
+/**
+ * The structure of a pytree (its definition without leaves).
+ * @example treeStructure({ a: x }).kind // "object"
+ */
+export const treeStructure = (tree: unknown): TreeDef => treeFlatten(tree)[1];
+
+/**
+ * Number of leaves a structure holds.
+ * @example treeLeafCount(treeStructure([x, y])) // 2
+ */
+export const treeLeafCount = (def: TreeDef): number =>
+  def.kind === "leaf" ? 1 : def.kind === "static" ? 0 : def.children.reduce((n, c) => n + treeLeafCount(c), 0);
+
+/**
+ * Rebuilds a pytree of `def` from leaves (the inverse of `treeFlatten`).
+ * @example treeUnflatten(treeStructure({ a: x }), [y]) // { a: y }
+ */
+export const treeUnflatten = <A = unknown>(def: TreeDef, leaves: readonly unknown[]): A => {
+  if (leaves.length !== treeLeafCount(def)) {
+    graphFail({
+      _tag: "TreeMismatch",
+      op: "treeUnflatten",
+      path: "<root>",
+      detail: `the structure holds ${treeLeafCount(def)} leaves but ${leaves.length} were given`,
+      fix: "pass exactly one leaf per leaf of the structure",
+    });
+  }
+  let i = 0;
+  const build = (d: TreeDef): unknown => {
+    switch (d.kind) {
+      case "leaf":
+        return leaves[i++];
+      case "static":
+        return d.value;
+      case "array":
+        return d.children.map(build);
+      case "object": {
+        const out: Record<string, unknown> = {};
+        d.keys.forEach((k, j) => (out[k] = build(d.children[j]!)));
+        return out;
+      }
+      case "list":
+        return List(d.children.map(build));
+      case "map":
+        return IMap(d.keys.map((k, j) => [k, build(d.children[j]!)] as [unknown, unknown]));
+      case "record": {
+        const values = d.children.map(build);
+        return d.template.withMutations((r) => d.keys.forEach((k, j) => r.set(k, values[j])));
+      }
+    }
+  };
+  return build(def) as A;
+};
+
+const staticIds = new WeakMap<object, number>();
+let nextStaticId = 0;
+const staticKey = (v: unknown): string => {
+  if (v === undefined) return "undefined";
+  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean" || v === null) return JSON.stringify(v);
+  if (typeof v === "object" || typeof v === "function") {
+    let id = staticIds.get(v);
+    if (id === undefined) staticIds.set(v, (id = nextStaticId++));
+    return `#${id}`;
+  }
+  return String(v);
+};
+
+/**
+ * A string that is equal for equal structures (static values compared by value or identity).
+ * @example treeDefKey(treeStructure([x])) === treeDefKey(treeStructure([y])) // true
+ */
+export const treeDefKey = (def: TreeDef): string => {
+  switch (def.kind) {
+    case "leaf":
+      return "*";
+    case "static":
+      return staticKey(def.value);
+    case "array":
+    case "list":
+      return `${def.kind === "array" ? "" : "List"}[${def.children.map(treeDefKey).join(",")}]`;
+    case "object":
+    case "record":
+      return `${def.kind === "record" ? "Record" : ""}{${def.keys.map((k, j) => `${JSON.stringify(k)}:${treeDefKey(def.children[j]!)}`).join(",")}}`;
+    case "map":
+      return `Map{${def.keys.map((k, j) => `${staticKey(k)}:${treeDefKey(def.children[j]!)}`).join(",")}}`;
+  }
+};
+
+/**
+ * Applies `f` to corresponding leaves of trees of one structure and rebuilds that structure.
+ * @throws GraphException (`TreeMismatch`) naming the first path where the structures differ.
+ * @example treeMap((a, b) => add(a, b), { w: x }, { w: y }) // { w: x + y }
+ */
+export const treeMap = <A = unknown>(f: (...leaves: Value[]) => unknown, tree: unknown, ...rest: readonly unknown[]): A => {
+  const [leaves, def] = treeFlatten(tree);
+  const others = rest.map((r, n) => {
+    const [l, d] = treeFlatten(r);
+    if (treeDefKey(d) !== treeDefKey(def)) {
+      graphFail({
+        _tag: "TreeMismatch",
+        op: "treeMap",
+        path: `tree ${n + 1}`,
+        detail: `structure ${treeDefKey(d)} differs from the first tree's ${treeDefKey(def)}`,
+        fix: "pass trees with the same containers, keys and leaf positions",
+      });
+    }
+    return l;
+  });
+  return treeUnflatten<A>(def, leaves.map((l, i) => f(l, ...others.map((o) => o[i]!))));
+};

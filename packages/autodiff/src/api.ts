@@ -1,0 +1,214 @@
+/**
+ * @file The differentiation transforms: grad, valueAndGrad, vjp, jvp, jacrev, jacfwd, hessian.
+ *
+ * Each traces the function into a graph, runs the reverse-mode driver on it, and rebuilds
+ * pytrees. On concrete tensors the result is computed; under another transform it is recorded,
+ * so transforms compose (`grad(grad(f))`, `jvp(grad(f))`). Forward mode is derived, not written
+ * per primitive: a pullback is linear in its cotangent, so the VJP of the pullback is the JVP
+ * (the "double-VJP" construction).
+ */
+import * as T from "@rewind/tensor";
+import { isTracer, type Value } from "./core.js";
+import { graphFail } from "./errors.js";
+import { avalOf, avalsEqual, formatAval } from "./Graph.js";
+import { kit } from "./kit.js";
+import { broadcastTo } from "./ops/lift.js";
+import { reshape, stack, transpose } from "./ops/shape.js";
+import { traceTree } from "./trace.js";
+import { treeDefKey, treeFlatten, treeLeavesWithPaths, treeUnflatten } from "./Tree.js";
+import { vjpGraphWith } from "./vjp.js";
+
+/** Options of grad/valueAndGrad: which arguments to differentiate, and whether f returns [value, aux]. */
+export interface GradOptions {
+  readonly argnums?: number | readonly number[];
+  readonly hasAux?: boolean;
+}
+
+const zeroOf = (v: Value): Value => broadcastTo(T.scalar(0, v.dtype), v.shape);
+
+const argnumList = (op: string, argnums: number | readonly number[], nargs: number): number[] => {
+  const list = typeof argnums === "number" ? [argnums] : [...argnums];
+  for (const a of list) {
+    if (!Number.isInteger(a) || a < 0 || a >= nargs) {
+      graphFail({ _tag: "InvalidArgument", op, arg: "argnums", detail: `argnum ${a} is out of range for ${nargs} argument(s)`, fix: `use indices in [0, ${nargs - 1}]` });
+    }
+  }
+  return list;
+};
+
+/**
+ * Linearizes `f` at `args`, differentiating the leaves of arguments in `argnums`. Returns the
+ * output leaves, output structure and a pullback from output-leaf cotangents to per-argument
+ * cotangent pytrees (zeros where nothing flows; int and bool leaves always get zeros).
+ */
+const linearizeArgs = (f: (...args: never[]) => unknown, args: readonly unknown[], argnums: readonly number[]) => {
+  const closed = traceTree(f, args);
+  const argLeaves = args.map((a) => treeFlatten(a));
+  const leaves = argLeaves.flatMap(([l]) => l);
+  const owner = argLeaves.flatMap(([l], i) => l.map(() => i));
+  const needs = [...closed.consts.map(() => false), ...leaves.map((_, i) => argnums.includes(owner[i]!))];
+  const lin = vjpGraphWith(kit, closed.graph, [...closed.consts, ...leaves], needs);
+  const pullback = (cts: ReadonlyArray<Value | null>): unknown[] => {
+    const inCts = lin.pullback(cts).slice(closed.consts.length);
+    let at = 0;
+    return argLeaves.map(([l, def]) => {
+      const mine = inCts.slice(at, (at += l.length)).map((ct, i) => ct ?? zeroOf(l[i]!));
+      return treeUnflatten(def, mine);
+    });
+  };
+  return { outs: lin.outs, outTree: closed.outTree, pullback };
+};
+
+const scalarSeed = (op: string, v: Value): Value => {
+  if (v.shape.length !== 0 || !T.isFloating(v.dtype)) graphFail({ _tag: "NonScalarOutput", op, aval: avalOf(v) });
+  return T.scalar(1, v.dtype);
+};
+
+/**
+ * `f` and its gradient with respect to the arguments in `argnums` (default 0), in one pass.
+ * `f` must return a scalar float (or `[scalar, aux]` with `hasAux`).
+ * @returns `[value, grads]` or `[[value, aux], grads]`; grads is one pytree, or a tuple when `argnums` is an array.
+ * @throws GraphException (`NonScalarOutput`) when f's value is not a scalar float.
+ * @example valueAndGrad((x) => sum(mul(x, x)))(tensor([1, 2])) // [5, [2, 4]]
+ */
+export const valueAndGrad =
+  <Args extends unknown[]>(f: (...args: Args) => unknown, opts: GradOptions = {}) =>
+  (...args: Args): [unknown, unknown] => {
+    const op = "valueAndGrad";
+    const nums = argnumList(op, opts.argnums ?? 0, args.length);
+    const { outs, outTree, pullback } = linearizeArgs(f as (...a: never[]) => unknown, args, nums);
+    const out = treeUnflatten<unknown>(outTree, outs);
+    let value: Value;
+    if (opts.hasAux ?? false) {
+      if (!Array.isArray(out) || out.length !== 2) {
+        graphFail({ _tag: "InvalidArgument", op, arg: "f", detail: "with hasAux, f must return [value, aux]", fix: "return a two-element array" });
+      }
+      value = (out as unknown[])[0] as Value;
+    } else {
+      value = out as Value;
+    }
+    if (!T.isTensor(value) && !isTracer(value)) {
+      graphFail({ _tag: "InvalidArgument", op, arg: "f", detail: "f must return a scalar tensor", fix: "return e.g. sum(loss)" });
+    }
+    const seed = scalarSeed(op, value);
+    const grads = pullback(outs.map((o) => (o === value ? seed : null)));
+    return [out, typeof opts.argnums === "object" ? nums.map((n) => grads[n]) : grads[nums[0]!]];
+  };
+
+/**
+ * The gradient of a scalar-valued `f` with respect to the arguments in `argnums` (default 0).
+ * @example grad((x) => sum(mul(x, x)))(tensor([1, 2])) // [2, 4]
+ */
+export const grad =
+  <Args extends unknown[]>(f: (...args: Args) => unknown, opts: GradOptions = {}) =>
+  (...args: Args): unknown => {
+    const [out, g] = valueAndGrad(f, opts)(...args);
+    return opts.hasAux ?? false ? [g, (out as unknown[])[1]] : g;
+  };
+
+const checkCotangent = (op: string, outs: readonly Value[], outTreeKey: string, ct: unknown): Value[] => {
+  const [leaves, def] = treeFlatten(ct);
+  if (treeDefKey(def) !== outTreeKey) {
+    graphFail({ _tag: "TreeMismatch", op, path: "ct", detail: `the cotangent's structure ${treeDefKey(def)} differs from the output's ${outTreeKey}`, fix: "pass a cotangent shaped like f's output" });
+  }
+  const paths = treeLeavesWithPaths(ct);
+  leaves.forEach((l, i) => {
+    if (!avalsEqual(avalOf(l), avalOf(outs[i]!))) {
+      graphFail({
+        _tag: "TreeMismatch",
+        op,
+        path: `ct${paths[i]![0]}`,
+        detail: `cotangent ${formatAval(avalOf(l))} does not match the output ${formatAval(avalOf(outs[i]!))}`,
+        fix: "give each cotangent leaf the shape and dtype of its output leaf",
+      });
+    }
+  });
+  return leaves;
+};
+
+/**
+ * Evaluates `f` at `primals` and returns its output with a pullback: `pullback(ct)` returns one
+ * cotangent pytree per primal.
+ * @example const [y, pb] = vjp((x) => mul(x, 2), tensor([1])); pb(tensor([1])) // [[2]]
+ */
+export const vjp = <Args extends unknown[]>(
+  f: (...args: Args) => unknown,
+  ...primals: Args
+): [unknown, (ct: unknown) => unknown[]] => {
+  const nums = primals.map((_, i) => i);
+  const { outs, outTree, pullback } = linearizeArgs(f as (...a: never[]) => unknown, primals, nums);
+  const key = treeDefKey(outTree);
+  return [treeUnflatten(outTree, outs), (ct) => pullback(checkCotangent("vjp", outs, key, ct))];
+};
+
+/**
+ * Forward mode: `f(primals)` and the directional derivative J·tangents. Built by differentiating
+ * the (linear) pullback, so every primitive with a VJP — scan included — has a JVP.
+ * @example jvp((x) => mul(x, x), [tensor([3])], [tensor([1])]) // [[9], [6]]
+ */
+export const jvp = (f: (...args: never[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] => {
+  if (treeDefKey(treeFlatten(primals)[1]) !== treeDefKey(treeFlatten(tangents)[1])) {
+    graphFail({ _tag: "TreeMismatch", op: "jvp", path: "tangents", detail: "tangents must have the structure of primals", fix: "pass one tangent pytree per primal" });
+  }
+  const [out, pullback] = vjp(f as (...a: unknown[]) => unknown, ...primals);
+  const [outLeaves, outTree] = treeFlatten(out);
+  const ctTemplate = treeUnflatten(outTree, outLeaves.map(zeroOf));
+  const [, pullbackOfPullback] = vjp((ct: unknown) => pullback(ct), ctTemplate);
+  const [tangentOut] = pullbackOfPullback(tangents);
+  return [out, tangentOut];
+};
+
+const singleTensorArg = (op: string, args: readonly unknown[], argnum: number): Value => {
+  const x = args[argnum];
+  if (!T.isTensor(x) && !isTracer(x)) {
+    graphFail({ _tag: "InvalidArgument", op, arg: `args[${argnum}]`, detail: "jacobians are computed for one tensor argument", fix: "pass a tensor (flatten pytrees yourself)" });
+  }
+  return x as Value;
+};
+
+const basis = (x: Value, i: number): Value => {
+  const data = new Array<number>(T.sizeOf(x.shape)).fill(0);
+  data[i] = 1;
+  return T.fromDataOrThrow(data, x.shape, x.dtype);
+};
+
+/**
+ * The Jacobian of a tensor-to-tensor `f` in reverse mode (one pullback per output element),
+ * shaped `[...out.shape, ...x.shape]`. For small functions.
+ * @example jacrev((x) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
+ */
+export const jacrev =
+  (f: (...args: never[]) => unknown, argnum = 0) =>
+  (...args: readonly unknown[]): Value => {
+    const x = singleTensorArg("jacrev", args, argnum);
+    const [out, pullback] = vjp((v: Value) => (f as (...a: unknown[]) => unknown)(...args.map((a, i) => (i === argnum ? v : a))), x);
+    const y = out as Value;
+    const rows = Array.from({ length: T.sizeOf(y.shape) }, (_, i) => pullback(basis(y, i))[0] as Value);
+    return reshape(rows.length === 0 ? zeroOf(broadcastTo(T.scalar(0, x.dtype), [0, ...x.shape])) : stack(rows), [...y.shape, ...x.shape]);
+  };
+
+/**
+ * The Jacobian of a tensor-to-tensor `f` in forward mode (one JVP per input element), shaped
+ * `[...out.shape, ...x.shape]`. For small functions.
+ * @example jacfwd((x) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
+ */
+export const jacfwd =
+  (f: (...args: never[]) => unknown, argnum = 0) =>
+  (...args: readonly unknown[]): Value => {
+    const x = singleTensorArg("jacfwd", args, argnum);
+    const g = (v: Value) => (f as (...a: unknown[]) => unknown)(...args.map((a, i) => (i === argnum ? v : a)));
+    const [out, pullback] = vjp(g, x);
+    const y = out as Value;
+    const [, pushforward] = vjp((ct: Value) => pullback(ct)[0], zeroOf(y));
+    const n = T.sizeOf(x.shape);
+    const cols = Array.from({ length: n }, (_, j) => pushforward(basis(x, j))[0] as Value);
+    const flat = n === 0 ? broadcastTo(T.scalar(0, y.dtype), [0, T.sizeOf(y.shape)]) : reshape(stack(cols), [n, T.sizeOf(y.shape)]);
+    return reshape(transpose(flat), [...y.shape, ...x.shape]);
+  };
+
+/**
+ * The Hessian of a scalar-valued `f` (forward over reverse), shaped `[...x.shape, ...x.shape]`.
+ * @example hessian((x) => sum(mul(x, mul(x, x))))(tensor([1, 2])) // [[6, 0], [0, 12]]
+ */
+export const hessian = (f: (...args: never[]) => unknown, argnum = 0) => (...args: readonly unknown[]): Value =>
+  jacfwd((...a: unknown[]) => grad(f as (...b: unknown[]) => unknown, { argnums: argnum })(...a), argnum)(...args);

@@ -1,0 +1,53 @@
+/**
+ * @file Function transforms that become one primitive: `checkpoint` (rematerialise in the
+ * backward pass) and `customVjp` (a user-supplied VJP).
+ */
+import { bind, type Value } from "./core.js";
+import { graphFail } from "./errors.js";
+import { customVjp as customVjpPrim } from "./primitives/customVjp.js";
+import { checkpoint as checkpointPrim } from "./primitives/special.js";
+import { traceTree } from "./trace.js";
+import { treeFlatten, treeUnflatten } from "./Tree.js";
+
+/**
+ * Wraps `f` so that, when differentiated, only its inputs are stored and its body is recomputed
+ * during the backward pass (JAX's `checkpoint`/`remat`). Values and gradients are unchanged.
+ * @example grad((x) => sum(checkpoint((y) => tanh(tanh(y)))(x)))(x)
+ */
+export const checkpoint =
+  <Args extends unknown[], R>(f: (...args: Args) => R) =>
+  (...args: Args): R => {
+    const closed = traceTree(f as (...a: never[]) => unknown, args);
+    const leaves = treeFlatten(args)[0];
+    const outs = bind(checkpointPrim, [...closed.consts, ...leaves], { body: closed.graph });
+    return treeUnflatten<R>(closed.outTree, outs);
+  };
+
+/**
+ * Gives `f` a hand-written VJP: `fwd(...args)` returns `[f(...args), residuals]` and
+ * `bwd(residuals, ct)` returns one cotangent pytree per argument. Without differentiation `f`
+ * runs as traced. `f` must not close over values being differentiated (pass them as arguments).
+ * @example const clipGrad = customVjp((x) => x, (x) => [x, null], (_r, g) => [clip(g, -1, 1)])
+ */
+export const customVjp =
+  <Args extends unknown[], R, Res>(
+    f: (...args: Args) => R,
+    fwd: (...args: Args) => readonly [R, Res],
+    bwd: (residuals: Res, ct: R) => readonly unknown[],
+  ) =>
+  (...args: Args): R => {
+    if (typeof fwd !== "function" || typeof bwd !== "function") {
+      graphFail({ _tag: "InvalidArgument", op: "customVjp", arg: "fwd, bwd", detail: "fwd and bwd must be functions", fix: "pass (f, fwd, bwd)" });
+    }
+    const closed = traceTree(f as (...a: never[]) => unknown, args);
+    const leaves: Value[] = treeFlatten(args)[0];
+    const outs = bind(customVjpPrim, [...closed.consts, ...leaves], {
+      body: closed.graph,
+      numConsts: closed.consts.length,
+      fwd,
+      bwd,
+      inDef: closed.inTree,
+      outDef: closed.outTree,
+    });
+    return treeUnflatten<R>(closed.outTree, outs);
+  };

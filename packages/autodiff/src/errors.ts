@@ -1,0 +1,93 @@
+/**
+ * @file Errors found while building or transforming graphs: tagged values carried by one exception.
+ *
+ * Mistakes found at trace time (a carry whose shape changes, `grad` of a non-scalar, a tracer
+ * used after its transform returned) throw a `GraphException` whose `error` is a plain tagged
+ * value. Shape errors inside ops come from @rewind/tensor's shape rules as `TensorException`s;
+ * both carry the op, the argument or pytree path, the shapes, and what to change.
+ */
+import type { Aval } from "./Graph.js";
+import { formatAval } from "./Graph.js";
+
+/** A mistake in how a transform or op was used. */
+export type GraphError =
+  | {
+      readonly _tag: "CarryMismatch";
+      readonly op: string;
+      readonly path: string;
+      readonly expected: Aval | string;
+      readonly actual: Aval | string;
+    }
+  | { readonly _tag: "NonScalarOutput"; readonly op: string; readonly aval: Aval }
+  | { readonly _tag: "TreeMismatch"; readonly op: string; readonly path: string; readonly detail: string; readonly fix: string }
+  | { readonly _tag: "TracerLeak"; readonly op: string; readonly aval: Aval }
+  | { readonly _tag: "InvalidArgument"; readonly op: string; readonly arg: string; readonly detail: string; readonly fix: string }
+  | { readonly _tag: "NonFinite"; readonly op: string; readonly detail: string; readonly source: string };
+
+const show = (a: Aval | string): string => (typeof a === "string" ? a : formatAval(a));
+
+/**
+ * The sentence a user reads for a `GraphError`.
+ * @example formatGraphError({ _tag: "NonScalarOutput", op: "grad", aval: { shape: [3], dtype: "float32" } })
+ */
+export const formatGraphError = (e: GraphError): string => {
+  switch (e._tag) {
+    case "CarryMismatch":
+      return (
+        `${e.op}: the carry output at ${e.path} is ${show(e.actual)} but the carry input is ${show(e.expected)}; ` +
+        "make the step function return a carry with the same pytree structure, shapes and dtypes as its input carry"
+      );
+    case "NonScalarOutput":
+      return (
+        `${e.op}: the function must return a scalar (shape []) float to be differentiated, got ${formatAval(e.aval)}; ` +
+        "reduce it first (e.g. sum or mean), or use vjp/jacrev for non-scalar outputs"
+      );
+    case "TreeMismatch":
+      return `${e.op}: pytree mismatch at ${e.path}: ${e.detail}; ${e.fix}`;
+    case "TracerLeak":
+      return (
+        `${e.op}: a traced value ${formatAval(e.aval)} was used after the transform that created it returned ` +
+        "(a tracer leaked, e.g. stored in an outer variable inside grad/jit/scan); return it from the function instead"
+      );
+    case "InvalidArgument":
+      return `${e.op}: ${e.detail} (argument \`${e.arg}\`); ${e.fix}`;
+    case "NonFinite":
+      return `${e.op}: ${e.detail}${e.source ? `\n  traced at ${e.source}` : ""}`;
+  }
+};
+
+/** The exception transforms throw; `error` holds the tagged value. */
+export class GraphException extends Error {
+  /** The tagged error value. */
+  readonly error: GraphError;
+  constructor(error: GraphError) {
+    super(formatGraphError(error));
+    this.name = "GraphException";
+    this.error = error;
+  }
+}
+
+/**
+ * Throws a `GraphException`; typed `never` so it can end an expression.
+ * @example const x = ok ? 1 : graphFail({ _tag: "InvalidArgument", op: "scan", arg: "length", detail: "negative", fix: "pass ≥ 0" })
+ */
+export const graphFail = (error: GraphError): never => {
+  throw new GraphException(error);
+};
+
+/**
+ * Throws an internal-invariant error (a bug in Rewind, not in user code).
+ * @example if (a.length !== b.length) internalError("zip: lengths differ")
+ */
+export const internalError = (message: string): never => {
+  throw new Error(`Rewind internal error: ${message}`);
+};
+
+/**
+ * Zips two arrays, throwing when their lengths differ instead of truncating (JAX's `safe_zip`).
+ * @example zipStrict([1, 2], ["a", "b"]) // [[1, "a"], [2, "b"]]
+ */
+export const zipStrict = <A, B>(as: readonly A[], bs: readonly B[]): Array<readonly [A, B]> => {
+  if (as.length !== bs.length) internalError(`zipStrict: lengths ${as.length} and ${bs.length} differ`);
+  return as.map((a, i) => [a, bs[i]!] as const);
+};

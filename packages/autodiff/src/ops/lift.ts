@@ -1,0 +1,66 @@
+/**
+ * @file How ops turn their arguments into graph operands: JavaScript numbers become weakly typed
+ * scalars, mixed dtypes are promoted with explicit `convert` equations, and differing shapes get
+ * explicit `broadcastTo` equations. After this file, every primitive sees one shape and dtype.
+ */
+import * as T from "@rewind/tensor";
+import { bind, isValue, type Value } from "../core.js";
+import { graphFail } from "../errors.js";
+import { broadcastTo as broadcastPrim, convert } from "../primitives/shape.js";
+
+/** An op argument: a tensor, a tracer, or a plain number (weakly typed, as in JAX). */
+export type ValueLike = Value | number;
+
+/**
+ * Checks that `x` is a tensor or tracer, with an error naming the op and argument otherwise.
+ * @example expectValue("exp", "x", zeros([2]))
+ */
+export const expectValue = (op: string, arg: string, x: unknown): Value => {
+  if (isValue(x)) return x;
+  return graphFail({
+    _tag: "InvalidArgument",
+    op,
+    arg,
+    detail: `expected a tensor or traced value, got ${x === null ? "null" : Array.isArray(x) ? "an array" : typeof x}`,
+    fix: "wrap plain data with tensor(...) or fromArray(...) from @rewind/tensor",
+  });
+};
+
+/**
+ * Converts `x` to `dtype` with an explicit `convert` equation (nothing when it already matches).
+ * @example astype(tensor([1.5]), "int32")
+ */
+export const astype = (x: Value, dtype: T.DType): Value => (x.dtype === dtype ? x : bind(convert, [x], { dtype })[0]!);
+
+/**
+ * Broadcasts `x` to `shape` with an explicit `broadcastTo` equation (nothing when equal).
+ * @example broadcastTo(tensor([1, 2]), [3, 2]).shape // [3, 2]
+ */
+export const broadcastTo = (x: ValueLike, shape: readonly number[]): Value => {
+  const v = typeof x === "number" ? T.scalar(x) : expectValue("broadcastTo", "x", x);
+  return T.shapesEqual(v.shape, shape) ? v : bind(broadcastPrim, [v], { shape: Object.freeze([...shape]) })[0]!;
+};
+
+/** The dtype a JavaScript number takes next to tensors of `dtype` (weak typing). */
+const weakDType = (n: number, dtype: T.DType): T.DType =>
+  T.isFloating(dtype) ? dtype : Number.isInteger(n) ? (dtype === "bool" ? "int32" : dtype) : "float32";
+
+/**
+ * Brings op arguments to one dtype and one shape: numbers are weakly typed, tensors promote on
+ * `bool < int32 < float32 < float64`, and `minDType` lifts the result (e.g. "float32" for `div`).
+ * `alsoBroadcastWith` joins the broadcast without being returned (where's condition).
+ * @example unify("add", [tensor([1, 2]), 1]) // two float32[2] operands
+ */
+export const unify = (op: string, args: readonly ValueLike[], minDType?: T.DType, alsoBroadcastWith?: T.Shape): Value[] => {
+  const values = args.map((a, i) => (typeof a === "number" ? a : expectValue(op, `arg${i}`, a)));
+  const tensors = values.filter((v): v is Value => typeof v !== "number");
+  if (tensors.length === 0) {
+    graphFail({ _tag: "InvalidArgument", op, arg: "operands", detail: "all operands are plain numbers", fix: "pass at least one tensor (e.g. scalar(2))" });
+  }
+  let dtype = tensors.map((t) => t.dtype).reduce(T.promoteTypes);
+  for (const v of values) if (typeof v === "number") dtype = T.promoteTypes(dtype, weakDType(v, dtype));
+  if (minDType !== undefined) dtype = T.promoteTypes(dtype, minDType);
+  const shapes = tensors.map((t) => t.shape);
+  const shape = T.broadcastShapes(op, ...(alsoBroadcastWith === undefined ? shapes : [alsoBroadcastWith, ...shapes]));
+  return values.map((v) => broadcastTo(typeof v === "number" ? T.scalar(v, dtype) : astype(v, dtype), shape));
+};

@@ -1,0 +1,25 @@
+/**
+ * @file Values that shape differentiation or stand for constants: stopGradient, zerosLike, onesLike.
+ */
+import * as T from "@rewind/tensor";
+import { bind, type Value } from "../core.js";
+import { stopGradient as stopPrim } from "../primitives/special.js";
+import { broadcastTo, expectValue } from "./lift.js";
+
+/**
+ * The identity, but no gradient flows through it (to every transform above it).
+ * @example grad((x) => mul(stopGradient(x), x))(scalar(3)) // 3, not 6
+ */
+export const stopGradient = (x: Value): Value => bind(stopPrim, [expectValue("stopGradient", "x", x)], undefined)[0]!;
+
+/**
+ * Zeros with the shape and dtype of `x` (a broadcast literal under tracing, not a captured buffer).
+ * @example zerosLike(ones([2])) // [0, 0]
+ */
+export const zerosLike = (x: Value, dtype: T.DType = x.dtype): Value => broadcastTo(T.scalar(0, dtype), x.shape);
+
+/**
+ * Ones with the shape and dtype of `x`.
+ * @example onesLike(zeros([2])) // [1, 1]
+ */
+export const onesLike = (x: Value, dtype: T.DType = x.dtype): Value => broadcastTo(T.scalar(1, dtype), x.shape);

@@ -1,0 +1,83 @@
+/**
+ * @file `customVjp`: a function whose forward pass is a traced body and whose VJP is the user's.
+ */
+import * as T from "@rewind/tensor";
+import { evalGraph, type Value } from "../core.js";
+import { graphFail } from "../errors.js";
+import type { Graph } from "../Graph.js";
+import { avalsEqual, avalOf, formatAval } from "../Graph.js";
+import { definePrimitive } from "../Primitive.js";
+import { treeDefKey, treeFlatten, treeUnflatten, type TreeDef } from "../Tree.js";
+
+/** Params of customVjp: the body of `f`, the user's fwd/bwd, and the argument/output structures. */
+export interface CustomVjpParams {
+  readonly body: Graph;
+  readonly numConsts: number;
+  readonly fwd: (...args: never[]) => readonly [unknown, unknown];
+  readonly bwd: (residuals: never, ct: never) => readonly unknown[];
+  readonly inDef: TreeDef;
+  readonly outDef: TreeDef;
+}
+
+/** A primitive whose VJP is supplied by the user (see `customVjp` in control.ts). */
+export const customVjp = definePrimitive<"customVjp", CustomVjpParams>({
+  name: "customVjp",
+  abstractEval: (_, { body }) => body.outAvals,
+  impl: (ins, { body }) => evalGraph(body, ins) as readonly T.Tensor[],
+  forward: (ins, p, _kit, needs) => {
+    if (needs.slice(0, p.numConsts).some(Boolean)) {
+      graphFail({
+        _tag: "InvalidArgument",
+        op: "customVjp",
+        arg: "f",
+        detail: "f closes over a value that is being differentiated, so its gradient would be lost",
+        fix: "pass that value to f as an argument instead of closing over it",
+      });
+    }
+    const args = treeUnflatten<unknown[]>(p.inDef, ins.slice(p.numConsts));
+    const [out, res] = (p.fwd as (...a: unknown[]) => readonly [unknown, unknown])(...args);
+    const [outs, outDef] = treeFlatten(out);
+    if (treeDefKey(outDef) !== treeDefKey(p.outDef) || !outs.every((v, i) => avalsEqual(avalOf(v), p.body.outAvals[i]!))) {
+      graphFail({
+        _tag: "TreeMismatch",
+        op: "customVjp",
+        path: "fwd(...)[0]",
+        detail: "fwd's output does not match f's output structure, shapes or dtypes",
+        fix: "make fwd return [f(...args), residuals]",
+      });
+    }
+    const [residuals, resDef] = treeFlatten(res);
+    return { outs, residuals, aux: resDef };
+  },
+  // the cotangents are whatever the user's bwd says (on the arguments; none on closed-over constants)
+  vjp: (cts, { ins, params: p, residuals, aux }) => {
+    const res = treeUnflatten(aux as TreeDef, residuals);
+    const ct = treeUnflatten(p.outDef, cts);
+    const argCts = (p.bwd as (r: unknown, c: unknown) => readonly unknown[])(res, ct);
+    const [leaves, def] = treeFlatten(argCts);
+    const argIns = ins.slice(p.numConsts);
+    if (treeDefKey(def) !== treeDefKey(p.inDef)) {
+      graphFail({
+        _tag: "TreeMismatch",
+        op: "customVjp",
+        path: "bwd(...)",
+        detail: "bwd must return an array with one cotangent pytree per argument of f, shaped like the arguments",
+        fix: "return [ct_arg0, ct_arg1, ...]",
+      });
+    }
+    leaves.forEach((l, i) => {
+      if (!avalsEqual(avalOf(l), avalOf(argIns[i]!))) {
+        graphFail({
+          _tag: "TreeMismatch",
+          op: "customVjp",
+          path: `bwd(...) leaf ${i}`,
+          detail: `cotangent ${formatAval(avalOf(l))} does not match its argument ${formatAval(avalOf(argIns[i]!))}`,
+          fix: "return cotangents with the shapes and dtypes of the arguments",
+        });
+      }
+    });
+    return [...ins.slice(0, p.numConsts).map(() => null), ...(leaves as Value[])];
+  },
+  printParams: (p) => `fwd=${p.fwd.name || "anonymous"} bwd=${p.bwd.name || "anonymous"}`,
+  subgraphs: (p) => [["body", p.body]],
+});

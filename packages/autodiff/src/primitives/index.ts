@@ -1,0 +1,31 @@
+/**
+ * @file The registry: every primitive, keyed by name, built from the primitive objects themselves.
+ * `PrimitiveName` is derived from it, so tables typed `{ [K in PrimitiveName]: … }` (the
+ * gradient-check table in test/) fail to compile when a primitive is added without an entry.
+ */
+import { binaryPrimitives } from "./binary.js";
+import { indexingPrimitives } from "./indexing.js";
+import { linalgPrimitives } from "./linalg.js";
+import { reducePrimitives } from "./reduce.js";
+import { scan } from "./scan.js";
+import { shapePrimitives } from "./shape.js";
+import { checkpoint, stopGradient } from "./special.js";
+import { customVjp } from "./customVjp.js";
+import { unaryPrimitives } from "./unary.js";
+
+/** Every primitive of Rewind, keyed by its name. */
+export const registry = {
+  ...unaryPrimitives,
+  ...binaryPrimitives,
+  ...reducePrimitives,
+  ...shapePrimitives,
+  ...indexingPrimitives,
+  ...linalgPrimitives,
+  stopGradient,
+  checkpoint,
+  customVjp,
+  scan,
+} as const;
+
+/** The name of a primitive. */
+export type PrimitiveName = keyof typeof registry;

@@ -1,0 +1,43 @@
+/**
+ * @file Primitives that shape differentiation itself: stopGradient, and checkpoint (recompute
+ * the body in the backward pass instead of storing its intermediates).
+ */
+import type { Graph } from "../Graph.js";
+import { avalsEqual } from "../Graph.js";
+import { evalGraph } from "../core.js";
+import type { Tensor } from "@rewind/tensor";
+import { definePrimitive } from "../Primitive.js";
+import { internalError } from "../errors.js";
+
+/** The identity whose output carries no gradient (a constant to every transform above it). */
+export const stopGradient = definePrimitive<"stopGradient", void>({
+  name: "stopGradient",
+  abstractEval: ([x]) => [x!],
+  impl: ([x]) => [x!],
+  // d stopGradient(x) = 0
+  vjp: () => [null],
+});
+
+/** Params of `checkpoint`: the body graph it runs. */
+export interface CheckpointParams {
+  readonly body: Graph;
+}
+
+/**
+ * Runs a closed body; under differentiation only its inputs are stored and the body is recomputed
+ * in the backward pass (JAX's `remat`).
+ */
+export const checkpoint = definePrimitive<"checkpoint", CheckpointParams>({
+  name: "checkpoint",
+  abstractEval: (ins, { body }) => {
+    if (ins.length !== body.inputs.length || !ins.every((a, i) => avalsEqual(a, body.inputs[i]!.aval))) {
+      internalError("checkpoint: inputs do not match the body");
+    }
+    return body.outAvals;
+  },
+  impl: (ins, { body }) => evalGraph(body, ins) as readonly Tensor[],
+  // d checkpoint(f)(x) = the VJP of f, recomputing f's forward pass now
+  vjp: (cts, { ins, params: { body }, needs }, { vjpGraph }) => vjpGraph(body, ins, needs).pullback(cts),
+  printParams: () => "",
+  subgraphs: ({ body }) => [["body", body]],
+});

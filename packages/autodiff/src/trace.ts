@@ -1,0 +1,41 @@
+/**
+ * @file Tracing pytree functions: flatten arguments, trace on leaf tracers, flatten results.
+ */
+import { traceToGraph, type Value } from "./core.js";
+import { avalOf, type Graph } from "./Graph.js";
+import { treeFlatten, treeUnflatten, type TreeDef } from "./Tree.js";
+
+/** A traced pytree function: its closed graph, captured constants, and argument/result structures. */
+export interface ClosedGraph {
+  readonly graph: Graph;
+  /** Values of the graph's first `consts.length` inputs (captured concrete tensors or outer tracers). */
+  readonly consts: readonly Value[];
+  readonly inTree: TreeDef;
+  readonly outTree: TreeDef;
+}
+
+/**
+ * Traces `f(...args)` into a closed graph; the graph's inputs are `[...consts, ...leaves of args]`.
+ * @example traceTree((x) => exp(x), [zeros([2])]).graph.eqns.size // 1
+ */
+export const traceTree = (f: (...args: never[]) => unknown, args: readonly unknown[]): ClosedGraph => {
+  const [leaves, inTree] = treeFlatten(args);
+  let outTree: TreeDef | undefined;
+  const { graph, consts } = traceToGraph((tracers) => {
+    const out = (f as (...a: unknown[]) => unknown)(...treeUnflatten<unknown[]>(inTree, tracers));
+    const [outLeaves, def] = treeFlatten(out);
+    outTree = def;
+    return outLeaves;
+  }, leaves.map(avalOf));
+  return { graph, consts, inTree, outTree: outTree! };
+};
+
+/**
+ * Traces `f` on example arguments and returns its closed graph, to print (`printGraph`), export
+ * (`toDot`) or inspect. Only the arguments' shapes and dtypes matter.
+ * @example printGraph(makeGraph((x) => mul(x, 2))(zeros([3])))
+ */
+export const makeGraph =
+  (f: (...args: never[]) => unknown) =>
+  (...exampleArgs: readonly unknown[]): ClosedGraph =>
+    traceTree(f, exampleArgs);
