@@ -51,9 +51,10 @@ const linearizeArgs = (f: (...args: never[]) => unknown, args: readonly unknown[
   const pullback = (cts: ReadonlyArray<Value | null>): unknown[] => {
     const inCts = lin.pullback(cts).slice(closed.consts.length);
     let at = 0;
-    return argLeaves.map(([l, def]) => {
-      const mine = inCts.slice(at, (at += l.length)).map((ct, i) => ct ?? zeroOf(l[i]!));
-      return treeUnflatten(def, mine);
+    return argLeaves.map(([l, def], n) => {
+      const mine = inCts.slice(at, (at += l.length));
+      // Arguments not differentiated get no cotangent at all (not even zeros to compute).
+      return argnums.includes(n) ? treeUnflatten(def, mine.map((ct, i) => ct ?? zeroOf(l[i]!))) : undefined;
     });
   };
   return { outs: lin.outs, outTree: closed.outTree, pullback };

@@ -14,12 +14,11 @@
  * The graph's size never depends on the sequence length.
  */
 import * as T from "@rewind/tensor";
-import { bind, evalGraph, isTracer, traceToGraph, type Value } from "../core.js";
-import { avalOf, avalsEqual, Graph, type Aval } from "../Graph.js";
+import { evalGraph } from "../core.js";
+import { avalsEqual, type Aval, type Graph } from "../Graph.js";
 import { internalError } from "../errors.js";
 import { definePrimitive, type AnyPrimitive } from "../Primitive.js";
-import { backwardPass, forwardPass, mapTape, tapeValues, vjpGraphWith, type Tape } from "../vjp.js";
-import type { Kit } from "../kit.js";
+import { scanForward, scanVjp } from "./scanVjp.js";
 
 /** What the forward pass of a differentiated scan stores per step. */
 export type ScanPolicy = "all" | "carries";
@@ -35,14 +34,16 @@ export interface ScanParams {
   readonly policy: ScanPolicy;
 }
 
-const counts = (p: ScanParams) => {
+/** How many consts, carries, xs and ys a scan has. */
+export const counts = (p: ScanParams) => {
   const nc = p.numConsts;
   const nk = p.numCarry;
   return { nc, nk, nx: p.body.inputs.length - nc - nk, ny: p.body.outputs.length - nk };
 };
 
 const stacked = (a: Aval, length: number): Aval => ({ shape: [length, ...a.shape], dtype: a.dtype });
-const unstacked = (a: Aval): Aval => ({ shape: a.shape.slice(1), dtype: a.dtype });
+/** The per-step aval of a stacked value. */
+export const unstacked = (a: Aval): Aval => ({ shape: a.shape.slice(1), dtype: a.dtype });
 
 /** Row t of a stacked tensor, sharing its (immutable) buffer. */
 const row = (x: T.Tensor, t: number): T.Tensor => {
@@ -78,125 +79,13 @@ const scanImpl = (ins: readonly T.Tensor[], p: ScanParams): T.Tensor[] => {
   return [...carry, ...yBufs.map((b, j) => T.fromBuffer(yAvals[j]!.dtype, stacked(yAvals[j]!, p.length).shape, b))];
 };
 
-/** Which body inputs the VJP differentiates: needed consts, float carries, needed xs. */
-const bodyNeeds = (p: ScanParams, ins: readonly Value[], needs: readonly boolean[]): boolean[] => {
-  const { nc, nk } = counts(p);
-  return ins.map((v, i) => T.isFloating(v.dtype) && (i < nc || i >= nc + nk ? needs[i]! : true));
-};
-
-/** What the "all" policy keeps between the forward and backward scans. */
-interface AllResiduals {
-  readonly tape: Tape;
-  /** The forward body's const tracers, replaced by the backward body's consts. */
-  readonly constTracers: readonly Value[];
-  /** The forward body's per-step tape values, in the order they are stacked. */
-  readonly saved: readonly Value[];
-}
-
-const forwardWithResiduals = (ins: readonly Value[], p: ScanParams, kit: Kit, needs: readonly boolean[]) => {
-  const { nc, nk, ny } = counts(p);
-  if (p.policy === "carries") {
-    const carryIn = p.body.inputs.slice(nc, nc + nk);
-    const body = new Graph(p.body.inputs, p.body.eqns, [...p.body.outputs, ...carryIn]);
-    const outs = bind(scan, ins, { ...p, body });
-    return { outs: outs.slice(0, nk + ny), residuals: outs.slice(nk + ny) };
-  }
-  const needsBody = bodyNeeds(p, ins, needs);
-  let residuals: AllResiduals | undefined;
-  const traced = traceToGraph((args) => {
-    const run = forwardPass(kit, p.body, args, needsBody);
-    const constTracers = args.slice(0, nc);
-    const saved = tapeValues(run.tape).filter((v) => isTracer(v) && !constTracers.includes(v));
-    residuals = { tape: run.tape, constTracers, saved };
-    return [...run.outs, ...saved];
-  }, p.body.inAvals);
-  const outs = bind(scan, [...traced.consts, ...ins], { ...p, body: traced.graph, numConsts: nc + traced.consts.length });
-  return { outs: outs.slice(0, nk + ny), residuals: outs.slice(nk + ny), aux: residuals };
-};
-
-const scanVjp = (
-  cts: readonly Value[],
-  ctx: { ins: readonly Value[]; params: ScanParams; residuals: readonly Value[]; aux: unknown; needs: readonly boolean[] },
-  kit: Kit,
-): Array<Value | null> => {
-  const { ins, params: p, residuals, needs } = ctx;
-  const { nc, nk, ny } = counts(p);
-  const consts = ins.slice(0, nc);
-  const init = ins.slice(nc, nc + nk);
-  const xs = ins.slice(nc + nk);
-  const needsBody = bodyNeeds(p, ins, needs);
-  const constIdx = consts.flatMap((_, i) => (needsBody[i] ? [i] : []));
-  const carryIdx = init.flatMap((_, j) => (needsBody[nc + j] ? [j] : []));
-  const xIdx = xs.flatMap((_, k) => (needsBody[nc + nk + k] ? [k] : []));
-  const yIdx = Array.from({ length: ny }, (_, k) => k).filter((k) => T.isFloating(p.body.outputs[nk + k]!.aval.dtype));
-  // Per-step residuals scanned by the backward pass: saved tape values, or carries plus xs.
-  const stepRes = p.policy === "all" ? residuals : [...residuals, ...xs];
-
-  const stepPullback = (constsT: readonly Value[], res: readonly Value[]) => {
-    if (p.policy === "carries") return vjpGraphWith(kit, p.body, [...constsT, ...res], needsBody).pullback;
-    const saved = ctx.aux as AllResiduals;
-    const replace = new Map<Value, Value>();
-    saved.constTracers.forEach((v, i) => replace.set(v, constsT[i]!));
-    saved.saved.forEach((v, i) => replace.set(v, res[i]!));
-    const tape = mapTape(saved.tape, (v) => replace.get(v) ?? v);
-    return (outCts: ReadonlyArray<Value | null>) => backwardPass(kit, p.body, tape, outCts);
-  };
-
-  // Before: [consts | acc θ̄ (needed consts), c̄ (float carries) | residuals_t…, ȳ_t (float ys)]
-  // After:  [acc θ̄ + θ̄_t, c̄_t | x̄_t (needed xs)]
-  const avals: Aval[] = [
-    ...consts.map(avalOf),
-    ...constIdx.map((i) => avalOf(consts[i]!)),
-    ...carryIdx.map((j) => avalOf(init[j]!)),
-    ...stepRes.map((v) => unstacked(v)),
-    ...yIdx.map((k) => unstacked(cts[nk + k]!)),
-  ];
-  const back = traceToGraph((args) => {
-    let at = 0;
-    const next = (n: number) => args.slice(at, (at += n));
-    const constsT = next(nc);
-    const acc = next(constIdx.length);
-    const ctCarry = next(carryIdx.length);
-    const res = next(stepRes.length);
-    const ctY = next(yIdx.length);
-    const outCts: Array<Value | null> = new Array<Value | null>(nk + ny).fill(null);
-    carryIdx.forEach((j, n) => (outCts[j] = ctCarry[n]!));
-    yIdx.forEach((k, n) => (outCts[nk + k] = ctY[n]!));
-    const inCts = stepPullback(constsT, res)(outCts);
-    const zero = (a: Aval) => kit.broadcastTo(T.scalar(0, a.dtype), a.shape);
-    return [
-      ...constIdx.map((i, n) => (inCts[i] ? kit.add(acc[n]!, inCts[i]!) : acc[n]!)),
-      ...carryIdx.map((j, n) => inCts[nc + j] ?? zero(ctCarry[n]!)),
-      ...xIdx.map((k) => inCts[nc + nk + k] ?? zero(unstacked(xs[k]!))),
-    ];
-  }, avals);
-  const zeroLike = (v: Value) => kit.broadcastTo(T.scalar(0, v.dtype), v.shape);
-  const outs = bind(
-    scan,
-    [...back.consts, ...consts, ...constIdx.map((i) => zeroLike(consts[i]!)), ...carryIdx.map((j) => cts[j]!), ...stepRes, ...yIdx.map((k) => cts[nk + k]!)],
-    {
-      body: back.graph,
-      numConsts: back.consts.length + nc,
-      numCarry: constIdx.length + carryIdx.length,
-      length: p.length,
-      reverse: !p.reverse,
-      policy: p.policy,
-    } satisfies ScanParams,
-  );
-  const result: Array<Value | null> = new Array<Value | null>(ins.length).fill(null);
-  constIdx.forEach((i, n) => (result[i] = outs[n]!));
-  carryIdx.forEach((j, n) => (result[nc + j] = outs[constIdx.length + n]!));
-  xIdx.forEach((k, n) => (result[nc + nk + k] = outs[constIdx.length + carryIdx.length + n]!));
-  return result;
-};
-
 /** The loop primitive. */
 export const scan: AnyPrimitive = definePrimitive<"scan", ScanParams>({
   name: "scan",
   abstractEval: scanAbstractEval,
   impl: scanImpl,
-  forward: forwardWithResiduals,
-  vjp: (cts, ctx, kit) => scanVjp(cts, ctx, kit),
+  forward: (ins, p, kit, needs) => scanForward(scan, ins, p, kit, needs),
+  vjp: (cts, ctx, kit) => scanVjp(scan, cts, ctx, kit),
   printParams: (p) => `length=${p.length} reverse=${p.reverse} consts=${p.numConsts} carry=${p.numCarry} policy=${p.policy}`,
   subgraphs: (p) => [["body", p.body]],
 });

@@ -1,0 +1,120 @@
+/**
+ * @file checkGrads: random-direction finite differences in float64 against `vjp` and `jvp`.
+ *
+ * For a random input direction v and a random output cotangent u, reverse mode must satisfy
+ * ⟨u, J v⟩ = ⟨Jᵀu, v⟩, where J v is estimated by central differences (Autograd's and JAX's
+ * `check_vjp`); forward mode must match J v directly. It costs a constant number of function
+ * evaluations whatever the tensor sizes. Order 2 checks the derivative functions themselves
+ * (the pullback at fixed u, the pushforward at fixed v), which exercises every VJP rule's own VJP.
+ */
+import * as T from "@rewind/tensor";
+import { jvp, treeFlatten, treeUnflatten, vjp } from "@rewind/autodiff";
+import { allClose } from "./allClose.js";
+
+/** Options of `checkGrads`. */
+export interface CheckGradsOptions {
+  /** 1: first derivatives; 2: also the derivatives of the derivative functions. */
+  readonly order?: 1 | 2;
+  /** Which modes to check: reverse (vjp) and/or forward (jvp). Default both. */
+  readonly modes?: ReadonlyArray<"rev" | "fwd">;
+  /** Finite-difference step (default 1e-6, for float64). */
+  readonly eps?: number;
+  readonly rtol?: number;
+  readonly atol?: number;
+  /** Seed of the random directions (default 0). */
+  readonly seed?: number;
+}
+
+type Fn = (...args: never[]) => unknown;
+
+const floatLeaves = (tree: unknown): T.Tensor[] =>
+  treeFlatten(tree)[0].filter((l): l is T.Tensor => T.isTensor(l) && T.isFloating(l.dtype));
+
+/** A random normal pytree shaped like the float leaves of `tree` (others zero). */
+const randomLike = (tree: unknown, key: T.Key): unknown => {
+  const [leaves, def] = treeFlatten(tree);
+  const keys = T.random.split(key, Math.max(1, leaves.length));
+  return treeUnflatten(
+    def,
+    leaves.map((l, i) => (T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, l.dtype) : T.zeros(l.shape, l.dtype))),
+  );
+};
+
+const inner = (a: unknown, b: unknown): number => {
+  const xs = floatLeaves(a);
+  const ys = floatLeaves(b);
+  if (xs.length !== ys.length) throw new Error(`checkGrads: inner product of pytrees with ${xs.length} and ${ys.length} float leaves`);
+  let s = 0;
+  xs.forEach((x, i) => {
+    const y = ys[i]!;
+    for (let j = 0; j < x.data.length; j++) s += x.data[j]! * y.data[j]!;
+  });
+  return s;
+};
+
+const axpy = (alpha: number, v: unknown, x: unknown): unknown => {
+  const [xl, def] = treeFlatten(x);
+  const [vl] = treeFlatten(v);
+  return treeUnflatten(
+    def,
+    xl.map((l, i) => (T.isTensor(l) && T.isFloating(l.dtype) ? T.add(l, T.mul(vl[i] as T.Tensor, alpha)) : l)),
+  );
+};
+
+const sub = (a: unknown, b: unknown, scale: number): unknown => {
+  const [al, def] = treeFlatten(a);
+  const [bl] = treeFlatten(b);
+  return treeUnflatten(def, al.map((l, i) => (T.isFloating(l.dtype) ? T.mul(T.sub(l as T.Tensor, bl[i] as T.Tensor), scale) : l)));
+};
+
+const call = (f: Fn, args: readonly unknown[]): unknown => (f as (...a: unknown[]) => unknown)(...args);
+
+/** Central differences of f along v: (f(x + εv) − f(x − εv)) / 2ε. */
+const numericJvp = (f: Fn, args: readonly unknown[], v: readonly unknown[], eps: number): unknown => {
+  const plus = call(f, args.map((a, i) => axpy(eps, v[i], a)));
+  const minus = call(f, args.map((a, i) => axpy(-eps, v[i], a)));
+  return sub(plus, minus, 1 / (2 * eps));
+};
+
+const closeScalars = (what: string, a: number, b: number, rtol: number, atol: number): void => {
+  if (!(Math.abs(a - b) <= atol + rtol * Math.max(Math.abs(a), Math.abs(b)))) {
+    throw new Error(`checkGrads (${what}): ${a} vs ${b} (|diff| ${Math.abs(a - b)}, rtol ${rtol}, atol ${atol})`);
+  }
+};
+
+/**
+ * Checks `f`'s derivatives at `args` against central finite differences in a random direction.
+ * Use float64 arguments. Throws an `Error` describing the mismatch; returns nothing on success.
+ * @example checkGrads((x) => tanh(x), [tensor([0.3, -1], "float64")], { order: 2 })
+ */
+export const checkGrads = (f: Fn, args: readonly unknown[], opts: CheckGradsOptions = {}): void => {
+  const order = opts.order ?? 1;
+  const modes = opts.modes ?? ["rev", "fwd"];
+  const eps = opts.eps ?? 1e-6;
+  const rtol = opts.rtol ?? 1e-5;
+  const atol = opts.atol ?? 1e-6;
+  const seed = opts.seed ?? 0;
+  const [kv, ku] = T.random.split(T.random.key(seed), 2) as [T.Key, T.Key];
+  const v = args.map((a, i) => randomLike(a, T.random.foldIn(kv, i)));
+  const jvNumeric = numericJvp(f, args, v, eps);
+  const out = call(f, args);
+  const u = randomLike(out, ku);
+  const scale = Math.max(1, Math.abs(inner(u, jvNumeric)));
+  if (modes.includes("rev")) {
+    const [, pullback] = vjp(f as (...a: unknown[]) => unknown, ...args);
+    closeScalars("rev: ⟨u, J v⟩ vs ⟨Jᵀu, v⟩", inner(pullback(u), v), inner(u, jvNumeric), rtol, atol * scale);
+    if (order === 2) {
+      const pullbackAt = (...xs: unknown[]): unknown => vjp(f as (...a: unknown[]) => unknown, ...xs)[1](u);
+      checkGrads(pullbackAt as Fn, args, { ...opts, order: 1, modes: ["rev"], seed: 2 * seed + 1 });
+    }
+  }
+  if (modes.includes("fwd")) {
+    const [, tangent] = jvp(f, args, v);
+    const r = allClose(tangent, jvNumeric, { rtol, atol: atol * scale });
+    if (!r.pass) throw new Error(`checkGrads (fwd: jvp vs finite differences): ${r.message}`);
+    if (order === 2) {
+      const pushforwardAt = (...xs: unknown[]): unknown => jvp(f, xs, v)[1];
+      checkGrads(pushforwardAt as Fn, args, { ...opts, order: 1, modes: ["fwd"], seed: 2 * seed + 2 });
+    }
+  }
+};
