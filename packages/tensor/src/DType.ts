@@ -67,7 +67,7 @@ export const allocate = (dtype: DType, length: number): WritableTypedArray => {
 /**
  * Converts a JavaScript number to what storing it in a `dtype` buffer means, so constructors and
  * casts agree: `int32` truncates toward zero (NaN becomes 0, as typed arrays do), `bool` is
- * "nonzero and not NaN", floats keep the value (float32 rounds on store).
+ * "nonzero" (so NaN is true, as in NumPy), floats keep the value (float32 rounds on store).
  * @example coerce("int32", -2.7) // -2
  */
 export const coerce = (dtype: DType, value: number): number => {
@@ -75,7 +75,7 @@ export const coerce = (dtype: DType, value: number): number => {
     case "int32":
       return value | 0;
     case "bool":
-      return value !== 0 && !Number.isNaN(value) ? 1 : 0;
+      return value !== 0 ? 1 : 0;
     default:
       return value;
   }

@@ -1,0 +1,385 @@
+/**
+ * @file Explicit, splittable random keys and the samplers that consume them (JAX's model).
+ *
+ * A `Key` is an immutable pair of uint32 words. Nothing is ever drawn "from" a key in place:
+ * `split` derives fresh child keys, and every sampler is a pure function of `(key, shape)`. Bits
+ * come from Threefry-2x32-20 (see `threefry.ts`): element `i` of a sample is a hash of the counter
+ * `(0, i)` under the key, so the result does not depend on call order, and is the same on every
+ * machine. The counter layout follows JAX's "partitionable" Threefry (its default since 0.5):
+ * child `i` of `split` is the hash of `(0, i)`, `foldIn(key, d)` hashes `(hi(d), lo(d))`, and a
+ * 32-bit sample word is the xor of the two output words. As in JAX, reusing a key for two
+ * different purposes gives correlated results; split it instead. No `Math.random` anywhere.
+ */
+import { allocate, type DType } from "./DType.js";
+import { fail } from "./errors.js";
+import { normalizeAxis, sizeOf, validateShape, type Shape } from "./Shape.js";
+import { fromBuffer, type Tensor } from "./Tensor.js";
+import { threefry2x32Into } from "./threefry.js";
+
+/**
+ * An immutable PRNG key: two uint32 words. Build one with `key`, derive more with `split`.
+ * @example const k: Key = key(0); // { _tag: "PRNGKey", words: [0, 0] }
+ */
+export interface Key {
+  readonly _tag: "PRNGKey";
+  readonly words: readonly [number, number];
+}
+
+const TWO32 = 4294967296;
+const TWO52 = 4503599627370496;
+const TWO53 = 9007199254740992;
+
+const isUint32 = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 0 && x < TWO32;
+
+/**
+ * True when `value` is a key made by `key`, `split` or `foldIn` (or has the same shape).
+ * @example isKey(key(0)) // true
+ */
+export const isKey = (value: unknown): value is Key => {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as { _tag?: unknown; words?: unknown };
+  return v._tag === "PRNGKey" && Array.isArray(v.words) && v.words.length === 2 && v.words.every(isUint32);
+};
+
+const makeKey = (w0: number, w1: number): Key =>
+  Object.freeze({ _tag: "PRNGKey" as const, words: Object.freeze([w0 >>> 0, w1 >>> 0] as [number, number]) });
+
+const checkKey = (op: string, k: unknown): Key =>
+  isKey(k)
+    ? k
+    : fail({
+        _tag: "ValueError",
+        op,
+        arg: "key",
+        detail: "expected a PRNG key { _tag: \"PRNGKey\", words: [uint32, uint32] }",
+        fix: "make keys with key(seed) and derive new ones with split(key) or foldIn(key, i)",
+      });
+
+/** A 64-bit two's-complement integer as its (high, low) uint32 words; throws on non-integers. */
+const toWords = (op: string, arg: string, value: number | bigint): readonly [number, number] => {
+  if (typeof value === "bigint") {
+    const u = BigInt.asUintN(64, value);
+    return [Number(u >> 32n), Number(u & 0xffffffffn)];
+  }
+  if (!Number.isSafeInteger(value)) {
+    return fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `${arg} must be an integer within ±(2^53 − 1), got ${String(value)}`,
+      fix: `pass an integer such as 0 or 42 (use a bigint for a 64-bit ${arg})`,
+    });
+  }
+  // ToUint32 (`>>> 0`) is exact modulo 2^32 for safe integers, and the floor division gives the
+  // high word of the two's-complement form, so -1 becomes (0xffffffff, 0xffffffff).
+  return [Math.floor(value / TWO32) >>> 0, value >>> 0];
+};
+
+/**
+ * Makes a key from an integer seed, as JAX's `random.key`: the seed, read as a 64-bit two's
+ * complement integer, gives the words `(high, low)`. So `key(42)` is `(0, 42)` and `key(-1)` is
+ * `(0xffffffff, 0xffffffff)`. Numbers must be safe integers; pass a bigint for other 64-bit seeds.
+ * @throws TensorException (`ValueError`) when the seed is not an integer.
+ * @example key(42).words // [0, 42]
+ */
+export const key = (seed: number | bigint): Key => {
+  const [hi, lo] = toWords("key", "seed", seed);
+  return makeKey(hi, lo);
+};
+
+/**
+ * Derives `n` independent child keys (default 2). Child `i` is Threefry of the counter `(0, i)`
+ * under the parent, so `split(k, 3)[1]` equals `split(k, 2)[1]`; use the parent no further.
+ * @example const [kInit, kDropout] = split(key(0));
+ */
+export const split = (k: Key, n = 2): readonly Key[] => {
+  const parent = checkKey("split", k);
+  if (!Number.isSafeInteger(n) || n < 0 || n > TWO32) {
+    return fail({
+      _tag: "ValueError",
+      op: "split",
+      arg: "n",
+      detail: `n must be a non-negative integer, got ${n}`,
+      fix: "pass how many keys you want, e.g. 2",
+    });
+  }
+  const [k0, k1] = parent.words;
+  const out = new Uint32Array(2);
+  const keys: Key[] = [];
+  for (let i = 0; i < n; i++) {
+    threefry2x32Into(k0, k1, 0, i, out);
+    keys.push(makeKey(out[0]!, out[1]!));
+  }
+  return Object.freeze(keys);
+};
+
+/**
+ * Derives a key from `k` and an integer (a step number, a layer index, ...), as JAX's `fold_in`:
+ * Threefry of the counter `(high, low)` of `data` as a 64-bit integer. Like JAX, for
+ * `0 ≤ i < 2^32`, `foldIn(k, i)` equals `split(k, n)[i]`: fold in or split a key, not both.
+ * @example const stepKey = foldIn(key(0), 7);
+ */
+export const foldIn = (k: Key, data: number | bigint): Key => {
+  const [k0, k1] = checkKey("foldIn", k).words;
+  const [hi, lo] = toWords("foldIn", "data", data);
+  const out = new Uint32Array(2);
+  threefry2x32Into(k0, k1, hi, lo, out);
+  return makeKey(out[0]!, out[1]!);
+};
+
+/**
+ * Runs `visit(i, w0, w1)` for every element `i < n` with the two Threefry words of counter `(0, i)`.
+ * Typed arrays hold fewer than 2^32 elements, so the high counter word is always 0.
+ */
+const forEachBlock = (k: Key, n: number, visit: (i: number, w0: number, w1: number) => void): void => {
+  const [k0, k1] = k.words;
+  const out = new Uint32Array(2);
+  for (let i = 0; i < n; i++) {
+    threefry2x32Into(k0, k1, 0, i, out);
+    visit(i, out[0]!, out[1]!);
+  }
+};
+
+/** A uniform double in [0, 1) with 53 random bits, from one block. */
+const unit53 = (w0: number, w1: number): number => ((w0 >>> 5) * 67108864 + (w1 >>> 6)) / TWO53;
+
+/**
+ * Uniform random 32-bit words, as JAX's `random.bits`: element `i` is `w0 ^ w1` of the block at
+ * counter `i`. The tensor is `int32` holding the uint32 bit pattern (values ≥ 2^31 read as
+ * negative; `x >>> 0` gives the unsigned value), since `int32` is the only integer dtype.
+ * @example randomBits(key(0), [4]).dtype // "int32"
+ */
+export const randomBits = (k: Key, shape: Shape): Tensor => {
+  const kk = checkKey("randomBits", k);
+  const sh = validateShape("randomBits", "shape", shape);
+  const out = new Int32Array(sizeOf(sh));
+  forEachBlock(kk, out.length, (i, w0, w1) => {
+    out[i] = w0 ^ w1;
+  });
+  return fromBuffer("int32", sh, out);
+};
+
+const checkFloatDType = (op: string, dtype: DType): "float32" | "float64" =>
+  dtype === "float32" || dtype === "float64"
+    ? dtype
+    : fail({
+        _tag: "DTypeError",
+        op,
+        arg: "dtype",
+        detail: `${op} draws floating-point numbers, got dtype ${JSON.stringify(dtype)}`,
+        fix: 'use "float32" or "float64" (and astype afterwards if you need integers)',
+      });
+
+/** The next representable value of `x` toward -∞ (`dir = -1`) or +∞ (`dir = 1`) in `dtype`. */
+const nextAfter = (x: number, dir: 1 | -1, dtype: "float32" | "float64"): number => {
+  if (x === 0) return dir * (dtype === "float32" ? 1.401298464324817e-45 : Number.MIN_VALUE);
+  if (dtype === "float32") {
+    const f = new Float32Array([x]);
+    const bits = new Int32Array(f.buffer);
+    bits[0] = bits[0]! + (x > 0 === dir > 0 ? 1 : -1);
+    return f[0]!;
+  }
+  const f = new Float64Array([x]);
+  const bits = new BigInt64Array(f.buffer);
+  bits[0] = bits[0]! + (x > 0 === dir > 0 ? 1n : -1n);
+  return f[0]!;
+};
+
+/**
+ * Options of `uniform`: the half-open range `[min, max)` and the float dtype.
+ * @example const opts: UniformOptions = { min: -1, max: 1, dtype: "float64" };
+ */
+export interface UniformOptions {
+  readonly min?: number;
+  readonly max?: number;
+  readonly dtype?: DType;
+}
+
+/**
+ * Uniform samples in `[min, max)` (default `[0, 1)`, `float32`). As in JAX, a float32 sample
+ * puts 23 random bits in the mantissa (`bits >>> 9`) and a float64 sample 52 bits, giving an
+ * evenly spaced grid on [0, 1) that is then scaled. Results are clamped to the representable
+ * range of the dtype, so `max` is never returned even after rounding.
+ * @throws TensorException when `min < max` fails or a bound is not finite, or the dtype is not a float.
+ * @example uniform(key(0), [2, 3], { min: -1, max: 1 }).shape // [2, 3]
+ */
+export const uniform = (k: Key, shape: Shape, options: UniformOptions = {}): Tensor => {
+  const kk = checkKey("uniform", k);
+  const sh = validateShape("uniform", "shape", shape);
+  const { min = 0, max = 1, dtype = "float32" } = options;
+  const dt = checkFloatDType("uniform", dtype);
+  const round = dt === "float32" ? Math.fround : (x: number): number => x;
+  // The smallest value ≥ min and the largest < max that the dtype can hold.
+  let lo = round(min);
+  if (lo < min) lo = nextAfter(lo, 1, dt);
+  let hi = round(max);
+  if (hi >= max) hi = nextAfter(hi, -1, dt);
+  // A bound beyond the dtype's range rounds to ±Infinity; the samples stop at the largest finite.
+  const largest = dt === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
+  if (lo < -largest) lo = -largest;
+  if (!Number.isFinite(min) || !Number.isFinite(max) || !(lo <= hi)) {
+    return fail({
+      _tag: "ValueError",
+      op: "uniform",
+      arg: "min, max",
+      detail: `the range [${min}, ${max}) must be finite and contain a ${dt} value`,
+      fix: "pass finite bounds with min < max",
+    });
+  }
+  // Halving before subtracting keeps max - min finite even for bounds near ±Number.MAX_VALUE.
+  const halfSpan = max / 2 - min / 2;
+  const out = allocate(dt, sizeOf(sh));
+  forEachBlock(kk, out.length, (i, w0, w1) => {
+    const u = dt === "float32" ? ((w0 ^ w1) >>> 9) / 8388608 : (w0 * 1048576 + (w1 >>> 12)) / TWO52;
+    const v = round(min + 2 * (u * halfSpan));
+    out[i] = v < lo ? lo : v > hi ? hi : v;
+  });
+  return fromBuffer(dt, sh, out);
+};
+
+/**
+ * Standard normal samples (mean 0, variance 1) by the Box–Muller transform, one block per
+ * element: `sqrt(-2 ln u1) · cos(2π u2)` with `u1 = (w0 + 1) / 2^32` in (0, 1], so the log is
+ * never of 0. With 32-bit uniforms, samples are bounded by about ±6.66 (probability beyond that
+ * under a true normal: 2.7e-11). Computed in float64, then stored in `dtype`.
+ * @example normal(key(0), [1000], "float64").dtype // "float64"
+ */
+export const normal = (k: Key, shape: Shape, dtype: DType = "float32"): Tensor => {
+  const kk = checkKey("normal", k);
+  const sh = validateShape("normal", "shape", shape);
+  const dt = checkFloatDType("normal", dtype);
+  const out = allocate(dt, sizeOf(sh));
+  forEachBlock(kk, out.length, (i, w0, w1) => {
+    const u1 = (w0 + 1) / TWO32;
+    const u2 = w1 / TWO32;
+    out[i] = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  });
+  return fromBuffer(dt, sh, out);
+};
+
+/**
+ * `bool` samples that are true with probability `p` (element `i` is `u_i < p` for a 53-bit
+ * uniform `u_i`, so `p = 0` never and `p = 1` always gives true).
+ * @throws TensorException when `p` is not in [0, 1].
+ * @example bernoulli(key(0), 0.5, [10]).dtype // "bool"
+ */
+export const bernoulli = (k: Key, p: number, shape: Shape): Tensor => {
+  const kk = checkKey("bernoulli", k);
+  if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+    return fail({
+      _tag: "ValueError",
+      op: "bernoulli",
+      arg: "p",
+      detail: `p must be a probability in [0, 1], got ${String(p)}`,
+      fix: "pass the probability of true, e.g. 0.5",
+    });
+  }
+  const sh = validateShape("bernoulli", "shape", shape);
+  const out = new Uint8Array(sizeOf(sh));
+  forEachBlock(kk, out.length, (i, w0, w1) => {
+    out[i] = unit53(w0, w1) < p ? 1 : 0;
+  });
+  return fromBuffer("bool", sh, out);
+};
+
+/**
+ * Samples one index along `axis` per slice of `logits` (unnormalised log-probabilities), by the
+ * Gumbel-max trick: `argmax(logits + g)` with `g = -log(-log(u))`, `u` in (0, 1). The result has
+ * the shape of `logits` without `axis`, dtype `int32`. A `-Infinity` logit is never chosen unless
+ * its whole slice is `-Infinity` (then 0, as JAX). Like NumPy's `argmax`, a NaN logit wins, so
+ * NaN in gives a visible result rather than an exception.
+ * @throws TensorException for a scalar or `bool` tensor, a bad axis, or an empty `axis`.
+ * @example categorical(key(0), tensor([[0, 0, -Infinity]])).shape // [1]
+ */
+export const categorical = (k: Key, logits: Tensor, axis = -1): Tensor => {
+  const kk = checkKey("categorical", k);
+  if (logits.dtype === "bool") {
+    return fail({
+      _tag: "DTypeError",
+      op: "categorical",
+      arg: "logits",
+      detail: "logits must be numbers, got a bool tensor",
+      fix: "pass float logits (astype(t, \"float32\"))",
+    });
+  }
+  const rank = logits.shape.length;
+  const ax = rank === 0 ? fail({ _tag: "AxisError", op: "categorical", arg: "axis", axis, rank }) : normalizeAxis("categorical", "axis", axis, rank);
+  const classes = logits.shape[ax]!;
+  const outShape = logits.shape.filter((_, i) => i !== ax);
+  const outer = sizeOf(logits.shape.slice(0, ax));
+  const inner = sizeOf(logits.shape.slice(ax + 1));
+  if (classes === 0 && outer * inner > 0) {
+    return fail({
+      _tag: "ShapeError",
+      op: "categorical",
+      arg: "logits",
+      shapes: [logits.shape],
+      detail: `axis ${ax} has no classes to sample from`,
+      fix: "give the sampled axis at least one logit",
+    });
+  }
+  // One Gumbel variate per logit, indexed by the logit's flat position.
+  const scores = new Float64Array(logits.data.length);
+  forEachBlock(kk, scores.length, (i, w0, w1) => {
+    // 52 bits plus one half: strictly inside (0, 1) even after rounding, so both logs are finite.
+    const u = ((w0 >>> 6) * 67108864 + (w1 >>> 6) + 0.5) / TWO52;
+    scores[i] = logits.data[i]! - Math.log(-Math.log(u));
+  });
+  const out = new Int32Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let best = 0;
+      let bestScore = -Infinity;
+      for (let c = 0; c < classes; c++) {
+        const s = scores[(o * classes + c) * inner + j]!;
+        if (Number.isNaN(s)) {
+          best = c;
+          break;
+        }
+        if (s > bestScore) {
+          bestScore = s;
+          best = c;
+        }
+      }
+      out[o * inner + j] = best;
+    }
+  }
+  return fromBuffer("int32", outShape, out);
+};
+
+/**
+ * A random ordering of `0, 1, ..., n - 1` as an `int32` vector: Fisher–Yates where step `i` draws
+ * an index in `[0, i]` from the block at counter `(attempt, i)` by exact rejection sampling on 53
+ * bits, so every permutation is equally likely.
+ * @throws TensorException when `n` is not an integer in [0, 2^31 − 1].
+ * @example permutation(key(0), 5).shape // [5]
+ */
+export const permutation = (k: Key, n: number): Tensor => {
+  const [k0, k1] = checkKey("permutation", k).words;
+  if (!Number.isSafeInteger(n) || n < 0 || n > 2147483647) {
+    return fail({
+      _tag: "ValueError",
+      op: "permutation",
+      arg: "n",
+      detail: `n must be an integer in [0, 2^31 - 1], got ${n}`,
+      fix: "pass the number of items to order",
+    });
+  }
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  const block = new Uint32Array(2);
+  for (let i = n - 1; i > 0; i--) {
+    const m = i + 1;
+    const limit = TWO53 - (TWO53 % m); // the largest multiple of m not above 2^53
+    let j = -1;
+    for (let attempt = 0; j < 0; attempt++) {
+      threefry2x32Into(k0, k1, attempt, i, block);
+      const r = (block[0]! >>> 11) * TWO32 + block[1]!; // 53 bits
+      if (r < limit) j = r % m;
+    }
+    const t = out[i]!;
+    out[i] = out[j]!;
+    out[j] = t;
+  }
+  return fromBuffer("int32", [n], out);
+};
