@@ -91,8 +91,10 @@ export const valueAndGrad =
     if (!T.isTensor(value) && !isTracer(value)) {
       graphFail({ _tag: "InvalidArgument", op, arg: "f", detail: "f must return a scalar tensor", fix: "return e.g. sum(loss)" });
     }
+    // The value is the first output leaf (with hasAux, out = [value, aux] flattens value first);
+    // seeding by position, not identity, keeps an aux that repeats the value from doubling it.
     const seed = scalarSeed(op, value);
-    const grads = pullback(outs.map((o) => (o === value ? seed : null)));
+    const grads = pullback(outs.map((_, i) => (i === 0 ? seed : null)));
     return [out, typeof opts.argnums === "object" ? nums.map((n) => grads[n]) : grads[nums[0]!]];
   };
 

@@ -1,5 +1,8 @@
 /**
  * @file Public surface of @rewind/tensor: immutable n-d arrays and the numeric kernels under Rewind.
+ *
+ * Random numbers live under the `random` namespace (`random.key(0)`, `random.split(k)`, as in
+ * JAX) and the safetensors codec under `safetensors`, so their names never clash with tensor ops.
  */
 export type * from "./Buffer.js";
 export * from "./DType.js";
@@ -7,3 +10,21 @@ export * from "./errors.js";
 export * from "./Shape.js";
 export * from "./Tensor.js";
 export * from "./creation.js";
+export {
+  neg, abs, sign, exp, expm1, log, log1p, sqrt, rsqrt, square, reciprocal, sin, cos, tanh,
+  sigmoid, softplus, relu, floor, ceil, round, isNaN, isFinite, logicalNot,
+} from "./kernels/unary.js";
+export { add, sub, mul, div, pow, maximum, minimum } from "./kernels/binary.js";
+export { equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, where } from "./kernels/compare.js";
+export { sum, mean, prod, max, min, argmax, argmin, sumTo, type ReduceOptions, type ArgReduceOptions } from "./kernels/reduce.js";
+export { logSumExp, softmax, logSoftmax } from "./kernels/softmax.js";
+export { reshape, transpose, permute, expandDims, squeeze, broadcastTo, flip } from "./kernels/movement.js";
+export { slice, type SliceSpec } from "./kernels/slice.js";
+export { concat, stack, split, pad } from "./kernels/join.js";
+export { take, gather, addAt, addAlongAxis, oneHot } from "./kernels/indexing.js";
+export { matmul, matmulKernel } from "./kernels/matmul.js";
+export { viewOffsets, gatherView, broadcastStrides } from "./kernels/strided.js";
+export * as random from "./Random.js";
+export type { Key } from "./Random.js";
+export * as safetensors from "./safetensors.js";
+export { toString, type FormatOptions } from "./format.js";
