@@ -9,7 +9,6 @@ export default defineConfig({
           name: "root",
           include: ["test/**/*.test.ts"],
           setupFiles: ["test/setup.ts"],
-          benchmark: { include: ["bench/**/*.bench.ts"] },
           testTimeout: 60_000,
         },
       },
