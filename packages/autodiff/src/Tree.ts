@@ -201,3 +201,44 @@ export const treeMap = <A = unknown>(f: (...leaves: Value[]) => unknown, tree: u
   });
   return treeUnflatten<A>(def, leaves.map((l, i) => f(l, ...others.map((o) => o[i]!))));
 };
+
+const describe = (d: TreeDef): string =>
+  d.kind === "leaf" ? "a tensor" : d.kind === "static" ? `the static value ${staticKey(d.value)}` : `${d.kind === "object" ? "an object" : `a ${d.kind}`} ${treeDefKey(d)}`;
+
+/**
+ * The first place where two structures differ: its path (`.h`, `[1]`) and what each side has
+ * there, or `undefined` when they are equal.
+ * @example treeDiff(treeStructure({ h: x }), treeStructure({ h: x, c: y })) // { path: ".c", expected: "missing", actual: "a tensor" }
+ */
+export const treeDiff = (
+  expected: TreeDef,
+  actual: TreeDef,
+  path = "",
+): { readonly path: string; readonly expected: string; readonly actual: string } | undefined => {
+  if (treeDefKey(expected) === treeDefKey(actual)) return undefined;
+  const here = { path: path || "", expected: describe(expected), actual: describe(actual) };
+  if (expected.kind !== actual.kind || expected.kind === "leaf" || expected.kind === "static" || actual.kind === "leaf" || actual.kind === "static") {
+    return here;
+  }
+  if ((expected.kind === "object" || expected.kind === "record" || expected.kind === "map") && (actual.kind === "object" || actual.kind === "record" || actual.kind === "map")) {
+    const ek = expected.keys.map(String);
+    const ak = actual.keys.map(String);
+    const missing = ek.find((k) => !ak.includes(k));
+    if (missing !== undefined) return { path: `${path}.${missing}`, expected: describe(expected.children[ek.indexOf(missing)]!), actual: "missing" };
+    const extra = ak.find((k) => !ek.includes(k));
+    if (extra !== undefined) return { path: `${path}.${extra}`, expected: "missing", actual: describe(actual.children[ak.indexOf(extra)]!) };
+    for (let i = 0; i < ek.length; i++) {
+      const d = treeDiff(expected.children[i]!, actual.children[ak.indexOf(ek[i]!)]!, `${path}.${ek[i]}`);
+      if (d !== undefined) return d;
+    }
+    return here;
+  }
+  const ec = expected.children;
+  const ac = (actual as { children: readonly TreeDef[] }).children;
+  if (ec.length !== ac.length) return { ...here, expected: `${ec.length} elements`, actual: `${ac.length} elements` };
+  for (let i = 0; i < ec.length; i++) {
+    const d = treeDiff(ec[i]!, ac[i]!, `${path}[${i}]`);
+    if (d !== undefined) return d;
+  }
+  return here;
+};

@@ -65,17 +65,11 @@ const scalarSeed = (op: string, v: Value): Value => {
   return T.scalar(1, v.dtype);
 };
 
-/**
- * `f` and its gradient with respect to the arguments in `argnums` (default 0), in one pass.
- * `f` must return a scalar float (or `[scalar, aux]` with `hasAux`).
- * @returns `[value, grads]` or `[[value, aux], grads]`; grads is one pytree, or a tuple when `argnums` is an array.
- * @throws GraphException (`NonScalarOutput`) when f's value is not a scalar float.
- * @example valueAndGrad((x) => sum(mul(x, x)))(tensor([1, 2])) // [5, [2, 4]]
- */
-export const valueAndGrad =
+/** valueAndGrad, reporting errors under the name the user called (`grad` or `valueAndGrad`). */
+const valueAndGradAs =
+  (op: string) =>
   <Args extends unknown[]>(f: (...args: Args) => unknown, opts: GradOptions = {}) =>
   (...args: Args): [unknown, unknown] => {
-    const op = "valueAndGrad";
     const nums = argnumList(op, opts.argnums ?? 0, args.length);
     const { outs, outTree, pullback } = linearizeArgs(f as (...a: never[]) => unknown, args, nums);
     const out = treeUnflatten<unknown>(outTree, outs);
@@ -99,13 +93,22 @@ export const valueAndGrad =
   };
 
 /**
+ * `f` and its gradient with respect to the arguments in `argnums` (default 0), in one pass.
+ * `f` must return a scalar float (or `[scalar, aux]` with `hasAux`).
+ * @returns `[value, grads]` or `[[value, aux], grads]`; grads is one pytree, or a tuple when `argnums` is an array.
+ * @throws GraphException (`NonScalarOutput`) when f's value is not a scalar float.
+ * @example valueAndGrad((x) => sum(mul(x, x)))(tensor([1, 2])) // [5, [2, 4]]
+ */
+export const valueAndGrad = valueAndGradAs("valueAndGrad");
+
+/**
  * The gradient of a scalar-valued `f` with respect to the arguments in `argnums` (default 0).
  * @example grad((x) => sum(mul(x, x)))(tensor([1, 2])) // [2, 4]
  */
 export const grad =
   <Args extends unknown[]>(f: (...args: Args) => unknown, opts: GradOptions = {}) =>
   (...args: Args): unknown => {
-    const [out, g] = valueAndGrad(f, opts)(...args);
+    const [out, g] = valueAndGradAs("grad")(f, opts)(...args);
     return opts.hasAux ?? false ? [g, (out as unknown[])[1]] : g;
   };
 

@@ -23,7 +23,7 @@ import { where } from "./ops/elementwise.js";
 import { concat, reshape, slice } from "./ops/shape.js";
 import { stopGradient } from "./ops/special.js";
 import { scan as scanPrim, type ScanPolicy } from "./primitives/scan.js";
-import { treeDefKey, treeFlatten, treeLeavesWithPaths, treeMap, treeUnflatten, type TreeDef } from "./Tree.js";
+import { treeDiff, treeFlatten, treeLeavesWithPaths, treeMap, treeUnflatten, type TreeDef } from "./Tree.js";
 
 /** Options of `scan`. */
 export interface ScanOptions {
@@ -50,16 +50,16 @@ const optionError = (arg: string, detail: string, fix: string): never =>
   graphFail({ _tag: "InvalidArgument", op: "scan", arg, detail, fix });
 
 const positiveInt = (arg: string, v: number): number =>
-  Number.isSafeInteger(v) && v >= 1 ? v : optionError(arg, `must be a positive integer, got ${v}`, "pass 1, 2, 3, ...");
+  Number.isSafeInteger(v) && v >= 1 ? v : optionError(arg, `${arg} must be a positive integer, got ${v}`, "pass 1, 2, 3, ...");
 
 /** The length implied by xs' leaves (all must agree) and by `opts.length`. */
 const scanLength = (xs: unknown, length: number | undefined): number => {
   const leaves = treeLeavesWithPaths(xs);
   if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
-    optionError("length", `must be a non-negative integer, got ${length}`, "pass the number of steps");
+    optionError("length", `length must be a non-negative integer, got ${length}`, "pass the number of steps");
   }
   for (const [path, x] of leaves) {
-    if (x.shape.length === 0) optionError(`xs${path}`, "is a scalar; every xs leaf needs a leading time axis", "stack the per-step values along axis 0");
+    if (x.shape.length === 0) optionError(`xs${path}`, `xs${path === "<root>" ? "" : path} is a scalar; every xs leaf needs a leading time axis`, "stack the per-step values along axis 0");
   }
   const lengths = new Set(leaves.map(([, x]) => x.shape[0]!));
   if (lengths.size > 1) {
@@ -67,15 +67,16 @@ const scanLength = (xs: unknown, length: number | undefined): number => {
   }
   const fromXs = [...lengths][0];
   if (fromXs === undefined) return length ?? optionError("length", "xs has no leaves and no length was given", "pass { length } when xs is omitted");
-  if (length !== undefined && length !== fromXs) optionError("length", `is ${length} but xs has ${fromXs} steps`, "drop length or make it match xs");
+  if (length !== undefined && length !== fromXs) optionError("length", `length is ${length} but xs has ${fromXs} steps`, "drop length or make it match xs");
   return fromXs;
 };
 
 /** Checks a step's returned carry against the input carry, naming the first differing path. */
 const checkCarry = (carryDef: TreeDef, inAvals: readonly Aval[], out: unknown): Value[] => {
   const [leaves, def] = treeFlatten(out);
-  if (treeDefKey(def) !== treeDefKey(carryDef)) {
-    graphFail({ _tag: "CarryMismatch", op: "scan", path: "carry", expected: `structure ${treeDefKey(carryDef)}`, actual: `structure ${treeDefKey(def)}` });
+  const diff = treeDiff(carryDef, def);
+  if (diff !== undefined) {
+    graphFail({ _tag: "CarryMismatch", op: "scan", path: `carry${diff.path}`, expected: diff.expected, actual: diff.actual });
   }
   const paths = treeLeavesWithPaths(out);
   leaves.forEach((l, i) => {
@@ -173,11 +174,11 @@ const unrolledSegment = <C, X, Y>(f: ScanFn<C, X, Y>, k: number, reverse: boolea
  * @example scan((c, x) => [add(c, x), c], scalar(0), tensor([1, 2, 3])) // [6, [0, 1, 3]]
  */
 export const scan = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, opts: ScanOptions = {}): [C, Y] => {
-  if (typeof f !== "function") optionError("f", "must be a function (carry, x) => [carry, y]", "pass a step function");
+  if (typeof f !== "function") optionError("f", "f must be a function (carry, x) => [carry, y]", "pass a step function");
   const length = scanLength(xs ?? null, opts.length);
   const reverse = opts.reverse ?? false;
   const ckpt = opts.checkpoint ?? "all";
-  if (typeof ckpt === "string" && ckpt !== "all" && ckpt !== "carries") optionError("checkpoint", `unknown policy ${JSON.stringify(ckpt)}`, 'use "all", "carries" or { every: k }');
+  if (typeof ckpt === "string" && ckpt !== "all" && ckpt !== "carries") optionError("checkpoint", `unknown checkpoint policy ${JSON.stringify(ckpt)}`, 'use "all", "carries" or { every: k }');
   const unroll = opts.unroll === true ? Math.max(1, length) : opts.unroll === false || opts.unroll === undefined ? 1 : positiveInt("unroll", opts.unroll);
   const xsTree = (xs ?? null) as X;
 
@@ -200,7 +201,7 @@ export const scan = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefi
   }
   if (typeof ckpt === "object") {
     const every = positiveInt("checkpoint.every", ckpt.every);
-    if (unroll > 1) optionError("unroll", "cannot be combined with checkpoint: { every }", "choose one of them");
+    if (unroll > 1) optionError("unroll", "unroll cannot be combined with checkpoint: { every }", "choose one of them");
     const inner = (carry: C, xSeg: X): readonly [C, Y] => scanOnce(f, carry, xSeg, every, reverse, "carries");
     return segmented(f, init, xsTree, length, every, reverse, "carries", "carries", inner);
   }

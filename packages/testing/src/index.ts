@@ -3,3 +3,40 @@
  */
 export { allClose, type CloseOptions, type CloseResult } from "./allClose.js";
 export { checkGrads, type CheckGradsOptions } from "./checkGrads.js";
+export {
+  arbShape,
+  arbBroadcastShapes,
+  arbTensor,
+  arbPyTree,
+  arbKey,
+  arbRaggedBatch,
+  arbScanProblem,
+  scanProblem,
+  scanFamilies,
+  readout,
+  type ShapeOptions,
+  type TensorOptions,
+  type TensorTree,
+  type RaggedBatch,
+  type RaggedBatchOptions,
+  type ScanFamily,
+  type ScanImpl,
+  type AnyScanFn,
+  type ScanProblem,
+  type ScanProblemOptions,
+} from "./arbitraries.js";
+export { scanUnrolled, type UnrolledOptions } from "./unrolled.js";
+export {
+  laws,
+  lawProperties,
+  scanCase,
+  type LawOptions,
+  type ScanLawOptions,
+  type SegmentLawOptions,
+  type TruncationLawOptions,
+  type JitLawOptions,
+  type StopGradientLawOptions,
+  type AdjointLawOptions,
+  type FunctionCase,
+} from "./laws.js";
+export { toBeAllClose, closeWithPaths, assertAllClose, type MatcherResult } from "./matchers.js";

@@ -1,0 +1,356 @@
+/**
+ * @file The laws of Rewind's transforms, each as a check of one instance plus a fast-check
+ * property over random instances.
+ *
+ * A law function returns nothing and throws an `Error` naming the law, the instance and the first
+ * pytree path where the two sides differ, so it works under any runner. Scan laws take the
+ * implementation to check as an option (default `scan`), which is also how the tests show that
+ * each law fails on a broken scan. Defaults are tight (rtol 1e-9): both sides compute the same
+ * mathematics in float64 and may differ only by rounding.
+ */
+import fc from "fast-check";
+import * as T from "@rewind/tensor";
+import * as A from "@rewind/autodiff";
+import { arbKey, arbScanProblem, type ScanImpl, type ScanProblem } from "./arbitraries.js";
+import type { CloseOptions } from "./allClose.js";
+import { closeWithPaths } from "./matchers.js";
+import { scanUnrolled } from "./unrolled.js";
+
+/**
+ * Tolerances of a law's comparisons (default rtol 1e-9, atol 1e-10).
+ * @example laws.bptt(problem, { rtol: 1e-7 } satisfies LawOptions)
+ */
+export interface LawOptions {
+  readonly rtol?: number;
+  readonly atol?: number;
+}
+
+/**
+ * Options of the scan laws: the implementation under test (default `scan`).
+ * @example laws.reverse(problem, { scan: myScan } satisfies ScanLawOptions)
+ */
+export interface ScanLawOptions extends LawOptions {
+  readonly scan?: ScanImpl;
+}
+
+/**
+ * A function and the arguments to check it at (laws that are not about scan take these).
+ * @example laws.adjoint({ f: (x, w) => matmul(x, w), args: [x, w], name: "matmul" } satisfies FunctionCase)
+ */
+export interface FunctionCase {
+  readonly f: (...args: never[]) => unknown;
+  readonly args: readonly unknown[];
+  /** Shown in violation messages. */
+  readonly name?: string;
+}
+
+type Loss = (params: unknown, init: unknown, xs: unknown) => A.Value;
+type AnyFn = (...args: unknown[]) => unknown;
+
+const tolerances = (o: LawOptions): CloseOptions => ({ rtol: o.rtol ?? 1e-9, atol: o.atol ?? 1e-10 });
+
+const violation = (law: string, instance: unknown, detail: string): never => {
+  throw new Error(`${law} law violated for ${typeof instance === "string" ? instance : fc.stringify(instance)}:\n  ${detail}`);
+};
+
+const expectClose = (law: string, instance: unknown, what: string, actual: unknown, expected: unknown, o: LawOptions, label = "value"): void => {
+  const r = closeWithPaths(actual, expected, tolerances(o), label);
+  if (!r.pass) violation(law, instance, `${what}: ${r.message}`);
+};
+
+type Outcome = ReturnType<typeof outcome>;
+
+/** Compares outputs first, then the loss, then the gradients, so the message names the earliest difference. */
+const expectSameOutcome = (law: string, p: ScanProblem, what: string, actual: Outcome, expected: Outcome, o: LawOptions): void => {
+  for (const key of ["outputs", "loss", "grad"] as const) expectClose(law, p, what, actual[key], expected[key], o, key);
+};
+
+/** The outputs, loss and gradients (w.r.t. params, init and xs) of one way to run a problem. */
+const outcome = (p: ScanProblem, impl: ScanImpl, opts: A.ScanOptions = {}) => {
+  const loss: Loss = p.lossWith(impl, opts);
+  const [value, grads] = A.valueAndGrad(loss, { argnums: [0, 1, 2] })(p.params, p.init, p.xs);
+  const [params, init, xs] = grads as [unknown, unknown, unknown];
+  return { outputs: p.run(p.params, p.init, p.xs, impl, opts), loss: value, grad: { params, init, xs } };
+};
+
+const flipTime = <U>(tree: U): U => A.treeMap((x) => A.flip(x, 0), tree);
+
+/** `flip ∘ scan(reverse = ¬r) ∘ flip` as a scan implementation. */
+const flipped =
+  (impl: ScanImpl): ScanImpl =>
+  (f, init, xs, o = {}) => {
+    const [c, ys] = impl(f, init, xs === null || xs === undefined ? xs : flipTime(xs), { ...o, reverse: !(o.reverse ?? false) });
+    return [c, flipTime(ys)];
+  };
+
+const stopFloats = <U>(tree: U): U => A.treeMap((x) => (T.isFloating(x.dtype) ? A.stopGradient(x) : x), tree);
+
+/**
+ * Truncated BPTT written out: a scan over each chunk of k processed steps, with the gradient of
+ * the carry stopped between chunks (in processing order, so a reverse scan's first chunk is the
+ * last k rows of xs).
+ */
+const chunked =
+  (impl: ScanImpl, k: number): ScanImpl =>
+  <C, X, Y>(f: A.ScanFn<C, X, Y>, init: C, xs: X | null | undefined, o: A.ScanOptions = {}): [C, Y] => {
+    const length = o.length ?? A.treeLeaves(xs)[0]?.shape[0] ?? 0;
+    const reverse = o.reverse ?? false;
+    if (length <= k) return impl(f, init, xs, { length, reverse });
+    const pieces: Array<{ readonly lo: number; readonly ys: Y }> = [];
+    let carry = init;
+    for (let start = 0; start < length; start += k) {
+      const stop = Math.min(start + k, length);
+      const [lo, hi] = reverse ? [length - stop, length - start] : [start, stop];
+      const chunk = A.treeMap((x) => A.slice(x, [{ start: lo, stop: hi }]), xs ?? null) as X;
+      const [next, ys] = impl(f, start === 0 ? carry : stopFloats(carry), chunk, { length: hi - lo, reverse });
+      carry = next;
+      pieces.push({ lo, ys });
+    }
+    pieces.sort((a, b) => a.lo - b.lo);
+    const [first, ...rest] = pieces.map((q) => q.ys) as [Y, ...Y[]];
+    return [carry, A.treeMap((...leaves: A.Value[]) => A.concat(leaves), first, ...rest)];
+  };
+
+/** A standard-normal pytree shaped like the float leaves of `tree` (zeros elsewhere). */
+const randomLike = (tree: unknown, key: T.Key): unknown => {
+  const [leaves, def] = A.treeFlatten(tree);
+  const keys = T.random.split(key, Math.max(1, leaves.length));
+  return A.treeUnflatten(def, leaves.map((l, i) => (T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, l.dtype) : T.zeros(l.shape, l.dtype))));
+};
+
+/** Σ a·b over the float leaves of two pytrees of one structure. */
+const inner = (a: unknown, b: unknown): number => {
+  const ys = A.treeLeaves(b);
+  let acc = 0;
+  A.treeLeaves(a).forEach((x, i) => {
+    const y = ys[i];
+    if (!T.isTensor(x) || !T.isTensor(y) || !T.isFloating(x.dtype)) return;
+    for (let j = 0; j < x.data.length; j++) acc += x.data[j]! * y.data[j]!;
+  });
+  return acc;
+};
+
+const caseName = (c: FunctionCase): string => c.name ?? (c.f.name || "f");
+
+/**
+ * A scan problem as a `FunctionCase` of `(params, init, xs)`: its outputs `[carry, ys]`
+ * (default) or its scalar loss.
+ * @example laws.adjoint(scanCase(problem))
+ */
+export const scanCase = (p: ScanProblem, output: "outputs" | "loss" = "outputs"): FunctionCase => ({
+  f: output === "loss" ? p.loss : (params: unknown, init: unknown, xs: unknown) => p.run(params, init, xs),
+  args: [p.params, p.init, p.xs],
+  name: `${output} of ${fc.stringify(p)}`,
+});
+
+/**
+ * Options of the truncation law: the chunk size k (default 2).
+ * @example laws.truncation(problem, { k: 3 } satisfies TruncationLawOptions)
+ */
+export interface TruncationLawOptions extends ScanLawOptions {
+  readonly k?: number;
+}
+
+/**
+ * Options of the checkpoint and unroll laws: which segment sizes to try.
+ * @example laws.unroll(problem, { sizes: [2, 4] } satisfies SegmentLawOptions)
+ */
+export interface SegmentLawOptions extends ScanLawOptions {
+  /** Default: 1, 2, 3 and length + 1. */
+  readonly sizes?: readonly number[];
+}
+
+/**
+ * Options of the jit law: the jit under test (default `jit`) and the cotangent's key.
+ * @example laws.jit(scanCase(problem), { key: random.key(7) } satisfies JitLawOptions)
+ */
+export interface JitLawOptions extends LawOptions {
+  readonly jit?: <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R;
+  readonly key?: T.Key;
+}
+
+/**
+ * Options of the stopGradient law: the stopGradient under test and the cotangent's key.
+ * @example laws.stopGradient(scanCase(problem), { key: random.key(7) } satisfies StopGradientLawOptions)
+ */
+export interface StopGradientLawOptions extends LawOptions {
+  readonly stopGradient?: (x: A.Value) => A.Value;
+  readonly key?: T.Key;
+}
+
+/**
+ * Options of the adjointness law: the random directions' key and the transforms under test.
+ * @example laws.adjoint(scanCase(problem), { key: random.key(7) } satisfies AdjointLawOptions)
+ */
+export interface AdjointLawOptions extends LawOptions {
+  readonly key?: T.Key;
+  readonly jvp?: typeof A.jvp;
+  readonly vjp?: typeof A.vjp;
+}
+
+const segmentSizes = (p: ScanProblem, o: SegmentLawOptions): number[] => [...new Set(o.sizes ?? [1, 2, 3, p.length + 1])];
+
+/**
+ * One check per law; each throws an `Error` describing the first violation.
+ * @example for (const p of fc.sample(arbScanProblem(), 10)) laws.bptt(p)
+ */
+export const laws = {
+  /**
+   * BPTT law: values and gradients (w.r.t. params, init and xs) through `scan` equal those
+   * through the explicitly unrolled loop `scanUnrolled`.
+   * @example laws.bptt(fc.sample(arbScanProblem(), 1)[0]!)
+   */
+  bptt: (p: ScanProblem, o: ScanLawOptions = {}): void => {
+    expectSameOutcome("BPTT", p, "scan vs scanUnrolled", outcome(p, o.scan ?? A.scan), outcome(p, scanUnrolled), o);
+  },
+
+  /**
+   * Reverse law: `scan(f, { reverse: r })` equals `flip ∘ scan(f, { reverse: ¬r }) ∘ flip` (xs
+   * and ys flipped on the time axis), for values and gradients.
+   * @example laws.reverse(problem)
+   */
+  reverse: (p: ScanProblem, o: ScanLawOptions = {}): void => {
+    const impl = o.scan ?? A.scan;
+    expectSameOutcome("reverse", p, "scan vs flip ∘ scan(¬reverse) ∘ flip", outcome(p, impl), outcome(p, flipped(impl)), o);
+  },
+
+  /**
+   * Checkpoint invariance: the policies "carries" and `{ every: k }`, and a body wrapped in
+   * `checkpoint`, give the values and gradients of "all".
+   * @example laws.checkpoint(problem, { sizes: [1, 2, 5] })
+   */
+  checkpoint: (p: ScanProblem, o: SegmentLawOptions = {}): void => {
+    const impl = o.scan ?? A.scan;
+    const ref = outcome(p, impl, { checkpoint: "all" });
+    expectSameOutcome("checkpoint", p, 'checkpoint "carries" vs "all"', outcome(p, impl, { checkpoint: "carries" }), ref, o);
+    for (const k of segmentSizes(p, o)) {
+      expectSameOutcome("checkpoint", p, `checkpoint { every: ${k} } vs "all"`, outcome(p, impl, { checkpoint: { every: k } }), ref, o);
+    }
+    const remat: ScanImpl = (f, init, xs, so) => impl(A.checkpoint(f), init, xs, so);
+    expectSameOutcome("checkpoint", p, "scan(checkpoint(f)) vs scan(f)", outcome(p, remat), ref, o);
+  },
+
+  /**
+   * Unroll invariance: `unroll: k` (and `true`) gives the values and gradients of `unroll: 1`.
+   * @example laws.unroll(problem)
+   */
+  unroll: (p: ScanProblem, o: SegmentLawOptions = {}): void => {
+    const impl = o.scan ?? A.scan;
+    const ref = outcome(p, impl, { unroll: 1 });
+    for (const k of [...segmentSizes(p, o), true] as const) {
+      expectSameOutcome("unroll", p, `unroll ${k} vs unroll 1`, outcome(p, impl, { unroll: k }), ref, o);
+    }
+  },
+
+  /**
+   * Truncation law: `truncate ≥ T` is full BPTT, and `truncate: k` equals running scan over
+   * chunks of k steps with `stopGradient` on the carry between chunks. Values never change.
+   * @example laws.truncation(problem, { k: 2 })
+   */
+  truncation: (p: ScanProblem, o: TruncationLawOptions = {}): void => {
+    const impl = o.scan ?? A.scan;
+    const k = o.k ?? 2;
+    const full = outcome(p, impl);
+    for (const big of new Set([Math.max(1, p.length), p.length + 3])) {
+      expectSameOutcome("truncation", p, `truncate ${big} ≥ length vs full BPTT`, outcome(p, impl, { truncate: big }), full, o);
+    }
+    const truncated = outcome(p, impl, { truncate: k });
+    expectClose("truncation", p, `values with truncate ${k} vs without`, truncated.outputs, full.outputs, o, "outputs");
+    expectSameOutcome("truncation", p, `truncate ${k} vs manual chunks of ${k}`, truncated, outcome(p, chunked(impl, k)), o);
+  },
+
+  /**
+   * jit invariance: `jit(f)` gives f's values (also on a second call with other values of the
+   * same signature, which reuses the trace) and f's VJP; `jit` of the VJP gives the VJP.
+   * @example laws.jit({ f: (x) => sum(tanh(x)), args: [tensor([0.5], "float64")] })
+   */
+  jit: (c: FunctionCase, o: JitLawOptions = {}): void => {
+    const jit = o.jit ?? A.jit;
+    const f = c.f as AnyFn;
+    const jf = jit(f);
+    const name = caseName(c);
+    const shifted = c.args.map((a) => A.treeMap((x) => (T.isFloating(x.dtype) ? T.add(T.mul(x as T.Tensor, 0.5), 0.125) : x), a));
+    for (const [label, args] of [["args", c.args], ["other args", shifted]] as const) {
+      expectClose("jit", name, `jit(f) vs f on ${label}`, jf(...args), f(...args), o);
+    }
+    const u = randomLike(f(...c.args), o.key ?? T.random.key(1));
+    const pullback = (g: AnyFn) => (...args: unknown[]) => A.vjp(g, ...args)[1](u);
+    const expected = pullback(f)(...c.args);
+    expectClose("jit", name, "vjp(jit(f)) vs vjp(f)", pullback(jf)(...c.args), expected, o);
+    expectClose("jit", name, "jit(vjp(f)) vs vjp(f)", jit(pullback(f))(...c.args), expected, o);
+  },
+
+  /**
+   * stopGradient law: stopping the gradient of argument i leaves f's value unchanged, gives a
+   * zero cotangent to argument i, and leaves the other arguments' cotangents unchanged.
+   * @example laws.stopGradient({ f: (x, y) => mul(x, y), args: [x, y] })
+   */
+  stopGradient: (c: FunctionCase, o: StopGradientLawOptions = {}): void => {
+    const stop = o.stopGradient ?? A.stopGradient;
+    const f = c.f as AnyFn;
+    const name = caseName(c);
+    const out = f(...c.args);
+    const u = randomLike(out, o.key ?? T.random.key(2));
+    const reference = A.vjp(f, ...c.args)[1](u);
+    c.args.forEach((_, i) => {
+      const g = (...args: unknown[]) => f(...args.map((a, j) => (j === i ? A.treeMap((x) => stop(x), a) : a)));
+      const [value, pullback] = A.vjp(g, ...c.args);
+      expectClose("stopGradient", name, `value with argument ${i} stopped`, value, out, o);
+      const cts = pullback(u);
+      const zeros = A.treeMap((x) => T.zeros(x.shape, x.dtype), c.args[i]);
+      expectClose("stopGradient", name, `cotangent of stopped argument ${i}`, cts[i], zeros, { rtol: 0, atol: 0 }, `ct[${i}]`);
+      cts.forEach((ct, j) => {
+        if (j !== i) expectClose("stopGradient", name, `cotangent of argument ${j} with argument ${i} stopped`, ct, reference[j], o, `ct[${j}]`);
+      });
+    });
+  },
+
+  /**
+   * VJP/JVP adjointness: for random u (output-shaped) and v (argument-shaped),
+   * ⟨u, jvp(f)(v)⟩ = ⟨vjp(f)(u), v⟩ up to rounding. It checks that forward and reverse mode are
+   * transposes of each other (a pullback that is not linear in its cotangent breaks it); that
+   * either is the true derivative is `checkGrads`' job.
+   * @example laws.adjoint({ f: (x) => tanh(x), args: [x] }, { key: random.key(3) })
+   */
+  adjoint: (c: FunctionCase, o: AdjointLawOptions = {}): void => {
+    const f = c.f as AnyFn;
+    const [ku, kv] = T.random.split(o.key ?? T.random.key(3), 2) as [T.Key, T.Key];
+    const [out, pullback] = (o.vjp ?? A.vjp)(f, ...c.args);
+    const u = randomLike(out, ku);
+    const v = c.args.map((a, i) => randomLike(a, T.random.foldIn(kv, i)));
+    const [, jv] = (o.jvp ?? A.jvp)(c.f, c.args, v);
+    const lhs = inner(u, jv);
+    const rhs = inner(pullback(u), v);
+    const { rtol = 1e-9, atol = 1e-10 } = tolerances(o);
+    if (!(Math.abs(lhs - rhs) <= atol + rtol * Math.max(1, Math.abs(lhs), Math.abs(rhs)))) {
+      violation("VJP/JVP adjointness", caseName(c), `⟨u, J v⟩ = ${lhs} (jvp) but ⟨Jᵀu, v⟩ = ${rhs} (vjp); |diff| ${Math.abs(lhs - rhs)}`);
+    }
+  },
+};
+
+/**
+ * fast-check properties of the laws over random instances (defaults: `arbScanProblem()`).
+ * @example fc.assert(lawProperties.checkpoint(arbScanProblem({ maxLength: 5 })), { numRuns: 20 })
+ */
+export const lawProperties = {
+  /** The BPTT law on each drawn problem. @example fc.assert(lawProperties.bptt(), { numRuns: 20 }) */
+  bptt: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arb, (p) => laws.bptt(p, o)),
+  /** The reverse law on each drawn problem. @example fc.assert(lawProperties.reverse(arbScanProblem({ families: ["lstm"] }))) */
+  reverse: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arb, (p) => laws.reverse(p, o)),
+  /** Checkpoint invariance on each drawn problem. @example fc.assert(lawProperties.checkpoint()) */
+  checkpoint: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arb, (p) => laws.checkpoint(p, o)),
+  /** Unroll invariance on each drawn problem. @example fc.assert(lawProperties.unroll()) */
+  unroll: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arb, (p) => laws.unroll(p, o)),
+  /** The truncation law, with k drawn in 1..4 for each problem. @example fc.assert(lawProperties.truncation()) */
+  truncation: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) =>
+    fc.property(arb, fc.integer({ min: 1, max: 4 }), (p, k) => laws.truncation(p, { ...o, k })),
+  /** jit invariance on each drawn case. @example fc.assert(lawProperties.jit(arbScanProblem().map((p) => scanCase(p, "loss")))) */
+  jit: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: JitLawOptions = {}) =>
+    fc.property(arb, arbKey(), (c, key) => laws.jit(c, { key, ...o })),
+  /** The stopGradient law on each drawn case. @example fc.assert(lawProperties.stopGradient()) */
+  stopGradient: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: StopGradientLawOptions = {}) =>
+    fc.property(arb, arbKey(), (c, key) => laws.stopGradient(c, { key, ...o })),
+  /** VJP/JVP adjointness on each drawn case and key. @example fc.assert(lawProperties.adjoint()) */
+  adjoint: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: AdjointLawOptions = {}) =>
+    fc.property(arb, arbKey(), (c, key) => laws.adjoint(c, { key, ...o })),
+};
