@@ -1,0 +1,54 @@
+/**
+ * @file What a recurrent cell is: a value with `init`, `initialCarry` and `step`.
+ *
+ * A cell's `step(params)` is exactly a `scan` body: `(carry, x_t) → [carry', y_t]` with x_t of
+ * shape `[batch, features]`. Running a cell over a sequence is a scan, and its gradient (BPTT) is
+ * the scan's reverse-scan VJP — nothing in this package computes a derivative. Anything of this
+ * shape is a cell: a user's own cell gets every combinator, layer shape and law.
+ */
+import type { DType, Key } from "@rewind/tensor";
+import type { Value } from "@rewind/autodiff";
+
+/** Sizes a cell is initialised for. Cells may read more fields (e.g. a custom cell's extra sizes). */
+export interface CellSizes {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+}
+
+/** How weights are drawn: PyTorch's default uniform ±1/√hidden, orthogonal, or Glorot uniform. */
+export type InitScheme = "default" | "orthogonal" | "glorot";
+
+/** Options of `init`. */
+export interface InitOptions {
+  /** Parameter dtype (default float32). */
+  readonly dtype?: Extract<DType, "float32" | "float64">;
+  /** Weight initialisation (default "default", PyTorch's). Biases always use PyTorch's default. */
+  readonly scheme?: InitScheme;
+}
+
+/**
+ * A recurrent cell over parameters `P` and carry `C`.
+ * @example const [carry, y] = lstm.step(params)(lstm.initialCarry(4, params), x_t)
+ */
+export interface Cell<P = unknown, C = unknown> {
+  /** A short name, for messages and printed graphs. */
+  readonly name: string;
+  /** Parameters for the given sizes, drawn from `key`. */
+  readonly init: (key: Key, sizes: CellSizes, options?: InitOptions) => P;
+  /** The carry at t = 0 for a batch (zeros for the built-in cells; sizes come from `params`). */
+  readonly initialCarry: (batch: number, params: P) => C;
+  /** The step: `(carry, x_t, noise_t?) → [carry', y_t]`, a scan body. */
+  readonly step: (params: P) => (carry: C, x: Value, noise?: unknown) => readonly [C, Value];
+  /** Features of y_t. */
+  readonly outputSize: (params: P) => number;
+  /**
+   * Optional per-step randomness (dropout masks): drawn outside the loop from one key per step
+   * and fed to `step` as `noise`, so the loop itself stays deterministic and differentiable.
+   */
+  readonly noise?: (key: Key, batch: number, params: P) => unknown;
+}
+
+/** Parameters of a cell, inferred. */
+export type ParamsOf<K> = K extends Cell<infer P, unknown> ? P : never;
+/** Carry of a cell, inferred. */
+export type CarryOf<K> = K extends Cell<unknown, infer C> ? C : never;

@@ -1,0 +1,30 @@
+/**
+ * @file The Elman (vanilla) RNN cell, PyTorch's `nn.RNNCell`: h' = act(W_ih x + b_ih + W_hh h + b_hh).
+ */
+import { add, relu as reluOp, tanh as tanhOp, type Value } from "@rewind/autodiff";
+import type { Cell } from "../Cell.js";
+import { affine, checkInput, hiddenOf, initTorchCell, zeroState, type TorchCellParams } from "./common.js";
+
+const elman = (name: string, activation: (x: Value) => Value): Cell<TorchCellParams, Value> => ({
+  name,
+  init: (key, sizes, options) => initTorchCell(name, key, 1, sizes, options),
+  initialCarry: (batch, p) => zeroState(name, batch, hiddenOf(p), p.weight_hh.dtype),
+  step: (p) => (h, x) => {
+    checkInput(name, x, p);
+    const hNext = activation(add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh)));
+    return [hNext, hNext];
+  },
+  outputSize: hiddenOf,
+});
+
+/**
+ * Elman cell with tanh (PyTorch `nn.RNN(nonlinearity="tanh")`); carry and output are h `[B, H]`.
+ * @example const p = elmanTanh.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
+ */
+export const elmanTanh: Cell<TorchCellParams, Value> = elman("elmanTanh", tanhOp);
+
+/**
+ * Elman cell with relu (PyTorch `nn.RNN(nonlinearity="relu")`).
+ * @example const p = elmanRelu.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
+ */
+export const elmanRelu: Cell<TorchCellParams, Value> = elman("elmanRelu", reluOp);

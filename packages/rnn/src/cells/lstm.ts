@@ -1,0 +1,38 @@
+/**
+ * @file The LSTM cell with PyTorch's equations, gate order (i, f, g, o) and parameter layout.
+ *
+ *     i = σ(W_ii x + b_ii + W_hi h + b_hi)     f = σ(W_if x + b_if + W_hf h + b_hf)
+ *     g = tanh(W_ig x + b_ig + W_hg h + b_hg)  o = σ(W_io x + b_io + W_ho h + b_ho)
+ *     c' = f ⊙ c + i ⊙ g                       h' = o ⊙ tanh(c')
+ */
+import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
+import type { Cell } from "../Cell.js";
+import { affine, checkInput, hiddenOf, initTorchCell, zeroState, type TorchCellParams } from "./common.js";
+
+/** The LSTM carry: hidden state and cell state, both `[B, H]`. */
+export interface LstmCarry {
+  readonly h: Value;
+  readonly c: Value;
+}
+
+/**
+ * The LSTM cell (PyTorch `nn.LSTMCell`): carry `{ h, c }`, output h.
+ * @example const [carry, y] = lstm.step(p)(lstm.initialCarry(2, p), x)
+ */
+export const lstm: Cell<TorchCellParams, LstmCarry> = {
+  name: "lstm",
+  init: (key, sizes, options) => initTorchCell("lstm", key, 4, sizes, options),
+  initialCarry: (batch, p) => {
+    const zero = zeroState("lstm", batch, hiddenOf(p), p.weight_hh.dtype);
+    return { h: zero, c: zero };
+  },
+  step: (p) => ({ h, c }, x) => {
+    checkInput("lstm", x, p);
+    const gates = add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh));
+    const [i, f, g, o] = split(gates, 4, 1) as [Value, Value, Value, Value];
+    const cNext = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(g)));
+    const hNext = mul(sigmoid(o), tanh(cNext));
+    return [{ h: hNext, c: cNext }, hNext];
+  },
+  outputSize: hiddenOf,
+};

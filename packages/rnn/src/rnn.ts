@@ -1,0 +1,98 @@
+/**
+ * @file `rnn`: run a cell over a batch of sequences as one `scan` over time, with per-sample
+ * lengths, either layout, either direction, and per-step noise for dropout.
+ */
+import * as T from "@rewind/tensor";
+import type { Key } from "@rewind/tensor";
+import {
+  reshape, scan, stack, transpose, treeFlatten, treeMap, treeUnflatten, where, type ScanOptions, type Value,
+} from "@rewind/autodiff";
+import type { Cell } from "./Cell.js";
+import { reverseValid, stepMask, validateLengths } from "./lengths.js";
+
+/** Options of `rnn`. */
+export interface RnnOptions<C> {
+  /** The carry at the first step (default: `cell.initialCarry(batch, params)`). */
+  readonly initialCarry?: C;
+  /** Valid steps per sample (int32 `[batch]` or numbers). Past it the carry freezes and outputs are 0. */
+  readonly lengths?: Value | readonly number[];
+  /** xs and outputs are `[time, batch, features]` instead of `[batch, time, features]`. */
+  readonly timeMajor?: boolean;
+  /** Read each sequence (each sample's valid prefix) from its end; outputs stay aligned with xs. */
+  readonly reverse?: boolean;
+  /** Turns on the cell's noise (dropout); without a key the cell runs deterministically. */
+  readonly key?: Key;
+  /** Passed to `scan`: memory policy for the gradient, unrolling, truncated BPTT. */
+  readonly checkpoint?: ScanOptions["checkpoint"];
+  readonly unroll?: ScanOptions["unroll"];
+  readonly truncate?: ScanOptions["truncate"];
+}
+
+/** What `rnn` returns: per-step outputs (in the input layout) and each sample's final carry. */
+export interface RnnResult<C> {
+  readonly outputs: Value;
+  readonly finalCarry: C;
+}
+
+/** Broadcasts a `[B]` mask against a `[B, ...]` value. */
+const maskFor = (m: Value, v: Value): Value => reshape(m, [m.shape[0]!, ...v.shape.slice(1).map(() => 1)]);
+
+/** Per-step noise drawn outside the loop: one key per step, stacked along time. */
+const stepNoise = <P, C>(cell: Cell<P, C>, params: P, key: Key, time: number, batch: number): unknown => {
+  if (cell.noise === undefined || time === 0) return null;
+  const keys = T.random.split(key, time);
+  const samples = keys.map((k) => cell.noise!(k, batch, params));
+  const [first, def] = treeFlatten(samples[0]);
+  return treeUnflatten(def, first.map((_, i) => stack(samples.map((s) => treeFlatten(s)[0][i]!))));
+};
+
+/**
+ * Runs `cell` over `xs` (`[batch, time, features]`, or time-major) as a `scan` over time.
+ * Its gradient is backpropagation through time, derived from the scan.
+ * @throws TensorException for xs that is not rank 3 or for invalid `lengths`.
+ * @example const { outputs, finalCarry } = rnn(lstm, params, xs, { lengths: [5, 3] })
+ */
+export const rnn = <P, C>(cell: Cell<P, C>, params: P, xs: Value, opts: RnnOptions<C> = {}): RnnResult<C> => {
+  if (xs.shape.length !== 3) {
+    T.fail({
+      _tag: "ShapeError",
+      op: "rnn",
+      arg: "xs",
+      shapes: [xs.shape],
+      detail: `xs must be rank 3, ${opts.timeMajor ? "[time, batch, features]" : "[batch, time, features]"}`,
+      fix: "add a batch axis of size 1 for a single sequence (expandDims), or set timeMajor",
+    });
+  }
+  const timeMajor = opts.timeMajor ?? false;
+  const seq = timeMajor ? xs : transpose(xs, [1, 0, 2]);
+  const [time, batch] = seq.shape as [number, number];
+  const init = opts.initialCarry ?? cell.initialCarry(batch, params);
+  const lengths = opts.lengths === undefined ? undefined : validateLengths("rnn", opts.lengths, batch, time);
+  const reverse = opts.reverse ?? false;
+  const scanOpts: ScanOptions = {
+    length: time,
+    ...(opts.checkpoint === undefined ? {} : { checkpoint: opts.checkpoint }),
+    ...(opts.unroll === undefined ? {} : { unroll: opts.unroll }),
+    ...(opts.truncate === undefined ? {} : { truncate: opts.truncate }),
+  };
+  const noise = opts.key === undefined ? null : stepNoise(cell, params, opts.key, time, batch);
+  const step = cell.step(params);
+
+  let ys: Value;
+  let finalCarry: C;
+  if (lengths === undefined) {
+    [finalCarry, ys] = scan((c: C, s: { x: Value; n: unknown }) => step(c, s.x, s.n ?? undefined), init, { x: seq, n: noise }, { ...scanOpts, reverse });
+  } else {
+    // A reversed direction reads each sample's valid prefix backward and leaves padding at the end.
+    const inputs = reverse ? reverseValid(seq, lengths) : seq;
+    const body = (c: C, s: { x: Value; m: Value; n: unknown }): readonly [C, Value] => {
+      const [next, y] = step(c, s.x, s.n ?? undefined);
+      const frozen = treeMap((a, b) => where(maskFor(s.m, a), a, b), next, c) as C;
+      return [frozen, where(maskFor(s.m, y), y, 0)];
+    };
+    [finalCarry, ys] = scan(body, init, { x: inputs, m: stepMask(lengths, time), n: noise }, scanOpts);
+    if (reverse) ys = reverseValid(ys, lengths);
+  }
+  return { outputs: timeMajor ? ys : transpose(ys, [1, 0, 2]), finalCarry };
+};
+
