@@ -57,26 +57,30 @@ export const reduceMin = definePrimitive<"reduceMin", AxesParams>({
 });
 
 /**
- * Π over axes. NOTE: the cotangent is Π_{j≠i} x_j, computed without dividing by zero: with no
- * zero it is prod / x_i; with exactly one zero only that position gets the product of the others;
- * with two or more zeros it is 0 everywhere.
+ * Π over axes. NOTE: the cotangent is Π_{j≠i} x_j, computed without dividing by zero and so that
+ * its own derivative (the Hessian of Π) is exact too, whatever the zeros: at a non-zero x_i it is
+ * y / x_i (y the output); at a zero it is P · Π_{other zeros} x_z with P the product of the
+ * non-zeros, i.e. P with one zero, P times the other zero with two (0 in value, but d/d(that
+ * zero) = P), and 0 with three or more.
  */
 export const prod = definePrimitive<"prod", AxesParams>({
   name: "prod",
   abstractEval: ([x], { axes }) => [reducedAval(x!, axes)],
   impl: ([x], { axes }) => [T.prod(x!, { axis: axes })],
   // d Πx / dx_i = Π_{j≠i} x_j
-  vjp: ([g], { ins: [x], params: { axes } }, k) => {
+  vjp: ([g], { ins: [x], outs: [y], params: { axes } }, k) => {
     const kept = keptShape(x!, axes);
     const back = (v: Value) => k.broadcastTo(k.reshape(v, kept), x!.shape);
     const isZero = k.equal(x!, 0);
-    const zeros = k.sum(k.astype(isZero, x!.dtype), { axis: axes, keepDims: true });
-    const nonzeroProd = k.prod(k.where(isZero, 1, x!), { axis: axes, keepDims: true });
-    const others = k.where(
-      isZero,
-      k.where(k.equal(k.broadcastTo(zeros, x!.shape), 1), k.broadcastTo(nonzeroProd, x!.shape), 0),
-      k.where(k.equal(k.broadcastTo(zeros, x!.shape), 0), k.div(k.broadcastTo(nonzeroProd, x!.shape), k.where(isZero, 1, x!)), 0),
-    );
+    // x with its zeros replaced by 1: a denominator that is never 0, so the branch `where` discards
+    // cannot turn a cotangent into NaN.
+    const safe = k.where(isZero, 1, x!);
+    const zeros = back(k.sum(k.astype(isZero, x!.dtype), { axis: axes }));
+    const nonzeroProd = back(k.prod(safe, { axis: axes }));
+    // Σ of the zero entries: 0 in value, derivative 1 at each zero; minus x_i it is "the other zero".
+    const otherZero = k.sub(back(k.sum(k.where(isZero, x!, 0), { axis: axes })), x!);
+    const atZero = k.mul(nonzeroProd, k.where(k.equal(zeros, 1), 1, k.where(k.equal(zeros, 2), otherZero, 0)));
+    const others = k.where(isZero, atZero, k.div(back(y!), safe));
     return [k.mul(back(g!), others)];
   },
 });
