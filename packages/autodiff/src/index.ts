@@ -16,4 +16,4 @@ export { Graph, type Aval, type Atom, type Eqn, type Var, type Literal } from ".
 export { registry, type PrimitiveName } from "./primitives/index.js";
 export { definePrimitive, noGradient, type Primitive, type VjpRule, type VjpContext } from "./Primitive.js";
 export type { ScanPolicy } from "./primitives/scan.js";
-export { estimateScanResiduals, type ResidualEstimate } from "./memory.js";
+export { estimateResiduals, estimateScanResiduals, type ResidualEstimate } from "./memory.js";

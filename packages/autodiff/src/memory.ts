@@ -1,46 +1,74 @@
 /**
- * @file How much a differentiated scan keeps alive between its forward and backward passes.
+ * @file How much a differentiated function keeps alive between its forward and backward passes.
  */
 import { byteSize, isFloating, sizeOf } from "@rewind/tensor";
-import { traceToGraph, type Value } from "./core.js";
+import { isTracer, traceToGraph, type Value } from "./core.js";
 import { avalOf } from "./Graph.js";
 import { kit } from "./kit.js";
 import { scan, type ScanFn, type ScanOptions } from "./scan.js";
 import { traceTree } from "./trace.js";
 import { treeFlatten } from "./Tree.js";
-import { forwardPass } from "./vjp.js";
+import { forwardPass, tapeValues, type Tape } from "./vjp.js";
 
 /** The residual memory of one differentiated call. */
 export interface ResidualEstimate {
-  /** Bytes of the per-step values the forward pass stores for the backward pass. */
+  /** Bytes of the intermediate values the forward pass keeps for the backward pass. */
   readonly bytes: number;
-  /** How many stored arrays those bytes are spread over. */
+  /** How many arrays those bytes are spread over. */
   readonly arrays: number;
 }
 
+const sizeInBytes = (v: Value): number => sizeOf(v.shape) * byteSize[v.dtype];
+
+/** Traces `f(...args)` abstractly and hands the forward tape of its differentiation to `count`. */
+const withTape = (f: (...args: never[]) => unknown, args: readonly unknown[], count: (tape: Tape, inputs: ReadonlySet<Value>) => void): void => {
+  const closed = traceTree(f, args);
+  const leaves = treeFlatten(args)[0];
+  traceToGraph((inputs) => {
+    const needs = inputs.map((a, i) => i >= closed.consts.length && isFloating(a.dtype));
+    count(forwardPass(kit, closed.graph, inputs, needs).tape, new Set(inputs));
+    return [];
+  }, [...closed.consts, ...leaves].map(avalOf));
+};
+
 /**
- * Estimates the bytes a `scan` call saves for its gradient under `opts.checkpoint` — without
- * computing anything (it traces abstractly). Policies change this number, never the results:
- * "all" stores the body's residuals per step, "carries" one carry per step, `{ every: k }` one
- * carry per k steps (the backward pass then holds one k-step segment at a time on top).
+ * Estimates the bytes that differentiating `f(...args)` with respect to all float arguments
+ * keeps between the forward and the backward pass: every value on the tape counted once
+ * (arguments and captured constants excluded — they exist anyway). Reshapes are counted as
+ * copies although they share buffers, so this is an upper bound. Nothing is computed.
+ * @example estimateResiduals((x) => sum(tanh(tanh(x))), zeros([1000], "float64")).bytes // ≈ 16000
+ */
+export const estimateResiduals = (f: (...args: never[]) => unknown, ...args: readonly unknown[]): ResidualEstimate => {
+  let bytes = 0;
+  let arrays = 0;
+  withTape(f, args, (tape, inputs) => {
+    for (const v of tapeValues(tape)) {
+      if (!isTracer(v) || inputs.has(v)) continue;
+      bytes += sizeInBytes(v);
+      arrays++;
+    }
+  });
+  return { bytes, arrays };
+};
+
+/**
+ * Estimates the bytes a `scan` call stores for its gradient (the per-step residuals its forward
+ * pass stacks) under `opts.checkpoint`. Policies change this number, never the results: "all"
+ * stores what the body's VJP reads at every step, "carries" one carry per step, `{ every: k }`
+ * one carry per k steps (its backward pass then holds one k-step segment at a time on top).
  * @example estimateScanResiduals(step, h0, xs, { checkpoint: "carries" }).bytes
  */
 export const estimateScanResiduals = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null, opts: ScanOptions = {}): ResidualEstimate => {
-  const closed = traceTree((c: C, x: X | null) => scan(f, c, x, opts), [init, xs]);
-  const leaves = treeFlatten([init, xs])[0];
   let bytes = 0;
   let arrays = 0;
-  traceToGraph((args) => {
-    const needs = args.map((a, i) => i >= closed.consts.length && isFloating(a.dtype));
-    const { tape } = forwardPass(kit, closed.graph, args, needs);
+  withTape((c: C, x: X | null) => scan(f, c, x, opts), [init, xs], (tape) => {
     for (const entry of tape.entries) {
       if (entry.eqn.prim.name !== "scan") continue;
-      for (const r of entry.residuals as readonly Value[]) {
-        bytes += sizeOf(r.shape) * byteSize[r.dtype];
+      for (const r of entry.residuals) {
+        bytes += sizeInBytes(r);
         arrays++;
       }
     }
-    return [];
-  }, [...closed.consts, ...leaves].map(avalOf));
+  });
   return { bytes, arrays };
 };
