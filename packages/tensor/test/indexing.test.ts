@@ -2,24 +2,13 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { arange, scalar, zeros } from "../src/creation.js";
 import type { DType } from "../src/DType.js";
-import { TensorException } from "../src/errors.js";
 import { addAlongAxis, addAt, gather, oneHot, take } from "../src/kernels/indexing.js";
 import { fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
+import { size, unravel, ravel, values, throwsTensor } from "./helpers.js";
 
 // ---- naive references: multi-index arithmetic written out by hand ----
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
-const unravel = (flat: number, shape: readonly number[]): number[] => {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = flat % shape[a]!;
-    flat = Math.floor(flat / shape[a]!);
-  }
-  return idx;
-};
-const ravel = (idx: readonly number[], shape: readonly number[]): number => idx.reduce((f, v, a) => f * shape[a]! + v, 0);
 const at = (x: Tensor, idx: readonly number[]): number => x.data[ravel(idx, x.shape)]!;
-const values = (x: Tensor): number[] => Array.from(x.data);
 const dot = (a: Tensor, b: Tensor): number => values(a).reduce((s, v, i) => s + v * b.data[i]!, 0);
 const wrap = (i: number, n: number): number => (i < 0 ? i + n : i);
 
@@ -77,17 +66,6 @@ const gatherCase = dimsArb(1, 3).chain((xs) =>
   ),
 );
 
-const throwsTensor = (f: () => unknown, tag: string, ...fragments: string[]): void => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(TensorException);
-  expect((caught as TensorException).error._tag).toBe(tag);
-  for (const s of fragments) expect((caught as TensorException).message).toContain(s);
-};
 
 describe("take and addAt", () => {
   test.prop([takeCase], { numRuns: 100 })("take matches np.take", ([x, ind, axis]) => {

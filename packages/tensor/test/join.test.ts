@@ -2,27 +2,17 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { arange, ones, scalar, zeros } from "../src/creation.js";
 import { dtypes, type DType } from "../src/DType.js";
-import { TensorException } from "../src/errors.js";
 import { concat, pad, split, stack } from "../src/kernels/join.js";
 import { expandDims } from "../src/kernels/movement.js";
 import { slice } from "../src/kernels/slice.js";
 import { fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
+import { size, unravel, values, throwsTensor } from "./helpers.js";
 
 // ---- naive references: multi-index arithmetic written out by hand ----
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
-const unravel = (flat: number, shape: readonly number[]): number[] => {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = flat % shape[a]!;
-    flat = Math.floor(flat / shape[a]!);
-  }
-  return idx;
-};
 const at = (x: Tensor, idx: readonly number[]): number => x.data[idx.reduce((f, v, a) => f * x.shape[a]! + v, 0)]!;
 const build = (shape: readonly number[], f: (idx: number[]) => number): number[] =>
   Array.from({ length: size(shape) }, (_, i) => f(unravel(i, shape)));
-const values = (x: Tensor): number[] => Array.from(x.data);
 const order: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
 
 // ---- arbitraries ----
@@ -42,17 +32,6 @@ const concatCase = dimsArb(1, 4).chain((base) =>
   ),
 );
 
-const throwsTensor = (f: () => unknown, tag: string, ...fragments: string[]): void => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(TensorException);
-  expect((caught as TensorException).error._tag).toBe(tag);
-  for (const s of fragments) expect((caught as TensorException).message).toContain(s);
-};
 
 describe("concat", () => {
   test.prop([concatCase], { numRuns: 100 })("matches the naive concatenation and promotes dtypes", ([axis, xs]) => {

@@ -1,22 +1,12 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import type { DType } from "../src/DType.js";
-import { TensorException } from "../src/errors.js";
 import { matmul, matmulKernel } from "../src/kernels/matmul.js";
 import { fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
+import { size, unravel, ravel, values, throwsTensor } from "./helpers.js";
 
 // ---- naive reference: NumPy's matmul rules spelled out, then a triple loop in float64 ----
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
-const unravel = (flat: number, shape: readonly number[]): number[] => {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = flat % shape[a]!;
-    flat = Math.floor(flat / shape[a]!);
-  }
-  return idx;
-};
-const ravel = (idx: readonly number[], shape: readonly number[]): number => idx.reduce((f, v, a) => f * shape[a]! + v, 0);
 const rank: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
 
 interface Ref {
@@ -66,20 +56,7 @@ const refMatmul = (a: Tensor, b: Tensor): Ref => {
   return { shape, dtype, value, magnitude };
 };
 
-const values = (t: Tensor): number[] => Array.from(t.data);
 
-const throwsTensor = (f: () => unknown, tag: string, ...fragments: string[]): void => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(TensorException);
-  const err = caught as TensorException;
-  expect(err.error._tag).toBe(tag);
-  for (const s of fragments) expect(err.message).toContain(s);
-};
 
 // ---- arbitraries ----
 

@@ -2,27 +2,16 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { arange, scalar, zeros } from "../src/creation.js";
 import type { DType } from "../src/DType.js";
-import { TensorException } from "../src/errors.js";
 import { broadcastTo, expandDims, flip, permute, reshape, squeeze, transpose } from "../src/kernels/movement.js";
 import { fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
+import { size, unravel, ravel, values, throwsTensor } from "./helpers.js";
 
 // ---- naive references: multi-index arithmetic written out by hand, no strides ----
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
-const unravel = (flat: number, shape: readonly number[]): number[] => {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = flat % shape[a]!;
-    flat = Math.floor(flat / shape[a]!);
-  }
-  return idx;
-};
-const ravel = (idx: readonly number[], shape: readonly number[]): number => idx.reduce((f, v, a) => f * shape[a]! + v, 0);
 const at = (x: Tensor, idx: readonly number[]): number => x.data[ravel(idx, x.shape)]!;
 const build = (shape: readonly number[], f: (idx: number[]) => number): number[] =>
   Array.from({ length: size(shape) }, (_, i) => f(unravel(i, shape)));
 
-const values = (x: Tensor): number[] => Array.from(x.data);
 
 // ---- arbitraries ----
 
@@ -42,18 +31,6 @@ const regroup = (ds: readonly number[]) =>
     return out;
   });
 
-const throwsTensor = (f: () => unknown, tag: string, ...fragments: string[]): void => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(TensorException);
-  const err = caught as TensorException;
-  expect(err.error._tag).toBe(tag);
-  for (const s of fragments) expect(err.message).toContain(s);
-};
 
 describe("reshape", () => {
   test.prop(

@@ -1,22 +1,12 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import type { DType } from "../src/DType.js";
-import { TensorException } from "../src/errors.js";
 import { argmax, argmin, max, mean, min, prod, sum, sumTo, type ReduceOptions } from "../src/kernels/reduce.js";
 import { fromBuffer, fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
+import { size, unravel, ravel, values, throwsTensor } from "./helpers.js";
 
 // ---- naive references: multi-index arithmetic by hand, no strides or offset tables ----
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
-const unravel = (flat: number, shape: readonly number[]): number[] => {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = flat % shape[a]!;
-    flat = Math.floor(flat / shape[a]!);
-  }
-  return idx;
-};
-const ravel = (idx: readonly number[], shape: readonly number[]): number => idx.reduce((f, v, a) => f * shape[a]! + v, 0);
 
 /** The reduced axes an `axis` option means, positive, in NumPy's reading. */
 const axesOf = (axis: ReduceOptions["axis"], rank: number): number[] =>
@@ -83,20 +73,7 @@ const caseArb = tensorArb().chain((x) => fc.record({ x: fc.constant(x), axis: ax
 const opts = (axis: ReduceOptions["axis"], keepDims: boolean): ReduceOptions =>
   axis === undefined ? { keepDims } : { axis, keepDims };
 
-const throwsTensor = (f: () => unknown, tag: string, ...fragments: string[]): void => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(TensorException);
-  const err = caught as TensorException;
-  expect(err.error._tag).toBe(tag);
-  for (const s of fragments) expect(err.message).toContain(s);
-};
 
-const values = (t: Tensor): number[] => Array.from(t.data);
 
 // ---- properties ----
 

@@ -1,10 +1,10 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { arange, scalar, zeros } from "../src/creation.js";
-import { TensorException } from "../src/errors.js";
 import { flip } from "../src/kernels/movement.js";
 import { slice, type SliceSpec } from "../src/kernels/slice.js";
-import { fromDataOrThrow, tensor, toArray, type NestedArray, type Tensor } from "../src/Tensor.js";
+import { fromDataOrThrow, tensor, toArray, type NestedArray } from "../src/Tensor.js";
+import { size, values, throwsTensor } from "./helpers.js";
 
 // ---- naive reference: CPython's list slicing, applied recursively to nested arrays ----
 
@@ -33,7 +33,6 @@ const flatten = (value: NestedArray): number[] =>
 
 // ---- arbitraries ----
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 const tensorArb = fc
   .array(fc.integer({ min: 0, max: 5 }), { maxLength: 4 })
   .chain((shape) =>
@@ -51,19 +50,7 @@ const withSpecs = tensorArb.chain((x) =>
   fc.tuple(fc.constant(x), fc.array(specArb, { maxLength: x.shape.length })),
 );
 
-const values = (x: Tensor): number[] => Array.from(x.data);
 
-const throwsTensor = (f: () => unknown, tag: string, ...fragments: string[]): void => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(TensorException);
-  expect((caught as TensorException).error._tag).toBe(tag);
-  for (const s of fragments) expect((caught as TensorException).message).toContain(s);
-};
 
 describe("slice", () => {
   test.prop([withSpecs], { numRuns: 100 })("matches Python slicing of nested lists", ([x, specs]) => {

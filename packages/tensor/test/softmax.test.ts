@@ -1,23 +1,13 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import type { DType } from "../src/DType.js";
-import { TensorException } from "../src/errors.js";
 import type { ReduceOptions } from "../src/kernels/reduce.js";
 import { logSoftmax, logSumExp, softmax } from "../src/kernels/softmax.js";
 import { fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
+import { size, unravel, ravel, values, throwsTensor } from "./helpers.js";
 
 // ---- naive references: the textbook formulas, unshifted, over hand-computed multi-indices ----
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
-const unravel = (flat: number, shape: readonly number[]): number[] => {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = flat % shape[a]!;
-    flat = Math.floor(flat / shape[a]!);
-  }
-  return idx;
-};
-const ravel = (idx: readonly number[], shape: readonly number[]): number => idx.reduce((f, v, a) => f * shape[a]! + v, 0);
 
 /** Σ exp(x) of each output group, and the group (output) index of every input element. */
 const expSums = (x: Tensor, axes: readonly number[]): { shape: number[]; sums: number[]; groupOf: number[] } => {
@@ -44,20 +34,7 @@ const close = (actual: readonly number[], expected: readonly number[], rel: numb
     else expect(Math.abs(v - e)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(e)));
   });
 };
-const values = (t: Tensor): number[] => Array.from(t.data);
 
-const throwsTensor = (f: () => unknown, tag: string, ...fragments: string[]): void => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(TensorException);
-  const err = caught as TensorException;
-  expect(err.error._tag).toBe(tag);
-  for (const s of fragments) expect(err.message).toContain(s);
-};
 
 // ---- arbitraries: values small enough that the unshifted reference cannot overflow ----
 

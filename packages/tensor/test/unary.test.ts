@@ -27,10 +27,10 @@ import {
   tanh,
 } from "../src/kernels/unary.js";
 import { fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
+import { values } from "./helpers.js";
 
 type Op = (x: Tensor) => Tensor;
 
-const values = (t: Tensor): number[] => Array.from(t.data);
 /** Equal as numbers, with NaN equal to NaN (so +0 and -0 count as equal; tests on the sign of zero use Object.is). */
 const same = (a: number, b: number): boolean => (Number.isNaN(a) && Number.isNaN(b)) || a === b;
 const f64 = (xs: number[]): Tensor => fromDataOrThrow(xs, [xs.length], "float64");
