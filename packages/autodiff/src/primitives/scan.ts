@@ -15,35 +15,13 @@
  */
 import * as T from "@rewind/tensor";
 import { evalGraph } from "../core.js";
-import { avalsEqual, type Aval, type Graph } from "../Graph.js";
+import { avalsEqual, type Aval } from "../Graph.js";
 import { internalError } from "../errors.js";
 import { definePrimitive, type AnyPrimitive } from "../Primitive.js";
+import { counts, stacked, unstacked, type ScanParams } from "./scanParams.js";
 import { scanForward, scanVjp } from "./scanVjp.js";
 
-/** What the forward pass of a differentiated scan stores per step. */
-export type ScanPolicy = "all" | "carries";
-
-/** Params of `scan`. */
-export interface ScanParams {
-  /** `(consts…, carry…, x_t…) → (carry'…, y_t…)`, closed. */
-  readonly body: Graph;
-  readonly numConsts: number;
-  readonly numCarry: number;
-  readonly length: number;
-  readonly reverse: boolean;
-  readonly policy: ScanPolicy;
-}
-
-/** How many consts, carries, xs and ys a scan has. */
-export const counts = (p: ScanParams) => {
-  const nc = p.numConsts;
-  const nk = p.numCarry;
-  return { nc, nk, nx: p.body.inputs.length - nc - nk, ny: p.body.outputs.length - nk };
-};
-
-const stacked = (a: Aval, length: number): Aval => ({ shape: [length, ...a.shape], dtype: a.dtype });
-/** The per-step aval of a stacked value. */
-export const unstacked = (a: Aval): Aval => ({ shape: a.shape.slice(1), dtype: a.dtype });
+export type { ScanParams, ScanPolicy } from "./scanParams.js";
 
 /** Row t of a stacked tensor, sharing its (immutable) buffer. */
 const row = (x: T.Tensor, t: number): T.Tensor => {

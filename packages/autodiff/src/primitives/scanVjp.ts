@@ -13,7 +13,7 @@ import { avalOf, Graph, type Aval } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import type { Kit } from "../kit.js";
 import { backwardPass, forwardPass, mapTape, tapeValues, vjpGraphWith, type Tape } from "../vjp.js";
-import { counts, unstacked, type ScanParams } from "./scan.js";
+import { counts, unstacked, type ScanParams } from "./scanParams.js";
 
 /** Which inputs of the scan get cotangents, as index lists. */
 interface Plan {

@@ -1,0 +1,31 @@
+/**
+ * @file The params of `scan` and the arithmetic on them shared by its rules and its VJP.
+ */
+import type { Aval, Graph } from "../Graph.js";
+
+/** What the forward pass of a differentiated scan stores per step. */
+export type ScanPolicy = "all" | "carries";
+
+/** Params of `scan`. */
+export interface ScanParams {
+  /** `(consts…, carry…, x_t…) → (carry'…, y_t…)`, closed. */
+  readonly body: Graph;
+  readonly numConsts: number;
+  readonly numCarry: number;
+  readonly length: number;
+  readonly reverse: boolean;
+  readonly policy: ScanPolicy;
+}
+
+/** How many consts, carries, xs and ys a scan has. */
+export const counts = (p: ScanParams) => {
+  const nc = p.numConsts;
+  const nk = p.numCarry;
+  return { nc, nk, nx: p.body.inputs.length - nc - nk, ny: p.body.outputs.length - nk };
+};
+
+/** The aval of `length` values of aval `a` stacked on a new leading axis. */
+export const stacked = (a: Aval, length: number): Aval => ({ shape: [length, ...a.shape], dtype: a.dtype });
+/** The per-step aval of a stacked value. */
+export const unstacked = (a: Aval): Aval => ({ shape: a.shape.slice(1), dtype: a.dtype });
+

@@ -1,0 +1,91 @@
+/**
+ * @file The architecture's rules, checked on the sources: dependencies point one way, no import
+ * cycles, no Node-only API in the core packages, no Math.random in library code, and no backward
+ * code in @rewind/rnn (BPTT must come from differentiating scan).
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const packages = readdirSync(join(root, "packages")).filter((p) => statSync(join(root, "packages", p, "src")).isDirectory());
+
+const walk = (dir: string): string[] =>
+  readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith(".ts") ? [p] : [];
+  });
+
+const sources = new Map(packages.map((p) => [p, walk(join(root, "packages", p, "src"))]));
+
+/** Runtime imports of a file (type-only imports and re-exports are erased, so they cannot cycle). */
+const runtimeImports = (file: string): string[] => {
+  const text = readFileSync(file, "utf8");
+  const specs: string[] = [];
+  for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+"([^"]+)";/gms)) if (m[1] === undefined) specs.push(m[2]!);
+  return specs;
+};
+
+/** Non-comment source lines of a file. */
+const codeLines = (file: string): string[] =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => !/^\s*(\/\/|\*|\/\*\*)/.test(l));
+
+describe("architecture", () => {
+  it("dependencies point one way: tensor ← autodiff ← {rnn, optim}; testing beside them", () => {
+    const allowed: Record<string, readonly string[]> = {
+      tensor: [],
+      autodiff: ["tensor"],
+      rnn: ["tensor", "autodiff"],
+      optim: ["tensor", "autodiff"],
+      testing: ["tensor", "autodiff", "rnn", "optim"],
+    };
+    for (const [pkg, files] of sources) {
+      for (const file of files) {
+        for (const spec of runtimeImports(file)) {
+          const m = /^@rewind\/([a-z]+)/.exec(spec);
+          if (m) expect(allowed[pkg] ?? [], `${relative(root, file)} imports ${spec}`).toContain(m[1]);
+        }
+      }
+    }
+  });
+
+  it("no runtime import cycles inside a package", () => {
+    for (const files of sources.values()) {
+      const graph = new Map(
+        files.map((f) => [f, runtimeImports(f).filter((s) => s.startsWith(".")).map((s) => resolve(dirname(f), s.replace(/\.js$/, ".ts")))]),
+      );
+      const state = new Map<string, "visiting" | "done">();
+      const visit = (f: string, path: string[]): void => {
+        if (state.get(f) === "done") return;
+        if (state.get(f) === "visiting") throw new Error(`import cycle: ${[...path, f].map((p) => relative(root, p)).join(" → ")}`);
+        state.set(f, "visiting");
+        for (const g of graph.get(f) ?? []) visit(g, [...path, f]);
+        state.set(f, "done");
+      };
+      for (const f of files) visit(f, []);
+    }
+  });
+
+  it("core packages use no Node-only API outside their node entry points", () => {
+    for (const files of sources.values()) {
+      for (const file of files.filter((f) => !f.endsWith("/src/node.ts"))) {
+        const text = codeLines(file).join("\n");
+        expect(text, relative(root, file)).not.toMatch(/from\s+"(node:[a-z_]+|fs|path|os|child_process|worker_threads)"/);
+        expect(text, relative(root, file)).not.toMatch(/(?<![\w/.])(process\.|require\(|Buffer\.(from|alloc|concat)|__dirname)/);
+      }
+    }
+  });
+
+  it("library code draws randomness only from keys", () => {
+    for (const files of sources.values()) for (const file of files) expect(codeLines(file).join("\n"), relative(root, file)).not.toMatch(/Math\.random/);
+  });
+
+  it("@rewind/rnn holds no backward code", () => {
+    for (const file of sources.get("rnn") ?? []) {
+      expect(codeLines(file).join("\n"), relative(root, file)).not.toMatch(/\b(vjp|pullback|backwardPass|bpttGrad|dW|dh_next)\b|\bbackward\s*\(/i);
+    }
+  });
+});
