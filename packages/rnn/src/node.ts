@@ -1,5 +1,92 @@
+/// <reference types="node" />
 /**
  * @file Node-only entry point of @rewind/rnn (`@rewind/rnn/node`): file I/O lives here so the
- * core stays browser-safe.
+ * core stays browser-safe. Reads and writes PyTorch-named recurrent weights as safetensors
+ * files, the format `safetensors.torch.save_file` / `load_file` use, so weights move between
+ * PyTorch and Rewind in both directions.
+ *
+ * Both functions report every failure (unreadable file, corrupt bytes, names or shapes that do
+ * not fit the spec, a write that fails) as a `Left`; neither throws.
  */
-export {};
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import * as E from "fp-ts/lib/Either.js";
+import { formatTensorError, safetensors, TensorException, type TensorError } from "@rewind/tensor";
+import { fromTorchStateDict, toTorchStateDict, type TorchRnnParams, type TorchRnnSpec, type TorchStateDictOptions } from "./torch.js";
+
+const ioError = (op: string, path: string, e: unknown): TensorError => ({
+  _tag: "DecodeError",
+  op,
+  detail: `cannot ${op.startsWith("load") ? "read" : "write"} ${JSON.stringify(path)}: ${e instanceof Error ? e.message : String(e)}`,
+});
+
+/**
+ * Loads `torchRnn(spec)` parameters from a safetensors file holding a PyTorch state dict
+ * (e.g. written by `safetensors.torch.save_file(model.rnn.state_dict(), path)`).
+ * @returns `Left` for a missing or unreadable file, bytes that are not a valid safetensors file,
+ * or tensors whose names, shapes or dtypes do not fit `spec` (the message lists them all).
+ * @example
+ * const params = loadTorchSafetensors("lstm.safetensors", { mode: "lstm", inputSize: 64, hiddenSize: 128 });
+ * if (E.isLeft(params)) console.error(formatTensorError(params.left));
+ */
+export const loadTorchSafetensors = (
+  path: string,
+  spec: TorchRnnSpec,
+  options: TorchStateDictOptions = {},
+): E.Either<TensorError, TorchRnnParams> => {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    return E.left(ioError("loadTorchSafetensors", path, e));
+  }
+  const file = safetensors.decode(bytes);
+  if (E.isLeft(file)) {
+    return E.left({ _tag: "DecodeError", op: "loadTorchSafetensors", detail: `${JSON.stringify(path)} is not a valid safetensors file: ${formatTensorError(file.left)}` });
+  }
+  return fromTorchStateDict(file.right.tensors, spec, options);
+};
+
+/**
+ * Saves parameters under PyTorch's names as a safetensors file (`{ format: "pt" }` metadata plus
+ * `metadata`), atomically: the bytes go to a temporary file in the same directory, are flushed
+ * to disk, and the temporary file is renamed over `path`, so a crash never leaves a torn file.
+ * In PyTorch: `module.load_state_dict(safetensors.torch.load_file(path))`.
+ * @returns `Left` when params do not fit `spec` or the file cannot be written.
+ * @example saveTorchSafetensors("lstm.safetensors", params, spec, { epoch: "12" })
+ */
+export const saveTorchSafetensors = (
+  path: string,
+  params: TorchRnnParams,
+  spec: TorchRnnSpec,
+  metadata: Readonly<Record<string, string>> = {},
+  options: Pick<TorchStateDictOptions, "prefix"> = {},
+): E.Either<TensorError, void> => {
+  let bytes: Uint8Array;
+  try {
+    bytes = safetensors.encode(toTorchStateDict(params, spec, options), { format: "pt", ...metadata });
+  } catch (e) {
+    if (e instanceof TensorException) return E.left(e.error);
+    throw e;
+  }
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    const fd = openSync(tmp, "wx");
+    try {
+      let at = 0;
+      while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    return E.right(undefined);
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // The write already failed; a leftover temporary file is the lesser problem.
+    }
+    return E.left(ioError("saveTorchSafetensors", path, e));
+  }
+};
