@@ -10,3 +10,26 @@ export { gru } from "./cells/gru.js";
 export type { TorchCellParams } from "./cells/common.js";
 export { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
 export { validateLengths, stepMask, reverseValid } from "./lengths.js";
+export {
+  torchRnn, fromTorchStateDict, toTorchStateDict, torchParamNames,
+  type TorchRnn, type TorchRnnMode, type TorchRnnSpec, type ResolvedTorchRnnSpec, type TorchRnnCarry,
+  type TorchRnnParams, type TorchRnnApplyOptions, type TorchStateDictOptions,
+} from "./torch.js";
+export { peepholeLstm, type PeepholeLstmParams } from "./cells/peephole.js";
+export { layerNormLstm, layerNorm, LAYER_NORM_EPS, type LayerNormLstmParams } from "./cells/layerNormLstm.js";
+export { defineCell, checkCell, mgu, type CellSpec, type SizedCell, type MguParams } from "./custom.js";
+export { linear, embedding, type Layer, type LinearParams, type EmbeddingParams } from "./layers.js";
+export {
+  stack, residual, mapInput, mapOutput, dropout, withSizes, inputSizeOf,
+  type AnyCell, type CellParams, type CellCarry, type MapInputParams, type MapOutputParams,
+} from "./combinators.js";
+export {
+  bidirectional,
+  type Bidirectional, type BidirectionalMerge, type BidirectionalOptions, type BidirectionalApplyOptions, type BidirectionalResult, type PerDirection,
+} from "./bidirectional.js";
+export {
+  manyToOne, manyToMany, repeatInput, feedOnce, generate, encoderDecoder, teacherForcingMask, topKLogits,
+  type ManyToOneResult, type ManyToManyOptions, type Sampling, type GenerateOptions, type GenerateResult,
+  type EncoderDecoderParams, type EncoderDecoderOptions, type EncoderDecoderResult,
+} from "./shapes.js";
+export { chunkSequence, chunkLengths, tbpttStep, tbpttGrads, type ChunkOptions, type ChunkLoss, type TbpttStepResult, type TbpttResult } from "./tbptt.js";

@@ -1,0 +1,143 @@
+/**
+ * @file `bidirectional`: a forward and a backward cell over the same sequences, merged per step.
+ *
+ * Both directions are plain `rnn` calls (so, two scans): the backward one with `reverse: true`,
+ * which with `lengths` reverses only each sample's valid prefix, so padding stays at the end and
+ * the backward direction starts at each sample's own last valid step. There is no backward code:
+ * the gradient is the two scans' BPTT plus the merge's.
+ */
+import * as T from "@rewind/tensor";
+import type { Key } from "@rewind/tensor";
+import { add, concat, type Value } from "@rewind/autodiff";
+import type { Cell, CellSizes, InitOptions } from "./Cell.js";
+import { rnn, type RnnOptions } from "./rnn.js";
+
+/** How the two directions' per-step outputs are combined. */
+export type BidirectionalMerge = "concat" | "sum";
+
+/** Options of `bidirectional`. */
+export interface BidirectionalOptions {
+  /** `"concat"` (default): `[fwd, bwd]` on the feature axis, as PyTorch; `"sum"`: fwd + bwd. */
+  readonly merge?: BidirectionalMerge;
+}
+
+/** A value per direction: parameters, carries. */
+export interface PerDirection<F, B> {
+  readonly forward: F;
+  readonly backward: B;
+}
+
+/** Options of a bidirectional layer's `apply`. */
+export interface BidirectionalApplyOptions<CF, CB> {
+  /** Valid steps per sample (int32 `[batch]` or numbers); both directions see only the valid prefix. */
+  readonly lengths?: Value | readonly number[];
+  /** xs and outputs are `[time, batch, features]`. */
+  readonly timeMajor?: boolean;
+  /** Starting carries; a missing direction starts from its cell's `initialCarry`. */
+  readonly initialCarry?: Partial<PerDirection<CF, CB>>;
+  /** Turns on the cells' noise (dropout); split into one key per direction. */
+  readonly key?: Key;
+  /** Passed to both scans. */
+  readonly checkpoint?: RnnOptions<unknown>["checkpoint"];
+  readonly unroll?: RnnOptions<unknown>["unroll"];
+  readonly truncate?: RnnOptions<unknown>["truncate"];
+}
+
+/** What a bidirectional layer returns: merged per-step outputs and each direction's final carry. */
+export interface BidirectionalResult<CF, CB> {
+  /** `[batch, time, Hf + Hb]` (concat) or `[batch, time, H]` (sum); zero past each sample's length. */
+  readonly outputs: Value;
+  /**
+   * forward: the state after each sample's last valid step; backward: the state after reading the
+   * valid prefix backward, i.e. at step 0 (PyTorch's `h_n[1]` for packed sequences).
+   */
+  readonly finalCarry: PerDirection<CF, CB>;
+}
+
+/** A bidirectional recurrent layer: parameters per direction and an `apply` over whole sequences. */
+export interface Bidirectional<PF, CF, PB, CB> {
+  readonly name: string;
+  readonly merge: BidirectionalMerge;
+  /** Parameters of both directions, from two keys split off `key`. */
+  readonly init: (key: Key, sizes: CellSizes, options?: InitOptions) => PerDirection<PF, PB>;
+  /** Runs both directions over `xs` and merges their outputs. */
+  readonly apply: (params: PerDirection<PF, PB>, xs: Value, options?: BidirectionalApplyOptions<CF, CB>) => BidirectionalResult<CF, CB>;
+  /** Features per step of the merged output. */
+  readonly outputSize: (params: PerDirection<PF, PB>) => number;
+}
+
+const badMerge = (merge: unknown): never =>
+  T.fail({
+    _tag: "ValueError",
+    op: "bidirectional",
+    arg: "options.merge",
+    detail: `merge must be "concat" or "sum", got ${JSON.stringify(merge)}`,
+    fix: 'pass { merge: "concat" } (PyTorch\'s layout) or { merge: "sum" }',
+  });
+
+/**
+ * A bidirectional layer from a forward and a backward cell (often the same cell twice; each
+ * direction gets its own parameters). The backward direction reads each sample's valid prefix
+ * from its end, so on a padded batch every sample gets exactly what it would get alone.
+ * @throws TensorException for an unknown merge, or (in apply) "sum" over directions of different widths.
+ * @example
+ * const bi = bidirectional(lstm, lstm, { merge: "concat" });
+ * const params = bi.init(random.key(0), { inputSize: 3, hiddenSize: 8 });
+ * const { outputs, finalCarry } = bi.apply(params, xs, { lengths: [5, 2] }); // outputs [2, 5, 16]
+ */
+export const bidirectional = <PF, CF, PB, CB>(
+  cellFwd: Cell<PF, CF>,
+  cellBwd: Cell<PB, CB>,
+  options: BidirectionalOptions = {},
+): Bidirectional<PF, CF, PB, CB> => {
+  const merge = options.merge ?? "concat";
+  if (merge !== "concat" && merge !== "sum") badMerge(merge);
+  const outputSize = (p: PerDirection<PF, PB>): number => {
+    const f = cellFwd.outputSize(p.forward);
+    const b = cellBwd.outputSize(p.backward);
+    return merge === "concat" ? f + b : f;
+  };
+  return {
+    name: `bidirectional(${cellFwd.name}, ${cellBwd.name})`,
+    merge,
+    init: (key, sizes, initOptions) => {
+      const [kf, kb] = T.random.split(key, 2) as [Key, Key];
+      return { forward: cellFwd.init(kf, sizes, initOptions), backward: cellBwd.init(kb, sizes, initOptions) };
+    },
+    apply: (params, xs, o = {}) => {
+      const [kf, kb] = o.key === undefined ? [undefined, undefined] : (T.random.split(o.key, 2) as [Key, Key]);
+      const shared = {
+        ...(o.lengths === undefined ? {} : { lengths: o.lengths }),
+        ...(o.timeMajor === undefined ? {} : { timeMajor: o.timeMajor }),
+        ...(o.checkpoint === undefined ? {} : { checkpoint: o.checkpoint }),
+        ...(o.unroll === undefined ? {} : { unroll: o.unroll }),
+        ...(o.truncate === undefined ? {} : { truncate: o.truncate }),
+      };
+      const fwd = rnn(cellFwd, params.forward, xs, {
+        ...shared,
+        ...(o.initialCarry?.forward === undefined ? {} : { initialCarry: o.initialCarry.forward }),
+        ...(kf === undefined ? {} : { key: kf }),
+      });
+      const bwd = rnn(cellBwd, params.backward, xs, {
+        ...shared,
+        reverse: true,
+        ...(o.initialCarry?.backward === undefined ? {} : { initialCarry: o.initialCarry.backward }),
+        ...(kb === undefined ? {} : { key: kb }),
+      });
+      const finalCarry = { forward: fwd.finalCarry, backward: bwd.finalCarry };
+      if (merge === "concat") return { outputs: concat([fwd.outputs, bwd.outputs], 2), finalCarry };
+      if (!T.shapesEqual(fwd.outputs.shape, bwd.outputs.shape)) {
+        T.fail({
+          _tag: "ShapeError",
+          op: "bidirectional.apply",
+          arg: "params",
+          shapes: [fwd.outputs.shape, bwd.outputs.shape],
+          detail: `merge "sum" needs both directions to output the same features, got ${cellFwd.name}: ${fwd.outputs.shape[2]} and ${cellBwd.name}: ${bwd.outputs.shape[2]}`,
+          fix: 'give both directions the same hidden size, or use { merge: "concat" }',
+        });
+      }
+      return { outputs: add(fwd.outputs, bwd.outputs), finalCarry };
+    },
+    outputSize,
+  };
+};

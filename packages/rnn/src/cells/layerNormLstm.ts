@@ -1,0 +1,109 @@
+/**
+ * @file The layer-normalised LSTM (Ba, Kiros & Hinton 2016, "Layer Normalization", §3.1 and
+ * the LSTM equations of its supplement). The input and recurrent contributions are normalised
+ * separately over the 4H gate pre-activations, so neither can drown the other; the cell state is
+ * normalised before the output tanh. Gate order i, f, g, o and the stacked weights follow PyTorch:
+ *
+ *     LN(a; γ, β) = γ ⊙ (a − mean(a)) / √(var(a) + ε) + β      (over features; biased var; ε = 1e-5)
+ *     [a_i, a_f, a_g, a_o] = LN(W_ih x; γ_ih, β_ih) + LN(W_hh h; γ_hh, β_hh)
+ *     i = σ(a_i)   f = σ(a_f)   g = tanh(a_g)   o = σ(a_o)
+ *     c' = f ⊙ c + i ⊙ g
+ *     h' = o ⊙ tanh(LN(c'; γ_c, β_c))
+ *
+ * The layer-norm biases β play the role of LSTM biases, so there is no `bias_ih`/`bias_hh`.
+ * The carried c' is the un-normalised cell state, as in the paper (PyTorch's fastrnns benchmark
+ * cell instead carries LN(c')). Gains start at 1 and biases at 0, as `nn.LayerNorm`'s.
+ */
+import * as T from "@rewind/tensor";
+import { add, mean, mul, rsqrt, sigmoid, split, square, sub, tanh, matmul, transpose, type Value } from "@rewind/autodiff";
+import type { Cell } from "../Cell.js";
+import { gateWeight } from "../init.js";
+import { checkSizes, zeroState } from "./common.js";
+import type { LstmCarry } from "./lstm.js";
+
+/** Parameters of the layer-normalised LSTM (PyTorch-style names; LN gains `*_weight`, shifts `*_bias`). */
+export interface LayerNormLstmParams {
+  /** `[4H, inputSize]`, gates i, f, g, o stacked. */
+  readonly weight_ih: Value;
+  /** `[4H, H]`. */
+  readonly weight_hh: Value;
+  /** `[4H]` gain and shift of LN(W_ih x). */
+  readonly ln_ih_weight: Value;
+  readonly ln_ih_bias: Value;
+  /** `[4H]` gain and shift of LN(W_hh h). */
+  readonly ln_hh_weight: Value;
+  readonly ln_hh_bias: Value;
+  /** `[H]` gain and shift of LN(c'). */
+  readonly ln_c_weight: Value;
+  readonly ln_c_bias: Value;
+}
+
+/** ε inside the square root, PyTorch's `nn.LayerNorm` default. */
+export const LAYER_NORM_EPS = 1e-5;
+
+/**
+ * Layer normalisation over the last axis with gain and shift (biased variance, as PyTorch).
+ * @example layerNorm(tensor([[1, 2, 3]]), ones([3]), zeros([3])) // ≈ [[-1.2247, 0, 1.2247]]
+ */
+export const layerNorm = (a: Value, gain: Value, shift: Value, eps = LAYER_NORM_EPS): Value => {
+  const centred = sub(a, mean(a, { axis: -1, keepDims: true }));
+  const variance = mean(square(centred), { axis: -1, keepDims: true });
+  return add(mul(gain, mul(centred, rsqrt(add(variance, eps)))), shift);
+};
+
+const NAME = "layerNormLstm";
+const hiddenOf = (p: LayerNormLstmParams): number => p.weight_hh.shape[1]!;
+
+const checkInput = (x: Value, p: LayerNormLstmParams): void => {
+  const inputSize = p.weight_ih.shape[1]!;
+  if (x.shape.length !== 2 || x.shape[1] !== inputSize) {
+    T.fail({
+      _tag: "ShapeError",
+      op: `${NAME}.step`,
+      arg: "x",
+      shapes: [x.shape, p.weight_ih.shape],
+      detail: `x_t must be [batch, ${inputSize}] for weight_ih of shape [${p.weight_ih.shape.join(", ")}]`,
+      fix: "pass one time step [batch, features]; run whole sequences with rnn(cell, params, xs)",
+    });
+  }
+};
+
+/**
+ * The layer-normalised LSTM cell: carry `{ h, c }` (c un-normalised), output h `[B, H]`.
+ * @example
+ * const p = layerNormLstm.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
+ * const { outputs } = rnn(layerNormLstm, p, xs) // xs [B, T, 3] → outputs [B, T, 8]
+ */
+export const layerNormLstm: Cell<LayerNormLstmParams, LstmCarry> = {
+  name: NAME,
+  init: (key, sizes, options = {}) => {
+    checkSizes(NAME, sizes);
+    const { inputSize, hiddenSize: h } = sizes;
+    const dtype = options.dtype ?? "float32";
+    const [k1, k2] = T.random.split(key, 2) as [T.Key, T.Key];
+    return {
+      weight_ih: gateWeight(k1, 4, h, inputSize, options),
+      weight_hh: gateWeight(k2, 4, h, h, options),
+      ln_ih_weight: T.ones([4 * h], dtype),
+      ln_ih_bias: T.zeros([4 * h], dtype),
+      ln_hh_weight: T.ones([4 * h], dtype),
+      ln_hh_bias: T.zeros([4 * h], dtype),
+      ln_c_weight: T.ones([h], dtype),
+      ln_c_bias: T.zeros([h], dtype),
+    };
+  },
+  initialCarry: (batch, p) => {
+    const zero = zeroState(NAME, batch, hiddenOf(p), p.weight_hh.dtype);
+    return { h: zero, c: zero };
+  },
+  step: (p) => ({ h, c }, x) => {
+    checkInput(x, p);
+    const fromInput = layerNorm(matmul(x, transpose(p.weight_ih)), p.ln_ih_weight, p.ln_ih_bias);
+    const fromHidden = layerNorm(matmul(h, transpose(p.weight_hh)), p.ln_hh_weight, p.ln_hh_bias);
+    const [ai, af, ag, ao] = split(add(fromInput, fromHidden), 4, 1) as [Value, Value, Value, Value];
+    const cNext = add(mul(sigmoid(af), c), mul(sigmoid(ai), tanh(ag)));
+    const hNext = mul(sigmoid(ao), tanh(layerNorm(cNext, p.ln_c_weight, p.ln_c_bias)));
+    return [{ h: hNext, c: cNext }, hNext];
+  },
+  outputSize: hiddenOf,
+};

@@ -1,0 +1,69 @@
+/**
+ * @file The peephole LSTM (Gers & Schmidhuber 2000, "Recurrent nets that time and count"): the
+ * input and forget gates also look at the previous cell state, and the output gate at the new
+ * one, each through a diagonal (elementwise) weight. Gate order and the stacked weights follow
+ * PyTorch's LSTM (i, f, g, o), so the non-peephole part loads from `nn.LSTMCell`:
+ *
+ *     i  = σ(W_ii x + b_ii + W_hi h + b_hi + w_ci ⊙ c)
+ *     f  = σ(W_if x + b_if + W_hf h + b_hf + w_cf ⊙ c)
+ *     g  = tanh(W_ig x + b_ig + W_hg h + b_hg)
+ *     c' = f ⊙ c + i ⊙ g
+ *     o  = σ(W_io x + b_io + W_ho h + b_ho + w_co ⊙ c')
+ *     h' = o ⊙ tanh(c')
+ *
+ * With `weight_ci = weight_cf = weight_co = 0` it is exactly the PyTorch LSTM.
+ */
+import * as T from "@rewind/tensor";
+import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
+import type { Cell } from "../Cell.js";
+import { uniformInit } from "../init.js";
+import { affine, checkInput, hiddenOf, initTorchCell, zeroState, type TorchCellParams } from "./common.js";
+import type { LstmCarry } from "./lstm.js";
+
+/** PyTorch's LSTM parameters plus the three diagonal peephole weights, each `[H]`. */
+export interface PeepholeLstmParams extends TorchCellParams {
+  readonly weight_ci: Value;
+  readonly weight_cf: Value;
+  readonly weight_co: Value;
+}
+
+/**
+ * The peephole LSTM cell: carry `{ h, c }`, output h `[B, H]`. Peephole weights are drawn like
+ * every other LSTM parameter (uniform ±1/√H), whatever the weight scheme, because they are
+ * vectors with no spectrum to shape.
+ * @example
+ * const p = peepholeLstm.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
+ * const { outputs } = rnn(peepholeLstm, p, xs) // xs [B, T, 3] → outputs [B, T, 8]
+ */
+export const peepholeLstm: Cell<PeepholeLstmParams, LstmCarry> = {
+  name: "peepholeLstm",
+  init: (key, sizes, options = {}) => {
+    const [kTorch, kci, kcf, kco] = T.random.split(key, 4) as [T.Key, T.Key, T.Key, T.Key];
+    const base = initTorchCell("peepholeLstm", kTorch, 4, sizes, options);
+    const h = sizes.hiddenSize;
+    const dtype = options.dtype ?? "float32";
+    return {
+      ...base,
+      weight_ci: uniformInit(kci, [h], h, dtype),
+      weight_cf: uniformInit(kcf, [h], h, dtype),
+      weight_co: uniformInit(kco, [h], h, dtype),
+    };
+  },
+  initialCarry: (batch, p) => {
+    const zero = zeroState("peepholeLstm", batch, hiddenOf(p), p.weight_hh.dtype);
+    return { h: zero, c: zero };
+  },
+  step: (p) => ({ h, c }, x) => {
+    checkInput("peepholeLstm", x, p);
+    const gates = add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh));
+    const [gi, gf, gg, go] = split(gates, 4, 1) as [Value, Value, Value, Value];
+    // i and f peek at the old cell state; o peeks at the new one (it is computed after c').
+    const i = sigmoid(add(gi, mul(p.weight_ci, c)));
+    const f = sigmoid(add(gf, mul(p.weight_cf, c)));
+    const cNext = add(mul(f, c), mul(i, tanh(gg)));
+    const o = sigmoid(add(go, mul(p.weight_co, cNext)));
+    const hNext = mul(o, tanh(cNext));
+    return [{ h: hNext, c: cNext }, hNext];
+  },
+  outputSize: hiddenOf,
+};

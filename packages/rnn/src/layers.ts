@@ -1,0 +1,148 @@
+/**
+ * @file Non-recurrent layers: the pieces `mapInput`/`mapOutput` put in front of or after a cell
+ * (an embedding, a readout). A layer is a value like a cell, minus the carry: `init` makes its
+ * parameters from a key, `apply(params)(x)` maps one step's `[batch, features]` to
+ * `[batch, outputSize]`. Gradients come from the ops, as everywhere in this package.
+ */
+import * as T from "@rewind/tensor";
+import type { Key } from "@rewind/tensor";
+import { isTracer, matmul, add, reshape, take, transpose, type Value } from "@rewind/autodiff";
+import type { InitOptions } from "./Cell.js";
+import { glorotInit, orthogonalInit, uniformInit } from "./init.js";
+
+/**
+ * A non-recurrent layer over parameters `Q`.
+ * @example const q = linear(10).init(random.key(0), 32); const y = linear(10).apply(q)(h) // [B, 10]
+ */
+export interface Layer<Q = unknown> {
+  /** A short name, for messages. */
+  readonly name: string;
+  /** Parameters for inputs of `inputSize` features, drawn from `key`. */
+  readonly init: (key: Key, inputSize: number, options?: InitOptions) => Q;
+  /** The map of one step: `[batch, in] → [batch, outputSize]`. */
+  readonly apply: (params: Q) => (x: Value) => Value;
+  /** Features of the output. */
+  readonly outputSize: (params: Q) => number;
+  /**
+   * Features of the input, when the input is a feature vector (absent for token ids). `dropout`
+   * uses it to size its masks.
+   */
+  readonly inputSize?: (params: Q) => number;
+}
+
+/** Parameters of `linear`: PyTorch's `nn.Linear` layout, weight `[out, in]` and bias `[out]`. */
+export interface LinearParams {
+  readonly weight: Value;
+  readonly bias?: Value;
+}
+
+/** Parameters of `embedding`: PyTorch's `nn.Embedding` layout, weight `[vocab, dim]`. */
+export interface EmbeddingParams {
+  readonly weight: Value;
+}
+
+/** Throws unless `n` is a positive integer, naming the op and argument. */
+const checkPositiveInt = (op: string, arg: string, n: unknown, example: string): number => {
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n <= 0) {
+    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be a positive integer, got ${JSON.stringify(n)}`, fix: `pass e.g. ${example}` });
+  }
+  return n as number;
+};
+
+/**
+ * A fully connected layer `y = x Wᵀ + b` (PyTorch `nn.Linear`): weight and bias uniform
+ * ±1/√in as PyTorch's default, or the weight Glorot/orthogonal under `options.scheme`.
+ * Accepts any `[..., in]` input.
+ * @example
+ * const readout = linear(5)
+ * const q = readout.init(random.key(0), 16)   // { weight: [5, 16], bias: [5] }
+ * readout.apply(q)(zeros([2, 16])).shape       // [2, 5]
+ */
+export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {}): Layer<LinearParams> => {
+  const out = checkPositiveInt("linear", "outputSize", outputSize, "linear(10)");
+  const withBias = opts.bias ?? true;
+  if (typeof withBias !== "boolean") {
+    T.fail({ _tag: "ValueError", op: "linear", arg: "bias", detail: `bias must be a boolean, got ${JSON.stringify(withBias)}`, fix: "pass { bias: false } to drop the bias" });
+  }
+  return {
+    name: `linear(${out})`,
+    init: (key, inputSize, options = {}) => {
+      const fanIn = checkPositiveInt(`linear(${out}).init`, "inputSize", inputSize, "32");
+      const dtype = options.dtype ?? "float32";
+      const [kw, kb] = T.random.split(key, 2) as [Key, Key];
+      const scheme = options.scheme ?? "default";
+      const weight =
+        scheme === "glorot" ? glorotInit(kw, [out, fanIn], dtype)
+        : scheme === "orthogonal" ? orthogonalInit(kw, [out, fanIn], dtype)
+        : uniformInit(kw, [out, fanIn], fanIn, dtype);
+      return withBias ? { weight, bias: uniformInit(kb, [out], fanIn, dtype) } : { weight };
+    },
+    apply: (q) => (x) => {
+      const fanIn = q.weight.shape[1]!;
+      if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== fanIn) {
+        T.fail({
+          _tag: "ShapeError",
+          op: `linear(${out}).apply`,
+          arg: "x",
+          shapes: [x.shape, q.weight.shape],
+          detail: `x must end in ${fanIn} features for weight of shape [${q.weight.shape.join(", ")}]`,
+          fix: `pass [batch, ${fanIn}], or init the layer for inputSize ${x.shape[x.shape.length - 1] ?? "?"}`,
+        });
+      }
+      const y = matmul(x, transpose(q.weight));
+      return q.bias === undefined ? y : add(y, q.bias);
+    },
+    outputSize: (q) => q.weight.shape[0]!,
+    inputSize: (q) => q.weight.shape[1]!,
+  };
+};
+
+/** Checks token ids: int32, `[B]` or `[B, 1]` (one feature per step, as `rnn`'s rank-3 xs give). */
+const tokenIds = (name: string, ids: Value, vocab: number): Value => {
+  if (ids.dtype !== "int32") {
+    T.fail({ _tag: "DTypeError", op: `${name}.apply`, arg: "ids", detail: `token ids must be int32, got ${ids.dtype}`, fix: "pass int32 ids (e.g. tensor([[3], [1]], \"int32\")), not one-hot or float features" });
+  }
+  const ok = ids.shape.length === 1 || (ids.shape.length === 2 && ids.shape[1] === 1);
+  if (!ok) {
+    T.fail({
+      _tag: "ShapeError",
+      op: `${name}.apply`,
+      arg: "ids",
+      shapes: [ids.shape],
+      detail: "one step's ids must be [batch] or [batch, 1]",
+      fix: "run sequences of ids shaped [batch, time, 1] through rnn (or [batch, time] with expandDims(ids, 2))",
+    });
+  }
+  // Concrete ids are checked here; traced ids (inside scan) were concrete when the user built xs.
+  if (!isTracer(ids)) {
+    (ids as T.Tensor).data.forEach((id, i) => {
+      if (id < 0 || id >= vocab) {
+        T.fail({ _tag: "ValueError", op: `${name}.apply`, arg: "ids", detail: `ids[${i}] = ${id} is outside the vocabulary [0, ${vocab})`, fix: `use ids in [0, ${vocab - 1}] or a larger vocabSize` });
+      }
+    });
+  }
+  return ids.shape.length === 1 ? ids : reshape(ids, [ids.shape[0]!]);
+};
+
+/**
+ * A lookup table (PyTorch `nn.Embedding`): int32 token ids `[B]` (or `[B, 1]`) → rows `[B, dim]`
+ * of a `[vocab, dim]` weight drawn from N(0, 1) as PyTorch's default. `init` ignores its
+ * `inputSize` (ids have no features). The gradient scatters into the rows read, via `take`.
+ * Ids are range-checked when concrete; inside `rnn` they are traced, and there `take` rejects
+ * ids ≥ vocab but wraps negative ones (as NumPy's), so check token data once before training.
+ * @example
+ * const embed = embedding(65, 16)
+ * const q = embed.init(random.key(0), 1)
+ * embed.apply(q)(tensor([3, 7], "int32")).shape // [2, 16]
+ */
+export const embedding = (vocabSize: number, dim: number): Layer<EmbeddingParams> => {
+  const vocab = checkPositiveInt("embedding", "vocabSize", vocabSize, "embedding(65, 16)");
+  const d = checkPositiveInt("embedding", "dim", dim, "embedding(65, 16)");
+  const name = `embedding(${vocab}, ${d})`;
+  return {
+    name,
+    init: (key, _inputSize, options = {}) => ({ weight: T.random.normal(key, [vocab, d], options.dtype ?? "float32") }),
+    apply: (q) => (ids) => take(q.weight, tokenIds(name, ids, q.weight.shape[0]!), 0),
+    outputSize: (q) => q.weight.shape[1]!,
+  };
+};
