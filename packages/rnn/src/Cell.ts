@@ -41,6 +41,8 @@ export interface Cell<P = unknown, C = unknown> {
   readonly step: (params: P) => (carry: C, x: Value, noise?: unknown) => readonly [C, Value];
   /** Features of y_t. */
   readonly outputSize: (params: P) => number;
+  /** Features of x_t, when the cell can tell (input dropout needs it to size its masks). */
+  readonly inputSize?: (params: P) => number;
   /**
    * Optional per-step randomness (dropout masks): drawn outside the loop from one key per step
    * and fed to `step` as `noise`, so the loop itself stays deterministic and differentiable.
@@ -49,6 +51,6 @@ export interface Cell<P = unknown, C = unknown> {
 }
 
 /** Parameters of a cell, inferred. */
-export type ParamsOf<K> = K extends Cell<infer P, unknown> ? P : never;
+export type ParamsOf<K> = K extends Cell<infer P, infer _C> ? P : never;
 /** Carry of a cell, inferred. */
-export type CarryOf<K> = K extends Cell<unknown, infer C> ? C : never;
+export type CarryOf<K> = K extends Cell<infer _P, infer C> ? C : never;

@@ -24,7 +24,7 @@ export interface BidirectionalOptions {
 /** A value per direction: parameters, carries. */
 export interface PerDirection<F, B> {
   readonly forward: F;
-  readonly backward: B;
+  readonly reverse: B;
 }
 
 /** Options of a bidirectional layer's `apply`. */
@@ -48,7 +48,7 @@ export interface BidirectionalResult<CF, CB> {
   /** `[batch, time, Hf + Hb]` (concat) or `[batch, time, H]` (sum); zero past each sample's length. */
   readonly outputs: Value;
   /**
-   * forward: the state after each sample's last valid step; backward: the state after reading the
+   * forward: the state after each sample's last valid step; reverse: the state after reading the
    * valid prefix backward, i.e. at step 0 (PyTorch's `h_n[1]` for packed sequences).
    */
   readonly finalCarry: PerDirection<CF, CB>;
@@ -94,7 +94,7 @@ export const bidirectional = <PF, CF, PB, CB>(
   if (merge !== "concat" && merge !== "sum") badMerge(merge);
   const outputSize = (p: PerDirection<PF, PB>): number => {
     const f = cellFwd.outputSize(p.forward);
-    const b = cellBwd.outputSize(p.backward);
+    const b = cellBwd.outputSize(p.reverse);
     return merge === "concat" ? f + b : f;
   };
   return {
@@ -102,7 +102,7 @@ export const bidirectional = <PF, CF, PB, CB>(
     merge,
     init: (key, sizes, initOptions) => {
       const [kf, kb] = T.random.split(key, 2) as [Key, Key];
-      return { forward: cellFwd.init(kf, sizes, initOptions), backward: cellBwd.init(kb, sizes, initOptions) };
+      return { forward: cellFwd.init(kf, sizes, initOptions), reverse: cellBwd.init(kb, sizes, initOptions) };
     },
     apply: (params, xs, o = {}) => {
       const [kf, kb] = o.key === undefined ? [undefined, undefined] : (T.random.split(o.key, 2) as [Key, Key]);
@@ -118,13 +118,13 @@ export const bidirectional = <PF, CF, PB, CB>(
         ...(o.initialCarry?.forward === undefined ? {} : { initialCarry: o.initialCarry.forward }),
         ...(kf === undefined ? {} : { key: kf }),
       });
-      const bwd = rnn(cellBwd, params.backward, xs, {
+      const bwd = rnn(cellBwd, params.reverse, xs, {
         ...shared,
         reverse: true,
-        ...(o.initialCarry?.backward === undefined ? {} : { initialCarry: o.initialCarry.backward }),
+        ...(o.initialCarry?.reverse === undefined ? {} : { initialCarry: o.initialCarry.reverse }),
         ...(kb === undefined ? {} : { key: kb }),
       });
-      const finalCarry = { forward: fwd.finalCarry, backward: bwd.finalCarry };
+      const finalCarry = { forward: fwd.finalCarry, reverse: bwd.finalCarry };
       if (merge === "concat") return { outputs: concat([fwd.outputs, bwd.outputs], 2), finalCarry };
       if (!T.shapesEqual(fwd.outputs.shape, bwd.outputs.shape)) {
         T.fail({

@@ -12,17 +12,13 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { add, isValue, mul, where, type Value } from "@rewind/autodiff";
-import type { Cell, CellSizes } from "./Cell.js";
-import { checkCell, type SizedCell } from "./custom.js";
+import type { CarryOf, Cell, CellSizes, ParamsOf } from "./Cell.js";
+import { checkCell } from "./custom.js";
 import type { Layer } from "./layers.js";
 
 /** Any cell, whatever its parameter and carry types (both are invariant in `Cell`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCell = Cell<any, any>;
-/** Parameters of a cell, inferred without constraining the carry. */
-export type CellParams<K> = K extends Cell<infer P, infer _C> ? P : never;
-/** Carry of a cell, inferred without constraining the parameters. */
-export type CellCarry<K> = K extends Cell<infer _P, infer C> ? C : never;
 
 /**
  * Input features of `cell` for `params`: the cell's own `inputSize` when it has one, else the
@@ -30,8 +26,8 @@ export type CellCarry<K> = K extends Cell<infer _P, infer C> ? C : never;
  * @throws TensorException naming `op` when neither is available.
  * @example inputSizeOf("dropout", lstm, lstm.init(random.key(0), { inputSize: 3, hiddenSize: 4 })) // 3
  */
-export const inputSizeOf = <P, C>(op: string, cell: Cell<P, C>, params: P): number => {
-  const sized = cell as SizedCell<P, C>;
+export const inputSizeOf = <P, C>(op: string, cell: Cell<P, C>, params: NoInfer<P>): number => {
+  const sized = cell as Cell<P, C>;
   if (sized.inputSize !== undefined) return sized.inputSize(params);
   const w = typeof params === "object" && params !== null ? (params as Record<string, unknown>)["weight_ih"] : undefined;
   if (isValue(w) && w.shape.length === 2) return w.shape[1]!;
@@ -85,7 +81,7 @@ interface StackNoise {
 export const stack = <const Cs extends readonly AnyCell[]>(
   cells: Cs,
   opts: { readonly dropout?: number } = {},
-): SizedCell<{ -readonly [K in keyof Cs]: CellParams<Cs[K]> }, { -readonly [K in keyof Cs]: CellCarry<Cs[K]> }> => {
+): Cell<{ -readonly [K in keyof Cs]: ParamsOf<Cs[K]> }, { -readonly [K in keyof Cs]: CarryOf<Cs[K]> }> => {
   if (!Array.isArray(cells) || cells.length === 0) {
     T.fail({ _tag: "ValueError", op: "stack", arg: "cells", detail: `expected a non-empty array of cells, got ${Array.isArray(cells) ? "[]" : typeof cells}`, fix: "pass e.g. stack([lstm, lstm])" });
   }
@@ -101,9 +97,9 @@ export const stack = <const Cs extends readonly AnyCell[]>(
   };
   // Masks go between layers only, so a one-layer stack has no dropout of its own.
   const hasNoise = (rate > 0 && n > 1) || parts.some((c) => c.noise !== undefined);
-  type P = { -readonly [K in keyof Cs]: CellParams<Cs[K]> };
-  type C = { -readonly [K in keyof Cs]: CellCarry<Cs[K]> };
-  const cell: SizedCell<readonly unknown[], readonly unknown[]> = {
+  type P = { -readonly [K in keyof Cs]: ParamsOf<Cs[K]> };
+  type C = { -readonly [K in keyof Cs]: CarryOf<Cs[K]> };
+  const cell: Cell<readonly unknown[], readonly unknown[]> = {
     name,
     init: (key, sizes, options) => {
       const keys = T.random.split(key, n);
@@ -149,7 +145,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
         }
       : {}),
   };
-  return cell as unknown as SizedCell<P, C>;
+  return cell as unknown as Cell<P, C>;
 };
 
 /**
@@ -160,7 +156,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
  * const block = residual(gru)
  * const p = block.init(random.key(0), { inputSize: 16, hiddenSize: 16 })
  */
-export const residual = <P, C>(cell: Cell<P, C>): SizedCell<P, C> => {
+export const residual = <P, C>(cell: Cell<P, C>): Cell<P, C> => {
   const inner = checkCell("residual", "cell", cell);
   const name = `residual(${inner.name})`;
   const mismatch = (shapes: readonly (readonly number[])[], inputSize: number, outputSize: number): never =>
@@ -230,7 +226,7 @@ const checkKeys = (op: string, p: unknown, keys: readonly string[]): Record<stri
  * const charRnn = mapInput(lstm, embedding(65, 16))  // xs: int32 ids [B, T, 1]
  * const p = charRnn.init(random.key(0), { inputSize: 1, hiddenSize: 64 })
  */
-export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): SizedCell<MapInputParams<Q, P>, C> => {
+export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapInputParams<Q, P>, C> => {
   const inner = checkCell("mapInput", "cell", cell);
   const front = checkLayer("mapInput", layer);
   const name = `mapInput(${inner.name}, ${front.name})`;
@@ -264,7 +260,7 @@ export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): SizedCell<
  * const tagger = mapOutput(gru, linear(10))
  * const p = tagger.init(random.key(0), { inputSize: 8, hiddenSize: 32 }) // outputs [B, T, 10]
  */
-export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): SizedCell<MapOutputParams<P, Q>, C> => {
+export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapOutputParams<P, Q>, C> => {
   const inner = checkCell("mapOutput", "cell", cell);
   const back = checkLayer("mapOutput", layer);
   const name = `mapOutput(${inner.name}, ${back.name})`;
@@ -307,7 +303,7 @@ interface DropoutNoise {
  * const cell = dropout(lstm, 0.3)
  * rnn(cell, lstm.init(random.key(0), { inputSize: 8, hiddenSize: 16 }), xs, { key: random.key(1) })
  */
-export const dropout = <P, C>(cell: Cell<P, C>, rate: number): SizedCell<P, C> => {
+export const dropout = <P, C>(cell: Cell<P, C>, rate: number): Cell<P, C> => {
   const inner = checkCell("dropout", "cell", cell);
   const r = checkRate("dropout", "rate", rate);
   const name = `dropout(${inner.name}, ${r})`;
@@ -341,7 +337,7 @@ export const dropout = <P, C>(cell: Cell<P, C>, rate: number): SizedCell<P, C> =
  * `stack` (whose layers otherwise share `hiddenSize`). Everything else is the cell's.
  * @example stack([withSizes(lstm, { hiddenSize: 64 }), withSizes(gru, { hiddenSize: 32 })])
  */
-export const withSizes = <P, C>(cell: Cell<P, C>, sizes: Partial<CellSizes> & Record<string, unknown>): SizedCell<P, C> => {
+export const withSizes = <P, C>(cell: Cell<P, C>, sizes: Partial<CellSizes> & Record<string, unknown>): Cell<P, C> => {
   const inner = checkCell("withSizes", "cell", cell);
   if (typeof sizes !== "object" || sizes === null) {
     T.fail({ _tag: "ValueError", op: "withSizes", arg: "sizes", detail: `expected an object of sizes, got ${String(sizes)}`, fix: "pass e.g. { hiddenSize: 64 }" });

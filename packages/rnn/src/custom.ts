@@ -15,13 +15,6 @@ import type { Cell, CellSizes, InitOptions } from "./Cell.js";
 import { affine, checkSizes, zeroState } from "./cells/common.js";
 import { uniformInit } from "./init.js";
 
-/**
- * A cell that may also report its input features. Cells made here and by the combinators carry
- * `inputSize` when they can, so `dropout` can size its input masks without running the cell.
- * @example const n = (cell as SizedCell<P, C>).inputSize?.(params)
- */
-export type SizedCell<P = unknown, C = unknown> = Cell<P, C> & { readonly inputSize?: (params: P) => number };
-
 /** What `defineCell` takes: plain, uncurried functions over a parameter tree. */
 export interface CellSpec<P, C> {
   /** A short name, used in every error the cell raises. */
@@ -50,7 +43,7 @@ const describeShape = (v: Value): string => `${v.dtype}[${v.shape.join(", ")}]`;
  * naming the combinator and argument that received it.
  * @example checkCell("stack", "cells[1]", lstm) // returns lstm
  */
-export const checkCell = <P, C>(op: string, arg: string, cell: Cell<P, C>): SizedCell<P, C> => {
+export const checkCell = <P, C>(op: string, arg: string, cell: Cell<P, C>): Cell<P, C> => {
   const c = cell as unknown as Record<string, unknown> | null | undefined;
   const missing = typeof c !== "object" || c === null
     ? ["everything"]
@@ -64,7 +57,7 @@ export const checkCell = <P, C>(op: string, arg: string, cell: Cell<P, C>): Size
       fix: "pass a built-in cell (lstm, gru, …), a combinator's result, or a cell made with defineCell",
     });
   }
-  return cell as SizedCell<P, C>;
+  return cell as Cell<P, C>;
 };
 
 /** Checks a step's result against its carry and input, naming the cell and the offending path. */
@@ -126,7 +119,7 @@ const checkStepResult = <C>(name: string, carry: C, x: Value, result: unknown, o
  * })
  * const { outputs } = rnn(myMgu, myMgu.init(random.key(0), { inputSize: 3, hiddenSize: 8 }), xs)
  */
-export const defineCell = <P, C>(spec: CellSpec<P, C>): SizedCell<P, C> => {
+export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
   const s = spec as unknown as Record<string, unknown> | null | undefined;
   if (typeof s !== "object" || s === null) return specError("?", "spec", `expected an object, got ${String(s)}`, "pass { name, init, initialCarry, step, outputSize }");
   const name = s["name"];
@@ -199,7 +192,7 @@ export interface MguParams {
  * const p = mgu.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
  * const { outputs } = rnn(mgu, p, xs) // xs [B, T, 3] → [B, T, 8]
  */
-export const mgu: SizedCell<MguParams, Value> = defineCell<MguParams, Value>({
+export const mgu: Cell<MguParams, Value> = defineCell<MguParams, Value>({
   name: "mgu",
   init: (key, sizes, { dtype = "float32" }) => {
     checkSizes("mgu", sizes);

@@ -17,19 +17,20 @@ export {
 } from "./torch.js";
 export { peepholeLstm, type PeepholeLstmParams } from "./cells/peephole.js";
 export { layerNormLstm, layerNorm, LAYER_NORM_EPS, type LayerNormLstmParams } from "./cells/layerNormLstm.js";
-export { defineCell, checkCell, mgu, type CellSpec, type SizedCell, type MguParams } from "./custom.js";
+export { defineCell, checkCell, mgu, type CellSpec, type MguParams } from "./custom.js";
 export { linear, embedding, type Layer, type LinearParams, type EmbeddingParams } from "./layers.js";
 export {
   stack, residual, mapInput, mapOutput, dropout, withSizes, inputSizeOf,
-  type AnyCell, type CellParams, type CellCarry, type MapInputParams, type MapOutputParams,
+  type AnyCell, type MapInputParams, type MapOutputParams,
 } from "./combinators.js";
 export {
   bidirectional,
   type Bidirectional, type BidirectionalMerge, type BidirectionalOptions, type BidirectionalApplyOptions, type BidirectionalResult, type PerDirection,
 } from "./bidirectional.js";
+export { manyToOne, manyToMany, repeatInput, feedOnce, type ManyToOneResult, type ManyToManyOptions } from "./shapes.js";
+export { topKLogits, type Sampling } from "./decode.js";
+export { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
 export {
-  manyToOne, manyToMany, repeatInput, feedOnce, generate, encoderDecoder, teacherForcingMask, topKLogits,
-  type ManyToOneResult, type ManyToManyOptions, type Sampling, type GenerateOptions, type GenerateResult,
-  type EncoderDecoderParams, type EncoderDecoderOptions, type EncoderDecoderResult,
-} from "./shapes.js";
+  encoderDecoder, teacherForcingMask, type EncoderDecoderParams, type EncoderDecoderOptions, type EncoderDecoderResult,
+} from "./seq2seq.js";
 export { chunkSequence, chunkLengths, tbpttStep, tbpttGrads, type ChunkOptions, type ChunkLoss, type TbpttStepResult, type TbpttResult } from "./tbptt.js";

@@ -5,10 +5,11 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import {
-  reshape, scan, stack, transpose, treeFlatten, treeMap, treeUnflatten, where, type ScanOptions, type Value,
+  scan, stack, treeFlatten, treeMap, treeUnflatten, where, type ScanOptions, type Value,
 } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { reverseValid, stepMask, validateLengths } from "./lengths.js";
+import { maskFor, swapBatchTime } from "./util.js";
 
 /** Options of `rnn`. */
 export interface RnnOptions<C> {
@@ -34,11 +35,8 @@ export interface RnnResult<C> {
   readonly finalCarry: C;
 }
 
-/** Broadcasts a `[B]` mask against a `[B, ...]` value. */
-const maskFor = (m: Value, v: Value): Value => reshape(m, [m.shape[0]!, ...v.shape.slice(1).map(() => 1)]);
-
 /** Per-step noise drawn outside the loop: one key per step, stacked along time. */
-const stepNoise = <P, C>(cell: Cell<P, C>, params: P, key: Key, time: number, batch: number): unknown => {
+const stepNoise = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, key: Key, time: number, batch: number): unknown => {
   if (cell.noise === undefined || time === 0) return null;
   const keys = T.random.split(key, time);
   const samples = keys.map((k) => cell.noise!(k, batch, params));
@@ -47,24 +45,26 @@ const stepNoise = <P, C>(cell: Cell<P, C>, params: P, key: Key, time: number, ba
 };
 
 /**
- * Runs `cell` over `xs` (`[batch, time, features]`, or time-major) as a `scan` over time.
- * Its gradient is backpropagation through time, derived from the scan.
- * @throws TensorException for xs that is not rank 3 or for invalid `lengths`.
+ * Runs `cell` over `xs` (`[batch, time, ...features]`, or time-major) as a `scan` over time; x_t
+ * is `[batch, ...features]` (`[batch]` token ids for int32 `[batch, time]` xs, e.g. in front of an
+ * embedding). Its gradient is backpropagation through time, derived from the scan.
+ * @throws TensorException for xs without batch and time axes, or for invalid `lengths`.
  * @example const { outputs, finalCarry } = rnn(lstm, params, xs, { lengths: [5, 3] })
  */
-export const rnn = <P, C>(cell: Cell<P, C>, params: P, xs: Value, opts: RnnOptions<C> = {}): RnnResult<C> => {
-  if (xs.shape.length !== 3) {
+export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts: RnnOptions<C> = {}): RnnResult<C> => {
+  if (xs.shape.length < 2) {
     T.fail({
       _tag: "ShapeError",
       op: "rnn",
       arg: "xs",
       shapes: [xs.shape],
-      detail: `xs must be rank 3, ${opts.timeMajor ? "[time, batch, features]" : "[batch, time, features]"}`,
+      detail: `xs must have a batch and a time axis, ${opts.timeMajor ? "[time, batch, ...features]" : "[batch, time, ...features]"}`,
       fix: "add a batch axis of size 1 for a single sequence (expandDims), or set timeMajor",
     });
   }
   const timeMajor = opts.timeMajor ?? false;
-  const seq = timeMajor ? xs : transpose(xs, [1, 0, 2]);
+  // Batch-major ↔ time-major swaps the two leading axes; per-step features (none for token ids) stay.
+  const seq = timeMajor ? xs : swapBatchTime(xs);
   const [time, batch] = seq.shape as [number, number];
   const init = opts.initialCarry ?? cell.initialCarry(batch, params);
   const lengths = opts.lengths === undefined ? undefined : validateLengths("rnn", opts.lengths, batch, time);
@@ -93,6 +93,6 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: P, xs: Value, opts: RnnOptio
     [finalCarry, ys] = scan(body, init, { x: inputs, m: stepMask(lengths, time), n: noise }, scanOpts);
     if (reverse) ys = reverseValid(ys, lengths);
   }
-  return { outputs: timeMajor ? ys : transpose(ys, [1, 0, 2]), finalCarry };
+  return { outputs: timeMajor ? ys : swapBatchTime(ys), finalCarry };
 };
 

@@ -33,7 +33,7 @@ describe("bidirectional", () => {
   const lengths = [5, 2, 0];
 
   it("gives each direction its own parameters and the merged output size", () => {
-    expect(asT(params.forward.weight_ih).data).not.toEqual(asT(params.backward.weight_ih).data);
+    expect(asT(params.forward.weight_ih).data).not.toEqual(asT(params.reverse.weight_ih).data);
     expect(bi.outputSize(params)).toBe(2 * H);
     expect(bidirectional(gru, gru, { merge: "sum" }).outputSize(bidirectional(gru, gru).init(key(0), { inputSize: F, hiddenSize: H }))).toBe(H);
   });
@@ -48,7 +48,7 @@ describe("bidirectional", () => {
         expectClose(A.slice(row, [null, { start: 0, stop: len }]), alone.outputs);
         expectClose(rowOf(padded.finalCarry, b), alone.finalCarry);
       } else {
-        expectClose(rowOf(padded.finalCarry, b), { forward: lstm.initialCarry(1, params.forward), backward: lstm.initialCarry(1, params.backward) });
+        expectClose(rowOf(padded.finalCarry, b), { forward: lstm.initialCarry(1, params.forward), reverse: lstm.initialCarry(1, params.reverse) });
       }
       // Past its length a sample's outputs are zero in both directions.
       expect(Array.from(asT(A.slice(row, [null, { start: len, stop: 5 }])).data).every((v) => v === 0)).toBe(true);
@@ -59,11 +59,11 @@ describe("bidirectional", () => {
     const { outputs, finalCarry } = bi.apply(params, xs, { lengths });
     const b = 1;
     const len = lengths[b]!;
-    const hand = handBackward(lstm, params.backward, sampleAlone(xs, b, len), len);
+    const hand = handBackward(lstm, params.reverse, sampleAlone(xs, b, len), len);
     for (let t = 0; t < len; t++) {
       expectClose(A.reshape(A.slice(outputs, [{ start: b, stop: b + 1 }, { start: t, stop: t + 1 }, { start: H, stop: 2 * H }]), [1, H]), hand.ys[t]!);
     }
-    expectClose(rowOf(finalCarry.backward, b), hand.carry);
+    expectClose(rowOf(finalCarry.reverse, b), hand.carry);
   });
 
   it("on a padded batch has the gradients of the unpadded sequences, and none into padding", () => {
@@ -119,9 +119,9 @@ describe("bidirectional", () => {
   it("takes initial carries per direction", () => {
     const h = normal64(30, [3, H]);
     const c = normal64(31, [3, H]);
-    const r = bi.apply(params, xs, { initialCarry: { backward: { h, c } } });
+    const r = bi.apply(params, xs, { initialCarry: { reverse: { h, c } } });
     const fwd = rnn(lstm, params.forward, xs);
-    const bwd = rnn(lstm, params.backward, xs, { reverse: true, initialCarry: { h, c } });
+    const bwd = rnn(lstm, params.reverse, xs, { reverse: true, initialCarry: { h, c } });
     expectClose(r.outputs, A.concat([fwd.outputs, bwd.outputs], 2));
   });
 
@@ -137,7 +137,7 @@ describe("bidirectional", () => {
     const mixed = bidirectional(gru, gru, { merge: "sum" });
     const pf = gru.init(key(0), { inputSize: F, hiddenSize: H });
     const pb = gru.init(key(1), { inputSize: F, hiddenSize: H + 1 });
-    expectThrows(() => mixed.apply({ forward: pf, backward: pb }, T.zeros([2, 3, F])), "bidirectional.apply", "same features", "concat");
+    expectThrows(() => mixed.apply({ forward: pf, reverse: pb }, T.zeros([2, 3, F])), "bidirectional.apply", "same features", "concat");
     expectThrows(() => bi.apply(params, xs, { lengths: [5, 6, 1] }), "lengths[1] = 6", "[0, 5]");
     expectThrows(() => bi.apply(params, xs, { lengths: [1, 2] }), "lengths", "2 entries for a batch of 3");
   });

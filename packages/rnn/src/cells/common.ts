@@ -54,8 +54,11 @@ export const initTorchCell = (name: string, key: Key, gates: number, sizes: Cell
  */
 export const affine = (x: Value, w: Value, b: Value): Value => add(matmul(x, transpose(w)), b);
 
-/** Hidden size of a PyTorch-layout cell: rows of weight_hh divided by the number of gates. */
+/** Hidden size of a PyTorch-layout cell (weight_hh is `[gates·H, H]`). */
 export const hiddenOf = (p: TorchCellParams): number => p.weight_hh.shape[1]!;
+
+/** Input features of a PyTorch-layout cell (weight_ih is `[gates·H, inputSize]`). */
+export const inputOf = (p: TorchCellParams): number => p.weight_ih.shape[1]!;
 
 /** Checks that x_t is `[batch, inputSize]` for the cell's weights, naming the cell on failure. */
 export const checkInput = (cell: string, x: Value, p: TorchCellParams): void => {

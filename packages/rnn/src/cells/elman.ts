@@ -3,7 +3,7 @@
  */
 import { add, relu as reluOp, tanh as tanhOp, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { affine, checkInput, hiddenOf, initTorchCell, zeroState, type TorchCellParams } from "./common.js";
+import { affine, checkInput, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
 
 const elman = (name: string, activation: (x: Value) => Value): Cell<TorchCellParams, Value> => ({
   name,
@@ -15,6 +15,7 @@ const elman = (name: string, activation: (x: Value) => Value): Cell<TorchCellPar
     return [hNext, hNext];
   },
   outputSize: hiddenOf,
+  inputSize: inputOf,
 });
 
 /**

@@ -8,7 +8,7 @@
  */
 import { add, mul, sigmoid, split, sub, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { affine, checkInput, hiddenOf, initTorchCell, zeroState, type TorchCellParams } from "./common.js";
+import { affine, checkInput, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
 
 /**
  * The GRU cell (PyTorch `nn.GRUCell`): carry and output are h `[B, H]`.
@@ -29,4 +29,5 @@ export const gru: Cell<TorchCellParams, Value> = {
     return [hNext, hNext];
   },
   outputSize: hiddenOf,
+  inputSize: inputOf,
 };

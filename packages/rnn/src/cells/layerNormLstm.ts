@@ -106,4 +106,5 @@ export const layerNormLstm: Cell<LayerNormLstmParams, LstmCarry> = {
     return [{ h: hNext, c: cNext }, hNext];
   },
   outputSize: hiddenOf,
+  inputSize: (p) => p.weight_ih.shape[1]!,
 };

@@ -7,7 +7,7 @@
  */
 import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { affine, checkInput, hiddenOf, initTorchCell, zeroState, type TorchCellParams } from "./common.js";
+import { affine, checkInput, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
 
 /** The LSTM carry: hidden state and cell state, both `[B, H]`. */
 export interface LstmCarry {
@@ -35,4 +35,5 @@ export const lstm: Cell<TorchCellParams, LstmCarry> = {
     return [{ h: hNext, c: cNext }, hNext];
   },
   outputSize: hiddenOf,
+  inputSize: inputOf,
 };

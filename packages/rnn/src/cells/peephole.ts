@@ -17,7 +17,7 @@ import * as T from "@rewind/tensor";
 import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
 import { uniformInit } from "../init.js";
-import { affine, checkInput, hiddenOf, initTorchCell, zeroState, type TorchCellParams } from "./common.js";
+import { affine, checkInput, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
 import type { LstmCarry } from "./lstm.js";
 
 /** PyTorch's LSTM parameters plus the three diagonal peephole weights, each `[H]`. */
@@ -66,4 +66,5 @@ export const peepholeLstm: Cell<PeepholeLstmParams, LstmCarry> = {
     return [{ h: hNext, c: cNext }, hNext];
   },
   outputSize: hiddenOf,
+  inputSize: inputOf,
 };

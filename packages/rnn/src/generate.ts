@@ -1,0 +1,119 @@
+/**
+ * @file One-to-many autoregressive generation: greedy, temperature and top-k sampling from keys,
+ * a maximum length and an optional stop token.
+ */
+import * as T from "@rewind/tensor";
+import type { Key } from "@rewind/tensor";
+import { transpose, treeFlatten, type Value } from "@rewind/autodiff";
+import type { Cell } from "./Cell.js";
+import { checkSteps, checkVector, swapBatchTime } from "./util.js";
+import { checkSampling, decode, type Sampling } from "./decode.js";
+
+/** Options of `generate`. */
+export interface GenerateOptions<C> {
+  /** The carry at step 0 (default: `cell.initialCarry(batch, params)`), e.g. an encoder's state. */
+  readonly initialCarry?: C;
+  /** Input of step 0, `[batch, F]` (e.g. an image embedding). Give this or `startToken`. */
+  readonly firstInput?: Value;
+  /** Token(s) whose embedding is the input of step 0: one id for all, or int32 `[batch]`. */
+  readonly startToken?: number | Value;
+  /** Needed only when the batch size cannot be read from firstInput, startToken or initialCarry. */
+  readonly batch?: number;
+  /** Token ids int32 `[batch]` → inputs `[batch, F]`. */
+  readonly embed: (ids: Value) => Value;
+  /** y_t `[batch, H]` → logits `[batch, V]`. */
+  readonly readout: (y: Value) => Value;
+  /** Number of steps (tokens per sample). */
+  readonly maxLength: number;
+  /** A sample stops after emitting this token; later tokens repeat it. */
+  readonly stopToken?: number;
+  /** Default greedy. */
+  readonly sampling?: Sampling;
+  /** Required for temperature and top-k sampling. */
+  readonly key?: Key;
+  /**
+   * Teacher forcing: int32 `[batch, maxLength]` (time-major: `[maxLength, batch]`), column t fed
+   * as the input of step t + 1 instead of the model's token; `tokens` stay the model's choices.
+   */
+  readonly teacherTokens?: Value;
+  /** tokens `[maxLength, batch]`, logits `[maxLength, batch, V]`. */
+  readonly timeMajor?: boolean;
+}
+
+/** What `generate` returns. */
+export interface GenerateResult<C> {
+  /** int32 `[batch, maxLength]`; past a sample's length, the stop token. */
+  readonly tokens: Value;
+  /** int32 `[batch]`: tokens up to and including the stop token (maxLength if it never stopped). */
+  readonly lengths: Value;
+  /** The readout's logits at each step `[batch, maxLength, V]` (zero past a sample's length). */
+  readonly logits: Value;
+  /** Each sample's carry after its last valid step. */
+  readonly finalCarry: C;
+}
+
+/** The batch size, read from whichever of firstInput, startToken, initialCarry and batch are given (they must agree). */
+const batchOf = <C>(op: string, o: GenerateOptions<C>): number => {
+  const seen: Array<readonly [string, number]> = [];
+  if (o.firstInput !== undefined) seen.push(["firstInput", o.firstInput.shape[0]!]);
+  if (typeof o.startToken === "object") seen.push(["startToken", o.startToken.shape[0]!]);
+  const leaf = o.initialCarry === undefined ? undefined : treeFlatten(o.initialCarry)[0][0];
+  if (leaf !== undefined && leaf.shape.length > 0) seen.push(["initialCarry", leaf.shape[0]!]);
+  if (o.batch !== undefined) seen.push(["batch", o.batch]);
+  if (seen.length === 0) {
+    T.fail({ _tag: "ValueError", op, arg: "batch", detail: "the batch size is unknown: startToken is a single id and there is no initialCarry", fix: "pass { batch }, an int32 [batch] startToken, or an initialCarry" });
+  }
+  if (new Set(seen.map(([, n]) => n)).size > 1) {
+    T.fail({ _tag: "ValueError", op, arg: "batch", detail: `the batch sizes disagree: ${seen.map(([k, n]) => `${k}: ${n}`).join(", ")}`, fix: "give every per-sample input the same batch size" });
+  }
+  return seen[0]![1];
+};
+
+/**
+ * Autoregressive generation (one-to-many): one `scan` over `maxLength` steps that runs the cell,
+ * turns y_t into logits with `readout`, chooses a token (greedy, temperature or top-k, by the
+ * Gumbel-max trick with noise drawn from `key` before the loop) and feeds `embed(token)` back.
+ * After a sample emits `stopToken`, its carry freezes and its later tokens are the stop token.
+ * With `teacherTokens` the loop follows the given tokens (a differentiable training path).
+ * @throws TensorException for a bad sampling/temperature/k, a missing key, maxLength < 1,
+ *   both or neither of firstInput/startToken, an out-of-range stopToken or mismatched embed/readout.
+ * @example
+ * const { tokens, lengths } = generate(gru, p, {
+ *   startToken: 0, batch: 4, embed: (ids) => take(E, ids, 0), readout: (y) => matmul(y, W),
+ *   maxLength: 20, stopToken: 1, sampling: { kind: "topK", k: 5 }, key: random.key(7),
+ * });
+ */
+export const generate = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, o: GenerateOptions<C>): GenerateResult<C> => {
+  const op = "generate";
+  checkSteps(op, "maxLength", o.maxLength, 1);
+  const sampling = o.sampling ?? { kind: "greedy" };
+  checkSampling(op, sampling, o.key);
+  if ((o.firstInput === undefined) === (o.startToken === undefined)) {
+    T.fail({ _tag: "ValueError", op, arg: "firstInput, startToken", detail: `give exactly one of firstInput and startToken, got ${o.firstInput === undefined ? "neither" : "both"}`, fix: "pass firstInput: [batch, F] or startToken: an id" });
+  }
+  const batch = batchOf(op, o);
+  if (o.firstInput !== undefined) checkVector(op, "firstInput", o.firstInput);
+  const start = o.startToken === undefined ? undefined : typeof o.startToken === "number" ? T.full([batch], o.startToken, "int32") : o.startToken;
+  if (start !== undefined && (start.dtype !== "int32" || start.shape.length !== 1 || start.shape[0] !== batch)) {
+    T.fail({ _tag: "ValueError", op, arg: "startToken", detail: `startToken must be an id or int32 [${batch}], got ${start.dtype} [${start.shape.join(", ")}]`, fix: "pass one int32 id per sample" });
+  }
+  const tm = o.timeMajor ?? false;
+  let teacher: Value | undefined;
+  if (o.teacherTokens !== undefined) {
+    const want = tm ? [o.maxLength, batch] : [batch, o.maxLength];
+    if (o.teacherTokens.dtype !== "int32" || !T.shapesEqual(o.teacherTokens.shape, want)) {
+      T.fail({ _tag: "ShapeError", op, arg: "teacherTokens", shapes: [o.teacherTokens.shape], detail: `teacherTokens must be int32 [${want.join(", ")}], got ${o.teacherTokens.dtype}`, fix: "pass one token id per sample and step" });
+    }
+    teacher = tm ? o.teacherTokens : transpose(o.teacherTokens);
+  }
+  const r = decode({
+    op, cell, params, embed: o.embed, readout: o.readout, steps: o.maxLength, sampling, key: o.key, stopToken: o.stopToken,
+    carry: o.initialCarry ?? cell.initialCarry(batch, params),
+    x0: o.firstInput ?? o.embed(start!),
+    ...(teacher === undefined ? {} : { teacher }),
+  });
+  return { tokens: tm ? r.tokens : transpose(r.tokens), logits: tm ? r.logits : swapBatchTime(r.logits), lengths: r.lengths, finalCarry: r.finalCarry };
+};
+
+// ---------------------------------------------------------------------------------------------
+// encoder–decoder
