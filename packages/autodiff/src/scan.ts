@@ -16,13 +16,14 @@
  * - `truncate: k` stops the gradient of the carry entering every k-th step (truncated BPTT).
  */
 import * as T from "@rewind/tensor";
-import { bind, traceToGraph, type Value } from "./core.js";
+import { traceToGraph, type Value } from "./core.js";
 import { graphFail } from "./errors.js";
 import { avalOf, avalsEqual, formatAval, type Aval } from "./Graph.js";
 import { where } from "./ops/elementwise.js";
 import { concat, reshape, slice } from "./ops/shape.js";
 import { stopGradient } from "./ops/special.js";
 import { scan as scanPrim, type ScanPolicy } from "./primitives/scan.js";
+import { bindScan } from "./primitives/scanHoist.js";
 import { treeDiff, treeFlatten, treeLeavesWithPaths, treeMap, treeUnflatten, type TreeDef } from "./Tree.js";
 
 /** Options of `scan`. */
@@ -105,7 +106,7 @@ const scanOnce = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, length: number, r
     yDef = def;
     return [...cLeaves, ...yLeaves];
   }, [...carryAvals, ...xLeaves.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype }))]);
-  const outs = bind(scanPrim, [...body.consts, ...carryLeaves, ...xLeaves], {
+  const outs = bindScan(scanPrim, [...body.consts, ...carryLeaves, ...xLeaves], {
     body: body.graph,
     numConsts: body.consts.length,
     numCarry: carryLeaves.length,

@@ -8,11 +8,12 @@
  * tracing it once); policy "carries" stacks the carries and recomputes each step's forward pass.
  */
 import * as T from "@rewind/tensor";
-import { bind, isTracer, traceToGraph, type ClosedGraph, type Value } from "../core.js";
+import { isTracer, traceToGraph, type ClosedGraph, type Value } from "../core.js";
 import { avalOf, Graph, type Aval } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import type { Kit } from "../kit.js";
 import { backwardPass, forwardPass, mapTape, tapeValues, vjpGraphWith, type Tape } from "../vjp.js";
+import { bindScan } from "./scanHoist.js";
 import { counts, unstacked, type ScanParams } from "./scanParams.js";
 
 /** Which inputs of the scan get cotangents, as index lists. */
@@ -117,7 +118,7 @@ export const scanForward = (scan: AnyPrimitive, ins: readonly Value[], p: ScanPa
   if (p.policy === "carries") {
     const carryIn = p.body.inputs.slice(nc, nc + nk);
     const body = new Graph(p.body.inputs, p.body.eqns, [...p.body.outputs, ...carryIn]);
-    const outs = bind(scan, ins, { ...p, body });
+    const outs = bindScan(scan, ins, { ...p, body });
     return { outs: outs.slice(0, nk + ny), residuals: outs.slice(nk + ny) };
   }
   const pl = plan(p, ins, needs);
@@ -139,7 +140,7 @@ export const scanForward = (scan: AnyPrimitive, ins: readonly Value[], p: ScanPa
     ...outputs.slice(0, nk + ny),
     ...outputs.slice(nk + ny).filter((_, i) => keep[i]),
   ]);
-  const outs = bind(scan, [...traced.consts, ...ins], { ...p, body, numConsts: nc + traced.consts.length });
+  const outs = bindScan(scan, [...traced.consts, ...ins], { ...p, body, numConsts: nc + traced.consts.length });
   return { outs: outs.slice(0, nk + ny), residuals: outs.slice(nk + ny), aux: kept };
 };
 
@@ -158,7 +159,7 @@ export const scanVjp = (
   const stepPullback = p.policy === "all" ? tapePullback(p, kit, ctx.aux as SavedTape) : recomputePullback(p, kit, pl);
   const back = backwardBody(p, pl, kit, stepRes.map((v) => unstacked(avalOf(v))), stepPullback);
   const zeroLike = (v: Value) => kit.broadcastTo(T.scalar(0, v.dtype), v.shape);
-  const outs = bind(
+  const outs = bindScan(
     scan,
     [
       ...back.consts,
