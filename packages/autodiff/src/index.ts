@@ -9,7 +9,10 @@ export { jit, type Jitted, type Runner } from "./jit.js";
 export { makeGraph, traceTree, type ClosedGraph } from "./trace.js";
 export { printGraph, toDot, graphKey } from "./print.js";
 export { withDebugNans } from "./debugState.js";
-export { treeFlatten, treeUnflatten, treeMap, treeLeaves, treeStructure, treeDefKey, treeLeavesWithPaths, type PyTree, type TreeDef } from "./Tree.js";
+export {
+  treeFlatten, treeUnflatten, treeMap, treeLeaves, treeStructure, treeDefKey, treeLeavesWithPaths, treeLeafCount, treeDiff,
+  type PyTree, type TreeDef,
+} from "./Tree.js";
 export { isTracer, isValue, isTracing, Tracer, type Value } from "./core.js";
 export { GraphException, formatGraphError, type GraphError } from "./errors.js";
 export { Graph, type Aval, type Atom, type Eqn, type Var, type Literal } from "./Graph.js";

@@ -1,0 +1,111 @@
+/**
+ * @file The building blocks every optimizer is chained from: `identity`, `scale`,
+ * `scaleByLearningRate`, `chain`, and `applyUpdates`.
+ *
+ * Every update is written with @rewind/autodiff ops, so it runs eagerly on tensors and records
+ * equations on tracers (under `jit` or `grad`). Counts are plain numbers: schedules are ordinary
+ * JavaScript functions of the count, and bias corrections are computed in float64 on the host.
+ */
+import * as A from "@rewind/autodiff";
+import type { Value } from "@rewind/autodiff";
+import { checkLearningRate, checkNumber, learningRateAt, type AnyTransformation, type GradientTransformation, type LearningRate, type StateOf } from "./types.js";
+
+/**
+ * The state of a transformation that keeps none.
+ * @example const s: EmptyState = identity().init(params);
+ */
+export type EmptyState = Readonly<Record<string, never>>;
+
+/**
+ * The state of a transformation that only counts updates (for its schedule).
+ * @example scaleByLearningRate(0.1).init(params) // { count: 0 }
+ */
+export interface CountState {
+  /** Number of updates made so far. */
+  readonly count: number;
+}
+
+const EMPTY: EmptyState = Object.freeze({});
+
+/**
+ * The transformation that returns the gradients unchanged.
+ * @example identity().update(grads, {})[0] === grads // true
+ */
+export const identity = (): GradientTransformation<EmptyState> => ({
+  init: () => EMPTY,
+  update: (grads, state) => [grads, state],
+});
+
+/**
+ * Multiplies every update by a constant `factor`.
+ * @example scale(-1).update({ w: tensor([1, 2]) }, {})[0] // { w: [-1, -2] }
+ */
+export const scale = (factor: number): GradientTransformation<EmptyState> => {
+  const f = checkNumber("scale", "factor", factor);
+  return {
+    init: () => EMPTY,
+    update: (grads, state) => [A.treeMap((g) => A.mul(g, f), grads), state],
+  };
+};
+
+/**
+ * Options of `scaleByLearningRate`.
+ * @example const opts: ScaleByLearningRateOptions = { flipSign: false };
+ */
+export interface ScaleByLearningRateOptions {
+  /** Multiply by `−lr` (descent, the default) rather than `lr`. */
+  readonly flipSign?: boolean;
+}
+
+/**
+ * Multiplies updates by `−lr(count)` (or `lr(count)` with `flipSign: false`), where `lr` is a
+ * number or a schedule; the schedule sees the count before this update (0 first), as Optax's
+ * `scale_by_learning_rate`. The count is kept even for a constant rate, so the state layout does
+ * not depend on which kind of rate was passed.
+ * @example chain(scaleByAdam(), scaleByLearningRate(exponentialDecay({ initValue: 1e-2, transitionSteps: 100, decayRate: 0.5 })))
+ */
+export const scaleByLearningRate = (learningRate: LearningRate, options: ScaleByLearningRateOptions = {}): GradientTransformation<CountState> => {
+  const lr = checkLearningRate("scaleByLearningRate", learningRate);
+  const sign = options.flipSign ?? true ? -1 : 1;
+  return {
+    init: () => Object.freeze({ count: 0 }),
+    update: (grads, state) => {
+      const factor = sign * learningRateAt(lr, state.count);
+      return [A.treeMap((g) => A.mul(g, factor), grads), Object.freeze({ count: state.count + 1 })];
+    },
+  };
+};
+
+/**
+ * The states of a chain: one per transformation, in order.
+ * @example type S = ChainState<[typeof clip, typeof adamOpt]>;
+ */
+export type ChainState<Ts extends readonly AnyTransformation[]> = { readonly [K in keyof Ts]: StateOf<Ts[K]> };
+
+/**
+ * Composes transformations left to right: the updates of each are the gradients of the next.
+ * The state is the array of their states, in order.
+ * @example const opt = chain(clipByGlobalNorm(5), scaleByAdam(), scaleByLearningRate(3e-3));
+ */
+export const chain = <const Ts extends readonly AnyTransformation[]>(...transforms: Ts): GradientTransformation<ChainState<Ts>> => ({
+  init: (params) => Object.freeze(transforms.map((t) => t.init(params) as unknown)) as unknown as ChainState<Ts>,
+  update: (grads, state, params) => {
+    const states = state as unknown as readonly unknown[];
+    let updates = grads;
+    const next = transforms.map((t, i) => {
+      const [u, s] = t.update(updates, states[i], params);
+      updates = u;
+      return s as unknown;
+    });
+    return [updates, Object.freeze(next) as unknown as ChainState<Ts>];
+  },
+});
+
+/**
+ * Adds updates to parameters, leaf by leaf, keeping each parameter's dtype (Optax's
+ * `apply_updates`). Static leaves (numbers, strings) come from `params`.
+ * @throws GraphException (`TreeMismatch`) when the two trees differ in structure.
+ * @example applyUpdates({ w: tensor([1, 2]) }, { w: tensor([0.5, -1]) }) // { w: [1.5, 1] }
+ */
+export const applyUpdates = <P>(params: P, updates: P): P =>
+  A.treeMap<P>((p: Value, u: Value) => A.astype(A.add(p, u), p.dtype), params, updates);
