@@ -5,7 +5,7 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import {
-  scan, stack, treeFlatten, treeMap, treeUnflatten, where, type ScanOptions, type Value,
+  flip, scan, stack, treeFlatten, treeMap, treeUnflatten, where, type ScanOptions, type Value,
 } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { reverseValid, stepMask, validateLengths } from "./lengths.js";
@@ -21,7 +21,11 @@ export interface RnnOptions<C> {
   readonly timeMajor?: boolean;
   /** Read each sequence (each sample's valid prefix) from its end; outputs stay aligned with xs. */
   readonly reverse?: boolean;
-  /** Turns on the cell's noise (dropout); without a key the cell runs deterministically. */
+  /**
+   * Turns on the cell's noise (dropout); without a key the cell runs deterministically. The s-th
+   * step processed (counting from each sequence's start, or from its end with `reverse`) draws
+   * from the s-th key of `split(key, time)`, with or without `lengths`.
+   */
   readonly key?: Key;
   /** Passed to `scan`: memory policy for the gradient, unrolling, truncated BPTT. */
   readonly checkpoint?: ScanOptions["checkpoint"];
@@ -81,7 +85,9 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
   let ys: Value;
   let finalCarry: C;
   if (lengths === undefined) {
-    [finalCarry, ys] = scan((c: C, s: { x: Value; n: unknown }) => step(c, s.x, s.n ?? undefined), init, { x: seq, n: noise }, { ...scanOpts, reverse });
+    // Step s (in processing order) draws the s-th key; a reverse scan reads index T−1−s at step s.
+    const n = reverse ? treeMap((leaf) => flip(leaf, 0), noise) : noise;
+    [finalCarry, ys] = scan((c: C, s: { x: Value; n: unknown }) => step(c, s.x, s.n ?? undefined), init, { x: seq, n }, { ...scanOpts, reverse });
   } else {
     // A reversed direction reads each sample's valid prefix backward and leaves padding at the end.
     const inputs = reverse ? reverseValid(seq, lengths) : seq;

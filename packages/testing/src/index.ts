@@ -40,3 +40,31 @@ export {
   type FunctionCase,
 } from "./laws.js";
 export { toBeAllClose, closeWithPaths, assertAllClose, type MatcherResult } from "./matchers.js";
+export {
+  cellCase,
+  arbCellCase,
+  describeCase,
+  defaultLengths,
+  type CellCase,
+  type CellCaseOptions,
+  type ArbCellCaseOptions,
+} from "./cellCase.js";
+export { rnnUnrolled, type RnnUnrolledOptions } from "./rnnUnrolled.js";
+export type { CellLawCheckOptions, RnnImpl, StackImpl, BidirectionalImpl, JitImpl } from "./cellLawKit.js";
+export {
+  cellLaws,
+  cellLawChecks,
+  cellLawNames,
+  cellLawConfigs,
+  cellLawProperties,
+  bpttLawForCell,
+  reverseLawForCell,
+  invarianceLawForCell,
+  paddingLaw,
+  bidirectionalPaddingLaw,
+  stackingLaw,
+  type CellLawName,
+  type CellLawConfig,
+  type CellLawsOptions,
+  type CellLawPropertyOptions,
+} from "./cellLaws.js";

@@ -1,0 +1,155 @@
+/**
+ * @file What the RNN laws share: their options (tolerances and the implementations under test,
+ * injectable so the tests can show each law failing on a broken one), the violation message, and
+ * the outcome of one way of running a case (outputs, final carry, loss and gradients).
+ */
+import * as T from "@rewind/tensor";
+import * as A from "@rewind/autodiff";
+import { bidirectional, rnn, stack, type AnyCell, type RnnOptions, type RnnResult } from "@rewind/rnn";
+import { describeCase, lossOf, type CellCase } from "./cellCase.js";
+import { closeWithPaths } from "./matchers.js";
+
+/**
+ * Anything with the signature of `rnn`: the layer implementation a law checks.
+ * @example const ignoresLengths: RnnImpl = (cell, p, xs, o = {}) => rnn(cell, p, xs, { ...o, lengths: undefined as never })
+ */
+export type RnnImpl = typeof rnn;
+
+/**
+ * Anything that stacks cells like `stack` (the stacking law checks it).
+ * @example const myStack: StackImpl = (cells) => stack(cells)
+ */
+export type StackImpl = (cells: readonly AnyCell[]) => AnyCell;
+
+/**
+ * Anything with the signature of `bidirectional` (the bidirectional padding law checks it).
+ * @example const bi: BidirectionalImpl = bidirectional
+ */
+export type BidirectionalImpl = typeof bidirectional;
+
+/**
+ * Anything with the signature of `jit` (the invariance law checks it).
+ * @example const noJit: JitImpl = (f) => f
+ */
+export type JitImpl = <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R;
+
+/**
+ * Options of every RNN law check: tolerances, finite differences and the implementations under test.
+ * @example cellLawChecks.bptt(c, { order: 2, rtol: 1e-9 } satisfies CellLawCheckOptions)
+ */
+export interface CellLawCheckOptions {
+  /** Tolerance of comparisons that hold up to rounding (default rtol 1e-10, atol 1e-12). */
+  readonly rtol?: number;
+  readonly atol?: number;
+  /** Finite differences in the BPTT law: order 1 (default) or 2, modes (default both). */
+  readonly order?: 1 | 2;
+  readonly modes?: ReadonlyArray<"rev" | "fwd">;
+  /** Checkpoint segment and unroll sizes of the invariance law (default 1, 2 and T + 1). */
+  readonly segments?: readonly number[];
+  /** The second cell of the stacking law (default: the cell itself). */
+  readonly stackWith?: AnyCell;
+  /** Implementations under test (default Rewind's own). */
+  readonly rnn?: RnnImpl;
+  readonly stack?: StackImpl;
+  readonly bidirectional?: BidirectionalImpl;
+  readonly jit?: JitImpl;
+}
+
+/**
+ * Throws the law's error: law, instance (cell and configuration) and what differed.
+ * @example violation("padding", c, "outputs past length 2 are not zero")
+ */
+export const violation = (law: string, c: CellCase | string, detail: string): never => {
+  throw new Error(`${law} law violated for ${typeof c === "string" ? c : describeCase(c)}:\n  ${detail}`);
+};
+
+const tolerances = (o: CellLawCheckOptions) => ({ rtol: o.rtol ?? 1e-10, atol: o.atol ?? 1e-12 });
+
+/**
+ * Throws a violation unless `actual` and `expected` are close; `label` starts the path in the message.
+ * @example expectClose("BPTT", c, "rnn vs loop", a.grad, b.grad, {}, "grad")
+ */
+export const expectClose = (law: string, c: CellCase | string, what: string, actual: unknown, expected: unknown, o: CellLawCheckOptions, label: string): void => {
+  const r = closeWithPaths(actual, expected, tolerances(o), label);
+  if (!r.pass) violation(law, c, `${what}: ${r.message}`);
+};
+
+/**
+ * Throws a violation unless every element of `v` is exactly zero (NaN included): padding
+ * outputs and gradients.
+ * @example expectZero("padding", c, "outputs past the length", tail, "outputs")
+ */
+export const expectZero = (law: string, c: CellCase, what: string, v: A.Value, label: string): void => {
+  const r = closeWithPaths(v, T.zeros(v.shape, v.dtype), { rtol: 0, atol: 0, equalNan: false }, label);
+  if (!r.pass) violation(law, c, `${what} must be exactly zero: ${r.message}`);
+};
+
+/**
+ * One way of running a case: `(params, initialCarry, xs) → { outputs, finalCarry }`.
+ * @example const run: Run = (p, init, xs) => rnn(gru, p, xs, { initialCarry: init })
+ */
+export type Run = (params: unknown, initialCarry: unknown, xs: A.Value) => RnnResult<unknown>;
+
+/**
+ * The `rnn` options of a case, plus extra ones (checkpoint, unroll, …).
+ * @example rnn(c.cell, c.params, c.xs, rnnOptions(c, c.initialCarry, { unroll: 2 }))
+ */
+export const rnnOptions = (c: CellCase, init: unknown, extra: Partial<RnnOptions<unknown>> = {}): RnnOptions<unknown> => ({
+  initialCarry: init,
+  timeMajor: c.timeMajor,
+  reverse: c.reverse,
+  ...(c.lengths === undefined ? {} : { lengths: c.lengths }),
+  ...(c.key === undefined ? {} : { key: c.key }),
+  ...extra,
+});
+
+/**
+ * A case run through `impl` (default `rnn`) with extra options.
+ * @example rnnRun(c, {}, { checkpoint: "carries" })(c.params, c.initialCarry, c.xs).outputs
+ */
+export const rnnRun = (c: CellCase, o: CellLawCheckOptions, extra: Partial<RnnOptions<unknown>> = {}): Run => {
+  const impl = o.rnn ?? rnn;
+  return (params, init, xs) => impl(c.cell, params, xs, rnnOptions(c, init, extra));
+};
+
+/**
+ * Outputs, final carry, loss and gradients (w.r.t. params, initial carry and float xs).
+ * @example const o: Outcome = outcome(rnnRun(c, {}), c); o.grad.params
+ */
+export interface Outcome {
+  readonly outputs: A.Value;
+  readonly finalCarry: unknown;
+  readonly loss: A.Value;
+  readonly grad: { readonly params: unknown; readonly initialCarry: unknown; readonly xs: unknown };
+}
+
+/**
+ * Runs `run` on the case's values (or `args`) once, differentiating the fixed loss.
+ * @example outcome(rnnRun(c, {}), c).loss
+ */
+export const outcome = (run: Run, c: CellCase, args: readonly [unknown, unknown, A.Value] = [c.params, c.initialCarry, c.xs]): Outcome => {
+  const floatXs = T.isFloating(args[2].dtype);
+  const f = (p: unknown, i: unknown, x: A.Value) => {
+    const r = run(p, i, x);
+    return [lossOf(r), r] as const;
+  };
+  const [[loss, r], grads] = A.valueAndGrad(f, { argnums: floatXs ? [0, 1, 2] : [0, 1], hasAux: true })(...args) as [
+    [A.Value, RnnResult<unknown>],
+    unknown[],
+  ];
+  return { outputs: r.outputs, finalCarry: r.finalCarry, loss, grad: { params: grads[0], initialCarry: grads[1], xs: floatXs ? grads[2] : null } };
+};
+
+/**
+ * Compares two outcomes field by field, so the message names the earliest difference.
+ * @example expectSameOutcome("reverse", c, "rnn vs flipped", mine, theirs, {})
+ */
+export const expectSameOutcome = (law: string, c: CellCase | string, what: string, actual: Outcome, expected: Outcome, o: CellLawCheckOptions): void => {
+  for (const key of ["outputs", "finalCarry", "loss", "grad"] as const) expectClose(law, c, what, actual[key], expected[key], o, key);
+};
+
+/**
+ * `stack` without dropout between layers: the stacking law's default.
+ * @example defaultStack([lstm, gru]).name // "stack([lstm, gru])"
+ */
+export const defaultStack: StackImpl = (cells) => stack(cells);

@@ -1,0 +1,242 @@
+/**
+ * @file The RNN laws as one-liners for any cell — a built-in one, a combinator's result or a
+ * user's own — and as fast-check properties over random padded batches.
+ *
+ *     cellLaws(myCell, { sizes: { inputSize: 3, hiddenSize: 4 } })   // throws on the first violation
+ *
+ * `cellLaws` runs every law in several configurations (layout × direction × lengths, and for a
+ * cell with noise, with and without a dropout key) chosen so every pair of settings meets; the
+ * laws themselves live in rnnLaws.ts and paddingLaws.ts and take one `CellCase` each
+ * (`cellLawChecks`), which is what the properties draw.
+ *
+ * Dropout: compared runs always share the noise. The laws take `rnn`'s contract to be that, with
+ * a key, loop step s (in reading order, whichever the direction) gets the noise drawn from
+ * `split(key, T)[s]` — the only order under which both the reverse law and the padding law can
+ * hold with a key — and a sample run alone gets the noise rows it had in its batch.
+ */
+import fc from "fast-check";
+import * as T from "@rewind/tensor";
+import type { AnyCell, Cell } from "@rewind/rnn";
+import { arbCellCase, cellCase, defaultLengths, describeCase, type ArbCellCaseOptions, type CellCase, type CellCaseOptions } from "./cellCase.js";
+import { defaultStack, type CellLawCheckOptions } from "./cellLawKit.js";
+import { bidirectionalPaddingCheck, paddingCheck } from "./paddingLaws.js";
+import { bpttCheck, invarianceCheck, reverseCheck, stackingCheck } from "./rnnLaws.js";
+
+/**
+ * The RNN laws, by name.
+ * @example cellLaws(gru, { sizes, laws: ["padding", "stacking"] satisfies CellLawName[] })
+ */
+export type CellLawName = "bptt" | "reverse" | "invariance" | "padding" | "bidirectionalPadding" | "stacking";
+
+/**
+ * Every RNN law, in the order `cellLaws` runs them.
+ * @example cellLawNames.length // 6
+ */
+export const cellLawNames: readonly CellLawName[] = ["bptt", "reverse", "invariance", "padding", "bidirectionalPadding", "stacking"];
+
+/**
+ * One check per law on one instance; each throws an `Error` naming the law, the case and the
+ * first differing pytree path. `stacking` takes the stack's case and its two layers.
+ * @example cellLawChecks.padding(cellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [5, 0, 3] }))
+ */
+export const cellLawChecks = {
+  bptt: bpttCheck,
+  reverse: reverseCheck,
+  invariance: invarianceCheck,
+  padding: paddingCheck,
+  bidirectionalPadding: bidirectionalPaddingCheck,
+  stacking: stackingCheck,
+};
+
+/**
+ * One configuration `cellLaws` runs the laws in.
+ * @example const cfg: CellLawConfig = { timeMajor: true, reverse: false, lengths: true, key: false }
+ */
+export interface CellLawConfig {
+  readonly timeMajor: boolean;
+  readonly reverse: boolean;
+  readonly lengths: boolean;
+  readonly key: boolean;
+}
+
+/**
+ * The configurations `cellLaws` uses: the four layout × direction × lengths settings in which
+ * every pair meets; for a cell with noise, all eight, with the key on in half of them so that it
+ * too meets every other setting (a 2⁴⁻¹ design).
+ * @example cellLawConfigs(false).length // 4
+ */
+export const cellLawConfigs = (noisy: boolean): readonly CellLawConfig[] => {
+  const all: CellLawConfig[] = [];
+  for (const timeMajor of [false, true]) {
+    for (const reverse of [false, true]) {
+      for (const lengths of [true, false]) {
+        const parity = (Number(timeMajor) + Number(reverse) + Number(lengths)) % 2 === 1;
+        if (noisy) all.push({ timeMajor, reverse, lengths, key: parity });
+        else if (parity) all.push({ timeMajor, reverse, lengths, key: false });
+      }
+    }
+  }
+  return all;
+};
+
+/**
+ * Options of `cellLaws` and the one-law entry points: how to build instances (sizes, seed, batch,
+ * time, parameters), which laws and configurations to run, tolerances and implementations.
+ * @example cellLaws(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, seed: 1, batch: 2, time: 4 } satisfies CellLawsOptions)
+ */
+export interface CellLawsOptions extends CellLawCheckOptions, Omit<CellCaseOptions, "timeMajor" | "reverse" | "key" | "lengths"> {
+  /** Lengths for the padded configurations (default: a mix with 0 and T). */
+  readonly lengths?: readonly number[];
+  /** The dropout key of the keyed configurations (default: derived from the seed). */
+  readonly key?: T.Key;
+  /** Which laws (default all). */
+  readonly laws?: readonly CellLawName[];
+  /** Which configurations (default `cellLawConfigs(cell has noise)`). */
+  readonly configs?: readonly CellLawConfig[];
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Runs one law, turning an unexpected exception into an error that names the law and the case. */
+const guarded = (law: string, c: CellCase, check: () => void): void => {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof Error && / law violated for /.test(e.message)) throw e;
+    throw new Error(`${law} law could not run for ${describeCase(c)}: ${message(e)}`, { cause: e });
+  }
+};
+
+/**
+ * Runs every applicable RNN law on `cell` in every configuration and throws an `Error` naming the
+ * law, the cell, the configuration and the first differing path at the first violation: BPTT
+ * (rnn = unrolled loop = finite differences), reverse, invariance (checkpoint, unroll, truncate
+ * ≥ T, jit), padding, bidirectional padding, and stacking (`stack([cell, stackWith ?? cell])`,
+ * unkeyed). A cell with noise runs keyed and unkeyed.
+ * @throws Error on the first violation, or when the cell cannot run (with the law and case).
+ * @example cellLaws(myCell, { sizes: { inputSize: 3, hiddenSize: 4 } })
+ */
+export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
+  const any = cell as AnyCell;
+  const laws = new Set(o.laws ?? cellLawNames);
+  const configs = o.configs ?? cellLawConfigs(any.noise !== undefined);
+  const seed = o.seed ?? 0;
+  const key = o.key ?? T.random.key(seed + 7919);
+  const { laws: _l, configs: _c, lengths: given, key: _k, ...base } = o;
+  const batch = o.xs?.shape[0] ?? o.batch ?? 3;
+  const time = o.xs?.shape[1] ?? o.time ?? 5;
+  const doneBi = new Set<string>();
+  const doneStack = new Set<string>();
+  for (const cfg of configs) {
+    // The stack's case draws its own parameters: given ones belong to the single cell.
+    const build = (target: AnyCell, ownParams: boolean): CellCase => {
+      const { params: _p, ...unparametrised } = base;
+      return cellCase(target, {
+        ...(ownParams ? base : unparametrised),
+        timeMajor: cfg.timeMajor,
+        reverse: cfg.reverse,
+        ...(cfg.lengths ? { lengths: given ?? defaultLengths(batch, time, seed) } : {}),
+        ...(cfg.key ? { key } : {}),
+      });
+    };
+    const c = build(any, true);
+    if (laws.has("bptt")) guarded("BPTT", c, () => bpttCheck(c, o));
+    if (laws.has("reverse")) guarded("reverse", c, () => reverseCheck(c, o));
+    if (laws.has("invariance")) guarded("invariance", c, () => invarianceCheck(c, o));
+    if (cfg.lengths && laws.has("padding")) guarded("padding", c, () => paddingCheck(c, o));
+    const biKey = `${cfg.timeMajor}/${cfg.key}`;
+    if (cfg.lengths && laws.has("bidirectionalPadding") && !doneBi.has(biKey)) {
+      doneBi.add(biKey);
+      guarded("bidirectional padding", c, () => bidirectionalPaddingCheck(c, o));
+    }
+    const stackKey = `${cfg.timeMajor}/${cfg.reverse}/${cfg.lengths}`;
+    if (laws.has("stacking") && !doneStack.has(stackKey)) {
+      doneStack.add(stackKey);
+      const layers = [any, o.stackWith ?? any] as const;
+      const sc = build((o.stack ?? defaultStack)(layers), false);
+      const { key: _key, ...unkeyed } = sc;
+      guarded("stacking", unkeyed, () => stackingCheck(unkeyed, layers, o));
+    }
+  }
+};
+
+/**
+ * The BPTT law alone, in every configuration (see `cellLaws`).
+ * @example bpttLawForCell(gru, { sizes: { inputSize: 2, hiddenSize: 3 }, order: 2 })
+ */
+export const bpttLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["bptt"] });
+
+/**
+ * The reverse law alone, in every configuration (see `cellLaws`).
+ * @example reverseLawForCell(lstm, { sizes: { inputSize: 2, hiddenSize: 3 } })
+ */
+export const reverseLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["reverse"] });
+
+/**
+ * Checkpoint/unroll/truncate/jit invariance alone, in every configuration (see `cellLaws`).
+ * @example invarianceLawForCell(mgu, { sizes: { inputSize: 2, hiddenSize: 3 }, segments: [2] })
+ */
+export const invarianceLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["invariance"] });
+
+/**
+ * The padding law alone, in every padded configuration (see `cellLaws`).
+ * @example paddingLaw(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [5, 0, 2] })
+ */
+export const paddingLaw = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["padding"] });
+
+/**
+ * The bidirectional padding law alone: `bidirectional(cell, cell)` on a padded batch equals it on
+ * each unpadded sequence (see `cellLaws`).
+ * @example bidirectionalPaddingLaw(gru, { sizes: { inputSize: 2, hiddenSize: 3 } })
+ */
+export const bidirectionalPaddingLaw = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["bidirectionalPadding"] });
+
+/**
+ * The stacking law alone: `stack([a, b])` equals running `a` then `b` by hand (see `cellLaws`).
+ * @example stackingLaw(lstm, gru, { sizes: { inputSize: 2, hiddenSize: 3 } })
+ */
+export const stackingLaw = <PA, CA, PB, CB>(a: Cell<PA, CA>, b: Cell<PB, CB>, o: CellLawsOptions): void =>
+  cellLaws(a, { ...o, stackWith: b as AnyCell, laws: ["stacking"] });
+
+/**
+ * Options of `cellLawProperties`: the bounds of the drawn cases and the checks' options.
+ * @example cellLawProperties(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, maxTime: 4 } satisfies CellLawPropertyOptions)
+ */
+export interface CellLawPropertyOptions extends ArbCellCaseOptions, CellLawCheckOptions {}
+
+/**
+ * fast-check properties of each RNN law for `cell` over random padded batches (`arbRaggedBatch`:
+ * random B, T and lengths in [0, T]), seeds, layouts, directions and keys; `all` runs every
+ * law on each drawn case except stacking, whose cases are drawn for `stack([cell, stackWith ??
+ * cell])` (`stacking`, unkeyed). Use with `fc.assert`, or draw the cases yourself with
+ * `arbCellCase` for `test.prop`.
+ * @example fc.assert(cellLawProperties(gru, { sizes: { inputSize: 2, hiddenSize: 3 } }).padding, { numRuns: 5 })
+ */
+export const cellLawProperties = <P, C>(cell: Cell<P, C>, o: CellLawPropertyOptions) => {
+  const any = cell as AnyCell;
+  const arb = arbCellCase(any, o);
+  const padded = arbCellCase(any, { ...o, lengths: true });
+  const layers = [any, o.stackWith ?? any] as const;
+  const stacked = arbCellCase((o.stack ?? defaultStack)(layers), { ...o, key: false });
+  const check = (law: string, f: (c: CellCase) => void) => (c: CellCase) => guarded(law, c, () => f(c));
+  return {
+    bptt: fc.property(arb, check("BPTT", (c) => bpttCheck(c, o))),
+    reverse: fc.property(arb, check("reverse", (c) => reverseCheck(c, o))),
+    invariance: fc.property(arb, check("invariance", (c) => invarianceCheck(c, o))),
+    padding: fc.property(padded, check("padding", (c) => paddingCheck(c, o))),
+    bidirectionalPadding: fc.property(padded, check("bidirectional padding", (c) => bidirectionalPaddingCheck(c, o))),
+    stacking: fc.property(stacked, check("stacking", (c) => stackingCheck(c, layers, o))),
+    all: fc.property(
+      arb,
+      check("every", (c) => {
+        bpttCheck(c, o);
+        reverseCheck(c, o);
+        invarianceCheck(c, o);
+        if (c.lengths !== undefined) {
+          paddingCheck(c, o);
+          bidirectionalPaddingCheck(c, o);
+        }
+      }),
+    ),
+  };
+};
