@@ -1,0 +1,138 @@
+/**
+ * @file The interleaved timing harness of `pnpm bench:peers`.
+ *
+ * A workload has one contestant per framework. All are built and warmed up first; then the
+ * timed rounds interleave them — round r times one sample of every contestant, in an order that
+ * rotates each round — so a burst of load from elsewhere on the machine lands on all frameworks
+ * alike instead of on whichever happened to run during it. Slow contestants sit out some rounds
+ * (spread evenly over the run, so they still see the same machine states) to keep the run short.
+ * A fast call is repeated `inner` times inside one sample and divided, so timer resolution and
+ * single GC pauses do not dominate. The table reports the median (typical) and the minimum
+ * (closest to an unloaded machine) per call.
+ */
+
+/** One framework's implementation of a workload. */
+export interface Contestant {
+  /** Row label, e.g. "TF.js wasm". */
+  readonly name: string;
+  /** Puts the framework in the state the call needs (e.g. TF.js's active backend); not timed. */
+  readonly enter?: () => Promise<void> | void;
+  /** One call of the workload; must leave its results computed (lazy frameworks are forced). */
+  readonly run: () => Promise<void> | void;
+  /** Frees what setup allocated (tensors on wasm heaps). */
+  readonly dispose?: () => void;
+}
+
+/** How one workload is timed. */
+export interface Plan {
+  /** Timed rounds for the fastest contestants. */
+  readonly rounds: number;
+  /** Fewest timed samples any contestant gets, however slow. */
+  readonly minRuns: number;
+  /** Time a contestant may spend on timed calls, in ms; slower ones get fewer runs (≥ minRuns). */
+  readonly budgetMs: number;
+  /** Target duration of one sample; calls faster than this are repeated inside a sample. */
+  readonly sampleMs: number;
+  /** Warm-up time per contestant, in ms (at least 2 calls, or 1 call slower than this). */
+  readonly warmMs: number;
+}
+
+/** What timing one contestant produced, per call. */
+export interface Timing {
+  readonly name: string;
+  readonly medianMs: number;
+  readonly minMs: number;
+  /** Timed samples. */
+  readonly runs: number;
+  /** Calls per sample. */
+  readonly inner: number;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+const callOnce = async (c: Contestant): Promise<number> => {
+  const t0 = performance.now();
+  const r = c.run();
+  if (r !== undefined) await r;
+  return performance.now() - t0;
+};
+
+/** Times `inner` calls back to back; sync calls are never awaited, so no microtask per call. */
+const sample = async (c: Contestant, inner: number): Promise<number> => {
+  const t0 = performance.now();
+  for (let i = 0; i < inner; i++) {
+    const r = c.run();
+    if (r !== undefined) await r;
+  }
+  return (performance.now() - t0) / inner;
+};
+
+/**
+ * Warms up and times every contestant, interleaved round by round.
+ * @example await timeInterleaved([{ name: "noop", run: () => {} }], plan)
+ */
+export const timeInterleaved = async (contestants: readonly Contestant[], plan: Plan, log: (s: string) => void): Promise<Timing[]> => {
+  // Warm-up, one contestant after the other (V8 optimises, kernels compile, caches fill).
+  const perCall: number[] = [];
+  const inner: number[] = [];
+  for (const c of contestants) {
+    await c.enter?.();
+    const start = performance.now();
+    let n = 0;
+    let last = 0;
+    for (;;) {
+      last = await callOnce(c);
+      n++;
+      if (last >= plan.warmMs || (n >= 2 && performance.now() - start >= plan.warmMs)) break;
+    }
+    // Calls per sample: one for slow calls; for fast ones, grow a batch until it lasts a quarter
+    // of sampleMs, then scale it to sampleMs (one call's time alone is timer noise). Each size is
+    // tried 3 times and the fastest kept, so one load spike cannot make a fast call look slow.
+    let k = 1;
+    let per = last;
+    if (plan.sampleMs > 0 && last < plan.sampleMs) {
+      for (;;) {
+        per = Math.min(await sample(c, k), await sample(c, k), await sample(c, k));
+        if (per * k >= plan.sampleMs / 4 || k >= 1e7) break;
+        k *= 4;
+      }
+      k = Math.max(1, Math.round(plan.sampleMs / per));
+    }
+    perCall.push(per);
+    inner.push(k);
+    log(`    warm ${c.name}: ${per < 0.1 ? `${(per * 1e3).toFixed(2)} µs` : `${per.toFixed(2)} ms`}/call`);
+  }
+  const runs = perCall.map((ms, i) => Math.min(plan.rounds, Math.max(plan.minRuns, Math.floor(plan.budgetMs / (ms * inner[i]!)))));
+  const times: number[][] = contestants.map(() => []);
+  for (let r = 0; r < plan.rounds; r++) {
+    for (let k = 0; k < contestants.length; k++) {
+      const i = (k + r) % contestants.length; // rotate who goes first
+      // Contestant i takes part in runs[i] of the rounds, evenly spread.
+      const wants = Math.floor(((r + 1) * runs[i]!) / plan.rounds) - Math.floor((r * runs[i]!) / plan.rounds);
+      if (wants === 0) continue;
+      const c = contestants[i]!;
+      await c.enter?.();
+      times[i]!.push(await sample(c, inner[i]!));
+    }
+  }
+  return contestants.map((c, i) => ({ name: c.name, medianMs: median(times[i]!), minMs: Math.min(...times[i]!), runs: times[i]!.length, inner: inner[i]! }));
+};
+
+/**
+ * A plain-text or markdown table; numeric columns (all but the first) are right-aligned.
+ * @example formatTable(["a", "b"], [["x", "1"]], false)
+ */
+export const formatTable = (header: readonly string[], rows: readonly (readonly string[])[], markdown: boolean): string => {
+  if (markdown) {
+    const line = (cells: readonly string[]): string => `| ${cells.join(" | ")} |`;
+    return [line(header), line(header.map((_, i) => (i === 0 ? "---" : "---:"))), ...rows.map(line)].join("\n");
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+};
