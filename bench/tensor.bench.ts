@@ -1,13 +1,16 @@
 /**
- * @file Benchmarks of @rewind/tensor kernels: matmul against a plain JavaScript loop, and
+ * @file Benchmarks of @rewind/tensor kernels: float32 matmul on its three kernels, and
  * elementwise add and exp, reductions and softmax on a million float32 elements.
  *
- * The naive matmul is the i-k-j triple loop anyone would write first (already the cache-friendly
- * order; an i-j-k loop would be slower still), timed in the same process so the ratio is fair.
+ * matmul float32 at n = 128, 512, 1024 runs, in the same process: the WebAssembly SIMD kernel
+ * (through `matmul`), the pure-JS fallback with the same arithmetic (through `matmul` with the
+ * backend pinned to JS), and the float32 JS kernel `matmul` used before (kept below verbatim as
+ * the baseline), plus the transposed variants (`matmulInto` with `transA`/`transB`) at 512 and a
+ * naive i-k-j loop at 512 for scale. The machine may be shared: compare the "min ms" column.
  */
 import { fromBuffer, type Tensor } from "../packages/tensor/src/Tensor.js";
 import { add } from "../packages/tensor/src/kernels/binary.js";
-import { matmul } from "../packages/tensor/src/kernels/matmul.js";
+import { matmul, matmulInto, setKernelBackend, type KernelBackend } from "../packages/tensor/src/kernels/matmul.js";
 import { sum } from "../packages/tensor/src/kernels/reduce.js";
 import { softmax } from "../packages/tensor/src/kernels/softmax.js";
 import { exp } from "../packages/tensor/src/kernels/unary.js";
@@ -26,7 +29,7 @@ const filled = (n: number, seed: number): Float32Array => {
 const randomTensor = (shape: readonly number[], seed: number): Tensor =>
   fromBuffer("float32", shape, filled(shape.reduce((p, d) => p * d, 1), seed));
 
-/** The baseline: a plain i-k-j loop over Float32Arrays, allocating its output as matmul does. */
+/** A plain i-k-j loop over Float32Arrays, allocating its output as matmul does. */
 const naiveMatmul = (a: Float32Array, b: Float32Array, n: number): Float32Array => {
   const out = new Float32Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -38,40 +41,133 @@ const naiveMatmul = (a: Float32Array, b: Float32Array, n: number): Float32Array 
   return out;
 };
 
+/* The float32 kernel of packages/tensor/src/kernels/matmul.ts before the WebAssembly kernel
+ * replaced it (4×4 register blocking, 256×256 cache blocks, four products summed in float64),
+ * copied verbatim so the baseline stays the same code as the library moves on. */
+const KB = 256;
+const JB = 256;
+const oldKernelF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number, m: number, k: number, n: number): void => {
+  for (let p0 = 0; p0 < k; p0 += KB) {
+    const p1 = Math.min(p0 + KB, k);
+    for (let j0 = 0; j0 < n; j0 += JB) {
+      const j1 = Math.min(j0 + JB, n);
+      let i = 0;
+      for (; i + 4 <= m; i += 4) {
+        const o0 = oo + i * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+        const a0 = ao + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+        let p = p0;
+        for (; p + 4 <= p1; p += 4) {
+          const x0 = a[a0 + p]!, x1 = a[a1 + p]!, x2 = a[a2 + p]!, x3 = a[a3 + p]!;
+          const y0 = a[a0 + p + 1]!, y1 = a[a1 + p + 1]!, y2 = a[a2 + p + 1]!, y3 = a[a3 + p + 1]!;
+          const z0 = a[a0 + p + 2]!, z1 = a[a1 + p + 2]!, z2 = a[a2 + p + 2]!, z3 = a[a3 + p + 2]!;
+          const w0 = a[a0 + p + 3]!, w1 = a[a1 + p + 3]!, w2 = a[a2 + p + 3]!, w3 = a[a3 + p + 3]!;
+          const r0 = bo + p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+          for (let j = j0; j < j1; j++) {
+            const b0 = b[r0 + j]!, b1 = b[r1 + j]!, b2 = b[r2 + j]!, b3 = b[r3 + j]!;
+            out[o0 + j] = out[o0 + j]! + (x0 * b0 + y0 * b1 + z0 * b2 + w0 * b3);
+            out[o1 + j] = out[o1 + j]! + (x1 * b0 + y1 * b1 + z1 * b2 + w1 * b3);
+            out[o2 + j] = out[o2 + j]! + (x2 * b0 + y2 * b1 + z2 * b2 + w2 * b3);
+            out[o3 + j] = out[o3 + j]! + (x3 * b0 + y3 * b1 + z3 * b2 + w3 * b3);
+          }
+        }
+        for (; p < p1; p++) {
+          const x0 = a[a0 + p]!, x1 = a[a1 + p]!, x2 = a[a2 + p]!, x3 = a[a3 + p]!;
+          const r0 = bo + p * n;
+          for (let j = j0; j < j1; j++) {
+            const b0 = b[r0 + j]!;
+            out[o0 + j] = out[o0 + j]! + x0 * b0;
+            out[o1 + j] = out[o1 + j]! + x1 * b0;
+            out[o2 + j] = out[o2 + j]! + x2 * b0;
+            out[o3 + j] = out[o3 + j]! + x3 * b0;
+          }
+        }
+      }
+      for (; i < m; i++) {
+        const o0 = oo + i * n, a0 = ao + i * k;
+        for (let p = p0; p < p1; p++) {
+          const x0 = a[a0 + p]!, r0 = bo + p * n;
+          for (let j = j0; j < j1; j++) out[o0 + j] = out[o0 + j]! + x0 * b[r0 + j]!;
+        }
+      }
+    }
+  }
+};
+
+/** Runs `f` with the float32 matmul kernel pinned to `backend`, restoring the setting after. */
+const pinned = <T>(backend: KernelBackend, f: () => T): T => {
+  const before = setKernelBackend(backend);
+  try {
+    return f();
+  } finally {
+    setKernelBackend(before);
+  }
+};
+
 const matmulCases = (n: number): BenchCase[] => {
   const flops = 2 * n ** 3;
-  // Large sizes take seconds per naive call: time them fewer times to stay within the budget.
-  const repeats = n >= 1024 ? { minRepeats: 3, maxRepeats: 3 } : {};
+  const baseline = `matmul f32 n=${n} old JS kernel`;
+  // The JS kernels take up to a second per call at 1024: time them fewer times.
+  const slow = n >= 1024 ? { minRepeats: 3, maxRepeats: 3 } : {};
+  const tensors = (): [Tensor, Tensor] => [randomTensor([n, n], 1), randomTensor([n, n], 2)];
   return [
     {
-      name: `matmul f32 n=${n} naive i-k-j`,
+      name: baseline,
       flops,
-      ...repeats,
+      ...slow,
       setup: () => {
-        const a = filled(n * n, 1);
-        const b = filled(n * n, 2);
-        return () => naiveMatmul(a, b, n);
+        const [a, b] = [filled(n * n, 1), filled(n * n, 2)];
+        return () => {
+          const out = new Float32Array(n * n);
+          oldKernelF32(out, 0, a, 0, b, 0, n, n, n);
+          return out;
+        };
       },
     },
     {
-      name: `matmul f32 n=${n}`,
+      name: `matmul f32 n=${n} wasm`,
       flops,
-      baseline: `matmul f32 n=${n} naive i-k-j`,
-      ...repeats,
+      baseline,
+      minRepeats: 10,
       setup: () => {
-        const a = randomTensor([n, n], 1);
-        const b = randomTensor([n, n], 2);
-        return () => matmul(a, b);
+        const [a, b] = tensors();
+        return () => pinned("wasm", () => matmul(a, b));
+      },
+    },
+    {
+      name: `matmul f32 n=${n} JS fallback`,
+      flops,
+      baseline,
+      ...slow,
+      setup: () => {
+        const [a, b] = tensors();
+        return () => pinned("js", () => matmul(a, b));
       },
     },
   ];
 };
 
+/** `matmulInto` at 512 with one operand read transposed, into a preallocated output. */
+const transposedCases = (): BenchCase[] => {
+  const n = 512;
+  const variants = [["nt", { transB: true }], ["tn", { transA: true }]] as const;
+  return variants.flatMap(([label, options]) =>
+    (["wasm", "js"] as const).map((backend): BenchCase => ({
+      name: `matmulInto f32 n=${n} ${label} ${backend === "wasm" ? "wasm" : "JS fallback"}`,
+      flops: 2 * n ** 3,
+      baseline: `matmul f32 n=${n} old JS kernel`,
+      setup: () => {
+        const [a, b, out] = [filled(n * n, 3), filled(n * n, 4), new Float32Array(n * n)];
+        return () => pinned(backend, () => matmulInto(out, 0, a, 0, b, 0, n, n, n, options));
+      },
+    })),
+  );
+};
+
 const million = 1_000_000;
 
 /**
- * The tensor suite, run by `bench/run.ts`: matmul float32 at n = 128, 512, 1024 beside a naive
- * loop, and elementwise, reduction and softmax kernels on 1e6 float32 elements.
+ * The tensor suite, run by `bench/run.ts`: matmul float32 at n = 128, 512, 1024 on each kernel,
+ * transposed variants at 512, and elementwise, reduction and softmax kernels on 1e6 elements.
  * @example timeCase(suite.name, suite.cases[1]!).medianMs // matmul f32 n=128, in ms
  */
 export const suite: BenchSuite = {
@@ -80,9 +176,18 @@ export const suite: BenchSuite = {
     ...matmulCases(128),
     ...matmulCases(512),
     ...matmulCases(1024),
+    ...transposedCases(),
     {
-      // After the float32 cases on purpose: shows the float64 copy of the kernel is not slowed
-      // by the float32 one having run first (they are separate functions; see matmul.ts).
+      name: "matmul f32 n=512 naive i-k-j",
+      flops: 2 * 512 ** 3,
+      setup: () => {
+        const [a, b] = [filled(512 * 512, 1), filled(512 * 512, 2)];
+        return () => naiveMatmul(a, b, 512);
+      },
+    },
+    {
+      // After the float32 cases on purpose: shows the float64 kernel is not slowed by the
+      // float32 ones having run first (they are separate functions; see matmul.ts).
       name: "matmul f64 n=512",
       flops: 2 * 512 ** 3,
       setup: () => {

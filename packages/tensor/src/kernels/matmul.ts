@@ -1,37 +1,45 @@
 /**
- * @file Matrix product with NumPy `matmul` semantics, and the one kernel that does its arithmetic.
+ * @file Matrix products: `matmul` (NumPy semantics), `matmulKernel` (one product into a buffer)
+ * and `matmulInto` (the same with transposed operands, for compiled graphs and backward passes).
  *
- * `matmul` only works out shapes, dtypes and batch offsets; every multiply-add happens in
- * `matmulKernel`, so a WebAssembly SIMD kernel can later replace that one function.
- *
- * Why the kernel looks the way it does (measured on V8, 512×512 float32, see bench/):
- * - i-k-j order: the innermost loop walks a row of `b` and a row of `out` with unit stride.
- * - 4×4 register blocking: four rows of `a` times four rows of `b` per inner loop, so each loaded
- *   `b` value feeds four outputs and each `out` value is loaded and stored once per four `k`
- *   steps. This is the step that matters (about 5× over a plain i-k-j loop).
- * - Blocking over k and j (256 × 256) keeps the working block of `b` in L2 for large matrices.
- * - One copy of the float loop per element type: V8 compiles a function that has seen both
- *   Float32Array and Float64Array into slower polymorphic code (measured about 1.5–2× slower), and
- *   closures made from one literal share that feedback, so the two copies are written out.
- * Products of two float32 values are exact in float64; sums of four products are formed in
- * float64 and rounded to float32 when added to `out`, so float32 accumulates like a
- * float32 GEMM with fused multiply-adds, slightly better than one rounding per product.
+ * `matmul` only works out shapes, dtypes and batch offsets; every multiply-add happens in one of
+ * the kernels below, chosen by element type:
+ * - float32: `../wasm/` — a WebAssembly SIMD kernel generated at run time (~40 GFLOP/s at 512 on
+ *   one core here: ~10× the blocked JS kernel it replaced, ~30× a plain JS loop; see bench/) and
+ *   a pure-JS kernel with the same arithmetic, bit for bit: each output starts at +0 and adds its
+ *   k products in increasing k, `acc = f32(acc + f32(a·b))` (no fused multiply-add). So
+ *   which one runs never changes a result: the WebAssembly one wherever it is available and the
+ *   product is big enough to repay copying operands into its memory, the JS one otherwise
+ *   (`setKernelBackend` pins one, for tests). Transposed operands (`matmulInto`'s `transA`,
+ *   `transB`) are read through strides while packing, never materialised.
+ * - float64: the JS kernel below. i-k-j order (the inner loop walks rows of `b` and `out` with
+ *   unit stride), 4×4 register blocking (each loaded `b` value feeds four outputs; ~5× over a
+ *   plain loop), and 256 × 256 blocks over k and j so the block of `b` stays in L2. Four products
+ *   are summed, then added to `out`. With `transB` a dot-product loop over unit-stride rows
+ *   computes exactly the same expression per element, so `matmulInto(…, { transB: true })`
+ *   equals `matmulKernel` on the explicit transpose bit for bit (and likewise `transA`).
+ * - int32: `Math.imul` and wrapping stores, exact like NumPy (bool is computed in int32).
+ * One function per element type: V8 compiles a function that has seen several typed-array
+ * types into slower polymorphic code (measured 1.5–2×).
  */
-import type { ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
+import type { ReadonlyFloat32Array, ReadonlyFloat64Array, ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
 import { allocate, promoteTypes } from "../DType.js";
 import { fail, formatShape, TensorException } from "../errors.js";
 import { broadcastShapes, type Shape } from "../Shape.js";
 import { astype, fromBuffer, type Tensor } from "../Tensor.js";
+import { matmulF32Js } from "../wasm/matmulJs.js";
+import { matmulF32Wasm, wasmMatmulAvailable } from "../wasm/matmulWasm.js";
 import { broadcastStrides, viewOffsets } from "./strided.js";
 
 /** Block sizes over k and j; a 256×256 float64 block of `b` is 512 KiB, well inside L2. */
 const KB = 256;
 const JB = 256;
 
-/* The float32 and float64 kernels below are the same text with different array types; keep them
- * identical (see the file comment for why they are not one function). */
-
-const kernelF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number, m: number, k: number, n: number): void => {
+/**
+ * float64, `b` not transposed. `a[i, p]` is `a[ao + i·ars + p·acs]` ((k, 1) for a row-major `a`,
+ * (1, m) for a transposed one); the strides only appear outside the inner loop.
+ */
+const kernelF64 = (out: Float64Array, oo: number, a: Float64Array, ao: number, ars: number, acs: number, b: Float64Array, bo: number, m: number, k: number, n: number): void => {
   for (let p0 = 0; p0 < k; p0 += KB) {
     const p1 = Math.min(p0 + KB, k);
     for (let j0 = 0; j0 < n; j0 += JB) {
@@ -39,13 +47,14 @@ const kernelF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b
       let i = 0;
       for (; i + 4 <= m; i += 4) {
         const o0 = oo + i * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-        const a0 = ao + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+        const a0 = ao + i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
         let p = p0;
         for (; p + 4 <= p1; p += 4) {
-          const x0 = a[a0 + p]!, x1 = a[a1 + p]!, x2 = a[a2 + p]!, x3 = a[a3 + p]!;
-          const y0 = a[a0 + p + 1]!, y1 = a[a1 + p + 1]!, y2 = a[a2 + p + 1]!, y3 = a[a3 + p + 1]!;
-          const z0 = a[a0 + p + 2]!, z1 = a[a1 + p + 2]!, z2 = a[a2 + p + 2]!, z3 = a[a3 + p + 2]!;
-          const w0 = a[a0 + p + 3]!, w1 = a[a1 + p + 3]!, w2 = a[a2 + p + 3]!, w3 = a[a3 + p + 3]!;
+          const q0 = p * acs, q1 = q0 + acs, q2 = q1 + acs, q3 = q2 + acs;
+          const x0 = a[a0 + q0]!, x1 = a[a1 + q0]!, x2 = a[a2 + q0]!, x3 = a[a3 + q0]!;
+          const y0 = a[a0 + q1]!, y1 = a[a1 + q1]!, y2 = a[a2 + q1]!, y3 = a[a3 + q1]!;
+          const z0 = a[a0 + q2]!, z1 = a[a1 + q2]!, z2 = a[a2 + q2]!, z3 = a[a3 + q2]!;
+          const w0 = a[a0 + q3]!, w1 = a[a1 + q3]!, w2 = a[a2 + q3]!, w3 = a[a3 + q3]!;
           const r0 = bo + p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
           for (let j = j0; j < j1; j++) {
             const b0 = b[r0 + j]!, b1 = b[r1 + j]!, b2 = b[r2 + j]!, b3 = b[r3 + j]!;
@@ -56,7 +65,8 @@ const kernelF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b
           }
         }
         for (; p < p1; p++) {
-          const x0 = a[a0 + p]!, x1 = a[a1 + p]!, x2 = a[a2 + p]!, x3 = a[a3 + p]!;
+          const q = p * acs;
+          const x0 = a[a0 + q]!, x1 = a[a1 + q]!, x2 = a[a2 + q]!, x3 = a[a3 + q]!;
           const r0 = bo + p * n;
           for (let j = j0; j < j1; j++) {
             const b0 = b[r0 + j]!;
@@ -68,9 +78,9 @@ const kernelF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b
         }
       }
       for (; i < m; i++) {
-        const o0 = oo + i * n, a0 = ao + i * k;
+        const o0 = oo + i * n, a0 = ao + i * ars;
         for (let p = p0; p < p1; p++) {
-          const x0 = a[a0 + p]!, r0 = bo + p * n;
+          const x0 = a[a0 + p * acs]!, r0 = bo + p * n;
           for (let j = j0; j < j1; j++) out[o0 + j] = out[o0 + j]! + x0 * b[r0 + j]!;
         }
       }
@@ -78,48 +88,57 @@ const kernelF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b
   }
 };
 
-const kernelF64 = (out: Float64Array, oo: number, a: Float64Array, ao: number, b: Float64Array, bo: number, m: number, k: number, n: number): void => {
-  for (let p0 = 0; p0 < k; p0 += KB) {
-    const p1 = Math.min(p0 + KB, k);
-    for (let j0 = 0; j0 < n; j0 += JB) {
-      const j1 = Math.min(j0 + JB, n);
-      let i = 0;
-      for (; i + 4 <= m; i += 4) {
-        const o0 = oo + i * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-        const a0 = ao + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-        let p = p0;
-        for (; p + 4 <= p1; p += 4) {
-          const x0 = a[a0 + p]!, x1 = a[a1 + p]!, x2 = a[a2 + p]!, x3 = a[a3 + p]!;
-          const y0 = a[a0 + p + 1]!, y1 = a[a1 + p + 1]!, y2 = a[a2 + p + 1]!, y3 = a[a3 + p + 1]!;
-          const z0 = a[a0 + p + 2]!, z1 = a[a1 + p + 2]!, z2 = a[a2 + p + 2]!, z3 = a[a3 + p + 2]!;
-          const w0 = a[a0 + p + 3]!, w1 = a[a1 + p + 3]!, w2 = a[a2 + p + 3]!, w3 = a[a3 + p + 3]!;
-          const r0 = bo + p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
-          for (let j = j0; j < j1; j++) {
-            const b0 = b[r0 + j]!, b1 = b[r1 + j]!, b2 = b[r2 + j]!, b3 = b[r3 + j]!;
-            out[o0 + j] = out[o0 + j]! + (x0 * b0 + y0 * b1 + z0 * b2 + w0 * b3);
-            out[o1 + j] = out[o1 + j]! + (x1 * b0 + y1 * b1 + z1 * b2 + w1 * b3);
-            out[o2 + j] = out[o2 + j]! + (x2 * b0 + y2 * b1 + z2 * b2 + w2 * b3);
-            out[o3 + j] = out[o3 + j]! + (x3 * b0 + y3 * b1 + z3 * b2 + w3 * b3);
-          }
+/**
+ * float64, `b` transposed (`b[p, j]` is `b[bo + j·k + p]`): dot products over unit-stride rows,
+ * forming the same expression per element as `kernelF64` — in rows of full 4-row blocks, groups
+ * of four products (k blocks of 256 keep groups aligned to multiples of 4) summed left to right
+ * and then added, then the k mod 4 leftovers one by one; in the last m mod 4 rows, every product
+ * one by one. Four outputs at a time share each `a` value; 32 rows of `b` (≤ L2) serve all rows.
+ */
+const kernelF64Dots = (out: Float64Array, oo: number, a: Float64Array, ao: number, ars: number, acs: number, b: Float64Array, bo: number, m: number, k: number, n: number): void => {
+  const grouped = m - (m % 4);
+  const k4 = k - (k % 4);
+  const [a1, a2, a3] = [acs, 2 * acs, 3 * acs];
+  for (let j0 = 0; j0 < n; j0 += 32) {
+    const j1 = Math.min(j0 + 32, n);
+    for (let i = 0; i < m; i++) {
+      const ai = ao + i * ars, o = oo + i * n;
+      const g = i < grouped ? k4 : 0;
+      let j = j0;
+      for (; j + 4 <= j1; j += 4) {
+        const r0 = bo + j * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let p = 0;
+        for (; p < g; p += 4) {
+          const q = ai + p * acs;
+          const x = a[q]!, y = a[q + a1]!, z = a[q + a2]!, w = a[q + a3]!;
+          s0 = s0 + (x * b[r0 + p]! + y * b[r0 + p + 1]! + z * b[r0 + p + 2]! + w * b[r0 + p + 3]!);
+          s1 = s1 + (x * b[r1 + p]! + y * b[r1 + p + 1]! + z * b[r1 + p + 2]! + w * b[r1 + p + 3]!);
+          s2 = s2 + (x * b[r2 + p]! + y * b[r2 + p + 1]! + z * b[r2 + p + 2]! + w * b[r2 + p + 3]!);
+          s3 = s3 + (x * b[r3 + p]! + y * b[r3 + p + 1]! + z * b[r3 + p + 2]! + w * b[r3 + p + 3]!);
         }
-        for (; p < p1; p++) {
-          const x0 = a[a0 + p]!, x1 = a[a1 + p]!, x2 = a[a2 + p]!, x3 = a[a3 + p]!;
-          const r0 = bo + p * n;
-          for (let j = j0; j < j1; j++) {
-            const b0 = b[r0 + j]!;
-            out[o0 + j] = out[o0 + j]! + x0 * b0;
-            out[o1 + j] = out[o1 + j]! + x1 * b0;
-            out[o2 + j] = out[o2 + j]! + x2 * b0;
-            out[o3 + j] = out[o3 + j]! + x3 * b0;
-          }
+        for (; p < k; p++) {
+          const x = a[ai + p * acs]!;
+          s0 = s0 + x * b[r0 + p]!;
+          s1 = s1 + x * b[r1 + p]!;
+          s2 = s2 + x * b[r2 + p]!;
+          s3 = s3 + x * b[r3 + p]!;
         }
+        out[o + j] = s0;
+        out[o + j + 1] = s1;
+        out[o + j + 2] = s2;
+        out[o + j + 3] = s3;
       }
-      for (; i < m; i++) {
-        const o0 = oo + i * n, a0 = ao + i * k;
-        for (let p = p0; p < p1; p++) {
-          const x0 = a[a0 + p]!, r0 = bo + p * n;
-          for (let j = j0; j < j1; j++) out[o0 + j] = out[o0 + j]! + x0 * b[r0 + j]!;
+      for (; j < j1; j++) {
+        const r = bo + j * k;
+        let s = 0;
+        let p = 0;
+        for (; p < g; p += 4) {
+          const q = ai + p * acs;
+          s = s + (a[q]! * b[r + p]! + a[q + a1]! * b[r + p + 1]! + a[q + a2]! * b[r + p + 2]! + a[q + a3]! * b[r + p + 3]!);
         }
+        for (; p < k; p++) s = s + a[ai + p * acs]! * b[r + p]!;
+        out[o + j] = s;
       }
     }
   }
@@ -138,10 +157,63 @@ const kernelI32 = (out: Int32Array, oo: number, a: Int32Array, ao: number, b: In
 };
 
 /**
+ * Which float32 kernel runs: `"auto"` (default) picks WebAssembly when available and the product
+ * has at least `WASM_MIN_MACS` multiply-adds, else JS; `"wasm"` and `"js"` pin one, for tests and
+ * benchmarks. All give identical bits, so this only ever changes speed.
+ */
+export type KernelBackend = "auto" | "wasm" | "js";
+let backend: KernelBackend = "auto";
+
+/**
+ * Below this many multiply-adds (m·k·n) the JS kernel is faster: a WebAssembly call with its
+ * copies costs ~0.25 µs, as much as ~300 multiply-adds in JS (measured: 4³ JS 0.10 µs vs 0.26 µs,
+ * 8³ JS 0.49 µs vs 0.32 µs).
+ */
+const WASM_MIN_MACS = 512;
+
+/**
+ * Pins the float32 matmul kernel and returns the previous setting (to restore it).
+ * @throws TensorException (`ValueError`) for `"wasm"` where WebAssembly SIMD is unavailable.
+ * @example
+ * const before = setKernelBackend("js");
+ * try { matmul(a, b); } finally { setKernelBackend(before); }
+ */
+export const setKernelBackend = (next: KernelBackend): KernelBackend => {
+  if (next === "wasm" && !wasmMatmulAvailable()) {
+    fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail: "WebAssembly SIMD is not available in this engine", fix: 'use "auto" or "js" (same results, slower)' });
+  }
+  const before = backend;
+  backend = next;
+  return before;
+};
+
+/**
+ * The current float32 kernel setting, and which kernel `"auto"` resolves to for large products.
+ * @example getKernelBackend() // { setting: "auto", large: "wasm" } on Node 20
+ */
+export const getKernelBackend = (): { readonly setting: KernelBackend; readonly large: "wasm" | "js" } => ({
+  setting: backend,
+  large: backend !== "js" && wasmMatmulAvailable() ? "wasm" : "js",
+});
+
+const matmulF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void => {
+  const wasm = backend === "wasm" || (backend === "auto" && m * k * n >= WASM_MIN_MACS);
+  // matmulF32Wasm declines (returns false) if memory cannot grow; the JS kernel gives the same bits.
+  if (!(wasm && matmulF32Wasm(out, oo, a, ao, b, bo, m, k, n, transA, transB))) matmulF32Js(out, oo, a, ao, b, bo, m, k, n, transA, transB);
+};
+
+const matmulF64 = (out: Float64Array, oo: number, a: Float64Array, ao: number, b: Float64Array, bo: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void => {
+  out.fill(0, oo, oo + m * n);
+  const [ars, acs] = transA ? [1, m] : [k, 1];
+  if (transB) kernelF64Dots(out, oo, a, ao, ars, acs, b, bo, m, k, n);
+  else kernelF64(out, oo, a, ao, ars, acs, b, bo, m, k, n);
+};
+
+/**
  * Writes the `m × n` product of the row-major `m × k` matrix at `a[aOffset..]` and the `k × n`
  * matrix at `b[bOffset..]` into `out[outOffset..]` (overwriting it). All three buffers must have
  * the same element type; `bool` is not accepted (matmul computes it in int32). Every number
- * `matmul` computes goes through here, so this is the function to replace with a faster one.
+ * `matmul` computes goes through here.
  * @example
  * const out = new Float32Array(1);
  * matmulKernel(out, 0, Float32Array.of(1, 2), 0, Float32Array.of(3, 4), 0, 1, 2, 1); // out [11]
@@ -157,12 +229,13 @@ export const matmulKernel = (
   k: number,
   n: number,
 ): void => {
-  out.fill(0, outOffset, outOffset + m * n);
   // The casts only restate what the instanceof test on `out` and the precondition guarantee.
-  if (out instanceof Float32Array) kernelF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n);
-  else if (out instanceof Float64Array) kernelF64(out, outOffset, a as Float64Array, aOffset, b as Float64Array, bOffset, m, k, n);
-  else if (out instanceof Int32Array) kernelI32(out, outOffset, a as Int32Array, aOffset, b as Int32Array, bOffset, m, k, n);
-  else {
+  if (out instanceof Float32Array) matmulF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, false, false);
+  else if (out instanceof Float64Array) matmulF64(out, outOffset, a as Float64Array, aOffset, b as Float64Array, bOffset, m, k, n, false, false);
+  else if (out instanceof Int32Array) {
+    out.fill(0, outOffset, outOffset + m * n);
+    kernelI32(out, outOffset, a as Int32Array, aOffset, b as Int32Array, bOffset, m, k, n);
+  } else {
     fail({
       _tag: "DTypeError",
       op: "matmulKernel",
@@ -170,6 +243,60 @@ export const matmulKernel = (
       detail: "bool buffers are not supported by the kernel",
       fix: "compute in int32 and convert (matmul does this)",
     });
+  }
+};
+
+/** Options of `matmulInto`: read `a` (stored k × m) or `b` (stored n × k) as transposed. */
+export interface MatmulIntoOptions {
+  readonly transA?: boolean;
+  readonly transB?: boolean;
+}
+
+const intoError = (arg: string, detail: string, fix: string): never => fail({ _tag: "ValueError", op: "matmulInto", arg, detail, fix });
+
+/**
+ * `out[outOffset ..+ m·n] = op(a) · op(b)`, row-major, overwriting that range, where op(a) is the
+ * m × k matrix at `a[aOffset..]` — or with `transA` the transpose of the k × m matrix stored
+ * there — and op(b) is k × n — or with `transB` the transpose of the n × k matrix stored there.
+ * So a backward pass computes `dA = dC · Bᵀ` and `dB = Aᵀ · dC` without materialising a
+ * transpose. float32 follows the float32 contract of this file (same bits on every backend, and
+ * the same bits as `matmulKernel` on an explicit transpose); float64 likewise matches
+ * `matmulKernel` on the explicit transpose bit for bit. `out` must not overlap `a` or `b`.
+ * @throws TensorException (`ValueError`) for mixed buffer types or ranges outside a buffer.
+ * @example
+ * const out = new Float32Array(4);
+ * // [[1, 2], [3, 4]] · [[1, 2], [3, 4]]ᵀ
+ * matmulInto(out, 0, Float32Array.of(1, 2, 3, 4), 0, Float32Array.of(1, 2, 3, 4), 0, 2, 2, 2, { transB: true });
+ * // out: [5, 11, 11, 25]
+ */
+export const matmulInto = (
+  out: Float32Array | Float64Array,
+  outOffset: number,
+  a: ReadonlyFloat32Array | ReadonlyFloat64Array,
+  aOffset: number,
+  b: ReadonlyFloat32Array | ReadonlyFloat64Array,
+  bOffset: number,
+  m: number,
+  k: number,
+  n: number,
+  options: MatmulIntoOptions = {},
+): void => {
+  const transA = options.transA === true;
+  const transB = options.transB === true;
+  for (const [arg, buf, off, len] of [["out", out, outOffset, m * n], ["a", a, aOffset, m * k], ["b", b, bOffset, k * n]] as const) {
+    if (!(Number.isInteger(off) && off >= 0 && off + len <= buf.length)) {
+      intoError(arg, `range [${off}, ${off + len}) is outside the buffer of length ${buf.length}`, "pass an offset and m, k, n that fit the buffer");
+    }
+  }
+  if (!(Number.isInteger(m) && Number.isInteger(k) && Number.isInteger(n) && m >= 0 && k >= 0 && n >= 0)) {
+    intoError("m, k, n", `sizes must be non-negative integers, got ${m}, ${k}, ${n}`, "pass the matrix sizes");
+  }
+  if (out instanceof Float32Array) {
+    if (!(a instanceof Float32Array && b instanceof Float32Array)) intoError("a, b", "out is a Float32Array but an operand is not", "pass Float32Arrays (convert with astype first)");
+    matmulF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, transA, transB);
+  } else {
+    if (!(a instanceof Float64Array && b instanceof Float64Array)) intoError("a, b", "out is a Float64Array but an operand is not", "pass Float64Arrays (convert with astype first)");
+    matmulF64(out, outOffset, a as Float64Array, aOffset, b as Float64Array, bOffset, m, k, n, transA, transB);
   }
 };
 
