@@ -97,20 +97,23 @@ export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {
   };
 };
 
-/** Checks token ids: int32, `[B]` or `[B, 1]` (one feature per step, as `rnn`'s rank-3 xs give). */
+/**
+ * Checks token ids (int32, any rank ≥ 1). One step's `[B, 1]` ids — what a rank-3 `[B, T, 1]`
+ * xs gives `rnn` — read as `[B]`; any other shape keeps its axes, so `[B, T]` ids looked up
+ * before the loop give `[B, T, dim]`.
+ */
 const tokenIds = (name: string, ids: Value, vocab: number): Value => {
   if (ids.dtype !== "int32") {
     T.fail({ _tag: "DTypeError", op: `${name}.apply`, arg: "ids", detail: `token ids must be int32, got ${ids.dtype}`, fix: "pass int32 ids (e.g. tensor([[3], [1]], \"int32\")), not one-hot or float features" });
   }
-  const ok = ids.shape.length === 1 || (ids.shape.length === 2 && ids.shape[1] === 1);
-  if (!ok) {
+  if (ids.shape.length === 0) {
     T.fail({
       _tag: "ShapeError",
       op: `${name}.apply`,
       arg: "ids",
       shapes: [ids.shape],
-      detail: "one step's ids must be [batch] or [batch, 1]",
-      fix: "run sequences of ids shaped [batch, time, 1] through rnn (or [batch, time] with expandDims(ids, 2))",
+      detail: "ids need a batch axis",
+      fix: "pass [batch] ids for one step, or [batch, time] ids for a whole sequence",
     });
   }
   // Concrete ids are checked here; traced ids (inside scan) were concrete when the user built xs.
@@ -121,12 +124,14 @@ const tokenIds = (name: string, ids: Value, vocab: number): Value => {
       }
     });
   }
-  return ids.shape.length === 1 ? ids : reshape(ids, [ids.shape[0]!]);
+  return ids.shape.length === 2 && ids.shape[1] === 1 ? reshape(ids, [ids.shape[0]!]) : ids;
 };
 
 /**
- * A lookup table (PyTorch `nn.Embedding`): int32 token ids `[B]` (or `[B, 1]`) → rows `[B, dim]`
- * of a `[vocab, dim]` weight drawn from N(0, 1) as PyTorch's default. `init` ignores its
+ * A lookup table (PyTorch `nn.Embedding`): int32 token ids `[B]` (or one step's `[B, 1]`) → rows
+ * `[B, dim]`, or `[B, T]` → `[B, T, dim]` (look a whole sequence up before the loop: inside a scan
+ * each step's gradient is a dense `[vocab, dim]` scatter), of a `[vocab, dim]` weight drawn from
+ * N(0, 1) as PyTorch's default. `init` ignores its
  * `inputSize` (ids have no features). The gradient scatters into the rows read, via `take`.
  * Ids are range-checked when concrete; inside `rnn` they are traced, and there `take` rejects
  * ids ≥ vocab but wraps negative ones (as NumPy's), so check token data once before training.

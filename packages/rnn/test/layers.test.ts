@@ -104,6 +104,15 @@ describe("embedding", () => {
     expect(() => embed.apply(q)(T.tensor([1, 2]))).toThrow(/embedding\(7, 3\)\.apply.*must be int32, got float32/);
     expect(() => embed.apply(q)(T.tensor([1, 7], "int32"))).toThrow(/ids\[1\] = 7 is outside the vocabulary \[0, 7\)/);
     expect(() => embed.apply(q)(T.tensor([-1], "int32"))).toThrow(/ids\[0\] = -1/);
-    expect(() => embed.apply(q)(T.tensor([[1, 2]], "int32"))).toThrow(/embedding\(7, 3\)\.apply.*\[batch\] or \[batch, 1\]/);
+    expect(() => embed.apply(q)(T.scalar(1, "int32"))).toThrow(/embedding\(7, 3\)\.apply: ids need a batch axis/);
+  });
+
+  it("looks up a whole [batch, time] sequence of ids at once", () => {
+    const q = embed.init(T.random.key(0), 1);
+    const ids = T.tensor([[1, 2, 0], [6, 6, 3]], "int32");
+    const rows = embed.apply(q)(ids) as T.Tensor;
+    expect(rows.shape).toEqual([2, 3, 3]);
+    const w = q.weight as T.Tensor;
+    expect(Array.from(rows.data.slice(3 * 3, 3 * 3 + 3))).toEqual(Array.from(w.data.slice(6 * 3, 6 * 3 + 3)));
   });
 });
