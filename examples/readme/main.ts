@@ -2,7 +2,7 @@
  * @file The README's example, kept runnable: an LSTM over a padded batch, its BPTT gradient, and
  * the graph that gradient is.
  */
-import { random, tensor } from "@rewind/tensor";
+import { item, random, tensor, type Tensor } from "@rewind/tensor";
 import { grad, makeGraph, matmul, mean, printGraph, square, sub, type Value } from "@rewind/autodiff";
 import { lstm, manyToOne, type TorchCellParams } from "@rewind/rnn";
 import { adam, applyUpdates } from "@rewind/optim";
@@ -27,10 +27,10 @@ const loss = (p: { cell: TorchCellParams; readout: Value }): Value => {
 const optimizer = adam({ learningRate: 0.05 });
 let state = optimizer.init(params);
 for (let step = 0; step < 50; step++) {
-  const g = grad(loss)(params);                      // BPTT: a reverse scan derived from the graph
+  const g = grad(loss)(params) as typeof params;     // BPTT: a reverse scan derived from the graph
   const [updates, next] = optimizer.update(g, state, params);
   params = applyUpdates(params, updates);
   state = next;
 }
-console.log("loss after 50 Adam steps:", (loss(params) as { data: Float64Array }).data[0]!.toFixed(6));
+console.log("loss after 50 Adam steps:", item(loss(params) as Tensor).toFixed(6));
 console.log(printGraph(makeGraph(grad(loss))(params)).split("\n").slice(0, 6).join("\n"), "\n  ...");

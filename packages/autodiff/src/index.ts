@@ -20,3 +20,5 @@ export { registry, type PrimitiveName } from "./primitives/index.js";
 export { definePrimitive, noGradient, type Primitive, type VjpRule, type VjpContext } from "./Primitive.js";
 export type { ScanPolicy } from "./primitives/scan.js";
 export { estimateResiduals, estimateScanResiduals, type ResidualEstimate } from "./memory.js";
+export type { JitOptions } from "./jit.js";
+export { compileGraph, type CompiledGraph } from "./compile/index.js";

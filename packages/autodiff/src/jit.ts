@@ -1,13 +1,17 @@
 /**
- * @file `jit`: trace once per input signature, reuse the graph.
+ * @file `jit`: trace once per input signature, compile once, reuse.
  *
- * The cache maps a signature (argument structure + leaf avals) to a traced graph and a `runner`.
- * The runner is the interpreter today; a compiler slots in by replacing `compile` (issue: speed).
- * Called on tracers (inside grad, scan, another jit) the cached graph is inlined into the
- * enclosing trace, so `grad(jit(f))` differentiates the same graph.
+ * The cache maps a signature (argument structure + leaf avals) to a traced graph and a runner.
+ * The runner is the compiler's (compile/): one generated function per graph, bit-identical to
+ * the interpreter. `jit(f, { compile: false })` keeps the interpreter, the reference path; so
+ * does `withDebugNans`, whose per-primitive checks need the interpreter. Called on tracers (inside
+ * grad, scan, another jit) the cached graph is inlined into the enclosing trace, so
+ * `grad(jit(f))` differentiates the same graph; nothing is compiled until a call on tensors.
  */
 import type { Tensor } from "@rewind/tensor";
+import { compileGraph } from "./compile/index.js";
 import { evalGraph, isTracer, type Value } from "./core.js";
+import { debugState } from "./debugState.js";
 import { formatAval, avalOf, type Graph } from "./Graph.js";
 import { traceTree, type ClosedGraph } from "./trace.js";
 import { treeDefKey, treeFlatten, treeUnflatten } from "./Tree.js";
@@ -15,12 +19,22 @@ import { treeDefKey, treeFlatten, treeUnflatten } from "./Tree.js";
 /** Runs a graph on concrete inputs. */
 export type Runner = (inputs: readonly Tensor[]) => readonly Tensor[];
 
-/** Turns a graph into a runner; the interpreter for now. */
-const compile = (graph: Graph): Runner => (inputs) => evalGraph(graph, inputs) as readonly Tensor[];
+/** Options of `jit`. */
+export interface JitOptions {
+  /**
+   * Compile the graph into generated code (default true). `false` runs the interpreter: the
+   * reference path, same results bit for bit, slower.
+   */
+  readonly compile?: boolean;
+}
+
+/** The interpreter as a runner. */
+const interpret = (graph: Graph): Runner => (inputs) => evalGraph(graph, inputs) as readonly Tensor[];
 
 interface CacheEntry {
   readonly closed: ClosedGraph;
-  readonly run: Runner;
+  /** Built on the first call on tensors (a graph only ever inlined into traces is never compiled). */
+  run: Runner | undefined;
 }
 
 /** A jitted function, with a view of its cache for inspection. */
@@ -33,11 +47,13 @@ export interface Jitted<Args extends unknown[], R> {
 }
 
 /**
- * Traces `f` once per input signature (pytree structure, shapes, dtypes) and reuses the graph.
- * `f` must be pure: values it closes over are captured at trace time.
+ * Traces `f` once per input signature (pytree structure, shapes, dtypes), compiles the graph and
+ * reuses both. `f` must be pure: values it closes over are captured at trace time.
+ * @param options `{ compile: false }` runs the interpreter instead of generated code.
  * @example const g = jit((x) => mul(x, 2)); g(tensor([1])); g(tensor([3])); g.cacheSize() // 1
  */
-export const jit = <Args extends unknown[], R>(f: (...args: Args) => R): Jitted<Args, R> => {
+export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options: JitOptions = {}): Jitted<Args, R> => {
+  const compile = options.compile ?? true;
   const cache = new Map<string, CacheEntry>();
   const entryFor = (args: readonly unknown[]): CacheEntry => {
     const [leaves, def] = treeFlatten(args);
@@ -45,16 +61,22 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R): Jitted<
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
     const closed = traceTree(f as (...a: never[]) => unknown, args);
-    const entry = { closed, run: compile(closed.graph) };
+    const entry: CacheEntry = { closed, run: undefined };
     // A graph that captured tracers of an enclosing transform is only valid inside it: don't cache.
     if (!closed.consts.some(isTracer)) cache.set(key, entry);
     return entry;
   };
   const jitted = (...args: Args): R => {
-    const { closed, run } = entryFor(args);
+    const entry = entryFor(args);
+    const { closed } = entry;
     const leaves = treeFlatten(args)[0];
     const inputs: Value[] = [...closed.consts, ...leaves];
-    const outs = inputs.some(isTracer) ? evalGraph(closed.graph, inputs) : run(inputs as Tensor[]);
+    let outs: readonly Value[];
+    if (inputs.some(isTracer) || debugState.nans) outs = evalGraph(closed.graph, inputs);
+    else {
+      entry.run ??= compile ? compileGraph(closed.graph) : interpret(closed.graph);
+      outs = entry.run(inputs as Tensor[]);
+    }
     return treeUnflatten<R>(closed.outTree, outs);
   };
   return Object.assign(jitted, { cacheSize: () => cache.size, graphFor: (...args: Args) => entryFor(args).closed });

@@ -1,0 +1,101 @@
+/**
+ * @file Sources of the non-elementwise kernels the compiler specialises to shapes: reductions
+ * (sum, prod, max, min, argmax, argmin) and concat.
+ *
+ * A reduction visits each output's group of input elements in row-major order of the reduced
+ * axes, exactly as `planReduction` in the tensor package lists them, and accumulates the same
+ * way (a double from 0 or 1, `| 0` / `Math.imul` for int32, a NaN that sticks for max/min), so
+ * results are bit-identical whatever the loop order. Offsets that form an arithmetic progression
+ * become arithmetic; others are tables passed in as parameters.
+ */
+import { viewOffsets, type DType } from "@rewind/tensor";
+import type { ReduceOp, StridedView } from "./ir.js";
+import { int, type KernelText } from "./loopgen.js";
+
+/** The start and step of an arithmetic progression, or undefined. */
+const progression = (xs: Int32Array): { start: number; step: number } | undefined => {
+  const start = xs[0] ?? 0;
+  const step = xs.length > 1 ? xs[1]! - start : 0;
+  for (let i = 0; i < xs.length; i++) if (xs[i] !== start + i * step) return undefined;
+  return { start, step };
+};
+
+const term = (idx: string, p: { start: number; step: number } | undefined, table: string): string => {
+  if (p === undefined) return `${table}[${idx}]`;
+  const mul = p.step === 0 ? "" : p.step === 1 ? idx : `${idx} * ${int(p.step)}`;
+  return [p.start !== 0 ? int(p.start) : "", mul].filter((s) => s !== "").join(" + ") || "0";
+};
+
+/** A reduction kernel and the offset tables it reads (passed after `o, oo, x, xo`). */
+export interface ReduceKernel {
+  readonly text: KernelText;
+  readonly tables: readonly Int32Array[];
+}
+
+/**
+ * The kernel of `op` over `axes` of the strided view `v` (of the input's shape).
+ * Parameters: `o, oo, x, xo[, T0][, T1]`.
+ * @example genReduce("sum", identityView([2, 3]), [1], "float32").text.params // ["o", "oo", "x", "xo"]
+ */
+export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[], inDtype: DType): ReduceKernel => {
+  const kept = v.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const reduced = v.shape.map((d, i) => (axes.includes(i) ? d : 1));
+  const outer = viewOffsets(kept, v.strides, v.offset);
+  const inner = viewOffsets(reduced, v.strides, 0);
+  const po = progression(outer);
+  const pi = progression(inner);
+  const tables: Int32Array[] = [];
+  const params = ["o", "oo", "x", "xo"];
+  const table = (t: Int32Array): string => {
+    const name = `T${tables.length}`;
+    tables.push(t);
+    params.push(name);
+    return name;
+  };
+  const base = term("q", po, po === undefined ? table(outer) : "");
+  const innerTerm = term("j", pi, pi === undefined ? table(inner) : "");
+  const at = (_j: "j"): string => `x[b + ${innerTerm}]`;
+  const int32 = inDtype === "int32";
+  const n = int(outer.length);
+  const count = int(inner.length);
+  const lines = [`for (let q = 0; q < ${n}; q++) {`, `  const b = xo + ${base};`];
+  switch (op) {
+    case "sum":
+    case "prod": {
+      const init = op === "sum" ? "0" : "1";
+      const step = op === "sum" ? (int32 ? `s = (s + ${at("j")}) | 0;` : `s += ${at("j")};`) : int32 ? `s = Math.imul(s, ${at("j")});` : `s *= ${at("j")};`;
+      lines.push(`  let s = ${init};`, `  for (let j = 0; j < ${count}; j++) ${step}`, `  o[oo + q] = s;`);
+      break;
+    }
+    default: {
+      // max/min and argmax/argmin: the first element, then the kernels' exact test (NaN sticks).
+      const better = op === "reduceMax" || op === "argmax" ? "v - s > 0" : "v - s < 0";
+      const arg = op === "argmax" || op === "argmin";
+      lines.push(
+        `  let s = x[b];${arg ? " let a = 0;" : ""}`,
+        `  for (let j = 1; j < ${count} && s === s; j++) {`,
+        `    const v = ${at("j")};`,
+        `    if (v !== v || ${better}) { s = v;${arg ? " a = j;" : ""} }`,
+        `  }`,
+        `  o[oo + q] = ${arg ? "a" : "s"};`,
+      );
+    }
+  }
+  lines.push("}");
+  return { text: { params, body: `// ${op} ${inDtype}\n${lines.join("\n")}\n` }, tables };
+};
+
+/**
+ * Concatenation of contiguous inputs along an axis: `outer` rows, each made of one chunk
+ * (`chunks[i]` elements) of every input in turn. Parameters: `o, oo, x0, xo0, x1, xo1, …`.
+ * @example genConcat(2, [3, 1], "float64").params // ["o", "oo", "x0", "xo0", "x1", "xo1"]
+ */
+export const genConcat = (outer: number, chunks: readonly number[], dtype: DType): KernelText => {
+  const params = ["o", "oo", ...chunks.flatMap((_, i) => [`x${i}`, `xo${i}`])];
+  const lines = [`let p = oo;`, `for (let q = 0; q < ${int(outer)}; q++) {`];
+  chunks.forEach((c, i) => {
+    lines.push(`  for (let k = 0, b = xo${i} + q * ${int(c)}; k < ${int(c)}; k++) o[p++] = x${i}[b + k];`);
+  });
+  lines.push("}");
+  return { params, body: `// concat ${dtype}\n${lines.join("\n")}\n` };
+};

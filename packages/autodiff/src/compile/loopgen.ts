@@ -1,0 +1,242 @@
+/**
+ * @file Source of one fused elementwise loop.
+ *
+ * The loop runs over the group's shape with every operand read by index arithmetic: a strided
+ * view (broadcast = stride 0, transpose = permuted strides, slice/flip = scaled strides and an
+ * offset) or a guarded window (unslice/pad: a condition on the indices, the fill elsewhere).
+ * Size-1 axes are dropped and adjacent axes merged where every operand walks them evenly, so a
+ * contiguous chain is one flat loop and a bias `[H] → [B, H]` is two. Each read and each member
+ * is computed at the outermost loop level it depends on: a row-broadcast operand is read once
+ * per row, and everything computed from it too.
+ *
+ * The text contains only generated identifiers, dtype names, operator text and integers
+ * (checked by `int`); constants arrive as parameters.
+ */
+import type { DType } from "@rewind/tensor";
+import { ewOps } from "./ewOps.js";
+import type { Guard, StridedView } from "./ir.js";
+import { windowIndex } from "./views.js";
+
+/** A buffer operand of the loop: its view over the group's shape (guarded views: the inner view). */
+export interface LoopRead {
+  readonly dtype: DType;
+  readonly view: StridedView;
+  readonly guard?: Guard;
+  /** Index of the scalar parameter holding the guard's fill (guarded reads only). */
+  readonly fill?: number;
+}
+
+/** Where a member's operand comes from. */
+export type LoopOperand =
+  | { readonly kind: "read"; readonly index: number }
+  | { readonly kind: "scalar"; readonly index: number }
+  | { readonly kind: "member"; readonly index: number };
+
+export interface LoopMember {
+  readonly op: string;
+  readonly param: DType | undefined;
+  readonly dtype: DType;
+  readonly ins: readonly LoopOperand[];
+  readonly inDtypes: readonly DType[];
+}
+
+export interface LoopSpec {
+  readonly shape: readonly number[];
+  readonly reads: readonly LoopRead[];
+  readonly members: readonly LoopMember[];
+  /** Stored results, in parameter order: which member and into what dtype of buffer. */
+  readonly stores: ReadonlyArray<{ readonly member: number; readonly dtype: DType }>;
+  readonly scalars: number;
+}
+
+/** A kernel's parameters and body, ready to be wrapped in `function name(params) { body }`. */
+export interface KernelText {
+  readonly params: readonly string[];
+  readonly body: string;
+}
+
+/**
+ * Interpolates an integer into generated code, refusing anything else.
+ * @example int(-3) // "(-3)"
+ */
+export const int = (n: number): string => {
+  if (!Number.isSafeInteger(n)) throw new Error(`Rewind internal error: non-integer ${n} in generated code`);
+  return n < 0 ? `(${n})` : String(n);
+};
+
+interface AxisGuard {
+  readonly start: number;
+  readonly step: number;
+  readonly size: number;
+}
+
+/** A read normalised to the loop's axes: a stride and an optional window per axis. */
+interface Walk {
+  strides: number[];
+  guards: Array<AxisGuard | undefined>;
+  offset: number;
+  /** All positions lie outside the window: the read is its fill. */
+  allFill: boolean;
+}
+
+const walkOf = (r: LoopRead, shape: readonly number[]): Walk => {
+  const guards = shape.map((d, a): AxisGuard | undefined => {
+    if (r.guard === undefined) return undefined;
+    const g = { start: r.guard.start[a]!, step: r.guard.step[a]!, size: r.view.shape[a]! };
+    return g.start === 0 && g.step === 1 && g.size === d ? undefined : g;
+  });
+  return { strides: [...r.view.strides], guards, offset: r.view.offset, allFill: false };
+};
+
+/** Drops size-1 axes (resolving windows there) and merges axes every read walks evenly. */
+const simplify = (shape: readonly number[], walks: Walk[]): number[] => {
+  let dims = [...shape];
+  for (let a = dims.length - 1; a >= 0; a--) {
+    if (dims[a] !== 1) continue;
+    for (const w of walks) {
+      const g = w.guards[a];
+      if (g !== undefined) {
+        const q = windowIndex(0, g.start, g.step, g.size);
+        if (q < 0) w.allFill = true;
+        else w.offset += q * w.strides[a]!;
+      }
+      w.strides.splice(a, 1);
+      w.guards.splice(a, 1);
+    }
+    dims.splice(a, 1);
+  }
+  for (let a = dims.length - 2; a >= 0; a--) {
+    const even = walks.every((w) => w.allFill || (w.guards[a] === undefined && w.guards[a + 1] === undefined && w.strides[a] === w.strides[a + 1]! * dims[a + 1]!));
+    if (!even) continue;
+    for (const w of walks) {
+      w.strides.splice(a, 1);
+      w.guards.splice(a, 1);
+    }
+    dims = [...dims.slice(0, a), dims[a]! * dims[a + 1]!, ...dims.slice(a + 2)];
+  }
+  return dims;
+};
+
+const windowTest = (i: string, g: AxisGuard, dim: number): string => {
+  if (g.size === 0) return "false";
+  if (g.step === 1) {
+    const parts = [g.start > 0 ? `${i} >= ${int(g.start)}` : "", g.start + g.size < dim ? `${i} < ${int(g.start + g.size)}` : ""];
+    return parts.filter((p) => p !== "").join(" && ") || "true";
+  }
+  const d = `(${i} - ${int(g.start)})`;
+  return `${d} % ${int(g.step)} === 0 && ${d} / ${int(g.step)} >= 0 && ${d} / ${int(g.step)} < ${int(g.size)}`;
+};
+
+/**
+ * Pieces of the innermost axis on which every window read is entirely inside or entirely outside
+ * its window, when all windows lie along that axis with step 1 (the split VJP's concatenation of
+ * unslices): each piece is a loop without conditions. Undefined when windows lie elsewhere.
+ */
+const innerSegments = (walks: readonly Walk[], dims: readonly number[]): Array<readonly [number, number]> | undefined => {
+  const inner = dims.length - 1;
+  const guarded = walks.filter((w) => !w.allFill && w.guards.some((g) => g !== undefined));
+  if (inner < 0 || guarded.length === 0) return undefined;
+  if (!guarded.every((w) => w.guards.every((g, a) => g === undefined || (a === inner && g.step === 1)))) return undefined;
+  const d = dims[inner]!;
+  const clamp = (x: number): number => Math.min(d, Math.max(0, x));
+  const points = new Set([0, d]);
+  for (const w of guarded) {
+    const g = w.guards[inner]!;
+    points.add(clamp(g.start));
+    points.add(clamp(g.start + g.size));
+  }
+  const sorted = [...points].sort((a, b) => a - b);
+  return sorted.slice(1).map((hi, i) => [sorted[i]!, hi] as const);
+};
+
+/**
+ * Generates the loop for `spec`.
+ * @example genLoop({ shape: [4], reads: [], members: [], stores: [], scalars: 0 }).params // []
+ */
+export const genLoop = (spec: LoopSpec): KernelText => {
+  const params = [
+    ...spec.stores.flatMap((_, k) => [`o${k}`, `oo${k}`]),
+    ...spec.reads.flatMap((_, r) => [`r${r}`, `ro${r}`]),
+    ...Array.from({ length: spec.scalars }, (_, s) => `s${s}`),
+  ];
+  const tag = `// ${spec.stores.map((s) => s.dtype).join(",")} | ${spec.reads.map((r) => r.dtype).join(",")}`;
+  if (spec.shape.some((d) => d === 0)) return { params, body: `${tag}\n` };
+  const walks = spec.reads.map((r) => walkOf(r, spec.shape));
+  const dims = simplify(spec.shape, walks);
+  const rank = dims.length;
+  const segments = innerSegments(walks, dims);
+  /** Reads indexed by running bases (no window, or windows handled by the inner segments). */
+  const based = walks.map((w) => !w.allFill && (segments !== undefined || w.guards.every((g) => g === undefined)));
+  const readLevel = walks.map((w) => {
+    if (w.allFill) return -1;
+    let level = -1;
+    w.strides.forEach((s, a) => (s !== 0 || w.guards[a] !== undefined ? (level = a) : undefined));
+    return level;
+  });
+  const memberLevel: number[] = [];
+  const levelOf = (o: LoopOperand): number => (o.kind === "read" ? readLevel[o.index]! : o.kind === "member" ? memberLevel[o.index]! : -1);
+  spec.members.forEach((m, j) => (memberLevel[j] = Math.max(-1, ...m.ins.map(levelOf))));
+  const operand = (o: LoopOperand): string => (o.kind === "read" ? `x${o.index}` : o.kind === "member" ? `v${o.index}` : `s${o.index}`);
+  const ostrides = dims.map((_, a) => dims.slice(a + 1).reduce((x, y) => x * y, 1));
+  const lines: string[] = [tag];
+
+  /** The read of `r` at its level (the loop indices up to it are in scope). */
+  const readExpr = (r: number, base: string, seg: readonly [number, number] | undefined): string => {
+    const w = walks[r]!;
+    const read = spec.reads[r]!;
+    if (w.allFill) return `s${read.fill!}`;
+    if (based[r]) {
+      const g = w.guards[rank - 1];
+      if (g === undefined) return `r${r}[${base}]`;
+      // Inside a segment the window test is settled: in (shift the index) or out (the fill).
+      const inside = seg![0] >= g.start && seg![1] <= g.start + g.size;
+      return inside ? `r${r}[${base} - ${int(g.start * w.strides[rank - 1]!)}]` : `s${read.fill!}`;
+    }
+    const tests: string[] = [];
+    const terms: string[] = [`ro${r} + ${int(w.offset)}`];
+    w.strides.forEach((s, a) => {
+      const g = w.guards[a];
+      if (a > readLevel[r]!) return;
+      if (g !== undefined) tests.push(windowTest(`i${a}`, g, dims[a]!));
+      const q = g === undefined ? `i${a}` : g.step === 1 ? `(i${a} - ${int(g.start)})` : `((i${a} - ${int(g.start)}) / ${int(g.step)})`;
+      if (s !== 0) terms.push(`${q} * ${int(s)}`);
+    });
+    return `${tests.join(" && ")} ? r${r}[${terms.join(" + ")}] : s${read.fill!}`;
+  };
+
+  /** Emits the code of `level` (its loop already open) and the loops inside it. */
+  const emit = (level: number, bases: readonly string[], pos: string, seg: readonly [number, number] | undefined): void => {
+    const pad = "  ".repeat(level + 2);
+    const base = [...bases];
+    if (level >= 0) {
+      const step = ostrides[level]!;
+      lines.push(`${pad}const p${level} = ${pos} + ${step === 1 ? `i${level}` : `i${level} * ${int(step)}`};`);
+      pos = `p${level}`;
+      walks.forEach((w, r) => {
+        const s = w.strides[level]!;
+        if (!based[r] || readLevel[r]! < level || s === 0) return;
+        lines.push(`${pad}const b${r}_${level} = ${base[r]} + ${s === 1 ? `i${level}` : `i${level} * ${int(s)}`};`);
+        base[r] = `b${r}_${level}`;
+      });
+    }
+    walks.forEach((_, r) => (readLevel[r] === level ? lines.push(`${pad}const x${r} = ${readExpr(r, base[r]!, seg)};`) : undefined));
+    spec.members.forEach((m, j) => {
+      if (memberLevel[j] !== level) return;
+      lines.push(`${pad}const v${j} = ${ewOps[m.op]!.expr(m.ins.map(operand), m.dtype, m.inDtypes, m.param)};`);
+    });
+    if (level === rank - 1) {
+      spec.stores.forEach((s, k) => lines.push(`${pad}o${k}[oo${k} + ${pos}] = v${s.member};`));
+      return;
+    }
+    const next = level + 1;
+    const open = "  ".repeat(next + 1);
+    const ranges = next === rank - 1 && segments !== undefined ? segments : [[0, dims[next]!] as const];
+    for (const [lo, hi] of ranges) {
+      lines.push(`${open}for (let i${next} = ${int(lo)}; i${next} < ${int(hi)}; i${next}++) {`);
+      emit(next, base, pos, next === rank - 1 && segments !== undefined ? [lo, hi] : seg);
+      lines.push(`${open}}`);
+    }
+  };
+  emit(-1, walks.map((w, r) => `ro${r} + ${int(w.offset)}`), "0", undefined);
+  return { params, body: lines.join("\n") + "\n" };
+};

@@ -1,0 +1,126 @@
+/**
+ * @file Code for the non-elementwise nodes: matmul (transposes folded, batches as offsets),
+ * reductions and concat (specialised kernels), and integer indexing (runtime kernels into
+ * planned buffers, with the primitive's impl as the error path).
+ */
+import { broadcastStrides, viewOffsets } from "@rewind/tensor";
+import type { Tensor } from "@rewind/tensor";
+import { indexingPrimitives } from "../primitives/indexing.js";
+import type { BlockEmitter } from "./block.js";
+import { sizeOfShape, type Node } from "./ir.js";
+import { genConcat, genReduce } from "./kernelgen.js";
+import { int } from "./loopgen.js";
+import { gatherShape, matrixLayout } from "./lowerOps.js";
+import { addOff } from "./module.js";
+import { partsOf, rowMajor } from "./views.js";
+
+/** A loop over q < count calling `call(offsets…)`, with offsets as progressions or tables. */
+const batched = (em: BlockEmitter, count: number, offsets: readonly Int32Array[], call: (offs: readonly string[]) => string): void => {
+  if (count === 1) {
+    em.line(call(offsets.map((o) => String(o[0]!))));
+    return;
+  }
+  const q = em.mod.fresh();
+  const terms = offsets.map((o) => {
+    const step = o[1]! - o[0]!;
+    const even = o.every((x, i) => x === o[0]! + i * step);
+    return even ? addOff(int(o[0]!), `${q} * ${int(step)}`) : `${em.mod.object(o)}[${q}]`;
+  });
+  em.line(`for (let ${q} = 0; ${q} < ${int(count)}; ${q}++) ${call(terms)}`);
+};
+
+/**
+ * Batched matmul; an operand stored transposed is passed as such (transA/transB).
+ * @example emitMatmul(emitter, node) // emits mm(...) calls
+ */
+export const emitMatmul = (em: BlockEmitter, n: Extract<Node, { kind: "matmul" }>): void => {
+  const [a, b] = n.ins;
+  const out = em.val(n.outs[0]);
+  const rank = out.shape.length;
+  const m = out.shape[rank - 2]!;
+  const nn = out.shape[rank - 1]!;
+  const k = em.val(a).shape[rank - 1]!;
+  const batch = out.shape.slice(0, rank - 2);
+  const count = sizeOfShape(batch);
+  const lo = em.target(n.outs[0]);
+  if (count * m * nn === 0) return;
+  const pa = partsOf(em.prog, a);
+  const pb = partsOf(em.prog, b);
+  const la = em.rootLoc(pa.root);
+  const lb = em.rootLoc(pb.root);
+  const tA = matrixLayout(pa.view.shape, pa.view.strides) === "t";
+  const tB = matrixLayout(pb.view.shape, pb.view.strides) === "t";
+  const offsets = [
+    viewOffsets(batch, batch.map((_, i) => m * nn * sizeOfShape(batch.slice(i + 1))), 0),
+    viewOffsets(batch, pa.view.strides.slice(0, rank - 2), pa.view.offset),
+    viewOffsets(batch, pb.view.strides.slice(0, rank - 2), pb.view.offset),
+  ];
+  batched(em, count, offsets, ([oo, ao, bo]) =>
+    `mm(${lo.buf}, ${addOff(lo.off, oo!)}, ${la.buf}, ${addOff(la.off, ao!)}, ${lb.buf}, ${addOff(lb.off, bo!)}, ${int(m)}, ${int(k)}, ${int(nn)}, ${tA}, ${tB});`,
+  );
+};
+
+/**
+ * A reduction kernel reading the input's strided view.
+ * @example emitReduce(emitter, node) // emits one kernel call
+ */
+export const emitReduce = (em: BlockEmitter, n: Extract<Node, { kind: "reduce" }>): void => {
+  const p = partsOf(em.prog, n.ins[0]);
+  const x = em.rootLoc(p.root);
+  const o = em.target(n.outs[0]);
+  const k = genReduce(n.op, p.view, n.axes, em.val(n.ins[0]).dtype);
+  const name = em.mod.kernel(k.text);
+  const tables = k.tables.map((t) => em.mod.object(t));
+  em.line(`${name}(${[o.buf, o.off, x.buf, x.off, ...tables].join(", ")});`);
+};
+
+/** On a bad index the runtime kernel writes nothing; the impl then throws the tensor error. */
+const failWith = (em: BlockEmitter, n: Extract<Node, { kind: "index" }>): string => {
+  const prim = indexingPrimitives[n.op];
+  const params = { axis: n.axis };
+  return em.mod.object((ins: readonly Tensor[]) => {
+    prim.impl(ins, params);
+    throw new Error(`Rewind internal error: ${n.op} accepted indices the compiled kernel rejects`);
+  });
+};
+
+/**
+ * concat and the integer-indexing family.
+ * @example emitIndex(emitter, node) // emits one kernel or helper call
+ */
+export const emitIndex = (em: BlockEmitter, n: Extract<Node, { kind: "concat" | "index" }>): void => {
+  const out = em.val(n.outs[0]);
+  const o = em.target(n.outs[0]);
+  const ins = n.ins.map((u) => em.loc(u));
+  if (n.kind === "concat") {
+    const shape = em.val(n.ins[0]!).shape;
+    const outer = sizeOfShape(shape.slice(0, n.axis));
+    const inner = sizeOfShape(shape.slice(n.axis + 1));
+    const chunks = n.ins.map((u) => em.val(u).shape[n.axis]! * inner);
+    const name = em.mod.kernel(genConcat(outer, chunks, out.dtype));
+    em.line(`${name}(${[o.buf, o.off, ...ins.flatMap((l) => [l.buf, l.off])].join(", ")});`);
+    return;
+  }
+  const [x, idx] = n.ins.map((u) => em.val(u));
+  const [lx, li, lv] = ins;
+  const a = n.axis;
+  const args = [o.buf, o.off, lx!.buf, lx!.off, li!.buf, li!.off];
+  let call: string;
+  if (n.op === "take" || n.op === "addAt") {
+    const dims = [int(idx!.size), int(sizeOfShape(x!.shape.slice(0, a))), int(x!.shape[a]!), int(sizeOfShape(x!.shape.slice(a + 1)))];
+    call = n.op === "take" ? `takeInto(${[...args, ...dims].join(", ")})` : `addAtInto(${[...args, lv!.buf, lv!.off, ...dims].join(", ")})`;
+  } else {
+    const outShape = gatherShape(x!.shape, idx!.shape, a)!;
+    const strides = rowMajor(x!.shape);
+    const xStrides = x!.shape.map((d, i) => (i === a || d === 1 ? 0 : strides[i]!));
+    const base = em.mod.object(viewOffsets(outShape, xStrides, 0));
+    const which = em.mod.object(viewOffsets(outShape, broadcastStrides(idx!.shape, outShape), 0));
+    const tail = [base, which, int(strides[a]!), int(x!.shape[a]!)];
+    call =
+      n.op === "gather"
+        ? `gatherInto(${[...args, int(idx!.size), ...tail].join(", ")})`
+        : `addAlongInto(${[...args, int(idx!.size), lv!.buf, lv!.off, ...tail, int(x!.size)].join(", ")})`;
+  }
+  const tensors = n.ins.map((u, i) => `tensorAt(${em.desc(u)}, ${ins[i]!.buf}, ${ins[i]!.off})`);
+  em.line(`if (!${call}) ${failWith(em, n)}([${tensors.join(", ")}]);`);
+};

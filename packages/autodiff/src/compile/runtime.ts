@@ -1,0 +1,138 @@
+/**
+ * @file The fixed helpers generated code calls: the integer indexing kernels (take, gather and their scatter-adds) writing into planned buffers, and the
+ * small glue that wraps buffers as tensors for outputs and fallback calls.
+ *
+ * The indexing kernels return false on an out-of-range index without writing anything; the
+ * generated code then calls the primitive's impl, which throws the tensor package's own error.
+ */
+import * as T from "@rewind/tensor";
+import type { DType, Tensor } from "@rewind/tensor";
+
+type Buf = T.WritableTypedArray;
+
+let indexScratch = new Int32Array(0);
+
+/** Resolves and checks indices as the tensor kernels do (negative counts from the end). */
+const resolved = (idx: Buf, io: number, n: number, size: number): Int32Array | undefined => {
+  if (indexScratch.length < n) indexScratch = new Int32Array(n);
+  const out = indexScratch;
+  for (let j = 0; j < n; j++) {
+    const i = idx[io + j]!;
+    if (i < -size || i >= size) return undefined;
+    out[j] = i < 0 ? i + size : i;
+  }
+  return out;
+};
+
+/**
+ * np.take along an axis laid out as `outer × size × inner`, into `out[oo..]`.
+ * @example take(out, 0, x, 0, Int32Array.of(1), 0, 1, 1, 3, 1) // true
+ */
+export const take = (out: Buf, oo: number, x: Buf, xo: number, idx: Buf, io: number, m: number, outer: number, size: number, inner: number): boolean => {
+  const r = resolved(idx, io, m, size);
+  if (r === undefined) return false;
+  let pos = oo;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const base = xo + (o * size + r[j]!) * inner;
+      for (let k = 0; k < inner; k++) out[pos++] = x[base + k]!;
+    }
+  }
+  return true;
+};
+
+/**
+ * x plus values scatter-added where `take` reads (repeats accumulate, rounding per add as the kernel).
+ * @example addAt(out, 0, x, 0, Int32Array.of(0, 0), 0, v, 0, 2, 1, 3, 1) // true
+ */
+export const addAt = (
+  out: Buf, oo: number, x: Buf, xo: number, idx: Buf, io: number, v: Buf, vo: number,
+  m: number, outer: number, size: number, inner: number,
+): boolean => {
+  const r = resolved(idx, io, m, size);
+  if (r === undefined) return false;
+  const n = outer * size * inner;
+  for (let i = 0; i < n; i++) out[oo + i] = x[xo + i]!;
+  let pos = vo;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const base = oo + (o * size + r[j]!) * inner;
+      for (let k = 0; k < inner; k++) out[base + k] = out[base + k]! + v[pos++]!;
+    }
+  }
+  return true;
+};
+
+/**
+ * take_along_axis: element i reads `x[base[i] + idx[which[i]] · axisStride]`.
+ * @example gather(out, 0, x, 0, idx, 0, 2, base, which, 1, 3) // true
+ */
+export const gather = (
+  out: Buf, oo: number, x: Buf, xo: number, idx: Buf, io: number, nIdx: number,
+  base: Int32Array, which: Int32Array, axisStride: number, size: number,
+): boolean => {
+  const r = resolved(idx, io, nIdx, size);
+  if (r === undefined) return false;
+  for (let i = 0; i < base.length; i++) out[oo + i] = x[xo + base[i]! + r[which[i]!]! * axisStride]!;
+  return true;
+};
+
+/**
+ * x plus values added where `gather` reads (the transpose of gather).
+ * @example addAlongAxis(out, 0, x, 0, idx, 0, 2, v, 0, base, which, 1, 3, 6) // true
+ */
+export const addAlongAxis = (
+  out: Buf, oo: number, x: Buf, xo: number, idx: Buf, io: number, nIdx: number, v: Buf, vo: number,
+  base: Int32Array, which: Int32Array, axisStride: number, size: number, n: number,
+): boolean => {
+  const r = resolved(idx, io, nIdx, size);
+  if (r === undefined) return false;
+  for (let i = 0; i < n; i++) out[oo + i] = x[xo + i]!;
+  for (let i = 0; i < base.length; i++) {
+    const p = oo + base[i]! + r[which[i]!]! * axisStride;
+    out[p] = out[p]! + v[vo + i]!;
+  }
+  return true;
+};
+
+/** A value's dtype and shape, for wrapping its buffer as a tensor. */
+export interface Desc {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly size: number;
+}
+
+/**
+ * The tensor of `size` elements at `buf[off..]` (a view, for handing to a primitive's impl).
+ * @example tensorAt({ dtype: "float32", shape: [2], size: 2 }, buf, 4).data.length // 2
+ */
+export const tensorAt = (d: Desc, buf: Buf, off: number): Tensor =>
+  T.fromBuffer(d.dtype, d.shape, off === 0 && buf.length === d.size ? buf : buf.subarray(off, off + d.size));
+
+/**
+ * A fresh output tensor around a buffer nobody else holds.
+ * @example wrap({ dtype: "float64", shape: [1], size: 1 }, Float64Array.of(3)).shape // [1]
+ */
+export const wrap = (d: Desc, buf: Buf): Tensor => T.fromBuffer(d.dtype, d.shape, buf);
+
+/**
+ * A primitive impl's outputs, copied where they share memory with an input (an impl may return
+ * its input or a view of it, and inputs live in planned buffers that later steps overwrite).
+ * @example ownedOutputs(prim.impl(ins, params), ins)
+ */
+export const ownedOutputs = (outs: readonly Tensor[], ins: readonly Tensor[]): Tensor[] =>
+  outs.map((t) => (ins.some((i) => i.data.buffer === t.data.buffer) ? T.fromBuffer(t.dtype, t.shape, t.data.slice()) : t));
+
+/**
+ * A copy of a tensor in a fresh buffer (an output the caller owns), keeping its dtype.
+ * @example freshTensor(t).data !== t.data // true
+ */
+export const freshTensor = (t: Tensor): Tensor => T.fromBuffer(t.dtype, t.shape, t.data.slice());
+
+/**
+ * Copies n elements.
+ * @example copy(dst, 0, src, 2, 3)
+ */
+export const copy = (dst: Buf, doff: number, src: Buf, soff: number, n: number): void => {
+  for (let i = 0; i < n; i++) dst[doff + i] = src[soff + i]!;
+};
