@@ -131,3 +131,14 @@ describe("weak typing and explicit promotion", () => {
     expect(() => A.exp([1, 2] as unknown as Value)).toThrow(/exp: expected a tensor or traced value, got an array \(argument `x`\)/);
   });
 });
+
+describe("bool arithmetic", () => {
+  it("computes in int32, and the traced aval says so", () => {
+    const t = T.tensor([true, false, true]);
+    const eager = A.add(t, t) as T.Tensor;
+    expect(eager.dtype).toBe("int32");
+    expect(Array.from(eager.data)).toEqual([2, 0, 2]);
+    const g = A.makeGraph((x: A.Value) => A.add(x, x))(t);
+    expect(g.graph.outAvals[0]!.dtype).toBe("int32");
+  });
+});

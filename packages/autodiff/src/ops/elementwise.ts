@@ -63,24 +63,27 @@ export const isFinite = (x: Value): Value => apply(U.isFinite, [expectValue("isF
 /** Logical not (bool). @example logicalNot(tensor([true])) // [false] */
 export const logicalNot = (x: Value): Value => apply(U.logicalNot, [expectValue("logicalNot", "x", x)]);
 
-/** A binary op with broadcasting and promotion, optionally computing in at least `minDType`. */
+/**
+ * A binary op with broadcasting and promotion, computing in at least `minDType` (arithmetic on
+ * bools computes in int32, as the tensor kernels do, so a graph's avals match its values).
+ */
 const binaryOp = (prim: AnyPrimitive, minDType?: T.DType) => (a: ValueLike, b: ValueLike): Value =>
   apply(prim, unify(prim.name, [a, b], minDType));
 
 /** a + b with broadcasting. @example add(tensor([1, 2]), 1) // [2, 3] */
-export const add: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.add);
+export const add: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.add, "int32");
 /** a − b with broadcasting. @example sub(tensor([1, 2]), 1) // [0, 1] */
-export const sub: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.sub);
+export const sub: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.sub, "int32");
 /** a · b with broadcasting. @example mul(tensor([1, 2]), 3) // [3, 6] */
-export const mul: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.mul);
+export const mul: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.mul, "int32");
 /** True division a / b (ints divide as float32). @example div(tensor([1]), 2) // [0.5] */
 export const div: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.div, "float32");
 /** a ** b with broadcasting. @example pow(tensor([2]), 3) // [8] */
-export const pow: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.pow);
+export const pow: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.pow, "int32");
 /** Elementwise max (ties split the gradient). @example maximum(tensor([1, 5]), 3) // [3, 5] */
-export const maximum: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.maximum);
+export const maximum: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.maximum, "int32");
 /** Elementwise min (ties split the gradient). @example minimum(tensor([1, 5]), 3) // [1, 3] */
-export const minimum: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.minimum);
+export const minimum: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.minimum, "int32");
 /** a == b (bool). @example equal(tensor([1, 2]), 2) // [false, true] */
 export const equal: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.equal);
 /** a != b (bool). @example notEqual(tensor([1, 2]), 2) // [true, false] */

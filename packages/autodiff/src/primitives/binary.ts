@@ -5,14 +5,14 @@
  */
 import * as T from "@rewind/tensor";
 import { definePrimitive, noGradient, type VjpRule } from "../Primitive.js";
-import { boolAval, sameAval } from "./helpers.js";
+import { boolAval, numericAval, sameAval } from "./helpers.js";
 
 type Kernel = (a: T.Tensor, b: T.Tensor) => T.Tensor;
 
 const arithmetic = <Name extends string>(name: Name, kernel: Kernel, vjp: VjpRule<void>) =>
   definePrimitive<Name, void>({
     name,
-    abstractEval: (ins) => [sameAval(name, ins)],
+    abstractEval: (ins) => [numericAval(name, ins)],
     impl: ([a, b]) => [kernel(a!, b!)],
     vjp,
   });

@@ -46,3 +46,22 @@ export const floatAval = (op: string, ins: readonly Aval[]): Aval => {
 
 /** The aval of a boolean result with the given shape. */
 export const boolAval = (a: Aval): Aval => ({ shape: a.shape, dtype: "bool" });
+
+/**
+ * The aval check of an arithmetic primitive: one shape and dtype, not bool (the ops layer computes
+ * bool arithmetic in int32, as the kernels do, so the aval always matches the value).
+ * @example numericAval("add", [{ shape: [2], dtype: "int32" }, { shape: [2], dtype: "int32" }])
+ */
+export const numericAval = (op: string, ins: readonly Aval[]): Aval => {
+  const a = sameAval(op, ins);
+  if (a.dtype === "bool") {
+    fail({
+      _tag: "DTypeError",
+      op,
+      arg: "operands",
+      detail: "arithmetic primitives take numbers, got bool",
+      fix: "convert with astype(x, 'int32') first (the ops wrappers do this for you)",
+    });
+  }
+  return a;
+};

@@ -4,7 +4,7 @@
  */
 import * as T from "@rewind/tensor";
 import { definePrimitive, noGradient, type VjpRule } from "../Primitive.js";
-import { boolAval, floatAval, sameAval } from "./helpers.js";
+import { boolAval, floatAval, numericAval, sameAval } from "./helpers.js";
 
 type Kernel = (x: T.Tensor) => T.Tensor;
 
@@ -21,7 +21,7 @@ const floatUnary = <Name extends string>(name: Name, kernel: Kernel, vjp: VjpRul
 const flatUnary = <Name extends string>(name: Name, kernel: Kernel) =>
   definePrimitive<Name, void>({
     name,
-    abstractEval: (ins) => [sameAval(name, ins)],
+    abstractEval: (ins) => [numericAval(name, ins)],
     impl: ([x]) => [kernel(x!)],
     vjp: noGradient,
   });
@@ -38,7 +38,7 @@ const predicate = <Name extends string>(name: Name, kernel: Kernel) =>
 /** -x on any numeric dtype. */
 export const neg = definePrimitive<"neg", void>({
   name: "neg",
-  abstractEval: (ins) => [sameAval("neg", ins)],
+  abstractEval: (ins) => [numericAval("neg", ins)],
   impl: ([x]) => [T.neg(x!)],
   // d(-x) = -dx
   vjp: ([g], _, { neg }) => [neg(g!)],
@@ -47,7 +47,7 @@ export const neg = definePrimitive<"neg", void>({
 /** |x|; NOTE: abs'(0) = 0 (the subgradient sign(0)), as JAX. */
 export const abs = definePrimitive<"abs", void>({
   name: "abs",
-  abstractEval: (ins) => [sameAval("abs", ins)],
+  abstractEval: (ins) => [numericAval("abs", ins)],
   impl: ([x]) => [T.abs(x!)],
   // d|x| = sign(x) dx
   vjp: ([g], { ins: [x] }, { mul, sign }) => [mul(g!, sign(x!))],
