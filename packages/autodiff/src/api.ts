@@ -24,6 +24,21 @@ export interface GradOptions {
   readonly hasAux?: boolean;
 }
 
+/**
+ * The static type of the gradients: the argument itself for one argnum (default 0), a tuple of
+ * the arguments for an array of argnums (a gradient has its argument's pytree structure).
+ */
+export type GradsOf<Args extends unknown[], O extends GradOptions> = O extends { readonly argnums: infer N }
+  ? N extends number
+    ? Args[N]
+    : N extends readonly number[]
+      ? { -readonly [K in keyof N]: N[K] extends number ? Args[N[K]] : never }
+      : Args[0]
+  : Args[0];
+
+/** What `grad` returns: the gradients, or `[gradients, aux]` with `hasAux`. */
+export type GradResult<Args extends unknown[], O extends GradOptions> = O extends { readonly hasAux: true } ? [GradsOf<Args, O>, unknown] : GradsOf<Args, O>;
+
 const zeroOf = (v: Value): Value => broadcastTo(T.scalar(0, v.dtype), v.shape);
 
 const argnumList = (op: string, argnums: number | readonly number[], nargs: number): number[] => {
@@ -68,8 +83,8 @@ const scalarSeed = (op: string, v: Value): Value => {
 /** valueAndGrad, reporting errors under the name the user called (`grad` or `valueAndGrad`). */
 const valueAndGradAs =
   (op: string) =>
-  <Args extends unknown[]>(f: (...args: Args) => unknown, opts: GradOptions = {}) =>
-  (...args: Args): [unknown, unknown] => {
+  <Args extends unknown[], const O extends GradOptions = {}>(f: (...args: Args) => unknown, opts: O = {} as O) =>
+  (...args: Args): [unknown, GradsOf<Args, O>] => {
     const nums = argnumList(op, opts.argnums ?? 0, args.length);
     const { outs, outTree, pullback } = linearizeArgs(f as (...a: never[]) => unknown, args, nums);
     const out = treeUnflatten<unknown>(outTree, outs);
@@ -89,7 +104,7 @@ const valueAndGradAs =
     // seeding by position, not identity, keeps an aux that repeats the value from doubling it.
     const seed = scalarSeed(op, value);
     const grads = pullback(outs.map((_, i) => (i === 0 ? seed : null)));
-    return [out, typeof opts.argnums === "object" ? nums.map((n) => grads[n]) : grads[nums[0]!]];
+    return [out, (typeof opts.argnums === "object" ? nums.map((n) => grads[n]) : grads[nums[0]!]) as GradsOf<Args, O>];
   };
 
 /**
@@ -106,10 +121,10 @@ export const valueAndGrad = valueAndGradAs("valueAndGrad");
  * @example grad((x) => sum(mul(x, x)))(tensor([1, 2])) // [2, 4]
  */
 export const grad =
-  <Args extends unknown[]>(f: (...args: Args) => unknown, opts: GradOptions = {}) =>
-  (...args: Args): unknown => {
+  <Args extends unknown[], const O extends GradOptions = {}>(f: (...args: Args) => unknown, opts: O = {} as O) =>
+  (...args: Args): GradResult<Args, O> => {
     const [out, g] = valueAndGradAs("grad")(f, opts)(...args);
-    return opts.hasAux ?? false ? [g, (out as unknown[])[1]] : g;
+    return (opts.hasAux ?? false ? [g, (out as unknown[])[1]] : g) as GradResult<Args, O>;
   };
 
 const checkCotangent = (op: string, outs: readonly Value[], outTreeKey: string, ct: unknown): Value[] => {

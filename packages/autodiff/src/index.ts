@@ -2,7 +2,7 @@
  * @file Public surface of @rewind/autodiff: graph ops, transforms, scan, pytrees, graph tools.
  */
 export * from "./ops/index.js";
-export { grad, valueAndGrad, vjp, jvp, jacrev, jacfwd, hessian, type GradOptions } from "./api.js";
+export { grad, valueAndGrad, vjp, jvp, jacrev, jacfwd, hessian, type GradOptions, type GradsOf, type GradResult } from "./api.js";
 export { scan, type ScanOptions, type ScanFn } from "./scan.js";
 export { checkpoint, customVjp } from "./control.js";
 export { jit, type Jitted, type Runner } from "./jit.js";

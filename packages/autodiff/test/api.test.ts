@@ -3,7 +3,7 @@
  * pytree arguments), vjp with pytree outputs, jvp, jacrev/jacfwd/hessian against analytic
  * derivatives, and the compositions grad∘grad and jvp∘grad (Hessian-vector products).
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { List, Map as IMap, Record as IRecord } from "immutable";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
@@ -185,5 +185,25 @@ describe("forward mode and Jacobians", () => {
     const e = Math.exp(0.2);
     expectClose(g, [e * 2.25, 2 * e * -1.5]);
     expectClose(hv, [e * 2.25 * 1 + 2 * e * -1.5 * -2, 2 * e * -1.5 * 1 + 2 * e * -2]);
+  });
+});
+
+describe("gradient types", () => {
+  it("a gradient has its argument's type; argnums arrays give tuples; hasAux gives [grads, aux]", () => {
+    const x = T.tensor([1, 2], "float64");
+    const params = { w: x, b: x };
+    const loss = (p: typeof params, y: T.Tensor): A.Value => A.sum(A.mul(A.add(p.w, p.b), y));
+    const g = A.grad(loss)(params, x);
+    expectTypeOf(g).toEqualTypeOf<typeof params>();
+    const both = A.grad(loss, { argnums: [0, 1] })(params, x);
+    expectTypeOf(both).toEqualTypeOf<[typeof params, T.Tensor]>();
+    const second = A.grad(loss, { argnums: 1 })(params, x);
+    expectTypeOf(second).toEqualTypeOf<T.Tensor>();
+    const [ga, aux] = A.grad((p: typeof params) => [loss(p, x), 3] as const, { hasAux: true })(params);
+    expectTypeOf(ga).toEqualTypeOf<typeof params>();
+    expect(aux).toBe(3);
+    expect(Array.from((g.w as T.Tensor).data)).toEqual([1, 2]);
+    expect(Array.from((both[1] as T.Tensor).data)).toEqual([2, 4]);
+    expect(Array.from((second as T.Tensor).data)).toEqual([2, 4]);
   });
 });
