@@ -8,17 +8,10 @@
  * Both functions report every failure (unreadable file, corrupt bytes, names or shapes that do
  * not fit the spec, a write that fails) as a `Left`; neither throws.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import * as E from "fp-ts/lib/Either.js";
 import { formatTensorError, safetensors, TensorException, type TensorError } from "@rewind/tensor";
+import { readFileBytes, writeFileAtomic } from "@rewind/tensor/node";
 import { fromTorchStateDict, toTorchStateDict, type TorchRnnParams, type TorchRnnSpec, type TorchStateDictOptions } from "./torch.js";
-
-const ioError = (op: string, path: string, e: unknown): TensorError => ({
-  _tag: "DecodeError",
-  op,
-  detail: `cannot ${op.startsWith("load") ? "read" : "write"} ${JSON.stringify(path)}: ${e instanceof Error ? e.message : String(e)}`,
-});
 
 /**
  * Loads `torchRnn(spec)` parameters from a safetensors file holding a PyTorch state dict
@@ -34,13 +27,9 @@ export const loadTorchSafetensors = (
   spec: TorchRnnSpec,
   options: TorchStateDictOptions = {},
 ): E.Either<TensorError, TorchRnnParams> => {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    return E.left(ioError("loadTorchSafetensors", path, e));
-  }
-  const file = safetensors.decode(bytes);
+  const read = readFileBytes("loadTorchSafetensors", path);
+  if (E.isLeft(read)) return read;
+  const file = safetensors.decode(read.right);
   if (E.isLeft(file)) {
     return E.left({ _tag: "DecodeError", op: "loadTorchSafetensors", detail: `${JSON.stringify(path)} is not a valid safetensors file: ${formatTensorError(file.left)}` });
   }
@@ -69,24 +58,5 @@ export const saveTorchSafetensors = (
     if (e instanceof TensorException) return E.left(e.error);
     throw e;
   }
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    const fd = openSync(tmp, "wx");
-    try {
-      let at = 0;
-      while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    return E.right(undefined);
-  } catch (e) {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // The write already failed; a leftover temporary file is the lesser problem.
-    }
-    return E.left(ioError("saveTorchSafetensors", path, e));
-  }
+  return writeFileAtomic("saveTorchSafetensors", path, bytes);
 };
