@@ -1,0 +1,153 @@
+/**
+ * @file The main job around the trainer: a fresh run or a resumed one, the output folder, saving
+ * (checkpoint and history at every evaluation and at the end, written atomically so an
+ * interrupted save never leaves a torn file), and what is printed at the end. It runs in a worker
+ * thread (worker.ts) and talks to the terminal only through `JobUi`; stopping is a flag it polls
+ * between steps.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import { formatTensorError, type TensorError } from "@rewind/tensor";
+import { writeFileAtomic } from "@rewind/tensor/node";
+import { treeLeaves } from "@rewind/autodiff";
+import { loadCheckpoint, saveCheckpoint } from "@rewind/optim/node";
+import type { CliOptions } from "./cli.js";
+import { checkConfig, DEFAULTS, SMOKE, type Config } from "./config.js";
+import { loadMobyDick, makeCorpus, type Corpus } from "./data.js";
+import { formatDuration } from "./progress.js";
+import { emptyHistory, historyUpTo, htmlReport, terminalChart, type History } from "./report.js";
+import { createTrainer, train, type Trainer, type TrainState } from "./train.js";
+
+const CHECKPOINT = "checkpoint.safetensors";
+
+const orThrow = <A>(what: string, e: E.Either<TensorError, A>): A => {
+  if (E.isLeft(e)) throw new Error(`${what}: ${formatTensorError(e.left)}`);
+  return e.right;
+};
+
+/** Writes a text file atomically (a temporary file renamed over it), as checkpoints are written. */
+const writeAtomic = (path: string, text: string): void => orThrow("writing the output", writeFileAtomic("char-rnn", path, new TextEncoder().encode(text)));
+
+/** `2024-05-01T12-30-05`: sortable, and valid in file names everywhere. */
+const timestamp = (): string => new Date().toISOString().slice(0, 19).replace(/:/g, "-");
+
+/** A fresh run: defaults, then the flags (`--smoke` wins: it must stay tiny). The cosine decay spans the run. */
+const freshConfig = (o: CliOptions): Config => {
+  const merged = { ...DEFAULTS, ...o.overrides, ...(o.smoke ? SMOKE : {}) };
+  return checkConfig({ ...merged, decaySteps: Math.max(1, merged.steps) });
+};
+
+/** A resumed run: the checkpoint's config and key; only --steps (and presentation flags) may change. */
+const resumed = (o: CliOptions & { resume: string }, corpus: Corpus): { trainer: Trainer; state: TrainState } => {
+  const head = orThrow(`cannot resume from ${o.resume}`, loadCheckpoint(o.resume));
+  const saved = head.config as unknown as Config | undefined;
+  if (saved === undefined || head.key === undefined) throw new Error(`${o.resume} has no config or key: it was not written by char-rnn`);
+  for (const k of ["cell", "hidden", "seed", "batch", "chunk", "lr"] as const) {
+    const v = o.overrides[k];
+    if (v !== undefined && v !== saved[k]) throw new Error(`--${k} ${v} differs from the checkpoint's ${JSON.stringify(saved[k])}; a resumed run keeps its configuration`);
+  }
+  const changeable = ["steps", "evalEvery", "sampleEvery", "temperature", "prime"] as const;
+  const changes = Object.fromEntries(changeable.filter((k) => o.overrides[k] !== undefined).map((k) => [k, o.overrides[k]]));
+  const config = checkConfig({ ...DEFAULTS, ...saved, ...changes });
+  const trainer = createTrainer(config, corpus, head.key);
+  const ckpt = orThrow(`cannot resume from ${o.resume}`, loadCheckpoint(o.resume, trainer.template()));
+  return { trainer, state: trainer.fromCheckpoint(ckpt) };
+};
+
+const readHistory = (path: string, step: number): History => {
+  try {
+    return historyUpTo(JSON.parse(readFileSync(path, "utf8")), step);
+  } catch {
+    return emptyHistory(); // no history beside the checkpoint: the curves start at the resumed step
+  }
+};
+
+const indent = (text: string): string => text.split("\n").map((l) => `    ${l}`).join("\n");
+
+/** What the job shows; the main thread draws it (progress.ts). */
+export interface JobUi {
+  /** Lines of output outside the progress display. */
+  readonly print: (text: string) => void;
+  /** Training starts at step `from` of `total` (a resumed run: with its last held-out loss): show the progress display. */
+  readonly begin: (from: number, total: number, heldOut?: readonly [number, number]) => void;
+  readonly step: (step: number, loss: number, stepsPerSecond: number, secondsLeft: number) => void;
+  readonly heldOut: (step: number, loss: number) => void;
+  /** Text shown during training (samples), above the progress bar. */
+  readonly log: (text: string) => void;
+  /** Training is over: remove the progress display. */
+  readonly end: () => void;
+}
+
+/** Runs the job until done or until `shouldStop()` (checked after every step); resolves to whether it was stopped early. */
+export const runJob = async (o: CliOptions, ui: JobUi, shouldStop: () => boolean, color: boolean): Promise<{ readonly stopped: boolean }> => {
+  const began = performance.now();
+  const corpus = makeCorpus(loadMobyDick());
+  const { trainer, state } = o.resume === undefined ? (() => {
+    const t = createTrainer(freshConfig(o), corpus);
+    return { trainer: t, state: t.init() };
+  })() : resumed({ ...o, resume: o.resume }, corpus);
+  const { config } = trainer;
+  const out = resolve(o.out ?? (o.smoke ? mkdtempSync(join(tmpdir(), "char-rnn-smoke-")) : o.resume !== undefined ? dirname(o.resume) : join("out", `char-rnn-${timestamp()}`)));
+  mkdirSync(out, { recursive: true });
+  const paths = { checkpoint: join(out, CHECKPOINT), history: join(out, "history.json"), report: join(out, "report.html") };
+  const history = o.resume === undefined ? emptyHistory() : readHistory(join(dirname(o.resume), "history.json"), state.step);
+
+  const nParams = treeLeaves(state.params).reduce((n, l) => n + l.shape.reduce((a, b) => a * b, 1), 0);
+  ui.print(`Moby Dick: ${(corpus.train.length + corpus.heldOut.length).toLocaleString("en-US")} characters, ${corpus.chars.length} distinct; held out: the last 5% (${trainer.heldOut.count.toLocaleString("en-US")} characters scored).`);
+  ui.print(`model: embedding ${config.embed} → ${config.cell.toUpperCase()} ${config.hidden} → linear ${corpus.chars.length} (${nParams.toLocaleString("en-US")} parameters).`);
+  ui.print(`training: batches of ${config.batch} streams × ${config.chunk} characters, truncated BPTT carrying the state between chunks; Adam ${config.lr} with cosine decay, clipping at norm ${config.clip}.`);
+  ui.print(`unigram baseline on the held-out text: ${trainer.unigram.toFixed(3)} nats/char.`);
+  ui.print(`${o.resume === undefined ? "training" : `resuming at step ${state.step} of`} ${config.steps} steps; output: ${out}\n`);
+
+  ui.begin(state.step, config.steps, history.heldOut[history.heldOut.length - 1]);
+  const save = (s: TrainState): void => {
+    orThrow("saving the checkpoint", saveCheckpoint(paths.checkpoint, trainer.toCheckpoint(s)));
+    writeAtomic(paths.history, JSON.stringify(history));
+  };
+  const trainStart = performance.now();
+  const result = await train(trainer, state, {
+    onStep: (step, loss, rate, left) => {
+      history.train[step - 1] = loss;
+      ui.step(step, loss, rate, left);
+    },
+    onEval: (step, loss) => {
+      history.heldOut.push([step, loss]);
+      ui.heldOut(step, loss);
+    },
+    onSample: (step, text) => {
+      history.samples.push({ step, text });
+      ui.log(`sample at step ${step} (temperature ${config.temperature}):\n${indent(config.prime + text)}`);
+    },
+    shouldStop,
+    onCheckpoint: save,
+  }).finally(ui.end);
+  const trainSeconds = (performance.now() - trainStart) / 1000;
+  save(result.state);
+  const stepsDone = result.state.step - state.step;
+  const final = history.heldOut[history.heldOut.length - 1]![1];
+  writeAtomic(paths.report, htmlReport(history, {
+    config, unigram: trainer.unigram, heldOutCount: trainer.heldOut.count, seconds: trainSeconds,
+    stepsPerSecond: stepsDone > 0 ? stepsDone / result.stepSeconds : 0, stopped: result.stopped, checkpoint: paths.checkpoint,
+  }));
+
+  ui.print(`\nloss curves (nats/char):\n${terminalChart(history, trainer.unigram, color)}\n`);
+  ui.print(`${result.stopped ? "stopped at" : "trained"} step ${result.state.step}/${config.steps}: held-out ${final.toFixed(3)} nats/char (unigram baseline ${trainer.unigram.toFixed(3)}).`);
+  const rate = stepsDone > 0 ? `${(stepsDone / result.stepSeconds).toFixed(1)} steps/s in training steps` : "no training steps";
+  ui.print(
+    `${stepsDone} step${stepsDone === 1 ? "" : "s"} in ${formatDuration(trainSeconds)} (${rate}, ${formatDuration(trainSeconds - result.stepSeconds)} in evaluations and samples); ` +
+      `${formatDuration((performance.now() - began) / 1000)} in all.`,
+  );
+  ui.print(`report:     ${paths.report}\ncheckpoint: ${paths.checkpoint}`);
+  if (result.stopped) ui.print(`resume with: pnpm start -- --resume ${paths.checkpoint}`);
+
+  if (o.smoke) {
+    // The smoke run checks its own files, then removes them (pnpm test must not litter).
+    const back = orThrow("reading the checkpoint back", loadCheckpoint(paths.checkpoint, trainer.template()));
+    if (back.step !== result.state.step || !existsSync(paths.report)) throw new Error("smoke: the checkpoint or report was not written correctly");
+    if (o.out === undefined) rmSync(out, { recursive: true, force: true });
+    ui.print("smoke: checkpoint read back, output removed.");
+  }
+  return { stopped: result.stopped };
+};

@@ -1,0 +1,231 @@
+/**
+ * @file Training: the state, one step, the held-out loss, samples, checkpoints, and the loop.
+ *
+ * A step is `jit(valueAndGrad(loss))` on the chunk (traced and compiled once: every chunk has the
+ * same shapes) followed by an eager optimizer update (Adam's update count is a plain number, so a
+ * jitted update would be traced anew at every step). Everything random is drawn from keys derived
+ * from one root key by `split` and `foldIn` with the step or epoch number, never from a stateful
+ * generator, so the run is a pure function of (config, root key) and a checkpoint holding the
+ * state, the step and the key resumes it exactly.
+ */
+import { item, random, type Key, type Tensor } from "@rewind/tensor";
+import { jit, stopGradient, treeMap, valueAndGrad, type Value } from "@rewind/autodiff";
+import {
+  adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay,
+  type Checkpoint, type CheckpointTemplate, type JsonConfig, type StateOf,
+} from "@rewind/optim";
+import { checkConfig, type Config } from "./config.js";
+import { decode, encode, heldOutBatches, makeStreams, trainBatch, unigramLoss, type Corpus, type HeldOutBatches, type Streams } from "./data.js";
+import { cellOf, evalLoss, initParams, sample, trainLoss, type AnyCharCell, type Carry, type Params } from "./model.js";
+
+/**
+ * Clip first (PyTorch's clip_grad_norm_ before optimizer.step()), then Adam with a cosine decay of
+ * the learning rate: a fixed budget of steps ends better with a small final learning rate.
+ */
+const makeOptimizer = (c: Config) =>
+  chain(clipByGlobalNorm(c.clip), adam({ learningRate: cosineDecay({ initValue: c.lr, decaySteps: c.decaySteps, alpha: c.lrFloor }) }));
+type OptState = StateOf<ReturnType<typeof makeOptimizer>>;
+
+/** Everything that changes during training. */
+export interface TrainState {
+  readonly params: Params;
+  readonly optState: OptState;
+  /** The B streams' recurrent state after the last chunk (zero at an epoch start). */
+  readonly carry: Carry;
+  /** Steps done. */
+  readonly step: number;
+}
+
+/**
+ * What goes into a checkpoint's `optState` slot: the optimizer's state and the carried recurrent
+ * state. The carry is training state too: without it a resumed run would start its next chunk
+ * from zeros and drift from the uninterrupted one.
+ */
+interface SavedTrainingState {
+  readonly optimizer: OptState;
+  readonly carry: Carry;
+}
+
+export interface Trainer {
+  readonly config: Config;
+  readonly corpus: Corpus;
+  readonly streams: Streams;
+  /** The root key: the checkpoint stores it; every other key is derived from it. */
+  readonly key: Key;
+  readonly heldOut: HeldOutBatches;
+  /** The unigram baseline on exactly the held-out characters the model is scored on. */
+  readonly unigram: number;
+  readonly init: () => TrainState;
+  /** One optimizer step on the batch of `state.step`; returns the new state and the batch's mean loss (nats/char). */
+  readonly step: (state: TrainState) => { readonly state: TrainState; readonly loss: number };
+  /** Mean nats/char over the whole held-out text. */
+  readonly heldOutLoss: (params: Params) => number;
+  /** A sample continuing `config.prime`, from the key of step `step` (so it is reproducible too). */
+  readonly sample: (params: Params, step: number) => string;
+  readonly toCheckpoint: (state: TrainState) => Checkpoint<Params, SavedTrainingState>;
+  /** The shape a restored checkpoint must have. */
+  readonly template: () => CheckpointTemplate<Params, SavedTrainingState>;
+  readonly fromCheckpoint: (c: Checkpoint<Params, SavedTrainingState>) => TrainState;
+}
+
+/** Builds the trainer of a configuration; `key` defaults to `random.key(config.seed)` (a resumed run passes its checkpoint's). */
+export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.key(config.seed)): Trainer => {
+  checkConfig(config);
+  const cell: AnyCharCell = cellOf(config.cell);
+  const vocab = corpus.chars.length;
+  const streams = makeStreams(corpus, config.batch, config.chunk);
+  const heldOut = heldOutBatches(corpus, config.evalStreams, config.evalChunk);
+  const prime = encode(corpus, config.prime);
+  const [kInit, kData, kSample] = random.split(key, 3) as [Key, Key, Key];
+
+  const optimizer = makeOptimizer(config);
+  // Each chunk is its own graph and the carry enters it as an input, so no gradient can reach
+  // earlier chunks; stopGradient says so in the graph as well.
+  const loss = trainLoss(cell);
+  const lossAndGrad = jit(
+    valueAndGrad((p: Params, carry: Carry, x: Value, y: Value) => loss(p, treeMap<Carry>(stopGradient, carry), x, y), { hasAux: true }) as (
+      p: Params, carry: Carry, x: Tensor, y: Tensor,
+    ) => [[Tensor, Carry], Params],
+  );
+  const evalChunk = jit(evalLoss(cell) as (p: Params, carry: Carry, x: Tensor, y: Tensor, mask: Tensor) => [Tensor, Carry]);
+
+  const zeroCarry = (batch: number, params: Params): Carry => cell.initialCarry(batch, params.cell);
+
+  const init = (): TrainState => {
+    const params = initParams(kInit, config, vocab);
+    return { params, optState: optimizer.init(params), carry: zeroCarry(config.batch, params), step: 0 };
+  };
+
+  const step = (s: TrainState): { state: TrainState; loss: number } => {
+    const batch = trainBatch(corpus, streams, kData, s.step);
+    const carry = batch.startsEpoch ? zeroCarry(config.batch, s.params) : s.carry;
+    const [[lossValue, finalCarry], grads] = lossAndGrad(s.params, carry, batch.x, batch.y);
+    const [updates, optState] = optimizer.update(grads, s.optState, s.params);
+    return { state: { params: applyUpdates(s.params, updates), optState, carry: finalCarry, step: s.step + 1 }, loss: item(lossValue) };
+  };
+
+  const heldOutLoss = (params: Params): number => {
+    let carry = zeroCarry(config.evalStreams, params);
+    let total = 0; // float64 on the host: the sum of ~60k per-character losses
+    for (const c of heldOut.chunks) {
+      const [nll, next] = evalChunk(params, carry, c.x, c.y, c.mask);
+      total += item(nll);
+      carry = next;
+    }
+    return total / heldOut.count;
+  };
+
+  const sampleAt = (params: Params, at: number): string =>
+    decode(corpus, sample(cell, params, prime, config.sampleLength, config.temperature, random.foldIn(kSample, at)));
+
+  const template = (): CheckpointTemplate<Params, SavedTrainingState> => {
+    const s = init();
+    return { params: s.params, optState: { optimizer: s.optState, carry: s.carry } };
+  };
+
+  return {
+    config, corpus, streams, key, heldOut,
+    unigram: unigramLoss(corpus, heldOut.targets),
+    init, step, heldOutLoss, sample: sampleAt, template,
+    toCheckpoint: (s) => ({
+      params: s.params,
+      optState: { optimizer: s.optState, carry: s.carry },
+      step: s.step,
+      key,
+      config: config as unknown as JsonConfig,
+    }),
+    fromCheckpoint: (c) => ({ params: c.params, optState: c.optState.optimizer, carry: c.optState.carry, step: c.step }),
+  };
+};
+
+/** What the loop reports. */
+export interface Hooks {
+  /**
+   * After every step: the step number (steps done), its loss, training steps/s over the recent
+   * steps, and the seconds left (the remaining steps at that rate plus the evaluations and samples
+   * still scheduled at their measured cost).
+   */
+  readonly onStep?: (step: number, loss: number, stepsPerSecond: number, secondsLeft: number) => void;
+  readonly onEval?: (step: number, heldOut: number) => void;
+  readonly onSample?: (step: number, text: string) => void;
+  /** Polled after every step; true stops the loop (Ctrl-C). */
+  readonly shouldStop?: () => boolean;
+  /** Called at every evaluation with the current state, e.g. to write a checkpoint. */
+  readonly onCheckpoint?: (state: TrainState) => void;
+}
+
+/**
+ * Lets pending timers, messages and signal handlers run between steps, so the loop also behaves
+ * on a main thread (a progress bar redraws, a Ctrl-C handler can set the stop flag).
+ */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Trains from `state` until `config.steps` or until `shouldStop()`. Evaluates at the start of a
+ * fresh run, at the quarters of the first `evalEvery` steps, every `evalEvery` steps and at the
+ * end; samples every `sampleEvery` steps and at the end. Evaluations and samples only read the
+ * parameters: they never change the run.
+ */
+export const train = async (
+  t: Trainer,
+  start: TrainState,
+  hooks: Hooks = {},
+): Promise<{ readonly state: TrainState; readonly stopped: boolean; /** Time spent in training steps alone. */ readonly stepSeconds: number }> => {
+  const { config } = t;
+  let state = start;
+  let lastEval = -1;
+  const cost = { eval: [0, 0], sample: [0, 0] }; // [total ms, count], for the time left
+  const timed = <A>(what: "eval" | "sample", f: () => A): A => {
+    const began = performance.now();
+    const out = f();
+    cost[what][0]! += performance.now() - began;
+    cost[what][1]! += 1;
+    return out;
+  };
+  const evaluate = (): void => {
+    hooks.onEval?.(state.step, timed("eval", () => t.heldOutLoss(state.params)));
+    lastEval = state.step;
+  };
+  if (state.step === 0) evaluate();
+  // The loss falls fastest at the start, so the first interval is measured at its quarters too:
+  // otherwise the held-out curve would be a straight line across the steepest part.
+  const quarter = Math.max(1, Math.floor(config.evalEvery / 4));
+  const evalDue = (s: number): boolean => s % config.evalEvery === 0 || (s < config.evalEvery && s % quarter === 0) || s === config.steps;
+  const sampleDue = (s: number): boolean => s % config.sampleEvery === 0 || s === config.steps;
+  const secondsLeft = (stepsPerSecond: number): number => {
+    let ms = (1000 * (config.steps - state.step)) / stepsPerSecond;
+    for (let s = state.step + 1; s <= config.steps; s++) {
+      if (evalDue(s)) ms += cost.eval[0]! / Math.max(1, cost.eval[1]!);
+      if (sampleDue(s)) ms += cost.sample[0]! / Math.max(1, cost.sample[1]!);
+    }
+    return ms / 1000;
+  };
+  const recent: number[] = []; // durations of the last steps, for steps/s
+  let stopped = false;
+  let stepMs = 0;
+  while (state.step < config.steps) {
+    const began = performance.now();
+    const r = t.step(state);
+    state = r.state;
+    recent.push(performance.now() - began);
+    stepMs += recent[recent.length - 1]!;
+    if (recent.length > 20) recent.shift();
+    const rate = (1000 * recent.length) / recent.reduce((a, b) => a + b, 0);
+    hooks.onStep?.(state.step, r.loss, rate, secondsLeft(rate));
+    if (!Number.isFinite(r.loss)) throw new Error(`the training loss is ${r.loss} at step ${state.step}; lower the learning rate (--lr)`);
+    const last = state.step === config.steps;
+    if (evalDue(state.step)) {
+      evaluate();
+      hooks.onCheckpoint?.(state);
+    }
+    if (sampleDue(state.step)) hooks.onSample?.(state.step, timed("sample", () => t.sample(state.params, state.step)));
+    await yieldToEventLoop();
+    if (hooks.shouldStop?.() === true && !last) {
+      stopped = true;
+      break;
+    }
+  }
+  // Stopped early: measure where it stopped, so the report ends on a held-out figure.
+  if (lastEval !== state.step) evaluate();
+  return { state, stopped, stepSeconds: stepMs / 1000 };
+};
