@@ -3,8 +3,9 @@
  * comparisons and `where`. Each binds primitives; composites say how they are built.
  */
 import type * as T from "@rewind/tensor";
-import { isFloating, scalar } from "@rewind/tensor";
-import { bind, type Value } from "../core.js";
+import { isFloating, isTensor, promoteTypes, scalar, shapesEqual } from "@rewind/tensor";
+import { bind, isTracing, type Value } from "../core.js";
+import { debugState } from "../debugState.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import * as B from "../primitives/binary.js";
 import * as U from "../primitives/unary.js";
@@ -67,8 +68,22 @@ export const logicalNot = (x: Value): Value => apply(U.logicalNot, [expectValue(
  * A binary op with broadcasting and promotion, computing in at least `minDType` (arithmetic on
  * bools computes in int32, as the tensor kernels do, so a graph's avals match its values).
  */
-const binaryOp = (prim: AnyPrimitive, minDType?: T.DType) => (a: ValueLike, b: ValueLike): Value =>
-  apply(prim, unify(prim.name, [a, b], minDType));
+const binaryOp = (prim: AnyPrimitive, minDType?: T.DType) => (a: ValueLike, b: ValueLike): Value => {
+  // Fast path for eager code: two concrete tensors of one shape and dtype need no promotion,
+  // broadcast or trace bookkeeping, so the kernel runs directly (the same impl bind would call).
+  if (
+    !isTracing() &&
+    !debugState.nans &&
+    isTensor(a) &&
+    isTensor(b) &&
+    a.dtype === b.dtype &&
+    (minDType === undefined || promoteTypes(a.dtype, minDType) === a.dtype) &&
+    shapesEqual(a.shape, b.shape)
+  ) {
+    return prim.impl([a, b], undefined)[0]!;
+  }
+  return apply(prim, unify(prim.name, [a, b], minDType));
+};
 
 /** a + b with broadcasting. @example add(tensor([1, 2]), 1) // [2, 3] */
 export const add: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.add, "int32");
