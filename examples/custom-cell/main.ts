@@ -22,7 +22,7 @@
  * Prints: the laws checked and how long they took; the training MSE every --eval steps next to the
  * held-out MSE and the 0.167 baseline; a few held-out sums with the model's answers; the run time.
  */
-import { parseArgs } from "node:util";
+import { exampleFlags } from "../shared/flags.js";
 import { item, random, zeros, type Key, type Tensor } from "@rewind/tensor";
 import { add, jit, matmul, mean, mul, relu, reshape, square, sub, transpose, valueAndGrad, type Value } from "@rewind/autodiff";
 import { defineCell, linear, manyToOne, stack, type LinearParams, type ParamsOf } from "@rewind/rnn";
@@ -30,24 +30,7 @@ import { cellLaws } from "@rewind/testing";
 import { adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay } from "@rewind/optim";
 import { addingProblem } from "./adding.js";
 
-const { values: flags } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true, // `pnpm example custom-cell` passes the example's name through
-  options: {
-    smoke: { type: "boolean", default: false },
-    steps: { type: "string", default: "1500" },
-    time: { type: "string", default: "50" },
-    eval: { type: "string", default: "250" },
-    lr: { type: "string", default: "2e-3" },
-    seed: { type: "string", default: "0" },
-  },
-});
-const int = (name: "steps" | "time" | "eval" | "seed", min: number): number => {
-  const v = Number(flags[name]);
-  if (!Number.isSafeInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(flags[name])}`);
-  return v;
-};
-const smoke = flags.smoke;
+const { smoke, int, text } = exampleFlags({ steps: "1500", time: "50", eval: "250", lr: "2e-3", seed: "0" });
 const steps = smoke ? 4 : int("steps", 1);
 const time = smoke ? 10 : int("time", 4);
 const evalEvery = smoke ? 2 : int("eval", 1);
@@ -105,8 +88,8 @@ const lossAndGrad = jit(valueAndGrad(mse) as (p: Params, xs: Tensor, ys: Tensor)
 const heldOut = addingProblem(random.key(999), 500, time); // fixed, whatever the seed
 const heldMse = jit(mse);
 
-const learningRate = Number(flags.lr);
-if (!(learningRate > 0)) throw new Error(`--lr must be a positive number, got ${flags.lr}`);
+const learningRate = Number(text("lr"));
+if (!(learningRate > 0)) throw new Error(`--lr must be a positive number, got ${text("lr")}`);
 // The learning rate anneals to a tenth over the run, so the last steps settle instead of jitter.
 const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: cosineDecay({ initValue: learningRate, decaySteps: steps, alpha: 0.1 }) }));
 let optState = optimizer.init(params);

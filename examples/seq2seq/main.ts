@@ -19,30 +19,13 @@
  * accuracy and per-digit accuracy; then a few held-out examples with the model's answers, the
  * accuracy by length, and the run time.
  */
-import { parseArgs } from "node:util";
+import { exampleFlags } from "../shared/flags.js";
 import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
 import { div, jit, logSoftmax, mul, neg, oneHot, sum, take, valueAndGrad, type Value } from "@rewind/autodiff";
 import { embedding, encoderDecoder, generate, gru, linear, rnn, type EmbeddingParams, type LinearParams, type TorchCellParams } from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay } from "@rewind/optim";
 
-const { values: flags } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true, // `pnpm example seq2seq` passes the example's name through
-  options: {
-    smoke: { type: "boolean", default: false },
-    steps: { type: "string", default: "1500" },
-    hidden: { type: "string", default: "128" },
-    batch: { type: "string", default: "64" },
-    eval: { type: "string", default: "250" },
-    seed: { type: "string", default: "0" },
-  },
-});
-const int = (name: "steps" | "hidden" | "batch" | "eval" | "seed", min: number): number => {
-  const v = Number(flags[name]);
-  if (!Number.isSafeInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(flags[name])}`);
-  return v;
-};
-const smoke = flags.smoke;
+const { smoke, int } = exampleFlags({ steps: "1500", hidden: "128", batch: "64", eval: "250", seed: "0" });
 const steps = smoke ? 4 : int("steps", 1);
 const hiddenSize = smoke ? 8 : int("hidden", 1);
 const batchSize = smoke ? 8 : int("batch", 1);

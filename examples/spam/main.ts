@@ -25,28 +25,14 @@
  * training loss during each epoch; test accuracy after each epoch next to the baseline, and at
  * the end a confusion matrix and the run time.
  */
-import { parseArgs } from "node:util";
+import { exampleFlags } from "../shared/flags.js";
 import { item, random, type Tensor } from "@rewind/tensor";
 import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, sum, take, valueAndGrad, type Value } from "@rewind/autodiff";
 import { embedding, gru, linear, manyToOne, type EmbeddingParams, type LinearParams, type TorchCellParams } from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
 import { buildVocab, encode, loadEmails, splitEmails, tokenize, type Batch } from "./data.js";
 
-const { values: flags } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true, // `pnpm example spam` passes the example's name through
-  options: {
-    smoke: { type: "boolean", default: false },
-    epochs: { type: "string", default: "3" },
-    seed: { type: "string", default: "0" },
-  },
-});
-const int = (name: "epochs" | "seed", min: number): number => {
-  const v = Number(flags[name]);
-  if (!Number.isSafeInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(flags[name])}`);
-  return v;
-};
-const smoke = flags.smoke;
+const { smoke, int } = exampleFlags({ epochs: "3", seed: "0" });
 const epochs = smoke ? 1 : int("epochs", 1);
 const seed = int("seed", 0);
 const steps = smoke ? 16 : 128; // words read per email
