@@ -9,6 +9,7 @@ import { bind, evalGraph, type Value } from "../core.js";
 import { Graph, type Eqn, type Var } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import type { ScanParams } from "./scanParams.js";
+import { evalLifted, liftInputs } from "./scanLift.js";
 
 /** A body split in two: the loop-invariant prefix (consts → hoisted values) and the loop proper. */
 interface Hoisted {
@@ -50,18 +51,28 @@ export const hoistInvariants = (body: Graph, numConsts: number): Hoisted | undef
 };
 
 /**
- * Binds `scan` after moving its body's loop-invariant equations in front of the loop (they are
- * bound in the current context: computed now, or recorded in the enclosing graph).
+ * Binds `scan` after moving its body's loop-invariant equations in front of the loop, and (for
+ * the "all" policy) computing its input projections for all steps at once (see scanLift.ts).
+ * Both are bound in the current context: computed now, or recorded in the enclosing graph.
  * @example bindScan(scan, ins, params)
  */
 export const bindScan = (scan: AnyPrimitive, ins: readonly Value[], params: ScanParams): readonly Value[] => {
-  const split = hoistInvariants(params.body, params.numConsts);
-  if (split === undefined) return bind(scan, ins, params);
-  const consts = ins.slice(0, params.numConsts);
-  const hoisted = evalGraph(split.invariant, consts);
-  return bind(scan, [...consts, ...hoisted, ...ins.slice(params.numConsts)], {
-    ...params,
-    body: split.body,
-    numConsts: params.numConsts + hoisted.length,
-  });
+  let p = params;
+  let args = ins;
+  const split = hoistInvariants(p.body, p.numConsts);
+  if (split !== undefined) {
+    const consts = args.slice(0, p.numConsts);
+    const hoisted = evalGraph(split.invariant, consts);
+    args = [...consts, ...hoisted, ...args.slice(p.numConsts)];
+    p = { ...p, body: split.body, numConsts: p.numConsts + hoisted.length };
+  }
+  const lift = p.policy === "all" && p.length > 1 ? liftInputs(p.body, p.numConsts, p.numCarry) : undefined;
+  if (lift !== undefined) {
+    const head = p.numConsts + p.numCarry;
+    const xs = args.slice(head);
+    const lifted = evalLifted(lift, p.body.inputs.slice(0, p.numConsts), args.slice(0, p.numConsts), p.body.inputs.slice(head), xs, p.length);
+    args = [...args.slice(0, head), ...lift.keptXs.map((i) => xs[i]!), ...lifted];
+    p = { ...p, body: lift.body };
+  }
+  return bind(scan, args, p);
 };
