@@ -2,6 +2,8 @@
  * @file Input-projection lifting: a scan body's `x_t · W` and embedding lookups run once over all
  * steps before the loop (policy "all" only), with unchanged float32 values, gradients equal to the
  * unrolled loop's, and an embedding gradient that is one scatter-add instead of one per step.
+ * Also the reverse scan's accumulators (scanAccumulate.ts): weight and bias gradients are reduced
+ * after the loop, so under "all" the reverse scan carries only the hidden state's cotangent.
  */
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
@@ -101,5 +103,19 @@ describe("scan input lifting", () => {
     g.data.forEach((v, i) => expect(v).toBeCloseTo(ref.data[i]!, 12));
     const scatters = allEqns(A.makeGraph(A.grad(loss))(table).graph).filter(({ eqn }) => eqn.prim.name === "addAt");
     expect(scatters.map(({ depth }) => depth)).toEqual([0]);
+  });
+
+  it("reduces weight gradients after the reverse scan: it carries only dh, and dU is one matmul over T·B", () => {
+    const args = [params("float64"), h0("float64"), xs("float64")] as const;
+    const { graph } = A.makeGraph(A.grad(scanLoss("all")))(...args);
+    const scans = allEqns(graph).filter(({ eqn }) => eqn.prim.name === "scan");
+    const reverse = scans.find(({ eqn }) => (eqn.params as { reverse: boolean }).reverse)!;
+    expect((reverse.eqn.params as { numCarry: number }).numCarry).toBe(1);
+    const outside = allEqns(graph).filter(({ eqn, depth }) => eqn.prim.name === "matmul" && depth === 0);
+    expect(outside.some(({ eqn }) => eqn.inputs[0]!.aval.shape.join() === `${hidden},${steps * batch}`)).toBe(true);
+    // Under "carries" the accumulators stay in the loop (stacking their increments would break its memory bound).
+    const carries = allEqns(A.makeGraph(A.grad(scanLoss("carries")))(...args).graph)
+      .filter(({ eqn }) => eqn.prim.name === "scan" && (eqn.params as { reverse: boolean }).reverse);
+    expect((carries[0]!.eqn.params as { numCarry: number }).numCarry).toBeGreaterThan(1);
   });
 });

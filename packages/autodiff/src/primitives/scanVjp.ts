@@ -13,6 +13,7 @@ import { avalOf, Graph, type Aval } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import type { Kit } from "../kit.js";
 import { backwardPass, forwardPass, mapTape, tapeValues, vjpGraphWith, type Tape } from "../vjp.js";
+import { factorAccumulators } from "./scanAccumulate.js";
 import { bindScan } from "./scanHoist.js";
 import { counts, unstacked, type ScanParams } from "./scanParams.js";
 
@@ -159,28 +160,43 @@ export const scanVjp = (
   const stepPullback = p.policy === "all" ? tapePullback(p, kit, ctx.aux as SavedTape) : recomputePullback(p, kit, pl);
   const back = backwardBody(p, pl, kit, stepRes.map((v) => unstacked(avalOf(v))), stepPullback);
   const zeroLike = (v: Value) => kit.broadcastTo(T.scalar(0, v.dtype), v.shape);
-  const outs = bindScan(
-    scan,
-    [
-      ...back.consts,
-      ...pl.consts,
-      ...pl.constIdx.map((i) => zeroLike(pl.consts[i]!)),
-      ...pl.carryIdx.map((j) => cts[j]!),
-      ...stepRes,
-      ...pl.yIdx.map((k) => cts[nk + k]!),
-    ],
-    {
-      body: back.graph,
-      numConsts: back.consts.length + nc,
-      numCarry: pl.constIdx.length + pl.carryIdx.length,
-      length: p.length,
-      reverse: !p.reverse,
-      policy: p.policy,
-    } satisfies ScanParams,
-  );
+  const numConsts = back.consts.length + nc;
+  const numCarry = pl.constIdx.length + pl.carryIdx.length;
+  const carryInits = [...pl.constIdx.map((i) => zeroLike(pl.consts[i]!)), ...pl.carryIdx.map((j) => cts[j]!)];
+  const stacked = [...stepRes, ...pl.yIdx.map((k) => cts[nk + k]!)];
+  // Under "all", per-step weight-gradient updates become stacked outputs reduced after the loop.
+  const factored = p.policy === "all" ? factorAccumulators(back.graph, numConsts, pl.constIdx.length, numCarry) : undefined;
+  const kept = factored?.keptCarries ?? carryInits.map((_, i) => i);
+  const outs = bindScan(scan, [...back.consts, ...pl.consts, ...kept.map((i) => carryInits[i]!), ...stacked], {
+    body: factored?.body ?? back.graph,
+    numConsts,
+    numCarry: kept.length,
+    length: p.length,
+    reverse: !p.reverse,
+    policy: p.policy,
+  } satisfies ScanParams);
+  const ys = outs.slice(kept.length);
+  const carries = carryInits.map((init, i) => {
+    const plan = factored?.plans[i] ?? { kind: "carry" as const, carry: i };
+    switch (plan.kind) {
+      case "carry":
+        return outs[plan.carry]!;
+      case "unchanged":
+        return init;
+      case "sum":
+        return kit.sum(ys[plan.y]!, { axis: 0 });
+      case "outer": {
+        // Σ_t x_tᵀ y_t over [T, B, m] and [T, B, n] stacks = (T·B rows)ᵀ · (T·B rows).
+        const [x, y] = [stacked[plan.x]!, ys[plan.y]!];
+        const rows = (v: Value) => kit.reshape(v, [v.shape[0]! * v.shape[1]!, v.shape[2]!]);
+        return kit.matmul(kit.transpose(rows(x)), rows(y));
+      }
+    }
+  });
+  const ctCarries = carries.slice(pl.constIdx.length);
   const result = new Array<Value | null>(ins.length).fill(null);
-  pl.constIdx.forEach((i, n) => (result[i] = outs[n]!));
-  pl.carryIdx.forEach((j, n) => (result[nc + j] = outs[pl.constIdx.length + n]!));
-  pl.xIdx.forEach((k, n) => (result[nc + nk + k] = outs[pl.constIdx.length + pl.carryIdx.length + n]!));
+  pl.constIdx.forEach((i, n) => (result[i] = carries[n]!));
+  pl.carryIdx.forEach((j, n) => (result[nc + j] = ctCarries[n]!));
+  pl.xIdx.forEach((k, n) => (result[nc + nk + k] = ys[n]!));
   return result;
 };
