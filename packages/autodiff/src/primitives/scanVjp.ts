@@ -176,6 +176,9 @@ export const scanVjp = (
     policy: p.policy,
   } satisfies ScanParams);
   const ys = outs.slice(kept.length);
+  // Two biases added to the same pre-activation (PyTorch's b_ih and b_hh) share one sum.
+  const sums = new Map<number, Value>();
+  const sumOver = (y: number): Value => sums.get(y) ?? sums.set(y, kit.sum(ys[y]!, { axis: 0 })).get(y)!;
   const carries = carryInits.map((init, i) => {
     const plan = factored?.plans[i] ?? { kind: "carry" as const, carry: i };
     switch (plan.kind) {
@@ -184,7 +187,7 @@ export const scanVjp = (
       case "unchanged":
         return init;
       case "sum":
-        return kit.sum(ys[plan.y]!, { axis: 0 });
+        return sumOver(plan.y);
       case "outer": {
         // Σ_t x_tᵀ y_t over [T, B, m] and [T, B, n] stacks = (T·B rows)ᵀ · (T·B rows).
         const [x, y] = [stacked[plan.x]!, ys[plan.y]!];
