@@ -1,5 +1,5 @@
 import { defineProject } from "vitest/config";
 
 export default defineProject({
-  test: { name: "@rewind/tensor", include: ["test/**/*.test.ts"] },
+  test: { name: "@rewind/tensor", include: ["test/**/*.test.ts"], testTimeout: 30_000 },
 });

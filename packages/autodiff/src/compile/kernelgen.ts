@@ -29,7 +29,7 @@ const term = (idx: string, p: { start: number; step: number } | undefined, table
 /** A reduction kernel and the offset tables it reads (passed after `o, oo, x, xo`). */
 export interface ReduceKernel {
   readonly text: KernelText;
-  readonly tables: readonly Int32Array[];
+  readonly tables: ReadonlyArray<Int32Array | Float64Array>;
 }
 
 /**
@@ -44,9 +44,9 @@ export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[],
   const inner = viewOffsets(reduced, v.strides, 0);
   const po = progression(outer);
   const pi = progression(inner);
-  const tables: Int32Array[] = [];
+  const tables: Array<Int32Array | Float64Array> = [];
   const params = ["o", "oo", "x", "xo"];
-  const table = (t: Int32Array): string => {
+  const table = (t: Int32Array | Float64Array): string => {
     const name = `T${tables.length}`;
     tables.push(t);
     params.push(name);
@@ -58,6 +58,21 @@ export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[],
   const int32 = inDtype === "int32";
   const n = int(outer.length);
   const count = int(inner.length);
+  if (op === "sum" && !int32 && po?.step === 1 && pi !== undefined && pi.step >= outer.length && outer.length > 1) {
+    // Summing over leading axes (a bias gradient over T and B): walk the input row by row into
+    // one double accumulator per output, the same additions in the same order as per output.
+    const acc = table(new Float64Array(outer.length));
+    const row = term("j", pi, "");
+    const body = [
+      `${acc}.fill(0);`,
+      `for (let j = 0; j < ${count}; j++) {`,
+      `  const b = xo + ${int(po.start)} + ${row};`,
+      `  for (let q = 0; q < ${n}; q++) ${acc}[q] += x[b + q];`,
+      `}`,
+      `for (let q = 0; q < ${n}; q++) o[oo + q] = ${acc}[q];`,
+    ];
+    return { text: { params, body: `// sum ${inDtype} by rows\n${body.join("\n")}\n` }, tables };
+  }
   const lines = [`for (let q = 0; q < ${n}; q++) {`, `  const b = xo + ${base};`];
   switch (op) {
     case "sum":
