@@ -5,6 +5,10 @@ export default defineConfig({
     projects: [
       "packages/*",
       {
+        // The playground's Node tests (sessions, weights, layout); its browser test is `pnpm test:e2e`.
+        test: { name: "playground", root: "examples/playground", include: ["test/**/*.test.ts"], testTimeout: 60_000 },
+      },
+      {
         test: {
           name: "root",
           include: ["test/**/*.test.ts"],

@@ -1,0 +1,103 @@
+/**
+ * @file The end-to-end harness: build the page with Vite, serve the built files on localhost,
+ * and open them in headless Chromium (Debian's `chromium`, driven by playwright-core; no browser
+ * is ever downloaded) with a fresh, empty profile. Collects console errors, page errors and
+ * any request that leaves the local server, for the tests to assert on.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { build, preview, type PreviewServer } from "vite";
+
+/** The playground's directory (where vite.config.ts is). */
+export const playgroundRoot = fileURLToPath(new URL("..", import.meta.url));
+/** Screenshots and downloads of the run (gitignored). */
+export const artifactsDir = fileURLToPath(new URL("./artifacts", import.meta.url));
+
+/** The flags the issue asks for: headless, no sandbox or GPU, and no background traffic. */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+] as const;
+
+/** A running page and what it reported. */
+export interface Harness {
+  readonly page: Page;
+  readonly url: string;
+  /** Console errors, uncaught page errors and worker errors, in order. */
+  readonly problems: string[];
+  /** Requests to anything but the local server (there should be none: the data is bundled). */
+  readonly outside: string[];
+  readonly close: () => Promise<void>;
+}
+
+/** Where Chromium is: $CHROMIUM_PATH, else Debian's /usr/bin/chromium. */
+const chromiumPath = (): string => {
+  const path = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+  if (!existsSync(path)) {
+    throw new Error(`no Chromium at ${path}: install Debian's package (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH`);
+  }
+  return path;
+};
+
+/**
+ * Builds the playground, serves dist/ on 127.0.0.1 (a free port) and opens it in Chromium.
+ * @example const h = await openPlayground(); await h.page.click("#start"); await h.close()
+ */
+export const openPlayground = async (): Promise<Harness> => {
+  const executablePath = chromiumPath();
+  const configFile = join(playgroundRoot, "vite.config.ts");
+  await build({ root: playgroundRoot, configFile, logLevel: "warn" });
+  const server: PreviewServer = await preview({ root: playgroundRoot, configFile, logLevel: "warn", preview: { host: "127.0.0.1", port: 0, strictPort: true, open: false } });
+  const address = server.httpServer.address() as AddressInfo | null;
+  if (address === null) throw new Error("vite preview did not start listening");
+  const url = `http://127.0.0.1:${address.port}/`;
+
+  const profile = mkdtempSync(join(tmpdir(), "rewind-playground-profile-"));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: [...CHROMIUM_ARGS],
+      viewport: { width: 1440, height: 1100 },
+      acceptDownloads: true,
+      timeout: 60_000,
+    });
+  } catch (e) {
+    await server.close();
+    rmSync(profile, { recursive: true, force: true });
+    throw e;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  const outside: string[] = [];
+  page.on("console", (m) => void (m.type() === "error" && problems.push(`console.error: ${m.text()}`)));
+  page.on("pageerror", (e) => void problems.push(`page error: ${e.message}`));
+  page.on("worker", (w) => w.on("close", () => problems.push(`worker closed: ${w.url()}`)));
+  page.on("request", (r) => {
+    const u = r.url();
+    if (!u.startsWith(url) && !u.startsWith("blob:") && !u.startsWith("data:")) outside.push(u);
+  });
+  await page.goto(url, { waitUntil: "load", timeout: 60_000 });
+  return {
+    page,
+    url,
+    problems,
+    outside,
+    close: async () => {
+      await context.close();
+      await server.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+};

@@ -1,0 +1,148 @@
+/**
+ * @file The page: starts the training worker, sends it the user's choices and commands, and
+ * shows what it reports — the loss chart, steps per second, samples or forecasts, the traced
+ * graphs, and saved or loaded weights. All training happens in the worker.
+ */
+import { createLossChart } from "./charts/lossChart.js";
+import { showPreview } from "./charts/previewView.js";
+import { byId, el } from "./dom.js";
+import { createModelView } from "./graph/modelView.js";
+import { HIDDEN_SIZES, type CellName, type FromWorker, type RunConfig, type RunState, type TaskName, type ToWorker } from "./protocol.js";
+
+const DEFAULT_HIDDEN = 32;
+
+const ui = {
+  task: byId("task", HTMLSelectElement),
+  cell: byId("cell", HTMLSelectElement),
+  hidden: byId("hidden", HTMLSelectElement),
+  seed: byId("seed", HTMLInputElement),
+  start: byId("start", HTMLButtonElement),
+  reset: byId("reset", HTMLButtonElement),
+  save: byId("save", HTMLButtonElement),
+  load: byId("load", HTMLInputElement),
+  state: byId("state", HTMLElement),
+  steps: byId("steps", HTMLElement),
+  speed: byId("speed", HTMLElement),
+  loss: byId("loss", HTMLElement),
+  lossUnit: byId("loss-unit", HTMLElement),
+  summary: byId("summary", HTMLElement),
+  message: byId("message", HTMLElement),
+  preview: byId("preview", HTMLDivElement),
+  previewTitle: byId("preview-title", HTMLElement),
+  previewNote: byId("preview-note", HTMLElement),
+};
+ui.hidden.replaceChildren(...HIDDEN_SIZES.map((h) => el("option", { value: String(h), ...(h === DEFAULT_HIDDEN ? { selected: "" } : {}) }, String(h))));
+
+const chart = createLossChart(byId("loss-chart", HTMLDivElement));
+const model = createModelView();
+const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+const send = (m: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(m, transfer);
+
+let state: RunState = "building";
+let recent: number[] = [];
+
+const showMessage = (kind: "error" | "info", text: string): void => {
+  ui.message.textContent = text;
+  ui.message.className = `message ${kind}`;
+  ui.message.hidden = false;
+};
+const clearMessage = (): void => void (ui.message.hidden = true);
+
+const setState = (s: RunState): void => {
+  state = s;
+  ui.state.textContent = s;
+  ui.state.dataset["state"] = s;
+  ui.start.textContent = s === "running" ? "Pause" : s === "paused" ? "Resume" : "Start";
+  ui.start.disabled = s === "building";
+  ui.reset.disabled = s === "building";
+  ui.save.disabled = s === "building";
+};
+
+const showSteps = (n: number): void => {
+  ui.steps.textContent = n.toLocaleString("en");
+  ui.steps.dataset["steps"] = String(n);
+};
+
+const config = (): RunConfig => ({
+  task: ui.task.value as TaskName,
+  cell: ui.cell.value as CellName,
+  hidden: Number(ui.hidden.value),
+  seed: Math.max(0, Math.floor(Number(ui.seed.value) || 0)),
+});
+
+const configure = (): void => {
+  clearMessage();
+  setState("building");
+  send({ type: "configure", config: config() });
+};
+
+const download = (bytes: Uint8Array, fileName: string): void => {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
+  const a = el("a", { href: url, download: fileName });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+};
+
+const onMessage = (m: FromWorker): void => {
+  switch (m.type) {
+    case "ready":
+      chart.reset();
+      recent = [];
+      model.show(m.graphs);
+      ui.summary.textContent = m.summary;
+      ui.lossUnit.textContent = `(${m.lossLabel})`;
+      ui.loss.textContent = "–";
+      ui.speed.textContent = "–";
+      return showSteps(m.step);
+    case "state":
+      return setState(m.state);
+    case "progress":
+      chart.add(m.losses);
+      recent = [...recent, ...m.losses].slice(-20);
+      showSteps(m.step);
+      ui.speed.textContent = m.stepsPerSecond.toFixed(1);
+      ui.loss.textContent = (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4);
+      return;
+    case "preview":
+      return showPreview(ui.preview, ui.previewTitle, ui.previewNote, m.step, m.preview);
+    case "saved":
+      download(m.bytes, m.fileName);
+      return showMessage("info", `Saved ${m.fileName} (${m.bytes.length.toLocaleString("en")} bytes).`);
+    case "loaded":
+      ui.task.value = m.config.task;
+      ui.cell.value = m.config.cell;
+      ui.hidden.value = String(m.config.hidden);
+      ui.seed.value = String(m.config.seed);
+      return showMessage("info", `Loaded ${m.fileName}: ${m.config.task}, ${m.config.cell.toUpperCase()} ${m.config.hidden}. Press Start to train on from here.`);
+    case "loadError":
+      // A bad file is the user's to fix, not a bug: shown on the page, not logged as an error.
+      return showMessage("error", `Could not load ${m.fileName}: ${m.message}`);
+    case "error":
+      console.error(`playground worker: ${m.message}`);
+      return showMessage("error", m.message);
+  }
+};
+
+worker.addEventListener("message", (e: MessageEvent<FromWorker>) => onMessage(e.data));
+worker.addEventListener("error", (e) => {
+  console.error(`playground worker failed: ${e.message}`);
+  showMessage("error", `The training worker failed: ${e.message}`);
+});
+
+for (const input of [ui.task, ui.cell, ui.hidden, ui.seed]) input.addEventListener("change", configure);
+ui.start.addEventListener("click", () => send({ type: state === "running" ? "pause" : "start" }));
+ui.reset.addEventListener("click", () => (clearMessage(), send({ type: "reset" })));
+ui.save.addEventListener("click", () => send({ type: "save" }));
+ui.load.addEventListener("change", () => {
+  const file = ui.load.files?.[0];
+  ui.load.value = ""; // choosing the same file again fires "change" again
+  if (file === undefined) return;
+  void file.arrayBuffer().then(
+    (buffer) => send({ type: "load", bytes: new Uint8Array(buffer), fileName: file.name }, [buffer]),
+    (e: unknown) => showMessage("error", `Could not read ${file.name}: ${e instanceof Error ? e.message : String(e)}`),
+  );
+});
+
+configure();

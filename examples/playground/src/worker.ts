@@ -1,0 +1,128 @@
+/**
+ * @file The training worker: holds the session and trains it in slices of about 100 ms, posting
+ * each slice's losses and the measured steps per second, and a fresh preview every 1.5 s.
+ * Between slices it yields to its event loop, so "pause", a new configuration or "save" is
+ * handled within one slice; the page never waits on training.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { mobyDick, names } from "virtual:rewind-datasets";
+import type { FromWorker, RunConfig, RunState, ToWorker } from "./protocol.js";
+import type { Session } from "./session.js";
+import { sessionFor } from "./tasks/index.js";
+import { readWeights } from "./weights.js";
+
+/** The slice of a dedicated worker's global scope used here (the project compiles against the DOM library). */
+interface WorkerScope {
+  postMessage(message: FromWorker, transfer: Transferable[]): void;
+  addEventListener(type: "message", listener: (e: MessageEvent<ToWorker>) => void): void;
+}
+const scope = globalThis as unknown as WorkerScope;
+
+const SLICE_MS = 100;
+const PREVIEW_MS = 1500;
+/** Steps per second are measured over about this much recent time. */
+const RATE_WINDOW_MS = 2000;
+
+const data = { names, mobyDick };
+let session: Session | undefined;
+let state: RunState = "building";
+/** Bumped for every new session, so the loop of a replaced session stops. */
+let generation = 0;
+let lastPreview = 0;
+let marks: Array<{ readonly t: number; readonly steps: number }> = [];
+
+const post = (m: FromWorker, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
+const setState = (s: RunState): void => {
+  state = s;
+  post({ type: "state", state: s });
+};
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+const postPreview = (s: Session): void => {
+  post({ type: "preview", step: s.steps(), preview: s.preview() });
+  lastPreview = performance.now();
+};
+
+const install = (s: Session): void => {
+  session = s;
+  generation += 1;
+  post({ type: "ready", config: s.config, summary: s.summary, graphs: s.graphs(), lossLabel: s.lossLabel, step: s.steps() });
+  postPreview(s);
+  setState("idle");
+};
+
+const build = (config: RunConfig): void => {
+  generation += 1; // stops a running loop before the (slow) build
+  setState("building");
+  install(sessionFor(config, data));
+};
+
+const loop = (gen: number): void => {
+  if (gen !== generation || state !== "running" || session === undefined) return;
+  const s = session;
+  try {
+    const started = performance.now();
+    const losses: number[] = [];
+    do losses.push(s.step());
+    while (performance.now() - started < SLICE_MS);
+    const now = performance.now();
+    marks = [...marks.filter((m) => now - m.t <= RATE_WINDOW_MS), { t: now, steps: s.steps() }];
+    const first = marks[0]!;
+    const stepsPerSecond = now > first.t ? ((s.steps() - first.steps) * 1000) / (now - first.t) : (losses.length * 1000) / (now - started);
+    post({ type: "progress", step: s.steps(), losses, stepsPerSecond });
+    if (now - lastPreview >= PREVIEW_MS) postPreview(s);
+  } catch (e) {
+    setState("paused");
+    post({ type: "error", message: `training stopped: ${messageOf(e)}` });
+    return;
+  }
+  setTimeout(() => loop(gen), 0);
+};
+
+const load = (bytes: Uint8Array, fileName: string): void => {
+  const file = readWeights(bytes);
+  if (E.isLeft(file)) return post({ type: "loadError", fileName, message: file.left });
+  // Build the file's model beside the current one, and switch only when the weights fit it.
+  const next = sessionFor(file.right.config, data);
+  const loaded = next.load(file.right.tensors, file.right.step);
+  if (E.isLeft(loaded)) return post({ type: "loadError", fileName, message: loaded.left });
+  install(next);
+  post({ type: "loaded", config: file.right.config, fileName });
+};
+
+const handle = (m: ToWorker): void => {
+  switch (m.type) {
+    case "configure":
+      return build(m.config);
+    case "reset":
+      if (session !== undefined) build(session.config);
+      return;
+    case "start":
+      if (session === undefined || state === "running" || state === "building") return;
+      marks = [{ t: performance.now(), steps: session.steps() }];
+      setState("running");
+      lastPreview = performance.now();
+      return loop(generation);
+    case "pause":
+      if (session === undefined || state !== "running") return;
+      setState("paused");
+      return postPreview(session);
+    case "save": {
+      if (session === undefined) return;
+      const bytes = session.save();
+      const { task, cell, hidden } = session.config;
+      return post({ type: "saved", bytes, fileName: `rewind-${task}-${cell}${hidden}-step${session.steps()}.safetensors` }, [bytes.buffer]);
+    }
+    case "load":
+      return load(m.bytes, m.fileName);
+  }
+};
+
+scope.addEventListener("message", (e) => {
+  try {
+    handle(e.data);
+  } catch (err) {
+    if (state === "building") setState(session === undefined ? "building" : "idle");
+    post({ type: "error", message: messageOf(err) });
+  }
+});
