@@ -6,6 +6,7 @@
  */
 import { isImmutable, List, Map as IMap, Record as IRecord } from "immutable";
 import { isValue, type Value } from "./core.js";
+import { expectFunction, expectTreeDef } from "./check.js";
 import { graphFail } from "./errors.js";
 
 /** A pytree of values: a value, or containers of pytrees, or static data. */
@@ -34,7 +35,24 @@ const isPlainObject = (x: unknown): x is Record<string, unknown> => {
 
 const sortKeys = (keys: unknown[]): unknown[] => [...keys].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
 
+/** Containers on the path from the root being flattened: a container seen again is a cycle. */
+const ancestors = new Set<unknown>();
+
 const flattenInto = (tree: unknown, leaves: Value[], paths: string[], path: string): TreeDef => {
+  if (typeof tree === "object" && tree !== null && !isValue(tree)) {
+    // A cyclic object would otherwise recurse until the stack overflows.
+    if (ancestors.has(tree)) return graphFail({ _tag: "TreeMismatch", op: "treeFlatten", path: path || "<root>", detail: "the pytree contains itself (a cycle)", fix: "pass a tree of containers that does not refer back to its ancestors" });
+    ancestors.add(tree);
+    try {
+      return flattenContainer(tree, leaves, paths, path);
+    } finally {
+      ancestors.delete(tree);
+    }
+  }
+  return flattenContainer(tree, leaves, paths, path);
+};
+
+const flattenContainer = (tree: unknown, leaves: Value[], paths: string[], path: string): TreeDef => {
   if (isValue(tree)) {
     leaves.push(tree);
     paths.push(path || "<root>");
@@ -101,20 +119,23 @@ export const treeStructure = (tree: unknown): TreeDef => treeFlatten(tree)[1];
  * Number of leaves a structure holds.
  * @example treeLeafCount(treeStructure([x, y])) // 2
  */
-export const treeLeafCount = (def: TreeDef): number =>
-  def.kind === "leaf" ? 1 : def.kind === "static" ? 0 : def.children.reduce((n, c) => n + treeLeafCount(c), 0);
+export const treeLeafCount = (def: TreeDef): number => leafCount(expectTreeDef("treeLeafCount", "def", def));
+
+const leafCount = (def: TreeDef): number =>
+  def.kind === "leaf" ? 1 : def.kind === "static" ? 0 : def.children.reduce((n, c) => n + leafCount(c), 0);
 
 /**
  * Rebuilds a pytree of `def` from leaves (the inverse of `treeFlatten`).
  * @example treeUnflatten(treeStructure({ a: x }), [y]) // { a: y }
  */
 export const treeUnflatten = <A = unknown>(def: TreeDef, leaves: readonly unknown[]): A => {
-  if (leaves.length !== treeLeafCount(def)) {
+  expectTreeDef("treeUnflatten", "def", def);
+  if (!Array.isArray(leaves) || leaves.length !== leafCount(def)) {
     graphFail({
       _tag: "TreeMismatch",
       op: "treeUnflatten",
       path: "<root>",
-      detail: `the structure holds ${treeLeafCount(def)} leaves but ${leaves.length} were given`,
+      detail: `the structure holds ${leafCount(def)} leaves but ${Array.isArray(leaves) ? leaves.length : "no array of them"} were given`,
       fix: "pass exactly one leaf per leaf of the structure",
     });
   }
@@ -127,11 +148,9 @@ export const treeUnflatten = <A = unknown>(def: TreeDef, leaves: readonly unknow
         return d.value;
       case "array":
         return d.children.map(build);
-      case "object": {
-        const out: Record<string, unknown> = {};
-        d.keys.forEach((k, j) => (out[k] = build(d.children[j]!)));
-        return out;
-      }
+      case "object":
+        // fromEntries defines own properties: a "__proto__" key stays a key instead of setting the prototype.
+        return Object.fromEntries(d.keys.map((k, j) => [k, build(d.children[j]!)]));
       case "list":
         return List(d.children.map(build));
       case "map":
@@ -147,22 +166,33 @@ export const treeUnflatten = <A = unknown>(def: TreeDef, leaves: readonly unknow
 
 const staticIds = new WeakMap<object, number>();
 let nextStaticId = 0;
+const symbolIds = new Map<symbol, number>();
 const staticKey = (v: unknown): string => {
   if (v === undefined) return "undefined";
-  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean" || v === null) return JSON.stringify(v);
+  // Numbers by exact value: JSON prints NaN, ±Infinity (and null) all as "null" and -0 as "0",
+  // which let jit reuse a trace made for another static value.
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "string" || typeof v === "boolean" || v === null) return JSON.stringify(v);
   if (typeof v === "object" || typeof v === "function") {
     let id = staticIds.get(v);
     if (id === undefined) staticIds.set(v, (id = nextStaticId++));
     return `#${id}`;
   }
-  return String(v);
+  // Symbols by identity: two symbols with one description are different values.
+  const sym = v as symbol;
+  let id = symbolIds.get(sym);
+  if (id === undefined) symbolIds.set(sym, (id = symbolIds.size));
+  return `@${id}`;
 };
 
 /**
  * A string that is equal for equal structures (static values compared by value or identity).
  * @example treeDefKey(treeStructure([x])) === treeDefKey(treeStructure([y])) // true
  */
-export const treeDefKey = (def: TreeDef): string => {
+export const treeDefKey = (def: TreeDef): string => defKey(expectTreeDef("treeDefKey", "def", def));
+
+const defKey = (def: TreeDef): string => {
   switch (def.kind) {
     case "leaf":
       return "*";
@@ -170,12 +200,12 @@ export const treeDefKey = (def: TreeDef): string => {
       return staticKey(def.value);
     case "array":
     case "list":
-      return `${def.kind === "array" ? "" : "List"}[${def.children.map(treeDefKey).join(",")}]`;
+      return `${def.kind === "array" ? "" : "List"}[${def.children.map(defKey).join(",")}]`;
     case "object":
     case "record":
-      return `${def.kind === "record" ? "Record" : ""}{${def.keys.map((k, j) => `${JSON.stringify(k)}:${treeDefKey(def.children[j]!)}`).join(",")}}`;
+      return `${def.kind === "record" ? "Record" : ""}{${def.keys.map((k, j) => `${JSON.stringify(k)}:${defKey(def.children[j]!)}`).join(",")}}`;
     case "map":
-      return `Map{${def.keys.map((k, j) => `${staticKey(k)}:${treeDefKey(def.children[j]!)}`).join(",")}}`;
+      return `Map{${def.keys.map((k, j) => `${staticKey(k)}:${defKey(def.children[j]!)}`).join(",")}}`;
   }
 };
 
@@ -185,6 +215,7 @@ export const treeDefKey = (def: TreeDef): string => {
  * @example treeMap((a, b) => add(a, b), { w: x }, { w: y }) // { w: x + y }
  */
 export const treeMap = <A = unknown>(f: (...leaves: Value[]) => unknown, tree: unknown, ...rest: readonly unknown[]): A => {
+  expectFunction("treeMap", "f", f);
   const [leaves, def] = treeFlatten(tree);
   const others = rest.map((r, n) => {
     const [l, d] = treeFlatten(r);
@@ -215,6 +246,8 @@ export const treeDiff = (
   actual: TreeDef,
   path = "",
 ): { readonly path: string; readonly expected: string; readonly actual: string } | undefined => {
+  expectTreeDef("treeDiff", "expected", expected);
+  expectTreeDef("treeDiff", "actual", actual);
   if (treeDefKey(expected) === treeDefKey(actual)) return undefined;
   const here = { path: path || "", expected: describe(expected), actual: describe(actual) };
   if (expected.kind !== actual.kind || expected.kind === "leaf" || expected.kind === "static" || actual.kind === "leaf" || actual.kind === "static") {

@@ -1,7 +1,8 @@
 /**
  * @file Seeing graphs: jaxpr-style text (nested bodies indented) and Graphviz DOT.
  */
-import { formatAval, type Atom, type Graph, type Var } from "./Graph.js";
+import { expectGraph } from "./check.js";
+import { formatAval, Graph, type Atom, type Var } from "./Graph.js";
 import type { ClosedGraph } from "./trace.js";
 
 const letters = (n: number): string => {
@@ -20,11 +21,28 @@ const formatLiteral = (a: Atom & { _tag: "Literal" }): string => {
   return `${text}:${formatAval(a.aval).replace("[]", "")}`;
 };
 
+/** Characters a printed line or a DOT label cannot hold as themselves: controls, line separators, lone surrogates. */
+const UNPRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const hex4 = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/** Text with line breaks and unprintable characters shown as `\uXXXX`, so it stays on its line. */
+const oneLine = (text: string): string => text.replace(/[\r\n]/g, hex4).replace(UNPRINTABLE, hex4);
+
+/** JSON text with U+2028/U+2029 escaped too, so it is one line in every reader. */
+const json = (v: unknown): string => String(JSON.stringify(v)).replace(/[\u2028\u2029]/g, hex4);
+
+/**
+ * A primitive name, param key or body label as the text form shows it: bare when it is a plain
+ * identifier (every built-in one), else as a JSON string, so a user primitive's name can neither
+ * break the one-equation-per-line layout nor pass for other text.
+ */
+const showName = (name: string): string => (/^[A-Za-z_$][\w$.]*$/.test(name) ? name : json(name));
+
 const defaultParams = (params: unknown): string => {
   if (params === undefined || params === null) return "";
-  if (typeof params !== "object") return String(params);
+  if (typeof params !== "object") return oneLine(String(params));
   return Object.entries(params as Record<string, unknown>)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .map(([k, v]) => `${showName(k)}=${json(v)}`)
     .join(" ");
 };
 
@@ -41,11 +59,12 @@ const printInto = (graph: Graph, lines: string[], indent: string, numConsts: num
   const args = graph.inputs.slice(numConsts).map(binder).join(" ");
   lines.push(`${indent}{ lambda ${consts}${consts ? " " : ""}; ${args}. let`);
   for (const eqn of graph.eqns) {
-    const params = eqn.prim.printParams ? eqn.prim.printParams(eqn.params) : defaultParams(eqn.params);
+    // printParams may show user text (customVjp shows function names), so it is kept to one line.
+    const params = eqn.prim.printParams ? oneLine(eqn.prim.printParams(eqn.params)) : defaultParams(eqn.params);
     const outs = eqn.outputs.map(binder).join(" ");
-    lines.push(`${indent}    ${outs} = ${eqn.prim.name}${params ? `[${params}]` : ""} ${eqn.inputs.map(atom).join(" ")}`.trimEnd());
+    lines.push(`${indent}    ${outs} = ${showName(eqn.prim.name)}${params ? `[${params}]` : ""} ${eqn.inputs.map(atom).join(" ")}`.trimEnd());
     for (const [label, sub] of eqn.prim.subgraphs?.(eqn.params) ?? []) {
-      lines.push(`${indent}      ${label} =`);
+      lines.push(`${indent}      ${showName(label)} =`);
       printInto(sub, lines, `${indent}        `, 0);
     }
   }
@@ -63,6 +82,7 @@ const isClosed = (g: Graph | ClosedGraph): g is ClosedGraph => "graph" in g;
  * //   in (b) }
  */
 export const printGraph = (g: Graph | ClosedGraph): string => {
+  expectGraph("printGraph", "g", g);
   const lines: string[] = [];
   printInto(isClosed(g) ? g.graph : g, lines, "", isClosed(g) ? g.consts.length : 0);
   return lines.join("\n");
@@ -76,52 +96,65 @@ const keys = new WeakMap<Graph, string>();
  * @example graphKey(g1) === graphKey(g2)
  */
 export const graphKey = (g: Graph): string => {
+  if (!(g instanceof Graph)) expectGraph("graphKey", "g", null);
   let k = keys.get(g);
-  if (k === undefined) keys.set(g, (k = printGraph(g)));
+  if (k === undefined) {
+    expectGraph("graphKey", "g", g);
+    keys.set(g, (k = printGraph(g)));
+  }
   return k;
 };
 
 /**
+ * A DOT quoted string showing `text` as it is: `"` and `\` escaped (in DOT only `\"` is an escape
+ * and labels read `\\` as a backslash), line breaks as DOT's `\n` / `\r`, and characters a DOT
+ * file cannot hold as themselves shown as `\uXXXX` text.
+ */
+const dotString = (text: string): string =>
+  `"${text.replace(/[\\"]/g, "\\$&").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(UNPRINTABLE, (c) => `\\${hex4(c)}`)}"`;
+
+/**
  * The graph in Graphviz DOT: inputs and outputs as ellipses, equations as boxes, nested bodies
- * as clusters.
+ * as clusters. Every label is a quoted, escaped string, so any primitive name keeps the DOT valid.
  * @example toDot(makeGraph((x) => exp(x))(zeros([2]))) // 'digraph G { ... }'
  */
 export const toDot = (g: Graph | ClosedGraph): string => {
+  expectGraph("toDot", "g", g);
   const lines = ["digraph G {", "  rankdir=TB;", '  node [fontname="monospace"];'];
   let counter = 0;
   const emit = (graph: Graph, prefix: string, indent: string): { ins: string[]; outs: Map<number, string> } => {
     const producer = new Map<number, string>();
     const inNodes = graph.inputs.map((v) => {
       const id = `${prefix}n${counter++}`;
-      lines.push(`${indent}${id} [shape=ellipse, label="${formatAval(v.aval)}"];`);
+      lines.push(`${indent}${id} [shape=ellipse, label=${dotString(formatAval(v.aval))}];`);
       producer.set(v.id, id);
       return id;
     });
     const edgeFrom = (a: Atom, to: string): void => {
       if (a._tag === "Literal") {
         const lit = `${prefix}n${counter++}`;
-        lines.push(`${indent}${lit} [shape=plaintext, label="${formatLiteral(a)}"];`);
+        lines.push(`${indent}${lit} [shape=plaintext, label=${dotString(formatLiteral(a))}];`);
         lines.push(`${indent}${lit} -> ${to};`);
       } else {
         const from = producer.get(a.id);
-        if (from !== undefined) lines.push(`${indent}${from} -> ${to} [label="${formatAval(a.aval)}"];`);
+        if (from !== undefined) lines.push(`${indent}${from} -> ${to} [label=${dotString(formatAval(a.aval))}];`);
       }
     };
     for (const eqn of graph.eqns) {
       const id = `${prefix}n${counter++}`;
-      lines.push(`${indent}${id} [shape=box, label="${eqn.prim.name}"];`);
+      lines.push(`${indent}${id} [shape=box, label=${dotString(eqn.prim.name)}];`);
       eqn.inputs.forEach((a) => edgeFrom(a, id));
       eqn.outputs.forEach((v) => producer.set(v.id, id));
       for (const [label, sub] of eqn.prim.subgraphs?.(eqn.params) ?? []) {
         const cluster = `cluster_${counter++}`;
-        lines.push(`${indent}subgraph ${cluster} {`, `${indent}  label="${eqn.prim.name} ${label}"; style=dashed;`);
+        lines.push(`${indent}subgraph ${cluster} {`, `${indent}  label=${dotString(`${eqn.prim.name} ${label}`)}; style=dashed;`);
         emit(sub, `${cluster}_`, `${indent}  `);
         lines.push(`${indent}}`);
       }
     }
     graph.outputs.forEach((a, i) => {
       const id = `${prefix}n${counter++}`;
-      lines.push(`${indent}${id} [shape=ellipse, style=bold, label="out ${i}"];`);
+      lines.push(`${indent}${id} [shape=ellipse, style=bold, label=${dotString(`out ${i}`)}];`);
       edgeFrom(a, id);
     });
     return { ins: inNodes, outs: producer };

@@ -11,9 +11,13 @@
  * - `"config"` (optional): the run's configuration as JSON;
  * - the tensor `key` (optional): the PRNG key's two uint32 words as an `int32[2]` tensor holding
  *   the same bits (JAX: `jax.random.wrap_key_data(np.asarray(key).view(np.uint32))`);
- * - `"checksum"`: `crc32:` and eight hex digits, the CRC-32 of the tensor bytes followed by the
- *   other metadata entries (sorted, as JSON), so a damaged file is refused rather than loaded
- *   with wrong numbers.
+ * - `"checksum"`: `crc32:` and eight hex digits, the CRC-32 of the whole file as written with
+ *   those eight digits set to `0`. It covers every byte — the length prefix, the tensor table
+ *   (names, dtypes, shapes, offsets), the metadata and the tensor bytes — so every single-bit
+ *   flip is refused, as is any change of up to 32 consecutive bits that spares the checksum
+ *   digits and the version; other damage is refused but for a 2^-32 chance. (Version 1 files,
+ *   still read, checksummed only the tensor bytes and the metadata, so a changed dtype or shape
+ *   in their tensor table went unnoticed.)
  * Encoding is deterministic: the same state gives the same bytes.
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -58,15 +62,18 @@ export interface CheckpointTemplate<P, S> {
 export const CHECKPOINT_FORMAT = "rewind.checkpoint";
 /**
  * The format version this package writes and reads.
- * @example CHECKPOINT_VERSION // "1"
+ * @example CHECKPOINT_VERSION // "2"
  */
-export const CHECKPOINT_VERSION = "1";
+export const CHECKPOINT_VERSION = "2";
+/** The version whose checksum skipped the tensor table; read, never written. */
+const LEGACY_VERSION = "1";
 const KEY_TENSOR = "key";
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Why `value` is not a JSON configuration, or undefined when it is one. */
 const configProblem = (value: unknown, path: string, depth: number): string | undefined => {
-  if (depth > MAX_TREE_DEPTH) return `${path}: nested deeper than ${MAX_TREE_DEPTH} levels (or circular)`;
+  // The top-level value is at depth 0, so depth MAX_TREE_DEPTH is the first level too many.
+  if (depth >= MAX_TREE_DEPTH) return `${path}: nested deeper than ${MAX_TREE_DEPTH} levels (or circular)`;
   if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
   if (typeof value === "number") return Number.isFinite(value) ? undefined : `${path}: ${value} is not a JSON number`;
   if (Array.isArray(value)) {
@@ -95,6 +102,7 @@ const configProblem = (value: unknown, path: string, depth: number): string | un
  */
 export const encodeCheckpoint = (state: Checkpoint): Uint8Array => {
   const fail = (arg: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op: "encodeCheckpoint", arg, detail, fix });
+  if (typeof state !== "object" || state === null) fail("state", `expected { params, optState, step, key?, config? }, got ${String(state)}`, "pass the training state to save");
   if (!Number.isSafeInteger(state.step) || state.step < 0) fail("step", `the step must be a non-negative integer, got ${String(state.step)}`, "pass the number of updates made");
   if (state.key !== undefined && !T.random.isKey(state.key)) fail("key", "not a PRNG key", "pass a key made by random.key / split / foldIn");
   const problem = state.config === undefined ? undefined : configProblem(state.config, "config", 0);
@@ -112,29 +120,76 @@ export const encodeCheckpoint = (state: Checkpoint): Uint8Array => {
 };
 
 /**
- * Encodes tensors and metadata as safetensors with the `checksum` entry added. Not exported
- * from the package: `encodeCheckpoint` is the way to write checkpoints; the tests use this to
- * write well-sealed files with bad contents.
+ * Encodes tensors and metadata as safetensors with the `checksum` entry added, by the scheme of
+ * `metadata.format_version` (the whole file; or, for version 1, the tensor bytes and metadata).
+ * Not exported from the package: `encodeCheckpoint` is the way to write checkpoints; the tests
+ * use this to write well-sealed files with bad contents.
  * @example sealCheckpoint(new Map([["params", w]]), { format: CHECKPOINT_FORMAT, ... })
  */
 export const sealCheckpoint = (tensors: ReadonlyMap<string, T.Tensor>, metadata: Readonly<Record<string, string>>): Uint8Array => {
-  // The tensor layout does not depend on the metadata, so the data bytes of this first encoding
-  // are those of the final file.
-  const checksum = checksumOf(dataSection(safetensors.encode(tensors, metadata)), metadata);
-  return safetensors.encode(tensors, { ...metadata, checksum });
+  if (metadata["format_version"] === LEGACY_VERSION) {
+    // The tensor layout does not depend on the metadata, so the data bytes of this first
+    // encoding are those of the final file.
+    const checksum = legacyChecksumOf(dataSection(safetensors.encode(tensors, metadata)), metadata);
+    return safetensors.encode(tensors, { ...metadata, checksum });
+  }
+  // The checksum value has a fixed length, so writing its digits in place moves nothing.
+  const bytes = safetensors.encode(tensors, { ...metadata, checksum: `${CRC_PREFIX}${ZERO_DIGITS}` });
+  const at = checksumDigitsAt(bytes, ZERO_DIGITS);
+  if (at === undefined) throw new Error("Rewind internal error: sealCheckpoint cannot find the checksum placeholder in the header");
+  const digits = hex8(fileCrc(bytes, at));
+  for (let i = 0; i < 8; i++) bytes[at + i] = digits.charCodeAt(i);
+  return bytes;
+};
+
+const CRC_PREFIX = "crc32:";
+const ZERO_DIGITS = "00000000";
+const CHECKSUM_VALUE = /^crc32:[0-9a-f]{8}$/;
+const hex8 = (crc: number): string => crc.toString(16).padStart(8, "0");
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+/** The header length a (decoded, so valid) safetensors file declares. */
+const headerLengthOf = (bytes: Uint8Array): number => {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  return view.getUint32(0, true) + view.getUint32(4, true) * 0x100000000;
 };
 
 /** The tensor bytes of a (valid) safetensors file: everything after the header. */
-const dataSection = (bytes: Uint8Array): Uint8Array => {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
-  return bytes.subarray(8 + view.getUint32(0, true) + view.getUint32(4, true) * 0x100000000);
+const dataSection = (bytes: Uint8Array): Uint8Array => bytes.subarray(8 + headerLengthOf(bytes));
+
+/**
+ * Where the eight digits of `"checksum":"crc32:<digits>"` start in the header, or undefined.
+ * In a header that parsed as strict JSON this byte sequence can only be the metadata entry (an
+ * unescaped quote always opens or closes a string, and keys are unique), so the first match is it.
+ */
+const checksumDigitsAt = (bytes: Uint8Array, digits: string): number | undefined => {
+  const pattern = ascii(`"checksum":"${CRC_PREFIX}${digits}"`);
+  const end = Math.min(bytes.length, 8 + headerLengthOf(bytes)) - pattern.length;
+  outer: for (let i = 8; i <= end; i++) {
+    for (let j = 0; j < pattern.length; j++) if (bytes[i + j] !== pattern[j]) continue outer;
+    return i + pattern.length - 9;
+  }
+  return undefined;
 };
 
-/** `crc32:xxxxxxxx` of the tensor bytes and then every metadata entry but the checksum itself. */
-const checksumOf = (data: Uint8Array, metadata: ReadonlyMap<string, string> | Readonly<Record<string, string>>): string => {
+/** The CRC-32 of the whole file with the eight checksum digits at `at` read as "00000000" (no copy). */
+const fileCrc = (bytes: Uint8Array, at: number): number =>
+  crc32(bytes.subarray(at + 8), crc32(ascii(ZERO_DIGITS), crc32(bytes.subarray(0, at))));
+
+/** Version 1: `crc32:xxxxxxxx` of the tensor bytes and then every metadata entry but the checksum. */
+const legacyChecksumOf = (data: Uint8Array, metadata: ReadonlyMap<string, string> | Readonly<Record<string, string>>): string => {
   const entries = (metadata instanceof Map ? [...metadata.entries()] : Object.entries(metadata)).filter(([k]) => k !== "checksum");
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `crc32:${crc32Text(JSON.stringify(entries), crc32(data)).toString(16).padStart(8, "0")}`;
+  return `${CRC_PREFIX}${hex8(crc32Text(JSON.stringify(entries), crc32(data)))}`;
+};
+
+/** What the stored checksum should be for these bytes, or a reason it cannot be computed. */
+const expectedChecksum = (bytes: Uint8Array, metadata: ReadonlyMap<string, string>, stored: string): E.Either<string, string> => {
+  if (metadata.get("format_version") === LEGACY_VERSION) return E.right(legacyChecksumOf(dataSection(bytes), metadata));
+  if (!CHECKSUM_VALUE.test(stored)) return E.left(`the "checksum" metadata ${JSON.stringify(stored.slice(0, 40))} is not "crc32:" and eight lowercase hex digits`);
+  const at = checksumDigitsAt(bytes, stored.slice(CRC_PREFIX.length));
+  if (at === undefined) return E.left('the "checksum" entry is not written as this library writes it (no spaces, no escapes), so it cannot be verified');
+  return E.right(`${CRC_PREFIX}${hex8(fileCrc(bytes, at))}`);
 };
 
 const decodeError = (detail: string): TensorError => ({ _tag: "DecodeError", op: "restoreCheckpoint", detail });
@@ -149,6 +204,16 @@ const parseJson = (text: string, what: string): E.Either<TensorError, unknown> =
     return E.left(decodeError(`the ${what} metadata is not valid JSON (${e instanceof Error ? e.message : String(e)})`));
   }
 };
+
+/**
+ * Why `text` is not exactly `JSON.stringify` of what it parses to (so duplicate keys, where
+ * `JSON.parse` silently keeps the last, spaces or unusual escapes), or undefined. Call only on a
+ * value already checked for depth: `JSON.stringify` recurses.
+ */
+const notCanonical = (text: string, value: unknown, what: string): TensorError | undefined =>
+  JSON.stringify(value) === text
+    ? undefined
+    : decodeError(`the ${what} metadata is not written as JSON.stringify writes it (a duplicate key, spaces or unusual escapes), so it is refused rather than guessed at`);
 
 const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined> => {
   if (t === undefined) return E.right(undefined);
@@ -166,8 +231,9 @@ const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined
  * counts) always come from the file.
  * @returns `Left` (`DecodeError`) naming the problem for bytes that are not a safetensors file,
  * a file that is not a Rewind checkpoint or is of a newer version, a checksum that does not
- * match (a damaged file), bad `step`/`tree`/`config`
- * metadata or `key` tensor, tensors missing from or not described by the structure, or every
+ * match (a damaged file: every single-bit flip is caught, see the file note), bad
+ * `step`/`tree`/`config` metadata (including JSON not as `JSON.stringify` writes it, e.g. with
+ * a duplicate key) or `key` tensor, tensors missing from or not described by the structure, or every
  * difference from the template. Never returns part of a state, never throws on bad bytes.
  * @example
  * const restored = restoreCheckpoint(bytes, { params, optState: opt.init(params) });
@@ -176,6 +242,9 @@ const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined
 export function restoreCheckpoint<P, S>(bytes: Uint8Array, template: CheckpointTemplate<P, S>): E.Either<TensorError, Checkpoint<P, S>>;
 export function restoreCheckpoint(bytes: Uint8Array): E.Either<TensorError, Checkpoint>;
 export function restoreCheckpoint(bytes: Uint8Array, template?: CheckpointTemplate<unknown, unknown>): E.Either<TensorError, Checkpoint> {
+  if (template !== undefined && (typeof template !== "object" || template === null || !("params" in template) || !("optState" in template))) {
+    return E.left({ _tag: "ValueError", op: "restoreCheckpoint", arg: "template", detail: `the template must be { params, optState }, got ${template === null ? "null" : typeof template === "object" ? `an object with keys ${Object.keys(template).join(", ") || "(none)"}` : typeof template}`, fix: "pass freshly initialised { params, optState: opt.init(params) }, or no template" });
+  }
   const file = safetensors.decode(bytes);
   if (E.isLeft(file)) return E.left(decodeError(`the bytes are not a valid safetensors file: ${formatTensorError(file.left)}`));
   const { tensors, metadata } = file.right;
@@ -184,12 +253,15 @@ export function restoreCheckpoint(bytes: Uint8Array, template?: CheckpointTempla
     return E.left(decodeError(`not a Rewind checkpoint: the metadata "format" is ${format === undefined ? "missing" : JSON.stringify(format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`));
   }
   const version = metadata.get("format_version");
-  if (version !== CHECKPOINT_VERSION) {
-    return E.left(decodeError(`unsupported checkpoint format_version ${JSON.stringify(version)}; this version of @rewind/optim reads version ${CHECKPOINT_VERSION}`));
+  if (version !== CHECKPOINT_VERSION && version !== LEGACY_VERSION) {
+    const seen = version === undefined ? 'the metadata "format_version" is missing' : `unsupported checkpoint format_version ${JSON.stringify(version)}`;
+    return E.left(decodeError(`${seen}; this version of @rewind/optim reads versions ${LEGACY_VERSION} and ${CHECKPOINT_VERSION}`));
   }
   const stored = metadata.get("checksum");
   if (stored === undefined) return E.left(decodeError('the "checksum" metadata is missing, so the file cannot be verified'));
-  const computed = checksumOf(dataSection(bytes), metadata);
+  const expected = expectedChecksum(bytes, metadata, stored);
+  if (E.isLeft(expected)) return E.left(decodeError(`the file is damaged: ${expected.left}`));
+  const computed = expected.right;
   if (stored !== computed) {
     return E.left(decodeError(`the file is damaged: its checksum is ${JSON.stringify(stored)} but its contents give ${JSON.stringify(computed)}`));
   }
@@ -207,6 +279,8 @@ export function restoreCheckpoint(bytes: Uint8Array, template?: CheckpointTempla
     if (E.isLeft(parsed)) return parsed;
     const problem = configProblem(parsed.right, "config", 0);
     if (problem !== undefined) return E.left(decodeError(`bad "config" metadata: ${problem}`));
+    const odd = notCanonical(configText, parsed.right, '"config"');
+    if (odd !== undefined) return E.left(odd);
     config = parsed.right as JsonConfig;
   }
   const treeText = metadata.get("tree");
@@ -215,6 +289,8 @@ export function restoreCheckpoint(bytes: Uint8Array, template?: CheckpointTempla
   if (E.isLeft(treeJson)) return treeJson;
   const parsedSpec = parseTreeSpec(treeJson.right);
   if (!parsedSpec.ok) return E.left(decodeError(`bad "tree" metadata: ${parsedSpec.detail}`));
+  const odd = notCanonical(treeText, treeJson.right, '"tree"');
+  if (odd !== undefined) return E.left(odd);
   const spec = parsedSpec.spec;
   if (spec.kind !== "object" || spec.keys.length !== 2 || !spec.keys.includes("params") || !spec.keys.includes("optState")) {
     return E.left(decodeError('bad "tree" metadata: the root must be an object with exactly the keys "optState" and "params"'));

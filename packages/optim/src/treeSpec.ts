@@ -80,7 +80,8 @@ export const specOf = (tree: unknown): { readonly spec: TreeSpec; readonly leave
   };
   let i = 0;
   const walk = (d: TreeDef, path: string, depth = 0): TreeSpec => {
-    if (depth > MAX_TREE_DEPTH) return encodeFail(path, `the tree is nested deeper than ${MAX_TREE_DEPTH} levels`, "flatten the structure");
+    // The root is at depth 0, so depth MAX_TREE_DEPTH is the first level too many (as when reading).
+    if (depth >= MAX_TREE_DEPTH) return encodeFail(path, `the tree is nested deeper than ${MAX_TREE_DEPTH} levels`, "flatten the structure");
     switch (d.kind) {
       case "leaf": {
         const [p, leaf] = withPaths[i++]!;
@@ -150,7 +151,7 @@ const readChildren = (v: Readonly<Record<string, unknown>>, where: string, depth
 };
 
 const readNode = (v: unknown, where: string, depth: number): TreeSpec => {
-  if (depth > MAX_TREE_DEPTH) return reject(`${where}: the structure is nested deeper than ${MAX_TREE_DEPTH} levels`);
+  if (depth >= MAX_TREE_DEPTH) return reject(`${where}: the structure is nested deeper than ${MAX_TREE_DEPTH} levels`);
   if (!isRecord(v)) return reject(`${where}: expected a node object, got ${Array.isArray(v) ? "an array" : JSON.stringify(v)}`);
   const kind = v["kind"];
   switch (kind) {
@@ -192,7 +193,7 @@ const readNode = (v: unknown, where: string, depth: number): TreeSpec => {
       return { kind, keys: keys as string[], children };
     }
     default:
-      return reject(`${where}: unknown node kind ${JSON.stringify(kind)}`);
+      return reject(kind === undefined ? `${where}: a node without a "kind"` : `${where}: unknown node kind ${JSON.stringify(kind)}`);
   }
 };
 

@@ -176,7 +176,7 @@ describe("well-sealed files with bad contents", () => {
   });
 
   it.each([
-    ["a newer version", { params: w }, { ...meta, format_version: "2", tree: tree(leaf("params")) }, /unsupported checkpoint format_version "2"/],
+    ["a newer version", { params: w }, { ...meta, format_version: "3", tree: tree(leaf("params")) }, /unsupported checkpoint format_version "3"/],
     ["a bad step", { params: w }, { ...meta, step: "1.5", tree: tree(leaf("params")) }, /the "step" metadata must be a non-negative integer, got "1.5"/],
     ["no tree", { params: w }, meta, /the "tree" metadata .* is missing/],
     ["a tree that is not JSON", { params: w }, { ...meta, tree: "{kind" }, /the "tree" metadata is not valid JSON/],

@@ -11,7 +11,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import type { Key, Tensor, TensorError } from "@rewind/tensor";
-import { concat, isTracer, reshape, split, stack, transpose, type Value } from "@rewind/autodiff";
+import { concat, isTracer, isValue, reshape, split, stack, transpose, type Value } from "@rewind/autodiff";
 import type { Cell, InitOptions } from "./Cell.js";
 import type { TorchCellParams } from "./cells/common.js";
 import { elmanRelu, elmanTanh } from "./cells/elman.js";
@@ -19,6 +19,8 @@ import { gru } from "./cells/gru.js";
 import { lstm, type LstmCarry } from "./cells/lstm.js";
 import { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
 import { validateLengths } from "./lengths.js";
+import { checkKey, checkOptions, checkValue } from "./util.js";
+import { checkInitOptions } from "./init.js";
 
 /**
  * The four recurrent modules of PyTorch: `nn.RNN` (tanh or relu), `nn.LSTM`, `nn.GRU`.
@@ -172,6 +174,8 @@ const slots = (s: ResolvedTorchRnnSpec): Slot[] => {
  */
 export const torchParamNames = (spec: TorchRnnSpec): string[] => slots(resolveOrThrow("torchParamNames", spec)).map((s) => s.name);
 
+/** Unexpected names listed in a message before the rest are counted. */
+const MAX_LISTED = 20;
 const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
 const describeSpec = (s: ResolvedTorchRnnSpec): string =>
   `${s.mode} (inputSize ${s.inputSize}, hiddenSize ${s.hiddenSize}, numLayers ${s.numLayers}${s.bidirectional ? ", bidirectional" : ""})`;
@@ -186,6 +190,16 @@ export interface TorchStateDictOptions {
   /** The dtype every parameter must have (default: whatever float dtype `weight_ih_l0` has). */
   readonly dtype?: "float32" | "float64";
 }
+
+/** Why `options` are not valid `TorchStateDictOptions`, or undefined. */
+const optionsProblem = (op: string, options: unknown): TensorError | undefined => {
+  const problem = (arg: string, detail: string): TensorError => ({ _tag: "ValueError", op, arg, detail, fix: 'pass e.g. { prefix: "rnn.", dtype: "float32" } or leave it out' });
+  if (typeof options !== "object" || options === null) return problem("options", `options must be an object, got ${String(options)}`);
+  const { prefix, dtype } = options as Record<string, unknown>;
+  if (prefix !== undefined && typeof prefix !== "string") return problem("options.prefix", `prefix must be a string, got ${typeof prefix}`);
+  if (dtype !== undefined && dtype !== "float32" && dtype !== "float64") return problem("options.dtype", `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`);
+  return undefined;
+};
 
 /**
  * Reads a PyTorch state dict (`module.state_dict()`, e.g. from a safetensors file) into
@@ -205,6 +219,8 @@ export const fromTorchStateDict = (
   const resolved = resolveSpec(op, spec);
   if (E.isLeft(resolved)) return resolved;
   const s = resolved.right;
+  const badOptions = optionsProblem(op, options);
+  if (badOptions !== undefined) return E.left(badOptions);
   const prefix = options.prefix ?? "";
   if (typeof named !== "object" || named === null) {
     return E.left({ _tag: "ValueError", op, arg: "named", detail: `expected a Map or record of tensors, got ${String(named)}`, fix: "pass safetensors.decode(bytes).right.tensors" });
@@ -238,7 +254,9 @@ export const fromTorchStateDict = (
   }
   const names = new Set(expected.map((x) => x.name));
   const unexpected = [...found.keys()].filter((k) => !names.has(k));
-  if (unexpected.length > 0) problems.push(`unexpected: ${unexpected.map((k) => prefix + k).join(", ")}`);
+  // Listed up to a point, each name cut short: a hostile file's 20,000 names must not make a megabyte message.
+  const shown = unexpected.slice(0, MAX_LISTED).map((k) => (prefix + k).replace(/^(.{77}).{4,}$/s, "$1..."));
+  if (unexpected.length > 0) problems.push(`unexpected: ${shown.join(", ")}${unexpected.length > MAX_LISTED ? ` and ${unexpected.length - MAX_LISTED} more` : ""}`);
   if (problems.length === 0) return E.right(Object.freeze(cells as TorchCellParams[]));
 
   const hints: string[] = [];
@@ -264,6 +282,8 @@ export const fromTorchStateDict = (
  */
 export const toTorchStateDict = (params: TorchRnnParams, spec: TorchRnnSpec, options: Pick<TorchStateDictOptions, "prefix"> = {}): Record<string, Tensor> => {
   const s = resolveOrThrow("toTorchStateDict", spec);
+  const badOptions = optionsProblem("toTorchStateDict", options);
+  if (badOptions !== undefined) T.fail(badOptions);
   checkParams("toTorchStateDict", s, params);
   const out: Record<string, Tensor> = {};
   for (const slot of slots(s)) {
@@ -283,25 +303,33 @@ const checkParams = (op: string, s: ResolvedTorchRnnSpec, params: TorchRnnParams
     T.fail({ _tag: "ValueError", op, arg: "params", detail: `expected ${n} cell parameter records (numLayers × directions) for ${describeSpec(s)}, got ${Array.isArray(params) ? params.length : typeof params}`, fix: "build params with torchRnn(spec).init or fromTorchStateDict" });
   }
   const bad = slots(s).filter((slot) => {
-    const v = params[slot.index]?.[slot.field] as Value | undefined;
-    return v === undefined || !T.shapesEqual(v.shape, slot.shape);
+    const v: unknown = params[slot.index]?.[slot.field];
+    return !isValue(v) || !T.shapesEqual(v.shape, slot.shape);
   });
   if (bad.length > 0) {
     const got = (slot: Slot): string => {
-      const v = params[slot.index]?.[slot.field] as Value | undefined;
-      return v === undefined ? "nothing" : fmt(v.shape);
+      const v: unknown = params[slot.index]?.[slot.field];
+      return isValue(v) ? fmt(v.shape) : v === undefined ? "nothing" : typeof v;
     };
     T.fail({ _tag: "ValueError", op, arg: "params", detail: `params do not fit ${describeSpec(s)}: ${bad.map((b) => `expected ${b.name} ${fmt(b.shape)}, found ${got(b)}`).join("; ")}`, fix: "build params for this spec" });
+  }
+  const dtypes = new Set(slots(s).map((slot) => (params[slot.index]![slot.field] as Value).dtype));
+  const [dtype] = [...dtypes];
+  if (dtypes.size !== 1 || !T.isFloating(dtype!)) {
+    T.fail({ _tag: "DTypeError", op, arg: "params", detail: `every parameter must have one float dtype, got ${[...dtypes].join(", ")}`, fix: "cast them all to float32 or float64" });
   }
 };
 
 /** Checks a `[L·D, B, H]` state and splits it into one `[B, H]` per layer and direction. */
-const splitState = (s: ResolvedTorchRnnSpec, name: string, v: unknown, batch: number): Value[] => {
+const splitState = (s: ResolvedTorchRnnSpec, name: string, v: unknown, batch: number, dtype: T.DType): Value[] => {
   const n = s.numLayers * directions(s);
   const want = [n, batch, s.hiddenSize];
   if ((!T.isTensor(v) && !isTracer(v)) || !T.shapesEqual(v.shape, want)) {
     const got = T.isTensor(v) || isTracer(v) ? fmt(v.shape) : typeof v;
     return T.fail({ _tag: "ShapeError", op: "torchRnn.apply", arg: `initialCarry${name}`, shapes: T.isTensor(v) || isTracer(v) ? [v.shape, want] : [want], detail: `expected ${fmt(want)} (numLayers·numDirections, batch, hiddenSize), got ${got}`, fix: "pass PyTorch's h_0 (and c_0) layout" });
+  }
+  if (v.dtype !== dtype) {
+    T.fail({ _tag: "DTypeError", op: "torchRnn.apply", arg: `initialCarry${name}`, detail: `the initial state is ${v.dtype} but the parameters are ${dtype}`, fix: `convert it with astype(h0, "${dtype}")` });
   }
   return split(v, n, 0).map((x) => reshape(x, [batch, s.hiddenSize]));
 };
@@ -325,6 +353,8 @@ export const torchRnn = <M extends TorchRnnMode>(spec: TorchRnnSpec & { readonly
   const isLstm = s.mode === "lstm";
 
   const init = (key: Key, options?: InitOptions): TorchRnnParams => {
+    checkKey("torchRnn.init", "key", key);
+    checkInitOptions("torchRnn.init", options);
     const keys = T.random.split(key, s.numLayers * D);
     return Object.freeze(
       keys.map((k, i) => cell.init(k, { inputSize: i < D ? s.inputSize : s.hiddenSize * D, hiddenSize: s.hiddenSize }, options) as TorchCellParams),
@@ -333,6 +363,8 @@ export const torchRnn = <M extends TorchRnnMode>(spec: TorchRnnSpec & { readonly
 
   const apply = (params: TorchRnnParams, xs: Value, options: TorchRnnApplyOptions<TorchRnnCarry<M>> = {}): RnnResult<TorchRnnCarry<M>> => {
     checkParams("torchRnn.apply", s, params);
+    checkValue("torchRnn.apply", "xs", xs);
+    checkOptions("torchRnn.apply", "options", options);
     const layout = s.batchFirst ? "[batch, time, inputSize]" : "[time, batch, inputSize]";
     if (xs.shape.length !== 3 || xs.shape[2] !== s.inputSize) {
       T.fail({ _tag: "ShapeError", op: "torchRnn.apply", arg: "xs", shapes: [xs.shape], detail: `xs must be ${layout} with inputSize ${s.inputSize}`, fix: s.batchFirst ? "set batchFirst: false for time-major input" : "set batchFirst: true for batch-major input" });
@@ -350,11 +382,11 @@ export const torchRnn = <M extends TorchRnnMode>(spec: TorchRnnSpec & { readonly
       const c = options.initialCarry as unknown;
       if (isLstm) {
         const { h, c: cell0 } = (c ?? {}) as Partial<LstmCarry>;
-        const hs = splitState(s, ".h", h, batch);
-        const cs = splitState(s, ".c", cell0, batch);
+        const hs = splitState(s, ".h", h, batch, dtype);
+        const cs = splitState(s, ".c", cell0, batch, dtype);
         initial = hs.map((hi, i) => ({ h: hi, c: cs[i]! }));
       } else {
-        initial = splitState(s, "", c, batch);
+        initial = splitState(s, "", c, batch, dtype);
       }
     }
     const finals: unknown[] = [];

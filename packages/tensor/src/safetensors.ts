@@ -17,7 +17,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { allocate, byteSize, type DType } from "./DType.js";
 import { fail, type TensorError } from "./errors.js";
 import { isJsonObject, parseStrictJson, type JsonValue } from "./strictJson.js";
-import { fromBuffer, isTensor, type Tensor } from "./Tensor.js";
+import { checkTensor } from "./check.js";
+import { fromBuffer, type Tensor } from "./Tensor.js";
 
 // TextEncoder/TextDecoder are globals in every supported runtime (Node ≥ 20, browsers), but the
 // package compiles with `lib: ["ES2022"]` and no ambient types, so declare the part we use.
@@ -94,14 +95,16 @@ export const encode = (
   tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
   metadata?: Readonly<Record<string, string>>,
 ): Uint8Array => {
+  const isRecord = (x: unknown): boolean => typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Map);
+  if (!(tensors instanceof Map) && !isRecord(tensors)) encodeFail("tensors", "expected a Map or an object of named tensors", "pass { name: tensor, ... }");
+  if (metadata !== undefined && !isRecord(metadata)) encodeFail("metadata", "expected an object of string values", 'pass { key: "value" } (or omit it)');
   const entries: [string, Tensor][] = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   for (const [name, t] of entries) {
+    if (typeof name !== "string") encodeFail("tensors", `a Map key is a ${typeof name}, not a string`, "name tensors with strings");
     if (name === METADATA_KEY || FORBIDDEN_KEYS.has(name)) {
       encodeFail("tensors", `the name ${JSON.stringify(name)} is reserved`, "rename the tensor");
     }
-    if (!isTensor(t) || t.data.length !== t.shape.reduce((a, d) => a * d, 1)) {
-      encodeFail(`tensors[${JSON.stringify(name)}]`, "not a tensor record", "pass tensors built by this package");
-    }
+    checkTensor("safetensors.encode", `tensors[${JSON.stringify(name)}]`, t);
   }
   entries.sort(([a, ta], [b, tb]) => byteSize[tb.dtype] - byteSize[ta.dtype] || (a < b ? -1 : a > b ? 1 : 0));
 
@@ -153,6 +156,9 @@ const describe = (v: JsonValue | undefined): string => {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 
+/** A name as messages show it: quoted, and cut so a hostile megabyte-long name stays readable. */
+const quote = (name: string): string => JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
+
 interface Entry {
   readonly name: string;
   readonly dtype: DType;
@@ -163,11 +169,11 @@ interface Entry {
 
 /** Validates one tensor's header entry against the size of the byte buffer. */
 const readEntry = (name: string, info: JsonValue, bufferLength: number): Entry => {
-  const where = `tensor ${JSON.stringify(name)}`;
+  const where = `tensor ${quote(name)}`;
   if (FORBIDDEN_KEYS.has(name)) reject(`${where}: the name is not allowed in a header`);
   if (!isJsonObject(info)) return reject(`${where}: expected an object { dtype, shape, data_offsets }, got ${describe(info)}`);
   for (const k of info.keys()) {
-    if (k !== "dtype" && k !== "shape" && k !== "data_offsets") reject(`${where}: unknown field ${JSON.stringify(k)}`);
+    if (k !== "dtype" && k !== "shape" && k !== "data_offsets") reject(`${where}: unknown field ${quote(k)}`);
   }
   const code = info.get("dtype");
   if (typeof code !== "string") return reject(`${where}: "dtype" must be a string, got ${describe(code)}`);
@@ -176,7 +182,7 @@ const readEntry = (name: string, info: JsonValue, bufferLength: number): Entry =
     return reject(
       UNSUPPORTED_CODES.has(code)
         ? `${where}: dtype ${code} is not supported (supported: ${SUPPORTED}); convert it before saving`
-        : `${where}: unknown dtype ${JSON.stringify(code)} (supported: ${SUPPORTED})`,
+        : `${where}: unknown dtype ${quote(code)} (supported: ${SUPPORTED})`,
     );
   }
   const shape = info.get("shape");
@@ -205,13 +211,25 @@ const readEntry = (name: string, info: JsonValue, bufferLength: number): Entry =
       return reject(`${where}: shape [${shape.join(", ")}] of ${code} needs more bytes than the ${bufferLength}-byte data buffer holds`);
     }
   }
+  // An empty tensor's other dims must still multiply to a countable number: [2^32, 2^32, 0]
+  // describes nothing this package can index (and the reference reader refuses it too).
+  if (size === 0) {
+    let product = 1;
+    for (const d of shape) {
+      if (d !== 0) product *= d;
+      if (product > Number.MAX_SAFE_INTEGER) {
+        return reject(`${where}: shape [${shape.join(", ")}] has dimensions whose product passes 2^53`);
+      }
+    }
+  }
   const needed = size * byteSize[dtype];
   if (end - begin !== needed) {
     return reject(
       `${where}: shape [${shape.join(", ")}] of ${code} needs ${needed} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
     );
   }
-  return { name, dtype, shape: Object.freeze([...shape]), begin, end };
+  // `+ 0` turns a "-0" dimension into 0, so shapes compare and print as they should.
+  return { name, dtype, shape: Object.freeze(shape.map((d) => d + 0)), begin, end };
 };
 
 /** Copies one tensor's bytes out of the file into a fresh buffer. */
@@ -232,7 +250,7 @@ const readTensor = (bytes: Uint8Array, dataStart: number, e: Entry): Tensor => {
     case "bool":
       for (let i = 0; i < n; i++) {
         const b = view.getUint8(i);
-        if (b > 1) reject(`tensor ${JSON.stringify(e.name)}: BOOL element ${i} is the byte ${b}, not 0 or 1`);
+        if (b > 1) reject(`tensor ${quote(e.name)}: BOOL element ${i} is the byte ${b}, not 0 or 1`);
         out[i] = b;
       }
       break;
@@ -245,8 +263,8 @@ const readMetadata = (value: JsonValue): Map<string, string> => {
   if (value === null) return out;
   if (!isJsonObject(value)) return reject(`"__metadata__" must be an object of strings, got ${describe(value)}`);
   for (const [k, v] of value) {
-    if (FORBIDDEN_KEYS.has(k)) reject(`"__metadata__": the key ${JSON.stringify(k)} is not allowed`);
-    if (typeof v !== "string") reject(`"__metadata__": the value of ${JSON.stringify(k)} must be a string, got ${describe(v)}`);
+    if (FORBIDDEN_KEYS.has(k)) reject(`"__metadata__": the key ${quote(k)} is not allowed`);
+    if (typeof v !== "string") reject(`"__metadata__": the value of ${quote(k)} must be a string, got ${describe(v)}`);
     out.set(k, v as string);
   }
   return out;
@@ -258,7 +276,8 @@ const decodeOrThrow = (bytes: Uint8Array): SafetensorsContents => {
   const lengthView = new DataView(bytes.buffer, bytes.byteOffset, 8);
   const headerLength = lengthView.getUint32(0, true) + lengthView.getUint32(4, true) * 0x100000000;
   if (headerLength > MAX_HEADER_BYTES) {
-    return reject(`the header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+    // Printed from the exact u64: above 2^53 the number `headerLength` is only an approximation.
+    return reject(`the header length ${lengthView.getBigUint64(0, true)} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   }
   if (headerLength > bytes.length - 8) {
     return reject(`the header length ${headerLength} is larger than the ${bytes.length - 8} bytes after the length field`);
@@ -289,10 +308,10 @@ const decodeOrThrow = (bytes: Uint8Array): SafetensorsContents => {
   let covered = 0;
   for (const e of ordered) {
     if (e.begin < covered) {
-      reject(`tensor ${JSON.stringify(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap another tensor's bytes (which end at ${covered})`);
+      reject(`tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap another tensor's bytes (which end at ${covered})`);
     }
     if (e.begin > covered) {
-      reject(`tensor ${JSON.stringify(e.name)}: data_offsets [${e.begin}, ${e.end}] leave a hole: bytes [${covered}, ${e.begin}) belong to no tensor`);
+      reject(`tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] leave a hole: bytes [${covered}, ${e.begin}) belong to no tensor`);
     }
     covered = e.end;
   }
