@@ -24,6 +24,10 @@ export class Tracer {
     /** @internal The graph variable it stands for. */
     readonly variable: Var,
   ) {
+    // Tracers are made by transforms; a hand-made one would fail later with a TypeError.
+    if (!(trace instanceof TraceState) || typeof variable !== "object" || variable === null || variable._tag !== "Var") {
+      graphFail({ _tag: "InvalidArgument", op: "Tracer", arg: "trace, variable", detail: "tracers are created by transforms (grad, jit, scan, ...), not by hand", fix: "trace a function instead, e.g. jit(f) or makeGraph(f)" });
+    }
     Object.freeze(this);
   }
   /** The shape of the value this tracer stands for. */
@@ -105,13 +109,15 @@ export const bind = <P>(prim: AnyPrimitive, inputs: readonly Value[], params: P,
       return v;
     });
     const outs = prim.impl(tensors, params);
-    if (debugState.nans) checkFinite(prim.name, tensors, outs, tracedAt ?? "");
+    if (debugState.nans) checkFinite(prim.name, tensors, outs, tracedAt ?? debugState.vjpOf ?? "");
     return outs;
   }
   const atoms = inputs.map((v) => top.atomOf(prim.name, v));
   const outAvals = prim.abstractEval(atoms.map(atomAval), params);
   const outputs = outAvals.map((aval) => newVar(Object.freeze({ shape: Object.freeze([...aval.shape]), dtype: aval.dtype })));
-  const source = debugState.nans ? callSite() : undefined;
+  // A replayed equation keeps the line it was first traced at; an op a VJP rule emits is
+  // attributed to the op being differentiated.
+  const source = debugState.nans ? (tracedAt ?? debugState.vjpOf ?? callSite()) : undefined;
   top.eqns.push(Object.freeze({ prim, inputs: atoms, params, outputs, ...(source === undefined ? {} : { source }) }));
   return outputs.map((v) => new Tracer(top, v));
 };

@@ -2,6 +2,7 @@
  * @file How much a differentiated function keeps alive between its forward and backward passes.
  */
 import { byteSize, isFloating, sizeOf } from "@rewind/tensor";
+import { expectFunction } from "./check.js";
 import { isTracer, traceToGraph, type Value } from "./core.js";
 import { avalOf } from "./Graph.js";
 import { kit } from "./kit.js";
@@ -39,6 +40,7 @@ const withTape = (f: (...args: never[]) => unknown, args: readonly unknown[], co
  * @example estimateResiduals((x) => sum(tanh(tanh(x))), zeros([1000], "float64")).bytes // ≈ 16000
  */
 export const estimateResiduals = (f: (...args: never[]) => unknown, ...args: readonly unknown[]): ResidualEstimate => {
+  expectFunction("estimateResiduals", "f", f);
   let bytes = 0;
   let arrays = 0;
   withTape(f, args, (tape, inputs) => {
@@ -54,19 +56,26 @@ export const estimateResiduals = (f: (...args: never[]) => unknown, ...args: rea
 /**
  * Estimates the bytes a `scan` call stores for its gradient (the per-step residuals its forward
  * pass stacks) under `opts.checkpoint`. Policies change this number, never the results: "all"
- * stores what the body's VJP reads at every step, "carries" one carry per step, `{ every: k }`
- * one carry per k steps (its backward pass then holds one k-step segment at a time on top).
+ * stores what the body's VJP reads at every step, plus the input projections computed for all
+ * steps before the loop (see scanLift.ts) and what their differentiation keeps; "carries" one
+ * carry per step; `{ every: k }` one carry per k steps (its backward pass then holds one k-step
+ * segment at a time on top). As in `estimateResiduals`, reshapes count as copies.
  * @example estimateScanResiduals(step, h0, xs, { checkpoint: "carries" }).bytes
  */
 export const estimateScanResiduals = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null, opts: ScanOptions = {}): ResidualEstimate => {
   let bytes = 0;
   let arrays = 0;
-  withTape((c: C, x: X | null) => scan(f, c, x, opts), [init, xs], (tape) => {
+  const count = (v: Value): void => {
+    bytes += sizeInBytes(v);
+    arrays++;
+  };
+  withTape((c: C, x: X | null) => scan(f, c, x, opts), [init, xs], (tape, inputs) => {
     for (const entry of tape.entries) {
-      if (entry.eqn.prim.name !== "scan") continue;
-      for (const r of entry.residuals) {
-        bytes += sizeInBytes(r);
-        arrays++;
+      if (entry.eqn.prim.name === "scan") {
+        entry.residuals.forEach(count);
+      } else if ((opts.checkpoint ?? "all") === "all") {
+        // Only "all" lifts work out of the loop; what the lifted equations produce stays alive.
+        for (const v of entry.outs) if (isTracer(v) && !inputs.has(v)) count(v);
       }
     }
   });

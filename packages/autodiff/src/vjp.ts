@@ -10,6 +10,7 @@
  */
 import { isFloating, zeros } from "@rewind/tensor";
 import { bind, type Value } from "./core.js";
+import { debugState, duringVjpOf } from "./debugState.js";
 import { internalError, zipStrict } from "./errors.js";
 import type { Atom, Eqn, Graph } from "./Graph.js";
 import { noGradient } from "./Primitive.js";
@@ -101,7 +102,9 @@ export const backwardPass = (kit: Kit, graph: Graph, tape: Tape, cts: ReadonlyAr
     if (rule === noGradient || outCts.every((c) => c === null)) continue;
     // Multi-output primitives (scan) get explicit zeros for outputs nobody used.
     const filled = outCts.map((c, j) => c ?? zeros(eqn.outputs[j]!.aval.shape, eqn.outputs[j]!.aval.dtype));
-    const inCts = rule(filled, { ins, outs, params: eqn.params, residuals, aux, needs }, kit);
+    const ctx = { ins, outs, params: eqn.params, residuals, aux, needs };
+    // Under withDebugNans, ops the rule emits are reported as part of this equation's VJP.
+    const inCts = debugState.nans ? duringVjpOf(eqn.prim.name, eqn.source, () => rule(filled, ctx, kit)) : rule(filled, ctx, kit);
     for (const [[a, ct], need] of zipStrict(zipStrict(eqn.inputs, inCts), needs)) if (ct !== null && need) accumulate(a, ct);
   }
   return graph.inputs.map((v) => (tape.active.has(v.id) ? (ctMap.get(v.id) ?? null) : null));

@@ -1,6 +1,7 @@
 /**
  * @file withDebugNans: the first primitive to turn finite inputs into NaN/Inf is named, with the
- * line where it was traced; values that merely pass a NaN on are not blamed.
+ * line where it was traced; ops after it are not blamed, and a NaN from outside is reported at its
+ * first use (the fuller matrix of cases is in test/numerical-edges-nans.test.ts).
  */
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
@@ -47,10 +48,14 @@ describe("withDebugNans", () => {
     expect(e._tag === "NonFinite" && e.op).toBe("div");
   });
 
-  it("checks eager ops too, and blames no op for a NaN it was given", () => {
+  it("checks eager ops too; a NaN it was given is reported at its first use, as coming from outside", () => {
     expect(caught(() => A.withDebugNans(() => A.log(f64([-1])))).op).toBe("log");
-    const passed = A.withDebugNans(() => A.exp(f64([NaN, 0]))) as T.Tensor;
-    expect(Number.isNaN(passed.data[0])).toBe(true);
+    const e = caught(() => A.withDebugNans(() => A.exp(f64([NaN, 0]))));
+    expect(e._tag === "NonFinite" && e.op).toBe("exp");
+    expect(e._tag === "NonFinite" && e.detail).toMatch(/input 0 .* already held 1 NaN .* came in from outside/);
+    // Ops that look at a NaN without passing it on (a NaN-safe `where`) are not blamed.
+    const safe = A.withDebugNans(() => A.where(A.isNaN(f64([NaN, 2])), 0, f64([NaN, 2]))) as T.Tensor;
+    expect(Array.from(safe.data)).toEqual([0, 2]);
   });
 
   it("looks inside scan bodies", () => {

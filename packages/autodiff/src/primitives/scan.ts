@@ -16,7 +16,7 @@
 import * as T from "@rewind/tensor";
 import { evalGraph } from "../core.js";
 import { avalsEqual, type Aval } from "../Graph.js";
-import { internalError } from "../errors.js";
+import { GraphException, graphFail, internalError } from "../errors.js";
 import { definePrimitive, type AnyPrimitive } from "../Primitive.js";
 import { counts, stacked, unstacked, type ScanParams } from "./scanParams.js";
 import { scanForward, scanVjp } from "./scanVjp.js";
@@ -41,6 +41,15 @@ const scanAbstractEval = (ins: readonly Aval[], p: ScanParams): Aval[] => {
   return [...p.body.outAvals.slice(0, nk), ...p.body.outAvals.slice(nk).map((a) => stacked(a, p.length))];
 };
 
+/** Rethrows `e`; a `withDebugNans` report from the body gains the step it happened at. */
+const atStep = (e: unknown, t: number, p: ScanParams): never => {
+  if (e instanceof GraphException && e.error._tag === "NonFinite") {
+    const order = p.reverse ? ", run last to first" : "";
+    graphFail({ ...e.error, detail: `${e.error.detail}; at step t = ${t} of a scan of length ${p.length}${order}` });
+  }
+  throw e;
+};
+
 const scanImpl = (ins: readonly T.Tensor[], p: ScanParams): T.Tensor[] => {
   const { nc, nk } = counts(p);
   const consts = ins.slice(0, nc);
@@ -50,7 +59,12 @@ const scanImpl = (ins: readonly T.Tensor[], p: ScanParams): T.Tensor[] => {
   const yBufs = yAvals.map((a) => T.allocate(a.dtype, p.length * T.sizeOf(a.shape)));
   for (let step = 0; step < p.length; step++) {
     const t = p.reverse ? p.length - 1 - step : step;
-    const outs = evalGraph(p.body, [...consts, ...carry, ...xs.map((x) => row(x, t))]) as readonly T.Tensor[];
+    let outs: readonly T.Tensor[];
+    try {
+      outs = evalGraph(p.body, [...consts, ...carry, ...xs.map((x) => row(x, t))]) as readonly T.Tensor[];
+    } catch (e) {
+      return atStep(e, t, p);
+    }
     carry = outs.slice(0, nk);
     outs.slice(nk).forEach((y, j) => yBufs[j]!.set(y.data, t * y.data.length));
   }

@@ -60,9 +60,10 @@ export const exp = floatUnary("exp", T.exp, ([g], { outs: [y] }, { mul }) =>
 );
 
 /** e^x − 1, accurate near 0. */
-export const expm1 = floatUnary("expm1", T.expm1, ([g], { outs: [y] }, { mul, add }) =>
-  // d expm1(x) = (expm1(x) + 1) dx
-  [mul(g!, add(y!, 1))],
+export const expm1 = floatUnary("expm1", T.expm1, ([g], { ins: [x] }, { mul, exp }) =>
+  // d expm1(x) = e^x dx. NOTE: not expm1(x) + 1, which cancels to 0 once expm1(x) rounds to −1
+  // (x < −17 in float32, x < −37 in float64) although e^x is still a normal number.
+  [mul(g!, exp(x!))],
 );
 
 /** Natural log; x > 0. */
