@@ -9,7 +9,7 @@
  * (reset only at the start and when the text wraps) with no gradient flowing back into it.
  * The difference: the backward pass is not written by hand — it is the gradient of a `scan`.
  *
- * Run:   pnpm example min-char-rnn [--steps 20000] [--seed 0] [--log 1000] [--sample 5000]
+ * Run:   pnpm example min-char-rnn [--steps 20000] [--seed 0] [--log 1000] [--sample 5000] [--losses-json f]
  *        pnpm example min-char-rnn --smoke        (40 steps, a few seconds)
  *
  * Prints: the text and vocabulary size; `iter n, loss: s` with the smoothed loss of the original
@@ -23,7 +23,7 @@ import { add, jit, logSoftmax, matmul, mul, neg, oneHot, stopGradient, sum, tran
 import { elmanTanh, generate, rnn, type TorchCellParams } from "@rewind/rnn";
 import { adagrad, applyUpdates, chain, clipByValue } from "@rewind/optim";
 
-const { smoke, int } = exampleFlags({ steps: "20000", seed: "0", log: "1000", sample: "5000" });
+const { smoke, int, saveLosses } = exampleFlags({ steps: "20000", seed: "0", log: "1000", sample: "5000" }, { lossesJson: true });
 const steps = smoke ? 40 : int("steps", 1);
 const logEvery = smoke ? 10 : int("log", 1);
 const sampleEvery = smoke ? 20 : int("sample", 1);
@@ -106,6 +106,7 @@ let smoothLoss = -Math.log(1 / V) * seqLength; // loss at iteration 0
 let hprev: Value = zeros([1, hiddenSize], dtype);
 let pos = 0;
 const sampleKeys = random.split(kSample, Math.ceil(steps / sampleEvery) + 1);
+const losses: number[] = []; // every step's loss, for --losses-json
 const started = performance.now();
 for (let n = 0; n <= steps; n++) {
   // Go from the start of the text (with a fresh state) at iteration 0 and whenever it runs out.
@@ -119,7 +120,8 @@ for (let n = 0; n <= steps; n++) {
   }
   if (n === steps) break;
   const [[loss, hLast], grads]: [[Tensor, Tensor], Params] = lossAndGrad(params, hprev, chunk(pos, seqLength), chunk(pos + 1, seqLength));
-  smoothLoss = smoothLoss * 0.999 + item(loss) * 0.001;
+  losses.push(item(loss));
+  smoothLoss = smoothLoss * 0.999 + losses[losses.length - 1]! * 0.001;
   if (n % logEvery === 0 || n === steps - 1) {
     const rate = (n + 1) / ((performance.now() - started) / 1000);
     console.log(`iter ${n}, loss: ${smoothLoss.toFixed(6)}   (${rate.toFixed(1)} steps/s)`);
@@ -131,4 +133,5 @@ for (let n = 0; n <= steps; n++) {
   pos += seqLength;
 }
 const seconds = (performance.now() - started) / 1000;
+saveLosses(losses);
 console.log(`\n${steps} iterations in ${seconds.toFixed(1)} s; smoothed loss ${smoothLoss.toFixed(3)} (${(smoothLoss / seqLength).toFixed(3)} nats/char), started at ${(-Math.log(1 / V) * seqLength).toFixed(3)}.`);

@@ -4,9 +4,9 @@
  * writing them atomically, with every failure returned as a `Left`. The other packages' node
  * entry points (rnn's PyTorch weights, optim's checkpoints) save and load through these two.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import type { TensorError } from "./errors.js";
 
@@ -29,10 +29,54 @@ const fsyncDirectory = (dir: string): void => {
   }
 };
 
+/** Whether process `pid` exists (EPERM: it does, under another user). */
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
 /**
- * Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed to
- * disk, then renamed over `path` — so a crash or a kill mid-write leaves either the old file or
- * the new one, never a torn one. `op` names the caller in error messages.
+ * Removes the temporary files that writers of `path` killed mid-write left behind (`kill -9`, a
+ * crash, a power cut): `<name>.<pid>.<12 hex digits>.tmp` whose process no longer exists. Without
+ * this, a job killed during saves again and again fills its folder with dead temporary files.
+ * Files of live processes — this one's other threads, or another process saving the same path —
+ * are left alone. Best effort: a file that cannot be listed or removed is left for the next save.
+ * Process ids are this machine's: in a folder shared by several machines, a remote writer's
+ * temporary file can be removed mid-write, and that writer's save then fails (a `Left`, nothing
+ * torn) instead of succeeding.
+ */
+const removeStaleTemporaries = (path: string): void => {
+  const name = basename(path);
+  const dir = dirname(path);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(`${name}.`)) continue;
+    const m = /^\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(entry.slice(name.length));
+    const pid = m === null ? NaN : Number(m[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    try {
+      rmSync(join(dir, entry), { force: true });
+    } catch {
+      // Another writer may be removing it at the same moment; nothing is lost either way.
+    }
+  }
+};
+
+/**
+ * Writes `bytes` to `path` atomically: to a temporary file in the same directory
+ * (`<path>.<pid>.<random>.tmp`, so concurrent writers never share one), flushed to disk, then
+ * renamed over `path` — so a crash or a kill mid-write leaves either the old file or the new one,
+ * never a torn one. After the rename it removes the temporary files of writers of `path` that
+ * died mid-write, so repeated kills do not pile them up. `op` names the caller in error messages.
  * @example writeFileAtomic("saveCheckpoint", "out/ckpt.safetensors", bytes)
  */
 export const writeFileAtomic = (op: string, path: string, bytes: Uint8Array): E.Either<TensorError, void> => {
@@ -56,6 +100,7 @@ export const writeFileAtomic = (op: string, path: string, bytes: Uint8Array): E.
     return E.left(ioError(op, "write", path, e));
   }
   fsyncDirectory(dirname(path));
+  removeStaleTemporaries(path);
   return E.right(undefined);
 };
 
