@@ -12,6 +12,7 @@ import type { Tensor } from "@rewind/tensor";
 import type { Aval, Graph } from "./Graph.js";
 import type { Value } from "./core.js";
 import type { Kit } from "./kit.js";
+import { graphFail } from "./errors.js";
 
 /** What a VJP rule may read: the primal inputs and outputs, params, residuals, and which inputs need a cotangent. */
 export interface VjpContext<P> {
@@ -71,4 +72,20 @@ export type AnyPrimitive = Primitive<string, any>;
  * Declares a primitive; the identity at run time, it exists so the type checker sees every field.
  * @example const neg = definePrimitive<"neg", void>({ name: "neg", abstractEval: ([x]) => [x!], impl: ..., vjp: ([g], _, k) => [k.neg(g)] })
  */
-export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P> => Object.freeze(prim);
+export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P> => {
+  const p = prim as unknown as Partial<Record<string, unknown>> | null;
+  const problem =
+    typeof p !== "object" || p === null
+      ? "expected a primitive object"
+      : typeof p["name"] !== "string" || p["name"] === ""
+        ? "name must be a non-empty string"
+        : typeof p["abstractEval"] !== "function" || typeof p["impl"] !== "function"
+          ? "abstractEval and impl must be functions"
+          : typeof p["vjp"] !== "function" && p["vjp"] !== noGradient
+            ? 'vjp must be a function or "noGradient"'
+            : ["forward", "printParams", "subgraphs"].find((k) => p[k] !== undefined && typeof p[k] !== "function");
+  if (problem !== undefined) {
+    graphFail({ _tag: "InvalidArgument", op: "definePrimitive", arg: "prim", detail: problem.includes(" ") ? problem : `${problem} must be a function`, fix: "pass { name, abstractEval, impl, vjp } (see the Primitive type)" });
+  }
+  return Object.freeze(prim);
+};

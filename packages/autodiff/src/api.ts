@@ -9,6 +9,7 @@
  */
 import * as T from "@rewind/tensor";
 import { isTracer, type Value } from "./core.js";
+import { expectFlag, expectFunction, expectOptions } from "./check.js";
 import { graphFail } from "./errors.js";
 import { avalOf, avalsEqual, formatAval } from "./Graph.js";
 import { kit } from "./kit.js";
@@ -42,6 +43,9 @@ export type GradResult<Args extends unknown[], O extends GradOptions> = O extend
 const zeroOf = (v: Value): Value => broadcastTo(T.scalar(0, v.dtype), v.shape);
 
 const argnumList = (op: string, argnums: number | readonly number[], nargs: number): number[] => {
+  if (typeof argnums !== "number" && !Array.isArray(argnums)) {
+    graphFail({ _tag: "InvalidArgument", op, arg: "argnums", detail: `argnums must be an integer or an array of integers, got ${argnums === null ? "null" : typeof argnums}`, fix: "pass e.g. 0 or [0, 1]" });
+  }
   const list = typeof argnums === "number" ? [argnums] : [...argnums];
   for (const a of list) {
     if (!Number.isInteger(a) || a < 0 || a >= nargs) {
@@ -83,9 +87,15 @@ const scalarSeed = (op: string, v: Value): Value => {
 /** valueAndGrad, reporting errors under the name the user called (`grad` or `valueAndGrad`). */
 const valueAndGradAs =
   (op: string) =>
-  <Args extends unknown[], const O extends GradOptions = {}>(f: (...args: Args) => unknown, opts: O = {} as O) =>
-  (...args: Args): [unknown, GradsOf<Args, O>] => {
-    const nums = argnumList(op, opts.argnums ?? 0, args.length);
+  <Args extends unknown[], const O extends GradOptions = {}>(f: (...args: Args) => unknown, options: O = {} as O) => {
+    expectFunction(op, "f", f);
+    const opts = expectOptions(op, options, ["argnums", "hasAux"]) as GradOptions;
+    expectFlag(op, "options.hasAux", opts.hasAux);
+    return (...args: Args): [unknown, GradsOf<Args, O>] => valueAndGradCall(op, f, opts, args) as [unknown, GradsOf<Args, O>];
+  };
+
+const valueAndGradCall = (op: string, f: (...args: never[]) => unknown, opts: GradOptions, args: readonly unknown[]): [unknown, unknown] => {
+    const nums = argnumList(op, opts.argnums === undefined ? 0 : opts.argnums, args.length);
     const { outs, outTree, pullback } = linearizeArgs(f as (...a: never[]) => unknown, args, nums);
     const out = treeUnflatten<unknown>(outTree, outs);
     let value: Value;
@@ -104,8 +114,8 @@ const valueAndGradAs =
     // seeding by position, not identity, keeps an aux that repeats the value from doubling it.
     const seed = scalarSeed(op, value);
     const grads = pullback(outs.map((_, i) => (i === 0 ? seed : null)));
-    return [out, (typeof opts.argnums === "object" ? nums.map((n) => grads[n]) : grads[nums[0]!]) as GradsOf<Args, O>];
-  };
+    return [out, typeof opts.argnums === "object" ? nums.map((n) => grads[n]) : grads[nums[0]!]];
+};
 
 /**
  * `f` and its gradient with respect to the arguments in `argnums` (default 0), in one pass.
@@ -120,12 +130,13 @@ export const valueAndGrad = valueAndGradAs("valueAndGrad");
  * The gradient of a scalar-valued `f` with respect to the arguments in `argnums` (default 0).
  * @example grad((x) => sum(mul(x, x)))(tensor([1, 2])) // [2, 4]
  */
-export const grad =
-  <Args extends unknown[], const O extends GradOptions = {}>(f: (...args: Args) => unknown, opts: O = {} as O) =>
-  (...args: Args): GradResult<Args, O> => {
-    const [out, g] = valueAndGradAs("grad")(f, opts)(...args);
+export const grad = <Args extends unknown[], const O extends GradOptions = {}>(f: (...args: Args) => unknown, opts: O = {} as O) => {
+  const vg = valueAndGradAs("grad")(f, opts);
+  return (...args: Args): GradResult<Args, O> => {
+    const [out, g] = vg(...args);
     return (opts.hasAux ?? false ? [g, (out as unknown[])[1]] : g) as GradResult<Args, O>;
   };
+};
 
 const checkCotangent = (op: string, outs: readonly Value[], outTreeKey: string, ct: unknown): Value[] => {
   const [leaves, def] = treeFlatten(ct);
@@ -156,6 +167,7 @@ export const vjp = <Args extends unknown[]>(
   f: (...args: Args) => unknown,
   ...primals: Args
 ): [unknown, (ct: unknown) => unknown[]] => {
+  expectFunction("vjp", "f", f);
   const nums = primals.map((_, i) => i);
   const { outs, outTree, pullback } = linearizeArgs(f as (...a: never[]) => unknown, primals, nums);
   const key = treeDefKey(outTree);
@@ -168,15 +180,32 @@ export const vjp = <Args extends unknown[]>(
  * @example jvp((x) => mul(x, x), [tensor([3])], [tensor([1])]) // [[9], [6]]
  */
 export const jvp = (f: (...args: never[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] => {
+  expectFunction("jvp", "f", f);
+  if (!Array.isArray(primals) || !Array.isArray(tangents)) {
+    graphFail({ _tag: "InvalidArgument", op: "jvp", arg: Array.isArray(primals) ? "tangents" : "primals", detail: "primals and tangents must be arrays (one entry per argument of f)", fix: "call jvp(f, [x], [v])" });
+  }
   if (treeDefKey(treeFlatten(primals)[1]) !== treeDefKey(treeFlatten(tangents)[1])) {
     graphFail({ _tag: "TreeMismatch", op: "jvp", path: "tangents", detail: "tangents must have the structure of primals", fix: "pass one tangent pytree per primal" });
   }
+  const primalLeaves = treeFlatten(primals)[0];
+  treeLeavesWithPaths(tangents).forEach(([path, t], i) => {
+    if (!avalsEqual(avalOf(t), avalOf(primalLeaves[i]!))) {
+      graphFail({ _tag: "TreeMismatch", op: "jvp", path: `tangents${path}`, detail: `tangent ${formatAval(avalOf(t))} does not match the primal ${formatAval(avalOf(primalLeaves[i]!))}`, fix: "give each tangent leaf the shape and dtype of its primal" });
+    }
+  });
   const [out, pullback] = vjp(f as (...a: unknown[]) => unknown, ...primals);
   const [outLeaves, outTree] = treeFlatten(out);
   const ctTemplate = treeUnflatten(outTree, outLeaves.map(zeroOf));
   const [, pullbackOfPullback] = vjp((ct: unknown) => pullback(ct), ctTemplate);
   const [tangentOut] = pullbackOfPullback(tangents);
   return [out, tangentOut];
+};
+
+const checkJacobian = (op: string, f: unknown, argnum: unknown): void => {
+  expectFunction(op, "f", f);
+  if (!Number.isSafeInteger(argnum) || (argnum as number) < 0) {
+    graphFail({ _tag: "InvalidArgument", op, arg: "argnum", detail: "argnum must be a non-negative integer", fix: "pass the index of the tensor argument, e.g. 0" });
+  }
 };
 
 const singleTensorArg = (op: string, args: readonly unknown[], argnum: number): Value => {
@@ -198,24 +227,25 @@ const basis = (x: Value, i: number): Value => {
  * shaped `[...out.shape, ...x.shape]`. For small functions.
  * @example jacrev((x) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
  */
-export const jacrev =
-  (f: (...args: never[]) => unknown, argnum = 0) =>
-  (...args: readonly unknown[]): Value => {
+export const jacrev = (f: (...args: never[]) => unknown, argnum = 0) => {
+  checkJacobian("jacrev", f, argnum);
+  return (...args: readonly unknown[]): Value => {
     const x = singleTensorArg("jacrev", args, argnum);
     const [out, pullback] = vjp((v: Value) => (f as (...a: unknown[]) => unknown)(...args.map((a, i) => (i === argnum ? v : a))), x);
     const y = out as Value;
     const rows = Array.from({ length: T.sizeOf(y.shape) }, (_, i) => pullback(basis(y, i))[0] as Value);
     return reshape(rows.length === 0 ? zeroOf(broadcastTo(T.scalar(0, x.dtype), [0, ...x.shape])) : stack(rows), [...y.shape, ...x.shape]);
   };
+};
 
 /**
  * The Jacobian of a tensor-to-tensor `f` in forward mode (one JVP per input element), shaped
  * `[...out.shape, ...x.shape]`. For small functions.
  * @example jacfwd((x) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
  */
-export const jacfwd =
-  (f: (...args: never[]) => unknown, argnum = 0) =>
-  (...args: readonly unknown[]): Value => {
+export const jacfwd = (f: (...args: never[]) => unknown, argnum = 0) => {
+  checkJacobian("jacfwd", f, argnum);
+  return (...args: readonly unknown[]): Value => {
     const x = singleTensorArg("jacfwd", args, argnum);
     const g = (v: Value) => (f as (...a: unknown[]) => unknown)(...args.map((a, i) => (i === argnum ? v : a)));
     const [out, pullback] = vjp(g, x);
@@ -226,10 +256,19 @@ export const jacfwd =
     const flat = n === 0 ? broadcastTo(T.scalar(0, y.dtype), [0, T.sizeOf(y.shape)]) : reshape(stack(cols), [n, T.sizeOf(y.shape)]);
     return reshape(transpose(flat), [...y.shape, ...x.shape]);
   };
+};
 
 /**
  * The Hessian of a scalar-valued `f` (forward over reverse), shaped `[...x.shape, ...x.shape]`.
  * @example hessian((x) => sum(mul(x, mul(x, x))))(tensor([1, 2])) // [[6, 0], [0, 12]]
  */
-export const hessian = (f: (...args: never[]) => unknown, argnum = 0) => (...args: readonly unknown[]): Value =>
+export const hessian = (f: (...args: never[]) => unknown, argnum = 0) => {
+  checkJacobian("hessian", f, argnum);
+  return (...args: readonly unknown[]): Value => {
+    singleTensorArg("hessian", args, argnum);
+    return hessianAt(f, argnum, args);
+  };
+};
+
+const hessianAt = (f: (...args: never[]) => unknown, argnum: number, args: readonly unknown[]): Value =>
   jacfwd((...a: unknown[]) => grad(f as (...b: unknown[]) => unknown, { argnums: argnum })(...a), argnum)(...args);

@@ -4,6 +4,7 @@
  */
 import { bind, type Value } from "./core.js";
 import { graphFail } from "./errors.js";
+import { expectFunction } from "./check.js";
 import { customVjp as customVjpPrim } from "./primitives/customVjp.js";
 import { checkpoint as checkpointPrim } from "./primitives/special.js";
 import { traceTree } from "./trace.js";
@@ -14,14 +15,15 @@ import { treeFlatten, treeUnflatten } from "./Tree.js";
  * during the backward pass (JAX's `checkpoint`/`remat`). Values and gradients are unchanged.
  * @example grad((x) => sum(checkpoint((y) => tanh(tanh(y)))(x)))(x)
  */
-export const checkpoint =
-  <Args extends unknown[], R>(f: (...args: Args) => R) =>
-  (...args: Args): R => {
+export const checkpoint = <Args extends unknown[], R>(f: (...args: Args) => R) => {
+  expectFunction("checkpoint", "f", f);
+  return (...args: Args): R => {
     const closed = traceTree(f as (...a: never[]) => unknown, args);
     const leaves = treeFlatten(args)[0];
     const outs = bind(checkpointPrim, [...closed.consts, ...leaves], { body: closed.graph });
     return treeUnflatten<R>(closed.outTree, outs);
   };
+};
 
 /**
  * Gives `f` a hand-written VJP: `fwd(...args)` returns `[f(...args), residuals]` and
@@ -36,8 +38,8 @@ export const customVjp =
     bwd: (residuals: Res, ct: R) => readonly unknown[],
   ) =>
   (...args: Args): R => {
-    if (typeof fwd !== "function" || typeof bwd !== "function") {
-      graphFail({ _tag: "InvalidArgument", op: "customVjp", arg: "fwd, bwd", detail: "fwd and bwd must be functions", fix: "pass (f, fwd, bwd)" });
+    if (typeof f !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
+      graphFail({ _tag: "InvalidArgument", op: "customVjp", arg: "fwd, bwd", detail: "f, fwd and bwd must be functions", fix: "pass (f, fwd, bwd)" });
     }
     const closed = traceTree(f as (...a: never[]) => unknown, args);
     const leaves: Value[] = treeFlatten(args)[0];

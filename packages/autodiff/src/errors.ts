@@ -26,11 +26,46 @@ export type GraphError =
 
 const show = (a: Aval | string): string => (typeof a === "string" ? a : formatAval(a));
 
+const isAval = (a: unknown): boolean =>
+  typeof a === "object" && a !== null && Array.isArray((a as Aval).shape) && typeof (a as Aval).dtype === "string";
+
+/** The fields each tag's message reads, so a hand-built error cannot make formatting throw a TypeError. */
+const fieldsOf: Readonly<Record<GraphError["_tag"], readonly string[]>> = {
+  CarryMismatch: ["op", "path"],
+  NonScalarOutput: ["op"],
+  TreeMismatch: ["op", "path", "detail", "fix"],
+  TracerLeak: ["op"],
+  InvalidArgument: ["op", "arg", "detail", "fix"],
+  NonFinite: ["op", "detail", "source"],
+};
+
+const checkGraphError = (e: unknown): GraphError => {
+  const v = e as Record<string, unknown> | null;
+  const fields = typeof v === "object" && v !== null && typeof v["_tag"] === "string" ? fieldsOf[v["_tag"] as GraphError["_tag"]] : undefined;
+  const ok =
+    fields !== undefined &&
+    Object.prototype.hasOwnProperty.call(fieldsOf, v!["_tag"] as string) &&
+    fields.every((f) => typeof v![f] === "string") &&
+    (v!["_tag"] !== "CarryMismatch" || ["expected", "actual"].every((f) => typeof v![f] === "string" || isAval(v![f]))) &&
+    (!["NonScalarOutput", "TracerLeak"].includes(v!["_tag"] as string) || isAval(v!["aval"]));
+  if (!ok) {
+    throw new GraphException({
+      _tag: "InvalidArgument",
+      op: "formatGraphError",
+      arg: "error",
+      detail: "not a GraphError value (a known _tag with its fields)",
+      fix: "build errors as the GraphError type describes",
+    });
+  }
+  return e as GraphError;
+};
+
 /**
  * The sentence a user reads for a `GraphError`.
  * @example formatGraphError({ _tag: "NonScalarOutput", op: "grad", aval: { shape: [3], dtype: "float32" } })
  */
-export const formatGraphError = (e: GraphError): string => {
+export const formatGraphError = (error: GraphError): string => {
+  const e = checkGraphError(error);
   switch (e._tag) {
     case "CarryMismatch":
       return (

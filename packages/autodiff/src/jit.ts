@@ -10,6 +10,7 @@
  */
 import type { Tensor } from "@rewind/tensor";
 import { compileGraph } from "./compile/index.js";
+import { expectFlag, expectFunction, expectOptions } from "./check.js";
 import { evalGraph, isTracer, type Value } from "./core.js";
 import { debugState } from "./debugState.js";
 import { formatAval, avalOf, type Graph } from "./Graph.js";
@@ -53,7 +54,8 @@ export interface Jitted<Args extends unknown[], R> {
  * @example const g = jit((x) => mul(x, 2)); g(tensor([1])); g(tensor([3])); g.cacheSize() // 1
  */
 export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options: JitOptions = {}): Jitted<Args, R> => {
-  const compile = options.compile ?? true;
+  expectFunction("jit", "f", f);
+  const compile = expectFlag("jit", "options.compile", expectOptions("jit", options, ["compile"]).compile) ?? true;
   const cache = new Map<string, CacheEntry>();
   const entryFor = (args: readonly unknown[]): CacheEntry => {
     const [leaves, def] = treeFlatten(args);

@@ -18,6 +18,7 @@
 import * as T from "@rewind/tensor";
 import { traceToGraph, type Value } from "./core.js";
 import { graphFail } from "./errors.js";
+import { expectFlag, expectOptions } from "./check.js";
 import { avalOf, avalsEqual, formatAval, type Aval } from "./Graph.js";
 import { where } from "./ops/elementwise.js";
 import { concat, reshape, slice } from "./ops/shape.js";
@@ -174,12 +175,16 @@ const unrolledSegment = <C, X, Y>(f: ScanFn<C, X, Y>, k: number, reverse: boolea
  * @throws GraphException (`CarryMismatch`) naming the carry path whose aval changed.
  * @example scan((c, x) => [add(c, x), c], scalar(0), tensor([1, 2, 3])) // [6, [0, 1, 3]]
  */
-export const scan = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, opts: ScanOptions = {}): [C, Y] => {
+export const scan = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, options: ScanOptions = {}): [C, Y] => {
   if (typeof f !== "function") optionError("f", "f must be a function (carry, x) => [carry, y]", "pass a step function");
+  const opts = expectOptions("scan", options, ["length", "reverse", "unroll", "checkpoint", "truncate"]) as ScanOptions;
   const length = scanLength(xs ?? null, opts.length);
-  const reverse = opts.reverse ?? false;
-  const ckpt = opts.checkpoint ?? "all";
-  if (typeof ckpt === "string" && ckpt !== "all" && ckpt !== "carries") optionError("checkpoint", `unknown checkpoint policy ${JSON.stringify(ckpt)}`, 'use "all", "carries" or { every: k }');
+  const reverse = expectFlag("scan", "options.reverse", opts.reverse) ?? false;
+  const ckpt = opts.checkpoint === undefined ? "all" : opts.checkpoint;
+  if (typeof ckpt === "string" ? ckpt !== "all" && ckpt !== "carries" : typeof ckpt !== "object" || ckpt === null || Object.keys(ckpt).some((k) => k !== "every")) {
+    optionError("checkpoint", `unknown checkpoint policy ${typeof ckpt === "string" ? JSON.stringify(ckpt) : ckpt === null ? "null" : typeof ckpt}`, 'use "all", "carries" or { every: k }');
+  }
+  if (opts.unroll !== undefined && typeof opts.unroll !== "boolean" && typeof opts.unroll !== "number") optionError("unroll", "unroll must be a positive integer or a boolean", "pass e.g. 4, or true to unroll fully");
   const unroll = opts.unroll === true ? Math.max(1, length) : opts.unroll === false || opts.unroll === undefined ? 1 : positiveInt("unroll", opts.unroll);
   const xsTree = (xs ?? null) as X;
 

@@ -3,6 +3,7 @@
  */
 import { traceToGraph, type Value } from "./core.js";
 import { avalOf, type Graph } from "./Graph.js";
+import { expectArray, expectFunction } from "./check.js";
 import { treeFlatten, treeUnflatten, type TreeDef } from "./Tree.js";
 
 /** A traced pytree function: its closed graph, captured constants, and argument/result structures. */
@@ -19,6 +20,8 @@ export interface ClosedGraph {
  * @example traceTree((x) => exp(x), [zeros([2])]).graph.eqns.size // 1
  */
 export const traceTree = (f: (...args: never[]) => unknown, args: readonly unknown[]): ClosedGraph => {
+  expectFunction("traceTree", "f", f);
+  expectArray("traceTree", "args", args);
   const [leaves, inTree] = treeFlatten(args);
   let outTree: TreeDef | undefined;
   const { graph, consts } = traceToGraph((tracers) => {
@@ -35,7 +38,7 @@ export const traceTree = (f: (...args: never[]) => unknown, args: readonly unkno
  * (`toDot`) or inspect. Only the arguments' shapes and dtypes matter.
  * @example printGraph(makeGraph((x) => mul(x, 2))(zeros([3])))
  */
-export const makeGraph =
-  (f: (...args: never[]) => unknown) =>
-  (...exampleArgs: readonly unknown[]): ClosedGraph =>
-    traceTree(f, exampleArgs);
+export const makeGraph = (f: (...args: never[]) => unknown) => {
+  expectFunction("makeGraph", "f", f);
+  return (...exampleArgs: readonly unknown[]): ClosedGraph => traceTree(f, exampleArgs);
+};

@@ -8,6 +8,8 @@
  * Transcendental functions (`exp`, `log`, `tanh`, ...) of `int32`/`bool` give `float32`.
  */
 import type { WritableTypedArray } from "./Buffer.js";
+import { fail } from "./errors.js";
+import { describeValue, MAX_ELEMENTS } from "./internal.js";
 
 /** The element types a tensor can hold. `bool` is stored as bytes 0/1. */
 export type DType = "float32" | "float64" | "int32" | "bool";
@@ -27,6 +29,9 @@ export const byteSize: Readonly<Record<DType, number>> = { bool: 1, int32: 4, fl
 export const isDType = (value: unknown): value is DType =>
   typeof value === "string" && Object.prototype.hasOwnProperty.call(rank, value);
 
+const dtypeFail = (op: string, arg: string, value: unknown): never =>
+  fail({ _tag: "DTypeError", op, arg, detail: `unknown dtype ${describeValue(value)}`, fix: 'use one of "float32", "float64", "int32", "bool"' });
+
 /**
  * True for `float32` and `float64`.
  * @example isFloating("int32") // false
@@ -38,13 +43,18 @@ export const isFloating = (dtype: DType): boolean => dtype === "float32" || dtyp
  * `bool < int32 < float32 < float64`.
  * @example promoteTypes("int32", "float32") // "float32"
  */
-export const promoteTypes = (a: DType, b: DType): DType => (rank[a] >= rank[b] ? a : b);
+export const promoteTypes = (a: DType, b: DType): DType => {
+  if (!isDType(a)) return dtypeFail("promoteTypes", "a", a);
+  if (!isDType(b)) return dtypeFail("promoteTypes", "b", b);
+  return rank[a] >= rank[b] ? a : b;
+};
 
 /**
  * The dtype of a transcendental function's result: floats stay, `int32` and `bool` become `float32`.
  * @example floatResultType("int32") // "float32"
  */
-export const floatResultType = (dtype: DType): DType => (isFloating(dtype) ? dtype : "float32");
+export const floatResultType = (dtype: DType): DType =>
+  isFloating(dtype) ? dtype : isDType(dtype) ? "float32" : dtypeFail("floatResultType", "dtype", dtype);
 
 /**
  * Allocates a zero-filled, writable buffer of `length` elements for `dtype`.
@@ -52,6 +62,9 @@ export const floatResultType = (dtype: DType): DType => (isFloating(dtype) ? dty
  * @example allocate("float64", 3) // Float64Array [0, 0, 0]
  */
 export const allocate = (dtype: DType, length: number): WritableTypedArray => {
+  if (!(Number.isSafeInteger(length) && length >= 0 && length <= MAX_ELEMENTS)) {
+    fail({ _tag: "ValueError", op: "allocate", arg: "length", detail: `cannot allocate ${String(length)} elements`, fix: `pass a non-negative integer up to ${MAX_ELEMENTS}` });
+  }
   switch (dtype) {
     case "float32":
       return new Float32Array(length);
@@ -61,6 +74,8 @@ export const allocate = (dtype: DType, length: number): WritableTypedArray => {
       return new Int32Array(length);
     case "bool":
       return new Uint8Array(length);
+    default:
+      return dtypeFail("allocate", "dtype", dtype);
   }
 };
 
@@ -71,12 +86,18 @@ export const allocate = (dtype: DType, length: number): WritableTypedArray => {
  * @example coerce("int32", -2.7) // -2
  */
 export const coerce = (dtype: DType, value: number): number => {
+  if (typeof value !== "number") {
+    fail({ _tag: "ValueError", op: "coerce", arg: "value", detail: `expected a number, got ${describeValue(value)}`, fix: "pass a JavaScript number" });
+  }
   switch (dtype) {
     case "int32":
       return value | 0;
     case "bool":
       return value !== 0 ? 1 : 0;
-    default:
+    case "float32":
+    case "float64":
       return value;
+    default:
+      return dtypeFail("coerce", "dtype", dtype);
   }
 };

@@ -10,8 +10,10 @@
  * 32-bit sample word is the xor of the two output words. As in JAX, reusing a key for two
  * different purposes gives correlated results; split it instead. No `Math.random` anywhere.
  */
+import { checkOptions, checkTensor } from "./check.js";
 import { allocate, type DType } from "./DType.js";
 import { fail } from "./errors.js";
+import { showValue } from "./internal.js";
 import { normalizeAxis, sizeOf, validateShape, type Shape } from "./Shape.js";
 import { fromBuffer, type Tensor } from "./Tensor.js";
 import { threefry2x32Into } from "./threefry.js";
@@ -28,6 +30,9 @@ export interface Key {
 const TWO32 = 4294967296;
 const TWO52 = 4503599627370496;
 const TWO53 = 9007199254740992;
+
+/** The most keys one `split` returns. */
+const MAX_SPLIT = 1 << 24;
 
 const isUint32 = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 0 && x < TWO32;
 
@@ -66,7 +71,7 @@ const toWords = (op: string, arg: string, value: number | bigint): readonly [num
       _tag: "ValueError",
       op,
       arg,
-      detail: `${arg} must be an integer within ±(2^53 − 1), got ${String(value)}`,
+      detail: `${arg} must be an integer within ±(2^53 − 1), got ${showValue(value)}`,
       fix: `pass an integer such as 0 or 42 (use a bigint for a 64-bit ${arg})`,
     });
   }
@@ -94,13 +99,14 @@ export const key = (seed: number | bigint): Key => {
  */
 export const split = (k: Key, n = 2): readonly Key[] => {
   const parent = checkKey("split", k);
-  if (!Number.isSafeInteger(n) || n < 0 || n > TWO32) {
+  // Each key is an object: a few million fill memory long before 2^32, so stop well before.
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_SPLIT) {
     return fail({
       _tag: "ValueError",
       op: "split",
       arg: "n",
-      detail: `n must be a non-negative integer, got ${n}`,
-      fix: "pass how many keys you want, e.g. 2",
+      detail: `n must be a non-negative integer up to ${MAX_SPLIT}, got ${showValue(n)}`,
+      fix: "pass how many keys you want, e.g. 2 (for many streams, use foldIn(key, i) when each is needed)",
     });
   }
   const [k0, k1] = parent.words;
@@ -166,7 +172,7 @@ const checkFloatDType = (op: string, dtype: DType): "float32" | "float64" =>
         _tag: "DTypeError",
         op,
         arg: "dtype",
-        detail: `${op} draws floating-point numbers, got dtype ${JSON.stringify(dtype)}`,
+        detail: `${op} draws floating-point numbers, got dtype ${showValue(dtype)}`,
         fix: 'use "float32" or "float64" (and astype afterwards if you need integers)',
       });
 
@@ -206,7 +212,7 @@ export interface UniformOptions {
 export const uniform = (k: Key, shape: Shape, options: UniformOptions = {}): Tensor => {
   const kk = checkKey("uniform", k);
   const sh = validateShape("uniform", "shape", shape);
-  const { min = 0, max = 1, dtype = "float32" } = options;
+  const { min = 0, max = 1, dtype = "float32" } = checkOptions("uniform", options, ["min", "max", "dtype"]) as UniformOptions;
   const dt = checkFloatDType("uniform", dtype);
   const round = dt === "float32" ? Math.fround : (x: number): number => x;
   // The smallest value ≥ min and the largest < max that the dtype can hold.
@@ -270,7 +276,7 @@ export const bernoulli = (k: Key, p: number, shape: Shape): Tensor => {
       _tag: "ValueError",
       op: "bernoulli",
       arg: "p",
-      detail: `p must be a probability in [0, 1], got ${String(p)}`,
+      detail: `p must be a probability in [0, 1], got ${showValue(p)}`,
       fix: "pass the probability of true, e.g. 0.5",
     });
   }
@@ -293,6 +299,7 @@ export const bernoulli = (k: Key, p: number, shape: Shape): Tensor => {
  */
 export const categorical = (k: Key, logits: Tensor, axis = -1): Tensor => {
   const kk = checkKey("categorical", k);
+  checkTensor("categorical", "logits", logits);
   if (logits.dtype === "bool") {
     return fail({
       _tag: "DTypeError",

@@ -7,6 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import type { ReadonlyTypedArray, WritableTypedArray } from "./Buffer.js";
+import { checkTensor, recordProblem, tensorProblem } from "./check.js";
 import { allocate, coerce, isDType, type DType } from "./DType.js";
 import { fail, TensorException, type TensorError } from "./errors.js";
 import { sizeOf, validateShape, type Shape } from "./Shape.js";
@@ -28,19 +29,24 @@ export const defaultFloat: DType = "float32";
  * Wraps a buffer a kernel just filled, without copying. The buffer must have `sizeOf(shape)`
  * elements of the right typed-array class and must never be written again.
  * @internal Used by kernels; user code should call `fromData`, which copies.
+ * @throws TensorException when the buffer's class or length does not fit `dtype` and `shape`.
  */
-export const fromBuffer = (dtype: DType, shape: Shape, data: WritableTypedArray | ReadonlyTypedArray): Tensor =>
-  Object.freeze({ dtype, shape: Object.isFrozen(shape) ? shape : Object.freeze([...shape]), data });
+export const fromBuffer = (dtype: DType, shape: Shape, data: WritableTypedArray | ReadonlyTypedArray): Tensor => {
+  const problem = recordProblem(dtype, shape, data);
+  if (problem !== undefined) {
+    fail({ _tag: "ValueError", op: "fromBuffer", arg: "dtype, shape, data", detail: `expected a typed array matching the dtype and shape, got ${problem}`, fix: "allocate the buffer with allocate(dtype, sizeOf(shape))" });
+  }
+  return Object.freeze({ dtype, shape: Object.isFrozen(shape) ? shape : Object.freeze([...shape]), data });
+};
 
 /**
- * True when `value` is a tensor record (has a dtype, a shape array and a typed-array buffer).
+ * True when `value` is a well-formed tensor record: a known dtype, a shape of non-negative
+ * integers, and a buffer of that dtype's typed-array class holding exactly the shape's size.
+ * A forged record that fails any of these (a plain-array buffer, a short buffer) is not a tensor,
+ * so no op reads past its end.
  * @example isTensor(scalar(1)) // true
  */
-export const isTensor = (value: unknown): value is Tensor => {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as { dtype?: unknown; shape?: unknown; data?: unknown };
-  return isDType(v.dtype) && Array.isArray(v.shape) && ArrayBuffer.isView(v.data);
-};
+export const isTensor = (value: unknown): value is Tensor => tensorProblem(value) === undefined;
 
 const bufferMatchesDType = (dtype: DType, data: unknown): boolean =>
   (dtype === "float32" && data instanceof Float32Array) ||
@@ -121,11 +127,23 @@ export const fromDataOrThrow = (data: ArrayLike<number>, shape: Shape, dtype: DT
 export const fromData = (data: ArrayLike<number>, shape: Shape, dtype: DType = defaultFloat): E.Either<TensorError, Tensor> =>
   toEither(() => fromDataOrThrow(data, shape, dtype));
 
+const MAX_NESTING = 64;
+
 /** Walks a nested array once: checks it is rectangular and returns its shape. */
 const inferShape = (value: NestedArray): Shape => {
   const shape: number[] = [];
   let level: unknown = value;
   while (Array.isArray(level)) {
+    // A self-containing array would nest forever; no real tensor has this many axes.
+    if (shape.length === MAX_NESTING) {
+      fail({
+        _tag: "ValueError",
+        op: "fromArray",
+        arg: "value",
+        detail: `arrays nest more than ${MAX_NESTING} deep (or contain themselves)`,
+        fix: "pass a rectangular nested array of numbers",
+      });
+    }
     shape.push(level.length);
     if (level.length === 0) break;
     level = level[0];
@@ -174,6 +192,7 @@ const flatten = (value: NestedArray, out: unknown[]): void => {
  * @example fromArrayOrThrow([[1, 2], [3, 4]], "float64").shape // [2, 2]
  */
 export const fromArrayOrThrow = (value: NestedArray, dtype?: DType): Tensor => {
+  if (dtype !== undefined) checkDType("fromArray", dtype);
   const shape = inferShape(value);
   const flat: unknown[] = [];
   flatten(value, flat);
@@ -228,7 +247,7 @@ export const validateTensor = (value: unknown): E.Either<TensorError, Tensor> =>
  * @example toArray(fromArrayOrThrow([[1, 2]])) // [[1, 2]]
  */
 export const toArray = (t: Tensor): NestedArray => {
-  const { shape, data } = t;
+  const { shape, data } = checkTensor("toArray", "t", t);
   const leaf = t.dtype === "bool" ? (i: number): NestedArray => data[i] !== 0 : (i: number): NestedArray => data[i]!;
   const build = (depth: number, offset: number, stride: number): NestedArray => {
     if (depth === shape.length) return leaf(offset);
@@ -245,7 +264,7 @@ export const toArray = (t: Tensor): NestedArray => {
  * @example item(scalar(3)) // 3
  */
 export const item = (t: Tensor): number => {
-  if (t.data.length !== 1) {
+  if (checkTensor("item", "t", t).data.length !== 1) {
     return fail({
       _tag: "ShapeError",
       op: "item",
@@ -264,6 +283,7 @@ export const item = (t: Tensor): number => {
  * @example astype(fromArrayOrThrow([1.7, -1.7]), "int32").data // Int32Array [1, -1]
  */
 export const astype = (t: Tensor, dtype: DType): Tensor => {
+  checkTensor("astype", "t", t);
   const dt = checkDType("astype", dtype);
   if (dt === t.dtype) return t;
   const n = t.data.length;

@@ -49,14 +49,48 @@ export type TensorError =
  * Renders a shape the way messages show it: `[2, 3]`, and `[]` for a scalar.
  * @example formatShape([2, 3]) // "[2, 3]"
  */
-export const formatShape = (shape: Shape): string => `[${shape.join(", ")}]`;
+export const formatShape = (shape: Shape): string => {
+  if (!Array.isArray(shape)) {
+    throw new TensorException({ _tag: "ValueError", op: "formatShape", arg: "shape", detail: `expected an array of dimensions, got ${typeof shape}`, fix: "pass a shape such as [2, 3]" });
+  }
+  return `[${shape.map((d) => (typeof d === "number" ? String(d) : typeof d)).join(", ")}]`;
+};
+
+const tags: ReadonlySet<string> = new Set(["ShapeError", "AxisError", "DTypeError", "ValueError", "DecodeError"]);
+
+/** Checks the parts of a hand-built error value that formatting reads, so a bad one cannot throw a TypeError. */
+const checkError = (e: unknown): TensorError => {
+  const v = e as { _tag?: unknown; op?: unknown; arg?: unknown; detail?: unknown; fix?: unknown; shapes?: unknown; axis?: unknown; rank?: unknown } | null;
+  const ok =
+    typeof v === "object" &&
+    v !== null &&
+    typeof v._tag === "string" &&
+    tags.has(v._tag) &&
+    typeof v.op === "string" &&
+    (v._tag === "AxisError" || typeof v.detail === "string") &&
+    (v._tag === "AxisError" || v._tag === "DecodeError" || typeof v.fix === "string") &&
+    (v._tag === "DecodeError" || typeof v.arg === "string") &&
+    (v._tag !== "ShapeError" || (Array.isArray(v.shapes) && v.shapes.every(Array.isArray))) &&
+    (v._tag !== "AxisError" || (typeof v.axis === "number" && typeof v.rank === "number"));
+  if (!ok) {
+    throw new TensorException({
+      _tag: "ValueError",
+      op: "formatTensorError",
+      arg: "error",
+      detail: "not a TensorError value (a _tag of ShapeError, AxisError, DTypeError, ValueError or DecodeError with its fields)",
+      fix: "build errors as the TensorError type describes",
+    });
+  }
+  return e as TensorError;
+};
 
 /**
  * Turns an error value into the sentence a user reads.
  * @example formatTensorError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 })
  * // "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"
  */
-export const formatTensorError = (e: TensorError): string => {
+export const formatTensorError = (error: TensorError): string => {
+  const e = checkError(error);
   switch (e._tag) {
     case "ShapeError":
       return `${e.op}: ${e.detail} (argument \`${e.arg}\`; shapes ${e.shapes.map(formatShape).join(", ")}); ${e.fix}`;

@@ -13,6 +13,7 @@
  * Non-finite values are `nan`, `inf`, `-inf`; booleans are `true`/`false`. The dtype is always
  * shown, and empty tensors also show their shape (except `[0]`, where `[]` says it all).
  */
+import { checkOptions, checkTensor } from "./check.js";
 import { fail, formatShape } from "./errors.js";
 import { sizeOf, stridesOf } from "./Shape.js";
 import type { DType } from "./DType.js";
@@ -214,9 +215,11 @@ const checkOption = (name: string, value: number, ok: boolean, fix: string): num
  * toString(tensor([0.5, NaN, -Infinity], "float64")) // "tensor([ 0.5,  nan, -inf], dtype=float64)"
  */
 export const toString = (t: Tensor, options: FormatOptions = {}): string => {
-  const { precision = 4, threshold = 1000, edgeItems = 3, lineWidth = 75 } = options;
+  checkTensor("toString", "t", t);
+  const opts = checkOptions("toString", options, ["precision", "threshold", "edgeItems", "lineWidth"]) as FormatOptions;
+  const { precision = 4, threshold = 1000, edgeItems = 3, lineWidth = 75 } = opts;
   checkOption("precision", precision, Number.isInteger(precision) && precision >= 0 && precision <= 20, "use an integer in [0, 20]");
-  checkOption("threshold", threshold, threshold >= 0, "use a non-negative number (Infinity never elides)");
+  checkOption("threshold", threshold, typeof threshold === "number" && threshold >= 0, "use a non-negative number (Infinity never elides)");
   checkOption("edgeItems", edgeItems, Number.isSafeInteger(edgeItems) && edgeItems >= 0, "use a non-negative integer");
   checkOption("lineWidth", lineWidth, Number.isSafeInteger(lineWidth) && lineWidth > 0, "use a positive integer");
 

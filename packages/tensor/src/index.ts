@@ -23,7 +23,7 @@ export { slice, type SliceSpec } from "./kernels/slice.js";
 export { concat, stack, split, pad } from "./kernels/join.js";
 export { take, gather, addAt, addAlongAxis, oneHot } from "./kernels/indexing.js";
 export { matmul, matmulKernel } from "./kernels/matmul.js";
-export { viewOffsets, gatherView, broadcastStrides } from "./kernels/strided.js";
+export { viewOffsetsChecked as viewOffsets, gatherViewChecked as gatherView, broadcastStridesChecked as broadcastStrides } from "./kernels/strided.js";
 export * as random from "./Random.js";
 export type { Key } from "./Random.js";
 export * as safetensors from "./safetensors.js";

@@ -7,9 +7,11 @@
  * body compiled once → `new Function` once. Outputs are written into fresh arrays allocated per
  * call; every intermediate lives in buffers allocated once per compiled runner.
  */
-import type { Tensor } from "@rewind/tensor";
+import { isTensor, type Tensor } from "@rewind/tensor";
+import { expectGraph } from "../check.js";
 import { evalGraph } from "../core.js";
-import type { Graph } from "../Graph.js";
+import { avalOf, avalsEqual, formatAval, type Graph } from "../Graph.js";
+import { graphFail } from "../errors.js";
 import { emitBlock } from "./block.js";
 import { prune } from "./fusion.js";
 import { valOf } from "./ir.js";
@@ -34,6 +36,7 @@ export interface CompiledGraph {
  * @example const run = compileGraph(makeGraph((x) => exp(x))(zeros([3])).graph); run([ones([3])])
  */
 export const compileGraph = (graph: Graph): CompiledGraph => {
+  expectGraph("compileGraph", "graph", graph);
   const lowering = new Lowering();
   const prog = lowering.prog;
   const block = lowering.block(graph);
@@ -61,6 +64,8 @@ export const compileGraph = (graph: Graph): CompiledGraph => {
   // into the same jitted function) must not use them: it gets the interpreter.
   let busy = false;
   const runner = (ins: readonly Tensor[]): readonly Tensor[] => {
+    // Generated code indexes buffers without bounds checks: inputs must match the graph's avals.
+    checkInputs(graph, ins);
     if (busy) return evalGraph(graph, ins) as readonly Tensor[];
     busy = true;
     try {
@@ -70,4 +75,17 @@ export const compileGraph = (graph: Graph): CompiledGraph => {
     }
   };
   return Object.assign(runner, { source, plannedBytes: mod.pool.bytes() });
+};
+
+/** Rejects runner inputs that are not tensors of the graph's input avals, naming the first. */
+const checkInputs = (graph: Graph, ins: readonly Tensor[]): void => {
+  const want = graph.inAvals;
+  if (!Array.isArray(ins) || ins.length !== want.length) {
+    graphFail({ _tag: "InvalidArgument", op: "compileGraph", arg: "inputs", detail: `the graph takes ${want.length} inputs, got ${Array.isArray(ins) ? ins.length : typeof ins}`, fix: "pass one tensor per graph input" });
+  }
+  ins.forEach((t, i) => {
+    if (!isTensor(t) || !avalsEqual(avalOf(t), want[i]!)) {
+      graphFail({ _tag: "InvalidArgument", op: "compileGraph", arg: `inputs[${i}]`, detail: `expected a tensor ${formatAval(want[i]!)}, got ${isTensor(t) ? formatAval(avalOf(t)) : typeof t}`, fix: "pass tensors of the avals the graph was traced with" });
+    }
+  });
 };

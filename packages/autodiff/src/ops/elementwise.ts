@@ -14,8 +14,8 @@ import { astype, broadcastTo, expectValue, unify, type ValueLike } from "./lift.
 const apply = (prim: AnyPrimitive, ins: readonly Value[]): Value => bind(prim, ins, undefined)[0]!;
 
 /** A float unary op: ints and bools are converted to float32 first (as JAX does). */
-const floatOp = (prim: AnyPrimitive) => (x: Value): Value => {
-  const v = expectValue(prim.name, "x", x);
+const floatOp = (prim: AnyPrimitive, op: string = prim.name) => (x: Value): Value => {
+  const v = expectValue(op, "x", x);
   return apply(prim, [isFloating(v.dtype) ? v : astype(v, "float32")]);
 };
 
@@ -48,7 +48,7 @@ export const cos: (x: Value) => Value = floatOp(U.cos);
 /** tanh x. @example tanh(tensor([0])) // [0] */
 export const tanh: (x: Value) => Value = floatOp(U.tanh);
 /** The logistic sigmoid, stable for any |x| (a primitive). @example sigmoid(tensor([0])) // [0.5] */
-export const sigmoid: (x: Value) => Value = floatOp(U.logistic);
+export const sigmoid: (x: Value) => Value = floatOp(U.logistic, "sigmoid");
 /** log(1 + e^x), stable for any |x| (a primitive). @example softplus(tensor([0])) // [ln 2] */
 export const softplus: (x: Value) => Value = floatOp(U.softplus);
 /** ⌊x⌋; no gradient. @example floor(tensor([1.5])) // [1] */
@@ -129,11 +129,19 @@ export const where = (cond: ValueLike, a: ValueLike, b: ValueLike): Value => {
   return apply(B.select, [broadcastTo(c, av!.shape), av!, bv!]);
 };
 
-/** max(x, 0); NOTE: relu'(0) = 0, because it is where(x > 0, x, 0). @example relu(tensor([-1, 2])) // [0, 2] */
-export const relu = (x: Value): Value => where(greater(x, 0), x, 0);
+/** max(x, 0), NaN staying NaN; NOTE: relu'(0) = 0, because it is where(x <= 0, 0, x). @example relu(tensor([-1, 2])) // [0, 2] */
+export const relu = (x: Value): Value => {
+  const v = expectValue("relu", "x", x);
+  // `lessEqual` is false for NaN, so NaN passes through (as the kernel and JAX do); at 0 the
+  // gradient flows to the constant branch, so relu'(0) = 0.
+  return where(lessEqual(v, 0), 0, v);
+};
 /** x². @example square(tensor([3])) // [9] */
-export const square = (x: Value): Value => mul(x, x);
+export const square = (x: Value): Value => {
+  const v = expectValue("square", "x", x);
+  return mul(v, v);
+};
 /** 1 / x. @example reciprocal(tensor([4])) // [0.25] */
-export const reciprocal = (x: Value): Value => div(1, x);
+export const reciprocal = (x: Value): Value => div(1, expectValue("reciprocal", "x", x));
 /** 1 / √x. @example rsqrt(tensor([4])) // [0.5] */
-export const rsqrt = (x: Value): Value => div(1, sqrt(x));
+export const rsqrt = (x: Value): Value => div(1, sqrt(expectValue("rsqrt", "x", x)));

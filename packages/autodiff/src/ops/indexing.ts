@@ -10,6 +10,10 @@ import { astype, broadcastTo, expectValue } from "./lift.js";
 import { reshape, expandDims } from "./shape.js";
 
 const asIndices = (op: string, indices: Value | readonly number[]): Value => {
+  if (Array.isArray(indices) && !indices.every((i) => Number.isSafeInteger(i) && i >= -2147483648 && i <= 2147483647)) {
+    // fromData would truncate 1.5 to 1 and wrap 2^40 to 0: say so instead.
+    graphFail({ _tag: "InvalidArgument", op, arg: "indices", detail: "an index array must hold int32 integers", fix: "pass whole-number positions" });
+  }
   const idx = Array.isArray(indices) ? T.fromDataOrThrow(indices as readonly number[], [indices.length], "int32") : expectValue(op, "indices", indices);
   if (idx.dtype !== "int32") {
     graphFail({
@@ -37,13 +41,18 @@ export const take = (x: Value, indices: Value | readonly number[], axis?: number
 };
 
 /**
- * x plus `values` scattered at the positions `take(·, indices, axis)` reads (repeats accumulate).
+ * x plus `values` scattered at the positions `take(·, indices, axis)` reads (repeats accumulate);
+ * without `axis`, positions in the flattened x, as for take. The result keeps x's dtype.
  * @example addAt(zeros([3]), [0, 0], tensor([1, 2]), 0) // [3, 0, 0]
  */
-export const addAt = (x: Value, indices: Value | readonly number[], values: Value, axis = 0): Value => {
+export const addAt = (x: Value, indices: Value | readonly number[], values: Value, axis?: number): Value => {
   const v = expectValue("addAt", "x", x);
+  const idx = asIndices("addAt", indices);
+  const vals = astype(expectValue("addAt", "values", values), v.dtype);
+  // Without an axis, the positions are those of the flattened tensor, as for take.
+  if (axis === undefined) return reshape(bind(I.addAt, [reshape(v, [T.sizeOf(v.shape)]), idx, vals], { axis: 0 })[0]!, v.shape);
   const a = T.normalizeAxis("addAt", "axis", axis, v.shape.length);
-  return bind(I.addAt, [v, asIndices("addAt", indices), astype(expectValue("addAt", "values", values), v.dtype)], { axis: a })[0]!;
+  return bind(I.addAt, [v, idx, vals], { axis: a })[0]!;
 };
 
 /**
@@ -87,5 +96,9 @@ export const addAlongAxis = (x: Value, indices: Value, values: Value, axis: numb
  */
 export const oneHot = (indices: Value, depth: number, dtype: T.DType = "float32"): Value => {
   const idx = asIndices("oneHot", indices);
+  if (!Number.isSafeInteger(depth) || depth < 0 || T.sizeOf(idx.shape) * depth > 2147483647) {
+    graphFail({ _tag: "InvalidArgument", op: "oneHot", arg: "depth", detail: "depth must be a non-negative integer (and the result at most 2^31 − 1 elements)", fix: "pass the number of classes, e.g. 10" });
+  }
+  if (!T.isDType(dtype)) graphFail({ _tag: "InvalidArgument", op: "oneHot", arg: "dtype", detail: "unknown dtype", fix: 'use one of "float32", "float64", "int32", "bool"' });
   return astype(equal(expandDims(idx, -1), T.arange(depth)), dtype);
 };

@@ -30,7 +30,14 @@ export const expectValue = (op: string, arg: string, x: unknown): Value => {
  * Converts `x` to `dtype` with an explicit `convert` equation (nothing when it already matches).
  * @example astype(tensor([1.5]), "int32")
  */
-export const astype = (x: Value, dtype: T.DType): Value => (x.dtype === dtype ? x : bind(convert, [x], { dtype })[0]!);
+export const astype = (x: Value, dtype: T.DType): Value => {
+  const v = expectValue("astype", "x", x);
+  if (v.dtype === dtype) return v;
+  if (!T.isDType(dtype)) {
+    graphFail({ _tag: "InvalidArgument", op: "astype", arg: "dtype", detail: `unknown dtype ${typeof dtype === "string" ? JSON.stringify(dtype) : typeof dtype}`, fix: 'use one of "float32", "float64", "int32", "bool"' });
+  }
+  return bind(convert, [v], { dtype })[0]!;
+};
 
 /**
  * Broadcasts `x` to `shape` with an explicit `broadcastTo` equation (nothing when equal).
@@ -38,7 +45,21 @@ export const astype = (x: Value, dtype: T.DType): Value => (x.dtype === dtype ? 
  */
 export const broadcastTo = (x: ValueLike, shape: readonly number[]): Value => {
   const v = typeof x === "number" ? T.scalar(x) : expectValue("broadcastTo", "x", x);
-  return T.shapesEqual(v.shape, shape) ? v : bind(broadcastPrim, [v], { shape: Object.freeze([...shape]) })[0]!;
+  if (T.shapesEqual(v.shape, shape)) return v;
+  const target = T.validateShape("broadcastTo", "shape", shape);
+  // The shapes must broadcast to exactly `target` (a trace would otherwise record a wrong aval).
+  const lead = target.length - v.shape.length;
+  if (lead < 0 || v.shape.some((d, i) => d !== 1 && d !== target[lead + i])) {
+    T.fail({
+      _tag: "ShapeError",
+      op: "broadcastTo",
+      arg: "shape",
+      shapes: [v.shape, target],
+      detail: `cannot broadcast shape [${v.shape.join(", ")}] to [${target.join(", ")}]`,
+      fix: "each axis of x (aligned on the right) must equal the target's or be 1",
+    });
+  }
+  return bind(broadcastPrim, [v], { shape: target })[0]!;
 };
 
 /** The dtype a JavaScript number takes next to tensors of `dtype` (weak typing). */
@@ -60,6 +81,18 @@ export const unify = (op: string, args: readonly ValueLike[], minDType?: T.DType
   let dtype = tensors.map((t) => t.dtype).reduce(T.promoteTypes);
   for (const v of values) if (typeof v === "number") dtype = T.promoteTypes(dtype, weakDType(v, dtype));
   if (minDType !== undefined) dtype = T.promoteTypes(dtype, minDType);
+  values.forEach((v, i) => {
+    // Weak typing keeps an integer number integer; one int32 cannot hold would wrap silently.
+    if (typeof v === "number" && !T.isFloating(dtype) && !(v >= -2147483648 && v <= 2147483647)) {
+      graphFail({
+        _tag: "InvalidArgument",
+        op,
+        arg: `arg${i}`,
+        detail: `the number ${v} does not fit the ${dtype} dtype of the other operand`,
+        fix: 'cast the tensor operand to a float first (astype(t, "float32")), or pass a number in int32 range',
+      });
+    }
+  });
   const shapes = tensors.map((t) => t.shape);
   const shape = T.broadcastShapes(op, ...(alsoBroadcastWith === undefined ? shapes : [alsoBroadcastWith, ...shapes]));
   return values.map((v) => broadcastTo(typeof v === "number" ? T.scalar(v, dtype) : astype(v, dtype), shape));

@@ -7,6 +7,7 @@ import { bind, type Value } from "../core.js";
 import * as S from "../primitives/shape.js";
 import type { WindowParams } from "../primitives/shape.js";
 import { astype, expectValue } from "./lift.js";
+import { expectArray } from "../check.js";
 
 const one = (prim: Parameters<typeof bind>[0], x: Value, params: unknown): Value => bind(prim, [x], params)[0]!;
 
@@ -16,10 +17,11 @@ const one = (prim: Parameters<typeof bind>[0], x: Value, params: unknown): Value
  */
 export const reshape = (x: Value, shape: readonly number[]): Value => {
   const v = expectValue("reshape", "x", x);
+  expectArray("reshape", "shape", shape);
   const size = T.sizeOf(v.shape);
   const holes = shape.filter((d) => d === -1).length;
   const known = shape.reduce((n, d) => (d === -1 ? n : n * d), 1);
-  const bad = holes > 1 || shape.some((d) => !Number.isInteger(d) || d < -1) || (holes === 1 ? known === 0 || size % known !== 0 : known !== size);
+  const bad = holes > 1 || shape.some((d) => !Number.isSafeInteger(d) || d < -1) || (holes === 1 ? known === 0 || size % known !== 0 : known !== size);
   if (bad) {
     T.fail({
       _tag: "ShapeError",
@@ -41,7 +43,7 @@ export const reshape = (x: Value, shape: readonly number[]): Value => {
 export const transpose = (x: Value, perm?: readonly number[]): Value => {
   const v = expectValue("transpose", "x", x);
   const rank = v.shape.length;
-  const p = perm === undefined ? v.shape.map((_, i) => rank - 1 - i) : perm.map((a) => T.normalizeAxis("transpose", "perm", a, rank));
+  const p = perm === undefined ? v.shape.map((_, i) => rank - 1 - i) : expectArray("transpose", "perm", perm).map((a) => T.normalizeAxis("transpose", "perm", a, rank));
   if (p.length !== rank || new Set(p).size !== rank) {
     T.fail({
       _tag: "ValueError",
@@ -58,7 +60,7 @@ export const transpose = (x: Value, perm?: readonly number[]): Value => {
  * `transpose` with a required permutation.
  * @example permute(zeros([2, 3, 4]), [2, 0, 1]).shape // [4, 2, 3]
  */
-export const permute = (x: Value, perm: readonly number[]): Value => transpose(x, perm);
+export const permute = (x: Value, perm: readonly number[]): Value => transpose(x, expectArray("permute", "perm", perm));
 
 /**
  * Inserts a size-1 axis at `axis` (in [−rank−1, rank]).
@@ -103,7 +105,37 @@ export interface SliceSpec {
 }
 
 /** Python's slice.indices: the first index, step and count of `spec` on an axis of size `dim`. */
+/**
+ * Checks a resolved window against a shape: one integer start, nonzero step and non-negative size
+ * per axis, every index it reads inside the axis (the primitives read without bounds checks).
+ */
+const checkWindow = (op: string, shape: readonly number[], w: WindowParams): void => {
+  const bad = (detail: string): never =>
+    T.fail({ _tag: "ValueError", op, arg: "w", detail, fix: "pass { start, step, size } with one entry per axis, as slice resolves them" });
+  if (typeof w !== "object" || w === null) bad("expected a window { start, step, size }");
+  const { start, step, size } = w;
+  if (![start, step, size].every((a) => Array.isArray(a) && a.length === shape.length && a.every((n) => Number.isSafeInteger(n)))) {
+    bad(`start, step and size must be integer arrays of length ${shape.length}`);
+  }
+  shape.forEach((d, i) => {
+    const [s0, st, n] = [start[i]!, step[i]!, size[i]!];
+    if (st === 0 || n < 0) bad(`axis ${i}: step must be nonzero and size non-negative`);
+    if (n > 0 && !(s0 >= 0 && s0 < d && s0 + st * (n - 1) >= 0 && s0 + st * (n - 1) < d)) bad(`axis ${i}: the window reads outside [0, ${d})`);
+  });
+};
+
 const resolveSpec = (axis: number, dim: number, spec: SliceSpec | null): [number, number, number] => {
+  const isObject = typeof spec === "object" && !Array.isArray(spec);
+  const unknownKey = isObject && spec !== null ? Object.keys(spec).find((k) => k !== "start" && k !== "stop" && k !== "step") : undefined;
+  if ((spec !== null && spec !== undefined && !isObject) || unknownKey !== undefined) {
+    T.fail({
+      _tag: "ValueError",
+      op: "slice",
+      arg: `specs[${axis}]`,
+      detail: unknownKey === undefined ? `a slice spec must be an object { start?, stop?, step? } or null, got ${Array.isArray(spec) ? "an array" : typeof spec}` : `unknown slice field ${JSON.stringify(unknownKey)}`,
+      fix: "use null (or {}) for a whole axis and { start, stop, step } otherwise",
+    });
+  }
   const step = spec?.step ?? 1;
   if (!Number.isInteger(step) || step === 0) {
     T.fail({ _tag: "ValueError", op: "slice", arg: `specs[${axis}].step`, detail: `step must be a nonzero integer, got ${step}`, fix: "use 1, 2, -1, ..." });
@@ -129,6 +161,7 @@ const resolveSpec = (axis: number, dim: number, spec: SliceSpec | null): [number
  */
 export const slice = (x: Value, specs: ReadonlyArray<SliceSpec | null>): Value => {
   const v = expectValue("slice", "x", x);
+  expectArray("slice", "specs", specs);
   if (specs.length > v.shape.length) {
     T.fail({
       _tag: "ShapeError",
@@ -152,6 +185,7 @@ export const slice = (x: Value, specs: ReadonlyArray<SliceSpec | null>): Value =
  * @example sliceWindow(arange(6), { start: [1], step: [2], size: [2] }) // [1, 3]
  */
 export const sliceWindow = (x: Value, w: WindowParams): Value => {
+  checkWindow("sliceWindow", expectValue("sliceWindow", "x", x).shape, w);
   const whole = x.shape.every((d, i) => w.start[i] === 0 && w.step[i] === 1 && w.size[i] === d);
   return whole ? x : one(S.slice, x, Object.freeze({ start: Object.freeze([...w.start]), step: Object.freeze([...w.step]), size: Object.freeze([...w.size]) }));
 };
@@ -160,7 +194,16 @@ export const sliceWindow = (x: Value, w: WindowParams): Value => {
  * The transpose of `sliceWindow`: zeros of `inShape` with `x` written into the window.
  * @example unslice(tensor([1, 3]), [4], { start: [1], step: [2], size: [2] }) // [0, 1, 0, 3]
  */
-export const unslice = (x: Value, inShape: readonly number[], w: WindowParams): Value =>
+export const unslice = (x: Value, inShape: readonly number[], w: WindowParams): Value => {
+  const v = expectValue("unslice", "x", x);
+  checkWindow("unslice", T.validateShape("unslice", "inShape", inShape), w);
+  if (!T.shapesEqual(v.shape, w.size)) {
+    T.fail({ _tag: "ShapeError", op: "unslice", arg: "x", shapes: [v.shape, w.size], detail: "x must have the window's size", fix: "pass the values that fill the window" });
+  }
+  return unsliceChecked(v, inShape, w);
+};
+
+const unsliceChecked = (x: Value, inShape: readonly number[], w: WindowParams): Value =>
   one(S.unslice, x, Object.freeze({ inShape: Object.freeze([...inShape]), start: w.start, step: w.step, size: w.size }));
 
 /**
@@ -180,14 +223,19 @@ export const flip = (x: Value, axis?: number | readonly number[]): Value => {
  */
 export const pad = (x: Value, widths: ReadonlyArray<readonly [number, number]>, value = 0): Value => {
   const v = expectValue("pad", "x", x);
-  const ok = widths.length === v.shape.length && widths.every((w) => w.length === 2 && w.every((n) => Number.isInteger(n) && n >= 0));
+  if (typeof value !== "number") T.fail({ _tag: "ValueError", op: "pad", arg: "value", detail: `value must be a number, got ${typeof value}`, fix: "pass the fill value as a number" });
+  const ok =
+    Array.isArray(widths) &&
+    widths.length === v.shape.length &&
+    widths.every((w) => Array.isArray(w) && w.length === 2 && w.every((n) => Number.isSafeInteger(n) && n >= 0)) &&
+    v.shape.reduce((p, d, i) => p * (d + widths[i]![0] + widths[i]![1]), 1) <= 2147483647;
   if (!ok) {
     T.fail({
       _tag: "ShapeError",
       op: "pad",
       arg: "widths",
       shapes: [v.shape],
-      detail: `widths ${JSON.stringify(widths)} must be one [before, after] pair of non-negative integers per axis`,
+      detail: `widths must be one [before, after] pair of non-negative integers per axis (and the result at most 2^31 − 1 elements)`,
       fix: `pass ${v.shape.length} pairs`,
     });
   }
@@ -201,7 +249,7 @@ export const pad = (x: Value, widths: ReadonlyArray<readonly [number, number]>, 
  * @example concat([tensor([1]), tensor([2, 3])]) // [1, 2, 3]
  */
 export const concat = (xs: readonly Value[], axis = 0): Value => {
-  if (xs.length === 0) {
+  if (expectArray("concat", "xs", xs).length === 0) {
     T.fail({ _tag: "ValueError", op: "concat", arg: "xs", detail: "needs at least one tensor", fix: "pass a non-empty array" });
   }
   const vs = xs.map((x, i) => expectValue("concat", `xs[${i}]`, x));
@@ -228,7 +276,7 @@ export const concat = (xs: readonly Value[], axis = 0): Value => {
  * @example stack([tensor([1, 2]), tensor([3, 4])]).shape // [2, 2]
  */
 export const stack = (xs: readonly Value[], axis = 0): Value => {
-  if (xs.length === 0) {
+  if (expectArray("stack", "xs", xs).length === 0) {
     T.fail({ _tag: "ValueError", op: "stack", arg: "xs", detail: "needs at least one tensor", fix: "pass a non-empty array" });
   }
   const first = expectValue("stack", "xs[0]", xs[0]);
@@ -264,6 +312,15 @@ export const split = (x: Value, indicesOrSections: number | readonly number[], a
     }
     points = Array.from({ length: n - 1 }, (_, i) => ((i + 1) * dim) / n);
   } else {
+    if (!Array.isArray(indicesOrSections) || !indicesOrSections.every((i) => Number.isSafeInteger(i))) {
+      return T.fail({
+        _tag: "ValueError",
+        op: "split",
+        arg: "indicesOrSections",
+        detail: "expected a number of sections or an array of integer split points",
+        fix: "pass e.g. 2 or [1, 3]",
+      });
+    }
     points = [...indicesOrSections];
   }
   const bounds = [0, ...points, dim];

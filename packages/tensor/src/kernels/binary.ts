@@ -14,6 +14,7 @@
  * `int32` wraps modulo 2^32 like NumPy; `mul` and `pow` use exact 32-bit multiplies for that).
  */
 import type { ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
+import { checkOperand } from "../check.js";
 import { allocate, floatResultType, promoteTypes, type DType } from "../DType.js";
 import { fail } from "../errors.js";
 import { broadcastShapes, sizeOf, type Shape } from "../Shape.js";
@@ -44,6 +45,8 @@ const INT32_MAX = 2147483647;
  * @example commonDType("add", tensor([1], "int32"), 2.0) // "int32"
  */
 export const commonDType = (op: string, a: Operand, b: Operand): DType => {
+  checkOperand(op, "a", a);
+  checkOperand(op, "b", b);
   if (typeof a === "number") {
     if (typeof b === "number") {
       return fail({

@@ -8,6 +8,7 @@
  * `equal(tensor([0.1]), 0.1)` is true. Logic ops treat every nonzero value (NaN included, as in
  * NumPy) as true. Two plain numbers are a `ValueError`, as for arithmetic.
  */
+import { checkOperand, checkTensor } from "../check.js";
 import { allocate, type DType } from "../DType.js";
 import { broadcastShapes, sizeOf } from "../Shape.js";
 import { defaultFloat, fromBuffer, type Tensor } from "../Tensor.js";
@@ -88,6 +89,9 @@ export const logicalOr = logical("logicalOr", (x, y) => (x !== 0 || y !== 0 ? 1 
  * @example where(tensor([true, false]), tensor([1, 2]), 0).data // Float32Array [1, 0]
  */
 export const where = (cond: Tensor, a: Operand, b: Operand): Tensor => {
+  checkTensor("where", "cond", cond);
+  checkOperand("where", "a", a);
+  checkOperand("where", "b", b);
   const dtype: DType = typeof a === "number" && typeof b === "number" ? defaultFloat : commonDType("where", a, b);
   const av = toView("where", "a", a, dtype);
   const bv = toView("where", "b", b, dtype);

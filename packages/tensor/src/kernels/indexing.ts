@@ -8,8 +8,10 @@
  * accumulate into the copy, so repeated indices add up and `x` is never written.
  */
 import type { WritableTypedArray } from "../Buffer.js";
+import { checkCount, checkDType, checkTensor } from "../check.js";
 import { allocate, coerce, promoteTypes, type DType } from "../DType.js";
 import { fail, formatShape } from "../errors.js";
+import { showValue } from "../internal.js";
 import { normalizeAxis, shapesEqual, sizeOf, stridesOf, type Shape } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
 import { broadcastStrides, viewOffsets } from "./strided.js";
@@ -32,13 +34,13 @@ const readIndices = (op: string, indices: Indices): IndexSource => {
         _tag: "ValueError",
         op,
         arg: `indices[${bad}]`,
-        detail: `indices must be integers, got ${String(arr[bad])}`,
+        detail: `indices must be integers, got ${showValue(arr[bad])}`,
         fix: "pass whole-number positions",
       });
     }
     return { shape: [arr.length], data: arr as readonly number[] };
   }
-  const t = indices as Tensor;
+  const t = checkTensor(op, "indices", indices);
   if (t.dtype !== "int32") {
     return fail({
       _tag: "DTypeError",
@@ -85,6 +87,7 @@ interface TakePlan {
 }
 
 const planTake = (op: string, x: Tensor, indices: Indices, axis: number | undefined): TakePlan => {
+  checkTensor(op, "x", x);
   const ind = readIndices(op, indices);
   const shape = axis === undefined ? [x.data.length] : x.shape;
   const a = axis === undefined ? 0 : normalizeAxis(op, "axis", axis, x.shape.length);
@@ -141,6 +144,7 @@ const accumulate = (dtype: DType): ((out: WritableTypedArray, p: number, v: numb
       };
 
 const checkValues = (op: string, values: Tensor, expected: Shape, x: Tensor, indexShape: Shape): void => {
+  checkTensor(op, "values", values);
   if (!shapesEqual(values.shape, expected)) {
     fail({
       _tag: "ShapeError",
@@ -189,6 +193,7 @@ interface GatherPlan {
 }
 
 const planGather = (op: string, x: Tensor, indices: Indices, axis: number): GatherPlan => {
+  checkTensor(op, "x", x);
   const ind = readIndices(op, indices);
   const rank = x.shape.length;
   const a = normalizeAxis(op, "axis", axis, rank);
@@ -269,8 +274,9 @@ export const oneHot = (indices: Indices, depth: number, dtype: DType = "float32"
       fix: "pass the number of classes, e.g. 10",
     });
   }
+  const dt = checkDType("oneHot", "dtype", dtype);
   const ind = readIndices("oneHot", indices);
-  const out = allocate(dtype, ind.data.length * depth);
+  const out = allocate(dt, checkCount("oneHot", "depth", ind.data.length * depth));
   for (let j = 0; j < ind.data.length; j++) {
     const i = ind.data[j]!;
     if (i < 0 || i >= depth) {
@@ -284,5 +290,5 @@ export const oneHot = (indices: Indices, depth: number, dtype: DType = "float32"
     }
     out[j * depth + i] = 1;
   }
-  return fromBuffer(dtype, [...ind.shape, depth], out);
+  return fromBuffer(dt, [...ind.shape, depth], out);
 };

@@ -5,8 +5,10 @@
  * after it), so concatenation copies, for each outer index, one contiguous chunk per input.
  * `split` is slicing along one axis and `pad` writes the input into a strided window of the output.
  */
+import { checkCount, checkNumber, checkTensor } from "../check.js";
 import { allocate, coerce, promoteTypes } from "../DType.js";
 import { fail, formatShape } from "../errors.js";
+import { showValue } from "../internal.js";
 import { normalizeAxis, shapesEqual, sizeOf, stridesOf } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
 import { expandDims } from "./movement.js";
@@ -23,6 +25,7 @@ const checkNonEmpty = (op: string, xs: readonly Tensor[]): void => {
       fix: "pass a non-empty array of tensors (to build an empty result, use zeros with a 0-size axis)",
     });
   }
+  xs.forEach((x, i) => checkTensor(op, `xs[${i}]`, x));
 };
 
 /**
@@ -112,7 +115,7 @@ export const stack = (xs: readonly Tensor[], axis = 0): Tensor => {
  * @example split(arange(6), [2, 5]).map((t) => t.shape[0]) // [2, 3, 1]
  */
 export const split = (x: Tensor, indicesOrSections: number | readonly number[], axis = 0): Tensor[] => {
-  const a = normalizeAxis("split", "axis", axis, x.shape.length);
+  const a = normalizeAxis("split", "axis", axis, checkTensor("split", "x", x).shape.length);
   const size = x.shape[a]!;
   let cuts: readonly number[];
   if (typeof indicesOrSections === "number") {
@@ -137,7 +140,7 @@ export const split = (x: Tensor, indicesOrSections: number | readonly number[], 
         _tag: "ValueError",
         op: "split",
         arg: "indicesOrSections",
-        detail: `split indices must be integers, got ${JSON.stringify(indicesOrSections)}`,
+        detail: `split indices must be integers, got ${showValue(indicesOrSections)}`,
         fix: "pass integer positions such as [2, 5], or a number of equal sections",
       });
     }
@@ -164,7 +167,8 @@ export const split = (x: Tensor, indicesOrSections: number | readonly number[], 
  * @example pad(tensor([1, 2]), [[1, 2]]).data // Float32Array [0, 1, 2, 0, 0]
  */
 export const pad = (x: Tensor, widths: ReadonlyArray<readonly [number, number]>, value = 0): Tensor => {
-  const rank = x.shape.length;
+  const rank = checkTensor("pad", "x", x).shape.length;
+  checkNumber("pad", "value", value);
   const isPair = (w: unknown): boolean =>
     Array.isArray(w) && w.length === 2 && w.every((v) => Number.isSafeInteger(v) && v >= 0);
   if (!Array.isArray(widths) || widths.length !== rank || !widths.every(isPair)) {
@@ -173,13 +177,13 @@ export const pad = (x: Tensor, widths: ReadonlyArray<readonly [number, number]>,
       op: "pad",
       arg: "widths",
       shapes: [x.shape],
-      detail: `widths ${JSON.stringify(widths)} must hold one [before, after] pair of non-negative integers per axis of shape ${formatShape(x.shape)}`,
+      detail: `widths ${showValue(widths)} must hold one [before, after] pair of non-negative integers per axis of shape ${formatShape(x.shape)}`,
       fix: `pass ${rank} pairs such as ${JSON.stringify(x.shape.map(() => [0, 0]))}`,
     });
   }
   if (widths.every(([lo, hi]) => lo === 0 && hi === 0)) return x;
   const shape = x.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]);
-  const out = allocate(x.dtype, sizeOf(shape));
+  const out = allocate(x.dtype, checkCount("pad", "widths", shape.reduce((p, d) => p * d, 1)));
   out.fill(coerce(x.dtype, value));
   // x's elements land in the window of `out` that starts at the "before" corner; walking that
   // window with out's strides lists the destinations in x's row-major order.

@@ -23,6 +23,7 @@
  * types into slower polymorphic code (measured 1.5–2×).
  */
 import type { ReadonlyFloat32Array, ReadonlyFloat64Array, ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
+import { checkOptions, checkFlag, checkTensor } from "../check.js";
 import { allocate, promoteTypes } from "../DType.js";
 import { fail, formatShape, TensorException } from "../errors.js";
 import { broadcastShapes, type Shape } from "../Shape.js";
@@ -179,6 +180,9 @@ const WASM_MIN_MACS = 512;
  * try { matmul(a, b); } finally { setKernelBackend(before); }
  */
 export const setKernelBackend = (next: KernelBackend): KernelBackend => {
+  if (next !== "auto" && next !== "wasm" && next !== "js") {
+    fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail: `unknown backend ${typeof next === "string" ? JSON.stringify(next) : typeof next}`, fix: 'use "auto", "wasm" or "js"' });
+  }
   if (next === "wasm" && !wasmMatmulAvailable()) {
     fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail: "WebAssembly SIMD is not available in this engine", fix: 'use "auto" or "js" (same results, slower)' });
   }
@@ -229,7 +233,12 @@ export const matmulKernel = (
   k: number,
   n: number,
 ): void => {
-  // The casts only restate what the instanceof test on `out` and the precondition guarantee.
+  checkRanges("matmulKernel", out, outOffset, a, aOffset, b, bOffset, m, k, n);
+  const proto = Object.getPrototypeOf(out) as unknown;
+  if (Object.getPrototypeOf(a) !== proto || Object.getPrototypeOf(b) !== proto) {
+    fail({ _tag: "DTypeError", op: "matmulKernel", arg: "a, b", detail: "out, a and b must be typed arrays of one class", fix: "convert the operands first (matmul does this)" });
+  }
+  // The casts only restate what the instanceof test on `out` and the check above guarantee.
   if (out instanceof Float32Array) matmulF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, false, false);
   else if (out instanceof Float64Array) matmulF64(out, outOffset, a as Float64Array, aOffset, b as Float64Array, bOffset, m, k, n, false, false);
   else if (out instanceof Int32Array) {
@@ -253,6 +262,33 @@ export interface MatmulIntoOptions {
 }
 
 const intoError = (arg: string, detail: string, fix: string): never => fail({ _tag: "ValueError", op: "matmulInto", arg, detail, fix });
+
+const isBuffer = (x: unknown): x is ReadonlyTypedArray =>
+  x instanceof Float32Array || x instanceof Float64Array || x instanceof Int32Array || x instanceof Uint8Array;
+
+/**
+ * Checks the buffers, sizes and offsets of a kernel call: `m × k`, `k × n` and `m × n` ranges
+ * starting at the offsets must lie inside `a`, `b` and `out` (an out-of-range read would give
+ * undefined, stored as NaN or 0: a silently wrong product).
+ */
+const checkRanges = (op: string, out: unknown, oo: number, a: unknown, ao: number, b: unknown, bo: number, m: number, k: number, n: number): void => {
+  if (!(Number.isSafeInteger(m) && Number.isSafeInteger(k) && Number.isSafeInteger(n) && m >= 0 && k >= 0 && n >= 0)) {
+    fail({ _tag: "ValueError", op, arg: "m, k, n", detail: `sizes must be non-negative integers, got ${String(m)}, ${String(k)}, ${String(n)}`, fix: "pass the matrix sizes" });
+  }
+  checkRange(op, "out", out, oo, m * n);
+  checkRange(op, "a", a, ao, m * k);
+  checkRange(op, "b", b, bo, k * n);
+};
+
+/** One buffer of a kernel call: a typed array holding `len` elements from `off`. */
+const checkRange = (op: string, arg: string, buf: unknown, off: number, len: number): void => {
+  if (!isBuffer(buf)) {
+    return fail({ _tag: "ValueError", op, arg, detail: `expected a Float32Array, Float64Array, Int32Array or Uint8Array, got ${buf === null ? "null" : typeof buf}`, fix: "pass typed arrays (a tensor's data)" });
+  }
+  if (!(Number.isSafeInteger(off) && off >= 0 && off + len <= buf.length)) {
+    fail({ _tag: "ValueError", op, arg, detail: `range [${String(off)}, ${String(off + len)}) is outside the buffer of length ${buf.length}`, fix: "pass an offset and m, k, n that fit the buffer" });
+  }
+};
 
 /**
  * `out[outOffset ..+ m·n] = op(a) · op(b)`, row-major, overwriting that range, where op(a) is the
@@ -281,16 +317,11 @@ export const matmulInto = (
   n: number,
   options: MatmulIntoOptions = {},
 ): void => {
-  const transA = options.transA === true;
-  const transB = options.transB === true;
-  for (const [arg, buf, off, len] of [["out", out, outOffset, m * n], ["a", a, aOffset, m * k], ["b", b, bOffset, k * n]] as const) {
-    if (!(Number.isInteger(off) && off >= 0 && off + len <= buf.length)) {
-      intoError(arg, `range [${off}, ${off + len}) is outside the buffer of length ${buf.length}`, "pass an offset and m, k, n that fit the buffer");
-    }
-  }
-  if (!(Number.isInteger(m) && Number.isInteger(k) && Number.isInteger(n) && m >= 0 && k >= 0 && n >= 0)) {
-    intoError("m, k, n", `sizes must be non-negative integers, got ${m}, ${k}, ${n}`, "pass the matrix sizes");
-  }
+  const o = checkOptions("matmulInto", options, ["transA", "transB"]);
+  const transA = checkFlag("matmulInto", "options.transA", o.transA) === true;
+  const transB = checkFlag("matmulInto", "options.transB", o.transB) === true;
+  checkRanges("matmulInto", out, outOffset, a, aOffset, b, bOffset, m, k, n);
+  if (!(out instanceof Float32Array || out instanceof Float64Array)) intoError("out", "out must be a Float32Array or a Float64Array", "use matmul for int32 and bool");
   if (out instanceof Float32Array) {
     if (!(a instanceof Float32Array && b instanceof Float32Array)) intoError("a, b", "out is a Float32Array but an operand is not", "pass Float32Arrays (convert with astype first)");
     matmulF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, transA, transB);
@@ -313,6 +344,8 @@ const shapeError = (arg: string, a: Shape, b: Shape, detail: string, fix: string
  * @example matmul(tensor([[1, 2], [3, 4]]), tensor([5, 6])).data // Float32Array [17, 39]
  */
 export const matmul = (a: Tensor, b: Tensor): Tensor => {
+  checkTensor("matmul", "a", a);
+  checkTensor("matmul", "b", b);
   const ra = a.shape.length;
   const rb = b.shape.length;
   if (ra === 0 || rb === 0) {

@@ -6,8 +6,10 @@
  * that reorder elements (`transpose`, `broadcastTo`, `flip`) describe the result as a strided view
  * of the input and materialise it with `gatherView`, the one index walker of the package.
  */
+import { checkTensor } from "../check.js";
 import { fail, formatShape } from "../errors.js";
 import { normalizeAxes, normalizeAxis, shapesEqual, sizeOf, stridesOf, validateShape, type Shape } from "../Shape.js";
+import { showValue } from "../internal.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
 import { broadcastStrides, gatherView } from "./strided.js";
 
@@ -19,6 +21,7 @@ import { broadcastStrides, gatherView } from "./strided.js";
  * @example reshape(arange(6), [2, -1]).shape // [2, 3]
  */
 export const reshape = (x: Tensor, shape: readonly number[]): Tensor => {
+  checkTensor("reshape", "x", x);
   const bad = !Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= -1);
   const unknowns = bad ? 0 : shape.filter((d) => d === -1).length;
   if (bad || unknowns > 1) {
@@ -26,7 +29,7 @@ export const reshape = (x: Tensor, shape: readonly number[]): Tensor => {
       _tag: "ValueError",
       op: "reshape",
       arg: "shape",
-      detail: `shape must be non-negative integers with at most one -1, got ${JSON.stringify(shape)}`,
+      detail: `shape must be non-negative integers with at most one -1, got ${showValue(shape)}`,
       fix: "pass dimensions like [2, 3], or [2, -1] to infer one of them",
     });
   }
@@ -71,7 +74,7 @@ const checkPerm = (op: string, perm: readonly number[], shape: Shape): number[] 
       _tag: "ValueError",
       op,
       arg: "perm",
-      detail: `perm ${JSON.stringify(perm)} must list each of the ${shape.length} axes of shape ${formatShape(shape)} once`,
+      detail: `perm ${showValue(perm)} must list each of the ${shape.length} axes of shape ${formatShape(shape)} once`,
       fix: `pass a permutation of [${[...shape.keys()].join(", ")}]`,
     });
   }
@@ -92,14 +95,17 @@ const permuteImpl = (x: Tensor, axes: readonly number[]): Tensor => {
  * (the matrix transpose for rank 2), as NumPy does.
  * @example transpose(zeros([2, 3, 4])).shape // [4, 3, 2]
  */
-export const transpose = (x: Tensor, perm?: readonly number[]): Tensor =>
-  permuteImpl(x, perm === undefined ? x.shape.map((_, i) => x.shape.length - 1 - i) : checkPerm("transpose", perm, x.shape));
+export const transpose = (x: Tensor, perm?: readonly number[]): Tensor => {
+  const { shape } = checkTensor("transpose", "x", x);
+  return permuteImpl(x, perm === undefined ? shape.map((_, i) => shape.length - 1 - i) : checkPerm("transpose", perm, shape));
+};
 
 /**
  * Reorders the axes by an explicit permutation: result axis `i` is input axis `perm[i]`.
  * @example permute(zeros([2, 3, 4]), [1, 0, 2]).shape // [3, 2, 4]
  */
-export const permute = (x: Tensor, perm: readonly number[]): Tensor => permuteImpl(x, checkPerm("permute", perm, x.shape));
+export const permute = (x: Tensor, perm: readonly number[]): Tensor =>
+  permuteImpl(checkTensor("permute", "x", x), checkPerm("permute", perm, x.shape));
 
 /**
  * Inserts a size-1 axis so that it becomes axis `axis` of the result (`axis` in
@@ -107,7 +113,7 @@ export const permute = (x: Tensor, perm: readonly number[]): Tensor => permuteIm
  * @example expandDims(zeros([2, 3]), -1).shape // [2, 3, 1]
  */
 export const expandDims = (x: Tensor, axis: number): Tensor => {
-  const a = normalizeAxis("expandDims", "axis", axis, x.shape.length + 1);
+  const a = normalizeAxis("expandDims", "axis", axis, checkTensor("expandDims", "x", x).shape.length + 1);
   return fromBuffer(x.dtype, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)], x.data);
 };
 
@@ -117,7 +123,7 @@ export const expandDims = (x: Tensor, axis: number): Tensor => {
  * @example squeeze(zeros([1, 3, 1]), 0).shape // [3, 1]
  */
 export const squeeze = (x: Tensor, axis?: number | readonly number[]): Tensor => {
-  const rank = x.shape.length;
+  const rank = checkTensor("squeeze", "x", x).shape.length;
   let drop: readonly number[];
   if (axis === undefined) drop = x.shape.flatMap((d, i) => (d === 1 ? [i] : []));
   else {
@@ -144,6 +150,7 @@ export const squeeze = (x: Tensor, axis?: number | readonly number[]): Tensor =>
  * @example broadcastTo(tensor([1, 2]), [2, 2]).data // Float32Array [1, 2, 1, 2]
  */
 export const broadcastTo = (x: Tensor, shape: Shape): Tensor => {
+  checkTensor("broadcastTo", "x", x);
   const target = validateShape("broadcastTo", "shape", shape);
   const offset = target.length - x.shape.length;
   const badAxis = x.shape.findIndex((d, i) => d !== 1 && d !== target[offset + i]);
@@ -171,7 +178,7 @@ export const broadcastTo = (x: Tensor, shape: Shape): Tensor => {
  * @example flip(tensor([[1, 2], [3, 4]]), 1).data // Float32Array [2, 1, 4, 3]
  */
 export const flip = (x: Tensor, axis?: number | readonly number[]): Tensor => {
-  const rank = x.shape.length;
+  const rank = checkTensor("flip", "x", x).shape.length;
   const axes =
     axis === undefined ? [...x.shape.keys()] : normalizeAxes("flip", "axis", typeof axis === "number" ? [axis] : axis, rank);
   if (axes.every((a) => x.shape[a]! <= 1)) return x;

@@ -13,6 +13,7 @@
  * prod 1), NaN for mean, and an error for max/min/argmax/argmin, which have no identity.
  */
 import type { ReadonlyTypedArray } from "../Buffer.js";
+import { checkFlag, checkOptions, checkTensor } from "../check.js";
 import { allocate, floatResultType, type DType } from "../DType.js";
 import { fail, formatShape } from "../errors.js";
 import { normalizeAxes, normalizeAxis, sizeOf, stridesOf, validateShape, type Shape } from "../Shape.js";
@@ -51,6 +52,29 @@ export interface ReductionPlan {
   /** True when the input's last axis is kept, so consecutive outputs read consecutive memory. */
   readonly lastAxisKept: boolean;
 }
+
+/**
+ * Validates a reduction's tensor and options (a plain object with only `axis` and `keepDims`;
+ * `single` allows one axis at most, for argmax/argmin) and returns them.
+ * @internal Shared by the reduction and softmax kernels; not part of the public API.
+ * @example reduceArgs("sum", x, { axis: 0 }) // [0, false]
+ */
+export const reduceArgs = (op: string, x: Tensor, opts: unknown, single = false): [number | readonly number[] | undefined, boolean] => {
+  checkTensor(op, "x", x);
+  const o = checkOptions(op, opts, ["axis", "keepDims"]);
+  const keepDims = checkFlag(op, "options.keepDims", o.keepDims) ?? false;
+  const axis = o.axis;
+  if (axis !== undefined && typeof axis !== "number" && (single || !Array.isArray(axis))) {
+    return fail({
+      _tag: "ValueError",
+      op,
+      arg: "options.axis",
+      detail: `axis must be ${single ? "an integer" : "an integer or an array of integers"}, got ${typeof axis === "string" ? JSON.stringify(axis) : Array.isArray(axis) ? "an array" : typeof axis}`,
+      fix: single ? "pass one axis, e.g. { axis: -1 }, or omit it to search the flattened tensor" : "pass { axis: 0 }, { axis: [0, 1] }, or omit it to reduce every axis",
+    });
+  }
+  return [axis as number | readonly number[] | undefined, keepDims];
+};
 
 /** `[0, step, 2·step, ...]`, `n` entries. */
 const progression = (n: number, step: number): Int32Array => {
@@ -147,7 +171,8 @@ const intResult = (dtype: DType): DType => (dtype === "bool" ? "int32" : dtype);
  * @example sum(tensor([[1, 2], [3, 4]]), { axis: 0 }).data // Float32Array [4, 6]
  */
 export const sum = (x: Tensor, opts: ReduceOptions = {}): Tensor => {
-  const plan = planReduction("sum", x.shape, opts.axis, opts.keepDims ?? false);
+  const [axis, keepDims] = reduceArgs("sum", x, opts);
+  const plan = planReduction("sum", x.shape, axis, keepDims);
   const dtype = intResult(x.dtype);
   const acc = accumulate(plan, x.data, dtype === "int32");
   const out = allocate(dtype, acc.length);
@@ -161,7 +186,8 @@ export const sum = (x: Tensor, opts: ReduceOptions = {}): Tensor => {
  * @example mean(tensor([1, 2, 3, 4])).data // Float32Array [2.5]
  */
 export const mean = (x: Tensor, opts: ReduceOptions = {}): Tensor => {
-  const plan = planReduction("mean", x.shape, opts.axis, opts.keepDims ?? false);
+  const [axis, keepDims] = reduceArgs("mean", x, opts);
+  const plan = planReduction("mean", x.shape, axis, keepDims);
   const dtype = floatResultType(x.dtype);
   const acc = accumulate(plan, x.data, false);
   const out = allocate(dtype, acc.length);
@@ -175,7 +201,8 @@ export const mean = (x: Tensor, opts: ReduceOptions = {}): Tensor => {
  * @example prod(tensor([[1, 2], [3, 4]]), { axis: 1 }).data // Float32Array [2, 12]
  */
 export const prod = (x: Tensor, opts: ReduceOptions = {}): Tensor => {
-  const plan = planReduction("prod", x.shape, opts.axis, opts.keepDims ?? false);
+  const [axis, keepDims] = reduceArgs("prod", x, opts);
+  const plan = planReduction("prod", x.shape, axis, keepDims);
   const dtype = intResult(x.dtype);
   const { outer, inner, count } = plan;
   const data = x.data;
@@ -193,7 +220,8 @@ export const prod = (x: Tensor, opts: ReduceOptions = {}): Tensor => {
 
 /** Shared body of max and min: first element, then replace when `better` or NaN (NaN sticks). */
 const extreme = (op: "max" | "min", x: Tensor, opts: ReduceOptions): Tensor => {
-  const plan = planReduction(op, x.shape, opts.axis, opts.keepDims ?? false);
+  const [axis, keepDims] = reduceArgs(op, x, opts);
+  const plan = planReduction(op, x.shape, axis, keepDims);
   const { outer, inner, count } = plan;
   if (count === 0) return noIdentity(op, plan, x.shape);
   const data = x.data;
@@ -236,15 +264,15 @@ export interface ArgReduceOptions {
 }
 
 const argExtreme = (op: "argmax" | "argmin", x: Tensor, opts: ArgReduceOptions): Tensor => {
-  const keepDims = opts.keepDims ?? false;
-  const plan = planReduction(op, x.shape, opts.axis, keepDims);
+  const [axis, keepDims] = reduceArgs(op, x, opts, true);
+  const plan = planReduction(op, x.shape, axis, keepDims);
   const { outer, inner, count } = plan;
   if (count === 0) {
     return fail({
       _tag: "ValueError",
       op,
       arg: "x",
-      detail: `attempt to get ${op} of an empty sequence (shape ${formatShape(x.shape)}, axis ${opts.axis ?? "none"})`,
+      detail: `attempt to get ${op} of an empty sequence (shape ${formatShape(x.shape)}, axis ${String(axis ?? "none")})`,
       fix: "search only along a non-empty axis",
     });
   }
@@ -292,6 +320,7 @@ export const argmin = (x: Tensor, opts: ArgReduceOptions = {}): Tensor => argExt
  * @example sumTo(tensor([[1, 2], [3, 4]]), [1, 2]).data // Float32Array [4, 6]
  */
 export const sumTo = (x: Tensor, shape: Shape): Tensor => {
+  checkTensor("sumTo", "x", x);
   const target = validateShape("sumTo", "shape", shape);
   const lead = x.shape.length - target.length;
   const axes: number[] = [];

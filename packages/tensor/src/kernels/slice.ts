@@ -6,7 +6,9 @@
  * the inner axes) the result shares the input's buffer through `subarray`, which is safe because
  * tensors are never written; otherwise `gatherView` copies the view.
  */
+import { checkTensor } from "../check.js";
 import { fail, formatShape } from "../errors.js";
+import { describeValue, showValue } from "../internal.js";
 import { sizeOf, stridesOf } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
 import { gatherView } from "./strided.js";
@@ -35,7 +37,7 @@ const checkField = (axis: number, name: string, v: unknown): number | undefined 
     _tag: "ValueError",
     op: "slice",
     arg: `specs[${axis}].${name}`,
-    detail: `${name} must be an integer, got ${String(v)}`,
+    detail: `${name} must be an integer, got ${showValue(v)}`,
     fix: `pass an integer ${name}, or omit it for Python's default`,
   });
 };
@@ -43,12 +45,16 @@ const checkField = (axis: number, name: string, v: unknown): number | undefined 
 /** Python's `slice(start, stop, step).indices(len)`, reduced to a first index, step and count. */
 const resolve = (spec: SliceSpec | null | undefined, axis: number, len: number): Resolved => {
   if (spec === null || spec === undefined) return { start: 0, step: 1, length: len };
-  if (typeof spec !== "object") {
+  const unknownKey = typeof spec === "object" && !Array.isArray(spec) ? Object.keys(spec).find((k) => k !== "start" && k !== "stop" && k !== "step") : undefined;
+  if (typeof spec !== "object" || Array.isArray(spec) || unknownKey !== undefined) {
     return fail({
       _tag: "ValueError",
       op: "slice",
       arg: `specs[${axis}]`,
-      detail: `a slice spec must be an object { start?, stop?, step? } or null, got ${typeof spec}`,
+      detail:
+        unknownKey === undefined
+          ? `a slice spec must be an object { start?, stop?, step? } or null, got ${describeValue(spec)}`
+          : `unknown slice field ${JSON.stringify(unknownKey)}`,
       fix: "use null (or {}) for a whole axis and { start, stop, step } otherwise",
     });
   }
@@ -86,7 +92,7 @@ const resolve = (spec: SliceSpec | null | undefined, axis: number, len: number):
  * @example slice(tensor([[1, 2, 3], [4, 5, 6]]), [null, { step: -2 }]).data // Float32Array [3, 1, 6, 4]
  */
 export const slice = (x: Tensor, specs: ReadonlyArray<SliceSpec | null>): Tensor => {
-  const rank = x.shape.length;
+  const rank = checkTensor("slice", "x", x).shape.length;
   if (!Array.isArray(specs) || specs.length > rank) {
     return fail({
       _tag: "ShapeError",

@@ -14,7 +14,8 @@
 import { allocate, floatResultType } from "../DType.js";
 import { normalizeAxis } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
-import { planReduction, type ReduceOptions } from "./reduce.js";
+import { checkTensor } from "../check.js";
+import { planReduction, reduceArgs, type ReduceOptions } from "./reduce.js";
 
 /**
  * `log(sum(exp(x)))` over axes, computed stably with the max shift. An empty group gives −Inf
@@ -22,7 +23,8 @@ import { planReduction, type ReduceOptions } from "./reduce.js";
  * @example logSumExp(tensor([1000, 1000], "float64")).data // Float64Array [1000.6931471805599]
  */
 export const logSumExp = (x: Tensor, opts: ReduceOptions = {}): Tensor => {
-  const plan = planReduction("logSumExp", x.shape, opts.axis, opts.keepDims ?? false);
+  const [axis, keepDims] = reduceArgs("logSumExp", x, opts);
+  const plan = planReduction("logSumExp", x.shape, axis, keepDims);
   const { outer, inner, count } = plan;
   const data = x.data;
   const dtype = floatResultType(x.dtype);
@@ -53,7 +55,7 @@ const alongAxis = (
   axis: number,
   row: (start: number, stride: number, n: number, out: Float32Array | Float64Array) => void,
 ): Tensor => {
-  const ax = normalizeAxis(op, "axis", axis, x.shape.length);
+  const ax = normalizeAxis(op, "axis", axis, checkTensor(op, "x", x).shape.length);
   const n = x.shape[ax]!;
   let inner = 1;
   for (let i = ax + 1; i < x.shape.length; i++) inner *= x.shape[i]!;
@@ -85,7 +87,7 @@ const rowShift = (data: Tensor["data"], start: number, stride: number, n: number
  * @example softmax(tensor([[0, 0], [1000, 1000]])).data // Float32Array [0.5, 0.5, 0.5, 0.5]
  */
 export const softmax = (x: Tensor, axis = -1): Tensor => {
-  const data = x.data;
+  const data = checkTensor("softmax", "x", x).data;
   // One float64 scratch row, so each exp is computed once and rounded only on the final store.
   let scratch = new Float64Array(0);
   return alongAxis("softmax", x, axis, (start, stride, n, out) => {
@@ -108,7 +110,7 @@ export const softmax = (x: Tensor, axis = -1): Tensor => {
  * @example logSoftmax(tensor([1000, 1000], "float64")).data // Float64Array [-0.693..., -0.693...]
  */
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => {
-  const data = x.data;
+  const data = checkTensor("logSoftmax", "x", x).data;
   return alongAxis("logSoftmax", x, axis, (start, stride, n, out) => {
     const shift = rowShift(data, start, stride, n);
     let s = 0;
