@@ -84,6 +84,7 @@ const flattenContainer = (tree: unknown, leaves: Value[], paths: string[], path:
 
 /**
  * Splits a pytree into its leaves (in a deterministic order: object keys sorted) and its structure.
+ * @throws GraphException (`TreeMismatch`) for a tree that contains itself, or an unsupported Immutable collection.
  * @example treeFlatten({ b: x, a: [y] }) // [[y, x], def]
  */
 export const treeFlatten = (tree: unknown): [Value[], TreeDef] => {

@@ -20,7 +20,7 @@ import {
   type ScaleByStddevState,
   type TraceState,
 } from "./scaling.js";
-import { checkLearningRate, type GradientTransformation, type LearningRate } from "./types.js";
+import { checkFlag, checkLearningRate, checkNumber, checkOptions, type GradientTransformation, type LearningRate } from "./types.js";
 import { addDecayedWeights } from "./weightDecay.js";
 
 /**
@@ -46,11 +46,15 @@ export type SgdState = readonly [TraceState | EmptyState, CountState];
  * `θ' = θ − lr·v'` (or `θ − lr·(g + μv')`). Equal to PyTorch's `SGD` with `dampening = 0`.
  * @example const opt = sgd({ learningRate: 0.1, momentum: 0.9 });
  */
-export const sgd = (options: SgdOptions): GradientTransformation<SgdState> =>
-  chain(
-    options.momentum === undefined ? identity() : traceMomentum({ decay: options.momentum, nesterov: options.nesterov ?? false }),
+export const sgd = (options: SgdOptions): GradientTransformation<SgdState> => {
+  checkOptions("sgd", options);
+  const nesterov = checkFlag("sgd", "nesterov", options.nesterov) ?? false;
+  if (options.momentum !== undefined) checkNumber("sgd", "momentum", options.momentum, 0, 1);
+  return chain(
+    options.momentum === undefined ? identity() : traceMomentum({ decay: options.momentum, nesterov }),
     scaleByLearningRate(checkLearningRate("sgd", options.learningRate)),
   );
+};
 
 /**
  * Options of `adagrad` (defaults: Optax's, which are TensorFlow's).
@@ -74,6 +78,7 @@ export type AdagradState = readonly [ScaleByRssState, CountState];
  * @example const opt = adagrad({ learningRate: 0.1, initialAccumulator: 0, eps: 1e-8 });
  */
 export const adagrad = (options: AdagradOptions): GradientTransformation<AdagradState> => {
+  checkOptions("adagrad", options);
   const { learningRate, ...rss } = options;
   return chain(scaleByRss(rss), scaleByLearningRate(checkLearningRate("adagrad", learningRate)));
 };
@@ -106,7 +111,11 @@ export type RmspropState = readonly [ScaleByRmsState | ScaleByStddevState, Count
  * @example const opt = rmsprop({ learningRate: 2e-3, decay: 0.95 });
  */
 export const rmsprop = (options: RmspropOptions): GradientTransformation<RmspropState> => {
+  checkOptions("rmsprop", options);
   const { learningRate, centered, momentum, nesterov, ...rms } = options;
+  checkFlag("rmsprop", "centered", centered);
+  checkFlag("rmsprop", "nesterov", nesterov);
+  if (momentum !== undefined) checkNumber("rmsprop", "momentum", momentum, 0, 1);
   return chain(
     centered === true ? scaleByStddev(rms) : scaleByRms(rms),
     scaleByLearningRate(checkLearningRate("rmsprop", learningRate)),
@@ -134,6 +143,7 @@ export type AdamState = readonly [ScaleByAdamState, CountState];
  * @example const opt = adam({ learningRate: 3e-3 });
  */
 export const adam = (options: AdamOptions): GradientTransformation<AdamState> => {
+  checkOptions("adam", options);
   const { learningRate, ...moments } = options;
   return chain(scaleByAdam(moments), scaleByLearningRate(checkLearningRate("adam", learningRate)));
 };
@@ -162,6 +172,7 @@ export type AdamwState = readonly [ScaleByAdamState, EmptyState, CountState];
  * @example const opt = adamw({ learningRate: 1e-3, weightDecay: 1e-2, mask: maskByPath((p) => !p.endsWith("bias")) });
  */
 export const adamw = (options: AdamwOptions): GradientTransformation<AdamwState> => {
+  checkOptions("adamw", options);
   const { learningRate, weightDecay, mask, ...moments } = options;
   return chain(
     scaleByAdam(moments),

@@ -8,7 +8,8 @@
  */
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
-import { checkLearningRate, checkNumber, learningRateAt, type AnyTransformation, type GradientTransformation, type LearningRate, type StateOf } from "./types.js";
+import {
+  checkFlag, checkLearningRate, checkLike, checkNumber, checkOptions, checkState, checkTransformation, learningRateAt, type AnyTransformation, type GradientTransformation, type LearningRate, type StateOf } from "./types.js";
 
 /**
  * The state of a transformation that keeps none.
@@ -66,10 +67,12 @@ export interface ScaleByLearningRateOptions {
  */
 export const scaleByLearningRate = (learningRate: LearningRate, options: ScaleByLearningRateOptions = {}): GradientTransformation<CountState> => {
   const lr = checkLearningRate("scaleByLearningRate", learningRate);
-  const sign = options.flipSign ?? true ? -1 : 1;
+  checkOptions("scaleByLearningRate", options, true);
+  const sign = checkFlag("scaleByLearningRate", "flipSign", options.flipSign) ?? true ? -1 : 1;
   return {
     init: () => Object.freeze({ count: 0 }),
     update: (grads, state) => {
+      checkState("scaleByLearningRate", state, ["count"]);
       const factor = sign * learningRateAt(lr, state.count);
       return [A.treeMap((g) => A.mul(g, factor), grads), Object.freeze({ count: state.count + 1 })];
     },
@@ -87,25 +90,40 @@ export type ChainState<Ts extends readonly AnyTransformation[]> = { readonly [K 
  * The state is the array of their states, in order.
  * @example const opt = chain(clipByGlobalNorm(5), scaleByAdam(), scaleByLearningRate(3e-3));
  */
-export const chain = <const Ts extends readonly AnyTransformation[]>(...transforms: Ts): GradientTransformation<ChainState<Ts>> => ({
-  init: (params) => Object.freeze(transforms.map((t) => t.init(params) as unknown)) as unknown as ChainState<Ts>,
-  update: (grads, state, params) => {
-    const states = state as unknown as readonly unknown[];
-    let updates = grads;
-    const next = transforms.map((t, i) => {
-      const [u, s] = t.update(updates, states[i], params);
-      updates = u;
-      return s as unknown;
-    });
-    return [updates, Object.freeze(next) as unknown as ChainState<Ts>];
-  },
-});
+export const chain = <const Ts extends readonly AnyTransformation[]>(...transforms: Ts): GradientTransformation<ChainState<Ts>> => {
+  transforms.forEach((t, i) => checkTransformation("chain", `transforms[${i}]`, t));
+  return {
+    init: (params) => Object.freeze(transforms.map((t) => t.init(params) as unknown)) as unknown as ChainState<Ts>,
+    update: (grads, state, params) => {
+      const states = state as unknown as readonly unknown[];
+      if (!Array.isArray(states) || states.length !== transforms.length) {
+        throw new A.GraphException({
+          _tag: "InvalidArgument",
+          op: "chain",
+          arg: "state",
+          detail: `the state of a chain of ${transforms.length} must be an array of ${transforms.length} states, got ${Array.isArray(states) ? `${states.length}` : states === null ? "null" : typeof states}`,
+          fix: "pass the state the chain's init (or its previous update) returned",
+        });
+      }
+      let updates = grads;
+      const next = transforms.map((t, i) => {
+        const [u, s] = t.update(updates, states[i], params);
+        updates = u;
+        return s as unknown;
+      });
+      return [updates, Object.freeze(next) as unknown as ChainState<Ts>];
+    },
+  };
+};
 
 /**
  * Adds updates to parameters, leaf by leaf, keeping each parameter's dtype (Optax's
  * `apply_updates`). Static leaves (numbers, strings) come from `params`.
- * @throws GraphException (`TreeMismatch`) when the two trees differ in structure.
+ * @throws GraphException (`TreeMismatch`) when the two trees differ in structure or leaf shapes.
  * @example applyUpdates({ w: tensor([1, 2]) }, { w: tensor([0.5, -1]) }) // { w: [1.5, 1] }
  */
-export const applyUpdates = <P>(params: P, updates: P): P =>
-  A.treeMap<P>((p: Value, u: Value) => A.astype(A.add(p, u), p.dtype), params, updates);
+export const applyUpdates = <P>(params: P, updates: P): P => {
+  // An update of another shape would broadcast and silently change the parameter's shape.
+  checkLike("applyUpdates", updates, "the parameters", params, "updates");
+  return A.treeMap<P>((p: Value, u: Value) => A.astype(A.add(p, u), p.dtype), params, updates);
+};

@@ -22,6 +22,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
+import { GraphException } from "@rewind/autodiff";
 import { formatTensorError, safetensors, type Key, type TensorError } from "@rewind/tensor";
 import { crc32, crc32Text } from "./crc32.js";
 import { rebuildLike, rebuildPlain } from "./restoreTree.js";
@@ -94,6 +95,16 @@ const configProblem = (value: unknown, path: string, depth: number): string | un
   return `${path}: ${typeof value === "object" ? "a class instance" : `a ${typeof value}`} is not JSON`;
 };
 
+/** The spec and named leaves of the state; a tree that cannot be walked (a cycle) is a ValueError, as documented. */
+const treeOf = (state: Checkpoint): ReturnType<typeof specOf> => {
+  try {
+    return specOf({ params: state.params, optState: state.optState });
+  } catch (e) {
+    if (e instanceof GraphException) return T.fail({ _tag: "ValueError", op: "encodeCheckpoint", arg: "params, optState", detail: e.message, fix: "save a tree of containers, tensors and JSON-like statics (no cycles)" });
+    throw e;
+  }
+};
+
 /**
  * Serialises a checkpoint as safetensors bytes (format in the file note). Deterministic.
  * @throws TensorException (`ValueError`) for a step that is not a non-negative integer, a key
@@ -107,7 +118,7 @@ export const encodeCheckpoint = (state: Checkpoint): Uint8Array => {
   if (state.key !== undefined && !T.random.isKey(state.key)) fail("key", "not a PRNG key", "pass a key made by random.key / split / foldIn");
   const problem = state.config === undefined ? undefined : configProblem(state.config, "config", 0);
   if (problem !== undefined) fail("config", problem, "keep the config to JSON values (finite numbers, strings, booleans, null, arrays, plain objects)");
-  const { spec, leaves } = specOf({ params: state.params, optState: state.optState });
+  const { spec, leaves } = treeOf(state);
   const tensors = new Map<string, T.Tensor>(leaves);
   if (state.key !== undefined) tensors.set(KEY_TENSOR, T.fromBuffer("int32", [2], Int32Array.from(state.key.words, (w) => w | 0)));
   return sealCheckpoint(tensors, {

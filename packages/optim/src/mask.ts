@@ -75,5 +75,9 @@ export const resolveMask = (op: string, mask: Mask | undefined, params: PyTree):
  * A mask from a predicate on each leaf's pytree path (`.w`, `.layers[0].bias`) and value.
  * @example adamw({ learningRate: 1e-3, weightDecay: 0.01, mask: maskByPath((p) => !p.includes("bias")) })
  */
-export const maskByPath = (predicate: (path: string, leaf: A.Value) => boolean): ((params: PyTree) => MaskTree) => (params) =>
-  A.treeUnflatten<MaskTree>(A.treeStructure(params), A.treeLeavesWithPaths(params).map(([path, leaf]) => predicate(path, leaf)));
+export const maskByPath = (predicate: (path: string, leaf: A.Value) => boolean): ((params: PyTree) => MaskTree) => {
+  if (typeof predicate !== "function") {
+    throw new GraphException({ _tag: "InvalidArgument", op: "maskByPath", arg: "predicate", detail: `predicate must be a function (path, leaf) => boolean, got ${predicate === null ? "null" : typeof predicate}`, fix: 'pass e.g. (path) => !path.endsWith("bias")' });
+  }
+  return (params) => A.treeUnflatten<MaskTree>(A.treeStructure(params), A.treeLeavesWithPaths(params).map(([path, leaf]) => predicate(path, leaf)));
+};

@@ -6,7 +6,7 @@
 import * as A from "@rewind/autodiff";
 import type { PyTree, Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
-import { checkNumber, type GradientTransformation } from "./types.js";
+import { checkCount, checkFlag, checkLike, checkNumber, checkOptions, checkState, invalidArgument, type GradientTransformation } from "./types.js";
 
 /** A pytree shaped like `params` with every leaf filled with `value` (in the leaf's dtype). */
 const filledLike = (params: unknown, value: number): PyTree =>
@@ -37,11 +37,14 @@ export interface TraceState {
  * @example chain(traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1))
  */
 export const traceMomentum = (options: TraceMomentumOptions): GradientTransformation<TraceState> => {
+  checkOptions("traceMomentum", options);
   const decay = checkNumber("traceMomentum", "decay", options.decay, 0, 1);
-  const nesterov = options.nesterov ?? false;
+  const nesterov = checkFlag("traceMomentum", "nesterov", options.nesterov) ?? false;
   return {
     init: (params) => Object.freeze({ trace: filledLike(params, 0) }),
     update: (grads, state) => {
+      checkState("traceMomentum", state, ["trace"]);
+      checkLike("traceMomentum", grads, "state.trace", state.trace);
       const trace = A.treeMap((g: Value, t: Value) => A.add(g, A.mul(t, decay)), grads, state.trace);
       const updates = nesterov ? A.treeMap<typeof grads>((g: Value, t: Value) => A.add(g, A.mul(t, decay)), grads, trace) : (trace as typeof grads);
       return [updates, Object.freeze({ trace })];
@@ -74,11 +77,14 @@ export interface ScaleByRssState {
  * @example chain(scaleByRss({ initialAccumulator: 0, eps: 1e-8 }), scaleByLearningRate(0.1))
  */
 export const scaleByRss = (options: ScaleByRssOptions = {}): GradientTransformation<ScaleByRssState> => {
+  checkOptions("scaleByRss", options, true);
   const initial = checkNumber("scaleByRss", "initialAccumulator", options.initialAccumulator ?? 0.1, 0);
   const eps = checkNumber("scaleByRss", "eps", options.eps ?? 1e-7, 0);
   return {
     init: (params) => Object.freeze({ sumOfSquares: filledLike(params, initial) }),
     update: (grads, state) => {
+      checkState("scaleByRss", state, ["sumOfSquares"]);
+      checkLike("scaleByRss", grads, "state.sumOfSquares", state.sumOfSquares);
       const sumOfSquares = A.treeMap((g: Value, s: Value) => A.add(s, A.mul(g, g)), grads, state.sumOfSquares);
       const updates = A.treeMap<typeof grads>(
         (g: Value, s: Value) => A.where(A.greater(s, 0), A.div(g, A.sqrt(A.add(s, eps))), 0),
@@ -125,12 +131,15 @@ export interface ScaleByStddevState {
 /** `ρ·x + (1 − ρ)·v`, an exponential moving average step. */
 const ema = (x: Value, v: Value, decay: number): Value => A.add(A.mul(x, decay), A.mul(v, 1 - decay));
 
-const rmsOptions = (op: string, options: ScaleByRmsOptions) => ({
-  decay: checkNumber(op, "decay", options.decay ?? 0.9, 0, 1),
-  eps: checkNumber(op, "eps", options.eps ?? 1e-8, 0),
-  initialScale: checkNumber(op, "initialScale", options.initialScale ?? 0, 0),
-  epsInSqrt: options.epsInSqrt ?? true,
-});
+const rmsOptions = (op: string, options: ScaleByRmsOptions) => {
+  checkOptions(op, options, true);
+  return {
+    decay: checkNumber(op, "decay", options.decay ?? 0.9, 0, 1),
+    eps: checkNumber(op, "eps", options.eps ?? 1e-8, 0),
+    initialScale: checkNumber(op, "initialScale", options.initialScale ?? 0, 0),
+    epsInSqrt: checkFlag(op, "epsInSqrt", options.epsInSqrt) ?? true,
+  };
+};
 
 /** `g / √(ν + eps)` or `g / (√ν + eps)`. */
 const rescale = (g: Value, nu: Value, eps: number, epsInSqrt: boolean): Value =>
@@ -145,6 +154,8 @@ export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformat
   return {
     init: (params) => Object.freeze({ nu: filledLike(params, initialScale) }),
     update: (grads, state) => {
+      checkState("scaleByRms", state, ["nu"]);
+      checkLike("scaleByRms", grads, "state.nu", state.nu);
       const nu = A.treeMap((g: Value, n: Value) => ema(n, A.mul(g, g), decay), grads, state.nu);
       return [A.treeMap<typeof grads>((g: Value, n: Value) => rescale(g, n, eps, epsInSqrt), grads, nu), Object.freeze({ nu })];
     },
@@ -161,6 +172,8 @@ export const scaleByStddev = (options: ScaleByRmsOptions = {}): GradientTransfor
   return {
     init: (params) => Object.freeze({ mu: filledLike(params, 0), nu: filledLike(params, initialScale) }),
     update: (grads, state) => {
+      checkState("scaleByStddev", state, ["mu", "nu"]);
+      checkLike("scaleByStddev", grads, "state.nu", state.nu);
       const mu = A.treeMap((g: Value, m: Value) => ema(m, g, decay), grads, state.mu);
       const nu = A.treeMap((g: Value, n: Value) => ema(n, A.mul(g, g), decay), grads, state.nu);
       const variance = A.treeMap((m: Value, n: Value) => A.sub(n, A.mul(m, m)), mu, nu);
@@ -174,9 +187,9 @@ export const scaleByStddev = (options: ScaleByRmsOptions = {}): GradientTransfor
  * @example const opts: ScaleByAdamOptions = { b1: 0.9, b2: 0.999, eps: 1e-8 };
  */
 export interface ScaleByAdamOptions {
-  /** Decay of the first moment. Default 0.9 (Kingma & Ba, Optax, PyTorch). */
+  /** Decay of the first moment, in [0, 1). Default 0.9 (Kingma & Ba, Optax, PyTorch). */
   readonly b1?: number;
-  /** Decay of the second moment. Default 0.999. */
+  /** Decay of the second moment, in [0, 1). Default 0.999. */
   readonly b2?: number;
   /** Added to `√ν̂` (outside the root, as in the paper). Default 1e-8. */
   readonly eps?: number;
@@ -195,6 +208,12 @@ export interface ScaleByAdamState {
   readonly nu: PyTree;
 }
 
+/** Adam's b1 and b2 lie in [0, 1): at 1 the bias correction 1 − βᵗ is 0 and every update NaN. */
+const decayBelowOne = (arg: string, value: number): number => {
+  const b = checkNumber("scaleByAdam", arg, value, 0, 1);
+  return b < 1 ? b : invalidArgument("scaleByAdam", arg, `${arg} must be below 1, got ${b} (the bias correction 1 − ${arg}ᵗ would be 0)`, `pass a decay in [0, 1), e.g. ${arg === "b1" ? 0.9 : 0.999}`);
+};
+
 /**
  * Adam's rescaling (Kingma & Ba 2015, Optax's `scale_by_adam`): `μ' = β₁μ + (1 − β₁)g`,
  * `ν' = β₂ν + (1 − β₂)g²`, `t = count + 1`, update `μ̂ / (√(ν̂ + epsRoot) + eps)` with
@@ -202,13 +221,17 @@ export interface ScaleByAdamState {
  * @example chain(scaleByAdam({ b2: 0.99 }), scaleByLearningRate(1e-3))
  */
 export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
-  const b1 = checkNumber("scaleByAdam", "b1", options.b1 ?? 0.9, 0, 1);
-  const b2 = checkNumber("scaleByAdam", "b2", options.b2 ?? 0.999, 0, 1);
+  checkOptions("scaleByAdam", options, true);
+  const b1 = decayBelowOne("b1", options.b1 ?? 0.9);
+  const b2 = decayBelowOne("b2", options.b2 ?? 0.999);
   const eps = checkNumber("scaleByAdam", "eps", options.eps ?? 1e-8, 0);
   const epsRoot = checkNumber("scaleByAdam", "epsRoot", options.epsRoot ?? 0, 0);
   return {
     init: (params) => Object.freeze({ count: 0, mu: filledLike(params, 0), nu: filledLike(params, 0) }),
     update: (grads, state) => {
+      checkState("scaleByAdam", state, ["count", "mu", "nu"]);
+      checkLike("scaleByAdam", grads, "state.nu", state.nu);
+      checkCount("scaleByAdam", "state.count", state.count);
       const mu = A.treeMap((g: Value, m: Value) => ema(m, g, b1), grads, state.mu);
       const nu = A.treeMap((g: Value, n: Value) => ema(n, A.mul(g, g), b2), grads, state.nu);
       const count = state.count + 1;

@@ -1,9 +1,20 @@
 /**
  * @file Learning-rate schedules: plain functions from the update count (0 for the first update)
  * to a number, usable wherever a learning rate is. Formulas and argument names follow Optax's
- * `optax/_src/schedule.py`, in camelCase.
+ * `optax/_src/schedule.py`, in camelCase. A schedule refuses a NaN step (a NaN learning rate
+ * would silently turn the parameters into NaN); fractional and negative steps are evaluated.
  */
-import { checkNumber, invalidArgument, type Schedule } from "./types.js";
+import { checkFlag, checkNumber, checkOptions, invalidArgument, type Schedule } from "./types.js";
+
+/**
+ * A schedule that refuses a NaN (or non-number) step instead of returning NaN: a NaN learning
+ * rate would silently turn every parameter into NaN. Other steps, fractional or negative, are
+ * evaluated by the formula (negative ones clamp to the start as Optax's do).
+ */
+const schedule = (op: string, f: (step: number) => number): Schedule => (step) =>
+  typeof step === "number" && !Number.isNaN(step)
+    ? f(step)
+    : invalidArgument(op, "step", `the step must be a number, got ${typeof step === "number" ? "NaN" : typeof step}`, "pass the update count (0 for the first update)");
 
 /** A step count: a non-negative integer, at least `min`. */
 const checkSteps = (op: string, arg: string, value: unknown, min = 0): number => {
@@ -17,7 +28,7 @@ const checkSteps = (op: string, arg: string, value: unknown, min = 0): number =>
  */
 export const constantSchedule = (value: number): Schedule => {
   const v = checkNumber("constantSchedule", "value", value);
-  return () => v;
+  return schedule("constantSchedule", () => v);
 };
 
 /**
@@ -40,16 +51,17 @@ export interface LinearScheduleOptions {
  * @example linearSchedule({ initValue: 0, endValue: 1, transitionSteps: 4 })(1) // 0.25
  */
 export const linearSchedule = (options: LinearScheduleOptions): Schedule => {
+  checkOptions("linearSchedule", options);
   const init = checkNumber("linearSchedule", "initValue", options.initValue);
   const end = checkNumber("linearSchedule", "endValue", options.endValue);
   const steps = checkSteps("linearSchedule", "transitionSteps", options.transitionSteps);
   const begin = checkSteps("linearSchedule", "transitionBegin", options.transitionBegin ?? 0);
-  return (step) => {
+  return schedule("linearSchedule", (step) => {
     const t = step - begin;
     if (t <= 0) return steps === 0 && t === 0 ? end : init;
     if (t >= steps) return end;
     return init + (end - init) * (t / steps);
-  };
+  });
 };
 
 /**
@@ -76,17 +88,19 @@ export interface ExponentialDecayOptions {
  */
 export const exponentialDecay = (options: ExponentialDecayOptions): Schedule => {
   const op = "exponentialDecay";
+  checkOptions(op, options);
+  const staircase = checkFlag(op, "staircase", options.staircase) ?? false;
   const init = checkNumber(op, "initValue", options.initValue);
   const steps = checkSteps(op, "transitionSteps", options.transitionSteps, 1);
   const rate = checkNumber(op, "decayRate", options.decayRate, 0);
   const begin = checkSteps(op, "transitionBegin", options.transitionBegin ?? 0);
   const end = options.endValue === undefined ? undefined : checkNumber(op, "endValue", options.endValue);
-  return (step) => {
+  return schedule(op, (step) => {
     const p = Math.max(step - begin, 0) / steps;
-    const value = init * rate ** (options.staircase === true ? Math.floor(p) : p);
+    const value = init * rate ** (staircase ? Math.floor(p) : p);
     if (end === undefined) return value;
     return rate < 1 ? Math.max(value, end) : Math.min(value, end);
-  };
+  });
 };
 
 /**
@@ -110,14 +124,15 @@ export interface CosineDecayOptions {
  */
 export const cosineDecay = (options: CosineDecayOptions): Schedule => {
   const op = "cosineDecay";
+  checkOptions(op, options);
   const init = checkNumber(op, "initValue", options.initValue);
   const steps = checkSteps(op, "decaySteps", options.decaySteps, 1);
   const alpha = checkNumber(op, "alpha", options.alpha ?? 0);
   const exponent = checkNumber(op, "exponent", options.exponent ?? 1);
-  return (step) => {
+  return schedule(op, (step) => {
     const cosine = 0.5 * (1 + Math.cos((Math.PI * Math.min(Math.max(step, 0), steps)) / steps));
     return init * ((1 - alpha) * cosine ** exponent + alpha);
-  };
+  });
 };
 
 /**
@@ -126,6 +141,10 @@ export const cosineDecay = (options: CosineDecayOptions): Schedule => {
  * @example joinSchedules([constantSchedule(1), constantSchedule(2)], [10])(10) // 2
  */
 export const joinSchedules = (schedules: readonly Schedule[], boundaries: readonly number[]): Schedule => {
+  if (!Array.isArray(schedules) || schedules.length === 0 || !schedules.every((f) => typeof f === "function")) {
+    invalidArgument("joinSchedules", "schedules", "schedules must be a non-empty array of functions", "pass e.g. [linearSchedule({ … }), cosineDecay({ … })]");
+  }
+  if (!Array.isArray(boundaries)) invalidArgument("joinSchedules", "boundaries", `boundaries must be an array of steps, got ${boundaries === null ? "null" : typeof boundaries}`, "pass one step between each two schedules");
   if (schedules.length !== boundaries.length + 1) {
     invalidArgument(
       "joinSchedules",
@@ -138,11 +157,11 @@ export const joinSchedules = (schedules: readonly Schedule[], boundaries: readon
     checkSteps("joinSchedules", `boundaries[${i}]`, b);
     if (i > 0 && b < boundaries[i - 1]!) invalidArgument("joinSchedules", "boundaries", `boundaries must not decrease, got ${boundaries.join(", ")}`, "sort them");
   });
-  return (step) => {
+  return schedule("joinSchedules", (step) => {
     let i = 0;
     while (i < boundaries.length && step >= boundaries[i]!) i++;
     return schedules[i]!(i === 0 ? step : step - boundaries[i - 1]!);
-  };
+  });
 };
 
 /**
@@ -162,12 +181,14 @@ export interface LinearWarmupOptions {
  * @example linearWarmup({ peakValue: 1, warmupSteps: 10 }, exponentialDecay({ initValue: 1, transitionSteps: 10, decayRate: 0.5 }))
  */
 export const linearWarmup = (options: LinearWarmupOptions, after?: Schedule): Schedule => {
+  checkOptions("linearWarmup", options);
+  if (after !== undefined && typeof after !== "function") invalidArgument("linearWarmup", "after", `after must be a schedule (a function), got ${after === null ? "null" : typeof after}`, "pass a schedule or leave it out");
   const warmup = linearSchedule({
     initValue: options.initValue ?? 0,
     endValue: options.peakValue,
     transitionSteps: options.warmupSteps,
   });
-  return after === undefined ? warmup : joinSchedules([warmup, after], [options.warmupSteps]);
+  return schedule("linearWarmup", after === undefined ? warmup : joinSchedules([warmup, after], [options.warmupSteps]));
 };
 
 /**
@@ -194,14 +215,18 @@ export interface WarmupCosineDecayOptions {
  */
 export const warmupCosineDecay = (options: WarmupCosineDecayOptions): Schedule => {
   const op = "warmupCosineDecay";
+  checkOptions(op, options);
   const peak = checkNumber(op, "peakValue", options.peakValue);
   const warmupSteps = checkSteps(op, "warmupSteps", options.warmupSteps);
   // decaySteps counts the warmup, as in Optax, so the cosine part needs at least one step.
   const decaySteps = checkSteps(op, "decaySteps", options.decaySteps, warmupSteps + 1);
   const end = checkNumber(op, "endValue", options.endValue ?? 0);
   if (peak === 0 && end !== 0) invalidArgument(op, "peakValue", "a zero peak cannot decay to a nonzero endValue", "pass a nonzero peakValue");
-  return linearWarmup(
-    { initValue: options.initValue ?? 0, peakValue: peak, warmupSteps },
-    cosineDecay({ initValue: peak, decaySteps: decaySteps - warmupSteps, alpha: peak === 0 ? 0 : end / peak, exponent: options.exponent ?? 1 }),
+  return schedule(
+    op,
+    linearWarmup(
+      { initValue: options.initValue ?? 0, peakValue: peak, warmupSteps },
+      cosineDecay({ initValue: peak, decaySteps: decaySteps - warmupSteps, alpha: peak === 0 ? 0 : end / peak, exponent: options.exponent ?? 1 }),
+    ),
   );
 };

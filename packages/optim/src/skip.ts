@@ -12,7 +12,7 @@ import * as A from "@rewind/autodiff";
 import { GraphException, type Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import { isFloating, type Tensor } from "@rewind/tensor";
-import type { GradientTransformation } from "./types.js";
+import { checkCount, checkState, checkTransformation, type GradientTransformation } from "./types.js";
 
 /**
  * The state of `skipNonFinite`: counts of skipped steps, and the inner optimizer's state.
@@ -66,23 +66,29 @@ export const allFinite = (tree: unknown, op = "allFinite"): boolean =>
  * const [updates, state] = opt.update(grads, opt.init(params), params);
  * if (!state.lastFinite) console.warn(`skipped a non-finite step (${state.totalNotFinite} so far)`);
  */
-export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTransformation<SkipNonFiniteState<S>> => ({
-  init: (params) => Object.freeze({ notFiniteCount: 0, totalNotFinite: 0, lastFinite: true, inner: inner.init(params) }),
-  update: (grads, state, params) => {
-    if (allFinite(grads, "skipNonFinite")) {
-      const [updates, innerState] = inner.update(grads, state.inner, params);
-      return [updates, Object.freeze({ notFiniteCount: 0, totalNotFinite: state.totalNotFinite, lastFinite: true, inner: innerState })];
-    }
-    // −0, not 0: x + (−0) is x for every x including −0, so the parameters keep their exact bits.
-    const zeros = A.treeMap<typeof grads>((g: Value) => A.broadcastTo(T.scalar(-0, g.dtype), g.shape), grads);
-    return [
-      zeros,
-      Object.freeze({
-        notFiniteCount: state.notFiniteCount + 1,
-        totalNotFinite: state.totalNotFinite + 1,
-        lastFinite: false,
-        inner: state.inner,
-      }),
-    ];
-  },
-});
+export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTransformation<SkipNonFiniteState<S>> => {
+  checkTransformation("skipNonFinite", "inner", inner);
+  return {
+    init: (params) => Object.freeze({ notFiniteCount: 0, totalNotFinite: 0, lastFinite: true, inner: inner.init(params) }),
+    update: (grads, state, params) => {
+      checkState("skipNonFinite", state, ["notFiniteCount", "totalNotFinite", "lastFinite", "inner"]);
+      checkCount("skipNonFinite", "state.notFiniteCount", state.notFiniteCount);
+      checkCount("skipNonFinite", "state.totalNotFinite", state.totalNotFinite);
+      if (allFinite(grads, "skipNonFinite")) {
+        const [updates, innerState] = inner.update(grads, state.inner, params);
+        return [updates, Object.freeze({ notFiniteCount: 0, totalNotFinite: state.totalNotFinite, lastFinite: true, inner: innerState })];
+      }
+      // −0, not 0: x + (−0) is x for every x including −0, so the parameters keep their exact bits.
+      const zeros = A.treeMap<typeof grads>((g: Value) => A.broadcastTo(T.scalar(-0, g.dtype), g.shape), grads);
+      return [
+        zeros,
+        Object.freeze({
+          notFiniteCount: state.notFiniteCount + 1,
+          totalNotFinite: state.totalNotFinite + 1,
+          lastFinite: false,
+          inner: state.inner,
+        }),
+      ];
+    },
+  };
+};

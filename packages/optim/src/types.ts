@@ -3,6 +3,8 @@
  * over pytrees (Optax's `GradientTransformation`), and a learning rate is a number or a schedule.
  */
 import * as T from "@rewind/tensor";
+import * as A from "@rewind/autodiff";
+import { GraphException } from "@rewind/autodiff";
 
 /**
  * A learning-rate (or any hyperparameter) schedule: the value to use at an update count.
@@ -58,9 +60,21 @@ export type AnyTransformation = GradientTransformation<any>;
 
 /**
  * The value of a learning rate at an update count.
+ * @throws TensorException for a count that is not a non-negative integer, or a schedule whose value
+ * is not a finite number (it would silently poison every parameter).
  * @example learningRateAt((s) => 1 / (s + 1), 1) // 0.5
  */
-export const learningRateAt = (lr: LearningRate, count: number): number => (typeof lr === "number" ? lr : lr(count));
+export const learningRateAt = (lr: LearningRate, count: number): number => {
+  checkCount("learningRateAt", "count", count);
+  if (typeof lr === "number") return lr;
+  if (typeof lr !== "function") return invalidArgument("learningRateAt", "lr", `a learning rate must be a number or a schedule, got ${describe(lr)}`, "pass e.g. 1e-3 or cosineDecay({ … })");
+  const value: unknown = lr(count);
+  // A NaN or infinite rate would silently poison every parameter it touches.
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    return invalidArgument("learningRateAt", "lr", `the schedule returned ${describe(value)} at update count ${count}`, "make the schedule return a finite number for every count ≥ 0");
+  }
+  return value;
+};
 
 /**
  * Checks a hyperparameter: a finite number, optionally within `[min, max]`; fails like the
@@ -85,3 +99,81 @@ export const invalidArgument = (op: string, arg: string, detail: string, fix: st
  */
 export const checkLearningRate = (op: string, lr: unknown): LearningRate =>
   typeof lr === "function" ? (lr as Schedule) : checkNumber(op, "learningRate", lr);
+
+const describe = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v === "function" ? "a function" : `${typeof v} ${String(v)}`);
+
+/**
+ * Checks an update count: a non-negative integer (what `init` starts and `update` increments).
+ * @example checkCount("scaleByAdam", "state.count", state.count)
+ */
+export const checkCount = (op: string, arg: string, count: unknown): number =>
+  typeof count === "number" && Number.isSafeInteger(count) && count >= 0
+    ? count
+    : invalidArgument(op, arg, `${arg} must be a non-negative integer, got ${describe(count)}`, "pass the state that init / the previous update returned");
+
+/**
+ * Checks an optional flag: a boolean or undefined (a truthy string must not switch an option on).
+ * @example checkFlag("traceMomentum", "nesterov", options.nesterov)
+ */
+export const checkFlag = (op: string, arg: string, value: unknown): boolean | undefined =>
+  value === undefined || typeof value === "boolean" ? value : invalidArgument(op, arg, `${arg} must be true or false, got ${describe(value)}`, `pass a boolean or leave ${arg} out`);
+
+/**
+ * Checks an options argument: an object (or undefined when `optional`).
+ * @example checkOptions("adam", options)
+ */
+export const checkOptions = (op: string, options: unknown, optional = false): void => {
+  if (optional && options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    invalidArgument(op, "options", `options must be an object, got ${describe(options)}`, "pass an options object, e.g. { learningRate: 1e-3 }");
+  }
+};
+
+/**
+ * Checks that `t` is a gradient transformation (`{ init, update }` functions).
+ * @example checkTransformation("chain", "transforms[0]", t)
+ */
+export const checkTransformation = (op: string, arg: string, t: unknown): void => {
+  const r = t as { init?: unknown; update?: unknown } | null;
+  if (typeof r !== "object" || r === null || typeof r.init !== "function" || typeof r.update !== "function") {
+    invalidArgument(op, arg, `expected a gradient transformation { init, update }, got ${describe(t)}`, "pass e.g. adam({ learningRate: 1e-3 }) or scale(0.5)");
+  }
+};
+
+/**
+ * Checks the state passed to `update`: an object holding `fields` (what `init` returned), so a
+ * wrong or missing state is reported instead of failing deep inside the update.
+ * @example checkState("scaleByAdam", state, ["count", "mu", "nu"])
+ */
+export const checkState = (op: string, state: unknown, fields: readonly string[]): void => {
+  const missing = typeof state !== "object" || state === null ? fields : fields.filter((f) => !(f in state));
+  if (typeof state !== "object" || state === null || missing.length > 0) {
+    throw new GraphException({
+      _tag: "InvalidArgument",
+      op,
+      arg: "state",
+      detail: typeof state !== "object" || state === null ? `the state must be what init returned, got ${describe(state)}` : `the state lacks ${missing.join(", ")}`,
+      fix: `pass the state ${op}'s init (or its previous update) returned, not another transformation's`,
+    });
+  }
+};
+
+/**
+ * Checks that `grads` has the structure and leaf shapes of `tree` (the state's moments, or the
+ * parameters), naming the first difference: a gradient of another shape would otherwise
+ * broadcast against the state and silently change its shape.
+ * @example checkLike("scaleByAdam", grads, "state.mu", state.mu)
+ */
+export const checkLike = (op: string, grads: unknown, arg: string, tree: unknown, what = "gradients"): void => {
+  const [gs, gdef] = A.treeFlatten(grads);
+  const [ts, tdef] = A.treeFlatten(tree);
+  const fail = (path: string, detail: string): never => {
+    throw new GraphException({ _tag: "TreeMismatch", op, path, detail, fix: `pass ${what} shaped exactly like the parameters` });
+  };
+  if (A.treeDefKey(gdef) !== A.treeDefKey(tdef)) fail("<root>", `the ${what} ${A.treeDefKey(gdef)} and ${arg} ${A.treeDefKey(tdef)} differ in structure`);
+  const paths = A.treeLeavesWithPaths(grads);
+  gs.forEach((g, i) => {
+    const t = ts[i]!;
+    if (!T.shapesEqual(g.shape, t.shape)) fail(paths[i]![0], `the ${what} have shape [${g.shape.join(", ")}] here but ${arg} [${t.shape.join(", ")}]`);
+  });
+};

@@ -6,7 +6,7 @@ import * as A from "@rewind/autodiff";
 import { GraphException } from "@rewind/autodiff";
 import type { EmptyState } from "./base.js";
 import { resolveMask, type Mask } from "./mask.js";
-import { checkNumber, type GradientTransformation } from "./types.js";
+import { checkLike, checkNumber, checkOptions, type GradientTransformation } from "./types.js";
 
 /**
  * Options of `addDecayedWeights`.
@@ -27,6 +27,7 @@ export interface AddDecayedWeightsOptions {
  * @example chain(scaleByAdam(), addDecayedWeights({ weightDecay: 1e-2 }), scaleByLearningRate(1e-3))
  */
 export const addDecayedWeights = (options: AddDecayedWeightsOptions): GradientTransformation<EmptyState> => {
+  checkOptions("addDecayedWeights", options);
   const decay = checkNumber("addDecayedWeights", "weightDecay", options.weightDecay);
   return {
     init: () => Object.freeze({}),
@@ -40,6 +41,7 @@ export const addDecayedWeights = (options: AddDecayedWeightsOptions): GradientTr
           fix: "call update(grads, state, params)",
         });
       }
+      checkLike("addDecayedWeights", grads, "the parameters", params);
       const mask = resolveMask("addDecayedWeights", options.mask, params);
       const [gs, def] = A.treeFlatten(grads);
       const [ps, pdef] = A.treeFlatten(params);

@@ -198,7 +198,7 @@ describe("hyperparameters are checked", () => {
   it("rejects NaN, out-of-range and non-numbers with the optimizer's name", () => {
     expect(() => sgd({ learningRate: NaN })).toThrow(/sgd: learningRate must be a finite number, got NaN/);
     expect(() => adam({ learningRate: 1e-3, b1: 1.5 })).toThrow(/scaleByAdam: b1 must be a number in \[0, 1\], got 1.5/);
-    expect(() => sgd({ learningRate: 0.1, momentum: -1 })).toThrow(/traceMomentum: decay must be a number in \[0, 1\]/);
+    expect(() => sgd({ learningRate: 0.1, momentum: -1 })).toThrow(/sgd: momentum must be a number in \[0, 1\]/);
     expect(() => adagrad({ learningRate: 0.1, eps: -1 })).toThrow(T.TensorException);
   });
 });

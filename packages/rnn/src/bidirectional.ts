@@ -11,6 +11,8 @@ import type { Key } from "@rewind/tensor";
 import { add, concat, type Value } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
 import { rnn, type RnnOptions } from "./rnn.js";
+import { checkCell } from "./custom.js";
+import { checkKey, checkOptions } from "./util.js";
 
 /** How the two directions' per-step outputs are combined. */
 export type BidirectionalMerge = "concat" | "sum";
@@ -90,9 +92,19 @@ export const bidirectional = <PF, CF, PB, CB>(
   cellBwd: Cell<PB, CB>,
   options: BidirectionalOptions = {},
 ): Bidirectional<PF, CF, PB, CB> => {
+  checkCell("bidirectional", "cellFwd", cellFwd);
+  checkCell("bidirectional", "cellBwd", cellBwd);
+  checkOptions("bidirectional", "options", options);
   const merge = options.merge ?? "concat";
   if (merge !== "concat" && merge !== "sum") badMerge(merge);
+  const perDirection = (op: string, p: PerDirection<PF, PB>): PerDirection<PF, PB> => {
+    if (typeof p !== "object" || p === null || !("forward" in p) || !("reverse" in p)) {
+      T.fail({ _tag: "ValueError", op, arg: "params", detail: `params must be { forward, reverse }, got ${p === null ? "null" : typeof p === "object" ? `an object with keys ${Object.keys(p).join(", ") || "(none)"}` : typeof p}`, fix: "pass the parameters this layer's init returned" });
+    }
+    return p;
+  };
   const outputSize = (p: PerDirection<PF, PB>): number => {
+    perDirection("bidirectional.outputSize", p);
     const f = cellFwd.outputSize(p.forward);
     const b = cellBwd.outputSize(p.reverse);
     return merge === "concat" ? f + b : f;
@@ -105,6 +117,9 @@ export const bidirectional = <PF, CF, PB, CB>(
       return { forward: cellFwd.init(kf, sizes, initOptions), reverse: cellBwd.init(kb, sizes, initOptions) };
     },
     apply: (params, xs, o = {}) => {
+      perDirection("bidirectional.apply", params);
+      checkOptions("bidirectional.apply", "options", o);
+      checkKey("bidirectional.apply", "options.key", o.key);
       const [kf, kb] = o.key === undefined ? [undefined, undefined] : (T.random.split(o.key, 2) as [Key, Key]);
       const shared = {
         ...(o.lengths === undefined ? {} : { lengths: o.lengths }),

@@ -15,6 +15,14 @@ import { add, isValue, mul, where, type Value } from "@rewind/autodiff";
 import type { CarryOf, Cell, CellSizes, ParamsOf } from "./Cell.js";
 import { checkCell } from "./custom.js";
 import type { Layer } from "./layers.js";
+import { checkOptions } from "./util.js";
+
+/** Throws unless `sizes` is an object (the fields are checked by the cells that read them). */
+const checkSizesObject = (op: string, sizes: unknown): void => {
+  if (typeof sizes !== "object" || sizes === null) {
+    T.fail({ _tag: "ValueError", op, arg: "sizes", detail: `sizes must be an object, got ${String(sizes)}`, fix: "pass e.g. { inputSize: 8, hiddenSize: 32 }" });
+  }
+};
 
 /** Any cell, whatever its parameter and carry types (both are invariant in `Cell`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,7 +35,7 @@ export type AnyCell = Cell<any, any>;
  * @example inputSizeOf("dropout", lstm, lstm.init(random.key(0), { inputSize: 3, hiddenSize: 4 })) // 3
  */
 export const inputSizeOf = <P, C>(op: string, cell: Cell<P, C>, params: NoInfer<P>): number => {
-  const sized = cell as Cell<P, C>;
+  const sized = checkCell(op, "cell", cell);
   if (sized.inputSize !== undefined) return sized.inputSize(params);
   const w = typeof params === "object" && params !== null ? (params as Record<string, unknown>)["weight_ih"] : undefined;
   if (isValue(w) && w.shape.length === 2) return w.shape[1]!;
@@ -86,6 +94,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
     T.fail({ _tag: "ValueError", op: "stack", arg: "cells", detail: `expected a non-empty array of cells, got ${Array.isArray(cells) ? "[]" : typeof cells}`, fix: "pass e.g. stack([lstm, lstm])" });
   }
   const parts = cells.map((c, k) => checkCell("stack", `cells[${k}]`, c as Cell<unknown, unknown>));
+  checkOptions("stack", "options", opts);
   const rate = checkRate("stack", "options.dropout", opts.dropout ?? 0);
   const n = parts.length;
   const name = `stack([${parts.map((c) => c.name).join(", ")}])`;
@@ -102,6 +111,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
   const cell: Cell<readonly unknown[], readonly unknown[]> = {
     name,
     init: (key, sizes, options) => {
+      checkSizesObject(`${name}.init`, sizes);
       const keys = T.random.split(key, n);
       const ps: unknown[] = [];
       let inputSize = sizes.inputSize;
@@ -171,6 +181,7 @@ export const residual = <P, C>(cell: Cell<P, C>): Cell<P, C> => {
   return {
     name,
     init: (key, sizes, options) => {
+      checkSizesObject(`${name}.init`, sizes);
       const p = inner.init(key, sizes, options);
       const out = inner.outputSize(p);
       if (out !== sizes.inputSize) mismatch([[sizes.inputSize], [out]], sizes.inputSize, out);
@@ -234,6 +245,7 @@ export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapIn
   return {
     name,
     init: (key, sizes, options) => {
+      checkSizesObject(`${name}.init`, sizes);
       const [kIn, kCell] = T.random.split(key, 2) as [Key, Key];
       const input = front.init(kIn, sizes.inputSize, options);
       return { input, cell: inner.init(kCell, { ...sizes, inputSize: front.outputSize(input) }, options) };

@@ -12,8 +12,8 @@ import {
   add, isValue, matmul, mul, sigmoid, sub, tanh, transpose, treeDefKey, treeLeavesWithPaths, treeStructure, type Value,
 } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
-import { affine, checkSizes, zeroState } from "./cells/common.js";
-import { uniformInit } from "./init.js";
+import { affine, checkFields, checkSizes, checkStep, zeroState } from "./cells/common.js";
+import { checkInitOptions, uniformInit } from "./init.js";
 
 /** What `defineCell` takes: plain, uncurried functions over a parameter tree. */
 export interface CellSpec<P, C> {
@@ -179,6 +179,26 @@ export interface MguParams {
   readonly bias_n: Value;
 }
 
+const MGU_FIELDS = ["weight_if", "weight_hf", "bias_f", "weight_in", "weight_hn", "bias_n"] as const;
+
+/** Throws unless `p` holds the MGU's tensors, shaped for one hidden size and of one float dtype. */
+const checkMgu = (op: string, p: MguParams): MguParams => {
+  checkFields(op, p, MGU_FIELDS);
+  const [h = 0, inputs = 0] = p.weight_if.shape;
+  const want: Record<(typeof MGU_FIELDS)[number], readonly number[]> = {
+    weight_if: [h, inputs], weight_hf: [h, h], bias_f: [h], weight_in: [h, inputs], weight_hn: [h, h], bias_n: [h],
+  };
+  const wrong = MGU_FIELDS.filter((f) => !T.shapesEqual(p[f].shape, want[f]) || p[f].dtype !== p.weight_if.dtype);
+  if (p.weight_if.shape.length !== 2 || h === 0 || wrong.length > 0 || !T.isFloating(p.weight_if.dtype)) {
+    T.fail({
+      _tag: "ShapeError", op, arg: "params", shapes: MGU_FIELDS.map((f) => p[f].shape),
+      detail: `the parameters do not fit one hidden size of one float dtype${wrong.length > 0 ? ` (check ${wrong.join(", ")})` : ""}: weight_if/weight_in [H, in], weight_hf/weight_hn [H, H], bias_f/bias_n [H]`,
+      fix: "pass parameters made by mgu.init",
+    });
+  }
+  return p;
+};
+
 /**
  * The Minimal Gated Unit (Zhou, Wu, Zhang & Zhou 2016), a worked `defineCell` example: a GRU
  * with one gate doing the work of both.
@@ -194,8 +214,10 @@ export interface MguParams {
  */
 export const mgu: Cell<MguParams, Value> = defineCell<MguParams, Value>({
   name: "mgu",
-  init: (key, sizes, { dtype = "float32" }) => {
+  init: (key, sizes, options) => {
     checkSizes("mgu", sizes);
+    checkInitOptions("mgu.init", options);
+    const { dtype = "float32" } = options;
     const { inputSize, hiddenSize: h } = sizes;
     const [k1, k2, k3, k4, k5, k6] = T.random.split(key, 6) as [Key, Key, Key, Key, Key, Key];
     const u = (k: Key, shape: readonly number[]): T.Tensor => uniformInit(k, shape, h, dtype);
@@ -204,14 +226,15 @@ export const mgu: Cell<MguParams, Value> = defineCell<MguParams, Value>({
       weight_in: u(k4, [h, inputSize]), weight_hn: u(k5, [h, h]), bias_n: u(k6, [h]),
     };
   },
-  initialCarry: (batch, p) => zeroState("mgu", batch, p.weight_hf.shape[0]!, p.weight_hf.dtype),
+  initialCarry: (batch, p) => zeroState("mgu", batch, checkMgu("mgu.initialCarry", p).weight_hf.shape[0]!, p.weight_hf.dtype),
   step: (p, h, x) => {
+    checkStep("mgu", x, h, checkMgu("mgu.step", p).weight_if, p.weight_hf.shape[0]!);
     const f = sigmoid(add(affine(x, p.weight_if, p.bias_f), matmul(h, transpose(p.weight_hf))));
     const n = tanh(add(affine(x, p.weight_in, p.bias_n), matmul(mul(f, h), transpose(p.weight_hn))));
     // (1 − f) h + f n, written as h + f (n − h) to save an op.
     const hNext = add(h, mul(f, sub(n, h)));
     return [hNext, hNext];
   },
-  outputSize: (p) => p.weight_hf.shape[0]!,
-  inputSize: (p) => p.weight_if.shape[1]!,
+  outputSize: (p) => checkMgu("mgu.outputSize", p).weight_hf.shape[0]!,
+  inputSize: (p) => checkMgu("mgu.inputSize", p).weight_if.shape[1]!,
 });

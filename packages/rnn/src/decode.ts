@@ -10,7 +10,7 @@ import {
   add, argmax, astype, div, equal, less, logicalNot, logicalOr, max, oneHot, scan, sum, traceTree, treeMap, where, type Aval, type Value,
 } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
-import { checkSteps, maskFor } from "./util.js";
+import { checkSteps, checkValue, maskFor } from "./util.js";
 
 /** How `generate` picks each token from the logits. */
 export type Sampling =
@@ -25,6 +25,7 @@ export type Sampling =
  * @example topKLogits(tensor([[1, 3, 2]]), 2) // [[-Infinity, 3, 2]]
  */
 export const topKLogits = (logits: Value, k: number): Value => {
+  checkValue("topKLogits", "logits", logits);
   checkSteps("topKLogits", "k", k, 1);
   const v = logits.shape[logits.shape.length - 1]!;
   if (k >= v) return logits;

@@ -6,7 +6,7 @@ import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { transpose, treeFlatten, type Value } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
-import { checkSteps, checkVector, swapBatchTime } from "./util.js";
+import { checkFlag, checkFunction, checkKey, checkSteps, checkTokenIds, checkValue, checkVector, swapBatchTime } from "./util.js";
 import { checkSampling, decode, type Sampling } from "./decode.js";
 
 /** Options of `generate`. */
@@ -76,7 +76,8 @@ const batchOf = <C>(op: string, o: GenerateOptions<C>): number => {
  * After a sample emits `stopToken`, its carry freezes and its later tokens are the stop token.
  * With `teacherTokens` the loop follows the given tokens (a differentiable training path).
  * @throws TensorException for a bad sampling/temperature/k, a missing key, maxLength < 1,
- *   both or neither of firstInput/startToken, an out-of-range stopToken or mismatched embed/readout.
+ *   both or neither of firstInput/startToken, a negative or fractional token id, an out-of-range
+ *   stopToken, or embed/readout that are not functions or return the wrong shapes.
  * @example
  * const { tokens, lengths } = generate(gru, p, {
  *   startToken: 0, batch: 4, embed: (ids) => take(E, ids, 0), readout: (y) => matmul(y, W),
@@ -85,21 +86,34 @@ const batchOf = <C>(op: string, o: GenerateOptions<C>): number => {
  */
 export const generate = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, o: GenerateOptions<C>): GenerateResult<C> => {
   const op = "generate";
+  if (typeof o !== "object" || o === null) {
+    T.fail({ _tag: "ValueError", op, arg: "options", detail: `options must be an object, got ${String(o)}`, fix: "pass { embed, readout, maxLength, startToken | firstInput, … }" });
+  }
+  checkFunction(op, "embed", o.embed);
+  checkFunction(op, "readout", o.readout);
   checkSteps(op, "maxLength", o.maxLength, 1);
   const sampling = o.sampling ?? { kind: "greedy" };
+  checkKey(op, "key", o.key);
   checkSampling(op, sampling, o.key);
   if ((o.firstInput === undefined) === (o.startToken === undefined)) {
     T.fail({ _tag: "ValueError", op, arg: "firstInput, startToken", detail: `give exactly one of firstInput and startToken, got ${o.firstInput === undefined ? "neither" : "both"}`, fix: "pass firstInput: [batch, F] or startToken: an id" });
   }
-  const batch = batchOf(op, o);
+  if (typeof o.startToken === "number") checkSteps(op, "startToken", o.startToken, 0);
+  else if (o.startToken !== undefined) checkValue(op, "startToken", o.startToken);
   if (o.firstInput !== undefined) checkVector(op, "firstInput", o.firstInput);
+  if (o.batch !== undefined) checkSteps(op, "batch", o.batch, 0);
+  const batch = batchOf(op, o);
   const start = o.startToken === undefined ? undefined : typeof o.startToken === "number" ? T.full([batch], o.startToken, "int32") : o.startToken;
   if (start !== undefined && (start.dtype !== "int32" || start.shape.length !== 1 || start.shape[0] !== batch)) {
     T.fail({ _tag: "ValueError", op, arg: "startToken", detail: `startToken must be an id or int32 [${batch}], got ${start.dtype} [${start.shape.join(", ")}]`, fix: "pass one int32 id per sample" });
   }
+  if (start !== undefined) checkTokenIds(op, "startToken", start);
+  checkFlag(op, "timeMajor", o.timeMajor);
   const tm = o.timeMajor ?? false;
   let teacher: Value | undefined;
   if (o.teacherTokens !== undefined) {
+    checkValue(op, "teacherTokens", o.teacherTokens);
+    checkTokenIds(op, "teacherTokens", o.teacherTokens);
     const want = tm ? [o.maxLength, batch] : [batch, o.maxLength];
     if (o.teacherTokens.dtype !== "int32" || !T.shapesEqual(o.teacherTokens.shape, want)) {
       T.fail({ _tag: "ShapeError", op, arg: "teacherTokens", shapes: [o.teacherTokens.shape], detail: `teacherTokens must be int32 [${want.join(", ")}], got ${o.teacherTokens.dtype}`, fix: "pass one token id per sample and step" });

@@ -7,11 +7,46 @@ import type { InitOptions } from "./Cell.js";
 
 type FloatDType = NonNullable<InitOptions["dtype"]>;
 
+const SCHEMES: readonly string[] = ["default", "orthogonal", "glorot"];
+const bad = (op: string, arg: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op, arg, detail, fix });
+
+/** Throws unless `dtype` is a float dtype (or undefined): weights are never integers. */
+const checkFloatDType = (op: string, arg: string, dtype: unknown): void => {
+  if (dtype !== undefined && dtype !== "float32" && dtype !== "float64") {
+    bad(op, arg, `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`, 'pass { dtype: "float32" } (the default) or "float64"');
+  }
+};
+
+/** Throws unless `shape` is `[rows, cols]` of non-negative integers. */
+const checkMatrixShape = (op: string, shape: unknown): void => {
+  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    bad(op, "shape", `shape must be [rows, cols] of non-negative integers, got ${JSON.stringify(shape) ?? String(shape)}`, "pass a matrix shape such as [64, 32]");
+  }
+};
+
+/**
+ * Throws unless `options` are valid `InitOptions` (an object or undefined, a float dtype, a known
+ * scheme), naming `op`; an unknown scheme must not silently fall back to another one.
+ * @example checkInitOptions("lstm.init", { scheme: "orthogonal" })
+ */
+export const checkInitOptions = (op: string, options: unknown): void => {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null) bad(op, "options", `options must be an object, got ${String(options)}`, 'pass e.g. { dtype: "float64", scheme: "orthogonal" } or leave it out');
+  const o = options as Record<string, unknown>;
+  checkFloatDType(op, "options.dtype", o["dtype"]);
+  if (o["scheme"] !== undefined && !SCHEMES.includes(o["scheme"] as string)) {
+    bad(op, "options.scheme", `unknown scheme ${JSON.stringify(o["scheme"]) ?? String(o["scheme"])}`, 'use "default", "orthogonal" or "glorot"');
+  }
+};
+
 /**
  * PyTorch's RNN default: every weight and bias uniform in [−1/√hidden, 1/√hidden).
  * @example uniformInit(random.key(0), [8, 4], 4).shape // [8, 4]
  */
 export const uniformInit = (key: Key, shape: readonly number[], hiddenSize: number, dtype: FloatDType = "float32"): T.Tensor => {
+  if (typeof hiddenSize !== "number" || !Number.isSafeInteger(hiddenSize) || hiddenSize <= 0) {
+    bad("uniformInit", "hiddenSize", `hiddenSize must be a positive integer (the bound is 1/√hiddenSize), got ${String(hiddenSize)}`, "pass the layer's hidden size");
+  }
   const k = 1 / Math.sqrt(hiddenSize);
   return T.random.uniform(key, shape, { min: -k, max: k, dtype });
 };
@@ -21,6 +56,7 @@ export const uniformInit = (key: Key, shape: readonly number[], hiddenSize: numb
  * @example glorotInit(random.key(0), [8, 4]).shape // [8, 4]
  */
 export const glorotInit = (key: Key, shape: readonly [number, number], dtype: FloatDType = "float32"): T.Tensor => {
+  checkMatrixShape("glorotInit", shape);
   const limit = Math.sqrt(6 / (shape[0] + shape[1]));
   return T.random.uniform(key, shape, { min: -limit, max: limit, dtype });
 };
@@ -32,6 +68,8 @@ export const glorotInit = (key: Key, shape: readonly [number, number], dtype: Fl
  * @example orthogonalInit(random.key(0), [3, 3]) // Q with Qᵀ Q = I
  */
 export const orthogonalInit = (key: Key, shape: readonly [number, number], dtype: FloatDType = "float32"): T.Tensor => {
+  checkFloatDType("orthogonalInit", "dtype", dtype);
+  checkMatrixShape("orthogonalInit", shape);
   const [rows, cols] = shape;
   const tall = rows >= cols;
   const [n, m] = tall ? [rows, cols] : [cols, rows];
@@ -59,9 +97,12 @@ export const orthogonalInit = (key: Key, shape: readonly [number, number], dtype
 /**
  * A gate-stacked weight `[gates·hidden, fanIn]` under a scheme; orthogonal and Glorot apply per
  * gate block so each gate's matrix has the intended spectrum.
+ * @throws TensorException for gates that are not a positive integer, or an unknown scheme or dtype.
  * @example gateWeight(random.key(0), 4, 16, 8, { scheme: "orthogonal" }).shape // [64, 8]
  */
 export const gateWeight = (key: Key, gates: number, hidden: number, fanIn: number, options: InitOptions = {}): T.Tensor => {
+  checkInitOptions("gateWeight", options);
+  if (!Number.isSafeInteger(gates) || gates < 1) bad("gateWeight", "gates", `gates must be a positive integer, got ${String(gates)}`, "pass the number of stacked gates (1 Elman, 3 GRU, 4 LSTM)");
   const dtype = options.dtype ?? "float32";
   const scheme = options.scheme ?? "default";
   if (scheme === "default") return uniformInit(key, [gates * hidden, fanIn], hidden, dtype);

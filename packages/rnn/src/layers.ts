@@ -6,9 +6,24 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import { isTracer, matmul, add, reshape, take, transpose, type Value } from "@rewind/autodiff";
+import { isTracer, isValue, matmul, add, reshape, take, transpose, type Value } from "@rewind/autodiff";
 import type { InitOptions } from "./Cell.js";
-import { glorotInit, orthogonalInit, uniformInit } from "./init.js";
+import { checkInitOptions, glorotInit, orthogonalInit, uniformInit } from "./init.js";
+import { checkOptions, checkValue } from "./util.js";
+
+/** Throws unless `q.weight` is a matrix (and `q.bias`, when present, a vector), naming `op`. */
+const checkWeights = (op: string, q: unknown, bias: boolean): void => {
+  const r = q as { weight?: unknown; bias?: unknown } | null;
+  const w = typeof r === "object" && r !== null ? r.weight : undefined;
+  const b = typeof r === "object" && r !== null ? r.bias : undefined;
+  if (!isValue(w) || w.shape.length !== 2 || (bias && b !== undefined && (!isValue(b) || !T.shapesEqual(b.shape, [w.shape[0]!])))) {
+    T.fail({
+      _tag: "ValueError", op, arg: "params",
+      detail: `params must be { weight: [out, in]${bias ? ", bias?: [out]" : ""} }, got ${typeof r !== "object" || r === null ? String(r) : `weight ${isValue(w) ? `[${w.shape.join(", ")}]` : typeof w}${bias && b !== undefined ? `, bias ${isValue(b) ? `[${b.shape.join(", ")}]` : typeof b}` : ""}`}`,
+      fix: "pass the parameters this layer's init returned",
+    });
+  }
+};
 
 /**
  * A non-recurrent layer over parameters `Q`.
@@ -60,6 +75,7 @@ const checkPositiveInt = (op: string, arg: string, n: unknown, example: string):
  */
 export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {}): Layer<LinearParams> => {
   const out = checkPositiveInt("linear", "outputSize", outputSize, "linear(10)");
+  checkOptions("linear", "options", opts);
   const withBias = opts.bias ?? true;
   if (typeof withBias !== "boolean") {
     T.fail({ _tag: "ValueError", op: "linear", arg: "bias", detail: `bias must be a boolean, got ${JSON.stringify(withBias)}`, fix: "pass { bias: false } to drop the bias" });
@@ -68,6 +84,7 @@ export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {
     name: `linear(${out})`,
     init: (key, inputSize, options = {}) => {
       const fanIn = checkPositiveInt(`linear(${out}).init`, "inputSize", inputSize, "32");
+      checkInitOptions(`linear(${out}).init`, options);
       const dtype = options.dtype ?? "float32";
       const [kw, kb] = T.random.split(key, 2) as [Key, Key];
       const scheme = options.scheme ?? "default";
@@ -77,23 +94,33 @@ export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {
         : uniformInit(kw, [out, fanIn], fanIn, dtype);
       return withBias ? { weight, bias: uniformInit(kb, [out], fanIn, dtype) } : { weight };
     },
-    apply: (q) => (x) => {
-      const fanIn = q.weight.shape[1]!;
-      if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== fanIn) {
-        T.fail({
-          _tag: "ShapeError",
-          op: `linear(${out}).apply`,
-          arg: "x",
-          shapes: [x.shape, q.weight.shape],
-          detail: `x must end in ${fanIn} features for weight of shape [${q.weight.shape.join(", ")}]`,
-          fix: `pass [batch, ${fanIn}], or init the layer for inputSize ${x.shape[x.shape.length - 1] ?? "?"}`,
-        });
-      }
-      const y = matmul(x, transpose(q.weight));
-      return q.bias === undefined ? y : add(y, q.bias);
+    apply: (q) => {
+      checkWeights(`linear(${out}).apply`, q, true);
+      return (x) => {
+        checkValue(`linear(${out}).apply`, "x", x);
+        const fanIn = q.weight.shape[1]!;
+        if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== fanIn) {
+          T.fail({
+            _tag: "ShapeError",
+            op: `linear(${out}).apply`,
+            arg: "x",
+            shapes: [x.shape, q.weight.shape],
+            detail: `x must end in ${fanIn} features for weight of shape [${q.weight.shape.join(", ")}]`,
+            fix: `pass [batch, ${fanIn}], or init the layer for inputSize ${x.shape[x.shape.length - 1] ?? "?"}`,
+          });
+        }
+        const y = matmul(x, transpose(q.weight));
+        return q.bias === undefined ? y : add(y, q.bias);
+      };
     },
-    outputSize: (q) => q.weight.shape[0]!,
-    inputSize: (q) => q.weight.shape[1]!,
+    outputSize: (q) => {
+      checkWeights(`linear(${out}).outputSize`, q, true);
+      return q.weight.shape[0]!;
+    },
+    inputSize: (q) => {
+      checkWeights(`linear(${out}).inputSize`, q, true);
+      return q.weight.shape[1]!;
+    },
   };
 };
 
@@ -103,6 +130,7 @@ export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {
  * before the loop give `[B, T, dim]`.
  */
 const tokenIds = (name: string, ids: Value, vocab: number): Value => {
+  checkValue(`${name}.apply`, "ids", ids);
   if (ids.dtype !== "int32") {
     T.fail({ _tag: "DTypeError", op: `${name}.apply`, arg: "ids", detail: `token ids must be int32, got ${ids.dtype}`, fix: "pass int32 ids (e.g. tensor([[3], [1]], \"int32\")), not one-hot or float features" });
   }
@@ -146,8 +174,17 @@ export const embedding = (vocabSize: number, dim: number): Layer<EmbeddingParams
   const name = `embedding(${vocab}, ${d})`;
   return {
     name,
-    init: (key, _inputSize, options = {}) => ({ weight: T.random.normal(key, [vocab, d], options.dtype ?? "float32") }),
-    apply: (q) => (ids) => take(q.weight, tokenIds(name, ids, q.weight.shape[0]!), 0),
-    outputSize: (q) => q.weight.shape[1]!,
+    init: (key, _inputSize, options = {}) => {
+      checkInitOptions(`${name}.init`, options);
+      return { weight: T.random.normal(key, [vocab, d], options.dtype ?? "float32") };
+    },
+    apply: (q) => {
+      checkWeights(`${name}.apply`, q, false);
+      return (ids) => take(q.weight, tokenIds(name, ids, q.weight.shape[0]!), 0);
+    },
+    outputSize: (q) => {
+      checkWeights(`${name}.outputSize`, q, false);
+      return q.weight.shape[1]!;
+    },
   };
 };

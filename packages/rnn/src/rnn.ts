@@ -9,7 +9,8 @@ import {
 } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { reverseValid, stepMask, validateLengths } from "./lengths.js";
-import { maskFor, swapBatchTime } from "./util.js";
+import { checkFlag, checkKey, checkOptions, checkValue, maskFor, swapBatchTime } from "./util.js";
+import { checkCell } from "./custom.js";
 
 /** Options of `rnn`. */
 export interface RnnOptions<C> {
@@ -52,10 +53,20 @@ const stepNoise = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, key: Key, time: n
  * Runs `cell` over `xs` (`[batch, time, ...features]`, or time-major) as a `scan` over time; x_t
  * is `[batch, ...features]` (`[batch]` token ids for int32 `[batch, time]` xs, e.g. in front of an
  * embedding). Its gradient is backpropagation through time, derived from the scan.
- * @throws TensorException for xs without batch and time axes, or for invalid `lengths`.
+ * Each x_t must have the parameters' dtype (the built-in cells refuse float32 inputs to float64
+ * parameters rather than promote). A batch or a sequence of size 0 gives empty outputs, and with
+ * no steps the final carry is the initial one.
+ * @throws TensorException for a non-cell, xs that is not a tensor with batch and time axes,
+ * invalid `lengths`, non-boolean `timeMajor`/`reverse`, or a `key` that is not a PRNG key.
  * @example const { outputs, finalCarry } = rnn(lstm, params, xs, { lengths: [5, 3] })
  */
 export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts: RnnOptions<C> = {}): RnnResult<C> => {
+  checkCell("rnn", "cell", cell);
+  checkValue("rnn", "xs", xs);
+  checkOptions("rnn", "options", opts);
+  checkFlag("rnn", "options.timeMajor", opts.timeMajor);
+  checkFlag("rnn", "options.reverse", opts.reverse);
+  checkKey("rnn", "options.key", opts.key);
   if (xs.shape.length < 2) {
     T.fail({
       _tag: "ShapeError",

@@ -10,7 +10,7 @@ import {
 import type { Cell } from "./Cell.js";
 import { validateLengths } from "./lengths.js";
 import { rnn } from "./rnn.js";
-import { swapBatchTime } from "./util.js";
+import { checkFlag, checkFunction, checkKey, checkSteps, checkTokenIds, checkValue, swapBatchTime } from "./util.js";
 import { decode } from "./decode.js";
 import { manyToMany } from "./shapes.js";
 
@@ -61,6 +61,9 @@ const checkRatio = (op: string, ratio: number): void => {
  */
 export const teacherForcingMask = (key: Key | undefined, ratio: number, time: number, batch: number): Value => {
   checkRatio("teacherForcingMask", ratio);
+  checkKey("teacherForcingMask", "key", key);
+  checkSteps("teacherForcingMask", "time", time, 0);
+  checkSteps("teacherForcingMask", "batch", batch, 0);
   if (key === undefined && ratio > 0 && ratio < 1) {
     T.fail({ _tag: "ValueError", op: "teacherForcingMask", arg: "key", detail: `a teacher forcing ratio of ${ratio} flips coins but no key was given`, fix: "pass { key: random.key(seed) }" });
   }
@@ -112,6 +115,20 @@ export const encoderDecoder = <PE, CE, PD, CD>(
   o: EncoderDecoderOptions<CE, CD>,
 ): EncoderDecoderResult<CD> => {
   const op = "encoderDecoder";
+  if (typeof o !== "object" || o === null) {
+    T.fail({ _tag: "ValueError", op, arg: "options", detail: `options must be an object, got ${String(o)}`, fix: "pass { readout, embedTarget?, teacherForcing?, … }" });
+  }
+  if (typeof params !== "object" || params === null || !("encoder" in params) || !("decoder" in params)) {
+    T.fail({ _tag: "ValueError", op, arg: "params", detail: `params must be { encoder, decoder }, got ${params === null ? "null" : typeof params}`, fix: "pass each cell's parameters under encoder and decoder" });
+  }
+  checkValue(op, "src", src);
+  checkValue(op, "tgtIn", tgtIn);
+  checkFunction(op, "readout", o.readout);
+  checkFunction(op, "embedTarget", o.embedTarget, true);
+  checkFunction(op, "bridge", o.bridge, true);
+  checkKey(op, "key", o.key);
+  checkFlag(op, "timeMajor", o.timeMajor);
+  if (tgtIn.dtype === "int32") checkTokenIds(op, "tgtIn", tgtIn);
   const ratio = o.teacherForcing ?? 1;
   checkRatio(op, ratio);
   const tm = o.timeMajor ?? false;

@@ -5,11 +5,11 @@
  */
 import * as T from "@rewind/tensor";
 
-import { broadcastTo, expandDims, gather, maximum, pad, reshape, slice, sub, type Value } from "@rewind/autodiff";
+import { broadcastTo, expandDims, gather, isValue, maximum, pad, reshape, slice, sub, type Value } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { validateLengths } from "./lengths.js";
 import { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
-import { checkSteps, checkVector, swapBatchTime } from "./util.js";
+import { checkFunction, checkOptions, checkSteps, checkVector, swapBatchTime } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // many-to-one, many-to-many, one-to-many with a vector input
@@ -56,7 +56,11 @@ const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell
     const step = cell.step(p);
     return (c, x, n) => {
       const [next, y] = step(c, x, n);
-      return [next, readout(y)];
+      const out = readout(y);
+      if (!isValue(out)) {
+        T.fail({ _tag: "ValueError", op: "manyToMany", arg: "options.readout", detail: `readout must return a tensor [batch, features], got ${out === null ? "null" : typeof out}`, fix: "return one row per sample from readout" });
+      }
+      return [next, out];
     };
   },
 });
@@ -67,7 +71,9 @@ const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell
  * @example const { outputs } = manyToMany(lstm, p, xs, { readout: (y) => add(matmul(y, W), b) }) // [B, T, V]
  */
 export const manyToMany = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts: ManyToManyOptions<C> = {}): RnnResult<C> => {
+  checkOptions("manyToMany", "options", opts);
   const { readout, ...rest } = opts;
+  checkFunction("manyToMany", "options.readout", readout, true);
   return rnn(readout === undefined ? cell : withReadout(cell, readout), params, xs, rest);
 };
 

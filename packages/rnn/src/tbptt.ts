@@ -13,8 +13,9 @@
  * next chunk, which `truncate` cannot express) and never holds more than one chunk in memory.
  */
 import * as T from "@rewind/tensor";
-import { add, maximum, minimum, slice, stopGradient, sub, treeLeavesWithPaths, treeMap, valueAndGrad, type Value } from "@rewind/autodiff";
+import { add, isValue, maximum, minimum, slice, stopGradient, sub, treeLeavesWithPaths, treeMap, valueAndGrad, type Value } from "@rewind/autodiff";
 import { validateLengths } from "./lengths.js";
+import { checkFlag, checkOptions } from "./util.js";
 
 /** Options of `chunkSequence`. */
 export interface ChunkOptions {
@@ -54,6 +55,8 @@ const timeOf = (op: string, xs: unknown, axis: number): number => {
  */
 export const chunkSequence = <X>(xs: X, k: number, opts: ChunkOptions = {}): X[] => {
   checkK("chunkSequence", k);
+  checkOptions("chunkSequence", "options", opts);
+  checkFlag("chunkSequence", "options.timeMajor", opts.timeMajor);
   const axis = opts.timeMajor ?? false ? 0 : 1;
   const time = timeOf("chunkSequence", xs, axis);
   const chunks: X[] = [];
@@ -72,7 +75,7 @@ export const chunkSequence = <X>(xs: X, k: number, opts: ChunkOptions = {}): X[]
  */
 export const chunkLengths = (lengths: Value | readonly number[], time: number, k: number): Value[] => {
   checkK("chunkLengths", k);
-  const batch = Array.isArray(lengths) ? lengths.length : (lengths as Value).shape[0] ?? 0;
+  const batch = Array.isArray(lengths) ? lengths.length : isValue(lengths) ? lengths.shape[0] ?? 0 : 0;
   const len = validateLengths("chunkLengths", lengths, batch, time);
   const out: Value[] = [];
   for (let start = 0; start < time; start += k) out.push(maximum(minimum(sub(len, start), Math.min(k, time - start)), 0));
@@ -106,6 +109,9 @@ const stopCarry = <C>(c: C): C => treeMap<C>((l) => (T.isFloating(l.dtype) ? sto
  * }
  */
 export const tbpttStep = <P, C, X>(loss: ChunkLoss<P, C, X>, params: P, carry: C, chunk: X): TbpttStepResult<P, C> => {
+  if (typeof loss !== "function") {
+    T.fail({ _tag: "ValueError", op: "tbpttStep", arg: "loss", detail: `loss must be a function (params, carry, chunk) → [loss, carry], got ${typeof loss}`, fix: "pass the chunk's loss function" });
+  }
   const [out, grads] = valueAndGrad((p: P, c: C, x: X) => loss(p, c, x), { hasAux: true })(params, stopCarry(carry), chunk) as [
     readonly [Value, C],
     P,
@@ -131,6 +137,9 @@ export interface TbpttResult<P, C> {
  * @example const { grads } = tbpttGrads(loss, params, lstm.initialCarry(B, params), chunkSequence(xs, 10))
  */
 export const tbpttGrads = <P, C, X>(loss: ChunkLoss<P, C, X>, params: P, carry: C, chunks: readonly X[]): TbpttResult<P, C> => {
+  if (!Array.isArray(chunks)) {
+    T.fail({ _tag: "ValueError", op: "tbpttGrads", arg: "chunks", detail: `chunks must be an array, got ${chunks === null ? "null" : typeof chunks}`, fix: "pass chunkSequence(xs, k)" });
+  }
   if (chunks.length === 0) {
     T.fail({ _tag: "ValueError", op: "tbpttGrads", arg: "chunks", detail: "there are no chunks to train on", fix: "pass chunkSequence(xs, k) of a non-empty sequence" });
   }

@@ -2,7 +2,7 @@
  * @file Small helpers the layer shapes share.
  */
 import * as T from "@rewind/tensor";
-import { reshape, transpose, type Value } from "@rewind/autodiff";
+import { isValue, reshape, transpose, type Value } from "@rewind/autodiff";
 
 /**
  * Broadcasts a `[B]` mask against a `[B, ...]` value.
@@ -21,6 +21,7 @@ export const swapBatchTime = (x: Value): Value => transpose(x, x.shape.map((_, i
  * @example checkVector("repeatInput", "v", v)
  */
 export const checkVector = (op: string, arg: string, v: Value): void => {
+  checkValue(op, arg, v);
   if (v.shape.length !== 2) {
     T.fail({ _tag: "ShapeError", op, arg, shapes: [v.shape], detail: `${arg} must be one vector per sample, [batch, features]`, fix: "reshape it to [batch, features]" });
   }
@@ -33,5 +34,71 @@ export const checkVector = (op: string, arg: string, v: Value): void => {
 export const checkSteps = (op: string, arg: string, n: number, min: number): void => {
   if (!Number.isSafeInteger(n) || n < min) {
     T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be an integer ≥ ${min}, got ${n}`, fix: `pass the number of steps to run (≥ ${min})` });
+  }
+};
+
+const describe = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`);
+
+/**
+ * Throws unless `v` is a tensor or traced value (plain arrays and numbers are not), naming the op.
+ * @example checkValue("rnn", "xs", xs)
+ */
+export const checkValue = (op: string, arg: string, v: unknown): void => {
+  if (!isValue(v)) {
+    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be a tensor, got ${describe(v)}`, fix: "wrap plain data with tensor(...) or fromArray(...) from @rewind/tensor" });
+  }
+};
+
+/**
+ * Throws unless `options` is an object or undefined (a default-valued options argument).
+ * @example checkOptions("rnn", "options", opts)
+ */
+export const checkOptions = (op: string, arg: string, options: unknown): void => {
+  if (options !== undefined && (typeof options !== "object" || options === null || Array.isArray(options))) {
+    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be an object of options, got ${describe(options)}`, fix: "pass an options object such as {} or leave it out" });
+  }
+};
+
+/**
+ * Throws unless `flag` is a boolean or undefined (a truthy string must not switch an option on).
+ * @example checkFlag("rnn", "options.reverse", opts.reverse)
+ */
+export const checkFlag = (op: string, arg: string, flag: unknown): void => {
+  if (flag !== undefined && typeof flag !== "boolean") {
+    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be true or false, got ${describe(flag)}`, fix: `pass a boolean or leave ${arg} out` });
+  }
+};
+
+/**
+ * Throws unless `key` is a PRNG key or undefined.
+ * @example checkKey("rnn", "options.key", opts.key)
+ */
+export const checkKey = (op: string, arg: string, key: unknown): void => {
+  if (key !== undefined && !T.random.isKey(key)) {
+    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be a PRNG key, got ${describe(key)}`, fix: "pass random.key(seed) or a key derived from one with split / foldIn" });
+  }
+};
+
+/**
+ * Throws unless `f` is a function (or undefined when `optional`).
+ * @example checkFunction("generate", "embed", o.embed)
+ */
+export const checkFunction = (op: string, arg: string, f: unknown, optional = false): void => {
+  if (typeof f !== "function" && !(optional && f === undefined)) {
+    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be a function, got ${describe(f)}`, fix: `pass ${arg} as a function` });
+  }
+};
+
+/**
+ * Throws unless concrete token ids are all ≥ 0 (a negative id would silently wrap around in `take`).
+ * Traced ids are not known yet and pass.
+ * @example checkTokenIds("generate", "teacherTokens", tokens)
+ */
+export const checkTokenIds = (op: string, arg: string, ids: Value): void => {
+  if (!T.isTensor(ids)) return;
+  for (let i = 0; i < ids.data.length; i++) {
+    if (ids.data[i]! < 0) {
+      T.fail({ _tag: "ValueError", op, arg, detail: `${arg} holds the negative token id ${ids.data[i]} (at flat index ${i})`, fix: "token ids must be ≥ 0; map special tokens to ids of the vocabulary" });
+    }
   }
 };

@@ -16,6 +16,15 @@ const ioError = (op: string, verb: string, path: string, e: unknown): TensorErro
   detail: `cannot ${verb} ${JSON.stringify(path)}: ${e instanceof Error ? e.message : String(e)}`,
 });
 
+/**
+ * Why `path` is not a file path, or undefined. Only non-empty strings reach `fs`: a number would
+ * be read as a file descriptor (0 is stdin, where a read blocks forever).
+ */
+const pathProblem = (op: string, path: unknown): TensorError | undefined =>
+  typeof path === "string" && path !== ""
+    ? undefined
+    : { _tag: "DecodeError", op, detail: `the path must be a non-empty string, got ${typeof path === "string" ? "\"\"" : path === null ? "null" : typeof path}` };
+
 /** Flushes a directory entry (the rename) to disk; some platforms cannot open directories, which is harmless. */
 const fsyncDirectory = (dir: string): void => {
   let fd: number | undefined;
@@ -80,6 +89,9 @@ const removeStaleTemporaries = (path: string): void => {
  * @example writeFileAtomic("saveCheckpoint", "out/ckpt.safetensors", bytes)
  */
 export const writeFileAtomic = (op: string, path: string, bytes: Uint8Array): E.Either<TensorError, void> => {
+  const bad = pathProblem(op, path);
+  if (bad !== undefined) return E.left(bad);
+  if (!(bytes instanceof Uint8Array)) return E.left({ _tag: "DecodeError", op, detail: `cannot write ${JSON.stringify(path)}: the bytes must be a Uint8Array, got ${bytes === null ? "null" : typeof bytes}` });
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
     const fd = openSync(tmp, "wx");
@@ -109,6 +121,8 @@ export const writeFileAtomic = (op: string, path: string, bytes: Uint8Array): E.
  * @example readFileBytes("loadCheckpoint", "out/ckpt.safetensors")
  */
 export const readFileBytes = (op: string, path: string): E.Either<TensorError, Uint8Array> => {
+  const bad = pathProblem(op, path);
+  if (bad !== undefined) return E.left(bad);
   try {
     return E.right(readFileSync(path));
   } catch (e) {

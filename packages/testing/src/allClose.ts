@@ -3,6 +3,21 @@
  */
 import * as T from "@rewind/tensor";
 import { isTracer, treeFlatten, treeDefKey } from "@rewind/autodiff";
+import { checkBoolean, checkFinite, checkOptions } from "./args.js";
+
+/**
+ * Checks tolerances: non-negative finite rtol and atol, a boolean equalNan. A NaN or string
+ * tolerance would otherwise make every comparison fail (or pass) for the wrong reason.
+ * @example checkCloseOptions("allClose", { rtol: 1e-9 })
+ */
+export const checkCloseOptions = (fn: string, opts: unknown): CloseOptions => {
+  checkOptions(fn, "opts", opts);
+  const o = (opts ?? {}) as Record<string, unknown>;
+  checkFinite(fn, "opts.rtol", o["rtol"], 0);
+  checkFinite(fn, "opts.atol", o["atol"], 0);
+  checkBoolean(fn, "opts.equalNan", o["equalNan"]);
+  return o as CloseOptions;
+};
 
 /** Tolerances: |a − b| ≤ atol + rtol·|b| elementwise (NumPy's `allclose`). */
 export interface CloseOptions {
@@ -81,6 +96,7 @@ const unravel = (flat: number, shape: T.Shape): number[] => {
  * @example allClose(tensor([1, 2]), [1, 2.0000001]).pass // true
  */
 export const allClose = (actual: unknown, expected: unknown, opts: CloseOptions = {}): CloseResult => {
+  checkCloseOptions("allClose", opts);
   const a = asTensor(actual);
   const b = asTensor(expected);
   if (a !== undefined && b !== undefined) return compareTensors("value", a, b, opts);

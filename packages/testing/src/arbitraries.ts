@@ -7,7 +7,11 @@
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
-import * as A from "@rewind/autodiff";
+import { checkArbitrary, checkFinite, checkInt, checkOptions, checkRange, invalid } from "./args.js";
+
+/** The most elements a drawn tensor may have: arbitraries are for small tensors (and a huge shape would exhaust memory). */
+const MAX_ELEMENTS = 1 << 20;
+const DTYPES: readonly string[] = ["float32", "float64", "int32", "bool"];
 
 /**
  * Bounds of a random shape.
@@ -26,7 +30,11 @@ export interface ShapeOptions {
  * @example fc.sample(arbShape({ minRank: 2, maxRank: 2 }), 1)[0] // e.g. [3, 1]
  */
 export const arbShape = (opts: ShapeOptions = {}): fc.Arbitrary<T.Shape> => {
+  checkOptions("arbShape", "opts", opts);
+  for (const k of ["minRank", "maxRank", "minDim", "maxDim"] as const) checkInt("arbShape", `opts.${k}`, opts[k], 0, k.endsWith("Rank") ? 32 : MAX_ELEMENTS);
   const { minRank = 0, maxRank = 3, minDim = 1, maxDim = 4 } = opts;
+  checkRange("arbShape", "opts.minRank", "opts.maxRank", minRank, maxRank);
+  checkRange("arbShape", "opts.minDim", "opts.maxDim", minDim, maxDim);
   return fc.array(fc.integer({ min: minDim, max: maxDim }), { minLength: minRank, maxLength: maxRank });
 };
 
@@ -35,8 +43,9 @@ export const arbShape = (opts: ShapeOptions = {}): fc.Arbitrary<T.Shape> => {
  * each operand keeps a suffix of it (rank differences) with some axes set to 1.
  * @example fc.sample(arbBroadcastShapes(2), 1)[0] // e.g. [[2, 1, 3], [4, 3]]
  */
-export const arbBroadcastShapes = (n: number, opts: ShapeOptions = {}): fc.Arbitrary<T.Shape[]> =>
-  arbShape(opts).chain((full) => {
+export const arbBroadcastShapes = (n: number, opts: ShapeOptions = {}): fc.Arbitrary<T.Shape[]> => {
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0 || n > 64) invalid("arbBroadcastShapes", "n", `must be an integer in [0, 64], got ${String(n)}`);
+  return arbShape(opts).chain((full) => {
     const operand = fc
       .tuple(
         fc.integer({ min: Math.min(opts.minRank ?? 0, full.length), max: full.length }),
@@ -45,6 +54,7 @@ export const arbBroadcastShapes = (n: number, opts: ShapeOptions = {}): fc.Arbit
       .map(([rank, ones]) => full.slice(full.length - rank).map((d, i) => (ones[full.length - rank + i]! ? 1 : d)));
     return fc.array(operand, { minLength: n, maxLength: n });
   });
+};
 
 /**
  * What `arbTensor` draws.
@@ -113,10 +123,19 @@ const roundIn32 = (x: number, dir: 1 | -1): number => {
  * @example fc.sample(arbTensor({ shape: [2, 3], min: -1, max: 1 }), 1)[0]!.shape // [2, 3]
  */
 export const arbTensor = (opts: TensorOptions = {}): fc.Arbitrary<T.Tensor> => {
+  checkOptions("arbTensor", "opts", opts);
   const { dtype = "float64", min = -2, max = 2, uniform = false } = opts;
+  if (!DTYPES.includes(dtype)) invalid("arbTensor", "opts.dtype", `must be one of ${DTYPES.join(", ")}, got ${JSON.stringify(dtype) ?? String(dtype)}`);
+  checkFinite("arbTensor", "opts.min", min);
+  checkFinite("arbTensor", "opts.max", max);
+  checkRange("arbTensor", "opts.min", "opts.max", min, max);
+  if (dtype === "int32" && Math.ceil(min) > Math.floor(max)) invalid("arbTensor", "opts.min", `[${min}, ${max}] holds no integer for int32 elements`);
+  if (opts.shape !== undefined && !Array.isArray(opts.shape)) checkArbitrary("arbTensor", "opts.shape", opts.shape);
   const shapes = opts.shape === undefined ? arbShape() : Array.isArray(opts.shape) ? fc.constant(opts.shape as T.Shape) : (opts.shape as fc.Arbitrary<T.Shape>);
   return shapes.chain((shape) => {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) invalid("arbTensor", "opts.shape", `must give arrays of non-negative integers, got ${JSON.stringify(shape) ?? String(shape)}`);
     const size = T.sizeOf(shape);
+    if (size > MAX_ELEMENTS) invalid("arbTensor", "opts.shape", `[${shape.join(", ")}] has ${size} elements; arbitraries draw small tensors (at most ${MAX_ELEMENTS})`);
     return fc.array(arbElement(dtype, min, max, uniform), { minLength: size, maxLength: size }).map((data) => T.fromDataOrThrow(data, shape, dtype));
   });
 };
@@ -133,6 +152,9 @@ export type TensorTree = T.Tensor | readonly TensorTree[] | { readonly [key: str
  * @example fc.sample(arbPyTree(arbTensor({ shape: [2] })), 1)[0] // e.g. { a: [t1, t2], h: t3 }
  */
 export const arbPyTree = (leaf: fc.Arbitrary<T.Tensor>, opts: { readonly maxDepth?: number } = {}): fc.Arbitrary<TensorTree> => {
+  checkArbitrary("arbPyTree", "leaf", leaf);
+  checkOptions("arbPyTree", "opts", opts);
+  checkInt("arbPyTree", "opts.maxDepth", opts.maxDepth, 0, 16);
   const tree = (depth: number): fc.Arbitrary<TensorTree> =>
     depth === 0
       ? leaf
@@ -182,7 +204,19 @@ export interface RaggedBatch {
  * @example fc.sample(arbRaggedBatch({ maxBatch: 3, maxTime: 5, features: 2 }), 1)[0]!.lengths.dtype // "int32"
  */
 export const arbRaggedBatch = (opts: RaggedBatchOptions = {}): fc.Arbitrary<RaggedBatch> => {
+  checkOptions("arbRaggedBatch", "opts", opts);
+  checkInt("arbRaggedBatch", "opts.maxBatch", opts.maxBatch, 1, 1024);
+  checkInt("arbRaggedBatch", "opts.minTime", opts.minTime, 0, 4096);
+  checkInt("arbRaggedBatch", "opts.maxTime", opts.maxTime, 0, 4096);
   const { maxBatch = 4, minTime = 1, maxTime = 6, features = { min: 1, max: 3 }, min = -2, max = 2 } = opts;
+  checkRange("arbRaggedBatch", "opts.minTime", "opts.maxTime", minTime, maxTime);
+  if (typeof features === "number") checkInt("arbRaggedBatch", "opts.features", features, 1, 4096);
+  else {
+    checkOptions("arbRaggedBatch", "opts.features", features, false);
+    checkInt("arbRaggedBatch", "opts.features.min", features.min, 1, 4096);
+    checkInt("arbRaggedBatch", "opts.features.max", features.max, 1, 4096);
+    checkRange("arbRaggedBatch", "opts.features.min", "opts.features.max", features.min, features.max);
+  }
   const arbF = typeof features === "number" ? fc.constant(features) : fc.integer(features);
   return fc
     .tuple(fc.integer({ min: 1, max: maxBatch }), fc.integer({ min: minTime, max: maxTime }), arbF)
@@ -192,219 +226,4 @@ export const arbRaggedBatch = (opts: RaggedBatchOptions = {}): fc.Arbitrary<Ragg
         lengths: fc.array(fc.integer({ min: 0, max: t }), { minLength: b, maxLength: b }).map((ls) => T.fromDataOrThrow(ls, [b], "int32")),
       }),
     );
-};
-
-/**
- * The body families `arbScanProblem` draws from.
- * @example arbScanProblem({ families: ["lstm"] satisfies ScanFamily[] })
- */
-export type ScanFamily = "rnn" | "lstm" | "pytreeYs" | "lengthOnly";
-
-/**
- * Every scan body family, in the order `arbScanProblem` shrinks towards.
- * @example scanFamilies.map((f) => arbScanProblem({ families: [f] }))
- */
-export const scanFamilies: readonly ScanFamily[] = ["rnn", "lstm", "pytreeYs", "lengthOnly"];
-
-/**
- * Anything with the signature of `scan`: the implementation a law checks.
- * @example const remat: ScanImpl = (f, init, xs, opts) => scan(f, init, xs, { ...opts, checkpoint: "carries" })
- */
-export type ScanImpl = <C, X, Y>(f: A.ScanFn<C, X, Y>, init: C, xs: X | null | undefined, opts?: A.ScanOptions) => [C, Y];
-
-/**
- * A step function over untyped pytrees.
- * @example const f: AnyScanFn = (c, x) => [c, x]
- */
-export type AnyScanFn = A.ScanFn<unknown, unknown, unknown>;
-
-/**
- * A small scan problem: a body with its weights, an initial carry, inputs and a loss.
- * @example const g = grad(p.loss, { argnums: [0, 1, 2] })(p.params, p.init, p.xs)
- */
-export interface ScanProblem {
-  readonly family: ScanFamily;
-  /** The body's weights (a pytree of float64 tensors); the body closes over them as constants. */
-  readonly params: TensorTree;
-  readonly init: unknown;
-  /** Stacked inputs (axis 0 is time), or null for a length-only scan. */
-  readonly xs: unknown;
-  readonly length: number;
-  readonly reverse: boolean;
-  /** The body with explicit weights: `step(params)(carry, x_t) → [carry', y_t]`. */
-  readonly step: (params: unknown) => AnyScanFn;
-  /** `step(this.params)`. */
-  readonly f: AnyScanFn;
-  /** `[finalCarry, ys]` of the problem's scan, through `impl` (default `scan`) with extra options. */
-  readonly run: (params: unknown, init: unknown, xs: unknown, impl?: ScanImpl, opts?: A.ScanOptions) => [unknown, unknown];
-  /** A scalar float64 loss of `run(...)` whose cotangents differ per element. */
-  readonly loss: (params: unknown, init: unknown, xs: unknown) => A.Value;
-  /** `loss` with another scan implementation and extra options. */
-  readonly lossWith: (impl: ScanImpl, opts?: A.ScanOptions) => (params: unknown, init: unknown, xs: unknown) => A.Value;
-}
-
-/**
- * A scalar of a pytree's float leaves, Σᵢ sum(sin((1 + i/4)·leafᵢ)): its cotangent varies per
- * element and per leaf, so a gradient bug cannot hide behind a uniform seed.
- * @example readout([tensor([0.5], "float64")]) // sin(0.5)
- */
-export const readout = (tree: unknown): A.Value =>
-  A.treeLeaves(tree)
-    .filter((l) => T.isFloating(l.dtype))
-    .reduce<A.Value>((acc, l, i) => A.add(acc, A.sum(A.sin(A.mul(l, 1 + i / 4)))), T.scalar(0, "float64"));
-
-interface Dims {
-  readonly batch: number;
-  readonly hidden: number;
-  readonly input: number;
-}
-
-interface FamilySpec {
-  readonly params: (d: Dims) => Record<string, T.Shape>;
-  readonly init: (d: Dims) => fc.Arbitrary<unknown>;
-  readonly xs: (d: Dims, length: number) => fc.Arbitrary<unknown>;
-  readonly step: (params: unknown) => AnyScanFn;
-}
-
-// Evenly spread values keep the bodies in their nonlinear range, where gradient bugs show.
-const weight = (shape: T.Shape) => arbTensor({ shape, min: -0.8, max: 0.8, uniform: true });
-const data = (shape: T.Shape) => arbTensor({ shape, min: -1.5, max: 1.5, uniform: true });
-const v = (x: unknown): A.Value => x as A.Value;
-/** The weights of a family, by name. */
-type W<K extends string> = Readonly<Record<K, A.Value>>;
-
-const families: Readonly<Record<ScanFamily, FamilySpec>> = {
-  // Elman cell: h' = tanh(x Wx + h Wh + b), y = h'.
-  rnn: {
-    params: ({ hidden: h, input: i }) => ({ wx: [i, h], wh: [h, h], b: [h] }),
-    init: ({ batch, hidden }) => data([batch, hidden]),
-    xs: ({ batch, input }, n) => data([n, batch, input]),
-    step: (params) => {
-      const { wx, wh, b } = params as W<"wx" | "wh" | "b">;
-      return (h, x) => {
-        const next = A.tanh(A.add(A.add(A.matmul(v(x), wx), A.matmul(v(h), wh)), b));
-        return [next, next];
-      };
-    },
-  },
-  // LSTM-like: a pytree carry { h, c } and four gates split from one matmul.
-  lstm: {
-    params: ({ hidden: h, input: i }) => ({ wx: [i, 4 * h], wh: [h, 4 * h], b: [4 * h] }),
-    init: ({ batch, hidden }) => fc.record({ h: data([batch, hidden]), c: data([batch, hidden]) }),
-    xs: ({ batch, input }, n) => data([n, batch, input]),
-    step: (params) => {
-      const { wx, wh, b } = params as W<"wx" | "wh" | "b">;
-      return (carry, x) => {
-        const { h, c } = carry as W<"h" | "c">;
-        const z = A.add(A.add(A.matmul(v(x), wx), A.matmul(h, wh)), b);
-        const [i, f, g, o] = A.split(z, 4, -1) as [A.Value, A.Value, A.Value, A.Value];
-        const c2 = A.add(A.mul(A.sigmoid(f), c), A.mul(A.sigmoid(i), A.tanh(g)));
-        const h2 = A.mul(A.sigmoid(o), A.tanh(c2));
-        return [{ h: h2, c: c2 }, h2];
-      };
-    },
-  },
-  // Pytree xs [xa, xb] and pytree ys { out, pair: [...] }, one of them not touching the weights.
-  pytreeYs: {
-    params: ({ hidden: h, input: i }) => ({ wx: [i, h], wh: [h, h], wo: [h, 2] }),
-    init: ({ batch, hidden }) => data([batch, hidden]),
-    xs: ({ batch, hidden, input }, n) => fc.tuple(data([n, batch, input]), data([n, hidden])),
-    step: (params) => {
-      const { wx, wh, wo } = params as W<"wx" | "wh" | "wo">;
-      return (h, x) => {
-        const [xa, xb] = x as [A.Value, A.Value];
-        const next = A.tanh(A.add(A.add(A.matmul(xa, wx), A.matmul(v(h), wh)), xb));
-        return [next, { out: A.matmul(next, wo), pair: [A.sin(xa), A.mul(next, v(h))] }];
-      };
-    },
-  },
-  // No xs (length only), and an int32 step counter in the carry next to the float state.
-  lengthOnly: {
-    params: ({ hidden: h }) => ({ w: [h, h], b: [h] }),
-    init: ({ batch, hidden }) =>
-      fc.record({ h: data([batch, hidden]), step: fc.integer({ min: 0, max: 3 }).map((n) => T.scalar(n, "int32")) }),
-    xs: () => fc.constant(null),
-    step: (params) => {
-      const { w, b } = params as W<"w" | "b">;
-      return (carry) => {
-        const { h, step } = carry as W<"h" | "step">;
-        const drive = A.mul(A.astype(step, "float64"), 0.1);
-        const next = A.tanh(A.add(A.add(A.matmul(h, w), b), drive));
-        return [{ h: next, step: A.add(step, 1) }, A.sum(next, { axis: -1 })];
-      };
-    },
-  },
-};
-
-/**
- * Bounds of `arbScanProblem`.
- * @example arbScanProblem({ maxLength: 4, reverse: true, maxHidden: 2 } satisfies ScanProblemOptions)
- */
-export interface ScanProblemOptions {
-  readonly minLength?: number;
-  readonly maxLength?: number;
-  readonly families?: readonly ScanFamily[];
-  /** Fix the direction (random when omitted). */
-  readonly reverse?: boolean;
-  readonly maxBatch?: number;
-  readonly maxHidden?: number;
-  readonly maxInput?: number;
-}
-
-/**
- * Builds a scan problem of `family` from its weights and data (what `arbScanProblem` draws).
- * @example scanProblem("rnn", { params, init, xs, length: 3, reverse: false }).loss(params, init, xs)
- */
-export const scanProblem = (
-  family: ScanFamily,
-  parts: { readonly params: TensorTree; readonly init: unknown; readonly xs: unknown; readonly length: number; readonly reverse: boolean },
-): ScanProblem => {
-  const { length, reverse } = parts;
-  const step = (params: unknown): AnyScanFn => families[family].step(params);
-  const run = (params: unknown, init: unknown, xs: unknown, impl: ScanImpl = A.scan, opts: A.ScanOptions = {}): [unknown, unknown] =>
-    impl(step(params), init, xs, { length, reverse, ...opts });
-  const lossWith = (impl: ScanImpl, opts: A.ScanOptions = {}) => (params: unknown, init: unknown, xs: unknown): A.Value =>
-    readout(run(params, init, xs, impl, opts));
-  const avals = (name: string, tree: unknown) =>
-    A.treeLeavesWithPaths(tree).map(([path, l]) => `${name}${path === "<root>" ? "" : path}: ${l.dtype}[${l.shape.join(",")}]`);
-  const shapes = [...avals("init", parts.init), ...(parts.xs === null ? ["xs: null"] : avals("xs", parts.xs))];
-  return {
-    family,
-    ...parts,
-    step,
-    f: step(parts.params),
-    run,
-    loss: lossWith(A.scan),
-    lossWith,
-    // fast-check prints counterexamples with this instead of dumping closures and buffers.
-    [fc.toStringMethod]: () => `ScanProblem(${family}, length ${length}, ${reverse ? "reverse" : "forward"}; ${shapes.join(", ")})`,
-  } as ScanProblem;
-};
-
-/**
- * Random small scan problems: a body family (Elman tanh RNN, LSTM-like `{ h, c }` carry, pytree
- * xs/ys, length-only with an int32 counter), a length in [minLength, maxLength] (default 0–8), a
- * direction, sizes, then float64 weights and data. Weights are `params`, closed over by the body,
- * so laws can differentiate with respect to constants as well as `init` and `xs`.
- * @example fc.assert(fc.property(arbScanProblem(), (p) => { laws.bptt(p); }))
- */
-export const arbScanProblem = (opts: ScanProblemOptions = {}): fc.Arbitrary<ScanProblem> => {
-  const { minLength = 0, maxLength = 8, families: fams = scanFamilies, maxBatch = 2, maxHidden = 3, maxInput = 3 } = opts;
-  return fc
-    .record({
-      family: fc.constantFrom(...fams),
-      length: fc.integer({ min: minLength, max: maxLength }),
-      reverse: opts.reverse === undefined ? fc.boolean() : fc.constant(opts.reverse),
-      batch: fc.integer({ min: 1, max: maxBatch }),
-      hidden: fc.integer({ min: 1, max: maxHidden }),
-      input: fc.integer({ min: 1, max: maxInput }),
-    })
-    .chain((d) => {
-      const spec = families[d.family];
-      const shapes = spec.params(d);
-      const params = fc.record(Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, weight(s)])) as Record<string, fc.Arbitrary<T.Tensor>>);
-      return fc
-        .record({ params, init: spec.init(d), xs: spec.xs(d, d.length) })
-        .map((parts) => scanProblem(d.family, { ...parts, length: d.length, reverse: d.reverse }));
-    });
 };

@@ -9,8 +9,28 @@
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
-import type { AnyCell, CellSizes } from "@rewind/rnn";
-import { arbRaggedBatch, readout } from "./arbitraries.js";
+import { checkCell, type AnyCell, type CellSizes } from "@rewind/rnn";
+import { arbRaggedBatch } from "./arbitraries.js";
+import { readout } from "./scanProblems.js";
+import { checkInt, checkOptions, invalid } from "./args.js";
+
+/** Throws unless `o` is an options object with a `sizes` object, naming `fn`. */
+const checkSizesOption = (fn: string, o: unknown): void => {
+  checkOptions(fn, "o", o, false);
+  const sizes = (o as { sizes?: unknown }).sizes;
+  if (typeof sizes !== "object" || sizes === null) invalid(fn, "o.sizes", `must be { inputSize, hiddenSize, … }, got ${String(sizes)}`);
+};
+
+/**
+ * Throws unless `c` is a `CellCase` (what `cellCase` / `arbCellCase` build), naming `fn`.
+ * @example checkCellCase("cellLawChecks.padding", c)
+ */
+export const checkCellCase = (fn: string, c: unknown): void => {
+  const r = c as Partial<CellCase> | null;
+  if (typeof r !== "object" || r === null || typeof r.cell !== "object" || !T.isTensor(r.xs) || typeof r.timeMajor !== "boolean" || typeof r.reverse !== "boolean") {
+    invalid(fn, "c", `must be a CellCase built by cellCase or arbCellCase, got ${r === null ? "null" : typeof r}`);
+  }
+};
 
 /**
  * One instance of the RNN laws. `xs` is in the case's layout (`[T, B, ...]` when `timeMajor`).
@@ -107,6 +127,9 @@ export const swapLeading = (x: A.Value): A.Value => A.transpose(x, x.shape.map((
  * @example defaultLengths(3, 5) // e.g. [2, 5, 0]
  */
 export const defaultLengths = (batch: number, time: number, seed = 0): readonly number[] => {
+  checkInt("defaultLengths", "batch", batch, 0);
+  checkInt("defaultLengths", "time", time, 0);
+  checkInt("defaultLengths", "seed", seed, 0);
   const bits = T.random.randomBits(T.random.key(seed + 1), [Math.max(1, batch)]).data;
   return Array.from({ length: batch }, (_, b) =>
     b === 1 ? time : b === 2 ? 0 : b === 0 && time >= 2 ? 1 + ((bits[0]! >>> 0) % (time - 1)) : (bits[b]! >>> 0) % (time + 1),
@@ -120,6 +143,11 @@ export const defaultLengths = (batch: number, time: number, seed = 0): readonly 
  * @example cellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [5, 0, 2], reverse: true })
  */
 export const cellCase = (cell: AnyCell, o: CellCaseOptions): CellCase => {
+  checkCell("cellCase", "cell", cell);
+  checkSizesOption("cellCase", o);
+  checkInt("cellCase", "o.batch", o.batch, 0);
+  checkInt("cellCase", "o.time", o.time, 0);
+  if (o.xs !== undefined && !T.isTensor(o.xs)) invalid("cellCase", "o.xs", "must be a tensor [batch, time, ...]");
   if ((o.dtype ?? "float64") !== "float64") fail(`dtype must be "float64", got ${String(o.dtype)}`);
   const [kp, kx, kc] = T.random.split(T.random.key(o.seed ?? 0), 3) as [T.Key, T.Key, T.Key];
   const params = o.params ?? cell.init(kp, o.sizes, { dtype: "float64" });
@@ -152,6 +180,7 @@ export const cellCase = (cell: AnyCell, o: CellCaseOptions): CellCase => {
  * @example describeCase(c) // "lstm (B 3, T 5, batch-major, reverse, lengths [2, 5, 0], keyed)"
  */
 export const describeCase = (c: Pick<CellCase, "cell" | "xs" | "timeMajor" | "reverse" | "lengths" | "key">): string => {
+  checkCellCase("describeCase", c);
   const { batch: b, time: t } = dimsOf(c);
   const parts = [`B ${b}, T ${t}`, c.timeMajor ? "time-major" : "batch-major", c.reverse ? "reverse" : "forward"];
   if (c.lengths !== undefined) parts.push(`lengths [${c.lengths.join(", ")}]`);
@@ -256,6 +285,8 @@ export interface ArbCellCaseOptions {
  * @example test.prop([arbCellCase(gru, { sizes: { inputSize: 2, hiddenSize: 3 } })])("padding", (c) => cellLawChecks.padding(c))
  */
 export const arbCellCase = (cell: AnyCell, o: ArbCellCaseOptions): fc.Arbitrary<CellCase> => {
+  checkCell("arbCellCase", "cell", cell);
+  checkSizesOption("arbCellCase", o);
   const flag = (fixed: boolean | undefined): fc.Arbitrary<boolean> => (fixed === undefined ? fc.boolean() : fc.constant(fixed));
   return fc
     .record({

@@ -16,7 +16,8 @@
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
-import type { AnyCell, Cell } from "@rewind/rnn";
+import { checkCell, type AnyCell, type Cell } from "@rewind/rnn";
+import { checkOptions, invalid } from "./args.js";
 import { arbCellCase, cellCase, defaultLengths, describeCase, type ArbCellCaseOptions, type CellCase, type CellCaseOptions } from "./cellCase.js";
 import { defaultStack, type CellLawCheckOptions } from "./cellLawKit.js";
 import { bidirectionalPaddingCheck, paddingCheck } from "./paddingLaws.js";
@@ -66,6 +67,7 @@ export interface CellLawConfig {
  * @example cellLawConfigs(false).length // 4
  */
 export const cellLawConfigs = (noisy: boolean): readonly CellLawConfig[] => {
+  if (typeof noisy !== "boolean") invalid("cellLawConfigs", "noisy", `must be true or false, got ${String(noisy)}`);
   const all: CellLawConfig[] = [];
   for (const timeMajor of [false, true]) {
     for (const reverse of [false, true]) {
@@ -89,7 +91,7 @@ export interface CellLawsOptions extends CellLawCheckOptions, Omit<CellCaseOptio
   readonly lengths?: readonly number[];
   /** The dropout key of the keyed configurations (default: derived from the seed). */
   readonly key?: T.Key;
-  /** Which laws (default all). */
+  /** Which laws (default all); an empty list or an unknown name is refused, so a typo cannot skip every law. */
   readonly laws?: readonly CellLawName[];
   /** Which configurations (default `cellLawConfigs(cell has noise)`). */
   readonly configs?: readonly CellLawConfig[];
@@ -117,7 +119,20 @@ const guarded = (law: string, c: CellCase, check: () => void): void => {
  * @example cellLaws(myCell, { sizes: { inputSize: 3, hiddenSize: 4 } })
  */
 export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
+  checkCell("cellLaws", "cell", cell);
+  checkOptions("cellLaws", "o", o, false);
+  if (typeof o.sizes !== "object" || o.sizes === null) invalid("cellLaws", "o.sizes", `must be { inputSize, hiddenSize, … }, got ${String(o.sizes)}`);
   const any = cell as AnyCell;
+  // An empty or misspelt selection would run nothing and pass: refuse it.
+  const selected: unknown = o.laws;
+  if (selected !== undefined && (!Array.isArray(selected) || selected.length === 0 || !selected.every((l) => cellLawNames.includes(l as CellLawName)))) {
+    invalid("cellLaws", "o.laws", `must be a non-empty array of ${cellLawNames.join(", ")}, got ${JSON.stringify(selected) ?? String(selected)}`);
+  }
+  const flags = ["timeMajor", "reverse", "lengths", "key"] as const;
+  const configsGiven: unknown = o.configs;
+  if (configsGiven !== undefined && (!Array.isArray(configsGiven) || configsGiven.length === 0 || !configsGiven.every((c) => typeof c === "object" && c !== null && flags.every((f) => typeof (c as Record<string, unknown>)[f] === "boolean")))) {
+    invalid("cellLaws", "o.configs", "must be a non-empty array of { timeMajor, reverse, lengths, key } booleans");
+  }
   const laws = new Set(o.laws ?? cellLawNames);
   const configs = o.configs ?? cellLawConfigs(any.noise !== undefined);
   const seed = o.seed ?? 0;
@@ -213,6 +228,8 @@ export interface CellLawPropertyOptions extends ArbCellCaseOptions, CellLawCheck
  * @example fc.assert(cellLawProperties(gru, { sizes: { inputSize: 2, hiddenSize: 3 } }).padding, { numRuns: 5 })
  */
 export const cellLawProperties = <P, C>(cell: Cell<P, C>, o: CellLawPropertyOptions) => {
+  checkCell("cellLawProperties", "cell", cell);
+  checkOptions("cellLawProperties", "o", o, false);
   const any = cell as AnyCell;
   const arb = arbCellCase(any, o);
   const padded = arbCellCase(any, { ...o, lengths: true });

@@ -10,6 +10,29 @@
 import * as T from "@rewind/tensor";
 import { jvp, treeFlatten, treeUnflatten, vjp } from "@rewind/autodiff";
 import { allClose } from "./allClose.js";
+import { checkFinite, checkFunction, checkInt, checkOptions, invalid } from "./args.js";
+
+/** Validates checkGrads' arguments, so a typo cannot turn the check into one that tests nothing. */
+const checkArgs = (f: unknown, args: unknown, opts: unknown): void => {
+  checkFunction("checkGrads", "f", f);
+  if (!Array.isArray(args)) invalid("checkGrads", "args", `must be an array of arguments, got ${args === null ? "null" : typeof args}`);
+  checkOptions("checkGrads", "opts", opts);
+  const o = (opts ?? {}) as Record<string, unknown>;
+  if (o["order"] !== undefined && o["order"] !== 1 && o["order"] !== 2) invalid("checkGrads", "opts.order", `must be 1 or 2, got ${String(o["order"])}`);
+  const modes = o["modes"];
+  if (modes !== undefined && (!Array.isArray(modes) || modes.length === 0 || !modes.every((m) => m === "rev" || m === "fwd"))) {
+    invalid("checkGrads", "opts.modes", `must be a non-empty array of "rev" and "fwd", got ${JSON.stringify(modes) ?? String(modes)}`);
+  }
+  checkFinite("checkGrads", "opts.eps", o["eps"], Number.MIN_VALUE);
+  checkFinite("checkGrads", "opts.rtol", o["rtol"], 0);
+  checkFinite("checkGrads", "opts.atol", o["atol"], 0);
+  checkInt("checkGrads", "opts.seed", o["seed"], -Number.MAX_SAFE_INTEGER);
+  const leaves = treeFlatten(args)[0];
+  const floats = leaves.filter((l) => T.isFloating(l.dtype));
+  if (floats.length === 0) invalid("checkGrads", "args", "has no float tensors, so there is no derivative to check");
+  const narrow = floats.find((l) => l.dtype !== "float64");
+  if (narrow !== undefined) invalid("checkGrads", "args", `holds a ${narrow.dtype} tensor; finite differences need float64 (astype(x, "float64"))`);
+};
 
 /** Options of `checkGrads`. */
 export interface CheckGradsOptions {
@@ -85,9 +108,12 @@ const closeScalars = (what: string, a: number, b: number, rtol: number, atol: nu
 /**
  * Checks `f`'s derivatives at `args` against central finite differences in a random direction.
  * Use float64 arguments. Throws an `Error` describing the mismatch; returns nothing on success.
+ * Invalid arguments (float32 or no float tensors, an output with no float tensors, unknown modes,
+ * eps ≤ 0) are refused with an `Error` too, so a check can never pass by checking nothing.
  * @example checkGrads((x) => tanh(x), [tensor([0.3, -1], "float64")], { order: 2 })
  */
 export const checkGrads = (f: Fn, args: readonly unknown[], opts: CheckGradsOptions = {}): void => {
+  checkArgs(f, args, opts);
   const order = opts.order ?? 1;
   const modes = opts.modes ?? ["rev", "fwd"];
   const eps = opts.eps ?? 1e-6;
@@ -98,6 +124,7 @@ export const checkGrads = (f: Fn, args: readonly unknown[], opts: CheckGradsOpti
   const v = args.map((a, i) => randomLike(a, T.random.foldIn(kv, i)));
   const jvNumeric = numericJvp(f, args, v, eps);
   const out = call(f, args);
+  if (floatLeaves(out).length === 0) invalid("checkGrads", "f", "returned no float tensors, so there is no derivative to check");
   const u = randomLike(out, ku);
   const scale = Math.max(1, Math.abs(inner(u, jvNumeric)));
   if (modes.includes("rev")) {

@@ -10,21 +10,23 @@ export {
   arbPyTree,
   arbKey,
   arbRaggedBatch,
-  arbScanProblem,
-  scanProblem,
-  scanFamilies,
-  readout,
   type ShapeOptions,
   type TensorOptions,
   type TensorTree,
   type RaggedBatch,
   type RaggedBatchOptions,
+} from "./arbitraries.js";
+export {
+  arbScanProblem,
+  scanProblem,
+  scanFamilies,
+  readout,
   type ScanFamily,
   type ScanImpl,
   type AnyScanFn,
   type ScanProblem,
   type ScanProblemOptions,
-} from "./arbitraries.js";
+} from "./scanProblems.js";
 export { scanUnrolled, type UnrolledOptions } from "./unrolled.js";
 export {
   laws,

@@ -11,10 +11,30 @@
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
-import { arbKey, arbScanProblem, type ScanImpl, type ScanProblem } from "./arbitraries.js";
+import { arbKey } from "./arbitraries.js";
+import { arbScanProblem, type ScanImpl, type ScanProblem } from "./scanProblems.js";
 import type { CloseOptions } from "./allClose.js";
 import { closeWithPaths } from "./matchers.js";
 import { scanUnrolled } from "./unrolled.js";
+import { checkArbitrary, checkFunction, checkOptions, invalid } from "./args.js";
+
+/** Throws unless `p` is a scan problem (from `arbScanProblem` / `scanProblem`) and `o` an options object. */
+const checkProblem = (law: string, p: unknown, o: unknown): void => {
+  const r = p as Partial<ScanProblem> | null;
+  if (typeof r !== "object" || r === null || typeof r.lossWith !== "function" || typeof r.run !== "function") {
+    invalid(`laws.${law}`, "p", `must be a ScanProblem (from arbScanProblem or scanProblem), got ${r === null ? "null" : typeof r}`);
+  }
+  checkOptions(`laws.${law}`, "o", o);
+};
+
+/** Throws unless `c` is a `FunctionCase` ({ f, args }) and `o` an options object. */
+const checkCase = (law: string, c: unknown, o: unknown): void => {
+  const r = c as Partial<FunctionCase> | null;
+  if (typeof r !== "object" || r === null) invalid(`laws.${law}`, "c", `must be { f, args }, got ${String(r)}`);
+  checkFunction(`laws.${law}`, "c.f", r!.f);
+  if (!Array.isArray(r!.args)) invalid(`laws.${law}`, "c.args", `must be an array of arguments, got ${r!.args === null ? "null" : typeof r!.args}`);
+  checkOptions(`laws.${law}`, "o", o);
+};
 
 /**
  * Tolerances of a law's comparisons (default rtol 1e-9, atol 1e-10).
@@ -137,11 +157,15 @@ const caseName = (c: FunctionCase): string => c.name ?? (c.f.name || "f");
  * (default) or its scalar loss.
  * @example laws.adjoint(scanCase(problem))
  */
-export const scanCase = (p: ScanProblem, output: "outputs" | "loss" = "outputs"): FunctionCase => ({
-  f: output === "loss" ? p.loss : (params: unknown, init: unknown, xs: unknown) => p.run(params, init, xs),
-  args: [p.params, p.init, p.xs],
-  name: `${output} of ${fc.stringify(p)}`,
-});
+export const scanCase = (p: ScanProblem, output: "outputs" | "loss" = "outputs"): FunctionCase => {
+  checkProblem("scanCase", p, {});
+  if (output !== "outputs" && output !== "loss") invalid("scanCase", "output", `must be "outputs" or "loss", got ${String(output)}`);
+  return {
+    f: output === "loss" ? p.loss : (params: unknown, init: unknown, xs: unknown) => p.run(params, init, xs),
+    args: [p.params, p.init, p.xs],
+    name: `${output} of ${fc.stringify(p)}`,
+  };
+};
 
 /**
  * Options of the truncation law: the chunk size k (default 2).
@@ -201,6 +225,7 @@ export const laws = {
    * @example laws.bptt(fc.sample(arbScanProblem(), 1)[0]!)
    */
   bptt: (p: ScanProblem, o: ScanLawOptions = {}): void => {
+    checkProblem("bptt", p, o);
     expectSameOutcome("BPTT", p, "scan vs scanUnrolled", outcome(p, o.scan ?? A.scan), outcome(p, scanUnrolled), o);
   },
 
@@ -210,6 +235,7 @@ export const laws = {
    * @example laws.reverse(problem)
    */
   reverse: (p: ScanProblem, o: ScanLawOptions = {}): void => {
+    checkProblem("reverse", p, o);
     const impl = o.scan ?? A.scan;
     expectSameOutcome("reverse", p, "scan vs flip ∘ scan(¬reverse) ∘ flip", outcome(p, impl), outcome(p, flipped(impl)), o);
   },
@@ -220,6 +246,7 @@ export const laws = {
    * @example laws.checkpoint(problem, { sizes: [1, 2, 5] })
    */
   checkpoint: (p: ScanProblem, o: SegmentLawOptions = {}): void => {
+    checkProblem("checkpoint", p, o);
     const impl = o.scan ?? A.scan;
     const ref = outcome(p, impl, { checkpoint: "all" });
     expectSameOutcome("checkpoint", p, 'checkpoint "carries" vs "all"', outcome(p, impl, { checkpoint: "carries" }), ref, o);
@@ -235,6 +262,7 @@ export const laws = {
    * @example laws.unroll(problem)
    */
   unroll: (p: ScanProblem, o: SegmentLawOptions = {}): void => {
+    checkProblem("unroll", p, o);
     const impl = o.scan ?? A.scan;
     const ref = outcome(p, impl, { unroll: 1 });
     for (const k of [...segmentSizes(p, o), true] as const) {
@@ -248,8 +276,10 @@ export const laws = {
    * @example laws.truncation(problem, { k: 2 })
    */
   truncation: (p: ScanProblem, o: TruncationLawOptions = {}): void => {
+    checkProblem("truncation", p, o);
     const impl = o.scan ?? A.scan;
     const k = o.k ?? 2;
+    if (!Number.isSafeInteger(k) || k < 1) invalid("laws.truncation", "o.k", `must be an integer ≥ 1, got ${String(k)}`);
     const full = outcome(p, impl);
     for (const big of new Set([Math.max(1, p.length), p.length + 3])) {
       expectSameOutcome("truncation", p, `truncate ${big} ≥ length vs full BPTT`, outcome(p, impl, { truncate: big }), full, o);
@@ -265,6 +295,7 @@ export const laws = {
    * @example laws.jit({ f: (x) => sum(tanh(x)), args: [tensor([0.5], "float64")] })
    */
   jit: (c: FunctionCase, o: JitLawOptions = {}): void => {
+    checkCase("jit", c, o);
     const jit = o.jit ?? A.jit;
     const f = c.f as AnyFn;
     const jf = jit(f);
@@ -286,6 +317,7 @@ export const laws = {
    * @example laws.stopGradient({ f: (x, y) => mul(x, y), args: [x, y] })
    */
   stopGradient: (c: FunctionCase, o: StopGradientLawOptions = {}): void => {
+    checkCase("stopGradient", c, o);
     const stop = o.stopGradient ?? A.stopGradient;
     const f = c.f as AnyFn;
     const name = caseName(c);
@@ -313,6 +345,7 @@ export const laws = {
    * @example laws.adjoint({ f: (x) => tanh(x), args: [x] }, { key: random.key(3) })
    */
   adjoint: (c: FunctionCase, o: AdjointLawOptions = {}): void => {
+    checkCase("adjoint", c, o);
     const f = c.f as AnyFn;
     const [ku, kv] = T.random.split(o.key ?? T.random.key(3), 2) as [T.Key, T.Key];
     const [out, pullback] = (o.vjp ?? A.vjp)(f, ...c.args);
@@ -328,29 +361,35 @@ export const laws = {
   },
 };
 
+/** The arbitrary a property draws from, checked (fast-check's own error would not name the property). */
+const arbOf = <A>(name: string, arb: fc.Arbitrary<A>): fc.Arbitrary<A> => {
+  checkArbitrary(`lawProperties.${name}`, "arb", arb);
+  return arb;
+};
+
 /**
  * fast-check properties of the laws over random instances (defaults: `arbScanProblem()`).
  * @example fc.assert(lawProperties.checkpoint(arbScanProblem({ maxLength: 5 })), { numRuns: 20 })
  */
 export const lawProperties = {
   /** The BPTT law on each drawn problem. @example fc.assert(lawProperties.bptt(), { numRuns: 20 }) */
-  bptt: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arb, (p) => laws.bptt(p, o)),
+  bptt: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arbOf("bptt", arb), (p) => laws.bptt(p, o)),
   /** The reverse law on each drawn problem. @example fc.assert(lawProperties.reverse(arbScanProblem({ families: ["lstm"] }))) */
-  reverse: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arb, (p) => laws.reverse(p, o)),
+  reverse: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arbOf("reverse", arb), (p) => laws.reverse(p, o)),
   /** Checkpoint invariance on each drawn problem. @example fc.assert(lawProperties.checkpoint()) */
-  checkpoint: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arb, (p) => laws.checkpoint(p, o)),
+  checkpoint: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arbOf("checkpoint", arb), (p) => laws.checkpoint(p, o)),
   /** Unroll invariance on each drawn problem. @example fc.assert(lawProperties.unroll()) */
-  unroll: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arb, (p) => laws.unroll(p, o)),
+  unroll: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arbOf("unroll", arb), (p) => laws.unroll(p, o)),
   /** The truncation law, with k drawn in 1..4 for each problem. @example fc.assert(lawProperties.truncation()) */
   truncation: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) =>
-    fc.property(arb, fc.integer({ min: 1, max: 4 }), (p, k) => laws.truncation(p, { ...o, k })),
+    fc.property(arbOf("truncation", arb), fc.integer({ min: 1, max: 4 }), (p, k) => laws.truncation(p, { ...o, k })),
   /** jit invariance on each drawn case. @example fc.assert(lawProperties.jit(arbScanProblem().map((p) => scanCase(p, "loss")))) */
   jit: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: JitLawOptions = {}) =>
-    fc.property(arb, arbKey(), (c, key) => laws.jit(c, { key, ...o })),
+    fc.property(arbOf("jit", arb), arbKey(), (c, key) => laws.jit(c, { key, ...o })),
   /** The stopGradient law on each drawn case. @example fc.assert(lawProperties.stopGradient()) */
   stopGradient: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: StopGradientLawOptions = {}) =>
-    fc.property(arb, arbKey(), (c, key) => laws.stopGradient(c, { key, ...o })),
+    fc.property(arbOf("stopGradient", arb), arbKey(), (c, key) => laws.stopGradient(c, { key, ...o })),
   /** VJP/JVP adjointness on each drawn case and key. @example fc.assert(lawProperties.adjoint()) */
   adjoint: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: AdjointLawOptions = {}) =>
-    fc.property(arb, arbKey(), (c, key) => laws.adjoint(c, { key, ...o })),
+    fc.property(arbOf("adjoint", arb), arbKey(), (c, key) => laws.adjoint(c, { key, ...o })),
 };

@@ -7,7 +7,7 @@
  */
 import * as T from "@rewind/tensor";
 import { treeDefKey, treeFlatten, treeLeavesWithPaths } from "@rewind/autodiff";
-import { allClose, type CloseOptions, type CloseResult } from "./allClose.js";
+import { allClose, checkCloseOptions, type CloseOptions, type CloseResult } from "./allClose.js";
 
 const isTree = (x: unknown): boolean => !T.isTensor(x) && (Array.isArray(x) ? x.some((e) => !isPlain(e)) : typeof x === "object" && x !== null);
 
@@ -20,6 +20,7 @@ const isPlain = (x: unknown): boolean => typeof x === "number" || typeof x === "
  * @example closeWithPaths({ h: tensor([1]) }, { h: tensor([2]) }).message // "value.h: 1 of 1 elements differ ..."
  */
 export const closeWithPaths = (actual: unknown, expected: unknown, opts: CloseOptions = {}, label = "value"): CloseResult => {
+  checkCloseOptions("closeWithPaths", opts);
   if (!isTree(actual) && !isTree(expected)) {
     const r = allClose(actual, expected, opts);
     return r.pass ? r : { pass: false, message: r.message.replace(/^value/, label) };

@@ -11,7 +11,7 @@
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { bidirectional, type AnyCell, type Bidirectional, type RnnResult } from "@rewind/rnn";
-import { defaultLengths, dimsOf, randomLike, rowNoiseCell, rowOf, samples, steps, type CellCase } from "./cellCase.js";
+import { checkCellCase, defaultLengths, dimsOf, randomLike, rowNoiseCell, rowOf, samples, steps, type CellCase } from "./cellCase.js";
 import {
   expectClose, expectSameOutcome, expectZero, outcome, rnnRun, type CellLawCheckOptions, type Outcome, type Run,
 } from "./cellLawKit.js";
@@ -88,6 +88,7 @@ const withLengths = (c: CellCase): CellCase => {
  * @example paddingCheck(cellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [5, 0, 2] }))
  */
 export const paddingCheck = (c0: CellCase, o: CellLawCheckOptions = {}): void => {
+  checkCellCase("cellLawChecks.padding", c0);
   const c = withLengths(c0);
   const { batch, time } = dimsOf(c);
   checkPadding(
@@ -117,6 +118,7 @@ export const paddingCheck = (c0: CellCase, o: CellLawCheckOptions = {}): void =>
  * @example bidirectionalPaddingCheck(cellCase(gru, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [4, 1, 0] }))
  */
 export const bidirectionalPaddingCheck = (c0: CellCase, o: CellLawCheckOptions = {}): void => {
+  checkCellCase("cellLawChecks.bidirectionalPadding", c0);
   const impl = o.bidirectional ?? bidirectional;
   const c1 = withLengths(c0);
   const { batch } = dimsOf(c1);

@@ -8,7 +8,7 @@
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { rnn, type AnyCell, type RnnOptions } from "@rewind/rnn";
-import { dimsOf, flipValid, lossOf, type CellCase } from "./cellCase.js";
+import { checkCellCase, dimsOf, flipValid, lossOf, type CellCase } from "./cellCase.js";
 import {
   expectClose, expectSameOutcome, outcome, rnnOptions, rnnRun, violation, type CellLawCheckOptions, type Run,
 } from "./cellLawKit.js";
@@ -25,6 +25,7 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
  * @example bpttCheck(cellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [5, 0, 2] }))
  */
 export const bpttCheck = (c: CellCase, o: CellLawCheckOptions = {}): void => {
+  checkCellCase("cellLawChecks.bptt", c);
   const unrolled: Run = (p, init, xs) =>
     rnnUnrolled(c.cell, p, xs, {
       initialCarry: init,
@@ -50,6 +51,7 @@ export const bpttCheck = (c: CellCase, o: CellLawCheckOptions = {}): void => {
  * @example reverseCheck(cellCase(gru, { sizes: { inputSize: 2, hiddenSize: 3 }, reverse: true }))
  */
 export const reverseCheck = (c: CellCase, o: CellLawCheckOptions = {}): void => {
+  checkCellCase("cellLawChecks.reverse", c);
   const impl = o.rnn ?? rnn;
   const other = { ...c, reverse: !c.reverse };
   const flipped: Run = (p, init, xs) => {
@@ -70,6 +72,7 @@ const shift = <U>(tree: U): U => A.treeMap((x) => (T.isFloating(x.dtype) ? T.add
  * @example invarianceCheck(cellCase(mgu, { sizes: { inputSize: 2, hiddenSize: 3 } }), { segments: [2] })
  */
 export const invarianceCheck = (c: CellCase, o: CellLawCheckOptions = {}): void => {
+  checkCellCase("cellLawChecks.invariance", c);
   const { time } = dimsOf(c);
   const ref = outcome(rnnRun(c, o), c);
   const variants: Array<[string, Partial<RnnOptions<unknown>>]> = [["checkpoint \"all\"", { checkpoint: "all" }], ["checkpoint \"carries\"", { checkpoint: "carries" }]];
@@ -101,6 +104,7 @@ export const invarianceCheck = (c: CellCase, o: CellLawCheckOptions = {}): void 
  * @example stackingCheck(cellCase(stack([lstm, gru]), { sizes: { inputSize: 2, hiddenSize: 3 } }), [lstm, gru])
  */
 export const stackingCheck = (c: CellCase, layers: readonly [AnyCell, AnyCell], o: CellLawCheckOptions = {}): void => {
+  checkCellCase("cellLawChecks.stacking", c);
   const impl = o.rnn ?? rnn;
   const { key: _key, ...unkeyed } = c;
   const pair = (what: string, v: unknown): readonly [unknown, unknown] => {

@@ -9,7 +9,8 @@
  */
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
-import type { Cell, RnnResult } from "@rewind/rnn";
+import { checkCell, type Cell, type RnnResult } from "@rewind/rnn";
+import { checkOptions, invalid } from "./args.js";
 import { lengthsOf, samples, steps } from "./cellCase.js";
 
 /**
@@ -47,6 +48,9 @@ const maskFor = (mask: T.Tensor, v: A.Value): A.Value => A.reshape(mask, [mask.s
  * expect(outputs).toBeAllClose(rnn(gru, p, xs, { lengths: [4, 0, 2] }).outputs, { rtol: 1e-12 })
  */
 export const rnnUnrolled = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Value, opts: RnnUnrolledOptions<C> = {}): RnnResult<C> => {
+  checkCell("rnnUnrolled", "cell", cell);
+  checkOptions("rnnUnrolled", "opts", opts);
+  if (!A.isValue(xs) || xs.shape.length < 2) invalid("rnnUnrolled", "xs", `must be a tensor [batch, time, ...] (or time-major), got ${A.isValue(xs) ? `shape [${xs.shape.join(", ")}]` : typeof xs}`);
   const timeMajor = opts.timeMajor ?? false;
   const [batch, time] = (timeMajor ? [xs.shape[1], xs.shape[0]] : [xs.shape[0], xs.shape[1]]) as [number, number];
   if (opts.lengths !== undefined && !T.isTensor(opts.lengths) && !Array.isArray(opts.lengths)) throw new Error("rnnUnrolled: lengths must be concrete");
@@ -59,8 +63,15 @@ export const rnnUnrolled = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Va
   const step = cell.step(params);
   const keys = opts.key !== undefined && cell.noise !== undefined && time > 0 ? T.random.split(opts.key, time) : undefined;
   let carry = opts.initialCarry ?? cell.initialCarry(batch, params);
+  if (time === 0 || batch === 0) {
+    // No steps or no samples: the output's features come from one step on zeros, whose result is
+    // discarded; the final carry is the initial one.
+    const x0 = T.zeros([batch, ...xs.shape.slice(2)], xs.dtype);
+    const y0 = step(carry, x0, undefined)[1];
+    const shape = timeMajor ? [time, batch, ...y0.shape.slice(1)] : [batch, time, ...y0.shape.slice(1)];
+    return { outputs: T.zeros(shape, y0.dtype), finalCarry: carry };
+  }
   const ys: A.Value[][] = Array.from({ length: time }, () => new Array<A.Value>(batch));
-  let outShape: { readonly shape: readonly number[]; readonly dtype: T.DType } | undefined;
   for (let s = 0; s < time; s++) {
     const rows = Array.from({ length: batch }, (_, b) => stepOf(xs, timeMajor, b, position(b, s)));
     const x = rows.length === 1 ? rows[0]! : A.concat(rows, 0);
@@ -74,15 +85,7 @@ export const rnnUnrolled = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Va
       carry = A.treeMap((n, c) => A.where(maskFor(mask, n), n, c), next, carry) as C;
       y = A.where(maskFor(mask, y), y, 0);
     }
-    outShape = y;
     for (let b = 0; b < batch; b++) ys[position(b, s)]![b] = A.slice(y, [{ start: b, stop: b + 1 }]);
-  }
-  if (outShape === undefined) {
-    // No steps: the output's features come from one step on zeros, whose result is discarded.
-    const x0 = T.zeros([batch, ...xs.shape.slice(2)], xs.dtype);
-    const y0 = step(carry, x0, undefined)[1];
-    const shape = timeMajor ? [0, batch, ...y0.shape.slice(1)] : [batch, 0, ...y0.shape.slice(1)];
-    return { outputs: T.zeros(shape, y0.dtype), finalCarry: carry };
   }
   const perTime = ys.map((row) => (row.length === 1 ? row[0]! : A.concat(row, 0)));
   return { outputs: A.stack(perTime, timeMajor ? 0 : 1), finalCarry: carry };

@@ -8,6 +8,7 @@
  */
 import * as T from "@rewind/tensor";
 import { reshape, slice, stack, traceTree, treeLeaves, treeMap, treeUnflatten, type ScanFn, type Value } from "@rewind/autodiff";
+import { checkFunction, checkInt, checkOptions, invalid } from "./args.js";
 
 /**
  * Options of `scanUnrolled` (the semantic options of `scan`; the others never change results).
@@ -40,12 +41,21 @@ const stepsOf = (xs: unknown, length: number | undefined): number => {
  * @example scanUnrolled((c, x) => [add(c, x), c], scalar(0), tensor([1, 2, 3])) // [6, [0, 1, 3]]
  */
 export const scanUnrolled = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, opts: UnrolledOptions = {}): [C, Y] => {
+  checkFunction("scanUnrolled", "f", f);
+  checkOptions("scanUnrolled", "opts", opts);
+  checkInt("scanUnrolled", "opts.length", opts.length, 0);
+  if (opts.reverse !== undefined && typeof opts.reverse !== "boolean") invalid("scanUnrolled", "opts.reverse", `must be true or false, got ${String(opts.reverse)}`);
+  const step = (c: C, x: X): [C, Y] => {
+    const r: unknown = f(c, x);
+    if (!Array.isArray(r) || r.length !== 2) invalid("scanUnrolled", "f", `must return [carry, y], got ${Array.isArray(r) ? `an array of ${r.length}` : r === null ? "null" : typeof r}`);
+    return r as [C, Y];
+  };
   const xsTree = (xs ?? null) as X;
   const length = stepsOf(xsTree, opts.length);
   if (length === 0) {
     // A zero-length row of each xs leaf is only used for its aval.
     const x0 = treeMap((x) => T.zeros(x.shape.slice(1), x.dtype), xsTree);
-    const { graph, outTree } = traceTree((c: C, x: X) => f(c, x)[1], [init, x0]);
+    const { graph, outTree } = traceTree((c: C, x: X) => step(c, x)[1], [init, x0]);
     const empties = graph.outAvals.map((a) => T.zeros([0, ...a.shape], a.dtype));
     return [init, treeUnflatten<Y>(outTree, empties)];
   }
@@ -53,7 +63,7 @@ export const scanUnrolled = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null 
   let carry = init;
   for (let s = 0; s < length; s++) {
     const t = opts.reverse === true ? length - 1 - s : s;
-    const [next, y] = f(carry, rowOf(xsTree, t) as X);
+    const [next, y] = step(carry, rowOf(xsTree, t) as X);
     carry = next;
     ys[t] = y;
   }

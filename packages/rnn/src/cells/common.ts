@@ -3,9 +3,9 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import { add, matmul, transpose, type Value } from "@rewind/autodiff";
+import { add, isValue, matmul, transpose, treeLeavesWithPaths, type Value } from "@rewind/autodiff";
 import type { CellSizes, InitOptions } from "../Cell.js";
-import { gateWeight, uniformInit } from "../init.js";
+import { checkInitOptions, gateWeight, uniformInit } from "../init.js";
 
 /** PyTorch's per-layer RNN parameters: gate-stacked weights `[G·H, in]`, `[G·H, H]` and biases. */
 export interface TorchCellParams {
@@ -17,6 +17,9 @@ export interface TorchCellParams {
 
 /** Throws a clear error unless sizes are positive integers. */
 export const checkSizes = (cell: string, sizes: CellSizes): void => {
+  if (typeof sizes !== "object" || sizes === null) {
+    T.fail({ _tag: "ValueError", op: `${cell}.init`, arg: "sizes", detail: `sizes must be an object, got ${String(sizes)}`, fix: "pass e.g. { inputSize: 8, hiddenSize: 32 }" });
+  }
   for (const name of ["inputSize", "hiddenSize"] as const) {
     const v = (sizes as unknown as Record<string, unknown>)[name];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
@@ -37,6 +40,7 @@ export const checkSizes = (cell: string, sizes: CellSizes): void => {
  */
 export const initTorchCell = (name: string, key: Key, gates: number, sizes: CellSizes, options: InitOptions = {}): TorchCellParams => {
   checkSizes(name, sizes);
+  checkInitOptions(`${name}.init`, options);
   const { inputSize, hiddenSize } = sizes;
   const dtype = options.dtype ?? "float32";
   const [k1, k2, k3, k4] = T.random.split(key, 4) as [Key, Key, Key, Key];
@@ -60,17 +64,91 @@ export const hiddenOf = (p: TorchCellParams): number => p.weight_hh.shape[1]!;
 /** Input features of a PyTorch-layout cell (weight_ih is `[gates·H, inputSize]`). */
 export const inputOf = (p: TorchCellParams): number => p.weight_ih.shape[1]!;
 
-/** Checks that x_t is `[batch, inputSize]` for the cell's weights, naming the cell on failure. */
-export const checkInput = (cell: string, x: Value, p: TorchCellParams): void => {
-  const inputSize = p.weight_ih.shape[1]!;
-  if (x.shape.length !== 2 || x.shape[1] !== inputSize) {
+/**
+ * Throws unless `p` holds the tensors `fields` (what `init` returned), naming `op`.
+ * @example checkFields("lstm.step", p, ["weight_ih", "weight_hh"])
+ */
+export const checkFields = (op: string, p: unknown, fields: readonly string[]): void => {
+  const rec = p as Record<string, unknown> | null;
+  const missing = typeof rec !== "object" || rec === null ? [...fields] : fields.filter((f) => !isValue(rec[f]));
+  if (missing.length > 0) {
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "params",
+      detail: typeof rec !== "object" || rec === null ? `params must be an object of tensors, got ${String(rec)}` : `params lack the tensors ${missing.join(", ")}`,
+      fix: `pass the parameters the cell's init returned (${fields.join(", ")})`,
+    });
+  }
+};
+
+const TORCH_FIELDS = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] as const;
+
+/**
+ * Throws unless `p` is PyTorch-layout parameters of a `gates`-gate cell: `weight_ih [G·H, in]`,
+ * `weight_hh [G·H, H]`, `bias_ih` and `bias_hh` `[G·H]`, all of one float dtype.
+ * @example checkTorchParams("gru.step", p, 3)
+ */
+export const checkTorchParams = (op: string, p: TorchCellParams, gates: number): TorchCellParams => {
+  checkFields(op, p, TORCH_FIELDS);
+  const { weight_ih: wi, weight_hh: wh, bias_ih: bi, bias_hh: bh } = p;
+  const h = wh.shape[1] ?? 0;
+  const rows = gates * h;
+  const ok = wh.shape.length === 2 && h > 0 && wh.shape[0] === rows && wi.shape.length === 2 && wi.shape[0] === rows && T.shapesEqual(bi.shape, [rows]) && T.shapesEqual(bh.shape, [rows]);
+  if (!ok) {
+    T.fail({
+      _tag: "ShapeError", op, arg: "params", shapes: [wi.shape, wh.shape, bi.shape, bh.shape],
+      detail: `a ${gates}-gate cell needs weight_ih [${gates}·H, in], weight_hh [${gates}·H, H] and biases [${gates}·H]`,
+      fix: "pass parameters made by this cell's init (or fromTorchStateDict)",
+    });
+  }
+  const dtypes = new Set([wi.dtype, wh.dtype, bi.dtype, bh.dtype]);
+  if (dtypes.size !== 1 || !T.isFloating(wh.dtype)) {
+    T.fail({ _tag: "DTypeError", op, arg: "params", detail: `the parameters must share one float dtype, got ${[...dtypes].join(", ")}`, fix: "cast them all with astype(p, \"float32\") or \"float64\"" });
+  }
+  return p;
+};
+
+/**
+ * Checks one step's input and carry against the weights: x_t `[batch, in]` of the weights' dtype,
+ * and every carry leaf `[batch, hidden]` of that dtype (with `carryKeys`, the carry must be an
+ * object holding those tensors), naming the cell on failure.
+ */
+export const checkStep = (cell: string, x: unknown, carry: unknown, weightIh: Value, hidden: number, carryKeys?: readonly string[]): void => {
+  const op = `${cell}.step`;
+  const inputSize = weightIh.shape[1]!;
+  if (!isValue(x)) {
+    T.fail({ _tag: "ValueError", op, arg: "x", detail: `x_t must be a tensor [batch, ${inputSize}], got ${x === null ? "null" : typeof x}`, fix: "pass one time step as a tensor; run whole sequences with rnn(cell, params, xs)" });
+  }
+  const xv = x as Value;
+  if (xv.shape.length !== 2 || xv.shape[1] !== inputSize) {
     T.fail({
       _tag: "ShapeError",
-      op: `${cell}.step`,
+      op,
       arg: "x",
-      shapes: [x.shape, p.weight_ih.shape],
-      detail: `x_t must be [batch, ${inputSize}] for weight_ih of shape [${p.weight_ih.shape.join(", ")}]`,
+      shapes: [xv.shape, weightIh.shape],
+      detail: `x_t must be [batch, ${inputSize}] for weight_ih of shape [${weightIh.shape.join(", ")}]`,
       fix: "pass one time step [batch, features]; run whole sequences with rnn(cell, params, xs)",
+    });
+  }
+  if (xv.dtype !== weightIh.dtype) {
+    T.fail({ _tag: "DTypeError", op, arg: "x", detail: `x_t is ${xv.dtype} but the parameters are ${weightIh.dtype}`, fix: `convert one of them with astype(…, "${weightIh.dtype}") (token ids go through an embedding first)` });
+  }
+  const want = [xv.shape[0]!, hidden];
+  const record = carry as Record<string, unknown> | null;
+  if (carryKeys !== undefined && (typeof record !== "object" || record === null || carryKeys.some((k) => !isValue(record[k])))) {
+    T.fail({ _tag: "ValueError", op, arg: "carry", detail: `the carry must be { ${carryKeys.join(", ")} } of tensors, got ${record === null ? "null" : typeof record === "object" ? `keys ${Object.keys(record).join(", ") || "(none)"}` : typeof record}`, fix: "start from cell.initialCarry(batch, params)" });
+  }
+  const leaves = isValue(carry) ? ([["", carry]] as const) : treeLeavesWithPaths(carry);
+  const bad = leaves.find(([, l]) => !T.shapesEqual(l.shape, want) || l.dtype !== weightIh.dtype);
+  if (leaves.length === 0 || bad !== undefined) {
+    T.fail({
+      _tag: "ShapeError",
+      op,
+      arg: `carry${bad === undefined || bad[0] === "<root>" ? "" : bad[0]}`,
+      shapes: bad === undefined ? [want] : [bad[1].shape, want],
+      detail: `every carry leaf must be ${weightIh.dtype} [${want.join(", ")}] (batch × hidden), got ${bad === undefined ? "no tensors" : `${bad[1].dtype} [${bad[1].shape.join(", ")}]`}`,
+      fix: "start from cell.initialCarry(batch, params), with the batch of x_t",
     });
   }
 };

@@ -3,19 +3,22 @@
  */
 import { add, relu as reluOp, tanh as tanhOp, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { affine, checkInput, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
+import { affine, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
 
 const elman = (name: string, activation: (x: Value) => Value): Cell<TorchCellParams, Value> => ({
   name,
   init: (key, sizes, options) => initTorchCell(name, key, 1, sizes, options),
-  initialCarry: (batch, p) => zeroState(name, batch, hiddenOf(p), p.weight_hh.dtype),
-  step: (p) => (h, x) => {
-    checkInput(name, x, p);
-    const hNext = activation(add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh)));
-    return [hNext, hNext];
+  initialCarry: (batch, p) => zeroState(name, batch, hiddenOf(checkTorchParams(`${name}.initialCarry`, p, 1)), p.weight_hh.dtype),
+  step: (p) => {
+    checkTorchParams(`${name}.step`, p, 1);
+    return (h, x) => {
+      checkStep(name, x, h, p.weight_ih, hiddenOf(p));
+      const hNext = activation(add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh)));
+      return [hNext, hNext];
+    };
   },
-  outputSize: hiddenOf,
-  inputSize: inputOf,
+  outputSize: (p) => hiddenOf(checkTorchParams(`${name}.outputSize`, p, 1)),
+  inputSize: (p) => inputOf(checkTorchParams(`${name}.inputSize`, p, 1)),
 });
 
 /**

@@ -8,7 +8,7 @@
  */
 import { add, mul, sigmoid, split, sub, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { affine, checkInput, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
+import { affine, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
 
 /**
  * The GRU cell (PyTorch `nn.GRUCell`): carry and output are h `[B, H]`.
@@ -17,17 +17,20 @@ import { affine, checkInput, hiddenOf, initTorchCell, inputOf, zeroState, type T
 export const gru: Cell<TorchCellParams, Value> = {
   name: "gru",
   init: (key, sizes, options) => initTorchCell("gru", key, 3, sizes, options),
-  initialCarry: (batch, p) => zeroState("gru", batch, hiddenOf(p), p.weight_hh.dtype),
-  step: (p) => (h, x) => {
-    checkInput("gru", x, p);
-    const [xr, xz, xn] = split(affine(x, p.weight_ih, p.bias_ih), 3, 1) as [Value, Value, Value];
-    const [hr, hz, hn] = split(affine(h, p.weight_hh, p.bias_hh), 3, 1) as [Value, Value, Value];
-    const r = sigmoid(add(xr, hr));
-    const z = sigmoid(add(xz, hz));
-    const n = tanh(add(xn, mul(r, hn)));
-    const hNext = add(n, mul(z, sub(h, n)));
-    return [hNext, hNext];
+  initialCarry: (batch, p) => zeroState("gru", batch, hiddenOf(checkTorchParams("gru.initialCarry", p, 3)), p.weight_hh.dtype),
+  step: (p) => {
+    checkTorchParams("gru.step", p, 3);
+    return (h, x) => {
+      checkStep("gru", x, h, p.weight_ih, hiddenOf(p));
+      const [xr, xz, xn] = split(affine(x, p.weight_ih, p.bias_ih), 3, 1) as [Value, Value, Value];
+      const [hr, hz, hn] = split(affine(h, p.weight_hh, p.bias_hh), 3, 1) as [Value, Value, Value];
+      const r = sigmoid(add(xr, hr));
+      const z = sigmoid(add(xz, hz));
+      const n = tanh(add(xn, mul(r, hn)));
+      const hNext = add(n, mul(z, sub(h, n)));
+      return [hNext, hNext];
+    };
   },
-  outputSize: hiddenOf,
-  inputSize: inputOf,
+  outputSize: (p) => hiddenOf(checkTorchParams("gru.outputSize", p, 3)),
+  inputSize: (p) => inputOf(checkTorchParams("gru.inputSize", p, 3)),
 };

@@ -18,7 +18,8 @@ import * as T from "@rewind/tensor";
 import { add, mean, mul, rsqrt, sigmoid, split, square, sub, tanh, matmul, transpose, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
 import { gateWeight } from "../init.js";
-import { checkSizes, zeroState } from "./common.js";
+import { checkInitOptions } from "../init.js";
+import { checkFields, checkStep, checkSizes, zeroState } from "./common.js";
 import type { LstmCarry } from "./lstm.js";
 
 /** Parameters of the layer-normalised LSTM (PyTorch-style names; LN gains `*_weight`, shifts `*_bias`). */
@@ -54,18 +55,24 @@ export const layerNorm = (a: Value, gain: Value, shift: Value, eps = LAYER_NORM_
 const NAME = "layerNormLstm";
 const hiddenOf = (p: LayerNormLstmParams): number => p.weight_hh.shape[1]!;
 
-const checkInput = (x: Value, p: LayerNormLstmParams): void => {
-  const inputSize = p.weight_ih.shape[1]!;
-  if (x.shape.length !== 2 || x.shape[1] !== inputSize) {
+const FIELDS = ["weight_ih", "weight_hh", "ln_ih_weight", "ln_ih_bias", "ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias"] as const;
+
+/** Throws unless `p` holds every parameter, shaped for one hidden size and of one float dtype. */
+const checkParams = (op: string, p: LayerNormLstmParams): LayerNormLstmParams => {
+  checkFields(op, p, FIELDS);
+  const h = p.weight_hh.shape[1] ?? 0;
+  const want: Record<(typeof FIELDS)[number], readonly number[] | undefined> = {
+    weight_ih: undefined, weight_hh: [4 * h, h], ln_ih_weight: [4 * h], ln_ih_bias: [4 * h], ln_hh_weight: [4 * h], ln_hh_bias: [4 * h], ln_c_weight: [h], ln_c_bias: [h],
+  };
+  const wrong = FIELDS.filter((f) => (want[f] !== undefined && !T.shapesEqual(p[f].shape, want[f])) || p[f].dtype !== p.weight_hh.dtype);
+  if (h === 0 || p.weight_ih.shape.length !== 2 || p.weight_ih.shape[0] !== 4 * h || wrong.length > 0 || !T.isFloating(p.weight_hh.dtype)) {
     T.fail({
-      _tag: "ShapeError",
-      op: `${NAME}.step`,
-      arg: "x",
-      shapes: [x.shape, p.weight_ih.shape],
-      detail: `x_t must be [batch, ${inputSize}] for weight_ih of shape [${p.weight_ih.shape.join(", ")}]`,
-      fix: "pass one time step [batch, features]; run whole sequences with rnn(cell, params, xs)",
+      _tag: "ShapeError", op, arg: "params", shapes: FIELDS.map((f) => p[f].shape),
+      detail: `the parameters do not fit one hidden size H = ${h} of one float dtype${wrong.length > 0 ? ` (check ${wrong.join(", ")})` : ""}: weight_ih [4H, in], weight_hh [4H, H], ln_ih_*/ln_hh_* [4H], ln_c_* [H]`,
+      fix: "pass parameters made by layerNormLstm.init",
     });
   }
+  return p;
 };
 
 /**
@@ -78,6 +85,7 @@ export const layerNormLstm: Cell<LayerNormLstmParams, LstmCarry> = {
   name: NAME,
   init: (key, sizes, options = {}) => {
     checkSizes(NAME, sizes);
+    checkInitOptions(`${NAME}.init`, options);
     const { inputSize, hiddenSize: h } = sizes;
     const dtype = options.dtype ?? "float32";
     const [k1, k2] = T.random.split(key, 2) as [T.Key, T.Key];
@@ -93,18 +101,22 @@ export const layerNormLstm: Cell<LayerNormLstmParams, LstmCarry> = {
     };
   },
   initialCarry: (batch, p) => {
-    const zero = zeroState(NAME, batch, hiddenOf(p), p.weight_hh.dtype);
+    const zero = zeroState(NAME, batch, hiddenOf(checkParams(`${NAME}.initialCarry`, p)), p.weight_hh.dtype);
     return { h: zero, c: zero };
   },
-  step: (p) => ({ h, c }, x) => {
-    checkInput(x, p);
-    const fromInput = layerNorm(matmul(x, transpose(p.weight_ih)), p.ln_ih_weight, p.ln_ih_bias);
-    const fromHidden = layerNorm(matmul(h, transpose(p.weight_hh)), p.ln_hh_weight, p.ln_hh_bias);
-    const [ai, af, ag, ao] = split(add(fromInput, fromHidden), 4, 1) as [Value, Value, Value, Value];
-    const cNext = add(mul(sigmoid(af), c), mul(sigmoid(ai), tanh(ag)));
-    const hNext = mul(sigmoid(ao), tanh(layerNorm(cNext, p.ln_c_weight, p.ln_c_bias)));
-    return [{ h: hNext, c: cNext }, hNext];
+  step: (p) => {
+    checkParams(`${NAME}.step`, p);
+    return (carry, x) => {
+      checkStep(NAME, x, carry, p.weight_ih, hiddenOf(p), ["h", "c"]);
+      const { h, c } = carry;
+      const fromInput = layerNorm(matmul(x, transpose(p.weight_ih)), p.ln_ih_weight, p.ln_ih_bias);
+      const fromHidden = layerNorm(matmul(h, transpose(p.weight_hh)), p.ln_hh_weight, p.ln_hh_bias);
+      const [ai, af, ag, ao] = split(add(fromInput, fromHidden), 4, 1) as [Value, Value, Value, Value];
+      const cNext = add(mul(sigmoid(af), c), mul(sigmoid(ai), tanh(ag)));
+      const hNext = mul(sigmoid(ao), tanh(layerNorm(cNext, p.ln_c_weight, p.ln_c_bias)));
+      return [{ h: hNext, c: cNext }, hNext];
+    };
   },
-  outputSize: hiddenOf,
-  inputSize: (p) => p.weight_ih.shape[1]!,
+  outputSize: (p) => hiddenOf(checkParams(`${NAME}.outputSize`, p)),
+  inputSize: (p) => checkParams(`${NAME}.inputSize`, p).weight_ih.shape[1]!,
 };

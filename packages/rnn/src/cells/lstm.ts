@@ -7,7 +7,7 @@
  */
 import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { affine, checkInput, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
+import { affine, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
 
 /** The LSTM carry: hidden state and cell state, both `[B, H]`. */
 export interface LstmCarry {
@@ -23,17 +23,21 @@ export const lstm: Cell<TorchCellParams, LstmCarry> = {
   name: "lstm",
   init: (key, sizes, options) => initTorchCell("lstm", key, 4, sizes, options),
   initialCarry: (batch, p) => {
-    const zero = zeroState("lstm", batch, hiddenOf(p), p.weight_hh.dtype);
+    const zero = zeroState("lstm", batch, hiddenOf(checkTorchParams("lstm.initialCarry", p, 4)), p.weight_hh.dtype);
     return { h: zero, c: zero };
   },
-  step: (p) => ({ h, c }, x) => {
-    checkInput("lstm", x, p);
-    const gates = add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh));
-    const [i, f, g, o] = split(gates, 4, 1) as [Value, Value, Value, Value];
-    const cNext = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(g)));
-    const hNext = mul(sigmoid(o), tanh(cNext));
-    return [{ h: hNext, c: cNext }, hNext];
+  step: (p) => {
+    checkTorchParams("lstm.step", p, 4);
+    return (carry, x) => {
+      checkStep("lstm", x, carry, p.weight_ih, hiddenOf(p), ["h", "c"]);
+      const { h, c } = carry;
+      const gates = add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh));
+      const [i, f, g, o] = split(gates, 4, 1) as [Value, Value, Value, Value];
+      const cNext = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(g)));
+      const hNext = mul(sigmoid(o), tanh(cNext));
+      return [{ h: hNext, c: cNext }, hNext];
+    };
   },
-  outputSize: hiddenOf,
-  inputSize: inputOf,
+  outputSize: (p) => hiddenOf(checkTorchParams("lstm.outputSize", p, 4)),
+  inputSize: (p) => inputOf(checkTorchParams("lstm.inputSize", p, 4)),
 };

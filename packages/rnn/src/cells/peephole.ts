@@ -17,7 +17,7 @@ import * as T from "@rewind/tensor";
 import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
 import { uniformInit } from "../init.js";
-import { affine, checkInput, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
+import { affine, checkFields, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
 import type { LstmCarry } from "./lstm.js";
 
 /** PyTorch's LSTM parameters plus the three diagonal peephole weights, each `[H]`. */
@@ -26,6 +26,17 @@ export interface PeepholeLstmParams extends TorchCellParams {
   readonly weight_cf: Value;
   readonly weight_co: Value;
 }
+
+/** The LSTM checks plus the three peephole vectors, each `[H]`. */
+const checkPeephole = (op: string, p: PeepholeLstmParams): PeepholeLstmParams => {
+  checkTorchParams(op, p, 4);
+  checkFields(op, p, ["weight_ci", "weight_cf", "weight_co"]);
+  const h = hiddenOf(p);
+  if (![p.weight_ci, p.weight_cf, p.weight_co].every((w) => T.shapesEqual(w.shape, [h]) && w.dtype === p.weight_hh.dtype)) {
+    T.fail({ _tag: "ShapeError", op, arg: "params", shapes: [p.weight_ci.shape, p.weight_cf.shape, p.weight_co.shape], detail: `the peephole weights must be ${p.weight_hh.dtype} [${h}] (one per hidden unit)`, fix: "pass parameters made by peepholeLstm.init" });
+  }
+  return p;
+};
 
 /**
  * The peephole LSTM cell: carry `{ h, c }`, output h `[B, H]`. Peephole weights are drawn like
@@ -50,21 +61,25 @@ export const peepholeLstm: Cell<PeepholeLstmParams, LstmCarry> = {
     };
   },
   initialCarry: (batch, p) => {
-    const zero = zeroState("peepholeLstm", batch, hiddenOf(p), p.weight_hh.dtype);
+    const zero = zeroState("peepholeLstm", batch, hiddenOf(checkPeephole("peepholeLstm.initialCarry", p)), p.weight_hh.dtype);
     return { h: zero, c: zero };
   },
-  step: (p) => ({ h, c }, x) => {
-    checkInput("peepholeLstm", x, p);
-    const gates = add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh));
-    const [gi, gf, gg, go] = split(gates, 4, 1) as [Value, Value, Value, Value];
-    // i and f peek at the old cell state; o peeks at the new one (it is computed after c').
-    const i = sigmoid(add(gi, mul(p.weight_ci, c)));
-    const f = sigmoid(add(gf, mul(p.weight_cf, c)));
-    const cNext = add(mul(f, c), mul(i, tanh(gg)));
-    const o = sigmoid(add(go, mul(p.weight_co, cNext)));
-    const hNext = mul(o, tanh(cNext));
-    return [{ h: hNext, c: cNext }, hNext];
+  step: (p) => {
+    checkPeephole("peepholeLstm.step", p);
+    return (carry, x) => {
+      checkStep("peepholeLstm", x, carry, p.weight_ih, hiddenOf(p), ["h", "c"]);
+      const { h, c } = carry;
+      const gates = add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh));
+      const [gi, gf, gg, go] = split(gates, 4, 1) as [Value, Value, Value, Value];
+      // i and f peek at the old cell state; o peeks at the new one (it is computed after c').
+      const i = sigmoid(add(gi, mul(p.weight_ci, c)));
+      const f = sigmoid(add(gf, mul(p.weight_cf, c)));
+      const cNext = add(mul(f, c), mul(i, tanh(gg)));
+      const o = sigmoid(add(go, mul(p.weight_co, cNext)));
+      const hNext = mul(o, tanh(cNext));
+      return [{ h: hNext, c: cNext }, hNext];
+    };
   },
-  outputSize: hiddenOf,
-  inputSize: inputOf,
+  outputSize: (p) => hiddenOf(checkPeephole("peepholeLstm.outputSize", p)),
+  inputSize: (p) => inputOf(checkPeephole("peepholeLstm.inputSize", p)),
 };

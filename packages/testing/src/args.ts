@@ -1,0 +1,80 @@
+/**
+ * @file Argument checks shared by @rewind/testing. A wrong argument to a checker fails at once
+ * with an `Error` that names the function and the argument — never a `TypeError` from deep
+ * inside, a fast-check internal error, or (worse) a check that silently tests nothing.
+ */
+import fc from "fast-check";
+
+const describe = (v: unknown): string =>
+  v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v === "function" ? "a function" : `${typeof v} ${String(v)}`;
+
+/**
+ * Throws the package's argument error: `fn: arg …`.
+ * @example invalid("arbShape", "minRank", "must be ≤ maxRank (3 > 1)")
+ */
+export const invalid = (fn: string, arg: string, detail: string): never => {
+  throw new Error(`${fn}: argument \`${arg}\` ${detail}`);
+};
+
+/**
+ * Checks an options argument: an object, or undefined when it has a default.
+ * @example checkOptions("allClose", opts)
+ */
+export const checkOptions = (fn: string, arg: string, options: unknown, optional = true): void => {
+  if (optional && options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) invalid(fn, arg, `must be an object, got ${describe(options)}`);
+};
+
+/**
+ * Checks an integer option in [min, max] (undefined passes: it has a default).
+ * @example checkInt("arbShape", "maxRank", opts.maxRank, 0)
+ */
+export const checkInt = (fn: string, arg: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    invalid(fn, arg, `must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "∞" : max}], got ${describe(value)}`);
+  }
+};
+
+/**
+ * Checks a finite number option, at least `min` (undefined passes).
+ * @example checkFinite("allClose", "rtol", opts.rtol, 0)
+ */
+export const checkFinite = (fn: string, arg: string, value: unknown, min = -Infinity): void => {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
+    invalid(fn, arg, `must be a finite number${min === -Infinity ? "" : ` ≥ ${min}`}, got ${describe(value)}`);
+  }
+};
+
+/**
+ * Checks a boolean option (undefined passes).
+ * @example checkBoolean("allClose", "equalNan", opts.equalNan)
+ */
+export const checkBoolean = (fn: string, arg: string, value: unknown): void => {
+  if (value !== undefined && typeof value !== "boolean") invalid(fn, arg, `must be true or false, got ${describe(value)}`);
+};
+
+/**
+ * Checks a function argument.
+ * @example checkFunction("checkGrads", "f", f)
+ */
+export const checkFunction = (fn: string, arg: string, value: unknown): void => {
+  if (typeof value !== "function") invalid(fn, arg, `must be a function, got ${describe(value)}`);
+};
+
+/**
+ * Checks a fast-check arbitrary argument.
+ * @example checkArbitrary("arbPyTree", "leaf", leaf)
+ */
+export const checkArbitrary = (fn: string, arg: string, value: unknown): void => {
+  if (!(value instanceof fc.Arbitrary)) invalid(fn, arg, `must be a fast-check Arbitrary, got ${describe(value)}`);
+};
+
+/**
+ * Checks a `[min, max]` pair of integer bounds (either may be undefined: defaults are used).
+ * @example checkRange("arbShape", "minRank", "maxRank", 0, 3)
+ */
+export const checkRange = (fn: string, lo: string, hi: string, min: number, max: number): void => {
+  if (min > max) invalid(fn, lo, `must be ≤ ${hi} (${min} > ${max})`);
+};
