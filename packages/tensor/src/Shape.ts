@@ -14,7 +14,8 @@ export type Shape = readonly number[];
 export const sizeOf = (shape: Shape): number => {
   if (!Array.isArray(shape)) return badShape("sizeOf", "shape", shape);
   let n = 1;
-  for (const d of shape) {
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
     if (!(Number.isSafeInteger(d) && d >= 0)) return badShape("sizeOf", "shape", shape);
     n *= d;
   }
@@ -40,8 +41,13 @@ export const stridesOf = (shape: Shape): number[] => {
  * True when two shapes have the same rank and dimensions.
  * @example shapesEqual([2, 3], [2, 3]) // true
  */
-export const shapesEqual = (a: Shape, b: Shape): boolean =>
-  Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((d, i) => d === b[i]);
+export const shapesEqual = (a: Shape, b: Shape): boolean => {
+  if (a === b) return Array.isArray(a);
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  // An indexed loop, not `every`: this runs on every eager binary op.
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
 
 const isShape = (shape: unknown): boolean => {
   if (!Array.isArray(shape)) return false;

@@ -17,7 +17,7 @@ import type { ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
 import { checkOperand } from "../check.js";
 import { allocate, floatResultType, promoteTypes, type DType } from "../DType.js";
 import { fail } from "../errors.js";
-import { broadcastShapes, sizeOf, type Shape } from "../Shape.js";
+import { broadcastShapes, shapesEqual, sizeOf, type Shape } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
 import { broadcastStrides, viewOffsets } from "./strided.js";
 
@@ -157,7 +157,8 @@ export const lineOf =
  * @example mapBinary("add", "float64", tensor([1, 2], "float64"), toView("add", "b", 3, "float64"), lineOf((x, y) => x + y)).data // Float64Array [4, 5]
  */
 export const mapBinary = (op: string, dtype: DType, a: View, b: View, line: Line): Tensor => {
-  const shape = broadcastShapes(op, a.shape, b.shape);
+  // Equal shapes (the common case) need no broadcast; a tensor's shape is already validated.
+  const shape = shapesEqual(a.shape, b.shape) && Object.isFrozen(a.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
   const n = sizeOf(shape);
   const out = allocate(dtype, n);
   const ad = a.data;
