@@ -8,10 +8,9 @@
  * Parameters are a flat array indexed `layer · numDirections + direction`, the order of PyTorch's
  * `h_n` rows and of its state dict, so index i of the params, of `h_0` and of `h_n` always agree.
  */
-import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
-import type { Key, Tensor, TensorError } from "@rewind/tensor";
-import { concat, isTracer, isValue, reshape, split, stack, transpose, type Value } from "@rewind/autodiff";
+import type { Key } from "@rewind/tensor";
+import { concat, isTracer, reshape, split, stack, transpose, type Value } from "@rewind/autodiff";
 import type { Cell, InitOptions } from "./Cell.js";
 import type { TorchCellParams } from "./cells/common.js";
 import { elmanRelu, elmanTanh } from "./cells/elman.js";
@@ -21,46 +20,19 @@ import { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
 import { validateLengths } from "./lengths.js";
 import { checkKey, checkOptions, checkValue } from "./util.js";
 import { checkInitOptions } from "./init.js";
+import {
+  checkParams, directions, fmt, resolveOrThrow,
+  type ResolvedTorchRnnSpec, type TorchRnnMode, type TorchRnnParams, type TorchRnnSpec,
+} from "./torchSpec.js";
 
-/**
- * The four recurrent modules of PyTorch: `nn.RNN` (tanh or relu), `nn.LSTM`, `nn.GRU`.
- * @example const mode: TorchRnnMode = "gru"
- */
-export type TorchRnnMode = "rnn_tanh" | "rnn_relu" | "lstm" | "gru";
-
-/**
- * The constructor arguments of a PyTorch recurrent module (dropout and proj_size aside).
- * @example const spec: TorchRnnSpec = { mode: "lstm", inputSize: 64, hiddenSize: 128, numLayers: 2, bidirectional: true }
- */
-export interface TorchRnnSpec {
-  readonly mode: TorchRnnMode;
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  /** Stacked layers (default 1); layer k > 0 reads layer k − 1's outputs. */
-  readonly numLayers?: number;
-  /** Run a reverse direction too and concatenate `[forward, reverse]` features (default false). */
-  readonly bidirectional?: boolean;
-  /** xs and outputs are `[batch, time, features]` (default true; PyTorch's default is false). */
-  readonly batchFirst?: boolean;
-}
-
-/**
- * A spec with every default filled in.
- * @example torchRnn({ mode: "gru", inputSize: 3, hiddenSize: 4 }).spec.numLayers // 1
- */
-export type ResolvedTorchRnnSpec = Required<TorchRnnSpec>;
+export type { ResolvedTorchRnnSpec, TorchRnnMode, TorchRnnParams, TorchRnnSpec } from "./torchSpec.js";
+export { fromTorchStateDict, toTorchStateDict, torchParamNames, type TorchStateDictOptions } from "./torchStateDict.js";
 
 /**
  * The state a mode carries, shaped like PyTorch's: h `[L·D, B, H]`, and for LSTM also c.
  * @example const h0: TorchRnnCarry<"lstm"> = { h: zeros([2, 8, 16]), c: zeros([2, 8, 16]) }
  */
 export type TorchRnnCarry<M extends TorchRnnMode = TorchRnnMode> = M extends "lstm" ? LstmCarry : Value;
-
-/**
- * Parameters of every layer and direction, index `layer · numDirections + direction`.
- * @example const p: TorchRnnParams = torchRnn(spec).init(random.key(0)); p[1]!.weight_ih // layer 0, reverse
- */
-export type TorchRnnParams = readonly TorchCellParams[];
 
 /**
  * Options of `apply`.
@@ -97,227 +69,6 @@ const CELLS: Readonly<Record<TorchRnnMode, Cell<TorchCellParams, unknown>>> = {
   rnn_relu: erase(elmanRelu),
   lstm: erase(lstm),
   gru: erase(gru),
-};
-const GATES: Readonly<Record<TorchRnnMode, number>> = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 };
-const MODES = Object.keys(GATES) as TorchRnnMode[];
-
-const specError = (op: string, detail: string): TensorError => ({
-  _tag: "ValueError",
-  op,
-  arg: "spec",
-  detail,
-  fix: 'pass e.g. { mode: "lstm", inputSize: 64, hiddenSize: 128, numLayers: 1, bidirectional: false, batchFirst: true }',
-});
-
-/** Validates a spec (it may come from a file's metadata) and fills in the defaults. */
-const resolveSpec = (op: string, spec: TorchRnnSpec): E.Either<TensorError, ResolvedTorchRnnSpec> => {
-  if (typeof spec !== "object" || spec === null) return E.left(specError(op, `spec must be an object, got ${String(spec)}`));
-  // Field by field, so an explicit `undefined` means the default and stray fields are dropped.
-  const s = {
-    mode: spec.mode,
-    inputSize: spec.inputSize,
-    hiddenSize: spec.hiddenSize,
-    numLayers: spec.numLayers ?? 1,
-    bidirectional: spec.bidirectional ?? false,
-    batchFirst: spec.batchFirst ?? true,
-  };
-  if (!MODES.includes(s.mode)) return E.left(specError(op, `mode must be one of ${MODES.join(", ")}, got ${JSON.stringify(s.mode)}`));
-  for (const k of ["inputSize", "hiddenSize", "numLayers"] as const) {
-    const v: unknown = s[k];
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) return E.left(specError(op, `${k} must be a positive integer, got ${JSON.stringify(v)}`));
-  }
-  for (const k of ["bidirectional", "batchFirst"] as const) {
-    if (typeof s[k] !== "boolean") return E.left(specError(op, `${k} must be a boolean, got ${JSON.stringify(s[k])}`));
-  }
-  return E.right(Object.freeze({ ...s }));
-};
-
-const resolveOrThrow = (op: string, spec: TorchRnnSpec): ResolvedTorchRnnSpec => {
-  const r = resolveSpec(op, spec);
-  return E.isLeft(r) ? T.fail(r.left) : r.right;
-};
-
-const directions = (s: ResolvedTorchRnnSpec): number => (s.bidirectional ? 2 : 1);
-
-/** One expected parameter: its PyTorch name, shape, and where it goes in our params. */
-interface Slot {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly index: number;
-  readonly field: keyof TorchCellParams;
-}
-
-/** The parameters of a spec in PyTorch's state-dict order (layer, direction, w_ih, w_hh, b_ih, b_hh). */
-const slots = (s: ResolvedTorchRnnSpec): Slot[] => {
-  const D = directions(s);
-  const G = GATES[s.mode] * s.hiddenSize;
-  const out: Slot[] = [];
-  for (let k = 0; k < s.numLayers; k++) {
-    for (let d = 0; d < D; d++) {
-      const sfx = `_l${k}${d === 1 ? "_reverse" : ""}`;
-      const index = k * D + d;
-      const inputs = k === 0 ? s.inputSize : s.hiddenSize * D;
-      out.push(
-        { name: `weight_ih${sfx}`, shape: [G, inputs], index, field: "weight_ih" },
-        { name: `weight_hh${sfx}`, shape: [G, s.hiddenSize], index, field: "weight_hh" },
-        { name: `bias_ih${sfx}`, shape: [G], index, field: "bias_ih" },
-        { name: `bias_hh${sfx}`, shape: [G], index, field: "bias_hh" },
-      );
-    }
-  }
-  return out;
-};
-
-/**
- * The PyTorch parameter names of a spec, in state-dict order.
- * @example torchParamNames({ mode: "gru", inputSize: 3, hiddenSize: 4 }) // ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
- */
-export const torchParamNames = (spec: TorchRnnSpec): string[] => slots(resolveOrThrow("torchParamNames", spec)).map((s) => s.name);
-
-/** Unexpected names listed in a message before the rest are counted. */
-const MAX_LISTED = 20;
-const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
-const describeSpec = (s: ResolvedTorchRnnSpec): string =>
-  `${s.mode} (inputSize ${s.inputSize}, hiddenSize ${s.hiddenSize}, numLayers ${s.numLayers}${s.bidirectional ? ", bidirectional" : ""})`;
-
-/**
- * Options of `fromTorchStateDict` / `toTorchStateDict`.
- * @example fromTorchStateDict(model.tensors, spec, { prefix: "encoder.rnn.", dtype: "float32" })
- */
-export interface TorchStateDictOptions {
-  /** A name prefix such as `"encoder.rnn."` (a submodule inside a model's state dict). Names without it are ignored. */
-  readonly prefix?: string;
-  /** The dtype every parameter must have (default: whatever float dtype `weight_ih_l0` has). */
-  readonly dtype?: "float32" | "float64";
-}
-
-/** Why `options` are not valid `TorchStateDictOptions`, or undefined. */
-const optionsProblem = (op: string, options: unknown): TensorError | undefined => {
-  const problem = (arg: string, detail: string): TensorError => ({ _tag: "ValueError", op, arg, detail, fix: 'pass e.g. { prefix: "rnn.", dtype: "float32" } or leave it out' });
-  if (typeof options !== "object" || options === null) return problem("options", `options must be an object, got ${String(options)}`);
-  const { prefix, dtype } = options as Record<string, unknown>;
-  if (prefix !== undefined && typeof prefix !== "string") return problem("options.prefix", `prefix must be a string, got ${typeof prefix}`);
-  if (dtype !== undefined && dtype !== "float32" && dtype !== "float64") return problem("options.dtype", `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`);
-  return undefined;
-};
-
-/**
- * Reads a PyTorch state dict (`module.state_dict()`, e.g. from a safetensors file) into
- * `torchRnn(spec)` parameters. Every name, shape and dtype is checked; on any mismatch the
- * `Left` lists everything expected and everything found that did not fit, e.g.
- * `expected weight_ih_l1 [512, 128] float32, found [512, 64] float32; unexpected: foo`.
- * @example
- * const params = fromTorchStateDict(file.tensors, { mode: "lstm", inputSize: 64, hiddenSize: 128 });
- * if (E.isRight(params)) torchRnn(spec).apply(params.right, xs);
- */
-export const fromTorchStateDict = (
-  named: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
-  spec: TorchRnnSpec,
-  options: TorchStateDictOptions = {},
-): E.Either<TensorError, TorchRnnParams> => {
-  const op = "fromTorchStateDict";
-  const resolved = resolveSpec(op, spec);
-  if (E.isLeft(resolved)) return resolved;
-  const s = resolved.right;
-  const badOptions = optionsProblem(op, options);
-  if (badOptions !== undefined) return E.left(badOptions);
-  const prefix = options.prefix ?? "";
-  if (typeof named !== "object" || named === null) {
-    return E.left({ _tag: "ValueError", op, arg: "named", detail: `expected a Map or record of tensors, got ${String(named)}`, fix: "pass safetensors.decode(bytes).right.tensors" });
-  }
-  // Any Map-like (a JS Map, or e.g. an Immutable.js Map) or a plain record of tensors.
-  const mapLike = named instanceof Map || (typeof (named as { entries?: unknown }).entries === "function" && typeof (named as { get?: unknown }).get === "function");
-  const entries: [string, unknown][] = mapLike ? [...(named as ReadonlyMap<string, unknown>).entries()] : Object.entries(named);
-  const found = new Map<string, unknown>();
-  for (const [k, v] of entries) if (k.startsWith(prefix)) found.set(k.slice(prefix.length), v);
-
-  const expected = slots(s);
-  const first = found.get(expected[0]!.name) as Partial<Tensor> | undefined;
-  const dtype = options.dtype ?? (first?.dtype === "float64" ? "float64" : "float32");
-  const problems: string[] = [];
-  const cells = Array.from({ length: s.numLayers * directions(s) }, () => ({}) as Record<keyof TorchCellParams, Tensor>);
-  for (const slot of expected) {
-    const want = `${prefix}${slot.name} ${fmt(slot.shape)} ${dtype}`;
-    const raw = found.get(slot.name);
-    if (raw === undefined) {
-      problems.push(`missing ${want}`);
-      continue;
-    }
-    const t = T.validateTensor(raw);
-    if (E.isLeft(t)) {
-      problems.push(`expected ${want}, found something that is not a valid tensor (${T.formatTensorError(t.left)})`);
-    } else if (!T.shapesEqual(t.right.shape, slot.shape) || t.right.dtype !== dtype) {
-      problems.push(`expected ${want}, found ${fmt(t.right.shape)} ${t.right.dtype}`);
-    } else {
-      cells[slot.index]![slot.field] = t.right;
-    }
-  }
-  const names = new Set(expected.map((x) => x.name));
-  const unexpected = [...found.keys()].filter((k) => !names.has(k));
-  // Listed up to a point, each name cut short: a hostile file's 20,000 names must not make a megabyte message.
-  const shown = unexpected.slice(0, MAX_LISTED).map((k) => (prefix + k).replace(/^(.{77}).{4,}$/s, "$1..."));
-  if (unexpected.length > 0) problems.push(`unexpected: ${shown.join(", ")}${unexpected.length > MAX_LISTED ? ` and ${unexpected.length - MAX_LISTED} more` : ""}`);
-  if (problems.length === 0) return E.right(Object.freeze(cells as TorchCellParams[]));
-
-  const hints: string[] = [];
-  if (unexpected.some((k) => k.startsWith("weight_hr_"))) hints.push("LSTM proj_size is not supported");
-  if (!s.bidirectional && unexpected.some((k) => k.endsWith("_reverse"))) hints.push("the names say bidirectional: true");
-  const layerOf = (k: string): number => Number(/_l(\d+)/.exec(k)?.[1] ?? -1);
-  if (unexpected.some((k) => layerOf(k) >= s.numLayers)) hints.push(`the names have more layers than numLayers: ${s.numLayers}`);
-  if (prefix === "" && unexpected.length > 0 && unexpected.every((k) => k.includes("."))) hints.push("the names have a module prefix: pass { prefix }");
-  return E.left({
-    _tag: "ValueError",
-    op,
-    arg: "named",
-    detail: `the state dict does not fit ${describeSpec(s)}: ${problems.join("; ")}`,
-    fix: `${hints.length > 0 ? `${hints.join("; ")}; ` : ""}build the spec from the PyTorch module's arguments and pass its state_dict() unchanged`,
-  });
-};
-
-/**
- * The inverse of `fromTorchStateDict`: PyTorch's names (with an optional prefix) for concrete
- * parameters, in state-dict order. `fromTorchStateDict(toTorchStateDict(p, spec), spec)` gives `p`.
- * @throws TensorException when `params` does not fit `spec` or holds traced values.
- * @example safetensors.encode(toTorchStateDict(params, spec)) // loadable with safetensors.torch.load_file
- */
-export const toTorchStateDict = (params: TorchRnnParams, spec: TorchRnnSpec, options: Pick<TorchStateDictOptions, "prefix"> = {}): Record<string, Tensor> => {
-  const s = resolveOrThrow("toTorchStateDict", spec);
-  const badOptions = optionsProblem("toTorchStateDict", options);
-  if (badOptions !== undefined) T.fail(badOptions);
-  checkParams("toTorchStateDict", s, params);
-  const out: Record<string, Tensor> = {};
-  for (const slot of slots(s)) {
-    const v = params[slot.index]![slot.field];
-    if (isTracer(v) || !T.isTensor(v)) {
-      T.fail({ _tag: "ValueError", op: "toTorchStateDict", arg: "params", detail: `${slot.name} is not a concrete tensor`, fix: "call it outside grad/jit, on trained parameters" });
-    }
-    out[(options.prefix ?? "") + slot.name] = v as Tensor;
-  }
-  return out;
-};
-
-/** Throws unless `params` has one cell per layer and direction, each shaped for `s`. */
-const checkParams = (op: string, s: ResolvedTorchRnnSpec, params: TorchRnnParams): void => {
-  const n = s.numLayers * directions(s);
-  if (!Array.isArray(params) || params.length !== n) {
-    T.fail({ _tag: "ValueError", op, arg: "params", detail: `expected ${n} cell parameter records (numLayers × directions) for ${describeSpec(s)}, got ${Array.isArray(params) ? params.length : typeof params}`, fix: "build params with torchRnn(spec).init or fromTorchStateDict" });
-  }
-  const bad = slots(s).filter((slot) => {
-    const v: unknown = params[slot.index]?.[slot.field];
-    return !isValue(v) || !T.shapesEqual(v.shape, slot.shape);
-  });
-  if (bad.length > 0) {
-    const got = (slot: Slot): string => {
-      const v: unknown = params[slot.index]?.[slot.field];
-      return isValue(v) ? fmt(v.shape) : v === undefined ? "nothing" : typeof v;
-    };
-    T.fail({ _tag: "ValueError", op, arg: "params", detail: `params do not fit ${describeSpec(s)}: ${bad.map((b) => `expected ${b.name} ${fmt(b.shape)}, found ${got(b)}`).join("; ")}`, fix: "build params for this spec" });
-  }
-  const dtypes = new Set(slots(s).map((slot) => (params[slot.index]![slot.field] as Value).dtype));
-  const [dtype] = [...dtypes];
-  if (dtypes.size !== 1 || !T.isFloating(dtype!)) {
-    T.fail({ _tag: "DTypeError", op, arg: "params", detail: `every parameter must have one float dtype, got ${[...dtypes].join(", ")}`, fix: "cast them all to float32 or float64" });
-  }
 };
 
 /** Checks a `[L·D, B, H]` state and splits it into one `[B, H]` per layer and direction. */

@@ -1,0 +1,140 @@
+/**
+ * @file PyTorch state dicts in and out of `torchRnn` parameters: `fromTorchStateDict` checks
+ * every name, shape and dtype against the spec, `toTorchStateDict` writes PyTorch's names.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as T from "@rewind/tensor";
+import type { Tensor, TensorError } from "@rewind/tensor";
+import { isTracer } from "@rewind/autodiff";
+import type { TorchCellParams } from "./cells/common.js";
+import {
+  checkParams, describeSpec, directions, fmt, resolveOrThrow, resolveSpec, slots,
+  type TorchRnnParams, type TorchRnnSpec,
+} from "./torchSpec.js";
+
+/**
+ * The PyTorch parameter names of a spec, in state-dict order.
+ * @example torchParamNames({ mode: "gru", inputSize: 3, hiddenSize: 4 }) // ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+ */
+export const torchParamNames = (spec: TorchRnnSpec): string[] => slots(resolveOrThrow("torchParamNames", spec)).map((s) => s.name);
+
+
+/** Unexpected names listed in a message before the rest are counted. */
+const MAX_LISTED = 20;
+
+/**
+ * Options of `fromTorchStateDict` / `toTorchStateDict`.
+ * @example fromTorchStateDict(model.tensors, spec, { prefix: "encoder.rnn.", dtype: "float32" })
+ */
+export interface TorchStateDictOptions {
+  /** A name prefix such as `"encoder.rnn."` (a submodule inside a model's state dict). Names without it are ignored. */
+  readonly prefix?: string;
+  /** The dtype every parameter must have (default: whatever float dtype `weight_ih_l0` has). */
+  readonly dtype?: "float32" | "float64";
+}
+
+/** Why `options` are not valid `TorchStateDictOptions`, or undefined. */
+const optionsProblem = (op: string, options: unknown): TensorError | undefined => {
+  const problem = (arg: string, detail: string): TensorError => ({ _tag: "ValueError", op, arg, detail, fix: 'pass e.g. { prefix: "rnn.", dtype: "float32" } or leave it out' });
+  if (typeof options !== "object" || options === null) return problem("options", `options must be an object, got ${String(options)}`);
+  const { prefix, dtype } = options as Record<string, unknown>;
+  if (prefix !== undefined && typeof prefix !== "string") return problem("options.prefix", `prefix must be a string, got ${typeof prefix}`);
+  if (dtype !== undefined && dtype !== "float32" && dtype !== "float64") return problem("options.dtype", `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`);
+  return undefined;
+};
+
+/**
+ * Reads a PyTorch state dict (`module.state_dict()`, e.g. from a safetensors file) into
+ * `torchRnn(spec)` parameters. Every name, shape and dtype is checked; on any mismatch the
+ * `Left` lists everything expected and everything found that did not fit, e.g.
+ * `expected weight_ih_l1 [512, 128] float32, found [512, 64] float32; unexpected: foo`.
+ * @example
+ * const params = fromTorchStateDict(file.tensors, { mode: "lstm", inputSize: 64, hiddenSize: 128 });
+ * if (E.isRight(params)) torchRnn(spec).apply(params.right, xs);
+ */
+export const fromTorchStateDict = (
+  named: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+  spec: TorchRnnSpec,
+  options: TorchStateDictOptions = {},
+): E.Either<TensorError, TorchRnnParams> => {
+  const op = "fromTorchStateDict";
+  const resolved = resolveSpec(op, spec);
+  if (E.isLeft(resolved)) return resolved;
+  const s = resolved.right;
+  const badOptions = optionsProblem(op, options);
+  if (badOptions !== undefined) return E.left(badOptions);
+  const prefix = options.prefix ?? "";
+  if (typeof named !== "object" || named === null) {
+    return E.left({ _tag: "ValueError", op, arg: "named", detail: `expected a Map or record of tensors, got ${String(named)}`, fix: "pass safetensors.decode(bytes).right.tensors" });
+  }
+  // Any Map-like (a JS Map, or e.g. an Immutable.js Map) or a plain record of tensors.
+  const mapLike = named instanceof Map || (typeof (named as { entries?: unknown }).entries === "function" && typeof (named as { get?: unknown }).get === "function");
+  const entries: [string, unknown][] = mapLike ? [...(named as ReadonlyMap<string, unknown>).entries()] : Object.entries(named);
+  const found = new Map<string, unknown>();
+  for (const [k, v] of entries) if (k.startsWith(prefix)) found.set(k.slice(prefix.length), v);
+
+  const expected = slots(s);
+  const first = found.get(expected[0]!.name) as Partial<Tensor> | undefined;
+  const dtype = options.dtype ?? (first?.dtype === "float64" ? "float64" : "float32");
+  const problems: string[] = [];
+  const cells = Array.from({ length: s.numLayers * directions(s) }, () => ({}) as Record<keyof TorchCellParams, Tensor>);
+  for (const slot of expected) {
+    const want = `${prefix}${slot.name} ${fmt(slot.shape)} ${dtype}`;
+    const raw = found.get(slot.name);
+    if (raw === undefined) {
+      problems.push(`missing ${want}`);
+      continue;
+    }
+    const t = T.validateTensor(raw);
+    if (E.isLeft(t)) {
+      problems.push(`expected ${want}, found something that is not a valid tensor (${T.formatTensorError(t.left)})`);
+    } else if (!T.shapesEqual(t.right.shape, slot.shape) || t.right.dtype !== dtype) {
+      problems.push(`expected ${want}, found ${fmt(t.right.shape)} ${t.right.dtype}`);
+    } else {
+      cells[slot.index]![slot.field] = t.right;
+    }
+  }
+  const names = new Set(expected.map((x) => x.name));
+  const unexpected = [...found.keys()].filter((k) => !names.has(k));
+  // Listed up to a point, each name cut short: a hostile file's 20,000 names must not make a megabyte message.
+  const shown = unexpected.slice(0, MAX_LISTED).map((k) => (prefix + k).replace(/^(.{77}).{4,}$/s, "$1..."));
+  if (unexpected.length > 0) problems.push(`unexpected: ${shown.join(", ")}${unexpected.length > MAX_LISTED ? ` and ${unexpected.length - MAX_LISTED} more` : ""}`);
+  if (problems.length === 0) return E.right(Object.freeze(cells as TorchCellParams[]));
+
+  const hints: string[] = [];
+  if (unexpected.some((k) => k.startsWith("weight_hr_"))) hints.push("LSTM proj_size is not supported");
+  if (!s.bidirectional && unexpected.some((k) => k.endsWith("_reverse"))) hints.push("the names say bidirectional: true");
+  const layerOf = (k: string): number => Number(/_l(\d+)/.exec(k)?.[1] ?? -1);
+  if (unexpected.some((k) => layerOf(k) >= s.numLayers)) hints.push(`the names have more layers than numLayers: ${s.numLayers}`);
+  if (prefix === "" && unexpected.length > 0 && unexpected.every((k) => k.includes("."))) hints.push("the names have a module prefix: pass { prefix }");
+  return E.left({
+    _tag: "ValueError",
+    op,
+    arg: "named",
+    detail: `the state dict does not fit ${describeSpec(s)}: ${problems.join("; ")}`,
+    fix: `${hints.length > 0 ? `${hints.join("; ")}; ` : ""}build the spec from the PyTorch module's arguments and pass its state_dict() unchanged`,
+  });
+};
+
+/**
+ * The inverse of `fromTorchStateDict`: PyTorch's names (with an optional prefix) for concrete
+ * parameters, in state-dict order. `fromTorchStateDict(toTorchStateDict(p, spec), spec)` gives `p`.
+ * @throws TensorException when `params` does not fit `spec` or holds traced values.
+ * @example safetensors.encode(toTorchStateDict(params, spec)) // loadable with safetensors.torch.load_file
+ */
+export const toTorchStateDict = (params: TorchRnnParams, spec: TorchRnnSpec, options: Pick<TorchStateDictOptions, "prefix"> = {}): Record<string, Tensor> => {
+  const s = resolveOrThrow("toTorchStateDict", spec);
+  const badOptions = optionsProblem("toTorchStateDict", options);
+  if (badOptions !== undefined) T.fail(badOptions);
+  checkParams("toTorchStateDict", s, params);
+  const out: Record<string, Tensor> = {};
+  for (const slot of slots(s)) {
+    const v = params[slot.index]![slot.field];
+    if (isTracer(v) || !T.isTensor(v)) {
+      T.fail({ _tag: "ValueError", op: "toTorchStateDict", arg: "params", detail: `${slot.name} is not a concrete tensor`, fix: "call it outside grad/jit, on trained parameters" });
+    }
+    out[(options.prefix ?? "") + slot.name] = v as Tensor;
+  }
+  return out;
+};
+
