@@ -107,12 +107,12 @@ export const evalLifted = (split: Lifted, constVars: readonly Var[], consts: rea
       const [a, b] = eqn.inputs as [Atom, Atom];
       const [m, k] = a.aval.shape as [number, number];
       const rows = bind(reshape, [read(a).value], { shape: [length * m, k] })[0]!;
-      const product = bind(matmul, [rows, read(b).value], undefined)[0]!;
+      const product = bind(matmul, [rows, read(b).value], undefined, eqn.source)[0]!;
       outs = bind(reshape, [product], { shape: [length, ...eqn.outputs[0]!.aval.shape] });
     } else if (eqn.prim === take) {
-      outs = bind(take, [read(eqn.inputs[0]!).value, read(eqn.inputs[1]!).value], eqn.params);
+      outs = bind(take, [read(eqn.inputs[0]!).value, read(eqn.inputs[1]!).value], eqn.params, eqn.source);
     } else {
-      outs = bind(eqn.prim, eqn.inputs.map(full), eqn.params);
+      outs = bind(eqn.prim, eqn.inputs.map(full), eqn.params, eqn.source);
     }
     eqn.outputs.forEach((v, i) => env.set(v.id, { value: outs[i]!, stacked: true }));
   }
