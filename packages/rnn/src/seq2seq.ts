@@ -132,8 +132,10 @@ export const encoderDecoder = <PE, CE, PD, CD>(
   const ratio = o.teacherForcing ?? 1;
   checkRatio(op, ratio);
   const tm = o.timeMajor ?? false;
-  if (src.shape.length !== 3) {
-    T.fail({ _tag: "ShapeError", op, arg: "src", shapes: [src.shape], detail: `src must be rank 3, ${tm ? "[S, batch, features]" : "[batch, S, features]"}`, fix: "add a batch axis of size 1 for a single sequence" });
+  // Batch and time axes are required; what each step holds is the encoder cell's business (features
+  // for a plain cell, token ids [batch, S] for one wrapped in mapInput(cell, embedding(...))).
+  if (src.shape.length < 2) {
+    T.fail({ _tag: "ShapeError", op, arg: "src", shapes: [src.shape], detail: `src must have batch and time axes, ${tm ? "[S, batch, …]" : "[batch, S, …]"}, got rank ${src.shape.length}`, fix: "add a batch axis of size 1 for a single sequence" });
   }
   const batch = src.shape[tm ? 1 : 0]!;
   const srcLengths = o.srcLengths === undefined ? undefined : validateLengths(op, o.srcLengths, batch, src.shape[tm ? 0 : 1]!);

@@ -7,6 +7,8 @@ import { topKLogits } from "../src/decode.js";
 import { generate } from "../src/generate.js";
 import { encoderDecoder, teacherForcingMask } from "../src/seq2seq.js";
 import { rnn } from "../src/rnn.js";
+import { mapInput } from "../src/combinators.js";
+import { embedding } from "../src/layers.js";
 import { gru } from "../src/cells/gru.js";
 import { lstm } from "../src/cells/lstm.js";
 import type { TorchCellParams } from "../src/cells/common.js";
@@ -317,6 +319,17 @@ describe("encoderDecoder", () => {
     // Pre-embedded targets take the same path.
     const emb = A.reshape(A.take(m.E, A.reshape(tgtIn, [18]), 0), [B, 6, F]);
     expectClose(encoderDecoder(gru, gru, params, src, emb, { readout: readoutOf(m), srcLengths: [5, 3, 1] }).logits, r.logits);
+  });
+
+  it("takes a source of token ids when the encoder embeds them (mapInput(cell, embedding))", () => {
+    const embed = embedding(7, 2);
+    const table = normal64(53, [7, 2]);
+    const ids = T.tensor([[1, 6, 0, 3, 2], [4, 4, 5, 0, 0], [2, 0, 0, 0, 0]], "int32");
+    const encIds = mapInput(gru, embed);
+    const viaIds = encoderDecoder(encIds, gru, { encoder: { input: { weight: table }, cell: enc }, decoder: m.cell }, ids, tgtIn, opts);
+    const embedded = A.reshape(A.take(table, A.reshape(ids, [15]), 0), [B, 5, 2]);
+    expectClose(viaIds.logits, encoderDecoder(gru, gru, params, embedded, tgtIn, opts).logits);
+    expectThrows(() => encoderDecoder(encIds, gru, { encoder: { input: { weight: table }, cell: enc }, decoder: m.cell }, T.tensor([1, 2], "int32"), tgtIn, opts), "encoderDecoder", "src", "batch and time axes");
   });
 
   it("ratio 0 equals free-running greedy decoding", () => {
