@@ -38,7 +38,11 @@ export interface ScanOptions {
   /**
    * What the forward pass keeps for the gradient: `"all"` (every residual; fastest backward),
    * `"carries"` (one carry per step; the backward pass recomputes each step), or `{ every: k }`
-   * (one carry per k steps; segments are recomputed). Values and gradients are identical.
+   * (one carry per k steps; segments are recomputed). Values and gradients agree to rounding.
+   * Under `"all"` the body's input projections (`x_t · W`, embedding lookups) are also computed
+   * for all steps before the loop and weight gradients reduced after it (one large matmul each;
+   * see primitives/scanLift.ts and scanAccumulate.ts), which stores them stacked over T: use
+   * `"carries"` or `{ every: k }` when memory, not speed, is what matters.
    */
   readonly checkpoint?: ScanPolicy | { readonly every: number };
   /** Stop the gradient across every k-th step boundary (truncated BPTT). */
