@@ -17,7 +17,10 @@ export const playgroundRoot = fileURLToPath(new URL("..", import.meta.url));
 /** Screenshots and downloads of the run (gitignored). */
 export const artifactsDir = fileURLToPath(new URL("./artifacts", import.meta.url));
 
-/** The flags the issue asks for: headless, no sandbox or GPU, and no background traffic. */
+/**
+ * The flags the issue asks for (headless, no sandbox or GPU, no background traffic), plus
+ * `--disable-dev-shm-usage`: containers often give /dev/shm 64 MB, too little for Chromium.
+ */
 export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -27,6 +30,7 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
   "--disable-quic",
+  "--disable-dev-shm-usage",
 ] as const;
 
 /** A running page and what it reported. */
