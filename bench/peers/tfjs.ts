@@ -37,6 +37,27 @@ export const initTf = async (): Promise<{ simd: boolean; multithread: boolean }>
   };
 };
 
+/**
+ * A training-step contestant from a loss over `params`: `run` computes the loss and every
+ * parameter's gradient (read back, so TF.js does the work), `check` reports them once, and
+ * `dispose` frees the parameters and `data`.
+ */
+const stepContestant = (backend: TfBackend, loss: (params: tf.Tensor[]) => tf.Scalar, params: tf.Tensor[], data: tf.Tensor[]): StepContestant => {
+  // valueAndGrads types its argument as (...args: Tensor[]) => Tensor.
+  const vg = tf.valueAndGrads((...a: tf.Tensor[]) => loss(a));
+  return {
+    name: label(backend),
+    enter: () => use(backend),
+    run: () => tf.tidy(() => void vg(params).value.dataSync()),
+    check: () =>
+      tf.tidy(() => {
+        const { value, grads } = vg(params);
+        return { loss: value.dataSync()[0]!, gradNorms: grads.map((g) => l2(g.dataSync())) };
+      }),
+    dispose: () => tf.dispose([...params, ...data]),
+  };
+};
+
 // ---- LSTM -------------------------------------------------------------------------------------
 
 /**
@@ -67,19 +88,7 @@ export const tfLstm = async (d: LstmData, backend: TfBackend): Promise<StepConte
     const pred = tf.add(tf.matMul(h, w, false, true), b);
     return tf.mean(tf.square(tf.sub(pred, ys))) as tf.Scalar;
   };
-  // valueAndGrads types its argument as (...args: Tensor[]) => Tensor.
-  const vg = tf.valueAndGrads((...a: tf.Tensor[]) => loss(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!));
-  return {
-    name: label(backend),
-    enter: () => use(backend),
-    run: () => tf.tidy(() => void vg(params).value.dataSync()),
-    check: () =>
-      tf.tidy(() => {
-        const { value, grads } = vg(params);
-        return { loss: value.dataSync()[0]!, gradNorms: grads.map((g) => l2(g.dataSync())) };
-      }),
-    dispose: () => tf.dispose([...params, xs, ys]),
-  };
+  return stepContestant(backend, (a) => loss(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!), params, [xs, ys]);
 };
 
 // ---- min-char-rnn -----------------------------------------------------------------------------
@@ -106,18 +115,7 @@ export const tfChar = async (d: CharData, backend: TfBackend): Promise<StepConte
     const logits = tf.add(tf.matMul(tf.concat(hs, 0), why, false, true), by); // [T, V]
     return tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits, -1)))) as tf.Scalar;
   };
-  const vg = tf.valueAndGrads((...a: tf.Tensor[]) => loss(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!));
-  return {
-    name: label(backend),
-    enter: () => use(backend),
-    run: () => tf.tidy(() => void vg(params).value.dataSync()),
-    check: () =>
-      tf.tidy(() => {
-        const { value, grads } = vg(params);
-        return { loss: value.dataSync()[0]!, gradNorms: grads.map((g) => l2(g.dataSync())) };
-      }),
-    dispose: () => tf.dispose([...params, inputs, targets]),
-  };
+  return stepContestant(backend, (a) => loss(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!), params, [inputs, targets]);
 };
 
 // ---- matmul and tiny ops ----------------------------------------------------------------------

@@ -6,6 +6,8 @@
  * pools of invalid arguments that must be rejected) and returns how many it ran, for the ledger.
  */
 import fc from "fast-check";
+import { expect } from "vitest";
+import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import { expectRejected } from "./contract.js";
 
@@ -103,4 +105,20 @@ export const expectNear = (what: string, actual: unknown, expected: ArrayLike<nu
 export const dataOf = (v: unknown): number[] => {
   if (!T.isTensor(v)) throw new Error(`expected a concrete tensor, got ${show(v)}`);
   return Array.from(v.data as ArrayLike<number>);
+};
+
+/**
+ * Runs a call that reports failure as a value: it must not throw, and must return a `Left` whose
+ * message starts with `op` (the loader the user called).
+ * @example expectLeft("restoreCheckpoint", "empty bytes", () => restoreCheckpoint(new Uint8Array(0), template))
+ */
+export const expectLeft = (op: string, label: string, thunk: () => E.Either<T.TensorError, unknown>): void => {
+  let r: E.Either<T.TensorError, unknown>;
+  try {
+    r = thunk();
+  } catch (e) {
+    throw new Error(`${label}: ${op} threw (it must return a Left): ${message(e)}`, { cause: e });
+  }
+  if (!E.isLeft(r)) throw new Error(`${label}: expected a Left, got a Right`);
+  expect(T.formatTensorError(r.left), label).toMatch(new RegExp(`^${op}: `));
 };

@@ -11,7 +11,9 @@ import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import * as O from "@rewind/optim";
-import { dataOf, prop, rejectEach, show, type Spec } from "../apiKit.js";
+import { dataOf, prop, rejectEach, show, type Spec, expectLeft } from "../apiKit.js";
+
+const expectLeftOf = (label: string, thunk: () => E.Either<T.TensorError, unknown>): void => expectLeft("restoreCheckpoint", label, thunk);
 import { params0 } from "./transforms.js";
 
 /** A random training state: params of two dtypes, an optimizer's state after some updates, a step, maybe a key and a config. */
@@ -91,17 +93,6 @@ export const encodeCheckpointSpec: Spec = () => {
   return n;
 };
 
-/** A `restoreCheckpoint` call must not throw, and must give a Left naming it. */
-const expectLeft = (label: string, thunk: () => E.Either<T.TensorError, unknown>): void => {
-  let r: E.Either<T.TensorError, unknown>;
-  try {
-    r = thunk();
-  } catch (e) {
-    throw new Error(`${label}: restoreCheckpoint threw (it must return a Left): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (!E.isLeft(r)) throw new Error(`${label}: expected a Left, got a Right`);
-  expect(T.formatTensorError(r.left), label).toMatch(/^restoreCheckpoint: /);
-};
 
 export const restoreCheckpointSpec: Spec = () => {
   const opt = O.adam({ learningRate: 0.1 });
@@ -119,9 +110,9 @@ export const restoreCheckpointSpec: Spec = () => {
     "an SGD state for an Adam one": { params: params0, optState: O.sgd({ learningRate: 0.1, momentum: 0.9 }).init(params0) },
     "params as an array": { params: [params0.b, params0.w], optState: state.optState },
   };
-  for (const [label, t] of Object.entries(templates)) expectLeft(`template ${label}`, () => O.restoreCheckpoint(bytes, t as never));
+  for (const [label, t] of Object.entries(templates)) expectLeftOf(`template ${label}`, () => O.restoreCheckpoint(bytes, t as never));
   const notBytes: readonly unknown[] = [null, undefined, "bytes", [1, 2, 3], 5, new Uint16Array(4), bytes.buffer];
-  for (const b of notBytes) expectLeft(`bytes ${show(b)}`, () => O.restoreCheckpoint(b as Uint8Array));
+  for (const b of notBytes) expectLeftOf(`bytes ${show(b)}`, () => O.restoreCheckpoint(b as Uint8Array));
   // The right template restores the state (the property of encodeCheckpoint covers the rest).
   const ok = O.restoreCheckpoint(bytes, { params: params0, optState: opt.init(params0) });
   expect(E.isRight(ok) && ok.right.step).toBe(7);

@@ -10,7 +10,9 @@ import { expect } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import * as R from "@rewind/rnn";
-import { BAD_SIZES, dataOf, expectNear, normal, NOT_FLAGS, NOT_OPTIONS, NOT_TENSORS, prop, rejectEach, rejectPool, show, type Spec } from "../apiKit.js";
+import { BAD_SIZES, dataOf, expectNear, normal, NOT_FLAGS, NOT_OPTIONS, NOT_TENSORS, prop, rejectEach, rejectPool, show, type Spec, expectLeft } from "../apiKit.js";
+
+const expectLeftOf = (label: string, thunk: () => E.Either<T.TensorError, unknown>): void => expectLeft("fromTorchStateDict", label, thunk);
 import { REFERENCE_STEPS, referenceSequence, rowAt, type State } from "./reference.js";
 import { BAD_LENGTHS } from "./sequence.js";
 
@@ -91,17 +93,6 @@ export const torchRnnSpec: Spec = () => {
   return n;
 };
 
-/** Runs a `fromTorchStateDict` call that must not throw and must return a `Left` naming it. */
-const expectLeft = (label: string, thunk: () => E.Either<T.TensorError, unknown>): void => {
-  let r: E.Either<T.TensorError, unknown>;
-  try {
-    r = thunk();
-  } catch (e) {
-    throw new Error(`${label}: fromTorchStateDict threw (it must return a Left): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (!E.isLeft(r)) throw new Error(`${label}: expected a Left, got a Right`);
-  expect(T.formatTensorError(r.left)).toMatch(/^fromTorchStateDict: /);
-};
 
 export const fromTorchStateDictSpec: Spec = () => {
   let n = prop(fc.record({ spec: arbSpec, prefix: fc.constantFrom("", "rnn.", "encoder.rnn."), asMap: fc.boolean(), seed: fc.nat() }), ({ spec, prefix, asMap, seed }) => {
@@ -128,11 +119,11 @@ export const fromTorchStateDictSpec: Spec = () => {
     "the wrong prefix": () => R.fromTorchStateDict(named, spec, { prefix: "rnn." }),
     "dtype float64 for float32 weights": () => R.fromTorchStateDict(named, spec, { dtype: "float64" }),
   };
-  for (const [label, thunk] of Object.entries(cases)) expectLeft(label, thunk);
+  for (const [label, thunk] of Object.entries(cases)) expectLeftOf(label, thunk);
   n += Object.keys(cases).length;
-  for (const bad of [null, 5, "x"]) expectLeft(`named ${show(bad)}`, () => R.fromTorchStateDict(bad as never, spec));
-  for (const bad of [null, { ...spec, mode: "x" }, { ...spec, numLayers: 0 }]) expectLeft(`spec ${show(bad)}`, () => R.fromTorchStateDict(named, bad as never));
-  for (const bad of [...NOT_OPTIONS, { prefix: 5 }, { dtype: "int32" }]) expectLeft(`options ${show(bad)}`, () => R.fromTorchStateDict(named, spec, bad as never));
+  for (const bad of [null, 5, "x"]) expectLeftOf(`named ${show(bad)}`, () => R.fromTorchStateDict(bad as never, spec));
+  for (const bad of [null, { ...spec, mode: "x" }, { ...spec, numLayers: 0 }]) expectLeftOf(`spec ${show(bad)}`, () => R.fromTorchStateDict(named, bad as never));
+  for (const bad of [...NOT_OPTIONS, { prefix: 5 }, { dtype: "int32" }]) expectLeftOf(`options ${show(bad)}`, () => R.fromTorchStateDict(named, spec, bad as never));
   return n + 3 + 3 + NOT_OPTIONS.length + 2;
 };
 

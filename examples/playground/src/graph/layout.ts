@@ -53,17 +53,7 @@ export interface GraphLayout {
 /** Sizes in SVG units (the renderer uses an 11px monospace font: about 6.6 units a character). */
 export const METRICS = { charW: 6.7, nodeH: 34, padX: 9, gapX: 16, dummyGapX: 5, dummyW: 2, gapY: 30, bodyPad: 12, header: 26, margin: 10 } as const;
 
-interface Item {
-  readonly kind: BoxKind;
-  readonly w: number;
-  readonly h: number;
-  readonly label: string;
-  readonly detail: string;
-  readonly title: string;
-  readonly op?: string;
-  readonly reverse?: boolean;
-  readonly body?: GraphLayout;
-}
+type Item = Omit<Box, "x" | "y">;
 
 const textW = (...lines: string[]): number => Math.max(...lines.map((l) => l.length)) * METRICS.charW + 2 * METRICS.padX;
 
