@@ -8,7 +8,8 @@
  * interpreter's chain of kernels does, and the results are bit-identical.
  *
  * Operands here are generated identifiers only; the prelude (`EW_PRELUDE`) defines the helpers
- * that need statements (the stable sigmoid, softplus, round-half-even, NumPy's pow).
+ * that need statements (the stable sigmoid, softplus, round-half-even, NumPy's pow); the float32
+ * exp/tanh/logistic (`expf`, `tanhf`, `sigf`) are the tensor package's own, handed in by `module.ts`.
  */
 import type { DType } from "@rewind/tensor";
 
@@ -29,6 +30,15 @@ const store = (e: string, dtype: DType): string => (dtype === "float32" ? `fr(${
 const transcendental = (f: (x: string) => string): EwOp => ({
   result: ([d]) => (isFloat(d!) ? d : undefined),
   expr: ([x], out) => store(f(x!), out),
+});
+
+/**
+ * A transcendental whose float32 kernel evaluates a float32 polynomial (tensor's `f32math.ts`):
+ * on float32 the generated code calls that very function, whose result is already float32.
+ */
+const float32Polynomial = (f: (x: string) => string, f32: string): EwOp => ({
+  result: ([d]) => (isFloat(d!) ? d : undefined),
+  expr: ([x], out) => (out === "float32" ? `${f32}(${x})` : f(x!)),
 });
 
 /** Keeps float and int32 dtypes (bool would compute as int32, which the graph does not expect). */
@@ -69,15 +79,15 @@ export const ewOps: Readonly<Record<string, EwOp>> = {
   neg: signLike((x) => `(-${x})`, (x) => `((-${x}) | 0)`),
   abs: signLike((x) => `Math.abs(${x})`, (x) => `(Math.abs(${x}) | 0)`),
   sign: signLike((x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : ${x} === 0 ? 0 : ${x})`, (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : 0)`),
-  exp: transcendental((x) => `Math.exp(${x})`),
+  exp: float32Polynomial((x) => `Math.exp(${x})`, "expf"),
   expm1: transcendental((x) => `Math.expm1(${x})`),
   log: transcendental((x) => `Math.log(${x})`),
   log1p: transcendental((x) => `Math.log1p(${x})`),
   sqrt: transcendental((x) => `Math.sqrt(${x})`),
   sin: transcendental((x) => `Math.sin(${x})`),
   cos: transcendental((x) => `Math.cos(${x})`),
-  tanh: transcendental((x) => `Math.tanh(${x})`),
-  logistic: transcendental((x) => `sig(${x})`),
+  tanh: float32Polynomial((x) => `Math.tanh(${x})`, "tanhf"),
+  logistic: float32Polynomial((x) => `sig(${x})`, "sigf"),
   softplus: transcendental((x) => `spl(${x})`),
   // On int32 the rounding kernels return their input (lowering turns that into an alias).
   floor: transcendental((x) => `Math.floor(${x})`),

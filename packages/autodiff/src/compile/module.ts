@@ -7,6 +7,7 @@
  * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers.
  */
 import { allocate, type DType, type Tensor } from "@rewind/tensor";
+import { expF32, sigmoidF32, tanhF32 } from "@rewind/tensor/codegen";
 import { EW_PRELUDE } from "./ewOps.js";
 import { int, type KernelText } from "./loopgen.js";
 import { mm } from "./matmul.js";
@@ -93,6 +94,9 @@ const HELPERS = {
   wrap: R.wrap,
   freshTensor: R.freshTensor,
   copy: R.copy,
+  expf: expF32,
+  tanhf: tanhF32,
+  sigf: sigmoidF32,
 } as const;
 
 /** Typed-array constructors by dtype, for per-call output buffers. */

@@ -10,12 +10,16 @@
  * - sign-like (`neg`, `abs`, `sign`, `square`, `relu`): keep `int32`/floats; `bool` computes
  *   as `int32` (as in JAX, where arithmetic on booleans is integer arithmetic);
  * - rounding (`floor`, `ceil`, `round`): keep floats; the identity on `int32`; `bool` gives `int32`.
- * Values are computed in double precision; a `float32` result rounds once, on store.
+ * Values are computed in double precision; a `float32` result rounds once, on store. Except:
+ * `exp`, `tanh` and `sigmoid` of float32 tensors evaluate float32 polynomials (`f32math.ts`,
+ * within 2 ulp), the very operations the compiler's WebAssembly SIMD kernels run, so compiled and
+ * interpreted results agree bit for bit.
  */
 import type { ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
 import { checkTensor } from "../check.js";
 import { allocate, floatResultType, type DType } from "../DType.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
+import { expF32, sigmoidF32, tanhF32 } from "./f32math.js";
 
 /** Fills `out[0..n)` from `src[0..n)`: the whole work of a unary op. */
 type Loop = (out: WritableTypedArray, src: ReadonlyTypedArray, n: number) => void;
@@ -40,9 +44,9 @@ const mapUnary = (x: Tensor, dtype: DType, loop: Loop): Tensor => {
 };
 
 const transcendental =
-  (op: string, loop: Loop) =>
+  (op: string, loop: Loop, float32Loop: Loop = loop) =>
   (x: Tensor): Tensor =>
-    mapUnary(checkTensor(op, "x", x), floatResultType(x.dtype), loop);
+    mapUnary(checkTensor(op, "x", x), floatResultType(x.dtype), x.dtype === "float32" ? float32Loop : loop);
 
 /** `intLoop` exists for ops whose double result can exceed 2^53 on int32 input (it must wrap instead). */
 const signLike =
@@ -94,9 +98,15 @@ export const sign = signLike("sign", loopOf((v) => (v > 0 ? 1 : v < 0 ? -1 : v =
  * Elementwise e^x.
  * @example exp(tensor([0, 1], "float64")).data // Float64Array [1, 2.718281828459045]
  */
-export const exp = transcendental("exp", (out, src, n) => {
-  for (let i = 0; i < n; i++) out[i] = Math.exp(src[i]!);
-});
+export const exp = transcendental(
+  "exp",
+  (out, src, n) => {
+    for (let i = 0; i < n; i++) out[i] = Math.exp(src[i]!);
+  },
+  (out, src, n) => {
+    for (let i = 0; i < n; i++) out[i] = expF32(src[i]!);
+  },
+);
 
 /**
  * Elementwise e^x - 1, accurate for small x where `exp(x) - 1` cancels.
@@ -164,30 +174,43 @@ export const cos = transcendental("cos", loopOf(Math.cos));
  * Elementwise hyperbolic tangent, saturating at ±1 without overflow.
  * @example tanh(tensor([0, 1e4])).data // Float32Array [0, 1]
  */
-export const tanh = transcendental("tanh", (out, src, n) => {
-  for (let i = 0; i < n; i++) out[i] = Math.tanh(src[i]!);
-});
+export const tanh = transcendental(
+  "tanh",
+  (out, src, n) => {
+    for (let i = 0; i < n; i++) out[i] = Math.tanh(src[i]!);
+  },
+  (out, src, n) => {
+    for (let i = 0; i < n; i++) out[i] = tanhF32(src[i]!);
+  },
+);
 
 /**
  * Elementwise logistic function 1 / (1 + e^-x), finite and accurate for any |x|.
  * @example sigmoid(tensor([0, 1e4, -1e4])).data // Float32Array [0.5, 1, 0]
  */
-export const sigmoid = transcendental("sigmoid", (out, src, n) => {
-  // NOTE: neither textbook form is safe alone. e^x / (1 + e^x) is Infinity / Infinity = NaN
-  // once x > 709, and 1 / (1 + e^-x) overflows e^-x once x < -709 (giving 0 only by luck).
-  // Taking 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0 only ever exponentiates a
-  // non-positive number, so nothing overflows and each branch is accurate to a few ulps, the
-  // left tail included (there the result is ~e^x, down to 0 only when e^x underflows, e.g.
-  // sigmoid(-1e4)). NaN fails `v >= 0` and stays NaN in the second branch.
-  for (let i = 0; i < n; i++) {
-    const v = src[i]!;
-    if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
-    else {
-      const e = Math.exp(v);
-      out[i] = e / (1 + e);
+export const sigmoid = transcendental(
+  "sigmoid",
+  (out, src, n) => {
+    // NOTE: neither textbook form is safe alone. e^x / (1 + e^x) is Infinity / Infinity = NaN
+    // once x > 709, and 1 / (1 + e^-x) overflows e^-x once x < -709 (giving 0 only by luck).
+    // Taking 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0 only ever exponentiates a
+    // non-positive number, so nothing overflows and each branch is accurate to a few ulps, the
+    // left tail included (there the result is ~e^x, down to 0 only when e^x underflows, e.g.
+    // sigmoid(-1e4)). NaN fails `v >= 0` and stays NaN in the second branch.
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+      else {
+        const e = Math.exp(v);
+        out[i] = e / (1 + e);
+      }
     }
-  }
-});
+  },
+  // float32: 1/(1 + e^−x) in float32 arithmetic, safe on both tails (see f32math.ts).
+  (out, src, n) => {
+    for (let i = 0; i < n; i++) out[i] = sigmoidF32(src[i]!);
+  },
+);
 
 /**
  * Elementwise softplus log(1 + e^x), the smooth ReLU; finite and accurate for any |x|.

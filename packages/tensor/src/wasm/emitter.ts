@@ -81,8 +81,17 @@ const OP = {
 const SIMD = {
   v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c,
   f32x4Splat: 0x13, f32x4ExtractLane: 0x1f, f32x4ReplaceLane: 0x20,
-  f32x4Add: 0xe4, f32x4Mul: 0xe6,
+  f32x4Eq: 0x41, f32x4Ne: 0x42, f32x4Lt: 0x43, f32x4Gt: 0x44, f32x4Le: 0x45, f32x4Ge: 0x46,
+  v128And: 0x4e, v128Or: 0x50, v128Xor: 0x51, v128Bitselect: 0x52,
+  f32x4Nearest: 0x6a,
+  i32x4Shl: 0xab, i32x4ShrS: 0xac, i32x4Add: 0xae, i32x4Sub: 0xb1,
+  f32x4Abs: 0xe0, f32x4Neg: 0xe1, f32x4Sqrt: 0xe3, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7,
+  f32x4Min: 0xe8, f32x4Max: 0xe9,
+  i32x4TruncSatF32x4S: 0xf8,
 } as const;
+
+/** The SIMD instructions without immediates (lane-wise arithmetic, comparisons, bitwise ops). */
+export type SimdOp = Exclude<keyof typeof SIMD, "v128Load" | "v128Load32Splat" | "v128Store" | "v128Const" | "f32x4ExtractLane" | "f32x4ReplaceLane">;
 
 /**
  * Builds one function body. Instructions are appended in stack-machine order by chained calls;
@@ -115,7 +124,7 @@ export class FunctionBuilder {
   }
 
   /** A SIMD instruction without immediates. */
-  simd(o: "f32x4Splat" | "f32x4Add" | "f32x4Mul"): this {
+  simd(o: SimdOp): this {
     this.code.push(0xfd);
     uleb(this.code, SIMD[o]);
     return this;
@@ -141,6 +150,16 @@ export class FunctionBuilder {
     bytes.setFloat32(0, v, true);
     this.code.push(OP.f32Const, bytes.getUint8(0), bytes.getUint8(1), bytes.getUint8(2), bytes.getUint8(3));
     return this;
+  }
+
+  /** `v128.const` with `v` in all four f32 lanes (`v` is rounded to float32). */
+  f32x4Const(v: number): this {
+    return this.v128Const((view, lane) => view.setFloat32(lane * 4, v, true));
+  }
+
+  /** `v128.const` with `v` in all four i32 lanes. */
+  i32x4Const(v: number): this {
+    return this.v128Const((view, lane) => view.setInt32(lane * 4, v, true));
   }
 
   /** `v128.const` with all bits zero: the f32x4 vector (+0, +0, +0, +0). */
@@ -187,6 +206,15 @@ export class FunctionBuilder {
     uleb(out, body.length);
     out.push(...body);
     return out;
+  }
+
+  private v128Const(setLane: (view: DataView, lane: number) => void): this {
+    const view = new DataView(new ArrayBuffer(16));
+    for (let lane = 0; lane < 4; lane++) setLane(view, lane);
+    this.code.push(0xfd);
+    uleb(this.code, SIMD.v128Const);
+    for (let i = 0; i < 16; i++) this.code.push(view.getUint8(i));
+    return this;
   }
 
   private simdPrefix(op: number): number[] {

@@ -1,0 +1,30 @@
+/**
+ * @file The pieces a compiler needs to generate kernels that agree with this package bit for bit
+ * (`@rewind/tensor/codegen`; the autodiff compiler is its user, not model code):
+ * - the WebAssembly module emitter and the SIMD float32 e^x / logistic / tanh emitters;
+ * - their scalar definitions, which the float32 tensor kernels use, for generated JavaScript;
+ * - the feature test and a typed handle on the engine's WebAssembly API (this package compiles
+ *   without DOM typings).
+ */
+export { encodeModule, FunctionBuilder, f32, i32, v128, type SimdOp, type ValType } from "./wasm/emitter.js";
+export { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./wasm/f32mathWasm.js";
+export { expF32, sigmoidF32, tanhF32 } from "./kernels/f32math.js";
+export { simdAvailable } from "./wasm/matmulWasm.js";
+
+/** A WebAssembly linear memory, as much of it as the compiler uses. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+
+/** The slice of the WebAssembly JS API a compiler needs. */
+export interface WasmApi {
+  readonly Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+
+/**
+ * The engine's WebAssembly API, or undefined where there is none.
+ * @example const memory = new (wasmApi()!.Memory)({ initial: 1 })
+ */
+export const wasmApi = (): WasmApi | undefined => (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
