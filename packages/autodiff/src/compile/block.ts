@@ -13,7 +13,7 @@ import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
 import { schedule, type Group, type Step } from "./fusion.js";
 import { rootOf, valOf, type Block, type Node, type Program, type Val, type VId } from "./ir.js";
-import { genLoop, int, type LoopMember, type LoopOperand, type LoopRead } from "./loopgen.js";
+import { int, type LoopMember, type LoopOperand, type LoopRead } from "./loopgen.js";
 import { emitIndex, emitMatmul, emitReduce } from "./nodeEmit.js";
 import { addOff, Module, Pool, type Loc } from "./module.js";
 import { ownedOutputs, type Desc } from "./runtime.js";
@@ -260,14 +260,8 @@ export class BlockEmitter {
       ins: m.ins.map(operand),
       inDtypes: m.ins.map((u) => this.val(u).dtype),
     }));
-    const text = genLoop({
-      shape,
-      reads,
-      members,
-      stores: stores.map((s) => ({ member: s.member, dtype: items[s.member]!.dtype })),
-      scalars: scalars.length,
-    });
-    const name = this.mod.kernel(text);
+    const stored = stores.map((s) => ({ member: s.member, dtype: items[s.member]!.dtype }));
+    const name = this.mod.loop({ shape, reads, members, stores: stored, scalars: scalars.length });
     const args = [...stores.flatMap((s) => [s.loc.buf, s.loc.off]), ...readArgs, ...scalars];
     this.line(`${name}(${args.join(", ")});`);
   }

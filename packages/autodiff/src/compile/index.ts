@@ -7,7 +7,8 @@
  * body compiled once → `new Function` once. Outputs are written into fresh arrays allocated per
  * call; every intermediate lives in buffers allocated once per compiled runner.
  */
-import { isTensor, type Tensor } from "@rewind/tensor";
+import { getKernelBackend, isTensor, type Tensor } from "@rewind/tensor";
+import { simdAvailable } from "@rewind/tensor/codegen";
 import { expectGraph } from "../check.js";
 import { evalGraph } from "../core.js";
 import { avalOf, avalsEqual, formatAval, type Graph } from "../Graph.js";
@@ -27,21 +28,38 @@ export interface CompiledGraph {
   readonly source: string;
   /** Bytes of buffers planned once for this runner (intermediates, scan carries and stacks). */
   readonly plannedBytes: number;
+  /** Fused loops that run as WebAssembly SIMD kernels (0 with the "js" kernel backend). */
+  readonly simdKernels: number;
 }
 
 /**
- * Compiles a graph into a runner that gives the interpreter's results bit for bit.
+ * Compiles a graph into a runner that gives the interpreter's results bit for bit. Qualifying
+ * float32 loops run as WebAssembly SIMD kernels unless `setKernelBackend("js")` is in force at
+ * compile time (same bits either way).
  * The runner assumes inputs of the graph's avals (as `jit` guarantees). Intermediates live in
  * buffers owned by the runner; outputs are always fresh. A re-entrant call runs the interpreter.
  * @example const run = compileGraph(makeGraph((x) => exp(x))(zeros([3])).graph); run([ones([3])])
  */
 export const compileGraph = (graph: Graph): CompiledGraph => {
   expectGraph("compileGraph", "graph", graph);
+  const simd = getKernelBackend().setting !== "js" && simdAvailable();
+  if (simd) {
+    try {
+      return compileWith(graph, true);
+    } catch (e) {
+      // The engine refused the WebAssembly memory or module: the JavaScript loops give the same bits.
+      if (e instanceof Error && e.message.startsWith("Rewind internal error")) throw e;
+    }
+  }
+  return compileWith(graph, false);
+};
+
+const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   const lowering = new Lowering();
   const prog = lowering.prog;
   const block = lowering.block(graph);
   prune(prog, block);
-  const mod = new Module();
+  const mod = new Module(simd);
   const lines: string[] = [];
   const inputs: Loc[] = block.inputs.map((_, i) => ({ buf: `I${i}`, off: "0" }));
   if (inputs.length > 0) lines.push(`  const ${inputs.map((l, i) => `${l.buf} = inputs[${i}].data`).join(", ")};`);
@@ -74,7 +92,7 @@ export const compileGraph = (graph: Graph): CompiledGraph => {
       busy = false;
     }
   };
-  return Object.assign(runner, { source, plannedBytes: mod.pool.bytes() });
+  return Object.assign(runner, { source, plannedBytes: mod.pool.bytes(), simdKernels: mod.simdKernelCount });
 };
 
 /** Rejects runner inputs that are not tensors of the graph's input avals, naming the first. */

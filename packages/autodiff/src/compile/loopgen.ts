@@ -64,14 +64,14 @@ export const int = (n: number): string => {
   return n < 0 ? `(${n})` : String(n);
 };
 
-interface AxisGuard {
+export interface AxisGuard {
   readonly start: number;
   readonly step: number;
   readonly size: number;
 }
 
 /** A read normalised to the loop's axes: a stride and an optional window per axis. */
-interface Walk {
+export interface Walk {
   strides: number[];
   guards: Array<AxisGuard | undefined>;
   offset: number;
@@ -79,7 +79,11 @@ interface Walk {
   allFill: boolean;
 }
 
-const walkOf = (r: LoopRead, shape: readonly number[]): Walk => {
+/**
+ * The read `r` normalised to the loop's axes (before `simplify`).
+ * @example walkOf({ dtype: "float32", view }, [2, 3]).strides
+ */
+export const walkOf = (r: LoopRead, shape: readonly number[]): Walk => {
   const guards = shape.map((d, a): AxisGuard | undefined => {
     if (r.guard === undefined) return undefined;
     const g = { start: r.guard.start[a]!, step: r.guard.step[a]!, size: r.view.shape[a]! };
@@ -88,8 +92,12 @@ const walkOf = (r: LoopRead, shape: readonly number[]): Walk => {
   return { strides: [...r.view.strides], guards, offset: r.view.offset, allFill: false };
 };
 
-/** Drops size-1 axes (resolving windows there) and merges axes every read walks evenly. */
-const simplify = (shape: readonly number[], walks: Walk[]): number[] => {
+/**
+ * Drops size-1 axes (resolving windows there) and merges axes every read walks evenly; returns
+ * the loop's dims and updates the walks to them.
+ * @example simplify([2, 3], walks) // [6] when every read is contiguous
+ */
+export const simplify = (shape: readonly number[], walks: Walk[]): number[] => {
   let dims = [...shape];
   for (let a = dims.length - 1; a >= 0; a--) {
     if (dims[a] !== 1) continue;

@@ -7,9 +7,11 @@
  * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers.
  */
 import { allocate, type DType, type Tensor } from "@rewind/tensor";
-import { expF32, sigmoidF32, tanhF32 } from "@rewind/tensor/codegen";
+import { encodeModule, expF32, sigmoidF32, tanhF32, wasmApi, type FunctionBuilder } from "@rewind/tensor/codegen";
 import { EW_PRELUDE } from "./ewOps.js";
-import { int, type KernelText } from "./loopgen.js";
+import { genLoop, int, type KernelText, type LoopSpec } from "./loopgen.js";
+import { emitSimdLoop, simdApplies } from "./simdLoop.js";
+import { simdWrapper, stagingBytes } from "./simdWrap.js";
 import { mm } from "./matmul.js";
 import * as R from "./runtime.js";
 
@@ -72,9 +74,23 @@ export class Pool {
     return `B${id}`;
   }
 
-  /** The buffers, allocated now. */
-  buffers(): unknown[] {
-    return this.#entries.map((e) => allocate(e.dtype, e.size));
+  /**
+   * The buffers, allocated now; with an `arena`, the float32 ones are views into it, 16-byte
+   * aligned from byte 0 (see `arenaBytes`).
+   */
+  buffers(arena?: ArrayBuffer): unknown[] {
+    let at = 0;
+    return this.#entries.map((e) => {
+      if (arena === undefined || e.dtype !== "float32") return allocate(e.dtype, e.size);
+      const view = new Float32Array(arena, at, e.size);
+      at += align16(e.size * 4);
+      return view;
+    });
+  }
+
+  /** Bytes the float32 buffers take in an arena. */
+  arenaBytes(): number {
+    return this.#entries.reduce((n, e) => n + (e.dtype === "float32" ? align16(e.size * 4) : 0), 0);
   }
 
   /** Total bytes of planned buffers. */
@@ -82,6 +98,11 @@ export class Pool {
     return this.#entries.reduce((n, e) => n + e.size * (e.dtype === "float64" ? 8 : e.dtype === "bool" ? 1 : 4), 0);
   }
 }
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** Fused loops smaller than this stay in JavaScript: the call into WebAssembly would not pay. */
+const SIMD_MIN_ELEMENTS = 128;
 
 /** The helpers generated code may call, by the names it uses. */
 const HELPERS = {
@@ -113,6 +134,12 @@ export const ARRAY_OF: Readonly<Record<DType, string>> = {
  */
 export class Module {
   readonly pool = new Pool();
+  readonly #simdKernels: FunctionBuilder[] = [];
+  readonly #simdWrappers: Array<{ spec: LoopSpec; name: string; kernel: string }> = [];
+  #stagingBytes = 0;
+
+  /** `simd`: emit qualifying fused loops as WebAssembly SIMD kernels (see `loop`). */
+  constructor(readonly simd = false) {}
   readonly #objects: unknown[] = [];
   readonly #scalars: number[] = [];
   readonly #scalarNames = new Map<string, string>();
@@ -166,13 +193,46 @@ export class Module {
     return name;
   }
 
+  /**
+   * The function running a fused loop: a WebAssembly SIMD kernel behind a wrapper when `simd` is
+   * on and the loop qualifies (`simdLoop.ts`), else the generated JavaScript loop. Both take the
+   * JavaScript loop's arguments and compute the same bits.
+   */
+  loop(spec: LoopSpec): string {
+    const text = genLoop(spec);
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    if (!this.simd || size < SIMD_MIN_ELEMENTS || !simdApplies(spec)) return this.kernel(text);
+    const key = `simd\n${text.params.join(",")}\n${text.body}`;
+    let name = this.#kernels.get(key);
+    if (name === undefined) {
+      name = `F${this.#kernels.size}`;
+      this.#kernels.set(key, name);
+      const kernel = `W${this.#simdKernels.length}`;
+      this.#simdKernels.push(emitSimdLoop(spec, `k${this.#simdKernels.length}`));
+      this.#simdWrappers.push({ spec, name, kernel });
+      this.#stagingBytes = Math.max(this.#stagingBytes, stagingBytes(spec));
+    }
+    return name;
+  }
+
+  /** Number of fused loops running as WebAssembly SIMD kernels. */
+  get simdKernelCount(): number {
+    return this.#simdKernels.length;
+  }
+
   /** Number of distinct kernel functions. */
   get kernelCount(): number {
     return this.#kernels.size;
   }
 
-  /** The whole source: a function of (P, C, S, H) returning `run(inputs)`. */
+  /** The whole source: a function of (P, C, S, H, W, AB, HF) returning `run(inputs)`. */
   source(runBody: readonly string[]): string {
+    // The staging area follows the arena's planned buffers (see simdWrap.ts).
+    const stage = this.pool.arenaBytes();
+    const wrappers = this.#simdWrappers.map(({ spec, name, kernel }) => {
+      const w = simdWrapper(spec, kernel, stage);
+      return `function ${name}(${w.params.join(", ")}) {\n${w.body}}`;
+    });
     const decl = (prefix: string, arr: string, n: number): string =>
       n === 0 ? "" : `const ${Array.from({ length: n }, (_, i) => `${prefix}${i} = ${arr}[${i}]`).join(", ")};\n`;
     return [
@@ -182,17 +242,35 @@ export class Module {
       decl("B", "P", this.pool.count),
       decl("D", "C", this.#objects.length),
       decl("N", "S", this.#scalars.length),
+      decl("W", "W", this.#simdKernels.length),
       this.#kernelDefs.join("\n"),
+      wrappers.length === 0 ? "" : `\n${wrappers.join("\n")}`,
       "\nreturn function run(inputs) {\n",
       runBody.join("\n"),
       "\n};\n",
     ].join("");
   }
 
-  /** Instantiates the source: buffers are allocated here, once. */
+  /**
+   * Instantiates the source: buffers are allocated here, once. With SIMD kernels, the runner gets
+   * its own WebAssembly memory (never grown, so the buffer views stay valid) holding the planned
+   * float32 buffers and the staging area, and one module with the kernels. Throws if the engine
+   * refuses the memory or the module (`compileGraph` then compiles without SIMD).
+   */
   instantiate(source: string): (inputs: readonly Tensor[]) => readonly Tensor[] {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the source is built from generated identifiers only
-    const factory = new Function("P", "C", "S", "H", source) as (P: unknown[], C: unknown[], S: number[], H: typeof HELPERS) => (inputs: readonly Tensor[]) => readonly Tensor[];
-    return factory(this.pool.buffers(), this.#objects, this.#scalars, HELPERS);
+    const factory = new Function("P", "C", "S", "H", "W", "AB", "HF", source) as (
+      P: unknown[], C: unknown[], S: number[], H: typeof HELPERS, W: unknown[], AB: ArrayBuffer | undefined, HF: Float32Array | undefined,
+    ) => (inputs: readonly Tensor[]) => readonly Tensor[];
+    if (this.#simdKernels.length === 0) return factory(this.pool.buffers(), this.#objects, this.#scalars, HELPERS, [], undefined, undefined);
+    const api = wasmApi();
+    if (api === undefined) throw new Error("Rewind internal error: SIMD kernels without WebAssembly");
+    const bytes = this.pool.arenaBytes() + this.#stagingBytes;
+    const pages = Math.max(1, Math.ceil(bytes / 65536));
+    const memory = new api.Memory({ initial: pages, maximum: pages });
+    const { exports } = new api.Instance(new api.Module(encodeModule(this.#simdKernels, 1)), { env: { memory } });
+    const kernels = this.#simdKernels.map((f) => exports[f.name]);
+    const arena = memory.buffer;
+    return factory(this.pool.buffers(arena), this.#objects, this.#scalars, HELPERS, kernels, arena, new Float32Array(arena));
   }
 }

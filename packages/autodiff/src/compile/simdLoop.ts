@@ -1,0 +1,134 @@
+/**
+ * @file A fused float32 elementwise loop as a WebAssembly SIMD function, four lanes at a time.
+ *
+ * The same loop as `loopgen.ts` generates in JavaScript, for the specs where SIMD pays and is
+ * exact: every read, member and store float32; members among the lane-wise operations below
+ * (e^x, tanh and the logistic through the tensor package's float32 polynomials, which its
+ * kernels use too); no windowed reads; after `simplify`, an innermost axis of a multiple of 4
+ * elements that every read walks contiguously (stride 1) or not at all (stride 0, a splat), and
+ * no negative strides. Everything else stays in JavaScript. Each lane computes exactly what the
+ * JavaScript loop computes for its element (float32 operations round like `Math.fround` of the
+ * double operation; maximum/minimum select as the JavaScript expressions do), so the two paths
+ * agree bit for bit.
+ *
+ * Signature: `(out_0, …, read_0, …, scalar_0, …)`; an out or read argument is the byte address of
+ * element 0 of its buffer location (the loop adds the view's offset and strides), a scalar an f32.
+ * The output is dense in loop order, so each store walks one running pointer.
+ */
+import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4, f32, FunctionBuilder, i32, v128, type SimdOp, type ValType } from "@rewind/tensor/codegen";
+import { simplify, walkOf, type LoopMember, type LoopSpec } from "./loopgen.js";
+
+/** Lane-wise members: an instruction, or code leaving the result on the stack. */
+const BINARY: Readonly<Record<string, SimdOp>> = { add: "f32x4Add", sub: "f32x4Sub", mul: "f32x4Mul", div: "f32x4Div" };
+const UNARY: Readonly<Record<string, SimdOp | undefined>> = { copy: undefined, neg: "f32x4Neg", abs: "f32x4Abs", sqrt: "f32x4Sqrt" };
+const CALLED: Readonly<Record<string, (f: FunctionBuilder, x: number) => void>> = { exp: emitExpF32x4, tanh: emitTanhF32x4, logistic: emitSigmoidF32x4 };
+/** maximum/minimum: a where `a cmp b` or a is NaN, else b (the JavaScript expressions' choice). */
+const SELECT: Readonly<Record<string, SimdOp>> = { maximum: "f32x4Gt", minimum: "f32x4Lt" };
+
+const laneWise = (m: LoopMember): boolean =>
+  m.dtype === "float32" && m.inDtypes.every((d) => d === "float32") && (m.op in BINARY || m.op in UNARY || m.op in CALLED || m.op in SELECT);
+
+/** The loop's dims and per-read strides after `simplify`, or undefined when SIMD does not apply. */
+const simdPlan = (spec: LoopSpec): { dims: number[]; strides: number[][]; offsets: number[] } | undefined => {
+  if (spec.shape.length === 0 || spec.shape.some((d) => d === 0)) return undefined;
+  if (!spec.reads.every((r) => r.dtype === "float32" && r.guard === undefined)) return undefined;
+  if (!spec.stores.every((s) => s.dtype === "float32") || !spec.members.every(laneWise)) return undefined;
+  const walks = spec.reads.map((r) => walkOf(r, spec.shape));
+  const dims = simplify(spec.shape, walks);
+  const inner = dims.length - 1;
+  if (inner < 0 || dims[inner]! % 4 !== 0) return undefined;
+  if (!walks.every((w) => w.strides.every((s) => s >= 0) && (w.strides[inner] === 0 || w.strides[inner] === 1))) return undefined;
+  return { dims, strides: walks.map((w) => w.strides), offsets: walks.map((w) => w.offset) };
+};
+
+/**
+ * Whether `spec` runs as a SIMD kernel (see the file comment for the conditions).
+ * @example simdApplies(spec) // true for the LSTM gate loop
+ */
+export const simdApplies = (spec: LoopSpec): boolean => simdPlan(spec) !== undefined;
+
+/**
+ * The span of elements read `r` touches, relative to its location: `[lo, hi)`.
+ * @example readSpan(spec, 0) // [128, 16128] for a [32, 128] slice of a [32, 512] buffer
+ */
+export const readSpan = (spec: LoopSpec, r: number): readonly [number, number] => {
+  const plan = simdPlan(spec)!;
+  const lo = plan.offsets[r]!;
+  return [lo, lo + 1 + plan.strides[r]!.reduce((s, st, a) => s + st * (plan.dims[a]! - 1), 0)];
+};
+
+/**
+ * Emits `spec` as the exported function `name` (call only when `simdApplies(spec)`).
+ * @example encodeModule([emitSimdLoop(spec, "k0")], pages)
+ */
+export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
+  const { dims, strides, offsets } = simdPlan(spec)!;
+  const nOut = spec.stores.length, nRead = spec.reads.length;
+  const f = new FunctionBuilder(name, [...Array<ValType>(nOut + nRead).fill(i32), ...Array<ValType>(spec.scalars).fill(f32)], []);
+  const outParam = (k: number): number => k;
+  const readParam = (r: number): number => nOut + r;
+  const scalarParam = (s: number): number => nOut + nRead + s;
+  const rank = dims.length, inner = rank - 1;
+  // A read's level: the last axis it moves along (−1: one value for the whole loop).
+  const level = strides.map((st) => st.reduce((l, s, a) => (s !== 0 ? a : l), -1));
+  const vectorRead = (r: number): boolean => level[r] === inner;
+  // Pointers: read r at level a (valid inside loop a), and the running output pointers.
+  const ptr = strides.map(() => dims.map(() => f.local(i32)));
+  const outPtr = spec.stores.map(() => f.local(i32));
+  const counters = dims.map(() => f.local(i32));
+  const splat = spec.reads.map(() => f.local(v128));
+  const scalarVec = Array.from({ length: spec.scalars }, () => f.local(v128));
+  const memberVec = spec.members.map(() => f.local(v128));
+  const readVec = spec.reads.map(() => f.local(v128));
+
+  spec.stores.forEach((_, k) => f.get(outParam(k)).set(outPtr[k]!));
+  scalarVec.forEach((l, s) => f.get(scalarParam(s)).simd("f32x4Splat").set(l));
+  spec.reads.forEach((_, r) => {
+    if (level[r] === -1) f.get(readParam(r)).i32Const(offsets[r]! * 4).op("i32Add").v128Load32Splat().set(splat[r]!);
+  });
+
+  const body = (): void => {
+    spec.reads.forEach((_, r) => (vectorRead(r) ? f.get(ptr[r]![inner]!).v128Load().set(readVec[r]!) : undefined));
+    const operand = (o: LoopMember["ins"][number]): number =>
+      o.kind === "member" ? memberVec[o.index]! : o.kind === "scalar" ? scalarVec[o.index]! : vectorRead(o.index) ? readVec[o.index]! : splat[o.index]!;
+    spec.members.forEach((m, j) => {
+      const [a, b] = m.ins.map(operand);
+      if (m.op in BINARY) f.get(a!).get(b!).simd(BINARY[m.op]!);
+      else if (m.op in CALLED) CALLED[m.op]!(f, a!);
+      else if (m.op in SELECT) f.get(a!).get(b!).get(a!).get(b!).simd(SELECT[m.op]!).get(a!).get(a!).simd("f32x4Ne").simd("v128Or").simd("v128Bitselect");
+      else {
+        f.get(a!);
+        const op = UNARY[m.op];
+        if (op !== undefined) f.simd(op);
+      }
+      f.set(memberVec[j]!);
+    });
+    spec.stores.forEach((s, k) => {
+      f.get(outPtr[k]!).get(memberVec[s.member]!).v128Store();
+      f.get(outPtr[k]!).i32Const(16).op("i32Add").set(outPtr[k]!);
+    });
+  };
+
+  /** Loop over axis a (do-while: every dim is at least 1), its pointers set from level a − 1. */
+  const emitLevel = (a: number): void => {
+    spec.reads.forEach((_, r) => {
+      if (level[r]! < a) return;
+      if (a === 0) f.get(readParam(r)).i32Const(offsets[r]! * 4).op("i32Add").set(ptr[r]![0]!);
+      else f.get(ptr[r]![a - 1]!).set(ptr[r]![a]!);
+    });
+    f.i32Const(0).set(counters[a]!);
+    f.block().loop();
+    spec.reads.forEach((_, r) => (level[r] === a && a < inner ? f.get(ptr[r]![a]!).v128Load32Splat().set(splat[r]!) : undefined));
+    if (a === inner) body();
+    else emitLevel(a + 1);
+    const step = a === inner ? 4 : 1;
+    spec.reads.forEach((_, r) => {
+      const s = strides[r]![a]!;
+      if (level[r]! >= a && s !== 0) f.get(ptr[r]![a]!).i32Const(s * step * 4).op("i32Add").set(ptr[r]![a]!);
+    });
+    f.get(counters[a]!).i32Const(step).op("i32Add").tee(counters[a]!).i32Const(dims[a]!).op("i32LtU").brIf(0);
+    f.op("end").op("end");
+  };
+  emitLevel(0);
+  return f;
+};

@@ -1,0 +1,61 @@
+/**
+ * @file The JavaScript side of a SIMD loop kernel: a wrapper with the JavaScript loop's signature
+ * (`o0, oo0, …, r0, ro0, …, s0, …`) that turns buffer locations into byte addresses in the
+ * runner's WebAssembly memory and calls the kernel.
+ *
+ * Planned float32 buffers live in that memory (`Pool` places them there when the runner has SIMD
+ * kernels), so most operands pass straight through as `byteOffset + 4·offset`. An operand held
+ * elsewhere (a graph input, a per-call output array) is staged: a read is copied into the staging
+ * area first (only the span the loop touches), an output is written there and copied out after.
+ * The wrapper text holds generated identifiers and integers only.
+ */
+import { int, type LoopSpec } from "./loopgen.js";
+import { readSpan } from "./simdLoop.js";
+
+/** 16-byte alignment for staged operands, so vector loads of contiguous data stay aligned. */
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/**
+ * Bytes of staging area `spec` needs when every operand is staged.
+ * @example stagingBytes(spec) // 4 · (reads' spans + outputs), each rounded up to 16
+ */
+export const stagingBytes = (spec: LoopSpec): number => {
+  const size = spec.shape.reduce((a, b) => a * b, 1);
+  let bytes = spec.stores.length * align16(size * 4);
+  spec.reads.forEach((_, r) => {
+    const [lo, hi] = readSpan(spec, r);
+    bytes += align16((hi - lo) * 4);
+  });
+  return bytes;
+};
+
+/**
+ * The wrapper's parameters and body, calling `kernel` (an identifier bound to the exported
+ * WebAssembly function). `AB` is the memory's ArrayBuffer, `HF` a Float32Array over all of it and
+ * `stage` the staging area's byte offset, all in scope of the generated module.
+ * @example simdWrapper(spec, "W0", 1048576).body
+ */
+export const simdWrapper = (spec: LoopSpec, kernel: string, stage: number): { params: string[]; body: string } => {
+  const size = spec.shape.reduce((a, b) => a * b, 1);
+  const params = [
+    ...spec.stores.flatMap((_, k) => [`o${k}`, `oo${k}`]),
+    ...spec.reads.flatMap((_, r) => [`r${r}`, `ro${r}`]),
+    ...Array.from({ length: spec.scalars }, (_, s) => `s${s}`),
+  ];
+  const lines = [`  let st = ${int(stage)};`];
+  spec.reads.forEach((_, r) => {
+    const [lo, hi] = readSpan(spec, r);
+    lines.push(`  let b${r};`);
+    lines.push(`  if (r${r}.buffer === AB) b${r} = r${r}.byteOffset + ro${r} * 4;`);
+    lines.push(`  else { HF.set(r${r}.subarray(ro${r} + ${int(lo)}, ro${r} + ${int(hi)}), st >> 2); b${r} = st - ${int(lo * 4)}; st += ${int(align16((hi - lo) * 4))}; }`);
+  });
+  spec.stores.forEach((_, k) => {
+    lines.push(`  let a${k};`);
+    lines.push(`  if (o${k}.buffer === AB) a${k} = o${k}.byteOffset + oo${k} * 4;`);
+    lines.push(`  else { a${k} = st; st += ${int(align16(size * 4))}; }`);
+  });
+  const args = [...spec.stores.map((_, k) => `a${k}`), ...spec.reads.map((_, r) => `b${r}`), ...Array.from({ length: spec.scalars }, (_, s) => `s${s}`)];
+  lines.push(`  ${kernel}(${args.join(", ")});`);
+  spec.stores.forEach((_, k) => lines.push(`  if (o${k}.buffer !== AB) o${k}.set(HF.subarray(a${k} >> 2, (a${k} >> 2) + ${int(size)}), oo${k});`));
+  return { params, body: lines.join("\n") + "\n" };
+};

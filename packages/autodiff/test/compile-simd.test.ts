@@ -1,0 +1,130 @@
+/**
+ * @file The compiler's WebAssembly SIMD loops: for the float32 loops that qualify, the SIMD kernel
+ * gives the interpreter's bits and the JavaScript loop's bits (awkward values included), operands
+ * staged from outside the runner's memory included; loops that do not qualify stay in JavaScript.
+ * Each test checks that the path it means to test was taken (`simdKernels`).
+ */
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import * as T from "@rewind/tensor";
+import * as A from "../src/index.js";
+import type { Value } from "../src/index.js";
+import { bind, evalGraph } from "../src/core.js";
+import { awkward, expectBits, tensorOf } from "./compileSupport.js";
+
+const R = A.registry;
+const prim = (p: Parameters<typeof bind>[0], ins: readonly Value[]): Value => bind(p, ins)[0]!;
+type F = (...xs: Value[]) => Value | readonly Value[];
+
+/** Compiles `f` with SIMD and with the JS backend; returns both runners and the interpreter's result. */
+const threeWays = (f: F, args: readonly T.Tensor[]) => {
+  const { graph } = A.makeGraph(f as (...a: unknown[]) => unknown)(...args);
+  const simd = A.compileGraph(graph);
+  const before = T.setKernelBackend("js");
+  let js: A.CompiledGraph;
+  try {
+    js = A.compileGraph(graph);
+  } finally {
+    T.setKernelBackend(before);
+  }
+  const want = evalGraph(graph, args);
+  return { simd, js, want, got: simd(args), gotJs: js(args) };
+};
+
+const expectSame = (label: string, f: F, args: readonly T.Tensor[], simdKernels: (n: number) => boolean): void => {
+  const r = threeWays(f, args);
+  expect(simdKernels(r.simd.simdKernels), `${label}: ${r.simd.simdKernels} SIMD kernels`).toBe(true);
+  expect(r.js.simdKernels).toBe(0);
+  expectBits(`${label} (SIMD)`, r.got, r.want);
+  expectBits(`${label} (JS)`, r.gotJs, r.want);
+};
+
+const unary = ["neg", "abs", "sqrt", "exp", "tanh", "logistic"] as const;
+const binary = { add: A.add, sub: A.sub, mul: A.mul, div: A.div, maximum: A.maximum, minimum: A.minimum } as const;
+const f32 = (shape: readonly number[]) => tensorOf(shape, "float32");
+/** Wide-range values too, so exp/tanh/logistic meet their overflow and underflow branches. */
+const wide = fc.oneof(awkward, fc.double({ min: -120, max: 120, noNaN: true }));
+
+describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD loops", () => {
+  it("every lane-wise unary op, bit for bit with the interpreter and the JS loop", () => {
+    for (const name of unary) {
+      fc.assert(fc.property(tensorOf([8, 32], "float32", wide), (x) => expectSame(name, (v) => prim(R[name], [v]), [x], (n) => n === 1)), { numRuns: 8 });
+    }
+  });
+
+  it("every lane-wise binary op, with full, row, column and scalar broadcasts", () => {
+    for (const [name, op] of Object.entries(binary)) {
+      fc.assert(
+        fc.property(f32([8, 32]), f32([8, 32]), f32([32]), f32([8, 1]), (a, b, row, col) => {
+          expectSame(`${name} full`, (x, y) => op(x, y), [a, b], (n) => n === 1);
+          expectSame(`${name} row`, (x, y) => op(x, y), [a, row], (n) => n === 1);
+          expectSame(`${name} column`, (x, y) => op(op(x, y), x), [a, col], (n) => n === 1);
+          expectSame(`${name} scalar`, (x) => op(x, 0.75), [a], (n) => n === 1);
+        }),
+        { numRuns: 6 },
+      );
+    }
+  });
+
+  it("maximum and minimum pick NaN and order ±0 as the JavaScript expressions do", () => {
+    const a = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [NaN, 0, -0, 1, -Infinity][i % 5]!), [128], "float32");
+    const b = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [-0, NaN, 0, 1, 2][i % 5]!), [128], "float32");
+    for (const name of ["maximum", "minimum"] as const) expectSame(name, (x, y) => prim(R[name], [x, y]), [a, b], (n) => n === 1);
+  });
+
+  it("LSTM-shaped gates: slices of a wider buffer, several outputs, a transposed read left to JS", () => {
+    fc.assert(
+      fc.property(f32([16, 64]), f32([16, 16]), (pre, c) => {
+        const gates = (p: Value, cPrev: Value): Value[] => {
+          const [i, fg, g, o] = A.split(p, 4, 1) as [Value, Value, Value, Value];
+          const cNext = A.add(A.mul(A.sigmoid(fg), cPrev), A.mul(A.sigmoid(i), A.tanh(g)));
+          return [cNext, A.mul(A.sigmoid(o), A.tanh(cNext)), A.transpose(A.exp(cNext))];
+        };
+        expectSame("gates", gates, [pre, c], (n) => n >= 1);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it("the gradient of a recurrent loss through scan: carries staged from inputs, then in the runner's memory", () => {
+    const H = 32, B = 8, T_ = 5;
+    const loss = (w: Value, xs: Value, h0: Value): Value => {
+      const step = (h: Value, x: Value): [Value, Value] => {
+        const hn = A.tanh(A.add(A.matmul(h, w), x));
+        return [hn, A.sigmoid(hn)];
+      };
+      const [h, ys] = A.scan(step, h0, xs) as [Value, Value];
+      return A.add(A.sum(A.mul(h, h)), A.sum(ys));
+    };
+    fc.assert(
+      fc.property(tensorOf([H, H], "float32", fc.double({ min: -0.3, max: 0.3, noNaN: true })), f32([T_, B, H]), f32([B, H]), (w, xs, h0) => {
+        expectSame("BPTT", A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as F, [w, xs, h0], (n) => n >= 2);
+      }),
+      { numRuns: 5 },
+    );
+  });
+
+  it("loops that do not qualify stay in JavaScript: a size not a multiple of 4, float64, small, transposed", () => {
+    fc.assert(
+      fc.property(f32([5, 30]), tensorOf([8, 32], "float64"), f32([4, 8]), f32([32, 8]), (odd, f64, small, tall) => {
+        expectSame("odd", (x) => A.tanh(A.mul(x, x)), [odd], (n) => n === 0);
+        expectSame("float64", (x) => A.tanh(A.mul(x, x)), [f64], (n) => n === 0);
+        expectSame("small", (x) => A.tanh(A.mul(x, x)), [small], (n) => n === 0);
+        expectSame("transposed", (x) => A.exp(A.transpose(x)), [tall], (n) => n === 0);
+      }),
+      { numRuns: 4 },
+    );
+  });
+
+  it('setKernelBackend("js") at compile time keeps every loop in JavaScript', () => {
+    const before = T.setKernelBackend("js");
+    try {
+      const { graph } = A.makeGraph((x: Value) => A.exp(x))(T.zeros([64, 64]));
+      expect(A.compileGraph(graph).simdKernels).toBe(0);
+    } finally {
+      T.setKernelBackend(before);
+    }
+    const { graph } = A.makeGraph((x: Value) => A.exp(x))(T.zeros([64, 64]));
+    expect(A.compileGraph(graph).simdKernels).toBe(1);
+  });
+});
