@@ -13,7 +13,7 @@ import { bind, evalGraph } from "../src/core.js";
 import { awkward, expectBits, tensorOf } from "./compileSupport.js";
 
 const R = A.registry;
-const prim = (p: Parameters<typeof bind>[0], ins: readonly Value[]): Value => bind(p, ins)[0]!;
+const prim = (p: Parameters<typeof bind>[0], ins: readonly Value[]): Value => bind(p, ins, undefined)[0]!;
 type F = (...xs: Value[]) => Value | readonly Value[];
 
 /** Compiles `f` with SIMD and with the JS backend; returns both runners and the interpreter's result. */

@@ -42,6 +42,22 @@ export class Lowering {
    */
   readonly #tainted = new Set<VId>();
   readonly #literals = new Map<Tensor, VId>();
+  readonly #reused = new WeakMap<Node[], Map<string, VId>>();
+
+  /**
+   * The value `key` names in this block's `nodes`, computed by `make` the first time. For pure
+   * nodes whose key says everything they read (e.g. one reduction of one view), so a second
+   * request, such as the two bias gradients of an LSTM summing one stacked cotangent, reuses it.
+   */
+  reuse(nodes: Node[], key: string, make: () => VId): VId {
+    let seen = this.#reused.get(nodes);
+    if (seen === undefined) this.#reused.set(nodes, (seen = new Map()));
+    const known = seen.get(key);
+    if (known !== undefined) return known;
+    const made = make();
+    seen.set(key, made);
+    return made;
+  }
 
   /** A block for `graph` with fresh input values. */
   block(graph: Graph): Block {

@@ -88,9 +88,17 @@ export const lowerReduce = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: N
   const outAval = eqn.outputs[0]!.aval;
   const empty = count === 0 && op !== "sum" && op !== "prod";
   if (!valid || empty || expected !== outAval.dtype) return l.fallback(eqn, ins, nodes);
-  const out = l.root(outAval.dtype, outAval.shape);
-  nodes.push({ kind: "reduce", op, axes: [...axes].sort((p, q) => p - q), ins: [l.unguarded(ins[0]!, nodes)], outs: [out] });
-  return [out];
+  const input = l.unguarded(ins[0]!, nodes);
+  const sorted = [...axes].sort((p, q) => p - q);
+  const { root, view } = l.parts(input);
+  const key = `reduce ${op} ${sorted.join(",")} of ${root} ${view.shape.join(",")}/${view.strides.join(",")}+${view.offset}`;
+  return [
+    l.reuse(nodes, key, () => {
+      const out = l.root(outAval.dtype, outAval.shape);
+      nodes.push({ kind: "reduce", op, axes: sorted, ins: [input], outs: [out] });
+      return out;
+    }),
+  ];
 };
 
 /**
