@@ -66,6 +66,27 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
     }
   });
 
+  it("random fused chains over random shapes (last dim a multiple of 4) with broadcast operands", () => {
+    const shapes = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 8 })).map(([a, b, c]) => [a, b, 4 * c]);
+    fc.assert(
+      fc.property(
+        shapes.filter((s) => s[0]! * s[1]! * s[2]! >= 128).chain((s) => fc.tuple(fc.constant(s), fc.constantFrom([1, 1, s[2]!], [s[0]!, 1, 1], [1, s[1]!, s[2]!], [s[0]!, s[1]!, 1]))),
+        ([s, sb]) =>
+          fc.assert(
+            fc.property(tensorOf(s, "float32", wide), tensorOf(sb, "float32", wide), (x, b) => {
+              const f = (u: Value, v: Value): Value[] => {
+                const z = A.add(A.mul(u, v), A.div(A.tanh(u), A.sub(v, 1.5)));
+                return [A.maximum(A.sigmoid(z), A.minimum(A.exp(A.neg(A.abs(u))), v)), A.sqrt(A.abs(z))];
+              };
+              expectSame(`chain ${s} with ${sb}`, f, [x, b], (n) => n >= 1);
+            }),
+            { numRuns: 3 },
+          ),
+      ),
+      { numRuns: 15 },
+    );
+  });
+
   it("maximum and minimum pick NaN and order ±0 as the JavaScript expressions do", () => {
     const a = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [NaN, 0, -0, 1, -Infinity][i % 5]!), [128], "float32");
     const b = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [-0, NaN, 0, 1, 2][i % 5]!), [128], "float32");
