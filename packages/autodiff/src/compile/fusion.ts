@@ -13,6 +13,25 @@
  */
 import { rootOf, valOf, type Block, type Node, type Program, type ScanNode, type VId } from "./ir.js";
 
+/**
+ * The scan without the consts and xs its (pruned) body never reads, so nothing materialises them
+ * (e.g. an input weight whose projection scanLift moved out of the loop). Carries always stay.
+ */
+const withoutUnreadInputs = (prog: Program, n: ScanNode): ScanNode => {
+  const read = new Set<VId>();
+  const mark = (u: VId): void => {
+    read.add(u);
+    read.add(rootOf(prog, u));
+  };
+  n.body.nodes.forEach((node) => node.ins.forEach(mark));
+  n.body.outputs.forEach(mark);
+  const { numConsts: nc, numCarry: nk } = n;
+  const keep = n.body.inputs.map((u, i) => (i >= nc && i < nc + nk) || read.has(u));
+  if (keep.every(Boolean)) return n;
+  const body: Block = { ...n.body, inputs: n.body.inputs.filter((_, i) => keep[i]) };
+  return { ...n, body, ins: n.ins.filter((_, i) => keep[i]), numConsts: keep.slice(0, nc).filter(Boolean).length };
+};
+
 /** A fused loop: member node indices (ascending), the iteration shape, where it runs. */
 export interface Group {
   readonly members: number[];
@@ -45,7 +64,7 @@ export const prune = (prog: Program, block: Block, live?: readonly boolean[]): v
       if (!carriesUsed && ysOut.every((y) => y === null)) continue;
       prune(prog, n.body, [...n.carryOut.map(() => true), ...ysOut.map((y) => y !== null)]);
       const scan: ScanNode = {
-        ...n,
+        ...withoutUnreadInputs(prog, n),
         ysOut,
         outs: [...n.carryOut.filter((c): c is VId => c !== null), ...ysOut.filter((y): y is VId => y !== null)],
       };
