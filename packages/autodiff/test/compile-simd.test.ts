@@ -125,6 +125,33 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
     );
   });
 
+  it("float32 products on the runner's memory: staged and in-place operands, transposes, batches, k across blocks", () => {
+    const small = fc.double({ min: -2, max: 2, noNaN: true });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 40 }),
+        (m, k, n) => {
+          fc.assert(
+            fc.property(tensorOf([2, m, k], "float32", small), tensorOf([k, n], "float32", small), (a, b) => {
+              const products = (x: Value, w: Value): Value[] => {
+                const plain = A.matmul(x, w); // inputs staged, output staged
+                const inner = A.matmul(A.tanh(plain), A.transpose(A.tanh(plain), [0, 2, 1])); // both in the arena, transposed rhs
+                const back = A.matmul(A.transpose(A.exp(x), [0, 2, 1]), plain); // transposed lhs
+                return [A.sum(inner, { axis: 0 }), back];
+              };
+              const r = threeWays(products, [a, b]);
+              if (m * k * n >= 512) expect(r.simd.source).toContain("mma(");
+              expectBits("products (arena)", r.got, r.want);
+              expectBits("products (JS)", r.gotJs, r.want);
+            }),
+            { numRuns: 2 },
+          );
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
   it("loops that do not qualify stay in JavaScript: a size not a multiple of 4, float64, small, transposed", () => {
     fc.assert(
       fc.property(f32([5, 30]), tensorOf([8, 32], "float64"), f32([4, 8]), f32([32, 8]), (odd, f64, small, tall) => {

@@ -9,7 +9,7 @@
 export { encodeModule, FunctionBuilder, f32, i32, v128, type SimdOp, type ValType } from "./wasm/emitter.js";
 export { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./wasm/f32mathWasm.js";
 export { expF32, sigmoidF32, tanhF32 } from "./kernels/f32math.js";
-export { simdAvailable } from "./wasm/matmulWasm.js";
+export { arenaMatmul, productScratchBytes, simdAvailable, type ArenaMatmul } from "./wasm/matmulRuntime.js";
 
 /** A WebAssembly linear memory, as much of it as the compiler uses. */
 export interface WasmMemory {

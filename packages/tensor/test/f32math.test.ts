@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { expF32, sigmoidF32, tanhF32 } from "../src/kernels/f32math.js";
 import { encodeModule, FunctionBuilder, i32, v128 } from "../src/wasm/emitter.js";
 import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "../src/wasm/f32mathWasm.js";
-import { simdAvailable } from "../src/wasm/matmulWasm.js";
+import { simdAvailable } from "../src/wasm/matmulRuntime.js";
 import { wasmApi } from "../src/codegen.js";
 
 type Emit = (f: FunctionBuilder, x: number) => void;

@@ -9,7 +9,8 @@ import { getKernelBackend, matmul, matmulInto, matmulKernel, setKernelBackend } 
 import { fromBuffer } from "../src/Tensor.js";
 import { encodeModule, f32, FunctionBuilder, i32, sleb, uleb } from "../src/wasm/emitter.js";
 import { matmulF32Js } from "../src/wasm/matmulJs.js";
-import { defaultShape, matmulF32Wasm, matmulModuleBytes, simdAvailable, wasmMatmulAvailable, wasmScratchBytes, type KernelShape } from "../src/wasm/matmulWasm.js";
+import { defaultShape, matmulModuleBytes, type KernelShape } from "../src/wasm/matmulWasm.js";
+import { matmulF32Wasm, simdAvailable, wasmMatmulAvailable, wasmScratchBytes } from "../src/wasm/matmulRuntime.js";
 import { throwsTensor } from "./helpers.js";
 
 /** The engine's WebAssembly object (the package compiles without DOM typings, hence the cast). */
@@ -317,7 +318,7 @@ describe("scratch memory and backend selection", () => {
       vi.resetModules();
       try {
         const fresh = await import("../src/kernels/matmul.js");
-        const wasmFresh = await import("../src/wasm/matmulWasm.js");
+        const wasmFresh = await import("../src/wasm/matmulRuntime.js");
         expect(wasmFresh.wasmMatmulAvailable()).toBe(false);
         expect(fresh.getKernelBackend()).toEqual({ setting: "auto", large: "js" });
         // (A fresh module graph has its own TensorException class, so match the message.)

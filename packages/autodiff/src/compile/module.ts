@@ -12,6 +12,7 @@ import { EW_PRELUDE } from "./ewOps.js";
 import { genLoop, int, type KernelText, type LoopSpec } from "./loopgen.js";
 import { emitSimdLoop, simdApplies } from "./simdLoop.js";
 import { simdWrapper, stagingBytes } from "./simdWrap.js";
+import { ARENA_MIN_MACS, arenaMatmulBytes, makeArenaMatmul } from "./arena.js";
 import { mm } from "./matmul.js";
 import * as R from "./runtime.js";
 
@@ -137,6 +138,7 @@ export class Module {
   readonly #simdKernels: FunctionBuilder[] = [];
   readonly #simdWrappers: Array<{ spec: LoopSpec; name: string; kernel: string }> = [];
   #stagingBytes = 0;
+  #arenaMatmuls = 0;
 
   /** `simd`: emit qualifying fused loops as WebAssembly SIMD kernels (see `loop`). */
   constructor(readonly simd = false) {}
@@ -215,6 +217,22 @@ export class Module {
     return name;
   }
 
+  /**
+   * The helper computing a product: `mma` (on the runner's WebAssembly memory, see `arena.ts`)
+   * for float32 products worth it when `simd` is on, else `mm`. Both take `mm`'s arguments.
+   */
+  matmul(dtype: DType, m: number, k: number, n: number): "mm" | "mma" {
+    if (!this.simd || dtype !== "float32" || m * k * n < ARENA_MIN_MACS) return "mm";
+    this.#arenaMatmuls++;
+    this.#stagingBytes = Math.max(this.#stagingBytes, arenaMatmulBytes(m, k, n));
+    return "mma";
+  }
+
+  /** Whether the runner gets its own WebAssembly memory (it has SIMD loops or arena products). */
+  get usesArena(): boolean {
+    return this.#simdKernels.length > 0 || this.#arenaMatmuls > 0;
+  }
+
   /** Number of fused loops running as WebAssembly SIMD kernels. */
   get simdKernelCount(): number {
     return this.#simdKernels.length;
@@ -228,7 +246,7 @@ export class Module {
   /** The whole source: a function of (P, C, S, H, W, AB, HF) returning `run(inputs)`. */
   source(runBody: readonly string[]): string {
     // The staging area follows the arena's planned buffers (see simdWrap.ts).
-    const stage = this.pool.arenaBytes();
+    const stage = Math.ceil(this.pool.arenaBytes() / 64) * 64;
     const wrappers = this.#simdWrappers.map(({ spec, name, kernel }) => {
       const w = simdWrapper(spec, kernel, stage);
       return `function ${name}(${w.params.join(", ")}) {\n${w.body}}`;
@@ -259,18 +277,20 @@ export class Module {
    */
   instantiate(source: string): (inputs: readonly Tensor[]) => readonly Tensor[] {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the source is built from generated identifiers only
-    const factory = new Function("P", "C", "S", "H", "W", "AB", "HF", source) as (
-      P: unknown[], C: unknown[], S: number[], H: typeof HELPERS, W: unknown[], AB: ArrayBuffer | undefined, HF: Float32Array | undefined,
+    const factory = new Function("P", "C", "S", "H", "W", "AB", "HF", "mma", source) as (
+      P: unknown[], C: unknown[], S: number[], H: typeof HELPERS, W: unknown[], AB: ArrayBuffer | undefined, HF: Float32Array | undefined, mma: unknown,
     ) => (inputs: readonly Tensor[]) => readonly Tensor[];
-    if (this.#simdKernels.length === 0) return factory(this.pool.buffers(), this.#objects, this.#scalars, HELPERS, [], undefined, undefined);
+    if (!this.usesArena) return factory(this.pool.buffers(), this.#objects, this.#scalars, HELPERS, [], undefined, undefined, undefined);
     const api = wasmApi();
-    if (api === undefined) throw new Error("Rewind internal error: SIMD kernels without WebAssembly");
-    const bytes = this.pool.arenaBytes() + this.#stagingBytes;
+    if (api === undefined) throw new Error("WebAssembly is not available");
+    // Staging (SIMD loops and products alike) starts 64-byte aligned after the planned buffers.
+    const bytes = this.pool.arenaBytes() + 64 + this.#stagingBytes;
     const pages = Math.max(1, Math.ceil(bytes / 65536));
     const memory = new api.Memory({ initial: pages, maximum: pages });
-    const { exports } = new api.Instance(new api.Module(encodeModule(this.#simdKernels, 1)), { env: { memory } });
-    const kernels = this.#simdKernels.map((f) => exports[f.name]);
+    const kernels = this.#simdKernels.length === 0 ? [] : ((exports) => this.#simdKernels.map((f) => exports[f.name]))(new api.Instance(new api.Module(encodeModule(this.#simdKernels, 1)), { env: { memory } }).exports);
+    const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.pool.arenaBytes());
+    if (mma === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
-    return factory(this.pool.buffers(arena), this.#objects, this.#scalars, HELPERS, kernels, arena, new Float32Array(arena));
+    return factory(this.pool.buffers(arena), this.#objects, this.#scalars, HELPERS, kernels, arena, new Float32Array(arena), mma);
   }
 }

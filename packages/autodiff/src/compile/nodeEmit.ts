@@ -50,13 +50,14 @@ export const emitMatmul = (em: BlockEmitter, n: Extract<Node, { kind: "matmul" }
   const lb = em.rootLoc(pb.root);
   const tA = matrixLayout(pa.view.shape, pa.view.strides) === "t";
   const tB = matrixLayout(pb.view.shape, pb.view.strides) === "t";
+  const helper = k === 0 ? "mm" : em.mod.matmul(out.dtype, m, k, nn);
   const offsets = [
     viewOffsets(batch, batch.map((_, i) => m * nn * sizeOfShape(batch.slice(i + 1))), 0),
     viewOffsets(batch, pa.view.strides.slice(0, rank - 2), pa.view.offset),
     viewOffsets(batch, pb.view.strides.slice(0, rank - 2), pb.view.offset),
   ];
   batched(em, count, offsets, ([oo, ao, bo]) =>
-    `mm(${lo.buf}, ${addOff(lo.off, oo!)}, ${la.buf}, ${addOff(la.off, ao!)}, ${lb.buf}, ${addOff(lb.off, bo!)}, ${int(m)}, ${int(k)}, ${int(nn)}, ${tA}, ${tB});`,
+    `${helper}(${lo.buf}, ${addOff(lo.off, oo!)}, ${la.buf}, ${addOff(la.off, ao!)}, ${lb.buf}, ${addOff(lb.off, bo!)}, ${int(m)}, ${int(k)}, ${int(nn)}, ${tA}, ${tB});`,
   );
 };
 

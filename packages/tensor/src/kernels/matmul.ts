@@ -29,7 +29,7 @@ import { fail, formatShape, TensorException } from "../errors.js";
 import { broadcastShapes, type Shape } from "../Shape.js";
 import { astype, fromBuffer, type Tensor } from "../Tensor.js";
 import { matmulF32Js } from "../wasm/matmulJs.js";
-import { matmulF32Wasm, wasmMatmulAvailable } from "../wasm/matmulWasm.js";
+import { matmulF32Wasm, wasmMatmulAvailable } from "../wasm/matmulRuntime.js";
 import { broadcastStrides, viewOffsets } from "./strided.js";
 
 /** Block sizes over k and j; a 256×256 float64 block of `b` is 512 KiB, well inside L2. */

@@ -30,10 +30,8 @@
  * - Ragged edges: the last rows use a micro-kernel for fewer rows; the last columns are padded
  *   with zeros in the packed `b` and go through a small scratch tile, so stores stay in bounds.
  *
- * Memory: one WebAssembly.Memory shared by all calls and grown (never shrunk) when a call needs
- * more. Each call copies `a` and `b` in and the result out with `TypedArray.set` (a memcpy):
- * 4·(mk + kn + mn) bytes, 0.07 ms for 512² (measured), against ~6 ms of arithmetic; packing
- * reads everything once more inside WebAssembly. A whole call costs ~0.25 µs beyond its
+ * Memory and calls: see matmulRuntime.ts (a shared memory the operands are copied into, or a
+ * memory the caller owns, computed in place). A whole call costs ~0.25 µs beyond its
  * arithmetic, which only matters for tiny products, and `matmul.ts` sends those to JS.
  *
  * Cost of first use: emitting and compiling the ~5 KB module takes a few ms, and V8 first runs
@@ -43,16 +41,6 @@
  * refuses, the JS kernel runs instead, with the same results.
  */
 import { encodeModule, FunctionBuilder, i32 as I32, v128 as V128 } from "./emitter.js";
-
-/** The slice of the WebAssembly JS API used here (the package compiles without DOM typings). */
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmApi {
-  readonly Memory: new (descriptor: { initial: number }) => WasmMemory;
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /**
  * Shape of the generated code; see the file comment. Exported for tuning and tests.
@@ -220,162 +208,4 @@ const packB = (s: KernelShape): FunctionBuilder => {
 export const matmulModuleBytes = (s: KernelShape): Uint8Array => {
   const rows = Array.from({ length: s.mr }, (_, i) => i + 1);
   return encodeModule([...rows.map((r) => microKernel(s, r)), ...rows.map((r) => stripeKernel(s, r, r - 1)), packA(s), packB(s)], 1);
-};
-
-/** A module with one SIMD instruction: validates only where 128-bit SIMD is supported. */
-const simdProbe = (): Uint8Array => {
-  const f = new FunctionBuilder("probe", [], []);
-  f.v128Zero().v128Zero().simd("f32x4Add").op("drop");
-  return encodeModule([f], 0);
-};
-
-/**
- * Whether this engine runs WebAssembly with 128-bit SIMD (validates a tiny SIMD module).
- * @example simdAvailable() // true on Node ≥ 16.4 and current browsers
- */
-export const simdAvailable = (): boolean => {
-  try {
-    return wasm !== undefined && wasm.validate(simdProbe());
-  } catch {
-    return false;
-  }
-};
-
-// ---- the runtime: one instance per kernel shape, built on first use ----
-
-type Fn = (...args: number[]) => void;
-interface Runtime {
-  readonly shape: KernelShape;
-  readonly memory: WasmMemory;
-  heap: Float32Array;
-  readonly stripes: readonly Fn[];
-  readonly packA: Fn;
-  readonly packB: Fn;
-}
-/** Built runtimes by shape (`null`: this engine cannot run it), so each shape compiles once. */
-const runtimes = new Map<string, Runtime | null>();
-const shapeKey = (s: KernelShape): string => (s === defaultShape ? "default" : `${s.mr},${s.nv},${s.kc},${s.nc}`);
-
-const instantiate = (shape: KernelShape): Runtime | null => {
-  const { mr, nv, kc, nc } = shape;
-  const ok = [mr, nv, kc, nc].every((x) => Number.isInteger(x) && x >= 1) && nc % (4 * nv) === 0;
-  if (!ok) throw new RangeError(`matmulWasm: invalid kernel shape ${JSON.stringify(shape)}`);
-  if (wasm === undefined || !simdAvailable()) return null;
-  try {
-    const memory = new wasm.Memory({ initial: 1 });
-    const { exports } = new wasm.Instance(new wasm.Module(matmulModuleBytes(shape)), { env: { memory } });
-    const fn = (name: string): Fn => exports[name] as Fn;
-    const stripes = Array.from({ length: mr + 1 }, (_, r) => fn(`stripe_${Math.max(r, 1)}`));
-    return { shape, memory, heap: new Float32Array(memory.buffer), stripes, packA: fn("pack_a"), packB: fn("pack_b") };
-  } catch {
-    // e.g. browsers refusing synchronous compilation on the main thread: the JS kernel takes over.
-    return null;
-  }
-};
-
-const runtime = (shape: KernelShape): Runtime | null => {
-  const key = shapeKey(shape);
-  let rt = runtimes.get(key);
-  if (rt === undefined) runtimes.set(key, (rt = instantiate(shape)));
-  return rt;
-};
-
-/**
- * Whether the WebAssembly kernel can run here (SIMD supported and the module compiled).
- * @example wasmMatmulAvailable() // true on Node 20
- */
-export const wasmMatmulAvailable = (): boolean => runtime(defaultShape) !== null;
-
-/**
- * Bytes of WebAssembly memory the default kernel holds as scratch (0 before its first call). It
- * only grows: the largest product so far sets it, and later calls reuse it without allocating.
- * @example wasmScratchBytes() // e.g. 5373952 after a 512 × 512 product
- */
-export const wasmScratchBytes = (): number => runtimes.get(shapeKey(defaultShape))?.memory.buffer.byteLength ?? 0;
-
-const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
-
-/** Makes the memory at least `bytes` long; false if the engine refuses to grow it. */
-const reserve = (rt: Runtime, bytes: number): boolean => {
-  const have = rt.memory.buffer.byteLength;
-  if (bytes > have) {
-    try {
-      rt.memory.grow(Math.ceil((bytes - have) / 65536));
-    } catch {
-      return false;
-    }
-  }
-  // Growing detaches the old ArrayBuffer, so the view is refreshed whenever the buffer changed.
-  if (rt.heap.buffer !== rt.memory.buffer) rt.heap = new Float32Array(rt.memory.buffer);
-  return true;
-};
-
-/**
- * out[oo .. oo + m·n) = op(a) · op(b) in float32 (see the arithmetic contract above), where
- * op(a) is the m × k matrix stored row-major at `a[ao..]` (or, with `transA`, the transpose of
- * the k × m matrix stored there), and likewise op(b) is k × n (with `transB`, stored n × k).
- * Returns false, having written nothing, if WebAssembly is unavailable or memory cannot grow.
- * @example
- * const out = new Float32Array(1);
- * matmulF32Wasm(out, 0, Float32Array.of(1, 2), 0, Float32Array.of(3, 4), 0, 1, 2, 1, false, false); // out [11]
- */
-export const matmulF32Wasm = (
-  out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number,
-  m: number, k: number, n: number, transA: boolean, transB: boolean, shape: KernelShape = defaultShape,
-): boolean => {
-  const rt = runtime(shape);
-  if (rt === null) return false;
-  if (m === 0 || n === 0) return true;
-  if (k === 0) {
-    out.fill(0, oo, oo + m * n);
-    return true;
-  }
-  const { mr, nv, kc: KC, nc: NC } = shape;
-  const nr = 4 * nv;
-  const kcMax = Math.min(k, KC);
-  // Layout (bytes): tile | a | b | c | packed a block | packed b block.
-  const tile = 0;
-  const aAt = align(tile + 4 * mr * nr);
-  const bAt = align(aAt + 4 * m * k);
-  const cAt = align(bAt + 4 * k * n);
-  const paAt = align(cAt + 4 * m * n);
-  const pbAt = align(paAt + 4 * m * kcMax);
-  const end = pbAt + 4 * Math.ceil(n / nr) * nr * kcMax;
-  if (end > 2 ** 31 || !reserve(rt, end)) return false;
-  const heap = rt.heap;
-  heap.set(a.subarray(ao, ao + m * k), aAt >> 2);
-  heap.set(b.subarray(bo, bo + k * n), bAt >> 2);
-  // Byte strides of a[i, p] and b[p, j] as stored.
-  const [aRow, aCol] = transA ? [4, 4 * m] : [4 * k, 4];
-  const [bRow, bCol] = transB ? [4, 4 * k] : [4 * n, 4];
-  const inPlace = !transB && m <= 4 * mr;
-  const nFullAll = Math.floor(n / nr);
-  for (let p0 = 0; p0 < k; p0 += KC) {
-    const kc = Math.min(KC, k - p0);
-    const first = p0 === 0 ? 1 : 0;
-    rt.packA(aAt + p0 * aCol, aRow, aCol, paAt, m, kc);
-    if (inPlace) {
-      // b read where it is; only its ragged last columns are packed (zero-padded) at pbAt.
-      const b0 = bAt + p0 * bRow;
-      rt.packB(b0 + nFullAll * nr * 4, bRow, 4, pbAt, kc, n - nFullAll * nr);
-      for (let i0 = 0; i0 < m; i0 += mr) {
-        const rows = Math.min(mr, m - i0);
-        rt.stripes[rows]!(paAt + 4 * i0 * kc, b0, 4 * nr, bRow, pbAt, cAt + 4 * i0 * n, 4 * n, kc, nFullAll, n - nFullAll * nr, first, tile);
-      }
-      continue;
-    }
-    rt.packB(bAt + p0 * bRow, bRow, bCol, pbAt, kc, n);
-    for (let j0 = 0; j0 < n; j0 += NC) {
-      const cols = Math.min(NC, n - j0);
-      const nFull = Math.floor(cols / nr);
-      const pb = pbAt + 4 * j0 * kc;
-      const panel = 4 * nr * kc;
-      for (let i0 = 0; i0 < m; i0 += mr) {
-        const rows = Math.min(mr, m - i0);
-        rt.stripes[rows]!(paAt + 4 * i0 * kc, pb, panel, 4 * nr, pb + nFull * panel, cAt + 4 * (i0 * n + j0), 4 * n, kc, nFull, cols - nFull * nr, first, tile);
-      }
-    }
-  }
-  out.set(heap.subarray(cAt >> 2, (cAt >> 2) + m * n), oo);
-  return true;
 };

@@ -1,0 +1,60 @@
+/**
+ * @file Float32 matrix products on the runner's WebAssembly memory (the arena holding its planned
+ * float32 buffers, see `Pool.buffers` and `Module.instantiate`).
+ *
+ * The tensor package's matmul copies both operands into its own memory and the result back out
+ * on every call; for the LSTM's per-step products that is the 256 KB recurrent weight and the
+ * gates, a hundred times per training step. Here the kernels are instantiated on the arena, so an
+ * operand that lives there is read in place; only an operand held elsewhere (a graph input, a
+ * per-call output array) is staged through the staging area, whose tail is the kernels' packing
+ * scratch. Same kernels, same bits as `T.matmul` (whose JS and WebAssembly paths agree exactly).
+ */
+import { arenaMatmul, productScratchBytes } from "@rewind/tensor/codegen";
+
+const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/** Products with fewer multiply-adds stay with `mm` (the tensor package sends those to JS). */
+export const ARENA_MIN_MACS = 512;
+
+/**
+ * Bytes of staging area a product needs with every operand staged, plus packing scratch.
+ * @example arenaMatmulBytes(32, 128, 512) // ≥ 4 · (32·128 + 128·512 + 32·512)
+ */
+export const arenaMatmulBytes = (m: number, k: number, n: number): number =>
+  align64(4 * m * k) + align64(4 * k * n) + align64(4 * m * n) + productScratchBytes(m, k, n) + 64;
+
+/** The generated code's `mma(out, oo, a, ao, b, bo, m, k, n, tA, tB)`: `mm`'s signature, float32 only. */
+export type ArenaMatmulHelper = (
+  out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number,
+  m: number, k: number, n: number, tA: boolean, tB: boolean,
+) => void;
+
+/**
+ * The product helper for a runner whose arena is `memory` (its buffer never detaches: the memory
+ * has a fixed size), staging from byte `stage` on. Null where the kernels cannot run.
+ * @example makeArenaMatmul(memory, stage)?.(out, 0, a, 0, b, 0, 32, 128, 512, false, false)
+ */
+export const makeArenaMatmul = (memory: { readonly buffer: ArrayBuffer }, stage: number): ArenaMatmulHelper | null => {
+  const product = arenaMatmul(memory);
+  if (product === null) return null;
+  const arena = memory.buffer;
+  const heap = new Float32Array(arena);
+  const start = align64(stage);
+  return (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
+    let st = start;
+    const place = (x: Float32Array, off: number, size: number): number => {
+      if (x.buffer === arena) return x.byteOffset + off * 4;
+      heap.set(x.subarray(off, off + size), st >> 2);
+      const at = st;
+      st = align64(st + size * 4);
+      return at;
+    };
+    const aAt = place(a, ao, m * k);
+    const bAt = place(b, bo, k * n);
+    const inArena = out.buffer === arena;
+    const cAt = inArena ? out.byteOffset + oo * 4 : st;
+    if (!inArena) st = align64(st + m * n * 4);
+    product(aAt, bAt, cAt, st, m, k, n, tA, tB);
+    if (!inArena) out.set(heap.subarray(cAt >> 2, (cAt >> 2) + m * n), oo);
+  };
+};
