@@ -2,6 +2,11 @@
  * @file The generated module under construction: the buffer pool, constants, kernel functions
  * (deduplicated by text), fresh identifiers, and the final assembly of the source.
  *
+ * With `simd` on, qualifying float32 loops become WebAssembly SIMD kernels (`simdLoop.ts`) and
+ * float32 products run on WebAssembly memory (`arena.ts`); the runner then owns one fixed-size
+ * WebAssembly memory holding its planned float32 buffers (so those kernels read and write them in
+ * place) followed by a staging area for operands that live elsewhere.
+ *
  * Nothing from the graph reaches the source as text: numbers and objects (constant buffers,
  * offset tables, dtype/shape descriptors, fallback closures) are handed to the generated code as
  * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers.
@@ -287,7 +292,11 @@ export class Module {
     const bytes = this.pool.arenaBytes() + 64 + this.#stagingBytes;
     const pages = Math.max(1, Math.ceil(bytes / 65536));
     const memory = new api.Memory({ initial: pages, maximum: pages });
-    const kernels = this.#simdKernels.length === 0 ? [] : ((exports) => this.#simdKernels.map((f) => exports[f.name]))(new api.Instance(new api.Module(encodeModule(this.#simdKernels, 1)), { env: { memory } }).exports);
+    let kernels: unknown[] = [];
+    if (this.#simdKernels.length > 0) {
+      const { exports } = new api.Instance(new api.Module(encodeModule(this.#simdKernels, 1)), { env: { memory } });
+      kernels = this.#simdKernels.map((f) => exports[f.name]);
+    }
     const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.pool.arenaBytes());
     if (mma === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;

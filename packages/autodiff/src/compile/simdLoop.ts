@@ -4,9 +4,10 @@
  * The same loop as `loopgen.ts` generates in JavaScript, for the specs where SIMD pays and is
  * exact: every read, member and store float32; members among the lane-wise operations below
  * (e^x, tanh and the logistic through the tensor package's float32 polynomials, which its
- * kernels use too); no windowed reads; after `simplify`, an innermost axis of a multiple of 4
- * elements that every read walks contiguously (stride 1) or not at all (stride 0, a splat), and
- * no negative strides. Everything else stays in JavaScript. Each lane computes exactly what the
+ * kernels use too); no windowed reads; after `simplify`, an innermost axis that every read walks
+ * contiguously (stride 1) or not at all (stride 0, a splat), and no negative strides. The
+ * innermost axis runs four lanes at a time; its last `n mod 4` elements run as one vector of
+ * 1–3 live lanes, loaded and stored lane by lane. Everything else stays in JavaScript. Each lane computes exactly what the
  * JavaScript loop computes for its element (float32 operations round like `Math.fround` of the
  * double operation; maximum/minimum select as the JavaScript expressions do), so the two paths
  * agree bit for bit.
@@ -36,7 +37,7 @@ const simdPlan = (spec: LoopSpec): { dims: number[]; strides: number[][]; offset
   const walks = spec.reads.map((r) => walkOf(r, spec.shape));
   const dims = simplify(spec.shape, walks);
   const inner = dims.length - 1;
-  if (inner < 0 || dims[inner]! % 4 !== 0) return undefined;
+  if (inner < 0) return undefined;
   if (!walks.every((w) => w.strides.every((s) => s >= 0) && (w.strides[inner] === 0 || w.strides[inner] === 1))) return undefined;
   return { dims, strides: walks.map((w) => w.strides), offsets: walks.map((w) => w.offset) };
 };
@@ -87,8 +88,17 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
     if (level[r] === -1) f.get(readParam(r)).i32Const(offsets[r]! * 4).op("i32Add").v128Load32Splat().set(splat[r]!);
   });
 
-  const body = (): void => {
-    spec.reads.forEach((_, r) => (vectorRead(r) ? f.get(ptr[r]![inner]!).v128Load().set(readVec[r]!) : undefined));
+  /** One vector of the innermost axis; `lanes` < 4 for the ragged end (the other lanes compute on zeros, unstored). */
+  const body = (lanes: number): void => {
+    spec.reads.forEach((_, r) => {
+      if (!vectorRead(r)) return;
+      if (lanes === 4) f.get(ptr[r]![inner]!).v128Load();
+      else {
+        f.v128Zero();
+        for (let q = 0; q < lanes; q++) f.get(ptr[r]![inner]!).f32Load(4 * q).f32x4ReplaceLane(q);
+      }
+      f.set(readVec[r]!);
+    });
     const operand = (o: LoopMember["ins"][number]): number =>
       o.kind === "member" ? memberVec[o.index]! : o.kind === "scalar" ? scalarVec[o.index]! : vectorRead(o.index) ? readVec[o.index]! : splat[o.index]!;
     spec.members.forEach((m, j) => {
@@ -104,8 +114,9 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
       f.set(memberVec[j]!);
     });
     spec.stores.forEach((s, k) => {
-      f.get(outPtr[k]!).get(memberVec[s.member]!).v128Store();
-      f.get(outPtr[k]!).i32Const(16).op("i32Add").set(outPtr[k]!);
+      if (lanes === 4) f.get(outPtr[k]!).get(memberVec[s.member]!).v128Store();
+      else for (let q = 0; q < lanes; q++) f.get(outPtr[k]!).get(memberVec[s.member]!).f32x4ExtractLane(q).f32Store(4 * q);
+      f.get(outPtr[k]!).i32Const(4 * lanes).op("i32Add").set(outPtr[k]!);
     });
   };
 
@@ -116,18 +127,23 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
       if (a === 0) f.get(readParam(r)).i32Const(offsets[r]! * 4).op("i32Add").set(ptr[r]![0]!);
       else f.get(ptr[r]![a - 1]!).set(ptr[r]![a]!);
     });
-    f.i32Const(0).set(counters[a]!);
-    f.block().loop();
-    spec.reads.forEach((_, r) => (level[r] === a && a < inner ? f.get(ptr[r]![a]!).v128Load32Splat().set(splat[r]!) : undefined));
-    if (a === inner) body();
-    else emitLevel(a + 1);
     const step = a === inner ? 4 : 1;
-    spec.reads.forEach((_, r) => {
-      const s = strides[r]![a]!;
-      if (level[r]! >= a && s !== 0) f.get(ptr[r]![a]!).i32Const(s * step * 4).op("i32Add").set(ptr[r]![a]!);
-    });
-    f.get(counters[a]!).i32Const(step).op("i32Add").tee(counters[a]!).i32Const(dims[a]!).op("i32LtU").brIf(0);
-    f.op("end").op("end");
+    // The innermost axis runs whole vectors, then its ragged end (dims[inner] mod 4 lanes).
+    const count = a === inner ? dims[a]! - (dims[a]! % 4) : dims[a]!;
+    if (count > 0) {
+      f.i32Const(0).set(counters[a]!);
+      f.block().loop();
+      spec.reads.forEach((_, r) => (level[r] === a && a < inner ? f.get(ptr[r]![a]!).v128Load32Splat().set(splat[r]!) : undefined));
+      if (a === inner) body(4);
+      else emitLevel(a + 1);
+      spec.reads.forEach((_, r) => {
+        const s = strides[r]![a]!;
+        if (level[r]! >= a && s !== 0) f.get(ptr[r]![a]!).i32Const(s * step * 4).op("i32Add").set(ptr[r]![a]!);
+      });
+      f.get(counters[a]!).i32Const(step).op("i32Add").tee(counters[a]!).i32Const(count).op("i32LtU").brIf(0);
+      f.op("end").op("end");
+    }
+    if (a === inner && dims[a]! % 4 !== 0) body(dims[a]! % 4);
   };
   emitLevel(0);
   return f;
