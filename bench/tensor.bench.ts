@@ -10,7 +10,8 @@
  */
 import { fromBuffer, type Tensor } from "../packages/tensor/src/Tensor.js";
 import { add } from "../packages/tensor/src/kernels/binary.js";
-import { matmul, matmulInto, setKernelBackend, type KernelBackend } from "../packages/tensor/src/kernels/matmul.js";
+import { matmul, matmulInto } from "../packages/tensor/src/kernels/matmul.js";
+import { setKernelBackend, type KernelBackend } from "../packages/tensor/src/kernels/backend.js";
 import { sum } from "../packages/tensor/src/kernels/reduce.js";
 import { softmax } from "../packages/tensor/src/kernels/softmax.js";
 import { exp } from "../packages/tensor/src/kernels/unary.js";

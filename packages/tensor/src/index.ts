@@ -28,4 +28,5 @@ export * as random from "./Random.js";
 export type { Key } from "./Random.js";
 export * as safetensors from "./safetensors.js";
 export { toString, type FormatOptions } from "./format.js";
-export { matmulInto, setKernelBackend, getKernelBackend, type MatmulIntoOptions, type KernelBackend } from "./kernels/matmul.js";
+export { matmulInto, type MatmulIntoOptions } from "./kernels/matmul.js";
+export { setKernelBackend, getKernelBackend, type KernelBackend } from "./kernels/backend.js";

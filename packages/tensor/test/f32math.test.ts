@@ -8,6 +8,9 @@ import { encodeModule, FunctionBuilder, i32, v128 } from "../src/wasm/emitter.js
 import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "../src/wasm/f32mathWasm.js";
 import { simdAvailable } from "../src/wasm/matmulRuntime.js";
 import { wasmApi } from "../src/codegen.js";
+import { setKernelBackend } from "../src/kernels/backend.js";
+import { exp, sigmoid, tanh } from "../src/kernels/unary.js";
+import { fromBuffer } from "../src/Tensor.js";
 
 type Emit = (f: FunctionBuilder, x: number) => void;
 
@@ -102,4 +105,25 @@ describe("float32 exp, sigmoid and tanh", () => {
       expect({ worst, at, ok: worst <= maxUlps }).toMatchObject({ ok: true });
     });
   }
+
+  it.runIf(simdAvailable())("the tensor kernels give the same bits through WebAssembly and JavaScript, any length", () => {
+    const ops = { exp, tanh, sigmoid };
+    for (const n of [1, 3, 63, 64, 65, 1023, xs.length]) {
+      const x = fromBuffer("float32", [n], xs.slice(0, n));
+      for (const [name, op] of Object.entries(ops)) {
+        const before = setKernelBackend("wasm");
+        let viaWasm: Float32Array, viaJs: Float32Array;
+        try {
+          viaWasm = op(x).data as Float32Array;
+          setKernelBackend("js");
+          viaJs = op(x).data as Float32Array;
+        } finally {
+          setKernelBackend(before);
+        }
+        const a = new Uint32Array(viaWasm.buffer, viaWasm.byteOffset, n), b = new Uint32Array(viaJs.buffer, viaJs.byteOffset, n);
+        const k = a.findIndex((v, i) => v !== b[i] && !(Number.isNaN(viaWasm[i]) && Number.isNaN(viaJs[i])));
+        expect(k, `${name} n=${n} differs at ${k}: ${viaWasm[k]} vs ${viaJs[k]}`).toBe(-1);
+      }
+    }
+  });
 });

@@ -5,7 +5,8 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { getKernelBackend, matmul, matmulInto, matmulKernel, setKernelBackend } from "../src/kernels/matmul.js";
+import { matmul, matmulInto, matmulKernel } from "../src/kernels/matmul.js";
+import { getKernelBackend, setKernelBackend } from "../src/kernels/backend.js";
 import { fromBuffer } from "../src/Tensor.js";
 import { encodeModule, f32, FunctionBuilder, i32, sleb, uleb } from "../src/wasm/emitter.js";
 import { matmulF32Js } from "../src/wasm/matmulJs.js";
@@ -318,11 +319,12 @@ describe("scratch memory and backend selection", () => {
       vi.resetModules();
       try {
         const fresh = await import("../src/kernels/matmul.js");
+        const freshBackend = await import("../src/kernels/backend.js");
         const wasmFresh = await import("../src/wasm/matmulRuntime.js");
         expect(wasmFresh.wasmMatmulAvailable()).toBe(false);
-        expect(fresh.getKernelBackend()).toEqual({ setting: "auto", large: "js" });
+        expect(freshBackend.getKernelBackend()).toEqual({ setting: "auto", large: "js" });
         // (A fresh module graph has its own TensorException class, so match the message.)
-        expect(() => fresh.setKernelBackend("wasm")).toThrow(/setKernelBackend: WebAssembly SIMD is not available/);
+        expect(() => freshBackend.setKernelBackend("wasm")).toThrow(/setKernelBackend: WebAssembly SIMD is not available/);
         const got = new Float32Array(200);
         fresh.matmulInto(got, 0, a, 0, b, 0, 20, 30, 10);
         expectSameBits(got, want);

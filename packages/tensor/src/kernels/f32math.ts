@@ -46,11 +46,11 @@ export const TANH_POLY: readonly number[] = [-5.70498872745e-3, 2.06390887954e-2
 const POW2_OFFSET = 75;
 const POW2 = Float64Array.from({ length: 140 }, (_, i) => 2 ** (i - POW2_OFFSET));
 
-/** Round half to even, as `f32x4.nearest` (Math.round rounds halves up). */
-const nearest = (v: number): number => {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-};
+// The polynomial's coefficients as locals of this module, so the hot loop reads no arrays.
+const [E0, E1, E2, E3, E4, E5] = EXP_POLY as [number, number, number, number, number, number];
+const [T0, T1, T2, T3, T4] = TANH_POLY as [number, number, number, number, number];
+/** 1.5 · 2^52: adding and subtracting it rounds a double of magnitude < 2^51 to an integer, halves to even. */
+const ROUNDER = 6755399441055744;
 
 /**
  * e^x in float32 arithmetic (see the file comment); `x` must be a float32 value.
@@ -59,10 +59,14 @@ const nearest = (v: number): number => {
 export const expF32 = (x: number): number => {
   if (!(x <= EXP_HI)) return x > EXP_HI ? Infinity : x; // NaN stays NaN
   if (x < EXP_LO) return 0;
-  const n = nearest(fr(x * LOG2E));
+  // Round half to even, as `f32x4.nearest` (|x·log2 e| ≤ 151, far below 2^51).
+  const n = fr(x * LOG2E) + ROUNDER - ROUNDER;
   const r = fr(fr(x - fr(n * LN2_HI)) - fr(n * LN2_LO));
-  let p = EXP_POLY[0]!;
-  for (let i = 1; i < 6; i++) p = fr(fr(p * r) + EXP_POLY[i]!);
+  let p = fr(fr(E0 * r) + E1);
+  p = fr(fr(p * r) + E2);
+  p = fr(fr(p * r) + E3);
+  p = fr(fr(p * r) + E4);
+  p = fr(fr(p * r) + E5);
   const y = fr(fr(fr(p * fr(r * r)) + r) + 1);
   const n1 = n >> 1;
   return fr(fr(y * POW2[n1 + POW2_OFFSET]!) * POW2[n - n1 + POW2_OFFSET]!);
@@ -87,8 +91,10 @@ export const tanhF32 = (x: number): number => {
   let t: number;
   if (a < TANH_SMALL) {
     const z = fr(a * a);
-    let q = TANH_POLY[0]!;
-    for (let i = 1; i < 5; i++) q = fr(fr(q * z) + TANH_POLY[i]!);
+    let q = fr(fr(T0 * z) + T1);
+    q = fr(fr(q * z) + T2);
+    q = fr(fr(q * z) + T3);
+    q = fr(fr(q * z) + T4);
     t = fr(a + fr(fr(a * z) * q));
   } else {
     t = fr(1 - fr(2 / fr(expF32(fr(a + a)) + 1)));

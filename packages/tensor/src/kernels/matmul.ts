@@ -29,7 +29,8 @@ import { fail, formatShape, TensorException } from "../errors.js";
 import { broadcastShapes, type Shape } from "../Shape.js";
 import { astype, fromBuffer, type Tensor } from "../Tensor.js";
 import { matmulF32Js } from "../wasm/matmulJs.js";
-import { matmulF32Wasm, wasmMatmulAvailable } from "../wasm/matmulRuntime.js";
+import { matmulF32Wasm } from "../wasm/matmulRuntime.js";
+import { kernelBackend } from "./backend.js";
 import { broadcastStrides, viewOffsets } from "./strided.js";
 
 /** Block sizes over k and j; a 256×256 float64 block of `b` is 512 KiB, well inside L2. */
@@ -158,49 +159,14 @@ const kernelI32 = (out: Int32Array, oo: number, a: Int32Array, ao: number, b: In
 };
 
 /**
- * Which float32 kernel runs: `"auto"` (default) picks WebAssembly when available and the product
- * has at least `WASM_MIN_MACS` multiply-adds, else JS; `"wasm"` and `"js"` pin one, for tests and
- * benchmarks. All give identical bits, so this only ever changes speed.
- */
-export type KernelBackend = "auto" | "wasm" | "js";
-let backend: KernelBackend = "auto";
-
-/**
  * Below this many multiply-adds (m·k·n) the JS kernel is faster: a WebAssembly call with its
  * copies costs ~0.25 µs, as much as ~300 multiply-adds in JS (measured: 4³ JS 0.10 µs vs 0.26 µs,
  * 8³ JS 0.49 µs vs 0.32 µs).
  */
 const WASM_MIN_MACS = 512;
 
-/**
- * Pins the float32 matmul kernel and returns the previous setting (to restore it).
- * @throws TensorException (`ValueError`) for `"wasm"` where WebAssembly SIMD is unavailable.
- * @example
- * const before = setKernelBackend("js");
- * try { matmul(a, b); } finally { setKernelBackend(before); }
- */
-export const setKernelBackend = (next: KernelBackend): KernelBackend => {
-  if (next !== "auto" && next !== "wasm" && next !== "js") {
-    fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail: `unknown backend ${typeof next === "string" ? JSON.stringify(next) : typeof next}`, fix: 'use "auto", "wasm" or "js"' });
-  }
-  if (next === "wasm" && !wasmMatmulAvailable()) {
-    fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail: "WebAssembly SIMD is not available in this engine", fix: 'use "auto" or "js" (same results, slower)' });
-  }
-  const before = backend;
-  backend = next;
-  return before;
-};
-
-/**
- * The current float32 kernel setting, and which kernel `"auto"` resolves to for large products.
- * @example getKernelBackend() // { setting: "auto", large: "wasm" } on Node 20
- */
-export const getKernelBackend = (): { readonly setting: KernelBackend; readonly large: "wasm" | "js" } => ({
-  setting: backend,
-  large: backend !== "js" && wasmMatmulAvailable() ? "wasm" : "js",
-});
-
 const matmulF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void => {
+  const backend = kernelBackend();
   const wasm = backend === "wasm" || (backend === "auto" && m * k * n >= WASM_MIN_MACS);
   // matmulF32Wasm declines (returns false) if memory cannot grow; the JS kernel gives the same bits.
   if (!(wasm && matmulF32Wasm(out, oo, a, ao, b, bo, m, k, n, transA, transB))) matmulF32Js(out, oo, a, ao, b, bo, m, k, n, transA, transB);

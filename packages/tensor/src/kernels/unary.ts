@@ -19,6 +19,8 @@ import type { ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
 import { checkTensor } from "../check.js";
 import { allocate, floatResultType, type DType } from "../DType.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
+import { mapF32Wasm, MAP_MIN, type MappedF32 } from "../wasm/unaryWasm.js";
+import { kernelBackend } from "./backend.js";
 import { expF32, sigmoidF32, tanhF32 } from "./f32math.js";
 
 /** Fills `out[0..n)` from `src[0..n)`: the whole work of a unary op. */
@@ -33,6 +35,18 @@ type Loop = (out: WritableTypedArray, src: ReadonlyTypedArray, n: number) => voi
 const loopOf =
   (f: (v: number) => number): Loop =>
   (out, src, n) => {
+    for (let i = 0; i < n; i++) out[i] = f(src[i]!);
+  };
+
+/**
+ * The float32 loop of `exp`/`tanh`/`sigmoid`: WebAssembly SIMD for arrays worth the copies (see
+ * `unaryWasm.ts`), else `f` element by element; both compute the same bits.
+ */
+const float32Map =
+  (op: MappedF32, f: (v: number) => number): Loop =>
+  (out, src, n) => {
+    const backend = kernelBackend();
+    if (backend !== "js" && (n >= MAP_MIN || backend === "wasm") && mapF32Wasm(op, src, out as Float32Array, n)) return;
     for (let i = 0; i < n; i++) out[i] = f(src[i]!);
   };
 
@@ -103,9 +117,7 @@ export const exp = transcendental(
   (out, src, n) => {
     for (let i = 0; i < n; i++) out[i] = Math.exp(src[i]!);
   },
-  (out, src, n) => {
-    for (let i = 0; i < n; i++) out[i] = expF32(src[i]!);
-  },
+  float32Map("exp", expF32),
 );
 
 /**
@@ -179,9 +191,7 @@ export const tanh = transcendental(
   (out, src, n) => {
     for (let i = 0; i < n; i++) out[i] = Math.tanh(src[i]!);
   },
-  (out, src, n) => {
-    for (let i = 0; i < n; i++) out[i] = tanhF32(src[i]!);
-  },
+  float32Map("tanh", tanhF32),
 );
 
 /**
@@ -207,9 +217,7 @@ export const sigmoid = transcendental(
     }
   },
   // float32: 1/(1 + e^−x) in float32 arithmetic, safe on both tails (see f32math.ts).
-  (out, src, n) => {
-    for (let i = 0; i < n; i++) out[i] = sigmoidF32(src[i]!);
-  },
+  float32Map("sigmoid", sigmoidF32),
 );
 
 /**
