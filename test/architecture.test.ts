@@ -1,7 +1,8 @@
 /**
  * @file The architecture's rules, checked on the sources: dependencies point one way, no import
- * cycles, no Node-only API in the core packages, no Math.random in library code, and no backward
- * code in @rewind/rnn (BPTT must come from differentiating scan).
+ * cycles, no Node-only API in the core packages, no Math.random in library code, no backward
+ * code in @rewind/rnn (BPTT must come from differentiating scan), and the tensor package's
+ * internal codegen entry used by the compiler alone.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
@@ -101,6 +102,13 @@ describe("architecture", () => {
 
   it("library code draws randomness only from keys", () => {
     for (const files of sources.values()) for (const file of files) expect(codeLines(file).join("\n"), relative(root, file)).not.toMatch(/Math\.random/);
+  });
+
+  it("only the autodiff compiler imports @rewind/tensor/internal/codegen", () => {
+    const everywhere = ["packages", "examples", "bench", "test"].flatMap((d) => walk(join(root, d)).filter((f) => !f.includes("node_modules") && !f.includes("/dist/")));
+    const users = everywhere.filter((f) => allSpecifiers(readFileSync(f, "utf8")).some((s) => s.startsWith("@rewind/tensor/internal")));
+    expect(users.length, "the compiler's imports are found (the check is not vacuous)").toBeGreaterThan(0);
+    for (const f of users) expect(relative(root, f), "imports the internal codegen entry").toMatch(/^packages\/autodiff\/src\/compile\//);
   });
 
   it("@rewind/rnn holds no backward code", () => {

@@ -1,6 +1,8 @@
 /**
- * @file The pieces a compiler needs to generate kernels that agree with this package bit for bit
- * (`@rewind/tensor/codegen`; the autodiff compiler is its user, not model code):
+ * @file Internal entry point `@rewind/tensor/internal/codegen`: the pieces a compiler needs to
+ * generate kernels that agree with this package bit for bit. Its only user is the autodiff
+ * compiler (test/architecture.test.ts checks that nothing else imports it); it is not part of the
+ * public API, so it makes no stability promise and checks no arguments (its callers generate them).
  * - the WebAssembly module emitter and the SIMD float32 e^x / logistic / tanh emitters;
  * - their scalar definitions, which the float32 tensor kernels use, for generated JavaScript;
  * - the feature test and a typed handle on the engine's WebAssembly API (this package compiles

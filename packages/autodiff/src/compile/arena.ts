@@ -9,7 +9,7 @@
  * per-call output array) is staged through the staging area, whose tail is the kernels' packing
  * scratch. Same kernels, same bits as `T.matmul` (whose JS and WebAssembly paths agree exactly).
  */
-import { arenaMatmul, productScratchBytes } from "@rewind/tensor/codegen";
+import { arenaMatmul, productScratchBytes } from "@rewind/tensor/internal/codegen";
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 

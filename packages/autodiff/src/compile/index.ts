@@ -8,7 +8,7 @@
  * call; every intermediate lives in buffers allocated once per compiled runner.
  */
 import { getKernelBackend, isTensor, type Tensor } from "@rewind/tensor";
-import { simdAvailable } from "@rewind/tensor/codegen";
+import { simdAvailable } from "@rewind/tensor/internal/codegen";
 import { expectGraph } from "../check.js";
 import { evalGraph } from "../core.js";
 import { avalOf, avalsEqual, formatAval, type Graph } from "../Graph.js";

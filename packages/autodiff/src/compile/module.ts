@@ -12,7 +12,7 @@
  * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers.
  */
 import { allocate, type DType, type Tensor } from "@rewind/tensor";
-import { encodeModule, expF32, sigmoidF32, tanhF32, wasmApi, type FunctionBuilder } from "@rewind/tensor/codegen";
+import { encodeModule, expF32, sigmoidF32, tanhF32, wasmApi, type FunctionBuilder } from "@rewind/tensor/internal/codegen";
 import { EW_PRELUDE } from "./ewOps.js";
 import { genLoop, int, type KernelText, type LoopSpec } from "./loopgen.js";
 import { emitSimdLoop, simdApplies } from "./simdLoop.js";

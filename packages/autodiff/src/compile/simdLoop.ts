@@ -16,7 +16,7 @@
  * element 0 of its buffer location (the loop adds the view's offset and strides), a scalar an f32.
  * The output is dense in loop order, so each store walks one running pointer.
  */
-import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4, f32, FunctionBuilder, i32, v128, type SimdOp, type ValType } from "@rewind/tensor/codegen";
+import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4, f32, FunctionBuilder, i32, v128, type SimdOp, type ValType } from "@rewind/tensor/internal/codegen";
 import { simplify, walkOf, type LoopMember, type LoopSpec } from "./loopgen.js";
 
 /** Lane-wise members: an instruction, or code leaving the result on the stack. */
