@@ -87,6 +87,27 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
     );
   });
 
+  it("windowed reads: a pad with its fill, and the split VJP's concatenation of unslices, ragged segments included", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), (rows, lo, hi) => {
+        fc.assert(
+          fc.property(tensorOf([32, 4 * rows + 3], "float32", wide), (x) => {
+            const padded = (v: Value): Value => A.tanh(A.mul(A.pad(v, [[0, 0], [lo, hi]], 0.25), 2));
+            expectSame(`pad ${lo},${hi}`, padded, [x], (n) => n >= 1);
+            const sizes = [rows, rows + 2, 2 * rows + 1];
+            const splitLoss = (v: Value): Value => {
+              const parts = A.split(v, sizes, 1);
+              return A.sum(A.add(A.mul(A.sigmoid(parts[0]!), 3), A.sum(A.mul(A.tanh(parts[2]!), parts[2]!), { axis: 1, keepDims: true })));
+            };
+            expectSame(`split VJP ${sizes}`, A.grad(splitLoss) as F, [x], (n) => n >= 1);
+          }),
+          { numRuns: 2 },
+        );
+      }),
+      { numRuns: 10 },
+    );
+  });
+
   it("maximum and minimum pick NaN and order ±0 as the JavaScript expressions do", () => {
     const a = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [NaN, 0, -0, 1, -Infinity][i % 5]!), [128], "float32");
     const b = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [-0, NaN, 0, 1, 2][i % 5]!), [128], "float32");

@@ -139,8 +139,9 @@ const windowTest = (i: string, g: AxisGuard, dim: number): string => {
  * Pieces of the innermost axis on which every window read is entirely inside or entirely outside
  * its window, when all windows lie along that axis with step 1 (the split VJP's concatenation of
  * unslices): each piece is a loop without conditions. Undefined when windows lie elsewhere.
+ * @example innerSegments(walks, [32, 512]) // [[0, 128], [128, 256], [256, 384], [384, 512]]
  */
-const innerSegments = (walks: readonly Walk[], dims: readonly number[]): Array<readonly [number, number]> | undefined => {
+export const innerSegments = (walks: readonly Walk[], dims: readonly number[]): Array<readonly [number, number]> | undefined => {
   const inner = dims.length - 1;
   const guarded = walks.filter((w) => !w.allFill && w.guards.some((g) => g !== undefined));
   if (inner < 0 || guarded.length === 0) return undefined;

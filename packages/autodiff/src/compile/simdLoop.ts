@@ -4,8 +4,11 @@
  * The same loop as `loopgen.ts` generates in JavaScript, for the specs where SIMD pays and is
  * exact: every read, member and store float32; members among the lane-wise operations below
  * (e^x, tanh and the logistic through the tensor package's float32 polynomials, which its
- * kernels use too); no windowed reads; after `simplify`, an innermost axis that every read walks
- * contiguously (stride 1) or not at all (stride 0, a splat), and no negative strides. The
+ * kernels use too); after `simplify`, an innermost axis that every read walks contiguously
+ * (stride 1) or not at all (stride 0, a splat), no negative strides, and windowed reads (unslice,
+ * pad: the split VJP's concatenation) only as contiguous windows along the innermost axis, which
+ * then runs segment by segment as `loopgen.ts` does (inside a window: a shifted read; outside: the
+ * fill). The
  * innermost axis runs four lanes at a time; its last `n mod 4` elements run as one vector of
  * 1–3 live lanes, loaded and stored lane by lane. Everything else stays in JavaScript. Each lane computes exactly what the
  * JavaScript loop computes for its element (float32 operations round like `Math.fround` of the
@@ -17,7 +20,7 @@
  * The output is dense in loop order, so each store walks one running pointer.
  */
 import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4, f32, FunctionBuilder, i32, v128, type SimdOp, type ValType } from "@rewind/tensor/internal/codegen";
-import { simplify, walkOf, type LoopMember, type LoopSpec } from "./loopgen.js";
+import { innerSegments, simplify, walkOf, type AxisGuard, type LoopMember, type LoopSpec } from "./loopgen.js";
 
 /** Lane-wise members: an instruction, or code leaving the result on the stack. */
 const BINARY: Readonly<Record<string, SimdOp>> = { add: "f32x4Add", sub: "f32x4Sub", mul: "f32x4Mul", div: "f32x4Div" };
@@ -29,17 +32,46 @@ const SELECT: Readonly<Record<string, SimdOp>> = { maximum: "f32x4Gt", minimum: 
 const laneWise = (m: LoopMember): boolean =>
   m.dtype === "float32" && m.inDtypes.every((d) => d === "float32") && (m.op in BINARY || m.op in UNARY || m.op in CALLED || m.op in SELECT);
 
-/** The loop's dims and per-read strides after `simplify`, or undefined when SIMD does not apply. */
-const simdPlan = (spec: LoopSpec): { dims: number[]; strides: number[][]; offsets: number[] } | undefined => {
+interface SimdPlan {
+  readonly dims: readonly number[];
+  readonly strides: ReadonlyArray<readonly number[]>;
+  readonly offsets: readonly number[];
+  /** Per read: its window along the innermost axis (a padded/unsliced read), if any. */
+  readonly windows: ReadonlyArray<AxisGuard | undefined>;
+  /** Per read: it is its fill everywhere. */
+  readonly fills: readonly boolean[];
+  /** Pieces of the innermost axis on which every window read is wholly inside or outside. */
+  readonly segments: ReadonlyArray<readonly [number, number]>;
+}
+
+/** The loop's dims, per-read strides and windows after `simplify`, or undefined when SIMD does not apply. */
+const simdPlan = (spec: LoopSpec): SimdPlan | undefined => {
   if (spec.shape.length === 0 || spec.shape.some((d) => d === 0)) return undefined;
-  if (!spec.reads.every((r) => r.dtype === "float32" && r.guard === undefined)) return undefined;
+  if (!spec.reads.every((r) => r.dtype === "float32")) return undefined;
   if (!spec.stores.every((s) => s.dtype === "float32") || !spec.members.every(laneWise)) return undefined;
   const walks = spec.reads.map((r) => walkOf(r, spec.shape));
   const dims = simplify(spec.shape, walks);
   const inner = dims.length - 1;
   if (inner < 0) return undefined;
-  if (!walks.every((w) => w.strides.every((s) => s >= 0) && (w.strides[inner] === 0 || w.strides[inner] === 1))) return undefined;
-  return { dims, strides: walks.map((w) => w.strides), offsets: walks.map((w) => w.offset) };
+  const live = walks.filter((w) => !w.allFill);
+  if (!live.every((w) => w.strides.every((s) => s >= 0) && (w.strides[inner] === 0 || w.strides[inner] === 1))) return undefined;
+  // Windows (the split VJP's unslices, pads): only along the innermost axis, step 1, inside the
+  // loop, over a contiguous read; then each segment is a plain loop (inside: shifted, outside: fill).
+  const windowed = live.filter((w) => w.guards.some((g) => g !== undefined));
+  const fits = windowed.every((w) => {
+    const g = w.guards[inner];
+    return w.guards.every((h, a) => h === undefined || a === inner) && g !== undefined && g.step === 1 && g.start >= 0 && g.start + g.size <= dims[inner]! && w.strides[inner] === 1;
+  });
+  if (!fits) return undefined;
+  const segments = windowed.length === 0 ? [[0, dims[inner]!] as const] : innerSegments(walks, dims)!;
+  return {
+    dims,
+    strides: walks.map((w) => w.strides),
+    offsets: walks.map((w) => w.offset),
+    windows: walks.map((w) => (w.allFill ? undefined : w.guards[inner])),
+    fills: walks.map((w) => w.allFill),
+    segments,
+  };
 };
 
 /**
@@ -54,8 +86,13 @@ export const simdApplies = (spec: LoopSpec): boolean => simdPlan(spec) !== undef
  */
 export const readSpan = (spec: LoopSpec, r: number): readonly [number, number] => {
   const plan = simdPlan(spec)!;
+  if (plan.fills[r]) return [0, 0];
   const lo = plan.offsets[r]!;
-  return [lo, lo + 1 + plan.strides[r]!.reduce((s, st, a) => s + st * (plan.dims[a]! - 1), 0)];
+  const inner = plan.dims.length - 1;
+  const window = plan.windows[r];
+  // A windowed read walks its window's length along the innermost axis, not the loop's.
+  const extent = (a: number): number => (a === inner && window !== undefined ? window.size : plan.dims[a]!) - 1;
+  return [lo, lo + 1 + plan.strides[r]!.reduce((s, st, a) => s + st * Math.max(0, extent(a)), 0)];
 };
 
 /**
@@ -63,7 +100,7 @@ export const readSpan = (spec: LoopSpec, r: number): readonly [number, number] =
  * @example encodeModule([emitSimdLoop(spec, "k0")], pages)
  */
 export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
-  const { dims, strides, offsets } = simdPlan(spec)!;
+  const { dims, strides, offsets, windows, fills, segments } = simdPlan(spec)!;
   const nOut = spec.stores.length, nRead = spec.reads.length;
   const f = new FunctionBuilder(name, [...Array<ValType>(nOut + nRead).fill(i32), ...Array<ValType>(spec.scalars).fill(f32)], []);
   const outParam = (k: number): number => k;
@@ -71,7 +108,7 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
   const scalarParam = (s: number): number => nOut + nRead + s;
   const rank = dims.length, inner = rank - 1;
   // A read's level: the last axis it moves along (−1: one value for the whole loop).
-  const level = strides.map((st) => st.reduce((l, s, a) => (s !== 0 ? a : l), -1));
+  const level = strides.map((st, r) => (fills[r] ? -2 : windows[r] !== undefined ? inner : st.reduce((l, s, a) => (s !== 0 ? a : l), -1)));
   const vectorRead = (r: number): boolean => level[r] === inner;
   // Pointers: read r at level a (valid inside loop a), and the running output pointers.
   const ptr = strides.map(() => dims.map(() => f.local(i32)));
@@ -87,11 +124,19 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
   spec.reads.forEach((_, r) => {
     if (level[r] === -1) f.get(readParam(r)).i32Const(offsets[r]! * 4).op("i32Add").v128Load32Splat().set(splat[r]!);
   });
+  // (level −2: a read that is its fill everywhere; its operand is the fill's splat.)
+
+  /** Whether read r lies outside its window on the innermost-axis segment `seg` (it is its fill there). */
+  const outside = (r: number, seg: readonly [number, number]): boolean => {
+    const w = windows[r];
+    return fills[r] || (w !== undefined && !(seg[0] >= w.start && seg[1] <= w.start + w.size));
+  };
+  const fillOf = (r: number): number => scalarVec[spec.reads[r]!.fill!]!;
 
   /** One vector of the innermost axis; `lanes` < 4 for the ragged end (the other lanes compute on zeros, unstored). */
-  const body = (lanes: number): void => {
+  const body = (lanes: number, seg: readonly [number, number]): void => {
     spec.reads.forEach((_, r) => {
-      if (!vectorRead(r)) return;
+      if (!vectorRead(r) || outside(r, seg)) return;
       if (lanes === 4) f.get(ptr[r]![inner]!).v128Load();
       else {
         f.v128Zero();
@@ -100,7 +145,7 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
       f.set(readVec[r]!);
     });
     const operand = (o: LoopMember["ins"][number]): number =>
-      o.kind === "member" ? memberVec[o.index]! : o.kind === "scalar" ? scalarVec[o.index]! : vectorRead(o.index) ? readVec[o.index]! : splat[o.index]!;
+      o.kind === "member" ? memberVec[o.index]! : o.kind === "scalar" ? scalarVec[o.index]! : outside(o.index, seg) ? fillOf(o.index) : vectorRead(o.index) ? readVec[o.index]! : splat[o.index]!;
     spec.members.forEach((m, j) => {
       const [a, b] = m.ins.map(operand);
       if (m.op in BINARY) f.get(a!).get(b!).simd(BINARY[m.op]!);
@@ -120,30 +165,52 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
     });
   };
 
-  /** Loop over axis a (do-while: every dim is at least 1), its pointers set from level a − 1. */
-  const emitLevel = (a: number): void => {
+  /** Where read r's pointer at level a starts: its base, or its pointer one level out, plus `shift` elements. */
+  const startPointer = (r: number, a: number, shift: number): void => {
+    if (a === 0) f.get(readParam(r)).i32Const((offsets[r]! + shift) * 4).op("i32Add");
+    else f.get(ptr[r]![a - 1]!).i32Const(shift * 4).op("i32Add");
+    f.set(ptr[r]![a]!);
+  };
+
+  /** Counts `count` iterations of `step` (do-while, so only called with count > 0), advancing read pointers. */
+  const counted = (a: number, count: number, step: number, inside: () => void, advances: (r: number) => boolean): void => {
+    f.i32Const(0).set(counters[a]!);
+    f.block().loop();
+    inside();
     spec.reads.forEach((_, r) => {
-      if (level[r]! < a) return;
-      if (a === 0) f.get(readParam(r)).i32Const(offsets[r]! * 4).op("i32Add").set(ptr[r]![0]!);
-      else f.get(ptr[r]![a - 1]!).set(ptr[r]![a]!);
+      const s = strides[r]![a]!;
+      if (advances(r) && s !== 0) f.get(ptr[r]![a]!).i32Const(s * step * 4).op("i32Add").set(ptr[r]![a]!);
     });
-    const step = a === inner ? 4 : 1;
-    // The innermost axis runs whole vectors, then its ragged end (dims[inner] mod 4 lanes).
-    const count = a === inner ? dims[a]! - (dims[a]! % 4) : dims[a]!;
-    if (count > 0) {
-      f.i32Const(0).set(counters[a]!);
-      f.block().loop();
-      spec.reads.forEach((_, r) => (level[r] === a && a < inner ? f.get(ptr[r]![a]!).v128Load32Splat().set(splat[r]!) : undefined));
-      if (a === inner) body(4);
-      else emitLevel(a + 1);
-      spec.reads.forEach((_, r) => {
-        const s = strides[r]![a]!;
-        if (level[r]! >= a && s !== 0) f.get(ptr[r]![a]!).i32Const(s * step * 4).op("i32Add").set(ptr[r]![a]!);
-      });
-      f.get(counters[a]!).i32Const(step).op("i32Add").tee(counters[a]!).i32Const(count).op("i32LtU").brIf(0);
-      f.op("end").op("end");
+    f.get(counters[a]!).i32Const(step).op("i32Add").tee(counters[a]!).i32Const(count).op("i32LtU").brIf(0);
+    f.op("end").op("end");
+  };
+
+  /** The innermost axis, segment by segment: whole vectors, then the ragged end (length mod 4 lanes). */
+  const emitInner = (): void => {
+    for (const seg of segments) {
+      const live = spec.reads.map((_, r) => vectorRead(r) && !outside(r, seg));
+      spec.reads.forEach((_, r) => (live[r] ? startPointer(r, inner, seg[0] - (windows[r]?.start ?? 0)) : undefined));
+      const length = seg[1] - seg[0];
+      const count = length - (length % 4);
+      if (count > 0) counted(inner, count, 4, () => body(4, seg), (r) => live[r]!);
+      if (length % 4 !== 0) body(length % 4, seg);
     }
-    if (a === inner && dims[a]! % 4 !== 0) body(dims[a]! % 4);
+  };
+
+  /** Loop over outer axis a (every dim is at least 1), its pointers set from level a − 1. */
+  const emitLevel = (a: number): void => {
+    if (a === inner) return emitInner();
+    spec.reads.forEach((_, r) => (level[r]! >= a ? startPointer(r, a, 0) : undefined));
+    counted(
+      a,
+      dims[a]!,
+      1,
+      () => {
+        spec.reads.forEach((_, r) => (level[r] === a ? f.get(ptr[r]![a]!).v128Load32Splat().set(splat[r]!) : undefined));
+        emitLevel(a + 1);
+      },
+      (r) => level[r]! >= a,
+    );
   };
   emitLevel(0);
   return f;
