@@ -4,7 +4,7 @@
  * staged from outside the runner's memory included; loops that do not qualify stay in JavaScript.
  * Each test checks that the path it means to test was taken (`simdKernels`).
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
@@ -196,5 +196,26 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
     }
     const { graph } = A.makeGraph((x: Value) => A.exp(x))(T.zeros([64, 64]));
     expect(A.compileGraph(graph).simdKernels).toBe(1);
+  });
+
+  it("an engine that refuses the runner's WebAssembly memory gets the JavaScript loops, same bits", () => {
+    const { graph } = A.makeGraph((x: Value) => A.tanh(A.mul(A.matmul(x, x), 0.5)))(T.zeros([32, 32]));
+    const x = T.fromDataOrThrow(Array.from({ length: 1024 }, (_, i) => Math.sin(i)), [32, 32], "float32");
+    const real = globalThis.WebAssembly;
+    const refusing = class {
+      constructor() {
+        throw new RangeError("WebAssembly.Memory(): could not allocate memory");
+      }
+    };
+    vi.stubGlobal("WebAssembly", Object.assign(Object.create(real) as object, { Memory: refusing }));
+    let run: A.CompiledGraph;
+    try {
+      run = A.compileGraph(graph);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(run.simdKernels).toBe(0);
+    expect(run.source).not.toContain("mma(");
+    expectBits("refused memory", run([x]), evalGraph(graph, [x]));
   });
 });
