@@ -201,7 +201,7 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
   it("an engine that refuses the runner's WebAssembly memory gets the JavaScript loops, same bits", () => {
     const { graph } = A.makeGraph((x: Value) => A.tanh(A.mul(A.matmul(x, x), 0.5)))(T.zeros([32, 32]));
     const x = T.fromDataOrThrow(Array.from({ length: 1024 }, (_, i) => Math.sin(i)), [32, 32], "float32");
-    const real = globalThis.WebAssembly;
+    const real = (globalThis as unknown as { WebAssembly: object }).WebAssembly;
     const refusing = class {
       constructor() {
         throw new RangeError("WebAssembly.Memory(): could not allocate memory");

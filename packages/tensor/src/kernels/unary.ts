@@ -46,7 +46,7 @@ const float32Map =
   (op: MappedF32, f: (v: number) => number): Loop =>
   (out, src, n) => {
     const backend = kernelBackend();
-    if (backend !== "js" && (n >= MAP_MIN || backend === "wasm") && mapF32Wasm(op, src, out as Float32Array, n)) return;
+    if (backend !== "js" && (n >= MAP_MIN || backend === "wasm") && mapF32Wasm(op, src as Float32Array, out as Float32Array, n)) return;
     for (let i = 0; i < n; i++) out[i] = f(src[i]!);
   };
 
