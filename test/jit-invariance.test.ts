@@ -176,6 +176,22 @@ describe("jit invariance: training steps", () => {
     }
   }
 
+  for (const [name, cell] of cells) {
+    it(`${name} float32 at SIMD sizes (B 8, H 32): grads with lengths (one of them 0) and reverse, through the WebAssembly loops`, () => {
+      const [k1, k2] = T.random.split(T.random.key(name.length + 100), 2) as T.random.Key[];
+      const params = cell.init(k1!, { inputSize: 12, hiddenSize: 32 }, { dtype: "float32" });
+      const xs = T.random.normal(k2!, [8, 9, 12], "float32");
+      const lengths = T.tensor([9, 4, 0, 7, 1, 9, 3, 6], "int32");
+      for (const opts of [{ lengths }, { lengths, reverse: true }, { lengths, checkpoint: { every: 4 } }]) {
+        const loss = (p: unknown) => A.sum(A.square(rnn(cell, p, xs, opts).outputs));
+        const f = A.valueAndGrad(loss) as Fn;
+        expectInvariant(`${name} ${JSON.stringify(opts)}`, f, [params]);
+        // The path under test was taken: the masked step's loops run as SIMD kernels.
+        expect(A.compileGraph(A.makeGraph(f as (...a: unknown[]) => unknown)(params).graph).simdKernels).toBeGreaterThan(0);
+      }
+    });
+  }
+
   it("bidirectional and stacked layers with lengths", () => {
     const [k1, k2, k3] = T.random.split(T.random.key(11), 3) as T.random.Key[];
     const bi = bidirectional(gru, lstm);

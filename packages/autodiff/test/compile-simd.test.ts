@@ -108,6 +108,22 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
     );
   });
 
+  it("masks: comparisons, select on bool rows, bool elements (ragged too) and float32 conditions, bool → float32", () => {
+    const bools = (shape: readonly number[]) => tensorOf(shape, "bool");
+    fc.assert(
+      fc.property(tensorOf([8, 32], "float32", wide), f32([8, 32]), bools([8, 1]), bools([8, 32]), tensorOf([5, 30], "float32", wide), bools([5, 30]), (x, y, row, full, odd, oddMask) => {
+        expectSame("compare + select", (u, v) => A.where(A.greater(u, v), A.tanh(u), v), [x, y], (n) => n === 1);
+        expectSame("all comparisons", (u, v) => [A.where(A.less(u, v), u, 1), A.where(A.greaterEqual(u, v), v, u), A.where(A.lessEqual(u, 0), u, v), A.where(A.equal(u, v), 2, u), A.where(A.notEqual(u, u), 3, v)], [x, y], (n) => n >= 1);
+        expectSame("bool row", (u, m) => A.where(m, A.exp(u), 0.5), [x, row], (n) => n === 1);
+        expectSame("bool elements", (u, v, m) => A.where(m, u, A.sigmoid(v)), [x, y, full], (n) => n === 1);
+        expectSame("bool elements, ragged", (u, m) => A.where(m, A.neg(u), u), [odd, oddMask], (n) => n === 1);
+        expectSame("float32 condition (NaN, ±0 included)", (c, u) => prim(R.select, [c, u, A.neg(u)]), [x, y], (n) => n === 1);
+        expectSame("bool → float32", (u, m) => A.mul(u, A.astype(m, "float32")), [x, full], (n) => n === 1);
+      }),
+      { numRuns: 8 },
+    );
+  });
+
   it("maximum and minimum pick NaN and order ±0 as the JavaScript expressions do", () => {
     const a = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [NaN, 0, -0, 1, -Infinity][i % 5]!), [128], "float32");
     const b = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [-0, NaN, 0, 1, 2][i % 5]!), [128], "float32");

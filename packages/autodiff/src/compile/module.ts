@@ -38,6 +38,11 @@ export const addOff = (a: string, b: number | string): string => {
   return `${a} + ${bs}`;
 };
 
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+const BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+/** The dtypes planned in the runner's WebAssembly memory. */
+const IN_ARENA: ReadonlySet<DType> = new Set<DType>(["float32", "bool"]);
+
 /**
  * Planned buffers: allocated once per compiled runner and handed out by liveness. A request
  * takes the smallest free buffer of its dtype that is large enough, else grows the largest free
@@ -81,31 +86,30 @@ export class Pool {
   }
 
   /**
-   * The buffers, allocated now; with an `arena`, the float32 ones are views into it, 16-byte
-   * aligned from byte 0 (see `arenaBytes`).
+   * The buffers, allocated now; with an `arena`, the float32 and bool ones (the dtypes SIMD loops
+   * read) are views into it, 16-byte aligned from byte 0 (see `arenaBytes`).
    */
   buffers(arena?: ArrayBuffer): unknown[] {
     let at = 0;
     return this.#entries.map((e) => {
-      if (arena === undefined || e.dtype !== "float32") return allocate(e.dtype, e.size);
-      const view = new Float32Array(arena, at, e.size);
-      at += align16(e.size * 4);
+      if (arena === undefined || !IN_ARENA.has(e.dtype)) return allocate(e.dtype, e.size);
+      const view = e.dtype === "float32" ? new Float32Array(arena, at, e.size) : new Uint8Array(arena, at, e.size);
+      at += align16(e.size * BYTES[e.dtype]);
       return view;
     });
   }
 
-  /** Bytes the float32 buffers take in an arena. */
+  /** Bytes the float32 and bool buffers take in an arena. */
   arenaBytes(): number {
-    return this.#entries.reduce((n, e) => n + (e.dtype === "float32" ? align16(e.size * 4) : 0), 0);
+    return this.#entries.reduce((n, e) => n + (IN_ARENA.has(e.dtype) ? align16(e.size * BYTES[e.dtype]) : 0), 0);
   }
 
   /** Total bytes of planned buffers. */
   bytes(): number {
-    return this.#entries.reduce((n, e) => n + e.size * (e.dtype === "float64" ? 8 : e.dtype === "bool" ? 1 : 4), 0);
+    return this.#entries.reduce((n, e) => n + e.size * BYTES[e.dtype], 0);
   }
 }
 
-const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /** Fused loops smaller than this stay in JavaScript: the call into WebAssembly would not pay. */
 const SIMD_MIN_ELEMENTS = 128;
@@ -248,7 +252,7 @@ export class Module {
     return this.#kernels.size;
   }
 
-  /** The whole source: a function of (P, C, S, H, W, AB, HF) returning `run(inputs)`. */
+  /** The whole source: a function of (P, C, S, H, W, AB, HF, HB, mma) returning `run(inputs)`. */
   source(runBody: readonly string[]): string {
     // The staging area follows the arena's planned buffers (see simdWrap.ts).
     const stage = Math.ceil(this.pool.arenaBytes() / 64) * 64;
@@ -282,10 +286,10 @@ export class Module {
    */
   instantiate(source: string): (inputs: readonly Tensor[]) => readonly Tensor[] {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the source is built from generated identifiers only
-    const factory = new Function("P", "C", "S", "H", "W", "AB", "HF", "mma", source) as (
-      P: unknown[], C: unknown[], S: number[], H: typeof HELPERS, W: unknown[], AB: ArrayBuffer | undefined, HF: Float32Array | undefined, mma: unknown,
+    const factory = new Function("P", "C", "S", "H", "W", "AB", "HF", "HB", "mma", source) as (
+      P: unknown[], C: unknown[], S: number[], H: typeof HELPERS, W: unknown[], AB: ArrayBuffer | undefined, HF: Float32Array | undefined, HB: Uint8Array | undefined, mma: unknown,
     ) => (inputs: readonly Tensor[]) => readonly Tensor[];
-    if (!this.usesArena) return factory(this.pool.buffers(), this.#objects, this.#scalars, HELPERS, [], undefined, undefined, undefined);
+    if (!this.usesArena) return factory(this.pool.buffers(), this.#objects, this.#scalars, HELPERS, [], undefined, undefined, undefined, undefined);
     const api = wasmApi();
     if (api === undefined) throw new Error("WebAssembly is not available");
     // Staging (SIMD loops and products alike) starts 64-byte aligned after the planned buffers.
@@ -300,6 +304,6 @@ export class Module {
     const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.pool.arenaBytes());
     if (mma === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
-    return factory(this.pool.buffers(arena), this.#objects, this.#scalars, HELPERS, kernels, arena, new Float32Array(arena), mma);
+    return factory(this.pool.buffers(arena), this.#objects, this.#scalars, HELPERS, kernels, arena, new Float32Array(arena), new Uint8Array(arena), mma);
   }
 }

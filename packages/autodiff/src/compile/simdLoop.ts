@@ -15,6 +15,10 @@
  * double operation; maximum/minimum select as the JavaScript expressions do), so the two paths
  * agree bit for bit.
  *
+ * Bool operands (masks, as `rnn`'s `lengths` make, and comparisons) live in lanes as all-ones or
+ * all-zero masks: a bool read's bytes become masks, comparisons give masks, and only `select` and
+ * `convert` (to float32) consume them; a bool is never stored from a SIMD loop.
+ *
  * Signature: `(out_0, …, read_0, …, scalar_0, …)`; an out or read argument is the byte address of
  * element 0 of its buffer location (the loop adds the view's offset and strides), a scalar an f32.
  * The output is dense in loop order, so each store walks one running pointer.
@@ -29,8 +33,17 @@ const CALLED: Readonly<Record<string, (f: FunctionBuilder, x: number) => void>> 
 /** maximum/minimum: a where `a cmp b` or a is NaN, else b (the JavaScript expressions' choice). */
 const SELECT: Readonly<Record<string, SimdOp>> = { maximum: "f32x4Gt", minimum: "f32x4Lt" };
 
-const laneWise = (m: LoopMember): boolean =>
-  m.dtype === "float32" && m.inDtypes.every((d) => d === "float32") && (m.op in BINARY || m.op in UNARY || m.op in CALLED || m.op in SELECT);
+/** Comparisons give lane masks (all ones or zeros), which `select` and `convert` consume. */
+const COMPARE: Readonly<Record<string, SimdOp>> = { greater: "f32x4Gt", less: "f32x4Lt", greaterEqual: "f32x4Ge", lessEqual: "f32x4Le", equal: "f32x4Eq", notEqual: "f32x4Ne" };
+
+const laneWise = (m: LoopMember): boolean => {
+  const [c, x, y] = m.inDtypes;
+  if (m.op in COMPARE) return m.dtype === "bool" && c === "float32" && x === "float32";
+  // select(c, x, y) is x where c ≠ 0 (a bool mask, or a float32 compared with 0), else y.
+  if (m.op === "select") return m.dtype === "float32" && (c === "bool" || c === "float32") && x === "float32" && y === "float32";
+  if (m.op === "convert") return m.dtype === "float32" && c === "bool";
+  return m.dtype === "float32" && m.inDtypes.every((d) => d === "float32") && (m.op in BINARY || m.op in UNARY || m.op in CALLED || m.op in SELECT);
+};
 
 interface SimdPlan {
   readonly dims: readonly number[];
@@ -47,7 +60,7 @@ interface SimdPlan {
 /** The loop's dims, per-read strides and windows after `simplify`, or undefined when SIMD does not apply. */
 const simdPlan = (spec: LoopSpec): SimdPlan | undefined => {
   if (spec.shape.length === 0 || spec.shape.some((d) => d === 0)) return undefined;
-  if (!spec.reads.every((r) => r.dtype === "float32")) return undefined;
+  if (!spec.reads.every((r) => r.dtype === "float32" || (r.dtype === "bool" && r.guard === undefined))) return undefined;
   if (!spec.stores.every((s) => s.dtype === "float32") || !spec.members.every(laneWise)) return undefined;
   const walks = spec.reads.map((r) => walkOf(r, spec.shape));
   const dims = simplify(spec.shape, walks);
@@ -107,6 +120,8 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
   const readParam = (r: number): number => nOut + r;
   const scalarParam = (s: number): number => nOut + nRead + s;
   const rank = dims.length, inner = rank - 1;
+  // Bytes per element of each read: float32 values, or bool bytes (read as lane masks).
+  const size = spec.reads.map((r) => (r.dtype === "bool" ? 1 : 4));
   // A read's level: the last axis it moves along (−1: one value for the whole loop).
   const level = strides.map((st, r) => (fills[r] ? -2 : windows[r] !== undefined ? inner : st.reduce((l, s, a) => (s !== 0 ? a : l), -1)));
   const vectorRead = (r: number): boolean => level[r] === inner;
@@ -118,11 +133,20 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
   const scalarVec = Array.from({ length: spec.scalars }, () => f.local(v128));
   const memberVec = spec.members.map(() => f.local(v128));
   const readVec = spec.reads.map(() => f.local(v128));
+  const boolScratch = f.local(i32);
 
   spec.stores.forEach((_, k) => f.get(outParam(k)).set(outPtr[k]!));
   scalarVec.forEach((l, s) => f.get(scalarParam(s)).simd("f32x4Splat").set(l));
+  /** Loads read r's one value at the address on the stack into all four lanes (a bool as a mask). */
+  const loadSplat = (r: number): void => {
+    if (size[r] === 4) f.v128Load32Splat();
+    else f.i32Load8U().i32Const(0).op("i32Ne").set(boolScratch).i32Const(0).get(boolScratch).op("i32Sub").simd("i32x4Splat");
+    f.set(splat[r]!);
+  };
   spec.reads.forEach((_, r) => {
-    if (level[r] === -1) f.get(readParam(r)).i32Const(offsets[r]! * 4).op("i32Add").v128Load32Splat().set(splat[r]!);
+    if (level[r] !== -1) return;
+    f.get(readParam(r)).i32Const(offsets[r]! * size[r]!).op("i32Add");
+    loadSplat(r);
   });
   // (level −2: a read that is its fill everywhere; its operand is the fill's splat.)
 
@@ -137,18 +161,33 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
   const body = (lanes: number, seg: readonly [number, number]): void => {
     spec.reads.forEach((_, r) => {
       if (!vectorRead(r) || outside(r, seg)) return;
-      if (lanes === 4) f.get(ptr[r]![inner]!).v128Load();
+      const at = ptr[r]![inner]!;
+      if (size[r] === 1) {
+        // Four bool bytes → lanes of 0/1 → masks (any nonzero byte is true, as `c !== 0` is).
+        if (lanes === 4) f.get(at).i32Load().simd("i32x4Splat").i32x4ConstLanes([0xff, 0xff00, 0xff0000, -0x1000000]).simd("v128And");
+        else {
+          f.v128Zero();
+          for (let q = 0; q < lanes; q++) f.get(at).i32Load8U(q).i32x4ReplaceLane(q);
+        }
+        f.v128Zero().simd("i32x4Ne");
+      } else if (lanes === 4) f.get(at).v128Load();
       else {
         f.v128Zero();
-        for (let q = 0; q < lanes; q++) f.get(ptr[r]![inner]!).f32Load(4 * q).f32x4ReplaceLane(q);
+        for (let q = 0; q < lanes; q++) f.get(at).f32Load(4 * q).f32x4ReplaceLane(q);
       }
       f.set(readVec[r]!);
     });
     const operand = (o: LoopMember["ins"][number]): number =>
       o.kind === "member" ? memberVec[o.index]! : o.kind === "scalar" ? scalarVec[o.index]! : outside(o.index, seg) ? fillOf(o.index) : vectorRead(o.index) ? readVec[o.index]! : splat[o.index]!;
     spec.members.forEach((m, j) => {
-      const [a, b] = m.ins.map(operand);
+      const [a, b, c] = m.ins.map(operand);
       if (m.op in BINARY) f.get(a!).get(b!).simd(BINARY[m.op]!);
+      else if (m.op in COMPARE) f.get(a!).get(b!).simd(COMPARE[m.op]!);
+      else if (m.op === "select") {
+        f.get(b!).get(c!).get(a!);
+        if (m.inDtypes[0] === "float32") f.f32x4Const(0).simd("f32x4Ne");
+        f.simd("v128Bitselect");
+      } else if (m.op === "convert") f.get(a!).f32x4Const(1).simd("v128And"); // a mask's lanes → 1 or +0
       else if (m.op in CALLED) CALLED[m.op]!(f, a!);
       else if (m.op in SELECT) f.get(a!).get(b!).get(a!).get(b!).simd(SELECT[m.op]!).get(a!).get(a!).simd("f32x4Ne").simd("v128Or").simd("v128Bitselect");
       else {
@@ -167,8 +206,8 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
 
   /** Where read r's pointer at level a starts: its base, or its pointer one level out, plus `shift` elements. */
   const startPointer = (r: number, a: number, shift: number): void => {
-    if (a === 0) f.get(readParam(r)).i32Const((offsets[r]! + shift) * 4).op("i32Add");
-    else f.get(ptr[r]![a - 1]!).i32Const(shift * 4).op("i32Add");
+    if (a === 0) f.get(readParam(r)).i32Const((offsets[r]! + shift) * size[r]!).op("i32Add");
+    else f.get(ptr[r]![a - 1]!).i32Const(shift * size[r]!).op("i32Add");
     f.set(ptr[r]![a]!);
   };
 
@@ -179,7 +218,7 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
     inside();
     spec.reads.forEach((_, r) => {
       const s = strides[r]![a]!;
-      if (advances(r) && s !== 0) f.get(ptr[r]![a]!).i32Const(s * step * 4).op("i32Add").set(ptr[r]![a]!);
+      if (advances(r) && s !== 0) f.get(ptr[r]![a]!).i32Const(s * step * size[r]!).op("i32Add").set(ptr[r]![a]!);
     });
     f.get(counters[a]!).i32Const(step).op("i32Add").tee(counters[a]!).i32Const(count).op("i32LtU").brIf(0);
     f.op("end").op("end");
@@ -206,7 +245,11 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
       dims[a]!,
       1,
       () => {
-        spec.reads.forEach((_, r) => (level[r] === a ? f.get(ptr[r]![a]!).v128Load32Splat().set(splat[r]!) : undefined));
+        spec.reads.forEach((_, r) => {
+          if (level[r] !== a) return;
+          f.get(ptr[r]![a]!);
+          loadSplat(r);
+        });
         emitLevel(a + 1);
       },
       (r) => level[r]! >= a,

@@ -12,6 +12,9 @@
 import { int, type LoopSpec } from "./loopgen.js";
 import { readSpan } from "./simdLoop.js";
 
+/** Bytes per element of a SIMD loop's read: float32, or a bool byte. */
+const elementBytes = (dtype: string): number => (dtype === "bool" ? 1 : 4);
+
 /** 16-byte alignment for staged operands, so vector loads of contiguous data stay aligned. */
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
@@ -22,17 +25,18 @@ const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 export const stagingBytes = (spec: LoopSpec): number => {
   const size = spec.shape.reduce((a, b) => a * b, 1);
   let bytes = spec.stores.length * align16(size * 4);
-  spec.reads.forEach((_, r) => {
+  spec.reads.forEach((read, r) => {
     const [lo, hi] = readSpan(spec, r);
-    bytes += align16((hi - lo) * 4);
+    bytes += align16((hi - lo) * elementBytes(read.dtype));
   });
   return bytes;
 };
 
 /**
  * The wrapper's parameters and body, calling `kernel` (an identifier bound to the exported
- * WebAssembly function). `AB` is the memory's ArrayBuffer, `HF` a Float32Array over all of it and
- * `stage` the staging area's byte offset, all in scope of the generated module.
+ * WebAssembly function). `AB` is the memory's ArrayBuffer, `HF` and `HB` a Float32Array and a
+ * Uint8Array over all of it and `stage` the staging area's byte offset, all in scope of the
+ * generated module.
  * @example simdWrapper(spec, "W0", 1048576).body
  */
 export const simdWrapper = (spec: LoopSpec, kernel: string, stage: number): { params: string[]; body: string } => {
@@ -43,11 +47,15 @@ export const simdWrapper = (spec: LoopSpec, kernel: string, stage: number): { pa
     ...Array.from({ length: spec.scalars }, (_, s) => `s${s}`),
   ];
   const lines = [`  let st = ${int(stage)};`];
-  spec.reads.forEach((_, r) => {
+  spec.reads.forEach((read, r) => {
     const [lo, hi] = readSpan(spec, r);
+    const e = elementBytes(read.dtype);
+    // float32 reads are staged through HF (indexed in elements), bool reads through HB (bytes).
+    const into = e === 4 ? "HF" : "HB";
+    const at = e === 4 ? "st >> 2" : "st";
     lines.push(`  let b${r};`);
-    lines.push(`  if (r${r}.buffer === AB) b${r} = r${r}.byteOffset + ro${r} * 4;`);
-    lines.push(`  else { HF.set(r${r}.subarray(ro${r} + ${int(lo)}, ro${r} + ${int(hi)}), st >> 2); b${r} = st - ${int(lo * 4)}; st += ${int(align16((hi - lo) * 4))}; }`);
+    lines.push(`  if (r${r}.buffer === AB) b${r} = r${r}.byteOffset + ro${r} * ${int(e)};`);
+    lines.push(`  else { ${into}.set(r${r}.subarray(ro${r} + ${int(lo)}, ro${r} + ${int(hi)}), ${at}); b${r} = st - ${int(lo * e)}; st += ${int(align16((hi - lo) * e))}; }`);
   });
   spec.stores.forEach((_, k) => {
     lines.push(`  let a${k};`);

@@ -70,7 +70,7 @@ const name = (out: number[], s: string): void => {
 const OP = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f,
   call: 0x10, drop: 0x1a, select: 0x1b, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, f32Const: 0x43,
+  i32Load: 0x28, f32Load: 0x2a, i32Load8U: 0x2d, f32Store: 0x38, i32Const: 0x41, f32Const: 0x43,
   i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b,
   i32LeS: 0x4c, i32LeU: 0x4d, i32GeS: 0x4e, i32GeU: 0x4f,
   i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Shl: 0x74,
@@ -80,7 +80,8 @@ const OP = {
 // SIMD opcodes follow the 0xFD prefix as a LEB128 number.
 const SIMD = {
   v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c,
-  f32x4Splat: 0x13, f32x4ExtractLane: 0x1f, f32x4ReplaceLane: 0x20,
+  i32x4Splat: 0x11, i32x4ReplaceLane: 0x1c, f32x4Splat: 0x13, f32x4ExtractLane: 0x1f, f32x4ReplaceLane: 0x20,
+  i32x4Ne: 0x38,
   f32x4Eq: 0x41, f32x4Ne: 0x42, f32x4Lt: 0x43, f32x4Gt: 0x44, f32x4Le: 0x45, f32x4Ge: 0x46,
   v128And: 0x4e, v128Or: 0x50, v128Xor: 0x51, v128Bitselect: 0x52,
   f32x4Nearest: 0x6a,
@@ -91,7 +92,7 @@ const SIMD = {
 } as const;
 
 /** The SIMD instructions without immediates (lane-wise arithmetic, comparisons, bitwise ops). */
-export type SimdOp = Exclude<keyof typeof SIMD, "v128Load" | "v128Load32Splat" | "v128Store" | "v128Const" | "f32x4ExtractLane" | "f32x4ReplaceLane">;
+export type SimdOp = Exclude<keyof typeof SIMD, "v128Load" | "v128Load32Splat" | "v128Store" | "v128Const" | "f32x4ExtractLane" | "f32x4ReplaceLane" | "i32x4ReplaceLane">;
 
 /**
  * Builds one function body. Instructions are appended in stack-machine order by chained calls;
@@ -174,6 +175,10 @@ export class FunctionBuilder {
   // offset folded into the instruction; the alignment hint is the natural one (never a promise
   // that changes results, only a hint, so unaligned addresses still work).
   f32Load(offset = 0): this { return this.mem([OP.f32Load], 2, offset); }
+  /** An i32 from 4 bytes at any alignment (the hint says 1-byte aligned). */
+  i32Load(offset = 0): this { return this.mem([OP.i32Load], 0, offset); }
+  /** One byte, zero-extended to i32. */
+  i32Load8U(offset = 0): this { return this.mem([OP.i32Load8U], 0, offset); }
   f32Store(offset = 0): this { return this.mem([OP.f32Store], 2, offset); }
   v128Load(offset = 0): this { return this.mem(this.simdPrefix(SIMD.v128Load), 4, offset); }
   v128Store(offset = 0): this { return this.mem(this.simdPrefix(SIMD.v128Store), 4, offset); }
@@ -183,6 +188,16 @@ export class FunctionBuilder {
   f32x4ExtractLane(lane: number): this {
     this.code.push(...this.simdPrefix(SIMD.f32x4ExtractLane), lane);
     return this;
+  }
+
+  i32x4ReplaceLane(lane: number): this {
+    this.code.push(...this.simdPrefix(SIMD.i32x4ReplaceLane), lane);
+    return this;
+  }
+
+  /** `v128.const` with the four given i32 lanes. */
+  i32x4ConstLanes(lanes: readonly [number, number, number, number]): this {
+    return this.v128Const((view, lane) => view.setInt32(lane * 4, lanes[lane]!, true));
   }
 
   f32x4ReplaceLane(lane: number): this {
