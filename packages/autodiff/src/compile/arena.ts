@@ -31,7 +31,7 @@ export type ArenaMatmulHelper = (
 
 /**
  * The product helper for a runner whose arena is `memory` (its buffer never detaches: the memory
- * has a fixed size), staging from byte `stage` on. Null where the kernels cannot run.
+ * has a fixed size), staging from byte `stage` on (64-byte aligned). Null where the kernels cannot run.
  * @example makeArenaMatmul(memory, stage)?.(out, 0, a, 0, b, 0, 32, 128, 512, false, false)
  */
 export const makeArenaMatmul = (memory: { readonly buffer: ArrayBuffer }, stage: number): ArenaMatmulHelper | null => {
@@ -39,9 +39,8 @@ export const makeArenaMatmul = (memory: { readonly buffer: ArrayBuffer }, stage:
   if (product === null) return null;
   const arena = memory.buffer;
   const heap = new Float32Array(arena);
-  const start = align64(stage);
   return (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
-    let st = start;
+    let st = stage;
     const place = (x: Float32Array, off: number, size: number): number => {
       if (x.buffer === arena) return x.byteOffset + off * 4;
       heap.set(x.subarray(off, off + size), st >> 2);

@@ -42,16 +42,7 @@ export interface CompiledGraph {
  */
 export const compileGraph = (graph: Graph): CompiledGraph => {
   expectGraph("compileGraph", "graph", graph);
-  const simd = getKernelBackend().setting !== "js" && simdAvailable();
-  if (simd) {
-    try {
-      return compileWith(graph, true);
-    } catch (e) {
-      // The engine refused the WebAssembly memory or module: the JavaScript loops give the same bits.
-      if (e instanceof Error && e.message.startsWith("Rewind internal error")) throw e;
-    }
-  }
-  return compileWith(graph, false);
+  return compileWith(graph, getKernelBackend().setting !== "js" && simdAvailable());
 };
 
 const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
@@ -77,7 +68,14 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   emitBlock(mod, prog, block, { inputs, dests, tensorOutput }, lines, "  ");
   lines.push(`  return [${wraps.join(", ")}];`);
   const source = mod.source(lines);
-  const run = mod.instantiate(source);
+  let run: (inputs: readonly Tensor[]) => readonly Tensor[];
+  try {
+    run = mod.instantiate(source);
+  } catch (e) {
+    // The engine refused the runner's WebAssembly memory or module: the JavaScript loops give the same bits.
+    if (mod.usesArena) return compileWith(graph, false);
+    throw e;
+  }
   // The runner owns its buffers, so a call made while it runs (a primitive's impl calling back
   // into the same jitted function) must not use them: it gets the interpreter.
   let busy = false;

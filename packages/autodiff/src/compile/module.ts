@@ -242,6 +242,11 @@ export class Module {
     return this.#simdKernels.length > 0 || this.#arenaMatmuls > 0;
   }
 
+  /** Byte offset of the staging area (SIMD loops and products alike): 64-byte aligned after the planned buffers. */
+  #stageStart(): number {
+    return Math.ceil(this.pool.arenaBytes() / 64) * 64;
+  }
+
   /** Number of fused loops running as WebAssembly SIMD kernels. */
   get simdKernelCount(): number {
     return this.#simdKernels.length;
@@ -254,10 +259,8 @@ export class Module {
 
   /** The whole source: a function of (P, C, S, H, W, AB, HF, HB, mma) returning `run(inputs)`. */
   source(runBody: readonly string[]): string {
-    // The staging area follows the arena's planned buffers (see simdWrap.ts).
-    const stage = Math.ceil(this.pool.arenaBytes() / 64) * 64;
     const wrappers = this.#simdWrappers.map(({ spec, name, kernel }) => {
-      const w = simdWrapper(spec, kernel, stage);
+      const w = simdWrapper(spec, kernel, this.#stageStart());
       return `function ${name}(${w.params.join(", ")}) {\n${w.body}}`;
     });
     const decl = (prefix: string, arr: string, n: number): string =>
@@ -281,7 +284,7 @@ export class Module {
   /**
    * Instantiates the source: buffers are allocated here, once. With SIMD kernels, the runner gets
    * its own WebAssembly memory (never grown, so the buffer views stay valid) holding the planned
-   * float32 buffers and the staging area, and one module with the kernels. Throws if the engine
+   * float32 and bool buffers and the staging area, and one module with the kernels. Throws if the engine
    * refuses the memory or the module (`compileGraph` then compiles without SIMD).
    */
   instantiate(source: string): (inputs: readonly Tensor[]) => readonly Tensor[] {
@@ -292,8 +295,7 @@ export class Module {
     if (!this.usesArena) return factory(this.pool.buffers(), this.#objects, this.#scalars, HELPERS, [], undefined, undefined, undefined, undefined);
     const api = wasmApi();
     if (api === undefined) throw new Error("WebAssembly is not available");
-    // Staging (SIMD loops and products alike) starts 64-byte aligned after the planned buffers.
-    const bytes = this.pool.arenaBytes() + 64 + this.#stagingBytes;
+    const bytes = this.#stageStart() + this.#stagingBytes;
     const pages = Math.max(1, Math.ceil(bytes / 65536));
     const memory = new api.Memory({ initial: pages, maximum: pages });
     let kernels: unknown[] = [];
@@ -301,7 +303,7 @@ export class Module {
       const { exports } = new api.Instance(new api.Module(encodeModule(this.#simdKernels, 1)), { env: { memory } });
       kernels = this.#simdKernels.map((f) => exports[f.name]);
     }
-    const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.pool.arenaBytes());
+    const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart());
     if (mma === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
     return factory(this.pool.buffers(arena), this.#objects, this.#scalars, HELPERS, kernels, arena, new Float32Array(arena), new Uint8Array(arena), mma);
