@@ -77,9 +77,33 @@ export const gatherView = (
   strides: readonly number[],
   offset: number,
 ): ReturnType<typeof allocate> => {
-  const offsets = viewOffsets(shape, strides, offset);
-  const out = allocate(dtype, offsets.length);
-  for (let i = 0; i < offsets.length; i++) out[i] = data[offsets[i]!]!;
+  const n = sizeOf(shape);
+  const out = allocate(dtype, n);
+  if (n === 0) return out;
+  // A broadcast scalar (every stride 0, as the optimizers' `x · lr` makes): one fill.
+  if (strides.every((st) => st === 0)) {
+    out.fill(data[offset]!);
+    return out;
+  }
+  // Row by row along the last axis (a fill, a contiguous copy or a strided one), with an
+  // odometer over the outer axes: no offset table, and the inner loop has no index bookkeeping.
+  const rank = shape.length;
+  const len = rank === 0 ? 1 : shape[rank - 1]!;
+  const step = rank === 0 ? 0 : strides[rank - 1]!;
+  const index = new Array<number>(rank).fill(0);
+  let pos = offset;
+  for (let k = 0; k < n; k += len) {
+    if (step === 0) out.fill(data[pos]!, k, k + len);
+    else if (step === 1) for (let j = 0; j < len; j++) out[k + j] = data[pos + j]!;
+    else for (let j = 0; j < len; j++) out[k + j] = data[pos + j * step]!;
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      index[axis]!++;
+      pos += strides[axis]!;
+      if (index[axis]! < shape[axis]!) break;
+      pos -= strides[axis]! * shape[axis]!;
+      index[axis] = 0;
+    }
+  }
   return out;
 };
 
