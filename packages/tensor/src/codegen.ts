@@ -12,21 +12,4 @@ export { encodeModule, FunctionBuilder, f32, i32, v128, type SimdOp, type ValTyp
 export { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./wasm/f32mathWasm.js";
 export { expF32, sigmoidF32, tanhF32 } from "./kernels/f32math.js";
 export { arenaMatmul, productScratchBytes, simdAvailable, type ArenaMatmul } from "./wasm/matmulRuntime.js";
-
-/** A WebAssembly linear memory, as much of it as the compiler uses. */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-
-/** The slice of the WebAssembly JS API a compiler needs. */
-export interface WasmApi {
-  readonly Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-}
-
-/**
- * The engine's WebAssembly API, or undefined where there is none.
- * @example const memory = new (wasmApi()!.Memory)({ initial: 1 })
- */
-export const wasmApi = (): WasmApi | undefined => (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+export { wasmApi, type WasmApi, type WasmMemory } from "./wasm/api.js";

@@ -11,18 +11,12 @@
  *   copying the 256 KB recurrent weight in and the gates out.
  * Both run the same product (`product`) and so give the same bits.
  */
+import { wasmApi, type WasmMemory } from "./api.js";
 import { encodeModule, FunctionBuilder } from "./emitter.js";
 import { defaultShape, matmulModuleBytes, type KernelShape } from "./matmulWasm.js";
 
-/** The slice of the WebAssembly JS API used here (the package compiles without DOM typings). */
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmApi {
-  readonly Memory: new (descriptor: { initial: number }) => WasmMemory;
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+// Captured once: every runtime this module builds uses the engine it was loaded in.
+const wasm = wasmApi();
 
 /** A module with one SIMD instruction: validates only where 128-bit SIMD is supported. */
 const simdProbe = (): Uint8Array => {

@@ -8,6 +8,7 @@
  * at a fraction of that, so above `MAP_MIN` elements the kernels copy the input into this module's
  * memory chunk by chunk, map it there and copy the result out. The memory is one 64 KB page.
  */
+import { wasmApi, type WasmMemory } from "./api.js";
 import { encodeModule, FunctionBuilder, i32, v128 } from "./emitter.js";
 import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./f32mathWasm.js";
 import { simdAvailable } from "./matmulRuntime.js";
@@ -36,12 +37,11 @@ const mapFunction = (op: MappedF32): FunctionBuilder => {
   return f;
 };
 
-interface WasmMemory { readonly buffer: ArrayBuffer }
 interface State { readonly memory: WasmMemory; readonly fns: Readonly<Record<MappedF32, (at: number, bytes: number) => void>> }
 let state: State | null | undefined;
 
 const instantiate = (): State | null => {
-  const api = (globalThis as unknown as { WebAssembly?: { Memory: new (d: { initial: number }) => WasmMemory; Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, unknown> } } }).WebAssembly;
+  const api = wasmApi();
   if (api === undefined || !simdAvailable()) return null;
   try {
     const memory = new api.Memory({ initial: 1 });
