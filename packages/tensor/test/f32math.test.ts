@@ -1,13 +1,14 @@
 /**
- * float32 exp / sigmoid / tanh: the scalar definitions (kernels/f32math.ts) against the
- * WebAssembly SIMD code (wasm/f32mathWasm.ts) bit for bit, and both against float64 Math.
+ * @file float32 exp / sigmoid / tanh: the scalar definitions (kernels/f32math.ts) against the
+ * WebAssembly SIMD code (wasm/f32mathWasm.ts) bit for bit, both against float64 Math (accuracy,
+ * specials, signs), and the tensor kernels through WebAssembly and JavaScript.
  */
 import { describe, expect, it } from "vitest";
 import { expF32, sigmoidF32, tanhF32 } from "../src/kernels/f32math.js";
 import { encodeModule, FunctionBuilder, i32, v128 } from "../src/wasm/emitter.js";
 import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "../src/wasm/f32mathWasm.js";
 import { simdAvailable } from "../src/wasm/matmulRuntime.js";
-import { wasmApi } from "../src/codegen.js";
+import { wasmApi } from "../src/wasm/api.js";
 import { setKernelBackend } from "../src/kernels/backend.js";
 import { exp, sigmoid, tanh } from "../src/kernels/unary.js";
 import { fromBuffer } from "../src/Tensor.js";

@@ -1,7 +1,7 @@
-import { expF32, sigmoidF32, tanhF32 } from "../src/kernels/f32math.js";
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import type { DType } from "../src/DType.js";
+import { expF32, sigmoidF32, tanhF32 } from "../src/kernels/f32math.js";
 import {
   abs,
   ceil,
