@@ -39,6 +39,22 @@ const viewRange = (op: string, shape: Shape, strides: readonly number[], offset:
 };
 
 /**
+ * One step of the odometer `index` over axes `0..last` of a strided view (the last of them moving
+ * fastest): returns the position after it. Shared by the offset table and the row-wise gather.
+ * @example advance([0, 2], [2, 3], [3, 1], 2, 1) // 3: from [0, 2] to [1, 0]
+ */
+const advance = (index: number[], shape: Shape, strides: readonly number[], pos: number, last: number): number => {
+  for (let axis = last; axis >= 0; axis--) {
+    index[axis]!++;
+    pos += strides[axis]!;
+    if (index[axis]! < shape[axis]!) return pos;
+    pos -= strides[axis]! * shape[axis]!;
+    index[axis] = 0;
+  }
+  return pos;
+};
+
+/**
  * The source offsets of every element of the view `(shape, strides, offset)`, in row-major order
  * of `shape`. Walks an odometer over the multi-index, so the cost is one add per element.
  * Unchecked: kernels build valid views; other callers get `viewOffsetsChecked` (the index's
@@ -54,13 +70,7 @@ export const viewOffsets = (shape: Shape, strides: readonly number[], offset: nu
   let pos = offset;
   for (let i = 0; i < n; i++) {
     out[i] = pos;
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      index[axis]!++;
-      pos += strides[axis]!;
-      if (index[axis]! < shape[axis]!) break;
-      pos -= strides[axis]! * shape[axis]!;
-      index[axis] = 0;
-    }
+    pos = advance(index, shape, strides, pos, rank - 1);
   }
   return out;
 };
@@ -96,13 +106,7 @@ export const gatherView = (
     if (step === 0) out.fill(data[pos]!, k, k + len);
     else if (step === 1) for (let j = 0; j < len; j++) out[k + j] = data[pos + j]!;
     else for (let j = 0; j < len; j++) out[k + j] = data[pos + j * step]!;
-    for (let axis = rank - 2; axis >= 0; axis--) {
-      index[axis]!++;
-      pos += strides[axis]!;
-      if (index[axis]! < shape[axis]!) break;
-      pos -= strides[axis]! * shape[axis]!;
-      index[axis] = 0;
-    }
+    pos = advance(index, shape, strides, pos, rank - 2);
   }
   return out;
 };
