@@ -13,9 +13,6 @@ import { arenaMatmul, productScratchBytes } from "@rewind/tensor/internal/codege
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
-/** Products with fewer multiply-adds stay with `mm` (the tensor package sends those to JS). */
-export const ARENA_MIN_MACS = 512;
-
 /**
  * Bytes of staging area a product needs with every operand staged, plus packing scratch.
  * @example arenaMatmulBytes(32, 128, 512) // ≥ 4 · (32·128 + 128·512 + 32·512)

@@ -11,13 +11,13 @@
  * offset tables, dtype/shape descriptors, fallback closures) are handed to the generated code as
  * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers.
  */
-import { allocate, type DType, type Tensor } from "@rewind/tensor";
-import { encodeModule, expF32, sigmoidF32, tanhF32, wasmApi, type FunctionBuilder } from "@rewind/tensor/internal/codegen";
+import { allocate, byteSize, type DType, type Tensor } from "@rewind/tensor";
+import { encodeModule, expF32, sigmoidF32, tanhF32, WASM_MIN_MACS, wasmApi, type FunctionBuilder } from "@rewind/tensor/internal/codegen";
 import { EW_PRELUDE } from "./ewOps.js";
 import { genLoop, int, type KernelText, type LoopSpec } from "./loopgen.js";
-import { emitSimdLoop, simdApplies } from "./simdLoop.js";
+import { emitSimdLoop, planSimd, type SimdPlan } from "./simdLoop.js";
 import { simdWrapper, stagingBytes } from "./simdWrap.js";
-import { ARENA_MIN_MACS, arenaMatmulBytes, makeArenaMatmul } from "./arena.js";
+import { arenaMatmulBytes, makeArenaMatmul } from "./arena.js";
 import { mm } from "./matmul.js";
 import * as R from "./runtime.js";
 
@@ -39,7 +39,6 @@ export const addOff = (a: string, b: number | string): string => {
 };
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
-const BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 /** The dtypes planned in the runner's WebAssembly memory. */
 const IN_ARENA: ReadonlySet<DType> = new Set<DType>(["float32", "bool"]);
 
@@ -94,19 +93,19 @@ export class Pool {
     return this.#entries.map((e) => {
       if (arena === undefined || !IN_ARENA.has(e.dtype)) return allocate(e.dtype, e.size);
       const view = e.dtype === "float32" ? new Float32Array(arena, at, e.size) : new Uint8Array(arena, at, e.size);
-      at += align16(e.size * BYTES[e.dtype]);
+      at += align16(e.size * byteSize[e.dtype]);
       return view;
     });
   }
 
   /** Bytes the float32 and bool buffers take in an arena. */
   arenaBytes(): number {
-    return this.#entries.reduce((n, e) => n + (IN_ARENA.has(e.dtype) ? align16(e.size * BYTES[e.dtype]) : 0), 0);
+    return this.#entries.reduce((n, e) => n + (IN_ARENA.has(e.dtype) ? align16(e.size * byteSize[e.dtype]) : 0), 0);
   }
 
   /** Total bytes of planned buffers. */
   bytes(): number {
-    return this.#entries.reduce((n, e) => n + e.size * BYTES[e.dtype], 0);
+    return this.#entries.reduce((n, e) => n + e.size * byteSize[e.dtype], 0);
   }
 }
 
@@ -145,7 +144,7 @@ export const ARRAY_OF: Readonly<Record<DType, string>> = {
 export class Module {
   readonly pool = new Pool();
   readonly #simdKernels: FunctionBuilder[] = [];
-  readonly #simdWrappers: Array<{ spec: LoopSpec; name: string; kernel: string }> = [];
+  readonly #simdWrappers: Array<{ spec: LoopSpec; plan: SimdPlan; name: string; kernel: string }> = [];
   #stagingBytes = 0;
   #arenaMatmuls = 0;
 
@@ -212,16 +211,17 @@ export class Module {
   loop(spec: LoopSpec): string {
     const text = genLoop(spec);
     const size = spec.shape.reduce((a, b) => a * b, 1);
-    if (!this.simd || size < SIMD_MIN_ELEMENTS || !simdApplies(spec)) return this.kernel(text);
+    const plan = this.simd && size >= SIMD_MIN_ELEMENTS ? planSimd(spec) : undefined;
+    if (plan === undefined) return this.kernel(text);
     const key = `simd\n${text.params.join(",")}\n${text.body}`;
     let name = this.#kernels.get(key);
     if (name === undefined) {
       name = `F${this.#kernels.size}`;
       this.#kernels.set(key, name);
       const kernel = `W${this.#simdKernels.length}`;
-      this.#simdKernels.push(emitSimdLoop(spec, `k${this.#simdKernels.length}`));
-      this.#simdWrappers.push({ spec, name, kernel });
-      this.#stagingBytes = Math.max(this.#stagingBytes, stagingBytes(spec));
+      this.#simdKernels.push(emitSimdLoop(spec, plan, `k${this.#simdKernels.length}`));
+      this.#simdWrappers.push({ spec, plan, name, kernel });
+      this.#stagingBytes = Math.max(this.#stagingBytes, stagingBytes(spec, plan));
     }
     return name;
   }
@@ -231,7 +231,7 @@ export class Module {
    * for float32 products worth it when `simd` is on, else `mm`. Both take `mm`'s arguments.
    */
   matmul(dtype: DType, m: number, k: number, n: number): "mm" | "mma" {
-    if (!this.simd || dtype !== "float32" || m * k * n < ARENA_MIN_MACS) return "mm";
+    if (!this.simd || dtype !== "float32" || m * k * n < WASM_MIN_MACS) return "mm";
     this.#arenaMatmuls++;
     this.#stagingBytes = Math.max(this.#stagingBytes, arenaMatmulBytes(m, k, n));
     return "mma";
@@ -259,8 +259,8 @@ export class Module {
 
   /** The whole source: a function of (P, C, S, H, W, AB, HF, HB, mma) returning `run(inputs)`. */
   source(runBody: readonly string[]): string {
-    const wrappers = this.#simdWrappers.map(({ spec, name, kernel }) => {
-      const w = simdWrapper(spec, kernel, this.#stageStart());
+    const wrappers = this.#simdWrappers.map(({ spec, plan, name, kernel }) => {
+      const w = simdWrapper(spec, plan, kernel, this.#stageStart());
       return `function ${name}(${w.params.join(", ")}) {\n${w.body}}`;
     });
     const decl = (prefix: string, arr: string, n: number): string =>

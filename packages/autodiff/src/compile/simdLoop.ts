@@ -23,6 +23,7 @@
  * element 0 of its buffer location (the loop adds the view's offset and strides), a scalar an f32.
  * The output is dense in loop order, so each store walks one running pointer.
  */
+import { byteSize } from "@rewind/tensor";
 import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4, f32, FunctionBuilder, i32, v128, type SimdOp, type ValType } from "@rewind/tensor/internal/codegen";
 import { innerSegments, simplify, walkOf, type AxisGuard, type LoopMember, type LoopSpec } from "./loopgen.js";
 
@@ -45,7 +46,8 @@ const laneWise = (m: LoopMember): boolean => {
   return m.dtype === "float32" && m.inDtypes.every((d) => d === "float32") && (m.op in BINARY || m.op in UNARY || m.op in CALLED || m.op in SELECT);
 };
 
-interface SimdPlan {
+/** How a qualifying loop runs in SIMD (from `planSimd`), shared by the kernel and its wrapper. */
+export interface SimdPlan {
   readonly dims: readonly number[];
   readonly strides: ReadonlyArray<readonly number[]>;
   readonly offsets: readonly number[];
@@ -57,8 +59,12 @@ interface SimdPlan {
   readonly segments: ReadonlyArray<readonly [number, number]>;
 }
 
-/** The loop's dims, per-read strides and windows after `simplify`, or undefined when SIMD does not apply. */
-const simdPlan = (spec: LoopSpec): SimdPlan | undefined => {
+/**
+ * The loop's dims, per-read strides and windows after `simplify`, or undefined when SIMD does not
+ * apply (see the file comment for the conditions). Computed once per loop by the module.
+ * @example planSimd(spec)?.segments // [[0, 128]] for a contiguous [32, 128] loop
+ */
+export const planSimd = (spec: LoopSpec): SimdPlan | undefined => {
   if (spec.shape.length === 0 || spec.shape.some((d) => d === 0)) return undefined;
   if (!spec.reads.every((r) => r.dtype === "float32" || (r.dtype === "bool" && r.guard === undefined))) return undefined;
   if (!spec.stores.every((s) => s.dtype === "float32") || !spec.members.every(laneWise)) return undefined;
@@ -88,17 +94,10 @@ const simdPlan = (spec: LoopSpec): SimdPlan | undefined => {
 };
 
 /**
- * Whether `spec` runs as a SIMD kernel (see the file comment for the conditions).
- * @example simdApplies(spec) // true for the LSTM gate loop
- */
-export const simdApplies = (spec: LoopSpec): boolean => simdPlan(spec) !== undefined;
-
-/**
  * The span of elements read `r` touches, relative to its location: `[lo, hi)`.
- * @example readSpan(spec, 0) // [128, 16128] for a [32, 128] slice of a [32, 512] buffer
+ * @example readSpan(plan, 0) // [128, 16128] for a [32, 128] slice of a [32, 512] buffer
  */
-export const readSpan = (spec: LoopSpec, r: number): readonly [number, number] => {
-  const plan = simdPlan(spec)!;
+export const readSpan = (plan: SimdPlan, r: number): readonly [number, number] => {
   if (plan.fills[r]) return [0, 0];
   const lo = plan.offsets[r]!;
   const inner = plan.dims.length - 1;
@@ -109,11 +108,11 @@ export const readSpan = (spec: LoopSpec, r: number): readonly [number, number] =
 };
 
 /**
- * Emits `spec` as the exported function `name` (call only when `simdApplies(spec)`).
- * @example encodeModule([emitSimdLoop(spec, "k0")], pages)
+ * Emits `spec`, planned as `plan`, as the exported function `name`.
+ * @example encodeModule([emitSimdLoop(spec, planSimd(spec)!, "k0")], pages)
  */
-export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
-  const { dims, strides, offsets, windows, fills, segments } = simdPlan(spec)!;
+export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): FunctionBuilder => {
+  const { dims, strides, offsets, windows, fills, segments } = plan;
   const nOut = spec.stores.length, nRead = spec.reads.length;
   const f = new FunctionBuilder(name, [...Array<ValType>(nOut + nRead).fill(i32), ...Array<ValType>(spec.scalars).fill(f32)], []);
   const outParam = (k: number): number => k;
@@ -121,7 +120,7 @@ export const emitSimdLoop = (spec: LoopSpec, name: string): FunctionBuilder => {
   const scalarParam = (s: number): number => nOut + nRead + s;
   const rank = dims.length, inner = rank - 1;
   // Bytes per element of each read: float32 values, or bool bytes (read as lane masks).
-  const size = spec.reads.map((r) => (r.dtype === "bool" ? 1 : 4));
+  const size = spec.reads.map((r) => byteSize[r.dtype]);
   // A read's level: the last axis it moves along (−1: one value for the whole loop).
   const level = strides.map((st, r) => (fills[r] ? -2 : windows[r] !== undefined ? inner : st.reduce((l, s, a) => (s !== 0 ? a : l), -1)));
   const vectorRead = (r: number): boolean => level[r] === inner;

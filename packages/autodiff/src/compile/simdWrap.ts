@@ -9,25 +9,23 @@
  * area first (only the span the loop touches), an output is written there and copied out after.
  * The wrapper text holds generated identifiers and integers only.
  */
+import { byteSize } from "@rewind/tensor";
 import { int, type LoopSpec } from "./loopgen.js";
-import { readSpan } from "./simdLoop.js";
-
-/** Bytes per element of a SIMD loop's read: float32, or a bool byte. */
-const elementBytes = (dtype: string): number => (dtype === "bool" ? 1 : 4);
+import { readSpan, type SimdPlan } from "./simdLoop.js";
 
 /** 16-byte alignment for staged operands, so vector loads of contiguous data stay aligned. */
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /**
  * Bytes of staging area `spec` needs when every operand is staged.
- * @example stagingBytes(spec) // 4 · (reads' spans + outputs), each rounded up to 16
+ * @example stagingBytes(spec, plan) // 4 · (reads' spans + outputs), each rounded up to 16
  */
-export const stagingBytes = (spec: LoopSpec): number => {
+export const stagingBytes = (spec: LoopSpec, plan: SimdPlan): number => {
   const size = spec.shape.reduce((a, b) => a * b, 1);
   let bytes = spec.stores.length * align16(size * 4);
   spec.reads.forEach((read, r) => {
-    const [lo, hi] = readSpan(spec, r);
-    bytes += align16((hi - lo) * elementBytes(read.dtype));
+    const [lo, hi] = readSpan(plan, r);
+    bytes += align16((hi - lo) * byteSize[read.dtype]);
   });
   return bytes;
 };
@@ -37,9 +35,9 @@ export const stagingBytes = (spec: LoopSpec): number => {
  * WebAssembly function). `AB` is the memory's ArrayBuffer, `HF` and `HB` a Float32Array and a
  * Uint8Array over all of it and `stage` the staging area's byte offset, all in scope of the
  * generated module.
- * @example simdWrapper(spec, "W0", 1048576).body
+ * @example simdWrapper(spec, plan, "W0", 1048576).body
  */
-export const simdWrapper = (spec: LoopSpec, kernel: string, stage: number): { params: string[]; body: string } => {
+export const simdWrapper = (spec: LoopSpec, plan: SimdPlan, kernel: string, stage: number): { params: string[]; body: string } => {
   const size = spec.shape.reduce((a, b) => a * b, 1);
   const params = [
     ...spec.stores.flatMap((_, k) => [`o${k}`, `oo${k}`]),
@@ -48,8 +46,8 @@ export const simdWrapper = (spec: LoopSpec, kernel: string, stage: number): { pa
   ];
   const lines = [`  let st = ${int(stage)};`];
   spec.reads.forEach((read, r) => {
-    const [lo, hi] = readSpan(spec, r);
-    const e = elementBytes(read.dtype);
+    const [lo, hi] = readSpan(plan, r);
+    const e = byteSize[read.dtype];
     // float32 reads are staged through HF (indexed in elements), bool reads through HB (bytes).
     const into = e === 4 ? "HF" : "HB";
     const at = e === 4 ? "st >> 2" : "st";

@@ -161,9 +161,10 @@ const kernelI32 = (out: Int32Array, oo: number, a: Int32Array, ao: number, b: In
 /**
  * Below this many multiply-adds (m·k·n) the JS kernel is faster: a WebAssembly call with its
  * copies costs ~0.25 µs, as much as ~300 multiply-adds in JS (measured: 4³ JS 0.10 µs vs 0.26 µs,
- * 8³ JS 0.49 µs vs 0.32 µs).
+ * 8³ JS 0.49 µs vs 0.32 µs). The compiler uses the same threshold for its in-place products.
+ * @example 8 * 8 * 8 >= WASM_MIN_MACS // true: an 8³ product runs in WebAssembly
  */
-const WASM_MIN_MACS = 512;
+export const WASM_MIN_MACS = 512;
 
 const matmulF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void => {
   const backend = kernelBackend();
