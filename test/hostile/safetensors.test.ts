@@ -85,11 +85,31 @@ describe("hand-made hostile files", () => {
   });
 
   it("values that are not byte arrays are refused", () => {
-    for (const v of [null, undefined, "abc", [1, 2, 3, 4, 5, 6, 7, 8], new ArrayBuffer(16), new DataView(new ArrayBuffer(16)), new Float32Array(4), { length: 8 }]) {
-      const r = guarded(String(v), new Uint8Array(0), () => safetensors.decode(v as Uint8Array));
+    // The last three pass `instanceof Uint8Array` (before: a TypeError from the first getter, or bytes read through a DataView).
+    const inheriting = Object.create(Uint8Array.prototype) as unknown;
+    const dressedView = Object.setPrototypeOf(new DataView(new ArrayBuffer(16)), Uint8Array.prototype) as unknown;
+    const dressedFloats = Object.setPrototypeOf(new Float32Array(4), Uint8Array.prototype) as unknown;
+    const values = [null, undefined, "abc", [1, 2, 3, 4, 5, 6, 7, 8], new ArrayBuffer(16), new DataView(new ArrayBuffer(16)), new Float32Array(4), { length: 8 }, inheriting, dressedView, dressedFloats];
+    for (const [i, v] of values.entries()) {
+      const r = guarded(`value ${i}`, new Uint8Array(0), () => safetensors.decode(v as Uint8Array));
       expect(E.isLeft(r) && expectClearError(r.left, "safetensors.decode")).toMatch(/expected a Uint8Array of file contents/);
       ledger.case();
     }
+  });
+
+  it("a byte array's own properties cannot change what is read (the intrinsic getters are used)", () => {
+    const lying = mixed.slice();
+    Object.defineProperty(lying, "length", { value: 1e9 });
+    Object.defineProperty(lying, "byteOffset", { value: 3 });
+    Object.defineProperty(lying, "subarray", { value: () => new Uint8Array(0) });
+    const [r, want] = [safetensors.decode(lying), safetensors.decode(mixed)];
+    if (E.isLeft(r) || E.isLeft(want)) return expect.fail("did not decode");
+    expect([...r.right.tensors].map(([k, t]) => [k, t.shape, Array.from(t.data)])).toEqual([...want.right.tensors].map(([k, t]) => [k, t.shape, Array.from(t.data)]));
+    // A buffer transferred away (detached) reads as an empty file.
+    const detached = mixed.slice();
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    expect(E.isLeft(safetensors.decode(detached)) && T.formatTensorError((safetensors.decode(detached) as E.Left<T.TensorError>).left)).toMatch(/the file is 0 bytes/);
+    ledger.case(2);
   });
 
   it("a file inside a larger buffer (a Node Buffer slice) is read at its own offset", () => {
@@ -101,10 +121,25 @@ describe("hand-made hostile files", () => {
     ledger.case(2);
   });
 
-  it("20,000 empty tensors decode in bounded time", () => {
-    const header = `{${Array.from({ length: 20_000 }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`).join(",")}}`;
-    const r = decodeChecked("20k tensors", file(header));
-    expect(E.isRight(r) && r.right.tensors.size).toBe(20_000);
+  it("MAX_TENSORS (100,000) empty tensors decode in bounded time; one more is refused (a row above)", () => {
+    expect(safetensors.MAX_TENSORS).toBe(100_000);
+    const header = `{${Array.from({ length: safetensors.MAX_TENSORS }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`).join(",")}}`;
+    const r = decodeChecked("100k tensors", file(header));
+    expect(E.isRight(r) && r.right.tensors.size).toBe(100_000);
+    ledger.case();
+  });
+
+  it("MAX_METADATA_ENTRIES (10,000) metadata entries decode", () => {
+    const meta = Array.from({ length: safetensors.MAX_METADATA_ENTRIES }, (_, i) => `"k${i}":"${i}"`).join(",");
+    const r = decodeChecked("10k metadata entries", file(`{"__metadata__":{${meta}}}`));
+    expect(E.isRight(r) && r.right.metadata.get("k9999")).toBe("9999");
+    ledger.case();
+  });
+
+  it("a string of a million escapes decodes to its value (joined in chunks, not a million-node rope)", () => {
+    const value = String.raw`\n\u00e9\"`.repeat(333_334);
+    const r = decodeChecked("1M escapes", file(`{"__metadata__":{"x":"${value}"}}`));
+    expect(E.isRight(r) && r.right.metadata.get("x")).toBe('\né"'.repeat(333_334));
     ledger.case();
   });
 });

@@ -49,8 +49,11 @@ export const refused: readonly Refused[] = [
   { label: "a raw control character in a name", bytes: file('{"a\nb":1}'), message: /unescaped control character U\+000a/ },
   // The header JSON.
   { label: "100k nested arrays", bytes: file("[".repeat(100_000)), message: /nesting deeper than 8 levels/ },
-  { label: "100k nested objects", bytes: file('{"a":'.repeat(100_000)), message: /nesting deeper than 8 levels/ },
+  { label: "100k nested arrays in a metadata value", bytes: file(`{"__metadata__":{"a":${"[".repeat(100_000)}`), message: /nesting deeper than 8 levels/ },
+  // Read by the schema: an entry's first key that is not a field is refused before its value is read.
+  { label: "100k nested objects", bytes: file('{"a":'.repeat(100_000)), message: /tensor "a": unknown field "a"/ },
   { label: "a nested shape", bytes: one("a", entry("F32", [[[[[[[[[1]]]]]]]]], [0, 4])), message: /nesting deeper than 8 levels/ },
+  { label: "a shape of nested arrays", bytes: one("a", entry("F32", [[[1]]], [0, 4])), message: /"shape" must be an array of non-negative integers, got \[\[\[1\]\]\]/ },
   { label: "an array header", bytes: file("[]"), message: /the header must be a JSON object, got \[\]/ },
   { label: "a string header", bytes: file('"x"'), message: /must be a JSON object, got "x"/ },
   { label: "a null header", bytes: file("null"), message: /must be a JSON object, got null/ },
@@ -104,7 +107,7 @@ export const refused: readonly Refused[] = [
   { label: "a fractional dim", bytes: one("a", entry("F32", [0.5, 2], [0, 4])), message: /non-negative integers, got \[0.5,2\]/ },
   { label: "a string dim", bytes: one("a", entry("F32", ["1"], [0, 4])), message: /non-negative integers, got \["1"\]/ },
   { label: "a null dim", bytes: one("a", entry("F32", [null], [0, 4])), message: /non-negative integers, got \[null\]/ },
-  { label: "an infinite dim (1e400)", bytes: one("a", '{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}'), message: /non-negative integers, got \[null\]/ },
+  { label: "an infinite dim (1e400)", bytes: one("a", '{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}'), message: /non-negative integers, got \[1e400\]/ },
   { label: "a dim of 2^53", bytes: one("a", entry("F32", [2 ** 53], [0, 4])), message: /non-negative integers, got \[9007199254740992\]/ },
   { label: "a shape that is a number", bytes: one("a", entry("F32", 1, [0, 4])), message: /"shape" must be an array of non-negative integers, got 1/ },
   { label: "a shape that is an object", bytes: one("a", entry("F32", {}, [0, 4])), message: /got an object/ },
@@ -133,6 +136,14 @@ export const refused: readonly Refused[] = [
   // The data.
   { label: "a BOOL byte of 2", bytes: one("b", entry("BOOL", [2], [0, 2]), raw(1, 2)), message: /tensor "b": BOOL element 1 is the byte 2, not 0 or 1/ },
   { label: "a BOOL byte of 255", bytes: one("b", entry("BOOL", [], [0, 1]), raw(255)), message: /BOOL element 0 is the byte 255/ },
+  // Limits, checked while the header is read (the attacks that grew the process to 13–75× the file).
+  { label: "a shape of 100k empty objects", bytes: one("a", entry("F32", Array.from({ length: 100_000 }, () => ({})), [0, 4])), message: /"shape" must be an array of non-negative integers, got \[\{\},\{\},.{40,}\.\.\./ },
+  { label: "a shape of 100k empty arrays", bytes: one("a", entry("F32", Array.from({ length: 100_000 }, () => []), [0, 4])), message: /"shape" must be an array of non-negative integers, got \[\[\],\[\],/ },
+  { label: "rank 65", bytes: one("a", entry("F32", Array<number>(65).fill(1), [0, 4])), message: /tensor "a": "shape" has more than 64 dimensions \(the limit is 64\)$/ },
+  { label: "rank 1,000,000", bytes: one("a", entry("F32", Array<number>(1_000_000).fill(1), [0, 4])), message: /"shape" has more than 64 dimensions/ },
+  { label: "100,001 tensors", bytes: file(`{${Array.from({ length: 100_001 }, (_, i) => `"t${i}":${entry("F32", [0], [0, 0])}`).join(",")}}`), message: /the header lists more than 100000 tensors \(the limit\)/ },
+  { label: "10,001 metadata entries", bytes: file(`{"__metadata__":{${Array.from({ length: 10_001 }, (_, i) => `"k${i}":""`).join(",")}}}`), message: /"__metadata__" has more than 10000 entries \(the limit\)/ },
+  { label: "100k keys in one entry", bytes: one("a", `{${Array.from({ length: 100_000 }, (_, i) => `"k${i}":{}`).join(",")}}`), message: /tensor "a": unknown field "k0"/ },
   // Size: a megabyte-long name must not make a megabyte-long message.
   { label: "a 1 MiB name with a bad entry", bytes: file(`{"${bigName}":1}`), message: /tensor "n{57}\.\.\.": expected an object/ },
 ];
@@ -154,5 +165,6 @@ export const accepted: readonly Accepted[] = [
   { label: "a metadata string of 100k brackets", bytes: file(`{"__metadata__":{"x":"${"[".repeat(100_000)}"}}`), names: [] },
   { label: "tensors named like Object.prototype members", bytes: file(`{"toString":${f32},"hasOwnProperty":${entry("F32", [], [4, 8])},"valueOf":${entry("F32", [0], [8, 8])}}`, new Uint8Array(8)), names: ["toString", "hasOwnProperty", "valueOf"] },
   { label: "a lone surrogate escape in a name (kept as the bytes say)", bytes: file(`{"\\ud800":${f32}}`, new Uint8Array(4)), names: ["\ud800"] },
+  { label: "rank 64 (the limit)", bytes: one("a", entry("F32", Array<number>(64).fill(1), [0, 4])), names: ["a"] },
   { label: "empty tensors sharing an offset", bytes: file(`{"a":${entry("F32", [0], [0, 0])},"b":${entry("I32", [0, 3], [0, 0])},"c":${f32}}`, new Uint8Array(4)), names: ["a", "b", "c"] },
 ];

@@ -132,6 +132,15 @@ describe("encode", () => {
     expect(() => encode({ w: { dtype: "float32", shape: [2], data: new Float32Array(1) } as Tensor })).toThrow(TensorException);
     expect(() => encode({ w: t }, { n: 3 as unknown as string })).toThrow(/metadata values must be strings/);
   });
+
+  it("refuses to write what decode would refuse: rank above 64, more than 100,000 tensors or 10,000 metadata entries", () => {
+    const rank = (r: number): Tensor => fromDataOrThrow([1], Array<number>(r).fill(1));
+    expect(right(encode({ w: rank(64) })).tensors.get("w")!.shape).toHaveLength(64);
+    expect(() => encode({ w: rank(65) })).toThrow(/safetensors\.encode: a tensor of rank 65 \(the limit is 64\)/);
+    const empty = fromDataOrThrow([], [0]);
+    expect(() => encode(new Map(Array.from({ length: 100_001 }, (_, i) => [`t${i}`, empty])))).toThrow(/100001 tensors \(a file holds at most 100000\)/);
+    expect(() => encode({}, Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`k${i}`, ""])))).toThrow(/10001 entries \(a file holds at most 10000\)/);
+  });
 });
 
 describe("decode(encode(x)) = x", () => {
@@ -192,6 +201,15 @@ describe("parseStrictJson", () => {
     expect(parseStrictJson('"\\ud800\\u00e9"')).toEqual(E.right("\ud800\u00e9"));
     expect(E.isLeft(parseStrictJson("[[[1]]]", { maxDepth: 2 }))).toBe(true);
     expect(E.isRight(parseStrictJson("[[[1]]]", { maxDepth: 3 }))).toBe(true);
+  });
+
+  it("stops at the first value past maxValues, before building the rest", () => {
+    expect(parseStrictJson("[{},{},{}]", { maxValues: 4 })).toEqual(E.right([new Map(), new Map(), new Map()]));
+    expect(parseStrictJson(`[${"{},".repeat(1_000_000)}{}]`, { maxValues: 4 })).toEqual(E.left({ message: "more than 4 values", offset: 10 }));
+  });
+
+  it("joins a string of many escapes into its value", () => {
+    expect(parseStrictJson(`"${"\\u0041\\n".repeat(5000)}"`)).toEqual(E.right("A\n".repeat(5000)));
   });
 });
 
@@ -296,7 +314,7 @@ describe("decode rejects hostile bytes", () => {
     const bom = new Uint8Array([5, 0, 0, 0, 0, 0, 0, 0, 0xef, 0xbb, 0xbf, 0x7b, 0x7d]);
     expect(leftDetail(bom)).toMatch(/not valid JSON/);
     expect(leftDetail(file("{abc"))).toMatch(/not valid JSON: expected a string but found "a" .* at character 1/);
-    expect(leftDetail(file('{"a":1,}'))).toMatch(/not valid JSON/);
+    expect(leftDetail(file(`{"w":${info("F32", [0], [0, 0])},}`))).toMatch(/not valid JSON: expected a string but found "}"/);
     expect(leftDetail(file("[1]"))).toMatch(/the header must be a JSON object, got \[1\]/);
     expect(leftDetail(file(""))).toMatch(/not valid JSON: unexpected end of input/);
     expect(leftDetail(file(`{"w":${info("F32", [0], [0, 0])}}\u0000`))).toMatch(/not valid JSON/);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import {
-  arange, astype, eye, fromArray, fromArrayOrThrow, fromData, fromDataOrThrow, full, isTensor, item, linspace, ones,
+  add, arange, astype, eye, fromArray, fromBuffer, fromArrayOrThrow, fromData, fromDataOrThrow, full, isTensor, item, linspace, ones,
   onesLike, promoteTypes, scalar, tensor, TensorException, toArray, validateTensor, zeros, zerosLike,
   broadcastShapes, normalizeAxes, normalizeAxis, stridesOf, type NestedArray,
 } from "../src/index.js";
@@ -118,5 +118,33 @@ describe("shapes", () => {
     expect(promoteTypes("int32", "float32")).toBe("float32");
     expect(promoteTypes("float64", "float32")).toBe("float64");
     expect(promoteTypes("bool", "int32")).toBe("int32");
+  });
+});
+
+describe("records whose data is not a genuine typed array of their dtype", () => {
+  // Before: `instanceof` let these through, and the first `length` threw a raw TypeError (or, for
+  // an Int32Array dressed as a Float32Array, the int bits were read as floats).
+  const forged = Object.create(Float32Array.prototype) as Float32Array;
+  const dressed = Object.setPrototypeOf(Int32Array.of(1065353216), Float32Array.prototype) as Float32Array;
+  const viewAsBytes = Object.setPrototypeOf(new DataView(new ArrayBuffer(4)), Uint8Array.prototype) as Uint8Array;
+  const records = [
+    ["an object inheriting from Float32Array.prototype", { dtype: "float32", shape: [0], data: forged }],
+    ["an Int32Array given Float32Array's prototype", { dtype: "float32", shape: [1], data: dressed }],
+    ["a DataView given Uint8Array's prototype", { dtype: "bool", shape: [4], data: viewAsBytes }],
+  ] as const;
+
+  it.each(records)("%s is not a tensor: isTensor and validateTensor say so without throwing", (_label, record) => {
+    expect(isTensor(record)).toBe(false);
+    const r = validateTensor(record);
+    expect(E.isLeft(r) && r.left._tag).toBe("ValueError");
+  });
+
+  it.each(records)("%s given to an op is the library's error, not a TypeError", (_label, record) => {
+    expect(() => add(record as never, 1)).toThrow(TensorException);
+    expect(() => fromBuffer(record.dtype, record.shape, record.data)).toThrow(/whose data is not a/);
+  });
+
+  it("genuine typed arrays from subclasses (Node's Buffer) still pass", () => {
+    expect(isTensor({ dtype: "bool", shape: [2], data: Buffer.from([0, 1]) })).toBe(true);
   });
 });
