@@ -140,6 +140,24 @@ describe("hand-made state dicts", () => {
     ledger.case();
   });
 
+  it("Maps with keys that are not strings, and Map-likes whose entries cannot be read, are refused naming the key", () => {
+    // Before: `k.startsWith is not a function` (a TypeError) from a function that promises an Either.
+    const tensors = new Map<unknown, T.Tensor>(Object.entries(good()));
+    const odd: Array<[string, unknown, RegExp]> = [
+      ["a number key", new Map([...tensors, [7, T.zeros([1])]]), /a key is the number 7, not a parameter name/],
+      ["a symbol key", new Map([...tensors, [Symbol("w"), T.zeros([1])]]), /a key is a symbol, not a parameter name/],
+      ["an object key", new Map([[{ name: "rnn.weight_ih_l0" }, T.zeros([9, 2])], ...tensors]), /a key is an object, not a parameter name/],
+      ["a null key", new Map([[null, T.zeros([1])]]), /a key is null, not a parameter name/],
+      ["entries that are not pairs", { entries: () => [1, 2], get: () => undefined }, /an entry is not a \[name, tensor\] pair/],
+      ["entries() that throws", { entries: () => { throw new Error("no"); }, get: () => undefined }, /its entries\(\) could not be read \(no\)/],
+    ];
+    for (const [label, named, message] of odd) {
+      const r = guarded(label, new Uint8Array(0), () => fromTorchStateDict(named as ReadonlyMap<string, T.Tensor>, spec, { prefix: PREFIX }));
+      expect(E.isLeft(r) && expectClearError(r.left, "fromTorchStateDict", ["ValueError"]), label).toMatch(message);
+      ledger.case();
+    }
+  });
+
   it("20,000 unexpected names give a message of bounded length", () => {
     const extra = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`${PREFIX}junk_${"x".repeat(20)}_${i}`, T.zeros([0])]));
     const bytes = T.safetensors.encode({ ...good(), ...extra });
@@ -177,7 +195,7 @@ describe("loadTorchSafetensors on damaged files", () => {
 
   it("a missing file and a directory give a Left naming the path", () => {
     const spec = fixtures[0]!.spec;
-    for (const [path, message] of [[join(dir, "nope.safetensors"), /cannot read ".*nope\.safetensors": ENOENT/], [dir, /cannot read ".*": EISDIR/]] as const) {
+    for (const [path, message] of [[join(dir, "nope.safetensors"), /cannot read ".*nope\.safetensors": ENOENT/], [dir, /cannot read ".*": it is a directory, not a regular file/]] as const) {
       const r = guarded(path, new Uint8Array(0), () => loadTorchSafetensors(path, spec), 0);
       expect(E.isLeft(r) && expectClearError(r.left, "loadTorchSafetensors")).toMatch(message);
     }

@@ -19,6 +19,14 @@ import {
 export const torchParamNames = (spec: TorchRnnSpec): string[] => slots(resolveOrThrow("torchParamNames", spec)).map((s) => s.name);
 
 
+/** A Map key that is not a string, for a message (short whatever it is). */
+const describeKey = (k: unknown): string => {
+  if (typeof k === "number" || typeof k === "bigint" || typeof k === "boolean") return `the ${typeof k} ${String(k)}`.slice(0, 60);
+  if (typeof k === "symbol") return "a symbol";
+  if (k === null || k === undefined) return String(k);
+  return `${typeof k === "function" ? "a function" : Array.isArray(k) ? "an array" : "an object"}`;
+};
+
 /** Unexpected names listed in a message before the rest are counted. */
 const MAX_LISTED = 20;
 
@@ -69,9 +77,23 @@ export const fromTorchStateDict = (
   }
   // Any Map-like (a JS Map, or e.g. an Immutable.js Map) or a plain record of tensors.
   const mapLike = named instanceof Map || (typeof (named as { entries?: unknown }).entries === "function" && typeof (named as { get?: unknown }).get === "function");
-  const entries: [string, unknown][] = mapLike ? [...(named as ReadonlyMap<string, unknown>).entries()] : Object.entries(named);
+  const notNames = (detail: string): E.Either<TensorError, TorchRnnParams> =>
+    E.left({ _tag: "ValueError", op, arg: "named", detail, fix: "key the tensors by their PyTorch names (strings), as state_dict() and safetensors.decode do" });
+  let entries: unknown[];
+  try {
+    entries = mapLike ? [...(named as ReadonlyMap<unknown, unknown>).entries()] : Object.entries(named);
+  } catch (e) {
+    // A Map-like of the caller's own making whose entries() throws or returns no iterable.
+    return notNames(`its entries() could not be read (${e instanceof Error ? e.message.slice(0, 100) : "a non-Error was thrown"})`);
+  }
   const found = new Map<string, unknown>();
-  for (const [k, v] of entries) if (k.startsWith(prefix)) found.set(k.slice(prefix.length), v);
+  for (const entry of entries) {
+    if (!Array.isArray(entry)) return notNames("an entry is not a [name, tensor] pair");
+    const [k, v] = entry as [unknown, unknown];
+    // A Map may have keys of any type; PyTorch's names are strings.
+    if (typeof k !== "string") return notNames(`a key is ${describeKey(k)}, not a parameter name`);
+    if (k.startsWith(prefix)) found.set(k.slice(prefix.length), v);
+  }
 
   const expected = slots(s);
   const first = found.get(expected[0]!.name) as Partial<Tensor> | undefined;

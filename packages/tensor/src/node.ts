@@ -4,7 +4,7 @@
  * writing them atomically, with every failure returned as a `Left`. The other packages' node
  * entry points (rnn's PyTorch weights, optim's checkpoints) save and load through these two.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
@@ -116,16 +116,63 @@ export const writeFileAtomic = (op: string, path: string, bytes: Uint8Array): E.
   return E.right(undefined);
 };
 
+/** What a non-regular file is, for messages; undefined for a regular file. */
+const notRegular = (st: Stats): string | undefined =>
+  st.isFile()
+    ? undefined
+    : st.isDirectory()
+      ? "a directory"
+      : st.isFIFO()
+        ? "a FIFO (named pipe)"
+        : st.isCharacterDevice()
+          ? "a character device"
+          : st.isBlockDevice()
+            ? "a block device"
+            : st.isSocket()
+              ? "a socket"
+              : "not a regular file";
+
 /**
- * Reads a whole file as bytes; a missing or unreadable file is a `Left` naming `op` and the path.
+ * Reads a whole regular file as bytes; a missing or unreadable file, or a path that is not a
+ * regular file, is a `Left` naming `op` and the path. Only regular files are read: a FIFO would
+ * block forever waiting for a writer, `/dev/zero` would be read without end, a directory cannot
+ * be. The path is checked with `stat` before it is opened (so a FIFO is never opened), opened
+ * without blocking and checked again on the open descriptor (so a path swapped in between is
+ * caught too), and read through that descriptor up to the size `stat` reported, so a file that
+ * grows while it is read cannot make the read unbounded (a file that shrinks gives what is left).
  * @example readFileBytes("loadCheckpoint", "out/ckpt.safetensors")
  */
 export const readFileBytes = (op: string, path: string): E.Either<TensorError, Uint8Array> => {
   const bad = pathProblem(op, path);
   if (bad !== undefined) return E.left(bad);
+  const refuse = (what: string): E.Either<TensorError, Uint8Array> =>
+    E.left({ _tag: "DecodeError", op, detail: `cannot read ${JSON.stringify(path)}: it is ${what}, not a regular file; pass the path of a file` });
+  let fd: number | undefined;
   try {
-    return E.right(readFileSync(path));
+    const kind = notRegular(statSync(path));
+    if (kind !== undefined) return refuse(kind);
+    // O_NONBLOCK: if the path became a FIFO after the stat, opening it must not wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const st = fstatSync(fd);
+    const swapped = notRegular(st);
+    if (swapped !== undefined) return refuse(swapped);
+    const out = Buffer.alloc(st.size);
+    let at = 0;
+    while (at < out.length) {
+      const n = readSync(fd, out, at, out.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return E.right(at === out.length ? out : out.subarray(0, at));
   } catch (e) {
     return E.left(ioError(op, "read", path, e));
+  } finally {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // The bytes (or the error) are already in hand; a failed close loses nothing.
+      }
+    }
   }
 };
