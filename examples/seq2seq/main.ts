@@ -20,12 +20,14 @@
  * accuracy by length, and the run time.
  */
 import { exampleFlags } from "../shared/flags.js";
+import { endWithLauncher } from "../shared/launcher.js";
 import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
 import { div, jit, logSoftmax, mul, neg, oneHot, sum, take, valueAndGrad, type Value } from "@rewind/autodiff";
 import { embedding, encoderDecoder, generate, gru, linear, rnn, type EmbeddingParams, type LinearParams, type TorchCellParams } from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay } from "@rewind/optim";
 
 const { smoke, int } = exampleFlags({ steps: "1500", hidden: "128", batch: "64", eval: "250", seed: "0" });
+endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 4 : int("steps", 1);
 const hiddenSize = smoke ? 8 : int("hidden", 1);
 const batchSize = smoke ? 8 : int("batch", 1);

@@ -2,10 +2,16 @@
  * @file Command-line flags shared by the examples: `--smoke` plus named integer (or text) options
  * with defaults, validated with a message that names the flag, and, in the examples that opt in,
  * `--losses-json <file>`: the per-step training losses as a JSON array, for the determinism tests
- * (two runs with one seed must write the same bytes).
+ * (two runs with one seed must write the same bytes). A mistake — an unknown flag, a bad value, a
+ * `--losses-json` path that cannot be written (checked before training: shared/output.ts) —
+ * prints one line naming the flag and exits with 2, as char-rnn's usage errors do.
  */
-import { writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { parseArgs } from "node:util";
+import * as E from "fp-ts/lib/Either.js";
+import { formatTensorError } from "@rewind/tensor";
+import { writeFileAtomic } from "@rewind/tensor/node";
+import { orUsageExit, prepareOutputFile, UsageError } from "./output.js";
 
 /** Parsed flags: whether `--smoke` was given, and readers that validate each option. */
 export interface ExampleFlags {
@@ -27,24 +33,40 @@ export interface ExampleFlags {
  */
 export const exampleFlags = (defaults: Readonly<Record<string, string>>, opts: { readonly lossesJson?: boolean } = {}): ExampleFlags => {
   const options = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, { type: "string" as const, default: v }]));
-  const { values: parsed } = parseArgs({
-    args: process.argv.slice(2),
-    allowPositionals: true,
-    options: { ...options, smoke: { type: "boolean", default: false }, ...(opts.lossesJson === true ? { "losses-json": { type: "string" as const } } : {}) },
+  const values = orUsageExit(program(), () => {
+    try {
+      return parseArgs({
+        args: process.argv.slice(2),
+        allowPositionals: true,
+        options: { ...options, smoke: { type: "boolean", default: false }, ...(opts.lossesJson === true ? { "losses-json": { type: "string" as const } } : {}) },
+      }).values as Readonly<Record<string, string | boolean | undefined>>;
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e)); // an unknown flag, a flag without its value
+    }
   });
-  const values = parsed as Readonly<Record<string, string | boolean | undefined>>;
   const text = (name: string): string => String(values[name]);
-  const lossesFile = values["losses-json"];
+  const given = values["losses-json"];
+  // Checked now, before training, so a path that cannot be written fails in a second, not at the end of the run.
+  const lossesFile = typeof given === "string" ? orUsageExit(program(), () => prepareOutputFile("--losses-json", given)) : undefined;
   return {
     smoke: values["smoke"] === true,
     text,
     saveLosses: (losses) => {
-      if (typeof lossesFile === "string") writeFileSync(lossesFile, `${JSON.stringify(losses)}\n`);
+      if (lossesFile === undefined) return;
+      const written = writeFileAtomic("--losses-json", lossesFile, new TextEncoder().encode(`${JSON.stringify(losses)}\n`));
+      if (E.isLeft(written)) throw new Error(`--losses-json ${given}: cannot write the losses: ${formatTensorError(written.left)}`);
     },
     int: (name, min) => {
       const v = Number(text(name));
-      if (!Number.isSafeInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${text(name)}`);
-      return v;
+      return Number.isSafeInteger(v) && v >= min ? v : orUsageExit(program(), () => {
+        throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${text(name)}`);
+      });
     },
   };
+};
+
+/** The example's name for messages: `pnpm example <name>` runs examples/run.ts with the name next. */
+const program = (): string => {
+  const script = process.argv[1] ?? "";
+  return basename(script).startsWith("run.") ? (process.argv[2] ?? "example") : basename(dirname(script));
 };

@@ -26,6 +26,7 @@
  * the end a confusion matrix and the run time.
  */
 import { exampleFlags } from "../shared/flags.js";
+import { endWithLauncher } from "../shared/launcher.js";
 import { item, random, type Tensor } from "@rewind/tensor";
 import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, sum, take, valueAndGrad, type Value } from "@rewind/autodiff";
 import { embedding, gru, linear, manyToOne, type EmbeddingParams, type LinearParams, type TorchCellParams } from "@rewind/rnn";
@@ -33,6 +34,7 @@ import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
 import { buildVocab, encode, loadEmails, splitEmails, tokenize, type Batch } from "./data.js";
 
 const { smoke, int } = exampleFlags({ epochs: "3", seed: "0" });
+endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const epochs = smoke ? 1 : int("epochs", 1);
 const seed = int("seed", 0);
 const steps = smoke ? 16 : 128; // words read per email

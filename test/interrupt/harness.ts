@@ -41,11 +41,18 @@ export interface Job {
 }
 
 /** Spawns `node --import tsx <args>` in `cwd` and follows its output. */
-export const startNode = (args: readonly string[], cwd = ROOT): Job => follow(["--import", "tsx", ...args], cwd);
+export const startNode = (args: readonly string[], cwd = ROOT): Job => follow(process.execPath, ["--import", "tsx", ...args], cwd, false);
 
-/** Spawns `node <nodeArgs>` and follows its output. */
-const follow = (nodeArgs: readonly string[], cwd: string): Job => {
-  const child = spawn(process.execPath, nodeArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Spawns `command <args>` (e.g. `pnpm start …`) as the leader of a new process group, so that a
+ * test can signal the group as a terminal would (`process.kill(-job.child.pid, …)`) or the
+ * launcher alone, and check afterwards that no process of the group is left.
+ */
+export const startGroup = (command: string, args: readonly string[], cwd = ROOT): Job => follow(command, args, cwd, true);
+
+/** Spawns `command <args>` and follows its output. */
+const follow = (command: string, args: readonly string[], cwd: string, detached: boolean): Job => {
+  const child = spawn(command, args, { cwd, detached, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   let partial = "";
   let err = "";
@@ -107,7 +114,7 @@ export const prepareTrainer = (dir: string): readonly string[] => {
 };
 
 /** Starts the trainer (`command` from `prepareTrainer`) on `dir`; it resumes from the checkpoint there, if any. */
-export const startTrainer = (command: readonly string[], dir: string, ...flags: string[]): Job => follow([...command, dir, ...flags], ROOT);
+export const startTrainer = (command: readonly string[], dir: string, ...flags: string[]): Job => follow(process.execPath, [...command, dir, ...flags], ROOT, false);
 
 /** Temporary files of atomic writes left in `dir` (`<name>.<pid>.<random>.tmp`). */
 export const tempFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith(".tmp"));
