@@ -104,11 +104,16 @@ describe("architecture", () => {
     for (const files of sources.values()) for (const file of files) expect(codeLines(file).join("\n"), relative(root, file)).not.toMatch(/Math\.random/);
   });
 
-  it("only the autodiff compiler imports @rewind/tensor/internal/codegen", () => {
+  // Each internal entry point of @rewind/tensor, and the only files that may import it.
+  const INTERNAL_ENTRIES: ReadonlyArray<readonly [string, RegExp]> = [
+    ["@rewind/tensor/internal/codegen", /^packages\/autodiff\/src\/compile\//],
+    ["@rewind/tensor/internal/untrusted", /^packages\/optim\/src\/(checkpoint|checkpointMeta|treeSpecRead)\.ts$/],
+  ];
+  it.each(INTERNAL_ENTRIES)("only its intended readers import %s", (entry, allowed) => {
     const everywhere = ["packages", "examples", "bench", "test"].flatMap((d) => walk(join(root, d)).filter((f) => !f.includes("node_modules") && !f.includes("/dist/")));
-    const users = everywhere.filter((f) => allSpecifiers(readFileSync(f, "utf8")).some((s) => s.startsWith("@rewind/tensor/internal")));
-    expect(users.length, "the compiler's imports are found (the check is not vacuous)").toBeGreaterThan(0);
-    for (const f of users) expect(relative(root, f), "imports the internal codegen entry").toMatch(/^packages\/autodiff\/src\/compile\//);
+    const users = everywhere.filter((f) => allSpecifiers(readFileSync(f, "utf8")).includes(entry));
+    expect(users.length, "its importers are found (the check is not vacuous)").toBeGreaterThan(0);
+    for (const f of users) expect(relative(root, f), `imports ${entry}`).toMatch(allowed);
   });
 
   it("@rewind/rnn holds no backward code", () => {

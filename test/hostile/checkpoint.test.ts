@@ -17,7 +17,7 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import * as A from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
-import { encodeCheckpoint, restoreCheckpoint, type Checkpoint, type JsonConfig } from "@rewind/optim";
+import { adam, encodeCheckpoint, restoreCheckpoint, skipNonFinite, type Checkpoint, type JsonConfig } from "@rewind/optim";
 import { loadCheckpoint } from "@rewind/optim/node";
 import { arbMutation, CRC_CHECK, expectClearError, HostileLedger, mutate, parts } from "./files.js";
 import { assertPrototypesPristine, guarded } from "./guard.js";
@@ -212,6 +212,90 @@ describe("the nesting limit is the one the messages state, for writing and readi
   });
 });
 
+describe("values that are not checkpoint bytes", () => {
+  it("are refused with a Left, including objects that pass `instanceof Uint8Array`", () => {
+    // Before: a TypeError from the first typed-array getter of the last two.
+    const values = [null, "bytes", new Float32Array(4), Object.create(Uint8Array.prototype) as unknown, Object.setPrototypeOf(new DataView(base.bytes.slice().buffer), Uint8Array.prototype) as unknown];
+    for (const [i, v] of values.entries()) {
+      const r = guarded(`value ${i}`, new Uint8Array(0), () => restoreCheckpoint(v as Uint8Array));
+      expect(E.isLeft(r) && expectClearError(r.left, "restoreCheckpoint")).toMatch(/^restoreCheckpoint: expected a Uint8Array of checkpoint bytes, got (null|string|an object that is not a Uint8Array)$/);
+      ledger.case();
+    }
+  });
+
+  it("a byte array's own properties cannot change what is checksummed", () => {
+    const lying = base.bytes.slice();
+    Object.defineProperty(lying, "subarray", { value: () => new Uint8Array(0) });
+    Object.defineProperty(lying, "length", { value: 3 });
+    const r = restoreCheckpoint(lying, base.template);
+    expect(E.isRight(r) && stateFingerprint(r.right)).toBe(originalPrint);
+    ledger.case();
+  });
+});
+
+describe("update counts and flags behind a valid checksum", () => {
+  // Before: restored, and the count failed only at the next update (NaN, −1, 1.5) or was used as is.
+  const tree = metaOf(base.bytes, "tree");
+  const count = (value: string): string => `{"kind":"static","value":{"type":"number","value":${JSON.stringify(value)}}}`;
+  /** The tree with the `nth` static count of 2 (0: Adam's, 1: the learning-rate schedule's) set to `value`. */
+  const withCount = (value: string, nth: number): Uint8Array => {
+    const parts = tree.split(count("2"));
+    expect(parts).toHaveLength(3);
+    return reseal(base.bytes, withMeta({ tree: parts.map((p, i) => (i === 0 ? p : `${i - 1 === nth ? count(value) : count("2")}${p}`)).join("") }));
+  };
+
+  it.each(["NaN", "-1", "1.5", "Infinity", "-Infinity", "9007199254740992", "1e+21"])("an Adam count of %s is refused, naming the field and the value", (value) => {
+    expect(refusedMessage(`count ${value}`, withCount(value, 0))).toBe(
+      `restoreCheckpoint: bad optimizer state in the checkpoint: optState[1][0].count: an update count must be a non-negative integer, got ${value}`,
+    );
+    ledger.case();
+  });
+
+  it("the learning-rate schedule's count is checked too; valid counts restore", () => {
+    expect(refusedMessage("schedule count", withCount("-3", 1))).toMatch(/optState\[1\]\[1\]\.count: an update count must be a non-negative integer, got -3$/);
+    for (const value of ["0", "41", "9007199254740991"]) {
+      const [plain, fitted] = restoreChecked(`count ${value}`, withCount(value, 0));
+      expect(E.isRight(plain) && E.isRight(fitted) && (plain.right.optState as [unknown, [{ count: number }]])[1][0].count).toBe(Number(value));
+    }
+    ledger.case(4);
+  });
+
+  it("skipNonFinite's counts and flag are checked against each other", () => {
+    const params = { w: T.ones([2]) };
+    const skipping = skipNonFinite(adam({ learningRate: 0.1 }));
+    let state = skipping.init(params);
+    for (const g of [NaN, 1, NaN]) state = skipping.update({ w: T.full([2], g) }, state, params)[1];
+    const bytes = encodeCheckpoint({ params, optState: state, step: 3 });
+    const template = { params, optState: skipping.init(params) };
+    const skipTree = metaOf(bytes, "tree");
+    const edit = (from: string, to: string): string => {
+      const [plain, fitted] = [restoreCheckpoint(reseal(bytes, withMeta({ tree: skipTree.replace(from, to) }))), restoreCheckpoint(reseal(bytes, withMeta({ tree: skipTree.replace(from, to) })), template)];
+      expect(E.isLeft(fitted), `${to} with the template`).toBe(true);
+      return E.isLeft(plain) ? expectClearError(plain.left, "restoreCheckpoint") : expect.fail(`${to}: restored`);
+    };
+    expect(E.isRight(restoreCheckpoint(bytes, template))).toBe(true);
+    // The state holds lastFinite false, notFiniteCount 1, totalNotFinite 2 (in key order).
+    const flag = '{"kind":"static","value":{"type":"boolean","value":false}}';
+    const [run, total] = [count("1"), count("2")];
+    expect(skipTree).toContain(`${flag},${run},${total}`);
+    expect(edit(`${flag},${run}`, `${flag},${count("-1")}`)).toMatch(/optState\.notFiniteCount: an update count must be a non-negative integer, got -1/);
+    expect(edit(`${run},${total}`, `${run},${count("0.5")}`)).toMatch(/optState\.totalNotFinite: an update count must be a non-negative integer, got 0\.5/);
+    expect(edit(`${flag},${run},${total}`, `${flag},${count("3")},${total}`)).toMatch(/optState\.notFiniteCount: 3 non-finite steps in a row, but only 2 in all/);
+    expect(edit(`${flag},${run}`, `${flag.replace("false", "true")},${run}`)).toMatch(/optState\.lastFinite: true, but notFiniteCount is 1/);
+    expect(edit(`${flag},${run}`, `${count("1")},${run}`)).toMatch(/optState\.lastFinite: must be true or false, got 1/);
+    expect(edit(`${flag},${run}`, `${flag},${count("NaN")}`)).toMatch(/optState\.notFiniteCount: an update count must be a non-negative integer, got NaN/);
+    ledger.case(6);
+  });
+
+  it("a transformation's own state with a `count` among other fields is not mistaken for an update count", () => {
+    const params = { w: T.ones([2]) };
+    const bytes = encodeCheckpoint({ params, optState: { count: 0.5, ema: T.zeros([2]) }, step: 0 });
+    const [plain] = restoreChecked("own count", bytes);
+    expect(E.isRight(plain) && (plain.right.optState as { count: number }).count).toBe(0.5);
+    ledger.case();
+  });
+});
+
 describe("version 1 files", () => {
   const v1 = sealV1(base.bytes);
 
@@ -249,7 +333,7 @@ describe("loadCheckpoint on files", () => {
     mkdirSync(join(dir, "a-directory"));
     const cases: [string, RegExp][] = [
       [join(dir, "missing.safetensors"), /^loadCheckpoint: cannot read ".*missing\.safetensors": ENOENT/],
-      [join(dir, "a-directory"), /^loadCheckpoint: cannot read ".*a-directory": EISDIR/],
+      [join(dir, "a-directory"), /^loadCheckpoint: cannot read ".*a-directory": it is a directory, not a regular file; pass the path of a file$/],
       [write("empty.safetensors", new Uint8Array(0)), /^restoreCheckpoint: ".*empty\.safetensors": the bytes are not a valid safetensors file/],
     ];
     fc.sample(arbMutation, { numRuns: 40 }).forEach((m, i) => cases.push([write(`m${i}.safetensors`, mutate(base.bytes, m)), /^(restoreCheckpoint|loadCheckpoint): ".*m\d+\.safetensors": /]));

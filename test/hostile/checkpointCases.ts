@@ -44,7 +44,8 @@ export const hostileContents = (bytes: Uint8Array): readonly HostileContent[] =>
     // Tree JSON: syntax, canonical form, pollution keys, depth.
     t("no tree", { tree: undefined }, /the "tree" metadata \(the structure of params and optimizer state\) is missing/),
     t("a tree that is not JSON", { tree: "{kind" }, /the "tree" metadata is not valid JSON/),
-    t("100k '[' as the tree", { tree: "[".repeat(100_000) }, /the "tree" metadata is not valid JSON/),
+    // Read by the schema: an array where a node belongs is refused at its first character.
+    t("100k '[' as the tree", { tree: "[".repeat(100_000) }, /bad "tree" metadata: tree: expected a node object, got an array/),
     t("100k nested empty arrays as the tree", { tree: `${"[".repeat(100_000)}${"]".repeat(100_000)}` }, /bad "tree" metadata: tree: expected a node object, got an array/),
     t("10k nested tree nodes", { tree: nestNodes(10_000, '{"kind":"leaf","name":"params.w"}') }, /nested deeper than 256 levels/),
     t("a duplicate key in the tree", { tree: tree.replace('{"kind":"object",', '{"kind":"array","kind":"object",') }, /the "tree" metadata is not written as JSON.stringify writes it \(a duplicate key/),
@@ -59,14 +60,21 @@ export const hostileContents = (bytes: Uint8Array): readonly HostileContent[] =>
     t("a hex static number", { tree: tree.replace('"value":{"type":"number","value":"2"}', '"value":{"type":"number","value":"0x2"}') }, /bad static value/),
     t("a leaf naming a missing tensor", { tree: tree.replace('"name":"params.w"', '"name":"params.nope"') }, /the tensor "params.nope" is missing from the file; the tensor "params.w" is not part of the structure/),
     t("a leaf named twice", { tree: tree.replace('"name":"params.w"', '"name":"params.b"') }, /the structure names the tensor "params.b" twice/),
+    // Limits, applied while the tree is read (a JSON.parse first built 300k-deep trees whole).
+    t("300k nested tree nodes", { tree: nestNodes(300_000, '{"kind":"leaf","name":"params.w"}') }, /tree(\/0){256}: the structure is nested deeper than 256 levels/),
+    t("a tree of 500,001 keys", { tree: `{"kind":"object","keys":[${'"a",'.repeat(500_000)}"a"],"children":[]}` }, /bad "tree" metadata: the structure has more than 500000 nodes and keys \(the limit\)/),
+    t("100k unknown fields on a node", { tree: `{"kind":"leaf",${Array.from({ length: 100_000 }, (_, i) => `"f${i}":{}`).join(",")}}` }, /bad "tree" metadata: tree: unknown field "f0"/),
+    t("a tree of 100k arrays of empty objects", { tree: `{"kind":"array","children":[${"{},".repeat(100_000)}{}]}` }, /bad "tree" metadata: tree\/0: a node without a "kind"/),
     // Config JSON.
     t("a config that is not JSON", { config: "{lr:1}" }, /the "config" metadata is not valid JSON/),
     t("a NaN config", { config: "NaN" }, /the "config" metadata is not valid JSON/),
     t("a duplicate config key", { config: config.replace("{", '{"lr":1,') }, /the "config" metadata is not written as JSON.stringify writes it \(a duplicate key/),
     t("a __proto__ config key", { config: config.replace("{", '{"__proto__":{"polluted":1},') }, /bad "config" metadata: config: the key "__proto__" is not allowed/),
     t("a nested constructor.prototype config", { config: config.replace("{", '{"x":{"constructor":{"prototype":{"polluted":1}}},') }, /config\.x: the key "constructor" is not allowed/),
-    t("a 100k-deep config", { config: `${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}` }, /bad "config" metadata: config(\.a)+: nested deeper than 256 levels/),
-    t("a 100k-deep config array", { config: `${"[".repeat(100_000)}${"]".repeat(100_000)}` }, /nested deeper than 256 levels/),
+    t("a 100k-deep config", { config: `${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}` }, /bad "config" metadata: nesting deeper than 256 levels at character 1280/),
+    t("a config of 100,001 values", { config: `[${"0,".repeat(100_000)}0]` }, /bad "config" metadata: more than 100000 values at character 199999/),
+    t("a config of 100k empty objects", { config: `[${"{},".repeat(100_000)}{}]` }, /bad "config" metadata: more than 100000 values at character/),
+    t("a 100k-deep config array", { config: `${"[".repeat(100_000)}${"]".repeat(100_000)}` }, /bad "config" metadata: nesting deeper than 256 levels/),
     // The tensor table.
     { label: "a key tensor of float32", edit: (h) => ({ ...h, tensors: h.tensors.map(([k, v]) => [k, k === "key" ? { ...v, dtype: "F32" } : v]) }), message: /the tensor "key" must be int32\[2\].*got float32\[2\]/ },
     { label: "a stray tensor", edit: (h) => ({ ...h, tensors: [...h.tensors, ["stray", { dtype: "F32", shape: [0], data_offsets: [0, 0] }]] }), message: /the tensor "stray" is not part of the structure/ },

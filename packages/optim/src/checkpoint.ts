@@ -25,14 +25,14 @@ import * as T from "@rewind/tensor";
 import { GraphException } from "@rewind/autodiff";
 import { formatTensorError, safetensors, type Key, type TensorError } from "@rewind/tensor";
 import { crc32, crc32Text } from "./crc32.js";
+import { bytesOf } from "@rewind/tensor/internal/untrusted";
+import { configProblem, readConfig, readTree, type JsonConfig } from "./checkpointMeta.js";
 import { rebuildLike, rebuildPlain } from "./restoreTree.js";
-import { MAX_TREE_DEPTH, parseTreeSpec, specLeafNames, specOf } from "./treeSpec.js";
+import { stateProblems } from "./stateCounts.js";
+import { specLeafNames, specOf } from "./treeSpec.js";
 
-/**
- * A JSON value, for a run's configuration.
- * @example const c: JsonConfig = { hidden: 128, cell: "lstm", lr: 3e-3 };
- */
-export type JsonConfig = null | boolean | number | string | readonly JsonConfig[] | { readonly [key: string]: JsonConfig };
+export type { JsonConfig } from "./checkpointMeta.js";
+
 
 /**
  * Everything needed to resume training: parameters, optimizer state, step, PRNG key, config.
@@ -69,32 +69,6 @@ export const CHECKPOINT_VERSION = "2";
 /** The version whose checksum skipped the tensor table; read, never written. */
 const LEGACY_VERSION = "1";
 const KEY_TENSOR = "key";
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
-
-/** Why `value` is not a JSON configuration, or undefined when it is one. */
-const configProblem = (value: unknown, path: string, depth: number): string | undefined => {
-  // The top-level value is at depth 0, so depth MAX_TREE_DEPTH is the first level too many.
-  if (depth >= MAX_TREE_DEPTH) return `${path}: nested deeper than ${MAX_TREE_DEPTH} levels (or circular)`;
-  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
-  if (typeof value === "number") return Number.isFinite(value) ? undefined : `${path}: ${value} is not a JSON number`;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const p = configProblem(value[i], `${path}[${i}]`, depth + 1);
-      if (p !== undefined) return p;
-    }
-    return undefined;
-  }
-  if (typeof value === "object" && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null)) {
-    for (const [k, v] of Object.entries(value)) {
-      if (FORBIDDEN_KEYS.has(k)) return `${path}: the key ${JSON.stringify(k)} is not allowed`;
-      const p = configProblem(v, `${path}.${k}`, depth + 1);
-      if (p !== undefined) return p;
-    }
-    return undefined;
-  }
-  return `${path}: ${typeof value === "object" ? "a class instance" : `a ${typeof value}`} is not JSON`;
-};
-
 /** The spec and named leaves of the state; a tree that cannot be walked (a cycle) is a ValueError, as documented. */
 const treeOf = (state: Checkpoint): ReturnType<typeof specOf> => {
   try {
@@ -116,7 +90,7 @@ export const encodeCheckpoint = (state: Checkpoint): Uint8Array => {
   if (typeof state !== "object" || state === null) fail("state", `expected { params, optState, step, key?, config? }, got ${String(state)}`, "pass the training state to save");
   if (!Number.isSafeInteger(state.step) || state.step < 0) fail("step", `the step must be a non-negative integer, got ${String(state.step)}`, "pass the number of updates made");
   if (state.key !== undefined && !T.random.isKey(state.key)) fail("key", "not a PRNG key", "pass a key made by random.key / split / foldIn");
-  const problem = state.config === undefined ? undefined : configProblem(state.config, "config", 0);
+  const problem = state.config === undefined ? undefined : configProblem(state.config);
   if (problem !== undefined) fail("config", problem, "keep the config to JSON values (finite numbers, strings, booleans, null, arrays, plain objects)");
   const { spec, leaves } = treeOf(state);
   const tensors = new Map<string, T.Tensor>(leaves);
@@ -208,24 +182,6 @@ const MAX_LISTED = 12;
 const listProblems = (what: string, problems: readonly string[]): string =>
   `${what}: ${problems.slice(0, MAX_LISTED).join("; ")}${problems.length > MAX_LISTED ? `; and ${problems.length - MAX_LISTED} more` : ""}`;
 
-const parseJson = (text: string, what: string): E.Either<TensorError, unknown> => {
-  try {
-    return E.right(JSON.parse(text) as unknown);
-  } catch (e) {
-    return E.left(decodeError(`the ${what} metadata is not valid JSON (${e instanceof Error ? e.message : String(e)})`));
-  }
-};
-
-/**
- * Why `text` is not exactly `JSON.stringify` of what it parses to (so duplicate keys, where
- * `JSON.parse` silently keeps the last, spaces or unusual escapes), or undefined. Call only on a
- * value already checked for depth: `JSON.stringify` recurses.
- */
-const notCanonical = (text: string, value: unknown, what: string): TensorError | undefined =>
-  JSON.stringify(value) === text
-    ? undefined
-    : decodeError(`the ${what} metadata is not written as JSON.stringify writes it (a duplicate key, spaces or unusual escapes), so it is refused rather than guessed at`);
-
 const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined> => {
   if (t === undefined) return E.right(undefined);
   if (t.dtype !== "int32" || t.shape.length !== 1 || t.shape[0] !== 2) {
@@ -240,19 +196,28 @@ const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined
  * with tensors of its shapes and dtypes, and the result is built in the template's containers;
  * without one, plain containers are rebuilt from the file's structure. Static values (update
  * counts) always come from the file.
- * @returns `Left` (`DecodeError`) naming the problem for bytes that are not a safetensors file,
- * a file that is not a Rewind checkpoint or is of a newer version, a checksum that does not
- * match (a damaged file: every single-bit flip is caught, see the file note), bad
- * `step`/`tree`/`config` metadata (including JSON not as `JSON.stringify` writes it, e.g. with
- * a duplicate key) or `key` tensor, tensors missing from or not described by the structure, or every
- * difference from the template. Never returns part of a state, never throws on bad bytes.
+ * @returns `Left` (`DecodeError`) naming the problem for a value that is not a `Uint8Array`,
+ * bytes that are not a safetensors file, a file that is not a Rewind checkpoint or is of a newer
+ * version, a checksum that does not match (a damaged file: every single-bit flip is caught, see
+ * the file note), bad `step`/`tree`/`config` metadata (including JSON not as `JSON.stringify`
+ * writes it, e.g. with a duplicate key, and past the limits checked while reading: a tree 256
+ * levels deep or of 500,000 nodes and keys, a config of 100,000 values) or `key` tensor, an
+ * optimizer state whose update count is not a non-negative integer (Adam's `count`, a schedule's,
+ * `skipNonFinite`'s counts and flag; the message names the field and the value), tensors missing
+ * from or not described by the structure, or every difference from the template. Never returns
+ * part of a state, never throws on bad bytes.
  * @example
  * const restored = restoreCheckpoint(bytes, { params, optState: opt.init(params) });
  * if (E.isLeft(restored)) console.error(formatTensorError(restored.left));
  */
 export function restoreCheckpoint<P, S>(bytes: Uint8Array, template: CheckpointTemplate<P, S>): E.Either<TensorError, Checkpoint<P, S>>;
 export function restoreCheckpoint(bytes: Uint8Array): E.Either<TensorError, Checkpoint>;
-export function restoreCheckpoint(bytes: Uint8Array, template?: CheckpointTemplate<unknown, unknown>): E.Either<TensorError, Checkpoint> {
+export function restoreCheckpoint(input: Uint8Array, template?: CheckpointTemplate<unknown, unknown>): E.Either<TensorError, Checkpoint> {
+  // A brand check, not `instanceof` (an object merely inheriting from Uint8Array.prototype throws
+  // on every getter), and a view built from the intrinsic getters (own properties shadowing
+  // `length` or `buffer` are ignored), so the checksum reads the very bytes the decoder read.
+  const bytes = bytesOf(input);
+  if (bytes === undefined) return E.left(decodeError(`expected a Uint8Array of checkpoint bytes, got ${input === null ? "null" : typeof input === "object" ? "an object that is not a Uint8Array" : typeof input}`));
   if (template !== undefined && (typeof template !== "object" || template === null || !("params" in template) || !("optState" in template))) {
     return E.left({ _tag: "ValueError", op: "restoreCheckpoint", arg: "template", detail: `the template must be { params, optState }, got ${template === null ? "null" : typeof template === "object" ? `an object with keys ${Object.keys(template).join(", ") || "(none)"}` : typeof template}`, fix: "pass freshly initialised { params, optState: opt.init(params) }, or no template" });
   }
@@ -286,26 +251,22 @@ export function restoreCheckpoint(bytes: Uint8Array, template?: CheckpointTempla
   const configText = metadata.get("config");
   let config: JsonConfig | undefined;
   if (configText !== undefined) {
-    const parsed = parseJson(configText, '"config"');
+    const parsed = readConfig(configText);
     if (E.isLeft(parsed)) return parsed;
-    const problem = configProblem(parsed.right, "config", 0);
-    if (problem !== undefined) return E.left(decodeError(`bad "config" metadata: ${problem}`));
-    const odd = notCanonical(configText, parsed.right, '"config"');
-    if (odd !== undefined) return E.left(odd);
-    config = parsed.right as JsonConfig;
+    config = parsed.right;
   }
   const treeText = metadata.get("tree");
   if (treeText === undefined) return E.left(decodeError('the "tree" metadata (the structure of params and optimizer state) is missing'));
-  const treeJson = parseJson(treeText, '"tree"');
-  if (E.isLeft(treeJson)) return treeJson;
-  const parsedSpec = parseTreeSpec(treeJson.right);
-  if (!parsedSpec.ok) return E.left(decodeError(`bad "tree" metadata: ${parsedSpec.detail}`));
-  const odd = notCanonical(treeText, treeJson.right, '"tree"');
-  if (odd !== undefined) return E.left(odd);
-  const spec = parsedSpec.spec;
+  const parsedSpec = readTree(treeText);
+  if (E.isLeft(parsedSpec)) return parsedSpec;
+  const spec = parsedSpec.right;
   if (spec.kind !== "object" || spec.keys.length !== 2 || !spec.keys.includes("params") || !spec.keys.includes("optState")) {
     return E.left(decodeError('bad "tree" metadata: the root must be an object with exactly the keys "optState" and "params"'));
   }
+  // Update counts and flags are static values of the tree: checked here, or a count of NaN would
+  // restore and fail only at the next update.
+  const badState = stateProblems(spec);
+  if (badState.length > 0) return E.left(decodeError(listProblems("bad optimizer state in the checkpoint", badState)));
 
   // Every tensor is described once by the structure, and every described tensor is present.
   const names = specLeafNames(spec);

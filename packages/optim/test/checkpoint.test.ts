@@ -4,6 +4,9 @@
  * every kind of bad file — truncated, damaged, not a checkpoint, bad metadata, not fitting the
  * template — never a half-built state and never an exception.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
@@ -24,6 +27,7 @@ import {
   type Checkpoint,
 } from "../src/index.js";
 import { sealCheckpoint } from "../src/checkpoint.js";
+import { loadCheckpoint, saveCheckpoint } from "../src/node.js";
 
 const f64 = (x: T.NestedArray): T.Tensor => T.tensor(x, "float64");
 
@@ -96,6 +100,33 @@ describe("round trip", () => {
     expect("key" in withTemplate.right || "config" in withTemplate.right).toBe(false);
   });
 
+  it("keeps every NaN payload bit for bit (signalling, quiet, negative, with payloads), in bytes and through a file", () => {
+    // Before: a signalling float32 NaN (0x7fa00001) came back quieted (0x7fe00001).
+    const f32Bits = [0x7fa00001, 0x7f800001, 0xffa00001, 0x7fc00000, 0xffc00000, 0x7fc12345, 0xffffffff, 0x7f800000, 0x80000000];
+    const f64Bits = [0x7ff0000000000001n, 0x7ff4000000000000n, 0xfff0000000000001n, 0x7ff8000000000000n, 0xfff8000000000000n, 0x7ffc0000deadbeefn, 0xffffffffffffffffn];
+    const bitsOf = (t: T.Tensor): string => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString("hex");
+    const params = {
+      f32: T.fromBuffer("float32", [f32Bits.length], new Float32Array(Uint32Array.from(f32Bits).buffer)),
+      f64: T.fromBuffer("float64", [f64Bits.length], new Float64Array(BigUint64Array.from(f64Bits).buffer)),
+    };
+    const optState = { mu: params.f32, nu: params.f64 };
+    const state = { params, optState, step: 1 };
+    const dir = mkdtempSync(join(tmpdir(), "rewind-nan-bits-"));
+    try {
+      const path = join(dir, "ckpt.safetensors");
+      expect(E.isRight(saveCheckpoint(path, state))).toBe(true);
+      for (const restored of [restoreCheckpoint(encodeCheckpoint(state)), restoreCheckpoint(encodeCheckpoint(state), state), loadCheckpoint(path, state)]) {
+        if (E.isLeft(restored)) return expect.fail(formatTensorError(restored.left));
+        const [p, o] = [restored.right.params as typeof params, restored.right.optState as typeof optState];
+        expect([bitsOf(p.f32), bitsOf(o.mu)]).toEqual([bitsOf(params.f32), bitsOf(params.f32)]);
+        expect([bitsOf(p.f64), bitsOf(o.nu)]).toEqual([bitsOf(params.f64), bitsOf(params.f64)]);
+      }
+      expect(bitsOf(params.f32).slice(0, 8)).toBe("0100a07f");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("is deterministic: the same state gives the same bytes", () => {
     expect(encodeCheckpoint(trained().state)).toEqual(encodeCheckpoint(trained().state));
   });
@@ -111,6 +142,13 @@ describe("round trip", () => {
 });
 
 describe("encoding refuses what it cannot restore", () => {
+  it("a tree of more than 500,000 nodes and keys, or a config of more than 100,000 values (the reader's limits)", () => {
+    const wide = Object.fromEntries(Array.from({ length: 500_000 }, (_, i) => [`k${i}`, null]));
+    expect(() => encodeCheckpoint({ params: wide, optState: {}, step: 0 })).toThrow(/the tree has more than 500000 nodes and keys/);
+    expect(() => encodeCheckpoint({ params: {}, optState: {}, step: 0, config: Array<number>(100_000).fill(0) })).toThrow(/config\[99999\]: the configuration holds more than 100000 values \(the limit\)/);
+    expect(E.isRight(restoreCheckpoint(encodeCheckpoint({ params: {}, optState: {}, step: 0, config: Array<number>(99_999).fill(0) })))).toBe(true);
+  });
+
   const params = { w: f64([1]) };
   it.each([
     ["a negative step", { params, optState: {}, step: -1 }, /step must be a non-negative integer/],
