@@ -83,6 +83,20 @@ describe("other transform errors", () => {
     expect(e.message).toMatch(/reduce it first \(e\.g\. sum or mean\), or use vjp/);
     expect(thrown(() => A.valueAndGrad((x: A.Value) => x)(t([1, 2]))).message).toMatch(/^valueAndGrad: .*got f64\[2\]/);
   });
+  it("grad of an integer scalar says a float is needed and what arrived, not 'reduce it first'", () => {
+    const e = thrown(() => A.grad((x: A.Value) => A.sum(A.astype(x, "int32")))(t([1, 2])));
+    expect(e).toBeInstanceOf(A.GraphException);
+    expect(e.message).toMatch(/^grad: the function must return a float scalar \(shape \[\], float32 or float64\) to be differentiated, got an int32 scalar i32\[\]/);
+    expect(e.message).toMatch(/an int32 value has no gradient; keep the loss in floats: convert integer or boolean inputs with astype\(x, "float32"\)/);
+    expect(e.message).not.toMatch(/reduce it first/);
+    // A non-scalar of an integer dtype needs both fixes.
+    const both = thrown(() => A.valueAndGrad((x: A.Value) => A.greater(x, 0))(t([1, 2]))).message;
+    expect(both).toMatch(/^valueAndGrad: .*got bool\[2\]; reduce it \(e\.g\. sum or mean\) and keep the loss in floats/);
+  });
+  it("grad of a function that returns a number or a pair without hasAux says what it returned", () => {
+    expect(thrown(() => A.grad((_x: A.Value) => 3)(t([1]))).message).toMatch(/^grad: f must be a scalar tensor, got the plain number 3 \(a number computed outside Rewind's ops has no gradient\)/);
+    expect(thrown(() => A.grad((x: A.Value) => [A.sum(x), 1])(t([1]))).message).toMatch(/got an array of length 2 .*if f returns \[loss, aux\], pass \{ hasAux: true \}/);
+  });
   it("scan xs leaves with different lengths name every leaf", () => {
     const e = thrown(() => A.scan((c: A.Value) => [c, null] as const, t(0), { a: f64([3, 2]), b: f64([4]) }));
     expect(e.message).toMatch(/^scan: leaves have different leading sizes: xs\.a: f64\[3,2\], xs\.b: f64\[4\]/);

@@ -11,11 +11,11 @@ import * as T from "@rewind/tensor";
 import { isTracer, type Value } from "./core.js";
 import { expectFlag, expectFunction, expectOptions } from "./check.js";
 import { graphFail } from "./errors.js";
-import { avalOf, avalsEqual, formatAval } from "./Graph.js";
+import { avalOf, avalsEqual, describeAval } from "./Graph.js";
 import { kit } from "./kit.js";
 import { broadcastTo } from "./ops/lift.js";
 import { reshape, stack, transpose } from "./ops/shape.js";
-import { traceTree } from "./trace.js";
+import { traceTreeAs } from "./trace.js";
 import { treeDefKey, treeFlatten, treeLeavesWithPaths, treeUnflatten } from "./Tree.js";
 import { vjpGraphWith } from "./vjp.js";
 
@@ -60,8 +60,8 @@ const argnumList = (op: string, argnums: number | readonly number[], nargs: numb
  * output leaves, output structure and a pullback from output-leaf cotangents to per-argument
  * cotangent pytrees (zeros where nothing flows; int and bool leaves always get zeros).
  */
-const linearizeArgs = (f: (...args: never[]) => unknown, args: readonly unknown[], argnums: readonly number[]) => {
-  const closed = traceTree(f, args);
+const linearizeArgs = (op: string, f: (...args: never[]) => unknown, args: readonly unknown[], argnums: readonly number[]) => {
+  const closed = traceTreeAs(op, f, args);
   const argLeaves = args.map((a) => treeFlatten(a));
   const leaves = argLeaves.flatMap(([l]) => l);
   const owner = argLeaves.flatMap(([l], i) => l.map(() => i));
@@ -84,6 +84,26 @@ const scalarSeed = (op: string, v: Value): Value => {
   return T.scalar(1, v.dtype);
 };
 
+/** The error for an `f` whose value is not a tensor, saying what it returned. */
+const notAValue = (op: string, value: unknown, hasAux: boolean): never => {
+  const got = Array.isArray(value)
+    ? `an array of length ${value.length}`
+    : value === null
+      ? "null"
+      : typeof value === "number"
+        ? `the plain number ${value} (a number computed outside Rewind's ops has no gradient)`
+        : typeof value === "object"
+          ? "an object"
+          : typeof value;
+  return graphFail({
+    _tag: "InvalidArgument",
+    op,
+    arg: "f",
+    detail: `${hasAux ? "with hasAux, the first element of f's result" : "f"} must be a scalar tensor, got ${got}`,
+    fix: !hasAux && Array.isArray(value) ? "return one scalar tensor, e.g. sum(loss); if f returns [loss, aux], pass { hasAux: true }" : "return a scalar float tensor computed from the arguments with Rewind's ops, e.g. sum(loss)",
+  });
+};
+
 /** valueAndGrad, reporting errors under the name the user called (`grad` or `valueAndGrad`). */
 const valueAndGradAs =
   (op: string) =>
@@ -96,7 +116,7 @@ const valueAndGradAs =
 
 const valueAndGradCall = (op: string, f: (...args: never[]) => unknown, opts: GradOptions, args: readonly unknown[]): [unknown, unknown] => {
     const nums = argnumList(op, opts.argnums === undefined ? 0 : opts.argnums, args.length);
-    const { outs, outTree, pullback } = linearizeArgs(f as (...a: never[]) => unknown, args, nums);
+    const { outs, outTree, pullback } = linearizeArgs(op, f as (...a: never[]) => unknown, args, nums);
     const out = treeUnflatten<unknown>(outTree, outs);
     let value: Value;
     if (opts.hasAux ?? false) {
@@ -107,9 +127,7 @@ const valueAndGradCall = (op: string, f: (...args: never[]) => unknown, opts: Gr
     } else {
       value = out as Value;
     }
-    if (!T.isTensor(value) && !isTracer(value)) {
-      graphFail({ _tag: "InvalidArgument", op, arg: "f", detail: "f must return a scalar tensor", fix: "return e.g. sum(loss)" });
-    }
+    if (!T.isTensor(value) && !isTracer(value)) notAValue(op, value, opts.hasAux ?? false);
     // The value is the first output leaf (with hasAux, out = [value, aux] flattens value first);
     // seeding by position, not identity, keeps an aux that repeats the value from doubling it.
     const seed = scalarSeed(op, value);
@@ -150,7 +168,7 @@ const checkCotangent = (op: string, outs: readonly Value[], outTreeKey: string, 
         _tag: "TreeMismatch",
         op,
         path: `ct${paths[i]![0]}`,
-        detail: `cotangent ${formatAval(avalOf(l))} does not match the output ${formatAval(avalOf(outs[i]!))}`,
+        detail: `cotangent ${describeAval(avalOf(l))} does not match the output ${describeAval(avalOf(outs[i]!))}`,
         fix: "give each cotangent leaf the shape and dtype of its output leaf",
       });
     }
@@ -169,7 +187,7 @@ export const vjp = <Args extends unknown[]>(
 ): [unknown, (ct: unknown) => unknown[]] => {
   expectFunction("vjp", "f", f);
   const nums = primals.map((_, i) => i);
-  const { outs, outTree, pullback } = linearizeArgs(f as (...a: never[]) => unknown, primals, nums);
+  const { outs, outTree, pullback } = linearizeArgs("vjp", f as (...a: never[]) => unknown, primals, nums);
   const key = treeDefKey(outTree);
   return [treeUnflatten(outTree, outs), (ct) => pullback(checkCotangent("vjp", outs, key, ct))];
 };
@@ -190,7 +208,7 @@ export const jvp = (f: (...args: never[]) => unknown, primals: readonly unknown[
   const primalLeaves = treeFlatten(primals)[0];
   treeLeavesWithPaths(tangents).forEach(([path, t], i) => {
     if (!avalsEqual(avalOf(t), avalOf(primalLeaves[i]!))) {
-      graphFail({ _tag: "TreeMismatch", op: "jvp", path: `tangents${path}`, detail: `tangent ${formatAval(avalOf(t))} does not match the primal ${formatAval(avalOf(primalLeaves[i]!))}`, fix: "give each tangent leaf the shape and dtype of its primal" });
+      graphFail({ _tag: "TreeMismatch", op: "jvp", path: `tangents${path}`, detail: `tangent ${describeAval(avalOf(t))} does not match the primal ${describeAval(avalOf(primalLeaves[i]!))}`, fix: "give each tangent leaf the shape and dtype of its primal" });
     }
   });
   const [out, pullback] = vjp(f as (...a: unknown[]) => unknown, ...primals);

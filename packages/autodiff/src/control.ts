@@ -7,7 +7,7 @@ import { graphFail } from "./errors.js";
 import { expectFunction } from "./check.js";
 import { customVjp as customVjpPrim } from "./primitives/customVjp.js";
 import { checkpoint as checkpointPrim } from "./primitives/special.js";
-import { traceTree } from "./trace.js";
+import { traceTreeAs } from "./trace.js";
 import { treeFlatten, treeUnflatten } from "./Tree.js";
 
 /**
@@ -18,7 +18,7 @@ import { treeFlatten, treeUnflatten } from "./Tree.js";
 export const checkpoint = <Args extends unknown[], R>(f: (...args: Args) => R) => {
   expectFunction("checkpoint", "f", f);
   return (...args: Args): R => {
-    const closed = traceTree(f as (...a: never[]) => unknown, args);
+    const closed = traceTreeAs("checkpoint", f as (...a: never[]) => unknown, args);
     const leaves = treeFlatten(args)[0];
     const outs = bind(checkpointPrim, [...closed.consts, ...leaves], { body: closed.graph });
     return treeUnflatten<R>(closed.outTree, outs);
@@ -41,7 +41,7 @@ export const customVjp =
     if (typeof f !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
       graphFail({ _tag: "InvalidArgument", op: "customVjp", arg: "fwd, bwd", detail: "f, fwd and bwd must be functions", fix: "pass (f, fwd, bwd)" });
     }
-    const closed = traceTree(f as (...a: never[]) => unknown, args);
+    const closed = traceTreeAs("customVjp", f as (...a: never[]) => unknown, args);
     const leaves: Value[] = treeFlatten(args)[0];
     const outs = bind(customVjpPrim, [...closed.consts, ...leaves], {
       body: closed.graph,

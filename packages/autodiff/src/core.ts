@@ -9,7 +9,7 @@
  * `traceToGraph`, whose caller sees only the finished, immutable `Graph`.
  */
 import { List } from "immutable";
-import { isTensor, sizeOf, type DType, type Shape, type Tensor } from "@rewind/tensor";
+import { formatShape, isTensor, sizeOf, type DType, type Shape, type Tensor } from "@rewind/tensor";
 import { avalOf, Graph, literal, newVar, type Atom, type Aval, type Eqn, type Var } from "./Graph.js";
 import { graphFail, zipStrict } from "./errors.js";
 import type { AnyPrimitive } from "./Primitive.js";
@@ -42,7 +42,32 @@ export class Tracer {
   get size(): number {
     return sizeOf(this.variable.aval.shape);
   }
+  /**
+   * JavaScript's conversion to a primitive. A tracer has no numbers, so `x > 0`, `x + 1`,
+   * `Number(x)` and `x == y` throw a `ConcretizationError` naming the transform and the fix
+   * (`where`, `scan`, a static argument) instead of silently comparing NaN. Conversion to a
+   * string (`${x}`, `String(x)`) describes the tracer: `Tracer<float32[2, 3]>`.
+   */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === "string") return `Tracer<${this.dtype}${formatShape(this.shape)}>`;
+    return concretizationError(this, "toPrimitive", "used as a JavaScript number (x > 0, x + 1, Number(x), x == y)");
+  }
 }
+
+/** `op` names the conversion for a tracer whose transform already returned (a leak). */
+const concretizationError = (t: Tracer, op: string, use: string): never =>
+  t.trace.active
+    ? graphFail({ _tag: "ConcretizationError", op: t.trace.transform, aval: t.variable.aval, use })
+    : graphFail({ _tag: "TracerLeak", op, aval: t.variable.aval });
+
+// `x.data` on a tracer (e.g. `x.data[0]` inside grad) would read undefined and fail later with a
+// raw TypeError. The getter is defined outside the class so that TypeScript still refuses
+// `value.data` on a `Value` that was not narrowed to a tensor.
+Object.defineProperty(Tracer.prototype, "data", {
+  get(this: Tracer): never {
+    return concretizationError(this, "data", "read through .data");
+  },
+});
 
 /** What ops take and return: a concrete tensor, or a tracer under a transform. */
 export type Value = Tensor | Tracer;
@@ -62,6 +87,8 @@ export const isValue = (v: unknown): v is Value => v instanceof Tracer || isTens
 /** @internal The mutable builder behind one trace; lives only inside `traceToGraph`. */
 export class TraceState {
   active = true;
+  /** @param transform The transform tracing (`grad`, `jit`, `scan`…), named in concretization errors. */
+  constructor(readonly transform: string) {}
   readonly eqns: Eqn[] = [];
   readonly constVars: Var[] = [];
   readonly constValues: Value[] = [];
@@ -138,11 +165,11 @@ export interface ClosedGraph {
 
 /**
  * Traces `f` on fresh tracers of `inAvals` into a closed graph whose inputs are
- * `[...captured constants, ...arguments]`.
+ * `[...captured constants, ...arguments]`. `transform` names the caller in errors.
  * @example traceToGraph((xs) => [exp(xs[0]!)], [{ shape: [2], dtype: "float32" }]).graph.eqns.size // 1
  */
-export const traceToGraph = (f: (args: readonly Value[]) => readonly Value[], inAvals: readonly Aval[]): ClosedGraph => {
-  const state = new TraceState();
+export const traceToGraph = (f: (args: readonly Value[]) => readonly Value[], inAvals: readonly Aval[], transform = "makeGraph"): ClosedGraph => {
+  const state = new TraceState(transform);
   const argVars = inAvals.map((a) => newVar(a));
   traceStack.push(state);
   let outs: readonly Value[];

@@ -2,7 +2,7 @@
  * @file The `debugNans` switch and its check: name the first primitive that makes a NaN (or turns
  * finite inputs into an infinity), or the first one to use a NaN that came in from outside.
  */
-import { isFloating, type Tensor } from "@rewind/tensor";
+import { formatShape, isFloating, type Tensor } from "@rewind/tensor";
 import { graphFail } from "./errors.js";
 
 /**
@@ -26,7 +26,7 @@ const countNonFinite = (t: Tensor): number => {
   return n;
 };
 
-const shapeOf = (t: Tensor): string => `[${t.shape.join(", ")}]`;
+const shapeOf = (t: Tensor): string => formatShape(t.shape);
 
 /** What a NaN in output `i` means, given what the inputs held. */
 const nanDetail = (ins: readonly Tensor[], out: Tensor, i: number, bad: number): string => {

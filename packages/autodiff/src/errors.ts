@@ -6,8 +6,9 @@
  * value. Shape errors inside ops come from @rewind/tensor's shape rules as `TensorException`s;
  * both carry the op, the argument or pytree path, the shapes, and what to change.
  */
+import { capMessage } from "@rewind/tensor";
 import type { Aval } from "./Graph.js";
-import { formatAval } from "./Graph.js";
+import { describeAval } from "./Graph.js";
 
 /** A mistake in how a transform or op was used. */
 export type GraphError =
@@ -22,9 +23,11 @@ export type GraphError =
   | { readonly _tag: "TreeMismatch"; readonly op: string; readonly path: string; readonly detail: string; readonly fix: string }
   | { readonly _tag: "TracerLeak"; readonly op: string; readonly aval: Aval }
   | { readonly _tag: "InvalidArgument"; readonly op: string; readonly arg: string; readonly detail: string; readonly fix: string }
-  | { readonly _tag: "NonFinite"; readonly op: string; readonly detail: string; readonly source: string };
+  | { readonly _tag: "NonFinite"; readonly op: string; readonly detail: string; readonly source: string }
+  /** A traced value used where JavaScript needs numbers (`x > 0`, `Number(x)`, `x.data`); `op` is the transform tracing. */
+  | { readonly _tag: "ConcretizationError"; readonly op: string; readonly aval: Aval; readonly use: string };
 
-const show = (a: Aval | string): string => (typeof a === "string" ? a : formatAval(a));
+const show = (a: Aval | string): string => (typeof a === "string" ? a : describeAval(a));
 
 const isAval = (a: unknown): boolean =>
   typeof a === "object" && a !== null && Array.isArray((a as Aval).shape) && typeof (a as Aval).dtype === "string";
@@ -37,6 +40,7 @@ const fieldsOf: Readonly<Record<GraphError["_tag"], readonly string[]>> = {
   TracerLeak: ["op"],
   InvalidArgument: ["op", "arg", "detail", "fix"],
   NonFinite: ["op", "detail", "source"],
+  ConcretizationError: ["op", "use"],
 };
 
 const checkGraphError = (e: unknown): GraphError => {
@@ -47,7 +51,7 @@ const checkGraphError = (e: unknown): GraphError => {
     Object.prototype.hasOwnProperty.call(fieldsOf, v!["_tag"] as string) &&
     fields.every((f) => typeof v![f] === "string") &&
     (v!["_tag"] !== "CarryMismatch" || ["expected", "actual"].every((f) => typeof v![f] === "string" || isAval(v![f]))) &&
-    (!["NonScalarOutput", "TracerLeak"].includes(v!["_tag"] as string) || isAval(v!["aval"]));
+    (!["NonScalarOutput", "TracerLeak", "ConcretizationError"].includes(v!["_tag"] as string) || isAval(v!["aval"]));
   if (!ok) {
     throw new GraphException({
       _tag: "InvalidArgument",
@@ -72,22 +76,37 @@ export const formatGraphError = (error: GraphError): string => {
         `${e.op}: the carry output at ${e.path} is ${show(e.actual)} but the carry input is ${show(e.expected)}; ` +
         "make the step function return a carry with the same pytree structure, shapes and dtypes as its input carry"
       );
-    case "NonScalarOutput":
-      return (
-        `${e.op}: the function must return a scalar (shape []) float to be differentiated, got ${formatAval(e.aval)}; ` +
-        "reduce it first (e.g. sum or mean), or use vjp/jacrev for non-scalar outputs"
-      );
+    case "NonScalarOutput": {
+      // A scalar of the wrong dtype needs a different fix from a float of the wrong shape.
+      const floating = e.aval.dtype === "float32" || e.aval.dtype === "float64";
+      const keepFloat = `keep the loss in floats: convert integer or boolean inputs with astype(x, "float32") before computing it, and do not cast the result to ${e.aval.dtype}`;
+      const an = e.aval.dtype === "int32" ? "an" : "a";
+      const got = e.aval.shape.length === 0 ? `${an} ${e.aval.dtype} scalar ${describeAval(e.aval)}` : describeAval(e.aval);
+      const fix = floating
+        ? "reduce it first (e.g. sum or mean), or use vjp/jacrev for non-scalar outputs"
+        : e.aval.shape.length === 0
+          ? `${an} ${e.aval.dtype} value has no gradient; ${keepFloat}`
+          : `reduce it (e.g. sum or mean) and ${keepFloat}; ${an} ${e.aval.dtype} value has no gradient`;
+      const want = floating ? "a scalar (shape []) float" : "a float scalar (shape [], float32 or float64)";
+      return `${e.op}: the function must return ${want} to be differentiated, got ${got}; ${fix}`;
+    }
     case "TreeMismatch":
       return `${e.op}: pytree mismatch at ${e.path}: ${e.detail}; ${e.fix}`;
     case "TracerLeak":
       return (
-        `${e.op}: a traced value ${formatAval(e.aval)} was used after the transform that created it returned ` +
+        `${e.op}: a traced value ${describeAval(e.aval)} was used after the transform that created it returned ` +
         "(a tracer leaked, e.g. stored in an outer variable inside grad/jit/scan); return it from the function instead"
       );
     case "InvalidArgument":
       return `${e.op}: ${e.detail} (argument \`${e.arg}\`); ${e.fix}`;
     case "NonFinite":
       return `${e.op}: ${e.detail}${e.source ? `\n  traced at ${e.source}` : ""}`;
+    case "ConcretizationError":
+      return (
+        `${e.op}: a traced value ${describeAval(e.aval)} was ${e.use}, but while ${e.op} traces the function its values have a shape and a dtype, not numbers ` +
+        `(a concretization error); choose between values with where(cond, a, b) instead of ?: or if, write loops whose step count depends on values with scan, ` +
+        `or compute the value outside ${e.op} and pass it in as a plain number (a static argument)`
+      );
   }
 };
 
@@ -96,7 +115,7 @@ export class GraphException extends Error {
   /** The tagged error value. */
   readonly error: GraphError;
   constructor(error: GraphError) {
-    super(formatGraphError(error));
+    super(capMessage(formatGraphError(error)));
     this.name = "GraphException";
     this.error = error;
   }

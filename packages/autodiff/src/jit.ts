@@ -14,7 +14,7 @@ import { expectFlag, expectFunction, expectOptions } from "./check.js";
 import { evalGraph, isTracer, type Value } from "./core.js";
 import { debugState } from "./debugState.js";
 import { formatAval, avalOf, type Graph } from "./Graph.js";
-import { traceTree, type ClosedGraph } from "./trace.js";
+import { traceTreeAs, type ClosedGraph } from "./trace.js";
 import { treeDefKey, treeFlatten, treeUnflatten } from "./Tree.js";
 
 /** Runs a graph on concrete inputs. */
@@ -62,7 +62,7 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options:
     const key = `${treeDefKey(def)}|${leaves.map((l) => formatAval(avalOf(l))).join(";")}`;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
-    const closed = traceTree(f as (...a: never[]) => unknown, args);
+    const closed = traceTreeAs("jit", f as (...a: never[]) => unknown, args);
     const entry: CacheEntry = { closed, run: undefined };
     // A graph that captured tracers of an enclosing transform is only valid inside it: don't cache.
     if (!closed.consts.some(isTracer)) cache.set(key, entry);

@@ -7,7 +7,7 @@ import { isTracer, traceToGraph, type Value } from "./core.js";
 import { avalOf } from "./Graph.js";
 import { kit } from "./kit.js";
 import { scan, type ScanFn, type ScanOptions } from "./scan.js";
-import { traceTree } from "./trace.js";
+import { traceTreeAs } from "./trace.js";
 import { treeFlatten } from "./Tree.js";
 import { forwardPass, tapeValues, type Tape } from "./vjp.js";
 
@@ -22,14 +22,14 @@ export interface ResidualEstimate {
 const sizeInBytes = (v: Value): number => sizeOf(v.shape) * byteSize[v.dtype];
 
 /** Traces `f(...args)` abstractly and hands the forward tape of its differentiation to `count`. */
-const withTape = (f: (...args: never[]) => unknown, args: readonly unknown[], count: (tape: Tape, inputs: ReadonlySet<Value>) => void): void => {
-  const closed = traceTree(f, args);
+const withTape = (op: string, f: (...args: never[]) => unknown, args: readonly unknown[], count: (tape: Tape, inputs: ReadonlySet<Value>) => void): void => {
+  const closed = traceTreeAs(op, f, args);
   const leaves = treeFlatten(args)[0];
   traceToGraph((inputs) => {
     const needs = inputs.map((a, i) => i >= closed.consts.length && isFloating(a.dtype));
     count(forwardPass(kit, closed.graph, inputs, needs).tape, new Set(inputs));
     return [];
-  }, [...closed.consts, ...leaves].map(avalOf));
+  }, [...closed.consts, ...leaves].map(avalOf), op);
 };
 
 /**
@@ -43,7 +43,7 @@ export const estimateResiduals = (f: (...args: never[]) => unknown, ...args: rea
   expectFunction("estimateResiduals", "f", f);
   let bytes = 0;
   let arrays = 0;
-  withTape(f, args, (tape, inputs) => {
+  withTape("estimateResiduals", f, args, (tape, inputs) => {
     for (const v of tapeValues(tape)) {
       if (!isTracer(v) || inputs.has(v)) continue;
       bytes += sizeInBytes(v);
@@ -69,7 +69,7 @@ export const estimateScanResiduals = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: 
     bytes += sizeInBytes(v);
     arrays++;
   };
-  withTape((c: C, x: X | null) => scan(f, c, x, opts), [init, xs], (tape, inputs) => {
+  withTape("estimateScanResiduals", (c: C, x: X | null) => scan(f, c, x, opts), [init, xs], (tape, inputs) => {
     for (const entry of tape.entries) {
       if (entry.eqn.prim.name === "scan") {
         entry.residuals.forEach(count);

@@ -19,7 +19,7 @@ import * as T from "@rewind/tensor";
 import { traceToGraph, type Value } from "./core.js";
 import { graphFail } from "./errors.js";
 import { expectFlag, expectOptions } from "./check.js";
-import { avalOf, avalsEqual, formatAval, type Aval } from "./Graph.js";
+import { avalOf, avalsEqual, describeAval, type Aval } from "./Graph.js";
 import { where } from "./ops/elementwise.js";
 import { concat, reshape, slice } from "./ops/shape.js";
 import { stopGradient } from "./ops/special.js";
@@ -69,7 +69,7 @@ const scanLength = (xs: unknown, length: number | undefined): number => {
   }
   const lengths = new Set(leaves.map(([, x]) => x.shape[0]!));
   if (lengths.size > 1) {
-    optionError("xs", `leaves have different leading sizes: ${leaves.map(([p, x]) => `xs${p}: ${formatAval(avalOf(x))}`).join(", ")}`, "give every xs leaf the same number of steps on axis 0");
+    optionError("xs", `leaves have different leading sizes: ${leaves.map(([p, x]) => `xs${p}: ${describeAval(avalOf(x))}`).join(", ")}`, "give every xs leaf the same number of steps on axis 0");
   }
   const fromXs = [...lengths][0];
   if (fromXs === undefined) return length ?? optionError("length", "xs has no leaves and no length was given", "pass { length } when xs is omitted");
@@ -110,7 +110,7 @@ const scanOnce = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, length: number, r
     const [yLeaves, def] = treeFlatten(result[1]);
     yDef = def;
     return [...cLeaves, ...yLeaves];
-  }, [...carryAvals, ...xLeaves.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype }))]);
+  }, [...carryAvals, ...xLeaves.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype }))], "scan");
   const outs = bindScan(scanPrim, [...body.consts, ...carryLeaves, ...xLeaves], {
     body: body.graph,
     numConsts: body.consts.length,

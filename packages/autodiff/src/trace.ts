@@ -19,9 +19,17 @@ export interface ClosedGraph {
  * Traces `f(...args)` into a closed graph; the graph's inputs are `[...consts, ...leaves of args]`.
  * @example traceTree((x) => exp(x), [zeros([2])]).graph.eqns.size // 1
  */
-export const traceTree = (f: (...args: never[]) => unknown, args: readonly unknown[]): ClosedGraph => {
-  expectFunction("traceTree", "f", f);
-  expectArray("traceTree", "args", args);
+export const traceTree = (f: (...args: never[]) => unknown, args: readonly unknown[]): ClosedGraph => traceTreeAs("traceTree", f, args);
+
+/**
+ * `traceTree` for a transform: `transform` (`jit`, `grad`…) is the name errors raised while
+ * tracing give (a tracer used as a number says which transform was tracing it).
+ * @internal Not re-exported from the package index.
+ * @example traceTreeAs("jit", (x) => exp(x), [zeros([2])]).graph.eqns.size // 1
+ */
+export const traceTreeAs = (transform: string, f: (...args: never[]) => unknown, args: readonly unknown[]): ClosedGraph => {
+  expectFunction(transform, "f", f);
+  expectArray(transform, "args", args);
   const [leaves, inTree] = treeFlatten(args);
   let outTree: TreeDef | undefined;
   const { graph, consts } = traceToGraph((tracers) => {
@@ -29,7 +37,7 @@ export const traceTree = (f: (...args: never[]) => unknown, args: readonly unkno
     const [outLeaves, def] = treeFlatten(out);
     outTree = def;
     return outLeaves;
-  }, leaves.map(avalOf));
+  }, leaves.map(avalOf), transform);
   return { graph, consts, inTree, outTree: outTree! };
 };
 
@@ -40,5 +48,5 @@ export const traceTree = (f: (...args: never[]) => unknown, args: readonly unkno
  */
 export const makeGraph = (f: (...args: never[]) => unknown) => {
   expectFunction("makeGraph", "f", f);
-  return (...exampleArgs: readonly unknown[]): ClosedGraph => traceTree(f, exampleArgs);
+  return (...exampleArgs: readonly unknown[]): ClosedGraph => traceTreeAs("makeGraph", f, exampleArgs);
 };

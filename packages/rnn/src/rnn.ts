@@ -11,6 +11,7 @@ import type { Cell } from "./Cell.js";
 import { reverseValid, stepMask, validateLengths } from "./lengths.js";
 import { checkFlag, checkKey, checkOptions, checkValue, maskFor, swapBatchTime } from "./util.js";
 import { checkCell } from "./custom.js";
+import { checkSequenceRank, explainStepInput } from "./rnnInput.js";
 
 /** Options of `rnn`. */
 export interface RnnOptions<C> {
@@ -67,16 +68,7 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
   checkFlag("rnn", "options.timeMajor", opts.timeMajor);
   checkFlag("rnn", "options.reverse", opts.reverse);
   checkKey("rnn", "options.key", opts.key);
-  if (xs.shape.length < 2) {
-    T.fail({
-      _tag: "ShapeError",
-      op: "rnn",
-      arg: "xs",
-      shapes: [xs.shape],
-      detail: `xs must have a batch and a time axis, ${opts.timeMajor ? "[time, batch, ...features]" : "[batch, time, ...features]"}`,
-      fix: "add a batch axis of size 1 for a single sequence (expandDims), or set timeMajor",
-    });
-  }
+  checkSequenceRank(xs, opts.timeMajor ?? false);
   const timeMajor = opts.timeMajor ?? false;
   // Batch-major ↔ time-major swaps the two leading axes; per-step features (none for token ids) stay.
   const seq = timeMajor ? xs : swapBatchTime(xs);
@@ -91,7 +83,7 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
     ...(opts.truncate === undefined ? {} : { truncate: opts.truncate }),
   };
   const noise = opts.key === undefined ? null : stepNoise(cell, params, opts.key, time, batch);
-  const step = cell.step(params);
+  const step = explainStepInput(cell.name, xs, timeMajor, cell.step(params));
 
   let ys: Value;
   let finalCarry: C;

@@ -2,14 +2,16 @@
  * @file The `Tensor` record, validated constructors from JavaScript data, and conversions back.
  *
  * A tensor is a frozen `{ dtype, shape, data }` whose `data` is a row-major typed array that is
- * never written after construction. Constructors copy the caller's data (the caller may keep
- * writing to it); kernels wrap their fresh buffers without copying through `fromBuffer`.
+ * never written after construction (its class, with JavaScript's conversions, is in record.ts).
+ * Constructors copy the caller's data (the caller may keep writing to it); kernels wrap their
+ * fresh buffers without copying through `fromBuffer`.
  */
 import * as E from "fp-ts/lib/Either.js";
 import type { ReadonlyTypedArray, WritableTypedArray } from "./Buffer.js";
 import { checkTensor, recordProblem, tensorProblem } from "./check.js";
 import { allocate, coerce, isDType, type DType } from "./DType.js";
-import { fail, TensorException, type TensorError } from "./errors.js";
+import { fail, formatShape, TensorException, type TensorError } from "./errors.js";
+import { TensorRecord } from "./record.js";
 import { sizeOf, validateShape, type Shape } from "./Shape.js";
 
 /** An immutable n-dimensional array: element type, dimensions, row-major data. */
@@ -36,7 +38,7 @@ export const fromBuffer = (dtype: DType, shape: Shape, data: WritableTypedArray 
   if (problem !== undefined) {
     fail({ _tag: "ValueError", op: "fromBuffer", arg: "dtype, shape, data", detail: `expected a typed array matching the dtype and shape, got ${problem}`, fix: "allocate the buffer with allocate(dtype, sizeOf(shape))" });
   }
-  return Object.freeze({ dtype, shape: Object.isFrozen(shape) ? shape : Object.freeze([...shape]), data });
+  return new TensorRecord(dtype, Object.isFrozen(shape) ? shape : Object.freeze([...shape]), data);
 };
 
 /**
@@ -98,7 +100,7 @@ export const fromDataOrThrow = (data: ArrayLike<number>, shape: Shape, dtype: DT
       op: "fromData",
       arg: "data",
       shapes: [sh],
-      detail: `shape ${JSON.stringify(sh)} holds ${n} elements but data has ${data.length}`,
+      detail: `shape ${formatShape(sh)} holds ${n} elements but data has ${data.length}`,
       fix: "pass exactly as many values as the shape holds, or change the shape",
     });
   }

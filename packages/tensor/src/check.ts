@@ -58,9 +58,13 @@ export const bytesOf = (x: unknown): Uint8Array | undefined => {
  */
 export const tensorProblem = (x: unknown): string | undefined => {
   if (typeof x !== "object" || x === null || Array.isArray(x)) return describeValue(x);
-  const t = x as { dtype?: unknown; shape?: unknown; data?: unknown };
+  const t = x as { dtype?: unknown; shape?: unknown; data?: unknown; _tag?: unknown };
+  // A tracer of @rewind/autodiff has a shape and a dtype but no data: reading its `data` throws.
+  if (t._tag === "Tracer") return TRACED;
   return recordProblem(t.dtype, t.shape, t.data);
 };
+
+const TRACED = "a traced value (a Tracer: inside grad, jit or scan a value has a shape and a dtype but no data)";
 
 /**
  * `tensorProblem` on the three fields, without building a record (for `fromBuffer`, on every op).
@@ -113,7 +117,10 @@ export const checkTensor = (op: string, arg: string, x: unknown): Tensor => {
     op,
     arg,
     detail: `expected a tensor, got ${problem}`,
-    fix: "build tensors with tensor(...), fromArray or fromData (plain arrays are not tensors)",
+    fix:
+      problem === TRACED
+        ? `call ${op} outside the transform, or stay with traced ops: where(cond, a, b) to choose between values, scan for loops`
+        : "build tensors with tensor(...), fromArray or fromData (plain arrays are not tensors)",
   });
 };
 

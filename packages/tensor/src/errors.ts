@@ -46,14 +46,57 @@ export type TensorError =
     };
 
 /**
- * Renders a shape the way messages show it: `[2, 3]`, and `[]` for a scalar.
+ * Shapes of at most this rank print in full in messages; longer ones keep their first and last
+ * few dimensions and state the rank, so a rank-200,000 shape costs a few dozen characters.
+ */
+const FULL_RANK = 12;
+const HEAD_DIMS = 6;
+const TAIL_DIMS = 3;
+
+/**
+ * Renders a shape the way messages show it: `[2, 3]`, and `[]` for a scalar. A shape of rank
+ * above 12 keeps its first six and last three dimensions: `[1, 1, 1, 1, 1, 1, …, 1, 1, 1] (rank 200000)`.
  * @example formatShape([2, 3]) // "[2, 3]"
  */
 export const formatShape = (shape: Shape): string => {
   if (!Array.isArray(shape)) {
     throw new TensorException({ _tag: "ValueError", op: "formatShape", arg: "shape", detail: `expected an array of dimensions, got ${typeof shape}`, fix: "pass a shape such as [2, 3]" });
   }
-  return `[${shape.map((d) => (typeof d === "number" ? String(d) : typeof d)).join(", ")}]`;
+  const dim = (d: unknown): string => (typeof d === "number" ? String(d) : typeof d);
+  if (shape.length <= FULL_RANK) return `[${shape.map(dim).join(", ")}]`;
+  const head = shape.slice(0, HEAD_DIMS).map(dim);
+  const tail = shape.slice(shape.length - TAIL_DIMS).map(dim);
+  return `[${[...head, "…", ...tail].join(", ")}] (rank ${shape.length})`;
+};
+
+/**
+ * The longest message any exception of Rewind carries, in characters. Parts of a message that
+ * grow with the input (shapes, values, paths) are elided where they are written; this is the
+ * final bound for everything else.
+ */
+export const MAX_MESSAGE_LENGTH = 2000;
+
+/**
+ * `text` when it has at most `max` characters (default `MAX_MESSAGE_LENGTH`); otherwise its
+ * beginning, which names the op, and `… (N more characters)`, together at most `max` long.
+ * Every exception class of Rewind passes its message through this.
+ * @example capMessage("x".repeat(3000)).length // 2000
+ */
+export const capMessage = (text: string, max: number = MAX_MESSAGE_LENGTH): string => {
+  if (typeof text !== "string") {
+    throw new TensorException({ _tag: "ValueError", op: "capMessage", arg: "text", detail: `expected a string, got ${typeof text}`, fix: "pass the message text" });
+  }
+  if (!(Number.isSafeInteger(max) && max >= 40)) {
+    throw new TensorException({ _tag: "ValueError", op: "capMessage", arg: "max", detail: `expected an integer of at least 40, got ${String(max)}`, fix: "pass a length such as 2000 (or omit it)" });
+  }
+  if (text.length <= max) return text;
+  // The suffix's own length depends on the count it states; at most two tries settle it.
+  let kept = max - ` … (${text.length} more characters)`.length;
+  kept = max - ` … (${text.length - kept} more characters)`.length;
+  // Never end on the first half of a surrogate pair.
+  const last = text.charCodeAt(kept - 1);
+  if (last >= 0xd800 && last <= 0xdbff) kept--;
+  return `${text.slice(0, kept)} … (${text.length - kept} more characters)`;
 };
 
 const tags: ReadonlySet<string> = new Set(["ShapeError", "AxisError", "DTypeError", "ValueError", "DecodeError"]);
@@ -111,7 +154,7 @@ export class TensorException extends Error {
   /** The tagged error value, for code that wants to inspect rather than read the message. */
   readonly error: TensorError;
   constructor(error: TensorError) {
-    super(formatTensorError(error));
+    super(capMessage(formatTensorError(error)));
     this.name = "TensorException";
     this.error = error;
   }

@@ -33,7 +33,7 @@ describe("constructors", () => {
 
   it("fromData validates the element count and copies", () => {
     expect(E.isLeft(fromData([1, 2, 3], [2, 2]))).toBe(true);
-    expect(() => fromDataOrThrow([1, 2, 3], [2, 2])).toThrow(/fromData: shape \[2,2\] holds 4 elements but data has 3/);
+    expect(() => fromDataOrThrow([1, 2, 3], [2, 2])).toThrow(/fromData: shape \[2, 2\] holds 4 elements but data has 3/);
     expect(() => fromDataOrThrow([1], [-1])).toThrow(/non-negative integers/);
     expect(() => fromDataOrThrow([1], [1], "float16" as never)).toThrow(/unknown dtype "float16"/);
     const r = fromData(new Float32Array([1, 2]), [2], "float64");

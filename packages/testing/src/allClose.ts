@@ -48,7 +48,7 @@ const compareTensors = (path: string, a: T.Tensor, b: T.Tensor, opts: CloseOptio
   const atol = opts.atol ?? 1e-8;
   const equalNan = opts.equalNan ?? true;
   if (!T.shapesEqual(a.shape, b.shape)) {
-    return { pass: false, message: `${path}: shapes differ: [${a.shape.join(", ")}] vs [${b.shape.join(", ")}]` };
+    return { pass: false, message: `${path}: shapes differ: ${T.formatShape(a.shape)} vs ${T.formatShape(b.shape)}` };
   }
   let worst = -1;
   let worstExcess = 0;
@@ -77,7 +77,7 @@ const compareTensors = (path: string, a: T.Tensor, b: T.Tensor, opts: CloseOptio
   const index = unravel(worst, a.shape);
   return {
     pass: false,
-    message: `${path}: ${bad} of ${a.data.length} elements differ (rtol ${rtol}, atol ${atol}); worst at [${index.join(", ")}]: ${a.data[worst]} vs ${b.data[worst]}`,
+    message: `${path}: ${bad} of ${a.data.length} elements differ (rtol ${rtol}, atol ${atol}); worst at ${T.formatShape(index)}: ${a.data[worst]} vs ${b.data[worst]}`,
   };
 };
 

@@ -4,6 +4,7 @@
  * inside, a fast-check internal error, or (worse) a check that silently tests nothing.
  */
 import fc from "fast-check";
+import { testingError } from "./failure.js";
 
 const describe = (v: unknown): string =>
   v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v === "function" ? "a function" : `${typeof v} ${String(v)}`;
@@ -13,7 +14,7 @@ const describe = (v: unknown): string =>
  * @example invalid("arbShape", "minRank", "must be ≤ maxRank (3 > 1)")
  */
 export const invalid = (fn: string, arg: string, detail: string): never => {
-  throw new Error(`${fn}: argument \`${arg}\` ${detail}`);
+  throw testingError(`${fn}: argument \`${arg}\` ${detail}`);
 };
 
 /**

@@ -13,6 +13,7 @@ import { checkCell, type AnyCell, type CellSizes } from "@rewind/rnn";
 import { arbRaggedBatch } from "./arbitraries.js";
 import { readout } from "./scanProblems.js";
 import { checkInt, checkOptions, invalid } from "./args.js";
+import { testingError } from "./failure.js";
 
 /** Throws unless `o` is an options object with a `sizes` object, naming `fn`. */
 const checkSizesOption = (fn: string, o: unknown): void => {
@@ -82,7 +83,7 @@ export interface CellCaseOptions {
 }
 
 const fail = (detail: string): never => {
-  throw new Error(`cell laws: ${detail}`);
+  throw testingError(`cell laws: ${detail}`);
 };
 
 /**

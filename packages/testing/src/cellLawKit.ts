@@ -8,6 +8,7 @@ import * as A from "@rewind/autodiff";
 import { bidirectional, rnn, stack, type AnyCell, type RnnOptions, type RnnResult } from "@rewind/rnn";
 import { describeCase, lossOf, type CellCase } from "./cellCase.js";
 import { closeWithPaths } from "./matchers.js";
+import { testingError } from "./failure.js";
 
 /**
  * Anything with the signature of `rnn`: the layer implementation a law checks.
@@ -60,7 +61,7 @@ export interface CellLawCheckOptions {
  * @example violation("padding", c, "outputs past length 2 are not zero")
  */
 export const violation = (law: string, c: CellCase | string, detail: string): never => {
-  throw new Error(`${law} law violated for ${typeof c === "string" ? c : describeCase(c)}:\n  ${detail}`);
+  throw testingError(`${law} law violated for ${typeof c === "string" ? c : describeCase(c)}:\n  ${detail}`);
 };
 
 const tolerances = (o: CellLawCheckOptions) => ({ rtol: o.rtol ?? 1e-10, atol: o.atol ?? 1e-12 });

@@ -22,6 +22,7 @@ import { arbCellCase, cellCase, defaultLengths, describeCase, type ArbCellCaseOp
 import { defaultStack, type CellLawCheckOptions } from "./cellLawKit.js";
 import { bidirectionalPaddingCheck, paddingCheck } from "./paddingLaws.js";
 import { bpttCheck, invarianceCheck, reverseCheck, stackingCheck } from "./rnnLaws.js";
+import { testingError } from "./failure.js";
 
 /**
  * The RNN laws, by name.
@@ -105,7 +106,7 @@ const guarded = (law: string, c: CellCase, check: () => void): void => {
     check();
   } catch (e) {
     if (e instanceof Error && / law violated for /.test(e.message)) throw e;
-    throw new Error(`${law} law could not run for ${describeCase(c)}: ${message(e)}`, { cause: e });
+    throw testingError(`${law} law could not run for ${describeCase(c)}: ${message(e)}`, e);
   }
 };
 

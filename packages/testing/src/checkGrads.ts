@@ -11,6 +11,7 @@ import * as T from "@rewind/tensor";
 import { jvp, treeFlatten, treeUnflatten, vjp } from "@rewind/autodiff";
 import { allClose } from "./allClose.js";
 import { checkFinite, checkFunction, checkInt, checkOptions, invalid } from "./args.js";
+import { testingError } from "./failure.js";
 
 /** Validates checkGrads' arguments, so a typo cannot turn the check into one that tests nothing. */
 const checkArgs = (f: unknown, args: unknown, opts: unknown): void => {
@@ -66,7 +67,7 @@ const randomLike = (tree: unknown, key: T.Key): unknown => {
 const inner = (a: unknown, b: unknown): number => {
   const xs = floatLeaves(a);
   const ys = floatLeaves(b);
-  if (xs.length !== ys.length) throw new Error(`checkGrads: inner product of pytrees with ${xs.length} and ${ys.length} float leaves`);
+  if (xs.length !== ys.length) throw testingError(`checkGrads: inner product of pytrees with ${xs.length} and ${ys.length} float leaves`);
   let s = 0;
   xs.forEach((x, i) => {
     const y = ys[i]!;
@@ -101,7 +102,7 @@ const numericJvp = (f: Fn, args: readonly unknown[], v: readonly unknown[], eps:
 
 const closeScalars = (what: string, a: number, b: number, rtol: number, atol: number): void => {
   if (!(Math.abs(a - b) <= atol + rtol * Math.max(Math.abs(a), Math.abs(b)))) {
-    throw new Error(`checkGrads (${what}): ${a} vs ${b} (|diff| ${Math.abs(a - b)}, rtol ${rtol}, atol ${atol})`);
+    throw testingError(`checkGrads (${what}): ${a} vs ${b} (|diff| ${Math.abs(a - b)}, rtol ${rtol}, atol ${atol})`);
   }
 };
 
@@ -138,7 +139,7 @@ export const checkGrads = (f: Fn, args: readonly unknown[], opts: CheckGradsOpti
   if (modes.includes("fwd")) {
     const [, tangent] = jvp(f, args, v);
     const r = allClose(tangent, jvNumeric, { rtol, atol: atol * scale });
-    if (!r.pass) throw new Error(`checkGrads (fwd: jvp vs finite differences): ${r.message}`);
+    if (!r.pass) throw testingError(`checkGrads (fwd: jvp vs finite differences): ${r.message}`);
     if (order === 2) {
       const pushforwardAt = (...xs: unknown[]): unknown => jvp(f, xs, v)[1];
       checkGrads(pushforwardAt as Fn, args, { ...opts, order: 1, modes: ["fwd"], seed: 2 * seed + 2 });

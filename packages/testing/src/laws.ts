@@ -17,6 +17,7 @@ import type { CloseOptions } from "./allClose.js";
 import { closeWithPaths } from "./matchers.js";
 import { scanUnrolled } from "./unrolled.js";
 import { checkArbitrary, checkFunction, checkOptions, invalid } from "./args.js";
+import { testingError } from "./failure.js";
 
 /** Throws unless `p` is a scan problem (from `arbScanProblem` / `scanProblem`) and `o` an options object. */
 const checkProblem = (law: string, p: unknown, o: unknown): void => {
@@ -70,7 +71,7 @@ type AnyFn = (...args: unknown[]) => unknown;
 const tolerances = (o: LawOptions): CloseOptions => ({ rtol: o.rtol ?? 1e-9, atol: o.atol ?? 1e-10 });
 
 const violation = (law: string, instance: unknown, detail: string): never => {
-  throw new Error(`${law} law violated for ${typeof instance === "string" ? instance : fc.stringify(instance)}:\n  ${detail}`);
+  throw testingError(`${law} law violated for ${typeof instance === "string" ? instance : fc.stringify(instance)}:\n  ${detail}`);
 };
 
 const expectClose = (law: string, instance: unknown, what: string, actual: unknown, expected: unknown, o: LawOptions, label = "value"): void => {

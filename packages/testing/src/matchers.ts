@@ -8,6 +8,7 @@
 import * as T from "@rewind/tensor";
 import { treeDefKey, treeFlatten, treeLeavesWithPaths } from "@rewind/autodiff";
 import { allClose, checkCloseOptions, type CloseOptions, type CloseResult } from "./allClose.js";
+import { testingError } from "./failure.js";
 
 const isTree = (x: unknown): boolean => !T.isTensor(x) && (Array.isArray(x) ? x.some((e) => !isPlain(e)) : typeof x === "object" && x !== null);
 
@@ -50,7 +51,7 @@ export const closeWithPaths = (actual: unknown, expected: unknown, opts: CloseOp
  */
 export const assertAllClose = (what: string, actual: unknown, expected: unknown, opts: CloseOptions = {}, label = "value"): void => {
   const r = closeWithPaths(actual, expected, opts, label);
-  if (!r.pass) throw new Error(`${what}: ${r.message}`);
+  if (!r.pass) throw testingError(`${what}: ${r.message}`);
 };
 
 /**

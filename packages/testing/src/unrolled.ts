@@ -9,6 +9,7 @@
 import * as T from "@rewind/tensor";
 import { reshape, slice, stack, traceTree, treeLeaves, treeMap, treeUnflatten, type ScanFn, type Value } from "@rewind/autodiff";
 import { checkFunction, checkInt, checkOptions, invalid } from "./args.js";
+import { testingError } from "./failure.js";
 
 /**
  * Options of `scanUnrolled` (the semantic options of `scan`; the others never change results).
@@ -25,11 +26,11 @@ const rowOf = (xs: unknown, t: number): unknown => treeMap((x) => reshape(slice(
 /** The number of steps: xs' leading size (all leaves must agree) or `length`. */
 const stepsOf = (xs: unknown, length: number | undefined): number => {
   const sizes = new Set(treeLeaves(xs).map((x) => x.shape[0]));
-  if (sizes.size > 1 || sizes.has(undefined)) throw new Error(`scanUnrolled: xs leaves must share a leading axis, got sizes ${[...sizes].join(", ")}`);
+  if (sizes.size > 1 || sizes.has(undefined)) throw testingError(`scanUnrolled: xs leaves must share a leading axis, got sizes ${[...sizes].join(", ")}`);
   const fromXs = [...sizes][0];
-  if (fromXs !== undefined && length !== undefined && fromXs !== length) throw new Error(`scanUnrolled: length ${length} but xs has ${fromXs} steps`);
+  if (fromXs !== undefined && length !== undefined && fromXs !== length) throw testingError(`scanUnrolled: length ${length} but xs has ${fromXs} steps`);
   const n = fromXs ?? length;
-  if (n === undefined) throw new Error("scanUnrolled: pass { length } when xs has no leaves");
+  if (n === undefined) throw testingError("scanUnrolled: pass { length } when xs has no leaves");
   return n;
 };
 

@@ -156,7 +156,11 @@ export const toolSpecs: Record<string, Spec> = {
         () => {
           if (!A.formatGraphError({ _tag: "NonScalarOutput", op: "grad", aval: { shape: [3], dtype: "float32" } }).startsWith("grad: the function must return a scalar")) throw new Error("formatGraphError text");
         },
-        ...[null, {}, { _tag: "Nope", op: "f" }, { _tag: "NonScalarOutput", op: "grad" }, { _tag: "TreeMismatch", op: "f", path: 1 }, "x"].map((v) => () => void expectRejected(["formatGraphError"], () => A.formatGraphError(v as never))),
+        () => {
+          const text = A.formatGraphError({ _tag: "ConcretizationError", op: "jit", aval: { shape: [2], dtype: "float32" }, use: "read through .data" });
+          if (!text.startsWith("jit: a traced value f32[2] was read through .data") || !text.includes("where(cond, a, b)")) throw new Error(`formatGraphError text: ${text}`);
+        },
+        ...[null, {}, { _tag: "Nope", op: "f" }, { _tag: "NonScalarOutput", op: "grad" }, { _tag: "TreeMismatch", op: "f", path: 1 }, { _tag: "ConcretizationError", op: "jit", use: "x" }, "x"].map((v) => () => void expectRejected(["formatGraphError"], () => A.formatGraphError(v as never))),
       ]),
   },
   Tracer: {
@@ -172,6 +176,15 @@ export const toolSpecs: Record<string, Spec> = {
         },
         () => void expectRejected(["exp"], () => A.exp(leaked!)),
         () => void expectRejected(["Tracer"], () => new A.Tracer(null as never, null as never)),
+        // JavaScript's conversions: a number or .data of a live tracer is a concretization error
+        // naming the transform; of a leaked one, a leak; a string always describes it.
+        () => void expectRejected(["jit"], () => A.jit((x: A.Value) => A.exp(A.mul(x, Number(x))))(T.zeros([2]))),
+        () => void expectRejected(["grad"], () => A.grad((x: A.Value) => A.sum(A.mul(x, (x as unknown as { data: number[] }).data[0]!)))(T.zeros([2]))),
+        () => void expectRejected(["toPrimitive"], () => Number(leaked)),
+        () => void expectRejected(["data"], () => (leaked as unknown as { data: unknown }).data),
+        () => {
+          if (`${leaked}` !== "Tracer<float32[2]>") throw new Error(`a tracer as a string: ${String(leaked)}`);
+        },
       ]);
     },
   },

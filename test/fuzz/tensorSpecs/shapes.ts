@@ -165,6 +165,32 @@ export const shapeSpecs: Record<string, Spec> = {
     check: (args, out) => same("formatShape", returned(out, "formatShape"), `[${(args[0] as number[]).join(", ")}]`),
     slots: [{ reject: [h("null", null), h("undefined", undefined), h("5", 5), h('"ab"', "ab")] }],
   },
+  capMessage: {
+    valid: fc.tuple(fc.string({ maxLength: 3000, unit: "binary" }), fc.option(fc.integer({ min: 40, max: 2500 }), { nil: undefined })).map((a): unknown[] => a),
+    check: (args, out) => {
+      const [text, max = T.MAX_MESSAGE_LENGTH] = args as [string, number | undefined];
+      const capped = returned(out, "capMessage") as string;
+      if (text.length <= max) return same("capMessage", capped, text);
+      const tail = / … \((\d+) more characters\)$/.exec(capped);
+      if (capped.length > max || tail === null) throw new Error(`capMessage: ${capped.length} characters for max ${max}, or no "… (N more characters)" suffix`);
+      const kept = capped.length - tail[0].length;
+      if (capped.slice(0, kept) !== text.slice(0, kept) || Number(tail[1]) !== text.length - kept) throw new Error("capMessage: the kept prefix or the count of cut characters is wrong");
+    },
+    slots: [
+      { reject: [h("null", null), h("undefined", undefined), h("5", 5), h("an object", { message: "x" })] },
+      { reject: [h("39", 39), h("0", 0), h("-1", -1), h("1.5", 1.5), h('"100"', "100"), h("NaN", NaN), h("Infinity", Infinity)], tolerate: [omitted] },
+    ],
+  },
+  MAX_MESSAGE_LENGTH: {
+    cases: () =>
+      countCases([
+        () => same("MAX_MESSAGE_LENGTH", T.MAX_MESSAGE_LENGTH, 2000),
+        () => {
+          const e = new T.TensorException({ _tag: "ValueError", op: "myOp", arg: "x", detail: "d".repeat(10_000), fix: "f" });
+          if (e.message.length > T.MAX_MESSAGE_LENGTH || !e.message.startsWith("myOp: ddd")) throw new Error(`TensorException message of ${e.message.length} characters`);
+        },
+      ]),
+  },
   formatTensorError: {
     cases: () =>
       countCases([

@@ -11,7 +11,7 @@ import { getKernelBackend, isTensor, type Tensor } from "@rewind/tensor";
 import { simdAvailable } from "@rewind/tensor/internal/codegen";
 import { expectGraph } from "../check.js";
 import { evalGraph } from "../core.js";
-import { avalOf, avalsEqual, formatAval, type Graph } from "../Graph.js";
+import { avalOf, avalsEqual, describeAval, type Graph } from "../Graph.js";
 import { graphFail } from "../errors.js";
 import { emitBlock } from "./block.js";
 import { prune } from "./fusion.js";
@@ -101,7 +101,7 @@ const checkInputs = (graph: Graph, ins: readonly Tensor[]): void => {
   }
   ins.forEach((t, i) => {
     if (!isTensor(t) || !avalsEqual(avalOf(t), want[i]!)) {
-      graphFail({ _tag: "InvalidArgument", op: "compileGraph", arg: `inputs[${i}]`, detail: `expected a tensor ${formatAval(want[i]!)}, got ${isTensor(t) ? formatAval(avalOf(t)) : typeof t}`, fix: "pass tensors of the avals the graph was traced with" });
+      graphFail({ _tag: "InvalidArgument", op: "compileGraph", arg: `inputs[${i}]`, detail: `expected a tensor ${describeAval(want[i]!)}, got ${isTensor(t) ? describeAval(avalOf(t)) : typeof t}`, fix: "pass tensors of the avals the graph was traced with" });
     }
   });
 };

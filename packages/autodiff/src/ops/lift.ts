@@ -55,7 +55,7 @@ export const broadcastTo = (x: ValueLike, shape: readonly number[]): Value => {
       op: "broadcastTo",
       arg: "shape",
       shapes: [v.shape, target],
-      detail: `cannot broadcast shape [${v.shape.join(", ")}] to [${target.join(", ")}]`,
+      detail: `cannot broadcast shape ${T.formatShape(v.shape)} to ${T.formatShape(target)}`,
       fix: "each axis of x (aligned on the right) must equal the target's or be 1",
     });
   }

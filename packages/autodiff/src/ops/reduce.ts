@@ -77,7 +77,7 @@ const extreme = (op: "max" | "min", prim: AnyPrimitive) => (x: Value, options: R
       _tag: "ValueError",
       op,
       arg: "x",
-      detail: `cannot take the ${op} over axis ${empty} of size 0 (shape [${v.shape.join(", ")}]); a ${op} of nothing has no identity`,
+      detail: `cannot take the ${op} over axis ${empty} of size 0 (shape ${T.formatShape(v.shape)}); a ${op} of nothing has no identity`,
       fix: "reduce over non-empty axes, or use logSumExp / where with a default",
     });
   }
@@ -132,7 +132,7 @@ export const sumTo = (x: Value, shape: readonly number[]): Value => {
       op: "sumTo",
       arg: "shape",
       shapes: [v.shape, target],
-      detail: `[${target.join(", ")}] does not broadcast to x's shape [${v.shape.join(", ")}]`,
+      detail: `${T.formatShape(target)} does not broadcast to x's shape ${T.formatShape(v.shape)}`,
       fix: "pass a shape that broadcasts to x.shape (each aligned axis equal or 1, no extra leading axes)",
     });
   }

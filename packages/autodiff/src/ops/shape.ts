@@ -28,7 +28,7 @@ export const reshape = (x: Value, shape: readonly number[]): Value => {
       op: "reshape",
       arg: "shape",
       shapes: [v.shape, shape],
-      detail: `cannot reshape ${size} elements into [${shape.join(", ")}]`,
+      detail: `cannot reshape ${size} elements into ${T.formatShape(shape)}`,
       fix: "keep the element count equal (use at most one -1 for an inferred axis)",
     });
   }
@@ -49,7 +49,7 @@ export const transpose = (x: Value, perm?: readonly number[]): Value => {
       _tag: "ValueError",
       op: "transpose",
       arg: "perm",
-      detail: `[${perm?.join(", ")}] is not a permutation of the ${rank} axes of a tensor of shape [${v.shape.join(", ")}]`,
+      detail: `${T.formatShape(perm ?? [])} is not a permutation of the ${rank} axes of a tensor of shape ${T.formatShape(v.shape)}`,
       fix: `list each axis 0..${rank - 1} exactly once`,
     });
   }

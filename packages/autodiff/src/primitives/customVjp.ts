@@ -5,7 +5,7 @@ import * as T from "@rewind/tensor";
 import { evalGraph, type Value } from "../core.js";
 import { graphFail } from "../errors.js";
 import type { Graph } from "../Graph.js";
-import { avalsEqual, avalOf, formatAval } from "../Graph.js";
+import { avalsEqual, avalOf, describeAval } from "../Graph.js";
 import { definePrimitive } from "../Primitive.js";
 import { treeDefKey, treeFlatten, treeUnflatten, type TreeDef } from "../Tree.js";
 
@@ -75,7 +75,7 @@ export const customVjp = definePrimitive<"customVjp", CustomVjpParams>({
           _tag: "TreeMismatch",
           op: "customVjp",
           path: `bwd(...) leaf ${i}`,
-          detail: `cotangent ${formatAval(avalOf(l))} does not match its argument ${formatAval(avalOf(argIns[i]!))}`,
+          detail: `cotangent ${describeAval(avalOf(l))} does not match its argument ${describeAval(avalOf(argIns[i]!))}`,
           fix: "return cotangents with the shapes and dtypes of the arguments",
         });
       }

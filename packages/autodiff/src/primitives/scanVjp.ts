@@ -102,7 +102,7 @@ const backwardBody = (p: ScanParams, pl: Plan, kit: Kit, resAvals: readonly Aval
       ...pl.carryIdx.map((j, n) => inCts[nc + j] ?? zero(avalOf(ctCarry[n]!))),
       ...pl.xIdx.map((k) => inCts[nc + nk + k] ?? zero(unstacked(avalOf(pl.xs[k]!)))),
     ];
-  }, avals);
+  }, avals, "scan");
 };
 
 /** Which inputs of a graph any equation or output reads. */
@@ -130,7 +130,7 @@ export const scanForward = (scan: AnyPrimitive, ins: readonly Value[], p: ScanPa
     const saved = tapeValues(run.tape).filter((v) => isTracer(v) && !constTracers.includes(v));
     full = { tape: run.tape, constTracers, saved };
     return [...run.outs, ...saved];
-  }, p.body.inAvals);
+  }, p.body.inAvals, "scan");
   // Trace the backward step once to see which saved values it reads; stack only those.
   const probe = backwardBody(p, pl, kit, full!.saved.map(avalOf), tapePullback(p, kit, full!));
   const resStart = probe.consts.length + nc + pl.constIdx.length + pl.carryIdx.length;

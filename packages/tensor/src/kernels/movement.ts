@@ -75,7 +75,7 @@ const checkPerm = (op: string, perm: readonly number[], shape: Shape): number[] 
       op,
       arg: "perm",
       detail: `perm ${showValue(perm)} must list each of the ${shape.length} axes of shape ${formatShape(shape)} once`,
-      fix: `pass a permutation of [${[...shape.keys()].join(", ")}]`,
+      fix: `pass a permutation of ${formatShape([...shape.keys()])}`,
     });
   }
   normalizeAxes(op, "perm", perm, shape.length); // rejects out-of-range and repeated axes
