@@ -143,6 +143,8 @@ export const notTensor: readonly Hostile[] = [
   h("a record whose buffer is too short", { dtype: "float32", shape: [3], data: Float32Array.of(1) }),
   h("a record whose buffer class mismatches its dtype", { dtype: "int32", shape: [1], data: Float64Array.of(1.5) }),
   h("a record with a fractional dimension", { dtype: "float32", shape: [1.5], data: Float32Array.of(1) }),
+  // Passes `instanceof Float32Array`, but every typed-array getter throws a TypeError on it.
+  h("a record whose buffer only inherits from Float32Array.prototype", { dtype: "float32", shape: [0], data: Object.create(Float32Array.prototype) as unknown }),
 ];
 
 /** `notTensor` minus what a tensor-or-number slot accepts (numbers are legal there). */

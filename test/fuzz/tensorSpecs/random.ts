@@ -144,6 +144,15 @@ export const randomSpecs: Record<string, Spec> = {
 };
 
 const S = T.safetensors;
+const refusedByEncode = (what: string, write: () => unknown): void => {
+  try {
+    write();
+  } catch (e) {
+    if (e instanceof T.TensorException) return;
+    throw e;
+  }
+  throw new Error(`safetensors.encode must refuse ${what}`);
+};
 
 /** Specs of the safetensors namespace. */
 export const safetensorsSpecs: Record<string, Spec> = {
@@ -189,6 +198,53 @@ export const safetensorsSpecs: Record<string, Spec> = {
           new DataView(bytes.buffer).setUint32(0, S.MAX_HEADER_BYTES + 1, true);
           const r = S.decode(bytes);
           if (!E.isLeft(r) || !/exceeds the limit/.test(r.left._tag === "DecodeError" ? r.left.detail : "")) throw new Error("a header above MAX_HEADER_BYTES must be refused as such");
+        },
+      ]),
+  },
+  // What decode refuses, encode refuses to write (a TensorException), so every file it writes reads back.
+  "safetensors.MAX_RANK": {
+    cases: () =>
+      countCases([
+        () => {
+          const at = (rank: number): T.Tensor => T.reshape(T.scalar(1), Array<number>(rank).fill(1));
+          const ok = S.decode(S.encode({ w: at(S.MAX_RANK) }));
+          if (!E.isRight(ok) || ok.right.tensors.get("w")!.shape.length !== S.MAX_RANK) throw new Error("a tensor of rank MAX_RANK must round-trip");
+          refusedByEncode("a rank above MAX_RANK", () => S.encode({ w: at(S.MAX_RANK + 1) }));
+          const header = new TextEncoder().encode(`{"w":{"dtype":"F32","shape":[${Array<number>(S.MAX_RANK + 1).fill(1).join(",")}],"data_offsets":[0,4]}}`);
+          const bytes = new Uint8Array(8 + header.length + 4);
+          new DataView(bytes.buffer).setUint32(0, header.length, true);
+          bytes.set(header, 8);
+          const r = S.decode(bytes);
+          if (!E.isLeft(r) || !/more than 64 dimensions/.test(r.left._tag === "DecodeError" ? r.left.detail : "")) throw new Error("a shape above MAX_RANK must be refused as such");
+        },
+      ]),
+  },
+  "safetensors.MAX_TENSORS": {
+    cases: () =>
+      countCases([
+        () => {
+          const entries = Array.from({ length: S.MAX_TENSORS + 1 }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`);
+          const header = new TextEncoder().encode(`{${entries.join(",")}}`);
+          const bytes = new Uint8Array(8 + header.length);
+          new DataView(bytes.buffer).setUint32(0, header.length, true);
+          bytes.set(header, 8);
+          const r = S.decode(bytes);
+          if (!E.isLeft(r) || !/more than 100000 tensors/.test(r.left._tag === "DecodeError" ? r.left.detail : "")) throw new Error("a header above MAX_TENSORS must be refused as such");
+        },
+      ]),
+  },
+  "safetensors.MAX_METADATA_ENTRIES": {
+    cases: () =>
+      countCases([
+        () => {
+          const metadata = Object.fromEntries(Array.from({ length: S.MAX_METADATA_ENTRIES + 1 }, (_, i) => [`k${i}`, ""]));
+          refusedByEncode("metadata above MAX_METADATA_ENTRIES", () => S.encode({}, metadata));
+          const header = new TextEncoder().encode(JSON.stringify({ __metadata__: metadata }));
+          const bytes = new Uint8Array(8 + header.length);
+          new DataView(bytes.buffer).setUint32(0, header.length, true);
+          bytes.set(header, 8);
+          const r = S.decode(bytes);
+          if (!E.isLeft(r) || !/more than 10000 entries/.test(r.left._tag === "DecodeError" ? r.left.detail : "")) throw new Error("metadata above MAX_METADATA_ENTRIES must be refused as such");
         },
       ]),
   },
