@@ -108,6 +108,8 @@ describe("architecture", () => {
   const INTERNAL_ENTRIES: ReadonlyArray<readonly [string, RegExp]> = [
     ["@rewind/tensor/internal/codegen", /^packages\/autodiff\/src\/compile\//],
     ["@rewind/tensor/internal/untrusted", /^packages\/optim\/src\/(checkpoint|checkpointMeta|treeSpecRead)\.ts$/],
+    // The shared options check: Rewind's packages and the suites that test them, never an example or a benchmark.
+    ["@rewind/tensor/internal/check", /^(packages\/(autodiff|rnn|optim|testing|tensor)\/(src|test)\/|test\/)/],
   ];
   it.each(INTERNAL_ENTRIES)("only its intended readers import %s", (entry, allowed) => {
     const everywhere = ["packages", "examples", "bench", "test"].flatMap((d) => walk(join(root, d)).filter((f) => !f.includes("node_modules") && !f.includes("/dist/")));

@@ -9,6 +9,7 @@
  * so differentiating the pullback gives the JVP (see `jvp` in api.ts).
  */
 import type { Tensor } from "@rewind/tensor";
+import { optionsProblem } from "@rewind/tensor/internal/check";
 import type { Aval, Graph } from "./Graph.js";
 import type { Value } from "./core.js";
 import type { Kit } from "./kit.js";
@@ -68,12 +69,18 @@ export interface Primitive<Name extends string, P> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPrimitive = Primitive<string, any>;
 
+/** The fields of a `Primitive`, in the order of its type. */
+const PRIMITIVE_KEYS: readonly string[] = ["name", "abstractEval", "impl", "vjp", "forward", "printParams", "subgraphs"];
+
 /**
  * Declares a primitive; the identity at run time, it exists so the type checker sees every field.
  * @example const neg = definePrimitive<"neg", void>({ name: "neg", abstractEval: ([x]) => [x!], impl: ..., vjp: ([g], _, k) => [k.neg(g)] })
  */
 export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P> => {
   const p = prim as unknown as Partial<Record<string, unknown>> | null;
+  // A misspelt optional rule (`fowrard`) would silently leave the default in place.
+  const keysProblem = typeof p === "object" && p !== null ? optionsProblem("definePrimitive", "prim", p, PRIMITIVE_KEYS) : undefined;
+  if (keysProblem !== undefined) graphFail({ _tag: "InvalidArgument", op: "definePrimitive", arg: keysProblem.arg, detail: keysProblem.detail, fix: keysProblem.fix });
   const problem =
     typeof p !== "object" || p === null
       ? "expected a primitive object"

@@ -5,6 +5,7 @@
  * `GraphException` (`InvalidArgument`) naming the op, the argument and what to pass instead.
  */
 import { List } from "immutable";
+import { optionsProblem } from "@rewind/tensor/internal/check";
 import { graphFail } from "./errors.js";
 import { Graph } from "./Graph.js";
 import type { ClosedGraph } from "./trace.js";
@@ -21,28 +22,18 @@ export const expectFunction = <F>(op: string, arg: string, f: F): F =>
 
 /**
  * Returns an options argument as an object (`{}` for undefined), rejecting non-objects and keys
- * not in `known` (a misspelt option would otherwise be ignored).
+ * not in `known` with the shared check of @rewind/tensor, as a `GraphException`
+ * (`InvalidArgument`): a misspelt option would otherwise be ignored, and the message suggests
+ * the key it most likely meant.
  * @example expectOptions("jit", { compile: false }, ["compile"])
  */
-export const expectOptions = <K extends string>(op: string, x: unknown, known: readonly K[]): Readonly<Partial<Record<K, unknown>>> => {
-  if (x === undefined) return {} as Readonly<Partial<Record<K, unknown>>>;
-  const proto = typeof x === "object" && x !== null ? (Object.getPrototypeOf(x) as unknown) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    return graphFail({ _tag: "InvalidArgument", op, arg: "options", detail: `expected an options object, got ${describe(x)}`, fix: `pass an object such as { ${known[0] ?? ""}: … } (or omit it)` });
-  }
-  let unknown: string | undefined;
-  // A for-in loop: options are checked on every reduction, and Object.keys(...).find allocates.
-  for (const k in x as object) {
-    if (Object.prototype.hasOwnProperty.call(x, k) && !(known as readonly string[]).includes(k)) {
-      unknown = k;
-      break;
-    }
-  }
-  if (unknown !== undefined) {
-    graphFail({ _tag: "InvalidArgument", op, arg: `options.${unknown}`, detail: `unknown option ${JSON.stringify(unknown)}`, fix: `use only ${known.map((k) => JSON.stringify(k)).join(", ")}` });
-  }
-  return x as Readonly<Partial<Record<K, unknown>>>;
+export const expectOptions = <K extends string>(op: string, x: unknown, known: readonly K[], arg = "options"): Readonly<Partial<Record<K, unknown>>> => {
+  const problem = optionsProblem(op, arg, x, known);
+  if (problem !== undefined) graphFail({ _tag: "InvalidArgument", op, arg: problem.arg, detail: problem.detail, fix: problem.fix });
+  return (x ?? EMPTY) as Readonly<Partial<Record<K, unknown>>>;
 };
+
+const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
 
 /**
  * Returns `v` when it is a boolean or undefined.

@@ -2,11 +2,11 @@
  * @file How much a differentiated function keeps alive between its forward and backward passes.
  */
 import { byteSize, isFloating, sizeOf } from "@rewind/tensor";
-import { expectFunction } from "./check.js";
+import { expectFunction, expectOptions } from "./check.js";
 import { isTracer, traceToGraph, type Value } from "./core.js";
 import { avalOf } from "./Graph.js";
 import { kit } from "./kit.js";
-import { scan, type ScanFn, type ScanOptions } from "./scan.js";
+import { scan, SCAN_OPTION_KEYS, type ScanFn, type ScanOptions } from "./scan.js";
 import { traceTreeAs } from "./trace.js";
 import { treeFlatten } from "./Tree.js";
 import { forwardPass, tapeValues, type Tape } from "./vjp.js";
@@ -63,6 +63,7 @@ export const estimateResiduals = (f: (...args: never[]) => unknown, ...args: rea
  * @example estimateScanResiduals(step, h0, xs, { checkpoint: "carries" }).bytes
  */
 export const estimateScanResiduals = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null, opts: ScanOptions = {}): ResidualEstimate => {
+  expectOptions("estimateScanResiduals", opts, SCAN_OPTION_KEYS);
   let bytes = 0;
   let arrays = 0;
   const count = (v: Value): void => {

@@ -169,6 +169,9 @@ const unrolledSegment = <C, X, Y>(f: ScanFn<C, X, Y>, k: number, reverse: boolea
   return [c, stacked as Y];
 };
 
+/** The keys of `ScanOptions`. */
+export const SCAN_OPTION_KEYS: readonly (keyof ScanOptions)[] = ["length", "reverse", "unroll", "checkpoint", "truncate"];
+
 /**
  * Loops `f` over the leading axis of `xs`, threading a carry: JAX's `lax.scan`. The carry and
  * xs/ys are pytrees; constants closed over by `f` become graph constants. Differentiating it
@@ -181,13 +184,14 @@ const unrolledSegment = <C, X, Y>(f: ScanFn<C, X, Y>, k: number, reverse: boolea
  */
 export const scan = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, options: ScanOptions = {}): [C, Y] => {
   if (typeof f !== "function") optionError("f", "f must be a function (carry, x) => [carry, y]", "pass a step function");
-  const opts = expectOptions("scan", options, ["length", "reverse", "unroll", "checkpoint", "truncate"]) as ScanOptions;
+  const opts = expectOptions("scan", options, SCAN_OPTION_KEYS) as ScanOptions;
   const length = scanLength(xs ?? null, opts.length);
   const reverse = expectFlag("scan", "options.reverse", opts.reverse) ?? false;
   const ckpt = opts.checkpoint === undefined ? "all" : opts.checkpoint;
-  if (typeof ckpt === "string" ? ckpt !== "all" && ckpt !== "carries" : typeof ckpt !== "object" || ckpt === null || Object.keys(ckpt).some((k) => k !== "every")) {
+  if (typeof ckpt === "string" ? ckpt !== "all" && ckpt !== "carries" : typeof ckpt !== "object" || ckpt === null) {
     optionError("checkpoint", `unknown checkpoint policy ${typeof ckpt === "string" ? JSON.stringify(ckpt) : ckpt === null ? "null" : typeof ckpt}`, 'use "all", "carries" or { every: k }');
   }
+  if (typeof ckpt === "object") expectOptions("scan", ckpt, ["every"], "options.checkpoint");
   if (opts.unroll !== undefined && typeof opts.unroll !== "boolean" && typeof opts.unroll !== "number") optionError("unroll", "unroll must be a positive integer or a boolean", "pass e.g. 4, or true to unroll fully");
   const unroll = opts.unroll === true ? Math.max(1, length) : opts.unroll === false || opts.unroll === undefined ? 1 : positiveInt("unroll", opts.unroll);
   const xsTree = (xs ?? null) as X;

@@ -3,9 +3,13 @@
  * `alias.py`, so their states are arrays with one entry per block and their defaults are Optax's
  * (differences from PyTorch are noted on each).
  */
+import { keysOf } from "@rewind/tensor/internal/check";
 import { chain, identity, scaleByLearningRate, type CountState, type EmptyState } from "./base.js";
 import type { Mask } from "./mask.js";
 import {
+  ADAM_KEYS,
+  RMS_KEYS,
+  RSS_KEYS,
   scaleByAdam,
   scaleByRms,
   scaleByRss,
@@ -21,7 +25,7 @@ import {
   type TraceState,
 } from "./scaling.js";
 import { checkFlag, checkLearningRate, checkNumber, checkOptions, type GradientTransformation, type LearningRate } from "./types.js";
-import { addDecayedWeights } from "./weightDecay.js";
+import { addDecayedWeights, WEIGHT_DECAY_KEYS } from "./weightDecay.js";
 
 /**
  * Options of `sgd`.
@@ -47,7 +51,7 @@ export type SgdState = readonly [TraceState | EmptyState, CountState];
  * @example const opt = sgd({ learningRate: 0.1, momentum: 0.9 });
  */
 export const sgd = (options: SgdOptions): GradientTransformation<SgdState> => {
-  checkOptions("sgd", options);
+  checkOptions("sgd", options, keysOf<SgdOptions>({ learningRate: true, momentum: true, nesterov: true }));
   const nesterov = checkFlag("sgd", "nesterov", options.nesterov) ?? false;
   if (options.momentum !== undefined) checkNumber("sgd", "momentum", options.momentum, 0, 1);
   return chain(
@@ -78,7 +82,7 @@ export type AdagradState = readonly [ScaleByRssState, CountState];
  * @example const opt = adagrad({ learningRate: 0.1, initialAccumulator: 0, eps: 1e-8 });
  */
 export const adagrad = (options: AdagradOptions): GradientTransformation<AdagradState> => {
-  checkOptions("adagrad", options);
+  checkOptions("adagrad", options, ["learningRate", ...RSS_KEYS]);
   const { learningRate, ...rss } = options;
   return chain(scaleByRss(rss), scaleByLearningRate(checkLearningRate("adagrad", learningRate)));
 };
@@ -111,7 +115,7 @@ export type RmspropState = readonly [ScaleByRmsState | ScaleByStddevState, Count
  * @example const opt = rmsprop({ learningRate: 2e-3, decay: 0.95 });
  */
 export const rmsprop = (options: RmspropOptions): GradientTransformation<RmspropState> => {
-  checkOptions("rmsprop", options);
+  checkOptions("rmsprop", options, ["learningRate", "centered", "momentum", "nesterov", ...RMS_KEYS]);
   const { learningRate, centered, momentum, nesterov, ...rms } = options;
   checkFlag("rmsprop", "centered", centered);
   checkFlag("rmsprop", "nesterov", nesterov);
@@ -143,7 +147,7 @@ export type AdamState = readonly [ScaleByAdamState, CountState];
  * @example const opt = adam({ learningRate: 3e-3 });
  */
 export const adam = (options: AdamOptions): GradientTransformation<AdamState> => {
-  checkOptions("adam", options);
+  checkOptions("adam", options, ["learningRate", ...ADAM_KEYS]);
   const { learningRate, ...moments } = options;
   return chain(scaleByAdam(moments), scaleByLearningRate(checkLearningRate("adam", learningRate)));
 };
@@ -172,7 +176,7 @@ export type AdamwState = readonly [ScaleByAdamState, EmptyState, CountState];
  * @example const opt = adamw({ learningRate: 1e-3, weightDecay: 1e-2, mask: maskByPath((p) => !p.endsWith("bias")) });
  */
 export const adamw = (options: AdamwOptions): GradientTransformation<AdamwState> => {
-  checkOptions("adamw", options);
+  checkOptions("adamw", options, ["learningRate", ...ADAM_KEYS, ...WEIGHT_DECAY_KEYS]);
   const { learningRate, weightDecay, mask, ...moments } = options;
   return chain(
     scaleByAdam(moments),

@@ -67,7 +67,7 @@ export interface ScaleByLearningRateOptions {
  */
 export const scaleByLearningRate = (learningRate: LearningRate, options: ScaleByLearningRateOptions = {}): GradientTransformation<CountState> => {
   const lr = checkLearningRate("scaleByLearningRate", learningRate);
-  checkOptions("scaleByLearningRate", options, true);
+  checkOptions("scaleByLearningRate", options, ["flipSign"], true);
   const sign = checkFlag("scaleByLearningRate", "flipSign", options.flipSign) ?? true ? -1 : 1;
   return {
     init: () => Object.freeze({ count: 0 }),

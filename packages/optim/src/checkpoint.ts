@@ -24,6 +24,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import { GraphException } from "@rewind/autodiff";
 import { formatTensorError, safetensors, type Key, type TensorError } from "@rewind/tensor";
+import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import { crc32, crc32Text } from "./crc32.js";
 import { bytesOf } from "@rewind/tensor/internal/untrusted";
 import { configProblem, readConfig, readTree, type JsonConfig } from "./checkpointMeta.js";
@@ -45,6 +46,8 @@ export interface Checkpoint<P = unknown, S = unknown> {
   readonly key?: Key;
   readonly config?: JsonConfig;
 }
+
+const CHECKPOINT_KEYS = keysOf<Checkpoint>({ params: true, optState: true, step: true, key: true, config: true });
 
 /**
  * What a restored checkpoint must look like: parameters and optimizer state of the expected
@@ -88,6 +91,9 @@ const treeOf = (state: Checkpoint): ReturnType<typeof specOf> => {
 export const encodeCheckpoint = (state: Checkpoint): Uint8Array => {
   const fail = (arg: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op: "encodeCheckpoint", arg, detail, fix });
   if (typeof state !== "object" || state === null) fail("state", `expected { params, optState, step, key?, config? }, got ${String(state)}`, "pass the training state to save");
+  // A misspelt field (`confg`) would be left out of the file and missing at resume; `config` itself holds any JSON.
+  const keys = optionsProblem("encodeCheckpoint", "state", state, CHECKPOINT_KEYS, true);
+  if (keys !== undefined) fail(keys.arg, keys.detail, keys.fix);
   if (!Number.isSafeInteger(state.step) || state.step < 0) fail("step", `the step must be a non-negative integer, got ${String(state.step)}`, "pass the number of updates made");
   if (state.key !== undefined && !T.random.isKey(state.key)) fail("key", "not a PRNG key", "pass a key made by random.key / split / foldIn");
   const problem = state.config === undefined ? undefined : configProblem(state.config);

@@ -6,6 +6,7 @@
 import * as A from "@rewind/autodiff";
 import type { PyTree, Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { checkCount, checkFlag, checkLike, checkNumber, checkOptions, checkState, invalidArgument, type GradientTransformation } from "./types.js";
 
 /** A pytree shaped like `params` with every leaf filled with `value` (in the leaf's dtype). */
@@ -37,7 +38,7 @@ export interface TraceState {
  * @example chain(traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1))
  */
 export const traceMomentum = (options: TraceMomentumOptions): GradientTransformation<TraceState> => {
-  checkOptions("traceMomentum", options);
+  checkOptions("traceMomentum", options, keysOf<TraceMomentumOptions>({ decay: true, nesterov: true }));
   const decay = checkNumber("traceMomentum", "decay", options.decay, 0, 1);
   const nesterov = checkFlag("traceMomentum", "nesterov", options.nesterov) ?? false;
   return {
@@ -63,6 +64,9 @@ export interface ScaleByRssOptions {
   readonly eps?: number;
 }
 
+/** The keys of `ScaleByRssOptions`. */
+export const RSS_KEYS = keysOf<ScaleByRssOptions>({ initialAccumulator: true, eps: true });
+
 /**
  * The state of `scaleByRss`: the running sum of squared gradients.
  * @example scaleByRss().init(params).sumOfSquares
@@ -77,7 +81,7 @@ export interface ScaleByRssState {
  * @example chain(scaleByRss({ initialAccumulator: 0, eps: 1e-8 }), scaleByLearningRate(0.1))
  */
 export const scaleByRss = (options: ScaleByRssOptions = {}): GradientTransformation<ScaleByRssState> => {
-  checkOptions("scaleByRss", options, true);
+  checkOptions("scaleByRss", options, RSS_KEYS, true);
   const initial = checkNumber("scaleByRss", "initialAccumulator", options.initialAccumulator ?? 0.1, 0);
   const eps = checkNumber("scaleByRss", "eps", options.eps ?? 1e-7, 0);
   return {
@@ -119,6 +123,9 @@ export interface ScaleByRmsState {
   readonly nu: PyTree;
 }
 
+/** The keys of `ScaleByRmsOptions`. */
+export const RMS_KEYS = keysOf<ScaleByRmsOptions>({ decay: true, eps: true, initialScale: true, epsInSqrt: true });
+
 /**
  * The state of `scaleByStddev`: moving averages of gradients and of their squares.
  * @example scaleByStddev().init(params).mu
@@ -132,7 +139,7 @@ export interface ScaleByStddevState {
 const ema = (x: Value, v: Value, decay: number): Value => A.add(A.mul(x, decay), A.mul(v, 1 - decay));
 
 const rmsOptions = (op: string, options: ScaleByRmsOptions) => {
-  checkOptions(op, options, true);
+  checkOptions(op, options, RMS_KEYS, true);
   return {
     decay: checkNumber(op, "decay", options.decay ?? 0.9, 0, 1),
     eps: checkNumber(op, "eps", options.eps ?? 1e-8, 0),
@@ -197,6 +204,9 @@ export interface ScaleByAdamOptions {
   readonly epsRoot?: number;
 }
 
+/** The keys of `ScaleByAdamOptions`. */
+export const ADAM_KEYS = keysOf<ScaleByAdamOptions>({ b1: true, b2: true, eps: true, epsRoot: true });
+
 /**
  * The state of `scaleByAdam`: the update count (a number, for the bias corrections) and the
  * first and second moments, shaped like the parameters.
@@ -221,7 +231,7 @@ const decayBelowOne = (arg: string, value: number): number => {
  * @example chain(scaleByAdam({ b2: 0.99 }), scaleByLearningRate(1e-3))
  */
 export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
-  checkOptions("scaleByAdam", options, true);
+  checkOptions("scaleByAdam", options, ADAM_KEYS, true);
   const b1 = decayBelowOne("b1", options.b1 ?? 0.9);
   const b2 = decayBelowOne("b2", options.b2 ?? 0.999);
   const eps = checkNumber("scaleByAdam", "eps", options.eps ?? 1e-8, 0);

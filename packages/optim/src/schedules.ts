@@ -4,6 +4,7 @@
  * `optax/_src/schedule.py`, in camelCase. A schedule refuses a NaN step (a NaN learning rate
  * would silently turn the parameters into NaN); fractional and negative steps are evaluated.
  */
+import { keysOf } from "@rewind/tensor/internal/check";
 import { checkFlag, checkNumber, checkOptions, invalidArgument, type Schedule } from "./types.js";
 
 /**
@@ -51,7 +52,7 @@ export interface LinearScheduleOptions {
  * @example linearSchedule({ initValue: 0, endValue: 1, transitionSteps: 4 })(1) // 0.25
  */
 export const linearSchedule = (options: LinearScheduleOptions): Schedule => {
-  checkOptions("linearSchedule", options);
+  checkOptions("linearSchedule", options, keysOf<LinearScheduleOptions>({ initValue: true, endValue: true, transitionSteps: true, transitionBegin: true }));
   const init = checkNumber("linearSchedule", "initValue", options.initValue);
   const end = checkNumber("linearSchedule", "endValue", options.endValue);
   const steps = checkSteps("linearSchedule", "transitionSteps", options.transitionSteps);
@@ -88,7 +89,7 @@ export interface ExponentialDecayOptions {
  */
 export const exponentialDecay = (options: ExponentialDecayOptions): Schedule => {
   const op = "exponentialDecay";
-  checkOptions(op, options);
+  checkOptions(op, options, keysOf<ExponentialDecayOptions>({ initValue: true, transitionSteps: true, decayRate: true, transitionBegin: true, staircase: true, endValue: true }));
   const staircase = checkFlag(op, "staircase", options.staircase) ?? false;
   const init = checkNumber(op, "initValue", options.initValue);
   const steps = checkSteps(op, "transitionSteps", options.transitionSteps, 1);
@@ -124,7 +125,7 @@ export interface CosineDecayOptions {
  */
 export const cosineDecay = (options: CosineDecayOptions): Schedule => {
   const op = "cosineDecay";
-  checkOptions(op, options);
+  checkOptions(op, options, keysOf<CosineDecayOptions>({ initValue: true, decaySteps: true, alpha: true, exponent: true }));
   const init = checkNumber(op, "initValue", options.initValue);
   const steps = checkSteps(op, "decaySteps", options.decaySteps, 1);
   const alpha = checkNumber(op, "alpha", options.alpha ?? 0);
@@ -181,7 +182,7 @@ export interface LinearWarmupOptions {
  * @example linearWarmup({ peakValue: 1, warmupSteps: 10 }, exponentialDecay({ initValue: 1, transitionSteps: 10, decayRate: 0.5 }))
  */
 export const linearWarmup = (options: LinearWarmupOptions, after?: Schedule): Schedule => {
-  checkOptions("linearWarmup", options);
+  checkOptions("linearWarmup", options, keysOf<LinearWarmupOptions>({ initValue: true, peakValue: true, warmupSteps: true }));
   if (after !== undefined && typeof after !== "function") invalidArgument("linearWarmup", "after", `after must be a schedule (a function), got ${after === null ? "null" : typeof after}`, "pass a schedule or leave it out");
   const warmup = linearSchedule({
     initValue: options.initValue ?? 0,
@@ -215,7 +216,7 @@ export interface WarmupCosineDecayOptions {
  */
 export const warmupCosineDecay = (options: WarmupCosineDecayOptions): Schedule => {
   const op = "warmupCosineDecay";
-  checkOptions(op, options);
+  checkOptions(op, options, keysOf<WarmupCosineDecayOptions>({ initValue: true, peakValue: true, warmupSteps: true, decaySteps: true, endValue: true, exponent: true }));
   const peak = checkNumber(op, "peakValue", options.peakValue);
   const warmupSteps = checkSteps(op, "warmupSteps", options.warmupSteps);
   // decaySteps counts the warmup, as in Optax, so the cosine part needs at least one step.

@@ -3,6 +3,7 @@
  * over pytrees (Optax's `GradientTransformation`), and a learning rate is a number or a schedule.
  */
 import * as T from "@rewind/tensor";
+import { optionsProblem } from "@rewind/tensor/internal/check";
 import * as A from "@rewind/autodiff";
 import { GraphException } from "@rewind/autodiff";
 
@@ -119,14 +120,15 @@ export const checkFlag = (op: string, arg: string, value: unknown): boolean | un
   value === undefined || typeof value === "boolean" ? value : invalidArgument(op, arg, `${arg} must be true or false, got ${describe(value)}`, `pass a boolean or leave ${arg} out`);
 
 /**
- * Checks an options argument: an object (or undefined when `optional`).
- * @example checkOptions("adam", options)
+ * Checks an options argument with the shared check of @rewind/tensor: a plain object (or
+ * undefined when `optional`) whose keys are all in `known`. A misspelt hyperparameter
+ * (`momentun`, `beta1`, `weight_decay`) would otherwise be ignored and the default used; the
+ * message suggests the key it most likely meant.
+ * @example checkOptions("adam", options, ["learningRate", "b1", "b2", "eps", "epsRoot"])
  */
-export const checkOptions = (op: string, options: unknown, optional = false): void => {
-  if (optional && options === undefined) return;
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    invalidArgument(op, "options", `options must be an object, got ${describe(options)}`, "pass an options object, e.g. { learningRate: 1e-3 }");
-  }
+export const checkOptions = (op: string, options: unknown, known: readonly string[], optional = false): void => {
+  const problem = optionsProblem(op, "options", options, known, !optional);
+  if (problem !== undefined) invalidArgument(op, problem.arg, problem.detail, problem.fix);
 };
 
 /**

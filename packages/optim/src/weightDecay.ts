@@ -3,6 +3,7 @@
  * the parameters shrink by `lr·λ·θ` independently of the adaptive rescaling (Loshchilov & Hutter).
  */
 import * as A from "@rewind/autodiff";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { GraphException } from "@rewind/autodiff";
 import type { EmptyState } from "./base.js";
 import { resolveMask, type Mask } from "./mask.js";
@@ -19,6 +20,9 @@ export interface AddDecayedWeightsOptions {
   readonly mask?: Mask;
 }
 
+/** The keys of `AddDecayedWeightsOptions`. */
+export const WEIGHT_DECAY_KEYS = keysOf<AddDecayedWeightsOptions>({ weightDecay: true, mask: true });
+
 /**
  * Adds `λ·θ` to each (masked) update; needs `params` in `update`. Placed before
  * `scaleByLearningRate`, this is decoupled weight decay (AdamW); placed before the rescaling, it
@@ -27,7 +31,7 @@ export interface AddDecayedWeightsOptions {
  * @example chain(scaleByAdam(), addDecayedWeights({ weightDecay: 1e-2 }), scaleByLearningRate(1e-3))
  */
 export const addDecayedWeights = (options: AddDecayedWeightsOptions): GradientTransformation<EmptyState> => {
-  checkOptions("addDecayedWeights", options);
+  checkOptions("addDecayedWeights", options, WEIGHT_DECAY_KEYS);
   const decay = checkNumber("addDecayedWeights", "weightDecay", options.weightDecay);
   return {
     init: () => Object.freeze({}),

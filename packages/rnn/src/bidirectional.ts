@@ -8,6 +8,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { add, concat, type Value } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
 import { rnn, type RnnOptions } from "./rnn.js";
@@ -68,6 +69,12 @@ export interface Bidirectional<PF, CF, PB, CB> {
   readonly outputSize: (params: PerDirection<PF, PB>) => number;
 }
 
+const OPTION_KEYS = keysOf<BidirectionalOptions>({ merge: true });
+const APPLY_KEYS = keysOf<BidirectionalApplyOptions<unknown, unknown>>({
+  lengths: true, timeMajor: true, initialCarry: true, key: true, checkpoint: true, unroll: true, truncate: true,
+});
+const DIRECTIONS = keysOf<PerDirection<unknown, unknown>>({ forward: true, reverse: true });
+
 const badMerge = (merge: unknown): never =>
   T.fail({
     _tag: "ValueError",
@@ -94,7 +101,7 @@ export const bidirectional = <PF, CF, PB, CB>(
 ): Bidirectional<PF, CF, PB, CB> => {
   checkCell("bidirectional", "cellFwd", cellFwd);
   checkCell("bidirectional", "cellBwd", cellBwd);
-  checkOptions("bidirectional", "options", options);
+  checkOptions("bidirectional", "options", options, OPTION_KEYS);
   const merge = options.merge ?? "concat";
   if (merge !== "concat" && merge !== "sum") badMerge(merge);
   const perDirection = (op: string, p: PerDirection<PF, PB>): PerDirection<PF, PB> => {
@@ -118,7 +125,9 @@ export const bidirectional = <PF, CF, PB, CB>(
     },
     apply: (params, xs, o = {}) => {
       perDirection("bidirectional.apply", params);
-      checkOptions("bidirectional.apply", "options", o);
+      checkOptions("bidirectional.apply", "options", o, APPLY_KEYS);
+      // { foward: h0 } would otherwise start the forward direction from zeros.
+      checkOptions("bidirectional.apply", "options.initialCarry", o.initialCarry, DIRECTIONS);
       checkKey("bidirectional.apply", "options.key", o.key);
       const [kf, kb] = o.key === undefined ? [undefined, undefined] : (T.random.split(o.key, 2) as [Key, Key]);
       const shared = {

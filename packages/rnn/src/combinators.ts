@@ -69,6 +69,8 @@ const applyMask = (op: string, x: Value, mask: Value, rate: number): Value => {
 
 const paramsError = (op: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op, arg: "params", detail, fix });
 
+const STACK_KEYS: readonly string[] = ["dropout"];
+
 /** The noise of `stack`: each layer's own noise and the mask after each layer but the last. */
 interface StackNoise {
   readonly cells: readonly unknown[];
@@ -94,7 +96,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
     T.fail({ _tag: "ValueError", op: "stack", arg: "cells", detail: `expected a non-empty array of cells, got ${Array.isArray(cells) ? "[]" : typeof cells}`, fix: "pass e.g. stack([lstm, lstm])" });
   }
   const parts = cells.map((c, k) => checkCell("stack", `cells[${k}]`, c as Cell<unknown, unknown>));
-  checkOptions("stack", "options", opts);
+  checkOptions("stack", "options", opts, STACK_KEYS);
   const rate = checkRate("stack", "options.dropout", opts.dropout ?? 0);
   const n = parts.length;
   const name = `stack([${parts.map((c) => c.name).join(", ")}])`;

@@ -8,12 +8,14 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import {
   add, isValue, matmul, mul, sigmoid, sub, tanh, transpose, treeDefKey, treeLeavesWithPaths, treeStructure, type Value,
 } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
 import { affine, checkFields, checkSizes, checkStep, zeroState } from "./cells/common.js";
-import { checkInitOptions, uniformInit } from "./init.js";
+import { checkInitOptions, INIT_OPTION_KEYS, uniformInit } from "./init.js";
+import { checkOptions } from "./util.js";
 
 /** What `defineCell` takes: plain, uncurried functions over a parameter tree. */
 export interface CellSpec<P, C> {
@@ -32,6 +34,8 @@ export interface CellSpec<P, C> {
   /** Per-step randomness drawn outside the loop (see `Cell.noise`). */
   readonly noise?: (key: Key, batch: number, params: P) => unknown;
 }
+
+const SPEC_KEYS = keysOf<CellSpec<unknown, unknown>>({ name: true, init: true, initialCarry: true, step: true, outputSize: true, inputSize: true, noise: true });
 
 const specError = (name: string, arg: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op: `defineCell(${name})`, arg, detail, fix });
@@ -122,7 +126,11 @@ const checkStepResult = <C>(name: string, carry: C, x: Value, result: unknown, o
 export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
   const s = spec as unknown as Record<string, unknown> | null | undefined;
   if (typeof s !== "object" || s === null) return specError("?", "spec", `expected an object, got ${String(s)}`, "pass { name, init, initialCarry, step, outputSize }");
-  const name = s["name"];
+  const given = s["name"];
+  // A misspelt optional field (`nosie`) would silently give a cell without dropout.
+  const keys = optionsProblem(`defineCell(${typeof given === "string" ? given : "?"})`, "spec", s, SPEC_KEYS, true);
+  if (keys !== undefined) specError(typeof given === "string" ? given : "?", keys.arg, keys.detail, keys.fix);
+  const name = given;
   if (typeof name !== "string" || name.length === 0) return specError("?", "name", `name must be a non-empty string, got ${JSON.stringify(name)}`, 'pass e.g. name: "myCell"');
   for (const k of ["init", "initialCarry", "step"] as const) {
     if (typeof s[k] !== "function") specError(name, k, `${k} must be a function, got ${typeof s[k]}`, "pass { name, init, initialCarry, step, outputSize }");
@@ -144,6 +152,7 @@ export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
   return {
     name,
     init: (key, sizes, options = {}) => {
+      checkOptions(`${name}.init`, "options", options, INIT_OPTION_KEYS);
       const params = spec.init(key, sizes, options);
       if (params === undefined || params === null) specError(name, "init", `init returned ${String(params)}`, "return the parameter tree (e.g. an object of tensors)");
       return params;

@@ -6,11 +6,12 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import {
   add, argmax, astype, div, equal, less, logicalNot, logicalOr, max, oneHot, scan, sum, traceTree, treeMap, where, type Aval, type Value,
 } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
-import { checkSteps, checkValue, maskFor } from "./util.js";
+import { checkOptions, checkSteps, checkValue, maskFor } from "./util.js";
 
 /** How `generate` picks each token from the logits. */
 export type Sampling =
@@ -34,12 +35,27 @@ export const topKLogits = (logits: Value, k: number): Value => {
   return where(less(logits, max(rest, { axis: -1, keepDims: true })), -Infinity, logits);
 };
 
+/** The keys each kind of sampling reads. */
+const SAMPLING_KEYS: Readonly<Record<Sampling["kind"], readonly string[]>> = {
+  greedy: keysOf<Extract<Sampling, { kind: "greedy" }>>({ kind: true }),
+  temperature: keysOf<Extract<Sampling, { kind: "temperature" }>>({ kind: true, temperature: true }),
+  topK: keysOf<Extract<Sampling, { kind: "topK" }>>({ kind: true, k: true, temperature: true }),
+};
+
+/**
+ * Throws unless `s` is a sampling of a known kind with its own keys only (`{ kind: "topK", K: 5 }`
+ * must not sample from every token), a positive finite temperature and an integer k ≥ 1, and
+ * `key` is given for random sampling.
+ * @example checkSampling("generate", { kind: "topK", k: 5 }, random.key(0))
+ */
 export const checkSampling = (op: string, s: Sampling, key: Key | undefined): void => {
   const bad = (arg: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op, arg, detail, fix });
-  const kind = (s as { kind?: unknown } | undefined)?.kind;
+  checkOptions(op, "sampling", s, ["kind", "k", "temperature"], true);
+  const kind = (s as { kind?: unknown }).kind;
   if (kind !== "greedy" && kind !== "temperature" && kind !== "topK") {
     bad("sampling.kind", `unknown sampling ${JSON.stringify(kind)}`, 'use { kind: "greedy" }, { kind: "temperature", temperature } or { kind: "topK", k }');
   }
+  checkOptions(op, "sampling", s, SAMPLING_KEYS[s.kind]);
   if (s.kind === "greedy") return;
   const t = s.kind === "temperature" ? s.temperature : s.temperature ?? 1;
   if (typeof t !== "number" || !Number.isFinite(t) || t <= 0) {

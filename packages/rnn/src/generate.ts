@@ -4,9 +4,10 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { transpose, treeFlatten, type Value } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
-import { checkFlag, checkFunction, checkKey, checkSteps, checkTokenIds, checkValue, checkVector, swapBatchTime } from "./util.js";
+import { checkFlag, checkFunction, checkKey, checkOptions, checkSteps, checkTokenIds, checkValue, checkVector, swapBatchTime } from "./util.js";
 import { checkSampling, decode, type Sampling } from "./decode.js";
 
 /** Options of `generate`. */
@@ -39,6 +40,11 @@ export interface GenerateOptions<C> {
   /** tokens `[maxLength, batch]`, logits `[maxLength, batch, V]`. */
   readonly timeMajor?: boolean;
 }
+
+const GENERATE_KEYS = keysOf<GenerateOptions<unknown>>({
+  initialCarry: true, firstInput: true, startToken: true, batch: true, embed: true, readout: true, maxLength: true,
+  stopToken: true, sampling: true, key: true, teacherTokens: true, timeMajor: true,
+});
 
 /** What `generate` returns. */
 export interface GenerateResult<C> {
@@ -86,9 +92,7 @@ const batchOf = <C>(op: string, o: GenerateOptions<C>): number => {
  */
 export const generate = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, o: GenerateOptions<C>): GenerateResult<C> => {
   const op = "generate";
-  if (typeof o !== "object" || o === null) {
-    T.fail({ _tag: "ValueError", op, arg: "options", detail: `options must be an object, got ${String(o)}`, fix: "pass { embed, readout, maxLength, startToken | firstInput, … }" });
-  }
+  checkOptions(op, "options", o, GENERATE_KEYS, true);
   checkFunction(op, "embed", o.embed);
   checkFunction(op, "readout", o.readout);
   checkSteps(op, "maxLength", o.maxLength, 1);

@@ -3,7 +3,9 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import type { InitOptions } from "./Cell.js";
+import { checkOptions } from "./util.js";
 
 type FloatDType = NonNullable<InitOptions["dtype"]>;
 
@@ -24,15 +26,18 @@ const checkMatrixShape = (op: string, shape: unknown): void => {
   }
 };
 
+/** The keys of `InitOptions`. */
+export const INIT_OPTION_KEYS = keysOf<InitOptions>({ dtype: true, scheme: true });
+
 /**
- * Throws unless `options` are valid `InitOptions` (an object or undefined, a float dtype, a known
- * scheme), naming `op`; an unknown scheme must not silently fall back to another one.
+ * Throws unless `options` are valid `InitOptions` (undefined, or a plain object of known keys with
+ * a float dtype and a known scheme), naming `op`; an unknown scheme or a misspelt key (`dtyp`)
+ * must not silently fall back to the default.
  * @example checkInitOptions("lstm.init", { scheme: "orthogonal" })
  */
 export const checkInitOptions = (op: string, options: unknown): void => {
-  if (options === undefined) return;
-  if (typeof options !== "object" || options === null) bad(op, "options", `options must be an object, got ${String(options)}`, 'pass e.g. { dtype: "float64", scheme: "orthogonal" } or leave it out');
-  const o = options as Record<string, unknown>;
+  checkOptions(op, "options", options, INIT_OPTION_KEYS);
+  const o = (options ?? {}) as Record<string, unknown>;
   checkFloatDType(op, "options.dtype", o["dtype"]);
   if (o["scheme"] !== undefined && !SCHEMES.includes(o["scheme"] as string)) {
     bad(op, "options.scheme", `unknown scheme ${JSON.stringify(o["scheme"]) ?? String(o["scheme"])}`, 'use "default", "orthogonal" or "glorot"');

@@ -64,6 +64,8 @@ const checkPositiveInt = (op: string, arg: string, n: unknown, example: string):
   return n as number;
 };
 
+const LINEAR_KEYS: readonly string[] = ["bias"];
+
 /**
  * A fully connected layer `y = x Wᵀ + b` (PyTorch `nn.Linear`): weight and bias uniform
  * ±1/√in as PyTorch's default, or the weight Glorot/orthogonal under `options.scheme`.
@@ -75,7 +77,7 @@ const checkPositiveInt = (op: string, arg: string, n: unknown, example: string):
  */
 export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {}): Layer<LinearParams> => {
   const out = checkPositiveInt("linear", "outputSize", outputSize, "linear(10)");
-  checkOptions("linear", "options", opts);
+  checkOptions("linear", "options", opts, LINEAR_KEYS);
   const withBias = opts.bias ?? true;
   if (typeof withBias !== "boolean") {
     T.fail({ _tag: "ValueError", op: "linear", arg: "bias", detail: `bias must be a boolean, got ${JSON.stringify(withBias)}`, fix: "pass { bias: false } to drop the bias" });

@@ -12,6 +12,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { formatTensorError, safetensors, TensorException, type TensorError } from "@rewind/tensor";
 import { readFileBytes, writeFileAtomic } from "@rewind/tensor/node";
 import { fromTorchStateDict, toTorchStateDict, type TorchRnnParams, type TorchRnnSpec, type TorchStateDictOptions } from "./torch.js";
+import { resolveSpec } from "./torchSpec.js";
+import { stateDictOptionsProblem } from "./torchStateDict.js";
 
 /**
  * Loads `torchRnn(spec)` parameters from a safetensors file holding a PyTorch state dict
@@ -27,6 +29,11 @@ export const loadTorchSafetensors = (
   spec: TorchRnnSpec,
   options: TorchStateDictOptions = {},
 ): E.Either<TensorError, TorchRnnParams> => {
+  // Arguments first, so a misspelt option is reported before the file is read.
+  const spec0 = resolveSpec("loadTorchSafetensors", spec);
+  if (E.isLeft(spec0)) return spec0;
+  const badOptions = stateDictOptionsProblem("loadTorchSafetensors", options);
+  if (badOptions !== undefined) return E.left(badOptions);
   const read = readFileBytes("loadTorchSafetensors", path);
   if (E.isLeft(read)) return read;
   const file = safetensors.decode(read.right);
@@ -51,6 +58,10 @@ export const saveTorchSafetensors = (
   metadata: Readonly<Record<string, string>> = {},
   options: Pick<TorchStateDictOptions, "prefix"> = {},
 ): E.Either<TensorError, void> => {
+  const spec0 = resolveSpec("saveTorchSafetensors", spec);
+  if (E.isLeft(spec0)) return spec0;
+  const badOptions = stateDictOptionsProblem("saveTorchSafetensors", options, ["prefix"]);
+  if (badOptions !== undefined) return E.left(badOptions);
   let bytes: Uint8Array;
   try {
     bytes = safetensors.encode(toTorchStateDict(params, spec, options), { format: "pt", ...metadata });

@@ -4,6 +4,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import {
   flip, scan, stack, treeFlatten, treeMap, treeUnflatten, where, type ScanOptions, type Value,
 } from "@rewind/autodiff";
@@ -35,6 +36,11 @@ export interface RnnOptions<C> {
   readonly truncate?: ScanOptions["truncate"];
 }
 
+/** The keys of `RnnOptions`, for the options check of `rnn` and the layer shapes built on it. */
+export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>({
+  initialCarry: true, lengths: true, timeMajor: true, reverse: true, key: true, checkpoint: true, unroll: true, truncate: true,
+});
+
 /** What `rnn` returns: per-step outputs (in the input layout) and each sample's final carry. */
 export interface RnnResult<C> {
   readonly outputs: Value;
@@ -64,7 +70,7 @@ const stepNoise = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, key: Key, time: n
 export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts: RnnOptions<C> = {}): RnnResult<C> => {
   checkCell("rnn", "cell", cell);
   checkValue("rnn", "xs", xs);
-  checkOptions("rnn", "options", opts);
+  checkOptions("rnn", "options", opts, RNN_OPTION_KEYS);
   checkFlag("rnn", "options.timeMajor", opts.timeMajor);
   checkFlag("rnn", "options.reverse", opts.reverse);
   checkKey("rnn", "options.key", opts.key);

@@ -4,13 +4,14 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import {
   concat, expandDims, less, logicalOr, reshape, slice, transpose, treeDefKey, treeFlatten, treeLeavesWithPaths, type Value,
 } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { validateLengths } from "./lengths.js";
 import { rnn } from "./rnn.js";
-import { checkFlag, checkFunction, checkKey, checkSteps, checkTokenIds, checkValue, swapBatchTime } from "./util.js";
+import { checkFlag, checkFunction, checkKey, checkOptions, checkSteps, checkTokenIds, checkValue, swapBatchTime } from "./util.js";
 import { decode } from "./decode.js";
 import { manyToMany } from "./shapes.js";
 
@@ -37,6 +38,10 @@ export interface EncoderDecoderOptions<CE, CD> {
   /** src `[S, B, F]`, tgtIn `[T, B]`, logits `[T, B, V]`. */
   readonly timeMajor?: boolean;
 }
+
+const ENCODER_DECODER_KEYS = keysOf<EncoderDecoderOptions<unknown, unknown>>({
+  srcLengths: true, embedTarget: true, readout: true, teacherForcing: true, key: true, bridge: true, timeMajor: true,
+});
 
 /** What `encoderDecoder` returns. */
 export interface EncoderDecoderResult<CD> {
@@ -115,9 +120,7 @@ export const encoderDecoder = <PE, CE, PD, CD>(
   o: EncoderDecoderOptions<CE, CD>,
 ): EncoderDecoderResult<CD> => {
   const op = "encoderDecoder";
-  if (typeof o !== "object" || o === null) {
-    T.fail({ _tag: "ValueError", op, arg: "options", detail: `options must be an object, got ${String(o)}`, fix: "pass { readout, embedTarget?, teacherForcing?, … }" });
-  }
+  checkOptions(op, "options", o, ENCODER_DECODER_KEYS, true);
   if (typeof params !== "object" || params === null || !("encoder" in params) || !("decoder" in params)) {
     T.fail({ _tag: "ValueError", op, arg: "params", detail: `params must be { encoder, decoder }, got ${params === null ? "null" : typeof params}`, fix: "pass each cell's parameters under encoder and decoder" });
   }

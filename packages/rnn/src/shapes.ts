@@ -8,7 +8,7 @@ import * as T from "@rewind/tensor";
 import { broadcastTo, expandDims, gather, isValue, maximum, pad, reshape, slice, sub, type Value } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { validateLengths } from "./lengths.js";
-import { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
+import { rnn, RNN_OPTION_KEYS, type RnnOptions, type RnnResult } from "./rnn.js";
 import { checkFunction, checkOptions, checkSteps, checkVector, swapBatchTime } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -27,6 +27,7 @@ export interface ManyToOneResult<C> extends RnnResult<C> {
  * @example const { output } = manyToOne(gru, params, xs, { lengths: [5, 3] }) // output [2, H]
  */
 export const manyToOne = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts: RnnOptions<C> = {}): ManyToOneResult<C> => {
+  checkOptions("manyToOne", "options", opts, RNN_OPTION_KEYS);
   const res = rnn(cell, params, xs, opts);
   const seq = opts.timeMajor ?? false ? res.outputs : swapBatchTime(res.outputs);
   const [time, batch, features] = seq.shape as [number, number, number];
@@ -47,6 +48,8 @@ export interface ManyToManyOptions<C> extends RnnOptions<C> {
   /** Maps y_t `[batch, H]` to `[batch, V]` inside the loop (e.g. a linear layer for per-frame labels). */
   readonly readout?: (y: Value) => Value;
 }
+
+const MANY_TO_MANY_KEYS: readonly string[] = [...RNN_OPTION_KEYS, "readout"];
 
 /** The cell with `readout` applied to its output (inside the scan, so it sees exactly y_t). */
 const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell<P, C> => ({
@@ -71,7 +74,7 @@ const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell
  * @example const { outputs } = manyToMany(lstm, p, xs, { readout: (y) => add(matmul(y, W), b) }) // [B, T, V]
  */
 export const manyToMany = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts: ManyToManyOptions<C> = {}): RnnResult<C> => {
-  checkOptions("manyToMany", "options", opts);
+  checkOptions("manyToMany", "options", opts, MANY_TO_MANY_KEYS);
   const { readout, ...rest } = opts;
   checkFunction("manyToMany", "options.readout", readout, true);
   return rnn(readout === undefined ? cell : withReadout(cell, readout), params, xs, rest);
@@ -84,6 +87,7 @@ export const manyToMany = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value
  */
 export const repeatInput = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, v: Value, steps: number, opts: RnnOptions<C> = {}): RnnResult<C> => {
   checkVector("repeatInput", "v", v);
+  checkOptions("repeatInput", "options", opts, RNN_OPTION_KEYS);
   checkSteps("repeatInput", "steps", steps, 0);
   const [batch, features] = v.shape as [number, number];
   const tm = opts.timeMajor ?? false;
@@ -98,6 +102,7 @@ export const repeatInput = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, v: Value
  */
 export const feedOnce = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, v: Value, steps: number, opts: RnnOptions<C> = {}): RnnResult<C> => {
   checkVector("feedOnce", "v", v);
+  checkOptions("feedOnce", "options", opts, RNN_OPTION_KEYS);
   checkSteps("feedOnce", "steps", steps, 1);
   const tm = opts.timeMajor ?? false;
   const xs = pad(expandDims(v, tm ? 0 : 1), tm ? [[0, steps - 1], [0, 0], [0, 0]] : [[0, 0], [0, steps - 1], [0, 0]]);

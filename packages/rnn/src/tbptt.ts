@@ -13,6 +13,7 @@
  * next chunk, which `truncate` cannot express) and never holds more than one chunk in memory.
  */
 import * as T from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { add, isValue, maximum, minimum, slice, stopGradient, sub, treeLeavesWithPaths, treeMap, valueAndGrad, type Value } from "@rewind/autodiff";
 import { validateLengths } from "./lengths.js";
 import { checkFlag, checkOptions } from "./util.js";
@@ -22,6 +23,8 @@ export interface ChunkOptions {
   /** Time is axis 0 (`[time, batch, ...]`) instead of axis 1 (`[batch, time, ...]`). */
   readonly timeMajor?: boolean;
 }
+
+const CHUNK_KEYS = keysOf<ChunkOptions>({ timeMajor: true });
 
 const checkK = (op: string, k: number): void => {
   if (!Number.isSafeInteger(k) || k < 1) {
@@ -55,7 +58,7 @@ const timeOf = (op: string, xs: unknown, axis: number): number => {
  */
 export const chunkSequence = <X>(xs: X, k: number, opts: ChunkOptions = {}): X[] => {
   checkK("chunkSequence", k);
-  checkOptions("chunkSequence", "options", opts);
+  checkOptions("chunkSequence", "options", opts, CHUNK_KEYS);
   checkFlag("chunkSequence", "options.timeMajor", opts.timeMajor);
   const axis = opts.timeMajor ?? false ? 0 : 1;
   const time = timeOf("chunkSequence", xs, axis);

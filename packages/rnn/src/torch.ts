@@ -10,6 +10,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { concat, isTracer, reshape, split, stack, transpose, type Value } from "@rewind/autodiff";
 import type { Cell, InitOptions } from "./Cell.js";
 import type { TorchCellParams } from "./cells/common.js";
@@ -61,6 +62,8 @@ export interface TorchRnn<C> {
   /** Runs the layer: outputs `[B, T, D·H]` (or time-major) and `finalCarry` as PyTorch's h_n (, c_n). */
   readonly apply: (params: TorchRnnParams, xs: Value, options?: TorchRnnApplyOptions<C>) => RnnResult<C>;
 }
+
+const APPLY_KEYS = keysOf<TorchRnnApplyOptions<unknown>>({ lengths: true, initialCarry: true, checkpoint: true, unroll: true });
 
 // The layer picks its cell at run time, so the carry type is erased here and restored by TorchRnnCarry<M>.
 const erase = <C>(cell: Cell<TorchCellParams, C>): Cell<TorchCellParams, unknown> => cell as unknown as Cell<TorchCellParams, unknown>;
@@ -115,7 +118,7 @@ export const torchRnn = <M extends TorchRnnMode>(spec: TorchRnnSpec & { readonly
   const apply = (params: TorchRnnParams, xs: Value, options: TorchRnnApplyOptions<TorchRnnCarry<M>> = {}): RnnResult<TorchRnnCarry<M>> => {
     checkParams("torchRnn.apply", s, params);
     checkValue("torchRnn.apply", "xs", xs);
-    checkOptions("torchRnn.apply", "options", options);
+    checkOptions("torchRnn.apply", "options", options, APPLY_KEYS);
     const layout = s.batchFirst ? "[batch, time, inputSize]" : "[time, batch, inputSize]";
     if (xs.shape.length !== 3 || xs.shape[2] !== s.inputSize) {
       T.fail({ _tag: "ShapeError", op: "torchRnn.apply", arg: "xs", shapes: [xs.shape], detail: `xs must be ${layout} with inputSize ${s.inputSize}`, fix: s.batchFirst ? "set batchFirst: false for time-major input" : "set batchFirst: true for batch-major input" });

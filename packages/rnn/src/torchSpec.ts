@@ -6,6 +6,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import type { TensorError } from "@rewind/tensor";
+import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import { isValue, type Value } from "@rewind/autodiff";
 import type { TorchCellParams } from "./cells/common.js";
 
@@ -48,6 +49,8 @@ const GATES: Readonly<Record<TorchRnnMode, number>> = { rnn_tanh: 1, rnn_relu: 1
 /** The valid modes. */
 export const MODES = Object.keys(GATES) as TorchRnnMode[];
 
+const SPEC_KEYS = keysOf<TorchRnnSpec>({ mode: true, inputSize: true, hiddenSize: true, numLayers: true, bidirectional: true, batchFirst: true });
+
 const specError = (op: string, detail: string): TensorError => ({
   _tag: "ValueError",
   op,
@@ -58,8 +61,11 @@ const specError = (op: string, detail: string): TensorError => ({
 
 /** Validates a spec (it may come from a file's metadata) and fills in the defaults. */
 export const resolveSpec = (op: string, spec: TorchRnnSpec): E.Either<TensorError, ResolvedTorchRnnSpec> => {
-  if (typeof spec !== "object" || spec === null) return E.left(specError(op, `spec must be an object, got ${String(spec)}`));
-  // Field by field, so an explicit `undefined` means the default and stray fields are dropped.
+  // Unknown fields are refused, not dropped: a PyTorch argument Rewind lacks (`proj_size`, `dropout`)
+  // or a misspelt one (`num_layers`) would otherwise give a layer other than the one described.
+  const keys = optionsProblem(op, "spec", spec, SPEC_KEYS, true);
+  if (keys !== undefined) return E.left({ _tag: "ValueError", op, arg: keys.arg, detail: keys.detail, fix: keys.fix });
+  // Field by field, so an explicit `undefined` means the default.
   const s = {
     mode: spec.mode,
     inputSize: spec.inputSize,

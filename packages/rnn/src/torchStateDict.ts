@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import type { Tensor, TensorError } from "@rewind/tensor";
+import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import { isTracer } from "@rewind/autodiff";
 import type { TorchCellParams } from "./cells/common.js";
 import {
@@ -41,11 +42,20 @@ export interface TorchStateDictOptions {
   readonly dtype?: "float32" | "float64";
 }
 
-/** Why `options` are not valid `TorchStateDictOptions`, or undefined. */
-const optionsProblem = (op: string, options: unknown): TensorError | undefined => {
+/** The keys of `TorchStateDictOptions`; `toTorchStateDict` reads only the prefix. */
+const FROM_KEYS = keysOf<TorchStateDictOptions>({ prefix: true, dtype: true });
+const TO_KEYS: readonly string[] = ["prefix"];
+
+/**
+ * Why `options` are not valid options of `fromTorchStateDict` (or, with `TO_KEYS`, of
+ * `toTorchStateDict`), or undefined: an unknown key, a non-string prefix, a dtype that is not a float dtype.
+ * @example stateDictOptionsProblem("loadTorchSafetensors", { prefx: "rnn." }) // unknown key "prefx"; did you mean "prefix"?
+ */
+export const stateDictOptionsProblem = (op: string, options: unknown, known: readonly string[] = FROM_KEYS): TensorError | undefined => {
   const problem = (arg: string, detail: string): TensorError => ({ _tag: "ValueError", op, arg, detail, fix: 'pass e.g. { prefix: "rnn.", dtype: "float32" } or leave it out' });
-  if (typeof options !== "object" || options === null) return problem("options", `options must be an object, got ${String(options)}`);
-  const { prefix, dtype } = options as Record<string, unknown>;
+  const keys = optionsProblem(op, "options", options, known);
+  if (keys !== undefined) return { _tag: "ValueError", op, arg: keys.arg, detail: keys.detail, fix: keys.fix };
+  const { prefix, dtype } = (options ?? {}) as Record<string, unknown>;
   if (prefix !== undefined && typeof prefix !== "string") return problem("options.prefix", `prefix must be a string, got ${typeof prefix}`);
   if (dtype !== undefined && dtype !== "float32" && dtype !== "float64") return problem("options.dtype", `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`);
   return undefined;
@@ -69,7 +79,7 @@ export const fromTorchStateDict = (
   const resolved = resolveSpec(op, spec);
   if (E.isLeft(resolved)) return resolved;
   const s = resolved.right;
-  const badOptions = optionsProblem(op, options);
+  const badOptions = stateDictOptionsProblem(op, options);
   if (badOptions !== undefined) return E.left(badOptions);
   const prefix = options.prefix ?? "";
   if (typeof named !== "object" || named === null) {
@@ -146,7 +156,7 @@ export const fromTorchStateDict = (
  */
 export const toTorchStateDict = (params: TorchRnnParams, spec: TorchRnnSpec, options: Pick<TorchStateDictOptions, "prefix"> = {}): Record<string, Tensor> => {
   const s = resolveOrThrow("toTorchStateDict", spec);
-  const badOptions = optionsProblem("toTorchStateDict", options);
+  const badOptions = stateDictOptionsProblem("toTorchStateDict", options, TO_KEYS);
   if (badOptions !== undefined) T.fail(badOptions);
   checkParams("toTorchStateDict", s, params);
   const out: Record<string, Tensor> = {};

@@ -2,6 +2,7 @@
  * @file Small helpers the layer shapes share.
  */
 import * as T from "@rewind/tensor";
+import { optionsProblem } from "@rewind/tensor/internal/check";
 import { isValue, reshape, transpose, type Value } from "@rewind/autodiff";
 
 /**
@@ -50,13 +51,14 @@ export const checkValue = (op: string, arg: string, v: unknown): void => {
 };
 
 /**
- * Throws unless `options` is an object or undefined (a default-valued options argument).
- * @example checkOptions("rnn", "options", opts)
+ * Throws unless `options` is a plain object whose keys are all in `known` (or undefined, unless
+ * `required`), with the shared check of @rewind/tensor: a misspelt option (`{ lenghts }`) would
+ * otherwise be ignored silently, and the message suggests the key it most likely meant.
+ * @example checkOptions("rnn", "options", opts, RNN_OPTION_KEYS)
  */
-export const checkOptions = (op: string, arg: string, options: unknown): void => {
-  if (options !== undefined && (typeof options !== "object" || options === null || Array.isArray(options))) {
-    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be an object of options, got ${describe(options)}`, fix: "pass an options object such as {} or leave it out" });
-  }
+export const checkOptions = (op: string, arg: string, options: unknown, known: readonly string[], required = false): void => {
+  const problem = optionsProblem(op, arg, options, known, required);
+  if (problem !== undefined) T.fail({ _tag: "ValueError", op, arg: problem.arg, detail: problem.detail, fix: problem.fix });
 };
 
 /**

@@ -12,6 +12,7 @@
 import { isDType, type DType } from "./DType.js";
 import { fail } from "./errors.js";
 import { describeValue, MAX_ELEMENTS, showValue } from "./internal.js";
+import { optionsProblem } from "./optionKeys.js";
 import type { Tensor } from "./Tensor.js";
 
 const buffers: Readonly<Record<DType, Function>> = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
@@ -50,7 +51,6 @@ export const bytesOf = (x: unknown): Uint8Array | undefined => {
   // A detached buffer (transferred to a worker) reads as empty; a view of it cannot be built.
   return length === 0 ? new Uint8Array(0) : new Uint8Array(bufferOf.call(x), byteOffsetOf.call(x), length);
 };
-
 
 /**
  * Why `x` is not a well-formed tensor record, or undefined when it is one.
@@ -160,41 +160,18 @@ export const checkFlag = (op: string, arg: string, x: unknown): boolean | undefi
 
 /**
  * Returns an options argument as an object: `{}` for undefined, the object itself when it is a
- * plain object whose keys are all in `known`. An unknown key throws, since a misspelt option
- * (`keepdims`) would otherwise be ignored silently.
+ * plain object whose keys are all in `known`. Anything else throws a `ValueError` from the shared
+ * check (`optionKeys.ts`): a misspelt option (`keepdims`) would otherwise be ignored silently,
+ * and the message suggests the key it most likely meant.
  * @example checkOptions("sum", { axis: 0 }, ["axis", "keepDims"]).axis // 0
  */
-export const checkOptions = <K extends string>(op: string, x: unknown, known: readonly K[]): Readonly<Partial<Record<K, unknown>>> => {
-  if (x === undefined) return {} as Readonly<Partial<Record<K, unknown>>>;
-  const proto = typeof x === "object" && x !== null ? (Object.getPrototypeOf(x) as unknown) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    return fail({
-      _tag: "ValueError",
-      op,
-      arg: "options",
-      detail: `expected an options object, got ${describeValue(x)}`,
-      fix: `pass an object such as { ${known[0] ?? "…"}: … } (or omit it)`,
-    });
-  }
-  let unknown: string | undefined;
-  // A for-in loop: options are checked on every reduction, and Object.keys(...).find allocates.
-  for (const k in x as object) {
-    if (Object.prototype.hasOwnProperty.call(x, k) && !(known as readonly string[]).includes(k)) {
-      unknown = k;
-      break;
-    }
-  }
-  if (unknown !== undefined) {
-    return fail({
-      _tag: "ValueError",
-      op,
-      arg: `options.${unknown}`,
-      detail: `unknown option ${JSON.stringify(unknown)}`,
-      fix: `use only ${known.map((k) => JSON.stringify(k)).join(", ")}`,
-    });
-  }
-  return x as Readonly<Partial<Record<K, unknown>>>;
+export const checkOptions = <K extends string>(op: string, x: unknown, known: readonly K[], arg = "options"): Readonly<Partial<Record<K, unknown>>> => {
+  const problem = optionsProblem(op, arg, x, known);
+  if (problem !== undefined) fail({ _tag: "ValueError", op, arg: problem.arg, detail: problem.detail, fix: problem.fix });
+  return (x ?? EMPTY) as Readonly<Partial<Record<K, unknown>>>;
 };
+
+const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
 
 /**
  * Returns `n` when a tensor of `n` elements can exist (a non-negative integer at most 2^31 − 1,

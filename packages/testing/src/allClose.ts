@@ -3,6 +3,7 @@
  */
 import * as T from "@rewind/tensor";
 import { isTracer, treeFlatten, treeDefKey } from "@rewind/autodiff";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { checkBoolean, checkFinite, checkOptions } from "./args.js";
 
 /**
@@ -11,7 +12,7 @@ import { checkBoolean, checkFinite, checkOptions } from "./args.js";
  * @example checkCloseOptions("allClose", { rtol: 1e-9 })
  */
 export const checkCloseOptions = (fn: string, opts: unknown): CloseOptions => {
-  checkOptions(fn, "opts", opts);
+  checkOptions(fn, "opts", opts, CLOSE_KEYS);
   const o = (opts ?? {}) as Record<string, unknown>;
   checkFinite(fn, "opts.rtol", o["rtol"], 0);
   checkFinite(fn, "opts.atol", o["atol"], 0);
@@ -26,6 +27,8 @@ export interface CloseOptions {
   /** NaN equals NaN (default true). */
   readonly equalNan?: boolean;
 }
+
+const CLOSE_KEYS = keysOf<CloseOptions>({ rtol: true, atol: true, equalNan: true });
 
 /** The verdict of a closeness check, with a human-readable reason when it fails. */
 export interface CloseResult {

@@ -6,6 +6,7 @@
  * `scanProblems.ts`.
  */
 import fc from "fast-check";
+import { keysOf } from "@rewind/tensor/internal/check";
 import * as T from "@rewind/tensor";
 import { checkArbitrary, checkFinite, checkInt, checkOptions, checkRange, invalid } from "./args.js";
 
@@ -30,7 +31,7 @@ export interface ShapeOptions {
  * @example fc.sample(arbShape({ minRank: 2, maxRank: 2 }), 1)[0] // e.g. [3, 1]
  */
 export const arbShape = (opts: ShapeOptions = {}): fc.Arbitrary<T.Shape> => {
-  checkOptions("arbShape", "opts", opts);
+  checkOptions("arbShape", "opts", opts, keysOf<ShapeOptions>({ minRank: true, maxRank: true, minDim: true, maxDim: true }));
   for (const k of ["minRank", "maxRank", "minDim", "maxDim"] as const) checkInt("arbShape", `opts.${k}`, opts[k], 0, k.endsWith("Rank") ? 32 : MAX_ELEMENTS);
   const { minRank = 0, maxRank = 3, minDim = 1, maxDim = 4 } = opts;
   checkRange("arbShape", "opts.minRank", "opts.maxRank", minRank, maxRank);
@@ -123,7 +124,7 @@ const roundIn32 = (x: number, dir: 1 | -1): number => {
  * @example fc.sample(arbTensor({ shape: [2, 3], min: -1, max: 1 }), 1)[0]!.shape // [2, 3]
  */
 export const arbTensor = (opts: TensorOptions = {}): fc.Arbitrary<T.Tensor> => {
-  checkOptions("arbTensor", "opts", opts);
+  checkOptions("arbTensor", "opts", opts, keysOf<TensorOptions>({ shape: true, dtype: true, min: true, max: true, uniform: true }));
   const { dtype = "float64", min = -2, max = 2, uniform = false } = opts;
   if (!DTYPES.includes(dtype)) invalid("arbTensor", "opts.dtype", `must be one of ${DTYPES.join(", ")}, got ${JSON.stringify(dtype) ?? String(dtype)}`);
   checkFinite("arbTensor", "opts.min", min);
@@ -153,7 +154,7 @@ export type TensorTree = T.Tensor | readonly TensorTree[] | { readonly [key: str
  */
 export const arbPyTree = (leaf: fc.Arbitrary<T.Tensor>, opts: { readonly maxDepth?: number } = {}): fc.Arbitrary<TensorTree> => {
   checkArbitrary("arbPyTree", "leaf", leaf);
-  checkOptions("arbPyTree", "opts", opts);
+  checkOptions("arbPyTree", "opts", opts, ["maxDepth"]);
   checkInt("arbPyTree", "opts.maxDepth", opts.maxDepth, 0, 16);
   const tree = (depth: number): fc.Arbitrary<TensorTree> =>
     depth === 0
@@ -204,7 +205,7 @@ export interface RaggedBatch {
  * @example fc.sample(arbRaggedBatch({ maxBatch: 3, maxTime: 5, features: 2 }), 1)[0]!.lengths.dtype // "int32"
  */
 export const arbRaggedBatch = (opts: RaggedBatchOptions = {}): fc.Arbitrary<RaggedBatch> => {
-  checkOptions("arbRaggedBatch", "opts", opts);
+  checkOptions("arbRaggedBatch", "opts", opts, keysOf<RaggedBatchOptions>({ maxBatch: true, minTime: true, maxTime: true, features: true, min: true, max: true }));
   checkInt("arbRaggedBatch", "opts.maxBatch", opts.maxBatch, 1, 1024);
   checkInt("arbRaggedBatch", "opts.minTime", opts.minTime, 0, 4096);
   checkInt("arbRaggedBatch", "opts.maxTime", opts.maxTime, 0, 4096);
@@ -212,7 +213,7 @@ export const arbRaggedBatch = (opts: RaggedBatchOptions = {}): fc.Arbitrary<Ragg
   checkRange("arbRaggedBatch", "opts.minTime", "opts.maxTime", minTime, maxTime);
   if (typeof features === "number") checkInt("arbRaggedBatch", "opts.features", features, 1, 4096);
   else {
-    checkOptions("arbRaggedBatch", "opts.features", features, false);
+    checkOptions("arbRaggedBatch", "opts.features", features, ["min", "max"], false);
     checkInt("arbRaggedBatch", "opts.features.min", features.min, 1, 4096);
     checkInt("arbRaggedBatch", "opts.features.max", features.max, 1, 4096);
     checkRange("arbRaggedBatch", "opts.features.min", "opts.features.max", features.min, features.max);

@@ -4,6 +4,7 @@
  * inside, a fast-check internal error, or (worse) a check that silently tests nothing.
  */
 import fc from "fast-check";
+import { optionsProblem, showKey } from "@rewind/tensor/internal/check";
 import { testingError } from "./failure.js";
 
 const describe = (v: unknown): string =>
@@ -18,12 +19,17 @@ export const invalid = (fn: string, arg: string, detail: string): never => {
 };
 
 /**
- * Checks an options argument: an object, or undefined when it has a default.
- * @example checkOptions("allClose", opts)
+ * Checks an options argument with the shared check of @rewind/tensor: a plain object (or
+ * undefined when it has a default) whose keys are all in `known`. A misspelt option (`rtoll`)
+ * would otherwise be ignored and the check run with the default; the message suggests the key
+ * it most likely meant.
+ * @example checkOptions("allClose", "opts", opts, ["rtol", "atol", "equalNan"])
  */
-export const checkOptions = (fn: string, arg: string, options: unknown, optional = true): void => {
-  if (optional && options === undefined) return;
-  if (typeof options !== "object" || options === null || Array.isArray(options)) invalid(fn, arg, `must be an object, got ${describe(options)}`);
+export const checkOptions = (fn: string, arg: string, options: unknown, known: readonly string[], optional = true): void => {
+  const problem = optionsProblem(fn, arg, options, known, !optional);
+  if (problem === undefined) return;
+  if (problem.key === undefined) invalid(fn, arg, `must be a plain object, got ${problem.got ?? describe(options)}; ${problem.fix}`);
+  invalid(fn, arg, `has the unknown key ${showKey(problem.key!)}; ${problem.fix}`);
 };
 
 /**

@@ -8,6 +8,7 @@
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
+import { keysOf } from "@rewind/tensor/internal/check";
 import * as A from "@rewind/autodiff";
 import { checkCell, type AnyCell, type CellSizes } from "@rewind/rnn";
 import { arbRaggedBatch } from "./arbitraries.js";
@@ -15,9 +16,9 @@ import { readout } from "./scanProblems.js";
 import { checkInt, checkOptions, invalid } from "./args.js";
 import { testingError } from "./failure.js";
 
-/** Throws unless `o` is an options object with a `sizes` object, naming `fn`. */
-const checkSizesOption = (fn: string, o: unknown): void => {
-  checkOptions(fn, "o", o, false);
+/** Throws unless `o` is an options object of `known` keys with a `sizes` object, naming `fn`. */
+const checkSizesOption = (fn: string, o: unknown, known: readonly string[]): void => {
+  checkOptions(fn, "o", o, known, false);
   const sizes = (o as { sizes?: unknown }).sizes;
   if (typeof sizes !== "object" || sizes === null) invalid(fn, "o.sizes", `must be { inputSize, hiddenSize, … }, got ${String(sizes)}`);
 };
@@ -82,6 +83,11 @@ export interface CellCaseOptions {
   readonly initialCarry?: "random" | "cell";
 }
 
+/** The keys of `CellCaseOptions`. */
+export const CELL_CASE_KEYS = keysOf<CellCaseOptions>({
+  sizes: true, dtype: true, seed: true, batch: true, time: true, params: true, xs: true, lengths: true, key: true, timeMajor: true, reverse: true, initialCarry: true,
+});
+
 const fail = (detail: string): never => {
   throw testingError(`cell laws: ${detail}`);
 };
@@ -145,7 +151,7 @@ export const defaultLengths = (batch: number, time: number, seed = 0): readonly 
  */
 export const cellCase = (cell: AnyCell, o: CellCaseOptions): CellCase => {
   checkCell("cellCase", "cell", cell);
-  checkSizesOption("cellCase", o);
+  checkSizesOption("cellCase", o, CELL_CASE_KEYS);
   checkInt("cellCase", "o.batch", o.batch, 0);
   checkInt("cellCase", "o.time", o.time, 0);
   if (o.xs !== undefined && !T.isTensor(o.xs)) invalid("cellCase", "o.xs", "must be a tensor [batch, time, ...]");
@@ -279,6 +285,11 @@ export interface ArbCellCaseOptions {
   readonly key?: boolean;
 }
 
+/** The keys of `ArbCellCaseOptions`. */
+export const ARB_CELL_CASE_KEYS = keysOf<ArbCellCaseOptions>({
+  sizes: true, maxBatch: true, minTime: true, maxTime: true, timeMajor: true, reverse: true, lengths: true, key: true,
+});
+
 /**
  * Random law instances for `cell`: a padded batch from `arbRaggedBatch` (lengths in [0, T], T
  * from minTime), parameters and initial carry from a drawn seed, a layout, a direction and
@@ -287,7 +298,7 @@ export interface ArbCellCaseOptions {
  */
 export const arbCellCase = (cell: AnyCell, o: ArbCellCaseOptions): fc.Arbitrary<CellCase> => {
   checkCell("arbCellCase", "cell", cell);
-  checkSizesOption("arbCellCase", o);
+  checkSizesOption("arbCellCase", o, ARB_CELL_CASE_KEYS);
   const flag = (fixed: boolean | undefined): fc.Arbitrary<boolean> => (fixed === undefined ? fc.boolean() : fc.constant(fixed));
   return fc
     .record({

@@ -5,6 +5,7 @@
  */
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { bidirectional, rnn, stack, type AnyCell, type RnnOptions, type RnnResult } from "@rewind/rnn";
 import { describeCase, lossOf, type CellCase } from "./cellCase.js";
 import { closeWithPaths } from "./matchers.js";
@@ -55,6 +56,21 @@ export interface CellLawCheckOptions {
   readonly bidirectional?: BidirectionalImpl;
   readonly jit?: JitImpl;
 }
+
+/** The keys of `CellLawCheckOptions`. */
+export const CELL_LAW_CHECK_KEYS = keysOf<CellLawCheckOptions>({
+  rtol: true, atol: true, order: true, modes: true, segments: true, stackWith: true, rnn: true, stack: true, bidirectional: true, jit: true,
+});
+
+/**
+ * The fields of `o` named in `keys`, and no others (to hand one function's options on to another).
+ * @example pick({ rtol: 1e-9, seed: 1 }, ["seed"]) // { seed: 1 }
+ */
+export const pick = <O extends object>(o: O, keys: readonly string[]): Partial<O> => {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (Object.prototype.hasOwnProperty.call(o, k)) out[k] = (o as Record<string, unknown>)[k];
+  return out as Partial<O>;
+};
 
 /**
  * Throws the law's error: law, instance (cell and configuration) and what differed.

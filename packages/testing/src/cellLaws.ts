@@ -18,8 +18,11 @@ import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import { checkCell, type AnyCell, type Cell } from "@rewind/rnn";
 import { checkOptions, invalid } from "./args.js";
-import { arbCellCase, cellCase, defaultLengths, describeCase, type ArbCellCaseOptions, type CellCase, type CellCaseOptions } from "./cellCase.js";
-import { defaultStack, type CellLawCheckOptions } from "./cellLawKit.js";
+import { keysOf } from "@rewind/tensor/internal/check";
+import {
+  ARB_CELL_CASE_KEYS, arbCellCase, CELL_CASE_KEYS, cellCase, defaultLengths, describeCase, type ArbCellCaseOptions, type CellCase, type CellCaseOptions,
+} from "./cellCase.js";
+import { CELL_LAW_CHECK_KEYS, defaultStack, pick, type CellLawCheckOptions } from "./cellLawKit.js";
 import { bidirectionalPaddingCheck, paddingCheck } from "./paddingLaws.js";
 import { bpttCheck, invarianceCheck, reverseCheck, stackingCheck } from "./rnnLaws.js";
 import { testingError } from "./failure.js";
@@ -36,18 +39,24 @@ export type CellLawName = "bptt" | "reverse" | "invariance" | "padding" | "bidir
  */
 export const cellLawNames: readonly CellLawName[] = ["bptt", "reverse", "invariance", "padding", "bidirectionalPadding", "stacking"];
 
+/** `o` when it is a plain object of `CellLawCheckOptions` keys (the checks themselves also get `cellLaws`' wider options). */
+const checkedOptions = (law: CellLawName, o: CellLawCheckOptions): CellLawCheckOptions => {
+  checkOptions(`cellLawChecks.${law}`, "o", o, CELL_LAW_CHECK_KEYS);
+  return o;
+};
+
 /**
  * One check per law on one instance; each throws an `Error` naming the law, the case and the
  * first differing pytree path. `stacking` takes the stack's case and its two layers.
  * @example cellLawChecks.padding(cellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [5, 0, 3] }))
  */
 export const cellLawChecks = {
-  bptt: bpttCheck,
-  reverse: reverseCheck,
-  invariance: invarianceCheck,
-  padding: paddingCheck,
-  bidirectionalPadding: bidirectionalPaddingCheck,
-  stacking: stackingCheck,
+  bptt: (c: CellCase, o: CellLawCheckOptions = {}): void => bpttCheck(c, checkedOptions("bptt", o)),
+  reverse: (c: CellCase, o: CellLawCheckOptions = {}): void => reverseCheck(c, checkedOptions("reverse", o)),
+  invariance: (c: CellCase, o: CellLawCheckOptions = {}): void => invarianceCheck(c, checkedOptions("invariance", o)),
+  padding: (c: CellCase, o: CellLawCheckOptions = {}): void => paddingCheck(c, checkedOptions("padding", o)),
+  bidirectionalPadding: (c: CellCase, o: CellLawCheckOptions = {}): void => bidirectionalPaddingCheck(c, checkedOptions("bidirectionalPadding", o)),
+  stacking: (c: CellCase, layers: readonly [AnyCell, AnyCell], o: CellLawCheckOptions = {}): void => stackingCheck(c, layers, checkedOptions("stacking", o)),
 };
 
 /**
@@ -98,6 +107,12 @@ export interface CellLawsOptions extends CellLawCheckOptions, Omit<CellCaseOptio
   readonly configs?: readonly CellLawConfig[];
 }
 
+/** `cellCase`'s options that `cellLaws` passes on (each configuration sets layout, direction, lengths and key). */
+const CASE_KEYS = CELL_CASE_KEYS.filter((k: string) => k !== "timeMajor" && k !== "reverse" && k !== "key" && k !== "lengths");
+
+/** The keys of `CellLawsOptions`. */
+const CELL_LAWS_KEYS: readonly string[] = [...CELL_LAW_CHECK_KEYS, ...CASE_KEYS, ...keysOf<Pick<CellLawsOptions, "lengths" | "key" | "laws" | "configs">>({ lengths: true, key: true, laws: true, configs: true })];
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Runs one law, turning an unexpected exception into an error that names the law and the case. */
@@ -121,7 +136,7 @@ const guarded = (law: string, c: CellCase, check: () => void): void => {
  */
 export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
   checkCell("cellLaws", "cell", cell);
-  checkOptions("cellLaws", "o", o, false);
+  checkOptions("cellLaws", "o", o, CELL_LAWS_KEYS, false);
   if (typeof o.sizes !== "object" || o.sizes === null) invalid("cellLaws", "o.sizes", `must be { inputSize, hiddenSize, … }, got ${String(o.sizes)}`);
   const any = cell as AnyCell;
   // An empty or misspelt selection would run nothing and pass: refuse it.
@@ -131,6 +146,8 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
   }
   const flags = ["timeMajor", "reverse", "lengths", "key"] as const;
   const configsGiven: unknown = o.configs;
+  // Keys first, so `{ revrse: true }` is named as a typo rather than as a missing flag.
+  if (Array.isArray(configsGiven)) configsGiven.forEach((c: unknown, i) => checkOptions("cellLaws", `o.configs[${i}]`, c, flags, false));
   if (configsGiven !== undefined && (!Array.isArray(configsGiven) || configsGiven.length === 0 || !configsGiven.every((c) => typeof c === "object" && c !== null && flags.every((f) => typeof (c as Record<string, unknown>)[f] === "boolean")))) {
     invalid("cellLaws", "o.configs", "must be a non-empty array of { timeMajor, reverse, lengths, key } booleans");
   }
@@ -138,7 +155,9 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
   const configs = o.configs ?? cellLawConfigs(any.noise !== undefined);
   const seed = o.seed ?? 0;
   const key = o.key ?? T.random.key(seed + 7919);
-  const { laws: _l, configs: _c, lengths: given, key: _k, ...base } = o;
+  const given = o.lengths;
+  // cellCase gets its own options only (it refuses the others); each configuration sets the rest.
+  const base = pick(o, CASE_KEYS) as Omit<CellCaseOptions, "timeMajor" | "reverse" | "key" | "lengths">;
   const batch = o.xs?.shape[0] ?? o.batch ?? 3;
   const time = o.xs?.shape[1] ?? o.time ?? 5;
   const doneBi = new Set<string>();
@@ -220,6 +239,9 @@ export const stackingLaw = <PA, CA, PB, CB>(a: Cell<PA, CA>, b: Cell<PB, CB>, o:
  */
 export interface CellLawPropertyOptions extends ArbCellCaseOptions, CellLawCheckOptions {}
 
+/** The keys of `CellLawPropertyOptions`. */
+const CELL_LAW_PROPERTY_KEYS: readonly string[] = [...ARB_CELL_CASE_KEYS, ...CELL_LAW_CHECK_KEYS];
+
 /**
  * fast-check properties of each RNN law for `cell` over random padded batches (`arbRaggedBatch`:
  * random B, T and lengths in [0, T]), seeds, layouts, directions and keys; `all` runs every
@@ -230,12 +252,14 @@ export interface CellLawPropertyOptions extends ArbCellCaseOptions, CellLawCheck
  */
 export const cellLawProperties = <P, C>(cell: Cell<P, C>, o: CellLawPropertyOptions) => {
   checkCell("cellLawProperties", "cell", cell);
-  checkOptions("cellLawProperties", "o", o, false);
+  checkOptions("cellLawProperties", "o", o, CELL_LAW_PROPERTY_KEYS, false);
   const any = cell as AnyCell;
-  const arb = arbCellCase(any, o);
-  const padded = arbCellCase(any, { ...o, lengths: true });
+  // arbCellCase gets its own options only (it refuses the checks' ones).
+  const cases = pick(o, ARB_CELL_CASE_KEYS) as ArbCellCaseOptions;
+  const arb = arbCellCase(any, cases);
+  const padded = arbCellCase(any, { ...cases, lengths: true });
   const layers = [any, o.stackWith ?? any] as const;
-  const stacked = arbCellCase((o.stack ?? defaultStack)(layers), { ...o, key: false });
+  const stacked = arbCellCase((o.stack ?? defaultStack)(layers), { ...cases, key: false });
   const check = (law: string, f: (c: CellCase) => void) => (c: CellCase) => guarded(law, c, () => f(c));
   return {
     bptt: fc.property(arb, check("BPTT", (c) => bpttCheck(c, o))),

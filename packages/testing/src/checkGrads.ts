@@ -10,6 +10,7 @@
 import * as T from "@rewind/tensor";
 import { jvp, treeFlatten, treeUnflatten, vjp } from "@rewind/autodiff";
 import { allClose } from "./allClose.js";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { checkFinite, checkFunction, checkInt, checkOptions, invalid } from "./args.js";
 import { testingError } from "./failure.js";
 
@@ -17,7 +18,7 @@ import { testingError } from "./failure.js";
 const checkArgs = (f: unknown, args: unknown, opts: unknown): void => {
   checkFunction("checkGrads", "f", f);
   if (!Array.isArray(args)) invalid("checkGrads", "args", `must be an array of arguments, got ${args === null ? "null" : typeof args}`);
-  checkOptions("checkGrads", "opts", opts);
+  checkOptions("checkGrads", "opts", opts, keysOf<CheckGradsOptions>({ order: true, modes: true, eps: true, rtol: true, atol: true, seed: true }));
   const o = (opts ?? {}) as Record<string, unknown>;
   if (o["order"] !== undefined && o["order"] !== 1 && o["order"] !== 2) invalid("checkGrads", "opts.order", `must be 1 or 2, got ${String(o["order"])}`);
   const modes = o["modes"];

@@ -11,6 +11,7 @@
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { arbKey } from "./arbitraries.js";
 import { arbScanProblem, type ScanImpl, type ScanProblem } from "./scanProblems.js";
 import type { CloseOptions } from "./allClose.js";
@@ -19,22 +20,22 @@ import { scanUnrolled } from "./unrolled.js";
 import { checkArbitrary, checkFunction, checkOptions, invalid } from "./args.js";
 import { testingError } from "./failure.js";
 
-/** Throws unless `p` is a scan problem (from `arbScanProblem` / `scanProblem`) and `o` an options object. */
-const checkProblem = (law: string, p: unknown, o: unknown): void => {
+/** Throws unless `p` is a scan problem (from `arbScanProblem` / `scanProblem`) and `o` an options object of `known` keys (not checked without `known`). */
+const checkProblem = (law: string, p: unknown, o: unknown, known?: readonly string[]): void => {
   const r = p as Partial<ScanProblem> | null;
   if (typeof r !== "object" || r === null || typeof r.lossWith !== "function" || typeof r.run !== "function") {
     invalid(`laws.${law}`, "p", `must be a ScanProblem (from arbScanProblem or scanProblem), got ${r === null ? "null" : typeof r}`);
   }
-  checkOptions(`laws.${law}`, "o", o);
+  if (known !== undefined) checkOptions(`laws.${law}`, "o", o, known);
 };
 
 /** Throws unless `c` is a `FunctionCase` ({ f, args }) and `o` an options object. */
-const checkCase = (law: string, c: unknown, o: unknown): void => {
+const checkCase = (law: string, c: unknown, o: unknown, known: readonly string[]): void => {
   const r = c as Partial<FunctionCase> | null;
   if (typeof r !== "object" || r === null) invalid(`laws.${law}`, "c", `must be { f, args }, got ${String(r)}`);
   checkFunction(`laws.${law}`, "c.f", r!.f);
   if (!Array.isArray(r!.args)) invalid(`laws.${law}`, "c.args", `must be an array of arguments, got ${r!.args === null ? "null" : typeof r!.args}`);
-  checkOptions(`laws.${law}`, "o", o);
+  checkOptions(`laws.${law}`, "o", o, known);
 };
 
 /**
@@ -159,7 +160,7 @@ const caseName = (c: FunctionCase): string => c.name ?? (c.f.name || "f");
  * @example laws.adjoint(scanCase(problem))
  */
 export const scanCase = (p: ScanProblem, output: "outputs" | "loss" = "outputs"): FunctionCase => {
-  checkProblem("scanCase", p, {});
+  checkProblem("scanCase", p, undefined);
   if (output !== "outputs" && output !== "loss") invalid("scanCase", "output", `must be "outputs" or "loss", got ${String(output)}`);
   return {
     f: output === "loss" ? p.loss : (params: unknown, init: unknown, xs: unknown) => p.run(params, init, xs),
@@ -213,6 +214,13 @@ export interface AdjointLawOptions extends LawOptions {
   readonly vjp?: typeof A.vjp;
 }
 
+const SCAN_LAW_KEYS = keysOf<ScanLawOptions>({ rtol: true, atol: true, scan: true });
+const SEGMENT_LAW_KEYS = keysOf<SegmentLawOptions>({ rtol: true, atol: true, scan: true, sizes: true });
+const TRUNCATION_LAW_KEYS = keysOf<TruncationLawOptions>({ rtol: true, atol: true, scan: true, k: true });
+const JIT_LAW_KEYS = keysOf<JitLawOptions>({ rtol: true, atol: true, jit: true, key: true });
+const STOP_GRADIENT_LAW_KEYS = keysOf<StopGradientLawOptions>({ rtol: true, atol: true, stopGradient: true, key: true });
+const ADJOINT_LAW_KEYS = keysOf<AdjointLawOptions>({ rtol: true, atol: true, key: true, jvp: true, vjp: true });
+
 const segmentSizes = (p: ScanProblem, o: SegmentLawOptions): number[] => [...new Set(o.sizes ?? [1, 2, 3, p.length + 1])];
 
 /**
@@ -226,7 +234,7 @@ export const laws = {
    * @example laws.bptt(fc.sample(arbScanProblem(), 1)[0]!)
    */
   bptt: (p: ScanProblem, o: ScanLawOptions = {}): void => {
-    checkProblem("bptt", p, o);
+    checkProblem("bptt", p, o, SCAN_LAW_KEYS);
     expectSameOutcome("BPTT", p, "scan vs scanUnrolled", outcome(p, o.scan ?? A.scan), outcome(p, scanUnrolled), o);
   },
 
@@ -236,7 +244,7 @@ export const laws = {
    * @example laws.reverse(problem)
    */
   reverse: (p: ScanProblem, o: ScanLawOptions = {}): void => {
-    checkProblem("reverse", p, o);
+    checkProblem("reverse", p, o, SCAN_LAW_KEYS);
     const impl = o.scan ?? A.scan;
     expectSameOutcome("reverse", p, "scan vs flip ∘ scan(¬reverse) ∘ flip", outcome(p, impl), outcome(p, flipped(impl)), o);
   },
@@ -247,7 +255,7 @@ export const laws = {
    * @example laws.checkpoint(problem, { sizes: [1, 2, 5] })
    */
   checkpoint: (p: ScanProblem, o: SegmentLawOptions = {}): void => {
-    checkProblem("checkpoint", p, o);
+    checkProblem("checkpoint", p, o, SEGMENT_LAW_KEYS);
     const impl = o.scan ?? A.scan;
     const ref = outcome(p, impl, { checkpoint: "all" });
     expectSameOutcome("checkpoint", p, 'checkpoint "carries" vs "all"', outcome(p, impl, { checkpoint: "carries" }), ref, o);
@@ -263,7 +271,7 @@ export const laws = {
    * @example laws.unroll(problem)
    */
   unroll: (p: ScanProblem, o: SegmentLawOptions = {}): void => {
-    checkProblem("unroll", p, o);
+    checkProblem("unroll", p, o, SEGMENT_LAW_KEYS);
     const impl = o.scan ?? A.scan;
     const ref = outcome(p, impl, { unroll: 1 });
     for (const k of [...segmentSizes(p, o), true] as const) {
@@ -277,7 +285,7 @@ export const laws = {
    * @example laws.truncation(problem, { k: 2 })
    */
   truncation: (p: ScanProblem, o: TruncationLawOptions = {}): void => {
-    checkProblem("truncation", p, o);
+    checkProblem("truncation", p, o, TRUNCATION_LAW_KEYS);
     const impl = o.scan ?? A.scan;
     const k = o.k ?? 2;
     if (!Number.isSafeInteger(k) || k < 1) invalid("laws.truncation", "o.k", `must be an integer ≥ 1, got ${String(k)}`);
@@ -296,7 +304,7 @@ export const laws = {
    * @example laws.jit({ f: (x) => sum(tanh(x)), args: [tensor([0.5], "float64")] })
    */
   jit: (c: FunctionCase, o: JitLawOptions = {}): void => {
-    checkCase("jit", c, o);
+    checkCase("jit", c, o, JIT_LAW_KEYS);
     const jit = o.jit ?? A.jit;
     const f = c.f as AnyFn;
     const jf = jit(f);
@@ -318,7 +326,7 @@ export const laws = {
    * @example laws.stopGradient({ f: (x, y) => mul(x, y), args: [x, y] })
    */
   stopGradient: (c: FunctionCase, o: StopGradientLawOptions = {}): void => {
-    checkCase("stopGradient", c, o);
+    checkCase("stopGradient", c, o, STOP_GRADIENT_LAW_KEYS);
     const stop = o.stopGradient ?? A.stopGradient;
     const f = c.f as AnyFn;
     const name = caseName(c);
@@ -346,7 +354,7 @@ export const laws = {
    * @example laws.adjoint({ f: (x) => tanh(x), args: [x] }, { key: random.key(3) })
    */
   adjoint: (c: FunctionCase, o: AdjointLawOptions = {}): void => {
-    checkCase("adjoint", c, o);
+    checkCase("adjoint", c, o, ADJOINT_LAW_KEYS);
     const f = c.f as AnyFn;
     const [ku, kv] = T.random.split(o.key ?? T.random.key(3), 2) as [T.Key, T.Key];
     const [out, pullback] = (o.vjp ?? A.vjp)(f, ...c.args);
@@ -363,8 +371,10 @@ export const laws = {
 };
 
 /** The arbitrary a property draws from, checked (fast-check's own error would not name the property). */
-const arbOf = <A>(name: string, arb: fc.Arbitrary<A>): fc.Arbitrary<A> => {
+/** Checks a property's arguments when it is built, so a misspelt option fails before any run. */
+const arbOf = <A>(name: string, arb: fc.Arbitrary<A>, o: unknown, known: readonly string[]): fc.Arbitrary<A> => {
   checkArbitrary(`lawProperties.${name}`, "arb", arb);
+  checkOptions(`lawProperties.${name}`, "o", o, known);
   return arb;
 };
 
@@ -374,23 +384,23 @@ const arbOf = <A>(name: string, arb: fc.Arbitrary<A>): fc.Arbitrary<A> => {
  */
 export const lawProperties = {
   /** The BPTT law on each drawn problem. @example fc.assert(lawProperties.bptt(), { numRuns: 20 }) */
-  bptt: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arbOf("bptt", arb), (p) => laws.bptt(p, o)),
+  bptt: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arbOf("bptt", arb, o, SCAN_LAW_KEYS), (p) => laws.bptt(p, o)),
   /** The reverse law on each drawn problem. @example fc.assert(lawProperties.reverse(arbScanProblem({ families: ["lstm"] }))) */
-  reverse: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arbOf("reverse", arb), (p) => laws.reverse(p, o)),
+  reverse: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arbOf("reverse", arb, o, SCAN_LAW_KEYS), (p) => laws.reverse(p, o)),
   /** Checkpoint invariance on each drawn problem. @example fc.assert(lawProperties.checkpoint()) */
-  checkpoint: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arbOf("checkpoint", arb), (p) => laws.checkpoint(p, o)),
+  checkpoint: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arbOf("checkpoint", arb, o, SEGMENT_LAW_KEYS), (p) => laws.checkpoint(p, o)),
   /** Unroll invariance on each drawn problem. @example fc.assert(lawProperties.unroll()) */
-  unroll: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arbOf("unroll", arb), (p) => laws.unroll(p, o)),
+  unroll: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arbOf("unroll", arb, o, SEGMENT_LAW_KEYS), (p) => laws.unroll(p, o)),
   /** The truncation law, with k drawn in 1..4 for each problem. @example fc.assert(lawProperties.truncation()) */
   truncation: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) =>
-    fc.property(arbOf("truncation", arb), fc.integer({ min: 1, max: 4 }), (p, k) => laws.truncation(p, { ...o, k })),
+    fc.property(arbOf("truncation", arb, o, SCAN_LAW_KEYS), fc.integer({ min: 1, max: 4 }), (p, k) => laws.truncation(p, { ...o, k })),
   /** jit invariance on each drawn case. @example fc.assert(lawProperties.jit(arbScanProblem().map((p) => scanCase(p, "loss")))) */
   jit: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: JitLawOptions = {}) =>
-    fc.property(arbOf("jit", arb), arbKey(), (c, key) => laws.jit(c, { key, ...o })),
+    fc.property(arbOf("jit", arb, o, JIT_LAW_KEYS), arbKey(), (c, key) => laws.jit(c, { key, ...o })),
   /** The stopGradient law on each drawn case. @example fc.assert(lawProperties.stopGradient()) */
   stopGradient: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: StopGradientLawOptions = {}) =>
-    fc.property(arbOf("stopGradient", arb), arbKey(), (c, key) => laws.stopGradient(c, { key, ...o })),
+    fc.property(arbOf("stopGradient", arb, o, STOP_GRADIENT_LAW_KEYS), arbKey(), (c, key) => laws.stopGradient(c, { key, ...o })),
   /** VJP/JVP adjointness on each drawn case and key. @example fc.assert(lawProperties.adjoint()) */
   adjoint: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: AdjointLawOptions = {}) =>
-    fc.property(arbOf("adjoint", arb), arbKey(), (c, key) => laws.adjoint(c, { key, ...o })),
+    fc.property(arbOf("adjoint", arb, o, ADJOINT_LAW_KEYS), arbKey(), (c, key) => laws.adjoint(c, { key, ...o })),
 };

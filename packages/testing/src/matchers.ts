@@ -50,6 +50,7 @@ export const closeWithPaths = (actual: unknown, expected: unknown, opts: CloseOp
  * @example assertAllClose("grad", g, tensor([2, 4]), { rtol: 1e-9 })
  */
 export const assertAllClose = (what: string, actual: unknown, expected: unknown, opts: CloseOptions = {}, label = "value"): void => {
+  checkCloseOptions("assertAllClose", opts);
   const r = closeWithPaths(actual, expected, opts, label);
   if (!r.pass) throw testingError(`${what}: ${r.message}`);
 };
@@ -73,6 +74,7 @@ export interface MatcherResult {
  * @example expect(grad(f)(x)).toBeAllClose(tensor([2, 4]), { rtol: 1e-9 })
  */
 export function toBeAllClose(this: unknown, received: unknown, expected: unknown, opts: CloseOptions = {}): MatcherResult {
+  checkCloseOptions("toBeAllClose", opts);
   const r = closeWithPaths(received, expected, opts, "received");
   return {
     pass: r.pass,

@@ -10,6 +10,7 @@
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { checkCell, type Cell, type RnnResult } from "@rewind/rnn";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { checkOptions, invalid } from "./args.js";
 import { lengthsOf, samples, steps } from "./cellCase.js";
 import { testingError } from "./failure.js";
@@ -50,7 +51,7 @@ const maskFor = (mask: T.Tensor, v: A.Value): A.Value => A.reshape(mask, [mask.s
  */
 export const rnnUnrolled = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Value, opts: RnnUnrolledOptions<C> = {}): RnnResult<C> => {
   checkCell("rnnUnrolled", "cell", cell);
-  checkOptions("rnnUnrolled", "opts", opts);
+  checkOptions("rnnUnrolled", "opts", opts, keysOf<RnnUnrolledOptions<unknown>>({ initialCarry: true, lengths: true, timeMajor: true, reverse: true, key: true }));
   if (!A.isValue(xs) || xs.shape.length < 2) invalid("rnnUnrolled", "xs", `must be a tensor [batch, time, ...] (or time-major), got ${A.isValue(xs) ? `shape [${xs.shape.join(", ")}]` : typeof xs}`);
   const timeMajor = opts.timeMajor ?? false;
   const [batch, time] = (timeMajor ? [xs.shape[1], xs.shape[0]] : [xs.shape[0], xs.shape[1]]) as [number, number];

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { arbTensor, type TensorTree } from "./arbitraries.js";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { checkInt, checkOptions, checkRange, invalid } from "./args.js";
 
 /**
@@ -175,7 +176,7 @@ export const scanProblem = (
   parts: { readonly params: TensorTree; readonly init: unknown; readonly xs: unknown; readonly length: number; readonly reverse: boolean },
 ): ScanProblem => {
   if (!scanFamilies.includes(family)) invalid("scanProblem", "family", `must be one of ${scanFamilies.join(", ")}, got ${JSON.stringify(family) ?? String(family)}`);
-  checkOptions("scanProblem", "parts", parts, false);
+  checkOptions("scanProblem", "parts", parts, ["params", "init", "xs", "length", "reverse"], false);
   checkInt("scanProblem", "parts.length", parts.length, 0);
   const { length, reverse } = parts;
   const step = (params: unknown): AnyScanFn => families[family].step(params);
@@ -207,7 +208,7 @@ export const scanProblem = (
  * @example fc.assert(fc.property(arbScanProblem(), (p) => { laws.bptt(p); }))
  */
 export const arbScanProblem = (opts: ScanProblemOptions = {}): fc.Arbitrary<ScanProblem> => {
-  checkOptions("arbScanProblem", "opts", opts);
+  checkOptions("arbScanProblem", "opts", opts, keysOf<ScanProblemOptions>({ minLength: true, maxLength: true, families: true, reverse: true, maxBatch: true, maxHidden: true, maxInput: true }));
   for (const k of ["minLength", "maxLength"] as const) checkInt("arbScanProblem", `opts.${k}`, opts[k], 0, 4096);
   for (const k of ["maxBatch", "maxHidden", "maxInput"] as const) checkInt("arbScanProblem", `opts.${k}`, opts[k], 1, 64);
   const { minLength = 0, maxLength = 8, families: fams = scanFamilies, maxBatch = 2, maxHidden = 3, maxInput = 3 } = opts;

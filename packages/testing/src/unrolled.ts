@@ -8,6 +8,7 @@
  */
 import * as T from "@rewind/tensor";
 import { reshape, slice, stack, traceTree, treeLeaves, treeMap, treeUnflatten, type ScanFn, type Value } from "@rewind/autodiff";
+import { keysOf } from "@rewind/tensor/internal/check";
 import { checkFunction, checkInt, checkOptions, invalid } from "./args.js";
 import { testingError } from "./failure.js";
 
@@ -43,7 +44,7 @@ const stepsOf = (xs: unknown, length: number | undefined): number => {
  */
 export const scanUnrolled = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, opts: UnrolledOptions = {}): [C, Y] => {
   checkFunction("scanUnrolled", "f", f);
-  checkOptions("scanUnrolled", "opts", opts);
+  checkOptions("scanUnrolled", "opts", opts, keysOf<UnrolledOptions>({ length: true, reverse: true }));
   checkInt("scanUnrolled", "opts.length", opts.length, 0);
   if (opts.reverse !== undefined && typeof opts.reverse !== "boolean") invalid("scanUnrolled", "opts.reverse", `must be true or false, got ${String(opts.reverse)}`);
   const step = (c: C, x: X): [C, Y] => {

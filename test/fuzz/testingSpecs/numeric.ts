@@ -41,8 +41,8 @@ const closeSpec = (name: string, run: (a: T.Tensor, b: T.Tensor, o: X.CloseOptio
 const one = f64([1], [1]);
 export const allCloseSpec = closeSpec("allClose", (a, b, o) => X.allClose(a, b, o).pass, (o) => X.allClose(one, one, o as never));
 export const closeWithPathsSpec = closeSpec("closeWithPaths", (a, b, o) => X.closeWithPaths({ h: [a] }, { h: [b] }, o).pass, (o) => X.closeWithPaths(one, one, o as never));
-export const toBeAllCloseSpec = closeSpec("closeWithPaths", (a, b, o) => X.toBeAllClose.call(undefined, a, b, o).pass, (o) => X.toBeAllClose.call(undefined, one, one, o as never));
-export const assertAllCloseSpec = closeSpec("closeWithPaths", (a, b, o) => callTesting(["what"], () => X.assertAllClose("what", a, b, o)).ok, (o) => X.assertAllClose("what", one, one, o as never));
+export const toBeAllCloseSpec = closeSpec("toBeAllClose", (a, b, o) => X.toBeAllClose.call(undefined, a, b, o).pass, (o) => X.toBeAllClose.call(undefined, one, one, o as never));
+export const assertAllCloseSpec = closeSpec("assertAllClose", (a, b, o) => callTesting(["what"], () => X.assertAllClose("what", a, b, o)).ok, (o) => X.assertAllClose("what", one, one, o as never));
 
 export const checkGradsSpec: Spec = () => {
   let n = prop(fc.record({ n: fc.integer({ min: 1, max: 3 }), seed: fc.nat({ max: 1000 }), order: fc.constantFrom(1 as const, 2 as const) }), ({ n, seed, order }) => {

@@ -3,6 +3,7 @@
  * Python semantics, flip, pad, concat/stack/split.
  */
 import * as T from "@rewind/tensor";
+import { optionsProblem } from "@rewind/tensor/internal/check";
 import { bind, type Value } from "../core.js";
 import * as S from "../primitives/shape.js";
 import type { WindowParams } from "../primitives/shape.js";
@@ -104,7 +105,8 @@ export interface SliceSpec {
   readonly step?: number;
 }
 
-/** Python's slice.indices: the first index, step and count of `spec` on an axis of size `dim`. */
+const SLICE_KEYS: readonly string[] = ["start", "stop", "step"];
+
 /**
  * Checks a resolved window against a shape: one integer start, nonzero step and non-negative size
  * per axis, every index it reads inside the axis (the primitives read without bounds checks).
@@ -124,17 +126,11 @@ const checkWindow = (op: string, shape: readonly number[], w: WindowParams): voi
   });
 };
 
+/** Python's slice.indices: the first index, step and count of `spec` on an axis of size `dim`. */
 const resolveSpec = (axis: number, dim: number, spec: SliceSpec | null): [number, number, number] => {
-  const isObject = typeof spec === "object" && !Array.isArray(spec);
-  const unknownKey = isObject && spec !== null ? Object.keys(spec).find((k) => k !== "start" && k !== "stop" && k !== "step") : undefined;
-  if ((spec !== null && spec !== undefined && !isObject) || unknownKey !== undefined) {
-    T.fail({
-      _tag: "ValueError",
-      op: "slice",
-      arg: `specs[${axis}]`,
-      detail: unknownKey === undefined ? `a slice spec must be an object { start?, stop?, step? } or null, got ${Array.isArray(spec) ? "an array" : typeof spec}` : `unknown slice field ${JSON.stringify(unknownKey)}`,
-      fix: "use null (or {}) for a whole axis and { start, stop, step } otherwise",
-    });
+  if (spec !== null && spec !== undefined) {
+    const problem = optionsProblem("slice", `specs[${axis}]`, spec, SLICE_KEYS, true);
+    if (problem !== undefined) T.fail({ _tag: "ValueError", op: "slice", arg: problem.arg, detail: problem.detail, fix: `${problem.fix}; use null (or {}) for a whole axis` });
   }
   const step = spec?.step ?? 1;
   if (!Number.isInteger(step) || step === 0) {

@@ -3,6 +3,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import { add, isValue, matmul, transpose, treeLeavesWithPaths, type Value } from "@rewind/autodiff";
 import type { CellSizes, InitOptions } from "../Cell.js";
 import { checkInitOptions, gateWeight, uniformInit } from "../init.js";
@@ -15,10 +16,19 @@ export interface TorchCellParams {
   readonly bias_hh: Value;
 }
 
-/** Throws a clear error unless sizes are positive integers. */
+/** The sizes a built-in cell reads. */
+const SIZE_KEYS = keysOf<CellSizes>({ inputSize: true, hiddenSize: true });
+
+/**
+ * Throws a clear error unless sizes are `{ inputSize, hiddenSize }` of positive integers. Other
+ * keys are refused (`{ hiden: 32 }` must not leave hiddenSize undefined further down): a custom
+ * cell in a stack that needs more sizes gets them through `withSizes`.
+ */
 export const checkSizes = (cell: string, sizes: CellSizes): void => {
-  if (typeof sizes !== "object" || sizes === null) {
-    T.fail({ _tag: "ValueError", op: `${cell}.init`, arg: "sizes", detail: `sizes must be an object, got ${String(sizes)}`, fix: "pass e.g. { inputSize: 8, hiddenSize: 32 }" });
+  const problem = optionsProblem(`${cell}.init`, "sizes", sizes, SIZE_KEYS, true);
+  if (problem !== undefined) {
+    const hint = problem.key === undefined ? "" : "; a cell in a stack that needs other sizes gets them from withSizes(cell, { … })";
+    T.fail({ _tag: "ValueError", op: `${cell}.init`, arg: problem.arg, detail: problem.detail, fix: `${problem.fix}${hint}` });
   }
   for (const name of ["inputSize", "hiddenSize"] as const) {
     const v = (sizes as unknown as Record<string, unknown>)[name];

@@ -8,7 +8,8 @@
  */
 import { checkTensor } from "../check.js";
 import { fail, formatShape } from "../errors.js";
-import { describeValue, showValue } from "../internal.js";
+import { showValue } from "../internal.js";
+import { optionsProblem } from "../optionKeys.js";
 import { sizeOf, stridesOf } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
 import { gatherView } from "./strided.js";
@@ -42,21 +43,14 @@ const checkField = (axis: number, name: string, v: unknown): number | undefined 
   });
 };
 
+const SPEC_KEYS: readonly string[] = ["start", "stop", "step"];
+
 /** Python's `slice(start, stop, step).indices(len)`, reduced to a first index, step and count. */
 const resolve = (spec: SliceSpec | null | undefined, axis: number, len: number): Resolved => {
   if (spec === null || spec === undefined) return { start: 0, step: 1, length: len };
-  const unknownKey = typeof spec === "object" && !Array.isArray(spec) ? Object.keys(spec).find((k) => k !== "start" && k !== "stop" && k !== "step") : undefined;
-  if (typeof spec !== "object" || Array.isArray(spec) || unknownKey !== undefined) {
-    return fail({
-      _tag: "ValueError",
-      op: "slice",
-      arg: `specs[${axis}]`,
-      detail:
-        unknownKey === undefined
-          ? `a slice spec must be an object { start?, stop?, step? } or null, got ${describeValue(spec)}`
-          : `unknown slice field ${JSON.stringify(unknownKey)}`,
-      fix: "use null (or {}) for a whole axis and { start, stop, step } otherwise",
-    });
+  const problem = optionsProblem("slice", `specs[${axis}]`, spec, SPEC_KEYS, true);
+  if (problem !== undefined) {
+    return fail({ _tag: "ValueError", op: "slice", arg: problem.arg, detail: problem.detail, fix: `${problem.fix}; use null (or {}) for a whole axis` });
   }
   const step = checkField(axis, "step", spec.step) ?? 1;
   if (step === 0) {
