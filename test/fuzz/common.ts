@@ -11,12 +11,17 @@
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
-import { callClean, expectRejected, type FuzzLedger, type Outcome } from "./contract.js";
+import { callClean, expectRejectedError, type FuzzLedger, type Outcome } from "./contract.js";
+import { beginMisspelt, misspell, verifyMisspelt, withTypo, type ErrorClass } from "./options.js";
 
 /** A value to substitute into one argument slot, with a label for failure messages. */
 export interface Hostile {
   readonly label: string;
   readonly value: unknown;
+  /** Further checks of the error a rejected value threw (a misspelt key's class and suggestion). */
+  readonly verify?: (e: Error) => void;
+  /** Set on misspelt-key values: a slot that rejects `unknownOption` must hold at least one. */
+  readonly misspelt?: true;
 }
 
 /** What one argument position is fuzzed with. */
@@ -92,13 +97,19 @@ export const runSpec = (entry: string, f: unknown, spec: Spec, ledger: FuzzLedge
     if (spec.valid === undefined) throw new Error(`${entry}: slots need a valid generator to substitute into`);
     const bases = fc.sample(spec.valid, { numRuns: 3, seed: 7 });
     spec.slots.forEach((slot, i) => {
+      // An options slot (one that refuses an unknown key) must also refuse realistic typos of its own keys.
+      if (slot.reject?.includes(unknownOption) === true && !slot.reject.some((h) => h.misspelt === true)) {
+        throw new Error(`${entry}: argument ${i} is an options slot (it rejects ${unknownOption.label}) but has no misspelt-key case (add ...misspelt(keys, …))`);
+      }
       for (const base of bases) {
         for (const h of slot.reject ?? []) {
           const args = [...base];
           while (args.length <= i) args.push(undefined);
           args[i] = h.value;
           try {
-            expectRejected(names, () => call(fn, args));
+            if (h.misspelt === true) beginMisspelt();
+            const error = expectRejectedError(names, () => call(fn, args));
+            h.verify?.(error);
           } catch (e) {
             throw new Error(`${entry}: argument ${i} = ${h.label} in ${showArgs(args)}: ${(e as Error).message}`, { cause: e });
           }
@@ -203,6 +214,28 @@ export const badOption = (key: string, values: readonly Hostile[]): Hostile[] =>
 
 /** An options object with a key the op does not know (a typo must not be ignored silently). */
 export const unknownOption: Hostile = h("{ bogus: 1 }", { bogus: 1 });
+
+/**
+ * Misspelt-key values for an options slot whose keys are `known`: one per key, that key's typo
+ * (`misspell`) in `base` (a valid options object, default `{}`), wrapped by `wrap` when the slot
+ * holds the options inside something else (slice's `[spec]`). Each must be refused with `error`
+ * (the package's exception class), its message naming the typo and suggesting the key.
+ * @example misspelt(["axis", "keepDims"], { error: TensorException, names: ["sum"] })
+ */
+export const misspelt = (
+  known: readonly string[],
+  o: { readonly error: ErrorClass; readonly names: readonly string[]; readonly base?: Readonly<Record<string, unknown>>; readonly wrap?: (options: Record<string, unknown>) => unknown },
+): Hostile[] =>
+  known.map((key) => {
+    const typo = misspell(key, known);
+    const options = withTypo(o.base ?? {}, key, typo);
+    return {
+      label: `{ ${typo}: … } (misspelt ${key})`,
+      value: o.wrap === undefined ? options : o.wrap(options),
+      misspelt: true,
+      verify: (e: Error) => verifyMisspelt(e, o.error, o.names, typo, key, known),
+    };
+  });
 
 /** Values that are not booleans. */
 export const notBoolean: readonly Hostile[] = [h('"yes"', "yes"), h("1", 1), h("null", null), h("{}", {})];

@@ -41,12 +41,15 @@ export const callClean = <T>(opNames: readonly string[], thunk: () => T): Outcom
   }
 };
 
-/** Asserts a call was rejected with a library error; returns the message for further checks. */
-export const expectRejected = (opNames: readonly string[], thunk: () => unknown): string => {
+/** Asserts a call was rejected with a library error; returns the error for further checks. */
+export const expectRejectedError = (opNames: readonly string[], thunk: () => unknown): Error => {
   const outcome = callClean(opNames, thunk);
   if (outcome.ok) throw new Error(`${opNames[0] ?? "?"}: expected a library error for invalid input, but the call returned`);
-  return outcome.error.message;
+  return outcome.error;
 };
+
+/** Asserts a call was rejected with a library error; returns the message for further checks. */
+export const expectRejected = (opNames: readonly string[], thunk: () => unknown): string => expectRejectedError(opNames, thunk).message;
 
 /**
  * A module's runtime exports as dotted names: functions, classes and values at the top level,

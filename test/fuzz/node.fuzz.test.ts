@@ -19,8 +19,11 @@ import * as R from "@rewind/rnn";
 import * as RN from "@rewind/rnn/node";
 import * as O from "@rewind/optim";
 import * as ON from "@rewind/optim/node";
+import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
 import { dataOf, show } from "./apiKit.js";
+import { misspeltCases } from "./options.js";
+import { STATE_DICT_KEYS, TORCH_SPEC_KEYS } from "./rnnSpecs/keys.js";
 
 let dir = "";
 beforeAll(() => {
@@ -66,6 +69,12 @@ const expectLeft = (names: readonly string[], label: string, path: unknown, thun
   return 1;
 };
 
+/** A Left as the exception it stands for (a misspelt-key case checks its message like a throw's), or undefined for a Right. */
+const asException = (r: unknown): Error | undefined => {
+  const e = r as E.Either<T.TensorError, unknown>;
+  return E.isLeft(e) ? new T.TensorException(e.left) : undefined;
+};
+
 /** The files in the temporary directory that a failed save must not have created. */
 const leftovers = (): string[] => readdirSync(dir).filter((f) => f.endsWith(".tmp"));
 
@@ -100,6 +109,9 @@ const registry: Readonly<Record<string, () => number>> = {
       "a numeric prefix": () => RN.saveTorchSafetensors(ok, params, spec, {}, { prefix: 7 as never }),
     };
     for (const [label, thunk] of Object.entries(bad)) n += expectLeft(names, label, undefined, thunk);
+    // A misspelt key of the spec or the options is a Left naming it, and nothing is written.
+    n += misspeltCases({ names: ["saveTorchSafetensors"], error: T.TensorException, known: TORCH_SPEC_KEYS, base: spec, call: (s) => RN.saveTorchSafetensors(ok, params, s as never), either: asException });
+    n += misspeltCases({ names: ["saveTorchSafetensors"], error: T.TensorException, known: ["prefix"], base: { prefix: "rnn." }, call: (o) => RN.saveTorchSafetensors(ok, params, spec, {}, o as never), either: asException });
     expect(leftovers()).toEqual([]);
     return n;
   },
@@ -125,6 +137,9 @@ const registry: Readonly<Record<string, () => number>> = {
       },
     };
     for (const [label, thunk] of Object.entries(bad)) n += expectLeft(names, label, undefined, thunk);
+    // Checked before the file is read: a misspelt key in a spec or the options is named even for a file that exists.
+    n += misspeltCases({ names: ["loadTorchSafetensors"], error: T.TensorException, known: TORCH_SPEC_KEYS, base: spec, call: (s) => RN.loadTorchSafetensors(path, s as never), either: asException });
+    n += misspeltCases({ names: ["loadTorchSafetensors"], error: T.TensorException, known: STATE_DICT_KEYS, base: { prefix: "" }, call: (o) => RN.loadTorchSafetensors(path, spec, o as never), either: asException });
     return n;
   },
   "optim/node.saveCheckpoint": () => {
@@ -160,6 +175,7 @@ const registry: Readonly<Record<string, () => number>> = {
       "a function in the params": { ...good, params: { f: () => 0 } },
     };
     for (const [label, state] of Object.entries(bad)) n += expectLeft(names, label, undefined, () => ON.saveCheckpoint(ok, state as never));
+    n += misspeltCases({ names: ["encodeCheckpoint"], error: T.TensorException, known: ["params", "optState", "step", "key", "config"], base: good, call: (s) => ON.saveCheckpoint(ok, s as never), either: asException });
     expect(leftovers()).toEqual([]);
     return n;
   },
@@ -226,3 +242,10 @@ for (const entry of Object.keys(registry).sort()) {
     ledger.record(entry, cases);
   });
 }
+
+// Last, after every spec ran: each options slot the library checked for this package's ops met a misspelt key.
+test("every options slot checked during the suite has a misspelt-key case", () => {
+  const owns = ownedBy(Object.keys(registry));
+  expect(checkedSlots(owns), "the watcher saw the package's options checks").toBeGreaterThan(0);
+  expect(missingMisspeltCases(owns)).toEqual([]);
+});

@@ -15,6 +15,7 @@
  */
 import { afterAll, expect, test } from "vitest";
 import * as O from "@rewind/optim";
+import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
 import type { Spec } from "./apiKit.js";
 import { checkpointConstantsSpec, encodeCheckpointSpec, restoreCheckpointSpec } from "./optimSpecs/checkpoint.js";
@@ -81,3 +82,10 @@ for (const entry of Object.keys(registry).sort()) {
     ledger.record(entry, cases);
   });
 }
+
+// Last, after every spec ran: each options slot the library checked for this package's ops met a misspelt key.
+test("every options slot checked during the suite has a misspelt-key case", () => {
+  const owns = ownedBy(Object.keys(registry));
+  expect(checkedSlots(owns), "the watcher saw the package's options checks").toBeGreaterThan(0);
+  expect(missingMisspeltCases(owns)).toEqual([]);
+});

@@ -14,6 +14,7 @@
  */
 import { afterAll, expect, test } from "vitest";
 import * as R from "@rewind/rnn";
+import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
 import type { Spec } from "./apiKit.js";
 import { cellSpec } from "./rnnSpecs/cells.js";
@@ -91,3 +92,10 @@ for (const entry of Object.keys(registry).sort()) {
     ledger.record(entry, cases);
   });
 }
+
+// Last, after every spec ran: each options slot the library checked for this package's ops met a misspelt key.
+test("every options slot checked during the suite has a misspelt-key case", () => {
+  const owns = ownedBy(Object.keys(registry));
+  expect(checkedSlots(owns), "the watcher saw the package's options checks").toBeGreaterThan(0);
+  expect(missingMisspeltCases(owns)).toEqual([]);
+});

@@ -10,6 +10,7 @@ import * as A from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import { expectRejected } from "../contract.js";
 import { arbTensor, countCases, expectTensor, notFunction, notTensor, returned, type Hostile, type Spec } from "../common.js";
+import { misspeltCases } from "../options.js";
 import { arbX } from "./transforms.js";
 
 const h = (label: string, value: unknown): Hostile => ({ label, value });
@@ -111,7 +112,9 @@ export const toolSpecs: Record<string, Spec> = {
           if (p !== ok || !Object.isFrozen(p)) throw new Error("definePrimitive returns the frozen primitive");
         },
         ...bad.map((b) => () => void expectRejected(["definePrimitive"], () => A.definePrimitive(b as never))),
-      ]);
+      ]) +
+        // A primitive is a record of named rules: a misspelt optional one must not be dropped silently.
+        misspeltCases({ names: ["definePrimitive"], error: A.GraphException, known: ["name", "abstractEval", "impl", "vjp", "forward", "printParams", "subgraphs"], base: ok, call: (o) => A.definePrimitive(o as never) });
     },
   },
   noGradient: {

@@ -14,6 +14,7 @@ import {
   expectTensor,
   notBoolean,
   notFunction,
+  misspelt,
   notOptionsObject,
   notTensor,
   omitted,
@@ -44,9 +45,18 @@ const losses = [
 
 const nonScalar = (x: A.Value): A.Value => A.mul(x, 2);
 
-const gradSlots = (argCount: number): readonly Slot[] => [
+const gradSlots = (op: string, argCount: number): readonly Slot[] => [
   { reject: [...notFunction] },
-  { reject: [...notOptionsObject, ...badOption("argnums", [h("1.5", 1.5), h("-1", -1), h("5", 5), h('"0"', "0"), h("null", null), h("[0, 7]", [0, 7])]), ...badOption("hasAux", notBoolean), unknownOption], tolerate: [omitted] },
+  {
+    reject: [
+      ...notOptionsObject,
+      ...badOption("argnums", [h("1.5", 1.5), h("-1", -1), h("5", 5), h('"0"', "0"), h("null", null), h("[0, 7]", [0, 7])]),
+      ...badOption("hasAux", notBoolean),
+      unknownOption,
+      ...misspelt(["argnums", "hasAux"], { error: A.GraphException, names: [op], base: { argnums: 0, hasAux: false } }),
+    ],
+    tolerate: [omitted],
+  },
   ...Array.from({ length: argCount }, () => ({ reject: [h("null", null), h('"x"', "x"), h("[1, 2] (no tensor leaf)", [1, 2])] })),
 ];
 
@@ -59,7 +69,7 @@ const gradLike = (op: "grad" | "valueAndGrad"): Spec => ({
     const grad = op === "grad" ? got : (got as unknown[])[1];
     if (i !== undefined) expectTensor(grad, like(x, map(x, losses[i]!.df)), tol, op);
   },
-  slots: gradSlots(1),
+  slots: gradSlots(op, 1),
   // A bad x reaches f, and the op inside f that receives it names itself.
   names: [op, "sum", "sin", "tanh", "mul"],
 });
@@ -131,7 +141,7 @@ export const transformSpecs: Record<string, Spec> = {
       const want = f(x) as T.Tensor;
       expectTensor(returned(out, "jit"), { dtype: want.dtype, shape: want.shape, values: Array.from(want.data) }, {}, "jit");
     },
-    slots: [{ reject: notFunction }, { reject: [...notOptionsObject, ...badOption("compile", notBoolean), unknownOption], tolerate: [omitted] }],
+    slots: [{ reject: notFunction }, { reject: [...notOptionsObject, ...badOption("compile", notBoolean), unknownOption, ...misspelt(["compile"], { error: A.GraphException, names: ["jit"] })], tolerate: [omitted] }],
   },
   checkpoint: {
     valid: fc.tuple(fc.nat(losses.length - 1), arbX()).map(([i, x]) => [losses[i]!.f, x, i]),
@@ -207,7 +217,8 @@ function scanSpecs(): Record<string, Spec> {
     h("a step whose carry changes structure", (c: A.Value, x: A.Value) => [[A.add(c, x)], c]),
   ];
   const badXs: readonly Hostile[] = [h("leaves with different leading sizes", { a: T.zeros([3, 1], "float64"), b: T.zeros([2, 1], "float64") }), h("a scalar leaf", T.scalar(1, "float64")), h("null without a length", null)];
-  const badScanOpts: readonly Hostile[] = [
+  const scanKeys = ["length", "reverse", "unroll", "checkpoint", "truncate"];
+  const badScanOpts = (op: string): readonly Hostile[] => [
     ...notOptionsObject.filter((v) => v.label !== "null"),
     ...badOption("length", [h("-1", -1), h("1.5", 1.5), h('"3"', "3"), h("99 (differs from xs)", 99)]),
     ...badOption("reverse", notBoolean),
@@ -215,6 +226,9 @@ function scanSpecs(): Record<string, Spec> {
     ...badOption("checkpoint", [h('"some"', "some"), h("{ every: 0 }", { every: 0 }), h("{ every: 1.5 }", { every: 1.5 }), h("{ evry: 2 }", { evry: 2 }), h("null", null)]),
     ...badOption("truncate", [h("0", 0), h("1.5", 1.5), h('"2"', "2")]),
     unknownOption,
+    ...misspelt(scanKeys, { error: A.GraphException, names: [op], base: { reverse: false } }),
+    // The checkpoint policy { every: k } is an options object of its own.
+    ...misspelt(["every"], { error: A.GraphException, names: ["scan"], base: { every: 2 }, wrap: (every) => ({ checkpoint: every }) }),
   ];
   const scanCheck = (op: string) => (args: readonly unknown[], out: Outcome<unknown>) => {
     const [, init, xs, opts] = args as [unknown, T.Tensor, T.Tensor, A.ScanOptions | undefined];
@@ -240,7 +254,7 @@ function scanSpecs(): Record<string, Spec> {
   const spec = (op: "scan" | "estimateScanResiduals"): Spec => ({
     valid: fc.tuple(arbXs, arbOpts).chain(([xs, o]) => fc.tuple(fc.constant(cumsumStep), arbX(fc.constant(xs.shape.slice(1))), fc.constant(xs), fc.constant(o))),
     check: scanCheck(op),
-    slots: [{ reject: badStep }, {}, { reject: badXs }, { reject: badScanOpts, tolerate: [omitted] }],
+    slots: [{ reject: badStep }, {}, { reject: badXs }, { reject: badScanOpts(op), tolerate: [omitted] }],
     names: op === "scan" ? ["scan"] : ["estimateScanResiduals", "scan"],
     runs: 30,
   });

@@ -12,6 +12,7 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import * as O from "@rewind/optim";
 import { dataOf, prop, rejectEach, show, type Spec, expectLeft } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
 
 const expectLeftOf = (label: string, thunk: () => E.Either<T.TensorError, unknown>): void => expectLeft("restoreCheckpoint", label, thunk);
 import { params0 } from "./transforms.js";
@@ -92,6 +93,8 @@ export const encodeCheckpointSpec: Spec = () => {
     "params that contain themselves": () => O.encodeCheckpoint({ ...base, params: cyclic }),
     "a traced leaf": () => A.grad((x: A.Value) => (O.encodeCheckpoint({ ...base, params: { x } }), A.sum(x)))(T.zeros([2], "float64")),
   });
+  // The state's own keys are checked (a misspelt `confg` would be missing at resume); the config holds any JSON.
+  n += misspeltCases({ names: ["encodeCheckpoint"], error: T.TensorException, known: ["params", "optState", "step", "key", "config"], base: { ...base, key: T.random.key(1), config: { anything: { nested: [1] } } }, call: (s) => O.encodeCheckpoint(s as never) });
   return n;
 };
 

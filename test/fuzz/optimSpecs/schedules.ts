@@ -6,8 +6,10 @@
  */
 import fc from "fast-check";
 import { expect } from "vitest";
+import * as T from "@rewind/tensor";
 import * as O from "@rewind/optim";
 import { BAD_COUNTS, prop, rejectPool, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
 
 const steps = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.double({ min: -5, max: 300, noNaN: true }));
 const close = (what: string, actual: number, expected: number): void => {
@@ -19,10 +21,24 @@ const BAD_STEPS: readonly unknown[] = [NaN, "3", null, undefined, {}];
 /** Values for a step count (≥ 0 integers) that must be refused. */
 const BAD_STEP_COUNTS = BAD_COUNTS.filter((v) => v !== null && v !== 2 ** 53);
 
-/** The refusals every schedule shares: bad steps when called, bad options when built. */
+/** The keys of each schedule's options, as the documentation states them. */
+const KEYS: Readonly<Record<string, readonly string[]>> = {
+  linearSchedule: ["initValue", "endValue", "transitionSteps", "transitionBegin"],
+  exponentialDecay: ["initValue", "transitionSteps", "decayRate", "transitionBegin", "staircase", "endValue"],
+  cosineDecay: ["initValue", "decaySteps", "alpha", "exponent"],
+  linearWarmup: ["initValue", "peakValue", "warmupSteps"],
+  warmupCosineDecay: ["initValue", "peakValue", "warmupSteps", "decaySteps", "endValue", "exponent"],
+};
+
+/** Misspelt-key cases of a schedule's options (`decay_steps`, `warmup`): each key of `ok` in turn. */
+const typos = (name: string, make: (o: Record<string, unknown>) => O.Schedule, ok: Record<string, unknown>): number =>
+  misspeltCases({ names: [name], error: T.TensorException, known: KEYS[name]!, base: ok, call: make });
+
+/** The refusals every schedule shares: bad steps when called, bad options (wrong types, misspelt keys) when built. */
 const refusals = (name: string, make: (o: Record<string, unknown>) => O.Schedule, ok: Record<string, unknown>, bad: Readonly<Record<string, readonly unknown[]>>): number => {
   let n = rejectPool([name], BAD_STEPS, (step) => make(ok)(step as number));
   n += rejectPool([name], [null, 5, "x"], (o) => make(o as never));
+  n += typos(name, make, ok);
   for (const [field, values] of Object.entries(bad)) n += rejectPool([name], values, (v) => make({ ...ok, [field]: v }));
   return n;
 };
@@ -91,6 +107,7 @@ export const linearWarmupSpec: Spec = () => {
   }, 20);
   n += rejectPool(["linearWarmup", "linearSchedule"], [null, 5, { peakValue: NaN, warmupSteps: 2 }, { peakValue: 1, warmupSteps: -1 }, { peakValue: 1, warmupSteps: 1.5 }], (o) => O.linearWarmup(o as never));
   n += rejectPool(["linearWarmup"], [5, null, "cos"], (after) => O.linearWarmup({ peakValue: 1, warmupSteps: 2 }, after as never));
+  n += typos("linearWarmup", (o) => O.linearWarmup(o as never), { initValue: 0, peakValue: 1, warmupSteps: 2 });
   return n;
 };
 

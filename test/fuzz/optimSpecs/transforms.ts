@@ -10,7 +10,17 @@ import { expect } from "vitest";
 import * as T from "@rewind/tensor";
 import * as O from "@rewind/optim";
 import { dataOf, expectNear, NOT_FLAGS, NOT_OPTIONS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
 import { refAdam, refChain, refClip, refDecay, refRms, refRss, refScale, refTrace, type RefOpt } from "./reference.js";
+
+/** The keys of the hyper-parameter objects, as the documentation states them. */
+const RSS_KEYS = ["initialAccumulator", "eps"];
+const RMS_KEYS = ["decay", "eps", "initialScale", "epsInSqrt"];
+const ADAM_KEYS = ["b1", "b2", "eps", "epsRoot"];
+
+/** Misspelt-key cases of one options argument: `momentun` must not leave plain SGD in place. */
+const typos = (name: string, known: readonly string[], base: Record<string, unknown>, call: (o: Record<string, unknown>) => unknown): number =>
+  misspeltCases({ names: [name], error: T.TensorException, known, base, call });
 
 /** Parameters `{ b: [m], w: [n] }` and a few steps of gradients, some elements non-finite. */
 export interface StepsCase {
@@ -95,6 +105,7 @@ export const scaleByLearningRateSpec: Spec = () => {
   }, 15);
   n += rejectPool(["scaleByLearningRate"], BAD_NUMBERS, (lr) => O.scaleByLearningRate(lr as number));
   n += rejectPool(["scaleByLearningRate"], [...NOT_OPTIONS, ...NOT_FLAGS.map((v) => ({ flipSign: v }))], (o) => O.scaleByLearningRate(0.1, o as never));
+  n += typos("scaleByLearningRate", ["flipSign"], { flipSign: false }, (o) => O.scaleByLearningRate(0.1, o as never));
   // It reads no state of the gradients' shape: misfit gradients are caught by applyUpdates.
   n += rejectUpdates(["scaleByLearningRate", "learningRateAt"], O.scaleByLearningRate(0.1), [{}, { count: -1 }, { count: 1.5 }, { count: NaN }, { count: "1" }], false);
   // A schedule that returns something other than a finite number must not poison the parameters.
@@ -123,11 +134,13 @@ export const applyUpdatesSpec: Spec = () => {
 export const traceMomentumSpec: Spec = () =>
   prop(fc.tuple(arbSteps(), hyper([0, 0.5, 0.9, 1]), fc.boolean()), ([c, decay, nesterov]) => compareSteps("traceMomentum", O.traceMomentum({ decay, nesterov }), refTrace(decay, nesterov), c), 15) +
   rejectPool(["traceMomentum"], [...NOT_OPTIONS, {}, { decay: 1.5 }, { decay: -0.1 }, ...BAD_NUMBERS.map((decay) => ({ decay })), ...NOT_FLAGS.map((v) => ({ decay: 0.5, nesterov: v }))], (o) => O.traceMomentum(o as never)) +
+  typos("traceMomentum", ["decay", "nesterov"], { decay: 0.9, nesterov: true }, (o) => O.traceMomentum(o as never)) +
   rejectUpdates(["traceMomentum"], O.traceMomentum({ decay: 0.9 }), [{}, { mu: params0 }]);
 
 export const scaleByRssSpec: Spec = () =>
   prop(fc.tuple(arbSteps(), hyper([0, 0.1]), hyper([0, 1e-8, 1e-3])), ([c, init, eps]) => compareSteps("scaleByRss", O.scaleByRss({ initialAccumulator: init, eps }), refRss(init, eps), c), 15) +
   rejectPool(["scaleByRss"], [null, 5, { eps: -1 }, { initialAccumulator: -0.1 }, { eps: NaN }, { initialAccumulator: "0" }], (o) => O.scaleByRss(o as never)) +
+  typos("scaleByRss", RSS_KEYS, { eps: 1e-8 }, (o) => O.scaleByRss(o as never)) +
   rejectUpdates(["scaleByRss"], O.scaleByRss(), [{}, { nu: params0 }]);
 
 const rmsCase = fc.tuple(arbSteps(), hyper([0, 0.5, 0.9, 0.99]), hyper([1e-8, 1e-3, 0.1]), hyper([0, 0.1]), fc.boolean());
@@ -136,11 +149,13 @@ const BAD_RMS: readonly unknown[] = [null, 5, { decay: 1.5 }, { decay: -0.1 }, {
 export const scaleByRmsSpec: Spec = () =>
   prop(rmsCase, ([c, decay, eps, init, inSqrt]) => compareSteps("scaleByRms", O.scaleByRms({ decay, eps, initialScale: init, epsInSqrt: inSqrt }), refRms(decay, eps, init, inSqrt, false), c), 15) +
   rejectPool(["scaleByRms"], BAD_RMS, (o) => O.scaleByRms(o as never)) +
+  typos("scaleByRms", RMS_KEYS, { decay: 0.95 }, (o) => O.scaleByRms(o as never)) +
   rejectUpdates(["scaleByRms"], O.scaleByRms(), [{}, { mu: params0 }]);
 
 export const scaleByStddevSpec: Spec = () =>
   prop(rmsCase, ([c, decay, eps, init, inSqrt]) => compareSteps("scaleByStddev", O.scaleByStddev({ decay, eps, initialScale: init, epsInSqrt: inSqrt }), refRms(decay, eps, init, inSqrt, true), c), 15) +
   rejectPool(["scaleByStddev"], BAD_RMS, (o) => O.scaleByStddev(o as never)) +
+  typos("scaleByStddev", RMS_KEYS, { decay: 0.95 }, (o) => O.scaleByStddev(o as never)) +
   rejectUpdates(["scaleByStddev"], O.scaleByStddev(), [{}, { nu: params0 }]);
 
 const adamCase = fc.tuple(arbSteps(), hyper([0, 0.5, 0.9]), hyper([0, 0.9, 0.999]), hyper([1e-8, 1e-3]), hyper([0, 1e-6]));
@@ -149,6 +164,7 @@ const BAD_ADAM: readonly unknown[] = [null, 5, { b1: 1 }, { b2: 1 }, { b1: 1.5 }
 export const scaleByAdamSpec: Spec = () =>
   prop(adamCase, ([c, b1, b2, eps, epsRoot]) => compareSteps("scaleByAdam", O.scaleByAdam({ b1, b2, eps, epsRoot }), refAdam(b1, b2, eps, epsRoot), c), 15) +
   rejectPool(["scaleByAdam"], BAD_ADAM, (o) => O.scaleByAdam(o as never)) +
+  typos("scaleByAdam", ADAM_KEYS, { b2: 0.99 }, (o) => O.scaleByAdam(o as never)) +
   rejectUpdates(["scaleByAdam"], O.scaleByAdam(), [{}, { mu: params0, nu: params0 }, { count: -1, mu: params0, nu: params0 }, { count: 0.5, mu: params0, nu: params0 }]);
 
 export const addDecayedWeightsSpec: Spec = () => {
@@ -159,6 +175,7 @@ export const addDecayedWeightsSpec: Spec = () => {
   expectNear("masked decay .w", u.w, [0.1 + 0.5, -0.2 + 1], [2], 1e-12, 0);
   n += 2;
   n += rejectPool(["addDecayedWeights"], [null, 5, {}, ...BAD_NUMBERS.map((weightDecay) => ({ weightDecay }))], (o) => O.addDecayedWeights(o as never));
+  n += typos("addDecayedWeights", ["weightDecay", "mask"], { weightDecay: 0.1, mask: { b: false, w: true } }, (o) => O.addDecayedWeights(o as never));
   const wd = O.addDecayedWeights({ weightDecay: 0.1 });
   n += rejectEach(["addDecayedWeights"], {
     "no params": () => wd.update(grads0, {}),
@@ -176,26 +193,31 @@ export const sgdSpec: Spec = () =>
   prop(fc.tuple(arbSteps(), hyper([0.1, 1]), fc.option(hyper([0, 0.9])), fc.boolean()), ([c, lr, momentum, nesterov]) => {
     const opt = O.sgd({ learningRate: lr, ...(momentum === null ? {} : { momentum, nesterov }) });
     compareSteps("sgd", opt, refChain(...(momentum === null ? [] : [refTrace(momentum, nesterov)]), refScale(() => -lr)), c);
-  }, 15) + rejectPool(["sgd"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, momentum: 2 }, { learningRate: 0.1, momentum: -1 }, { learningRate: 0.1, nesterov: "yes" }], (o) => O.sgd(o as never));
+  }, 15) + rejectPool(["sgd"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, momentum: 2 }, { learningRate: 0.1, momentum: -1 }, { learningRate: 0.1, nesterov: "yes" }], (o) => O.sgd(o as never)) +
+  typos("sgd", ["learningRate", "momentum", "nesterov"], { learningRate: 0.1, momentum: 0.9 }, (o) => O.sgd(o as never));
 
 export const adagradSpec: Spec = () =>
   prop(fc.tuple(arbSteps(), hyper([0.1, 1]), hyper([0, 0.1]), hyper([1e-8, 1e-3])), ([c, lr, init, eps]) => {
     compareSteps("adagrad", O.adagrad({ learningRate: lr, initialAccumulator: init, eps }), refChain(refRss(init, eps), refScale(() => -lr)), c);
-  }, 12) + rejectPool(["adagrad", "scaleByRss"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, eps: -1 }], (o) => O.adagrad(o as never));
+  }, 12) + rejectPool(["adagrad", "scaleByRss"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, eps: -1 }], (o) => O.adagrad(o as never)) +
+  typos("adagrad", ["learningRate", ...RSS_KEYS], { learningRate: 0.1 }, (o) => O.adagrad(o as never));
 
 export const rmspropSpec: Spec = () =>
   prop(fc.tuple(rmsCase, fc.boolean(), fc.option(hyper([0, 0.5])), fc.boolean()), ([[c, decay, eps, init, inSqrt], centered, momentum, nesterov]) => {
     const opt = O.rmsprop({ learningRate: 0.1, decay, eps, initialScale: init, epsInSqrt: inSqrt, centered, ...(momentum === null ? {} : { momentum, nesterov }) });
     compareSteps("rmsprop", opt, refChain(refRms(decay, eps, init, inSqrt, centered), refScale(() => -0.1), ...(momentum === null ? [] : [refTrace(momentum, nesterov)])), c);
-  }, 15) + rejectPool(["rmsprop", "scaleByRms", "scaleByStddev"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, centered: "yes" }, { learningRate: 0.1, momentum: 2 }, { learningRate: 0.1, decay: 2 }], (o) => O.rmsprop(o as never));
+  }, 15) + rejectPool(["rmsprop", "scaleByRms", "scaleByStddev"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, centered: "yes" }, { learningRate: 0.1, momentum: 2 }, { learningRate: 0.1, decay: 2 }], (o) => O.rmsprop(o as never)) +
+  typos("rmsprop", ["learningRate", "centered", "momentum", "nesterov", ...RMS_KEYS], { learningRate: 0.1 }, (o) => O.rmsprop(o as never));
 
 export const adamSpec: Spec = () =>
   prop(adamCase, ([c, b1, b2, eps, epsRoot]) => compareSteps("adam", O.adam({ learningRate: 0.01, b1, b2, eps, epsRoot }), refChain(refAdam(b1, b2, eps, epsRoot), refScale(() => -0.01)), c), 15) +
-  rejectPool(["adam", "scaleByAdam"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, b1: 1 }, { learningRate: 0.1, b2: 1.5 }], (o) => O.adam(o as never));
+  rejectPool(["adam", "scaleByAdam"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, b1: 1 }, { learningRate: 0.1, b2: 1.5 }], (o) => O.adam(o as never)) +
+  typos("adam", ["learningRate", ...ADAM_KEYS], { learningRate: 0.1 }, (o) => O.adam(o as never));
 
 export const adamwSpec: Spec = () =>
   prop(fc.tuple(adamCase, hyper([0, 1e-4, 0.1])), ([[c, b1, b2, eps, epsRoot], wd]) => {
     compareSteps("adamw", O.adamw({ learningRate: 0.01, b1, b2, eps, epsRoot, weightDecay: wd }), refChain(refAdam(b1, b2, eps, epsRoot), refDecay(wd), refScale(() => -0.01)), c);
-  }, 15) + rejectPool(["adamw", "scaleByAdam", "addDecayedWeights"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, weightDecay: NaN }, { learningRate: 0.1, b1: 1 }], (o) => O.adamw(o as never));
+  }, 15) + rejectPool(["adamw", "scaleByAdam", "addDecayedWeights"], [...BAD_ALIAS_OPTIONS, { learningRate: 0.1, weightDecay: NaN }, { learningRate: 0.1, b1: 1 }], (o) => O.adamw(o as never)) +
+  typos("adamw", ["learningRate", ...ADAM_KEYS, "weightDecay", "mask"], { learningRate: 0.1, weightDecay: 0.01 }, (o) => O.adamw(o as never));
 
 export { grads0, params0, BAD_NUMBERS };

@@ -10,6 +10,8 @@ import { expect } from "vitest";
 import * as T from "@rewind/tensor";
 import type { AnyCell } from "@rewind/rnn";
 import { BAD_COUNTS, BAD_SIZES, expectNear, normal, NOT_TENSORS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
+import { INIT_KEYS, SIZE_KEYS } from "./keys.js";
 import { hasCellState, REFERENCE_STEPS, rowOf, type State } from "./reference.js";
 
 type Shapes = Record<string, readonly number[]>;
@@ -81,6 +83,9 @@ export const cellSpec = (cell: AnyCell): Spec => () => {
   for (const field of ["inputSize", "hiddenSize"]) n += rejectPool([`${name}.init`], BAD_SIZES, (bad) => cell.init(k0, { inputSize: 2, hiddenSize: 3, [field]: bad } as never));
   n += rejectPool([`${name}.init`], [null, 5, "x", [2, 3]], (s) => cell.init(k0, s as never));
   n += rejectPool([`${name}.init`], [null, 5, { dtype: "int32" }, { dtype: "float16" }, { scheme: "xavier" }, { scheme: 3 }], (o) => cell.init(k0, { inputSize: 2, hiddenSize: 3 }, o as never));
+  // Sizes and init options are options objects: `{ hiden: 3 }` and `{ dtyp: "float64" }` must not fall back to defaults.
+  n += misspeltCases({ names: [`${name}.init`], error: T.TensorException, known: SIZE_KEYS, base: { inputSize: 2, hiddenSize: 3 }, call: (s) => cell.init(k0, s as never) });
+  n += misspeltCases({ names: [`${name}.init`], error: T.TensorException, known: INIT_KEYS, base: { dtype: "float64", scheme: "glorot" }, call: (o) => cell.init(k0, { inputSize: 2, hiddenSize: 3 }, o as never) });
 
   // step: float64 steps against the reference equations, batches from 0.
   n += prop(

@@ -10,6 +10,8 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import * as R from "@rewind/rnn";
 import { expectNear, normal, NOT_OPTIONS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
+import { INIT_KEYS, SIZE_KEYS } from "./keys.js";
 import { hasCellState, REFERENCE_STEPS, referenceSequence, rowAt, type State } from "./reference.js";
 import { CELLS } from "./sequence.js";
 
@@ -47,6 +49,7 @@ export const stackSpec: Spec = () => {
   }, 15);
   n += rejectPool(["stack"], [[], null, "x", 5, ...NOT_CELLS.map((bad) => [R.lstm, bad])], (cells) => R.stack(cells as R.AnyCell[]));
   n += rejectPool(["stack"], [...NOT_OPTIONS, { dropout: 1 }, { dropout: -0.1 }, { dropout: NaN }, { dropout: "0.5" }], (o) => R.stack([R.lstm, R.gru], o as never));
+  n += misspeltCases({ names: ["stack"], error: T.TensorException, known: ["dropout"], base: { dropout: 0.2 }, call: (o) => R.stack([R.lstm, R.gru], o as never) });
   const cell = R.stack([R.lstm, R.gru]);
   const ps = cell.init(k0, { inputSize: 2, hiddenSize: 3 }, { dtype: "float64" });
   n += rejectEach(["stack([lstm, gru])", "lstm.", "gru."], {
@@ -151,6 +154,8 @@ export const withSizesSpec: Spec = () => {
   n += rejectPool(["withSizes"], [null, 5, "x"], (sizes) => R.withSizes(R.lstm, sizes as never));
   n += rejectPool(["withSizes"], NOT_CELLS, (cell) => R.withSizes(cell as R.AnyCell, {}));
   n += rejectPool(["lstm.init"], [{ hiddenSize: -1 }, { hiddenSize: 1.5 }, { inputSize: "2" }], (sizes) => R.withSizes(R.lstm, sizes as never).init(k0, { inputSize: 2, hiddenSize: 3 }));
+  // withSizes passes any sizes on (a custom cell may read more); the built-in cell refuses a misspelt one at init.
+  n += misspeltCases({ names: ["lstm.init"], error: T.TensorException, known: SIZE_KEYS, base: { hiddenSize: 4 }, call: (sizes) => R.withSizes(R.lstm, sizes).init(k0, { inputSize: 2, hiddenSize: 3 }) });
   return n;
 };
 
@@ -204,5 +209,8 @@ export const defineCellSpec: Spec = () => {
     "init returning null": () => R.defineCell({ ...base, init: () => null as never }).init(k0, { inputSize: 1, hiddenSize: 1 }),
   });
   n += rejectPool(["c.initialCarry"], [-1, 1.5, NaN], (b) => cellOf((_p, c) => [c, c]).initialCarry(b, {}));
+  // The spec is a record of named functions (a misspelt `nosie` would give a cell without dropout), and a defined cell's init takes InitOptions.
+  n += misspeltCases({ names: ["defineCell"], error: T.TensorException, known: ["name", "init", "initialCarry", "step", "outputSize", "inputSize", "noise"], base, call: (spec) => R.defineCell(spec as never) });
+  n += misspeltCases({ names: ["myElman.init"], error: T.TensorException, known: INIT_KEYS, base: { dtype: "float64" }, call: (o) => myElman.init(k0, { inputSize: 2, hiddenSize: 3 }, o as never) });
   return n;
 };

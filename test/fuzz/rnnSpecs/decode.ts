@@ -10,6 +10,7 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import * as R from "@rewind/rnn";
 import { BAD_COUNTS, dataOf, expectNear, normal, NOT_TENSORS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
 import { hasCellState, REFERENCE_STEPS, referenceSequence, rowAt, rowOf, type State } from "./reference.js";
 import { CELLS } from "./sequence.js";
 
@@ -129,6 +130,14 @@ export const generateSpec: Spec = () => {
   });
   n += rejectPool(["generate"], [-1, 1.5, NaN, "2"], (batch) => gen({ batch })());
   n += rejectPool(["generate"], [null, 5, "x"], (o) => R.generate(R.gru, p, o as never));
+  const generateKeys = ["initialCarry", "firstInput", "startToken", "batch", "embed", "readout", "maxLength", "stopToken", "sampling", "key", "teacherTokens", "timeMajor"];
+  n += misspeltCases({ names: ["generate"], error: T.TensorException, known: generateKeys, base: ok, call: (o) => R.generate(R.gru, p, o as never) });
+  // A sampling is an options object too: { kind: "topK", K: 5 } must not sample from every token.
+  n += misspeltCases({ names: ["generate"], error: T.TensorException, known: ["kind", "k", "temperature"], base: { kind: "topK", k: 2, temperature: 0.5 }, call: (s) => R.generate(R.gru, p, { ...ok, sampling: s as never, key: k0 }) });
+  n += rejectEach(["generate"], {
+    "a k for temperature sampling": gen({ sampling: { kind: "temperature", temperature: 1, k: 2 }, key: k0 }),
+    "a temperature for greedy sampling": gen({ sampling: { kind: "greedy", temperature: 0.5 } }),
+  });
   return n;
 };
 
@@ -192,6 +201,8 @@ export const encoderDecoderSpec: Spec = () => {
     "options null": () => R.encoderDecoder(R.lstm, R.lstm, { encoder: pl, decoder: pl }, src, tgt, null as never),
     "src a plain array": ed({}, [[[1]]] as never),
   });
+  const encoderDecoderKeys = ["srcLengths", "embedTarget", "readout", "teacherForcing", "key", "bridge", "timeMajor"];
+  n += misspeltCases({ names: ["encoderDecoder"], error: T.TensorException, known: encoderDecoderKeys, base: ok, call: (o) => R.encoderDecoder(R.lstm, R.lstm, { encoder: pl, decoder: pl }, src, tgt, o as never) });
   return n;
 };
 

@@ -9,6 +9,8 @@ import { expect } from "vitest";
 import * as T from "@rewind/tensor";
 import * as R from "@rewind/rnn";
 import { BAD_SIZES, dataOf, expectNear, normal, NOT_OPTIONS, NOT_TENSORS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
+import { INIT_KEYS } from "./keys.js";
 
 const k0 = T.random.key(0);
 const dims = fc.record({ out: fc.integer({ min: 1, max: 4 }), fanIn: fc.integer({ min: 1, max: 4 }), batch: fc.integer({ min: 0, max: 3 }), seed: fc.nat({ max: 10_000 }), bias: fc.boolean() });
@@ -36,6 +38,8 @@ export const linearSpec: Spec = () => {
   const q = layer.init(k0, 2, { dtype: "float64" });
   n += rejectPool(["linear(3).init"], BAD_SIZES, (size) => layer.init(k0, size as number));
   n += rejectPool(["linear(3).init"], [null, 5, { dtype: "int32" }, { scheme: "he" }], (o) => layer.init(k0, 2, o as never));
+  n += misspeltCases({ names: ["linear"], error: T.TensorException, known: ["bias"], base: { bias: false }, call: (o) => R.linear(2, o as never) });
+  n += misspeltCases({ names: ["linear(3).init"], error: T.TensorException, known: INIT_KEYS, base: { dtype: "float64", scheme: "glorot" }, call: (o) => layer.init(k0, 2, o as never) });
   n += rejectPool(["linear(3).apply"], [...NOT_TENSORS, normal(1, [4, 5]), T.scalar(1, "float64")], (x) => layer.apply(q)(x as T.Tensor));
   n += rejectPool(["linear(3)"], [null, {}, { weight: normal(0, [3]) }, { weight: [[1]] }, { weight: q.weight, bias: normal(0, [2]) }], (p) => layer.apply(p as never));
   return n;
@@ -71,6 +75,7 @@ export const embeddingSpec: Spec = () => {
     "init with dtype int32": () => layer.init(k0, 1, { dtype: "int32" as never }),
   });
   n += rejectPool(["embedding(5, 3)"], NOT_TENSORS, (x) => layer.apply(q)(x as T.Tensor));
+  n += misspeltCases({ names: ["embedding(5, 3).init"], error: T.TensorException, known: INIT_KEYS, base: { dtype: "float64" }, call: (o) => layer.init(k0, 1, o as never) });
   n += rejectPool(["embedding(5, 3)"], [null, {}, { weight: [[1]] }, { weight: normal(0, [5]) }], (p) => layer.apply(p as never));
   return n;
 };
@@ -135,6 +140,7 @@ export const gateWeightSpec: Spec = () => {
   );
   n += rejectPool(["gateWeight"], [0, -1, 1.5, NaN, "2", null], (g) => R.gateWeight(k0, g as number, 2, 2));
   n += rejectPool(["gateWeight"], [null, 5, { scheme: "xavier" }, { dtype: "int32" }], (o) => R.gateWeight(k0, 2, 2, 2, o as never));
+  n += misspeltCases({ names: ["gateWeight"], error: T.TensorException, known: INIT_KEYS, base: { scheme: "orthogonal" }, call: (o) => R.gateWeight(k0, 2, 2, 2, o as never) });
   n += rejectPool(["gateWeight", "uniform", "orthogonalInit", "glorotInit"], [-1, 1.5, NaN], (h) => R.gateWeight(k0, 2, h, 2, { scheme: "orthogonal" }));
   return n;
 };

@@ -11,6 +11,8 @@ import { expect } from "vitest";
 import * as T from "@rewind/tensor";
 import * as R from "@rewind/rnn";
 import { BAD_COUNTS, dataOf, expectNear, normal, NOT_FLAGS, NOT_OPTIONS, NOT_TENSORS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
+import { RNN_KEYS } from "./keys.js";
 import { randomCarry } from "./cells.js";
 import { hasCellState, REFERENCE_STEPS, referenceSequence, rowAt, type State } from "./reference.js";
 
@@ -114,6 +116,7 @@ export const rnnSpec: Spec = () => {
   });
   n += rejectPool(names, NOT_TENSORS, (xs) => R.rnn(R.lstm, lstmP, xs as T.Tensor));
   n += rejectPool(names, NOT_OPTIONS, (o) => R.rnn(R.lstm, lstmP, xs23, o as never));
+  n += misspeltCases({ names: ["rnn"], error: T.TensorException, known: RNN_KEYS, base: { lengths: [3, 2], reverse: true }, call: (o) => R.rnn(R.lstm, lstmP, xs23, o as never) });
   n += rejectPool(names, [null, {}, { name: "x", step: () => [0, 0] }, 5], (cell) => R.rnn(cell as unknown as R.AnyCell, lstmP, xs23));
   for (const flag of ["timeMajor", "reverse"]) n += rejectPool(names, NOT_FLAGS, (v) => R.rnn(R.lstm, lstmP, xs23, { [flag]: v }));
   n += rejectPool(names, [5, {}, "key", [1, 2]], (key) => R.rnn(R.dropout(R.lstm, 0.5), lstmP, xs23, { key: key as T.Key }));

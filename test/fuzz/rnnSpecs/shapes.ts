@@ -8,6 +8,8 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import * as R from "@rewind/rnn";
 import { BAD_COUNTS, expectNear, normal, NOT_OPTIONS, NOT_TENSORS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
+import { RNN_KEYS } from "./keys.js";
 import { hasCellState, REFERENCE_STEPS, referenceSequence, rowOf, type State } from "./reference.js";
 import { arbRunCase, BAD_LENGTHS, CELLS, expectFinal, referenceRun, runArgs } from "./sequence.js";
 
@@ -29,6 +31,7 @@ export const manyToOneSpec: Spec = () => {
   n += rejectPool(["manyToOne", "rnn"], BAD_LENGTHS, (lengths) => R.manyToOne(R.gru, gruP, xs23, { lengths: lengths as number[] }));
   n += rejectPool(["manyToOne", "rnn"], NOT_TENSORS, (xs) => R.manyToOne(R.gru, gruP, xs as T.Tensor));
   n += rejectPool(["manyToOne", "rnn"], NOT_OPTIONS, (o) => R.manyToOne(R.gru, gruP, xs23, o as never));
+  n += misspeltCases({ names: ["manyToOne"], error: T.TensorException, known: RNN_KEYS, base: { lengths: [3, 1], reverse: true }, call: (o) => R.manyToOne(R.gru, gruP, xs23, o as never) });
   return n;
 };
 
@@ -52,6 +55,7 @@ export const manyToManySpec: Spec = () => {
     "readout returning a number": () => R.manyToMany(R.gru, gruP, xs23, { readout: (() => 5) as never }),
   });
   n += rejectPool(["manyToMany"], NOT_OPTIONS, (o) => R.manyToMany(R.gru, gruP, xs23, o as never));
+  n += misspeltCases({ names: ["manyToMany"], error: T.TensorException, known: [...RNN_KEYS, "readout"], base: { readout: (y: A.Value) => y }, call: (o) => R.manyToMany(R.gru, gruP, xs23, o as never) });
   return n;
 };
 
@@ -82,6 +86,7 @@ export const repeatInputSpec: Spec = () => {
   }, 15);
   n += rejectPool(["repeatInput"], BAD_COUNTS, (steps) => R.repeatInput(R.gru, gruP, normal(1, [2, 2]), steps as number));
   n += rejectPool(["repeatInput"], [...NOT_TENSORS, normal(1, [2, 2, 1]), normal(1, [2])], (v) => R.repeatInput(R.gru, gruP, v as T.Tensor, 2));
+  n += misspeltCases({ names: ["repeatInput"], error: T.TensorException, known: RNN_KEYS, base: { timeMajor: true }, call: (o) => R.repeatInput(R.gru, gruP, normal(1, [2, 2]), 2, o as never) });
   return n;
 };
 
@@ -95,6 +100,7 @@ export const feedOnceSpec: Spec = () => {
   }, 15);
   n += rejectPool(["feedOnce"], [0, ...BAD_COUNTS], (steps) => R.feedOnce(R.gru, gruP, normal(1, [2, 2]), steps as number));
   n += rejectPool(["feedOnce"], [...NOT_TENSORS, normal(1, [2, 2, 1])], (v) => R.feedOnce(R.gru, gruP, v as T.Tensor, 2));
+  n += misspeltCases({ names: ["feedOnce"], error: T.TensorException, known: RNN_KEYS, base: { timeMajor: true }, call: (o) => R.feedOnce(R.gru, gruP, normal(1, [2, 2]), 2, o as never) });
   return n;
 };
 
@@ -126,6 +132,7 @@ export const bidirectionalSpec: Spec = () => {
   n += rejectPool(["bidirectional"], ["avg", 5, true], (merge) => R.bidirectional(R.gru, R.gru, { merge: merge as never }));
   n += rejectPool(["bidirectional"], [null, {}, 5], (cell) => R.bidirectional(cell as R.AnyCell, R.gru));
   n += rejectPool(["bidirectional"], NOT_OPTIONS, (o) => R.bidirectional(R.gru, R.gru, o as never));
+  n += misspeltCases({ names: ["bidirectional"], error: T.TensorException, known: ["merge"], base: { merge: "sum" }, call: (o) => R.bidirectional(R.gru, R.gru, o as never) });
   const bi = R.bidirectional(R.gru, R.gru);
   const bp = bi.init(k0, { inputSize: 2, hiddenSize: 3 }, { dtype: "float64" });
   const names = ["bidirectional", "rnn", "gru."];
@@ -133,6 +140,11 @@ export const bidirectionalSpec: Spec = () => {
   n += rejectPool(names, [...NOT_TENSORS, normal(1, [2, 3])], (xs) => bi.apply(bp, xs as T.Tensor));
   n += rejectPool(names, BAD_LENGTHS, (lengths) => bi.apply(bp, xs23, { lengths: lengths as number[] }));
   n += rejectPool(names, [...NOT_OPTIONS, { key: 3 }, { key: {} }, { timeMajor: "yes" }], (o) => bi.apply(bp, xs23, o as never));
+  const applyKeys = ["lengths", "timeMajor", "initialCarry", "key", "checkpoint", "unroll", "truncate"];
+  n += misspeltCases({ names: ["bidirectional.apply"], error: T.TensorException, known: applyKeys, base: { lengths: [3, 1] }, call: (o) => bi.apply(bp, xs23, o as never) });
+  // The per-direction initial carries: { foward } must not start the forward direction from zeros.
+  const h0 = R.gru.initialCarry(2, bp.forward);
+  n += misspeltCases({ names: ["bidirectional.apply"], error: T.TensorException, known: ["forward", "reverse"], base: { forward: h0, reverse: h0 }, call: (c) => bi.apply(bp, xs23, { initialCarry: c as never }) });
   const wide = R.bidirectional(R.gru, R.withSizes(R.gru, { hiddenSize: 4 }), { merge: "sum" });
   n += rejectEach(names, { "sum of widths 3 and 4": () => wide.apply(wide.init(k0, { inputSize: 2, hiddenSize: 3 }, { dtype: "float64" }), xs23) });
   return n;

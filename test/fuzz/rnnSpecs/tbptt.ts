@@ -10,6 +10,7 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import * as R from "@rewind/rnn";
 import { BAD_SIZES, dataOf, expectNear, normal, NOT_OPTIONS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
 import { hasCellState, REFERENCE_STEPS, referenceSequence, rowAt, type State } from "./reference.js";
 import { CELLS } from "./sequence.js";
 
@@ -32,6 +33,7 @@ export const chunkSequenceSpec: Spec = () => {
   n += rejectPool(["chunkSequence"], BAD_SIZES, (k) => R.chunkSequence(x, k as number));
   n += rejectPool(["chunkSequence"], [{}, null, [], 5, { a: x, b: normal(1, [2, 4, 1]) }, normal(1, [5])], (xs) => R.chunkSequence(xs, 2));
   n += rejectPool(["chunkSequence"], [...NOT_OPTIONS, { timeMajor: "yes" }], (o) => R.chunkSequence(x, 2, o as never));
+  n += misspeltCases({ names: ["chunkSequence"], error: T.TensorException, known: ["timeMajor"], base: { timeMajor: true }, call: (o) => R.chunkSequence(x, 2, o as never) });
   return n;
 };
 

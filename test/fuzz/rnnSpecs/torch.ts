@@ -13,6 +13,8 @@ import * as R from "@rewind/rnn";
 import { BAD_SIZES, dataOf, expectNear, normal, NOT_FLAGS, NOT_OPTIONS, NOT_TENSORS, prop, rejectEach, rejectPool, show, type Spec, expectLeft } from "../apiKit.js";
 
 const expectLeftOf = (label: string, thunk: () => E.Either<T.TensorError, unknown>): void => expectLeft("fromTorchStateDict", label, thunk);
+import { misspeltCases } from "../options.js";
+import { INIT_KEYS, STATE_DICT_KEYS, TORCH_SPEC_KEYS } from "./keys.js";
 import { REFERENCE_STEPS, referenceSequence, rowAt, type State } from "./reference.js";
 import { BAD_LENGTHS } from "./sequence.js";
 
@@ -90,6 +92,10 @@ export const torchRnnSpec: Spec = () => {
   n += rejectPool(names, NOT_TENSORS, (x) => layer.apply(p, x as T.Tensor));
   n += rejectPool(names, NOT_OPTIONS, (o) => layer.apply(p, xs, o as never));
   n += rejectPool(names, BAD_LENGTHS, (lengths) => layer.apply(p, xs, { lengths: lengths as number[] }));
+  // The spec, apply's and init's options are options objects: `{ num_layers: 2 }` or `{ proj_size }` must not build another layer.
+  n += misspeltCases({ names: ["torchRnn"], error: T.TensorException, known: TORCH_SPEC_KEYS, base: spec, call: (s) => R.torchRnn(s as never) });
+  n += misspeltCases({ names: ["torchRnn.apply"], error: T.TensorException, known: ["lengths", "initialCarry", "checkpoint", "unroll"], base: { lengths: [3, 1] }, call: (o) => layer.apply(p, xs, o as never) });
+  n += misspeltCases({ names: ["torchRnn.init"], error: T.TensorException, known: INIT_KEYS, base: { dtype: "float64" }, call: (o) => layer.init(k0, o as never) });
   return n;
 };
 
@@ -124,6 +130,10 @@ export const fromTorchStateDictSpec: Spec = () => {
   for (const bad of [null, 5, "x"]) expectLeftOf(`named ${show(bad)}`, () => R.fromTorchStateDict(bad as never, spec));
   for (const bad of [null, { ...spec, mode: "x" }, { ...spec, numLayers: 0 }]) expectLeftOf(`spec ${show(bad)}`, () => R.fromTorchStateDict(named, bad as never));
   for (const bad of [...NOT_OPTIONS, { prefix: 5 }, { dtype: "int32" }]) expectLeftOf(`options ${show(bad)}`, () => R.fromTorchStateDict(named, spec, bad as never));
+  // A misspelt key is a Left too (this function never throws).
+  const left = (r: unknown): Error | undefined => (E.isLeft(r as E.Either<T.TensorError, unknown>) ? new T.TensorException((r as E.Left<T.TensorError>).left) : undefined);
+  n += misspeltCases({ names: ["fromTorchStateDict"], error: T.TensorException, known: TORCH_SPEC_KEYS, base: spec, call: (s) => R.fromTorchStateDict(named, s as never), either: left });
+  n += misspeltCases({ names: ["fromTorchStateDict"], error: T.TensorException, known: STATE_DICT_KEYS, base: { prefix: "" }, call: (o) => R.fromTorchStateDict(named, spec, o as never), either: left });
   return n + 3 + 3 + NOT_OPTIONS.length + 2;
 };
 
@@ -144,6 +154,8 @@ export const toTorchStateDictSpec: Spec = () => {
     "options null": () => R.toTorchStateDict(p, spec, null as never),
     "a numeric prefix": () => R.toTorchStateDict(p, spec, { prefix: 5 as never }),
   });
+  n += misspeltCases({ names: ["toTorchStateDict"], error: T.TensorException, known: TORCH_SPEC_KEYS, base: spec, call: (s) => R.toTorchStateDict(p, s as never) });
+  n += misspeltCases({ names: ["toTorchStateDict"], error: T.TensorException, known: ["prefix"], base: { prefix: "m." }, call: (o) => R.toTorchStateDict(p, spec, o as never) });
   return n;
 };
 
@@ -156,5 +168,6 @@ export const torchParamNamesSpec: Spec = () => {
     expect(R.torchParamNames(spec)).toEqual(want);
   }, 10);
   n += rejectPool(["torchParamNames"], [null, { mode: "lstm", inputSize: 2 }, { mode: "lstm", inputSize: 2, hiddenSize: -3 }, { mode: "elman", inputSize: 2, hiddenSize: 3 }], (s) => R.torchParamNames(s as never));
+  n += misspeltCases({ names: ["torchParamNames"], error: T.TensorException, known: TORCH_SPEC_KEYS, base: { mode: "gru", inputSize: 2, hiddenSize: 3, batchFirst: false }, call: (s) => R.torchParamNames(s as never) });
   return n;
 };

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
+import * as A from "@rewind/autodiff";
 import type { Outcome } from "../contract.js";
 import {
   arbDType,
@@ -24,6 +25,7 @@ import {
   type Hostile,
   type Spec,
 } from "../common.js";
+import { misspeltCases } from "../options.js";
 import { checkAgainst, type Lib } from "./elementwise.js";
 
 const h = (label: string, value: unknown): Hostile => ({ label, value });
@@ -241,6 +243,15 @@ export const movementSpecs = (lib: Lib): Record<string, Spec> => ({
     valid: withX((x) => fc.array(sliceSpec, { maxLength: x.shape.length + 1 })),
     check: check1(lib, "slice", ([x, s]) => sliceExpected(x as T.Tensor, s as [])),
     slots: [{ reject: notTensor }, { reject: notSpecs }],
+    // Each slice spec is an options object too: a misspelt key on axis 1 of a matrix, in both libraries' slice.
+    cases: () =>
+      misspeltCases({
+        names: ["slice"],
+        error: T.TensorException,
+        known: ["start", "stop", "step"],
+        base: { start: 0, stop: 1, step: 1 },
+        call: (o) => (lib === "tensor" ? T.slice(T.zeros([2, 3]), [null, o as never]) : A.slice(T.zeros([2, 3]), [null, o as never])),
+      }),
   },
   concat: {
     valid: fc.tuple(arbJoinable(false), fc.integer({ min: -2, max: 2 })),

@@ -14,6 +14,7 @@ import {
   countCases,
   expectTensor,
   notDType,
+  misspelt,
   notOptionsObject,
   notShape,
   notTensor,
@@ -93,7 +94,7 @@ export const randomSpecs: Record<string, Spec> = {
     slots: [
       { reject: notKey },
       { reject: notShape },
-      { reject: [...notOptionsObject, ...badOption("min", [h('"0"', "0"), h("NaN", NaN), h("5 (above max)", 5)]), ...badOption("max", [h("Infinity", Infinity), h("null", null)]), ...badOption("dtype", [...notDType, h('"int32"', "int32")]), unknownOption], tolerate: [omitted] },
+      { reject: [...notOptionsObject, ...badOption("min", [h('"0"', "0"), h("NaN", NaN), h("5 (above max)", 5)]), ...badOption("max", [h("Infinity", Infinity), h("null", null)]), ...badOption("dtype", [...notDType, h('"int32"', "int32")]), unknownOption, ...misspelt(["min", "max", "dtype"], { error: T.TensorException, names: ["uniform"], base: { min: 0, max: 1, dtype: "float64" } })], tolerate: [omitted] },
     ],
   },
   "random.normal": {

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
+import { GraphException } from "@rewind/autodiff";
 import type { Outcome } from "../contract.js";
 import {
   arbShape,
@@ -12,6 +13,7 @@ import {
   badOption,
   notAxis,
   notAxisOrList,
+  misspelt,
   notBoolean,
   notOptionsObject,
   notShape,
@@ -113,7 +115,7 @@ const arbReduceOptions = (rank: number, single: boolean): fc.Arbitrary<{ axis?: 
   );
 };
 
-const reduceSlots = (single: boolean): readonly Slot[] => [
+const reduceSlots = (lib: Lib, op: string, single: boolean): readonly Slot[] => [
   { reject: notTensor },
   {
     reject: [
@@ -121,6 +123,8 @@ const reduceSlots = (single: boolean): readonly Slot[] => [
       ...badOption("axis", single ? [...notAxis, { label: "[0]", value: [0] }] : notAxisOrList),
       ...badOption("keepDims", notBoolean),
       unknownOption,
+      // @rewind/autodiff reports options errors of its ops as GraphExceptions, @rewind/tensor as TensorExceptions.
+      ...misspelt(["axis", "keepDims"], { error: lib === "tensor" ? T.TensorException : GraphException, names: [op], base: { axis: 0, keepDims: true } }),
     ],
     tolerate: [omitted, { label: "{}", value: {} }, { label: "{ axis: undefined }", value: { axis: undefined } }],
   },
@@ -138,7 +142,7 @@ export const reduceSpecs = (lib: Lib): Record<string, Spec> =>
         valid: arbTensor().chain((x) => fc.tuple(fc.constant(x), arbReduceOptions(x.shape.length, single))),
         check: (args: readonly unknown[], out: Outcome<unknown>) =>
           checkAgainst(lib, op, reduceExpected(lib, op, args[0] as T.Tensor, args[1] as { axis?: unknown; keepDims?: boolean } | undefined), out),
-        slots: reduceSlots(single),
+        slots: reduceSlots(lib, op, single),
       };
       return [op, spec];
     }),

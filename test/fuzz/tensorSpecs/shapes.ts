@@ -19,6 +19,7 @@ import {
   notBoolean,
   notDType,
   notInteger,
+  misspelt,
   notOptionsObject,
   notShape,
   notTensor,
@@ -227,7 +228,7 @@ export const shapeSpecs: Record<string, Spec> = {
     },
     slots: [
       { reject: notTensor },
-      { reject: [...notOptionsObject, ...badOption("precision", [h("-1", -1), h("1.5", 1.5), h('"2"', "2"), h("99", 99)]), ...badOption("threshold", [h("-1", -1), h('"5"', "5"), h("NaN", NaN)]), ...badOption("edgeItems", [h("-1", -1), h("0.5", 0.5)]), ...badOption("lineWidth", [h("0", 0), h("Infinity", Infinity)]), unknownOption], tolerate: [omitted] },
+      { reject: [...notOptionsObject, ...badOption("precision", [h("-1", -1), h("1.5", 1.5), h('"2"', "2"), h("99", 99)]), ...badOption("threshold", [h("-1", -1), h('"5"', "5"), h("NaN", NaN)]), ...badOption("edgeItems", [h("-1", -1), h("0.5", 0.5)]), ...badOption("lineWidth", [h("0", 0), h("Infinity", Infinity)]), unknownOption, ...misspelt(["precision", "threshold", "edgeItems", "lineWidth"], { error: T.TensorException, names: ["toString"] })], tolerate: [omitted] },
     ],
   },
   matmulKernel: {
@@ -248,7 +249,7 @@ export const shapeSpecs: Record<string, Spec> = {
       { reject: [h("-1", -1), h("99", 99)] },
       { reject: [h("1.5", 1.5)] },
       { reject: [h("NaN", NaN)] },
-      { reject: [...notOptionsObject, ...badOption("transA", notBoolean), unknownOption], tolerate: [omitted] },
+      { reject: [...notOptionsObject, ...badOption("transA", notBoolean), unknownOption, ...misspelt(["transA", "transB"], { error: T.TensorException, names: ["matmulInto"], base: { transA: false, transB: false } })], tolerate: [omitted] },
     ],
   },
   setKernelBackend: {

@@ -13,7 +13,18 @@ import * as R from "@rewind/rnn";
 import * as X from "@rewind/testing";
 import { expectNear, NOT_OPTIONS, prop, type Spec } from "../apiKit.js";
 import { arbRunCase, expectFinal, referenceRun, runArgs } from "../rnnSpecs/sequence.js";
+import { misspeltCases } from "../options.js";
 import { expectViolation, refuseEach } from "./errors.js";
+
+/** Misspelt-key cases of one options argument of @rewind/testing (whose errors are plain Errors). */
+const typos = (name: string, known: readonly string[], base: Record<string, unknown>, call: (o: Record<string, unknown>) => unknown): number =>
+  misspeltCases({ names: [name], error: Error, known, base, call });
+
+/** The keys of the options objects, as the documentation states them. */
+const CASE_KEYS = ["sizes", "dtype", "seed", "batch", "time", "params", "xs", "lengths", "key", "timeMajor", "reverse", "initialCarry"];
+const ARB_CASE_KEYS = ["sizes", "maxBatch", "minTime", "maxTime", "timeMajor", "reverse", "lengths", "key"];
+const CHECK_KEYS = ["rtol", "atol", "order", "modes", "segments", "stackWith", "rnn", "stack", "bidirectional", "jit"];
+const CELL_LAWS_KEYS = [...CHECK_KEYS, "sizes", "dtype", "seed", "batch", "time", "params", "xs", "initialCarry", "lengths", "key", "laws", "configs"];
 
 const sizes = { inputSize: 1, hiddenSize: 2 };
 const small = { sizes, batch: 3, time: 3, configs: [{ timeMajor: true, reverse: true, lengths: true, key: false }] };
@@ -51,7 +62,8 @@ export const cellCaseSpec: Spec = () =>
   }, 10) +
   refuseEach(["cellCase"], NOT_CELLS, (cell) => X.cellCase(cell as never, { sizes })) +
   refuseEach(["cellCase", "cell laws"], [null, 5, {}, { sizes: null }, { sizes, batch: -1 }, { sizes, time: 1.5 }, { sizes, dtype: "float32" }, { sizes, lengths: [9, 0, 0] }, { sizes, xs: [[1]] }, { sizes, xs: T.zeros([3]) }], (o) => X.cellCase(R.gru, o as never)) +
-  refuseEach(["gru.init"], [{ sizes: { inputSize: 0, hiddenSize: 2 } }], (o) => X.cellCase(R.gru, o as never));
+  refuseEach(["gru.init"], [{ sizes: { inputSize: 0, hiddenSize: 2 } }], (o) => X.cellCase(R.gru, o as never)) +
+  typos("cellCase", CASE_KEYS, { sizes, batch: 2 }, (o) => X.cellCase(R.gru, o as never));
 
 export const arbCellCaseSpec: Spec = () =>
   prop(fc.record({ maxTime: fc.integer({ min: 0, max: 3 }), seed: fc.nat() }), ({ maxTime, seed }) => {
@@ -62,7 +74,8 @@ export const arbCellCaseSpec: Spec = () =>
     }
   }, 6) +
   refuseEach(["arbCellCase"], NOT_CELLS, (cell) => X.arbCellCase(cell as never, { sizes })) +
-  refuseEach(["arbCellCase", "arbRaggedBatch"], [null, {}, { sizes: 5 }, { sizes, maxBatch: 0 }, { sizes, maxTime: -1 }], (o) => X.arbCellCase(R.gru, o as never));
+  refuseEach(["arbCellCase", "arbRaggedBatch"], [null, {}, { sizes: 5 }, { sizes, maxBatch: 0 }, { sizes, maxTime: -1 }], (o) => X.arbCellCase(R.gru, o as never)) +
+  typos("arbCellCase", ARB_CASE_KEYS, { sizes }, (o) => X.arbCellCase(R.gru, o as never));
 
 export const describeCaseSpec: Spec = () =>
   prop(fc.record({ timeMajor: fc.boolean(), reverse: fc.boolean(), lengths: fc.boolean() }), (o) => {
@@ -95,7 +108,8 @@ export const rnnUnrolledSpec: Spec = () =>
   }, 20) +
   refuseEach(["rnnUnrolled"], NOT_CELLS, (cell) => X.rnnUnrolled(cell as never, {}, T.zeros([1, 1, 1], "float64"))) +
   refuseEach(["rnnUnrolled", "cell laws"], [...NOT_OPTIONS, { lengths: [9] }, { lengths: "ab" }, { lengths: [0.5] }], (o) => X.rnnUnrolled(R.gru, R.gru.init(T.random.key(0), sizes, { dtype: "float64" }), T.zeros([1, 2, 1], "float64"), o as never)) +
-  refuseEach(["rnnUnrolled"], [null, T.zeros([2], "float64"), [[1]]], (xs) => X.rnnUnrolled(R.gru, R.gru.init(T.random.key(0), sizes, { dtype: "float64" }), xs as never));
+  refuseEach(["rnnUnrolled"], [null, T.zeros([2], "float64"), [[1]]], (xs) => X.rnnUnrolled(R.gru, R.gru.init(T.random.key(0), sizes, { dtype: "float64" }), xs as never)) +
+  typos("rnnUnrolled", ["initialCarry", "lengths", "timeMajor", "reverse", "key"], { reverse: true }, (o) => X.rnnUnrolled(R.gru, R.gru.init(T.random.key(0), sizes, { dtype: "float64" }), T.zeros([1, 2, 1], "float64"), o as never));
 
 const caseOf = (cell: R.AnyCell = R.gru) => X.cellCase(cell, { sizes, batch: 3, time: 3, lengths: [1, 3, 0], reverse: true });
 
@@ -117,7 +131,9 @@ export const cellLawChecksSpec: Spec = () => {
   expectViolation(/^stacking law violated for stack/, () => X.cellLawChecks.stacking(X.cellCase(doublingStack([...layers]), { sizes, batch: 2, time: 2 }), layers));
   let n = 12;
   for (const law of Object.keys(X.cellLawChecks) as (keyof typeof X.cellLawChecks)[]) {
-    n += refuseEach([`cellLawChecks.${law}`], [null, 5, {}, { cell: R.gru, xs: [[1]] }], (bad) => (X.cellLawChecks[law] as (c: unknown, ...rest: unknown[]) => void)(bad, layers));
+    const check = (cs: unknown, o?: unknown): void => (law === "stacking" ? X.cellLawChecks.stacking(cs as X.CellCase, layers, o as never) : X.cellLawChecks[law](cs as X.CellCase, o as never));
+    n += refuseEach([`cellLawChecks.${law}`], [null, 5, {}, { cell: R.gru, xs: [[1]] }], (bad) => check(bad));
+    n += typos(`cellLawChecks.${law}`, CHECK_KEYS, { rtol: 1e-9 }, (o) => check(law === "stacking" ? stacked : c, o));
   }
   return n;
 };
@@ -146,14 +162,17 @@ export const cellLawsSpec: Spec = () => {
   expectViolation(/^padding law violated for gru/, () => X.cellLaws(R.gru, { ...small, laws: ["padding"], rnn: ignoresLengths }));
   return 2 +
     refuseEach(["cellLaws"], NOT_CELLS, (cell) => X.cellLaws(cell as never, small)) +
-    refuseEach(["cellLaws"], [null, 5, { ...small, laws: [] }, { ...small, laws: ["padding", "paddding"] }, { ...small, laws: "bptt" }, { ...small, configs: [] }, { ...small, configs: [{ timeMajor: "yes" }] }], (o) => X.cellLaws(R.gru, o as never));
+    refuseEach(["cellLaws"], [null, 5, { ...small, laws: [] }, { ...small, laws: ["padding", "paddding"] }, { ...small, laws: "bptt" }, { ...small, configs: [] }, { ...small, configs: [{ timeMajor: "yes" }] }], (o) => X.cellLaws(R.gru, o as never)) +
+    typos("cellLaws", CELL_LAWS_KEYS, small, (o) => X.cellLaws(R.gru, o as never)) +
+    // Each configuration is an options object of its own.
+    typos("cellLaws", ["timeMajor", "reverse", "lengths", "key"], small.configs[0]!, (cfg) => X.cellLaws(R.gru, { ...small, configs: [cfg as never] }));
 };
 
 /** The one-law entry points: each holds for gru, fails for its broken implementation, refuses a non-cell. */
 const oneLaw = (run: (cell: R.AnyCell, o: X.CellLawsOptions) => void, broken: Partial<X.CellLawsOptions>, pattern: RegExp): Spec => () => {
   run(R.gru, small);
   expectViolation(pattern, () => run(R.gru, { ...small, ...broken }));
-  return 2 + refuseEach(["cellLaws"], NOT_CELLS, (cell) => run(cell as never, small)) + refuseEach(["cellLaws"], [null, 5], (o) => run(R.gru, o as never));
+  return 2 + refuseEach(["cellLaws"], NOT_CELLS, (cell) => run(cell as never, small)) + refuseEach(["cellLaws"], [null, 5], (o) => run(R.gru, o as never)) + typos("cellLaws", CELL_LAWS_KEYS, small, (o) => run(R.gru, o as never));
 };
 
 export const bpttLawForCellSpec = oneLaw(X.bpttLawForCell, { rnn: ignoresLengths }, /^BPTT law violated/);
@@ -173,5 +192,6 @@ export const cellLawPropertiesSpec: Spec = () => {
   expectViolation(/^padding law violated for gru/, () => {
     throw run.errorInstance;
   });
-  return 7 + refuseEach(["cellLawProperties"], NOT_CELLS, (cell) => X.cellLawProperties(cell as never, { sizes })) + refuseEach(["cellLawProperties", "arbRaggedBatch"], [null, 5, { sizes, maxTime: -1 }], (o) => X.cellLawProperties(R.gru, o as never));
+  return 7 + refuseEach(["cellLawProperties"], NOT_CELLS, (cell) => X.cellLawProperties(cell as never, { sizes })) + refuseEach(["cellLawProperties", "arbRaggedBatch"], [null, 5, { sizes, maxTime: -1 }], (o) => X.cellLawProperties(R.gru, o as never)) +
+    typos("cellLawProperties", [...ARB_CASE_KEYS, ...CHECK_KEYS], { sizes }, (o) => X.cellLawProperties(R.gru, o as never));
 };

@@ -11,7 +11,24 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import * as X from "@rewind/testing";
 import { expectNear, f64, NOT_OPTIONS, prop, type Spec } from "../apiKit.js";
+import { misspeltCases } from "../options.js";
 import { callTesting, expectViolation, refuseEach } from "./errors.js";
+
+/** Misspelt-key cases of one options argument of @rewind/testing (whose errors are plain Errors). */
+const typos = (name: string, known: readonly string[], base: Record<string, unknown>, call: (o: Record<string, unknown>) => unknown): number =>
+  misspeltCases({ names: [name], error: Error, known, base, call });
+
+/** The keys of each law's options, as the documentation states them. */
+const LAW_KEYS: Readonly<Record<string, readonly string[]>> = {
+  bptt: ["rtol", "atol", "scan"],
+  reverse: ["rtol", "atol", "scan"],
+  checkpoint: ["rtol", "atol", "scan", "sizes"],
+  unroll: ["rtol", "atol", "scan", "sizes"],
+  truncation: ["rtol", "atol", "scan", "k"],
+  jit: ["rtol", "atol", "jit", "key"],
+  stopGradient: ["rtol", "atol", "stopGradient", "key"],
+  adjoint: ["rtol", "atol", "key", "jvp", "vjp"],
+};
 
 /** Tolerance options that must be refused (a NaN or string tolerance makes every comparison meaningless). */
 const BAD_CLOSE_OPTIONS: readonly unknown[] = [...NOT_OPTIONS, { rtol: NaN }, { rtol: -1 }, { atol: "1e-8" }, { atol: Infinity }, { equalNan: "yes" }];
@@ -36,7 +53,7 @@ const closeSpec = (name: string, run: (a: T.Tensor, b: T.Tensor, o: X.CloseOptio
   prop(pairs, ({ a, noise, rtol, atol, equalNan }) => {
     const b = a.map((x, i) => x + noise[i]!);
     expect(run(f64(a, [a.length]), f64(b, [b.length]), { rtol, atol, equalNan }), `${name}(${a}, ${b})`).toBe(npClose(a, b, rtol, atol, equalNan));
-  }, 30) + refuseEach([name], BAD_CLOSE_OPTIONS, bad);
+  }, 30) + refuseEach([name], BAD_CLOSE_OPTIONS, bad) + typos(name, ["rtol", "atol", "equalNan"], { rtol: 1e-5 }, bad);
 
 const one = f64([1], [1]);
 export const allCloseSpec = closeSpec("allClose", (a, b, o) => X.allClose(a, b, o).pass, (o) => X.allClose(one, one, o as never));
@@ -58,6 +75,7 @@ export const checkGradsSpec: Spec = () => {
   n += refuseEach(["checkGrads"], [null, 5, x, [T.zeros([2], "int32")], [T.astype(x, "float32")], [[0.3]], []], (args) => X.checkGrads(f, args as never));
   n += refuseEach(["checkGrads"], [...NOT_OPTIONS, { order: 3 }, { modes: [] }, { modes: ["rev", "back"] }, { eps: 0 }, { eps: -1 }, { rtol: NaN }, { atol: -1 }, { seed: 1.5 }], (o) => X.checkGrads(f, [x], o as never));
   n += refuseEach(["checkGrads"], [() => 5, () => T.zeros([2], "int32"), () => null], (g) => X.checkGrads(g as never, [x]));
+  n += typos("checkGrads", ["order", "modes", "eps", "rtol", "atol", "seed"], { order: 1 }, (o) => X.checkGrads(f, [x], o as never));
   return n;
 };
 
@@ -69,7 +87,8 @@ export const arbShapeSpec: Spec = () =>
       expect(shape.length >= opts.minRank && shape.length <= opts.maxRank).toBe(true);
       expect(shape.every((d) => Number.isInteger(d) && d >= opts.minDim && d <= opts.maxDim)).toBe(true);
     }
-  }, 10) + refuseEach(["arbShape"], [...NOT_OPTIONS, { minRank: 3, maxRank: 1 }, { minDim: -1 }, { maxDim: 1.5 }, { maxRank: NaN }, { minDim: 4, maxDim: 2 }, { maxRank: 1e6 }], (o) => X.arbShape(o as never));
+  }, 10) + refuseEach(["arbShape"], [...NOT_OPTIONS, { minRank: 3, maxRank: 1 }, { minDim: -1 }, { maxDim: 1.5 }, { maxRank: NaN }, { minDim: 4, maxDim: 2 }, { maxRank: 1e6 }], (o) => X.arbShape(o as never)) +
+  typos("arbShape", ["minRank", "maxRank", "minDim", "maxDim"], { maxRank: 2 }, (o) => X.arbShape(o as never));
 
 export const arbBroadcastShapesSpec: Spec = () =>
   prop(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.nat()), ([n, seed]) => {
@@ -91,6 +110,7 @@ export const arbTensorSpec: Spec = () =>
     }
   }, 12) +
   refuseEach(["arbTensor"], [...NOT_OPTIONS, { min: 2, max: 1 }, { min: NaN }, { max: Infinity }, { min: -Infinity, uniform: true }, { dtype: "int8" }, { dtype: "int32", min: 0.2, max: 0.8 }, { shape: 5 }], (o) => X.arbTensor(o as never)) +
+  typos("arbTensor", ["shape", "dtype", "min", "max", "uniform"], { dtype: "float64" }, (o) => X.arbTensor(o as never)) +
   // A shape arbitrary is only seen when sampled: bad shapes are refused then (and huge ones never allocated).
   refuseEach(["arbTensor"], [[-1], [1.5], [1e5, 1e5], [2 ** 31, 2 ** 31]], (shape) => fc.sample(X.arbTensor({ shape: shape as number[] }), 1));
 
@@ -103,7 +123,8 @@ export const arbPyTreeSpec: Spec = () =>
     }
   }, 8) +
   refuseEach(["arbPyTree"], [null, 5, X.arbShape], (leaf) => X.arbPyTree(leaf as never)) +
-  refuseEach(["arbPyTree"], [...NOT_OPTIONS, { maxDepth: -1 }, { maxDepth: 1.5 }, { maxDepth: 1e6 }], (o) => X.arbPyTree(X.arbTensor(), o as never));
+  refuseEach(["arbPyTree"], [...NOT_OPTIONS, { maxDepth: -1 }, { maxDepth: 1.5 }, { maxDepth: 1e6 }], (o) => X.arbPyTree(X.arbTensor(), o as never)) +
+  typos("arbPyTree", ["maxDepth"], { maxDepth: 1 }, (o) => X.arbPyTree(X.arbTensor(), o as never));
 
 export const arbKeySpec: Spec = () =>
   prop(fc.nat(), (seed) => {
@@ -118,7 +139,10 @@ export const arbRaggedBatchSpec: Spec = () =>
       expect([lengths.dtype, ...lengths.shape]).toEqual(["int32", b]);
       expect(Array.from(lengths.data as ArrayLike<number>).every((l) => l >= 0 && l <= t)).toBe(true);
     }
-  }, 8) + refuseEach(["arbRaggedBatch"], [...NOT_OPTIONS, { maxBatch: 0 }, { minTime: 5, maxTime: 2 }, { features: 0 }, { features: -1 }, { features: { min: 3, max: 1 } }, { maxTime: 1.5 }], (o) => X.arbRaggedBatch(o as never));
+  }, 8) + refuseEach(["arbRaggedBatch"], [...NOT_OPTIONS, { maxBatch: 0 }, { minTime: 5, maxTime: 2 }, { features: 0 }, { features: -1 }, { features: { min: 3, max: 1 } }, { maxTime: 1.5 }], (o) => X.arbRaggedBatch(o as never)) +
+  typos("arbRaggedBatch", ["maxBatch", "minTime", "maxTime", "features", "min", "max"], { maxBatch: 2 }, (o) => X.arbRaggedBatch(o as never)) +
+  // The feature bounds are an options object of their own.
+  typos("arbRaggedBatch", ["min", "max"], { min: 1, max: 2 }, (f) => X.arbRaggedBatch({ features: f as never }));
 
 export const arbScanProblemSpec: Spec = () =>
   prop(fc.tuple(fc.constantFrom(...X.scanFamilies), fc.integer({ min: 0, max: 3 }), fc.nat()), ([family, maxLength, seed]) => {
@@ -126,7 +150,8 @@ export const arbScanProblemSpec: Spec = () =>
       expect([p.family, p.length <= maxLength]).toEqual([family, true]);
       expect(A.treeLeaves(p.params).every((l) => l.dtype === "float64")).toBe(true);
     }
-  }, 8) + refuseEach(["arbScanProblem"], [...NOT_OPTIONS, { families: [] }, { families: ["gru"] }, { maxLength: -1 }, { minLength: 3, maxLength: 1 }, { maxBatch: 0 }, { reverse: "yes" }], (o) => X.arbScanProblem(o as never));
+  }, 8) + refuseEach(["arbScanProblem"], [...NOT_OPTIONS, { families: [] }, { families: ["gru"] }, { maxLength: -1 }, { minLength: 3, maxLength: 1 }, { maxBatch: 0 }, { reverse: "yes" }], (o) => X.arbScanProblem(o as never)) +
+  typos("arbScanProblem", ["minLength", "maxLength", "families", "reverse", "maxBatch", "maxHidden", "maxInput"], { maxLength: 2 }, (o) => X.arbScanProblem(o as never));
 
 const smallProblems = X.arbScanProblem({ maxLength: 3, maxBatch: 1, maxHidden: 2, maxInput: 2 });
 
@@ -136,7 +161,9 @@ export const scanProblemSpec: Spec = () =>
     const q = X.scanProblem(p.family, { params: p.params, init: p.init, xs: p.xs, length: p.length, reverse: p.reverse });
     expect(X.allClose(q.loss(q.params, q.init, q.xs), p.loss(p.params, p.init, p.xs), { rtol: 0, atol: 0 }).pass).toBe(true);
   }, 6) + refuseEach(["scanProblem"], ["gru", null, 5], (family) => X.scanProblem(family as never, { params: {}, init: null, xs: null, length: 1, reverse: false })) +
-  refuseEach(["scanProblem"], [null, 5, { params: {}, init: null, xs: null, length: -1, reverse: false }], (parts) => X.scanProblem("rnn", parts as never));
+  refuseEach(["scanProblem"], [null, 5, { params: {}, init: null, xs: null, length: -1, reverse: false }], (parts) => X.scanProblem("rnn", parts as never)) +
+  // The parts are named inputs read by name: { revers: true } must not build a forward problem.
+  typos("scanProblem", ["params", "init", "xs", "length", "reverse"], { params: {}, init: null, xs: null, length: 1, reverse: false }, (parts) => X.scanProblem("rnn", parts as never));
 
 export const scanFamiliesSpec: Spec = () => {
   expect(X.scanFamilies).toEqual(["rnn", "lstm", "pytreeYs", "lengthOnly"]);
@@ -160,7 +187,8 @@ export const scanUnrolledSpec: Spec = () =>
   }, 10) +
   refuseEach(["scanUnrolled"], [null, 5], (f) => X.scanUnrolled(f as never, T.scalar(0), f64([1], [1]))) +
   refuseEach(["scanUnrolled"], [...NOT_OPTIONS, { length: -1 }, { length: 1.5 }, { length: NaN }, { length: 2 }, { reverse: "yes" }], (o) => X.scanUnrolled((c: A.Value, x: A.Value) => [c, x], T.scalar(0), f64([1, 2, 3], [3]), o as never)) +
-  refuseEach(["scanUnrolled"], [() => 5, () => [1], () => null], (f) => X.scanUnrolled(f as never, T.scalar(0), f64([1], [1])));
+  refuseEach(["scanUnrolled"], [() => 5, () => [1], () => null], (f) => X.scanUnrolled(f as never, T.scalar(0), f64([1], [1]))) +
+  typos("scanUnrolled", ["length", "reverse"], { reverse: true }, (o) => X.scanUnrolled((c: A.Value, x: A.Value) => [c, x], T.scalar(0), f64([1, 2, 3], [3]), o as never));
 
 /** A scan that ignores `reverse`: every law that looks at direction must catch it. */
 const brokenScan: X.ScanImpl = (f, init, xs, o = {}) => A.scan(f, init, xs, { ...o, reverse: false });
@@ -183,6 +211,11 @@ export const lawsSpec: Spec = () => {
   for (const law of ["jit", "stopGradient", "adjoint"] as const) n += refuseEach([`laws.${law}`], [null, 5, { f: 5, args: [] }, { f: () => 1, args: null }], (c) => X.laws[law](c as never));
   n += refuseEach(["laws.truncation"], [0, -1, 1.5], (k) => X.laws.truncation(p, { k }));
   n += refuseEach(["laws.unroll", "scan"], [[0], [-1]], (sizes) => X.laws.unroll(p, { sizes }));
+  const c = X.scanCase(p);
+  for (const [law, known] of Object.entries(LAW_KEYS)) {
+    const call = ["jit", "stopGradient", "adjoint"].includes(law) ? (o: object) => (X.laws[law as "jit"])(c, o as never) : (o: object) => (X.laws[law as "bptt"])(p, o as never);
+    n += typos(`laws.${law}`, known, { rtol: 1e-9 }, call);
+  }
   return n;
 };
 
@@ -193,7 +226,13 @@ export const lawPropertiesSpec: Spec = () => {
     const property = name === "jit" || name === "stopGradient" || name === "adjoint" ? X.lawProperties[name](arb.map((p) => X.scanCase(p))) : X.lawProperties[name](arb);
     fc.assert(property as fc.IProperty<unknown>, { numRuns: 1 });
   }
-  return names.length + refuseEach(names.map((k) => `lawProperties.${k}`), [null, 5, {}], (a) => X.lawProperties.bptt(a as never));
+  let n = names.length + refuseEach(names.map((k) => `lawProperties.${k}`), [null, 5, {}], (a) => X.lawProperties.bptt(a as never));
+  // A property's options are checked when it is built (truncation draws its own k, so it takes no k).
+  for (const name of names) {
+    const known = LAW_KEYS[name === "truncation" ? "bptt" : name]!;
+    n += typos(`lawProperties.${name}`, known, { rtol: 1e-9 }, (o) => (X.lawProperties[name] as (a?: unknown, o?: unknown) => unknown)(undefined, o));
+  }
+  return n;
 };
 
 export const scanCaseSpec: Spec = () =>
