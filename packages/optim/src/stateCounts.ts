@@ -21,6 +21,9 @@ const sameKeys = (keys: readonly string[], want: readonly string[]): boolean =>
 const COUNT_STATES: ReadonlyArray<readonly string[]> = [["count"], ["count", "mu", "nu"]];
 const SKIP_STATE = ["notFiniteCount", "totalNotFinite", "lastFinite", "inner"] as const;
 
+/** A key as paths show it: cut short, so a hostile megabyte-long key makes no megabyte message. */
+const cut = (key: string): string => (key.length > 40 ? `${key.slice(0, 37)}...` : key);
+
 /** A static value as messages show it, cut short. */
 const shown = (s: TreeSpec): string => {
   if (s.kind !== "static") return `a ${s.kind === "leaf" ? "tensor" : s.kind}`;
@@ -44,42 +47,54 @@ const countAt = (s: TreeSpec | undefined, path: string, problems: string[]): num
  */
 export const stateProblems = (root: TreeSpec): string[] => {
   const problems: string[] = [];
+  // The path as a stack of segments, joined only for a message: a string per node would cost
+  // more than the node (a tree may hold 500,000).
+  const segments: string[] = ["optState"];
+  const path = (field: string): string => `${segments.join("")}.${field}`;
   const child = (s: { readonly keys: readonly string[]; readonly children: readonly TreeSpec[] }, key: string): TreeSpec | undefined => s.children[s.keys.indexOf(key)];
-  const walk = (s: TreeSpec, path: string): void => {
+  const walk = (s: TreeSpec): void => {
     switch (s.kind) {
       case "leaf":
       case "static":
         return;
       case "array":
       case "list":
-        s.children.forEach((c, i) => walk(c, `${path}[${i}]`));
-        return;
       case "map":
-        s.children.forEach((c, i) => walk(c, `${path}.get(${JSON.stringify(staticValue(s.keys[i]!)) ?? "undefined"})`));
+        s.children.forEach((c, i) => {
+          if (c.kind === "leaf" || c.kind === "static") return;
+          segments.push(s.kind === "map" ? `.get(${cut(JSON.stringify(staticValue(s.keys[i]!)) ?? "undefined")})` : `[${i}]`);
+          walk(c);
+          segments.pop();
+        });
         return;
       case "object":
       case "record":
-        if (COUNT_STATES.some((keys) => sameKeys(s.keys, keys))) countAt(child(s, "count"), `${path}.count`, problems);
+        if (COUNT_STATES.some((keys) => sameKeys(s.keys, keys))) countAt(child(s, "count"), path("count"), problems);
         if (sameKeys(s.keys, SKIP_STATE)) {
-          const run = countAt(child(s, "notFiniteCount"), `${path}.notFiniteCount`, problems);
-          const total = countAt(child(s, "totalNotFinite"), `${path}.totalNotFinite`, problems);
+          const run = countAt(child(s, "notFiniteCount"), path("notFiniteCount"), problems);
+          const total = countAt(child(s, "totalNotFinite"), path("totalNotFinite"), problems);
           const flag = child(s, "lastFinite");
           const last = flag?.kind === "static" && flag.value.type === "boolean" ? flag.value.value : undefined;
-          if (last === undefined) problems.push(`${path}.lastFinite: must be true or false, got ${flag === undefined ? "nothing" : shown(flag)}`);
+          if (last === undefined) problems.push(`${path("lastFinite")}: must be true or false, got ${flag === undefined ? "nothing" : shown(flag)}`);
           if (run !== undefined && total !== undefined && run > total) {
-            problems.push(`${path}.notFiniteCount: ${run} non-finite steps in a row, but only ${total} in all (totalNotFinite)`);
+            problems.push(`${path("notFiniteCount")}: ${run} non-finite steps in a row, but only ${total} in all (totalNotFinite)`);
           }
           if (run !== undefined && last !== undefined && last !== (run === 0)) {
-            problems.push(`${path}.lastFinite: ${last}, but notFiniteCount is ${run} (the last step was finite exactly when it is 0)`);
+            problems.push(`${path("lastFinite")}: ${last}, but notFiniteCount is ${run} (the last step was finite exactly when it is 0)`);
           }
         }
-        s.children.forEach((c, i) => walk(c, `${path}.${s.keys[i]!}`));
+        s.children.forEach((c, i) => {
+          if (c.kind === "leaf" || c.kind === "static") return;
+          segments.push(`.${cut(s.keys[i]!)}`);
+          walk(c);
+          segments.pop();
+        });
         return;
     }
   };
   if (root.kind === "object") {
     const i = root.keys.indexOf("optState");
-    if (i >= 0) walk(root.children[i]!, "optState");
+    if (i >= 0) walk(root.children[i]!);
   }
   return problems;
 };

@@ -132,5 +132,13 @@ export const staticValue = (s: StaticSpec): unknown =>
  * The tensor names a spec refers to, in leaf order.
  * @example specLeafNames({ kind: "array", children: [{ kind: "leaf", name: "a" }] }) // ["a"]
  */
-export const specLeafNames = (s: TreeSpec): string[] =>
-  s.kind === "leaf" ? [s.name] : s.kind === "static" ? [] : s.children.flatMap(specLeafNames);
+export const specLeafNames = (s: TreeSpec): string[] => {
+  // Into one array (not an array per node): a tree may hold 500,000 nodes.
+  const out: string[] = [];
+  const walk = (n: TreeSpec): void => {
+    if (n.kind === "leaf") out.push(n.name);
+    else if (n.kind !== "static") for (const c of n.children) walk(c);
+  };
+  walk(s);
+  return out;
+};

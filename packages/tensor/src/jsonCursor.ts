@@ -34,10 +34,17 @@ export class JsonFailure {
 export const quoteKey = (k: string): string => JSON.stringify(k.length > 60 ? `${k.slice(0, 57)}...` : k);
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-const HEX4 = /^[0-9a-fA-F]{4}$/;
-const ESCAPES: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
-/** Escaped pieces joined into one flat string this often (a rope of single characters costs ~30× the text). */
-const CHUNK = 1024;
+/** Code units of an escaped string turned into a string at a time (a string per escape would cost ~30× the text). */
+const CHUNK = 4096;
+let scratchBuffer: Uint16Array | undefined;
+/** The scratch buffer of escaped strings, allocated once (strings are read one at a time). */
+const scratch = (): Uint16Array => (scratchBuffer ??= new Uint16Array(CHUNK));
+/** The code unit each one-character escape stands for, by the escape's character code. */
+const ESCAPE_UNITS: ReadonlyMap<number, number> = new Map(
+  [['"', '"'], ["\\", "\\"], ["/", "/"], ["b", "\b"], ["f", "\f"], ["n", "\n"], ["r", "\r"], ["t", "\t"]].map(([e, u]) => [e!.charCodeAt(0), u!.charCodeAt(0)]),
+);
+/** The value of a hex digit's character code, or -1. */
+const hexDigit = (c: number): number => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1);
 /** How much of a value messages quote. */
 const SNIPPET = 60;
 
@@ -107,46 +114,107 @@ export class JsonCursor {
     return this.at >= this.text.length;
   }
 
+  /**
+   * If one of `tokens` (source text such as `"kind"`, quotes included) comes next, consumes it and
+   * returns its index; otherwise -1. Matching known keys and values this way allocates nothing.
+   */
+  known(tokens: readonly string[]): number {
+    this.space();
+    for (let i = 0; i < tokens.length; i++) {
+      if (this.text.startsWith(tokens[i]!, this.at)) {
+        this.at += tokens[i]!.length;
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Reads a string token that must be spelled as `JSON.stringify` spells its value (only the
+   * escapes it writes, no raw lone surrogates); otherwise fails with `form` set. A string without
+   * escapes, the usual case, is read with one slice and no other allocation.
+   */
+  canonicalString(): string {
+    this.space();
+    const { text } = this;
+    const start = this.at;
+    if (text[start] !== '"') this.fail(`expected a string but found ${this.describeChar()}`);
+    for (let i = start + 1; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        this.at = i + 1;
+        return text.slice(start + 1, i);
+      }
+      // An escape, a control character or a surrogate: read it the general way and compare.
+      if (c === 0x5c || c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) break;
+    }
+    const value = this.string();
+    if (JSON.stringify(value) !== text.slice(start, this.at)) this.fail("a string escaped otherwise than JSON.stringify escapes it", start, true);
+    return value;
+  }
+
   /** Reads a string token and returns its value. */
   string(): string {
     this.space();
     const { text } = this;
     const start = this.at;
     if (text[start] !== '"') this.fail(`expected a string but found ${this.describeChar()}`);
-    let i = start + 1;
-    let done = "";
-    const pieces: string[] = [];
-    let chunk = i;
-    for (;;) {
+    // The usual case, no escapes: one slice of the text.
+    for (let i = start + 1; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        this.at = i + 1;
+        return text.slice(start + 1, i);
+      }
+      if (c === 0x5c || c < 0x20) return this.escapedString(start, i);
+    }
+    return this.fail("unterminated string", start);
+  }
+
+  /**
+   * The rest of a string with escapes, from `i` (its first escape or control character). Code
+   * units go into a fixed scratch buffer that becomes one string per CHUNK units, so a string of
+   * a million escapes costs its value and not a string per escape.
+   */
+  private escapedString(start: number, from: number): string {
+    const { text } = this;
+    const parts = [text.slice(start + 1, from)];
+    const buf = scratch();
+    let n = 0;
+    for (let i = from; ; ) {
+      if (n === CHUNK) {
+        parts.push(String.fromCharCode.apply(null, buf as unknown as number[]));
+        n = 0;
+      }
       if (i >= text.length) this.fail("unterminated string", start);
       const c = text.charCodeAt(i);
       if (c === 0x22) {
-        pieces.push(text.slice(chunk, i));
+        parts.push(String.fromCharCode.apply(null, buf.subarray(0, n) as unknown as number[]));
         this.at = i + 1;
-        return pieces.length === 1 && done === "" ? pieces[0]! : done + pieces.join("");
+        return parts.join("");
       }
       if (c < 0x20) this.fail(`unescaped control character U+${c.toString(16).padStart(4, "0")} in a string`, i);
       if (c !== 0x5c) {
+        buf[n++] = c;
         i++;
         continue;
       }
-      if (i > chunk) pieces.push(text.slice(chunk, i));
-      const esc = text[i + 1];
-      if (esc === "u") {
-        const hex = text.slice(i + 2, i + 6);
-        if (!HEX4.test(hex)) this.fail("invalid \\u escape (needs four hex digits)", i);
-        pieces.push(String.fromCharCode(parseInt(hex, 16)));
+      const esc = text.charCodeAt(i + 1);
+      if (esc === 0x75) {
+        // \uXXXX: four hex digits, read without a substring.
+        let unit = 0;
+        for (let k = i + 2; k < i + 6; k++) {
+          const d = hexDigit(text.charCodeAt(k));
+          if (d < 0) this.fail("invalid \\u escape (needs four hex digits)", i);
+          unit = unit * 16 + d;
+        }
+        buf[n++] = unit;
         i += 6;
-      } else if (esc !== undefined && Object.prototype.hasOwnProperty.call(ESCAPES, esc)) {
-        pieces.push(ESCAPES[esc]!);
-        i += 2;
       } else {
-        this.fail(`invalid escape \\${esc ?? ""} in a string`, i);
-      }
-      chunk = i;
-      if (pieces.length >= CHUNK) {
-        done += pieces.join("");
-        pieces.length = 0;
+        const unit = ESCAPE_UNITS.get(esc);
+        if (unit === undefined) this.fail(`invalid escape \\${text[i + 1] ?? ""} in a string`, i);
+        buf[n++] = unit!;
+        i += 2;
       }
     }
   }
@@ -230,10 +298,10 @@ export class JsonCursor {
       }
       if (c < 0x20) this.fail(`unescaped control character U+${c.toString(16).padStart(4, "0")} in a string`, i);
       if (c !== 0x5c) i++;
-      else if (text[i + 1] === "u") {
-        if (!HEX4.test(text.slice(i + 2, i + 6))) this.fail("invalid \\u escape (needs four hex digits)", i);
+      else if (text.charCodeAt(i + 1) === 0x75) {
+        for (let k = i + 2; k < i + 6; k++) if (hexDigit(text.charCodeAt(k)) < 0) this.fail("invalid \\u escape (needs four hex digits)", i);
         i += 6;
-      } else if (Object.prototype.hasOwnProperty.call(ESCAPES, text[i + 1] ?? "")) i += 2;
+      } else if (ESCAPE_UNITS.has(text.charCodeAt(i + 1))) i += 2;
       else this.fail(`invalid escape \\${text[i + 1] ?? ""} in a string`, i);
     }
   }

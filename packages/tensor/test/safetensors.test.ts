@@ -208,6 +208,14 @@ describe("parseStrictJson", () => {
     expect(parseStrictJson(`[${"{},".repeat(1_000_000)}{}]`, { maxValues: 4 })).toEqual(E.left({ message: "more than 4 values", offset: 10 }));
   });
 
+  test.prop([fc.array(fc.oneof(fc.string({ unit: "binary" }), fc.constantFrom('"', "\\", "\n", "\u0000", "\ud800", "é"), fc.string({ minLength: 5000, maxLength: 9000 })), { maxLength: 12 })], { numRuns: 60 })(
+    "reads every string JSON.stringify writes, escapes across its 4096-unit chunks included",
+    (pieces) => {
+      const value = pieces.join("");
+      expect(parseStrictJson(JSON.stringify(value))).toEqual(E.right(value));
+    },
+  );
+
   it("joins a string of many escapes into its value", () => {
     expect(parseStrictJson(`"${"\\u0041\\n".repeat(5000)}"`)).toEqual(E.right("A\n".repeat(5000)));
   });
