@@ -48,14 +48,18 @@ export const configProblem = (config: unknown): string | undefined => {
     if (typeof value === "object" && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null)) {
       for (const [k, v] of Object.entries(value)) {
         if (FORBIDDEN_KEYS.has(k)) return `${path}: the key ${JSON.stringify(k)} is not allowed`;
-        const p = problem(v, `${path}.${k}`, depth + 1);
+        // Keys cut short, so a hostile megabyte-long key makes no megabyte message.
+        const p = problem(v, `${path}.${k.length > 40 ? `${k.slice(0, 37)}...` : k}`, depth + 1);
         if (p !== undefined) return p;
       }
       return undefined;
     }
     return `${path}: ${typeof value === "object" ? "a class instance" : `a ${typeof value}`} is not JSON`;
   };
-  return problem(config, "config", 0);
+  const found = problem(config, "config", 0);
+  // A path 256 levels deep is cut in the middle.
+  const colon = found?.indexOf(": ") ?? -1;
+  return found !== undefined && colon > 120 ? `${found.slice(0, 60)}…${found.slice(colon - 50)}` : found;
 };
 
 const decodeError = (detail: string): TensorError => ({ _tag: "DecodeError", op: "restoreCheckpoint", detail });

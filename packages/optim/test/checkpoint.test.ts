@@ -30,6 +30,7 @@ import { sealCheckpoint } from "../src/checkpoint.js";
 import { loadCheckpoint, saveCheckpoint } from "../src/node.js";
 
 const f64 = (x: T.NestedArray): T.Tensor => T.tensor(x, "float64");
+type JsonConfigLike = number | { readonly [key: string]: JsonConfigLike };
 
 /** Asserts two pytrees have the same structure, static values (by Object.is) and tensor bits. */
 const expectSameTree = (actual: unknown, expected: unknown): void => {
@@ -147,6 +148,22 @@ describe("encoding refuses what it cannot restore", () => {
     expect(() => encodeCheckpoint({ params: wide, optState: {}, step: 0 })).toThrow(/the tree has more than 500000 nodes and keys/);
     expect(() => encodeCheckpoint({ params: {}, optState: {}, step: 0, config: Array<number>(100_000).fill(0) })).toThrow(/config\[99999\]: the configuration holds more than 100000 values \(the limit\)/);
     expect(E.isRight(restoreCheckpoint(encodeCheckpoint({ params: {}, optState: {}, step: 0, config: Array<number>(99_999).fill(0) })))).toBe(true);
+  });
+
+  it("says which config value is bad in a message of bounded length, however long its key or deep its path", () => {
+    const longKey = { ["k".repeat(1_000_000)]: NaN };
+    let deep: JsonConfigLike = NaN;
+    for (let i = 0; i < 250; i++) deep = { abc: deep };
+    for (const config of [longKey, deep]) {
+      let message = "";
+      try {
+        encodeCheckpoint({ params: {}, optState: {}, step: 0, config: config as never });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/config\.(k+|abc\.abc.*….*abc)(\.\.\.)?: NaN is not a JSON number/);
+      expect(message.length).toBeLessThan(400);
+    }
   });
 
   const params = { w: f64([1]) };
