@@ -17,7 +17,16 @@ import type { Tensor } from "./Tensor.js";
 
 const buffers: Readonly<Record<DType, Function>> = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
 
-const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Uint8Array.prototype) as object;
+/**
+ * `%TypedArray%.prototype`: the last prototype before `Object.prototype` on a typed array's chain.
+ * Found by walking the chain rather than one step up, because a program may replace the global
+ * `Uint8Array` with a subclass (the memory tests do, to count allocations), which adds a level.
+ */
+const TYPED_ARRAY_PROTOTYPE = ((): object => {
+  let p = Object.getPrototypeOf(Uint8Array.prototype) as object;
+  for (let up = Object.getPrototypeOf(p) as object | null; up !== null && up !== Object.prototype; up = Object.getPrototypeOf(up) as object | null) p = up;
+  return p;
+})();
 /** A getter of `%TypedArray%.prototype`, to call on a value whatever its own properties say. */
 const intrinsic = <R>(key: string | symbol): ((this: unknown) => R) =>
   Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, key)!.get as (this: unknown) => R;
