@@ -8,23 +8,13 @@ import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { scanUnrolled } from "@rewind/testing";
+import { thrown } from "./thrown.js";
 
 const RANK = 200_000;
 const ones = (n: number): number[] => new Array<number>(n).fill(1);
 /** A float32 tensor of rank 200,000 holding one element, and one whose last axis is 2. */
 const huge = T.zeros(ones(RANK));
 const hugeLast2 = T.zeros([...ones(RANK - 1), 2]);
-
-/** The error `thunk` throws (fails the test when it does not throw). */
-const thrown = (thunk: () => unknown): Error => {
-  try {
-    thunk();
-  } catch (e) {
-    if (e instanceof Error) return e;
-    throw new Error(`threw a non-Error: ${String(e)}`);
-  }
-  throw new Error("expected an error, but nothing was thrown");
-};
 
 describe("a rank-200,000 shape gives a short message that names the op and the rank", () => {
   const cases: ReadonlyArray<readonly [string, string, () => unknown]> = [

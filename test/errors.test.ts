@@ -5,20 +5,10 @@
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
+import { thrown } from "./thrown.js";
 
 const t = (x: T.NestedArray) => T.fromArrayOrThrow(x, "float64");
 const f64 = (shape: T.Shape) => T.zeros(shape, "float64");
-
-/** The error `thunk` throws (fails the test when it does not throw). */
-const thrown = (thunk: () => unknown): Error => {
-  try {
-    thunk();
-  } catch (e) {
-    if (e instanceof Error) return e;
-    throw new Error(`threw a non-Error: ${String(e)}`);
-  }
-  throw new Error("expected an error, but nothing was thrown");
-};
 
 const FIX_CARRY = "make the step function return a carry with the same pytree structure, shapes and dtypes as its input carry";
 
