@@ -6,6 +6,7 @@ export { grad, valueAndGrad, vjp, jvp, jacrev, jacfwd, hessian, type GradOptions
 export { scan, type ScanOptions, type ScanFn } from "./scan.js";
 export { checkpoint, customVjp } from "./control.js";
 export { jit, type Jitted, type Runner } from "./jit.js";
+export { setJitMode, getJitMode, type JitMode } from "./compile/mode.js";
 export { makeGraph, traceTree, type ClosedGraph } from "./trace.js";
 export { printGraph, toDot, graphKey } from "./print.js";
 export { withDebugNans } from "./debugState.js";

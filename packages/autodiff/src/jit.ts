@@ -4,12 +4,16 @@
  * The cache maps a signature (argument structure + leaf avals) to a traced graph and a runner.
  * The runner is the compiler's (compile/): one generated function per graph, bit-identical to
  * the interpreter. `jit(f, { compile: false })` keeps the interpreter, the reference path; so
- * does `withDebugNans`, whose per-primitive checks need the interpreter. Called on tracers (inside
+ * do `setJitMode("interpret")` for every jitted function, and `withDebugNans`, whose
+ * per-primitive checks need the interpreter. Where the engine refuses to generate JavaScript (a
+ * Content-Security-Policy without 'unsafe-eval'), the interpreter runs too, after one warning
+ * (the engine is probed once, at the first compile). Called on tracers (inside
  * grad, scan, another jit) the cached graph is inlined into the enclosing trace, so
  * `grad(jit(f))` differentiates the same graph; nothing is compiled until a call on tensors.
  */
 import type { Tensor } from "@rewind/tensor";
 import { compileGraph } from "./compile/index.js";
+import { engineCompiles, jitState } from "./compile/mode.js";
 import { expectFlag, expectFunction, expectOptions } from "./check.js";
 import { evalGraph, isTracer, type Value } from "./core.js";
 import { debugState } from "./debugState.js";
@@ -24,7 +28,8 @@ export type Runner = (inputs: readonly Tensor[]) => readonly Tensor[];
 export interface JitOptions {
   /**
    * Compile the graph into generated code (default true). `false` runs the interpreter: the
-   * reference path, same results bit for bit, slower.
+   * reference path, same results bit for bit, slower. `setJitMode("interpret")` does the same for
+   * every jitted function; where the engine refuses to generate code, `true` interprets too.
    */
   readonly compile?: boolean;
 }
@@ -50,7 +55,7 @@ export interface Jitted<Args extends unknown[], R> {
 /**
  * Traces `f` once per input signature (pytree structure, shapes, dtypes), compiles the graph and
  * reuses both. `f` must be pure: values it closes over are captured at trace time.
- * @param options `{ compile: false }` runs the interpreter instead of generated code.
+ * @param options `{ compile: false }` runs the interpreter instead of generated code (see also `setJitMode`).
  * @example const g = jit((x) => mul(x, 2)); g(tensor([1])); g(tensor([3])); g.cacheSize() // 1
  */
 export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options: JitOptions = {}): Jitted<Args, R> => {
@@ -74,9 +79,10 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options:
     const leaves = treeFlatten(args)[0];
     const inputs: Value[] = [...closed.consts, ...leaves];
     let outs: readonly Value[];
-    if (inputs.some(isTracer) || debugState.nans) outs = evalGraph(closed.graph, inputs);
+    if (inputs.some(isTracer) || debugState.nans || jitState.interpret) outs = evalGraph(closed.graph, inputs);
     else {
-      entry.run ??= compile ? compileGraph(closed.graph) : interpret(closed.graph);
+      // Probed at the first compile only: a strict CSP refuses `new Function` (one warning).
+      entry.run ??= compile && engineCompiles() ? compileGraph(closed.graph) : interpret(closed.graph);
       outs = entry.run(inputs as Tensor[]);
     }
     return treeUnflatten<R>(closed.outTree, outs);

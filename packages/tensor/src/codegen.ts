@@ -6,7 +6,9 @@
  * - the WebAssembly module emitter and the SIMD float32 e^x / logistic / tanh emitters;
  * - their scalar definitions, which the float32 tensor kernels use, for generated JavaScript;
  * - the feature test and a typed handle on the engine's WebAssembly API (this package compiles
- *   without DOM typings).
+ *   without DOM typings);
+ * - whether the engine refuses run-time code generation (a Content-Security-Policy), probed once
+ *   and warned about once for the whole process.
  */
 export { encodeModule, FunctionBuilder, f32, i32, v128, type SimdOp, type ValType } from "./wasm/emitter.js";
 export { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./wasm/f32mathWasm.js";
@@ -14,3 +16,4 @@ export { expF32, sigmoidF32, tanhF32 } from "./kernels/f32math.js";
 export { WASM_MIN_MACS } from "./kernels/matmul.js";
 export { arenaMatmul, productScratchBytes, simdAvailable, type ArenaMatmul } from "./wasm/matmulRuntime.js";
 export { wasmApi, type WasmApi, type WasmMemory } from "./wasm/api.js";
+export { codegenRefused, declineCodegen, type Codegen } from "./wasm/policy.js";

@@ -1,6 +1,6 @@
 /**
  * @file Specs of autodiff's graph tools, classes, predicates and pytree functions: makeGraph,
- * traceTree, printGraph, toDot, graphKey, compileGraph, withDebugNans, definePrimitive,
+ * traceTree, printGraph, toDot, graphKey, compileGraph, withDebugNans, setJitMode, getJitMode, definePrimitive,
  * noGradient, registry, Graph, GraphException, Tracer, formatGraphError, isTracer, isValue,
  * isTracing and the tree* family (random pytrees of arrays, objects and Immutable collections).
  */
@@ -101,6 +101,33 @@ export const toolSpecs: Record<string, Spec> = {
       return 1;
     },
     slots: [{ reject: notFunction }],
+  },
+  setJitMode: {
+    cases: () => {
+      const before = A.getJitMode();
+      try {
+        return countCases([
+          ...[h('"fast"', "fast"), h("null", null), h("undefined", undefined), h("true", true), h('"Interpret"', "Interpret")].map((v) => () => void expectRejected(["setJitMode"], () => A.setJitMode(v.value as A.JitMode))),
+          () => {
+            const prev = A.setJitMode("interpret");
+            const x = T.tensor([0.5, -1], "float64");
+            const got = A.jit((y: A.Value) => A.exp(y))(x);
+            if (A.getJitMode() !== "interpret" || !T.isTensor(got) || got.data[0] !== Math.exp(0.5)) throw new Error("setJitMode('interpret') must run jit through the interpreter, same values");
+            A.setJitMode(prev);
+          },
+        ]);
+      } finally {
+        A.setJitMode(before);
+      }
+    },
+  },
+  getJitMode: {
+    cases: () =>
+      countCases([
+        () => {
+          if (!["compile", "interpret"].includes(A.getJitMode())) throw new Error(`getJitMode: ${String(A.getJitMode())}`);
+        },
+      ]),
   },
   definePrimitive: {
     cases: () => {

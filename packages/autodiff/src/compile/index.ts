@@ -8,7 +8,7 @@
  * call; every intermediate lives in buffers allocated once per compiled runner.
  */
 import { getKernelBackend, isTensor, type Tensor } from "@rewind/tensor";
-import { simdAvailable } from "@rewind/tensor/internal/codegen";
+import { codegenRefused, simdAvailable } from "@rewind/tensor/internal/codegen";
 import { expectGraph } from "../check.js";
 import { evalGraph } from "../core.js";
 import { avalOf, avalsEqual, describeAval, type Graph } from "../Graph.js";
@@ -38,10 +38,19 @@ export interface CompiledGraph {
  * compile time (same bits either way).
  * The runner assumes inputs of the graph's avals (as `jit` guarantees). Intermediates live in
  * buffers owned by the runner; outputs are always fresh. A re-entrant call runs the interpreter.
+ * @throws GraphException (`InvalidArgument`) where the engine refuses to generate JavaScript (a
+ * Content-Security-Policy without 'unsafe-eval'): `jit` then interprets instead.
  * @example const run = compileGraph(makeGraph((x) => exp(x))(zeros([3])).graph); run([ones([3])])
  */
 export const compileGraph = (graph: Graph): CompiledGraph => {
   expectGraph("compileGraph", "graph", graph);
+  if (codegenRefused("eval")) {
+    graphFail({
+      _tag: "InvalidArgument", op: "compileGraph", arg: "graph",
+      detail: "this engine refuses to generate JavaScript (a Content-Security-Policy without 'unsafe-eval', or node --disallow-code-generation-from-strings), and a compiled graph is generated JavaScript",
+      fix: "call the function through jit, which interprets where code generation is refused, or allow 'unsafe-eval' in the page's script-src",
+    });
+  }
   return compileWith(graph, getKernelBackend().setting !== "js" && simdAvailable());
 };
 

@@ -4,12 +4,15 @@
  */
 import { fail } from "../errors.js";
 import { wasmMatmulAvailable } from "../wasm/matmulRuntime.js";
+import { codegenRefused, declineCodegen } from "../wasm/policy.js";
 
 /**
  * Which float32 kernels run — matmul, and `exp`/`tanh`/`sigmoid` of float32 tensors: `"auto"`
  * (default) picks WebAssembly SIMD when available and the work is large enough to pay for the
  * call, else JS; `"wasm"` and `"js"` pin one, for tests and benchmarks. The compiler reads it too
- * (`"js"`: no SIMD loops). All give identical bits, so this only ever changes speed.
+ * (`"js"`: no SIMD loops). All give identical bits, so this only ever changes speed. Where the
+ * engine refuses to compile WebAssembly (a Content-Security-Policy without 'wasm-unsafe-eval'),
+ * `"auto"` runs JavaScript and warns once; `"js"` silences that warning.
  */
 export type KernelBackend = "auto" | "wasm" | "js";
 let backend: KernelBackend = "auto";
@@ -26,10 +29,15 @@ export const setKernelBackend = (next: KernelBackend): KernelBackend => {
     fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail: `unknown backend ${typeof next === "string" ? JSON.stringify(next) : typeof next}`, fix: 'use "auto", "wasm" or "js"' });
   }
   if (next === "wasm" && !wasmMatmulAvailable()) {
-    fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail: "WebAssembly SIMD is not available in this engine", fix: 'use "auto" or "js" (same results, slower)' });
+    const detail = codegenRefused("wasm")
+      ? "this engine refuses to compile WebAssembly (a Content-Security-Policy without 'wasm-unsafe-eval')"
+      : "WebAssembly SIMD is not available in this engine";
+    fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail, fix: 'use "auto" or "js" (same results, slower)' });
   }
   const before = backend;
   backend = next;
+  // "js" opts out of WebAssembly: a refusal found elsewhere then neither probes nor mentions it.
+  declineCodegen("wasm", next === "js");
   return before;
 };
 

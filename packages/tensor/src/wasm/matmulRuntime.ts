@@ -14,6 +14,7 @@
 import { wasmApi, type WasmMemory } from "./api.js";
 import { encodeModule, FunctionBuilder } from "./emitter.js";
 import { defaultShape, matmulModuleBytes, type KernelShape } from "./matmulWasm.js";
+import { codegenRefused } from "./policy.js";
 
 // Captured once: every runtime this module builds uses the engine it was loaded in.
 const wasm = wasmApi();
@@ -26,15 +27,19 @@ const simdProbe = (): Uint8Array => {
 };
 
 /**
- * Whether this engine runs WebAssembly with 128-bit SIMD (validates a tiny SIMD module).
+ * Whether this engine runs WebAssembly with 128-bit SIMD (validates a tiny SIMD module) and lets
+ * this program compile it: a Content-Security-Policy may refuse (`policy.ts`, which warns once).
  * @example simdAvailable() // true on Node ≥ 16.4 and current browsers
  */
 export const simdAvailable = (): boolean => {
+  let valid: boolean;
   try {
-    return wasm !== undefined && wasm.validate(simdProbe());
+    valid = wasm !== undefined && wasm.validate(simdProbe());
   } catch {
-    return false;
+    valid = false;
   }
+  // Asked only where SIMD would run, so an engine without it never probes (nor warns).
+  return valid && !codegenRefused("wasm");
 };
 
 // ---- the runtime: one compiled module and one shared instance per kernel shape ----
