@@ -1,8 +1,9 @@
 /**
  * @file The end-to-end harness: build the page with Vite, serve the built files on localhost,
  * and open them in headless Chromium (Debian's `chromium`, driven by playwright-core; no browser
- * is ever downloaded) with a fresh, empty profile. Collects console errors, page errors and
- * any request that leaves the local server, for the tests to assert on.
+ * is ever downloaded) with a fresh, empty profile, optionally with extra response headers (a
+ * Content-Security-Policy). Collects console errors and warnings, page errors and any request that
+ * leaves the local server, for the tests to assert on.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -39,6 +40,8 @@ export interface Harness {
   readonly url: string;
   /** Console errors, uncaught page errors and worker errors, in order. */
   readonly problems: string[];
+  /** Console warnings (the page's and its worker's), in order. */
+  readonly warnings: string[];
   /** Requests to anything but the local server (there should be none: the data is bundled). */
   readonly outside: string[];
   readonly close: () => Promise<void>;
@@ -53,15 +56,22 @@ const chromiumPath = (): string => {
   return path;
 };
 
+/** Options of `openPlayground`. */
+export interface PlaygroundOptions {
+  /** Extra response headers on every file served (the page, its scripts and its worker's script). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /**
  * Builds the playground, serves dist/ on 127.0.0.1 (a free port) and opens it in Chromium.
  * @example const h = await openPlayground(); await h.page.click("#start"); await h.close()
  */
-export const openPlayground = async (): Promise<Harness> => {
+export const openPlayground = async (options: PlaygroundOptions = {}): Promise<Harness> => {
   const executablePath = chromiumPath();
   const configFile = join(playgroundRoot, "vite.config.ts");
   await build({ root: playgroundRoot, configFile, logLevel: "warn" });
-  const server: PreviewServer = await preview({ root: playgroundRoot, configFile, logLevel: "warn", preview: { host: "127.0.0.1", port: 0, strictPort: true, open: false } });
+  const headers = { ...options.headers };
+  const server: PreviewServer = await preview({ root: playgroundRoot, configFile, logLevel: "warn", preview: { host: "127.0.0.1", port: 0, strictPort: true, open: false, headers } });
   const address = server.httpServer.address() as AddressInfo | null;
   if (address === null) throw new Error("vite preview did not start listening");
   const url = `http://127.0.0.1:${address.port}/`;
@@ -84,8 +94,12 @@ export const openPlayground = async (): Promise<Harness> => {
   }
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
+  const warnings: string[] = [];
   const outside: string[] = [];
-  page.on("console", (m) => void (m.type() === "error" && problems.push(`console.error: ${m.text()}`)));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console.error: ${m.text()}`);
+    if (m.type() === "warning") warnings.push(m.text());
+  });
   page.on("pageerror", (e) => void problems.push(`page error: ${e.message}`));
   page.on("worker", (w) => w.on("close", () => problems.push(`worker closed: ${w.url()}`)));
   page.on("request", (r) => {
@@ -97,6 +111,7 @@ export const openPlayground = async (): Promise<Harness> => {
     page,
     url,
     problems,
+    warnings,
     outside,
     close: async () => {
       await context.close();
@@ -105,3 +120,25 @@ export const openPlayground = async (): Promise<Harness> => {
     },
   };
 };
+
+const WAIT = { timeout: 90_000 };
+
+/**
+ * Waits until the worker reports this state.
+ * @example await waitForState(h.page, "running")
+ */
+export const waitForState = (page: Page, state: string): Promise<unknown> => page.waitForSelector(`#state[data-state="${state}"]`, WAIT);
+
+/**
+ * Waits until the loss chart holds at least `steps` steps and the recent loss is below `fraction` of the starting loss.
+ * @example await waitForLossToFall(h.page, 20, 0.8)
+ */
+export const waitForLossToFall = (page: Page, steps: number, fraction: number): Promise<unknown> =>
+  page.waitForFunction(
+    ([n, f]) => {
+      const d = document.getElementById("loss-chart")?.dataset;
+      return d !== undefined && Number(d["steps"]) >= n && Number(d["recentLoss"]) < f * Number(d["startLoss"]);
+    },
+    [steps, fraction] as const,
+    { ...WAIT, polling: 250 },
+  );

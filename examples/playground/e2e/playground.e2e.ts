@@ -11,24 +11,13 @@ import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { safetensors, zeros } from "@rewind/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactsDir, openPlayground, type Harness } from "./harness.ts";
+import { artifactsDir, openPlayground, waitForLossToFall as waitForLossToFallOn, waitForState as waitForStateOn, type Harness } from "./harness.ts";
 
 let h: Harness;
 const WAIT = { timeout: 90_000 };
 
-/** Waits until the worker reports this state. */
-const waitForState = (state: string): Promise<unknown> => h.page.waitForSelector(`#state[data-state="${state}"]`, WAIT);
-
-/** Waits until the loss chart holds at least `steps` steps and the recent loss is below `fraction` of the starting loss. */
-const waitForLossToFall = (steps: number, fraction: number): Promise<unknown> =>
-  h.page.waitForFunction(
-    ([n, f]) => {
-      const d = document.getElementById("loss-chart")?.dataset;
-      return d !== undefined && Number(d["steps"]) >= n && Number(d["recentLoss"]) < f * Number(d["startLoss"]);
-    },
-    [steps, fraction] as const,
-    { ...WAIT, polling: 250 },
-  );
+const waitForState = (state: string): Promise<unknown> => waitForStateOn(h.page, state);
+const waitForLossToFall = (steps: number, fraction: number): Promise<unknown> => waitForLossToFallOn(h.page, steps, fraction);
 
 const text = async (selector: string): Promise<string> => (await h.page.textContent(selector)) ?? "";
 const stepsShown = async (): Promise<number> => Number(await h.page.getAttribute("#steps", "data-steps"));
@@ -156,8 +145,10 @@ describe("the playground in Chromium", () => {
     await h.page.screenshot({ path: join(artifactsDir, "sine.png"), fullPage: true });
   });
 
-  it("logged no console error and fetched nothing from outside localhost", () => {
+  it("logged no console error or warning and fetched nothing from outside localhost", () => {
     expect(h.problems).toEqual([]);
+    // Served without a Content-Security-Policy, the engine generates code: no fallback warning.
+    expect(h.warnings).toEqual([]);
     expect(h.outside).toEqual([]);
   });
 });
