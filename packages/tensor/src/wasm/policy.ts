@@ -27,9 +27,6 @@ const declined = { eval: false, wasm: false };
 /** Refusals already named in a warning. */
 const reported = { eval: false, wasm: false };
 
-/** An empty module (magic number and version): the cheapest bytes to compile. */
-const EMPTY_MODULE = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
-
 const PROBES: Readonly<Record<Codegen, () => boolean>> = {
   eval: () => {
     try {
@@ -47,7 +44,8 @@ const PROBES: Readonly<Record<Codegen, () => boolean>> = {
     // An engine without WebAssembly refuses nothing: its callers see it is absent and use JavaScript silently.
     if (api === undefined) return false;
     try {
-      new api.Module(EMPTY_MODULE);
+      // An empty module (magic number and version): the cheapest bytes to compile.
+      new api.Module(Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00));
       return false;
     } catch {
       return true;
