@@ -12,21 +12,29 @@ import type { AnyPrimitive } from "./Primitive.js";
 
 /** The abstract value of a variable: shape and dtype, no data. */
 export interface Aval {
+  /** The dimensions of the value. */
   readonly shape: Shape;
+  /** The element type of the value. */
   readonly dtype: DType;
 }
 
 /** A variable of a graph. Ids are unique across the whole process, so graphs can be inlined freely. */
 export interface Var {
+  /** Tells a variable from a literal in an `Atom`. */
   readonly _tag: "Var";
+  /** Unique in the process; printed graphs rename variables a, b, c… in order of appearance. */
   readonly id: number;
+  /** The shape and dtype it holds. */
   readonly aval: Aval;
 }
 
 /** A rank-0 constant written inline in an equation (e.g. the `2` in `mul(x, 2)`). */
 export interface Literal {
+  /** Tells a literal from a variable in an `Atom`. */
   readonly _tag: "Literal";
+  /** The rank-0 tensor written inline. */
   readonly value: Tensor;
+  /** Its shape (`[]`) and dtype. */
   readonly aval: Aval;
 }
 
@@ -35,9 +43,13 @@ export type Atom = Var | Literal;
 
 /** One step of a graph: `outputs = prim(inputs; params)`. */
 export interface Eqn {
+  /** The primitive applied (its `name` is what printed graphs show). */
   readonly prim: AnyPrimitive;
+  /** What it reads, in the primitive's argument order. */
   readonly inputs: readonly Atom[];
+  /** The primitive's static parameters (axes, shapes, a scan's body…), typed by the primitive. */
   readonly params: unknown;
+  /** The variables it defines, one per output of the primitive. */
   readonly outputs: readonly Var[];
   /** Where the equation was traced (a stack line), recorded only under `debugNans`. */
   readonly source?: string;
@@ -98,9 +110,16 @@ export const describeAval = (a: Aval): string => {
  * their canonical text is (`graphKey` in print.ts), which is how caches key bodies by value.
  */
 export class Graph {
+  /**
+   * Freezes the arrays it is given; build graphs by tracing (`makeGraph`) rather than by hand.
+   * @example new Graph([x], List(), [x]) // the identity on one variable x
+   */
   constructor(
+    /** The graph's parameters, in order. */
     readonly inputs: readonly Var[],
+    /** Equations in topological order: each reads only inputs and earlier outputs. */
     readonly eqns: List<Eqn>,
+    /** What the graph returns, in order: variables, or literals for constant outputs. */
     readonly outputs: readonly Atom[],
   ) {
     Object.freeze(inputs);

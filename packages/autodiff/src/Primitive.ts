@@ -17,8 +17,11 @@ import { graphFail } from "./errors.js";
 
 /** What a VJP rule may read: the primal inputs and outputs, params, residuals, and which inputs need a cotangent. */
 export interface VjpContext<P> {
+  /** The primal inputs, in argument order. */
   readonly ins: readonly Value[];
+  /** The primal outputs. */
   readonly outs: readonly Value[];
+  /** The equation's static parameters. */
   readonly params: P;
   /** Extra values saved by the primitive's `forward` hook (empty without one). */
   readonly residuals: readonly Value[];
@@ -37,8 +40,11 @@ export type VjpRule<P> = (cts: readonly Value[], ctx: VjpContext<P>, kit: Kit) =
 
 /** What a `forward` hook returns: the outputs, extra residual values, and optional non-tensor data. */
 export interface ForwardResult {
+  /** The primitive's outputs, as `impl` would give them. */
   readonly outs: readonly Value[];
+  /** Values the VJP rule will read as `ctx.residuals`. */
   readonly residuals: readonly Value[];
+  /** Non-tensor data the VJP rule will read as `ctx.aux`. */
   readonly aux?: unknown;
 }
 
@@ -47,6 +53,7 @@ export const noGradient = "noGradient" as const;
 
 /** A primitive: name, shape rule, impl, VJP rule, and optional forward hook and printing. */
 export interface Primitive<Name extends string, P> {
+  /** The name printed graphs show and the registry keys it by; unique among primitives. */
   readonly name: Name;
   /** Output avals from input avals; runs at trace time, never reads data. Throws on bad shapes. */
   readonly abstractEval: (ins: readonly Aval[], params: P) => readonly Aval[];

@@ -14,16 +14,58 @@ export type PyTree = Value | readonly PyTree[] | { readonly [key: string]: PyTre
 
 /** The structure of a pytree without its leaves. */
 export type TreeDef =
-  | { readonly kind: "leaf" }
-  | { readonly kind: "static"; readonly value: unknown }
-  | { readonly kind: "array"; readonly children: readonly TreeDef[] }
-  | { readonly kind: "object"; readonly keys: readonly string[]; readonly children: readonly TreeDef[] }
-  | { readonly kind: "list"; readonly children: readonly TreeDef[] }
-  | { readonly kind: "map"; readonly keys: readonly unknown[]; readonly children: readonly TreeDef[] }
-  | { readonly kind: "record"; readonly template: RecordTemplate; readonly keys: readonly string[]; readonly children: readonly TreeDef[] };
+  | {
+      /** A tensor or tracer: one leaf. */
+      readonly kind: "leaf";
+    }
+  | {
+      /** Static data (a number, string, boolean, null, function…), kept as it is. */
+      readonly kind: "static";
+      /** The static value itself. */
+      readonly value: unknown;
+    }
+  | {
+      /** A JavaScript array. */
+      readonly kind: "array";
+      /** The structure of each element, in order. */
+      readonly children: readonly TreeDef[];
+    }
+  | {
+      /** A plain object. */
+      readonly kind: "object";
+      /** Its keys, sorted, so objects with the same keys in another order have one structure. */
+      readonly keys: readonly string[];
+      /** The structure under each key, in the order of `keys`. */
+      readonly children: readonly TreeDef[];
+    }
+  | {
+      /** An Immutable `List`. */
+      readonly kind: "list";
+      /** The structure of each element, in order. */
+      readonly children: readonly TreeDef[];
+    }
+  | {
+      /** An Immutable `Map`. */
+      readonly kind: "map";
+      /** Its keys, sorted by their text, so insertion order does not change the structure. */
+      readonly keys: readonly unknown[];
+      /** The structure under each key, in the order of `keys`. */
+      readonly children: readonly TreeDef[];
+    }
+  | {
+      /** An Immutable `Record` instance. */
+      readonly kind: "record";
+      /** The record itself, used to rebuild one of the same class with new leaves. */
+      readonly template: RecordTemplate;
+      /** Its field names, sorted. */
+      readonly keys: readonly string[];
+      /** The structure of each field, in the order of `keys`. */
+      readonly children: readonly TreeDef[];
+    };
 
 /** The part of an Immutable `Record` instance used to rebuild it with new leaves. */
-interface RecordTemplate {
+export interface RecordTemplate {
+  /** Immutable's batch update: calls `mutator` with a mutable copy and returns the new record. */
   withMutations(mutator: (r: { set(key: string, value: unknown): unknown }) => unknown): unknown;
 }
 
@@ -246,7 +288,14 @@ export const treeDiff = (
   expected: TreeDef,
   actual: TreeDef,
   path = "",
-): { readonly path: string; readonly expected: string; readonly actual: string } | undefined => {
+): {
+  /** Where the structures part, as a path from the root (`.h`, `[1]`; `""` at the root). */
+  readonly path: string;
+  /** What `expected` has there, in words: `"a tensor"`, `"missing"`, `"an object …"`, a static value. */
+  readonly expected: string;
+  /** What `actual` has there, in the same words. */
+  readonly actual: string;
+} | undefined => {
   expectTreeDef("treeDiff", "expected", expected);
   expectTreeDef("treeDiff", "actual", actual);
   if (treeDefKey(expected) === treeDefKey(actual)) return undefined;

@@ -21,7 +21,9 @@ import { vjpGraphWith } from "./vjp.js";
 
 /** Options of grad/valueAndGrad: which arguments to differentiate, and whether f returns [value, aux]. */
 export interface GradOptions {
+  /** Which arguments to differentiate: one index (default 0) or an array of indices. */
   readonly argnums?: number | readonly number[];
+  /** The function returns `[loss, aux]`; `aux` is passed through undifferentiated. */
   readonly hasAux?: boolean;
 }
 
@@ -29,7 +31,10 @@ export interface GradOptions {
  * The static type of the gradients: the argument itself for one argnum (default 0), a tuple of
  * the arguments for an array of argnums (a gradient has its argument's pytree structure).
  */
-export type GradsOf<Args extends unknown[], O extends GradOptions> = O extends { readonly argnums: infer N }
+export type GradsOf<Args extends unknown[], O extends GradOptions> = O extends {
+  /** The argnums the options name (a literal type, or `number`). */
+  readonly argnums: infer N;
+}
   ? N extends number
     ? Args[N]
     : N extends readonly number[]
@@ -38,7 +43,12 @@ export type GradsOf<Args extends unknown[], O extends GradOptions> = O extends {
   : Args[0];
 
 /** What `grad` returns: the gradients, or `[gradients, aux]` with `hasAux`. */
-export type GradResult<Args extends unknown[], O extends GradOptions> = O extends { readonly hasAux: true } ? [GradsOf<Args, O>, unknown] : GradsOf<Args, O>;
+export type GradResult<Args extends unknown[], O extends GradOptions> = O extends {
+  /** Options that ask for an auxiliary output. */
+  readonly hasAux: true;
+}
+  ? [GradsOf<Args, O>, unknown]
+  : GradsOf<Args, O>;
 
 const zeroOf = (v: Value): Value => broadcastTo(T.scalar(0, v.dtype), v.shape);
 

@@ -17,7 +17,9 @@ import { checkFinite, debugState } from "./debugState.js";
 
 /** A traced stand-in for a tensor while a transform builds a graph: it has an aval, no data. */
 export class Tracer {
+  /** Marks a tracer, so @rewind/tensor (which knows nothing of tracers) can tell one from a tensor record. */
   readonly _tag = "Tracer" as const;
+  /** @internal Tracers are made by transforms (`grad`, `jit`, `scan`…); a call by hand throws. */
   constructor(
     /** @internal The trace this tracer belongs to. */
     readonly trace: TraceState,

@@ -13,19 +13,77 @@ import { describeAval } from "./Graph.js";
 /** A mistake in how a transform or op was used. */
 export type GraphError =
   | {
+      /** A scan step returned a carry whose structure, shape or dtype differs from its input carry. */
       readonly _tag: "CarryMismatch";
+      /** The transform or op that found it (`scan`, `rnn`…). */
       readonly op: string;
+      /** The pytree path of the carry leaf that differs (`.h`, `[1]`). */
       readonly path: string;
+      /** What the input carry has there. */
       readonly expected: Aval | string;
+      /** What the step returned there. */
       readonly actual: Aval | string;
     }
-  | { readonly _tag: "NonScalarOutput"; readonly op: string; readonly aval: Aval }
-  | { readonly _tag: "TreeMismatch"; readonly op: string; readonly path: string; readonly detail: string; readonly fix: string }
-  | { readonly _tag: "TracerLeak"; readonly op: string; readonly aval: Aval }
-  | { readonly _tag: "InvalidArgument"; readonly op: string; readonly arg: string; readonly detail: string; readonly fix: string }
-  | { readonly _tag: "NonFinite"; readonly op: string; readonly detail: string; readonly source: string }
-  /** A traced value used where JavaScript needs numbers (`x > 0`, `Number(x)`, `x.data`); `op` is the transform tracing. */
-  | { readonly _tag: "ConcretizationError"; readonly op: string; readonly aval: Aval; readonly use: string };
+  | {
+      /** A function differentiated by `grad` returned something other than a float scalar. */
+      readonly _tag: "NonScalarOutput";
+      /** The transform (`grad`, `valueAndGrad`…). */
+      readonly op: string;
+      /** The shape and dtype the function returned. */
+      readonly aval: Aval;
+    }
+  | {
+      /** Two pytrees that must have one structure do not, or a pytree Rewind cannot walk. */
+      readonly _tag: "TreeMismatch";
+      /** The function that compared or flattened them. */
+      readonly op: string;
+      /** Where they differ, as a path from the root (`<root>` for the whole tree). */
+      readonly path: string;
+      /** What differs there. */
+      readonly detail: string;
+      /** What to change. */
+      readonly fix: string;
+    }
+  | {
+      /** A tracer used after the transform that created it returned (stored in an outer variable). */
+      readonly _tag: "TracerLeak";
+      /** The op that met the leaked tracer. */
+      readonly op: string;
+      /** The leaked tracer's shape and dtype. */
+      readonly aval: Aval;
+    }
+  | {
+      /** A bad argument: wrong type, wrong value, misspelt option. */
+      readonly _tag: "InvalidArgument";
+      /** The function that refused it. */
+      readonly op: string;
+      /** The argument, as the signature names it (`options.length`). */
+      readonly arg: string;
+      /** What arrived and why it is refused. */
+      readonly detail: string;
+      /** What to change. */
+      readonly fix: string;
+    }
+  | {
+      /** Under `withDebugNans`, a primitive produced a NaN or an infinity. */
+      readonly _tag: "NonFinite";
+      /** The primitive whose output holds it. */
+      readonly op: string;
+      /** Which output holds how many of them, and whether an input already did. */
+      readonly detail: string;
+      /** Where the equation was traced (a stack line), or `""` when eager. */
+      readonly source: string;
+    }
+  | {
+      /** A traced value used where JavaScript needs numbers (`x > 0`, `Number(x)`, `x.data`). */
+      readonly _tag: "ConcretizationError";
+      /** The transform tracing (`grad`, `jit`, `scan`…). */
+      readonly op: string;
+      /** The tracer's shape and dtype. */
+      readonly aval: Aval;
+      /** How it was used, as a phrase (`"used as a JavaScript number (x > 0, …)"`). */
+      readonly use: string;
+    };
 
 const show = (a: Aval | string): string => (typeof a === "string" ? a : describeAval(a));
 

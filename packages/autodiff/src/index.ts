@@ -1,5 +1,7 @@
 /**
- * @file Public surface of @rewind/autodiff: graph ops, transforms, scan, pytrees, graph tools.
+ * Public surface of @rewind/autodiff: graph ops, transforms, scan, pytrees, graph tools.
+ *
+ * @module @rewind/autodiff
  */
 export * from "./ops/index.js";
 export { grad, valueAndGrad, vjp, jvp, jacrev, jacfwd, hessian, type GradOptions, type GradsOf, type GradResult } from "./api.js";
@@ -12,14 +14,22 @@ export { printGraph, toDot, graphKey } from "./print.js";
 export { withDebugNans } from "./debugState.js";
 export {
   treeFlatten, treeUnflatten, treeMap, treeLeaves, treeStructure, treeDefKey, treeLeavesWithPaths, treeLeafCount, treeDiff,
-  type PyTree, type TreeDef,
+  type PyTree, type TreeDef, type RecordTemplate,
 } from "./Tree.js";
 export { isTracer, isValue, isTracing, Tracer, type Value } from "./core.js";
 export { GraphException, formatGraphError, type GraphError } from "./errors.js";
 export { Graph, type Aval, type Atom, type Eqn, type Var, type Literal } from "./Graph.js";
 export { registry, type PrimitiveName } from "./primitives/index.js";
-export { definePrimitive, noGradient, type Primitive, type VjpRule, type VjpContext } from "./Primitive.js";
-export type { ScanPolicy } from "./primitives/scan.js";
+export { definePrimitive, noGradient, type Primitive, type VjpRule, type VjpContext, type AnyPrimitive, type ForwardResult } from "./Primitive.js";
+export type { Kit } from "./kit.js";
+export type { Linearized } from "./vjp.js";
+export type { ScanPolicy, ScanParams } from "./primitives/scan.js";
+// The params of the built-in primitives: `registry`'s type and printed equations refer to them.
+export type { ShapeParams, PermParams, WindowParams, UnsliceParams, AxesListParams, PadParams, AxisParam, DTypeParams } from "./primitives/shape.js";
+export type { AxesParams, AxisParams } from "./primitives/reduce.js";
+export type { IndexAxisParams } from "./primitives/indexing.js";
+export type { CheckpointParams } from "./primitives/special.js";
+export type { CustomVjpParams } from "./primitives/customVjp.js";
 export { estimateResiduals, estimateScanResiduals, type ResidualEstimate } from "./memory.js";
 export type { JitOptions } from "./jit.js";
 export { compileGraph, type CompiledGraph } from "./compile/index.js";

@@ -44,7 +44,10 @@ export interface ScanOptions {
    * see primitives/scanLift.ts and scanAccumulate.ts), which stores them stacked over T: use
    * `"carries"` or `{ every: k }` when memory, not speed, is what matters.
    */
-  readonly checkpoint?: ScanPolicy | { readonly every: number };
+  readonly checkpoint?: ScanPolicy | {
+    /** Segment length k: one carry is kept per k steps. */
+    readonly every: number;
+  };
   /** Stop the gradient across every k-th step boundary (truncated BPTT). */
   readonly truncate?: number;
 }

@@ -8,10 +8,13 @@ import { treeFlatten, treeUnflatten, type TreeDef } from "./Tree.js";
 
 /** A traced pytree function: its closed graph, captured constants, and argument/result structures. */
 export interface ClosedGraph {
+  /** The traced graph: its inputs are the captured constants, then the arguments' leaves. */
   readonly graph: Graph;
   /** Values of the graph's first `consts.length` inputs (captured concrete tensors or outer tracers). */
   readonly consts: readonly Value[];
+  /** The structure of the arguments (an array pytree, one child per argument). */
   readonly inTree: TreeDef;
+  /** The structure of the function's result. */
   readonly outTree: TreeDef;
 }
 

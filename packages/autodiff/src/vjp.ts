@@ -34,6 +34,7 @@ export interface Tape {
 
 /** The result of linearizing a graph at a point: its outputs and a pullback for cotangents. */
 export interface Linearized {
+  /** The graph's outputs at the point, computed now. */
   readonly outs: readonly Value[];
   /** Maps output cotangents (`null` = zero) to input cotangents (`null` where not needed or zero). */
   readonly pullback: (cts: ReadonlyArray<Value | null>) => ReadonlyArray<Value | null>;

@@ -32,6 +32,7 @@ import { addDecayedWeights, WEIGHT_DECAY_KEYS } from "./weightDecay.js";
  * @example const opts: SgdOptions = { learningRate: 0.1, momentum: 0.9, nesterov: true };
  */
 export interface SgdOptions {
+  /** Step size: a number, or a schedule of the update count. */
   readonly learningRate: LearningRate;
   /** Momentum coefficient; omitted means plain SGD (no velocity is stored). */
   readonly momentum?: number;
@@ -65,6 +66,7 @@ export const sgd = (options: SgdOptions): GradientTransformation<SgdState> => {
  * @example const minCharRnn: AdagradOptions = { learningRate: 0.1, initialAccumulator: 0, eps: 1e-8 };
  */
 export interface AdagradOptions extends ScaleByRssOptions {
+  /** Step size: a number, or a schedule of the update count. */
   readonly learningRate: LearningRate;
 }
 
@@ -92,6 +94,7 @@ export const adagrad = (options: AdagradOptions): GradientTransformation<Adagrad
  * @example const pytorchLike: RmspropOptions = { learningRate: 1e-2, decay: 0.99, epsInSqrt: false };
  */
 export interface RmspropOptions extends ScaleByRmsOptions {
+  /** Step size: a number, or a schedule of the update count. */
   readonly learningRate: LearningRate;
   /** Divide by the standard deviation rather than the root mean square (Graves 2013). Default false. */
   readonly centered?: boolean;
@@ -132,6 +135,7 @@ export const rmsprop = (options: RmspropOptions): GradientTransformation<Rmsprop
  * @example const opts: AdamOptions = { learningRate: 3e-4, b2: 0.99 };
  */
 export interface AdamOptions extends ScaleByAdamOptions {
+  /** Step size: a number, or a schedule of the update count. */
   readonly learningRate: LearningRate;
 }
 

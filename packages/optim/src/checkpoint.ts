@@ -40,10 +40,15 @@ export type { JsonConfig } from "./checkpointMeta.js";
  * @example const ckpt: Checkpoint<Params, AdamState> = { params, optState, step: 100, key, config: { lr: 3e-3 } };
  */
 export interface Checkpoint<P = unknown, S = unknown> {
+  /** The model's parameter pytree. */
   readonly params: P;
+  /** The optimizer's state, as its `init`/`update` return it. */
   readonly optState: S;
+  /** The number of updates made so far, a non-negative integer. */
   readonly step: number;
+  /** The PRNG key training continues from (dropout, sampling), if it uses one. */
   readonly key?: Key;
+  /** The run's settings as JSON (learning rate, sizes…), read back with the strict JSON parser. */
   readonly config?: JsonConfig;
 }
 
@@ -55,7 +60,9 @@ const CHECKPOINT_KEYS = keysOf<Checkpoint>({ params: true, optState: true, step:
  * @example const template: CheckpointTemplate<Params, AdamState> = { params, optState: opt.init(params) };
  */
 export interface CheckpointTemplate<P, S> {
+  /** Parameters with the structure, shapes and dtypes the checkpoint must hold. */
   readonly params: P;
+  /** Optimizer state with the structure, shapes and dtypes the checkpoint must hold. */
   readonly optState: S;
 }
 

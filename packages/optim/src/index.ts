@@ -1,7 +1,9 @@
 /**
- * @file Public surface of @rewind/optim: optimizers as pairs of pure functions over parameter
+ * Public surface of @rewind/optim: optimizers as pairs of pure functions over parameter
  * pytrees (Optax's shape), clipping, schedules, masks, and checkpoints. Node file I/O for
  * checkpoints lives in `@rewind/optim/node`.
+ *
+ * @module @rewind/optim
  */
 export type { GradientTransformation, LearningRate, Schedule, StateOf, AnyTransformation } from "./types.js";
 export { learningRateAt } from "./types.js";

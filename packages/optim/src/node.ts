@@ -1,11 +1,13 @@
 /// <reference types="node" />
 /**
- * @file Node-only entry point of @rewind/optim (`@rewind/optim/node`): checkpoint files. The
+ * Node-only entry point of @rewind/optim (`@rewind/optim/node`): checkpoint files. The
  * encoding is `encodeCheckpoint` / `restoreCheckpoint` from the browser-safe core; this file only
  * adds the disk, with an atomic write so that a crash (or Ctrl-C) mid-save never leaves a torn
  * checkpoint: the previous file stays until the new one is complete on disk.
  *
  * Both functions report every failure as a `Left`; neither throws.
+ *
+ * @module @rewind/optim/node
  */
 import * as E from "fp-ts/lib/Either.js";
 import { TensorException, type TensorError } from "@rewind/tensor";

@@ -29,6 +29,7 @@ export interface TraceMomentumOptions {
  * @example traceMomentum({ decay: 0.9 }).init(params).trace
  */
 export interface TraceState {
+  /** The velocity t, one tensor per parameter. */
   readonly trace: PyTree;
 }
 
@@ -72,6 +73,7 @@ export const RSS_KEYS = keysOf<ScaleByRssOptions>({ initialAccumulator: true, ep
  * @example scaleByRss().init(params).sumOfSquares
  */
 export interface ScaleByRssState {
+  /** Σ g² so far, one tensor per parameter. */
   readonly sumOfSquares: PyTree;
 }
 
@@ -120,6 +122,7 @@ export interface ScaleByRmsOptions {
  * @example scaleByRms().init(params).nu
  */
 export interface ScaleByRmsState {
+  /** The moving average of g², one tensor per parameter. */
   readonly nu: PyTree;
 }
 
@@ -131,7 +134,9 @@ export const RMS_KEYS = keysOf<ScaleByRmsOptions>({ decay: true, eps: true, init
  * @example scaleByStddev().init(params).mu
  */
 export interface ScaleByStddevState {
+  /** The moving average of g, one tensor per parameter. */
   readonly mu: PyTree;
+  /** The moving average of g², one tensor per parameter. */
   readonly nu: PyTree;
 }
 
@@ -213,8 +218,11 @@ export const ADAM_KEYS = keysOf<ScaleByAdamOptions>({ b1: true, b2: true, eps: t
  * @example scaleByAdam().init(params).count // 0
  */
 export interface ScaleByAdamState {
+  /** Updates made so far (t in the bias corrections 1 − βᵗ). */
   readonly count: number;
+  /** First moment: the moving average of g, one tensor per parameter. */
   readonly mu: PyTree;
+  /** Second moment: the moving average of g², one tensor per parameter. */
   readonly nu: PyTree;
 }
 

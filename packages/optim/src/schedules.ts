@@ -37,7 +37,9 @@ export const constantSchedule = (value: number): Schedule => {
  * @example const opts: LinearScheduleOptions = { initValue: 0, endValue: 1e-3, transitionSteps: 100 };
  */
 export interface LinearScheduleOptions {
+  /** Value at step 0 (and until `transitionBegin`). */
   readonly initValue: number;
+  /** Value at the end of the transition and after it. */
   readonly endValue: number;
   /** Steps over which the value moves from `initValue` to `endValue`; then it stays at `endValue`. */
   readonly transitionSteps: number;
@@ -70,9 +72,11 @@ export const linearSchedule = (options: LinearScheduleOptions): Schedule => {
  * @example const opts: ExponentialDecayOptions = { initValue: 1e-2, transitionSteps: 1000, decayRate: 0.5 };
  */
 export interface ExponentialDecayOptions {
+  /** Value at step 0 (and until `transitionBegin`). */
   readonly initValue: number;
   /** Steps over which the value is multiplied by `decayRate` once. */
   readonly transitionSteps: number;
+  /** Factor per `transitionSteps` steps: below 1 decays, above 1 grows. */
   readonly decayRate: number;
   /** Steps to hold `initValue` before decaying. Default 0. */
   readonly transitionBegin?: number;
@@ -109,6 +113,7 @@ export const exponentialDecay = (options: ExponentialDecayOptions): Schedule => 
  * @example const opts: CosineDecayOptions = { initValue: 1e-3, decaySteps: 10_000, alpha: 0.1 };
  */
 export interface CosineDecayOptions {
+  /** Value at step 0. */
   readonly initValue: number;
   /** Steps over which the value falls; then it stays at `alpha · initValue`. */
   readonly decaySteps: number;
@@ -172,7 +177,9 @@ export const joinSchedules = (schedules: readonly Schedule[], boundaries: readon
 export interface LinearWarmupOptions {
   /** Value at step 0. Default 0. */
   readonly initValue?: number;
+  /** Value reached at the end of the warmup. */
   readonly peakValue: number;
+  /** Steps of the linear rise from `initValue` to `peakValue`. */
   readonly warmupSteps: number;
 }
 
@@ -199,7 +206,9 @@ export const linearWarmup = (options: LinearWarmupOptions, after?: Schedule): Sc
 export interface WarmupCosineDecayOptions {
   /** Value at step 0. Default 0. */
   readonly initValue?: number;
+  /** Value reached at the end of the warmup. */
   readonly peakValue: number;
+  /** Steps of the linear rise from `initValue` to `peakValue`. */
   readonly warmupSteps: number;
   /** Total length of warmup plus decay; the value is `endValue` from then on. */
   readonly decaySteps: number;

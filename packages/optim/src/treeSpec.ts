@@ -16,22 +16,72 @@ import * as T from "@rewind/tensor";
  * @example const s: StaticSpec = { type: "number", value: "1e-7" };
  */
 export type StaticSpec =
-  | { readonly type: "number"; readonly value: string }
-  | { readonly type: "string"; readonly value: string }
-  | { readonly type: "boolean"; readonly value: boolean }
-  | { readonly type: "null" }
-  | { readonly type: "undefined" };
+  | {
+      /** A number. */
+      readonly type: "number";
+      /** Its text as `String(n)` writes it (`"-0"` for −0), so NaN and ±Infinity survive JSON. */
+      readonly value: string;
+    }
+  | {
+      /** A string. */
+      readonly type: "string";
+      /** The string itself. */
+      readonly value: string;
+    }
+  | {
+      /** A boolean. */
+      readonly type: "boolean";
+      /** The boolean itself. */
+      readonly value: boolean;
+    }
+  | {
+      /** `null`. */
+      readonly type: "null";
+    }
+  | {
+      /** `undefined` (an optional field left out). */
+      readonly type: "undefined";
+    };
 
 /**
  * A pytree structure with named leaves, as stored in a checkpoint's metadata.
  * @example const s: TreeSpec = { kind: "object", keys: ["w"], children: [{ kind: "leaf", name: "params.w" }] };
  */
 export type TreeSpec =
-  | { readonly kind: "leaf"; readonly name: string }
-  | { readonly kind: "static"; readonly value: StaticSpec }
-  | { readonly kind: "array" | "list"; readonly children: readonly TreeSpec[] }
-  | { readonly kind: "object" | "record"; readonly keys: readonly string[]; readonly children: readonly TreeSpec[] }
-  | { readonly kind: "map"; readonly keys: readonly StaticSpec[]; readonly children: readonly TreeSpec[] };
+  | {
+      /** A tensor, stored in the file under `name`. */
+      readonly kind: "leaf";
+      /** The tensor's name in the safetensors file (its pytree path, e.g. `params.w`). */
+      readonly name: string;
+    }
+  | {
+      /** A static value kept in the structure (an update count, a flag). */
+      readonly kind: "static";
+      /** The value, typed. */
+      readonly value: StaticSpec;
+    }
+  | {
+      /** A JavaScript array, or an Immutable `List`. */
+      readonly kind: "array" | "list";
+      /** The structure of each element, in order. */
+      readonly children: readonly TreeSpec[];
+    }
+  | {
+      /** A plain object, or an Immutable `Record`. */
+      readonly kind: "object" | "record";
+      /** Its keys, in the order of `TreeDef` (sorted). */
+      readonly keys: readonly string[];
+      /** The structure under each key, in the order of `keys`. */
+      readonly children: readonly TreeSpec[];
+    }
+  | {
+      /** An Immutable `Map`. */
+      readonly kind: "map";
+      /** Its keys, typed (a map's keys need not be strings). */
+      readonly keys: readonly StaticSpec[];
+      /** The structure under each key, in the order of `keys`. */
+      readonly children: readonly TreeSpec[];
+    };
 
 /**
  * Keys that would change an object's prototype if assigned; never read from or written to files.

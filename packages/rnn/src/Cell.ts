@@ -11,7 +11,9 @@ import type { Value } from "@rewind/autodiff";
 
 /** Sizes a cell is initialised for. Cells may read more fields (e.g. a custom cell's extra sizes). */
 export interface CellSizes {
+  /** Features per input step. */
   readonly inputSize: number;
+  /** Size of the hidden state (and, for the built-in cells, of each step's output). */
   readonly hiddenSize: number;
 }
 

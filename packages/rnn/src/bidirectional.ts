@@ -26,7 +26,9 @@ export interface BidirectionalOptions {
 
 /** A value per direction: parameters, carries. */
 export interface PerDirection<F, B> {
+  /** The direction that reads each sequence from its start. */
   readonly forward: F;
+  /** The direction that reads each sequence's valid prefix from its end. */
   readonly reverse: B;
 }
 
@@ -40,9 +42,11 @@ export interface BidirectionalApplyOptions<CF, CB> {
   readonly initialCarry?: Partial<PerDirection<CF, CB>>;
   /** Turns on the cells' noise (dropout); split into one key per direction. */
   readonly key?: Key;
-  /** Passed to both scans. */
+  /** Passed to both scans: what the forward pass keeps for the gradient. */
   readonly checkpoint?: RnnOptions<unknown>["checkpoint"];
+  /** Passed to both scans: cell steps per loop iteration. */
   readonly unroll?: RnnOptions<unknown>["unroll"];
+  /** Passed to both scans: stop the carry's gradient every k steps. */
   readonly truncate?: RnnOptions<unknown>["truncate"];
 }
 
@@ -59,7 +63,9 @@ export interface BidirectionalResult<CF, CB> {
 
 /** A bidirectional recurrent layer: parameters per direction and an `apply` over whole sequences. */
 export interface Bidirectional<PF, CF, PB, CB> {
+  /** `bidirectional(<forward cell>, <reverse cell>)`, for messages. */
   readonly name: string;
+  /** How the two directions' outputs are combined at each step. */
   readonly merge: BidirectionalMerge;
   /** Parameters of both directions, from two keys split off `key`. */
   readonly init: (key: Key, sizes: CellSizes, options?: InitOptions) => PerDirection<PF, PB>;

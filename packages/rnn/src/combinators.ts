@@ -207,13 +207,17 @@ export const residual = <P, C>(cell: Cell<P, C>): Cell<P, C> => {
 
 /** Parameters of `mapInput(cell, layer)`. */
 export interface MapInputParams<Q, P> {
+  /** The layer's parameters, applied to each step's input before the cell. */
   readonly input: Q;
+  /** The wrapped cell's parameters. */
   readonly cell: P;
 }
 
 /** Parameters of `mapOutput(cell, layer)`. */
 export interface MapOutputParams<P, Q> {
+  /** The wrapped cell's parameters. */
   readonly cell: P;
+  /** The layer's parameters, applied to each step's output after the cell. */
   readonly output: Q;
 }
 

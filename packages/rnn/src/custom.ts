@@ -180,11 +180,17 @@ export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
 
 /** Parameters of the Minimal Gated Unit: forget-gate and candidate weights, PyTorch-style `[out, in]`. */
 export interface MguParams {
+  /** `[H, in]`: input to the forget gate f. */
   readonly weight_if: Value;
+  /** `[H, H]`: hidden state to the forget gate f. */
   readonly weight_hf: Value;
+  /** `[H]`: bias of the forget gate f. */
   readonly bias_f: Value;
+  /** `[H, in]`: input to the candidate n. */
   readonly weight_in: Value;
+  /** `[H, H]`: gated hidden state `f ⊙ h` to the candidate n. */
   readonly weight_hn: Value;
+  /** `[H]`: bias of the candidate n. */
   readonly bias_n: Value;
 }
 

@@ -15,9 +15,24 @@ import { checkOptions, checkSteps, checkValue, maskFor } from "./util.js";
 
 /** How `generate` picks each token from the logits. */
 export type Sampling =
-  | { readonly kind: "greedy" }
-  | { readonly kind: "temperature"; readonly temperature: number }
-  | { readonly kind: "topK"; readonly k: number; readonly temperature?: number };
+  | {
+      /** Always the most likely token (argmax of the logits). */
+      readonly kind: "greedy";
+    }
+  | {
+      /** Sample from `softmax(logits / temperature)`. */
+      readonly kind: "temperature";
+      /** A finite number > 0: below 1 sharpens the distribution, above 1 flattens it. */
+      readonly temperature: number;
+    }
+  | {
+      /** Sample among the k most likely tokens only. */
+      readonly kind: "topK";
+      /** How many tokens stay candidates, an integer ≥ 1. */
+      readonly k: number;
+      /** Temperature applied to the k logits kept (default 1). */
+      readonly temperature?: number;
+    };
 
 /**
  * Logits outside the k largest of each row set to −∞ (rows of `[batch, V]`), in the graph: the

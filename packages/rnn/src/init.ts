@@ -7,7 +7,8 @@ import { keysOf } from "@rewind/tensor/internal/check";
 import type { InitOptions } from "./Cell.js";
 import { checkOptions } from "./util.js";
 
-type FloatDType = NonNullable<InitOptions["dtype"]>;
+/** The dtypes parameters can be initialised in: `float32` or `float64`. */
+export type FloatDType = NonNullable<InitOptions["dtype"]>;
 
 const SCHEMES: readonly string[] = ["default", "orthogonal", "glorot"];
 const bad = (op: string, arg: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op, arg, detail, fix });

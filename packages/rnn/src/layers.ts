@@ -47,12 +47,15 @@ export interface Layer<Q = unknown> {
 
 /** Parameters of `linear`: PyTorch's `nn.Linear` layout, weight `[out, in]` and bias `[out]`. */
 export interface LinearParams {
+  /** `[out, in]`. */
   readonly weight: Value;
+  /** `[out]`; absent for a layer without bias. */
   readonly bias?: Value;
 }
 
 /** Parameters of `embedding`: PyTorch's `nn.Embedding` layout, weight `[vocab, dim]`. */
 export interface EmbeddingParams {
+  /** `[vocab, dim]`: row i is token i's vector. */
   readonly weight: Value;
 }
 

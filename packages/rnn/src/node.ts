@@ -1,12 +1,14 @@
 /// <reference types="node" />
 /**
- * @file Node-only entry point of @rewind/rnn (`@rewind/rnn/node`): file I/O lives here so the
+ * Node-only entry point of @rewind/rnn (`@rewind/rnn/node`): file I/O lives here so the
  * core stays browser-safe. Reads and writes PyTorch-named recurrent weights as safetensors
  * files, the format `safetensors.torch.save_file` / `load_file` use, so weights move between
  * PyTorch and Rewind in both directions.
  *
  * Both functions report every failure (unreadable file, corrupt bytes, names or shapes that do
  * not fit the spec, a write that fails) as a `Left`; neither throws.
+ *
+ * @module @rewind/rnn/node
  */
 import * as E from "fp-ts/lib/Either.js";
 import { formatTensorError, safetensors, TensorException, type TensorError } from "@rewind/tensor";

@@ -30,9 +30,11 @@ export interface RnnOptions<C> {
    * from the s-th key of `split(key, time)`, with or without `lengths`.
    */
   readonly key?: Key;
-  /** Passed to `scan`: memory policy for the gradient, unrolling, truncated BPTT. */
+  /** Passed to `scan`: what the forward pass keeps for the gradient (`"all"`, `"carries"`, `{ every: k }`). */
   readonly checkpoint?: ScanOptions["checkpoint"];
+  /** Passed to `scan`: cell steps per loop iteration (speed only; values are identical). */
   readonly unroll?: ScanOptions["unroll"];
+  /** Passed to `scan`: stop the carry's gradient every k steps (truncated BPTT). */
   readonly truncate?: ScanOptions["truncate"];
 }
 
@@ -43,7 +45,9 @@ export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>({
 
 /** What `rnn` returns: per-step outputs (in the input layout) and each sample's final carry. */
 export interface RnnResult<C> {
+  /** The cell's output at every step, `[batch, time, out]` (or time-major); 0 past a sample's length. */
   readonly outputs: Value;
+  /** Each sample's carry after its last valid step. */
   readonly finalCarry: C;
 }
 

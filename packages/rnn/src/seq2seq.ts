@@ -17,7 +17,9 @@ import { manyToMany } from "./shapes.js";
 
 /** Parameters of an encoder–decoder. */
 export interface EncoderDecoderParams<PE, PD> {
+  /** The encoder cell's parameters. */
   readonly encoder: PE;
+  /** The decoder cell's parameters. */
   readonly decoder: PD;
 }
 
@@ -49,6 +51,7 @@ export interface EncoderDecoderResult<CD> {
   readonly logits: Value;
   /** bool `[batch, T]`: whether step t's input was the ground truth (step 0 always is). */
   readonly forced: Value;
+  /** The decoder's carry after the last step. */
   readonly finalCarry: CD;
 }
 

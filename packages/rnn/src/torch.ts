@@ -44,8 +44,9 @@ export interface TorchRnnApplyOptions<C> {
   readonly lengths?: Value | readonly number[];
   /** PyTorch's `h_0` (LSTM: `{ h: h_0, c: c_0 }`), `[L·D, B, H]`; zeros by default. */
   readonly initialCarry?: C;
-  /** Passed to every direction's scan (memory policy / unrolling); never changes values. */
+  /** Passed to every direction's scan (memory policy); never changes values. */
   readonly checkpoint?: RnnOptions<unknown>["checkpoint"];
+  /** Passed to every direction's scan (steps per loop iteration); never changes values. */
   readonly unroll?: RnnOptions<unknown>["unroll"];
 }
 
@@ -54,6 +55,7 @@ export interface TorchRnnApplyOptions<C> {
  * @example const layer: TorchRnn<Value> = torchRnn({ mode: "gru", inputSize: 3, hiddenSize: 4 })
  */
 export interface TorchRnn<C> {
+  /** The spec it was built from, with every default filled in. */
   readonly spec: ResolvedTorchRnnSpec;
   /** The per-direction cell (elmanTanh, elmanRelu, lstm or gru). */
   readonly cell: Cell<TorchCellParams, unknown>;

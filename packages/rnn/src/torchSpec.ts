@@ -21,8 +21,11 @@ export type TorchRnnMode = "rnn_tanh" | "rnn_relu" | "lstm" | "gru";
  * @example const spec: TorchRnnSpec = { mode: "lstm", inputSize: 64, hiddenSize: 128, numLayers: 2, bidirectional: true }
  */
 export interface TorchRnnSpec {
+  /** Which module: `nn.RNN` with tanh or relu, `nn.LSTM` or `nn.GRU`. */
   readonly mode: TorchRnnMode;
+  /** Features per input step (PyTorch's `input_size`). */
   readonly inputSize: number;
+  /** Features of the hidden state (PyTorch's `hidden_size`). */
   readonly hiddenSize: number;
   /** Stacked layers (default 1); layer k > 0 reads layer k − 1's outputs. */
   readonly numLayers?: number;

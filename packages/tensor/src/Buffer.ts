@@ -7,6 +7,7 @@
  * the index signature read-only (the workaround from microsoft/TypeScript#37792).
  */
 
+/** The methods that write a typed array in place, removed from the read-only views below. */
 type Mutators = "copyWithin" | "fill" | "reverse" | "set" | "sort";
 
 /** A `Float32Array` that cannot be written through this type. */

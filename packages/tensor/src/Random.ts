@@ -23,7 +23,9 @@ import { threefry2x32Into } from "./threefry.js";
  * @example const k: Key = key(0); // { _tag: "PRNGKey", words: [0, 0] }
  */
 export interface Key {
+  /** Marks a key record, so a key is never mistaken for a tensor or a plain array. */
   readonly _tag: "PRNGKey";
+  /** The two uint32 words of Threefry-2x32's key. */
   readonly words: readonly [number, number];
 }
 
@@ -196,8 +198,11 @@ const nextAfter = (x: number, dir: 1 | -1, dtype: "float32" | "float64"): number
  * @example const opts: UniformOptions = { min: -1, max: 1, dtype: "float64" };
  */
 export interface UniformOptions {
+  /** Lower bound, included (default 0). */
   readonly min?: number;
+  /** Upper bound, excluded (default 1). */
   readonly max?: number;
+  /** A float dtype for the samples (default `float32`). */
   readonly dtype?: DType;
 }
 

@@ -16,8 +16,11 @@ import { sizeOf, validateShape, type Shape } from "./Shape.js";
 
 /** An immutable n-dimensional array: element type, dimensions, row-major data. */
 export interface Tensor {
+  /** The element type: `float32`, `float64`, `int32` or `bool`. */
   readonly dtype: DType;
+  /** The dimensions, outermost first; `[]` for a scalar. Frozen. */
   readonly shape: Shape;
+  /** The elements in row-major order, in the typed array of `dtype` (`bool` as 0/1 bytes). Never written after creation. */
   readonly data: ReadonlyTypedArray;
 }
 

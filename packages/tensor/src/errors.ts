@@ -11,37 +11,61 @@ import type { Shape } from "./Shape.js";
 /** A mistake in how an op was called: which op, which argument, what was seen, what to do. */
 export type TensorError =
   | {
+      /** Shapes that do not fit together, or a shape the op cannot take. */
       readonly _tag: "ShapeError";
+      /** The op that refused the call, e.g. `"matmul"`. */
       readonly op: string;
+      /** The argument at fault, as the op's signature names it, e.g. `"b"`. */
       readonly arg: string;
+      /** The shapes involved, in argument order. */
       readonly shapes: readonly Shape[];
+      /** What is wrong with them. */
       readonly detail: string;
+      /** What to change in the call. */
       readonly fix: string;
     }
   | {
+      /** An axis outside `[-rank, rank)`. */
       readonly _tag: "AxisError";
+      /** The op that refused the call. */
       readonly op: string;
+      /** The argument holding the axis, e.g. `"axis"`. */
       readonly arg: string;
+      /** The axis that was passed. */
       readonly axis: number;
+      /** The rank of the tensor it was meant for. */
       readonly rank: number;
     }
   | {
+      /** A dtype the op does not accept, or two dtypes that do not mix. */
       readonly _tag: "DTypeError";
+      /** The op that refused the call. */
       readonly op: string;
+      /** The argument at fault. */
       readonly arg: string;
+      /** What is wrong with the dtype. */
       readonly detail: string;
+      /** What to change in the call. */
       readonly fix: string;
     }
   | {
+      /** Any other bad argument: a wrong type, a value out of range, a misspelt option. */
       readonly _tag: "ValueError";
+      /** The op that refused the call. */
       readonly op: string;
+      /** The argument at fault. */
       readonly arg: string;
+      /** What arrived and why it is refused. */
       readonly detail: string;
+      /** What to change in the call. */
       readonly fix: string;
     }
   | {
+      /** Bytes or a file that cannot be read as what was asked (safetensors, JSON, a path). */
       readonly _tag: "DecodeError";
+      /** The reader that refused them, e.g. `"safetensors.decode"`. */
       readonly op: string;
+      /** What is wrong, with the offset or field where it was found. */
       readonly detail: string;
     };
 

@@ -1,8 +1,10 @@
 /**
- * @file Public surface of @rewind/tensor: immutable n-d arrays and the numeric kernels under Rewind.
+ * Public surface of @rewind/tensor: immutable n-d arrays and the numeric kernels under Rewind.
  *
  * Random numbers live under the `random` namespace (`random.key(0)`, `random.split(k)`, as in
  * JAX) and the safetensors codec under `safetensors`, so their names never clash with tensor ops.
+ *
+ * @module @rewind/tensor
  */
 export type * from "./Buffer.js";
 export * from "./DType.js";
@@ -14,14 +16,14 @@ export {
   neg, abs, sign, exp, expm1, log, log1p, sqrt, rsqrt, square, reciprocal, sin, cos, tanh,
   sigmoid, softplus, relu, floor, ceil, round, isNaN, isFinite, logicalNot,
 } from "./kernels/unary.js";
-export { add, sub, mul, div, pow, maximum, minimum } from "./kernels/binary.js";
+export { add, sub, mul, div, pow, maximum, minimum, type Operand } from "./kernels/binary.js";
 export { equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, where } from "./kernels/compare.js";
 export { sum, mean, prod, max, min, argmax, argmin, sumTo, type ReduceOptions, type ArgReduceOptions } from "./kernels/reduce.js";
 export { logSumExp, softmax, logSoftmax } from "./kernels/softmax.js";
 export { reshape, transpose, permute, expandDims, squeeze, broadcastTo, flip } from "./kernels/movement.js";
 export { slice, type SliceSpec } from "./kernels/slice.js";
 export { concat, stack, split, pad } from "./kernels/join.js";
-export { take, gather, addAt, addAlongAxis, oneHot } from "./kernels/indexing.js";
+export { take, gather, addAt, addAlongAxis, oneHot, type Indices } from "./kernels/indexing.js";
 export { matmul, matmulKernel } from "./kernels/matmul.js";
 export { viewOffsetsChecked as viewOffsets, gatherViewChecked as gatherView, broadcastStridesChecked as broadcastStrides } from "./kernels/strided.js";
 export * as random from "./Random.js";

@@ -1,8 +1,10 @@
 /// <reference types="node" />
 /**
- * @file Node-only entry point of @rewind/tensor (`@rewind/tensor/node`): reading files and
+ * Node-only entry point of @rewind/tensor (`@rewind/tensor/node`): reading files and
  * writing them atomically, with every failure returned as a `Left`. The other packages' node
  * entry points (rnn's PyTorch weights, optim's checkpoints) save and load through these two.
+ *
+ * @module @rewind/tensor/node
  */
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
 import { randomBytes } from "node:crypto";

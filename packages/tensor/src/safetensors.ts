@@ -40,7 +40,9 @@ declare const TextDecoder: new (
  * if (E.isRight(file)) file.right.tensors.get("weight_ih");
  */
 export interface SafetensorsContents {
+  /** The tensors by name, in the order of the file's header. */
   readonly tensors: ReadonlyMap<string, Tensor>;
+  /** The header's `__metadata__` entries (string to string); empty when the file has none. */
   readonly metadata: ReadonlyMap<string, string>;
 }
 

@@ -22,7 +22,9 @@ export const checkCloseOptions = (fn: string, opts: unknown): CloseOptions => {
 
 /** Tolerances: |a − b| ≤ atol + rtol·|b| elementwise (NumPy's `allclose`). */
 export interface CloseOptions {
+  /** Relative tolerance, a finite number ≥ 0 (default 1e-5). */
   readonly rtol?: number;
+  /** Absolute tolerance, a finite number ≥ 0 (default 1e-8). */
   readonly atol?: number;
   /** NaN equals NaN (default true). */
   readonly equalNan?: boolean;
@@ -32,7 +34,9 @@ const CLOSE_KEYS = keysOf<CloseOptions>({ rtol: true, atol: true, equalNan: true
 
 /** The verdict of a closeness check, with a human-readable reason when it fails. */
 export interface CloseResult {
+  /** True when the structures and shapes match and every element is within tolerance. */
   readonly pass: boolean;
+  /** What was compared and, on failure, how many elements differ and the worst one with its index. */
   readonly message: string;
 }
 

@@ -19,9 +19,13 @@ const DTYPES: readonly string[] = ["float32", "float64", "int32", "bool"];
  * @example arbShape({ minRank: 1, maxRank: 2, maxDim: 3 } satisfies ShapeOptions)
  */
 export interface ShapeOptions {
+  /** Smallest rank drawn (default 0: scalars included). */
   readonly minRank?: number;
+  /** Largest rank drawn (default 3). */
   readonly maxRank?: number;
+  /** Smallest size of an axis (default 1; 0 draws empty tensors too). */
   readonly minDim?: number;
+  /** Largest size of an axis (default 4). */
   readonly maxDim?: number;
 }
 
@@ -64,9 +68,11 @@ export const arbBroadcastShapes = (n: number, opts: ShapeOptions = {}): fc.Arbit
 export interface TensorOptions {
   /** A fixed shape, or an arbitrary of shapes (default `arbShape()`). */
   readonly shape?: T.Shape | fc.Arbitrary<T.Shape>;
+  /** The element type (default `float64`). */
   readonly dtype?: T.DType;
-  /** Bounds of the elements (default [-2, 2]); for int32 they are rounded inwards. */
+  /** Lower bound of the elements (default -2); for int32 it is rounded inwards. */
   readonly min?: number;
+  /** Upper bound of the elements (default 2); for int32 it is rounded inwards. */
   readonly max?: number;
   /**
    * Draw float elements evenly on a fine grid (2^20 steps per side of 0) instead of with
@@ -178,12 +184,22 @@ export const arbKey = (): fc.Arbitrary<T.Key> => fc.nat().map((seed) => T.random
  * @example arbRaggedBatch({ maxBatch: 2, maxTime: 4, features: { min: 1, max: 2 } } satisfies RaggedBatchOptions)
  */
 export interface RaggedBatchOptions {
+  /** Largest batch drawn, B in 1..maxBatch (default 4). */
   readonly maxBatch?: number;
+  /** Shortest padded time axis T (default 1). */
   readonly minTime?: number;
+  /** Longest padded time axis T (default 6). */
   readonly maxTime?: number;
   /** A fixed feature size, or bounds (default 1–3). */
-  readonly features?: number | { readonly min: number; readonly max: number };
+  readonly features?: number | {
+    /** Fewest features drawn, ≥ 1. */
+    readonly min: number;
+    /** Most features drawn. */
+    readonly max: number;
+  };
+  /** Lower bound of the data (default -2). */
   readonly min?: number;
+  /** Upper bound of the data (default 2). */
   readonly max?: number;
 }
 

@@ -39,9 +39,11 @@ export const checkCellCase = (fn: string, c: unknown): void => {
  * @example const c: CellCase = cellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [4, 0] })
  */
 export interface CellCase {
+  /** The cell under test. */
   readonly cell: AnyCell;
   /** float64 parameters of `cell`. */
   readonly params: unknown;
+  /** float64 inputs, `[B, T, ...]` (or `[T, B, ...]` with `timeMajor`). */
   readonly xs: T.Tensor;
   /** Random by default, so the gradient with respect to it is exercised. */
   readonly initialCarry: unknown;
@@ -49,7 +51,9 @@ export interface CellCase {
   readonly lengths?: readonly number[];
   /** Turns on the cell's noise (dropout); compared runs always share it. */
   readonly key?: T.Key;
+  /** `xs` and outputs are time-major, `[T, B, ...]`. */
   readonly timeMajor: boolean;
+  /** Sequences are read from their end (`rnn`'s `reverse`). */
   readonly reverse: boolean;
   /** The sizes the parameters were made for (lets a law init more parameters, e.g. a second direction). */
   readonly sizes?: CellSizes & Readonly<Record<string, unknown>>;
@@ -76,8 +80,11 @@ export interface CellCaseOptions {
   readonly xs?: T.Tensor;
   /** Valid lengths (default none). */
   readonly lengths?: readonly number[] | T.Tensor;
+  /** A key that turns on the cell's noise (dropout); default none. */
   readonly key?: T.Key;
+  /** Lay `xs` out time-major (default false). */
   readonly timeMajor?: boolean;
+  /** Read sequences from their end (default false). */
   readonly reverse?: boolean;
   /** "random" (default): N(0, 0.25) leaves shaped like the cell's; "cell": `cell.initialCarry` as is. */
   readonly initialCarry?: "random" | "cell";
@@ -269,6 +276,7 @@ export const lossOf = (r: { readonly outputs: A.Value; readonly finalCarry: unkn
  * @example arbCellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, maxBatch: 3, maxTime: 5 } satisfies ArbCellCaseOptions)
  */
 export interface ArbCellCaseOptions {
+  /** Sizes passed to `cell.init` (extra fields reach a custom cell's init). */
   readonly sizes: CellSizes & Readonly<Record<string, unknown>>;
   /** Default 3. */
   readonly maxBatch?: number;
@@ -276,8 +284,9 @@ export interface ArbCellCaseOptions {
   readonly minTime?: number;
   /** Default 5. */
   readonly maxTime?: number;
-  /** Fix the layout / direction (random when omitted). */
+  /** Fix the layout (random when omitted). */
   readonly timeMajor?: boolean;
+  /** Fix the direction (random when omitted). */
   readonly reverse?: boolean;
   /** Draw lengths always / never (default: either). */
   readonly lengths?: boolean;

@@ -40,20 +40,25 @@ export type JitImpl = <Args extends unknown[], R>(f: (...args: Args) => R) => (.
  * @example cellLawChecks.bptt(c, { order: 2, rtol: 1e-9 } satisfies CellLawCheckOptions)
  */
 export interface CellLawCheckOptions {
-  /** Tolerance of comparisons that hold up to rounding (default rtol 1e-10, atol 1e-12). */
+  /** Relative tolerance of comparisons that hold up to rounding (default 1e-10). */
   readonly rtol?: number;
+  /** Absolute tolerance of comparisons that hold up to rounding (default 1e-12). */
   readonly atol?: number;
-  /** Finite differences in the BPTT law: order 1 (default) or 2, modes (default both). */
+  /** Finite differences in the BPTT law: order 1 (default) or 2. */
   readonly order?: 1 | 2;
+  /** Which derivatives the BPTT law checks against finite differences: reverse, forward (default both). */
   readonly modes?: ReadonlyArray<"rev" | "fwd">;
   /** Checkpoint segment and unroll sizes of the invariance law (default 1, 2 and T + 1). */
   readonly segments?: readonly number[];
   /** The second cell of the stacking law (default: the cell itself). */
   readonly stackWith?: AnyCell;
-  /** Implementations under test (default Rewind's own). */
+  /** The `rnn` under test (default Rewind's own). */
   readonly rnn?: RnnImpl;
+  /** The `stack` under test in the stacking law (default Rewind's own). */
   readonly stack?: StackImpl;
+  /** The `bidirectional` under test in the bidirectional padding law (default Rewind's own). */
   readonly bidirectional?: BidirectionalImpl;
+  /** The `jit` under test in the invariance law (default Rewind's own). */
   readonly jit?: JitImpl;
 }
 

@@ -51,11 +51,17 @@ const checkedOptions = (law: CellLawName, o: CellLawCheckOptions): CellLawCheckO
  * @example cellLawChecks.padding(cellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [5, 0, 3] }))
  */
 export const cellLawChecks = {
+  /** `rnn` equals the unrolled loop (values and gradients), and its gradients match finite differences. */
   bptt: (c: CellCase, o: CellLawCheckOptions = {}): void => bpttCheck(c, checkedOptions("bptt", o)),
+  /** `reverse: r` equals flipping each valid prefix, running with `reverse: ¬r` and flipping back. */
   reverse: (c: CellCase, o: CellLawCheckOptions = {}): void => reverseCheck(c, checkedOptions("reverse", o)),
+  /** Checkpoint policies, `unroll`, `truncate` ≥ T and `jit` change neither values nor gradients. */
   invariance: (c: CellCase, o: CellLawCheckOptions = {}): void => invarianceCheck(c, checkedOptions("invariance", o)),
+  /** Each sample of a padded batch equals the sample run alone; padding gets zero outputs and gradients. */
   padding: (c: CellCase, o: CellLawCheckOptions = {}): void => paddingCheck(c, checkedOptions("padding", o)),
+  /** The padding law for `bidirectional(cell, cell)`. */
   bidirectionalPadding: (c: CellCase, o: CellLawCheckOptions = {}): void => bidirectionalPaddingCheck(c, checkedOptions("bidirectionalPadding", o)),
+  /** `stack([a, b])` equals running `a`, then `b` over a's outputs (values and gradients). */
   stacking: (c: CellCase, layers: readonly [AnyCell, AnyCell], o: CellLawCheckOptions = {}): void => stackingCheck(c, layers, checkedOptions("stacking", o)),
 };
 
@@ -64,9 +70,13 @@ export const cellLawChecks = {
  * @example const cfg: CellLawConfig = { timeMajor: true, reverse: false, lengths: true, key: false }
  */
 export interface CellLawConfig {
+  /** Lay the case out time-major. */
   readonly timeMajor: boolean;
+  /** Read sequences from their end. */
   readonly reverse: boolean;
+  /** Pad the batch, with per-sample lengths. */
   readonly lengths: boolean;
+  /** Turn the cell's noise on with a dropout key. */
   readonly key: boolean;
 }
 
@@ -262,12 +272,19 @@ export const cellLawProperties = <P, C>(cell: Cell<P, C>, o: CellLawPropertyOpti
   const stacked = arbCellCase((o.stack ?? defaultStack)(layers), { ...cases, key: false });
   const check = (law: string, f: (c: CellCase) => void) => (c: CellCase) => guarded(law, c, () => f(c));
   return {
+    /** The BPTT law on random cases (see `cellLawChecks.bptt`). */
     bptt: fc.property(arb, check("BPTT", (c) => bpttCheck(c, o))),
+    /** The reverse law on random cases. */
     reverse: fc.property(arb, check("reverse", (c) => reverseCheck(c, o))),
+    /** The invariance law on random cases. */
     invariance: fc.property(arb, check("invariance", (c) => invarianceCheck(c, o))),
+    /** The padding law on random padded cases. */
     padding: fc.property(padded, check("padding", (c) => paddingCheck(c, o))),
+    /** The bidirectional padding law on random padded cases. */
     bidirectionalPadding: fc.property(padded, check("bidirectional padding", (c) => bidirectionalPaddingCheck(c, o))),
+    /** The stacking law on random cases of `stack([cell, stackWith ?? cell])`, unkeyed. */
     stacking: fc.property(stacked, check("stacking", (c) => stackingCheck(c, layers, o))),
+    /** Every law but stacking on each drawn case. */
     all: fc.property(
       arb,
       check("every", (c) => {

@@ -44,13 +44,16 @@ export interface CheckGradsOptions {
   readonly modes?: ReadonlyArray<"rev" | "fwd">;
   /** Finite-difference step (default 1e-6, for float64). */
   readonly eps?: number;
+  /** Relative tolerance between the derivative and its finite difference (default 1e-5). */
   readonly rtol?: number;
+  /** Absolute tolerance between the derivative and its finite difference (default 1e-6). */
   readonly atol?: number;
   /** Seed of the random directions (default 0). */
   readonly seed?: number;
 }
 
-type Fn = (...args: never[]) => unknown;
+/** A function `checkGrads` can check: any arguments (pytrees of tensors among them), any pytree result. */
+export type CheckedFunction = (...args: never[]) => unknown;
 
 const floatLeaves = (tree: unknown): T.Tensor[] =>
   treeFlatten(tree)[0].filter((l): l is T.Tensor => T.isTensor(l) && T.isFloating(l.dtype));
@@ -92,10 +95,10 @@ const sub = (a: unknown, b: unknown, scale: number): unknown => {
   return treeUnflatten(def, al.map((l, i) => (T.isFloating(l.dtype) ? T.mul(T.sub(l as T.Tensor, bl[i] as T.Tensor), scale) : l)));
 };
 
-const call = (f: Fn, args: readonly unknown[]): unknown => (f as (...a: unknown[]) => unknown)(...args);
+const call = (f: CheckedFunction, args: readonly unknown[]): unknown => (f as (...a: unknown[]) => unknown)(...args);
 
 /** Central differences of f along v: (f(x + εv) − f(x − εv)) / 2ε. */
-const numericJvp = (f: Fn, args: readonly unknown[], v: readonly unknown[], eps: number): unknown => {
+const numericJvp = (f: CheckedFunction, args: readonly unknown[], v: readonly unknown[], eps: number): unknown => {
   const plus = call(f, args.map((a, i) => axpy(eps, v[i], a)));
   const minus = call(f, args.map((a, i) => axpy(-eps, v[i], a)));
   return sub(plus, minus, 1 / (2 * eps));
@@ -114,7 +117,7 @@ const closeScalars = (what: string, a: number, b: number, rtol: number, atol: nu
  * eps ≤ 0) are refused with an `Error` too, so a check can never pass by checking nothing.
  * @example checkGrads((x) => tanh(x), [tensor([0.3, -1], "float64")], { order: 2 })
  */
-export const checkGrads = (f: Fn, args: readonly unknown[], opts: CheckGradsOptions = {}): void => {
+export const checkGrads = (f: CheckedFunction, args: readonly unknown[], opts: CheckGradsOptions = {}): void => {
   checkArgs(f, args, opts);
   const order = opts.order ?? 1;
   const modes = opts.modes ?? ["rev", "fwd"];
@@ -134,7 +137,7 @@ export const checkGrads = (f: Fn, args: readonly unknown[], opts: CheckGradsOpti
     closeScalars("rev: ⟨u, J v⟩ vs ⟨Jᵀu, v⟩", inner(pullback(u), v), inner(u, jvNumeric), rtol, atol * scale);
     if (order === 2) {
       const pullbackAt = (...xs: unknown[]): unknown => vjp(f as (...a: unknown[]) => unknown, ...xs)[1](u);
-      checkGrads(pullbackAt as Fn, args, { ...opts, order: 1, modes: ["rev"], seed: 2 * seed + 1 });
+      checkGrads(pullbackAt as CheckedFunction, args, { ...opts, order: 1, modes: ["rev"], seed: 2 * seed + 1 });
     }
   }
   if (modes.includes("fwd")) {
@@ -143,7 +146,7 @@ export const checkGrads = (f: Fn, args: readonly unknown[], opts: CheckGradsOpti
     if (!r.pass) throw testingError(`checkGrads (fwd: jvp vs finite differences): ${r.message}`);
     if (order === 2) {
       const pushforwardAt = (...xs: unknown[]): unknown => jvp(f, xs, v)[1];
-      checkGrads(pushforwardAt as Fn, args, { ...opts, order: 1, modes: ["fwd"], seed: 2 * seed + 2 });
+      checkGrads(pushforwardAt as CheckedFunction, args, { ...opts, order: 1, modes: ["fwd"], seed: 2 * seed + 2 });
     }
   }
 };

@@ -1,8 +1,10 @@
 /**
- * @file Public surface of @rewind/testing: property-based checks users run on their own code.
+ * Public surface of @rewind/testing: property-based checks users run on their own code.
+ *
+ * @module @rewind/testing
  */
 export { allClose, type CloseOptions, type CloseResult } from "./allClose.js";
-export { checkGrads, type CheckGradsOptions } from "./checkGrads.js";
+export { checkGrads, type CheckGradsOptions, type CheckedFunction } from "./checkGrads.js";
 export {
   arbShape,
   arbBroadcastShapes,

@@ -19,6 +19,9 @@ import { closeWithPaths } from "./matchers.js";
 import { scanUnrolled } from "./unrolled.js";
 import { checkArbitrary, checkFunction, checkOptions, invalid } from "./args.js";
 import { testingError } from "./failure.js";
+import type { LawOptions, ScanLawOptions, FunctionCase, TruncationLawOptions, SegmentLawOptions, JitLawOptions, StopGradientLawOptions, AdjointLawOptions } from "./lawOptions.js";
+
+export type { LawOptions, ScanLawOptions, FunctionCase, TruncationLawOptions, SegmentLawOptions, JitLawOptions, StopGradientLawOptions, AdjointLawOptions } from "./lawOptions.js";
 
 /** Throws unless `p` is a scan problem (from `arbScanProblem` / `scanProblem`) and `o` an options object of `known` keys (not checked without `known`). */
 const checkProblem = (law: string, p: unknown, o: unknown, known?: readonly string[]): void => {
@@ -37,34 +40,6 @@ const checkCase = (law: string, c: unknown, o: unknown, known: readonly string[]
   if (!Array.isArray(r!.args)) invalid(`laws.${law}`, "c.args", `must be an array of arguments, got ${r!.args === null ? "null" : typeof r!.args}`);
   checkOptions(`laws.${law}`, "o", o, known);
 };
-
-/**
- * Tolerances of a law's comparisons (default rtol 1e-9, atol 1e-10).
- * @example laws.bptt(problem, { rtol: 1e-7 } satisfies LawOptions)
- */
-export interface LawOptions {
-  readonly rtol?: number;
-  readonly atol?: number;
-}
-
-/**
- * Options of the scan laws: the implementation under test (default `scan`).
- * @example laws.reverse(problem, { scan: myScan } satisfies ScanLawOptions)
- */
-export interface ScanLawOptions extends LawOptions {
-  readonly scan?: ScanImpl;
-}
-
-/**
- * A function and the arguments to check it at (laws that are not about scan take these).
- * @example laws.adjoint({ f: (x, w) => matmul(x, w), args: [x, w], name: "matmul" } satisfies FunctionCase)
- */
-export interface FunctionCase {
-  readonly f: (...args: never[]) => unknown;
-  readonly args: readonly unknown[];
-  /** Shown in violation messages. */
-  readonly name?: string;
-}
 
 type Loss = (params: unknown, init: unknown, xs: unknown) => A.Value;
 type AnyFn = (...args: unknown[]) => unknown;
@@ -168,51 +143,6 @@ export const scanCase = (p: ScanProblem, output: "outputs" | "loss" = "outputs")
     name: `${output} of ${fc.stringify(p)}`,
   };
 };
-
-/**
- * Options of the truncation law: the chunk size k (default 2).
- * @example laws.truncation(problem, { k: 3 } satisfies TruncationLawOptions)
- */
-export interface TruncationLawOptions extends ScanLawOptions {
-  readonly k?: number;
-}
-
-/**
- * Options of the checkpoint and unroll laws: which segment sizes to try.
- * @example laws.unroll(problem, { sizes: [2, 4] } satisfies SegmentLawOptions)
- */
-export interface SegmentLawOptions extends ScanLawOptions {
-  /** Default: 1, 2, 3 and length + 1. */
-  readonly sizes?: readonly number[];
-}
-
-/**
- * Options of the jit law: the jit under test (default `jit`) and the cotangent's key.
- * @example laws.jit(scanCase(problem), { key: random.key(7) } satisfies JitLawOptions)
- */
-export interface JitLawOptions extends LawOptions {
-  readonly jit?: <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R;
-  readonly key?: T.Key;
-}
-
-/**
- * Options of the stopGradient law: the stopGradient under test and the cotangent's key.
- * @example laws.stopGradient(scanCase(problem), { key: random.key(7) } satisfies StopGradientLawOptions)
- */
-export interface StopGradientLawOptions extends LawOptions {
-  readonly stopGradient?: (x: A.Value) => A.Value;
-  readonly key?: T.Key;
-}
-
-/**
- * Options of the adjointness law: the random directions' key and the transforms under test.
- * @example laws.adjoint(scanCase(problem), { key: random.key(7) } satisfies AdjointLawOptions)
- */
-export interface AdjointLawOptions extends LawOptions {
-  readonly key?: T.Key;
-  readonly jvp?: typeof A.jvp;
-  readonly vjp?: typeof A.vjp;
-}
 
 const SCAN_LAW_KEYS = keysOf<ScanLawOptions>({ rtol: true, atol: true, scan: true });
 const SEGMENT_LAW_KEYS = keysOf<SegmentLawOptions>({ rtol: true, atol: true, scan: true, sizes: true });

@@ -60,9 +60,13 @@ export const assertAllClose = (what: string, actual: unknown, expected: unknown,
  * @example const r: MatcherResult = toBeAllClose.call(undefined, x, y); r.pass
  */
 export interface MatcherResult {
+  /** Whether the assertion holds. */
   readonly pass: boolean;
+  /** The text the test runner prints, built only when it is needed. */
   readonly message: () => string;
+  /** The received value, for the runner's diff. */
   readonly actual?: unknown;
+  /** The expected value, for the runner's diff. */
   readonly expected?: unknown;
 }
 

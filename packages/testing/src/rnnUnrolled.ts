@@ -21,11 +21,15 @@ import { testingError } from "./failure.js";
  * @example rnnUnrolled(lstm, p, xs, { lengths: [3, 1], reverse: true } satisfies RnnUnrolledOptions<LstmCarry>)
  */
 export interface RnnUnrolledOptions<C> {
+  /** The carry at the first step (default: `cell.initialCarry`). */
   readonly initialCarry?: C;
   /** Concrete lengths (numbers or an int32 tensor). */
   readonly lengths?: readonly number[] | T.Tensor;
+  /** xs and outputs are `[time, batch, features]`. */
   readonly timeMajor?: boolean;
+  /** Read each sample's valid prefix from its end. */
   readonly reverse?: boolean;
+  /** Turns on the cell's noise, drawn as `rnn` draws it. */
   readonly key?: T.Key;
 }
 

@@ -39,13 +39,17 @@ export type AnyScanFn = A.ScanFn<unknown, unknown, unknown>;
  * @example const g = grad(p.loss, { argnums: [0, 1, 2] })(p.params, p.init, p.xs)
  */
 export interface ScanProblem {
+  /** Which body it is. */
   readonly family: ScanFamily;
   /** The body's weights (a pytree of float64 tensors); the body closes over them as constants. */
   readonly params: TensorTree;
+  /** The initial carry (a pytree of float64 tensors, or an int32 counter for `lengthOnly`). */
   readonly init: unknown;
   /** Stacked inputs (axis 0 is time), or null for a length-only scan. */
   readonly xs: unknown;
+  /** Number of steps (xs' leading size when there are xs). */
   readonly length: number;
+  /** Whether the scan runs from the last step to the first. */
   readonly reverse: boolean;
   /** The body with explicit weights: `step(params)(carry, x_t) → [carry', y_t]`. */
   readonly step: (params: unknown) => AnyScanFn;
@@ -157,13 +161,19 @@ const families: Readonly<Record<ScanFamily, FamilySpec>> = {
  * @example arbScanProblem({ maxLength: 4, reverse: true, maxHidden: 2 } satisfies ScanProblemOptions)
  */
 export interface ScanProblemOptions {
+  /** Fewest steps drawn (default 0: an empty scan is a case too). */
   readonly minLength?: number;
+  /** Most steps drawn (default 8). */
   readonly maxLength?: number;
+  /** The body families to draw from, non-empty (default all of `scanFamilies`). */
   readonly families?: readonly ScanFamily[];
   /** Fix the direction (random when omitted). */
   readonly reverse?: boolean;
+  /** Largest batch size drawn (default 2). */
   readonly maxBatch?: number;
+  /** Largest hidden size drawn (default 3). */
   readonly maxHidden?: number;
+  /** Largest input size drawn (default 3). */
   readonly maxInput?: number;
 }
 

@@ -17,7 +17,9 @@ import { testingError } from "./failure.js";
  * @example scanUnrolled(f, init, null, { length: 4, reverse: true } satisfies UnrolledOptions)
  */
 export interface UnrolledOptions {
+  /** Number of steps when there are no xs (otherwise xs' leading size, which it must equal). */
   readonly length?: number;
+  /** Run the steps from the last to the first; ys stay in xs order. */
   readonly reverse?: boolean;
 }
 

@@ -1,11 +1,13 @@
 /**
- * @file Registers `toBeAllClose` with vitest and declares it on vitest's `Assertion` type.
+ * Registers `toBeAllClose` with vitest and declares it on vitest's `Assertion` type.
  *
  * Import it once from a setup file (`setupFiles: ["test/setup.ts"]`):
  *
  *     import "@rewind/testing/vitest";
  *
  * The rest of @rewind/testing does not import vitest, so it works with any runner.
+ *
+ * @module @rewind/testing/vitest
  */
 import { expect } from "vitest";
 import type { CloseOptions } from "./allClose.js";

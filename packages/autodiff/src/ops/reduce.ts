@@ -15,7 +15,9 @@ import { stopGradient } from "./special.js";
 
 /** Which axes to reduce (default all; negative allowed) and whether to keep them as size 1. */
 export interface ReduceOptions {
+  /** The axis or axes to reduce; negative counts from the end (default: every axis). */
   readonly axis?: number | readonly number[];
+  /** Keep each reduced axis as size 1, so the result broadcasts against the input (default false). */
   readonly keepDims?: boolean;
 }
 

@@ -100,8 +100,11 @@ export const squeeze = (x: Value, axis?: number | readonly number[]): Value => {
 
 /** One axis of a slice, Python-style: start, stop, step (negative counts from the end). */
 export interface SliceSpec {
+  /** First index taken (default: the first element in the step's direction). */
   readonly start?: number;
+  /** Index where the slice stops, excluded (default: past the last element in the step's direction). */
   readonly stop?: number;
+  /** Distance between taken indices, non-zero; negative walks the axis backwards (default 1). */
   readonly step?: number;
 }
 

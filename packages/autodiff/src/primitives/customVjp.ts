@@ -11,11 +11,17 @@ import { treeDefKey, treeFlatten, treeUnflatten, type TreeDef } from "../Tree.js
 
 /** Params of customVjp: the body of `f`, the user's fwd/bwd, and the argument/output structures. */
 export interface CustomVjpParams {
+  /** The traced graph of `f`, run when no gradient is taken. */
   readonly body: Graph;
+  /** How many of the body's first inputs are captured constants (they get no cotangent). */
   readonly numConsts: number;
+  /** The user's forward rule: the arguments to `[output, residuals]`. */
   readonly fwd: (...args: never[]) => readonly [unknown, unknown];
+  /** The user's backward rule: residuals and the output's cotangent to one cotangent per argument. */
   readonly bwd: (residuals: never, ct: never) => readonly unknown[];
+  /** The structure of `f`'s arguments. */
   readonly inDef: TreeDef;
+  /** The structure of `f`'s output. */
   readonly outDef: TreeDef;
 }
 

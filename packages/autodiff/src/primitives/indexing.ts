@@ -7,6 +7,7 @@ import { definePrimitive } from "../Primitive.js";
 
 /** Params of the indexing primitives: the axis indexed. */
 export interface IndexAxisParams {
+  /** The axis indexed, non-negative. */
   readonly axis: number;
 }
 

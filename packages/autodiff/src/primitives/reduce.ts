@@ -8,6 +8,7 @@ import { definePrimitive, noGradient, type VjpRule } from "../Primitive.js";
 
 /** Params of a reduction: the sorted, non-negative axes it removes. */
 export interface AxesParams {
+  /** The axes reduced, sorted and non-negative. */
   readonly axes: readonly number[];
 }
 
@@ -87,6 +88,7 @@ export const prod = definePrimitive<"prod", AxesParams>({
 
 /** Params of argmax/argmin: one axis. */
 export interface AxisParams {
+  /** The axis searched, non-negative. */
   readonly axis: number;
 }
 

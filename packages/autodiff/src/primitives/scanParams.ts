@@ -10,10 +10,15 @@ export type ScanPolicy = "all" | "carries";
 export interface ScanParams {
   /** `(consts…, carry…, x_t…) → (carry'…, y_t…)`, closed. */
   readonly body: Graph;
+  /** How many of the body's first inputs are constants (the same at every step). */
   readonly numConsts: number;
+  /** How many inputs after the constants (and outputs first) are the carry. */
   readonly numCarry: number;
+  /** Number of steps; the xs' leading size. */
   readonly length: number;
+  /** Run from the last step to the first (ys stay in xs order). */
   readonly reverse: boolean;
+  /** What the forward pass keeps for the VJP. */
   readonly policy: ScanPolicy;
 }
 

@@ -10,6 +10,7 @@ import { sameAval } from "./helpers.js";
 
 /** Params holding a target shape. */
 export interface ShapeParams {
+  /** The output shape. */
   readonly shape: readonly number[];
 }
 
@@ -41,6 +42,7 @@ export const reshape = definePrimitive<"reshape", ShapeParams>({
 
 /** Params of transpose: a permutation of the axes. */
 export interface PermParams {
+  /** Output axis i is input axis `perm[i]`. */
   readonly perm: readonly number[];
 }
 
@@ -59,8 +61,11 @@ export const transpose = definePrimitive<"transpose", PermParams>({
 
 /** A resolved strided window: per axis, first index, step (non-zero, may be negative) and count. */
 export interface WindowParams {
+  /** First index per axis. */
   readonly start: readonly number[];
+  /** Step per axis, non-zero (negative walks backwards). */
   readonly step: readonly number[];
+  /** Number of elements taken per axis. */
   readonly size: readonly number[];
 }
 
@@ -86,6 +91,7 @@ export const slice = definePrimitive<"slice", WindowParams>({
 
 /** Params of unslice: the window plus the shape of the tensor it is written into. */
 export interface UnsliceParams extends WindowParams {
+  /** The shape of the zeros the window is written into (the sliced tensor's shape). */
   readonly inShape: readonly number[];
 }
 
@@ -106,6 +112,7 @@ export const unslice = definePrimitive<"unslice", UnsliceParams>({
 
 /** Params listing axes. */
 export interface AxesListParams {
+  /** The axes, non-negative. */
   readonly axes: readonly number[];
 }
 
@@ -120,7 +127,9 @@ export const flip = definePrimitive<"flip", AxesListParams>({
 
 /** Params of pad: (before, after) widths per axis and the fill value. */
 export interface PadParams {
+  /** `[before, after]` per axis, non-negative. */
   readonly widths: ReadonlyArray<readonly [number, number]>;
+  /** The fill value. */
   readonly value: number;
 }
 
@@ -137,6 +146,7 @@ export const pad = definePrimitive<"pad", PadParams>({
 
 /** Params of concat: the axis. */
 export interface AxisParam {
+  /** The axis joined along, non-negative. */
   readonly axis: number;
 }
 
@@ -163,6 +173,7 @@ export const concat = definePrimitive<"concat", AxisParam>({
 
 /** Params of convert: the target dtype. */
 export interface DTypeParams {
+  /** The dtype converted to. */
   readonly dtype: T.DType;
 }
 

@@ -20,6 +20,7 @@ export const stopGradient = definePrimitive<"stopGradient", void>({
 
 /** Params of `checkpoint`: the body graph it runs. */
 export interface CheckpointParams {
+  /** The closed graph of the checkpointed function; its VJP re-runs it instead of storing residuals. */
   readonly body: Graph;
 }
 

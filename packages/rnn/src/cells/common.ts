@@ -10,9 +10,13 @@ import { checkInitOptions, gateWeight, uniformInit } from "../init.js";
 
 /** PyTorch's per-layer RNN parameters: gate-stacked weights `[G·H, in]`, `[G·H, H]` and biases. */
 export interface TorchCellParams {
+  /** Input-to-hidden weights `[G·H, inputSize]`, the gates stacked in PyTorch's order. */
   readonly weight_ih: Value;
+  /** Hidden-to-hidden weights `[G·H, H]`. */
   readonly weight_hh: Value;
+  /** Input-side bias `[G·H]`. */
   readonly bias_ih: Value;
+  /** Hidden-side bias `[G·H]` (kept apart from `bias_ih` as in PyTorch; GRU's candidate gate needs it apart). */
   readonly bias_hh: Value;
 }
 

@@ -28,14 +28,17 @@ export interface LayerNormLstmParams {
   readonly weight_ih: Value;
   /** `[4H, H]`. */
   readonly weight_hh: Value;
-  /** `[4H]` gain and shift of LN(W_ih x). */
+  /** `[4H]` gain of LN(W_ih x). */
   readonly ln_ih_weight: Value;
+  /** `[4H]` shift of LN(W_ih x). */
   readonly ln_ih_bias: Value;
-  /** `[4H]` gain and shift of LN(W_hh h). */
+  /** `[4H]` gain of LN(W_hh h). */
   readonly ln_hh_weight: Value;
+  /** `[4H]` shift of LN(W_hh h). */
   readonly ln_hh_bias: Value;
-  /** `[H]` gain and shift of LN(c'). */
+  /** `[H]` gain of LN(c'). */
   readonly ln_c_weight: Value;
+  /** `[H]` shift of LN(c'). */
   readonly ln_c_bias: Value;
 }
 

@@ -11,7 +11,9 @@ import { affine, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, 
 
 /** The LSTM carry: hidden state and cell state, both `[B, H]`. */
 export interface LstmCarry {
+  /** Hidden state `[B, H]`, also the step's output. */
   readonly h: Value;
+  /** Cell state `[B, H]`. */
   readonly c: Value;
 }
 

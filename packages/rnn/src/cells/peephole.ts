@@ -22,8 +22,11 @@ import type { LstmCarry } from "./lstm.js";
 
 /** PyTorch's LSTM parameters plus the three diagonal peephole weights, each `[H]`. */
 export interface PeepholeLstmParams extends TorchCellParams {
+  /** `[H]`: how the input gate sees the previous cell state (`w_ci ⊙ c`). */
   readonly weight_ci: Value;
+  /** `[H]`: how the forget gate sees the previous cell state (`w_cf ⊙ c`). */
   readonly weight_cf: Value;
+  /** `[H]`: how the output gate sees the new cell state (`w_co ⊙ c'`). */
   readonly weight_co: Value;
 }
 

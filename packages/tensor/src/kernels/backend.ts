@@ -45,7 +45,12 @@ export const setKernelBackend = (next: KernelBackend): KernelBackend => {
  * The current float32 kernel setting, and which kernel `"auto"` resolves to for large products.
  * @example getKernelBackend() // { setting: "auto", large: "wasm" } on Node 20
  */
-export const getKernelBackend = (): { readonly setting: KernelBackend; readonly large: "wasm" | "js" } => ({
+export const getKernelBackend = (): {
+  /** What `setKernelBackend` last set (default `"auto"`). */
+  readonly setting: KernelBackend;
+  /** The kernel large float32 products run on now: `"wasm"` where SIMD is available and allowed. */
+  readonly large: "wasm" | "js";
+} => ({
   setting: backend,
   large: backend !== "js" && wasmMatmulAvailable() ? "wasm" : "js",
 });

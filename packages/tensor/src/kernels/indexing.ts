@@ -17,7 +17,7 @@ import { fromBuffer, type Tensor } from "../Tensor.js";
 import { broadcastStrides, viewOffsets } from "./strided.js";
 
 /** Indices as an int32 tensor, or a plain array of integers (read as a 1-d tensor). */
-type Indices = Tensor | readonly number[];
+export type Indices = Tensor | readonly number[];
 
 /** Indices with their shape, before bounds checks. Arrays stay as given, so no value wraps to int32. */
 interface IndexSource {

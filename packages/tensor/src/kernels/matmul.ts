@@ -224,7 +224,9 @@ export const matmulKernel = (
 
 /** Options of `matmulInto`: read `a` (stored k × m) or `b` (stored n × k) as transposed. */
 export interface MatmulIntoOptions {
+  /** Read `a` as the transpose of its stored k × m layout (default false: stored m × k). */
   readonly transA?: boolean;
+  /** Read `b` as the transpose of its stored n × k layout (default false: stored k × n). */
   readonly transB?: boolean;
 }
 

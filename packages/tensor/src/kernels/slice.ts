@@ -20,8 +20,11 @@ import { gatherView } from "./strided.js";
  * `stop` count from the end, and out-of-range bounds are clamped.
  */
 export interface SliceSpec {
+  /** First index taken (default: the first element in the step's direction). */
   readonly start?: number;
+  /** Index where the slice stops, excluded (default: past the last element in the step's direction). */
   readonly stop?: number;
+  /** Distance between taken indices, non-zero; negative walks the axis backwards (default 1). */
   readonly step?: number;
 }
 

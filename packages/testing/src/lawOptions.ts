@@ -1,0 +1,93 @@
+/**
+ * @file The options of the laws in laws.ts and the `FunctionCase` that the laws not about scan
+ * take: types only, kept apart so the laws' file stays small.
+ */
+import type * as T from "@rewind/tensor";
+import type * as A from "@rewind/autodiff";
+import type { ScanImpl } from "./scanProblems.js";
+
+/**
+ * Tolerances of a law's comparisons (default rtol 1e-9, atol 1e-10).
+ * @example laws.bptt(problem, { rtol: 1e-7 } satisfies LawOptions)
+ */
+export interface LawOptions {
+  /** Relative tolerance (default 1e-9). */
+  readonly rtol?: number;
+  /** Absolute tolerance (default 1e-10). */
+  readonly atol?: number;
+}
+
+/**
+ * Options of the scan laws: the implementation under test (default `scan`).
+ * @example laws.reverse(problem, { scan: myScan } satisfies ScanLawOptions)
+ */
+export interface ScanLawOptions extends LawOptions {
+  /** The scan under test (default `scan`). */
+  readonly scan?: ScanImpl;
+}
+
+/**
+ * A function and the arguments to check it at (laws that are not about scan take these).
+ * @example laws.adjoint({ f: (x, w) => matmul(x, w), args: [x, w], name: "matmul" } satisfies FunctionCase)
+ */
+export interface FunctionCase {
+  /** The function under test: pytrees of float64 tensors in, a pytree of tensors out. */
+  readonly f: (...args: never[]) => unknown;
+  /** The arguments to check it at, one per parameter of `f`. */
+  readonly args: readonly unknown[];
+  /** Shown in violation messages. */
+  readonly name?: string;
+}
+
+/**
+ * Options of the truncation law: the chunk size k (default 2).
+ * @example laws.truncation(problem, { k: 3 } satisfies TruncationLawOptions)
+ */
+export interface TruncationLawOptions extends ScanLawOptions {
+  /** Steps per chunk: the carry's gradient is stopped every k steps (default 2). */
+  readonly k?: number;
+}
+
+/**
+ * Options of the checkpoint and unroll laws: which segment sizes to try.
+ * @example laws.unroll(problem, { sizes: [2, 4] } satisfies SegmentLawOptions)
+ */
+export interface SegmentLawOptions extends ScanLawOptions {
+  /** Default: 1, 2, 3 and length + 1. */
+  readonly sizes?: readonly number[];
+}
+
+/**
+ * Options of the jit law: the jit under test (default `jit`) and the cotangent's key.
+ * @example laws.jit(scanCase(problem), { key: random.key(7) } satisfies JitLawOptions)
+ */
+export interface JitLawOptions extends LawOptions {
+  /** The jit under test (default `jit`). */
+  readonly jit?: <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R;
+  /** Key of the random cotangent the VJPs are compared on. */
+  readonly key?: T.Key;
+}
+
+/**
+ * Options of the stopGradient law: the stopGradient under test and the cotangent's key.
+ * @example laws.stopGradient(scanCase(problem), { key: random.key(7) } satisfies StopGradientLawOptions)
+ */
+export interface StopGradientLawOptions extends LawOptions {
+  /** The stopGradient under test (default `stopGradient`). */
+  readonly stopGradient?: (x: A.Value) => A.Value;
+  /** Key of the random cotangent the VJPs are compared on. */
+  readonly key?: T.Key;
+}
+
+/**
+ * Options of the adjointness law: the random directions' key and the transforms under test.
+ * @example laws.adjoint(scanCase(problem), { key: random.key(7) } satisfies AdjointLawOptions)
+ */
+export interface AdjointLawOptions extends LawOptions {
+  /** Key of the random directions u and v. */
+  readonly key?: T.Key;
+  /** The jvp under test (default `jvp`). */
+  readonly jvp?: typeof A.jvp;
+  /** The vjp under test (default `vjp`). */
+  readonly vjp?: typeof A.vjp;
+}
