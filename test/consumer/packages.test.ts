@@ -79,7 +79,10 @@ describe.each(PACKAGES)("@rewind/%s", (p) => {
     // Every Rewind package the example imports is in the README's install line.
     const install = /^npm install (?:--save-dev )?(.+)$/m.exec(readme)?.[1]?.split(" ") ?? [];
     for (const b of blocks) for (const [, pkg] of b.code.matchAll(/from "(@rewind\/[a-z]+)/g)) expect(install, `${b.name} imports ${pkg}`).toContain(pkg);
-    expect(readme).toContain("#api-reference");
+    // The link lands on the root README's section of that name.
+    const repo = m.repository?.url.replace(/^git\+/, "").replace(/\.git$/, "");
+    expect(readme).toContain(`]: ${repo}#api-reference\n`);
+    expect(read("README.md")).toMatch(/^## API reference$/m);
   });
 });
 

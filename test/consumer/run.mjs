@@ -46,7 +46,7 @@ const tarballs = built && (await step("pack the five packages", () => {
 }));
 
 if (tarballs) {
-  await step("tarball contents: no test, fixture, benchmark or source; manifest rewritten for npm", () => {
+  await step("tarball contents: no test, fixture, benchmark or source; a manifest for npm", () => {
     const licenceText = readFileSync(join(ROOT, "LICENSE"));
     const problems = [];
     for (const t of tarballs) {
@@ -63,7 +63,7 @@ if (tarballs) {
   });
 }
 
-const installed = tarballs && (await step("npm install the tarballs into a folder outside the workspace", () => {
+const installed = tarballs && (await step("npm install the tarballs outside the workspace", () => {
   writeFileSync(join(dir, "package.json"), `${JSON.stringify({ name: "rewind-consumer", private: true, type: "module" }, null, 2)}\n`);
   for (const f of readdirSync(join(HERE, "files"))) copyFileSync(join(HERE, "files", f), join(dir, f));
   must("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs, ...TOOLS], { cwd: dir, env });
@@ -72,7 +72,7 @@ const installed = tarballs && (await step("npm install the tarballs into a folde
 }));
 
 if (installed) {
-  await step("plain node: the README's Install example (app.mjs) — an LSTM trained under jit, a checkpoint saved and reloaded", () => {
+  await step("node app.mjs: README Install example (LSTM, Adam under jit, checkpoint)", () => {
     const blocks = readmeBlocks(join(ROOT, "README.md"));
     const app = blocks.find((b) => b.name === "app.mjs");
     if (app === undefined) throw new StepFailure("README.md has no block marked <!-- consumer-test: app.mjs -->");
@@ -84,7 +84,7 @@ if (installed) {
     if (loss === null || !(Number(loss[2]) < Number(loss[1]))) throw new StepFailure(`the loss did not go down: ${loss?.[0] ?? "no loss line"}`);
     if (!/reloaded 5 parameters from lstm\.safetensors, identical: true/.test(out)) throw new StepFailure("the reloaded parameters differ from the saved ones");
   });
-  await step("plain node: each package README's example, as shipped in the tarball", () => {
+  await step("node: each package README's example, as shipped", () => {
     for (const p of PACKAGES) {
       const blocks = readmeBlocks(join(dir, "node_modules", "@rewind", p, "README.md"));
       if (blocks.length === 0) throw new StepFailure(`@rewind/${p}'s README has no block marked <!-- consumer-test: NAME.mjs -->`);
@@ -96,8 +96,8 @@ if (installed) {
       }
     }
   });
-  await step("tsc: the consumer's TypeScript under several settings, skipLibCheck false", () => checkTypes(dir));
-  await step(`esbuild: browser bundles of tensor + autodiff + rnn, minified; the first at most ${BUNDLE_LIMIT / 1000} kB gzipped`, () => bundleSizes(dir));
+  await step("tsc: a TypeScript consumer under five settings, skipLibCheck false", () => checkTypes(dir));
+  await step(`esbuild: browser bundles, the first at most ${BUNDLE_LIMIT / 1000} kB gzipped`, () => bundleSizes(dir));
 }
 
 const ok = summary(performance.now() - started);

@@ -63,6 +63,6 @@ export const must = (cmd, args, opts) => {
 /** Prints every step's outcome and time; returns true when all passed. */
 export const summary = (totalMs) => {
   console.log(`\n━━ consumer test: ${results.filter((r) => r.ok).length} of ${results.length} steps passed in ${secs(totalMs)}`);
-  for (const r of results) console.log(`  ${r.ok ? "✓" : "✗"} ${r.title.padEnd(64)} ${secs(r.ms).padStart(7)}`);
+  for (const r of results) console.log(`  ${r.ok ? "✓" : "✗"} ${r.title.padEnd(72)} ${secs(r.ms).padStart(7)}`);
   return results.every((r) => r.ok);
 };
