@@ -50,7 +50,7 @@ afterAll(() => {
 /** A tiny model, many steps, no evaluation before the end: the only save is the one the stop makes. */
 const FLAGS = ["--hidden", "16", "--batch", "4", "--chunk", "16", "--steps", "1000", "--eval-every", "100000", "--sample-every", "100000"];
 const TSX_CLI = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
-const CODE = { SIGINT: 130, SIGTERM: 143 } as const;
+const CODE = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 type Launcher = "pnpm" | "tsx" | "node";
 /** How each launcher starts the main job with `args`. */
@@ -137,6 +137,8 @@ describe("signals through the launcher: one save, then nothing left running", ()
     { launcher: "tsx" as Launcher, target: "group" as const, signal: "SIGTERM" as const },
     { launcher: "tsx" as Launcher, target: "group" as const, signal: "SIGINT" as const },
     { launcher: "node" as Launcher, target: "group" as const, signal: "SIGTERM" as const },
+    // A closed terminal: the shell (or the kernel, for the session's foreground group) sends SIGHUP.
+    { launcher: "node" as Launcher, target: "group" as const, signal: "SIGHUP" as const },
   ];
   it.concurrent.each(cases)("$launcher: $signal to the $target saves once, exits with its code, and the group is gone when the launcher is", async ({ launcher, target, signal }) => {
     const w = start(launcher);

@@ -73,8 +73,8 @@ Examples:
   pnpm start -- --steps 3000 --hidden 256      longer, bigger
   pnpm start -- --resume out/char-rnn-<time>/checkpoint.safetensors --steps 2000
 
-Ctrl-C (or SIGTERM) stops after the current step and saves a checkpoint; --resume continues it
-exactly. A second signal a second or more after the first quits without saving.`,
+Ctrl-C (or SIGTERM, or closing the terminal) stops after the current step and saves a
+checkpoint; --resume continues it exactly. A second signal a second or more after the first quits without saving.`,
   );
   try {
     program.parse([...args], { from: "user" });

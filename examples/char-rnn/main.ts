@@ -21,7 +21,7 @@
  * lines when stdout is not a terminal); samples as it learns; at the end the loss curves as a
  * terminal chart, the final held-out loss and the paths of the HTML report and the checkpoint
  * in the output folder (default out/char-rnn-<timestamp>/, checked before training:
- * shared/output.ts). Ctrl-C or SIGTERM, or the launcher exiting, stops after the current step
+ * shared/output.ts). Ctrl-C, SIGTERM or SIGHUP, or the launcher exiting, stops after the current step
  * and saves a checkpoint, once however many times the signal is delivered; a signal a second or
  * more after the first quits at once (shared/stop.ts).
  */
@@ -66,7 +66,7 @@ const removeEmpty = (dir: string): void => {
 const print = (text: string): void => (progress === undefined ? console.log(text) : progress.log(text));
 
 /** Exit codes of a run stopped early: 128 + the signal's number; 129 (as for a hangup) when the launcher exited. */
-const exitCode = (r: StopReason): number => (r === "SIGINT" ? 130 : r === "launcher" ? 129 : 143);
+const exitCode = (r: StopReason): number => (r === "SIGINT" ? 130 : r === "launcher" || r === "SIGHUP" ? 129 : 143);
 let reason: StopReason | undefined;
 const seconds = REPEAT_WINDOW_MS / 1000;
 const stopHandling = handleStopRequests({

@@ -16,7 +16,7 @@ export interface WorkerInput {
   readonly options: CliOptions;
   /** The output folder, already created and probed by the main thread. */
   readonly out: OutputFolder;
-  /** Set to 1 by the main thread on SIGINT/SIGTERM (a SharedArrayBuffer: readable mid-loop, no message needed). */
+  /** Set to 1 by the main thread on SIGINT/SIGTERM/SIGHUP (a SharedArrayBuffer: readable mid-loop, no message needed). */
   readonly stop: Int32Array;
   /** Whether the terminal takes ANSI colours. */
   readonly color: boolean;

@@ -1,6 +1,7 @@
 /**
- * @file Stop requests of a run that saves: SIGINT, SIGTERM, or its launcher exiting. The first asks
- * the run to stop after its step and save; a genuine second signal quits at once without saving.
+ * @file Stop requests of a run that saves: SIGINT, SIGTERM, SIGHUP (a closed terminal), or its
+ * launcher exiting. The first asks the run to stop after its step and save; a genuine second
+ * signal quits at once without saving.
  *
  * One signal often arrives more than once. `kill -TERM -<pgid>` (and Ctrl-C, which the terminal
  * sends to the whole foreground group) reaches every process of the group, and launchers relay
@@ -12,6 +13,9 @@
  * still quits; a hurried double press inside the window saves, which loses nothing.
  */
 import { onLauncherExit } from "./launcher.js";
+
+/** The signals that ask a run to stop: Ctrl-C, `kill`, and a closed terminal. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /** Signals within this many ms of the first stop request count as that request, not as a second one. */
 export const REPEAT_WINDOW_MS = 1000;
@@ -47,7 +51,7 @@ export interface StopHandlers {
 }
 
 /**
- * Listens for SIGINT, SIGTERM and the launcher's exit, and applies {@link stopRule}. The launcher
+ * Listens for SIGINT, SIGTERM, SIGHUP and the launcher's exit, and applies {@link stopRule}. The launcher
  * exiting counts as a first request (a run whose launcher is gone saves and exits) but never as a
  * second one. Returns a function that removes the listeners.
  * @example const off = handleStopRequests({ onStop: (r) => stopFlag.set(), onQuit: (s) => process.exit(128 + 2) })
@@ -62,11 +66,10 @@ export const handleStopRequests = (h: StopHandlers, windowMs = REPEAT_WINDOW_MS)
   const unwatch = onLauncherExit((pid) => {
     if (rule(performance.now()) === "stop") h.onStop("launcher", pid);
   });
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // SIGHUP: the terminal was closed (or its session ended); the run saves as for Ctrl-C.
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   return () => {
     unwatch();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   };
 };
