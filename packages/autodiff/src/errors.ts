@@ -4,9 +4,10 @@
  * Mistakes found at trace time (a carry whose shape changes, `grad` of a non-scalar, a tracer
  * used after its transform returned) throw a `GraphException` whose `error` is a plain tagged
  * value. Shape errors inside ops come from @rewind/tensor's shape rules as `TensorException`s;
- * both carry the op, the argument or pytree path, the shapes, and what to change.
+ * both carry the op, the argument or pytree path, the shapes, and what to change, and both are
+ * `RewindError`s (defined in @rewind/tensor so that this package can extend it without a cycle).
  */
-import { capMessage } from "@rewind/tensor";
+import { RewindError, formatError as formatTensorSideError, type TensorError } from "@rewind/tensor";
 import type { Aval } from "./Graph.js";
 import { describeAval } from "./Graph.js";
 
@@ -101,7 +102,7 @@ const fieldsOf: Readonly<Record<GraphError["_tag"], readonly string[]>> = {
   ConcretizationError: ["op", "use"],
 };
 
-const checkGraphError = (e: unknown): GraphError => {
+const checkGraphError = (e: unknown, op: string): GraphError => {
   const v = e as Record<string, unknown> | null;
   const fields = typeof v === "object" && v !== null && typeof v["_tag"] === "string" ? fieldsOf[v["_tag"] as GraphError["_tag"]] : undefined;
   const ok =
@@ -113,7 +114,7 @@ const checkGraphError = (e: unknown): GraphError => {
   if (!ok) {
     throw new GraphException({
       _tag: "InvalidArgument",
-      op: "formatGraphError",
+      op,
       arg: "error",
       detail: "not a GraphError value (a known _tag with its fields)",
       fix: "build errors as the GraphError type describes",
@@ -127,7 +128,7 @@ const checkGraphError = (e: unknown): GraphError => {
  * @example formatGraphError({ _tag: "NonScalarOutput", op: "grad", aval: { shape: [3], dtype: "float32" } })
  */
 export const formatGraphError = (error: GraphError): string => {
-  const e = checkGraphError(error);
+  const e = checkGraphError(error, "formatGraphError");
   switch (e._tag) {
     case "CarryMismatch":
       return (
@@ -168,16 +169,30 @@ export const formatGraphError = (error: GraphError): string => {
   }
 };
 
-/** The exception transforms throw; `error` holds the tagged value. */
-export class GraphException extends Error {
-  /** The tagged error value. */
-  readonly error: GraphError;
+/** The exception transforms throw; `error` holds the tagged value. A `RewindError`. */
+export class GraphException extends RewindError<GraphError> {
   constructor(error: GraphError) {
-    super(capMessage(formatGraphError(error)));
+    super(error, formatGraphError(error));
     this.name = "GraphException";
-    this.error = error;
   }
 }
+
+const graphTags: ReadonlySet<string> = new Set(Object.keys(fieldsOf));
+
+/**
+ * The sentence a user reads for any Rewind error: the message of a thrown `RewindError` of any
+ * package, or the sentence for a `GraphError` or `TensorError` value (by its `_tag`). The same
+ * as @rewind/tensor's `formatError`, plus autodiff's tags.
+ * @example formatError({ _tag: "NonScalarOutput", op: "grad", aval: { shape: [3], dtype: "float32" } })
+ * // "grad: the function must return a scalar (shape []) float to be differentiated, got f32[3]; …"
+ */
+export const formatError = (error: RewindError | GraphError | TensorError): string => {
+  const v = error as { _tag?: unknown } | null;
+  if (!(error instanceof RewindError) && typeof v === "object" && v !== null && typeof v._tag === "string" && graphTags.has(v._tag)) {
+    return formatGraphError(checkGraphError(error, "formatError"));
+  }
+  return formatTensorSideError(error as RewindError | TensorError);
+};
 
 /**
  * Throws a `GraphException`; typed `never` so it can end an expression.

@@ -17,7 +17,9 @@ export {
   type PyTree, type TreeDef, type RecordTemplate,
 } from "./Tree.js";
 export { isTracer, isValue, isTracing, Tracer, type Value } from "./core.js";
-export { GraphException, formatGraphError, type GraphError } from "./errors.js";
+export { GraphException, formatGraphError, formatError, type GraphError } from "./errors.js";
+// The one exception class of Rewind, so `import { RewindError } from "@rewind/autodiff"` works too.
+export { RewindError, type RewindErrorValue } from "@rewind/tensor";
 export { Graph, type Aval, type Atom, type Eqn, type Var, type Literal } from "./Graph.js";
 export { registry, type PrimitiveName } from "./primitives/index.js";
 export { definePrimitive, noGradient, type Primitive, type VjpRule, type VjpContext, type AnyPrimitive, type ForwardResult } from "./Primitive.js";

@@ -1,10 +1,12 @@
 /**
- * @file The tensor package's errors: tagged values first, carried by one exception class.
+ * @file Rewind's errors: tagged values first, carried by one exception class, `RewindError`.
  *
  * Ops throw a `TensorException` whose `error` field is a plain tagged value, so the same value can
  * be thrown inside a computation and returned as an fp-ts `Left` at the package edges
  * (`fromArray`, `safetensors.decode`). Every message names the op, the argument, the shapes or
- * values involved, and what to change.
+ * values involved, and what to change. `RewindError` lives here, in the bottom package, so that
+ * every package's exception (`GraphException`, the testing package's failures) can extend it
+ * without an import cycle: `instanceof RewindError` catches anything Rewind throws on purpose.
  */
 import type { Shape } from "./Shape.js";
 
@@ -126,7 +128,7 @@ export const capMessage = (text: string, max: number = MAX_MESSAGE_LENGTH): stri
 const tags: ReadonlySet<string> = new Set(["ShapeError", "AxisError", "DTypeError", "ValueError", "DecodeError"]);
 
 /** Checks the parts of a hand-built error value that formatting reads, so a bad one cannot throw a TypeError. */
-const checkError = (e: unknown): TensorError => {
+const checkError = (e: unknown, op: string): TensorError => {
   const v = e as { _tag?: unknown; op?: unknown; arg?: unknown; detail?: unknown; fix?: unknown; shapes?: unknown; axis?: unknown; rank?: unknown } | null;
   const ok =
     typeof v === "object" &&
@@ -142,7 +144,7 @@ const checkError = (e: unknown): TensorError => {
   if (!ok) {
     throw new TensorException({
       _tag: "ValueError",
-      op: "formatTensorError",
+      op,
       arg: "error",
       detail: "not a TensorError value (a _tag of ShapeError, AxisError, DTypeError, ValueError or DecodeError with its fields)",
       fix: "build errors as the TensorError type describes",
@@ -157,7 +159,7 @@ const checkError = (e: unknown): TensorError => {
  * // "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"
  */
 export const formatTensorError = (error: TensorError): string => {
-  const e = checkError(error);
+  const e = checkError(error, "formatTensorError");
   switch (e._tag) {
     case "ShapeError":
       return `${e.op}: ${e.detail} (argument \`${e.arg}\`; shapes ${e.shapes.map(formatShape).join(", ")}); ${e.fix}`;
@@ -173,16 +175,74 @@ export const formatTensorError = (error: TensorError): string => {
   }
 };
 
-/** The exception every op of this package throws; `error` holds the tagged value. */
-export class TensorException extends Error {
+/**
+ * What every tagged error value of Rewind has: a `_tag` naming the kind of mistake and the `op`
+ * that found it. `TensorError`, autodiff's `GraphError` and the testing package's `TestingError`
+ * all satisfy it; their other fields (argument, shapes, detail, fix) depend on the tag.
+ */
+export interface RewindErrorValue {
+  /** The kind of mistake, e.g. `"ShapeError"` or `"NonScalarOutput"`. */
+  readonly _tag: string;
+  /** The op, transform or check that found it, e.g. `"matmul"` or `"grad"`. */
+  readonly op: string;
+}
+
+/**
+ * The one exception class of Rewind: every error any package throws on purpose is an instance
+ * (`TensorException`, `GraphException` and the testing package's failures are subclasses), so
+ * `catch (e) { if (e instanceof RewindError) … }` covers them all. `error` holds the tagged value;
+ * `message` is its sentence, capped at `MAX_MESSAGE_LENGTH` characters.
+ * @example
+ * try { matmul(a, b) } catch (e) { if (e instanceof RewindError) console.log(e.error._tag, e.error.op) }
+ */
+export class RewindError<E extends RewindErrorValue = RewindErrorValue> extends Error {
   /** The tagged error value, for code that wants to inspect rather than read the message. */
-  readonly error: TensorError;
-  constructor(error: TensorError) {
-    super(capMessage(formatTensorError(error)));
-    this.name = "TensorException";
+  readonly error: E;
+  /**
+   * @param error The tagged value.
+   * @param message Its sentence; when omitted, `formatError(error)` (which knows the tensor
+   *   package's tags). Subclasses of packages above pass the sentence their own formatter wrote,
+   *   which is how this package shows their messages without importing them.
+   * @param options `cause`: the error that led to this one, if any.
+   */
+  constructor(error: E, message?: string, options?: { readonly cause?: unknown }) {
+    const text = capMessage(message === undefined ? formatError(error as unknown as TensorError) : message);
+    // Only an explicit `cause` becomes the property: `new Error(m, {})` would not add one either.
+    super(text, options !== undefined && "cause" in options ? { cause: options.cause } : undefined);
+    this.name = "RewindError";
     this.error = error;
   }
 }
+
+/** The exception every op of this package throws; `error` holds the tagged value. */
+export class TensorException extends RewindError<TensorError> {
+  constructor(error: TensorError) {
+    super(error, formatTensorError(error));
+    this.name = "TensorException";
+  }
+}
+
+/**
+ * The sentence a user reads for any Rewind error: the message of a thrown `RewindError` (of any
+ * package, as its own formatter wrote it), or the sentence for a `TensorError` value. For the
+ * values of autodiff's `GraphError` use the `formatError` of @rewind/autodiff, which adds its tags.
+ * @example formatError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 })
+ * // "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"
+ */
+export const formatError = (error: RewindError | TensorError): string => {
+  if (error instanceof RewindError) return error.message;
+  const v = error as { _tag?: unknown } | null;
+  if (typeof v === "object" && v !== null && typeof v._tag === "string" && !tags.has(v._tag)) {
+    throw new TensorException({
+      _tag: "ValueError",
+      op: "formatError",
+      arg: "error",
+      detail: `the tag ${JSON.stringify(v._tag.slice(0, 40))} is not one of the tensor package's (ShapeError, AxisError, DTypeError, ValueError, DecodeError)`,
+      fix: "pass a thrown RewindError, or format GraphError values with formatError from @rewind/autodiff",
+    });
+  }
+  return formatTensorError(checkError(error, "formatError"));
+};
 
 /**
  * Throws a `TensorException` for `error`; typed `never` so it can end an expression.

@@ -1,7 +1,7 @@
 /**
  * @file Specs of autodiff's graph tools, classes, predicates and pytree functions: makeGraph,
  * traceTree, printGraph, toDot, graphKey, compileGraph, withDebugNans, setJitMode, getJitMode, definePrimitive,
- * noGradient, registry, Graph, GraphException, Tracer, formatGraphError, isTracer, isValue,
+ * noGradient, registry, Graph, GraphException, RewindError, Tracer, formatGraphError, formatError, isTracer, isValue,
  * isTracing and the tree* family (random pytrees of arrays, objects and Immutable collections).
  */
 import fc from "fast-check";
@@ -178,6 +178,33 @@ export const toolSpecs: Record<string, Spec> = {
           if (!(e instanceof Error) || e.name !== "GraphException" || e.message !== "myOp: bad (argument `x`); good") throw new Error("GraphException fields");
         },
         () => void expectRejected(["formatGraphError"], () => new A.GraphException(null as never)),
+      ]),
+  },
+  RewindError: {
+    cases: () =>
+      countCases([
+        () => {
+          if (A.RewindError !== T.RewindError) throw new Error("@rewind/autodiff must re-export the one RewindError of @rewind/tensor");
+          const e = new A.GraphException({ _tag: "TracerLeak", op: "jit", aval: { shape: [2], dtype: "float32" } });
+          if (!(e instanceof A.RewindError) || e.error.op !== "jit") throw new Error("GraphException must be a RewindError");
+        },
+      ]),
+  },
+  formatError: {
+    cases: () =>
+      countCases([
+        () => {
+          if (!A.formatError({ _tag: "NonScalarOutput", op: "grad", aval: { shape: [3], dtype: "float32" } }).startsWith("grad: the function must return a scalar")) throw new Error("formatError of a GraphError");
+        },
+        () => {
+          const v = { _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 } as const;
+          if (A.formatError(v) !== T.formatError(v)) throw new Error("formatError of a TensorError must match @rewind/tensor's");
+        },
+        () => {
+          const e = new A.GraphException({ _tag: "InvalidArgument", op: "myOp", arg: "x", detail: "bad", fix: "good" });
+          if (A.formatError(e) !== e.message) throw new Error("formatError of a thrown error is its message");
+        },
+        ...[null, {}, { _tag: "Nope", op: "f" }, { _tag: "NonScalarOutput", op: "grad" }, { _tag: "TreeMismatch", op: "f", path: 1 }, "x"].map((v) => () => void expectRejected(["formatError"], () => A.formatError(v as never))),
       ]),
   },
   formatGraphError: {

@@ -1,7 +1,7 @@
 /**
  * @file Specs of @rewind/tensor's shape helpers (sizeOf, stridesOf, shapesEqual, validateShape,
  * normalizeAxis, normalizeAxes, broadcastShapes), strided views (viewOffsets, gatherView,
- * broadcastStrides), errors (formatShape, formatTensorError, TensorException, fail), toString and
+ * broadcastStrides), errors (formatShape, formatTensorError, formatError, RewindError, TensorException, fail), toString and
  * the low-level matmul entry points (matmulKernel, matmulInto, set/getKernelBackend).
  */
 import fc from "fast-check";
@@ -200,6 +200,37 @@ export const shapeSpecs: Record<string, Spec> = {
           if (!msg.includes("formatTensorError")) throw new Error("message must name formatTensorError");
         }),
         () => same("formatTensorError", T.formatTensorError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 }), "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"),
+      ]),
+  },
+  RewindError: {
+    cases: () =>
+      countCases([
+        () => {
+          const e = new T.RewindError({ _tag: "ValueError", op: "myOp", arg: "x", detail: "bad", fix: "good" });
+          if (!(e instanceof Error) || e.name !== "RewindError" || e.error.op !== "myOp" || e.message !== "myOp: bad (argument `x`); good" || "cause" in e) throw new Error("RewindError fields");
+        },
+        () => {
+          const cause = new Error("inner");
+          const e = new T.RewindError({ _tag: "MyTag", op: "myOp" }, "m".repeat(5000), { cause });
+          if (e.message.length !== T.MAX_MESSAGE_LENGTH || e.cause !== cause || e.error._tag !== "MyTag") throw new Error("RewindError with its own message and a cause");
+        },
+        () => {
+          if (!(new T.TensorException({ _tag: "DecodeError", op: "d", detail: "x" }) instanceof T.RewindError)) throw new Error("TensorException must be a RewindError");
+        },
+        // Without a message, only the tensor package's tags can be formatted here.
+        () => void expectRejected(["formatError"], () => new T.RewindError({ _tag: "NonScalarOutput", op: "grad" })),
+        () => void expectRejected(["formatError"], () => new T.RewindError(null as never)),
+      ]),
+  },
+  formatError: {
+    cases: () =>
+      countCases([
+        () => same("formatError", T.formatError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 }), "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"),
+        () => same("formatError", T.formatError(new T.RewindError({ _tag: "Other", op: "o" }, "o: as written")), "o: as written"),
+        ...[h("null", null), h("{}", {}), h('{ _tag: "NonScalarOutput" }', { _tag: "NonScalarOutput", op: "grad" }), h("ShapeError without shapes", { _tag: "ShapeError", op: "f", arg: "x", detail: "d", fix: "f" }), h('"x"', "x")].map((v) => () => {
+          const msg = expectRejected(["formatError"], () => T.formatError(v.value as T.TensorError));
+          if (!msg.startsWith("formatError")) throw new Error(`message must start with formatError: ${msg}`);
+        }),
       ]),
   },
   TensorException: {
