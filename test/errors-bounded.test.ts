@@ -64,10 +64,10 @@ describe("every exception caps its message at MAX_MESSAGE_LENGTH", () => {
     expect(e.message.length).toBeLessThanOrEqual(T.MAX_MESSAGE_LENGTH);
     expect(e.message).toMatch(/^myTransform: x+ … \(\d+ more characters\)$/);
   });
-  it("@rewind/testing's plain Errors (scanUnrolled given 3,000 xs leaves of different lengths)", () => {
+  it("@rewind/testing's RewindErrors (scanUnrolled given 3,000 xs leaves of different lengths)", () => {
     const xs = Array.from({ length: 3000 }, (_, i) => T.zeros([i + 1]));
     const e = thrown(() => scanUnrolled((c: A.Value) => [c, null] as const, T.scalar(0), xs));
-    expect(Object.getPrototypeOf(e)).toBe(Error.prototype);
+    expect(Object.getPrototypeOf(e)).toBe(T.RewindError.prototype);
     expect(e.message).toMatch(/^scanUnrolled: xs leaves must share a leading axis/);
     expect(e.message.length).toBeLessThanOrEqual(T.MAX_MESSAGE_LENGTH);
     expect(e.message).toMatch(/more characters\)$/);

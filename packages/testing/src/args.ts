@@ -15,7 +15,7 @@ const describe = (v: unknown): string =>
  * @example invalid("arbShape", "minRank", "must be ≤ maxRank (3 > 1)")
  */
 export const invalid = (fn: string, arg: string, detail: string): never => {
-  throw testingError(`${fn}: argument \`${arg}\` ${detail}`);
+  throw testingError({ _tag: "TestArgumentError", op: fn, detail: `${fn}: argument \`${arg}\` ${detail}` });
 };
 
 /**

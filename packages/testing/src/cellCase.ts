@@ -96,7 +96,7 @@ export const CELL_CASE_KEYS = keysOf<CellCaseOptions>({
 });
 
 const fail = (detail: string): never => {
-  throw testingError(`cell laws: ${detail}`);
+  throw testingError({ _tag: "TestArgumentError", op: "cell laws", detail: `cell laws: ${detail}` });
 };
 
 /**

@@ -82,7 +82,7 @@ export const pick = <O extends object>(o: O, keys: readonly string[]): Partial<O
  * @example violation("padding", c, "outputs past length 2 are not zero")
  */
 export const violation = (law: string, c: CellCase | string, detail: string): never => {
-  throw testingError(`${law} law violated for ${typeof c === "string" ? c : describeCase(c)}:\n  ${detail}`);
+  throw testingError({ _tag: "TestFailure", op: law, detail: `${law} law violated for ${typeof c === "string" ? c : describeCase(c)}:\n  ${detail}` });
 };
 
 const tolerances = (o: CellLawCheckOptions) => ({ rtol: o.rtol ?? 1e-10, atol: o.atol ?? 1e-12 });

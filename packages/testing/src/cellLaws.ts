@@ -131,7 +131,7 @@ const guarded = (law: string, c: CellCase, check: () => void): void => {
     check();
   } catch (e) {
     if (e instanceof Error && / law violated for /.test(e.message)) throw e;
-    throw testingError(`${law} law could not run for ${describeCase(c)}: ${message(e)}`, e);
+    throw testingError({ _tag: "TestFailure", op: law, detail: `${law} law could not run for ${describeCase(c)}: ${message(e)}` }, e);
   }
 };
 

@@ -71,7 +71,7 @@ const randomLike = (tree: unknown, key: T.Key): unknown => {
 const inner = (a: unknown, b: unknown): number => {
   const xs = floatLeaves(a);
   const ys = floatLeaves(b);
-  if (xs.length !== ys.length) throw testingError(`checkGrads: inner product of pytrees with ${xs.length} and ${ys.length} float leaves`);
+  if (xs.length !== ys.length) throw testingError({ _tag: "TestArgumentError", op: "checkGrads", detail: `checkGrads: inner product of pytrees with ${xs.length} and ${ys.length} float leaves` });
   let s = 0;
   xs.forEach((x, i) => {
     const y = ys[i]!;
@@ -106,7 +106,7 @@ const numericJvp = (f: CheckedFunction, args: readonly unknown[], v: readonly un
 
 const closeScalars = (what: string, a: number, b: number, rtol: number, atol: number): void => {
   if (!(Math.abs(a - b) <= atol + rtol * Math.max(Math.abs(a), Math.abs(b)))) {
-    throw testingError(`checkGrads (${what}): ${a} vs ${b} (|diff| ${Math.abs(a - b)}, rtol ${rtol}, atol ${atol})`);
+    throw testingError({ _tag: "TestFailure", op: "checkGrads", detail: `checkGrads (${what}): ${a} vs ${b} (|diff| ${Math.abs(a - b)}, rtol ${rtol}, atol ${atol})` });
   }
 };
 
@@ -143,7 +143,7 @@ export const checkGrads = (f: CheckedFunction, args: readonly unknown[], opts: C
   if (modes.includes("fwd")) {
     const [, tangent] = jvp(f, args, v);
     const r = allClose(tangent, jvNumeric, { rtol, atol: atol * scale });
-    if (!r.pass) throw testingError(`checkGrads (fwd: jvp vs finite differences): ${r.message}`);
+    if (!r.pass) throw testingError({ _tag: "TestFailure", op: "checkGrads", detail: `checkGrads (fwd: jvp vs finite differences): ${r.message}` });
     if (order === 2) {
       const pushforwardAt = (...xs: unknown[]): unknown => jvp(f, xs, v)[1];
       checkGrads(pushforwardAt as CheckedFunction, args, { ...opts, order: 1, modes: ["fwd"], seed: 2 * seed + 2 });

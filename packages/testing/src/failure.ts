@@ -1,13 +1,25 @@
 /**
- * @file How @rewind/testing throws: a plain `Error` (its documented contract, so any test runner
- * reports it as a failure) whose message is capped at `MAX_MESSAGE_LENGTH` characters like every
- * exception of Rewind — a law violated on a huge instance must not print megabytes.
+ * @file How @rewind/testing throws: a `RewindError` (an `Error`, so any test runner reports it as
+ * a failure) whose `error` is a `TestingError` value and whose message is capped at
+ * `MAX_MESSAGE_LENGTH` characters like every exception of Rewind — a law violated on a huge
+ * instance must not print megabytes.
  */
-import { capMessage } from "@rewind/tensor";
+import { RewindError } from "@rewind/tensor";
+
+/** What a law, check or argument of @rewind/testing refused, as a tagged value. */
+export type TestingError = {
+  /** `TestFailure`: a law or check does not hold; `TestArgumentError`: a checker was called wrongly. */
+  readonly _tag: "TestFailure" | "TestArgumentError";
+  /** The law or function that found it (`"associativity"`, `"checkGrads"`, `"arbShape"`). */
+  readonly op: string;
+  /** The whole sentence a user reads, starting with what failed and ending with the evidence. */
+  readonly detail: string;
+};
 
 /**
- * A plain `Error` with `message` capped by `capMessage` (and `cause`, when given).
- * @example throw testingError("checkGrads: inner product of pytrees with 2 and 3 float leaves")
+ * A `RewindError` for `error`, its message `error.detail` capped by `capMessage` (and `cause`,
+ * when given).
+ * @example throw testingError({ _tag: "TestArgumentError", op: "checkGrads", detail: "checkGrads: inner product of pytrees with 2 and 3 float leaves" })
  */
-export const testingError = (message: string, cause?: unknown): Error =>
-  cause === undefined ? new Error(capMessage(message)) : new Error(capMessage(message), { cause });
+export const testingError = (error: TestingError, cause?: unknown): RewindError<TestingError> =>
+  cause === undefined ? new RewindError(error, error.detail) : new RewindError(error, error.detail, { cause });

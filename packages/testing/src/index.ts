@@ -72,3 +72,5 @@ export {
   type CellLawsOptions,
   type CellLawPropertyOptions,
 } from "./cellLaws.js";
+// Laws, checks and argument errors throw a RewindError (from @rewind/tensor) carrying this value.
+export type { TestingError } from "./failure.js";

@@ -47,7 +47,7 @@ type AnyFn = (...args: unknown[]) => unknown;
 const tolerances = (o: LawOptions): CloseOptions => ({ rtol: o.rtol ?? 1e-9, atol: o.atol ?? 1e-10 });
 
 const violation = (law: string, instance: unknown, detail: string): never => {
-  throw testingError(`${law} law violated for ${typeof instance === "string" ? instance : fc.stringify(instance)}:\n  ${detail}`);
+  throw testingError({ _tag: "TestFailure", op: law, detail: `${law} law violated for ${typeof instance === "string" ? instance : fc.stringify(instance)}:\n  ${detail}` });
 };
 
 const expectClose = (law: string, instance: unknown, what: string, actual: unknown, expected: unknown, o: LawOptions, label = "value"): void => {

@@ -52,7 +52,7 @@ export const closeWithPaths = (actual: unknown, expected: unknown, opts: CloseOp
 export const assertAllClose = (what: string, actual: unknown, expected: unknown, opts: CloseOptions = {}, label = "value"): void => {
   checkCloseOptions("assertAllClose", opts);
   const r = closeWithPaths(actual, expected, opts, label);
-  if (!r.pass) throw testingError(`${what}: ${r.message}`);
+  if (!r.pass) throw testingError({ _tag: "TestFailure", op: what, detail: `${what}: ${r.message}` });
 };
 
 /**

@@ -59,7 +59,7 @@ export const rnnUnrolled = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Va
   if (!A.isValue(xs) || xs.shape.length < 2) invalid("rnnUnrolled", "xs", `must be a tensor [batch, time, ...] (or time-major), got ${A.isValue(xs) ? `shape [${xs.shape.join(", ")}]` : typeof xs}`);
   const timeMajor = opts.timeMajor ?? false;
   const [batch, time] = (timeMajor ? [xs.shape[1], xs.shape[0]] : [xs.shape[0], xs.shape[1]]) as [number, number];
-  if (opts.lengths !== undefined && !T.isTensor(opts.lengths) && !Array.isArray(opts.lengths)) throw testingError("rnnUnrolled: lengths must be concrete");
+  if (opts.lengths !== undefined && !T.isTensor(opts.lengths) && !Array.isArray(opts.lengths)) throw testingError({ _tag: "TestArgumentError", op: "rnnUnrolled", detail: "rnnUnrolled: lengths must be concrete" });
   const given = lengthsOf(opts.lengths, batch, time);
   const lengths = given ?? Array.from({ length: batch }, () => time);
   const reverse = opts.reverse ?? false;

@@ -29,11 +29,11 @@ const rowOf = (xs: unknown, t: number): unknown => treeMap((x) => reshape(slice(
 /** The number of steps: xs' leading size (all leaves must agree) or `length`. */
 const stepsOf = (xs: unknown, length: number | undefined): number => {
   const sizes = new Set(treeLeaves(xs).map((x) => x.shape[0]));
-  if (sizes.size > 1 || sizes.has(undefined)) throw testingError(`scanUnrolled: xs leaves must share a leading axis, got sizes ${[...sizes].join(", ")}`);
+  if (sizes.size > 1 || sizes.has(undefined)) throw testingError({ _tag: "TestArgumentError", op: "scanUnrolled", detail: `scanUnrolled: xs leaves must share a leading axis, got sizes ${[...sizes].join(", ")}` });
   const fromXs = [...sizes][0];
-  if (fromXs !== undefined && length !== undefined && fromXs !== length) throw testingError(`scanUnrolled: length ${length} but xs has ${fromXs} steps`);
+  if (fromXs !== undefined && length !== undefined && fromXs !== length) throw testingError({ _tag: "TestArgumentError", op: "scanUnrolled", detail: `scanUnrolled: length ${length} but xs has ${fromXs} steps` });
   const n = fromXs ?? length;
-  if (n === undefined) throw testingError("scanUnrolled: pass { length } when xs has no leaves");
+  if (n === undefined) throw testingError({ _tag: "TestArgumentError", op: "scanUnrolled", detail: "scanUnrolled: pass { length } when xs has no leaves" });
   return n;
 };
 

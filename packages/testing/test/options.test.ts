@@ -1,5 +1,5 @@
 /**
- * @file @rewind/testing refuses misspelt options with its plain Error (a misspelt tolerance or law
+ * @file @rewind/testing refuses misspelt options with its RewindError (a misspelt tolerance or law
  * option used to run the check with the default, which can make it pass for the wrong reason),
  * and its laws still pass their own options on to each other.
  */
@@ -15,8 +15,9 @@ import { assertAllClose } from "../src/matchers.js";
 const sizes = { inputSize: 1, hiddenSize: 2 };
 const small = { sizes, batch: 2, time: 2, configs: [{ timeMajor: false, reverse: true, lengths: true, key: false }] };
 
-/** A plain Error (the package's own kind) whose message matches `text`. */
-const refused = (text: RegExp | string) => expect.objectContaining({ constructor: Error, message: typeof text === "string" ? text : expect.stringMatching(text) });
+/** A RewindError (every Rewind package's kind) whose message matches `text`. */
+const refused = (text: RegExp | string) =>
+  expect.objectContaining({ constructor: T.RewindError, error: expect.objectContaining({ _tag: "TestArgumentError" }), message: typeof text === "string" ? text : expect.stringMatching(text) });
 
 describe("misspelt options", () => {
   it("allClose refuses { rtoll } instead of comparing with the default rtol", () => {

@@ -16,9 +16,9 @@ import { arbRunCase, expectFinal, referenceRun, runArgs } from "../rnnSpecs/sequ
 import { misspeltCases } from "../options.js";
 import { expectViolation, refuseEach } from "./errors.js";
 
-/** Misspelt-key cases of one options argument of @rewind/testing (whose errors are plain Errors). */
+/** Misspelt-key cases of one options argument of @rewind/testing (whose errors are RewindErrors). */
 const typos = (name: string, known: readonly string[], base: Record<string, unknown>, call: (o: Record<string, unknown>) => unknown): number =>
-  misspeltCases({ names: [name], error: Error, known, base, call });
+  misspeltCases({ names: [name], error: T.RewindError, known, base, call });
 
 /** The keys of the options objects, as the documentation states them. */
 const CASE_KEYS = ["sizes", "dtype", "seed", "batch", "time", "params", "xs", "lengths", "key", "timeMajor", "reverse", "initialCarry"];

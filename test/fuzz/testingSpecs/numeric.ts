@@ -14,9 +14,9 @@ import { expectNear, f64, NOT_OPTIONS, prop, type Spec } from "../apiKit.js";
 import { misspeltCases } from "../options.js";
 import { callTesting, expectViolation, refuseEach } from "./errors.js";
 
-/** Misspelt-key cases of one options argument of @rewind/testing (whose errors are plain Errors). */
+/** Misspelt-key cases of one options argument of @rewind/testing (whose errors are RewindErrors). */
 const typos = (name: string, known: readonly string[], base: Record<string, unknown>, call: (o: Record<string, unknown>) => unknown): number =>
-  misspeltCases({ names: [name], error: Error, known, base, call });
+  misspeltCases({ names: [name], error: T.RewindError, known, base, call });
 
 /** The keys of each law's options, as the documentation states them. */
 const LAW_KEYS: Readonly<Record<string, readonly string[]>> = {
