@@ -17,12 +17,22 @@ const letters = (n: number): string => {
 
 const formatLiteral = (a: Atom & { _tag: "Literal" }): string => {
   const v = a.value.data[0]!;
-  const text = a.value.dtype === "bool" ? String(v !== 0) : Number.isInteger(v) && a.value.dtype.startsWith("float") ? `${v}.0` : String(v);
+  const text =
+    a.value.dtype === "bool"
+      ? String(v !== 0)
+      : Number.isInteger(v) && a.value.dtype.startsWith("float")
+      ? `${v}.0`
+      : String(v);
   return `${text}:${formatAval(a.aval).replace("[]", "")}`;
 };
 
 /** Characters a printed line or a DOT label cannot hold as themselves: controls, line separators, lone surrogates. */
-const UNPRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNPRINTABLE = new RegExp(
+  "[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f\\u2028\\u2029]" +
+    "|[\\ud800-\\udbff](?![\\udc00-\\udfff])" +
+    "|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]",
+  "g"
+);
 const hex4 = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /** Text with line breaks and unprintable characters shown as `\uXXXX`, so it stays on its line. */
@@ -62,7 +72,11 @@ const printInto = (graph: Graph, lines: string[], indent: string, numConsts: num
     // printParams may show user text (customVjp shows function names), so it is kept to one line.
     const params = eqn.prim.printParams ? oneLine(eqn.prim.printParams(eqn.params)) : defaultParams(eqn.params);
     const outs = eqn.outputs.map(binder).join(" ");
-    lines.push(`${indent}    ${outs} = ${showName(eqn.prim.name)}${params ? `[${params}]` : ""} ${eqn.inputs.map(atom).join(" ")}`.trimEnd());
+    lines.push(
+      `${indent}    ${outs} = ${showName(eqn.prim.name)}${params ? `[${params}]` : ""} ${eqn.inputs
+        .map(atom)
+        .join(" ")}`.trimEnd()
+    );
     for (const [label, sub] of eqn.prim.subgraphs?.(eqn.params) ?? []) {
       lines.push(`${indent}      ${showName(label)} =`);
       printInto(sub, lines, `${indent}        `, 0);
@@ -111,7 +125,11 @@ export const graphKey = (g: Graph): string => {
  * file cannot hold as themselves shown as `\uXXXX` text.
  */
 const dotString = (text: string): string =>
-  `"${text.replace(/[\\"]/g, "\\$&").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(UNPRINTABLE, (c) => `\\${hex4(c)}`)}"`;
+  `"${text
+    .replace(/[\\"]/g, "\\$&")
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r")
+    .replace(UNPRINTABLE, (c) => `\\${hex4(c)}`)}"`;
 
 /**
  * The graph in Graphviz DOT: inputs and outputs as ellipses, equations as boxes, nested bodies
@@ -147,7 +165,10 @@ export const toDot = (g: Graph | ClosedGraph): string => {
       eqn.outputs.forEach((v) => producer.set(v.id, id));
       for (const [label, sub] of eqn.prim.subgraphs?.(eqn.params) ?? []) {
         const cluster = `cluster_${counter++}`;
-        lines.push(`${indent}subgraph ${cluster} {`, `${indent}  label=${dotString(`${eqn.prim.name} ${label}`)}; style=dashed;`);
+        lines.push(
+          `${indent}subgraph ${cluster} {`,
+          `${indent}  label=${dotString(`${eqn.prim.name} ${label}`)}; style=dashed;`
+        );
         emit(sub, `${cluster}_`, `${indent}  `);
         lines.push(`${indent}}`);
       }

@@ -129,7 +129,10 @@ export const where = (cond: ValueLike, a: ValueLike, b: ValueLike): Value => {
   return apply(B.select, [broadcastTo(c, av!.shape), av!, bv!]);
 };
 
-/** max(x, 0), NaN staying NaN; NOTE: relu'(0) = 0, because it is where(x <= 0, 0, x). @example relu(tensor([-1, 2])) // [0, 2] */
+/**
+ * max(x, 0), NaN staying NaN; NOTE: relu'(0) = 0, because it is where(x <= 0, 0, x).
+ * @example relu(tensor([-1, 2])) // [0, 2]
+ */
 export const relu = (x: Value): Value => {
   const v = expectValue("relu", "x", x);
   // `lessEqual` is false for NaN, so NaN passes through (as the kernel and JAX do); at 0 the

@@ -12,9 +12,17 @@ import { reshape, expandDims } from "./shape.js";
 const asIndices = (op: string, indices: Value | readonly number[]): Value => {
   if (Array.isArray(indices) && !indices.every((i) => Number.isSafeInteger(i) && i >= -2147483648 && i <= 2147483647)) {
     // fromData would truncate 1.5 to 1 and wrap 2^40 to 0: say so instead.
-    graphFail({ _tag: "InvalidArgument", op, arg: "indices", detail: "an index array must hold int32 integers", fix: "pass whole-number positions" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op,
+      arg: "indices",
+      detail: "an index array must hold int32 integers",
+      fix: "pass whole-number positions",
+    });
   }
-  const idx = Array.isArray(indices) ? T.fromDataOrThrow(indices as readonly number[], [indices.length], "int32") : expectValue(op, "indices", indices);
+  const idx = Array.isArray(indices)
+    ? T.fromDataOrThrow(indices as readonly number[], [indices.length], "int32")
+    : expectValue(op, "indices", indices);
   if (idx.dtype !== "int32") {
     graphFail({
       _tag: "InvalidArgument",
@@ -50,7 +58,8 @@ export const addAt = (x: Value, indices: Value | readonly number[], values: Valu
   const idx = asIndices("addAt", indices);
   const vals = astype(expectValue("addAt", "values", values), v.dtype);
   // Without an axis, the positions are those of the flattened tensor, as for take.
-  if (axis === undefined) return reshape(bind(I.addAt, [reshape(v, [T.sizeOf(v.shape)]), idx, vals], { axis: 0 })[0]!, v.shape);
+  if (axis === undefined)
+    return reshape(bind(I.addAt, [reshape(v, [T.sizeOf(v.shape)]), idx, vals], { axis: 0 })[0]!, v.shape);
   const a = T.normalizeAxis("addAt", "axis", axis, v.shape.length);
   return bind(I.addAt, [v, idx, vals], { axis: a })[0]!;
 };
@@ -73,9 +82,19 @@ export const gather = (x: Value, indices: Value, axis: number): Value => {
       fix: "expandDims the indices so that their rank matches",
     });
   }
-  const outer = T.broadcastShapes("gather", v.shape.map((d, i) => (i === a ? 1 : d)), idx.shape.map((d, i) => (i === a ? 1 : d)));
-  const xb = broadcastTo(v, outer.map((d, i) => (i === a ? v.shape[a]! : d)));
-  const ib = broadcastTo(idx, outer.map((d, i) => (i === a ? idx.shape[a]! : d)));
+  const outer = T.broadcastShapes(
+    "gather",
+    v.shape.map((d, i) => (i === a ? 1 : d)),
+    idx.shape.map((d, i) => (i === a ? 1 : d))
+  );
+  const xb = broadcastTo(
+    v,
+    outer.map((d, i) => (i === a ? v.shape[a]! : d))
+  );
+  const ib = broadcastTo(
+    idx,
+    outer.map((d, i) => (i === a ? idx.shape[a]! : d))
+  );
   return bind(I.gather, [xb, ib], { axis: a })[0]!;
 };
 
@@ -86,7 +105,11 @@ export const gather = (x: Value, indices: Value, axis: number): Value => {
 export const addAlongAxis = (x: Value, indices: Value, values: Value, axis: number): Value => {
   const v = expectValue("addAlongAxis", "x", x);
   const a = T.normalizeAxis("addAlongAxis", "axis", axis, v.shape.length);
-  return bind(I.addAlongAxis, [v, asIndices("addAlongAxis", indices), astype(expectValue("addAlongAxis", "values", values), v.dtype)], { axis: a })[0]!;
+  return bind(
+    I.addAlongAxis,
+    [v, asIndices("addAlongAxis", indices), astype(expectValue("addAlongAxis", "values", values), v.dtype)],
+    { axis: a }
+  )[0]!;
 };
 
 /**
@@ -97,8 +120,21 @@ export const addAlongAxis = (x: Value, indices: Value, values: Value, axis: numb
 export const oneHot = (indices: Value, depth: number, dtype: T.DType = "float32"): Value => {
   const idx = asIndices("oneHot", indices);
   if (!Number.isSafeInteger(depth) || depth < 0 || T.sizeOf(idx.shape) * depth > 2147483647) {
-    graphFail({ _tag: "InvalidArgument", op: "oneHot", arg: "depth", detail: "depth must be a non-negative integer (and the result at most 2^31 − 1 elements)", fix: "pass the number of classes, e.g. 10" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "oneHot",
+      arg: "depth",
+      detail: "depth must be a non-negative integer (and the result at most 2^31 − 1 elements)",
+      fix: "pass the number of classes, e.g. 10",
+    });
   }
-  if (!T.isDType(dtype)) graphFail({ _tag: "InvalidArgument", op: "oneHot", arg: "dtype", detail: "unknown dtype", fix: 'use one of "float32", "float64", "int32", "bool"' });
+  if (!T.isDType(dtype))
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "oneHot",
+      arg: "dtype",
+      detail: "unknown dtype",
+      fix: 'use one of "float32", "float64", "int32", "bool"',
+    });
   return astype(equal(expandDims(idx, -1), T.arange(depth)), dtype);
 };

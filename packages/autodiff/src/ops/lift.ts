@@ -34,7 +34,13 @@ export const astype = (x: Value, dtype: T.DType): Value => {
   const v = expectValue("astype", "x", x);
   if (v.dtype === dtype) return v;
   if (!T.isDType(dtype)) {
-    graphFail({ _tag: "InvalidArgument", op: "astype", arg: "dtype", detail: `unknown dtype ${typeof dtype === "string" ? JSON.stringify(dtype) : typeof dtype}`, fix: 'use one of "float32", "float64", "int32", "bool"' });
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "astype",
+      arg: "dtype",
+      detail: `unknown dtype ${typeof dtype === "string" ? JSON.stringify(dtype) : typeof dtype}`,
+      fix: 'use one of "float32", "float64", "int32", "bool"',
+    });
   }
   return bind(convert, [v], { dtype })[0]!;
 };
@@ -72,11 +78,22 @@ const weakDType = (n: number, dtype: T.DType): T.DType =>
  * `alsoBroadcastWith` joins the broadcast without being returned (where's condition).
  * @example unify("add", [tensor([1, 2]), 1]) // two float32[2] operands
  */
-export const unify = (op: string, args: readonly ValueLike[], minDType?: T.DType, alsoBroadcastWith?: T.Shape): Value[] => {
+export const unify = (
+  op: string,
+  args: readonly ValueLike[],
+  minDType?: T.DType,
+  alsoBroadcastWith?: T.Shape
+): Value[] => {
   const values = args.map((a, i) => (typeof a === "number" ? a : expectValue(op, `arg${i}`, a)));
   const tensors = values.filter((v): v is Value => typeof v !== "number");
   if (tensors.length === 0) {
-    graphFail({ _tag: "InvalidArgument", op, arg: "operands", detail: "all operands are plain numbers", fix: "pass at least one tensor (e.g. scalar(2))" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op,
+      arg: "operands",
+      detail: "all operands are plain numbers",
+      fix: "pass at least one tensor (e.g. scalar(2))",
+    });
   }
   let dtype = tensors.map((t) => t.dtype).reduce(T.promoteTypes);
   for (const v of values) if (typeof v === "number") dtype = T.promoteTypes(dtype, weakDType(v, dtype));

@@ -16,7 +16,14 @@ export const matmul = (a: Value, b: Value): Value => {
   const x = expectValue("matmul", "a", a);
   const y = expectValue("matmul", "b", b);
   if (x.shape.length === 0 || y.shape.length === 0) {
-    T.fail({ _tag: "ShapeError", op: "matmul", arg: x.shape.length === 0 ? "a" : "b", shapes: [x.shape, y.shape], detail: "scalars have no matrix axes", fix: "use mul for scalars" });
+    T.fail({
+      _tag: "ShapeError",
+      op: "matmul",
+      arg: x.shape.length === 0 ? "a" : "b",
+      shapes: [x.shape, y.shape],
+      detail: "scalars have no matrix axes",
+      fix: "use mul for scalars",
+    });
   }
   const a2 = x.shape.length === 1 ? reshape(x, [1, x.shape[0]!]) : x;
   const b2 = y.shape.length === 1 ? reshape(y, [y.shape[0]!, 1]) : y;

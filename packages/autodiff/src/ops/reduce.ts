@@ -30,12 +30,22 @@ const resolveAxes = (op: string, x: Value, axis: ReduceOptions["axis"]): number[
  * Validates a reduction's options object (only `axis` and `keepDims`; `single` allows one axis at
  * most) so a typo or a wrong type is an error rather than a silent full reduction.
  */
-const readOptions = (op: string, opts: unknown, single = false): { axis: number | readonly number[] | undefined; keepDims: boolean } => {
+const readOptions = (
+  op: string,
+  opts: unknown,
+  single = false
+): { axis: number | readonly number[] | undefined; keepDims: boolean } => {
   const o = expectOptions(op, opts, ["axis", "keepDims"]);
   const keepDims = expectFlag(op, "options.keepDims", o.keepDims) ?? false;
   const axis = o.axis;
   if (axis !== undefined && typeof axis !== "number" && (single || !Array.isArray(axis))) {
-    T.fail({ _tag: "ValueError", op, arg: "options.axis", detail: `axis must be ${single ? "an integer" : "an integer or an array of integers"}`, fix: single ? "pass one axis, or omit it" : "pass { axis: 0 } or { axis: [0, 1] }, or omit it" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "options.axis",
+      detail: `axis must be ${single ? "an integer" : "an integer or an array of integers"}`,
+      fix: single ? "pass one axis, or omit it" : "pass { axis: 0 } or { axis: [0, 1] }, or omit it",
+    });
   }
   return { axis: axis as number | readonly number[] | undefined, keepDims };
 };
@@ -69,22 +79,26 @@ export const mean = (x: Value, options: ReduceOptions = {}): Value => {
   return div(total, count);
 };
 
-const extreme = (op: "max" | "min", prim: AnyPrimitive) => (x: Value, options: ReduceOptions = {}): Value => {
-  const v = expectValue(op, "x", x);
-  const opts = readOptions(op, options);
-  const axes = resolveAxes(op, v, opts.axis);
-  const empty = axes.find((a) => v.shape[a] === 0);
-  if (empty !== undefined) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg: "x",
-      detail: `cannot take the ${op} over axis ${empty} of size 0 (shape ${T.formatShape(v.shape)}); a ${op} of nothing has no identity`,
-      fix: "reduce over non-empty axes, or use logSumExp / where with a default",
-    });
-  }
-  return reduceWith(prim, v, axes, opts.keepDims ?? false);
-};
+const extreme =
+  (op: "max" | "min", prim: AnyPrimitive) =>
+  (x: Value, options: ReduceOptions = {}): Value => {
+    const v = expectValue(op, "x", x);
+    const opts = readOptions(op, options);
+    const axes = resolveAxes(op, v, opts.axis);
+    const empty = axes.find((a) => v.shape[a] === 0);
+    if (empty !== undefined) {
+      T.fail({
+        _tag: "ValueError",
+        op,
+        arg: "x",
+        detail: `cannot take the ${op} over axis ${empty} of size 0 (shape ${T.formatShape(
+          v.shape
+        )}); a ${op} of nothing has no identity`,
+        fix: "reduce over non-empty axes, or use logSumExp / where with a default",
+      });
+    }
+    return reduceWith(prim, v, axes, opts.keepDims ?? false);
+  };
 
 /** Max over axes; ties share the gradient. @example max(tensor([1, 3, 2])) // 3 */
 export const max: (x: Value, opts?: ReduceOptions) => Value = extreme("max", R.reduceMax);
@@ -98,7 +112,12 @@ export const min: (x: Value, opts?: ReduceOptions) => Value = extreme("min", R.r
 export const prod = (x: Value, options: ReduceOptions = {}): Value => {
   const v = expectValue("prod", "x", x);
   const opts = readOptions("prod", options);
-  return reduceWith(R.prod, v.dtype === "bool" ? astype(v, "int32") : v, resolveAxes("prod", v, opts.axis), opts.keepDims);
+  return reduceWith(
+    R.prod,
+    v.dtype === "bool" ? astype(v, "int32") : v,
+    resolveAxes("prod", v, opts.axis),
+    opts.keepDims
+  );
 };
 
 const argExtreme = (op: "argmax" | "argmin", prim: AnyPrimitive) =>
@@ -108,7 +127,13 @@ const argExtreme = (op: "argmax" | "argmin", prim: AnyPrimitive) =>
     const flat = opts.axis === undefined ? reshape(v, [T.sizeOf(v.shape)]) : v;
     const axis = opts.axis === undefined ? 0 : T.normalizeAxis(op, "axis", opts.axis, v.shape.length);
     if (flat.shape[axis] === 0) {
-      T.fail({ _tag: "ValueError", op, arg: "x", detail: `axis ${axis} has size 0`, fix: "take it over a non-empty axis" });
+      T.fail({
+        _tag: "ValueError",
+        op,
+        arg: "x",
+        detail: `axis ${axis} has size 0`,
+        fix: "take it over a non-empty axis",
+      });
     }
     const out = bind(prim, [flat], { axis })[0]!;
     if (!opts.keepDims) return out;
@@ -116,9 +141,15 @@ const argExtreme = (op: "argmax" | "argmin", prim: AnyPrimitive) =>
   };
 
 /** Index of the max (int32; flattened without an axis; first on ties). @example argmax(tensor([1, 3, 2])) // 1 */
-export const argmax: (x: Value, opts?: { readonly axis?: number; readonly keepDims?: boolean }) => Value = argExtreme("argmax", R.argmax);
+export const argmax: (x: Value, opts?: { readonly axis?: number; readonly keepDims?: boolean }) => Value = argExtreme(
+  "argmax",
+  R.argmax
+);
 /** Index of the min (int32; flattened without an axis; first on ties). @example argmin(tensor([1, 3, 2])) // 0 */
-export const argmin: (x: Value, opts?: { readonly axis?: number; readonly keepDims?: boolean }) => Value = argExtreme("argmin", R.argmin);
+export const argmin: (x: Value, opts?: { readonly axis?: number; readonly keepDims?: boolean }) => Value = argExtreme(
+  "argmin",
+  R.argmin
+);
 
 /**
  * Sums `x` down to `shape`, the reverse of broadcasting (the VJP of `broadcastTo`).
@@ -151,7 +182,11 @@ const sumToChecked = (x: Value, shape: readonly number[], lead: number): Value =
 /** The max over axes with its gradient stopped, and 0 where it is not finite (all −Inf masks). */
 const stableShift = (x: Value, axes: readonly number[]): Value => {
   // An empty group has no max; shifting it by 0 makes logSumExp −Inf (the log of an empty sum).
-  if (axes.some((a) => x.shape[a] === 0)) return broadcastTo(T.scalar(0, x.dtype), x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+  if (axes.some((a) => x.shape[a] === 0))
+    return broadcastTo(
+      T.scalar(0, x.dtype),
+      x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    );
   const m = stopGradient(max(x, { axis: axes, keepDims: true }));
   return where(isFinite(m), m, 0);
 };

@@ -22,7 +22,10 @@ export const reshape = (x: Value, shape: readonly number[]): Value => {
   const size = T.sizeOf(v.shape);
   const holes = shape.filter((d) => d === -1).length;
   const known = shape.reduce((n, d) => (d === -1 ? n : n * d), 1);
-  const bad = holes > 1 || shape.some((d) => !Number.isSafeInteger(d) || d < -1) || (holes === 1 ? known === 0 || size % known !== 0 : known !== size);
+  const bad =
+    holes > 1 ||
+    shape.some((d) => !Number.isSafeInteger(d) || d < -1) ||
+    (holes === 1 ? known === 0 || size % known !== 0 : known !== size);
   if (bad) {
     T.fail({
       _tag: "ShapeError",
@@ -44,13 +47,18 @@ export const reshape = (x: Value, shape: readonly number[]): Value => {
 export const transpose = (x: Value, perm?: readonly number[]): Value => {
   const v = expectValue("transpose", "x", x);
   const rank = v.shape.length;
-  const p = perm === undefined ? v.shape.map((_, i) => rank - 1 - i) : expectArray("transpose", "perm", perm).map((a) => T.normalizeAxis("transpose", "perm", a, rank));
+  const p =
+    perm === undefined
+      ? v.shape.map((_, i) => rank - 1 - i)
+      : expectArray("transpose", "perm", perm).map((a) => T.normalizeAxis("transpose", "perm", a, rank));
   if (p.length !== rank || new Set(p).size !== rank) {
     T.fail({
       _tag: "ValueError",
       op: "transpose",
       arg: "perm",
-      detail: `${T.formatShape(perm ?? [])} is not a permutation of the ${rank} axes of a tensor of shape ${T.formatShape(v.shape)}`,
+      detail: `${T.formatShape(
+        perm ?? []
+      )} is not a permutation of the ${rank} axes of a tensor of shape ${T.formatShape(v.shape)}`,
       fix: `list each axis 0..${rank - 1} exactly once`,
     });
   }
@@ -116,16 +124,27 @@ const SLICE_KEYS: readonly string[] = ["start", "stop", "step"];
  */
 const checkWindow = (op: string, shape: readonly number[], w: WindowParams): void => {
   const bad = (detail: string): never =>
-    T.fail({ _tag: "ValueError", op, arg: "w", detail, fix: "pass { start, step, size } with one entry per axis, as slice resolves them" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "w",
+      detail,
+      fix: "pass { start, step, size } with one entry per axis, as slice resolves them",
+    });
   if (typeof w !== "object" || w === null) bad("expected a window { start, step, size }");
   const { start, step, size } = w;
-  if (![start, step, size].every((a) => Array.isArray(a) && a.length === shape.length && a.every((n) => Number.isSafeInteger(n)))) {
+  if (
+    ![start, step, size].every(
+      (a) => Array.isArray(a) && a.length === shape.length && a.every((n) => Number.isSafeInteger(n))
+    )
+  ) {
     bad(`start, step and size must be integer arrays of length ${shape.length}`);
   }
   shape.forEach((d, i) => {
     const [s0, st, n] = [start[i]!, step[i]!, size[i]!];
     if (st === 0 || n < 0) bad(`axis ${i}: step must be nonzero and size non-negative`);
-    if (n > 0 && !(s0 >= 0 && s0 < d && s0 + st * (n - 1) >= 0 && s0 + st * (n - 1) < d)) bad(`axis ${i}: the window reads outside [0, ${d})`);
+    if (n > 0 && !(s0 >= 0 && s0 < d && s0 + st * (n - 1) >= 0 && s0 + st * (n - 1) < d))
+      bad(`axis ${i}: the window reads outside [0, ${d})`);
   });
 };
 
@@ -133,17 +152,36 @@ const checkWindow = (op: string, shape: readonly number[], w: WindowParams): voi
 const resolveSpec = (axis: number, dim: number, spec: SliceSpec | null): [number, number, number] => {
   if (spec !== null && spec !== undefined) {
     const problem = optionsProblem("slice", `specs[${axis}]`, spec, SLICE_KEYS, true);
-    if (problem !== undefined) T.fail({ _tag: "ValueError", op: "slice", arg: problem.arg, detail: problem.detail, fix: `${problem.fix}; use null (or {}) for a whole axis` });
+    if (problem !== undefined)
+      T.fail({
+        _tag: "ValueError",
+        op: "slice",
+        arg: problem.arg,
+        detail: problem.detail,
+        fix: `${problem.fix}; use null (or {}) for a whole axis`,
+      });
   }
   const step = spec?.step ?? 1;
   if (!Number.isInteger(step) || step === 0) {
-    T.fail({ _tag: "ValueError", op: "slice", arg: `specs[${axis}].step`, detail: `step must be a nonzero integer, got ${step}`, fix: "use 1, 2, -1, ..." });
+    T.fail({
+      _tag: "ValueError",
+      op: "slice",
+      arg: `specs[${axis}].step`,
+      detail: `step must be a nonzero integer, got ${step}`,
+      fix: "use 1, 2, -1, ...",
+    });
   }
   const [lo, hi] = step > 0 ? [0, dim] : [-1, dim - 1];
   const clamp = (i: number | undefined, dflt: number): number => {
     if (i === undefined) return dflt;
     if (!Number.isInteger(i)) {
-      return T.fail({ _tag: "ValueError", op: "slice", arg: `specs[${axis}]`, detail: `indices must be integers, got ${i}`, fix: "pass integer start/stop" });
+      return T.fail({
+        _tag: "ValueError",
+        op: "slice",
+        arg: `specs[${axis}]`,
+        detail: `indices must be integers, got ${i}`,
+        fix: "pass integer start/stop",
+      });
     }
     const j = i < 0 ? i + dim : i;
     return Math.min(Math.max(j, lo), hi);
@@ -186,7 +224,17 @@ export const slice = (x: Value, specs: ReadonlyArray<SliceSpec | null>): Value =
 export const sliceWindow = (x: Value, w: WindowParams): Value => {
   checkWindow("sliceWindow", expectValue("sliceWindow", "x", x).shape, w);
   const whole = x.shape.every((d, i) => w.start[i] === 0 && w.step[i] === 1 && w.size[i] === d);
-  return whole ? x : one(S.slice, x, Object.freeze({ start: Object.freeze([...w.start]), step: Object.freeze([...w.step]), size: Object.freeze([...w.size]) }));
+  return whole
+    ? x
+    : one(
+        S.slice,
+        x,
+        Object.freeze({
+          start: Object.freeze([...w.start]),
+          step: Object.freeze([...w.step]),
+          size: Object.freeze([...w.size]),
+        })
+      );
 };
 
 /**
@@ -197,13 +245,24 @@ export const unslice = (x: Value, inShape: readonly number[], w: WindowParams): 
   const v = expectValue("unslice", "x", x);
   checkWindow("unslice", T.validateShape("unslice", "inShape", inShape), w);
   if (!T.shapesEqual(v.shape, w.size)) {
-    T.fail({ _tag: "ShapeError", op: "unslice", arg: "x", shapes: [v.shape, w.size], detail: "x must have the window's size", fix: "pass the values that fill the window" });
+    T.fail({
+      _tag: "ShapeError",
+      op: "unslice",
+      arg: "x",
+      shapes: [v.shape, w.size],
+      detail: "x must have the window's size",
+      fix: "pass the values that fill the window",
+    });
   }
   return unsliceChecked(v, inShape, w);
 };
 
 const unsliceChecked = (x: Value, inShape: readonly number[], w: WindowParams): Value =>
-  one(S.unslice, x, Object.freeze({ inShape: Object.freeze([...inShape]), start: w.start, step: w.step, size: w.size }));
+  one(
+    S.unslice,
+    x,
+    Object.freeze({ inShape: Object.freeze([...inShape]), start: w.start, step: w.step, size: w.size })
+  );
 
 /**
  * Reverses element order along axes (all by default).
@@ -212,7 +271,9 @@ const unsliceChecked = (x: Value, inShape: readonly number[], w: WindowParams): 
 export const flip = (x: Value, axis?: number | readonly number[]): Value => {
   const v = expectValue("flip", "x", x);
   const axes =
-    axis === undefined ? v.shape.map((_, i) => i) : T.normalizeAxes("flip", "axis", typeof axis === "number" ? [axis] : axis, v.shape.length);
+    axis === undefined
+      ? v.shape.map((_, i) => i)
+      : T.normalizeAxes("flip", "axis", typeof axis === "number" ? [axis] : axis, v.shape.length);
   return axes.length === 0 ? v : one(S.flip, v, { axes: Object.freeze(axes) });
 };
 
@@ -222,7 +283,14 @@ export const flip = (x: Value, axis?: number | readonly number[]): Value => {
  */
 export const pad = (x: Value, widths: ReadonlyArray<readonly [number, number]>, value = 0): Value => {
   const v = expectValue("pad", "x", x);
-  if (typeof value !== "number") T.fail({ _tag: "ValueError", op: "pad", arg: "value", detail: `value must be a number, got ${typeof value}`, fix: "pass the fill value as a number" });
+  if (typeof value !== "number")
+    T.fail({
+      _tag: "ValueError",
+      op: "pad",
+      arg: "value",
+      detail: `value must be a number, got ${typeof value}`,
+      fix: "pass the fill value as a number",
+    });
   const ok =
     Array.isArray(widths) &&
     widths.length === v.shape.length &&
@@ -234,7 +302,9 @@ export const pad = (x: Value, widths: ReadonlyArray<readonly [number, number]>, 
       op: "pad",
       arg: "widths",
       shapes: [v.shape],
-      detail: `widths must be one [before, after] pair of non-negative integers per axis (and the result at most 2^31 − 1 elements)`,
+      detail:
+        `widths must be one [before, after] pair of non-negative integers per axis ` +
+        `(and the result at most 2^31 − 1 elements)`,
       fix: `pass ${v.shape.length} pairs`,
     });
   }
@@ -249,7 +319,13 @@ export const pad = (x: Value, widths: ReadonlyArray<readonly [number, number]>, 
  */
 export const concat = (xs: readonly Value[], axis = 0): Value => {
   if (expectArray("concat", "xs", xs).length === 0) {
-    T.fail({ _tag: "ValueError", op: "concat", arg: "xs", detail: "needs at least one tensor", fix: "pass a non-empty array" });
+    T.fail({
+      _tag: "ValueError",
+      op: "concat",
+      arg: "xs",
+      detail: "needs at least one tensor",
+      fix: "pass a non-empty array",
+    });
   }
   const vs = xs.map((x, i) => expectValue("concat", `xs[${i}]`, x));
   const first = vs[0]!;
@@ -276,12 +352,25 @@ export const concat = (xs: readonly Value[], axis = 0): Value => {
  */
 export const stack = (xs: readonly Value[], axis = 0): Value => {
   if (expectArray("stack", "xs", xs).length === 0) {
-    T.fail({ _tag: "ValueError", op: "stack", arg: "xs", detail: "needs at least one tensor", fix: "pass a non-empty array" });
+    T.fail({
+      _tag: "ValueError",
+      op: "stack",
+      arg: "xs",
+      detail: "needs at least one tensor",
+      fix: "pass a non-empty array",
+    });
   }
   const first = expectValue("stack", "xs[0]", xs[0]);
   xs.forEach((x, i) => {
     if (!T.shapesEqual(expectValue("stack", `xs[${i}]`, x).shape, first.shape)) {
-      T.fail({ _tag: "ShapeError", op: "stack", arg: "xs", shapes: xs.map((u) => u.shape), detail: "all shapes must be equal", fix: "stack tensors of one shape" });
+      T.fail({
+        _tag: "ShapeError",
+        op: "stack",
+        arg: "xs",
+        shapes: xs.map((u) => u.shape),
+        detail: "all shapes must be equal",
+        fix: "stack tensors of one shape",
+      });
     }
   });
   const a = T.normalizeAxis("stack", "axis", axis, first.shape.length + 1);

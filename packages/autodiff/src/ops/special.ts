@@ -31,4 +31,12 @@ export const onesLike = (x: Value, dtype?: T.DType): Value => {
 };
 
 const checkDType = (op: string, dtype: unknown): T.DType =>
-  T.isDType(dtype) ? dtype : T.fail({ _tag: "DTypeError", op, arg: "dtype", detail: "unknown dtype", fix: 'use one of "float32", "float64", "int32", "bool"' });
+  T.isDType(dtype)
+    ? dtype
+    : T.fail({
+        _tag: "DTypeError",
+        op,
+        arg: "dtype",
+        detail: "unknown dtype",
+        fix: 'use one of "float32", "float64", "int32", "bool"',
+      });
