@@ -135,40 +135,65 @@ export class JsonCursor {
    * escapes, the usual case, is read with one slice and no other allocation.
    */
   canonicalString(): string {
-    this.space();
-    const { text } = this;
+    const plain = this.plainString(true);
+    if (plain !== undefined) return plain;
+    // An escape, a control character or a surrogate: read it the general way and compare.
     const start = this.at;
-    if (text[start] !== '"') this.fail(`expected a string but found ${this.describeChar()}`);
-    for (let i = start + 1; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        this.at = i + 1;
-        return text.slice(start + 1, i);
-      }
-      // An escape, a control character or a surrogate: read it the general way and compare.
-      if (c === 0x5c || c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) break;
-    }
     const value = this.string();
-    if (JSON.stringify(value) !== text.slice(start, this.at)) this.fail("a string escaped otherwise than JSON.stringify escapes it", start, true);
+    if (JSON.stringify(value) !== this.text.slice(start, this.at)) this.fail("a string escaped otherwise than JSON.stringify escapes it", start, true);
     return value;
   }
 
   /** Reads a string token and returns its value. */
   string(): string {
+    // The usual case, no escapes: one slice of the text.
+    const plain = this.plainString(false);
+    if (plain !== undefined) return plain;
+    if (this.plainEnd < this.text.length) return this.escapedString(this.at, this.plainEnd);
+    return this.fail("unterminated string", this.at);
+  }
+
+  /** Where `plainString` stopped when it returned undefined. */
+  private plainEnd = 0;
+
+  /**
+   * Reads a string token (after whitespace; failing if none opens here) if it is plain: returns
+   * its value, one slice of the text, and moves past it. Otherwise returns undefined with the
+   * cursor left at the opening quote and `plainEnd` set to the first character that needs the
+   * general path (an escape, a control character, or with `stopAtSurrogates` a surrogate), or to
+   * the text's length if the string is unterminated.
+   */
+  private plainString(stopAtSurrogates: boolean): string | undefined {
     this.space();
     const { text } = this;
     const start = this.at;
     if (text[start] !== '"') this.fail(`expected a string but found ${this.describeChar()}`);
-    // The usual case, no escapes: one slice of the text.
-    for (let i = start + 1; i < text.length; i++) {
+    let i = start + 1;
+    for (; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === 0x22) {
         this.at = i + 1;
         return text.slice(start + 1, i);
       }
-      if (c === 0x5c || c < 0x20) return this.escapedString(start, i);
+      if (c === 0x5c || c < 0x20 || (stopAtSurrogates && c >= 0xd800 && c <= 0xdfff)) break;
     }
-    return this.fail("unterminated string", start);
+    this.plainEnd = i;
+    return undefined;
+  }
+
+  /**
+   * Reads an object key and the ':' after it. Fails with `duplicate key …` at the key's offset
+   * if `seen` has it; `vet`, if given, runs on the key after that check and before the ':'.
+   * @example c.objectKey(out) // "a", with `"a": …` next in the text
+   */
+  objectKey(seen: { has(k: string): boolean }, vet?: (k: string) => void): string {
+    this.space();
+    const keyAt = this.at;
+    const k = this.string();
+    if (seen.has(k)) this.fail(`duplicate key ${quoteKey(k)}`, keyAt);
+    vet?.(k);
+    this.expect(":", "':' after an object key");
+    return k;
   }
 
   /**

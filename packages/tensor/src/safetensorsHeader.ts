@@ -188,6 +188,14 @@ const readEntry = (c: JsonCursor, name: string, bufferLength: number): Entry => 
   return { name, dtype, shape: Object.freeze(shape.slice()), begin, end };
 };
 
+/** Refuses a `__metadata__` key that is not allowed, or one past the entry limit of `out`. */
+const vetMetadataKey =
+  (out: ReadonlyMap<string, string>) =>
+  (k: string): void => {
+    if (FORBIDDEN_KEYS.has(k)) problem(`"__metadata__": the key ${quoteKey(k)} is not allowed`);
+    if (out.size === MAX_METADATA_ENTRIES) problem(`"__metadata__" has more than ${MAX_METADATA_ENTRIES} entries (the limit)`);
+  };
+
 /** Reads `__metadata__`: null, or an object of strings. */
 const readMetadata = (c: JsonCursor): Map<string, string> => {
   const out = new Map<string, string>();
@@ -200,14 +208,9 @@ const readMetadata = (c: JsonCursor): Map<string, string> => {
     return problem(`"__metadata__" must be an object of strings, got ${c.snippet(start)}`);
   }
   if (c.take("}")) return out;
+  const vet = vetMetadataKey(out);
   for (;;) {
-    c.space();
-    const keyAt = c.at;
-    const k = c.string();
-    if (out.has(k)) c.fail(`duplicate key ${quoteKey(k)}`, keyAt);
-    if (FORBIDDEN_KEYS.has(k)) problem(`"__metadata__": the key ${quoteKey(k)} is not allowed`);
-    if (out.size === MAX_METADATA_ENTRIES) problem(`"__metadata__" has more than ${MAX_METADATA_ENTRIES} entries (the limit)`);
-    c.expect(":", "':' after an object key");
+    const k = c.objectKey(out, vet);
     out.set(k, readString(c, `"__metadata__": the value of ${quoteKey(k)}`));
     if (c.take("}")) return out;
     c.expect(",", "',' or '}' in an object");
@@ -232,13 +235,10 @@ export const readHeader = (text: string, bufferLength: number): Header => {
   }
   const entries = new Map<string, Entry>();
   let metadata: Map<string, string> | undefined;
+  const seen = { has: (name: string) => entries.has(name) || (name === METADATA_KEY && metadata !== undefined) };
   if (!c.take("}")) {
     for (;;) {
-      c.space();
-      const keyAt = c.at;
-      const name = c.string();
-      if (entries.has(name) || (name === METADATA_KEY && metadata !== undefined)) c.fail(`duplicate key ${quoteKey(name)}`, keyAt);
-      c.expect(":", "':' after an object key");
+      const name = c.objectKey(seen);
       if (name === METADATA_KEY) metadata = readMetadata(c);
       else if (entries.size === MAX_TENSORS) problem(`the header lists more than ${MAX_TENSORS} tensors (the limit)`);
       else entries.set(name, readEntry(c, name, bufferLength));

@@ -10,7 +10,7 @@
  * and build nothing else.
  */
 import * as E from "fp-ts/lib/Either.js";
-import { JsonCursor, JsonFailure, quoteKey } from "./jsonCursor.js";
+import { JsonCursor, JsonFailure } from "./jsonCursor.js";
 
 /**
  * A parsed JSON value. Objects are `ReadonlyMap`s in document order; arrays are readonly arrays.
@@ -93,11 +93,7 @@ export const parseStrictJson = (text: string, options: StrictJsonOptions = {}): 
     const out = new Map<string, JsonValue>();
     if (c.take("}")) return out;
     for (;;) {
-      c.space();
-      const keyAt = c.at;
-      const k = c.string();
-      if (out.has(k)) c.fail(`duplicate key ${quoteKey(k)}`, keyAt);
-      c.expect(":", "':' after an object key");
+      const k = c.objectKey(out);
       out.set(k, parseValue(depth));
       if (c.take("}")) return out;
       c.expect(",", "',' or '}' in an object");
