@@ -5,16 +5,31 @@
  */
 import { random, type Tensor } from "@rewind/tensor";
 import {
-  add, estimateResiduals, grad, makeGraph, matmul, mean, mul, scan, sin, square, stack, tanh, type ClosedGraph, type Value,
+  add,
+  estimateResiduals,
+  grad,
+  makeGraph,
+  matmul,
+  mean,
+  mul,
+  scan,
+  sin,
+  square,
+  stack,
+  tanh,
+  type ClosedGraph,
+  type Value,
 } from "@rewind/autodiff";
 import type { BenchCase, BenchSuite } from "./run.js";
 
 /** A chain of `n` elementwise equations (sin and mul alternate). */
-const chain = (n: number) => (x: Value): Value => {
-  let y = x;
-  for (let i = 0; i < n / 2; i++) y = mul(sin(y), 1.0001);
-  return mean(y);
-};
+const chain =
+  (n: number) =>
+  (x: Value): Value => {
+    let y = x;
+    for (let i = 0; i < n / 2; i++) y = mul(sin(y), 1.0001);
+    return mean(y);
+  };
 
 const traceCase = (n: number): BenchCase => ({
   name: `trace + VJP graph, ${n} eqns`,
@@ -51,7 +66,8 @@ const unrolledLoss = (p: typeof params): Value => {
   }
   return mean(square(stack(ys)));
 };
-const sliceStep = (t: number): Tensor => ({ ...xs, shape: [B, H], data: xs.data.subarray(t * B * H, (t + 1) * B * H) }) as Tensor;
+const sliceStep = (t: number): Tensor =>
+  ({ ...xs, shape: [B, H], data: xs.data.subarray(t * B * H, (t + 1) * B * H) }) as Tensor;
 
 const eqnCount = (g: ClosedGraph): number => g.graph.eqns.size;
 const kib = (f: (p: typeof params) => Value): string => `${(estimateResiduals(f, params).bytes / 1024).toFixed(0)} KiB`;
@@ -65,7 +81,16 @@ export const suite: BenchSuite = {
   cases: [
     traceCase(1_000),
     traceCase(10_000),
-    { name: `unrolled grad, tanh RNN T=${T} B=${B} H=${H}`, maxRepeats: 10, setup: () => () => grad(unrolledLoss)(params) },
-    { name: `scan grad, tanh RNN T=${T} B=${B} H=${H}`, maxRepeats: 10, baseline: `unrolled grad, tanh RNN T=${T} B=${B} H=${H}`, setup: () => () => grad(scanLoss)(params) },
+    {
+      name: `unrolled grad, tanh RNN T=${T} B=${B} H=${H}`,
+      maxRepeats: 10,
+      setup: () => () => grad(unrolledLoss)(params),
+    },
+    {
+      name: `scan grad, tanh RNN T=${T} B=${B} H=${H}`,
+      maxRepeats: 10,
+      baseline: `unrolled grad, tanh RNN T=${T} B=${B} H=${H}`,
+      setup: () => () => grad(scanLoss)(params),
+    },
   ],
 };

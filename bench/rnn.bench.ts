@@ -15,7 +15,20 @@
  */
 import { random, tensor } from "@rewind/tensor";
 import {
-  add, jit, logSoftmax, matmul, mean, mul, neg, oneHot, square, sub, sum, transpose, valueAndGrad, type Value,
+  add,
+  jit,
+  logSoftmax,
+  matmul,
+  mean,
+  mul,
+  neg,
+  oneHot,
+  square,
+  sub,
+  sum,
+  transpose,
+  valueAndGrad,
+  type Value,
 } from "@rewind/autodiff";
 import { elmanTanh, lstm, rnn, type LstmCarry, type TorchCellParams } from "@rewind/rnn";
 import type { BenchSuite } from "./run.js";
@@ -43,11 +56,13 @@ const lstmData = () => {
   return { model, xs: random.normal(kx, [B, T, IN], "float32"), ys: random.normal(ky, [B, 1], "float32") };
 };
 
-const lstmLoss = (xs: Value, ys: Value, checkpoint?: "carries") => (m: LstmModel): Value => {
-  const { finalCarry } = rnn(lstm, m.cell, xs, checkpoint === undefined ? {} : { checkpoint });
-  const pred = add(matmul((finalCarry as LstmCarry).h, transpose(m.w)), m.b);
-  return mean(square(sub(pred, ys)));
-};
+const lstmLoss =
+  (xs: Value, ys: Value, checkpoint?: "carries") =>
+  (m: LstmModel): Value => {
+    const { finalCarry } = rnn(lstm, m.cell, xs, checkpoint === undefined ? {} : { checkpoint });
+    const pred = add(matmul((finalCarry as LstmCarry).h, transpose(m.w)), m.b);
+    return mean(square(sub(pred, ys)));
+  };
 
 // Forward matmul FLOPs: x·W_ihᵀ and h·W_hhᵀ per step, then the readout; ×3 for forward + backward.
 const lstmFlops = 3 * (T * 2 * B * 4 * H * (IN + H) + 2 * B * H);
@@ -70,7 +85,9 @@ const printCarriesOnce = (): void => {
   const step = valueAndGrad(lstmLoss(xs, ys, "carries"));
   step(model); // warm-up
   const ms = medianOf(() => step(model), 3);
-  process.stdout.write(`\n    (for reference: the same LSTM step with checkpoint "carries": ${ms.toFixed(1)} ms, median of 3)\n   `);
+  process.stdout.write(
+    `\n    (for reference: the same LSTM step with checkpoint "carries": ${ms.toFixed(1)} ms, median of 3)\n   `,
+  );
 };
 
 const LSTM_CASE = `lstm step B=${B} T=${T} in=${IN} H=${H} f32, valueAndGrad`;
@@ -101,11 +118,13 @@ const charData = () => {
   return { model, inputs, targets };
 };
 
-const charLoss = (inputs: Value, targets: Value) => (m: CharModel): Value => {
-  const { outputs } = rnn(elmanTanh, m.cell, inputs); // [1, 25, 100]
-  const logits = add(matmul(outputs, transpose(m.why)), m.by); // [1, 25, 65]
-  return neg(sum(mul(targets, logSoftmax(logits, -1))));
-};
+const charLoss =
+  (inputs: Value, targets: Value) =>
+  (m: CharModel): Value => {
+    const { outputs } = rnn(elmanTanh, m.cell, inputs); // [1, 25, 100]
+    const logits = add(matmul(outputs, transpose(m.why)), m.by); // [1, 25, 65]
+    return neg(sum(mul(targets, logSoftmax(logits, -1))));
+  };
 
 const charFlops = 3 * (TC * 2 * HC * (V + HC) + TC * 2 * HC * V);
 const CHAR_CASE = `min-char-rnn step V=${V} H=${HC} T=${TC} B=1 f64, valueAndGrad`;

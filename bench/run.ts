@@ -99,7 +99,12 @@ export const timeCase = (suite: string, c: BenchCase): BenchResult => {
 };
 
 const si = (x: number): string => {
-  for (const [scale, unit] of [[1e9, "G"], [1e6, "M"], [1e3, "k"]] as const) if (x >= scale) return `${(x / scale).toFixed(2)}${unit}`;
+  for (const [scale, unit] of [
+    [1e9, "G"],
+    [1e6, "M"],
+    [1e3, "k"],
+  ] as const)
+    if (x >= scale) return `${(x / scale).toFixed(2)}${unit}`;
   return x.toFixed(2);
 };
 
@@ -110,7 +115,10 @@ const si = (x: number): string => {
 export const formatTable = (results: readonly BenchResult[]): string => {
   const header = ["suite", "case", "median ms", "min ms", "runs", "GFLOP/s", "elements/s", "vs baseline"];
   const rows = results.map((r) => {
-    const base = r.bench.baseline === undefined ? undefined : results.find((o) => o.suite === r.suite && o.bench.name === r.bench.baseline);
+    const base =
+      r.bench.baseline === undefined
+        ? undefined
+        : results.find((o) => o.suite === r.suite && o.bench.name === r.bench.baseline);
     return [
       r.suite,
       r.bench.name,
@@ -124,7 +132,10 @@ export const formatTable = (results: readonly BenchResult[]): string => {
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+    cells
+      .map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 };
 
@@ -134,7 +145,9 @@ export const formatTable = (results: readonly BenchResult[]): string => {
  */
 export const loadSuites = async (): Promise<BenchSuite[]> => {
   const dir = fileURLToPath(new URL(".", import.meta.url));
-  const files = readdirSync(dir).filter((f) => f.endsWith(".bench.ts")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".bench.ts"))
+    .sort();
   const suites: BenchSuite[] = [];
   for (const f of files) {
     const mod = (await import(pathToFileURL(dir + f).href)) as { suite?: BenchSuite };

@@ -28,7 +28,14 @@ const filled = (n: number, seed: number): Float32Array => {
   return out;
 };
 const randomTensor = (shape: readonly number[], seed: number): Tensor =>
-  fromBuffer("float32", shape, filled(shape.reduce((p, d) => p * d, 1), seed));
+  fromBuffer(
+    "float32",
+    shape,
+    filled(
+      shape.reduce((p, d) => p * d, 1),
+      seed,
+    ),
+  );
 
 /** A plain i-k-j loop over Float32Arrays, allocating its output as matmul does. */
 const naiveMatmul = (a: Float32Array, b: Float32Array, n: number): Float32Array => {
@@ -47,24 +54,58 @@ const naiveMatmul = (a: Float32Array, b: Float32Array, n: number): Float32Array 
  * copied verbatim so the baseline stays the same code as the library moves on. */
 const KB = 256;
 const JB = 256;
-const oldKernelF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number, m: number, k: number, n: number): void => {
+const oldKernelF32 = (
+  out: Float32Array,
+  oo: number,
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+): void => {
   for (let p0 = 0; p0 < k; p0 += KB) {
     const p1 = Math.min(p0 + KB, k);
     for (let j0 = 0; j0 < n; j0 += JB) {
       const j1 = Math.min(j0 + JB, n);
       let i = 0;
       for (; i + 4 <= m; i += 4) {
-        const o0 = oo + i * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-        const a0 = ao + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+        const o0 = oo + i * n,
+          o1 = o0 + n,
+          o2 = o1 + n,
+          o3 = o2 + n;
+        const a0 = ao + i * k,
+          a1 = a0 + k,
+          a2 = a1 + k,
+          a3 = a2 + k;
         let p = p0;
         for (; p + 4 <= p1; p += 4) {
-          const x0 = a[a0 + p]!, x1 = a[a1 + p]!, x2 = a[a2 + p]!, x3 = a[a3 + p]!;
-          const y0 = a[a0 + p + 1]!, y1 = a[a1 + p + 1]!, y2 = a[a2 + p + 1]!, y3 = a[a3 + p + 1]!;
-          const z0 = a[a0 + p + 2]!, z1 = a[a1 + p + 2]!, z2 = a[a2 + p + 2]!, z3 = a[a3 + p + 2]!;
-          const w0 = a[a0 + p + 3]!, w1 = a[a1 + p + 3]!, w2 = a[a2 + p + 3]!, w3 = a[a3 + p + 3]!;
-          const r0 = bo + p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+          const x0 = a[a0 + p]!,
+            x1 = a[a1 + p]!,
+            x2 = a[a2 + p]!,
+            x3 = a[a3 + p]!;
+          const y0 = a[a0 + p + 1]!,
+            y1 = a[a1 + p + 1]!,
+            y2 = a[a2 + p + 1]!,
+            y3 = a[a3 + p + 1]!;
+          const z0 = a[a0 + p + 2]!,
+            z1 = a[a1 + p + 2]!,
+            z2 = a[a2 + p + 2]!,
+            z3 = a[a3 + p + 2]!;
+          const w0 = a[a0 + p + 3]!,
+            w1 = a[a1 + p + 3]!,
+            w2 = a[a2 + p + 3]!,
+            w3 = a[a3 + p + 3]!;
+          const r0 = bo + p * n,
+            r1 = r0 + n,
+            r2 = r1 + n,
+            r3 = r2 + n;
           for (let j = j0; j < j1; j++) {
-            const b0 = b[r0 + j]!, b1 = b[r1 + j]!, b2 = b[r2 + j]!, b3 = b[r3 + j]!;
+            const b0 = b[r0 + j]!,
+              b1 = b[r1 + j]!,
+              b2 = b[r2 + j]!,
+              b3 = b[r3 + j]!;
             out[o0 + j] = out[o0 + j]! + (x0 * b0 + y0 * b1 + z0 * b2 + w0 * b3);
             out[o1 + j] = out[o1 + j]! + (x1 * b0 + y1 * b1 + z1 * b2 + w1 * b3);
             out[o2 + j] = out[o2 + j]! + (x2 * b0 + y2 * b1 + z2 * b2 + w2 * b3);
@@ -72,7 +113,10 @@ const oldKernelF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number
           }
         }
         for (; p < p1; p++) {
-          const x0 = a[a0 + p]!, x1 = a[a1 + p]!, x2 = a[a2 + p]!, x3 = a[a3 + p]!;
+          const x0 = a[a0 + p]!,
+            x1 = a[a1 + p]!,
+            x2 = a[a2 + p]!,
+            x3 = a[a3 + p]!;
           const r0 = bo + p * n;
           for (let j = j0; j < j1; j++) {
             const b0 = b[r0 + j]!;
@@ -84,9 +128,11 @@ const oldKernelF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number
         }
       }
       for (; i < m; i++) {
-        const o0 = oo + i * n, a0 = ao + i * k;
+        const o0 = oo + i * n,
+          a0 = ao + i * k;
         for (let p = p0; p < p1; p++) {
-          const x0 = a[a0 + p]!, r0 = bo + p * n;
+          const x0 = a[a0 + p]!,
+            r0 = bo + p * n;
           for (let j = j0; j < j1; j++) out[o0 + j] = out[o0 + j]! + x0 * b[r0 + j]!;
         }
       }
@@ -150,7 +196,10 @@ const matmulCases = (n: number): BenchCase[] => {
 /** `matmulInto` at 512 with one operand read transposed, into a preallocated output. */
 const transposedCases = (): BenchCase[] => {
   const n = 512;
-  const variants = [["nt", { transB: true }], ["tn", { transA: true }]] as const;
+  const variants = [
+    ["nt", { transB: true }],
+    ["tn", { transA: true }],
+  ] as const;
   return variants.flatMap(([label, options]) =>
     (["wasm", "js"] as const).map((backend): BenchCase => ({
       name: `matmulInto f32 n=${n} ${label} ${backend === "wasm" ? "wasm" : "JS fallback"}`,

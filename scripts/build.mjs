@@ -21,4 +21,6 @@ for (const p of PACKAGES) rmSync(join(root, "packages", p, "dist"), { recursive:
 const tsc = createRequire(join(root, "package.json")).resolve("typescript/bin/tsc");
 const run = spawnSync(process.execPath, [tsc, "-b", join(root, "tsconfig.build.json")], { stdio: "inherit" });
 if (run.status !== 0) process.exit(run.status ?? 1);
-console.log(`build: ${PACKAGES.map((p) => `packages/${p}/dist`).join(", ")} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `build: ${PACKAGES.map((p) => `packages/${p}/dist`).join(", ")} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);

@@ -11,7 +11,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const packages = readdirSync(join(root, "packages")).filter((p) => statSync(join(root, "packages", p, "src")).isDirectory());
+const packages = readdirSync(join(root, "packages")).filter((p) =>
+  statSync(join(root, "packages", p, "src")).isDirectory(),
+);
 
 const walk = (dir: string): string[] =>
   readdirSync(dir).flatMap((f) => {
@@ -25,7 +27,8 @@ const sources = new Map(packages.map((p) => [p, walk(join(root, "packages", p, "
 const runtimeImports = (file: string): string[] => {
   const text = readFileSync(file, "utf8");
   const specs: string[] = [];
-  for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+"([^"]+)";/gms)) if (m[1] === undefined) specs.push(m[2]!);
+  for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+"([^"]+)";/gms))
+    if (m[1] === undefined) specs.push(m[2]!);
   return specs;
 };
 
@@ -67,12 +70,18 @@ describe("architecture", () => {
   it("no runtime import cycles inside a package", () => {
     for (const files of sources.values()) {
       const graph = new Map(
-        files.map((f) => [f, runtimeImports(f).filter((s) => s.startsWith(".")).map((s) => resolve(dirname(f), s.replace(/\.js$/, ".ts")))]),
+        files.map((f) => [
+          f,
+          runtimeImports(f)
+            .filter((s) => s.startsWith("."))
+            .map((s) => resolve(dirname(f), s.replace(/\.js$/, ".ts"))),
+        ]),
       );
       const state = new Map<string, "visiting" | "done">();
       const visit = (f: string, path: string[]): void => {
         if (state.get(f) === "done") return;
-        if (state.get(f) === "visiting") throw new Error(`import cycle: ${[...path, f].map((p) => relative(root, p)).join(" → ")}`);
+        if (state.get(f) === "visiting")
+          throw new Error(`import cycle: ${[...path, f].map((p) => relative(root, p)).join(" → ")}`);
         state.set(f, "visiting");
         for (const g of graph.get(f) ?? []) visit(g, [...path, f]);
         state.set(f, "done");
@@ -83,25 +92,33 @@ describe("architecture", () => {
 
   it("core packages use no Node-only API outside their node entry points", () => {
     // Every core package is checked, and each has sources (a renamed src/ would otherwise pass vacuously).
-    expect([...sources.keys()].sort()).toEqual(expect.arrayContaining(["autodiff", "optim", "rnn", "tensor", "testing"]));
+    expect([...sources.keys()].sort()).toEqual(
+      expect.arrayContaining(["autodiff", "optim", "rnn", "tensor", "testing"]),
+    );
     for (const [pkg, files] of sources) expect(files.length, `packages/${pkg}/src has no .ts files`).toBeGreaterThan(0);
     for (const files of sources.values()) {
       for (const file of files.filter((f) => !f.endsWith("/src/node.ts"))) {
         const text = codeLines(file).join("\n");
-        for (const spec of allSpecifiers(text)) expect(nodeBuiltins.has(spec), `${relative(root, file)} imports the Node module "${spec}"`).toBe(false);
-        expect(text, relative(root, file)).not.toMatch(/(?<![\w/.])(process\.|require\(|Buffer\.(from|alloc|concat)|__dirname|__filename|setImmediate\()/);
+        for (const spec of allSpecifiers(text))
+          expect(nodeBuiltins.has(spec), `${relative(root, file)} imports the Node module "${spec}"`).toBe(false);
+        expect(text, relative(root, file)).not.toMatch(
+          /(?<![\w/.])(process\.|require\(|Buffer\.(from|alloc|concat)|__dirname|__filename|setImmediate\()/,
+        );
       }
     }
   });
 
   it("the Node-only check recognises every form of import", () => {
-    const specs = allSpecifiers('import { a } from "node:fs";\nexport * from "path";\nimport "os";\nconst m = await import("crypto");\nimport type { X } from \'./x.js\';');
+    const specs = allSpecifiers(
+      'import { a } from "node:fs";\nexport * from "path";\nimport "os";\nconst m = await import("crypto");\nimport type { X } from \'./x.js\';',
+    );
     expect(specs.filter((s) => nodeBuiltins.has(s)).sort()).toEqual(["crypto", "node:fs", "os", "path"]);
     expect(nodeBuiltins.has("@rewind/tensor")).toBe(false);
   });
 
   it("library code draws randomness only from keys", () => {
-    for (const files of sources.values()) for (const file of files) expect(codeLines(file).join("\n"), relative(root, file)).not.toMatch(/Math\.random/);
+    for (const files of sources.values())
+      for (const file of files) expect(codeLines(file).join("\n"), relative(root, file)).not.toMatch(/Math\.random/);
   });
 
   // Each internal entry point of @rewind/tensor, and the only files that may import it.
@@ -112,7 +129,9 @@ describe("architecture", () => {
     ["@rewind/tensor/internal/check", /^(packages\/(autodiff|rnn|optim|testing|tensor)\/(src|test)\/|test\/)/],
   ];
   it.each(INTERNAL_ENTRIES)("only its intended readers import %s", (entry, allowed) => {
-    const everywhere = ["packages", "examples", "bench", "test"].flatMap((d) => walk(join(root, d)).filter((f) => !f.includes("node_modules") && !f.includes("/dist/")));
+    const everywhere = ["packages", "examples", "bench", "test"].flatMap((d) =>
+      walk(join(root, d)).filter((f) => !f.includes("node_modules") && !f.includes("/dist/")),
+    );
     const users = everywhere.filter((f) => allSpecifiers(readFileSync(f, "utf8")).includes(entry));
     expect(users.length, "its importers are found (the check is not vacuous)").toBeGreaterThan(0);
     for (const f of users) expect(relative(root, f), `imports ${entry}`).toMatch(allowed);
@@ -120,7 +139,9 @@ describe("architecture", () => {
 
   it("@rewind/rnn holds no backward code", () => {
     for (const file of sources.get("rnn") ?? []) {
-      expect(codeLines(file).join("\n"), relative(root, file)).not.toMatch(/\b(vjp|pullback|backwardPass|bpttGrad|dW|dh_next)\b|\bbackward\s*\(/i);
+      expect(codeLines(file).join("\n"), relative(root, file)).not.toMatch(
+        /\b(vjp|pullback|backwardPass|bpttGrad|dW|dh_next)\b|\bbackward\s*\(/i,
+      );
     }
   });
 });

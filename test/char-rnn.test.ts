@@ -16,7 +16,12 @@ import { encodeCheckpoint, restoreCheckpoint, type Checkpoint, type CheckpointTe
 // The example lives outside this project's rootDir (test/), so it is loaded by a computed path and
 // described by the few types used here rather than imported statically (which tsc -b would refuse).
 type Config = { readonly steps: number } & Record<string, unknown>;
-interface TrainState { readonly params: unknown; readonly optState: unknown; readonly carry: unknown; readonly step: number }
+interface TrainState {
+  readonly params: unknown;
+  readonly optState: unknown;
+  readonly carry: unknown;
+  readonly step: number;
+}
 interface Trainer {
   readonly unigram: number;
   readonly init: () => TrainState;
@@ -33,14 +38,28 @@ interface Hooks {
 const dir = join(fileURLToPath(new URL("..", import.meta.url)), "examples", "char-rnn");
 const load = <M>(file: string): Promise<M> => import(pathToFileURL(join(dir, file)).href) as Promise<M>;
 const { DEFAULTS, SMOKE } = await load<{ DEFAULTS: Config; SMOKE: Partial<Config> }>("config.ts");
-const { loadMobyDick, makeCorpus } = await load<{ loadMobyDick: () => string; makeCorpus: (text: string) => unknown }>("data.ts");
+const { loadMobyDick, makeCorpus } = await load<{ loadMobyDick: () => string; makeCorpus: (text: string) => unknown }>(
+  "data.ts",
+);
 const { createTrainer, train } = await load<{
   createTrainer: (config: Config, corpus: unknown, key?: Key) => Trainer;
-  train: (t: Trainer, start: TrainState, hooks: Hooks) => Promise<{ readonly state: TrainState; readonly stopped: boolean }>;
+  train: (
+    t: Trainer,
+    start: TrainState,
+    hooks: Hooks,
+  ) => Promise<{ readonly state: TrainState; readonly stopped: boolean }>;
 }>("train.ts");
 
 const corpus = makeCorpus(loadMobyDick());
-const config: Config = { ...DEFAULTS, ...SMOKE, steps: 8, decaySteps: 8, evalEvery: 4, sampleEvery: 4, sampleLength: 20 };
+const config: Config = {
+  ...DEFAULTS,
+  ...SMOKE,
+  steps: 8,
+  decaySteps: 8,
+  evalEvery: 4,
+  sampleEvery: 4,
+  sampleLength: 20,
+};
 
 /** Runs the training loop from `start`, recording every step's loss and every held-out loss; stops after `stopAt` steps if given. */
 const run = async (t: Trainer, start: TrainState, stopAt?: number) => {
@@ -56,7 +75,8 @@ const run = async (t: Trainer, start: TrainState, stopAt?: number) => {
   return { ...r, losses, heldOut, samples };
 };
 
-const bits = (xs: readonly number[]): string[] => xs.map((x) => new Float64Array([x]).buffer).map((b) => Buffer.from(b).toString("hex"));
+const bits = (xs: readonly number[]): string[] =>
+  xs.map((x) => new Float64Array([x]).buffer).map((b) => Buffer.from(b).toString("hex"));
 
 describe("char-rnn", () => {
   it("a run checkpointed half-way and resumed equals the uninterrupted run, bit for bit", async () => {
@@ -80,7 +100,8 @@ describe("char-rnn", () => {
 
     expect(bits([...half.losses, ...rest.losses])).toEqual(bits(straight.losses));
     // Parameters, optimizer moments and the carried state all agree at the end.
-    const leaves = (s: TrainState) => treeLeaves([s.params, s.optState, s.carry]).map((l) => Buffer.from((l as Tensor).data.buffer).toString("hex"));
+    const leaves = (s: TrainState) =>
+      treeLeaves([s.params, s.optState, s.carry]).map((l) => Buffer.from((l as Tensor).data.buffer).toString("hex"));
     expect(leaves(rest.state)).toEqual(leaves(straight.state));
     // Samples are drawn from keys of their step, so they agree too.
     expect([...half.samples, ...rest.samples]).toEqual(straight.samples);

@@ -24,10 +24,38 @@ import { bind } from "../packages/autodiff/src/core.js";
 
 /** The strings, each followed by a marker so the generated source can be searched for it. */
 const HOSTILE = [
-  '"', "'", "`", "\\", "\n", "\r\n", "*/", "/*", "${globalThis.pwned=1}", "`;globalThis.pwned=1;`",
-  "</script><script>globalThis.pwned=1</script>", "\u2028", "\u2029", '"]; globalThis.pwned=1; //',
-  "'); globalThis.pwned=1; ('", "\u0000", "\ud800", "a.b[0]", "", " ", "𝔘", "<!--", "-->", "$&", "\\u0022",
-  "__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "__defineGetter__", "valueOf",
+  '"',
+  "'",
+  "`",
+  "\\",
+  "\n",
+  "\r\n",
+  "*/",
+  "/*",
+  "${globalThis.pwned=1}",
+  "`;globalThis.pwned=1;`",
+  "</script><script>globalThis.pwned=1</script>",
+  "\u2028",
+  "\u2029",
+  '"]; globalThis.pwned=1; //',
+  "'); globalThis.pwned=1; ('",
+  "\u0000",
+  "\ud800",
+  "a.b[0]",
+  "",
+  " ",
+  "𝔘",
+  "<!--",
+  "-->",
+  "$&",
+  "\\u0022",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "hasOwnProperty",
+  "__defineGetter__",
+  "valueOf",
 ] as const;
 const MARK = "ZQX";
 
@@ -38,7 +66,8 @@ afterEach(() => {
 });
 
 /** A plain object with every hostile key as an own data property (`__proto__` included). */
-const keyed = <V>(value: (i: number) => V, mark = ""): Record<string, V> => Object.fromEntries(HOSTILE.map((k, i) => [`${k}${mark}`, value(i)]));
+const keyed = <V>(value: (i: number) => V, mark = ""): Record<string, V> =>
+  Object.fromEntries(HOSTILE.map((k, i) => [`${k}${mark}`, value(i)]));
 const params = keyed((i) => T.tensor([0.25 * i - 1, 0.5, -0.125 * i], "float64"));
 const marked = keyed((i) => T.tensor([0.1 * i, -0.3], "float32"), MARK);
 
@@ -50,7 +79,12 @@ const expectSameTree = (actual: unknown, expected: unknown, where: string): void
   al.forEach((l, i) => {
     const [a, e] = [l as T.Tensor, el[i] as T.Tensor];
     expect([a.dtype, a.shape], where).toEqual([e.dtype, e.shape]);
-    expect(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength)), `${where} leaf ${i}`).toBe(true);
+    expect(
+      Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(
+        Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength),
+      ),
+      `${where} leaf ${i}`,
+    ).toBe(true);
   });
   for (const tree of [actual, expected]) {
     if (typeof tree === "object" && tree !== null && !T.isTensor(tree) && !Array.isArray(tree)) {
@@ -74,18 +108,28 @@ const sourceOf = (f: (...args: never[]) => unknown, args: readonly unknown[]): s
 
 describe("the compiler's one way into generated code", () => {
   const dir = join(dirname(fileURLToPath(import.meta.url)), "..", "packages", "autodiff", "src");
-  const sources = readdirSync(join(dir, "compile")).map((f) => [`compile/${f}`, readFileSync(join(dir, "compile", f), "utf8")] as const);
+  const sources = readdirSync(join(dir, "compile")).map(
+    (f) => [`compile/${f}`, readFileSync(join(dir, "compile", f), "utf8")] as const,
+  );
 
   it("is Module.instantiate's single `new Function`, and nothing in the package evaluates text elsewhere", () => {
-    const all = [...sources, ...readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => [f, readFileSync(join(dir, f), "utf8")] as const)];
+    const all = [
+      ...sources,
+      ...readdirSync(dir)
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => [f, readFileSync(join(dir, f), "utf8")] as const),
+    ];
     const code = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
-    const evaluators = all.flatMap(([f, text]) => [...code(text).matchAll(/\bnew Function\b|\beval\s*\(|\bFunction\s*\(|setTimeout\s*\(\s*["'`]/g)].map(() => f));
+    const evaluators = all.flatMap(([f, text]) =>
+      [...code(text).matchAll(/\bnew Function\b|\beval\s*\(|\bFunction\s*\(|setTimeout\s*\(\s*["'`]/g)].map(() => f),
+    );
     expect(evaluators).toEqual(["compile/module.ts"]);
   });
 });
 
 describe("pytree keys that look like code", () => {
-  const f = (p: Record<string, Value>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, A.tanh(A.mul(v, A.add(v, 1)))]));
+  const f = (p: Record<string, Value>) =>
+    Object.fromEntries(Object.entries(p).map(([k, v]) => [k, A.tanh(A.mul(v, A.add(v, 1)))]));
   const loss = (p: Record<string, Value>) => A.sum(A.stack(Object.values(p).map((v) => A.sum(A.mul(A.sin(v), v)))));
 
   it("every own key survives jit, including __proto__ (as a key, not a prototype)", () => {
@@ -103,24 +147,51 @@ describe("pytree keys that look like code", () => {
   });
 
   it("scan with hostile keys in the carry and in xs", () => {
-    const xs = keyed((i) => T.tensor([[0.5, i], [-1, 0.25], [2, -0.5]], "float64"));
-    const step = (carry: Record<string, Value>, x: Record<string, Value>): [Record<string, Value>, Record<string, Value>] => {
+    const xs = keyed((i) =>
+      T.tensor(
+        [
+          [0.5, i],
+          [-1, 0.25],
+          [2, -0.5],
+        ],
+        "float64",
+      ),
+    );
+    const step = (
+      carry: Record<string, Value>,
+      x: Record<string, Value>,
+    ): [Record<string, Value>, Record<string, Value>] => {
       const next = Object.fromEntries(Object.entries(carry).map(([k, c]) => [k, A.tanh(A.add(A.mul(c, 0.9), x[k]!))]));
       return [next, next];
     };
     const init = keyed(() => T.tensor([0, 0.1], "float64"));
     const run = (c: Record<string, Value>, x: Record<string, Value>) => A.scan(step, c, x);
     expectInvariant("scan", run, [init, xs]);
-    expectInvariant("grad of scan", A.grad((c: Record<string, Value>, x: Record<string, Value>) => A.sum(A.stack(Object.values(A.scan(step, c, x)[0]).map((v) => A.sum(v))))), [init, xs]);
+    expectInvariant(
+      "grad of scan",
+      A.grad((c: Record<string, Value>, x: Record<string, Value>) =>
+        A.sum(A.stack(Object.values(A.scan(step, c, x)[0]).map((v) => A.sum(v)))),
+      ),
+      [init, xs],
+    );
   });
 
   it("static values and Immutable Map keys with hostile strings", () => {
-    const g = (x: Value, cfg: { label: string; scale: number }) => ({ [cfg.label]: A.mul(x, cfg.scale), label: cfg.label });
-    for (const label of HOSTILE) expectInvariant(`static ${JSON.stringify(label)}`, g, [T.tensor([1, 2], "float32"), { label, scale: label.length + 1 }]);
+    const g = (x: Value, cfg: { label: string; scale: number }) => ({
+      [cfg.label]: A.mul(x, cfg.scale),
+      label: cfg.label,
+    });
+    for (const label of HOSTILE)
+      expectInvariant(`static ${JSON.stringify(label)}`, g, [
+        T.tensor([1, 2], "float32"),
+        { label, scale: label.length + 1 },
+      ]);
   });
 
   it("static values that JSON prints alike (NaN, ±Infinity and null; 0 and -0; 1 and 1n) are not confused by jit's cache", () => {
-    const f = A.jit((x: Value, cfg: { s: unknown }) => A.mul(x, typeof cfg.s === "number" ? cfg.s : cfg.s === null ? 7 : 5));
+    const f = A.jit((x: Value, cfg: { s: unknown }) =>
+      A.mul(x, typeof cfg.s === "number" ? cfg.s : cfg.s === null ? 7 : 5),
+    );
     const x = T.tensor([1, -2], "float64");
     for (const s of [NaN, Infinity, -Infinity, null, 0, -0, 1, 1n, "1"]) {
       const want = A.mul(x, typeof s === "number" ? s : s === null ? 7 : 5) as T.Tensor;
@@ -145,15 +216,19 @@ describe("primitive names and params that look like code", () => {
       impl: ([x]) => [T.mul(x!, 3)],
       vjp: ([g], _ctx, k) => [k.mul(g!, 3)],
     });
-  const use = (name: string) => (x: Value) => A.sum(A.exp(bind(named(`${name}${MARK}`), [A.tanh(x)], { note: `${name}${MARK}` })[0]!));
+  const use = (name: string) => (x: Value) =>
+    A.sum(A.exp(bind(named(`${name}${MARK}`), [A.tanh(x)], { note: `${name}${MARK}` })[0]!));
   const x = T.tensor([0.5, -1, 2], "float64");
 
-  it.each(HOSTILE.map((n) => [JSON.stringify(n), n] as const))("%s: runs, differentiates, and stays out of the source", (_, name) => {
-    expectInvariant("value", use(name), [x]);
-    expectInvariant("grad", A.grad(use(name)), [x]);
-    const source = sourceOf(A.grad(use(name)), [x]);
-    expect(source).not.toContain(MARK);
-  });
+  it.each(HOSTILE.map((n) => [JSON.stringify(n), n] as const))(
+    "%s: runs, differentiates, and stays out of the source",
+    (_, name) => {
+      expectInvariant("value", use(name), [x]);
+      expectInvariant("grad", A.grad(use(name)), [x]);
+      const source = sourceOf(A.grad(use(name)), [x]);
+      expect(source).not.toContain(MARK);
+    },
+  );
 
   it("printGraph keeps one equation per line and shows each name unambiguously", () => {
     for (const name of HOSTILE) {
@@ -163,7 +238,9 @@ describe("primitive names and params that look like code", () => {
       expect(text).not.toMatch(/[\u2028\u2029\r\u0000]/);
       // A name that is not a plain identifier is shown as a JSON string (U+2028/U+2029 escaped too).
       const full = `${name}${MARK}`;
-      const shown = /^[A-Za-z_$][\w$.]*$/.test(full) ? full : JSON.stringify(full).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+      const shown = /^[A-Za-z_$][\w$.]*$/.test(full)
+        ? full
+        : JSON.stringify(full).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
       const eqn = lines.find((l) => l.includes(MARK))!;
       expect(eqn, JSON.stringify(name)).toContain(` = ${shown}[note=`);
     }
@@ -174,7 +251,7 @@ describe("primitive names and params that look like code", () => {
 const dotTokens = (dot: string): string[] => {
   const re = /\s+|"((?:[^"\\]|\\[\s\S])*)"|->|[{}[\];,=]|[A-Za-z_][A-Za-z0-9_]*|-?\d+(?:\.\d+)?/y;
   const out: string[] = [];
-  for (let i = 0; i < dot.length; ) {
+  for (let i = 0; i < dot.length;) {
     re.lastIndex = i;
     const m = re.exec(dot);
     if (m === null) throw new Error(`invalid DOT at ${i}: ${JSON.stringify(dot.slice(i, i + 30))}`);
@@ -184,32 +261,50 @@ const dotTokens = (dot: string): string[] => {
   return out;
 };
 /** What a DOT label string says: `\"` is a quote, `\\` a backslash, `\n` and `\r` line breaks. */
-const unescapeDot = (quoted: string): string => quoted.slice(1, -1).replace(/\\([\s\S])/g, (_, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : c));
+const unescapeDot = (quoted: string): string =>
+  quoted.slice(1, -1).replace(/\\([\s\S])/g, (_, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : c));
 /** How a label shows a name: characters a DOT file cannot hold (controls, U+2028/9, lone surrogates) as `\uXXXX` text. */
 const displayed = (name: string): string =>
-  name.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  name.replace(
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 
 describe("toDot", () => {
   const scanBody = (name: string) => (c: Value, xs: Value) =>
-    A.scan((h: Value, xt: Value): [Value, Value] => {
-      const y = bind(
-        A.definePrimitive<string, void>({ name, abstractEval: ([a]) => [a!], impl: ([a]) => [a!], vjp: ([g]) => [g!] }),
-        [A.add(h, xt)],
-        undefined,
-      )[0]!;
-      return [y, y];
-    }, c, xs);
+    A.scan(
+      (h: Value, xt: Value): [Value, Value] => {
+        const y = bind(
+          A.definePrimitive<string, void>({
+            name,
+            abstractEval: ([a]) => [a!],
+            impl: ([a]) => [a!],
+            vjp: ([g]) => [g!],
+          }),
+          [A.add(h, xt)],
+          undefined,
+        )[0]!;
+        return [y, y];
+      },
+      c,
+      xs,
+    );
 
   // Primitive names must be non-empty (definePrimitive refuses ""), so "" is not a name here.
-  it.each(HOSTILE.filter((n) => n !== "").map((n) => [JSON.stringify(n), n] as const))("%s: the DOT tokenises, braces balance, and the labels say the name", (_, name) => {
-    const dot = A.toDot(A.makeGraph(scanBody(name))(T.tensor([0, 0], "float32"), T.zeros([3, 2], "float32")));
-    const tokens = dotTokens(dot);
-    expect(tokens.filter((t) => t === "{").length).toBe(tokens.filter((t) => t === "}").length);
-    expect(dot).not.toMatch(/[\r\u2028\u2029\u0000]/);
-    const labels = tokens.flatMap((t, i) => (tokens[i - 2] === "label" && tokens[i - 1] === "=" && t.startsWith('"') ? [unescapeDot(t)] : []));
-    expect(labels).toContain(displayed(name));
-    expect(labels.some((l) => l.startsWith("scan "))).toBe(true);
-  });
+  it.each(HOSTILE.filter((n) => n !== "").map((n) => [JSON.stringify(n), n] as const))(
+    "%s: the DOT tokenises, braces balance, and the labels say the name",
+    (_, name) => {
+      const dot = A.toDot(A.makeGraph(scanBody(name))(T.tensor([0, 0], "float32"), T.zeros([3, 2], "float32")));
+      const tokens = dotTokens(dot);
+      expect(tokens.filter((t) => t === "{").length).toBe(tokens.filter((t) => t === "}").length);
+      expect(dot).not.toMatch(/[\r\u2028\u2029\u0000]/);
+      const labels = tokens.flatMap((t, i) =>
+        tokens[i - 2] === "label" && tokens[i - 1] === "=" && t.startsWith('"') ? [unescapeDot(t)] : [],
+      );
+      expect(labels).toContain(displayed(name));
+      expect(labels.some((l) => l.startsWith("scan "))).toBe(true);
+    },
+  );
 });
 
 describe("error messages that name hostile keys", () => {

@@ -26,7 +26,11 @@ interface ChildResult extends RunResult {
 }
 
 const child = async (nodeFlags: readonly string[], args: readonly string[]): Promise<ChildResult> => {
-  const { stdout } = await run(process.execPath, [...nodeFlags, "--import", "tsx", join(ROOT, "test", "csp", "child.ts"), ...args], { cwd: ROOT, timeout: 120_000 });
+  const { stdout } = await run(
+    process.execPath,
+    [...nodeFlags, "--import", "tsx", join(ROOT, "test", "csp", "child.ts"), ...args],
+    { cwd: ROOT, timeout: 120_000 },
+  );
   return JSON.parse(stdout) as ChildResult;
 };
 
@@ -70,7 +74,11 @@ describe("jit where the engine refuses to generate code (a strict Content-Securi
     expect(r.after.functions).toBe(1);
     expect(r.after.wasmModules).toBeGreaterThan(1);
     // compileGraph itself says why it cannot run, and what to do.
-    expect(r.compiled).toEqual({ refused: expect.stringMatching(/^compileGraph: this engine refuses to generate JavaScript .*call the function through jit/) });
+    expect(r.compiled).toEqual({
+      refused: expect.stringMatching(
+        /^compileGraph: this engine refuses to generate JavaScript .*call the function through jit/,
+      ),
+    });
   });
 
   it("WebAssembly refused: the kernels and jit's loops run JavaScript, jit still compiles, same bits, one warning", () => {
@@ -91,7 +99,9 @@ describe("jit where the engine refuses to generate code (a strict Content-Securi
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]).toMatch(EVAL_CAUSE);
     expect(r.warnings[0]).toMatch(WASM_CAUSE);
-    expect(r.warnings[0]).toContain('setJitMode("interpret") from @rewind/autodiff and setKernelBackend("js") from @rewind/tensor');
+    expect(r.warnings[0]).toContain(
+      'setJitMode("interpret") from @rewind/autodiff and setKernelBackend("js") from @rewind/tensor',
+    );
     expect(r.after).toEqual({ functions: 1, wasmModules: 1 });
   });
 

@@ -30,7 +30,13 @@ import { draws } from "./determinism/draws.js";
 const run = promisify(execFile);
 /** Runs an example (`pnpm example <name> …`) in its own process; resolves to its stdout. */
 const example = async (name: string, ...args: string[]): Promise<string> =>
-  (await run(process.execPath, ["--import", "tsx", join(ROOT, "examples", "run.ts"), name, ...args], { cwd: join(ROOT, "examples"), timeout: 120_000, maxBuffer: 1 << 24 })).stdout;
+  (
+    await run(process.execPath, ["--import", "tsx", join(ROOT, "examples", "run.ts"), name, ...args], {
+      cwd: join(ROOT, "examples"),
+      timeout: 120_000,
+      maxBuffer: 1 << 24,
+    })
+  ).stdout;
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -43,7 +49,10 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 describe("same seed, separate processes: the same bytes", () => {
   it("char-rnn --smoke twice: identical history (every step's loss, held-out losses, samples) and checkpoint files", async () => {
     const [a, b] = [tempDir(), tempDir()];
-    await Promise.all([example("char-rnn", "--smoke", "--seed", "3", "--out", a), example("char-rnn", "--smoke", "--seed", "3", "--out", b)]);
+    await Promise.all([
+      example("char-rnn", "--smoke", "--seed", "3", "--out", a),
+      example("char-rnn", "--smoke", "--seed", "3", "--out", b),
+    ]);
     const history = readFileSync(join(a, "history.json"));
     const parsed = JSON.parse(history.toString("utf8")) as { train: number[]; samples: unknown[] };
     expect(parsed.train).toHaveLength(6); // the smoke run's steps: the files are not trivially equal
@@ -51,13 +60,19 @@ describe("same seed, separate processes: the same bytes", () => {
     expect(parsed.samples.length).toBeGreaterThan(0);
     expect(readFileSync(join(b, "history.json")).equals(history)).toBe(true);
     // The checkpoint holds the parameters, Adam's moments, the carried state and the key: all equal.
-    expect(readFileSync(join(b, "checkpoint.safetensors")).equals(readFileSync(join(a, "checkpoint.safetensors")))).toBe(true);
+    expect(
+      readFileSync(join(b, "checkpoint.safetensors")).equals(readFileSync(join(a, "checkpoint.safetensors"))),
+    ).toBe(true);
   }, 120_000);
 
   it("min-char-rnn --smoke: the same seed writes the same --losses-json bytes and samples; another seed does not", async () => {
     const files = [tempDir(), tempDir(), tempDir()].map((d) => join(d, "losses.json"));
     const outs = await Promise.all(
-      [["0", files[0]!], ["0", files[1]!], ["1", files[2]!]].map(([seed, file]) => example("min-char-rnn", "--smoke", "--seed", seed!, "--losses-json", file!)),
+      [
+        ["0", files[0]!],
+        ["0", files[1]!],
+        ["1", files[2]!],
+      ].map(([seed, file]) => example("min-char-rnn", "--smoke", "--seed", seed!, "--losses-json", file!)),
     );
     const bytes = files.map((f) => readFileSync(f));
     const losses = JSON.parse(bytes[0]!.toString("utf8")) as number[];
@@ -73,7 +88,11 @@ describe("same seed, separate processes: the same bytes", () => {
   }, 120_000);
 
   it("every random draw of a key is the same in another process, and a different key changes every one", async () => {
-    const { stdout } = await run(process.execPath, ["--import", "tsx", join(ROOT, "test", "determinism", "draws.ts"), "3"], { cwd: ROOT, maxBuffer: 1 << 24 });
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "test", "determinism", "draws.ts"), "3"],
+      { cwd: ROOT, maxBuffer: 1 << 24 },
+    );
     const there = JSON.parse(stdout) as Record<string, string>;
     const here = draws(3);
     expect(Object.keys(here).length).toBeGreaterThanOrEqual(15);
@@ -91,18 +110,25 @@ interface Params {
   readonly out: LinearParams;
 }
 const readout = linear(3);
-const lossOf = (p: Params, xs: Value, ys: Value): Value => A.mean(A.square(A.sub(readout.apply(p.out)(rnn(lstm, p.cell, xs).outputs), ys)));
+const lossOf = (p: Params, xs: Value, ys: Value): Value =>
+  A.mean(A.square(A.sub(readout.apply(p.out)(rnn(lstm, p.cell, xs).outputs), ys)));
 
 /** The batches of steps 0…n−1: keys folded with the step, as a resumable run draws them. */
 const batch = (key: Key, i: number, dtype: Float): [Tensor, Tensor] => {
   const [kx, ky] = T.random.split(T.random.foldIn(key, i), 2) as [Key, Key];
-  return [T.astype(T.random.normal(kx, [3, 7, 4], "float64"), dtype), T.astype(T.random.normal(ky, [3, 7, 3], "float64"), dtype)];
+  return [
+    T.astype(T.random.normal(kx, [3, 7, 4], "float64"), dtype),
+    T.astype(T.random.normal(ky, [3, 7, 3], "float64"), dtype),
+  ];
 };
 
 const initParams = (dtype: Float): Params => {
   const [k1, k2] = T.random.split(T.random.key(5), 2) as [Key, Key];
   // Drawn in float64 and rounded, so the float32 and float64 runs start from the same values.
-  const p: Params = { cell: lstm.init(k1, { inputSize: 4, hiddenSize: 16 }, { dtype: "float64" }), out: readout.init(k2, 16, { dtype: "float64" }) };
+  const p: Params = {
+    cell: lstm.init(k1, { inputSize: 4, hiddenSize: 16 }, { dtype: "float64" }),
+    out: readout.init(k2, 16, { dtype: "float64" }),
+  };
   return A.treeMap((l) => T.astype(l as Tensor, dtype), p) as Params;
 };
 
@@ -123,7 +149,11 @@ const train = <S>(dtype: Float, opt: GradientTransformation<S>, step: Step<S>, s
 };
 
 const bits = (tree: unknown): string[] =>
-  A.treeLeaves(tree).map((l) => (T.isTensor(l) ? `${l.dtype}[${l.shape}]:${Buffer.from(l.data.buffer, l.data.byteOffset, l.data.byteLength).toString("hex")}` : JSON.stringify(l)));
+  A.treeLeaves(tree).map((l) =>
+    T.isTensor(l)
+      ? `${l.dtype}[${l.shape}]:${Buffer.from(l.data.buffer, l.data.byteOffset, l.data.byteLength).toString("hex")}`
+      : JSON.stringify(l),
+  );
 
 describe("eager = jit compiled = jit interpreted, bit for bit, over several optimizer steps", () => {
   const opt = chain(clipByGlobalNorm(1), adam({ learningRate: 1e-2 }));

@@ -29,7 +29,11 @@ describe("a rank-200,000 shape gives a short message that names the op and the r
     ["broadcastTo", "broadcastTo", () => A.broadcastTo(huge, [2])],
     ["fromData", "fromData", () => T.fromDataOrThrow([1, 2, 3], ones(RANK))],
     ["grad of a non-scalar", "grad", () => A.grad((x: A.Value) => x)(huge)],
-    ["a scan carry that changes shape", "scan", () => A.scan((c: A.Value, x: A.Value) => [A.reshape(c, [1]), x] as const, huge, T.zeros([2]))],
+    [
+      "a scan carry that changes shape",
+      "scan",
+      () => A.scan((c: A.Value, x: A.Value) => [A.reshape(c, [1]), x] as const, huge, T.zeros([2])),
+    ],
   ];
   for (const [name, op, call] of cases) {
     it(name, () => {
@@ -60,7 +64,13 @@ describe("every exception caps its message at MAX_MESSAGE_LENGTH", () => {
     expect((e.error as { detail: string }).detail).toBe(long);
   });
   it("GraphException", () => {
-    const e = new A.GraphException({ _tag: "InvalidArgument", op: "myTransform", arg: "f", detail: long, fix: "shorten it" });
+    const e = new A.GraphException({
+      _tag: "InvalidArgument",
+      op: "myTransform",
+      arg: "f",
+      detail: long,
+      fix: "shorten it",
+    });
     expect(e.message.length).toBeLessThanOrEqual(T.MAX_MESSAGE_LENGTH);
     expect(e.message).toMatch(/^myTransform: x+ … \(\d+ more characters\)$/);
   });

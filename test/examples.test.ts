@@ -16,13 +16,21 @@ const examples = readdirSync(join(root, "examples"), { withFileTypes: true })
 describe("examples run in smoke mode", () => {
   it("there are examples to run", () => expect(examples.length).toBeGreaterThan(0));
   for (const name of examples) {
-    it(name, () => {
-      const out = execFileSync(process.execPath, ["--import", "tsx", join(root, "examples", "run.ts"), name, "--smoke"], {
-        cwd: join(root, "examples"),
-        encoding: "utf8",
-        timeout: 120_000,
-      });
-      expect(out.length).toBeGreaterThan(0);
-    }, 130_000);
+    it(
+      name,
+      () => {
+        const out = execFileSync(
+          process.execPath,
+          ["--import", "tsx", join(root, "examples", "run.ts"), name, "--smoke"],
+          {
+            cwd: join(root, "examples"),
+            encoding: "utf8",
+            timeout: 120_000,
+          },
+        );
+        expect(out.length).toBeGreaterThan(0);
+      },
+      130_000,
+    );
   }
 });

@@ -58,10 +58,34 @@ describe("gradcheck: composite ops in float64", () => {
 
 describe("logSumExp stability", () => {
   const cases: ReadonlyArray<readonly [string, T.NestedArray]> = [
-    ["+1000", [[1000, 1000, 999], [1000.5, 1000, 1001]]],
-    ["−1000", [[-1000, -1000, -1001], [-999, -1000.5, -1000]]],
-    ["±1000 mixed", [[1000, -1000, 0], [-1000, -1000, -1000]]],
-    ["−Inf masks", [[0.5, -Infinity, 1], [-Infinity, -Infinity, 2]]],
+    [
+      "+1000",
+      [
+        [1000, 1000, 999],
+        [1000.5, 1000, 1001],
+      ],
+    ],
+    [
+      "−1000",
+      [
+        [-1000, -1000, -1001],
+        [-999, -1000.5, -1000],
+      ],
+    ],
+    [
+      "±1000 mixed",
+      [
+        [1000, -1000, 0],
+        [-1000, -1000, -1000],
+      ],
+    ],
+    [
+      "−Inf masks",
+      [
+        [0.5, -Infinity, 1],
+        [-Infinity, -Infinity, 2],
+      ],
+    ],
   ];
   for (const [label, rows] of cases) {
     it(`gradient at ${label} is finite and equals softmax`, () => {

@@ -11,7 +11,17 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import {
-  bidirectional, elmanRelu, elmanTanh, gru, layerNormLstm, lstm, peepholeLstm, rnn, stack, type AnyCell, type LstmCarry,
+  bidirectional,
+  elmanRelu,
+  elmanTanh,
+  gru,
+  layerNormLstm,
+  lstm,
+  peepholeLstm,
+  rnn,
+  stack,
+  type AnyCell,
+  type LstmCarry,
 } from "@rewind/rnn";
 import type { GradCase, GradSpec } from "./gradcheck/harness.js";
 import { compositeSpecs } from "./gradcheck/composites.js";
@@ -56,16 +66,23 @@ const expectInvariant = (label: string, f: Fn, args: readonly unknown[]): void =
   expectBits(label, got.value, want.value);
 };
 
-const floatLeaves = (tree: unknown): boolean => A.treeFlatten(tree)[0].every((l) => T.isFloating((l as T.Tensor).dtype));
+const floatLeaves = (tree: unknown): boolean =>
+  A.treeFlatten(tree)[0].every((l) => T.isFloating((l as T.Tensor).dtype));
 
 /** A deterministic pytree like `tree` (its float leaves' dtypes), for cotangents and tangents. */
 const like = (tree: unknown, seed: number): unknown => {
   const [leaves, def] = A.treeFlatten(tree);
   const keys = T.random.split(T.random.key(seed), Math.max(1, leaves.length));
-  return A.treeUnflatten(def, leaves.map((l, i) => T.random.normal(keys[i]!, l.shape, T.isFloating(l.dtype) ? (l.dtype as "float32") : "float64")));
+  return A.treeUnflatten(
+    def,
+    leaves.map((l, i) =>
+      T.random.normal(keys[i]!, l.shape, T.isFloating(l.dtype) ? (l.dtype as "float32") : "float64"),
+    ),
+  );
 };
 
-const toFloat32 = (tree: unknown): unknown => A.treeMap((l) => (T.isTensor(l) && l.dtype === "float64" ? T.astype(l, "float32") : l), tree);
+const toFloat32 = (tree: unknown): unknown =>
+  A.treeMap((l) => (T.isTensor(l) && l.dtype === "float64" ? T.astype(l, "float32") : l), tree);
 
 /** Value, VJP and JVP of a gradient-check case, compiled vs interpreted. */
 const checkCase = (c: GradCase, dtype: "float32" | "float64", seed: number): void => {
@@ -82,7 +99,12 @@ const checkCase = (c: GradCase, dtype: "float32" | "float64", seed: number): voi
 };
 
 const tables: Record<string, GradSpec> = {
-  ...unarySpecs, ...binarySpecs, ...reduceSpecs, ...shapeSpecs, ...indexingSpecs, ...controlSpecs,
+  ...unarySpecs,
+  ...binarySpecs,
+  ...reduceSpecs,
+  ...shapeSpecs,
+  ...indexingSpecs,
+  ...controlSpecs,
   ...Object.fromEntries(Object.entries(compositeSpecs).map(([k, v]) => [`composite ${k}`, v])),
 };
 
@@ -90,7 +112,10 @@ describe("jit invariance: every gradient-check row, compiled = interpreted bit f
   for (const [name, spec] of Object.entries(tables)) {
     for (const dtype of ["float64", "float32"] as const) {
       it(`${name} ${dtype}`, () => {
-        fc.assert(fc.property(spec.cases, fc.integer({ min: 0, max: 1e6 }), (c, seed) => checkCase(c, dtype, seed)), { numRuns: 8 });
+        fc.assert(
+          fc.property(spec.cases, fc.integer({ min: 0, max: 1e6 }), (c, seed) => checkCase(c, dtype, seed)),
+          { numRuns: 8 },
+        );
       });
     }
   }
@@ -102,8 +127,19 @@ describe("jit invariance: second order", () => {
     const hvp = (x: Value) => A.grad((y: Value) => A.sum(A.mul(A.grad(f)(y) as Value, A.cos(y))))(x);
     for (const dtype of ["float64", "float32"] as const) {
       expectInvariant(`hvp ${dtype}`, hvp as Fn, [T.random.normal(T.random.key(3), [3, 4], dtype)]);
-      const scanned = (x: Value) => A.sum(A.scan((c: Value, r: Value) => [A.tanh(A.add(A.mul(c, r), 0.1)), A.mul(c, c)], A.sum(x, { axis: 0 }), x)[1] as Value);
-      expectInvariant(`grad grad scan ${dtype}`, ((x: Value) => A.grad((y: Value) => A.sum(A.grad(scanned)(y) as Value))(x)) as Fn, [T.random.normal(T.random.key(4), [5, 3], dtype)]);
+      const scanned = (x: Value) =>
+        A.sum(
+          A.scan(
+            (c: Value, r: Value) => [A.tanh(A.add(A.mul(c, r), 0.1)), A.mul(c, c)],
+            A.sum(x, { axis: 0 }),
+            x,
+          )[1] as Value,
+        );
+      expectInvariant(
+        `grad grad scan ${dtype}`,
+        ((x: Value) => A.grad((y: Value) => A.sum(A.grad(scanned)(y) as Value))(x)) as Fn,
+        [T.random.normal(T.random.key(4), [5, 3], dtype)],
+      );
     }
   });
 });
@@ -158,7 +194,12 @@ describe("jit invariance: training steps", () => {
   });
 
   const cells: ReadonlyArray<readonly [string, AnyCell]> = [
-    ["elmanTanh", elmanTanh], ["elmanRelu", elmanRelu], ["lstm", lstm], ["gru", gru], ["peepholeLstm", peepholeLstm], ["layerNormLstm", layerNormLstm],
+    ["elmanTanh", elmanTanh],
+    ["elmanRelu", elmanRelu],
+    ["lstm", lstm],
+    ["gru", gru],
+    ["peepholeLstm", peepholeLstm],
+    ["layerNormLstm", layerNormLstm],
   ];
   for (const [name, cell] of cells) {
     for (const dtype of ["float32", "float64"] as const) {
@@ -167,7 +208,15 @@ describe("jit invariance: training steps", () => {
         const params = cell.init(k1!, { inputSize: 3, hiddenSize: 4 }, { dtype });
         const xs = T.random.normal(k2!, [2, 7, 3], dtype);
         const lengths = T.tensor([7, 4], "int32");
-        const variants = [{}, { lengths }, { reverse: true }, { checkpoint: "carries" as const }, { checkpoint: { every: 3 } }, { unroll: 2 }, { truncate: 3 }];
+        const variants = [
+          {},
+          { lengths },
+          { reverse: true },
+          { checkpoint: "carries" as const },
+          { checkpoint: { every: 3 } },
+          { unroll: 2 },
+          { truncate: 3 },
+        ];
         for (const opts of variants) {
           const loss = (p: unknown) => A.sum(A.square(rnn(cell, p, xs, opts).outputs));
           expectInvariant(`${name} ${JSON.stringify(opts)}`, A.valueAndGrad(loss) as Fn, [params]);
@@ -187,7 +236,9 @@ describe("jit invariance: training steps", () => {
         const f = A.valueAndGrad(loss) as Fn;
         expectInvariant(`${name} ${JSON.stringify(opts)}`, f, [params]);
         // The path under test was taken: the masked step's loops run as SIMD kernels.
-        expect(A.compileGraph(A.makeGraph(f as (...a: unknown[]) => unknown)(params).graph).simdKernels).toBeGreaterThan(0);
+        expect(
+          A.compileGraph(A.makeGraph(f as (...a: unknown[]) => unknown)(params).graph).simdKernels,
+        ).toBeGreaterThan(0);
       }
     });
   }
@@ -198,10 +249,18 @@ describe("jit invariance: training steps", () => {
     const pb = bi.init(k1!, { inputSize: 3, hiddenSize: 4 }, { dtype: "float64" });
     const xs = T.random.normal(k2!, [3, 5, 3], "float64");
     const lengths = T.tensor([5, 0, 2], "int32");
-    expectInvariant("bidirectional", A.valueAndGrad((p: typeof pb) => A.sum(A.square(bi.apply(p, xs, { lengths }).outputs))) as Fn, [pb]);
+    expectInvariant(
+      "bidirectional",
+      A.valueAndGrad((p: typeof pb) => A.sum(A.square(bi.apply(p, xs, { lengths }).outputs))) as Fn,
+      [pb],
+    );
     const st = stack([lstm, gru]);
     const ps = st.init(k3!, { inputSize: 3, hiddenSize: 4 }, { dtype: "float32" });
     const x32 = T.astype(xs, "float32");
-    expectInvariant("stack", A.valueAndGrad((p: typeof ps) => A.sum(A.square(rnn(st, p, x32, { lengths }).outputs))) as Fn, [ps]);
+    expectInvariant(
+      "stack",
+      A.valueAndGrad((p: typeof ps) => A.sum(A.square(rnn(st, p, x32, { lengths }).outputs))) as Fn,
+      [ps],
+    );
   });
 });

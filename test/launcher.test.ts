@@ -23,7 +23,9 @@ import { pathToFileURL } from "node:url";
 import { ROOT, sleep, startGroup, type Job } from "./interrupt/harness.js";
 
 // The rule lives in examples/ (outside this project's rootDir): loaded by a computed path, as test/char-rnn.test.ts does.
-const { stopRule, REPEAT_WINDOW_MS } = (await import(pathToFileURL(join(ROOT, "examples", "shared", "stop.ts")).href)) as {
+const { stopRule, REPEAT_WINDOW_MS } = (await import(
+  pathToFileURL(join(ROOT, "examples", "shared", "stop.ts")).href
+)) as {
   stopRule: (windowMs?: number) => (atMs: number) => "stop" | "repeat" | "quit";
   REPEAT_WINDOW_MS: number;
 };
@@ -48,7 +50,20 @@ afterAll(() => {
 });
 
 /** A tiny model, many steps, no evaluation before the end: the only save is the one the stop makes. */
-const FLAGS = ["--hidden", "16", "--batch", "4", "--chunk", "16", "--steps", "1000", "--eval-every", "100000", "--sample-every", "100000"];
+const FLAGS = [
+  "--hidden",
+  "16",
+  "--batch",
+  "4",
+  "--chunk",
+  "16",
+  "--steps",
+  "1000",
+  "--eval-every",
+  "100000",
+  "--sample-every",
+  "100000",
+];
 const TSX_CLI = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 const CODE = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
@@ -76,7 +91,8 @@ const groupMembers = (pgid: number): string[] => {
     }
     // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ")".
     const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z") live.push(`${pid} ${state} ${stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))}`);
+    if (Number(pgrp) === pgid && state !== "Z")
+      live.push(`${pid} ${state} ${stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))}`);
   }
   return live;
 };
@@ -96,7 +112,9 @@ const start = (launcher: Launcher, extra: readonly string[] = FLAGS): Watched =>
   const watcher = watch(out, (_, name) => void (name === "checkpoint.safetensors" && saves++));
   const job = launch(launcher, [...extra, "--out", out]);
   groups.push(job.child.pid!);
-  const launcherExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => job.child.once("exit", (code, signal) => res({ code, signal })));
+  const launcherExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    job.child.once("exit", (code, signal) => res({ code, signal })),
+  );
   return { job, out, launcherExit, saves: () => saves, watcher };
 };
 
@@ -127,30 +145,43 @@ describe("the double-signal rule", () => {
   it("the first request stops; more within the window are the same request; one after it quits", () => {
     expect(REPEAT_WINDOW_MS).toBe(1000);
     const rule = stopRule();
-    expect([0, 1, 30, 999.9, 1000, 5000].map((t) => rule(t + 12_345))).toEqual(["stop", "repeat", "repeat", "repeat", "quit", "quit"]);
+    expect([0, 1, 30, 999.9, 1000, 5000].map((t) => rule(t + 12_345))).toEqual([
+      "stop",
+      "repeat",
+      "repeat",
+      "repeat",
+      "quit",
+      "quit",
+    ]);
   });
 });
 
 describe("signals through the launcher: one save, then nothing left running", () => {
   const cases = [
-    ...(["SIGINT", "SIGTERM"] as const).flatMap((signal) => (["group", "launcher"] as const).map((target) => ({ launcher: "pnpm" as Launcher, target, signal }))),
+    ...(["SIGINT", "SIGTERM"] as const).flatMap((signal) =>
+      (["group", "launcher"] as const).map((target) => ({ launcher: "pnpm" as Launcher, target, signal })),
+    ),
     { launcher: "tsx" as Launcher, target: "group" as const, signal: "SIGTERM" as const },
     { launcher: "tsx" as Launcher, target: "group" as const, signal: "SIGINT" as const },
     { launcher: "node" as Launcher, target: "group" as const, signal: "SIGTERM" as const },
     // A closed terminal: the shell (or the kernel, for the session's foreground group) sends SIGHUP.
     { launcher: "node" as Launcher, target: "group" as const, signal: "SIGHUP" as const },
   ];
-  it.concurrent.each(cases)("$launcher: $signal to the $target saves once, exits with its code, and the group is gone when the launcher is", async ({ launcher, target, signal }) => {
-    const w = start(launcher);
-    await w.job.waitFor(/^step +50\/1000 /); // plain progress lines (stdout is a pipe), every 50 steps
-    const pid = w.job.child.pid!;
-    process.kill(target === "group" ? -pid : pid, signal);
-    const exit = await w.launcherExit;
-    // The launcher waited for the job: when it is gone, so is every process of the group.
-    expect(groupMembers(pid), "processes of the job that outlived its launcher").toEqual([]);
-    expect(exit, w.job.stderr()).toEqual({ code: CODE[signal], signal: null });
-    await expectOneSave(w);
-  }, 60_000);
+  it.concurrent.each(cases)(
+    "$launcher: $signal to the $target saves once, exits with its code, and the group is gone when the launcher is",
+    async ({ launcher, target, signal }) => {
+      const w = start(launcher);
+      await w.job.waitFor(/^step +50\/1000 /); // plain progress lines (stdout is a pipe), every 50 steps
+      const pid = w.job.child.pid!;
+      process.kill(target === "group" ? -pid : pid, signal);
+      const exit = await w.launcherExit;
+      // The launcher waited for the job: when it is gone, so is every process of the group.
+      expect(groupMembers(pid), "processes of the job that outlived its launcher").toEqual([]);
+      expect(exit, w.job.stderr()).toEqual({ code: CODE[signal], signal: null });
+      await expectOneSave(w);
+    },
+    60_000,
+  );
 
   it("pnpm killed outright (SIGKILL, nothing forwarded): the job notices, saves once and exits; it resumes", async () => {
     const w = start("pnpm");
@@ -168,7 +199,10 @@ describe("signals through the launcher: one save, then nothing left running", ()
     const resumed = start("pnpm", ["--resume", join(w.out, "checkpoint.safetensors"), "--steps", String(step + 3)]);
     const exit = await resumed.launcherExit;
     expect(exit.code, resumed.job.stderr()).toBe(0);
-    expect(resumed.job.lines.some((l) => l.includes(`resuming at step ${step} of ${step + 3} steps`)), resumed.job.lines.join("\n")).toBe(true);
+    expect(
+      resumed.job.lines.some((l) => l.includes(`resuming at step ${step} of ${step + 3} steps`)),
+      resumed.job.lines.join("\n"),
+    ).toBe(true);
     const ckpt = loadCheckpoint(join(resumed.out, "checkpoint.safetensors"));
     if (E.isLeft(ckpt)) throw new Error(formatTensorError(ckpt.left));
     expect(ckpt.right.step).toBe(step + 3);
@@ -178,7 +212,16 @@ describe("signals through the launcher: one save, then nothing left running", ()
   it("a second SIGTERM after the repeat window quits at once, without saving, exit 143", async () => {
     // A wide model: its first held-out evaluation takes seconds, so the first stop request is
     // still pending (the loop checks it after a step) when the second signal arrives.
-    const w = start("pnpm", ["--hidden", "512", "--steps", "1000", "--eval-every", "100000", "--sample-every", "100000"]);
+    const w = start("pnpm", [
+      "--hidden",
+      "512",
+      "--steps",
+      "1000",
+      "--eval-every",
+      "100000",
+      "--sample-every",
+      "100000",
+    ]);
     await w.job.waitFor(/^training 1000 steps; output: /);
     const pid = w.job.child.pid!;
     process.kill(-pid, "SIGTERM");
@@ -204,23 +247,29 @@ describe("the other examples end with their launcher", () => {
   // They keep no state worth saving: a signal ends them at once (its default action), and when
   // the launcher dies without forwarding anything they notice and end (shared/launcher.ts).
   const training = ["min-char-rnn", "names", "spam", "seq2seq", "custom-cell", "forecast", "demo"];
-  it.concurrent.each(training)("pnpm example %s: pnpm killed outright, the example ends within seconds", async (name) => {
-    const job = startGroup("pnpm", ["example", name]);
-    groups.push(job.child.pid!);
-    await job.waitFor(/\S/); // it has started: its first line of output
-    process.kill(job.child.pid!, "SIGKILL");
-    const killedAt = performance.now();
-    const ended = await Promise.race([job.exited.then(() => true), sleep(5_000).then(() => false)]);
-    expect(ended, `${name} still runs 5 s after its launcher died`).toBe(true);
-    expect(performance.now() - killedAt).toBeLessThan(5_000);
-    expect(groupMembers(job.child.pid!)).toEqual([]);
-  }, 60_000);
+  it.concurrent.each(training)(
+    "pnpm example %s: pnpm killed outright, the example ends within seconds",
+    async (name) => {
+      const job = startGroup("pnpm", ["example", name]);
+      groups.push(job.child.pid!);
+      await job.waitFor(/\S/); // it has started: its first line of output
+      process.kill(job.child.pid!, "SIGKILL");
+      const killedAt = performance.now();
+      const ended = await Promise.race([job.exited.then(() => true), sleep(5_000).then(() => false)]);
+      expect(ended, `${name} still runs 5 s after its launcher died`).toBe(true);
+      expect(performance.now() - killedAt).toBeLessThan(5_000);
+      expect(groupMembers(job.child.pid!)).toEqual([]);
+    },
+    60_000,
+  );
 
   it("pnpm example names: SIGTERM to the group ends it, and nothing outlives pnpm", async () => {
     const job = startGroup("pnpm", ["example", "names"]);
     groups.push(job.child.pid!);
     await job.waitFor(/\S/);
-    const exit = new Promise<NodeJS.Signals | number | null>((res) => job.child.once("exit", (code, signal) => res(signal ?? code)));
+    const exit = new Promise<NodeJS.Signals | number | null>((res) =>
+      job.child.once("exit", (code, signal) => res(signal ?? code)),
+    );
     process.kill(-job.child.pid!, "SIGTERM");
     expect([143, "SIGTERM"]).toContain(await exit);
     expect(groupMembers(job.child.pid!)).toEqual([]);

@@ -8,7 +8,17 @@ import { describe, expect } from "vitest";
 import { fc, test } from "@fast-check/vitest";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
-import { arbPyTree, arbScanProblem, arbTensor, laws, readout, scanCase, scanProblem, scanUnrolled, type FunctionCase } from "@rewind/testing";
+import {
+  arbPyTree,
+  arbScanProblem,
+  arbTensor,
+  laws,
+  readout,
+  scanCase,
+  scanProblem,
+  scanUnrolled,
+  type FunctionCase,
+} from "@rewind/testing";
 
 const runs = { numRuns: 25 };
 const forward = arbScanProblem({ reverse: false });
@@ -34,9 +44,12 @@ describe("reverse law: scan(f, { reverse }) = flip ∘ scan ∘ flip", () => {
 });
 
 describe("checkpoint invariance", () => {
-  test.prop([arbScanProblem()], runs)('"all", "carries", { every: 1, 2, 3, T + 1 } and checkpoint(f) agree', (p) => laws.checkpoint(p));
-  test.prop([arbScanProblem({ minLength: 4 }), fc.integer({ min: 1, max: 8 })], { numRuns: 15 })("{ every: k } for random k", (p, k) =>
-    laws.checkpoint(p, { sizes: [k] }),
+  test.prop([arbScanProblem()], runs)('"all", "carries", { every: 1, 2, 3, T + 1 } and checkpoint(f) agree', (p) =>
+    laws.checkpoint(p),
+  );
+  test.prop([arbScanProblem({ minLength: 4 }), fc.integer({ min: 1, max: 8 })], { numRuns: 15 })(
+    "{ every: k } for random k",
+    (p, k) => laws.checkpoint(p, { sizes: [k] }),
   );
 });
 
@@ -45,17 +58,31 @@ describe("unroll invariance", () => {
 });
 
 describe("jit invariance", () => {
-  test.prop([arbScanProblem().map((p) => scanCase(p, "loss"))], { numRuns: 15 })("jit(loss) = loss, values and grads", (c) => laws.jit(c));
-  test.prop([arbScanProblem().map((p) => scanCase(p))], { numRuns: 15 })("jit(scan outputs) = scan outputs, values and VJPs", (c) => laws.jit(c));
+  test.prop([arbScanProblem().map((p) => scanCase(p, "loss"))], { numRuns: 15 })(
+    "jit(loss) = loss, values and grads",
+    (c) => laws.jit(c),
+  );
+  test.prop([arbScanProblem().map((p) => scanCase(p))], { numRuns: 15 })(
+    "jit(scan outputs) = scan outputs, values and VJPs",
+    (c) => laws.jit(c),
+  );
 });
 
 describe("truncation law", () => {
-  test.prop([arbScanProblem(), fc.integer({ min: 1, max: 4 })], runs)("truncate ≥ T is full BPTT; truncate = k is manual chunking", (p, k) =>
-    laws.truncation(p, { k }),
+  test.prop([arbScanProblem(), fc.integer({ min: 1, max: 4 })], runs)(
+    "truncate ≥ T is full BPTT; truncate = k is manual chunking",
+    (p, k) => laws.truncation(p, { k }),
   );
   test("truncate = 1: init's gradient flows through the first step only", () => {
     const t = (x: T.NestedArray) => T.fromArrayOrThrow(x, "float64");
-    const params = { wx: t([[0.5, -0.3]]), wh: t([[0.4, 0.7], [-0.6, 0.2]]), b: t([0.1, -0.2]) };
+    const params = {
+      wx: t([[0.5, -0.3]]),
+      wh: t([
+        [0.4, 0.7],
+        [-0.6, 0.2],
+      ]),
+      b: t([0.1, -0.2]),
+    };
     const [init, xs] = [t([[0.3, -0.8]]), t([[[0.9]], [[-0.4]], [[0.2]]])];
     const p = scanProblem("rnn", { params, init, xs, length: 3, reverse: false });
     const truncated = A.grad(p.lossWith(A.scan, { truncate: 1 }), { argnums: 1 })(params, init, xs);
@@ -68,18 +95,34 @@ describe("truncation law", () => {
 });
 
 describe("stopGradient law", () => {
-  test.prop([arbScanProblem().map((p) => scanCase(p))], { numRuns: 15 })("on scan outputs, for params, init and xs", (c) => laws.stopGradient(c));
+  test.prop([arbScanProblem().map((p) => scanCase(p))], { numRuns: 15 })(
+    "on scan outputs, for params, init and xs",
+    (c) => laws.stopGradient(c),
+  );
   const pytreeCase = fc
     .tuple(arbPyTree(arbTensor({ shape: [2], uniform: true })), arbPyTree(arbTensor({ shape: [3], uniform: true })))
-    .map(([a, b]): FunctionCase => ({ f: (x: unknown, y: unknown) => A.mul(readout(x), readout(A.treeMap(A.tanh, y))), args: [a, b], name: "readout(a)·readout(tanh(b))" }));
+    .map(([a, b]): FunctionCase => ({
+      f: (x: unknown, y: unknown) => A.mul(readout(x), readout(A.treeMap(A.tanh, y))),
+      args: [a, b],
+      name: "readout(a)·readout(tanh(b))",
+    }));
   test.prop([pytreeCase], runs)("on random pytrees of arguments", (c) => laws.stopGradient(c));
 });
 
 describe("VJP/JVP adjointness", () => {
-  test.prop([arbScanProblem().map((p) => scanCase(p)), fc.nat()], runs)("⟨u, J v⟩ = ⟨Jᵀ u, v⟩ through scan", (c, seed) =>
-    laws.adjoint(c, { key: T.random.key(seed) }),
+  test.prop([arbScanProblem().map((p) => scanCase(p)), fc.nat()], runs)(
+    "⟨u, J v⟩ = ⟨Jᵀ u, v⟩ through scan",
+    (c, seed) => laws.adjoint(c, { key: T.random.key(seed) }),
   );
-  test.prop([arbScanProblem({ families: ["lstm"] }), fc.nat()], { numRuns: 10 })("through scan with checkpoint and truncation", (p, seed) =>
-    laws.adjoint({ f: (w: unknown, c: unknown, x: unknown) => p.run(w, c, x, A.scan, { checkpoint: { every: 2 }, truncate: 3 }), args: [p.params, p.init, p.xs] }, { key: T.random.key(seed) }),
+  test.prop([arbScanProblem({ families: ["lstm"] }), fc.nat()], { numRuns: 10 })(
+    "through scan with checkpoint and truncation",
+    (p, seed) =>
+      laws.adjoint(
+        {
+          f: (w: unknown, c: unknown, x: unknown) => p.run(w, c, x, A.scan, { checkpoint: { every: 2 }, truncate: 3 }),
+          args: [p.params, p.init, p.xs],
+        },
+        { key: T.random.key(seed) },
+      ),
   );
 });

@@ -97,7 +97,12 @@ const opts: AutodiffModule.ScanOptions = { checkpoint: policy };
 const params = S.lstmParams();
 const xs = S.sequence(length);
 const loss = S.manyToOneLoss(xs, opts);
-const scanEstimate = A.estimateScanResiduals(S.lastStateStep(params), { h: T.zeros([S.BATCH, S.HIDDEN]), c: T.zeros([S.BATCH, S.HIDDEN]) }, xs, opts).bytes;
+const scanEstimate = A.estimateScanResiduals(
+  S.lastStateStep(params),
+  { h: T.zeros([S.BATCH, S.HIDDEN]), c: T.zeros([S.BATCH, S.HIDDEN]) },
+  xs,
+  opts,
+).bytes;
 const tapeEstimate = A.estimateResiduals(loss, params).bytes;
 
 // Warm up on a short sequence, so objects V8 creates once (feedback, caches) are in the baseline;
@@ -146,6 +151,10 @@ const report: MemoryReport = {
   samples,
   forwardMs: Math.round(t1 - t0),
   backwardMs: Math.round(t2 - t1),
-  grads: Object.fromEntries(Object.keys(grads).sort().map((k) => [k, Array.from(grads[k]!.data, Number)])),
+  grads: Object.fromEntries(
+    Object.keys(grads)
+      .sort()
+      .map((k) => [k, Array.from(grads[k]!.data, Number)]),
+  ),
 };
 process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -22,8 +22,19 @@ export const measure = (policy: unknown, length: number, jit = false): Promise<M
     // --no-flush-bytecode: V8 otherwise drops the bytecode of functions that ran only before the
     // baseline (setup, warm-up) after a few collections, and the measurement would count that
     // release against the residuals (seen once under a loaded CI run: "carries" held 0.88× its estimate).
-    const args = ["--expose-gc", "--no-flush-bytecode", "--import", "tsx", join(root, "test/long-sequences.child.ts"), JSON.stringify(policy), String(length)];
-    const child = spawn(process.execPath, jit ? [...args, "jit"] : args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const args = [
+      "--expose-gc",
+      "--no-flush-bytecode",
+      "--import",
+      "tsx",
+      join(root, "test/long-sequences.child.ts"),
+      JSON.stringify(policy),
+      String(length),
+    ];
+    const child = spawn(process.execPath, jit ? [...args, "jit"] : args, {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -32,7 +43,11 @@ export const measure = (policy: unknown, length: number, jit = false): Promise<M
     child.on("close", (code) =>
       code === 0
         ? resolve(JSON.parse(out) as MemoryReport)
-        : reject(new Error(`long-sequences child (${JSON.stringify(policy)}, T = ${length}${jit ? ", jit" : ""}) exited with ${code}: ${err}`)),
+        : reject(
+            new Error(
+              `long-sequences child (${JSON.stringify(policy)}, T = ${length}${jit ? ", jit" : ""}) exited with ${code}: ${err}`,
+            ),
+          ),
     );
   });
 
@@ -69,7 +84,10 @@ export const OVERHEAD_BYTES = 768 * 1024;
  * The memory promises of the checkpoint policies, checked against eager measurements of the same
  * T under "all", "carries" and `{ every: 100 }`; returns what was broken (empty when all hold).
  */
-export const memoryViolations = (r: { readonly all: MemoryReport; readonly carries: MemoryReport; readonly every: MemoryReport }, length: number): string[] => {
+export const memoryViolations = (
+  r: { readonly all: MemoryReport; readonly carries: MemoryReport; readonly every: MemoryReport },
+  length: number,
+): string[] => {
   const broken: string[] = [];
   const check = (ok: boolean, what: string): void => {
     if (!ok) broken.push(what);
@@ -79,21 +97,39 @@ export const memoryViolations = (r: { readonly all: MemoryReport; readonly carri
     const name = JSON.stringify(m.policy);
     const held = m.held ?? NaN;
     // What the forward pass keeps is at most its tape (estimateResiduals, an upper bound)...
-    check(held <= m.tapeEstimate + OVERHEAD_BYTES, `${name}: held ${mb(held)} > tape estimate ${mb(m.tapeEstimate)} + overhead`);
+    check(
+      held <= m.tapeEstimate + OVERHEAD_BYTES,
+      `${name}: held ${mb(held)} > tape estimate ${mb(m.tapeEstimate)} + overhead`,
+    );
     // ...and at least the scan residuals the estimate promises: the measurement does see them.
     check(held >= 0.9 * m.scanEstimate, `${name}: held ${mb(held)} < 0.9 × scan estimate ${mb(m.scanEstimate)}`);
   }
   // The estimates themselves: one carry per step, one per 100 steps.
   check(r.carries.scanEstimate === length * CARRY_BYTES, `"carries" estimate ${r.carries.scanEstimate} ≠ T carries`);
-  check(r.every.scanEstimate === Math.floor(length / 100) * CARRY_BYTES, `every:100 estimate ${r.every.scanEstimate} ≠ T/100 carries`);
+  check(
+    r.every.scanEstimate === Math.floor(length / 100) * CARRY_BYTES,
+    `every:100 estimate ${r.every.scanEstimate} ≠ T/100 carries`,
+  );
   // { every: 100 } promises one carry per segment plus, in the backward pass, one segment at a time.
   const bound = r.every.tapeEstimate + 100 * CARRY_BYTES + OVERHEAD_BYTES;
-  check(r.every.backwardPeak <= bound, `every:100 backward peak ${mb(r.every.backwardPeak)} > tape + one segment + overhead = ${mb(bound)}`);
+  check(
+    r.every.backwardPeak <= bound,
+    `every:100 backward peak ${mb(r.every.backwardPeak)} > tape + one segment + overhead = ${mb(bound)}`,
+  );
   // Well under "all": the estimates put every:100 at 0.3% of "all"; with the overhead that is still
   // under a quarter, and at least 3/4 of the promised saving must show in the measurement.
-  check(r.every.backwardPeak <= 0.25 * r.all.backwardPeak, `every:100 peak ${mb(r.every.backwardPeak)} > 1/4 of "all" ${mb(r.all.backwardPeak)}`);
+  check(
+    r.every.backwardPeak <= 0.25 * r.all.backwardPeak,
+    `every:100 peak ${mb(r.every.backwardPeak)} > 1/4 of "all" ${mb(r.all.backwardPeak)}`,
+  );
   const promised = r.all.scanEstimate - r.every.scanEstimate;
-  check(r.all.backwardPeak - r.every.backwardPeak >= 0.75 * promised, `measured saving ${mb(r.all.backwardPeak - r.every.backwardPeak)} < 3/4 of the promised ${mb(promised)}`);
-  check(r.every.backwardPeak < r.carries.backwardPeak, `every:100 peak ${mb(r.every.backwardPeak)} ≥ "carries" ${mb(r.carries.backwardPeak)}`);
+  check(
+    r.all.backwardPeak - r.every.backwardPeak >= 0.75 * promised,
+    `measured saving ${mb(r.all.backwardPeak - r.every.backwardPeak)} < 3/4 of the promised ${mb(promised)}`,
+  );
+  check(
+    r.every.backwardPeak < r.carries.backwardPeak,
+    `every:100 peak ${mb(r.every.backwardPeak)} ≥ "carries" ${mb(r.carries.backwardPeak)}`,
+  );
   return broken;
 };

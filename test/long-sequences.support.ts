@@ -31,7 +31,9 @@ export const lastStateStep = (p: TorchCellParams) => {
  * output, so what the forward pass keeps for the gradient is the scan's residuals and little else,
  * exactly what the checkpoint policy governs and `estimateScanResiduals` predicts.
  */
-export const manyToOneLoss = (xs: T.Tensor, opts: A.ScanOptions) => (p: TorchCellParams): A.Value => {
-  const [final] = A.scan(lastStateStep(p), lstm.initialCarry(BATCH, p), xs, opts);
-  return A.add(A.sum(A.square(final.h)), A.sum(final.c));
-};
+export const manyToOneLoss =
+  (xs: T.Tensor, opts: A.ScanOptions) =>
+  (p: TorchCellParams): A.Value => {
+    const [final] = A.scan(lastStateStep(p), lstm.initialCarry(BATCH, p), xs, opts);
+    return A.add(A.sum(A.square(final.h)), A.sum(final.c));
+  };

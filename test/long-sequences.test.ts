@@ -17,7 +17,10 @@ import { BATCH, lstmParams, manyToOneLoss, sequence } from "./long-sequences.sup
 import { measure, memoryViolations, recordFigures } from "./long-sequences.figures.js";
 
 /** The largest |a − b| over all gradient leaves, relative to each leaf's largest |a|. */
-const worstRelativeGap = (a: Readonly<Record<string, readonly number[]>>, b: Readonly<Record<string, readonly number[]>>): number =>
+const worstRelativeGap = (
+  a: Readonly<Record<string, readonly number[]>>,
+  b: Readonly<Record<string, readonly number[]>>,
+): number =>
   Math.max(
     ...Object.keys(a).map((k) => {
       const [x, y] = [a[k]!, b[k]!];
@@ -30,7 +33,11 @@ const worstRelativeGap = (a: Readonly<Record<string, readonly number[]>>, b: Rea
 const flat = (g: unknown): Record<string, number[]> => {
   const leaves = g as Record<string, T.Tensor>;
   // −0 becomes 0, as it does in the children's JSON.
-  return Object.fromEntries(Object.keys(leaves).sort().map((k) => [k, Array.from(leaves[k]!.data, (v) => (Object.is(v, -0) ? 0 : v))]));
+  return Object.fromEntries(
+    Object.keys(leaves)
+      .sort()
+      .map((k) => [k, Array.from(leaves[k]!.data, (v) => (Object.is(v, -0) ? 0 : v))]),
+  );
 };
 
 const POLICIES = [
@@ -53,7 +60,8 @@ describe("scan forward at T = 100,000", () => {
     const length = 100_000;
     const params = lstmParams();
     const xs = sequence(length);
-    const run = (p: TorchCellParams, x: A.Value, c: LstmCarry) => rnn(lstm, p, x, { timeMajor: true, initialCarry: c }).finalCarry;
+    const run = (p: TorchCellParams, x: A.Value, c: LstmCarry) =>
+      rnn(lstm, p, x, { timeMajor: true, initialCarry: c }).finalCarry;
     const init = lstm.initialCarry(BATCH, params);
     const t0 = performance.now();
     const eager = run(params, xs, init);
@@ -66,7 +74,9 @@ describe("scan forward at T = 100,000", () => {
     const first = jitted(params, T.slice(xs, [{ start: 0, stop: half }]), init);
     const chained = jitted(params, T.slice(xs, [{ start: half, stop: length }]), first);
     // Values of the segmented form (what checkpoint: { every } runs) are the same too.
-    const segmented = A.jit((p: TorchCellParams, x: A.Value) => rnn(lstm, p, x, { timeMajor: true, checkpoint: { every: 100 } }).finalCarry)(params, xs);
+    const segmented = A.jit(
+      (p: TorchCellParams, x: A.Value) => rnn(lstm, p, x, { timeMajor: true, checkpoint: { every: 100 } }).finalCarry,
+    )(params, xs);
     for (const other of [compiled, chained, segmented]) {
       expect(Array.from((other.h as T.Tensor).data)).toEqual(Array.from((eager.h as T.Tensor).data));
       expect(Array.from((other.c as T.Tensor).data)).toEqual(Array.from((eager.c as T.Tensor).data));
@@ -110,7 +120,9 @@ describe("BPTT at T = 10,000", () => {
     const params = lstmParams();
     const xs = sequence(length);
     for (const [i, [, checkpoint]] of POLICIES.entries()) {
-      expect(flat(A.jit(A.grad(manyToOneLoss(xs, { checkpoint })))(params)), JSON.stringify(checkpoint)).toEqual(reports[i]!.grads);
+      expect(flat(A.jit(A.grad(manyToOneLoss(xs, { checkpoint })))(params)), JSON.stringify(checkpoint)).toEqual(
+        reports[i]!.grads,
+      );
     }
 
     recordFigures({

@@ -14,8 +14,8 @@ import type { Value } from "@rewind/autodiff";
 const f64 = (x: T.NestedArray): T.Tensor => T.tensor(x, "float64");
 const values = (t: unknown): number[] => Array.from((t as T.Tensor).data, Number);
 
-/** The line number of the caller of `here()`, as the stack reports it. */
-const here = (): number => Number(/:(\d+):\d+\)?$/.exec(new Error().stack!.split("\n")[2]!)![1]);
+/** The line number of the line above the call, as the stack reports it: the definition a report must name. */
+const lineAbove = (): number => Number(/:(\d+):\d+\)?$/.exec(new Error().stack!.split("\n")[2]!)![1]) - 1;
 
 type NonFinite = Extract<A.GraphError, { _tag: "NonFinite" }>;
 
@@ -46,7 +46,8 @@ const modes: ReadonlyArray<readonly [string, (f: Loss) => (x: T.Tensor) => unkno
 ];
 
 describe("withDebugNans: a NaN injected in an argument", () => {
-  const f = (x: Value) => A.sum(A.exp(A.mul(x, 2))); const line = here();
+  const f = (x: Value) => A.sum(A.exp(A.mul(x, 2)));
+  const line = lineAbove();
   const outside = /input 0 .* already held 1 NaN .* came in from outside/;
 
   const runs: ReadonlyArray<readonly [string, () => unknown]> = [
@@ -70,10 +71,16 @@ describe("withDebugNans: a NaN injected in an argument", () => {
 });
 
 describe("withDebugNans: a NaN made mid-graph", () => {
-  it.each([["eager", (f: (x: Value) => unknown) => f], ["jit", A.jit]] as const)("log of a negative, 0/0 and Inf − Inf name their op (%s)", (mode, wrap) => {
-    const logNeg = (x: Value) => A.exp(A.log(A.sub(x, 2))); const logLine = here();
-    const zeroOverZero = (x: Value) => A.tanh(A.div(A.sub(x, x), A.sub(x, x))); const divLine = here();
-    const infMinusInf = (x: Value) => A.tanh(A.sub(A.mul(x, 1), x)); const subLine = here();
+  it.each([
+    ["eager", (f: (x: Value) => unknown) => f],
+    ["jit", A.jit],
+  ] as const)("log of a negative, 0/0 and Inf − Inf name their op (%s)", (mode, wrap) => {
+    const logNeg = (x: Value) => A.exp(A.log(A.sub(x, 2)));
+    const logLine = lineAbove();
+    const zeroOverZero = (x: Value) => A.tanh(A.div(A.sub(x, x), A.sub(x, x)));
+    const divLine = lineAbove();
+    const infMinusInf = (x: Value) => A.tanh(A.sub(A.mul(x, 1), x));
+    const subLine = lineAbove();
     const cases = [
       [logNeg, f64([3, 1]), "log", logLine, /1 NaN\/Inf value.* all inputs were finite/],
       [zeroOverZero, f64([1.5]), "div", divLine, /all inputs were finite/],
@@ -87,29 +94,47 @@ describe("withDebugNans: a NaN made mid-graph", () => {
   });
 
   it("an overflow to Inf is blamed on the op that overflowed (exp), not on the Inf − Inf after it", () => {
-    const f = (x: Value) => A.sub(A.exp(x), A.exp(x)); const line = here();
-    expectReport(report(() => A.jit(f)(f64([1000]))), "exp", line, /all inputs were finite/);
+    const f = (x: Value) => A.sub(A.exp(x), A.exp(x));
+    const line = lineAbove();
+    expectReport(
+      report(() => A.jit(f)(f64([1000]))),
+      "exp",
+      line,
+      /all inputs were finite/,
+    );
   });
 });
 
 describe("withDebugNans: inside a scan body at step k", () => {
   // log meets x = −1 at t = 2 of 4.
-  const step = (c: Value, x: Value) => [A.add(c, A.log(x)), c] as const; const line = here();
+  const step = (c: Value, x: Value) => [A.add(c, A.log(x)), c] as const;
+  const line = lineAbove();
   const xs = f64([[1], [2], [-1], [3]]);
 
   it.each([
     ["eager", () => A.scan(step, f64([0]), xs)],
     ["jit", () => A.jit((x: Value) => A.scan(step, f64([0]), x))(xs)],
-    ["jit, checkpointed every 2", () => A.jit((x: Value) => A.scan(step, f64([0]), x, { checkpoint: { every: 2 } }))(xs)],
+    [
+      "jit, checkpointed every 2",
+      () => A.jit((x: Value) => A.scan(step, f64([0]), x, { checkpoint: { every: 2 } }))(xs),
+    ],
   ])("names the op, its line and the step (%s)", (mode, run) => {
     const r = report(run);
-    expectReport(r, "log", line, mode.includes("every") ? /at step t = 0 of a scan of length 2; at step t = 1 of a scan of length 2/ : /at step t = 2 of a scan of length 4/);
+    expectReport(
+      r,
+      "log",
+      line,
+      mode.includes("every")
+        ? /at step t = 0 of a scan of length 2; at step t = 1 of a scan of length 2/
+        : /at step t = 2 of a scan of length 4/,
+    );
   });
 });
 
 describe("withDebugNans: a NaN or Inf made only in the backward pass", () => {
   // sqrt(0) = 0 is fine forward; its gradient 1 / (2 √0) is Inf.
-  const f = (x: Value) => A.sum(A.sqrt(x)); const line = here();
+  const f = (x: Value) => A.sum(A.sqrt(x));
+  const line = lineAbove();
 
   it.each(modes)("sqrt's gradient at 0 is blamed on div, in the VJP of sqrt, at sqrt's line (%s)", (_, d) => {
     const r = report(() => d(f)(f64([0, 4])));
@@ -118,7 +143,8 @@ describe("withDebugNans: a NaN or Inf made only in the backward pass", () => {
   });
 
   it.each(modes)("inside a scan: the backward step is named, counted in time order (%s)", (_, d) => {
-    const step = (c: Value, x: Value) => [A.add(c, A.sqrt(x)), c] as const; const stepLine = here();
+    const step = (c: Value, x: Value) => [A.add(c, A.sqrt(x)), c] as const;
+    const stepLine = lineAbove();
     const loss = (x: Value) => A.sum(A.scan(step, f64([0]), x)[0]);
     const r = report(() => d(loss)(f64([[1], [2], [0], [3]])));
     expectReport(r, "div", stepLine, /at step t = 2 of a scan of length 4, run last to first/);
@@ -128,7 +154,10 @@ describe("withDebugNans: a NaN or Inf made only in the backward pass", () => {
 
 describe("withDebugNans: −Inf masks are not errors", () => {
   it("masked softmax and logSumExp, and their gradients, run clean", () => {
-    const x = f64([[0, -Infinity, 2], [-Infinity, 1, -Infinity]]);
+    const x = f64([
+      [0, -Infinity, 2],
+      [-Infinity, 1, -Infinity],
+    ]);
     const loss = (v: Value) => A.add(A.sum(A.mul(A.softmax(v), f64([1, 2, 3]))), A.sum(A.logSumExp(v, { axis: -1 })));
     const g = A.withDebugNans(() => A.jit(A.grad(loss))(x));
     expect(values(g).every(Number.isFinite)).toBe(true);

@@ -107,28 +107,43 @@ describe.each(DTYPES)("the softmax family at ±1e4 and −Inf masks, $dtype", (c
     });
 
     it("compiled code gives the interpreter's bits", () => {
-      for (const f of [fns[name], A.grad(losses[name]), hvpOf(losses[name])]) expectSameBits(name, A.jit(f)(x), A.jit(f, { compile: false })(x));
+      for (const f of [fns[name], A.grad(losses[name]), hvpOf(losses[name])])
+        expectSameBits(name, A.jit(f)(x), A.jit(f, { compile: false })(x));
     });
   });
 
   it("regression: logSoftmax([1e4, 1e4, −Inf]) is −log 2 to the dtype's precision, not rounded through 1e4 + log 2", () => {
     const row = T.tensor([[1e4, 1e4, -INF]], c.dtype);
-    for (const [, f] of threeWays(fns.logSoftmax)) expectNear("logSoftmax", f(row), [-Math.LN2, -Math.LN2, -INF], c, { rel: 4 });
+    for (const [, f] of threeWays(fns.logSoftmax))
+      expectNear("logSoftmax", f(row), [-Math.LN2, -Math.LN2, -INF], c, { rel: 4 });
   });
 });
 
 describe.each(DTYPES)("a fully masked row (all −Inf), $dtype: JAX's convention", (c) => {
-  const x = T.tensor([[-INF, -INF, -INF], [1, 2, -INF]], c.dtype);
+  const x = T.tensor(
+    [
+      [-INF, -INF, -INF],
+      [1, 2, -INF],
+    ],
+    c.dtype,
+  );
   const rowOk = [1, 2, -INF];
 
   it("logSumExp is −Inf, softmax and logSoftmax are NaN, in the kernels, eagerly and under jit", () => {
-    const expected = { lse: [-INF, lseRow(rowOk)], softmax: [NaN, NaN, NaN, ...pRow(rowOk)], logSoftmax: [NaN, NaN, NaN, ...logPRow(rowOk)] };
+    const expected = {
+      lse: [-INF, lseRow(rowOk)],
+      softmax: [NaN, NaN, NaN, ...pRow(rowOk)],
+      logSoftmax: [NaN, NaN, NaN, ...logPRow(rowOk)],
+    };
     expectNear("T.logSumExp", T.logSumExp(x, { axis: -1 }), expected.lse, c, { rel: 4 });
     expectNear("T.softmax", T.softmax(x), expected.softmax, c, { rel: 4 });
     expectNear("T.logSoftmax", T.logSoftmax(x), expected.logSoftmax, c, { rel: 4 });
-    for (const [, f] of threeWays((v: Value) => A.logSumExp(v, { axis: -1 }))) expectNear("logSumExp", f(x), expected.lse, c, { rel: 4 });
-    for (const [, f] of threeWays((v: Value) => A.softmax(v))) expectNear("softmax", f(x), expected.softmax, c, { rel: 4 });
-    for (const [, f] of threeWays((v: Value) => A.logSoftmax(v))) expectNear("logSoftmax", f(x), expected.logSoftmax, c, { rel: 4 });
+    for (const [, f] of threeWays((v: Value) => A.logSumExp(v, { axis: -1 })))
+      expectNear("logSumExp", f(x), expected.lse, c, { rel: 4 });
+    for (const [, f] of threeWays((v: Value) => A.softmax(v)))
+      expectNear("softmax", f(x), expected.softmax, c, { rel: 4 });
+    for (const [, f] of threeWays((v: Value) => A.logSoftmax(v)))
+      expectNear("logSoftmax", f(x), expected.logSoftmax, c, { rel: 4 });
   });
 
   it("the gradient through that row is NaN and every other row keeps its exact gradient", () => {
@@ -145,6 +160,7 @@ describe.each(DTYPES)("a fully masked row (all −Inf), $dtype: JAX's convention
       const lse = A.logSumExp(A.where(masked, 0, v), { axis: -1, keepDims: true });
       return A.sum(A.where(masked, 0, lse));
     };
-    for (const [, g] of threeWays(A.grad(safeLse))) expectNear("safe lse gradient", g(x), [0, 0, 0, ...pRow(rowOk)], c, { rel: 8 });
+    for (const [, g] of threeWays(A.grad(safeLse)))
+      expectNear("safe lse gradient", g(x), [0, 0, 0, ...pRow(rowOk)], c, { rel: 8 });
   });
 });

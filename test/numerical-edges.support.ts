@@ -64,7 +64,11 @@ export const expectNear = (
 export const expectSameBits = (label: string, a: unknown, b: unknown): void => {
   const [x, y] = [values(a), values(b)];
   expect(x.length, label).toBe(y.length);
-  x.forEach((v, i) => expect(Object.is(v, y[i]) || (Number.isNaN(v) && Number.isNaN(y[i])), `${label} at ${i}: ${v} vs ${y[i]}`).toBe(true));
+  x.forEach((v, i) =>
+    expect(Object.is(v, y[i]) || (Number.isNaN(v) && Number.isNaN(y[i])), `${label} at ${i}: ${v} vs ${y[i]}`).toBe(
+      true,
+    ),
+  );
 };
 
 /** The same function three ways: eager ops, jit on the interpreter, jit compiled. */

@@ -16,7 +16,17 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import {
-  DTYPES, expectNear, expectSameBits, sech2, sigmoidD1, sigmoidD2, sigmoidRef, softplusRef, threeWays, values, type Tol,
+  DTYPES,
+  expectNear,
+  expectSameBits,
+  sech2,
+  sigmoidD1,
+  sigmoidD2,
+  sigmoidRef,
+  softplusRef,
+  threeWays,
+  values,
+  type Tol,
 } from "./numerical-edges.support.js";
 
 const WIDE = [-1e4, -1000, -710, -100, -88, -40, -20, -5, -1, -1e-8, 0, 1e-8, 1, 5, 20, 40, 88, 100, 710, 1000, 1e4];
@@ -95,7 +105,10 @@ const CASES: readonly UnaryCase[] = [
   },
 ];
 
-const sumOf = (op: (x: Value) => Value) => (x: Value): Value => A.sum(op(x));
+const sumOf =
+  (op: (x: Value) => Value) =>
+  (x: Value): Value =>
+    A.sum(op(x));
 const d1Of = (op: (x: Value) => Value) => A.grad(sumOf(op));
 const d2Of = (op: (x: Value) => Value) => A.grad((x: Value) => A.sum(d1Of(op)(x) as Value));
 
@@ -124,7 +137,11 @@ describe.each(DTYPES)("unary ops at extreme inputs, $dtype", (c) => {
     });
 
     it("compiled code gives the interpreter's bits for the value and both derivatives", () => {
-      for (const [label, f] of [["value", u.op], ["d1", d1Of(u.op)], ["d2", d2Of(u.op)]] as const) {
+      for (const [label, f] of [
+        ["value", u.op],
+        ["d1", d1Of(u.op)],
+        ["d2", d2Of(u.op)],
+      ] as const) {
         expectSameBits(`${u.name} ${label}`, A.jit(f)(x), A.jit(f, { compile: false })(x));
       }
     });
@@ -138,7 +155,12 @@ describe.each(DTYPES)("unary ops at extreme inputs, $dtype", (c) => {
     const chains = [
       ["sigmoid", (v: Value, k: Value) => A.sigmoid(A.mul(v, k)), sigmoidRef, { rel: 32 }],
       ["softplus", (v: Value, k: Value) => A.softplus(A.mul(v, k)), softplusRef, { rel: 32 }],
-      ["log-sigmoid", (v: Value, k: Value) => A.neg(A.softplus(A.neg(A.mul(v, k)))), (v: number) => -softplusRef(-v), { rel: 32 }],
+      [
+        "log-sigmoid",
+        (v: Value, k: Value) => A.neg(A.softplus(A.neg(A.mul(v, k)))),
+        (v: number) => -softplusRef(-v),
+        { rel: 32 },
+      ],
     ] as const;
     for (const [name, f, ref, tol] of chains) {
       const got = A.jit(f)(x, s);
@@ -147,10 +169,24 @@ describe.each(DTYPES)("unary ops at extreme inputs, $dtype", (c) => {
       // Its fused backward loop: d/dx of Σ f(s·x) at s = 1 is f'(x).
       const g = A.jit(A.grad((v: Value, k: Value) => A.sum(f(v, k))))(x, s);
       expect(values(g).every(Number.isFinite), `fused ${name} gradient is finite`).toBe(true);
-      expectSameBits(`fused ${name} gradient`, g, A.jit(A.grad((v: Value, k: Value) => A.sum(f(v, k))), { compile: false })(x, s));
+      expectSameBits(
+        `fused ${name} gradient`,
+        g,
+        A.jit(
+          A.grad((v: Value, k: Value) => A.sum(f(v, k))),
+          { compile: false },
+        )(x, s),
+      );
     }
     // log σ's gradient is σ(−x), relatively accurate in both tails.
     const lsg = A.jit(A.grad((v: Value, k: Value) => A.sum(A.neg(A.softplus(A.neg(A.mul(v, k)))))))(x, s);
-    expectNear("fused log-sigmoid gradient", lsg, xv.map((v) => sigmoidRef(-v)), c, { rel: 32 }, xv);
+    expectNear(
+      "fused log-sigmoid gradient",
+      lsg,
+      xv.map((v) => sigmoidRef(-v)),
+      c,
+      { rel: 32 },
+      xv,
+    );
   });
 });

@@ -22,8 +22,15 @@ import { ROOT, startGroup } from "./interrupt/harness.js";
 
 // The module lives in examples/ (outside this project's rootDir): loaded by a computed path and
 // described by the few types used here, as test/char-rnn.test.ts does.
-interface FsStats { readonly type: number; readonly bavail: number; readonly bsize: number }
-interface OutputOptions { readonly statfs?: (path: string) => FsStats; readonly instead?: string }
+interface FsStats {
+  readonly type: number;
+  readonly bavail: number;
+  readonly bsize: number;
+}
+interface OutputOptions {
+  readonly statfs?: (path: string) => FsStats;
+  readonly instead?: string;
+}
 const output = (await import(pathToFileURL(join(ROOT, "examples", "shared", "output.ts")).href)) as {
   UsageError: new (message: string) => Error & { readonly exitCode: number };
   prepareOutputDir: (label: string, dir: string, opts?: OutputOptions) => string;
@@ -72,9 +79,15 @@ describe("output checks (in-process)", () => {
     const d = tempDir();
     const file = join(d, "notes.txt");
     writeFileSync(file, "x");
-    expect(refusal(() => output.prepareOutputDir(`--out ${file}`, file)).message).toBe(`--out ${file}: ${file} is a file, not a folder; give a folder (it is created if missing), or move the file away.`);
-    expect(refusal(() => output.prepareOutputDir(`--out ${file}/a/b`, join(file, "a", "b"))).message).toBe(`--out ${file}/a/b: ${file} is a file, so no folder can be made under it; give another folder.`);
-    expect(refusal(() => output.prepareOutputFile("--losses-json", d)).message).toContain(`${d} is a folder; give a file name`);
+    expect(refusal(() => output.prepareOutputDir(`--out ${file}`, file)).message).toBe(
+      `--out ${file}: ${file} is a file, not a folder; give a folder (it is created if missing), or move the file away.`,
+    );
+    expect(refusal(() => output.prepareOutputDir(`--out ${file}/a/b`, join(file, "a", "b"))).message).toBe(
+      `--out ${file}/a/b: ${file} is a file, so no folder can be made under it; give another folder.`,
+    );
+    expect(refusal(() => output.prepareOutputFile("--losses-json", d)).message).toContain(
+      `${d} is a folder; give a file name`,
+    );
   });
 
   it("missing folders are created, an existing folder is kept as it was, and the probe file is removed", () => {
@@ -85,7 +98,9 @@ describe("output checks (in-process)", () => {
     writeFileSync(join(nested, "checkpoint.safetensors"), "old");
     output.prepareOutputDir("--out x", nested);
     expect(readdirSync(nested)).toEqual(["checkpoint.safetensors"]);
-    expect(output.prepareOutputFile("--losses-json", join(d, "new", "losses.json"))).toBe(join(d, "new", "losses.json"));
+    expect(output.prepareOutputFile("--losses-json", join(d, "new", "losses.json"))).toBe(
+      join(d, "new", "losses.json"),
+    );
     expect(readdirSync(join(d, "new"))).toEqual([]);
   });
 
@@ -101,7 +116,9 @@ describe("output checks (in-process)", () => {
     const full = (): FsStats => ({ type: 0xef53, bavail: 244, bsize: 4096 }); // ext4, 999,424 bytes free
     const r = refusal(() => output.checkFreeSpace("--out out/run1", "/anywhere", 2_500_000, full));
     expect(r.exitCode).toBe(2);
-    expect(r.message).toBe("--out out/run1: 1.00 MB free on its disk, and the run writes about 2.50 MB; free some space or give a folder on another disk.");
+    expect(r.message).toBe(
+      "--out out/run1: 1.00 MB free on its disk, and the run writes about 2.50 MB; free some space or give a folder on another disk.",
+    );
     expect(() => output.checkFreeSpace("--out out/run1", "/anywhere", 999_424, full)).not.toThrow(); // exactly enough
     const noStatfs = (): FsStats => {
       throw Object.assign(new Error("ENOSYS"), { code: "ENOSYS" });
@@ -122,8 +139,17 @@ const run = async (command: string, args: readonly string[], ms = 20_000) => {
   const exit = await job.exited;
   clearTimeout(timer);
   // pnpm prints its own lines ("$ exec …", "[ELIFECYCLE] …") on stderr; the rest is the program's.
-  const stderr = job.stderr().split("\n").filter((l) => l !== "" && !l.startsWith("$ ") && !l.startsWith("[ELIFECYCLE]"));
-  return { code: exit.code, killed, seconds: (performance.now() - began) / 1000, stdout: job.lines.filter((l) => l !== ""), stderr };
+  const stderr = job
+    .stderr()
+    .split("\n")
+    .filter((l) => l !== "" && !l.startsWith("$ ") && !l.startsWith("[ELIFECYCLE]"));
+  return {
+    code: exit.code,
+    killed,
+    seconds: (performance.now() - began) / 1000,
+    stdout: job.lines.filter((l) => l !== ""),
+    stderr,
+  };
 };
 
 /** A refusal: exit 2 within seconds, nothing on stdout (no training began), one line on stderr naming the program, flag and path. */
@@ -136,34 +162,81 @@ const expectRefused = (r: Awaited<ReturnType<typeof run>>, line: RegExp): void =
 };
 
 describe("refused before training, end to end", () => {
-  it.concurrent("pnpm start --out /proc/x: one message and exit 2, instead of an endless mkdir loop", async () => {
-    expectRefused(await run("pnpm", ["start", "--out", "/proc/x"]), /^char-rnn: --out \/proc\/x: \/proc is on a proc file system, .*give a folder on a disk/);
-  }, 30_000);
+  it.concurrent(
+    "pnpm start --out /proc/x: one message and exit 2, instead of an endless mkdir loop",
+    async () => {
+      expectRefused(
+        await run("pnpm", ["start", "--out", "/proc/x"]),
+        /^char-rnn: --out \/proc\/x: \/proc is on a proc file system, .*give a folder on a disk/,
+      );
+    },
+    30_000,
+  );
 
-  it.concurrent("pnpm start --out <a file> and --out <file>/sub: the file is named, no raw EEXIST", async () => {
-    const file = join(tempDir(), "f");
-    writeFileSync(file, "x");
-    expectRefused(await run("pnpm", ["start", "--out", file]), new RegExp(`^char-rnn: --out ${file}: ${file} is a file, not a folder`));
-    expectRefused(await run("pnpm", ["start", "--out", join(file, "sub")]), new RegExp(`^char-rnn: --out ${file}/sub: ${file} is a file, so no folder can be made under it`));
-  }, 40_000);
+  it.concurrent(
+    "pnpm start --out <a file> and --out <file>/sub: the file is named, no raw EEXIST",
+    async () => {
+      const file = join(tempDir(), "f");
+      writeFileSync(file, "x");
+      expectRefused(
+        await run("pnpm", ["start", "--out", file]),
+        new RegExp(`^char-rnn: --out ${file}: ${file} is a file, not a folder`),
+      );
+      expectRefused(
+        await run("pnpm", ["start", "--out", join(file, "sub")]),
+        new RegExp(`^char-rnn: --out ${file}/sub: ${file} is a file, so no folder can be made under it`),
+      );
+    },
+    40_000,
+  );
 
-  it.concurrent("a folder the user cannot write to: 'permission denied (EACCES)', not 'ENOENT … mkdir'", async () => {
-    const d = tempDir();
-    chmodSync(d, 0o755); // let `nobody` reach the read-only folder inside
-    const readOnly = join(d, "read-only");
-    mkdirSync(readOnly, { mode: 0o555 });
-    chmodSync(readOnly, 0o555);
-    // Root writes through mode bits: then the job runs as `nobody`, for whom the folder is read-only.
-    const asUser = process.getuid?.() === 0 ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath]] as const : [process.execPath, []] as const;
-    if (process.getuid?.() === 0) expect(spawnSync("setpriv", ["--version"]).status, "setpriv (util-linux) runs the job as an unprivileged user").toBe(0);
-    const job = (out: string) => run(asUser[0], [...asUser[1], "--import", "tsx", "examples/run.ts", "char-rnn", "--out", out]);
-    expectRefused(await job(join(readOnly, "run")), new RegExp(`^char-rnn: --out ${readOnly}/run: cannot create the folder ${readOnly}/run: permission denied \\(EACCES\\)`));
-    expectRefused(await job(readOnly), new RegExp(`^char-rnn: --out ${readOnly}: cannot write in ${readOnly}: permission denied \\(EACCES\\)`));
-  }, 40_000);
+  it.concurrent(
+    "a folder the user cannot write to: 'permission denied (EACCES)', not 'ENOENT … mkdir'",
+    async () => {
+      const d = tempDir();
+      chmodSync(d, 0o755); // let `nobody` reach the read-only folder inside
+      const readOnly = join(d, "read-only");
+      mkdirSync(readOnly, { mode: 0o555 });
+      chmodSync(readOnly, 0o555);
+      // Root writes through mode bits: then the job runs as `nobody`, for whom the folder is read-only.
+      const asUser =
+        process.getuid?.() === 0
+          ? (["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath]] as const)
+          : ([process.execPath, []] as const);
+      if (process.getuid?.() === 0)
+        expect(
+          spawnSync("setpriv", ["--version"]).status,
+          "setpriv (util-linux) runs the job as an unprivileged user",
+        ).toBe(0);
+      const job = (out: string) =>
+        run(asUser[0], [...asUser[1], "--import", "tsx", "examples/run.ts", "char-rnn", "--out", out]);
+      expectRefused(
+        await job(join(readOnly, "run")),
+        new RegExp(
+          `^char-rnn: --out ${readOnly}/run: cannot create the folder ${readOnly}/run: permission denied \\(EACCES\\)`,
+        ),
+      );
+      expectRefused(
+        await job(readOnly),
+        new RegExp(`^char-rnn: --out ${readOnly}: cannot write in ${readOnly}: permission denied \\(EACCES\\)`),
+      );
+    },
+    40_000,
+  );
 
-  it.concurrent("pnpm example min-char-rnn --losses-json: a /proc path or a folder is refused before training, not after it", async () => {
-    expectRefused(await run("pnpm", ["example", "min-char-rnn", "--smoke", "--losses-json", "/proc/x"]), /^min-char-rnn: --losses-json \/proc\/x: \/proc is on a proc file system/);
-    const d = tempDir();
-    expectRefused(await run("pnpm", ["example", "min-char-rnn", "--smoke", "--losses-json", d]), new RegExp(`^min-char-rnn: --losses-json ${d}: ${d} is a folder; give a file name`));
-  }, 40_000);
+  it.concurrent(
+    "pnpm example min-char-rnn --losses-json: a /proc path or a folder is refused before training, not after it",
+    async () => {
+      expectRefused(
+        await run("pnpm", ["example", "min-char-rnn", "--smoke", "--losses-json", "/proc/x"]),
+        /^min-char-rnn: --losses-json \/proc\/x: \/proc is on a proc file system/,
+      );
+      const d = tempDir();
+      expectRefused(
+        await run("pnpm", ["example", "min-char-rnn", "--smoke", "--losses-json", d]),
+        new RegExp(`^min-char-rnn: --losses-json ${d}: ${d} is a folder; give a file name`),
+      );
+    },
+    40_000,
+  );
 });

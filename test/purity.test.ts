@@ -18,7 +18,9 @@ const expectUntouched = (inputs: readonly T.Tensor[], f: () => unknown): void =>
 const arbMatrix = fc
   .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }))
   .chain(([m, n]) =>
-    fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: m * n, maxLength: m * n }).map((d) => T.fromDataOrThrow(d, [m, n], "float64")),
+    fc
+      .array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: m * n, maxLength: m * n })
+      .map((d) => T.fromDataOrThrow(d, [m, n], "float64")),
   );
 
 /** Every tensor kernel applied to a matrix `x` (and `y` = x reversed). */
@@ -27,12 +29,52 @@ const kernelCalls = (x: T.Tensor): Array<[string, () => unknown]> => {
   const idx = T.fromDataOrThrow([0, x.shape[0]! - 1], [2], "int32");
   const [m, n] = x.shape as [number, number];
   return [
-    ...(["neg", "abs", "sign", "exp", "expm1", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "softplus", "relu", "floor", "ceil", "round", "isNaN", "isFinite", "logicalNot", "log"] as const).map(
-      (name) => [name, () => (T[name] as (t: T.Tensor) => T.Tensor)(x)] as [string, () => unknown],
-    ),
-    ...(["add", "sub", "mul", "div", "pow", "maximum", "minimum", "equal", "notEqual", "less", "lessEqual", "greater", "greaterEqual", "logicalAnd", "logicalOr"] as const).map(
-      (name) => [name, () => (T[name] as (a: T.Tensor, b: T.Tensor) => T.Tensor)(x, y)] as [string, () => unknown],
-    ),
+    ...(
+      [
+        "neg",
+        "abs",
+        "sign",
+        "exp",
+        "expm1",
+        "log1p",
+        "sqrt",
+        "rsqrt",
+        "square",
+        "reciprocal",
+        "sin",
+        "cos",
+        "tanh",
+        "sigmoid",
+        "softplus",
+        "relu",
+        "floor",
+        "ceil",
+        "round",
+        "isNaN",
+        "isFinite",
+        "logicalNot",
+        "log",
+      ] as const
+    ).map((name) => [name, () => (T[name] as (t: T.Tensor) => T.Tensor)(x)] as [string, () => unknown]),
+    ...(
+      [
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "pow",
+        "maximum",
+        "minimum",
+        "equal",
+        "notEqual",
+        "less",
+        "lessEqual",
+        "greater",
+        "greaterEqual",
+        "logicalAnd",
+        "logicalOr",
+      ] as const
+    ).map((name) => [name, () => (T[name] as (a: T.Tensor, b: T.Tensor) => T.Tensor)(x, y)] as [string, () => unknown]),
     ["where", () => T.where(T.greater(x, 0), x, y)],
     ["sum", () => T.sum(x, { axis: 0 })],
     ["mean", () => T.mean(x)],
@@ -55,7 +97,18 @@ const kernelCalls = (x: T.Tensor): Array<[string, () => unknown]> => {
     ["concat", () => T.concat([x, y], 1)],
     ["stack", () => T.stack([x, y])],
     ["split", () => T.split(x, [1], 0)],
-    ["pad", () => T.pad(x, [[1, 0], [0, 2]], 5)],
+    [
+      "pad",
+      () =>
+        T.pad(
+          x,
+          [
+            [1, 0],
+            [0, 2],
+          ],
+          5,
+        ),
+    ],
     ["take", () => T.take(x, idx, 0)],
     ["gather", () => T.gather(x, T.zeros(x.shape, "int32"), 1)],
     ["addAt", () => T.addAt(x, idx, T.ones([2, n], "float64"), 0)],
@@ -79,7 +132,9 @@ describe("purity", () => {
     expectUntouched([x, w], () => A.grad(loss, { argnums: [0, 1] })(x, w));
     expectUntouched([x, w], () => A.jvp(loss, [x, w], [x, w]));
     expectUntouched([x], () =>
-      A.grad((h: A.Value) => A.sum(A.scan((c: A.Value, r: A.Value) => [A.tanh(A.add(c, r)), c] as const, h, x)[1]))(T.sum(x, { axis: 0 })),
+      A.grad((h: A.Value) => A.sum(A.scan((c: A.Value, r: A.Value) => [A.tanh(A.add(c, r)), c] as const, h, x)[1]))(
+        T.sum(x, { axis: 0 }),
+      ),
     );
   });
 

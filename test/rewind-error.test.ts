@@ -33,7 +33,14 @@ describe("every package throws a RewindError with _tag and op, and formatError r
     const e = thrown(() => T.matmul(f32([3, 4]), f32([5, 2])));
     expect(e).toBeInstanceOf(T.TensorException);
     const v = rewindError(e, /^matmul/);
-    expect(v).toMatchObject({ _tag: "ShapeError", op: "matmul", shapes: [[3, 4], [5, 2]] });
+    expect(v).toMatchObject({
+      _tag: "ShapeError",
+      op: "matmul",
+      shapes: [
+        [3, 4],
+        [5, 2],
+      ],
+    });
     expect(T.formatError(v as T.TensorError)).toBe(e.message);
   });
   it("@rewind/autodiff: grad of a non-scalar (still a GraphException)", () => {
@@ -44,7 +51,9 @@ describe("every package throws a RewindError with _tag and op, and formatError r
     // The value alone formats through autodiff's formatError to the same sentence.
     expect(A.formatError(v as A.GraphError)).toBe(e.message);
     // Tensor's formatError does not know autodiff's tags and says where to go.
-    expect(thrown(() => T.formatError(v as never)).message).toMatch(/^formatError: .*formatError from @rewind\/autodiff/);
+    expect(thrown(() => T.formatError(v as never)).message).toMatch(
+      /^formatError: .*formatError from @rewind\/autodiff/,
+    );
   });
   it("@rewind/rnn: a cell called with a wrong input shape", () => {
     const params = R.elmanTanh.init(T.random.key(0), { inputSize: 3, hiddenSize: 4 });
@@ -58,7 +67,9 @@ describe("every package throws a RewindError with _tag and op, and formatError r
     expect(v.op).toBe("adam");
   });
   it("@rewind/testing: a violated check and a bad argument", () => {
-    const failed = thrown(() => X.checkGrads((x: A.Value) => A.sum(A.stopGradient(A.mul(x, x))), [T.fromArrayOrThrow([1, 2], "float64")]));
+    const failed = thrown(() =>
+      X.checkGrads((x: A.Value) => A.sum(A.stopGradient(A.mul(x, x))), [T.fromArrayOrThrow([1, 2], "float64")]),
+    );
     expect(rewindError(failed, /checkGrads/)).toMatchObject({ _tag: "TestFailure", op: "checkGrads" });
     const refused = thrown(() => X.arbShape({ minRank: 3, maxRank: 1 }));
     expect(rewindError(refused, /arbShape/)).toMatchObject({ _tag: "TestArgumentError", op: "arbShape" });

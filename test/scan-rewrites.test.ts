@@ -39,7 +39,10 @@ const expectSameBits = (label: string, f: Fn, args: readonly unknown[]): unknown
   const want = bytes(eager);
   expect(want.length, label).toBeGreaterThan(0);
   expect(bytes(call(A.jit(f as (...a: unknown[]) => unknown) as Fn, args)), `${label}: jit compiled`).toEqual(want);
-  expect(bytes(call(A.jit(f as (...a: unknown[]) => unknown, { compile: false }) as Fn, args)), `${label}: jit interpreted`).toEqual(want);
+  expect(
+    bytes(call(A.jit(f as (...a: unknown[]) => unknown, { compile: false }) as Fn, args)),
+    `${label}: jit interpreted`,
+  ).toEqual(want);
   return eager;
 };
 
@@ -57,13 +60,21 @@ const [steps, inSize, hidden] = [9, 12, 8];
 
 /** A raw scan whose body projects x_t (`x_t · W + h · U + b`), the pattern lifting matches. */
 const elman = (w: Value, u: Value, b: Value, h0: Value, xs: Value, checkpoint: "all" | "carries" = "all"): unknown =>
-  A.scan((h: Value, x: Value): [Value, Value] => {
-    const next = A.tanh(A.add(A.add(A.matmul(x, w), b), A.matmul(h, u)));
-    return [next, next];
-  }, h0, xs, { checkpoint });
+  A.scan(
+    (h: Value, x: Value): [Value, Value] => {
+      const next = A.tanh(A.add(A.add(A.matmul(x, w), b), A.matmul(h, u)));
+      return [next, next];
+    },
+    h0,
+    xs,
+    { checkpoint },
+  );
 const elmanArgs = (batch: number, dtype: Float) => [
-  normal([inSize, hidden], 1, dtype, 0.5), normal([hidden, hidden], 2, dtype, 0.3), normal([hidden], 3, dtype),
-  normal([batch, hidden], 4, dtype), normal([steps, batch, inSize], 5, dtype),
+  normal([inSize, hidden], 1, dtype, 0.5),
+  normal([hidden, hidden], 2, dtype, 0.3),
+  normal([hidden], 3, dtype),
+  normal([batch, hidden], 4, dtype),
+  normal([steps, batch, inSize], 5, dtype),
 ];
 
 const lstmForward = (p: TorchCellParams, xs: Value): unknown => {
@@ -71,7 +82,8 @@ const lstmForward = (p: TorchCellParams, xs: Value): unknown => {
   return [outputs, finalCarry];
 };
 const lstmArgs = (batch: number, dtype: Float) => [
-  lstm.init(T.random.key(6), { inputSize: inSize, hiddenSize: hidden }, { dtype }), normal([batch, steps, inSize], 7, dtype),
+  lstm.init(T.random.key(6), { inputSize: inSize, hiddenSize: hidden }, { dtype }),
+  normal([batch, steps, inSize], 7, dtype),
 ];
 
 describe("scan with an x-projection: eager = jit compiled = jit interpreted, bit for bit, B not a multiple of 4", () => {
@@ -81,7 +93,11 @@ describe("scan with an x-projection: eager = jit compiled = jit interpreted, bit
         const args = elmanArgs(batch, dtype);
         expectSameBits("forward", elman as Fn, args);
         const loss = (...a: Value[]) => sumSquares((elman(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!) as [Value, Value])[1]);
-        const [l, grads] = expectSameBits("valueAndGrad", A.valueAndGrad(loss, { argnums: [0, 1, 2, 3, 4] }) as Fn, args) as [T.Tensor, T.Tensor[]];
+        const [l, grads] = expectSameBits(
+          "valueAndGrad",
+          A.valueAndGrad(loss, { argnums: [0, 1, 2, 3, 4] }) as Fn,
+          args,
+        ) as [T.Tensor, T.Tensor[]];
         expect(Number.isFinite(T.item(l))).toBe(true);
         expect(grads.map((g) => g.data.some((x) => x !== 0))).toEqual([true, true, true, true, true]);
       });
@@ -113,11 +129,16 @@ describe("scan with an x-projection: eager = jit compiled = jit interpreted, bit
 
 /** Every equation of a graph and of the graphs nested in it, with the depth it sits at. */
 const allEqns = (g: Graph, depth = 0): Array<{ eqn: Eqn; depth: number }> =>
-  g.eqns.toArray().flatMap((eqn) => [
-    { eqn, depth },
-    ...(eqn.prim.subgraphs?.(eqn.params as never) ?? []).flatMap(([, sub]) => allEqns(sub, depth + 1)),
-  ]);
-const where = (g: Graph, prim: string): number[] => allEqns(g).filter(({ eqn }) => eqn.prim.name === prim).map(({ depth }) => depth);
+  g.eqns
+    .toArray()
+    .flatMap((eqn) => [
+      { eqn, depth },
+      ...(eqn.prim.subgraphs?.(eqn.params as never) ?? []).flatMap(([, sub]) => allEqns(sub, depth + 1)),
+    ]);
+const where = (g: Graph, prim: string): number[] =>
+  allEqns(g)
+    .filter(({ eqn }) => eqn.prim.name === prim)
+    .map(({ depth }) => depth);
 
 /**
  * `x_t · Wᵀ` and `h · exp(U)`: `transpose(w)` and `exp(u)` read only the body's constants, so
@@ -125,13 +146,19 @@ const where = (g: Graph, prim: string): number[] => allEqns(g).filter(({ eqn }) 
  * the float64 bits at B = 3 depend on hoisting running before lifting in every mode.
  */
 const hoistable = (w: Value, u: Value, h0: Value, xs: Value): unknown =>
-  A.scan((h: Value, x: Value): [Value, Value] => {
-    const next = A.tanh(A.add(A.matmul(x, A.transpose(w)), A.matmul(h, A.exp(u))));
-    return [next, next];
-  }, h0, xs)[1];
+  A.scan(
+    (h: Value, x: Value): [Value, Value] => {
+      const next = A.tanh(A.add(A.matmul(x, A.transpose(w)), A.matmul(h, A.exp(u))));
+      return [next, next];
+    },
+    h0,
+    xs,
+  )[1];
 const hoistArgs = (batch: number, dtype: Float) => [
-  normal([hidden, inSize], 8, dtype, 0.5), normal([hidden, hidden], 9, dtype, 0.1),
-  normal([batch, hidden], 10, dtype), normal([steps, batch, inSize], 11, dtype),
+  normal([hidden, inSize], 8, dtype, 0.5),
+  normal([hidden, hidden], 9, dtype, 0.1),
+  normal([batch, hidden], 10, dtype),
+  normal([steps, batch, inSize], 11, dtype),
 ];
 const hoistLoss = (w: Value, u: Value, h0: Value, xs: Value): Value => sumSquares(hoistable(w, u, h0, xs));
 
@@ -158,16 +185,27 @@ describe("scan hoisting: equations reading only constants", () => {
     expect(where(graph, "transpose")).toEqual([0]);
     expect(where(graph, "exp")).toEqual([0]);
     // The body keeps only the loop proper: h · exp(U), the add and the tanh.
-    expect(allEqns(graph).filter(({ depth }) => depth === 1).map(({ eqn }) => eqn.prim.name)).toEqual(["matmul", "add", "tanh"]);
+    expect(
+      allEqns(graph)
+        .filter(({ depth }) => depth === 1)
+        .map(({ eqn }) => eqn.prim.name),
+    ).toEqual(["matmul", "add", "tanh"]);
     // And with Wᵀ a constant, x_t · Wᵀ was lifted: one [T·B, in] · [in, hidden] matmul outside the loop.
     const outside = allEqns(graph).filter(({ eqn, depth }) => eqn.prim.name === "matmul" && depth === 0);
-    expect(outside.map(({ eqn }) => eqn.inputs.map((a) => a.aval.shape))).toEqual([[[steps * 3, inSize], [inSize, hidden]]]);
+    expect(outside.map(({ eqn }) => eqn.inputs.map((a) => a.aval.shape))).toEqual([
+      [
+        [steps * 3, inSize],
+        [inSize, hidden],
+      ],
+    ]);
 
     // The gradient's scans are hoisted too: the reverse body's exp(U)ᵀ (for dh) is computed once.
     const grad = A.makeGraph(A.valueAndGrad(hoistLoss, { argnums: [0, 1] }))(...args).graph;
     expect(where(grad, "scan")).toEqual([0, 0]);
     expect(where(grad, "exp")).toEqual([0]);
-    const insideBodies = allEqns(grad).filter(({ depth }) => depth > 0).map(({ eqn }) => eqn.prim.name);
+    const insideBodies = allEqns(grad)
+      .filter(({ depth }) => depth > 0)
+      .map(({ eqn }) => eqn.prim.name);
     expect(insideBodies).not.toContain("transpose");
     expect(insideBodies).not.toContain("exp");
   });

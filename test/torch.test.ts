@@ -16,8 +16,14 @@ import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
 import { grad, mul, sum, add, type Value } from "@rewind/autodiff";
 import {
-  fromTorchStateDict, toTorchStateDict, torchParamNames, torchRnn,
-  type LstmCarry, type TorchRnnMode, type TorchRnnParams, type TorchRnnSpec,
+  fromTorchStateDict,
+  toTorchStateDict,
+  torchParamNames,
+  torchRnn,
+  type LstmCarry,
+  type TorchRnnMode,
+  type TorchRnnParams,
+  type TorchRnnSpec,
 } from "@rewind/rnn";
 import { loadTorchSafetensors, saveTorchSafetensors } from "@rewind/rnn/node";
 
@@ -43,7 +49,8 @@ const loadFixture = (file: string): Fixture => {
   };
   const int = (k: string): number => {
     const n = Number(meta(k));
-    if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${file}: metadata ${k} = ${meta(k)} is not a positive integer`);
+    if (!Number.isSafeInteger(n) || n <= 0)
+      throw new Error(`${file}: metadata ${k} = ${meta(k)} is not a positive integer`);
     return n;
   };
   const bool = (k: string): boolean => {
@@ -79,18 +86,23 @@ const maxAbsDiff = (a: Value, b: Tensor): number => {
   return m;
 };
 
-const files = readdirSync(FIXTURES).filter((f) => f.endsWith(".safetensors")).sort();
+const files = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith(".safetensors"))
+  .sort();
 const worst = { value: 0, grad: 0, where: "" };
 
 afterAll(() => {
-  console.log(`torch.test: ${files.length} fixtures; max |ours − torch| values ${worst.value.toExponential(2)}, gradients ${worst.grad.toExponential(2)}`);
+  console.log(
+    `torch.test: ${files.length} fixtures; max |ours − torch| values ${worst.value.toExponential(2)}, gradients ${worst.grad.toExponential(2)}`,
+  );
 });
 
 describe("torchRnn matches PyTorch (fixtures from make_fixtures.py)", () => {
   it("has the fixture set: 4 modes × {1 layer, 2 layers bidirectional} × 2 layouts + packed cases", () => {
     expect(files.length).toBeGreaterThanOrEqual(20);
     for (const mode of ["rnn_tanh", "rnn_relu", "lstm", "gru"]) {
-      for (const shape of ["1l_uni_bf", "1l_uni_tm", "2l_bi_bf", "2l_bi_tm"]) expect(files).toContain(`${mode}_${shape}.safetensors`);
+      for (const shape of ["1l_uni_bf", "1l_uni_tm", "2l_bi_bf", "2l_bi_tm"])
+        expect(files).toContain(`${mode}_${shape}.safetensors`);
     }
     expect(files).toContain("lstm_2l_bi_bf_packed.safetensors");
     expect(files).toContain("gru_2l_bi_bf_packed.safetensors");
@@ -128,7 +140,12 @@ describe("torchRnn matches PyTorch (fixtures from make_fixtures.py)", () => {
       if (isLstm) l = add(l, sum(mul((r.finalCarry as LstmCarry).c, need(f, "R_c_n"))));
       return l;
     };
-    const [gp, gx, gh, gc] = grad(loss, { argnums: [0, 1, 2, 3] })(params.right, xs, h0, c0) as [TorchRnnParams, Value, Value, Value];
+    const [gp, gx, gh, gc] = grad(loss, { argnums: [0, 1, 2, 3] })(params.right, xs, h0, c0) as [
+      TorchRnnParams,
+      Value,
+      Value,
+      Value,
+    ];
     const gradErrs = [maxAbsDiff(gx, need(f, "grad.input")), maxAbsDiff(gh, need(f, "grad.h0"))];
     if (isLstm) gradErrs.push(maxAbsDiff(gc, need(f, "grad.c0")));
     const named = toTorchStateDict(gp, spec);
@@ -189,7 +206,11 @@ describe("fromTorchStateDict / toTorchStateDict", () => {
       expect(Object.keys(back).sort()).toEqual([...dict.keys()].sort());
       for (const [k, v] of Object.entries(back)) expect(v).toBe(dict.get(k));
     }
-    const prefixed = toTorchStateDict(E.getOrElseW(() => [])(fromTorchStateDict(dict, lstmSpec)) as TorchRnnParams, lstmSpec, { prefix: "enc.rnn." });
+    const prefixed = toTorchStateDict(
+      E.getOrElseW(() => [])(fromTorchStateDict(dict, lstmSpec)) as TorchRnnParams,
+      lstmSpec,
+      { prefix: "enc.rnn." },
+    );
     expect(Object.keys(prefixed)[0]).toBe("enc.rnn.weight_ih_l0");
   });
 
@@ -220,17 +241,27 @@ describe("fromTorchStateDict / toTorchStateDict", () => {
   it("rejects a wrong dtype, a non-tensor, and a mismatched layout with hints", () => {
     const dict = lstmDict();
     dict.set("bias_ih_l0", T.astype(dict.get("bias_ih_l0")!, "float32"));
-    expect(leftMessage(fromTorchStateDict(dict, lstmSpec))).toContain("expected bias_ih_l0 [16] float64, found [16] float32");
+    expect(leftMessage(fromTorchStateDict(dict, lstmSpec))).toContain(
+      "expected bias_ih_l0 [16] float64, found [16] float32",
+    );
     const junk = new Map<string, unknown>(lstmDict());
     junk.set("bias_hh_l0", { dtype: "float64", shape: [16], data: new Float64Array(3) });
-    expect(leftMessage(fromTorchStateDict(junk as Map<string, Tensor>, lstmSpec))).toContain("bias_hh_l0 [16] float64, found something that is not a valid tensor");
+    expect(leftMessage(fromTorchStateDict(junk as Map<string, Tensor>, lstmSpec))).toContain(
+      "bias_hh_l0 [16] float64, found something that is not a valid tensor",
+    );
     const uni = leftMessage(fromTorchStateDict(lstmDict(), { ...lstmSpec, bidirectional: false }));
     expect(uni).toMatch(/unexpected: .*weight_ih_l0_reverse/);
     expect(uni).not.toContain("more layers");
-    expect(leftMessage(fromTorchStateDict(lstmDict(), { ...lstmSpec, numLayers: 1 }))).toContain("the names have more layers than numLayers: 1");
+    expect(leftMessage(fromTorchStateDict(lstmDict(), { ...lstmSpec, numLayers: 1 }))).toContain(
+      "the names have more layers than numLayers: 1",
+    );
     expect(uni).toContain("bidirectional: true");
-    expect(leftMessage(fromTorchStateDict(lstmDict(), { ...lstmSpec, mode: "gru" }))).toContain("expected weight_ih_l0 [12, 3] float64, found [16, 3] float64");
-    expect(leftMessage(fromTorchStateDict(lstmDict(), { ...lstmSpec, numLayers: 0 }))).toContain("numLayers must be a positive integer");
+    expect(leftMessage(fromTorchStateDict(lstmDict(), { ...lstmSpec, mode: "gru" }))).toContain(
+      "expected weight_ih_l0 [12, 3] float64, found [16, 3] float64",
+    );
+    expect(leftMessage(fromTorchStateDict(lstmDict(), { ...lstmSpec, numLayers: 0 }))).toContain(
+      "numLayers must be a positive integer",
+    );
   });
 
   it("checks params and initial states in torchRnn.apply", () => {
@@ -239,7 +270,9 @@ describe("fromTorchStateDict / toTorchStateDict", () => {
     const xs = T.random.normal(T.random.key(1), [2, 5, 3], "float64");
     expect(() => layer.apply(p.slice(0, 3), xs)).toThrow(/expected 4 cell parameter records/);
     expect(() => layer.apply(p, T.zeros([2, 5, 4], "float64"))).toThrow(/inputSize 3/);
-    expect(() => layer.apply(p, xs, { initialCarry: { h: T.zeros([4, 2, 4], "float64"), c: T.zeros([2, 2, 4], "float64") } })).toThrow(/initialCarry\.c/);
+    expect(() =>
+      layer.apply(p, xs, { initialCarry: { h: T.zeros([4, 2, 4], "float64"), c: T.zeros([2, 2, 4], "float64") } }),
+    ).toThrow(/initialCarry\.c/);
     expect(() => layer.apply(p, xs, { lengths: [6, 1] })).toThrow(/lengths/);
     expect(() => layer.apply(p, T.astype(xs, "float32"))).toThrow(/xs is float32 but the parameters are float64/);
     expect(() => torchRnn({ ...lstmSpec, mode: "lstmm" as "lstm" })).toThrow(/mode must be one of/);
@@ -252,7 +285,14 @@ describe("fromTorchStateDict / toTorchStateDict", () => {
 describe("@rewind/rnn/node: safetensors files", () => {
   const dir = mkdtempSync(join(tmpdir(), "rewind-torch-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const spec = { mode: "gru", inputSize: 5, hiddenSize: 6, numLayers: 2, bidirectional: true, batchFirst: false } as const;
+  const spec = {
+    mode: "gru",
+    inputSize: 5,
+    hiddenSize: 6,
+    numLayers: 2,
+    bidirectional: true,
+    batchFirst: false,
+  } as const;
 
   it.each(["float32", "float64"] as const)("saves and loads %s params exactly, atomically", (dtype) => {
     const params = torchRnn(spec).init(T.random.key(7), { dtype });
@@ -276,7 +316,9 @@ describe("@rewind/rnn/node: safetensors files", () => {
   });
 
   it("gives a Left, never a throw, for a missing file, a corrupted file and a mismatched spec", () => {
-    expect(leftMessage(loadTorchSafetensors(join(dir, "nope.safetensors"), spec))).toMatch(/cannot read .*nope\.safetensors/);
+    expect(leftMessage(loadTorchSafetensors(join(dir, "nope.safetensors"), spec))).toMatch(
+      /cannot read .*nope\.safetensors/,
+    );
     const good = join(dir, "good.safetensors");
     expect(E.isRight(saveTorchSafetensors(good, torchRnn(spec).init(T.random.key(1)), spec))).toBe(true);
     const bytes = readFileSync(good);
@@ -285,13 +327,19 @@ describe("@rewind/rnn/node: safetensors files", () => {
     expect(leftMessage(loadTorchSafetensors(bad, spec))).toMatch(/bad\.safetensors" is not a valid safetensors file/);
     writeFileSync(bad, Buffer.from("not a safetensors file at all"));
     expect(E.isLeft(loadTorchSafetensors(bad, spec))).toBe(true);
-    expect(leftMessage(loadTorchSafetensors(good, { ...spec, hiddenSize: 7 }))).toContain("expected weight_hh_l0 [21, 7] float32, found [18, 6] float32");
+    expect(leftMessage(loadTorchSafetensors(good, { ...spec, hiddenSize: 7 }))).toContain(
+      "expected weight_hh_l0 [21, 7] float32, found [18, 6] float32",
+    );
   });
 
   it("gives a Left when the file cannot be written or the params do not fit", () => {
     const params = torchRnn(spec).init(T.random.key(1));
-    expect(leftMessage(saveTorchSafetensors(join(dir, "missing-dir", "x.safetensors"), params, spec))).toMatch(/cannot write/);
-    expect(leftMessage(saveTorchSafetensors(join(dir, "y.safetensors"), params, { ...spec, hiddenSize: 3 }))).toMatch(/do not fit/);
+    expect(leftMessage(saveTorchSafetensors(join(dir, "missing-dir", "x.safetensors"), params, spec))).toMatch(
+      /cannot write/,
+    );
+    expect(leftMessage(saveTorchSafetensors(join(dir, "y.safetensors"), params, { ...spec, hiddenSize: 3 }))).toMatch(
+      /do not fit/,
+    );
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 });

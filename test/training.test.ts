@@ -14,20 +14,29 @@ type Params = Readonly<Record<string, Value>>;
 const initParams = (seed: number, shapes: Readonly<Record<string, { shape: number[]; scale: number }>>): Params => {
   const names = Object.keys(shapes);
   const keys = T.random.split(T.random.key(seed), names.length);
-  return Object.fromEntries(names.map((n, i) => [n, T.mul(T.random.normal(keys[i]!, shapes[n]!.shape, "float64"), shapes[n]!.scale)]));
+  return Object.fromEntries(
+    names.map((n, i) => [n, T.mul(T.random.normal(keys[i]!, shapes[n]!.shape, "float64"), shapes[n]!.scale)]),
+  );
 };
 
 /** One step of plain gradient descent on a pytree: p ← p − lr·g. */
-const sgdStep = (params: Params, grads: Params, lr: number): Params => A.treeMap((p, g) => A.sub(p, A.mul(g, lr)), params, grads);
+const sgdStep = (params: Params, grads: Params, lr: number): Params =>
+  A.treeMap((p, g) => A.sub(p, A.mul(g, lr)), params, grads);
 
 /** Binary cross-entropy on logits, written stably: softplus(z) − y·z, averaged. */
-const bceWithLogits = (logits: Value, targets: Value): Value => A.mean(A.sub(A.softplus(logits), A.mul(targets, logits)));
+const bceWithLogits = (logits: Value, targets: Value): Value =>
+  A.mean(A.sub(A.softplus(logits), A.mul(targets, logits)));
 
 /**
  * Runs `steps` of gradient descent and returns the losses before and after. The loss-and-gradient
  * function is jitted: traced once, its graph (forward and backward) reused every step.
  */
-const train = (loss: (p: Params) => Value, init: Params, steps: number, lr: number): { first: number; last: number; params: Params } => {
+const train = (
+  loss: (p: Params) => Value,
+  init: Params,
+  steps: number,
+  lr: number,
+): { first: number; last: number; params: Params } => {
   const step = A.jit((p: Params) => A.valueAndGrad(loss)(p) as [Value, Params]);
   let params = init;
   let first = NaN;
@@ -42,7 +51,15 @@ const train = (loss: (p: Params) => Value, init: Params, steps: number, lr: numb
 
 describe("training with plain gradient descent", () => {
   it("a 2-8-1 tanh MLP learns XOR (loss falls by ≥ 80%, all four points right)", () => {
-    const x = T.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], "float64");
+    const x = T.tensor(
+      [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ],
+      "float64",
+    );
     const y = T.tensor([[0], [1], [1], [0]], "float64");
     const logits = (p: Params, input: Value): Value =>
       A.add(A.matmul(A.tanh(A.add(A.matmul(input, p["w1"]!), p["b1"]!)), p["w2"]!), p["b2"]!);

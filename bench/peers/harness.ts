@@ -75,7 +75,11 @@ const sample = async (c: Contestant, inner: number): Promise<number> => {
  * Warms up and times every contestant, interleaved round by round.
  * @example await timeInterleaved([{ name: "noop", run: () => {} }], plan)
  */
-export const timeInterleaved = async (contestants: readonly Contestant[], plan: Plan, log: (s: string) => void): Promise<Timing[]> => {
+export const timeInterleaved = async (
+  contestants: readonly Contestant[],
+  plan: Plan,
+  log: (s: string) => void,
+): Promise<Timing[]> => {
   // Warm-up, one contestant after the other (V8 optimises, kernels compile, caches fill).
   const perCall: number[] = [];
   const inner: number[] = [];
@@ -106,7 +110,9 @@ export const timeInterleaved = async (contestants: readonly Contestant[], plan: 
     inner.push(k);
     log(`    warm ${c.name}: ${per < 0.1 ? `${(per * 1e3).toFixed(2)} µs` : `${per.toFixed(2)} ms`}/call`);
   }
-  const runs = perCall.map((ms, i) => Math.min(plan.rounds, Math.max(plan.minRuns, Math.floor(plan.budgetMs / (ms * inner[i]!)))));
+  const runs = perCall.map((ms, i) =>
+    Math.min(plan.rounds, Math.max(plan.minRuns, Math.floor(plan.budgetMs / (ms * inner[i]!)))),
+  );
   const times: number[][] = contestants.map(() => []);
   for (let r = 0; r < plan.rounds; r++) {
     for (let k = 0; k < contestants.length; k++) {
@@ -119,20 +125,33 @@ export const timeInterleaved = async (contestants: readonly Contestant[], plan: 
       times[i]!.push(await sample(c, inner[i]!));
     }
   }
-  return contestants.map((c, i) => ({ name: c.name, medianMs: median(times[i]!), minMs: Math.min(...times[i]!), runs: times[i]!.length, inner: inner[i]! }));
+  return contestants.map((c, i) => ({
+    name: c.name,
+    medianMs: median(times[i]!),
+    minMs: Math.min(...times[i]!),
+    runs: times[i]!.length,
+    inner: inner[i]!,
+  }));
 };
 
 /**
  * A plain-text or markdown table; numeric columns (all but the first) are right-aligned.
  * @example formatTable(["a", "b"], [["x", "1"]], false)
  */
-export const formatTable = (header: readonly string[], rows: readonly (readonly string[])[], markdown: boolean): string => {
+export const formatTable = (
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  markdown: boolean,
+): string => {
   if (markdown) {
     const line = (cells: readonly string[]): string => `| ${cells.join(" | ")} |`;
     return [line(header), line(header.map((_, i) => (i === 0 ? "---" : "---:"))), ...rows.map(line)].join("\n");
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 };

@@ -37,7 +37,14 @@ type LstmParams = { wIh: Arr; wHh: Arr; bIh: Arr; bHh: Arr; w: Arr; b: Arr };
 const LSTM_KEYS = ["wIh", "wHh", "bIh", "bHh", "w", "b"] as const;
 
 /** A new reference to every leaf, to pass to a function that consumes its arguments. */
-const refs = (p: LstmParams): LstmParams => ({ wIh: p.wIh.ref, wHh: p.wHh.ref, bIh: p.bIh.ref, bHh: p.bHh.ref, w: p.w.ref, b: p.b.ref });
+const refs = (p: LstmParams): LstmParams => ({
+  wIh: p.wIh.ref,
+  wHh: p.wHh.ref,
+  bIh: p.bIh.ref,
+  bHh: p.bHh.ref,
+  w: p.w.ref,
+  b: p.b.ref,
+});
 
 /**
  * The LSTM loss, consuming `p`, `xs` and `ys`. Transposed weights are taken once, outside the
@@ -53,7 +60,10 @@ const lstmLoss = (p: LstmParams, xs: Arr, ys: Arr): Arr => {
     const x = xs.ref.slice([], t); // [B, IN]
     const gates = np.matmul(x, wIhT.ref).add(p.bIh.ref).add(np.matmul(h, wHhT.ref).add(p.bHh.ref));
     const [i, f, g, o] = np.split(gates, 4, 1) as [Arr, Arr, Arr, Arr];
-    c = nn.sigmoid(f).mul(c).add(nn.sigmoid(i).mul(np.tanh(g)));
+    c = nn
+      .sigmoid(f)
+      .mul(c)
+      .add(nn.sigmoid(i).mul(np.tanh(g)));
     h = nn.sigmoid(o).mul(np.tanh(c.ref));
   }
   c.dispose();
@@ -69,8 +79,12 @@ const lstmLoss = (p: LstmParams, xs: Arr, ys: Arr): Arr => {
 const lstmArrays = (d: LstmData) => {
   const { B, T, IN, H } = LSTM;
   const params: LstmParams = {
-    wIh: arr(d.wIh, [4 * H, IN]), wHh: arr(d.wHh, [4 * H, H]), bIh: arr(d.bIh, [4 * H]), bHh: arr(d.bHh, [4 * H]),
-    w: arr(d.w, [1, H]), b: arr(d.b, [1]),
+    wIh: arr(d.wIh, [4 * H, IN]),
+    wHh: arr(d.wHh, [4 * H, H]),
+    bIh: arr(d.bIh, [4 * H]),
+    bHh: arr(d.bHh, [4 * H]),
+    w: arr(d.w, [1, H]),
+    b: arr(d.b, [1]),
   };
   return { params, xs: arr(d.xs, [B, T, IN]), ys: arr(d.ys, [B, 1]) };
 };
@@ -82,7 +96,10 @@ export const jaxLstmStepFn = () => jit(valueAndGrad(lstmLoss));
  * Runs one step and waits for every output; returns the loss (reading it consumes it).
  * @example await jaxLstmCall(step, arrays)
  */
-export const jaxLstmCall = async (step: ReturnType<typeof jaxLstmStepFn>, a: ReturnType<typeof lstmArrays>): Promise<{ loss: number; grads: LstmParams }> => {
+export const jaxLstmCall = async (
+  step: ReturnType<typeof jaxLstmStepFn>,
+  a: ReturnType<typeof lstmArrays>,
+): Promise<{ loss: number; grads: LstmParams }> => {
   const [loss, grads] = step(refs(a.params), a.xs.ref, a.ys.ref);
   await blockUntilReady(grads);
   return { loss: loss.dataSync()[0]!, grads };
@@ -147,12 +164,24 @@ const charLoss = (p: CharParams, inputs: Arr, targets: Arr): Arr => {
  */
 export const jaxChar = (d: CharData): StepContestant => {
   const { V, H, T } = CHAR;
-  const params: CharParams = { wxh: arr(d.wxh, [H, V]), whh: arr(d.whh, [H, H]), why: arr(d.why, [V, H]), bh: arr(d.bh, [H]), by: arr(d.by, [V]) };
+  const params: CharParams = {
+    wxh: arr(d.wxh, [H, V]),
+    whh: arr(d.whh, [H, H]),
+    why: arr(d.why, [V, H]),
+    bh: arr(d.bh, [H]),
+    by: arr(d.by, [V]),
+  };
   const inputs = arr(oneHotRows(d.inputs, V), [T, V]);
   const targets = arr(oneHotRows(d.targets, V), [T, V]);
   const step = jit(valueAndGrad(charLoss));
   const call = async (): Promise<{ loss: number; grads: CharParams }> => {
-    const p: CharParams = { wxh: params.wxh.ref, whh: params.whh.ref, why: params.why.ref, bh: params.bh.ref, by: params.by.ref };
+    const p: CharParams = {
+      wxh: params.wxh.ref,
+      whh: params.whh.ref,
+      why: params.why.ref,
+      bh: params.bh.ref,
+      by: params.by.ref,
+    };
     const [loss, grads] = step(p, inputs.ref, targets.ref);
     await blockUntilReady(grads);
     return { loss: loss.dataSync()[0]!, grads };
@@ -212,11 +241,19 @@ export const jaxTinyAdd = (mode: "eager" | "jit"): Contestant => {
     ? {
         name: "jax-js wasm (eager, read back)",
         run: () => void a.ref.add(b.ref).dataSync(),
-        dispose: () => { a.dispose(); b.dispose(); addJ.dispose(); },
+        dispose: () => {
+          a.dispose();
+          b.dispose();
+          addJ.dispose();
+        },
       }
     : {
         name: "jax-js wasm (jit call, read back)",
         run: () => void addJ(a.ref, b.ref).dataSync(),
-        dispose: () => { a.dispose(); b.dispose(); addJ.dispose(); },
+        dispose: () => {
+          a.dispose();
+          b.dispose();
+          addJ.dispose();
+        },
       };
 };

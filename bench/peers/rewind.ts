@@ -6,7 +6,19 @@
  */
 import * as T from "@rewind/tensor";
 import {
-  add, jit, logSoftmax, matmul, mean, mul, neg, square, sub, sum, transpose, valueAndGrad, type Value,
+  add,
+  jit,
+  logSoftmax,
+  matmul,
+  mean,
+  mul,
+  neg,
+  square,
+  sub,
+  sum,
+  transpose,
+  valueAndGrad,
+  type Value,
 } from "@rewind/autodiff";
 import { elmanTanh, lstm, rnn, type LstmCarry, type TorchCellParams } from "@rewind/rnn";
 import { CHAR, LSTM, l2, oneHotRows, type CharData, type LstmData, type StepCheck } from "./data.js";
@@ -18,7 +30,8 @@ export interface StepContestant extends Contestant {
 }
 
 type Float = "float32" | "float64";
-const t = (data: ArrayLike<number>, shape: readonly number[], dtype: Float = "float32"): T.Tensor => T.fromDataOrThrow(data, shape, dtype);
+const t = (data: ArrayLike<number>, shape: readonly number[], dtype: Float = "float32"): T.Tensor =>
+  T.fromDataOrThrow(data, shape, dtype);
 const dataOf = (v: unknown): ArrayLike<number> => (v as T.Tensor).data as ArrayLike<number>;
 
 // ---- LSTM -------------------------------------------------------------------------------------
@@ -29,11 +42,13 @@ interface LstmModel {
   readonly b: Value;
 }
 
-const lstmLoss = (xs: Value, ys: Value) => (m: LstmModel): Value => {
-  const { finalCarry } = rnn(lstm, m.cell, xs);
-  const pred = add(matmul((finalCarry as LstmCarry).h, transpose(m.w)), m.b);
-  return mean(square(sub(pred, ys)));
-};
+const lstmLoss =
+  (xs: Value, ys: Value) =>
+  (m: LstmModel): Value => {
+    const { finalCarry } = rnn(lstm, m.cell, xs);
+    const pred = add(matmul((finalCarry as LstmCarry).h, transpose(m.w)), m.b);
+    return mean(square(sub(pred, ys)));
+  };
 
 const lstmGradNorms = (g: LstmModel): number[] =>
   [g.cell.weight_ih, g.cell.weight_hh, g.cell.bias_ih, g.cell.bias_hh, g.w, g.b].map((v) => l2(dataOf(v)));
@@ -45,7 +60,12 @@ const lstmGradNorms = (g: LstmModel): number[] =>
 export const rewindLstm = (d: LstmData, mode: "eager" | "jit"): StepContestant => {
   const { B, T: steps, IN, H } = LSTM;
   const model: LstmModel = {
-    cell: { weight_ih: t(d.wIh, [4 * H, IN]), weight_hh: t(d.wHh, [4 * H, H]), bias_ih: t(d.bIh, [4 * H]), bias_hh: t(d.bHh, [4 * H]) },
+    cell: {
+      weight_ih: t(d.wIh, [4 * H, IN]),
+      weight_hh: t(d.wHh, [4 * H, H]),
+      bias_ih: t(d.bIh, [4 * H]),
+      bias_hh: t(d.bHh, [4 * H]),
+    },
     w: t(d.w, [1, H]),
     b: t(d.b, [1]),
   };
@@ -68,7 +88,12 @@ export const rewindLstm = (d: LstmData, mode: "eager" | "jit"): StepContestant =
 export const rewindLstmParts = (d: LstmData) => {
   const { B, T: steps, IN, H } = LSTM;
   const model: LstmModel = {
-    cell: { weight_ih: t(d.wIh, [4 * H, IN]), weight_hh: t(d.wHh, [4 * H, H]), bias_ih: t(d.bIh, [4 * H]), bias_hh: t(d.bHh, [4 * H]) },
+    cell: {
+      weight_ih: t(d.wIh, [4 * H, IN]),
+      weight_hh: t(d.wHh, [4 * H, H]),
+      bias_ih: t(d.bIh, [4 * H]),
+      bias_hh: t(d.bHh, [4 * H]),
+    },
     w: t(d.w, [1, H]),
     b: t(d.b, [1]),
   };
@@ -83,11 +108,13 @@ interface CharModel {
   readonly by: Value;
 }
 
-const charLoss = (inputs: Value, targets: Value) => (m: CharModel): Value => {
-  const { outputs } = rnn(elmanTanh, m.cell, inputs); // [1, T, H]
-  const logits = add(matmul(outputs, transpose(m.why)), m.by); // [1, T, V]
-  return neg(sum(mul(targets, logSoftmax(logits, -1))));
-};
+const charLoss =
+  (inputs: Value, targets: Value) =>
+  (m: CharModel): Value => {
+    const { outputs } = rnn(elmanTanh, m.cell, inputs); // [1, T, H]
+    const logits = add(matmul(outputs, transpose(m.why)), m.by); // [1, T, V]
+    return neg(sum(mul(targets, logSoftmax(logits, -1))));
+  };
 
 /**
  * min-char-rnn's training step. Rewind's Elman cell is PyTorch's (two biases): Karpathy's bh goes
@@ -97,11 +124,18 @@ const charLoss = (inputs: Value, targets: Value) => (m: CharModel): Value => {
 export const rewindChar = (d: CharData, mode: "eager" | "jit", dtype: Float): StepContestant => {
   const { V, H, T: steps } = CHAR;
   const model: CharModel = {
-    cell: { weight_ih: t(d.wxh, [H, V], dtype), weight_hh: t(d.whh, [H, H], dtype), bias_ih: t(d.bh, [H], dtype), bias_hh: T.zeros([H], dtype) },
+    cell: {
+      weight_ih: t(d.wxh, [H, V], dtype),
+      weight_hh: t(d.whh, [H, H], dtype),
+      bias_ih: t(d.bh, [H], dtype),
+      bias_hh: T.zeros([H], dtype),
+    },
     why: t(d.why, [V, H], dtype),
     by: t(d.by, [V], dtype),
   };
-  const vg = valueAndGrad(charLoss(t(oneHotRows(d.inputs, V), [1, steps, V], dtype), t(oneHotRows(d.targets, V), [1, steps, V], dtype)));
+  const vg = valueAndGrad(
+    charLoss(t(oneHotRows(d.inputs, V), [1, steps, V], dtype), t(oneHotRows(d.targets, V), [1, steps, V], dtype)),
+  );
   const step = mode === "jit" ? jit(vg) : vg;
   const bits = dtype === "float64" ? "f64" : "f32";
   return {
@@ -109,7 +143,10 @@ export const rewindChar = (d: CharData, mode: "eager" | "jit", dtype: Float): St
     run: () => void step(model),
     check: () => {
       const [loss, g] = step(model) as [T.Tensor, CharModel];
-      return { loss: loss.data[0]!, gradNorms: [g.cell.weight_ih, g.cell.weight_hh, g.why, g.cell.bias_ih, g.by].map((v) => l2(dataOf(v))) };
+      return {
+        loss: loss.data[0]!,
+        gradNorms: [g.cell.weight_ih, g.cell.weight_hh, g.why, g.cell.bias_ih, g.by].map((v) => l2(dataOf(v))),
+      };
     },
   };
 };

@@ -42,7 +42,12 @@ export const initTf = async (): Promise<{ simd: boolean; multithread: boolean }>
  * parameter's gradient (read back, so TF.js does the work), `check` reports them once, and
  * `dispose` frees the parameters and `data`.
  */
-const stepContestant = (backend: TfBackend, loss: (params: tf.Tensor[]) => tf.Scalar, params: tf.Tensor[], data: tf.Tensor[]): StepContestant => {
+const stepContestant = (
+  backend: TfBackend,
+  loss: (params: tf.Tensor[]) => tf.Scalar,
+  params: tf.Tensor[],
+  data: tf.Tensor[],
+): StepContestant => {
   // valueAndGrads types its argument as (...args: Tensor[]) => Tensor.
   const vg = tf.valueAndGrads((...a: tf.Tensor[]) => loss(a));
   return {
@@ -70,12 +75,23 @@ export const tfLstm = async (d: LstmData, backend: TfBackend): Promise<StepConte
   await use(backend);
   const { B, T, IN, H } = LSTM;
   const params = [
-    tf.tensor2d(d.wIh, [4 * H, IN]), tf.tensor2d(d.wHh, [4 * H, H]), tf.tensor1d(d.bIh), tf.tensor1d(d.bHh),
-    tf.tensor2d(d.w, [1, H]), tf.tensor1d(d.b),
+    tf.tensor2d(d.wIh, [4 * H, IN]),
+    tf.tensor2d(d.wHh, [4 * H, H]),
+    tf.tensor1d(d.bIh),
+    tf.tensor1d(d.bHh),
+    tf.tensor2d(d.w, [1, H]),
+    tf.tensor1d(d.b),
   ];
   const xs = tf.tensor3d(d.xs, [B, T, IN]);
   const ys = tf.tensor2d(d.ys, [B, 1]);
-  const loss = (wIh: tf.Tensor, wHh: tf.Tensor, bIh: tf.Tensor, bHh: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+  const loss = (
+    wIh: tf.Tensor,
+    wHh: tf.Tensor,
+    bIh: tf.Tensor,
+    bHh: tf.Tensor,
+    w: tf.Tensor,
+    b: tf.Tensor,
+  ): tf.Scalar => {
     const steps = tf.unstack(xs, 1) as tf.Tensor2D[]; // T × [B, IN]
     let h: tf.Tensor = tf.zeros([B, H]);
     let c: tf.Tensor = tf.zeros([B, H]);
@@ -101,7 +117,13 @@ export const tfLstm = async (d: LstmData, backend: TfBackend): Promise<StepConte
 export const tfChar = async (d: CharData, backend: TfBackend): Promise<StepContestant> => {
   await use(backend);
   const { V, H, T } = CHAR;
-  const params = [tf.tensor2d(d.wxh, [H, V]), tf.tensor2d(d.whh, [H, H]), tf.tensor2d(d.why, [V, H]), tf.tensor1d(d.bh), tf.tensor1d(d.by)];
+  const params = [
+    tf.tensor2d(d.wxh, [H, V]),
+    tf.tensor2d(d.whh, [H, H]),
+    tf.tensor2d(d.why, [V, H]),
+    tf.tensor1d(d.bh),
+    tf.tensor1d(d.by),
+  ];
   const inputs = tf.tensor2d(oneHotRows(d.inputs, V), [T, V]);
   const targets = tf.tensor2d(oneHotRows(d.targets, V), [T, V]);
   const loss = (wxh: tf.Tensor, whh: tf.Tensor, why: tf.Tensor, bh: tf.Tensor, by: tf.Tensor): tf.Scalar => {
@@ -124,7 +146,12 @@ export const tfChar = async (d: CharData, backend: TfBackend): Promise<StepConte
  * One float32 n × n matmul (computed synchronously when matMul returns), then disposed.
  * @example await tfMatmul(a, b, 512, "wasm")
  */
-export const tfMatmul = async (a: Float32Array, b: Float32Array, n: number, backend: TfBackend): Promise<Contestant> => {
+export const tfMatmul = async (
+  a: Float32Array,
+  b: Float32Array,
+  n: number,
+  backend: TfBackend,
+): Promise<Contestant> => {
   await use(backend);
   const ta = tf.tensor2d(a, [n, n]);
   const tb = tf.tensor2d(b, [n, n]);

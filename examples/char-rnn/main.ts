@@ -73,9 +73,11 @@ const stopHandling = handleStopRequests({
   onStop: (r, launcherPid) => {
     reason = r;
     Atomics.store(input.stop, 0, 1);
-    print(r === "launcher"
-      ? `the launcher (pid ${launcherPid}) exited: stopping after this step and saving a checkpoint`
-      : `${r}: stopping after this step and saving a checkpoint (a signal ${seconds} s or more from now quits without saving)`);
+    print(
+      r === "launcher"
+        ? `the launcher (pid ${launcherPid}) exited: stopping after this step and saving a checkpoint`
+        : `${r}: stopping after this step and saving a checkpoint (a signal ${seconds} s or more from now quits without saving)`,
+    );
   },
   onQuit: (s) => {
     progress?.stop();
@@ -86,13 +88,23 @@ const stopHandling = handleStopRequests({
 
 worker.on("message", (m: JobMessage) => {
   switch (m.kind) {
-    case "print": return print(m.text);
-    case "log": return print(m.text);
-    case "begin": return void (progress = createProgress(m.from, m.total, m.heldOut));
-    case "step": return progress?.step(m.step, m.loss, m.rate, m.left);
-    case "heldOut": return progress?.heldOut(m.step, m.loss);
-    case "end": progress?.stop(); progress = undefined; return;
-    case "done": process.exitCode = m.stopped ? exitCode(reason ?? "SIGINT") : 0; return;
+    case "print":
+      return print(m.text);
+    case "log":
+      return print(m.text);
+    case "begin":
+      return void (progress = createProgress(m.from, m.total, m.heldOut));
+    case "step":
+      return progress?.step(m.step, m.loss, m.rate, m.left);
+    case "heldOut":
+      return progress?.heldOut(m.step, m.loss);
+    case "end":
+      progress?.stop();
+      progress = undefined;
+      return;
+    case "done":
+      process.exitCode = m.stopped ? exitCode(reason ?? "SIGINT") : 0;
+      return;
     case "failed":
       console.error(`char-rnn: ${m.message}`);
       process.exitCode = m.exitCode;

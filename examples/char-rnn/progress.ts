@@ -46,14 +46,17 @@ export const createProgress = (
   stream: NodeJS.WriteStream = process.stdout,
 ): Progress => {
   const f = figures(heldOut);
-  const measured = (step: number, loss: number): string => `held-out loss at step ${step}: ${loss.toFixed(3)} nats/char`;
+  const measured = (step: number, loss: number): string =>
+    `held-out loss at step ${step}: ${loss.toFixed(3)} nats/char`;
   if (stream.isTTY !== true) {
     const every = Math.max(1, Math.round(total / 20));
     return {
       step: (step, loss, stepsPerSecond, secondsLeft) => {
         const s = f.step(loss, stepsPerSecond, secondsLeft);
         if (step % every === 0 || step === total) {
-          stream.write(`step ${String(step).padStart(String(total).length)}/${total}  loss ${s.loss}  held-out ${s.heldOut}  ${s.rate} steps/s  ETA ${s.left}\n`);
+          stream.write(
+            `step ${String(step).padStart(String(total).length)}/${total}  loss ${s.loss}  held-out ${s.heldOut}  ${s.rate} steps/s  ETA ${s.left}\n`,
+          );
         }
       },
       heldOut: (step, loss) => {
@@ -76,7 +79,12 @@ export const createProgress = (
     },
     cliProgress.Presets.shades_classic,
   );
-  const bar = bars.create(total, from, { loss: "–", heldOut: heldOut === undefined ? "–" : `${heldOut[1].toFixed(3)} @${heldOut[0]}`, rate: "–", left: "–" });
+  const bar = bars.create(total, from, {
+    loss: "–",
+    heldOut: heldOut === undefined ? "–" : `${heldOut[1].toFixed(3)} @${heldOut[0]}`,
+    rate: "–",
+    left: "–",
+  });
   const log = (text: string): void => {
     bars.log(`${text}\n`);
     bars.update(); // draw now: MultiBar.stop() does not flush text logged since the last redraw

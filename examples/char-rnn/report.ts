@@ -69,14 +69,18 @@ export const terminalChart = (h: History, unigram: number, color: boolean, width
   const stepAt = (i: number): number => ((i + 0.5) * steps) / n;
   const held = train.map((_, i) => interpolate(h.heldOut, stepAt(i)));
   const base = train.map(() => unigram);
-  const [grey, blue, green, reset] = color ? [asciichart.darkgray, asciichart.blue, asciichart.green, asciichart.reset] : ["", "", "", ""];
+  const [grey, blue, green, reset] = color
+    ? [asciichart.darkgray, asciichart.blue, asciichart.green, asciichart.reset]
+    : ["", "", "", ""];
   const series = [base, held, train];
   const height = 14;
-  const lines = asciichart.plot(series, {
-    height,
-    ...(color ? { colors: [grey, green, blue] } : {}),
-    format: (x: number) => x.toFixed(2).padStart(6),
-  }).split("\n");
+  const lines = asciichart
+    .plot(series, {
+      height,
+      ...(color ? { colors: [grey, green, blue] } : {}),
+      format: (x: number) => x.toFixed(2).padStart(6),
+    })
+    .split("\n");
   // Name each curve at its right end, on the row asciichart drew its last point (its own rounding),
   // so the chart reads without colours too.
   const all = series.flat();
@@ -97,7 +101,8 @@ export const terminalChart = (h: History, unigram: number, color: boolean, width
     const col = Math.min(n - 1, Math.max(0, Math.round((at * n) / steps - 0.5)));
     const label = String(at);
     const start = Math.min(col, n + 8 - label.length);
-    if (ticks.slice(start, start + label.length + 1).every((c) => c === " ")) label.split("").forEach((c, i) => (ticks[start + i] = c));
+    if (ticks.slice(start, start + label.length + 1).every((c) => c === " "))
+      label.split("").forEach((c, i) => (ticks[start + i] = c));
   }
   const axis = `${pad}${ticks.join("").trimEnd()}   (step)`;
   const legend = `${pad}${blue}── train (mean per column)${reset}   ${green}── held-out${reset}   ${grey}── unigram baseline ${unigram.toFixed(3)}${reset}`;
@@ -124,14 +129,21 @@ export const svgChart = (h: History, unigram: number, width = 760, height = 360)
   const xStep = tickStep(steps, 8);
   const grid: string[] = [];
   for (let v = Math.ceil(yMin / yStep) * yStep; v <= yMax + 1e-9; v += yStep) {
-    grid.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" class="grid"/>`);
+    grid.push(
+      `<line x1="${m.left}" x2="${width - m.right}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" class="grid"/>`,
+    );
     grid.push(`<text x="${m.left - 6}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(1)}</text>`);
   }
   for (let s = 0; s <= steps; s += xStep) {
-    grid.push(`<line x1="${X(s).toFixed(1)}" x2="${X(s).toFixed(1)}" y1="${m.top}" y2="${height - m.bottom}" class="grid"/>`);
+    grid.push(
+      `<line x1="${X(s).toFixed(1)}" x2="${X(s).toFixed(1)}" y1="${m.top}" y2="${height - m.bottom}" class="grid"/>`,
+    );
     grid.push(`<text x="${X(s).toFixed(1)}" y="${height - m.bottom + 16}" text-anchor="middle">${s}</text>`);
   }
-  const dots = h.heldOut.map(([s, l]) => `<circle cx="${X(s).toFixed(1)}" cy="${Y(l).toFixed(1)}" r="3" class="held"><title>step ${s}: ${l.toFixed(3)}</title></circle>`);
+  const dots = h.heldOut.map(
+    ([s, l]) =>
+      `<circle cx="${X(s).toFixed(1)}" cy="${Y(l).toFixed(1)}" r="3" class="held"><title>step ${s}: ${l.toFixed(3)}</title></circle>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="loss curves">
 <style>text{font:11px sans-serif;fill:#444}.grid{stroke:#e4e4e4}.raw{fill:none;stroke:#9ab8e0;stroke-width:1}.train{fill:none;stroke:#1f5fbf;stroke-width:2}.heldline{fill:none;stroke:#2a9d4a;stroke-width:2}.held{fill:#2a9d4a}.base{stroke:#888;stroke-dasharray:6 4}</style>
 ${grid.join("\n")}
@@ -163,14 +175,19 @@ export const htmlReport = (h: History, s: Summary): string => {
   const lastTrain = h.train.slice(-50);
   const train = lastTrain.length === 0 ? "–" : (lastTrain.reduce((a, b) => a + b, 0) / lastTrain.length).toFixed(3);
   const rows: Array<[string, string]> = [
-    ["held-out loss", `${heldOut} (unigram baseline ${s.unigram.toFixed(3)}; ${s.heldOutCount.toLocaleString("en-US")} held-out characters, the last 5% of the book)`],
+    [
+      "held-out loss",
+      `${heldOut} (unigram baseline ${s.unigram.toFixed(3)}; ${s.heldOutCount.toLocaleString("en-US")} held-out characters, the last 5% of the book)`,
+    ],
     ["training loss", `${train} nats/char (mean of the last ${lastTrain.length} steps)`],
     ["steps", `${h.train.length} of ${s.config.steps}${s.stopped ? " (stopped early)" : ""}`],
     ["run time", `${formatDuration(s.seconds)} (${s.stepsPerSecond.toFixed(1)} training steps/s in this session)`],
     ["checkpoint", s.checkpoint],
   ];
   const table = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("\n");
-  const samples = h.samples.map((x) => `<h3>step ${x.step}</h3>\n<pre>${escapeHtml(s.config.prime)}<b>${escapeHtml(x.text)}</b></pre>`).join("\n");
+  const samples = h.samples
+    .map((x) => `<h3>step ${x.step}</h3>\n<pre>${escapeHtml(s.config.prime)}<b>${escapeHtml(x.text)}</b></pre>`)
+    .join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>char-rnn on Moby Dick</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:820px;margin:2em auto;padding:0 1em;color:#222}th{text-align:left;padding-right:1em;vertical-align:top}pre{white-space:pre-wrap;background:#f6f6f4;padding:.6em .8em;border-radius:4px}pre b{font-weight:normal;color:#1f4f9f}.legend span{margin-right:1.5em}</style></head>

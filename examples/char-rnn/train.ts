@@ -11,11 +11,28 @@
 import { item, random, type Key, type Tensor } from "@rewind/tensor";
 import { jit, stopGradient, treeMap, valueAndGrad, type Value } from "@rewind/autodiff";
 import {
-  adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay,
-  type Checkpoint, type CheckpointTemplate, type JsonConfig, type StateOf,
+  adam,
+  applyUpdates,
+  chain,
+  clipByGlobalNorm,
+  cosineDecay,
+  type Checkpoint,
+  type CheckpointTemplate,
+  type JsonConfig,
+  type StateOf,
 } from "@rewind/optim";
 import { checkConfig, type Config } from "./config.js";
-import { decode, encode, heldOutBatches, makeStreams, trainBatch, unigramLoss, type Corpus, type HeldOutBatches, type Streams } from "./data.js";
+import {
+  decode,
+  encode,
+  heldOutBatches,
+  makeStreams,
+  trainBatch,
+  unigramLoss,
+  type Corpus,
+  type HeldOutBatches,
+  type Streams,
+} from "./data.js";
 import { cellOf, evalLoss, initParams, sample, trainLoss, type AnyCharCell, type Carry, type Params } from "./model.js";
 
 /**
@@ -23,7 +40,10 @@ import { cellOf, evalLoss, initParams, sample, trainLoss, type AnyCharCell, type
  * the learning rate: a fixed budget of steps ends better with a small final learning rate.
  */
 const makeOptimizer = (c: Config) =>
-  chain(clipByGlobalNorm(c.clip), adam({ learningRate: cosineDecay({ initValue: c.lr, decaySteps: c.decaySteps, alpha: c.lrFloor }) }));
+  chain(
+    clipByGlobalNorm(c.clip),
+    adam({ learningRate: cosineDecay({ initValue: c.lr, decaySteps: c.decaySteps, alpha: c.lrFloor }) }),
+  );
 type OptState = StateOf<ReturnType<typeof makeOptimizer>>;
 
 /** Everything that changes during training. */
@@ -83,11 +103,13 @@ export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.
   // earlier chunks; stopGradient says so in the graph as well.
   const loss = trainLoss(cell);
   const lossAndGrad = jit(
-    valueAndGrad((p: Params, carry: Carry, x: Value, y: Value) => loss(p, treeMap<Carry>(stopGradient, carry), x, y), { hasAux: true }) as (
-      p: Params, carry: Carry, x: Tensor, y: Tensor,
-    ) => [[Tensor, Carry], Params],
+    valueAndGrad((p: Params, carry: Carry, x: Value, y: Value) => loss(p, treeMap<Carry>(stopGradient, carry), x, y), {
+      hasAux: true,
+    }) as (p: Params, carry: Carry, x: Tensor, y: Tensor) => [[Tensor, Carry], Params],
   );
-  const evalChunk = jit(evalLoss(cell) as (p: Params, carry: Carry, x: Tensor, y: Tensor, mask: Tensor) => [Tensor, Carry]);
+  const evalChunk = jit(
+    evalLoss(cell) as (p: Params, carry: Carry, x: Tensor, y: Tensor, mask: Tensor) => [Tensor, Carry],
+  );
 
   const zeroCarry = (batch: number, params: Params): Carry => cell.initialCarry(batch, params.cell);
 
@@ -101,7 +123,10 @@ export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.
     const carry = batch.startsEpoch ? zeroCarry(config.batch, s.params) : s.carry;
     const [[lossValue, finalCarry], grads] = lossAndGrad(s.params, carry, batch.x, batch.y);
     const [updates, optState] = optimizer.update(grads, s.optState, s.params);
-    return { state: { params: applyUpdates(s.params, updates), optState, carry: finalCarry, step: s.step + 1 }, loss: item(lossValue) };
+    return {
+      state: { params: applyUpdates(s.params, updates), optState, carry: finalCarry, step: s.step + 1 },
+      loss: item(lossValue),
+    };
   };
 
   const heldOutLoss = (params: Params): number => {
@@ -124,9 +149,17 @@ export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.
   };
 
   return {
-    config, corpus, streams, key, heldOut,
+    config,
+    corpus,
+    streams,
+    key,
+    heldOut,
     unigram: unigramLoss(corpus, heldOut.targets),
-    init, step, heldOutLoss, sample: sampleAt, template,
+    init,
+    step,
+    heldOutLoss,
+    sample: sampleAt,
+    template,
     toCheckpoint: (s) => ({
       params: s.params,
       optState: { optimizer: s.optState, carry: s.carry },
@@ -134,7 +167,12 @@ export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.
       key,
       config: config as unknown as JsonConfig,
     }),
-    fromCheckpoint: (c) => ({ params: c.params, optState: c.optState.optimizer, carry: c.optState.carry, step: c.step }),
+    fromCheckpoint: (c) => ({
+      params: c.params,
+      optState: c.optState.optimizer,
+      carry: c.optState.carry,
+      step: c.step,
+    }),
   };
 };
 
@@ -170,7 +208,11 @@ export const train = async (
   t: Trainer,
   start: TrainState,
   hooks: Hooks = {},
-): Promise<{ readonly state: TrainState; readonly stopped: boolean; /** Time spent in training steps alone. */ readonly stepSeconds: number }> => {
+): Promise<{
+  readonly state: TrainState;
+  readonly stopped: boolean;
+  /** Time spent in training steps alone. */ readonly stepSeconds: number;
+}> => {
   const { config } = t;
   let state = start;
   let lastEval = -1;
@@ -183,14 +225,18 @@ export const train = async (
     return out;
   };
   const evaluate = (): void => {
-    hooks.onEval?.(state.step, timed("eval", () => t.heldOutLoss(state.params)));
+    hooks.onEval?.(
+      state.step,
+      timed("eval", () => t.heldOutLoss(state.params)),
+    );
     lastEval = state.step;
   };
   if (state.step === 0) evaluate();
   // The loss falls fastest at the start, so the first interval is measured at its quarters too:
   // otherwise the held-out curve would be a straight line across the steepest part.
   const quarter = Math.max(1, Math.floor(config.evalEvery / 4));
-  const evalDue = (s: number): boolean => s % config.evalEvery === 0 || (s < config.evalEvery && s % quarter === 0) || s === config.steps;
+  const evalDue = (s: number): boolean =>
+    s % config.evalEvery === 0 || (s < config.evalEvery && s % quarter === 0) || s === config.steps;
   const sampleDue = (s: number): boolean => s % config.sampleEvery === 0 || s === config.steps;
   const secondsLeft = (stepsPerSecond: number): number => {
     let ms = (1000 * (config.steps - state.step)) / stepsPerSecond;
@@ -212,13 +258,18 @@ export const train = async (
     if (recent.length > 20) recent.shift();
     const rate = (1000 * recent.length) / recent.reduce((a, b) => a + b, 0);
     hooks.onStep?.(state.step, r.loss, rate, secondsLeft(rate));
-    if (!Number.isFinite(r.loss)) throw new Error(`the training loss is ${r.loss} at step ${state.step}; lower the learning rate (--lr)`);
+    if (!Number.isFinite(r.loss))
+      throw new Error(`the training loss is ${r.loss} at step ${state.step}; lower the learning rate (--lr)`);
     const last = state.step === config.steps;
     if (evalDue(state.step)) {
       evaluate();
       hooks.onCheckpoint?.(state);
     }
-    if (sampleDue(state.step)) hooks.onSample?.(state.step, timed("sample", () => t.sample(state.params, state.step)));
+    if (sampleDue(state.step))
+      hooks.onSample?.(
+        state.step,
+        timed("sample", () => t.sample(state.params, state.step)),
+      );
     await yieldToEventLoop();
     if (hooks.shouldStop?.() === true && !last) {
       stopped = true;

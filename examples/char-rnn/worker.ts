@@ -25,8 +25,19 @@ export interface WorkerInput {
 /** What the worker tells the main thread: the calls of `JobUi`, then how it ended. */
 export type JobMessage =
   | { readonly kind: "print" | "log"; readonly text: string }
-  | { readonly kind: "begin"; readonly from: number; readonly total: number; readonly heldOut?: readonly [number, number] }
-  | { readonly kind: "step"; readonly step: number; readonly loss: number; readonly rate: number; readonly left: number }
+  | {
+      readonly kind: "begin";
+      readonly from: number;
+      readonly total: number;
+      readonly heldOut?: readonly [number, number];
+    }
+  | {
+      readonly kind: "step";
+      readonly step: number;
+      readonly loss: number;
+      readonly rate: number;
+      readonly left: number;
+    }
   | { readonly kind: "heldOut"; readonly step: number; readonly loss: number }
   | { readonly kind: "end" }
   | { readonly kind: "done"; readonly stopped: boolean }
@@ -48,5 +59,9 @@ try {
   const { stopped } = await runJob(options, out, ui, () => Atomics.load(stop, 0) !== 0, color);
   send({ kind: "done", stopped });
 } catch (e) {
-  send({ kind: "failed", message: e instanceof Error ? e.message : String(e), exitCode: e instanceof UsageError ? 2 : 1 });
+  send({
+    kind: "failed",
+    message: e instanceof Error ? e.message : String(e),
+    exitCode: e instanceof UsageError ? 2 : 1,
+  });
 }

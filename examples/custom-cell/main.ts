@@ -25,7 +25,20 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { item, random, zeros, type Key, type Tensor } from "@rewind/tensor";
-import { add, jit, matmul, mean, mul, relu, reshape, square, sub, transpose, valueAndGrad, type Value } from "@rewind/autodiff";
+import {
+  add,
+  jit,
+  matmul,
+  mean,
+  mul,
+  relu,
+  reshape,
+  square,
+  sub,
+  transpose,
+  valueAndGrad,
+  type Value,
+} from "@rewind/autodiff";
 import { defineCell, linear, manyToOne, stack, type LinearParams, type ParamsOf } from "@rewind/rnn";
 import { cellLaws } from "@rewind/testing";
 import { adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay } from "@rewind/optim";
@@ -70,7 +83,9 @@ const indRnn = defineCell<IndRnnParams, Value>({
 // ---- the laws: one line, every configuration (layouts, directions, padded lengths) -------------
 let t0 = performance.now();
 cellLaws(indRnn, { sizes: { inputSize: 2, hiddenSize: 3 } });
-console.log(`indRnn satisfies the RNN laws (BPTT vs unrolled and finite differences, reverse, invariance, padding, bidirectional padding, stacking) — checked in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `indRnn satisfies the RNN laws (BPTT vs unrolled and finite differences, reverse, invariance, padding, bidirectional padding, stacking) — checked in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
 
 // ---- training on the adding problem ----------------------------------------------------------
 // Two layers, as in the IndRNN paper: units only feed back to themselves, so one layer cannot
@@ -84,7 +99,8 @@ interface Params {
 const [kCell, kOut, kData] = random.split(random.key(seed), 3) as [Key, Key, Key];
 let params: Params = { cells: model.init(kCell, { inputSize: 2, hiddenSize }), out: readout.init(kOut, hiddenSize) };
 
-const predict = (p: Params, xs: Value): Value => reshape(readout.apply(p.out)(manyToOne(model, p.cells, xs).output), [xs.shape[0]!]);
+const predict = (p: Params, xs: Value): Value =>
+  reshape(readout.apply(p.out)(manyToOne(model, p.cells, xs).output), [xs.shape[0]!]);
 const mse = (p: Params, xs: Value, ys: Value): Value => mean(square(sub(predict(p, xs), ys)));
 const lossAndGrad = jit(valueAndGrad(mse) as (p: Params, xs: Tensor, ys: Tensor) => [Tensor, Params]);
 const heldOut = addingProblem(random.key(999), 500, time); // fixed, whatever the seed
@@ -93,7 +109,10 @@ const heldMse = jit(mse);
 const learningRate = Number(text("lr"));
 if (!(learningRate > 0)) throw new Error(`--lr must be a positive number, got ${text("lr")}`);
 // The learning rate anneals to a tenth over the run, so the last steps settle instead of jitter.
-const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: cosineDecay({ initValue: learningRate, decaySteps: steps, alpha: 0.1 }) }));
+const optimizer = chain(
+  clipByGlobalNorm(1),
+  adam({ learningRate: cosineDecay({ initValue: learningRate, decaySteps: steps, alpha: 0.1 }) }),
+);
 let optState = optimizer.init(params);
 
 console.log(`\nadding problem, ${time} steps per sequence; always answering 1 gives MSE ${(1 / 6).toFixed(3)}`);
@@ -108,9 +127,15 @@ for (let step = 1; step <= steps; step++) {
   optState = next;
   if (step % evalEvery === 0 || step === steps) {
     const s = (performance.now() - t0) / 1000;
-    console.log(`step ${String(step).padStart(5)}  train MSE ${running.toFixed(4)}  held-out MSE ${item(heldMse(params, heldOut.xs, heldOut.ys) as Tensor).toFixed(4)}  (baseline 0.167)  [${s.toFixed(0)} s]`);
+    console.log(
+      `step ${String(step).padStart(5)}  train MSE ${running.toFixed(4)}  held-out MSE ${item(heldMse(params, heldOut.xs, heldOut.ys) as Tensor).toFixed(4)}  (baseline 0.167)  [${s.toFixed(0)} s]`,
+    );
   }
 }
 const answers = (predict(params, heldOut.xs) as Tensor).data;
-console.log(`\nheld-out sums (target → model): ${Array.from({ length: 5 }, (_, i) => `${heldOut.ys.data[i]!.toFixed(3)} → ${answers[i]!.toFixed(3)}`).join(", ")}`);
-console.log(`held-out MSE ${item(heldMse(params, heldOut.xs, heldOut.ys) as Tensor).toFixed(4)} vs 0.167 for always answering 1, after ${steps} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `\nheld-out sums (target → model): ${Array.from({ length: 5 }, (_, i) => `${heldOut.ys.data[i]!.toFixed(3)} → ${answers[i]!.toFixed(3)}`).join(", ")}`,
+);
+console.log(
+  `held-out MSE ${item(heldMse(params, heldOut.xs, heldOut.ys) as Tensor).toFixed(4)} vs 0.167 for always answering 1, after ${steps} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);

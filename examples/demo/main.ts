@@ -5,7 +5,20 @@
  */
 import { linspace, random, sin as sinT, toString, zeros, type Tensor } from "@rewind/tensor";
 import {
-  add, grad, makeGraph, reshape, matmul, mean, mul, printGraph, scan, square, sub, tanh, treeMap, valueAndGrad,
+  add,
+  grad,
+  makeGraph,
+  reshape,
+  matmul,
+  mean,
+  mul,
+  printGraph,
+  scan,
+  square,
+  sub,
+  tanh,
+  treeMap,
+  valueAndGrad,
   type Value,
 } from "@rewind/autodiff";
 import { endWithLauncher } from "../shared/launcher.js";
@@ -15,7 +28,13 @@ endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const hidden = 16;
 const steps = smoke ? 5 : 300;
 
-interface Params { readonly wxh: Value; readonly whh: Value; readonly bh: Value; readonly why: Value; readonly by: Value }
+interface Params {
+  readonly wxh: Value;
+  readonly whh: Value;
+  readonly bh: Value;
+  readonly why: Value;
+  readonly by: Value;
+}
 
 const init = (): Params => {
   const [k1, k2, k3] = random.split(random.key(42), 3) as [random.Key, random.Key, random.Key];
@@ -54,12 +73,19 @@ let params = init();
 const lr = 0.05;
 for (let step = 0; step <= steps; step++) {
   const [value, g] = valueAndGrad(loss)(params) as [Tensor, Params];
-  if (step % Math.max(1, Math.floor(steps / 6)) === 0) console.log(`step ${String(step).padStart(3)}  loss ${value.data[0]!.toFixed(5)}`);
+  if (step % Math.max(1, Math.floor(steps / 6)) === 0)
+    console.log(`step ${String(step).padStart(3)}  loss ${value.data[0]!.toFixed(5)}`);
   params = treeMap((w, gw) => sub(w, mul(gw!, lr)), params, g) as Params;
 }
 
 console.log("\nThe gradient of one RNN step, as Rewind sees it (a reverse scan inside):\n");
-console.log(printGraph(makeGraph((p: Params) => grad(loss)(p))(params)).split("\n").slice(0, 12).join("\n"), "\n  ...");
+console.log(
+  printGraph(makeGraph((p: Params) => grad(loss)(p))(params))
+    .split("\n")
+    .slice(0, 12)
+    .join("\n"),
+  "\n  ...",
+);
 const flat = (t: Value) => reshape(t, [40]) as Tensor;
 console.log("\npredictions:", toString(flat(predict(params, xs)), { precision: 2, threshold: 10 }));
 console.log("targets:    ", toString(flat(targets), { precision: 2, threshold: 10 }));

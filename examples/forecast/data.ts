@@ -28,19 +28,24 @@ export const loadBirths = (): Day[] => {
     const o = (typeof r === "object" && r !== null ? r : {}) as Record<string, unknown>;
     const field = (name: string, min: number, max: number): number => {
       const v = o[name];
-      if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) bad(`record ${i} has ${name} = ${JSON.stringify(v)}, expected an integer in [${min}, ${max}]`);
+      if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+        bad(`record ${i} has ${name} = ${JSON.stringify(v)}, expected an integer in [${min}, ${max}]`);
       return v as number;
     };
     return {
-      year: field("year", 1900, 2100), month: field("month", 1, 12), date: field("date_of_month", 1, 31),
-      dayOfWeek: field("day_of_week", 1, 7), births: field("births", 1, 1e6),
+      year: field("year", 1900, 2100),
+      month: field("month", 1, 12),
+      date: field("date_of_month", 1, 31),
+      dayOfWeek: field("day_of_week", 1, 7),
+      births: field("births", 1, 1e6),
     };
   });
   days.forEach((d, i) => {
     if (i === 0) return;
     const prev = days[i - 1]!;
     const gap = (Date.UTC(d.year, d.month - 1, d.date) - Date.UTC(prev.year, prev.month - 1, prev.date)) / 86_400_000;
-    if (gap !== 1 || d.dayOfWeek !== (prev.dayOfWeek % 7) + 1) bad(`records ${i - 1} and ${i} are not consecutive days`);
+    if (gap !== 1 || d.dayOfWeek !== (prev.dayOfWeek % 7) + 1)
+      bad(`records ${i - 1} and ${i} are not consecutive days`);
   });
   return days;
 };

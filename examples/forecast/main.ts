@@ -47,7 +47,9 @@ const trainBirths = days.slice(0, testStart).map((d) => d.births);
 const mu = trainBirths.reduce((a, b) => a + b) / trainBirths.length;
 const sigma = Math.sqrt(trainBirths.reduce((a, b) => a + (b - mu) ** 2, 0) / trainBirths.length);
 const { xs: allXs, ys: allYs } = features(days, mu, sigma); // step t reads day t, predicts day t + 1
-console.log(`US births: ${days.length} days; train 2000–2012 (${testStart} days), test 2013–2014 (${days.length - testStart} days); mean ${mu.toFixed(0)}/day, sd ${sigma.toFixed(0)}`);
+console.log(
+  `US births: ${days.length} days; train 2000–2012 (${testStart} days), test 2013–2014 (${days.length - testStart} days); mean ${mu.toFixed(0)}/day, sd ${sigma.toFixed(0)}`,
+);
 
 /** Windows of W steps ending at the given steps: xs [B, W, FEATURES], ys [B, W, 1]. */
 const windows = (lastSteps: readonly number[]): { xs: Tensor; ys: Tensor } => {
@@ -58,7 +60,10 @@ const windows = (lastSteps: readonly number[]): { xs: Tensor; ys: Tensor } => {
     xs.set(allXs.subarray(first * FEATURES, (last + 1) * FEATURES), b * W * FEATURES);
     ys.set(allYs.subarray(first, last + 1), b * W);
   });
-  return { xs: fromDataOrThrow(xs, [lastSteps.length, W, FEATURES], "float32"), ys: fromDataOrThrow(ys, [lastSteps.length, W, 1], "float32") };
+  return {
+    xs: fromDataOrThrow(xs, [lastSteps.length, W, FEATURES], "float32"),
+    ys: fromDataOrThrow(ys, [lastSteps.length, W, 1], "float32"),
+  };
 };
 
 // ---- model -----------------------------------------------------------------------------------
@@ -68,7 +73,10 @@ interface Params {
   readonly out: LinearParams;
 }
 const [kCell, kOut, kData] = random.split(random.key(seed), 3) as [Key, Key, Key];
-let params: Params = { cell: gru.init(kCell, { inputSize: FEATURES, hiddenSize }), out: readout.init(kOut, hiddenSize) };
+let params: Params = {
+  cell: gru.init(kCell, { inputSize: FEATURES, hiddenSize }),
+  out: readout.init(kOut, hiddenSize),
+};
 
 /** One prediction per step: [B, W, 1], the next day's normalised births. */
 const predict = (p: Params, xs: Value): Value => manyToMany(gru, p.cell, xs, { readout: readout.apply(p.out) }).outputs;
@@ -81,11 +89,16 @@ const lossAndGrad = jit(valueAndGrad(loss) as (p: Params, xs: Tensor, ys: Tensor
 // The test: one window per test day d, ending at step d − 1 (which reads day d − 1 and predicts day d).
 const testDays = Array.from({ length: days.length - testStart }, (_, i) => testStart + i);
 const testSet = windows(testDays.map((d) => d - 1));
-const forecastTest = jit((p: Params, xs: Value): Value => reshape(slice(predict(p, xs), [null, { start: W - 1, stop: W }]), [xs.shape[0]!]));
+const forecastTest = jit((p: Params, xs: Value): Value =>
+  reshape(slice(predict(p, xs), [null, { start: W - 1, stop: W }]), [xs.shape[0]!]),
+);
 const births = (z: number): number => z * sigma + mu;
 const errors = (predicted: readonly number[]) => {
   const abs = testDays.map((d, i) => Math.abs(predicted[i]! - days[d]!.births));
-  return { mae: abs.reduce((a, b) => a + b) / abs.length, mape: (100 * testDays.reduce((a, d, i) => a + abs[i]! / days[d]!.births, 0)) / abs.length };
+  return {
+    mae: abs.reduce((a, b) => a + b) / abs.length,
+    mape: (100 * testDays.reduce((a, d, i) => a + abs[i]! / days[d]!.births, 0)) / abs.length,
+  };
 };
 const naive = testDays.map((d) => days[d - 7]!.births);
 const naiveErr = errors(naive);
@@ -109,7 +122,9 @@ for (let step = 1; step <= steps; step++) {
   optState = next;
   if (step % evalEvery === 0 || step === steps) {
     const s = (performance.now() - started) / 1000;
-    console.log(`step ${String(step).padStart(5)}  train MSE ${running.toFixed(4)} (normalised)  test MAE ${errors(modelForecast(params)).mae.toFixed(0)} births/day  (same as last week: ${naiveErr.mae.toFixed(0)})  [${s.toFixed(0)} s]`);
+    console.log(
+      `step ${String(step).padStart(5)}  train MSE ${running.toFixed(4)} (normalised)  test MAE ${errors(modelForecast(params)).mae.toFixed(0)} births/day  (same as last week: ${naiveErr.mae.toFixed(0)})  [${s.toFixed(0)} s]`,
+    );
   }
 }
 
@@ -122,6 +137,8 @@ console.log(`\nthe last two weeks of 2014:\n  date         actual   GRU   last w
 const weekday = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 for (let i = testDays.length - 14; i < testDays.length; i++) {
   const d = days[testDays[i]!]!;
-  console.log(`  ${weekday[d.dayOfWeek]} ${String(d.month).padStart(2, "0")}-${String(d.date).padStart(2, "0")}   ${String(d.births).padStart(6)}  ${final[i]!.toFixed(0).padStart(6)}   ${String(naive[i]!).padStart(6)}`);
+  console.log(
+    `  ${weekday[d.dayOfWeek]} ${String(d.month).padStart(2, "0")}-${String(d.date).padStart(2, "0")}   ${String(d.births).padStart(6)}  ${final[i]!.toFixed(0).padStart(6)}   ${String(naive[i]!).padStart(6)}`,
+  );
 }
 console.log(`\ntrained ${steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s`);

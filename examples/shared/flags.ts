@@ -31,14 +31,23 @@ export interface ExampleFlags {
  * elsewhere that flag is refused as unknown rather than silently ignored.
  * @example const { smoke, int } = exampleFlags({ steps: "1500", seed: "0" }); int("steps", 1)
  */
-export const exampleFlags = (defaults: Readonly<Record<string, string>>, opts: { readonly lossesJson?: boolean } = {}): ExampleFlags => {
-  const options = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, { type: "string" as const, default: v }]));
+export const exampleFlags = (
+  defaults: Readonly<Record<string, string>>,
+  opts: { readonly lossesJson?: boolean } = {},
+): ExampleFlags => {
+  const options = Object.fromEntries(
+    Object.entries(defaults).map(([k, v]) => [k, { type: "string" as const, default: v }]),
+  );
   const values = orUsageExit(program(), () => {
     try {
       return parseArgs({
         args: process.argv.slice(2),
         allowPositionals: true,
-        options: { ...options, smoke: { type: "boolean", default: false }, ...(opts.lossesJson === true ? { "losses-json": { type: "string" as const } } : {}) },
+        options: {
+          ...options,
+          smoke: { type: "boolean", default: false },
+          ...(opts.lossesJson === true ? { "losses-json": { type: "string" as const } } : {}),
+        },
       }).values as Readonly<Record<string, string | boolean | undefined>>;
     } catch (e) {
       throw new UsageError(e instanceof Error ? e.message : String(e)); // an unknown flag, a flag without its value
@@ -47,20 +56,28 @@ export const exampleFlags = (defaults: Readonly<Record<string, string>>, opts: {
   const text = (name: string): string => String(values[name]);
   const given = values["losses-json"];
   // Checked now, before training, so a path that cannot be written fails in a second, not at the end of the run.
-  const lossesFile = typeof given === "string" ? orUsageExit(program(), () => prepareOutputFile("--losses-json", given)) : undefined;
+  const lossesFile =
+    typeof given === "string" ? orUsageExit(program(), () => prepareOutputFile("--losses-json", given)) : undefined;
   return {
     smoke: values["smoke"] === true,
     text,
     saveLosses: (losses) => {
       if (lossesFile === undefined) return;
-      const written = writeFileAtomic("--losses-json", lossesFile, new TextEncoder().encode(`${JSON.stringify(losses)}\n`));
-      if (E.isLeft(written)) throw new Error(`--losses-json ${given}: cannot write the losses: ${formatTensorError(written.left)}`);
+      const written = writeFileAtomic(
+        "--losses-json",
+        lossesFile,
+        new TextEncoder().encode(`${JSON.stringify(losses)}\n`),
+      );
+      if (E.isLeft(written))
+        throw new Error(`--losses-json ${given}: cannot write the losses: ${formatTensorError(written.left)}`);
     },
     int: (name, min) => {
       const v = Number(text(name));
-      return Number.isSafeInteger(v) && v >= min ? v : orUsageExit(program(), () => {
-        throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${text(name)}`);
-      });
+      return Number.isSafeInteger(v) && v >= min
+        ? v
+        : orUsageExit(program(), () => {
+            throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${text(name)}`);
+          });
     },
   };
 };

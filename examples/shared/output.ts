@@ -11,7 +11,17 @@
  * read-only or full disk the same walk reports ENOENT instead of the real cause. One `mkdir` per
  * missing level reports the error the kernel gave.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, rmdirSync, statfsSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  rmdirSync,
+  statfsSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
 /** A command-line mistake: the program prints the message and exits with `exitCode`, without a stack trace. */
@@ -43,10 +53,22 @@ export interface OutputOptions {
  * checkpoint written there is refused, silently lost, or (on /proc) hangs recursive mkdir.
  */
 const PSEUDO = new Map<number, string>([
-  [0x9fa0, "proc"], [0x62656572, "sysfs"], [0x64626720, "debugfs"], [0x74726163, "tracefs"],
-  [0x73636673, "securityfs"], [0x27e0eb, "cgroup"], [0x63677270, "cgroup2"], [0x1cd1, "devpts"],
-  [0xcafe4a11, "bpf"], [0x6165676c, "pstore"], [0xde5e81e4, "efivarfs"], [0x62656570, "configfs"],
-  [0x65735543, "fusectl"], [0x19800202, "mqueue"], [0xf97cff8c, "selinuxfs"], [0x42494e4d, "binfmt_misc"],
+  [0x9fa0, "proc"],
+  [0x62656572, "sysfs"],
+  [0x64626720, "debugfs"],
+  [0x74726163, "tracefs"],
+  [0x73636673, "securityfs"],
+  [0x27e0eb, "cgroup"],
+  [0x63677270, "cgroup2"],
+  [0x1cd1, "devpts"],
+  [0xcafe4a11, "bpf"],
+  [0x6165676c, "pstore"],
+  [0xde5e81e4, "efivarfs"],
+  [0x62656570, "configfs"],
+  [0x65735543, "fusectl"],
+  [0x19800202, "mqueue"],
+  [0xf97cff8c, "selinuxfs"],
+  [0x42494e4d, "binfmt_misc"],
   [0x6e736673, "nsfs"],
 ]);
 
@@ -95,9 +117,12 @@ const existingPart = (label: string, path: string): { readonly dir: string; read
       return { dir: at, missing };
     } catch (e) {
       // ENOTDIR: a part above is a file; walking up finds it, and the caller names it.
-      if (codeOf(e) !== "ENOENT" && codeOf(e) !== "ENOTDIR") throw new UsageError(`${label}: cannot look at ${at}: ${reason(e)}; give a folder you can write to.`);
+      if (codeOf(e) !== "ENOENT" && codeOf(e) !== "ENOTDIR")
+        throw new UsageError(`${label}: cannot look at ${at}: ${reason(e)}; give a folder you can write to.`);
       if (codeOf(e) === "ENOENT" && lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink() === true) {
-        throw new UsageError(`${label}: ${at} is a symbolic link to something that does not exist; fix or remove the link, or give another folder.`);
+        throw new UsageError(
+          `${label}: ${at} is a symbolic link to something that does not exist; fix or remove the link, or give another folder.`,
+        );
       }
     }
     const parent = dirname(at);
@@ -125,7 +150,10 @@ export const prepareOutputDir = (label: string, dir: string, opts: OutputOptions
     throw new UsageError(`${label}: ${why}`);
   };
   const what = kind(existing);
-  if (what !== undefined && missing.length === 0) refuse(`${path} is ${what}, not a folder; give a folder (it is created if missing)${what === "a file" ? ", or move the file away" : ""}.`);
+  if (what !== undefined && missing.length === 0)
+    refuse(
+      `${path} is ${what}, not a folder; give a folder (it is created if missing)${what === "a file" ? ", or move the file away" : ""}.`,
+    );
   if (what !== undefined) refuse(`${existing} is ${what}, so no folder can be made under it; give another folder.`);
   let stats: FsStats | undefined;
   try {
@@ -134,7 +162,10 @@ export const prepareOutputDir = (label: string, dir: string, opts: OutputOptions
     stats = undefined; // statfs unsupported here: the probe write below still decides
   }
   const pseudo = stats === undefined ? undefined : PSEUDO.get(stats.type);
-  if (pseudo !== undefined) refuse(`${existing} is on a ${pseudo} file system, which shows kernel state and holds no files; give a folder on a disk, e.g. ${instead}.`);
+  if (pseudo !== undefined)
+    refuse(
+      `${existing} is on a ${pseudo} file system, which shows kernel state and holds no files; give a folder on a disk, e.g. ${instead}.`,
+    );
   const created: string[] = [];
   const undo = (): void => {
     for (const d of created.reverse()) {
@@ -153,7 +184,8 @@ export const prepareOutputDir = (label: string, dir: string, opts: OutputOptions
         mkdirSync(at);
         created.push(at);
       } catch (e) {
-        if (codeOf(e) !== "EEXIST" || !statSync(at).isDirectory()) refuse(`cannot create the folder ${at}: ${reason(e)}; give a folder you can write to, e.g. ${instead}.`);
+        if (codeOf(e) !== "EEXIST" || !statSync(at).isDirectory())
+          refuse(`cannot create the folder ${at}: ${reason(e)}; give a folder you can write to, e.g. ${instead}.`);
       }
     }
     const probe = join(path, `.write-probe-${process.pid}`);
@@ -193,7 +225,9 @@ export const checkFreeSpace = (label: string, dir: string, bytes: number, statfs
   }
   const free = stats.bavail * stats.bsize;
   if (free < bytes) {
-    throw new UsageError(`${label}: ${megabytes(free)} free on its disk, and the run writes about ${megabytes(bytes)}; free some space or give a folder on another disk.`);
+    throw new UsageError(
+      `${label}: ${megabytes(free)} free on its disk, and the run writes about ${megabytes(bytes)}; free some space or give a folder on another disk.`,
+    );
   }
 };
 
@@ -215,7 +249,10 @@ export const prepareOutputFile = (flag: string, file: string, opts: OutputOption
   if (folder) throw new UsageError(`${flag} ${file}: ${path} is a folder; give a file name, e.g. ${instead}.`);
   const parent = existingPart(`${flag} ${file}`, dirname(path)).dir;
   const what = kind(parent);
-  if (what !== undefined) throw new UsageError(`${flag} ${file}: ${parent} is ${what}, so no file can be made under it; give another path, e.g. ${instead}.`);
+  if (what !== undefined)
+    throw new UsageError(
+      `${flag} ${file}: ${parent} is ${what}, so no file can be made under it; give another path, e.g. ${instead}.`,
+    );
   prepareOutputDir(`${flag} ${file}`, dirname(path), { ...opts, instead });
   return path;
 };

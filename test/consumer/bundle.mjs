@@ -30,20 +30,37 @@ export const bundleSizes = async (dir) => {
   for (const e of ENTRIES) {
     const out = join(dir, e.file.replace(/\.mjs$/, ".bundle.js"));
     const result = await esbuild.build({
-      entryPoints: [join(dir, e.file)], bundle: true, minify: true, platform: "browser", format: "esm", outfile: out, metafile: true, logLevel: "warning",
+      entryPoints: [join(dir, e.file)],
+      bundle: true,
+      minify: true,
+      platform: "browser",
+      format: "esm",
+      outfile: out,
+      metafile: true,
+      logLevel: "warning",
     });
     const code = readFileSync(out);
     const gz = gzipSync(code, { level: 9 }).length;
     // The modules that kept code in the bundle (the rest were tree-shaken away).
     const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
-    const kept = Object.entries(output?.inputs ?? {}).filter(([, v]) => v.bytesInOutput > 0).map(([k]) => k);
+    const kept = Object.entries(output?.inputs ?? {})
+      .filter(([, v]) => v.bytesInOutput > 0)
+      .map(([k]) => k);
     const count = (p) => kept.filter((i) => i.includes(`node_modules/${p}/`)).length;
     console.log(`  ${e.file}: ${e.what}`);
-    console.log(`    modules kept: ${["@rewind/tensor", "@rewind/autodiff", "@rewind/rnn", "immutable", "fp-ts"].map((p) => `${p} ${count(p)}`).join(", ")}`);
-    console.log(`    minified ${(code.length / 1000).toFixed(1)} kB (${code.length} bytes), gzipped ${(gz / 1000).toFixed(1)} kB (${gz} bytes)${e.limit ? `; limit ${e.limit / 1000} kB` : ""}`);
+    console.log(
+      `    modules kept: ${["@rewind/tensor", "@rewind/autodiff", "@rewind/rnn", "immutable", "fp-ts"].map((p) => `${p} ${count(p)}`).join(", ")}`,
+    );
+    console.log(
+      `    minified ${(code.length / 1000).toFixed(1)} kB (${code.length} bytes), gzipped ${(gz / 1000).toFixed(1)} kB (${gz} bytes)${e.limit ? `; limit ${e.limit / 1000} kB` : ""}`,
+    );
     const page = `globalThis.document = { body: {} }; await import(${JSON.stringify(`./${e.file.replace(/\.mjs$/, ".bundle.js")}`)}); console.log(document.body.textContent);`;
-    must(process.execPath, ["--input-type=module", "-e", page], { cwd: dir, display: `node -e <run ${e.file.replace(/\.mjs$/, ".bundle.js")} with a stand-in document>` });
-    if (e.limit !== undefined && gz > e.limit) failures.push(`${e.file} is ${gz} bytes gzipped, over the ${e.limit}-byte limit`);
+    must(process.execPath, ["--input-type=module", "-e", page], {
+      cwd: dir,
+      display: `node -e <run ${e.file.replace(/\.mjs$/, ".bundle.js")} with a stand-in document>`,
+    });
+    if (e.limit !== undefined && gz > e.limit)
+      failures.push(`${e.file} is ${gz} bytes gzipped, over the ${e.limit}-byte limit`);
   }
   if (failures.length > 0) throw new StepFailure(failures.join("; "));
 };

@@ -16,8 +16,16 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const LICENCE = Buffer.from("MIT License\n");
 const goodManifest = {
-  name: "@rewind/x", version: "0.1.0", description: "d", keywords: ["k"], license: "MIT",
-  repository: { type: "git", url: "u" }, homepage: "h", engines: { node: ">=20.19" }, files: ["dist"], sideEffects: false,
+  name: "@rewind/x",
+  version: "0.1.0",
+  description: "d",
+  keywords: ["k"],
+  license: "MIT",
+  repository: { type: "git", url: "u" },
+  homepage: "h",
+  engines: { node: ">=20.19" },
+  files: ["dist"],
+  sideEffects: false,
   exports: { ".": { types: "./dist/index.d.ts", import: "./dist/index.js" }, "./package.json": "./package.json" },
   dependencies: { "@rewind/tensor": "0.1.0" },
 };
@@ -42,15 +50,19 @@ const tgz = (files: Record<string, string>, format = "pax"): string => {
   execFileSync("tar", ["czf", file, `--format=${format}`, "-C", root, "package"]);
   return file;
 };
-const problems = (files: Record<string, string>): string[] => checkTarball(readTarball(tgz(files)), { version: "0.1.0", license: "MIT", licenceText: LICENCE });
+const problems = (files: Record<string, string>): string[] =>
+  checkTarball(readTarball(tgz(files)), { version: "0.1.0", license: "MIT", licenceText: LICENCE });
 
 describe("readTarball", () => {
   const long = "dist/deep/er/than/a/hundred/characters/of/path/so/that/tar/needs/a/prefix/or/a/pax/record/mod.js";
-  it.each(["pax", "ustar", "gnu"])("lists every regular file without npm's package/ prefix, with its bytes (%s format)", (format) => {
-    const files = readTarball(tgz({ ...goodFiles, [long]: "1" }, format));
-    expect(files.map((f: TarFile) => f.path).sort()).toEqual([...Object.keys(goodFiles), long].sort());
-    expect(files.find((f) => f.path === "LICENSE")?.bytes.equals(LICENCE)).toBe(true);
-  });
+  it.each(["pax", "ustar", "gnu"])(
+    "lists every regular file without npm's package/ prefix, with its bytes (%s format)",
+    (format) => {
+      const files = readTarball(tgz({ ...goodFiles, [long]: "1" }, format));
+      expect(files.map((f: TarFile) => f.path).sort()).toEqual([...Object.keys(goodFiles), long].sort());
+      expect(files.find((f) => f.path === "LICENSE")?.bytes.equals(LICENCE)).toBe(true);
+    },
+  );
 });
 
 describe("checkTarball", () => {
@@ -78,7 +90,9 @@ describe("checkTarball", () => {
 
   it("refuses a manifest that still belongs to the workspace", () => {
     const manifest = {
-      ...goodManifest, private: true, version: "0.0.0",
+      ...goodManifest,
+      private: true,
+      version: "0.0.0",
       dependencies: { "@rewind/tensor": "workspace:*" },
       exports: { ".": { types: "./src/index.ts", default: "./src/index.ts" }, "./node": { import: "./dist/node.js" } },
     };
@@ -94,14 +108,23 @@ describe("checkTarball", () => {
 
   it("refuses a manifest without the metadata npm shows", () => {
     const { keywords: _k, sideEffects: _s, ...manifest } = goodManifest;
-    expect(problems({ ...goodFiles, "package.json": JSON.stringify(manifest) })).toEqual(['package.json: no "keywords"', 'package.json: no "sideEffects"']);
+    expect(problems({ ...goodFiles, "package.json": JSON.stringify(manifest) })).toEqual([
+      'package.json: no "keywords"',
+      'package.json: no "sideEffects"',
+    ]);
   });
 });
 
 describe("listing", () => {
   it("puts a module's JavaScript, declarations and maps on one line", () => {
-    const files = ["dist/a.js", "dist/a.js.map", "dist/a.d.ts", "dist/a.d.ts.map", "LICENSE"].map((path) => ({ path, bytes: Buffer.alloc(500) }));
-    expect(listing(files).map((l) => l.replace(/\s+/g, " "))).toEqual(["dist/a.{d.ts,d.ts.map,js,js.map} 2.0 kB", "LICENSE 0.5 kB"]);
+    const files = ["dist/a.js", "dist/a.js.map", "dist/a.d.ts", "dist/a.d.ts.map", "LICENSE"].map((path) => ({
+      path,
+      bytes: Buffer.alloc(500),
+    }));
+    expect(listing(files).map((l) => l.replace(/\s+/g, " "))).toEqual([
+      "dist/a.{d.ts,d.ts.map,js,js.map} 2.0 kB",
+      "LICENSE 0.5 kB",
+    ]);
   });
 });
 
@@ -111,10 +134,23 @@ describe("readmeBlocks", () => {
     writeFileSync(
       file,
       [
-        "```js", "ignored();", "```",
-        "<!-- consumer-test: app.mjs -->", "```js", "console.log(1);", "console.log(2);", "```",
-        "<!-- consumer-test-output: app.mjs -->", "```text", "1", "2", "```",
-        "<!-- consumer-test: other.mjs -->", "```javascript", "other();", "```",
+        "```js",
+        "ignored();",
+        "```",
+        "<!-- consumer-test: app.mjs -->",
+        "```js",
+        "console.log(1);",
+        "console.log(2);",
+        "```",
+        "<!-- consumer-test-output: app.mjs -->",
+        "```text",
+        "1",
+        "2",
+        "```",
+        "<!-- consumer-test: other.mjs -->",
+        "```javascript",
+        "other();",
+        "```",
       ].join("\n"),
     );
     expect(readmeBlocks(file)).toEqual([

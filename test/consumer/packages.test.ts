@@ -15,9 +15,19 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PACKAGES = ["tensor", "autodiff", "rnn", "optim", "testing"] as const;
 type Exports = Record<string, string | Record<string, string>>;
 interface Manifest {
-  name: string; version: string; private?: boolean; description?: string; keywords?: string[]; license?: string;
-  repository?: { url: string; directory: string }; homepage?: string; engines?: { node: string }; files?: string[];
-  sideEffects?: boolean | string[]; exports: Exports; publishConfig?: { exports: Exports };
+  name: string;
+  version: string;
+  private?: boolean;
+  description?: string;
+  keywords?: string[];
+  license?: string;
+  repository?: { url: string; directory: string };
+  homepage?: string;
+  engines?: { node: string };
+  files?: string[];
+  sideEffects?: boolean | string[];
+  exports: Exports;
+  publishConfig?: { exports: Exports };
   dependencies?: Record<string, string>;
 }
 const read = (path: string): string => readFileSync(join(ROOT, path), "utf8");
@@ -39,7 +49,15 @@ describe.each(PACKAGES)("@rewind/%s", (p) => {
     expect(m.repository?.url).toBe(manifest("tensor").repository?.url);
     expect(m.homepage).toMatch(new RegExp(`/packages/${p}#readme$`));
     expect(m.engines?.node).toBe(root.engines?.node);
-    expect(m.files).toEqual(["dist/**/*.js", "dist/**/*.js.map", "dist/**/*.d.ts", "dist/**/*.d.ts.map", "README.md", "LICENSE", "CHANGELOG.md"]);
+    expect(m.files).toEqual([
+      "dist/**/*.js",
+      "dist/**/*.js.map",
+      "dist/**/*.d.ts",
+      "dist/**/*.d.ts.map",
+      "README.md",
+      "LICENSE",
+      "CHANGELOG.md",
+    ]);
   });
 
   it("points its exports at the sources for the workspace and publishConfig.exports at dist/ for npm, entry for entry", () => {
@@ -56,7 +74,11 @@ describe.each(PACKAGES)("@rewind/%s", (p) => {
       const stem = /^\.\/src\/(.+)\.ts$/.exec(src ?? "")?.[1];
       expect(stem, `${entry} → ${src}`).toBeDefined();
       expect(existsSync(join(ROOT, "packages", p, "src", `${stem}.ts`)), `${entry}: src/${stem}.ts`).toBe(true);
-      expect(pub[entry], entry).toEqual({ types: `./dist/${stem}.d.ts`, import: `./dist/${stem}.js`, default: `./dist/${stem}.js` });
+      expect(pub[entry], entry).toEqual({
+        types: `./dist/${stem}.d.ts`,
+        import: `./dist/${stem}.js`,
+        default: `./dist/${stem}.js`,
+      });
     }
   });
 
@@ -78,7 +100,9 @@ describe.each(PACKAGES)("@rewind/%s", (p) => {
     expect(blocks.length).toBeGreaterThan(0);
     // Every Rewind package the example imports is in the README's install line.
     const install = /^npm install (?:--save-dev )?(.+)$/m.exec(readme)?.[1]?.split(" ") ?? [];
-    for (const b of blocks) for (const [, pkg] of b.code.matchAll(/from "(@rewind\/[a-z]+)/g)) expect(install, `${b.name} imports ${pkg}`).toContain(pkg);
+    for (const b of blocks)
+      for (const [, pkg] of b.code.matchAll(/from "(@rewind\/[a-z]+)/g))
+        expect(install, `${b.name} imports ${pkg}`).toContain(pkg);
     // The link lands on the root README's section of that name.
     const repo = m.repository?.url.replace(/^git\+/, "").replace(/\.git$/, "");
     expect(readme).toContain(`]: ${repo}#api-reference\n`);
@@ -90,9 +114,15 @@ describe.each(PACKAGES)("@rewind/%s", (p) => {
 const effectLines = (text: string): string[] =>
   text
     .split("\n")
-    .filter((l) => /^[A-Za-z_$][\w$.]*\s*(\(|=[^=>])/.test(l) && !/^(export|import|const|let|var|function|class|type|interface|declare|enum|async|abstract)\b/.test(l));
+    .filter(
+      (l) =>
+        /^[A-Za-z_$][\w$.]*\s*(\(|=[^=>])/.test(l) &&
+        !/^(export|import|const|let|var|function|class|type|interface|declare|enum|async|abstract)\b/.test(l),
+    );
 const walk = (dir: string): string[] =>
-  readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith(".ts") ? [join(dir, f)] : []));
+  readdirSync(dir).flatMap((f) =>
+    statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith(".ts") ? [join(dir, f)] : [],
+  );
 
 describe("sideEffects", () => {
   // core.ts defines a getter on its own class Tracer's prototype: it matters only where that
@@ -106,21 +136,43 @@ describe("sideEffects", () => {
         .filter((f) => effectLines(readFileSync(f, "utf8")).length > 0)
         .map((f) => relative(ROOT, f))
         .filter((f) => !harmless.has(f));
-      const expected = found.flatMap((f) => [`./${relative(`packages/${p}`, f).replace(/^src\//, "dist/").replace(/\.ts$/, ".js")}`, `./${relative(`packages/${p}`, f)}`]);
+      const expected = found.flatMap((f) => [
+        `./${relative(`packages/${p}`, f)
+          .replace(/^src\//, "dist/")
+          .replace(/\.ts$/, ".js")}`,
+        `./${relative(`packages/${p}`, f)}`,
+      ]);
       expect(declared, p).toEqual(expected.length === 0 ? false : expected);
     }
   });
 
   it("finds a top-level call or assignment, and not declarations", () => {
-    const text = ["expect.extend({ toBeAllClose });", 'Object.defineProperty(A.prototype, "x", {});', "x = 1;", "const y = f();", "export const z = 1;", "  indented();", "a == b;", "// c();"].join("\n");
-    expect(effectLines(text)).toEqual(["expect.extend({ toBeAllClose });", 'Object.defineProperty(A.prototype, "x", {});', "x = 1;"]);
+    const text = [
+      "expect.extend({ toBeAllClose });",
+      'Object.defineProperty(A.prototype, "x", {});',
+      "x = 1;",
+      "const y = f();",
+      "export const z = 1;",
+      "  indented();",
+      "a == b;",
+      "// c();",
+    ].join("\n");
+    expect(effectLines(text)).toEqual([
+      "expect.extend({ toBeAllClose });",
+      'Object.defineProperty(A.prototype, "x", {});',
+      "x = 1;",
+    ]);
   });
 });
 
 describe("the workspace", () => {
   it("keeps the root private, and versions the five packages together with changesets", () => {
     expect(root.private).toBe(true);
-    const config = JSON.parse(read(".changeset/config.json")) as { fixed: string[][]; access: string; privatePackages: { version: boolean } };
+    const config = JSON.parse(read(".changeset/config.json")) as {
+      fixed: string[][];
+      access: string;
+      privatePackages: { version: boolean };
+    };
     expect(config.fixed).toEqual([PACKAGES.map((p) => `@rewind/${p}`)]);
     expect(config.access).toBe("public");
     expect(config.privatePackages.version).toBe(false);
@@ -128,7 +180,10 @@ describe("the workspace", () => {
 
   it("shows in the README's Install section the npm install line and a plain-Node example that imports only those packages", () => {
     const readme = read("README.md");
-    const install = readme.slice(readme.indexOf("## Install"), readme.indexOf("\n## ", readme.indexOf("## Install") + 1));
+    const install = readme.slice(
+      readme.indexOf("## Install"),
+      readme.indexOf("\n## ", readme.indexOf("## Install") + 1),
+    );
     expect(install).toContain("npm install @rewind/tensor @rewind/autodiff @rewind/rnn @rewind/optim\n");
     const app = readmeBlocks(join(ROOT, "README.md")).find((b) => b.name === "app.mjs");
     expect(app?.output).toMatch(/^loss .* -> .*\nreloaded 5 parameters from lstm\.safetensors, identical: true\n$/);

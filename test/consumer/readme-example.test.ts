@@ -21,6 +21,10 @@ it("the README's Install example runs from the sources and prints exactly the ou
   expect(app?.output).toBeDefined();
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "app.mjs"), app!.code);
-  const out = execFileSync(process.execPath, ["--import", "tsx", "app.mjs"], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+  const out = execFileSync(process.execPath, ["--import", "tsx", "app.mjs"], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   expect(out).toBe(app!.output);
 });

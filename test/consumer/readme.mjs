@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 
-const block = (kind, lang) => new RegExp(`^<!-- ${kind}: ([\\w.-]+\\.mjs) -->\\n\`\`\`(?:${lang})\\n([\\s\\S]*?)\\n\`\`\`$`, "gm");
+const block = (kind, lang) =>
+  new RegExp(`^<!-- ${kind}: ([\\w.-]+\\.mjs) -->\\n\`\`\`(?:${lang})\\n([\\s\\S]*?)\\n\`\`\`$`, "gm");
 
 /**
  * Every marked block of a Markdown file, as `{ name, code, output }` (`output` undefined when the
@@ -16,5 +17,9 @@ const block = (kind, lang) => new RegExp(`^<!-- ${kind}: ([\\w.-]+\\.mjs) -->\\n
 export const readmeBlocks = (file) => {
   const text = readFileSync(file, "utf8");
   const outputs = new Map([...text.matchAll(block("consumer-test-output", "text"))].map((m) => [m[1], `${m[2]}\n`]));
-  return [...text.matchAll(block("consumer-test", "js|javascript"))].map((m) => ({ name: m[1], code: `${m[2]}\n`, output: outputs.get(m[1]) }));
+  return [...text.matchAll(block("consumer-test", "js|javascript"))].map((m) => ({
+    name: m[1],
+    code: `${m[2]}\n`,
+    output: outputs.get(m[1]),
+  }));
 };

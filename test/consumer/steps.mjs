@@ -7,7 +7,12 @@ import { spawnSync } from "node:child_process";
 
 const results = [];
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
-const indent = (text) => text.replace(/\s+$/, "").split("\n").map((l) => `    ${l}`).join("\n");
+const indent = (text) =>
+  text
+    .replace(/\s+$/, "")
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
 
 /** Thrown by a step to fail with a message (the step's output is already printed). */
 export class StepFailure extends Error {}
@@ -62,7 +67,9 @@ export const must = (cmd, args, opts) => {
 
 /** Prints every step's outcome and time; returns true when all passed. */
 export const summary = (totalMs) => {
-  console.log(`\n━━ consumer test: ${results.filter((r) => r.ok).length} of ${results.length} steps passed in ${secs(totalMs)}`);
+  console.log(
+    `\n━━ consumer test: ${results.filter((r) => r.ok).length} of ${results.length} steps passed in ${secs(totalMs)}`,
+  );
   for (const r of results) console.log(`  ${r.ok ? "✓" : "✗"} ${r.title.padEnd(72)} ${secs(r.ms).padStart(7)}`);
   return results.every((r) => r.ok);
 };

@@ -14,7 +14,7 @@ export const readTarball = (file) => {
   const tar = gunzipSync(readFileSync(file));
   const files = [];
   let paxPath;
-  for (let at = 0; at + 512 <= tar.length; ) {
+  for (let at = 0; at + 512 <= tar.length;) {
     const header = tar.subarray(at, at + 512);
     if (header.every((b) => b === 0)) break;
     const field = (from, to) => header.subarray(from, to).toString("utf8").replace(/\0.*$/s, "");
@@ -57,14 +57,18 @@ const targets = (exp) => (typeof exp === "string" ? [exp] : Object.values(exp ??
 export const checkTarball = (files, expected) => {
   const problems = [];
   const paths = new Set(files.map((f) => f.path));
-  for (const path of paths) for (const { what, re } of FORBIDDEN) if (re.test(path)) problems.push(`${path} is ${what}`);
-  for (const need of ["package.json", "README.md", "LICENSE", "CHANGELOG.md"]) if (!paths.has(need)) problems.push(`${need} is missing`);
+  for (const path of paths)
+    for (const { what, re } of FORBIDDEN) if (re.test(path)) problems.push(`${path} is ${what}`);
+  for (const need of ["package.json", "README.md", "LICENSE", "CHANGELOG.md"])
+    if (!paths.has(need)) problems.push(`${need} is missing`);
   const manifestFile = files.find((f) => f.path === "package.json");
   if (manifestFile === undefined) return problems;
   const manifest = JSON.parse(manifestFile.bytes.toString("utf8"));
   if (manifest.private) problems.push(`package.json: "private": true`);
-  if (manifest.version !== expected.version) problems.push(`package.json: version ${manifest.version}, expected ${expected.version}`);
-  if (manifest.license !== expected.license) problems.push(`package.json: license ${manifest.license}, expected ${expected.license}`);
+  if (manifest.version !== expected.version)
+    problems.push(`package.json: version ${manifest.version}, expected ${expected.version}`);
+  if (manifest.license !== expected.license)
+    problems.push(`package.json: license ${manifest.license}, expected ${expected.license}`);
   for (const field of ["description", "keywords", "repository", "homepage", "engines", "files"]) {
     if (manifest[field] === undefined) problems.push(`package.json: no "${field}"`);
   }
@@ -76,11 +80,14 @@ export const checkTarball = (files, expected) => {
   }
   for (const target of targets(manifest.exports)) {
     const path = target.replace(/^\.\//, "");
-    if (!path.startsWith("dist/") && path !== "package.json") problems.push(`package.json: an export points at ${target}, outside dist/`);
-    else if (!paths.has(path)) problems.push(`package.json: an export points at ${target}, which is not in the tarball`);
+    if (!path.startsWith("dist/") && path !== "package.json")
+      problems.push(`package.json: an export points at ${target}, outside dist/`);
+    else if (!paths.has(path))
+      problems.push(`package.json: an export points at ${target}, which is not in the tarball`);
   }
   const licence = files.find((f) => f.path === "LICENSE");
-  if (licence !== undefined && !licence.bytes.equals(expected.licenceText)) problems.push("LICENSE differs from the repository's LICENSE");
+  if (licence !== undefined && !licence.bytes.equals(expected.licenceText))
+    problems.push("LICENSE differs from the repository's LICENSE");
   return problems;
 };
 
@@ -99,9 +106,11 @@ export const listing = (files) => {
     g.size += bytes.length;
     groups.set(stem, g);
   }
-  return [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([stem, g]) => {
-    const exts = g.exts.filter((e) => e !== "").sort();
-    const name = exts.length === 0 ? stem : exts.length === 1 ? `${stem}.${exts[0]}` : `${stem}.{${exts.join(",")}}`;
-    return `${name.padEnd(56)} ${(g.size / 1000).toFixed(1).padStart(6)} kB`;
-  });
+  return [...groups]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([stem, g]) => {
+      const exts = g.exts.filter((e) => e !== "").sort();
+      const name = exts.length === 0 ? stem : exts.length === 1 ? `${stem}.${exts[0]}` : `${stem}.{${exts.join(",")}}`;
+      return `${name.padEnd(56)} ${(g.size / 1000).toFixed(1).padStart(6)} kB`;
+    });
 };

@@ -14,13 +14,24 @@ const nodenext = { module: "nodenext", moduleResolution: "nodenext" };
 const bundler = { module: "esnext", moduleResolution: "bundler" };
 /** The strictest flags a consumer may set; a superset of `strict: true`, so it covers "strict" too. */
 const strictest = {
-  strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, noPropertyAccessFromIndexSignature: true,
-  noImplicitOverride: true, noImplicitReturns: true, erasableSyntaxOnly: true, verbatimModuleSyntax: true, isolatedModules: true,
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  noPropertyAccessFromIndexSignature: true,
+  noImplicitOverride: true,
+  noImplicitReturns: true,
+  erasableSyntaxOnly: true,
+  verbatimModuleSyntax: true,
+  isolatedModules: true,
 };
 
 /** Name, compiler options and files of each run. */
 export const TSC_RUNS = [
-  { name: "nodenext, strictest (strict + exactOptionalPropertyTypes, noUncheckedIndexedAccess, erasableSyntaxOnly, …)", options: { ...nodenext, ...strictest }, files: ["consumer.ts"] },
+  {
+    name: "nodenext, strictest (strict + exactOptionalPropertyTypes, noUncheckedIndexedAccess, erasableSyntaxOnly, …)",
+    options: { ...nodenext, ...strictest },
+    files: ["consumer.ts"],
+  },
   { name: "nodenext, strict off", options: { ...nodenext, strict: false }, files: ["consumer.ts"] },
   { name: "bundler, strict", options: { ...bundler, strict: true }, files: ["consumer.ts"] },
   { name: "bundler, strict off", options: { ...bundler, strict: false }, files: ["consumer.ts"] },
@@ -40,7 +51,9 @@ const exec = (cmd, args, cwd) =>
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
-    child.on("close", (code, signal) => resolve({ status: code ?? `signal ${signal}`, out, ms: performance.now() - started }));
+    child.on("close", (code, signal) =>
+      resolve({ status: code ?? `signal ${signal}`, out, ms: performance.now() - started }),
+    );
     child.on("error", (e) => resolve({ status: e.message, out, ms: performance.now() - started }));
   });
 
@@ -54,7 +67,10 @@ export const checkTypes = async (dir) => {
   const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
   const runs = TSC_RUNS.map((t, i) => {
     const config = `tsconfig.${i + 1}.json`;
-    writeFileSync(join(dir, config), JSON.stringify({ compilerOptions: { ...base, ...t.options }, files: t.files }, null, 2));
+    writeFileSync(
+      join(dir, config),
+      JSON.stringify({ compilerOptions: { ...base, ...t.options }, files: t.files }, null, 2),
+    );
     return { ...t, config, args: [tsc, "-p", config, ...(t.noNodeTypes ? ["--listFiles"] : [])] };
   });
   const results = new Array(runs.length);
@@ -70,16 +86,22 @@ export const checkTypes = async (dir) => {
   runs.forEach((t, i) => {
     const r = results[i];
     console.log(`  [${i + 1}/${runs.length}] ${t.name}`);
-    console.log(`    $ tsc -p ${t.config}${t.noNodeTypes ? " --listFiles" : ""}   # ${t.files.join(", ")} with ${JSON.stringify({ ...base, ...t.options })}`);
+    console.log(
+      `    $ tsc -p ${t.config}${t.noNodeTypes ? " --listFiles" : ""}   # ${t.files.join(", ")} with ${JSON.stringify({ ...base, ...t.options })}`,
+    );
     const lines = r.out.split("\n");
     const errors = lines.filter((l) => /error TS\d+/.test(l));
     const fromRewind = errors.filter((l) => l.includes("node_modules/@rewind/"));
     for (const l of errors) console.log(`    ${l}`);
     const nodeTypes = lines.filter((l) => l.includes("/node_modules/@types/node/"));
     const extra = t.noNodeTypes ? `; files of @types/node in the program: ${nodeTypes.length}` : "";
-    console.log(`    → exit ${r.status} in ${(r.ms / 1000).toFixed(1)} s: ${errors.length} errors, ${fromRewind.length} of them in Rewind's declarations${extra}`);
-    if (r.status !== 0 || errors.length > 0) failures.push(`${t.name}: ${errors.length} errors (${fromRewind.length} from Rewind), exit ${r.status}`);
-    if (t.noNodeTypes && nodeTypes.length > 0) failures.push(`${t.name}: @types/node entered the program (${nodeTypes[0]})`);
+    console.log(
+      `    → exit ${r.status} in ${(r.ms / 1000).toFixed(1)} s: ${errors.length} errors, ${fromRewind.length} of them in Rewind's declarations${extra}`,
+    );
+    if (r.status !== 0 || errors.length > 0)
+      failures.push(`${t.name}: ${errors.length} errors (${fromRewind.length} from Rewind), exit ${r.status}`);
+    if (t.noNodeTypes && nodeTypes.length > 0)
+      failures.push(`${t.name}: @types/node entered the program (${nodeTypes[0]})`);
   });
   if (failures.length > 0) throw new StepFailure(failures.join("; "));
 };

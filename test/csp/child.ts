@@ -29,9 +29,15 @@ globalThis.Function = new Proxy(RealFunction, {
 });
 
 // The root tests compile without DOM typings, where WebAssembly has no value type.
-const wasm = (globalThis as unknown as { WebAssembly: Record<string, unknown> & { CompileError: ErrorConstructor; Module: new (b: Uint8Array) => object } }).WebAssembly;
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: Record<string, unknown> & { CompileError: ErrorConstructor; Module: new (b: Uint8Array) => object };
+  }
+).WebAssembly;
 const refused = (): Error =>
-  new wasm.CompileError("WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source of script");
+  new wasm.CompileError(
+    "WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source of script",
+  );
 const RealModule = wasm.Module;
 wasm["Module"] = new Proxy(RealModule, {
   construct: (target, a: unknown[]) => {

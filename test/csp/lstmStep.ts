@@ -19,7 +19,8 @@ interface Params {
 }
 const [B, TIME, IN, H, OUT] = [8, 10, 16, 32, 4];
 const readout = linear(OUT);
-const lossOf = (p: Params, xs: Value, ys: Value): Value => A.mean(A.square(A.sub(readout.apply(p.out)(rnn(lstm, p.cell, xs).outputs), ys)));
+const lossOf = (p: Params, xs: Value, ys: Value): Value =>
+  A.mean(A.square(A.sub(readout.apply(p.out)(rnn(lstm, p.cell, xs).outputs), ys)));
 
 /** What a run produced: every leaf's bits, and what compiling the step's graph gives on this engine. */
 export interface RunResult {

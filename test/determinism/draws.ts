@@ -13,10 +13,12 @@ import { oneHot, treeLeaves } from "@rewind/autodiff";
 import { dropout, embedding, generate, gru, linear, lstm, rnn, stack } from "@rewind/rnn";
 
 const hex = (t: unknown): string =>
-  treeLeaves(t).map((l) => {
-    const x = l as Tensor;
-    return `${x.dtype}[${x.shape}]:${Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength).toString("hex")}`;
-  }).join("|");
+  treeLeaves(t)
+    .map((l) => {
+      const x = l as Tensor;
+      return `${x.dtype}[${x.shape}]:${Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength).toString("hex")}`;
+    })
+    .join("|");
 
 /** Every draw of the key `seed`, by name. */
 export const draws = (seed: number): Record<string, string> => {
@@ -30,7 +32,10 @@ export const draws = (seed: number): Record<string, string> => {
   const inputDrop = dropout(lstm, 0.3);
   const V = 7;
   const gen = generate(gru, gru.init(k8!, { inputSize: V, hiddenSize: 6 }, { dtype: "float64" }), {
-    startToken: 0, batch: 2, maxLength: 12, key: T.random.foldIn(k8!, 1),
+    startToken: 0,
+    batch: 2,
+    maxLength: 12,
+    key: T.random.foldIn(k8!, 1),
     embed: (ids) => oneHot(ids, V, "float64"),
     readout: (y) => linear(V).apply(linear(V).init(k8!, 6, { dtype: "float64" }))(y),
     sampling: { kind: "temperature", temperature: 1 },
@@ -43,7 +48,18 @@ export const draws = (seed: number): Record<string, string> => {
     normal64: hex(T.random.normal(k1!, [5, 3], "float64")),
     uniform: hex(T.random.uniform(k2!, [6])),
     bernoulli: hex(T.random.bernoulli(k3!, 0.3, [20])),
-    categorical: hex(T.random.categorical(k4!, T.tensor([[0, 1, 2], [2, 1, 0]], "float32"))),
+    categorical: hex(
+      T.random.categorical(
+        k4!,
+        T.tensor(
+          [
+            [0, 1, 2],
+            [2, 1, 0],
+          ],
+          "float32",
+        ),
+      ),
+    ),
     permutation: hex(T.random.permutation(k5!, 10)),
     lstmInit32: hex(cellParams),
     lstmInit64: hex(lstm.init(k6!, { inputSize: 5, hiddenSize: 6 }, { dtype: "float64" })),

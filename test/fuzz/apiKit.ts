@@ -79,19 +79,29 @@ export const NOT_FLAGS: readonly unknown[] = ["yes", 1, 0, null, {}];
 export const NOT_OPTIONS: readonly unknown[] = [null, 5, "x", true];
 
 /** A float64 tensor from numbers. */
-export const f64 = (data: readonly number[], shape: readonly number[]): T.Tensor => T.fromDataOrThrow(data, shape, "float64");
+export const f64 = (data: readonly number[], shape: readonly number[]): T.Tensor =>
+  T.fromDataOrThrow(data, shape, "float64");
 
 /** Standard-normal float64 data of a shape from a seed (deterministic, shrinks with the seed). */
-export const normal = (seed: number, shape: readonly number[], scale = 1): T.Tensor => T.mul(T.random.normal(T.random.key(seed), shape, "float64"), scale);
+export const normal = (seed: number, shape: readonly number[], scale = 1): T.Tensor =>
+  T.mul(T.random.normal(T.random.key(seed), shape, "float64"), scale);
 
 /**
  * Throws unless `actual` (a concrete tensor) equals `expected` elementwise within
  * |a − e| ≤ atol + rtol·|e|, with the shape checked first.
  * @example expectNear("rnn outputs", out, reference, [2, 3, 4])
  */
-export const expectNear = (what: string, actual: unknown, expected: ArrayLike<number>, shape: readonly number[], rtol = 1e-10, atol = 1e-12): void => {
+export const expectNear = (
+  what: string,
+  actual: unknown,
+  expected: ArrayLike<number>,
+  shape: readonly number[],
+  rtol = 1e-10,
+  atol = 1e-12,
+): void => {
   if (!T.isTensor(actual)) throw new Error(`${what}: expected a concrete tensor, got ${show(actual)}`);
-  if (!T.shapesEqual(actual.shape, shape)) throw new Error(`${what}: shape ${T.formatShape(actual.shape)}, expected ${T.formatShape(shape)}`);
+  if (!T.shapesEqual(actual.shape, shape))
+    throw new Error(`${what}: shape ${T.formatShape(actual.shape)}, expected ${T.formatShape(shape)}`);
   for (let i = 0; i < expected.length; i++) {
     const a = actual.data[i]!;
     const e = expected[i]!;

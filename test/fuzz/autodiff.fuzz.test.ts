@@ -41,7 +41,8 @@ const registry: Readonly<Record<string, Spec>> = { ...opSpecs, ...transformSpecs
 const sameResult = (op: string, eager: unknown, traced: unknown): void => {
   const [el, ed] = A.treeFlatten(eager);
   const [tl, td] = A.treeFlatten(traced);
-  if (A.treeDefKey(ed) !== A.treeDefKey(td) || el.length !== tl.length) throw new Error(`${op}: jit returned another structure than eager`);
+  if (A.treeDefKey(ed) !== A.treeDefKey(td) || el.length !== tl.length)
+    throw new Error(`${op}: jit returned another structure than eager`);
   el.forEach((e, i) => {
     const t = e as T.Tensor;
     expectTensor(tl[i], { dtype: t.dtype, shape: t.shape, values: Array.from(t.data) }, {}, `${op} under jit vs eager`);
@@ -62,10 +63,14 @@ const eagerAndJit =
       try {
         returnedValue = traced();
       } catch (e2) {
-        if (!isLibraryError(e2)) throw new Error(`${op} under jit: threw a non-library error (${String(e2)})`, { cause: e2 });
+        if (!isLibraryError(e2))
+          throw new Error(`${op} under jit: threw a non-library error (${String(e2)})`, { cause: e2 });
         refused = true;
       }
-      if (!refused) throw new Error(`${op}: the eager call was refused (${String(e)}) but the jitted one returned ${JSON.stringify(A.treeLeaves(returnedValue).map((l) => (l as T.Tensor).shape))}`);
+      if (!refused)
+        throw new Error(
+          `${op}: the eager call was refused (${String(e)}) but the jitted one returned ${JSON.stringify(A.treeLeaves(returnedValue).map((l) => (l as T.Tensor).shape))}`,
+        );
       throw e;
     }
     sameResult(op, eager, traced());
@@ -80,11 +85,19 @@ test("every runtime export of @rewind/autodiff has a fuzz spec", () => {
 });
 
 for (const entry of Object.keys(registry).sort()) {
-  test(`fuzz ${entry}`, () => runSpec(entry, (A as unknown as Record<string, unknown>)[entry], registry[entry]!, ledger, entry in opSpecs ? eagerAndJit(entry) : undefined));
+  test(`fuzz ${entry}`, () =>
+    runSpec(
+      entry,
+      (A as unknown as Record<string, unknown>)[entry],
+      registry[entry]!,
+      ledger,
+      entry in opSpecs ? eagerAndJit(entry) : undefined,
+    ));
 }
 
 for (const [name, op] of Object.entries(gradOps)) {
-  test(`gradient on edge shapes: ${name}`, () => ledger.record(`grad on edge shapes: ${name}`, checkGradOnEdges(name, op, 20)));
+  test(`gradient on edge shapes: ${name}`, () =>
+    ledger.record(`grad on edge shapes: ${name}`, checkGradOnEdges(name, op, 20)));
 }
 
 for (const r of autodiffRegressions) {

@@ -59,7 +59,11 @@ const directCall: Caller = (f, args) => f(...args);
 const show = (v: unknown): string => {
   if (T.isTensor(v)) return `${v.dtype}${T.formatShape(v.shape)}`;
   try {
-    return JSON.stringify(v, (_k, x: unknown) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : typeof x === "bigint" ? `${x}n` : x)) ?? String(v);
+    return (
+      JSON.stringify(v, (_k, x: unknown) =>
+        typeof x === "number" && !Number.isFinite(x) ? String(x) : typeof x === "bigint" ? `${x}n` : x,
+      ) ?? String(v)
+    );
   } catch {
     return String(v);
   }
@@ -90,7 +94,10 @@ export const runSpec = (entry: string, f: unknown, spec: Spec, ledger: FuzzLedge
       { numRuns: runs },
     );
     // A generator whose calls are nearly all refused would check the references on nothing.
-    if (returnedCount < runs / 4) throw new Error(`${entry}: only ${returnedCount} of ${runs} valid-argument calls returned; the generator is too hostile to test answers`);
+    if (returnedCount < runs / 4)
+      throw new Error(
+        `${entry}: only ${returnedCount} of ${runs} valid-argument calls returned; the generator is too hostile to test answers`,
+      );
     cases += runs;
   }
   if (spec.slots !== undefined) {
@@ -99,7 +106,9 @@ export const runSpec = (entry: string, f: unknown, spec: Spec, ledger: FuzzLedge
     spec.slots.forEach((slot, i) => {
       // An options slot (one that refuses an unknown key) must also refuse realistic typos of its own keys.
       if (slot.reject?.includes(unknownOption) === true && !slot.reject.some((h) => h.misspelt === true)) {
-        throw new Error(`${entry}: argument ${i} is an options slot (it rejects ${unknownOption.label}) but has no misspelt-key case (add ...misspelt(keys, …))`);
+        throw new Error(
+          `${entry}: argument ${i} is an options slot (it rejects ${unknownOption.label}) but has no misspelt-key case (add ...misspelt(keys, …))`,
+        );
       }
       for (const base of bases) {
         for (const h of slot.reject ?? []) {
@@ -111,7 +120,9 @@ export const runSpec = (entry: string, f: unknown, spec: Spec, ledger: FuzzLedge
             const error = expectRejectedError(names, () => call(fn, args));
             h.verify?.(error);
           } catch (e) {
-            throw new Error(`${entry}: argument ${i} = ${h.label} in ${showArgs(args)}: ${(e as Error).message}`, { cause: e });
+            throw new Error(`${entry}: argument ${i} = ${h.label} in ${showArgs(args)}: ${(e as Error).message}`, {
+              cause: e,
+            });
           }
           cases++;
         }
@@ -119,9 +130,14 @@ export const runSpec = (entry: string, f: unknown, spec: Spec, ledger: FuzzLedge
           const args = [...base];
           args[i] = h.value;
           try {
-            spec.check?.(args, callClean(names, () => call(fn, args)));
+            spec.check?.(
+              args,
+              callClean(names, () => call(fn, args)),
+            );
           } catch (e) {
-            throw new Error(`${entry}: argument ${i} = ${h.label} in ${showArgs(args)}: ${(e as Error).message}`, { cause: e });
+            throw new Error(`${entry}: argument ${i} = ${h.label} in ${showArgs(args)}: ${(e as Error).message}`, {
+              cause: e,
+            });
           }
           cases++;
         }
@@ -155,7 +171,11 @@ export const notTensor: readonly Hostile[] = [
   h("a record whose buffer class mismatches its dtype", { dtype: "int32", shape: [1], data: Float64Array.of(1.5) }),
   h("a record with a fractional dimension", { dtype: "float32", shape: [1.5], data: Float32Array.of(1) }),
   // Passes `instanceof Float32Array`, but every typed-array getter throws a TypeError on it.
-  h("a record whose buffer only inherits from Float32Array.prototype", { dtype: "float32", shape: [0], data: Object.create(Float32Array.prototype) as unknown }),
+  h("a record whose buffer only inherits from Float32Array.prototype", {
+    dtype: "float32",
+    shape: [0],
+    data: Object.create(Float32Array.prototype) as unknown,
+  }),
 ];
 
 /** `notTensor` minus what a tensor-or-number slot accepts (numbers are legal there). */
@@ -182,7 +202,12 @@ export const hugeAxes: readonly Hostile[] = [h("2**40", 2 ** 40), h("-(2**40)", 
 export const notAxis: readonly Hostile[] = [...notInteger, ...hugeAxes];
 
 /** Everything an optional axis slot must reject (undefined is legal there). */
-export const notAxisOrList: readonly Hostile[] = [...notAxis.filter((x) => x.label !== "[0]"), h("[1.5]", [1.5]), h('["0"]', ["0"]), h("[0, 0] (repeated)", [0, 0])];
+export const notAxisOrList: readonly Hostile[] = [
+  ...notAxis.filter((x) => x.label !== "[0]"),
+  h("[1.5]", [1.5]),
+  h('["0"]', ["0"]),
+  h("[0, 0] (repeated)", [0, 0]),
+];
 
 /** Values that are not shapes (lists of non-negative integers a tensor can hold). */
 export const notShape: readonly Hostile[] = [
@@ -201,16 +226,38 @@ export const notShape: readonly Hostile[] = [
 ];
 
 /** Values that are not dtypes. */
-export const notDType: readonly Hostile[] = [h('"float16"', "float16"), h('"int64"', "int64"), h('""', ""), h("5", 5), h("null", null), h("{}", {})];
+export const notDType: readonly Hostile[] = [
+  h('"float16"', "float16"),
+  h('"int64"', "int64"),
+  h('""', ""),
+  h("5", 5),
+  h("null", null),
+  h("{}", {}),
+];
 
 /** Values that are not functions. */
-export const notFunction: readonly Hostile[] = [h("null", null), h("undefined", undefined), h("5", 5), h('"f"', "f"), h("{}", {}), h("[]", [])];
+export const notFunction: readonly Hostile[] = [
+  h("null", null),
+  h("undefined", undefined),
+  h("5", 5),
+  h('"f"', "f"),
+  h("{}", {}),
+  h("[]", []),
+];
 
 /** Values that are not an options object at all. */
-export const notOptionsObject: readonly Hostile[] = [h('"x"', "x"), h("5", 5), h("true", true), h("null", null), h("[]", []), h("a function", () => ({}))];
+export const notOptionsObject: readonly Hostile[] = [
+  h('"x"', "x"),
+  h("5", 5),
+  h("true", true),
+  h("null", null),
+  h("[]", []),
+  h("a function", () => ({})),
+];
 
 /** Options objects with option `key` set to each of `values`. */
-export const badOption = (key: string, values: readonly Hostile[]): Hostile[] => values.map((v) => h(`{ ${key}: ${v.label} }`, { [key]: v.value }));
+export const badOption = (key: string, values: readonly Hostile[]): Hostile[] =>
+  values.map((v) => h(`{ ${key}: ${v.label} }`, { [key]: v.value }));
 
 /** An options object with a key the op does not know (a typo must not be ignored silently). */
 export const unknownOption: Hostile = h("{ bogus: 1 }", { bogus: 1 });
@@ -224,7 +271,12 @@ export const unknownOption: Hostile = h("{ bogus: 1 }", { bogus: 1 });
  */
 export const misspelt = (
   known: readonly string[],
-  o: { readonly error: ErrorClass; readonly names: readonly string[]; readonly base?: Readonly<Record<string, unknown>>; readonly wrap?: (options: Record<string, unknown>) => unknown },
+  o: {
+    readonly error: ErrorClass;
+    readonly names: readonly string[];
+    readonly base?: Readonly<Record<string, unknown>>;
+    readonly wrap?: (options: Record<string, unknown>) => unknown;
+  },
 ): Hostile[] =>
   known.map((key) => {
     const typo = misspell(key, known);
@@ -269,14 +321,26 @@ export const arbElement = (dtype: T.DType): fc.Arbitrary<number> => {
 };
 
 /** A tensor of `shape` and `dtype`, filled with `arbElement` values (or `elements`). */
-export const arbTensorOf = (shape: readonly number[], dtype: T.DType, elements: fc.Arbitrary<number> = arbElement(dtype)): fc.Arbitrary<T.Tensor> => {
+export const arbTensorOf = (
+  shape: readonly number[],
+  dtype: T.DType,
+  elements: fc.Arbitrary<number> = arbElement(dtype),
+): fc.Arbitrary<T.Tensor> => {
   const n = shape.reduce((a, d) => a * d, 1);
   return fc.array(elements, { minLength: n, maxLength: n }).map((data) => T.fromDataOrThrow(data, shape, dtype));
 };
 
 /** A tensor of a random small shape and dtype (each can be fixed by an arbitrary). */
-export const arbTensor = (opts: { shape?: fc.Arbitrary<number[]>; dtype?: fc.Arbitrary<T.DType>; elements?: (d: T.DType) => fc.Arbitrary<number> } = {}): fc.Arbitrary<T.Tensor> =>
-  fc.tuple(opts.shape ?? arbShape(), opts.dtype ?? arbDType).chain(([s, d]) => arbTensorOf(s, d, (opts.elements ?? arbElement)(d)));
+export const arbTensor = (
+  opts: {
+    shape?: fc.Arbitrary<number[]>;
+    dtype?: fc.Arbitrary<T.DType>;
+    elements?: (d: T.DType) => fc.Arbitrary<number>;
+  } = {},
+): fc.Arbitrary<T.Tensor> =>
+  fc
+    .tuple(opts.shape ?? arbShape(), opts.dtype ?? arbDType)
+    .chain(([s, d]) => arbTensorOf(s, d, (opts.elements ?? arbElement)(d)));
 
 /** Float tensors only. */
 export const arbFloatTensor = (shape: fc.Arbitrary<number[]> = arbShape()): fc.Arbitrary<T.Tensor> =>
@@ -292,7 +356,10 @@ export const arbAxis = (rank: number): fc.Arbitrary<number> => fc.integer({ min:
 export const arbBroadcastShapes = (n: number, maxRank = 3, mismatch = true): fc.Arbitrary<number[][]> =>
   arbShape(maxRank).chain((full) => {
     const operand = fc
-      .tuple(fc.integer({ min: 0, max: full.length }), fc.array(fc.boolean(), { minLength: full.length, maxLength: full.length }))
+      .tuple(
+        fc.integer({ min: 0, max: full.length }),
+        fc.array(fc.boolean(), { minLength: full.length, maxLength: full.length }),
+      )
       .map(([rank, ones]) => full.slice(full.length - rank).map((d, i) => (ones[full.length - rank + i]! ? 1 : d)));
     const shapes = fc.array(operand, { minLength: n, maxLength: n });
     if (!mismatch) return shapes;
@@ -324,7 +391,12 @@ export const broadcastOf = (...shapes: ReadonlyArray<readonly number[]>): number
 /** Reads element `outIdx` of an output of `outShape` from an operand of `shape` broadcast to it. */
 export const broadcastRead = (data: ArrayLike<number>, shape: readonly number[], outIdx: readonly number[]): number => {
   const lead = outIdx.length - shape.length;
-  return data[ravel(shape.map((d, a) => (d === 1 ? 0 : outIdx[lead + a]!)), shape)]!;
+  return data[
+    ravel(
+      shape.map((d, a) => (d === 1 ? 0 : outIdx[lead + a]!)),
+      shape,
+    )
+  ]!;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -341,7 +413,8 @@ export const unravel = (i: number, shape: readonly number[]): number[] => {
 };
 
 /** Flat row-major position of a multi-index in `shape`. */
-export const ravel = (idx: readonly number[], shape: readonly number[]): number => idx.reduce((p, v, a) => p * shape[a]! + v, 0);
+export const ravel = (idx: readonly number[], shape: readonly number[]): number =>
+  idx.reduce((p, v, a) => p * shape[a]! + v, 0);
 
 /** Number of elements of a shape. */
 export const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
@@ -378,12 +451,17 @@ const close = (got: number, want: number, dtype: T.DType, tol: Tol): boolean => 
 export const expectTensor = (got: unknown, want: Expected, tol: Tol = {}, what = "result"): void => {
   if (!T.isTensor(got)) throw new Error(`${what}: expected a tensor, got ${show(got)}`);
   if (got.dtype !== want.dtype || !T.shapesEqual(got.shape, want.shape)) {
-    throw new Error(`${what}: expected ${want.dtype}${T.formatShape(want.shape)}, got ${got.dtype}${T.formatShape(got.shape)}`);
+    throw new Error(
+      `${what}: expected ${want.dtype}${T.formatShape(want.shape)}, got ${got.dtype}${T.formatShape(got.shape)}`,
+    );
   }
-  if (got.data.length !== want.values.length) throw new Error(`${what}: buffer has ${got.data.length} elements, expected ${want.values.length}`);
+  if (got.data.length !== want.values.length)
+    throw new Error(`${what}: buffer has ${got.data.length} elements, expected ${want.values.length}`);
   for (let i = 0; i < want.values.length; i++) {
     if (!close(got.data[i]!, want.values[i]!, want.dtype, tol)) {
-      throw new Error(`${what}: element ${i} (${show(unravel(i, want.shape))}) is ${got.data[i]}, expected ${want.values[i]}`);
+      throw new Error(
+        `${what}: element ${i} (${show(unravel(i, want.shape))}) is ${got.data[i]}, expected ${want.values[i]}`,
+      );
     }
   }
 };

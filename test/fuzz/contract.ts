@@ -22,7 +22,11 @@ export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly o
  * value with a string `_tag` and `op`.
  */
 export const isLibraryError = (e: unknown): e is RewindError =>
-  e instanceof RewindError && typeof e.error === "object" && e.error !== null && typeof e.error._tag === "string" && typeof e.error.op === "string";
+  e instanceof RewindError &&
+  typeof e.error === "object" &&
+  e.error !== null &&
+  typeof e.error._tag === "string" &&
+  typeof e.error.op === "string";
 
 /**
  * Runs `thunk` and enforces the contract: it returns, or throws a library error whose message
@@ -38,7 +42,9 @@ export const callClean = <T>(opNames: readonly string[], thunk: () => T): Outcom
       throw new Error(`contract broken by ${opNames[0] ?? "?"}: threw a non-library error (${what})`, { cause: e });
     }
     if (!opNames.some((name) => e.message.includes(name))) {
-      throw new Error(`contract broken: error message does not name any of [${opNames.join(", ")}]: ${e.message}`, { cause: e });
+      throw new Error(`contract broken: error message does not name any of [${opNames.join(", ")}]: ${e.message}`, {
+        cause: e,
+      });
     }
     return { ok: false, error: e };
   }
@@ -47,12 +53,14 @@ export const callClean = <T>(opNames: readonly string[], thunk: () => T): Outcom
 /** Asserts a call was rejected with a library error; returns the error for further checks. */
 export const expectRejectedError = (opNames: readonly string[], thunk: () => unknown): Error => {
   const outcome = callClean(opNames, thunk);
-  if (outcome.ok) throw new Error(`${opNames[0] ?? "?"}: expected a library error for invalid input, but the call returned`);
+  if (outcome.ok)
+    throw new Error(`${opNames[0] ?? "?"}: expected a library error for invalid input, but the call returned`);
   return outcome.error;
 };
 
 /** Asserts a call was rejected with a library error; returns the message for further checks. */
-export const expectRejected = (opNames: readonly string[], thunk: () => unknown): string => expectRejectedError(opNames, thunk).message;
+export const expectRejected = (opNames: readonly string[], thunk: () => unknown): string =>
+  expectRejectedError(opNames, thunk).message;
 
 /**
  * A module's runtime exports as dotted names: functions, classes and values at the top level,
@@ -65,7 +73,11 @@ export const exportsOf = (module: Readonly<Record<string, unknown>>): string[] =
       const value = module[name];
       const isNamespace =
         value !== null && typeof value === "object" && Object.prototype.toString.call(value) === "[object Module]";
-      return isNamespace ? Object.keys(value as object).sort().map((member) => `${name}.${member}`) : [name];
+      return isNamespace
+        ? Object.keys(value as object)
+            .sort()
+            .map((member) => `${name}.${member}`)
+        : [name];
     });
 
 /** Counts entry points and cases per package, and writes them where the README's figures come from. */
@@ -90,6 +102,13 @@ export class FuzzLedger {
     const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
     const file = join(root, "node_modules", ".cache", "fuzz", `${this.packageName.replace(/[^a-z0-9-]/gi, "_")}.json`);
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify({ package: this.packageName, ...this.totals(), perEntry: Object.fromEntries(this.cases) }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { package: this.packageName, ...this.totals(), perEntry: Object.fromEntries(this.cases) },
+        null,
+        2,
+      ),
+    );
   }
 }

@@ -20,14 +20,41 @@ import { exportsOf, FuzzLedger } from "./contract.js";
 import type { Spec } from "./apiKit.js";
 import { checkpointConstantsSpec, encodeCheckpointSpec, restoreCheckpointSpec } from "./optimSpecs/checkpoint.js";
 import {
-  allFiniteSpec, clipByGlobalNormSpec, clipByValueSpec, globalNormSpec, learningRateAtSpec, maskByPathSpec, resolveMaskSpec, skipNonFiniteSpec,
+  allFiniteSpec,
+  clipByGlobalNormSpec,
+  clipByValueSpec,
+  globalNormSpec,
+  learningRateAtSpec,
+  maskByPathSpec,
+  resolveMaskSpec,
+  skipNonFiniteSpec,
 } from "./optimSpecs/misc.js";
 import {
-  constantScheduleSpec, cosineDecaySpec, exponentialDecaySpec, joinSchedulesSpec, linearScheduleSpec, linearWarmupSpec, warmupCosineDecaySpec,
+  constantScheduleSpec,
+  cosineDecaySpec,
+  exponentialDecaySpec,
+  joinSchedulesSpec,
+  linearScheduleSpec,
+  linearWarmupSpec,
+  warmupCosineDecaySpec,
 } from "./optimSpecs/schedules.js";
 import {
-  adagradSpec, adamSpec, adamwSpec, addDecayedWeightsSpec, applyUpdatesSpec, chainSpec, identitySpec, rmspropSpec, scaleByAdamSpec,
-  scaleByLearningRateSpec, scaleByRmsSpec, scaleByRssSpec, scaleByStddevSpec, scaleSpec, sgdSpec, traceMomentumSpec,
+  adagradSpec,
+  adamSpec,
+  adamwSpec,
+  addDecayedWeightsSpec,
+  applyUpdatesSpec,
+  chainSpec,
+  identitySpec,
+  rmspropSpec,
+  scaleByAdamSpec,
+  scaleByLearningRateSpec,
+  scaleByRmsSpec,
+  scaleByRssSpec,
+  scaleByStddevSpec,
+  scaleSpec,
+  sgdSpec,
+  traceMomentumSpec,
 } from "./optimSpecs/transforms.js";
 
 const registry: Readonly<Record<string, Spec>> = {

@@ -27,7 +27,8 @@ interface Check {
  * One id per options slot: axis indices in the argument folded (`specs[i]`), and the arguments
  * in an op's name folded (`linear(…).init`, `defineCell(…)`), which name the instance, not the slot.
  */
-const idOf = (op: string, arg: string): string => `${op.replace(/\([^)]*\)/g, "(…)")} ${arg.replace(/\[\d+\]/g, "[i]")}`;
+const idOf = (op: string, arg: string): string =>
+  `${op.replace(/\([^)]*\)/g, "(…)")} ${arg.replace(/\[\d+\]/g, "[i]")}`;
 
 const seen = new Map<string, Check>();
 const covered = new Set<string>();
@@ -47,11 +48,14 @@ export const beginMisspelt = (): void => {
 
 /** Optimal string alignment distance, written out here so the suite does not trust the library's. */
 const distance = (a: string, b: string): number => {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;
@@ -66,7 +70,9 @@ const distance = (a: string, b: string): number => {
  */
 export const misspell = (key: string, known: readonly string[]): string => {
   const clear = (typo: string): boolean =>
-    typo !== key && !known.includes(typo) && known.every((k) => k === key || distance(typo.toLowerCase(), k.toLowerCase()) >= 2);
+    typo !== key &&
+    !known.includes(typo) &&
+    known.every((k) => k === key || distance(typo.toLowerCase(), k.toLowerCase()) >= 2);
   if (key.length > 2) {
     for (let i = key.length - 2; i >= 1; i--) {
       if (key[i] === key[i + 1]) continue;
@@ -81,7 +87,8 @@ export const misspell = (key: string, known: readonly string[]): string => {
   throw new Error(`misspell: no unambiguous typo of ${JSON.stringify(key)} among ${known.join(", ")}`);
 };
 
-const sameKeys = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().every((k, i) => k === [...b].sort()[i]);
+const sameKeys = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && [...a].sort().every((k, i) => k === [...b].sort()[i]);
 
 /**
  * Checks what a call with `typo` in place of `key` did: threw `error` (the package's class; for
@@ -89,20 +96,34 @@ const sameKeys = (a: readonly string[], b: readonly string[]): boolean => a.leng
  * the library's check reported exactly that typo with `key` as its suggestion and the keys
  * `known` for the slot. Marks the slot covered.
  */
-export const verifyMisspelt = (e: unknown, error: ErrorClass, names: readonly string[], typo: string, key: string, known: readonly string[]): void => {
+export const verifyMisspelt = (
+  e: unknown,
+  error: ErrorClass,
+  names: readonly string[],
+  typo: string,
+  key: string,
+  known: readonly string[],
+): void => {
   const plain = error === Error;
   if (!(e instanceof error) || (plain && Object.getPrototypeOf(e) !== Error.prototype)) {
-    throw new Error(`a misspelt key ${typo} must throw ${plain ? "a plain Error" : error.name}, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
+    throw new Error(
+      `a misspelt key ${typo} must throw ${plain ? "a plain Error" : error.name}, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+      { cause: e },
+    );
   }
   const text = e.message;
-  if (!names.some((n) => text.includes(n))) throw new Error(`the error for the misspelt key ${typo} names none of [${names.join(", ")}]: ${text}`);
+  if (!names.some((n) => text.includes(n)))
+    throw new Error(`the error for the misspelt key ${typo} names none of [${names.join(", ")}]: ${text}`);
   if (!text.includes(showKey(typo)) || !text.includes(`did you mean ${JSON.stringify(key)}`)) {
     throw new Error(`the error for the misspelt key ${typo} must name it and suggest ${JSON.stringify(key)}: ${text}`);
   }
   const check = last;
-  if (check?.problem?.key !== typo || check.problem.suggestion !== key) throw new Error(`the library's last options check did not report ${typo} → ${key}`);
+  if (check?.problem?.key !== typo || check.problem.suggestion !== key)
+    throw new Error(`the library's last options check did not report ${typo} → ${key}`);
   if (!sameKeys(check.known, known)) {
-    throw new Error(`${check.op} ${check.arg}: the library knows the keys [${[...check.known].sort().join(", ")}] but the suite states [${[...known].sort().join(", ")}]`);
+    throw new Error(
+      `${check.op} ${check.arg}: the library knows the keys [${[...check.known].sort().join(", ")}] but the suite states [${[...known].sort().join(", ")}]`,
+    );
   }
   covered.add(idOf(check.op, check.problem.arg.slice(0, check.problem.arg.length - typo.length - 1)));
 };
@@ -124,7 +145,11 @@ export interface OptionsSlot {
 }
 
 /** `base` with `key` renamed to `typo` (keeping its value, or 1 when `base` lacks it). */
-export const withTypo = (base: Readonly<Record<string, unknown>>, key: string, typo: string): Record<string, unknown> => {
+export const withTypo = (
+  base: Readonly<Record<string, unknown>>,
+  key: string,
+  typo: string,
+): Record<string, unknown> => {
   const { [key]: value, ...rest } = base;
   return { ...rest, [typo]: value ?? 1 };
 };
@@ -149,10 +174,16 @@ export const misspeltCases = (slot: OptionsSlot): number => {
       if (slot.either !== undefined && thrown === undefined) thrown = slot.either(result);
       if (thrown === undefined) throw new Error("the call accepted it");
       // The general contract first (a library error naming the op; no TypeError), then the options rule.
-      if (slot.error !== Error) callClean(slot.names, () => { throw thrown; });
+      if (slot.error !== Error)
+        callClean(slot.names, () => {
+          throw thrown;
+        });
       verifyMisspelt(thrown, slot.error, slot.names, typo, key, slot.known);
     } catch (e) {
-      throw new Error(`${slot.names[0] ?? "?"}: options ${JSON.stringify(options, (_k, v: unknown) => (typeof v === "function" ? "<function>" : v))} (${typo} for ${key}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new Error(
+        `${slot.names[0] ?? "?"}: options ${JSON.stringify(options, (_k, v: unknown) => (typeof v === "function" ? "<function>" : v))} (${typo} for ${key}): ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
     }
   }
   return slot.known.length;
@@ -169,7 +200,11 @@ export const ownedBy = (entries: readonly string[]) => {
  * and that no misspelt-key case reached, sorted. Empty means every checked slot has one.
  */
 export const missingMisspeltCases = (owns: (op: string) => boolean): string[] =>
-  [...seen.entries()].filter(([id, c]) => owns(c.op) && !covered.has(id)).map(([id]) => id).sort();
+  [...seen.entries()]
+    .filter(([id, c]) => owns(c.op) && !covered.has(id))
+    .map(([id]) => id)
+    .sort();
 
 /** How many distinct options slots the suite's own ops checked (to show the check is not vacuous). */
-export const checkedSlots = (owns: (op: string) => boolean): number => [...seen.values()].filter((c) => owns(c.op)).length;
+export const checkedSlots = (owns: (op: string) => boolean): number =>
+  [...seen.values()].filter((c) => owns(c.op)).length;

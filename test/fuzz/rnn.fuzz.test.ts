@@ -19,11 +19,26 @@ import { exportsOf, FuzzLedger } from "./contract.js";
 import type { Spec } from "./apiKit.js";
 import { cellSpec } from "./rnnSpecs/cells.js";
 import {
-  checkCellSpec, defineCellSpec, dropoutSpec, inputSizeOfSpec, mapInputSpec, mapOutputSpec, residualSpec, stackSpec, withSizesSpec,
+  checkCellSpec,
+  defineCellSpec,
+  dropoutSpec,
+  inputSizeOfSpec,
+  mapInputSpec,
+  mapOutputSpec,
+  residualSpec,
+  stackSpec,
+  withSizesSpec,
 } from "./rnnSpecs/combinators.js";
 import { encoderDecoderSpec, generateSpec, teacherForcingMaskSpec, topKLogitsSpec } from "./rnnSpecs/decode.js";
 import {
-  embeddingSpec, gateWeightSpec, glorotInitSpec, layerNormEpsSpec, layerNormSpec, linearSpec, orthogonalInitSpec, uniformInitSpec,
+  embeddingSpec,
+  gateWeightSpec,
+  glorotInitSpec,
+  layerNormEpsSpec,
+  layerNormSpec,
+  linearSpec,
+  orthogonalInitSpec,
+  uniformInitSpec,
 } from "./rnnSpecs/layers.js";
 import { reverseValidSpec, rnnSpec, stepMaskSpec, validateLengthsSpec } from "./rnnSpecs/sequence.js";
 import { bidirectionalSpec, feedOnceSpec, manyToManySpec, manyToOneSpec, repeatInputSpec } from "./rnnSpecs/shapes.js";

@@ -7,14 +7,41 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import type { GradCase, GradSpec } from "./harness.js";
-import { arbAxes, arbShape, arbTensor, awayFromZero, broadcastableTo, offGrid, real, shapes, tensorOf } from "./generators.js";
+import {
+  arbAxes,
+  arbShape,
+  arbTensor,
+  awayFromZero,
+  broadcastableTo,
+  offGrid,
+  real,
+  shapes,
+  tensorOf,
+} from "./generators.js";
 import { squared } from "./structural.js";
 
 /** The composites checked; a name per row of the table (logSumExp has three domains). */
 export type CompositeName =
-  | "sigmoid" | "softplus" | "relu" | "square" | "rsqrt" | "reciprocal" | "mean" | "sumKeepDims"
-  | "logSumExp" | "logSumExpLarge" | "logSumExpMasked" | "softmax" | "logSoftmax"
-  | "expandDims" | "squeeze" | "stack" | "split" | "flip" | "oneHot" | "sumTo";
+  | "sigmoid"
+  | "softplus"
+  | "relu"
+  | "square"
+  | "rsqrt"
+  | "reciprocal"
+  | "mean"
+  | "sumKeepDims"
+  | "logSumExp"
+  | "logSumExpLarge"
+  | "logSumExpMasked"
+  | "softmax"
+  | "logSoftmax"
+  | "expandDims"
+  | "squeeze"
+  | "stack"
+  | "split"
+  | "flip"
+  | "oneHot"
+  | "sumTo";
 
 const reals = real(-3, 3);
 
@@ -27,19 +54,23 @@ const withAxes = (domain: fc.Arbitrary<number>) =>
 
 /** A tensor (rank ≥ 1) and one of its axes, possibly written negatively. */
 const withAxis = (domain: fc.Arbitrary<number>) =>
-  arbShape({ minRank: 1 }).chain((s) => fc.tuple(tensorOf(s, domain), fc.integer({ min: -s.length, max: s.length - 1 })));
+  arbShape({ minRank: 1 }).chain((s) =>
+    fc.tuple(tensorOf(s, domain), fc.integer({ min: -s.length, max: s.length - 1 })),
+  );
 
 /**
  * Logits with a −Inf mask along `axis`: each masked entry is −Inf, but every row along the axis
  * keeps at least one finite entry (an all −Inf row has no softmax; its log-sum-exp is −Inf).
  */
 const maskedLogits = arbShape({ minRank: 1 }).chain((s) =>
-  fc.tuple(tensorOf(s, reals), fc.array(fc.boolean(), { minLength: T.sizeOf(s), maxLength: T.sizeOf(s) })).map(([x, mask]) => {
-    const last = s[s.length - 1]!;
-    // Entry 0 of every row along the last axis stays finite.
-    const data = Array.from(x.data, (v, i) => (mask[i] && i % last !== 0 ? -Infinity : v));
-    return T.fromDataOrThrow(data, s, "float64");
-  }),
+  fc
+    .tuple(tensorOf(s, reals), fc.array(fc.boolean(), { minLength: T.sizeOf(s), maxLength: T.sizeOf(s) }))
+    .map(([x, mask]) => {
+      const last = s[s.length - 1]!;
+      // Entry 0 of every row along the last axis stays finite.
+      const data = Array.from(x.data, (v, i) => (mask[i] && i % last !== 0 ? -Infinity : v));
+      return T.fromDataOrThrow(data, s, "float64");
+    }),
 );
 
 /** Shifts every entry by ±1000, where exp overflows/underflows unless the max shift is used. */
@@ -92,44 +123,79 @@ export const compositeSpecs: { readonly [K in CompositeName]: GradSpec } = {
   logSumExpMasked: {
     kind: "fd",
     order: 2,
-    cases: maskedLogits.map((x): GradCase => ({ label: `logSumExp −Inf-masked ${shapes(x)}`, f: (v: Value) => A.logSumExp(v, { axis: -1 }), args: [x] })),
+    cases: maskedLogits.map((x): GradCase => ({
+      label: `logSumExp −Inf-masked ${shapes(x)}`,
+      f: (v: Value) => A.logSumExp(v, { axis: -1 }),
+      args: [x],
+    })),
   },
   softmax: {
     kind: "fd",
     order: 2,
-    cases: withAxis(reals).map(([x, axis]): GradCase => ({ label: `softmax ${shapes(x)} axis=${axis}`, f: (v: Value) => A.softmax(v, axis), args: [x] })),
+    cases: withAxis(reals).map(([x, axis]): GradCase => ({
+      label: `softmax ${shapes(x)} axis=${axis}`,
+      f: (v: Value) => A.softmax(v, axis),
+      args: [x],
+    })),
   },
   logSoftmax: {
     kind: "fd",
     order: 2,
-    cases: withAxis(reals).map(([x, axis]): GradCase => ({ label: `logSoftmax ${shapes(x)} axis=${axis}`, f: (v: Value) => A.logSoftmax(v, axis), args: [x] })),
+    cases: withAxis(reals).map(([x, axis]): GradCase => ({
+      label: `logSoftmax ${shapes(x)} axis=${axis}`,
+      f: (v: Value) => A.logSoftmax(v, axis),
+      args: [x],
+    })),
   },
   expandDims: {
     kind: "fd",
     order: 2,
     cases: arbShape()
       .chain((s) => fc.tuple(tensorOf(s, reals), fc.integer({ min: -s.length - 1, max: s.length })))
-      .map(([x, axis]): GradCase => ({ label: `expandDims ${shapes(x)} axis=${axis}`, f: squared((v) => A.expandDims(v, axis)), args: [x] })),
+      .map(([x, axis]): GradCase => ({
+        label: `expandDims ${shapes(x)} axis=${axis}`,
+        f: squared((v) => A.expandDims(v, axis)),
+        args: [x],
+      })),
   },
   squeeze: {
     kind: "fd",
     order: 2,
     cases: arbShape({ minDim: 1, maxDim: 2 }).chain((s) =>
-      tensorOf(s, reals).map((x): GradCase => ({ label: `squeeze ${shapes(x)}`, f: squared((v) => A.squeeze(v)), args: [x] })),
+      tensorOf(s, reals).map((x): GradCase => ({
+        label: `squeeze ${shapes(x)}`,
+        f: squared((v) => A.squeeze(v)),
+        args: [x],
+      })),
     ),
   },
   stack: {
     kind: "fd",
     order: 2,
     cases: arbShape()
-      .chain((s) => fc.tuple(fc.integer({ min: -s.length - 1, max: s.length }), fc.array(tensorOf(s, reals), { minLength: 1, maxLength: 3 })))
-      .map(([axis, xs]): GradCase => ({ label: `stack ${shapes(...xs)} axis=${axis}`, f: squared((...vs) => A.stack(vs, axis)), args: xs })),
+      .chain((s) =>
+        fc.tuple(
+          fc.integer({ min: -s.length - 1, max: s.length }),
+          fc.array(tensorOf(s, reals), { minLength: 1, maxLength: 3 }),
+        ),
+      )
+      .map(([axis, xs]): GradCase => ({
+        label: `stack ${shapes(...xs)} axis=${axis}`,
+        f: squared((...vs) => A.stack(vs, axis)),
+        args: xs,
+      })),
   },
   split: {
     kind: "fd",
     order: 2,
     cases: withAxis(reals)
-      .chain(([x, axis]) => fc.tuple(fc.constant(x), fc.constant(axis), fc.uniqueArray(fc.integer({ min: 0, max: x.shape.at(axis)! }), { maxLength: 3 })))
+      .chain(([x, axis]) =>
+        fc.tuple(
+          fc.constant(x),
+          fc.constant(axis),
+          fc.uniqueArray(fc.integer({ min: 0, max: x.shape.at(axis)! }), { maxLength: 3 }),
+        ),
+      )
       .map(([x, axis, points]): GradCase => {
         const sorted = [...points].sort((a, b) => a - b);
         return {
@@ -142,7 +208,11 @@ export const compositeSpecs: { readonly [K in CompositeName]: GradSpec } = {
   flip: {
     kind: "fd",
     order: 2,
-    cases: withAxis(reals).map(([x, axis]): GradCase => ({ label: `flip ${shapes(x)} axis=${axis}`, f: squared((v) => A.flip(v, axis)), args: [x] })),
+    cases: withAxis(reals).map(([x, axis]): GradCase => ({
+      label: `flip ${shapes(x)} axis=${axis}`,
+      f: squared((v) => A.flip(v, axis)),
+      args: [x],
+    })),
   },
   // oneHot of indices truncated from floats (away from the integers, in [0, 4)): the one-hot rows
   // dotted with [1, 2, 3, 4] give index + 1, with no gradient back to x.
@@ -159,7 +229,11 @@ export const compositeSpecs: { readonly [K in CompositeName]: GradSpec } = {
     order: 2,
     cases: arbShape()
       .chain((s) => fc.tuple(tensorOf(s, reals), broadcastableTo(s)))
-      .map(([x, target]): GradCase => ({ label: `sumTo ${shapes(x)} → [${target}]`, f: squared((v) => A.sumTo(v, target)), args: [x] })),
+      .map(([x, target]): GradCase => ({
+        label: `sumTo ${shapes(x)} → [${target}]`,
+        f: squared((v) => A.sumTo(v, target)),
+        args: [x],
+      })),
   },
 };
 

@@ -9,7 +9,17 @@ import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import type { GradCase, GradSpec } from "./harness.js";
 import {
-  arbBroadcastShapes, arbTensor, awayFromZero, boolTensorOf, broadcastableTo, distinctTensorOf, intTensorOf, offGrid, real, shapes, tensorOf,
+  arbBroadcastShapes,
+  arbTensor,
+  awayFromZero,
+  boolTensorOf,
+  broadcastableTo,
+  distinctTensorOf,
+  intTensorOf,
+  offGrid,
+  real,
+  shapes,
+  tensorOf,
 } from "./generators.js";
 import { squared } from "./structural.js";
 
@@ -27,7 +37,9 @@ const binary = (
   db: fc.Arbitrary<number>,
 ): fc.Arbitrary<GradCase> =>
   arbBroadcastShapes().chain(({ a, b }) =>
-    fc.tuple(tensorOf(a, da), tensorOf(b, db)).map(([x, y]) => ({ label: `${label} ${shapes(x, y)}`, f, args: [x, y] })),
+    fc
+      .tuple(tensorOf(a, da), tensorOf(b, db))
+      .map(([x, y]) => ({ label: `${label} ${shapes(x, y)}`, f, args: [x, y] })),
   );
 
 /**
@@ -69,7 +81,10 @@ export const unarySpecs = {
   // log of a negative is NaN: the mask isNaN(log x) is 1 on negatives and carries no gradient.
   isNaN: { kind: "noGradient", cases: unary("isNaN", (x) => f64(A.isNaN(A.log(x))), awayFromZero(0.1, 3)) },
   isFinite: { kind: "noGradient", cases: unary("isFinite", (x) => f64(A.isFinite(A.log(x))), awayFromZero(0.1, 3)) },
-  logicalNot: { kind: "noGradient", cases: unary("logicalNot", (x) => f64(A.logicalNot(positive(x))), awayFromZero(0.1, 3)) },
+  logicalNot: {
+    kind: "noGradient",
+    cases: unary("logicalNot", (x) => f64(A.logicalNot(positive(x))), awayFromZero(0.1, 3)),
+  },
 } as const satisfies Record<string, GradSpec>;
 
 export const binarySpecs = {
@@ -86,7 +101,11 @@ export const binarySpecs = {
     cases: fc.oneof(
       binary("pow", A.pow, real(0.3, 3), real(-2, 2)),
       arbTensor(awayFromZero(0.3, 2)).chain((x) =>
-        intTensorOf(x.shape, -2, 3).map((n): GradCase => ({ label: `pow ${shapes(x)} ** int ${shapes(n)}`, f: (a: Value) => A.pow(a, A.astype(n, "float64")), args: [x] })),
+        intTensorOf(x.shape, -2, 3).map((n): GradCase => ({
+          label: `pow ${shapes(x)} ** int ${shapes(n)}`,
+          f: (a: Value) => A.pow(a, A.astype(n, "float64")),
+          args: [x],
+        })),
       ),
     ),
   },
@@ -100,11 +119,21 @@ export const binarySpecs = {
   greaterEqual: { kind: "noGradient", cases: untied("greaterEqual", (a, b) => f64(A.greaterEqual(a, b))) },
   logicalAnd: {
     kind: "noGradient",
-    cases: binary("logicalAnd", (a, b) => f64(A.logicalAnd(positive(a), positive(b))), awayFromZero(0.1, 3), awayFromZero(0.1, 3)),
+    cases: binary(
+      "logicalAnd",
+      (a, b) => f64(A.logicalAnd(positive(a), positive(b))),
+      awayFromZero(0.1, 3),
+      awayFromZero(0.1, 3),
+    ),
   },
   logicalOr: {
     kind: "noGradient",
-    cases: binary("logicalOr", (a, b) => f64(A.logicalOr(positive(a), positive(b))), awayFromZero(0.1, 3), awayFromZero(0.1, 3)),
+    cases: binary(
+      "logicalOr",
+      (a, b) => f64(A.logicalOr(positive(a), positive(b))),
+      awayFromZero(0.1, 3),
+      awayFromZero(0.1, 3),
+    ),
   },
   // where(cond, a, b) with a closed-over bool mask; all three operands broadcast.
   select: {

@@ -16,10 +16,14 @@ export interface ShapeOptions {
 
 /** A shape of rank in [minRank, maxRank] (default 0..3) with dims in [minDim, maxDim] (default 1..3). */
 export const arbShape = (o: ShapeOptions = {}): fc.Arbitrary<number[]> =>
-  fc.array(fc.integer({ min: o.minDim ?? 1, max: o.maxDim ?? 3 }), { minLength: o.minRank ?? 0, maxLength: o.maxRank ?? 3 });
+  fc.array(fc.integer({ min: o.minDim ?? 1, max: o.maxDim ?? 3 }), {
+    minLength: o.minRank ?? 0,
+    maxLength: o.maxRank ?? 3,
+  });
 
 /** Reals in [lo, hi] (finite, no NaN). */
-export const real = (lo: number, hi: number): fc.Arbitrary<number> => fc.double({ min: lo, max: hi, noNaN: true, noDefaultInfinity: true });
+export const real = (lo: number, hi: number): fc.Arbitrary<number> =>
+  fc.double({ min: lo, max: hi, noNaN: true, noDefaultInfinity: true });
 
 /** Reals with lo ≤ |x| ≤ hi, either sign: keeps away from a kink or pole at 0. */
 export const awayFromZero = (lo: number, hi: number): fc.Arbitrary<number> =>
@@ -50,7 +54,13 @@ export const distinctTensorOf = (shape: readonly number[]): fc.Arbitrary<T.Tenso
       fc.uniqueArray(fc.integer({ min: -40, max: 40 }), { minLength: n, maxLength: n }),
       fc.array(real(-0.02, 0.02), { minLength: n, maxLength: n }),
     )
-    .map(([ks, noise]) => T.fromDataOrThrow(ks.map((k, i) => k * 0.1 + noise[i]!), shape, "float64"));
+    .map(([ks, noise]) =>
+      T.fromDataOrThrow(
+        ks.map((k, i) => k * 0.1 + noise[i]!),
+        shape,
+        "float64",
+      ),
+    );
 };
 
 /**
@@ -58,7 +68,10 @@ export const distinctTensorOf = (shape: readonly number[]): fc.Arbitrary<T.Tenso
  */
 export const broadcastableTo = (out: readonly number[]): fc.Arbitrary<number[]> =>
   fc
-    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
+    .tuple(
+      fc.integer({ min: 0, max: out.length }),
+      fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
+    )
     .map(([drop, ones]) => out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)));
 
 /** An output shape and two operand shapes that broadcast to it. */
@@ -68,13 +81,17 @@ export const arbBroadcastShapes = (o: ShapeOptions = {}): fc.Arbitrary<{ out: nu
 /** An int32 tensor of `shape` with entries in [lo, hi]. */
 export const intTensorOf = (shape: readonly number[], lo: number, hi: number): fc.Arbitrary<T.Tensor> => {
   const n = T.sizeOf(shape);
-  return fc.array(fc.integer({ min: lo, max: hi }), { minLength: n, maxLength: n }).map((d) => T.fromDataOrThrow(d, shape, "int32"));
+  return fc
+    .array(fc.integer({ min: lo, max: hi }), { minLength: n, maxLength: n })
+    .map((d) => T.fromDataOrThrow(d, shape, "int32"));
 };
 
 /** A bool tensor of `shape`. */
 export const boolTensorOf = (shape: readonly number[]): fc.Arbitrary<T.Tensor> => {
   const n = T.sizeOf(shape);
-  return fc.array(fc.boolean(), { minLength: n, maxLength: n }).map((d) => T.fromDataOrThrow(d.map(Number), shape, "bool"));
+  return fc
+    .array(fc.boolean(), { minLength: n, maxLength: n })
+    .map((d) => T.fromDataOrThrow(d.map(Number), shape, "bool"));
 };
 
 /**
@@ -86,7 +103,10 @@ export const arbAxes = (rank: number): fc.Arbitrary<number[]> =>
 
 /** A permutation of 0..rank−1. */
 export const arbPerm = (rank: number): fc.Arbitrary<number[]> =>
-  fc.shuffledSubarray(Array.from({ length: rank }, (_, i) => i), { minLength: rank, maxLength: rank });
+  fc.shuffledSubarray(
+    Array.from({ length: rank }, (_, i) => i),
+    { minLength: rank, maxLength: rank },
+  );
 
 /** `f64[2,3]`-style text of tensors' shapes, for case labels. */
 export const shapes = (...ts: readonly T.Tensor[]): string => ts.map((t) => `[${t.shape.join(",")}]`).join(" ");

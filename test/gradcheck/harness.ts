@@ -40,8 +40,7 @@ interface Tolerances {
  */
 export type GradSpec =
   | (Tolerances & { readonly kind: "fd"; readonly cases: fc.Arbitrary<GradCase> } & (
-        | { readonly order: 2 }
-        | { readonly order: 1; readonly why: string }
+        { readonly order: 2 } | { readonly order: 1; readonly why: string }
       ))
   | (Tolerances & { readonly kind: "noGradient"; readonly cases: fc.Arbitrary<GradCase> })
   | (Tolerances & { readonly kind: "zeroGradient"; readonly cases: fc.Arbitrary<GradCase> });
@@ -55,7 +54,10 @@ const floatLeaves = (tree: unknown): T.Tensor[] =>
 const expectAllZero = (what: string, tree: unknown): void => {
   for (const leaf of floatLeaves(tree)) {
     const i = leaf.data.findIndex((x) => x !== 0);
-    if (i >= 0) throw new Error(`${what}: expected exact zeros, found ${leaf.data[i]} at flat index ${i} of shape [${leaf.shape.join(", ")}]`);
+    if (i >= 0)
+      throw new Error(
+        `${what}: expected exact zeros, found ${leaf.data[i]} at flat index ${i} of shape [${leaf.shape.join(", ")}]`,
+      );
   }
 };
 
@@ -63,14 +65,21 @@ const expectAllZero = (what: string, tree: unknown): void => {
 const randomLike = (tree: unknown, seed: number): unknown => {
   const [leaves, def] = treeFlatten(tree);
   const keys = T.random.split(T.random.key(seed), Math.max(1, leaves.length));
-  return treeUnflatten(def, leaves.map((l, i) => T.random.normal(keys[i]!, l.shape, T.isFloating(l.dtype) ? l.dtype : "float64")));
+  return treeUnflatten(
+    def,
+    leaves.map((l, i) => T.random.normal(keys[i]!, l.shape, T.isFloating(l.dtype) ? l.dtype : "float64")),
+  );
 };
 
 /** Cotangents and tangents of `c` are exactly zero for every float argument. */
 const checkExactZero = (c: GradCase, seed: number): void => {
   const [out, pullback] = vjp(c.f as (...a: unknown[]) => unknown, ...c.args);
   expectAllZero(`vjp of ${c.label}`, pullback(randomLike(out, seed)));
-  const [, tangent] = jvp(c.f as (...a: never[]) => unknown, c.args, c.args.map((a, i) => randomLike(a, seed + 1 + i)));
+  const [, tangent] = jvp(
+    c.f as (...a: never[]) => unknown,
+    c.args,
+    c.args.map((a, i) => randomLike(a, seed + 1 + i)),
+  );
   expectAllZero(`jvp of ${c.label}`, tangent);
 };
 
@@ -87,12 +96,15 @@ export const runSpec = (name: string, spec: GradSpec): void => {
   const numRuns = spec.numRuns ?? 15;
   if (spec.kind === "noGradient") {
     const prim = (registry as Readonly<Record<string, { readonly vjp: unknown }>>)[name];
-    if (prim !== undefined && prim.vjp !== noGradient) throw new Error(`${name} must be registered with vjp: noGradient`);
+    if (prim !== undefined && prim.vjp !== noGradient)
+      throw new Error(`${name} must be registered with vjp: noGradient`);
   }
   fc.assert(
     fc.property(spec.cases, fc.integer({ min: 0, max: 1_000_000 }), (c, seed) => {
       // Only the tolerances a spec sets (exactOptionalPropertyTypes forbids passing undefined).
-      const opts = Object.fromEntries(Object.entries({ eps: spec.eps, rtol: spec.rtol, atol: spec.atol }).filter(([, v]) => v !== undefined));
+      const opts = Object.fromEntries(
+        Object.entries({ eps: spec.eps, rtol: spec.rtol, atol: spec.atol }).filter(([, v]) => v !== undefined),
+      );
       switch (spec.kind) {
         case "fd":
           checkGrads(c.f, c.args, { ...opts, order: spec.order, modes: ["rev", "fwd"], seed });
@@ -105,7 +117,8 @@ export const runSpec = (name: string, spec: GradSpec): void => {
           return;
         }
         case "zeroGradient": {
-          if (!tensorsEqual(call(c.f, c.args), c.args[0])) throw new Error(`${c.label}: value is not the identity of args[0]`);
+          if (!tensorsEqual(call(c.f, c.args), c.args[0]))
+            throw new Error(`${c.label}: value is not the identity of args[0]`);
           checkExactZero(c, seed);
           return;
         }

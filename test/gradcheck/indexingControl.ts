@@ -28,11 +28,13 @@ const takeProblem = (flattened: boolean) =>
 
 /** x, an axis, and take_along_axis indices: x's rank, other axes equal to x's or 1. */
 const gatherProblem = arbShape({ minRank: 1 }).chain((s) =>
-  fc.integer({ min: 0, max: s.length - 1 }).chain((axis) =>
-    fc
-      .tuple(...s.map((d, i) => (i === axis ? fc.integer({ min: 1, max: 3 }) : fc.constantFrom(d, 1))))
-      .chain((is) => fc.tuple(tensorOf(s, reals), fc.constant(axis), intTensorOf(is, -s[axis]!, s[axis]! - 1))),
-  ),
+  fc
+    .integer({ min: 0, max: s.length - 1 })
+    .chain((axis) =>
+      fc
+        .tuple(...s.map((d, i) => (i === axis ? fc.integer({ min: 1, max: 3 }) : fc.constantFrom(d, 1))))
+        .chain((is) => fc.tuple(tensorOf(s, reals), fc.constant(axis), intTensorOf(is, -s[axis]!, s[axis]! - 1))),
+    ),
 );
 
 /** Operand shapes for NumPy matmul: broadcast batch axes, and 1-D operands on either side. */
@@ -74,14 +76,19 @@ const scanProblem = fc
   .chain((o) =>
     fc.tuple(
       fc.constant(o),
-      fc.record({ W: tensorOf([o.h, o.h], real(-1, 1)), U: tensorOf([o.d, o.h], real(-1, 1)), b: tensorOf([o.h], real(-1, 1)) }),
+      fc.record({
+        W: tensorOf([o.h, o.h], real(-1, 1)),
+        U: tensorOf([o.d, o.h], real(-1, 1)),
+        b: tensorOf([o.h], real(-1, 1)),
+      }),
       tensorOf([o.h], real(-1, 1)),
       tensorOf([o.steps, o.d], real(-1, 1)),
     ),
   )
   .map(([o, params, h0, xs]): GradCase => ({
     label: `scan rnn h=${o.h} d=${o.d} T=${o.steps} reverse=${o.reverse} checkpoint=${o.checkpoint}`,
-    f: (p: RnnParams, init: Value, seq: Value) => A.scan(rnnStep(p), init, seq, { reverse: o.reverse, checkpoint: o.checkpoint }),
+    f: (p: RnnParams, init: Value, seq: Value) =>
+      A.scan(rnnStep(p), init, seq, { reverse: o.reverse, checkpoint: o.checkpoint }),
     args: [params, h0, xs],
   }));
 
@@ -97,8 +104,16 @@ export const indexingSpecs = {
     kind: "fd",
     order: 2,
     cases: fc.oneof(
-      takeProblem(false).map(([x, axis, idx]): GradCase => ({ label: `take ${shapes(x, idx)} axis=${axis}`, f: squared((v) => A.take(v, idx, axis)), args: [x] })),
-      takeProblem(true).map(([x, , idx]): GradCase => ({ label: `take ${shapes(x, idx)} flattened`, f: squared((v) => A.take(v, idx)), args: [x] })),
+      takeProblem(false).map(([x, axis, idx]): GradCase => ({
+        label: `take ${shapes(x, idx)} axis=${axis}`,
+        f: squared((v) => A.take(v, idx, axis)),
+        args: [x],
+      })),
+      takeProblem(true).map(([x, , idx]): GradCase => ({
+        label: `take ${shapes(x, idx)} flattened`,
+        f: squared((v) => A.take(v, idx)),
+        args: [x],
+      })),
     ),
   },
   addAt: {
@@ -106,26 +121,35 @@ export const indexingSpecs = {
     order: 2,
     cases: takeProblem(false).chain(([x, axis, idx]) =>
       tensorOf([...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)], reals).map(
-        (values): GradCase => ({ label: `addAt ${shapes(x, idx, values)} axis=${axis}`, f: squared((v, w) => A.addAt(v, idx, w, axis)), args: [x, values] }),
+        (values): GradCase => ({
+          label: `addAt ${shapes(x, idx, values)} axis=${axis}`,
+          f: squared((v, w) => A.addAt(v, idx, w, axis)),
+          args: [x, values],
+        }),
       ),
     ),
   },
   gather: {
     kind: "fd",
     order: 2,
-    cases: gatherProblem.map(([x, axis, idx]): GradCase => ({ label: `gather ${shapes(x, idx)} axis=${axis}`, f: squared((v) => A.gather(v, idx, axis)), args: [x] })),
+    cases: gatherProblem.map(([x, axis, idx]): GradCase => ({
+      label: `gather ${shapes(x, idx)} axis=${axis}`,
+      f: squared((v) => A.gather(v, idx, axis)),
+      args: [x],
+    })),
   },
   addAlongAxis: {
     kind: "fd",
     order: 2,
     cases: gatherProblem.chain(([x, axis, idx]) =>
-      tensorOf(x.shape.map((d, i) => (i === axis ? idx.shape[i]! : d)), reals).map(
-        (values): GradCase => ({
-          label: `addAlongAxis ${shapes(x, idx, values)} axis=${axis}`,
-          f: squared((v, w) => A.addAlongAxis(v, idx, w, axis)),
-          args: [x, values],
-        }),
-      ),
+      tensorOf(
+        x.shape.map((d, i) => (i === axis ? idx.shape[i]! : d)),
+        reals,
+      ).map((values): GradCase => ({
+        label: `addAlongAxis ${shapes(x, idx, values)} axis=${axis}`,
+        f: squared((v, w) => A.addAlongAxis(v, idx, w, axis)),
+        args: [x, values],
+      })),
     ),
   },
   // Bilinear, so order 2 checks the cross terms of both operands' rules.
@@ -133,7 +157,9 @@ export const indexingSpecs = {
     kind: "fd",
     order: 2,
     cases: matmulShapes.chain(({ a, b }) =>
-      fc.tuple(tensorOf(a, reals), tensorOf(b, reals)).map(([x, y]): GradCase => ({ label: `matmul ${shapes(x, y)}`, f: A.matmul, args: [x, y] })),
+      fc
+        .tuple(tensorOf(a, reals), tensorOf(b, reals))
+        .map(([x, y]): GradCase => ({ label: `matmul ${shapes(x, y)}`, f: A.matmul, args: [x, y] })),
     ),
   },
 } as const satisfies Record<string, GradSpec>;
@@ -141,7 +167,11 @@ export const indexingSpecs = {
 export const controlSpecs = {
   stopGradient: {
     kind: "zeroGradient",
-    cases: arbTensor(reals).map((x): GradCase => ({ label: `stopGradient ${shapes(x)}`, f: A.stopGradient, args: [x] })),
+    cases: arbTensor(reals).map((x): GradCase => ({
+      label: `stopGradient ${shapes(x)}`,
+      f: A.stopGradient,
+      args: [x],
+    })),
   },
   checkpoint: {
     kind: "fd",
@@ -160,7 +190,9 @@ export const controlSpecs = {
     kind: "fd",
     order: 2,
     cases: arbBroadcastShapes().chain(({ out }) =>
-      fc.tuple(tensorOf(out, reals), tensorOf(out, real(-3, 3))).map(([x, y]): GradCase => ({ label: `customVjp x·sin(y) ${shapes(x, y)}`, f: xSinY, args: [x, y] })),
+      fc
+        .tuple(tensorOf(out, reals), tensorOf(out, real(-3, 3)))
+        .map(([x, y]): GradCase => ({ label: `customVjp x·sin(y) ${shapes(x, y)}`, f: xSinY, args: [x, y] })),
     ),
   },
   scan: { kind: "fd", order: 2, cases: scanProblem },

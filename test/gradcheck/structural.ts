@@ -10,7 +10,18 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import type { GradCase, GradSpec } from "./harness.js";
-import { arbAxes, arbPerm, arbShape, arbTensor, awayFromZero, broadcastableTo, distinctTensorOf, real, shapes, tensorOf } from "./generators.js";
+import {
+  arbAxes,
+  arbPerm,
+  arbShape,
+  arbTensor,
+  awayFromZero,
+  broadcastableTo,
+  distinctTensorOf,
+  real,
+  shapes,
+  tensorOf,
+} from "./generators.js";
 
 /** op(...)², elementwise: makes the order-2 check exercise a linear op's VJP rule (see @file). */
 export const squared =
@@ -30,7 +41,12 @@ const withShape = <P>(
 ): fc.Arbitrary<[T.Tensor, P]> => arbShape({ minRank }).chain((s) => fc.tuple(domain(s), param(s)));
 
 /** A reduction over a generated subset of axes; `linear` ones are squared (see @file). */
-const reduction = (label: string, op: (x: Value, o: A.ReduceOptions) => Value, domain: (s: number[]) => fc.Arbitrary<T.Tensor>, linear = true) =>
+const reduction = (
+  label: string,
+  op: (x: Value, o: A.ReduceOptions) => Value,
+  domain: (s: number[]) => fc.Arbitrary<T.Tensor>,
+  linear = true,
+) =>
   withShape(0, domain, (s) => arbAxes(s.length)).map(([x, axes]): GradCase => {
     const f = (v: Value) => op(v, { axis: axes });
     return { label: `${label} ${shapes(x)} axis=[${axes}]`, f: linear ? squared(f) : f, args: [x] };
@@ -55,7 +71,11 @@ const sliceSpec = (dim: number): fc.Arbitrary<A.SliceSpec | null> =>
         stop: fc.option(fc.integer({ min: -dim - 1, max: dim + 1 }), { nil: undefined }),
         step: fc.integer({ min: -3, max: 3 }).filter((s) => s !== 0),
       })
-      .map((r) => ({ step: r.step, ...(r.start === undefined ? {} : { start: r.start }), ...(r.stop === undefined ? {} : { stop: r.stop }) })),
+      .map((r) => ({
+        step: r.step,
+        ...(r.start === undefined ? {} : { start: r.start }),
+        ...(r.stop === undefined ? {} : { stop: r.stop }),
+      })),
   );
 
 /** A resolved in-bounds window (start, step ≠ 0, size ≥ 1 per axis) into a tensor of `inShape`. */
@@ -95,13 +115,26 @@ export const shapeSpecs = {
     kind: "fd",
     order: 2,
     cases: arbShape()
-      .chain((out) => fc.tuple(fc.constant(out), broadcastableTo(out).chain((s) => tensorOf(s, reals))))
-      .map(([out, x]): GradCase => ({ label: `broadcastTo ${shapes(x)} → [${out}]`, f: squared((v) => A.broadcastTo(v, out)), args: [x] })),
+      .chain((out) =>
+        fc.tuple(
+          fc.constant(out),
+          broadcastableTo(out).chain((s) => tensorOf(s, reals)),
+        ),
+      )
+      .map(([out, x]): GradCase => ({
+        label: `broadcastTo ${shapes(x)} → [${out}]`,
+        f: squared((v) => A.broadcastTo(v, out)),
+        args: [x],
+      })),
   },
   reshape: {
     kind: "fd",
     order: 2,
-    cases: withShape(0, (s) => tensorOf(s, reals), (s) => fc.tuple(arbPerm(s.length), fc.boolean())).map(([x, [perm, hole]]): GradCase => {
+    cases: withShape(
+      0,
+      (s) => tensorOf(s, reals),
+      (s) => fc.tuple(arbPerm(s.length), fc.boolean()),
+    ).map(([x, [perm, hole]]): GradCase => {
       // The same dims in another order, with one of them inferred (−1) half the time.
       const target = perm.map((p, i) => (hole && i === 0 ? -1 : x.shape[p]!));
       return { label: `reshape ${shapes(x)} → [${target}]`, f: squared((v) => A.reshape(v, target)), args: [x] };
@@ -110,17 +143,29 @@ export const shapeSpecs = {
   transpose: {
     kind: "fd",
     order: 2,
-    cases: withShape(0, (s) => tensorOf(s, reals), (s) => arbPerm(s.length)).map(
-      ([x, perm]): GradCase => ({ label: `transpose ${shapes(x)} perm=[${perm}]`, f: squared((v) => A.transpose(v, perm)), args: [x] }),
-    ),
+    cases: withShape(
+      0,
+      (s) => tensorOf(s, reals),
+      (s) => arbPerm(s.length),
+    ).map(([x, perm]): GradCase => ({
+      label: `transpose ${shapes(x)} perm=[${perm}]`,
+      f: squared((v) => A.transpose(v, perm)),
+      args: [x],
+    })),
   },
   // Python slicing with negative starts, stops and steps, possibly empty along an axis.
   slice: {
     kind: "fd",
     order: 2,
-    cases: withShape(1, (s) => tensorOf(s, reals), (s) => fc.tuple(...s.map(sliceSpec))).map(
-      ([x, specs]): GradCase => ({ label: `slice ${shapes(x)} ${JSON.stringify(specs)}`, f: squared((v) => A.slice(v, specs)), args: [x] }),
-    ),
+    cases: withShape(
+      1,
+      (s) => tensorOf(s, reals),
+      (s) => fc.tuple(...s.map(sliceSpec)),
+    ).map(([x, specs]): GradCase => ({
+      label: `slice ${shapes(x)} ${JSON.stringify(specs)}`,
+      f: squared((v) => A.slice(v, specs)),
+      args: [x],
+    })),
   },
   unslice: {
     kind: "fd",
@@ -128,29 +173,67 @@ export const shapeSpecs = {
     cases: arbShape({ minRank: 1 })
       .chain((inShape) => fc.tuple(fc.constant(inShape), windowInto(inShape)))
       .chain(([inShape, w]) => fc.tuple(fc.constant(inShape), fc.constant(w), tensorOf(w.size, reals)))
-      .map(([inShape, w, x]): GradCase => ({ label: `unslice ${shapes(x)} into [${inShape}] ${JSON.stringify(w)}`, f: squared((v) => A.unslice(v, inShape, w)), args: [x] })),
+      .map(([inShape, w, x]): GradCase => ({
+        label: `unslice ${shapes(x)} into [${inShape}] ${JSON.stringify(w)}`,
+        f: squared((v) => A.unslice(v, inShape, w)),
+        args: [x],
+      })),
   },
   flip: {
     kind: "fd",
     order: 2,
-    cases: withShape(0, (s) => tensorOf(s, reals), (s) => arbAxes(s.length)).map(
-      ([x, axes]): GradCase => ({ label: `flip ${shapes(x)} axes=[${axes}]`, f: squared((v) => A.flip(v, axes)), args: [x] }),
-    ),
+    cases: withShape(
+      0,
+      (s) => tensorOf(s, reals),
+      (s) => arbAxes(s.length),
+    ).map(([x, axes]): GradCase => ({
+      label: `flip ${shapes(x)} axes=[${axes}]`,
+      f: squared((v) => A.flip(v, axes)),
+      args: [x],
+    })),
   },
   pad: {
     kind: "fd",
     order: 2,
-    cases: withShape(0, (s) => tensorOf(s, reals), (s) => fc.tuple(fc.tuple(...s.map(() => fc.tuple(fc.nat(2), fc.nat(2)))), reals)).map(
-      ([x, [widths, value]]): GradCase => ({ label: `pad ${shapes(x)} ${JSON.stringify(widths)}`, f: squared((v) => A.pad(v, widths, value)), args: [x] }),
-    ),
+    cases: withShape(
+      0,
+      (s) => tensorOf(s, reals),
+      (s) => fc.tuple(fc.tuple(...s.map(() => fc.tuple(fc.nat(2), fc.nat(2)))), reals),
+    ).map(([x, [widths, value]]): GradCase => ({
+      label: `pad ${shapes(x)} ${JSON.stringify(widths)}`,
+      f: squared((v) => A.pad(v, widths, value)),
+      args: [x],
+    })),
   },
   concat: {
     kind: "fd",
     order: 2,
     cases: arbShape({ minRank: 1 })
-      .chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 3 })))
-      .chain(([s, axis, sizes]) => fc.tuple(fc.constant(axis), fc.tuple(...sizes.map((n) => tensorOf(s.map((d, i) => (i === axis ? n : d)), reals)))))
-      .map(([axis, xs]): GradCase => ({ label: `concat ${shapes(...xs)} axis=${axis}`, f: squared((...vs) => A.concat(vs, axis)), args: xs })),
+      .chain((s) =>
+        fc.tuple(
+          fc.constant(s),
+          fc.integer({ min: 0, max: s.length - 1 }),
+          fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 3 }),
+        ),
+      )
+      .chain(([s, axis, sizes]) =>
+        fc.tuple(
+          fc.constant(axis),
+          fc.tuple(
+            ...sizes.map((n) =>
+              tensorOf(
+                s.map((d, i) => (i === axis ? n : d)),
+                reals,
+              ),
+            ),
+          ),
+        ),
+      )
+      .map(([axis, xs]): GradCase => ({
+        label: `concat ${shapes(...xs)} axis=${axis}`,
+        f: squared((...vs) => A.concat(vs, axis)),
+        args: xs,
+      })),
   },
   // x · f64(f32(x)): the product is quadratic, for which central differences are exact at any
   // step, so a large eps leaves only float32 rounding (≤ 2⁻²⁴·|x|² per element, divided by 2·eps).

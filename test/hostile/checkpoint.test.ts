@@ -17,7 +17,14 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import * as A from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
-import { adam, encodeCheckpoint, restoreCheckpoint, skipNonFinite, type Checkpoint, type JsonConfig } from "@rewind/optim";
+import {
+  adam,
+  encodeCheckpoint,
+  restoreCheckpoint,
+  skipNonFinite,
+  type Checkpoint,
+  type JsonConfig,
+} from "@rewind/optim";
 import { loadCheckpoint } from "@rewind/optim/node";
 import { arbMutation, CRC_CHECK, expectClearError, HostileLedger, mutate, parts } from "./files.js";
 import { assertPrototypesPristine, guarded } from "./guard.js";
@@ -30,7 +37,9 @@ afterAll(() => {
   assertPrototypesPristine("after the checkpoint cases", true);
   rmSync(dir, { recursive: true, force: true });
   const counts = ledger.write();
-  console.log(`hostile checkpoints: ${counts.files} files, ${counts.mutations} mutations, ${counts.targeted} hand-made cases`);
+  console.log(
+    `hostile checkpoints: ${counts.files} files, ${counts.mutations} mutations, ${counts.targeted} hand-made cases`,
+  );
 });
 
 const base = small();
@@ -41,10 +50,15 @@ ledger.file("larger");
 /** Every bit of a pytree: structure, static values and tensor bytes. */
 const fingerprint = (tree: unknown): string => {
   const [leaves, def] = A.treeFlatten(tree);
-  const bits = leaves.map((l) => (T.isTensor(l) ? `${l.dtype}[${l.shape.join(",")}]:${Buffer.from(l.data.buffer, l.data.byteOffset, l.data.byteLength).toString("hex")}` : String(l)));
+  const bits = leaves.map((l) =>
+    T.isTensor(l)
+      ? `${l.dtype}[${l.shape.join(",")}]:${Buffer.from(l.data.buffer, l.data.byteOffset, l.data.byteLength).toString("hex")}`
+      : String(l),
+  );
   return `${A.treeDefKey(def)}|${bits.join("|")}`;
 };
-const stateFingerprint = (c: Checkpoint): string => `${fingerprint(c.params)}#${fingerprint(c.optState)}#${c.step}#${JSON.stringify(c.key)}#${JSON.stringify(c.config)}`;
+const stateFingerprint = (c: Checkpoint): string =>
+  `${fingerprint(c.params)}#${fingerprint(c.optState)}#${c.step}#${JSON.stringify(c.key)}#${JSON.stringify(c.config)}`;
 const original = restoreCheckpoint(base.bytes, base.template);
 if (E.isLeft(original)) throw new Error(`the base checkpoint does not restore: ${T.formatTensorError(original.left)}`);
 const originalPrint = stateFingerprint(original.right);
@@ -90,7 +104,11 @@ describe("damage is always detected", () => {
       flipped[bit >> 3]! ^= 1 << (bit & 7);
       const r = guarded(`bit ${bit}`, flipped, () => restoreCheckpoint(flipped));
       if (E.isRight(r)) expect.fail(`flipping bit ${bit} (byte ${bit >> 3}) went unnoticed`);
-      seen.add(expectClearError(r.left, "restoreCheckpoint").replace(/[0-9a-f]{8}|\d+/g, "#").slice(0, 90));
+      seen.add(
+        expectClearError(r.left, "restoreCheckpoint")
+          .replace(/[0-9a-f]{8}|\d+/g, "#")
+          .slice(0, 90),
+      );
     }
     ledger.mutation(8 * base.bytes.length);
     // Flips are caught by the safetensors decoder, by the metadata checks, and by the checksum.
@@ -105,7 +123,10 @@ describe("damage is always detected", () => {
     dtype[at('"params.w":{"dtype":"F32"') + '"params.w":{"dtype":"'.length] = "I".charCodeAt(0);
     const shape = base.bytes.slice();
     shape[at('"params.z":{"dtype":"F32","shape":[0,5]') + '"params.z":{"dtype":"F32","shape":[0,'.length]! ^= 1; // 5 → 4
-    for (const bytes of [dtype, shape]) expect(refusedMessage("regression", bytes)).toMatch(/the file is damaged: its checksum is "crc32:[0-9a-f]{8}" but its contents give "crc32:[0-9a-f]{8}"/);
+    for (const bytes of [dtype, shape])
+      expect(refusedMessage("regression", bytes)).toMatch(
+        /the file is damaged: its checksum is "crc32:[0-9a-f]{8}" but its contents give "crc32:[0-9a-f]{8}"/,
+      );
     ledger.case(2);
   });
 
@@ -132,7 +153,10 @@ describe("damage is always detected", () => {
         const [plain] = restoreChecked(m.kind, damaged);
         if (E.isRight(plain)) {
           const intact = restoreCheckpoint(bytes);
-          expect(E.isRight(intact) && stateFingerprint(plain.right) === stateFingerprint(intact.right), `${m.kind} changed the restored state`).toBe(true);
+          expect(
+            E.isRight(intact) && stateFingerprint(plain.right) === stateFingerprint(intact.right),
+            `${m.kind} changed the restored state`,
+          ).toBe(true);
           harmless++;
         }
         ledger.mutation();
@@ -163,25 +187,43 @@ describe("well-sealed files with hostile contents", () => {
   });
 
   it("a hostile author's dtype change restores as the bytes say without a template, and is refused with one", () => {
-    const bytes = reseal(base.bytes, (h) => ({ ...h, tensors: h.tensors.map(([k, v]) => [k, k === "params.w" ? { ...v, dtype: "I32" } : v]) }));
+    const bytes = reseal(base.bytes, (h) => ({
+      ...h,
+      tensors: h.tensors.map(([k, v]) => [k, k === "params.w" ? { ...v, dtype: "I32" } : v]),
+    }));
     const [plain, fitted] = restoreChecked("I32 params.w", bytes);
     expect(E.isRight(plain) && (plain.right.params as { w: T.Tensor }).w.dtype).toBe("int32");
-    expect(E.isLeft(fitted) && T.formatTensorError(fitted.left)).toMatch(/params\.w: the checkpoint has int32\[2, 2\], the template float32\[2, 2\]/);
+    expect(E.isLeft(fitted) && T.formatTensorError(fitted.left)).toMatch(
+      /params\.w: the checkpoint has int32\[2, 2\], the template float32\[2, 2\]/,
+    );
     ledger.case();
   });
 
   it("metadata, tree keys and Map keys named like Object.prototype members restore without touching the prototypes", () => {
     const tree = JSON.parse(metaOf(base.bytes, "tree")) as { children: [{ children: unknown[] }, { keys: string[] }] };
-    const statics = (...values: string[]) => values.map((value) => ({ kind: "static", value: { type: "string", value } }));
-    tree.children[0].children.push({ kind: "map", keys: [{ type: "string", value: "__proto__" }, { type: "string", value: "polluted" }], children: statics("p", "q") });
+    const statics = (...values: string[]) =>
+      values.map((value) => ({ kind: "static", value: { type: "string", value } }));
+    tree.children[0].children.push({
+      kind: "map",
+      keys: [
+        { type: "string", value: "__proto__" },
+        { type: "string", value: "polluted" },
+      ],
+      children: statics("p", "q"),
+    });
     tree.children[1].keys = tree.children[1].keys.map((k) => (k === "b" ? "toString" : k));
-    const bytes = reseal(base.bytes, withMeta({ tree: JSON.stringify(tree), polluted: "yes", toString: "x", __lookupGetter__: "y" }));
+    const bytes = reseal(
+      base.bytes,
+      withMeta({ tree: JSON.stringify(tree), polluted: "yes", toString: "x", __lookupGetter__: "y" }),
+    );
     const [plain, fitted] = restoreChecked("odd keys", bytes);
     if (E.isLeft(plain)) return expect.fail(T.formatTensorError(plain.left));
     const map = (plain.right.optState as unknown[])[2] as { get(k: string): unknown };
     expect([map.get("__proto__"), map.get("polluted")]).toEqual(["p", "q"]);
     expect(Object.hasOwn(plain.right.params as object, "toString")).toBe(true);
-    expect(E.isLeft(fitted) && T.formatTensorError(fitted.left)).toMatch(/params\.toString: in the checkpoint but not in the template/);
+    expect(E.isLeft(fitted) && T.formatTensorError(fitted.left)).toMatch(
+      /params\.toString: in the checkpoint but not in the template/,
+    );
     ledger.case();
   });
 });
@@ -194,8 +236,12 @@ describe("the nesting limit is the one the messages state, for writing and readi
     const ok = encodeCheckpoint({ ...opt, config: nested(256, 1) as JsonConfig });
     const back = restoreCheckpoint(ok);
     expect(E.isRight(back) && JSON.stringify(back.right.config)).toBe(JSON.stringify(nested(256, 1)));
-    expect(() => encodeCheckpoint({ ...opt, config: nested(257, 1) as JsonConfig })).toThrow(/nested deeper than 256 levels/);
-    expect(refusedMessage("257 levels", reseal(ok, withMeta({ config: JSON.stringify(nested(257, 1)) })))).toMatch(/nested deeper than 256 levels/);
+    expect(() => encodeCheckpoint({ ...opt, config: nested(257, 1) as JsonConfig })).toThrow(
+      /nested deeper than 256 levels/,
+    );
+    expect(refusedMessage("257 levels", reseal(ok, withMeta({ config: JSON.stringify(nested(257, 1)) })))).toMatch(
+      /nested deeper than 256 levels/,
+    );
     ledger.case(2);
   });
 
@@ -204,10 +250,17 @@ describe("the nesting limit is the one the messages state, for writing and readi
     const ok = encodeCheckpoint({ ...opt, params: nested(255, T.scalar(1)) });
     const restored = guarded("256 levels", ok, () => restoreCheckpoint(ok));
     expect(E.isRight(restored)).toBe(true);
-    expect(() => encodeCheckpoint({ ...opt, params: nested(256, T.scalar(1)) })).toThrow(/nested deeper than 256 levels/);
-    const deeper = metaOf(ok, "tree").replace(/\{"kind":"leaf","name":"([^"]*)"\}/, '{"kind":"array","children":[{"kind":"leaf","name":"$1"}]}');
+    expect(() => encodeCheckpoint({ ...opt, params: nested(256, T.scalar(1)) })).toThrow(
+      /nested deeper than 256 levels/,
+    );
+    const deeper = metaOf(ok, "tree").replace(
+      /\{"kind":"leaf","name":"([^"]*)"\}/,
+      '{"kind":"array","children":[{"kind":"leaf","name":"$1"}]}',
+    );
     const [plain] = restoreChecked("257 levels", reseal(ok, withMeta({ tree: deeper })));
-    expect(E.isLeft(plain) && T.formatTensorError(plain.left)).toMatch(/the structure is nested deeper than 256 levels/);
+    expect(E.isLeft(plain) && T.formatTensorError(plain.left)).toMatch(
+      /the structure is nested deeper than 256 levels/,
+    );
     ledger.case(2);
   });
 });
@@ -215,10 +268,18 @@ describe("the nesting limit is the one the messages state, for writing and readi
 describe("values that are not checkpoint bytes", () => {
   it("are refused with a Left, including objects that pass `instanceof Uint8Array`", () => {
     // Before: a TypeError from the first typed-array getter of the last two.
-    const values = [null, "bytes", new Float32Array(4), Object.create(Uint8Array.prototype) as unknown, Object.setPrototypeOf(new DataView(base.bytes.slice().buffer), Uint8Array.prototype) as unknown];
+    const values = [
+      null,
+      "bytes",
+      new Float32Array(4),
+      Object.create(Uint8Array.prototype) as unknown,
+      Object.setPrototypeOf(new DataView(base.bytes.slice().buffer), Uint8Array.prototype) as unknown,
+    ];
     for (const [i, v] of values.entries()) {
       const r = guarded(`value ${i}`, new Uint8Array(0), () => restoreCheckpoint(v as Uint8Array));
-      expect(E.isLeft(r) && expectClearError(r.left, "restoreCheckpoint")).toMatch(/^restoreCheckpoint: expected a Uint8Array of checkpoint bytes, got (null|string|an object that is not a Uint8Array)$/);
+      expect(E.isLeft(r) && expectClearError(r.left, "restoreCheckpoint")).toMatch(
+        /^restoreCheckpoint: expected a Uint8Array of checkpoint bytes, got (null|string|an object that is not a Uint8Array)$/,
+      );
       ledger.case();
     }
   });
@@ -236,26 +297,39 @@ describe("values that are not checkpoint bytes", () => {
 describe("update counts and flags behind a valid checksum", () => {
   // Before: restored, and the count failed only at the next update (NaN, −1, 1.5) or was used as is.
   const tree = metaOf(base.bytes, "tree");
-  const count = (value: string): string => `{"kind":"static","value":{"type":"number","value":${JSON.stringify(value)}}}`;
+  const count = (value: string): string =>
+    `{"kind":"static","value":{"type":"number","value":${JSON.stringify(value)}}}`;
   /** The tree with the `nth` static count of 2 (0: Adam's, 1: the learning-rate schedule's) set to `value`. */
   const withCount = (value: string, nth: number): Uint8Array => {
     const parts = tree.split(count("2"));
     expect(parts).toHaveLength(3);
-    return reseal(base.bytes, withMeta({ tree: parts.map((p, i) => (i === 0 ? p : `${i - 1 === nth ? count(value) : count("2")}${p}`)).join("") }));
+    return reseal(
+      base.bytes,
+      withMeta({
+        tree: parts.map((p, i) => (i === 0 ? p : `${i - 1 === nth ? count(value) : count("2")}${p}`)).join(""),
+      }),
+    );
   };
 
-  it.each(["NaN", "-1", "1.5", "Infinity", "-Infinity", "9007199254740992", "1e+21"])("an Adam count of %s is refused, naming the field and the value", (value) => {
-    expect(refusedMessage(`count ${value}`, withCount(value, 0))).toBe(
-      `restoreCheckpoint: bad optimizer state in the checkpoint: optState[1][0].count: an update count must be a non-negative integer, got ${value}`,
-    );
-    ledger.case();
-  });
+  it.each(["NaN", "-1", "1.5", "Infinity", "-Infinity", "9007199254740992", "1e+21"])(
+    "an Adam count of %s is refused, naming the field and the value",
+    (value) => {
+      expect(refusedMessage(`count ${value}`, withCount(value, 0))).toBe(
+        `restoreCheckpoint: bad optimizer state in the checkpoint: optState[1][0].count: an update count must be a non-negative integer, got ${value}`,
+      );
+      ledger.case();
+    },
+  );
 
   it("the learning-rate schedule's count is checked too; valid counts restore", () => {
-    expect(refusedMessage("schedule count", withCount("-3", 1))).toMatch(/optState\[1\]\[1\]\.count: an update count must be a non-negative integer, got -3$/);
+    expect(refusedMessage("schedule count", withCount("-3", 1))).toMatch(
+      /optState\[1\]\[1\]\.count: an update count must be a non-negative integer, got -3$/,
+    );
     for (const value of ["0", "41", "9007199254740991"]) {
       const [plain, fitted] = restoreChecked(`count ${value}`, withCount(value, 0));
-      expect(E.isRight(plain) && E.isRight(fitted) && (plain.right.optState as [unknown, [{ count: number }]])[1][0].count).toBe(Number(value));
+      expect(
+        E.isRight(plain) && E.isRight(fitted) && (plain.right.optState as [unknown, [{ count: number }]])[1][0].count,
+      ).toBe(Number(value));
     }
     ledger.case(4);
   });
@@ -269,7 +343,10 @@ describe("update counts and flags behind a valid checksum", () => {
     const template = { params, optState: skipping.init(params) };
     const skipTree = metaOf(bytes, "tree");
     const edit = (from: string, to: string): string => {
-      const [plain, fitted] = [restoreCheckpoint(reseal(bytes, withMeta({ tree: skipTree.replace(from, to) }))), restoreCheckpoint(reseal(bytes, withMeta({ tree: skipTree.replace(from, to) })), template)];
+      const [plain, fitted] = [
+        restoreCheckpoint(reseal(bytes, withMeta({ tree: skipTree.replace(from, to) }))),
+        restoreCheckpoint(reseal(bytes, withMeta({ tree: skipTree.replace(from, to) })), template),
+      ];
       expect(E.isLeft(fitted), `${to} with the template`).toBe(true);
       return E.isLeft(plain) ? expectClearError(plain.left, "restoreCheckpoint") : expect.fail(`${to}: restored`);
     };
@@ -278,12 +355,24 @@ describe("update counts and flags behind a valid checksum", () => {
     const flag = '{"kind":"static","value":{"type":"boolean","value":false}}';
     const [run, total] = [count("1"), count("2")];
     expect(skipTree).toContain(`${flag},${run},${total}`);
-    expect(edit(`${flag},${run}`, `${flag},${count("-1")}`)).toMatch(/optState\.notFiniteCount: an update count must be a non-negative integer, got -1/);
-    expect(edit(`${run},${total}`, `${run},${count("0.5")}`)).toMatch(/optState\.totalNotFinite: an update count must be a non-negative integer, got 0\.5/);
-    expect(edit(`${flag},${run},${total}`, `${flag},${count("3")},${total}`)).toMatch(/optState\.notFiniteCount: 3 non-finite steps in a row, but only 2 in all/);
-    expect(edit(`${flag},${run}`, `${flag.replace("false", "true")},${run}`)).toMatch(/optState\.lastFinite: true, but notFiniteCount is 1/);
-    expect(edit(`${flag},${run}`, `${count("1")},${run}`)).toMatch(/optState\.lastFinite: must be true or false, got 1/);
-    expect(edit(`${flag},${run}`, `${flag},${count("NaN")}`)).toMatch(/optState\.notFiniteCount: an update count must be a non-negative integer, got NaN/);
+    expect(edit(`${flag},${run}`, `${flag},${count("-1")}`)).toMatch(
+      /optState\.notFiniteCount: an update count must be a non-negative integer, got -1/,
+    );
+    expect(edit(`${run},${total}`, `${run},${count("0.5")}`)).toMatch(
+      /optState\.totalNotFinite: an update count must be a non-negative integer, got 0\.5/,
+    );
+    expect(edit(`${flag},${run},${total}`, `${flag},${count("3")},${total}`)).toMatch(
+      /optState\.notFiniteCount: 3 non-finite steps in a row, but only 2 in all/,
+    );
+    expect(edit(`${flag},${run}`, `${flag.replace("false", "true")},${run}`)).toMatch(
+      /optState\.lastFinite: true, but notFiniteCount is 1/,
+    );
+    expect(edit(`${flag},${run}`, `${count("1")},${run}`)).toMatch(
+      /optState\.lastFinite: must be true or false, got 1/,
+    );
+    expect(edit(`${flag},${run}`, `${flag},${count("NaN")}`)).toMatch(
+      /optState\.notFiniteCount: an update count must be a non-negative integer, got NaN/,
+    );
     ledger.case(6);
   });
 
@@ -314,11 +403,16 @@ describe("version 1 files", () => {
   });
 
   it("but not their tensor table, which is why version 2 checksums the whole file", () => {
-    const retyped = sealV1(base.bytes, (h) => ({ ...h, tensors: h.tensors.map(([k, v]) => [k, k === "params.w" ? { ...v, dtype: "I32" } : v]) }));
+    const retyped = sealV1(base.bytes, (h) => ({
+      ...h,
+      tensors: h.tensors.map(([k, v]) => [k, k === "params.w" ? { ...v, dtype: "I32" } : v]),
+    }));
     const [plain, fitted] = restoreChecked("v1 retyped", retyped);
     expect(E.isRight(plain) && (plain.right.params as { w: T.Tensor }).w.dtype).toBe("int32");
     expect(E.isLeft(fitted)).toBe(true);
-    expect(refusedMessage("v2 file relabelled as v1", reseal(base.bytes, withMeta({ format_version: "1" })))).toMatch(/the file is damaged/);
+    expect(refusedMessage("v2 file relabelled as v1", reseal(base.bytes, withMeta({ format_version: "1" })))).toMatch(
+      /the file is damaged/,
+    );
     ledger.case(2);
   });
 });
@@ -333,17 +427,30 @@ describe("loadCheckpoint on files", () => {
     mkdirSync(join(dir, "a-directory"));
     const cases: [string, RegExp][] = [
       [join(dir, "missing.safetensors"), /^loadCheckpoint: cannot read ".*missing\.safetensors": ENOENT/],
-      [join(dir, "a-directory"), /^loadCheckpoint: cannot read ".*a-directory": it is a directory, not a regular file; pass the path of a file$/],
-      [write("empty.safetensors", new Uint8Array(0)), /^restoreCheckpoint: ".*empty\.safetensors": the bytes are not a valid safetensors file/],
+      [
+        join(dir, "a-directory"),
+        /^loadCheckpoint: cannot read ".*a-directory": it is a directory, not a regular file; pass the path of a file$/,
+      ],
+      [
+        write("empty.safetensors", new Uint8Array(0)),
+        /^restoreCheckpoint: ".*empty\.safetensors": the bytes are not a valid safetensors file/,
+      ],
     ];
-    fc.sample(arbMutation, { numRuns: 40 }).forEach((m, i) => cases.push([write(`m${i}.safetensors`, mutate(base.bytes, m)), /^(restoreCheckpoint|loadCheckpoint): ".*m\d+\.safetensors": /]));
+    fc.sample(arbMutation, { numRuns: 40 }).forEach((m, i) =>
+      cases.push([
+        write(`m${i}.safetensors`, mutate(base.bytes, m)),
+        /^(restoreCheckpoint|loadCheckpoint): ".*m\d+\.safetensors": /,
+      ]),
+    );
     for (const [path, message] of cases) {
       const r = guarded(path, new Uint8Array(0), () => loadCheckpoint(path, base.template), 0);
       if (E.isRight(r)) {
         expect(stateFingerprint(r.right)).toBe(originalPrint);
         continue;
       }
-      expect(expectClearError(r.left, r.left.op === "loadCheckpoint" ? "loadCheckpoint" : "restoreCheckpoint")).toMatch(message);
+      expect(expectClearError(r.left, r.left.op === "loadCheckpoint" ? "loadCheckpoint" : "restoreCheckpoint")).toMatch(
+        message,
+      );
     }
     ledger.mutation(40);
     ledger.case(3);

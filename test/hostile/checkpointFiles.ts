@@ -9,23 +9,56 @@ import { adam, applyUpdates, chain, clipByGlobalNorm, encodeCheckpoint, sgd, typ
 import { crcBits, file, parts, sealV2 } from "./files.js";
 
 /** A small model two Adam steps in, with a key and a config: the file every flip is tried on. */
-export const small = (): { readonly state: Checkpoint; readonly template: { params: unknown; optState: unknown }; readonly bytes: Uint8Array } => {
-  const params = { b: T.tensor([0.5, -0.25], "float64"), w: T.tensor([[1, -2], [3, 0.5]], "float32"), z: T.zeros([0, 5], "float32") };
+export const small = (): {
+  readonly state: Checkpoint;
+  readonly template: { params: unknown; optState: unknown };
+  readonly bytes: Uint8Array;
+} => {
+  const params = {
+    b: T.tensor([0.5, -0.25], "float64"),
+    w: T.tensor(
+      [
+        [1, -2],
+        [3, 0.5],
+      ],
+      "float32",
+    ),
+    z: T.zeros([0, 5], "float32"),
+  };
   const opt = chain(clipByGlobalNorm(1), adam({ learningRate: 0.1 }));
   let [p, s] = [params as unknown, opt.init(params)];
   for (const g of [1, -3]) {
-    const [u, next] = opt.update(A.treeMap((x: A.Value) => A.mul(A.onesLike(x), g), p), s, p);
+    const [u, next] = opt.update(
+      A.treeMap((x: A.Value) => A.mul(A.onesLike(x), g), p),
+      s,
+      p,
+    );
     [p, s] = [applyUpdates(p, u), next];
   }
-  const state: Checkpoint = { params: p, optState: s, step: 2, key: T.random.key(7), config: { lr: 0.1, cell: "lstm", sizes: [2, 2], note: "é\u2028" } };
+  const state: Checkpoint = {
+    params: p,
+    optState: s,
+    step: 2,
+    key: T.random.key(7),
+    config: { lr: 0.1, cell: "lstm", sizes: [2, 2], note: "é\u2028" },
+  };
   return { state, template: { params, optState: opt.init(params) }, bytes: encodeCheckpoint(state) };
 };
 
 /** A larger one (nested params, SGD with momentum, int32 and bool leaves) for random damage. */
 export const larger = (): Uint8Array => {
-  const params = { layers: [{ w: T.ones([4, 3], "float64"), b: T.zeros([3], "float64") }, { w: T.ones([3, 2], "float32") }], mask: T.tensor([true, false], "bool"), ids: T.tensor([3, -1], "int32") };
+  const params = {
+    layers: [{ w: T.ones([4, 3], "float64"), b: T.zeros([3], "float64") }, { w: T.ones([3, 2], "float32") }],
+    mask: T.tensor([true, false], "bool"),
+    ids: T.tensor([3, -1], "int32"),
+  };
   const trainable = { layers: params.layers };
-  return encodeCheckpoint({ params, optState: sgd({ learningRate: 0.1, momentum: 0.9 }).init(trainable), step: 41, key: T.random.key(3) });
+  return encodeCheckpoint({
+    params,
+    optState: sgd({ learningRate: 0.1, momentum: 0.9 }).init(trainable),
+    step: 41,
+    key: T.random.key(3),
+  });
 };
 
 /** The metadata and tensor entries of a checkpoint's header, in file order. */
@@ -37,11 +70,15 @@ export interface Header {
 export const readHeader = (bytes: Uint8Array): Header => {
   const json = JSON.parse(parts(bytes).header) as Record<string, unknown>;
   const { __metadata__: meta, ...tensors } = json;
-  return { metadata: Object.entries(meta as Record<string, string>), tensors: Object.entries(tensors) as Header["tensors"] };
+  return {
+    metadata: Object.entries(meta as Record<string, string>),
+    tensors: Object.entries(tensors) as Header["tensors"],
+  };
 };
 
 /** One metadata value of a checkpoint. */
-export const metaOf = (bytes: Uint8Array, key: string): string => readHeader(bytes).metadata.find(([k]) => k === key)![1];
+export const metaOf = (bytes: Uint8Array, key: string): string =>
+  readHeader(bytes).metadata.find(([k]) => k === key)![1];
 
 /**
  * The checkpoint rebuilt from `header` with its data unchanged, laid out as the library lays it
@@ -49,7 +86,10 @@ export const metaOf = (bytes: Uint8Array, key: string): string => readHeader(byt
  * `checksum` entry, sealed by version 2. `rawMetadata` supplies the metadata entries as literal
  * JSON text instead (sealed if it contains the placeholder `"checksum":"crc32:00000000"`).
  */
-export const reseal = (bytes: Uint8Array, edit: (h: Header) => Header | { readonly rawMetadata: string; readonly tensors: Header["tensors"] }): Uint8Array => {
+export const reseal = (
+  bytes: Uint8Array,
+  edit: (h: Header) => Header | { readonly rawMetadata: string; readonly tensors: Header["tensors"] },
+): Uint8Array => {
   const edited = edit(readHeader(bytes));
   const metaText =
     "rawMetadata" in edited
@@ -65,13 +105,19 @@ export const reseal = (bytes: Uint8Array, edit: (h: Header) => Header | { readon
 };
 
 /** Sets (or with `undefined`, removes) metadata entries. */
-export const withMeta = (changes: Readonly<Record<string, string | undefined>>) => (h: Header): Header => ({
-  ...h,
-  metadata: [...h.metadata.filter(([k]) => !(k in changes)), ...Object.entries(changes).filter((e): e is [string, string] => e[1] !== undefined)],
-});
+export const withMeta =
+  (changes: Readonly<Record<string, string | undefined>>) =>
+  (h: Header): Header => ({
+    ...h,
+    metadata: [
+      ...h.metadata.filter(([k]) => !(k in changes)),
+      ...Object.entries(changes).filter((e): e is [string, string] => e[1] !== undefined),
+    ],
+  });
 
 /** A tree node nested `depth` levels deep in single-child arrays around `inner`. */
-export const nestNodes = (depth: number, inner: string): string => `${'{"kind":"array","children":['.repeat(depth)}${inner}${"]}".repeat(depth)}`;
+export const nestNodes = (depth: number, inner: string): string =>
+  `${'{"kind":"array","children":['.repeat(depth)}${inner}${"]}".repeat(depth)}`;
 
 const byKey = ([a]: readonly [string, string], [b]: readonly [string, string]): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -83,7 +129,10 @@ const byKey = ([a]: readonly [string, string], [b]: readonly [string, string]): 
 export const sealV1 = (bytes: Uint8Array, edit: (h: Header) => Header = (h) => h): Uint8Array =>
   reseal(bytes, (original) => {
     const h = edit(original);
-    const meta = [...h.metadata.filter(([k]) => k !== "checksum" && k !== "format_version"), ["format_version", "1"] as [string, string]].sort(byKey);
+    const meta = [
+      ...h.metadata.filter(([k]) => k !== "checksum" && k !== "format_version"),
+      ["format_version", "1"] as [string, string],
+    ].sort(byKey);
     const text = JSON.stringify(meta);
     const data = parts(bytes).data;
     const message = new Uint8Array(data.length + 2 * text.length);
@@ -94,5 +143,8 @@ export const sealV1 = (bytes: Uint8Array, edit: (h: Header) => Header = (h) => h
     }
     const checksum = `crc32:${crcBits(message).toString(16).padStart(8, "0")}`;
     const all = [...meta, ["checksum", checksum] as [string, string]].sort(byKey);
-    return { rawMetadata: all.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(","), tensors: h.tensors };
+    return {
+      rawMetadata: all.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(","),
+      tensors: h.tensors,
+    };
   });

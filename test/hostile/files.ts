@@ -16,7 +16,11 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const utf8 = new TextEncoder();
 
 /** A safetensors file from header text (any text at all, written as UTF-8) and data bytes. */
-export const file = (header: string | Uint8Array, data: Uint8Array = new Uint8Array(0), declared?: bigint): Uint8Array => {
+export const file = (
+  header: string | Uint8Array,
+  data: Uint8Array = new Uint8Array(0),
+  declared?: bigint,
+): Uint8Array => {
   const h = typeof header === "string" ? utf8.encode(header) : header;
   const out = new Uint8Array(8 + h.length + data.length);
   new DataView(out.buffer).setBigUint64(0, declared ?? BigInt(h.length), true);
@@ -26,7 +30,9 @@ export const file = (header: string | Uint8Array, data: Uint8Array = new Uint8Ar
 };
 
 /** The declared header length, the header bytes and the data bytes of a well-formed file. */
-export const parts = (bytes: Uint8Array): { readonly n: number; readonly header: string; readonly data: Uint8Array } => {
+export const parts = (
+  bytes: Uint8Array,
+): { readonly n: number; readonly header: string; readonly data: Uint8Array } => {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   return { n, header: new TextDecoder().decode(bytes.subarray(8, 8 + n)), data: bytes.subarray(8 + n) };
 };
@@ -35,7 +41,13 @@ export const parts = (bytes: Uint8Array): { readonly n: number; readonly header:
 export type Mutation =
   | { readonly kind: "truncate"; readonly at: number }
   | { readonly kind: "flip"; readonly region: Region; readonly bits: readonly number[] }
-  | { readonly kind: "splice"; readonly region: Region; readonly at: number; readonly remove: number; readonly insert: Uint8Array }
+  | {
+      readonly kind: "splice";
+      readonly region: Region;
+      readonly at: number;
+      readonly remove: number;
+      readonly insert: Uint8Array;
+    }
   | { readonly kind: "overwrite"; readonly region: Region; readonly at: number; readonly bytes: Uint8Array };
 /** Where a mutation lands: the 8-byte length, the header JSON, or anywhere. */
 export type Region = "length" | "header" | "anywhere";
@@ -45,8 +57,19 @@ const region = fc.constantFrom<Region>("length", "header", "header", "anywhere")
 export const arbMutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
   fc.record({ kind: fc.constant("flip" as const), region, bits: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant("splice" as const), region, at: fc.nat(), remove: fc.nat({ max: 12 }), insert: fc.uint8Array({ maxLength: 12 }) }),
-  fc.record({ kind: fc.constant("overwrite" as const), region, at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant("splice" as const),
+    region,
+    at: fc.nat(),
+    remove: fc.nat({ max: 12 }),
+    insert: fc.uint8Array({ maxLength: 12 }),
+  }),
+  fc.record({
+    kind: fc.constant("overwrite" as const),
+    region,
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+  }),
 );
 
 /** A position in `region` of `bytes` from an arbitrary natural number. */
@@ -86,12 +109,23 @@ export const mutate = (bytes: Uint8Array, m: Mutation): Uint8Array => {
   }
 };
 
-const CODES: Readonly<Record<string, [Tensor["dtype"], number]>> = { F32: ["float32", 4], F64: ["float64", 8], I32: ["int32", 4], BOOL: ["bool", 1] };
+const CODES: Readonly<Record<string, [Tensor["dtype"], number]>> = {
+  F32: ["float32", 4],
+  F64: ["float64", 8],
+  I32: ["int32", 4],
+  BOOL: ["bool", 1],
+};
 
 /** The elements `[begin, end)` of the data section say, read through a typed-array view of a copy. */
 const elements = (data: Uint8Array, code: string, begin: number, end: number): ArrayLike<number> => {
   const copy = data.slice(begin, end).buffer;
-  return code === "F32" ? new Float32Array(copy) : code === "F64" ? new Float64Array(copy) : code === "I32" ? new Int32Array(copy) : new Uint8Array(copy);
+  return code === "F32"
+    ? new Float32Array(copy)
+    : code === "F64"
+      ? new Float64Array(copy)
+      : code === "I32"
+        ? new Int32Array(copy)
+        : new Uint8Array(copy);
 };
 
 /**
@@ -101,7 +135,10 @@ const elements = (data: Uint8Array, code: string, begin: number, end: number): A
  * for element the values at its offsets (NaN matching NaN, −0 only −0), the metadata strings,
  * and each tensor a valid, frozen tensor owning a fresh buffer.
  */
-export const expectAsBytesSay = (bytes: Uint8Array, decoded: { tensors: ReadonlyMap<string, Tensor>; metadata: ReadonlyMap<string, string> }): void => {
+export const expectAsBytesSay = (
+  bytes: Uint8Array,
+  decoded: { tensors: ReadonlyMap<string, Tensor>; metadata: ReadonlyMap<string, string> },
+): void => {
   const { header, data } = parts(bytes);
   const json = JSON.parse(header) as Record<string, unknown>;
   const names = Object.keys(json).filter((k) => k !== "__metadata__");
@@ -109,25 +146,29 @@ export const expectAsBytesSay = (bytes: Uint8Array, decoded: { tensors: Readonly
     throw new Error(`decoded, but ${what} (header ${header.slice(0, 200)})`);
   };
   // Sorted: JSON.parse puts integer-like keys ("0", "12") first, the header need not.
-  if ([...decoded.tensors.keys()].sort().join("\u0000") !== [...names].sort().join("\u0000")) fail(`the names ${[...decoded.tensors.keys()].join(",")} are not the header's ${names.join(",")}`);
+  if ([...decoded.tensors.keys()].sort().join("\u0000") !== [...names].sort().join("\u0000"))
+    fail(`the names ${[...decoded.tensors.keys()].join(",")} are not the header's ${names.join(",")}`);
   for (const name of names) {
     if (["__proto__", "constructor", "prototype"].includes(name)) fail(`the reserved name ${name} was accepted`);
     const info = json[name] as { dtype: string; shape: number[]; data_offsets: [number, number] };
     const t = decoded.tensors.get(name)!;
     const [dtype] = CODES[info.dtype] ?? fail(`dtype ${info.dtype} was accepted`);
     if (t.dtype !== dtype) fail(`${name} has dtype ${t.dtype}, the header says ${info.dtype}`);
-    if (t.shape.length !== info.shape.length || t.shape.some((d, i) => d !== info.shape[i] || Object.is(d, -0))) fail(`${name} has shape [${t.shape.join(",")}], the header says [${info.shape.join(",")}]`);
+    if (t.shape.length !== info.shape.length || t.shape.some((d, i) => d !== info.shape[i] || Object.is(d, -0)))
+      fail(`${name} has shape [${t.shape.join(",")}], the header says [${info.shape.join(",")}]`);
     const want = elements(data, info.dtype, info.data_offsets[0], info.data_offsets[1]);
     if (t.data.length !== want.length) fail(`${name} has ${t.data.length} elements, its bytes hold ${want.length}`);
     for (let i = 0; i < want.length; i++) {
       const [a, b] = [t.data[i]!, want[i]!];
       if (!Object.is(a, b)) fail(`${name}[${i}] is ${a}, its bytes say ${b}`);
     }
-    if (E.isLeft(validateTensor(t)) || !Object.isFrozen(t) || t.data.buffer === bytes.buffer) fail(`${name} is not a valid, frozen tensor with its own buffer`);
+    if (E.isLeft(validateTensor(t)) || !Object.isFrozen(t) || t.data.buffer === bytes.buffer)
+      fail(`${name} is not a valid, frozen tensor with its own buffer`);
   }
   const meta = json["__metadata__"];
   const want = meta === undefined || meta === null ? [] : Object.entries(meta as Record<string, string>).sort();
-  if (JSON.stringify([...decoded.metadata].sort()) !== JSON.stringify(want)) fail(`the metadata ${JSON.stringify([...decoded.metadata])} is not the header's`);
+  if (JSON.stringify([...decoded.metadata].sort()) !== JSON.stringify(want))
+    fail(`the metadata ${JSON.stringify([...decoded.metadata])} is not the header's`);
 };
 
 /**
@@ -137,9 +178,12 @@ export const expectAsBytesSay = (bytes: Uint8Array, decoded: { tensors: Readonly
  */
 export const expectClearError = (error: TensorError, op: string, tags: readonly string[] = ["DecodeError"]): string => {
   const message = formatTensorError(error);
-  if (!tags.includes(error._tag) || error.op !== op) throw new Error(`expected a ${tags.join("/")} from ${op}, got ${error._tag} from ${error.op}: ${message}`);
-  if (!message.startsWith(`${op}: `) || message.length < op.length + 12) throw new Error(`an unclear message: ${message}`);
-  if (/\bundefined\b|\[object Object\]/.test(message)) throw new Error(`a message with a placeholder for a value: ${message}`);
+  if (!tags.includes(error._tag) || error.op !== op)
+    throw new Error(`expected a ${tags.join("/")} from ${op}, got ${error._tag} from ${error.op}: ${message}`);
+  if (!message.startsWith(`${op}: `) || message.length < op.length + 12)
+    throw new Error(`an unclear message: ${message}`);
+  if (/\bundefined\b|\[object Object\]/.test(message))
+    throw new Error(`a message with a placeholder for a value: ${message}`);
   if (message.length > 4000) throw new Error(`a ${message.length}-character message`);
   return message;
 };
@@ -162,7 +206,8 @@ export const crcBits = (bytes: Uint8Array): number => {
 export const sealV2 = (header: string, data: Uint8Array): Uint8Array => {
   const placeholder = '"checksum":"crc32:00000000"';
   const at = header.indexOf(placeholder);
-  if (at < 0 || header.indexOf(placeholder, at + 1) >= 0) throw new Error("sealV2: the header needs exactly one checksum placeholder");
+  if (at < 0 || header.indexOf(placeholder, at + 1) >= 0)
+    throw new Error("sealV2: the header needs exactly one checksum placeholder");
   const bytes = file(header, data);
   // Node's zlib CRC (the same IEEE CRC-32, checked against crcBits below) for speed: the memory suite seals 20 MB files.
   const digits = crc32(bytes).toString(16).padStart(8, "0");
@@ -172,7 +217,10 @@ export const sealV2 = (header: string, data: Uint8Array): Uint8Array => {
 };
 
 /** The known CRC-32 check value, so the sealing above is itself tested (and zlib's agrees with ours). */
-export const CRC_CHECK = crcBits(utf8.encode("123456789")) === 0xcbf43926 && crc32(utf8.encode("123456789")) === 0xcbf43926 && crc32(utf8.encode("rewind")) === crcBits(utf8.encode("rewind"));
+export const CRC_CHECK =
+  crcBits(utf8.encode("123456789")) === 0xcbf43926 &&
+  crc32(utf8.encode("123456789")) === 0xcbf43926 &&
+  crc32(utf8.encode("rewind")) === crcBits(utf8.encode("rewind"));
 
 const PARTS = ["safetensors", "checkpoint", "torch"] as const;
 const CACHE = join(ROOT, "node_modules", ".cache", "fuzz");
@@ -211,7 +259,19 @@ export class HostileLedger {
     if (all.every((x) => x !== undefined)) {
       const sum = (k: keyof typeof own): number => all.reduce((s, x) => s + x![k], 0);
       const tmp = join(CACHE, `hostile-files.${process.pid}.tmp`);
-      writeFileSync(tmp, JSON.stringify({ files: sum("files"), mutations: sum("mutations"), targeted: sum("targeted"), parts: Object.fromEntries(PARTS.map((p, i) => [p, all[i]])) }, null, 2));
+      writeFileSync(
+        tmp,
+        JSON.stringify(
+          {
+            files: sum("files"),
+            mutations: sum("mutations"),
+            targeted: sum("targeted"),
+            parts: Object.fromEntries(PARTS.map((p, i) => [p, all[i]])),
+          },
+          null,
+          2,
+        ),
+      );
       renameSync(tmp, join(CACHE, "hostile-files.json"));
     }
     return own;

@@ -45,7 +45,8 @@ const assertValuesPristine = (where: string): void => {
   const now = snapshot();
   for (const [k, v] of now) {
     const before = PRISTINE.get(k);
-    const same = Array.isArray(v) && Array.isArray(before) ? v[0] === before[0] && v[1] === before[1] : Object.is(v, before);
+    const same =
+      Array.isArray(v) && Array.isArray(before) ? v[0] === before[0] && v[1] === before[1] : Object.is(v, before);
     if (!same) throw new Error(`${where}: prototype pollution: ${k} was replaced`);
   }
 };
@@ -60,7 +61,9 @@ export const assertPrototypesPristine = (where: string, full = false): void => {
     const before = PRISTINE_KEYS[i]!;
     if (keys.length !== before.length || keys.some((k, j) => k !== before[j])) {
       const added = keys.filter((k) => !before.includes(k)).map(String);
-      throw new Error(`${where}: prototype pollution: ${added.length > 0 ? `${name}.${added.join(", ")} was added` : `${name} lost or reordered keys`}`);
+      throw new Error(
+        `${where}: prototype pollution: ${added.length > 0 ? `${name}.${added.join(", ")} was added` : `${name} lost or reordered keys`}`,
+      );
     }
   });
   const probe = {} as Record<string, unknown>;
@@ -70,8 +73,20 @@ export const assertPrototypesPristine = (where: string, full = false): void => {
 
 // Every constructor through which code can allocate a byte buffer.
 const BUFFER_CONSTRUCTORS = [
-  "ArrayBuffer", "SharedArrayBuffer", "Uint8Array", "Uint8ClampedArray", "Int8Array", "Uint16Array", "Int16Array",
-  "Uint32Array", "Int32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array", "DataView",
+  "ArrayBuffer",
+  "SharedArrayBuffer",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int8Array",
+  "Uint16Array",
+  "Int16Array",
+  "Uint32Array",
+  "Int32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
+  "DataView",
 ] as const;
 
 /** What one guarded call cost. */
@@ -98,9 +113,16 @@ export const metered = <T>(f: () => T): { readonly value: T; readonly cost: Cost
         const [a] = args as [unknown];
         const width = target.BYTES_PER_ELEMENT ?? 1;
         if (typeof a === "number") allocated += a * width;
-        else if (typeof a === "object" && a !== null && !(a instanceof RealArrayBuffer) && !ArrayBuffer.isView(a) && "length" in a) {
+        else if (
+          typeof a === "object" &&
+          a !== null &&
+          !(a instanceof RealArrayBuffer) &&
+          !ArrayBuffer.isView(a) &&
+          "length" in a
+        ) {
           allocated += Number((a as { length: unknown }).length) * width;
-        } else if (ArrayBuffer.isView(a) && name !== "DataView") allocated += (a as unknown as { length: number }).length * width;
+        } else if (ArrayBuffer.isView(a) && name !== "DataView")
+          allocated += (a as unknown as { length: number }).length * width;
         return Reflect.construct(target, args, newTarget === proxy ? target : newTarget) as object;
       },
     });
@@ -129,13 +151,18 @@ export const guarded = <T>(where: string, input: Uint8Array, f: () => T, factor 
   try {
     out = metered(f);
   } catch (e) {
-    throw new Error(`${where}: threw instead of returning a Left: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
+    throw new Error(
+      `${where}: threw instead of returning a Left: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+      { cause: e },
+    );
   }
   const { ms, allocated } = out.cost;
   if (ms > MAX_MS) throw new Error(`${where}: took ${ms.toFixed(0)} ms on ${input.length} bytes`);
   const budget = factor * input.length + 65536;
-  if (allocated > budget) throw new Error(`${where}: allocated ${allocated} bytes for a ${input.length}-byte input (budget ${budget})`);
-  if (input.length !== before.length || input.some((b, i) => b !== before[i])) throw new Error(`${where}: the input bytes were modified`);
+  if (allocated > budget)
+    throw new Error(`${where}: allocated ${allocated} bytes for a ${input.length}-byte input (budget ${budget})`);
+  if (input.length !== before.length || input.some((b, i) => b !== before[i]))
+    throw new Error(`${where}: the input bytes were modified`);
   assertPrototypesPristine(where);
   return out.value;
 };

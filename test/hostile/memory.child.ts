@@ -40,7 +40,8 @@ if (gc === undefined) throw new Error("memory.child: run node with --expose-gc")
 const collect = gc;
 
 const [kind, path] = process.argv.slice(2);
-if ((kind !== "safetensors" && kind !== "checkpoint") || path === undefined) throw new Error("usage: memory.child.ts safetensors|checkpoint <path>");
+if ((kind !== "safetensors" && kind !== "checkpoint") || path === undefined)
+  throw new Error("usage: memory.child.ts safetensors|checkpoint <path>");
 
 /** A field of /proc/self/status in bytes (it is given in kB). */
 const status = (field: "VmRSS" | "VmHWM"): number => {
@@ -63,7 +64,12 @@ const params = { w: T.ones([4, 4]), b: T.zeros([4]) };
 const small =
   O === undefined
     ? T.safetensors.encode(params, { note: "warm-up" })
-    : O.encodeCheckpoint({ params, optState: O.adam({ learningRate: 0.1 }).init(params), step: 3, config: { lr: 0.1 } });
+    : O.encodeCheckpoint({
+        params,
+        optState: O.adam({ learningRate: 0.1 }).init(params),
+        step: 3,
+        config: { lr: 0.1 },
+      });
 for (let i = 0; i < 20; i++) if (decode(small).left) throw new Error("memory.child: the warm-up file does not decode");
 
 /** Decodes `input` once between two collections and a reset of the high-water mark. */

@@ -39,7 +39,9 @@ const measure = (c: MemoryCase, path: string): Promise<MemoryReport> =>
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.on("error", reject);
     child.on("close", (code, signal) =>
-      code === 0 ? resolve(JSON.parse(out) as MemoryReport) : reject(new Error(`${c.label}: the child exited with ${signal ?? code}: ${err.slice(-2000)}`)),
+      code === 0
+        ? resolve(JSON.parse(out) as MemoryReport)
+        : reject(new Error(`${c.label}: the child exited with ${signal ?? code}: ${err.slice(-2000)}`)),
     );
   });
 
@@ -62,21 +64,30 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
   const figures = join(ROOT, "node_modules/.cache/fuzz/hostile-memory.json");
   mkdirSync(dirname(figures), { recursive: true });
-  writeFileSync(figures, `${JSON.stringify({ fixedAllowance: FIXED_ALLOWANCE, cases: Object.fromEntries(reports) }, null, 2)}\n`);
+  writeFileSync(
+    figures,
+    `${JSON.stringify({ fixedAllowance: FIXED_ALLOWANCE, cases: Object.fromEntries(reports) }, null, 2)}\n`,
+  );
 });
 
 const report = (label: string): MemoryReport => reports.get(label) ?? expect.fail(`no report for ${label}`);
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 describe("peak process memory of one decode, measured in a child process", () => {
-  it.each(MEMORY_CASES.map((c) => [c.label, c] as const))("%s: the reader's answer, within twice the file plus the fixed allowance", (label, c) => {
-    const r = report(label);
-    if (c.expect === "right") expect(r.outcome, r.message).toBe("right");
-    else expect(r.message).toMatch(c.expect);
-    const growth = r.growth - r.baselineGrowth;
-    const bound = 2 * r.fileBytes + FIXED_ALLOWANCE;
-    expect(growth, `${label}: grew ${mb(growth)} for a ${mb(r.fileBytes)} file (bound ${mb(bound)})`).toBeLessThanOrEqual(bound);
-  });
+  it.each(MEMORY_CASES.map((c) => [c.label, c] as const))(
+    "%s: the reader's answer, within twice the file plus the fixed allowance",
+    (label, c) => {
+      const r = report(label);
+      if (c.expect === "right") expect(r.outcome, r.message).toBe("right");
+      else expect(r.message).toMatch(c.expect);
+      const growth = r.growth - r.baselineGrowth;
+      const bound = 2 * r.fileBytes + FIXED_ALLOWANCE;
+      expect(
+        growth,
+        `${label}: grew ${mb(growth)} for a ${mb(r.fileBytes)} file (bound ${mb(bound)})`,
+      ).toBeLessThanOrEqual(bound);
+    },
+  );
 
   it("the measurement sees what a decode allocates: a valid 16 MB tensor raises the peak by its copy", () => {
     const r = report("valid: one 16 MB float32 tensor");

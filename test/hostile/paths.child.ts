@@ -30,7 +30,10 @@ for (const path of process.argv.slice(2)) {
     const t0 = performance.now();
     const r = call();
     const ms = Math.round(performance.now() - t0);
-    const report: PathReport = r._tag === "Left" ? { path, op, outcome: "left", message: formatTensorError(r.left), ms } : { path, op, outcome: "right", message: "", ms };
+    const report: PathReport =
+      r._tag === "Left"
+        ? { path, op, outcome: "left", message: formatTensorError(r.left), ms }
+        : { path, op, outcome: "right", message: "", ms };
     process.stdout.write(`${JSON.stringify(report)}\n`);
   }
 }

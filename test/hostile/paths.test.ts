@@ -44,12 +44,21 @@ afterAll(() => {
 
 /** Runs the loaders on `targets` in a child; its output, or what it printed before the timeout. */
 const load = (targets: readonly string[]): PathReport[] => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "test/hostile/paths.child.ts"), ...targets], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "test/hostile/paths.child.ts"), ...targets], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   if (r.status !== 0) {
     const last = r.stderr.trim().split("\n").at(-1);
-    throw new Error(`the loaders did not return (${r.signal ?? `exit ${r.status}`}); the last call started: ${last}\n${r.stderr.slice(-2000)}`);
+    throw new Error(
+      `the loaders did not return (${r.signal ?? `exit ${r.status}`}); the last call started: ${last}\n${r.stderr.slice(-2000)}`,
+    );
   }
-  return r.stdout.trim().split("\n").map((line) => JSON.parse(line) as PathReport);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as PathReport);
 };
 
 describe("loaders on paths that are not regular files", () => {
@@ -64,10 +73,19 @@ describe("loaders on paths that are not regular files", () => {
     expect(statSync(paths.fifo).isFIFO() && statSync(paths.socket).isSocket() && existsSync(paths.devZero)).toBe(true);
     const refused = [paths.fifo, paths.devZero, paths.directory, paths.socket].flatMap(of);
     expect(refused).toHaveLength(8);
-    const what: Record<string, string> = { [paths.fifo]: "a FIFO \\(named pipe\\)", [paths.devZero]: "a character device", [paths.directory]: "a directory", [paths.socket]: "a socket" };
+    const what: Record<string, string> = {
+      [paths.fifo]: "a FIFO \\(named pipe\\)",
+      [paths.devZero]: "a character device",
+      [paths.directory]: "a directory",
+      [paths.socket]: "a socket",
+    };
     for (const r of refused) {
       expect(r.outcome).toBe("left");
-      expect(r.message).toMatch(new RegExp(`^${r.op}: cannot read "${r.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}": it is ${what[r.path]}, not a regular file; pass the path of a file$`));
+      expect(r.message).toMatch(
+        new RegExp(
+          `^${r.op}: cannot read "${r.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}": it is ${what[r.path]}, not a regular file; pass the path of a file$`,
+        ),
+      );
       expect(r.ms).toBeLessThan(1000);
     }
   });
@@ -79,7 +97,11 @@ describe("loaders on paths that are not regular files", () => {
     expect(torch!.message).toMatch(/^fromTorchStateDict: the state dict does not fit/);
     // /proc/self/status has a stat size of 0 but a kilobyte of text: only those 0 bytes are read.
     expect(statSync(paths.procStatus).size).toBe(0);
-    expect(procCkpt!.message).toMatch(/^restoreCheckpoint: "\/proc\/self\/status": the bytes are not a valid safetensors file: safetensors\.decode: the file is 0 bytes/);
-    expect(procTorch!.message).toMatch(/^loadTorchSafetensors: "\/proc\/self\/status" is not a valid safetensors file: safetensors\.decode: the file is 0 bytes/);
+    expect(procCkpt!.message).toMatch(
+      /^restoreCheckpoint: "\/proc\/self\/status": the bytes are not a valid safetensors file: safetensors\.decode: the file is 0 bytes/,
+    );
+    expect(procTorch!.message).toMatch(
+      /^loadTorchSafetensors: "\/proc\/self\/status" is not a valid safetensors file: safetensors\.decode: the file is 0 bytes/,
+    );
   });
 });

@@ -25,7 +25,9 @@ const ledger = new HostileLedger("safetensors");
 afterAll(() => {
   assertPrototypesPristine("after the safetensors cases", true);
   const counts = ledger.write();
-  console.log(`hostile safetensors: ${counts.files} files, ${counts.mutations} mutations, ${counts.targeted} hand-made cases`);
+  console.log(
+    `hostile safetensors: ${counts.files} files, ${counts.mutations} mutations, ${counts.targeted} hand-made cases`,
+  );
 });
 
 type Decoded = E.Either<T.TensorError, T.safetensors.SafetensorsContents>;
@@ -41,27 +43,42 @@ const decodeChecked = (where: string, bytes: Uint8Array): Decoded => {
 /** A real file with every dtype, a scalar, empty tensors and edge values, plus metadata. */
 const mixed = safetensors.encode(
   {
-    w: T.tensor([[1.5, -0, NaN], [Infinity, -Infinity, 3.4028234663852886e38]], "float32"),
+    w: T.tensor(
+      [
+        [1.5, -0, NaN],
+        [Infinity, -Infinity, 3.4028234663852886e38],
+      ],
+      "float32",
+    ),
     d: T.tensor([Number.MIN_VALUE, -1e308, 0.1], "float64"),
     i: T.tensor([-2147483648, 2147483647, 0], "int32"),
     b: T.tensor([true, false, true, true], "bool"),
     s: T.scalar(2.5, "float64"),
     e: T.zeros([0, 3], "float32"),
   },
-  { format: "pt", note: "héllo \u2028 \"quoted\"" },
+  { format: "pt", note: 'héllo \u2028 "quoted"' },
 );
 
 const TENSOR_NAMES = ["w", "b", "layer.0.weight", "0", "é\u2028", 'a"b', "toString"];
 /** Real files: 1–4 tensors of random dtypes and shapes under random names, maybe metadata. */
 const arbFile: fc.Arbitrary<Uint8Array> = fc
   .tuple(
-    fc.uniqueArray(fc.tuple(fc.constantFrom(...TENSOR_NAMES), fc.constantFrom<T.DType>("float32", "float64", "int32", "bool")), { minLength: 1, maxLength: 4, selector: ([n]) => n }),
-    fc.option(fc.dictionary(fc.constantFrom("format", "epoch", "note"), fc.string({ maxLength: 8 })), { nil: undefined }),
+    fc.uniqueArray(
+      fc.tuple(fc.constantFrom(...TENSOR_NAMES), fc.constantFrom<T.DType>("float32", "float64", "int32", "bool")),
+      { minLength: 1, maxLength: 4, selector: ([n]) => n },
+    ),
+    fc.option(fc.dictionary(fc.constantFrom("format", "epoch", "note"), fc.string({ maxLength: 8 })), {
+      nil: undefined,
+    }),
   )
   .chain(([named, metadata]) =>
-    fc.tuple(...named.map(([, dtype]) => arbTensor({ dtype, shape: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), min: -1e6, max: 1e6 }))).map((ts) =>
-      safetensors.encode(new Map(named.map(([n], i) => [n, ts[i]!])), metadata),
-    ),
+    fc
+      .tuple(
+        ...named.map(([, dtype]) =>
+          arbTensor({ dtype, shape: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), min: -1e6, max: 1e6 }),
+        ),
+      )
+      .map((ts) => safetensors.encode(new Map(named.map(([n], i) => [n, ts[i]!])), metadata)),
   );
 
 describe("hand-made hostile files", () => {
@@ -89,10 +106,24 @@ describe("hand-made hostile files", () => {
     const inheriting = Object.create(Uint8Array.prototype) as unknown;
     const dressedView = Object.setPrototypeOf(new DataView(new ArrayBuffer(16)), Uint8Array.prototype) as unknown;
     const dressedFloats = Object.setPrototypeOf(new Float32Array(4), Uint8Array.prototype) as unknown;
-    const values = [null, undefined, "abc", [1, 2, 3, 4, 5, 6, 7, 8], new ArrayBuffer(16), new DataView(new ArrayBuffer(16)), new Float32Array(4), { length: 8 }, inheriting, dressedView, dressedFloats];
+    const values = [
+      null,
+      undefined,
+      "abc",
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      new ArrayBuffer(16),
+      new DataView(new ArrayBuffer(16)),
+      new Float32Array(4),
+      { length: 8 },
+      inheriting,
+      dressedView,
+      dressedFloats,
+    ];
     for (const [i, v] of values.entries()) {
       const r = guarded(`value ${i}`, new Uint8Array(0), () => safetensors.decode(v as Uint8Array));
-      expect(E.isLeft(r) && expectClearError(r.left, "safetensors.decode")).toMatch(/expected a Uint8Array of file contents/);
+      expect(E.isLeft(r) && expectClearError(r.left, "safetensors.decode")).toMatch(
+        /expected a Uint8Array of file contents/,
+      );
       ledger.case();
     }
   });
@@ -104,11 +135,16 @@ describe("hand-made hostile files", () => {
     Object.defineProperty(lying, "subarray", { value: () => new Uint8Array(0) });
     const [r, want] = [safetensors.decode(lying), safetensors.decode(mixed)];
     if (E.isLeft(r) || E.isLeft(want)) return expect.fail("did not decode");
-    expect([...r.right.tensors].map(([k, t]) => [k, t.shape, Array.from(t.data)])).toEqual([...want.right.tensors].map(([k, t]) => [k, t.shape, Array.from(t.data)]));
+    expect([...r.right.tensors].map(([k, t]) => [k, t.shape, Array.from(t.data)])).toEqual(
+      [...want.right.tensors].map(([k, t]) => [k, t.shape, Array.from(t.data)]),
+    );
     // A buffer transferred away (detached) reads as an empty file.
     const detached = mixed.slice();
     structuredClone(detached.buffer, { transfer: [detached.buffer] });
-    expect(E.isLeft(safetensors.decode(detached)) && T.formatTensorError((safetensors.decode(detached) as E.Left<T.TensorError>).left)).toMatch(/the file is 0 bytes/);
+    expect(
+      E.isLeft(safetensors.decode(detached)) &&
+        T.formatTensorError((safetensors.decode(detached) as E.Left<T.TensorError>).left),
+    ).toMatch(/the file is 0 bytes/);
     ledger.case(2);
   });
 
@@ -152,13 +188,17 @@ describe("the guard itself", () => {
   });
 
   it("fails a call that allocates what a header claims", () => {
-    expect(() => guarded("greedy", new Uint8Array(8), () => new Float64Array(1 << 20))).toThrow(/allocated 8388608 bytes for a 8-byte input/);
+    expect(() => guarded("greedy", new Uint8Array(8), () => new Float64Array(1 << 20))).toThrow(
+      /allocated 8388608 bytes for a 8-byte input/,
+    );
   });
 
   it("fails a call that pollutes a prototype", () => {
     const proto = Object.prototype as Record<string, unknown>;
     try {
-      expect(() => guarded("polluter", new Uint8Array(0), () => (proto["polluted"] = 1))).toThrow(/prototype pollution: Object\.polluted was added/);
+      expect(() => guarded("polluter", new Uint8Array(0), () => (proto["polluted"] = 1))).toThrow(
+        /prototype pollution: Object\.polluted was added/,
+      );
     } finally {
       delete proto["polluted"];
     }
@@ -170,7 +210,9 @@ describe("the guard itself", () => {
     const original = proto["anchor"];
     try {
       proto["anchor"] = () => "pwned";
-      expect(() => assertPrototypesPristine("replacer", true)).toThrow(/prototype pollution: String\.anchor was replaced/);
+      expect(() => assertPrototypesPristine("replacer", true)).toThrow(
+        /prototype pollution: String\.anchor was replaced/,
+      );
     } finally {
       proto["anchor"] = original;
     }
@@ -213,15 +255,20 @@ describe("every truncation and every single-bit flip of a real file", () => {
       const r = decodeChecked(`bit ${bit}`, flipped);
       if (E.isRight(r)) read++;
       if (at < dataStart) continue;
-      const [name, info] = Object.entries(entries).find(([k, e]) => k !== "__metadata__" && at - dataStart >= e.data_offsets[0] && at - dataStart < e.data_offsets[1])!;
+      const [name, info] = Object.entries(entries).find(
+        ([k, e]) => k !== "__metadata__" && at - dataStart >= e.data_offsets[0] && at - dataStart < e.data_offsets[1],
+      )!;
       if (info.dtype === "BOOL" && (bit & 7) !== 0) {
-        expect(E.isLeft(r) && T.formatTensorError(r.left)).toMatch(new RegExp(`tensor "${name}": BOOL element \\d+ is the byte`));
+        expect(E.isLeft(r) && T.formatTensorError(r.left)).toMatch(
+          new RegExp(`tensor "${name}": BOOL element \\d+ is the byte`),
+        );
         continue;
       }
       if (E.isLeft(r)) return expect.fail(`a flip in the bytes of ${name} was refused: ${T.formatTensorError(r.left)}`);
       const [before, after] = [original.right.tensors.get(name)!.data, r.right.tensors.get(name)!.data];
       expect(Array.from(after).filter((x, i) => !Object.is(x, before[i])).length).toBeLessThanOrEqual(1);
-      for (const [other, t] of r.right.tensors) if (other !== name) expect(t.data).toEqual(original.right.tensors.get(other)!.data);
+      for (const [other, t] of r.right.tensors)
+        if (other !== name) expect(t.data).toEqual(original.right.tensors.get(other)!.data);
     }
     ledger.mutation(8 * mixed.length);
     expect(read).toBeGreaterThan(8 * (mixed.length - dataStart) * 0.5);
@@ -235,7 +282,10 @@ describe("random damage to real files (fast-check)", () => {
       fc.property(arbFile, arbMutation, (bytes, m) => {
         seen.add(Buffer.from(bytes).toString("base64"));
         decodeChecked(`intact (${m.kind})`, bytes);
-        decodeChecked(JSON.stringify(m, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v)), mutate(bytes, m));
+        decodeChecked(
+          JSON.stringify(m, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v)),
+          mutate(bytes, m),
+        );
         ledger.mutation();
       }),
       { numRuns: 600 },

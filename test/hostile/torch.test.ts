@@ -14,7 +14,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
-import { fromTorchStateDict, torchParamNames, type TorchRnnMode, type TorchRnnParams, type TorchRnnSpec } from "@rewind/rnn";
+import {
+  fromTorchStateDict,
+  torchParamNames,
+  type TorchRnnMode,
+  type TorchRnnParams,
+  type TorchRnnSpec,
+} from "@rewind/rnn";
 import { loadTorchSafetensors } from "@rewind/rnn/node";
 import { arbEdit, edit } from "./edits.js";
 import { arbMutation, expectAsBytesSay, expectClearError, HostileLedger, mutate, ROOT } from "./files.js";
@@ -26,7 +32,9 @@ afterAll(() => {
   assertPrototypesPristine("after the torch cases", true);
   rmSync(dir, { recursive: true, force: true });
   const counts = ledger.write();
-  console.log(`hostile torch files: ${counts.files} files, ${counts.mutations} mutations, ${counts.targeted} hand-made cases`);
+  console.log(
+    `hostile torch files: ${counts.files} files, ${counts.mutations} mutations, ${counts.targeted} hand-made cases`,
+  );
 });
 
 const FIXTURES = join(ROOT, "packages", "rnn", "test", "fixtures");
@@ -54,10 +62,16 @@ const fixtures = readdirSync(FIXTURES)
 const OPTIONS = Object.freeze({ prefix: PREFIX, dtype: "float64" as const });
 
 /** Right: every parameter is, bit for bit, the tensor the file holds under its PyTorch name. */
-const expectFileTensors = (params: TorchRnnParams, tensors: ReadonlyMap<string, T.Tensor>, spec: TorchRnnSpec): void => {
+const expectFileTensors = (
+  params: TorchRnnParams,
+  tensors: ReadonlyMap<string, T.Tensor>,
+  spec: TorchRnnSpec,
+): void => {
   const names = torchParamNames(spec);
   expect(params.length * FIELDS.length).toBe(names.length);
-  params.forEach((cell, i) => FIELDS.forEach((f, j) => expect(cell[f], names[4 * i + j]).toEqual(tensors.get(PREFIX + names[4 * i + j]!))));
+  params.forEach((cell, i) =>
+    FIELDS.forEach((f, j) => expect(cell[f], names[4 * i + j]).toEqual(tensors.get(PREFIX + names[4 * i + j]!))),
+  );
   expect(Object.isFrozen(params)).toBe(true);
 };
 
@@ -86,7 +100,8 @@ describe("the real PyTorch files", () => {
 
   it("every strict prefix of the smallest one is refused", () => {
     const f = fixtures.reduce((a, b) => (b.bytes.length < a.bytes.length ? b : a));
-    for (let len = 0; len < f.bytes.length; len++) expect(loadChecked(`prefix ${len}`, f.bytes.slice(0, len), f.spec)).toBe("refused");
+    for (let len = 0; len < f.bytes.length; len++)
+      expect(loadChecked(`prefix ${len}`, f.bytes.slice(0, len), f.spec)).toBe("refused");
     ledger.mutation(f.bytes.length);
   });
 
@@ -118,17 +133,50 @@ describe("the real PyTorch files", () => {
 describe("hand-made state dicts", () => {
   const spec: TorchRnnSpec = Object.freeze({ mode: "gru", inputSize: 2, hiddenSize: 3 });
   const good = (dtype: T.DType = "float32"): Record<string, T.Tensor> =>
-    Object.fromEntries(torchParamNames(spec).map((n) => [PREFIX + n, T.zeros(n.startsWith("weight_ih") ? [9, 2] : n.startsWith("weight_hh") ? [9, 3] : [9], dtype)]));
+    Object.fromEntries(
+      torchParamNames(spec).map((n) => [
+        PREFIX + n,
+        T.zeros(n.startsWith("weight_ih") ? [9, 2] : n.startsWith("weight_hh") ? [9, 3] : [9], dtype),
+      ]),
+    );
   const cases: [string, Record<string, T.Tensor>, RegExp][] = [
     ["a __proto__ parameter name", { ...good(), "rnn.__proto__": T.zeros([1]) }, /unexpected: rnn\.__proto__/],
-    ["constructor and prototype names", { ...good(), "rnn.constructor": T.zeros([1]), "rnn.prototype": T.zeros([1]) }, /unexpected: rnn\.constructor, rnn\.prototype/],
-    ["an int32 weight", { ...good(), "rnn.weight_ih_l0": T.zeros([9, 2], "int32") }, /expected rnn\.weight_ih_l0 \[9, 2\] float32, found \[9, 2\] int32/],
-    ["a bool bias", { ...good(), "rnn.bias_hh_l0": T.zeros([9], "bool") }, /expected rnn\.bias_hh_l0 \[9\] float32, found \[9\] bool/],
-    ["a transposed weight", { ...good(), "rnn.weight_hh_l0": T.zeros([3, 9]) }, /expected rnn\.weight_hh_l0 \[9, 3\] float32, found \[3, 9\] float32/],
+    [
+      "constructor and prototype names",
+      { ...good(), "rnn.constructor": T.zeros([1]), "rnn.prototype": T.zeros([1]) },
+      /unexpected: rnn\.constructor, rnn\.prototype/,
+    ],
+    [
+      "an int32 weight",
+      { ...good(), "rnn.weight_ih_l0": T.zeros([9, 2], "int32") },
+      /expected rnn\.weight_ih_l0 \[9, 2\] float32, found \[9, 2\] int32/,
+    ],
+    [
+      "a bool bias",
+      { ...good(), "rnn.bias_hh_l0": T.zeros([9], "bool") },
+      /expected rnn\.bias_hh_l0 \[9\] float32, found \[9\] bool/,
+    ],
+    [
+      "a transposed weight",
+      { ...good(), "rnn.weight_hh_l0": T.zeros([3, 9]) },
+      /expected rnn\.weight_hh_l0 \[9, 3\] float32, found \[3, 9\] float32/,
+    ],
     ["an empty weight", { ...good(), "rnn.weight_ih_l0": T.zeros([0, 2]) }, /found \[0, 2\] float32/],
-    ["float32 and float64 mixed", { ...good(), "rnn.bias_ih_l0": T.zeros([9], "float64") }, /expected rnn\.bias_ih_l0 \[9\] float32, found \[9\] float64/],
-    ["a missing parameter", Object.fromEntries(Object.entries(good()).slice(1)), /missing rnn\.weight_ih_l0 \[9, 2\] float32/],
-    ["a 1 MiB unexpected name (cut short in the message)", { ...good(), [`${PREFIX}${"n".repeat(1 << 20)}`]: T.zeros([0]) }, /unexpected: rnn\.n{73}\.\.\. \(argument/],
+    [
+      "float32 and float64 mixed",
+      { ...good(), "rnn.bias_ih_l0": T.zeros([9], "float64") },
+      /expected rnn\.bias_ih_l0 \[9\] float32, found \[9\] float64/,
+    ],
+    [
+      "a missing parameter",
+      Object.fromEntries(Object.entries(good()).slice(1)),
+      /missing rnn\.weight_ih_l0 \[9, 2\] float32/,
+    ],
+    [
+      "a 1 MiB unexpected name (cut short in the message)",
+      { ...good(), [`${PREFIX}${"n".repeat(1 << 20)}`]: T.zeros([0]) },
+      /unexpected: rnn\.n{73}\.\.\. \(argument/,
+    ],
   ];
 
   it.each(cases)("%s is refused, listing the mismatch", (label, tensors, message) => {
@@ -136,7 +184,9 @@ describe("hand-made state dicts", () => {
     const decoded = T.safetensors.decode(bytes);
     if (E.isLeft(decoded)) return expect.fail(T.formatTensorError(decoded.left));
     const r = guarded(label, bytes, () => fromTorchStateDict(decoded.right.tensors, spec, { prefix: PREFIX }));
-    expect(E.isLeft(r) && expectClearError(r.left, "fromTorchStateDict", ["ValueError", "ShapeError", "DTypeError"])).toMatch(message);
+    expect(
+      E.isLeft(r) && expectClearError(r.left, "fromTorchStateDict", ["ValueError", "ShapeError", "DTypeError"]),
+    ).toMatch(message);
     ledger.case();
   });
 
@@ -146,25 +196,48 @@ describe("hand-made state dicts", () => {
     const odd: Array<[string, unknown, RegExp]> = [
       ["a number key", new Map([...tensors, [7, T.zeros([1])]]), /a key is the number 7, not a parameter name/],
       ["a symbol key", new Map([...tensors, [Symbol("w"), T.zeros([1])]]), /a key is a symbol, not a parameter name/],
-      ["an object key", new Map([[{ name: "rnn.weight_ih_l0" }, T.zeros([9, 2])], ...tensors]), /a key is an object, not a parameter name/],
+      [
+        "an object key",
+        new Map([[{ name: "rnn.weight_ih_l0" }, T.zeros([9, 2])], ...tensors]),
+        /a key is an object, not a parameter name/,
+      ],
       ["a null key", new Map([[null, T.zeros([1])]]), /a key is null, not a parameter name/],
-      ["entries that are not pairs", { entries: () => [1, 2], get: () => undefined }, /an entry is not a \[name, tensor\] pair/],
-      ["entries() that throws", { entries: () => { throw new Error("no"); }, get: () => undefined }, /its entries\(\) could not be read \(no\)/],
+      [
+        "entries that are not pairs",
+        { entries: () => [1, 2], get: () => undefined },
+        /an entry is not a \[name, tensor\] pair/,
+      ],
+      [
+        "entries() that throws",
+        {
+          entries: () => {
+            throw new Error("no");
+          },
+          get: () => undefined,
+        },
+        /its entries\(\) could not be read \(no\)/,
+      ],
     ];
     for (const [label, named, message] of odd) {
-      const r = guarded(label, new Uint8Array(0), () => fromTorchStateDict(named as ReadonlyMap<string, T.Tensor>, spec, { prefix: PREFIX }));
+      const r = guarded(label, new Uint8Array(0), () =>
+        fromTorchStateDict(named as ReadonlyMap<string, T.Tensor>, spec, { prefix: PREFIX }),
+      );
       expect(E.isLeft(r) && expectClearError(r.left, "fromTorchStateDict", ["ValueError"]), label).toMatch(message);
       ledger.case();
     }
   });
 
   it("20,000 unexpected names give a message of bounded length", () => {
-    const extra = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`${PREFIX}junk_${"x".repeat(20)}_${i}`, T.zeros([0])]));
+    const extra = Object.fromEntries(
+      Array.from({ length: 20_000 }, (_, i) => [`${PREFIX}junk_${"x".repeat(20)}_${i}`, T.zeros([0])]),
+    );
     const bytes = T.safetensors.encode({ ...good(), ...extra });
     const decoded = T.safetensors.decode(bytes);
     if (E.isLeft(decoded)) return expect.fail(T.formatTensorError(decoded.left));
     const r = guarded("20k names", bytes, () => fromTorchStateDict(decoded.right.tensors, spec, { prefix: PREFIX }));
-    expect(E.isLeft(r) && expectClearError(r.left, "fromTorchStateDict", ["ValueError", "ShapeError", "DTypeError"])).toMatch(/unexpected: rnn\.junk_x+_0, .* and 19980 more \(argument `named`\)/);
+    expect(
+      E.isLeft(r) && expectClearError(r.left, "fromTorchStateDict", ["ValueError", "ShapeError", "DTypeError"]),
+    ).toMatch(/unexpected: rnn\.junk_x+_0, .* and 19980 more \(argument `named`\)/);
     ledger.case();
   });
 });
@@ -181,7 +254,8 @@ describe("loadTorchSafetensors on damaged files", () => {
       if (E.isLeft(r)) {
         const op = r.left.op === "fromTorchStateDict" ? "fromTorchStateDict" : "loadTorchSafetensors";
         const message = expectClearError(r.left, op, ["DecodeError", "ValueError", "ShapeError", "DTypeError"]);
-        if (op === "loadTorchSafetensors") expect(message).toMatch(/m\d+\.safetensors" is not a valid safetensors file: safetensors\.decode: /);
+        if (op === "loadTorchSafetensors")
+          expect(message).toMatch(/m\d+\.safetensors" is not a valid safetensors file: safetensors\.decode: /);
       } else {
         const decoded = T.safetensors.decode(bytes);
         if (E.isLeft(decoded)) return expect.fail("loaded a file that does not decode");
@@ -195,7 +269,10 @@ describe("loadTorchSafetensors on damaged files", () => {
 
   it("a missing file and a directory give a Left naming the path", () => {
     const spec = fixtures[0]!.spec;
-    for (const [path, message] of [[join(dir, "nope.safetensors"), /cannot read ".*nope\.safetensors": ENOENT/], [dir, /cannot read ".*": it is a directory, not a regular file/]] as const) {
+    for (const [path, message] of [
+      [join(dir, "nope.safetensors"), /cannot read ".*nope\.safetensors": ENOENT/],
+      [dir, /cannot read ".*": it is a directory, not a regular file/],
+    ] as const) {
       const r = guarded(path, new Uint8Array(0), () => loadTorchSafetensors(path, spec), 0);
       expect(E.isLeft(r) && expectClearError(r.left, "loadTorchSafetensors")).toMatch(message);
     }

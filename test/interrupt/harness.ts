@@ -41,14 +41,16 @@ export interface Job {
 }
 
 /** Spawns `node --import tsx <args>` in `cwd` and follows its output. */
-export const startNode = (args: readonly string[], cwd = ROOT): Job => follow(process.execPath, ["--import", "tsx", ...args], cwd, false);
+export const startNode = (args: readonly string[], cwd = ROOT): Job =>
+  follow(process.execPath, ["--import", "tsx", ...args], cwd, false);
 
 /**
  * Spawns `command <args>` (e.g. `pnpm start …`) as the leader of a new process group, so that a
  * test can signal the group as a terminal would (`process.kill(-job.child.pid, …)`) or the
  * launcher alone, and check afterwards that no process of the group is left.
  */
-export const startGroup = (command: string, args: readonly string[], cwd = ROOT): Job => follow(command, args, cwd, true);
+export const startGroup = (command: string, args: readonly string[], cwd = ROOT): Job =>
+  follow(command, args, cwd, true);
 
 /** Spawns `command <args>` and follows its output. */
 const follow = (command: string, args: readonly string[], cwd: string, detached: boolean): Job => {
@@ -75,7 +77,11 @@ const follow = (command: string, args: readonly string[], cwd: string, detached:
   });
   const waitFor = (re: RegExp, ms = 60_000): Promise<RegExpMatchArray> =>
     new Promise((res, rej) => {
-      const timer = setTimeout(() => finish(() => rej(new Error(`no line matching ${re} within ${ms} ms; output:\n${lines.join("\n")}\n${err}`))), ms);
+      const timer = setTimeout(
+        () =>
+          finish(() => rej(new Error(`no line matching ${re} within ${ms} ms; output:\n${lines.join("\n")}\n${err}`))),
+        ms,
+      );
       const finish = (f: () => void): void => {
         clearTimeout(timer);
         waiters.delete(check);
@@ -86,7 +92,8 @@ const follow = (command: string, args: readonly string[], cwd: string, detached:
           const m = l.match(re);
           if (m !== null) return finish(() => res(m));
         }
-        if (done) finish(() => rej(new Error(`exited before a line matching ${re}; output:\n${lines.join("\n")}\n${err}`)));
+        if (done)
+          finish(() => rej(new Error(`exited before a line matching ${re}; output:\n${lines.join("\n")}\n${err}`)));
       };
       waiters.add(check);
       check();
@@ -106,7 +113,14 @@ export const prepareTrainer = (dir: string): readonly string[] => {
       buildSync: (o: Record<string, unknown>) => unknown;
     };
     const outfile = join(dir, "trainer.mjs");
-    esbuild.buildSync({ entryPoints: [TRAINER], bundle: true, platform: "node", format: "esm", outfile, logLevel: "error" });
+    esbuild.buildSync({
+      entryPoints: [TRAINER],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile,
+      logLevel: "error",
+    });
     return [outfile];
   } catch {
     return ["--import", "tsx", TRAINER];
@@ -114,7 +128,8 @@ export const prepareTrainer = (dir: string): readonly string[] => {
 };
 
 /** Starts the trainer (`command` from `prepareTrainer`) on `dir`; it resumes from the checkpoint there, if any. */
-export const startTrainer = (command: readonly string[], dir: string, ...flags: string[]): Job => follow(process.execPath, [...command, dir, ...flags], ROOT, false);
+export const startTrainer = (command: readonly string[], dir: string, ...flags: string[]): Job =>
+  follow(process.execPath, [...command, dir, ...flags], ROOT, false);
 
 /** Temporary files of atomic writes left in `dir` (`<name>.<pid>.<random>.tmp`). */
 export const tempFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith(".tmp"));

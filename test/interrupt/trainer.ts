@@ -18,7 +18,15 @@ import * as E from "fp-ts/lib/Either.js";
 import { formatTensorError, item, random, tensor, type Key, type Tensor } from "@rewind/tensor";
 import { jit, matmul, mean, square, sub, valueAndGrad, type Value } from "@rewind/autodiff";
 import { lstm, linear, rnn, type LinearParams, type LstmCarry, type TorchCellParams } from "@rewind/rnn";
-import { adam, applyUpdates, chain, clipByGlobalNorm, type Checkpoint, type CheckpointTemplate, type StateOf } from "@rewind/optim";
+import {
+  adam,
+  applyUpdates,
+  chain,
+  clipByGlobalNorm,
+  type Checkpoint,
+  type CheckpointTemplate,
+  type StateOf,
+} from "@rewind/optim";
 import { loadCheckpoint, saveCheckpoint } from "@rewind/optim/node";
 
 /** The sizes of the run. Large enough that a save (~230 KB, flushed to disk) is a sizeable part of a step. */
@@ -56,7 +64,10 @@ export const createRun = (key: Key = random.key(RUN.seed)): Run => {
   const [kCell, kOut, kData] = random.split(key, 3) as [Key, Key, Key];
   const optimizer = makeOptimizer();
   // The target is the mean of each sequence's first feature: learnable, and needs the whole sequence.
-  const pick = tensor(Array.from({ length: RUN.input }, (_, i) => [i === 0 ? 1 : 0]), "float32");
+  const pick = tensor(
+    Array.from({ length: RUN.input }, (_, i) => [i === 0 ? 1 : 0]),
+    "float32",
+  );
   const loss = (p: Params, xs: Value): Value => {
     const { finalCarry } = rnn(lstm, p.cell, xs);
     const prediction = readout.apply(p.out)((finalCarry as LstmCarry).h);
@@ -81,7 +92,9 @@ export const createRun = (key: Key = random.key(RUN.seed)): Run => {
     return { params: s.params, optState: s.optState };
   };
   return {
-    init, step, template,
+    init,
+    step,
+    template,
     toCheckpoint: (s) => ({ params: s.params, optState: s.optState, step: s.step, key, config: { ...RUN } }),
     fromCheckpoint: (c) => ({ params: c.params, optState: c.optState, step: c.step }),
   };

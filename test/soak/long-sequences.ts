@@ -12,7 +12,11 @@ import type { MemoryReport } from "../long-sequences.child.js";
 import { measure, memoryViolations, recordFigures } from "../long-sequences.figures.js";
 
 const length = Number(process.argv[2] ?? 100_000);
-const POLICIES = [["all", "all"], ["carries", "carries"], ["every100", { every: 100 }]] as const;
+const POLICIES = [
+  ["all", "all"],
+  ["carries", "carries"],
+  ["every100", { every: 100 }],
+] as const;
 /** Float32 sums over 100,000 steps in different orders: ~√T·eps ≈ 2e-5 of a leaf's scale; allow 1e-4. */
 const GAP = 1e-4;
 
@@ -33,12 +37,16 @@ const run = async (jit: boolean): Promise<Record<string, MemoryReport>> => {
 
 const eager = await run(false);
 const compiled = await run(true);
-const problems = memoryViolations({ all: eager["all"]!, carries: eager["carries"]!, every: eager["every100"]! }, length);
+const problems = memoryViolations(
+  { all: eager["all"]!, carries: eager["carries"]!, every: eager["every100"]! },
+  length,
+);
 for (const [key] of POLICIES) {
   const g = gap(eager["all"]!.grads, eager[key]!.grads);
   if (g > GAP) problems.push(`${key}: eager gradient differs from "all" by ${g.toExponential(2)} of a leaf (> ${GAP})`);
   const c = gap(eager[key]!.grads, compiled[key]!.grads);
-  if (c > 0) problems.push(`${key}: compiled gradient differs from eager by ${c.toExponential(2)} (must be bit-identical)`);
+  if (c > 0)
+    problems.push(`${key}: compiled gradient differs from eager by ${c.toExponential(2)} (must be bit-identical)`);
 }
 
 const mb = (b: number | null): string => (b === null ? "—" : `${(b / 1e6).toFixed(2)} MB`);
@@ -47,8 +55,15 @@ console.log("policy    scan estimate  held (eager)  peak (eager)  peak (jit)  ea
 for (const [key] of POLICIES) {
   const [e, j] = [eager[key]!, compiled[key]!];
   console.log(
-    [key.padEnd(9), mb(e.scanEstimate).padStart(13), mb(e.held).padStart(12), mb(e.backwardPeak).padStart(12), mb(j.backwardPeak).padStart(10),
-      ((e.forwardMs + e.backwardMs) / 1000).toFixed(1).padStart(7), (j.backwardMs / 1000).toFixed(1).padStart(6)].join("  "),
+    [
+      key.padEnd(9),
+      mb(e.scanEstimate).padStart(13),
+      mb(e.held).padStart(12),
+      mb(e.backwardPeak).padStart(12),
+      mb(j.backwardPeak).padStart(10),
+      ((e.forwardMs + e.backwardMs) / 1000).toFixed(1).padStart(7),
+      (j.backwardMs / 1000).toFixed(1).padStart(6),
+    ].join("  "),
   );
 }
 const strip = (r: MemoryReport) => {

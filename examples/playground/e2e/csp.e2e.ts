@@ -36,7 +36,11 @@ describe("the playground under Content-Security-Policy: script-src 'self'", () =
     await h.page.click("#start");
     await waitForState(h.page, "running");
     await waitForLossToFall(h.page, 20, 0.8);
-    await h.page.waitForFunction(() => Number(document.getElementById("preview")?.dataset["step"]) > 0, undefined, WAIT);
+    await h.page.waitForFunction(
+      () => Number(document.getElementById("preview")?.dataset["step"]) > 0,
+      undefined,
+      WAIT,
+    );
     expect(await h.page.locator("#samples li").count()).toBe(10);
     await h.page.click("#start");
     await waitForState(h.page, "paused");
@@ -47,36 +51,47 @@ describe("the playground under Content-Security-Policy: script-src 'self'", () =
     // evaluation, as the worker's own code; the worker's securitypolicyviolation events are recorded.
     const seen = await h.page.workers()[0]!.evaluate(
       () =>
-        new Promise<{ readonly eval: string; readonly wasm: string; readonly violations: readonly string[] }>((resolve) => {
-          const violations: string[] = [];
-          self.addEventListener("securitypolicyviolation", (e) => violations.push(`${e.effectiveDirective} ${e.blockedURI}`));
-          const attempt = (f: () => unknown): string => {
-            try {
-              f();
-              return "allowed";
-            } catch (e) {
-              return (e as Error).name;
-            }
-          };
-          setTimeout(() => {
-            const result = {
-              eval: attempt(() => new Function("return 1")),
-              wasm: attempt(() => new WebAssembly.Module(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0))),
+        new Promise<{ readonly eval: string; readonly wasm: string; readonly violations: readonly string[] }>(
+          (resolve) => {
+            const violations: string[] = [];
+            self.addEventListener("securitypolicyviolation", (e) =>
+              violations.push(`${e.effectiveDirective} ${e.blockedURI}`),
+            );
+            const attempt = (f: () => unknown): string => {
+              try {
+                f();
+                return "allowed";
+              } catch (e) {
+                return (e as Error).name;
+              }
             };
-            // Violation events are queued: read them on the next turn.
-            setTimeout(() => resolve({ ...result, violations }), 50);
-          }, 0);
-        }),
+            setTimeout(() => {
+              const result = {
+                eval: attempt(() => new Function("return 1")),
+                wasm: attempt(() => new WebAssembly.Module(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0))),
+              };
+              // Violation events are queued: read them on the next turn.
+              setTimeout(() => resolve({ ...result, violations }), 50);
+            }, 0);
+          },
+        ),
     );
     expect(seen.eval).toBe("EvalError");
     expect(seen.wasm).toBe("CompileError");
-    expect(seen.violations).toEqual(expect.arrayContaining([expect.stringMatching(/^script-src eval$/), expect.stringMatching(/^script-src wasm-eval$/)]));
+    expect(seen.violations).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^script-src eval$/),
+        expect.stringMatching(/^script-src wasm-eval$/),
+      ]),
+    );
   });
 
   it("warned exactly once, naming both refusals and the opt-outs; logged no error; fetched nothing from outside", () => {
     expect(h.warnings).toHaveLength(1);
     const warning = h.warnings[0]!;
-    expect(warning).toMatch(/^Rewind: this engine forbids generating JavaScript from strings \(a Content-Security-Policy without 'unsafe-eval'/);
+    expect(warning).toMatch(
+      /^Rewind: this engine forbids generating JavaScript from strings \(a Content-Security-Policy without 'unsafe-eval'/,
+    );
     expect(warning).toContain("compiling WebAssembly (a Content-Security-Policy without 'wasm-unsafe-eval')");
     expect(warning).toContain("jit runs its graphs with the interpreter");
     expect(warning).toContain('setJitMode("interpret")');

@@ -51,7 +51,9 @@ export interface Harness {
 const chromiumPath = (): string => {
   const path = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
   if (!existsSync(path)) {
-    throw new Error(`no Chromium at ${path}: install Debian's package (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH`);
+    throw new Error(
+      `no Chromium at ${path}: install Debian's package (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH`,
+    );
   }
   return path;
 };
@@ -71,7 +73,12 @@ export const openPlayground = async (options: PlaygroundOptions = {}): Promise<H
   const configFile = join(playgroundRoot, "vite.config.ts");
   await build({ root: playgroundRoot, configFile, logLevel: "warn" });
   const headers = { ...options.headers };
-  const server: PreviewServer = await preview({ root: playgroundRoot, configFile, logLevel: "warn", preview: { host: "127.0.0.1", port: 0, strictPort: true, open: false, headers } });
+  const server: PreviewServer = await preview({
+    root: playgroundRoot,
+    configFile,
+    logLevel: "warn",
+    preview: { host: "127.0.0.1", port: 0, strictPort: true, open: false, headers },
+  });
   const address = server.httpServer.address() as AddressInfo | null;
   if (address === null) throw new Error("vite preview did not start listening");
   const url = `http://127.0.0.1:${address.port}/`;
@@ -127,7 +134,8 @@ const WAIT = { timeout: 90_000 };
  * Waits until the worker reports this state.
  * @example await waitForState(h.page, "running")
  */
-export const waitForState = (page: Page, state: string): Promise<unknown> => page.waitForSelector(`#state[data-state="${state}"]`, WAIT);
+export const waitForState = (page: Page, state: string): Promise<unknown> =>
+  page.waitForSelector(`#state[data-state="${state}"]`, WAIT);
 
 /**
  * Waits until the loss chart holds at least `steps` steps and the recent loss is below `fraction` of the starting loss.

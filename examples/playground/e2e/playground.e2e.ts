@@ -11,13 +11,20 @@ import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { safetensors, zeros } from "@rewind/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactsDir, openPlayground, waitForLossToFall as waitForLossToFallOn, waitForState as waitForStateOn, type Harness } from "./harness.ts";
+import {
+  artifactsDir,
+  openPlayground,
+  waitForLossToFall as waitForLossToFallOn,
+  waitForState as waitForStateOn,
+  type Harness,
+} from "./harness.ts";
 
 let h: Harness;
 const WAIT = { timeout: 90_000 };
 
 const waitForState = (state: string): Promise<unknown> => waitForStateOn(h.page, state);
-const waitForLossToFall = (steps: number, fraction: number): Promise<unknown> => waitForLossToFallOn(h.page, steps, fraction);
+const waitForLossToFall = (steps: number, fraction: number): Promise<unknown> =>
+  waitForLossToFallOn(h.page, steps, fraction);
 
 const text = async (selector: string): Promise<string> => (await h.page.textContent(selector)) ?? "";
 const stepsShown = async (): Promise<number> => Number(await h.page.getAttribute("#steps", "data-steps"));
@@ -38,7 +45,11 @@ describe("the playground in Chromium", () => {
     // The loss: one forward scan whose body (the cell step: h·W_hh, the gates) is drawn inside it.
     expect(await h.page.locator('#graph-forward g.scan[data-reverse="false"]').count()).toBe(1);
     expect(await h.page.locator("#graph-forward g.scan g.node[data-op='matmul']").count()).toBeGreaterThanOrEqual(1);
-    expect(await h.page.locator("#graph-forward g.scan g.node[data-op='sigmoid'], #graph-forward g.scan g.node[data-op='tanh']").count()).toBeGreaterThanOrEqual(1);
+    expect(
+      await h.page
+        .locator("#graph-forward g.scan g.node[data-op='sigmoid'], #graph-forward g.scan g.node[data-op='tanh']")
+        .count(),
+    ).toBeGreaterThanOrEqual(1);
     expect(await h.page.locator('#graph-forward g.scan[data-reverse="true"]').count()).toBe(0);
     const box = await forward.boundingBox();
     expect(box?.width ?? 0).toBeGreaterThan(200);
@@ -49,7 +60,9 @@ describe("the playground in Chromium", () => {
     expect(await reverse.count()).toBe(1);
     expect(await h.page.locator('#graph-gradient g.scan[data-reverse="false"]').count()).toBe(1);
     // The reverse scan's body is the cell step's VJP: the cotangent of h goes back through W_hh.
-    expect(await h.page.locator('#graph-gradient g.scan[data-reverse="true"] g.node[data-op="matmul"]').count()).toBeGreaterThanOrEqual(1);
+    expect(
+      await h.page.locator('#graph-gradient g.scan[data-reverse="true"] g.node[data-op="matmul"]').count(),
+    ).toBeGreaterThanOrEqual(1);
     expect(await text("#graph-gradient g.scan[data-reverse='true'] > text")).toContain("reverse=true");
     expect(await text("#model-caption")).toContain("1 forward scan and 1 reverse scan");
     await h.page.locator(".model-card").screenshot({ path: join(artifactsDir, "gradient.png") });
@@ -69,7 +82,11 @@ describe("the playground in Chromium", () => {
     expect(await stepsShown()).toBeGreaterThanOrEqual(20);
     expect(Number(await text("#speed"))).toBeGreaterThan(0);
     // A preview from a trained step: ten sampled names.
-    await h.page.waitForFunction(() => Number(document.getElementById("preview")?.dataset["step"]) > 0, undefined, WAIT);
+    await h.page.waitForFunction(
+      () => Number(document.getElementById("preview")?.dataset["step"]) > 0,
+      undefined,
+      WAIT,
+    );
     const names = await h.page.locator("#samples li").allTextContents();
     expect(names).toHaveLength(10);
     expect(names.every((n) => /^[A-Za-z'-]*( \*)?$/.test(n))).toBe(true);
@@ -88,13 +105,23 @@ describe("the playground in Chromium", () => {
     await h.page.click("#start");
     await waitForState("paused");
     await h.page.click("#reset");
-    await h.page.waitForFunction(() => document.getElementById("steps")?.dataset["steps"] === "0" && document.getElementById("loss-chart")?.dataset["steps"] === "0", undefined, WAIT);
+    await h.page.waitForFunction(
+      () =>
+        document.getElementById("steps")?.dataset["steps"] === "0" &&
+        document.getElementById("loss-chart")?.dataset["steps"] === "0",
+      undefined,
+      WAIT,
+    );
     await waitForState("idle");
   });
 
   it("saves the weights as safetensors and loads them back; a bad file gets a clear error", async () => {
     await h.page.click("#start");
-    await h.page.waitForFunction(() => Number(document.getElementById("steps")?.dataset["steps"]) >= 5, undefined, WAIT);
+    await h.page.waitForFunction(
+      () => Number(document.getElementById("steps")?.dataset["steps"]) >= 5,
+      undefined,
+      WAIT,
+    );
     await h.page.click("#start");
     await waitForState("paused");
     const [download] = await Promise.all([h.page.waitForEvent("download", WAIT), h.page.click("#save")]);
@@ -102,7 +129,15 @@ describe("the playground in Chromium", () => {
     await download.saveAs(saved);
     const file = safetensors.decode(new Uint8Array(readFileSync(saved)));
     if (E.isLeft(file)) throw new Error(`the download is not a safetensors file: ${JSON.stringify(file.left)}`);
-    expect([...file.right.tensors.keys()].sort()).toEqual(["cell.bias_hh", "cell.bias_ih", "cell.weight_hh", "cell.weight_ih", "embed.weight", "readout.bias", "readout.weight"]);
+    expect([...file.right.tensors.keys()].sort()).toEqual([
+      "cell.bias_hh",
+      "cell.bias_ih",
+      "cell.weight_hh",
+      "cell.weight_ih",
+      "embed.weight",
+      "readout.bias",
+      "readout.weight",
+    ]);
     // GRU: three gates of 32 hidden units; the embedding is 16 wide.
     expect(file.right.tensors.get("cell.weight_hh")?.shape).toEqual([96, 32]);
     expect(file.right.tensors.get("cell.weight_ih")?.shape).toEqual([96, 16]);
@@ -117,14 +152,29 @@ describe("the playground in Chromium", () => {
     expect(await h.page.inputValue("#cell")).toBe("gru");
     expect(await stepsShown()).toBe(Number(file.right.metadata.get("step")));
 
-    await h.page.setInputFiles("#load", { name: "notes.safetensors", mimeType: "application/octet-stream", buffer: Buffer.from("these are not weights") });
+    await h.page.setInputFiles("#load", {
+      name: "notes.safetensors",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from("these are not weights"),
+    });
     await h.page.waitForSelector("#message.error", WAIT);
     expect(await text("#message")).toMatch(/Could not load notes\.safetensors: not a safetensors file/);
 
     // A real safetensors file whose tensors do not fit the model it names.
-    const wrong = safetensors.encode({ "cell.weight_ih": zeros([3, 3]) }, { "rewind.playground": "1", task: "names", cell: "gru", hidden: "32", seed: "0", step: "0" });
-    await h.page.setInputFiles("#load", { name: "wrong.safetensors", mimeType: "application/octet-stream", buffer: Buffer.from(wrong) });
-    await h.page.waitForFunction(() => document.getElementById("message")?.textContent?.includes("wrong.safetensors") === true, undefined, WAIT);
+    const wrong = safetensors.encode(
+      { "cell.weight_ih": zeros([3, 3]) },
+      { "rewind.playground": "1", task: "names", cell: "gru", hidden: "32", seed: "0", step: "0" },
+    );
+    await h.page.setInputFiles("#load", {
+      name: "wrong.safetensors",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from(wrong),
+    });
+    await h.page.waitForFunction(
+      () => document.getElementById("message")?.textContent?.includes("wrong.safetensors") === true,
+      undefined,
+      WAIT,
+    );
     const message = await text("#message");
     expect(message).toContain("the weights do not fit the model");
     expect(message).toContain("cell.weight_ih is float32 [3, 3], the model needs float32 [96, 16]");
@@ -136,7 +186,13 @@ describe("the playground in Chromium", () => {
     await waitForState("idle");
     await h.page.click("#start");
     await waitForLossToFall(30, 0.5);
-    await h.page.waitForFunction(() => document.getElementById("preview")?.dataset["kind"] === "forecast" && Number(document.getElementById("preview")?.dataset["step"]) > 0, undefined, WAIT);
+    await h.page.waitForFunction(
+      () =>
+        document.getElementById("preview")?.dataset["kind"] === "forecast" &&
+        Number(document.getElementById("preview")?.dataset["step"]) > 0,
+      undefined,
+      WAIT,
+    );
     for (const series of ["truth", "teacher", "free"]) {
       expect((await h.page.getAttribute(`#preview path.${series}`, "d"))?.length ?? 0, series).toBeGreaterThan(100);
     }

@@ -18,6 +18,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ["default", "json"],
-    outputFile: { json: fileURLToPath(new URL("../../../node_modules/.cache/vitest-e2e-results.json", import.meta.url)) },
+    outputFile: {
+      json: fileURLToPath(new URL("../../../node_modules/.cache/vitest-e2e-results.json", import.meta.url)),
+    },
   },
 });

@@ -9,7 +9,11 @@ type Child = Node | string;
  * An HTML element with attributes and children.
  * @example el("li", { class: "sample" }, "Ada")
  */
-export const el = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Readonly<Record<string, string>> = {}, ...children: Child[]): HTMLElementTagNameMap[K] => {
+export const el = <K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Readonly<Record<string, string>> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] => {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   e.append(...children);
@@ -20,7 +24,11 @@ export const el = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Readonl
  * An SVG element with attributes and children.
  * @example svg("circle", { r: "4", cx: "10", cy: "10" })
  */
-export const svg = <K extends keyof SVGElementTagNameMap>(tag: K, attrs: Readonly<Record<string, string>> = {}, ...children: Child[]): SVGElementTagNameMap[K] => {
+export const svg = <K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Readonly<Record<string, string>> = {},
+  ...children: Child[]
+): SVGElementTagNameMap[K] => {
   const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   e.append(...children);

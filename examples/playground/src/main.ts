@@ -7,7 +7,15 @@ import { createLossChart } from "./charts/lossChart.js";
 import { showPreview } from "./charts/previewView.js";
 import { byId, el } from "./dom.js";
 import { createModelView } from "./graph/modelView.js";
-import { HIDDEN_SIZES, type CellName, type FromWorker, type RunConfig, type RunState, type TaskName, type ToWorker } from "./protocol.js";
+import {
+  HIDDEN_SIZES,
+  type CellName,
+  type FromWorker,
+  type RunConfig,
+  type RunState,
+  type TaskName,
+  type ToWorker,
+} from "./protocol.js";
 
 const DEFAULT_HIDDEN = 32;
 
@@ -31,7 +39,11 @@ const ui = {
   previewTitle: byId("preview-title", HTMLElement),
   previewNote: byId("preview-note", HTMLElement),
 };
-ui.hidden.replaceChildren(...HIDDEN_SIZES.map((h) => el("option", { value: String(h), ...(h === DEFAULT_HIDDEN ? { selected: "" } : {}) }, String(h))));
+ui.hidden.replaceChildren(
+  ...HIDDEN_SIZES.map((h) =>
+    el("option", { value: String(h), ...(h === DEFAULT_HIDDEN ? { selected: "" } : {}) }, String(h)),
+  ),
+);
 
 const chart = createLossChart(byId("loss-chart", HTMLDivElement));
 const model = createModelView();
@@ -115,7 +127,10 @@ const onMessage = (m: FromWorker): void => {
       ui.cell.value = m.config.cell;
       ui.hidden.value = String(m.config.hidden);
       ui.seed.value = String(m.config.seed);
-      return showMessage("info", `Loaded ${m.fileName}: ${m.config.task}, ${m.config.cell.toUpperCase()} ${m.config.hidden}. Press Start to train on from here.`);
+      return showMessage(
+        "info",
+        `Loaded ${m.fileName}: ${m.config.task}, ${m.config.cell.toUpperCase()} ${m.config.hidden}. Press Start to train on from here.`,
+      );
     case "loadError":
       // A bad file is the user's to fix, not a bug: shown on the page, not logged as an error.
       return showMessage("error", `Could not load ${m.fileName}: ${m.message}`);

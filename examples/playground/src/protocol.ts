@@ -30,7 +30,8 @@ export const TASK_LABELS: Readonly<Record<TaskName, string>> = {
 export const CELL_LABELS: Readonly<Record<CellName, string>> = { rnn: "RNN (tanh)", lstm: "LSTM", gru: "GRU" };
 
 /** A reference to a value in a graph: a variable by id, or a literal written inline. */
-export type RefView = { readonly kind: "var"; readonly id: number } | { readonly kind: "literal"; readonly text: string };
+export type RefView =
+  { readonly kind: "var"; readonly id: number } | { readonly kind: "literal"; readonly text: string };
 
 /** One variable of a graph: its id and its type, e.g. `f32[1,16]`. */
 export interface VarView {
@@ -113,7 +114,12 @@ export type FromWorker =
       readonly step: number;
     }
   | { readonly type: "state"; readonly state: RunState }
-  | { readonly type: "progress"; readonly step: number; readonly losses: readonly number[]; readonly stepsPerSecond: number }
+  | {
+      readonly type: "progress";
+      readonly step: number;
+      readonly losses: readonly number[];
+      readonly stepsPerSecond: number;
+    }
   | { readonly type: "preview"; readonly step: number; readonly preview: Preview }
   | { readonly type: "saved"; readonly bytes: Uint8Array; readonly fileName: string }
   | { readonly type: "loaded"; readonly config: RunConfig; readonly fileName: string }

@@ -22,17 +22,14 @@ const nameOf = (path: string): string => path.replace(/^\./, "");
  * @example E.isRight(readWeights(encodeWeights(params, config, 120))) // true
  */
 export const encodeWeights = (params: unknown, config: RunConfig, step: number): Uint8Array =>
-  safetensors.encode(
-    new Map(treeLeavesWithPaths(params).map(([path, v]) => [nameOf(path), v as Tensor])),
-    {
-      [MARK[0]]: MARK[1],
-      task: config.task,
-      cell: config.cell,
-      hidden: String(config.hidden),
-      seed: String(config.seed),
-      step: String(step),
-    },
-  );
+  safetensors.encode(new Map(treeLeavesWithPaths(params).map(([path, v]) => [nameOf(path), v as Tensor])), {
+    [MARK[0]]: MARK[1],
+    task: config.task,
+    cell: config.cell,
+    hidden: String(config.hidden),
+    seed: String(config.seed),
+    step: String(step),
+  });
 
 /** A decoded playground file: the run it belongs to, the step it was saved at, and its tensors. */
 export interface WeightsFile {
@@ -43,7 +40,8 @@ export interface WeightsFile {
 
 const isTask = (s: string | undefined): s is TaskName => s !== undefined && Object.hasOwn(TASK_LABELS, s);
 const isCell = (s: string | undefined): s is CellName => s !== undefined && Object.hasOwn(CELL_LABELS, s);
-const nonNegativeInt = (s: string | undefined): number | undefined => (s !== undefined && /^\d{1,9}$/.test(s) ? Number(s) : undefined);
+const nonNegativeInt = (s: string | undefined): number | undefined =>
+  s !== undefined && /^\d{1,9}$/.test(s) ? Number(s) : undefined;
 
 /**
  * Decodes a file and reads which run it belongs to.
@@ -56,7 +54,9 @@ export const readWeights = (bytes: Uint8Array): E.Either<string, WeightsFile> =>
   if (E.isLeft(file)) return E.left(`not a safetensors file: ${formatTensorError(file.left)}`);
   const meta = file.right.metadata;
   if (meta.get(MARK[0]) !== MARK[1]) {
-    return E.left(`a valid safetensors file, but not one saved by the playground: its metadata has no "${MARK[0]}" entry, so the task, cell and hidden size are unknown. Save weights with "Save weights" and load that file.`);
+    return E.left(
+      `a valid safetensors file, but not one saved by the playground: its metadata has no "${MARK[0]}" entry, so the task, cell and hidden size are unknown. Save weights with "Save weights" and load that file.`,
+    );
   }
   const task = meta.get("task");
   const cell = meta.get("cell");
@@ -66,17 +66,27 @@ export const readWeights = (bytes: Uint8Array): E.Either<string, WeightsFile> =>
   const problems = [
     ...(isTask(task) ? [] : [`task ${JSON.stringify(task)} (expected one of ${Object.keys(TASK_LABELS).join(", ")})`]),
     ...(isCell(cell) ? [] : [`cell ${JSON.stringify(cell)} (expected one of ${Object.keys(CELL_LABELS).join(", ")})`]),
-    ...(hidden !== undefined && HIDDEN_SIZES.includes(hidden) ? [] : [`hidden ${JSON.stringify(meta.get("hidden"))} (expected one of ${HIDDEN_SIZES.join(", ")})`]),
+    ...(hidden !== undefined && HIDDEN_SIZES.includes(hidden)
+      ? []
+      : [`hidden ${JSON.stringify(meta.get("hidden"))} (expected one of ${HIDDEN_SIZES.join(", ")})`]),
     ...(seed !== undefined ? [] : [`seed ${JSON.stringify(meta.get("seed"))} (expected a non-negative integer)`]),
     ...(step !== undefined ? [] : [`step ${JSON.stringify(meta.get("step"))} (expected a non-negative integer)`]),
   ];
-  if (problems.length > 0 || !isTask(task) || !isCell(cell) || hidden === undefined || seed === undefined || step === undefined) {
+  if (
+    problems.length > 0 ||
+    !isTask(task) ||
+    !isCell(cell) ||
+    hidden === undefined ||
+    seed === undefined ||
+    step === undefined
+  ) {
     return E.left(`bad playground metadata: ${problems.join("; ")}`);
   }
   return E.right({ config: { task, cell, hidden, seed }, step, tensors: file.right.tensors });
 };
 
-const describe = (t: { readonly dtype: string; readonly shape: readonly number[] }): string => `${t.dtype} [${t.shape.join(", ")}]`;
+const describe = (t: { readonly dtype: string; readonly shape: readonly number[] }): string =>
+  `${t.dtype} [${t.shape.join(", ")}]`;
 
 /**
  * Parameters shaped like `template` from the file's tensors: every parameter must be present with
@@ -90,7 +100,11 @@ export const paramsFromTensors = <P>(template: P, tensors: ReadonlyMap<string, T
   const leaves = expected.map(([name, want]) => {
     const got = tensors.get(name);
     if (got === undefined) problems.push(`missing ${name} (${describe(want)})`);
-    else if (got.dtype !== want.dtype || got.shape.length !== want.shape.length || got.shape.some((d, i) => d !== want.shape[i])) {
+    else if (
+      got.dtype !== want.dtype ||
+      got.shape.length !== want.shape.length ||
+      got.shape.some((d, i) => d !== want.shape[i])
+    ) {
       problems.push(`${name} is ${describe(got)}, the model needs ${describe(want)}`);
     } else if (!got.data.every(Number.isFinite)) problems.push(`${name} holds NaN or infinite values`);
     return got;

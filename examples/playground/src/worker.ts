@@ -46,7 +46,14 @@ const postPreview = (s: Session): void => {
 const install = (s: Session): void => {
   session = s;
   generation += 1;
-  post({ type: "ready", config: s.config, summary: s.summary, graphs: s.graphs(), lossLabel: s.lossLabel, step: s.steps() });
+  post({
+    type: "ready",
+    config: s.config,
+    summary: s.summary,
+    graphs: s.graphs(),
+    lossLabel: s.lossLabel,
+    step: s.steps(),
+  });
   postPreview(s);
   setState("idle");
 };
@@ -68,7 +75,8 @@ const loop = (gen: number): void => {
     const now = performance.now();
     marks = [...marks.filter((m) => now - m.t <= RATE_WINDOW_MS), { t: now, steps: s.steps() }];
     const first = marks[0]!;
-    const stepsPerSecond = now > first.t ? ((s.steps() - first.steps) * 1000) / (now - first.t) : (losses.length * 1000) / (now - started);
+    const stepsPerSecond =
+      now > first.t ? ((s.steps() - first.steps) * 1000) / (now - first.t) : (losses.length * 1000) / (now - started);
     post({ type: "progress", step: s.steps(), losses, stepsPerSecond });
     if (now - lastPreview >= PREVIEW_MS) postPreview(s);
   } catch (e) {
@@ -111,7 +119,10 @@ const handle = (m: ToWorker): void => {
       if (session === undefined) return;
       const bytes = session.save();
       const { task, cell, hidden } = session.config;
-      return post({ type: "saved", bytes, fileName: `rewind-${task}-${cell}${hidden}-step${session.steps()}.safetensors` }, [bytes.buffer]);
+      return post(
+        { type: "saved", bytes, fileName: `rewind-${task}-${cell}${hidden}-step${session.steps()}.safetensors` },
+        [bytes.buffer],
+      );
     }
     case "load":
       return load(m.bytes, m.fileName);

@@ -29,7 +29,11 @@ describe("isotonic", () => {
       // Every non-decreasing sequence with entries on a 0.25 grid over [0, 4].
       const grid = Array.from({ length: 17 }, (_, i) => i / 4);
       const best = (prefix: number[]): number =>
-        prefix.length === n ? cost(prefix, values, weights) : Math.min(...grid.filter((g) => g >= (prefix[prefix.length - 1] ?? -Infinity)).map((g) => best([...prefix, g])));
+        prefix.length === n
+          ? cost(prefix, values, weights)
+          : Math.min(
+              ...grid.filter((g) => g >= (prefix[prefix.length - 1] ?? -Infinity)).map((g) => best([...prefix, g])),
+            );
       expect(cost(fit, values, weights)).toBeLessThanOrEqual(best([]) + 1e-9);
     }
   });

@@ -20,7 +20,13 @@ const checkLayout = (l: GraphLayout, where: string): void => {
   for (const b of l.boxes) rows.set(Math.round(b.y + b.h / 2), [...(rows.get(Math.round(b.y + b.h / 2)) ?? []), b]);
   for (const row of rows.values()) {
     const sorted = [...row].sort((a, b) => a.x - b.x);
-    sorted.slice(1).forEach((b, i) => expect(b.x, `${where}: ${sorted[i]!.label} overlaps ${b.label}`).toBeGreaterThanOrEqual(sorted[i]!.x + sorted[i]!.w));
+    sorted
+      .slice(1)
+      .forEach((b, i) =>
+        expect(b.x, `${where}: ${sorted[i]!.label} overlaps ${b.label}`).toBeGreaterThanOrEqual(
+          sorted[i]!.x + sorted[i]!.w,
+        ),
+      );
   }
   for (const b of l.boxes) {
     expect(b.x + b.w, where).toBeLessThanOrEqual(l.width);
@@ -31,7 +37,8 @@ const checkLayout = (l: GraphLayout, where: string): void => {
       checkLayout(b.body, `${where} > ${b.label}`);
     }
   }
-  for (const e of l.edges) for (const [x, y] of e.points) expect(Number.isFinite(x) && Number.isFinite(y), where).toBe(true);
+  for (const e of l.edges)
+    for (const [x, y] of e.points) expect(Number.isFinite(x) && Number.isFinite(y), where).toBe(true);
 };
 
 describe("sessions", () => {

@@ -29,12 +29,17 @@ describe("weights", () => {
   });
 
   it("refuses bytes that are not a safetensors file", () => {
-    expect(left(readWeights(new TextEncoder().encode("hello, world")))).toMatch(/^not a safetensors file: safetensors\.decode: /);
+    expect(left(readWeights(new TextEncoder().encode("hello, world")))).toMatch(
+      /^not a safetensors file: safetensors\.decode: /,
+    );
   });
 
   it("refuses a safetensors file the playground did not write, and bad metadata, naming each field", () => {
     expect(left(readWeights(safetensors.encode({ w: zeros([2]) })))).toMatch(/not one saved by the playground/);
-    const bad = safetensors.encode({ w: zeros([2]) }, { "rewind.playground": "1", task: "chess", cell: "gru", hidden: "7", seed: "x", step: "1" });
+    const bad = safetensors.encode(
+      { w: zeros([2]) },
+      { "rewind.playground": "1", task: "chess", cell: "gru", hidden: "7", seed: "x", step: "1" },
+    );
     const message = left(readWeights(bad));
     expect(message).toMatch(/^bad playground metadata: /);
     expect(message).toContain('task "chess"');
@@ -55,7 +60,14 @@ describe("weights", () => {
     expect(message).toContain("missing cell.b (float32 [3])");
     expect(message).toContain("out.v holds NaN or infinite values");
     expect(message).toContain("unexpected tensor extra");
-    const ok = paramsFromTensors(template, new Map([["cell.w", zeros([2, 3])], ["cell.b", zeros([3])], ["out.v", tensor([1, 2, 3, 4])]]));
+    const ok = paramsFromTensors(
+      template,
+      new Map([
+        ["cell.w", zeros([2, 3])],
+        ["cell.b", zeros([3])],
+        ["out.v", tensor([1, 2, 3, 4])],
+      ]),
+    );
     expect(E.isRight(ok) && Array.from(ok.right.out.v.data)).toEqual([1, 2, 3, 4]);
   });
 
@@ -65,7 +77,9 @@ describe("weights", () => {
     const file = readWeights(big.save());
     if (E.isLeft(file)) throw new Error(file.left);
     const before = small.save();
-    expect(left(small.load(file.right.tensors, 0))).toContain("cell.weight_hh is float32 [48, 16], the model needs float32 [24, 8]");
+    expect(left(small.load(file.right.tensors, 0))).toContain(
+      "cell.weight_hh is float32 [48, 16], the model needs float32 [24, 8]",
+    );
     expect(small.save()).toEqual(before);
   });
 });

@@ -77,7 +77,15 @@ export interface Primitive<Name extends string, P> {
 export type AnyPrimitive = Primitive<string, any>;
 
 /** The fields of a `Primitive`, in the order of its type. */
-const PRIMITIVE_KEYS: readonly string[] = ["name", "abstractEval", "impl", "vjp", "forward", "printParams", "subgraphs"];
+const PRIMITIVE_KEYS: readonly string[] = [
+  "name",
+  "abstractEval",
+  "impl",
+  "vjp",
+  "forward",
+  "printParams",
+  "subgraphs",
+];
 
 /**
  * Declares a primitive; the identity at run time, it exists so the type checker sees every field.
@@ -86,8 +94,16 @@ const PRIMITIVE_KEYS: readonly string[] = ["name", "abstractEval", "impl", "vjp"
 export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P> => {
   const p = prim as unknown as Partial<Record<string, unknown>> | null;
   // A misspelt optional rule (`fowrard`) would silently leave the default in place.
-  const keysProblem = typeof p === "object" && p !== null ? optionsProblem("definePrimitive", "prim", p, PRIMITIVE_KEYS) : undefined;
-  if (keysProblem !== undefined) graphFail({ _tag: "InvalidArgument", op: "definePrimitive", arg: keysProblem.arg, detail: keysProblem.detail, fix: keysProblem.fix });
+  const keysProblem =
+    typeof p === "object" && p !== null ? optionsProblem("definePrimitive", "prim", p, PRIMITIVE_KEYS) : undefined;
+  if (keysProblem !== undefined)
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "definePrimitive",
+      arg: keysProblem.arg,
+      detail: keysProblem.detail,
+      fix: keysProblem.fix,
+    });
   const problem =
     typeof p !== "object" || p === null
       ? "expected a primitive object"
@@ -99,7 +115,13 @@ export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>
             ? 'vjp must be a function or "noGradient"'
             : ["forward", "printParams", "subgraphs"].find((k) => p[k] !== undefined && typeof p[k] !== "function");
   if (problem !== undefined) {
-    graphFail({ _tag: "InvalidArgument", op: "definePrimitive", arg: "prim", detail: problem.includes(" ") ? problem : `${problem} must be a function`, fix: "pass { name, abstractEval, impl, vjp } (see the Primitive type)" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "definePrimitive",
+      arg: "prim",
+      detail: problem.includes(" ") ? problem : `${problem} must be a function`,
+      fix: "pass { name, abstractEval, impl, vjp } (see the Primitive type)",
+    });
   }
   return Object.freeze(prim);
 };

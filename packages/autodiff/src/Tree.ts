@@ -10,7 +10,8 @@ import { expectFunction, expectTreeDef } from "./check.js";
 import { graphFail } from "./errors.js";
 
 /** A pytree of values: a value, or containers of pytrees, or static data. */
-export type PyTree = Value | readonly PyTree[] | { readonly [key: string]: PyTree } | List<PyTree> | IMap<unknown, PyTree> | unknown;
+export type PyTree =
+  Value | readonly PyTree[] | { readonly [key: string]: PyTree } | List<PyTree> | IMap<unknown, PyTree> | unknown;
 
 /** The structure of a pytree without its leaves. */
 export type TreeDef =
@@ -75,7 +76,8 @@ const isPlainObject = (x: unknown): x is Record<string, unknown> => {
   return proto === Object.prototype || proto === null;
 };
 
-const sortKeys = (keys: unknown[]): unknown[] => [...keys].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
+const sortKeys = (keys: unknown[]): unknown[] =>
+  [...keys].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
 
 /** Containers on the path from the root being flattened: a container seen again is a cycle. */
 const ancestors = new Set<unknown>();
@@ -83,7 +85,14 @@ const ancestors = new Set<unknown>();
 const flattenInto = (tree: unknown, leaves: Value[], paths: string[], path: string): TreeDef => {
   if (typeof tree === "object" && tree !== null && !isValue(tree)) {
     // A cyclic object would otherwise recurse until the stack overflows.
-    if (ancestors.has(tree)) return graphFail({ _tag: "TreeMismatch", op: "treeFlatten", path: path || "<root>", detail: "the pytree contains itself (a cycle)", fix: "pass a tree of containers that does not refer back to its ancestors" });
+    if (ancestors.has(tree))
+      return graphFail({
+        _tag: "TreeMismatch",
+        op: "treeFlatten",
+        path: path || "<root>",
+        detail: "the pytree contains itself (a cycle)",
+        fix: "pass a tree of containers that does not refer back to its ancestors",
+      });
     ancestors.add(tree);
     try {
       return flattenContainer(tree, leaves, paths, path);
@@ -105,17 +114,32 @@ const flattenContainer = (tree: unknown, leaves: Value[], paths: string[], path:
   }
   if (IRecord.isRecord(tree)) {
     const keys = Object.keys(tree.toObject()).sort();
-    return { kind: "record", template: tree as unknown as RecordTemplate, keys, children: keys.map((k) => flattenInto(tree.get(k), leaves, paths, `${path}.${k}`)) };
+    return {
+      kind: "record",
+      template: tree as unknown as RecordTemplate,
+      keys,
+      children: keys.map((k) => flattenInto(tree.get(k), leaves, paths, `${path}.${k}`)),
+    };
   }
   if (List.isList(tree)) {
     return { kind: "list", children: tree.toArray().map((c, i) => flattenInto(c, leaves, paths, `${path}[${i}]`)) };
   }
   if (IMap.isMap(tree)) {
     const keys = sortKeys(tree.keySeq().toArray());
-    return { kind: "map", keys, children: keys.map((k) => flattenInto(tree.get(k), leaves, paths, `${path}.get(${JSON.stringify(k)})`)) };
+    return {
+      kind: "map",
+      keys,
+      children: keys.map((k) => flattenInto(tree.get(k), leaves, paths, `${path}.get(${JSON.stringify(k)})`)),
+    };
   }
   if (isImmutable(tree)) {
-    return graphFail({ _tag: "TreeMismatch", op: "treeFlatten", path: path || "<root>", detail: "unsupported Immutable collection", fix: "use List, Map or Record" });
+    return graphFail({
+      _tag: "TreeMismatch",
+      op: "treeFlatten",
+      path: path || "<root>",
+      detail: "unsupported Immutable collection",
+      fix: "use List, Map or Record",
+    });
   }
   if (isPlainObject(tree)) {
     const keys = Object.keys(tree).sort();
@@ -257,7 +281,11 @@ const defKey = (def: TreeDef): string => {
  * @throws GraphException (`TreeMismatch`) naming the first path where the structures differ.
  * @example treeMap((a, b) => add(a, b), { w: x }, { w: y }) // { w: x + y }
  */
-export const treeMap = <A = unknown>(f: (...leaves: Value[]) => unknown, tree: unknown, ...rest: readonly unknown[]): A => {
+export const treeMap = <A = unknown>(
+  f: (...leaves: Value[]) => unknown,
+  tree: unknown,
+  ...rest: readonly unknown[]
+): A => {
   expectFunction("treeMap", "f", f);
   const [leaves, def] = treeFlatten(tree);
   const others = rest.map((r, n) => {
@@ -273,11 +301,18 @@ export const treeMap = <A = unknown>(f: (...leaves: Value[]) => unknown, tree: u
     }
     return l;
   });
-  return treeUnflatten<A>(def, leaves.map((l, i) => f(l, ...others.map((o) => o[i]!))));
+  return treeUnflatten<A>(
+    def,
+    leaves.map((l, i) => f(l, ...others.map((o) => o[i]!))),
+  );
 };
 
 const describe = (d: TreeDef): string =>
-  d.kind === "leaf" ? "a tensor" : d.kind === "static" ? `the static value ${staticKey(d.value)}` : `${d.kind === "object" ? "an object" : `a ${d.kind}`} ${treeDefKey(d)}`;
+  d.kind === "leaf"
+    ? "a tensor"
+    : d.kind === "static"
+      ? `the static value ${staticKey(d.value)}`
+      : `${d.kind === "object" ? "an object" : `a ${d.kind}`} ${treeDefKey(d)}`;
 
 /**
  * The first place where two structures differ: its path (`.h`, `[1]`) and what each side has
@@ -288,28 +323,45 @@ export const treeDiff = (
   expected: TreeDef,
   actual: TreeDef,
   path = "",
-): {
-  /** Where the structures part, as a path from the root (`.h`, `[1]`; `""` at the root). */
-  readonly path: string;
-  /** What `expected` has there, in words: `"a tensor"`, `"missing"`, `"an object …"`, a static value. */
-  readonly expected: string;
-  /** What `actual` has there, in the same words. */
-  readonly actual: string;
-} | undefined => {
+):
+  | {
+      /** Where the structures part, as a path from the root (`.h`, `[1]`; `""` at the root). */
+      readonly path: string;
+      /** What `expected` has there, in words: `"a tensor"`, `"missing"`, `"an object …"`, a static value. */
+      readonly expected: string;
+      /** What `actual` has there, in the same words. */
+      readonly actual: string;
+    }
+  | undefined => {
   expectTreeDef("treeDiff", "expected", expected);
   expectTreeDef("treeDiff", "actual", actual);
   if (treeDefKey(expected) === treeDefKey(actual)) return undefined;
   const here = { path: path || "", expected: describe(expected), actual: describe(actual) };
-  if (expected.kind !== actual.kind || expected.kind === "leaf" || expected.kind === "static" || actual.kind === "leaf" || actual.kind === "static") {
+  if (
+    expected.kind !== actual.kind ||
+    expected.kind === "leaf" ||
+    expected.kind === "static" ||
+    actual.kind === "leaf" ||
+    actual.kind === "static"
+  ) {
     return here;
   }
-  if ((expected.kind === "object" || expected.kind === "record" || expected.kind === "map") && (actual.kind === "object" || actual.kind === "record" || actual.kind === "map")) {
+  if (
+    (expected.kind === "object" || expected.kind === "record" || expected.kind === "map") &&
+    (actual.kind === "object" || actual.kind === "record" || actual.kind === "map")
+  ) {
     const ek = expected.keys.map(String);
     const ak = actual.keys.map(String);
     const missing = ek.find((k) => !ak.includes(k));
-    if (missing !== undefined) return { path: `${path}.${missing}`, expected: describe(expected.children[ek.indexOf(missing)]!), actual: "missing" };
+    if (missing !== undefined)
+      return {
+        path: `${path}.${missing}`,
+        expected: describe(expected.children[ek.indexOf(missing)]!),
+        actual: "missing",
+      };
     const extra = ak.find((k) => !ek.includes(k));
-    if (extra !== undefined) return { path: `${path}.${extra}`, expected: "missing", actual: describe(actual.children[ak.indexOf(extra)]!) };
+    if (extra !== undefined)
+      return { path: `${path}.${extra}`, expected: "missing", actual: describe(actual.children[ak.indexOf(extra)]!) };
     for (let i = 0; i < ek.length; i++) {
       const d = treeDiff(expected.children[i]!, actual.children[ak.indexOf(ek[i]!)]!, `${path}.${ek[i]}`);
       if (d !== undefined) return d;

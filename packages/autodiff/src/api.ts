@@ -54,12 +54,24 @@ const zeroOf = (v: Value): Value => broadcastTo(T.scalar(0, v.dtype), v.shape);
 
 const argnumList = (op: string, argnums: number | readonly number[], nargs: number): number[] => {
   if (typeof argnums !== "number" && !Array.isArray(argnums)) {
-    graphFail({ _tag: "InvalidArgument", op, arg: "argnums", detail: `argnums must be an integer or an array of integers, got ${argnums === null ? "null" : typeof argnums}`, fix: "pass e.g. 0 or [0, 1]" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op,
+      arg: "argnums",
+      detail: `argnums must be an integer or an array of integers, got ${argnums === null ? "null" : typeof argnums}`,
+      fix: "pass e.g. 0 or [0, 1]",
+    });
   }
   const list = typeof argnums === "number" ? [argnums] : [...argnums];
   for (const a of list) {
     if (!Number.isInteger(a) || a < 0 || a >= nargs) {
-      graphFail({ _tag: "InvalidArgument", op, arg: "argnums", detail: `argnum ${a} is out of range for ${nargs} argument(s)`, fix: `use indices in [0, ${nargs - 1}]` });
+      graphFail({
+        _tag: "InvalidArgument",
+        op,
+        arg: "argnums",
+        detail: `argnum ${a} is out of range for ${nargs} argument(s)`,
+        fix: `use indices in [0, ${nargs - 1}]`,
+      });
     }
   }
   return list;
@@ -70,7 +82,12 @@ const argnumList = (op: string, argnums: number | readonly number[], nargs: numb
  * output leaves, output structure and a pullback from output-leaf cotangents to per-argument
  * cotangent pytrees (zeros where nothing flows; int and bool leaves always get zeros).
  */
-const linearizeArgs = (op: string, f: (...args: never[]) => unknown, args: readonly unknown[], argnums: readonly number[]) => {
+const linearizeArgs = (
+  op: string,
+  f: (...args: never[]) => unknown,
+  args: readonly unknown[],
+  argnums: readonly number[],
+) => {
   const closed = traceTreeAs(op, f, args);
   const argLeaves = args.map((a) => treeFlatten(a));
   const leaves = argLeaves.flatMap(([l]) => l);
@@ -83,7 +100,12 @@ const linearizeArgs = (op: string, f: (...args: never[]) => unknown, args: reado
     return argLeaves.map(([l, def], n) => {
       const mine = inCts.slice(at, (at += l.length));
       // Arguments not differentiated get no cotangent at all (not even zeros to compute).
-      return argnums.includes(n) ? treeUnflatten(def, mine.map((ct, i) => ct ?? zeroOf(l[i]!))) : undefined;
+      return argnums.includes(n)
+        ? treeUnflatten(
+            def,
+            mine.map((ct, i) => ct ?? zeroOf(l[i]!)),
+          )
+        : undefined;
     });
   };
   return { outs: lin.outs, outTree: closed.outTree, pullback };
@@ -110,7 +132,10 @@ const notAValue = (op: string, value: unknown, hasAux: boolean): never => {
     op,
     arg: "f",
     detail: `${hasAux ? "with hasAux, the first element of f's result" : "f"} must be a scalar tensor, got ${got}`,
-    fix: !hasAux && Array.isArray(value) ? "return one scalar tensor, e.g. sum(loss); if f returns [loss, aux], pass { hasAux: true }" : "return a scalar float tensor computed from the arguments with Rewind's ops, e.g. sum(loss)",
+    fix:
+      !hasAux && Array.isArray(value)
+        ? "return one scalar tensor, e.g. sum(loss); if f returns [loss, aux], pass { hasAux: true }"
+        : "return a scalar float tensor computed from the arguments with Rewind's ops, e.g. sum(loss)",
   });
 };
 
@@ -121,28 +146,40 @@ const valueAndGradAs =
     expectFunction(op, "f", f);
     const opts = expectOptions(op, options, ["argnums", "hasAux"]) as GradOptions;
     expectFlag(op, "options.hasAux", opts.hasAux);
-    return (...args: Args): [unknown, GradsOf<Args, O>] => valueAndGradCall(op, f, opts, args) as [unknown, GradsOf<Args, O>];
+    return (...args: Args): [unknown, GradsOf<Args, O>] =>
+      valueAndGradCall(op, f, opts, args) as [unknown, GradsOf<Args, O>];
   };
 
-const valueAndGradCall = (op: string, f: (...args: never[]) => unknown, opts: GradOptions, args: readonly unknown[]): [unknown, unknown] => {
-    const nums = argnumList(op, opts.argnums === undefined ? 0 : opts.argnums, args.length);
-    const { outs, outTree, pullback } = linearizeArgs(op, f as (...a: never[]) => unknown, args, nums);
-    const out = treeUnflatten<unknown>(outTree, outs);
-    let value: Value;
-    if (opts.hasAux ?? false) {
-      if (!Array.isArray(out) || out.length !== 2) {
-        graphFail({ _tag: "InvalidArgument", op, arg: "f", detail: "with hasAux, f must return [value, aux]", fix: "return a two-element array" });
-      }
-      value = (out as unknown[])[0] as Value;
-    } else {
-      value = out as Value;
+const valueAndGradCall = (
+  op: string,
+  f: (...args: never[]) => unknown,
+  opts: GradOptions,
+  args: readonly unknown[],
+): [unknown, unknown] => {
+  const nums = argnumList(op, opts.argnums === undefined ? 0 : opts.argnums, args.length);
+  const { outs, outTree, pullback } = linearizeArgs(op, f as (...a: never[]) => unknown, args, nums);
+  const out = treeUnflatten<unknown>(outTree, outs);
+  let value: Value;
+  if (opts.hasAux ?? false) {
+    if (!Array.isArray(out) || out.length !== 2) {
+      graphFail({
+        _tag: "InvalidArgument",
+        op,
+        arg: "f",
+        detail: "with hasAux, f must return [value, aux]",
+        fix: "return a two-element array",
+      });
     }
-    if (!T.isTensor(value) && !isTracer(value)) notAValue(op, value, opts.hasAux ?? false);
-    // The value is the first output leaf (with hasAux, out = [value, aux] flattens value first);
-    // seeding by position, not identity, keeps an aux that repeats the value from doubling it.
-    const seed = scalarSeed(op, value);
-    const grads = pullback(outs.map((_, i) => (i === 0 ? seed : null)));
-    return [out, typeof opts.argnums === "object" ? nums.map((n) => grads[n]) : grads[nums[0]!]];
+    value = (out as unknown[])[0] as Value;
+  } else {
+    value = out as Value;
+  }
+  if (!T.isTensor(value) && !isTracer(value)) notAValue(op, value, opts.hasAux ?? false);
+  // The value is the first output leaf (with hasAux, out = [value, aux] flattens value first);
+  // seeding by position, not identity, keeps an aux that repeats the value from doubling it.
+  const seed = scalarSeed(op, value);
+  const grads = pullback(outs.map((_, i) => (i === 0 ? seed : null)));
+  return [out, typeof opts.argnums === "object" ? nums.map((n) => grads[n]) : grads[nums[0]!]];
 };
 
 /**
@@ -158,18 +195,27 @@ export const valueAndGrad = valueAndGradAs("valueAndGrad");
  * The gradient of a scalar-valued `f` with respect to the arguments in `argnums` (default 0).
  * @example grad((x) => sum(mul(x, x)))(tensor([1, 2])) // [2, 4]
  */
-export const grad = <Args extends unknown[], const O extends GradOptions = {}>(f: (...args: Args) => unknown, opts: O = {} as O) => {
+export const grad = <Args extends unknown[], const O extends GradOptions = {}>(
+  f: (...args: Args) => unknown,
+  opts: O = {} as O,
+) => {
   const vg = valueAndGradAs("grad")(f, opts);
   return (...args: Args): GradResult<Args, O> => {
     const [out, g] = vg(...args);
-    return (opts.hasAux ?? false ? [g, (out as unknown[])[1]] : g) as GradResult<Args, O>;
+    return ((opts.hasAux ?? false) ? [g, (out as unknown[])[1]] : g) as GradResult<Args, O>;
   };
 };
 
 const checkCotangent = (op: string, outs: readonly Value[], outTreeKey: string, ct: unknown): Value[] => {
   const [leaves, def] = treeFlatten(ct);
   if (treeDefKey(def) !== outTreeKey) {
-    graphFail({ _tag: "TreeMismatch", op, path: "ct", detail: `the cotangent's structure ${treeDefKey(def)} differs from the output's ${outTreeKey}`, fix: "pass a cotangent shaped like f's output" });
+    graphFail({
+      _tag: "TreeMismatch",
+      op,
+      path: "ct",
+      detail: `the cotangent's structure ${treeDefKey(def)} differs from the output's ${outTreeKey}`,
+      fix: "pass a cotangent shaped like f's output",
+    });
   }
   const paths = treeLeavesWithPaths(ct);
   leaves.forEach((l, i) => {
@@ -207,18 +253,40 @@ export const vjp = <Args extends unknown[]>(
  * the (linear) pullback, so every primitive with a VJP — scan included — has a JVP.
  * @example jvp((x) => mul(x, x), [tensor([3])], [tensor([1])]) // [[9], [6]]
  */
-export const jvp = (f: (...args: never[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] => {
+export const jvp = (
+  f: (...args: never[]) => unknown,
+  primals: readonly unknown[],
+  tangents: readonly unknown[],
+): [unknown, unknown] => {
   expectFunction("jvp", "f", f);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
-    graphFail({ _tag: "InvalidArgument", op: "jvp", arg: Array.isArray(primals) ? "tangents" : "primals", detail: "primals and tangents must be arrays (one entry per argument of f)", fix: "call jvp(f, [x], [v])" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "jvp",
+      arg: Array.isArray(primals) ? "tangents" : "primals",
+      detail: "primals and tangents must be arrays (one entry per argument of f)",
+      fix: "call jvp(f, [x], [v])",
+    });
   }
   if (treeDefKey(treeFlatten(primals)[1]) !== treeDefKey(treeFlatten(tangents)[1])) {
-    graphFail({ _tag: "TreeMismatch", op: "jvp", path: "tangents", detail: "tangents must have the structure of primals", fix: "pass one tangent pytree per primal" });
+    graphFail({
+      _tag: "TreeMismatch",
+      op: "jvp",
+      path: "tangents",
+      detail: "tangents must have the structure of primals",
+      fix: "pass one tangent pytree per primal",
+    });
   }
   const primalLeaves = treeFlatten(primals)[0];
   treeLeavesWithPaths(tangents).forEach(([path, t], i) => {
     if (!avalsEqual(avalOf(t), avalOf(primalLeaves[i]!))) {
-      graphFail({ _tag: "TreeMismatch", op: "jvp", path: `tangents${path}`, detail: `tangent ${describeAval(avalOf(t))} does not match the primal ${describeAval(avalOf(primalLeaves[i]!))}`, fix: "give each tangent leaf the shape and dtype of its primal" });
+      graphFail({
+        _tag: "TreeMismatch",
+        op: "jvp",
+        path: `tangents${path}`,
+        detail: `tangent ${describeAval(avalOf(t))} does not match the primal ${describeAval(avalOf(primalLeaves[i]!))}`,
+        fix: "give each tangent leaf the shape and dtype of its primal",
+      });
     }
   });
   const [out, pullback] = vjp(f as (...a: unknown[]) => unknown, ...primals);
@@ -232,14 +300,26 @@ export const jvp = (f: (...args: never[]) => unknown, primals: readonly unknown[
 const checkJacobian = (op: string, f: unknown, argnum: unknown): void => {
   expectFunction(op, "f", f);
   if (!Number.isSafeInteger(argnum) || (argnum as number) < 0) {
-    graphFail({ _tag: "InvalidArgument", op, arg: "argnum", detail: "argnum must be a non-negative integer", fix: "pass the index of the tensor argument, e.g. 0" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op,
+      arg: "argnum",
+      detail: "argnum must be a non-negative integer",
+      fix: "pass the index of the tensor argument, e.g. 0",
+    });
   }
 };
 
 const singleTensorArg = (op: string, args: readonly unknown[], argnum: number): Value => {
   const x = args[argnum];
   if (!T.isTensor(x) && !isTracer(x)) {
-    graphFail({ _tag: "InvalidArgument", op, arg: `args[${argnum}]`, detail: "jacobians are computed for one tensor argument", fix: "pass a tensor (flatten pytrees yourself)" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op,
+      arg: `args[${argnum}]`,
+      detail: "jacobians are computed for one tensor argument",
+      fix: "pass a tensor (flatten pytrees yourself)",
+    });
   }
   return x as Value;
 };
@@ -259,10 +339,16 @@ export const jacrev = (f: (...args: never[]) => unknown, argnum = 0) => {
   checkJacobian("jacrev", f, argnum);
   return (...args: readonly unknown[]): Value => {
     const x = singleTensorArg("jacrev", args, argnum);
-    const [out, pullback] = vjp((v: Value) => (f as (...a: unknown[]) => unknown)(...args.map((a, i) => (i === argnum ? v : a))), x);
+    const [out, pullback] = vjp(
+      (v: Value) => (f as (...a: unknown[]) => unknown)(...args.map((a, i) => (i === argnum ? v : a))),
+      x,
+    );
     const y = out as Value;
     const rows = Array.from({ length: T.sizeOf(y.shape) }, (_, i) => pullback(basis(y, i))[0] as Value);
-    return reshape(rows.length === 0 ? zeroOf(broadcastTo(T.scalar(0, x.dtype), [0, ...x.shape])) : stack(rows), [...y.shape, ...x.shape]);
+    return reshape(rows.length === 0 ? zeroOf(broadcastTo(T.scalar(0, x.dtype), [0, ...x.shape])) : stack(rows), [
+      ...y.shape,
+      ...x.shape,
+    ]);
   };
 };
 
@@ -281,7 +367,10 @@ export const jacfwd = (f: (...args: never[]) => unknown, argnum = 0) => {
     const [, pushforward] = vjp((ct: Value) => pullback(ct)[0], zeroOf(y));
     const n = T.sizeOf(x.shape);
     const cols = Array.from({ length: n }, (_, j) => pushforward(basis(x, j))[0] as Value);
-    const flat = n === 0 ? broadcastTo(T.scalar(0, y.dtype), [0, T.sizeOf(y.shape)]) : reshape(stack(cols), [n, T.sizeOf(y.shape)]);
+    const flat =
+      n === 0
+        ? broadcastTo(T.scalar(0, y.dtype), [0, T.sizeOf(y.shape)])
+        : reshape(stack(cols), [n, T.sizeOf(y.shape)]);
     return reshape(transpose(flat), [...y.shape, ...x.shape]);
   };
 };

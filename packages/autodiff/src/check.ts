@@ -11,14 +11,30 @@ import { Graph } from "./Graph.js";
 import type { ClosedGraph } from "./trace.js";
 
 const describe = (x: unknown): string =>
-  x === null ? "null" : Array.isArray(x) ? "an array" : typeof x === "object" ? "an object" : typeof x === "string" ? `the string ${JSON.stringify(x.slice(0, 20))}` : typeof x;
+  x === null
+    ? "null"
+    : Array.isArray(x)
+      ? "an array"
+      : typeof x === "object"
+        ? "an object"
+        : typeof x === "string"
+          ? `the string ${JSON.stringify(x.slice(0, 20))}`
+          : typeof x;
 
 /**
  * Returns `f` when it is a function.
  * @example expectFunction("grad", "f", (x) => x)
  */
 export const expectFunction = <F>(op: string, arg: string, f: F): F =>
-  typeof f === "function" ? f : graphFail({ _tag: "InvalidArgument", op, arg, detail: `expected a function, got ${describe(f)}`, fix: "pass a function" });
+  typeof f === "function"
+    ? f
+    : graphFail({
+        _tag: "InvalidArgument",
+        op,
+        arg,
+        detail: `expected a function, got ${describe(f)}`,
+        fix: "pass a function",
+      });
 
 /**
  * Returns an options argument as an object (`{}` for undefined), rejecting non-objects and keys
@@ -27,9 +43,15 @@ export const expectFunction = <F>(op: string, arg: string, f: F): F =>
  * the key it most likely meant.
  * @example expectOptions("jit", { compile: false }, ["compile"])
  */
-export const expectOptions = <K extends string>(op: string, x: unknown, known: readonly K[], arg = "options"): Readonly<Partial<Record<K, unknown>>> => {
+export const expectOptions = <K extends string>(
+  op: string,
+  x: unknown,
+  known: readonly K[],
+  arg = "options",
+): Readonly<Partial<Record<K, unknown>>> => {
   const problem = optionsProblem(op, arg, x, known);
-  if (problem !== undefined) graphFail({ _tag: "InvalidArgument", op, arg: problem.arg, detail: problem.detail, fix: problem.fix });
+  if (problem !== undefined)
+    graphFail({ _tag: "InvalidArgument", op, arg: problem.arg, detail: problem.detail, fix: problem.fix });
   return (x ?? EMPTY) as Readonly<Partial<Record<K, unknown>>>;
 };
 
@@ -40,17 +62,34 @@ const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
  * @example expectFlag("scan", "options.reverse", true)
  */
 export const expectFlag = (op: string, arg: string, v: unknown): boolean | undefined =>
-  v === undefined || typeof v === "boolean" ? v : graphFail({ _tag: "InvalidArgument", op, arg, detail: `expected true or false, got ${describe(v)}`, fix: "pass a boolean (or omit it)" });
+  v === undefined || typeof v === "boolean"
+    ? v
+    : graphFail({
+        _tag: "InvalidArgument",
+        op,
+        arg,
+        detail: `expected true or false, got ${describe(v)}`,
+        fix: "pass a boolean (or omit it)",
+      });
 
 /**
  * Returns `xs` when it is an array.
  * @example expectArray("concat", "xs", [a, b])
  */
 export const expectArray = <A>(op: string, arg: string, xs: readonly A[]): readonly A[] =>
-  Array.isArray(xs) ? xs : graphFail({ _tag: "InvalidArgument", op, arg, detail: `expected an array, got ${describe(xs)}`, fix: "pass a list, e.g. [a, b]" });
+  Array.isArray(xs)
+    ? xs
+    : graphFail({
+        _tag: "InvalidArgument",
+        op,
+        arg,
+        detail: `expected an array, got ${describe(xs)}`,
+        fix: "pass a list, e.g. [a, b]",
+      });
 
 const isAtom = (a: unknown): boolean => {
-  const t = typeof a === "object" && a !== null ? (a as { _tag?: unknown; aval?: { shape?: unknown } })._tag : undefined;
+  const t =
+    typeof a === "object" && a !== null ? (a as { _tag?: unknown; aval?: { shape?: unknown } })._tag : undefined;
   return (t === "Var" || t === "Literal") && Array.isArray((a as { aval?: { shape?: unknown } }).aval?.shape);
 };
 
@@ -61,16 +100,36 @@ const wellFormed = (g: Graph): boolean =>
   Array.isArray(g.outputs) &&
   g.outputs.every(isAtom) &&
   List.isList(g.eqns) &&
-  g.eqns.every((e) => typeof e === "object" && e !== null && typeof e.prim?.name === "string" && Array.isArray(e.inputs) && e.inputs.every(isAtom) && Array.isArray(e.outputs) && e.outputs.every(isAtom));
+  g.eqns.every(
+    (e) =>
+      typeof e === "object" &&
+      e !== null &&
+      typeof e.prim?.name === "string" &&
+      Array.isArray(e.inputs) &&
+      e.inputs.every(isAtom) &&
+      Array.isArray(e.outputs) &&
+      e.outputs.every(isAtom),
+  );
 
 /**
  * Returns the graph of a `Graph` or of a `ClosedGraph` (what makeGraph/traceTree return).
  * @example expectGraph("printGraph", "g", makeGraph(f)(x))
  */
 export const expectGraph = (op: string, arg: string, g: unknown): Graph => {
-  const graph = g instanceof Graph ? g : typeof g === "object" && g !== null && Array.isArray((g as ClosedGraph).consts) ? (g as ClosedGraph).graph : undefined;
+  const graph =
+    g instanceof Graph
+      ? g
+      : typeof g === "object" && g !== null && Array.isArray((g as ClosedGraph).consts)
+        ? (g as ClosedGraph).graph
+        : undefined;
   if (graph instanceof Graph && wellFormed(graph)) return graph;
-  return graphFail({ _tag: "InvalidArgument", op, arg, detail: `expected a Graph or a closed graph from makeGraph/traceTree, got ${describe(g)}`, fix: "trace one with makeGraph(f)(...args)" });
+  return graphFail({
+    _tag: "InvalidArgument",
+    op,
+    arg,
+    detail: `expected a Graph or a closed graph from makeGraph/traceTree, got ${describe(g)}`,
+    fix: "trace one with makeGraph(f)(...args)",
+  });
 };
 
 const KINDS: ReadonlySet<string> = new Set(["leaf", "static", "array", "object", "list", "map", "record"]);
@@ -78,13 +137,19 @@ const KINDS: ReadonlySet<string> = new Set(["leaf", "static", "array", "object",
 /** Why `def` is not a tree definition (with the path to the bad node), or undefined. */
 const treeDefProblem = (def: unknown, path: string, seen: Set<unknown>): string | undefined => {
   const d = def as { kind?: unknown; children?: unknown; keys?: unknown; template?: unknown } | null;
-  if (typeof d !== "object" || d === null || typeof d.kind !== "string" || !KINDS.has(d.kind)) return `${path || "<root>"} is not a tree node ({ kind: "leaf" | "static" | "array" | … })`;
+  if (typeof d !== "object" || d === null || typeof d.kind !== "string" || !KINDS.has(d.kind))
+    return `${path || "<root>"} is not a tree node ({ kind: "leaf" | "static" | "array" | … })`;
   if (d.kind === "leaf" || d.kind === "static") return undefined;
   if (seen.has(d)) return `${path || "<root>"} contains itself`;
   if (!Array.isArray(d.children)) return `${path || "<root>"} has no children array`;
   const keyed = d.kind === "object" || d.kind === "map" || d.kind === "record";
-  if (keyed && (!Array.isArray(d.keys) || d.keys.length !== d.children.length)) return `${path || "<root>"} needs one key per child`;
-  if (d.kind === "record" && typeof (d.template as { withMutations?: unknown } | undefined)?.withMutations !== "function") return `${path || "<root>"} has no Record template`;
+  if (keyed && (!Array.isArray(d.keys) || d.keys.length !== d.children.length))
+    return `${path || "<root>"} needs one key per child`;
+  if (
+    d.kind === "record" &&
+    typeof (d.template as { withMutations?: unknown } | undefined)?.withMutations !== "function"
+  )
+    return `${path || "<root>"} has no Record template`;
   seen.add(d);
   try {
     for (let i = 0; i < d.children.length; i++) {
@@ -105,5 +170,11 @@ export const expectTreeDef = <D>(op: string, arg: string, def: D): D => {
   const problem = treeDefProblem(def, "", new Set());
   return problem === undefined
     ? def
-    : graphFail({ _tag: "InvalidArgument", op, arg, detail: `not a tree definition: ${problem}`, fix: "pass a structure from treeFlatten or treeStructure" });
+    : graphFail({
+        _tag: "InvalidArgument",
+        op,
+        arg,
+        detail: `not a tree definition: ${problem}`,
+        fix: "pass a structure from treeFlatten or treeStructure",
+      });
 };

@@ -39,7 +39,13 @@ export const customVjp =
   ) =>
   (...args: Args): R => {
     if (typeof f !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
-      graphFail({ _tag: "InvalidArgument", op: "customVjp", arg: "fwd, bwd", detail: "f, fwd and bwd must be functions", fix: "pass (f, fwd, bwd)" });
+      graphFail({
+        _tag: "InvalidArgument",
+        op: "customVjp",
+        arg: "fwd, bwd",
+        detail: "f, fwd and bwd must be functions",
+        fix: "pass (f, fwd, bwd)",
+      });
     }
     const closed = traceTreeAs("customVjp", f as (...a: never[]) => unknown, args);
     const leaves: Value[] = treeFlatten(args)[0];

@@ -27,8 +27,19 @@ export class Tracer {
     readonly variable: Var,
   ) {
     // Tracers are made by transforms; a hand-made one would fail later with a TypeError.
-    if (!(trace instanceof TraceState) || typeof variable !== "object" || variable === null || variable._tag !== "Var") {
-      graphFail({ _tag: "InvalidArgument", op: "Tracer", arg: "trace, variable", detail: "tracers are created by transforms (grad, jit, scan, ...), not by hand", fix: "trace a function instead, e.g. jit(f) or makeGraph(f)" });
+    if (
+      !(trace instanceof TraceState) ||
+      typeof variable !== "object" ||
+      variable === null ||
+      variable._tag !== "Var"
+    ) {
+      graphFail({
+        _tag: "InvalidArgument",
+        op: "Tracer",
+        arg: "trace, variable",
+        detail: "tracers are created by transforms (grad, jit, scan, ...), not by hand",
+        fix: "trace a function instead, e.g. jit(f) or makeGraph(f)",
+      });
     }
     Object.freeze(this);
   }
@@ -130,7 +141,12 @@ const atomAval = (a: Atom): Aval => a.aval;
  * transform. Every op in Rewind goes through here.
  * @example bind(prims.exp, [scalar(0)], undefined) // [tensor 1]
  */
-export const bind = <P>(prim: AnyPrimitive, inputs: readonly Value[], params: P, tracedAt?: string): readonly Value[] => {
+export const bind = <P>(
+  prim: AnyPrimitive,
+  inputs: readonly Value[],
+  params: P,
+  tracedAt?: string,
+): readonly Value[] => {
   const top = traceStack[traceStack.length - 1];
   if (top === undefined) {
     const tensors = inputs.map((v) => {
@@ -143,7 +159,9 @@ export const bind = <P>(prim: AnyPrimitive, inputs: readonly Value[], params: P,
   }
   const atoms = inputs.map((v) => top.atomOf(prim.name, v));
   const outAvals = prim.abstractEval(atoms.map(atomAval), params);
-  const outputs = outAvals.map((aval) => newVar(Object.freeze({ shape: Object.freeze([...aval.shape]), dtype: aval.dtype })));
+  const outputs = outAvals.map((aval) =>
+    newVar(Object.freeze({ shape: Object.freeze([...aval.shape]), dtype: aval.dtype })),
+  );
   // A replayed equation keeps the line it was first traced at; an op a VJP rule emits is
   // attributed to the op being differentiated.
   const source = debugState.nans ? (tracedAt ?? debugState.vjpOf ?? callSite()) : undefined;
@@ -170,7 +188,11 @@ export interface ClosedGraph {
  * `[...captured constants, ...arguments]`. `transform` names the caller in errors.
  * @example traceToGraph((xs) => [exp(xs[0]!)], [{ shape: [2], dtype: "float32" }]).graph.eqns.size // 1
  */
-export const traceToGraph = (f: (args: readonly Value[]) => readonly Value[], inAvals: readonly Aval[], transform = "makeGraph"): ClosedGraph => {
+export const traceToGraph = (
+  f: (args: readonly Value[]) => readonly Value[],
+  inAvals: readonly Aval[],
+  transform = "makeGraph",
+): ClosedGraph => {
   const state = new TraceState(transform);
   const argVars = inAvals.map((a) => newVar(a));
   traceStack.push(state);
@@ -195,7 +217,8 @@ export const traceToGraph = (f: (args: readonly Value[]) => readonly Value[], in
 export const evalGraph = (
   graph: Graph,
   inputs: readonly Value[],
-  run: (eqn: Eqn, ins: readonly Value[]) => readonly Value[] = (eqn, ins) => bind(eqn.prim, ins, eqn.params, eqn.source),
+  run: (eqn: Eqn, ins: readonly Value[]) => readonly Value[] = (eqn, ins) =>
+    bind(eqn.prim, ins, eqn.params, eqn.source),
 ): readonly Value[] => {
   const env = new Map<number, Value>();
   for (const [v, x] of zipStrict(graph.inputs, inputs)) env.set(v.id, x);

@@ -90,7 +90,13 @@ export const duringVjpOf = <A>(op: string, source: string | undefined, rule: () 
  */
 export const withDebugNans = <A>(thunk: () => A): A => {
   if (typeof thunk !== "function") {
-    graphFail({ _tag: "InvalidArgument", op: "withDebugNans", arg: "thunk", detail: `expected a function, got ${thunk === null ? "null" : typeof thunk}`, fix: "pass () => computation" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "withDebugNans",
+      arg: "thunk",
+      detail: `expected a function, got ${thunk === null ? "null" : typeof thunk}`,
+      fix: "pass () => computation",
+    });
   }
   const before = debugState.nans;
   debugState.nans = true;

@@ -104,12 +104,16 @@ const fieldsOf: Readonly<Record<GraphError["_tag"], readonly string[]>> = {
 
 const checkGraphError = (e: unknown, op: string): GraphError => {
   const v = e as Record<string, unknown> | null;
-  const fields = typeof v === "object" && v !== null && typeof v["_tag"] === "string" ? fieldsOf[v["_tag"] as GraphError["_tag"]] : undefined;
+  const fields =
+    typeof v === "object" && v !== null && typeof v["_tag"] === "string"
+      ? fieldsOf[v["_tag"] as GraphError["_tag"]]
+      : undefined;
   const ok =
     fields !== undefined &&
     Object.prototype.hasOwnProperty.call(fieldsOf, v!["_tag"] as string) &&
     fields.every((f) => typeof v![f] === "string") &&
-    (v!["_tag"] !== "CarryMismatch" || ["expected", "actual"].every((f) => typeof v![f] === "string" || isAval(v![f]))) &&
+    (v!["_tag"] !== "CarryMismatch" ||
+      ["expected", "actual"].every((f) => typeof v![f] === "string" || isAval(v![f]))) &&
     (!["NonScalarOutput", "TracerLeak", "ConcretizationError"].includes(v!["_tag"] as string) || isAval(v!["aval"]));
   if (!ok) {
     throw new GraphException({
@@ -140,7 +144,8 @@ export const formatGraphError = (error: GraphError): string => {
       const floating = e.aval.dtype === "float32" || e.aval.dtype === "float64";
       const keepFloat = `keep the loss in floats: convert integer or boolean inputs with astype(x, "float32") before computing it, and do not cast the result to ${e.aval.dtype}`;
       const an = e.aval.dtype === "int32" ? "an" : "a";
-      const got = e.aval.shape.length === 0 ? `${an} ${e.aval.dtype} scalar ${describeAval(e.aval)}` : describeAval(e.aval);
+      const got =
+        e.aval.shape.length === 0 ? `${an} ${e.aval.dtype} scalar ${describeAval(e.aval)}` : describeAval(e.aval);
       const fix = floating
         ? "reduce it first (e.g. sum or mean), or use vjp/jacrev for non-scalar outputs"
         : e.aval.shape.length === 0
@@ -188,7 +193,13 @@ const graphTags: ReadonlySet<string> = new Set(Object.keys(fieldsOf));
  */
 export const formatError = (error: RewindError | GraphError | TensorError): string => {
   const v = error as { _tag?: unknown } | null;
-  if (!(error instanceof RewindError) && typeof v === "object" && v !== null && typeof v._tag === "string" && graphTags.has(v._tag)) {
+  if (
+    !(error instanceof RewindError) &&
+    typeof v === "object" &&
+    v !== null &&
+    typeof v._tag === "string" &&
+    graphTags.has(v._tag)
+  ) {
     return formatGraphError(checkGraphError(error, "formatError"));
   }
   return formatTensorSideError(error as RewindError | TensorError);

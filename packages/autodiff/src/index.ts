@@ -4,7 +4,18 @@
  * @module @rewind/autodiff
  */
 export * from "./ops/index.js";
-export { grad, valueAndGrad, vjp, jvp, jacrev, jacfwd, hessian, type GradOptions, type GradsOf, type GradResult } from "./api.js";
+export {
+  grad,
+  valueAndGrad,
+  vjp,
+  jvp,
+  jacrev,
+  jacfwd,
+  hessian,
+  type GradOptions,
+  type GradsOf,
+  type GradResult,
+} from "./api.js";
 export { scan, type ScanOptions, type ScanFn } from "./scan.js";
 export { checkpoint, customVjp } from "./control.js";
 export { jit, type Jitted, type Runner } from "./jit.js";
@@ -13,8 +24,18 @@ export { makeGraph, traceTree, type ClosedGraph } from "./trace.js";
 export { printGraph, toDot, graphKey } from "./print.js";
 export { withDebugNans } from "./debugState.js";
 export {
-  treeFlatten, treeUnflatten, treeMap, treeLeaves, treeStructure, treeDefKey, treeLeavesWithPaths, treeLeafCount, treeDiff,
-  type PyTree, type TreeDef, type RecordTemplate,
+  treeFlatten,
+  treeUnflatten,
+  treeMap,
+  treeLeaves,
+  treeStructure,
+  treeDefKey,
+  treeLeavesWithPaths,
+  treeLeafCount,
+  treeDiff,
+  type PyTree,
+  type TreeDef,
+  type RecordTemplate,
 } from "./Tree.js";
 export { isTracer, isValue, isTracing, Tracer, type Value } from "./core.js";
 export { GraphException, formatGraphError, formatError, type GraphError } from "./errors.js";
@@ -22,12 +43,29 @@ export { GraphException, formatGraphError, formatError, type GraphError } from "
 export { RewindError, type RewindErrorValue } from "@rewind/tensor";
 export { Graph, type Aval, type Atom, type Eqn, type Var, type Literal } from "./Graph.js";
 export { registry, type PrimitiveName } from "./primitives/index.js";
-export { definePrimitive, noGradient, type Primitive, type VjpRule, type VjpContext, type AnyPrimitive, type ForwardResult } from "./Primitive.js";
+export {
+  definePrimitive,
+  noGradient,
+  type Primitive,
+  type VjpRule,
+  type VjpContext,
+  type AnyPrimitive,
+  type ForwardResult,
+} from "./Primitive.js";
 export type { Kit } from "./kit.js";
 export type { Linearized } from "./vjp.js";
 export type { ScanPolicy, ScanParams } from "./primitives/scan.js";
 // The params of the built-in primitives: `registry`'s type and printed equations refer to them.
-export type { ShapeParams, PermParams, WindowParams, UnsliceParams, AxesListParams, PadParams, AxisParam, DTypeParams } from "./primitives/shape.js";
+export type {
+  ShapeParams,
+  PermParams,
+  WindowParams,
+  UnsliceParams,
+  AxesListParams,
+  PadParams,
+  AxisParam,
+  DTypeParams,
+} from "./primitives/shape.js";
 export type { AxesParams, AxisParams } from "./primitives/reduce.js";
 export type { IndexAxisParams } from "./primitives/indexing.js";
 export type { CheckpointParams } from "./primitives/special.js";

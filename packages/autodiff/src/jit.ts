@@ -35,7 +35,10 @@ export interface JitOptions {
 }
 
 /** The interpreter as a runner. */
-const interpret = (graph: Graph): Runner => (inputs) => evalGraph(graph, inputs) as readonly Tensor[];
+const interpret =
+  (graph: Graph): Runner =>
+  (inputs) =>
+    evalGraph(graph, inputs) as readonly Tensor[];
 
 interface CacheEntry {
   readonly closed: ClosedGraph;

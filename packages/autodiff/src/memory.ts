@@ -22,14 +22,23 @@ export interface ResidualEstimate {
 const sizeInBytes = (v: Value): number => sizeOf(v.shape) * byteSize[v.dtype];
 
 /** Traces `f(...args)` abstractly and hands the forward tape of its differentiation to `count`. */
-const withTape = (op: string, f: (...args: never[]) => unknown, args: readonly unknown[], count: (tape: Tape, inputs: ReadonlySet<Value>) => void): void => {
+const withTape = (
+  op: string,
+  f: (...args: never[]) => unknown,
+  args: readonly unknown[],
+  count: (tape: Tape, inputs: ReadonlySet<Value>) => void,
+): void => {
   const closed = traceTreeAs(op, f, args);
   const leaves = treeFlatten(args)[0];
-  traceToGraph((inputs) => {
-    const needs = inputs.map((a, i) => i >= closed.consts.length && isFloating(a.dtype));
-    count(forwardPass(kit, closed.graph, inputs, needs).tape, new Set(inputs));
-    return [];
-  }, [...closed.consts, ...leaves].map(avalOf), op);
+  traceToGraph(
+    (inputs) => {
+      const needs = inputs.map((a, i) => i >= closed.consts.length && isFloating(a.dtype));
+      count(forwardPass(kit, closed.graph, inputs, needs).tape, new Set(inputs));
+      return [];
+    },
+    [...closed.consts, ...leaves].map(avalOf),
+    op,
+  );
 };
 
 /**
@@ -62,7 +71,12 @@ export const estimateResiduals = (f: (...args: never[]) => unknown, ...args: rea
  * segment at a time on top). As in `estimateResiduals`, reshapes count as copies.
  * @example estimateScanResiduals(step, h0, xs, { checkpoint: "carries" }).bytes
  */
-export const estimateScanResiduals = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null, opts: ScanOptions = {}): ResidualEstimate => {
+export const estimateScanResiduals = <C, X, Y>(
+  f: ScanFn<C, X, Y>,
+  init: C,
+  xs: X | null,
+  opts: ScanOptions = {},
+): ResidualEstimate => {
   expectOptions("estimateScanResiduals", opts, SCAN_OPTION_KEYS);
   let bytes = 0;
   let arrays = 0;
@@ -70,15 +84,20 @@ export const estimateScanResiduals = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: 
     bytes += sizeInBytes(v);
     arrays++;
   };
-  withTape("estimateScanResiduals", (c: C, x: X | null) => scan(f, c, x, opts), [init, xs], (tape, inputs) => {
-    for (const entry of tape.entries) {
-      if (entry.eqn.prim.name === "scan") {
-        entry.residuals.forEach(count);
-      } else if ((opts.checkpoint ?? "all") === "all") {
-        // Only "all" lifts work out of the loop; what the lifted equations produce stays alive.
-        for (const v of entry.outs) if (isTracer(v) && !inputs.has(v)) count(v);
+  withTape(
+    "estimateScanResiduals",
+    (c: C, x: X | null) => scan(f, c, x, opts),
+    [init, xs],
+    (tape, inputs) => {
+      for (const entry of tape.entries) {
+        if (entry.eqn.prim.name === "scan") {
+          entry.residuals.forEach(count);
+        } else if ((opts.checkpoint ?? "all") === "all") {
+          // Only "all" lifts work out of the loop; what the lifted equations produce stays alive.
+          for (const v of entry.outs) if (isTracer(v) && !inputs.has(v)) count(v);
+        }
       }
-    }
-  });
+    },
+  );
   return { bytes, arrays };
 };

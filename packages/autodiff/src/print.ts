@@ -21,8 +21,8 @@ const formatLiteral = (a: Atom & { _tag: "Literal" }): string => {
     a.value.dtype === "bool"
       ? String(v !== 0)
       : Number.isInteger(v) && a.value.dtype.startsWith("float")
-      ? `${v}.0`
-      : String(v);
+        ? `${v}.0`
+        : String(v);
   return `${text}:${formatAval(a.aval).replace("[]", "")}`;
 };
 
@@ -31,7 +31,7 @@ const UNPRINTABLE = new RegExp(
   "[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f\\u2028\\u2029]" +
     "|[\\ud800-\\udbff](?![\\udc00-\\udfff])" +
     "|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]",
-  "g"
+  "g",
 );
 const hex4 = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
@@ -75,7 +75,7 @@ const printInto = (graph: Graph, lines: string[], indent: string, numConsts: num
     lines.push(
       `${indent}    ${outs} = ${showName(eqn.prim.name)}${params ? `[${params}]` : ""} ${eqn.inputs
         .map(atom)
-        .join(" ")}`.trimEnd()
+        .join(" ")}`.trimEnd(),
     );
     for (const [label, sub] of eqn.prim.subgraphs?.(eqn.params) ?? []) {
       lines.push(`${indent}      ${showName(label)} =`);
@@ -167,7 +167,7 @@ export const toDot = (g: Graph | ClosedGraph): string => {
         const cluster = `cluster_${counter++}`;
         lines.push(
           `${indent}subgraph ${cluster} {`,
-          `${indent}  label=${dotString(`${eqn.prim.name} ${label}`)}; style=dashed;`
+          `${indent}  label=${dotString(`${eqn.prim.name} ${label}`)}; style=dashed;`,
         );
         emit(sub, `${cluster}_`, `${indent}  `);
         lines.push(`${indent}}`);

@@ -44,10 +44,12 @@ export interface ScanOptions {
    * see primitives/scanLift.ts and scanAccumulate.ts), which stores them stacked over T: use
    * `"carries"` or `{ every: k }` when memory, not speed, is what matters.
    */
-  readonly checkpoint?: ScanPolicy | {
-    /** Segment length k: one carry is kept per k steps. */
-    readonly every: number;
-  };
+  readonly checkpoint?:
+    | ScanPolicy
+    | {
+        /** Segment length k: one carry is kept per k steps. */
+        readonly every: number;
+      };
   /** Stop the gradient across every k-th step boundary (truncated BPTT). */
   readonly truncate?: number;
 }
@@ -59,7 +61,9 @@ const optionError = (arg: string, detail: string, fix: string): never =>
   graphFail({ _tag: "InvalidArgument", op: "scan", arg, detail, fix });
 
 const positiveInt = (arg: string, v: number): number =>
-  Number.isSafeInteger(v) && v >= 1 ? v : optionError(arg, `${arg} must be a positive integer, got ${v}`, "pass 1, 2, 3, ...");
+  Number.isSafeInteger(v) && v >= 1
+    ? v
+    : optionError(arg, `${arg} must be a positive integer, got ${v}`, "pass 1, 2, 3, ...");
 
 /** The length implied by xs' leaves (all must agree) and by `opts.length`. */
 const scanLength = (xs: unknown, length: number | undefined): number => {
@@ -68,15 +72,28 @@ const scanLength = (xs: unknown, length: number | undefined): number => {
     optionError("length", `length must be a non-negative integer, got ${length}`, "pass the number of steps");
   }
   for (const [path, x] of leaves) {
-    if (x.shape.length === 0) optionError(`xs${path}`, `xs${path === "<root>" ? "" : path} is a scalar; every xs leaf needs a leading time axis`, "stack the per-step values along axis 0");
+    if (x.shape.length === 0)
+      optionError(
+        `xs${path}`,
+        `xs${path === "<root>" ? "" : path} is a scalar; every xs leaf needs a leading time axis`,
+        "stack the per-step values along axis 0",
+      );
   }
   const lengths = new Set(leaves.map(([, x]) => x.shape[0]!));
   if (lengths.size > 1) {
-    optionError("xs", `leaves have different leading sizes: ${leaves.map(([p, x]) => `xs${p}: ${describeAval(avalOf(x))}`).join(", ")}`, "give every xs leaf the same number of steps on axis 0");
+    optionError(
+      "xs",
+      `leaves have different leading sizes: ${leaves.map(([p, x]) => `xs${p}: ${describeAval(avalOf(x))}`).join(", ")}`,
+      "give every xs leaf the same number of steps on axis 0",
+    );
   }
   const fromXs = [...lengths][0];
-  if (fromXs === undefined) return length ?? optionError("length", "xs has no leaves and no length was given", "pass { length } when xs is omitted");
-  if (length !== undefined && length !== fromXs) optionError("length", `length is ${length} but xs has ${fromXs} steps`, "drop length or make it match xs");
+  if (fromXs === undefined)
+    return (
+      length ?? optionError("length", "xs has no leaves and no length was given", "pass { length } when xs is omitted")
+    );
+  if (length !== undefined && length !== fromXs)
+    optionError("length", `length is ${length} but xs has ${fromXs} steps`, "drop length or make it match xs");
   return fromXs;
 };
 
@@ -85,35 +102,62 @@ const checkCarry = (carryDef: TreeDef, inAvals: readonly Aval[], out: unknown): 
   const [leaves, def] = treeFlatten(out);
   const diff = treeDiff(carryDef, def);
   if (diff !== undefined) {
-    graphFail({ _tag: "CarryMismatch", op: "scan", path: `carry${diff.path}`, expected: diff.expected, actual: diff.actual });
+    graphFail({
+      _tag: "CarryMismatch",
+      op: "scan",
+      path: `carry${diff.path}`,
+      expected: diff.expected,
+      actual: diff.actual,
+    });
   }
   const paths = treeLeavesWithPaths(out);
   leaves.forEach((l, i) => {
     if (!avalsEqual(avalOf(l), inAvals[i]!)) {
-      graphFail({ _tag: "CarryMismatch", op: "scan", path: `carry${paths[i]![0] === "<root>" ? "" : paths[i]![0]}`, expected: inAvals[i]!, actual: avalOf(l) });
+      graphFail({
+        _tag: "CarryMismatch",
+        op: "scan",
+        path: `carry${paths[i]![0] === "<root>" ? "" : paths[i]![0]}`,
+        expected: inAvals[i]!,
+        actual: avalOf(l),
+      });
     }
   });
   return leaves;
 };
 
 /** One `scan` primitive: trace the body once and bind. */
-const scanOnce = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, length: number, reverse: boolean, policy: ScanPolicy): [C, Y] => {
+const scanOnce = <C, X, Y>(
+  f: ScanFn<C, X, Y>,
+  init: C,
+  xs: X,
+  length: number,
+  reverse: boolean,
+  policy: ScanPolicy,
+): [C, Y] => {
   const [carryLeaves, carryDef] = treeFlatten(init);
   const [xLeaves, xDef] = treeFlatten(xs);
   const carryAvals = carryLeaves.map(avalOf);
   let yDef: TreeDef | undefined;
-  const body = traceToGraph((args) => {
-    const carry = treeUnflatten<C>(carryDef, args.slice(0, carryLeaves.length));
-    const x = treeUnflatten<X>(xDef, args.slice(carryLeaves.length));
-    const result = f(carry, x);
-    if (!Array.isArray(result) || result.length !== 2) {
-      return optionError("f", "the step function must return [carry, y]", "return a two-element array (use null for no y)");
-    }
-    const cLeaves = checkCarry(carryDef, carryAvals, result[0]);
-    const [yLeaves, def] = treeFlatten(result[1]);
-    yDef = def;
-    return [...cLeaves, ...yLeaves];
-  }, [...carryAvals, ...xLeaves.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype }))], "scan");
+  const body = traceToGraph(
+    (args) => {
+      const carry = treeUnflatten<C>(carryDef, args.slice(0, carryLeaves.length));
+      const x = treeUnflatten<X>(xDef, args.slice(carryLeaves.length));
+      const result = f(carry, x);
+      if (!Array.isArray(result) || result.length !== 2) {
+        return optionError(
+          "f",
+          "the step function must return [carry, y]",
+          "return a two-element array (use null for no y)",
+        );
+      }
+      const cLeaves = checkCarry(carryDef, carryAvals, result[0]);
+      const [yLeaves, def] = treeFlatten(result[1]);
+      yDef = def;
+      return [...cLeaves, ...yLeaves];
+    },
+    [...carryAvals, ...xLeaves.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype }))],
+    "scan",
+  );
   const outs = bindScan(scanPrim, [...body.consts, ...carryLeaves, ...xLeaves], {
     body: body.graph,
     numConsts: body.consts.length,
@@ -122,12 +166,17 @@ const scanOnce = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, length: number, r
     reverse,
     policy,
   });
-  return [treeUnflatten<C>(carryDef, outs.slice(0, carryLeaves.length)), treeUnflatten<Y>(yDef!, outs.slice(carryLeaves.length))];
+  return [
+    treeUnflatten<C>(carryDef, outs.slice(0, carryLeaves.length)),
+    treeUnflatten<Y>(yDef!, outs.slice(carryLeaves.length)),
+  ];
 };
 
 const rows = (tree: unknown, start: number, stop: number): unknown => treeMap((x) => slice(x, [{ start, stop }]), tree);
-const fold = (tree: unknown, q: number, k: number): unknown => treeMap((x) => reshape(x, [q, k, ...x.shape.slice(1)]), tree);
-const unfold = (tree: unknown): unknown => treeMap((x) => reshape(x, [x.shape[0]! * x.shape[1]!, ...x.shape.slice(2)]), tree);
+const fold = (tree: unknown, q: number, k: number): unknown =>
+  treeMap((x) => reshape(x, [q, k, ...x.shape.slice(1)]), tree);
+const unfold = (tree: unknown): unknown =>
+  treeMap((x) => reshape(x, [x.shape[0]! * x.shape[1]!, ...x.shape.slice(2)]), tree);
 
 /**
  * Runs `segment` over the first q·k processed steps as a scan over q segments of k steps, and
@@ -159,21 +208,36 @@ const segmented = <C, X, Y>(
 };
 
 /** The body applied k times inline over a segment of k steps (ys stacked in xs order). */
-const unrolledSegment = <C, X, Y>(f: ScanFn<C, X, Y>, k: number, reverse: boolean) => (carry: C, xSeg: X): readonly [C, Y] => {
-  const ys: unknown[] = new Array<unknown>(k);
-  let c = carry;
-  for (let s = 0; s < k; s++) {
-    const j = reverse ? k - 1 - s : s;
-    const [next, y] = f(c, treeMap((x) => reshape(slice(x, [{ start: j, stop: j + 1 }]), x.shape.slice(1)), xSeg) as X);
-    c = next;
-    ys[j] = y;
-  }
-  const stacked = treeMap((...leaves) => concat(leaves.map((l) => reshape(l, [1, ...l.shape]))), ys[0], ...ys.slice(1));
-  return [c, stacked as Y];
-};
+const unrolledSegment =
+  <C, X, Y>(f: ScanFn<C, X, Y>, k: number, reverse: boolean) =>
+  (carry: C, xSeg: X): readonly [C, Y] => {
+    const ys: unknown[] = new Array<unknown>(k);
+    let c = carry;
+    for (let s = 0; s < k; s++) {
+      const j = reverse ? k - 1 - s : s;
+      const [next, y] = f(
+        c,
+        treeMap((x) => reshape(slice(x, [{ start: j, stop: j + 1 }]), x.shape.slice(1)), xSeg) as X,
+      );
+      c = next;
+      ys[j] = y;
+    }
+    const stacked = treeMap(
+      (...leaves) => concat(leaves.map((l) => reshape(l, [1, ...l.shape]))),
+      ys[0],
+      ...ys.slice(1),
+    );
+    return [c, stacked as Y];
+  };
 
 /** The keys of `ScanOptions`. */
-export const SCAN_OPTION_KEYS: readonly (keyof ScanOptions)[] = ["length", "reverse", "unroll", "checkpoint", "truncate"];
+export const SCAN_OPTION_KEYS: readonly (keyof ScanOptions)[] = [
+  "length",
+  "reverse",
+  "unroll",
+  "checkpoint",
+  "truncate",
+];
 
 /**
  * Loops `f` over the leading axis of `xs`, threading a carry: JAX's `lax.scan`. The carry and
@@ -185,18 +249,34 @@ export const SCAN_OPTION_KEYS: readonly (keyof ScanOptions)[] = ["length", "reve
  * @throws GraphException (`CarryMismatch`) naming the carry path whose aval changed.
  * @example scan((c, x) => [add(c, x), c], scalar(0), tensor([1, 2, 3])) // [6, [0, 1, 3]]
  */
-export const scan = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, options: ScanOptions = {}): [C, Y] => {
-  if (typeof f !== "function") optionError("f", "f must be a function (carry, x) => [carry, y]", "pass a step function");
+export const scan = <C, X, Y>(
+  f: ScanFn<C, X, Y>,
+  init: C,
+  xs: X | null | undefined,
+  options: ScanOptions = {},
+): [C, Y] => {
+  if (typeof f !== "function")
+    optionError("f", "f must be a function (carry, x) => [carry, y]", "pass a step function");
   const opts = expectOptions("scan", options, SCAN_OPTION_KEYS) as ScanOptions;
   const length = scanLength(xs ?? null, opts.length);
   const reverse = expectFlag("scan", "options.reverse", opts.reverse) ?? false;
   const ckpt = opts.checkpoint === undefined ? "all" : opts.checkpoint;
   if (typeof ckpt === "string" ? ckpt !== "all" && ckpt !== "carries" : typeof ckpt !== "object" || ckpt === null) {
-    optionError("checkpoint", `unknown checkpoint policy ${typeof ckpt === "string" ? JSON.stringify(ckpt) : ckpt === null ? "null" : typeof ckpt}`, 'use "all", "carries" or { every: k }');
+    optionError(
+      "checkpoint",
+      `unknown checkpoint policy ${typeof ckpt === "string" ? JSON.stringify(ckpt) : ckpt === null ? "null" : typeof ckpt}`,
+      'use "all", "carries" or { every: k }',
+    );
   }
   if (typeof ckpt === "object") expectOptions("scan", ckpt, ["every"], "options.checkpoint");
-  if (opts.unroll !== undefined && typeof opts.unroll !== "boolean" && typeof opts.unroll !== "number") optionError("unroll", "unroll must be a positive integer or a boolean", "pass e.g. 4, or true to unroll fully");
-  const unroll = opts.unroll === true ? Math.max(1, length) : opts.unroll === false || opts.unroll === undefined ? 1 : positiveInt("unroll", opts.unroll);
+  if (opts.unroll !== undefined && typeof opts.unroll !== "boolean" && typeof opts.unroll !== "number")
+    optionError("unroll", "unroll must be a positive integer or a boolean", "pass e.g. 4, or true to unroll fully");
+  const unroll =
+    opts.unroll === true
+      ? Math.max(1, length)
+      : opts.unroll === false || opts.unroll === undefined
+        ? 1
+        : positiveInt("unroll", opts.unroll);
   const xsTree = (xs ?? null) as X;
 
   if (opts.truncate !== undefined) {
@@ -222,6 +302,7 @@ export const scan = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefi
     const inner = (carry: C, xSeg: X): readonly [C, Y] => scanOnce(f, carry, xSeg, every, reverse, "carries");
     return segmented(f, init, xsTree, length, every, reverse, "carries", "carries", inner);
   }
-  if (unroll > 1) return segmented(f, init, xsTree, length, unroll, reverse, ckpt, ckpt, unrolledSegment(f, unroll, reverse));
+  if (unroll > 1)
+    return segmented(f, init, xsTree, length, unroll, reverse, ckpt, ckpt, unrolledSegment(f, unroll, reverse));
   return scanOnce(f, init, xsTree, length, reverse, ckpt);
 };

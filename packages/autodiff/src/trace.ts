@@ -22,7 +22,8 @@ export interface ClosedGraph {
  * Traces `f(...args)` into a closed graph; the graph's inputs are `[...consts, ...leaves of args]`.
  * @example traceTree((x) => exp(x), [zeros([2])]).graph.eqns.size // 1
  */
-export const traceTree = (f: (...args: never[]) => unknown, args: readonly unknown[]): ClosedGraph => traceTreeAs("traceTree", f, args);
+export const traceTree = (f: (...args: never[]) => unknown, args: readonly unknown[]): ClosedGraph =>
+  traceTreeAs("traceTree", f, args);
 
 /**
  * `traceTree` for a transform: `transform` (`jit`, `grad`…) is the name errors raised while
@@ -30,17 +31,25 @@ export const traceTree = (f: (...args: never[]) => unknown, args: readonly unkno
  * @internal Not re-exported from the package index.
  * @example traceTreeAs("jit", (x) => exp(x), [zeros([2])]).graph.eqns.size // 1
  */
-export const traceTreeAs = (transform: string, f: (...args: never[]) => unknown, args: readonly unknown[]): ClosedGraph => {
+export const traceTreeAs = (
+  transform: string,
+  f: (...args: never[]) => unknown,
+  args: readonly unknown[],
+): ClosedGraph => {
   expectFunction(transform, "f", f);
   expectArray(transform, "args", args);
   const [leaves, inTree] = treeFlatten(args);
   let outTree: TreeDef | undefined;
-  const { graph, consts } = traceToGraph((tracers) => {
-    const out = (f as (...a: unknown[]) => unknown)(...treeUnflatten<unknown[]>(inTree, tracers));
-    const [outLeaves, def] = treeFlatten(out);
-    outTree = def;
-    return outLeaves;
-  }, leaves.map(avalOf), transform);
+  const { graph, consts } = traceToGraph(
+    (tracers) => {
+      const out = (f as (...a: unknown[]) => unknown)(...treeUnflatten<unknown[]>(inTree, tracers));
+      const [outLeaves, def] = treeFlatten(out);
+      outTree = def;
+      return outLeaves;
+    },
+    leaves.map(avalOf),
+    transform,
+  );
   return { graph, consts, inTree, outTree: outTree! };
 };
 

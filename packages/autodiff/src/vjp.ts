@@ -40,7 +40,10 @@ export interface Linearized {
   readonly pullback: (cts: ReadonlyArray<Value | null>) => ReadonlyArray<Value | null>;
 }
 
-const isActiveIn = (active: ReadonlySet<number>) => (a: Atom): boolean => a._tag === "Var" && active.has(a.id);
+const isActiveIn =
+  (active: ReadonlySet<number>) =>
+  (a: Atom): boolean =>
+    a._tag === "Var" && active.has(a.id);
 
 /**
  * Evaluates `graph` on `inputs`, taping every equation reached by an input with `needs[i]`
@@ -59,7 +62,8 @@ export const forwardPass = (
     env.set(v.id, x);
     if (need && isFloating(v.aval.dtype)) active.add(v.id);
   }
-  const read = (a: Atom): Value => (a._tag === "Literal" ? a.value : (env.get(a.id) ?? internalError(`unbound variable ${a.id}`)));
+  const read = (a: Atom): Value =>
+    a._tag === "Literal" ? a.value : (env.get(a.id) ?? internalError(`unbound variable ${a.id}`));
   const isActive = isActiveIn(active);
   const entries: TapeEntry[] = [];
   for (const eqn of graph.eqns) {
@@ -87,7 +91,12 @@ export const forwardPass = (
  * (`null` for inputs that were not differentiated or received nothing).
  * @example backwardPass(kit, g, tape, [ones([])])
  */
-export const backwardPass = (kit: Kit, graph: Graph, tape: Tape, cts: ReadonlyArray<Value | null>): ReadonlyArray<Value | null> => {
+export const backwardPass = (
+  kit: Kit,
+  graph: Graph,
+  tape: Tape,
+  cts: ReadonlyArray<Value | null>,
+): ReadonlyArray<Value | null> => {
   const isActive = isActiveIn(tape.active);
   const ctMap = new Map<number, Value>();
   const accumulate = (a: Atom, ct: Value): void => {
@@ -105,8 +114,11 @@ export const backwardPass = (kit: Kit, graph: Graph, tape: Tape, cts: ReadonlyAr
     const filled = outCts.map((c, j) => c ?? zeros(eqn.outputs[j]!.aval.shape, eqn.outputs[j]!.aval.dtype));
     const ctx = { ins, outs, params: eqn.params, residuals, aux, needs };
     // Under withDebugNans, ops the rule emits are reported as part of this equation's VJP.
-    const inCts = debugState.nans ? duringVjpOf(eqn.prim.name, eqn.source, () => rule(filled, ctx, kit)) : rule(filled, ctx, kit);
-    for (const [[a, ct], need] of zipStrict(zipStrict(eqn.inputs, inCts), needs)) if (ct !== null && need) accumulate(a, ct);
+    const inCts = debugState.nans
+      ? duringVjpOf(eqn.prim.name, eqn.source, () => rule(filled, ctx, kit))
+      : rule(filled, ctx, kit);
+    for (const [[a, ct], need] of zipStrict(zipStrict(eqn.inputs, inCts), needs))
+      if (ct !== null && need) accumulate(a, ct);
   }
   return graph.inputs.map((v) => (tape.active.has(v.id) ? (ctMap.get(v.id) ?? null) : null));
 };
@@ -115,7 +127,12 @@ export const backwardPass = (kit: Kit, graph: Graph, tape: Tape, cts: ReadonlyAr
  * Linearizes `graph` at `inputs`: runs the forward pass now and returns a pullback.
  * @example vjpGraphWith(kit, g, [x], [true]).pullback([ones([])])
  */
-export const vjpGraphWith = (kit: Kit, graph: Graph, inputs: readonly Value[], needs: readonly boolean[]): Linearized => {
+export const vjpGraphWith = (
+  kit: Kit,
+  graph: Graph,
+  inputs: readonly Value[],
+  needs: readonly boolean[],
+): Linearized => {
   const { outs, tape } = forwardPass(kit, graph, inputs, needs);
   return { outs, pullback: (cts) => backwardPass(kit, graph, tape, cts) };
 };

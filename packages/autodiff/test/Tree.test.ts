@@ -25,7 +25,10 @@ describe("treeFlatten / treeUnflatten", () => {
     const tree = List([IMap({ y: t(1), x: t(2) }), Layer({ w: t(3), b: t(4) })]);
     const [leaves, def] = A.treeFlatten(tree);
     expect(values(leaves)).toEqual([2, 1, 4, 3]);
-    const back = A.treeUnflatten<typeof tree>(def, leaves.map((l) => A.mul(l, 10)));
+    const back = A.treeUnflatten<typeof tree>(
+      def,
+      leaves.map((l) => A.mul(l, 10)),
+    );
     expect(List.isList(back)).toBe(true);
     const map = back.get(0) as IMap<string, T.Tensor>;
     const layer = back.get(1) as ReturnType<typeof Layer>;
@@ -50,14 +53,20 @@ describe("treeFlatten / treeUnflatten", () => {
 
 describe("treeMap", () => {
   it("maps corresponding leaves of several trees", () => {
-    const out = A.treeMap<{ a: A.Value; b: A.Value[] }>((x, y) => A.add(x, y), { a: t(1), b: [t(2)] }, { a: t(10), b: [t(20)] });
+    const out = A.treeMap<{ a: A.Value; b: A.Value[] }>(
+      (x, y) => A.add(x, y),
+      { a: t(1), b: [t(2)] },
+      { a: t(10), b: [t(20)] },
+    );
     expect(values([out.a, out.b[0]!])).toEqual([11, 22]);
   });
 
   it("throws TreeMismatch naming the tree and both structures when they differ", () => {
     const run = () => A.treeMap((x, y) => A.add(x, y), { a: t(1), b: [t(2)] }, { a: t(1), b: t(2) });
     expect(run).toThrow(A.GraphException);
-    expect(run).toThrow(/treeMap: pytree mismatch at tree 1: structure \{"a":\*,"b":\*\} differs from the first tree's \{"a":\*,"b":\[\*\]\}/);
+    expect(run).toThrow(
+      /treeMap: pytree mismatch at tree 1: structure \{"a":\*,"b":\*\} differs from the first tree's \{"a":\*,"b":\[\*\]\}/,
+    );
   });
 
   it("treats different static values as different structures", () => {

@@ -44,7 +44,10 @@ describe("grad and valueAndGrad", () => {
 
   it("with hasAux return the aux untouched and differentiate only the value", () => {
     const f = (x: Value) => [sumSquares(x), { doubled: A.mul(x, 2), note: "kept" }] as const;
-    const [[value, aux], g] = A.valueAndGrad(f, { hasAux: true })(f64([1, 2])) as [[T.Tensor, { doubled: T.Tensor; note: string }], T.Tensor];
+    const [[value, aux], g] = A.valueAndGrad(f, { hasAux: true })(f64([1, 2])) as [
+      [T.Tensor, { doubled: T.Tensor; note: string }],
+      T.Tensor,
+    ];
     expectClose(value, 5);
     expectClose(aux.doubled, [2, 4]);
     expect(aux.note).toBe("kept");
@@ -60,7 +63,9 @@ describe("grad and valueAndGrad", () => {
       leaked = x;
       return A.sum(x);
     })(f64([1]));
-    expect(() => A.mul(leaked!, 2)).toThrow(/mul: a traced value f64\[1\] was used after the transform that created it returned/);
+    expect(() => A.mul(leaked!, 2)).toThrow(
+      /mul: a traced value f64\[1\] was used after the transform that created it returned/,
+    );
   });
 
   it("reject a non-scalar output with NonScalarOutput", () => {
@@ -70,10 +75,21 @@ describe("grad and valueAndGrad", () => {
   });
 
   it("differentiate object and array pytrees, keeping structure, statics and zero int leaves", () => {
-    const params = { w: f64([[1, 2], [3, 4]]), b: [f64([0.5, -0.5])], steps: T.tensor([3], "int32"), name: "layer" };
+    const params = {
+      w: f64([
+        [1, 2],
+        [3, 4],
+      ]),
+      b: [f64([0.5, -0.5])],
+      steps: T.tensor([3], "int32"),
+      name: "layer",
+    };
     const loss = (p: typeof params) => A.sum(A.add(A.matmul(f64([1, 1]), p.w), p.b[0]!));
     const g = A.grad(loss)(params) as { w: T.Tensor; b: T.Tensor[]; steps: T.Tensor; name: string };
-    expectClose(g.w, [[1, 1], [1, 1]]);
+    expectClose(g.w, [
+      [1, 1],
+      [1, 1],
+    ]);
     expectClose(g.b[0], [1, 1]);
     // Integer leaves are not differentiated: their gradient is zeros of their own dtype.
     expect(g.steps.dtype).toBe("int32");
@@ -88,7 +104,12 @@ describe("grad and valueAndGrad", () => {
     const loss = (t: typeof tree, l: typeof layer) => {
       const list = t.get("b") as List<Value>;
       // Σ a² + b0·b1 + w·b
-      return A.sum(A.add(A.add(A.mul(t.get("a") as Value, t.get("a") as Value), A.mul(list.get(0)!, list.get(1)!)), A.mul(l.w, l.b)));
+      return A.sum(
+        A.add(
+          A.add(A.mul(t.get("a") as Value, t.get("a") as Value), A.mul(list.get(0)!, list.get(1)!)),
+          A.mul(l.w, l.b),
+        ),
+      );
     };
     const [gt, gl] = A.grad(loss, { argnums: [0, 1] })(tree, layer) as [typeof tree, typeof layer];
     expect(IMap.isMap(gt)).toBe(true);
@@ -132,7 +153,11 @@ describe("forward mode and Jacobians", () => {
     return A.concat([A.mul(x0!, x1!), A.sin(x0!), A.mul(x1!, x1!)]);
   };
   const x = f64([0.3, -2]);
-  const jacobian = [[-2, 0.3], [Math.cos(0.3), 0], [0, -4]];
+  const jacobian = [
+    [-2, 0.3],
+    [Math.cos(0.3), 0],
+    [0, -4],
+  ];
 
   it("jvp gives f(x) and J·v", () => {
     const [y, t] = A.jvp(f, [x], [f64([1, 2])]);
@@ -142,7 +167,11 @@ describe("forward mode and Jacobians", () => {
 
   it("jvp accepts pytrees of primals and tangents", () => {
     const g = (p: { a: Value; b: Value }) => A.mul(p.a, A.exp(p.b));
-    const [, t] = A.jvp(g as (...a: never[]) => unknown, [{ a: f64([2]), b: f64([0]) }], [{ a: f64([1]), b: f64([3]) }]);
+    const [, t] = A.jvp(
+      g as (...a: never[]) => unknown,
+      [{ a: f64([2]), b: f64([0]) }],
+      [{ a: f64([1]), b: f64([3]) }],
+    );
     // d(a·e^b) = e^b da + a e^b db = 1 + 2·3
     expectClose(t, [7]);
   });
@@ -152,8 +181,22 @@ describe("forward mode and Jacobians", () => {
     expectClose(A.jacfwd(f)(x), jacobian);
     // A matrix input: d(W v)/dW has shape [2, 2, 3] with entries v_k δ_ij.
     const v = f64([1, 2, 3]);
-    const jw = A.jacrev((w: Value) => A.matmul(w, v))(f64([[0, 0, 0], [0, 0, 0]]));
-    expectClose(jw, [[[1, 2, 3], [0, 0, 0]], [[0, 0, 0], [1, 2, 3]]]);
+    const jw = A.jacrev((w: Value) => A.matmul(w, v))(
+      f64([
+        [0, 0, 0],
+        [0, 0, 0],
+      ]),
+    );
+    expectClose(jw, [
+      [
+        [1, 2, 3],
+        [0, 0, 0],
+      ],
+      [
+        [0, 0, 0],
+        [1, 2, 3],
+      ],
+    ]);
   });
 
   it("hessian equals the analytic Hessian", () => {
@@ -162,7 +205,10 @@ describe("forward mode and Jacobians", () => {
       const [x0, x1] = A.split(v, 2);
       return A.sum(A.add(A.mul(A.mul(x0!, x0!), x1!), A.sin(x1!)));
     };
-    expectClose(A.hessian(h)(f64([1.5, 0.5])), [[1, 3], [3, -Math.sin(0.5)]]);
+    expectClose(A.hessian(h)(f64([1.5, 0.5])), [
+      [1, 3],
+      [3, -Math.sin(0.5)],
+    ]);
   });
 
   it("grad(grad(f)) is the second derivative", () => {

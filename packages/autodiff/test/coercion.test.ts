@@ -35,7 +35,15 @@ const underEachTransform = (body: (x: A.Value) => unknown): ReadonlyArray<readon
     ["valueAndGrad", () => A.valueAndGrad(run)(x)],
     ["jit", () => A.jit(run)(x)],
     ["vjp", () => A.vjp(run, x)],
-    ["scan", () => A.scan((c: A.Value, xt: A.Value) => [A.add(c, run(xt)), null] as const, T.scalar(0, "float64"), T.zeros([3, 2], "float64"))],
+    [
+      "scan",
+      () =>
+        A.scan(
+          (c: A.Value, xt: A.Value) => [A.add(c, run(xt)), null] as const,
+          T.scalar(0, "float64"),
+          T.zeros([3, 2], "float64"),
+        ),
+    ],
     ["checkpoint", () => A.grad((v: A.Value) => A.checkpoint(run)(v))(x)],
     ["makeGraph", () => A.makeGraph(run)(x)],
   ];
@@ -67,7 +75,9 @@ describe("a tracer used as a number throws a concretization error naming the tra
     });
   }
   it("on a rank-0 tracer too (the case that looked like it should work)", () => {
-    const e = thrown(() => A.grad((x: A.Value) => (js(A.sum(x)) > 0 ? A.sum(x) : A.neg(A.sum(x))))(T.tensor([1, 2], "float64")));
+    const e = thrown(() =>
+      A.grad((x: A.Value) => (js(A.sum(x)) > 0 ? A.sum(x) : A.neg(A.sum(x))))(T.tensor([1, 2], "float64")),
+    );
     concretization(e, "grad", /f64\[\] was used as a JavaScript number/);
   });
 });
@@ -128,7 +138,9 @@ describe("tensor-only functions given a tracer say why", () => {
   it("item(x) inside grad names item, the traced value, and where/scan", () => {
     const e = thrown(() => A.grad((x: A.Value) => A.mul(x, T.item(x as T.Tensor)))(T.scalar(2)));
     expect(e).toBeInstanceOf(T.TensorException);
-    expect(e.message).toMatch(/^item: expected a tensor, got a traced value \(a Tracer: inside grad, jit or scan a value has a shape and a dtype but no data\)/);
+    expect(e.message).toMatch(
+      /^item: expected a tensor, got a traced value \(a Tracer: inside grad, jit or scan a value has a shape and a dtype but no data\)/,
+    );
     expect(e.message).toMatch(/call item outside the transform, or stay with traced ops: where\(cond, a, b\)/);
   });
 });

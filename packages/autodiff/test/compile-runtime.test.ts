@@ -44,7 +44,11 @@ describe("compile: the runner", () => {
     expect(new Set(buffers).size).toBe(buffers.length);
     expect(buffers).not.toContain(x.data.buffer);
     expect(buffers).not.toContain(c.data.buffer);
-    expectBits("values", a, [x, c, A.exp(x), A.exp(x), A.reshape(x, [2, 1]), 3].filter((v) => typeof v !== "number"));
+    expectBits(
+      "values",
+      a,
+      [x, c, A.exp(x), A.exp(x), A.reshape(x, [2, 1]), 3].filter((v) => typeof v !== "number"),
+    );
   });
 
   it("plans buffers by liveness: a chain of products reuses a few buffers", () => {
@@ -63,7 +67,13 @@ describe("compile: the runner", () => {
         A.treeMap((v) => A.add(v, x), c) as typeof carry,
         { [`\`${evil}\``]: A.sin(x) },
       ];
-      const named = A.customVjp(function alert1(v: Value) { return A.tanh(v); }, (v: Value) => [A.tanh(v), v] as const, (_r: Value, g: Value) => [g]);
+      const named = A.customVjp(
+        function alert1(v: Value) {
+          return A.tanh(v);
+        },
+        (v: Value) => [A.tanh(v), v] as const,
+        (_r: Value, g: Value) => [g],
+      );
       return [A.scan(step, carry, A.stack([p[evil]!, p[evil]!])), named(p[evil]!)];
     };
     const arg = { [evil]: f64([1, 2]) };

@@ -48,7 +48,17 @@ const wide = fc.oneof(awkward, fc.double({ min: -120, max: 120, noNaN: true }));
 describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD loops", () => {
   it("every lane-wise unary op, bit for bit with the interpreter and the JS loop", () => {
     for (const name of unary) {
-      fc.assert(fc.property(tensorOf([8, 32], "float32", wide), (x) => expectSame(name, (v) => prim(R[name], [v]), [x], (n) => n === 1)), { numRuns: 8 });
+      fc.assert(
+        fc.property(tensorOf([8, 32], "float32", wide), (x) =>
+          expectSame(
+            name,
+            (v) => prim(R[name], [v]),
+            [x],
+            (n) => n === 1,
+          ),
+        ),
+        { numRuns: 8 },
+      );
     }
   });
 
@@ -56,10 +66,30 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
     for (const [name, op] of Object.entries(binary)) {
       fc.assert(
         fc.property(f32([8, 32]), f32([8, 32]), f32([32]), f32([8, 1]), (a, b, row, col) => {
-          expectSame(`${name} full`, (x, y) => op(x, y), [a, b], (n) => n === 1);
-          expectSame(`${name} row`, (x, y) => op(x, y), [a, row], (n) => n === 1);
-          expectSame(`${name} column`, (x, y) => op(op(x, y), x), [a, col], (n) => n === 1);
-          expectSame(`${name} scalar`, (x) => op(x, 0.75), [a], (n) => n === 1);
+          expectSame(
+            `${name} full`,
+            (x, y) => op(x, y),
+            [a, b],
+            (n) => n === 1,
+          );
+          expectSame(
+            `${name} row`,
+            (x, y) => op(x, y),
+            [a, row],
+            (n) => n === 1,
+          );
+          expectSame(
+            `${name} column`,
+            (x, y) => op(op(x, y), x),
+            [a, col],
+            (n) => n === 1,
+          );
+          expectSame(
+            `${name} scalar`,
+            (x) => op(x, 0.75),
+            [a],
+            (n) => n === 1,
+          );
         }),
         { numRuns: 6 },
       );
@@ -67,10 +97,19 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
   });
 
   it("random fused chains over random shapes (ragged ends included) with broadcast operands", () => {
-    const shapes = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 33 })).map(([a, b, c]) => [a, b, c]);
+    const shapes = fc
+      .tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 33 }))
+      .map(([a, b, c]) => [a, b, c]);
     fc.assert(
       fc.property(
-        shapes.filter((s) => s[0]! * s[1]! * s[2]! >= 128).chain((s) => fc.tuple(fc.constant(s), fc.constantFrom([1, 1, s[2]!], [s[0]!, 1, 1], [1, s[1]!, s[2]!], [s[0]!, s[1]!, 1]))),
+        shapes
+          .filter((s) => s[0]! * s[1]! * s[2]! >= 128)
+          .chain((s) =>
+            fc.tuple(
+              fc.constant(s),
+              fc.constantFrom([1, 1, s[2]!], [s[0]!, 1, 1], [1, s[1]!, s[2]!], [s[0]!, s[1]!, 1]),
+            ),
+          ),
         ([s, sb]) =>
           fc.assert(
             fc.property(tensorOf(s, "float32", wide), tensorOf(sb, "float32", wide), (x, b) => {
@@ -89,21 +128,44 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
 
   it("windowed reads: a pad with its fill, and the split VJP's concatenation of unslices, ragged segments included", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), (rows, lo, hi) => {
-        fc.assert(
-          fc.property(tensorOf([32, 4 * rows + 3], "float32", wide), (x) => {
-            const padded = (v: Value): Value => A.tanh(A.mul(A.pad(v, [[0, 0], [lo, hi]], 0.25), 2));
-            expectSame(`pad ${lo},${hi}`, padded, [x], (n) => n >= 1);
-            const sizes = [rows, rows + 2, 2 * rows + 1];
-            const splitLoss = (v: Value): Value => {
-              const parts = A.split(v, sizes, 1);
-              return A.sum(A.add(A.mul(A.sigmoid(parts[0]!), 3), A.sum(A.mul(A.tanh(parts[2]!), parts[2]!), { axis: 1, keepDims: true })));
-            };
-            expectSame(`split VJP ${sizes}`, A.grad(splitLoss) as F, [x], (n) => n >= 1);
-          }),
-          { numRuns: 2 },
-        );
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 6 }),
+        (rows, lo, hi) => {
+          fc.assert(
+            fc.property(tensorOf([32, 4 * rows + 3], "float32", wide), (x) => {
+              const padded = (v: Value): Value =>
+                A.tanh(
+                  A.mul(
+                    A.pad(
+                      v,
+                      [
+                        [0, 0],
+                        [lo, hi],
+                      ],
+                      0.25,
+                    ),
+                    2,
+                  ),
+                );
+              expectSame(`pad ${lo},${hi}`, padded, [x], (n) => n >= 1);
+              const sizes = [rows, rows + 2, 2 * rows + 1];
+              const splitLoss = (v: Value): Value => {
+                const parts = A.split(v, sizes, 1);
+                return A.sum(
+                  A.add(
+                    A.mul(A.sigmoid(parts[0]!), 3),
+                    A.sum(A.mul(A.tanh(parts[2]!), parts[2]!), { axis: 1, keepDims: true }),
+                  ),
+                );
+              };
+              expectSame(`split VJP ${sizes}`, A.grad(splitLoss) as F, [x], (n) => n >= 1);
+            }),
+            { numRuns: 2 },
+          );
+        },
+      ),
       { numRuns: 10 },
     );
   });
@@ -111,23 +173,86 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
   it("masks: comparisons, select on bool rows, bool elements (ragged too) and float32 conditions, bool → float32", () => {
     const bools = (shape: readonly number[]) => tensorOf(shape, "bool");
     fc.assert(
-      fc.property(tensorOf([8, 32], "float32", wide), f32([8, 32]), bools([8, 1]), bools([8, 32]), tensorOf([5, 30], "float32", wide), bools([5, 30]), (x, y, row, full, odd, oddMask) => {
-        expectSame("compare + select", (u, v) => A.where(A.greater(u, v), A.tanh(u), v), [x, y], (n) => n === 1);
-        expectSame("all comparisons", (u, v) => [A.where(A.less(u, v), u, 1), A.where(A.greaterEqual(u, v), v, u), A.where(A.lessEqual(u, 0), u, v), A.where(A.equal(u, v), 2, u), A.where(A.notEqual(u, u), 3, v)], [x, y], (n) => n >= 1);
-        expectSame("bool row", (u, m) => A.where(m, A.exp(u), 0.5), [x, row], (n) => n === 1);
-        expectSame("bool elements", (u, v, m) => A.where(m, u, A.sigmoid(v)), [x, y, full], (n) => n === 1);
-        expectSame("bool elements, ragged", (u, m) => A.where(m, A.neg(u), u), [odd, oddMask], (n) => n === 1);
-        expectSame("float32 condition (NaN, ±0 included)", (c, u) => prim(R.select, [c, u, A.neg(u)]), [x, y], (n) => n === 1);
-        expectSame("bool → float32", (u, m) => A.mul(u, A.astype(m, "float32")), [x, full], (n) => n === 1);
-      }),
+      fc.property(
+        tensorOf([8, 32], "float32", wide),
+        f32([8, 32]),
+        bools([8, 1]),
+        bools([8, 32]),
+        tensorOf([5, 30], "float32", wide),
+        bools([5, 30]),
+        (x, y, row, full, odd, oddMask) => {
+          expectSame(
+            "compare + select",
+            (u, v) => A.where(A.greater(u, v), A.tanh(u), v),
+            [x, y],
+            (n) => n === 1,
+          );
+          expectSame(
+            "all comparisons",
+            (u, v) => [
+              A.where(A.less(u, v), u, 1),
+              A.where(A.greaterEqual(u, v), v, u),
+              A.where(A.lessEqual(u, 0), u, v),
+              A.where(A.equal(u, v), 2, u),
+              A.where(A.notEqual(u, u), 3, v),
+            ],
+            [x, y],
+            (n) => n >= 1,
+          );
+          expectSame(
+            "bool row",
+            (u, m) => A.where(m, A.exp(u), 0.5),
+            [x, row],
+            (n) => n === 1,
+          );
+          expectSame(
+            "bool elements",
+            (u, v, m) => A.where(m, u, A.sigmoid(v)),
+            [x, y, full],
+            (n) => n === 1,
+          );
+          expectSame(
+            "bool elements, ragged",
+            (u, m) => A.where(m, A.neg(u), u),
+            [odd, oddMask],
+            (n) => n === 1,
+          );
+          expectSame(
+            "float32 condition (NaN, ±0 included)",
+            (c, u) => prim(R.select, [c, u, A.neg(u)]),
+            [x, y],
+            (n) => n === 1,
+          );
+          expectSame(
+            "bool → float32",
+            (u, m) => A.mul(u, A.astype(m, "float32")),
+            [x, full],
+            (n) => n === 1,
+          );
+        },
+      ),
       { numRuns: 8 },
     );
   });
 
   it("maximum and minimum pick NaN and order ±0 as the JavaScript expressions do", () => {
-    const a = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [NaN, 0, -0, 1, -Infinity][i % 5]!), [128], "float32");
-    const b = T.fromDataOrThrow(Array.from({ length: 128 }, (_, i) => [-0, NaN, 0, 1, 2][i % 5]!), [128], "float32");
-    for (const name of ["maximum", "minimum"] as const) expectSame(name, (x, y) => prim(R[name], [x, y]), [a, b], (n) => n === 1);
+    const a = T.fromDataOrThrow(
+      Array.from({ length: 128 }, (_, i) => [NaN, 0, -0, 1, -Infinity][i % 5]!),
+      [128],
+      "float32",
+    );
+    const b = T.fromDataOrThrow(
+      Array.from({ length: 128 }, (_, i) => [-0, NaN, 0, 1, 2][i % 5]!),
+      [128],
+      "float32",
+    );
+    for (const name of ["maximum", "minimum"] as const)
+      expectSame(
+        name,
+        (x, y) => prim(R[name], [x, y]),
+        [a, b],
+        (n) => n === 1,
+      );
   });
 
   it("LSTM-shaped gates: slices of a wider buffer, several outputs, a transposed read left to JS", () => {
@@ -145,7 +270,9 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
   });
 
   it("the gradient of a recurrent loss through scan: carries staged from inputs, then in the runner's memory", () => {
-    const H = 32, B = 8, T_ = 5;
+    const H = 32,
+      B = 8,
+      T_ = 5;
     const loss = (w: Value, xs: Value, h0: Value): Value => {
       const step = (h: Value, x: Value): [Value, Value] => {
         const hn = A.tanh(A.add(A.matmul(h, w), x));
@@ -155,9 +282,14 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
       return A.add(A.sum(A.mul(h, h)), A.sum(ys));
     };
     fc.assert(
-      fc.property(tensorOf([H, H], "float32", fc.double({ min: -0.3, max: 0.3, noNaN: true })), f32([T_, B, H]), f32([B, H]), (w, xs, h0) => {
-        expectSame("BPTT", A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as F, [w, xs, h0], (n) => n >= 2);
-      }),
+      fc.property(
+        tensorOf([H, H], "float32", fc.double({ min: -0.3, max: 0.3, noNaN: true })),
+        f32([T_, B, H]),
+        f32([B, H]),
+        (w, xs, h0) => {
+          expectSame("BPTT", A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as F, [w, xs, h0], (n) => n >= 2);
+        },
+      ),
       { numRuns: 5 },
     );
   });
@@ -166,7 +298,9 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
     const small = fc.double({ min: -2, max: 2, noNaN: true });
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 40 }),
         (m, k, n) => {
           fc.assert(
             fc.property(tensorOf([2, m, k], "float32", small), tensorOf([k, n], "float32", small), (a, b) => {
@@ -192,11 +326,36 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
   it("loops that do not qualify stay in JavaScript: float64, small, transposed (and ragged ends do qualify)", () => {
     fc.assert(
       fc.property(f32([5, 30]), tensorOf([8, 32], "float64"), f32([4, 8]), f32([32, 8]), (odd, f64, small, tall) => {
-        expectSame("ragged end: SIMD", (x) => A.tanh(A.mul(x, x)), [odd], (n) => n === 1);
-        expectSame("ragged column broadcast: SIMD", (x) => A.sigmoid(A.add(x, A.sum(x, { axis: 1, keepDims: true }))), [odd], (n) => n >= 1);
-        expectSame("float64", (x) => A.tanh(A.mul(x, x)), [f64], (n) => n === 0);
-        expectSame("small", (x) => A.tanh(A.mul(x, x)), [small], (n) => n === 0);
-        expectSame("transposed", (x) => A.exp(A.transpose(x)), [tall], (n) => n === 0);
+        expectSame(
+          "ragged end: SIMD",
+          (x) => A.tanh(A.mul(x, x)),
+          [odd],
+          (n) => n === 1,
+        );
+        expectSame(
+          "ragged column broadcast: SIMD",
+          (x) => A.sigmoid(A.add(x, A.sum(x, { axis: 1, keepDims: true }))),
+          [odd],
+          (n) => n >= 1,
+        );
+        expectSame(
+          "float64",
+          (x) => A.tanh(A.mul(x, x)),
+          [f64],
+          (n) => n === 0,
+        );
+        expectSame(
+          "small",
+          (x) => A.tanh(A.mul(x, x)),
+          [small],
+          (n) => n === 0,
+        );
+        expectSame(
+          "transposed",
+          (x) => A.exp(A.transpose(x)),
+          [tall],
+          (n) => n === 0,
+        );
       }),
       { numRuns: 4 },
     );
@@ -216,7 +375,11 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
 
   it("an engine that refuses the runner's WebAssembly memory gets the JavaScript loops, same bits", () => {
     const { graph } = A.makeGraph((x: Value) => A.tanh(A.mul(A.matmul(x, x), 0.5)))(T.zeros([32, 32]));
-    const x = T.fromDataOrThrow(Array.from({ length: 1024 }, (_, i) => Math.sin(i)), [32, 32], "float32");
+    const x = T.fromDataOrThrow(
+      Array.from({ length: 1024 }, (_, i) => Math.sin(i)),
+      [32, 32],
+      "float32",
+    );
     const real = (globalThis as unknown as { WebAssembly: object }).WebAssembly;
     const refusing = class {
       constructor() {

@@ -12,11 +12,48 @@ import { bind } from "../src/core.js";
 import { arbShape, awkward, broadcastableTo, expectInvariant, floatDTypes, tensorOf } from "./compileSupport.js";
 
 const R = A.registry;
-const prim = (p: Parameters<typeof bind>[0], ins: readonly Value[], params?: unknown): Value => bind(p, ins, params)[0]!;
+const prim = (p: Parameters<typeof bind>[0], ins: readonly Value[], params?: unknown): Value =>
+  bind(p, ins, params)[0]!;
 const runs = { numRuns: 25 };
 
-const unary = ["neg", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "logistic", "softplus", "floor", "ceil", "round", "isNaN", "isFinite", "logicalNot"] as const;
-const binary = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "equal", "notEqual", "less", "lessEqual", "greater", "greaterEqual", "logicalAnd", "logicalOr"] as const;
+const unary = [
+  "neg",
+  "abs",
+  "sign",
+  "exp",
+  "expm1",
+  "log",
+  "log1p",
+  "sqrt",
+  "sin",
+  "cos",
+  "tanh",
+  "logistic",
+  "softplus",
+  "floor",
+  "ceil",
+  "round",
+  "isNaN",
+  "isFinite",
+  "logicalNot",
+] as const;
+const binary = [
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "maximum",
+  "minimum",
+  "equal",
+  "notEqual",
+  "less",
+  "lessEqual",
+  "greater",
+  "greaterEqual",
+  "logicalAnd",
+  "logicalOr",
+] as const;
 const dtypes = ["float32", "float64", "int32", "bool"] as const;
 
 describe("compile: elementwise primitives, every dtype", () => {
@@ -24,7 +61,13 @@ describe("compile: elementwise primitives, every dtype", () => {
     it(`${name}`, () => {
       fc.assert(
         fc.property(arbShape(), fc.constantFrom(...dtypes), (shape, dtype) =>
-          fc.assert(fc.property(tensorOf(shape, dtype), (x) => void expectInvariant(`${name} ${dtype}`, (v: Value) => prim(R[name], [v]), [x])), { numRuns: 3 }),
+          fc.assert(
+            fc.property(
+              tensorOf(shape, dtype),
+              (x) => void expectInvariant(`${name} ${dtype}`, (v: Value) => prim(R[name], [v]), [x]),
+            ),
+            { numRuns: 3 },
+          ),
         ),
         { numRuns: 12 },
       );
@@ -37,7 +80,11 @@ describe("compile: elementwise primitives, every dtype", () => {
           fc.assert(
             fc.property(tensorOf(shape, dtype), tensorOf(shape, dtype), (a, b) => {
               expectInvariant(`${name} ${dtype}`, (x: Value, y: Value) => prim(R[name], [x, y]), [a, b]);
-              expectInvariant(`${name} chain ${dtype}`, (x: Value, y: Value) => prim(R[name], [prim(R[name], [x, y]), x]), [a, b]);
+              expectInvariant(
+                `${name} chain ${dtype}`,
+                (x: Value, y: Value) => prim(R[name], [prim(R[name], [x, y]), x]),
+                [a, b],
+              );
             }),
             { numRuns: 3 },
           ),
@@ -51,8 +98,16 @@ describe("compile: elementwise primitives, every dtype", () => {
     fc.assert(
       fc.property(arbShape(), fc.constantFrom(...dtypes), fc.constantFrom(...dtypes), (shape, dc, dv) =>
         fc.assert(
-          fc.property(tensorOf(shape, dc), tensorOf(shape, dv), tensorOf(shape, dv), (c, a, b) =>
-            void expectInvariant(`select ${dc} ${dv}`, (x: Value, y: Value, z: Value) => prim(R.select, [x, y, z]), [c, a, b]),
+          fc.property(
+            tensorOf(shape, dc),
+            tensorOf(shape, dv),
+            tensorOf(shape, dv),
+            (c, a, b) =>
+              void expectInvariant(`select ${dc} ${dv}`, (x: Value, y: Value, z: Value) => prim(R.select, [x, y, z]), [
+                c,
+                a,
+                b,
+              ]),
           ),
           { numRuns: 3 },
         ),
@@ -64,7 +119,16 @@ describe("compile: elementwise primitives, every dtype", () => {
   it("convert between every pair of dtypes (NaN and ±Infinity to int32, nonzero to bool)", () => {
     fc.assert(
       fc.property(arbShape(), fc.constantFrom(...dtypes), fc.constantFrom(...dtypes), (shape, from, to) =>
-        fc.assert(fc.property(tensorOf(shape, from), (x) => void expectInvariant(`convert ${from}→${to}`, (v: Value) => A.astype(A.exp(A.astype(v, "float64")), to), [x])), { numRuns: 3 }),
+        fc.assert(
+          fc.property(
+            tensorOf(shape, from),
+            (x) =>
+              void expectInvariant(`convert ${from}→${to}`, (v: Value) => A.astype(A.exp(A.astype(v, "float64")), to), [
+                x,
+              ]),
+          ),
+          { numRuns: 3 },
+        ),
       ),
       runs,
     );
@@ -73,7 +137,9 @@ describe("compile: elementwise primitives, every dtype", () => {
   it("long fused chains with broadcast operands (scalar, trailing, leading, general)", () => {
     fc.assert(
       fc.property(
-        arbShape(4, 4, 1).chain((s) => fc.tuple(fc.constant(s), broadcastableTo(s), broadcastableTo(s), fc.constantFrom(...floatDTypes))),
+        arbShape(4, 4, 1).chain((s) =>
+          fc.tuple(fc.constant(s), broadcastableTo(s), broadcastableTo(s), fc.constantFrom(...floatDTypes)),
+        ),
         ([s, sa, sb, dtype]) =>
           fc.assert(
             fc.property(tensorOf(s, dtype), tensorOf(sa, dtype), tensorOf(sb, dtype), (x, a, b) => {
@@ -100,12 +166,42 @@ describe("compile: views read in place", () => {
           fc.property(tensorOf(s, dtype), tensorOf(s, dtype), (x, y) => {
             const rank = s.length;
             const perm = [...s.keys()].reverse();
-            const specs = s.map((d, i) => ((r >> i) & 1 ? { step: -1 - (r % 2) } : { start: Math.min(d - 1, r % 2), step: 1 + (r % 2) }));
-            expectInvariant("transpose", viewed((v) => A.transpose(v, perm)), [x, y]);
-            expectInvariant("flip", viewed((v) => A.flip(v, r % rank)), [x, y]);
-            expectInvariant("slice", viewed((v) => A.slice(v, specs)), [x, y]);
-            expectInvariant("reshape of transpose", viewed((v) => A.reshape(A.transpose(v, perm), [-1])), [x, y]);
-            expectInvariant("broadcast of slice", viewed((v) => A.broadcastTo(A.slice(v, specs.map(() => ({ stop: 1 }))), [2, ...s])), [x, y]);
+            const specs = s.map((d, i) =>
+              (r >> i) & 1 ? { step: -1 - (r % 2) } : { start: Math.min(d - 1, r % 2), step: 1 + (r % 2) },
+            );
+            expectInvariant(
+              "transpose",
+              viewed((v) => A.transpose(v, perm)),
+              [x, y],
+            );
+            expectInvariant(
+              "flip",
+              viewed((v) => A.flip(v, r % rank)),
+              [x, y],
+            );
+            expectInvariant(
+              "slice",
+              viewed((v) => A.slice(v, specs)),
+              [x, y],
+            );
+            expectInvariant(
+              "reshape of transpose",
+              viewed((v) => A.reshape(A.transpose(v, perm), [-1])),
+              [x, y],
+            );
+            expectInvariant(
+              "broadcast of slice",
+              viewed((v) =>
+                A.broadcastTo(
+                  A.slice(
+                    v,
+                    specs.map(() => ({ stop: 1 })),
+                  ),
+                  [2, ...s],
+                ),
+              ),
+              [x, y],
+            );
             expectInvariant("sum of transpose", (v: Value) => A.sum(A.transpose(v, perm), { axis: [0] }), [x]);
           }),
           { numRuns: 2 },
@@ -117,17 +213,65 @@ describe("compile: views read in place", () => {
 
   it("unslice and pad as guarded reads, summed like the split VJP", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom(...floatDTypes), fc.double({ min: -3, max: 3, noNaN: true }), (rows, cols, dtype, value) =>
-        fc.assert(
-          fc.property(tensorOf([rows, 4 * cols], dtype), (x) => {
-            const split = (v: Value) => A.sum(A.mul(A.stack(A.split(v, 4, 1).map((p, i) => A.mul(A.tanh(p), i + 1))), 1));
-            expectInvariant("vjp of split", (v: Value) => A.grad(split)(v), [x]);
-            expectInvariant("pad", (v: Value) => A.mul(A.pad(v, [[1, 0], [2, 3]], value), 3), [x]);
-            expectInvariant("strided unslice", (v: Value) => A.add(A.unslice(v, [rows * 2 + 1, 4 * cols], { start: [rows * 2, 0], step: [-2, 1], size: [rows, 4 * cols] }), 1), [x]);
-            expectInvariant("pad then reshape", (v: Value) => A.reshape(A.pad(v, [[0, 1], [1, 1]], value), [-1]), [x]);
-          }),
-          { numRuns: 2 },
-        ),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom(...floatDTypes),
+        fc.double({ min: -3, max: 3, noNaN: true }),
+        (rows, cols, dtype, value) =>
+          fc.assert(
+            fc.property(tensorOf([rows, 4 * cols], dtype), (x) => {
+              const split = (v: Value) =>
+                A.sum(A.mul(A.stack(A.split(v, 4, 1).map((p, i) => A.mul(A.tanh(p), i + 1))), 1));
+              expectInvariant("vjp of split", (v: Value) => A.grad(split)(v), [x]);
+              expectInvariant(
+                "pad",
+                (v: Value) =>
+                  A.mul(
+                    A.pad(
+                      v,
+                      [
+                        [1, 0],
+                        [2, 3],
+                      ],
+                      value,
+                    ),
+                    3,
+                  ),
+                [x],
+              );
+              expectInvariant(
+                "strided unslice",
+                (v: Value) =>
+                  A.add(
+                    A.unslice(v, [rows * 2 + 1, 4 * cols], {
+                      start: [rows * 2, 0],
+                      step: [-2, 1],
+                      size: [rows, 4 * cols],
+                    }),
+                    1,
+                  ),
+                [x],
+              );
+              expectInvariant(
+                "pad then reshape",
+                (v: Value) =>
+                  A.reshape(
+                    A.pad(
+                      v,
+                      [
+                        [0, 1],
+                        [1, 1],
+                      ],
+                      value,
+                    ),
+                    [-1],
+                  ),
+                [x],
+              );
+            }),
+            { numRuns: 2 },
+          ),
       ),
       runs,
     );
@@ -159,37 +303,67 @@ describe("compile: reductions, matmul, indexing, joins", () => {
   it("matmul: shapes (m < 4, k = 0 or 1, batches), transposed operands folded, every dtype", () => {
     const dims = fc.integer({ min: 0, max: 9 });
     fc.assert(
-      fc.property(dims, dims, dims, fc.integer({ min: 0, max: 2 }), fc.constantFrom("float32", "float64", "int32") as fc.Arbitrary<T.DType>, fc.integer({ min: 0, max: 3 }), (m, k, n, batch, dtype, t) =>
-        fc.assert(
-          fc.property(tensorOf(t & 2 ? [batch + 1, k, m] : [batch + 1, m, k], dtype), tensorOf(t & 1 ? [batch + 1, n, k] : [batch + 1, k, n], dtype), (a, b) => {
-            const f = (x: Value, y: Value) => A.matmul(t & 2 ? A.transpose(x, [0, 2, 1]) : x, t & 1 ? A.transpose(y, [0, 2, 1]) : y);
-            expectInvariant(`matmul ${m}x${k}x${n} t=${t} ${dtype}`, f, [a, b]);
-          }),
-          { numRuns: 2 },
-        ),
+      fc.property(
+        dims,
+        dims,
+        dims,
+        fc.integer({ min: 0, max: 2 }),
+        fc.constantFrom("float32", "float64", "int32") as fc.Arbitrary<T.DType>,
+        fc.integer({ min: 0, max: 3 }),
+        (m, k, n, batch, dtype, t) =>
+          fc.assert(
+            fc.property(
+              tensorOf(t & 2 ? [batch + 1, k, m] : [batch + 1, m, k], dtype),
+              tensorOf(t & 1 ? [batch + 1, n, k] : [batch + 1, k, n], dtype),
+              (a, b) => {
+                const f = (x: Value, y: Value) =>
+                  A.matmul(t & 2 ? A.transpose(x, [0, 2, 1]) : x, t & 1 ? A.transpose(y, [0, 2, 1]) : y);
+                expectInvariant(`matmul ${m}x${k}x${n} t=${t} ${dtype}`, f, [a, b]);
+              },
+            ),
+            { numRuns: 2 },
+          ),
       ),
       runs,
     );
-    const big = [T.random.normal(T.random.key(1), [37, 70], "float64"), T.random.normal(T.random.key(2), [50, 70], "float64")];
+    const big = [
+      T.random.normal(T.random.key(1), [37, 70], "float64"),
+      T.random.normal(T.random.key(2), [50, 70], "float64"),
+    ];
     expectInvariant("transB, large float64", (x: Value, y: Value) => A.matmul(x, A.transpose(y)), big);
-    expectInvariant("outer product fused into an add", (x: Value, y: Value) => A.add(A.matmul(A.reshape(x, [-1, 1]), A.reshape(y, [1, -1])), 1), big);
+    expectInvariant(
+      "outer product fused into an add",
+      (x: Value, y: Value) => A.add(A.matmul(A.reshape(x, [-1, 1]), A.reshape(y, [1, -1])), 1),
+      big,
+    );
   });
 
   it("take, gather, addAt, addAlongAxis (negative and repeated indices; out of range throws the same error)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom("float32", "float64", "int32") as fc.Arbitrary<T.DType>, (r, c, dtype) =>
-        fc.assert(
-          fc.property(tensorOf([r, c], dtype), fc.array(fc.integer({ min: -c, max: c - 1 }), { minLength: 1, maxLength: 5 }), (x, ids) => {
-            const idx = T.tensor(ids, "int32");
-            expectInvariant("take", (v: Value) => A.take(v, idx, 1), [x]);
-            expectInvariant("addAt", (v: Value) => A.addAt(v, idx, A.take(v, idx, 1), 1), [x]);
-            const grid = T.tensor(Array.from({ length: r }, (_, i) => ids.map((j, q) => (i + q) % 2 ? j : -1 - ((j + c) % c))), "int32");
-            expectInvariant("gather", (v: Value) => A.gather(v, grid, 1), [x]);
-            expectInvariant("addAlongAxis", (v: Value) => A.addAlongAxis(v, grid, A.gather(v, grid, 1), 1), [x]);
-            expectInvariant("take out of range", (v: Value) => A.take(v, T.tensor([c], "int32"), 1), [x]);
-          }),
-          { numRuns: 3 },
-        ),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.constantFrom("float32", "float64", "int32") as fc.Arbitrary<T.DType>,
+        (r, c, dtype) =>
+          fc.assert(
+            fc.property(
+              tensorOf([r, c], dtype),
+              fc.array(fc.integer({ min: -c, max: c - 1 }), { minLength: 1, maxLength: 5 }),
+              (x, ids) => {
+                const idx = T.tensor(ids, "int32");
+                expectInvariant("take", (v: Value) => A.take(v, idx, 1), [x]);
+                expectInvariant("addAt", (v: Value) => A.addAt(v, idx, A.take(v, idx, 1), 1), [x]);
+                const grid = T.tensor(
+                  Array.from({ length: r }, (_, i) => ids.map((j, q) => ((i + q) % 2 ? j : -1 - ((j + c) % c)))),
+                  "int32",
+                );
+                expectInvariant("gather", (v: Value) => A.gather(v, grid, 1), [x]);
+                expectInvariant("addAlongAxis", (v: Value) => A.addAlongAxis(v, grid, A.gather(v, grid, 1), 1), [x]);
+                expectInvariant("take out of range", (v: Value) => A.take(v, T.tensor([c], "int32"), 1), [x]);
+              },
+            ),
+            { numRuns: 3 },
+          ),
       ),
       runs,
     );
@@ -199,8 +373,10 @@ describe("compile: reductions, matmul, indexing, joins", () => {
     fc.assert(
       fc.property(arbShape(3, 3, 1), fc.constantFrom(...floatDTypes), (s, dtype) =>
         fc.assert(
-          fc.property(tensorOf(s, dtype), (x) =>
-            void expectInvariant("concat", (v: Value) => A.concat([A.exp(v), A.flip(v, 0), v], s.length - 1), [x]),
+          fc.property(
+            tensorOf(s, dtype),
+            (x) =>
+              void expectInvariant("concat", (v: Value) => A.concat([A.exp(v), A.flip(v, 0), v], s.length - 1), [x]),
           ),
           { numRuns: 3 },
         ),
@@ -213,8 +389,13 @@ describe("compile: reductions, matmul, indexing, joins", () => {
 describe("compile: everything else runs too", () => {
   it("stopGradient, checkpoint and customVjp bodies are inlined", () => {
     const x = T.random.normal(T.random.key(5), [3, 4], "float32");
-    const clip = A.customVjp((v: Value) => A.tanh(v), (v: Value) => [A.tanh(v), v] as const, (_r: Value, g: Value) => [A.mul(g, 0.5)]);
-    const f = (v: Value) => A.sum(A.mul(A.checkpoint((u: Value) => A.sin(A.exp(u)))(v), A.add(A.stopGradient(v), clip(v))));
+    const clip = A.customVjp(
+      (v: Value) => A.tanh(v),
+      (v: Value) => [A.tanh(v), v] as const,
+      (_r: Value, g: Value) => [A.mul(g, 0.5)],
+    );
+    const f = (v: Value) =>
+      A.sum(A.mul(A.checkpoint((u: Value) => A.sin(A.exp(u)))(v), A.add(A.stopGradient(v), clip(v))));
     expectInvariant("value", f, [x]);
     expectInvariant("grad", A.grad(f), [x]);
   });
@@ -243,11 +424,25 @@ describe("compile: everything else runs too", () => {
   });
 
   it("constants are folded with the primitives' own kernels", () => {
-    const c = T.tensor([[1.5, -2], [0.25, 3]], "float32");
-    expectInvariant("folded", (v: Value) => A.add(v, A.sum(A.exp(A.mul(c, 1 / 3)), { axis: 0 })), [T.tensor([1, 2], "float32")]);
+    const c = T.tensor(
+      [
+        [1.5, -2],
+        [0.25, 3],
+      ],
+      "float32",
+    );
+    expectInvariant("folded", (v: Value) => A.add(v, A.sum(A.exp(A.mul(c, 1 / 3)), { axis: 0 })), [
+      T.tensor([1, 2], "float32"),
+    ]);
   });
 
   it("awkward values through a fused softmax", () => {
-    fc.assert(fc.property(tensorOf([3, 5], "float32", awkward), (x) => void expectInvariant("softmax", (v: Value) => A.softmax(v, -1), [x])), runs);
+    fc.assert(
+      fc.property(
+        tensorOf([3, 5], "float32", awkward),
+        (x) => void expectInvariant("softmax", (v: Value) => A.softmax(v, -1), [x]),
+      ),
+      runs,
+    );
   });
 });

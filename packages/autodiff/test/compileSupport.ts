@@ -53,13 +53,21 @@ export const expectInvariant = (label: string, f: Fn, args: readonly unknown[]):
 /** Numbers that stress exactness: ordinary reals plus NaN, ±Infinity, ±0, huge and tiny values. */
 export const awkward = fc.oneof(
   { weight: 6, arbitrary: fc.double({ min: -4, max: 4, noNaN: true }) },
-  { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1e30, -1e-30, 3.4e38, 1e-45, 0.5, -1.5, 2.5) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1e30, -1e-30, 3.4e38, 1e-45, 0.5, -1.5, 2.5),
+  },
 );
 
 /** A tensor of `shape` and `dtype` with awkward values (int32: small integers; bool: 0/1). */
-export const tensorOf = (shape: readonly number[], dtype: T.DType, values: fc.Arbitrary<number> = awkward): fc.Arbitrary<T.Tensor> => {
+export const tensorOf = (
+  shape: readonly number[],
+  dtype: T.DType,
+  values: fc.Arbitrary<number> = awkward,
+): fc.Arbitrary<T.Tensor> => {
   const n = T.sizeOf(shape);
-  const elem = dtype === "int32" ? fc.integer({ min: -7, max: 7 }) : dtype === "bool" ? fc.integer({ min: 0, max: 1 }) : values;
+  const elem =
+    dtype === "int32" ? fc.integer({ min: -7, max: 7 }) : dtype === "bool" ? fc.integer({ min: 0, max: 1 }) : values;
   return fc.array(elem, { minLength: n, maxLength: n }).map((d) => T.fromDataOrThrow(d, shape, dtype));
 };
 
@@ -69,8 +77,11 @@ export const arbShape = (maxRank = 3, maxDim = 4, minRank = 0): fc.Arbitrary<num
 
 /** A shape broadcastable to `out`: leading axes dropped, some axes set to 1. */
 export const broadcastableTo = (out: readonly number[]): fc.Arbitrary<number[]> =>
-  fc.tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length })).map(([drop, ones]) =>
-    out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)),
-  );
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: out.length }),
+      fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
+    )
+    .map(([drop, ones]) => out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)));
 
 export const floatDTypes = ["float32", "float64"] as const;

@@ -80,7 +80,10 @@ describe("customVjp", () => {
     const x = f64([0.5]);
     const s = 1 / (1 + Math.exp(-0.5));
     expect(data(A.grad((v: Value) => A.sum(sp(v)))(x))[0]).toBeCloseTo(s, 15);
-    expect(data(A.grad((v: Value) => A.sum(A.grad((u: Value) => A.sum(sp(u)))(v) as Value))(x))[0]).toBeCloseTo(s * (1 - s), 15);
+    expect(data(A.grad((v: Value) => A.sum(A.grad((u: Value) => A.sum(sp(u)))(v) as Value))(x))[0]).toBeCloseTo(
+      s * (1 - s),
+      15,
+    );
   });
 
   it("takes and returns pytrees: one cotangent pytree per argument", () => {

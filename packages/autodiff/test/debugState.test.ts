@@ -10,8 +10,8 @@ import type { Value } from "../src/index.js";
 
 const f64 = (x: T.NestedArray): T.Tensor => T.tensor(x, "float64");
 
-/** The line number of the caller of `here()` (as the stack reports it). */
-const here = (): number => Number(/:(\d+):\d+\)?$/.exec(new Error().stack!.split("\n")[2]!)![1]);
+/** The line number of the line above the call, as the stack reports it: the definition a report must name. */
+const lineAbove = (): number => Number(/:(\d+):\d+\)?$/.exec(new Error().stack!.split("\n")[2]!)![1]) - 1;
 
 /** The GraphError thrown by `thunk`, or a failure when nothing is thrown. */
 const caught = (thunk: () => unknown): A.GraphError => {
@@ -25,9 +25,10 @@ const caught = (thunk: () => unknown): A.GraphError => {
 };
 
 describe("withDebugNans", () => {
-  // log of a negative makes the NaN; exp and sum only pass it on. Both on one line, so the
-  // reported source line is the line of `logLine`.
-  const f = (x: Value) => A.sum(A.exp(A.log(A.sub(x, 2)))); const logLine = here();
+  // log of a negative makes the NaN; exp and sum only pass it on. All on one line, so the
+  // reported source line is the line above `logLine`.
+  const f = (x: Value) => A.sum(A.exp(A.log(A.sub(x, 2))));
+  const logLine = lineAbove();
 
   it("names the primitive and the traced source line in a jitted function", () => {
     const e = caught(() => A.withDebugNans(() => A.jit(f)(f64([3, 1]))));
@@ -60,7 +61,8 @@ describe("withDebugNans", () => {
 
   it("looks inside scan bodies", () => {
     // The step's log meets x = −1 at the second step.
-    const step = (c: Value, x: Value) => [A.add(c, A.log(x)), c] as const; const stepLine = here();
+    const step = (c: Value, x: Value) => [A.add(c, A.log(x)), c] as const;
+    const stepLine = lineAbove();
     const e = caught(() => A.withDebugNans(() => A.scan(step, f64([0]), f64([[1], [-1], [2]]))));
     expect(e._tag === "NonFinite" && e.op).toBe("log");
     expect(e._tag === "NonFinite" && e.source).toMatch(new RegExp(`debugState\\.test\\.ts:${stepLine}:`));

@@ -16,17 +16,36 @@ const expectSameTensor = (actual: Value, expected: T.Tensor): void => {
   a.data.forEach((x, i) => expect(Object.is(x, expected.data[i])).toBe(true));
 };
 
-const x32 = T.tensor([[0.5, -1.25, 2], [3, -0.75, 1.5]]);
-const pos = T.tensor([[0.5, 1.25, 2], [3, 0.75, 1.5]], "float64");
+const x32 = T.tensor([
+  [0.5, -1.25, 2],
+  [3, -0.75, 1.5],
+]);
+const pos = T.tensor(
+  [
+    [0.5, 1.25, 2],
+    [3, 0.75, 1.5],
+  ],
+  "float64",
+);
 const y32 = T.tensor([1.5, -2, 0.25]);
 const idx = T.tensor([2, 0, -1, 0], "int32");
 
 describe("eager ops equal the tensor kernels", () => {
   const unary: ReadonlyArray<readonly [string, (x: Value) => Value, (x: T.Tensor) => T.Tensor]> = [
-    ["neg", A.neg, T.neg], ["abs", A.abs, T.abs], ["sign", A.sign, T.sign], ["exp", A.exp, T.exp],
-    ["expm1", A.expm1, T.expm1], ["sin", A.sin, T.sin], ["cos", A.cos, T.cos], ["tanh", A.tanh, T.tanh],
-    ["sigmoid", A.sigmoid, T.sigmoid], ["softplus", A.softplus, T.softplus], ["floor", A.floor, T.floor],
-    ["ceil", A.ceil, T.ceil], ["round", A.round, T.round], ["isFinite", A.isFinite, T.isFinite],
+    ["neg", A.neg, T.neg],
+    ["abs", A.abs, T.abs],
+    ["sign", A.sign, T.sign],
+    ["exp", A.exp, T.exp],
+    ["expm1", A.expm1, T.expm1],
+    ["sin", A.sin, T.sin],
+    ["cos", A.cos, T.cos],
+    ["tanh", A.tanh, T.tanh],
+    ["sigmoid", A.sigmoid, T.sigmoid],
+    ["softplus", A.softplus, T.softplus],
+    ["floor", A.floor, T.floor],
+    ["ceil", A.ceil, T.ceil],
+    ["round", A.round, T.round],
+    ["isFinite", A.isFinite, T.isFinite],
   ];
   for (const [name, op, kernel] of unary) {
     it(name, () => expectSameTensor(op(x32), kernel(x32)));
@@ -39,7 +58,16 @@ describe("eager ops equal the tensor kernels", () => {
   });
 
   it("binary ops with broadcasting", () => {
-    const ops = [[A.add, T.add], [A.sub, T.sub], [A.mul, T.mul], [A.div, T.div], [A.maximum, T.maximum], [A.minimum, T.minimum], [A.less, T.less], [A.equal, T.equal]] as const;
+    const ops = [
+      [A.add, T.add],
+      [A.sub, T.sub],
+      [A.mul, T.mul],
+      [A.div, T.div],
+      [A.maximum, T.maximum],
+      [A.minimum, T.minimum],
+      [A.less, T.less],
+      [A.equal, T.equal],
+    ] as const;
     for (const [op, kernel] of ops) expectSameTensor(op(x32, y32), kernel(x32, y32));
     expectSameTensor(A.pow(pos, T.tensor([2, 0.5, -1], "float64")), T.pow(pos, T.tensor([2, 0.5, -1], "float64")));
     expectSameTensor(A.where(A.greater(x32, 0), x32, y32), T.where(T.greater(x32, 0), x32, y32));
@@ -60,9 +88,29 @@ describe("eager ops equal the tensor kernels", () => {
     expectSameTensor(A.reshape(x32, [3, -1]), T.reshape(x32, [3, -1]));
     expectSameTensor(A.transpose(x32), T.transpose(x32));
     expectSameTensor(A.broadcastTo(y32, [4, 3]), T.broadcastTo(y32, [4, 3]));
-    expectSameTensor(A.slice(x32, [{ step: -1 }, { start: -1, stop: 0, step: -2 }]), T.slice(x32, [{ step: -1 }, { start: -1, stop: 0, step: -2 }]));
+    expectSameTensor(
+      A.slice(x32, [{ step: -1 }, { start: -1, stop: 0, step: -2 }]),
+      T.slice(x32, [{ step: -1 }, { start: -1, stop: 0, step: -2 }]),
+    );
     expectSameTensor(A.flip(x32, 1), T.flip(x32, 1));
-    expectSameTensor(A.pad(x32, [[1, 0], [0, 2]], 7), T.pad(x32, [[1, 0], [0, 2]], 7));
+    expectSameTensor(
+      A.pad(
+        x32,
+        [
+          [1, 0],
+          [0, 2],
+        ],
+        7,
+      ),
+      T.pad(
+        x32,
+        [
+          [1, 0],
+          [0, 2],
+        ],
+        7,
+      ),
+    );
     expectSameTensor(A.concat([x32, x32], 1), T.concat([x32, x32], 1));
     expectSameTensor(A.stack([y32, y32], 1), T.stack([y32, y32], 1));
     expectSameTensor(A.expandDims(y32, 0), T.expandDims(y32, 0));
@@ -128,7 +176,9 @@ describe("weak typing and explicit promotion", () => {
   });
 
   it("ops reject non-tensor arguments naming the op and argument", () => {
-    expect(() => A.exp([1, 2] as unknown as Value)).toThrow(/exp: expected a tensor or traced value, got an array \(argument `x`\)/);
+    expect(() => A.exp([1, 2] as unknown as Value)).toThrow(
+      /exp: expected a tensor or traced value, got an array \(argument `x`\)/,
+    );
   });
 });
 

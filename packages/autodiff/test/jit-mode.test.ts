@@ -21,7 +21,9 @@ const watchGeneratedCode = (): void => {
     const factory = RealFunction(...args) as (...a: unknown[]) => unknown;
     return (...a: unknown[]) => {
       const run = factory(...a);
-      return typeof run !== "function" ? run : (inputs: unknown) => (seen.runs++, (run as (i: unknown) => unknown)(inputs));
+      return typeof run !== "function"
+        ? run
+        : (inputs: unknown) => (seen.runs++, (run as (i: unknown) => unknown)(inputs));
     };
   });
 };
@@ -38,7 +40,11 @@ describe("setJitMode", () => {
     watchGeneratedCode();
     const f = A.jit((x: Value) => A.tanh(A.add(A.matmul(x, x), A.exp(x))));
     const g = A.jit((x: Value) => A.sigmoid(A.mul(x, 3)));
-    const x = T.fromDataOrThrow(Array.from({ length: 256 }, (_, i) => Math.sin(i)), [16, 16], "float32");
+    const x = T.fromDataOrThrow(
+      Array.from({ length: 256 }, (_, i) => Math.sin(i)),
+      [16, 16],
+      "float32",
+    );
     const compiled = f(x);
     expect(seen.runs).toBe(1);
     const built = seen.built;
@@ -60,7 +66,9 @@ describe("setJitMode", () => {
   it("refuses anything but the two modes, naming the value and the choices", () => {
     for (const bad of ["fast", "", null, true, "Interpret"]) {
       expect(() => A.setJitMode(bad as never)).toThrow(A.GraphException);
-      expect(() => A.setJitMode(bad as never)).toThrow(/^setJitMode: .*unknown mode .*use "compile" \(the default\) or "interpret"/);
+      expect(() => A.setJitMode(bad as never)).toThrow(
+        /^setJitMode: .*unknown mode .*use "compile" \(the default\) or "interpret"/,
+      );
     }
     expect(() => A.setJitMode("fast" as never)).toThrow(/unknown mode "fast"/);
     expect(A.getJitMode()).toBe("compile");

@@ -84,6 +84,8 @@ describe("jit", () => {
 
   it("exposes the traced graph for printing", () => {
     const f = A.jit((x: Value) => A.exp(x));
-    expect(A.printGraph(f.graphFor(f64([1])))).toBe(["{ lambda ; a:f64[1]. let", "    b:f64[1] = exp a", "  in (b) }"].join("\n"));
+    expect(A.printGraph(f.graphFor(f64([1])))).toBe(
+      ["{ lambda ; a:f64[1]. let", "    b:f64[1] = exp a", "  in (b) }"].join("\n"),
+    );
   });
 });

@@ -10,7 +10,10 @@ import type { Value } from "../src/index.js";
 
 const f64 = (x: T.NestedArray): T.Tensor => T.tensor(x, "float64");
 const data = (v: unknown): number[] => Array.from((v as T.Tensor).data);
-const gradOfSum = (f: (x: Value) => Value) => (x: T.Tensor): number[] => data(A.grad((v: Value) => A.sum(f(v)))(x));
+const gradOfSum =
+  (f: (x: Value) => Value) =>
+  (x: T.Tensor): number[] =>
+    data(A.grad((v: Value) => A.sum(f(v)))(x));
 
 describe("derivatives at kinks", () => {
   it("relu'(0) = 0", () => {
@@ -35,7 +38,14 @@ describe("derivatives at kinks", () => {
 
   it("reduceMax and reduceMin share the cotangent equally among ties", () => {
     expect(gradOfSum((v) => A.max(v))(f64([1, 3, 3, 2]))).toEqual([0, 0.5, 0.5, 0]);
-    expect(gradOfSum((v) => A.min(v, { axis: 1 }))(f64([[2, 2, 2], [0, 1, 0]]))).toEqual([1 / 3, 1 / 3, 1 / 3, 0.5, 0, 0.5]);
+    expect(
+      gradOfSum((v) => A.min(v, { axis: 1 }))(
+        f64([
+          [2, 2, 2],
+          [0, 1, 0],
+        ]),
+      ),
+    ).toEqual([1 / 3, 1 / 3, 1 / 3, 0.5, 0, 0.5]);
   });
 
   it("sqrt'(0) = +Inf (as JAX)", () => {
@@ -50,13 +60,28 @@ describe("derivatives at kinks", () => {
 
   it("prod's Hessian (∂²Π/∂x_a∂x_b = Π_{j≠a,b} x_j) is exact with zeros too", () => {
     const hessianAt = (x: T.NestedArray) => T.toArray(A.hessian((v: Value) => A.prod(v))(f64(x)) as T.Tensor);
-    expect(hessianAt([0.5, 0, 2])).toEqual([[0, 2, 0], [2, 0, 0.5], [0, 0.5, 0]]);
-    expect(hessianAt([0, 0, 2])).toEqual([[0, 2, 0], [2, 0, 0], [0, 0, 0]]);
-    expect(hessianAt([0, 0, 0])).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    expect(hessianAt([0.5, 0, 2])).toEqual([
+      [0, 2, 0],
+      [2, 0, 0.5],
+      [0, 0.5, 0],
+    ]);
+    expect(hessianAt([0, 0, 2])).toEqual([
+      [0, 2, 0],
+      [2, 0, 0],
+      [0, 0, 0],
+    ]);
+    expect(hessianAt([0, 0, 0])).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
   });
 
   it("pow's exponent gradient is 0, not NaN, where the base is 0", () => {
-    const [ga, gb] = A.grad((a: Value, b: Value) => A.sum(A.pow(a, b)), { argnums: [0, 1] })(f64([0, 2]), f64([2, 3])) as T.Tensor[];
+    const [ga, gb] = A.grad((a: Value, b: Value) => A.sum(A.pow(a, b)), { argnums: [0, 1] })(
+      f64([0, 2]),
+      f64([2, 3]),
+    ) as T.Tensor[];
     expect(data(ga)).toEqual([0, 12]);
     expect(data(gb)[0]).toBe(0);
     expect(data(gb)[1]).toBeCloseTo(8 * Math.log(2), 14);

@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
-import { add, estimateResiduals, estimateScanResiduals, grad, matmul, mean, scan, sum, tanh, type Value } from "../src/index.js";
+import {
+  add,
+  estimateResiduals,
+  estimateScanResiduals,
+  grad,
+  matmul,
+  mean,
+  scan,
+  sum,
+  tanh,
+  type Value,
+} from "../src/index.js";
 
 const H = 4;
 const B = 2;
@@ -18,9 +29,15 @@ describe("residual memory", () => {
     const carryBytes = B * H * 8;
     // The tanh RNN's VJP reads only each step's output (tanh' from its value): one [T, B, H] array.
     expect(estimateScanResiduals(step, h0, xs, { checkpoint: "all" })).toEqual({ bytes: time * carryBytes, arrays: 1 });
-    expect(estimateScanResiduals(step, h0, xs, { checkpoint: "carries" })).toEqual({ bytes: time * carryBytes, arrays: 1 });
+    expect(estimateScanResiduals(step, h0, xs, { checkpoint: "carries" })).toEqual({
+      bytes: time * carryBytes,
+      arrays: 1,
+    });
     // One carry per segment of 8 steps.
-    expect(estimateScanResiduals(step, h0, xs, { checkpoint: { every: 8 } })).toEqual({ bytes: (time / 8) * carryBytes, arrays: 1 });
+    expect(estimateScanResiduals(step, h0, xs, { checkpoint: { every: 8 } })).toEqual({
+      bytes: (time / 8) * carryBytes,
+      arrays: 1,
+    });
   });
 
   it("counts every intermediate a plain function keeps", () => {
@@ -39,7 +56,9 @@ describe("long sequences", () => {
     expect(g.shape).toEqual([1, H]);
     expect(Array.from(g.data).every(Number.isFinite)).toBe(true);
     // The same gradient with carries-only checkpointing.
-    const g2 = grad((h0: Value) => mean(scan(step, h0, xs, { checkpoint: { every: 100 } })[1]))(T.zeros([1, H], "float64")) as T.Tensor;
+    const g2 = grad((h0: Value) => mean(scan(step, h0, xs, { checkpoint: { every: 100 } })[1]))(
+      T.zeros([1, H], "float64"),
+    ) as T.Tensor;
     Array.from(g.data).forEach((v, i) => expect(g2.data[i]).toBeCloseTo(v, 12));
   });
 });

@@ -19,27 +19,48 @@ const init = T.scalar(0, "float64");
 
 /** A GraphException whose message matches `text` and whose error value holds `fields`. */
 const refused = (text: RegExp, fields: object = {}) =>
-  expect.objectContaining({ constructor: GraphException, message: expect.stringMatching(text), error: expect.objectContaining(fields) });
+  expect.objectContaining({
+    constructor: GraphException,
+    message: expect.stringMatching(text),
+    error: expect.objectContaining(fields),
+  });
 
 describe("misspelt options of the transforms", () => {
   it("scan refuses { revers } with a suggestion (it used to list the keys only)", () => {
-    expect(() => scan(step, init, xs, { revers: true } as never)).toThrow(refused(/did you mean "reverse"\?/, { _tag: "InvalidArgument", op: "scan", arg: "options.revers" }));
+    expect(() => scan(step, init, xs, { revers: true } as never)).toThrow(
+      refused(/did you mean "reverse"\?/, { _tag: "InvalidArgument", op: "scan", arg: "options.revers" }),
+    );
   });
 
   it("scan's checkpoint policy { evrey } is checked like an options object", () => {
-    expect(() => scan(step, init, xs, { checkpoint: { evrey: 2 } } as never)).toThrow(refused(/^scan: unknown key "evrey" in options\.checkpoint .*did you mean "every"\?/));
+    expect(() => scan(step, init, xs, { checkpoint: { evrey: 2 } } as never)).toThrow(
+      refused(/^scan: unknown key "evrey" in options\.checkpoint .*did you mean "every"\?/),
+    );
   });
 
   it("grad, jit, reductions and estimateScanResiduals name their own op", () => {
-    expect(() => grad((x: T.Tensor) => sum(x), { has_aux: true } as never)).toThrow(refused(/^grad: .*did you mean "hasAux"\?/));
-    expect(() => jit((x: T.Tensor) => x, { complie: false } as never)).toThrow(refused(/^jit: .*did you mean "compile"\?/));
+    expect(() => grad((x: T.Tensor) => sum(x), { has_aux: true } as never)).toThrow(
+      refused(/^grad: .*did you mean "hasAux"\?/),
+    );
+    expect(() => jit((x: T.Tensor) => x, { complie: false } as never)).toThrow(
+      refused(/^jit: .*did you mean "compile"\?/),
+    );
     expect(() => sum(xs, { keepdims: true } as never)).toThrow(refused(/^sum: .*did you mean "keepDims"\?/));
-    expect(() => estimateScanResiduals(step, init, xs, { lenght: 3 } as never)).toThrow(refused(/^estimateScanResiduals: .*did you mean "length"\?/));
+    expect(() => estimateScanResiduals(step, init, xs, { lenght: 3 } as never)).toThrow(
+      refused(/^estimateScanResiduals: .*did you mean "length"\?/),
+    );
   });
 
   it("definePrimitive refuses a misspelt optional rule", () => {
-    const prim = { name: "myNeg", abstractEval: (ins: readonly { shape: readonly number[]; dtype: T.DType }[]) => [ins[0]!], impl: (ins: readonly T.Tensor[]) => [T.neg(ins[0]!)], vjp: noGradient };
-    expect(() => definePrimitive({ ...prim, fowrard: () => ({ outs: [], residuals: [] }) } as never)).toThrow(refused(/^definePrimitive: .*did you mean "forward"\?/));
+    const prim = {
+      name: "myNeg",
+      abstractEval: (ins: readonly { shape: readonly number[]; dtype: T.DType }[]) => [ins[0]!],
+      impl: (ins: readonly T.Tensor[]) => [T.neg(ins[0]!)],
+      vjp: noGradient,
+    };
+    expect(() => definePrimitive({ ...prim, fowrard: () => ({ outs: [], residuals: [] }) } as never)).toThrow(
+      refused(/^definePrimitive: .*did you mean "forward"\?/),
+    );
     expect(Object.isFrozen(definePrimitive(prim as never))).toBe(true);
   });
 });

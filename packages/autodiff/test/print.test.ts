@@ -71,10 +71,9 @@ describe("printGraph", () => {
 });
 
 describe("toDot", () => {
-  const g = A.makeGraph((h: Value, xs: Value) => A.scan((c: Value, x: Value) => [A.tanh(A.add(c, x)), c] as const, h, xs))(
-    T.zeros([2]),
-    T.zeros([3, 2]),
-  );
+  const g = A.makeGraph((h: Value, xs: Value) =>
+    A.scan((c: Value, x: Value) => [A.tanh(A.add(c, x)), c] as const, h, xs),
+  )(T.zeros([2]), T.zeros([3, 2]));
   const dot = A.toDot(g);
 
   it("is a digraph with inputs as ellipses, equations as boxes and labelled outputs", () => {

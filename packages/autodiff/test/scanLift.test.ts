@@ -16,24 +16,32 @@ const rand = (shape: number[], seed: number, dtype: "float32" | "float64" = "flo
 
 /** Every equation of a graph and of the graphs nested in it, with the depth it sits at. */
 const allEqns = (g: Graph, depth = 0): Array<{ eqn: Eqn; depth: number }> =>
-  g.eqns.toArray().flatMap((eqn) => [
-    { eqn, depth },
-    ...(eqn.prim.subgraphs?.(eqn.params as never) ?? []).flatMap(([, sub]) => allEqns(sub, depth + 1)),
-  ]);
+  g.eqns
+    .toArray()
+    .flatMap((eqn) => [
+      { eqn, depth },
+      ...(eqn.prim.subgraphs?.(eqn.params as never) ?? []).flatMap(([, sub]) => allEqns(sub, depth + 1)),
+    ]);
 
 type Params = { w: Value; u: Value; b: Value };
-const step = (p: Params) => (h: Value, x: Value): [Value, Value] => {
-  const next = A.tanh(A.add(A.add(A.matmul(x, p.w), p.b), A.matmul(h, p.u)));
-  return [next, next];
-};
+const step =
+  (p: Params) =>
+  (h: Value, x: Value): [Value, Value] => {
+    const next = A.tanh(A.add(A.add(A.matmul(x, p.w), p.b), A.matmul(h, p.u)));
+    return [next, next];
+  };
 const params = (dtype: "float32" | "float64"): Params => ({
-  w: rand([inSize, hidden], 1, dtype), u: rand([hidden, hidden], 2, dtype), b: rand([hidden], 3, dtype),
+  w: rand([inSize, hidden], 1, dtype),
+  u: rand([hidden, hidden], 2, dtype),
+  b: rand([hidden], 3, dtype),
 });
 const xs = (dtype: "float32" | "float64") => rand([steps, batch, inSize], 4, dtype);
 const h0 = (dtype: "float32" | "float64") => rand([batch, hidden], 5, dtype);
 
-const scanLoss = (checkpoint: "all" | "carries") => (p: Params, h: Value, x: Value): Value =>
-  A.sum(A.square(A.scan(step(p), h, x, { checkpoint })[1] as Value));
+const scanLoss =
+  (checkpoint: "all" | "carries") =>
+  (p: Params, h: Value, x: Value): Value =>
+    A.sum(A.square(A.scan(step(p), h, x, { checkpoint })[1] as Value));
 const unrolledLoss = (p: Params, h: Value, x: Value): Value => {
   let carry = h;
   let total: Value = T.scalar(0, "float64");
@@ -50,8 +58,12 @@ describe("scan input lifting", () => {
     const { graph } = A.makeGraph(scanLoss("all"))(params("float32"), h0("float32"), xs("float32"));
     const eqns = allEqns(graph);
     const matmuls = eqns.filter(({ eqn }) => eqn.prim.name === "matmul");
-    expect(matmuls.filter(({ depth }) => depth === 0).map(({ eqn }) => eqn.inputs[0]!.aval.shape)).toEqual([[steps * batch, inSize]]);
-    expect(matmuls.filter(({ depth }) => depth === 1).map(({ eqn }) => eqn.inputs[0]!.aval.shape)).toEqual([[batch, hidden]]);
+    expect(matmuls.filter(({ depth }) => depth === 0).map(({ eqn }) => eqn.inputs[0]!.aval.shape)).toEqual([
+      [steps * batch, inSize],
+    ]);
+    expect(matmuls.filter(({ depth }) => depth === 1).map(({ eqn }) => eqn.inputs[0]!.aval.shape)).toEqual([
+      [batch, hidden],
+    ]);
   });
 
   it("leaves the loop as written under the 'carries' policy (its memory bound stores no stacked projections)", () => {
@@ -84,10 +96,12 @@ describe("scan input lifting", () => {
     const ids = T.fromDataOrThrow([0, 3, 6, 3, 1, 1, 2, 5, 0, 6, 6, 4], [4, 3], "int32");
     const table = rand([vocab, hidden], 6);
     const u = rand([hidden, hidden], 7);
-    const embedStep = (emb: Value) => (h: Value, id: Value): [Value, Value] => {
-      const next = A.tanh(A.add(A.take(emb, id, 0), A.matmul(h, u)));
-      return [next, next];
-    };
+    const embedStep =
+      (emb: Value) =>
+      (h: Value, id: Value): [Value, Value] => {
+        const next = A.tanh(A.add(A.take(emb, id, 0), A.matmul(h, u)));
+        return [next, next];
+      };
     const loss = (emb: Value) => A.sum(A.square(A.scan(embedStep(emb), rand([3, hidden], 8), ids)[1] as Value));
     const unrolled = (emb: Value) => {
       let h: Value = rand([3, hidden], 8);
@@ -114,8 +128,9 @@ describe("scan input lifting", () => {
     const outside = allEqns(graph).filter(({ eqn, depth }) => eqn.prim.name === "matmul" && depth === 0);
     expect(outside.some(({ eqn }) => eqn.inputs[0]!.aval.shape.join() === `${hidden},${steps * batch}`)).toBe(true);
     // Under "carries" the accumulators stay in the loop (stacking their increments would break its memory bound).
-    const carries = allEqns(A.makeGraph(A.grad(scanLoss("carries")))(...args).graph)
-      .filter(({ eqn }) => eqn.prim.name === "scan" && (eqn.params as { reverse: boolean }).reverse);
+    const carries = allEqns(A.makeGraph(A.grad(scanLoss("carries")))(...args).graph).filter(
+      ({ eqn }) => eqn.prim.name === "scan" && (eqn.params as { reverse: boolean }).reverse,
+    );
     expect((carries[0]!.eqn.params as { numCarry: number }).numCarry).toBeGreaterThan(1);
   });
 });

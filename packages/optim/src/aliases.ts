@@ -24,7 +24,14 @@ import {
   type ScaleByStddevState,
   type TraceState,
 } from "./scaling.js";
-import { checkFlag, checkLearningRate, checkNumber, checkOptions, type GradientTransformation, type LearningRate } from "./types.js";
+import {
+  checkFlag,
+  checkLearningRate,
+  checkNumber,
+  checkOptions,
+  type GradientTransformation,
+  type LearningRate,
+} from "./types.js";
 import { addDecayedWeights, WEIGHT_DECAY_KEYS } from "./weightDecay.js";
 
 /**

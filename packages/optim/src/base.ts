@@ -9,7 +9,19 @@
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import {
-  checkFlag, checkLearningRate, checkLike, checkNumber, checkOptions, checkState, checkTransformation, learningRateAt, type AnyTransformation, type GradientTransformation, type LearningRate, type StateOf } from "./types.js";
+  checkFlag,
+  checkLearningRate,
+  checkLike,
+  checkNumber,
+  checkOptions,
+  checkState,
+  checkTransformation,
+  learningRateAt,
+  type AnyTransformation,
+  type GradientTransformation,
+  type LearningRate,
+  type StateOf,
+} from "./types.js";
 
 /**
  * The state of a transformation that keeps none.
@@ -65,10 +77,13 @@ export interface ScaleByLearningRateOptions {
  * not depend on which kind of rate was passed.
  * @example chain(scaleByAdam(), scaleByLearningRate(exponentialDecay({ initValue: 1e-2, transitionSteps: 100, decayRate: 0.5 })))
  */
-export const scaleByLearningRate = (learningRate: LearningRate, options: ScaleByLearningRateOptions = {}): GradientTransformation<CountState> => {
+export const scaleByLearningRate = (
+  learningRate: LearningRate,
+  options: ScaleByLearningRateOptions = {},
+): GradientTransformation<CountState> => {
   const lr = checkLearningRate("scaleByLearningRate", learningRate);
   checkOptions("scaleByLearningRate", options, ["flipSign"], true);
-  const sign = checkFlag("scaleByLearningRate", "flipSign", options.flipSign) ?? true ? -1 : 1;
+  const sign = (checkFlag("scaleByLearningRate", "flipSign", options.flipSign) ?? true) ? -1 : 1;
   return {
     init: () => Object.freeze({ count: 0 }),
     update: (grads, state) => {
@@ -90,7 +105,9 @@ export type ChainState<Ts extends readonly AnyTransformation[]> = { readonly [K 
  * The state is the array of their states, in order.
  * @example const opt = chain(clipByGlobalNorm(5), scaleByAdam(), scaleByLearningRate(3e-3));
  */
-export const chain = <const Ts extends readonly AnyTransformation[]>(...transforms: Ts): GradientTransformation<ChainState<Ts>> => {
+export const chain = <const Ts extends readonly AnyTransformation[]>(
+  ...transforms: Ts
+): GradientTransformation<ChainState<Ts>> => {
   transforms.forEach((t, i) => checkTransformation("chain", `transforms[${i}]`, t));
   return {
     init: (params) => Object.freeze(transforms.map((t) => t.init(params) as unknown)) as unknown as ChainState<Ts>,

@@ -34,7 +34,6 @@ import { specLeafNames, specOf } from "./treeSpec.js";
 
 export type { JsonConfig } from "./checkpointMeta.js";
 
-
 /**
  * Everything needed to resume training: parameters, optimizer state, step, PRNG key, config.
  * @example const ckpt: Checkpoint<Params, AdamState> = { params, optState, step: 100, key, config: { lr: 3e-3 } };
@@ -84,7 +83,14 @@ const treeOf = (state: Checkpoint): ReturnType<typeof specOf> => {
   try {
     return specOf({ params: state.params, optState: state.optState });
   } catch (e) {
-    if (e instanceof GraphException) return T.fail({ _tag: "ValueError", op: "encodeCheckpoint", arg: "params, optState", detail: e.message, fix: "save a tree of containers, tensors and JSON-like statics (no cycles)" });
+    if (e instanceof GraphException)
+      return T.fail({
+        _tag: "ValueError",
+        op: "encodeCheckpoint",
+        arg: "params, optState",
+        detail: e.message,
+        fix: "save a tree of containers, tensors and JSON-like statics (no cycles)",
+      });
     throw e;
   }
 };
@@ -96,18 +102,43 @@ const treeOf = (state: Checkpoint): ReturnType<typeof specOf> => {
  * @example const bytes = encodeCheckpoint({ params, optState, step: 10, key: random.key(0) });
  */
 export const encodeCheckpoint = (state: Checkpoint): Uint8Array => {
-  const fail = (arg: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op: "encodeCheckpoint", arg, detail, fix });
-  if (typeof state !== "object" || state === null) fail("state", `expected { params, optState, step, key?, config? }, got ${String(state)}`, "pass the training state to save");
+  const fail = (arg: string, detail: string, fix: string): never =>
+    T.fail({ _tag: "ValueError", op: "encodeCheckpoint", arg, detail, fix });
+  if (typeof state !== "object" || state === null)
+    fail(
+      "state",
+      `expected { params, optState, step, key?, config? }, got ${String(state)}`,
+      "pass the training state to save",
+    );
   // A misspelt field (`confg`) would be left out of the file and missing at resume; `config` itself holds any JSON.
   const keys = optionsProblem("encodeCheckpoint", "state", state, CHECKPOINT_KEYS, true);
   if (keys !== undefined) fail(keys.arg, keys.detail, keys.fix);
-  if (!Number.isSafeInteger(state.step) || state.step < 0) fail("step", `the step must be a non-negative integer, got ${String(state.step)}`, "pass the number of updates made");
-  if (state.key !== undefined && !T.random.isKey(state.key)) fail("key", "not a PRNG key", "pass a key made by random.key / split / foldIn");
+  if (!Number.isSafeInteger(state.step) || state.step < 0)
+    fail(
+      "step",
+      `the step must be a non-negative integer, got ${String(state.step)}`,
+      "pass the number of updates made",
+    );
+  if (state.key !== undefined && !T.random.isKey(state.key))
+    fail("key", "not a PRNG key", "pass a key made by random.key / split / foldIn");
   const problem = state.config === undefined ? undefined : configProblem(state.config);
-  if (problem !== undefined) fail("config", problem, "keep the config to JSON values (finite numbers, strings, booleans, null, arrays, plain objects)");
+  if (problem !== undefined)
+    fail(
+      "config",
+      problem,
+      "keep the config to JSON values (finite numbers, strings, booleans, null, arrays, plain objects)",
+    );
   const { spec, leaves } = treeOf(state);
   const tensors = new Map<string, T.Tensor>(leaves);
-  if (state.key !== undefined) tensors.set(KEY_TENSOR, T.fromBuffer("int32", [2], Int32Array.from(state.key.words, (w) => w | 0)));
+  if (state.key !== undefined)
+    tensors.set(
+      KEY_TENSOR,
+      T.fromBuffer(
+        "int32",
+        [2],
+        Int32Array.from(state.key.words, (w) => w | 0),
+      ),
+    );
   return sealCheckpoint(tensors, {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_VERSION,
@@ -124,7 +155,10 @@ export const encodeCheckpoint = (state: Checkpoint): Uint8Array => {
  * use this to write well-sealed files with bad contents.
  * @example sealCheckpoint(new Map([["params", w]]), { format: CHECKPOINT_FORMAT, ... })
  */
-export const sealCheckpoint = (tensors: ReadonlyMap<string, T.Tensor>, metadata: Readonly<Record<string, string>>): Uint8Array => {
+export const sealCheckpoint = (
+  tensors: ReadonlyMap<string, T.Tensor>,
+  metadata: Readonly<Record<string, string>>,
+): Uint8Array => {
   if (metadata["format_version"] === LEGACY_VERSION) {
     // The tensor layout does not depend on the metadata, so the data bytes of this first
     // encoding are those of the final file.
@@ -134,7 +168,8 @@ export const sealCheckpoint = (tensors: ReadonlyMap<string, T.Tensor>, metadata:
   // The checksum value has a fixed length, so writing its digits in place moves nothing.
   const bytes = safetensors.encode(tensors, { ...metadata, checksum: `${CRC_PREFIX}${ZERO_DIGITS}` });
   const at = checksumDigitsAt(bytes, ZERO_DIGITS);
-  if (at === undefined) throw new Error("Rewind internal error: sealCheckpoint cannot find the checksum placeholder in the header");
+  if (at === undefined)
+    throw new Error("Rewind internal error: sealCheckpoint cannot find the checksum placeholder in the header");
   const digits = hex8(fileCrc(bytes, at));
   for (let i = 0; i < 8; i++) bytes[at + i] = digits.charCodeAt(i);
   return bytes;
@@ -175,18 +210,33 @@ const fileCrc = (bytes: Uint8Array, at: number): number =>
   crc32(bytes.subarray(at + 8), crc32(ascii(ZERO_DIGITS), crc32(bytes.subarray(0, at))));
 
 /** Version 1: `crc32:xxxxxxxx` of the tensor bytes and then every metadata entry but the checksum. */
-const legacyChecksumOf = (data: Uint8Array, metadata: ReadonlyMap<string, string> | Readonly<Record<string, string>>): string => {
-  const entries = (metadata instanceof Map ? [...metadata.entries()] : Object.entries(metadata)).filter(([k]) => k !== "checksum");
+const legacyChecksumOf = (
+  data: Uint8Array,
+  metadata: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
+): string => {
+  const entries = (metadata instanceof Map ? [...metadata.entries()] : Object.entries(metadata)).filter(
+    ([k]) => k !== "checksum",
+  );
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `${CRC_PREFIX}${hex8(crc32Text(JSON.stringify(entries), crc32(data)))}`;
 };
 
 /** What the stored checksum should be for these bytes, or a reason it cannot be computed. */
-const expectedChecksum = (bytes: Uint8Array, metadata: ReadonlyMap<string, string>, stored: string): E.Either<string, string> => {
+const expectedChecksum = (
+  bytes: Uint8Array,
+  metadata: ReadonlyMap<string, string>,
+  stored: string,
+): E.Either<string, string> => {
   if (metadata.get("format_version") === LEGACY_VERSION) return E.right(legacyChecksumOf(dataSection(bytes), metadata));
-  if (!CHECKSUM_VALUE.test(stored)) return E.left(`the "checksum" metadata ${JSON.stringify(stored.slice(0, 40))} is not "crc32:" and eight lowercase hex digits`);
+  if (!CHECKSUM_VALUE.test(stored))
+    return E.left(
+      `the "checksum" metadata ${JSON.stringify(stored.slice(0, 40))} is not "crc32:" and eight lowercase hex digits`,
+    );
   const at = checksumDigitsAt(bytes, stored.slice(CRC_PREFIX.length));
-  if (at === undefined) return E.left('the "checksum" entry is not written as this library writes it (no spaces, no escapes), so it cannot be verified');
+  if (at === undefined)
+    return E.left(
+      'the "checksum" entry is not written as this library writes it (no spaces, no escapes), so it cannot be verified',
+    );
   return E.right(`${CRC_PREFIX}${hex8(fileCrc(bytes, at))}`);
 };
 
@@ -198,7 +248,9 @@ const listProblems = (what: string, problems: readonly string[]): string =>
 const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined> => {
   if (t === undefined) return E.right(undefined);
   if (t.dtype !== "int32" || t.shape.length !== 1 || t.shape[0] !== 2) {
-    return E.left(decodeError(`the tensor "key" must be int32[2] (a PRNG key's two words), got ${t.dtype}[${t.shape.join(", ")}]`));
+    return E.left(
+      decodeError(`the tensor "key" must be int32[2] (a PRNG key's two words), got ${t.dtype}[${t.shape.join(", ")}]`),
+    );
   }
   const [hi, lo] = [t.data[0]! >>> 0, t.data[1]! >>> 0];
   return E.right(T.random.key((BigInt(hi) << 32n) | BigInt(lo)));
@@ -223,41 +275,80 @@ const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined
  * const restored = restoreCheckpoint(bytes, { params, optState: opt.init(params) });
  * if (E.isLeft(restored)) console.error(formatTensorError(restored.left));
  */
-export function restoreCheckpoint<P, S>(bytes: Uint8Array, template: CheckpointTemplate<P, S>): E.Either<TensorError, Checkpoint<P, S>>;
+export function restoreCheckpoint<P, S>(
+  bytes: Uint8Array,
+  template: CheckpointTemplate<P, S>,
+): E.Either<TensorError, Checkpoint<P, S>>;
 export function restoreCheckpoint(bytes: Uint8Array): E.Either<TensorError, Checkpoint>;
-export function restoreCheckpoint(input: Uint8Array, template?: CheckpointTemplate<unknown, unknown>): E.Either<TensorError, Checkpoint> {
+export function restoreCheckpoint(
+  input: Uint8Array,
+  template?: CheckpointTemplate<unknown, unknown>,
+): E.Either<TensorError, Checkpoint> {
   // A brand check, not `instanceof` (an object merely inheriting from Uint8Array.prototype throws
   // on every getter), and a view built from the intrinsic getters (own properties shadowing
   // `length` or `buffer` are ignored), so the checksum reads the very bytes the decoder read.
   const bytes = bytesOf(input);
-  if (bytes === undefined) return E.left(decodeError(`expected a Uint8Array of checkpoint bytes, got ${input === null ? "null" : typeof input === "object" ? "an object that is not a Uint8Array" : typeof input}`));
-  if (template !== undefined && (typeof template !== "object" || template === null || !("params" in template) || !("optState" in template))) {
-    return E.left({ _tag: "ValueError", op: "restoreCheckpoint", arg: "template", detail: `the template must be { params, optState }, got ${template === null ? "null" : typeof template === "object" ? `an object with keys ${Object.keys(template).join(", ") || "(none)"}` : typeof template}`, fix: "pass freshly initialised { params, optState: opt.init(params) }, or no template" });
+  if (bytes === undefined)
+    return E.left(
+      decodeError(
+        `expected a Uint8Array of checkpoint bytes, got ${input === null ? "null" : typeof input === "object" ? "an object that is not a Uint8Array" : typeof input}`,
+      ),
+    );
+  if (
+    template !== undefined &&
+    (typeof template !== "object" || template === null || !("params" in template) || !("optState" in template))
+  ) {
+    return E.left({
+      _tag: "ValueError",
+      op: "restoreCheckpoint",
+      arg: "template",
+      detail: `the template must be { params, optState }, got ${template === null ? "null" : typeof template === "object" ? `an object with keys ${Object.keys(template).join(", ") || "(none)"}` : typeof template}`,
+      fix: "pass freshly initialised { params, optState: opt.init(params) }, or no template",
+    });
   }
   const file = safetensors.decode(bytes);
-  if (E.isLeft(file)) return E.left(decodeError(`the bytes are not a valid safetensors file: ${formatTensorError(file.left)}`));
+  if (E.isLeft(file))
+    return E.left(decodeError(`the bytes are not a valid safetensors file: ${formatTensorError(file.left)}`));
   const { tensors, metadata } = file.right;
   const format = metadata.get("format");
   if (format !== CHECKPOINT_FORMAT) {
-    return E.left(decodeError(`not a Rewind checkpoint: the metadata "format" is ${format === undefined ? "missing" : JSON.stringify(format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`));
+    return E.left(
+      decodeError(
+        `not a Rewind checkpoint: the metadata "format" is ${format === undefined ? "missing" : JSON.stringify(format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`,
+      ),
+    );
   }
   const version = metadata.get("format_version");
   if (version !== CHECKPOINT_VERSION && version !== LEGACY_VERSION) {
-    const seen = version === undefined ? 'the metadata "format_version" is missing' : `unsupported checkpoint format_version ${JSON.stringify(version)}`;
-    return E.left(decodeError(`${seen}; this version of @rewind/optim reads versions ${LEGACY_VERSION} and ${CHECKPOINT_VERSION}`));
+    const seen =
+      version === undefined
+        ? 'the metadata "format_version" is missing'
+        : `unsupported checkpoint format_version ${JSON.stringify(version)}`;
+    return E.left(
+      decodeError(`${seen}; this version of @rewind/optim reads versions ${LEGACY_VERSION} and ${CHECKPOINT_VERSION}`),
+    );
   }
   const stored = metadata.get("checksum");
-  if (stored === undefined) return E.left(decodeError('the "checksum" metadata is missing, so the file cannot be verified'));
+  if (stored === undefined)
+    return E.left(decodeError('the "checksum" metadata is missing, so the file cannot be verified'));
   const expected = expectedChecksum(bytes, metadata, stored);
   if (E.isLeft(expected)) return E.left(decodeError(`the file is damaged: ${expected.left}`));
   const computed = expected.right;
   if (stored !== computed) {
-    return E.left(decodeError(`the file is damaged: its checksum is ${JSON.stringify(stored)} but its contents give ${JSON.stringify(computed)}`));
+    return E.left(
+      decodeError(
+        `the file is damaged: its checksum is ${JSON.stringify(stored)} but its contents give ${JSON.stringify(computed)}`,
+      ),
+    );
   }
   const stepText = metadata.get("step") ?? "";
   const step = Number(stepText);
   if (!/^(0|[1-9][0-9]*)$/.test(stepText) || !Number.isSafeInteger(step)) {
-    return E.left(decodeError(`the "step" metadata must be a non-negative integer, got ${JSON.stringify(metadata.get("step") ?? null)}`));
+    return E.left(
+      decodeError(
+        `the "step" metadata must be a non-negative integer, got ${JSON.stringify(metadata.get("step") ?? null)}`,
+      ),
+    );
   }
   const key = readKey(tensors.get(KEY_TENSOR));
   if (E.isLeft(key)) return key;
@@ -269,12 +360,20 @@ export function restoreCheckpoint(input: Uint8Array, template?: CheckpointTempla
     config = parsed.right;
   }
   const treeText = metadata.get("tree");
-  if (treeText === undefined) return E.left(decodeError('the "tree" metadata (the structure of params and optimizer state) is missing'));
+  if (treeText === undefined)
+    return E.left(decodeError('the "tree" metadata (the structure of params and optimizer state) is missing'));
   const parsedSpec = readTree(treeText);
   if (E.isLeft(parsedSpec)) return parsedSpec;
   const spec = parsedSpec.right;
-  if (spec.kind !== "object" || spec.keys.length !== 2 || !spec.keys.includes("params") || !spec.keys.includes("optState")) {
-    return E.left(decodeError('bad "tree" metadata: the root must be an object with exactly the keys "optState" and "params"'));
+  if (
+    spec.kind !== "object" ||
+    spec.keys.length !== 2 ||
+    !spec.keys.includes("params") ||
+    !spec.keys.includes("optState")
+  ) {
+    return E.left(
+      decodeError('bad "tree" metadata: the root must be an object with exactly the keys "optState" and "params"'),
+    );
   }
   // Update counts and flags are static values of the tree: checked here, or a count of NaN would
   // restore and fail only at the next update.
@@ -290,12 +389,23 @@ export function restoreCheckpoint(input: Uint8Array, template?: CheckpointTempla
     else if (!tensors.has(n)) problems.push(`the tensor ${JSON.stringify(n)} is missing from the file`);
     seen.add(n);
   }
-  for (const n of tensors.keys()) if (n !== KEY_TENSOR && !seen.has(n)) problems.push(`the tensor ${JSON.stringify(n)} is not part of the structure`);
+  for (const n of tensors.keys())
+    if (n !== KEY_TENSOR && !seen.has(n)) problems.push(`the tensor ${JSON.stringify(n)} is not part of the structure`);
   if (problems.length > 0) return E.left(decodeError(listProblems("the tensors do not match the structure", problems)));
 
-  const rebuilt = template === undefined ? rebuildPlain(spec, tensors) : rebuildLike(spec, tensors, { params: template.params, optState: template.optState });
+  const rebuilt =
+    template === undefined
+      ? rebuildPlain(spec, tensors)
+      : rebuildLike(spec, tensors, { params: template.params, optState: template.optState });
   if (!rebuilt.ok) {
-    return E.left(decodeError(listProblems(template === undefined ? "cannot rebuild the state" : "the checkpoint does not fit the template", rebuilt.problems)));
+    return E.left(
+      decodeError(
+        listProblems(
+          template === undefined ? "cannot rebuild the state" : "the checkpoint does not fit the template",
+          rebuilt.problems,
+        ),
+      ),
+    );
   }
   const tree = rebuilt.tree as { readonly params: unknown; readonly optState: unknown };
   return E.right(

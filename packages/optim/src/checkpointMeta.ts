@@ -15,7 +15,8 @@ import { readTreeSpec } from "./treeSpecRead.js";
  * A JSON value, for a run's configuration.
  * @example const c: JsonConfig = { hidden: 128, cell: "lstm", lr: 3e-3 };
  */
-export type JsonConfig = null | boolean | number | string | readonly JsonConfig[] | { readonly [key: string]: JsonConfig };
+export type JsonConfig =
+  null | boolean | number | string | readonly JsonConfig[] | { readonly [key: string]: JsonConfig };
 
 /**
  * Configurations of more values (scalars, arrays and objects together) are refused when written
@@ -35,7 +36,8 @@ export const configProblem = (config: unknown): string | undefined => {
   const problem = (value: unknown, path: string, depth: number): string | undefined => {
     // The top-level value is at depth 0, so depth MAX_TREE_DEPTH is the first level too many.
     if (depth >= MAX_TREE_DEPTH) return `${path}: nested deeper than ${MAX_TREE_DEPTH} levels (or circular)`;
-    if (++values > MAX_CONFIG_VALUES) return `${path}: the configuration holds more than ${MAX_CONFIG_VALUES} values (the limit)`;
+    if (++values > MAX_CONFIG_VALUES)
+      return `${path}: the configuration holds more than ${MAX_CONFIG_VALUES} values (the limit)`;
     if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
     if (typeof value === "number") return Number.isFinite(value) ? undefined : `${path}: ${value} is not a JSON number`;
     if (Array.isArray(value)) {
@@ -64,11 +66,17 @@ export const configProblem = (config: unknown): string | undefined => {
 
 const decodeError = (detail: string): TensorError => ({ _tag: "DecodeError", op: "restoreCheckpoint", detail });
 const notAsWritten = (what: string, detail: string): TensorError =>
-  decodeError(`the ${what} metadata is not written as JSON.stringify writes it (a duplicate key, spaces or unusual escapes), so it is refused rather than guessed at: ${detail}`);
+  decodeError(
+    `the ${what} metadata is not written as JSON.stringify writes it (a duplicate key, spaces or unusual escapes), so it is refused rather than guessed at: ${detail}`,
+  );
 
 /** A parsed value with plain objects for maps (`Object.fromEntries` defines `__proto__` as an own key, polluting nothing). */
 const plain = (v: JsonValue): JsonConfig =>
-  isJsonObject(v) ? Object.fromEntries([...v].map(([k, x]) => [k, plain(x)])) : Array.isArray(v) ? v.map(plain) : (v as JsonConfig);
+  isJsonObject(v)
+    ? Object.fromEntries([...v].map(([k, x]) => [k, plain(x)]))
+    : Array.isArray(v)
+      ? v.map(plain)
+      : (v as JsonConfig);
 
 /**
  * Reads the `config` metadata: strict JSON within the limits, a valid configuration, written as
@@ -81,14 +89,16 @@ export const readConfig = (text: string): E.Either<TensorError, JsonConfig> => {
     const { message, offset } = parsed.left;
     const where = `${message} at character ${offset}`;
     if (message.startsWith("duplicate key")) return E.left(notAsWritten('"config"', where));
-    if (message.startsWith("nesting deeper") || message.startsWith("more than")) return E.left(decodeError(`bad "config" metadata: ${where}`));
+    if (message.startsWith("nesting deeper") || message.startsWith("more than"))
+      return E.left(decodeError(`bad "config" metadata: ${where}`));
     return E.left(decodeError(`the "config" metadata is not valid JSON (${where})`));
   }
   const config = plain(parsed.right);
   const problem = configProblem(config);
   if (problem !== undefined) return E.left(decodeError(`bad "config" metadata: ${problem}`));
   // Depth and size are bounded above, so this recursion is too.
-  if (JSON.stringify(config) !== text) return E.left(notAsWritten('"config"', "spaces, unusual escapes or number forms"));
+  if (JSON.stringify(config) !== text)
+    return E.left(notAsWritten('"config"', "spaces, unusual escapes or number forms"));
   return E.right(config);
 };
 
@@ -100,5 +110,9 @@ export const readTree = (text: string): E.Either<TensorError, TreeSpec> => {
   const r = readTreeSpec(text);
   if (r.ok) return E.right(r.spec);
   if (r.why === "form") return E.left(notAsWritten('"tree"', r.detail));
-  return E.left(decodeError(r.why === "syntax" ? `the "tree" metadata is not valid JSON (${r.detail})` : `bad "tree" metadata: ${r.detail}`));
+  return E.left(
+    decodeError(
+      r.why === "syntax" ? `the "tree" metadata is not valid JSON (${r.detail})` : `bad "tree" metadata: ${r.detail}`,
+    ),
+  );
 };

@@ -35,7 +35,10 @@ export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<EmptyS
       const norm = globalNorm(grads);
       const under = A.less(norm, bound);
       // Each leaf is rescaled in its own dtype, so a float32 leaf stays float32 next to float64 ones.
-      const clipped = A.treeMap<typeof grads>((g: Value) => A.where(under, g, A.mul(A.div(g, A.astype(norm, g.dtype)), bound)), grads);
+      const clipped = A.treeMap<typeof grads>(
+        (g: Value) => A.where(under, g, A.mul(A.div(g, A.astype(norm, g.dtype)), bound)),
+        grads,
+      );
       return [clipped, state];
     },
   };

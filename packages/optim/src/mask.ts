@@ -12,7 +12,8 @@ import { GraphException, treeLeafCount, type PyTree, type TreeDef } from "@rewin
  * mirror the same containers in the parameters.
  * @example const m: MaskTree = { w: true, b: false, layers: [true, { bias: false }] };
  */
-export type MaskTree = boolean | readonly MaskTree[] | { readonly [key: string]: MaskTree } | Collection<unknown, MaskTree>;
+export type MaskTree =
+  boolean | readonly MaskTree[] | { readonly [key: string]: MaskTree } | Collection<unknown, MaskTree>;
 
 /**
  * A mask, or a function computing one from the parameters (as Optax's `mask` argument).
@@ -37,15 +38,25 @@ const walk = (op: string, pd: TreeDef, md: TreeDef, path: string, out: boolean[]
     return;
   }
   if (pd.kind === "static") return;
-  if (pd.kind === "leaf") return mismatch(op, path, `the parameters hold a tensor here, the mask ${md.kind === "leaf" ? "a tensor" : md.kind === "static" ? String(md.value) : `a ${md.kind}`}; mask leaves must be booleans`);
+  if (pd.kind === "leaf")
+    return mismatch(
+      op,
+      path,
+      `the parameters hold a tensor here, the mask ${md.kind === "leaf" ? "a tensor" : md.kind === "static" ? String(md.value) : `a ${md.kind}`}; mask leaves must be booleans`,
+    );
   if (pd.kind === "array" || pd.kind === "list") {
     if ((md.kind !== "array" && md.kind !== "list") || md.children.length !== pd.children.length) {
-      return mismatch(op, path, `the parameters hold ${pd.children.length} elements here, the mask ${md.kind === "array" || md.kind === "list" ? `${md.children.length} elements` : `a ${md.kind}`}`);
+      return mismatch(
+        op,
+        path,
+        `the parameters hold ${pd.children.length} elements here, the mask ${md.kind === "array" || md.kind === "list" ? `${md.children.length} elements` : `a ${md.kind}`}`,
+      );
     }
     pd.children.forEach((c, i) => walk(op, c, md.children[i]!, `${path}[${i}]`, out));
     return;
   }
-  if (md.kind !== "object" && md.kind !== "record" && md.kind !== "map") return mismatch(op, path, `the parameters hold an object here, the mask a ${md.kind}`);
+  if (md.kind !== "object" && md.kind !== "record" && md.kind !== "map")
+    return mismatch(op, path, `the parameters hold an object here, the mask a ${md.kind}`);
   const mkeys = md.keys.map(String);
   pd.keys.forEach((k, i) => {
     const j = mkeys.indexOf(String(k));
@@ -77,7 +88,17 @@ export const resolveMask = (op: string, mask: Mask | undefined, params: PyTree):
  */
 export const maskByPath = (predicate: (path: string, leaf: A.Value) => boolean): ((params: PyTree) => MaskTree) => {
   if (typeof predicate !== "function") {
-    throw new GraphException({ _tag: "InvalidArgument", op: "maskByPath", arg: "predicate", detail: `predicate must be a function (path, leaf) => boolean, got ${predicate === null ? "null" : typeof predicate}`, fix: 'pass e.g. (path) => !path.endsWith("bias")' });
+    throw new GraphException({
+      _tag: "InvalidArgument",
+      op: "maskByPath",
+      arg: "predicate",
+      detail: `predicate must be a function (path, leaf) => boolean, got ${predicate === null ? "null" : typeof predicate}`,
+      fix: 'pass e.g. (path) => !path.endsWith("bias")',
+    });
   }
-  return (params) => A.treeUnflatten<MaskTree>(A.treeStructure(params), A.treeLeavesWithPaths(params).map(([path, leaf]) => predicate(path, leaf)));
+  return (params) =>
+    A.treeUnflatten<MaskTree>(
+      A.treeStructure(params),
+      A.treeLeavesWithPaths(params).map(([path, leaf]) => predicate(path, leaf)),
+    );
 };

@@ -40,12 +40,20 @@ export const saveCheckpoint = (path: string, state: Checkpoint): E.Either<Tensor
  * const ckpt = loadCheckpoint("out/ckpt.safetensors", { params, optState: opt.init(params) });
  * if (E.isRight(ckpt)) ({ params, optState, step, key } = ckpt.right);
  */
-export function loadCheckpoint<P, S>(path: string, template: CheckpointTemplate<P, S>): E.Either<TensorError, Checkpoint<P, S>>;
+export function loadCheckpoint<P, S>(
+  path: string,
+  template: CheckpointTemplate<P, S>,
+): E.Either<TensorError, Checkpoint<P, S>>;
 export function loadCheckpoint(path: string): E.Either<TensorError, Checkpoint>;
-export function loadCheckpoint(path: string, template?: CheckpointTemplate<unknown, unknown>): E.Either<TensorError, Checkpoint> {
+export function loadCheckpoint(
+  path: string,
+  template?: CheckpointTemplate<unknown, unknown>,
+): E.Either<TensorError, Checkpoint> {
   const read = readFileBytes("loadCheckpoint", path);
   if (E.isLeft(read)) return read;
   const bytes = read.right;
   const restored = template === undefined ? restoreCheckpoint(bytes) : restoreCheckpoint(bytes, template);
-  return E.mapLeft((err: TensorError): TensorError => (err._tag === "DecodeError" ? { ...err, detail: `${JSON.stringify(path)}: ${err.detail}` } : err))(restored);
+  return E.mapLeft((err: TensorError): TensorError =>
+    err._tag === "DecodeError" ? { ...err, detail: `${JSON.stringify(path)}: ${err.detail}` } : err,
+  )(restored);
 }

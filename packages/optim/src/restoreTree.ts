@@ -14,10 +14,12 @@ import { staticValue, type StaticSpec, type TreeSpec } from "./treeSpec.js";
  * A rebuilt tree, or the list of reasons it could not be built.
  * @example const r: Rebuilt = { ok: false, problems: ["params.w: missing from the checkpoint"] };
  */
-export type Rebuilt = { readonly ok: true; readonly tree: unknown } | { readonly ok: false; readonly problems: readonly string[] };
+export type Rebuilt =
+  { readonly ok: true; readonly tree: unknown } | { readonly ok: false; readonly problems: readonly string[] };
 
 const shown = (path: string): string => (path.startsWith(".") ? path.slice(1) : path) || "<root>";
-const avalText = (v: { readonly dtype: string; readonly shape: readonly number[] }): string => `${v.dtype}[${v.shape.join(", ")}]`;
+const avalText = (v: { readonly dtype: string; readonly shape: readonly number[] }): string =>
+  `${v.dtype}[${v.shape.join(", ")}]`;
 
 /** Identity of a Map key, equal for a template key and the spec it was saved as. */
 const mapKeyId = (k: unknown): string => `${typeof k}:${Object.is(k, -0) ? "-0" : String(k)}`;
@@ -50,7 +52,9 @@ export const rebuildPlain = (spec: TreeSpec, tensors: ReadonlyMap<string, Tensor
         return { kind: "map", keys, children: s.children.map((c, i) => toDef(c, childPath("map", path, keys[i]))) };
       }
       case "record":
-        problems.push(`${shown(path)}: an Immutable Record was saved here; pass a template so it can be rebuilt with its class`);
+        problems.push(
+          `${shown(path)}: an Immutable Record was saved here; pass a template so it can be rebuilt with its class`,
+        );
         return { kind: "static", value: undefined };
     }
   };
@@ -102,7 +106,9 @@ export const rebuildLike = (spec: TreeSpec, tensors: ReadonlyMap<string, Tensor>
   const problems: string[] = [];
   const leaves: Tensor[] = [];
   const differ = (path: string, s: TreeSpec, t: TreeDef, offset: number): TreeDef => {
-    problems.push(`${shown(path)}: the checkpoint has ${describeSpec(s, tensors)}, the template ${describeDef(t, tLeaves, offset)}`);
+    problems.push(
+      `${shown(path)}: the checkpoint has ${describeSpec(s, tensors)}, the template ${describeDef(t, tLeaves, offset)}`,
+    );
     return t;
   };
   const walk = (s: TreeSpec, t: TreeDef, offset: number, path: string): TreeDef => {
@@ -111,7 +117,11 @@ export const rebuildLike = (spec: TreeSpec, tensors: ReadonlyMap<string, Tensor>
         if (s.kind !== "leaf") return differ(path, s, t, offset);
         const file = tensors.get(s.name)!;
         const want = tLeaves[offset]!;
-        if (file.dtype !== want.dtype || file.shape.length !== want.shape.length || file.shape.some((d, i) => d !== want.shape[i])) {
+        if (
+          file.dtype !== want.dtype ||
+          file.shape.length !== want.shape.length ||
+          file.shape.some((d, i) => d !== want.shape[i])
+        ) {
           problems.push(`${shown(path)}: the checkpoint has ${avalText(file)}, the template ${avalText(want)}`);
         }
         leaves.push(file);
@@ -144,7 +154,8 @@ export const rebuildLike = (spec: TreeSpec, tensors: ReadonlyMap<string, Tensor>
         const children = t.children.map((c, i) => {
           const j = sIds.indexOf(tIds[i]!);
           const p = childPath(t.kind, path, t.keys[i]);
-          if (j < 0) problems.push(`${shown(p)}: missing from the checkpoint (the template has ${describeDef(c, tLeaves, at)})`);
+          if (j < 0)
+            problems.push(`${shown(p)}: missing from the checkpoint (the template has ${describeDef(c, tLeaves, at)})`);
           const out = j < 0 ? c : walk(s.children[j]!, c, at, p);
           at += treeLeafCount(c);
           return out;
@@ -152,7 +163,9 @@ export const rebuildLike = (spec: TreeSpec, tensors: ReadonlyMap<string, Tensor>
         sIds.forEach((id, j) => {
           if (!tIds.includes(id)) {
             const key = s.kind === "map" ? staticValue(s.keys[j]!) : id;
-            problems.push(`${shown(childPath(t.kind, path, key))}: in the checkpoint but not in the template (${describeSpec(s.children[j]!, tensors)})`);
+            problems.push(
+              `${shown(childPath(t.kind, path, key))}: in the checkpoint but not in the template (${describeSpec(s.children[j]!, tensors)})`,
+            );
           }
         });
         return { ...t, children } as TreeDef;

@@ -7,7 +7,16 @@ import * as A from "@rewind/autodiff";
 import type { PyTree, Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
-import { checkCount, checkFlag, checkLike, checkNumber, checkOptions, checkState, invalidArgument, type GradientTransformation } from "./types.js";
+import {
+  checkCount,
+  checkFlag,
+  checkLike,
+  checkNumber,
+  checkOptions,
+  checkState,
+  invalidArgument,
+  type GradientTransformation,
+} from "./types.js";
 
 /** A pytree shaped like `params` with every leaf filled with `value` (in the leaf's dtype). */
 const filledLike = (params: unknown, value: number): PyTree =>
@@ -48,7 +57,9 @@ export const traceMomentum = (options: TraceMomentumOptions): GradientTransforma
       checkState("traceMomentum", state, ["trace"]);
       checkLike("traceMomentum", grads, "state.trace", state.trace);
       const trace = A.treeMap((g: Value, t: Value) => A.add(g, A.mul(t, decay)), grads, state.trace);
-      const updates = nesterov ? A.treeMap<typeof grads>((g: Value, t: Value) => A.add(g, A.mul(t, decay)), grads, trace) : (trace as typeof grads);
+      const updates = nesterov
+        ? A.treeMap<typeof grads>((g: Value, t: Value) => A.add(g, A.mul(t, decay)), grads, trace)
+        : (trace as typeof grads);
       return [updates, Object.freeze({ trace })];
     },
   };
@@ -169,7 +180,10 @@ export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformat
       checkState("scaleByRms", state, ["nu"]);
       checkLike("scaleByRms", grads, "state.nu", state.nu);
       const nu = A.treeMap((g: Value, n: Value) => ema(n, A.mul(g, g), decay), grads, state.nu);
-      return [A.treeMap<typeof grads>((g: Value, n: Value) => rescale(g, n, eps, epsInSqrt), grads, nu), Object.freeze({ nu })];
+      return [
+        A.treeMap<typeof grads>((g: Value, n: Value) => rescale(g, n, eps, epsInSqrt), grads, nu),
+        Object.freeze({ nu }),
+      ];
     },
   };
 };
@@ -189,7 +203,10 @@ export const scaleByStddev = (options: ScaleByRmsOptions = {}): GradientTransfor
       const mu = A.treeMap((g: Value, m: Value) => ema(m, g, decay), grads, state.mu);
       const nu = A.treeMap((g: Value, n: Value) => ema(n, A.mul(g, g), decay), grads, state.nu);
       const variance = A.treeMap((m: Value, n: Value) => A.sub(n, A.mul(m, m)), mu, nu);
-      return [A.treeMap<typeof grads>((g: Value, v: Value) => rescale(g, v, eps, epsInSqrt), grads, variance), Object.freeze({ mu, nu })];
+      return [
+        A.treeMap<typeof grads>((g: Value, v: Value) => rescale(g, v, eps, epsInSqrt), grads, variance),
+        Object.freeze({ mu, nu }),
+      ];
     },
   };
 };
@@ -229,7 +246,14 @@ export interface ScaleByAdamState {
 /** Adam's b1 and b2 lie in [0, 1): at 1 the bias correction 1 − βᵗ is 0 and every update NaN. */
 const decayBelowOne = (arg: string, value: number): number => {
   const b = checkNumber("scaleByAdam", arg, value, 0, 1);
-  return b < 1 ? b : invalidArgument("scaleByAdam", arg, `${arg} must be below 1, got ${b} (the bias correction 1 − ${arg}ᵗ would be 0)`, `pass a decay in [0, 1), e.g. ${arg === "b1" ? 0.9 : 0.999}`);
+  return b < 1
+    ? b
+    : invalidArgument(
+        "scaleByAdam",
+        arg,
+        `${arg} must be below 1, got ${b} (the bias correction 1 − ${arg}ᵗ would be 0)`,
+        `pass a decay in [0, 1), e.g. ${arg === "b1" ? 0.9 : 0.999}`,
+      );
 };
 
 /**
@@ -256,7 +280,8 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
       const c1 = 1 - b1 ** count;
       const c2 = 1 - b2 ** count;
       const updates = A.treeMap<typeof grads>(
-        (m: Value, n: Value) => A.div(A.div(m, c1), A.add(A.sqrt(epsRoot === 0 ? A.div(n, c2) : A.add(A.div(n, c2), epsRoot)), eps)),
+        (m: Value, n: Value) =>
+          A.div(A.div(m, c1), A.add(A.sqrt(epsRoot === 0 ? A.div(n, c2) : A.add(A.div(n, c2), epsRoot)), eps)),
         mu,
         nu,
       );

@@ -12,15 +12,24 @@ import { checkFlag, checkNumber, checkOptions, invalidArgument, type Schedule } 
  * rate would silently turn every parameter into NaN. Other steps, fractional or negative, are
  * evaluated by the formula (negative ones clamp to the start as Optax's do).
  */
-const schedule = (op: string, f: (step: number) => number): Schedule => (step) =>
-  typeof step === "number" && !Number.isNaN(step)
-    ? f(step)
-    : invalidArgument(op, "step", `the step must be a number, got ${typeof step === "number" ? "NaN" : typeof step}`, "pass the update count (0 for the first update)");
+const schedule =
+  (op: string, f: (step: number) => number): Schedule =>
+  (step) =>
+    typeof step === "number" && !Number.isNaN(step)
+      ? f(step)
+      : invalidArgument(
+          op,
+          "step",
+          `the step must be a number, got ${typeof step === "number" ? "NaN" : typeof step}`,
+          "pass the update count (0 for the first update)",
+        );
 
 /** A step count: a non-negative integer, at least `min`. */
 const checkSteps = (op: string, arg: string, value: unknown, min = 0): number => {
   const n = checkNumber(op, arg, value, min);
-  return Number.isInteger(n) ? n : invalidArgument(op, arg, `${arg} must be a whole number of steps, got ${n}`, "pass an integer");
+  return Number.isInteger(n)
+    ? n
+    : invalidArgument(op, arg, `${arg} must be a whole number of steps, got ${n}`, "pass an integer");
 };
 
 /**
@@ -54,7 +63,11 @@ export interface LinearScheduleOptions {
  * @example linearSchedule({ initValue: 0, endValue: 1, transitionSteps: 4 })(1) // 0.25
  */
 export const linearSchedule = (options: LinearScheduleOptions): Schedule => {
-  checkOptions("linearSchedule", options, keysOf<LinearScheduleOptions>({ initValue: true, endValue: true, transitionSteps: true, transitionBegin: true }));
+  checkOptions(
+    "linearSchedule",
+    options,
+    keysOf<LinearScheduleOptions>({ initValue: true, endValue: true, transitionSteps: true, transitionBegin: true }),
+  );
   const init = checkNumber("linearSchedule", "initValue", options.initValue);
   const end = checkNumber("linearSchedule", "endValue", options.endValue);
   const steps = checkSteps("linearSchedule", "transitionSteps", options.transitionSteps);
@@ -93,7 +106,18 @@ export interface ExponentialDecayOptions {
  */
 export const exponentialDecay = (options: ExponentialDecayOptions): Schedule => {
   const op = "exponentialDecay";
-  checkOptions(op, options, keysOf<ExponentialDecayOptions>({ initValue: true, transitionSteps: true, decayRate: true, transitionBegin: true, staircase: true, endValue: true }));
+  checkOptions(
+    op,
+    options,
+    keysOf<ExponentialDecayOptions>({
+      initValue: true,
+      transitionSteps: true,
+      decayRate: true,
+      transitionBegin: true,
+      staircase: true,
+      endValue: true,
+    }),
+  );
   const staircase = checkFlag(op, "staircase", options.staircase) ?? false;
   const init = checkNumber(op, "initValue", options.initValue);
   const steps = checkSteps(op, "transitionSteps", options.transitionSteps, 1);
@@ -130,7 +154,11 @@ export interface CosineDecayOptions {
  */
 export const cosineDecay = (options: CosineDecayOptions): Schedule => {
   const op = "cosineDecay";
-  checkOptions(op, options, keysOf<CosineDecayOptions>({ initValue: true, decaySteps: true, alpha: true, exponent: true }));
+  checkOptions(
+    op,
+    options,
+    keysOf<CosineDecayOptions>({ initValue: true, decaySteps: true, alpha: true, exponent: true }),
+  );
   const init = checkNumber(op, "initValue", options.initValue);
   const steps = checkSteps(op, "decaySteps", options.decaySteps, 1);
   const alpha = checkNumber(op, "alpha", options.alpha ?? 0);
@@ -148,9 +176,20 @@ export const cosineDecay = (options: CosineDecayOptions): Schedule => {
  */
 export const joinSchedules = (schedules: readonly Schedule[], boundaries: readonly number[]): Schedule => {
   if (!Array.isArray(schedules) || schedules.length === 0 || !schedules.every((f) => typeof f === "function")) {
-    invalidArgument("joinSchedules", "schedules", "schedules must be a non-empty array of functions", "pass e.g. [linearSchedule({ … }), cosineDecay({ … })]");
+    invalidArgument(
+      "joinSchedules",
+      "schedules",
+      "schedules must be a non-empty array of functions",
+      "pass e.g. [linearSchedule({ … }), cosineDecay({ … })]",
+    );
   }
-  if (!Array.isArray(boundaries)) invalidArgument("joinSchedules", "boundaries", `boundaries must be an array of steps, got ${boundaries === null ? "null" : typeof boundaries}`, "pass one step between each two schedules");
+  if (!Array.isArray(boundaries))
+    invalidArgument(
+      "joinSchedules",
+      "boundaries",
+      `boundaries must be an array of steps, got ${boundaries === null ? "null" : typeof boundaries}`,
+      "pass one step between each two schedules",
+    );
   if (schedules.length !== boundaries.length + 1) {
     invalidArgument(
       "joinSchedules",
@@ -161,7 +200,13 @@ export const joinSchedules = (schedules: readonly Schedule[], boundaries: readon
   }
   boundaries.forEach((b, i) => {
     checkSteps("joinSchedules", `boundaries[${i}]`, b);
-    if (i > 0 && b < boundaries[i - 1]!) invalidArgument("joinSchedules", "boundaries", `boundaries must not decrease, got ${boundaries.join(", ")}`, "sort them");
+    if (i > 0 && b < boundaries[i - 1]!)
+      invalidArgument(
+        "joinSchedules",
+        "boundaries",
+        `boundaries must not decrease, got ${boundaries.join(", ")}`,
+        "sort them",
+      );
   });
   return schedule("joinSchedules", (step) => {
     let i = 0;
@@ -189,8 +234,18 @@ export interface LinearWarmupOptions {
  * @example linearWarmup({ peakValue: 1, warmupSteps: 10 }, exponentialDecay({ initValue: 1, transitionSteps: 10, decayRate: 0.5 }))
  */
 export const linearWarmup = (options: LinearWarmupOptions, after?: Schedule): Schedule => {
-  checkOptions("linearWarmup", options, keysOf<LinearWarmupOptions>({ initValue: true, peakValue: true, warmupSteps: true }));
-  if (after !== undefined && typeof after !== "function") invalidArgument("linearWarmup", "after", `after must be a schedule (a function), got ${after === null ? "null" : typeof after}`, "pass a schedule or leave it out");
+  checkOptions(
+    "linearWarmup",
+    options,
+    keysOf<LinearWarmupOptions>({ initValue: true, peakValue: true, warmupSteps: true }),
+  );
+  if (after !== undefined && typeof after !== "function")
+    invalidArgument(
+      "linearWarmup",
+      "after",
+      `after must be a schedule (a function), got ${after === null ? "null" : typeof after}`,
+      "pass a schedule or leave it out",
+    );
   const warmup = linearSchedule({
     initValue: options.initValue ?? 0,
     endValue: options.peakValue,
@@ -225,18 +280,35 @@ export interface WarmupCosineDecayOptions {
  */
 export const warmupCosineDecay = (options: WarmupCosineDecayOptions): Schedule => {
   const op = "warmupCosineDecay";
-  checkOptions(op, options, keysOf<WarmupCosineDecayOptions>({ initValue: true, peakValue: true, warmupSteps: true, decaySteps: true, endValue: true, exponent: true }));
+  checkOptions(
+    op,
+    options,
+    keysOf<WarmupCosineDecayOptions>({
+      initValue: true,
+      peakValue: true,
+      warmupSteps: true,
+      decaySteps: true,
+      endValue: true,
+      exponent: true,
+    }),
+  );
   const peak = checkNumber(op, "peakValue", options.peakValue);
   const warmupSteps = checkSteps(op, "warmupSteps", options.warmupSteps);
   // decaySteps counts the warmup, as in Optax, so the cosine part needs at least one step.
   const decaySteps = checkSteps(op, "decaySteps", options.decaySteps, warmupSteps + 1);
   const end = checkNumber(op, "endValue", options.endValue ?? 0);
-  if (peak === 0 && end !== 0) invalidArgument(op, "peakValue", "a zero peak cannot decay to a nonzero endValue", "pass a nonzero peakValue");
+  if (peak === 0 && end !== 0)
+    invalidArgument(op, "peakValue", "a zero peak cannot decay to a nonzero endValue", "pass a nonzero peakValue");
   return schedule(
     op,
     linearWarmup(
       { initValue: options.initValue ?? 0, peakValue: peak, warmupSteps },
-      cosineDecay({ initValue: peak, decaySteps: decaySteps - warmupSteps, alpha: peak === 0 ? 0 : end / peak, exponent: options.exponent ?? 1 }),
+      cosineDecay({
+        initValue: peak,
+        decaySteps: decaySteps - warmupSteps,
+        alpha: peak === 0 ? 0 : end / peak,
+        exponent: options.exponent ?? 1,
+      }),
     ),
   );
 };

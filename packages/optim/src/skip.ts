@@ -48,7 +48,8 @@ export const allFinite = (tree: unknown, op = "allFinite"): boolean =>
         _tag: "InvalidArgument",
         op,
         arg: "grads",
-        detail: "the gradients are traced values (inside jit, grad or scan), so whether they are finite is not known yet",
+        detail:
+          "the gradients are traced values (inside jit, grad or scan), so whether they are finite is not known yet",
         fix: "jit the loss and gradient only, and call the optimizer's update outside jit on the concrete gradients",
       });
     }
@@ -69,14 +70,23 @@ export const allFinite = (tree: unknown, op = "allFinite"): boolean =>
 export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTransformation<SkipNonFiniteState<S>> => {
   checkTransformation("skipNonFinite", "inner", inner);
   return {
-    init: (params) => Object.freeze({ notFiniteCount: 0, totalNotFinite: 0, lastFinite: true, inner: inner.init(params) }),
+    init: (params) =>
+      Object.freeze({ notFiniteCount: 0, totalNotFinite: 0, lastFinite: true, inner: inner.init(params) }),
     update: (grads, state, params) => {
       checkState("skipNonFinite", state, ["notFiniteCount", "totalNotFinite", "lastFinite", "inner"]);
       checkCount("skipNonFinite", "state.notFiniteCount", state.notFiniteCount);
       checkCount("skipNonFinite", "state.totalNotFinite", state.totalNotFinite);
       if (allFinite(grads, "skipNonFinite")) {
         const [updates, innerState] = inner.update(grads, state.inner, params);
-        return [updates, Object.freeze({ notFiniteCount: 0, totalNotFinite: state.totalNotFinite, lastFinite: true, inner: innerState })];
+        return [
+          updates,
+          Object.freeze({
+            notFiniteCount: 0,
+            totalNotFinite: state.totalNotFinite,
+            lastFinite: true,
+            inner: innerState,
+          }),
+        ];
       }
       // −0, not 0: x + (−0) is x for every x including −0, so the parameters keep their exact bits.
       const zeros = A.treeMap<typeof grads>((g: Value) => A.broadcastTo(T.scalar(-0, g.dtype), g.shape), grads);

@@ -28,7 +28,14 @@ const cut = (key: string): string => (key.length > 40 ? `${key.slice(0, 37)}...`
 const shown = (s: TreeSpec): string => {
   if (s.kind !== "static") return `a ${s.kind === "leaf" ? "tensor" : s.kind}`;
   const v = s.value;
-  const text = v.type === "number" ? v.value : v.type === "string" ? JSON.stringify(v.value) : v.type === "boolean" ? String(v.value) : v.type;
+  const text =
+    v.type === "number"
+      ? v.value
+      : v.type === "string"
+        ? JSON.stringify(v.value)
+        : v.type === "boolean"
+          ? String(v.value)
+          : v.type;
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 };
 
@@ -36,7 +43,9 @@ const shown = (s: TreeSpec): string => {
 const countAt = (s: TreeSpec | undefined, path: string, problems: string[]): number | undefined => {
   const value = s?.kind === "static" && s.value.type === "number" ? (staticValue(s.value) as number) : undefined;
   if (value !== undefined && Number.isSafeInteger(value) && value >= 0) return value;
-  problems.push(`${path}: an update count must be a non-negative integer, got ${s === undefined ? "nothing" : shown(s)}`);
+  problems.push(
+    `${path}: an update count must be a non-negative integer, got ${s === undefined ? "nothing" : shown(s)}`,
+  );
   return undefined;
 };
 
@@ -51,7 +60,10 @@ export const stateProblems = (root: TreeSpec): string[] => {
   // more than the node (a tree may hold 500,000).
   const segments: string[] = ["optState"];
   const path = (field: string): string => `${segments.join("")}.${field}`;
-  const child = (s: { readonly keys: readonly string[]; readonly children: readonly TreeSpec[] }, key: string): TreeSpec | undefined => s.children[s.keys.indexOf(key)];
+  const child = (
+    s: { readonly keys: readonly string[]; readonly children: readonly TreeSpec[] },
+    key: string,
+  ): TreeSpec | undefined => s.children[s.keys.indexOf(key)];
   const walk = (s: TreeSpec): void => {
     switch (s.kind) {
       case "leaf":
@@ -62,7 +74,9 @@ export const stateProblems = (root: TreeSpec): string[] => {
       case "map":
         s.children.forEach((c, i) => {
           if (c.kind === "leaf" || c.kind === "static") return;
-          segments.push(s.kind === "map" ? `.get(${cut(JSON.stringify(staticValue(s.keys[i]!)) ?? "undefined")})` : `[${i}]`);
+          segments.push(
+            s.kind === "map" ? `.get(${cut(JSON.stringify(staticValue(s.keys[i]!)) ?? "undefined")})` : `[${i}]`,
+          );
           walk(c);
           segments.pop();
         });
@@ -75,12 +89,19 @@ export const stateProblems = (root: TreeSpec): string[] => {
           const total = countAt(child(s, "totalNotFinite"), path("totalNotFinite"), problems);
           const flag = child(s, "lastFinite");
           const last = flag?.kind === "static" && flag.value.type === "boolean" ? flag.value.value : undefined;
-          if (last === undefined) problems.push(`${path("lastFinite")}: must be true or false, got ${flag === undefined ? "nothing" : shown(flag)}`);
+          if (last === undefined)
+            problems.push(
+              `${path("lastFinite")}: must be true or false, got ${flag === undefined ? "nothing" : shown(flag)}`,
+            );
           if (run !== undefined && total !== undefined && run > total) {
-            problems.push(`${path("notFiniteCount")}: ${run} non-finite steps in a row, but only ${total} in all (totalNotFinite)`);
+            problems.push(
+              `${path("notFiniteCount")}: ${run} non-finite steps in a row, but only ${total} in all (totalNotFinite)`,
+            );
           }
           if (run !== undefined && last !== undefined && last !== (run === 0)) {
-            problems.push(`${path("lastFinite")}: ${last}, but notFiniteCount is ${run} (the last step was finite exactly when it is 0)`);
+            problems.push(
+              `${path("lastFinite")}: ${last}, but notFiniteCount is ${run} (the last step was finite exactly when it is 0)`,
+            );
           }
         }
         s.children.forEach((c, i) => {

@@ -117,7 +117,11 @@ const staticSpec = (v: unknown, path: string): StaticSpec => {
       return { type: "undefined" };
     default:
       if (v === null) return { type: "null" };
-      return encodeFail(path, `the static value ${typeof v === "function" ? "(a function)" : String(v)} cannot be saved`, "keep only tensors, numbers, strings, booleans and null in checkpointed trees");
+      return encodeFail(
+        path,
+        `the static value ${typeof v === "function" ? "(a function)" : String(v)} cannot be saved`,
+        "keep only tensors, numbers, strings, booleans and null in checkpointed trees",
+      );
   }
 };
 
@@ -127,15 +131,23 @@ const staticSpec = (v: unknown, path: string): StaticSpec => {
  * @throws TensorException for a traced leaf, a static value that is not JSON-like, or a reserved key.
  * @example specOf({ params: { w } }).leaves // [["params.w", w]]
  */
-export const specOf = (tree: unknown): { readonly spec: TreeSpec; readonly leaves: ReadonlyArray<readonly [string, T.Tensor]> } => {
+export const specOf = (
+  tree: unknown,
+): { readonly spec: TreeSpec; readonly leaves: ReadonlyArray<readonly [string, T.Tensor]> } => {
   const [, def] = A.treeFlatten(tree);
   const withPaths = A.treeLeavesWithPaths(tree);
   const leaves: Array<readonly [string, T.Tensor]> = [];
   const used = new Set<string>();
   const name = (path: string, leaf: Value): string => {
-    if (A.isTracer(leaf)) return encodeFail(path, "the leaf is a traced value", "save concrete tensors, outside jit/grad/scan");
+    if (A.isTracer(leaf))
+      return encodeFail(path, "the leaf is a traced value", "save concrete tensors, outside jit/grad/scan");
     let n = path.startsWith(".") ? path.slice(1) : path;
-    if (used.has(n)) for (let i = 2; ; i++) if (!used.has(`${n}#${i}`)) { n = `${n}#${i}`; break; }
+    if (used.has(n))
+      for (let i = 2; ; i++)
+        if (!used.has(`${n}#${i}`)) {
+          n = `${n}#${i}`;
+          break;
+        }
     used.add(n);
     leaves.push([n, leaf]);
     return n;
@@ -144,10 +156,16 @@ export const specOf = (tree: unknown): { readonly spec: TreeSpec; readonly leave
   let nodes = 0;
   const walk = (d: TreeDef, path: string, depth = 0): TreeSpec => {
     // The root is at depth 0, so depth MAX_TREE_DEPTH is the first level too many (as when reading).
-    if (depth >= MAX_TREE_DEPTH) return encodeFail(path, `the tree is nested deeper than ${MAX_TREE_DEPTH} levels`, "flatten the structure");
+    if (depth >= MAX_TREE_DEPTH)
+      return encodeFail(path, `the tree is nested deeper than ${MAX_TREE_DEPTH} levels`, "flatten the structure");
     // Counted as the reader counts (each node and each container key), so what is written can be read.
     nodes += 1 + (d.kind === "object" || d.kind === "record" || d.kind === "map" ? d.keys.length : 0);
-    if (nodes > MAX_TREE_NODES) return encodeFail(path, `the tree has more than ${MAX_TREE_NODES} nodes and keys`, "checkpoint fewer, larger tensors");
+    if (nodes > MAX_TREE_NODES)
+      return encodeFail(
+        path,
+        `the tree has more than ${MAX_TREE_NODES} nodes and keys`,
+        "checkpoint fewer, larger tensors",
+      );
     switch (d.kind) {
       case "leaf": {
         const [p, leaf] = withPaths[i++]!;
@@ -160,11 +178,25 @@ export const specOf = (tree: unknown): { readonly spec: TreeSpec; readonly leave
         return { kind: d.kind, children: d.children.map((c, j) => walk(c, `${path}[${j}]`, depth + 1)) };
       case "object":
       case "record":
-        for (const k of d.keys) if (FORBIDDEN_KEYS.has(k)) encodeFail(`${path}.${k}`, `the key ${JSON.stringify(k)} is reserved`, "rename it");
-        return { kind: d.kind, keys: d.keys, children: d.children.map((c, j) => walk(c, `${path}.${d.keys[j]!}`, depth + 1)) };
+        for (const k of d.keys)
+          if (FORBIDDEN_KEYS.has(k))
+            encodeFail(`${path}.${k}`, `the key ${JSON.stringify(k)} is reserved`, "rename it");
+        return {
+          kind: d.kind,
+          keys: d.keys,
+          children: d.children.map((c, j) => walk(c, `${path}.${d.keys[j]!}`, depth + 1)),
+        };
       case "map": {
-        const keys = d.keys.map((k) => (typeof k === "object" && k !== null ? encodeFail(path, "an Immutable Map key is an object", "use string or number keys") : staticSpec(k, path)));
-        return { kind: "map", keys, children: d.children.map((c, j) => walk(c, `${path}.get(${JSON.stringify(d.keys[j])})`, depth + 1)) };
+        const keys = d.keys.map((k) =>
+          typeof k === "object" && k !== null
+            ? encodeFail(path, "an Immutable Map key is an object", "use string or number keys")
+            : staticSpec(k, path),
+        );
+        return {
+          kind: "map",
+          keys,
+          children: d.children.map((c, j) => walk(c, `${path}.get(${JSON.stringify(d.keys[j])})`, depth + 1)),
+        };
       }
     }
   };

@@ -93,7 +93,8 @@ const reader = (c: JsonCursor) => {
 
   const staticOf = (parent: string, index: number, suffix: string): StaticSpec => {
     const start = c.at;
-    if (!c.take("{")) return reject(`${pathOf(parent, index, suffix)}: a static value must be an object { type, value }, got ${got()}`);
+    if (!c.take("{"))
+      return reject(`${pathOf(parent, index, suffix)}: a static value must be an object { type, value }, got ${got()}`);
     let seen = 0;
     let type = -1;
     let value: string | boolean | undefined;
@@ -106,7 +107,12 @@ const reader = (c: JsonCursor) => {
           if (type < 0) return badStatic(parent, index, suffix, start);
         } else {
           const ch = c.peek();
-          value = ch === '"' ? c.canonicalString() : ch === "t" || ch === "f" ? (c.literal() as boolean) : badStatic(parent, index, suffix, start);
+          value =
+            ch === '"'
+              ? c.canonicalString()
+              : ch === "t" || ch === "f"
+                ? (c.literal() as boolean)
+                : badStatic(parent, index, suffix, start);
         }
         if (c.take("}")) break;
         c.expect(",", "',' or '}' in an object");
@@ -115,14 +121,20 @@ const reader = (c: JsonCursor) => {
     switch (type) {
       case 0:
         // Only the canonical spelling `String(n)` (or "-0") is accepted, so each number has one form.
-        return typeof value === "string" && (String(Number(value)) === value || value === "-0") ? { type: "number", value } : badStatic(parent, index, suffix, start);
+        return typeof value === "string" && (String(Number(value)) === value || value === "-0")
+          ? { type: "number", value }
+          : badStatic(parent, index, suffix, start);
       case 1:
         return typeof value === "string" ? { type: "string", value } : badStatic(parent, index, suffix, start);
       case 2:
         return typeof value === "boolean" ? { type: "boolean", value } : badStatic(parent, index, suffix, start);
       case 3:
       case 4:
-        return value === undefined ? (type === 3 ? NULL : UNDEFINED) : reject(`${pathOf(parent, index, suffix)}: unknown field "value"`);
+        return value === undefined
+          ? type === 3
+            ? NULL
+            : UNDEFINED
+          : reject(`${pathOf(parent, index, suffix)}: unknown field "value"`);
       default:
         return badStatic(parent, index, suffix, start);
     }
@@ -139,7 +151,8 @@ const reader = (c: JsonCursor) => {
   };
 
   const node = (parent: string, index: number, depth: number): TreeSpec => {
-    if (depth >= MAX_TREE_DEPTH) reject(`${pathOf(parent, index)}: the structure is nested deeper than ${MAX_TREE_DEPTH} levels`);
+    if (depth >= MAX_TREE_DEPTH)
+      reject(`${pathOf(parent, index)}: the structure is nested deeper than ${MAX_TREE_DEPTH} levels`);
     count();
     if (!c.take("{")) return reject(`${pathOf(parent, index)}: expected a node object, got ${got()}`);
     let seen = 0;
@@ -153,14 +166,20 @@ const reader = (c: JsonCursor) => {
         const f = field(FIELDS, seen, parent, index, "");
         seen |= 1 << f;
         // Fields are checked against the kind as soon as it is known (a writer puts it first).
-        if (kind !== undefined && !(ALLOWED[kind] & (1 << f))) reject(`${pathOf(parent, index)}: unknown field ${FIELDS[f]!}`);
+        if (kind !== undefined && !(ALLOWED[kind] & (1 << f)))
+          reject(`${pathOf(parent, index)}: unknown field ${FIELDS[f]!}`);
         if (f === KIND) {
           const k = c.known(KINDS);
-          if (k < 0) return reject(`${pathOf(parent, index)}: unknown node kind ${c.peek() === '"' ? quoteKey(c.canonicalString()) : got()}`);
+          if (k < 0)
+            return reject(
+              `${pathOf(parent, index)}: unknown node kind ${c.peek() === '"' ? quoteKey(c.canonicalString()) : got()}`,
+            );
           kind = KINDS[k]!.slice(1, -1) as Kind;
-          if (seen & ~ALLOWED[kind]) reject(`${pathOf(parent, index)}: unknown field ${FIELDS[31 - Math.clz32(seen & ~ALLOWED[kind])]!}`);
+          if (seen & ~ALLOWED[kind])
+            reject(`${pathOf(parent, index)}: unknown field ${FIELDS[31 - Math.clz32(seen & ~ALLOWED[kind])]!}`);
         } else if (f === NAME) {
-          name = c.peek() === '"' ? c.canonicalString() : reject(`${pathOf(parent, index)}: a leaf needs a string "name"`);
+          name =
+            c.peek() === '"' ? c.canonicalString() : reject(`${pathOf(parent, index)}: a leaf needs a string "name"`);
         } else if (f === VALUE) {
           value = staticOf(parent, index, "");
         } else if (f === KEYS) {
@@ -183,32 +202,50 @@ const reader = (c: JsonCursor) => {
   };
 
   /** The node a finished object describes, once every field it has is known. */
-  const build = (parent: string, index: number, kind: Kind | undefined, name: string | undefined, value: StaticSpec | undefined, keys: Array<string | StaticSpec> | undefined, children: TreeSpec[] | undefined): TreeSpec => {
+  const build = (
+    parent: string,
+    index: number,
+    kind: Kind | undefined,
+    name: string | undefined,
+    value: StaticSpec | undefined,
+    keys: Array<string | StaticSpec> | undefined,
+    children: TreeSpec[] | undefined,
+  ): TreeSpec => {
     switch (kind) {
       case undefined:
         return reject(`${pathOf(parent, index)}: a node without a "kind"`);
       case "leaf":
         return name !== undefined ? { kind, name } : reject(`${pathOf(parent, index)}: a leaf needs a string "name"`);
       case "static":
-        return value !== undefined ? { kind, value } : reject(`${pathOf(parent, index)}: a static value must be an object { type, value }, got nothing`);
+        return value !== undefined
+          ? { kind, value }
+          : reject(`${pathOf(parent, index)}: a static value must be an object { type, value }, got nothing`);
       case "array":
       case "list":
         return { kind, children: children ?? reject(`${pathOf(parent, index)}: "children" must be an array`) };
       default: {
         const kids = children ?? reject(`${pathOf(parent, index)}: "children" must be an array`);
         const ks = keys ?? reject(`${pathOf(parent, index)}: "keys" must be an array`);
-        if (kids.length !== ks.length) reject(`${pathOf(parent, index)}: ${ks.length} keys but ${kids.length} children`);
+        if (kids.length !== ks.length)
+          reject(`${pathOf(parent, index)}: ${ks.length} keys but ${kids.length} children`);
         const ids = new Set<string>();
         const check = (id: string): void => {
-          if (ids.has(id)) reject(`${pathOf(parent, index)}: duplicate key ${id.length > 60 ? `${id.slice(0, 57)}...` : id}`);
+          if (ids.has(id))
+            reject(`${pathOf(parent, index)}: duplicate key ${id.length > 60 ? `${id.slice(0, 57)}...` : id}`);
           ids.add(id);
         };
         if (kind === "map") {
-          const mapKeys = ks.map((k, i) => (typeof k === "string" ? reject(`${pathOf(parent, index)}/keys/${i}: a static value must be an object { type, value }`) : k));
+          const mapKeys = ks.map((k, i) =>
+            typeof k === "string"
+              ? reject(`${pathOf(parent, index)}/keys/${i}: a static value must be an object { type, value }`)
+              : k,
+          );
           mapKeys.forEach((k) => check(JSON.stringify(k)));
           return { kind, keys: mapKeys, children: kids };
         }
-        const names = ks.map((k) => (typeof k === "string" ? k : reject(`${pathOf(parent, index)}: object keys must be strings`)));
+        const names = ks.map((k) =>
+          typeof k === "string" ? k : reject(`${pathOf(parent, index)}: object keys must be strings`),
+        );
         for (const k of names) {
           if (FORBIDDEN_KEYS.has(k)) reject(`${pathOf(parent, index)}: the key ${quoteKey(k)} is not allowed`);
           check(JSON.stringify(k));
@@ -233,7 +270,8 @@ export const readTreeSpec = (text: string): TreeSpecRead => {
     return { ok: true, spec };
   } catch (e) {
     if (e instanceof SpecProblem) return { ok: false, why: "schema", detail: e.detail };
-    if (e instanceof JsonFailure) return { ok: false, why: e.form ? "form" : "syntax", detail: `${e.message} at character ${e.offset}` };
+    if (e instanceof JsonFailure)
+      return { ok: false, why: e.form ? "form" : "syntax", detail: `${e.message} at character ${e.offset}` };
     throw e;
   }
 };

@@ -68,11 +68,22 @@ export type AnyTransformation = GradientTransformation<any>;
 export const learningRateAt = (lr: LearningRate, count: number): number => {
   checkCount("learningRateAt", "count", count);
   if (typeof lr === "number") return lr;
-  if (typeof lr !== "function") return invalidArgument("learningRateAt", "lr", `a learning rate must be a number or a schedule, got ${describe(lr)}`, "pass e.g. 1e-3 or cosineDecay({ … })");
+  if (typeof lr !== "function")
+    return invalidArgument(
+      "learningRateAt",
+      "lr",
+      `a learning rate must be a number or a schedule, got ${describe(lr)}`,
+      "pass e.g. 1e-3 or cosineDecay({ … })",
+    );
   const value: unknown = lr(count);
   // A NaN or infinite rate would silently poison every parameter it touches.
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    return invalidArgument("learningRateAt", "lr", `the schedule returned ${describe(value)} at update count ${count}`, "make the schedule return a finite number for every count ≥ 0");
+    return invalidArgument(
+      "learningRateAt",
+      "lr",
+      `the schedule returned ${describe(value)} at update count ${count}`,
+      "make the schedule return a finite number for every count ≥ 0",
+    );
   }
   return value;
 };
@@ -92,7 +103,8 @@ export const checkNumber = (op: string, arg: string, value: unknown, min = -Infi
  * Throws a `TensorException` (`ValueError`) for a bad hyperparameter, naming the op and argument.
  * @example invalidArgument("joinSchedules", "boundaries", "2 schedules need 1 boundary, got 2", "pass one boundary fewer than schedules")
  */
-export const invalidArgument = (op: string, arg: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op, arg, detail, fix });
+export const invalidArgument = (op: string, arg: string, detail: string, fix: string): never =>
+  T.fail({ _tag: "ValueError", op, arg, detail, fix });
 
 /**
  * Checks a learning rate: a finite number or a function.
@@ -101,7 +113,16 @@ export const invalidArgument = (op: string, arg: string, detail: string, fix: st
 export const checkLearningRate = (op: string, lr: unknown): LearningRate =>
   typeof lr === "function" ? (lr as Schedule) : checkNumber(op, "learningRate", lr);
 
-const describe = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v === "function" ? "a function" : `${typeof v} ${String(v)}`);
+const describe = (v: unknown): string =>
+  v === null
+    ? "null"
+    : Array.isArray(v)
+      ? "an array"
+      : typeof v === "object"
+        ? "an object"
+        : typeof v === "function"
+          ? "a function"
+          : `${typeof v} ${String(v)}`;
 
 /**
  * Checks an update count: a non-negative integer (what `init` starts and `update` increments).
@@ -110,14 +131,26 @@ const describe = (v: unknown): string => (v === null ? "null" : Array.isArray(v)
 export const checkCount = (op: string, arg: string, count: unknown): number =>
   typeof count === "number" && Number.isSafeInteger(count) && count >= 0
     ? count
-    : invalidArgument(op, arg, `${arg} must be a non-negative integer, got ${describe(count)}`, "pass the state that init / the previous update returned");
+    : invalidArgument(
+        op,
+        arg,
+        `${arg} must be a non-negative integer, got ${describe(count)}`,
+        "pass the state that init / the previous update returned",
+      );
 
 /**
  * Checks an optional flag: a boolean or undefined (a truthy string must not switch an option on).
  * @example checkFlag("traceMomentum", "nesterov", options.nesterov)
  */
 export const checkFlag = (op: string, arg: string, value: unknown): boolean | undefined =>
-  value === undefined || typeof value === "boolean" ? value : invalidArgument(op, arg, `${arg} must be true or false, got ${describe(value)}`, `pass a boolean or leave ${arg} out`);
+  value === undefined || typeof value === "boolean"
+    ? value
+    : invalidArgument(
+        op,
+        arg,
+        `${arg} must be true or false, got ${describe(value)}`,
+        `pass a boolean or leave ${arg} out`,
+      );
 
 /**
  * Checks an options argument with the shared check of @rewind/tensor: a plain object (or
@@ -138,7 +171,12 @@ export const checkOptions = (op: string, options: unknown, known: readonly strin
 export const checkTransformation = (op: string, arg: string, t: unknown): void => {
   const r = t as { init?: unknown; update?: unknown } | null;
   if (typeof r !== "object" || r === null || typeof r.init !== "function" || typeof r.update !== "function") {
-    invalidArgument(op, arg, `expected a gradient transformation { init, update }, got ${describe(t)}`, "pass e.g. adam({ learningRate: 1e-3 }) or scale(0.5)");
+    invalidArgument(
+      op,
+      arg,
+      `expected a gradient transformation { init, update }, got ${describe(t)}`,
+      "pass e.g. adam({ learningRate: 1e-3 }) or scale(0.5)",
+    );
   }
 };
 
@@ -154,7 +192,10 @@ export const checkState = (op: string, state: unknown, fields: readonly string[]
       _tag: "InvalidArgument",
       op,
       arg: "state",
-      detail: typeof state !== "object" || state === null ? `the state must be what init returned, got ${describe(state)}` : `the state lacks ${missing.join(", ")}`,
+      detail:
+        typeof state !== "object" || state === null
+          ? `the state must be what init returned, got ${describe(state)}`
+          : `the state lacks ${missing.join(", ")}`,
       fix: `pass the state ${op}'s init (or its previous update) returned, not another transformation's`,
     });
   }
@@ -170,12 +211,20 @@ export const checkLike = (op: string, grads: unknown, arg: string, tree: unknown
   const [gs, gdef] = A.treeFlatten(grads);
   const [ts, tdef] = A.treeFlatten(tree);
   const fail = (path: string, detail: string): never => {
-    throw new GraphException({ _tag: "TreeMismatch", op, path, detail, fix: `pass ${what} shaped exactly like the parameters` });
+    throw new GraphException({
+      _tag: "TreeMismatch",
+      op,
+      path,
+      detail,
+      fix: `pass ${what} shaped exactly like the parameters`,
+    });
   };
-  if (A.treeDefKey(gdef) !== A.treeDefKey(tdef)) fail("<root>", `the ${what} ${A.treeDefKey(gdef)} and ${arg} ${A.treeDefKey(tdef)} differ in structure`);
+  if (A.treeDefKey(gdef) !== A.treeDefKey(tdef))
+    fail("<root>", `the ${what} ${A.treeDefKey(gdef)} and ${arg} ${A.treeDefKey(tdef)} differ in structure`);
   const paths = A.treeLeavesWithPaths(grads);
   gs.forEach((g, i) => {
     const t = ts[i]!;
-    if (!T.shapesEqual(g.shape, t.shape)) fail(paths[i]![0], `the ${what} have shape [${g.shape.join(", ")}] here but ${arg} [${t.shape.join(", ")}]`);
+    if (!T.shapesEqual(g.shape, t.shape))
+      fail(paths[i]![0], `the ${what} have shape [${g.shape.join(", ")}] here but ${arg} [${t.shape.join(", ")}]`);
   });
 };

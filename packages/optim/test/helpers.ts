@@ -37,7 +37,11 @@ export const structureArb: fc.Arbitrary<Structure> = fc.letrec<{ tree: Structure
 
 /** Number of scalars a structure holds. */
 export const sizeOf = (s: Structure): number =>
-  s instanceof LeafShape ? s.size : Array.isArray(s) ? s.reduce((n: number, c: Structure) => n + sizeOf(c), 0) : Object.values(s).reduce((n, c) => n + sizeOf(c), 0);
+  s instanceof LeafShape
+    ? s.size
+    : Array.isArray(s)
+      ? s.reduce((n: number, c: Structure) => n + sizeOf(c), 0)
+      : Object.values(s).reduce((n, c) => n + sizeOf(c), 0);
 
 /** Builds the pytree of `s` from flat values, in `treeFlatten` order (object keys sorted). */
 export const build = (s: Structure, values: readonly number[]): unknown => {
@@ -63,7 +67,9 @@ export const valuesArb = (s: Structure, min = -3, max = 3): fc.Arbitrary<number[
 };
 
 /** A structure with initial parameters and `steps` gradients shaped like it. */
-export const problemArb = (steps: number): fc.Arbitrary<{ structure: Structure; params: number[]; grads: number[][] }> =>
+export const problemArb = (
+  steps: number,
+): fc.Arbitrary<{ structure: Structure; params: number[]; grads: number[][] }> =>
   structureArb.chain((structure) =>
     fc.record({
       structure: fc.constant(structure),
@@ -76,7 +82,11 @@ export const problemArb = (steps: number): fc.Arbitrary<{ structure: Structure; 
 export const flat = (tree: unknown): number[] => A.treeLeaves(tree).flatMap((l) => Array.from((l as T.Tensor).data));
 
 /** Runs an optimizer over the gradients from `params` and returns the flat parameters after each step. */
-export const runOptimizer = <S>(opt: GradientTransformation<S>, params: unknown, grads: readonly unknown[]): number[][] => {
+export const runOptimizer = <S>(
+  opt: GradientTransformation<S>,
+  params: unknown,
+  grads: readonly unknown[],
+): number[][] => {
   let state = opt.init(params);
   let p = params;
   const out: number[][] = [];

@@ -7,14 +7,29 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import { GraphException } from "@rewind/autodiff";
-import { adagrad, adam, adamw, maskByPath, rmsprop, sgd, exponentialDecay, applyUpdates, type AnyTransformation, type Schedule } from "../src/index.js";
+import {
+  adagrad,
+  adam,
+  adamw,
+  maskByPath,
+  rmsprop,
+  sgd,
+  exponentialDecay,
+  applyUpdates,
+  type AnyTransformation,
+  type Schedule,
+} from "../src/index.js";
 import { build, expectClose, flat, problemArb, runOptimizer, type Structure } from "./helpers.js";
 
 const STEPS = 4;
 const lrAt = (lr: number | Schedule, t: number): number => (typeof lr === "number" ? lr : lr(t));
 
 /** Runs a reference `step(p, g, t)` (t = 1, 2, ...) that updates `p` in place, returning p after each step. */
-const reference = (p0: readonly number[], grads: readonly number[][], step: (p: number[], g: readonly number[], t: number) => void): number[][] => {
+const reference = (
+  p0: readonly number[],
+  grads: readonly number[][],
+  step: (p: number[], g: readonly number[], t: number) => void,
+): number[][] => {
   const p = [...p0];
   return grads.map((g, i) => {
     step(p, g, i + 1);
@@ -29,16 +44,23 @@ const check = (
   opt: AnyTransformation,
   ref: (p: number[], g: readonly number[], t: number) => void,
 ): void => {
-  const got = runOptimizer(opt, build(structure, params), grads.map((g) => build(structure, g)));
+  const got = runOptimizer(
+    opt,
+    build(structure, params),
+    grads.map((g) => build(structure, g)),
+  );
   reference(params, grads, ref).forEach((want, i) => expectClose(got[i]!, want));
 };
 
 describe("sgd", () => {
-  test.prop([problemArb(STEPS), fc.double({ min: 1e-3, max: 1, noNaN: true })])("plain: θ ← θ − lr·g", ({ structure, params, grads }, lr) => {
-    check(structure, params, grads, sgd({ learningRate: lr }), (p, g) => {
-      for (let i = 0; i < p.length; i++) p[i] = p[i]! - lr * g[i]!;
-    });
-  });
+  test.prop([problemArb(STEPS), fc.double({ min: 1e-3, max: 1, noNaN: true })])(
+    "plain: θ ← θ − lr·g",
+    ({ structure, params, grads }, lr) => {
+      check(structure, params, grads, sgd({ learningRate: lr }), (p, g) => {
+        for (let i = 0; i < p.length; i++) p[i] = p[i]! - lr * g[i]!;
+      });
+    },
+  );
 
   test.prop([problemArb(STEPS), fc.double({ min: 0, max: 0.99, noNaN: true }), fc.boolean()])(
     "momentum as PyTorch's SGD: b ← μb + g; θ ← θ − lr·(nesterov ? g + μb : b)",
@@ -66,15 +88,18 @@ describe("adagrad", () => {
     });
   });
 
-  test.prop([problemArb(STEPS)])("defaults: accumulator from 0.1, eps 1e-7 inside the root", ({ structure, params, grads }) => {
-    const acc: number[] = new Array<number>(params.length).fill(0.1);
-    check(structure, params, grads, adagrad({ learningRate: 0.5 }), (p, g) => {
-      for (let i = 0; i < p.length; i++) {
-        acc[i] = acc[i]! + g[i]! ** 2;
-        p[i] = p[i]! - (0.5 * g[i]!) / Math.sqrt(acc[i]! + 1e-7);
-      }
-    });
-  });
+  test.prop([problemArb(STEPS)])(
+    "defaults: accumulator from 0.1, eps 1e-7 inside the root",
+    ({ structure, params, grads }) => {
+      const acc: number[] = new Array<number>(params.length).fill(0.1);
+      check(structure, params, grads, adagrad({ learningRate: 0.5 }), (p, g) => {
+        for (let i = 0; i < p.length; i++) {
+          acc[i] = acc[i]! + g[i]! ** 2;
+          p[i] = p[i]! - (0.5 * g[i]!) / Math.sqrt(acc[i]! + 1e-7);
+        }
+      });
+    },
+  );
 
   it("a zero gradient with zero accumulator and eps = 0 moves nothing (no 0/0)", () => {
     const opt = adagrad({ learningRate: 1, initialAccumulator: 0, eps: 0 });
@@ -106,20 +131,34 @@ describe("rmsprop", () => {
       const n = params.length;
       const [nu, m, buf] = [new Array<number>(n).fill(0), new Array<number>(n).fill(0), new Array<number>(n).fill(0)];
       const [lr, rho, eps] = [0.01, 0.9, 1e-6];
-      check(structure, params, grads, rmsprop({ learningRate: lr, decay: rho, eps, centered: true, momentum: mu }), (p, g) => {
-        for (let i = 0; i < n; i++) {
-          nu[i] = rho * nu[i]! + (1 - rho) * g[i]! ** 2;
-          m[i] = rho * m[i]! + (1 - rho) * g[i]!;
-          buf[i] = mu * buf[i]! + g[i]! / Math.sqrt(nu[i]! - m[i]! ** 2 + eps);
-          p[i] = p[i]! - lr * buf[i]!;
-        }
-      });
+      check(
+        structure,
+        params,
+        grads,
+        rmsprop({ learningRate: lr, decay: rho, eps, centered: true, momentum: mu }),
+        (p, g) => {
+          for (let i = 0; i < n; i++) {
+            nu[i] = rho * nu[i]! + (1 - rho) * g[i]! ** 2;
+            m[i] = rho * m[i]! + (1 - rho) * g[i]!;
+            buf[i] = mu * buf[i]! + g[i]! / Math.sqrt(nu[i]! - m[i]! ** 2 + eps);
+            p[i] = p[i]! - lr * buf[i]!;
+          }
+        },
+      );
     },
   );
 });
 
 /** Kingma & Ba, Algorithm 1, with decoupled decay `wd·θ` scaled by the step's learning rate. */
-const adamReference = (n: number, lr: number | Schedule, b1: number, b2: number, eps: number, wd = 0, decays: readonly boolean[] = []) => {
+const adamReference = (
+  n: number,
+  lr: number | Schedule,
+  b1: number,
+  b2: number,
+  eps: number,
+  wd = 0,
+  decays: readonly boolean[] = [],
+) => {
   const [m, v] = [new Array<number>(n).fill(0), new Array<number>(n).fill(0)];
   return (p: number[], g: readonly number[], t: number): void => {
     const rate = lrAt(lr, t - 1);
@@ -134,12 +173,20 @@ const adamReference = (n: number, lr: number | Schedule, b1: number, b2: number,
 };
 
 describe("adam", () => {
-  test.prop([problemArb(STEPS), fc.constantFrom(0.9, 0.5, 0), fc.constantFrom(0.999, 0.99), fc.constantFrom(1e-8, 1e-3)])(
-    "bias-corrected moments: θ ← θ − lr·m̂/(√v̂ + eps)",
-    ({ structure, params, grads }, b1, b2, eps) => {
-      check(structure, params, grads, adam({ learningRate: 0.01, b1, b2, eps }), adamReference(params.length, 0.01, b1, b2, eps));
-    },
-  );
+  test.prop([
+    problemArb(STEPS),
+    fc.constantFrom(0.9, 0.5, 0),
+    fc.constantFrom(0.999, 0.99),
+    fc.constantFrom(1e-8, 1e-3),
+  ])("bias-corrected moments: θ ← θ − lr·m̂/(√v̂ + eps)", ({ structure, params, grads }, b1, b2, eps) => {
+    check(
+      structure,
+      params,
+      grads,
+      adam({ learningRate: 0.01, b1, b2, eps }),
+      adamReference(params.length, 0.01, b1, b2, eps),
+    );
+  });
 
   test.prop([problemArb(STEPS)])("with a schedule: step t uses lr(t − 1)", ({ structure, params, grads }) => {
     const lr = exponentialDecay({ initValue: 0.1, transitionSteps: 1, decayRate: 0.5 });
@@ -152,7 +199,13 @@ describe("adamw", () => {
     "decoupled decay on every leaf: θ ← θ − lr·(m̂/(√v̂ + eps) + λθ)",
     ({ structure, params, grads }, wd) => {
       const decays = params.map(() => true);
-      check(structure, params, grads, adamw({ learningRate: 0.01, weightDecay: wd }), adamReference(params.length, 0.01, 0.9, 0.999, 1e-8, wd, decays));
+      check(
+        structure,
+        params,
+        grads,
+        adamw({ learningRate: 0.01, weightDecay: wd }),
+        adamReference(params.length, 0.01, 0.9, 0.999, 1e-8, wd, decays),
+      );
     },
   );
 
@@ -164,8 +217,16 @@ describe("adamw", () => {
     expect(flat(u)[0]).toBeCloseTo(-2e-4, 15);
   });
 
-  const params = { b: T.tensor([1, 1], "float64"), layers: [{ bias: T.tensor([1], "float64"), w: T.tensor([1], "float64") }], w: T.tensor([1], "float64") };
-  const zeros = { b: T.tensor([0, 0], "float64"), layers: [{ bias: T.tensor([0], "float64"), w: T.tensor([0], "float64") }], w: T.tensor([0], "float64") };
+  const params = {
+    b: T.tensor([1, 1], "float64"),
+    layers: [{ bias: T.tensor([1], "float64"), w: T.tensor([1], "float64") }],
+    w: T.tensor([1], "float64"),
+  };
+  const zeros = {
+    b: T.tensor([0, 0], "float64"),
+    layers: [{ bias: T.tensor([0], "float64"), w: T.tensor([0], "float64") }],
+    w: T.tensor([0], "float64"),
+  };
   // With zero gradients only the decay moves parameters: decayed leaves become 1 − lr·λ = 0.5.
   const decayed = (mask: Parameters<typeof adamw>[0]["mask"]): number[] => {
     const opt = adamw({ learningRate: 1, weightDecay: 0.5, ...(mask === undefined ? {} : { mask }) });
@@ -182,22 +243,30 @@ describe("adamw", () => {
   });
 
   it("a mask that does not fit the parameters names the path", () => {
-    expect(() => decayed({ b: true, layers: [true, true], w: true })).toThrow(/pytree mismatch at \.layers: the parameters hold 1 elements here, the mask 2 elements/);
+    expect(() => decayed({ b: true, layers: [true, true], w: true })).toThrow(
+      /pytree mismatch at \.layers: the parameters hold 1 elements here, the mask 2 elements/,
+    );
     expect(() => decayed({ b: true, layers: true })).toThrow(/at \.w: the mask has no entry/);
-    expect(() => decayed({ b: true, layers: true, w: true, x: false })).toThrow(/at \.x: the mask has an entry the parameters lack/);
+    expect(() => decayed({ b: true, layers: true, w: true, x: false })).toThrow(
+      /at \.x: the mask has an entry the parameters lack/,
+    );
     expect(() => decayed({ b: true, layers: true, w: 1 as unknown as boolean })).toThrow(GraphException);
   });
 
   it("weight decay without params is a clear error", () => {
     const opt = adamw({ learningRate: 1 });
-    expect(() => opt.update(zeros, opt.init(params))).toThrow(/addDecayedWeights: weight decay needs the current parameters/);
+    expect(() => opt.update(zeros, opt.init(params))).toThrow(
+      /addDecayedWeights: weight decay needs the current parameters/,
+    );
   });
 });
 
 describe("hyperparameters are checked", () => {
   it("rejects NaN, out-of-range and non-numbers with the optimizer's name", () => {
     expect(() => sgd({ learningRate: NaN })).toThrow(/sgd: learningRate must be a finite number, got NaN/);
-    expect(() => adam({ learningRate: 1e-3, b1: 1.5 })).toThrow(/scaleByAdam: b1 must be a number in \[0, 1\], got 1.5/);
+    expect(() => adam({ learningRate: 1e-3, b1: 1.5 })).toThrow(
+      /scaleByAdam: b1 must be a number in \[0, 1\], got 1.5/,
+    );
     expect(() => sgd({ learningRate: 0.1, momentum: -1 })).toThrow(/sgd: momentum must be a number in \[0, 1\]/);
     expect(() => adagrad({ learningRate: 0.1, eps: -1 })).toThrow(T.TensorException);
   });

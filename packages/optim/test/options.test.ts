@@ -12,23 +12,37 @@ import { encodeCheckpoint } from "../src/checkpoint.js";
 
 /** A TensorException whose message matches `text` and whose error value holds `fields`. */
 const refused = (text: RegExp, fields: object = {}) =>
-  expect.objectContaining({ constructor: T.TensorException, message: expect.stringMatching(text), error: expect.objectContaining(fields) });
+  expect.objectContaining({
+    constructor: T.TensorException,
+    message: expect.stringMatching(text),
+    error: expect.objectContaining(fields),
+  });
 
 describe("misspelt hyperparameters", () => {
   it("sgd refuses { momentun } and suggests momentum", () => {
-    expect(() => sgd({ learningRate: 0.1, momentun: 0.9 } as never)).toThrow(refused(/did you mean "momentum"\?/, { _tag: "ValueError", op: "sgd", arg: "options.momentun" }));
+    expect(() => sgd({ learningRate: 0.1, momentun: 0.9 } as never)).toThrow(
+      refused(/did you mean "momentum"\?/, { _tag: "ValueError", op: "sgd", arg: "options.momentun" }),
+    );
   });
 
   it("adam refuses PyTorch's { beta1 } and suggests b1", () => {
-    expect(() => adam({ learningRate: 1e-3, beta1: 0.8 } as never)).toThrow(refused(/did you mean "b1"\?/, { op: "adam", arg: "options.beta1" }));
+    expect(() => adam({ learningRate: 1e-3, beta1: 0.8 } as never)).toThrow(
+      refused(/did you mean "b1"\?/, { op: "adam", arg: "options.beta1" }),
+    );
   });
 
   it("adamw refuses { weight_decay } and suggests weightDecay", () => {
-    expect(() => adamw({ learningRate: 1e-3, weight_decay: 0.1 } as never)).toThrow(refused(/did you mean "weightDecay"\?/, { op: "adamw", arg: "options.weight_decay" }));
+    expect(() => adamw({ learningRate: 1e-3, weight_decay: 0.1 } as never)).toThrow(
+      refused(/did you mean "weightDecay"\?/, { op: "adamw", arg: "options.weight_decay" }),
+    );
   });
 
   it("schedules refuse a misspelt key too, and the message lists every key", () => {
-    expect(() => cosineDecay({ initValue: 1, decay_steps: 100 } as never)).toThrow(refused(/^cosineDecay: unknown key "decay_steps" .*did you mean "decaySteps"\? \(the keys cosineDecay reads from options are "initValue", "decaySteps", "alpha", "exponent"\)/));
+    expect(() => cosineDecay({ initValue: 1, decay_steps: 100 } as never)).toThrow(
+      refused(
+        /^cosineDecay: unknown key "decay_steps" .*did you mean "decaySteps"\? \(the keys cosineDecay reads from options are "initValue", "decaySteps", "alpha", "exponent"\)/,
+      ),
+    );
   });
 
   it("a checkpoint's own keys are checked, but its config holds any JSON", () => {

@@ -39,7 +39,16 @@ interface Config {
 
 /** The optimizer, rebuilt from the config (so a resumed run trusts only what the file says). */
 const optimizerFor = (c: Config) =>
-  skipNonFinite(chain(clipByGlobalNorm(1), adamw({ learningRate: warmupCosineDecay({ peakValue: c.lr, warmupSteps: 3, decaySteps: 20 }), weightDecay: 0.01, mask: { b: false, w: true } })));
+  skipNonFinite(
+    chain(
+      clipByGlobalNorm(1),
+      adamw({
+        learningRate: warmupCosineDecay({ peakValue: c.lr, warmupSteps: 3, decaySteps: 20 }),
+        weightDecay: 0.01,
+        mask: { b: false, w: true },
+      }),
+    ),
+  );
 
 interface Model<P> {
   readonly init: P;
@@ -79,8 +88,12 @@ const train = <P>(model: Model<P>, c: Config, from: RunState<P>, steps: number):
 const linearRegression = (): Model<{ b: T.Tensor; w: T.Tensor }> => {
   const [kx, kn] = random.split(random.key(1));
   const x = random.normal(kx!, [24, 3], "float64");
-  const y = A.add(A.matmul(x, T.tensor([[1.5], [-2], [0.5]], "float64")), A.mul(random.normal(kn!, [24, 1], "float64"), 0.1));
-  const loss = (p: { b: Value; w: Value }, xb: Value, yb: Value): Value => A.mean(A.square(A.sub(A.add(A.matmul(xb, p.w), p.b), yb)));
+  const y = A.add(
+    A.matmul(x, T.tensor([[1.5], [-2], [0.5]], "float64")),
+    A.mul(random.normal(kn!, [24, 1], "float64"), 0.1),
+  );
+  const loss = (p: { b: Value; w: Value }, xb: Value, yb: Value): Value =>
+    A.mean(A.square(A.sub(A.add(A.matmul(xb, p.w), p.b), yb)));
   const vg = A.valueAndGrad(loss);
   return {
     init: { b: T.zeros([1], "float64"), w: T.zeros([3, 1], "float64") },
@@ -99,16 +112,27 @@ const tinyRnn = (): Model<{ b: T.Tensor; w: { hh: T.Tensor; ih: T.Tensor; out: T
   const target = A.sum(xs, { axis: [0, 2] });
   type P = { b: Value; w: { hh: Value; ih: Value; out: Value } };
   const loss = (p: P, xb: Value, tb: Value): Value => {
-    const cell = (h: Value, x: Value) => [A.tanh(A.add(A.add(A.matmul(x, p.w.ih), A.matmul(h, p.w.hh)), p.b)), null] as const;
+    const cell = (h: Value, x: Value) =>
+      [A.tanh(A.add(A.add(A.matmul(x, p.w.ih), A.matmul(h, p.w.hh)), p.b)), null] as const;
     const [h] = A.scan(cell, T.zeros([xb.shape[1]!, 4], "float64") as Value, xb);
     return A.mean(A.square(A.sub(A.reshape(A.matmul(h, p.w.out), [xb.shape[1]!]), tb)));
   };
   const vg = A.jit(A.valueAndGrad(loss));
   return {
-    init: { b: T.zeros([4], "float64"), w: { hh: A.mul(random.normal(k1!, [4, 4], "float64"), 0.3) as T.Tensor, ih: random.normal(k2!, [2, 4], "float64"), out: random.normal(k3!, [4, 1], "float64") } },
+    init: {
+      b: T.zeros([4], "float64"),
+      w: {
+        hh: A.mul(random.normal(k1!, [4, 4], "float64"), 0.3) as T.Tensor,
+        ih: random.normal(k2!, [2, 4], "float64"),
+        out: random.normal(k3!, [4, 1], "float64"),
+      },
+    },
     examples: 16,
     lossAndGrad: (p, rows) => {
-      const [l, g] = vg(p, A.take(xs, rows, 1), A.take(target, rows, 0)) as [T.Tensor, ReturnType<typeof tinyRnn>["init"]];
+      const [l, g] = vg(p, A.take(xs, rows, 1), A.take(target, rows, 0)) as [
+        T.Tensor,
+        ReturnType<typeof tinyRnn>["init"],
+      ];
       return [T.item(l), g];
     },
   };
@@ -145,13 +169,20 @@ describe.each([
   const model = makeModel() as Model<unknown>;
   const config: Config = { lr: 0.1, batch: 6, poisonStep: 4 };
   const N = 10;
-  const start: RunState<unknown> = { params: model.init, optState: optimizerFor(config).init(model.init), step: 0, key: random.key(7) };
+  const start: RunState<unknown> = {
+    params: model.init,
+    optState: optimizerFor(config).init(model.init),
+    step: 0,
+    key: random.key(7),
+  };
   const [straight, losses] = train(model, config, start, N);
 
   it("the straight run learns, and its poisoned step was skipped", () => {
     const everything = Array.from({ length: model.examples }, (_, i) => i);
     expect(losses.every(Number.isFinite)).toBe(true);
-    expect(model.lossAndGrad(straight.params, everything)[0]).toBeLessThan(0.8 * model.lossAndGrad(model.init, everything)[0]);
+    expect(model.lossAndGrad(straight.params, everything)[0]).toBeLessThan(
+      0.8 * model.lossAndGrad(model.init, everything)[0],
+    );
     expect(straight.optState.totalNotFinite).toBe(1);
   });
 
@@ -187,9 +218,13 @@ describe("@rewind/optim/node", () => {
     expect(E.isRight(loaded) && loaded.right.step).toBe(1);
 
     const missing = loadCheckpoint(join(dir, "nope.safetensors"));
-    expect(E.isLeft(missing) && formatTensorError(missing.left)).toMatch(/^loadCheckpoint: cannot read ".*nope\.safetensors": ENOENT/);
+    expect(E.isLeft(missing) && formatTensorError(missing.left)).toMatch(
+      /^loadCheckpoint: cannot read ".*nope\.safetensors": ENOENT/,
+    );
     const unwritable = saveCheckpoint(join(dir, "no-such-dir", "x.safetensors"), state);
-    expect(E.isLeft(unwritable) && formatTensorError(unwritable.left)).toMatch(/^saveCheckpoint: cannot write ".*x\.safetensors": ENOENT/);
+    expect(E.isLeft(unwritable) && formatTensorError(unwritable.left)).toMatch(
+      /^saveCheckpoint: cannot write ".*x\.safetensors": ENOENT/,
+    );
     const bad = saveCheckpoint(path, { ...state, step: -1 });
     expect(E.isLeft(bad) && formatTensorError(bad.left)).toMatch(/step must be a non-negative integer/);
   });
@@ -198,6 +233,8 @@ describe("@rewind/optim/node", () => {
     const path = join(dir, "plain.safetensors");
     expect(E.isRight(saveCheckpoint(path, { params: {}, optState: {}, step: 0 }))).toBe(true);
     const wrong = loadCheckpoint(path, { params: { w: T.zeros([1]) }, optState: {} });
-    expect(E.isLeft(wrong) && formatTensorError(wrong.left)).toMatch(/^restoreCheckpoint: ".*plain\.safetensors": the checkpoint does not fit the template: params\.w: missing/);
+    expect(E.isLeft(wrong) && formatTensorError(wrong.left)).toMatch(
+      /^restoreCheckpoint: ".*plain\.safetensors": the checkpoint does not fit the template: params\.w: missing/,
+    );
   });
 });

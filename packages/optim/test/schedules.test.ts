@@ -36,11 +36,22 @@ describe("schedules", () => {
     },
   );
 
-  test.prop([step, fc.integer({ min: 1, max: 500 }), fc.constantFrom(0.1, 0.5, 0.96, 1.5), fc.boolean(), fc.integer({ min: 0, max: 50 })])(
+  test.prop([
+    step,
+    fc.integer({ min: 1, max: 500 }),
+    fc.constantFrom(0.1, 0.5, 0.96, 1.5),
+    fc.boolean(),
+    fc.integer({ min: 0, max: 50 }),
+  ])(
     "exponentialDecay: init · rate^(max(s − begin, 0)/steps), floored exponent with staircase",
     (s, steps, rate, staircase, begin) => {
       const p = Math.max(s - begin, 0) / steps;
-      close(exponentialDecay({ initValue: 2, transitionSteps: steps, decayRate: rate, staircase, transitionBegin: begin })(s), 2 * rate ** (staircase ? Math.floor(p) : p));
+      close(
+        exponentialDecay({ initValue: 2, transitionSteps: steps, decayRate: rate, staircase, transitionBegin: begin })(
+          s,
+        ),
+        2 * rate ** (staircase ? Math.floor(p) : p),
+      );
     },
   );
 
@@ -50,13 +61,18 @@ describe("schedules", () => {
     expect(exponentialDecay({ initValue: 1, transitionSteps: 1, decayRate: 2, endValue: 5 })(10)).toBe(5);
   });
 
-  test.prop([step, fc.integer({ min: 1, max: 3000 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(1, 2)])(
-    "cosineDecay: init · ((1 − α)·(½(1 + cos(π·min(s, T)/T)))^p + α)",
-    (s, total, alpha, exponent) => {
-      const c = 0.5 * (1 + Math.cos((Math.PI * Math.min(s, total)) / total));
-      close(cosineDecay({ initValue: 3, decaySteps: total, alpha, exponent })(s), 3 * ((1 - alpha) * c ** exponent + alpha));
-    },
-  );
+  test.prop([
+    step,
+    fc.integer({ min: 1, max: 3000 }),
+    fc.double({ min: 0, max: 1, noNaN: true }),
+    fc.constantFrom(1, 2),
+  ])("cosineDecay: init · ((1 − α)·(½(1 + cos(π·min(s, T)/T)))^p + α)", (s, total, alpha, exponent) => {
+    const c = 0.5 * (1 + Math.cos((Math.PI * Math.min(s, total)) / total));
+    close(
+      cosineDecay({ initValue: 3, decaySteps: total, alpha, exponent })(s),
+      3 * ((1 - alpha) * c ** exponent + alpha),
+    );
+  });
 
   it("cosineDecay passes through the midpoint and ends at α·init", () => {
     const f = cosineDecay({ initValue: 1, decaySteps: 100, alpha: 0.1 });
@@ -73,7 +89,9 @@ describe("schedules", () => {
       const total = warmup + decay;
       const f = warmupCosineDecay({ peakValue: peak, warmupSteps: warmup, decaySteps: total, endValue: end });
       const want =
-        s < warmup ? (peak * s) / warmup : end + (peak - end) * 0.5 * (1 + Math.cos((Math.PI * Math.min(s - warmup, decay)) / decay));
+        s < warmup
+          ? (peak * s) / warmup
+          : end + (peak - end) * 0.5 * (1 + Math.cos((Math.PI * Math.min(s - warmup, decay)) / decay));
       close(f(s), want);
     },
   );
@@ -92,8 +110,12 @@ describe("schedules", () => {
   });
 
   it("bad arguments fail with the schedule's name", () => {
-    expect(() => cosineDecay({ initValue: 1, decaySteps: 0 })).toThrow(/cosineDecay: decaySteps must be a number in \[1, Infinity\]/);
-    expect(() => exponentialDecay({ initValue: 1, transitionSteps: 2.5, decayRate: 0.5 })).toThrow(/whole number of steps/);
+    expect(() => cosineDecay({ initValue: 1, decaySteps: 0 })).toThrow(
+      /cosineDecay: decaySteps must be a number in \[1, Infinity\]/,
+    );
+    expect(() => exponentialDecay({ initValue: 1, transitionSteps: 2.5, decayRate: 0.5 })).toThrow(
+      /whole number of steps/,
+    );
     expect(() => joinSchedules([constantSchedule(1)], [3])).toThrow(/1 schedules need 0 boundaries, got 1/);
     expect(() => warmupCosineDecay({ peakValue: 1, warmupSteps: 10, decaySteps: 10 })).toThrow(T.TensorException);
   });

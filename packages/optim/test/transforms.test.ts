@@ -28,10 +28,13 @@ const norm = (xs: readonly number[]): number => Math.sqrt(xs.reduce((s, x) => s 
 describe("clipByGlobalNorm", () => {
   const treeArb = structureArb.chain((s) => fc.tuple(fc.constant(s), valuesArb(s, -100, 100)));
 
-  test.prop([treeArb, fc.double({ min: 1e-3, max: 50, noNaN: true })])("the output's global norm is at most the bound", ([s, values], maxNorm) => {
-    const [u] = clipByGlobalNorm(maxNorm).update(build(s, values), {});
-    expect(norm(flat(u))).toBeLessThanOrEqual(maxNorm * (1 + 1e-12));
-  });
+  test.prop([treeArb, fc.double({ min: 1e-3, max: 50, noNaN: true })])(
+    "the output's global norm is at most the bound",
+    ([s, values], maxNorm) => {
+      const [u] = clipByGlobalNorm(maxNorm).update(build(s, values), {});
+      expect(norm(flat(u))).toBeLessThanOrEqual(maxNorm * (1 + 1e-12));
+    },
+  );
 
   test.prop([treeArb, fc.double({ min: 1e-3, max: 50, noNaN: true })])(
     "under the bound nothing changes; over it, every leaf is scaled by maxNorm/norm",
@@ -39,7 +42,10 @@ describe("clipByGlobalNorm", () => {
       const [u] = clipByGlobalNorm(maxNorm).update(build(s, values), {});
       const n = norm(values);
       if (n < maxNorm) expectSameBits(flat(u), values);
-      else flat(u).forEach((x, i) => expect(Math.abs(x - (values[i]! * maxNorm) / n)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(x))));
+      else
+        flat(u).forEach((x, i) =>
+          expect(Math.abs(x - (values[i]! * maxNorm) / n)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(x))),
+        );
     },
   );
 
@@ -53,10 +59,13 @@ describe("clipByGlobalNorm", () => {
 });
 
 describe("clipByValue", () => {
-  test.prop([structureArb.chain((s) => fc.tuple(fc.constant(s), valuesArb(s, -10, 10)))])("clamps to [min, max] and keeps values inside", ([s, values]) => {
-    const [u] = clipByValue(-2, 5).update(build(s, values), {});
-    expect(flat(u)).toEqual(values.map((x) => (x < -2 ? -2 : x > 5 ? 5 : x)));
-  });
+  test.prop([structureArb.chain((s) => fc.tuple(fc.constant(s), valuesArb(s, -10, 10)))])(
+    "clamps to [min, max] and keeps values inside",
+    ([s, values]) => {
+      const [u] = clipByValue(-2, 5).update(build(s, values), {});
+      expect(flat(u)).toEqual(values.map((x) => (x < -2 ? -2 : x > 5 ? 5 : x)));
+    },
+  );
 
   it("leaves NaN visible and accepts an open side", () => {
     expect(flat(clipByValue(-1, 1).update([T.tensor([NaN, -3, Infinity], "float64")], {})[0])).toEqual([NaN, -1, 1]);
@@ -76,15 +85,28 @@ describe("chain", () => {
     expect(state[1][0].count).toBe(0);
   });
 
-  test.prop([problemArb(3)])("chain(clip, adam) equals adam on gradients clipped by hand", ({ structure, params, grads }) => {
-    const clipped = grads.map((g) => {
-      const n = norm(g);
-      return n < 1 ? g : g.map((x) => x / n);
-    });
-    const a = runOptimizer(chain(clipByGlobalNorm(1), adam({ learningRate: 0.1 })), build(structure, params), grads.map((g) => build(structure, g)));
-    const b = runOptimizer(adam({ learningRate: 0.1 }), build(structure, params), clipped.map((g) => build(structure, g)));
-    a.forEach((x, i) => x.forEach((v, j) => expect(Math.abs(v - b[i]![j]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(v)))));
-  });
+  test.prop([problemArb(3)])(
+    "chain(clip, adam) equals adam on gradients clipped by hand",
+    ({ structure, params, grads }) => {
+      const clipped = grads.map((g) => {
+        const n = norm(g);
+        return n < 1 ? g : g.map((x) => x / n);
+      });
+      const a = runOptimizer(
+        chain(clipByGlobalNorm(1), adam({ learningRate: 0.1 })),
+        build(structure, params),
+        grads.map((g) => build(structure, g)),
+      );
+      const b = runOptimizer(
+        adam({ learningRate: 0.1 }),
+        build(structure, params),
+        clipped.map((g) => build(structure, g)),
+      );
+      a.forEach((x, i) =>
+        x.forEach((v, j) => expect(Math.abs(v - b[i]![j]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(v)))),
+      );
+    },
+  );
 });
 
 describe("skipNonFinite", () => {
@@ -111,19 +133,32 @@ describe("skipNonFinite", () => {
     expect([s3.notFiniteCount, s3.totalNotFinite, s3.lastFinite, s3.inner[0].count]).toEqual([0, 3, true, 2]);
   });
 
-  test.prop([problemArb(4), fc.integer({ min: 0, max: 3 })])("a run with bad steps inserted equals the run without them", ({ structure, params, grads }, at) => {
-    const opt = skipNonFinite(chain(clipByGlobalNorm(2), adamw({ learningRate: 0.05, weightDecay: 0.1 })));
-    const poisoned = [...grads.slice(0, at), grads[at]!.map((x, i) => (i === 0 ? NaN : x)), ...grads.slice(at)];
-    const clean = runOptimizer(opt, build(structure, params), grads.map((g) => build(structure, g)));
-    const dirty = runOptimizer(opt, build(structure, params), poisoned.map((g) => build(structure, g)));
-    expectSameBits(dirty[at]!, at === 0 ? params : clean[at - 1]!);
-    expect([...dirty.slice(0, at), ...dirty.slice(at + 1)]).toEqual(clean);
-  });
+  test.prop([problemArb(4), fc.integer({ min: 0, max: 3 })])(
+    "a run with bad steps inserted equals the run without them",
+    ({ structure, params, grads }, at) => {
+      const opt = skipNonFinite(chain(clipByGlobalNorm(2), adamw({ learningRate: 0.05, weightDecay: 0.1 })));
+      const poisoned = [...grads.slice(0, at), grads[at]!.map((x, i) => (i === 0 ? NaN : x)), ...grads.slice(at)];
+      const clean = runOptimizer(
+        opt,
+        build(structure, params),
+        grads.map((g) => build(structure, g)),
+      );
+      const dirty = runOptimizer(
+        opt,
+        build(structure, params),
+        poisoned.map((g) => build(structure, g)),
+      );
+      expectSameBits(dirty[at]!, at === 0 ? params : clean[at - 1]!);
+      expect([...dirty.slice(0, at), ...dirty.slice(at + 1)]).toEqual(clean);
+    },
+  );
 
   it("refuses traced gradients with a message that says what to do", () => {
     const opt = skipNonFinite(sgd({ learningRate: 0.1 }));
     const step = A.jit((g: typeof good, s: ReturnType<typeof opt.init>) => opt.update(g, s, p));
-    expect(() => step(good, opt.init(p))).toThrow(/skipNonFinite: the gradients are traced values .*call the optimizer's update outside jit/);
+    expect(() => step(good, opt.init(p))).toThrow(
+      /skipNonFinite: the gradients are traced values .*call the optimizer's update outside jit/,
+    );
   });
 });
 
@@ -134,39 +169,48 @@ const optimizers: ReadonlyArray<readonly [string, AnyTransformation]> = [
   ["adagrad", adagrad({ learningRate: 0.1 })],
   ["rmsprop centered momentum", rmsprop({ learningRate: 0.01, centered: true, momentum: 0.5 })],
   ["adam scheduled", adam({ learningRate: warmupCosineDecay({ peakValue: 0.1, warmupSteps: 2, decaySteps: 10 }) })],
-  ["adamw clipped", chain(clipByGlobalNorm(1), clipByValue(-0.5, 0.5), adamw({ learningRate: 0.01, weightDecay: 0.1 }))],
+  [
+    "adamw clipped",
+    chain(clipByGlobalNorm(1), clipByValue(-0.5, 0.5), adamw({ learningRate: 0.01, weightDecay: 0.1 })),
+  ],
   ["skipNonFinite(adam)", skipNonFinite(adam({ learningRate: 0.01 }))],
 ];
 
 describe.each(optimizers)("%s", (_, opt) => {
-  test.prop([problemArb(3)], { numRuns: 20 })("is pure: inputs are never written, and the same inputs give the same outputs", ({ structure, params, grads }) => {
-    const p = build(structure, params);
-    let state = opt.init(p);
-    for (const gv of grads) {
-      const g = build(structure, gv);
-      const before = [snapshot(p), snapshot(g), snapshot(state)];
-      const [u1, s1] = opt.update(g, state, p);
-      const [u2, s2] = opt.update(g, state, p);
-      expect([snapshot(p), snapshot(g), snapshot(state)]).toEqual(before);
-      expect(snapshot(u1)).toEqual(snapshot(u2));
-      expect(snapshot(s1)).toEqual(snapshot(s2));
-      state = s1;
-    }
-  });
-
-  if (_ !== "skipNonFinite(adam)") {
-    test.prop([problemArb(3)], { numRuns: 10 })("update under jit equals the eager update, bit for bit", ({ structure, params, grads }) => {
+  test.prop([problemArb(3)], { numRuns: 20 })(
+    "is pure: inputs are never written, and the same inputs give the same outputs",
+    ({ structure, params, grads }) => {
       const p = build(structure, params);
-      const jitted = A.jit((g: unknown, s: unknown, q: unknown) => opt.update(g, s, q));
-      let [eager, traced] = [opt.init(p), opt.init(p)];
+      let state = opt.init(p);
       for (const gv of grads) {
         const g = build(structure, gv);
-        const [ue, se] = opt.update(g, eager, p);
-        const [ut, st] = jitted(g, traced, p) as readonly [unknown, unknown];
-        expectSameBits(flat(ut), flat(ue));
-        expect(snapshot(st)).toEqual(snapshot(se));
-        [eager, traced] = [se, st];
+        const before = [snapshot(p), snapshot(g), snapshot(state)];
+        const [u1, s1] = opt.update(g, state, p);
+        const [u2, s2] = opt.update(g, state, p);
+        expect([snapshot(p), snapshot(g), snapshot(state)]).toEqual(before);
+        expect(snapshot(u1)).toEqual(snapshot(u2));
+        expect(snapshot(s1)).toEqual(snapshot(s2));
+        state = s1;
       }
-    });
+    },
+  );
+
+  if (_ !== "skipNonFinite(adam)") {
+    test.prop([problemArb(3)], { numRuns: 10 })(
+      "update under jit equals the eager update, bit for bit",
+      ({ structure, params, grads }) => {
+        const p = build(structure, params);
+        const jitted = A.jit((g: unknown, s: unknown, q: unknown) => opt.update(g, s, q));
+        let [eager, traced] = [opt.init(p), opt.init(p)];
+        for (const gv of grads) {
+          const g = build(structure, gv);
+          const [ue, se] = opt.update(g, eager, p);
+          const [ut, st] = jitted(g, traced, p) as readonly [unknown, unknown];
+          expectSameBits(flat(ut), flat(ue));
+          expect(snapshot(st)).toEqual(snapshot(se));
+          [eager, traced] = [se, st];
+        }
+      },
+    );
   }
 });

@@ -70,14 +70,24 @@ export interface Bidirectional<PF, CF, PB, CB> {
   /** Parameters of both directions, from two keys split off `key`. */
   readonly init: (key: Key, sizes: CellSizes, options?: InitOptions) => PerDirection<PF, PB>;
   /** Runs both directions over `xs` and merges their outputs. */
-  readonly apply: (params: PerDirection<PF, PB>, xs: Value, options?: BidirectionalApplyOptions<CF, CB>) => BidirectionalResult<CF, CB>;
+  readonly apply: (
+    params: PerDirection<PF, PB>,
+    xs: Value,
+    options?: BidirectionalApplyOptions<CF, CB>,
+  ) => BidirectionalResult<CF, CB>;
   /** Features per step of the merged output. */
   readonly outputSize: (params: PerDirection<PF, PB>) => number;
 }
 
 const OPTION_KEYS = keysOf<BidirectionalOptions>({ merge: true });
 const APPLY_KEYS = keysOf<BidirectionalApplyOptions<unknown, unknown>>({
-  lengths: true, timeMajor: true, initialCarry: true, key: true, checkpoint: true, unroll: true, truncate: true,
+  lengths: true,
+  timeMajor: true,
+  initialCarry: true,
+  key: true,
+  checkpoint: true,
+  unroll: true,
+  truncate: true,
 });
 const DIRECTIONS = keysOf<PerDirection<unknown, unknown>>({ forward: true, reverse: true });
 
@@ -112,7 +122,13 @@ export const bidirectional = <PF, CF, PB, CB>(
   if (merge !== "concat" && merge !== "sum") badMerge(merge);
   const perDirection = (op: string, p: PerDirection<PF, PB>): PerDirection<PF, PB> => {
     if (typeof p !== "object" || p === null || !("forward" in p) || !("reverse" in p)) {
-      T.fail({ _tag: "ValueError", op, arg: "params", detail: `params must be { forward, reverse }, got ${p === null ? "null" : typeof p === "object" ? `an object with keys ${Object.keys(p).join(", ") || "(none)"}` : typeof p}`, fix: "pass the parameters this layer's init returned" });
+      T.fail({
+        _tag: "ValueError",
+        op,
+        arg: "params",
+        detail: `params must be { forward, reverse }, got ${p === null ? "null" : typeof p === "object" ? `an object with keys ${Object.keys(p).join(", ") || "(none)"}` : typeof p}`,
+        fix: "pass the parameters this layer's init returned",
+      });
     }
     return p;
   };

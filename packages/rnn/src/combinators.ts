@@ -20,7 +20,13 @@ import { checkOptions } from "./util.js";
 /** Throws unless `sizes` is an object (the fields are checked by the cells that read them). */
 const checkSizesObject = (op: string, sizes: unknown): void => {
   if (typeof sizes !== "object" || sizes === null) {
-    T.fail({ _tag: "ValueError", op, arg: "sizes", detail: `sizes must be an object, got ${String(sizes)}`, fix: "pass e.g. { inputSize: 8, hiddenSize: 32 }" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "sizes",
+      detail: `sizes must be an object, got ${String(sizes)}`,
+      fix: "pass e.g. { inputSize: 8, hiddenSize: 32 }",
+    });
   }
 };
 
@@ -37,7 +43,8 @@ export type AnyCell = Cell<any, any>;
 export const inputSizeOf = <P, C>(op: string, cell: Cell<P, C>, params: NoInfer<P>): number => {
   const sized = checkCell(op, "cell", cell);
   if (sized.inputSize !== undefined) return sized.inputSize(params);
-  const w = typeof params === "object" && params !== null ? (params as Record<string, unknown>)["weight_ih"] : undefined;
+  const w =
+    typeof params === "object" && params !== null ? (params as Record<string, unknown>)["weight_ih"] : undefined;
   if (isValue(w) && w.shape.length === 2) return w.shape[1]!;
   return T.fail({
     _tag: "ValueError",
@@ -51,23 +58,38 @@ export const inputSizeOf = <P, C>(op: string, cell: Cell<P, C>, params: NoInfer<
 /** Throws unless `rate` is a dropout probability in [0, 1). */
 const checkRate = (op: string, arg: string, rate: unknown): number => {
   if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) {
-    T.fail({ _tag: "ValueError", op, arg, detail: `the dropout rate must be a number in [0, 1), got ${String(rate)}`, fix: "pass the probability of dropping a unit, e.g. 0.2 (0 turns dropout off)" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `the dropout rate must be a number in [0, 1), got ${String(rate)}`,
+      fix: "pass the probability of dropping a unit, e.g. 0.2 (0 turns dropout off)",
+    });
   }
   return rate as number;
 };
 
 /** One step's keep mask `[batch, width]`: true (kept) with probability 1 − rate. */
-const keepMask = (key: Key, rate: number, batch: number, width: number): T.Tensor => T.random.bernoulli(key, 1 - rate, [batch, width]);
+const keepMask = (key: Key, rate: number, batch: number, width: number): T.Tensor =>
+  T.random.bernoulli(key, 1 - rate, [batch, width]);
 
 /** Inverted dropout: kept units are scaled by 1/(1 − rate) so the expected value is unchanged. */
 const applyMask = (op: string, x: Value, mask: Value, rate: number): Value => {
   if (!T.shapesEqual(x.shape, mask.shape)) {
-    T.fail({ _tag: "ShapeError", op, arg: "x", shapes: [x.shape, mask.shape], detail: "the values to drop and the drawn mask differ in shape", fix: "make the cell's inputSize/outputSize report the width it really reads/returns" });
+    T.fail({
+      _tag: "ShapeError",
+      op,
+      arg: "x",
+      shapes: [x.shape, mask.shape],
+      detail: "the values to drop and the drawn mask differ in shape",
+      fix: "make the cell's inputSize/outputSize report the width it really reads/returns",
+    });
   }
   return where(mask, mul(x, 1 / (1 - rate)), 0);
 };
 
-const paramsError = (op: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op, arg: "params", detail, fix });
+const paramsError = (op: string, detail: string, fix: string): never =>
+  T.fail({ _tag: "ValueError", op, arg: "params", detail, fix });
 
 const STACK_KEYS: readonly string[] = ["dropout"];
 
@@ -93,7 +115,13 @@ export const stack = <const Cs extends readonly AnyCell[]>(
   opts: { readonly dropout?: number } = {},
 ): Cell<{ -readonly [K in keyof Cs]: ParamsOf<Cs[K]> }, { -readonly [K in keyof Cs]: CarryOf<Cs[K]> }> => {
   if (!Array.isArray(cells) || cells.length === 0) {
-    T.fail({ _tag: "ValueError", op: "stack", arg: "cells", detail: `expected a non-empty array of cells, got ${Array.isArray(cells) ? "[]" : typeof cells}`, fix: "pass e.g. stack([lstm, lstm])" });
+    T.fail({
+      _tag: "ValueError",
+      op: "stack",
+      arg: "cells",
+      detail: `expected a non-empty array of cells, got ${Array.isArray(cells) ? "[]" : typeof cells}`,
+      fix: "pass e.g. stack([lstm, lstm])",
+    });
   }
   const parts = cells.map((c, k) => checkCell("stack", `cells[${k}]`, c as Cell<unknown, unknown>));
   checkOptions("stack", "options", opts, STACK_KEYS);
@@ -102,7 +130,11 @@ export const stack = <const Cs extends readonly AnyCell[]>(
   const name = `stack([${parts.map((c) => c.name).join(", ")}])`;
   const asList = (op: string, ps: unknown, what: string): readonly unknown[] => {
     if (!Array.isArray(ps) || ps.length !== n) {
-      paramsError(op, `${what} must be an array of ${n} (one per layer), got ${Array.isArray(ps) ? `${ps.length}` : typeof ps}`, `pass the array ${name}.${what === "params" ? "init" : "initialCarry"} returned`);
+      paramsError(
+        op,
+        `${what} must be an array of ${n} (one per layer), got ${Array.isArray(ps) ? `${ps.length}` : typeof ps}`,
+        `pass the array ${name}.${what === "params" ? "init" : "initialCarry"} returned`,
+      );
     }
     return ps as readonly unknown[];
   };
@@ -124,7 +156,8 @@ export const stack = <const Cs extends readonly AnyCell[]>(
       });
       return ps;
     },
-    initialCarry: (batch, ps) => asList(`${name}.initialCarry`, ps, "params").map((p, k) => parts[k]!.initialCarry(batch, p)),
+    initialCarry: (batch, ps) =>
+      asList(`${name}.initialCarry`, ps, "params").map((p, k) => parts[k]!.initialCarry(batch, p)),
     step: (ps) => {
       const list = asList(`${name}.step`, ps, "params");
       const steps = parts.map((c, k) => c.step(list[k]));
@@ -151,7 +184,9 @@ export const stack = <const Cs extends readonly AnyCell[]>(
             const keys = T.random.split(key, 2 * n);
             return {
               cells: parts.map((c, k) => c.noise?.(keys[k]!, batch, list[k]) ?? null),
-              masks: parts.map((c, k) => (rate > 0 && k < n - 1 ? keepMask(keys[n + k]!, rate, batch, c.outputSize(list[k])) : null)),
+              masks: parts.map((c, k) =>
+                rate > 0 && k < n - 1 ? keepMask(keys[n + k]!, rate, batch, c.outputSize(list[k])) : null,
+              ),
             };
           },
         }
@@ -223,15 +258,31 @@ export interface MapOutputParams<P, Q> {
 
 const checkLayer = <Q>(op: string, layer: Layer<Q>): Layer<Q> => {
   const l = layer as unknown as Record<string, unknown> | null;
-  if (typeof l !== "object" || l === null || typeof l["init"] !== "function" || typeof l["apply"] !== "function" || typeof l["outputSize"] !== "function") {
-    T.fail({ _tag: "ValueError", op, arg: "layer", detail: "expected a layer ({ name, init, apply, outputSize })", fix: "pass e.g. linear(10) or embedding(vocab, dim)" });
+  if (
+    typeof l !== "object" ||
+    l === null ||
+    typeof l["init"] !== "function" ||
+    typeof l["apply"] !== "function" ||
+    typeof l["outputSize"] !== "function"
+  ) {
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "layer",
+      detail: "expected a layer ({ name, init, apply, outputSize })",
+      fix: "pass e.g. linear(10) or embedding(vocab, dim)",
+    });
   }
   return layer;
 };
 
 const checkKeys = (op: string, p: unknown, keys: readonly string[]): Record<string, unknown> => {
   if (typeof p !== "object" || p === null || keys.some((k) => !(k in p))) {
-    paramsError(op, `params must be an object with keys ${keys.join(", ")}`, "pass the parameters this cell's init returned");
+    paramsError(
+      op,
+      `params must be an object with keys ${keys.join(", ")}`,
+      "pass the parameters this cell's init returned",
+    );
   }
   return p as Record<string, unknown>;
 };
@@ -247,7 +298,8 @@ export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapIn
   const inner = checkCell("mapInput", "cell", cell);
   const front = checkLayer("mapInput", layer);
   const name = `mapInput(${inner.name}, ${front.name})`;
-  const parts = (p: MapInputParams<Q, P>): MapInputParams<Q, P> => checkKeys(name, p, ["input", "cell"]) as unknown as MapInputParams<Q, P>;
+  const parts = (p: MapInputParams<Q, P>): MapInputParams<Q, P> =>
+    checkKeys(name, p, ["input", "cell"]) as unknown as MapInputParams<Q, P>;
   return {
     name,
     init: (key, sizes, options) => {
@@ -266,8 +318,16 @@ export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapIn
     outputSize: (p) => inner.outputSize(parts(p).cell),
     inputSize: (p) =>
       front.inputSize?.(parts(p).input) ??
-      T.fail({ _tag: "ValueError", op: name, arg: "layer", detail: `${front.name} does not read feature vectors (e.g. token ids), so its input cannot be dropped`, fix: "drop the layer's outputs instead: mapInput(dropout(cell, rate), layer)" }),
-    ...(inner.noise === undefined ? {} : { noise: (key: Key, batch: number, p: MapInputParams<Q, P>) => inner.noise!(key, batch, parts(p).cell) }),
+      T.fail({
+        _tag: "ValueError",
+        op: name,
+        arg: "layer",
+        detail: `${front.name} does not read feature vectors (e.g. token ids), so its input cannot be dropped`,
+        fix: "drop the layer's outputs instead: mapInput(dropout(cell, rate), layer)",
+      }),
+    ...(inner.noise === undefined
+      ? {}
+      : { noise: (key: Key, batch: number, p: MapInputParams<Q, P>) => inner.noise!(key, batch, parts(p).cell) }),
   };
 };
 
@@ -282,7 +342,8 @@ export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapO
   const inner = checkCell("mapOutput", "cell", cell);
   const back = checkLayer("mapOutput", layer);
   const name = `mapOutput(${inner.name}, ${back.name})`;
-  const parts = (p: MapOutputParams<P, Q>): MapOutputParams<P, Q> => checkKeys(name, p, ["cell", "output"]) as unknown as MapOutputParams<P, Q>;
+  const parts = (p: MapOutputParams<P, Q>): MapOutputParams<P, Q> =>
+    checkKeys(name, p, ["cell", "output"]) as unknown as MapOutputParams<P, Q>;
   return {
     name,
     init: (key, sizes, options) => {
@@ -302,7 +363,9 @@ export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapO
     },
     outputSize: (p) => back.outputSize(parts(p).output),
     inputSize: (p) => inputSizeOf(name, inner, parts(p).cell),
-    ...(inner.noise === undefined ? {} : { noise: (key: Key, batch: number, p: MapOutputParams<P, Q>) => inner.noise!(key, batch, parts(p).cell) }),
+    ...(inner.noise === undefined
+      ? {}
+      : { noise: (key: Key, batch: number, p: MapOutputParams<P, Q>) => inner.noise!(key, batch, parts(p).cell) }),
   };
 };
 
@@ -358,7 +421,13 @@ export const dropout = <P, C>(cell: Cell<P, C>, rate: number): Cell<P, C> => {
 export const withSizes = <P, C>(cell: Cell<P, C>, sizes: Partial<CellSizes> & Record<string, unknown>): Cell<P, C> => {
   const inner = checkCell("withSizes", "cell", cell);
   if (typeof sizes !== "object" || sizes === null) {
-    T.fail({ _tag: "ValueError", op: "withSizes", arg: "sizes", detail: `expected an object of sizes, got ${String(sizes)}`, fix: "pass e.g. { hiddenSize: 64 }" });
+    T.fail({
+      _tag: "ValueError",
+      op: "withSizes",
+      arg: "sizes",
+      detail: `expected an object of sizes, got ${String(sizes)}`,
+      fix: "pass e.g. { hiddenSize: 64 }",
+    });
   }
   return {
     ...inner,

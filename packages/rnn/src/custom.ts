@@ -10,7 +10,18 @@ import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import {
-  add, isValue, matmul, mul, sigmoid, sub, tanh, transpose, treeDefKey, treeLeavesWithPaths, treeStructure, type Value,
+  add,
+  isValue,
+  matmul,
+  mul,
+  sigmoid,
+  sub,
+  tanh,
+  transpose,
+  treeDefKey,
+  treeLeavesWithPaths,
+  treeStructure,
+  type Value,
 } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
 import { affine, checkFields, checkSizes, checkStep, zeroState } from "./cells/common.js";
@@ -35,7 +46,15 @@ export interface CellSpec<P, C> {
   readonly noise?: (key: Key, batch: number, params: P) => unknown;
 }
 
-const SPEC_KEYS = keysOf<CellSpec<unknown, unknown>>({ name: true, init: true, initialCarry: true, step: true, outputSize: true, inputSize: true, noise: true });
+const SPEC_KEYS = keysOf<CellSpec<unknown, unknown>>({
+  name: true,
+  init: true,
+  initialCarry: true,
+  step: true,
+  outputSize: true,
+  inputSize: true,
+  noise: true,
+});
 
 const specError = (name: string, arg: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op: `defineCell(${name})`, arg, detail, fix });
@@ -49,9 +68,10 @@ const describeShape = (v: Value): string => `${v.dtype}[${v.shape.join(", ")}]`;
  */
 export const checkCell = <P, C>(op: string, arg: string, cell: Cell<P, C>): Cell<P, C> => {
   const c = cell as unknown as Record<string, unknown> | null | undefined;
-  const missing = typeof c !== "object" || c === null
-    ? ["everything"]
-    : (["init", "initialCarry", "step", "outputSize"] as const).filter((k) => typeof c[k] !== "function");
+  const missing =
+    typeof c !== "object" || c === null
+      ? ["everything"]
+      : (["init", "initialCarry", "step", "outputSize"] as const).filter((k) => typeof c[k] !== "function");
   if (missing.length > 0 || typeof c?.["name"] !== "string") {
     T.fail({
       _tag: "ValueError",
@@ -65,22 +85,47 @@ export const checkCell = <P, C>(op: string, arg: string, cell: Cell<P, C>): Cell
 };
 
 /** Checks a step's result against its carry and input, naming the cell and the offending path. */
-const checkStepResult = <C>(name: string, carry: C, x: Value, result: unknown, outputSize: number): readonly [C, Value] => {
+const checkStepResult = <C>(
+  name: string,
+  carry: C,
+  x: Value,
+  result: unknown,
+  outputSize: number,
+): readonly [C, Value] => {
   const op = `${name}.step`;
   if (!Array.isArray(result) || result.length !== 2) {
-    return T.fail({ _tag: "ValueError", op, arg: "return value", detail: `step must return [carry, y], got ${Array.isArray(result) ? `an array of ${result.length}` : typeof result}`, fix: "return a two-element array [nextCarry, y]" });
+    return T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "return value",
+      detail: `step must return [carry, y], got ${Array.isArray(result) ? `an array of ${result.length}` : typeof result}`,
+      fix: "return a two-element array [nextCarry, y]",
+    });
   }
   const [next, y] = result as [C, unknown];
   const before = treeDefKey(treeStructure(carry));
   const after = treeDefKey(treeStructure(next));
   if (before !== after) {
-    T.fail({ _tag: "ValueError", op, arg: "carry", detail: `the returned carry has structure ${after} but the carry passed in has ${before}`, fix: "return a carry with the same keys and nesting as initialCarry's" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "carry",
+      detail: `the returned carry has structure ${after} but the carry passed in has ${before}`,
+      fix: "return a carry with the same keys and nesting as initialCarry's",
+    });
   }
   const inLeaves = treeLeavesWithPaths(carry);
   treeLeavesWithPaths(next).forEach(([path, leaf], i) => {
     const prev = inLeaves[i]![1];
     if (leaf.dtype !== prev.dtype || !T.shapesEqual(leaf.shape, prev.shape)) {
-      T.fail({ _tag: "ShapeError", op, arg: `carry${path === "<root>" ? "" : path}`, shapes: [prev.shape, leaf.shape], detail: `the carry leaf changed from ${describeShape(prev)} to ${describeShape(leaf)}`, fix: "keep every carry leaf's shape and dtype from step to step (cast or reshape before returning)" });
+      T.fail({
+        _tag: "ShapeError",
+        op,
+        arg: `carry${path === "<root>" ? "" : path}`,
+        shapes: [prev.shape, leaf.shape],
+        detail: `the carry leaf changed from ${describeShape(prev)} to ${describeShape(leaf)}`,
+        fix: "keep every carry leaf's shape and dtype from step to step (cast or reshape before returning)",
+      });
     }
   });
   const batch = x.shape[0]!;
@@ -125,28 +170,64 @@ const checkStepResult = <C>(name: string, carry: C, x: Value, result: unknown, o
  */
 export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
   const s = spec as unknown as Record<string, unknown> | null | undefined;
-  if (typeof s !== "object" || s === null) return specError("?", "spec", `expected an object, got ${String(s)}`, "pass { name, init, initialCarry, step, outputSize }");
+  if (typeof s !== "object" || s === null)
+    return specError(
+      "?",
+      "spec",
+      `expected an object, got ${String(s)}`,
+      "pass { name, init, initialCarry, step, outputSize }",
+    );
   const given = s["name"];
   // A misspelt optional field (`nosie`) would silently give a cell without dropout.
   const keys = optionsProblem(`defineCell(${typeof given === "string" ? given : "?"})`, "spec", s, SPEC_KEYS, true);
   if (keys !== undefined) specError(typeof given === "string" ? given : "?", keys.arg, keys.detail, keys.fix);
   const name = given;
-  if (typeof name !== "string" || name.length === 0) return specError("?", "name", `name must be a non-empty string, got ${JSON.stringify(name)}`, 'pass e.g. name: "myCell"');
+  if (typeof name !== "string" || name.length === 0)
+    return specError(
+      "?",
+      "name",
+      `name must be a non-empty string, got ${JSON.stringify(name)}`,
+      'pass e.g. name: "myCell"',
+    );
   for (const k of ["init", "initialCarry", "step"] as const) {
-    if (typeof s[k] !== "function") specError(name, k, `${k} must be a function, got ${typeof s[k]}`, "pass { name, init, initialCarry, step, outputSize }");
+    if (typeof s[k] !== "function")
+      specError(
+        name,
+        k,
+        `${k} must be a function, got ${typeof s[k]}`,
+        "pass { name, init, initialCarry, step, outputSize }",
+      );
   }
   for (const k of ["inputSize", "noise"] as const) {
-    if (s[k] !== undefined && typeof s[k] !== "function") specError(name, k, `${k} must be a function when given, got ${typeof s[k]}`, `pass ${k}: (params) => … or leave it out`);
+    if (s[k] !== undefined && typeof s[k] !== "function")
+      specError(
+        name,
+        k,
+        `${k} must be a function when given, got ${typeof s[k]}`,
+        `pass ${k}: (params) => … or leave it out`,
+      );
   }
   const out = spec.outputSize;
   if (typeof out === "number") {
-    if (!Number.isSafeInteger(out) || out <= 0) specError(name, "outputSize", `outputSize must be a positive integer, got ${out}`, "pass a number of features, or (params) => number");
+    if (!Number.isSafeInteger(out) || out <= 0)
+      specError(
+        name,
+        "outputSize",
+        `outputSize must be a positive integer, got ${out}`,
+        "pass a number of features, or (params) => number",
+      );
   } else if (typeof out !== "function") {
-    specError(name, "outputSize", `outputSize must be a number or a function, got ${typeof out}`, "pass (params) => params.w.shape[0]");
+    specError(
+      name,
+      "outputSize",
+      `outputSize must be a number or a function, got ${typeof out}`,
+      "pass (params) => params.w.shape[0]",
+    );
   }
   const outputSize = (params: P): number => {
     const n = typeof out === "number" ? out : out(params);
-    if (!Number.isSafeInteger(n) || n <= 0) specError(name, "outputSize", `outputSize(params) returned ${String(n)}`, "return the number of features of y_t");
+    if (!Number.isSafeInteger(n) || n <= 0)
+      specError(name, "outputSize", `outputSize(params) returned ${String(n)}`, "return the number of features of y_t");
     return n;
   };
   return {
@@ -154,12 +235,24 @@ export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
     init: (key, sizes, options = {}) => {
       checkOptions(`${name}.init`, "options", options, INIT_OPTION_KEYS);
       const params = spec.init(key, sizes, options);
-      if (params === undefined || params === null) specError(name, "init", `init returned ${String(params)}`, "return the parameter tree (e.g. an object of tensors)");
+      if (params === undefined || params === null)
+        specError(
+          name,
+          "init",
+          `init returned ${String(params)}`,
+          "return the parameter tree (e.g. an object of tensors)",
+        );
       return params;
     },
     initialCarry: (batch, params) => {
       if (!Number.isSafeInteger(batch) || batch < 0) {
-        T.fail({ _tag: "ValueError", op: `${name}.initialCarry`, arg: "batch", detail: `batch must be a non-negative integer, got ${batch}`, fix: "pass the batch size" });
+        T.fail({
+          _tag: "ValueError",
+          op: `${name}.initialCarry`,
+          arg: "batch",
+          detail: `batch must be a non-negative integer, got ${batch}`,
+          fix: "pass the batch size",
+        });
       }
       return spec.initialCarry(batch, params);
     },
@@ -167,7 +260,14 @@ export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
       const n = outputSize(params);
       return (carry, x, noise) => {
         if (!isValue(x) || x.shape.length !== 2) {
-          T.fail({ _tag: "ShapeError", op: `${name}.step`, arg: "x", shapes: isValue(x) ? [x.shape] : [], detail: "x_t must be one step, [batch, features]", fix: "run whole sequences with rnn(cell, params, xs)" });
+          T.fail({
+            _tag: "ShapeError",
+            op: `${name}.step`,
+            arg: "x",
+            shapes: isValue(x) ? [x.shape] : [],
+            detail: "x_t must be one step, [batch, features]",
+            fix: "run whole sequences with rnn(cell, params, xs)",
+          });
         }
         return checkStepResult(name, carry, x, spec.step(params, carry, x, noise), n);
       };
@@ -201,12 +301,20 @@ const checkMgu = (op: string, p: MguParams): MguParams => {
   checkFields(op, p, MGU_FIELDS);
   const [h = 0, inputs = 0] = p.weight_if.shape;
   const want: Record<(typeof MGU_FIELDS)[number], readonly number[]> = {
-    weight_if: [h, inputs], weight_hf: [h, h], bias_f: [h], weight_in: [h, inputs], weight_hn: [h, h], bias_n: [h],
+    weight_if: [h, inputs],
+    weight_hf: [h, h],
+    bias_f: [h],
+    weight_in: [h, inputs],
+    weight_hn: [h, h],
+    bias_n: [h],
   };
   const wrong = MGU_FIELDS.filter((f) => !T.shapesEqual(p[f].shape, want[f]) || p[f].dtype !== p.weight_if.dtype);
   if (p.weight_if.shape.length !== 2 || h === 0 || wrong.length > 0 || !T.isFloating(p.weight_if.dtype)) {
     T.fail({
-      _tag: "ShapeError", op, arg: "params", shapes: MGU_FIELDS.map((f) => p[f].shape),
+      _tag: "ShapeError",
+      op,
+      arg: "params",
+      shapes: MGU_FIELDS.map((f) => p[f].shape),
       detail: `the parameters do not fit one hidden size of one float dtype${wrong.length > 0 ? ` (check ${wrong.join(", ")})` : ""}: weight_if/weight_in [H, in], weight_hf/weight_hn [H, H], bias_f/bias_n [H]`,
       fix: "pass parameters made by mgu.init",
     });
@@ -237,11 +345,16 @@ export const mgu: Cell<MguParams, Value> = defineCell<MguParams, Value>({
     const [k1, k2, k3, k4, k5, k6] = T.random.split(key, 6) as [Key, Key, Key, Key, Key, Key];
     const u = (k: Key, shape: readonly number[]): T.Tensor => uniformInit(k, shape, h, dtype);
     return {
-      weight_if: u(k1, [h, inputSize]), weight_hf: u(k2, [h, h]), bias_f: u(k3, [h]),
-      weight_in: u(k4, [h, inputSize]), weight_hn: u(k5, [h, h]), bias_n: u(k6, [h]),
+      weight_if: u(k1, [h, inputSize]),
+      weight_hf: u(k2, [h, h]),
+      bias_f: u(k3, [h]),
+      weight_in: u(k4, [h, inputSize]),
+      weight_hn: u(k5, [h, h]),
+      bias_n: u(k6, [h]),
     };
   },
-  initialCarry: (batch, p) => zeroState("mgu", batch, checkMgu("mgu.initialCarry", p).weight_hf.shape[0]!, p.weight_hf.dtype),
+  initialCarry: (batch, p) =>
+    zeroState("mgu", batch, checkMgu("mgu.initialCarry", p).weight_hf.shape[0]!, p.weight_hf.dtype),
   step: (p, h, x) => {
     checkStep("mgu", x, h, checkMgu("mgu.step", p).weight_if, p.weight_hf.shape[0]!);
     const f = sigmoid(add(affine(x, p.weight_if, p.bias_f), matmul(h, transpose(p.weight_hf))));

@@ -8,7 +8,23 @@ import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
 import {
-  add, argmax, astype, div, equal, less, logicalNot, logicalOr, max, oneHot, scan, sum, traceTree, treeMap, where, type Aval, type Value,
+  add,
+  argmax,
+  astype,
+  div,
+  equal,
+  less,
+  logicalNot,
+  logicalOr,
+  max,
+  oneHot,
+  scan,
+  sum,
+  traceTree,
+  treeMap,
+  where,
+  type Aval,
+  type Value,
 } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { checkOptions, checkSteps, checkValue, maskFor } from "./util.js";
@@ -68,16 +84,34 @@ export const checkSampling = (op: string, s: Sampling, key: Key | undefined): vo
   checkOptions(op, "sampling", s, ["kind", "k", "temperature"], true);
   const kind = (s as { kind?: unknown }).kind;
   if (kind !== "greedy" && kind !== "temperature" && kind !== "topK") {
-    bad("sampling.kind", `unknown sampling ${JSON.stringify(kind)}`, 'use { kind: "greedy" }, { kind: "temperature", temperature } or { kind: "topK", k }');
+    bad(
+      "sampling.kind",
+      `unknown sampling ${JSON.stringify(kind)}`,
+      'use { kind: "greedy" }, { kind: "temperature", temperature } or { kind: "topK", k }',
+    );
   }
   checkOptions(op, "sampling", s, SAMPLING_KEYS[s.kind]);
   if (s.kind === "greedy") return;
-  const t = s.kind === "temperature" ? s.temperature : s.temperature ?? 1;
+  const t = s.kind === "temperature" ? s.temperature : (s.temperature ?? 1);
   if (typeof t !== "number" || !Number.isFinite(t) || t <= 0) {
-    bad("sampling.temperature", `temperature must be a finite number > 0, got ${String(t)}`, 'pass e.g. 0.8; for temperature → 0 use { kind: "greedy" }');
+    bad(
+      "sampling.temperature",
+      `temperature must be a finite number > 0, got ${String(t)}`,
+      'pass e.g. 0.8; for temperature → 0 use { kind: "greedy" }',
+    );
   }
-  if (s.kind === "topK" && (!Number.isSafeInteger(s.k) || s.k < 1)) bad("sampling.k", `k must be an integer ≥ 1, got ${String(s.k)}`, "pass the number of most likely tokens to sample from, e.g. 10");
-  if (key === undefined) bad("key", `${s.kind} sampling draws random numbers but no key was given`, "pass { key: random.key(seed) } (the same key gives the same tokens)");
+  if (s.kind === "topK" && (!Number.isSafeInteger(s.k) || s.k < 1))
+    bad(
+      "sampling.k",
+      `k must be an integer ≥ 1, got ${String(s.k)}`,
+      "pass the number of most likely tokens to sample from, e.g. 10",
+    );
+  if (key === undefined)
+    bad(
+      "key",
+      `${s.kind} sampling draws random numbers but no key was given`,
+      "pass { key: random.key(seed) } (the same key gives the same tokens)",
+    );
 };
 
 /** Gumbel(0, 1) noise `-log(-log u)`, u ∈ (0, 1): argmax(logits/T + g) samples softmax(logits/T). */
@@ -85,12 +119,14 @@ export const gumbel = (key: Key, shape: readonly number[], dtype: T.DType): T.Te
   T.neg(T.log(T.neg(T.log(T.random.uniform(key, shape, { min: 1e-30, max: 1, dtype })))));
 
 /** The token chooser for a sampling; `noise` is that step's Gumbel row (null for greedy). */
-export const chooser = (s: Sampling) => (logits: Value, noise: Value | null): Value => {
-  if (s.kind === "greedy" || noise === null) return argmax(logits, { axis: -1 });
-  const t = s.kind === "temperature" ? s.temperature : s.temperature ?? 1;
-  const filtered = s.kind === "topK" ? topKLogits(logits, s.k) : logits;
-  return argmax(add(div(filtered, t), noise), { axis: -1 });
-};
+export const chooser =
+  (s: Sampling) =>
+  (logits: Value, noise: Value | null): Value => {
+    if (s.kind === "greedy" || noise === null) return argmax(logits, { axis: -1 });
+    const t = s.kind === "temperature" ? s.temperature : (s.temperature ?? 1);
+    const filtered = s.kind === "topK" ? topKLogits(logits, s.k) : logits;
+    return argmax(add(div(filtered, t), noise), { axis: -1 });
+  };
 
 // ---------------------------------------------------------------------------------------------
 // The autoregressive loop shared by generate and encoderDecoder
@@ -126,24 +162,43 @@ export const decode = <P, C>(s: DecodeSpec<P, C>): DecodeResult<C> => {
   const step = s.cell.step(s.params);
   const batch = s.x0.shape[0]!;
   // Trace one step abstractly (no numbers computed) to learn V and check embed/readout shapes.
-  const probe = traceTree((c: C, x: Value) => {
-    const logits = s.readout(step(c, x)[1]);
-    return [logits, s.embed(T.zeros([batch], "int32"))];
-  }, [s.carry, s.x0]).graph.outAvals;
+  const probe = traceTree(
+    (c: C, x: Value) => {
+      const logits = s.readout(step(c, x)[1]);
+      return [logits, s.embed(T.zeros([batch], "int32"))];
+    },
+    [s.carry, s.x0],
+  ).graph.outAvals;
   const [lAval, eAval] = probe as [Aval, Aval];
   if (lAval.shape.length !== 2 || lAval.shape[0] !== batch || !T.isFloating(lAval.dtype)) {
-    T.fail({ _tag: "ShapeError", op: s.op, arg: "readout", shapes: [lAval.shape], detail: `readout must map y_t to float logits [${batch}, vocab], got ${lAval.dtype} [${lAval.shape.join(", ")}]`, fix: "return one row of logits per sample from readout" });
+    T.fail({
+      _tag: "ShapeError",
+      op: s.op,
+      arg: "readout",
+      shapes: [lAval.shape],
+      detail: `readout must map y_t to float logits [${batch}, vocab], got ${lAval.dtype} [${lAval.shape.join(", ")}]`,
+      fix: "return one row of logits per sample from readout",
+    });
   }
   if (!T.shapesEqual(eAval.shape, s.x0.shape) || eAval.dtype !== s.x0.dtype) {
     T.fail({
-      _tag: "ShapeError", op: s.op, arg: "embed", shapes: [eAval.shape, s.x0.shape],
+      _tag: "ShapeError",
+      op: s.op,
+      arg: "embed",
+      shapes: [eAval.shape, s.x0.shape],
       detail: `embed(token ids [${batch}]) must return the step input's shape and dtype (${s.x0.dtype}), got ${eAval.dtype}`,
       fix: "make embed return [batch, inputSize] in the parameters' dtype (e.g. take(table, ids, 0))",
     });
   }
   const vocab = lAval.shape[1]!;
   if (s.stopToken !== undefined && (!Number.isSafeInteger(s.stopToken) || s.stopToken < 0 || s.stopToken >= vocab)) {
-    T.fail({ _tag: "ValueError", op: s.op, arg: "stopToken", detail: `stopToken must be a token id in [0, ${vocab}), got ${s.stopToken}`, fix: "pass the id of the end-of-sequence token" });
+    T.fail({
+      _tag: "ValueError",
+      op: s.op,
+      arg: "stopToken",
+      detail: `stopToken must be a token id in [0, ${vocab}), got ${s.stopToken}`,
+      fix: "pass the id of the end-of-sequence token",
+    });
   }
   const noise = s.sampling.kind === "greedy" ? null : gumbel(s.key!, [s.steps, batch, vocab], lAval.dtype);
   const choose = chooser(s.sampling);
@@ -157,7 +212,11 @@ export const decode = <P, C>(s: DecodeSpec<P, C>): DecodeResult<C> => {
     const chosen = choose(logits, xs.n);
     const fed = xs.tok === null ? chosen : xs.force === null ? xs.tok : where(xs.force, xs.tok, chosen);
     const x = s.embed(fed);
-    if (stop === undefined) return [{ c, x, done: lc.done }, { logits, token: chosen, live: logicalNot(lc.done) }];
+    if (stop === undefined)
+      return [
+        { c, x, done: lc.done },
+        { logits, token: chosen, live: logicalNot(lc.done) },
+      ];
     // A sample that has emitted the stop token is frozen (carry, input) and pads with the stop token.
     const live = logicalNot(lc.done);
     const keep = (a: Value, b: Value): Value => where(maskFor(live, a), a, b);
@@ -167,8 +226,18 @@ export const decode = <P, C>(s: DecodeSpec<P, C>): DecodeResult<C> => {
     ];
   };
   const init: Loop = { c: s.carry, x: s.x0, done: T.full([batch], 0, "bool") };
-  const [last, ys] = scan(body, init, { n: noise, tok: s.teacher ?? null, force: s.force ?? null }, { length: s.steps });
-  return { tokens: ys.token, logits: ys.logits, lengths: sum(astype(ys.live, "int32"), { axis: 0 }), finalCarry: last.c };
+  const [last, ys] = scan(
+    body,
+    init,
+    { n: noise, tok: s.teacher ?? null, force: s.force ?? null },
+    { length: s.steps },
+  );
+  return {
+    tokens: ys.token,
+    logits: ys.logits,
+    lengths: sum(astype(ys.live, "int32"), { axis: 0 }),
+    finalCarry: last.c,
+  };
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,17 @@ import type { Key } from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
 import { transpose, treeFlatten, type Value } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
-import { checkFlag, checkFunction, checkKey, checkOptions, checkSteps, checkTokenIds, checkValue, checkVector, swapBatchTime } from "./util.js";
+import {
+  checkFlag,
+  checkFunction,
+  checkKey,
+  checkOptions,
+  checkSteps,
+  checkTokenIds,
+  checkValue,
+  checkVector,
+  swapBatchTime,
+} from "./util.js";
 import { checkSampling, decode, type Sampling } from "./decode.js";
 
 /** Options of `generate`. */
@@ -42,8 +52,18 @@ export interface GenerateOptions<C> {
 }
 
 const GENERATE_KEYS = keysOf<GenerateOptions<unknown>>({
-  initialCarry: true, firstInput: true, startToken: true, batch: true, embed: true, readout: true, maxLength: true,
-  stopToken: true, sampling: true, key: true, teacherTokens: true, timeMajor: true,
+  initialCarry: true,
+  firstInput: true,
+  startToken: true,
+  batch: true,
+  embed: true,
+  readout: true,
+  maxLength: true,
+  stopToken: true,
+  sampling: true,
+  key: true,
+  teacherTokens: true,
+  timeMajor: true,
 });
 
 /** What `generate` returns. */
@@ -67,10 +87,22 @@ const batchOf = <C>(op: string, o: GenerateOptions<C>): number => {
   if (leaf !== undefined && leaf.shape.length > 0) seen.push(["initialCarry", leaf.shape[0]!]);
   if (o.batch !== undefined) seen.push(["batch", o.batch]);
   if (seen.length === 0) {
-    T.fail({ _tag: "ValueError", op, arg: "batch", detail: "the batch size is unknown: startToken is a single id and there is no initialCarry", fix: "pass { batch }, an int32 [batch] startToken, or an initialCarry" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "batch",
+      detail: "the batch size is unknown: startToken is a single id and there is no initialCarry",
+      fix: "pass { batch }, an int32 [batch] startToken, or an initialCarry",
+    });
   }
   if (new Set(seen.map(([, n]) => n)).size > 1) {
-    T.fail({ _tag: "ValueError", op, arg: "batch", detail: `the batch sizes disagree: ${seen.map(([k, n]) => `${k}: ${n}`).join(", ")}`, fix: "give every per-sample input the same batch size" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "batch",
+      detail: `the batch sizes disagree: ${seen.map(([k, n]) => `${k}: ${n}`).join(", ")}`,
+      fix: "give every per-sample input the same batch size",
+    });
   }
   return seen[0]![1];
 };
@@ -100,16 +132,33 @@ export const generate = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, o: Generate
   checkKey(op, "key", o.key);
   checkSampling(op, sampling, o.key);
   if ((o.firstInput === undefined) === (o.startToken === undefined)) {
-    T.fail({ _tag: "ValueError", op, arg: "firstInput, startToken", detail: `give exactly one of firstInput and startToken, got ${o.firstInput === undefined ? "neither" : "both"}`, fix: "pass firstInput: [batch, F] or startToken: an id" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "firstInput, startToken",
+      detail: `give exactly one of firstInput and startToken, got ${o.firstInput === undefined ? "neither" : "both"}`,
+      fix: "pass firstInput: [batch, F] or startToken: an id",
+    });
   }
   if (typeof o.startToken === "number") checkSteps(op, "startToken", o.startToken, 0);
   else if (o.startToken !== undefined) checkValue(op, "startToken", o.startToken);
   if (o.firstInput !== undefined) checkVector(op, "firstInput", o.firstInput);
   if (o.batch !== undefined) checkSteps(op, "batch", o.batch, 0);
   const batch = batchOf(op, o);
-  const start = o.startToken === undefined ? undefined : typeof o.startToken === "number" ? T.full([batch], o.startToken, "int32") : o.startToken;
+  const start =
+    o.startToken === undefined
+      ? undefined
+      : typeof o.startToken === "number"
+        ? T.full([batch], o.startToken, "int32")
+        : o.startToken;
   if (start !== undefined && (start.dtype !== "int32" || start.shape.length !== 1 || start.shape[0] !== batch)) {
-    T.fail({ _tag: "ValueError", op, arg: "startToken", detail: `startToken must be an id or int32 [${batch}], got ${start.dtype} [${start.shape.join(", ")}]`, fix: "pass one int32 id per sample" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "startToken",
+      detail: `startToken must be an id or int32 [${batch}], got ${start.dtype} [${start.shape.join(", ")}]`,
+      fix: "pass one int32 id per sample",
+    });
   }
   if (start !== undefined) checkTokenIds(op, "startToken", start);
   checkFlag(op, "timeMajor", o.timeMajor);
@@ -120,17 +169,37 @@ export const generate = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, o: Generate
     checkTokenIds(op, "teacherTokens", o.teacherTokens);
     const want = tm ? [o.maxLength, batch] : [batch, o.maxLength];
     if (o.teacherTokens.dtype !== "int32" || !T.shapesEqual(o.teacherTokens.shape, want)) {
-      T.fail({ _tag: "ShapeError", op, arg: "teacherTokens", shapes: [o.teacherTokens.shape], detail: `teacherTokens must be int32 [${want.join(", ")}], got ${o.teacherTokens.dtype}`, fix: "pass one token id per sample and step" });
+      T.fail({
+        _tag: "ShapeError",
+        op,
+        arg: "teacherTokens",
+        shapes: [o.teacherTokens.shape],
+        detail: `teacherTokens must be int32 [${want.join(", ")}], got ${o.teacherTokens.dtype}`,
+        fix: "pass one token id per sample and step",
+      });
     }
     teacher = tm ? o.teacherTokens : transpose(o.teacherTokens);
   }
   const r = decode({
-    op, cell, params, embed: o.embed, readout: o.readout, steps: o.maxLength, sampling, key: o.key, stopToken: o.stopToken,
+    op,
+    cell,
+    params,
+    embed: o.embed,
+    readout: o.readout,
+    steps: o.maxLength,
+    sampling,
+    key: o.key,
+    stopToken: o.stopToken,
     carry: o.initialCarry ?? cell.initialCarry(batch, params),
     x0: o.firstInput ?? o.embed(start!),
     ...(teacher === undefined ? {} : { teacher }),
   });
-  return { tokens: tm ? r.tokens : transpose(r.tokens), logits: tm ? r.logits : swapBatchTime(r.logits), lengths: r.lengths, finalCarry: r.finalCarry };
+  return {
+    tokens: tm ? r.tokens : transpose(r.tokens),
+    logits: tm ? r.logits : swapBatchTime(r.logits),
+    lengths: r.lengths,
+    finalCarry: r.finalCarry,
+  };
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -13,26 +13,68 @@ export type { TorchCellParams } from "./cells/common.js";
 export { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
 export { validateLengths, stepMask, reverseValid } from "./lengths.js";
 export {
-  torchRnn, fromTorchStateDict, toTorchStateDict, torchParamNames,
-  type TorchRnn, type TorchRnnMode, type TorchRnnSpec, type ResolvedTorchRnnSpec, type TorchRnnCarry,
-  type TorchRnnParams, type TorchRnnApplyOptions, type TorchStateDictOptions,
+  torchRnn,
+  fromTorchStateDict,
+  toTorchStateDict,
+  torchParamNames,
+  type TorchRnn,
+  type TorchRnnMode,
+  type TorchRnnSpec,
+  type ResolvedTorchRnnSpec,
+  type TorchRnnCarry,
+  type TorchRnnParams,
+  type TorchRnnApplyOptions,
+  type TorchStateDictOptions,
 } from "./torch.js";
 export { peepholeLstm, type PeepholeLstmParams } from "./cells/peephole.js";
 export { layerNormLstm, layerNorm, LAYER_NORM_EPS, type LayerNormLstmParams } from "./cells/layerNormLstm.js";
 export { defineCell, checkCell, mgu, type CellSpec, type MguParams } from "./custom.js";
 export { linear, embedding, type Layer, type LinearParams, type EmbeddingParams } from "./layers.js";
 export {
-  stack, residual, mapInput, mapOutput, dropout, withSizes, inputSizeOf,
-  type AnyCell, type MapInputParams, type MapOutputParams,
+  stack,
+  residual,
+  mapInput,
+  mapOutput,
+  dropout,
+  withSizes,
+  inputSizeOf,
+  type AnyCell,
+  type MapInputParams,
+  type MapOutputParams,
 } from "./combinators.js";
 export {
   bidirectional,
-  type Bidirectional, type BidirectionalMerge, type BidirectionalOptions, type BidirectionalApplyOptions, type BidirectionalResult, type PerDirection,
+  type Bidirectional,
+  type BidirectionalMerge,
+  type BidirectionalOptions,
+  type BidirectionalApplyOptions,
+  type BidirectionalResult,
+  type PerDirection,
 } from "./bidirectional.js";
-export { manyToOne, manyToMany, repeatInput, feedOnce, type ManyToOneResult, type ManyToManyOptions } from "./shapes.js";
+export {
+  manyToOne,
+  manyToMany,
+  repeatInput,
+  feedOnce,
+  type ManyToOneResult,
+  type ManyToManyOptions,
+} from "./shapes.js";
 export { topKLogits, type Sampling } from "./decode.js";
 export { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
 export {
-  encoderDecoder, teacherForcingMask, type EncoderDecoderParams, type EncoderDecoderOptions, type EncoderDecoderResult,
+  encoderDecoder,
+  teacherForcingMask,
+  type EncoderDecoderParams,
+  type EncoderDecoderOptions,
+  type EncoderDecoderResult,
 } from "./seq2seq.js";
-export { chunkSequence, chunkLengths, tbpttStep, tbpttGrads, type ChunkOptions, type ChunkLoss, type TbpttStepResult, type TbpttResult } from "./tbptt.js";
+export {
+  chunkSequence,
+  chunkLengths,
+  tbpttStep,
+  tbpttGrads,
+  type ChunkOptions,
+  type ChunkLoss,
+  type TbpttStepResult,
+  type TbpttResult,
+} from "./tbptt.js";

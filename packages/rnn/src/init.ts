@@ -11,19 +11,30 @@ import { checkOptions } from "./util.js";
 export type FloatDType = NonNullable<InitOptions["dtype"]>;
 
 const SCHEMES: readonly string[] = ["default", "orthogonal", "glorot"];
-const bad = (op: string, arg: string, detail: string, fix: string): never => T.fail({ _tag: "ValueError", op, arg, detail, fix });
+const bad = (op: string, arg: string, detail: string, fix: string): never =>
+  T.fail({ _tag: "ValueError", op, arg, detail, fix });
 
 /** Throws unless `dtype` is a float dtype (or undefined): weights are never integers. */
 const checkFloatDType = (op: string, arg: string, dtype: unknown): void => {
   if (dtype !== undefined && dtype !== "float32" && dtype !== "float64") {
-    bad(op, arg, `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`, 'pass { dtype: "float32" } (the default) or "float64"');
+    bad(
+      op,
+      arg,
+      `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`,
+      'pass { dtype: "float32" } (the default) or "float64"',
+    );
   }
 };
 
 /** Throws unless `shape` is `[rows, cols]` of non-negative integers. */
 const checkMatrixShape = (op: string, shape: unknown): void => {
   if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    bad(op, "shape", `shape must be [rows, cols] of non-negative integers, got ${JSON.stringify(shape) ?? String(shape)}`, "pass a matrix shape such as [64, 32]");
+    bad(
+      op,
+      "shape",
+      `shape must be [rows, cols] of non-negative integers, got ${JSON.stringify(shape) ?? String(shape)}`,
+      "pass a matrix shape such as [64, 32]",
+    );
   }
 };
 
@@ -41,7 +52,12 @@ export const checkInitOptions = (op: string, options: unknown): void => {
   const o = (options ?? {}) as Record<string, unknown>;
   checkFloatDType(op, "options.dtype", o["dtype"]);
   if (o["scheme"] !== undefined && !SCHEMES.includes(o["scheme"] as string)) {
-    bad(op, "options.scheme", `unknown scheme ${JSON.stringify(o["scheme"]) ?? String(o["scheme"])}`, 'use "default", "orthogonal" or "glorot"');
+    bad(
+      op,
+      "options.scheme",
+      `unknown scheme ${JSON.stringify(o["scheme"]) ?? String(o["scheme"])}`,
+      'use "default", "orthogonal" or "glorot"',
+    );
   }
 };
 
@@ -49,9 +65,19 @@ export const checkInitOptions = (op: string, options: unknown): void => {
  * PyTorch's RNN default: every weight and bias uniform in [−1/√hidden, 1/√hidden).
  * @example uniformInit(random.key(0), [8, 4], 4).shape // [8, 4]
  */
-export const uniformInit = (key: Key, shape: readonly number[], hiddenSize: number, dtype: FloatDType = "float32"): T.Tensor => {
+export const uniformInit = (
+  key: Key,
+  shape: readonly number[],
+  hiddenSize: number,
+  dtype: FloatDType = "float32",
+): T.Tensor => {
   if (typeof hiddenSize !== "number" || !Number.isSafeInteger(hiddenSize) || hiddenSize <= 0) {
-    bad("uniformInit", "hiddenSize", `hiddenSize must be a positive integer (the bound is 1/√hiddenSize), got ${String(hiddenSize)}`, "pass the layer's hidden size");
+    bad(
+      "uniformInit",
+      "hiddenSize",
+      `hiddenSize must be a positive integer (the bound is 1/√hiddenSize), got ${String(hiddenSize)}`,
+      "pass the layer's hidden size",
+    );
   }
   const k = 1 / Math.sqrt(hiddenSize);
   return T.random.uniform(key, shape, { min: -k, max: k, dtype });
@@ -96,7 +122,8 @@ export const orthogonalInit = (key: Key, shape: readonly [number, number], dtype
   }
   // q holds m orthonormal rows of length n: as [rows, cols] it is q itself (wide) or qᵀ (tall).
   const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = tall ? q[c * n + r]! : q[r * n + c]!;
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[r * cols + c] = tall ? q[c * n + r]! : q[r * n + c]!;
   return T.astype(T.fromDataOrThrow(out, [rows, cols], "float64"), dtype);
 };
 
@@ -106,13 +133,27 @@ export const orthogonalInit = (key: Key, shape: readonly [number, number], dtype
  * @throws TensorException for gates that are not a positive integer, or an unknown scheme or dtype.
  * @example gateWeight(random.key(0), 4, 16, 8, { scheme: "orthogonal" }).shape // [64, 8]
  */
-export const gateWeight = (key: Key, gates: number, hidden: number, fanIn: number, options: InitOptions = {}): T.Tensor => {
+export const gateWeight = (
+  key: Key,
+  gates: number,
+  hidden: number,
+  fanIn: number,
+  options: InitOptions = {},
+): T.Tensor => {
   checkInitOptions("gateWeight", options);
-  if (!Number.isSafeInteger(gates) || gates < 1) bad("gateWeight", "gates", `gates must be a positive integer, got ${String(gates)}`, "pass the number of stacked gates (1 Elman, 3 GRU, 4 LSTM)");
+  if (!Number.isSafeInteger(gates) || gates < 1)
+    bad(
+      "gateWeight",
+      "gates",
+      `gates must be a positive integer, got ${String(gates)}`,
+      "pass the number of stacked gates (1 Elman, 3 GRU, 4 LSTM)",
+    );
   const dtype = options.dtype ?? "float32";
   const scheme = options.scheme ?? "default";
   if (scheme === "default") return uniformInit(key, [gates * hidden, fanIn], hidden, dtype);
   const keys = T.random.split(key, gates);
-  const blocks = keys.map((k) => (scheme === "orthogonal" ? orthogonalInit(k, [hidden, fanIn], dtype) : glorotInit(k, [hidden, fanIn], dtype)));
+  const blocks = keys.map((k) =>
+    scheme === "orthogonal" ? orthogonalInit(k, [hidden, fanIn], dtype) : glorotInit(k, [hidden, fanIn], dtype),
+  );
   return T.concat(blocks, 0);
 };

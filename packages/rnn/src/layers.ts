@@ -16,9 +16,15 @@ const checkWeights = (op: string, q: unknown, bias: boolean): void => {
   const r = q as { weight?: unknown; bias?: unknown } | null;
   const w = typeof r === "object" && r !== null ? r.weight : undefined;
   const b = typeof r === "object" && r !== null ? r.bias : undefined;
-  if (!isValue(w) || w.shape.length !== 2 || (bias && b !== undefined && (!isValue(b) || !T.shapesEqual(b.shape, [w.shape[0]!])))) {
+  if (
+    !isValue(w) ||
+    w.shape.length !== 2 ||
+    (bias && b !== undefined && (!isValue(b) || !T.shapesEqual(b.shape, [w.shape[0]!])))
+  ) {
     T.fail({
-      _tag: "ValueError", op, arg: "params",
+      _tag: "ValueError",
+      op,
+      arg: "params",
       detail: `params must be { weight: [out, in]${bias ? ", bias?: [out]" : ""} }, got ${typeof r !== "object" || r === null ? String(r) : `weight ${isValue(w) ? `[${w.shape.join(", ")}]` : typeof w}${bias && b !== undefined ? `, bias ${isValue(b) ? `[${b.shape.join(", ")}]` : typeof b}` : ""}`}`,
       fix: "pass the parameters this layer's init returned",
     });
@@ -62,7 +68,13 @@ export interface EmbeddingParams {
 /** Throws unless `n` is a positive integer, naming the op and argument. */
 const checkPositiveInt = (op: string, arg: string, n: unknown, example: string): number => {
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n <= 0) {
-    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be a positive integer, got ${JSON.stringify(n)}`, fix: `pass e.g. ${example}` });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `${arg} must be a positive integer, got ${JSON.stringify(n)}`,
+      fix: `pass e.g. ${example}`,
+    });
   }
   return n as number;
 };
@@ -83,7 +95,13 @@ export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {
   checkOptions("linear", "options", opts, LINEAR_KEYS);
   const withBias = opts.bias ?? true;
   if (typeof withBias !== "boolean") {
-    T.fail({ _tag: "ValueError", op: "linear", arg: "bias", detail: `bias must be a boolean, got ${JSON.stringify(withBias)}`, fix: "pass { bias: false } to drop the bias" });
+    T.fail({
+      _tag: "ValueError",
+      op: "linear",
+      arg: "bias",
+      detail: `bias must be a boolean, got ${JSON.stringify(withBias)}`,
+      fix: "pass { bias: false } to drop the bias",
+    });
   }
   return {
     name: `linear(${out})`,
@@ -94,9 +112,11 @@ export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {
       const [kw, kb] = T.random.split(key, 2) as [Key, Key];
       const scheme = options.scheme ?? "default";
       const weight =
-        scheme === "glorot" ? glorotInit(kw, [out, fanIn], dtype)
-        : scheme === "orthogonal" ? orthogonalInit(kw, [out, fanIn], dtype)
-        : uniformInit(kw, [out, fanIn], fanIn, dtype);
+        scheme === "glorot"
+          ? glorotInit(kw, [out, fanIn], dtype)
+          : scheme === "orthogonal"
+            ? orthogonalInit(kw, [out, fanIn], dtype)
+            : uniformInit(kw, [out, fanIn], fanIn, dtype);
       return withBias ? { weight, bias: uniformInit(kb, [out], fanIn, dtype) } : { weight };
     },
     apply: (q) => {
@@ -137,7 +157,13 @@ export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {
 const tokenIds = (name: string, ids: Value, vocab: number): Value => {
   checkValue(`${name}.apply`, "ids", ids);
   if (ids.dtype !== "int32") {
-    T.fail({ _tag: "DTypeError", op: `${name}.apply`, arg: "ids", detail: `token ids must be int32, got ${ids.dtype}`, fix: "pass int32 ids (e.g. tensor([[3], [1]], \"int32\")), not one-hot or float features" });
+    T.fail({
+      _tag: "DTypeError",
+      op: `${name}.apply`,
+      arg: "ids",
+      detail: `token ids must be int32, got ${ids.dtype}`,
+      fix: 'pass int32 ids (e.g. tensor([[3], [1]], "int32")), not one-hot or float features',
+    });
   }
   if (ids.shape.length === 0) {
     T.fail({
@@ -153,7 +179,13 @@ const tokenIds = (name: string, ids: Value, vocab: number): Value => {
   if (!isTracer(ids)) {
     (ids as T.Tensor).data.forEach((id, i) => {
       if (id < 0 || id >= vocab) {
-        T.fail({ _tag: "ValueError", op: `${name}.apply`, arg: "ids", detail: `ids[${i}] = ${id} is outside the vocabulary [0, ${vocab})`, fix: `use ids in [0, ${vocab - 1}] or a larger vocabSize` });
+        T.fail({
+          _tag: "ValueError",
+          op: `${name}.apply`,
+          arg: "ids",
+          detail: `ids[${i}] = ${id} is outside the vocabulary [0, ${vocab})`,
+          fix: `use ids in [0, ${vocab - 1}] or a larger vocabSize`,
+        });
       }
     });
   }

@@ -11,11 +11,27 @@ import { expandDims, gather, isTracer, isValue, less, reshape, sub, where, type 
  * @example validateLengths("rnn", [3, 1], 2, 4) // int32 tensor [3, 1]
  */
 export const validateLengths = (op: string, lengths: Value | readonly number[], batch: number, time: number): Value => {
-  for (const [arg, n] of [["batch", batch], ["time", time]] as const) {
-    if (!Number.isSafeInteger(n) || n < 0) T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be a non-negative integer, got ${String(n)}`, fix: `pass the ${arg === "batch" ? "batch size" : "number of time steps"}` });
+  for (const [arg, n] of [
+    ["batch", batch],
+    ["time", time],
+  ] as const) {
+    if (!Number.isSafeInteger(n) || n < 0)
+      T.fail({
+        _tag: "ValueError",
+        op,
+        arg,
+        detail: `${arg} must be a non-negative integer, got ${String(n)}`,
+        fix: `pass the ${arg === "batch" ? "batch size" : "number of time steps"}`,
+      });
   }
   const bad = (detail: string): never =>
-    T.fail({ _tag: "ValueError", op, arg: "lengths", detail, fix: `pass one integer per sample, each in [0, ${time}] (an int32 tensor of shape [${batch}])` });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "lengths",
+      detail,
+      fix: `pass one integer per sample, each in [0, ${time}] (an int32 tensor of shape [${batch}])`,
+    });
   if (Array.isArray(lengths)) {
     if (lengths.length !== batch) bad(`has ${lengths.length} entries for a batch of ${batch}`);
     // Checked as numbers, before the int32 conversion could wrap a huge length into range.
@@ -25,7 +41,8 @@ export const validateLengths = (op: string, lengths: Value | readonly number[], 
     });
     return T.fromDataOrThrow(lengths as readonly number[], [batch], "int32");
   }
-  if (!isValue(lengths)) bad(`must be an int32 tensor or an array of integers, got ${lengths === null ? "null" : typeof lengths}`);
+  if (!isValue(lengths))
+    bad(`must be an int32 tensor or an array of integers, got ${lengths === null ? "null" : typeof lengths}`);
   const v = lengths as Value;
   if (v.dtype !== "int32") bad(`must be int32, got ${v.dtype}`);
   if (v.shape.length !== 1 || v.shape[0] !== batch) bad(`must have shape [${batch}], got [${v.shape.join(", ")}]`);
@@ -60,7 +77,14 @@ const batchOf = (lengths: unknown): number =>
  */
 export const reverseValid = (xs: Value, lengths: Value): Value => {
   if (!isValue(xs) || xs.shape.length < 2) {
-    T.fail({ _tag: "ShapeError", op: "reverseValid", arg: "xs", shapes: isValue(xs) ? [xs.shape] : [], detail: "xs must be a time-major tensor [time, batch, ...]", fix: "pass [T, B, ...] values (swap the leading axes of batch-major ones)" });
+    T.fail({
+      _tag: "ShapeError",
+      op: "reverseValid",
+      arg: "xs",
+      shapes: isValue(xs) ? [xs.shape] : [],
+      detail: "xs must be a time-major tensor [time, batch, ...]",
+      fix: "pass [T, B, ...] values (swap the leading axes of batch-major ones)",
+    });
   }
   const time = xs.shape[0]!;
   const t = expandDims(T.arange(time), 1);

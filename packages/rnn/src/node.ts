@@ -13,7 +13,13 @@
 import * as E from "fp-ts/lib/Either.js";
 import { formatTensorError, safetensors, TensorException, type TensorError } from "@rewind/tensor";
 import { readFileBytes, writeFileAtomic } from "@rewind/tensor/node";
-import { fromTorchStateDict, toTorchStateDict, type TorchRnnParams, type TorchRnnSpec, type TorchStateDictOptions } from "./torch.js";
+import {
+  fromTorchStateDict,
+  toTorchStateDict,
+  type TorchRnnParams,
+  type TorchRnnSpec,
+  type TorchStateDictOptions,
+} from "./torch.js";
 import { resolveSpec } from "./torchSpec.js";
 import { stateDictOptionsProblem } from "./torchStateDict.js";
 
@@ -40,7 +46,11 @@ export const loadTorchSafetensors = (
   if (E.isLeft(read)) return read;
   const file = safetensors.decode(read.right);
   if (E.isLeft(file)) {
-    return E.left({ _tag: "DecodeError", op: "loadTorchSafetensors", detail: `${JSON.stringify(path)} is not a valid safetensors file: ${formatTensorError(file.left)}` });
+    return E.left({
+      _tag: "DecodeError",
+      op: "loadTorchSafetensors",
+      detail: `${JSON.stringify(path)} is not a valid safetensors file: ${formatTensorError(file.left)}`,
+    });
   }
   return fromTorchStateDict(file.right.tensors, spec, options);
 };

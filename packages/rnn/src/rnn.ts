@@ -6,7 +6,15 @@ import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
 import {
-  flip, scan, stack, treeFlatten, treeMap, treeUnflatten, where, type ScanOptions, type Value,
+  flip,
+  scan,
+  stack,
+  treeFlatten,
+  treeMap,
+  treeUnflatten,
+  where,
+  type ScanOptions,
+  type Value,
 } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { reverseValid, stepMask, validateLengths } from "./lengths.js";
@@ -40,7 +48,14 @@ export interface RnnOptions<C> {
 
 /** The keys of `RnnOptions`, for the options check of `rnn` and the layer shapes built on it. */
 export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>({
-  initialCarry: true, lengths: true, timeMajor: true, reverse: true, key: true, checkpoint: true, unroll: true, truncate: true,
+  initialCarry: true,
+  lengths: true,
+  timeMajor: true,
+  reverse: true,
+  key: true,
+  checkpoint: true,
+  unroll: true,
+  truncate: true,
 });
 
 /** What `rnn` returns: per-step outputs (in the input layout) and each sample's final carry. */
@@ -57,7 +72,10 @@ const stepNoise = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, key: Key, time: n
   const keys = T.random.split(key, time);
   const samples = keys.map((k) => cell.noise!(k, batch, params));
   const [first, def] = treeFlatten(samples[0]);
-  return treeUnflatten(def, first.map((_, i) => stack(samples.map((s) => treeFlatten(s)[0][i]!))));
+  return treeUnflatten(
+    def,
+    first.map((_, i) => stack(samples.map((s) => treeFlatten(s)[0][i]!))),
+  );
 };
 
 /**
@@ -100,7 +118,12 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
   if (lengths === undefined) {
     // Step s (in processing order) draws the s-th key; a reverse scan reads index T−1−s at step s.
     const n = reverse ? treeMap((leaf) => flip(leaf, 0), noise) : noise;
-    [finalCarry, ys] = scan((c: C, s: { x: Value; n: unknown }) => step(c, s.x, s.n ?? undefined), init, { x: seq, n }, { ...scanOpts, reverse });
+    [finalCarry, ys] = scan(
+      (c: C, s: { x: Value; n: unknown }) => step(c, s.x, s.n ?? undefined),
+      init,
+      { x: seq, n },
+      { ...scanOpts, reverse },
+    );
   } else {
     // A reversed direction reads each sample's valid prefix backward and leaves padding at the end.
     const inputs = reverse ? reverseValid(seq, lengths) : seq;
@@ -114,4 +137,3 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
   }
   return { outputs: timeMajor ? ys : swapBatchTime(ys), finalCarry };
 };
-

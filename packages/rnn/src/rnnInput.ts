@@ -8,7 +8,8 @@
 import * as T from "@rewind/tensor";
 import type { Value } from "@rewind/autodiff";
 
-const layout = (timeMajor: boolean): string => (timeMajor ? "[time, batch, ...features]" : "[batch, time, ...features]");
+const layout = (timeMajor: boolean): string =>
+  timeMajor ? "[time, batch, ...features]" : "[batch, time, ...features]";
 
 /**
  * Throws unless `xs` has a batch and a time axis (rank ≥ 2).
@@ -34,32 +35,42 @@ export const checkSequenceRank = (xs: Value, timeMajor: boolean): void => {
  * argument `x`) becomes an `rnn` error about `xs`; every other error passes through unchanged.
  * @example const step = explainStepInput("lstm", xs, false, lstm.step(params))
  */
-export const explainStepInput = <C, R>(
-  cellName: string,
-  xs: Value,
-  timeMajor: boolean,
-  step: (carry: C, x: Value, noise?: unknown) => R,
-): ((carry: C, x: Value, noise?: unknown) => R) => (carry, x, noise) => {
-  try {
-    return step(carry, x, noise);
-  } catch (e) {
-    // Only a shape refusal is about the layout; a dtype refusal already says what to convert.
-    if (!(e instanceof T.TensorException) || e.error._tag !== "ShapeError" || e.error.op !== `${cellName}.step` || e.error.arg !== "x") throw e;
-    const xt = timeMajor ? xs.shape.slice(1) : [xs.shape[0]!, ...xs.shape.slice(2)];
-    const read = timeMajor ? `[time ${xs.shape[0]}, batch ${xs.shape[1]}]` : `[batch ${xs.shape[0]}, time ${xs.shape[1]}]`;
-    const single = timeMajor ? "expandDims(xs, 1) → [time, 1, features]" : "expandDims(xs, 0) → [1, time, features]";
-    return T.fail({
-      _tag: "ShapeError",
-      op: "rnn",
-      arg: "xs",
-      shapes: [xs.shape],
-      detail:
-        `xs of shape ${T.formatShape(xs.shape)} is read as ${read}${xs.shape.length > 2 ? " and features" : ""}, so each step gives the cell x_t of shape ${T.formatShape(xt)}, ` +
-        `which ${cellName}.step refuses: ${e.error.detail}`,
-      fix:
-        xs.shape.length === 2
-          ? `xs must be ${layout(timeMajor)}, rank 3 for a cell over feature vectors (rank 2 means int32 token ids, for a cell that embeds them); for a single [time, features] sequence add a batch axis: ${single}`
-          : `give xs the features the cell reads: ${layout(timeMajor)} with the cell's input size on the last axis`,
-    });
-  }
-};
+export const explainStepInput =
+  <C, R>(
+    cellName: string,
+    xs: Value,
+    timeMajor: boolean,
+    step: (carry: C, x: Value, noise?: unknown) => R,
+  ): ((carry: C, x: Value, noise?: unknown) => R) =>
+  (carry, x, noise) => {
+    try {
+      return step(carry, x, noise);
+    } catch (e) {
+      // Only a shape refusal is about the layout; a dtype refusal already says what to convert.
+      if (
+        !(e instanceof T.TensorException) ||
+        e.error._tag !== "ShapeError" ||
+        e.error.op !== `${cellName}.step` ||
+        e.error.arg !== "x"
+      )
+        throw e;
+      const xt = timeMajor ? xs.shape.slice(1) : [xs.shape[0]!, ...xs.shape.slice(2)];
+      const read = timeMajor
+        ? `[time ${xs.shape[0]}, batch ${xs.shape[1]}]`
+        : `[batch ${xs.shape[0]}, time ${xs.shape[1]}]`;
+      const single = timeMajor ? "expandDims(xs, 1) → [time, 1, features]" : "expandDims(xs, 0) → [1, time, features]";
+      return T.fail({
+        _tag: "ShapeError",
+        op: "rnn",
+        arg: "xs",
+        shapes: [xs.shape],
+        detail:
+          `xs of shape ${T.formatShape(xs.shape)} is read as ${read}${xs.shape.length > 2 ? " and features" : ""}, so each step gives the cell x_t of shape ${T.formatShape(xt)}, ` +
+          `which ${cellName}.step refuses: ${e.error.detail}`,
+        fix:
+          xs.shape.length === 2
+            ? `xs must be ${layout(timeMajor)}, rank 3 for a cell over feature vectors (rank 2 means int32 token ids, for a cell that embeds them); for a single [time, features] sequence add a batch axis: ${single}`
+            : `give xs the features the cell reads: ${layout(timeMajor)} with the cell's input size on the last axis`,
+      });
+    }
+  };

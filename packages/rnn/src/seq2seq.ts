@@ -6,12 +6,31 @@ import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
 import {
-  concat, expandDims, less, logicalOr, reshape, slice, transpose, treeDefKey, treeFlatten, treeLeavesWithPaths, type Value,
+  concat,
+  expandDims,
+  less,
+  logicalOr,
+  reshape,
+  slice,
+  transpose,
+  treeDefKey,
+  treeFlatten,
+  treeLeavesWithPaths,
+  type Value,
 } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { validateLengths } from "./lengths.js";
 import { rnn } from "./rnn.js";
-import { checkFlag, checkFunction, checkKey, checkOptions, checkSteps, checkTokenIds, checkValue, swapBatchTime } from "./util.js";
+import {
+  checkFlag,
+  checkFunction,
+  checkKey,
+  checkOptions,
+  checkSteps,
+  checkTokenIds,
+  checkValue,
+  swapBatchTime,
+} from "./util.js";
 import { decode } from "./decode.js";
 import { manyToMany } from "./shapes.js";
 
@@ -42,7 +61,13 @@ export interface EncoderDecoderOptions<CE, CD> {
 }
 
 const ENCODER_DECODER_KEYS = keysOf<EncoderDecoderOptions<unknown, unknown>>({
-  srcLengths: true, embedTarget: true, readout: true, teacherForcing: true, key: true, bridge: true, timeMajor: true,
+  srcLengths: true,
+  embedTarget: true,
+  readout: true,
+  teacherForcing: true,
+  key: true,
+  bridge: true,
+  timeMajor: true,
 });
 
 /** What `encoderDecoder` returns. */
@@ -57,7 +82,13 @@ export interface EncoderDecoderResult<CD> {
 
 const checkRatio = (op: string, ratio: number): void => {
   if (typeof ratio !== "number" || !(ratio >= 0 && ratio <= 1)) {
-    T.fail({ _tag: "ValueError", op, arg: "teacherForcing", detail: `the teacher forcing ratio must be a number in [0, 1], got ${String(ratio)}`, fix: "pass 1 for pure teacher forcing, 0 for free running, or a probability in between" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "teacherForcing",
+      detail: `the teacher forcing ratio must be a number in [0, 1], got ${String(ratio)}`,
+      fix: "pass 1 for pure teacher forcing, 0 for free running, or a probability in between",
+    });
   }
 };
 
@@ -73,22 +104,35 @@ export const teacherForcingMask = (key: Key | undefined, ratio: number, time: nu
   checkSteps("teacherForcingMask", "time", time, 0);
   checkSteps("teacherForcingMask", "batch", batch, 0);
   if (key === undefined && ratio > 0 && ratio < 1) {
-    T.fail({ _tag: "ValueError", op: "teacherForcingMask", arg: "key", detail: `a teacher forcing ratio of ${ratio} flips coins but no key was given`, fix: "pass { key: random.key(seed) }" });
+    T.fail({
+      _tag: "ValueError",
+      op: "teacherForcingMask",
+      arg: "key",
+      detail: `a teacher forcing ratio of ${ratio} flips coins but no key was given`,
+      fix: "pass { key: random.key(seed) }",
+    });
   }
-  const flips = ratio === 0 || ratio === 1 ? T.full([time, batch], ratio, "bool") : T.random.bernoulli(key!, ratio, [time, batch]);
+  const flips =
+    ratio === 0 || ratio === 1 ? T.full([time, batch], ratio, "bool") : T.random.bernoulli(key!, ratio, [time, batch]);
   return logicalOr(flips, less(expandDims(T.arange(time), 1), 1));
 };
 
 const describeCarry = (c: unknown): string =>
-  treeLeavesWithPaths(c).map(([path, l]) => `${path === "<root>" ? "" : path} ${l.dtype}[${l.shape.join(", ")}]`.trim()).join(", ") || "(no leaves)";
+  treeLeavesWithPaths(c)
+    .map(([path, l]) => `${path === "<root>" ? "" : path} ${l.dtype}[${l.shape.join(", ")}]`.trim())
+    .join(", ") || "(no leaves)";
 
 const checkCarries = (op: string, encCarry: unknown, decCarry: unknown, bridged: boolean): void => {
   const [el, ed] = treeFlatten(encCarry);
   const [dl, dd] = treeFlatten(decCarry);
-  const same = treeDefKey(ed) === treeDefKey(dd) && el.every((l, i) => T.shapesEqual(l.shape, dl[i]!.shape) && l.dtype === dl[i]!.dtype);
+  const same =
+    treeDefKey(ed) === treeDefKey(dd) &&
+    el.every((l, i) => T.shapesEqual(l.shape, dl[i]!.shape) && l.dtype === dl[i]!.dtype);
   if (!same) {
     T.fail({
-      _tag: "ShapeError", op, arg: bridged ? "bridge(encoder final carry)" : "encoder final carry",
+      _tag: "ShapeError",
+      op,
+      arg: bridged ? "bridge(encoder final carry)" : "encoder final carry",
       shapes: [...el.map((l) => l.shape), ...dl.map((l) => l.shape)],
       detail: `the decoder starts from the encoder's final carry, but they differ: encoder carry {${describeCarry(encCarry)}}, decoder carry {${describeCarry(decCarry)}}`,
       fix: bridged
@@ -125,7 +169,13 @@ export const encoderDecoder = <PE, CE, PD, CD>(
   const op = "encoderDecoder";
   checkOptions(op, "options", o, ENCODER_DECODER_KEYS, true);
   if (typeof params !== "object" || params === null || !("encoder" in params) || !("decoder" in params)) {
-    T.fail({ _tag: "ValueError", op, arg: "params", detail: `params must be { encoder, decoder }, got ${params === null ? "null" : typeof params}`, fix: "pass each cell's parameters under encoder and decoder" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "params",
+      detail: `params must be { encoder, decoder }, got ${params === null ? "null" : typeof params}`,
+      fix: "pass each cell's parameters under encoder and decoder",
+    });
   }
   checkValue(op, "src", src);
   checkValue(op, "tgtIn", tgtIn);
@@ -141,43 +191,90 @@ export const encoderDecoder = <PE, CE, PD, CD>(
   // Batch and time axes are required; what each step holds is the encoder cell's business (features
   // for a plain cell, token ids [batch, S] for one wrapped in mapInput(cell, embedding(...))).
   if (src.shape.length < 2) {
-    T.fail({ _tag: "ShapeError", op, arg: "src", shapes: [src.shape], detail: `src must have batch and time axes, ${tm ? "[S, batch, …]" : "[batch, S, …]"}, got rank ${src.shape.length}`, fix: "add a batch axis of size 1 for a single sequence" });
+    T.fail({
+      _tag: "ShapeError",
+      op,
+      arg: "src",
+      shapes: [src.shape],
+      detail: `src must have batch and time axes, ${tm ? "[S, batch, …]" : "[batch, S, …]"}, got rank ${src.shape.length}`,
+      fix: "add a batch axis of size 1 for a single sequence",
+    });
   }
   const batch = src.shape[tm ? 1 : 0]!;
-  const srcLengths = o.srcLengths === undefined ? undefined : validateLengths(op, o.srcLengths, batch, src.shape[tm ? 0 : 1]!);
-  const enc = rnn(encoder, params.encoder, src, { timeMajor: tm, ...(srcLengths === undefined ? {} : { lengths: srcLengths }) });
+  const srcLengths =
+    o.srcLengths === undefined ? undefined : validateLengths(op, o.srcLengths, batch, src.shape[tm ? 0 : 1]!);
+  const enc = rnn(encoder, params.encoder, src, {
+    timeMajor: tm,
+    ...(srcLengths === undefined ? {} : { lengths: srcLengths }),
+  });
   const carry = o.bridge === undefined ? (enc.finalCarry as unknown as CD) : o.bridge(enc.finalCarry);
   checkCarries(op, carry, decoder.initialCarry(batch, params.decoder), o.bridge !== undefined);
   const ids = tgtIn.dtype === "int32";
   const tgtBatch = tgtIn.shape[tm ? 1 : 0];
   if (tgtIn.shape.length !== (ids ? 2 : 3) || tgtBatch !== batch || tgtIn.shape[tm ? 0 : 1] === 0) {
     T.fail({
-      _tag: "ShapeError", op, arg: "tgtIn", shapes: [src.shape, tgtIn.shape],
+      _tag: "ShapeError",
+      op,
+      arg: "tgtIn",
+      shapes: [src.shape, tgtIn.shape],
       detail: `tgtIn must be ${ids ? "int32 ids" : "embedded inputs"} ${tm ? "[T, batch" : "[batch, T"}${ids ? "" : ", F"}] with T ≥ 1 and the source's batch of ${batch}`,
       fix: "pass the target sequence shifted right (starting with a start token), one row per source sample",
     });
   }
   if (!ids) {
     if (ratio !== 1) {
-      T.fail({ _tag: "ValueError", op, arg: "teacherForcing", detail: `tgtIn holds embedded inputs (${tgtIn.dtype}), so the model's predictions cannot be fed back (ratio ${ratio})`, fix: "pass token ids (int32) with embedTarget, or use teacherForcing: 1" });
+      T.fail({
+        _tag: "ValueError",
+        op,
+        arg: "teacherForcing",
+        detail: `tgtIn holds embedded inputs (${tgtIn.dtype}), so the model's predictions cannot be fed back (ratio ${ratio})`,
+        fix: "pass token ids (int32) with embedTarget, or use teacherForcing: 1",
+      });
     }
     const r = manyToMany(decoder, params.decoder, tgtIn, { initialCarry: carry, timeMajor: tm, readout: o.readout });
     const time = tgtIn.shape[tm ? 0 : 1]!;
-    return { logits: r.outputs, forced: T.full(tm ? [time, batch] : [batch, time], 1, "bool"), finalCarry: r.finalCarry };
+    return {
+      logits: r.outputs,
+      forced: T.full(tm ? [time, batch] : [batch, time], 1, "bool"),
+      finalCarry: r.finalCarry,
+    };
   }
   if (o.embedTarget === undefined) {
-    return T.fail({ _tag: "ValueError", op, arg: "embedTarget", detail: "tgtIn holds token ids but no embedTarget was given", fix: "pass embedTarget: (ids) => take(table, ids, 0) (or oneHot(ids, V))" });
+    return T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "embedTarget",
+      detail: "tgtIn holds token ids but no embedTarget was given",
+      fix: "pass embedTarget: (ids) => take(table, ids, 0) (or oneHot(ids, V))",
+    });
   }
   const tgt = tm ? tgtIn : transpose(tgtIn); // [T, B]
   const time = tgt.shape[0]!;
   const mask = teacherForcingMask(o.key, ratio, time, batch);
   // Step t's output is followed by step t + 1's input: the ground truth tgt[t + 1] where forced.
   const next = time > 1 ? concat([slice(tgt, [{ start: 1, stop: time }]), slice(tgt, [{ start: 0, stop: 1 }])]) : tgt;
-  const force = time > 1 ? concat([slice(mask, [{ start: 1, stop: time }]), T.full([1, batch], 0, "bool")]) : T.full([1, batch], 0, "bool");
+  const force =
+    time > 1
+      ? concat([slice(mask, [{ start: 1, stop: time }]), T.full([1, batch], 0, "bool")])
+      : T.full([1, batch], 0, "bool");
   const r = decode({
-    op, cell: decoder, params: params.decoder, carry, embed: o.embedTarget, readout: o.readout, steps: time,
-    sampling: { kind: "greedy" }, key: undefined, stopToken: undefined, teacher: next, force,
+    op,
+    cell: decoder,
+    params: params.decoder,
+    carry,
+    embed: o.embedTarget,
+    readout: o.readout,
+    steps: time,
+    sampling: { kind: "greedy" },
+    key: undefined,
+    stopToken: undefined,
+    teacher: next,
+    force,
     x0: o.embedTarget(reshape(slice(tgt, [{ start: 0, stop: 1 }]), [batch])),
   });
-  return { logits: tm ? r.logits : swapBatchTime(r.logits), forced: tm ? mask : transpose(mask), finalCarry: r.finalCarry };
+  return {
+    logits: tm ? r.logits : swapBatchTime(r.logits),
+    forced: tm ? mask : transpose(mask),
+    finalCarry: r.finalCarry,
+  };
 };

@@ -5,7 +5,18 @@
  */
 import * as T from "@rewind/tensor";
 
-import { broadcastTo, expandDims, gather, isValue, maximum, pad, reshape, slice, sub, type Value } from "@rewind/autodiff";
+import {
+  broadcastTo,
+  expandDims,
+  gather,
+  isValue,
+  maximum,
+  pad,
+  reshape,
+  slice,
+  sub,
+  type Value,
+} from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { validateLengths } from "./lengths.js";
 import { rnn, RNN_OPTION_KEYS, type RnnOptions, type RnnResult } from "./rnn.js";
@@ -26,15 +37,21 @@ export interface ManyToOneResult<C> extends RnnResult<C> {
  * length 0 has no valid step: its output is zeros (and its final carry the initial carry).
  * @example const { output } = manyToOne(gru, params, xs, { lengths: [5, 3] }) // output [2, H]
  */
-export const manyToOne = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts: RnnOptions<C> = {}): ManyToOneResult<C> => {
+export const manyToOne = <P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  xs: Value,
+  opts: RnnOptions<C> = {},
+): ManyToOneResult<C> => {
   checkOptions("manyToOne", "options", opts, RNN_OPTION_KEYS);
   const res = rnn(cell, params, xs, opts);
-  const seq = opts.timeMajor ?? false ? res.outputs : swapBatchTime(res.outputs);
+  const seq = (opts.timeMajor ?? false) ? res.outputs : swapBatchTime(res.outputs);
   const [time, batch, features] = seq.shape as [number, number, number];
   if (time === 0) return { ...res, output: broadcastTo(T.scalar(0, seq.dtype), [batch, features]) };
   let output: Value;
   if (opts.reverse ?? false) output = reshape(slice(seq, [{ start: 0, stop: 1 }]), [batch, features]);
-  else if (opts.lengths === undefined) output = reshape(slice(seq, [{ start: time - 1, stop: time }]), [batch, features]);
+  else if (opts.lengths === undefined)
+    output = reshape(slice(seq, [{ start: time - 1, stop: time }]), [batch, features]);
   else {
     // Length 0 gathers step 0, which rnn has already zeroed (outputs past a length are 0).
     const last = maximum(sub(validateLengths("manyToOne", opts.lengths, batch, time), 1), 0);
@@ -61,7 +78,13 @@ const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell
       const [next, y] = step(c, x, n);
       const out = readout(y);
       if (!isValue(out)) {
-        T.fail({ _tag: "ValueError", op: "manyToMany", arg: "options.readout", detail: `readout must return a tensor [batch, features], got ${out === null ? "null" : typeof out}`, fix: "return one row per sample from readout" });
+        T.fail({
+          _tag: "ValueError",
+          op: "manyToMany",
+          arg: "options.readout",
+          detail: `readout must return a tensor [batch, features], got ${out === null ? "null" : typeof out}`,
+          fix: "return one row per sample from readout",
+        });
       }
       return [next, out];
     };
@@ -73,7 +96,12 @@ const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell
  * a readout. Outputs past a sample's length are zero (also after the readout).
  * @example const { outputs } = manyToMany(lstm, p, xs, { readout: (y) => add(matmul(y, W), b) }) // [B, T, V]
  */
-export const manyToMany = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts: ManyToManyOptions<C> = {}): RnnResult<C> => {
+export const manyToMany = <P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  xs: Value,
+  opts: ManyToManyOptions<C> = {},
+): RnnResult<C> => {
   checkOptions("manyToMany", "options", opts, MANY_TO_MANY_KEYS);
   const { readout, ...rest } = opts;
   checkFunction("manyToMany", "options.readout", readout, true);
@@ -85,7 +113,13 @@ export const manyToMany = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value
  * `steps` steps (e.g. an image embedding conditioning every step of a caption).
  * @example const { outputs } = repeatInput(gru, p, imageVec, 10) // [B, 10, H]
  */
-export const repeatInput = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, v: Value, steps: number, opts: RnnOptions<C> = {}): RnnResult<C> => {
+export const repeatInput = <P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  v: Value,
+  steps: number,
+  opts: RnnOptions<C> = {},
+): RnnResult<C> => {
   checkVector("repeatInput", "v", v);
   checkOptions("repeatInput", "options", opts, RNN_OPTION_KEYS);
   checkSteps("repeatInput", "steps", steps, 0);
@@ -100,12 +134,31 @@ export const repeatInput = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, v: Value
  * steps run on the carry alone.
  * @example const { outputs } = feedOnce(gru, p, v, 10) // [B, 10, H]
  */
-export const feedOnce = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, v: Value, steps: number, opts: RnnOptions<C> = {}): RnnResult<C> => {
+export const feedOnce = <P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  v: Value,
+  steps: number,
+  opts: RnnOptions<C> = {},
+): RnnResult<C> => {
   checkVector("feedOnce", "v", v);
   checkOptions("feedOnce", "options", opts, RNN_OPTION_KEYS);
   checkSteps("feedOnce", "steps", steps, 1);
   const tm = opts.timeMajor ?? false;
-  const xs = pad(expandDims(v, tm ? 0 : 1), tm ? [[0, steps - 1], [0, 0], [0, 0]] : [[0, 0], [0, steps - 1], [0, 0]]);
+  const xs = pad(
+    expandDims(v, tm ? 0 : 1),
+    tm
+      ? [
+          [0, steps - 1],
+          [0, 0],
+          [0, 0],
+        ]
+      : [
+          [0, 0],
+          [0, steps - 1],
+          [0, 0],
+        ],
+  );
   return rnn(cell, params, xs, opts);
 };
 

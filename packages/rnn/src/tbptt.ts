@@ -14,7 +14,19 @@
  */
 import * as T from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
-import { add, isValue, maximum, minimum, slice, stopGradient, sub, treeLeavesWithPaths, treeMap, valueAndGrad, type Value } from "@rewind/autodiff";
+import {
+  add,
+  isValue,
+  maximum,
+  minimum,
+  slice,
+  stopGradient,
+  sub,
+  treeLeavesWithPaths,
+  treeMap,
+  valueAndGrad,
+  type Value,
+} from "@rewind/autodiff";
 import { validateLengths } from "./lengths.js";
 import { checkFlag, checkOptions } from "./util.js";
 
@@ -28,7 +40,13 @@ const CHUNK_KEYS = keysOf<ChunkOptions>({ timeMajor: true });
 
 const checkK = (op: string, k: number): void => {
   if (!Number.isSafeInteger(k) || k < 1) {
-    T.fail({ _tag: "ValueError", op, arg: "k", detail: `the chunk length k must be an integer ≥ 1, got ${k}`, fix: "pass the number of steps per chunk, e.g. 25" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "k",
+      detail: `the chunk length k must be an integer ≥ 1, got ${k}`,
+      fix: "pass the number of steps per chunk, e.g. 25",
+    });
   }
 };
 
@@ -44,7 +62,10 @@ const timeOf = (op: string, xs: unknown, axis: number): number => {
       arg: bad === undefined ? "xs" : `xs${bad[0] === "<root>" ? "" : bad[0]}`,
       shapes: leaves.map(([, l]) => l.shape),
       detail: leaves.length === 0 ? "xs has no tensors" : `every leaf needs a time axis ${axis} of one common length`,
-      fix: axis === 1 ? "pass [batch, time, ...] leaves (or set timeMajor for [time, batch, ...])" : "pass [time, batch, ...] leaves",
+      fix:
+        axis === 1
+          ? "pass [batch, time, ...] leaves (or set timeMajor for [time, batch, ...])"
+          : "pass [time, batch, ...] leaves",
     });
   }
   return [...times][0]!;
@@ -60,7 +81,7 @@ export const chunkSequence = <X>(xs: X, k: number, opts: ChunkOptions = {}): X[]
   checkK("chunkSequence", k);
   checkOptions("chunkSequence", "options", opts, CHUNK_KEYS);
   checkFlag("chunkSequence", "options.timeMajor", opts.timeMajor);
-  const axis = opts.timeMajor ?? false ? 0 : 1;
+  const axis = (opts.timeMajor ?? false) ? 0 : 1;
   const time = timeOf("chunkSequence", xs, axis);
   const chunks: X[] = [];
   for (let start = 0; start < time; start += k) {
@@ -78,10 +99,11 @@ export const chunkSequence = <X>(xs: X, k: number, opts: ChunkOptions = {}): X[]
  */
 export const chunkLengths = (lengths: Value | readonly number[], time: number, k: number): Value[] => {
   checkK("chunkLengths", k);
-  const batch = Array.isArray(lengths) ? lengths.length : isValue(lengths) ? lengths.shape[0] ?? 0 : 0;
+  const batch = Array.isArray(lengths) ? lengths.length : isValue(lengths) ? (lengths.shape[0] ?? 0) : 0;
   const len = validateLengths("chunkLengths", lengths, batch, time);
   const out: Value[] = [];
-  for (let start = 0; start < time; start += k) out.push(maximum(minimum(sub(len, start), Math.min(k, time - start)), 0));
+  for (let start = 0; start < time; start += k)
+    out.push(maximum(minimum(sub(len, start), Math.min(k, time - start)), 0));
   return out;
 };
 
@@ -113,12 +135,19 @@ const stopCarry = <C>(c: C): C => treeMap<C>((l) => (T.isFloating(l.dtype) ? sto
  */
 export const tbpttStep = <P, C, X>(loss: ChunkLoss<P, C, X>, params: P, carry: C, chunk: X): TbpttStepResult<P, C> => {
   if (typeof loss !== "function") {
-    T.fail({ _tag: "ValueError", op: "tbpttStep", arg: "loss", detail: `loss must be a function (params, carry, chunk) → [loss, carry], got ${typeof loss}`, fix: "pass the chunk's loss function" });
+    T.fail({
+      _tag: "ValueError",
+      op: "tbpttStep",
+      arg: "loss",
+      detail: `loss must be a function (params, carry, chunk) → [loss, carry], got ${typeof loss}`,
+      fix: "pass the chunk's loss function",
+    });
   }
-  const [out, grads] = valueAndGrad((p: P, c: C, x: X) => loss(p, c, x), { hasAux: true })(params, stopCarry(carry), chunk) as [
-    readonly [Value, C],
-    P,
-  ];
+  const [out, grads] = valueAndGrad((p: P, c: C, x: X) => loss(p, c, x), { hasAux: true })(
+    params,
+    stopCarry(carry),
+    chunk,
+  ) as [readonly [Value, C], P];
   return { loss: out[0], grads, carry: stopCarry(out[1]) };
 };
 
@@ -139,18 +168,38 @@ export interface TbpttResult<P, C> {
  * @throws TensorException when there are no chunks.
  * @example const { grads } = tbpttGrads(loss, params, lstm.initialCarry(B, params), chunkSequence(xs, 10))
  */
-export const tbpttGrads = <P, C, X>(loss: ChunkLoss<P, C, X>, params: P, carry: C, chunks: readonly X[]): TbpttResult<P, C> => {
+export const tbpttGrads = <P, C, X>(
+  loss: ChunkLoss<P, C, X>,
+  params: P,
+  carry: C,
+  chunks: readonly X[],
+): TbpttResult<P, C> => {
   if (!Array.isArray(chunks)) {
-    T.fail({ _tag: "ValueError", op: "tbpttGrads", arg: "chunks", detail: `chunks must be an array, got ${chunks === null ? "null" : typeof chunks}`, fix: "pass chunkSequence(xs, k)" });
+    T.fail({
+      _tag: "ValueError",
+      op: "tbpttGrads",
+      arg: "chunks",
+      detail: `chunks must be an array, got ${chunks === null ? "null" : typeof chunks}`,
+      fix: "pass chunkSequence(xs, k)",
+    });
   }
   if (chunks.length === 0) {
-    T.fail({ _tag: "ValueError", op: "tbpttGrads", arg: "chunks", detail: "there are no chunks to train on", fix: "pass chunkSequence(xs, k) of a non-empty sequence" });
+    T.fail({
+      _tag: "ValueError",
+      op: "tbpttGrads",
+      arg: "chunks",
+      detail: "there are no chunks to train on",
+      fix: "pass chunkSequence(xs, k) of a non-empty sequence",
+    });
   }
   let total: TbpttResult<P, C> | undefined;
   let c = carry;
   for (const chunk of chunks) {
     const r = tbpttStep(loss, params, c, chunk);
-    total = total === undefined ? r : { loss: add(total.loss, r.loss), grads: treeMap<P>(add, total.grads, r.grads), carry: r.carry };
+    total =
+      total === undefined
+        ? r
+        : { loss: add(total.loss, r.loss), grads: treeMap<P>(add, total.grads, r.grads), carry: r.carry };
     c = r.carry;
   }
   return total!;

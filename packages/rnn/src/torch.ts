@@ -22,8 +22,14 @@ import { validateLengths } from "./lengths.js";
 import { checkKey, checkOptions, checkValue } from "./util.js";
 import { checkInitOptions } from "./init.js";
 import {
-  checkParams, directions, fmt, resolveOrThrow,
-  type ResolvedTorchRnnSpec, type TorchRnnMode, type TorchRnnParams, type TorchRnnSpec,
+  checkParams,
+  directions,
+  fmt,
+  resolveOrThrow,
+  type ResolvedTorchRnnSpec,
+  type TorchRnnMode,
+  type TorchRnnParams,
+  type TorchRnnSpec,
 } from "./torchSpec.js";
 
 export type { ResolvedTorchRnnSpec, TorchRnnMode, TorchRnnParams, TorchRnnSpec } from "./torchSpec.js";
@@ -65,10 +71,16 @@ export interface TorchRnn<C> {
   readonly apply: (params: TorchRnnParams, xs: Value, options?: TorchRnnApplyOptions<C>) => RnnResult<C>;
 }
 
-const APPLY_KEYS = keysOf<TorchRnnApplyOptions<unknown>>({ lengths: true, initialCarry: true, checkpoint: true, unroll: true });
+const APPLY_KEYS = keysOf<TorchRnnApplyOptions<unknown>>({
+  lengths: true,
+  initialCarry: true,
+  checkpoint: true,
+  unroll: true,
+});
 
 // The layer picks its cell at run time, so the carry type is erased here and restored by TorchRnnCarry<M>.
-const erase = <C>(cell: Cell<TorchCellParams, C>): Cell<TorchCellParams, unknown> => cell as unknown as Cell<TorchCellParams, unknown>;
+const erase = <C>(cell: Cell<TorchCellParams, C>): Cell<TorchCellParams, unknown> =>
+  cell as unknown as Cell<TorchCellParams, unknown>;
 const CELLS: Readonly<Record<TorchRnnMode, Cell<TorchCellParams, unknown>>> = {
   rnn_tanh: erase(elmanTanh),
   rnn_relu: erase(elmanRelu),
@@ -82,10 +94,23 @@ const splitState = (s: ResolvedTorchRnnSpec, name: string, v: unknown, batch: nu
   const want = [n, batch, s.hiddenSize];
   if ((!T.isTensor(v) && !isTracer(v)) || !T.shapesEqual(v.shape, want)) {
     const got = T.isTensor(v) || isTracer(v) ? fmt(v.shape) : typeof v;
-    return T.fail({ _tag: "ShapeError", op: "torchRnn.apply", arg: `initialCarry${name}`, shapes: T.isTensor(v) || isTracer(v) ? [v.shape, want] : [want], detail: `expected ${fmt(want)} (numLayers·numDirections, batch, hiddenSize), got ${got}`, fix: "pass PyTorch's h_0 (and c_0) layout" });
+    return T.fail({
+      _tag: "ShapeError",
+      op: "torchRnn.apply",
+      arg: `initialCarry${name}`,
+      shapes: T.isTensor(v) || isTracer(v) ? [v.shape, want] : [want],
+      detail: `expected ${fmt(want)} (numLayers·numDirections, batch, hiddenSize), got ${got}`,
+      fix: "pass PyTorch's h_0 (and c_0) layout",
+    });
   }
   if (v.dtype !== dtype) {
-    T.fail({ _tag: "DTypeError", op: "torchRnn.apply", arg: `initialCarry${name}`, detail: `the initial state is ${v.dtype} but the parameters are ${dtype}`, fix: `convert it with astype(h0, "${dtype}")` });
+    T.fail({
+      _tag: "DTypeError",
+      op: "torchRnn.apply",
+      arg: `initialCarry${name}`,
+      detail: `the initial state is ${v.dtype} but the parameters are ${dtype}`,
+      fix: `convert it with astype(h0, "${dtype}")`,
+    });
   }
   return split(v, n, 0).map((x) => reshape(x, [batch, s.hiddenSize]));
 };
@@ -102,7 +127,9 @@ const splitState = (s: ResolvedTorchRnnSpec, name: string, v: unknown, batch: nu
  * const { outputs, finalCarry } = layer.apply(layer.init(random.key(0)), xs, { lengths: [5, 2] });
  * // outputs [B, T, 8], finalCarry [4, B, 4]
  */
-export const torchRnn = <M extends TorchRnnMode>(spec: TorchRnnSpec & { readonly mode: M }): TorchRnn<TorchRnnCarry<M>> => {
+export const torchRnn = <M extends TorchRnnMode>(
+  spec: TorchRnnSpec & { readonly mode: M },
+): TorchRnn<TorchRnnCarry<M>> => {
   const s = resolveOrThrow("torchRnn", spec);
   const cell = CELLS[s.mode];
   const D = directions(s);
@@ -113,26 +140,51 @@ export const torchRnn = <M extends TorchRnnMode>(spec: TorchRnnSpec & { readonly
     checkInitOptions("torchRnn.init", options);
     const keys = T.random.split(key, s.numLayers * D);
     return Object.freeze(
-      keys.map((k, i) => cell.init(k, { inputSize: i < D ? s.inputSize : s.hiddenSize * D, hiddenSize: s.hiddenSize }, options) as TorchCellParams),
+      keys.map(
+        (k, i) =>
+          cell.init(
+            k,
+            { inputSize: i < D ? s.inputSize : s.hiddenSize * D, hiddenSize: s.hiddenSize },
+            options,
+          ) as TorchCellParams,
+      ),
     );
   };
 
-  const apply = (params: TorchRnnParams, xs: Value, options: TorchRnnApplyOptions<TorchRnnCarry<M>> = {}): RnnResult<TorchRnnCarry<M>> => {
+  const apply = (
+    params: TorchRnnParams,
+    xs: Value,
+    options: TorchRnnApplyOptions<TorchRnnCarry<M>> = {},
+  ): RnnResult<TorchRnnCarry<M>> => {
     checkParams("torchRnn.apply", s, params);
     checkValue("torchRnn.apply", "xs", xs);
     checkOptions("torchRnn.apply", "options", options, APPLY_KEYS);
     const layout = s.batchFirst ? "[batch, time, inputSize]" : "[time, batch, inputSize]";
     if (xs.shape.length !== 3 || xs.shape[2] !== s.inputSize) {
-      T.fail({ _tag: "ShapeError", op: "torchRnn.apply", arg: "xs", shapes: [xs.shape], detail: `xs must be ${layout} with inputSize ${s.inputSize}`, fix: s.batchFirst ? "set batchFirst: false for time-major input" : "set batchFirst: true for batch-major input" });
+      T.fail({
+        _tag: "ShapeError",
+        op: "torchRnn.apply",
+        arg: "xs",
+        shapes: [xs.shape],
+        detail: `xs must be ${layout} with inputSize ${s.inputSize}`,
+        fix: s.batchFirst ? "set batchFirst: false for time-major input" : "set batchFirst: true for batch-major input",
+      });
     }
     const dtype = params[0]!.weight_ih.dtype;
     if (xs.dtype !== dtype) {
-      T.fail({ _tag: "DTypeError", op: "torchRnn.apply", arg: "xs", detail: `xs is ${xs.dtype} but the parameters are ${dtype}`, fix: `convert one of them with astype(x, "${dtype}")` });
+      T.fail({
+        _tag: "DTypeError",
+        op: "torchRnn.apply",
+        arg: "xs",
+        detail: `xs is ${xs.dtype} but the parameters are ${dtype}`,
+        fix: `convert one of them with astype(x, "${dtype}")`,
+      });
     }
     // Run every layer time-major so stacking layers costs no transposes.
     const seq = s.batchFirst ? transpose(xs, [1, 0, 2]) : xs;
     const [time, batch] = seq.shape as [number, number];
-    const lengths = options.lengths === undefined ? undefined : validateLengths("torchRnn.apply", options.lengths, batch, time);
+    const lengths =
+      options.lengths === undefined ? undefined : validateLengths("torchRnn.apply", options.lengths, batch, time);
     let initial: unknown[] | undefined;
     if (options.initialCarry !== undefined) {
       const c = options.initialCarry as unknown;

@@ -52,7 +52,14 @@ const GATES: Readonly<Record<TorchRnnMode, number>> = { rnn_tanh: 1, rnn_relu: 1
 /** The valid modes. */
 export const MODES = Object.keys(GATES) as TorchRnnMode[];
 
-const SPEC_KEYS = keysOf<TorchRnnSpec>({ mode: true, inputSize: true, hiddenSize: true, numLayers: true, bidirectional: true, batchFirst: true });
+const SPEC_KEYS = keysOf<TorchRnnSpec>({
+  mode: true,
+  inputSize: true,
+  hiddenSize: true,
+  numLayers: true,
+  bidirectional: true,
+  batchFirst: true,
+});
 
 const specError = (op: string, detail: string): TensorError => ({
   _tag: "ValueError",
@@ -77,10 +84,12 @@ export const resolveSpec = (op: string, spec: TorchRnnSpec): E.Either<TensorErro
     bidirectional: spec.bidirectional ?? false,
     batchFirst: spec.batchFirst ?? true,
   };
-  if (!MODES.includes(s.mode)) return E.left(specError(op, `mode must be one of ${MODES.join(", ")}, got ${JSON.stringify(s.mode)}`));
+  if (!MODES.includes(s.mode))
+    return E.left(specError(op, `mode must be one of ${MODES.join(", ")}, got ${JSON.stringify(s.mode)}`));
   for (const k of ["inputSize", "hiddenSize", "numLayers"] as const) {
     const v: unknown = s[k];
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) return E.left(specError(op, `${k} must be a positive integer, got ${JSON.stringify(v)}`));
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0)
+      return E.left(specError(op, `${k} must be a positive integer, got ${JSON.stringify(v)}`));
   }
   for (const k of ["bidirectional", "batchFirst"] as const) {
     if (typeof s[k] !== "boolean") return E.left(specError(op, `${k} must be a boolean, got ${JSON.stringify(s[k])}`));
@@ -136,7 +145,13 @@ export const describeSpec = (s: ResolvedTorchRnnSpec): string =>
 export const checkParams = (op: string, s: ResolvedTorchRnnSpec, params: TorchRnnParams): void => {
   const n = s.numLayers * directions(s);
   if (!Array.isArray(params) || params.length !== n) {
-    T.fail({ _tag: "ValueError", op, arg: "params", detail: `expected ${n} cell parameter records (numLayers × directions) for ${describeSpec(s)}, got ${Array.isArray(params) ? params.length : typeof params}`, fix: "build params with torchRnn(spec).init or fromTorchStateDict" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "params",
+      detail: `expected ${n} cell parameter records (numLayers × directions) for ${describeSpec(s)}, got ${Array.isArray(params) ? params.length : typeof params}`,
+      fix: "build params with torchRnn(spec).init or fromTorchStateDict",
+    });
   }
   const bad = slots(s).filter((slot) => {
     const v: unknown = params[slot.index]?.[slot.field];
@@ -147,12 +162,23 @@ export const checkParams = (op: string, s: ResolvedTorchRnnSpec, params: TorchRn
       const v: unknown = params[slot.index]?.[slot.field];
       return isValue(v) ? fmt(v.shape) : v === undefined ? "nothing" : typeof v;
     };
-    T.fail({ _tag: "ValueError", op, arg: "params", detail: `params do not fit ${describeSpec(s)}: ${bad.map((b) => `expected ${b.name} ${fmt(b.shape)}, found ${got(b)}`).join("; ")}`, fix: "build params for this spec" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "params",
+      detail: `params do not fit ${describeSpec(s)}: ${bad.map((b) => `expected ${b.name} ${fmt(b.shape)}, found ${got(b)}`).join("; ")}`,
+      fix: "build params for this spec",
+    });
   }
   const dtypes = new Set(slots(s).map((slot) => (params[slot.index]![slot.field] as Value).dtype));
   const [dtype] = [...dtypes];
   if (dtypes.size !== 1 || !T.isFloating(dtype!)) {
-    T.fail({ _tag: "DTypeError", op, arg: "params", detail: `every parameter must have one float dtype, got ${[...dtypes].join(", ")}`, fix: "cast them all to float32 or float64" });
+    T.fail({
+      _tag: "DTypeError",
+      op,
+      arg: "params",
+      detail: `every parameter must have one float dtype, got ${[...dtypes].join(", ")}`,
+      fix: "cast them all to float32 or float64",
+    });
   }
 };
-

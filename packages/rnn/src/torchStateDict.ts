@@ -9,20 +9,28 @@ import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import { isTracer } from "@rewind/autodiff";
 import type { TorchCellParams } from "./cells/common.js";
 import {
-  checkParams, describeSpec, directions, fmt, resolveOrThrow, resolveSpec, slots,
-  type TorchRnnParams, type TorchRnnSpec,
+  checkParams,
+  describeSpec,
+  directions,
+  fmt,
+  resolveOrThrow,
+  resolveSpec,
+  slots,
+  type TorchRnnParams,
+  type TorchRnnSpec,
 } from "./torchSpec.js";
 
 /**
  * The PyTorch parameter names of a spec, in state-dict order.
  * @example torchParamNames({ mode: "gru", inputSize: 3, hiddenSize: 4 }) // ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
  */
-export const torchParamNames = (spec: TorchRnnSpec): string[] => slots(resolveOrThrow("torchParamNames", spec)).map((s) => s.name);
-
+export const torchParamNames = (spec: TorchRnnSpec): string[] =>
+  slots(resolveOrThrow("torchParamNames", spec)).map((s) => s.name);
 
 /** A Map key that is not a string, for a message (short whatever it is). */
 const describeKey = (k: unknown): string => {
-  if (typeof k === "number" || typeof k === "bigint" || typeof k === "boolean") return `the ${typeof k} ${String(k)}`.slice(0, 60);
+  if (typeof k === "number" || typeof k === "bigint" || typeof k === "boolean")
+    return `the ${typeof k} ${String(k)}`.slice(0, 60);
   if (typeof k === "symbol") return "a symbol";
   if (k === null || k === undefined) return String(k);
   return `${typeof k === "function" ? "a function" : Array.isArray(k) ? "an array" : "an object"}`;
@@ -51,13 +59,28 @@ const TO_KEYS: readonly string[] = ["prefix"];
  * `toTorchStateDict`), or undefined: an unknown key, a non-string prefix, a dtype that is not a float dtype.
  * @example stateDictOptionsProblem("loadTorchSafetensors", { prefx: "rnn." }) // unknown key "prefx"; did you mean "prefix"?
  */
-export const stateDictOptionsProblem = (op: string, options: unknown, known: readonly string[] = FROM_KEYS): TensorError | undefined => {
-  const problem = (arg: string, detail: string): TensorError => ({ _tag: "ValueError", op, arg, detail, fix: 'pass e.g. { prefix: "rnn.", dtype: "float32" } or leave it out' });
+export const stateDictOptionsProblem = (
+  op: string,
+  options: unknown,
+  known: readonly string[] = FROM_KEYS,
+): TensorError | undefined => {
+  const problem = (arg: string, detail: string): TensorError => ({
+    _tag: "ValueError",
+    op,
+    arg,
+    detail,
+    fix: 'pass e.g. { prefix: "rnn.", dtype: "float32" } or leave it out',
+  });
   const keys = optionsProblem(op, "options", options, known);
   if (keys !== undefined) return { _tag: "ValueError", op, arg: keys.arg, detail: keys.detail, fix: keys.fix };
   const { prefix, dtype } = (options ?? {}) as Record<string, unknown>;
-  if (prefix !== undefined && typeof prefix !== "string") return problem("options.prefix", `prefix must be a string, got ${typeof prefix}`);
-  if (dtype !== undefined && dtype !== "float32" && dtype !== "float64") return problem("options.dtype", `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`);
+  if (prefix !== undefined && typeof prefix !== "string")
+    return problem("options.prefix", `prefix must be a string, got ${typeof prefix}`);
+  if (dtype !== undefined && dtype !== "float32" && dtype !== "float64")
+    return problem(
+      "options.dtype",
+      `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`,
+    );
   return undefined;
 };
 
@@ -83,18 +106,35 @@ export const fromTorchStateDict = (
   if (badOptions !== undefined) return E.left(badOptions);
   const prefix = options.prefix ?? "";
   if (typeof named !== "object" || named === null) {
-    return E.left({ _tag: "ValueError", op, arg: "named", detail: `expected a Map or record of tensors, got ${String(named)}`, fix: "pass safetensors.decode(bytes).right.tensors" });
+    return E.left({
+      _tag: "ValueError",
+      op,
+      arg: "named",
+      detail: `expected a Map or record of tensors, got ${String(named)}`,
+      fix: "pass safetensors.decode(bytes).right.tensors",
+    });
   }
   // Any Map-like (a JS Map, or e.g. an Immutable.js Map) or a plain record of tensors.
-  const mapLike = named instanceof Map || (typeof (named as { entries?: unknown }).entries === "function" && typeof (named as { get?: unknown }).get === "function");
+  const mapLike =
+    named instanceof Map ||
+    (typeof (named as { entries?: unknown }).entries === "function" &&
+      typeof (named as { get?: unknown }).get === "function");
   const notNames = (detail: string): E.Either<TensorError, TorchRnnParams> =>
-    E.left({ _tag: "ValueError", op, arg: "named", detail, fix: "key the tensors by their PyTorch names (strings), as state_dict() and safetensors.decode do" });
+    E.left({
+      _tag: "ValueError",
+      op,
+      arg: "named",
+      detail,
+      fix: "key the tensors by their PyTorch names (strings), as state_dict() and safetensors.decode do",
+    });
   let entries: unknown[];
   try {
     entries = mapLike ? [...(named as ReadonlyMap<unknown, unknown>).entries()] : Object.entries(named);
   } catch (e) {
     // A Map-like of the caller's own making whose entries() throws or returns no iterable.
-    return notNames(`its entries() could not be read (${e instanceof Error ? e.message.slice(0, 100) : "a non-Error was thrown"})`);
+    return notNames(
+      `its entries() could not be read (${e instanceof Error ? e.message.slice(0, 100) : "a non-Error was thrown"})`,
+    );
   }
   const found = new Map<string, unknown>();
   for (const entry of entries) {
@@ -109,7 +149,10 @@ export const fromTorchStateDict = (
   const first = found.get(expected[0]!.name) as Partial<Tensor> | undefined;
   const dtype = options.dtype ?? (first?.dtype === "float64" ? "float64" : "float32");
   const problems: string[] = [];
-  const cells = Array.from({ length: s.numLayers * directions(s) }, () => ({}) as Record<keyof TorchCellParams, Tensor>);
+  const cells = Array.from(
+    { length: s.numLayers * directions(s) },
+    () => ({}) as Record<keyof TorchCellParams, Tensor>,
+  );
   for (const slot of expected) {
     const want = `${prefix}${slot.name} ${fmt(slot.shape)} ${dtype}`;
     const raw = found.get(slot.name);
@@ -130,15 +173,21 @@ export const fromTorchStateDict = (
   const unexpected = [...found.keys()].filter((k) => !names.has(k));
   // Listed up to a point, each name cut short: a hostile file's 20,000 names must not make a megabyte message.
   const shown = unexpected.slice(0, MAX_LISTED).map((k) => (prefix + k).replace(/^(.{77}).{4,}$/s, "$1..."));
-  if (unexpected.length > 0) problems.push(`unexpected: ${shown.join(", ")}${unexpected.length > MAX_LISTED ? ` and ${unexpected.length - MAX_LISTED} more` : ""}`);
+  if (unexpected.length > 0)
+    problems.push(
+      `unexpected: ${shown.join(", ")}${unexpected.length > MAX_LISTED ? ` and ${unexpected.length - MAX_LISTED} more` : ""}`,
+    );
   if (problems.length === 0) return E.right(Object.freeze(cells as TorchCellParams[]));
 
   const hints: string[] = [];
   if (unexpected.some((k) => k.startsWith("weight_hr_"))) hints.push("LSTM proj_size is not supported");
-  if (!s.bidirectional && unexpected.some((k) => k.endsWith("_reverse"))) hints.push("the names say bidirectional: true");
+  if (!s.bidirectional && unexpected.some((k) => k.endsWith("_reverse")))
+    hints.push("the names say bidirectional: true");
   const layerOf = (k: string): number => Number(/_l(\d+)/.exec(k)?.[1] ?? -1);
-  if (unexpected.some((k) => layerOf(k) >= s.numLayers)) hints.push(`the names have more layers than numLayers: ${s.numLayers}`);
-  if (prefix === "" && unexpected.length > 0 && unexpected.every((k) => k.includes("."))) hints.push("the names have a module prefix: pass { prefix }");
+  if (unexpected.some((k) => layerOf(k) >= s.numLayers))
+    hints.push(`the names have more layers than numLayers: ${s.numLayers}`);
+  if (prefix === "" && unexpected.length > 0 && unexpected.every((k) => k.includes(".")))
+    hints.push("the names have a module prefix: pass { prefix }");
   return E.left({
     _tag: "ValueError",
     op,
@@ -154,7 +203,11 @@ export const fromTorchStateDict = (
  * @throws TensorException when `params` does not fit `spec` or holds traced values.
  * @example safetensors.encode(toTorchStateDict(params, spec)) // loadable with safetensors.torch.load_file
  */
-export const toTorchStateDict = (params: TorchRnnParams, spec: TorchRnnSpec, options: Pick<TorchStateDictOptions, "prefix"> = {}): Record<string, Tensor> => {
+export const toTorchStateDict = (
+  params: TorchRnnParams,
+  spec: TorchRnnSpec,
+  options: Pick<TorchStateDictOptions, "prefix"> = {},
+): Record<string, Tensor> => {
   const s = resolveOrThrow("toTorchStateDict", spec);
   const badOptions = stateDictOptionsProblem("toTorchStateDict", options, TO_KEYS);
   if (badOptions !== undefined) T.fail(badOptions);
@@ -163,10 +216,15 @@ export const toTorchStateDict = (params: TorchRnnParams, spec: TorchRnnSpec, opt
   for (const slot of slots(s)) {
     const v = params[slot.index]![slot.field];
     if (isTracer(v) || !T.isTensor(v)) {
-      T.fail({ _tag: "ValueError", op: "toTorchStateDict", arg: "params", detail: `${slot.name} is not a concrete tensor`, fix: "call it outside grad/jit, on trained parameters" });
+      T.fail({
+        _tag: "ValueError",
+        op: "toTorchStateDict",
+        arg: "params",
+        detail: `${slot.name} is not a concrete tensor`,
+        fix: "call it outside grad/jit, on trained parameters",
+      });
     }
     out[(options.prefix ?? "") + slot.name] = v as Tensor;
   }
   return out;
 };
-

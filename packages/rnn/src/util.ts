@@ -15,7 +15,11 @@ export const maskFor = (m: Value, v: Value): Value => reshape(m, [m.shape[0]!, .
  * `[B, T, ...]` ⇄ `[T, B, ...]`: swaps the two leading axes, keeping the rest.
  * @example swapBatchTime(zeros([2, 5, 3])).shape // [5, 2, 3]
  */
-export const swapBatchTime = (x: Value): Value => transpose(x, x.shape.map((_, i) => (i < 2 ? 1 - i : i)));
+export const swapBatchTime = (x: Value): Value =>
+  transpose(
+    x,
+    x.shape.map((_, i) => (i < 2 ? 1 - i : i)),
+  );
 
 /**
  * Throws unless `v` is one vector per sample, `[batch, features]`.
@@ -24,7 +28,14 @@ export const swapBatchTime = (x: Value): Value => transpose(x, x.shape.map((_, i
 export const checkVector = (op: string, arg: string, v: Value): void => {
   checkValue(op, arg, v);
   if (v.shape.length !== 2) {
-    T.fail({ _tag: "ShapeError", op, arg, shapes: [v.shape], detail: `${arg} must be one vector per sample, [batch, features]`, fix: "reshape it to [batch, features]" });
+    T.fail({
+      _tag: "ShapeError",
+      op,
+      arg,
+      shapes: [v.shape],
+      detail: `${arg} must be one vector per sample, [batch, features]`,
+      fix: "reshape it to [batch, features]",
+    });
   }
 };
 
@@ -34,11 +45,24 @@ export const checkVector = (op: string, arg: string, v: Value): void => {
  */
 export const checkSteps = (op: string, arg: string, n: number, min: number): void => {
   if (!Number.isSafeInteger(n) || n < min) {
-    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be an integer ≥ ${min}, got ${n}`, fix: `pass the number of steps to run (≥ ${min})` });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `${arg} must be an integer ≥ ${min}, got ${n}`,
+      fix: `pass the number of steps to run (≥ ${min})`,
+    });
   }
 };
 
-const describe = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`);
+const describe = (v: unknown): string =>
+  v === null
+    ? "null"
+    : Array.isArray(v)
+      ? "an array"
+      : typeof v === "object"
+        ? "an object"
+        : `${typeof v} ${String(v)}`;
 
 /**
  * Throws unless `v` is a tensor or traced value (plain arrays and numbers are not), naming the op.
@@ -46,7 +70,13 @@ const describe = (v: unknown): string => (v === null ? "null" : Array.isArray(v)
  */
 export const checkValue = (op: string, arg: string, v: unknown): void => {
   if (!isValue(v)) {
-    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be a tensor, got ${describe(v)}`, fix: "wrap plain data with tensor(...) or fromArray(...) from @rewind/tensor" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `${arg} must be a tensor, got ${describe(v)}`,
+      fix: "wrap plain data with tensor(...) or fromArray(...) from @rewind/tensor",
+    });
   }
 };
 
@@ -56,9 +86,16 @@ export const checkValue = (op: string, arg: string, v: unknown): void => {
  * otherwise be ignored silently, and the message suggests the key it most likely meant.
  * @example checkOptions("rnn", "options", opts, RNN_OPTION_KEYS)
  */
-export const checkOptions = (op: string, arg: string, options: unknown, known: readonly string[], required = false): void => {
+export const checkOptions = (
+  op: string,
+  arg: string,
+  options: unknown,
+  known: readonly string[],
+  required = false,
+): void => {
   const problem = optionsProblem(op, arg, options, known, required);
-  if (problem !== undefined) T.fail({ _tag: "ValueError", op, arg: problem.arg, detail: problem.detail, fix: problem.fix });
+  if (problem !== undefined)
+    T.fail({ _tag: "ValueError", op, arg: problem.arg, detail: problem.detail, fix: problem.fix });
 };
 
 /**
@@ -67,7 +104,13 @@ export const checkOptions = (op: string, arg: string, options: unknown, known: r
  */
 export const checkFlag = (op: string, arg: string, flag: unknown): void => {
   if (flag !== undefined && typeof flag !== "boolean") {
-    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be true or false, got ${describe(flag)}`, fix: `pass a boolean or leave ${arg} out` });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `${arg} must be true or false, got ${describe(flag)}`,
+      fix: `pass a boolean or leave ${arg} out`,
+    });
   }
 };
 
@@ -77,7 +120,13 @@ export const checkFlag = (op: string, arg: string, flag: unknown): void => {
  */
 export const checkKey = (op: string, arg: string, key: unknown): void => {
   if (key !== undefined && !T.random.isKey(key)) {
-    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be a PRNG key, got ${describe(key)}`, fix: "pass random.key(seed) or a key derived from one with split / foldIn" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `${arg} must be a PRNG key, got ${describe(key)}`,
+      fix: "pass random.key(seed) or a key derived from one with split / foldIn",
+    });
   }
 };
 
@@ -87,7 +136,13 @@ export const checkKey = (op: string, arg: string, key: unknown): void => {
  */
 export const checkFunction = (op: string, arg: string, f: unknown, optional = false): void => {
   if (typeof f !== "function" && !(optional && f === undefined)) {
-    T.fail({ _tag: "ValueError", op, arg, detail: `${arg} must be a function, got ${describe(f)}`, fix: `pass ${arg} as a function` });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `${arg} must be a function, got ${describe(f)}`,
+      fix: `pass ${arg} as a function`,
+    });
   }
 };
 
@@ -100,7 +155,13 @@ export const checkTokenIds = (op: string, arg: string, ids: Value): void => {
   if (!T.isTensor(ids)) return;
   for (let i = 0; i < ids.data.length; i++) {
     if (ids.data[i]! < 0) {
-      T.fail({ _tag: "ValueError", op, arg, detail: `${arg} holds the negative token id ${ids.data[i]} (at flat index ${i})`, fix: "token ids must be ≥ 0; map special tokens to ids of the vocabulary" });
+      T.fail({
+        _tag: "ValueError",
+        op,
+        arg,
+        detail: `${arg} holds the negative token id ${ids.data[i]} (at flat index ${i})`,
+        fix: "token ids must be ≥ 0; map special tokens to ids of the vocabulary",
+      });
     }
   }
 };

@@ -8,7 +8,17 @@ import { lstm } from "../src/cells/lstm.js";
 import { gru } from "../src/cells/gru.js";
 import { elmanTanh } from "../src/cells/elman.js";
 import type { Cell } from "../src/Cell.js";
-import { asT, expectClose, expectGradMatchesFd, expectThrows, key, normal64, rowOf, sampleAlone, weighted } from "./shapes-helpers.js";
+import {
+  asT,
+  expectClose,
+  expectGradMatchesFd,
+  expectThrows,
+  key,
+  normal64,
+  rowOf,
+  sampleAlone,
+  weighted,
+} from "./shapes-helpers.js";
 
 const F = 3;
 const H = 4;
@@ -35,7 +45,11 @@ describe("bidirectional", () => {
   it("gives each direction its own parameters and the merged output size", () => {
     expect(asT(params.forward.weight_ih).data).not.toEqual(asT(params.reverse.weight_ih).data);
     expect(bi.outputSize(params)).toBe(2 * H);
-    expect(bidirectional(gru, gru, { merge: "sum" }).outputSize(bidirectional(gru, gru).init(key(0), { inputSize: F, hiddenSize: H }))).toBe(H);
+    expect(
+      bidirectional(gru, gru, { merge: "sum" }).outputSize(
+        bidirectional(gru, gru).init(key(0), { inputSize: F, hiddenSize: H }),
+      ),
+    ).toBe(H);
   });
 
   it("on a padded batch equals each unpadded sequence run alone (outputs, final carries)", () => {
@@ -48,7 +62,10 @@ describe("bidirectional", () => {
         expectClose(A.slice(row, [null, { start: 0, stop: len }]), alone.outputs);
         expectClose(rowOf(padded.finalCarry, b), alone.finalCarry);
       } else {
-        expectClose(rowOf(padded.finalCarry, b), { forward: lstm.initialCarry(1, params.forward), reverse: lstm.initialCarry(1, params.reverse) });
+        expectClose(rowOf(padded.finalCarry, b), {
+          forward: lstm.initialCarry(1, params.forward),
+          reverse: lstm.initialCarry(1, params.reverse),
+        });
       }
       // Past its length a sample's outputs are zero in both directions.
       expect(Array.from(asT(A.slice(row, [null, { start: len, stop: 5 }])).data).every((v) => v === 0)).toBe(true);
@@ -61,7 +78,17 @@ describe("bidirectional", () => {
     const len = lengths[b]!;
     const hand = handBackward(lstm, params.reverse, sampleAlone(xs, b, len), len);
     for (let t = 0; t < len; t++) {
-      expectClose(A.reshape(A.slice(outputs, [{ start: b, stop: b + 1 }, { start: t, stop: t + 1 }, { start: H, stop: 2 * H }]), [1, H]), hand.ys[t]!);
+      expectClose(
+        A.reshape(
+          A.slice(outputs, [
+            { start: b, stop: b + 1 },
+            { start: t, stop: t + 1 },
+            { start: H, stop: 2 * H },
+          ]),
+          [1, H],
+        ),
+        hand.ys[t]!,
+      );
     }
     expectClose(rowOf(finalCarry.reverse, b), hand.carry);
   });
@@ -76,44 +103,85 @@ describe("bidirectional", () => {
     let sum: unknown;
     lengths.forEach((len, b) => {
       if (len === 0) return;
-      const wb = asT(A.slice(w, [{ start: b, stop: b + 1 }, { start: 0, stop: len }]));
+      const wb = asT(
+        A.slice(w, [
+          { start: b, stop: b + 1 },
+          { start: 0, stop: len },
+        ]),
+      );
       const gb = A.grad((p: typeof params) => {
         const r = bi.apply(p, sampleAlone(xs, b, len));
         // The padded loss weighs sample b's carry leaves by row b of each weight.
-        const carryW = A.treeLeaves(r.finalCarry).map((l, i) => A.sum(A.mul(l, A.slice(normal64(20 + i, [3, H]), [{ start: b, stop: b + 1 }]))));
-        return A.add(A.sum(A.mul(r.outputs, wb)), carryW.reduce((a, c) => A.add(a, c)));
+        const carryW = A.treeLeaves(r.finalCarry).map((l, i) =>
+          A.sum(A.mul(l, A.slice(normal64(20 + i, [3, H]), [{ start: b, stop: b + 1 }]))),
+        );
+        return A.add(
+          A.sum(A.mul(r.outputs, wb)),
+          carryW.reduce((a, c) => A.add(a, c)),
+        );
       })(params);
       sum = sum === undefined ? gb : A.treeMap((a, c) => A.add(a, c), sum, gb);
     });
     expectClose(gp, sum, { atol: 1e-10, rtol: 1e-8 });
     // d loss / d xs is zero at padded positions and not elsewhere.
     lengths.forEach((len, b) => {
-      const pad = asT(A.slice(gx, [{ start: b, stop: b + 1 }, { start: len, stop: 5 }]));
+      const pad = asT(
+        A.slice(gx, [
+          { start: b, stop: b + 1 },
+          { start: len, stop: 5 },
+        ]),
+      );
       expect(Array.from(pad.data).every((v) => v === 0)).toBe(true);
-      if (len > 0) expect(Array.from(asT(A.slice(gx, [{ start: b, stop: b + 1 }, { start: 0, stop: len }])).data).some((v) => v !== 0)).toBe(true);
+      if (len > 0)
+        expect(
+          Array.from(
+            asT(
+              A.slice(gx, [
+                { start: b, stop: b + 1 },
+                { start: 0, stop: len },
+              ]),
+            ).data,
+          ).some((v) => v !== 0),
+        ).toBe(true);
     });
   });
 
-  test.prop([fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 1000 })], { numRuns: 8 })(
-    "padding law for random lengths (gru, time-major)",
-    (lens, seed) => {
-      const bg = bidirectional(gru, elmanTanh, { merge: "concat" });
-      const p = bg.init(key(seed), { inputSize: F, hiddenSize: H }, { dtype: "float64" });
-      const x = normal64(seed + 1, [4, lens.length, F]);
-      const r = bg.apply(p, x, { lengths: lens, timeMajor: true });
-      lens.forEach((len, b) => {
-        if (len === 0) return;
-        const alone = bg.apply(p, A.slice(x, [{ start: 0, stop: len }, { start: b, stop: b + 1 }]), { timeMajor: true });
-        expectClose(A.slice(r.outputs, [{ start: 0, stop: len }, { start: b, stop: b + 1 }]), alone.outputs);
-      });
-    },
-  );
+  test.prop(
+    [fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 1000 })],
+    { numRuns: 8 },
+  )("padding law for random lengths (gru, time-major)", (lens, seed) => {
+    const bg = bidirectional(gru, elmanTanh, { merge: "concat" });
+    const p = bg.init(key(seed), { inputSize: F, hiddenSize: H }, { dtype: "float64" });
+    const x = normal64(seed + 1, [4, lens.length, F]);
+    const r = bg.apply(p, x, { lengths: lens, timeMajor: true });
+    lens.forEach((len, b) => {
+      if (len === 0) return;
+      const alone = bg.apply(
+        p,
+        A.slice(x, [
+          { start: 0, stop: len },
+          { start: b, stop: b + 1 },
+        ]),
+        { timeMajor: true },
+      );
+      expectClose(
+        A.slice(r.outputs, [
+          { start: 0, stop: len },
+          { start: b, stop: b + 1 },
+        ]),
+        alone.outputs,
+      );
+    });
+  });
 
   it("sum merge adds the two halves of the concat merge", () => {
     const cat = bi.apply(params, xs, { lengths }).outputs;
     const sum = bidirectional(lstm, lstm, { merge: "sum" }).apply(params, xs, { lengths }).outputs;
     expect(sum.shape).toEqual([3, 5, H]);
-    expectClose(sum, A.add(A.slice(cat, [null, null, { start: 0, stop: H }]), A.slice(cat, [null, null, { start: H, stop: 2 * H }])));
+    expectClose(
+      sum,
+      A.add(A.slice(cat, [null, null, { start: 0, stop: H }]), A.slice(cat, [null, null, { start: H, stop: 2 * H }])),
+    );
   });
 
   it("takes initial carries per direction", () => {
@@ -129,7 +197,11 @@ describe("bidirectional", () => {
     const bg = bidirectional(gru, gru, { merge: "sum" });
     const p = bg.init(key(3), { inputSize: F, hiddenSize: H }, { dtype: "float64" });
     const w = normal64(4, [3, 5, H]);
-    expectGradMatchesFd((q: typeof p) => A.sum(A.mul(A.tanh(bg.apply(q, xs, { lengths: [4, 5, 1] }).outputs), w)), p, 5);
+    expectGradMatchesFd(
+      (q: typeof p) => A.sum(A.mul(A.tanh(bg.apply(q, xs, { lengths: [4, 5, 1] }).outputs), w)),
+      p,
+      5,
+    );
   });
 
   it("fails clearly on a bad merge, sum over different widths and bad lengths", () => {
@@ -137,7 +209,12 @@ describe("bidirectional", () => {
     const mixed = bidirectional(gru, gru, { merge: "sum" });
     const pf = gru.init(key(0), { inputSize: F, hiddenSize: H });
     const pb = gru.init(key(1), { inputSize: F, hiddenSize: H + 1 });
-    expectThrows(() => mixed.apply({ forward: pf, reverse: pb }, T.zeros([2, 3, F])), "bidirectional.apply", "same features", "concat");
+    expectThrows(
+      () => mixed.apply({ forward: pf, reverse: pb }, T.zeros([2, 3, F])),
+      "bidirectional.apply",
+      "same features",
+      "concat",
+    );
     expectThrows(() => bi.apply(params, xs, { lengths: [5, 6, 1] }), "lengths[1] = 6", "[0, 5]");
     expectThrows(() => bi.apply(params, xs, { lengths: [1, 2] }), "lengths", "2 entries for a batch of 3");
   });

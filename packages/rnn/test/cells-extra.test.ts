@@ -22,7 +22,11 @@ const sizes = { inputSize: IN, hiddenSize: H };
 
 /** xs `[B, T, IN]` as numbers, sample by sample. */
 const seqs = (xs: T.Tensor): number[][][] =>
-  Array.from({ length: xs.shape[0]! }, (_, b) => Array.from({ length: xs.shape[1]! }, (_, t) => nums(xs).slice((b * xs.shape[1]! + t) * xs.shape[2]!, (b * xs.shape[1]! + t + 1) * xs.shape[2]!)));
+  Array.from({ length: xs.shape[0]! }, (_, b) =>
+    Array.from({ length: xs.shape[1]! }, (_, t) =>
+      nums(xs).slice((b * xs.shape[1]! + t) * xs.shape[2]!, (b * xs.shape[1]! + t + 1) * xs.shape[2]!),
+    ),
+  );
 
 /** One sample through a step function over numbers; returns per-step h and the final {h, c}. */
 const runRef = (xs: number[][], step: (h: number[], c: number[], x: number[]) => [number[], number[]]) => {
@@ -42,7 +46,9 @@ const peepholeRef = (p: PeepholeLstmParams) => {
   const [wci, wcf, wco] = [vec(p.weight_ci), vec(p.weight_cf), vec(p.weight_co)];
   return (h: number[], c: number[], x: number[]): [number[], number[]] => {
     const a = Array.from({ length: 4 * H }, (_, r) => rowDot(wih, r, x) + bih[r]! + rowDot(whh, r, h) + bhh[r]!);
-    const cNext = c.map((cj, j) => sig(a[H + j]! + wcf[j]! * cj) * cj + sig(a[j]! + wci[j]! * cj) * Math.tanh(a[2 * H + j]!));
+    const cNext = c.map(
+      (cj, j) => sig(a[H + j]! + wcf[j]! * cj) * cj + sig(a[j]! + wci[j]! * cj) * Math.tanh(a[2 * H + j]!),
+    );
     const hNext = cNext.map((cj, j) => sig(a[3 * H + j]! + wco[j]! * cj) * Math.tanh(cj));
     return [hNext, cNext];
   };
@@ -59,8 +65,16 @@ const lnRef = (a: readonly number[], gain: readonly number[], shift: readonly nu
 const lnLstmRef = (p: LayerNormLstmParams) => {
   const [wih, whh] = [rows(p.weight_ih), rows(p.weight_hh)];
   return (h: number[], c: number[], x: number[]): [number[], number[]] => {
-    const ax = lnRef(Array.from({ length: 4 * H }, (_, r) => rowDot(wih, r, x)), vec(p.ln_ih_weight), vec(p.ln_ih_bias));
-    const ah = lnRef(Array.from({ length: 4 * H }, (_, r) => rowDot(whh, r, h)), vec(p.ln_hh_weight), vec(p.ln_hh_bias));
+    const ax = lnRef(
+      Array.from({ length: 4 * H }, (_, r) => rowDot(wih, r, x)),
+      vec(p.ln_ih_weight),
+      vec(p.ln_ih_bias),
+    );
+    const ah = lnRef(
+      Array.from({ length: 4 * H }, (_, r) => rowDot(whh, r, h)),
+      vec(p.ln_hh_weight),
+      vec(p.ln_hh_bias),
+    );
     const a = ax.map((v, r) => v + ah[r]!);
     const cNext = c.map((cj, j) => sig(a[H + j]!) * cj + sig(a[j]!) * Math.tanh(a[2 * H + j]!));
     const cn = lnRef(cNext, vec(p.ln_c_weight), vec(p.ln_c_bias));
@@ -75,9 +89,18 @@ const againstReference = <P>(cell: Cell<P, LstmCarry>, p: P, ref: ReturnType<typ
   const { outputs, finalCarry } = rnn(cell, p, xs);
   expect(outputs.shape).toEqual([B, TIME, H]);
   const expected = seqs(xs).map((s) => runRef(s, ref));
-  expectClose(nums(outputs), expected.flatMap((e) => e.ys.flat()));
-  expectClose(nums(finalCarry.h), expected.flatMap((e) => e.h));
-  expectClose(nums(finalCarry.c), expected.flatMap((e) => e.c));
+  expectClose(
+    nums(outputs),
+    expected.flatMap((e) => e.ys.flat()),
+  );
+  expectClose(
+    nums(finalCarry.h),
+    expected.flatMap((e) => e.h),
+  );
+  expectClose(
+    nums(finalCarry.c),
+    expected.flatMap((e) => e.c),
+  );
 };
 
 describe("peepholeLstm", () => {
@@ -116,21 +139,37 @@ describe("peepholeLstm", () => {
     const p = randomize(peepholeLstm.init(T.random.key(2), sizes, { dtype: "float64" }), 13);
     const xs = randn(5, [B, TIME, IN]);
     const target = randn(6, [B, TIME, H]);
-    checkGradFd((q: PeepholeLstmParams) => A.sum(A.mul(rnn(peepholeLstm, q, xs, { lengths: [4, 2] }).outputs, target)), p);
+    checkGradFd(
+      (q: PeepholeLstmParams) => A.sum(A.mul(rnn(peepholeLstm, q, xs, { lengths: [4, 2] }).outputs, target)),
+      p,
+    );
     checkGradFd((x: A.Value) => A.sum(A.square(rnn(peepholeLstm, p, x).outputs)), xs);
   });
 
   it("names itself when x_t has the wrong width", () => {
     const p = peepholeLstm.init(T.random.key(0), sizes);
-    expect(() => peepholeLstm.step(p)(peepholeLstm.initialCarry(2, p), T.zeros([2, IN + 1]))).toThrow(/peepholeLstm\.step.*x_t must be \[batch, 3\]/);
-    expect(() => peepholeLstm.init(T.random.key(0), { inputSize: 0, hiddenSize: 2 })).toThrow(/peepholeLstm\.init.*inputSize/);
+    expect(() => peepholeLstm.step(p)(peepholeLstm.initialCarry(2, p), T.zeros([2, IN + 1]))).toThrow(
+      /peepholeLstm\.step.*x_t must be \[batch, 3\]/,
+    );
+    expect(() => peepholeLstm.init(T.random.key(0), { inputSize: 0, hiddenSize: 2 })).toThrow(
+      /peepholeLstm\.init.*inputSize/,
+    );
   });
 });
 
 describe("layerNormLstm", () => {
   it("has weight_ih/weight_hh and LayerNorm gains (ones) and shifts (zeros), no LSTM biases", () => {
     const p = layerNormLstm.init(T.random.key(0), sizes, { dtype: "float64", scheme: "orthogonal" });
-    expect(Object.keys(p).sort()).toEqual(["ln_c_bias", "ln_c_weight", "ln_hh_bias", "ln_hh_weight", "ln_ih_bias", "ln_ih_weight", "weight_hh", "weight_ih"]);
+    expect(Object.keys(p).sort()).toEqual([
+      "ln_c_bias",
+      "ln_c_weight",
+      "ln_hh_bias",
+      "ln_hh_weight",
+      "ln_ih_bias",
+      "ln_ih_weight",
+      "weight_hh",
+      "weight_ih",
+    ]);
     expect(p.weight_ih.shape).toEqual([4 * H, IN]);
     expect(p.weight_hh.shape).toEqual([4 * H, H]);
     expect(nums(p.ln_ih_weight)).toEqual(new Array(4 * H).fill(1));
@@ -157,33 +196,41 @@ describe("layerNormLstm", () => {
     const p = randomize(layerNormLstm.init(T.random.key(2), sizes, { dtype: "float64" }), 23, 0.8);
     const xs = randn(8, [B, TIME, IN]);
     const target = randn(9, [B, TIME, H]);
-    checkGradFd((q: LayerNormLstmParams) => A.sum(A.mul(rnn(layerNormLstm, q, xs, { reverse: true }).outputs, target)), p);
+    checkGradFd(
+      (q: LayerNormLstmParams) => A.sum(A.mul(rnn(layerNormLstm, q, xs, { reverse: true }).outputs, target)),
+      p,
+    );
     checkGradFd((x: A.Value) => A.sum(A.mul(rnn(layerNormLstm, p, x).outputs, target)), xs);
   });
 
   it("names itself when x_t has the wrong width", () => {
     const p = layerNormLstm.init(T.random.key(0), sizes);
-    expect(() => layerNormLstm.step(p)(layerNormLstm.initialCarry(2, p), T.zeros([2, 7]))).toThrow(/layerNormLstm\.step/);
+    expect(() => layerNormLstm.step(p)(layerNormLstm.initialCarry(2, p), T.zeros([2, 7]))).toThrow(
+      /layerNormLstm\.step/,
+    );
   });
 });
 
 describe("layerNorm", () => {
-  test.prop([fc.array(fc.double({ min: -50, max: 50, noNaN: true }), { minLength: 2, maxLength: 12 })], { numRuns: 50 })(
-    "with unit gain and zero shift, each row has mean 0 and variance var/(var + ε)",
-    (row) => {
-      const x = T.tensor([row], "float64");
-      const y = nums(layerNorm(x, T.ones([row.length], "float64"), T.zeros([row.length], "float64")));
-      const m = row.reduce((s, v) => s + v, 0) / row.length;
-      const v = row.reduce((s, a) => s + (a - m) ** 2, 0) / row.length;
-      const my = y.reduce((s, a) => s + a, 0) / y.length;
-      const vy = y.reduce((s, a) => s + (a - my) ** 2, 0) / y.length;
-      expect(Math.abs(my)).toBeLessThan(1e-9);
-      expect(Math.abs(vy - v / (v + 1e-5))).toBeLessThan(1e-9);
-    },
-  );
+  test.prop([fc.array(fc.double({ min: -50, max: 50, noNaN: true }), { minLength: 2, maxLength: 12 })], {
+    numRuns: 50,
+  })("with unit gain and zero shift, each row has mean 0 and variance var/(var + ε)", (row) => {
+    const x = T.tensor([row], "float64");
+    const y = nums(layerNorm(x, T.ones([row.length], "float64"), T.zeros([row.length], "float64")));
+    const m = row.reduce((s, v) => s + v, 0) / row.length;
+    const v = row.reduce((s, a) => s + (a - m) ** 2, 0) / row.length;
+    const my = y.reduce((s, a) => s + a, 0) / y.length;
+    const vy = y.reduce((s, a) => s + (a - my) ** 2, 0) / y.length;
+    expect(Math.abs(my)).toBeLessThan(1e-9);
+    expect(Math.abs(vy - v / (v + 1e-5))).toBeLessThan(1e-9);
+  });
 
   it("applies gain and shift per feature", () => {
-    const y = layerNorm(T.tensor([[1, 2, 3]], "float64"), T.tensor([1, 2, 3], "float64"), T.tensor([0, 1, -1], "float64"));
+    const y = layerNorm(
+      T.tensor([[1, 2, 3]], "float64"),
+      T.tensor([1, 2, 3], "float64"),
+      T.tensor([0, 1, -1], "float64"),
+    );
     const z = 1 / Math.sqrt(2 / 3 + 1e-5); // centred row [-1, 0, 1], biased variance 2/3
     expectClose(nums(y), [-z, 1, 3 * z - 1], 1e-12);
   });

@@ -49,7 +49,11 @@ describe("stack", () => {
   it("feeds each layer the previous layer's width and keeps one params/carry entry per layer", () => {
     const deep = stack([elmanTanh, lstm, gru]);
     const ps = deep.init(key(0), { inputSize: 3, hiddenSize: 5 });
-    expect(ps.map((p) => p.weight_ih.shape)).toEqual([[5, 3], [20, 5], [15, 5]]);
+    expect(ps.map((p) => p.weight_ih.shape)).toEqual([
+      [5, 3],
+      [20, 5],
+      [15, 5],
+    ]);
     const carry = deep.initialCarry(2, ps);
     expect(carry.length).toBe(3);
     expect(carry[1].c.shape).toEqual([2, 5]);
@@ -90,7 +94,9 @@ describe("stack", () => {
     expect(nums(rnn(three, ps, xs).outputs)).toEqual(nums(xs));
     const one = stack([gain], { dropout: 0.5 });
     expect(one.noise).toBeUndefined();
-    expect(nums(rnn(one, one.init(key(0), { inputSize: 4, hiddenSize: 4 }, f64), xs, { key: key(1) }).outputs)).toEqual(nums(xs));
+    expect(nums(rnn(one, one.init(key(0), { inputSize: 4, hiddenSize: 4 }, f64), xs, { key: key(1) }).outputs)).toEqual(
+      nums(xs),
+    );
   });
 
   it("passes each layer its own noise (a dropout inside a layer)", () => {
@@ -125,9 +131,13 @@ describe("residual", () => {
   });
 
   it("fails clearly when outputSize ≠ inputSize, at init and at step", () => {
-    expect(() => residual(lstm).init(key(0), { inputSize: 3, hiddenSize: 5 })).toThrow(/residual\(lstm\).*reads 3 features and outputs 5.*set hiddenSize to 3/);
+    expect(() => residual(lstm).init(key(0), { inputSize: 3, hiddenSize: 5 })).toThrow(
+      /residual\(lstm\).*reads 3 features and outputs 5.*set hiddenSize to 3/,
+    );
     const p = lstm.init(key(0), { inputSize: 3, hiddenSize: 5 });
-    expect(() => residual(lstm).step(p)(lstm.initialCarry(2, p), T.ones([2, 3]))).toThrow(/residual\(lstm\).*\[2, 3\], \[2, 5\]/);
+    expect(() => residual(lstm).step(p)(lstm.initialCarry(2, p), T.ones([2, 3]))).toThrow(
+      /residual\(lstm\).*\[2, 3\], \[2, 5\]/,
+    );
     expect(() => residual(null as unknown as AnyCell)).toThrow(/residual.*expected a cell/);
   });
 });
@@ -149,7 +159,13 @@ describe("mapInput / mapOutput", () => {
   it("mapInput(cell, embedding) reads int32 token ids [B, T, 1] and trains the table", () => {
     const cell = mapInput(lstm, embedding(11, 3));
     const p = cell.init(key(5), { inputSize: 1, hiddenSize: 4 }, f64);
-    const ids = T.tensor([[[1], [4], [10], [4]], [[0], [2], [2], [9]]], "int32");
+    const ids = T.tensor(
+      [
+        [[1], [4], [10], [4]],
+        [[0], [2], [2], [9]],
+      ],
+      "int32",
+    );
     const embedded = A.reshape(A.take(p.input.weight, A.reshape(ids, [8]), 0), [2, 4, 3]);
     expectClose(nums(rnn(cell, p, ids).outputs), nums(rnn(lstm, p.cell, embedded).outputs), 1e-14);
     const target = randn(7, [2, 4, 4]);
@@ -172,7 +188,9 @@ describe("mapInput / mapOutput", () => {
   it("reject non-layers and params without their keys", () => {
     expect(() => mapInput(lstm, {} as never)).toThrow(/mapInput.*expected a layer/);
     expect(() => mapOutput(lstm, null as never)).toThrow(/mapOutput.*expected a layer/);
-    expect(() => mapOutput(lstm, linear(2)).step({} as never)).toThrow(/mapOutput\(lstm, linear\(2\)\).*keys cell, output/);
+    expect(() => mapOutput(lstm, linear(2)).step({} as never)).toThrow(
+      /mapOutput\(lstm, linear\(2\)\).*keys cell, output/,
+    );
   });
 });
 
@@ -202,7 +220,8 @@ describe("dropout", () => {
     expect(nums(rnn(cell, p, xs, { key: key(3) }).outputs)).toEqual(a);
     expect(nums(rnn(cell, p, xs, { key: key(4) }).outputs)).not.toEqual(a);
     // Fresh masks per step: the zero pattern of step 0 differs from step 1's.
-    const zeroAt = (t: number): boolean[] => Array.from({ length: 200 * 5 }, (_, i) => a[(Math.floor(i / 5) * 10 + t) * 5 + (i % 5)] === 0);
+    const zeroAt = (t: number): boolean[] =>
+      Array.from({ length: 200 * 5 }, (_, i) => a[(Math.floor(i / 5) * 10 + t) * 5 + (i % 5)] === 0);
     expect(zeroAt(0)).not.toEqual(zeroAt(1));
   });
 
@@ -229,13 +248,23 @@ describe("dropout", () => {
   });
 
   it("names the cell when it cannot size the input masks", () => {
-    const opaque = defineCell<{ w: Value }, Value>({ name: "opaque", init: () => ({ w: T.ones([2]) }), initialCarry: (b) => T.zeros([b, 2]), step: (_p, c, x) => [c, x], outputSize: 2 });
+    const opaque = defineCell<{ w: Value }, Value>({
+      name: "opaque",
+      init: () => ({ w: T.ones([2]) }),
+      initialCarry: (b) => T.zeros([b, 2]),
+      step: (_p, c, x) => [c, x],
+      outputSize: 2,
+    });
     const q = opaque.init(key(0), { inputSize: 2, hiddenSize: 2 });
     expect(nums(rnn(dropout(opaque, 0.5), q, T.ones([1, 2, 2])).outputs)).toEqual([1, 1, 1, 1]);
-    expect(() => rnn(dropout(opaque, 0.5), q, T.ones([1, 2, 2]), { key: key(0) })).toThrow(/dropout\(opaque, 0\.5\).*cannot tell the input size of cell opaque/);
+    expect(() => rnn(dropout(opaque, 0.5), q, T.ones([1, 2, 2]), { key: key(0) })).toThrow(
+      /dropout\(opaque, 0\.5\).*cannot tell the input size of cell opaque/,
+    );
     const tokens = mapInput(lstm, embedding(5, 2));
     const tq = tokens.init(key(0), { inputSize: 1, hiddenSize: 2 });
-    expect(() => rnn(dropout(tokens, 0.5), tq, T.zeros([1, 2, 1], "int32"), { key: key(0) })).toThrow(/does not read feature vectors.*mapInput\(dropout\(cell, rate\), layer\)/);
+    expect(() => rnn(dropout(tokens, 0.5), tq, T.zeros([1, 2, 1], "int32"), { key: key(0) })).toThrow(
+      /does not read feature vectors.*mapInput\(dropout\(cell, rate\), layer\)/,
+    );
     // …and the suggested form works: dropout on the embedded vectors.
     const fixed = mapInput(dropout(lstm, 0.5), embedding(5, 2));
     expect(rnn(fixed, tq, T.zeros([1, 2, 1], "int32"), { key: key(0) }).outputs.shape).toEqual([1, 2, 2]);
@@ -253,7 +282,10 @@ const indRnn = defineCell<{ w: Value; u: Value }, Value>({
   name: "indRnn",
   init: (k, { inputSize, hiddenSize }, { dtype = "float32" }) => {
     const [k1, k2] = T.random.split(k, 2) as [T.Key, T.Key];
-    return { w: T.random.uniform(k1, [inputSize, hiddenSize], { min: -0.5, max: 0.5, dtype }), u: T.random.uniform(k2, [hiddenSize], { dtype }) };
+    return {
+      w: T.random.uniform(k1, [inputSize, hiddenSize], { min: -0.5, max: 0.5, dtype }),
+      u: T.random.uniform(k2, [hiddenSize], { dtype }),
+    };
   },
   initialCarry: (b, p) => T.zeros([b, p.u.shape[0]!], p.u.dtype),
   step: (p, h, x) => {
@@ -269,7 +301,11 @@ const descArb: fc.Arbitrary<Desc> = fc.letrec<{ d: Desc }>((tie) => ({
   d: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
     fc.record({ k: fc.constant("base" as const), i: fc.integer({ min: 0, max: bases.length - 1 }) }),
-    fc.record({ k: fc.constant("stack" as const), parts: fc.array(tie("d"), { minLength: 1, maxLength: 2 }), rate: fc.constantFrom(0, 0.3) }),
+    fc.record({
+      k: fc.constant("stack" as const),
+      parts: fc.array(tie("d"), { minLength: 1, maxLength: 2 }),
+      rate: fc.constantFrom(0, 0.3),
+    }),
     fc.record({ k: fc.constantFrom("residual" as const, "mapIn" as const, "mapOut" as const), d: tie("d") }),
     fc.record({ k: fc.constant("dropout" as const), d: tie("d"), rate: fc.constantFrom(0, 0.4) }),
   ),
@@ -278,12 +314,21 @@ const descArb: fc.Arbitrary<Desc> = fc.letrec<{ d: Desc }>((tie) => ({
 /** Builds the cell; `noDropout` builds the same cell with every dropout removed (same params). */
 const build = (d: Desc, noDropout = false): AnyCell => {
   switch (d.k) {
-    case "base": return bases[d.i]!;
-    case "stack": return stack(d.parts.map((x) => build(x, noDropout)), { dropout: noDropout ? 0 : d.rate });
-    case "residual": return residual(build(d.d, noDropout));
-    case "mapIn": return mapInput(build(d.d, noDropout), linear(W));
-    case "mapOut": return mapOutput(build(d.d, noDropout), linear(W));
-    case "dropout": return noDropout ? build(d.d, true) : dropout(build(d.d), d.rate);
+    case "base":
+      return bases[d.i]!;
+    case "stack":
+      return stack(
+        d.parts.map((x) => build(x, noDropout)),
+        { dropout: noDropout ? 0 : d.rate },
+      );
+    case "residual":
+      return residual(build(d.d, noDropout));
+    case "mapIn":
+      return mapInput(build(d.d, noDropout), linear(W));
+    case "mapOut":
+      return mapOutput(build(d.d, noDropout), linear(W));
+    case "dropout":
+      return noDropout ? build(d.d, true) : dropout(build(d.d), d.rate);
   }
 };
 const W = 3;
@@ -311,16 +356,24 @@ describe("every combinator composes with every other and with user cells", () =>
       const p = randomize(cell.init(key(seed), { inputSize: W, hiddenSize: W }, f64), seed, 0.7);
       const xs = randn(seed + 2, [2, 3, W]);
       const target = randn(seed + 3, [2, 3, W]);
-      checkGradFd((q: unknown) => A.sum(A.mul(rnn(cell, q, xs, { key: key(seed), lengths: [3, 1] }).outputs, target)), p, seed);
+      checkGradFd(
+        (q: unknown) => A.sum(A.mul(rnn(cell, q, xs, { key: key(seed), lengths: [3, 1] }).outputs, target)),
+        p,
+        seed,
+      );
     },
   );
 
   it("a deep composition of the new cells has finite-difference-exact gradients", () => {
-    const cell: AnyCell = mapOutput(stack([dropout(residual(peepholeLstm), 0.2), layerNormLstm, mgu, indRnn], { dropout: 0.3 }), linear(2));
+    const cell: AnyCell = mapOutput(
+      stack([dropout(residual(peepholeLstm), 0.2), layerNormLstm, mgu, indRnn], { dropout: 0.3 }),
+      linear(2),
+    );
     const p = randomize(cell.init(key(1), { inputSize: 4, hiddenSize: 4 }, f64), 41, 0.7);
     const xs = randn(12, [3, 5, 4]);
     const target = randn(13, [3, 5, 2]);
-    const loss = (q: unknown): Value => A.sum(A.mul(rnn(cell, q, xs, { key: key(2), lengths: [5, 2, 4] }).outputs, target));
+    const loss = (q: unknown): Value =>
+      A.sum(A.mul(rnn(cell, q, xs, { key: key(2), lengths: [5, 2, 4] }).outputs, target));
     checkGradFd(loss, p);
     // The key's masks are really in the loss: another key gives another value.
     const other = A.sum(A.mul(rnn(cell, p, xs, { key: key(3), lengths: [5, 2, 4] }).outputs, target));

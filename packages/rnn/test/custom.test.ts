@@ -19,7 +19,14 @@ const H = 4;
 
 /** MGU (Zhou et al. 2016) over numbers, sample by sample. */
 const mguRef = (p: MguParams, xs: T.Tensor): { ys: number[]; h: number[] } => {
-  const [wif, whf, bf, win, whn, bn] = [rows(p.weight_if), rows(p.weight_hf), vec(p.bias_f), rows(p.weight_in), rows(p.weight_hn), vec(p.bias_n)];
+  const [wif, whf, bf, win, whn, bn] = [
+    rows(p.weight_if),
+    rows(p.weight_hf),
+    vec(p.bias_f),
+    rows(p.weight_in),
+    rows(p.weight_hn),
+    vec(p.bias_n),
+  ];
   const data = nums(xs);
   const ys: number[] = [];
   const finals: number[] = [];
@@ -128,23 +135,34 @@ describe("defineCell", () => {
       noise: (k, batch) => T.random.uniform(k, [batch, 1]),
     });
     const xs = T.ones([2, 3, 1]);
-    expect(() => cell.init(T.random.key(0), { inputSize: 1, hiddenSize: 1 })).toThrow(/defineCell\(noisy\).*init returned null/);
+    expect(() => cell.init(T.random.key(0), { inputSize: 1, hiddenSize: 1 })).toThrow(
+      /defineCell\(noisy\).*init returned null/,
+    );
     const out = rnn(cell, {} as unknown as null, xs, { key: T.random.key(5) }).outputs;
     expect(nums(out).every((v) => v > 0 && v < 1)).toBe(true);
     expect(seen.some((n) => n !== undefined)).toBe(true);
   });
 
   it("rejects malformed specs, naming the cell and the field", () => {
-    const bad = (spec: unknown): (() => unknown) => () => defineCell(spec as CellSpec<unknown, unknown>);
+    const bad =
+      (spec: unknown): (() => unknown) =>
+      () =>
+        defineCell(spec as CellSpec<unknown, unknown>);
     expect(bad(null)).toThrow(/defineCell.*expected an object/);
     expect(bad({ ...indRnnSpec, name: "" })).toThrow(/name must be a non-empty string/);
     expect(bad({ ...indRnnSpec, name: "c1", step: undefined })).toThrow(/defineCell\(c1\).*step must be a function/);
     expect(bad({ ...indRnnSpec, name: "c2", init: 3 })).toThrow(/defineCell\(c2\).*init must be a function/);
-    expect(bad({ ...indRnnSpec, name: "c3", outputSize: 0 })).toThrow(/defineCell\(c3\).*outputSize must be a positive integer/);
-    expect(bad({ ...indRnnSpec, name: "c4", outputSize: "4" })).toThrow(/defineCell\(c4\).*outputSize must be a number or a function/);
+    expect(bad({ ...indRnnSpec, name: "c3", outputSize: 0 })).toThrow(
+      /defineCell\(c3\).*outputSize must be a positive integer/,
+    );
+    expect(bad({ ...indRnnSpec, name: "c4", outputSize: "4" })).toThrow(
+      /defineCell\(c4\).*outputSize must be a number or a function/,
+    );
     expect(bad({ ...indRnnSpec, name: "c5", noise: 1 })).toThrow(/defineCell\(c5\).*noise must be a function/);
     const zeroOut = defineCell({ ...indRnnSpec, name: "c6", outputSize: () => 0 });
-    expect(() => zeroOut.outputSize(zeroOut.init(T.random.key(0), { inputSize: 1, hiddenSize: 1 }))).toThrow(/defineCell\(c6\).*returned 0/);
+    expect(() => zeroOut.outputSize(zeroOut.init(T.random.key(0), { inputSize: 1, hiddenSize: 1 }))).toThrow(
+      /defineCell\(c6\).*returned 0/,
+    );
   });
 
   const p = indRnn.init(T.random.key(0), { inputSize: IN, hiddenSize: H });
@@ -183,7 +201,9 @@ describe("defineCell", () => {
 describe("checkCell", () => {
   it("accepts cells and names what a non-cell lacks", () => {
     expect(checkCell("op", "cell", lstm)).toBe(lstm);
-    expect(() => checkCell("stack", "cells[1]", { name: "x", init: () => 0 } as never)).toThrow(/stack.*lacking initialCarry, step, outputSize.*cells\[1\]/);
+    expect(() => checkCell("stack", "cells[1]", { name: "x", init: () => 0 } as never)).toThrow(
+      /stack.*lacking initialCarry, step, outputSize.*cells\[1\]/,
+    );
     expect(() => checkCell("residual", "cell", undefined as never)).toThrow(/residual.*got undefined/);
   });
 });

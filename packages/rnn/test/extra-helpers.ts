@@ -43,13 +43,17 @@ export const expectTreeClose = (actual: unknown, expected: unknown, tol = 1e-12)
 };
 
 /** Standard normal float64 tensor. */
-export const randn = (seed: number, shape: readonly number[]): T.Tensor => T.random.normal(T.random.key(seed), shape, "float64");
+export const randn = (seed: number, shape: readonly number[]): T.Tensor =>
+  T.random.normal(T.random.key(seed), shape, "float64");
 
 /** Replaces every leaf of a tree with a fresh normal float64 tensor of the same shape. */
 export const randomize = <P>(tree: P, seed: number, scale = 0.5): P => {
   const [leaves, def] = A.treeFlatten(tree);
   const keys = T.random.split(T.random.key(seed), Math.max(1, leaves.length));
-  return A.treeUnflatten<P>(def, leaves.map((l, i) => A.mul(T.random.normal(keys[i]!, l.shape, "float64"), scale)));
+  return A.treeUnflatten<P>(
+    def,
+    leaves.map((l, i) => A.mul(T.random.normal(keys[i]!, l.shape, "float64"), scale)),
+  );
 };
 
 /** Σ over the leaves of the elementwise product of two trees of the same structure. */
@@ -64,12 +68,22 @@ const dot = (a: unknown, b: unknown): number => {
  * ⟨grad loss, v⟩. Float leaves only are perturbed (int leaves, e.g. token ids, are not params).
  * @returns both numbers, after asserting they agree to `tol` relative.
  */
-export const checkGradFd = <P>(loss: (p: P) => A.Value, params: P, seed = 7, eps = 1e-6, tol = 1e-6): { analytic: number; numeric: number } => {
+export const checkGradFd = <P>(
+  loss: (p: P) => A.Value,
+  params: P,
+  seed = 7,
+  eps = 1e-6,
+  tol = 1e-6,
+): { analytic: number; numeric: number } => {
   const g = A.grad(loss)(params) as P;
   const [leaves, def] = A.treeFlatten(params);
   const keys = T.random.split(T.random.key(seed), Math.max(1, leaves.length));
-  const v = A.treeUnflatten<P>(def, leaves.map((l, i) => (T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, "float64") : A.zerosLike(l))));
-  const shifted = (s: number): P => A.treeMap((p, d) => (T.isFloating(p.dtype) ? A.add(p, A.mul(d, s)) : p), params, v) as P;
+  const v = A.treeUnflatten<P>(
+    def,
+    leaves.map((l, i) => (T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, "float64") : A.zerosLike(l))),
+  );
+  const shifted = (s: number): P =>
+    A.treeMap((p, d) => (T.isFloating(p.dtype) ? A.add(p, A.mul(d, s)) : p), params, v) as P;
   const at = (p: P): number => (loss(p) as T.Tensor).data[0]!;
   const numeric = (at(shifted(eps)) - at(shifted(-eps))) / (2 * eps);
   const analytic = dot(g, v);

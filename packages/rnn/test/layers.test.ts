@@ -30,24 +30,25 @@ describe("linear", () => {
     expect(Math.max(...nums(g.weight).map(Math.abs))).toBeGreaterThan(1 / Math.sqrt(12));
     const o = linear(3).init(T.random.key(2), 5, { scheme: "orthogonal", dtype: "float64" });
     const w = rows(o.weight);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(rowDot(w, i, w[j]!)).toBeCloseTo(i === j ? 1 : 0, 12);
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) expect(rowDot(w, i, w[j]!)).toBeCloseTo(i === j ? 1 : 0, 12);
   });
 
-  test.prop([fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.boolean()], { numRuns: 25 })(
-    "computes x Wᵀ + b as loops do, and its gradient matches finite differences",
-    (batch, inSize, outSize, bias) => {
-      const layer = linear(outSize, { bias });
-      const q = layer.init(T.random.key(inSize * 10 + outSize), inSize, { dtype: "float64" });
-      const x = randn(batch, [batch, inSize]);
-      const y = layer.apply(q)(x);
-      expect(y.shape).toEqual([batch, outSize]);
-      const w = rows(q.weight);
-      const b = q.bias === undefined ? new Array<number>(outSize).fill(0) : vec(q.bias);
-      const expected = rows(x).flatMap((xr) => w.map((_, o) => rowDot(w, o, xr) + b[o]!));
-      expectClose(nums(y), expected);
-      checkGradFd((p: LinearParams) => A.sum(A.square(layer.apply(p)(x))), q);
-    },
-  );
+  test.prop(
+    [fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.boolean()],
+    { numRuns: 25 },
+  )("computes x Wᵀ + b as loops do, and its gradient matches finite differences", (batch, inSize, outSize, bias) => {
+    const layer = linear(outSize, { bias });
+    const q = layer.init(T.random.key(inSize * 10 + outSize), inSize, { dtype: "float64" });
+    const x = randn(batch, [batch, inSize]);
+    const y = layer.apply(q)(x);
+    expect(y.shape).toEqual([batch, outSize]);
+    const w = rows(q.weight);
+    const b = q.bias === undefined ? new Array<number>(outSize).fill(0) : vec(q.bias);
+    const expected = rows(x).flatMap((xr) => w.map((_, o) => rowDot(w, o, xr) + b[o]!));
+    expectClose(nums(y), expected);
+    checkGradFd((p: LinearParams) => A.sum(A.square(layer.apply(p)(x))), q);
+  });
 
   it("applies to any [..., in] input", () => {
     const layer = linear(2);
@@ -61,7 +62,9 @@ describe("linear", () => {
     expect(() => linear(2, { bias: "yes" as never })).toThrow(/linear.*bias must be a boolean/);
     expect(() => linear(2).init(T.random.key(0), 0)).toThrow(/linear\(2\)\.init.*inputSize/);
     const q = linear(2).init(T.random.key(0), 3);
-    expect(() => linear(2).apply(q)(T.ones([4, 5]))).toThrow(/linear\(2\)\.apply.*end in 3 features.*\[4, 5\], \[2, 3\]/);
+    expect(() => linear(2).apply(q)(T.ones([4, 5]))).toThrow(
+      /linear\(2\)\.apply.*end in 3 features.*\[4, 5\], \[2, 3\]/,
+    );
   });
 });
 
@@ -109,7 +112,13 @@ describe("embedding", () => {
 
   it("looks up a whole [batch, time] sequence of ids at once", () => {
     const q = embed.init(T.random.key(0), 1);
-    const ids = T.tensor([[1, 2, 0], [6, 6, 3]], "int32");
+    const ids = T.tensor(
+      [
+        [1, 2, 0],
+        [6, 6, 3],
+      ],
+      "int32",
+    );
     const rows = embed.apply(q)(ids) as T.Tensor;
     expect(rows.shape).toEqual([2, 3, 3]);
     const w = q.weight as T.Tensor;

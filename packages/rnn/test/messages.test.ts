@@ -26,7 +26,9 @@ describe("rnn on an xs the cell cannot read", () => {
   it("a single [time, features] sequence: names xs, the layout read, x_t, and expandDims", () => {
     const e = refusal(() => rnn(lstm, params, T.zeros([5, 3])));
     expect(e.error).toMatchObject({ _tag: "ShapeError", op: "rnn", arg: "xs", shapes: [[5, 3]] });
-    expect(e.message).toMatch(/^rnn: xs of shape \[5, 3\] is read as \[batch 5, time 3\], so each step gives the cell x_t of shape \[5\], which lstm\.step refuses: x_t must be \[batch, 3\]/);
+    expect(e.message).toMatch(
+      /^rnn: xs of shape \[5, 3\] is read as \[batch 5, time 3\], so each step gives the cell x_t of shape \[5\], which lstm\.step refuses: x_t must be \[batch, 3\]/,
+    );
     expect(e.message).toMatch(/xs must be \[batch, time, \.\.\.features\], rank 3 for a cell over feature vectors/);
     expect(e.message).toMatch(/add a batch axis: expandDims\(xs, 0\) → \[1, time, features\]$/);
     expect(e.message).not.toMatch(/run whole sequences with rnn/);
@@ -34,24 +36,38 @@ describe("rnn on an xs the cell cannot read", () => {
     expect(rnn(lstm, params, T.expandDims(T.zeros([5, 3]), 0)).outputs.shape).toEqual([1, 5, 4]);
   });
   it("time-major: the batch axis goes second", () => {
-    const e = refusal(() => rnn(gru, gru.init(T.random.key(1), { inputSize: 3, hiddenSize: 2 }), T.zeros([5, 3]), { timeMajor: true }));
-    expect(e.message).toMatch(/^rnn: xs of shape \[5, 3\] is read as \[time 5, batch 3\], so each step gives the cell x_t of shape \[3\], which gru\.step refuses/);
+    const e = refusal(() =>
+      rnn(gru, gru.init(T.random.key(1), { inputSize: 3, hiddenSize: 2 }), T.zeros([5, 3]), { timeMajor: true }),
+    );
+    expect(e.message).toMatch(
+      /^rnn: xs of shape \[5, 3\] is read as \[time 5, batch 3\], so each step gives the cell x_t of shape \[3\], which gru\.step refuses/,
+    );
     expect(e.message).toMatch(/expandDims\(xs, 1\) → \[time, 1, features\]$/);
   });
   it("rank 3 with the wrong feature size: says which size the cell reads", () => {
     const e = refusal(() => rnn(lstm, params, T.zeros([2, 5, 4])));
-    expect(e.message).toMatch(/^rnn: xs of shape \[2, 5, 4\] is read as \[batch 2, time 5\] and features, so each step gives the cell x_t of shape \[2, 4\], which lstm\.step refuses: x_t must be \[batch, 3\]/);
+    expect(e.message).toMatch(
+      /^rnn: xs of shape \[2, 5, 4\] is read as \[batch 2, time 5\] and features, so each step gives the cell x_t of shape \[2, 4\], which lstm\.step refuses: x_t must be \[batch, 3\]/,
+    );
     expect(e.message).toMatch(/with the cell's input size on the last axis$/);
   });
   it("the same message under grad and jit", () => {
     const loss = (p: typeof params) => A.sum(rnn(lstm, p, T.zeros([5, 3])).outputs);
-    expect(refusal(() => A.grad(loss)(params)).message).toMatch(/^rnn: xs of shape \[5, 3\] is read as \[batch 5, time 3\]/);
-    expect(refusal(() => A.jit(loss)(params)).message).toMatch(/^rnn: xs of shape \[5, 3\] is read as \[batch 5, time 3\]/);
+    expect(refusal(() => A.grad(loss)(params)).message).toMatch(
+      /^rnn: xs of shape \[5, 3\] is read as \[batch 5, time 3\]/,
+    );
+    expect(refusal(() => A.jit(loss)(params)).message).toMatch(
+      /^rnn: xs of shape \[5, 3\] is read as \[batch 5, time 3\]/,
+    );
   });
   it("rank 1: names the rank and both reshapes (token ids, float values)", () => {
     const e = refusal(() => rnn(lstm, params, T.zeros([5])));
-    expect(e.message).toMatch(/^rnn: xs must have a batch and a time axis, \[batch, time, \.\.\.features\], got a rank-1 tensor/);
-    expect(e.message).toMatch(/expandDims\(xs, 0\) → \[1, time\]; for one sequence of float values add a features axis too, reshape\(xs, \[1, time, 1\]\)$/);
+    expect(e.message).toMatch(
+      /^rnn: xs must have a batch and a time axis, \[batch, time, \.\.\.features\], got a rank-1 tensor/,
+    );
+    expect(e.message).toMatch(
+      /expandDims\(xs, 0\) → \[1, time\]; for one sequence of float values add a features axis too, reshape\(xs, \[1, time, 1\]\)$/,
+    );
     expect(e.message).not.toMatch(/or set timeMajor/);
   });
   it("a dtype refusal passes through unchanged (its fix is a conversion, not a reshape)", () => {
@@ -60,6 +76,8 @@ describe("rnn on an xs the cell cannot read", () => {
   });
   it("a direct step call keeps the step's own message", () => {
     const e = refusal(() => lstm.step(params)(lstm.initialCarry(5, params), T.zeros([5])));
-    expect(e.message).toMatch(/^lstm\.step: x_t must be \[batch, 3\].*run whole sequences with rnn\(cell, params, xs\)/);
+    expect(e.message).toMatch(
+      /^lstm\.step: x_t must be \[batch, 3\].*run whole sequences with rnn\(cell, params, xs\)/,
+    );
   });
 });

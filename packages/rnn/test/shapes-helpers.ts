@@ -7,7 +7,8 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 
 export const key = (n: number): T.Key => T.random.key(n);
-export const normal64 = (seed: number, shape: readonly number[]): T.Tensor => T.random.normal(key(seed), shape, "float64");
+export const normal64 = (seed: number, shape: readonly number[]): T.Tensor =>
+  T.random.normal(key(seed), shape, "float64");
 export const asT = (v: A.Value): T.Tensor => v as T.Tensor;
 export const nums = (v: A.Value): number[] => Array.from(asT(v).data, Number);
 
@@ -49,7 +50,12 @@ export const expectClose = (a: unknown, b: unknown, tol: { atol?: number; rtol?:
 
 /** Slices `[B, T, ...]` down to sample b's first `len` steps, as a batch of one `[1, len, ...]`. */
 export const sampleAlone = (xs: A.Value, b: number, len: number): T.Tensor =>
-  asT(A.slice(xs, [{ start: b, stop: b + 1 }, { start: 0, stop: len }]));
+  asT(
+    A.slice(xs, [
+      { start: b, stop: b + 1 },
+      { start: 0, stop: len },
+    ]),
+  );
 
 /** Row b of each leaf of a `[B, ...]` pytree, keeping a batch axis of 1. */
 export const rowOf = <X>(tree: X, b: number): X => A.treeMap<X>((l) => A.slice(l, [{ start: b, stop: b + 1 }]), tree);
@@ -74,10 +80,20 @@ const dot = (a: unknown, b: unknown): number => {
  * Random-direction finite differences in float64: ⟨∇f(p), v⟩ against (f(p + εv) − f(p − εv)) / 2ε
  * for a random normal direction v over every float leaf of `params`. Returns both numbers.
  */
-export const fdCheck = <P>(f: (p: P) => A.Value, params: P, seed = 0, eps = 1e-6): { analytic: number; numeric: number } => {
+export const fdCheck = <P>(
+  f: (p: P) => A.Value,
+  params: P,
+  seed = 0,
+  eps = 1e-6,
+): { analytic: number; numeric: number } => {
   const [leaves, def] = A.treeFlatten(params);
   const keys = T.random.split(key(seed), Math.max(1, leaves.length));
-  const v = A.treeUnflatten(def, leaves.map((l, i) => (T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, l.dtype) : T.zeros(l.shape, l.dtype))));
+  const v = A.treeUnflatten(
+    def,
+    leaves.map((l, i) =>
+      T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, l.dtype) : T.zeros(l.shape, l.dtype),
+    ),
+  );
   const g = A.grad(f)(params);
   const analytic = dot(g, v);
   const numeric = (T.item(asT(f(axpy(eps, v, params) as P))) - T.item(asT(f(axpy(-eps, v, params) as P)))) / (2 * eps);

@@ -12,7 +12,17 @@ import { embedding } from "../src/layers.js";
 import { gru } from "../src/cells/gru.js";
 import { lstm } from "../src/cells/lstm.js";
 import type { TorchCellParams } from "../src/cells/common.js";
-import { asT, expectClose, expectGradMatchesFd, expectThrows, key, normal64, nums, rowOf, sampleAlone } from "./shapes-helpers.js";
+import {
+  asT,
+  expectClose,
+  expectGradMatchesFd,
+  expectThrows,
+  key,
+  normal64,
+  nums,
+  rowOf,
+  sampleAlone,
+} from "./shapes-helpers.js";
 
 const F = 3;
 const H = 5;
@@ -31,8 +41,14 @@ const model = (seed: number): Model => ({
   W: A.mul(normal64(seed + 2, [H, V]), 2),
   b: normal64(seed + 3, [V]),
 });
-const embedOf = (m: Model) => (ids: A.Value): A.Value => A.take(m.E, ids, 0);
-const readoutOf = (m: Model) => (y: A.Value): A.Value => A.add(A.matmul(y, m.W), m.b);
+const embedOf =
+  (m: Model) =>
+  (ids: A.Value): A.Value =>
+    A.take(m.E, ids, 0);
+const readoutOf =
+  (m: Model) =>
+  (y: A.Value): A.Value =>
+    A.add(A.matmul(y, m.W), m.b);
 
 /** Time step t of `[B, T, ...]` as `[B, ...]`. */
 const stepOf = (x: A.Value, t: number): A.Value => A.squeeze(A.slice(x, [null, { start: t, stop: t + 1 }]), 1);
@@ -64,7 +80,10 @@ describe("manyToOne", () => {
     expectClose(manyToOne(lstm, p, xs).output, stepOf(all.outputs, 5));
     const rev = rnn(lstm, p, xs, { reverse: true, lengths });
     expectClose(manyToOne(lstm, p, xs, { reverse: true, lengths }).output, stepOf(rev.outputs, 0));
-    expectClose(manyToOne(lstm, p, A.transpose(xs, [1, 0, 2]), { lengths, timeMajor: true }).output, manyToOne(lstm, p, xs, { lengths }).output);
+    expectClose(
+      manyToOne(lstm, p, A.transpose(xs, [1, 0, 2]), { lengths, timeMajor: true }).output,
+      manyToOne(lstm, p, xs, { lengths }).output,
+    );
   });
 
   it("gradients match finite differences and ignore padding", () => {
@@ -72,7 +91,16 @@ describe("manyToOne", () => {
     const loss = (q: typeof p, x: A.Value) => A.sum(A.mul(manyToOne(lstm, q, x, { lengths }).output, w));
     expectGradMatchesFd((q: typeof p) => loss(q, xs), p, 4);
     const gx = asT(A.grad(loss, { argnums: 1 })(p, xs) as T.Tensor);
-    lengths.forEach((len, b) => expect(nums(A.slice(gx, [{ start: b, stop: b + 1 }, { start: len, stop: 6 }])).every((v) => v === 0)).toBe(true));
+    lengths.forEach((len, b) =>
+      expect(
+        nums(
+          A.slice(gx, [
+            { start: b, stop: b + 1 },
+            { start: len, stop: 6 },
+          ]),
+        ).every((v) => v === 0),
+      ).toBe(true),
+    );
   });
 
   it("rejects bad lengths", () => {
@@ -90,10 +118,29 @@ describe("manyToMany, repeatInput, feedOnce", () => {
     const r = manyToMany(gru, m.cell, xs, { lengths: [4, 2, 0], readout: readoutOf(m) });
     const plain = rnn(gru, m.cell, xs, { lengths: [4, 2, 0] });
     expect(r.outputs.shape).toEqual([B, 4, V]);
-    for (const [b, len] of [[0, 4], [1, 2], [2, 0]] as const) {
+    for (const [b, len] of [
+      [0, 4],
+      [1, 2],
+      [2, 0],
+    ] as const) {
       for (let t = 0; t < 4; t++) {
-        const got = A.slice(r.outputs, [{ start: b, stop: b + 1 }, { start: t, stop: t + 1 }]);
-        if (t < len) expectClose(A.reshape(got, [1, V]), readoutOf(m)(A.reshape(A.slice(plain.outputs, [{ start: b, stop: b + 1 }, { start: t, stop: t + 1 }]), [1, H])));
+        const got = A.slice(r.outputs, [
+          { start: b, stop: b + 1 },
+          { start: t, stop: t + 1 },
+        ]);
+        if (t < len)
+          expectClose(
+            A.reshape(got, [1, V]),
+            readoutOf(m)(
+              A.reshape(
+                A.slice(plain.outputs, [
+                  { start: b, stop: b + 1 },
+                  { start: t, stop: t + 1 },
+                ]),
+                [1, H],
+              ),
+            ),
+          );
         else expect(nums(got).every((v) => v === 0)).toBe(true);
       }
     }
@@ -104,8 +151,14 @@ describe("manyToMany, repeatInput, feedOnce", () => {
     const v = normal64(12, [B, F]);
     const tiled = A.stack([v, v, v, v, v], 1);
     expectClose(repeatInput(gru, m.cell, v, 5).outputs, rnn(gru, m.cell, tiled).outputs);
-    expectClose(repeatInput(gru, m.cell, v, 5, { lengths: [5, 1, 3] }).finalCarry, rnn(gru, m.cell, tiled, { lengths: [5, 1, 3] }).finalCarry);
-    expectClose(repeatInput(gru, m.cell, v, 5, { timeMajor: true }).outputs, A.transpose(rnn(gru, m.cell, tiled).outputs, [1, 0, 2]));
+    expectClose(
+      repeatInput(gru, m.cell, v, 5, { lengths: [5, 1, 3] }).finalCarry,
+      rnn(gru, m.cell, tiled, { lengths: [5, 1, 3] }).finalCarry,
+    );
+    expectClose(
+      repeatInput(gru, m.cell, v, 5, { timeMajor: true }).outputs,
+      A.transpose(rnn(gru, m.cell, tiled).outputs, [1, 0, 2]),
+    );
     const once = A.stack([v, T.zeros([B, F], "float64"), T.zeros([B, F], "float64")], 1);
     expectClose(feedOnce(gru, m.cell, v, 3).outputs, rnn(gru, m.cell, once).outputs);
     expectGradMatchesFd((q: Model) => A.sum(A.sin(repeatInput(gru, q.cell, v, 4).outputs)), m, 13);
@@ -132,8 +185,21 @@ const handGenerate = (m: Model, x0: A.Value, steps: number, stop?: number, teach
     const chosen = nums(T.argmax(asT(l), { axis: -1 }));
     const fed = teacher === undefined ? chosen : nums(A.slice(teacher, [null, { start: t, stop: t + 1 }]));
     tokens.push(chosen.map((c, b) => (done[b] ? stop! : c)));
-    logits.push(A.mul(l, T.fromDataOrThrow(done.map((d) => (d ? 0 : 1)), [B, 1], "float64")));
-    const live = T.fromDataOrThrow(done.map((d) => (d ? 0 : 1)), [B, 1], "bool");
+    logits.push(
+      A.mul(
+        l,
+        T.fromDataOrThrow(
+          done.map((d) => (d ? 0 : 1)),
+          [B, 1],
+          "float64",
+        ),
+      ),
+    );
+    const live = T.fromDataOrThrow(
+      done.map((d) => (d ? 0 : 1)),
+      [B, 1],
+      "bool",
+    );
     h = A.where(live, hNext, h);
     x = A.where(live, embedOf(m)(T.fromDataOrThrow(fed, [B], "int32")), x);
     carries.push(h);
@@ -176,31 +242,55 @@ describe("generate", () => {
     const fixed = T.tensor([[1, 0, -1, 0.5]], "float64");
     const n = 4000;
     const r = generate(gru, m.cell, {
-      batch: n, startToken: 0, embed: embedOf(m), maxLength: 1, sampling: { kind: "temperature", temperature: 2 }, key: key(5),
+      batch: n,
+      startToken: 0,
+      embed: embedOf(m),
+      maxLength: 1,
+      sampling: { kind: "temperature", temperature: 2 },
+      key: key(5),
       // Logits independent of y (but still computed from it), the same for every sample.
       readout: (y) => A.add(A.mul(A.sum(y, { axis: -1, keepDims: true }), 0), fixed),
     });
     const counts = [0, 0, 0, 0];
     for (const tok of nums(r.tokens)) counts[tok]!++;
     const probs = nums(T.softmax(T.div(fixed, 2), -1));
-    counts.forEach((c, i) => expect(Math.abs(c / n - probs[i]!)).toBeLessThan(4 * Math.sqrt((probs[i]! * (1 - probs[i]!)) / n)));
+    counts.forEach((c, i) =>
+      expect(Math.abs(c / n - probs[i]!)).toBeLessThan(4 * Math.sqrt((probs[i]! * (1 - probs[i]!)) / n)),
+    );
   });
 
-  test.prop([fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 10_000 })], { numRuns: 10 })("topK never emits a token outside the top k of its step", (k, seed) => {
-    const r = generate(gru, m.cell, { ...base, maxLength: 8, sampling: { kind: "topK", k, temperature: 5 }, key: key(seed) });
-    const logits = asT(r.logits);
-    const toks = nums(r.tokens);
-    toks.forEach((tok, i) => {
-      const row = Array.from(logits.data.slice(i * V, (i + 1) * V));
-      const kth = [...row].sort((a, b) => b - a)[k - 1]!;
-      expect(row[tok]!).toBeGreaterThanOrEqual(kth);
-    });
-    if (k === 1) expect(toks).toEqual(nums(generate(gru, m.cell, { ...base, maxLength: 8 }).tokens));
-  });
+  test.prop([fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 10_000 })], { numRuns: 10 })(
+    "topK never emits a token outside the top k of its step",
+    (k, seed) => {
+      const r = generate(gru, m.cell, {
+        ...base,
+        maxLength: 8,
+        sampling: { kind: "topK", k, temperature: 5 },
+        key: key(seed),
+      });
+      const logits = asT(r.logits);
+      const toks = nums(r.tokens);
+      toks.forEach((tok, i) => {
+        const row = Array.from(logits.data.slice(i * V, (i + 1) * V));
+        const kth = [...row].sort((a, b) => b - a)[k - 1]!;
+        expect(row[tok]!).toBeGreaterThanOrEqual(kth);
+      });
+      if (k === 1) expect(toks).toEqual(nums(generate(gru, m.cell, { ...base, maxLength: 8 }).tokens));
+    },
+  );
 
   it("topKLogits masks all but the k largest per row", () => {
-    const l = T.tensor([[1, 5, 3, 4], [0, -1, 2, 2.5]], "float64");
-    expect(T.toArray(asT(topKLogits(l, 2)))).toEqual([[-Infinity, 5, -Infinity, 4], [-Infinity, -Infinity, 2, 2.5]]);
+    const l = T.tensor(
+      [
+        [1, 5, 3, 4],
+        [0, -1, 2, 2.5],
+      ],
+      "float64",
+    );
+    expect(T.toArray(asT(topKLogits(l, 2)))).toEqual([
+      [-Infinity, 5, -Infinity, 4],
+      [-Infinity, -Infinity, 2, 2.5],
+    ]);
     expect(T.toArray(asT(topKLogits(l, 4)))).toEqual(T.toArray(l));
   });
 
@@ -209,44 +299,79 @@ describe("generate", () => {
     const rows = [0, 1, 2].map((b) => nums(A.slice(free.tokens, [{ start: b, stop: b + 1 }])));
     // A stop token that ends some sample after step 0 and leaves another running longer.
     const firstAt = (row: number[], s: number) => (row.indexOf(s) < 0 ? 10 : row.indexOf(s) + 1);
-    const stop = [...Array(V).keys()].find((s) => new Set(rows.map((r) => firstAt(r, s))).size > 1 && rows.some((r) => firstAt(r, s) > 1 && firstAt(r, s) < 10));
+    const stop = [...Array(V).keys()].find(
+      (s) =>
+        new Set(rows.map((r) => firstAt(r, s))).size > 1 && rows.some((r) => firstAt(r, s) > 1 && firstAt(r, s) < 10),
+    );
     expect(stop, `no usable stop token in ${JSON.stringify(rows)}`).toBeDefined();
     const r = generate(gru, m.cell, { ...base, maxLength: 10, stopToken: stop! });
     const lengths = rows.map((row) => firstAt(row, stop!));
     expect(nums(r.lengths)).toEqual(lengths);
     rows.forEach((row, b) => {
-      expect(nums(A.slice(r.tokens, [{ start: b, stop: b + 1 }]))).toEqual(row.map((tok, t) => (t < lengths[b]! ? tok : stop)));
+      expect(nums(A.slice(r.tokens, [{ start: b, stop: b + 1 }]))).toEqual(
+        row.map((tok, t) => (t < lengths[b]! ? tok : stop)),
+      );
     });
     const hand = handGenerate(m, embedOf(m)(start), 10, stop);
     expectClose(r.logits, hand.logits);
     expectClose(r.finalCarry, hand.carry);
   });
 
-  test.prop([fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: V - 1 })], { numRuns: 10 })("sampled runs are consistent with their lengths", (seed, stop) => {
-    const r = generate(gru, m.cell, { ...base, maxLength: 9, stopToken: stop, sampling: { kind: "temperature", temperature: 2 }, key: key(seed) });
-    const lens = nums(r.lengths);
-    lens.forEach((len, b) => {
-      const row = nums(A.slice(r.tokens, [{ start: b, stop: b + 1 }]));
-      expect(row.slice(0, len - 1)).not.toContain(stop);
-      if (len < 9) expect(row.slice(len - 1)).toEqual(Array(9 - len + 1).fill(stop));
-      expect(nums(A.slice(r.logits, [{ start: b, stop: b + 1 }, { start: len, stop: 9 }])).every((v) => v === 0)).toBe(true);
-    });
-  });
+  test.prop([fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: V - 1 })], { numRuns: 10 })(
+    "sampled runs are consistent with their lengths",
+    (seed, stop) => {
+      const r = generate(gru, m.cell, {
+        ...base,
+        maxLength: 9,
+        stopToken: stop,
+        sampling: { kind: "temperature", temperature: 2 },
+        key: key(seed),
+      });
+      const lens = nums(r.lengths);
+      lens.forEach((len, b) => {
+        const row = nums(A.slice(r.tokens, [{ start: b, stop: b + 1 }]));
+        expect(row.slice(0, len - 1)).not.toContain(stop);
+        if (len < 9) expect(row.slice(len - 1)).toEqual(Array(9 - len + 1).fill(stop));
+        expect(
+          nums(
+            A.slice(r.logits, [
+              { start: b, stop: b + 1 },
+              { start: len, stop: 9 },
+            ]),
+          ).every((v) => v === 0),
+        ).toBe(true);
+      });
+    },
+  );
 
   it("firstInput, initialCarry and time-major layouts", () => {
     const x0 = normal64(40, [B, F]);
     const h0 = normal64(41, [B, H]);
-    const r = generate(gru, m.cell, { ...base, startToken: undefined, firstInput: x0, initialCarry: h0 } as never) as ReturnType<typeof generate>;
+    const r = generate(gru, m.cell, {
+      ...base,
+      startToken: undefined,
+      firstInput: x0,
+      initialCarry: h0,
+    } as never) as ReturnType<typeof generate>;
     const [h1, y] = gru.step(m.cell)(h0, x0);
     void h1;
-    expect(nums(A.slice(r.tokens, [null, { start: 0, stop: 1 }]))).toEqual(nums(T.argmax(asT(readoutOf(m)(y)), { axis: -1 })));
+    expect(nums(A.slice(r.tokens, [null, { start: 0, stop: 1 }]))).toEqual(
+      nums(T.argmax(asT(readoutOf(m)(y)), { axis: -1 })),
+    );
     const tm = generate(gru, m.cell, { ...base, timeMajor: true });
     expect(tm.tokens.shape).toEqual([7, B]);
     expectClose(A.transpose(tm.logits, [1, 0, 2]), generate(gru, m.cell, base).logits);
   });
 
   it("teacher forcing follows the given tokens; its gradients match finite differences", () => {
-    const teacher = T.tensor([[1, 2, 3, 4, 5, 0, 1], [5, 5, 4, 0, 2, 3, 1], [0, 0, 1, 1, 2, 2, 3]], "int32");
+    const teacher = T.tensor(
+      [
+        [1, 2, 3, 4, 5, 0, 1],
+        [5, 5, 4, 0, 2, 3, 1],
+        [0, 0, 1, 1, 2, 2, 3],
+      ],
+      "int32",
+    );
     const r = generate(gru, m.cell, { ...base, teacherTokens: teacher });
     const hand = handGenerate(m, embedOf(m)(start), 7, undefined, teacher);
     expectClose(r.logits, hand.logits);
@@ -259,7 +384,8 @@ describe("generate", () => {
   });
 
   it("rejects bad sampling, keys, lengths and inputs with clear errors", () => {
-    const t = (o: object, ...frag: string[]) => expectThrows(() => generate(gru, m.cell, { ...base, ...o } as never), "generate", ...frag);
+    const t = (o: object, ...frag: string[]) =>
+      expectThrows(() => generate(gru, m.cell, { ...base, ...o } as never), "generate", ...frag);
     t({ sampling: { kind: "temperature", temperature: 0 }, key: key(0) }, "temperature", "> 0");
     t({ sampling: { kind: "temperature", temperature: Number.NaN }, key: key(0) }, "temperature");
     t({ sampling: { kind: "topK", k: 0 }, key: key(0) }, "k must be an integer ≥ 1");
@@ -271,10 +397,20 @@ describe("generate", () => {
     t({ startToken: undefined }, "neither");
     t({ startToken: 0 }, "batch size is unknown");
     t({ startToken: T.tensor([0, 1, 2], "float32") }, "startToken", "int32");
-    t({ startToken: T.tensor([0, 1], "int32"), initialCarry: normal64(0, [B, H]) }, "batch", "startToken: 2", "initialCarry: 3");
+    t(
+      { startToken: T.tensor([0, 1], "int32"), initialCarry: normal64(0, [B, H]) },
+      "batch",
+      "startToken: 2",
+      "initialCarry: 3",
+    );
     t({ stopToken: V }, "stopToken", `[0, ${V})`);
     const wide = (ids: A.Value) => A.take(normal64(0, [V, F + 1]), ids, 0);
-    t({ startToken: undefined, firstInput: normal64(1, [B, F]), embed: wide }, "embed", "[batch, inputSize]", "[3, 4], [3, 3]");
+    t(
+      { startToken: undefined, firstInput: normal64(1, [B, F]), embed: wide },
+      "embed",
+      "[batch, inputSize]",
+      "[3, 4], [3, 3]",
+    );
     expectThrows(() => generate(gru, m.cell, { ...base, embed: wide }), "gru.step", "x_t must be [batch, 3]");
     t({ readout: (y: A.Value) => A.sum(y, { axis: -1 }) }, "readout", "logits");
     t({ teacherTokens: T.zeros([B, 6], "int32") }, "teacherTokens", `[${B}, 7]`);
@@ -286,7 +422,14 @@ describe("encoderDecoder", () => {
   const m = model(51);
   const params = { encoder: enc, decoder: m.cell };
   const src = normal64(52, [B, 5, 2]);
-  const tgtIn = T.tensor([[0, 3, 1, 4, 2, 5], [0, 1, 1, 2, 5, 5], [0, 4, 3, 2, 1, 0]], "int32");
+  const tgtIn = T.tensor(
+    [
+      [0, 3, 1, 4, 2, 5],
+      [0, 1, 1, 2, 5, 5],
+      [0, 4, 3, 2, 1, 0],
+    ],
+    "int32",
+  );
   const opts = { embedTarget: embedOf(m), readout: readoutOf(m), srcLengths: [5, 3, 1] };
   const encoderCarry = rnn(gru, enc, src, { lengths: [5, 3, 1] }).finalCarry;
 
@@ -307,35 +450,78 @@ describe("encoderDecoder", () => {
   };
 
   it("the encoder's final carry (per sample, at its last valid step) starts the decoder", () => {
-    [5, 3, 1].forEach((len, b) => expectClose(rowOf(encoderCarry, b), rnn(gru, enc, sampleAlone(src, b, len)).finalCarry));
+    [5, 3, 1].forEach((len, b) =>
+      expectClose(rowOf(encoderCarry, b), rnn(gru, enc, sampleAlone(src, b, len)).finalCarry),
+    );
   });
 
   it("ratio 1 equals running the decoder on tgtIn (teacher forcing)", () => {
     const r = encoderDecoder(gru, gru, params, src, tgtIn, { ...opts, teacherForcing: 1 });
     expect(r.logits.shape).toEqual([B, 6, V]);
-    const direct = rnn(gru, m.cell, A.reshape(A.take(m.E, A.reshape(tgtIn, [18]), 0), [B, 6, F]), { initialCarry: encoderCarry });
+    const direct = rnn(gru, m.cell, A.reshape(A.take(m.E, A.reshape(tgtIn, [18]), 0), [B, 6, F]), {
+      initialCarry: encoderCarry,
+    });
     expectClose(r.logits, A.add(A.matmul(direct.outputs, m.W), m.b));
     expect(nums(r.forced).every((f) => f === 1)).toBe(true);
     // Pre-embedded targets take the same path.
     const emb = A.reshape(A.take(m.E, A.reshape(tgtIn, [18]), 0), [B, 6, F]);
-    expectClose(encoderDecoder(gru, gru, params, src, emb, { readout: readoutOf(m), srcLengths: [5, 3, 1] }).logits, r.logits);
+    expectClose(
+      encoderDecoder(gru, gru, params, src, emb, { readout: readoutOf(m), srcLengths: [5, 3, 1] }).logits,
+      r.logits,
+    );
   });
 
   it("takes a source of token ids when the encoder embeds them (mapInput(cell, embedding))", () => {
     const embed = embedding(7, 2);
     const table = normal64(53, [7, 2]);
-    const ids = T.tensor([[1, 6, 0, 3, 2], [4, 4, 5, 0, 0], [2, 0, 0, 0, 0]], "int32");
+    const ids = T.tensor(
+      [
+        [1, 6, 0, 3, 2],
+        [4, 4, 5, 0, 0],
+        [2, 0, 0, 0, 0],
+      ],
+      "int32",
+    );
     const encIds = mapInput(gru, embed);
-    const viaIds = encoderDecoder(encIds, gru, { encoder: { input: { weight: table }, cell: enc }, decoder: m.cell }, ids, tgtIn, opts);
+    const viaIds = encoderDecoder(
+      encIds,
+      gru,
+      { encoder: { input: { weight: table }, cell: enc }, decoder: m.cell },
+      ids,
+      tgtIn,
+      opts,
+    );
     const embedded = A.reshape(A.take(table, A.reshape(ids, [15]), 0), [B, 5, 2]);
     expectClose(viaIds.logits, encoderDecoder(gru, gru, params, embedded, tgtIn, opts).logits);
-    expectThrows(() => encoderDecoder(encIds, gru, { encoder: { input: { weight: table }, cell: enc }, decoder: m.cell }, T.tensor([1, 2], "int32"), tgtIn, opts), "encoderDecoder", "src", "batch and time axes");
+    expectThrows(
+      () =>
+        encoderDecoder(
+          encIds,
+          gru,
+          { encoder: { input: { weight: table }, cell: enc }, decoder: m.cell },
+          T.tensor([1, 2], "int32"),
+          tgtIn,
+          opts,
+        ),
+      "encoderDecoder",
+      "src",
+      "batch and time axes",
+    );
   });
 
   it("ratio 0 equals free-running greedy decoding", () => {
     const r = encoderDecoder(gru, gru, params, src, tgtIn, { ...opts, teacherForcing: 0 });
-    expectClose(r.logits, handDecode(m, encoderCarry, () => false));
-    const free = generate(gru, m.cell, { initialCarry: encoderCarry, startToken: T.tensor([0, 0, 0], "int32"), embed: embedOf(m), readout: readoutOf(m), maxLength: 6 });
+    expectClose(
+      r.logits,
+      handDecode(m, encoderCarry, () => false),
+    );
+    const free = generate(gru, m.cell, {
+      initialCarry: encoderCarry,
+      startToken: T.tensor([0, 0, 0], "int32"),
+      embed: embedOf(m),
+      readout: readoutOf(m),
+      maxLength: 6,
+    });
     expectClose(r.logits, free.logits);
     expect(nums(A.slice(r.forced, [null, { start: 1, stop: 6 }])).every((f) => f === 0)).toBe(true);
     // Step 0 has no previous prediction: its input is always the ground truth.
@@ -349,16 +535,26 @@ describe("encoderDecoder", () => {
     const flips = nums(A.slice(mask, [{ start: 1, stop: 6 }]));
     expect(flips).toContain(0);
     expect(flips).toContain(1);
-    expectClose(r.logits, handDecode(m, encoderCarry, (t, b) => mask.data[t * B + b] === 1));
+    expectClose(
+      r.logits,
+      handDecode(m, encoderCarry, (t, b) => mask.data[t * B + b] === 1),
+    );
     const other = encoderDecoder(gru, gru, params, src, tgtIn, { ...opts, teacherForcing: 0.5, key: key(8) });
     expect(nums(other.forced)).not.toEqual(nums(r.forced));
-    expectClose(encoderDecoder(gru, gru, params, src, tgtIn, { ...opts, teacherForcing: 0.5, key: key(7) }).logits, r.logits);
+    expectClose(
+      encoderDecoder(gru, gru, params, src, tgtIn, { ...opts, teacherForcing: 0.5, key: key(7) }).logits,
+      r.logits,
+    );
   });
 
   it("gradients (encoder, decoder, embedding, readout) match finite differences", () => {
     const loss = (q: { enc: typeof enc; m: Model }) => {
       const r = encoderDecoder(gru, gru, { encoder: q.enc, decoder: q.m.cell }, src, tgtIn, {
-        embedTarget: embedOf(q.m), readout: readoutOf(q.m), srcLengths: [5, 3, 1], teacherForcing: 0.5, key: key(7),
+        embedTarget: embedOf(q.m),
+        readout: readoutOf(q.m),
+        srcLengths: [5, 3, 1],
+        teacherForcing: 0.5,
+        key: key(7),
       });
       return A.neg(A.sum(A.mul(A.logSoftmax(r.logits, -1), A.oneHot(tgtIn, V, "float64"))));
     };
@@ -367,12 +563,33 @@ describe("encoderDecoder", () => {
 
   it("bridges different carries, and fails clearly when carries differ or options are bad", () => {
     const lenc = lstm.init(key(70), { inputSize: 2, hiddenSize: H }, { dtype: "float64" });
-    expectThrows(() => encoderDecoder(lstm, gru, { encoder: lenc, decoder: m.cell }, src, tgtIn, opts), "encoderDecoder", "encoder final carry", ".h float64", "bridge");
+    expectThrows(
+      () => encoderDecoder(lstm, gru, { encoder: lenc, decoder: m.cell }, src, tgtIn, opts),
+      "encoderDecoder",
+      "encoder final carry",
+      ".h float64",
+      "bridge",
+    );
     const small = gru.init(key(71), { inputSize: 2, hiddenSize: H - 1 }, { dtype: "float64" });
-    expectThrows(() => encoderDecoder(gru, gru, { encoder: small, decoder: m.cell }, src, tgtIn, opts), "float64[3, 4]", "float64[3, 5]");
-    const bridged = encoderDecoder(lstm, gru, { encoder: lenc, decoder: m.cell }, src, tgtIn, { ...opts, bridge: (c) => c.h });
-    expectClose(bridged.logits, handDecode(m, rnn(lstm, lenc, src, { lengths: [5, 3, 1] }).finalCarry.h, () => true));
-    const e = (o: object, ...frag: string[]) => expectThrows(() => encoderDecoder(gru, gru, params, src, tgtIn, { ...opts, ...o } as never), "encoderDecoder", ...frag);
+    expectThrows(
+      () => encoderDecoder(gru, gru, { encoder: small, decoder: m.cell }, src, tgtIn, opts),
+      "float64[3, 4]",
+      "float64[3, 5]",
+    );
+    const bridged = encoderDecoder(lstm, gru, { encoder: lenc, decoder: m.cell }, src, tgtIn, {
+      ...opts,
+      bridge: (c) => c.h,
+    });
+    expectClose(
+      bridged.logits,
+      handDecode(m, rnn(lstm, lenc, src, { lengths: [5, 3, 1] }).finalCarry.h, () => true),
+    );
+    const e = (o: object, ...frag: string[]) =>
+      expectThrows(
+        () => encoderDecoder(gru, gru, params, src, tgtIn, { ...opts, ...o } as never),
+        "encoderDecoder",
+        ...frag,
+      );
     e({ teacherForcing: 1.5 }, "teacherForcing", "[0, 1]");
     e({ teacherForcing: -0.1 }, "[0, 1]");
     e({ teacherForcing: Number.NaN }, "[0, 1]");
@@ -380,6 +597,14 @@ describe("encoderDecoder", () => {
     e({ embedTarget: undefined }, "embedTarget");
     e({ srcLengths: [5, 6, 1] }, "lengths[1] = 6");
     expectThrows(() => encoderDecoder(gru, gru, params, src, T.zeros([2, 6], "int32"), opts), "tgtIn", "batch of 3");
-    expectThrows(() => encoderDecoder(gru, gru, params, src, T.zeros([B, 6, F], "float64"), { ...opts, teacherForcing: 0.5, key: key(0) }), "cannot be fed back");
+    expectThrows(
+      () =>
+        encoderDecoder(gru, gru, params, src, T.zeros([B, 6, F], "float64"), {
+          ...opts,
+          teacherForcing: 0.5,
+          key: key(0),
+        }),
+      "cannot be fed back",
+    );
   });
 });

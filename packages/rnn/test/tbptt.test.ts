@@ -16,10 +16,18 @@ describe("chunkSequence", () => {
   it("splits along time into chunks of k, the last one shorter, and concatenates back", () => {
     const xs = normal64(1, [2, 7, F]);
     const chunks = chunkSequence(xs, 3);
-    expect(chunks.map((c) => c.shape)).toEqual([[2, 3, F], [2, 3, F], [2, 1, F]]);
+    expect(chunks.map((c) => c.shape)).toEqual([
+      [2, 3, F],
+      [2, 3, F],
+      [2, 1, F],
+    ]);
     expectClose(A.concat(chunks, 1), xs);
     const tm = chunkSequence(A.transpose(xs, [1, 0, 2]), 3, { timeMajor: true });
-    expect(tm.map((c) => c.shape)).toEqual([[3, 2, F], [3, 2, F], [1, 2, F]]);
+    expect(tm.map((c) => c.shape)).toEqual([
+      [3, 2, F],
+      [3, 2, F],
+      [1, 2, F],
+    ]);
     expect(chunkSequence(xs, 7)).toHaveLength(1);
     expect(chunkSequence(xs, 100)[0]!.shape).toEqual([2, 7, F]);
   });
@@ -27,11 +35,28 @@ describe("chunkSequence", () => {
   it("splits pytrees (inputs and targets together)", () => {
     const seq = { x: normal64(1, [2, 5, F]), y: T.zeros([2, 5], "int32") };
     const chunks = chunkSequence(seq, 2);
-    expect(chunks.map((c) => [c.x.shape, c.y.shape])).toEqual([[[2, 2, F], [2, 2]], [[2, 2, F], [2, 2]], [[2, 1, F], [2, 1]]]);
+    expect(chunks.map((c) => [c.x.shape, c.y.shape])).toEqual([
+      [
+        [2, 2, F],
+        [2, 2],
+      ],
+      [
+        [2, 2, F],
+        [2, 2],
+      ],
+      [
+        [2, 1, F],
+        [2, 1],
+      ],
+    ]);
   });
 
   it("chunkLengths clamps each sample's length into each chunk", () => {
-    expect(chunkLengths([7, 4, 0, 3], 7, 3).map(nums)).toEqual([[3, 3, 0, 3], [3, 1, 0, 0], [1, 0, 0, 0]]);
+    expect(chunkLengths([7, 4, 0, 3], 7, 3).map(nums)).toEqual([
+      [3, 3, 0, 3],
+      [3, 1, 0, 0],
+      [1, 0, 0, 0],
+    ]);
     expectThrows(() => chunkLengths([8], 7, 3), "chunkLengths", "lengths[0] = 8");
   });
 
@@ -58,20 +83,33 @@ describe("truncated BPTT", () => {
   };
   const c0 = lstm.initialCarry(B, p);
   const fullLoss = (k: number | undefined, lengths?: readonly number[]) => (q: TorchCellParams) =>
-    A.sum(A.mul(A.tanh(rnn(lstm, q, xs, { ...(k === undefined ? {} : { truncate: k }), ...(lengths === undefined ? {} : { lengths }) }).outputs), w));
+    A.sum(
+      A.mul(
+        A.tanh(
+          rnn(lstm, q, xs, {
+            ...(k === undefined ? {} : { truncate: k }),
+            ...(lengths === undefined ? {} : { lengths }),
+          }).outputs,
+        ),
+        w,
+      ),
+    );
 
-  test.prop([fc.integer({ min: 1, max: 12 })], { numRuns: 6 })("chunked gradients with stopped carries equal rnn's truncate option", (k) => {
-    const chunks = chunkSequence({ x: xs, w }, k);
-    const r = tbpttGrads(loss, p, c0, chunks);
-    const [value, g] = A.valueAndGrad(fullLoss(k))(p) as [A.Value, TorchCellParams];
-    expectClose(r.grads, g, { atol: 1e-12, rtol: 1e-9 });
-    expectClose(r.loss, value, { atol: 1e-12, rtol: 1e-9 });
-    expectClose(r.carry, rnn(lstm, p, xs).finalCarry);
-    // Truncation changes the gradient (unless k covers the sequence): the test can fail.
-    const full = A.grad(fullLoss(undefined))(p);
-    if (k < TT) expect(maxGap(g, full)).toBeGreaterThan(1e-6);
-    else expect(maxGap(g, full)).toBeLessThan(1e-12);
-  });
+  test.prop([fc.integer({ min: 1, max: 12 })], { numRuns: 6 })(
+    "chunked gradients with stopped carries equal rnn's truncate option",
+    (k) => {
+      const chunks = chunkSequence({ x: xs, w }, k);
+      const r = tbpttGrads(loss, p, c0, chunks);
+      const [value, g] = A.valueAndGrad(fullLoss(k))(p) as [A.Value, TorchCellParams];
+      expectClose(r.grads, g, { atol: 1e-12, rtol: 1e-9 });
+      expectClose(r.loss, value, { atol: 1e-12, rtol: 1e-9 });
+      expectClose(r.carry, rnn(lstm, p, xs).finalCarry);
+      // Truncation changes the gradient (unless k covers the sequence): the test can fail.
+      const full = A.grad(fullLoss(undefined))(p);
+      if (k < TT) expect(maxGap(g, full)).toBeGreaterThan(1e-6);
+      else expect(maxGap(g, full)).toBeLessThan(1e-12);
+    },
+  );
 
   it("with per-sample lengths: chunk lengths reproduce truncate on the padded batch", () => {
     const lengths = [11, 5];
@@ -84,7 +122,10 @@ describe("truncated BPTT", () => {
   it("tbpttStep returns the chunk's loss, gradient and final carry", () => {
     const chunk = chunkSequence({ x: xs, w }, 5)[0]!;
     const s = tbpttStep(loss, p, c0, chunk);
-    const [[l, c], g] = A.valueAndGrad((q: TorchCellParams) => loss(q, c0, chunk), { hasAux: true })(p) as [[A.Value, LstmCarry], TorchCellParams];
+    const [[l, c], g] = A.valueAndGrad((q: TorchCellParams) => loss(q, c0, chunk), { hasAux: true })(p) as [
+      [A.Value, LstmCarry],
+      TorchCellParams,
+    ];
     expectClose(s.loss, l);
     expectClose(s.grads, g);
     expectClose(s.carry, c);

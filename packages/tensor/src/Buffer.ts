@@ -31,11 +31,7 @@ export interface ReadonlyUint8Array extends Omit<Uint8Array, Mutators> {
 }
 
 /** Any tensor buffer, read-only. */
-export type ReadonlyTypedArray =
-  | ReadonlyFloat32Array
-  | ReadonlyFloat64Array
-  | ReadonlyInt32Array
-  | ReadonlyUint8Array;
+export type ReadonlyTypedArray = ReadonlyFloat32Array | ReadonlyFloat64Array | ReadonlyInt32Array | ReadonlyUint8Array;
 
 /** A freshly allocated, still writable buffer. Only kernels hold one, and only until they return. */
 export type WritableTypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;

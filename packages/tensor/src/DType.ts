@@ -30,7 +30,13 @@ export const isDType = (value: unknown): value is DType =>
   typeof value === "string" && Object.prototype.hasOwnProperty.call(rank, value);
 
 const dtypeFail = (op: string, arg: string, value: unknown): never =>
-  fail({ _tag: "DTypeError", op, arg, detail: `unknown dtype ${describeValue(value)}`, fix: 'use one of "float32", "float64", "int32", "bool"' });
+  fail({
+    _tag: "DTypeError",
+    op,
+    arg,
+    detail: `unknown dtype ${describeValue(value)}`,
+    fix: 'use one of "float32", "float64", "int32", "bool"',
+  });
 
 /**
  * True for `float32` and `float64`.
@@ -63,7 +69,13 @@ export const floatResultType = (dtype: DType): DType =>
  */
 export const allocate = (dtype: DType, length: number): WritableTypedArray => {
   if (!(Number.isSafeInteger(length) && length >= 0 && length <= MAX_ELEMENTS)) {
-    fail({ _tag: "ValueError", op: "allocate", arg: "length", detail: `cannot allocate ${String(length)} elements`, fix: `pass a non-negative integer up to ${MAX_ELEMENTS}` });
+    fail({
+      _tag: "ValueError",
+      op: "allocate",
+      arg: "length",
+      detail: `cannot allocate ${String(length)} elements`,
+      fix: `pass a non-negative integer up to ${MAX_ELEMENTS}`,
+    });
   }
   switch (dtype) {
     case "float32":
@@ -87,7 +99,13 @@ export const allocate = (dtype: DType, length: number): WritableTypedArray => {
  */
 export const coerce = (dtype: DType, value: number): number => {
   if (typeof value !== "number") {
-    fail({ _tag: "ValueError", op: "coerce", arg: "value", detail: `expected a number, got ${describeValue(value)}`, fix: "pass a JavaScript number" });
+    fail({
+      _tag: "ValueError",
+      op: "coerce",
+      arg: "value",
+      detail: `expected a number, got ${describeValue(value)}`,
+      fix: "pass a JavaScript number",
+    });
   }
   switch (dtype) {
     case "int32":

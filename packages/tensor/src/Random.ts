@@ -58,7 +58,7 @@ const checkKey = (op: string, k: unknown): Key =>
         _tag: "ValueError",
         op,
         arg: "key",
-        detail: "expected a PRNG key { _tag: \"PRNGKey\", words: [uint32, uint32] }",
+        detail: 'expected a PRNG key { _tag: "PRNGKey", words: [uint32, uint32] }',
         fix: "make keys with key(seed) and derive new ones with split(key) or foldIn(key, i)",
       });
 
@@ -217,7 +217,11 @@ export interface UniformOptions {
 export const uniform = (k: Key, shape: Shape, options: UniformOptions = {}): Tensor => {
   const kk = checkKey("uniform", k);
   const sh = validateShape("uniform", "shape", shape);
-  const { min = 0, max = 1, dtype = "float32" } = checkOptions("uniform", options, ["min", "max", "dtype"]) as UniformOptions;
+  const {
+    min = 0,
+    max = 1,
+    dtype = "float32",
+  } = checkOptions("uniform", options, ["min", "max", "dtype"]) as UniformOptions;
   const dt = checkFloatDType("uniform", dtype);
   const round = dt === "float32" ? Math.fround : (x: number): number => x;
   // The smallest value ≥ min and the largest < max that the dtype can hold.
@@ -311,11 +315,14 @@ export const categorical = (k: Key, logits: Tensor, axis = -1): Tensor => {
       op: "categorical",
       arg: "logits",
       detail: "logits must be numbers, got a bool tensor",
-      fix: "pass float logits (astype(t, \"float32\"))",
+      fix: 'pass float logits (astype(t, "float32"))',
     });
   }
   const rank = logits.shape.length;
-  const ax = rank === 0 ? fail({ _tag: "AxisError", op: "categorical", arg: "axis", axis, rank }) : normalizeAxis("categorical", "axis", axis, rank);
+  const ax =
+    rank === 0
+      ? fail({ _tag: "AxisError", op: "categorical", arg: "axis", axis, rank })
+      : normalizeAxis("categorical", "axis", axis, rank);
   const classes = logits.shape[ax]!;
   const outShape = logits.shape.filter((_, i) => i !== ax);
   const outer = sizeOf(logits.shape.slice(0, ax));

@@ -93,10 +93,22 @@ export const validateShape = (op: string, arg: string, shape: unknown): Shape =>
  */
 export const normalizeAxis = (op: string, arg: string, axis: number, rank: number): number => {
   if (!(Number.isSafeInteger(rank) && rank >= 0)) {
-    return fail({ _tag: "ValueError", op: "normalizeAxis", arg: "rank", detail: `rank must be a non-negative integer, got ${showValue(rank)}`, fix: "pass the tensor's rank (shape.length)" });
+    return fail({
+      _tag: "ValueError",
+      op: "normalizeAxis",
+      arg: "rank",
+      detail: `rank must be a non-negative integer, got ${showValue(rank)}`,
+      fix: "pass the tensor's rank (shape.length)",
+    });
   }
   if (typeof axis !== "number") {
-    return fail({ _tag: "ValueError", op, arg, detail: `an axis must be an integer, got ${showValue(axis)}`, fix: `use an integer in [${-rank}, ${rank - 1}]` });
+    return fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `an axis must be an integer, got ${showValue(axis)}`,
+      fix: `use an integer in [${-rank}, ${rank - 1}]`,
+    });
   }
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
     return fail({ _tag: "AxisError", op, arg, axis, rank });
@@ -110,7 +122,13 @@ export const normalizeAxis = (op: string, arg: string, axis: number, rank: numbe
  */
 export const normalizeAxes = (op: string, arg: string, axes: readonly number[], rank: number): number[] => {
   if (!Array.isArray(axes)) {
-    return fail({ _tag: "ValueError", op, arg, detail: `expected an array of axes, got ${showValue(axes)}`, fix: "pass axes like [0, -1]" });
+    return fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `expected an array of axes, got ${showValue(axes)}`,
+      fix: "pass axes like [0, -1]",
+    });
   }
   const out = axes.map((a) => normalizeAxis(op, arg, a, rank));
   const unique = new Set(out);

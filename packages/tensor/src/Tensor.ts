@@ -39,7 +39,13 @@ export const defaultFloat: DType = "float32";
 export const fromBuffer = (dtype: DType, shape: Shape, data: WritableTypedArray | ReadonlyTypedArray): Tensor => {
   const problem = recordProblem(dtype, shape, data);
   if (problem !== undefined) {
-    fail({ _tag: "ValueError", op: "fromBuffer", arg: "dtype, shape, data", detail: `expected a typed array matching the dtype and shape, got ${problem}`, fix: "allocate the buffer with allocate(dtype, sizeOf(shape))" });
+    fail({
+      _tag: "ValueError",
+      op: "fromBuffer",
+      arg: "dtype, shape, data",
+      detail: `expected a typed array matching the dtype and shape, got ${problem}`,
+      fix: "allocate the buffer with allocate(dtype, sizeOf(shape))",
+    });
   }
   return new TensorRecord(dtype, Object.isFrozen(shape) ? shape : Object.freeze([...shape]), data);
 };
@@ -129,8 +135,11 @@ export const fromDataOrThrow = (data: ArrayLike<number>, shape: Shape, dtype: DT
  * `fromDataOrThrow` as an `Either`: `Left` with a tagged error on a mis-sized input.
  * @example E.isLeft(fromData([1, 2, 3], [2, 2])) // true
  */
-export const fromData = (data: ArrayLike<number>, shape: Shape, dtype: DType = defaultFloat): E.Either<TensorError, Tensor> =>
-  toEither(() => fromDataOrThrow(data, shape, dtype));
+export const fromData = (
+  data: ArrayLike<number>,
+  shape: Shape,
+  dtype: DType = defaultFloat,
+): E.Either<TensorError, Tensor> => toEither(() => fromDataOrThrow(data, shape, dtype));
 
 const MAX_NESTING = 64;
 

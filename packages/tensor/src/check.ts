@@ -15,7 +15,12 @@ import { describeValue, MAX_ELEMENTS, showValue } from "./internal.js";
 import { optionsProblem } from "./optionKeys.js";
 import type { Tensor } from "./Tensor.js";
 
-const buffers: Readonly<Record<DType, Function>> = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
+const buffers: Readonly<Record<DType, Function>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+};
 
 /**
  * `%TypedArray%.prototype`: the last prototype before `Object.prototype` on a typed array's chain.
@@ -24,7 +29,12 @@ const buffers: Readonly<Record<DType, Function>> = { float32: Float32Array, floa
  */
 const TYPED_ARRAY_PROTOTYPE = ((): object => {
   let p = Object.getPrototypeOf(Uint8Array.prototype) as object;
-  for (let up = Object.getPrototypeOf(p) as object | null; up !== null && up !== Object.prototype; up = Object.getPrototypeOf(up) as object | null) p = up;
+  for (
+    let up = Object.getPrototypeOf(p) as object | null;
+    up !== null && up !== Object.prototype;
+    up = Object.getPrototypeOf(up) as object | null
+  )
+    p = up;
   return p;
 })();
 /** A getter of `%TypedArray%.prototype`, to call on a value whatever its own properties say. */
@@ -106,7 +116,8 @@ export const recordProblem = (dtype: unknown, shape: unknown, data: unknown): st
   let n = 1;
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
-    if (!(Number.isSafeInteger(d) && (d as number) >= 0)) return `a record whose shape ${showValue(shape)} has a dimension that is not a non-negative integer`;
+    if (!(Number.isSafeInteger(d) && (d as number) >= 0))
+      return `a record whose shape ${showValue(shape)} has a dimension that is not a non-negative integer`;
     n *= d as number;
   }
   const len = (data as ArrayLike<number>).length;
@@ -147,7 +158,13 @@ export const checkOperand = (op: string, arg: string, x: unknown): Tensor | numb
 export const checkDType = (op: string, arg: string, x: unknown): DType =>
   isDType(x)
     ? x
-    : fail({ _tag: "DTypeError", op, arg, detail: `unknown dtype ${describeValue(x)}`, fix: 'use one of "float32", "float64", "int32", "bool"' });
+    : fail({
+        _tag: "DTypeError",
+        op,
+        arg,
+        detail: `unknown dtype ${describeValue(x)}`,
+        fix: 'use one of "float32", "float64", "int32", "bool"',
+      });
 
 /**
  * Returns `x` when it is a number (any number, NaN and ±Infinity included).
@@ -156,7 +173,13 @@ export const checkDType = (op: string, arg: string, x: unknown): DType =>
 export const checkNumber = (op: string, arg: string, x: unknown): number =>
   typeof x === "number"
     ? x
-    : fail({ _tag: "ValueError", op, arg, detail: `expected a number, got ${describeValue(x)}`, fix: "pass a JavaScript number" });
+    : fail({
+        _tag: "ValueError",
+        op,
+        arg,
+        detail: `expected a number, got ${describeValue(x)}`,
+        fix: "pass a JavaScript number",
+      });
 
 /**
  * Returns `x` when it is a boolean or undefined (an optional flag).
@@ -165,7 +188,13 @@ export const checkNumber = (op: string, arg: string, x: unknown): number =>
 export const checkFlag = (op: string, arg: string, x: unknown): boolean | undefined =>
   x === undefined || typeof x === "boolean"
     ? x
-    : fail({ _tag: "ValueError", op, arg, detail: `expected true or false, got ${describeValue(x)}`, fix: "pass a boolean (or omit it)" });
+    : fail({
+        _tag: "ValueError",
+        op,
+        arg,
+        detail: `expected true or false, got ${describeValue(x)}`,
+        fix: "pass a boolean (or omit it)",
+      });
 
 /**
  * Returns an options argument as an object: `{}` for undefined, the object itself when it is a
@@ -174,9 +203,15 @@ export const checkFlag = (op: string, arg: string, x: unknown): boolean | undefi
  * and the message suggests the key it most likely meant.
  * @example checkOptions("sum", { axis: 0 }, ["axis", "keepDims"]).axis // 0
  */
-export const checkOptions = <K extends string>(op: string, x: unknown, known: readonly K[], arg = "options"): Readonly<Partial<Record<K, unknown>>> => {
+export const checkOptions = <K extends string>(
+  op: string,
+  x: unknown,
+  known: readonly K[],
+  arg = "options",
+): Readonly<Partial<Record<K, unknown>>> => {
   const problem = optionsProblem(op, arg, x, known);
-  if (problem !== undefined) fail({ _tag: "ValueError", op, arg: problem.arg, detail: problem.detail, fix: problem.fix });
+  if (problem !== undefined)
+    fail({ _tag: "ValueError", op, arg: problem.arg, detail: problem.detail, fix: problem.fix });
   return (x ?? EMPTY) as Readonly<Partial<Record<K, unknown>>>;
 };
 

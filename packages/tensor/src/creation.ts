@@ -11,7 +11,8 @@ import { defaultFloat, fromBuffer, type Tensor } from "./Tensor.js";
  * A tensor of `shape` with every element equal to `value`.
  * @example full([2], 7).data // Float32Array [7, 7]
  */
-export const full = (shape: Shape, value: number, dtype: DType = defaultFloat): Tensor => fullAs("full", shape, value, dtype);
+export const full = (shape: Shape, value: number, dtype: DType = defaultFloat): Tensor =>
+  fullAs("full", shape, value, dtype);
 
 /** `full`, with errors naming the op the user called (`zeros`, `scalar`, ...). */
 const fullAs = (op: string, shape: Shape, value: number, dtype: DType): Tensor => {
@@ -75,7 +76,12 @@ export const arange = (start: number, stop?: number, step = 1, dtype?: DType): T
       fix: "pass finite bounds and a nonzero step",
     });
   }
-  const dt = dtype === undefined ? ([lo, hi, step].every(Number.isInteger) ? "int32" : defaultFloat) : checkDType("arange", "dtype", dtype);
+  const dt =
+    dtype === undefined
+      ? [lo, hi, step].every(Number.isInteger)
+        ? "int32"
+        : defaultFloat
+      : checkDType("arange", "dtype", dtype);
   const n = checkCount("arange", "start, stop, step", Math.max(0, Math.ceil((hi - lo) / step)));
   const out = allocate(dt, n);
   for (let i = 0; i < n; i++) out[i] = coerce(dt, lo + i * step);
@@ -113,7 +119,13 @@ export const eye = (n: number, m: number = n, k = 0, dtype: DType = defaultFloat
   const sh = validateShape("eye", "n, m", [n, m]);
   const dt = checkDType("eye", "dtype", dtype);
   if (!Number.isInteger(k)) {
-    return fail({ _tag: "ValueError", op: "eye", arg: "k", detail: `k must be an integer, got ${k}`, fix: "pass a diagonal offset like 0, 1 or -1" });
+    return fail({
+      _tag: "ValueError",
+      op: "eye",
+      arg: "k",
+      detail: `k must be an integer, got ${k}`,
+      fix: "pass a diagonal offset like 0, 1 or -1",
+    });
   }
   const out = allocate(dt, n * m);
   for (let i = 0; i < n; i++) {

@@ -86,7 +86,13 @@ const TAIL_DIMS = 3;
  */
 export const formatShape = (shape: Shape): string => {
   if (!Array.isArray(shape)) {
-    throw new TensorException({ _tag: "ValueError", op: "formatShape", arg: "shape", detail: `expected an array of dimensions, got ${typeof shape}`, fix: "pass a shape such as [2, 3]" });
+    throw new TensorException({
+      _tag: "ValueError",
+      op: "formatShape",
+      arg: "shape",
+      detail: `expected an array of dimensions, got ${typeof shape}`,
+      fix: "pass a shape such as [2, 3]",
+    });
   }
   const dim = (d: unknown): string => (typeof d === "number" ? String(d) : typeof d);
   if (shape.length <= FULL_RANK) return `[${shape.map(dim).join(", ")}]`;
@@ -110,10 +116,22 @@ export const MAX_MESSAGE_LENGTH = 2000;
  */
 export const capMessage = (text: string, max: number = MAX_MESSAGE_LENGTH): string => {
   if (typeof text !== "string") {
-    throw new TensorException({ _tag: "ValueError", op: "capMessage", arg: "text", detail: `expected a string, got ${typeof text}`, fix: "pass the message text" });
+    throw new TensorException({
+      _tag: "ValueError",
+      op: "capMessage",
+      arg: "text",
+      detail: `expected a string, got ${typeof text}`,
+      fix: "pass the message text",
+    });
   }
   if (!(Number.isSafeInteger(max) && max >= 40)) {
-    throw new TensorException({ _tag: "ValueError", op: "capMessage", arg: "max", detail: `expected an integer of at least 40, got ${String(max)}`, fix: "pass a length such as 2000 (or omit it)" });
+    throw new TensorException({
+      _tag: "ValueError",
+      op: "capMessage",
+      arg: "max",
+      detail: `expected an integer of at least 40, got ${String(max)}`,
+      fix: "pass a length such as 2000 (or omit it)",
+    });
   }
   if (text.length <= max) return text;
   // The suffix's own length depends on the count it states; at most two tries settle it.
@@ -129,7 +147,16 @@ const tags: ReadonlySet<string> = new Set(["ShapeError", "AxisError", "DTypeErro
 
 /** Checks the parts of a hand-built error value that formatting reads, so a bad one cannot throw a TypeError. */
 const checkError = (e: unknown, op: string): TensorError => {
-  const v = e as { _tag?: unknown; op?: unknown; arg?: unknown; detail?: unknown; fix?: unknown; shapes?: unknown; axis?: unknown; rank?: unknown } | null;
+  const v = e as {
+    _tag?: unknown;
+    op?: unknown;
+    arg?: unknown;
+    detail?: unknown;
+    fix?: unknown;
+    shapes?: unknown;
+    axis?: unknown;
+    rank?: unknown;
+  } | null;
   const ok =
     typeof v === "object" &&
     v !== null &&
@@ -146,7 +173,8 @@ const checkError = (e: unknown, op: string): TensorError => {
       _tag: "ValueError",
       op,
       arg: "error",
-      detail: "not a TensorError value (a _tag of ShapeError, AxisError, DTypeError, ValueError or DecodeError with its fields)",
+      detail:
+        "not a TensorError value (a _tag of ShapeError, AxisError, DTypeError, ValueError or DecodeError with its fields)",
       fix: "build errors as the TensorError type describes",
     });
   }

@@ -96,7 +96,9 @@ const shortestDecimal = (abs: number, dtype: DType, exact: Decimal): Decimal => 
     const candidate = abs.toExponential(k - 1);
     if (Math.fround(Number(candidate)) !== abs) continue;
     // toExponential rounds exact ties away from zero; NumPy rounds them to even.
-    return exact.digits.length === k + 1 && exact.digits.endsWith("5") ? roundDecimal(exact, k) : parseExponential(candidate);
+    return exact.digits.length === k + 1 && exact.digits.endsWith("5")
+      ? roundDecimal(exact, k)
+      : parseExponential(candidate);
   }
   return roundDecimal(exact, 9); // 9 significant digits identify any float32
 };
@@ -184,11 +186,20 @@ const floatFormatter = (values: readonly number[], dtype: DType, precision: numb
   }
   const width = padLeft + padRight + 1;
   return (x) =>
-    Number.isNaN(x) ? "nan".padStart(width) : !Number.isFinite(x) ? (x > 0 ? "inf" : "-inf").padStart(width) : format(x);
+    Number.isNaN(x)
+      ? "nan".padStart(width)
+      : !Number.isFinite(x)
+        ? (x > 0 ? "inf" : "-inf").padStart(width)
+        : format(x);
 };
 
 /** The element formatter for `dtype`, with widths decided by the values that will be shown. */
-const elementFormatter = (dtype: DType, values: readonly number[], rank: number, precision: number): ((x: number) => string) => {
+const elementFormatter = (
+  dtype: DType,
+  values: readonly number[],
+  rank: number,
+  precision: number,
+): ((x: number) => string) => {
   switch (dtype) {
     case "bool":
       // As NumPy, " true" is padded to the width of "false" except in a scalar.
@@ -203,7 +214,9 @@ const elementFormatter = (dtype: DType, values: readonly number[], rank: number,
 };
 
 const checkOption = (name: string, value: number, ok: boolean, fix: string): number =>
-  ok ? value : fail({ _tag: "ValueError", op: "toString", arg: `options.${name}`, detail: `invalid ${name} ${value}`, fix });
+  ok
+    ? value
+    : fail({ _tag: "ValueError", op: "toString", arg: `options.${name}`, detail: `invalid ${name} ${value}`, fix });
 
 /**
  * Renders a tensor as text in NumPy's style, with aligned columns, `nan`/`inf`, `true`/`false`,
@@ -218,8 +231,18 @@ export const toString = (t: Tensor, options: FormatOptions = {}): string => {
   checkTensor("toString", "t", t);
   const opts = checkOptions("toString", options, ["precision", "threshold", "edgeItems", "lineWidth"]) as FormatOptions;
   const { precision = 4, threshold = 1000, edgeItems = 3, lineWidth = 75 } = opts;
-  checkOption("precision", precision, Number.isInteger(precision) && precision >= 0 && precision <= 20, "use an integer in [0, 20]");
-  checkOption("threshold", threshold, typeof threshold === "number" && threshold >= 0, "use a non-negative number (Infinity never elides)");
+  checkOption(
+    "precision",
+    precision,
+    Number.isInteger(precision) && precision >= 0 && precision <= 20,
+    "use an integer in [0, 20]",
+  );
+  checkOption(
+    "threshold",
+    threshold,
+    typeof threshold === "number" && threshold >= 0,
+    "use a non-negative number (Infinity never elides)",
+  );
   checkOption("edgeItems", edgeItems, Number.isSafeInteger(edgeItems) && edgeItems >= 0, "use a non-negative integer");
   checkOption("lineWidth", lineWidth, Number.isSafeInteger(lineWidth) && lineWidth > 0, "use a positive integer");
 
@@ -234,7 +257,11 @@ export const toString = (t: Tensor, options: FormatOptions = {}): string => {
   /** The indices shown along an axis of length n, with -1 marking the elision. */
   const shown = (n: number): number[] =>
     summarize && 2 * edgeItems < n
-      ? [...Array.from({ length: edgeItems }, (_, i) => i), -1, ...Array.from({ length: edgeItems }, (_, i) => n - edgeItems + i)]
+      ? [
+          ...Array.from({ length: edgeItems }, (_, i) => i),
+          -1,
+          ...Array.from({ length: edgeItems }, (_, i) => n - edgeItems + i),
+        ]
       : Array.from({ length: n }, (_, i) => i);
 
   const visible: number[] = [];

@@ -13,19 +13,65 @@ export * from "./Shape.js";
 export * from "./Tensor.js";
 export * from "./creation.js";
 export {
-  neg, abs, sign, exp, expm1, log, log1p, sqrt, rsqrt, square, reciprocal, sin, cos, tanh,
-  sigmoid, softplus, relu, floor, ceil, round, isNaN, isFinite, logicalNot,
+  neg,
+  abs,
+  sign,
+  exp,
+  expm1,
+  log,
+  log1p,
+  sqrt,
+  rsqrt,
+  square,
+  reciprocal,
+  sin,
+  cos,
+  tanh,
+  sigmoid,
+  softplus,
+  relu,
+  floor,
+  ceil,
+  round,
+  isNaN,
+  isFinite,
+  logicalNot,
 } from "./kernels/unary.js";
 export { add, sub, mul, div, pow, maximum, minimum, type Operand } from "./kernels/binary.js";
-export { equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, where } from "./kernels/compare.js";
-export { sum, mean, prod, max, min, argmax, argmin, sumTo, type ReduceOptions, type ArgReduceOptions } from "./kernels/reduce.js";
+export {
+  equal,
+  notEqual,
+  less,
+  lessEqual,
+  greater,
+  greaterEqual,
+  logicalAnd,
+  logicalOr,
+  where,
+} from "./kernels/compare.js";
+export {
+  sum,
+  mean,
+  prod,
+  max,
+  min,
+  argmax,
+  argmin,
+  sumTo,
+  type ReduceOptions,
+  type ArgReduceOptions,
+} from "./kernels/reduce.js";
 export { logSumExp, softmax, logSoftmax } from "./kernels/softmax.js";
 export { reshape, transpose, permute, expandDims, squeeze, broadcastTo, flip } from "./kernels/movement.js";
 export { slice, type SliceSpec } from "./kernels/slice.js";
 export { concat, stack, split, pad } from "./kernels/join.js";
 export { take, gather, addAt, addAlongAxis, oneHot, type Indices } from "./kernels/indexing.js";
 export { matmul, matmulKernel } from "./kernels/matmul.js";
-export { viewOffsetsChecked as viewOffsets, gatherViewChecked as gatherView, broadcastStridesChecked as broadcastStrides } from "./kernels/strided.js";
+export {
+  viewOffsetsChecked as viewOffsets,
+  gatherViewChecked as gatherView,
+  broadcastStridesChecked as broadcastStrides,
+} from "./kernels/strided.js";
 export * as random from "./Random.js";
 export type { Key } from "./Random.js";
 export * as safetensors from "./safetensors.js";

@@ -72,7 +72,9 @@ export const showValue = (x: unknown): string => {
           if (Object.prototype.hasOwnProperty.call(v, key) && keys.push(key) > SHOWN_ITEMS) break;
         }
         if (keys.length <= SHOWN_ITEMS) return v;
-        const shown = Object.fromEntries(keys.slice(0, SHOWN_ITEMS - 1).map((k) => [k, (v as Record<string, unknown>)[k]]));
+        const shown = Object.fromEntries(
+          keys.slice(0, SHOWN_ITEMS - 1).map((k) => [k, (v as Record<string, unknown>)[k]]),
+        );
         return { ...shown, "…": mark(`${Object.keys(v).length - SHOWN_ITEMS + 1} more keys`) };
       }
       return v;

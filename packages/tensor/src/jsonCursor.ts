@@ -41,10 +41,20 @@ let scratchBuffer: Uint16Array | undefined;
 const scratch = (): Uint16Array => (scratchBuffer ??= new Uint16Array(CHUNK));
 /** The code unit each one-character escape stands for, by the escape's character code. */
 const ESCAPE_UNITS: ReadonlyMap<number, number> = new Map(
-  [['"', '"'], ["\\", "\\"], ["/", "/"], ["b", "\b"], ["f", "\f"], ["n", "\n"], ["r", "\r"], ["t", "\t"]].map(([e, u]) => [e!.charCodeAt(0), u!.charCodeAt(0)]),
+  [
+    ['"', '"'],
+    ["\\", "\\"],
+    ["/", "/"],
+    ["b", "\b"],
+    ["f", "\f"],
+    ["n", "\n"],
+    ["r", "\r"],
+    ["t", "\t"],
+  ].map(([e, u]) => [e!.charCodeAt(0), u!.charCodeAt(0)]),
 );
 /** The value of a hex digit's character code, or -1. */
-const hexDigit = (c: number): number => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1);
+const hexDigit = (c: number): number =>
+  c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
 /** How much of a value messages quote. */
 const SNIPPET = 60;
 
@@ -73,7 +83,9 @@ export class JsonCursor {
   /** The character at `i`, described for messages (`"x" (U+0078)` or `end of input`). */
   describeChar(i: number = this.at): string {
     const { text } = this;
-    return i >= text.length ? "end of input" : `${JSON.stringify(text[i])} (U+${text.charCodeAt(i).toString(16).padStart(4, "0")})`;
+    return i >= text.length
+      ? "end of input"
+      : `${JSON.stringify(text[i])} (U+${text.charCodeAt(i).toString(16).padStart(4, "0")})`;
   }
 
   /** Skips whitespace (or, when spacing is strict, refuses it). */
@@ -140,7 +152,8 @@ export class JsonCursor {
     // An escape, a control character or a surrogate: read it the general way and compare.
     const start = this.at;
     const value = this.string();
-    if (JSON.stringify(value) !== this.text.slice(start, this.at)) this.fail("a string escaped otherwise than JSON.stringify escapes it", start, true);
+    if (JSON.stringify(value) !== this.text.slice(start, this.at))
+      this.fail("a string escaped otherwise than JSON.stringify escapes it", start, true);
     return value;
   }
 
@@ -206,7 +219,7 @@ export class JsonCursor {
     const parts = [text.slice(start + 1, from)];
     const buf = scratch();
     let n = 0;
-    for (let i = from; ; ) {
+    for (let i = from; ;) {
       if (n === CHUNK) {
         parts.push(String.fromCharCode.apply(null, buf as unknown as number[]));
         n = 0;
@@ -314,7 +327,7 @@ export class JsonCursor {
     const { text } = this;
     const start = this.at;
     if (text[start] !== '"') this.fail(`expected a string but found ${this.describeChar()}`);
-    for (let i = start + 1; ; ) {
+    for (let i = start + 1; ;) {
       if (i >= text.length) this.fail("unterminated string", start);
       const c = text.charCodeAt(i);
       if (c === 0x22) {
@@ -324,7 +337,8 @@ export class JsonCursor {
       if (c < 0x20) this.fail(`unescaped control character U+${c.toString(16).padStart(4, "0")} in a string`, i);
       if (c !== 0x5c) i++;
       else if (text.charCodeAt(i + 1) === 0x75) {
-        for (let k = i + 2; k < i + 6; k++) if (hexDigit(text.charCodeAt(k)) < 0) this.fail("invalid \\u escape (needs four hex digits)", i);
+        for (let k = i + 2; k < i + 6; k++)
+          if (hexDigit(text.charCodeAt(k)) < 0) this.fail("invalid \\u escape (needs four hex digits)", i);
         i += 6;
       } else if (ESCAPE_UNITS.has(text.charCodeAt(i + 1))) i += 2;
       else this.fail(`invalid escape \\${text[i + 1] ?? ""} in a string`, i);

@@ -6,7 +6,20 @@
  *
  * @module @rewind/tensor/node
  */
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+  type Stats,
+} from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
@@ -25,7 +38,11 @@ const ioError = (op: string, verb: string, path: string, e: unknown): TensorErro
 const pathProblem = (op: string, path: unknown): TensorError | undefined =>
   typeof path === "string" && path !== ""
     ? undefined
-    : { _tag: "DecodeError", op, detail: `the path must be a non-empty string, got ${typeof path === "string" ? "\"\"" : path === null ? "null" : typeof path}` };
+    : {
+        _tag: "DecodeError",
+        op,
+        detail: `the path must be a non-empty string, got ${typeof path === "string" ? '""' : path === null ? "null" : typeof path}`,
+      };
 
 /** Flushes a directory entry (the rename) to disk; some platforms cannot open directories, which is harmless. */
 const fsyncDirectory = (dir: string): void => {
@@ -93,7 +110,12 @@ const removeStaleTemporaries = (path: string): void => {
 export const writeFileAtomic = (op: string, path: string, bytes: Uint8Array): E.Either<TensorError, void> => {
   const bad = pathProblem(op, path);
   if (bad !== undefined) return E.left(bad);
-  if (!(bytes instanceof Uint8Array)) return E.left({ _tag: "DecodeError", op, detail: `cannot write ${JSON.stringify(path)}: the bytes must be a Uint8Array, got ${bytes === null ? "null" : typeof bytes}` });
+  if (!(bytes instanceof Uint8Array))
+    return E.left({
+      _tag: "DecodeError",
+      op,
+      detail: `cannot write ${JSON.stringify(path)}: the bytes must be a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`,
+    });
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
     const fd = openSync(tmp, "wx");
@@ -148,7 +170,11 @@ export const readFileBytes = (op: string, path: string): E.Either<TensorError, U
   const bad = pathProblem(op, path);
   if (bad !== undefined) return E.left(bad);
   const refuse = (what: string): E.Either<TensorError, Uint8Array> =>
-    E.left({ _tag: "DecodeError", op, detail: `cannot read ${JSON.stringify(path)}: it is ${what}, not a regular file; pass the path of a file` });
+    E.left({
+      _tag: "DecodeError",
+      op,
+      detail: `cannot read ${JSON.stringify(path)}: it is ${what}, not a regular file; pass the path of a file`,
+    });
   let fd: number | undefined;
   try {
     const kind = notRegular(statSync(path));

@@ -41,7 +41,12 @@ export interface OptionsProblem {
 }
 
 /** Called with every check and its outcome; see `watchOptionChecks`. */
-export type OptionCheckWatcher = (op: string, arg: string, known: readonly string[], problem: OptionsProblem | undefined) => void;
+export type OptionCheckWatcher = (
+  op: string,
+  arg: string,
+  known: readonly string[],
+  problem: OptionsProblem | undefined,
+) => void;
 
 let watcher: OptionCheckWatcher | undefined;
 
@@ -66,7 +71,8 @@ const MAX_SHOWN = 40;
  * A key as messages show it: quoted, and cut short (a hostile key may be megabytes long).
  * @example showKey("lenghts") // '"lenghts"'
  */
-export const showKey = (key: string): string => JSON.stringify(key.length > MAX_SHOWN ? `${key.slice(0, MAX_SHOWN)}…` : key);
+export const showKey = (key: string): string =>
+  JSON.stringify(key.length > MAX_SHOWN ? `${key.slice(0, MAX_SHOWN)}…` : key);
 
 /** True for a plain object: prototype `Object.prototype`, `null`, or a root object of another realm. */
 const isPlainObject = (x: unknown): x is object => {
@@ -186,7 +192,8 @@ export const closestKey = (key: string, known: readonly string[]): string | unde
 export const keysOf = <O>(keys: { readonly [K in keyof O]-?: true }): readonly (keyof O & string)[] =>
   Object.freeze(Object.keys(keys)) as readonly (keyof O & string)[];
 
-const listOf = (known: readonly string[]): string => (known.length === 0 ? "(none)" : known.map((k) => JSON.stringify(k)).join(", "));
+const listOf = (known: readonly string[]): string =>
+  known.length === 0 ? "(none)" : known.map((k) => JSON.stringify(k)).join(", ");
 
 /**
  * The problem with options argument `x` of `op`, or undefined when it is fine: a plain object
@@ -195,18 +202,35 @@ const listOf = (known: readonly string[]): string => (known.length === 0 ? "(non
  * `arg.key`. See the file note for the rules.
  * @example optionsProblem("rnn", "options", { lenghts: [3] }, ["lengths", "reverse"])?.fix // 'did you mean "lengths"? …'
  */
-export const optionsProblem = (op: string, arg: string, x: unknown, known: readonly string[], required = false): OptionsProblem | undefined => {
+export const optionsProblem = (
+  op: string,
+  arg: string,
+  x: unknown,
+  known: readonly string[],
+  required = false,
+): OptionsProblem | undefined => {
   const problem = findProblem(op, arg, x, known, required);
   if (watcher !== undefined) watcher(op, arg, known, problem);
   return problem;
 };
 
-const findProblem = (op: string, arg: string, x: unknown, known: readonly string[], required: boolean): OptionsProblem | undefined => {
+const findProblem = (
+  op: string,
+  arg: string,
+  x: unknown,
+  known: readonly string[],
+  required: boolean,
+): OptionsProblem | undefined => {
   if (x === undefined && !required) return undefined;
   if (!isPlainObject(x)) {
     const example = known.length === 0 ? "{}" : `{ ${known[0]}: … }`;
     const got = describe(x);
-    return { arg, detail: `expected an options object, got ${got}`, fix: `pass a plain object such as ${example}${required ? "" : " (or leave it out)"}`, got };
+    return {
+      arg,
+      detail: `expected an options object, got ${got}`,
+      fix: `pass a plain object such as ${example}${required ? "" : " (or leave it out)"}`,
+      got,
+    };
   }
   // A for-in loop: it allocates nothing, and options are checked on every reduction.
   for (const key in x) {
@@ -216,7 +240,10 @@ const findProblem = (op: string, arg: string, x: unknown, known: readonly string
     return {
       arg: `${arg}.${key.length > MAX_SHOWN ? `${key.slice(0, MAX_SHOWN)}…` : key}`,
       detail: `unknown key ${showKey(key)} in ${arg}`,
-      fix: suggestion === undefined ? `remove it or use a known key: ${keys}` : `did you mean ${JSON.stringify(suggestion)}? (${keys})`,
+      fix:
+        suggestion === undefined
+          ? `remove it or use a known key: ${keys}`
+          : `did you mean ${JSON.stringify(suggestion)}? (${keys})`,
       key,
       ...(suggestion === undefined ? {} : { suggestion }),
     };

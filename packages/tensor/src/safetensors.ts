@@ -20,7 +20,17 @@ import { allocate, byteSize } from "./DType.js";
 import { fail, type TensorError } from "./errors.js";
 import { bytesOf, checkTensor } from "./check.js";
 import { JsonFailure, quoteKey as quote } from "./jsonCursor.js";
-import { codeOf, FORBIDDEN_KEYS, HeaderProblem, MAX_METADATA_ENTRIES, MAX_RANK, MAX_TENSORS, METADATA_KEY, readHeader, type Entry } from "./safetensorsHeader.js";
+import {
+  codeOf,
+  FORBIDDEN_KEYS,
+  HeaderProblem,
+  MAX_METADATA_ENTRIES,
+  MAX_RANK,
+  MAX_TENSORS,
+  METADATA_KEY,
+  readHeader,
+  type Entry,
+} from "./safetensorsHeader.js";
 import { fromBuffer, type Tensor } from "./Tensor.js";
 
 export { MAX_METADATA_ENTRIES, MAX_RANK, MAX_TENSORS } from "./safetensorsHeader.js";
@@ -100,32 +110,54 @@ export const encode = (
   tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
   metadata?: Readonly<Record<string, string>>,
 ): Uint8Array => {
-  const isRecord = (x: unknown): boolean => typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Map);
-  if (!(tensors instanceof Map) && !isRecord(tensors)) encodeFail("tensors", "expected a Map or an object of named tensors", "pass { name: tensor, ... }");
-  if (metadata !== undefined && !isRecord(metadata)) encodeFail("metadata", "expected an object of string values", 'pass { key: "value" } (or omit it)');
+  const isRecord = (x: unknown): boolean =>
+    typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Map);
+  if (!(tensors instanceof Map) && !isRecord(tensors))
+    encodeFail("tensors", "expected a Map or an object of named tensors", "pass { name: tensor, ... }");
+  if (metadata !== undefined && !isRecord(metadata))
+    encodeFail("metadata", "expected an object of string values", 'pass { key: "value" } (or omit it)');
   const entries: [string, Tensor][] = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   for (const [name, t] of entries) {
-    if (typeof name !== "string") encodeFail("tensors", `a Map key is a ${typeof name}, not a string`, "name tensors with strings");
+    if (typeof name !== "string")
+      encodeFail("tensors", `a Map key is a ${typeof name}, not a string`, "name tensors with strings");
     if (name === METADATA_KEY || FORBIDDEN_KEYS.has(name)) {
       encodeFail("tensors", `the name ${JSON.stringify(name)} is reserved`, "rename the tensor");
     }
     checkTensor("safetensors.encode", `tensors[${JSON.stringify(name)}]`, t);
     // What decode refuses is not written: a file this writes, this reads.
-    if (t.shape.length > MAX_RANK) encodeFail(`tensors[${quote(name)}]`, `a tensor of rank ${t.shape.length} (the limit is ${MAX_RANK})`, `reshape it to ${MAX_RANK} dimensions or fewer`);
+    if (t.shape.length > MAX_RANK)
+      encodeFail(
+        `tensors[${quote(name)}]`,
+        `a tensor of rank ${t.shape.length} (the limit is ${MAX_RANK})`,
+        `reshape it to ${MAX_RANK} dimensions or fewer`,
+      );
   }
-  if (entries.length > MAX_TENSORS) encodeFail("tensors", `${entries.length} tensors (a file holds at most ${MAX_TENSORS})`, "split them over several files");
+  if (entries.length > MAX_TENSORS)
+    encodeFail(
+      "tensors",
+      `${entries.length} tensors (a file holds at most ${MAX_TENSORS})`,
+      "split them over several files",
+    );
   entries.sort(([a, ta], [b, tb]) => byteSize[tb.dtype] - byteSize[ta.dtype] || (a < b ? -1 : a > b ? 1 : 0));
 
   const parts: string[] = [];
   const metaEntries = metadata === undefined ? [] : Object.entries(metadata);
   if (metadata !== undefined) {
     for (const [k, v] of metaEntries) {
-      if (typeof v !== "string") encodeFail(`metadata[${JSON.stringify(k)}]`, `value is a ${typeof v}`, "metadata values must be strings");
+      if (typeof v !== "string")
+        encodeFail(`metadata[${JSON.stringify(k)}]`, `value is a ${typeof v}`, "metadata values must be strings");
       if (FORBIDDEN_KEYS.has(k)) encodeFail("metadata", `the key ${JSON.stringify(k)} is reserved`, "rename the key");
     }
-    if (metaEntries.length > MAX_METADATA_ENTRIES) encodeFail("metadata", `${metaEntries.length} entries (a file holds at most ${MAX_METADATA_ENTRIES})`, "merge them, e.g. into one JSON string");
+    if (metaEntries.length > MAX_METADATA_ENTRIES)
+      encodeFail(
+        "metadata",
+        `${metaEntries.length} entries (a file holds at most ${MAX_METADATA_ENTRIES})`,
+        "merge them, e.g. into one JSON string",
+      );
     metaEntries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    parts.push(`${JSON.stringify(METADATA_KEY)}:{${metaEntries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`);
+    parts.push(
+      `${JSON.stringify(METADATA_KEY)}:{${metaEntries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`,
+    );
   }
   let offset = 0;
   const offsets: number[] = [];
@@ -157,7 +189,6 @@ const reject = (detail: string): never => {
   throw new DecodeFailure(detail);
 };
 
-
 /** Copies one tensor's bytes out of the file into a fresh buffer (bytes, not numbers: NaN payloads survive). */
 const readTensor = (bytes: Uint8Array, dataStart: number, e: Entry): Tensor => {
   const src = bytes.subarray(dataStart + e.begin, dataStart + e.end);
@@ -183,10 +214,14 @@ const decodeOrThrow = (input: Uint8Array): SafetensorsContents => {
   const headerLength = lengthView.getUint32(0, true) + lengthView.getUint32(4, true) * 0x100000000;
   if (headerLength > MAX_HEADER_BYTES) {
     // Printed from the exact u64: above 2^53 the number `headerLength` is only an approximation.
-    return reject(`the header length ${lengthView.getBigUint64(0, true)} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+    return reject(
+      `the header length ${lengthView.getBigUint64(0, true)} exceeds the limit of ${MAX_HEADER_BYTES} bytes`,
+    );
   }
   if (headerLength > bytes.length - 8) {
-    return reject(`the header length ${headerLength} is larger than the ${bytes.length - 8} bytes after the length field`);
+    return reject(
+      `the header length ${headerLength} is larger than the ${bytes.length - 8} bytes after the length field`,
+    );
   }
   let text: string;
   try {
@@ -212,15 +247,21 @@ const decodeOrThrow = (input: Uint8Array): SafetensorsContents => {
   let covered = 0;
   for (const e of ordered) {
     if (e.begin < covered) {
-      reject(`tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap another tensor's bytes (which end at ${covered})`);
+      reject(
+        `tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap another tensor's bytes (which end at ${covered})`,
+      );
     }
     if (e.begin > covered) {
-      reject(`tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] leave a hole: bytes [${covered}, ${e.begin}) belong to no tensor`);
+      reject(
+        `tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] leave a hole: bytes [${covered}, ${e.begin}) belong to no tensor`,
+      );
     }
     covered = e.end;
   }
   if (covered !== bufferLength) {
-    reject(`the data buffer has ${bufferLength} bytes but the tensors cover only [0, ${covered}): ${bufferLength - covered} trailing bytes belong to no tensor`);
+    reject(
+      `the data buffer has ${bufferLength} bytes but the tensors cover only [0, ${covered}): ${bufferLength - covered} trailing bytes belong to no tensor`,
+    );
   }
 
   const tensors = new Map<string, Tensor>();

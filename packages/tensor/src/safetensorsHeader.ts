@@ -48,8 +48,22 @@ export const codeOf = (dtype: DType): string => toCode[dtype];
 const fromCode: ReadonlyMap<string, DType> = new Map(Object.entries(toCode).map(([dt, code]) => [code, dt as DType]));
 /** The dtypes of the format we recognise but cannot hold in a tensor. */
 const UNSUPPORTED_CODES: ReadonlySet<string> = new Set([
-  "F16", "BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64",
-  "I8", "U8", "I16", "U16", "U32", "I64", "U64",
+  "F16",
+  "BF16",
+  "F8_E4M3",
+  "F8_E5M2",
+  "F8_E8M0",
+  "F6_E2M3",
+  "F6_E3M2",
+  "F4",
+  "C64",
+  "I8",
+  "U8",
+  "I16",
+  "U16",
+  "U32",
+  "I64",
+  "U64",
 ]);
 const SUPPORTED = "F32, F64, I32, BOOL";
 
@@ -95,7 +109,9 @@ const readInts = (c: JsonCursor, where: string, field: "shape" | "data_offsets")
     const d = c.number();
     if (!(Number.isSafeInteger(d) && d >= 0)) return refuse();
     if (out.length === max) {
-      return field === "shape" ? problem(`${where}: "shape" has more than ${MAX_RANK} dimensions (the limit is ${MAX_RANK})`) : refuse();
+      return field === "shape"
+        ? problem(`${where}: "shape" has more than ${MAX_RANK} dimensions (the limit is ${MAX_RANK})`)
+        : refuse();
     }
     // `+ 0` turns a "-0" dimension into 0, so shapes compare and print as they should.
     out.push(d + 0);
@@ -123,17 +139,27 @@ const dtypeOf = (where: string, code: string): DType => {
 };
 
 /** Checks an entry's shape and offsets against each other and the data buffer's size. */
-const checkSizes = (where: string, dtype: DType, shape: readonly number[], begin: number, end: number, bufferLength: number): void => {
+const checkSizes = (
+  where: string,
+  dtype: DType,
+  shape: readonly number[],
+  begin: number,
+  end: number,
+  bufferLength: number,
+): void => {
   const code = toCode[dtype];
   if (begin > end) problem(`${where}: data_offsets [${begin}, ${end}] are reversed`);
-  if (end > bufferLength) problem(`${where}: data_offsets [${begin}, ${end}] run past the end of the ${bufferLength}-byte data buffer`);
+  if (end > bufferLength)
+    problem(`${where}: data_offsets [${begin}, ${end}] run past the end of the ${bufferLength}-byte data buffer`);
   // Multiply with an early exit, so a shape like [1e15, 1e15] cannot overflow into a wrong match.
   let size = shape.includes(0) ? 0 : 1;
   for (const d of shape) {
     if (size === 0) break;
     size *= d;
     if (size * byteSize[dtype] > bufferLength) {
-      problem(`${where}: shape ${shapeText(shape)} of ${code} needs more bytes than the ${bufferLength}-byte data buffer holds`);
+      problem(
+        `${where}: shape ${shapeText(shape)} of ${code} needs more bytes than the ${bufferLength}-byte data buffer holds`,
+      );
     }
   }
   // An empty tensor's other dims must still multiply to a countable number: [2^32, 2^32, 0]
@@ -142,12 +168,15 @@ const checkSizes = (where: string, dtype: DType, shape: readonly number[], begin
     let product = 1;
     for (const d of shape) {
       if (d !== 0) product *= d;
-      if (product > Number.MAX_SAFE_INTEGER) problem(`${where}: shape ${shapeText(shape)} has dimensions whose product passes 2^53`);
+      if (product > Number.MAX_SAFE_INTEGER)
+        problem(`${where}: shape ${shapeText(shape)} has dimensions whose product passes 2^53`);
     }
   }
   const needed = size * byteSize[dtype];
   if (end - begin !== needed) {
-    problem(`${where}: shape ${shapeText(shape)} of ${code} needs ${needed} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+    problem(
+      `${where}: shape ${shapeText(shape)} of ${code} needs ${needed} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+    );
   }
 };
 
@@ -169,7 +198,14 @@ const readEntry = (c: JsonCursor, name: string, bufferLength: number): Entry => 
       c.space();
       const keyAt = c.at;
       const k = c.string();
-      const seen = k === "dtype" ? dtype : k === "shape" ? shape : k === "data_offsets" ? offsets : problem(`${where}: unknown field ${quoteKey(k)}`);
+      const seen =
+        k === "dtype"
+          ? dtype
+          : k === "shape"
+            ? shape
+            : k === "data_offsets"
+              ? offsets
+              : problem(`${where}: unknown field ${quoteKey(k)}`);
       if (seen !== undefined) c.fail(`duplicate key ${quoteKey(k)}`, keyAt);
       c.expect(":", "':' after an object key");
       if (k === "dtype") dtype = dtypeOf(where, readString(c, `${where}: "dtype"`));
@@ -181,7 +217,8 @@ const readEntry = (c: JsonCursor, name: string, bufferLength: number): Entry => 
   }
   if (dtype === undefined) return problem(`${where}: "dtype" must be a string, got nothing`);
   if (shape === undefined) return problem(`${where}: "shape" must be an array of non-negative integers, got nothing`);
-  if (offsets === undefined) return problem(`${where}: "data_offsets" must be two non-negative integers [begin, end], got nothing`);
+  if (offsets === undefined)
+    return problem(`${where}: "data_offsets" must be two non-negative integers [begin, end], got nothing`);
   const [begin, end] = offsets as [number, number];
   checkSizes(where, dtype, shape, begin, end, bufferLength);
   // A right-sized copy: an array grown by push keeps room for 17 elements (150 bytes for one dim).
@@ -193,7 +230,8 @@ const vetMetadataKey =
   (out: ReadonlyMap<string, string>) =>
   (k: string): void => {
     if (FORBIDDEN_KEYS.has(k)) problem(`"__metadata__": the key ${quoteKey(k)} is not allowed`);
-    if (out.size === MAX_METADATA_ENTRIES) problem(`"__metadata__" has more than ${MAX_METADATA_ENTRIES} entries (the limit)`);
+    if (out.size === MAX_METADATA_ENTRIES)
+      problem(`"__metadata__" has more than ${MAX_METADATA_ENTRIES} entries (the limit)`);
   };
 
 /** Reads `__metadata__`: null, or an object of strings. */

@@ -60,7 +60,10 @@ export const isJsonObject = (value: JsonValue | undefined): value is JsonObject 
  * parseStrictJson('{"a": [1, 2]}') // Right(Map { "a" => [1, 2] })
  * parseStrictJson('{"a": 1, "a": 2}') // Left({ message: 'duplicate key "a"', offset: 9 })
  */
-export const parseStrictJson = (text: string, options: StrictJsonOptions = {}): E.Either<JsonSyntaxError, JsonValue> => {
+export const parseStrictJson = (
+  text: string,
+  options: StrictJsonOptions = {},
+): E.Either<JsonSyntaxError, JsonValue> => {
   const maxDepth = options.maxDepth ?? 64;
   const maxValues = options.maxValues ?? Infinity;
   const c = new JsonCursor(text);

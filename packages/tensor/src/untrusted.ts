@@ -6,4 +6,10 @@
  */
 export { bytesOf } from "./check.js";
 export { JsonCursor, JsonFailure, quoteKey } from "./jsonCursor.js";
-export { isJsonObject, parseStrictJson, type JsonObject, type JsonValue, type StrictJsonOptions } from "./strictJson.js";
+export {
+  isJsonObject,
+  parseStrictJson,
+  type JsonObject,
+  type JsonValue,
+  type StrictJsonOptions,
+} from "./strictJson.js";

@@ -107,11 +107,17 @@ const allBinary: ReadonlyArray<readonly [string, Binary]> = [
 
 // ---- arbitraries: shapes that broadcast, including rank differences, 1s and zero-size axes ----
 
-const dim = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constant(0) });
+const dim = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) },
+  { weight: 1, arbitrary: fc.constant(0) },
+);
 /** A shape that broadcasts to `out`: drop some leading axes, set some axes to 1. */
 const under = (out: readonly number[]): fc.Arbitrary<number[]> =>
   fc
-    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
+    .tuple(
+      fc.integer({ min: 0, max: out.length }),
+      fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
+    )
     .map(([drop, ones]) => out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)));
 const filled = (shape: readonly number[], value: fc.Arbitrary<number>): fc.Arbitrary<Raw> =>
   fc.array(value, { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((data) => ({ shape, data }));
@@ -126,38 +132,65 @@ const smallInt = fc.integer({ min: -4, max: 4 });
 
 describe("binary kernels: broadcasting against a naive reference", () => {
   test.prop([operands(2, fc.double())], { numRuns: 100 })("float64 arithmetic", ([a, b]) => {
-    for (const [name, op, f] of floatRefs) expectSame(raw(op(make(a!, "float64"), make(b!, "float64"))), refMap(f, a!, b!), name);
+    for (const [name, op, f] of floatRefs)
+      expectSame(raw(op(make(a!, "float64"), make(b!, "float64"))), refMap(f, a!, b!), name);
   });
 
-  test.prop([operands(2, fc.float())], { numRuns: 100 })("float32 arithmetic rounds the double result once", ([a, b]) => {
-    for (const [name, op, f] of floatRefs) {
-      const got = op(make(a!, "float32"), make(b!, "float32"));
-      expect(got.dtype).toBe("float32");
-      expectSame(raw(got), refMap((x, y) => Math.fround(f(x, y)), a!, b!), name);
-    }
-  });
+  test.prop([operands(2, fc.float())], { numRuns: 100 })(
+    "float32 arithmetic rounds the double result once",
+    ([a, b]) => {
+      for (const [name, op, f] of floatRefs) {
+        const got = op(make(a!, "float32"), make(b!, "float32"));
+        expect(got.dtype).toBe("float32");
+        expectSame(
+          raw(got),
+          refMap((x, y) => Math.fround(f(x, y)), a!, b!),
+          name,
+        );
+      }
+    },
+  );
 
   test.prop([operands(2, int32)], { numRuns: 100 })("int32 arithmetic wraps modulo 2^32", ([a, b]) => {
     for (const [name, op, f] of intRefs) {
       const got = op(make(a!, "int32"), make(b!, "int32"));
       expect(got.dtype).toBe("int32");
-      expectSame(raw(got), refMap((x, y) => wrap32(f(BigInt(x), BigInt(y))), a!, b!), name);
+      expectSame(
+        raw(got),
+        refMap((x, y) => wrap32(f(BigInt(x), BigInt(y))), a!, b!),
+        name,
+      );
     }
   });
 
-  test.prop([operands(2, smallInt)], { numRuns: 100 })("int32 pow is exact with wrapping, and true division gives float32", ([a, b]) => {
-    const e = { ...b!, data: b!.data.map(Math.abs) };
-    expectSame(raw(pow(make(a!, "int32"), make(e, "int32"))), refMap((x, y) => wrap32(BigInt(x) ** BigInt(y)), a!, e), "pow");
-    const q = div(make(a!, "int32"), make(b!, "int32"));
-    expect(q.dtype).toBe("float32");
-    expectSame(raw(q), refMap((x, y) => Math.fround(x / y), a!, b!), "div");
-  });
+  test.prop([operands(2, smallInt)], { numRuns: 100 })(
+    "int32 pow is exact with wrapping, and true division gives float32",
+    ([a, b]) => {
+      const e = { ...b!, data: b!.data.map(Math.abs) };
+      expectSame(
+        raw(pow(make(a!, "int32"), make(e, "int32"))),
+        refMap((x, y) => wrap32(BigInt(x) ** BigInt(y)), a!, e),
+        "pow",
+      );
+      const q = div(make(a!, "int32"), make(b!, "int32"));
+      expect(q.dtype).toBe("float32");
+      expectSame(
+        raw(q),
+        refMap((x, y) => Math.fround(x / y), a!, b!),
+        "div",
+      );
+    },
+  );
 
   test.prop([operands(1, int32), fc.integer({ min: 0, max: 40 })], { numRuns: 100 })(
     "int32 pow of any base wraps exactly like 32-bit two's complement",
     ([a], e) => {
       const got = pow(make(a!, "int32"), e);
-      expectSame(raw(got), refMap((x) => wrap32(BigInt(x) ** BigInt(e)), a!), "pow");
+      expectSame(
+        raw(got),
+        refMap((x) => wrap32(BigInt(x) ** BigInt(e)), a!),
+        "pow",
+      );
     },
   );
 
@@ -167,7 +200,11 @@ describe("binary kernels: broadcasting against a naive reference", () => {
       for (const [name, op, f] of predicates) {
         const got = op(make(a!, "float64"), make(b!, "float64"));
         expect(got.dtype).toBe("bool");
-        expectSame(raw(got), refMap((x, y) => (f(x, y) ? 1 : 0), a!, b!), name);
+        expectSame(
+          raw(got),
+          refMap((x, y) => (f(x, y) ? 1 : 0), a!, b!),
+          name,
+        );
       }
     },
   );
@@ -176,7 +213,11 @@ describe("binary kernels: broadcasting against a naive reference", () => {
     "where broadcasts all three operands (NaN in cond counts as true)",
     ([c, a, b]) => {
       const got = where(make(c!, "float64"), make(a!, "float64"), make(b!, "float64"));
-      expectSame(raw(got), refMap((k, x, y) => (k !== 0 ? x : y), c!, a!, b!), "where");
+      expectSame(
+        raw(got),
+        refMap((k, x, y) => (k !== 0 ? x : y), c!, a!, b!),
+        "where",
+      );
     },
   );
 
@@ -188,7 +229,11 @@ describe("binary kernels: broadcasting against a naive reference", () => {
         const got = left ? op(s, t) : op(t, s);
         expect(got.dtype).toBe("float32");
         const r = Math.fround(s);
-        expectSame(raw(got), refMap((x) => Math.fround(left ? f(r, x) : f(x, r)), a!), name);
+        expectSame(
+          raw(got),
+          refMap((x) => Math.fround(left ? f(r, x) : f(x, r)), a!),
+          name,
+        );
       }
     },
   );
@@ -203,7 +248,8 @@ describe("binary kernels: dtypes", () => {
     float32: { bool: "float32", int32: "float32", float32: "float32", float64: "float64" },
     float64: { bool: "float64", int32: "float64", float32: "float64", float64: "float64" },
   };
-  const store = (dtype: DType, v: number): number => (dtype === "float32" ? Math.fround(v) : dtype === "int32" ? v | 0 : v);
+  const store = (dtype: DType, v: number): number =>
+    dtype === "float32" ? Math.fround(v) : dtype === "int32" ? v | 0 : v;
 
   it.each(dts.flatMap((x) => dts.map((y) => [x, y] as const)))("%s ⊕ %s promotes as documented", (x, y) => {
     const a = fromDataOrThrow([1, 0, 1], [3], x);
@@ -212,7 +258,11 @@ describe("binary kernels: dtypes", () => {
     for (const [name, op, f] of floatRefs.filter(([n]) => n !== "div" && n !== "pow")) {
       const got = op(a, b);
       expect([name, got.dtype]).toEqual([name, out]);
-      expectSame(raw(got), refMap((p, q) => store(out, f(p, q)), raw(a), raw(b)), name);
+      expectSame(
+        raw(got),
+        refMap((p, q) => store(out, f(p, q)), raw(a), raw(b)),
+        name,
+      );
     }
     expect(div(a, b).dtype).toBe(out === "int32" ? "float32" : out);
     expect(pow(a, b).dtype).toBe(out);
@@ -238,7 +288,10 @@ describe("binary kernels: dtypes", () => {
 
   it("plain numbers are weak: float32 stays float32, even past its range", () => {
     const x = tensor([1, 2]);
-    expect(Array.from(add(x, 0.1).data)).toEqual([Math.fround(1 + Math.fround(0.1)), Math.fround(2 + Math.fround(0.1))]);
+    expect(Array.from(add(x, 0.1).data)).toEqual([
+      Math.fround(1 + Math.fround(0.1)),
+      Math.fround(2 + Math.fround(0.1)),
+    ]);
     expect(Array.from(mul(x, 1e40).data)).toEqual([Infinity, Infinity]);
     expect(Array.from(mul(tensor([1], "float64"), 1e40).data)).toEqual([1e40]);
     expect(Array.from(sub(10, fromDataOrThrow([3], [1], "int32")).data)).toEqual([7]);
@@ -258,8 +311,21 @@ describe("binary kernels: hand-checked values and edge cases", () => {
     const r = add(tensor([[1], [2]]), tensor([10, 20, 30]));
     expect(r.shape).toEqual([2, 3]);
     expect(Array.from(r.data)).toEqual([11, 21, 31, 12, 22, 32]);
-    expect(add(tensor([[[1, 2, 3]], [[4, 5, 6]]]), tensor([[0, 0, 0], [1, 1, 1], [2, 2, 2], [3, 3, 3]])).shape).toEqual([2, 4, 3]);
-    const t = sub(fromDataOrThrow([1, 2, 3, 4, 5, 6], [2, 3, 1], "float64"), fromDataOrThrow([1, 2, 3], [3, 1], "float64"));
+    expect(
+      add(
+        tensor([[[1, 2, 3]], [[4, 5, 6]]]),
+        tensor([
+          [0, 0, 0],
+          [1, 1, 1],
+          [2, 2, 2],
+          [3, 3, 3],
+        ]),
+      ).shape,
+    ).toEqual([2, 4, 3]);
+    const t = sub(
+      fromDataOrThrow([1, 2, 3, 4, 5, 6], [2, 3, 1], "float64"),
+      fromDataOrThrow([1, 2, 3], [3, 1], "float64"),
+    );
     expect([...t.shape, ...Array.from(t.data)]).toEqual([2, 3, 1, 0, 0, 0, 3, 3, 3]);
   });
 
@@ -268,7 +334,9 @@ describe("binary kernels: hand-checked values and edge cases", () => {
     expect(Array.from(add(tensor(2), tensor(3)).data)).toEqual([5]);
     expect(add(tensor([[1]]), tensor([1, 2, 3])).shape).toEqual([1, 3]);
     expect(add(fromDataOrThrow([], [0], "float32"), tensor([1])).shape).toEqual([0]);
-    expect(add(fromDataOrThrow([], [2, 0], "float32"), fromDataOrThrow([1, 2], [2, 1], "float32")).shape).toEqual([2, 0]);
+    expect(add(fromDataOrThrow([], [2, 0], "float32"), fromDataOrThrow([1, 2], [2, 1], "float32")).shape).toEqual([
+      2, 0,
+    ]);
     expect(mul(fromDataOrThrow([], [0, 3], "float32"), 2).data.length).toBe(0);
     expect(where(tensor([true]), fromDataOrThrow([], [0], "float32"), 1).shape).toEqual([0]);
   });
@@ -282,7 +350,9 @@ describe("binary kernels: hand-checked values and edge cases", () => {
 
   it("pow rejects negative integer exponents like NumPy, but not on an empty result", () => {
     const x = fromDataOrThrow([2, 3], [2], "int32");
-    expect(() => pow(x, fromDataOrThrow([1, -1], [2], "int32"))).toThrow(/pow: integers to negative integer powers are not allowed.*argument `b`/);
+    expect(() => pow(x, fromDataOrThrow([1, -1], [2], "int32"))).toThrow(
+      /pow: integers to negative integer powers are not allowed.*argument `b`/,
+    );
     expect(() => pow(x, -2)).toThrow(TensorException);
     expect(() => pow(fromDataOrThrow([], [0], "int32"), -1)).not.toThrow();
     expect(Array.from(pow(astype(x, "float32"), -1).data)).toEqual([0.5, Math.fround(1 / 3)]);
@@ -315,7 +385,11 @@ describe("binary kernels: hand-checked values and edge cases", () => {
   });
 
   it("where takes any cond dtype and promotes a and b", () => {
-    const w = where(fromDataOrThrow([0, 5, -1], [3], "int32"), fromDataOrThrow([1, 2, 3], [3], "int32"), tensor([9.5], "float64"));
+    const w = where(
+      fromDataOrThrow([0, 5, -1], [3], "int32"),
+      fromDataOrThrow([1, 2, 3], [3], "int32"),
+      tensor([9.5], "float64"),
+    );
     expect([w.dtype, ...Array.from(w.data)]).toEqual(["float64", 9.5, 2, 3]);
     const n = where(tensor([[true], [false]]), 1, 0);
     expect([n.dtype, ...n.shape, ...Array.from(n.data)]).toEqual(["float32", 2, 1, 1, 0]);
@@ -324,7 +398,9 @@ describe("binary kernels: hand-checked values and edge cases", () => {
     expect(where(tensor([true]), tensor([true]), 3).dtype).toBe("int32");
     const left = where(tensor([true, false]), 3, tensor([true, true]));
     expect([left.dtype, ...Array.from(left.data)]).toEqual(["int32", 3, 1]);
-    expect(() => where(tensor([true]), fromDataOrThrow([1], [1], "int32"), 0.5)).toThrow(/where: the number 0\.5 .*argument `b`/);
+    expect(() => where(tensor([true]), fromDataOrThrow([1], [1], "int32"), 0.5)).toThrow(
+      /where: the number 0\.5 .*argument `b`/,
+    );
   });
 });
 
@@ -341,7 +417,9 @@ const caught = (f: () => unknown): TensorException => {
 
 describe("binary kernels: errors", () => {
   it.each(allBinary)("%s names itself and both shapes when they do not broadcast", (name, op) => {
-    const e = caught(() => op(fromDataOrThrow([1, 2, 3, 4, 5, 6], [2, 3], "float32"), fromDataOrThrow([1, 2, 3, 4], [4], "float32")));
+    const e = caught(() =>
+      op(fromDataOrThrow([1, 2, 3, 4, 5, 6], [2, 3], "float32"), fromDataOrThrow([1, 2, 3, 4], [4], "float32")),
+    );
     expect(e.error._tag).toBe("ShapeError");
     expect(e.message.startsWith(`${name}: `)).toBe(true);
     expect(e.message).toContain("[2, 3]");
@@ -371,7 +449,13 @@ describe("binary kernels: purity", () => {
     for (const dt of ["float32", "float64", "int32", "bool"] as const) {
       const [a, b, c] = inputs(dt);
       const before = [a, b, c].map((t) => Array.from(t.data));
-      for (const [x, y] of [[a, a], [a, b], [b, c], [a, 2], [2, c]] as const) {
+      for (const [x, y] of [
+        [a, a],
+        [a, b],
+        [b, c],
+        [a, 2],
+        [2, c],
+      ] as const) {
         try {
           const r = op(x, y);
           expect(r.data.buffer).not.toBe(a.data.buffer);

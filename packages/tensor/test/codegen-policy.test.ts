@@ -19,13 +19,19 @@ const engine = (refuse: { eval: boolean; wasm: boolean }): void => {
   const RealFunction = Function;
   vi.stubGlobal("Function", function (...args: string[]) {
     made.functions++;
-    if (refuse.eval) throw new EvalError("Refused to evaluate a string as JavaScript because 'unsafe-eval' is not an allowed source of script");
+    if (refuse.eval)
+      throw new EvalError(
+        "Refused to evaluate a string as JavaScript because 'unsafe-eval' is not an allowed source of script",
+      );
     return RealFunction(...args);
   });
   const RealModule = (realWasm as { Module: new (b: Uint8Array) => object }).Module;
   const Module = function (bytes: Uint8Array) {
     made.modules++;
-    if (refuse.wasm) throw new Error("WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source of script");
+    if (refuse.wasm)
+      throw new Error(
+        "WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source of script",
+      );
     return new RealModule(bytes);
   };
   vi.stubGlobal("WebAssembly", Object.assign(Object.create(realWasm) as object, { Module }));
@@ -49,7 +55,12 @@ describe("the code generation policy", () => {
   it("probes a kind only when asked and only once; an allowed engine gets no warning", () => {
     engine({ eval: false, wasm: false });
     expect(made).toEqual({ functions: 0, modules: 0 });
-    expect([codegenRefused("eval"), codegenRefused("eval"), codegenRefused("wasm"), codegenRefused("wasm")]).toEqual([false, false, false, false]);
+    expect([codegenRefused("eval"), codegenRefused("eval"), codegenRefused("wasm"), codegenRefused("wasm")]).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(made).toEqual({ functions: 1, modules: 1 });
     expect(warn).not.toHaveBeenCalled();
   });
@@ -60,7 +71,9 @@ describe("the code generation policy", () => {
     expect(warn).toHaveBeenCalledTimes(1);
     const text = String(warn.mock.calls[0]![0]);
     expect(text).toBe(codegenWarning(["eval"]));
-    expect(text).toContain("forbids generating JavaScript from strings (a Content-Security-Policy without 'unsafe-eval'");
+    expect(text).toContain(
+      "forbids generating JavaScript from strings (a Content-Security-Policy without 'unsafe-eval'",
+    );
     expect(text).toContain("jit runs its graphs with the interpreter");
     expect(text).toContain("same bit for bit");
     expect(text).toContain('setJitMode("interpret")');
@@ -78,7 +91,9 @@ describe("the code generation policy", () => {
     expect(warn).toHaveBeenCalledTimes(1);
     expect(made).toEqual({ functions: 1, modules: 1 });
     expect(codegenWarning(["eval", "wasm"])).toContain("allow 'unsafe-eval' and 'wasm-unsafe-eval'");
-    expect(codegenWarning(["eval", "wasm"])).toContain('setJitMode("interpret") from @rewind/autodiff and setKernelBackend("js") from @rewind/tensor');
+    expect(codegenWarning(["eval", "wasm"])).toContain(
+      'setJitMode("interpret") from @rewind/autodiff and setKernelBackend("js") from @rewind/tensor',
+    );
   });
 
   it("a kind the program opted out of is not probed by another's refusal; found later, it gets its own warning", () => {
@@ -113,7 +128,9 @@ describe("the code generation policy", () => {
     vi.resetModules();
     try {
       const fresh = await import("../src/kernels/backend.js");
-      expect(() => fresh.setKernelBackend("wasm")).toThrow(/setKernelBackend: this engine refuses to compile WebAssembly \(a Content-Security-Policy without 'wasm-unsafe-eval'\)/);
+      expect(() => fresh.setKernelBackend("wasm")).toThrow(
+        /setKernelBackend: this engine refuses to compile WebAssembly \(a Content-Security-Policy without 'wasm-unsafe-eval'\)/,
+      );
       expect(fresh.getKernelBackend()).toEqual({ setting: "auto", large: "js" });
     } finally {
       vi.resetModules();

@@ -64,7 +64,9 @@ describe("any other tensor refuses to become a number", () => {
     it(`${name} on a [2, 3] tensor names the op, the shape and where`, () => {
       const e = thrown(() => use(T.zeros([2, 3])));
       expect(e.error).toMatchObject({ _tag: "ShapeError", op: "toPrimitive", arg: "x", shapes: [[2, 3]] });
-      expect(e.message).toMatch(/^toPrimitive: a float32 tensor of shape \[2, 3\] \(6 elements\) was used as a JavaScript number/);
+      expect(e.message).toMatch(
+        /^toPrimitive: a float32 tensor of shape \[2, 3\] \(6 elements\) was used as a JavaScript number/,
+      );
       expect(e.message).toMatch(/only a tensor with exactly one element/);
       expect(e.message).toMatch(/where\(cond, a, b\)/);
     });
@@ -76,7 +78,13 @@ describe("any other tensor refuses to become a number", () => {
 
 describe("a tensor converts to a string as toString prints it", () => {
   it("in template literals, String() and string concatenation of a scalar", () => {
-    const m = T.tensor([[1, 2], [3, 4]], "float64");
+    const m = T.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      "float64",
+    );
     expect(`${m}`).toBe(T.toString(m));
     expect(String(m)).toBe(T.toString(m));
     expect(`loss ${T.scalar(0.5)}`).toBe(`loss ${T.toString(T.scalar(0.5))}`);
@@ -102,7 +110,16 @@ describe("the record is still a plain tensor to everything else", () => {
     expect(T.toArray(clone)).toEqual([1, 2, 3]);
   });
   it("every constructor and kernel output has the conversions", () => {
-    const outs = [T.zeros([1]), T.ones([]), T.full([1], 3), T.arange(1), T.sum(T.tensor([1, 2])), T.add(T.scalar(1), T.scalar(2)), T.astype(T.scalar(2), "int32"), T.reshape(T.tensor([5]), [])];
+    const outs = [
+      T.zeros([1]),
+      T.ones([]),
+      T.full([1], 3),
+      T.arange(1),
+      T.sum(T.tensor([1, 2])),
+      T.add(T.scalar(1), T.scalar(2)),
+      T.astype(T.scalar(2), "int32"),
+      T.reshape(T.tensor([5]), []),
+    ];
     expect(outs.map((t) => Number(t))).toEqual([0, 1, 3, 0, 3, 3, 2, 5]);
   });
 });

@@ -18,7 +18,8 @@ type Emit = (f: FunctionBuilder, x: number) => void;
 /** A module exporting `map(src, dst, n)`: dst[i..i+4) = op(src[i..i+4)) for i < n, step 4. */
 const mapModule = (emit: Emit): ((src: Float32Array) => Float32Array) => {
   const f = new FunctionBuilder("map", [i32, i32, i32], []);
-  const i = f.local(i32), x = f.local(v128);
+  const i = f.local(i32),
+    x = f.local(v128);
   f.block().loop();
   f.get(i).get(2).op("i32GeU").brIf(1);
   f.get(0).get(i).op("i32Add").v128Load().set(x);
@@ -43,9 +44,32 @@ const mapModule = (emit: Emit): ((src: Float32Array) => Float32Array) => {
 
 /** Specials, every power of two, the thresholds' neighbourhoods, and random bit patterns. */
 const inputs = (): Float32Array => {
-  const v: number[] = [0, -0, Infinity, -Infinity, NaN, 1, -1, 0.5, 0.625, -0.625, 88.72283935546875, 88.7228, 88.73, -104, -103.9, -104.1, -87.3, 1e-45, -1e-45, 3.4e38, -3.4e38];
+  const v: number[] = [
+    0,
+    -0,
+    Infinity,
+    -Infinity,
+    NaN,
+    1,
+    -1,
+    0.5,
+    0.625,
+    -0.625,
+    88.72283935546875,
+    88.7228,
+    88.73,
+    -104,
+    -103.9,
+    -104.1,
+    -87.3,
+    1e-45,
+    -1e-45,
+    3.4e38,
+    -3.4e38,
+  ];
   for (let e = -149; e <= 127; e++) v.push(2 ** e, -(2 ** e));
-  const bits = new Uint32Array(1), f = new Float32Array(bits.buffer);
+  const bits = new Uint32Array(1),
+    f = new Float32Array(bits.buffer);
   let s = 12345;
   const rnd = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0), s);
   for (let k = 0; k < 60000; k++) {
@@ -68,31 +92,44 @@ const ulps = (got: number, want: number): number => {
 
 const cases: ReadonlyArray<readonly [string, Emit, (x: number) => number, (x: number) => number, number]> = [
   ["exp", emitExpF32x4, expF32, Math.exp, 2],
-  ["sigmoid", emitSigmoidF32x4, sigmoidF32, (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))), 3],
+  [
+    "sigmoid",
+    emitSigmoidF32x4,
+    sigmoidF32,
+    (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    3,
+  ],
   ["tanh", emitTanhF32x4, tanhF32, Math.tanh, 3],
 ];
 
 describe("float32 exp, sigmoid and tanh", () => {
   const xs = inputs();
   for (const [name, emit, scalar, ref, maxUlps] of cases) {
-    it.runIf(simdAvailable())(`${name}: the SIMD kernel gives the scalar definition's bits for ${xs.length} inputs`, () => {
-      const simd = mapModule(emit)(xs);
-      const js = xs.map(scalar);
-      const sb = new Uint32Array(simd.buffer), jb = new Uint32Array(js.buffer);
-      const diff: string[] = [];
-      for (let k = 0; k < xs.length && diff.length < 5; k++) {
-        const bothNaN = Number.isNaN(simd[k]!) && Number.isNaN(js[k]!);
-        if (sb[k] !== jb[k] && !bothNaN) diff.push(`${name}(${xs[k]}): simd ${simd[k]} js ${js[k]}`);
-      }
-      expect(diff).toEqual([]);
-    });
+    it.runIf(simdAvailable())(
+      `${name}: the SIMD kernel gives the scalar definition's bits for ${xs.length} inputs`,
+      () => {
+        const simd = mapModule(emit)(xs);
+        const js = xs.map(scalar);
+        const sb = new Uint32Array(simd.buffer),
+          jb = new Uint32Array(js.buffer);
+        const diff: string[] = [];
+        for (let k = 0; k < xs.length && diff.length < 5; k++) {
+          const bothNaN = Number.isNaN(simd[k]!) && Number.isNaN(js[k]!);
+          if (sb[k] !== jb[k] && !bothNaN) diff.push(`${name}(${xs[k]}): simd ${simd[k]} js ${js[k]}`);
+        }
+        expect(diff).toEqual([]);
+      },
+    );
     it(`${name}: within ${maxUlps} ulp of float64 Math in the normal range, specials and signs exact`, () => {
-      let worst = 0, at = 0;
+      let worst = 0,
+        at = 0;
       const wrong: string[] = [];
       for (const x of xs) {
-        const got = scalar(x), want = ref(x);
+        const got = scalar(x),
+          want = ref(x);
         if (Number.isNaN(want) || !Number.isFinite(want) || want === 0) {
-          if (!Object.is(got, want) && !(Number.isNaN(got) && Number.isNaN(want))) wrong.push(`${name}(${x}) = ${got}, want ${want}`);
+          if (!Object.is(got, want) && !(Number.isNaN(got) && Number.isNaN(want)))
+            wrong.push(`${name}(${x}) = ${got}, want ${want}`);
         } else if (Math.abs(want) < 2 ** -126) {
           // Subnormal results: absolute error below the smallest normal (sigmoid flushes to 0 below −88.7).
           if (!(Math.abs(got - want) < 2 ** -126)) wrong.push(`${name}(${x}) = ${got}, want ${want}`);
@@ -100,31 +137,36 @@ describe("float32 exp, sigmoid and tanh", () => {
           const u = ulps(got, want);
           if (u > worst) [worst, at] = [u, x];
         }
-        if (got !== 0 && !Number.isNaN(want) && Math.sign(got) !== Math.sign(want)) wrong.push(`${name}(${x}) has the wrong sign`);
+        if (got !== 0 && !Number.isNaN(want) && Math.sign(got) !== Math.sign(want))
+          wrong.push(`${name}(${x}) has the wrong sign`);
       }
       expect(wrong.slice(0, 5)).toEqual([]);
       expect({ worst, at, ok: worst <= maxUlps }).toMatchObject({ ok: true });
     });
   }
 
-  it.runIf(simdAvailable())("the tensor kernels give the same bits through WebAssembly and JavaScript, any length", () => {
-    const ops = { exp, tanh, sigmoid };
-    for (const n of [1, 3, 63, 64, 65, 1023, xs.length]) {
-      const x = fromBuffer("float32", [n], xs.slice(0, n));
-      for (const [name, op] of Object.entries(ops)) {
-        const before = setKernelBackend("wasm");
-        let viaWasm: Float32Array, viaJs: Float32Array;
-        try {
-          viaWasm = op(x).data as Float32Array;
-          setKernelBackend("js");
-          viaJs = op(x).data as Float32Array;
-        } finally {
-          setKernelBackend(before);
+  it.runIf(simdAvailable())(
+    "the tensor kernels give the same bits through WebAssembly and JavaScript, any length",
+    () => {
+      const ops = { exp, tanh, sigmoid };
+      for (const n of [1, 3, 63, 64, 65, 1023, xs.length]) {
+        const x = fromBuffer("float32", [n], xs.slice(0, n));
+        for (const [name, op] of Object.entries(ops)) {
+          const before = setKernelBackend("wasm");
+          let viaWasm: Float32Array, viaJs: Float32Array;
+          try {
+            viaWasm = op(x).data as Float32Array;
+            setKernelBackend("js");
+            viaJs = op(x).data as Float32Array;
+          } finally {
+            setKernelBackend(before);
+          }
+          const a = new Uint32Array(viaWasm.buffer, viaWasm.byteOffset, n),
+            b = new Uint32Array(viaJs.buffer, viaJs.byteOffset, n);
+          const k = a.findIndex((v, i) => v !== b[i] && !(Number.isNaN(viaWasm[i]) && Number.isNaN(viaJs[i])));
+          expect(k, `${name} n=${n} differs at ${k}: ${viaWasm[k]} vs ${viaJs[k]}`).toBe(-1);
         }
-        const a = new Uint32Array(viaWasm.buffer, viaWasm.byteOffset, n), b = new Uint32Array(viaJs.buffer, viaJs.byteOffset, n);
-        const k = a.findIndex((v, i) => v !== b[i] && !(Number.isNaN(viaWasm[i]) && Number.isNaN(viaJs[i])));
-        expect(k, `${name} n=${n} differs at ${k}: ${viaWasm[k]} vs ${viaJs[k]}`).toBe(-1);
       }
-    }
-  });
+    },
+  );
 });

@@ -20,7 +20,8 @@ export const unravel = (flat: number, shape: readonly number[]): number[] => {
 };
 
 /** The row-major flat position of a multi-index. */
-export const ravel = (idx: readonly number[], shape: readonly number[]): number => idx.reduce((f, v, a) => f * shape[a]! + v, 0);
+export const ravel = (idx: readonly number[], shape: readonly number[]): number =>
+  idx.reduce((f, v, a) => f * shape[a]! + v, 0);
 
 /** A tensor's values as a plain array. */
 export const values = (x: Tensor): number[] => Array.from(x.data);

@@ -13,7 +13,11 @@ const dot = (a: Tensor, b: Tensor): number => values(a).reduce((s, v, i) => s + 
 const wrap = (i: number, n: number): number => (i < 0 ? i + n : i);
 
 /** np.take, by definition: for every output multi-index, the source multi-index it reads. */
-const takeSources = (xShape: readonly number[], ind: Tensor, axis: number | undefined): { shape: number[]; src: number[] } => {
+const takeSources = (
+  xShape: readonly number[],
+  ind: Tensor,
+  axis: number | undefined,
+): { shape: number[]; src: number[] } => {
   if (axis === undefined) {
     const n = size(xShape);
     return { shape: [...ind.shape], src: values(ind).map((i) => wrap(i, n)) };
@@ -29,11 +33,19 @@ const takeSources = (xShape: readonly number[], ind: Tensor, axis: number | unde
 
 /** np.take_along_axis, by definition, with the non-axis broadcasting written out. */
 const gatherSources = (xShape: readonly number[], ind: Tensor, axis: number): { shape: number[]; src: number[] } => {
-  const shape = ind.shape.map((d, i) => (i === axis ? d : Math.max(d, xShape[i]!) * (d === 0 || xShape[i] === 0 ? 0 : 1)));
+  const shape = ind.shape.map((d, i) =>
+    i === axis ? d : Math.max(d, xShape[i]!) * (d === 0 || xShape[i] === 0 ? 0 : 1),
+  );
   const src = Array.from({ length: size(shape) }, (_, f) => {
     const idx = unravel(f, shape);
-    const j = at(ind, idx.map((v, i) => (ind.shape[i] === 1 ? 0 : v)));
-    return ravel(idx.map((v, i) => (i === axis ? wrap(j, xShape[axis]!) : xShape[i] === 1 ? 0 : v)), xShape);
+    const j = at(
+      ind,
+      idx.map((v, i) => (ind.shape[i] === 1 ? 0 : v)),
+    );
+    return ravel(
+      idx.map((v, i) => (i === axis ? wrap(j, xShape[axis]!) : xShape[i] === 1 ? 0 : v)),
+      xShape,
+    );
   });
   return { shape, src };
 };
@@ -42,16 +54,24 @@ const gatherSources = (xShape: readonly number[], ind: Tensor, axis: number): { 
 
 const dataOf = (shape: readonly number[], lo: number, hi: number) =>
   fc.array(fc.integer({ min: lo, max: hi }), { minLength: size(shape), maxLength: size(shape) });
-const tensorOf = (shape: readonly number[], dtype: DType = "float64") => dataOf(shape, -99, 99).map((d) => fromDataOrThrow(d, shape, dtype));
+const tensorOf = (shape: readonly number[], dtype: DType = "float64") =>
+  dataOf(shape, -99, 99).map((d) => fromDataOrThrow(d, shape, dtype));
 /** Valid int32 indices (negative ones included) into an axis of size n. */
 const indicesOf = (shape: readonly number[], n: number) =>
-  n === 0 ? fc.constant(fromDataOrThrow([], size(shape) === 0 ? shape : [0], "int32")) : dataOf(shape, -n, n - 1).map((d) => fromDataOrThrow(d, shape, "int32"));
+  n === 0
+    ? fc.constant(fromDataOrThrow([], size(shape) === 0 ? shape : [0], "int32"))
+    : dataOf(shape, -n, n - 1).map((d) => fromDataOrThrow(d, shape, "int32"));
 const dimsArb = (minRank: number, maxRank: number) =>
   fc.array(fc.integer({ min: 0, max: 3 }), { minLength: minRank, maxLength: maxRank });
 
 const takeCase = dimsArb(0, 3).chain((xs) =>
   fc
-    .tuple(xs.length === 0 ? fc.constant(undefined) : fc.option(fc.integer({ min: -xs.length, max: xs.length - 1 }), { nil: undefined }), dimsArb(0, 2))
+    .tuple(
+      xs.length === 0
+        ? fc.constant(undefined)
+        : fc.option(fc.integer({ min: -xs.length, max: xs.length - 1 }), { nil: undefined }),
+      dimsArb(0, 2),
+    )
     .chain(([axis, is]) => {
       const n = axis === undefined ? size(xs) : xs[axis < 0 ? axis + xs.length : axis]!;
       return fc.tuple(tensorOf(xs), indicesOf(is, n), fc.constant(axis));
@@ -59,25 +79,47 @@ const takeCase = dimsArb(0, 3).chain((xs) =>
 );
 
 const gatherCase = dimsArb(1, 3).chain((xs) =>
-  fc.integer({ min: 0, max: xs.length - 1 }).chain((axis) =>
-    fc
-      .tuple(...xs.map((d, i) => (i === axis ? (d === 0 ? fc.constant(0) : fc.integer({ min: 0, max: 3 })) : d === 1 ? fc.integer({ min: 0, max: 3 }) : fc.constantFrom(d, 1))))
-      .chain((is) => fc.tuple(tensorOf(xs), indicesOf(is, xs[axis]!), fc.constant(axis))),
-  ),
+  fc
+    .integer({ min: 0, max: xs.length - 1 })
+    .chain((axis) =>
+      fc
+        .tuple(
+          ...xs.map((d, i) =>
+            i === axis
+              ? d === 0
+                ? fc.constant(0)
+                : fc.integer({ min: 0, max: 3 })
+              : d === 1
+                ? fc.integer({ min: 0, max: 3 })
+                : fc.constantFrom(d, 1),
+          ),
+        )
+        .chain((is) => fc.tuple(tensorOf(xs), indicesOf(is, xs[axis]!), fc.constant(axis))),
+    ),
 );
-
 
 describe("take and addAt", () => {
   test.prop([takeCase], { numRuns: 100 })("take matches np.take", ([x, ind, axis]) => {
-    const { shape, src } = takeSources(x.shape, ind, axis === undefined ? undefined : axis < 0 ? axis + x.shape.length : axis);
+    const { shape, src } = takeSources(
+      x.shape,
+      ind,
+      axis === undefined ? undefined : axis < 0 ? axis + x.shape.length : axis,
+    );
     const y = take(x, ind, axis);
     expect(y.shape).toEqual(shape);
     expect(values(y)).toEqual(src.map((s) => x.data[s]!));
   });
 
-  test.prop([takeCase.chain(([x, ind, axis]) => fc.tuple(fc.constant(x), fc.constant(ind), fc.constant(axis), tensorOf(take(x, ind, axis).shape)))], {
-    numRuns: 100,
-  })("addAt matches np.add.at and is the adjoint of take", ([x, ind, axis, v]) => {
+  test.prop(
+    [
+      takeCase.chain(([x, ind, axis]) =>
+        fc.tuple(fc.constant(x), fc.constant(ind), fc.constant(axis), tensorOf(take(x, ind, axis).shape)),
+      ),
+    ],
+    {
+      numRuns: 100,
+    },
+  )("addAt matches np.add.at and is the adjoint of take", ([x, ind, axis, v]) => {
     const a = axis === undefined ? undefined : axis < 0 ? axis + x.shape.length : axis;
     const expected = values(x);
     takeSources(x.shape, ind, a).src.forEach((s, k) => (expected[s]! += v.data[k]!));
@@ -90,7 +132,17 @@ describe("take and addAt", () => {
 
   it("agrees with NumPy on hand-checked cases", () => {
     const x = fromDataOrThrow([...Array(12).keys()], [3, 4], "int32");
-    const y = take(x, tensor([[0, -1], [2, 2]], "int32"), 1);
+    const y = take(
+      x,
+      tensor(
+        [
+          [0, -1],
+          [2, 2],
+        ],
+        "int32",
+      ),
+      1,
+    );
     expect(y.shape).toEqual([3, 2, 2]);
     expect(y.dtype).toBe("int32");
     expect(values(y)).toEqual([0, 3, 2, 2, 4, 7, 6, 6, 8, 11, 10, 10]);
@@ -135,9 +187,16 @@ describe("gather and addAlongAxis", () => {
     expect(values(y)).toEqual(src.map((s) => x.data[s]!));
   });
 
-  test.prop([gatherCase.chain(([x, ind, axis]) => fc.tuple(fc.constant(x), fc.constant(ind), fc.constant(axis), tensorOf(gather(x, ind, axis).shape)))], {
-    numRuns: 100,
-  })("addAlongAxis accumulates repeats and is the adjoint of gather", ([x, ind, axis, v]) => {
+  test.prop(
+    [
+      gatherCase.chain(([x, ind, axis]) =>
+        fc.tuple(fc.constant(x), fc.constant(ind), fc.constant(axis), tensorOf(gather(x, ind, axis).shape)),
+      ),
+    ],
+    {
+      numRuns: 100,
+    },
+  )("addAlongAxis accumulates repeats and is the adjoint of gather", ([x, ind, axis, v]) => {
     const expected = values(x);
     gatherSources(x.shape, ind, axis).src.forEach((s, k) => (expected[s]! += v.data[k]!));
     const y = addAlongAxis(x, ind, v, axis);
@@ -158,8 +217,21 @@ describe("gather and addAlongAxis", () => {
 
   it("rejects rank mismatches, unbroadcastable shapes and out-of-range indices", () => {
     throwsTensor(() => gather(zeros([2, 3]), [0, 1], 1), "ShapeError", "gather", "rank", "[2, 3]", "[2]");
-    throwsTensor(() => gather(zeros([2, 3]), tensor([[0], [0], [0]], "int32"), 1), "ShapeError", "gather", "[2, 3]", "[3, 1]");
-    throwsTensor(() => gather(zeros([2, 3]), tensor([[0, 3]], "int32"), 1), "ValueError", "gather", "index 3", "axis 1", "size 3");
+    throwsTensor(
+      () => gather(zeros([2, 3]), tensor([[0], [0], [0]], "int32"), 1),
+      "ShapeError",
+      "gather",
+      "[2, 3]",
+      "[3, 1]",
+    );
+    throwsTensor(
+      () => gather(zeros([2, 3]), tensor([[0, 3]], "int32"), 1),
+      "ValueError",
+      "gather",
+      "index 3",
+      "axis 1",
+      "size 3",
+    );
     throwsTensor(() => gather(zeros([2, 3]), tensor([[0.0]]), 1), "DTypeError", "gather", "int32");
     throwsTensor(
       () => addAlongAxis(zeros([2, 3]), tensor([[0], [1]], "int32"), zeros([2, 3]), 1),
@@ -171,9 +243,19 @@ describe("gather and addAlongAxis", () => {
 });
 
 describe("oneHot", () => {
-  test.prop([fc.integer({ min: 1, max: 5 }).chain((depth) => fc.tuple(dimsArb(0, 2).chain((s) => dataOf(s, 0, depth - 1).map((d) => fromDataOrThrow(d, s, "int32"))), fc.constant(depth)))], {
-    numRuns: 50,
-  })("matches the naive encoding", ([ind, depth]) => {
+  test.prop(
+    [
+      fc.integer({ min: 1, max: 5 }).chain((depth) =>
+        fc.tuple(
+          dimsArb(0, 2).chain((s) => dataOf(s, 0, depth - 1).map((d) => fromDataOrThrow(d, s, "int32"))),
+          fc.constant(depth),
+        ),
+      ),
+    ],
+    {
+      numRuns: 50,
+    },
+  )("matches the naive encoding", ([ind, depth]) => {
     const y = oneHot(ind, depth);
     expect(y.shape).toEqual([...ind.shape, depth]);
     expect(y.dtype).toBe("float32");

@@ -27,11 +27,25 @@ const tensorArb = dimsArb(0, 4).chain((s) => tensorOf(s));
 
 /** Tensors equal in shape except along `axis`, each with its own dtype. */
 const concatCase = dimsArb(1, 4).chain((base) =>
-  fc.tuple(fc.integer({ min: 0, max: base.length - 1 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(...dtypes)), { minLength: 1, maxLength: 4 })).chain(([axis, parts]) =>
-    fc.tuple(fc.constant(axis), fc.tuple(...parts.map(([n, dt]) => tensorOf(base.map((d, i) => (i === axis ? n : d)), dt)))),
-  ),
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: base.length - 1 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(...dtypes)), { minLength: 1, maxLength: 4 }),
+    )
+    .chain(([axis, parts]) =>
+      fc.tuple(
+        fc.constant(axis),
+        fc.tuple(
+          ...parts.map(([n, dt]) =>
+            tensorOf(
+              base.map((d, i) => (i === axis ? n : d)),
+              dt,
+            ),
+          ),
+        ),
+      ),
+    ),
 );
-
 
 describe("concat", () => {
   test.prop([concatCase], { numRuns: 100 })("matches the naive concatenation and promotes dtypes", ([axis, xs]) => {
@@ -44,7 +58,10 @@ describe("concat", () => {
     const expected = build(shape, (idx) => {
       let k = xs.length - 1;
       while (starts[k]! > idx[axis]!) k--;
-      return at(xs[k]!, idx.map((v, i) => (i === axis ? v - starts[k]! : v)));
+      return at(
+        xs[k]!,
+        idx.map((v, i) => (i === axis ? v - starts[k]! : v)),
+      );
     });
     expect(values(y)).toEqual(expected);
   });
@@ -94,8 +111,22 @@ describe("stack", () => {
     const shape = [...xs[0]!.shape.slice(0, a), xs.length, ...xs[0]!.shape.slice(a)];
     const y = stack(xs, axis);
     expect(y.shape).toEqual(shape);
-    expect(values(y)).toEqual(build(shape, (idx) => at(xs[idx[a]!]!, idx.filter((_, i) => i !== a))));
-    expect(values(y)).toEqual(values(concat(xs.map((x) => expandDims(x, a)), a)));
+    expect(values(y)).toEqual(
+      build(shape, (idx) =>
+        at(
+          xs[idx[a]!]!,
+          idx.filter((_, i) => i !== a),
+        ),
+      ),
+    );
+    expect(values(y)).toEqual(
+      values(
+        concat(
+          xs.map((x) => expandDims(x, a)),
+          a,
+        ),
+      ),
+    );
   });
 
   it("stacks scalars and promotes", () => {
@@ -136,7 +167,11 @@ describe("split", () => {
 
   it("splits into equal sections", () => {
     const parts = split(fromDataOrThrow([...Array(12).keys()], [2, 6], "int32"), 3, -1);
-    expect(parts.map((p) => p.shape)).toEqual([[2, 2], [2, 2], [2, 2]]);
+    expect(parts.map((p) => p.shape)).toEqual([
+      [2, 2],
+      [2, 2],
+      [2, 2],
+    ]);
     expect(values(parts[1]!)).toEqual([2, 3, 8, 9]);
     expect(split(zeros([0]), 3).map((p) => p.shape)).toEqual([[0], [0], [0]]);
   });
@@ -165,20 +200,26 @@ describe("pad", () => {
     ),
   );
 
-  test.prop([padCase], { numRuns: 100 })("matches the naive pad, and slicing the padding off is the identity", ([x, widths, value]) => {
-    const shape = x.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]);
-    const y = pad(x, widths, value);
-    expect(y.shape).toEqual(shape);
-    expect(values(y)).toEqual(
-      build(shape, (idx) => {
-        const src = idx.map((v, i) => v - widths[i]![0]);
-        return src.every((v, i) => v >= 0 && v < x.shape[i]!) ? at(x, src) : value;
-      }),
-    );
-    const back = slice(y, widths.map(([lo], i) => ({ start: lo, stop: lo + x.shape[i]! })));
-    expect(back.shape).toEqual(x.shape);
-    expect(values(back)).toEqual(values(x));
-  });
+  test.prop([padCase], { numRuns: 100 })(
+    "matches the naive pad, and slicing the padding off is the identity",
+    ([x, widths, value]) => {
+      const shape = x.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]);
+      const y = pad(x, widths, value);
+      expect(y.shape).toEqual(shape);
+      expect(values(y)).toEqual(
+        build(shape, (idx) => {
+          const src = idx.map((v, i) => v - widths[i]![0]);
+          return src.every((v, i) => v >= 0 && v < x.shape[i]!) ? at(x, src) : value;
+        }),
+      );
+      const back = slice(
+        y,
+        widths.map(([lo], i) => ({ start: lo, stop: lo + x.shape[i]! })),
+      );
+      expect(back.shape).toEqual(x.shape);
+      expect(values(back)).toEqual(values(x));
+    },
+  );
 
   it("converts the value to x's dtype", () => {
     const y = pad(arange(2), [[1, 0]], 2.7);
@@ -198,8 +239,15 @@ describe("pad", () => {
 test.prop([concatCase], { numRuns: 30 })("no join op writes its inputs", ([axis, xs]) => {
   const before = xs.map(values);
   concat(xs, axis);
-  stack(xs.map((x) => x.shape.every((d, i) => d === xs[0]!.shape[i]) ? x : xs[0]!), axis);
+  stack(
+    xs.map((x) => (x.shape.every((d, i) => d === xs[0]!.shape[i]) ? x : xs[0]!)),
+    axis,
+  );
   split(xs[0]!, [1], axis);
-  pad(xs[0]!, xs[0]!.shape.map(() => [1, 1] as const), 9);
+  pad(
+    xs[0]!,
+    xs[0]!.shape.map(() => [1, 1] as const),
+    9,
+  );
   expect(xs.map(values)).toEqual(before);
 });

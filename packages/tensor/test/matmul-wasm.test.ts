@@ -33,7 +33,15 @@ const at = (a: ArrayLike<number>, i: number, p: number, rows: number, cols: numb
   a[trans ? p * rows + i : i * cols + p]!;
 
 /** The arithmetic contract, spelled out one element at a time. */
-const contract = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, tA: boolean, tB: boolean): Float32Array => {
+const contract = (
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+  tB: boolean,
+): Float32Array => {
   const out = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -83,9 +91,22 @@ const transposed = <T extends Float32Array | Float64Array>(x: T, rows: number, c
   return out;
 };
 
-const modes = [[false, false], [false, true], [true, false], [true, true]] as const;
+const modes = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+] as const;
 
-const runBoth = (m: number, k: number, n: number, tA: boolean, tB: boolean, seed: number, shape: KernelShape = defaultShape) => {
+const runBoth = (
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+  tB: boolean,
+  seed: number,
+  shape: KernelShape = defaultShape,
+) => {
   const a = values(m * k, seed);
   const b = values(k * n, seed + 1);
   const viaWasm = new Float32Array(m * n).fill(NaN);
@@ -118,7 +139,11 @@ describe("the WebAssembly kernel is available and generated correctly", () => {
     sleb(small, 64);
     sleb(small, -64);
     sleb(small, -65);
-    expect([u, s, small]).toEqual([[0xe5, 0x8e, 0x26], [0xc0, 0xbb, 0x78], [63, 0xc0, 0x00, 0x40, 0xbf, 0x7f]]);
+    expect([u, s, small]).toEqual([
+      [0xe5, 0x8e, 0x26],
+      [0xc0, 0xbb, 0x78],
+      [63, 0xc0, 0x00, 0x40, 0xbf, 0x7f],
+    ]);
   });
 
   it("emits valid modules, and refuses names that are not plain identifiers", () => {
@@ -128,7 +153,7 @@ describe("the WebAssembly kernel is available and generated correctly", () => {
     g.f32Const(1.5);
     expect(wasmApi.validate(encodeModule([f, g], 1))).toBe(true);
     expect(wasmApi.validate(matmulModuleBytes(defaultShape))).toBe(true);
-    expect(() => encodeModule([new FunctionBuilder("a\"b", [], [])], 1)).toThrow(/unexpected name/);
+    expect(() => encodeModule([new FunctionBuilder('a"b', [], [])], 1)).toThrow(/unexpected name/);
   });
 });
 
@@ -170,14 +195,20 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
     }
   });
 
-  test.prop([fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(...modes), fc.nat()], { numRuns: 60 })(
-    "random shapes and all four transpositions",
-    (m, k, n, [tA, tB], seed) => {
-      const r = runBoth(m, k, n, tA, tB, seed);
-      expectSameBits(r.viaWasm, r.viaJs);
-      expectSameBits(r.viaJs, contract(r.a, r.b, m, k, n, tA, tB));
-    },
-  );
+  test.prop(
+    [
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 0, max: 300 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.constantFrom(...modes),
+      fc.nat(),
+    ],
+    { numRuns: 60 },
+  )("random shapes and all four transpositions", (m, k, n, [tA, tB], seed) => {
+    const r = runBoth(m, k, n, tA, tB, seed);
+    expectSameBits(r.viaWasm, r.viaJs);
+    expectSameBits(r.viaJs, contract(r.a, r.b, m, k, n, tA, tB));
+  });
 
   it("a large-ish 300 × 200 × 100 product, crossing the n chunk", () => {
     for (const [tA, tB] of modes) {
@@ -194,7 +225,10 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
     const a = Float32Array.from({ length: m * k }, (_, i) => specials[(i * 5) % specials.length]!);
     const b = Float32Array.from({ length: k * n }, (_, i) => specials[(i * 7 + 3) % specials.length]!);
     const allZero = new Float32Array(m * k).fill(-0);
-    for (const [x, y] of [[a, b], [allZero, b.map((v) => (Number.isFinite(v) ? Math.abs(v) : 1))]] as const) {
+    for (const [x, y] of [
+      [a, b],
+      [allZero, b.map((v) => (Number.isFinite(v) ? Math.abs(v) : 1))],
+    ] as const) {
       const w = new Float32Array(m * n);
       const j = new Float32Array(m * n);
       matmulF32Wasm(w, 0, x, 0, y, 0, m, k, n, false, false);
@@ -219,7 +253,9 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
     }
     const out = new Float32Array(1);
     const one = Float32Array.of(1);
-    expect(() => matmulF32Wasm(out, 0, one, 0, one, 0, 1, 1, 1, false, false, { mr: 4, nv: 2, kc: 8, nc: 12 })).toThrow(RangeError);
+    expect(() => matmulF32Wasm(out, 0, one, 0, one, 0, 1, 1, 1, false, false, { mr: 4, nv: 2, kc: 8, nc: 12 })).toThrow(
+      RangeError,
+    );
   });
 });
 
@@ -231,7 +267,9 @@ describe("accuracy against a float64 triple loop", () => {
       const ref = exact(r.a, r.b, m, k, n, tA, tB);
       r.viaWasm.forEach((v, i) => {
         // One rounding per product and per sum: at most (k + 1) ulps of Σ|a·b| (first-order bound).
-        expect(Math.abs(v - ref.value[i]!)).toBeLessThanOrEqual((k + 1) * 2 ** -24 * ref.magnitude[i]! + 2 ** -149 * (k + 1));
+        expect(Math.abs(v - ref.value[i]!)).toBeLessThanOrEqual(
+          (k + 1) * 2 ** -24 * ref.magnitude[i]! + 2 ** -149 * (k + 1),
+        );
       });
     }
   });
@@ -246,7 +284,10 @@ describe("matmulInto", () => {
       expect(Array.from(out)).toEqual([-7, -7, -7, 19, 22, 43, 50, -7]);
     }
     const out = new Float64Array(8).fill(-7);
-    matmulInto(out, 3, Float64Array.of(99, 1, 3, 2, 4), 1, Float64Array.of(99, 99, 5, 7, 6, 8), 2, 2, 2, 2, { transA: true, transB: true });
+    matmulInto(out, 3, Float64Array.of(99, 1, 3, 2, 4), 1, Float64Array.of(99, 99, 5, 7, 6, 8), 2, 2, 2, 2, {
+      transA: true,
+      transB: true,
+    });
     expect(Array.from(out)).toEqual([-7, -7, -7, 19, 22, 43, 50, -7]);
   });
 
@@ -260,7 +301,10 @@ describe("matmulInto", () => {
         const want = new Float32Array(m * n);
         matmulKernel(want, 0, a, 0, b, 0, m, k, n);
         const got = new Float32Array(m * n + 5);
-        matmulInto(got, 5, tA ? transposed(a, m, k) : a, 0, tB ? transposed(b, k, n) : b, 0, m, k, n, { transA: tA, transB: tB });
+        matmulInto(got, 5, tA ? transposed(a, m, k) : a, 0, tB ? transposed(b, k, n) : b, 0, m, k, n, {
+          transA: tA,
+          transB: tB,
+        });
         expectSameBits(got.subarray(5), want);
       }
       const a = Float64Array.from(values(m * k, 23), (v, i) => v + i * 1e-9);
@@ -268,15 +312,32 @@ describe("matmulInto", () => {
       const want = new Float64Array(m * n);
       matmulKernel(want, 0, a, 0, b, 0, m, k, n);
       const got = new Float64Array(m * n);
-      matmulInto(got, 0, tA ? transposed(a, m, k) : a, 0, tB ? transposed(b, k, n) : b, 0, m, k, n, { transA: tA, transB: tB });
+      matmulInto(got, 0, tA ? transposed(a, m, k) : a, 0, tB ? transposed(b, k, n) : b, 0, m, k, n, {
+        transA: tA,
+        transB: tB,
+      });
       expect(Array.from(got)).toEqual(Array.from(want));
     }
   });
 
   it("rejects mixed buffer types and ranges outside a buffer", () => {
-    throwsTensor(() => matmulInto(new Float32Array(4), 0, new Float64Array(4), 0, new Float32Array(4), 0, 2, 2, 2), "ValueError", "matmulInto", "Float32Array");
-    throwsTensor(() => matmulInto(new Float64Array(4), 1, new Float64Array(4), 0, new Float64Array(4), 0, 2, 2, 2), "ValueError", "argument `out`", "[1, 5)");
-    throwsTensor(() => matmulInto(new Float32Array(4), 0, new Float32Array(3), 0, new Float32Array(4), 0, 2, 2, 2), "ValueError", "argument `a`");
+    throwsTensor(
+      () => matmulInto(new Float32Array(4), 0, new Float64Array(4), 0, new Float32Array(4), 0, 2, 2, 2),
+      "ValueError",
+      "matmulInto",
+      "Float32Array",
+    );
+    throwsTensor(
+      () => matmulInto(new Float64Array(4), 1, new Float64Array(4), 0, new Float64Array(4), 0, 2, 2, 2),
+      "ValueError",
+      "argument `out`",
+      "[1, 5)",
+    );
+    throwsTensor(
+      () => matmulInto(new Float32Array(4), 0, new Float32Array(3), 0, new Float32Array(4), 0, 2, 2, 2),
+      "ValueError",
+      "argument `a`",
+    );
   });
 });
 
@@ -324,7 +385,9 @@ describe("scratch memory and backend selection", () => {
         expect(wasmFresh.wasmMatmulAvailable()).toBe(false);
         expect(freshBackend.getKernelBackend()).toEqual({ setting: "auto", large: "js" });
         // (A fresh module graph has its own TensorException class, so match the message.)
-        expect(() => freshBackend.setKernelBackend("wasm")).toThrow(/setKernelBackend: WebAssembly SIMD is not available/);
+        expect(() => freshBackend.setKernelBackend("wasm")).toThrow(
+          /setKernelBackend: WebAssembly SIMD is not available/,
+        );
         const got = new Float32Array(200);
         fresh.matmulInto(got, 0, a, 0, b, 0, 20, 30, 10);
         expectSameBits(got, want);

@@ -56,31 +56,40 @@ const refMatmul = (a: Tensor, b: Tensor): Ref => {
   return { shape, dtype, value, magnitude };
 };
 
-
-
 // ---- arbitraries ----
 
 const dtypeArb = fc.constantFrom<DType>("float64", "float64", "float32", "int32", "bool");
 const tensorOf = (shape: readonly number[], dtype: DType) =>
   fc
     .array(
-      dtype === "bool" ? fc.integer({ min: 0, max: 1 }) : dtype === "int32" ? fc.integer({ min: -50, max: 50 }) : fc.double({ min: -10, max: 10, noNaN: true }),
+      dtype === "bool"
+        ? fc.integer({ min: 0, max: 1 })
+        : dtype === "int32"
+          ? fc.integer({ min: -50, max: 50 })
+          : fc.double({ min: -10, max: 10, noNaN: true }),
       { minLength: size(shape), maxLength: size(shape) },
     )
     .map((d) => fromDataOrThrow(d, shape, dtype));
 /** A batch shape, and a version of its suffix with some axes set to 1 (so it broadcasts). */
 const batchOf = (batch: readonly number[]) =>
   fc
-    .tuple(fc.integer({ min: 0, max: batch.length }), fc.array(fc.boolean(), { minLength: batch.length, maxLength: batch.length }))
+    .tuple(
+      fc.integer({ min: 0, max: batch.length }),
+      fc.array(fc.boolean(), { minLength: batch.length, maxLength: batch.length }),
+    )
     .map(([drop, ones]) => batch.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)));
-const dim = (max: number) => fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 8, arbitrary: fc.integer({ min: 1, max }) });
+const dim = (max: number) =>
+  fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 8, arbitrary: fc.integer({ min: 1, max }) });
 const operandsArb = (maxDim: number) =>
   fc
     .record({
       m: dim(maxDim),
       k: dim(maxDim),
       n: dim(maxDim),
-      batch: fc.array(fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 8, arbitrary: fc.integer({ min: 1, max: 3 }) }), { maxLength: 3 }),
+      batch: fc.array(
+        fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 8, arbitrary: fc.integer({ min: 1, max: 3 }) }),
+        { maxLength: 3 },
+      ),
       // A quarter of the operands are 1-D.
       aVec: fc.integer({ min: 0, max: 3 }).map((v) => v === 0),
       bVec: fc.integer({ min: 0, max: 3 }).map((v) => v === 0),
@@ -88,12 +97,11 @@ const operandsArb = (maxDim: number) =>
       bType: dtypeArb,
     })
     .chain(({ m, k, n, batch, aVec, bVec, aType, bType }) =>
-      fc.tuple(batchOf(batch), batchOf(batch)).chain(([ab, bb]) =>
-        fc.tuple(
-          tensorOf(aVec ? [k] : [...ab, m, k], aType),
-          tensorOf(bVec ? [k] : [...bb, k, n], bType),
+      fc
+        .tuple(batchOf(batch), batchOf(batch))
+        .chain(([ab, bb]) =>
+          fc.tuple(tensorOf(aVec ? [k] : [...ab, m, k], aType), tensorOf(bVec ? [k] : [...bb, k, n], bType)),
         ),
-      ),
     );
 
 const checkAgainstReference = (a: Tensor, b: Tensor): void => {
@@ -119,25 +127,42 @@ const checkAgainstReference = (a: Tensor, b: Tensor): void => {
 };
 
 describe("matmul against a triple loop", () => {
-  test.prop([operandsArb(6)], { numRuns: 100 })("small shapes: 1-D operands, batches, broadcasting, zero sizes, all dtypes", ([a, b]) =>
-    checkAgainstReference(a, b),
+  test.prop([operandsArb(6)], { numRuns: 100 })(
+    "small shapes: 1-D operands, batches, broadcasting, zero sizes, all dtypes",
+    ([a, b]) => checkAgainstReference(a, b),
   );
 
-  test.prop([fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }))], { numRuns: 20 })(
-    "medium shapes exercise the 4×4 register blocks and their remainders",
-    ([m, k, n]) => {
-      const a = fromDataOrThrow(Array.from({ length: m * k }, (_, i) => Math.sin(i + m)), [m, k], "float64");
-      const b = fromDataOrThrow(Array.from({ length: k * n }, (_, i) => Math.cos(i * n)), [k, n], "float32");
-      checkAgainstReference(a, b);
-      checkAgainstReference(fromDataOrThrow(values(a), [m, k], "float32"), b);
-    },
-  );
+  test.prop(
+    [fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }))],
+    { numRuns: 20 },
+  )("medium shapes exercise the 4×4 register blocks and their remainders", ([m, k, n]) => {
+    const a = fromDataOrThrow(
+      Array.from({ length: m * k }, (_, i) => Math.sin(i + m)),
+      [m, k],
+      "float64",
+    );
+    const b = fromDataOrThrow(
+      Array.from({ length: k * n }, (_, i) => Math.cos(i * n)),
+      [k, n],
+      "float32",
+    );
+    checkAgainstReference(a, b);
+    checkAgainstReference(fromDataOrThrow(values(a), [m, k], "float32"), b);
+  });
 
   it("crosses the k and j cache blocks (k, n > 256)", () => {
     const [m, k, n] = [9, 300, 270];
     for (const dtype of ["float32", "float64", "int32"] as const) {
-      const a = fromDataOrThrow(Array.from({ length: m * k }, (_, i) => ((i * 37) % 19) - 9), [m, k], dtype);
-      const b = fromDataOrThrow(Array.from({ length: k * n }, (_, i) => ((i * 11) % 23) - 11), [k, n], dtype);
+      const a = fromDataOrThrow(
+        Array.from({ length: m * k }, (_, i) => ((i * 37) % 19) - 9),
+        [m, k],
+        dtype,
+      );
+      const b = fromDataOrThrow(
+        Array.from({ length: k * n }, (_, i) => ((i * 11) % 23) - 11),
+        [k, n],
+        dtype,
+      );
       // Small integers: every partial sum is exact in every dtype, so the comparison is exact.
       expect(values(matmul(a, b))).toEqual(refMatmul(a, b).value);
     }
@@ -145,12 +170,21 @@ describe("matmul against a triple loop", () => {
 });
 
 describe("matmul semantics", () => {
-  const A = tensor([[1, 2, 3], [4, 5, 6]], "float64");
+  const A = tensor(
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    "float64",
+  );
 
   it("promotes 1-D operands to a row or a column and removes that axis", () => {
     const v = tensor([1, 1, 1], "float64");
     expect([matmul(A, v).shape, values(matmul(A, v))]).toEqual([[2], [6, 15]]);
-    expect([matmul(tensor([1, 1], "float64"), A).shape, values(matmul(tensor([1, 1], "float64"), A))]).toEqual([[3], [5, 7, 9]]);
+    expect([matmul(tensor([1, 1], "float64"), A).shape, values(matmul(tensor([1, 1], "float64"), A))]).toEqual([
+      [3],
+      [5, 7, 9],
+    ]);
     expect([matmul(v, v).shape, values(matmul(v, v))]).toEqual([[], [3]]);
     const stack = fromDataOrThrow([1, 0, 0, 1, 2, 0, 0, 2], [2, 2, 2], "float64");
     expect(matmul(tensor([1, 2], "float64"), stack).shape).toEqual([2, 2]);
@@ -182,7 +216,13 @@ describe("matmul semantics", () => {
     // (2^31 − 1)^2 needs 62 bits, more than a float64 product keeps: only exact int32 math gives 1.
     const big = fromDataOrThrow([2147483647, 3], [1, 2], "int32");
     expect(values(matmul(big, fromDataOrThrow([2147483647, 5], [2, 1], "int32")))).toEqual([1 + 15]);
-    const r = matmul(tensor([[true, false], [false, false]]), tensor([[true], [true]]));
+    const r = matmul(
+      tensor([
+        [true, false],
+        [false, false],
+      ]),
+      tensor([[true], [true]]),
+    );
     expect([r.dtype, values(r)]).toEqual(["bool", [1, 0]]);
   });
 
@@ -200,7 +240,8 @@ describe("matmul semantics", () => {
     );
     throwsTensor(() => matmul(A, tensor([1, 2])), "ShapeError", "axis 0 of the 1-D b has size 2", "[2, 3], [2]");
     throwsTensor(
-      () => matmul(fromDataOrThrow(new Array(12).fill(0), [2, 2, 3]), fromDataOrThrow(new Array(45).fill(0), [3, 3, 5])),
+      () =>
+        matmul(fromDataOrThrow(new Array(12).fill(0), [2, 2, 3]), fromDataOrThrow(new Array(45).fill(0), [3, 3, 5])),
       "ShapeError",
       "batch axes [2] of a and [3] of b do not broadcast",
       "[2, 2, 3], [3, 3, 5]",
@@ -221,6 +262,10 @@ describe("matmulKernel", () => {
     const out = new Int32Array(1);
     matmulKernel(out, 0, Int32Array.of(65536, 7), 0, Int32Array.of(65536, 3), 0, 1, 2, 1);
     expect(out[0]).toBe(21); // 2^32 wraps to 0
-    throwsTensor(() => matmulKernel(new Uint8Array(1), 0, Uint8Array.of(1), 0, Uint8Array.of(1), 0, 1, 1, 1), "DTypeError", "matmulKernel");
+    throwsTensor(
+      () => matmulKernel(new Uint8Array(1), 0, Uint8Array.of(1), 0, Uint8Array.of(1), 0, 1, 1, 1),
+      "DTypeError",
+      "matmulKernel",
+    );
   });
 });

@@ -12,7 +12,6 @@ const at = (x: Tensor, idx: readonly number[]): number => x.data[ravel(idx, x.sh
 const build = (shape: readonly number[], f: (idx: number[]) => number): number[] =>
   Array.from({ length: size(shape) }, (_, i) => f(unravel(i, shape)));
 
-
 // ---- arbitraries ----
 
 const dimsArb = (maxRank = 4, maxDim = 4) => fc.array(fc.integer({ min: 0, max: maxDim }), { maxLength: maxRank });
@@ -21,8 +20,7 @@ const tensorOf = (shape: readonly number[], dtype: DType = "float64") =>
     .array(fc.integer({ min: -99, max: 99 }), { minLength: size(shape), maxLength: size(shape) })
     .map((d) => fromDataOrThrow(d, shape, dtype));
 const tensorArb = (maxRank = 4, maxDim = 4) => dimsArb(maxRank, maxDim).chain((s) => tensorOf(s));
-const permOf = (n: number) =>
-  fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n });
+const permOf = (n: number) => fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n });
 /** Merges random runs of adjacent dimensions: another shape with the same element count. */
 const regroup = (ds: readonly number[]) =>
   fc.array(fc.boolean(), { minLength: ds.length, maxLength: ds.length }).map((merge) => {
@@ -31,13 +29,14 @@ const regroup = (ds: readonly number[]) =>
     return out;
   });
 
-
 describe("reshape", () => {
   test.prop(
     [
-      dimsArb(5, 3).chain((ds) =>
-        fc.tuple(regroup(ds), fc.shuffledSubarray(ds, { minLength: ds.length, maxLength: ds.length }).chain(regroup)),
-      ).chain(([from, to]) => fc.tuple(tensorOf(from), fc.constant(to))),
+      dimsArb(5, 3)
+        .chain((ds) =>
+          fc.tuple(regroup(ds), fc.shuffledSubarray(ds, { minLength: ds.length, maxLength: ds.length }).chain(regroup)),
+        )
+        .chain(([from, to]) => fc.tuple(tensorOf(from), fc.constant(to))),
     ],
     { numRuns: 100 },
   )("keeps the row-major data, and reshaping back is the identity", ([x, to]) => {
@@ -54,7 +53,10 @@ describe("reshape", () => {
     (shape, k) => {
       const x = zeros(shape);
       const i = k % shape.length;
-      const y = reshape(x, shape.map((d, j) => (j === i ? -1 : d)));
+      const y = reshape(
+        x,
+        shape.map((d, j) => (j === i ? -1 : d)),
+      );
       expect(y.shape).toEqual(shape);
     },
   );
@@ -111,7 +113,13 @@ describe("transpose and permute", () => {
   });
 
   it("accepts negative axes and keeps int32/bool dtypes", () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]], "int32");
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      "int32",
+    );
     const y = transpose(x, [-1, 0]);
     expect(y.dtype).toBe("int32");
     expect(values(y)).toEqual([1, 4, 2, 5, 3, 6]);
@@ -129,9 +137,16 @@ describe("transpose and permute", () => {
 });
 
 describe("expandDims and squeeze", () => {
-  test.prop([tensorArb(4, 3).chain((x) => fc.tuple(fc.constant(x), fc.integer({ min: -x.shape.length - 1, max: x.shape.length })))], {
-    numRuns: 50,
-  })("expandDims inserts a 1 that squeeze removes", ([x, axis]) => {
+  test.prop(
+    [
+      tensorArb(4, 3).chain((x) =>
+        fc.tuple(fc.constant(x), fc.integer({ min: -x.shape.length - 1, max: x.shape.length })),
+      ),
+    ],
+    {
+      numRuns: 50,
+    },
+  )("expandDims inserts a 1 that squeeze removes", ([x, axis]) => {
     const y = expandDims(x, axis);
     const a = axis < 0 ? axis + x.shape.length + 1 : axis;
     expect(y.shape).toEqual([...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
@@ -159,7 +174,10 @@ describe("broadcastTo", () => {
   /** A target shape and a source that drops leading axes and turns some axes into 1. */
   const pair = dimsArb(4, 3).chain((target) =>
     fc
-      .tuple(fc.integer({ min: 0, max: target.length }), fc.array(fc.boolean(), { minLength: target.length, maxLength: target.length }))
+      .tuple(
+        fc.integer({ min: 0, max: target.length }),
+        fc.array(fc.boolean(), { minLength: target.length, maxLength: target.length }),
+      )
       .chain(([drop, ones]) => tensorOf(target.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d))))
       .map((x) => [x, target] as const),
   );
@@ -168,7 +186,14 @@ describe("broadcastTo", () => {
     const y = broadcastTo(x, target);
     const lead = target.length - x.shape.length;
     expect(y.shape).toEqual(target);
-    expect(values(y)).toEqual(build(target, (idx) => at(x, x.shape.map((d, i) => (d === 1 ? 0 : idx[lead + i]!)))));
+    expect(values(y)).toEqual(
+      build(target, (idx) =>
+        at(
+          x,
+          x.shape.map((d, i) => (d === 1 ? 0 : idx[lead + i]!)),
+        ),
+      ),
+    );
   });
 
   it("broadcasts scalars and keeps dtypes", () => {
@@ -187,14 +212,24 @@ describe("broadcastTo", () => {
 
 describe("flip", () => {
   const withAxes = tensorArb(4, 3).chain((x) =>
-    fc.tuple(fc.constant(x), fc.subarray([...x.shape.keys()]).map((axes) => axes.map((a, i) => (i % 2 === 0 ? a - x.shape.length : a)))),
+    fc.tuple(
+      fc.constant(x),
+      fc.subarray([...x.shape.keys()]).map((axes) => axes.map((a, i) => (i % 2 === 0 ? a - x.shape.length : a))),
+    ),
   );
 
   test.prop([withAxes], { numRuns: 100 })("matches the naive flip, and flipping twice is the identity", ([x, axes]) => {
     const flipped = new Set(axes.map((a) => (a < 0 ? a + x.shape.length : a)));
     const y = flip(x, axes);
     expect(y.shape).toEqual(x.shape);
-    expect(values(y)).toEqual(build(x.shape, (idx) => at(x, idx.map((v, a) => (flipped.has(a) ? x.shape[a]! - 1 - v : v)))));
+    expect(values(y)).toEqual(
+      build(x.shape, (idx) =>
+        at(
+          x,
+          idx.map((v, a) => (flipped.has(a) ? x.shape[a]! - 1 - v : v)),
+        ),
+      ),
+    );
     expect(values(flip(y, axes))).toEqual(values(x));
   });
 
@@ -203,7 +238,17 @@ describe("flip", () => {
   });
 
   it("handles a single axis, scalars and bool", () => {
-    expect(values(flip(tensor([[1, 2], [3, 4]]), 1))).toEqual([2, 1, 4, 3]);
+    expect(
+      values(
+        flip(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          1,
+        ),
+      ),
+    ).toEqual([2, 1, 4, 3]);
     expect(values(flip(scalar(5)))).toEqual([5]);
     const b = flip(tensor([true, false, false]));
     expect(b.dtype).toBe("bool");

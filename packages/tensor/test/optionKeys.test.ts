@@ -53,8 +53,12 @@ describe("optionsProblem", () => {
     expect(optionsProblem("op", "options", undefined, ["a"])).toBeUndefined();
     expect(optionsProblem("op", "options", {}, ["a"])).toBeUndefined();
     expect(optionsProblem("op", "options", { a: 1 }, ["a"])).toBeUndefined();
-    expect(optionsProblem("op", "options", Object.assign(Object.create(null) as object, { a: 1 }), ["a"])).toBeUndefined();
-    expect(optionsProblem("op", "sizes", undefined, ["a"], true)?.detail).toBe("expected an options object, got undefined");
+    expect(
+      optionsProblem("op", "options", Object.assign(Object.create(null) as object, { a: 1 }), ["a"]),
+    ).toBeUndefined();
+    expect(optionsProblem("op", "sizes", undefined, ["a"], true)?.detail).toBe(
+      "expected an options object, got undefined",
+    );
   });
 
   it("refuses non-plain objects, saying what arrived", () => {
@@ -79,13 +83,17 @@ describe("optionsProblem", () => {
       key: "lenghts",
       suggestion: "lengths",
     });
-    expect(optionsProblem("rnn", "options", { bogus: 1 }, RNN)?.fix).toMatch(/^remove it or use a known key: the keys rnn reads from options are "initialCarry", /);
+    expect(optionsProblem("rnn", "options", { bogus: 1 }, RNN)?.fix).toMatch(
+      /^remove it or use a known key: the keys rnn reads from options are "initialCarry", /,
+    );
     // An explicit undefined under an unknown key is still a misspelt key.
     expect(optionsProblem("rnn", "options", { revers: undefined }, RNN)?.suggestion).toBe("reverse");
   });
 
   it("refuses an object built on another object, whose keys would be read through its prototype", () => {
-    expect(optionsProblem("op", "options", Object.create({ a: 1 }) as object, ["a"])?.got).toBe("an object that inherits from another object (Object.create)");
+    expect(optionsProblem("op", "options", Object.create({ a: 1 }) as object, ["a"])?.got).toBe(
+      "an object that inherits from another object (Object.create)",
+    );
   });
 
   it("ignores keys inherited from Object.prototype (every object would have them) and symbol keys", () => {
@@ -107,7 +115,9 @@ describe("optionsProblem", () => {
 
   it("tells a watcher every check and its outcome, until it is removed", () => {
     const seen: string[] = [];
-    const stop = watchOptionChecks((op, arg, known, problem) => seen.push(`${op} ${arg} [${known.join(",")}] ${problem?.key ?? "ok"}`));
+    const stop = watchOptionChecks((op, arg, known, problem) =>
+      seen.push(`${op} ${arg} [${known.join(",")}] ${problem?.key ?? "ok"}`),
+    );
     optionsProblem("a", "options", { x: 1 }, ["x"]);
     optionsProblem("b", "sizes", { y: 1 }, ["x"]);
     stop();
@@ -123,7 +133,11 @@ describe("optionsProblem", () => {
 describe("tensor's wrapper", () => {
   it("throws a TensorException (ValueError) naming the op, the key and the suggestion", () => {
     expect(() => checkOptions("sum", { keepdims: true }, ["axis", "keepDims"])).toThrow(TensorException);
-    expect(() => sum(tensor([1, 2]), { axes: 0 } as never)).toThrow(/^sum: unknown key "axes" in options \(argument `options\.axes`\); did you mean "axis"\?/);
-    expect(() => slice(tensor([1, 2]), [{ strat: 1 } as never])).toThrow(/^slice: unknown key "strat" in specs\[0\] .*did you mean "start"\?/);
+    expect(() => sum(tensor([1, 2]), { axes: 0 } as never)).toThrow(
+      /^sum: unknown key "axes" in options \(argument `options\.axes`\); did you mean "axis"\?/,
+    );
+    expect(() => slice(tensor([1, 2]), [{ strat: 1 } as never])).toThrow(
+      /^slice: unknown key "strat" in specs\[0\] .*did you mean "start"\?/,
+    );
   });
 });

@@ -32,9 +32,21 @@ const stats = (xs: ArrayLike<number>): { mean: number; variance: number } => {
 describe("threefry2x32", () => {
   // Known-answer vectors from Random123's kat_vectors (threefry2x32_20).
   it.each([
-    [[0x00000000, 0x00000000], [0x00000000, 0x00000000], [0x6b200159, 0x99ba4efe]],
-    [[0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x1cb996fc, 0xbb002be7]],
-    [[0x13198a2e, 0x03707344], [0x243f6a88, 0x85a308d3], [0xc4923a9c, 0x483df7a0]],
+    [
+      [0x00000000, 0x00000000],
+      [0x00000000, 0x00000000],
+      [0x6b200159, 0x99ba4efe],
+    ],
+    [
+      [0xffffffff, 0xffffffff],
+      [0xffffffff, 0xffffffff],
+      [0x1cb996fc, 0xbb002be7],
+    ],
+    [
+      [0x13198a2e, 0x03707344],
+      [0x243f6a88, 0x85a308d3],
+      [0xc4923a9c, 0x483df7a0],
+    ],
   ] as const)("key %j counter %j gives %j", (k, c, expected) => {
     expect(threefry2x32(k, c)).toEqual(expected);
     const out = new Uint32Array(2);
@@ -83,7 +95,11 @@ describe("keys", () => {
       const all = [parent, ...children].map((k) => k.words.join(","));
       expect(new Set(all).size).toBe(n + 1);
       // Counter-based: child i does not depend on how many children were asked for.
-      expect(split(parent, n + 1).slice(0, n).every((k, i) => sameKey(k, children[i]!))).toBe(true);
+      expect(
+        split(parent, n + 1)
+          .slice(0, n)
+          .every((k, i) => sameKey(k, children[i]!)),
+      ).toBe(true);
     },
   );
 
@@ -194,7 +210,12 @@ describe("uniform", () => {
 
   it("never returns max even when max is not representable, nor after rounding up", () => {
     // fround(0.1) > 0.1, and (1 - 2^-23) * 3 rounds to 3 in float32.
-    for (const [min, max] of [[0, 0.1], [0, 3], [-0.1, 0], [1e30, 1.0000001e30]] as const) {
+    for (const [min, max] of [
+      [0, 0.1],
+      [0, 3],
+      [-0.1, 0],
+      [1e30, 1.0000001e30],
+    ] as const) {
       const xs = uniform(key(4), [50_000], { min, max });
       expect(xs.data.every((x) => x >= min && x < max)).toBe(true);
     }
@@ -206,7 +227,9 @@ describe("uniform", () => {
     expect(() => uniform(key(0), [2], { min: 1, max: 1 })).toThrow(/must be finite and contain/);
     expect(() => uniform(key(0), [2], { min: 0, max: Infinity })).toThrow(TensorException);
     // No float32 lies in [-23272.573265625, -23272.572265625): float32 spacing there is ~0.002.
-    expect(() => uniform(key(0), [2], { min: -23272.573265625, max: -23272.572265625 })).toThrow(/contain a float32 value/);
+    expect(() => uniform(key(0), [2], { min: -23272.573265625, max: -23272.572265625 })).toThrow(
+      /contain a float32 value/,
+    );
     expect(uniform(key(0), [2], { min: -23272.573265625, max: -23272.572265625, dtype: "float64" }).shape).toEqual([2]);
     expect(() => uniform(key(0), [2], { dtype: "bool" })).toThrow(/dtype "bool"/);
   });

@@ -7,10 +7,11 @@ import { size, unravel, ravel, values, throwsTensor } from "./helpers.js";
 
 // ---- naive references: multi-index arithmetic by hand, no strides or offset tables ----
 
-
 /** The reduced axes an `axis` option means, positive, in NumPy's reading. */
 const axesOf = (axis: ReduceOptions["axis"], rank: number): number[] =>
-  axis === undefined ? [...Array(rank).keys()] : (typeof axis === "number" ? [axis] : [...axis]).map((a) => (a < 0 ? a + rank : a));
+  axis === undefined
+    ? [...Array(rank).keys()]
+    : (typeof axis === "number" ? [axis] : [...axis]).map((a) => (a < 0 ? a + rank : a));
 
 /** Each output element's values, in row-major order of the input (so in the kernels' fold order). */
 const groupsOf = (x: Tensor, axes: readonly number[]): { shape: number[]; kept: number[]; groups: number[][] } => {
@@ -19,7 +20,12 @@ const groupsOf = (x: Tensor, axes: readonly number[]): { shape: number[]; kept: 
   const groups = Array.from({ length: size(shape) }, (): number[] => []);
   for (let i = 0; i < size(x.shape); i++) {
     const idx = unravel(i, x.shape);
-    groups[ravel(kept.map((a) => idx[a]!), shape)]!.push(x.data[i]!);
+    groups[
+      ravel(
+        kept.map((a) => idx[a]!),
+        shape,
+      )
+    ]!.push(x.data[i]!);
   }
   return { shape, kept, groups };
 };
@@ -68,12 +74,12 @@ const axisArb = (rank: number): fc.Arbitrary<ReduceOptions["axis"]> => {
     .chain((axes) => fc.tuple(...axes.map((a) => fc.constantFrom(a, a - rank))).map((xs): readonly number[] => xs));
   return rank === 0 ? fc.constantFrom(undefined, []) : fc.oneof(fc.constant(undefined), one, list);
 };
-const caseArb = tensorArb().chain((x) => fc.record({ x: fc.constant(x), axis: axisArb(x.shape.length), keepDims: fc.boolean() }));
+const caseArb = tensorArb().chain((x) =>
+  fc.record({ x: fc.constant(x), axis: axisArb(x.shape.length), keepDims: fc.boolean() }),
+);
 
 const opts = (axis: ReduceOptions["axis"], keepDims: boolean): ReduceOptions =>
   axis === undefined ? { keepDims } : { axis, keepDims };
-
-
 
 // ---- properties ----
 
@@ -96,44 +102,62 @@ describe("reductions against a naive reference", () => {
     expect(values(p)).toEqual(groups.map((g) => store(intType, refProd(g, int))));
   });
 
-  test.prop([caseArb], { numRuns: 100 })("max, min keep the dtype, propagate NaN, and reject empty groups", ({ x, axis, keepDims }) => {
-    const axes = axesOf(axis, x.shape.length);
-    const { shape, groups } = groupsOf(x, axes);
-    const count = axes.reduce((p, a) => p * x.shape[a]!, 1);
-    if (count === 0) {
-      throwsTensor(() => max(x, opts(axis, keepDims)), "ValueError", "max", "maximum which has no identity");
-      throwsTensor(() => min(x, opts(axis, keepDims)), "ValueError", "min", "minimum which has no identity");
-      return;
-    }
-    const hi = max(x, opts(axis, keepDims));
-    const lo = min(x, opts(axis, keepDims));
-    expect([hi.dtype, hi.shape, lo.dtype, lo.shape]).toEqual([x.dtype, keepDims ? keptShape(x, axes) : shape, x.dtype, keepDims ? keptShape(x, axes) : shape]);
-    expect(values(hi)).toEqual(groups.map((g) => refExtreme(g, (v, b) => v > b)[0]));
-    expect(values(lo)).toEqual(groups.map((g) => refExtreme(g, (v, b) => v < b)[0]));
-  });
+  test.prop([caseArb], { numRuns: 100 })(
+    "max, min keep the dtype, propagate NaN, and reject empty groups",
+    ({ x, axis, keepDims }) => {
+      const axes = axesOf(axis, x.shape.length);
+      const { shape, groups } = groupsOf(x, axes);
+      const count = axes.reduce((p, a) => p * x.shape[a]!, 1);
+      if (count === 0) {
+        throwsTensor(() => max(x, opts(axis, keepDims)), "ValueError", "max", "maximum which has no identity");
+        throwsTensor(() => min(x, opts(axis, keepDims)), "ValueError", "min", "minimum which has no identity");
+        return;
+      }
+      const hi = max(x, opts(axis, keepDims));
+      const lo = min(x, opts(axis, keepDims));
+      expect([hi.dtype, hi.shape, lo.dtype, lo.shape]).toEqual([
+        x.dtype,
+        keepDims ? keptShape(x, axes) : shape,
+        x.dtype,
+        keepDims ? keptShape(x, axes) : shape,
+      ]);
+      expect(values(hi)).toEqual(groups.map((g) => refExtreme(g, (v, b) => v > b)[0]));
+      expect(values(lo)).toEqual(groups.map((g) => refExtreme(g, (v, b) => v < b)[0]));
+    },
+  );
 
   const argCaseArb = tensorArb().chain((x) =>
     fc.record({
       x: fc.constant(x),
-      axis: x.shape.length === 0 ? fc.constant(undefined) : fc.option(fc.integer({ min: -x.shape.length, max: x.shape.length - 1 }), { nil: undefined }),
+      axis:
+        x.shape.length === 0
+          ? fc.constant(undefined)
+          : fc.option(fc.integer({ min: -x.shape.length, max: x.shape.length - 1 }), { nil: undefined }),
       keepDims: fc.boolean(),
     }),
   );
-  test.prop([argCaseArb], { numRuns: 100 })("argmax, argmin: first extreme, first NaN, flat index without axis", ({ x, axis, keepDims }) => {
-    const axes = axesOf(axis, x.shape.length);
-    const { shape, groups } = groupsOf(x, axes);
-    const o = axis === undefined ? { keepDims } : { axis, keepDims };
-    if (axes.some((a) => x.shape[a] === 0)) {
-      throwsTensor(() => argmax(x, o), "ValueError", "argmax", "empty sequence");
-      throwsTensor(() => argmin(x, o), "ValueError", "argmin", "empty sequence");
-      return;
-    }
-    const hi = argmax(x, o);
-    const lo = argmin(x, o);
-    expect([hi.dtype, hi.shape, lo.shape]).toEqual(["int32", keepDims ? keptShape(x, axes) : shape, keepDims ? keptShape(x, axes) : shape]);
-    expect(values(hi)).toEqual(groups.map((g) => refExtreme(g, (v, b) => v > b)[1]));
-    expect(values(lo)).toEqual(groups.map((g) => refExtreme(g, (v, b) => v < b)[1]));
-  });
+  test.prop([argCaseArb], { numRuns: 100 })(
+    "argmax, argmin: first extreme, first NaN, flat index without axis",
+    ({ x, axis, keepDims }) => {
+      const axes = axesOf(axis, x.shape.length);
+      const { shape, groups } = groupsOf(x, axes);
+      const o = axis === undefined ? { keepDims } : { axis, keepDims };
+      if (axes.some((a) => x.shape[a] === 0)) {
+        throwsTensor(() => argmax(x, o), "ValueError", "argmax", "empty sequence");
+        throwsTensor(() => argmin(x, o), "ValueError", "argmin", "empty sequence");
+        return;
+      }
+      const hi = argmax(x, o);
+      const lo = argmin(x, o);
+      expect([hi.dtype, hi.shape, lo.shape]).toEqual([
+        "int32",
+        keepDims ? keptShape(x, axes) : shape,
+        keepDims ? keptShape(x, axes) : shape,
+      ]);
+      expect(values(hi)).toEqual(groups.map((g) => refExtreme(g, (v, b) => v > b)[1]));
+      expect(values(lo)).toEqual(groups.map((g) => refExtreme(g, (v, b) => v < b)[1]));
+    },
+  );
 
   test.prop([caseArb], { numRuns: 50 })("reductions never write their input", ({ x, axis, keepDims }) => {
     const before = values(x);
@@ -149,7 +173,13 @@ describe("reductions against a naive reference", () => {
 });
 
 describe("reduction edge cases", () => {
-  const x = tensor([[1, 2, 3], [4, 5, 6]], "float64");
+  const x = tensor(
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    "float64",
+  );
 
   it("axis: [] reduces nothing, like NumPy axis=()", () => {
     expect(sum(x, { axis: [] }).shape).toEqual([2, 3]);
@@ -171,7 +201,12 @@ describe("reduction edge cases", () => {
     expect(values(prod(e, { axis: 1 }))).toEqual([1, 1]);
     expect(values(mean(e))).toEqual([NaN]);
     expect(max(e, { axis: 0 }).shape).toEqual([0]); // groups of 2 elements, but no groups
-    throwsTensor(() => max(e, { axis: 1 }), "ValueError", "max: zero-size array to reduction operation maximum which has no identity", "[2, 0]");
+    throwsTensor(
+      () => max(e, { axis: 1 }),
+      "ValueError",
+      "max: zero-size array to reduction operation maximum which has no identity",
+      "[2, 0]",
+    );
     throwsTensor(() => argmin(e), "ValueError", "argmin: attempt to get argmin of an empty sequence");
   });
 
@@ -185,7 +220,10 @@ describe("reduction edge cases", () => {
   });
 
   it("argmax without an axis indexes the flattened tensor; keepDims keeps every axis", () => {
-    const t = tensor([[1, 9, 3], [9, 5, 6]]);
+    const t = tensor([
+      [1, 9, 3],
+      [9, 5, 6],
+    ]);
     expect(values(argmax(t))).toEqual([1]);
     expect(argmax(t, { keepDims: true }).shape).toEqual([1, 1]);
     expect(values(argmax(t, { axis: 0 }))).toEqual([1, 0, 1]);
@@ -219,7 +257,11 @@ describe("reduction edge cases", () => {
   it("leading-axis and trailing-axis sums agree bit for bit with a transposed layout", () => {
     const d = Array.from({ length: 60 }, (_, i) => Math.sin(i) * 1e3);
     const a = fromDataOrThrow(d, [12, 5], "float32");
-    const t = fromDataOrThrow(Array.from({ length: 60 }, (_, i) => d[(i % 12) * 5 + Math.floor(i / 12)]!), [5, 12], "float32");
+    const t = fromDataOrThrow(
+      Array.from({ length: 60 }, (_, i) => d[(i % 12) * 5 + Math.floor(i / 12)]!),
+      [5, 12],
+      "float32",
+    );
     expect(values(sum(a, { axis: 0 }))).toEqual(values(sum(t, { axis: 1 })));
   });
 
@@ -236,14 +278,19 @@ describe("reduction edge cases", () => {
 /** A shape that broadcasts to `shape`: some leading axes dropped, some kept axes set to 1. */
 const targetArb = (shape: readonly number[]) =>
   fc
-    .tuple(fc.integer({ min: 0, max: shape.length }), fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }))
+    .tuple(
+      fc.integer({ min: 0, max: shape.length }),
+      fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+    )
     .map(([lead, ones]) => shape.slice(lead).map((d, i) => (ones[i + lead] ? 1 : d)));
 
 const refSumTo = (x: Tensor, target: readonly number[]): number[] => {
   const lead = x.shape.length - target.length;
   const out = new Array<number>(size(target)).fill(0);
   for (let i = 0; i < size(x.shape); i++) {
-    const idx = unravel(i, x.shape).slice(lead).map((v, a) => (target[a] === 1 ? 0 : v));
+    const idx = unravel(i, x.shape)
+      .slice(lead)
+      .map((v, a) => (target[a] === 1 ? 0 : v));
     const o = ravel(idx, target);
     out[o] = out[o]! + x.data[i]!;
   }
@@ -251,22 +298,34 @@ const refSumTo = (x: Tensor, target: readonly number[]): number[] => {
 };
 
 describe("sumTo", () => {
-  test.prop([tensorArb().filter((x) => x.dtype === "float64" || x.dtype === "int32").chain((x) => fc.tuple(fc.constant(x), targetArb(x.shape)))], { numRuns: 100 })(
-    "matches a naive unbroadcast sum",
-    ([x, target]) => {
-      const before = values(x);
-      const r = sumTo(x, target);
-      expect(r.shape).toEqual(target);
-      expect(r.dtype).toBe(x.dtype);
-      // Integer-valued inputs (as int32) sum exactly in any order; floats are compared closely.
-      const ref = refSumTo(x, target);
-      values(r).forEach((v, i) => (Number.isFinite(ref[i]!) ? expect(v).toBeCloseTo(ref[i]!, 9) : expect(v).toBe(ref[i]!)));
-      expect(values(x)).toEqual(before);
-    },
-  );
+  test.prop(
+    [
+      tensorArb()
+        .filter((x) => x.dtype === "float64" || x.dtype === "int32")
+        .chain((x) => fc.tuple(fc.constant(x), targetArb(x.shape))),
+    ],
+    { numRuns: 100 },
+  )("matches a naive unbroadcast sum", ([x, target]) => {
+    const before = values(x);
+    const r = sumTo(x, target);
+    expect(r.shape).toEqual(target);
+    expect(r.dtype).toBe(x.dtype);
+    // Integer-valued inputs (as int32) sum exactly in any order; floats are compared closely.
+    const ref = refSumTo(x, target);
+    values(r).forEach((v, i) =>
+      Number.isFinite(ref[i]!) ? expect(v).toBeCloseTo(ref[i]!, 9) : expect(v).toBe(ref[i]!),
+    );
+    expect(values(x)).toEqual(before);
+  });
 
   it("is the identity on equal shapes and sums leading axes and size-1 axes", () => {
-    const x = tensor([[1, 2], [3, 4]], "float64");
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      "float64",
+    );
     expect(sumTo(x, [2, 2])).toBe(x);
     expect(values(sumTo(x, []))).toEqual([10]);
     expect(values(sumTo(x, [2]))).toEqual([4, 6]);
@@ -276,7 +335,10 @@ describe("sumTo", () => {
   });
 
   it("rejects shapes that do not broadcast to x", () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     throwsTensor(() => sumTo(x, [2]), "ShapeError", "sumTo", "[2, 3], [2]", "size 2", "size 3");
     throwsTensor(() => sumTo(x, [1, 2, 3]), "ShapeError", "sumTo", "target rank 3 exceeds");
     throwsTensor(() => sumTo(x, [3, 3]), "ShapeError", "sumTo", "broadcasts to x.shape");

@@ -11,20 +11,45 @@ import { decode, encode } from "../src/safetensors.js";
 import { fromBuffer } from "../src/Tensor.js";
 
 const F32_BITS = [
-  0x7fa00001, 0x7f800001, 0x7fbfffff, 0xffa00001, 0xff800001, // signalling NaNs, both signs
-  0x7fc00000, 0xffc00000, 0x7fc12345, 0x7fffffff, 0xffffffff, // quiet NaNs, with and without payloads
-  0x7f800000, 0xff800000, 0x80000000, 0x00000001, 0x807fffff, 0x3f800000,
+  0x7fa00001,
+  0x7f800001,
+  0x7fbfffff,
+  0xffa00001,
+  0xff800001, // signalling NaNs, both signs
+  0x7fc00000,
+  0xffc00000,
+  0x7fc12345,
+  0x7fffffff,
+  0xffffffff, // quiet NaNs, with and without payloads
+  0x7f800000,
+  0xff800000,
+  0x80000000,
+  0x00000001,
+  0x807fffff,
+  0x3f800000,
 ];
 const F64_BITS = [
-  0x7ff0000000000001n, 0x7ff4000000000000n, 0x7ff7ffffffffffffn, 0xfff0000000000001n, // signalling
-  0x7ff8000000000000n, 0xfff8000000000000n, 0x7ff8000000000001n, 0x7ffc0000deadbeefn, 0xffffffffffffffffn, // quiet
-  0x7ff0000000000000n, 0x8000000000000000n, 0x0000000000000001n, 0x3ff0000000000000n,
+  0x7ff0000000000001n,
+  0x7ff4000000000000n,
+  0x7ff7ffffffffffffn,
+  0xfff0000000000001n, // signalling
+  0x7ff8000000000000n,
+  0xfff8000000000000n,
+  0x7ff8000000000001n,
+  0x7ffc0000deadbeefn,
+  0xffffffffffffffffn, // quiet
+  0x7ff0000000000000n,
+  0x8000000000000000n,
+  0x0000000000000001n,
+  0x3ff0000000000000n,
 ];
 
 /** A file holding the patterns as `f32` and `f64`, its bytes written by hand (little-endian). */
 const fileOf = (f32: readonly number[], f64: readonly bigint[]): Uint8Array => {
   const [a, b] = [f64.length * 8, f32.length * 4];
-  const header = new TextEncoder().encode(`{"f64":{"dtype":"F64","shape":[${f64.length}],"data_offsets":[0,${a}]},"f32":{"dtype":"F32","shape":[${f32.length}],"data_offsets":[${a},${a + b}]}}`);
+  const header = new TextEncoder().encode(
+    `{"f64":{"dtype":"F64","shape":[${f64.length}],"data_offsets":[0,${a}]},"f32":{"dtype":"F32","shape":[${f32.length}],"data_offsets":[${a},${a + b}]}}`,
+  );
   const padded = Math.ceil(header.length / 8) * 8;
   const out = new Uint8Array(8 + padded + a + b).fill(0x20, 8 + header.length, 8 + padded);
   const view = new DataView(out.buffer);
@@ -34,7 +59,8 @@ const fileOf = (f32: readonly number[], f64: readonly bigint[]): Uint8Array => {
   f32.forEach((bits, i) => view.setUint32(8 + padded + a + 4 * i, bits, true));
   return out;
 };
-const hex = (bytes: ArrayBufferView): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+const hex = (bytes: ArrayBufferView): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 
 describe("NaN payloads and every other bit pattern", () => {
   it("decode keeps every bit, and encode writes the same file back", () => {
@@ -42,7 +68,9 @@ describe("NaN payloads and every other bit pattern", () => {
     const file = decode(bytes);
     if (E.isLeft(file)) return expect.fail(JSON.stringify(file.left));
     const [f32, f64] = [file.right.tensors.get("f32")!, file.right.tensors.get("f64")!];
-    expect(Array.from(new Uint32Array(f32.data.buffer, f32.data.byteOffset, F32_BITS.length))).toEqual(F32_BITS.map((b) => b >>> 0));
+    expect(Array.from(new Uint32Array(f32.data.buffer, f32.data.byteOffset, F32_BITS.length))).toEqual(
+      F32_BITS.map((b) => b >>> 0),
+    );
     expect(Array.from(new BigUint64Array(f64.data.buffer, f64.data.byteOffset, F64_BITS.length))).toEqual(F64_BITS);
     expect(hex(encode(file.right.tensors))).toBe(hex(bytes));
   });
@@ -56,11 +84,15 @@ describe("NaN payloads and every other bit pattern", () => {
   // Any bits, half of them NaNs (exponent all ones, any sign and nonzero payload), which uniform bits would rarely be.
   const f32Bits = fc.oneof(
     fc.integer({ min: 0, max: 0xffffffff }),
-    fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 0x7fffff })).map(([neg, payload]) => ((neg ? 0x80000000 : 0) | 0x7f800000 | payload) >>> 0),
+    fc
+      .tuple(fc.boolean(), fc.integer({ min: 1, max: 0x7fffff }))
+      .map(([neg, payload]) => ((neg ? 0x80000000 : 0) | 0x7f800000 | payload) >>> 0),
   );
   const f64Bits = fc.oneof(
     fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
-    fc.tuple(fc.boolean(), fc.bigInt({ min: 1n, max: 2n ** 52n - 1n })).map(([neg, payload]) => (neg ? 1n << 63n : 0n) | (0x7ffn << 52n) | payload),
+    fc
+      .tuple(fc.boolean(), fc.bigInt({ min: 1n, max: 2n ** 52n - 1n }))
+      .map(([neg, payload]) => (neg ? 1n << 63n : 0n) | (0x7ffn << 52n) | payload),
   );
   test.prop([fc.array(f32Bits, { maxLength: 16 }), fc.array(f64Bits, { maxLength: 16 })])(
     "any float32 and float64 bits round-trip through decode and encode",

@@ -33,7 +33,10 @@ const valuesArb = (dtype: DType, n: number): fc.Arbitrary<number[]> => {
 const tensorArb: fc.Arbitrary<Tensor> = fc
   .tuple(fc.constantFrom<DType>("float32", "float64", "int32", "bool"), shapeArb)
   .chain(([dtype, shape]) =>
-    valuesArb(dtype, shape.reduce((a, d) => a * d, 1)).map((values) => fromDataOrThrow(values, shape, dtype)),
+    valuesArb(
+      dtype,
+      shape.reduce((a, d) => a * d, 1),
+    ).map((values) => fromDataOrThrow(values, shape, dtype)),
   );
 const namedArb = fc
   .uniqueArray(fc.tuple(nameArb, tensorArb), { selector: ([name]) => name, maxLength: 5 })
@@ -129,7 +132,9 @@ describe("encode", () => {
     for (const name of ["__metadata__", "__proto__", "constructor", "prototype"]) {
       expect(() => encode(new Map([[name, t]]))).toThrow(/is reserved/);
     }
-    expect(() => encode({ w: { dtype: "float32", shape: [2], data: new Float32Array(1) } as Tensor })).toThrow(TensorException);
+    expect(() => encode({ w: { dtype: "float32", shape: [2], data: new Float32Array(1) } as Tensor })).toThrow(
+      TensorException,
+    );
     expect(() => encode({ w: t }, { n: 3 as unknown as string })).toThrow(/metadata values must be strings/);
   });
 
@@ -138,18 +143,25 @@ describe("encode", () => {
     expect(right(encode({ w: rank(64) })).tensors.get("w")!.shape).toHaveLength(64);
     expect(() => encode({ w: rank(65) })).toThrow(/safetensors\.encode: a tensor of rank 65 \(the limit is 64\)/);
     const empty = fromDataOrThrow([], [0]);
-    expect(() => encode(new Map(Array.from({ length: 100_001 }, (_, i) => [`t${i}`, empty])))).toThrow(/100001 tensors \(a file holds at most 100000\)/);
-    expect(() => encode({}, Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`k${i}`, ""])))).toThrow(/10001 entries \(a file holds at most 10000\)/);
+    expect(() => encode(new Map(Array.from({ length: 100_001 }, (_, i) => [`t${i}`, empty])))).toThrow(
+      /100001 tensors \(a file holds at most 100000\)/,
+    );
+    expect(() => encode({}, Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`k${i}`, ""])))).toThrow(
+      /10001 entries \(a file holds at most 10000\)/,
+    );
   });
 });
 
 describe("decode(encode(x)) = x", () => {
-  test.prop([namedArb, metadataArb], { numRuns: 100 })("for named tensors of every dtype, scalars and empties", (tensors, metadata) => {
-    const out = right(encode(tensors, metadata));
-    expect([...out.tensors.keys()].sort()).toEqual([...tensors.keys()].sort());
-    for (const [name, t] of tensors) expect(sameTensor(out.tensors.get(name)!, t)).toBe(true);
-    expect(Object.fromEntries(out.metadata)).toEqual(metadata ?? {});
-  });
+  test.prop([namedArb, metadataArb], { numRuns: 100 })(
+    "for named tensors of every dtype, scalars and empties",
+    (tensors, metadata) => {
+      const out = right(encode(tensors, metadata));
+      expect([...out.tensors.keys()].sort()).toEqual([...tensors.keys()].sort());
+      for (const [name, t] of tensors) expect(sameTensor(out.tensors.get(name)!, t)).toBe(true);
+      expect(Object.fromEntries(out.metadata)).toEqual(metadata ?? {});
+    },
+  );
 
   it("round-trips special values", () => {
     const f = fromDataOrThrow([NaN, Infinity, -Infinity, -0, 1e-45, 3.4028234663852886e38], [6], "float32");
@@ -195,18 +207,18 @@ describe("decode rejects hostile bytes", () => {
     expect(leftDetail(bytes.slice(0, bytes.length - 1))).toMatch(/run past the end/);
   });
 
-  test.prop([namedArb.filter((m) => m.size > 0), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })], { numRuns: 100 })(
-    "truncation at a random point is a Left; appended bytes are a Left",
-    (tensors, where) => {
-      const bytes = encode(tensors);
-      expect(E.isLeft(decode(bytes.slice(0, Math.floor(where * bytes.length))))).toBe(true);
-      const longer = new Uint8Array(bytes.length + 1);
-      longer.set(bytes);
-      expect(leftDetail(longer)).toMatch(/1 trailing bytes belong to no tensor/);
-    },
-  );
+  test.prop([namedArb.filter((m) => m.size > 0), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })], {
+    numRuns: 100,
+  })("truncation at a random point is a Left; appended bytes are a Left", (tensors, where) => {
+    const bytes = encode(tensors);
+    expect(E.isLeft(decode(bytes.slice(0, Math.floor(where * bytes.length))))).toBe(true);
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    expect(leftDetail(longer)).toMatch(/1 trailing bytes belong to no tensor/);
+  });
 
-  const flipsArb = (max: number) => fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: max });
+  const flipsArb = (max: number) =>
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: max });
 
   test.prop([namedArb, flipsArb(4)], { numRuns: 100 })(
     "random byte flips anywhere give a Left or a valid decode, never a throw",
@@ -227,18 +239,23 @@ describe("decode rejects hostile bytes", () => {
     },
   );
 
-  test.prop([fc.nat({ max: 40 }), fc.nat({ max: 40 })], { numRuns: 100 })("lying offsets are rejected", (begin, end) => {
-    fc.pre(!(begin === 0 && end === 12));
-    const bytes = file(`{"w":${info("F32", [3], [begin, end])}}`, new Uint8Array(12));
-    expect(E.isLeft(decode(bytes))).toBe(true);
-  });
+  test.prop([fc.nat({ max: 40 }), fc.nat({ max: 40 })], { numRuns: 100 })(
+    "lying offsets are rejected",
+    (begin, end) => {
+      fc.pre(!(begin === 0 && end === 12));
+      const bytes = file(`{"w":${info("F32", [3], [begin, end])}}`, new Uint8Array(12));
+      expect(E.isLeft(decode(bytes))).toBe(true);
+    },
+  );
 
   it("names the problem with offsets: out of range, reversed, overlapping, holes, wrong size", () => {
     const data = new Uint8Array(16);
     expect(leftDetail(file(`{"w":${info("F32", [2], [8, 24])}}`, data))).toMatch(
       /tensor "w": data_offsets \[8, 24\] run past the end of the 16-byte/,
     );
-    expect(leftDetail(file(`{"w":${info("F32", [0], [8, 4])}}`, data))).toMatch(/tensor "w": data_offsets \[8, 4\] are reversed/);
+    expect(leftDetail(file(`{"w":${info("F32", [0], [8, 4])}}`, data))).toMatch(
+      /tensor "w": data_offsets \[8, 4\] are reversed/,
+    );
     expect(leftDetail(file(`{"a":${info("F32", [3], [0, 12])},"b":${info("F32", [2], [8, 16])}}`, data))).toMatch(
       /tensor "b": data_offsets \[8, 16\] overlap another tensor's bytes/,
     );
@@ -255,7 +272,9 @@ describe("decode rejects hostile bytes", () => {
     expect(leftDetail(file(`{"w":${info("F32", [1e15, 1e15], [0, 16])}}`, data))).toMatch(
       /tensor "w": shape \[1000000000000000, 1000000000000000\] of F32 needs more bytes than the 16-byte data buffer holds/,
     );
-    expect(leftDetail(file(`{"w":${info("F64", [3], [0, 16])}}`, data))).toMatch(/shape \[3\] of F64 needs more bytes than the 16-byte/);
+    expect(leftDetail(file(`{"w":${info("F64", [3], [0, 16])}}`, data))).toMatch(
+      /shape \[3\] of F64 needs more bytes than the 16-byte/,
+    );
     for (const offsets of [[0], [0, 1, 2], [-1, 4], [0, 1.5], ["0", "4"], null, [0, 2 ** 60]]) {
       expect(leftDetail(file(`{"w":${info("F32", [1], offsets)}}`, data))).toMatch(
         /tensor "w": "data_offsets" must be two non-negative integers/,
@@ -284,7 +303,9 @@ describe("decode rejects hostile bytes", () => {
     const bom = new Uint8Array([5, 0, 0, 0, 0, 0, 0, 0, 0xef, 0xbb, 0xbf, 0x7b, 0x7d]);
     expect(leftDetail(bom)).toMatch(/not valid JSON/);
     expect(leftDetail(file("{abc"))).toMatch(/not valid JSON: expected a string but found "a" .* at character 1/);
-    expect(leftDetail(file(`{"w":${info("F32", [0], [0, 0])},}`))).toMatch(/not valid JSON: expected a string but found "}"/);
+    expect(leftDetail(file(`{"w":${info("F32", [0], [0, 0])},}`))).toMatch(
+      /not valid JSON: expected a string but found "}"/,
+    );
     expect(leftDetail(file("[1]"))).toMatch(/the header must be a JSON object, got \[1\]/);
     expect(leftDetail(file(""))).toMatch(/not valid JSON: unexpected end of input/);
     expect(leftDetail(file(`{"w":${info("F32", [0], [0, 0])}}\u0000`))).toMatch(/not valid JSON/);
@@ -302,11 +323,13 @@ describe("decode rejects hostile bytes", () => {
       expect(leftDetail(file(`{${JSON.stringify(name)}:${info("F32", [1], [0, 4])}}`, new Uint8Array(4)))).toMatch(
         new RegExp(`tensor "${name}": the name is not allowed`),
       );
-      expect(leftDetail(file(`{"__metadata__":{${JSON.stringify(name)}:"x"}}`))).toMatch(/"__metadata__": the key .* is not allowed/);
+      expect(leftDetail(file(`{"__metadata__":{${JSON.stringify(name)}:"x"}}`))).toMatch(
+        /"__metadata__": the key .* is not allowed/,
+      );
     }
-    expect(leftDetail(file(`{"w":{"__proto__":{"polluted":"yes"},"dtype":"F32","shape":[0],"data_offsets":[0,0]}}`))).toMatch(
-      /tensor "w": unknown field "__proto__"/,
-    );
+    expect(
+      leftDetail(file(`{"w":{"__proto__":{"polluted":"yes"},"dtype":"F32","shape":[0],"data_offsets":[0,0]}}`)),
+    ).toMatch(/tensor "w": unknown field "__proto__"/);
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
     expect(({} as Record<string, unknown>)["dtype"]).toBeUndefined();
     expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain("dtype");
@@ -328,7 +351,9 @@ describe("decode rejects hostile bytes", () => {
     expect(leftDetail(file(`{"w":${info("Q7", [1], [0, 1])}}`, new Uint8Array(1)))).toMatch(
       /tensor "w": unknown dtype "Q7" \(supported: F32, F64, I32, BOOL\)/,
     );
-    expect(leftDetail(file(`{"w":${info("float32", [1], [0, 4])}}`, new Uint8Array(4)))).toMatch(/unknown dtype "float32"/);
+    expect(leftDetail(file(`{"w":${info("float32", [1], [0, 4])}}`, new Uint8Array(4)))).toMatch(
+      /unknown dtype "float32"/,
+    );
     expect(leftDetail(file(`{"w":{"dtype":3,"shape":[1],"data_offsets":[0,4]}}`, new Uint8Array(4)))).toMatch(
       /"dtype" must be a string, got 3/,
     );
@@ -346,7 +371,9 @@ describe("decode rejects hostile bytes", () => {
   });
 
   it("rejects malformed entries and unknown fields", () => {
-    expect(leftDetail(file(`{"w":[1,2]}`))).toMatch(/tensor "w": expected an object \{ dtype, shape, data_offsets \}, got \[1,2\]/);
+    expect(leftDetail(file(`{"w":[1,2]}`))).toMatch(
+      /tensor "w": expected an object \{ dtype, shape, data_offsets \}, got \[1,2\]/,
+    );
     expect(leftDetail(file(`{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0],"extra":1}}`))).toMatch(
       /tensor "w": unknown field "extra"/,
     );
@@ -359,7 +386,9 @@ describe("decode rejects hostile bytes", () => {
   });
 
   it("rejects metadata that is not an object of strings", () => {
-    expect(leftDetail(file(`{"__metadata__":{"epoch":3}}`))).toMatch(/"__metadata__": the value of "epoch" must be a string, got 3/);
+    expect(leftDetail(file(`{"__metadata__":{"epoch":3}}`))).toMatch(
+      /"__metadata__": the value of "epoch" must be a string, got 3/,
+    );
     expect(leftDetail(file(`{"__metadata__":["a"]}`))).toMatch(/"__metadata__" must be an object of strings/);
     expect(leftDetail(file(`{"__metadata__":{"a":{"b":"c"}}}`))).toMatch(/must be a string, got an object/);
   });

@@ -36,21 +36,28 @@ const flatten = (value: NestedArray): number[] =>
 const tensorArb = fc
   .array(fc.integer({ min: 0, max: 5 }), { maxLength: 4 })
   .chain((shape) =>
-    fc.array(fc.integer({ min: -99, max: 99 }), { minLength: size(shape), maxLength: size(shape) }).map((d) => fromDataOrThrow(d, shape, "float64")),
+    fc
+      .array(fc.integer({ min: -99, max: 99 }), { minLength: size(shape), maxLength: size(shape) })
+      .map((d) => fromDataOrThrow(d, shape, "float64")),
   );
 const bound = fc.option(fc.integer({ min: -8, max: 8 }), { nil: undefined });
 const specArb: fc.Arbitrary<SliceSpec | null> = fc.oneof(
   fc.constant(null),
-  fc.record(
-    { start: bound, stop: bound, step: fc.option(fc.integer({ min: -3, max: 3 }).filter((s) => s !== 0), { nil: undefined }) },
-    { requiredKeys: [] },
-  ).map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as SliceSpec),
+  fc
+    .record(
+      {
+        start: bound,
+        stop: bound,
+        step: fc.option(
+          fc.integer({ min: -3, max: 3 }).filter((s) => s !== 0),
+          { nil: undefined },
+        ),
+      },
+      { requiredKeys: [] },
+    )
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as SliceSpec),
 );
-const withSpecs = tensorArb.chain((x) =>
-  fc.tuple(fc.constant(x), fc.array(specArb, { maxLength: x.shape.length })),
-);
-
-
+const withSpecs = tensorArb.chain((x) => fc.tuple(fc.constant(x), fc.array(specArb, { maxLength: x.shape.length })));
 
 describe("slice", () => {
   test.prop([withSpecs], { numRuns: 100 })("matches Python slicing of nested lists", ([x, specs]) => {
@@ -63,7 +70,14 @@ describe("slice", () => {
   });
 
   test.prop([tensorArb], { numRuns: 50 })("a step of -1 on every axis is flip", (x) => {
-    expect(values(slice(x, x.shape.map(() => ({ step: -1 }))))).toEqual(values(flip(x)));
+    expect(
+      values(
+        slice(
+          x,
+          x.shape.map(() => ({ step: -1 })),
+        ),
+      ),
+    ).toEqual(values(flip(x)));
   });
 
   test.prop([withSpecs], { numRuns: 50 })("never writes its input", ([x, specs]) => {
@@ -83,7 +97,10 @@ describe("slice", () => {
     expect(s({ start: 5, stop: 5 })).toEqual([]);
     expect(s({ start: 2, stop: 7, step: -1 })).toEqual([]);
     expect(s({ stop: -11, step: -1 })).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
-    const m = tensor([[1, 2, 3], [4, 5, 6]]);
+    const m = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const y = slice(m, [null, { step: -2 }]);
     expect(y.shape).toEqual([2, 2]);
     expect(values(y)).toEqual([3, 1, 6, 4]);
@@ -106,7 +123,11 @@ describe("slice", () => {
     const rows = slice(x, [{ start: 1 }, { start: 1, stop: 3 }]);
     expect(rows.data.buffer).toBe(x.data.buffer);
     expect(values(rows)).toEqual([16, 17, 18, 19, 20, 21, 22, 23]);
-    const one = slice(x, [{ start: 1, stop: 2 }, { start: 2, stop: 3 }, { start: 1, stop: 3 }]);
+    const one = slice(x, [
+      { start: 1, stop: 2 },
+      { start: 2, stop: 3 },
+      { start: 1, stop: 3 },
+    ]);
     expect(one.data.buffer).toBe(x.data.buffer);
     expect(values(one)).toEqual([21, 22]);
     const cols = slice(x, [null, null, { stop: 2 }]);

@@ -8,7 +8,6 @@ import { size, unravel, ravel, values, throwsTensor } from "./helpers.js";
 
 // ---- naive references: the textbook formulas, unshifted, over hand-computed multi-indices ----
 
-
 /** Σ exp(x) of each output group, and the group (output) index of every input element. */
 const expSums = (x: Tensor, axes: readonly number[]): { shape: number[]; sums: number[]; groupOf: number[] } => {
   const kept = x.shape.map((_, a) => a).filter((a) => !axes.includes(a));
@@ -17,14 +16,19 @@ const expSums = (x: Tensor, axes: readonly number[]): { shape: number[]; sums: n
   const groupOf: number[] = [];
   for (let i = 0; i < size(x.shape); i++) {
     const idx = unravel(i, x.shape);
-    const g = ravel(kept.map((a) => idx[a]!), shape);
+    const g = ravel(
+      kept.map((a) => idx[a]!),
+      shape,
+    );
     groupOf.push(g);
     sums[g] = sums[g]! + Math.exp(x.data[i]!);
   }
   return { shape, sums, groupOf };
 };
 const axesOf = (axis: ReduceOptions["axis"], rank: number): number[] =>
-  axis === undefined ? [...Array(rank).keys()] : (typeof axis === "number" ? [axis] : [...axis]).map((a) => (a < 0 ? a + rank : a));
+  axis === undefined
+    ? [...Array(rank).keys()]
+    : (typeof axis === "number" ? [axis] : [...axis]).map((a) => (a < 0 ? a + rank : a));
 
 const close = (actual: readonly number[], expected: readonly number[], rel: number): void => {
   expect(actual.length).toBe(expected.length);
@@ -34,7 +38,6 @@ const close = (actual: readonly number[], expected: readonly number[], rel: numb
     else expect(Math.abs(v - e)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(e)));
   });
 };
-
 
 // ---- arbitraries: values small enough that the unshifted reference cannot overflow ----
 
@@ -55,31 +58,45 @@ const axisArb = (rank: number): fc.Arbitrary<ReduceOptions["axis"]> =>
     : fc.oneof(
         fc.constant(undefined),
         fc.integer({ min: -rank, max: rank - 1 }),
-        fc.shuffledSubarray([...Array(rank).keys()]).map((axes): readonly number[] => axes.map((a, i) => (i % 2 ? a - rank : a))),
+        fc
+          .shuffledSubarray([...Array(rank).keys()])
+          .map((axes): readonly number[] => axes.map((a, i) => (i % 2 ? a - rank : a))),
       );
 const ranked = tensorArb.filter((x) => x.shape.length > 0);
 const tolerance = (dtype: DType): number => (dtype === "float64" ? 1e-12 : 1e-6);
 
 describe("logSumExp", () => {
-  test.prop([tensorArb.chain((x) => fc.tuple(fc.constant(x), axisArb(x.shape.length), fc.boolean()))], { numRuns: 100 })(
-    "matches log(sum(exp(x))) where that does not overflow",
-    ([x, axis, keepDims]) => {
-      const before = values(x);
-      const r = logSumExp(x, axis === undefined ? { keepDims } : { axis, keepDims });
-      const axes = axesOf(axis, x.shape.length);
-      const { shape, sums } = expSums(x, axes);
-      expect(r.dtype).toBe(x.dtype === "float64" ? "float64" : "float32");
-      expect(r.shape).toEqual(keepDims ? x.shape.map((d, a) => (axes.includes(a) ? 1 : d)) : shape);
-      close(values(r), sums.map(Math.log), tolerance(r.dtype));
-      expect(values(x)).toEqual(before);
-    },
-  );
+  test.prop([tensorArb.chain((x) => fc.tuple(fc.constant(x), axisArb(x.shape.length), fc.boolean()))], {
+    numRuns: 100,
+  })("matches log(sum(exp(x))) where that does not overflow", ([x, axis, keepDims]) => {
+    const before = values(x);
+    const r = logSumExp(x, axis === undefined ? { keepDims } : { axis, keepDims });
+    const axes = axesOf(axis, x.shape.length);
+    const { shape, sums } = expSums(x, axes);
+    expect(r.dtype).toBe(x.dtype === "float64" ? "float64" : "float32");
+    expect(r.shape).toEqual(keepDims ? x.shape.map((d, a) => (axes.includes(a) ? 1 : d)) : shape);
+    close(values(r), sums.map(Math.log), tolerance(r.dtype));
+    expect(values(x)).toEqual(before);
+  });
 
   it("is exact at ±1000, where the unshifted formula overflows or underflows", () => {
     expect(values(logSumExp(tensor([1000, 1000], "float64")))).toEqual([1000 + Math.LN2]);
     expect(values(logSumExp(tensor([-1000, -1000], "float64")))).toEqual([-1000 + Math.LN2]);
     expect(values(logSumExp(tensor([1000, 1000])))).toEqual([Math.fround(1000 + Math.LN2)]);
-    expect(values(logSumExp(tensor([[1000, -1000], [-1000, 1000]], "float64"), { axis: 1 }))).toEqual([1000, 1000]);
+    expect(
+      values(
+        logSumExp(
+          tensor(
+            [
+              [1000, -1000],
+              [-1000, 1000],
+            ],
+            "float64",
+          ),
+          { axis: 1 },
+        ),
+      ),
+    ).toEqual([1000, 1000]);
   });
 
   it("treats −Inf as a mask, gives −Inf for all −Inf and for an empty group, +Inf for +Inf, NaN for NaN", () => {
@@ -110,27 +127,39 @@ describe("softmax and logSoftmax", () => {
       const l = logSoftmax(x, axis);
       const dtype = x.dtype === "float64" ? "float64" : "float32";
       expect([s.dtype, s.shape, l.dtype, l.shape]).toEqual([dtype, x.shape, dtype, x.shape]);
-      close(values(s), before.map((v, i) => Math.exp(v) / sums[groupOf[i]!]!), tolerance(dtype));
-      close(values(l), before.map((v, i) => v - Math.log(sums[groupOf[i]!]!)), tolerance(dtype));
+      close(
+        values(s),
+        before.map((v, i) => Math.exp(v) / sums[groupOf[i]!]!),
+        tolerance(dtype),
+      );
+      close(
+        values(l),
+        before.map((v, i) => v - Math.log(sums[groupOf[i]!]!)),
+        tolerance(dtype),
+      );
       expect(values(x)).toEqual(before);
     },
   );
 
-  test.prop([ranked.chain((x) => fc.tuple(fc.constant(x), axisOf(x), fc.double({ min: -500, max: 500, noNaN: true })))], { numRuns: 100 })(
-    "sum to 1 along the axis and are unchanged by adding a constant (float64)",
-    ([x, axis, c]) => {
-      const x64 = fromDataOrThrow(values(x), x.shape, "float64");
-      const shifted = fromDataOrThrow(values(x).map((v) => v + c), x.shape, "float64");
-      const s = softmax(x64, axis);
-      const ax = axis < 0 ? axis + x.shape.length : axis;
-      const { groupOf } = expSums(x64, [ax]);
-      const totals = new Map<number, number>();
-      values(s).forEach((v, i) => totals.set(groupOf[i]!, (totals.get(groupOf[i]!) ?? 0) + v));
-      for (const t of totals.values()) expect(Math.abs(t - 1)).toBeLessThan(1e-12);
-      close(values(softmax(shifted, axis)), values(s), 1e-9);
-      close(values(logSoftmax(shifted, axis)), values(logSoftmax(x64, axis)), 1e-9);
-    },
-  );
+  test.prop(
+    [ranked.chain((x) => fc.tuple(fc.constant(x), axisOf(x), fc.double({ min: -500, max: 500, noNaN: true })))],
+    { numRuns: 100 },
+  )("sum to 1 along the axis and are unchanged by adding a constant (float64)", ([x, axis, c]) => {
+    const x64 = fromDataOrThrow(values(x), x.shape, "float64");
+    const shifted = fromDataOrThrow(
+      values(x).map((v) => v + c),
+      x.shape,
+      "float64",
+    );
+    const s = softmax(x64, axis);
+    const ax = axis < 0 ? axis + x.shape.length : axis;
+    const { groupOf } = expSums(x64, [ax]);
+    const totals = new Map<number, number>();
+    values(s).forEach((v, i) => totals.set(groupOf[i]!, (totals.get(groupOf[i]!) ?? 0) + v));
+    for (const t of totals.values()) expect(Math.abs(t - 1)).toBeLessThan(1e-12);
+    close(values(softmax(shifted, axis)), values(s), 1e-9);
+    close(values(logSoftmax(shifted, axis)), values(logSoftmax(x64, axis)), 1e-9);
+  });
 
   it("is exact at ±1000", () => {
     expect(values(softmax(tensor([1000, 1000], "float64")))).toEqual([0.5, 0.5]);
@@ -143,14 +172,33 @@ describe("softmax and logSoftmax", () => {
   it("treats −Inf as a mask; all −Inf or +Inf or NaN give NaN", () => {
     expect(values(softmax(tensor([0, -Infinity, 0], "float64")))).toEqual([0.5, 0, 0.5]);
     expect(values(logSoftmax(tensor([0, -Infinity], "float64")))).toEqual([0, -Infinity]);
-    expect(values(softmax(tensor([[-Infinity, -Infinity], [1, 1]]), 1))).toEqual([NaN, NaN, 0.5, 0.5]);
+    expect(
+      values(
+        softmax(
+          tensor([
+            [-Infinity, -Infinity],
+            [1, 1],
+          ]),
+          1,
+        ),
+      ),
+    ).toEqual([NaN, NaN, 0.5, 0.5]);
     expect(values(logSoftmax(tensor([-Infinity, -Infinity])))).toEqual([NaN, NaN]);
     expect(values(softmax(tensor([Infinity, 1])))).toEqual([NaN, 0]);
     expect(values(softmax(tensor([NaN, 1])))).toEqual([NaN, NaN]);
   });
 
   it("works along a leading axis and on zero-size tensors", () => {
-    const s = softmax(tensor([[0, 1], [0, 1]], "float64"), 0);
+    const s = softmax(
+      tensor(
+        [
+          [0, 1],
+          [0, 1],
+        ],
+        "float64",
+      ),
+      0,
+    );
     expect(values(s)).toEqual([0.5, 0.5, 0.5, 0.5]);
     expect(softmax(fromDataOrThrow([], [3, 0])).shape).toEqual([3, 0]);
     expect(logSoftmax(fromDataOrThrow([], [0, 3]), 0).shape).toEqual([0, 3]);

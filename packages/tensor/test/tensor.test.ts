@@ -2,14 +2,42 @@ import { describe, expect, it } from "vitest";
 import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import {
-  add, arange, astype, eye, fromArray, fromBuffer, fromArrayOrThrow, fromData, fromDataOrThrow, full, isTensor, item, linspace, ones,
-  onesLike, promoteTypes, scalar, tensor, TensorException, toArray, validateTensor, zeros, zerosLike,
-  broadcastShapes, normalizeAxes, normalizeAxis, stridesOf, type NestedArray,
+  add,
+  arange,
+  astype,
+  eye,
+  fromArray,
+  fromBuffer,
+  fromArrayOrThrow,
+  fromData,
+  fromDataOrThrow,
+  full,
+  isTensor,
+  item,
+  linspace,
+  ones,
+  onesLike,
+  promoteTypes,
+  scalar,
+  tensor,
+  TensorException,
+  toArray,
+  validateTensor,
+  zeros,
+  zerosLike,
+  broadcastShapes,
+  normalizeAxes,
+  normalizeAxis,
+  stridesOf,
+  type NestedArray,
 } from "../src/index.js";
 
 describe("constructors", () => {
   it("fromArray infers shape and dtype", () => {
-    const t = fromArrayOrThrow([[1, 2, 3], [4, 5, 6]]);
+    const t = fromArrayOrThrow([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.shape).toEqual([2, 3]);
     expect(t.dtype).toBe("float32");
     expect(Array.from(t.data)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -33,7 +61,9 @@ describe("constructors", () => {
 
   it("fromData validates the element count and copies", () => {
     expect(E.isLeft(fromData([1, 2, 3], [2, 2]))).toBe(true);
-    expect(() => fromDataOrThrow([1, 2, 3], [2, 2])).toThrow(/fromData: shape \[2, 2\] holds 4 elements but data has 3/);
+    expect(() => fromDataOrThrow([1, 2, 3], [2, 2])).toThrow(
+      /fromData: shape \[2, 2\] holds 4 elements but data has 3/,
+    );
     expect(() => fromDataOrThrow([1], [-1])).toThrow(/non-negative integers/);
     expect(() => fromDataOrThrow([1], [1], "float16" as never)).toThrow(/unknown dtype "float16"/);
     const r = fromData(new Float32Array([1, 2]), [2], "float64");
@@ -58,8 +88,15 @@ describe("constructors", () => {
     expect(Array.from(onesLike(zeros([2])).data)).toEqual([1, 1]);
     expect(scalar(3).shape).toEqual([]);
     expect(zeros([0, 3]).data.length).toBe(0);
-    expect(toArray(eye(2, 3, 1))).toEqual([[0, 1, 0], [0, 0, 1]]);
-    expect(toArray(eye(3, 2, -1))).toEqual([[0, 0], [1, 0], [0, 1]]);
+    expect(toArray(eye(2, 3, 1))).toEqual([
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    expect(toArray(eye(3, 2, -1))).toEqual([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+    ]);
   });
 
   it("arange and linspace follow NumPy", () => {
@@ -76,12 +113,11 @@ describe("constructors", () => {
 });
 
 describe("conversions", () => {
-  test.prop([fc.array(fc.array(fc.integer({ min: -100, max: 100 }), { minLength: 3, maxLength: 3 }), { maxLength: 5 })])(
-    "toArray inverts fromArray",
-    (rows) => {
-      expect(toArray(fromArrayOrThrow(rows, "int32"))).toEqual(rows.length === 0 ? [] : rows);
-    },
-  );
+  test.prop([
+    fc.array(fc.array(fc.integer({ min: -100, max: 100 }), { minLength: 3, maxLength: 3 }), { maxLength: 5 }),
+  ])("toArray inverts fromArray", (rows) => {
+    expect(toArray(fromArrayOrThrow(rows, "int32"))).toEqual(rows.length === 0 ? [] : rows);
+  });
 
   it("item needs exactly one element", () => {
     expect(item(scalar(3))).toBe(3);
@@ -102,12 +138,16 @@ describe("shapes", () => {
     expect(broadcastShapes("add", [2, 1, 3], [4, 3])).toEqual([2, 4, 3]);
     expect(broadcastShapes("add", [], [0, 2])).toEqual([0, 2]);
     expect(broadcastShapes("add", [1], [0])).toEqual([0]);
-    expect(() => broadcastShapes("add", [2, 3], [4])).toThrow(/^add: shapes cannot be broadcast together.*\[2, 3\], \[4\]/);
+    expect(() => broadcastShapes("add", [2, 3], [4])).toThrow(
+      /^add: shapes cannot be broadcast together.*\[2, 3\], \[4\]/,
+    );
   });
 
   it("axes normalise, reject out-of-range and duplicates", () => {
     expect(normalizeAxis("sum", "axis", -1, 3)).toBe(2);
-    expect(() => normalizeAxis("sum", "axis", 3, 3)).toThrow(/sum: axis 3 is out of range for a rank-3 tensor.*\[-3, 2\]/);
+    expect(() => normalizeAxis("sum", "axis", 3, 3)).toThrow(
+      /sum: axis 3 is out of range for a rank-3 tensor.*\[-3, 2\]/,
+    );
     expect(() => normalizeAxis("sum", "axis", 0, 0)).toThrow(/a scalar has no axes/);
     expect(normalizeAxes("sum", "axis", [-1, 0], 3)).toEqual([0, 2]);
     expect(() => normalizeAxes("sum", "axis", [0, -3], 3)).toThrow(/same axis twice/);

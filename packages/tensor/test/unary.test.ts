@@ -145,13 +145,16 @@ describe("unary kernels: values", () => {
 });
 
 describe("unary kernels: sigmoid and softplus are stable", () => {
-  it.each(["float32", "float64"] as const)("sigmoid at ±1e4, ±1e300 and ±Infinity in %s is finite and right", (dtype) => {
-    const r = sigmoid(fromDataOrThrow([-1e4, 1e4, -Infinity, Infinity, 0, NaN], [6], dtype));
-    expect(values(r)).toEqual([0, 1, 0, 1, 0.5, NaN]);
-    const r32 = sigmoid(fromDataOrThrow([-1e4, 1e4, 0, -100], [4], dtype));
-    expect(values(r32).every((v) => !Number.isNaN(v) && v >= 0 && v <= 1)).toBe(true);
-    expect(r32.data[3]).toBeGreaterThan(0); // e^-100 ≈ 3.7e-44 is a float32 subnormal, not 0
-  });
+  it.each(["float32", "float64"] as const)(
+    "sigmoid at ±1e4, ±1e300 and ±Infinity in %s is finite and right",
+    (dtype) => {
+      const r = sigmoid(fromDataOrThrow([-1e4, 1e4, -Infinity, Infinity, 0, NaN], [6], dtype));
+      expect(values(r)).toEqual([0, 1, 0, 1, 0.5, NaN]);
+      const r32 = sigmoid(fromDataOrThrow([-1e4, 1e4, 0, -100], [4], dtype));
+      expect(values(r32).every((v) => !Number.isNaN(v) && v >= 0 && v <= 1)).toBe(true);
+      expect(r32.data[3]).toBeGreaterThan(0); // e^-100 ≈ 3.7e-44 is a float32 subnormal, not 0
+    },
+  );
 
   it("sigmoid keeps full relative accuracy in the left tail (float64)", () => {
     const xs = [-50, -100, -700, -740];
@@ -191,7 +194,20 @@ describe("unary kernels: sigmoid and softplus are stable", () => {
 });
 
 describe("unary kernels: dtypes and shapes", () => {
-  const transcendental = ["exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tanh", "sigmoid", "softplus"];
+  const transcendental = [
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "softplus",
+  ];
   const signLike = ["neg", "abs", "sign", "square", "relu"];
   const roundingOps = ["floor", "ceil", "round"];
   const expectedDType = (name: string, dtype: DType): DType => {
@@ -267,7 +283,11 @@ describe("unary kernels: dtypes and shapes", () => {
     (xs) => {
       const x = fromDataOrThrow(xs, [xs.length], "float32");
       // exp, tanh and sigmoid evaluate float32 polynomials (their accuracy is tested in f32math.test.ts).
-      const polynomial: Readonly<Record<string, (v: number) => number>> = { exp: expF32, tanh: tanhF32, sigmoid: sigmoidF32 };
+      const polynomial: Readonly<Record<string, (v: number) => number>> = {
+        exp: expF32,
+        tanh: tanhF32,
+        sigmoid: sigmoidF32,
+      };
       for (const [name, op, ref] of references) {
         const got = values(op(x));
         xs.forEach((v, i) => {

@@ -80,7 +80,8 @@ const compareTensors = (path: string, a: T.Tensor, b: T.Tensor, opts: CloseOptio
       }
     }
   }
-  if (bad === 0) return { pass: true, message: `${path}: all ${a.data.length} elements close (rtol ${rtol}, atol ${atol})` };
+  if (bad === 0)
+    return { pass: true, message: `${path}: all ${a.data.length} elements close (rtol ${rtol}, atol ${atol})` };
   const index = unravel(worst, a.shape);
   return {
     pass: false,

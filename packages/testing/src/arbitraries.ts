@@ -35,8 +35,14 @@ export interface ShapeOptions {
  * @example fc.sample(arbShape({ minRank: 2, maxRank: 2 }), 1)[0] // e.g. [3, 1]
  */
 export const arbShape = (opts: ShapeOptions = {}): fc.Arbitrary<T.Shape> => {
-  checkOptions("arbShape", "opts", opts, keysOf<ShapeOptions>({ minRank: true, maxRank: true, minDim: true, maxDim: true }));
-  for (const k of ["minRank", "maxRank", "minDim", "maxDim"] as const) checkInt("arbShape", `opts.${k}`, opts[k], 0, k.endsWith("Rank") ? 32 : MAX_ELEMENTS);
+  checkOptions(
+    "arbShape",
+    "opts",
+    opts,
+    keysOf<ShapeOptions>({ minRank: true, maxRank: true, minDim: true, maxDim: true }),
+  );
+  for (const k of ["minRank", "maxRank", "minDim", "maxDim"] as const)
+    checkInt("arbShape", `opts.${k}`, opts[k], 0, k.endsWith("Rank") ? 32 : MAX_ELEMENTS);
   const { minRank = 0, maxRank = 3, minDim = 1, maxDim = 4 } = opts;
   checkRange("arbShape", "opts.minRank", "opts.maxRank", minRank, maxRank);
   checkRange("arbShape", "opts.minDim", "opts.maxDim", minDim, maxDim);
@@ -49,7 +55,8 @@ export const arbShape = (opts: ShapeOptions = {}): fc.Arbitrary<T.Shape> => {
  * @example fc.sample(arbBroadcastShapes(2), 1)[0] // e.g. [[2, 1, 3], [4, 3]]
  */
 export const arbBroadcastShapes = (n: number, opts: ShapeOptions = {}): fc.Arbitrary<T.Shape[]> => {
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0 || n > 64) invalid("arbBroadcastShapes", "n", `must be an integer in [0, 64], got ${String(n)}`);
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0 || n > 64)
+    invalid("arbBroadcastShapes", "n", `must be an integer in [0, 64], got ${String(n)}`);
   return arbShape(opts).chain((full) => {
     const operand = fc
       .tuple(
@@ -92,7 +99,9 @@ const uniformElement = (dtype: T.DType, min: number, max: number): fc.Arbitrary<
   const round = dtype === "float32" ? Math.fround : (x: number) => x;
   const clamp = (x: number) => Math.min(Math.max(x, min), max);
   return min <= 0 && max >= 0
-    ? fc.noBias(fc.integer({ min: -GRID, max: GRID })).map((i) => clamp(round(i < 0 ? (-i / GRID) * min : (i / GRID) * max)))
+    ? fc
+        .noBias(fc.integer({ min: -GRID, max: GRID }))
+        .map((i) => clamp(round(i < 0 ? (-i / GRID) * min : (i / GRID) * max)))
     : fc.noBias(fc.integer({ min: 0, max: GRID })).map((i) => clamp(round(min + (max - min) * (i / GRID))));
 };
 
@@ -120,7 +129,7 @@ const roundIn32 = (x: number, dir: 1 | -1): number => {
   const buf = new Float32Array([f]);
   const bits = new Int32Array(buf.buffer);
   // Stepping the bit pattern moves one ulp away from zero for positive f when incremented.
-  bits[0] = bits[0]! + ((f > 0) === (dir > 0) ? 1 : -1);
+  bits[0] = bits[0]! + (f > 0 === dir > 0 ? 1 : -1);
   return buf[0]!;
 };
 
@@ -130,20 +139,48 @@ const roundIn32 = (x: number, dir: 1 | -1): number => {
  * @example fc.sample(arbTensor({ shape: [2, 3], min: -1, max: 1 }), 1)[0]!.shape // [2, 3]
  */
 export const arbTensor = (opts: TensorOptions = {}): fc.Arbitrary<T.Tensor> => {
-  checkOptions("arbTensor", "opts", opts, keysOf<TensorOptions>({ shape: true, dtype: true, min: true, max: true, uniform: true }));
+  checkOptions(
+    "arbTensor",
+    "opts",
+    opts,
+    keysOf<TensorOptions>({ shape: true, dtype: true, min: true, max: true, uniform: true }),
+  );
   const { dtype = "float64", min = -2, max = 2, uniform = false } = opts;
-  if (!DTYPES.includes(dtype)) invalid("arbTensor", "opts.dtype", `must be one of ${DTYPES.join(", ")}, got ${JSON.stringify(dtype) ?? String(dtype)}`);
+  if (!DTYPES.includes(dtype))
+    invalid(
+      "arbTensor",
+      "opts.dtype",
+      `must be one of ${DTYPES.join(", ")}, got ${JSON.stringify(dtype) ?? String(dtype)}`,
+    );
   checkFinite("arbTensor", "opts.min", min);
   checkFinite("arbTensor", "opts.max", max);
   checkRange("arbTensor", "opts.min", "opts.max", min, max);
-  if (dtype === "int32" && Math.ceil(min) > Math.floor(max)) invalid("arbTensor", "opts.min", `[${min}, ${max}] holds no integer for int32 elements`);
+  if (dtype === "int32" && Math.ceil(min) > Math.floor(max))
+    invalid("arbTensor", "opts.min", `[${min}, ${max}] holds no integer for int32 elements`);
   if (opts.shape !== undefined && !Array.isArray(opts.shape)) checkArbitrary("arbTensor", "opts.shape", opts.shape);
-  const shapes = opts.shape === undefined ? arbShape() : Array.isArray(opts.shape) ? fc.constant(opts.shape as T.Shape) : (opts.shape as fc.Arbitrary<T.Shape>);
+  const shapes =
+    opts.shape === undefined
+      ? arbShape()
+      : Array.isArray(opts.shape)
+        ? fc.constant(opts.shape as T.Shape)
+        : (opts.shape as fc.Arbitrary<T.Shape>);
   return shapes.chain((shape) => {
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) invalid("arbTensor", "opts.shape", `must give arrays of non-negative integers, got ${JSON.stringify(shape) ?? String(shape)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      invalid(
+        "arbTensor",
+        "opts.shape",
+        `must give arrays of non-negative integers, got ${JSON.stringify(shape) ?? String(shape)}`,
+      );
     const size = T.sizeOf(shape);
-    if (size > MAX_ELEMENTS) invalid("arbTensor", "opts.shape", `[${shape.join(", ")}] has ${size} elements; arbitraries draw small tensors (at most ${MAX_ELEMENTS})`);
-    return fc.array(arbElement(dtype, min, max, uniform), { minLength: size, maxLength: size }).map((data) => T.fromDataOrThrow(data, shape, dtype));
+    if (size > MAX_ELEMENTS)
+      invalid(
+        "arbTensor",
+        "opts.shape",
+        `[${shape.join(", ")}] has ${size} elements; arbitraries draw small tensors (at most ${MAX_ELEMENTS})`,
+      );
+    return fc
+      .array(arbElement(dtype, min, max, uniform), { minLength: size, maxLength: size })
+      .map((data) => T.fromDataOrThrow(data, shape, dtype));
   });
 };
 
@@ -158,7 +195,10 @@ export type TensorTree = T.Tensor | readonly TensorTree[] | { readonly [key: str
  * `leaf`, for testing code that must work over any pytree.
  * @example fc.sample(arbPyTree(arbTensor({ shape: [2] })), 1)[0] // e.g. { a: [t1, t2], h: t3 }
  */
-export const arbPyTree = (leaf: fc.Arbitrary<T.Tensor>, opts: { readonly maxDepth?: number } = {}): fc.Arbitrary<TensorTree> => {
+export const arbPyTree = (
+  leaf: fc.Arbitrary<T.Tensor>,
+  opts: { readonly maxDepth?: number } = {},
+): fc.Arbitrary<TensorTree> => {
   checkArbitrary("arbPyTree", "leaf", leaf);
   checkOptions("arbPyTree", "opts", opts, ["maxDepth"]);
   checkInt("arbPyTree", "opts.maxDepth", opts.maxDepth, 0, 16);
@@ -168,7 +208,11 @@ export const arbPyTree = (leaf: fc.Arbitrary<T.Tensor>, opts: { readonly maxDept
       : fc.oneof(
           leaf,
           fc.array(tree(depth - 1), { minLength: 1, maxLength: 3 }),
-          fc.dictionary(fc.constantFrom("a", "b", "c", "h", "w"), tree(depth - 1), { minKeys: 1, maxKeys: 3, noNullPrototype: true }),
+          fc.dictionary(fc.constantFrom("a", "b", "c", "h", "w"), tree(depth - 1), {
+            minKeys: 1,
+            maxKeys: 3,
+            noNullPrototype: true,
+          }),
         );
   return tree(opts.maxDepth ?? 2);
 };
@@ -191,12 +235,14 @@ export interface RaggedBatchOptions {
   /** Longest padded time axis T (default 6). */
   readonly maxTime?: number;
   /** A fixed feature size, or bounds (default 1–3). */
-  readonly features?: number | {
-    /** Fewest features drawn, ≥ 1. */
-    readonly min: number;
-    /** Most features drawn. */
-    readonly max: number;
-  };
+  readonly features?:
+    | number
+    | {
+        /** Fewest features drawn, ≥ 1. */
+        readonly min: number;
+        /** Most features drawn. */
+        readonly max: number;
+      };
   /** Lower bound of the data (default -2). */
   readonly min?: number;
   /** Upper bound of the data (default 2). */
@@ -221,7 +267,12 @@ export interface RaggedBatch {
  * @example fc.sample(arbRaggedBatch({ maxBatch: 3, maxTime: 5, features: 2 }), 1)[0]!.lengths.dtype // "int32"
  */
 export const arbRaggedBatch = (opts: RaggedBatchOptions = {}): fc.Arbitrary<RaggedBatch> => {
-  checkOptions("arbRaggedBatch", "opts", opts, keysOf<RaggedBatchOptions>({ maxBatch: true, minTime: true, maxTime: true, features: true, min: true, max: true }));
+  checkOptions(
+    "arbRaggedBatch",
+    "opts",
+    opts,
+    keysOf<RaggedBatchOptions>({ maxBatch: true, minTime: true, maxTime: true, features: true, min: true, max: true }),
+  );
   checkInt("arbRaggedBatch", "opts.maxBatch", opts.maxBatch, 1, 1024);
   checkInt("arbRaggedBatch", "opts.minTime", opts.minTime, 0, 4096);
   checkInt("arbRaggedBatch", "opts.maxTime", opts.maxTime, 0, 4096);
@@ -240,7 +291,9 @@ export const arbRaggedBatch = (opts: RaggedBatchOptions = {}): fc.Arbitrary<Ragg
     .chain(([b, t, f]) =>
       fc.record({
         data: arbTensor({ shape: [b, t, f], min, max, uniform: true }),
-        lengths: fc.array(fc.integer({ min: 0, max: t }), { minLength: b, maxLength: b }).map((ls) => T.fromDataOrThrow(ls, [b], "int32")),
+        lengths: fc
+          .array(fc.integer({ min: 0, max: t }), { minLength: b, maxLength: b })
+          .map((ls) => T.fromDataOrThrow(ls, [b], "int32")),
       }),
     );
 };

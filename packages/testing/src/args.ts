@@ -8,7 +8,15 @@ import { optionsProblem, showKey } from "@rewind/tensor/internal/check";
 import { testingError } from "./failure.js";
 
 const describe = (v: unknown): string =>
-  v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v === "function" ? "a function" : `${typeof v} ${String(v)}`;
+  v === null
+    ? "null"
+    : Array.isArray(v)
+      ? "an array"
+      : typeof v === "object"
+        ? "an object"
+        : typeof v === "function"
+          ? "a function"
+          : `${typeof v} ${String(v)}`;
 
 /**
  * Throws the package's argument error: `fn: arg …`.
@@ -25,10 +33,17 @@ export const invalid = (fn: string, arg: string, detail: string): never => {
  * it most likely meant.
  * @example checkOptions("allClose", "opts", opts, ["rtol", "atol", "equalNan"])
  */
-export const checkOptions = (fn: string, arg: string, options: unknown, known: readonly string[], optional = true): void => {
+export const checkOptions = (
+  fn: string,
+  arg: string,
+  options: unknown,
+  known: readonly string[],
+  optional = true,
+): void => {
   const problem = optionsProblem(fn, arg, options, known, !optional);
   if (problem === undefined) return;
-  if (problem.key === undefined) invalid(fn, arg, `must be a plain object, got ${problem.got ?? describe(options)}; ${problem.fix}`);
+  if (problem.key === undefined)
+    invalid(fn, arg, `must be a plain object, got ${problem.got ?? describe(options)}; ${problem.fix}`);
   invalid(fn, arg, `has the unknown key ${showKey(problem.key!)}; ${problem.fix}`);
 };
 
@@ -39,7 +54,11 @@ export const checkOptions = (fn: string, arg: string, options: unknown, known: r
 export const checkInt = (fn: string, arg: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void => {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
-    invalid(fn, arg, `must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "∞" : max}], got ${describe(value)}`);
+    invalid(
+      fn,
+      arg,
+      `must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "∞" : max}], got ${describe(value)}`,
+    );
   }
 };
 
@@ -59,7 +78,8 @@ export const checkFinite = (fn: string, arg: string, value: unknown, min = -Infi
  * @example checkBoolean("allClose", "equalNan", opts.equalNan)
  */
 export const checkBoolean = (fn: string, arg: string, value: unknown): void => {
-  if (value !== undefined && typeof value !== "boolean") invalid(fn, arg, `must be true or false, got ${describe(value)}`);
+  if (value !== undefined && typeof value !== "boolean")
+    invalid(fn, arg, `must be true or false, got ${describe(value)}`);
 };
 
 /**

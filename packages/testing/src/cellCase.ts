@@ -20,7 +20,8 @@ import { testingError } from "./failure.js";
 const checkSizesOption = (fn: string, o: unknown, known: readonly string[]): void => {
   checkOptions(fn, "o", o, known, false);
   const sizes = (o as { sizes?: unknown }).sizes;
-  if (typeof sizes !== "object" || sizes === null) invalid(fn, "o.sizes", `must be { inputSize, hiddenSize, … }, got ${String(sizes)}`);
+  if (typeof sizes !== "object" || sizes === null)
+    invalid(fn, "o.sizes", `must be { inputSize, hiddenSize, … }, got ${String(sizes)}`);
 };
 
 /**
@@ -29,7 +30,14 @@ const checkSizesOption = (fn: string, o: unknown, known: readonly string[]): voi
  */
 export const checkCellCase = (fn: string, c: unknown): void => {
   const r = c as Partial<CellCase> | null;
-  if (typeof r !== "object" || r === null || typeof r.cell !== "object" || !T.isTensor(r.xs) || typeof r.timeMajor !== "boolean" || typeof r.reverse !== "boolean") {
+  if (
+    typeof r !== "object" ||
+    r === null ||
+    typeof r.cell !== "object" ||
+    !T.isTensor(r.xs) ||
+    typeof r.timeMajor !== "boolean" ||
+    typeof r.reverse !== "boolean"
+  ) {
     invalid(fn, "c", `must be a CellCase built by cellCase or arbCellCase, got ${r === null ? "null" : typeof r}`);
   }
 };
@@ -92,7 +100,18 @@ export interface CellCaseOptions {
 
 /** The keys of `CellCaseOptions`. */
 export const CELL_CASE_KEYS = keysOf<CellCaseOptions>({
-  sizes: true, dtype: true, seed: true, batch: true, time: true, params: true, xs: true, lengths: true, key: true, timeMajor: true, reverse: true, initialCarry: true,
+  sizes: true,
+  dtype: true,
+  seed: true,
+  batch: true,
+  time: true,
+  params: true,
+  xs: true,
+  lengths: true,
+  key: true,
+  timeMajor: true,
+  reverse: true,
+  initialCarry: true,
 });
 
 const fail = (detail: string): never => {
@@ -103,7 +122,11 @@ const fail = (detail: string): never => {
  * The numbers of concrete lengths, checked against the batch and time.
  * @example lengthsOf(tensor([3, 0], "int32"), 2, 4) // [3, 0]
  */
-export const lengthsOf = (lengths: readonly number[] | T.Tensor | undefined, batch: number, time: number): readonly number[] | undefined => {
+export const lengthsOf = (
+  lengths: readonly number[] | T.Tensor | undefined,
+  batch: number,
+  time: number,
+): readonly number[] | undefined => {
   if (lengths === undefined) return undefined;
   const ns = T.isTensor(lengths) ? Array.from(lengths.data as ArrayLike<number>) : [...lengths];
   if (ns.length !== batch || ns.some((n) => !Number.isInteger(n) || n < 0 || n > time)) {
@@ -115,7 +138,9 @@ export const lengthsOf = (lengths: readonly number[] | T.Tensor | undefined, bat
 const checkFloat64 = (what: string, tree: unknown): void => {
   for (const [path, leaf] of A.treeLeavesWithPaths(tree)) {
     if (T.isFloating(leaf.dtype) && leaf.dtype !== "float64") {
-      fail(`${what}${path === "<root>" ? "" : path} is ${leaf.dtype}; the laws need float64 (init with { dtype: "float64" })`);
+      fail(
+        `${what}${path === "<root>" ? "" : path} is ${leaf.dtype}; the laws need float64 (init with { dtype: "float64" })`,
+      );
     }
   }
 };
@@ -127,14 +152,21 @@ const checkFloat64 = (what: string, tree: unknown): void => {
 export const randomLike = <U>(tree: U, key: T.Key, scale: number): U => {
   const [leaves, def] = A.treeFlatten(tree);
   const keys = T.random.split(key, Math.max(1, leaves.length));
-  return A.treeUnflatten<U>(def, leaves.map((l, i) => (T.isFloating(l.dtype) ? T.mul(T.random.normal(keys[i]!, l.shape, "float64"), scale) : l)));
+  return A.treeUnflatten<U>(
+    def,
+    leaves.map((l, i) => (T.isFloating(l.dtype) ? T.mul(T.random.normal(keys[i]!, l.shape, "float64"), scale) : l)),
+  );
 };
 
 /**
  * Batch-major `[B, T, ...]` ⇄ time-major `[T, B, ...]`.
  * @example swapLeading(zeros([2, 5, 3])).shape // [5, 2, 3]
  */
-export const swapLeading = (x: A.Value): A.Value => A.transpose(x, x.shape.map((_, i) => (i < 2 ? 1 - i : i)));
+export const swapLeading = (x: A.Value): A.Value =>
+  A.transpose(
+    x,
+    x.shape.map((_, i) => (i < 2 ? 1 - i : i)),
+  );
 
 /**
  * Lengths with 0, T and values in between: [mid, T, 0, random…] (as far as the batch allows).
@@ -146,7 +178,13 @@ export const defaultLengths = (batch: number, time: number, seed = 0): readonly 
   checkInt("defaultLengths", "seed", seed, 0);
   const bits = T.random.randomBits(T.random.key(seed + 1), [Math.max(1, batch)]).data;
   return Array.from({ length: batch }, (_, b) =>
-    b === 1 ? time : b === 2 ? 0 : b === 0 && time >= 2 ? 1 + ((bits[0]! >>> 0) % (time - 1)) : (bits[b]! >>> 0) % (time + 1),
+    b === 1
+      ? time
+      : b === 2
+        ? 0
+        : b === 0 && time >= 2
+          ? 1 + ((bits[0]! >>> 0) % (time - 1))
+          : (bits[b]! >>> 0) % (time + 1),
   );
 };
 
@@ -193,7 +231,9 @@ export const cellCase = (cell: AnyCell, o: CellCaseOptions): CellCase => {
  * A short description of a case for messages: cell, sizes, layout, direction, lengths, key.
  * @example describeCase(c) // "lstm (B 3, T 5, batch-major, reverse, lengths [2, 5, 0], keyed)"
  */
-export const describeCase = (c: Pick<CellCase, "cell" | "xs" | "timeMajor" | "reverse" | "lengths" | "key">): string => {
+export const describeCase = (
+  c: Pick<CellCase, "cell" | "xs" | "timeMajor" | "reverse" | "lengths" | "key">,
+): string => {
   checkCellCase("describeCase", c);
   const { batch: b, time: t } = dimsOf(c);
   const parts = [`B ${b}, T ${t}`, c.timeMajor ? "time-major" : "batch-major", c.reverse ? "reverse" : "forward"];
@@ -219,13 +259,15 @@ const along = (axis: "batch" | "time", timeMajor: boolean, lo: number, hi: numbe
  * Samples `[lo, hi)` of a sequence value in either layout.
  * @example samples(xs, false, 1).shape // [1, T, F]
  */
-export const samples = (x: A.Value, timeMajor: boolean, lo: number, hi = lo + 1): A.Value => A.slice(x, along("batch", timeMajor, lo, hi));
+export const samples = (x: A.Value, timeMajor: boolean, lo: number, hi = lo + 1): A.Value =>
+  A.slice(x, along("batch", timeMajor, lo, hi));
 
 /**
  * Steps `[lo, hi)` of a sequence value in either layout.
  * @example steps(xs, true, 0, 2).shape // [2, B, F]
  */
-export const steps = (x: A.Value, timeMajor: boolean, lo: number, hi: number): A.Value => A.slice(x, along("time", timeMajor, lo, hi));
+export const steps = (x: A.Value, timeMajor: boolean, lo: number, hi: number): A.Value =>
+  A.slice(x, along("time", timeMajor, lo, hi));
 
 /**
  * Row `b` (kept as a batch of one) of every leaf of a carry-like tree whose leaves are `[B, ...]`.
@@ -269,7 +311,8 @@ export const rowNoiseCell = (cell: AnyCell, batch: number, b: number): AnyCell =
  * cotangent differs per element and per leaf.
  * @example lossOf(rnn(gru, p, xs)) // a float64 scalar
  */
-export const lossOf = (r: { readonly outputs: A.Value; readonly finalCarry: unknown }): A.Value => readout([r.outputs, r.finalCarry]);
+export const lossOf = (r: { readonly outputs: A.Value; readonly finalCarry: unknown }): A.Value =>
+  readout([r.outputs, r.finalCarry]);
 
 /**
  * Bounds of `arbCellCase`.
@@ -296,7 +339,14 @@ export interface ArbCellCaseOptions {
 
 /** The keys of `ArbCellCaseOptions`. */
 export const ARB_CELL_CASE_KEYS = keysOf<ArbCellCaseOptions>({
-  sizes: true, maxBatch: true, minTime: true, maxTime: true, timeMajor: true, reverse: true, lengths: true, key: true,
+  sizes: true,
+  maxBatch: true,
+  minTime: true,
+  maxTime: true,
+  timeMajor: true,
+  reverse: true,
+  lengths: true,
+  key: true,
 });
 
 /**
@@ -308,10 +358,18 @@ export const ARB_CELL_CASE_KEYS = keysOf<ArbCellCaseOptions>({
 export const arbCellCase = (cell: AnyCell, o: ArbCellCaseOptions): fc.Arbitrary<CellCase> => {
   checkCell("arbCellCase", "cell", cell);
   checkSizesOption("arbCellCase", o, ARB_CELL_CASE_KEYS);
-  const flag = (fixed: boolean | undefined): fc.Arbitrary<boolean> => (fixed === undefined ? fc.boolean() : fc.constant(fixed));
+  const flag = (fixed: boolean | undefined): fc.Arbitrary<boolean> =>
+    fixed === undefined ? fc.boolean() : fc.constant(fixed);
   return fc
     .record({
-      batch: arbRaggedBatch({ maxBatch: o.maxBatch ?? 3, minTime: o.minTime ?? 0, maxTime: o.maxTime ?? 5, features: o.sizes.inputSize, min: -2, max: 2 }),
+      batch: arbRaggedBatch({
+        maxBatch: o.maxBatch ?? 3,
+        minTime: o.minTime ?? 0,
+        maxTime: o.maxTime ?? 5,
+        features: o.sizes.inputSize,
+        min: -2,
+        max: 2,
+      }),
       seed: fc.nat({ max: 1_000_000 }),
       timeMajor: flag(o.timeMajor),
       reverse: flag(o.reverse),

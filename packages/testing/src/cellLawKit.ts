@@ -64,7 +64,16 @@ export interface CellLawCheckOptions {
 
 /** The keys of `CellLawCheckOptions`. */
 export const CELL_LAW_CHECK_KEYS = keysOf<CellLawCheckOptions>({
-  rtol: true, atol: true, order: true, modes: true, segments: true, stackWith: true, rnn: true, stack: true, bidirectional: true, jit: true,
+  rtol: true,
+  atol: true,
+  order: true,
+  modes: true,
+  segments: true,
+  stackWith: true,
+  rnn: true,
+  stack: true,
+  bidirectional: true,
+  jit: true,
 });
 
 /**
@@ -82,7 +91,11 @@ export const pick = <O extends object>(o: O, keys: readonly string[]): Partial<O
  * @example violation("padding", c, "outputs past length 2 are not zero")
  */
 export const violation = (law: string, c: CellCase | string, detail: string): never => {
-  throw testingError({ _tag: "TestFailure", op: law, detail: `${law} law violated for ${typeof c === "string" ? c : describeCase(c)}:\n  ${detail}` });
+  throw testingError({
+    _tag: "TestFailure",
+    op: law,
+    detail: `${law} law violated for ${typeof c === "string" ? c : describeCase(c)}:\n  ${detail}`,
+  });
 };
 
 const tolerances = (o: CellLawCheckOptions) => ({ rtol: o.rtol ?? 1e-10, atol: o.atol ?? 1e-12 });
@@ -91,7 +104,15 @@ const tolerances = (o: CellLawCheckOptions) => ({ rtol: o.rtol ?? 1e-10, atol: o
  * Throws a violation unless `actual` and `expected` are close; `label` starts the path in the message.
  * @example expectClose("BPTT", c, "rnn vs loop", a.grad, b.grad, {}, "grad")
  */
-export const expectClose = (law: string, c: CellCase | string, what: string, actual: unknown, expected: unknown, o: CellLawCheckOptions, label: string): void => {
+export const expectClose = (
+  law: string,
+  c: CellCase | string,
+  what: string,
+  actual: unknown,
+  expected: unknown,
+  o: CellLawCheckOptions,
+  label: string,
+): void => {
   const r = closeWithPaths(actual, expected, tolerances(o), label);
   if (!r.pass) violation(law, c, `${what}: ${r.message}`);
 };
@@ -116,7 +137,11 @@ export type Run = (params: unknown, initialCarry: unknown, xs: A.Value) => RnnRe
  * The `rnn` options of a case, plus extra ones (checkpoint, unroll, …).
  * @example rnn(c.cell, c.params, c.xs, rnnOptions(c, c.initialCarry, { unroll: 2 }))
  */
-export const rnnOptions = (c: CellCase, init: unknown, extra: Partial<RnnOptions<unknown>> = {}): RnnOptions<unknown> => ({
+export const rnnOptions = (
+  c: CellCase,
+  init: unknown,
+  extra: Partial<RnnOptions<unknown>> = {},
+): RnnOptions<unknown> => ({
   initialCarry: init,
   timeMajor: c.timeMajor,
   reverse: c.reverse,
@@ -149,7 +174,11 @@ export interface Outcome {
  * Runs `run` on the case's values (or `args`) once, differentiating the fixed loss.
  * @example outcome(rnnRun(c, {}), c).loss
  */
-export const outcome = (run: Run, c: CellCase, args: readonly [unknown, unknown, A.Value] = [c.params, c.initialCarry, c.xs]): Outcome => {
+export const outcome = (
+  run: Run,
+  c: CellCase,
+  args: readonly [unknown, unknown, A.Value] = [c.params, c.initialCarry, c.xs],
+): Outcome => {
   const floatXs = T.isFloating(args[2].dtype);
   const f = (p: unknown, i: unknown, x: A.Value) => {
     const r = run(p, i, x);
@@ -159,15 +188,28 @@ export const outcome = (run: Run, c: CellCase, args: readonly [unknown, unknown,
     [A.Value, RnnResult<unknown>],
     unknown[],
   ];
-  return { outputs: r.outputs, finalCarry: r.finalCarry, loss, grad: { params: grads[0], initialCarry: grads[1], xs: floatXs ? grads[2] : null } };
+  return {
+    outputs: r.outputs,
+    finalCarry: r.finalCarry,
+    loss,
+    grad: { params: grads[0], initialCarry: grads[1], xs: floatXs ? grads[2] : null },
+  };
 };
 
 /**
  * Compares two outcomes field by field, so the message names the earliest difference.
  * @example expectSameOutcome("reverse", c, "rnn vs flipped", mine, theirs, {})
  */
-export const expectSameOutcome = (law: string, c: CellCase | string, what: string, actual: Outcome, expected: Outcome, o: CellLawCheckOptions): void => {
-  for (const key of ["outputs", "finalCarry", "loss", "grad"] as const) expectClose(law, c, what, actual[key], expected[key], o, key);
+export const expectSameOutcome = (
+  law: string,
+  c: CellCase | string,
+  what: string,
+  actual: Outcome,
+  expected: Outcome,
+  o: CellLawCheckOptions,
+): void => {
+  for (const key of ["outputs", "finalCarry", "loss", "grad"] as const)
+    expectClose(law, c, what, actual[key], expected[key], o, key);
 };
 
 /**

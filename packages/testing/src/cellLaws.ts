@@ -20,7 +20,15 @@ import { checkCell, type AnyCell, type Cell } from "@rewind/rnn";
 import { checkOptions, invalid } from "./args.js";
 import { keysOf } from "@rewind/tensor/internal/check";
 import {
-  ARB_CELL_CASE_KEYS, arbCellCase, CELL_CASE_KEYS, cellCase, defaultLengths, describeCase, type ArbCellCaseOptions, type CellCase, type CellCaseOptions,
+  ARB_CELL_CASE_KEYS,
+  arbCellCase,
+  CELL_CASE_KEYS,
+  cellCase,
+  defaultLengths,
+  describeCase,
+  type ArbCellCaseOptions,
+  type CellCase,
+  type CellCaseOptions,
 } from "./cellCase.js";
 import { CELL_LAW_CHECK_KEYS, defaultStack, pick, type CellLawCheckOptions } from "./cellLawKit.js";
 import { bidirectionalPaddingCheck, paddingCheck } from "./paddingLaws.js";
@@ -37,7 +45,14 @@ export type CellLawName = "bptt" | "reverse" | "invariance" | "padding" | "bidir
  * Every RNN law, in the order `cellLaws` runs them.
  * @example cellLawNames.length // 6
  */
-export const cellLawNames: readonly CellLawName[] = ["bptt", "reverse", "invariance", "padding", "bidirectionalPadding", "stacking"];
+export const cellLawNames: readonly CellLawName[] = [
+  "bptt",
+  "reverse",
+  "invariance",
+  "padding",
+  "bidirectionalPadding",
+  "stacking",
+];
 
 /** `o` when it is a plain object of `CellLawCheckOptions` keys (the checks themselves also get `cellLaws`' wider options). */
 const checkedOptions = (law: CellLawName, o: CellLawCheckOptions): CellLawCheckOptions => {
@@ -60,9 +75,11 @@ export const cellLawChecks = {
   /** Each sample of a padded batch equals the sample run alone; padding gets zero outputs and gradients. */
   padding: (c: CellCase, o: CellLawCheckOptions = {}): void => paddingCheck(c, checkedOptions("padding", o)),
   /** The padding law for `bidirectional(cell, cell)`. */
-  bidirectionalPadding: (c: CellCase, o: CellLawCheckOptions = {}): void => bidirectionalPaddingCheck(c, checkedOptions("bidirectionalPadding", o)),
+  bidirectionalPadding: (c: CellCase, o: CellLawCheckOptions = {}): void =>
+    bidirectionalPaddingCheck(c, checkedOptions("bidirectionalPadding", o)),
   /** `stack([a, b])` equals running `a`, then `b` over a's outputs (values and gradients). */
-  stacking: (c: CellCase, layers: readonly [AnyCell, AnyCell], o: CellLawCheckOptions = {}): void => stackingCheck(c, layers, checkedOptions("stacking", o)),
+  stacking: (c: CellCase, layers: readonly [AnyCell, AnyCell], o: CellLawCheckOptions = {}): void =>
+    stackingCheck(c, layers, checkedOptions("stacking", o)),
 };
 
 /**
@@ -106,7 +123,8 @@ export const cellLawConfigs = (noisy: boolean): readonly CellLawConfig[] => {
  * time, parameters), which laws and configurations to run, tolerances and implementations.
  * @example cellLaws(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, seed: 1, batch: 2, time: 4 } satisfies CellLawsOptions)
  */
-export interface CellLawsOptions extends CellLawCheckOptions, Omit<CellCaseOptions, "timeMajor" | "reverse" | "key" | "lengths"> {
+export interface CellLawsOptions
+  extends CellLawCheckOptions, Omit<CellCaseOptions, "timeMajor" | "reverse" | "key" | "lengths"> {
   /** Lengths for the padded configurations (default: a mix with 0 and T). */
   readonly lengths?: readonly number[];
   /** The dropout key of the keyed configurations (default: derived from the seed). */
@@ -118,10 +136,21 @@ export interface CellLawsOptions extends CellLawCheckOptions, Omit<CellCaseOptio
 }
 
 /** `cellCase`'s options that `cellLaws` passes on (each configuration sets layout, direction, lengths and key). */
-const CASE_KEYS = CELL_CASE_KEYS.filter((k: string) => k !== "timeMajor" && k !== "reverse" && k !== "key" && k !== "lengths");
+const CASE_KEYS = CELL_CASE_KEYS.filter(
+  (k: string) => k !== "timeMajor" && k !== "reverse" && k !== "key" && k !== "lengths",
+);
 
 /** The keys of `CellLawsOptions`. */
-const CELL_LAWS_KEYS: readonly string[] = [...CELL_LAW_CHECK_KEYS, ...CASE_KEYS, ...keysOf<Pick<CellLawsOptions, "lengths" | "key" | "laws" | "configs">>({ lengths: true, key: true, laws: true, configs: true })];
+const CELL_LAWS_KEYS: readonly string[] = [
+  ...CELL_LAW_CHECK_KEYS,
+  ...CASE_KEYS,
+  ...keysOf<Pick<CellLawsOptions, "lengths" | "key" | "laws" | "configs">>({
+    lengths: true,
+    key: true,
+    laws: true,
+    configs: true,
+  }),
+];
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -131,7 +160,10 @@ const guarded = (law: string, c: CellCase, check: () => void): void => {
     check();
   } catch (e) {
     if (e instanceof Error && / law violated for /.test(e.message)) throw e;
-    throw testingError({ _tag: "TestFailure", op: law, detail: `${law} law could not run for ${describeCase(c)}: ${message(e)}` }, e);
+    throw testingError(
+      { _tag: "TestFailure", op: law, detail: `${law} law could not run for ${describeCase(c)}: ${message(e)}` },
+      e,
+    );
   }
 };
 
@@ -147,18 +179,39 @@ const guarded = (law: string, c: CellCase, check: () => void): void => {
 export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
   checkCell("cellLaws", "cell", cell);
   checkOptions("cellLaws", "o", o, CELL_LAWS_KEYS, false);
-  if (typeof o.sizes !== "object" || o.sizes === null) invalid("cellLaws", "o.sizes", `must be { inputSize, hiddenSize, … }, got ${String(o.sizes)}`);
+  if (typeof o.sizes !== "object" || o.sizes === null)
+    invalid("cellLaws", "o.sizes", `must be { inputSize, hiddenSize, … }, got ${String(o.sizes)}`);
   const any = cell as AnyCell;
   // An empty or misspelt selection would run nothing and pass: refuse it.
   const selected: unknown = o.laws;
-  if (selected !== undefined && (!Array.isArray(selected) || selected.length === 0 || !selected.every((l) => cellLawNames.includes(l as CellLawName)))) {
-    invalid("cellLaws", "o.laws", `must be a non-empty array of ${cellLawNames.join(", ")}, got ${JSON.stringify(selected) ?? String(selected)}`);
+  if (
+    selected !== undefined &&
+    (!Array.isArray(selected) ||
+      selected.length === 0 ||
+      !selected.every((l) => cellLawNames.includes(l as CellLawName)))
+  ) {
+    invalid(
+      "cellLaws",
+      "o.laws",
+      `must be a non-empty array of ${cellLawNames.join(", ")}, got ${JSON.stringify(selected) ?? String(selected)}`,
+    );
   }
   const flags = ["timeMajor", "reverse", "lengths", "key"] as const;
   const configsGiven: unknown = o.configs;
   // Keys first, so `{ revrse: true }` is named as a typo rather than as a missing flag.
-  if (Array.isArray(configsGiven)) configsGiven.forEach((c: unknown, i) => checkOptions("cellLaws", `o.configs[${i}]`, c, flags, false));
-  if (configsGiven !== undefined && (!Array.isArray(configsGiven) || configsGiven.length === 0 || !configsGiven.every((c) => typeof c === "object" && c !== null && flags.every((f) => typeof (c as Record<string, unknown>)[f] === "boolean")))) {
+  if (Array.isArray(configsGiven))
+    configsGiven.forEach((c: unknown, i) => checkOptions("cellLaws", `o.configs[${i}]`, c, flags, false));
+  if (
+    configsGiven !== undefined &&
+    (!Array.isArray(configsGiven) ||
+      configsGiven.length === 0 ||
+      !configsGiven.every(
+        (c) =>
+          typeof c === "object" &&
+          c !== null &&
+          flags.every((f) => typeof (c as Record<string, unknown>)[f] === "boolean"),
+      ))
+  ) {
     invalid("cellLaws", "o.configs", "must be a non-empty array of { timeMajor, reverse, lengths, key } booleans");
   }
   const laws = new Set(o.laws ?? cellLawNames);
@@ -209,32 +262,37 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
  * The BPTT law alone, in every configuration (see `cellLaws`).
  * @example bpttLawForCell(gru, { sizes: { inputSize: 2, hiddenSize: 3 }, order: 2 })
  */
-export const bpttLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["bptt"] });
+export const bpttLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void =>
+  cellLaws(cell, { ...o, laws: ["bptt"] });
 
 /**
  * The reverse law alone, in every configuration (see `cellLaws`).
  * @example reverseLawForCell(lstm, { sizes: { inputSize: 2, hiddenSize: 3 } })
  */
-export const reverseLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["reverse"] });
+export const reverseLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void =>
+  cellLaws(cell, { ...o, laws: ["reverse"] });
 
 /**
  * Checkpoint/unroll/truncate/jit invariance alone, in every configuration (see `cellLaws`).
  * @example invarianceLawForCell(mgu, { sizes: { inputSize: 2, hiddenSize: 3 }, segments: [2] })
  */
-export const invarianceLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["invariance"] });
+export const invarianceLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void =>
+  cellLaws(cell, { ...o, laws: ["invariance"] });
 
 /**
  * The padding law alone, in every padded configuration (see `cellLaws`).
  * @example paddingLaw(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, lengths: [5, 0, 2] })
  */
-export const paddingLaw = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["padding"] });
+export const paddingLaw = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void =>
+  cellLaws(cell, { ...o, laws: ["padding"] });
 
 /**
  * The bidirectional padding law alone: `bidirectional(cell, cell)` on a padded batch equals it on
  * each unpadded sequence (see `cellLaws`).
  * @example bidirectionalPaddingLaw(gru, { sizes: { inputSize: 2, hiddenSize: 3 } })
  */
-export const bidirectionalPaddingLaw = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => cellLaws(cell, { ...o, laws: ["bidirectionalPadding"] });
+export const bidirectionalPaddingLaw = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void =>
+  cellLaws(cell, { ...o, laws: ["bidirectionalPadding"] });
 
 /**
  * The stacking law alone: `stack([a, b])` equals running `a` then `b` by hand (see `cellLaws`).
@@ -273,17 +331,35 @@ export const cellLawProperties = <P, C>(cell: Cell<P, C>, o: CellLawPropertyOpti
   const check = (law: string, f: (c: CellCase) => void) => (c: CellCase) => guarded(law, c, () => f(c));
   return {
     /** The BPTT law on random cases (see `cellLawChecks.bptt`). */
-    bptt: fc.property(arb, check("BPTT", (c) => bpttCheck(c, o))),
+    bptt: fc.property(
+      arb,
+      check("BPTT", (c) => bpttCheck(c, o)),
+    ),
     /** The reverse law on random cases. */
-    reverse: fc.property(arb, check("reverse", (c) => reverseCheck(c, o))),
+    reverse: fc.property(
+      arb,
+      check("reverse", (c) => reverseCheck(c, o)),
+    ),
     /** The invariance law on random cases. */
-    invariance: fc.property(arb, check("invariance", (c) => invarianceCheck(c, o))),
+    invariance: fc.property(
+      arb,
+      check("invariance", (c) => invarianceCheck(c, o)),
+    ),
     /** The padding law on random padded cases. */
-    padding: fc.property(padded, check("padding", (c) => paddingCheck(c, o))),
+    padding: fc.property(
+      padded,
+      check("padding", (c) => paddingCheck(c, o)),
+    ),
     /** The bidirectional padding law on random padded cases. */
-    bidirectionalPadding: fc.property(padded, check("bidirectional padding", (c) => bidirectionalPaddingCheck(c, o))),
+    bidirectionalPadding: fc.property(
+      padded,
+      check("bidirectional padding", (c) => bidirectionalPaddingCheck(c, o)),
+    ),
     /** The stacking law on random cases of `stack([cell, stackWith ?? cell])`, unkeyed. */
-    stacking: fc.property(stacked, check("stacking", (c) => stackingCheck(c, layers, o))),
+    stacking: fc.property(
+      stacked,
+      check("stacking", (c) => stackingCheck(c, layers, o)),
+    ),
     /** Every law but stacking on each drawn case. */
     all: fc.property(
       arb,

@@ -17,13 +17,27 @@ import { testingError } from "./failure.js";
 /** Validates checkGrads' arguments, so a typo cannot turn the check into one that tests nothing. */
 const checkArgs = (f: unknown, args: unknown, opts: unknown): void => {
   checkFunction("checkGrads", "f", f);
-  if (!Array.isArray(args)) invalid("checkGrads", "args", `must be an array of arguments, got ${args === null ? "null" : typeof args}`);
-  checkOptions("checkGrads", "opts", opts, keysOf<CheckGradsOptions>({ order: true, modes: true, eps: true, rtol: true, atol: true, seed: true }));
+  if (!Array.isArray(args))
+    invalid("checkGrads", "args", `must be an array of arguments, got ${args === null ? "null" : typeof args}`);
+  checkOptions(
+    "checkGrads",
+    "opts",
+    opts,
+    keysOf<CheckGradsOptions>({ order: true, modes: true, eps: true, rtol: true, atol: true, seed: true }),
+  );
   const o = (opts ?? {}) as Record<string, unknown>;
-  if (o["order"] !== undefined && o["order"] !== 1 && o["order"] !== 2) invalid("checkGrads", "opts.order", `must be 1 or 2, got ${String(o["order"])}`);
+  if (o["order"] !== undefined && o["order"] !== 1 && o["order"] !== 2)
+    invalid("checkGrads", "opts.order", `must be 1 or 2, got ${String(o["order"])}`);
   const modes = o["modes"];
-  if (modes !== undefined && (!Array.isArray(modes) || modes.length === 0 || !modes.every((m) => m === "rev" || m === "fwd"))) {
-    invalid("checkGrads", "opts.modes", `must be a non-empty array of "rev" and "fwd", got ${JSON.stringify(modes) ?? String(modes)}`);
+  if (
+    modes !== undefined &&
+    (!Array.isArray(modes) || modes.length === 0 || !modes.every((m) => m === "rev" || m === "fwd"))
+  ) {
+    invalid(
+      "checkGrads",
+      "opts.modes",
+      `must be a non-empty array of "rev" and "fwd", got ${JSON.stringify(modes) ?? String(modes)}`,
+    );
   }
   checkFinite("checkGrads", "opts.eps", o["eps"], Number.MIN_VALUE);
   checkFinite("checkGrads", "opts.rtol", o["rtol"], 0);
@@ -33,7 +47,12 @@ const checkArgs = (f: unknown, args: unknown, opts: unknown): void => {
   const floats = leaves.filter((l) => T.isFloating(l.dtype));
   if (floats.length === 0) invalid("checkGrads", "args", "has no float tensors, so there is no derivative to check");
   const narrow = floats.find((l) => l.dtype !== "float64");
-  if (narrow !== undefined) invalid("checkGrads", "args", `holds a ${narrow.dtype} tensor; finite differences need float64 (astype(x, "float64"))`);
+  if (narrow !== undefined)
+    invalid(
+      "checkGrads",
+      "args",
+      `holds a ${narrow.dtype} tensor; finite differences need float64 (astype(x, "float64"))`,
+    );
 };
 
 /** Options of `checkGrads`. */
@@ -64,14 +83,21 @@ const randomLike = (tree: unknown, key: T.Key): unknown => {
   const keys = T.random.split(key, Math.max(1, leaves.length));
   return treeUnflatten(
     def,
-    leaves.map((l, i) => (T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, l.dtype) : T.zeros(l.shape, l.dtype))),
+    leaves.map((l, i) =>
+      T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, l.dtype) : T.zeros(l.shape, l.dtype),
+    ),
   );
 };
 
 const inner = (a: unknown, b: unknown): number => {
   const xs = floatLeaves(a);
   const ys = floatLeaves(b);
-  if (xs.length !== ys.length) throw testingError({ _tag: "TestArgumentError", op: "checkGrads", detail: `checkGrads: inner product of pytrees with ${xs.length} and ${ys.length} float leaves` });
+  if (xs.length !== ys.length)
+    throw testingError({
+      _tag: "TestArgumentError",
+      op: "checkGrads",
+      detail: `checkGrads: inner product of pytrees with ${xs.length} and ${ys.length} float leaves`,
+    });
   let s = 0;
   xs.forEach((x, i) => {
     const y = ys[i]!;
@@ -92,21 +118,34 @@ const axpy = (alpha: number, v: unknown, x: unknown): unknown => {
 const sub = (a: unknown, b: unknown, scale: number): unknown => {
   const [al, def] = treeFlatten(a);
   const [bl] = treeFlatten(b);
-  return treeUnflatten(def, al.map((l, i) => (T.isFloating(l.dtype) ? T.mul(T.sub(l as T.Tensor, bl[i] as T.Tensor), scale) : l)));
+  return treeUnflatten(
+    def,
+    al.map((l, i) => (T.isFloating(l.dtype) ? T.mul(T.sub(l as T.Tensor, bl[i] as T.Tensor), scale) : l)),
+  );
 };
 
 const call = (f: CheckedFunction, args: readonly unknown[]): unknown => (f as (...a: unknown[]) => unknown)(...args);
 
 /** Central differences of f along v: (f(x + εv) − f(x − εv)) / 2ε. */
 const numericJvp = (f: CheckedFunction, args: readonly unknown[], v: readonly unknown[], eps: number): unknown => {
-  const plus = call(f, args.map((a, i) => axpy(eps, v[i], a)));
-  const minus = call(f, args.map((a, i) => axpy(-eps, v[i], a)));
+  const plus = call(
+    f,
+    args.map((a, i) => axpy(eps, v[i], a)),
+  );
+  const minus = call(
+    f,
+    args.map((a, i) => axpy(-eps, v[i], a)),
+  );
   return sub(plus, minus, 1 / (2 * eps));
 };
 
 const closeScalars = (what: string, a: number, b: number, rtol: number, atol: number): void => {
   if (!(Math.abs(a - b) <= atol + rtol * Math.max(Math.abs(a), Math.abs(b)))) {
-    throw testingError({ _tag: "TestFailure", op: "checkGrads", detail: `checkGrads (${what}): ${a} vs ${b} (|diff| ${Math.abs(a - b)}, rtol ${rtol}, atol ${atol})` });
+    throw testingError({
+      _tag: "TestFailure",
+      op: "checkGrads",
+      detail: `checkGrads (${what}): ${a} vs ${b} (|diff| ${Math.abs(a - b)}, rtol ${rtol}, atol ${atol})`,
+    });
   }
 };
 
@@ -129,7 +168,8 @@ export const checkGrads = (f: CheckedFunction, args: readonly unknown[], opts: C
   const v = args.map((a, i) => randomLike(a, T.random.foldIn(kv, i)));
   const jvNumeric = numericJvp(f, args, v, eps);
   const out = call(f, args);
-  if (floatLeaves(out).length === 0) invalid("checkGrads", "f", "returned no float tensors, so there is no derivative to check");
+  if (floatLeaves(out).length === 0)
+    invalid("checkGrads", "f", "returned no float tensors, so there is no derivative to check");
   const u = randomLike(out, ku);
   const scale = Math.max(1, Math.abs(inner(u, jvNumeric)));
   if (modes.includes("rev")) {
@@ -143,7 +183,12 @@ export const checkGrads = (f: CheckedFunction, args: readonly unknown[], opts: C
   if (modes.includes("fwd")) {
     const [, tangent] = jvp(f, args, v);
     const r = allClose(tangent, jvNumeric, { rtol, atol: atol * scale });
-    if (!r.pass) throw testingError({ _tag: "TestFailure", op: "checkGrads", detail: `checkGrads (fwd: jvp vs finite differences): ${r.message}` });
+    if (!r.pass)
+      throw testingError({
+        _tag: "TestFailure",
+        op: "checkGrads",
+        detail: `checkGrads (fwd: jvp vs finite differences): ${r.message}`,
+      });
     if (order === 2) {
       const pushforwardAt = (...xs: unknown[]): unknown => jvp(f, xs, v)[1];
       checkGrads(pushforwardAt as CheckedFunction, args, { ...opts, order: 1, modes: ["fwd"], seed: 2 * seed + 2 });

@@ -19,15 +19,37 @@ import { closeWithPaths } from "./matchers.js";
 import { scanUnrolled } from "./unrolled.js";
 import { checkArbitrary, checkFunction, checkOptions, invalid } from "./args.js";
 import { testingError } from "./failure.js";
-import type { LawOptions, ScanLawOptions, FunctionCase, TruncationLawOptions, SegmentLawOptions, JitLawOptions, StopGradientLawOptions, AdjointLawOptions } from "./lawOptions.js";
+import type {
+  LawOptions,
+  ScanLawOptions,
+  FunctionCase,
+  TruncationLawOptions,
+  SegmentLawOptions,
+  JitLawOptions,
+  StopGradientLawOptions,
+  AdjointLawOptions,
+} from "./lawOptions.js";
 
-export type { LawOptions, ScanLawOptions, FunctionCase, TruncationLawOptions, SegmentLawOptions, JitLawOptions, StopGradientLawOptions, AdjointLawOptions } from "./lawOptions.js";
+export type {
+  LawOptions,
+  ScanLawOptions,
+  FunctionCase,
+  TruncationLawOptions,
+  SegmentLawOptions,
+  JitLawOptions,
+  StopGradientLawOptions,
+  AdjointLawOptions,
+} from "./lawOptions.js";
 
 /** Throws unless `p` is a scan problem (from `arbScanProblem` / `scanProblem`) and `o` an options object of `known` keys (not checked without `known`). */
 const checkProblem = (law: string, p: unknown, o: unknown, known?: readonly string[]): void => {
   const r = p as Partial<ScanProblem> | null;
   if (typeof r !== "object" || r === null || typeof r.lossWith !== "function" || typeof r.run !== "function") {
-    invalid(`laws.${law}`, "p", `must be a ScanProblem (from arbScanProblem or scanProblem), got ${r === null ? "null" : typeof r}`);
+    invalid(
+      `laws.${law}`,
+      "p",
+      `must be a ScanProblem (from arbScanProblem or scanProblem), got ${r === null ? "null" : typeof r}`,
+    );
   }
   if (known !== undefined) checkOptions(`laws.${law}`, "o", o, known);
 };
@@ -37,7 +59,12 @@ const checkCase = (law: string, c: unknown, o: unknown, known: readonly string[]
   const r = c as Partial<FunctionCase> | null;
   if (typeof r !== "object" || r === null) invalid(`laws.${law}`, "c", `must be { f, args }, got ${String(r)}`);
   checkFunction(`laws.${law}`, "c.f", r!.f);
-  if (!Array.isArray(r!.args)) invalid(`laws.${law}`, "c.args", `must be an array of arguments, got ${r!.args === null ? "null" : typeof r!.args}`);
+  if (!Array.isArray(r!.args))
+    invalid(
+      `laws.${law}`,
+      "c.args",
+      `must be an array of arguments, got ${r!.args === null ? "null" : typeof r!.args}`,
+    );
   checkOptions(`laws.${law}`, "o", o, known);
 };
 
@@ -47,10 +74,22 @@ type AnyFn = (...args: unknown[]) => unknown;
 const tolerances = (o: LawOptions): CloseOptions => ({ rtol: o.rtol ?? 1e-9, atol: o.atol ?? 1e-10 });
 
 const violation = (law: string, instance: unknown, detail: string): never => {
-  throw testingError({ _tag: "TestFailure", op: law, detail: `${law} law violated for ${typeof instance === "string" ? instance : fc.stringify(instance)}:\n  ${detail}` });
+  throw testingError({
+    _tag: "TestFailure",
+    op: law,
+    detail: `${law} law violated for ${typeof instance === "string" ? instance : fc.stringify(instance)}:\n  ${detail}`,
+  });
 };
 
-const expectClose = (law: string, instance: unknown, what: string, actual: unknown, expected: unknown, o: LawOptions, label = "value"): void => {
+const expectClose = (
+  law: string,
+  instance: unknown,
+  what: string,
+  actual: unknown,
+  expected: unknown,
+  o: LawOptions,
+  label = "value",
+): void => {
   const r = closeWithPaths(actual, expected, tolerances(o), label);
   if (!r.pass) violation(law, instance, `${what}: ${r.message}`);
 };
@@ -58,7 +97,14 @@ const expectClose = (law: string, instance: unknown, what: string, actual: unkno
 type Outcome = ReturnType<typeof outcome>;
 
 /** Compares outputs first, then the loss, then the gradients, so the message names the earliest difference. */
-const expectSameOutcome = (law: string, p: ScanProblem, what: string, actual: Outcome, expected: Outcome, o: LawOptions): void => {
+const expectSameOutcome = (
+  law: string,
+  p: ScanProblem,
+  what: string,
+  actual: Outcome,
+  expected: Outcome,
+  o: LawOptions,
+): void => {
   for (const key of ["outputs", "loss", "grad"] as const) expectClose(law, p, what, actual[key], expected[key], o, key);
 };
 
@@ -76,7 +122,10 @@ const flipTime = <U>(tree: U): U => A.treeMap((x) => A.flip(x, 0), tree);
 const flipped =
   (impl: ScanImpl): ScanImpl =>
   (f, init, xs, o = {}) => {
-    const [c, ys] = impl(f, init, xs === null || xs === undefined ? xs : flipTime(xs), { ...o, reverse: !(o.reverse ?? false) });
+    const [c, ys] = impl(f, init, xs === null || xs === undefined ? xs : flipTime(xs), {
+      ...o,
+      reverse: !(o.reverse ?? false),
+    });
     return [c, flipTime(ys)];
   };
 
@@ -112,7 +161,12 @@ const chunked =
 const randomLike = (tree: unknown, key: T.Key): unknown => {
   const [leaves, def] = A.treeFlatten(tree);
   const keys = T.random.split(key, Math.max(1, leaves.length));
-  return A.treeUnflatten(def, leaves.map((l, i) => (T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, l.dtype) : T.zeros(l.shape, l.dtype))));
+  return A.treeUnflatten(
+    def,
+    leaves.map((l, i) =>
+      T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, l.dtype) : T.zeros(l.shape, l.dtype),
+    ),
+  );
 };
 
 /** Σ a·b over the float leaves of two pytrees of one structure. */
@@ -136,7 +190,8 @@ const caseName = (c: FunctionCase): string => c.name ?? (c.f.name || "f");
  */
 export const scanCase = (p: ScanProblem, output: "outputs" | "loss" = "outputs"): FunctionCase => {
   checkProblem("scanCase", p, undefined);
-  if (output !== "outputs" && output !== "loss") invalid("scanCase", "output", `must be "outputs" or "loss", got ${String(output)}`);
+  if (output !== "outputs" && output !== "loss")
+    invalid("scanCase", "output", `must be "outputs" or "loss", got ${String(output)}`);
   return {
     f: output === "loss" ? p.loss : (params: unknown, init: unknown, xs: unknown) => p.run(params, init, xs),
     args: [p.params, p.init, p.xs],
@@ -148,10 +203,17 @@ const SCAN_LAW_KEYS = keysOf<ScanLawOptions>({ rtol: true, atol: true, scan: tru
 const SEGMENT_LAW_KEYS = keysOf<SegmentLawOptions>({ rtol: true, atol: true, scan: true, sizes: true });
 const TRUNCATION_LAW_KEYS = keysOf<TruncationLawOptions>({ rtol: true, atol: true, scan: true, k: true });
 const JIT_LAW_KEYS = keysOf<JitLawOptions>({ rtol: true, atol: true, jit: true, key: true });
-const STOP_GRADIENT_LAW_KEYS = keysOf<StopGradientLawOptions>({ rtol: true, atol: true, stopGradient: true, key: true });
+const STOP_GRADIENT_LAW_KEYS = keysOf<StopGradientLawOptions>({
+  rtol: true,
+  atol: true,
+  stopGradient: true,
+  key: true,
+});
 const ADJOINT_LAW_KEYS = keysOf<AdjointLawOptions>({ rtol: true, atol: true, key: true, jvp: true, vjp: true });
 
-const segmentSizes = (p: ScanProblem, o: SegmentLawOptions): number[] => [...new Set(o.sizes ?? [1, 2, 3, p.length + 1])];
+const segmentSizes = (p: ScanProblem, o: SegmentLawOptions): number[] => [
+  ...new Set(o.sizes ?? [1, 2, 3, p.length + 1]),
+];
 
 /**
  * One check per law; each throws an `Error` describing the first violation.
@@ -176,7 +238,14 @@ export const laws = {
   reverse: (p: ScanProblem, o: ScanLawOptions = {}): void => {
     checkProblem("reverse", p, o, SCAN_LAW_KEYS);
     const impl = o.scan ?? A.scan;
-    expectSameOutcome("reverse", p, "scan vs flip ∘ scan(¬reverse) ∘ flip", outcome(p, impl), outcome(p, flipped(impl)), o);
+    expectSameOutcome(
+      "reverse",
+      p,
+      "scan vs flip ∘ scan(¬reverse) ∘ flip",
+      outcome(p, impl),
+      outcome(p, flipped(impl)),
+      o,
+    );
   },
 
   /**
@@ -188,9 +257,23 @@ export const laws = {
     checkProblem("checkpoint", p, o, SEGMENT_LAW_KEYS);
     const impl = o.scan ?? A.scan;
     const ref = outcome(p, impl, { checkpoint: "all" });
-    expectSameOutcome("checkpoint", p, 'checkpoint "carries" vs "all"', outcome(p, impl, { checkpoint: "carries" }), ref, o);
+    expectSameOutcome(
+      "checkpoint",
+      p,
+      'checkpoint "carries" vs "all"',
+      outcome(p, impl, { checkpoint: "carries" }),
+      ref,
+      o,
+    );
     for (const k of segmentSizes(p, o)) {
-      expectSameOutcome("checkpoint", p, `checkpoint { every: ${k} } vs "all"`, outcome(p, impl, { checkpoint: { every: k } }), ref, o);
+      expectSameOutcome(
+        "checkpoint",
+        p,
+        `checkpoint { every: ${k} } vs "all"`,
+        outcome(p, impl, { checkpoint: { every: k } }),
+        ref,
+        o,
+      );
     }
     const remat: ScanImpl = (f, init, xs, so) => impl(A.checkpoint(f), init, xs, so);
     expectSameOutcome("checkpoint", p, "scan(checkpoint(f)) vs scan(f)", outcome(p, remat), ref, o);
@@ -218,14 +301,29 @@ export const laws = {
     checkProblem("truncation", p, o, TRUNCATION_LAW_KEYS);
     const impl = o.scan ?? A.scan;
     const k = o.k ?? 2;
-    if (!Number.isSafeInteger(k) || k < 1) invalid("laws.truncation", "o.k", `must be an integer ≥ 1, got ${String(k)}`);
+    if (!Number.isSafeInteger(k) || k < 1)
+      invalid("laws.truncation", "o.k", `must be an integer ≥ 1, got ${String(k)}`);
     const full = outcome(p, impl);
     for (const big of new Set([Math.max(1, p.length), p.length + 3])) {
-      expectSameOutcome("truncation", p, `truncate ${big} ≥ length vs full BPTT`, outcome(p, impl, { truncate: big }), full, o);
+      expectSameOutcome(
+        "truncation",
+        p,
+        `truncate ${big} ≥ length vs full BPTT`,
+        outcome(p, impl, { truncate: big }),
+        full,
+        o,
+      );
     }
     const truncated = outcome(p, impl, { truncate: k });
     expectClose("truncation", p, `values with truncate ${k} vs without`, truncated.outputs, full.outputs, o, "outputs");
-    expectSameOutcome("truncation", p, `truncate ${k} vs manual chunks of ${k}`, truncated, outcome(p, chunked(impl, k)), o);
+    expectSameOutcome(
+      "truncation",
+      p,
+      `truncate ${k} vs manual chunks of ${k}`,
+      truncated,
+      outcome(p, chunked(impl, k)),
+      o,
+    );
   },
 
   /**
@@ -239,12 +337,20 @@ export const laws = {
     const f = c.f as AnyFn;
     const jf = jit(f);
     const name = caseName(c);
-    const shifted = c.args.map((a) => A.treeMap((x) => (T.isFloating(x.dtype) ? T.add(T.mul(x as T.Tensor, 0.5), 0.125) : x), a));
-    for (const [label, args] of [["args", c.args], ["other args", shifted]] as const) {
+    const shifted = c.args.map((a) =>
+      A.treeMap((x) => (T.isFloating(x.dtype) ? T.add(T.mul(x as T.Tensor, 0.5), 0.125) : x), a),
+    );
+    for (const [label, args] of [
+      ["args", c.args],
+      ["other args", shifted],
+    ] as const) {
       expectClose("jit", name, `jit(f) vs f on ${label}`, jf(...args), f(...args), o);
     }
     const u = randomLike(f(...c.args), o.key ?? T.random.key(1));
-    const pullback = (g: AnyFn) => (...args: unknown[]) => A.vjp(g, ...args)[1](u);
+    const pullback =
+      (g: AnyFn) =>
+      (...args: unknown[]) =>
+        A.vjp(g, ...args)[1](u);
     const expected = pullback(f)(...c.args);
     expectClose("jit", name, "vjp(jit(f)) vs vjp(f)", pullback(jf)(...c.args), expected, o);
     expectClose("jit", name, "jit(vjp(f)) vs vjp(f)", jit(pullback(f))(...c.args), expected, o);
@@ -269,9 +375,26 @@ export const laws = {
       expectClose("stopGradient", name, `value with argument ${i} stopped`, value, out, o);
       const cts = pullback(u);
       const zeros = A.treeMap((x) => T.zeros(x.shape, x.dtype), c.args[i]);
-      expectClose("stopGradient", name, `cotangent of stopped argument ${i}`, cts[i], zeros, { rtol: 0, atol: 0 }, `ct[${i}]`);
+      expectClose(
+        "stopGradient",
+        name,
+        `cotangent of stopped argument ${i}`,
+        cts[i],
+        zeros,
+        { rtol: 0, atol: 0 },
+        `ct[${i}]`,
+      );
       cts.forEach((ct, j) => {
-        if (j !== i) expectClose("stopGradient", name, `cotangent of argument ${j} with argument ${i} stopped`, ct, reference[j], o, `ct[${j}]`);
+        if (j !== i)
+          expectClose(
+            "stopGradient",
+            name,
+            `cotangent of argument ${j} with argument ${i} stopped`,
+            ct,
+            reference[j],
+            o,
+            `ct[${j}]`,
+          );
       });
     });
   },
@@ -295,7 +418,11 @@ export const laws = {
     const rhs = inner(pullback(u), v);
     const { rtol = 1e-9, atol = 1e-10 } = tolerances(o);
     if (!(Math.abs(lhs - rhs) <= atol + rtol * Math.max(1, Math.abs(lhs), Math.abs(rhs)))) {
-      violation("VJP/JVP adjointness", caseName(c), `⟨u, J v⟩ = ${lhs} (jvp) but ⟨Jᵀu, v⟩ = ${rhs} (vjp); |diff| ${Math.abs(lhs - rhs)}`);
+      violation(
+        "VJP/JVP adjointness",
+        caseName(c),
+        `⟨u, J v⟩ = ${lhs} (jvp) but ⟨Jᵀu, v⟩ = ${rhs} (vjp); |diff| ${Math.abs(lhs - rhs)}`,
+      );
     }
   },
 };
@@ -314,22 +441,33 @@ const arbOf = <A>(name: string, arb: fc.Arbitrary<A>, o: unknown, known: readonl
  */
 export const lawProperties = {
   /** The BPTT law on each drawn problem. @example fc.assert(lawProperties.bptt(), { numRuns: 20 }) */
-  bptt: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arbOf("bptt", arb, o, SCAN_LAW_KEYS), (p) => laws.bptt(p, o)),
+  bptt: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) =>
+    fc.property(arbOf("bptt", arb, o, SCAN_LAW_KEYS), (p) => laws.bptt(p, o)),
   /** The reverse law on each drawn problem. @example fc.assert(lawProperties.reverse(arbScanProblem({ families: ["lstm"] }))) */
-  reverse: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) => fc.property(arbOf("reverse", arb, o, SCAN_LAW_KEYS), (p) => laws.reverse(p, o)),
+  reverse: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) =>
+    fc.property(arbOf("reverse", arb, o, SCAN_LAW_KEYS), (p) => laws.reverse(p, o)),
   /** Checkpoint invariance on each drawn problem. @example fc.assert(lawProperties.checkpoint()) */
-  checkpoint: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arbOf("checkpoint", arb, o, SEGMENT_LAW_KEYS), (p) => laws.checkpoint(p, o)),
+  checkpoint: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) =>
+    fc.property(arbOf("checkpoint", arb, o, SEGMENT_LAW_KEYS), (p) => laws.checkpoint(p, o)),
   /** Unroll invariance on each drawn problem. @example fc.assert(lawProperties.unroll()) */
-  unroll: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) => fc.property(arbOf("unroll", arb, o, SEGMENT_LAW_KEYS), (p) => laws.unroll(p, o)),
+  unroll: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) =>
+    fc.property(arbOf("unroll", arb, o, SEGMENT_LAW_KEYS), (p) => laws.unroll(p, o)),
   /** The truncation law, with k drawn in 1..4 for each problem. @example fc.assert(lawProperties.truncation()) */
   truncation: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) =>
-    fc.property(arbOf("truncation", arb, o, SCAN_LAW_KEYS), fc.integer({ min: 1, max: 4 }), (p, k) => laws.truncation(p, { ...o, k })),
+    fc.property(arbOf("truncation", arb, o, SCAN_LAW_KEYS), fc.integer({ min: 1, max: 4 }), (p, k) =>
+      laws.truncation(p, { ...o, k }),
+    ),
   /** jit invariance on each drawn case. @example fc.assert(lawProperties.jit(arbScanProblem().map((p) => scanCase(p, "loss")))) */
   jit: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: JitLawOptions = {}) =>
     fc.property(arbOf("jit", arb, o, JIT_LAW_KEYS), arbKey(), (c, key) => laws.jit(c, { key, ...o })),
   /** The stopGradient law on each drawn case. @example fc.assert(lawProperties.stopGradient()) */
-  stopGradient: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: StopGradientLawOptions = {}) =>
-    fc.property(arbOf("stopGradient", arb, o, STOP_GRADIENT_LAW_KEYS), arbKey(), (c, key) => laws.stopGradient(c, { key, ...o })),
+  stopGradient: (
+    arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)),
+    o: StopGradientLawOptions = {},
+  ) =>
+    fc.property(arbOf("stopGradient", arb, o, STOP_GRADIENT_LAW_KEYS), arbKey(), (c, key) =>
+      laws.stopGradient(c, { key, ...o }),
+    ),
   /** VJP/JVP adjointness on each drawn case and key. @example fc.assert(lawProperties.adjoint()) */
   adjoint: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: AdjointLawOptions = {}) =>
     fc.property(arbOf("adjoint", arb, o, ADJOINT_LAW_KEYS), arbKey(), (c, key) => laws.adjoint(c, { key, ...o })),

@@ -10,17 +10,24 @@ import { treeDefKey, treeFlatten, treeLeavesWithPaths } from "@rewind/autodiff";
 import { allClose, checkCloseOptions, type CloseOptions, type CloseResult } from "./allClose.js";
 import { testingError } from "./failure.js";
 
-const isTree = (x: unknown): boolean => !T.isTensor(x) && (Array.isArray(x) ? x.some((e) => !isPlain(e)) : typeof x === "object" && x !== null);
+const isTree = (x: unknown): boolean =>
+  !T.isTensor(x) && (Array.isArray(x) ? x.some((e) => !isPlain(e)) : typeof x === "object" && x !== null);
 
 /** A number or nested array of numbers (what `allClose` accepts as plain data). */
-const isPlain = (x: unknown): boolean => typeof x === "number" || typeof x === "boolean" || (Array.isArray(x) && x.every(isPlain));
+const isPlain = (x: unknown): boolean =>
+  typeof x === "number" || typeof x === "boolean" || (Array.isArray(x) && x.every(isPlain));
 
 /**
  * `allClose`, but a mismatch inside a pytree is reported by its path (`.h`, `[1].w`) instead of
  * its leaf index, with `label` in front (default "value").
  * @example closeWithPaths({ h: tensor([1]) }, { h: tensor([2]) }).message // "value.h: 1 of 1 elements differ ..."
  */
-export const closeWithPaths = (actual: unknown, expected: unknown, opts: CloseOptions = {}, label = "value"): CloseResult => {
+export const closeWithPaths = (
+  actual: unknown,
+  expected: unknown,
+  opts: CloseOptions = {},
+  label = "value",
+): CloseResult => {
   checkCloseOptions("closeWithPaths", opts);
   if (!isTree(actual) && !isTree(expected)) {
     const r = allClose(actual, expected, opts);
@@ -37,7 +44,8 @@ export const closeWithPaths = (actual: unknown, expected: unknown, opts: CloseOp
     const [path, x] = a[i]!;
     const y = b[i]![1];
     const where = `${label}${path === "<root>" ? "" : path}`;
-    if (!T.isTensor(x) || !T.isTensor(y)) return { pass: false, message: `${where}: a traced value, not a tensor (compare outside transforms)` };
+    if (!T.isTensor(x) || !T.isTensor(y))
+      return { pass: false, message: `${where}: a traced value, not a tensor (compare outside transforms)` };
     if (x.dtype !== y.dtype) return { pass: false, message: `${where}: dtypes differ: ${x.dtype} vs ${y.dtype}` };
     const r = allClose(x, y, opts);
     if (!r.pass) return { pass: false, message: r.message.replace(/^value/, where) };
@@ -49,7 +57,13 @@ export const closeWithPaths = (actual: unknown, expected: unknown, opts: CloseOp
  * Throws an `Error` (prefixed with `what`) when `actual` and `expected` are not all close.
  * @example assertAllClose("grad", g, tensor([2, 4]), { rtol: 1e-9 })
  */
-export const assertAllClose = (what: string, actual: unknown, expected: unknown, opts: CloseOptions = {}, label = "value"): void => {
+export const assertAllClose = (
+  what: string,
+  actual: unknown,
+  expected: unknown,
+  opts: CloseOptions = {},
+  label = "value",
+): void => {
   checkCloseOptions("assertAllClose", opts);
   const r = closeWithPaths(actual, expected, opts, label);
   if (!r.pass) throw testingError({ _tag: "TestFailure", op: what, detail: `${what}: ${r.message}` });
@@ -77,12 +91,19 @@ export interface MatcherResult {
  * Register it with `expect.extend({ toBeAllClose })`, or import "@rewind/testing/vitest".
  * @example expect(grad(f)(x)).toBeAllClose(tensor([2, 4]), { rtol: 1e-9 })
  */
-export function toBeAllClose(this: unknown, received: unknown, expected: unknown, opts: CloseOptions = {}): MatcherResult {
+export function toBeAllClose(
+  this: unknown,
+  received: unknown,
+  expected: unknown,
+  opts: CloseOptions = {},
+): MatcherResult {
   checkCloseOptions("toBeAllClose", opts);
   const r = closeWithPaths(received, expected, opts, "received");
   return {
     pass: r.pass,
-    message: () => (r.pass ? `expected values not to be all close, but ${r.message}` : `expected values to be all close: ${r.message}`),
+    message: () =>
+      r.pass
+        ? `expected values not to be all close, but ${r.message}`
+        : `expected values to be all close: ${r.message}`,
   };
 }
-

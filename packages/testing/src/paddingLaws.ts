@@ -11,9 +11,26 @@
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { bidirectional, type AnyCell, type Bidirectional, type RnnResult } from "@rewind/rnn";
-import { checkCellCase, defaultLengths, dimsOf, randomLike, rowNoiseCell, rowOf, samples, steps, type CellCase } from "./cellCase.js";
 import {
-  expectClose, expectSameOutcome, expectZero, outcome, rnnRun, type CellLawCheckOptions, type Outcome, type Run,
+  checkCellCase,
+  defaultLengths,
+  dimsOf,
+  randomLike,
+  rowNoiseCell,
+  rowOf,
+  samples,
+  steps,
+  type CellCase,
+} from "./cellCase.js";
+import {
+  expectClose,
+  expectSameOutcome,
+  expectZero,
+  outcome,
+  rnnRun,
+  type CellLawCheckOptions,
+  type Outcome,
+  type Run,
 } from "./cellLawKit.js";
 
 /** How to run a padded batch and each of its samples alone. */
@@ -30,10 +47,12 @@ interface PaddingSetup {
 const zerosLike = (tree: unknown): unknown => A.treeMap((x) => T.zeros(x.shape, x.dtype), tree);
 
 /** Sample b's valid steps and final carry, out of a run over the whole padded batch. */
-const sampleOf = (run: Run, b: number, len: number, timeMajor: boolean): Run => (p, init, xs) => {
-  const r: RnnResult<unknown> = run(p, init, xs);
-  return { outputs: steps(samples(r.outputs, timeMajor, b), timeMajor, 0, len), finalCarry: rowOf(r.finalCarry, b) };
-};
+const sampleOf =
+  (run: Run, b: number, len: number, timeMajor: boolean): Run =>
+  (p, init, xs) => {
+    const r: RnnResult<unknown> = run(p, init, xs);
+    return { outputs: steps(samples(r.outputs, timeMajor, b), timeMajor, 0, len), finalCarry: rowOf(r.finalCarry, b) };
+  };
 
 const checkPadding = (s: PaddingSetup, o: CellLawCheckOptions): void => {
   const { law, c } = s;
@@ -44,9 +63,21 @@ const checkPadding = (s: PaddingSetup, o: CellLawCheckOptions): void => {
   const whole = outcome(s.padded, c, args);
   lengths.forEach((len, b) => {
     if (len === time) return;
-    expectZero(law, c, `outputs of sample ${b} past its length ${len}`, steps(samples(whole.outputs, tm, b), tm, len, time), "outputs");
+    expectZero(
+      law,
+      c,
+      `outputs of sample ${b} past its length ${len}`,
+      steps(samples(whole.outputs, tm, b), tm, len, time),
+      "outputs",
+    );
     if (whole.grad.xs !== null) {
-      expectZero(law, c, `the gradient w.r.t. sample ${b}'s padded inputs (steps ${len}..${time - 1})`, steps(samples(whole.grad.xs as A.Value, tm, b), tm, len, time), "grad.xs");
+      expectZero(
+        law,
+        c,
+        `the gradient w.r.t. sample ${b}'s padded inputs (steps ${len}..${time - 1})`,
+        steps(samples(whole.grad.xs as A.Value, tm, b), tm, len, time),
+        "grad.xs",
+      );
     }
   });
   lengths.forEach((len, b) => {
@@ -54,18 +85,34 @@ const checkPadding = (s: PaddingSetup, o: CellLawCheckOptions): void => {
     const xsAlone = steps(samples(c.xs, tm, b), tm, 0, len);
     const alone: Outcome = outcome(s.alone(b), c, [s.params, rowOf(s.init, b), xsAlone]);
     const what = `sample ${b} (length ${len}) in the padded batch vs alone without padding`;
-    for (const key of ["outputs", "finalCarry", "loss"] as const) expectClose(law, c, what, mine[key], alone[key], o, key);
+    for (const key of ["outputs", "finalCarry", "loss"] as const)
+      expectClose(law, c, what, mine[key], alone[key], o, key);
     expectClose(law, c, what, mine.grad.params, alone.grad.params, o, "grad.params");
     expectClose(law, c, what, rowOf(mine.grad.initialCarry, b), alone.grad.initialCarry, o, "grad.initialCarry");
     if (mine.grad.xs !== null) {
       const gx = mine.grad.xs as A.Value;
       expectClose(law, c, what, steps(samples(gx, tm, b), tm, 0, len), alone.grad.xs, o, "grad.xs");
-      if (len < time) expectZero(law, c, `the gradient of sample ${b}'s loss w.r.t. its padded inputs`, steps(samples(gx, tm, b), tm, len, time), "grad.xs");
+      if (len < time)
+        expectZero(
+          law,
+          c,
+          `the gradient of sample ${b}'s loss w.r.t. its padded inputs`,
+          steps(samples(gx, tm, b), tm, len, time),
+          "grad.xs",
+        );
     }
     for (let other = 0; other < batch; other++) {
       if (other === b) continue;
       const why = `sample ${b}'s loss must not depend on sample ${other}`;
-      expectClose(law, c, why, rowOf(mine.grad.initialCarry, other), zerosLike(rowOf(mine.grad.initialCarry, other)), o, "grad.initialCarry");
+      expectClose(
+        law,
+        c,
+        why,
+        rowOf(mine.grad.initialCarry, other),
+        zerosLike(rowOf(mine.grad.initialCarry, other)),
+        o,
+        "grad.initialCarry",
+      );
       if (mine.grad.xs !== null) {
         const g = samples(mine.grad.xs as A.Value, tm, other);
         expectClose(law, c, why, g, T.zeros(g.shape, g.dtype), o, "grad.xs");
@@ -107,7 +154,14 @@ export const paddingCheck = (c0: CellCase, o: CellLawCheckOptions = {}): void =>
   );
   const { lengths: _lengths, ...none } = c;
   const full = { ...c, lengths: Array.from({ length: batch }, () => time) };
-  expectSameOutcome("padding", full, "lengths all T vs no lengths", outcome(rnnRun(full, o), full), outcome(rnnRun(none, o), none), o);
+  expectSameOutcome(
+    "padding",
+    full,
+    "lengths all T vs no lengths",
+    outcome(rnnRun(full, o), full),
+    outcome(rnnRun(none, o), none),
+    o,
+  );
 };
 
 /**
@@ -126,17 +180,22 @@ export const bidirectionalPaddingCheck = (c0: CellCase, o: CellLawCheckOptions =
   const bi = impl(cell, cell);
   // The backward direction gets its own parameters; any fixed key will do.
   const k = T.random.key(0x5eed);
-  const params = c1.sizes === undefined ? { forward: c1.params, reverse: c1.params } : { forward: c1.params, reverse: cell.init(k, c1.sizes, { dtype: "float64" }) };
+  const params =
+    c1.sizes === undefined
+      ? { forward: c1.params, reverse: c1.params }
+      : { forward: c1.params, reverse: cell.init(k, c1.sizes, { dtype: "float64" }) };
   const init = { forward: c1.initialCarry, reverse: randomLike(c1.initialCarry, T.random.foldIn(k, 1), 0.5) };
   const c: CellCase = { ...c1, cell: { ...cell, name: bi.name }, reverse: false };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const apply = (layer: Bidirectional<any, any, any, any>, lengths: boolean): Run => (p, i, xs) =>
-    layer.apply(p as { forward: unknown; reverse: unknown }, xs, {
-      timeMajor: c.timeMajor,
-      initialCarry: i as Record<string, unknown>,
-      ...(lengths ? { lengths: c.lengths! } : {}),
-      ...(c.key === undefined ? {} : { key: c.key }),
-    });
+  const apply =
+    (layer: Bidirectional<any, any, any, any>, lengths: boolean): Run =>
+    (p, i, xs) =>
+      layer.apply(p as { forward: unknown; reverse: unknown }, xs, {
+        timeMajor: c.timeMajor,
+        initialCarry: i as Record<string, unknown>,
+        ...(lengths ? { lengths: c.lengths! } : {}),
+        ...(c.key === undefined ? {} : { key: c.key }),
+      });
   checkPadding(
     {
       law: "bidirectional padding",

@@ -10,7 +10,14 @@ import * as A from "@rewind/autodiff";
 import { rnn, type AnyCell, type RnnOptions } from "@rewind/rnn";
 import { checkCellCase, dimsOf, flipValid, lossOf, type CellCase } from "./cellCase.js";
 import {
-  expectClose, expectSameOutcome, outcome, rnnOptions, rnnRun, violation, type CellLawCheckOptions, type Run,
+  expectClose,
+  expectSameOutcome,
+  outcome,
+  rnnOptions,
+  rnnRun,
+  violation,
+  type CellLawCheckOptions,
+  type Run,
 } from "./cellLawKit.js";
 import { checkGrads } from "./checkGrads.js";
 import { rnnUnrolled } from "./rnnUnrolled.js";
@@ -62,7 +69,8 @@ export const reverseCheck = (c: CellCase, o: CellLawCheckOptions = {}): void => 
   expectSameOutcome("reverse", c, what, outcome(rnnRun(c, o), c), outcome(flipped, c), o);
 };
 
-const shift = <U>(tree: U): U => A.treeMap((x) => (T.isFloating(x.dtype) ? T.add(T.mul(x as T.Tensor, 0.5), 0.125) : x), tree);
+const shift = <U>(tree: U): U =>
+  A.treeMap((x) => (T.isFloating(x.dtype) ? T.add(T.mul(x as T.Tensor, 0.5), 0.125) : x), tree);
 
 /**
  * Invariance law: the memory and speed options never change values or gradients. Against plain
@@ -75,12 +83,17 @@ export const invarianceCheck = (c: CellCase, o: CellLawCheckOptions = {}): void 
   checkCellCase("cellLawChecks.invariance", c);
   const { time } = dimsOf(c);
   const ref = outcome(rnnRun(c, o), c);
-  const variants: Array<[string, Partial<RnnOptions<unknown>>]> = [["checkpoint \"all\"", { checkpoint: "all" }], ["checkpoint \"carries\"", { checkpoint: "carries" }]];
+  const variants: Array<[string, Partial<RnnOptions<unknown>>]> = [
+    ['checkpoint "all"', { checkpoint: "all" }],
+    ['checkpoint "carries"', { checkpoint: "carries" }],
+  ];
   const segments = [...new Set(o.segments ?? [1, 2, time + 1])].filter((k) => Number.isSafeInteger(k) && k > 0);
-  for (const k of segments) variants.push([`checkpoint { every: ${k} }`, { checkpoint: { every: k } }], [`unroll ${k}`, { unroll: k }]);
+  for (const k of segments)
+    variants.push([`checkpoint { every: ${k} }`, { checkpoint: { every: k } }], [`unroll ${k}`, { unroll: k }]);
   variants.push(["unroll true", { unroll: true }]);
   for (const k of new Set([Math.max(1, time), time + 3])) variants.push([`truncate ${k} ≥ T`, { truncate: k }]);
-  for (const [what, extra] of variants) expectSameOutcome("invariance", c, `${what} vs plain rnn`, outcome(rnnRun(c, o, extra), c), ref, o);
+  for (const [what, extra] of variants)
+    expectSameOutcome("invariance", c, `${what} vs plain rnn`, outcome(rnnRun(c, o, extra), c), ref, o);
 
   const jit = o.jit ?? A.jit;
   const loss = (p: unknown, init: unknown, xs: A.Value): A.Value => lossOf(rnnRun(c, o)(p, init, xs));
@@ -88,7 +101,15 @@ export const invarianceCheck = (c: CellCase, o: CellLawCheckOptions = {}): void 
   const args = [c.params, c.initialCarry, c.xs] as const;
   const other = [shift(c.params), shift(c.initialCarry), shift(c.xs)] as const;
   expectClose("invariance", c, "jit(loss) vs loss", jitted(...args), ref.loss, o, "loss");
-  expectClose("invariance", c, "jit(loss) vs loss on other values of the same shapes", jitted(...other), loss(...other), o, "loss");
+  expectClose(
+    "invariance",
+    c,
+    "jit(loss) vs loss on other values of the same shapes",
+    jitted(...other),
+    loss(...other),
+    o,
+    "loss",
+  );
   const argnums = T.isFloating(c.xs.dtype) ? [0, 1, 2] : [0, 1];
   const gradOf = (f: typeof loss) => A.grad(f, { argnums });
   const expected = gradOf(loss)(...args);
@@ -108,7 +129,12 @@ export const stackingCheck = (c: CellCase, layers: readonly [AnyCell, AnyCell], 
   const impl = o.rnn ?? rnn;
   const { key: _key, ...unkeyed } = c;
   const pair = (what: string, v: unknown): readonly [unknown, unknown] => {
-    if (!Array.isArray(v) || v.length !== 2) violation("stacking", unkeyed, `${c.cell.name}'s ${what} must be [layer a's, layer b's], got ${Array.isArray(v) ? `${v.length} entries` : typeof v}`);
+    if (!Array.isArray(v) || v.length !== 2)
+      violation(
+        "stacking",
+        unkeyed,
+        `${c.cell.name}'s ${what} must be [layer a's, layer b's], got ${Array.isArray(v) ? `${v.length} entries` : typeof v}`,
+      );
     return v as [unknown, unknown];
   };
   pair("params", c.params);

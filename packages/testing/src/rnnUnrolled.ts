@@ -40,7 +40,8 @@ const stepOf = (xs: A.Value, timeMajor: boolean, b: number, t: number): A.Value 
 };
 
 /** A `[B]` mask broadcast against `[B, ...]` values. */
-const maskFor = (mask: T.Tensor, v: A.Value): A.Value => A.reshape(mask, [mask.shape[0]!, ...v.shape.slice(1).map(() => 1)]);
+const maskFor = (mask: T.Tensor, v: A.Value): A.Value =>
+  A.reshape(mask, [mask.shape[0]!, ...v.shape.slice(1).map(() => 1)]);
 
 /**
  * The loop `rnn(cell, params, xs, opts)` stands for. Sample b reads its first `lengths[b]` steps
@@ -53,13 +54,39 @@ const maskFor = (mask: T.Tensor, v: A.Value): A.Value => A.reshape(mask, [mask.s
  * const { outputs, finalCarry } = rnnUnrolled(gru, p, xs, { lengths: [4, 0, 2] })
  * expect(outputs).toBeAllClose(rnn(gru, p, xs, { lengths: [4, 0, 2] }).outputs, { rtol: 1e-12 })
  */
-export const rnnUnrolled = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Value, opts: RnnUnrolledOptions<C> = {}): RnnResult<C> => {
+export const rnnUnrolled = <P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  xs: A.Value,
+  opts: RnnUnrolledOptions<C> = {},
+): RnnResult<C> => {
   checkCell("rnnUnrolled", "cell", cell);
-  checkOptions("rnnUnrolled", "opts", opts, keysOf<RnnUnrolledOptions<unknown>>({ initialCarry: true, lengths: true, timeMajor: true, reverse: true, key: true }));
-  if (!A.isValue(xs) || xs.shape.length < 2) invalid("rnnUnrolled", "xs", `must be a tensor [batch, time, ...] (or time-major), got ${A.isValue(xs) ? `shape [${xs.shape.join(", ")}]` : typeof xs}`);
+  checkOptions(
+    "rnnUnrolled",
+    "opts",
+    opts,
+    keysOf<RnnUnrolledOptions<unknown>>({
+      initialCarry: true,
+      lengths: true,
+      timeMajor: true,
+      reverse: true,
+      key: true,
+    }),
+  );
+  if (!A.isValue(xs) || xs.shape.length < 2)
+    invalid(
+      "rnnUnrolled",
+      "xs",
+      `must be a tensor [batch, time, ...] (or time-major), got ${A.isValue(xs) ? `shape [${xs.shape.join(", ")}]` : typeof xs}`,
+    );
   const timeMajor = opts.timeMajor ?? false;
   const [batch, time] = (timeMajor ? [xs.shape[1], xs.shape[0]] : [xs.shape[0], xs.shape[1]]) as [number, number];
-  if (opts.lengths !== undefined && !T.isTensor(opts.lengths) && !Array.isArray(opts.lengths)) throw testingError({ _tag: "TestArgumentError", op: "rnnUnrolled", detail: "rnnUnrolled: lengths must be concrete" });
+  if (opts.lengths !== undefined && !T.isTensor(opts.lengths) && !Array.isArray(opts.lengths))
+    throw testingError({
+      _tag: "TestArgumentError",
+      op: "rnnUnrolled",
+      detail: "rnnUnrolled: lengths must be concrete",
+    });
   const given = lengthsOf(opts.lengths, batch, time);
   const lengths = given ?? Array.from({ length: batch }, () => time);
   const reverse = opts.reverse ?? false;
@@ -67,7 +94,8 @@ export const rnnUnrolled = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Va
   // (on padding, which is masked anyway) s itself.
   const position = (b: number, s: number): number => (!reverse ? s : s < lengths[b]! ? lengths[b]! - 1 - s : s);
   const step = cell.step(params);
-  const keys = opts.key !== undefined && cell.noise !== undefined && time > 0 ? T.random.split(opts.key, time) : undefined;
+  const keys =
+    opts.key !== undefined && cell.noise !== undefined && time > 0 ? T.random.split(opts.key, time) : undefined;
   let carry = opts.initialCarry ?? cell.initialCarry(batch, params);
   if (time === 0 || batch === 0) {
     // No steps or no samples: the output's features come from one step on zeros, whose result is
@@ -87,7 +115,11 @@ export const rnnUnrolled = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Va
     if (given === undefined) {
       carry = next;
     } else {
-      const mask = T.fromDataOrThrow(lengths.map((n) => (s < n ? 1 : 0)), [batch], "bool");
+      const mask = T.fromDataOrThrow(
+        lengths.map((n) => (s < n ? 1 : 0)),
+        [batch],
+        "bool",
+      );
       carry = A.treeMap((n, c) => A.where(maskFor(mask, n), n, c), next, carry) as C;
       y = A.where(maskFor(mask, y), y, 0);
     }

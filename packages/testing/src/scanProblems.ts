@@ -26,7 +26,12 @@ export const scanFamilies: readonly ScanFamily[] = ["rnn", "lstm", "pytreeYs", "
  * Anything with the signature of `scan`: the implementation a law checks.
  * @example const remat: ScanImpl = (f, init, xs, opts) => scan(f, init, xs, { ...opts, checkpoint: "carries" })
  */
-export type ScanImpl = <C, X, Y>(f: A.ScanFn<C, X, Y>, init: C, xs: X | null | undefined, opts?: A.ScanOptions) => [C, Y];
+export type ScanImpl = <C, X, Y>(
+  f: A.ScanFn<C, X, Y>,
+  init: C,
+  xs: X | null | undefined,
+  opts?: A.ScanOptions,
+) => [C, Y];
 
 /**
  * A step function over untyped pytrees.
@@ -56,7 +61,13 @@ export interface ScanProblem {
   /** `step(this.params)`. */
   readonly f: AnyScanFn;
   /** `[finalCarry, ys]` of the problem's scan, through `impl` (default `scan`) with extra options. */
-  readonly run: (params: unknown, init: unknown, xs: unknown, impl?: ScanImpl, opts?: A.ScanOptions) => [unknown, unknown];
+  readonly run: (
+    params: unknown,
+    init: unknown,
+    xs: unknown,
+    impl?: ScanImpl,
+    opts?: A.ScanOptions,
+  ) => [unknown, unknown];
   /** A scalar float64 loss of `run(...)` whose cotangents differ per element. */
   readonly loss: (params: unknown, init: unknown, xs: unknown) => A.Value;
   /** `loss` with another scan implementation and extra options. */
@@ -183,19 +194,39 @@ export interface ScanProblemOptions {
  */
 export const scanProblem = (
   family: ScanFamily,
-  parts: { readonly params: TensorTree; readonly init: unknown; readonly xs: unknown; readonly length: number; readonly reverse: boolean },
+  parts: {
+    readonly params: TensorTree;
+    readonly init: unknown;
+    readonly xs: unknown;
+    readonly length: number;
+    readonly reverse: boolean;
+  },
 ): ScanProblem => {
-  if (!scanFamilies.includes(family)) invalid("scanProblem", "family", `must be one of ${scanFamilies.join(", ")}, got ${JSON.stringify(family) ?? String(family)}`);
+  if (!scanFamilies.includes(family))
+    invalid(
+      "scanProblem",
+      "family",
+      `must be one of ${scanFamilies.join(", ")}, got ${JSON.stringify(family) ?? String(family)}`,
+    );
   checkOptions("scanProblem", "parts", parts, ["params", "init", "xs", "length", "reverse"], false);
   checkInt("scanProblem", "parts.length", parts.length, 0);
   const { length, reverse } = parts;
   const step = (params: unknown): AnyScanFn => families[family].step(params);
-  const run = (params: unknown, init: unknown, xs: unknown, impl: ScanImpl = A.scan, opts: A.ScanOptions = {}): [unknown, unknown] =>
-    impl(step(params), init, xs, { length, reverse, ...opts });
-  const lossWith = (impl: ScanImpl, opts: A.ScanOptions = {}) => (params: unknown, init: unknown, xs: unknown): A.Value =>
-    readout(run(params, init, xs, impl, opts));
+  const run = (
+    params: unknown,
+    init: unknown,
+    xs: unknown,
+    impl: ScanImpl = A.scan,
+    opts: A.ScanOptions = {},
+  ): [unknown, unknown] => impl(step(params), init, xs, { length, reverse, ...opts });
+  const lossWith =
+    (impl: ScanImpl, opts: A.ScanOptions = {}) =>
+    (params: unknown, init: unknown, xs: unknown): A.Value =>
+      readout(run(params, init, xs, impl, opts));
   const avals = (name: string, tree: unknown) =>
-    A.treeLeavesWithPaths(tree).map(([path, l]) => `${name}${path === "<root>" ? "" : path}: ${l.dtype}[${l.shape.join(",")}]`);
+    A.treeLeavesWithPaths(tree).map(
+      ([path, l]) => `${name}${path === "<root>" ? "" : path}: ${l.dtype}[${l.shape.join(",")}]`,
+    );
   const shapes = [...avals("init", parts.init), ...(parts.xs === null ? ["xs: null"] : avals("xs", parts.xs))];
   return {
     family,
@@ -206,7 +237,8 @@ export const scanProblem = (
     loss: lossWith(A.scan),
     lossWith,
     // fast-check prints counterexamples with this instead of dumping closures and buffers.
-    [fc.toStringMethod]: () => `ScanProblem(${family}, length ${length}, ${reverse ? "reverse" : "forward"}; ${shapes.join(", ")})`,
+    [fc.toStringMethod]: () =>
+      `ScanProblem(${family}, length ${length}, ${reverse ? "reverse" : "forward"}; ${shapes.join(", ")})`,
   } as ScanProblem;
 };
 
@@ -218,16 +250,42 @@ export const scanProblem = (
  * @example fc.assert(fc.property(arbScanProblem(), (p) => { laws.bptt(p); }))
  */
 export const arbScanProblem = (opts: ScanProblemOptions = {}): fc.Arbitrary<ScanProblem> => {
-  checkOptions("arbScanProblem", "opts", opts, keysOf<ScanProblemOptions>({ minLength: true, maxLength: true, families: true, reverse: true, maxBatch: true, maxHidden: true, maxInput: true }));
+  checkOptions(
+    "arbScanProblem",
+    "opts",
+    opts,
+    keysOf<ScanProblemOptions>({
+      minLength: true,
+      maxLength: true,
+      families: true,
+      reverse: true,
+      maxBatch: true,
+      maxHidden: true,
+      maxInput: true,
+    }),
+  );
   for (const k of ["minLength", "maxLength"] as const) checkInt("arbScanProblem", `opts.${k}`, opts[k], 0, 4096);
-  for (const k of ["maxBatch", "maxHidden", "maxInput"] as const) checkInt("arbScanProblem", `opts.${k}`, opts[k], 1, 64);
-  const { minLength = 0, maxLength = 8, families: fams = scanFamilies, maxBatch = 2, maxHidden = 3, maxInput = 3 } = opts;
+  for (const k of ["maxBatch", "maxHidden", "maxInput"] as const)
+    checkInt("arbScanProblem", `opts.${k}`, opts[k], 1, 64);
+  const {
+    minLength = 0,
+    maxLength = 8,
+    families: fams = scanFamilies,
+    maxBatch = 2,
+    maxHidden = 3,
+    maxInput = 3,
+  } = opts;
   checkRange("arbScanProblem", "opts.minLength", "opts.maxLength", minLength, maxLength);
   const given: unknown = fams;
   if (!Array.isArray(given) || given.length === 0 || !given.every((f) => scanFamilies.includes(f as ScanFamily))) {
-    invalid("arbScanProblem", "opts.families", `must be a non-empty array of ${scanFamilies.join(", ")}, got ${JSON.stringify(given) ?? String(given)}`);
+    invalid(
+      "arbScanProblem",
+      "opts.families",
+      `must be a non-empty array of ${scanFamilies.join(", ")}, got ${JSON.stringify(given) ?? String(given)}`,
+    );
   }
-  if (opts.reverse !== undefined && typeof opts.reverse !== "boolean") invalid("arbScanProblem", "opts.reverse", `must be true or false, got ${String(opts.reverse)}`);
+  if (opts.reverse !== undefined && typeof opts.reverse !== "boolean")
+    invalid("arbScanProblem", "opts.reverse", `must be true or false, got ${String(opts.reverse)}`);
   return fc
     .record({
       family: fc.constantFrom(...fams),
@@ -240,7 +298,12 @@ export const arbScanProblem = (opts: ScanProblemOptions = {}): fc.Arbitrary<Scan
     .chain((d) => {
       const spec = families[d.family];
       const shapes = spec.params(d);
-      const params = fc.record(Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, weight(s)])) as Record<string, fc.Arbitrary<T.Tensor>>);
+      const params = fc.record(
+        Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, weight(s)])) as Record<
+          string,
+          fc.Arbitrary<T.Tensor>
+        >,
+      );
       return fc
         .record({ params, init: spec.init(d), xs: spec.xs(d, d.length) })
         .map((parts) => scanProblem(d.family, { ...parts, length: d.length, reverse: d.reverse }));

@@ -7,7 +7,17 @@
  * graph grows with the length; never use it outside tests.
  */
 import * as T from "@rewind/tensor";
-import { reshape, slice, stack, traceTree, treeLeaves, treeMap, treeUnflatten, type ScanFn, type Value } from "@rewind/autodiff";
+import {
+  reshape,
+  slice,
+  stack,
+  traceTree,
+  treeLeaves,
+  treeMap,
+  treeUnflatten,
+  type ScanFn,
+  type Value,
+} from "@rewind/autodiff";
 import { keysOf } from "@rewind/tensor/internal/check";
 import { checkFunction, checkInt, checkOptions, invalid } from "./args.js";
 import { testingError } from "./failure.js";
@@ -24,16 +34,32 @@ export interface UnrolledOptions {
 }
 
 /** Row `t` of every leaf of a stacked pytree. */
-const rowOf = (xs: unknown, t: number): unknown => treeMap((x) => reshape(slice(x, [{ start: t, stop: t + 1 }]), x.shape.slice(1)), xs);
+const rowOf = (xs: unknown, t: number): unknown =>
+  treeMap((x) => reshape(slice(x, [{ start: t, stop: t + 1 }]), x.shape.slice(1)), xs);
 
 /** The number of steps: xs' leading size (all leaves must agree) or `length`. */
 const stepsOf = (xs: unknown, length: number | undefined): number => {
   const sizes = new Set(treeLeaves(xs).map((x) => x.shape[0]));
-  if (sizes.size > 1 || sizes.has(undefined)) throw testingError({ _tag: "TestArgumentError", op: "scanUnrolled", detail: `scanUnrolled: xs leaves must share a leading axis, got sizes ${[...sizes].join(", ")}` });
+  if (sizes.size > 1 || sizes.has(undefined))
+    throw testingError({
+      _tag: "TestArgumentError",
+      op: "scanUnrolled",
+      detail: `scanUnrolled: xs leaves must share a leading axis, got sizes ${[...sizes].join(", ")}`,
+    });
   const fromXs = [...sizes][0];
-  if (fromXs !== undefined && length !== undefined && fromXs !== length) throw testingError({ _tag: "TestArgumentError", op: "scanUnrolled", detail: `scanUnrolled: length ${length} but xs has ${fromXs} steps` });
+  if (fromXs !== undefined && length !== undefined && fromXs !== length)
+    throw testingError({
+      _tag: "TestArgumentError",
+      op: "scanUnrolled",
+      detail: `scanUnrolled: length ${length} but xs has ${fromXs} steps`,
+    });
   const n = fromXs ?? length;
-  if (n === undefined) throw testingError({ _tag: "TestArgumentError", op: "scanUnrolled", detail: "scanUnrolled: pass { length } when xs has no leaves" });
+  if (n === undefined)
+    throw testingError({
+      _tag: "TestArgumentError",
+      op: "scanUnrolled",
+      detail: "scanUnrolled: pass { length } when xs has no leaves",
+    });
   return n;
 };
 
@@ -44,14 +70,25 @@ const stepsOf = (xs: unknown, length: number | undefined): number => {
  * from tracing `f` once (nothing is recorded in an enclosing trace).
  * @example scanUnrolled((c, x) => [add(c, x), c], scalar(0), tensor([1, 2, 3])) // [6, [0, 1, 3]]
  */
-export const scanUnrolled = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, opts: UnrolledOptions = {}): [C, Y] => {
+export const scanUnrolled = <C, X, Y>(
+  f: ScanFn<C, X, Y>,
+  init: C,
+  xs: X | null | undefined,
+  opts: UnrolledOptions = {},
+): [C, Y] => {
   checkFunction("scanUnrolled", "f", f);
   checkOptions("scanUnrolled", "opts", opts, keysOf<UnrolledOptions>({ length: true, reverse: true }));
   checkInt("scanUnrolled", "opts.length", opts.length, 0);
-  if (opts.reverse !== undefined && typeof opts.reverse !== "boolean") invalid("scanUnrolled", "opts.reverse", `must be true or false, got ${String(opts.reverse)}`);
+  if (opts.reverse !== undefined && typeof opts.reverse !== "boolean")
+    invalid("scanUnrolled", "opts.reverse", `must be true or false, got ${String(opts.reverse)}`);
   const step = (c: C, x: X): [C, Y] => {
     const r: unknown = f(c, x);
-    if (!Array.isArray(r) || r.length !== 2) invalid("scanUnrolled", "f", `must return [carry, y], got ${Array.isArray(r) ? `an array of ${r.length}` : r === null ? "null" : typeof r}`);
+    if (!Array.isArray(r) || r.length !== 2)
+      invalid(
+        "scanUnrolled",
+        "f",
+        `must return [carry, y], got ${Array.isArray(r) ? `an array of ${r.length}` : r === null ? "null" : typeof r}`,
+      );
     return r as [C, Y];
   };
   const xsTree = (xs ?? null) as X;

@@ -62,16 +62,23 @@ describe("arbTensor", () => {
     for (const t of sample(arbTensor({ shape: [3], dtype: "bool" }), 20)) expect(t.dtype).toBe("bool");
   });
   it("with `uniform`, spreads values evenly (fc.double favours tiny ones) and still shrinks to 0", () => {
-    const values = (uniform: boolean) => sample(arbTensor({ shape: [20], uniform, min: -1, max: 1 })).flatMap((t) => Array.from(t.data));
+    const values = (uniform: boolean) =>
+      sample(arbTensor({ shape: [20], uniform, min: -1, max: 1 })).flatMap((t) => Array.from(t.data));
     const tiny = (xs: number[]) => xs.filter((x) => Math.abs(x) < 1e-3).length / xs.length;
     expect(tiny(values(true))).toBeLessThan(0.01);
     expect(tiny(values(false))).toBeGreaterThan(0.5);
     for (const x of values(true)) expect(x >= -1 && x <= 1).toBe(true);
-    const run = fc.check(fc.property(arbTensor({ shape: [3], uniform: true }), (t) => t.data[1]! < 0.5), { seed });
+    const run = fc.check(
+      fc.property(arbTensor({ shape: [3], uniform: true }), (t) => t.data[1]! < 0.5),
+      { seed },
+    );
     expect(Array.from(run.counterexample![0].data)).toEqual([0, 0.5, 0]);
   });
   it("draws the shape first, so failures shrink to the smallest failing shape", () => {
-    const run = fc.check(fc.property(arbTensor(), (t) => T.sizeOf(t.shape) < 4), { seed });
+    const run = fc.check(
+      fc.property(arbTensor(), (t) => T.sizeOf(t.shape) < 4),
+      { seed },
+    );
     expect(run.failed).toBe(true);
     const [t] = run.counterexample!;
     expect(T.sizeOf(t.shape)).toBe(4);
@@ -141,8 +148,13 @@ describe("arbScanProblem", () => {
     expect(viaF).toBeAllClose(p.run(p.params, p.init, p.xs), { rtol: 0, atol: 0 });
   });
   it("honours its options and prints a short description", () => {
-    const ps: ScanProblem[] = sample(arbScanProblem({ minLength: 3, maxLength: 4, families: ["lstm"], reverse: true }), 20);
+    const ps: ScanProblem[] = sample(
+      arbScanProblem({ minLength: 3, maxLength: 4, families: ["lstm"], reverse: true }),
+      20,
+    );
     for (const p of ps) expect(p.family === "lstm" && p.reverse && p.length >= 3 && p.length <= 4).toBe(true);
-    expect(fc.stringify(ps[0])).toMatch(/^ScanProblem\(lstm, length \d, reverse; init\.c: float64\[\d,\d\], init\.h: .*xs: float64/);
+    expect(fc.stringify(ps[0])).toMatch(
+      /^ScanProblem\(lstm, length \d, reverse; init\.c: float64\[\d,\d\], init\.h: .*xs: float64/,
+    );
   });
 });

@@ -6,13 +6,32 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
-import { arbScanProblem, lawProperties, laws, scanCase, scanFamilies, type ScanImpl, type ScanProblem } from "../src/index.js";
+import {
+  arbScanProblem,
+  lawProperties,
+  laws,
+  scanCase,
+  scanFamilies,
+  type ScanImpl,
+  type ScanProblem,
+} from "../src/index.js";
 
 const t = (x: T.NestedArray) => T.fromArrayOrThrow(x, "float64");
 
 /** One problem per family, long enough (5–7 steps) for every breakage below to show. */
 const problems = (reverse?: boolean): ScanProblem[] =>
-  scanFamilies.map((family, i) => fc.sample(arbScanProblem({ families: [family], minLength: 5, maxLength: 7, ...(reverse === undefined ? {} : { reverse }) }), { numRuns: 1, seed: 100 + i })[0]!);
+  scanFamilies.map(
+    (family, i) =>
+      fc.sample(
+        arbScanProblem({
+          families: [family],
+          minLength: 5,
+          maxLength: 7,
+          ...(reverse === undefined ? {} : { reverse }),
+        }),
+        { numRuns: 1, seed: 100 + i },
+      )[0]!,
+  );
 
 const rows = <X>(xs: X, start: number, stop: number): X => A.treeMap((x) => A.slice(x, [{ start, stop }]), xs ?? null);
 
@@ -23,15 +42,24 @@ const dropLastStep: ScanImpl = (f, init, xs, o = {}) => {
   const [c, ys] = A.scan(f, init, processed, { ...o, length: n - 1 });
   return [c, A.treeMap((y) => A.concat([y, A.zerosLike(A.slice(y, [{ start: 0, stop: 1 }]))]), ys)];
 };
-const noGradToInit: ScanImpl = (f, init, xs, o) => A.scan(f, A.treeMap((x) => (T.isFloating(x.dtype) ? A.stopGradient(x) : x), init), xs, o);
+const noGradToInit: ScanImpl = (f, init, xs, o) =>
+  A.scan(
+    f,
+    A.treeMap((x) => (T.isFloating(x.dtype) ? A.stopGradient(x) : x), init),
+    xs,
+    o,
+  );
 const ignoresReverse: ScanImpl = (f, init, xs, o = {}) => A.scan(f, init, xs, { ...o, reverse: false });
 const everyIsTruncation: ScanImpl = (f, init, xs, o = {}) =>
-  typeof o.checkpoint === "object" ? A.scan(f, init, xs, { ...o, checkpoint: "all", truncate: o.checkpoint.every }) : A.scan(f, init, xs, o);
+  typeof o.checkpoint === "object"
+    ? A.scan(f, init, xs, { ...o, checkpoint: "all", truncate: o.checkpoint.every })
+    : A.scan(f, init, xs, o);
 const unrollForgetsReverse: ScanImpl = (f, init, xs, o = {}) =>
   o.unroll !== undefined && o.unroll !== 1 ? A.scan(f, init, xs, { ...o, reverse: false }) : A.scan(f, init, xs, o);
 const ignoresTruncate: ScanImpl = (f, init, xs, o = {}) =>
   A.scan(f, init, xs, Object.fromEntries(Object.entries(o).filter(([key]) => key !== "truncate")) as A.ScanOptions);
-const truncateOffByOne: ScanImpl = (f, init, xs, o = {}) => A.scan(f, init, xs, o.truncate === undefined ? o : { ...o, truncate: o.truncate + 1 });
+const truncateOffByOne: ScanImpl = (f, init, xs, o = {}) =>
+  A.scan(f, init, xs, o.truncate === undefined ? o : { ...o, truncate: o.truncate + 1 });
 
 describe("laws hold for Rewind", () => {
   it.each(scanFamilies.map((f, i) => [f, i] as const))("all scan laws on a %s problem, both directions", (_, i) => {
@@ -58,7 +86,9 @@ describe("laws hold for Rewind", () => {
 describe("laws fail on broken implementations", () => {
   it("BPTT law: a scan that drops the last step (values) or the gradient to init", () => {
     for (const p of problems()) {
-      expect(() => laws.bptt(p, { scan: dropLastStep })).toThrow(/^BPTT law violated for ScanProblem\(.*\n {2}scan vs scanUnrolled: outputs/);
+      expect(() => laws.bptt(p, { scan: dropLastStep })).toThrow(
+        /^BPTT law violated for ScanProblem\(.*\n {2}scan vs scanUnrolled: outputs/,
+      );
       expect(() => laws.bptt(p, { scan: noGradToInit })).toThrow(/BPTT law violated[^]*grad\.init/);
     }
   });
@@ -67,15 +97,22 @@ describe("laws fail on broken implementations", () => {
   });
   it("checkpoint law: { every: k } that also cuts the gradient (same values, wrong gradients)", () => {
     for (const p of problems()) {
-      expect(() => laws.checkpoint(p, { scan: everyIsTruncation, sizes: [2] })).toThrow(/checkpoint law violated[^]*checkpoint \{ every: 2 \} vs "all": grad\./);
+      expect(() => laws.checkpoint(p, { scan: everyIsTruncation, sizes: [2] })).toThrow(
+        /checkpoint law violated[^]*checkpoint \{ every: 2 \} vs "all": grad\./,
+      );
     }
   });
   it("unroll law: an unrolled scan that forgets `reverse`", () => {
-    for (const p of problems(true)) expect(() => laws.unroll(p, { scan: unrollForgetsReverse })).toThrow(/unroll law violated[^]*unroll 2 vs unroll 1: outputs/);
+    for (const p of problems(true))
+      expect(() => laws.unroll(p, { scan: unrollForgetsReverse })).toThrow(
+        /unroll law violated[^]*unroll 2 vs unroll 1: outputs/,
+      );
   });
   it("truncation law: truncate ignored, or cut one step late", () => {
     for (const p of problems()) {
-      expect(() => laws.truncation(p, { scan: ignoresTruncate, k: 2 })).toThrow(/truncation law violated[^]*truncate 2 vs manual chunks of 2: grad\./);
+      expect(() => laws.truncation(p, { scan: ignoresTruncate, k: 2 })).toThrow(
+        /truncation law violated[^]*truncate 2 vs manual chunks of 2: grad\./,
+      );
       expect(() => laws.truncation(p, { scan: truncateOffByOne, k: 2 })).toThrow(/truncation law violated/);
     }
   });
@@ -84,22 +121,33 @@ describe("laws fail on broken implementations", () => {
       let first: [R] | undefined;
       return (...args: Args): R => (first ??= [f(...args)])[0];
     };
-    const opaque = <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args): R =>
-      f(...(args.map((a) => A.treeMap((x) => A.stopGradient(x), a)) as Args));
+    const opaque =
+      <Args extends unknown[], R>(f: (...args: Args) => R) =>
+      (...args: Args): R =>
+        f(...(args.map((a) => A.treeMap((x) => A.stopGradient(x), a)) as Args));
     for (const p of problems()) {
       expect(() => laws.jit(scanCase(p), { jit: stale })).toThrow(/jit law violated[^]*jit\(f\) vs f on other args/);
       expect(() => laws.jit(scanCase(p), { jit: opaque })).toThrow(/jit law violated[^]*vjp\(jit\(f\)\) vs vjp\(f\)/);
     }
   });
   it("stopGradient law: an identity, or a customVjp stop that passes the cotangent", () => {
-    const leaky = A.customVjp((x: A.Value) => x, (x: A.Value) => [x, null] as const, (_r: null, g: A.Value) => [g]);
+    const leaky = A.customVjp(
+      (x: A.Value) => x,
+      (x: A.Value) => [x, null] as const,
+      (_r: null, g: A.Value) => [g],
+    );
     for (const p of problems()) {
-      expect(() => laws.stopGradient(scanCase(p), { stopGradient: (x) => x })).toThrow(/stopGradient law violated[^]*cotangent of stopped argument 0/);
+      expect(() => laws.stopGradient(scanCase(p), { stopGradient: (x) => x })).toThrow(
+        /stopGradient law violated[^]*cotangent of stopped argument 0/,
+      );
       expect(() => laws.stopGradient(scanCase(p), { stopGradient: leaky })).toThrow(/stopGradient law violated/);
     }
-    expect(() => laws.stopGradient({ f: (x: A.Value) => A.mul(x, 2), args: [t([1])] }, { stopGradient: (x) => A.mul(A.stopGradient(x), 1.5) })).toThrow(
-      /value with argument 0 stopped/,
-    );
+    expect(() =>
+      laws.stopGradient(
+        { f: (x: A.Value) => A.mul(x, 2), args: [t([1])] },
+        { stopGradient: (x) => A.mul(A.stopGradient(x), 1.5) },
+      ),
+    ).toThrow(/value with argument 0 stopped/);
   });
   it("adjointness law: a customVjp whose pullback is not linear, and a broken jvp", () => {
     const squareCt = A.customVjp(
@@ -114,10 +162,14 @@ describe("laws fail on broken implementations", () => {
       const [y, ty] = A.jvp(f, primals, tangents);
       return [y, A.treeMap((x) => A.mul(x, 2), ty)];
     };
-    for (const p of problems()) expect(() => laws.adjoint(scanCase(p), { jvp: doubledJvp })).toThrow(/adjointness law violated/);
+    for (const p of problems())
+      expect(() => laws.adjoint(scanCase(p), { jvp: doubledJvp })).toThrow(/adjointness law violated/);
   });
   it("as fast-check properties: the counterexample names the problem", () => {
-    const run = fc.check(lawProperties.bptt(arbScanProblem({ minLength: 1 }), { scan: dropLastStep }), { seed: 5, numRuns: 20 });
+    const run = fc.check(lawProperties.bptt(arbScanProblem({ minLength: 1 }), { scan: dropLastStep }), {
+      seed: 5,
+      numRuns: 20,
+    });
     expect(run.failed).toBe(true);
     expect(fc.stringify(run.counterexample)).toMatch(/ScanProblem\(/);
   });

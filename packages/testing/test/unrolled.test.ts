@@ -23,10 +23,29 @@ describe("scanUnrolled", () => {
   });
   it("threads pytree carries and stacks pytree ys", () => {
     type C = { readonly h: A.Value; readonly n: A.Value };
-    const f = (c: C, x: readonly [A.Value, A.Value]) => [{ h: A.mul(c.h, x[0]), n: A.add(c.n, 1) }, { a: x[1], h: c.h }] as const;
-    const [c, ys] = scanUnrolled(f, { h: t([1, 1]), n: T.scalar(0, "int32") }, [t([[2, 3], [4, 5]]), t([7, 8])]);
+    const f = (c: C, x: readonly [A.Value, A.Value]) =>
+      [
+        { h: A.mul(c.h, x[0]), n: A.add(c.n, 1) },
+        { a: x[1], h: c.h },
+      ] as const;
+    const [c, ys] = scanUnrolled(f, { h: t([1, 1]), n: T.scalar(0, "int32") }, [
+      t([
+        [2, 3],
+        [4, 5],
+      ]),
+      t([7, 8]),
+    ]);
     expect(c).toBeAllClose({ h: t([8, 15]), n: T.scalar(2, "int32") }, { rtol: 0, atol: 0 });
-    expect(ys).toBeAllClose({ a: t([7, 8]), h: t([[1, 1], [2, 3]]) }, { rtol: 0, atol: 0 });
+    expect(ys).toBeAllClose(
+      {
+        a: t([7, 8]),
+        h: t([
+          [1, 1],
+          [2, 3],
+        ]),
+      },
+      { rtol: 0, atol: 0 },
+    );
   });
   it("runs a length-only scan with xs = null", () => {
     const [c, ys] = scanUnrolled((c: A.Value) => [A.mul(c, 2), c] as const, t(1), null, { length: 4 });
@@ -34,7 +53,8 @@ describe("scanUnrolled", () => {
     expect(ys).toBeAllClose([1, 2, 4, 8], { rtol: 0, atol: 0 });
   });
   it("returns init and empty ys of the right shapes for zero steps, without running f's values", () => {
-    const f = (c: A.Value, x: A.Value) => [A.add(c, A.sum(x)), { y: A.expandDims(x, 0), n: T.scalar(1, "int32") }] as const;
+    const f = (c: A.Value, x: A.Value) =>
+      [A.add(c, A.sum(x)), { y: A.expandDims(x, 0), n: T.scalar(1, "int32") }] as const;
     const [c, ys] = scanUnrolled(f, t(5), T.zeros([0, 3], "float64"));
     expect(c).toBeAllClose(5, { rtol: 0, atol: 0 });
     expect(ys.y.shape).toEqual([0, 1, 3]);
@@ -42,7 +62,8 @@ describe("scanUnrolled", () => {
     expect(ys.n.dtype).toBe("int32");
   });
   it("is differentiable like any loop of ops (including at length 0)", () => {
-    const loss = (w: A.Value, xs: A.Value) => A.sum(scanUnrolled((c: A.Value, x: A.Value) => [A.tanh(A.add(A.mul(c, w), x)), c] as const, t(0.5), xs)[0]);
+    const loss = (w: A.Value, xs: A.Value) =>
+      A.sum(scanUnrolled((c: A.Value, x: A.Value) => [A.tanh(A.add(A.mul(c, w), x)), c] as const, t(0.5), xs)[0]);
     const g = A.grad(loss)(t(0.7), t([0.1, -0.2])) as T.Tensor;
     const h1 = Math.tanh(0.5 * 0.7 + 0.1);
     // d/dw tanh(w·tanh(0.5w + 0.1) − 0.2) by the chain rule

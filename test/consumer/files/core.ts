@@ -13,7 +13,8 @@ const xs = random.normal(random.key(1), [2, 5, 3]);
 const ys = tensor([[1], [-1]]);
 const [kCell, kOut] = random.split(random.key(0));
 let params = { cell: lstm.init(kCell!, { inputSize: 3, hiddenSize: 4 }), readout: random.normal(kOut!, [4, 1]) };
-const loss = (p: { cell: TorchCellParams; readout: Value }): Value => mean(square(sub(matmul(manyToOne(lstm, p.cell, xs).output, p.readout), ys)));
+const loss = (p: { cell: TorchCellParams; readout: Value }): Value =>
+  mean(square(sub(matmul(manyToOne(lstm, p.cell, xs).output, p.readout), ys)));
 const step = jit(valueAndGrad(loss));
 const optimizer = adam({ learningRate: 0.01 });
 let state = optimizer.init(params);

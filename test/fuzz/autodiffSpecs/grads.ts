@@ -44,22 +44,33 @@ export const gradOps: Readonly<Record<string, Op>> = {
   flip: (x) => A.flip(x),
   "reshape [-1]": (x) => A.reshape(x, [-1]),
   "slice with step -1": (x) => A.slice(x, [{ step: -1 }]),
-  pad: (x) => A.pad(x, x.shape.map(() => [1, 0] as [number, number]), 2),
+  pad: (x) =>
+    A.pad(
+      x,
+      x.shape.map(() => [1, 0] as [number, number]),
+      2,
+    ),
   concat: (x) => A.concat([x, A.mul(x, 2)], 0),
   take: (x) => A.take(x, [0, -1, 0]),
   matmul: (x) => A.matmul(x, A.transpose(x)),
   broadcastTo: (x) => A.broadcastTo(x, [2, ...x.shape]),
-  sumTo: (x) => A.sumTo(x, x.shape.map((d, i) => (i === 0 ? 1 : d))),
+  sumTo: (x) =>
+    A.sumTo(
+      x,
+      x.shape.map((d, i) => (i === 0 ? 1 : d)),
+    ),
 };
 
 /** Any export may be the op an error names (the weighted sum wraps the op in mul and sum). */
 const opNames = Object.keys(A);
 
-const weighted = (op: Op, w: readonly number[]) => (x: A.Value): A.Value => {
-  const y = op(x);
-  const wt = T.fromDataOrThrow(w.slice(0, T.sizeOf(y.shape)), y.shape, "float64");
-  return A.sum(A.mul(y, wt));
-};
+const weighted =
+  (op: Op, w: readonly number[]) =>
+  (x: A.Value): A.Value => {
+    const y = op(x);
+    const wt = T.fromDataOrThrow(w.slice(0, T.sizeOf(y.shape)), y.shape, "float64");
+    return A.sum(A.mul(y, wt));
+  };
 
 /**
  * Checks one op on `runs` random float64 inputs of small shapes (scalars and size-0 axes
@@ -67,28 +78,39 @@ const weighted = (op: Op, w: readonly number[]) => (x: A.Value): A.Value => {
  */
 export const checkGradOnEdges = (name: string, op: Op, runs: number): number => {
   fc.assert(
-    fc.property(arbX(arbShape(3, 2)), fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 64, maxLength: 64 }), (x, w) => {
-      const loss = weighted(op, w);
-      const forward = callClean(opNames, () => loss(x));
-      const g = callClean(opNames, () => A.grad(loss)(x));
-      if (!forward.ok) {
-        if (g.ok) throw new Error(`${name}: the forward pass was refused (${forward.error.message}) but grad returned`);
-        return;
-      }
-      if (!g.ok) throw new Error(`${name}: grad refused what the forward pass accepted: ${g.error.message}`);
-      const gt = g.value as T.Tensor;
-      if (gt.dtype !== "float64" || !T.shapesEqual(gt.shape, x.shape)) throw new Error(`${name}: gradient is ${gt.dtype}${T.formatShape(gt.shape)} for a float64${T.formatShape(x.shape)} input`);
-      const h = 1e-6;
-      for (let i = 0; i < size(x.shape); i++) {
-        const at = (d: number): number => {
-          const data = Float64Array.from(x.data);
-          data[i] = data[i]! + d;
-          return T.item(loss(T.fromDataOrThrow(data, x.shape, "float64")) as T.Tensor);
-        };
-        const fd = (at(h) - at(-h)) / (2 * h);
-        if (Math.abs(fd - gt.data[i]!) > 1e-5 * (1 + Math.abs(fd))) throw new Error(`${name}: d/dx[${i}] is ${gt.data[i]}, finite differences give ${fd} (x shape ${T.formatShape(x.shape)})`);
-      }
-    }),
+    fc.property(
+      arbX(arbShape(3, 2)),
+      fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 64, maxLength: 64 }),
+      (x, w) => {
+        const loss = weighted(op, w);
+        const forward = callClean(opNames, () => loss(x));
+        const g = callClean(opNames, () => A.grad(loss)(x));
+        if (!forward.ok) {
+          if (g.ok)
+            throw new Error(`${name}: the forward pass was refused (${forward.error.message}) but grad returned`);
+          return;
+        }
+        if (!g.ok) throw new Error(`${name}: grad refused what the forward pass accepted: ${g.error.message}`);
+        const gt = g.value as T.Tensor;
+        if (gt.dtype !== "float64" || !T.shapesEqual(gt.shape, x.shape))
+          throw new Error(
+            `${name}: gradient is ${gt.dtype}${T.formatShape(gt.shape)} for a float64${T.formatShape(x.shape)} input`,
+          );
+        const h = 1e-6;
+        for (let i = 0; i < size(x.shape); i++) {
+          const at = (d: number): number => {
+            const data = Float64Array.from(x.data);
+            data[i] = data[i]! + d;
+            return T.item(loss(T.fromDataOrThrow(data, x.shape, "float64")) as T.Tensor);
+          };
+          const fd = (at(h) - at(-h)) / (2 * h);
+          if (Math.abs(fd - gt.data[i]!) > 1e-5 * (1 + Math.abs(fd)))
+            throw new Error(
+              `${name}: d/dx[${i}] is ${gt.data[i]}, finite differences give ${fd} (x shape ${T.formatShape(x.shape)})`,
+            );
+        }
+      },
+    ),
     { numRuns: runs },
   );
   return runs;

@@ -31,7 +31,11 @@ const tol = { rtol: 1e-12, atol: 1e-12 };
 
 /** float64 tensors with moderate values (derivatives in closed form stay accurate). */
 export const arbX = (shape: fc.Arbitrary<number[]> = arbShape(3, 3)): fc.Arbitrary<T.Tensor> =>
-  shape.chain((s) => fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: size(s), maxLength: size(s) }).map((d) => T.fromDataOrThrow(d, s, "float64")));
+  shape.chain((s) =>
+    fc
+      .array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: size(s), maxLength: size(s) })
+      .map((d) => T.fromDataOrThrow(d, s, "float64")),
+  );
 
 const map = (x: T.Tensor, f: (v: number) => number): number[] => Array.from(x.data, f);
 const like = (x: T.Tensor, values: number[]) => ({ dtype: x.dtype, shape: x.shape, values });
@@ -50,14 +54,23 @@ const gradSlots = (op: string, argCount: number): readonly Slot[] => [
   {
     reject: [
       ...notOptionsObject,
-      ...badOption("argnums", [h("1.5", 1.5), h("-1", -1), h("5", 5), h('"0"', "0"), h("null", null), h("[0, 7]", [0, 7])]),
+      ...badOption("argnums", [
+        h("1.5", 1.5),
+        h("-1", -1),
+        h("5", 5),
+        h('"0"', "0"),
+        h("null", null),
+        h("[0, 7]", [0, 7]),
+      ]),
       ...badOption("hasAux", notBoolean),
       unknownOption,
       ...misspelt(["argnums", "hasAux"], { error: A.GraphException, names: [op], base: { argnums: 0, hasAux: false } }),
     ],
     tolerate: [omitted],
   },
-  ...Array.from({ length: argCount }, () => ({ reject: [h("null", null), h('"x"', "x"), h("[1, 2] (no tensor leaf)", [1, 2])] })),
+  ...Array.from({ length: argCount }, () => ({
+    reject: [h("null", null), h('"x"', "x"), h("[1, 2] (no tensor leaf)", [1, 2])],
+  })),
 ];
 
 const gradLike = (op: "grad" | "valueAndGrad"): Spec => ({
@@ -86,14 +99,25 @@ export const transformSpecs: Record<string, Spec> = {
     cases: () => {
       const x = T.tensor([1, 2], "float64");
       // Non-scalar outputs, aux without hasAux, and non-float outputs are library errors.
-      const bad = [() => A.grad(nonScalar)(x), () => A.grad((y: A.Value) => [A.sum(y), 1], { hasAux: false })(x), () => A.grad((y: A.Value) => A.sum(A.astype(y, "int32")))(x), () => A.grad((y: A.Value) => A.sum(y), { hasAux: true })(x)];
+      const bad = [
+        () => A.grad(nonScalar)(x),
+        () => A.grad((y: A.Value) => [A.sum(y), 1], { hasAux: false })(x),
+        () => A.grad((y: A.Value) => A.sum(A.astype(y, "int32")))(x),
+        () => A.grad((y: A.Value) => A.sum(y), { hasAux: true })(x),
+      ];
       for (const b of bad) rejectedCall(["grad"], b);
       return bad.length;
     },
   },
   valueAndGrad: gradLike("valueAndGrad"),
   vjp: {
-    valid: arbX().chain((x) => fc.tuple(fc.constant((y: A.Value) => A.mul(y, 3)), fc.constant(x), arbX(fc.constant([...x.shape])))),
+    valid: arbX().chain((x) =>
+      fc.tuple(
+        fc.constant((y: A.Value) => A.mul(y, 3)),
+        fc.constant(x),
+        arbX(fc.constant([...x.shape])),
+      ),
+    ),
     invoke: (v, [f, x, ct]) => {
       const [y, pb] = (v as typeof A.vjp)(f as (x: unknown) => unknown, x);
       return [y, (pb as (c: unknown) => unknown[])(ct)];
@@ -101,23 +125,65 @@ export const transformSpecs: Record<string, Spec> = {
     check: (args, out) =>
       checkPair("vjp", out, (_y, cts) => {
         const ct = args[2] as T.Tensor;
-        expectTensor((cts as unknown[])[0], like(ct, map(ct, (v) => 3 * v)), tol, "vjp");
+        expectTensor(
+          (cts as unknown[])[0],
+          like(
+            ct,
+            map(ct, (v) => 3 * v),
+          ),
+          tol,
+          "vjp",
+        );
       }),
-    slots: [{ reject: notFunction }, {}, { reject: [h("null", null), h("a float32 cotangent", T.zeros([2], "float32")), h("a cotangent of another shape", T.zeros([5, 5], "float64")), h("[ct] (wrong structure)", [T.zeros([1], "float64")]), h('"x"', "x")] }],
+    slots: [
+      { reject: notFunction },
+      {},
+      {
+        reject: [
+          h("null", null),
+          h("a float32 cotangent", T.zeros([2], "float32")),
+          h("a cotangent of another shape", T.zeros([5, 5], "float64")),
+          h("[ct] (wrong structure)", [T.zeros([1], "float64")]),
+          h('"x"', "x"),
+        ],
+      },
+    ],
   },
   jvp: {
-    valid: arbX().chain((x) => fc.tuple(fc.constant((y: A.Value) => A.sin(y)), fc.constant([x]), arbX(fc.constant([...x.shape])).map((t) => [t]))),
+    valid: arbX().chain((x) =>
+      fc.tuple(
+        fc.constant((y: A.Value) => A.sin(y)),
+        fc.constant([x]),
+        arbX(fc.constant([...x.shape])).map((t) => [t]),
+      ),
+    ),
     check: (args, out) =>
       checkPair("jvp", out, (y, dy) => {
         const [x] = args[1] as [T.Tensor];
         const [t] = args[2] as [T.Tensor];
         expectTensor(y, like(x, map(x, Math.sin)), tol, "jvp value");
-        expectTensor(dy, like(x, map(x, (v) => Math.cos(v)).map((c, i) => c * t.data[i]!)), tol, "jvp tangent");
+        expectTensor(
+          dy,
+          like(
+            x,
+            map(x, (v) => Math.cos(v)).map((c, i) => c * t.data[i]!),
+          ),
+          tol,
+          "jvp tangent",
+        );
       }),
     slots: [
       { reject: notFunction },
       { reject: [h("null", null), h("a tensor (not a list)", T.zeros([2], "float64")), h('"x"', "x")] },
-      { reject: [h("null", null), h("[]", []), h("[float32 tangent]", [T.zeros([2, 2], "float32")]), h("[tangent of another shape]", [T.zeros([7], "float64")]), h("[t, t] (extra)", [T.zeros([1], "float64"), T.zeros([1], "float64")])] },
+      {
+        reject: [
+          h("null", null),
+          h("[]", []),
+          h("[float32 tangent]", [T.zeros([2, 2], "float32")]),
+          h("[tangent of another shape]", [T.zeros([7], "float64")]),
+          h("[t, t] (extra)", [T.zeros([1], "float64"), T.zeros([1], "float64")]),
+        ],
+      },
     ],
   },
   jacrev: jacobianSpec("jacrev"),
@@ -129,19 +195,50 @@ export const transformSpecs: Record<string, Spec> = {
       const x = args[2] as T.Tensor;
       const n = size(x.shape);
       const values = Array.from({ length: n * n }, (_, p) => (Math.floor(p / n) === p % n ? 6 * x.data[p % n]! : 0));
-      expectTensor(returned(out, "hessian"), { dtype: "float64", shape: [...x.shape, ...x.shape], values }, tol, "hessian");
+      expectTensor(
+        returned(out, "hessian"),
+        { dtype: "float64", shape: [...x.shape, ...x.shape], values },
+        tol,
+        "hessian",
+      );
     },
-    slots: [{ reject: notFunction }, { reject: [h("-1", -1), h("1.5", 1.5), h('"0"', "0"), h("3 (no such argument)", 3)] }, { reject: notTensor.slice(0, 8) }],
+    slots: [
+      { reject: notFunction },
+      { reject: [h("-1", -1), h("1.5", 1.5), h('"0"', "0"), h("3 (no such argument)", 3)] },
+      { reject: notTensor.slice(0, 8) },
+    ],
   },
   jit: {
-    valid: fc.tuple(fc.nat(losses.length - 1), fc.option(fc.record({ compile: fc.boolean() }, { requiredKeys: [] }), { nil: undefined }), arbX()).map(([i, o, x]) => [losses[i]!.f, o, x, i]),
+    valid: fc
+      .tuple(
+        fc.nat(losses.length - 1),
+        fc.option(fc.record({ compile: fc.boolean() }, { requiredKeys: [] }), { nil: undefined }),
+        arbX(),
+      )
+      .map(([i, o, x]) => [losses[i]!.f, o, x, i]),
     invoke: (j, [f, o, x]) => (j as typeof A.jit)(f as (x: unknown) => unknown, o as A.JitOptions)(x),
     check: (args, out) => {
       const [f, , x] = args as [(x: A.Value) => A.Value, unknown, T.Tensor];
       const want = f(x) as T.Tensor;
-      expectTensor(returned(out, "jit"), { dtype: want.dtype, shape: want.shape, values: Array.from(want.data) }, {}, "jit");
+      expectTensor(
+        returned(out, "jit"),
+        { dtype: want.dtype, shape: want.shape, values: Array.from(want.data) },
+        {},
+        "jit",
+      );
     },
-    slots: [{ reject: notFunction }, { reject: [...notOptionsObject, ...badOption("compile", notBoolean), unknownOption, ...misspelt(["compile"], { error: A.GraphException, names: ["jit"] })], tolerate: [omitted] }],
+    slots: [
+      { reject: notFunction },
+      {
+        reject: [
+          ...notOptionsObject,
+          ...badOption("compile", notBoolean),
+          unknownOption,
+          ...misspelt(["compile"], { error: A.GraphException, names: ["jit"] }),
+        ],
+        tolerate: [omitted],
+      },
+    ],
   },
   checkpoint: {
     valid: fc.tuple(fc.nat(losses.length - 1), arbX()).map(([i, x]) => [losses[i]!.f, x, i]),
@@ -153,13 +250,23 @@ export const transformSpecs: Record<string, Spec> = {
       checkPair("checkpoint", out, (v, g) => {
         const [f, x, i] = args as [(x: A.Value) => A.Value, T.Tensor, number];
         const want = f(x) as T.Tensor;
-        expectTensor(v, { dtype: want.dtype, shape: want.shape, values: Array.from(want.data) }, {}, "checkpoint value");
+        expectTensor(
+          v,
+          { dtype: want.dtype, shape: want.shape, values: Array.from(want.data) },
+          {},
+          "checkpoint value",
+        );
         expectTensor(g, like(x, map(x, losses[i]!.df)), tol, "checkpoint gradient");
       }),
     slots: [{ reject: notFunction }],
   },
   customVjp: {
-    valid: arbX().map((x) => [(y: A.Value) => A.mul(y, 1), (y: A.Value) => [A.mul(y, 1), null], (_r: unknown, ct: A.Value) => [A.mul(ct, 3)], x]),
+    valid: arbX().map((x) => [
+      (y: A.Value) => A.mul(y, 1),
+      (y: A.Value) => [A.mul(y, 1), null],
+      (_r: unknown, ct: A.Value) => [A.mul(ct, 3)],
+      x,
+    ]),
     invoke: (cv, [f, fwd, bwd, x]) => {
       const g = (cv as (a: unknown, b: unknown, c: unknown) => (x: A.Value) => A.Value)(f, fwd, bwd);
       return [g(x as A.Value), A.grad((y: A.Value) => A.sum(g(y)))(x as A.Value)];
@@ -168,12 +275,27 @@ export const transformSpecs: Record<string, Spec> = {
       checkPair("customVjp", out, (v, g) => {
         const x = args[3] as T.Tensor;
         expectTensor(v, like(x, Array.from(x.data)), {}, "customVjp value");
-        expectTensor(g, like(x, map(x, () => 3)), {}, "customVjp gradient (from bwd)");
+        expectTensor(
+          g,
+          like(
+            x,
+            map(x, () => 3),
+          ),
+          {},
+          "customVjp gradient (from bwd)",
+        );
       }),
     slots: [
       { reject: notFunction },
       { reject: [...notFunction, h("fwd returning a non-pair", (y: A.Value) => y)] },
-      { reject: [...notFunction, h("bwd returning no list", () => 5), h("bwd returning a wrong shape", () => [T.zeros([9, 9], "float64")]), h("bwd returning two cotangents for one argument", (_r: unknown, ct: A.Value) => [ct, ct])] },
+      {
+        reject: [
+          ...notFunction,
+          h("bwd returning no list", () => 5),
+          h("bwd returning a wrong shape", () => [T.zeros([9, 9], "float64")]),
+          h("bwd returning two cotangents for one argument", (_r: unknown, ct: A.Value) => [ct, ct]),
+        ],
+      },
     ],
   },
   ...scanSpecs(),
@@ -181,7 +303,8 @@ export const transformSpecs: Record<string, Spec> = {
     valid: fc.tuple(fc.nat(losses.length - 1), arbX()).map(([i, x]) => [losses[i]!.f, x]),
     check: (_args, out) => {
       const r = returned(out, "estimateResiduals") as { bytes: number; arrays: number };
-      if (!Number.isSafeInteger(r.bytes) || r.bytes < 0 || !Number.isSafeInteger(r.arrays) || r.arrays < 0) throw new Error(`estimateResiduals: ${JSON.stringify(r)}`);
+      if (!Number.isSafeInteger(r.bytes) || r.bytes < 0 || !Number.isSafeInteger(r.arrays) || r.arrays < 0)
+        throw new Error(`estimateResiduals: ${JSON.stringify(r)}`);
     },
     slots: [{ reject: notFunction }],
   },
@@ -197,16 +320,37 @@ function jacobianSpec(op: "jacrev" | "jacfwd"): Spec {
       const values = Array.from({ length: n * n }, (_, p) => (Math.floor(p / n) === p % n ? 2 * x.data[p % n]! : 0));
       expectTensor(returned(out, op), { dtype: "float64", shape: [...x.shape, ...x.shape], values }, tol, op);
     },
-    slots: [{ reject: notFunction }, { reject: [h("-1", -1), h("1.5", 1.5), h('"0"', "0"), h("3 (no such argument)", 3), h("null", null)] }, { reject: notTensor.slice(0, 8) }],
+    slots: [
+      { reject: notFunction },
+      { reject: [h("-1", -1), h("1.5", 1.5), h('"0"', "0"), h("3 (no such argument)", 3), h("null", null)] },
+      { reject: notTensor.slice(0, 8) },
+    ],
   };
 }
 
 const cumsumStep = (c: A.Value, x: A.Value): [A.Value, A.Value] => [A.add(c, x), c];
 
 function scanSpecs(): Record<string, Spec> {
-  const arbXs = fc.tuple(fc.integer({ min: 0, max: 4 }), arbShape(1, 2)).chain(([n, s]) => arbX(fc.constant([n, ...s])));
+  const arbXs = fc
+    .tuple(fc.integer({ min: 0, max: 4 }), arbShape(1, 2))
+    .chain(([n, s]) => arbX(fc.constant([n, ...s])));
   const arbOpts = fc.option(
-    fc.record({ reverse: fc.boolean(), unroll: fc.oneof(fc.boolean(), fc.integer({ min: 1, max: 3 })), checkpoint: fc.oneof(fc.constantFrom<"all" | "carries">("all", "carries"), fc.integer({ min: 1, max: 3 }).map((every) => ({ every }))), truncate: fc.integer({ min: 1, max: 3 }) }, { requiredKeys: [] }).filter((o) => !(typeof o.checkpoint === "object" && o.unroll !== undefined && o.unroll !== 1 && o.unroll !== false)),
+    fc
+      .record(
+        {
+          reverse: fc.boolean(),
+          unroll: fc.oneof(fc.boolean(), fc.integer({ min: 1, max: 3 })),
+          checkpoint: fc.oneof(
+            fc.constantFrom<"all" | "carries">("all", "carries"),
+            fc.integer({ min: 1, max: 3 }).map((every) => ({ every })),
+          ),
+          truncate: fc.integer({ min: 1, max: 3 }),
+        },
+        { requiredKeys: [] },
+      )
+      .filter(
+        (o) => !(typeof o.checkpoint === "object" && o.unroll !== undefined && o.unroll !== 1 && o.unroll !== false),
+      ),
     { nil: undefined },
   );
   const badStep: readonly Hostile[] = [
@@ -216,19 +360,34 @@ function scanSpecs(): Record<string, Spec> {
     h("a step whose carry changes dtype", (c: A.Value, x: A.Value) => [A.astype(A.add(c, x), "float32"), c]),
     h("a step whose carry changes structure", (c: A.Value, x: A.Value) => [[A.add(c, x)], c]),
   ];
-  const badXs: readonly Hostile[] = [h("leaves with different leading sizes", { a: T.zeros([3, 1], "float64"), b: T.zeros([2, 1], "float64") }), h("a scalar leaf", T.scalar(1, "float64")), h("null without a length", null)];
+  const badXs: readonly Hostile[] = [
+    h("leaves with different leading sizes", { a: T.zeros([3, 1], "float64"), b: T.zeros([2, 1], "float64") }),
+    h("a scalar leaf", T.scalar(1, "float64")),
+    h("null without a length", null),
+  ];
   const scanKeys = ["length", "reverse", "unroll", "checkpoint", "truncate"];
   const badScanOpts = (op: string): readonly Hostile[] => [
     ...notOptionsObject.filter((v) => v.label !== "null"),
     ...badOption("length", [h("-1", -1), h("1.5", 1.5), h('"3"', "3"), h("99 (differs from xs)", 99)]),
     ...badOption("reverse", notBoolean),
     ...badOption("unroll", [h("0", 0), h("-1", -1), h("1.5", 1.5), h('"2"', "2")]),
-    ...badOption("checkpoint", [h('"some"', "some"), h("{ every: 0 }", { every: 0 }), h("{ every: 1.5 }", { every: 1.5 }), h("{ evry: 2 }", { evry: 2 }), h("null", null)]),
+    ...badOption("checkpoint", [
+      h('"some"', "some"),
+      h("{ every: 0 }", { every: 0 }),
+      h("{ every: 1.5 }", { every: 1.5 }),
+      h("{ evry: 2 }", { evry: 2 }),
+      h("null", null),
+    ]),
     ...badOption("truncate", [h("0", 0), h("1.5", 1.5), h('"2"', "2")]),
     unknownOption,
     ...misspelt(scanKeys, { error: A.GraphException, names: [op], base: { reverse: false } }),
     // The checkpoint policy { every: k } is an options object of its own.
-    ...misspelt(["every"], { error: A.GraphException, names: ["scan"], base: { every: 2 }, wrap: (every) => ({ checkpoint: every }) }),
+    ...misspelt(["every"], {
+      error: A.GraphException,
+      names: ["scan"],
+      base: { every: 2 },
+      wrap: (every) => ({ checkpoint: every }),
+    }),
   ];
   const scanCheck = (op: string) => (args: readonly unknown[], out: Outcome<unknown>) => {
     const [, init, xs, opts] = args as [unknown, T.Tensor, T.Tensor, A.ScanOptions | undefined];
@@ -252,7 +411,11 @@ function scanSpecs(): Record<string, Spec> {
     });
   };
   const spec = (op: "scan" | "estimateScanResiduals"): Spec => ({
-    valid: fc.tuple(arbXs, arbOpts).chain(([xs, o]) => fc.tuple(fc.constant(cumsumStep), arbX(fc.constant(xs.shape.slice(1))), fc.constant(xs), fc.constant(o))),
+    valid: fc
+      .tuple(arbXs, arbOpts)
+      .chain(([xs, o]) =>
+        fc.tuple(fc.constant(cumsumStep), arbX(fc.constant(xs.shape.slice(1))), fc.constant(xs), fc.constant(o)),
+      ),
     check: scanCheck(op),
     slots: [{ reject: badStep }, {}, { reject: badXs }, { reject: badScanOpts(op), tolerate: [omitted] }],
     names: op === "scan" ? ["scan"] : ["estimateScanResiduals", "scan"],

@@ -14,7 +14,8 @@ import * as O from "@rewind/optim";
 import { dataOf, prop, rejectEach, show, type Spec, expectLeft } from "../apiKit.js";
 import { misspeltCases } from "../options.js";
 
-const expectLeftOf = (label: string, thunk: () => E.Either<T.TensorError, unknown>): void => expectLeft("restoreCheckpoint", label, thunk);
+const expectLeftOf = (label: string, thunk: () => E.Either<T.TensorError, unknown>): void =>
+  expectLeft("restoreCheckpoint", label, thunk);
 import { params0 } from "./transforms.js";
 
 /** A random training state: params of two dtypes, an optimizer's state after some updates, a step, maybe a key and a config. */
@@ -31,15 +32,31 @@ const arbState = fc
     statics: fc.constantFrom(NaN, -0, Infinity, 3),
   })
   .map((r) => {
-    const params = { emb: T.random.normal(T.random.key(r.seed), [r.n, 2], r.dtype), layer: [{ b: T.zeros([r.n], "float64"), scale: r.statics }] };
+    const params = {
+      emb: T.random.normal(T.random.key(r.seed), [r.n, 2], r.dtype),
+      layer: [{ b: T.zeros([r.n], "float64"), scale: r.statics }],
+    };
     const opt: O.AnyTransformation =
-      r.opt === "adam" ? O.adam({ learningRate: 0.1 }) : r.opt === "sgd" ? O.sgd({ learningRate: 0.1, momentum: 0.9 }) : r.opt === "rmsprop" ? O.rmsprop({ learningRate: 0.1, centered: true }) : O.skipNonFinite(O.adamw({ learningRate: 0.1 }));
+      r.opt === "adam"
+        ? O.adam({ learningRate: 0.1 })
+        : r.opt === "sgd"
+          ? O.sgd({ learningRate: 0.1, momentum: 0.9 })
+          : r.opt === "rmsprop"
+            ? O.rmsprop({ learningRate: 0.1, centered: true })
+            : O.skipNonFinite(O.adamw({ learningRate: 0.1 }));
     let optState: unknown = opt.init(params);
     const grads = A.treeMap((p: A.Value) => T.mul(T.ones(p.shape, p.dtype), 0.5), params);
     for (let i = 0; i < r.updates; i++) optState = opt.update(grads, optState, params)[1];
     // JSON round trip: the checkpoint stores the config as JSON (−0 becomes 0).
     const config = r.config === null ? undefined : (JSON.parse(JSON.stringify(r.config)) as O.JsonConfig);
-    return { params, optState, opt, step: r.step, ...(r.key === null ? {} : { key: T.random.key(r.key) }), ...(config === undefined ? {} : { config }) };
+    return {
+      params,
+      optState,
+      opt,
+      step: r.step,
+      ...(r.key === null ? {} : { key: T.random.key(r.key) }),
+      ...(config === undefined ? {} : { config }),
+    };
   });
 
 /** Same structure (whose key spells statics out, NaN and −0 included) and tensor bits. */
@@ -55,21 +72,25 @@ const expectSame = (what: string, actual: unknown, expected: unknown): void => {
 };
 
 export const encodeCheckpointSpec: Spec = () => {
-  let n = prop(arbState, (s) => {
-    // The transformation is the test's own; the checkpoint holds the other fields (and refuses unknown ones).
-    const { opt: _opt, ...state } = s;
-    const bytes = O.encodeCheckpoint(state);
-    expect(O.encodeCheckpoint(state)).toEqual(bytes); // deterministic
-    for (const template of [undefined, { params: s.params, optState: s.opt.init(s.params) }]) {
-      const r = template === undefined ? O.restoreCheckpoint(bytes) : O.restoreCheckpoint(bytes, template);
-      if (E.isLeft(r)) throw new Error(T.formatTensorError(r.left));
-      expectSame("params", r.right.params, s.params);
-      expectSame("optState", r.right.optState, s.optState);
-      expect(r.right.step).toBe(s.step);
-      expect(r.right.key?.words).toEqual(s.key?.words);
-      expect(r.right.config).toEqual(s.config);
-    }
-  }, 20);
+  let n = prop(
+    arbState,
+    (s) => {
+      // The transformation is the test's own; the checkpoint holds the other fields (and refuses unknown ones).
+      const { opt: _opt, ...state } = s;
+      const bytes = O.encodeCheckpoint(state);
+      expect(O.encodeCheckpoint(state)).toEqual(bytes); // deterministic
+      for (const template of [undefined, { params: s.params, optState: s.opt.init(s.params) }]) {
+        const r = template === undefined ? O.restoreCheckpoint(bytes) : O.restoreCheckpoint(bytes, template);
+        if (E.isLeft(r)) throw new Error(T.formatTensorError(r.left));
+        expectSame("params", r.right.params, s.params);
+        expectSame("optState", r.right.optState, s.optState);
+        expect(r.right.step).toBe(s.step);
+        expect(r.right.key?.words).toEqual(s.key?.words);
+        expect(r.right.config).toEqual(s.config);
+      }
+    },
+    20,
+  );
   const base = { params: params0, optState: [], step: 1 };
   const cyclic: Record<string, unknown> = { w: params0.w };
   cyclic["self"] = cyclic;
@@ -85,19 +106,26 @@ export const encodeCheckpointSpec: Spec = () => {
     "a config with NaN": () => O.encodeCheckpoint({ ...base, config: { lr: NaN } }),
     "a config with a function": () => O.encodeCheckpoint({ ...base, config: { f: (() => 1) as never } }),
     "a config with a Date": () => O.encodeCheckpoint({ ...base, config: { d: new Date() as never } }),
-    "a config with __proto__": () => O.encodeCheckpoint({ ...base, config: JSON.parse('{"__proto__": 1}') as O.JsonConfig }),
+    "a config with __proto__": () =>
+      O.encodeCheckpoint({ ...base, config: JSON.parse('{"__proto__": 1}') as O.JsonConfig }),
     "a params leaf that is a function": () => O.encodeCheckpoint({ ...base, params: { f: () => 1 } }),
     "a params leaf that is a symbol": () => O.encodeCheckpoint({ ...base, params: { s: Symbol("s") } }),
     "a params leaf that is a bigint": () => O.encodeCheckpoint({ ...base, params: { n: 5n } }),
     "a params leaf that is a Date": () => O.encodeCheckpoint({ ...base, params: { d: new Date(0) } }),
     "params that contain themselves": () => O.encodeCheckpoint({ ...base, params: cyclic }),
-    "a traced leaf": () => A.grad((x: A.Value) => (O.encodeCheckpoint({ ...base, params: { x } }), A.sum(x)))(T.zeros([2], "float64")),
+    "a traced leaf": () =>
+      A.grad((x: A.Value) => (O.encodeCheckpoint({ ...base, params: { x } }), A.sum(x)))(T.zeros([2], "float64")),
   });
   // The state's own keys are checked (a misspelt `confg` would be missing at resume); the config holds any JSON.
-  n += misspeltCases({ names: ["encodeCheckpoint"], error: T.TensorException, known: ["params", "optState", "step", "key", "config"], base: { ...base, key: T.random.key(1), config: { anything: { nested: [1] } } }, call: (s) => O.encodeCheckpoint(s as never) });
+  n += misspeltCases({
+    names: ["encodeCheckpoint"],
+    error: T.TensorException,
+    known: ["params", "optState", "step", "key", "config"],
+    base: { ...base, key: T.random.key(1), config: { anything: { nested: [1] } } },
+    call: (s) => O.encodeCheckpoint(s as never),
+  });
   return n;
 };
-
 
 export const restoreCheckpointSpec: Spec = () => {
   const opt = O.adam({ learningRate: 0.1 });
@@ -110,12 +138,22 @@ export const restoreCheckpointSpec: Spec = () => {
     "params only": { params: params0 },
     "params without b": { params: { w: params0.w }, optState: state.optState },
     "params with an extra leaf": { params: { ...params0, c: params0.b }, optState: state.optState },
-    "w of shape [3]": { params: { ...params0, w: T.zeros([3], "float64") }, optState: opt.init({ ...params0, w: T.zeros([3], "float64") }) },
-    "float32 params": { params: { b: T.astype(params0.b, "float32"), w: T.astype(params0.w, "float32") }, optState: state.optState },
-    "an SGD state for an Adam one": { params: params0, optState: O.sgd({ learningRate: 0.1, momentum: 0.9 }).init(params0) },
+    "w of shape [3]": {
+      params: { ...params0, w: T.zeros([3], "float64") },
+      optState: opt.init({ ...params0, w: T.zeros([3], "float64") }),
+    },
+    "float32 params": {
+      params: { b: T.astype(params0.b, "float32"), w: T.astype(params0.w, "float32") },
+      optState: state.optState,
+    },
+    "an SGD state for an Adam one": {
+      params: params0,
+      optState: O.sgd({ learningRate: 0.1, momentum: 0.9 }).init(params0),
+    },
     "params as an array": { params: [params0.b, params0.w], optState: state.optState },
   };
-  for (const [label, t] of Object.entries(templates)) expectLeftOf(`template ${label}`, () => O.restoreCheckpoint(bytes, t as never));
+  for (const [label, t] of Object.entries(templates))
+    expectLeftOf(`template ${label}`, () => O.restoreCheckpoint(bytes, t as never));
   const notBytes: readonly unknown[] = [null, undefined, "bytes", [1, 2, 3], 5, new Uint16Array(4), bytes.buffer];
   for (const b of notBytes) expectLeftOf(`bytes ${show(b)}`, () => O.restoreCheckpoint(b as Uint8Array));
   // The right template restores the state (the property of encodeCheckpoint covers the rest).
@@ -124,13 +162,15 @@ export const restoreCheckpointSpec: Spec = () => {
   return Object.keys(templates).length + notBytes.length + 1;
 };
 
-export const checkpointConstantsSpec = (name: "CHECKPOINT_FORMAT" | "CHECKPOINT_VERSION"): Spec => () => {
-  // What encodeCheckpoint writes into the file's metadata, as a safetensors reader sees it.
-  const file = T.safetensors.decode(O.encodeCheckpoint({ params: params0, optState: [], step: 0 }));
-  if (E.isLeft(file)) throw new Error(T.formatTensorError(file.left));
-  const key = name === "CHECKPOINT_FORMAT" ? "format" : "format_version";
-  expect(file.right.metadata.get(key)).toBe(O[name]);
-  if (name === "CHECKPOINT_FORMAT") expect(O.CHECKPOINT_FORMAT).toBe("rewind.checkpoint");
-  else expect(O.CHECKPOINT_VERSION).toMatch(/^[1-9][0-9]*$/);
-  return 2;
-};
+export const checkpointConstantsSpec =
+  (name: "CHECKPOINT_FORMAT" | "CHECKPOINT_VERSION"): Spec =>
+  () => {
+    // What encodeCheckpoint writes into the file's metadata, as a safetensors reader sees it.
+    const file = T.safetensors.decode(O.encodeCheckpoint({ params: params0, optState: [], step: 0 }));
+    if (E.isLeft(file)) throw new Error(T.formatTensorError(file.left));
+    const key = name === "CHECKPOINT_FORMAT" ? "format" : "format_version";
+    expect(file.right.metadata.get(key)).toBe(O[name]);
+    if (name === "CHECKPOINT_FORMAT") expect(O.CHECKPOINT_FORMAT).toBe("rewind.checkpoint");
+    else expect(O.CHECKPOINT_VERSION).toMatch(/^[1-9][0-9]*$/);
+    return 2;
+  };

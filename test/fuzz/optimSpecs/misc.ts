@@ -12,113 +12,213 @@ import { dataOf, expectNear, prop, rejectEach, rejectPool, type Spec } from "../
 import { refChain, refClip, refScale } from "./reference.js";
 import { arbSteps, BAD_NUMBERS, compareSteps, grads0, params0, rejectUpdates } from "./transforms.js";
 
-const sumSquares = (c: { readonly b: T.Tensor; readonly w: T.Tensor }): number => [...dataOf(c.b), ...dataOf(c.w)].reduce((s, v) => s + v * v, 0);
+const sumSquares = (c: { readonly b: T.Tensor; readonly w: T.Tensor }): number =>
+  [...dataOf(c.b), ...dataOf(c.w)].reduce((s, v) => s + v * v, 0);
 
 export const globalNormSpec: Spec = () => {
-  let n = prop(arbSteps(), (c) => {
-    for (const g of c.grads) expectNear("globalNorm", O.globalNorm(g), [Math.sqrt(sumSquares(g))], [], 1e-12, 0);
-  }, 15);
+  let n = prop(
+    arbSteps(),
+    (c) => {
+      for (const g of c.grads) expectNear("globalNorm", O.globalNorm(g), [Math.sqrt(sumSquares(g))], [], 1e-12, 0);
+    },
+    15,
+  );
   // Mixed dtypes give the widest; an empty tree is 0.
-  expectNear("globalNorm mixed", O.globalNorm({ a: T.fromDataOrThrow([3], [1], "float32"), b: T.fromDataOrThrow([4], [1], "float64") }), [5], [], 0, 0);
+  expectNear(
+    "globalNorm mixed",
+    O.globalNorm({ a: T.fromDataOrThrow([3], [1], "float32"), b: T.fromDataOrThrow([4], [1], "float64") }),
+    [5],
+    [],
+    0,
+    0,
+  );
   expectNear("globalNorm of {}", O.globalNorm({}), [0], [], 0, 0);
   return n + 2;
 };
 
 export const clipByGlobalNormSpec: Spec = () => {
-  let n = prop(fc.tuple(arbSteps(), fc.constantFrom(0.1, 1, 10)), ([c, max]) => {
-    const clip = O.clipByGlobalNorm(max);
-    for (const g of c.grads) {
-      const norm = Math.sqrt(sumSquares(g));
-      const [u] = clip.update(g, {});
-      // A NaN or infinite gradient makes every update NaN (documented): norm < max is false and g·max/norm is NaN.
-      for (const k of ["b", "w"] as const) expectNear(`clipByGlobalNorm .${k}`, u[k], dataOf(g[k]).map((v) => (norm < max ? v : (v / norm) * max)), g[k].shape, 1e-12, 0);
-    }
-  }, 15);
+  let n = prop(
+    fc.tuple(arbSteps(), fc.constantFrom(0.1, 1, 10)),
+    ([c, max]) => {
+      const clip = O.clipByGlobalNorm(max);
+      for (const g of c.grads) {
+        const norm = Math.sqrt(sumSquares(g));
+        const [u] = clip.update(g, {});
+        // A NaN or infinite gradient makes every update NaN (documented): norm < max is false and g·max/norm is NaN.
+        for (const k of ["b", "w"] as const)
+          expectNear(
+            `clipByGlobalNorm .${k}`,
+            u[k],
+            dataOf(g[k]).map((v) => (norm < max ? v : (v / norm) * max)),
+            g[k].shape,
+            1e-12,
+            0,
+          );
+      }
+    },
+    15,
+  );
   n += rejectPool(["clipByGlobalNorm"], [0, -1, ...BAD_NUMBERS], (max) => O.clipByGlobalNorm(max as number));
   return n;
 };
 
 export const clipByValueSpec: Spec = () => {
-  let n = prop(fc.tuple(arbSteps(), fc.constantFrom(-Infinity, -1, 0), fc.constantFrom(0, 0.5, Infinity)), ([c, lo, hi]) => compareSteps("clipByValue", O.clipByValue(lo, hi), refClip(lo, hi), c), 15);
-  n += rejectPool(["clipByValue"], BAD_NUMBERS.filter((v) => v !== -Infinity), (lo) => O.clipByValue(lo as number, 1));
-  n += rejectEach(["clipByValue"], { "min > max": () => O.clipByValue(1, -1), "max -Infinity": () => O.clipByValue(-1, -Infinity) });
+  let n = prop(
+    fc.tuple(arbSteps(), fc.constantFrom(-Infinity, -1, 0), fc.constantFrom(0, 0.5, Infinity)),
+    ([c, lo, hi]) => compareSteps("clipByValue", O.clipByValue(lo, hi), refClip(lo, hi), c),
+    15,
+  );
+  n += rejectPool(
+    ["clipByValue"],
+    BAD_NUMBERS.filter((v) => v !== -Infinity),
+    (lo) => O.clipByValue(lo as number, 1),
+  );
+  n += rejectEach(["clipByValue"], {
+    "min > max": () => O.clipByValue(1, -1),
+    "max -Infinity": () => O.clipByValue(-1, -Infinity),
+  });
   return n;
 };
 
 export const skipNonFiniteSpec: Spec = () => {
-  let n = prop(arbSteps(), (c) => {
-    const inner = O.sgd({ learningRate: 0.1, momentum: 0.9 });
-    const opt = O.skipNonFinite(inner);
-    let state = opt.init(c.params);
-    let innerState = inner.init(c.params);
-    let skipped = 0;
-    for (const g of c.grads) {
-      const finite = [...dataOf(g.b), ...dataOf(g.w)].every(Number.isFinite);
-      const [u, next] = opt.update(g, state, c.params);
-      if (finite) {
-        const [want, nextInner] = inner.update(g, innerState, c.params);
-        for (const k of ["b", "w"] as const) expectNear(`skipNonFinite (finite) .${k}`, u[k], dataOf(want[k]), g[k].shape, 0, 0);
-        innerState = nextInner;
-      } else {
-        skipped++;
-        // Skipped: −0 updates (the parameters keep their bits) and the inner state untouched.
-        for (const k of ["b", "w"] as const) expect(dataOf(u[k]).every((v) => Object.is(v, -0))).toBe(true);
-        expect(next.inner).toBe(state.inner);
+  let n = prop(
+    arbSteps(),
+    (c) => {
+      const inner = O.sgd({ learningRate: 0.1, momentum: 0.9 });
+      const opt = O.skipNonFinite(inner);
+      let state = opt.init(c.params);
+      let innerState = inner.init(c.params);
+      let skipped = 0;
+      for (const g of c.grads) {
+        const finite = [...dataOf(g.b), ...dataOf(g.w)].every(Number.isFinite);
+        const [u, next] = opt.update(g, state, c.params);
+        if (finite) {
+          const [want, nextInner] = inner.update(g, innerState, c.params);
+          for (const k of ["b", "w"] as const)
+            expectNear(`skipNonFinite (finite) .${k}`, u[k], dataOf(want[k]), g[k].shape, 0, 0);
+          innerState = nextInner;
+        } else {
+          skipped++;
+          // Skipped: −0 updates (the parameters keep their bits) and the inner state untouched.
+          for (const k of ["b", "w"] as const) expect(dataOf(u[k]).every((v) => Object.is(v, -0))).toBe(true);
+          expect(next.inner).toBe(state.inner);
+        }
+        expect([next.lastFinite, next.totalNotFinite]).toEqual([finite, skipped]);
+        state = next;
       }
-      expect([next.lastFinite, next.totalNotFinite]).toEqual([finite, skipped]);
-      state = next;
-    }
-  }, 20);
+    },
+    20,
+  );
   n += rejectPool(["skipNonFinite"], [null, 5, {}, { init: () => ({}) }], (inner) => O.skipNonFinite(inner as never));
   const opt = O.skipNonFinite(O.sgd({ learningRate: 1 }));
-  n += rejectUpdates(["skipNonFinite", "chain"], opt, [{}, { inner: [] }, { notFiniteCount: -1, totalNotFinite: 0, lastFinite: true, inner: opt.init(params0).inner }], false);
-  n += rejectEach(["skipNonFinite"], { "traced gradients": () => A.grad((x: A.Value) => A.sum(opt.update({ b: x, w: x }, opt.init(params0))[0].w))(T.zeros([2], "float64")) });
+  n += rejectUpdates(
+    ["skipNonFinite", "chain"],
+    opt,
+    [{}, { inner: [] }, { notFiniteCount: -1, totalNotFinite: 0, lastFinite: true, inner: opt.init(params0).inner }],
+    false,
+  );
+  n += rejectEach(["skipNonFinite"], {
+    "traced gradients": () =>
+      A.grad((x: A.Value) => A.sum(opt.update({ b: x, w: x }, opt.init(params0))[0].w))(T.zeros([2], "float64")),
+  });
   return n;
 };
 
 export const allFiniteSpec: Spec = () => {
-  let n = prop(arbSteps(), (c) => {
-    for (const g of c.grads) expect(O.allFinite(g)).toBe([...dataOf(g.b), ...dataOf(g.w)].every(Number.isFinite));
-  }, 15);
+  let n = prop(
+    arbSteps(),
+    (c) => {
+      for (const g of c.grads) expect(O.allFinite(g)).toBe([...dataOf(g.b), ...dataOf(g.w)].every(Number.isFinite));
+    },
+    15,
+  );
   expect(O.allFinite({ ids: T.fromDataOrThrow([1, 2], [2], "int32") })).toBe(true);
-  n += 1 + rejectEach(["allFinite", "myOp"], {
-    "traced values": () => A.grad((x: A.Value) => (O.allFinite({ x }), A.sum(x)))(T.zeros([2], "float64")),
-    "traced values, named op": () => A.grad((x: A.Value) => (O.allFinite(x, "myOp"), A.sum(x)))(T.zeros([2], "float64")),
-  });
+  n +=
+    1 +
+    rejectEach(["allFinite", "myOp"], {
+      "traced values": () => A.grad((x: A.Value) => (O.allFinite({ x }), A.sum(x)))(T.zeros([2], "float64")),
+      "traced values, named op": () =>
+        A.grad((x: A.Value) => (O.allFinite(x, "myOp"), A.sum(x)))(T.zeros([2], "float64")),
+    });
   return n;
 };
 
 const arbMask = fc.record({ b: fc.boolean(), w: fc.boolean(), whole: fc.option(fc.boolean()) });
 
 export const resolveMaskSpec: Spec = () => {
-  let n = prop(arbMask, ({ b, w, whole }) => {
-    // Leaves in treeFlatten order (keys sorted: b, w); a single boolean stands for the whole tree.
-    expect(O.resolveMask("op", whole ?? { b, w }, params0)).toEqual(whole === null ? [b, w] : [whole, whole]);
-    expect(O.resolveMask("op", () => ({ b, w }), params0)).toEqual([b, w]);
-    expect(O.resolveMask("op", undefined, params0)).toEqual([true, true]);
-  }, 8);
-  n += rejectPool(["myOp"], [{ b: true }, { b: true, w: true, c: false }, { b: true, w: 1 }, { b: true, w: [true, true] }, 5, "all", [true, false], () => 5], (mask) => O.resolveMask("myOp", mask as never, params0));
+  let n = prop(
+    arbMask,
+    ({ b, w, whole }) => {
+      // Leaves in treeFlatten order (keys sorted: b, w); a single boolean stands for the whole tree.
+      expect(O.resolveMask("op", whole ?? { b, w }, params0)).toEqual(whole === null ? [b, w] : [whole, whole]);
+      expect(O.resolveMask("op", () => ({ b, w }), params0)).toEqual([b, w]);
+      expect(O.resolveMask("op", undefined, params0)).toEqual([true, true]);
+    },
+    8,
+  );
+  n += rejectPool(
+    ["myOp"],
+    [
+      { b: true },
+      { b: true, w: true, c: false },
+      { b: true, w: 1 },
+      { b: true, w: [true, true] },
+      5,
+      "all",
+      [true, false],
+      () => 5,
+    ],
+    (mask) => O.resolveMask("myOp", mask as never, params0),
+  );
   return n;
 };
 
 export const maskByPathSpec: Spec = () => {
-  let n = prop(fc.constantFrom("b", "w", "x"), (name) => {
-    expect(O.resolveMask("op", O.maskByPath((path) => path === `.${name}`), params0)).toEqual([name === "b", name === "w"]);
-  }, 3);
+  let n = prop(
+    fc.constantFrom("b", "w", "x"),
+    (name) => {
+      expect(
+        O.resolveMask(
+          "op",
+          O.maskByPath((path) => path === `.${name}`),
+          params0,
+        ),
+      ).toEqual([name === "b", name === "w"]);
+    },
+    3,
+  );
   n += rejectPool(["maskByPath"], [null, 5, "w", {}], (pred) => O.maskByPath(pred as never));
-  n += rejectEach(["op"], { "a predicate returning a number": () => O.resolveMask("op", O.maskByPath((() => 1) as never), params0) });
+  n += rejectEach(["op"], {
+    "a predicate returning a number": () => O.resolveMask("op", O.maskByPath((() => 1) as never), params0),
+  });
   return n;
 };
 
 export const learningRateAtSpec: Spec = () => {
-  let n = prop(fc.tuple(fc.nat({ max: 1000 }), fc.double({ min: -1, max: 1, noNaN: true })), ([count, lr]) => {
-    expect(O.learningRateAt(lr, count)).toBe(lr);
-    expect(O.learningRateAt((c) => lr / (1 + c), count)).toBe(lr / (1 + count));
-  }, 15);
-  n += rejectPool(["learningRateAt"], [-1, 1.5, NaN, Infinity, "1", null], (count) => O.learningRateAt(0.1, count as number));
-  n += rejectPool(["learningRateAt"], ["0.1", null, {}, () => NaN, () => -Infinity, () => "x", () => undefined], (lr) => O.learningRateAt(lr as never, 3));
+  let n = prop(
+    fc.tuple(fc.nat({ max: 1000 }), fc.double({ min: -1, max: 1, noNaN: true })),
+    ([count, lr]) => {
+      expect(O.learningRateAt(lr, count)).toBe(lr);
+      expect(O.learningRateAt((c) => lr / (1 + c), count)).toBe(lr / (1 + count));
+    },
+    15,
+  );
+  n += rejectPool(["learningRateAt"], [-1, 1.5, NaN, Infinity, "1", null], (count) =>
+    O.learningRateAt(0.1, count as number),
+  );
+  n += rejectPool(["learningRateAt"], ["0.1", null, {}, () => NaN, () => -Infinity, () => "x", () => undefined], (lr) =>
+    O.learningRateAt(lr as never, 3),
+  );
   // The composed learning rate of an optimizer goes through it.
-  n += rejectEach(["learningRateAt"], { "sgd with a NaN schedule": () => O.sgd({ learningRate: () => NaN }).update(grads0, O.sgd({ learningRate: 0.1 }).init(params0)) });
-  compareSteps("scaleByLearningRate via learningRateAt", O.scaleByLearningRate((c) => 2 ** -c), refChain(refScale((t) => -(2 ** -(t - 1)))), { params: params0, grads: [grads0, grads0, grads0] });
+  n += rejectEach(["learningRateAt"], {
+    "sgd with a NaN schedule": () =>
+      O.sgd({ learningRate: () => NaN }).update(grads0, O.sgd({ learningRate: 0.1 }).init(params0)),
+  });
+  compareSteps(
+    "scaleByLearningRate via learningRateAt",
+    O.scaleByLearningRate((c) => 2 ** -c),
+    refChain(refScale((t) => -(2 ** -(t - 1)))),
+    { params: params0, grads: [grads0, grads0, grads0] },
+  );
   return n + 1;
 };

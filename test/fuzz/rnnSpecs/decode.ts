@@ -9,7 +9,17 @@ import { expect } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import * as R from "@rewind/rnn";
-import { BAD_COUNTS, dataOf, expectNear, normal, NOT_TENSORS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
+import {
+  BAD_COUNTS,
+  dataOf,
+  expectNear,
+  normal,
+  NOT_TENSORS,
+  prop,
+  rejectEach,
+  rejectPool,
+  type Spec,
+} from "../apiKit.js";
 import { misspeltCases } from "../options.js";
 import { hasCellState, REFERENCE_STEPS, referenceSequence, rowAt, rowOf, type State } from "./reference.js";
 import { CELLS } from "./sequence.js";
@@ -18,18 +28,31 @@ const k0 = T.random.key(0);
 type Params = Record<string, T.Tensor>;
 
 export const topKLogitsSpec: Spec = () => {
-  let n = prop(fc.record({ rows: fc.integer({ min: 0, max: 3 }), v: fc.integer({ min: 1, max: 6 }), k: fc.integer({ min: 1, max: 8 }), seed: fc.nat({ max: 1000 }) }), ({ rows, v, k, seed }) => {
-    // Values on a coarse grid, so ties with the k-th largest happen; they are kept.
-    const logits = T.fromDataOrThrow(dataOf(normal(seed, [rows, v])).map((x) => Math.round(x * 2) / 2), [rows, v], "float64");
-    const d = dataOf(logits);
-    const want: number[] = [];
-    for (let r = 0; r < rows; r++) {
-      const row = d.slice(r * v, (r + 1) * v);
-      const kth = [...row].sort((a, b) => b - a)[Math.min(k, v) - 1]!;
-      want.push(...row.map((x) => (x >= kth ? x : -Infinity)));
-    }
-    expectNear("topKLogits", R.topKLogits(logits, k), want, [rows, v], 0, 0);
-  }, 20);
+  let n = prop(
+    fc.record({
+      rows: fc.integer({ min: 0, max: 3 }),
+      v: fc.integer({ min: 1, max: 6 }),
+      k: fc.integer({ min: 1, max: 8 }),
+      seed: fc.nat({ max: 1000 }),
+    }),
+    ({ rows, v, k, seed }) => {
+      // Values on a coarse grid, so ties with the k-th largest happen; they are kept.
+      const logits = T.fromDataOrThrow(
+        dataOf(normal(seed, [rows, v])).map((x) => Math.round(x * 2) / 2),
+        [rows, v],
+        "float64",
+      );
+      const d = dataOf(logits);
+      const want: number[] = [];
+      for (let r = 0; r < rows; r++) {
+        const row = d.slice(r * v, (r + 1) * v);
+        const kth = [...row].sort((a, b) => b - a)[Math.min(k, v) - 1]!;
+        want.push(...row.map((x) => (x >= kth ? x : -Infinity)));
+      }
+      expectNear("topKLogits", R.topKLogits(logits, k), want, [rows, v], 0, 0);
+    },
+    20,
+  );
   n += rejectPool(["topKLogits"], [0, ...BAD_COUNTS], (k) => R.topKLogits(normal(1, [2, 3]), k as number));
   n += rejectPool(["topKLogits"], NOT_TENSORS, (l) => R.topKLogits(l as T.Tensor, 1));
   return n;
@@ -37,8 +60,12 @@ export const topKLogitsSpec: Spec = () => {
 
 /** Index of the first maximum. */
 const argmax = (v: readonly number[]): number => v.reduce((best, x, i) => (x > v[best]! ? i : best), 0);
-const logitsOf = (h: readonly number[], w: T.Tensor): number[] => Array.from({ length: w.shape[1]! }, (_, j) => h.reduce((acc, hk, k) => acc + hk * w.data[k * w.shape[1]! + j]!, 0));
-const zeroState = (name: string, h: number): State => (hasCellState(name) ? { h: new Array<number>(h).fill(0), c: new Array<number>(h).fill(0) } : { h: new Array<number>(h).fill(0) });
+const logitsOf = (h: readonly number[], w: T.Tensor): number[] =>
+  Array.from({ length: w.shape[1]! }, (_, j) => h.reduce((acc, hk, k) => acc + hk * w.data[k * w.shape[1]! + j]!, 0));
+const zeroState = (name: string, h: number): State =>
+  hasCellState(name)
+    ? { h: new Array<number>(h).fill(0), c: new Array<number>(h).fill(0) }
+    : { h: new Array<number>(h).fill(0) };
 
 /** A greedy decoding problem: cell, parameters, an embedding table E [V, F] and a readout W [H, V]. */
 const arbDecode = fc.record({
@@ -53,50 +80,71 @@ const arbDecode = fc.record({
 });
 
 export const generateSpec: Spec = () => {
-  let n = prop(arbDecode, ({ cell, vocab, f, h, batch, steps, seed, stop }) => {
-    const p = cell.init(T.random.key(seed), { inputSize: f, hiddenSize: h }, { dtype: "float64" }) as Params;
-    const table = normal(seed + 1, [vocab, f]);
-    const w = normal(seed + 2, [h, vocab], 2);
-    const stopToken = stop === null ? undefined : stop % vocab;
-    const base = { startToken: 0, batch, embed: (ids: A.Value) => A.take(table, ids, 0), readout: (y: A.Value) => A.matmul(y, w), maxLength: steps, ...(stopToken === undefined ? {} : { stopToken }) };
-    const out = R.generate(cell, p, base);
-    const step = REFERENCE_STEPS[cell.name]!;
-    const tokens: number[] = [];
-    const lengths: number[] = [];
-    let tie = false;
-    for (let b = 0; b < batch; b++) {
-      let s = zeroState(cell.name, h);
-      let x = rowOf(table, 0);
-      let done = false;
-      let len = 0;
-      for (let t = 0; t < steps; t++) {
-        if (done) {
-          tokens.push(stopToken!);
-          continue;
+  let n = prop(
+    arbDecode,
+    ({ cell, vocab, f, h, batch, steps, seed, stop }) => {
+      const p = cell.init(T.random.key(seed), { inputSize: f, hiddenSize: h }, { dtype: "float64" }) as Params;
+      const table = normal(seed + 1, [vocab, f]);
+      const w = normal(seed + 2, [h, vocab], 2);
+      const stopToken = stop === null ? undefined : stop % vocab;
+      const base = {
+        startToken: 0,
+        batch,
+        embed: (ids: A.Value) => A.take(table, ids, 0),
+        readout: (y: A.Value) => A.matmul(y, w),
+        maxLength: steps,
+        ...(stopToken === undefined ? {} : { stopToken }),
+      };
+      const out = R.generate(cell, p, base);
+      const step = REFERENCE_STEPS[cell.name]!;
+      const tokens: number[] = [];
+      const lengths: number[] = [];
+      let tie = false;
+      for (let b = 0; b < batch; b++) {
+        let s = zeroState(cell.name, h);
+        let x = rowOf(table, 0);
+        let done = false;
+        let len = 0;
+        for (let t = 0; t < steps; t++) {
+          if (done) {
+            tokens.push(stopToken!);
+            continue;
+          }
+          s = step(p, s, x);
+          const logits = logitsOf(s.h, w);
+          const tok = argmax(logits);
+          tie ||= logits.filter((v) => v === logits[tok]).length > 1;
+          tokens.push(tok);
+          len++;
+          done = tok === stopToken;
+          x = rowOf(table, tok);
         }
-        s = step(p, s, x);
-        const logits = logitsOf(s.h, w);
-        const tok = argmax(logits);
-        tie ||= logits.filter((v) => v === logits[tok]).length > 1;
-        tokens.push(tok);
-        len++;
-        done = tok === stopToken;
-        x = rowOf(table, tok);
+        lengths.push(len);
       }
-      lengths.push(len);
-    }
-    expectNear(`generate(${cell.name}) tokens`, out.tokens, tokens, [batch, steps], 0, 0);
-    expectNear(`generate(${cell.name}) lengths`, out.lengths, lengths, [batch], 0, 0);
-    // Sampling among the single most likely token is greedy decoding, whatever the key (unless
-    // the maximum is tied, e.g. all-zero relu states: top-k keeps ties and the key picks one).
-    if (tie) return;
-    const top1 = R.generate(cell, p, { ...base, sampling: { kind: "topK", k: 1, temperature: 0.7 }, key: T.random.key(seed) });
-    expectNear(`generate(${cell.name}) top-1`, top1.tokens, tokens, [batch, steps], 0, 0);
-  }, 20);
+      expectNear(`generate(${cell.name}) tokens`, out.tokens, tokens, [batch, steps], 0, 0);
+      expectNear(`generate(${cell.name}) lengths`, out.lengths, lengths, [batch], 0, 0);
+      // Sampling among the single most likely token is greedy decoding, whatever the key (unless
+      // the maximum is tied, e.g. all-zero relu states: top-k keeps ties and the key picks one).
+      if (tie) return;
+      const top1 = R.generate(cell, p, {
+        ...base,
+        sampling: { kind: "topK", k: 1, temperature: 0.7 },
+        key: T.random.key(seed),
+      });
+      expectNear(`generate(${cell.name}) top-1`, top1.tokens, tokens, [batch, steps], 0, 0);
+    },
+    20,
+  );
   const p = R.gru.init(k0, { inputSize: 2, hiddenSize: 3 }, { dtype: "float64" });
   const table = normal(1, [5, 2]);
   const w = normal(2, [3, 5]);
-  const ok = { startToken: 0, batch: 2, embed: (ids: A.Value) => A.take(table, ids, 0), readout: (y: A.Value) => A.matmul(y, w), maxLength: 3 };
+  const ok = {
+    startToken: 0,
+    batch: 2,
+    embed: (ids: A.Value) => A.take(table, ids, 0),
+    readout: (y: A.Value) => A.matmul(y, w),
+    maxLength: 3,
+  };
   const gen = (o: object) => () => R.generate(R.gru, p, { ...ok, ...o } as R.GenerateOptions<A.Value>);
   n += rejectEach(["generate", "gru.step", "take"], {
     "maxLength 0": gen({ maxLength: 0 }),
@@ -130,10 +178,35 @@ export const generateSpec: Spec = () => {
   });
   n += rejectPool(["generate"], [-1, 1.5, NaN, "2"], (batch) => gen({ batch })());
   n += rejectPool(["generate"], [null, 5, "x"], (o) => R.generate(R.gru, p, o as never));
-  const generateKeys = ["initialCarry", "firstInput", "startToken", "batch", "embed", "readout", "maxLength", "stopToken", "sampling", "key", "teacherTokens", "timeMajor"];
-  n += misspeltCases({ names: ["generate"], error: T.TensorException, known: generateKeys, base: ok, call: (o) => R.generate(R.gru, p, o as never) });
+  const generateKeys = [
+    "initialCarry",
+    "firstInput",
+    "startToken",
+    "batch",
+    "embed",
+    "readout",
+    "maxLength",
+    "stopToken",
+    "sampling",
+    "key",
+    "teacherTokens",
+    "timeMajor",
+  ];
+  n += misspeltCases({
+    names: ["generate"],
+    error: T.TensorException,
+    known: generateKeys,
+    base: ok,
+    call: (o) => R.generate(R.gru, p, o as never),
+  });
   // A sampling is an options object too: { kind: "topK", K: 5 } must not sample from every token.
-  n += misspeltCases({ names: ["generate"], error: T.TensorException, known: ["kind", "k", "temperature"], base: { kind: "topK", k: 2, temperature: 0.5 }, call: (s) => R.generate(R.gru, p, { ...ok, sampling: s as never, key: k0 }) });
+  n += misspeltCases({
+    names: ["generate"],
+    error: T.TensorException,
+    known: ["kind", "k", "temperature"],
+    base: { kind: "topK", k: 2, temperature: 0.5 },
+    call: (s) => R.generate(R.gru, p, { ...ok, sampling: s as never, key: k0 }),
+  });
   n += rejectEach(["generate"], {
     "a k for temperature sampling": gen({ sampling: { kind: "temperature", temperature: 1, k: 2 }, key: k0 }),
     "a temperature for greedy sampling": gen({ sampling: { kind: "greedy", temperature: 0.5 } }),
@@ -143,18 +216,37 @@ export const generateSpec: Spec = () => {
 
 export const encoderDecoderSpec: Spec = () => {
   let n = prop(
-    fc.tuple(arbDecode, fc.integer({ min: 0, max: 3 }), fc.constantFrom(0, 1)).chain(([d, srcT, ratio]) =>
-      fc.record({ srcLengths: fc.array(fc.integer({ min: 0, max: srcT }), { minLength: d.batch, maxLength: d.batch }), tgt: fc.array(fc.nat(), { minLength: d.batch * d.steps, maxLength: d.batch * d.steps }) }).map((r) => ({ ...d, srcT, ratio, ...r })),
-    ),
+    fc
+      .tuple(arbDecode, fc.integer({ min: 0, max: 3 }), fc.constantFrom(0, 1))
+      .chain(([d, srcT, ratio]) =>
+        fc
+          .record({
+            srcLengths: fc.array(fc.integer({ min: 0, max: srcT }), { minLength: d.batch, maxLength: d.batch }),
+            tgt: fc.array(fc.nat(), { minLength: d.batch * d.steps, maxLength: d.batch * d.steps }),
+          })
+          .map((r) => ({ ...d, srcT, ratio, ...r })),
+      ),
     ({ cell, vocab, f, h, batch, steps, seed, srcT, ratio, srcLengths, tgt }) => {
-      const [pe, pd] = [0, 1].map((i) => cell.init(T.random.key(seed + i), { inputSize: f, hiddenSize: h }, { dtype: "float64" }) as Params) as [Params, Params];
+      const [pe, pd] = [0, 1].map(
+        (i) => cell.init(T.random.key(seed + i), { inputSize: f, hiddenSize: h }, { dtype: "float64" }) as Params,
+      ) as [Params, Params];
       const table = normal(seed + 2, [vocab, f]);
       const w = normal(seed + 3, [h, vocab], 2);
       const src = normal(seed + 4, [batch, srcT, f]);
       const ids = tgt.map((t) => t % vocab);
-      const out = R.encoderDecoder(cell, cell, { encoder: pe, decoder: pd }, src, T.fromDataOrThrow(ids, [batch, steps], "int32"), {
-        srcLengths, embedTarget: (x) => A.take(table, x, 0), readout: (y) => A.matmul(y, w), teacherForcing: ratio,
-      });
+      const out = R.encoderDecoder(
+        cell,
+        cell,
+        { encoder: pe, decoder: pd },
+        src,
+        T.fromDataOrThrow(ids, [batch, steps], "int32"),
+        {
+          srcLengths,
+          embedTarget: (x) => A.take(table, x, 0),
+          readout: (y) => A.matmul(y, w),
+          teacherForcing: ratio,
+        },
+      );
       const step = REFERENCE_STEPS[cell.name]!;
       const want: number[] = [];
       for (let b = 0; b < batch; b++) {
@@ -180,7 +272,10 @@ export const encoderDecoderSpec: Spec = () => {
   const src = normal(3, [2, 3, 2]);
   const tgt = T.fromDataOrThrow([0, 1, 2, 3], [2, 2], "int32");
   const ok = { embedTarget: (x: A.Value) => A.take(table, x, 0), readout: (y: A.Value) => A.matmul(y, w) };
-  const ed = (o: object, s: T.Tensor = src, t: T.Tensor = tgt) => () => R.encoderDecoder(R.lstm, R.lstm, { encoder: pl, decoder: pl }, s, t, { ...ok, ...o } as never);
+  const ed =
+    (o: object, s: T.Tensor = src, t: T.Tensor = tgt) =>
+    () =>
+      R.encoderDecoder(R.lstm, R.lstm, { encoder: pl, decoder: pl }, s, t, { ...ok, ...o } as never);
   n += rejectEach(["encoderDecoder", "teacherForcingMask", "lstm.step", "take"], {
     "teacherForcing 2": ed({ teacherForcing: 2 }),
     "teacherForcing NaN": ed({ teacherForcing: NaN }),
@@ -196,30 +291,48 @@ export const encoderDecoderSpec: Spec = () => {
     "embedded targets with ratio 0.5": ed({ teacherForcing: 0.5, key: k0 }, src, normal(1, [2, 2, 2])),
     "readout 5": ed({ readout: 5 }),
     "bridge 'x'": ed({ bridge: "x" }),
-    "an LSTM encoder for a GRU decoder": () => R.encoderDecoder(R.lstm, R.gru, { encoder: pl, decoder: pg }, src, tgt, ok),
+    "an LSTM encoder for a GRU decoder": () =>
+      R.encoderDecoder(R.lstm, R.gru, { encoder: pl, decoder: pg }, src, tgt, ok),
     "params null": () => R.encoderDecoder(R.lstm, R.lstm, null as never, src, tgt, ok),
     "options null": () => R.encoderDecoder(R.lstm, R.lstm, { encoder: pl, decoder: pl }, src, tgt, null as never),
     "src a plain array": ed({}, [[[1]]] as never),
   });
   const encoderDecoderKeys = ["srcLengths", "embedTarget", "readout", "teacherForcing", "key", "bridge", "timeMajor"];
-  n += misspeltCases({ names: ["encoderDecoder"], error: T.TensorException, known: encoderDecoderKeys, base: ok, call: (o) => R.encoderDecoder(R.lstm, R.lstm, { encoder: pl, decoder: pl }, src, tgt, o as never) });
+  n += misspeltCases({
+    names: ["encoderDecoder"],
+    error: T.TensorException,
+    known: encoderDecoderKeys,
+    base: ok,
+    call: (o) => R.encoderDecoder(R.lstm, R.lstm, { encoder: pl, decoder: pl }, src, tgt, o as never),
+  });
   return n;
 };
 
 export const teacherForcingMaskSpec: Spec = () => {
-  let n = prop(fc.record({ ratio: fc.constantFrom(0, 1, 0.3, 0.7), time: fc.integer({ min: 0, max: 5 }), batch: fc.integer({ min: 0, max: 4 }), seed: fc.nat() }), ({ ratio, time, batch, seed }) => {
-    const key = T.random.key(seed);
-    const m = R.teacherForcingMask(key, ratio, time, batch);
-    const d = dataOf(m);
-    expect([m.dtype, ...m.shape]).toEqual(["bool", time, batch]);
-    // Step 0 is always forced; 0 and 1 are deterministic; the same key gives the same flips.
-    d.forEach((v, i) => {
-      if (i < batch || ratio === 1) expect(v).toBe(1);
-      else if (ratio === 0) expect(v).toBe(0);
-    });
-    expect(dataOf(R.teacherForcingMask(key, ratio, time, batch))).toEqual(d);
-  }, 15);
-  n += rejectPool(["teacherForcingMask"], [-0.1, 1.1, NaN, "0.5", null], (r) => R.teacherForcingMask(k0, r as number, 2, 2));
+  let n = prop(
+    fc.record({
+      ratio: fc.constantFrom(0, 1, 0.3, 0.7),
+      time: fc.integer({ min: 0, max: 5 }),
+      batch: fc.integer({ min: 0, max: 4 }),
+      seed: fc.nat(),
+    }),
+    ({ ratio, time, batch, seed }) => {
+      const key = T.random.key(seed);
+      const m = R.teacherForcingMask(key, ratio, time, batch);
+      const d = dataOf(m);
+      expect([m.dtype, ...m.shape]).toEqual(["bool", time, batch]);
+      // Step 0 is always forced; 0 and 1 are deterministic; the same key gives the same flips.
+      d.forEach((v, i) => {
+        if (i < batch || ratio === 1) expect(v).toBe(1);
+        else if (ratio === 0) expect(v).toBe(0);
+      });
+      expect(dataOf(R.teacherForcingMask(key, ratio, time, batch))).toEqual(d);
+    },
+    15,
+  );
+  n += rejectPool(["teacherForcingMask"], [-0.1, 1.1, NaN, "0.5", null], (r) =>
+    R.teacherForcingMask(k0, r as number, 2, 2),
+  );
   n += rejectPool(["teacherForcingMask"], [undefined, 5, {}], (key) => R.teacherForcingMask(key as T.Key, 0.5, 2, 2));
   n += rejectPool(["teacherForcingMask"], BAD_COUNTS, (t) => R.teacherForcingMask(k0, 0.5, t as number, 2));
   n += rejectPool(["teacherForcingMask"], BAD_COUNTS, (b) => R.teacherForcingMask(k0, 0.5, 2, b as number));

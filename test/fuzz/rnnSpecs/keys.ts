@@ -4,7 +4,16 @@
  */
 
 /** `RnnOptions`: rnn, manyToOne, repeatInput, feedOnce. */
-export const RNN_KEYS = ["initialCarry", "lengths", "timeMajor", "reverse", "key", "checkpoint", "unroll", "truncate"] as const;
+export const RNN_KEYS = [
+  "initialCarry",
+  "lengths",
+  "timeMajor",
+  "reverse",
+  "key",
+  "checkpoint",
+  "unroll",
+  "truncate",
+] as const;
 /** `InitOptions`: every cell's and layer's init, gateWeight, torchRnn(...).init. */
 export const INIT_KEYS = ["dtype", "scheme"] as const;
 /** `CellSizes`: a built-in cell's init. */

@@ -36,23 +36,32 @@ const layerNorm = (a: readonly number[], gain: T.Tensor, shift: T.Tensor, eps = 
   return a.map((x, i) => gain.data[i]! * ((x - mean) / Math.sqrt(variance + eps)) + shift.data[i]!);
 };
 
-const elman = (act: (v: number) => number): RefStep => (p, s, x) => ({
-  h: add(matvec(p["weight_ih"]!, x, p["bias_ih"]), matvec(p["weight_hh"]!, s.h, p["bias_hh"])).map(act),
-});
+const elman =
+  (act: (v: number) => number): RefStep =>
+  (p, s, x) => ({
+    h: add(matvec(p["weight_ih"]!, x, p["bias_ih"]), matvec(p["weight_hh"]!, s.h, p["bias_hh"])).map(act),
+  });
 
-const lstmFrom = (gates: (p: Readonly<Record<string, T.Tensor>>, s: State, x: readonly number[]) => number[], peephole: boolean, ln: boolean): RefStep => (p, s, x) => {
-  const h = s.h.length;
-  const z = gates(p, s, x);
-  const c = s.c!;
-  const peek = (name: string, v: readonly number[]): number[] => (peephole ? v.map((ci, j) => p[name]!.data[j]! * ci) : v.map(() => 0));
-  const i = add(gate(z, 0, h), peek("weight_ci", c)).map(sigmoid);
-  const f = add(gate(z, 1, h), peek("weight_cf", c)).map(sigmoid);
-  const g = gate(z, 2, h).map(Math.tanh);
-  const cNext = c.map((cj, j) => f[j]! * cj + i[j]! * g[j]!);
-  const o = add(gate(z, 3, h), peek("weight_co", cNext)).map(sigmoid);
-  const squash = ln ? layerNorm(cNext, p["ln_c_weight"]!, p["ln_c_bias"]!) : cNext;
-  return { h: o.map((oj, j) => oj * Math.tanh(squash[j]!)), c: cNext };
-};
+const lstmFrom =
+  (
+    gates: (p: Readonly<Record<string, T.Tensor>>, s: State, x: readonly number[]) => number[],
+    peephole: boolean,
+    ln: boolean,
+  ): RefStep =>
+  (p, s, x) => {
+    const h = s.h.length;
+    const z = gates(p, s, x);
+    const c = s.c!;
+    const peek = (name: string, v: readonly number[]): number[] =>
+      peephole ? v.map((ci, j) => p[name]!.data[j]! * ci) : v.map(() => 0);
+    const i = add(gate(z, 0, h), peek("weight_ci", c)).map(sigmoid);
+    const f = add(gate(z, 1, h), peek("weight_cf", c)).map(sigmoid);
+    const g = gate(z, 2, h).map(Math.tanh);
+    const cNext = c.map((cj, j) => f[j]! * cj + i[j]! * g[j]!);
+    const o = add(gate(z, 3, h), peek("weight_co", cNext)).map(sigmoid);
+    const squash = ln ? layerNorm(cNext, p["ln_c_weight"]!, p["ln_c_bias"]!) : cNext;
+    return { h: o.map((oj, j) => oj * Math.tanh(squash[j]!)), c: cNext };
+  };
 
 const torchGates = (p: Readonly<Record<string, T.Tensor>>, s: State, x: readonly number[]): number[] =>
   add(matvec(p["weight_ih"]!, x, p["bias_ih"]), matvec(p["weight_hh"]!, s.h, p["bias_hh"]));
@@ -73,7 +82,11 @@ export const REFERENCE_STEPS: Readonly<Record<string, RefStep>> = {
   lstm: lstmFrom(torchGates, false, false),
   peepholeLstm: lstmFrom(torchGates, true, false),
   layerNormLstm: lstmFrom(
-    (p, s, x) => add(layerNorm(matvec(p["weight_ih"]!, x), p["ln_ih_weight"]!, p["ln_ih_bias"]!), layerNorm(matvec(p["weight_hh"]!, s.h), p["ln_hh_weight"]!, p["ln_hh_bias"]!)),
+    (p, s, x) =>
+      add(
+        layerNorm(matvec(p["weight_ih"]!, x), p["ln_ih_weight"]!, p["ln_ih_bias"]!),
+        layerNorm(matvec(p["weight_hh"]!, s.h), p["ln_hh_weight"]!, p["ln_hh_bias"]!),
+      ),
     false,
     true,
   ),
@@ -86,7 +99,8 @@ export const REFERENCE_STEPS: Readonly<Record<string, RefStep>> = {
 };
 
 /** The hidden size of built-in cell parameters (rows of the recurrent weight). */
-export const hiddenOfParams = (p: Readonly<Record<string, T.Tensor>>): number => (p["weight_hh"] ?? p["weight_hf"])!.shape[1]!;
+export const hiddenOfParams = (p: Readonly<Record<string, T.Tensor>>): number =>
+  (p["weight_hh"] ?? p["weight_hf"])!.shape[1]!;
 
 /** True for cells whose carry is `{ h, c }`. */
 export const hasCellState = (name: string): boolean => name.toLowerCase().includes("lstm");
@@ -96,7 +110,14 @@ export const hasCellState = (name: string): boolean => name.toLowerCase().includ
  * when `reverse`, outputs written back where they were read and zero elsewhere; the final state
  * is the state after the last step read.
  */
-export const referenceSequence = (step: RefStep, p: Readonly<Record<string, T.Tensor>>, init: State, xs: readonly (readonly number[])[], length: number, reverse: boolean): { outputs: number[][]; final: State } => {
+export const referenceSequence = (
+  step: RefStep,
+  p: Readonly<Record<string, T.Tensor>>,
+  init: State,
+  xs: readonly (readonly number[])[],
+  length: number,
+  reverse: boolean,
+): { outputs: number[][]; final: State } => {
   const hidden = init.h.length;
   const outputs = xs.map(() => new Array<number>(hidden).fill(0));
   let s = init;
@@ -124,4 +145,8 @@ export const rowOf = (x: T.Tensor, b: number): number[] => {
 
 /** Builds a tensor of `shape` from a function of the flat index (for references). */
 export const build = (shape: readonly number[], at: (i: number) => number): T.Tensor =>
-  T.fromDataOrThrow(Array.from({ length: T.sizeOf(shape) }, (_, i) => at(i)), shape, "float64");
+  T.fromDataOrThrow(
+    Array.from({ length: T.sizeOf(shape) }, (_, i) => at(i)),
+    shape,
+    "float64",
+  );

@@ -81,9 +81,16 @@ export const unaryNames: readonly string[] = Object.keys(unaryTable);
 const unaryExpected = (lib: Lib, op: string, x: T.Tensor): Expected => {
   const [family, f, fInt] = unaryTable[op]!;
   const dtype: T.DType =
-    family === "pred" ? "bool" : family === "float" ? T.floatResultType(x.dtype) : x.dtype === "bool" ? "int32" : x.dtype;
+    family === "pred"
+      ? "bool"
+      : family === "float"
+        ? T.floatResultType(x.dtype)
+        : x.dtype === "bool"
+          ? "int32"
+          : x.dtype;
   // Autodiff converts integers to float32 before a transcendental; the kernels read them exactly.
-  const read = (v: number): number => (family === "float" && lib === "autodiff" && !T.isFloating(x.dtype) ? Math.fround(v) : v);
+  const read = (v: number): number =>
+    family === "float" && lib === "autodiff" && !T.isFloating(x.dtype) ? Math.fround(v) : v;
   const values = Array.from(x.data, (v) => {
     if (family === "round" && dtype === "int32") return v;
     return store(dtype, dtype === "int32" && fInt !== undefined ? fInt(v) : f(read(v)));
@@ -108,13 +115,16 @@ export const unarySpecs = (lib: Lib): Record<string, Spec> =>
   );
 
 type BKind = "arith" | "div" | "cmp" | "logic";
-const powFloat = (x: number, y: number): number => (x === 1 || (x === -1 && !Number.isFinite(y) && !Number.isNaN(y)) ? 1 : Math.pow(x, y));
+const powFloat = (x: number, y: number): number =>
+  x === 1 || (x === -1 && !Number.isFinite(y) && !Number.isNaN(y)) ? 1 : Math.pow(x, y);
 const powInt = (x: number, y: number): number => {
   let r = 1;
   for (let i = 0; i < y; i++) r = Math.imul(r, x);
   return r;
 };
-const binaryTable: Readonly<Record<string, readonly [BKind, (x: number, y: number) => number, ((x: number, y: number) => number)?]>> = {
+const binaryTable: Readonly<
+  Record<string, readonly [BKind, (x: number, y: number) => number, ((x: number, y: number) => number)?]>
+> = {
   add: ["arith", (x, y) => x + y],
   sub: ["arith", (x, y) => x - y],
   mul: ["arith", (x, y) => x * y, Math.imul],
@@ -148,13 +158,19 @@ const weak = (n: number, dtype: T.DType): T.DType =>
  * The dtype a library computes `operands` in, and each operand's values converted to it; a string
  * when the library must reject them (both numbers, or a number int32 cannot hold).
  */
-const unifyRef = (lib: Lib, operands: readonly Operand[], minDType: T.DType | undefined, exact: boolean): { dtype: T.DType; data: number[][] } | string => {
+const unifyRef = (
+  lib: Lib,
+  operands: readonly Operand[],
+  minDType: T.DType | undefined,
+  exact: boolean,
+): { dtype: T.DType; data: number[][] } | string => {
   const tensors = operands.filter((x): x is T.Tensor => typeof x !== "number");
   if (tensors.length === 0) return "all operands are numbers";
   if (lib === "tensor") {
     const common = tensors.map((t) => t.dtype).reduce(T.promoteTypes);
     const base = tensors.length < operands.length && common === "bool" ? "int32" : common;
-    const dtype = minDType === "float32" ? T.floatResultType(base) : minDType === "int32" && base === "bool" ? "int32" : base;
+    const dtype =
+      minDType === "float32" ? T.floatResultType(base) : minDType === "int32" && base === "bool" ? "int32" : base;
     const data: number[][] = [];
     for (const x of operands) {
       if (typeof x !== "number") data.push(Array.from(x.data));
@@ -184,7 +200,8 @@ const binaryExpected = (lib: Lib, op: string, a: Operand, b: Operand): Expected 
   const shape = broadcastOf(shapeOf(a), shapeOf(b));
   if (shape === undefined) return "shapes do not broadcast";
   const dtype: T.DType = kind === "cmp" || kind === "logic" ? "bool" : u.dtype;
-  if (op === "pow" && dtype === "int32" && size(shape) > 0 && u.data[1]!.some((v) => v < 0)) return "negative integer exponent";
+  if (op === "pow" && dtype === "int32" && size(shape) > 0 && u.data[1]!.some((v) => v < 0))
+    return "negative integer exponent";
   const g = dtype === "int32" && fInt !== undefined ? fInt : f;
   const values = Array.from({ length: size(shape) }, (_, i) => {
     const idx = unravel(i, shape);
@@ -216,7 +233,8 @@ export const binarySpecs = (lib: Lib): Record<string, Spec> =>
       op,
       {
         valid: arbBroadcastShapes(2).chain(([sa, sb]) => fc.tuple(arbOperand(sa!), arbOperand(sb!))),
-        check: (args: readonly unknown[], out: Outcome<unknown>) => checkAgainst(lib, op, binaryExpected(lib, op, args[0] as Operand, args[1] as Operand), out),
+        check: (args: readonly unknown[], out: Outcome<unknown>) =>
+          checkAgainst(lib, op, binaryExpected(lib, op, args[0] as Operand, args[1] as Operand), out),
         slots: [{ reject: notOperand }, { reject: notOperand }],
         runs: 60,
       } satisfies Spec,
@@ -226,14 +244,19 @@ export const binarySpecs = (lib: Lib): Record<string, Spec> =>
 const whereExpected = (lib: Lib, cond: Operand, a: Operand, b: Operand): Expected | string => {
   if (typeof cond === "number" && lib === "tensor") return "cond must be a tensor";
   const both = typeof a === "number" && typeof b === "number";
-  const u = both ? { dtype: "float32" as const, data: [[Math.fround(a)], [Math.fround(b)]] } : unifyRef(lib, [a, b], undefined, false);
+  const u = both
+    ? { dtype: "float32" as const, data: [[Math.fround(a)], [Math.fround(b)]] }
+    : unifyRef(lib, [a, b], undefined, false);
   if (typeof u === "string") return u;
   const shape = broadcastOf(shapeOf(cond), shapeOf(a), shapeOf(b));
   if (shape === undefined) return "shapes do not broadcast";
   const values = Array.from({ length: size(shape) }, (_, i) => {
     const idx = unravel(i, shape);
     const c = broadcastRead(dataOf(cond), shapeOf(cond), idx);
-    return store(u.dtype, c !== 0 ? broadcastRead(u.data[0]!, shapeOf(a), idx) : broadcastRead(u.data[1]!, shapeOf(b), idx));
+    return store(
+      u.dtype,
+      c !== 0 ? broadcastRead(u.data[0]!, shapeOf(a), idx) : broadcastRead(u.data[1]!, shapeOf(b), idx),
+    );
   });
   return { dtype: u.dtype, shape, values };
 };
@@ -241,9 +264,14 @@ const whereExpected = (lib: Lib, cond: Operand, a: Operand, b: Operand): Expecte
 /** The spec of `where`. */
 export const whereSpec = (lib: Lib): Spec => ({
   valid: arbBroadcastShapes(3).chain(([sc, sa, sb]) =>
-    fc.tuple(lib === "tensor" ? arbDType.chain((d) => arbTensorOf(sc!, d)) : arbOperand(sc!), arbOperand(sa!), arbOperand(sb!)),
+    fc.tuple(
+      lib === "tensor" ? arbDType.chain((d) => arbTensorOf(sc!, d)) : arbOperand(sc!),
+      arbOperand(sa!),
+      arbOperand(sb!),
+    ),
   ),
-  check: (args, out) => checkAgainst(lib, "where", whereExpected(lib, args[0] as Operand, args[1] as Operand, args[2] as Operand), out),
+  check: (args, out) =>
+    checkAgainst(lib, "where", whereExpected(lib, args[0] as Operand, args[1] as Operand, args[2] as Operand), out),
   slots: [{ reject: lib === "tensor" ? notTensor : notOperand }, { reject: notOperand }, { reject: notOperand }],
   runs: 60,
 });

@@ -70,20 +70,37 @@ const gatherPlan = (x: T.Tensor, ind: Indices, axis: number): { shape: number[];
   const rank = x.shape.length;
   const a = normAxis(axis, rank);
   if (a === undefined || is.length !== rank) return "bad axis or rank";
-  const off = broadcastOf(x.shape.map((d, i) => (i === a ? 1 : d)), is.map((d, i) => (i === a ? 1 : d)));
+  const off = broadcastOf(
+    x.shape.map((d, i) => (i === a ? 1 : d)),
+    is.map((d, i) => (i === a ? 1 : d)),
+  );
   if (off === undefined) return "does not broadcast";
   const n = x.shape[a]!;
   const out = off.map((d, i) => (i === a ? is[a]! : d));
   if (size(out) > 0 && data.some((i) => i < -n || i >= n)) return "index out of range";
   const src = Array.from({ length: size(out) }, (_, o) => {
     const idx = unravel(o, out);
-    const j = data[ravel(idx.map((v, i) => (is[i] === 1 ? 0 : v)), is)]!;
-    return ravel(idx.map((v, i) => (i === a ? (j < 0 ? j + n : j) : x.shape[i] === 1 ? 0 : v)), x.shape);
+    const j =
+      data[
+        ravel(
+          idx.map((v, i) => (is[i] === 1 ? 0 : v)),
+          is,
+        )
+      ]!;
+    return ravel(
+      idx.map((v, i) => (i === a ? (j < 0 ? j + n : j) : x.shape[i] === 1 ? 0 : v)),
+      x.shape,
+    );
   });
   return { shape: out, src };
 };
 
-const scatterExpected = (lib: Lib, x: T.Tensor, plan: { shape: number[]; src: number[] } | string, values: T.Tensor): Expected | string => {
+const scatterExpected = (
+  lib: Lib,
+  x: T.Tensor,
+  plan: { shape: number[]; src: number[] } | string,
+  values: T.Tensor,
+): Expected | string => {
   if (typeof plan === "string") return plan;
   if (!T.shapesEqual(values.shape, plan.shape)) return "values shape mismatch";
   const dtype = lib === "tensor" ? T.promoteTypes(x.dtype, values.dtype) : x.dtype;
@@ -96,7 +113,16 @@ const scatterExpected = (lib: Lib, x: T.Tensor, plan: { shape: number[]; src: nu
   return { dtype, shape: x.shape, values: acc };
 };
 
-const notIndices: readonly Hostile[] = [h("null", null), h('"x"', "x"), h("[1.5]", [1.5]), h('["0"]', ["0"]), h("[NaN]", [NaN]), h("a float32 tensor", T.tensor([0])), h("{}", {}), h("[[0]] (nested)", [[0]])];
+const notIndices: readonly Hostile[] = [
+  h("null", null),
+  h('"x"', "x"),
+  h("[1.5]", [1.5]),
+  h('["0"]', ["0"]),
+  h("[NaN]", [NaN]),
+  h("a float32 tensor", T.tensor([0])),
+  h("{}", {}),
+  h("[[0]] (nested)", [[0]]),
+];
 
 const matmulExpected = (a: T.Tensor, b: T.Tensor): Expected | string => {
   if (a.shape.length === 0 || b.shape.length === 0) return "scalar operand";
@@ -130,61 +156,151 @@ const matmulExpected = (a: T.Tensor, b: T.Tensor): Expected | string => {
 };
 
 const arbMatmulPair: fc.Arbitrary<[T.Tensor, T.Tensor]> = fc
-  .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), arbShape(2, 2), fc.boolean(), fc.nat(6))
+  .tuple(
+    fc.integer({ min: 0, max: 3 }),
+    fc.integer({ min: 0, max: 3 }),
+    fc.integer({ min: 0, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+    arbShape(2, 2),
+    fc.boolean(),
+    fc.nat(6),
+  )
   .chain(([m, k, n, ra, rb, batch, dropLead, roll]) => {
     const aShape = ra === 1 ? [k] : [...(ra === 3 ? batch : []), m, k];
     const bShape = rb === 1 ? [k] : [...(rb === 3 ? (dropLead ? batch.slice(1) : batch) : []), k, n];
     // One draw in seven breaks the inner size, and scalars appear as operands too.
-    const b2 = roll === 0 ? [...bShape.slice(0, -1), bShape[bShape.length - 1]! + (rb === 1 ? 1 : 0)] : roll === 1 ? [] : bShape;
+    const b2 =
+      roll === 0 ? [...bShape.slice(0, -1), bShape[bShape.length - 1]! + (rb === 1 ? 1 : 0)] : roll === 1 ? [] : bShape;
     const a2 = roll === 0 && rb !== 1 ? [...aShape.slice(0, -1), k + 1] : aShape;
-    return fc.tuple(arbDType.chain((d) => arbTensorOf(a2, d)), arbDType.chain((d) => arbTensorOf(b2, d)));
+    return fc.tuple(
+      arbDType.chain((d) => arbTensorOf(a2, d)),
+      arbDType.chain((d) => arbTensorOf(b2, d)),
+    );
   });
 
 /** Tolerance of matmul: float32 accumulates in float32, so compare with the float64 sum loosely. */
-export const matmulTol = (dtype: T.DType): Tol => (dtype === "float32" ? { rtol: 1e-5, atol: 1e-4 } : { rtol: 1e-13, atol: 1e-13 });
+export const matmulTol = (dtype: T.DType): Tol =>
+  dtype === "float32" ? { rtol: 1e-5, atol: 1e-4 } : { rtol: 1e-13, atol: 1e-13 };
 
-const checkPlan = (lib: Lib, op: string, x: T.Tensor, plan: { shape: number[]; src: number[] } | string, out: Outcome<unknown>): void =>
-  checkAgainst(lib, op, typeof plan === "string" ? plan : { dtype: x.dtype, shape: plan.shape, values: plan.src.map((p) => x.data[p]!) }, out);
+const checkPlan = (
+  lib: Lib,
+  op: string,
+  x: T.Tensor,
+  plan: { shape: number[]; src: number[] } | string,
+  out: Outcome<unknown>,
+): void =>
+  checkAgainst(
+    lib,
+    op,
+    typeof plan === "string" ? plan : { dtype: x.dtype, shape: plan.shape, values: plan.src.map((p) => x.data[p]!) },
+    out,
+  );
 
 /** Specs of the indexing ops and matmul. */
 export const indexingSpecs = (lib: Lib): Record<string, Spec> => ({
   take: {
-    valid: arbTensor().chain((x) => fc.tuple(fc.constant(x), arbIndices(Math.max(1, ...x.shape)), fc.option(fc.integer({ min: -x.shape.length - 1, max: x.shape.length }), { nil: undefined }))),
-    check: (args, out) => checkPlan(lib, "take", args[0] as T.Tensor, takePlan(args[0] as T.Tensor, args[1] as Indices, args[2] as number | undefined), out),
+    valid: arbTensor().chain((x) =>
+      fc.tuple(
+        fc.constant(x),
+        arbIndices(Math.max(1, ...x.shape)),
+        fc.option(fc.integer({ min: -x.shape.length - 1, max: x.shape.length }), { nil: undefined }),
+      ),
+    ),
+    check: (args, out) =>
+      checkPlan(
+        lib,
+        "take",
+        args[0] as T.Tensor,
+        takePlan(args[0] as T.Tensor, args[1] as Indices, args[2] as number | undefined),
+        out,
+      ),
     slots: [{ reject: notTensor }, { reject: notIndices }, { reject: notAxis, tolerate: [omitted] }],
   },
   gather: {
     valid: arbTensor({ shape: arbShape(3, 3, 1) }).chain((x) =>
-      fc.tuple(fc.constant(x), arbIndices(Math.max(1, ...x.shape), fc.constantFrom(x.shape.map((d) => Math.min(d, 2)), x.shape.map(() => 1), [...x.shape])), fc.integer({ min: -x.shape.length, max: x.shape.length - 1 })),
+      fc.tuple(
+        fc.constant(x),
+        arbIndices(
+          Math.max(1, ...x.shape),
+          fc.constantFrom(
+            x.shape.map((d) => Math.min(d, 2)),
+            x.shape.map(() => 1),
+            [...x.shape],
+          ),
+        ),
+        fc.integer({ min: -x.shape.length, max: x.shape.length - 1 }),
+      ),
     ),
-    check: (args, out) => checkPlan(lib, "gather", args[0] as T.Tensor, gatherPlan(args[0] as T.Tensor, args[1] as Indices, args[2] as number), out),
+    check: (args, out) =>
+      checkPlan(
+        lib,
+        "gather",
+        args[0] as T.Tensor,
+        gatherPlan(args[0] as T.Tensor, args[1] as Indices, args[2] as number),
+        out,
+      ),
     slots: [{ reject: notTensor }, { reject: notIndices }, { reject: [...notAxis, h("undefined", undefined)] }],
   },
   addAt: {
     valid: arbTensor({ shape: arbShape(2, 3, 1) }).chain((x) =>
-      fc.tuple(fc.constant(x), arbIndices(Math.max(1, ...x.shape), fc.constant([2])), fc.option(fc.integer({ min: -1, max: x.shape.length - 1 }), { nil: undefined }), arbDType).chain(([x2, ind, axis, d]) => {
-        const plan = takePlan(x2, ind, axis);
-        return arbTensorOf(typeof plan === "string" ? [1] : plan.shape, lib === "tensor" ? d : x2.dtype).map((v) => [x2, ind, v, axis]);
-      }),
+      fc
+        .tuple(
+          fc.constant(x),
+          arbIndices(Math.max(1, ...x.shape), fc.constant([2])),
+          fc.option(fc.integer({ min: -1, max: x.shape.length - 1 }), { nil: undefined }),
+          arbDType,
+        )
+        .chain(([x2, ind, axis, d]) => {
+          const plan = takePlan(x2, ind, axis);
+          return arbTensorOf(typeof plan === "string" ? [1] : plan.shape, lib === "tensor" ? d : x2.dtype).map((v) => [
+            x2,
+            ind,
+            v,
+            axis,
+          ]);
+        }),
     ),
     check: (args, out) => {
       const [x, ind, v, axis] = args as [T.Tensor, Indices, T.Tensor, number | undefined];
       checkAgainst(lib, "addAt", scatterExpected(lib, x, takePlan(x, ind, axis), v), out);
     },
-    slots: [{ reject: notTensor }, { reject: notIndices }, { reject: notTensor }, { reject: notAxis, tolerate: [omitted] }],
+    slots: [
+      { reject: notTensor },
+      { reject: notIndices },
+      { reject: notTensor },
+      { reject: notAxis, tolerate: [omitted] },
+    ],
   },
   addAlongAxis: {
     valid: arbTensor({ shape: arbShape(2, 3, 1) }).chain((x) =>
-      fc.tuple(fc.constant(x), arbIndices(Math.max(1, ...x.shape), fc.constant(x.shape.map((d) => Math.min(d, 2)))), fc.integer({ min: -x.shape.length, max: x.shape.length - 1 }), arbDType).chain(([x2, ind, axis, d]) => {
-        const plan = gatherPlan(x2, ind, axis);
-        return arbTensorOf(typeof plan === "string" ? [1] : plan.shape, lib === "tensor" ? d : x2.dtype).map((v) => [x2, ind, v, axis]);
-      }),
+      fc
+        .tuple(
+          fc.constant(x),
+          arbIndices(Math.max(1, ...x.shape), fc.constant(x.shape.map((d) => Math.min(d, 2)))),
+          fc.integer({ min: -x.shape.length, max: x.shape.length - 1 }),
+          arbDType,
+        )
+        .chain(([x2, ind, axis, d]) => {
+          const plan = gatherPlan(x2, ind, axis);
+          return arbTensorOf(typeof plan === "string" ? [1] : plan.shape, lib === "tensor" ? d : x2.dtype).map((v) => [
+            x2,
+            ind,
+            v,
+            axis,
+          ]);
+        }),
     ),
     check: (args, out) => {
       const [x, ind, v, axis] = args as [T.Tensor, Indices, T.Tensor, number];
       checkAgainst(lib, "addAlongAxis", scatterExpected(lib, x, gatherPlan(x, ind, axis), v), out);
     },
-    slots: [{ reject: notTensor }, { reject: notIndices }, { reject: notTensor }, { reject: [...notAxis, h("undefined", undefined)] }],
+    slots: [
+      { reject: notTensor },
+      { reject: notIndices },
+      { reject: notTensor },
+      { reject: [...notAxis, h("undefined", undefined)] },
+    ],
   },
   oneHot: {
     valid: fc.tuple(arbIndices(3), fc.integer({ min: 0, max: 4 }), fc.option(arbDType, { nil: undefined })),
@@ -193,10 +309,22 @@ export const indexingSpecs = (lib: Lib): Record<string, Spec> => ({
       const { shape, data } = indexData(ind);
       const bad = data.some((i) => i < 0 || i >= depth);
       const want: Expected | string =
-        bad && lib === "tensor" ? "index out of range" : { dtype, shape: [...shape, depth], values: Array.from({ length: size(shape) * depth }, (_, p) => store(dtype, data[Math.floor(p / depth)] === p % depth ? 1 : 0)) };
+        bad && lib === "tensor"
+          ? "index out of range"
+          : {
+              dtype,
+              shape: [...shape, depth],
+              values: Array.from({ length: size(shape) * depth }, (_, p) =>
+                store(dtype, data[Math.floor(p / depth)] === p % depth ? 1 : 0),
+              ),
+            };
       checkAgainst(lib, "oneHot", want, out);
     },
-    slots: [{ reject: notIndices }, { reject: [h("-1", -1), h("1.5", 1.5), h("NaN", NaN), h('"3"', "3"), h("null", null), h("2**40", 2 ** 40)] }, { reject: notDType, tolerate: [omitted] }],
+    slots: [
+      { reject: notIndices },
+      { reject: [h("-1", -1), h("1.5", 1.5), h("NaN", NaN), h('"3"', "3"), h("null", null), h("2**40", 2 ** 40)] },
+      { reject: notDType, tolerate: [omitted] },
+    ],
   },
   matmul: {
     valid: arbMatmulPair.map(([a, b]) => [a, b]),

@@ -31,10 +31,17 @@ import { checkAgainst, type Lib } from "./elementwise.js";
 const h = (label: string, value: unknown): Hostile => ({ label, value });
 
 /** An output of `shape` whose element at multi-index `idx` is `x`'s element at `source(idx)`. */
-const gathered = (x: T.Tensor, shape: readonly number[], source: (idx: number[]) => number[], dtype: T.DType = x.dtype): Expected => ({
+const gathered = (
+  x: T.Tensor,
+  shape: readonly number[],
+  source: (idx: number[]) => number[],
+  dtype: T.DType = x.dtype,
+): Expected => ({
   dtype,
   shape,
-  values: Array.from({ length: size(shape) }, (_, i) => store(dtype, x.data[ravel(source(unravel(i, shape)), x.shape)]!)),
+  values: Array.from({ length: size(shape) }, (_, i) =>
+    store(dtype, x.data[ravel(source(unravel(i, shape)), x.shape)]!),
+  ),
 });
 
 const normAxis = (a: unknown, rank: number): number | undefined =>
@@ -51,7 +58,11 @@ const reshapeExpected = (x: T.Tensor, shape: readonly number[]): Expected | stri
   if (shape.filter((d) => d === -1).length > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) return "bad shape";
   const n = size(x.shape);
   const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
-  const target = shape.includes(-1) ? (known === 0 || n % known !== 0 ? undefined : shape.map((d) => (d === -1 ? n / known : d))) : shape;
+  const target = shape.includes(-1)
+    ? known === 0 || n % known !== 0
+      ? undefined
+      : shape.map((d) => (d === -1 ? n / known : d))
+    : shape;
   if (target === undefined || size(target) !== n) return "size mismatch";
   return { dtype: x.dtype, shape: target, values: Array.from(x.data) };
 };
@@ -68,31 +79,54 @@ const arbReshapeTarget = (shape: readonly number[]): fc.Arbitrary<number[]> => {
 
 const permExpected = (x: T.Tensor, perm: unknown): Expected | string => {
   const rank = x.shape.length;
-  const p = perm === undefined ? [...Array(rank).keys()].reverse() : Array.isArray(perm) && perm.length === rank ? normAxisList(perm, rank) : undefined;
+  const p =
+    perm === undefined
+      ? [...Array(rank).keys()].reverse()
+      : Array.isArray(perm) && perm.length === rank
+        ? normAxisList(perm, rank)
+        : undefined;
   if (p === undefined) return "not a permutation";
-  return gathered(x, p.map((a) => x.shape[a]!), (idx) => {
-    const src = new Array<number>(rank);
-    p.forEach((a, i) => (src[a] = idx[i]!));
-    return src;
-  });
+  return gathered(
+    x,
+    p.map((a) => x.shape[a]!),
+    (idx) => {
+      const src = new Array<number>(rank);
+      p.forEach((a, i) => (src[a] = idx[i]!));
+      return src;
+    },
+  );
 };
 
 const arbPerm = (rank: number): fc.Arbitrary<number[]> =>
-  fc.oneof(
-    { weight: 4, arbitrary: fc.shuffledSubarray([...Array(rank).keys()], { minLength: rank, maxLength: rank }).chain((p) => fc.tuple(...p.map((a) => fc.constantFrom(a, a - rank)))) },
-    { weight: 1, arbitrary: fc.array(fc.integer({ min: -rank - 1, max: rank }), { maxLength: rank + 1 }) },
-  ).map((p) => [...p]);
+  fc
+    .oneof(
+      {
+        weight: 4,
+        arbitrary: fc
+          .shuffledSubarray([...Array(rank).keys()], { minLength: rank, maxLength: rank })
+          .chain((p) => fc.tuple(...p.map((a) => fc.constantFrom(a, a - rank)))),
+      },
+      { weight: 1, arbitrary: fc.array(fc.integer({ min: -rank - 1, max: rank }), { maxLength: rank + 1 }) },
+    )
+    .map((p) => [...p]);
 
 const sliceSpec = fc.oneof(
   fc.constant(null),
   fc.record(
-    { start: fc.integer({ min: -5, max: 5 }), stop: fc.integer({ min: -5, max: 5 }), step: fc.integer({ min: -3, max: 3 }) },
+    {
+      start: fc.integer({ min: -5, max: 5 }),
+      stop: fc.integer({ min: -5, max: 5 }),
+      step: fc.integer({ min: -3, max: 3 }),
+    },
     { requiredKeys: [] },
   ),
 );
 
 /** Python's `slice(start, stop, step)` on an axis of `len`: the source indices, or undefined for step 0. */
-const pySlice = (spec: { start?: number; stop?: number; step?: number } | null | undefined, len: number): number[] | undefined => {
+const pySlice = (
+  spec: { start?: number; stop?: number; step?: number } | null | undefined,
+  len: number,
+): number[] | undefined => {
   const step = spec?.step ?? 1;
   if (step === 0) return undefined;
   const norm = (v: number | undefined): number | undefined => (v === undefined ? undefined : v < 0 ? v + len : v);
@@ -111,25 +145,44 @@ const pySlice = (spec: { start?: number; stop?: number; step?: number } | null |
   return out;
 };
 
-const sliceExpected = (x: T.Tensor, specs: ReadonlyArray<{ start?: number; stop?: number; step?: number } | null>): Expected | string => {
+const sliceExpected = (
+  x: T.Tensor,
+  specs: ReadonlyArray<{ start?: number; stop?: number; step?: number } | null>,
+): Expected | string => {
   if (specs.length > x.shape.length) return "too many specs";
   const picks = x.shape.map((d, a) => pySlice(specs[a], d));
   if (picks.some((p) => p === undefined)) return "step 0";
-  return gathered(x, picks.map((p) => p!.length), (idx) => idx.map((v, a) => picks[a]![v]!));
+  return gathered(
+    x,
+    picks.map((p) => p!.length),
+    (idx) => idx.map((v, a) => picks[a]![v]!),
+  );
 };
 
 const concatExpected = (xs: readonly T.Tensor[], axis: number): Expected | string => {
   const first = xs[0]!;
   const rank = first.shape.length;
   const a = normAxis(axis, rank);
-  if (a === undefined || xs.some((x) => x.shape.length !== rank || x.shape.some((d, i) => i !== a && d !== first.shape[i]))) return "shapes do not join";
+  if (
+    a === undefined ||
+    xs.some((x) => x.shape.length !== rank || x.shape.some((d, i) => i !== a && d !== first.shape[i]))
+  )
+    return "shapes do not join";
   const dtype = xs.map((x) => x.dtype).reduce(T.promoteTypes);
   const shape = first.shape.map((d, i) => (i === a ? xs.reduce((n, x) => n + x.shape[a]!, 0) : d));
   const values = Array.from({ length: size(shape) }, (_, i) => {
     const idx = unravel(i, shape);
     let j = idx[a]!;
     const x = xs.find((t) => (j < t.shape[a]! ? true : ((j -= t.shape[a]!), false)))!;
-    return store(dtype, x.data[ravel(idx.map((v, k) => (k === a ? j : v)), x.shape)]!);
+    return store(
+      dtype,
+      x.data[
+        ravel(
+          idx.map((v, k) => (k === a ? j : v)),
+          x.shape,
+        )
+      ]!,
+    );
   });
   return { dtype, shape, values };
 };
@@ -158,12 +211,23 @@ const splitExpected = (x: T.Tensor, sections: unknown, axis: number): Expected[]
   const bounds = [undefined, ...cuts, undefined];
   return bounds.slice(0, -1).map((lo, i) => {
     const hi = bounds[i + 1];
-    const pick = pySlice({ ...(lo === undefined ? {} : { start: lo }), ...(hi === undefined ? {} : { stop: hi }) }, dim)!;
-    return gathered(x, x.shape.map((d, k) => (k === a ? pick.length : d)), (idx) => idx.map((v, k) => (k === a ? pick[v]! : v)));
+    const pick = pySlice(
+      { ...(lo === undefined ? {} : { start: lo }), ...(hi === undefined ? {} : { stop: hi }) },
+      dim,
+    )!;
+    return gathered(
+      x,
+      x.shape.map((d, k) => (k === a ? pick.length : d)),
+      (idx) => idx.map((v, k) => (k === a ? pick[v]! : v)),
+    );
   });
 };
 
-const padExpected = (x: T.Tensor, widths: ReadonlyArray<readonly [number, number]>, value: number): Expected | string => {
+const padExpected = (
+  x: T.Tensor,
+  widths: ReadonlyArray<readonly [number, number]>,
+  value: number,
+): Expected | string => {
   if (widths.length !== x.shape.length) return "one pair per axis";
   const shape = x.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]);
   const values = Array.from({ length: size(shape) }, (_, i) => {
@@ -173,12 +237,54 @@ const padExpected = (x: T.Tensor, widths: ReadonlyArray<readonly [number, number
   return { dtype: x.dtype, shape, values };
 };
 
-const withX = <A>(arb: (x: T.Tensor) => fc.Arbitrary<A>): fc.Arbitrary<[T.Tensor, A]> => arbTensor().chain((x) => fc.tuple(fc.constant(x), arb(x)));
-const check1 = (lib: Lib, op: string, ref: (args: readonly unknown[]) => Expected | string) => (args: readonly unknown[], out: Outcome<unknown>) => checkAgainst(lib, op, ref(args), out);
-const notSpecs: readonly Hostile[] = [h('"x"', "x"), h("5", 5), h("null", null), h("{}", {}), h("[1.5]", [1.5]), h('[{ start: "1" }]', [{ start: "1" }]), h("[{ start: 0.5 }]", [{ start: 0.5 }]), h("[{ begin: 1 }]", [{ begin: 1 }]), h("[[0, 1]]", [[0, 1]])];
-const notWidths: readonly Hostile[] = [h("null", null), h('"x"', "x"), h("5", 5), h("[[1]]", [[1]]), h("[[-1, 0]]", [[-1, 0]]), h("[[0.5, 0]]", [[0.5, 0]]), h('[["1", 0]]', [["1", 0]]), h("[[2**40, 2**40]] (too big)", [[2 ** 40, 2 ** 40]]), h("[null]", [null])];
-const notSections: readonly Hostile[] = [h("0", 0), h("-1", -1), h("1.5", 1.5), h("NaN", NaN), h('"2"', "2"), h("null", null), h("{}", {}), h("[1.5]", [1.5]), h('["1"]', ["1"]), h("[NaN]", [NaN])];
-const notTensorList: readonly Hostile[] = [h("[]", []), h("null", null), h("a tensor (not a list)", T.zeros([2])), h("[null]", [null]), h("[[1, 2]]", [[1, 2]]), h('"x"', "x")];
+const withX = <A>(arb: (x: T.Tensor) => fc.Arbitrary<A>): fc.Arbitrary<[T.Tensor, A]> =>
+  arbTensor().chain((x) => fc.tuple(fc.constant(x), arb(x)));
+const check1 =
+  (lib: Lib, op: string, ref: (args: readonly unknown[]) => Expected | string) =>
+  (args: readonly unknown[], out: Outcome<unknown>) =>
+    checkAgainst(lib, op, ref(args), out);
+const notSpecs: readonly Hostile[] = [
+  h('"x"', "x"),
+  h("5", 5),
+  h("null", null),
+  h("{}", {}),
+  h("[1.5]", [1.5]),
+  h('[{ start: "1" }]', [{ start: "1" }]),
+  h("[{ start: 0.5 }]", [{ start: 0.5 }]),
+  h("[{ begin: 1 }]", [{ begin: 1 }]),
+  h("[[0, 1]]", [[0, 1]]),
+];
+const notWidths: readonly Hostile[] = [
+  h("null", null),
+  h('"x"', "x"),
+  h("5", 5),
+  h("[[1]]", [[1]]),
+  h("[[-1, 0]]", [[-1, 0]]),
+  h("[[0.5, 0]]", [[0.5, 0]]),
+  h('[["1", 0]]', [["1", 0]]),
+  h("[[2**40, 2**40]] (too big)", [[2 ** 40, 2 ** 40]]),
+  h("[null]", [null]),
+];
+const notSections: readonly Hostile[] = [
+  h("0", 0),
+  h("-1", -1),
+  h("1.5", 1.5),
+  h("NaN", NaN),
+  h('"2"', "2"),
+  h("null", null),
+  h("{}", {}),
+  h("[1.5]", [1.5]),
+  h('["1"]', ["1"]),
+  h("[NaN]", [NaN]),
+];
+const notTensorList: readonly Hostile[] = [
+  h("[]", []),
+  h("null", null),
+  h("a tensor (not a list)", T.zeros([2])),
+  h("[null]", [null]),
+  h("[[1, 2]]", [[1, 2]]),
+  h('"x"', "x"),
+];
 
 /** Specs of the movement and joining ops. */
 export const movementSpecs = (lib: Lib): Record<string, Spec> => ({
@@ -190,12 +296,21 @@ export const movementSpecs = (lib: Lib): Record<string, Spec> => ({
   transpose: {
     valid: withX((x) => fc.option(arbPerm(x.shape.length), { nil: undefined })),
     check: check1(lib, "transpose", ([x, p]) => permExpected(x as T.Tensor, p)),
-    slots: [{ reject: notTensor }, { reject: [h("null", null), h('"x"', "x"), h("5", 5), h("[1.5]", [1.5]), h('["0"]', ["0"]), h("[0, 0]", [0, 0])], tolerate: [omitted] }],
+    slots: [
+      { reject: notTensor },
+      {
+        reject: [h("null", null), h('"x"', "x"), h("5", 5), h("[1.5]", [1.5]), h('["0"]', ["0"]), h("[0, 0]", [0, 0])],
+        tolerate: [omitted],
+      },
+    ],
   },
   permute: {
     valid: withX((x) => arbPerm(x.shape.length)),
     check: check1(lib, "permute", ([x, p]) => permExpected(x as T.Tensor, p)),
-    slots: [{ reject: notTensor }, { reject: [h("undefined", undefined), h("null", null), h('"x"', "x"), h("[1.5]", [1.5]), h("[0, 0]", [0, 0])] }],
+    slots: [
+      { reject: notTensor },
+      { reject: [h("undefined", undefined), h("null", null), h('"x"', "x"), h("[1.5]", [1.5]), h("[0, 0]", [0, 0])] },
+    ],
     names: ["permute", "transpose"],
   },
   expandDims: {
@@ -203,13 +318,24 @@ export const movementSpecs = (lib: Lib): Record<string, Spec> => ({
     check: check1(lib, "expandDims", ([x, a]) => {
       const t = x as T.Tensor;
       const ax = normAxis(a, t.shape.length + 1);
-      return ax === undefined ? "bad axis" : { dtype: t.dtype, shape: [...t.shape.slice(0, ax), 1, ...t.shape.slice(ax)], values: Array.from(t.data) };
+      return ax === undefined
+        ? "bad axis"
+        : { dtype: t.dtype, shape: [...t.shape.slice(0, ax), 1, ...t.shape.slice(ax)], values: Array.from(t.data) };
     }),
     slots: [{ reject: notTensor }, { reject: [...notAxis, h("undefined", undefined)] }],
   },
   squeeze: {
     valid: arbTensor({ shape: fc.array(fc.constantFrom(0, 1, 1, 2), { maxLength: 3 }) }).chain((x) =>
-      fc.tuple(fc.constant(x), fc.option(fc.oneof(fc.integer({ min: -x.shape.length - 1, max: x.shape.length }), fc.array(fc.integer({ min: -x.shape.length, max: x.shape.length }), { maxLength: 2 })), { nil: undefined })),
+      fc.tuple(
+        fc.constant(x),
+        fc.option(
+          fc.oneof(
+            fc.integer({ min: -x.shape.length - 1, max: x.shape.length }),
+            fc.array(fc.integer({ min: -x.shape.length, max: x.shape.length }), { maxLength: 2 }),
+          ),
+          { nil: undefined },
+        ),
+      ),
     ),
     check: check1(lib, "squeeze", ([x, a]) => {
       const t = x as T.Tensor;
@@ -220,7 +346,14 @@ export const movementSpecs = (lib: Lib): Record<string, Spec> => ({
     slots: [{ reject: notTensor }, { reject: notAxisOrList, tolerate: [omitted] }],
   },
   broadcastTo: {
-    valid: withX((x) => fc.oneof(fc.tuple(arbShape(2), fc.array(fc.boolean(), { minLength: x.shape.length, maxLength: x.shape.length })).map(([lead, grow]) => [...lead, ...x.shape.map((d, i) => (d === 1 && grow[i]! ? 3 : d))]), arbShape(4))),
+    valid: withX((x) =>
+      fc.oneof(
+        fc
+          .tuple(arbShape(2), fc.array(fc.boolean(), { minLength: x.shape.length, maxLength: x.shape.length }))
+          .map(([lead, grow]) => [...lead, ...x.shape.map((d, i) => (d === 1 && grow[i]! ? 3 : d))]),
+        arbShape(4),
+      ),
+    ),
     check: check1(lib, "broadcastTo", ([x, s]) => {
       const t = x as T.Tensor;
       const target = s as number[];
@@ -231,11 +364,21 @@ export const movementSpecs = (lib: Lib): Record<string, Spec> => ({
     slots: [{ reject: notTensor }, { reject: notShape }],
   },
   flip: {
-    valid: withX((x) => fc.option(fc.oneof(fc.integer({ min: -x.shape.length - 1, max: x.shape.length }), fc.array(fc.integer({ min: -x.shape.length, max: Math.max(0, x.shape.length - 1) }), { maxLength: 2 })), { nil: undefined })),
+    valid: withX((x) =>
+      fc.option(
+        fc.oneof(
+          fc.integer({ min: -x.shape.length - 1, max: x.shape.length }),
+          fc.array(fc.integer({ min: -x.shape.length, max: Math.max(0, x.shape.length - 1) }), { maxLength: 2 }),
+        ),
+        { nil: undefined },
+      ),
+    ),
     check: check1(lib, "flip", ([x, a]) => {
       const t = x as T.Tensor;
       const axes = normAxisList(a, t.shape.length);
-      return axes === undefined ? "bad axis" : gathered(t, t.shape, (idx) => idx.map((v, i) => (axes.includes(i) ? t.shape[i]! - 1 - v : v)));
+      return axes === undefined
+        ? "bad axis"
+        : gathered(t, t.shape, (idx) => idx.map((v, i) => (axes.includes(i) ? t.shape[i]! - 1 - v : v)));
     }),
     slots: [{ reject: notTensor }, { reject: notAxisOrList, tolerate: [omitted] }],
   },
@@ -250,7 +393,10 @@ export const movementSpecs = (lib: Lib): Record<string, Spec> => ({
         error: T.TensorException,
         known: ["start", "stop", "step"],
         base: { start: 0, stop: 1, step: 1 },
-        call: (o) => (lib === "tensor" ? T.slice(T.zeros([2, 3]), [null, o as never]) : A.slice(T.zeros([2, 3]), [null, o as never])),
+        call: (o) =>
+          lib === "tensor"
+            ? T.slice(T.zeros([2, 3]), [null, o as never])
+            : A.slice(T.zeros([2, 3]), [null, o as never]),
       }),
   },
   concat: {
@@ -264,27 +410,49 @@ export const movementSpecs = (lib: Lib): Record<string, Spec> => ({
       const ts = xs as T.Tensor[];
       const ax = normAxis(a ?? 0, ts[0]!.shape.length + 1);
       if (ax === undefined || ts.some((t) => !T.shapesEqual(t.shape, ts[0]!.shape))) return "bad stack";
-      return concatExpected(ts.map((t) => ({ ...t, shape: [...t.shape.slice(0, ax), 1, ...t.shape.slice(ax)] })), ax);
+      return concatExpected(
+        ts.map((t) => ({ ...t, shape: [...t.shape.slice(0, ax), 1, ...t.shape.slice(ax)] })),
+        ax,
+      );
     }),
     slots: [{ reject: notTensorList }, { reject: notAxis, tolerate: [omitted] }],
   },
   split: {
     valid: arbTensor({ shape: arbShape(3, 4, 1) }).chain((x) =>
-      fc.tuple(fc.constant(x), fc.oneof(fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: -6, max: 6 }), { maxLength: 3 })), fc.integer({ min: -x.shape.length - 1, max: x.shape.length })),
+      fc.tuple(
+        fc.constant(x),
+        fc.oneof(fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: -6, max: 6 }), { maxLength: 3 })),
+        fc.integer({ min: -x.shape.length - 1, max: x.shape.length }),
+      ),
     ),
     check: (args, out) => {
       const want = splitExpected(args[0] as T.Tensor, args[1], (args[2] as number | undefined) ?? 0);
       if (typeof want === "string") return checkAgainst(lib, "split", want, out);
       if (!out.ok) throw new Error(`split: expected ${want.length} parts, got ${out.error.message}`);
       const parts = out.value as unknown[];
-      if (!Array.isArray(parts) || parts.length !== want.length) throw new Error(`split: expected ${want.length} parts`);
+      if (!Array.isArray(parts) || parts.length !== want.length)
+        throw new Error(`split: expected ${want.length} parts`);
       want.forEach((w, i) => checkAgainst(lib, "split", w, { ok: true, value: parts[i] }));
     },
     slots: [{ reject: notTensor }, { reject: notSections }, { reject: notAxis, tolerate: [omitted] }],
   },
   pad: {
-    valid: withX((x) => fc.tuple(fc.array(fc.tuple(fc.nat(2), fc.nat(2)), { minLength: x.shape.length, maxLength: x.shape.length + (x.shape.length === 0 ? 1 : 0) }), fc.option(fc.constantFrom(0, 1.5, -2, NaN), { nil: undefined }))).map(([x, [w, v]]) => [x, w, v]),
-    check: check1(lib, "pad", ([x, w, v]) => padExpected(x as T.Tensor, w as [number, number][], (v as number | undefined) ?? 0)),
-    slots: [{ reject: notTensor }, { reject: notWidths }, { reject: [h('"x"', "x"), h("null", null), h("{}", {}), h("a tensor", T.scalar(1))], tolerate: [omitted] }],
+    valid: withX((x) =>
+      fc.tuple(
+        fc.array(fc.tuple(fc.nat(2), fc.nat(2)), {
+          minLength: x.shape.length,
+          maxLength: x.shape.length + (x.shape.length === 0 ? 1 : 0),
+        }),
+        fc.option(fc.constantFrom(0, 1.5, -2, NaN), { nil: undefined }),
+      ),
+    ).map(([x, [w, v]]) => [x, w, v]),
+    check: check1(lib, "pad", ([x, w, v]) =>
+      padExpected(x as T.Tensor, w as [number, number][], (v as number | undefined) ?? 0),
+    ),
+    slots: [
+      { reject: notTensor },
+      { reject: notWidths },
+      { reject: [h('"x"', "x"), h("null", null), h("{}", {}), h("a tensor", T.scalar(1))], tolerate: [omitted] },
+    ],
   },
 });

@@ -45,14 +45,23 @@ const normAxes = (axis: unknown, rank: number): number[] | string => {
 };
 
 /** The groups of a reduction over `axes`: one list of values per output element, and the kept shape. */
-const groupsOf = (shape: readonly number[], data: ArrayLike<number>, axes: readonly number[]): { kept: number[]; groups: number[][] } => {
+const groupsOf = (
+  shape: readonly number[],
+  data: ArrayLike<number>,
+  axes: readonly number[],
+): { kept: number[]; groups: number[][] } => {
   const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const reduced = shape.map((d, i) => (axes.includes(i) ? d : 1));
   const groups = Array.from({ length: size(kept) }, (_, o) => {
     const oi = unravel(o, kept);
     return Array.from({ length: size(reduced) }, (_, r) => {
       const ri = unravel(r, reduced);
-      return data[ravel(oi.map((v, i) => (axes.includes(i) ? ri[i]! : v)), shape)]!;
+      return data[
+        ravel(
+          oi.map((v, i) => (axes.includes(i) ? ri[i]! : v)),
+          shape,
+        )
+      ]!;
     });
   });
   return { kept, groups };
@@ -85,13 +94,28 @@ const folds: Readonly<Record<string, Fold>> = {
 };
 
 const resultDType = (op: string, dtype: T.DType): T.DType =>
-  op === "argmax" || op === "argmin" ? "int32" : op === "mean" || op === "logSumExp" ? T.floatResultType(dtype) : op === "max" || op === "min" ? dtype : dtype === "bool" ? "int32" : dtype;
+  op === "argmax" || op === "argmin"
+    ? "int32"
+    : op === "mean" || op === "logSumExp"
+      ? T.floatResultType(dtype)
+      : op === "max" || op === "min"
+        ? dtype
+        : dtype === "bool"
+          ? "int32"
+          : dtype;
 
 /** Autodiff converts integers to float32 before mean and logSumExp; the kernels read them exactly. */
 const readAs = (lib: Lib, op: string, x: T.Tensor): ArrayLike<number> =>
-  lib === "autodiff" && !T.isFloating(x.dtype) && (op === "mean" || op === "logSumExp") ? Array.from(x.data, Math.fround) : x.data;
+  lib === "autodiff" && !T.isFloating(x.dtype) && (op === "mean" || op === "logSumExp")
+    ? Array.from(x.data, Math.fround)
+    : x.data;
 
-const reduceExpected = (lib: Lib, op: string, x: T.Tensor, opts: { axis?: unknown; keepDims?: boolean } | undefined): Expected | string => {
+const reduceExpected = (
+  lib: Lib,
+  op: string,
+  x: T.Tensor,
+  opts: { axis?: unknown; keepDims?: boolean } | undefined,
+): Expected | string => {
   const single = op === "argmax" || op === "argmin";
   const axis = opts?.axis;
   if (single && axis !== undefined && typeof axis !== "number") return "argmax takes one axis";
@@ -106,13 +130,15 @@ const reduceExpected = (lib: Lib, op: string, x: T.Tensor, opts: { axis?: unknow
   return { dtype, shape, values: groups.map((g) => store(dtype, folds[op]!(g, dtype))) };
 };
 
-const arbReduceOptions = (rank: number, single: boolean): fc.Arbitrary<{ axis?: number | number[]; keepDims?: boolean } | undefined> => {
+const arbReduceOptions = (
+  rank: number,
+  single: boolean,
+): fc.Arbitrary<{ axis?: number | number[]; keepDims?: boolean } | undefined> => {
   const axis = fc.integer({ min: -rank - 1, max: rank });
-  const axes = single ? axis : fc.oneof(axis, fc.array(fc.integer({ min: -rank, max: Math.max(0, rank - 1) }), { maxLength: 3 }));
-  return fc.oneof(
-    fc.constant(undefined),
-    fc.record({ axis: axes, keepDims: fc.boolean() }, { requiredKeys: [] }),
-  );
+  const axes = single
+    ? axis
+    : fc.oneof(axis, fc.array(fc.integer({ min: -rank, max: Math.max(0, rank - 1) }), { maxLength: 3 }));
+  return fc.oneof(fc.constant(undefined), fc.record({ axis: axes, keepDims: fc.boolean() }, { requiredKeys: [] }));
 };
 
 const reduceSlots = (lib: Lib, op: string, single: boolean): readonly Slot[] => [
@@ -124,7 +150,11 @@ const reduceSlots = (lib: Lib, op: string, single: boolean): readonly Slot[] => 
       ...badOption("keepDims", notBoolean),
       unknownOption,
       // @rewind/autodiff reports options errors of its ops as GraphExceptions, @rewind/tensor as TensorExceptions.
-      ...misspelt(["axis", "keepDims"], { error: lib === "tensor" ? T.TensorException : GraphException, names: [op], base: { axis: 0, keepDims: true } }),
+      ...misspelt(["axis", "keepDims"], {
+        error: lib === "tensor" ? T.TensorException : GraphException,
+        names: [op],
+        base: { axis: 0, keepDims: true },
+      }),
     ],
     tolerate: [omitted, { label: "{}", value: {} }, { label: "{ axis: undefined }", value: { axis: undefined } }],
   },
@@ -141,7 +171,12 @@ export const reduceSpecs = (lib: Lib): Record<string, Spec> =>
       const spec: Spec = {
         valid: arbTensor().chain((x) => fc.tuple(fc.constant(x), arbReduceOptions(x.shape.length, single))),
         check: (args: readonly unknown[], out: Outcome<unknown>) =>
-          checkAgainst(lib, op, reduceExpected(lib, op, args[0] as T.Tensor, args[1] as { axis?: unknown; keepDims?: boolean } | undefined), out),
+          checkAgainst(
+            lib,
+            op,
+            reduceExpected(lib, op, args[0] as T.Tensor, args[1] as { axis?: unknown; keepDims?: boolean } | undefined),
+            out,
+          ),
         slots: reduceSlots(lib, op, single),
       };
       return [op, spec];
@@ -177,8 +212,14 @@ export const softmaxSpecs = (lib: Lib): Record<string, Spec> =>
     (["softmax", "logSoftmax"] as const).map((op) => [
       op,
       {
-        valid: arbTensor().chain((x) => fc.tuple(fc.constant(x), fc.option(fc.integer({ min: -x.shape.length - 1, max: x.shape.length }), { nil: undefined }))),
-        check: (args: readonly unknown[], out: Outcome<unknown>) => checkAgainst(lib, op, softmaxExpected(lib, op, args[0] as T.Tensor, args[1]), out),
+        valid: arbTensor().chain((x) =>
+          fc.tuple(
+            fc.constant(x),
+            fc.option(fc.integer({ min: -x.shape.length - 1, max: x.shape.length }), { nil: undefined }),
+          ),
+        ),
+        check: (args: readonly unknown[], out: Outcome<unknown>) =>
+          checkAgainst(lib, op, softmaxExpected(lib, op, args[0] as T.Tensor, args[1]), out),
         slots: [{ reject: notTensor }, { reject: notAxis, tolerate: [omitted] }],
       } satisfies Spec,
     ]),
@@ -196,13 +237,30 @@ const sumToExpected = (x: T.Tensor, target: readonly number[]): Expected | strin
   }
   const dtype = x.dtype === "bool" ? "int32" : x.dtype;
   const { groups } = groupsOf(x.shape, x.data, axes);
-  return { dtype, shape: target, values: groups.map((g) => store(dtype, g.reduce((a, v) => a + v, 0))) };
+  return {
+    dtype,
+    shape: target,
+    values: groups.map((g) =>
+      store(
+        dtype,
+        g.reduce((a, v) => a + v, 0),
+      ),
+    ),
+  };
 };
 
 /** Targets for sumTo: suffixes of x's shape with some axes set to 1, sometimes wrong. */
 const arbSumToTarget = (shape: readonly number[]): fc.Arbitrary<number[]> =>
   fc.oneof(
-    { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: shape.length }), fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length })).map(([r, ones]) => shape.slice(shape.length - r).map((d, i) => (ones[i]! ? 1 : d))) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(
+          fc.integer({ min: 0, max: shape.length }),
+          fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+        )
+        .map(([r, ones]) => shape.slice(shape.length - r).map((d, i) => (ones[i]! ? 1 : d))),
+    },
     { weight: 1, arbitrary: arbShape(4) },
   );
 

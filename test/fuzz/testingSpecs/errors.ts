@@ -17,13 +17,17 @@ const message = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.me
  * Runs `thunk`; returns its value, or the message of an error that keeps the testing contract
  * (a RewindError, naming one of `names`). Anything else fails.
  */
-export const callTesting = (names: readonly string[], thunk: () => unknown): { ok: true; value: unknown } | { ok: false; message: string } => {
+export const callTesting = (
+  names: readonly string[],
+  thunk: () => unknown,
+): { ok: true; value: unknown } | { ok: false; message: string } => {
   try {
     return { ok: true, value: thunk() };
   } catch (e) {
     if (!isLibraryError(e)) throw new Error(`contract broken by ${names[0] ?? "?"}: threw ${message(e)}`, { cause: e });
     const text = (e as Error).message;
-    if (!names.some((n) => text.includes(n))) throw new Error(`contract broken: the error does not name any of [${names.join(", ")}]: ${text}`, { cause: e });
+    if (!names.some((n) => text.includes(n)))
+      throw new Error(`contract broken: the error does not name any of [${names.join(", ")}]: ${text}`, { cause: e });
     return { ok: false, message: text };
   }
 };
@@ -41,7 +45,10 @@ export const refuseEach = <V>(names: readonly string[], pool: readonly V[], thun
     try {
       expectRefused(names, () => thunk(v));
     } catch (e) {
-      throw new Error(`hostile value #${i} (${typeof v === "function" ? "a function" : JSON.stringify(v) ?? String(v)}): ${message(e)}`, { cause: e });
+      throw new Error(
+        `hostile value #${i} (${typeof v === "function" ? "a function" : (JSON.stringify(v) ?? String(v))}): ${message(e)}`,
+        { cause: e },
+      );
     }
   });
   return pool.length;

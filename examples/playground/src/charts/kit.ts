@@ -61,7 +61,12 @@ export const logScale = (lo: number, hi: number, from: number, to: number): Scal
   // Too many (a wide range): keep 1 and 5 times the powers of ten, or only the powers of ten.
   const mantissa = (v: number): number => Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9));
   const ones = ticks.filter((v) => mantissa(v) === 1);
-  const shown = ticks.length <= 6 ? ticks : ticks.filter((v) => mantissa(v) !== 2).length <= 6 ? ticks.filter((v) => mantissa(v) !== 2) : ones;
+  const shown =
+    ticks.length <= 6
+      ? ticks
+      : ticks.filter((v) => mantissa(v) !== 2).length <= 6
+        ? ticks.filter((v) => mantissa(v) !== 2)
+        : ones;
   const at = (v: number): number => from + ((Math.log10(v) - a) / (b - a)) * (to - from);
   // A narrow range (less than a decade) has too few of those: tick it linearly instead.
   return { at, ticks: shown.length >= 3 ? shown : linearTicks(lo, hi, 5).filter((v) => v > 0) };
@@ -78,7 +83,8 @@ export const polyline = (points: ReadonlyArray<readonly [number, number]>): stri
     .join("");
 
 /** A number as a short tick label. */
-export const tickLabel = (v: number): string => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(v % 1000 === 0 ? 0 : 1)}k` : String(Number(v.toPrecision(3))));
+export const tickLabel = (v: number): string =>
+  Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(v % 1000 === 0 ? 0 : 1)}k` : String(Number(v.toPrecision(3)));
 
 /**
  * An `<svg>` with the frame's grid lines and tick labels; the caller appends its lines.
@@ -91,11 +97,15 @@ export const framed = (f: Frame, x: Scale, y: Scale, xLabel: string): SVGSVGElem
   for (const v of y.ticks) {
     const py = y.at(v).toFixed(1);
     grid.append(svg("line", { x1: String(f.left), x2: String(f.width - f.right), y1: py, y2: py }));
-    labels.append(svg("text", { x: String(f.left - 6), y: py, "text-anchor": "end", "dominant-baseline": "middle" }, tickLabel(v)));
+    labels.append(
+      svg("text", { x: String(f.left - 6), y: py, "text-anchor": "end", "dominant-baseline": "middle" }, tickLabel(v)),
+    );
   }
   for (const v of x.ticks) {
     const px = x.at(v).toFixed(1);
-    labels.append(svg("line", { x1: px, x2: px, y1: String(f.height - f.bottom), y2: String(f.height - f.bottom + 4) }));
+    labels.append(
+      svg("line", { x1: px, x2: px, y1: String(f.height - f.bottom), y2: String(f.height - f.bottom + 4) }),
+    );
     labels.append(svg("text", { x: px, y: String(f.height - f.bottom + 15), "text-anchor": "middle" }, tickLabel(v)));
   }
   labels.append(svg("text", { x: String(f.width - f.right), y: String(f.height - 2), "text-anchor": "end" }, xLabel));

@@ -51,7 +51,13 @@ export const createLossChart = (host: HTMLElement): LossChart => {
     const finite = losses.filter((v) => Number.isFinite(v) && v > 0);
     if (finite.length === 0) {
       const empty = svg("svg", { viewBox: `0 0 ${FRAME.width} ${FRAME.height}` });
-      empty.append(svg("text", { x: String(FRAME.width / 2), y: String(FRAME.height / 2), "text-anchor": "middle", class: "empty" }, "Press Start to train; the loss appears here."));
+      empty.append(
+        svg(
+          "text",
+          { x: String(FRAME.width / 2), y: String(FRAME.height / 2), "text-anchor": "middle", class: "empty" },
+          "Press Start to train; the loss appears here.",
+        ),
+      );
       host.replaceChildren(empty);
       return;
     }
@@ -63,13 +69,17 @@ export const createLossChart = (host: HTMLElement): LossChart => {
     const x = linearScale(0, Math.max(losses.length, 10), FRAME.left, FRAME.width - FRAME.right);
     const y = logScale(lo, hi, FRAME.height - FRAME.bottom, FRAME.top);
     const root = framed(FRAME, x, y, "step");
-    const at = (pts: Array<readonly [number, number]>): Array<readonly [number, number]> => pts.map(([s, v]) => [x.at(s), v > 0 ? y.at(v) : NaN]);
-    root.append(svg("path", { d: polyline(at(raw)), class: "raw" }), svg("path", { d: polyline(at(smooth)), class: "smooth" }));
+    const at = (pts: Array<readonly [number, number]>): Array<readonly [number, number]> =>
+      pts.map(([s, v]) => [x.at(s), v > 0 ? y.at(v) : NaN]);
+    root.append(
+      svg("path", { d: polyline(at(raw)), class: "raw" }),
+      svg("path", { d: polyline(at(smooth)), class: "smooth" }),
+    );
     host.replaceChildren(root);
   };
 
   const schedule = (): void => {
-    if (!pending) (pending = true), requestAnimationFrame(draw);
+    if (!pending) ((pending = true), requestAnimationFrame(draw));
   };
   draw();
   return {

@@ -16,15 +16,28 @@ const forecastChart = (p: Extract<Preview, { kind: "forecast" }>): HTMLElement =
   const y = linearScale(-lim, lim, FRAME.height - FRAME.bottom, FRAME.top, 4);
   const root = framed(FRAME, x, y, "step");
   // Value i of each series is the prediction of (or truth at) step i + 1.
-  const line = (values: readonly number[], first: number): Array<readonly [number, number]> => values.map((v, i) => [x.at(first + i + 1), y.at(v)]);
+  const line = (values: readonly number[], first: number): Array<readonly [number, number]> =>
+    values.map((v, i) => [x.at(first + i + 1), y.at(v)]);
   const cx = x.at(p.context + 0.5).toFixed(1);
   root.append(
-    svg("line", { x1: cx, x2: cx, y1: String(FRAME.top), y2: String(FRAME.height - FRAME.bottom), class: "context-line" }),
+    svg("line", {
+      x1: cx,
+      x2: cx,
+      y1: String(FRAME.top),
+      y2: String(FRAME.height - FRAME.bottom),
+      class: "context-line",
+    }),
     svg("path", { d: polyline(line(p.truth, 0)), class: "truth" }),
     svg("path", { d: polyline(line(p.teacherForced, 0)), class: "teacher" }),
     svg("path", { d: polyline(line(p.freeRun, p.context)), class: "free" }),
   );
-  const legend = el("div", { class: "legend" }, el("span", { class: "l-truth" }, "true wave"), el("span", { class: "l-teacher" }, "one-step prediction"), el("span", { class: "l-free" }, "free run"));
+  const legend = el(
+    "div",
+    { class: "legend" },
+    el("span", { class: "l-truth" }, "true wave"),
+    el("span", { class: "l-teacher" }, "one-step prediction"),
+    el("span", { class: "l-free" }, "free run"),
+  );
   return el("div", { class: "chart forecast" }, root, legend);
 };
 
@@ -33,7 +46,13 @@ const forecastChart = (p: Extract<Preview, { kind: "forecast" }>): HTMLElement =
  * which step it is from.
  * @example showPreview(byId("preview", HTMLDivElement), title, note, 120, preview)
  */
-export const showPreview = (host: HTMLElement, title: HTMLElement, note: HTMLElement, step: number, p: Preview): void => {
+export const showPreview = (
+  host: HTMLElement,
+  title: HTMLElement,
+  note: HTMLElement,
+  step: number,
+  p: Preview,
+): void => {
   title.textContent = `${p.title}, step ${step}`;
   note.textContent = p.note;
   host.dataset["step"] = String(step);

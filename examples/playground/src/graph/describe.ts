@@ -12,12 +12,18 @@ const formatAval = (a: Aval): string => `${DTYPE_SHORT[a.dtype]}[${a.shape.join(
 
 const literalText = (a: Atom & { _tag: "Literal" }): string => {
   const v = a.value.data[0]!;
-  return a.value.dtype === "bool" ? String(v !== 0) : Number.isInteger(v) && a.value.dtype.startsWith("float") ? `${v}.0` : String(v);
+  return a.value.dtype === "bool"
+    ? String(v !== 0)
+    : Number.isInteger(v) && a.value.dtype.startsWith("float")
+      ? `${v}.0`
+      : String(v);
 };
 
-const ref = (a: Atom): RefView => (a._tag === "Literal" ? { kind: "literal", text: literalText(a) } : { kind: "var", id: a.id });
+const ref = (a: Atom): RefView =>
+  a._tag === "Literal" ? { kind: "literal", text: literalText(a) } : { kind: "var", id: a.id };
 
-const varView = (v: Var, name?: string): VarView => (name === undefined ? { id: v.id, aval: formatAval(v.aval) } : { id: v.id, aval: formatAval(v.aval), name });
+const varView = (v: Var, name?: string): VarView =>
+  name === undefined ? { id: v.id, aval: formatAval(v.aval) } : { id: v.id, aval: formatAval(v.aval), name };
 
 /** The scan primitive's params that the view needs; other primitives have none of these. */
 interface ScanLike {
@@ -37,13 +43,18 @@ const scanBodyNames = (body: Graph, p: ScanLike): { inputs: string[]; outputs: s
   };
 };
 
-const viewOf = (graph: Graph, inputNames: readonly (string | undefined)[], outputNames: readonly string[]): GraphView => ({
+const viewOf = (
+  graph: Graph,
+  inputNames: readonly (string | undefined)[],
+  outputNames: readonly string[],
+): GraphView => ({
   inputs: graph.inputs.map((v, i) => varView(v, inputNames[i])),
   nodes: graph.eqns.toArray().map((eqn): NodeView => {
     const params = eqn.prim.printParams ? eqn.prim.printParams(eqn.params) : defaultParams(eqn.params);
     const subs = eqn.prim.subgraphs?.(eqn.params) ?? [];
     const p = (eqn.params ?? {}) as ScanLike;
-    const names = subs[0] !== undefined && eqn.prim.name === "scan" ? scanBodyNames(subs[0][1], p) : { inputs: [], outputs: [] };
+    const names =
+      subs[0] !== undefined && eqn.prim.name === "scan" ? scanBodyNames(subs[0][1], p) : { inputs: [], outputs: [] };
     return {
       op: eqn.prim.name,
       params,
@@ -73,7 +84,12 @@ const defaultParams = (params: unknown): string =>
  * `batch.x`; captured constants are `const`) and its outputs after `outputNames`.
  * @example describeGraph(makeGraph(loss)(params, batch), ["p", "batch"], [params, batch], ["loss"]).nodes.some((n) => n.op === "scan") // true
  */
-export const describeGraph = (g: ClosedGraph, argNames: readonly string[], args: readonly unknown[], outputNames: readonly string[]): GraphView => {
+export const describeGraph = (
+  g: ClosedGraph,
+  argNames: readonly string[],
+  args: readonly unknown[],
+  outputNames: readonly string[],
+): GraphView => {
   const paths = treeLeavesWithPaths(args).map(([path]) => {
     const m = /^\[(\d+)\](.*)$/.exec(path);
     return m === null ? path : `${argNames[Number(m[1])] ?? `arg${m[1]}`}${m[2]}`;

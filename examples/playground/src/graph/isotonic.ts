@@ -17,7 +17,11 @@ export const isotonic = (values: readonly number[], weights: readonly number[]):
       const b = blocks.pop()!;
       const a = blocks[blocks.length - 1]!;
       const weight = a.weight + b.weight;
-      blocks[blocks.length - 1] = { mean: (a.mean * a.weight + b.mean * b.weight) / weight, weight, size: a.size + b.size };
+      blocks[blocks.length - 1] = {
+        mean: (a.mean * a.weight + b.mean * b.weight) / weight,
+        weight,
+        size: a.size + b.size,
+      };
     }
   });
   return blocks.flatMap((b) => new Array<number>(b.size).fill(b.mean));

@@ -51,11 +51,23 @@ export interface GraphLayout {
 }
 
 /** Sizes in SVG units (the renderer uses an 11px monospace font: about 6.6 units a character). */
-export const METRICS = { charW: 6.7, nodeH: 34, padX: 9, gapX: 16, dummyGapX: 5, dummyW: 2, gapY: 30, bodyPad: 12, header: 26, margin: 10 } as const;
+export const METRICS = {
+  charW: 6.7,
+  nodeH: 34,
+  padX: 9,
+  gapX: 16,
+  dummyGapX: 5,
+  dummyW: 2,
+  gapY: 30,
+  bodyPad: 12,
+  header: 26,
+  margin: 10,
+} as const;
 
 type Item = Omit<Box, "x" | "y">;
 
-const textW = (...lines: string[]): number => Math.max(...lines.map((l) => l.length)) * METRICS.charW + 2 * METRICS.padX;
+const textW = (...lines: string[]): number =>
+  Math.max(...lines.map((l) => l.length)) * METRICS.charW + 2 * METRICS.padX;
 
 const short = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
@@ -65,9 +77,17 @@ const itemOfNode = (n: NodeView, literals: readonly string[], avalOf: (r: RefVie
   const title = `${n.op}${n.params ? ` [${n.params}]` : ""}\n(${n.inputs.map(avalOf).join(", ")}) → (${n.outputs.map((o) => o.aval).join(", ")})`;
   if (n.body !== undefined) {
     const body = layoutGraph(n.body);
-    const label = n.op === "scan" ? `scan${n.reverse ? " reverse=true" : ""} × ${n.length ?? "?"}${n.reverse ? "  (BPTT)" : ""}` : n.op;
+    const label =
+      n.op === "scan"
+        ? `scan${n.reverse ? " reverse=true" : ""} × ${n.length ?? "?"}${n.reverse ? "  (BPTT)" : ""}`
+        : n.op;
     return {
-      kind: "scan", op: n.op, label, detail: "", title, body,
+      kind: "scan",
+      op: n.op,
+      label,
+      detail: "",
+      title,
+      body,
       w: Math.max(body.width + 2 * METRICS.bodyPad, textW(label)),
       h: body.height + METRICS.header + METRICS.bodyPad,
       ...(n.reverse === undefined ? {} : { reverse: n.reverse }),
@@ -78,12 +98,18 @@ const itemOfNode = (n: NodeView, literals: readonly string[], avalOf: (r: RefVie
 };
 
 /** Ranks by longest path, then sources pulled down to just above their first reader. */
-const rankItems = (count: number, preds: readonly number[][], succs: readonly number[][], isOutput: (i: number) => boolean): number[] => {
+const rankItems = (
+  count: number,
+  preds: readonly number[][],
+  succs: readonly number[][],
+  isOutput: (i: number) => boolean,
+): number[] => {
   const rank = new Array<number>(count).fill(0);
   // Items are in topological order (inputs, equations in traced order, outputs).
   for (let i = 0; i < count; i++) for (const p of preds[i]!) rank[i] = Math.max(rank[i]!, rank[p]! + 1);
   for (let i = count - 1; i >= 0; i--) {
-    if (preds[i]!.length === 0 && succs[i]!.length > 0) rank[i] = Math.max(0, Math.min(...succs[i]!.map((s) => rank[s]!)) - 1);
+    if (preds[i]!.length === 0 && succs[i]!.length > 0)
+      rank[i] = Math.max(0, Math.min(...succs[i]!.map((s) => rank[s]!)) - 1);
   }
   const last = Math.max(0, ...rank.map((r, i) => (isOutput(i) ? r : r + 1)));
   return rank.map((r, i) => (isOutput(i) ? last : r));
@@ -97,7 +123,9 @@ interface Port {
 
 /** The port of a box of a nested body, seen from the item holding it (top or bottom of that box). */
 const bodyPort = (it: Item, b: Box | undefined, bottom: boolean): Port =>
-  b === undefined ? { dx: 0, dy: bottom ? it.h : 0 } : { dx: METRICS.bodyPad + b.x + b.w / 2 - it.w / 2, dy: METRICS.header + b.y + (bottom ? b.h : 0) };
+  b === undefined
+    ? { dx: 0, dy: bottom ? it.h : 0 }
+    : { dx: METRICS.bodyPad + b.x + b.w / 2 - it.w / 2, dy: METRICS.header + b.y + (bottom ? b.h : 0) };
 
 /**
  * Lays out a graph view; boxes and edges are in the graph's own coordinates, (0, 0) top-left.
@@ -114,12 +142,32 @@ export const layoutGraph = (view: GraphView): GraphLayout => {
   const items: Item[] = [
     ...view.inputs.map((v, i): Item => {
       const label = v.name ?? `in ${i}`;
-      return { kind: "input", label, detail: v.aval, title: `input ${label}: ${v.aval}`, w: textW(label, v.aval), h: METRICS.nodeH };
+      return {
+        kind: "input",
+        label,
+        detail: v.aval,
+        title: `input ${label}: ${v.aval}`,
+        w: textW(label, v.aval),
+        h: METRICS.nodeH,
+      };
     }),
-    ...view.nodes.map((n) => itemOfNode(n, n.inputs.flatMap((r) => (r.kind === "literal" ? [r.text] : [])), avalOf)),
+    ...view.nodes.map((n) =>
+      itemOfNode(
+        n,
+        n.inputs.flatMap((r) => (r.kind === "literal" ? [r.text] : [])),
+        avalOf,
+      ),
+    ),
     ...view.outputs.map((r, i): Item => {
       const label = short(view.outputNames[i] ?? `out ${i}`, 34);
-      return { kind: "output", label, detail: avalOf(r), title: `output ${view.outputNames[i] ?? i}: ${avalOf(r)}`, w: textW(label, avalOf(r)), h: METRICS.nodeH };
+      return {
+        kind: "output",
+        label,
+        detail: avalOf(r),
+        title: `output ${view.outputNames[i] ?? i}: ${avalOf(r)}`,
+        w: textW(label, avalOf(r)),
+        h: METRICS.nodeH,
+      };
     }),
   ];
   // Who produces each variable: the item and which of its outputs.
@@ -127,7 +175,11 @@ export const layoutGraph = (view: GraphView): GraphLayout => {
   view.inputs.forEach((v, i) => producer.set(v.id, [i, 0]));
   view.nodes.forEach((n, k) => n.outputs.forEach((o, j) => producer.set(o.id, [view.inputs.length + k, j])));
   const firstOutput = view.inputs.length + view.nodes.length;
-  const reads: RefView[][] = [...view.inputs.map(() => []), ...view.nodes.map((n) => [...n.inputs]), ...view.outputs.map((r) => [r])];
+  const reads: RefView[][] = [
+    ...view.inputs.map(() => []),
+    ...view.nodes.map((n) => [...n.inputs]),
+    ...view.outputs.map((r) => [r]),
+  ];
 
   // Connections between items, grouped by (producer, consumer), with the ports of each.
   const groups = new Map<string, { u: number; v: number; ports: Array<readonly [Port, Port]> }>();
@@ -138,13 +190,16 @@ export const layoutGraph = (view: GraphView): GraphLayout => {
       const [u, j] = from;
       const key = `${u}>${v}`;
       const group = groups.get(key) ?? { u, v, ports: [] };
-      group.ports.push([bodyPort(items[u]!, items[u]!.body?.outs[j], true), bodyPort(items[v]!, items[v]!.body?.ins[k], false)]);
+      group.ports.push([
+        bodyPort(items[u]!, items[u]!.body?.outs[j], true),
+        bodyPort(items[v]!, items[v]!.body?.ins[k], false),
+      ]);
       groups.set(key, group);
     }),
   );
   const preds: number[][] = items.map(() => []);
   const succs: number[][] = items.map(() => []);
-  for (const { u, v } of groups.values()) preds[v]!.push(u), succs[u]!.push(v);
+  for (const { u, v } of groups.values()) (preds[v]!.push(u), succs[u]!.push(v));
   const rank = rankItems(items.length, preds, succs, (i) => i >= firstOutput);
 
   // Points: the items, then one dummy per rank crossed by a long edge.
@@ -155,11 +210,13 @@ export const layoutGraph = (view: GraphView): GraphLayout => {
   const meanDx = (ps: readonly Port[]): number => ps.reduce((a, p) => a + p.dx, 0) / ps.length;
   for (const { u, v, ports } of groups.values()) {
     const points = [u];
-    for (let r = rank[u]! + 1; r < rank[v]!; r++) pRank.push(r), pW.push(METRICS.dummyW), points.push(pRank.length - 1);
+    for (let r = rank[u]! + 1; r < rank[v]!; r++)
+      (pRank.push(r), pW.push(METRICS.dummyW), points.push(pRank.length - 1));
     points.push(v);
     for (let i = 0; i + 1 < points.length; i++) {
       links.push({
-        from: points[i]!, to: points[i + 1]!,
+        from: points[i]!,
+        to: points[i + 1]!,
         fromOffset: i === 0 ? meanDx(ports.map(([a]) => a)) : 0,
         toOffset: i + 2 === points.length ? meanDx(ports.map(([, b]) => b)) : 0,
       });
@@ -167,7 +224,10 @@ export const layoutGraph = (view: GraphView): GraphLayout => {
     chains.push({ points, ports });
   }
   const isDummy = (p: number): boolean => p >= items.length;
-  const { x, layers } = placePoints({ rank: pRank, width: pW, dummy: pRank.map((_, p) => isDummy(p)), links }, { box: METRICS.gapX, dummy: METRICS.dummyGapX });
+  const { x, layers } = placePoints(
+    { rank: pRank, width: pW, dummy: pRank.map((_, p) => isDummy(p)), links },
+    { box: METRICS.gapX, dummy: METRICS.dummyGapX },
+  );
   const maxRank = layers.length - 1;
 
   // y: each rank as tall as its tallest box; boxes centred in their rank.
@@ -179,16 +239,24 @@ export const layoutGraph = (view: GraphView): GraphLayout => {
 
   const boxes: Box[] = items.map((it, p) => ({ ...it, x: cx(p) - it.w / 2, y: top(p) }));
   const edges: EdgePath[] = chains.flatMap(({ points, ports }) => {
-    const through = points.slice(1, -1).flatMap((d): Array<readonly [number, number]> => [[cx(d), rankTop[pRank[d]!]!], [cx(d), rankTop[pRank[d]!]! + rankH[pRank[d]!]!]]);
+    const through = points.slice(1, -1).flatMap((d): Array<readonly [number, number]> => [
+      [cx(d), rankTop[pRank[d]!]!],
+      [cx(d), rankTop[pRank[d]!]! + rankH[pRank[d]!]!],
+    ]);
     const u = points[0]!;
     const v = points[points.length - 1]!;
     const distinct = new Map(ports.map(([a, b]) => [`${a.dx},${a.dy},${b.dx},${b.dy}`, [a, b] as const]));
-    return [...distinct.values()].map(([a, b]) => ({ points: [[cx(u) + a.dx, top(u) + a.dy] as const, ...through, [cx(v) + b.dx, top(v) + b.dy] as const] }));
+    return [...distinct.values()].map(([a, b]) => ({
+      points: [[cx(u) + a.dx, top(u) + a.dy] as const, ...through, [cx(v) + b.dx, top(v) + b.dy] as const],
+    }));
   });
   const width = Math.max(...boxes.map((b) => b.x + b.w)) + METRICS.margin;
   const height = rankTop[maxRank]! + rankH[maxRank]! + METRICS.margin;
   return {
-    width, height, boxes, edges,
+    width,
+    height,
+    boxes,
+    edges,
     ins: boxes.slice(0, view.inputs.length),
     outs: boxes.slice(firstOutput),
   };

@@ -19,7 +19,12 @@ const scanWords = (view: GraphView): string => {
   const scans = scansOf(view);
   const forward = scans.filter((s) => s.node.reverse === false).length;
   const reverse = scans.filter((s) => s.node.reverse === true).length;
-  return [forward > 0 ? `${forward} forward scan${forward > 1 ? "s" : ""}` : "", reverse > 0 ? `${reverse} reverse scan${reverse > 1 ? "s" : ""}` : ""].filter(Boolean).join(" and ");
+  return [
+    forward > 0 ? `${forward} forward scan${forward > 1 ? "s" : ""}` : "",
+    reverse > 0 ? `${reverse} reverse scan${reverse > 1 ? "s" : ""}` : "",
+  ]
+    .filter(Boolean)
+    .join(" and ");
 };
 
 /**
@@ -44,7 +49,10 @@ export const createModelView = (): ModelView => {
   const draw = (): void => {
     if (current === undefined) return;
     const g = current;
-    for (const [k, view, text] of [["forward", g.forward, g.forwardText], ["gradient", g.gradient, g.gradientText]] as const) {
+    for (const [k, view, text] of [
+      ["forward", g.forward, g.forwardText],
+      ["gradient", g.gradient, g.gradientText],
+    ] as const) {
       panels[k].classList.toggle("fit", !fullSize.checked);
       panels[k].replaceChildren(asText.checked ? el("pre", { class: "graph-text" }, text) : renderGraph(view));
     }

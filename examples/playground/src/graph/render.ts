@@ -8,12 +8,46 @@ import { svg } from "../dom.js";
 import { layoutGraph, METRICS, type Box, type EdgePath, type GraphLayout } from "./layout.js";
 import type { GraphView } from "../protocol.js";
 
-const NONLINEAR = new Set(["tanh", "sigmoid", "exp", "log", "logistic", "relu", "max", "softmax", "logSoftmax", "sqrt", "rsqrt", "pow", "square"]);
-const SHAPE = new Set(["transpose", "reshape", "broadcastTo", "slice", "unslice", "concat", "pad", "flip", "expandDims", "squeeze", "stack", "take", "gather"]);
+const NONLINEAR = new Set([
+  "tanh",
+  "sigmoid",
+  "exp",
+  "log",
+  "logistic",
+  "relu",
+  "max",
+  "softmax",
+  "logSoftmax",
+  "sqrt",
+  "rsqrt",
+  "pow",
+  "square",
+]);
+const SHAPE = new Set([
+  "transpose",
+  "reshape",
+  "broadcastTo",
+  "slice",
+  "unslice",
+  "concat",
+  "pad",
+  "flip",
+  "expandDims",
+  "squeeze",
+  "stack",
+  "take",
+  "gather",
+]);
 
 /** The CSS class of an equation's box: its family of primitives. */
 const familyOf = (op: string | undefined): string =>
-  op === "matmul" ? "op-matmul" : op !== undefined && NONLINEAR.has(op) ? "op-nonlinear" : op !== undefined && SHAPE.has(op) ? "op-shape" : "op-other";
+  op === "matmul"
+    ? "op-matmul"
+    : op !== undefined && NONLINEAR.has(op)
+      ? "op-nonlinear"
+      : op !== undefined && SHAPE.has(op)
+        ? "op-shape"
+        : "op-other";
 
 const pathOf = (e: EdgePath): string => {
   const [first, ...rest] = e.points;
@@ -76,7 +110,15 @@ export const renderGraph = (view: GraphView): SVGSVGElement => {
     role: "img",
   });
   const arrow = `arrow-${svgCount++}`;
-  const marker = svg("marker", { id: arrow, viewBox: "0 0 8 8", refX: "7", refY: "4", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
+  const marker = svg("marker", {
+    id: arrow,
+    viewBox: "0 0 8 8",
+    refX: "7",
+    refY: "4",
+    markerWidth: "7",
+    markerHeight: "7",
+    orient: "auto-start-reverse",
+  });
   marker.append(svg("path", { d: "M0,0 L8,4 L0,8 z", class: "arrow-head" }));
   const defs = svg("defs", {});
   defs.append(marker);

@@ -8,8 +8,18 @@
 import { fromDataOrThrow, random, type Key, type Tensor } from "@rewind/tensor";
 import { logSoftmax, mul, neg, oneHot, sum, take, type Value } from "@rewind/autodiff";
 import {
-  elmanTanh, embedding, generate, gru, linear, lstm, rnn,
-  type Cell, type EmbeddingParams, type LinearParams, type LstmCarry, type TorchCellParams,
+  elmanTanh,
+  embedding,
+  generate,
+  gru,
+  linear,
+  lstm,
+  rnn,
+  type Cell,
+  type EmbeddingParams,
+  type LinearParams,
+  type LstmCarry,
+  type TorchCellParams,
 } from "@rewind/rnn";
 import type { CellName } from "../protocol.js";
 
@@ -89,7 +99,11 @@ export interface SampleOptions {
  * back in, starting from the prime's last id.
  * @example sampleChars(gru, p, { prime: [0], batch: 4, length: 12, temperature: 0.8, key, stopToken: 0 })
  */
-export const sampleChars = (cell: AnyCell, p: CharParams, o: SampleOptions): { readonly ids: Int32Array; readonly lengths: Int32Array } => {
+export const sampleChars = (
+  cell: AnyCell,
+  p: CharParams,
+  o: SampleOptions,
+): { readonly ids: Int32Array; readonly lengths: Int32Array } => {
   const head = o.prime.slice(0, -1);
   const start = cell.initialCarry(o.batch, p.cell);
   // Every sample reads the same prime: one row per sample.

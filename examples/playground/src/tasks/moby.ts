@@ -34,7 +34,8 @@ export interface Excerpt {
  * @example mobyTask({ task: "moby", cell: "lstm", hidden: 64, seed: 0 }, { text, source: "Moby Dick" }).lossLabel // "nats/char"
  */
 export const mobyTask = (config: RunConfig, { text, source }: Excerpt): Task<CharParams, TextBatch> => {
-  if (text.length < 2 * (WINDOW + 1)) throw new Error(`char-rnn task: the text has ${text.length} characters, fewer than two windows of ${WINDOW + 1}`);
+  if (text.length < 2 * (WINDOW + 1))
+    throw new Error(`char-rnn task: the text has ${text.length} characters, fewer than two windows of ${WINDOW + 1}`);
   const chars = [...new Set(text)].sort();
   const idOf = new Map(chars.map((c, i) => [c, i]));
   const ids = Int32Array.from(text, (c) => idOf.get(c)!);
@@ -49,7 +50,10 @@ export const mobyTask = (config: RunConfig, { text, source }: Excerpt): Task<Cha
       x.set(ids.subarray(s, s + width), b * width);
       y.set(ids.subarray(s + 1, s + width + 1), b * width);
     });
-    return { x: fromDataOrThrow(x, [starts.length, width], "int32"), y: fromDataOrThrow(y, [starts.length, width], "int32") };
+    return {
+      x: fromDataOrThrow(x, [starts.length, width], "int32"),
+      y: fromDataOrThrow(y, [starts.length, width], "int32"),
+    };
   };
 
   const decode = (row: ArrayLike<number>): string => Array.from(row, (i) => chars[i]!).join("");
@@ -57,7 +61,12 @@ export const mobyTask = (config: RunConfig, { text, source }: Excerpt): Task<Cha
   const preview = (p: CharParams, key: Key): Preview => {
     const { ids: drawn } = sampleChars(cell, p, { prime, batch: 1, length: SAMPLE_LENGTH, temperature: 0.7, key });
     const text = decode(prime) + decode(drawn);
-    return { kind: "samples", title: "Sample (temperature 0.7)", lines: text.split("\n"), note: `continuing "${decode(prime)}"` };
+    return {
+      kind: "samples",
+      title: "Sample (temperature 0.7)",
+      lines: text.split("\n"),
+      note: `continuing "${decode(prime)}"`,
+    };
   };
 
   return {
@@ -67,7 +76,10 @@ export const mobyTask = (config: RunConfig, { text, source }: Excerpt): Task<Cha
     loss: (p: CharParams, b: TextBatch): Value => mean(tokenNll(charLogits(cell, p, b.x), b.y)),
     batch: (key) => {
       const u = (random.uniform(key, [BATCH], { dtype: "float64" }) as Tensor).data;
-      return windows(Array.from(u, (r) => Math.floor(r * (ids.length - WINDOW - 1))), WINDOW);
+      return windows(
+        Array.from(u, (r) => Math.floor(r * (ids.length - WINDOW - 1))),
+        WINDOW,
+      );
     },
     graphBatch: windows([0], 4),
     tracedOn: `one window of 4 characters, "${decode(ids.subarray(0, 4))}"`,

@@ -53,7 +53,11 @@ export const namesTask = (config: RunConfig, names: readonly string[]): Task<Cha
       x: fromDataOrThrow(x, [batch.length, width], "int32"),
       y: fromDataOrThrow(y, [batch.length, width], "int32"),
       mask: fromDataOrThrow(mask, [batch.length, width], "float32"),
-      lengths: fromDataOrThrow(batch.map((n) => n.length + 1), [batch.length], "int32"),
+      lengths: fromDataOrThrow(
+        batch.map((n) => n.length + 1),
+        [batch.length],
+        "int32",
+      ),
     };
   };
 
@@ -63,12 +67,26 @@ export const namesTask = (config: RunConfig, names: readonly string[]): Task<Cha
   };
 
   const preview = (p: CharParams, key: Key): Preview => {
-    const { ids, lengths } = sampleChars(cell, p, { prime: [0], batch: SAMPLES, length: steps, temperature: 0.8, key, stopToken: 0 });
+    const { ids, lengths } = sampleChars(cell, p, {
+      prime: [0],
+      batch: SAMPLES,
+      length: steps,
+      temperature: 0.8,
+      key,
+      stopToken: 0,
+    });
     const lines = Array.from({ length: SAMPLES }, (_, b) => {
-      const name = Array.from(ids.subarray(b * steps, b * steps + lengths[b]!), (i) => chars[i]!).join("").replace(/\.$/, "");
+      const name = Array.from(ids.subarray(b * steps, b * steps + lengths[b]!), (i) => chars[i]!)
+        .join("")
+        .replace(/\.$/, "");
       return known.has(name) ? name : `${name} *`;
     });
-    return { kind: "samples", title: "Sampled names (temperature 0.8)", lines, note: "* = not in the training list: invented" };
+    return {
+      kind: "samples",
+      title: "Sampled names (temperature 0.8)",
+      lines,
+      note: "* = not in the training list: invented",
+    };
   };
 
   const graphName = all.find((n) => n.length === 3) ?? all[0]!;
@@ -79,7 +97,10 @@ export const namesTask = (config: RunConfig, names: readonly string[]): Task<Cha
     loss,
     batch: (key) => {
       const u = (random.uniform(key, [BATCH], { dtype: "float64" }) as Tensor).data;
-      return encode(Array.from(u, (r) => all[Math.floor(r * all.length)]!), steps);
+      return encode(
+        Array.from(u, (r) => all[Math.floor(r * all.length)]!),
+        steps,
+      );
     },
     graphBatch: encode([graphName], graphName.length + 1),
     tracedOn: `one name, "${graphName}" (${graphName.length + 1} steps)`,

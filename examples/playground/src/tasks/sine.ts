@@ -47,7 +47,10 @@ const toBatch = (rows: readonly Float32Array[], length: number): WaveBatch => {
     x.set(w.subarray(0, length), b * length);
     y.set(w.subarray(1, length + 1), b * length);
   });
-  return { x: fromDataOrThrow(x, [rows.length, length, 1], "float32"), y: fromDataOrThrow(y, [rows.length, length, 1], "float32") };
+  return {
+    x: fromDataOrThrow(x, [rows.length, length, 1], "float32"),
+    y: fromDataOrThrow(y, [rows.length, length, 1], "float32"),
+  };
 };
 
 /**
@@ -99,7 +102,10 @@ export const sineTask = (config: RunConfig): Task<SineParams, WaveBatch> => {
     lossLabel: "MSE",
     init: (key) => {
       const [kCell, kOut] = random.split(key, 2) as [Key, Key];
-      return { cell: cell.init(kCell, { inputSize: 1, hiddenSize: config.hidden }), readout: readout.init(kOut, config.hidden) };
+      return {
+        cell: cell.init(kCell, { inputSize: 1, hiddenSize: config.hidden }),
+        readout: readout.init(kOut, config.hidden),
+      };
     },
     loss: (p, b) => mean(square(sub(predict(p, b.x), b.y))),
     batch: (key) => toBatch(waves(key, BATCH, STEPS), STEPS),

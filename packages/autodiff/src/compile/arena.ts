@@ -22,8 +22,17 @@ export const arenaMatmulBytes = (m: number, k: number, n: number): number =>
 
 /** The generated code's `mma(out, oo, a, ao, b, bo, m, k, n, tA, tB)`: `mm`'s signature, float32 only. */
 export type ArenaMatmulHelper = (
-  out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number,
-  m: number, k: number, n: number, tA: boolean, tB: boolean,
+  out: Float32Array,
+  oo: number,
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+  tB: boolean,
 ) => void;
 
 /**

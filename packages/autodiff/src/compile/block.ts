@@ -44,7 +44,14 @@ interface LoopItem {
  * Emits `block` into `lines`.
  * @example emitBlock(mod, prog, block, { inputs, dests }, lines, "  ")
  */
-export const emitBlock = (mod: Module, prog: Program, block: Block, io: BlockIO, lines: string[], indent: string): void => {
+export const emitBlock = (
+  mod: Module,
+  prog: Program,
+  block: Block,
+  io: BlockIO,
+  lines: string[],
+  indent: string,
+): void => {
   new BlockEmitter(mod, prog, block, io, lines, indent).emit();
 };
 
@@ -153,7 +160,9 @@ export class BlockEmitter {
   #stepReads(st: Step): VId[] {
     if (st.kind === "node") return st.node.ins.map((u) => rootOf(this.prog, u));
     const members = new Set(st.group.members.map((i) => this.block.nodes[i]!.outs[0]));
-    return st.group.members.flatMap((i) => this.block.nodes[i]!.ins.filter((u) => !members.has(u)).map((u) => rootOf(this.prog, u)));
+    return st.group.members.flatMap((i) =>
+      this.block.nodes[i]!.ins.filter((u) => !members.has(u)).map((u) => rootOf(this.prog, u)),
+    );
   }
 
   emit(): void {
@@ -183,7 +192,8 @@ export class BlockEmitter {
       for (const r of this.#stepReads(st)) if (this.#lastUse.get(r) === i) this.#release(r);
       for (const w of written) if (!this.#lastUse.has(w)) this.#release(w);
     });
-    for (const { j, value } of this.#tensorOutputs) this.io.tensorOutput!(j, `freshTensor(${this.#tensors.get(value)!})`);
+    for (const { j, value } of this.#tensorOutputs)
+      this.io.tensorOutput!(j, `freshTensor(${this.#tensors.get(value)!})`);
     for (const { value, dest } of this.#endCopies) {
       const v = this.val(value);
       this.loop(v.shape, [{ op: "copy", param: undefined, dtype: v.dtype, ins: [value] }], [{ member: 0, loc: dest }]);
@@ -225,7 +235,11 @@ export class BlockEmitter {
   }
 
   /** Emits one fused loop over `shape` computing `items` and storing the listed members. */
-  loop(shape: readonly number[], items: readonly LoopItem[], stores: ReadonlyArray<{ member: number; loc: Loc }>): void {
+  loop(
+    shape: readonly number[],
+    items: readonly LoopItem[],
+    stores: ReadonlyArray<{ member: number; loc: Loc }>,
+  ): void {
     const memberOf = new Map<VId, number>();
     items.forEach((m, j) => (m.out === undefined ? undefined : memberOf.set(m.out, j)));
     const reads: LoopRead[] = [];
@@ -243,12 +257,17 @@ export class BlockEmitter {
       if (j !== undefined) return { kind: "member", index: j };
       const p = partsOf(this.prog, u);
       const root = this.val(p.root);
-      if (root.def.kind === "const" && root.size === 1 && p.guard === undefined) return scalar(root.def.tensor.data[0]!);
+      if (root.def.kind === "const" && root.size === 1 && p.guard === undefined)
+        return scalar(root.def.tensor.data[0]!);
       const known = readIndex.get(u);
       if (known !== undefined) return { kind: "read", index: known };
       const l = this.rootLoc(p.root);
       const fill = p.guard === undefined ? undefined : (scalar(p.guard.fill) as { index: number }).index;
-      reads.push({ dtype: this.val(u).dtype, view: p.view, ...(p.guard === undefined ? {} : { guard: p.guard, fill: fill! }) });
+      reads.push({
+        dtype: this.val(u).dtype,
+        view: p.view,
+        ...(p.guard === undefined ? {} : { guard: p.guard, fill: fill! }),
+      });
       readArgs.push(l.buf, l.off);
       readIndex.set(u, reads.length - 1);
       return { kind: "read", index: reads.length - 1 };

@@ -24,7 +24,8 @@ interface EwOp {
 const isFloat = (d: DType): boolean => d === "float32" || d === "float64";
 
 /** Rounds a double expression to what a store into `dtype` keeps. */
-const store = (e: string, dtype: DType): string => (dtype === "float32" ? `fr(${e})` : dtype === "int32" ? `((${e}) | 0)` : e);
+const store = (e: string, dtype: DType): string =>
+  dtype === "float32" ? `fr(${e})` : dtype === "int32" ? `((${e}) | 0)` : e;
 
 /** Float-only transcendental: result dtype = operand dtype. */
 const transcendental = (f: (x: string) => string): EwOp => ({
@@ -50,12 +51,18 @@ const signLike = (float: (x: string) => string, int: (x: string) => string): EwO
 const predicate = (f: (x: string) => string): EwOp => ({ result: () => "bool", expr: ([x]) => `(${f(x!)} ? 1 : 0)` });
 
 /** Binary arithmetic on one dtype; bool computes as int32 in the kernels, so it is not fused. */
-const arithmetic = (float: (a: string, b: string) => string, int: ((a: string, b: string) => string) | undefined): EwOp => ({
+const arithmetic = (
+  float: (a: string, b: string) => string,
+  int: ((a: string, b: string) => string) | undefined,
+): EwOp => ({
   result: ([d]) => (isFloat(d!) || (d === "int32" && int !== undefined) ? d : undefined),
   expr: ([a, b], out) => (out === "int32" ? int!(a!, b!) : store(float(a!, b!), out)),
 });
 
-const comparison = (f: (a: string, b: string) => string): EwOp => ({ result: () => "bool", expr: ([a, b]) => `(${f(a!, b!)} ? 1 : 0)` });
+const comparison = (f: (a: string, b: string) => string): EwOp => ({
+  result: () => "bool",
+  expr: ([a, b]) => `(${f(a!, b!)} ? 1 : 0)`,
+});
 
 const convert: EwOp = {
   result: (_, param) => param,
@@ -76,9 +83,18 @@ const convert: EwOp = {
 /** Every fusable elementwise primitive, plus `copy` (materialising a view). */
 export const ewOps: Readonly<Record<string, EwOp>> = {
   copy: { result: ([d]) => d, expr: ([x]) => x! },
-  neg: signLike((x) => `(-${x})`, (x) => `((-${x}) | 0)`),
-  abs: signLike((x) => `Math.abs(${x})`, (x) => `(Math.abs(${x}) | 0)`),
-  sign: signLike((x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : ${x} === 0 ? 0 : ${x})`, (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : 0)`),
+  neg: signLike(
+    (x) => `(-${x})`,
+    (x) => `((-${x}) | 0)`,
+  ),
+  abs: signLike(
+    (x) => `Math.abs(${x})`,
+    (x) => `(Math.abs(${x}) | 0)`,
+  ),
+  sign: signLike(
+    (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : ${x} === 0 ? 0 : ${x})`,
+    (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : 0)`,
+  ),
   exp: float32Polynomial((x) => `Math.exp(${x})`, "expf"),
   expm1: transcendental((x) => `Math.expm1(${x})`),
   log: transcendental((x) => `Math.log(${x})`),
@@ -96,14 +112,29 @@ export const ewOps: Readonly<Record<string, EwOp>> = {
   isNaN: predicate((x) => `${x} !== ${x}`),
   isFinite: predicate((x) => `${x} - ${x} === 0`),
   logicalNot: predicate((x) => `${x} === 0`),
-  add: arithmetic((a, b) => `${a} + ${b}`, (a, b) => `((${a} + ${b}) | 0)`),
-  sub: arithmetic((a, b) => `${a} - ${b}`, (a, b) => `((${a} - ${b}) | 0)`),
-  mul: arithmetic((a, b) => `${a} * ${b}`, (a, b) => `Math.imul(${a}, ${b})`),
+  add: arithmetic(
+    (a, b) => `${a} + ${b}`,
+    (a, b) => `((${a} + ${b}) | 0)`,
+  ),
+  sub: arithmetic(
+    (a, b) => `${a} - ${b}`,
+    (a, b) => `((${a} - ${b}) | 0)`,
+  ),
+  mul: arithmetic(
+    (a, b) => `${a} * ${b}`,
+    (a, b) => `Math.imul(${a}, ${b})`,
+  ),
   div: arithmetic((a, b) => `${a} / ${b}`, undefined),
   pow: arithmetic((a, b) => `pw(${a}, ${b})`, undefined),
   // max/min pick one operand, which is already stored exactly: no rounding.
-  maximum: arithmetic((a, b) => `(${a} > ${b} || ${a} !== ${a} ? ${a} : ${b})`, (a, b) => `(${a} > ${b} ? ${a} : ${b})`),
-  minimum: arithmetic((a, b) => `(${a} < ${b} || ${a} !== ${a} ? ${a} : ${b})`, (a, b) => `(${a} < ${b} ? ${a} : ${b})`),
+  maximum: arithmetic(
+    (a, b) => `(${a} > ${b} || ${a} !== ${a} ? ${a} : ${b})`,
+    (a, b) => `(${a} > ${b} ? ${a} : ${b})`,
+  ),
+  minimum: arithmetic(
+    (a, b) => `(${a} < ${b} || ${a} !== ${a} ? ${a} : ${b})`,
+    (a, b) => `(${a} < ${b} ? ${a} : ${b})`,
+  ),
   equal: comparison((a, b) => `${a} === ${b}`),
   notEqual: comparison((a, b) => `${a} !== ${b}`),
   less: comparison((a, b) => `${a} < ${b}`),

@@ -78,7 +78,8 @@ export const prune = (prog: Program, block: Block, live?: readonly boolean[]): v
   block.nodes = kept.reverse();
 };
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** How many recent groups of the same shape a sibling may join. */
 const SIBLING_LOOKBACK = 6;
@@ -138,7 +139,10 @@ export const schedule = (prog: Program, block: Block): Step[] => {
     } else {
       target = candidates.find(fitsWithoutMove);
       if (target === undefined) {
-        const recent = groups.filter((g) => sameShape(g.shape, shape)).slice(-SIBLING_LOOKBACK).reverse();
+        const recent = groups
+          .filter((g) => sameShape(g.shape, shape))
+          .slice(-SIBLING_LOOKBACK)
+          .reverse();
         target = recent.find(fitsWithoutMove);
       }
     }

@@ -46,8 +46,11 @@ export const compileGraph = (graph: Graph): CompiledGraph => {
   expectGraph("compileGraph", "graph", graph);
   if (codegenRefused("eval")) {
     graphFail({
-      _tag: "InvalidArgument", op: "compileGraph", arg: "graph",
-      detail: "this engine refuses to generate JavaScript (a Content-Security-Policy without 'unsafe-eval', or node --disallow-code-generation-from-strings), and a compiled graph is generated JavaScript",
+      _tag: "InvalidArgument",
+      op: "compileGraph",
+      arg: "graph",
+      detail:
+        "this engine refuses to generate JavaScript (a Content-Security-Policy without 'unsafe-eval', or node --disallow-code-generation-from-strings), and a compiled graph is generated JavaScript",
       fix: "call the function through jit, which interprets where code generation is refused, or allow 'unsafe-eval' in the page's script-src",
     });
   }
@@ -106,11 +109,23 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
 const checkInputs = (graph: Graph, ins: readonly Tensor[]): void => {
   const want = graph.inAvals;
   if (!Array.isArray(ins) || ins.length !== want.length) {
-    graphFail({ _tag: "InvalidArgument", op: "compileGraph", arg: "inputs", detail: `the graph takes ${want.length} inputs, got ${Array.isArray(ins) ? ins.length : typeof ins}`, fix: "pass one tensor per graph input" });
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "compileGraph",
+      arg: "inputs",
+      detail: `the graph takes ${want.length} inputs, got ${Array.isArray(ins) ? ins.length : typeof ins}`,
+      fix: "pass one tensor per graph input",
+    });
   }
   ins.forEach((t, i) => {
     if (!isTensor(t) || !avalsEqual(avalOf(t), want[i]!)) {
-      graphFail({ _tag: "InvalidArgument", op: "compileGraph", arg: `inputs[${i}]`, detail: `expected a tensor ${describeAval(want[i]!)}, got ${isTensor(t) ? describeAval(avalOf(t)) : typeof t}`, fix: "pass tensors of the avals the graph was traced with" });
+      graphFail({
+        _tag: "InvalidArgument",
+        op: "compileGraph",
+        arg: `inputs[${i}]`,
+        detail: `expected a tensor ${describeAval(want[i]!)}, got ${isTensor(t) ? describeAval(avalOf(t)) : typeof t}`,
+        fix: "pass tensors of the avals the graph was traced with",
+      });
     }
   });
 };

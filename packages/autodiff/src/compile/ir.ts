@@ -55,13 +55,37 @@ export type IndexOp = "take" | "gather" | "addAt" | "addAlongAxis";
 
 /** One step of a block. Every node lists the values it reads (`ins`) and defines (`outs`). */
 export type Node =
-  | { readonly kind: "ew"; readonly op: string; readonly param?: DType; readonly ins: readonly VId[]; readonly outs: readonly [VId] }
+  | {
+      readonly kind: "ew";
+      readonly op: string;
+      readonly param?: DType;
+      readonly ins: readonly VId[];
+      readonly outs: readonly [VId];
+    }
   | { readonly kind: "matmul"; readonly ins: readonly [VId, VId]; readonly outs: readonly [VId] }
-  | { readonly kind: "reduce"; readonly op: ReduceOp; readonly axes: readonly number[]; readonly ins: readonly [VId]; readonly outs: readonly [VId] }
+  | {
+      readonly kind: "reduce";
+      readonly op: ReduceOp;
+      readonly axes: readonly number[];
+      readonly ins: readonly [VId];
+      readonly outs: readonly [VId];
+    }
   | { readonly kind: "concat"; readonly axis: number; readonly ins: readonly VId[]; readonly outs: readonly [VId] }
-  | { readonly kind: "index"; readonly op: IndexOp; readonly axis: number; readonly ins: readonly VId[]; readonly outs: readonly [VId] }
+  | {
+      readonly kind: "index";
+      readonly op: IndexOp;
+      readonly axis: number;
+      readonly ins: readonly VId[];
+      readonly outs: readonly [VId];
+    }
   | ScanNode
-  | { readonly kind: "fallback"; readonly prim: AnyPrimitive; readonly params: unknown; readonly ins: readonly VId[]; readonly outs: readonly VId[] };
+  | {
+      readonly kind: "fallback";
+      readonly prim: AnyPrimitive;
+      readonly params: unknown;
+      readonly ins: readonly VId[];
+      readonly outs: readonly VId[];
+    };
 
 /**
  * A scan: `ins` are `[consts…, init…, xs…]` (all contiguous), the body's inputs
@@ -107,7 +131,9 @@ export const sizeOfShape = (shape: readonly number[]): number => shape.reduce((a
 export const addVal = (prog: Program, dtype: DType, shape: readonly number[], def: Def): VId => {
   // Avals reach generated code (as dtype tags and sizes): accept nothing but real dtypes and sizes.
   if (!isDType(dtype) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new Error(`Rewind internal error: cannot compile a value of dtype ${String(dtype)} and shape [${shape.join(", ")}]`);
+    throw new Error(
+      `Rewind internal error: cannot compile a value of dtype ${String(dtype)} and shape [${shape.join(", ")}]`,
+    );
   }
   const id = prog.vals.length;
   prog.vals.push(Object.freeze({ id, dtype, shape: Object.freeze([...shape]), size: sizeOfShape(shape), def }));

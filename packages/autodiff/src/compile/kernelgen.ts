@@ -78,7 +78,14 @@ export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[],
     case "sum":
     case "prod": {
       const init = op === "sum" ? "0" : "1";
-      const step = op === "sum" ? (int32 ? `s = (s + ${at("j")}) | 0;` : `s += ${at("j")};`) : int32 ? `s = Math.imul(s, ${at("j")});` : `s *= ${at("j")};`;
+      const step =
+        op === "sum"
+          ? int32
+            ? `s = (s + ${at("j")}) | 0;`
+            : `s += ${at("j")};`
+          : int32
+            ? `s = Math.imul(s, ${at("j")});`
+            : `s *= ${at("j")};`;
       lines.push(`  let s = ${init};`, `  for (let j = 0; j < ${count}; j++) ${step}`, `  o[oo + q] = s;`);
       break;
     }

@@ -114,7 +114,13 @@ export const simplify = (shape: readonly number[], walks: Walk[]): number[] => {
     dims.splice(a, 1);
   }
   for (let a = dims.length - 2; a >= 0; a--) {
-    const even = walks.every((w) => w.allFill || (w.guards[a] === undefined && w.guards[a + 1] === undefined && w.strides[a] === w.strides[a + 1]! * dims[a + 1]!));
+    const even = walks.every(
+      (w) =>
+        w.allFill ||
+        (w.guards[a] === undefined &&
+          w.guards[a + 1] === undefined &&
+          w.strides[a] === w.strides[a + 1]! * dims[a + 1]!),
+    );
     if (!even) continue;
     for (const w of walks) {
       w.strides.splice(a, 1);
@@ -128,7 +134,10 @@ export const simplify = (shape: readonly number[], walks: Walk[]): number[] => {
 const windowTest = (i: string, g: AxisGuard, dim: number): string => {
   if (g.size === 0) return "false";
   if (g.step === 1) {
-    const parts = [g.start > 0 ? `${i} >= ${int(g.start)}` : "", g.start + g.size < dim ? `${i} < ${int(g.start + g.size)}` : ""];
+    const parts = [
+      g.start > 0 ? `${i} >= ${int(g.start)}` : "",
+      g.start + g.size < dim ? `${i} < ${int(g.start + g.size)}` : "",
+    ];
     return parts.filter((p) => p !== "").join(" && ") || "true";
   }
   const d = `(${i} - ${int(g.start)})`;
@@ -141,11 +150,15 @@ const windowTest = (i: string, g: AxisGuard, dim: number): string => {
  * unslices): each piece is a loop without conditions. Undefined when windows lie elsewhere.
  * @example innerSegments(walks, [32, 512]) // [[0, 128], [128, 256], [256, 384], [384, 512]]
  */
-export const innerSegments = (walks: readonly Walk[], dims: readonly number[]): Array<readonly [number, number]> | undefined => {
+export const innerSegments = (
+  walks: readonly Walk[],
+  dims: readonly number[],
+): Array<readonly [number, number]> | undefined => {
   const inner = dims.length - 1;
   const guarded = walks.filter((w) => !w.allFill && w.guards.some((g) => g !== undefined));
   if (inner < 0 || guarded.length === 0) return undefined;
-  if (!guarded.every((w) => w.guards.every((g, a) => g === undefined || (a === inner && g.step === 1)))) return undefined;
+  if (!guarded.every((w) => w.guards.every((g, a) => g === undefined || (a === inner && g.step === 1))))
+    return undefined;
   const d = dims[inner]!;
   const clamp = (x: number): number => Math.min(d, Math.max(0, x));
   const points = new Set([0, d]);
@@ -183,9 +196,11 @@ export const genLoop = (spec: LoopSpec): KernelText => {
     return level;
   });
   const memberLevel: number[] = [];
-  const levelOf = (o: LoopOperand): number => (o.kind === "read" ? readLevel[o.index]! : o.kind === "member" ? memberLevel[o.index]! : -1);
+  const levelOf = (o: LoopOperand): number =>
+    o.kind === "read" ? readLevel[o.index]! : o.kind === "member" ? memberLevel[o.index]! : -1;
   spec.members.forEach((m, j) => (memberLevel[j] = Math.max(-1, ...m.ins.map(levelOf))));
-  const operand = (o: LoopOperand): string => (o.kind === "read" ? `x${o.index}` : o.kind === "member" ? `v${o.index}` : `s${o.index}`);
+  const operand = (o: LoopOperand): string =>
+    o.kind === "read" ? `x${o.index}` : o.kind === "member" ? `v${o.index}` : `s${o.index}`;
   const ostrides = dims.map((_, a) => dims.slice(a + 1).reduce((x, y) => x * y, 1));
   const lines: string[] = [tag];
 
@@ -207,14 +222,24 @@ export const genLoop = (spec: LoopSpec): KernelText => {
       const g = w.guards[a];
       if (a > readLevel[r]!) return;
       if (g !== undefined) tests.push(windowTest(`i${a}`, g, dims[a]!));
-      const q = g === undefined ? `i${a}` : g.step === 1 ? `(i${a} - ${int(g.start)})` : `((i${a} - ${int(g.start)}) / ${int(g.step)})`;
+      const q =
+        g === undefined
+          ? `i${a}`
+          : g.step === 1
+            ? `(i${a} - ${int(g.start)})`
+            : `((i${a} - ${int(g.start)}) / ${int(g.step)})`;
       if (s !== 0) terms.push(`${q} * ${int(s)}`);
     });
     return `${tests.join(" && ")} ? r${r}[${terms.join(" + ")}] : s${read.fill!}`;
   };
 
   /** Emits the code of `level` (its loop already open) and the loops inside it. */
-  const emit = (level: number, bases: readonly string[], pos: string, seg: readonly [number, number] | undefined): void => {
+  const emit = (
+    level: number,
+    bases: readonly string[],
+    pos: string,
+    seg: readonly [number, number] | undefined,
+  ): void => {
     const pad = "  ".repeat(level + 2);
     const base = [...bases];
     if (level >= 0) {
@@ -228,7 +253,9 @@ export const genLoop = (spec: LoopSpec): KernelText => {
         base[r] = `b${r}_${level}`;
       });
     }
-    walks.forEach((_, r) => (readLevel[r] === level ? lines.push(`${pad}const x${r} = ${readExpr(r, base[r]!, seg)};`) : undefined));
+    walks.forEach((_, r) =>
+      readLevel[r] === level ? lines.push(`${pad}const x${r} = ${readExpr(r, base[r]!, seg)};`) : undefined,
+    );
     spec.members.forEach((m, j) => {
       if (memberLevel[j] !== level) return;
       lines.push(`${pad}const v${j} = ${ewOps[m.op]!.expr(m.ins.map(operand), m.dtype, m.inDtypes, m.param)};`);
@@ -246,6 +273,11 @@ export const genLoop = (spec: LoopSpec): KernelText => {
       lines.push(`${open}}`);
     }
   };
-  emit(-1, walks.map((w, r) => `ro${r} + ${int(w.offset)}`), "0", undefined);
+  emit(
+    -1,
+    walks.map((w, r) => `ro${r} + ${int(w.offset)}`),
+    "0",
+    undefined,
+  );
   return { params, body: lines.join("\n") + "\n" };
 };

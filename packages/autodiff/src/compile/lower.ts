@@ -14,12 +14,40 @@ import type { Tensor } from "@rewind/tensor";
 import type { Atom, Eqn, Graph } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import { registry } from "../primitives/index.js";
-import type { PadParams, PermParams, ShapeParams, UnsliceParams, WindowParams, AxesListParams, DTypeParams } from "../primitives/shape.js";
+import type {
+  PadParams,
+  PermParams,
+  ShapeParams,
+  UnsliceParams,
+  WindowParams,
+  AxesListParams,
+  DTypeParams,
+} from "../primitives/shape.js";
 import { ewOps } from "./ewOps.js";
-import { addVal, sizeOfShape, valOf, type Block, type Guard, type Node, type Program, type StridedView, type VId } from "./ir.js";
+import {
+  addVal,
+  sizeOfShape,
+  valOf,
+  type Block,
+  type Guard,
+  type Node,
+  type Program,
+  type StridedView,
+  type VId,
+} from "./ir.js";
 import { lowerIndex, lowerMatmul, lowerReduce, lowerScan } from "./lowerOps.js";
 import {
-  broadcastView, evalView, flipView, identityView, isContiguous, partsOf, reshapeView, sliceView, storedFill, transposeView, windowGuard,
+  broadcastView,
+  evalView,
+  flipView,
+  identityView,
+  isContiguous,
+  partsOf,
+  reshapeView,
+  sliceView,
+  storedFill,
+  transposeView,
+  windowGuard,
   type Parts,
 } from "./views.js";
 
@@ -118,7 +146,13 @@ export class Lowering {
   /** A view value over `root`, or `root` itself when the view is the whole of it. */
   view(dtype: Tensor["dtype"], shape: readonly number[], root: VId, view: StridedView, guard?: Guard): VId {
     const r = this.val(root);
-    const whole = guard === undefined && view.offset === 0 && isContiguous(view) && sizeOfShape(shape) === r.size && shape.length === r.shape.length && shape.every((d, i) => d === r.shape[i]);
+    const whole =
+      guard === undefined &&
+      view.offset === 0 &&
+      isContiguous(view) &&
+      sizeOfShape(shape) === r.size &&
+      shape.length === r.shape.length &&
+      shape.every((d, i) => d === r.shape[i]);
     if (whole) return root;
     return addVal(this.prog, dtype, shape, { kind: "view", root, view, ...(guard === undefined ? {} : { guard }) });
   }
@@ -157,18 +191,29 @@ export class Lowering {
   fallback(eqn: Eqn, ins: readonly VId[], nodes: Node[]): VId[] {
     const outs = eqn.outputs.map((v) => this.root(v.aval.dtype, v.aval.shape));
     if (known[eqn.prim.name] === eqn.prim) outs.forEach((o) => this.#tainted.add(o));
-    nodes.push({ kind: "fallback", prim: eqn.prim, params: eqn.params, ins: ins.map((i) => this.contiguous(i, nodes)), outs });
+    nodes.push({
+      kind: "fallback",
+      prim: eqn.prim,
+      params: eqn.params,
+      ins: ins.map((i) => this.contiguous(i, nodes)),
+      outs,
+    });
     return outs;
   }
 
   /** Evaluates an equation of constants now; undefined when its impl throws or disagrees with the avals. */
   #fold(eqn: Eqn, ins: readonly VId[]): VId[] | undefined {
     try {
-      const outs = eqn.prim.impl(ins.map((i) => this.constTensor(i)), eqn.params);
-      const ok = outs.length === eqn.outputs.length && outs.every((t, i) => {
-        const a = eqn.outputs[i]!.aval;
-        return t.dtype === a.dtype && t.shape.length === a.shape.length && t.shape.every((d, j) => d === a.shape[j]);
-      });
+      const outs = eqn.prim.impl(
+        ins.map((i) => this.constTensor(i)),
+        eqn.params,
+      );
+      const ok =
+        outs.length === eqn.outputs.length &&
+        outs.every((t, i) => {
+          const a = eqn.outputs[i]!.aval;
+          return t.dtype === a.dtype && t.shape.length === a.shape.length && t.shape.every((d, j) => d === a.shape[j]);
+        });
       return ok ? outs.map((t) => this.constant(t)) : undefined;
     } catch {
       return undefined;
@@ -214,7 +259,12 @@ export class Lowering {
       case "concat": {
         if (ins.length === 1) return [x];
         const out = this.root(xv.dtype, eqn.outputs[0]!.aval.shape);
-        nodes.push({ kind: "concat", axis: (eqn.params as { axis: number }).axis, ins: ins.map((i) => this.contiguous(i, nodes)), outs: [out] });
+        nodes.push({
+          kind: "concat",
+          axis: (eqn.params as { axis: number }).axis,
+          ins: ins.map((i) => this.contiguous(i, nodes)),
+          outs: [out],
+        });
         return [out];
       }
     }
@@ -222,9 +272,19 @@ export class Lowering {
     if (op === undefined) return this.fallback(eqn, ins, nodes);
     const param = name === "convert" ? (eqn.params as DTypeParams).dtype : undefined;
     // Kernels that return their input unchanged: same-dtype casts, rounding an int32.
-    if ((name === "convert" && param === xv.dtype) || ((name === "floor" || name === "ceil" || name === "round") && xv.dtype === "int32")) return [x];
+    if (
+      (name === "convert" && param === xv.dtype) ||
+      ((name === "floor" || name === "ceil" || name === "round") && xv.dtype === "int32")
+    )
+      return [x];
     const outAval = eqn.outputs[0]!.aval;
-    if (op.result(ins.map((i) => this.val(i).dtype), param) !== outAval.dtype) return this.fallback(eqn, ins, nodes);
+    if (
+      op.result(
+        ins.map((i) => this.val(i).dtype),
+        param,
+      ) !== outAval.dtype
+    )
+      return this.fallback(eqn, ins, nodes);
     const out = this.root(outAval.dtype, outAval.shape);
     nodes.push({ kind: "ew", op: name, ...(param === undefined ? {} : { param }), ins, outs: [out] });
     return [out];
@@ -264,7 +324,14 @@ export class Lowering {
       }
       default: {
         const p = eqn.params as PadParams;
-        return mk(view, windowGuard(p.widths.map(([lo]) => lo), p.widths.map(() => 1), storedFill(xv.dtype, p.value)));
+        return mk(
+          view,
+          windowGuard(
+            p.widths.map(([lo]) => lo),
+            p.widths.map(() => 1),
+            storedFill(xv.dtype, p.value),
+          ),
+        );
       }
     }
   }

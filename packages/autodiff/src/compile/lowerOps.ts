@@ -21,7 +21,8 @@ const ZERO: Readonly<Record<T.DType, T.Tensor>> = {
   bool: T.fromBuffer("bool", [], T.allocate("bool", 1)),
 };
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * How a matmul operand's last two axes lie in storage: packed row-major ("n"), packed
@@ -44,7 +45,8 @@ export const matrixLayout = (shape: readonly number[], strides: readonly number[
  */
 export const lowerMatmul = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: Node[]): VId[] => {
   const dtype = l.val(ins[0]!).dtype;
-  if (dtype === "bool" || l.val(ins[1]!).dtype !== dtype || eqn.outputs[0]!.aval.dtype !== dtype) return l.fallback(eqn, ins, nodes);
+  if (dtype === "bool" || l.val(ins[1]!).dtype !== dtype || eqn.outputs[0]!.aval.dtype !== dtype)
+    return l.fallback(eqn, ins, nodes);
   const outShape = eqn.outputs[0]!.aval.shape;
   if (l.val(ins[0]!).shape.at(-1) === 1) {
     // k = 1: every kernel computes out = 0 + a·b per element (rounded like mul and add), an
@@ -84,7 +86,12 @@ export const lowerReduce = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: N
   const axes = raw.map((a) => (a < 0 ? a + rank : a));
   const valid = axes.every((a) => Number.isInteger(a) && a >= 0 && a < rank) && new Set(axes).size === axes.length;
   const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
-  const expected = op === "argmax" || op === "argmin" ? "int32" : (op === "sum" || op === "prod") && x.dtype === "bool" ? "int32" : x.dtype;
+  const expected =
+    op === "argmax" || op === "argmin"
+      ? "int32"
+      : (op === "sum" || op === "prod") && x.dtype === "bool"
+        ? "int32"
+        : x.dtype;
   const outAval = eqn.outputs[0]!.aval;
   const empty = count === 0 && op !== "sum" && op !== "prod";
   if (!valid || empty || expected !== outAval.dtype) return l.fallback(eqn, ins, nodes);
@@ -122,7 +129,8 @@ export const lowerIndex = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: No
   const x = l.val(ins[0]!);
   const idx = l.val(ins[1]!);
   const outAval = eqn.outputs[0]!.aval;
-  let ok = idx.dtype === "int32" && outAval.dtype === x.dtype && Number.isInteger(axis) && axis >= 0 && axis < x.shape.length;
+  let ok =
+    idx.dtype === "int32" && outAval.dtype === x.dtype && Number.isInteger(axis) && axis >= 0 && axis < x.shape.length;
   if (ok) {
     const taken = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
     const gathered = gatherShape(x.shape, idx.shape, axis);
@@ -131,7 +139,11 @@ export const lowerIndex = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: No
     else {
       const values = l.val(ins[2]!);
       const want = op === "addAt" ? taken : gathered;
-      ok = x.dtype !== "bool" && T.promoteTypes(x.dtype, values.dtype) === x.dtype && want !== undefined && sameShape(want, values.shape);
+      ok =
+        x.dtype !== "bool" &&
+        T.promoteTypes(x.dtype, values.dtype) === x.dtype &&
+        want !== undefined &&
+        sameShape(want, values.shape);
     }
   }
   if (!ok) return l.fallback(eqn, ins, nodes);
@@ -166,7 +178,10 @@ const scanInputs = (l: Lowering, ins: readonly VId[], avals: readonly Aval[], nc
   };
   ins.forEach((u, i) => {
     const v = l.val(u);
-    const broadcast = v.def.kind === "view" && v.def.guard === undefined && v.def.view.strides.some((st, a) => st === 0 && v.shape[a]! > 1);
+    const broadcast =
+      v.def.kind === "view" &&
+      v.def.guard === undefined &&
+      v.def.view.strides.some((st, a) => st === 0 && v.shape[a]! > 1);
     if (i < nc && l.isConstish(u)) reads.push(u);
     else if (i < nc && broadcast && v.def.kind === "view") {
       const root = pass(v.def.root);
@@ -195,7 +210,9 @@ export const lowerScan = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: Nod
   const nk = p.numCarry;
   const outAvals = eqn.outputs.map((v) => v.aval);
   if (p.length === 0) {
-    return outAvals.map((a, j) => (j < nk ? l.contiguous(ins[nc + j]!, nodes) : l.constant(T.fromBuffer(a.dtype, a.shape, T.allocate(a.dtype, 0)))));
+    return outAvals.map((a, j) =>
+      j < nk ? l.contiguous(ins[nc + j]!, nodes) : l.constant(T.fromBuffer(a.dtype, a.shape, T.allocate(a.dtype, 0))),
+    );
   }
   const io = scanInputs(l, ins, p.body.inAvals, nc, nodes);
   const bodyNodes: Node[] = [];
@@ -203,7 +220,9 @@ export const lowerScan = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: Nod
   if (outs.some((o) => l.isTainted(o))) return l.fallback(eqn, ins, nodes);
   const body = { inputs: io.bodyInputs, nodes: bodyNodes, outputs: outs };
   const passedAt = (i: number): VId => io.passed[io.numConsts + (i - nc)]!;
-  const carryOut = Array.from({ length: nk }, (_, k) => (outs[k] === io.reads[nc + k] ? null : l.root(outAvals[k]!.dtype, outAvals[k]!.shape)));
+  const carryOut = Array.from({ length: nk }, (_, k) =>
+    outs[k] === io.reads[nc + k] ? null : l.root(outAvals[k]!.dtype, outAvals[k]!.shape),
+  );
   // A y that is the step's x row stacks back into xs itself; a y that is a constant is its broadcast.
   const same = outAvals.slice(nk).map((a, j): VId | undefined => {
     const i = io.reads.indexOf(outs[nk + j]!);
@@ -214,7 +233,9 @@ export const lowerScan = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: Nod
     }
     return undefined;
   });
-  const ysOut: Array<VId | null> = outAvals.slice(nk).map((a, j) => (same[j] === undefined ? l.root(a.dtype, a.shape) : null));
+  const ysOut: Array<VId | null> = outAvals
+    .slice(nk)
+    .map((a, j) => (same[j] === undefined ? l.root(a.dtype, a.shape) : null));
   nodes.push({
     kind: "scan",
     ins: io.passed,

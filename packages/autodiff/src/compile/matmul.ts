@@ -18,7 +18,12 @@ import * as T from "@rewind/tensor";
 
 type Buf = T.WritableTypedArray;
 
-const OPTIONS: readonly T.MatmulIntoOptions[] = [{}, { transB: true }, { transA: true }, { transA: true, transB: true }];
+const OPTIONS: readonly T.MatmulIntoOptions[] = [
+  {},
+  { transB: true },
+  { transA: true },
+  { transA: true, transB: true },
+];
 
 const scratch = new Map<string, Buf>();
 /** A reusable buffer of at least n elements of `like`'s type (grown when needed, then reused). */
@@ -40,15 +45,33 @@ const transposed = (src: Buf, so: number, rows: number, cols: number, slot: numb
 };
 
 /** float64 rows whose products are added one by one: `out[i, j] = ((0 + a_i0·b_0j) + a_i1·b_1j) + …`. */
-const sequentialRows = (out: Float64Array, oo: number, a: Float64Array, ao: number, ars: number, acs: number, b: Float64Array, bo: number, m: number, k: number, n: number): void => {
+const sequentialRows = (
+  out: Float64Array,
+  oo: number,
+  a: Float64Array,
+  ao: number,
+  ars: number,
+  acs: number,
+  b: Float64Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+): void => {
   for (let i = 0; i < m; i++) {
     const o = oo + i * n;
     const ar = ao + i * ars;
     out.fill(0, o, o + n);
     let p = 0;
     for (; p + 4 <= k; p += 4) {
-      const x0 = a[ar + p * acs]!, x1 = a[ar + (p + 1) * acs]!, x2 = a[ar + (p + 2) * acs]!, x3 = a[ar + (p + 3) * acs]!;
-      const r0 = bo + p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      const x0 = a[ar + p * acs]!,
+        x1 = a[ar + (p + 1) * acs]!,
+        x2 = a[ar + (p + 2) * acs]!,
+        x3 = a[ar + (p + 3) * acs]!;
+      const r0 = bo + p * n,
+        r1 = r0 + n,
+        r2 = r1 + n,
+        r3 = r2 + n;
       for (let j = 0; j < n; j++) {
         let s = out[o + j]!;
         s = s + x0 * b[r0 + j]!;
@@ -74,7 +97,19 @@ const TRANSPOSE_MIN_MACS = 4096;
  * stored as its transpose (`k × m`, `n × k`). Same bits as `matmulInto`/`matmulKernel`.
  * @example mm(out, 0, a, 0, b, 0, 2, 3, 4, false, true)
  */
-export const mm = (out: Buf, oo: number, a: Buf, ao: number, b: Buf, bo: number, m: number, k: number, n: number, tA: boolean, tB: boolean): void => {
+export const mm = (
+  out: Buf,
+  oo: number,
+  a: Buf,
+  ao: number,
+  b: Buf,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+  tB: boolean,
+): void => {
   if (out instanceof Float64Array) {
     if (m < 4 && !tB) {
       sequentialRows(out, oo, a as Float64Array, ao, tA ? 1 : k, tA ? m : 1, b as Float64Array, bo, m, k, n);
@@ -92,5 +127,16 @@ export const mm = (out: Buf, oo: number, a: Buf, ao: number, b: Buf, bo: number,
     T.matmulKernel(out, oo, A, tA ? 0 : ao, B, tB ? 0 : bo, m, k, n);
     return;
   }
-  T.matmulInto(out as Float32Array | Float64Array, oo, a as Float32Array, ao, b as Float32Array, bo, m, k, n, OPTIONS[(tA ? 2 : 0) + (tB ? 1 : 0)]);
+  T.matmulInto(
+    out as Float32Array | Float64Array,
+    oo,
+    a as Float32Array,
+    ao,
+    b as Float32Array,
+    bo,
+    m,
+    k,
+    n,
+    OPTIONS[(tA ? 2 : 0) + (tB ? 1 : 0)],
+  );
 };

@@ -36,8 +36,15 @@ export const engineCompiles = (): boolean => !codegenRefused("eval");
  */
 export const setJitMode = (next: JitMode): JitMode => {
   if (next !== "compile" && next !== "interpret") {
-    const got = typeof next === "string" ? JSON.stringify((next as string).slice(0, 40)) : next === null ? "null" : typeof next;
-    graphFail({ _tag: "InvalidArgument", op: "setJitMode", arg: "mode", detail: `unknown mode ${got}`, fix: 'use "compile" (the default) or "interpret"' });
+    const got =
+      typeof next === "string" ? JSON.stringify((next as string).slice(0, 40)) : next === null ? "null" : typeof next;
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "setJitMode",
+      arg: "mode",
+      detail: `unknown mode ${got}`,
+      fix: 'use "compile" (the default) or "interpret"',
+    });
   }
   const before: JitMode = jitState.interpret ? "interpret" : "compile";
   jitState.interpret = next === "interpret";

@@ -12,7 +12,15 @@
  * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers.
  */
 import { allocate, byteSize, type DType, type Tensor } from "@rewind/tensor";
-import { encodeModule, expF32, sigmoidF32, tanhF32, WASM_MIN_MACS, wasmApi, type FunctionBuilder } from "@rewind/tensor/internal/codegen";
+import {
+  encodeModule,
+  expF32,
+  sigmoidF32,
+  tanhF32,
+  WASM_MIN_MACS,
+  wasmApi,
+  type FunctionBuilder,
+} from "@rewind/tensor/internal/codegen";
 import { EW_PRELUDE } from "./ewOps.js";
 import { genLoop, int, type KernelText, type LoopSpec } from "./loopgen.js";
 import { emitSimdLoop, planSimd, type SimdPlan } from "./simdLoop.js";
@@ -108,7 +116,6 @@ export class Pool {
     return this.#entries.reduce((n, e) => n + e.size * byteSize[e.dtype], 0);
   }
 }
-
 
 /** Fused loops smaller than this stay in JavaScript: the call into WebAssembly would not pay. */
 const SIMD_MIN_ELEMENTS = 128;
@@ -290,9 +297,28 @@ export class Module {
   instantiate(source: string): (inputs: readonly Tensor[]) => readonly Tensor[] {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the source is built from generated identifiers only
     const factory = new Function("P", "C", "S", "H", "W", "AB", "HF", "HB", "mma", source) as (
-      P: unknown[], C: unknown[], S: number[], H: typeof HELPERS, W: unknown[], AB: ArrayBuffer | undefined, HF: Float32Array | undefined, HB: Uint8Array | undefined, mma: unknown,
+      P: unknown[],
+      C: unknown[],
+      S: number[],
+      H: typeof HELPERS,
+      W: unknown[],
+      AB: ArrayBuffer | undefined,
+      HF: Float32Array | undefined,
+      HB: Uint8Array | undefined,
+      mma: unknown,
     ) => (inputs: readonly Tensor[]) => readonly Tensor[];
-    if (!this.usesArena) return factory(this.pool.buffers(), this.#objects, this.#scalars, HELPERS, [], undefined, undefined, undefined, undefined);
+    if (!this.usesArena)
+      return factory(
+        this.pool.buffers(),
+        this.#objects,
+        this.#scalars,
+        HELPERS,
+        [],
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      );
     const api = wasmApi();
     if (api === undefined) throw new Error("WebAssembly is not available");
     const bytes = this.#stageStart() + this.#stagingBytes;
@@ -306,6 +332,16 @@ export class Module {
     const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart());
     if (mma === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
-    return factory(this.pool.buffers(arena), this.#objects, this.#scalars, HELPERS, kernels, arena, new Float32Array(arena), new Uint8Array(arena), mma);
+    return factory(
+      this.pool.buffers(arena),
+      this.#objects,
+      this.#scalars,
+      HELPERS,
+      kernels,
+      arena,
+      new Float32Array(arena),
+      new Uint8Array(arena),
+      mma,
+    );
   }
 }

@@ -15,7 +15,12 @@ import { addOff } from "./module.js";
 import { partsOf, rowMajor } from "./views.js";
 
 /** A loop over q < count calling `call(offsets…)`, with offsets as progressions or tables. */
-const batched = (em: BlockEmitter, count: number, offsets: readonly Int32Array[], call: (offs: readonly string[]) => string): void => {
+const batched = (
+  em: BlockEmitter,
+  count: number,
+  offsets: readonly Int32Array[],
+  call: (offs: readonly string[]) => string,
+): void => {
   if (count === 1) {
     em.line(call(offsets.map((o) => String(o[0]!))));
     return;
@@ -52,12 +57,20 @@ export const emitMatmul = (em: BlockEmitter, n: Extract<Node, { kind: "matmul" }
   const tB = matrixLayout(pb.view.shape, pb.view.strides) === "t";
   const helper = k === 0 ? "mm" : em.mod.matmul(out.dtype, m, k, nn);
   const offsets = [
-    viewOffsets(batch, batch.map((_, i) => m * nn * sizeOfShape(batch.slice(i + 1))), 0),
+    viewOffsets(
+      batch,
+      batch.map((_, i) => m * nn * sizeOfShape(batch.slice(i + 1))),
+      0,
+    ),
     viewOffsets(batch, pa.view.strides.slice(0, rank - 2), pa.view.offset),
     viewOffsets(batch, pb.view.strides.slice(0, rank - 2), pb.view.offset),
   ];
-  batched(em, count, offsets, ([oo, ao, bo]) =>
-    `${helper}(${lo.buf}, ${addOff(lo.off, oo!)}, ${la.buf}, ${addOff(la.off, ao!)}, ${lb.buf}, ${addOff(lb.off, bo!)}, ${int(m)}, ${int(k)}, ${int(nn)}, ${tA}, ${tB});`,
+  batched(
+    em,
+    count,
+    offsets,
+    ([oo, ao, bo]) =>
+      `${helper}(${lo.buf}, ${addOff(lo.off, oo!)}, ${la.buf}, ${addOff(la.off, ao!)}, ${lb.buf}, ${addOff(lb.off, bo!)}, ${int(m)}, ${int(k)}, ${int(nn)}, ${tA}, ${tB});`,
   );
 };
 
@@ -108,8 +121,16 @@ export const emitIndex = (em: BlockEmitter, n: Extract<Node, { kind: "concat" | 
   const args = [o.buf, o.off, lx!.buf, lx!.off, li!.buf, li!.off];
   let call: string;
   if (n.op === "take" || n.op === "addAt") {
-    const dims = [int(idx!.size), int(sizeOfShape(x!.shape.slice(0, a))), int(x!.shape[a]!), int(sizeOfShape(x!.shape.slice(a + 1)))];
-    call = n.op === "take" ? `takeInto(${[...args, ...dims].join(", ")})` : `addAtInto(${[...args, lv!.buf, lv!.off, ...dims].join(", ")})`;
+    const dims = [
+      int(idx!.size),
+      int(sizeOfShape(x!.shape.slice(0, a))),
+      int(x!.shape[a]!),
+      int(sizeOfShape(x!.shape.slice(a + 1))),
+    ];
+    call =
+      n.op === "take"
+        ? `takeInto(${[...args, ...dims].join(", ")})`
+        : `addAtInto(${[...args, lv!.buf, lv!.off, ...dims].join(", ")})`;
   } else {
     const outShape = gatherShape(x!.shape, idx!.shape, a)!;
     const strides = rowMajor(x!.shape);

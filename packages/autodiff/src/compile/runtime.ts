@@ -28,7 +28,18 @@ const resolved = (idx: Buf, io: number, n: number, size: number): Int32Array | u
  * np.take along an axis laid out as `outer × size × inner`, into `out[oo..]`.
  * @example take(out, 0, x, 0, Int32Array.of(1), 0, 1, 1, 3, 1) // true
  */
-export const take = (out: Buf, oo: number, x: Buf, xo: number, idx: Buf, io: number, m: number, outer: number, size: number, inner: number): boolean => {
+export const take = (
+  out: Buf,
+  oo: number,
+  x: Buf,
+  xo: number,
+  idx: Buf,
+  io: number,
+  m: number,
+  outer: number,
+  size: number,
+  inner: number,
+): boolean => {
   const r = resolved(idx, io, m, size);
   if (r === undefined) return false;
   let pos = oo;
@@ -46,8 +57,18 @@ export const take = (out: Buf, oo: number, x: Buf, xo: number, idx: Buf, io: num
  * @example addAt(out, 0, x, 0, Int32Array.of(0, 0), 0, v, 0, 2, 1, 3, 1) // true
  */
 export const addAt = (
-  out: Buf, oo: number, x: Buf, xo: number, idx: Buf, io: number, v: Buf, vo: number,
-  m: number, outer: number, size: number, inner: number,
+  out: Buf,
+  oo: number,
+  x: Buf,
+  xo: number,
+  idx: Buf,
+  io: number,
+  v: Buf,
+  vo: number,
+  m: number,
+  outer: number,
+  size: number,
+  inner: number,
 ): boolean => {
   const r = resolved(idx, io, m, size);
   if (r === undefined) return false;
@@ -68,8 +89,17 @@ export const addAt = (
  * @example gather(out, 0, x, 0, idx, 0, 2, base, which, 1, 3) // true
  */
 export const gather = (
-  out: Buf, oo: number, x: Buf, xo: number, idx: Buf, io: number, nIdx: number,
-  base: Int32Array, which: Int32Array, axisStride: number, size: number,
+  out: Buf,
+  oo: number,
+  x: Buf,
+  xo: number,
+  idx: Buf,
+  io: number,
+  nIdx: number,
+  base: Int32Array,
+  which: Int32Array,
+  axisStride: number,
+  size: number,
 ): boolean => {
   const r = resolved(idx, io, nIdx, size);
   if (r === undefined) return false;
@@ -82,8 +112,20 @@ export const gather = (
  * @example addAlongAxis(out, 0, x, 0, idx, 0, 2, v, 0, base, which, 1, 3, 6) // true
  */
 export const addAlongAxis = (
-  out: Buf, oo: number, x: Buf, xo: number, idx: Buf, io: number, nIdx: number, v: Buf, vo: number,
-  base: Int32Array, which: Int32Array, axisStride: number, size: number, n: number,
+  out: Buf,
+  oo: number,
+  x: Buf,
+  xo: number,
+  idx: Buf,
+  io: number,
+  nIdx: number,
+  v: Buf,
+  vo: number,
+  base: Int32Array,
+  which: Int32Array,
+  axisStride: number,
+  size: number,
+  n: number,
 ): boolean => {
   const r = resolved(idx, io, nIdx, size);
   if (r === undefined) return false;
@@ -121,7 +163,9 @@ export const wrap = (d: Desc, buf: Buf): Tensor => T.fromBuffer(d.dtype, d.shape
  * @example ownedOutputs(prim.impl(ins, params), ins)
  */
 export const ownedOutputs = (outs: readonly Tensor[], ins: readonly Tensor[]): Tensor[] =>
-  outs.map((t) => (ins.some((i) => i.data.buffer === t.data.buffer) ? T.fromBuffer(t.dtype, t.shape, t.data.slice()) : t));
+  outs.map((t) =>
+    ins.some((i) => i.data.buffer === t.data.buffer) ? T.fromBuffer(t.dtype, t.shape, t.data.slice()) : t,
+  );
 
 /**
  * A copy of a tensor in a fresh buffer (an output the caller owns), keeping its dtype.

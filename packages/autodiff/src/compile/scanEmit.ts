@@ -22,7 +22,10 @@ import { addOff, Pool, type Loc } from "./module.js";
 
 type BodyEmitter = (body: Block, io: BlockIO, lines: string[], indent: string) => void;
 
-const rowOffset = (l: Loc, t: string, row: number): Loc => ({ buf: l.buf, off: addOff(l.off, row === 1 ? t : `${t} * ${int(row)}`) });
+const rowOffset = (l: Loc, t: string, row: number): Loc => ({
+  buf: l.buf,
+  off: addOff(l.off, row === 1 ? t : `${t} * ${int(row)}`),
+});
 
 /** The values a step reads from outside itself. */
 const reads = (body: Block, st: Step): VId[] => {
@@ -47,7 +50,12 @@ const inPlace = (prog: Program, body: Block, steps: readonly Step[], nc: number,
   if (producer === undefined) return false;
   if (producer.kind === "node") {
     const n = producer.node;
-    const direct = n.kind === "matmul" || n.kind === "reduce" || n.kind === "concat" || n.kind === "index" || (n.kind === "scan" && n.ysOut.includes(cout));
+    const direct =
+      n.kind === "matmul" ||
+      n.kind === "reduce" ||
+      n.kind === "concat" ||
+      n.kind === "index" ||
+      (n.kind === "scan" && n.ysOut.includes(cout));
     if (!direct) return false;
   }
   const own = reads(body, producer).filter((u) => rootOf(prog, u) === cin);

@@ -24,26 +24,57 @@
  * The output is dense in loop order, so each store walks one running pointer.
  */
 import { byteSize } from "@rewind/tensor";
-import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4, f32, FunctionBuilder, i32, v128, type SimdOp, type ValType } from "@rewind/tensor/internal/codegen";
+import {
+  emitExpF32x4,
+  emitSigmoidF32x4,
+  emitTanhF32x4,
+  f32,
+  FunctionBuilder,
+  i32,
+  v128,
+  type SimdOp,
+  type ValType,
+} from "@rewind/tensor/internal/codegen";
 import { innerSegments, simplify, walkOf, type AxisGuard, type LoopMember, type LoopSpec } from "./loopgen.js";
 
 /** Lane-wise members: an instruction, or code leaving the result on the stack. */
 const BINARY: Readonly<Record<string, SimdOp>> = { add: "f32x4Add", sub: "f32x4Sub", mul: "f32x4Mul", div: "f32x4Div" };
-const UNARY: Readonly<Record<string, SimdOp | undefined>> = { copy: undefined, neg: "f32x4Neg", abs: "f32x4Abs", sqrt: "f32x4Sqrt" };
-const CALLED: Readonly<Record<string, (f: FunctionBuilder, x: number) => void>> = { exp: emitExpF32x4, tanh: emitTanhF32x4, logistic: emitSigmoidF32x4 };
+const UNARY: Readonly<Record<string, SimdOp | undefined>> = {
+  copy: undefined,
+  neg: "f32x4Neg",
+  abs: "f32x4Abs",
+  sqrt: "f32x4Sqrt",
+};
+const CALLED: Readonly<Record<string, (f: FunctionBuilder, x: number) => void>> = {
+  exp: emitExpF32x4,
+  tanh: emitTanhF32x4,
+  logistic: emitSigmoidF32x4,
+};
 /** maximum/minimum: a where `a cmp b` or a is NaN, else b (the JavaScript expressions' choice). */
 const SELECT: Readonly<Record<string, SimdOp>> = { maximum: "f32x4Gt", minimum: "f32x4Lt" };
 
 /** Comparisons give lane masks (all ones or zeros), which `select` and `convert` consume. */
-const COMPARE: Readonly<Record<string, SimdOp>> = { greater: "f32x4Gt", less: "f32x4Lt", greaterEqual: "f32x4Ge", lessEqual: "f32x4Le", equal: "f32x4Eq", notEqual: "f32x4Ne" };
+const COMPARE: Readonly<Record<string, SimdOp>> = {
+  greater: "f32x4Gt",
+  less: "f32x4Lt",
+  greaterEqual: "f32x4Ge",
+  lessEqual: "f32x4Le",
+  equal: "f32x4Eq",
+  notEqual: "f32x4Ne",
+};
 
 const laneWise = (m: LoopMember): boolean => {
   const [c, x, y] = m.inDtypes;
   if (m.op in COMPARE) return m.dtype === "bool" && c === "float32" && x === "float32";
   // select(c, x, y) is x where c ≠ 0 (a bool mask, or a float32 compared with 0), else y.
-  if (m.op === "select") return m.dtype === "float32" && (c === "bool" || c === "float32") && x === "float32" && y === "float32";
+  if (m.op === "select")
+    return m.dtype === "float32" && (c === "bool" || c === "float32") && x === "float32" && y === "float32";
   if (m.op === "convert") return m.dtype === "float32" && c === "bool";
-  return m.dtype === "float32" && m.inDtypes.every((d) => d === "float32") && (m.op in BINARY || m.op in UNARY || m.op in CALLED || m.op in SELECT);
+  return (
+    m.dtype === "float32" &&
+    m.inDtypes.every((d) => d === "float32") &&
+    (m.op in BINARY || m.op in UNARY || m.op in CALLED || m.op in SELECT)
+  );
 };
 
 /** How a qualifying loop runs in SIMD (from `planSimd`), shared by the kernel and its wrapper. */
@@ -66,20 +97,29 @@ export interface SimdPlan {
  */
 export const planSimd = (spec: LoopSpec): SimdPlan | undefined => {
   if (spec.shape.length === 0 || spec.shape.some((d) => d === 0)) return undefined;
-  if (!spec.reads.every((r) => r.dtype === "float32" || (r.dtype === "bool" && r.guard === undefined))) return undefined;
+  if (!spec.reads.every((r) => r.dtype === "float32" || (r.dtype === "bool" && r.guard === undefined)))
+    return undefined;
   if (!spec.stores.every((s) => s.dtype === "float32") || !spec.members.every(laneWise)) return undefined;
   const walks = spec.reads.map((r) => walkOf(r, spec.shape));
   const dims = simplify(spec.shape, walks);
   const inner = dims.length - 1;
   if (inner < 0) return undefined;
   const live = walks.filter((w) => !w.allFill);
-  if (!live.every((w) => w.strides.every((s) => s >= 0) && (w.strides[inner] === 0 || w.strides[inner] === 1))) return undefined;
+  if (!live.every((w) => w.strides.every((s) => s >= 0) && (w.strides[inner] === 0 || w.strides[inner] === 1)))
+    return undefined;
   // Windows (the split VJP's unslices, pads): only along the innermost axis, step 1, inside the
   // loop, over a contiguous read; then each segment is a plain loop (inside: shifted, outside: fill).
   const windowed = live.filter((w) => w.guards.some((g) => g !== undefined));
   const fits = windowed.every((w) => {
     const g = w.guards[inner];
-    return w.guards.every((h, a) => h === undefined || a === inner) && g !== undefined && g.step === 1 && g.start >= 0 && g.start + g.size <= dims[inner]! && w.strides[inner] === 1;
+    return (
+      w.guards.every((h, a) => h === undefined || a === inner) &&
+      g !== undefined &&
+      g.step === 1 &&
+      g.start >= 0 &&
+      g.start + g.size <= dims[inner]! &&
+      w.strides[inner] === 1
+    );
   });
   if (!fits) return undefined;
   const segments = windowed.length === 0 ? [[0, dims[inner]!] as const] : innerSegments(walks, dims)!;
@@ -113,16 +153,24 @@ export const readSpan = (plan: SimdPlan, r: number): readonly [number, number] =
  */
 export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): FunctionBuilder => {
   const { dims, strides, offsets, windows, fills, segments } = plan;
-  const nOut = spec.stores.length, nRead = spec.reads.length;
-  const f = new FunctionBuilder(name, [...Array<ValType>(nOut + nRead).fill(i32), ...Array<ValType>(spec.scalars).fill(f32)], []);
+  const nOut = spec.stores.length,
+    nRead = spec.reads.length;
+  const f = new FunctionBuilder(
+    name,
+    [...Array<ValType>(nOut + nRead).fill(i32), ...Array<ValType>(spec.scalars).fill(f32)],
+    [],
+  );
   const outParam = (k: number): number => k;
   const readParam = (r: number): number => nOut + r;
   const scalarParam = (s: number): number => nOut + nRead + s;
-  const rank = dims.length, inner = rank - 1;
+  const rank = dims.length,
+    inner = rank - 1;
   // Bytes per element of each read: float32 values, or bool bytes (read as lane masks).
   const size = spec.reads.map((r) => byteSize[r.dtype]);
   // A read's level: the last axis it moves along (−1: one value for the whole loop).
-  const level = strides.map((st, r) => (fills[r] ? -2 : windows[r] !== undefined ? inner : st.reduce((l, s, a) => (s !== 0 ? a : l), -1)));
+  const level = strides.map((st, r) =>
+    fills[r] ? -2 : windows[r] !== undefined ? inner : st.reduce((l, s, a) => (s !== 0 ? a : l), -1),
+  );
   const vectorRead = (r: number): boolean => level[r] === inner;
   // Pointers: read r at level a (valid inside loop a), and the running output pointers.
   const ptr = strides.map(() => dims.map(() => f.local(i32)));
@@ -139,12 +187,22 @@ export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): Func
   /** Loads read r's one value at the address on the stack into all four lanes (a bool as a mask). */
   const loadSplat = (r: number): void => {
     if (size[r] === 4) f.v128Load32Splat();
-    else f.i32Load8U().i32Const(0).op("i32Ne").set(boolScratch).i32Const(0).get(boolScratch).op("i32Sub").simd("i32x4Splat");
+    else
+      f.i32Load8U()
+        .i32Const(0)
+        .op("i32Ne")
+        .set(boolScratch)
+        .i32Const(0)
+        .get(boolScratch)
+        .op("i32Sub")
+        .simd("i32x4Splat");
     f.set(splat[r]!);
   };
   spec.reads.forEach((_, r) => {
     if (level[r] !== -1) return;
-    f.get(readParam(r)).i32Const(offsets[r]! * size[r]!).op("i32Add");
+    f.get(readParam(r))
+      .i32Const(offsets[r]! * size[r]!)
+      .op("i32Add");
     loadSplat(r);
   });
   // (level −2: a read that is its fill everywhere; its operand is the fill's splat.)
@@ -163,7 +221,8 @@ export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): Func
       const at = ptr[r]![inner]!;
       if (size[r] === 1) {
         // Four bool bytes → lanes of 0/1 → masks (any nonzero byte is true, as `c !== 0` is).
-        if (lanes === 4) f.get(at).i32Load().simd("i32x4Splat").i32x4ConstLanes([0xff, 0xff00, 0xff0000, -0x1000000]).simd("v128And");
+        if (lanes === 4)
+          f.get(at).i32Load().simd("i32x4Splat").i32x4ConstLanes([0xff, 0xff00, 0xff0000, -0x1000000]).simd("v128And");
         else {
           f.v128Zero();
           for (let q = 0; q < lanes; q++) f.get(at).i32Load8U(q).i32x4ReplaceLane(q);
@@ -172,12 +231,23 @@ export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): Func
       } else if (lanes === 4) f.get(at).v128Load();
       else {
         f.v128Zero();
-        for (let q = 0; q < lanes; q++) f.get(at).f32Load(4 * q).f32x4ReplaceLane(q);
+        for (let q = 0; q < lanes; q++)
+          f.get(at)
+            .f32Load(4 * q)
+            .f32x4ReplaceLane(q);
       }
       f.set(readVec[r]!);
     });
     const operand = (o: LoopMember["ins"][number]): number =>
-      o.kind === "member" ? memberVec[o.index]! : o.kind === "scalar" ? scalarVec[o.index]! : outside(o.index, seg) ? fillOf(o.index) : vectorRead(o.index) ? readVec[o.index]! : splat[o.index]!;
+      o.kind === "member"
+        ? memberVec[o.index]!
+        : o.kind === "scalar"
+          ? scalarVec[o.index]!
+          : outside(o.index, seg)
+            ? fillOf(o.index)
+            : vectorRead(o.index)
+              ? readVec[o.index]!
+              : splat[o.index]!;
     spec.members.forEach((m, j) => {
       const [a, b, c] = m.ins.map(operand);
       if (m.op in BINARY) f.get(a!).get(b!).simd(BINARY[m.op]!);
@@ -186,9 +256,20 @@ export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): Func
         f.get(b!).get(c!).get(a!);
         if (m.inDtypes[0] === "float32") f.f32x4Const(0).simd("f32x4Ne");
         f.simd("v128Bitselect");
-      } else if (m.op === "convert") f.get(a!).f32x4Const(1).simd("v128And"); // a mask's lanes → 1 or +0
+      } else if (m.op === "convert")
+        f.get(a!).f32x4Const(1).simd("v128And"); // a mask's lanes → 1 or +0
       else if (m.op in CALLED) CALLED[m.op]!(f, a!);
-      else if (m.op in SELECT) f.get(a!).get(b!).get(a!).get(b!).simd(SELECT[m.op]!).get(a!).get(a!).simd("f32x4Ne").simd("v128Or").simd("v128Bitselect");
+      else if (m.op in SELECT)
+        f.get(a!)
+          .get(b!)
+          .get(a!)
+          .get(b!)
+          .simd(SELECT[m.op]!)
+          .get(a!)
+          .get(a!)
+          .simd("f32x4Ne")
+          .simd("v128Or")
+          .simd("v128Bitselect");
       else {
         f.get(a!);
         const op = UNARY[m.op];
@@ -198,26 +279,50 @@ export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): Func
     });
     spec.stores.forEach((s, k) => {
       if (lanes === 4) f.get(outPtr[k]!).get(memberVec[s.member]!).v128Store();
-      else for (let q = 0; q < lanes; q++) f.get(outPtr[k]!).get(memberVec[s.member]!).f32x4ExtractLane(q).f32Store(4 * q);
-      f.get(outPtr[k]!).i32Const(4 * lanes).op("i32Add").set(outPtr[k]!);
+      else
+        for (let q = 0; q < lanes; q++)
+          f.get(outPtr[k]!)
+            .get(memberVec[s.member]!)
+            .f32x4ExtractLane(q)
+            .f32Store(4 * q);
+      f.get(outPtr[k]!)
+        .i32Const(4 * lanes)
+        .op("i32Add")
+        .set(outPtr[k]!);
     });
   };
 
   /** Where read r's pointer at level a starts: its base, or its pointer one level out, plus `shift` elements. */
   const startPointer = (r: number, a: number, shift: number): void => {
-    if (a === 0) f.get(readParam(r)).i32Const((offsets[r]! + shift) * size[r]!).op("i32Add");
-    else f.get(ptr[r]![a - 1]!).i32Const(shift * size[r]!).op("i32Add");
+    if (a === 0)
+      f.get(readParam(r))
+        .i32Const((offsets[r]! + shift) * size[r]!)
+        .op("i32Add");
+    else
+      f.get(ptr[r]![a - 1]!)
+        .i32Const(shift * size[r]!)
+        .op("i32Add");
     f.set(ptr[r]![a]!);
   };
 
   /** Counts `count` iterations of `step` (do-while, so only called with count > 0), advancing read pointers. */
-  const counted = (a: number, count: number, step: number, inside: () => void, advances: (r: number) => boolean): void => {
+  const counted = (
+    a: number,
+    count: number,
+    step: number,
+    inside: () => void,
+    advances: (r: number) => boolean,
+  ): void => {
     f.i32Const(0).set(counters[a]!);
     f.block().loop();
     inside();
     spec.reads.forEach((_, r) => {
       const s = strides[r]![a]!;
-      if (advances(r) && s !== 0) f.get(ptr[r]![a]!).i32Const(s * step * size[r]!).op("i32Add").set(ptr[r]![a]!);
+      if (advances(r) && s !== 0)
+        f.get(ptr[r]![a]!)
+          .i32Const(s * step * size[r]!)
+          .op("i32Add")
+          .set(ptr[r]![a]!);
     });
     f.get(counters[a]!).i32Const(step).op("i32Add").tee(counters[a]!).i32Const(count).op("i32LtU").brIf(0);
     f.op("end").op("end");
@@ -230,7 +335,14 @@ export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): Func
       spec.reads.forEach((_, r) => (live[r] ? startPointer(r, inner, seg[0] - (windows[r]?.start ?? 0)) : undefined));
       const length = seg[1] - seg[0];
       const count = length - (length % 4);
-      if (count > 0) counted(inner, count, 4, () => body(4, seg), (r) => live[r]!);
+      if (count > 0)
+        counted(
+          inner,
+          count,
+          4,
+          () => body(4, seg),
+          (r) => live[r]!,
+        );
       if (length % 4 !== 0) body(length % 4, seg);
     }
   };

@@ -37,7 +37,12 @@ export const stagingBytes = (spec: LoopSpec, plan: SimdPlan): number => {
  * generated module.
  * @example simdWrapper(spec, plan, "W0", 1048576).body
  */
-export const simdWrapper = (spec: LoopSpec, plan: SimdPlan, kernel: string, stage: number): { params: string[]; body: string } => {
+export const simdWrapper = (
+  spec: LoopSpec,
+  plan: SimdPlan,
+  kernel: string,
+  stage: number,
+): { params: string[]; body: string } => {
   const size = spec.shape.reduce((a, b) => a * b, 1);
   const params = [
     ...spec.stores.flatMap((_, k) => [`o${k}`, `oo${k}`]),
@@ -53,15 +58,23 @@ export const simdWrapper = (spec: LoopSpec, plan: SimdPlan, kernel: string, stag
     const at = e === 4 ? "st >> 2" : "st";
     lines.push(`  let b${r};`);
     lines.push(`  if (r${r}.buffer === AB) b${r} = r${r}.byteOffset + ro${r} * ${int(e)};`);
-    lines.push(`  else { ${into}.set(r${r}.subarray(ro${r} + ${int(lo)}, ro${r} + ${int(hi)}), ${at}); b${r} = st - ${int(lo * e)}; st += ${int(align16((hi - lo) * e))}; }`);
+    lines.push(
+      `  else { ${into}.set(r${r}.subarray(ro${r} + ${int(lo)}, ro${r} + ${int(hi)}), ${at}); b${r} = st - ${int(lo * e)}; st += ${int(align16((hi - lo) * e))}; }`,
+    );
   });
   spec.stores.forEach((_, k) => {
     lines.push(`  let a${k};`);
     lines.push(`  if (o${k}.buffer === AB) a${k} = o${k}.byteOffset + oo${k} * 4;`);
     lines.push(`  else { a${k} = st; st += ${int(align16(size * 4))}; }`);
   });
-  const args = [...spec.stores.map((_, k) => `a${k}`), ...spec.reads.map((_, r) => `b${r}`), ...Array.from({ length: spec.scalars }, (_, s) => `s${s}`)];
+  const args = [
+    ...spec.stores.map((_, k) => `a${k}`),
+    ...spec.reads.map((_, r) => `b${r}`),
+    ...Array.from({ length: spec.scalars }, (_, s) => `s${s}`),
+  ];
   lines.push(`  ${kernel}(${args.join(", ")});`);
-  spec.stores.forEach((_, k) => lines.push(`  if (o${k}.buffer !== AB) o${k}.set(HF.subarray(a${k} >> 2, (a${k} >> 2) + ${int(size)}), oo${k});`));
+  spec.stores.forEach((_, k) =>
+    lines.push(`  if (o${k}.buffer !== AB) o${k}.set(HF.subarray(a${k} >> 2, (a${k} >> 2) + ${int(size)}), oo${k});`),
+  );
   return { params, body: lines.join("\n") + "\n" };
 };

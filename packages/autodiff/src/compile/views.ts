@@ -25,7 +25,11 @@ export const rowMajor = (shape: readonly number[]): number[] => {
  * The view of a whole contiguous value.
  * @example identityView([2, 3]).strides // [3, 1]
  */
-export const identityView = (shape: readonly number[], offset = 0): StridedView => ({ shape, strides: rowMajor(shape), offset });
+export const identityView = (shape: readonly number[], offset = 0): StridedView => ({
+  shape,
+  strides: rowMajor(shape),
+  offset,
+});
 
 /**
  * True when the view is the run `[offset, offset + size)` in row-major order (size-1 axes ignored).
@@ -67,7 +71,12 @@ export const transposeView = (v: StridedView, perm: readonly number[]): StridedV
  * A resolved strided window: per axis, first index, step and count.
  * @example sliceView(identityView([4]), [3], [-1], [4]) // { strides: [-1], offset: 3 }
  */
-export const sliceView = (v: StridedView, start: readonly number[], step: readonly number[], size: readonly number[]): StridedView => ({
+export const sliceView = (
+  v: StridedView,
+  start: readonly number[],
+  step: readonly number[],
+  size: readonly number[],
+): StridedView => ({
   shape: size,
   strides: v.strides.map((s, i) => s * step[i]!),
   offset: v.offset + v.strides.reduce((acc, s, i) => acc + s * start[i]!, 0),
@@ -139,7 +148,11 @@ export const storedFill = (dtype: DType, value: number): number => {
  * Guard of `unslice`: the inner view lands in the window (start, step) of `outShape`, zeros elsewhere.
  * @example windowGuard([1], [1], 0).fill // 0
  */
-export const windowGuard = (start: readonly number[], step: readonly number[], fill: number): Guard => ({ start, step, fill });
+export const windowGuard = (start: readonly number[], step: readonly number[], fill: number): Guard => ({
+  start,
+  step,
+  fill,
+});
 
 /**
  * Index q of the window along one axis that outer index i hits, or -1 when i is outside it.
@@ -156,7 +169,13 @@ export const windowIndex = (i: number, start: number, step: number, size: number
  * Evaluates a view of a constant at compile time into a fresh contiguous tensor of `outShape`.
  * @example evalView(t, identityView([2]), undefined, [2], "float32") // a copy of t
  */
-export const evalView = (root: Tensor, v: StridedView, guard: Guard | undefined, outShape: readonly number[], dtype: DType): Tensor => {
+export const evalView = (
+  root: Tensor,
+  v: StridedView,
+  guard: Guard | undefined,
+  outShape: readonly number[],
+  dtype: DType,
+): Tensor => {
   const n = sizeOfShape(outShape);
   const out = allocate(dtype, n);
   const rank = outShape.length;
@@ -191,5 +210,7 @@ export interface Parts {
  */
 export const partsOf = (prog: Program, id: VId): Parts => {
   const v = valOf(prog, id);
-  return v.def.kind === "view" ? { root: v.def.root, view: v.def.view, guard: v.def.guard } : { root: id, view: identityView(v.shape), guard: undefined };
+  return v.def.kind === "view"
+    ? { root: v.def.root, view: v.def.view, guard: v.def.guard }
+    : { root: id, view: identityView(v.shape), guard: undefined };
 };

@@ -14,16 +14,20 @@ import { astype, broadcastTo, expectValue, unify, type ValueLike } from "./lift.
 const apply = (prim: AnyPrimitive, ins: readonly Value[]): Value => bind(prim, ins, undefined)[0]!;
 
 /** A float unary op: ints and bools are converted to float32 first (as JAX does). */
-const floatOp = (prim: AnyPrimitive, op: string = prim.name) => (x: Value): Value => {
-  const v = expectValue(op, "x", x);
-  return apply(prim, [isFloating(v.dtype) ? v : astype(v, "float32")]);
-};
+const floatOp =
+  (prim: AnyPrimitive, op: string = prim.name) =>
+  (x: Value): Value => {
+    const v = expectValue(op, "x", x);
+    return apply(prim, [isFloating(v.dtype) ? v : astype(v, "float32")]);
+  };
 
 /** A unary op that keeps ints; bool computes as int32. */
-const numericOp = (prim: AnyPrimitive) => (x: Value): Value => {
-  const v = expectValue(prim.name, "x", x);
-  return apply(prim, [v.dtype === "bool" ? astype(v, "int32") : v]);
-};
+const numericOp =
+  (prim: AnyPrimitive) =>
+  (x: Value): Value => {
+    const v = expectValue(prim.name, "x", x);
+    return apply(prim, [v.dtype === "bool" ? astype(v, "int32") : v]);
+  };
 
 /** −x. @example neg(tensor([1, -2])) // [-1, 2] */
 export const neg: (x: Value) => Value = numericOp(U.neg);
@@ -68,22 +72,24 @@ export const logicalNot = (x: Value): Value => apply(U.logicalNot, [expectValue(
  * A binary op with broadcasting and promotion, computing in at least `minDType` (arithmetic on
  * bools computes in int32, as the tensor kernels do, so a graph's avals match its values).
  */
-const binaryOp = (prim: AnyPrimitive, minDType?: T.DType) => (a: ValueLike, b: ValueLike): Value => {
-  // Fast path for eager code: two concrete tensors of one shape and dtype need no promotion,
-  // broadcast or trace bookkeeping, so the kernel runs directly (the same impl bind would call).
-  if (
-    !isTracing() &&
-    !debugState.nans &&
-    isTensor(a) &&
-    isTensor(b) &&
-    a.dtype === b.dtype &&
-    (minDType === undefined || promoteTypes(a.dtype, minDType) === a.dtype) &&
-    shapesEqual(a.shape, b.shape)
-  ) {
-    return prim.impl([a, b], undefined)[0]!;
-  }
-  return apply(prim, unify(prim.name, [a, b], minDType));
-};
+const binaryOp =
+  (prim: AnyPrimitive, minDType?: T.DType) =>
+  (a: ValueLike, b: ValueLike): Value => {
+    // Fast path for eager code: two concrete tensors of one shape and dtype need no promotion,
+    // broadcast or trace bookkeeping, so the kernel runs directly (the same impl bind would call).
+    if (
+      !isTracing() &&
+      !debugState.nans &&
+      isTensor(a) &&
+      isTensor(b) &&
+      a.dtype === b.dtype &&
+      (minDType === undefined || promoteTypes(a.dtype, minDType) === a.dtype) &&
+      shapesEqual(a.shape, b.shape)
+    ) {
+      return prim.impl([a, b], undefined)[0]!;
+    }
+    return apply(prim, unify(prim.name, [a, b], minDType));
+  };
 
 /** a + b with broadcasting. @example add(tensor([1, 2]), 1) // [2, 3] */
 export const add: (a: ValueLike, b: ValueLike) => Value = binaryOp(B.add, "int32");

@@ -85,15 +85,15 @@ export const gather = (x: Value, indices: Value, axis: number): Value => {
   const outer = T.broadcastShapes(
     "gather",
     v.shape.map((d, i) => (i === a ? 1 : d)),
-    idx.shape.map((d, i) => (i === a ? 1 : d))
+    idx.shape.map((d, i) => (i === a ? 1 : d)),
   );
   const xb = broadcastTo(
     v,
-    outer.map((d, i) => (i === a ? v.shape[a]! : d))
+    outer.map((d, i) => (i === a ? v.shape[a]! : d)),
   );
   const ib = broadcastTo(
     idx,
-    outer.map((d, i) => (i === a ? idx.shape[a]! : d))
+    outer.map((d, i) => (i === a ? idx.shape[a]! : d)),
   );
   return bind(I.gather, [xb, ib], { axis: a })[0]!;
 };
@@ -108,7 +108,7 @@ export const addAlongAxis = (x: Value, indices: Value, values: Value, axis: numb
   return bind(
     I.addAlongAxis,
     [v, asIndices("addAlongAxis", indices), astype(expectValue("addAlongAxis", "values", values), v.dtype)],
-    { axis: a }
+    { axis: a },
   )[0]!;
 };
 

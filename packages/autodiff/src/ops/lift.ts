@@ -82,7 +82,7 @@ export const unify = (
   op: string,
   args: readonly ValueLike[],
   minDType?: T.DType,
-  alsoBroadcastWith?: T.Shape
+  alsoBroadcastWith?: T.Shape,
 ): Value[] => {
   const values = args.map((a, i) => (typeof a === "number" ? a : expectValue(op, `arg${i}`, a)));
   const tensors = values.filter((v): v is Value => typeof v !== "number");

@@ -33,7 +33,7 @@ const resolveAxes = (op: string, x: Value, axis: ReduceOptions["axis"]): number[
 const readOptions = (
   op: string,
   opts: unknown,
-  single = false
+  single = false,
 ): { axis: number | readonly number[] | undefined; keepDims: boolean } => {
   const o = expectOptions(op, opts, ["axis", "keepDims"]);
   const keepDims = expectFlag(op, "options.keepDims", o.keepDims) ?? false;
@@ -52,7 +52,12 @@ const readOptions = (
 
 const reduceWith = (prim: AnyPrimitive, x: Value, axes: readonly number[], keepDims: boolean): Value => {
   const out = bind(prim, [x], { axes: Object.freeze([...axes]) })[0]!;
-  return keepDims ? reshape(out, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))) : out;
+  return keepDims
+    ? reshape(
+        out,
+        x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+      )
+    : out;
 };
 
 /**
@@ -92,7 +97,7 @@ const extreme =
         op,
         arg: "x",
         detail: `cannot take the ${op} over axis ${empty} of size 0 (shape ${T.formatShape(
-          v.shape
+          v.shape,
         )}); a ${op} of nothing has no identity`,
         fix: "reduce over non-empty axes, or use logSumExp / where with a default",
       });
@@ -116,11 +121,12 @@ export const prod = (x: Value, options: ReduceOptions = {}): Value => {
     R.prod,
     v.dtype === "bool" ? astype(v, "int32") : v,
     resolveAxes("prod", v, opts.axis),
-    opts.keepDims
+    opts.keepDims,
   );
 };
 
-const argExtreme = (op: "argmax" | "argmin", prim: AnyPrimitive) =>
+const argExtreme =
+  (op: "argmax" | "argmin", prim: AnyPrimitive) =>
   (x: Value, options: { readonly axis?: number; readonly keepDims?: boolean } = {}): Value => {
     const v = expectValue(op, "x", x);
     const opts = readOptions(op, options, true) as { readonly axis?: number; readonly keepDims: boolean };
@@ -143,12 +149,12 @@ const argExtreme = (op: "argmax" | "argmin", prim: AnyPrimitive) =>
 /** Index of the max (int32; flattened without an axis; first on ties). @example argmax(tensor([1, 3, 2])) // 1 */
 export const argmax: (x: Value, opts?: { readonly axis?: number; readonly keepDims?: boolean }) => Value = argExtreme(
   "argmax",
-  R.argmax
+  R.argmax,
 );
 /** Index of the min (int32; flattened without an axis; first on ties). @example argmin(tensor([1, 3, 2])) // 0 */
 export const argmin: (x: Value, opts?: { readonly axis?: number; readonly keepDims?: boolean }) => Value = argExtreme(
   "argmin",
-  R.argmin
+  R.argmin,
 );
 
 /**
@@ -185,7 +191,7 @@ const stableShift = (x: Value, axes: readonly number[]): Value => {
   if (axes.some((a) => x.shape[a] === 0))
     return broadcastTo(
       T.scalar(0, x.dtype),
-      x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
     );
   const m = stopGradient(max(x, { axis: axes, keepDims: true }));
   return where(isFinite(m), m, 0);
@@ -202,7 +208,12 @@ export const logSumExp = (x: Value, options: ReduceOptions = {}): Value => {
   const axes = resolveAxes("logSumExp", f, opts.axis);
   const shift = stableShift(f, axes);
   const out = add(log(sum(exp(sub(f, shift)), { axis: axes, keepDims: true })), shift);
-  return opts.keepDims ? out : reshape(out, f.shape.filter((_, i) => !axes.includes(i)));
+  return opts.keepDims
+    ? out
+    : reshape(
+        out,
+        f.shape.filter((_, i) => !axes.includes(i)),
+      );
 };
 
 /**

@@ -57,7 +57,7 @@ export const transpose = (x: Value, perm?: readonly number[]): Value => {
       op: "transpose",
       arg: "perm",
       detail: `${T.formatShape(
-        perm ?? []
+        perm ?? [],
       )} is not a permutation of the ${rank} axes of a tensor of shape ${T.formatShape(v.shape)}`,
       fix: `list each axis 0..${rank - 1} exactly once`,
     });
@@ -103,7 +103,10 @@ export const squeeze = (x: Value, axis?: number | readonly number[]): Value => {
       });
     }
   }
-  return reshape(v, v.shape.filter((_, i) => !axes.includes(i)));
+  return reshape(
+    v,
+    v.shape.filter((_, i) => !axes.includes(i)),
+  );
 };
 
 /** One axis of a slice, Python-style: start, stop, step (negative counts from the end). */
@@ -135,7 +138,7 @@ const checkWindow = (op: string, shape: readonly number[], w: WindowParams): voi
   const { start, step, size } = w;
   if (
     ![start, step, size].every(
-      (a) => Array.isArray(a) && a.length === shape.length && a.every((n) => Number.isSafeInteger(n))
+      (a) => Array.isArray(a) && a.length === shape.length && a.every((n) => Number.isSafeInteger(n)),
     )
   ) {
     bad(`start, step and size must be integer arrays of length ${shape.length}`);
@@ -233,7 +236,7 @@ export const sliceWindow = (x: Value, w: WindowParams): Value => {
           start: Object.freeze([...w.start]),
           step: Object.freeze([...w.step]),
           size: Object.freeze([...w.size]),
-        })
+        }),
       );
 };
 
@@ -261,7 +264,7 @@ const unsliceChecked = (x: Value, inShape: readonly number[], w: WindowParams): 
   one(
     S.unslice,
     x,
-    Object.freeze({ inShape: Object.freeze([...inShape]), start: w.start, step: w.step, size: w.size })
+    Object.freeze({ inShape: Object.freeze([...inShape]), start: w.start, step: w.step, size: w.size }),
   );
 
 /**
@@ -343,7 +346,13 @@ export const concat = (xs: readonly Value[], axis = 0): Value => {
     }
   });
   const dtype = vs.map((v) => v.dtype).reduce(T.promoteTypes);
-  return vs.length === 1 ? astype(first, dtype) : bind(S.concat, vs.map((v) => astype(v, dtype)), { axis: a })[0]!;
+  return vs.length === 1
+    ? astype(first, dtype)
+    : bind(
+        S.concat,
+        vs.map((v) => astype(v, dtype)),
+        { axis: a },
+      )[0]!;
 };
 
 /**
@@ -374,7 +383,10 @@ export const stack = (xs: readonly Value[], axis = 0): Value => {
     }
   });
   const a = T.normalizeAxis("stack", "axis", axis, first.shape.length + 1);
-  return concat(xs.map((x) => expandDims(x, a)), a);
+  return concat(
+    xs.map((x) => expandDims(x, a)),
+    a,
+  );
 };
 
 /**

@@ -104,11 +104,29 @@ export const select = definePrimitive<"select", void>({
   },
   impl: ([c, a, b]) => [T.where(c!, a!, b!)],
   // d where(c, a, b) = where(c, da, 0) + where(c, 0, db); no cotangent for the condition
-  vjp: ([g], { ins: [c], needs }, { where }) => [null, needs[1] ? where(c!, g!, 0) : null, needs[2] ? where(c!, 0, g!) : null],
+  vjp: ([g], { ins: [c], needs }, { where }) => [
+    null,
+    needs[1] ? where(c!, g!, 0) : null,
+    needs[2] ? where(c!, 0, g!) : null,
+  ],
 });
 
 /** The binary primitives, keyed by name. */
 export const binaryPrimitives = {
-  add, sub, mul, div, pow, maximum, minimum,
-  equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, select,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  equal,
+  notEqual,
+  less,
+  lessEqual,
+  greater,
+  greaterEqual,
+  logicalAnd,
+  logicalOr,
+  select,
 } as const;

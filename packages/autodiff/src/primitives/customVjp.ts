@@ -43,11 +43,20 @@ export const customVjp = definePrimitive<"customVjp", CustomVjpParams>({
     const args = treeUnflatten<unknown[]>(p.inDef, ins.slice(p.numConsts));
     const pair = (p.fwd as (...a: unknown[]) => unknown)(...args);
     if (!Array.isArray(pair) || pair.length !== 2) {
-      graphFail({ _tag: "InvalidArgument", op: "customVjp", arg: "fwd", detail: "fwd must return [output, residuals]", fix: "return a two-element array, e.g. [f(x), x]" });
+      graphFail({
+        _tag: "InvalidArgument",
+        op: "customVjp",
+        arg: "fwd",
+        detail: "fwd must return [output, residuals]",
+        fix: "return a two-element array, e.g. [f(x), x]",
+      });
     }
     const [out, res] = pair as [unknown, unknown];
     const [outs, outDef] = treeFlatten(out);
-    if (treeDefKey(outDef) !== treeDefKey(p.outDef) || !outs.every((v, i) => avalsEqual(avalOf(v), p.body.outAvals[i]!))) {
+    if (
+      treeDefKey(outDef) !== treeDefKey(p.outDef) ||
+      !outs.every((v, i) => avalsEqual(avalOf(v), p.body.outAvals[i]!))
+    ) {
       graphFail({
         _tag: "TreeMismatch",
         op: "customVjp",

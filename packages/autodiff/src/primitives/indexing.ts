@@ -28,7 +28,11 @@ export const addAt = definePrimitive<"addAt", IndexAxisParams>({
   abstractEval: ([x]) => [x!],
   impl: ([x, idx, values], { axis }) => [T.addAt(x!, idx!, values!, axis)],
   // d addAt(x, i, v) = (dx, take(dv, i))
-  vjp: ([g], { ins: [, idx], params: { axis }, needs }, { take }) => [needs[0] ? g! : null, null, needs[2] ? take(g!, idx!, axis) : null],
+  vjp: ([g], { ins: [, idx], params: { axis }, needs }, { take }) => [
+    needs[0] ? g! : null,
+    null,
+    needs[2] ? take(g!, idx!, axis) : null,
+  ],
 });
 
 /** np.take_along_axis: indices have x's shape except along `axis`. */
@@ -37,7 +41,10 @@ export const gather = definePrimitive<"gather", IndexAxisParams>({
   abstractEval: ([x, idx]) => [{ shape: idx!.shape, dtype: x!.dtype }],
   impl: ([x, idx], { axis }) => [T.gather(x!, idx!, axis)],
   // d gather(x, i) = scatter-add of the cotangent along the axis
-  vjp: ([g], { ins: [x, idx], params: { axis } }, { addAlongAxis, zerosLike }) => [addAlongAxis(zerosLike(x!), idx!, g!, axis), null],
+  vjp: ([g], { ins: [x, idx], params: { axis } }, { addAlongAxis, zerosLike }) => [
+    addAlongAxis(zerosLike(x!), idx!, g!, axis),
+    null,
+  ],
 });
 
 /** x with `values` added along an axis at `indices` (the transpose of gather). */
@@ -46,7 +53,11 @@ export const addAlongAxis = definePrimitive<"addAlongAxis", IndexAxisParams>({
   abstractEval: ([x]) => [x!],
   impl: ([x, idx, values], { axis }) => [T.addAlongAxis(x!, idx!, values!, axis)],
   // d addAlongAxis(x, i, v) = (dx, gather(dv, i))
-  vjp: ([g], { ins: [, idx], params: { axis }, needs }, { gather }) => [needs[0] ? g! : null, null, needs[2] ? gather(g!, idx!, axis) : null],
+  vjp: ([g], { ins: [, idx], params: { axis }, needs }, { gather }) => [
+    needs[0] ? g! : null,
+    null,
+    needs[2] ? gather(g!, idx!, axis) : null,
+  ],
 });
 
 /** The indexing primitives, keyed by name. */

@@ -29,7 +29,8 @@ export const matmul = definePrimitive<"matmul", void>({
         op: "matmul",
         arg: "a, b",
         shapes: [a!.shape, b!.shape],
-        detail: "the matmul primitive needs equal ranks ≥ 2, equal batch axes, one dtype and a.shape[-1] === b.shape[-2]",
+        detail:
+          "the matmul primitive needs equal ranks ≥ 2, equal batch axes, one dtype and a.shape[-1] === b.shape[-2]",
         fix: "call matmul from the ops layer, which broadcasts batch axes and promotes 1-D operands",
       });
     }

@@ -35,7 +35,9 @@ const scanAbstractEval = (ins: readonly Aval[], p: ScanParams): Aval[] => {
   const bodyIns = p.body.inAvals;
   const ok =
     ins.length === bodyIns.length &&
-    ins.every((a, i) => (i < nc + nk ? avalsEqual(a, bodyIns[i]!) : a.shape[0] === p.length && avalsEqual(unstacked(a), bodyIns[i]!))) &&
+    ins.every((a, i) =>
+      i < nc + nk ? avalsEqual(a, bodyIns[i]!) : a.shape[0] === p.length && avalsEqual(unstacked(a), bodyIns[i]!),
+    ) &&
     p.body.outAvals.slice(0, nk).every((a, i) => avalsEqual(a, bodyIns[nc + i]!));
   if (!ok) internalError("scan: operands do not match the body (the scan wrapper should have reported this)");
   return [...p.body.outAvals.slice(0, nk), ...p.body.outAvals.slice(nk).map((a) => stacked(a, p.length))];
@@ -78,6 +80,7 @@ export const scan: AnyPrimitive = definePrimitive<"scan", ScanParams>({
   impl: scanImpl,
   forward: (ins, p, kit, needs) => scanForward(scan, ins, p, kit, needs),
   vjp: (cts, ctx, kit) => scanVjp(scan, cts, ctx, kit),
-  printParams: (p) => `length=${p.length} reverse=${p.reverse} consts=${p.numConsts} carry=${p.numCarry} policy=${p.policy}`,
+  printParams: (p) =>
+    `length=${p.length} reverse=${p.reverse} consts=${p.numConsts} carry=${p.numCarry} policy=${p.policy}`,
   subgraphs: (p) => [["body", p.body]],
 });

@@ -42,7 +42,12 @@ const sizeOf = (v: Var): number => v.aval.shape.reduce((a, b) => a * b, 1);
  * unchanged are dropped. `undefined` when no accumulator qualifies.
  * @example factorAccumulators(back.graph, nConsts, nAcc, nCarry)?.plans
  */
-export const factorAccumulators = (body: Graph, numConsts: number, numAcc: number, numCarry: number): Factored | undefined => {
+export const factorAccumulators = (
+  body: Graph,
+  numConsts: number,
+  numAcc: number,
+  numCarry: number,
+): Factored | undefined => {
   const producer = new Map<number, Eqn>();
   const uses = new Map<number, number>();
   const use = (a: Atom) => void (a._tag === "Var" && uses.set(a.id, (uses.get(a.id) ?? 0) + 1));
@@ -82,7 +87,11 @@ export const factorAccumulators = (body: Graph, numConsts: number, numAcc: numbe
     const r = swaps ? tr!.inputs[0]! : undefined;
     const q = mm?.inputs[1];
     if (
-      r?._tag === "Var" && xIndex.has(r.id) && r.aval.shape.length === 2 && q?._tag === "Var" && q.aval.shape.length === 2 &&
+      r?._tag === "Var" &&
+      xIndex.has(r.id) &&
+      r.aval.shape.length === 2 &&
+      q?._tag === "Var" &&
+      q.aval.shape.length === 2 &&
       uses.get(inc.id) === 1
     ) {
       dropped.add(add).add(mm!);
@@ -100,8 +109,17 @@ export const factorAccumulators = (body: Graph, numConsts: number, numAcc: numbe
   let next = 0;
   const numbered = plans.map((p) => (p.kind === "carry" ? { kind: "carry" as const, carry: next++ } : p));
   const outputs = [...keptCarries.map((i) => body.outputs[i]!), ...ys];
-  const inputs = [...body.inputs.slice(0, numConsts), ...keptCarries.map((i) => body.inputs[numConsts + i]!), ...body.inputs.slice(xsStart)];
-  return { body: new Graph(inputs, pruneDead(body, dropped, outputs), outputs), numCarry: keptCarries.length, plans: numbered, keptCarries };
+  const inputs = [
+    ...body.inputs.slice(0, numConsts),
+    ...keptCarries.map((i) => body.inputs[numConsts + i]!),
+    ...body.inputs.slice(xsStart),
+  ];
+  return {
+    body: new Graph(inputs, pruneDead(body, dropped, outputs), outputs),
+    numCarry: keptCarries.length,
+    plans: numbered,
+    keptCarries,
+  };
 };
 
 /** The body's equations minus `dropped` and everything only they (transitively) read. */

@@ -70,7 +70,14 @@ export const bindScan = (scan: AnyPrimitive, ins: readonly Value[], params: Scan
   if (lift !== undefined) {
     const head = p.numConsts + p.numCarry;
     const xs = args.slice(head);
-    const lifted = evalLifted(lift, p.body.inputs.slice(0, p.numConsts), args.slice(0, p.numConsts), p.body.inputs.slice(head), xs, p.length);
+    const lifted = evalLifted(
+      lift,
+      p.body.inputs.slice(0, p.numConsts),
+      args.slice(0, p.numConsts),
+      p.body.inputs.slice(head),
+      xs,
+      p.length,
+    );
     args = [...args.slice(0, head), ...lift.keptXs.map((i) => xs[i]!), ...lifted];
     p = { ...p, body: lift.body };
   }

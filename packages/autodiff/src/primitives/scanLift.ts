@@ -26,7 +26,11 @@ import { broadcastTo, convert, reshape } from "./shape.js";
 import { unaryPrimitives } from "./unary.js";
 
 /** Primitives that act element by element on operands of one shape (so a leading T axis is free). */
-const ELEMENTWISE: ReadonlySet<string> = new Set([...Object.keys(unaryPrimitives), ...Object.keys(binaryPrimitives), convert.name]);
+const ELEMENTWISE: ReadonlySet<string> = new Set([
+  ...Object.keys(unaryPrimitives),
+  ...Object.keys(binaryPrimitives),
+  convert.name,
+]);
 
 /** A body with its x-only prefix split off. */
 export interface Lifted {
@@ -46,7 +50,13 @@ const isStacked = (stacked: ReadonlySet<number>, a: Atom): boolean => a._tag ===
 const liftable = (eqn: Eqn, stacked: ReadonlySet<number>): boolean => {
   const flags = eqn.inputs.map((a) => isStacked(stacked, a));
   if (ELEMENTWISE.has(eqn.prim.name)) return true;
-  if (eqn.prim === matmul) return flags[0] === true && flags[1] === false && eqn.inputs[0]!.aval.shape.length === 2 && eqn.inputs[1]!.aval.shape.length === 2;
+  if (eqn.prim === matmul)
+    return (
+      flags[0] === true &&
+      flags[1] === false &&
+      eqn.inputs[0]!.aval.shape.length === 2 &&
+      eqn.inputs[1]!.aval.shape.length === 2
+    );
   if (eqn.prim === take) return flags[0] === false && flags[1] === true && (eqn.params as { axis: number }).axis === 0;
   return false;
 };
@@ -92,7 +102,14 @@ export const liftInputs = (body: Graph, numConsts: number, numCarry: number): Li
  * now, or recorded in the enclosing graph) and returns the stacked values the loop reads.
  * @example evalLifted(split, consts, xs, 50)
  */
-export const evalLifted = (split: Lifted, constVars: readonly Var[], consts: readonly Value[], xsVars: readonly Var[], xs: readonly Value[], length: number): Value[] => {
+export const evalLifted = (
+  split: Lifted,
+  constVars: readonly Var[],
+  consts: readonly Value[],
+  xsVars: readonly Var[],
+  xs: readonly Value[],
+  length: number,
+): Value[] => {
   const env = new Map<number, { readonly value: Value; readonly stacked: boolean }>();
   constVars.forEach((v, i) => env.set(v.id, { value: consts[i]!, stacked: false }));
   xsVars.forEach((v, i) => env.set(v.id, { value: xs[i]!, stacked: true }));

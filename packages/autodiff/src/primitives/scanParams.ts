@@ -33,4 +33,3 @@ export const counts = (p: ScanParams) => {
 export const stacked = (a: Aval, length: number): Aval => ({ shape: [length, ...a.shape], dtype: a.dtype });
 /** The per-step aval of a stacked value. */
 export const unstacked = (a: Aval): Aval => ({ shape: a.shape.slice(1), dtype: a.dtype });
-

@@ -47,7 +47,10 @@ const plan = (p: ScanParams, ins: readonly Value[], needs: readonly boolean[]): 
 };
 
 /** Maps a step's outputs' cotangents to its inputs' cotangents, given consts and the step's residuals. */
-type StepPullback = (consts: readonly Value[], res: readonly Value[]) => (cts: ReadonlyArray<Value | null>) => ReadonlyArray<Value | null>;
+type StepPullback = (
+  consts: readonly Value[],
+  res: readonly Value[],
+) => (cts: ReadonlyArray<Value | null>) => ReadonlyArray<Value | null>;
 
 /** What the "all" policy keeps between the forward and backward scans. */
 interface SavedTape {
@@ -58,23 +61,33 @@ interface SavedTape {
   readonly saved: readonly Value[];
 }
 
-const tapePullback = (p: ScanParams, kit: Kit, saved: SavedTape): StepPullback => (consts, res) => {
-  const replace = new Map<Value, Value>();
-  saved.constTracers.forEach((v, i) => replace.set(v, consts[i]!));
-  saved.saved.forEach((v, i) => replace.set(v, res[i]!));
-  const tape = mapTape(saved.tape, (v) => replace.get(v) ?? v);
-  return (cts) => backwardPass(kit, p.body, tape, cts);
-};
+const tapePullback =
+  (p: ScanParams, kit: Kit, saved: SavedTape): StepPullback =>
+  (consts, res) => {
+    const replace = new Map<Value, Value>();
+    saved.constTracers.forEach((v, i) => replace.set(v, consts[i]!));
+    saved.saved.forEach((v, i) => replace.set(v, res[i]!));
+    const tape = mapTape(saved.tape, (v) => replace.get(v) ?? v);
+    return (cts) => backwardPass(kit, p.body, tape, cts);
+  };
 
-const recomputePullback = (p: ScanParams, kit: Kit, pl: Plan): StepPullback => (consts, res) =>
-  vjpGraphWith(kit, p.body, [...consts, ...res], pl.needsBody).pullback;
+const recomputePullback =
+  (p: ScanParams, kit: Kit, pl: Plan): StepPullback =>
+  (consts, res) =>
+    vjpGraphWith(kit, p.body, [...consts, ...res], pl.needsBody).pullback;
 
 /**
  * The backward step as a closed graph.
  * Before: [consts | acc θ̄ (needed consts), c̄ (float carries) | residuals_t…, ȳ_t (float ys)]
  * After:  [acc θ̄ + θ̄_t, c̄_t | x̄_t (needed xs)]
  */
-const backwardBody = (p: ScanParams, pl: Plan, kit: Kit, resAvals: readonly Aval[], stepPullback: StepPullback): ClosedGraph => {
+const backwardBody = (
+  p: ScanParams,
+  pl: Plan,
+  kit: Kit,
+  resAvals: readonly Aval[],
+  stepPullback: StepPullback,
+): ClosedGraph => {
   const { nc, nk, ny } = counts(p);
   const outAvals = p.body.outAvals;
   const avals: Aval[] = [
@@ -85,24 +98,28 @@ const backwardBody = (p: ScanParams, pl: Plan, kit: Kit, resAvals: readonly Aval
     ...pl.yIdx.map((k) => outAvals[nk + k]!),
   ];
   const zero = (a: Aval) => kit.broadcastTo(T.scalar(0, a.dtype), a.shape);
-  return traceToGraph((args) => {
-    let at = 0;
-    const next = (n: number) => args.slice(at, (at += n));
-    const consts = next(nc);
-    const acc = next(pl.constIdx.length);
-    const ctCarry = next(pl.carryIdx.length);
-    const res = next(resAvals.length);
-    const ctY = next(pl.yIdx.length);
-    const outCts = new Array<Value | null>(nk + ny).fill(null);
-    pl.carryIdx.forEach((j, n) => (outCts[j] = ctCarry[n]!));
-    pl.yIdx.forEach((k, n) => (outCts[nk + k] = ctY[n]!));
-    const inCts = stepPullback(consts, res)(outCts);
-    return [
-      ...pl.constIdx.map((i, n) => (inCts[i] ? kit.add(acc[n]!, inCts[i]!) : acc[n]!)),
-      ...pl.carryIdx.map((j, n) => inCts[nc + j] ?? zero(avalOf(ctCarry[n]!))),
-      ...pl.xIdx.map((k) => inCts[nc + nk + k] ?? zero(unstacked(avalOf(pl.xs[k]!)))),
-    ];
-  }, avals, "scan");
+  return traceToGraph(
+    (args) => {
+      let at = 0;
+      const next = (n: number) => args.slice(at, (at += n));
+      const consts = next(nc);
+      const acc = next(pl.constIdx.length);
+      const ctCarry = next(pl.carryIdx.length);
+      const res = next(resAvals.length);
+      const ctY = next(pl.yIdx.length);
+      const outCts = new Array<Value | null>(nk + ny).fill(null);
+      pl.carryIdx.forEach((j, n) => (outCts[j] = ctCarry[n]!));
+      pl.yIdx.forEach((k, n) => (outCts[nk + k] = ctY[n]!));
+      const inCts = stepPullback(consts, res)(outCts);
+      return [
+        ...pl.constIdx.map((i, n) => (inCts[i] ? kit.add(acc[n]!, inCts[i]!) : acc[n]!)),
+        ...pl.carryIdx.map((j, n) => inCts[nc + j] ?? zero(avalOf(ctCarry[n]!))),
+        ...pl.xIdx.map((k) => inCts[nc + nk + k] ?? zero(unstacked(avalOf(pl.xs[k]!)))),
+      ];
+    },
+    avals,
+    "scan",
+  );
 };
 
 /** Which inputs of a graph any equation or output reads. */
@@ -114,7 +131,13 @@ const usedInputs = (g: Graph): boolean[] => {
 };
 
 /** The forward pass of a differentiated scan: outputs plus stacked per-step residuals. */
-export const scanForward = (scan: AnyPrimitive, ins: readonly Value[], p: ScanParams, kit: Kit, needs: readonly boolean[]) => {
+export const scanForward = (
+  scan: AnyPrimitive,
+  ins: readonly Value[],
+  p: ScanParams,
+  kit: Kit,
+  needs: readonly boolean[],
+) => {
   const { nc, nk, ny } = counts(p);
   if (p.policy === "carries") {
     const carryIn = p.body.inputs.slice(nc, nc + nk);
@@ -124,13 +147,17 @@ export const scanForward = (scan: AnyPrimitive, ins: readonly Value[], p: ScanPa
   }
   const pl = plan(p, ins, needs);
   let full: SavedTape | undefined;
-  const traced = traceToGraph((args) => {
-    const run = forwardPass(kit, p.body, args, pl.needsBody);
-    const constTracers = args.slice(0, nc);
-    const saved = tapeValues(run.tape).filter((v) => isTracer(v) && !constTracers.includes(v));
-    full = { tape: run.tape, constTracers, saved };
-    return [...run.outs, ...saved];
-  }, p.body.inAvals, "scan");
+  const traced = traceToGraph(
+    (args) => {
+      const run = forwardPass(kit, p.body, args, pl.needsBody);
+      const constTracers = args.slice(0, nc);
+      const saved = tapeValues(run.tape).filter((v) => isTracer(v) && !constTracers.includes(v));
+      full = { tape: run.tape, constTracers, saved };
+      return [...run.outs, ...saved];
+    },
+    p.body.inAvals,
+    "scan",
+  );
   // Trace the backward step once to see which saved values it reads; stack only those.
   const probe = backwardBody(p, pl, kit, full!.saved.map(avalOf), tapePullback(p, kit, full!));
   const resStart = probe.consts.length + nc + pl.constIdx.length + pl.carryIdx.length;
@@ -149,7 +176,13 @@ export const scanForward = (scan: AnyPrimitive, ins: readonly Value[], p: ScanPa
 export const scanVjp = (
   scan: AnyPrimitive,
   cts: readonly Value[],
-  ctx: { ins: readonly Value[]; params: ScanParams; residuals: readonly Value[]; aux: unknown; needs: readonly boolean[] },
+  ctx: {
+    ins: readonly Value[];
+    params: ScanParams;
+    residuals: readonly Value[];
+    aux: unknown;
+    needs: readonly boolean[];
+  },
   kit: Kit,
 ): Array<Value | null> => {
   const { ins, params: p, residuals, needs } = ctx;
@@ -158,14 +191,21 @@ export const scanVjp = (
   // Per-step values scanned by the backward pass: the saved tape, or the carries plus xs.
   const stepRes = p.policy === "all" ? residuals : [...residuals, ...pl.xs];
   const stepPullback = p.policy === "all" ? tapePullback(p, kit, ctx.aux as SavedTape) : recomputePullback(p, kit, pl);
-  const back = backwardBody(p, pl, kit, stepRes.map((v) => unstacked(avalOf(v))), stepPullback);
+  const back = backwardBody(
+    p,
+    pl,
+    kit,
+    stepRes.map((v) => unstacked(avalOf(v))),
+    stepPullback,
+  );
   const zeroLike = (v: Value) => kit.broadcastTo(T.scalar(0, v.dtype), v.shape);
   const numConsts = back.consts.length + nc;
   const numCarry = pl.constIdx.length + pl.carryIdx.length;
   const carryInits = [...pl.constIdx.map((i) => zeroLike(pl.consts[i]!)), ...pl.carryIdx.map((j) => cts[j]!)];
   const stacked = [...stepRes, ...pl.yIdx.map((k) => cts[nk + k]!)];
   // Under "all", per-step weight-gradient updates become stacked outputs reduced after the loop.
-  const factored = p.policy === "all" ? factorAccumulators(back.graph, numConsts, pl.constIdx.length, numCarry) : undefined;
+  const factored =
+    p.policy === "all" ? factorAccumulators(back.graph, numConsts, pl.constIdx.length, numCarry) : undefined;
   const kept = factored?.keptCarries ?? carryInits.map((_, i) => i);
   const outs = bindScan(scan, [...back.consts, ...pl.consts, ...kept.map((i) => carryInits[i]!), ...stacked], {
     body: factored?.body ?? back.graph,

@@ -31,7 +31,14 @@ export const reshape = definePrimitive<"reshape", ShapeParams>({
   name: "reshape",
   abstractEval: ([x], { shape }) => {
     if (T.sizeOf(shape) !== T.sizeOf(x!.shape)) {
-      T.fail({ _tag: "ShapeError", op: "reshape", arg: "shape", shapes: [x!.shape, shape], detail: "sizes differ", fix: "keep the element count" });
+      T.fail({
+        _tag: "ShapeError",
+        op: "reshape",
+        arg: "shape",
+        shapes: [x!.shape, shape],
+        detail: "sizes differ",
+        fix: "keep the element count",
+      });
     }
     return [{ shape, dtype: x!.dtype }];
   },
@@ -136,7 +143,9 @@ export interface PadParams {
 /** Constant padding. */
 export const pad = definePrimitive<"pad", PadParams>({
   name: "pad",
-  abstractEval: ([x], { widths }) => [{ shape: x!.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]), dtype: x!.dtype }],
+  abstractEval: ([x], { widths }) => [
+    { shape: x!.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]), dtype: x!.dtype },
+  ],
   impl: ([x], { widths, value }) => [T.pad(x!, widths, value)],
   // d pad(x) = the cotangent's interior window
   vjp: ([g], { ins: [x], params: { widths } }, { sliceWindow }) => [
@@ -155,7 +164,10 @@ export const concat = definePrimitive<"concat", AxisParam>({
   name: "concat",
   abstractEval: (ins, { axis }) => {
     const first = ins[0]!;
-    sameAval("concat", ins.map((a) => ({ shape: a.shape.map((d, i) => (i === axis ? 0 : d)), dtype: a.dtype })));
+    sameAval(
+      "concat",
+      ins.map((a) => ({ shape: a.shape.map((d, i) => (i === axis ? 0 : d)), dtype: a.dtype })),
+    );
     const total = ins.reduce((acc, a) => acc + a.shape[axis]!, 0);
     return [{ shape: first.shape.map((d, i) => (i === axis ? total : d)), dtype: first.dtype }];
   },
@@ -183,8 +195,9 @@ export const convert = definePrimitive<"convert", DTypeParams>({
   abstractEval: ([x], { dtype }): Aval[] => [{ shape: x!.shape, dtype }],
   impl: ([x], { dtype }) => [T.astype(x!, dtype)],
   // d convert(x) = convert(ct) back to x's dtype (zero across int/bool)
-  vjp: ([g], { ins: [x], params: { dtype } }, { astype }) =>
-    [T.isFloating(x!.dtype) && T.isFloating(dtype) ? astype(g!, x!.dtype) : null],
+  vjp: ([g], { ins: [x], params: { dtype } }, { astype }) => [
+    T.isFloating(x!.dtype) && T.isFloating(dtype) ? astype(g!, x!.dtype) : null,
+  ],
 });
 
 /** The shape primitives, keyed by name. */

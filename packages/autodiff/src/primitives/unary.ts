@@ -134,6 +134,23 @@ export const logicalNot = predicate("logicalNot", T.logicalNot);
 
 /** The unary primitives, keyed by name. */
 export const unaryPrimitives = {
-  neg, abs, exp, expm1, log, log1p, sqrt, sin, cos, tanh, logistic, softplus,
-  sign, floor, ceil, round, isNaN, isFinite, logicalNot,
+  neg,
+  abs,
+  exp,
+  expm1,
+  log,
+  log1p,
+  sqrt,
+  sin,
+  cos,
+  tanh,
+  logistic,
+  softplus,
+  sign,
+  floor,
+  ceil,
+  round,
+  isNaN,
+  isFinite,
+  logicalNot,
 } as const;

@@ -31,8 +31,17 @@ const SIZE_KEYS = keysOf<CellSizes>({ inputSize: true, hiddenSize: true });
 export const checkSizes = (cell: string, sizes: CellSizes): void => {
   const problem = optionsProblem(`${cell}.init`, "sizes", sizes, SIZE_KEYS, true);
   if (problem !== undefined) {
-    const hint = problem.key === undefined ? "" : "; a cell in a stack that needs other sizes gets them from withSizes(cell, { … })";
-    T.fail({ _tag: "ValueError", op: `${cell}.init`, arg: problem.arg, detail: problem.detail, fix: `${problem.fix}${hint}` });
+    const hint =
+      problem.key === undefined
+        ? ""
+        : "; a cell in a stack that needs other sizes gets them from withSizes(cell, { … })";
+    T.fail({
+      _tag: "ValueError",
+      op: `${cell}.init`,
+      arg: problem.arg,
+      detail: problem.detail,
+      fix: `${problem.fix}${hint}`,
+    });
   }
   for (const name of ["inputSize", "hiddenSize"] as const) {
     const v = (sizes as unknown as Record<string, unknown>)[name];
@@ -52,7 +61,13 @@ export const checkSizes = (cell: string, sizes: CellSizes): void => {
  * PyTorch-layout parameters for a cell with `gates` stacked gates (1 Elman, 3 GRU, 4 LSTM).
  * @example initTorchCell(random.key(0), 4, { inputSize: 3, hiddenSize: 5 }).weight_ih.shape // [20, 3]
  */
-export const initTorchCell = (name: string, key: Key, gates: number, sizes: CellSizes, options: InitOptions = {}): TorchCellParams => {
+export const initTorchCell = (
+  name: string,
+  key: Key,
+  gates: number,
+  sizes: CellSizes,
+  options: InitOptions = {},
+): TorchCellParams => {
   checkSizes(name, sizes);
   checkInitOptions(`${name}.init`, options);
   const { inputSize, hiddenSize } = sizes;
@@ -90,7 +105,10 @@ export const checkFields = (op: string, p: unknown, fields: readonly string[]): 
       _tag: "ValueError",
       op,
       arg: "params",
-      detail: typeof rec !== "object" || rec === null ? `params must be an object of tensors, got ${String(rec)}` : `params lack the tensors ${missing.join(", ")}`,
+      detail:
+        typeof rec !== "object" || rec === null
+          ? `params must be an object of tensors, got ${String(rec)}`
+          : `params lack the tensors ${missing.join(", ")}`,
       fix: `pass the parameters the cell's init returned (${fields.join(", ")})`,
     });
   }
@@ -108,17 +126,33 @@ export const checkTorchParams = (op: string, p: TorchCellParams, gates: number):
   const { weight_ih: wi, weight_hh: wh, bias_ih: bi, bias_hh: bh } = p;
   const h = wh.shape[1] ?? 0;
   const rows = gates * h;
-  const ok = wh.shape.length === 2 && h > 0 && wh.shape[0] === rows && wi.shape.length === 2 && wi.shape[0] === rows && T.shapesEqual(bi.shape, [rows]) && T.shapesEqual(bh.shape, [rows]);
+  const ok =
+    wh.shape.length === 2 &&
+    h > 0 &&
+    wh.shape[0] === rows &&
+    wi.shape.length === 2 &&
+    wi.shape[0] === rows &&
+    T.shapesEqual(bi.shape, [rows]) &&
+    T.shapesEqual(bh.shape, [rows]);
   if (!ok) {
     T.fail({
-      _tag: "ShapeError", op, arg: "params", shapes: [wi.shape, wh.shape, bi.shape, bh.shape],
+      _tag: "ShapeError",
+      op,
+      arg: "params",
+      shapes: [wi.shape, wh.shape, bi.shape, bh.shape],
       detail: `a ${gates}-gate cell needs weight_ih [${gates}·H, in], weight_hh [${gates}·H, H] and biases [${gates}·H]`,
       fix: "pass parameters made by this cell's init (or fromTorchStateDict)",
     });
   }
   const dtypes = new Set([wi.dtype, wh.dtype, bi.dtype, bh.dtype]);
   if (dtypes.size !== 1 || !T.isFloating(wh.dtype)) {
-    T.fail({ _tag: "DTypeError", op, arg: "params", detail: `the parameters must share one float dtype, got ${[...dtypes].join(", ")}`, fix: "cast them all with astype(p, \"float32\") or \"float64\"" });
+    T.fail({
+      _tag: "DTypeError",
+      op,
+      arg: "params",
+      detail: `the parameters must share one float dtype, got ${[...dtypes].join(", ")}`,
+      fix: 'cast them all with astype(p, "float32") or "float64"',
+    });
   }
   return p;
 };
@@ -128,11 +162,24 @@ export const checkTorchParams = (op: string, p: TorchCellParams, gates: number):
  * and every carry leaf `[batch, hidden]` of that dtype (with `carryKeys`, the carry must be an
  * object holding those tensors), naming the cell on failure.
  */
-export const checkStep = (cell: string, x: unknown, carry: unknown, weightIh: Value, hidden: number, carryKeys?: readonly string[]): void => {
+export const checkStep = (
+  cell: string,
+  x: unknown,
+  carry: unknown,
+  weightIh: Value,
+  hidden: number,
+  carryKeys?: readonly string[],
+): void => {
   const op = `${cell}.step`;
   const inputSize = weightIh.shape[1]!;
   if (!isValue(x)) {
-    T.fail({ _tag: "ValueError", op, arg: "x", detail: `x_t must be a tensor [batch, ${inputSize}], got ${x === null ? "null" : typeof x}`, fix: "pass one time step as a tensor; run whole sequences with rnn(cell, params, xs)" });
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "x",
+      detail: `x_t must be a tensor [batch, ${inputSize}], got ${x === null ? "null" : typeof x}`,
+      fix: "pass one time step as a tensor; run whole sequences with rnn(cell, params, xs)",
+    });
   }
   const xv = x as Value;
   if (xv.shape.length !== 2 || xv.shape[1] !== inputSize) {
@@ -146,12 +193,27 @@ export const checkStep = (cell: string, x: unknown, carry: unknown, weightIh: Va
     });
   }
   if (xv.dtype !== weightIh.dtype) {
-    T.fail({ _tag: "DTypeError", op, arg: "x", detail: `x_t is ${xv.dtype} but the parameters are ${weightIh.dtype}`, fix: `convert one of them with astype(…, "${weightIh.dtype}") (token ids go through an embedding first)` });
+    T.fail({
+      _tag: "DTypeError",
+      op,
+      arg: "x",
+      detail: `x_t is ${xv.dtype} but the parameters are ${weightIh.dtype}`,
+      fix: `convert one of them with astype(…, "${weightIh.dtype}") (token ids go through an embedding first)`,
+    });
   }
   const want = [xv.shape[0]!, hidden];
   const record = carry as Record<string, unknown> | null;
-  if (carryKeys !== undefined && (typeof record !== "object" || record === null || carryKeys.some((k) => !isValue(record[k])))) {
-    T.fail({ _tag: "ValueError", op, arg: "carry", detail: `the carry must be { ${carryKeys.join(", ")} } of tensors, got ${record === null ? "null" : typeof record === "object" ? `keys ${Object.keys(record).join(", ") || "(none)"}` : typeof record}`, fix: "start from cell.initialCarry(batch, params)" });
+  if (
+    carryKeys !== undefined &&
+    (typeof record !== "object" || record === null || carryKeys.some((k) => !isValue(record[k])))
+  ) {
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "carry",
+      detail: `the carry must be { ${carryKeys.join(", ")} } of tensors, got ${record === null ? "null" : typeof record === "object" ? `keys ${Object.keys(record).join(", ") || "(none)"}` : typeof record}`,
+      fix: "start from cell.initialCarry(batch, params)",
+    });
   }
   const leaves = isValue(carry) ? ([["", carry]] as const) : treeLeavesWithPaths(carry);
   const bad = leaves.find(([, l]) => !T.shapesEqual(l.shape, want) || l.dtype !== weightIh.dtype);
@@ -170,7 +232,13 @@ export const checkStep = (cell: string, x: unknown, carry: unknown, weightIh: Va
 /** Zeros `[batch, hidden]` of the params' dtype. */
 export const zeroState = (cell: string, batch: number, hidden: number, dtype: T.DType): T.Tensor => {
   if (!Number.isSafeInteger(batch) || batch < 0) {
-    T.fail({ _tag: "ValueError", op: `${cell}.initialCarry`, arg: "batch", detail: `batch must be a non-negative integer, got ${batch}`, fix: "pass the batch size" });
+    T.fail({
+      _tag: "ValueError",
+      op: `${cell}.initialCarry`,
+      arg: "batch",
+      detail: `batch must be a non-negative integer, got ${batch}`,
+      fix: "pass the batch size",
+    });
   }
   return T.zeros([batch, hidden], dtype);
 };

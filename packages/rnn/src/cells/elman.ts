@@ -3,12 +3,22 @@
  */
 import { add, relu as reluOp, tanh as tanhOp, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { affine, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
+import {
+  affine,
+  checkStep,
+  checkTorchParams,
+  hiddenOf,
+  initTorchCell,
+  inputOf,
+  zeroState,
+  type TorchCellParams,
+} from "./common.js";
 
 const elman = (name: string, activation: (x: Value) => Value): Cell<TorchCellParams, Value> => ({
   name,
   init: (key, sizes, options) => initTorchCell(name, key, 1, sizes, options),
-  initialCarry: (batch, p) => zeroState(name, batch, hiddenOf(checkTorchParams(`${name}.initialCarry`, p, 1)), p.weight_hh.dtype),
+  initialCarry: (batch, p) =>
+    zeroState(name, batch, hiddenOf(checkTorchParams(`${name}.initialCarry`, p, 1)), p.weight_hh.dtype),
   step: (p) => {
     checkTorchParams(`${name}.step`, p, 1);
     return (h, x) => {

@@ -8,7 +8,16 @@
  */
 import { add, mul, sigmoid, split, sub, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { affine, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
+import {
+  affine,
+  checkStep,
+  checkTorchParams,
+  hiddenOf,
+  initTorchCell,
+  inputOf,
+  zeroState,
+  type TorchCellParams,
+} from "./common.js";
 
 /**
  * The GRU cell (PyTorch `nn.GRUCell`): carry and output are h `[B, H]`.
@@ -17,7 +26,8 @@ import { affine, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, 
 export const gru: Cell<TorchCellParams, Value> = {
   name: "gru",
   init: (key, sizes, options) => initTorchCell("gru", key, 3, sizes, options),
-  initialCarry: (batch, p) => zeroState("gru", batch, hiddenOf(checkTorchParams("gru.initialCarry", p, 3)), p.weight_hh.dtype),
+  initialCarry: (batch, p) =>
+    zeroState("gru", batch, hiddenOf(checkTorchParams("gru.initialCarry", p, 3)), p.weight_hh.dtype),
   step: (p) => {
     checkTorchParams("gru.step", p, 3);
     return (h, x) => {

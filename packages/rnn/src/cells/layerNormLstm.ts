@@ -15,7 +15,20 @@
  * cell instead carries LN(c')). Gains start at 1 and biases at 0, as `nn.LayerNorm`'s.
  */
 import * as T from "@rewind/tensor";
-import { add, mean, mul, rsqrt, sigmoid, split, square, sub, tanh, matmul, transpose, type Value } from "@rewind/autodiff";
+import {
+  add,
+  mean,
+  mul,
+  rsqrt,
+  sigmoid,
+  split,
+  square,
+  sub,
+  tanh,
+  matmul,
+  transpose,
+  type Value,
+} from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
 import { gateWeight } from "../init.js";
 import { checkInitOptions } from "../init.js";
@@ -58,19 +71,46 @@ export const layerNorm = (a: Value, gain: Value, shift: Value, eps = LAYER_NORM_
 const NAME = "layerNormLstm";
 const hiddenOf = (p: LayerNormLstmParams): number => p.weight_hh.shape[1]!;
 
-const FIELDS = ["weight_ih", "weight_hh", "ln_ih_weight", "ln_ih_bias", "ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias"] as const;
+const FIELDS = [
+  "weight_ih",
+  "weight_hh",
+  "ln_ih_weight",
+  "ln_ih_bias",
+  "ln_hh_weight",
+  "ln_hh_bias",
+  "ln_c_weight",
+  "ln_c_bias",
+] as const;
 
 /** Throws unless `p` holds every parameter, shaped for one hidden size and of one float dtype. */
 const checkParams = (op: string, p: LayerNormLstmParams): LayerNormLstmParams => {
   checkFields(op, p, FIELDS);
   const h = p.weight_hh.shape[1] ?? 0;
   const want: Record<(typeof FIELDS)[number], readonly number[] | undefined> = {
-    weight_ih: undefined, weight_hh: [4 * h, h], ln_ih_weight: [4 * h], ln_ih_bias: [4 * h], ln_hh_weight: [4 * h], ln_hh_bias: [4 * h], ln_c_weight: [h], ln_c_bias: [h],
+    weight_ih: undefined,
+    weight_hh: [4 * h, h],
+    ln_ih_weight: [4 * h],
+    ln_ih_bias: [4 * h],
+    ln_hh_weight: [4 * h],
+    ln_hh_bias: [4 * h],
+    ln_c_weight: [h],
+    ln_c_bias: [h],
   };
-  const wrong = FIELDS.filter((f) => (want[f] !== undefined && !T.shapesEqual(p[f].shape, want[f])) || p[f].dtype !== p.weight_hh.dtype);
-  if (h === 0 || p.weight_ih.shape.length !== 2 || p.weight_ih.shape[0] !== 4 * h || wrong.length > 0 || !T.isFloating(p.weight_hh.dtype)) {
+  const wrong = FIELDS.filter(
+    (f) => (want[f] !== undefined && !T.shapesEqual(p[f].shape, want[f])) || p[f].dtype !== p.weight_hh.dtype,
+  );
+  if (
+    h === 0 ||
+    p.weight_ih.shape.length !== 2 ||
+    p.weight_ih.shape[0] !== 4 * h ||
+    wrong.length > 0 ||
+    !T.isFloating(p.weight_hh.dtype)
+  ) {
     T.fail({
-      _tag: "ShapeError", op, arg: "params", shapes: FIELDS.map((f) => p[f].shape),
+      _tag: "ShapeError",
+      op,
+      arg: "params",
+      shapes: FIELDS.map((f) => p[f].shape),
       detail: `the parameters do not fit one hidden size H = ${h} of one float dtype${wrong.length > 0 ? ` (check ${wrong.join(", ")})` : ""}: weight_ih [4H, in], weight_hh [4H, H], ln_ih_*/ln_hh_* [4H], ln_c_* [H]`,
       fix: "pass parameters made by layerNormLstm.init",
     });

@@ -7,7 +7,16 @@
  */
 import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { affine, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
+import {
+  affine,
+  checkStep,
+  checkTorchParams,
+  hiddenOf,
+  initTorchCell,
+  inputOf,
+  zeroState,
+  type TorchCellParams,
+} from "./common.js";
 
 /** The LSTM carry: hidden state and cell state, both `[B, H]`. */
 export interface LstmCarry {

@@ -17,7 +17,17 @@ import * as T from "@rewind/tensor";
 import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
 import { uniformInit } from "../init.js";
-import { affine, checkFields, checkStep, checkTorchParams, hiddenOf, initTorchCell, inputOf, zeroState, type TorchCellParams } from "./common.js";
+import {
+  affine,
+  checkFields,
+  checkStep,
+  checkTorchParams,
+  hiddenOf,
+  initTorchCell,
+  inputOf,
+  zeroState,
+  type TorchCellParams,
+} from "./common.js";
 import type { LstmCarry } from "./lstm.js";
 
 /** PyTorch's LSTM parameters plus the three diagonal peephole weights, each `[H]`. */
@@ -35,8 +45,17 @@ const checkPeephole = (op: string, p: PeepholeLstmParams): PeepholeLstmParams =>
   checkTorchParams(op, p, 4);
   checkFields(op, p, ["weight_ci", "weight_cf", "weight_co"]);
   const h = hiddenOf(p);
-  if (![p.weight_ci, p.weight_cf, p.weight_co].every((w) => T.shapesEqual(w.shape, [h]) && w.dtype === p.weight_hh.dtype)) {
-    T.fail({ _tag: "ShapeError", op, arg: "params", shapes: [p.weight_ci.shape, p.weight_cf.shape, p.weight_co.shape], detail: `the peephole weights must be ${p.weight_hh.dtype} [${h}] (one per hidden unit)`, fix: "pass parameters made by peepholeLstm.init" });
+  if (
+    ![p.weight_ci, p.weight_cf, p.weight_co].every((w) => T.shapesEqual(w.shape, [h]) && w.dtype === p.weight_hh.dtype)
+  ) {
+    T.fail({
+      _tag: "ShapeError",
+      op,
+      arg: "params",
+      shapes: [p.weight_ci.shape, p.weight_cf.shape, p.weight_co.shape],
+      detail: `the peephole weights must be ${p.weight_hh.dtype} [${h}] (one per hidden unit)`,
+      fix: "pass parameters made by peepholeLstm.init",
+    });
   }
   return p;
 };
@@ -64,7 +83,12 @@ export const peepholeLstm: Cell<PeepholeLstmParams, LstmCarry> = {
     };
   },
   initialCarry: (batch, p) => {
-    const zero = zeroState("peepholeLstm", batch, hiddenOf(checkPeephole("peepholeLstm.initialCarry", p)), p.weight_hh.dtype);
+    const zero = zeroState(
+      "peepholeLstm",
+      batch,
+      hiddenOf(checkPeephole("peepholeLstm.initialCarry", p)),
+      p.weight_hh.dtype,
+    );
     return { h: zero, c: zero };
   },
   step: (p) => {

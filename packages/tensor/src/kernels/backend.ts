@@ -26,13 +26,25 @@ let backend: KernelBackend = "auto";
  */
 export const setKernelBackend = (next: KernelBackend): KernelBackend => {
   if (next !== "auto" && next !== "wasm" && next !== "js") {
-    fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail: `unknown backend ${typeof next === "string" ? JSON.stringify(next) : typeof next}`, fix: 'use "auto", "wasm" or "js"' });
+    fail({
+      _tag: "ValueError",
+      op: "setKernelBackend",
+      arg: "next",
+      detail: `unknown backend ${typeof next === "string" ? JSON.stringify(next) : typeof next}`,
+      fix: 'use "auto", "wasm" or "js"',
+    });
   }
   if (next === "wasm" && !wasmMatmulAvailable()) {
     const detail = codegenRefused("wasm")
       ? "this engine refuses to compile WebAssembly (a Content-Security-Policy without 'wasm-unsafe-eval')"
       : "WebAssembly SIMD is not available in this engine";
-    fail({ _tag: "ValueError", op: "setKernelBackend", arg: "next", detail, fix: 'use "auto" or "js" (same results, slower)' });
+    fail({
+      _tag: "ValueError",
+      op: "setKernelBackend",
+      arg: "next",
+      detail,
+      fix: 'use "auto" or "js" (same results, slower)',
+    });
   }
   const before = backend;
   backend = next;

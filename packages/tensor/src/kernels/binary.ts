@@ -158,7 +158,8 @@ export const lineOf =
  */
 export const mapBinary = (op: string, dtype: DType, a: View, b: View, line: Line): Tensor => {
   // Equal shapes (the common case) need no broadcast; a tensor's shape is already validated.
-  const shape = shapesEqual(a.shape, b.shape) && Object.isFrozen(a.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
+  const shape =
+    shapesEqual(a.shape, b.shape) && Object.isFrozen(a.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
   const n = sizeOf(shape);
   const out = allocate(dtype, n);
   const ad = a.data;
@@ -181,7 +182,13 @@ const arithmetic =
   (op: string, lift: (d: DType) => DType, line: Line, intLine: Line = line) =>
   (a: Operand, b: Operand): Tensor => {
     const dtype = lift(commonDType(op, a, b));
-    return mapBinary(op, dtype, toView(op, "a", a, dtype), toView(op, "b", b, dtype), dtype === "int32" ? intLine : line);
+    return mapBinary(
+      op,
+      dtype,
+      toView(op, "a", a, dtype),
+      toView(op, "b", b, dtype),
+      dtype === "int32" ? intLine : line,
+    );
   };
 
 const integerArithmetic = (d: DType): DType => (d === "bool" ? "int32" : d);
@@ -273,10 +280,18 @@ export const pow = (a: Operand, b: Operand): Tensor => {
  * Elementwise larger of `a` and `b` with broadcasting; NaN on either side gives NaN (NumPy).
  * @example maximum(tensor([1, 5, NaN]), 3).data // Float32Array [3, 5, NaN]
  */
-export const maximum = arithmetic("maximum", integerArithmetic, lineOf((x, y) => (x > y || x !== x ? x : y)));
+export const maximum = arithmetic(
+  "maximum",
+  integerArithmetic,
+  lineOf((x, y) => (x > y || x !== x ? x : y)),
+);
 
 /**
  * Elementwise smaller of `a` and `b` with broadcasting; NaN on either side gives NaN (NumPy).
  * @example minimum(tensor([1, 5, NaN]), 3).data // Float32Array [1, 3, NaN]
  */
-export const minimum = arithmetic("minimum", integerArithmetic, lineOf((x, y) => (x < y || x !== x ? x : y)));
+export const minimum = arithmetic(
+  "minimum",
+  integerArithmetic,
+  lineOf((x, y) => (x < y || x !== x ? x : y)),
+);

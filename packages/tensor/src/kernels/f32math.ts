@@ -34,13 +34,17 @@ export const EXP_LO = -104;
 export const LOG2E = fr(1.4426950408889634);
 /** ln 2 = C1 − C2 split: C1 has 9 significant bits, so n·C1 is exact for |n| ≤ 150. */
 export const LN2_HI = 0.693359375;
-export const LN2_LO = fr(-2.12194440e-4);
+export const LN2_LO = fr(-2.1219444e-4);
 /** Cephes expf polynomial, highest degree first. */
-export const EXP_POLY: readonly number[] = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1].map(fr);
+export const EXP_POLY: readonly number[] = [
+  1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1,
+].map(fr);
 /** Where tanh switches from its odd polynomial to the exponential form. */
 export const TANH_SMALL = 0.625;
 /** Cephes tanhf polynomial in z = x², highest degree first. */
-export const TANH_POLY: readonly number[] = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1].map(fr);
+export const TANH_POLY: readonly number[] = [
+  -5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1,
+].map(fr);
 
 /** 2^k for k in [−75, 64], the range of the two scale factors. */
 const POW2_OFFSET = 75;

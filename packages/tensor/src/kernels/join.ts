@@ -183,7 +183,14 @@ export const pad = (x: Tensor, widths: ReadonlyArray<readonly [number, number]>,
   }
   if (widths.every(([lo, hi]) => lo === 0 && hi === 0)) return x;
   const shape = x.shape.map((d, i) => d + widths[i]![0] + widths[i]![1]);
-  const out = allocate(x.dtype, checkCount("pad", "widths", shape.reduce((p, d) => p * d, 1)));
+  const out = allocate(
+    x.dtype,
+    checkCount(
+      "pad",
+      "widths",
+      shape.reduce((p, d) => p * d, 1),
+    ),
+  );
   out.fill(coerce(x.dtype, value));
   // x's elements land in the window of `out` that starts at the "before" corner; walking that
   // window with out's strides lists the destinations in x's row-major order.

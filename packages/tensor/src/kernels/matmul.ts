@@ -41,25 +41,64 @@ const JB = 256;
  * float64, `b` not transposed. `a[i, p]` is `a[ao + i·ars + p·acs]` ((k, 1) for a row-major `a`,
  * (1, m) for a transposed one); the strides only appear outside the inner loop.
  */
-const kernelF64 = (out: Float64Array, oo: number, a: Float64Array, ao: number, ars: number, acs: number, b: Float64Array, bo: number, m: number, k: number, n: number): void => {
+const kernelF64 = (
+  out: Float64Array,
+  oo: number,
+  a: Float64Array,
+  ao: number,
+  ars: number,
+  acs: number,
+  b: Float64Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+): void => {
   for (let p0 = 0; p0 < k; p0 += KB) {
     const p1 = Math.min(p0 + KB, k);
     for (let j0 = 0; j0 < n; j0 += JB) {
       const j1 = Math.min(j0 + JB, n);
       let i = 0;
       for (; i + 4 <= m; i += 4) {
-        const o0 = oo + i * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-        const a0 = ao + i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
+        const o0 = oo + i * n,
+          o1 = o0 + n,
+          o2 = o1 + n,
+          o3 = o2 + n;
+        const a0 = ao + i * ars,
+          a1 = a0 + ars,
+          a2 = a1 + ars,
+          a3 = a2 + ars;
         let p = p0;
         for (; p + 4 <= p1; p += 4) {
-          const q0 = p * acs, q1 = q0 + acs, q2 = q1 + acs, q3 = q2 + acs;
-          const x0 = a[a0 + q0]!, x1 = a[a1 + q0]!, x2 = a[a2 + q0]!, x3 = a[a3 + q0]!;
-          const y0 = a[a0 + q1]!, y1 = a[a1 + q1]!, y2 = a[a2 + q1]!, y3 = a[a3 + q1]!;
-          const z0 = a[a0 + q2]!, z1 = a[a1 + q2]!, z2 = a[a2 + q2]!, z3 = a[a3 + q2]!;
-          const w0 = a[a0 + q3]!, w1 = a[a1 + q3]!, w2 = a[a2 + q3]!, w3 = a[a3 + q3]!;
-          const r0 = bo + p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+          const q0 = p * acs,
+            q1 = q0 + acs,
+            q2 = q1 + acs,
+            q3 = q2 + acs;
+          const x0 = a[a0 + q0]!,
+            x1 = a[a1 + q0]!,
+            x2 = a[a2 + q0]!,
+            x3 = a[a3 + q0]!;
+          const y0 = a[a0 + q1]!,
+            y1 = a[a1 + q1]!,
+            y2 = a[a2 + q1]!,
+            y3 = a[a3 + q1]!;
+          const z0 = a[a0 + q2]!,
+            z1 = a[a1 + q2]!,
+            z2 = a[a2 + q2]!,
+            z3 = a[a3 + q2]!;
+          const w0 = a[a0 + q3]!,
+            w1 = a[a1 + q3]!,
+            w2 = a[a2 + q3]!,
+            w3 = a[a3 + q3]!;
+          const r0 = bo + p * n,
+            r1 = r0 + n,
+            r2 = r1 + n,
+            r3 = r2 + n;
           for (let j = j0; j < j1; j++) {
-            const b0 = b[r0 + j]!, b1 = b[r1 + j]!, b2 = b[r2 + j]!, b3 = b[r3 + j]!;
+            const b0 = b[r0 + j]!,
+              b1 = b[r1 + j]!,
+              b2 = b[r2 + j]!,
+              b3 = b[r3 + j]!;
             out[o0 + j] = out[o0 + j]! + (x0 * b0 + y0 * b1 + z0 * b2 + w0 * b3);
             out[o1 + j] = out[o1 + j]! + (x1 * b0 + y1 * b1 + z1 * b2 + w1 * b3);
             out[o2 + j] = out[o2 + j]! + (x2 * b0 + y2 * b1 + z2 * b2 + w2 * b3);
@@ -68,7 +107,10 @@ const kernelF64 = (out: Float64Array, oo: number, a: Float64Array, ao: number, a
         }
         for (; p < p1; p++) {
           const q = p * acs;
-          const x0 = a[a0 + q]!, x1 = a[a1 + q]!, x2 = a[a2 + q]!, x3 = a[a3 + q]!;
+          const x0 = a[a0 + q]!,
+            x1 = a[a1 + q]!,
+            x2 = a[a2 + q]!,
+            x3 = a[a3 + q]!;
           const r0 = bo + p * n;
           for (let j = j0; j < j1; j++) {
             const b0 = b[r0 + j]!;
@@ -80,9 +122,11 @@ const kernelF64 = (out: Float64Array, oo: number, a: Float64Array, ao: number, a
         }
       }
       for (; i < m; i++) {
-        const o0 = oo + i * n, a0 = ao + i * ars;
+        const o0 = oo + i * n,
+          a0 = ao + i * ars;
         for (let p = p0; p < p1; p++) {
-          const x0 = a[a0 + p * acs]!, r0 = bo + p * n;
+          const x0 = a[a0 + p * acs]!,
+            r0 = bo + p * n;
           for (let j = j0; j < j1; j++) out[o0 + j] = out[o0 + j]! + x0 * b[r0 + j]!;
         }
       }
@@ -97,23 +141,45 @@ const kernelF64 = (out: Float64Array, oo: number, a: Float64Array, ao: number, a
  * and then added, then the k mod 4 leftovers one by one; in the last m mod 4 rows, every product
  * one by one. Four outputs at a time share each `a` value; 32 rows of `b` (≤ L2) serve all rows.
  */
-const kernelF64Dots = (out: Float64Array, oo: number, a: Float64Array, ao: number, ars: number, acs: number, b: Float64Array, bo: number, m: number, k: number, n: number): void => {
+const kernelF64Dots = (
+  out: Float64Array,
+  oo: number,
+  a: Float64Array,
+  ao: number,
+  ars: number,
+  acs: number,
+  b: Float64Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+): void => {
   const grouped = m - (m % 4);
   const k4 = k - (k % 4);
   const [a1, a2, a3] = [acs, 2 * acs, 3 * acs];
   for (let j0 = 0; j0 < n; j0 += 32) {
     const j1 = Math.min(j0 + 32, n);
     for (let i = 0; i < m; i++) {
-      const ai = ao + i * ars, o = oo + i * n;
+      const ai = ao + i * ars,
+        o = oo + i * n;
       const g = i < grouped ? k4 : 0;
       let j = j0;
       for (; j + 4 <= j1; j += 4) {
-        const r0 = bo + j * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        const r0 = bo + j * k,
+          r1 = r0 + k,
+          r2 = r1 + k,
+          r3 = r2 + k;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
         let p = 0;
         for (; p < g; p += 4) {
           const q = ai + p * acs;
-          const x = a[q]!, y = a[q + a1]!, z = a[q + a2]!, w = a[q + a3]!;
+          const x = a[q]!,
+            y = a[q + a1]!,
+            z = a[q + a2]!,
+            w = a[q + a3]!;
           s0 = s0 + (x * b[r0 + p]! + y * b[r0 + p + 1]! + z * b[r0 + p + 2]! + w * b[r0 + p + 3]!);
           s1 = s1 + (x * b[r1 + p]! + y * b[r1 + p + 1]! + z * b[r1 + p + 2]! + w * b[r1 + p + 3]!);
           s2 = s2 + (x * b[r2 + p]! + y * b[r2 + p + 1]! + z * b[r2 + p + 2]! + w * b[r2 + p + 3]!);
@@ -137,7 +203,9 @@ const kernelF64Dots = (out: Float64Array, oo: number, a: Float64Array, ao: numbe
         let p = 0;
         for (; p < g; p += 4) {
           const q = ai + p * acs;
-          s = s + (a[q]! * b[r + p]! + a[q + a1]! * b[r + p + 1]! + a[q + a2]! * b[r + p + 2]! + a[q + a3]! * b[r + p + 3]!);
+          s =
+            s +
+            (a[q]! * b[r + p]! + a[q + a1]! * b[r + p + 1]! + a[q + a2]! * b[r + p + 2]! + a[q + a3]! * b[r + p + 3]!);
         }
         for (; p < k; p++) s = s + a[ai + p * acs]! * b[r + p]!;
         out[o + j] = s;
@@ -148,11 +216,23 @@ const kernelF64Dots = (out: Float64Array, oo: number, a: Float64Array, ao: numbe
 
 /** int32: `Math.imul` gives the exact low 32 bits of each product, and the Int32Array store wraps
  * the sum, so results match NumPy's int32 matmul bit for bit, overflow included. */
-const kernelI32 = (out: Int32Array, oo: number, a: Int32Array, ao: number, b: Int32Array, bo: number, m: number, k: number, n: number): void => {
+const kernelI32 = (
+  out: Int32Array,
+  oo: number,
+  a: Int32Array,
+  ao: number,
+  b: Int32Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+): void => {
   for (let i = 0; i < m; i++) {
-    const o0 = oo + i * n, a0 = ao + i * k;
+    const o0 = oo + i * n,
+      a0 = ao + i * k;
     for (let p = 0; p < k; p++) {
-      const x0 = a[a0 + p]!, r0 = bo + p * n;
+      const x0 = a[a0 + p]!,
+        r0 = bo + p * n;
       for (let j = 0; j < n; j++) out[o0 + j] = out[o0 + j]! + Math.imul(x0, b[r0 + j]!);
     }
   }
@@ -166,14 +246,39 @@ const kernelI32 = (out: Int32Array, oo: number, a: Int32Array, ao: number, b: In
  */
 export const WASM_MIN_MACS = 512;
 
-const matmulF32 = (out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void => {
+const matmulF32 = (
+  out: Float32Array,
+  oo: number,
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+): void => {
   const backend = kernelBackend();
   const wasm = backend === "wasm" || (backend === "auto" && m * k * n >= WASM_MIN_MACS);
   // matmulF32Wasm declines (returns false) if memory cannot grow; the JS kernel gives the same bits.
-  if (!(wasm && matmulF32Wasm(out, oo, a, ao, b, bo, m, k, n, transA, transB))) matmulF32Js(out, oo, a, ao, b, bo, m, k, n, transA, transB);
+  if (!(wasm && matmulF32Wasm(out, oo, a, ao, b, bo, m, k, n, transA, transB)))
+    matmulF32Js(out, oo, a, ao, b, bo, m, k, n, transA, transB);
 };
 
-const matmulF64 = (out: Float64Array, oo: number, a: Float64Array, ao: number, b: Float64Array, bo: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void => {
+const matmulF64 = (
+  out: Float64Array,
+  oo: number,
+  a: Float64Array,
+  ao: number,
+  b: Float64Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+): void => {
   out.fill(0, oo, oo + m * n);
   const [ars, acs] = transA ? [1, m] : [k, 1];
   if (transB) kernelF64Dots(out, oo, a, ao, ars, acs, b, bo, m, k, n);
@@ -203,11 +308,19 @@ export const matmulKernel = (
   checkRanges("matmulKernel", out, outOffset, a, aOffset, b, bOffset, m, k, n);
   const proto = Object.getPrototypeOf(out) as unknown;
   if (Object.getPrototypeOf(a) !== proto || Object.getPrototypeOf(b) !== proto) {
-    fail({ _tag: "DTypeError", op: "matmulKernel", arg: "a, b", detail: "out, a and b must be typed arrays of one class", fix: "convert the operands first (matmul does this)" });
+    fail({
+      _tag: "DTypeError",
+      op: "matmulKernel",
+      arg: "a, b",
+      detail: "out, a and b must be typed arrays of one class",
+      fix: "convert the operands first (matmul does this)",
+    });
   }
   // The casts only restate what the instanceof test on `out` and the check above guarantee.
-  if (out instanceof Float32Array) matmulF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, false, false);
-  else if (out instanceof Float64Array) matmulF64(out, outOffset, a as Float64Array, aOffset, b as Float64Array, bOffset, m, k, n, false, false);
+  if (out instanceof Float32Array)
+    matmulF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, false, false);
+  else if (out instanceof Float64Array)
+    matmulF64(out, outOffset, a as Float64Array, aOffset, b as Float64Array, bOffset, m, k, n, false, false);
   else if (out instanceof Int32Array) {
     out.fill(0, outOffset, outOffset + m * n);
     kernelI32(out, outOffset, a as Int32Array, aOffset, b as Int32Array, bOffset, m, k, n);
@@ -230,7 +343,8 @@ export interface MatmulIntoOptions {
   readonly transB?: boolean;
 }
 
-const intoError = (arg: string, detail: string, fix: string): never => fail({ _tag: "ValueError", op: "matmulInto", arg, detail, fix });
+const intoError = (arg: string, detail: string, fix: string): never =>
+  fail({ _tag: "ValueError", op: "matmulInto", arg, detail, fix });
 
 const isBuffer = (x: unknown): x is ReadonlyTypedArray =>
   x instanceof Float32Array || x instanceof Float64Array || x instanceof Int32Array || x instanceof Uint8Array;
@@ -240,9 +354,26 @@ const isBuffer = (x: unknown): x is ReadonlyTypedArray =>
  * starting at the offsets must lie inside `a`, `b` and `out` (an out-of-range read would give
  * undefined, stored as NaN or 0: a silently wrong product).
  */
-const checkRanges = (op: string, out: unknown, oo: number, a: unknown, ao: number, b: unknown, bo: number, m: number, k: number, n: number): void => {
+const checkRanges = (
+  op: string,
+  out: unknown,
+  oo: number,
+  a: unknown,
+  ao: number,
+  b: unknown,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+): void => {
   if (!(Number.isSafeInteger(m) && Number.isSafeInteger(k) && Number.isSafeInteger(n) && m >= 0 && k >= 0 && n >= 0)) {
-    fail({ _tag: "ValueError", op, arg: "m, k, n", detail: `sizes must be non-negative integers, got ${String(m)}, ${String(k)}, ${String(n)}`, fix: "pass the matrix sizes" });
+    fail({
+      _tag: "ValueError",
+      op,
+      arg: "m, k, n",
+      detail: `sizes must be non-negative integers, got ${String(m)}, ${String(k)}, ${String(n)}`,
+      fix: "pass the matrix sizes",
+    });
   }
   checkRange(op, "out", out, oo, m * n);
   checkRange(op, "a", a, ao, m * k);
@@ -252,10 +383,22 @@ const checkRanges = (op: string, out: unknown, oo: number, a: unknown, ao: numbe
 /** One buffer of a kernel call: a typed array holding `len` elements from `off`. */
 const checkRange = (op: string, arg: string, buf: unknown, off: number, len: number): void => {
   if (!isBuffer(buf)) {
-    return fail({ _tag: "ValueError", op, arg, detail: `expected a Float32Array, Float64Array, Int32Array or Uint8Array, got ${buf === null ? "null" : typeof buf}`, fix: "pass typed arrays (a tensor's data)" });
+    return fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `expected a Float32Array, Float64Array, Int32Array or Uint8Array, got ${buf === null ? "null" : typeof buf}`,
+      fix: "pass typed arrays (a tensor's data)",
+    });
   }
   if (!(Number.isSafeInteger(off) && off >= 0 && off + len <= buf.length)) {
-    fail({ _tag: "ValueError", op, arg, detail: `range [${String(off)}, ${String(off + len)}) is outside the buffer of length ${buf.length}`, fix: "pass an offset and m, k, n that fit the buffer" });
+    fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `range [${String(off)}, ${String(off + len)}) is outside the buffer of length ${buf.length}`,
+      fix: "pass an offset and m, k, n that fit the buffer",
+    });
   }
 };
 
@@ -290,12 +433,23 @@ export const matmulInto = (
   const transA = checkFlag("matmulInto", "options.transA", o.transA) === true;
   const transB = checkFlag("matmulInto", "options.transB", o.transB) === true;
   checkRanges("matmulInto", out, outOffset, a, aOffset, b, bOffset, m, k, n);
-  if (!(out instanceof Float32Array || out instanceof Float64Array)) intoError("out", "out must be a Float32Array or a Float64Array", "use matmul for int32 and bool");
+  if (!(out instanceof Float32Array || out instanceof Float64Array))
+    intoError("out", "out must be a Float32Array or a Float64Array", "use matmul for int32 and bool");
   if (out instanceof Float32Array) {
-    if (!(a instanceof Float32Array && b instanceof Float32Array)) intoError("a, b", "out is a Float32Array but an operand is not", "pass Float32Arrays (convert with astype first)");
+    if (!(a instanceof Float32Array && b instanceof Float32Array))
+      intoError(
+        "a, b",
+        "out is a Float32Array but an operand is not",
+        "pass Float32Arrays (convert with astype first)",
+      );
     matmulF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, transA, transB);
   } else {
-    if (!(a instanceof Float64Array && b instanceof Float64Array)) intoError("a, b", "out is a Float64Array but an operand is not", "pass Float64Arrays (convert with astype first)");
+    if (!(a instanceof Float64Array && b instanceof Float64Array))
+      intoError(
+        "a, b",
+        "out is a Float64Array but an operand is not",
+        "pass Float64Arrays (convert with astype first)",
+      );
     matmulF64(out, outOffset, a as Float64Array, aOffset, b as Float64Array, bOffset, m, k, n, transA, transB);
   }
 };
@@ -318,7 +472,13 @@ export const matmul = (a: Tensor, b: Tensor): Tensor => {
   const ra = a.shape.length;
   const rb = b.shape.length;
   if (ra === 0 || rb === 0) {
-    return shapeError(ra === 0 ? "a" : "b", a.shape, b.shape, "scalar operands are not allowed (matmul needs at least 1-D arrays)", "use multiply for scalars, or reshape to a 1-D or 2-D array");
+    return shapeError(
+      ra === 0 ? "a" : "b",
+      a.shape,
+      b.shape,
+      "scalar operands are not allowed (matmul needs at least 1-D arrays)",
+      "use multiply for scalars, or reshape to a 1-D or 2-D array",
+    );
   }
   const m = ra === 1 ? 1 : a.shape[ra - 2]!;
   const k = a.shape[ra - 1]!;

@@ -97,7 +97,10 @@ const permuteImpl = (x: Tensor, axes: readonly number[]): Tensor => {
  */
 export const transpose = (x: Tensor, perm?: readonly number[]): Tensor => {
   const { shape } = checkTensor("transpose", "x", x);
-  return permuteImpl(x, perm === undefined ? shape.map((_, i) => shape.length - 1 - i) : checkPerm("transpose", perm, shape));
+  return permuteImpl(
+    x,
+    perm === undefined ? shape.map((_, i) => shape.length - 1 - i) : checkPerm("transpose", perm, shape),
+  );
 };
 
 /**
@@ -140,7 +143,11 @@ export const squeeze = (x: Tensor, axis?: number | readonly number[]): Tensor =>
       });
     }
   }
-  return fromBuffer(x.dtype, x.shape.filter((_, i) => !drop.includes(i)), x.data);
+  return fromBuffer(
+    x.dtype,
+    x.shape.filter((_, i) => !drop.includes(i)),
+    x.data,
+  );
 };
 
 /**
@@ -180,7 +187,9 @@ export const broadcastTo = (x: Tensor, shape: Shape): Tensor => {
 export const flip = (x: Tensor, axis?: number | readonly number[]): Tensor => {
   const rank = checkTensor("flip", "x", x).shape.length;
   const axes =
-    axis === undefined ? [...x.shape.keys()] : normalizeAxes("flip", "axis", typeof axis === "number" ? [axis] : axis, rank);
+    axis === undefined
+      ? [...x.shape.keys()]
+      : normalizeAxes("flip", "axis", typeof axis === "number" ? [axis] : axis, rank);
   if (axes.every((a) => x.shape[a]! <= 1)) return x;
   const strides = stridesOf(x.shape);
   let offset = 0;

@@ -59,7 +59,12 @@ export interface ReductionPlan {
  * @internal Shared by the reduction and softmax kernels; not part of the public API.
  * @example reduceArgs("sum", x, { axis: 0 }) // [0, false]
  */
-export const reduceArgs = (op: string, x: Tensor, opts: unknown, single = false): [number | readonly number[] | undefined, boolean] => {
+export const reduceArgs = (
+  op: string,
+  x: Tensor,
+  opts: unknown,
+  single = false,
+): [number | readonly number[] | undefined, boolean] => {
   checkTensor(op, "x", x);
   const o = checkOptions(op, opts, ["axis", "keepDims"]);
   const keepDims = checkFlag(op, "options.keepDims", o.keepDims) ?? false;
@@ -70,7 +75,9 @@ export const reduceArgs = (op: string, x: Tensor, opts: unknown, single = false)
       op,
       arg: "options.axis",
       detail: `axis must be ${single ? "an integer" : "an integer or an array of integers"}, got ${typeof axis === "string" ? JSON.stringify(axis) : Array.isArray(axis) ? "an array" : typeof axis}`,
-      fix: single ? "pass one axis, e.g. { axis: -1 }, or omit it to search the flattened tensor" : "pass { axis: 0 }, { axis: [0, 1] }, or omit it to reduce every axis",
+      fix: single
+        ? "pass one axis, e.g. { axis: -1 }, or omit it to search the flattened tensor"
+        : "pass { axis: 0 }, { axis: [0, 1] }, or omit it to reduce every axis",
     });
   }
   return [axis as number | readonly number[] | undefined, keepDims];
@@ -117,8 +124,16 @@ export const planReduction = (
   return {
     axes,
     outShape: Object.freeze(outShape),
-    outer: trailing ? progression(outSize, count) : leading ? progression(outSize, 1) : viewOffsets(keptShape, strides, 0),
-    inner: trailing ? progression(count, 1) : leading ? progression(count, outSize) : viewOffsets(reducedShape, strides, 0),
+    outer: trailing
+      ? progression(outSize, count)
+      : leading
+        ? progression(outSize, 1)
+        : viewOffsets(keptShape, strides, 0),
+    inner: trailing
+      ? progression(count, 1)
+      : leading
+        ? progression(count, outSize)
+        : viewOffsets(reducedShape, strides, 0),
     count,
     lastAxisKept: rank > 0 && !reduced[rank - 1],
   };

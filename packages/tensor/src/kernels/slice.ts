@@ -53,7 +53,13 @@ const resolve = (spec: SliceSpec | null | undefined, axis: number, len: number):
   if (spec === null || spec === undefined) return { start: 0, step: 1, length: len };
   const problem = optionsProblem("slice", `specs[${axis}]`, spec, SPEC_KEYS, true);
   if (problem !== undefined) {
-    return fail({ _tag: "ValueError", op: "slice", arg: problem.arg, detail: problem.detail, fix: `${problem.fix}; use null (or {}) for a whole axis` });
+    return fail({
+      _tag: "ValueError",
+      op: "slice",
+      arg: problem.arg,
+      detail: problem.detail,
+      fix: `${problem.fix}; use null (or {}) for a whole axis`,
+    });
   }
   const step = checkField(axis, "step", spec.step) ?? 1;
   if (step === 0) {

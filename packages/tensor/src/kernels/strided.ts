@@ -12,7 +12,8 @@ import { fail } from "../errors.js";
 import { MAX_ELEMENTS, showValue } from "../internal.js";
 import { sizeOf, type Shape } from "../Shape.js";
 
-const viewFail = (op: string, arg: string, detail: string, fix: string): never => fail({ _tag: "ValueError", op, arg, detail, fix });
+const viewFail = (op: string, arg: string, detail: string, fix: string): never =>
+  fail({ _tag: "ValueError", op, arg, detail, fix });
 
 /**
  * Validates a view and returns the smallest and largest offset it reads (both `offset` when it is
@@ -21,9 +22,15 @@ const viewFail = (op: string, arg: string, detail: string, fix: string): never =
 const viewRange = (op: string, shape: Shape, strides: readonly number[], offset: number): [number, number] => {
   const n = sizeOf(shape);
   if (!Array.isArray(strides) || strides.length !== shape.length || !strides.every((st) => Number.isSafeInteger(st))) {
-    viewFail(op, "strides", `strides must be one integer per axis of the shape (${shape.length}), got ${showValue(strides)}`, "pass strides like [3, 1]");
+    viewFail(
+      op,
+      "strides",
+      `strides must be one integer per axis of the shape (${shape.length}), got ${showValue(strides)}`,
+      "pass strides like [3, 1]",
+    );
   }
-  if (!Number.isSafeInteger(offset)) viewFail(op, "offset", `offset must be an integer, got ${showValue(offset)}`, "pass an element offset such as 0");
+  if (!Number.isSafeInteger(offset))
+    viewFail(op, "offset", `offset must be an integer, got ${showValue(offset)}`, "pass an element offset such as 0");
   let lo = offset;
   let hi = offset;
   if (n > 0) {
@@ -34,7 +41,8 @@ const viewRange = (op: string, shape: Shape, strides: readonly number[], offset:
     });
   }
   // The offsets are int32: a view that reaches past that range would wrap silently.
-  if (lo < -MAX_ELEMENTS - 1 || hi > MAX_ELEMENTS) viewFail(op, "strides", `the view reaches offsets [${lo}, ${hi}], beyond int32`, "use smaller strides or offset");
+  if (lo < -MAX_ELEMENTS - 1 || hi > MAX_ELEMENTS)
+    viewFail(op, "strides", `the view reaches offsets [${lo}, ${hi}], beyond int32`, "use smaller strides or offset");
   return [lo, hi];
 };
 
@@ -152,12 +160,27 @@ export const gatherViewChecked = (
   strides: readonly number[],
   offset: number,
 ): ReturnType<typeof allocate> => {
-  if (!ArrayBuffer.isView(data) || data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    viewFail("gatherView", "data", `data must be a numeric typed array, got ${showValue(data)}`, "pass a tensor's data");
+  if (
+    !ArrayBuffer.isView(data) ||
+    data instanceof DataView ||
+    data instanceof BigInt64Array ||
+    data instanceof BigUint64Array
+  ) {
+    viewFail(
+      "gatherView",
+      "data",
+      `data must be a numeric typed array, got ${showValue(data)}`,
+      "pass a tensor's data",
+    );
   }
   const [lo, hi] = viewRange("gatherView", shape, strides, offset);
   if (sizeOf(shape) > 0 && (lo < 0 || hi >= data.length)) {
-    viewFail("gatherView", "offset, strides", `the view reads offsets [${lo}, ${hi}] of a buffer of length ${data.length}`, "keep every offset of the view inside the buffer");
+    viewFail(
+      "gatherView",
+      "offset, strides",
+      `the view reads offsets [${lo}, ${hi}] of a buffer of length ${data.length}`,
+      "keep every offset of the view inside the buffer",
+    );
   }
   return gatherView(dtype, data, shape, strides, offset);
 };
@@ -174,6 +197,12 @@ export const broadcastStridesChecked = (inShape: Shape, outShape: Shape): number
   const lead = outShape.length - inShape.length;
   let fits = lead >= 0;
   for (let i = 0; fits && i < inShape.length; i++) fits = inShape[i] === 1 || inShape[i] === outShape[lead + i];
-  if (!fits) viewFail("broadcastStrides", "inShape", `shape ${showValue(inShape)} does not broadcast to ${showValue(outShape)}`, "pass an input shape that broadcasts to the output shape");
+  if (!fits)
+    viewFail(
+      "broadcastStrides",
+      "inShape",
+      `shape ${showValue(inShape)} does not broadcast to ${showValue(outShape)}`,
+      "pass an input shape that broadcasts to the output shape",
+    );
   return broadcastStrides(inShape, outShape);
 };

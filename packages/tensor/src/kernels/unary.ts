@@ -46,7 +46,12 @@ const float32Map =
   (op: MappedF32, f: (v: number) => number): Loop =>
   (out, src, n) => {
     const backend = kernelBackend();
-    if (backend !== "js" && (n >= MAP_MIN || backend === "wasm") && mapF32Wasm(op, src as Float32Array, out as Float32Array, n)) return;
+    if (
+      backend !== "js" &&
+      (n >= MAP_MIN || backend === "wasm") &&
+      mapF32Wasm(op, src as Float32Array, out as Float32Array, n)
+    )
+      return;
     for (let i = 0; i < n; i++) out[i] = f(src[i]!);
   };
 
@@ -106,7 +111,10 @@ export const abs = signLike("abs", loopOf(Math.abs));
  * Elementwise sign: -1, 0 or 1; `sign(NaN)` is NaN and `sign(-0)` is `+0` (NumPy).
  * @example sign(tensor([-3, 0, 2])).data // Float32Array [-1, 0, 1]
  */
-export const sign = signLike("sign", loopOf((v) => (v > 0 ? 1 : v < 0 ? -1 : v === 0 ? 0 : v)));
+export const sign = signLike(
+  "sign",
+  loopOf((v) => (v > 0 ? 1 : v < 0 ? -1 : v === 0 ? 0 : v)),
+);
 
 /**
  * Elementwise e^x.
@@ -152,7 +160,10 @@ export const sqrt = transcendental("sqrt", (out, src, n) => {
  * Elementwise reciprocal square root 1/√x.
  * @example rsqrt(tensor([4, 0.25])).data // Float32Array [0.5, 2]
  */
-export const rsqrt = transcendental("rsqrt", loopOf((v) => 1 / Math.sqrt(v)));
+export const rsqrt = transcendental(
+  "rsqrt",
+  loopOf((v) => 1 / Math.sqrt(v)),
+);
 
 /**
  * Elementwise x² (`int32` wraps modulo 2^32 like NumPy, rather than losing bits in a double).
@@ -168,7 +179,10 @@ export const square = signLike(
  * Elementwise 1/x; `reciprocal(0)` is Infinity.
  * @example reciprocal(tensor([2, -4])).data // Float32Array [0.5, -0.25]
  */
-export const reciprocal = transcendental("reciprocal", loopOf((v) => 1 / v));
+export const reciprocal = transcendental(
+  "reciprocal",
+  loopOf((v) => 1 / v),
+);
 
 /**
  * Elementwise sine (radians).
@@ -238,7 +252,10 @@ export const softplus = transcendental(
  * Elementwise rectified linear unit max(x, 0); NaN stays NaN and -0 becomes +0.
  * @example relu(tensor([-2, 0, 3])).data // Float32Array [0, 0, 3]
  */
-export const relu = signLike("relu", loopOf((v) => (v > 0 || v !== v ? v : 0)));
+export const relu = signLike(
+  "relu",
+  loopOf((v) => (v > 0 || v !== v ? v : 0)),
+);
 
 /**
  * Elementwise largest integer ≤ x (the identity on `int32`).
@@ -259,9 +276,9 @@ export const ceil = rounding("ceil", loopOf(Math.ceil));
 export const round = rounding(
   "round",
   loopOf((v) => {
-  // Math.round breaks ties toward +Infinity; a tie is exactly where it moved by +0.5, and then
-  // the even neighbour is one below whenever it picked the odd one.
-  const r = Math.round(v);
+    // Math.round breaks ties toward +Infinity; a tie is exactly where it moved by +0.5, and then
+    // the even neighbour is one below whenever it picked the odd one.
+    const r = Math.round(v);
     return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
   }),
 );
@@ -270,16 +287,25 @@ export const round = rounding(
  * Elementwise test for NaN, as a `bool` tensor (always false for `int32`/`bool`).
  * @example isNaN(tensor([1, NaN])).data // Uint8Array [0, 1]
  */
-export const isNaN = predicate("isNaN", loopOf((v) => (v !== v ? 1 : 0)));
+export const isNaN = predicate(
+  "isNaN",
+  loopOf((v) => (v !== v ? 1 : 0)),
+);
 
 /**
  * Elementwise test for a finite value (not NaN or ±Infinity), as a `bool` tensor.
  * @example isFinite(tensor([1, Infinity, NaN])).data // Uint8Array [1, 0, 0]
  */
-export const isFinite = predicate("isFinite", loopOf((v) => (v - v === 0 ? 1 : 0)));
+export const isFinite = predicate(
+  "isFinite",
+  loopOf((v) => (v - v === 0 ? 1 : 0)),
+);
 
 /**
  * Elementwise logical NOT as a `bool` tensor: true where `x` is zero (NaN counts as nonzero).
  * @example logicalNot(tensor([0, 2, NaN])).data // Uint8Array [1, 0, 0]
  */
-export const logicalNot = predicate("logicalNot", loopOf((v) => (v === 0 ? 1 : 0)));
+export const logicalNot = predicate(
+  "logicalNot",
+  loopOf((v) => (v === 0 ? 1 : 0)),
+);

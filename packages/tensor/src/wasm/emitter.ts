@@ -68,31 +68,96 @@ const name = (out: number[], s: string): void => {
 
 // Single-byte opcodes we emit (core spec §5.4). Kept as named constants so bodies read as code.
 const OP = {
-  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f,
-  call: 0x10, drop: 0x1a, select: 0x1b, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Load: 0x28, f32Load: 0x2a, i32Load8U: 0x2d, f32Store: 0x38, i32Const: 0x41, f32Const: 0x43,
-  i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b,
-  i32LeS: 0x4c, i32LeU: 0x4d, i32GeS: 0x4e, i32GeU: 0x4f,
-  i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Shl: 0x74,
-  f32Add: 0x92, f32Mul: 0x94,
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  return: 0x0f,
+  call: 0x10,
+  drop: 0x1a,
+  select: 0x1b,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Load: 0x28,
+  f32Load: 0x2a,
+  i32Load8U: 0x2d,
+  f32Store: 0x38,
+  i32Const: 0x41,
+  f32Const: 0x43,
+  i32Eqz: 0x45,
+  i32Eq: 0x46,
+  i32Ne: 0x47,
+  i32LtS: 0x48,
+  i32LtU: 0x49,
+  i32GtS: 0x4a,
+  i32GtU: 0x4b,
+  i32LeS: 0x4c,
+  i32LeU: 0x4d,
+  i32GeS: 0x4e,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32And: 0x71,
+  i32Shl: 0x74,
+  f32Add: 0x92,
+  f32Mul: 0x94,
 } as const;
 
 // SIMD opcodes follow the 0xFD prefix as a LEB128 number.
 const SIMD = {
-  v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c,
-  i32x4Splat: 0x11, i32x4ReplaceLane: 0x1c, f32x4Splat: 0x13, f32x4ExtractLane: 0x1f, f32x4ReplaceLane: 0x20,
+  v128Load: 0x00,
+  v128Load32Splat: 0x09,
+  v128Store: 0x0b,
+  v128Const: 0x0c,
+  i32x4Splat: 0x11,
+  i32x4ReplaceLane: 0x1c,
+  f32x4Splat: 0x13,
+  f32x4ExtractLane: 0x1f,
+  f32x4ReplaceLane: 0x20,
   i32x4Ne: 0x38,
-  f32x4Eq: 0x41, f32x4Ne: 0x42, f32x4Lt: 0x43, f32x4Gt: 0x44, f32x4Le: 0x45, f32x4Ge: 0x46,
-  v128And: 0x4e, v128Or: 0x50, v128Xor: 0x51, v128Bitselect: 0x52,
+  f32x4Eq: 0x41,
+  f32x4Ne: 0x42,
+  f32x4Lt: 0x43,
+  f32x4Gt: 0x44,
+  f32x4Le: 0x45,
+  f32x4Ge: 0x46,
+  v128And: 0x4e,
+  v128Or: 0x50,
+  v128Xor: 0x51,
+  v128Bitselect: 0x52,
   f32x4Nearest: 0x6a,
-  i32x4Shl: 0xab, i32x4ShrS: 0xac, i32x4Add: 0xae, i32x4Sub: 0xb1,
-  f32x4Abs: 0xe0, f32x4Neg: 0xe1, f32x4Sqrt: 0xe3, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7,
-  f32x4Min: 0xe8, f32x4Max: 0xe9,
+  i32x4Shl: 0xab,
+  i32x4ShrS: 0xac,
+  i32x4Add: 0xae,
+  i32x4Sub: 0xb1,
+  f32x4Abs: 0xe0,
+  f32x4Neg: 0xe1,
+  f32x4Sqrt: 0xe3,
+  f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
+  f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
+  f32x4Min: 0xe8,
+  f32x4Max: 0xe9,
   i32x4TruncSatF32x4S: 0xf8,
 } as const;
 
 /** The SIMD instructions without immediates (lane-wise arithmetic, comparisons, bitwise ops). */
-export type SimdOp = Exclude<keyof typeof SIMD, "v128Load" | "v128Load32Splat" | "v128Store" | "v128Const" | "f32x4ExtractLane" | "f32x4ReplaceLane" | "i32x4ReplaceLane">;
+export type SimdOp = Exclude<
+  keyof typeof SIMD,
+  | "v128Load"
+  | "v128Load32Splat"
+  | "v128Store"
+  | "v128Const"
+  | "f32x4ExtractLane"
+  | "f32x4ReplaceLane"
+  | "i32x4ReplaceLane"
+>;
 
 /**
  * Builds one function body. Instructions are appended in stack-machine order by chained calls;
@@ -119,7 +184,32 @@ export class FunctionBuilder {
   }
 
   /** One of the plain single-byte instructions (no immediates), by name. */
-  op(o: "i32Eqz" | "i32Eq" | "i32Ne" | "i32LtS" | "i32LtU" | "i32GtS" | "i32GtU" | "i32LeS" | "i32LeU" | "i32GeS" | "i32GeU" | "i32Add" | "i32Sub" | "i32Mul" | "i32And" | "i32Shl" | "f32Add" | "f32Mul" | "drop" | "select" | "return" | "else" | "end"): this {
+  op(
+    o:
+      | "i32Eqz"
+      | "i32Eq"
+      | "i32Ne"
+      | "i32LtS"
+      | "i32LtU"
+      | "i32GtS"
+      | "i32GtU"
+      | "i32LeS"
+      | "i32LeU"
+      | "i32GeS"
+      | "i32GeU"
+      | "i32Add"
+      | "i32Sub"
+      | "i32Mul"
+      | "i32And"
+      | "i32Shl"
+      | "f32Add"
+      | "f32Mul"
+      | "drop"
+      | "select"
+      | "return"
+      | "else"
+      | "end",
+  ): this {
     this.code.push(OP[o]);
     return this;
   }
@@ -131,13 +221,25 @@ export class FunctionBuilder {
     return this;
   }
 
-  get(i: number): this { return this.withIndex(OP.localGet, i); }
-  set(i: number): this { return this.withIndex(OP.localSet, i); }
-  tee(i: number): this { return this.withIndex(OP.localTee, i); }
-  call(fnIndex: number): this { return this.withIndex(OP.call, fnIndex); }
+  get(i: number): this {
+    return this.withIndex(OP.localGet, i);
+  }
+  set(i: number): this {
+    return this.withIndex(OP.localSet, i);
+  }
+  tee(i: number): this {
+    return this.withIndex(OP.localTee, i);
+  }
+  call(fnIndex: number): this {
+    return this.withIndex(OP.call, fnIndex);
+  }
   /** Branch to the `depth`-th enclosing block/loop/if (0 = innermost). */
-  br(depth: number): this { return this.withIndex(OP.br, depth); }
-  brIf(depth: number): this { return this.withIndex(OP.brIf, depth); }
+  br(depth: number): this {
+    return this.withIndex(OP.br, depth);
+  }
+  brIf(depth: number): this {
+    return this.withIndex(OP.brIf, depth);
+  }
 
   i32Const(v: number): this {
     this.code.push(OP.i32Const);
@@ -174,16 +276,30 @@ export class FunctionBuilder {
   // Memory access: [address] -> value, or [address, value] -> (). `offset` is a constant byte
   // offset folded into the instruction; the alignment hint is the natural one (never a promise
   // that changes results, only a hint, so unaligned addresses still work).
-  f32Load(offset = 0): this { return this.mem([OP.f32Load], 2, offset); }
+  f32Load(offset = 0): this {
+    return this.mem([OP.f32Load], 2, offset);
+  }
   /** An i32 from 4 bytes at any alignment (the hint says 1-byte aligned). */
-  i32Load(offset = 0): this { return this.mem([OP.i32Load], 0, offset); }
+  i32Load(offset = 0): this {
+    return this.mem([OP.i32Load], 0, offset);
+  }
   /** One byte, zero-extended to i32. */
-  i32Load8U(offset = 0): this { return this.mem([OP.i32Load8U], 0, offset); }
-  f32Store(offset = 0): this { return this.mem([OP.f32Store], 2, offset); }
-  v128Load(offset = 0): this { return this.mem(this.simdPrefix(SIMD.v128Load), 4, offset); }
-  v128Store(offset = 0): this { return this.mem(this.simdPrefix(SIMD.v128Store), 4, offset); }
+  i32Load8U(offset = 0): this {
+    return this.mem([OP.i32Load8U], 0, offset);
+  }
+  f32Store(offset = 0): this {
+    return this.mem([OP.f32Store], 2, offset);
+  }
+  v128Load(offset = 0): this {
+    return this.mem(this.simdPrefix(SIMD.v128Load), 4, offset);
+  }
+  v128Store(offset = 0): this {
+    return this.mem(this.simdPrefix(SIMD.v128Store), 4, offset);
+  }
   /** Loads one f32 and copies it into all four lanes. */
-  v128Load32Splat(offset = 0): this { return this.mem(this.simdPrefix(SIMD.v128Load32Splat), 2, offset); }
+  v128Load32Splat(offset = 0): this {
+    return this.mem(this.simdPrefix(SIMD.v128Load32Splat), 2, offset);
+  }
 
   f32x4ExtractLane(lane: number): this {
     this.code.push(...this.simdPrefix(SIMD.f32x4ExtractLane), lane);
@@ -206,9 +322,18 @@ export class FunctionBuilder {
   }
 
   /** Opens a `block` (branch target at its end), `loop` (branch target at its start) or `if`, with no result. */
-  block(): this { this.code.push(OP.block, 0x40); return this; }
-  loop(): this { this.code.push(OP.loop, 0x40); return this; }
-  if(): this { this.code.push(OP.if, 0x40); return this; }
+  block(): this {
+    this.code.push(OP.block, 0x40);
+    return this;
+  }
+  loop(): this {
+    this.code.push(OP.loop, 0x40);
+    return this;
+  }
+  if(): this {
+    this.code.push(OP.if, 0x40);
+    return this;
+  }
 
   /** The body as stored in the code section: local declarations, instructions, `end`. */
   encodeBody(): number[] {
@@ -271,8 +396,14 @@ export const encodeModule = (functions: readonly FunctionBuilder[], minPages: nu
   // Type section: one function type per function (duplicates are allowed and keep this simple).
   const types = functions.map((f) => {
     const t = [0x60];
-    vec(t, f.params.map((p) => [p]));
-    vec(t, f.results.map((r) => [r]));
+    vec(
+      t,
+      f.params.map((p) => [p]),
+    );
+    vec(
+      t,
+      f.results.map((r) => [r]),
+    );
     return t;
   });
   const typeSec: number[] = [];
@@ -289,15 +420,34 @@ export const encodeModule = (functions: readonly FunctionBuilder[], minPages: nu
   section(2, importSec);
   // Function section: function i has type i.
   const funcSec: number[] = [];
-  vec(funcSec, functions.map((_, i) => { const b: number[] = []; uleb(b, i); return b; }));
+  vec(
+    funcSec,
+    functions.map((_, i) => {
+      const b: number[] = [];
+      uleb(b, i);
+      return b;
+    }),
+  );
   section(3, funcSec);
   // Export section: kind 0 (function).
   const exportSec: number[] = [];
-  vec(exportSec, functions.map((f, i) => { const b: number[] = []; name(b, f.name); b.push(0x00); uleb(b, i); return b; }));
+  vec(
+    exportSec,
+    functions.map((f, i) => {
+      const b: number[] = [];
+      name(b, f.name);
+      b.push(0x00);
+      uleb(b, i);
+      return b;
+    }),
+  );
   section(7, exportSec);
   // Code section.
   const codeSec: number[] = [];
-  vec(codeSec, functions.map((f) => f.encodeBody()));
+  vec(
+    codeSec,
+    functions.map((f) => f.encodeBody()),
+  );
   section(10, codeSec);
   return Uint8Array.from(out);
 };

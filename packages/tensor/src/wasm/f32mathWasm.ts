@@ -20,14 +20,20 @@ const pow2 = (f: FunctionBuilder, k: number): void => {
  * @example emitExpF32x4(f, x); f.set(y)
  */
 export const emitExpF32x4 = (f: FunctionBuilder, x: number): void => {
-  const xc = f.local(v128), n = f.local(v128), r = f.local(v128), p = f.local(v128), ni = f.local(v128), n1 = f.local(v128);
+  const xc = f.local(v128),
+    n = f.local(v128),
+    r = f.local(v128),
+    p = f.local(v128),
+    ni = f.local(v128),
+    n1 = f.local(v128);
   // Clamped so the lanes the final selects replace still compute finite garbage.
   f.get(x).f32x4Const(EXP_HI).simd("f32x4Min").f32x4Const(EXP_LO).simd("f32x4Max").set(xc);
   f.get(xc).f32x4Const(LOG2E).simd("f32x4Mul").simd("f32x4Nearest").set(n);
   f.get(xc).get(n).f32x4Const(LN2_HI).simd("f32x4Mul").simd("f32x4Sub");
   f.get(n).f32x4Const(LN2_LO).simd("f32x4Mul").simd("f32x4Sub").set(r);
   f.f32x4Const(EXP_POLY[0]!).set(p);
-  for (let i = 1; i < EXP_POLY.length; i++) f.get(p).get(r).simd("f32x4Mul").f32x4Const(EXP_POLY[i]!).simd("f32x4Add").set(p);
+  for (let i = 1; i < EXP_POLY.length; i++)
+    f.get(p).get(r).simd("f32x4Mul").f32x4Const(EXP_POLY[i]!).simd("f32x4Add").set(p);
   // y = ((p · r²) + r) + 1, left on the stack
   f.get(p).get(r).get(r).simd("f32x4Mul").simd("f32x4Mul").get(r).simd("f32x4Add").f32x4Const(1).simd("f32x4Add");
   f.set(p);
@@ -52,7 +58,8 @@ export const emitExpF32x4 = (f: FunctionBuilder, x: number): void => {
  * @example emitSigmoidF32x4(f, x); f.set(y)
  */
 export const emitSigmoidF32x4 = (f: FunctionBuilder, x: number): void => {
-  const e = f.local(v128), d = f.local(v128);
+  const e = f.local(v128),
+    d = f.local(v128);
   f.get(x).simd("f32x4Abs").simd("f32x4Neg").set(e);
   emitExpF32x4(f, e);
   f.set(e);
@@ -67,12 +74,17 @@ export const emitSigmoidF32x4 = (f: FunctionBuilder, x: number): void => {
  * @example emitTanhF32x4(f, x); f.set(y)
  */
 export const emitTanhF32x4 = (f: FunctionBuilder, x: number): void => {
-  const a = f.local(v128), z = f.local(v128), q = f.local(v128), big = f.local(v128), twoA = f.local(v128);
+  const a = f.local(v128),
+    z = f.local(v128),
+    q = f.local(v128),
+    big = f.local(v128),
+    twoA = f.local(v128);
   f.get(x).simd("f32x4Abs").set(a);
   // small: a + (a·z)·Q(z), z = a²
   f.get(a).get(a).simd("f32x4Mul").set(z);
   f.f32x4Const(TANH_POLY[0]!).set(q);
-  for (let i = 1; i < TANH_POLY.length; i++) f.get(q).get(z).simd("f32x4Mul").f32x4Const(TANH_POLY[i]!).simd("f32x4Add").set(q);
+  for (let i = 1; i < TANH_POLY.length; i++)
+    f.get(q).get(z).simd("f32x4Mul").f32x4Const(TANH_POLY[i]!).simd("f32x4Add").set(q);
   f.get(a).get(a).get(z).simd("f32x4Mul").get(q).simd("f32x4Mul").simd("f32x4Add").set(q);
   // big: 1 − 2/(e^{2a} + 1)
   f.get(a).get(a).simd("f32x4Add").set(twoA);

@@ -136,8 +136,16 @@ export const productScratchBytes = (m: number, k: number, n: number, shape: Kern
  * for the layouts), using `productScratchBytes` bytes at `scratch` (64-byte aligned).
  */
 const product = (
-  rt: Kernels, aAt: number, bAt: number, cAt: number, scratch: number,
-  m: number, k: number, n: number, transA: boolean, transB: boolean,
+  rt: Kernels,
+  aAt: number,
+  bAt: number,
+  cAt: number,
+  scratch: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
 ): void => {
   const { mr, nv, kc: KC, nc: NC } = rt.shape;
   const nr = 4 * nv;
@@ -161,7 +169,20 @@ const product = (
       rt.packB(b0 + nFullAll * nr * 4, bRow, 4, pbAt, kc, n - nFullAll * nr);
       for (let i0 = 0; i0 < m; i0 += mr) {
         const rows = Math.min(mr, m - i0);
-        rt.stripes[rows]!(paAt + 4 * i0 * kc, b0, 4 * nr, bRow, pbAt, cAt + 4 * i0 * n, 4 * n, kc, nFullAll, n - nFullAll * nr, first, tile);
+        rt.stripes[rows]!(
+          paAt + 4 * i0 * kc,
+          b0,
+          4 * nr,
+          bRow,
+          pbAt,
+          cAt + 4 * i0 * n,
+          4 * n,
+          kc,
+          nFullAll,
+          n - nFullAll * nr,
+          first,
+          tile,
+        );
       }
       continue;
     }
@@ -173,7 +194,20 @@ const product = (
       const panel = 4 * nr * kc;
       for (let i0 = 0; i0 < m; i0 += mr) {
         const rows = Math.min(mr, m - i0);
-        rt.stripes[rows]!(paAt + 4 * i0 * kc, pb, panel, 4 * nr, pb + nFull * panel, cAt + 4 * (i0 * n + j0), 4 * n, kc, nFull, cols - nFull * nr, first, tile);
+        rt.stripes[rows]!(
+          paAt + 4 * i0 * kc,
+          pb,
+          panel,
+          4 * nr,
+          pb + nFull * panel,
+          cAt + 4 * (i0 * n + j0),
+          4 * n,
+          kc,
+          nFull,
+          cols - nFull * nr,
+          first,
+          tile,
+        );
       }
     }
   }
@@ -189,8 +223,18 @@ const product = (
  * matmulF32Wasm(out, 0, Float32Array.of(1, 2), 0, Float32Array.of(3, 4), 0, 1, 2, 1, false, false); // out [11]
  */
 export const matmulF32Wasm = (
-  out: Float32Array, oo: number, a: Float32Array, ao: number, b: Float32Array, bo: number,
-  m: number, k: number, n: number, transA: boolean, transB: boolean, shape: KernelShape = defaultShape,
+  out: Float32Array,
+  oo: number,
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+  shape: KernelShape = defaultShape,
 ): boolean => {
   const rt = runtime(shape);
   if (rt === null) return false;
@@ -215,7 +259,17 @@ export const matmulF32Wasm = (
 };
 
 /** The float32 product on byte addresses of a memory the caller owns (see `arenaMatmul`). */
-export type ArenaMatmul = (aAt: number, bAt: number, cAt: number, scratch: number, m: number, k: number, n: number, transA: boolean, transB: boolean) => void;
+export type ArenaMatmul = (
+  aAt: number,
+  bAt: number,
+  cAt: number,
+  scratch: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+) => void;
 
 /**
  * The default-shape kernels instantiated on `memory` (a WebAssembly.Memory): a function computing
@@ -228,5 +282,6 @@ export const arenaMatmul = (memory: object): ArenaMatmul | null => {
   const rt = runtime(defaultShape);
   if (rt === null || wasm === undefined) return null;
   const kernels = kernelsOf(defaultShape, new wasm.Instance(rt.module, { env: { memory } }).exports);
-  return (aAt, bAt, cAt, scratch, m, k, n, transA, transB) => product(kernels, aAt, bAt, cAt, scratch, m, k, n, transA, transB);
+  return (aAt, bAt, cAt, scratch, m, k, n, transA, transB) =>
+    product(kernels, aAt, bAt, cAt, scratch, m, k, n, transA, transB);
 };

@@ -81,23 +81,52 @@ const microKernel = (s: KernelShape, rows: number): FunctionBuilder => {
   f.get(first).if();
   for (const accRow of acc) for (const x of accRow) f.v128Zero().set(x);
   f.op("else");
-  acc.forEach((accRow, r) => accRow.forEach((x, q) => f.get(row[r]!).v128Load(16 * q).set(x)));
+  acc.forEach((accRow, r) =>
+    accRow.forEach((x, q) =>
+      f
+        .get(row[r]!)
+        .v128Load(16 * q)
+        .set(x),
+    ),
+  );
   f.op("end");
   // The k loop: one step per iteration. (Unrolled bodies measured slower: TurboFan hoists all
   // their loads to the top and runs out of registers; see the file comment.)
-  f.get(a).get(kc).i32Const(4 * rows).op("i32Mul").op("i32Add").set(aEnd);
+  f.get(a)
+    .get(kc)
+    .i32Const(4 * rows)
+    .op("i32Mul")
+    .op("i32Add")
+    .set(aEnd);
   // The zero-trip guard is redundant (kc ≥ 1), but without it TurboFan (V8 11.3) schedules all the
   // splat loads first and spills accumulators: 2× slower. Check with `node --print-wasm-code`.
   f.block().get(a).get(aEnd).op("i32GeU").brIf(0).loop();
-  bv.forEach((x, q) => f.get(b).v128Load(16 * q).set(x));
+  bv.forEach((x, q) =>
+    f
+      .get(b)
+      .v128Load(16 * q)
+      .set(x),
+  );
   for (let r = 0; r < rows; r++) {
-    f.get(a).v128Load32Splat(4 * r).set(splat);
+    f.get(a)
+      .v128Load32Splat(4 * r)
+      .set(splat);
     acc[r]!.forEach((x, q) => f.get(x).get(splat).get(bv[q]!).simd("f32x4Mul").simd("f32x4Add").set(x));
   }
-  f.get(a).i32Const(4 * rows).op("i32Add").set(a);
+  f.get(a)
+    .i32Const(4 * rows)
+    .op("i32Add")
+    .set(a);
   f.get(b).get(ldb).op("i32Add").set(b);
   f.get(a).get(aEnd).op("i32LtU").brIf(0).op("end").op("end");
-  acc.forEach((accRow, r) => accRow.forEach((x, q) => f.get(row[r]!).get(x).v128Store(16 * q)));
+  acc.forEach((accRow, r) =>
+    accRow.forEach((x, q) =>
+      f
+        .get(row[r]!)
+        .get(x)
+        .v128Store(16 * q),
+    ),
+  );
   return f;
 };
 
@@ -115,7 +144,11 @@ const byteLoop = (f: FunctionBuilder, x: number, count: number, body: () => void
  * into the NR-wide tile `tmp` so that only its w valid columns are copied to c.
  */
 const stripeKernel = (s: KernelShape, rows: number, microIndex: number): FunctionBuilder => {
-  const f = new FunctionBuilder(`stripe_${rows}`, Array.from({ length: 12 }, () => I32), []);
+  const f = new FunctionBuilder(
+    `stripe_${rows}`,
+    Array.from({ length: 12 }, () => I32),
+    [],
+  );
   const [a, b, panelStep, ldb, bTail, c, ldc, kc, nFull, w, first, tmp] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const x = f.local(I32);
   const wBytes = f.local(I32);
@@ -124,15 +157,34 @@ const stripeKernel = (s: KernelShape, rows: number, microIndex: number): Functio
   f.block().get(nFull).op("i32Eqz").brIf(0).loop();
   f.get(a).get(b).get(ldb).get(c).get(ldc).get(kc).get(first).call(microIndex);
   f.get(b).get(panelStep).op("i32Add").set(b);
-  f.get(c).i32Const(4 * nr).op("i32Add").set(c);
+  f.get(c)
+    .i32Const(4 * nr)
+    .op("i32Add")
+    .set(c);
   f.get(nFull).i32Const(1).op("i32Sub").tee(nFull).brIf(0).op("end").op("end");
   // Ragged last panel: copy the w valid columns of each row between c and the tile.
   const copyTile = (toTile: boolean): void => {
     for (let r = 0; r < rows; r++) {
       f.get(c).get(ldc).i32Const(r).op("i32Mul").op("i32Add").set(src);
       byteLoop(f, x, wBytes, () => {
-        if (toTile) f.get(tmp).get(x).op("i32Add").get(src).get(x).op("i32Add").f32Load().f32Store(4 * nr * r);
-        else f.get(src).get(x).op("i32Add").get(tmp).get(x).op("i32Add").f32Load(4 * nr * r).f32Store();
+        if (toTile)
+          f.get(tmp)
+            .get(x)
+            .op("i32Add")
+            .get(src)
+            .get(x)
+            .op("i32Add")
+            .f32Load()
+            .f32Store(4 * nr * r);
+        else
+          f.get(src)
+            .get(x)
+            .op("i32Add")
+            .get(tmp)
+            .get(x)
+            .op("i32Add")
+            .f32Load(4 * nr * r)
+            .f32Store();
       });
     }
   };
@@ -141,7 +193,14 @@ const stripeKernel = (s: KernelShape, rows: number, microIndex: number): Functio
   f.get(first).op("i32Eqz").if();
   copyTile(true);
   f.op("end");
-  f.get(a).get(bTail).i32Const(4 * nr).get(tmp).i32Const(4 * nr).get(kc).get(first).call(microIndex);
+  f.get(a)
+    .get(bTail)
+    .i32Const(4 * nr)
+    .get(tmp)
+    .i32Const(4 * nr)
+    .get(kc)
+    .get(first)
+    .call(microIndex);
   copyTile(false);
   f.op("end");
   return f;
@@ -185,15 +244,25 @@ const packB = (s: KernelShape): FunctionBuilder => {
   f.get(n).i32Const(nr).i32Const(nr).get(n).op("i32GtS").op("select").set(w);
   f.get(src).set(rowPtr).get(kc).set(p).loop(); // for each row p of the block
   f.get(w).i32Const(nr).op("i32Eq").get(cs).i32Const(4).op("i32Eq").op("i32And").if();
-  for (let q = 0; q < s.nv; q++) f.get(dst).get(rowPtr).v128Load(16 * q).v128Store(16 * q);
+  for (let q = 0; q < s.nv; q++)
+    f.get(dst)
+      .get(rowPtr)
+      .v128Load(16 * q)
+      .v128Store(16 * q);
   f.op("else");
-  for (let q = 0; q < s.nv; q++) f.get(dst).v128Zero().v128Store(16 * q);
+  for (let q = 0; q < s.nv; q++)
+    f.get(dst)
+      .v128Zero()
+      .v128Store(16 * q);
   f.get(rowPtr).set(ptr).i32Const(0).set(c).loop();
   f.get(dst).get(c).op("i32Add").get(ptr).f32Load().f32Store();
   f.get(ptr).get(cs).op("i32Add").set(ptr);
   f.get(c).i32Const(4).op("i32Add").tee(c).get(w).i32Const(4).op("i32Mul").op("i32LtU").brIf(0).op("end");
   f.op("end");
-  f.get(dst).i32Const(4 * nr).op("i32Add").set(dst);
+  f.get(dst)
+    .i32Const(4 * nr)
+    .op("i32Add")
+    .set(dst);
   f.get(rowPtr).get(rs).op("i32Add").set(rowPtr);
   f.get(p).i32Const(1).op("i32Sub").tee(p).brIf(0).op("end");
   f.get(src).get(cs).i32Const(nr).op("i32Mul").op("i32Add").set(src);
@@ -207,5 +276,8 @@ const packB = (s: KernelShape): FunctionBuilder => {
  */
 export const matmulModuleBytes = (s: KernelShape): Uint8Array => {
   const rows = Array.from({ length: s.mr }, (_, i) => i + 1);
-  return encodeModule([...rows.map((r) => microKernel(s, r)), ...rows.map((r) => stripeKernel(s, r, r - 1)), packA(s), packB(s)], 1);
+  return encodeModule(
+    [...rows.map((r) => microKernel(s, r)), ...rows.map((r) => stripeKernel(s, r, r - 1)), packA(s), packB(s)],
+    1,
+  );
 };

@@ -54,7 +54,9 @@ const PROBES: Readonly<Record<Codegen, () => boolean>> = {
 };
 
 /** What each refusal means, and the setting that opts out of it. */
-const CAUSES: Readonly<Record<Codegen, { readonly what: string; readonly effect: string; readonly allow: string; readonly silence: string }>> = {
+const CAUSES: Readonly<
+  Record<Codegen, { readonly what: string; readonly effect: string; readonly allow: string; readonly silence: string }>
+> = {
   eval: {
     what: "generating JavaScript from strings (a Content-Security-Policy without 'unsafe-eval', or node --disallow-code-generation-from-strings)",
     effect: "jit runs its graphs with the interpreter",

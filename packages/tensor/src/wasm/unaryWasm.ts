@@ -16,7 +16,11 @@ import { simdAvailable } from "./matmulRuntime.js";
 /** The functions mapped here. */
 export type MappedF32 = "exp" | "tanh" | "sigmoid";
 
-const EMITTERS: Readonly<Record<MappedF32, (f: FunctionBuilder, x: number) => void>> = { exp: emitExpF32x4, tanh: emitTanhF32x4, sigmoid: emitSigmoidF32x4 };
+const EMITTERS: Readonly<Record<MappedF32, (f: FunctionBuilder, x: number) => void>> = {
+  exp: emitExpF32x4,
+  tanh: emitTanhF32x4,
+  sigmoid: emitSigmoidF32x4,
+};
 
 /** Below this many elements the copies and the call cost more than the JavaScript loop. */
 export const MAP_MIN = 64;
@@ -25,7 +29,8 @@ export const MAP_MIN = 64;
 const mapFunction = (op: MappedF32): FunctionBuilder => {
   const f = new FunctionBuilder(`map_${op}`, [i32, i32], []);
   const [at, bytes] = [0, 1];
-  const end = f.local(i32), x = f.local(v128);
+  const end = f.local(i32),
+    x = f.local(v128);
   f.get(at).get(bytes).op("i32Add").set(end);
   f.block().get(bytes).op("i32Eqz").brIf(0).loop();
   f.get(at).v128Load().set(x);
@@ -37,7 +42,10 @@ const mapFunction = (op: MappedF32): FunctionBuilder => {
   return f;
 };
 
-interface State { readonly memory: WasmMemory; readonly fns: Readonly<Record<MappedF32, (at: number, bytes: number) => void>> }
+interface State {
+  readonly memory: WasmMemory;
+  readonly fns: Readonly<Record<MappedF32, (at: number, bytes: number) => void>>;
+}
 let state: State | null | undefined;
 
 const instantiate = (): State | null => {
