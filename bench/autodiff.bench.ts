@@ -66,8 +66,7 @@ const unrolledLoss = (p: typeof params): Value => {
   }
   return mean(square(stack(ys)));
 };
-const sliceStep = (t: number): Tensor =>
-  ({ ...xs, shape: [B, H], data: xs.data.subarray(t * B * H, (t + 1) * B * H) }) as Tensor;
+const sliceStep = (t: number): Tensor => ({ ...xs, shape: [B, H], data: xs.data.subarray(t * B * H, (t + 1) * B * H) });
 
 const eqnCount = (g: ClosedGraph): number => g.graph.eqns.size;
 const kib = (f: (p: typeof params) => Value): string => `${(estimateResiduals(f, params).bytes / 1024).toFixed(0)} KiB`;

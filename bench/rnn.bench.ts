@@ -30,7 +30,7 @@ import {
   valueAndGrad,
   type Value,
 } from "@rewind/autodiff";
-import { elmanTanh, lstm, rnn, type LstmCarry, type TorchCellParams } from "@rewind/rnn";
+import { elmanTanh, lstm, rnn, type TorchCellParams } from "@rewind/rnn";
 import type { BenchSuite } from "./run.js";
 
 // ---- LSTM regressor -------------------------------------------------------------------------
@@ -60,7 +60,7 @@ const lstmLoss =
   (xs: Value, ys: Value, checkpoint?: "carries") =>
   (m: LstmModel): Value => {
     const { finalCarry } = rnn(lstm, m.cell, xs, checkpoint === undefined ? {} : { checkpoint });
-    const pred = add(matmul((finalCarry as LstmCarry).h, transpose(m.w)), m.b);
+    const pred = add(matmul(finalCarry.h, transpose(m.w)), m.b);
     return mean(square(sub(pred, ys)));
   };
 

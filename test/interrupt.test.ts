@@ -171,7 +171,7 @@ describe("interrupted training", () => {
   it("a save removes the temporary files of dead writers of the same file, and only those", async () => {
     const dir = tempDir();
     const path = join(dir, "w.bin");
-    const dead = spawnSync(process.execPath, ["-e", ""]).pid!; // a process that has exited
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid; // a process that has exited
     const names = {
       dead: `w.bin.${dead}.0123456789ab.tmp`,
       alive: `w.bin.${process.ppid}.0123456789ab.tmp`, // a live process: might be mid-write

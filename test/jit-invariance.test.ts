@@ -57,8 +57,8 @@ const expectInvariant = (label: string, f: Fn, args: readonly unknown[]): void =
       return { error: e instanceof Error ? e.message : String(e) };
     }
   };
-  const want = run(A.jit(f as (...a: unknown[]) => unknown, { compile: false }) as Fn);
-  const got = run(A.jit(f as (...a: unknown[]) => unknown) as Fn);
+  const want = run(A.jit(f as (...a: unknown[]) => unknown, { compile: false }));
+  const got = run(A.jit(f as (...a: unknown[]) => unknown));
   if (want.error !== undefined || got.error !== undefined) {
     expect(got.error, label).toBe(want.error);
     return;
@@ -92,10 +92,10 @@ const checkCase = (c: GradCase, dtype: "float32" | "float64", seed: number): voi
   if (!floatLeaves(out) || !floatLeaves(args)) return;
   const ct = like(out, seed);
   const pulled = (...a: unknown[]) => A.vjp(c.f as (...x: unknown[]) => unknown, ...a)[1](ct);
-  expectInvariant(`vjp of ${c.label} ${dtype}`, pulled as Fn, args);
+  expectInvariant(`vjp of ${c.label} ${dtype}`, pulled, args);
   const tangents = like(args, seed + 1) as unknown[];
-  const pushed = (...a: unknown[]) => A.jvp(c.f as (...x: unknown[]) => unknown, a, tangents)[1];
-  expectInvariant(`jvp of ${c.label} ${dtype}`, pushed as Fn, args);
+  const pushed = (...a: unknown[]) => A.jvp(c.f, a, tangents)[1];
+  expectInvariant(`jvp of ${c.label} ${dtype}`, pushed, args);
 };
 
 const tables: Record<string, GradSpec> = {
@@ -124,22 +124,16 @@ describe("jit invariance: every gradient-check row, compiled = interpreted bit f
 describe("jit invariance: second order", () => {
   it("grad of grad (hessian-vector products) through tanh/exp/scan", () => {
     const f = (x: Value) => A.sum(A.mul(A.tanh(x), A.exp(A.mul(x, 0.3))));
-    const hvp = (x: Value) => A.grad((y: Value) => A.sum(A.mul(A.grad(f)(y) as Value, A.cos(y))))(x);
+    const hvp = (x: Value) => A.grad((y: Value) => A.sum(A.mul(A.grad(f)(y), A.cos(y))))(x);
     for (const dtype of ["float64", "float32"] as const) {
-      expectInvariant(`hvp ${dtype}`, hvp as Fn, [T.random.normal(T.random.key(3), [3, 4], dtype)]);
+      expectInvariant(`hvp ${dtype}`, hvp, [T.random.normal(T.random.key(3), [3, 4], dtype)]);
       const scanned = (x: Value) =>
         A.sum(
-          A.scan(
-            (c: Value, r: Value) => [A.tanh(A.add(A.mul(c, r), 0.1)), A.mul(c, c)],
-            A.sum(x, { axis: 0 }),
-            x,
-          )[1] as Value,
+          A.scan((c: Value, r: Value) => [A.tanh(A.add(A.mul(c, r), 0.1)), A.mul(c, c)], A.sum(x, { axis: 0 }), x)[1],
         );
-      expectInvariant(
-        `grad grad scan ${dtype}`,
-        ((x: Value) => A.grad((y: Value) => A.sum(A.grad(scanned)(y) as Value))(x)) as Fn,
-        [T.random.normal(T.random.key(4), [5, 3], dtype)],
-      );
+      expectInvariant(`grad grad scan ${dtype}`, (x: Value) => A.grad((y: Value) => A.sum(A.grad(scanned)(y)))(x), [
+        T.random.normal(T.random.key(4), [5, 3], dtype),
+      ]);
     }
   });
 });
@@ -158,7 +152,7 @@ const lstmStep = () => {
   const ys = T.random.normal(k5!, [B, 1], "float32");
   const loss = (m: typeof model): Value => {
     const { finalCarry } = rnn(lstm, m.cell, xs);
-    return A.mean(A.square(A.sub(A.add(A.matmul((finalCarry as LstmCarry).h, A.transpose(m.w)), m.b), ys)));
+    return A.mean(A.square(A.sub(A.add(A.matmul(finalCarry.h, A.transpose(m.w)), m.b), ys)));
   };
   return { f: A.valueAndGrad(loss) as Fn, args: [model] };
 };
@@ -219,7 +213,7 @@ describe("jit invariance: training steps", () => {
         ];
         for (const opts of variants) {
           const loss = (p: unknown) => A.sum(A.square(rnn(cell, p, xs, opts).outputs));
-          expectInvariant(`${name} ${JSON.stringify(opts)}`, A.valueAndGrad(loss) as Fn, [params]);
+          expectInvariant(`${name} ${JSON.stringify(opts)}`, A.valueAndGrad(loss), [params]);
         }
       });
     }
@@ -251,7 +245,7 @@ describe("jit invariance: training steps", () => {
     const lengths = T.tensor([5, 0, 2], "int32");
     expectInvariant(
       "bidirectional",
-      A.valueAndGrad((p: typeof pb) => A.sum(A.square(bi.apply(p, xs, { lengths }).outputs))) as Fn,
+      A.valueAndGrad((p: typeof pb) => A.sum(A.square(bi.apply(p, xs, { lengths }).outputs))),
       [pb],
     );
     const st = stack([lstm, gru]);
@@ -259,7 +253,7 @@ describe("jit invariance: training steps", () => {
     const x32 = T.astype(xs, "float32");
     expectInvariant(
       "stack",
-      A.valueAndGrad((p: typeof ps) => A.sum(A.square(rnn(st, p, x32, { lengths }).outputs))) as Fn,
+      A.valueAndGrad((p: typeof ps) => A.sum(A.square(rnn(st, p, x32, { lengths }).outputs))),
       [ps],
     );
   });

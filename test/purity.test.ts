@@ -55,7 +55,7 @@ const kernelCalls = (x: T.Tensor): Array<[string, () => unknown]> => {
         "logicalNot",
         "log",
       ] as const
-    ).map((name) => [name, () => (T[name] as (t: T.Tensor) => T.Tensor)(x)] as [string, () => unknown]),
+    ).map((name) => [name, () => T[name](x)] as [string, () => unknown]),
     ...(
       [
         "add",

@@ -91,22 +91,21 @@ describe("scan with an x-projection: eager = jit compiled = jit interpreted, bit
     for (const batch of [3, 5]) {
       it(`raw scan x·W + h·U + b, ${dtype}, B ${batch}: forward and valueAndGrad`, () => {
         const args = elmanArgs(batch, dtype);
-        expectSameBits("forward", elman as Fn, args);
+        expectSameBits("forward", elman, args);
         const loss = (...a: Value[]) => sumSquares((elman(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!) as [Value, Value])[1]);
-        const [l, grads] = expectSameBits(
-          "valueAndGrad",
-          A.valueAndGrad(loss, { argnums: [0, 1, 2, 3, 4] }) as Fn,
-          args,
-        ) as [T.Tensor, T.Tensor[]];
+        const [l, grads] = expectSameBits("valueAndGrad", A.valueAndGrad(loss, { argnums: [0, 1, 2, 3, 4] }), args) as [
+          T.Tensor,
+          T.Tensor[],
+        ];
         expect(Number.isFinite(T.item(l))).toBe(true);
         expect(grads.map((g) => g.data.some((x) => x !== 0))).toEqual([true, true, true, true, true]);
       });
 
       it(`rnn(lstm), ${dtype}, B ${batch}: forward and valueAndGrad`, () => {
         const args = lstmArgs(batch, dtype);
-        expectSameBits("forward", lstmForward as Fn, args);
+        expectSameBits("forward", lstmForward, args);
         const loss = (p: TorchCellParams, xs: Value) => sumSquares((lstmForward(p, xs) as [Value])[0]);
-        expectSameBits("valueAndGrad", A.valueAndGrad(loss, { argnums: [0, 1] }) as Fn, args);
+        expectSameBits("valueAndGrad", A.valueAndGrad(loss, { argnums: [0, 1] }), args);
       });
     }
   }
@@ -167,8 +166,8 @@ describe("scan hoisting: equations reading only constants", () => {
     for (const batch of [3, 5]) {
       it(`give the same bits eager, jit compiled and jit interpreted (${dtype}, B ${batch}): forward and valueAndGrad`, () => {
         const args = hoistArgs(batch, dtype);
-        expectSameBits("forward", hoistable as Fn, args);
-        expectSameBits("valueAndGrad", A.valueAndGrad(hoistLoss, { argnums: [0, 1, 2, 3] }) as Fn, args);
+        expectSameBits("forward", hoistable, args);
+        expectSameBits("valueAndGrad", A.valueAndGrad(hoistLoss, { argnums: [0, 1, 2, 3] }), args);
       });
     }
   }

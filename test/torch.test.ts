@@ -140,12 +140,7 @@ describe("torchRnn matches PyTorch (fixtures from make_fixtures.py)", () => {
       if (isLstm) l = add(l, sum(mul((r.finalCarry as LstmCarry).c, need(f, "R_c_n"))));
       return l;
     };
-    const [gp, gx, gh, gc] = grad(loss, { argnums: [0, 1, 2, 3] })(params.right, xs, h0, c0) as [
-      TorchRnnParams,
-      Value,
-      Value,
-      Value,
-    ];
+    const [gp, gx, gh, gc] = grad(loss, { argnums: [0, 1, 2, 3] })(params.right, xs, h0, c0);
     const gradErrs = [maxAbsDiff(gx, need(f, "grad.input")), maxAbsDiff(gh, need(f, "grad.h0"))];
     if (isLstm) gradErrs.push(maxAbsDiff(gc, need(f, "grad.c0")));
     const named = toTorchStateDict(gp, spec);

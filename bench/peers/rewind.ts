@@ -20,7 +20,7 @@ import {
   valueAndGrad,
   type Value,
 } from "@rewind/autodiff";
-import { elmanTanh, lstm, rnn, type LstmCarry, type TorchCellParams } from "@rewind/rnn";
+import { elmanTanh, lstm, rnn, type TorchCellParams } from "@rewind/rnn";
 import { CHAR, LSTM, l2, oneHotRows, type CharData, type LstmData, type StepCheck } from "./data.js";
 import type { Contestant } from "./harness.js";
 
@@ -32,7 +32,7 @@ export interface StepContestant extends Contestant {
 type Float = "float32" | "float64";
 const t = (data: ArrayLike<number>, shape: readonly number[], dtype: Float = "float32"): T.Tensor =>
   T.fromDataOrThrow(data, shape, dtype);
-const dataOf = (v: unknown): ArrayLike<number> => (v as T.Tensor).data as ArrayLike<number>;
+const dataOf = (v: unknown): ArrayLike<number> => (v as T.Tensor).data;
 
 // ---- LSTM -------------------------------------------------------------------------------------
 
@@ -46,7 +46,7 @@ const lstmLoss =
   (xs: Value, ys: Value) =>
   (m: LstmModel): Value => {
     const { finalCarry } = rnn(lstm, m.cell, xs);
-    const pred = add(matmul((finalCarry as LstmCarry).h, transpose(m.w)), m.b);
+    const pred = add(matmul(finalCarry.h, transpose(m.w)), m.b);
     return mean(square(sub(pred, ys)));
   };
 

@@ -94,10 +94,10 @@ checkpoint; --resume continues it exactly. A second signal a second or more afte
   const o = program.opts<Record<string, unknown>>();
   const given = (name: string): boolean => program.getOptionValueSource(name) === "cli";
   const overrides: Record<string, unknown> = {};
-  if (given("cell")) overrides["cell"] = o["cell"] as CellName;
+  if (given("cell")) overrides["cell"] = o["cell"];
   for (const [key] of CONFIG_FLAGS) if (given(key)) overrides[key] = o[key];
   return {
-    overrides: overrides as Partial<Config>,
+    overrides: overrides,
     smoke: o["smoke"] === true,
     ...(typeof o["resume"] === "string" ? { resume: o["resume"] } : {}),
     ...(typeof o["out"] === "string" ? { out: o["out"] } : {}),

@@ -24,9 +24,9 @@ export const historyUpTo = (json: unknown, step: number): History => {
   const ok = h !== null && Array.isArray(h.train) && Array.isArray(h.heldOut) && Array.isArray(h.samples);
   if (!ok) return emptyHistory();
   return {
-    train: h.train!.slice(0, step).filter((x) => typeof x === "number"),
-    heldOut: h.heldOut!.filter(([s, l]) => typeof s === "number" && typeof l === "number" && s <= step),
-    samples: h.samples!.filter((x) => typeof x?.step === "number" && typeof x.text === "string" && x.step <= step),
+    train: h.train.slice(0, step).filter((x) => typeof x === "number"),
+    heldOut: h.heldOut.filter(([s, l]) => typeof s === "number" && typeof l === "number" && s <= step),
+    samples: h.samples.filter((x) => typeof x?.step === "number" && typeof x.text === "string" && x.step <= step),
   };
 };
 

@@ -50,8 +50,11 @@ const init = (): Params => {
 
 // The series: sin(t) sampled at 40 points; inputs are x_t, targets x_{t+1}. Shape [time, batch=1, 1].
 const series = sinT(linspace(0, 4 * Math.PI, 41, "float64"));
-const column = (from: number, to: number): Tensor =>
-  ({ ...series, shape: [to - from, 1, 1], data: series.data.subarray(from, to) }) as Tensor;
+const column = (from: number, to: number): Tensor => ({
+  ...series,
+  shape: [to - from, 1, 1],
+  data: series.data.subarray(from, to),
+});
 const xs = column(0, 40);
 const targets = column(1, 41);
 
@@ -75,7 +78,7 @@ for (let step = 0; step <= steps; step++) {
   const [value, g] = valueAndGrad(loss)(params) as [Tensor, Params];
   if (step % Math.max(1, Math.floor(steps / 6)) === 0)
     console.log(`step ${String(step).padStart(3)}  loss ${value.data[0]!.toFixed(5)}`);
-  params = treeMap((w, gw) => sub(w, mul(gw!, lr)), params, g) as Params;
+  params = treeMap((w, gw) => sub(w, mul(gw, lr)), params, g) as Params;
 }
 
 console.log("\nThe gradient of one RNN step, as Rewind sees it (a reverse scan inside):\n");

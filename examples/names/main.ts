@@ -54,7 +54,7 @@ const idOf = new Map(chars.map((c, i) => [c, i]));
 const T = Math.max(...all.map((n) => n.length)) + 1; // every name plus its end token fits
 
 // The fixed split: a permutation from a key of its own, so every run (any --seed) holds out the same names.
-const order = (random.permutation(random.key(1), all.length) as Tensor).data;
+const order = random.permutation(random.key(1), all.length).data;
 const nHeld = Math.round(all.length * 0.1);
 const held = Array.from(order.subarray(0, nHeld), (i) => all[i]!);
 const train = Array.from(order.subarray(nHeld), (i) => all[i]!);
@@ -145,14 +145,14 @@ const bucketOf = (name: string): number => bucketSteps.findIndex((steps) => name
 const epochBatches = (epoch: number): Batch[] => {
   const k = random.foldIn(kData, epoch);
   const [kNames, kBatches] = random.split(k, 2) as [random.Key, random.Key];
-  const names = Array.from((random.permutation(kNames, train.length) as Tensor).data, (i) => train[i]!);
+  const names = Array.from(random.permutation(kNames, train.length).data, (i) => train[i]!);
   const batches = bucketSteps.flatMap((steps, i) => {
     const fits = names.filter((n) => bucketOf(n) === i);
     return Array.from({ length: Math.floor(fits.length / batchSize) }, (_, j) =>
       encode(fits.slice(j * batchSize, (j + 1) * batchSize), steps),
     );
   });
-  return Array.from((random.permutation(kBatches, batches.length) as Tensor).data, (i) => batches[i]!);
+  return Array.from(random.permutation(kBatches, batches.length).data, (i) => batches[i]!);
 };
 let epoch = 0;
 let queue: Batch[] = [];

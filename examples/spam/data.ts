@@ -61,7 +61,7 @@ export const splitEmails = (
   splitSeed: number,
   fraction: number,
 ): { train: Email[]; test: Email[] } => {
-  const order = (random.permutation(random.key(splitSeed), emails.length) as Tensor).data;
+  const order = random.permutation(random.key(splitSeed), emails.length).data;
   const nTest = Math.round(emails.length * fraction);
   const pick = (from: number, to: number) => Array.from(order.subarray(from, to), (i) => emails[i]!);
   return { test: pick(0, nTest), train: pick(nTest, emails.length) };

@@ -129,7 +129,7 @@ const perEpoch = Math.floor(trainDocs.length / batchSize);
 const started = performance.now();
 let result: ReturnType<typeof evaluate> | undefined;
 for (let epoch = 0; epoch < epochs; epoch++) {
-  const order = (random.permutation(random.foldIn(kData, epoch), trainDocs.length) as Tensor).data;
+  const order = random.permutation(random.foldIn(kData, epoch), trainDocs.length).data;
   let running = 0;
   for (let i = 0; i < perEpoch; i++) {
     const batch = encode(

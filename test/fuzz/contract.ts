@@ -74,7 +74,7 @@ export const exportsOf = (module: Readonly<Record<string, unknown>>): string[] =
       const isNamespace =
         value !== null && typeof value === "object" && Object.prototype.toString.call(value) === "[object Module]";
       return isNamespace
-        ? Object.keys(value as object)
+        ? Object.keys(value)
             .sort()
             .map((member) => `${name}.${member}`)
         : [name];

@@ -143,7 +143,7 @@ const registry: Readonly<Record<string, () => number>> = {
       error: T.TensorException,
       known: ["prefix"],
       base: { prefix: "rnn." },
-      call: (o) => RN.saveTorchSafetensors(ok, params, spec, {}, o as never),
+      call: (o) => RN.saveTorchSafetensors(ok, params, spec, {}, o),
       either: asException,
     });
     expect(leftovers()).toEqual([]);
@@ -161,7 +161,7 @@ const registry: Readonly<Record<string, () => number>> = {
       "a garbage file": join(dir, "garbage.safetensors"),
       "an empty file": join(dir, "empty.safetensors"),
     })) {
-      n += expectLeft(names, `load from ${label}`, p, () => RN.loadTorchSafetensors(p as string, spec));
+      n += expectLeft(names, `load from ${label}`, p, () => RN.loadTorchSafetensors(p, spec));
     }
     const bad: Record<string, () => E.Either<T.TensorError, unknown>> = {
       "a spec with another hidden size": () => RN.loadTorchSafetensors(path, { ...spec, hiddenSize: 4 }),
@@ -192,7 +192,7 @@ const registry: Readonly<Record<string, () => number>> = {
       error: T.TensorException,
       known: STATE_DICT_KEYS,
       base: { prefix: "" },
-      call: (o) => RN.loadTorchSafetensors(path, spec, o as never),
+      call: (o) => RN.loadTorchSafetensors(path, spec, o),
       either: asException,
     });
     return n;
@@ -261,7 +261,7 @@ const registry: Readonly<Record<string, () => number>> = {
     const names = ["loadCheckpoint", "restoreCheckpoint"];
     let n = 0;
     for (const [label, bad] of Object.entries({ ...badPaths(), "a junk file": join(dir, "junk.ckpt") }))
-      n += expectLeft(names, `load from ${label}`, bad, () => ON.loadCheckpoint(bad as string));
+      n += expectLeft(names, `load from ${label}`, bad, () => ON.loadCheckpoint(bad));
     const templates: Record<string, unknown> = {
       null: null,
       "an empty object": {},

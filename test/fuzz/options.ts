@@ -80,7 +80,7 @@ export const misspell = (key: string, known: readonly string[]): string => {
       if (clear(typo)) return typo;
     }
   }
-  const flipped = (key[0] === key[0]!.toUpperCase() ? key[0]!.toLowerCase() : key[0]!.toUpperCase()) + key.slice(1);
+  const flipped = (key[0] === key[0]!.toUpperCase() ? key[0].toLowerCase() : key[0]!.toUpperCase()) + key.slice(1);
   if (flipped !== key && clear(flipped)) return flipped;
   const doubled = key + key[key.length - 1]!;
   if (clear(doubled)) return doubled;

@@ -257,7 +257,7 @@ export class HostileLedger {
       }
     });
     if (all.every((x) => x !== undefined)) {
-      const sum = (k: keyof typeof own): number => all.reduce((s, x) => s + x![k], 0);
+      const sum = (k: keyof typeof own): number => all.reduce((s, x) => s + x[k], 0);
       const tmp = join(CACHE, `hostile-files.${process.pid}.tmp`);
       writeFileSync(
         tmp,

@@ -120,7 +120,7 @@ export const metered = <T>(f: () => T): { readonly value: T; readonly cost: Cost
           !ArrayBuffer.isView(a) &&
           "length" in a
         ) {
-          allocated += Number((a as { length: unknown }).length) * width;
+          allocated += Number(a.length) * width;
         } else if (ArrayBuffer.isView(a) && name !== "DataView")
           allocated += (a as unknown as { length: number }).length * width;
         return Reflect.construct(target, args, newTarget === proxy ? target : newTarget) as object;

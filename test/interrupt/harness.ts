@@ -60,13 +60,13 @@ const follow = (command: string, args: readonly string[], cwd: string, detached:
   let err = "";
   const waiters = new Set<() => void>();
   let done = false;
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
     const parts = (partial + chunk).split("\n");
     partial = parts.pop()!;
     lines.push(...parts);
     for (const w of waiters) w();
   });
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => void (err += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => void (err += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
     child.on("close", (code, signal) => {
       done = true;

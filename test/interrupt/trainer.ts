@@ -70,7 +70,7 @@ export const createRun = (key: Key = random.key(RUN.seed)): Run => {
   );
   const loss = (p: Params, xs: Value): Value => {
     const { finalCarry } = rnn(lstm, p.cell, xs);
-    const prediction = readout.apply(p.out)((finalCarry as LstmCarry).h);
+    const prediction = readout.apply(p.out)(finalCarry.h);
     return mean(square(sub(prediction, mean(matmul(xs, pick), { axis: 1 }))));
   };
   const lossAndGrad = jit(valueAndGrad(loss) as (p: Params, xs: Tensor) => [Tensor, Params]);

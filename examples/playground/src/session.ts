@@ -60,8 +60,8 @@ export const createSession = <P, B>(config: RunConfig, task: Task<P, B>): Sessio
     preview: () => task.preview(params, random.foldIn(kPreview, steps)),
     graphs: () => {
       const args = [params, task.graphBatch] as const;
-      const forward = makeGraph(task.loss as (...a: never[]) => unknown)(...args);
-      const gradient = makeGraph(grad(task.loss) as (...a: never[]) => unknown)(...args);
+      const forward = makeGraph(task.loss)(...args);
+      const gradient = makeGraph(grad(task.loss))(...args);
       const gradNames = treeLeavesWithPaths(params).map(([path]) => `∂loss/∂p${path}`);
       return {
         forward: describeGraph(forward, ["p", "batch"], args, ["loss"]),

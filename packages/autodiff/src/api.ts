@@ -157,7 +157,7 @@ const valueAndGradCall = (
   args: readonly unknown[],
 ): [unknown, unknown] => {
   const nums = argnumList(op, opts.argnums === undefined ? 0 : opts.argnums, args.length);
-  const { outs, outTree, pullback } = linearizeArgs(op, f as (...a: never[]) => unknown, args, nums);
+  const { outs, outTree, pullback } = linearizeArgs(op, f, args, nums);
   const out = treeUnflatten<unknown>(outTree, outs);
   let value: Value;
   if (opts.hasAux ?? false) {
@@ -243,7 +243,7 @@ export const vjp = <Args extends unknown[]>(
 ): [unknown, (ct: unknown) => unknown[]] => {
   expectFunction("vjp", "f", f);
   const nums = primals.map((_, i) => i);
-  const { outs, outTree, pullback } = linearizeArgs("vjp", f as (...a: never[]) => unknown, primals, nums);
+  const { outs, outTree, pullback } = linearizeArgs("vjp", f, primals, nums);
   const key = treeDefKey(outTree);
   return [treeUnflatten(outTree, outs), (ct) => pullback(checkCotangent("vjp", outs, key, ct))];
 };

@@ -18,7 +18,7 @@ import { treeFlatten, treeUnflatten } from "./Tree.js";
 export const checkpoint = <Args extends unknown[], R>(f: (...args: Args) => R) => {
   expectFunction("checkpoint", "f", f);
   return (...args: Args): R => {
-    const closed = traceTreeAs("checkpoint", f as (...a: never[]) => unknown, args);
+    const closed = traceTreeAs("checkpoint", f, args);
     const leaves = treeFlatten(args)[0];
     const outs = bind(checkpointPrim, [...closed.consts, ...leaves], { body: closed.graph });
     return treeUnflatten<R>(closed.outTree, outs);
@@ -47,7 +47,7 @@ export const customVjp =
         fix: "pass (f, fwd, bwd)",
       });
     }
-    const closed = traceTreeAs("customVjp", f as (...a: never[]) => unknown, args);
+    const closed = traceTreeAs("customVjp", f, args);
     const leaves: Value[] = treeFlatten(args)[0];
     const outs = bind(customVjpPrim, [...closed.consts, ...leaves], {
       body: closed.graph,

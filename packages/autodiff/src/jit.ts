@@ -70,7 +70,7 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options:
     const key = `${treeDefKey(def)}|${leaves.map((l) => formatAval(avalOf(l))).join(";")}`;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
-    const closed = traceTreeAs("jit", f as (...a: never[]) => unknown, args);
+    const closed = traceTreeAs("jit", f, args);
     const entry: CacheEntry = { closed, run: undefined };
     // A graph that captured tracers of an enclosing transform is only valid inside it: don't cache.
     if (!closed.consts.some(isTracer)) cache.set(key, entry);

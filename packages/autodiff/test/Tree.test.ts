@@ -21,7 +21,7 @@ describe("treeFlatten / treeUnflatten", () => {
   });
 
   it("round-trips Immutable List, Map and Record into the same kinds", () => {
-    const Layer = IRecord({ w: t(0) as A.Value, b: t(0) as A.Value, act: "tanh" });
+    const Layer = IRecord({ w: t(0), b: t(0), act: "tanh" });
     const tree = List([IMap({ y: t(1), x: t(2) }), Layer({ w: t(3), b: t(4) })]);
     const [leaves, def] = A.treeFlatten(tree);
     expect(values(leaves)).toEqual([2, 1, 4, 3]);

@@ -18,7 +18,7 @@ type F = (...xs: Value[]) => Value | readonly Value[];
 
 /** Compiles `f` with SIMD and with the JS backend; returns both runners and the interpreter's result. */
 const threeWays = (f: F, args: readonly T.Tensor[]) => {
-  const { graph } = A.makeGraph(f as (...a: unknown[]) => unknown)(...args);
+  const { graph } = A.makeGraph(f)(...args);
   const simd = A.compileGraph(graph);
   const before = T.setKernelBackend("js");
   let js: A.CompiledGraph;
@@ -160,7 +160,7 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
                   ),
                 );
               };
-              expectSame(`split VJP ${sizes}`, A.grad(splitLoss) as F, [x], (n) => n >= 1);
+              expectSame(`split VJP ${sizes}`, A.grad(splitLoss), [x], (n) => n >= 1);
             }),
             { numRuns: 2 },
           );

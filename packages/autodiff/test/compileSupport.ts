@@ -40,8 +40,8 @@ const attempt = (f: () => unknown): { value?: unknown; error?: string } => {
  * same message. Returns the compiled result.
  */
 export const expectInvariant = (label: string, f: Fn, args: readonly unknown[]): unknown => {
-  const want = attempt(() => call(A.jit(f as (...a: unknown[]) => unknown, { compile: false }) as Fn, args));
-  const got = attempt(() => call(A.jit(f as (...a: unknown[]) => unknown) as Fn, args));
+  const want = attempt(() => call(A.jit(f as (...a: unknown[]) => unknown, { compile: false }), args));
+  const got = attempt(() => call(A.jit(f as (...a: unknown[]) => unknown), args));
   if (want.error !== undefined || got.error !== undefined) {
     expect(got.error, label).toBe(want.error);
     return undefined;

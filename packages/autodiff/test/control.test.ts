@@ -22,8 +22,8 @@ describe("stopGradient", () => {
   it("blocks higher orders and forward mode too", () => {
     const f = (x: Value) => A.sum(A.mul(A.stopGradient(A.mul(x, x)), x));
     // f'(x) = sg(x²): the stop holds for every transform above it, so f'' = 0 (not 2x).
-    expect(data(A.grad((x: Value) => A.sum(A.grad(f)(x) as Value))(f64([2])))).toEqual([0]);
-    const [, t] = A.jvp(A.stopGradient as (...a: never[]) => unknown, [f64([1, 2])], [f64([5, 5])]);
+    expect(data(A.grad((x: Value) => A.sum(A.grad(f)(x)))(f64([2])))).toEqual([0]);
+    const [, t] = A.jvp(A.stopGradient, [f64([1, 2])], [f64([5, 5])]);
     expect(data(t)).toEqual([0, 0]);
   });
 });
@@ -80,10 +80,7 @@ describe("customVjp", () => {
     const x = f64([0.5]);
     const s = 1 / (1 + Math.exp(-0.5));
     expect(data(A.grad((v: Value) => A.sum(sp(v)))(x))[0]).toBeCloseTo(s, 15);
-    expect(data(A.grad((v: Value) => A.sum(A.grad((u: Value) => A.sum(sp(u)))(v) as Value))(x))[0]).toBeCloseTo(
-      s * (1 - s),
-      15,
-    );
+    expect(data(A.grad((v: Value) => A.sum(A.grad((u: Value) => A.sum(sp(u)))(v)))(x))[0]).toBeCloseTo(s * (1 - s), 15);
   });
 
   it("takes and returns pytrees: one cotangent pytree per argument", () => {

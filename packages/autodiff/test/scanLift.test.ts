@@ -41,7 +41,7 @@ const h0 = (dtype: "float32" | "float64") => rand([batch, hidden], 5, dtype);
 const scanLoss =
   (checkpoint: "all" | "carries") =>
   (p: Params, h: Value, x: Value): Value =>
-    A.sum(A.square(A.scan(step(p), h, x, { checkpoint })[1] as Value));
+    A.sum(A.square(A.scan(step(p), h, x, { checkpoint })[1]));
 const unrolledLoss = (p: Params, h: Value, x: Value): Value => {
   let carry = h;
   let total: Value = T.scalar(0, "float64");
@@ -102,7 +102,7 @@ describe("scan input lifting", () => {
         const next = A.tanh(A.add(A.take(emb, id, 0), A.matmul(h, u)));
         return [next, next];
       };
-    const loss = (emb: Value) => A.sum(A.square(A.scan(embedStep(emb), rand([3, hidden], 8), ids)[1] as Value));
+    const loss = (emb: Value) => A.sum(A.square(A.scan(embedStep(emb), rand([3, hidden], 8), ids)[1]));
     const unrolled = (emb: Value) => {
       let h: Value = rand([3, hidden], 8);
       let total: Value = T.scalar(0, "float64");

@@ -168,7 +168,7 @@ export const rebuildLike = (spec: TreeSpec, tensors: ReadonlyMap<string, Tensor>
             );
           }
         });
-        return { ...t, children } as TreeDef;
+        return { ...t, children };
       }
     }
   };

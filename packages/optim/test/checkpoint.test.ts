@@ -110,7 +110,7 @@ describe("round trip", () => {
   });
 
   it("every dtype, Immutable List/Map/Record, and static NaN, −0, ±Infinity, strings, null, undefined", () => {
-    const Pair = IRecord({ a: T.scalar(0) as unknown, n: 0 as unknown });
+    const Pair = IRecord({ a: T.scalar(0), n: 0 });
     const tree = {
       params: {
         i: T.tensor([[1, -2147483648]], "int32"),
@@ -222,7 +222,7 @@ describe("encoding refuses what it cannot restore", () => {
     for (const config of [longKey, deep]) {
       let message = "";
       try {
-        encodeCheckpoint({ params: {}, optState: {}, step: 0, config: config as never });
+        encodeCheckpoint({ params: {}, optState: {}, step: 0, config: config });
       } catch (e) {
         message = (e as Error).message;
       }

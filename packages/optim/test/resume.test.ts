@@ -114,7 +114,7 @@ const tinyRnn = (): Model<{ b: T.Tensor; w: { hh: T.Tensor; ih: T.Tensor; out: T
   const loss = (p: P, xb: Value, tb: Value): Value => {
     const cell = (h: Value, x: Value) =>
       [A.tanh(A.add(A.add(A.matmul(x, p.w.ih), A.matmul(h, p.w.hh)), p.b)), null] as const;
-    const [h] = A.scan(cell, T.zeros([xb.shape[1]!, 4], "float64") as Value, xb);
+    const [h] = A.scan(cell, T.zeros([xb.shape[1]!, 4], "float64"), xb);
     return A.mean(A.square(A.sub(A.reshape(A.matmul(h, p.w.out), [xb.shape[1]!]), tb)));
   };
   const vg = A.jit(A.valueAndGrad(loss));

@@ -432,6 +432,6 @@ export const withSizes = <P, C>(cell: Cell<P, C>, sizes: Partial<CellSizes> & Re
   return {
     ...inner,
     name: `withSizes(${inner.name}, ${JSON.stringify(sizes)})`,
-    init: (key, s, options) => inner.init(key, { ...s, ...sizes } as CellSizes, options),
+    init: (key, s, options) => inner.init(key, { ...s, ...sizes }, options),
   };
 };

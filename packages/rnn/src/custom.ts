@@ -81,7 +81,7 @@ export const checkCell = <P, C>(op: string, arg: string, cell: Cell<P, C>): Cell
       fix: "pass a built-in cell (lstm, gru, …), a combinator's result, or a cell made with defineCell",
     });
   }
-  return cell as Cell<P, C>;
+  return cell;
 };
 
 /** Checks a step's result against its carry and input, naming the cell and the offending path. */

@@ -177,7 +177,7 @@ const tokenIds = (name: string, ids: Value, vocab: number): Value => {
   }
   // Concrete ids are checked here; traced ids (inside scan) were concrete when the user built xs.
   if (!isTracer(ids)) {
-    (ids as T.Tensor).data.forEach((id, i) => {
+    ids.data.forEach((id, i) => {
       if (id < 0 || id >= vocab) {
         T.fail({
           _tag: "ValueError",

@@ -140,13 +140,8 @@ export const torchRnn = <M extends TorchRnnMode>(
     checkInitOptions("torchRnn.init", options);
     const keys = T.random.split(key, s.numLayers * D);
     return Object.freeze(
-      keys.map(
-        (k, i) =>
-          cell.init(
-            k,
-            { inputSize: i < D ? s.inputSize : s.hiddenSize * D, hiddenSize: s.hiddenSize },
-            options,
-          ) as TorchCellParams,
+      keys.map((k, i) =>
+        cell.init(k, { inputSize: i < D ? s.inputSize : s.hiddenSize * D, hiddenSize: s.hiddenSize }, options),
       ),
     );
   };

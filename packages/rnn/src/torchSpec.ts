@@ -170,7 +170,7 @@ export const checkParams = (op: string, s: ResolvedTorchRnnSpec, params: TorchRn
       fix: "build params for this spec",
     });
   }
-  const dtypes = new Set(slots(s).map((slot) => (params[slot.index]![slot.field] as Value).dtype));
+  const dtypes = new Set(slots(s).map((slot) => params[slot.index]![slot.field].dtype));
   const [dtype] = [...dtypes];
   if (dtypes.size !== 1 || !T.isFloating(dtype!)) {
     T.fail({

@@ -90,7 +90,7 @@ describe("manyToOne", () => {
     const w = normal64(3, [4, H]);
     const loss = (q: typeof p, x: A.Value) => A.sum(A.mul(manyToOne(lstm, q, x, { lengths }).output, w));
     expectGradMatchesFd((q: typeof p) => loss(q, xs), p, 4);
-    const gx = asT(A.grad(loss, { argnums: 1 })(p, xs) as T.Tensor);
+    const gx = asT(A.grad(loss, { argnums: 1 })(p, xs));
     lengths.forEach((len, b) =>
       expect(
         nums(
@@ -173,7 +173,7 @@ describe("manyToMany, repeatInput, feedOnce", () => {
 
 /** Greedy (or teacher-forced) generation by hand: cell.step and argmax outside any scan. */
 const handGenerate = (m: Model, x0: A.Value, steps: number, stop?: number, teacher?: A.Value) => {
-  let h = gru.initialCarry(B, m.cell) as A.Value;
+  let h = gru.initialCarry(B, m.cell);
   let x = x0;
   let done = Array<boolean>(B).fill(false);
   const tokens: number[][] = [];
@@ -385,7 +385,7 @@ describe("generate", () => {
 
   it("rejects bad sampling, keys, lengths and inputs with clear errors", () => {
     const t = (o: object, ...frag: string[]) =>
-      expectThrows(() => generate(gru, m.cell, { ...base, ...o } as never), "generate", ...frag);
+      expectThrows(() => generate(gru, m.cell, { ...base, ...o }), "generate", ...frag);
     t({ sampling: { kind: "temperature", temperature: 0 }, key: key(0) }, "temperature", "> 0");
     t({ sampling: { kind: "temperature", temperature: Number.NaN }, key: key(0) }, "temperature");
     t({ sampling: { kind: "topK", k: 0 }, key: key(0) }, "k must be an integer ≥ 1");
@@ -585,11 +585,7 @@ describe("encoderDecoder", () => {
       handDecode(m, rnn(lstm, lenc, src, { lengths: [5, 3, 1] }).finalCarry.h, () => true),
     );
     const e = (o: object, ...frag: string[]) =>
-      expectThrows(
-        () => encoderDecoder(gru, gru, params, src, tgtIn, { ...opts, ...o } as never),
-        "encoderDecoder",
-        ...frag,
-      );
+      expectThrows(() => encoderDecoder(gru, gru, params, src, tgtIn, { ...opts, ...o }), "encoderDecoder", ...frag);
     e({ teacherForcing: 1.5 }, "teacherForcing", "[0, 1]");
     e({ teacherForcing: -0.1 }, "[0, 1]");
     e({ teacherForcing: Number.NaN }, "[0, 1]");

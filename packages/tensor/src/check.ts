@@ -112,7 +112,7 @@ export const recordProblem = (dtype: unknown, shape: unknown, data: unknown): st
       return `a record whose dtype ${showValue(dtype)} is not a dtype`;
   }
   if (!Array.isArray(shape)) return "a record without a shape array";
-  if (!classOk) return `a ${dtype} record whose data is not a ${buffers[dtype as DType].name}`;
+  if (!classOk) return `a ${dtype} record whose data is not a ${buffers[dtype].name}`;
   let n = 1;
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];

@@ -132,9 +132,7 @@ describe("encode", () => {
     for (const name of ["__metadata__", "__proto__", "constructor", "prototype"]) {
       expect(() => encode(new Map([[name, t]]))).toThrow(/is reserved/);
     }
-    expect(() => encode({ w: { dtype: "float32", shape: [2], data: new Float32Array(1) } as Tensor })).toThrow(
-      TensorException,
-    );
+    expect(() => encode({ w: { dtype: "float32", shape: [2], data: new Float32Array(1) } })).toThrow(TensorException);
     expect(() => encode({ w: t }, { n: 3 as unknown as string })).toThrow(/metadata values must be strings/);
   });
 

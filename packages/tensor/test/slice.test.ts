@@ -25,11 +25,10 @@ const pyIndices = (len: number, spec: SliceSpec | null | undefined): number[] =>
 const naiveSlice = (value: NestedArray, specs: ReadonlyArray<SliceSpec | null>): NestedArray => {
   if (!Array.isArray(value)) return value;
   const [head, ...rest] = specs;
-  return pyIndices(value.length, head).map((i) => naiveSlice(value[i]!, rest));
+  return pyIndices(value.length, head).map((i) => naiveSlice(value[i], rest));
 };
 
-const flatten = (value: NestedArray): number[] =>
-  Array.isArray(value) ? value.flatMap(flatten) : [Number(value as number | boolean)];
+const flatten = (value: NestedArray): number[] => (Array.isArray(value) ? value.flatMap(flatten) : [Number(value)]);
 
 // ---- arbitraries ----
 

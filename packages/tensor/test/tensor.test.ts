@@ -55,7 +55,7 @@ describe("constructors", () => {
       expect(r.left.op).toBe("fromArray");
       expect(JSON.stringify(r.left)).toContain("value[1]");
     }
-    expect(() => fromArrayOrThrow([[1], [[2]]] as unknown as NestedArray)).toThrow(/ragged/);
+    expect(() => fromArrayOrThrow([[1], [[2]]])).toThrow(/ragged/);
     expect(() => fromArrayOrThrow([1, "a"] as unknown as NestedArray)).toThrow(TensorException);
   });
 

@@ -17,7 +17,7 @@ export const checkCloseOptions = (fn: string, opts: unknown): CloseOptions => {
   checkFinite(fn, "opts.rtol", o["rtol"], 0);
   checkFinite(fn, "opts.atol", o["atol"], 0);
   checkBoolean(fn, "opts.equalNan", o["equalNan"]);
-  return o as CloseOptions;
+  return o;
 };
 
 /** Tolerances: |a − b| ≤ atol + rtol·|b| elementwise (NumPy's `allclose`). */

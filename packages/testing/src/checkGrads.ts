@@ -177,7 +177,7 @@ export const checkGrads = (f: CheckedFunction, args: readonly unknown[], opts: C
     closeScalars("rev: ⟨u, J v⟩ vs ⟨Jᵀu, v⟩", inner(pullback(u), v), inner(u, jvNumeric), rtol, atol * scale);
     if (order === 2) {
       const pullbackAt = (...xs: unknown[]): unknown => vjp(f as (...a: unknown[]) => unknown, ...xs)[1](u);
-      checkGrads(pullbackAt as CheckedFunction, args, { ...opts, order: 1, modes: ["rev"], seed: 2 * seed + 1 });
+      checkGrads(pullbackAt, args, { ...opts, order: 1, modes: ["rev"], seed: 2 * seed + 1 });
     }
   }
   if (modes.includes("fwd")) {
@@ -191,7 +191,7 @@ export const checkGrads = (f: CheckedFunction, args: readonly unknown[], opts: C
       });
     if (order === 2) {
       const pushforwardAt = (...xs: unknown[]): unknown => jvp(f, xs, v)[1];
-      checkGrads(pushforwardAt as CheckedFunction, args, { ...opts, order: 1, modes: ["fwd"], seed: 2 * seed + 2 });
+      checkGrads(pushforwardAt, args, { ...opts, order: 1, modes: ["fwd"], seed: 2 * seed + 2 });
     }
   }
 };

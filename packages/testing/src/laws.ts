@@ -112,7 +112,7 @@ const expectSameOutcome = (
 const outcome = (p: ScanProblem, impl: ScanImpl, opts: A.ScanOptions = {}) => {
   const loss: Loss = p.lossWith(impl, opts);
   const [value, grads] = A.valueAndGrad(loss, { argnums: [0, 1, 2] })(p.params, p.init, p.xs);
-  const [params, init, xs] = grads as [unknown, unknown, unknown];
+  const [params, init, xs] = grads;
   return { outputs: p.run(p.params, p.init, p.xs, impl, opts), loss: value, grad: { params, init, xs } };
 };
 

@@ -186,7 +186,7 @@ export const bidirectionalPaddingCheck = (c0: CellCase, o: CellLawCheckOptions =
       : { forward: c1.params, reverse: cell.init(k, c1.sizes, { dtype: "float64" }) };
   const init = { forward: c1.initialCarry, reverse: randomLike(c1.initialCarry, T.random.foldIn(k, 1), 0.5) };
   const c: CellCase = { ...c1, cell: { ...cell, name: bi.name }, reverse: false };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   const apply =
     (layer: Bidirectional<any, any, any, any>, lengths: boolean): Run =>
     (p, i, xs) =>

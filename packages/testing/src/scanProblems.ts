@@ -298,12 +298,7 @@ export const arbScanProblem = (opts: ScanProblemOptions = {}): fc.Arbitrary<Scan
     .chain((d) => {
       const spec = families[d.family];
       const shapes = spec.params(d);
-      const params = fc.record(
-        Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, weight(s)])) as Record<
-          string,
-          fc.Arbitrary<T.Tensor>
-        >,
-      );
+      const params = fc.record(Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, weight(s)])));
       return fc
         .record({ params, init: spec.init(d), xs: spec.xs(d, d.length) })
         .map((parts) => scanProblem(d.family, { ...parts, length: d.length, reverse: d.reverse }));

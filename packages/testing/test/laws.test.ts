@@ -57,7 +57,7 @@ const everyIsTruncation: ScanImpl = (f, init, xs, o = {}) =>
 const unrollForgetsReverse: ScanImpl = (f, init, xs, o = {}) =>
   o.unroll !== undefined && o.unroll !== 1 ? A.scan(f, init, xs, { ...o, reverse: false }) : A.scan(f, init, xs, o);
 const ignoresTruncate: ScanImpl = (f, init, xs, o = {}) =>
-  A.scan(f, init, xs, Object.fromEntries(Object.entries(o).filter(([key]) => key !== "truncate")) as A.ScanOptions);
+  A.scan(f, init, xs, Object.fromEntries(Object.entries(o).filter(([key]) => key !== "truncate")));
 const truncateOffByOne: ScanImpl = (f, init, xs, o = {}) =>
   A.scan(f, init, xs, o.truncate === undefined ? o : { ...o, truncate: o.truncate + 1 });
 

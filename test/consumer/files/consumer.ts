@@ -33,7 +33,7 @@ const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: 0.05 }));
 let state = optimizer.init(params);
 for (let i = 0; i < 3; i++) {
   const [value, grads] = step(params);
-  const [updates, next] = optimizer.update(grads as Params, state, params);
+  const [updates, next] = optimizer.update(grads, state, params);
   params = applyUpdates(params, updates);
   state = next;
   console.log(item(value as Tensor));

@@ -119,7 +119,7 @@ export const autodiffOpSpecs: Record<string, Spec> = {
         "stopGradient",
       );
       if (T.isFloating(x.dtype)) {
-        const g = A.grad((y: T.Tensor) => A.sum(A.stopGradient(A.mul(y, y))))(x) as T.Tensor;
+        const g = A.grad((y: T.Tensor) => A.sum(A.stopGradient(A.mul(y, y))))(x);
         expectTensor(
           g,
           { dtype: x.dtype, shape: x.shape, values: new Array<number>(size(x.shape)).fill(0) },

@@ -120,7 +120,7 @@ export const transformSpecs: Record<string, Spec> = {
     ),
     invoke: (v, [f, x, ct]) => {
       const [y, pb] = (v as typeof A.vjp)(f as (x: unknown) => unknown, x);
-      return [y, (pb as (c: unknown) => unknown[])(ct)];
+      return [y, pb(ct)];
     },
     check: (args, out) =>
       checkPair("vjp", out, (_y, cts) => {

@@ -16,7 +16,7 @@ const sumSquares = (c: { readonly b: T.Tensor; readonly w: T.Tensor }): number =
   [...dataOf(c.b), ...dataOf(c.w)].reduce((s, v) => s + v * v, 0);
 
 export const globalNormSpec: Spec = () => {
-  let n = prop(
+  const n = prop(
     arbSteps(),
     (c) => {
       for (const g of c.grads) expectNear("globalNorm", O.globalNorm(g), [Math.sqrt(sumSquares(g))], [], 1e-12, 0);

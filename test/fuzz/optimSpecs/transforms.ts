@@ -83,7 +83,7 @@ export const compareSteps = (label: string, opt: O.AnyTransformation, ref: RefOp
     leaves.forEach((k, l) =>
       expectNear(`${label} step ${s + 1} .${k}`, (u as typeof params)[k], want[l]!, [want[l]!.length], 1e-9, 1e-12),
     );
-    params = O.applyUpdates(params, u as typeof params);
+    params = O.applyUpdates(params, u);
     p = p.map((vs, l) => vs.map((v, e) => v + want[l]![e]!));
     leaves.forEach((k, l) =>
       expectNear(`applyUpdates step ${s + 1} .${k}`, params[k], p[l]!, [p[l]!.length], 1e-9, 1e-12),
@@ -163,7 +163,7 @@ export const scaleByLearningRateSpec: Spec = () => {
   n += rejectPool(["scaleByLearningRate"], [...NOT_OPTIONS, ...NOT_FLAGS.map((v) => ({ flipSign: v }))], (o) =>
     O.scaleByLearningRate(0.1, o as never),
   );
-  n += typos("scaleByLearningRate", ["flipSign"], { flipSign: false }, (o) => O.scaleByLearningRate(0.1, o as never));
+  n += typos("scaleByLearningRate", ["flipSign"], { flipSign: false }, (o) => O.scaleByLearningRate(0.1, o));
   // It reads no state of the gradients' shape: misfit gradients are caught by applyUpdates.
   n += rejectUpdates(
     ["scaleByLearningRate", "learningRateAt"],
@@ -256,7 +256,7 @@ export const scaleByRssSpec: Spec = () =>
     [null, 5, { eps: -1 }, { initialAccumulator: -0.1 }, { eps: NaN }, { initialAccumulator: "0" }],
     (o) => O.scaleByRss(o as never),
   ) +
-  typos("scaleByRss", RSS_KEYS, { eps: 1e-8 }, (o) => O.scaleByRss(o as never)) +
+  typos("scaleByRss", RSS_KEYS, { eps: 1e-8 }, (o) => O.scaleByRss(o)) +
   rejectUpdates(["scaleByRss"], O.scaleByRss(), [{}, { nu: params0 }]);
 
 const rmsCase = fc.tuple(
@@ -291,7 +291,7 @@ export const scaleByRmsSpec: Spec = () =>
     15,
   ) +
   rejectPool(["scaleByRms"], BAD_RMS, (o) => O.scaleByRms(o as never)) +
-  typos("scaleByRms", RMS_KEYS, { decay: 0.95 }, (o) => O.scaleByRms(o as never)) +
+  typos("scaleByRms", RMS_KEYS, { decay: 0.95 }, (o) => O.scaleByRms(o)) +
   rejectUpdates(["scaleByRms"], O.scaleByRms(), [{}, { mu: params0 }]);
 
 export const scaleByStddevSpec: Spec = () =>
@@ -307,7 +307,7 @@ export const scaleByStddevSpec: Spec = () =>
     15,
   ) +
   rejectPool(["scaleByStddev"], BAD_RMS, (o) => O.scaleByStddev(o as never)) +
-  typos("scaleByStddev", RMS_KEYS, { decay: 0.95 }, (o) => O.scaleByStddev(o as never)) +
+  typos("scaleByStddev", RMS_KEYS, { decay: 0.95 }, (o) => O.scaleByStddev(o)) +
   rejectUpdates(["scaleByStddev"], O.scaleByStddev(), [{}, { nu: params0 }]);
 
 const adamCase = fc.tuple(
@@ -338,7 +338,7 @@ export const scaleByAdamSpec: Spec = () =>
     15,
   ) +
   rejectPool(["scaleByAdam"], BAD_ADAM, (o) => O.scaleByAdam(o as never)) +
-  typos("scaleByAdam", ADAM_KEYS, { b2: 0.99 }, (o) => O.scaleByAdam(o as never)) +
+  typos("scaleByAdam", ADAM_KEYS, { b2: 0.99 }, (o) => O.scaleByAdam(o)) +
   rejectUpdates(["scaleByAdam"], O.scaleByAdam(), [
     {},
     { mu: params0, nu: params0 },

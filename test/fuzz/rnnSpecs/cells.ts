@@ -137,7 +137,7 @@ export const cellSpec =
     );
     for (const field of ["inputSize", "hiddenSize"])
       n += rejectPool([`${name}.init`], BAD_SIZES, (bad) =>
-        cell.init(k0, { inputSize: 2, hiddenSize: 3, [field]: bad } as never),
+        cell.init(k0, { inputSize: 2, hiddenSize: 3, [field]: bad }),
       );
     n += rejectPool([`${name}.init`], [null, 5, "x", [2, 3]], (s) => cell.init(k0, s as never));
     n += rejectPool(
@@ -158,7 +158,7 @@ export const cellSpec =
       error: T.TensorException,
       known: INIT_KEYS,
       base: { dtype: "float64", scheme: "glorot" },
-      call: (o) => cell.init(k0, { inputSize: 2, hiddenSize: 3 }, o as never),
+      call: (o) => cell.init(k0, { inputSize: 2, hiddenSize: 3 }, o),
     });
 
     // step: float64 steps against the reference equations, batches from 0.

@@ -99,7 +99,7 @@ export const stackSpec: Spec = () => {
     error: T.TensorException,
     known: ["dropout"],
     base: { dropout: 0.2 },
-    call: (o) => R.stack([R.lstm, R.gru], o as never),
+    call: (o) => R.stack([R.lstm, R.gru], o),
   });
   const cell = R.stack([R.lstm, R.gru]);
   const ps = cell.init(k0, { inputSize: 2, hiddenSize: 3 }, { dtype: "float64" });
@@ -397,7 +397,7 @@ export const defineCellSpec: Spec = () => {
     error: T.TensorException,
     known: INIT_KEYS,
     base: { dtype: "float64" },
-    call: (o) => myElman.init(k0, { inputSize: 2, hiddenSize: 3 }, o as never),
+    call: (o) => myElman.init(k0, { inputSize: 2, hiddenSize: 3 }, o),
   });
   return n;
 };

@@ -145,7 +145,7 @@ export const generateSpec: Spec = () => {
     readout: (y: A.Value) => A.matmul(y, w),
     maxLength: 3,
   };
-  const gen = (o: object) => () => R.generate(R.gru, p, { ...ok, ...o } as R.GenerateOptions<A.Value>);
+  const gen = (o: object) => () => R.generate(R.gru, p, { ...ok, ...o });
   n += rejectEach(["generate", "gru.step", "take"], {
     "maxLength 0": gen({ maxLength: 0 }),
     "temperature 0": gen({ sampling: { kind: "temperature", temperature: 0 }, key: k0 }),
@@ -216,16 +216,14 @@ export const generateSpec: Spec = () => {
 
 export const encoderDecoderSpec: Spec = () => {
   let n = prop(
-    fc
-      .tuple(arbDecode, fc.integer({ min: 0, max: 3 }), fc.constantFrom(0, 1))
-      .chain(([d, srcT, ratio]) =>
-        fc
-          .record({
-            srcLengths: fc.array(fc.integer({ min: 0, max: srcT }), { minLength: d.batch, maxLength: d.batch }),
-            tgt: fc.array(fc.nat(), { minLength: d.batch * d.steps, maxLength: d.batch * d.steps }),
-          })
-          .map((r) => ({ ...d, srcT, ratio, ...r })),
-      ),
+    fc.tuple(arbDecode, fc.integer({ min: 0, max: 3 }), fc.constantFrom(0, 1)).chain(([d, srcT, ratio]) =>
+      fc
+        .record({
+          srcLengths: fc.array(fc.integer({ min: 0, max: srcT }), { minLength: d.batch, maxLength: d.batch }),
+          tgt: fc.array(fc.nat(), { minLength: d.batch * d.steps, maxLength: d.batch * d.steps }),
+        })
+        .map((r) => ({ ...d, srcT, ratio, ...r })),
+    ),
     ({ cell, vocab, f, h, batch, steps, seed, srcT, ratio, srcLengths, tgt }) => {
       const [pe, pd] = [0, 1].map(
         (i) => cell.init(T.random.key(seed + i), { inputSize: f, hiddenSize: h }, { dtype: "float64" }) as Params,
@@ -275,7 +273,7 @@ export const encoderDecoderSpec: Spec = () => {
   const ed =
     (o: object, s: T.Tensor = src, t: T.Tensor = tgt) =>
     () =>
-      R.encoderDecoder(R.lstm, R.lstm, { encoder: pl, decoder: pl }, s, t, { ...ok, ...o } as never);
+      R.encoderDecoder(R.lstm, R.lstm, { encoder: pl, decoder: pl }, s, t, { ...ok, ...o });
   n += rejectEach(["encoderDecoder", "teacherForcingMask", "lstm.step", "take"], {
     "teacherForcing 2": ed({ teacherForcing: 2 }),
     "teacherForcing NaN": ed({ teacherForcing: NaN }),

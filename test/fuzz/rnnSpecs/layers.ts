@@ -69,14 +69,14 @@ export const linearSpec: Spec = () => {
     error: T.TensorException,
     known: ["bias"],
     base: { bias: false },
-    call: (o) => R.linear(2, o as never),
+    call: (o) => R.linear(2, o),
   });
   n += misspeltCases({
     names: ["linear(3).init"],
     error: T.TensorException,
     known: INIT_KEYS,
     base: { dtype: "float64", scheme: "glorot" },
-    call: (o) => layer.init(k0, 2, o as never),
+    call: (o) => layer.init(k0, 2, o),
   });
   n += rejectPool(["linear(3).apply"], [...NOT_TENSORS, normal(1, [4, 5]), T.scalar(1, "float64")], (x) =>
     layer.apply(q)(x as T.Tensor),
@@ -135,7 +135,7 @@ export const embeddingSpec: Spec = () => {
     error: T.TensorException,
     known: INIT_KEYS,
     base: { dtype: "float64" },
-    call: (o) => layer.init(k0, 1, o as never),
+    call: (o) => layer.init(k0, 1, o),
   });
   n += rejectPool(["embedding(5, 3)"], [null, {}, { weight: [[1]] }, { weight: normal(0, [5]) }], (p) =>
     layer.apply(p as never),
@@ -247,7 +247,7 @@ export const gateWeightSpec: Spec = () => {
     error: T.TensorException,
     known: INIT_KEYS,
     base: { scheme: "orthogonal" },
-    call: (o) => R.gateWeight(k0, 2, 2, 2, o as never),
+    call: (o) => R.gateWeight(k0, 2, 2, 2, o),
   });
   n += rejectPool(["gateWeight", "uniform", "orthogonalInit", "glorotInit"], [-1, 1.5, NaN], (h) =>
     R.gateWeight(k0, 2, h, 2, { scheme: "orthogonal" }),

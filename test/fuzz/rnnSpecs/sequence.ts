@@ -202,7 +202,7 @@ export const rnnSpec: Spec = () => {
     error: T.TensorException,
     known: RNN_KEYS,
     base: { lengths: [3, 2], reverse: true },
-    call: (o) => R.rnn(R.lstm, lstmP, xs23, o as never),
+    call: (o) => R.rnn(R.lstm, lstmP, xs23, o),
   });
   n += rejectPool(names, [null, {}, { name: "x", step: () => [0, 0] }, 5], (cell) =>
     R.rnn(cell as unknown as R.AnyCell, lstmP, xs23),

@@ -52,7 +52,7 @@ export const manyToOneSpec: Spec = () => {
     error: T.TensorException,
     known: RNN_KEYS,
     base: { lengths: [3, 1], reverse: true },
-    call: (o) => R.manyToOne(R.gru, gruP, xs23, o as never),
+    call: (o) => R.manyToOne(R.gru, gruP, xs23, o),
   });
   return n;
 };
@@ -86,7 +86,7 @@ export const manyToManySpec: Spec = () => {
     error: T.TensorException,
     known: [...RNN_KEYS, "readout"],
     base: { readout: (y: A.Value) => y },
-    call: (o) => R.manyToMany(R.gru, gruP, xs23, o as never),
+    call: (o) => R.manyToMany(R.gru, gruP, xs23, o),
   });
   return n;
 };
@@ -147,7 +147,7 @@ export const repeatInputSpec: Spec = () => {
     error: T.TensorException,
     known: RNN_KEYS,
     base: { timeMajor: true },
-    call: (o) => R.repeatInput(R.gru, gruP, normal(1, [2, 2]), 2, o as never),
+    call: (o) => R.repeatInput(R.gru, gruP, normal(1, [2, 2]), 2, o),
   });
   return n;
 };
@@ -180,7 +180,7 @@ export const feedOnceSpec: Spec = () => {
     error: T.TensorException,
     known: RNN_KEYS,
     base: { timeMajor: true },
-    call: (o) => R.feedOnce(R.gru, gruP, normal(1, [2, 2]), 2, o as never),
+    call: (o) => R.feedOnce(R.gru, gruP, normal(1, [2, 2]), 2, o),
   });
   return n;
 };
@@ -233,7 +233,7 @@ export const bidirectionalSpec: Spec = () => {
     error: T.TensorException,
     known: ["merge"],
     base: { merge: "sum" },
-    call: (o) => R.bidirectional(R.gru, R.gru, o as never),
+    call: (o) => R.bidirectional(R.gru, R.gru, o),
   });
   const bi = R.bidirectional(R.gru, R.gru);
   const bp = bi.init(k0, { inputSize: 2, hiddenSize: 3 }, { dtype: "float64" });
@@ -250,7 +250,7 @@ export const bidirectionalSpec: Spec = () => {
     error: T.TensorException,
     known: applyKeys,
     base: { lengths: [3, 1] },
-    call: (o) => bi.apply(bp, xs23, o as never),
+    call: (o) => bi.apply(bp, xs23, o),
   });
   // The per-direction initial carries: { foward } must not start the forward direction from zeros.
   const h0 = R.gru.initialCarry(2, bp.forward);
@@ -259,7 +259,7 @@ export const bidirectionalSpec: Spec = () => {
     error: T.TensorException,
     known: ["forward", "reverse"],
     base: { forward: h0, reverse: h0 },
-    call: (c) => bi.apply(bp, xs23, { initialCarry: c as never }),
+    call: (c) => bi.apply(bp, xs23, { initialCarry: c }),
   });
   const wide = R.bidirectional(R.gru, R.withSizes(R.gru, { hiddenSize: 4 }), { merge: "sum" });
   n += rejectEach(names, {

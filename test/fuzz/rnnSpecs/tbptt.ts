@@ -80,7 +80,7 @@ export const chunkSequenceSpec: Spec = () => {
     error: T.TensorException,
     known: ["timeMajor"],
     base: { timeMajor: true },
-    call: (o) => R.chunkSequence(x, 2, o as never),
+    call: (o) => R.chunkSequence(x, 2, o),
   });
   return n;
 };
@@ -186,9 +186,9 @@ export const tbpttGradsSpec: Spec = () => {
       const xs = normal(seed + 1, [batch, time, 2]);
       const r = R.tbpttGrads(sumLoss(cell), p, zeroCarry(cell, p, batch), R.chunkSequence(xs, k));
       // Documented: for a loss summed over steps, the gradient of the whole sequence under truncate: k.
-      const g = A.grad((q: Params) => A.sum(R.rnn(cell, q, xs, { truncate: k }).outputs))(p) as Params;
+      const g = A.grad((q: Params) => A.sum(R.rnn(cell, q, xs, { truncate: k }).outputs))(p);
       for (const [name, v] of Object.entries(g))
-        expectNear(`tbpttGrads ${name}`, (r.grads as Params)[name], dataOf(v), v.shape, 1e-9, 1e-12);
+        expectNear(`tbpttGrads ${name}`, r.grads[name], dataOf(v), v.shape, 1e-9, 1e-12);
     },
     10,
   );

@@ -181,14 +181,14 @@ export const torchRnnSpec: Spec = () => {
     error: T.TensorException,
     known: ["lengths", "initialCarry", "checkpoint", "unroll"],
     base: { lengths: [3, 1] },
-    call: (o) => layer.apply(p, xs, o as never),
+    call: (o) => layer.apply(p, xs, o),
   });
   n += misspeltCases({
     names: ["torchRnn.init"],
     error: T.TensorException,
     known: INIT_KEYS,
     base: { dtype: "float64" },
-    call: (o) => layer.init(k0, o as never),
+    call: (o) => layer.init(k0, o),
   });
   return n;
 };
@@ -256,7 +256,7 @@ export const fromTorchStateDictSpec: Spec = () => {
     error: T.TensorException,
     known: STATE_DICT_KEYS,
     base: { prefix: "" },
-    call: (o) => R.fromTorchStateDict(named, spec, o as never),
+    call: (o) => R.fromTorchStateDict(named, spec, o),
     either: left,
   });
   return n + 3 + 3 + NOT_OPTIONS.length + 2;
@@ -295,7 +295,7 @@ export const toTorchStateDictSpec: Spec = () => {
     error: T.TensorException,
     known: ["prefix"],
     base: { prefix: "m." },
-    call: (o) => R.toTorchStateDict(p, spec, o as never),
+    call: (o) => R.toTorchStateDict(p, spec, o),
   });
   return n;
 };

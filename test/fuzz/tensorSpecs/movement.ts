@@ -393,10 +393,7 @@ export const movementSpecs = (lib: Lib): Record<string, Spec> => ({
         error: T.TensorException,
         known: ["start", "stop", "step"],
         base: { start: 0, stop: 1, step: 1 },
-        call: (o) =>
-          lib === "tensor"
-            ? T.slice(T.zeros([2, 3]), [null, o as never])
-            : A.slice(T.zeros([2, 3]), [null, o as never]),
+        call: (o) => (lib === "tensor" ? T.slice(T.zeros([2, 3]), [null, o]) : A.slice(T.zeros([2, 3]), [null, o])),
       }),
   },
   concat: {

@@ -148,7 +148,7 @@ export const checkGradsSpec: Spec = () => {
     X.checkGrads(g as never, [x]),
   );
   n += typos("checkGrads", ["order", "modes", "eps", "rtol", "atol", "seed"], { order: 1 }, (o) =>
-    X.checkGrads(f, [x], o as never),
+    X.checkGrads(f, [x], o),
   );
   return n;
 };
@@ -190,7 +190,7 @@ export const arbShapeSpec: Spec = () =>
     ],
     (o) => X.arbShape(o as never),
   ) +
-  typos("arbShape", ["minRank", "maxRank", "minDim", "maxDim"], { maxRank: 2 }, (o) => X.arbShape(o as never));
+  typos("arbShape", ["minRank", "maxRank", "minDim", "maxDim"], { maxRank: 2 }, (o) => X.arbShape(o));
 
 export const arbBroadcastShapesSpec: Spec = () =>
   prop(
@@ -244,12 +244,10 @@ export const arbTensorSpec: Spec = () =>
     ],
     (o) => X.arbTensor(o as never),
   ) +
-  typos("arbTensor", ["shape", "dtype", "min", "max", "uniform"], { dtype: "float64" }, (o) =>
-    X.arbTensor(o as never),
-  ) +
+  typos("arbTensor", ["shape", "dtype", "min", "max", "uniform"], { dtype: "float64" }, (o) => X.arbTensor(o)) +
   // A shape arbitrary is only seen when sampled: bad shapes are refused then (and huge ones never allocated).
   refuseEach(["arbTensor"], [[-1], [1.5], [1e5, 1e5], [2 ** 31, 2 ** 31]], (shape) =>
-    fc.sample(X.arbTensor({ shape: shape as number[] }), 1),
+    fc.sample(X.arbTensor({ shape: shape }), 1),
   );
 
 export const arbPyTreeSpec: Spec = () =>
@@ -272,7 +270,7 @@ export const arbPyTreeSpec: Spec = () =>
   refuseEach(["arbPyTree"], [...NOT_OPTIONS, { maxDepth: -1 }, { maxDepth: 1.5 }, { maxDepth: 1e6 }], (o) =>
     X.arbPyTree(X.arbTensor(), o as never),
   ) +
-  typos("arbPyTree", ["maxDepth"], { maxDepth: 1 }, (o) => X.arbPyTree(X.arbTensor(), o as never));
+  typos("arbPyTree", ["maxDepth"], { maxDepth: 1 }, (o) => X.arbPyTree(X.arbTensor(), o));
 
 export const arbKeySpec: Spec = () =>
   prop(
@@ -324,7 +322,7 @@ export const arbRaggedBatchSpec: Spec = () =>
     (o) => X.arbRaggedBatch(o as never),
   ) +
   typos("arbRaggedBatch", ["maxBatch", "minTime", "maxTime", "features", "min", "max"], { maxBatch: 2 }, (o) =>
-    X.arbRaggedBatch(o as never),
+    X.arbRaggedBatch(o),
   ) +
   // The feature bounds are an options object of their own.
   typos("arbRaggedBatch", ["min", "max"], { min: 1, max: 2 }, (f) => X.arbRaggedBatch({ features: f as never }));
@@ -357,7 +355,7 @@ export const arbScanProblemSpec: Spec = () =>
     "arbScanProblem",
     ["minLength", "maxLength", "families", "reverse", "maxBatch", "maxHidden", "maxInput"],
     { maxLength: 2 },
-    (o) => X.arbScanProblem(o as never),
+    (o) => X.arbScanProblem(o),
   );
 
 const smallProblems = X.arbScanProblem({ maxLength: 3, maxBatch: 1, maxHidden: 2, maxInput: 2 });
@@ -433,7 +431,7 @@ export const scanUnrolledSpec: Spec = () =>
     X.scanUnrolled(f as never, T.scalar(0), f64([1], [1])),
   ) +
   typos("scanUnrolled", ["length", "reverse"], { reverse: true }, (o) =>
-    X.scanUnrolled((c: A.Value, x: A.Value) => [c, x], T.scalar(0), f64([1, 2, 3], [3]), o as never),
+    X.scanUnrolled((c: A.Value, x: A.Value) => [c, x], T.scalar(0), f64([1, 2, 3], [3]), o),
   );
 
 /** A scan that ignores `reverse`: every law that looks at direction must catch it. */
@@ -470,8 +468,8 @@ export const lawsSpec: Spec = () => {
   const c = X.scanCase(p);
   for (const [law, known] of Object.entries(LAW_KEYS)) {
     const call = ["jit", "stopGradient", "adjoint"].includes(law)
-      ? (o: object) => X.laws[law as "jit"](c, o as never)
-      : (o: object) => X.laws[law as "bptt"](p, o as never);
+      ? (o: object) => X.laws[law as "jit"](c, o)
+      : (o: object) => X.laws[law as "bptt"](p, o);
     n += typos(`laws.${law}`, known, { rtol: 1e-9 }, call);
   }
   return n;

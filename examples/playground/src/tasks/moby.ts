@@ -75,7 +75,7 @@ export const mobyTask = (config: RunConfig, { text, source }: Excerpt): Task<Cha
     init: (key) => initChar(cell, key, { vocab: chars.length, embed: EMBED, hidden: config.hidden }),
     loss: (p: CharParams, b: TextBatch): Value => mean(tokenNll(charLogits(cell, p, b.x), b.y)),
     batch: (key) => {
-      const u = (random.uniform(key, [BATCH], { dtype: "float64" }) as Tensor).data;
+      const u = random.uniform(key, [BATCH], { dtype: "float64" }).data;
       return windows(
         Array.from(u, (r) => Math.floor(r * (ids.length - WINDOW - 1))),
         WINDOW,

@@ -96,7 +96,7 @@ export const namesTask = (config: RunConfig, names: readonly string[]): Task<Cha
     init: (key) => initChar(cell, key, { vocab: chars.length, embed: EMBED, hidden: config.hidden }),
     loss,
     batch: (key) => {
-      const u = (random.uniform(key, [BATCH], { dtype: "float64" }) as Tensor).data;
+      const u = random.uniform(key, [BATCH], { dtype: "float64" }).data;
       return encode(
         Array.from(u, (r) => all[Math.floor(r * all.length)]!),
         steps,

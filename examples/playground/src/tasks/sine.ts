@@ -31,7 +31,7 @@ export interface WaveBatch {
 
 /** `count` waves of `length + 1` samples each, with amplitude, frequency and phase drawn from `key`. */
 const waves = (key: Key, count: number, length: number): Float32Array[] => {
-  const u = (random.uniform(key, [count, 3], { dtype: "float64" }) as Tensor).data;
+  const u = random.uniform(key, [count, 3], { dtype: "float64" }).data;
   return Array.from({ length: count }, (_, b) => {
     const amplitude = 0.5 + 0.5 * u[3 * b]!;
     const omega = 0.1 + 0.3 * u[3 * b + 1]!;

@@ -141,7 +141,7 @@ export const reshapeView = (v: StridedView, shape: readonly number[]): StridedVi
 export const storedFill = (dtype: DType, value: number): number => {
   const cell = allocate(dtype, 1);
   cell[0] = coerce(dtype, value);
-  return cell[0]!;
+  return cell[0];
 };
 
 /**

@@ -95,7 +95,7 @@ export const customVjp = definePrimitive<"customVjp", CustomVjpParams>({
         });
       }
     });
-    return [...ins.slice(0, p.numConsts).map(() => null), ...(leaves as Value[])];
+    return [...ins.slice(0, p.numConsts).map(() => null), ...leaves];
   },
   printParams: (p) => `fwd=${p.fwd.name || "anonymous"} bwd=${p.bwd.name || "anonymous"}`,
   subgraphs: (p) => [["body", p.body]],

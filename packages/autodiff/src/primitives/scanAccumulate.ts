@@ -84,7 +84,7 @@ export const factorAccumulators = (
     const mm = producer.get(inc.id);
     const tr = mm?.prim.name === "matmul" && mm.inputs[0]!._tag === "Var" ? producer.get(mm.inputs[0]!.id) : undefined;
     const swaps = tr?.prim.name === "transpose" && (tr.params as { perm: readonly number[] }).perm.join() === "1,0";
-    const r = swaps ? tr!.inputs[0]! : undefined;
+    const r = swaps ? tr.inputs[0]! : undefined;
     const q = mm?.inputs[1];
     if (
       r?._tag === "Var" &&

@@ -112,7 +112,7 @@ const backwardBody = (
       pl.yIdx.forEach((k, n) => (outCts[nk + k] = ctY[n]!));
       const inCts = stepPullback(consts, res)(outCts);
       return [
-        ...pl.constIdx.map((i, n) => (inCts[i] ? kit.add(acc[n]!, inCts[i]!) : acc[n]!)),
+        ...pl.constIdx.map((i, n) => (inCts[i] ? kit.add(acc[n]!, inCts[i]) : acc[n]!)),
         ...pl.carryIdx.map((j, n) => inCts[nc + j] ?? zero(avalOf(ctCarry[n]!))),
         ...pl.xIdx.map((k) => inCts[nc + nk + k] ?? zero(unstacked(avalOf(pl.xs[k]!)))),
       ];
