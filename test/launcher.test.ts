@@ -159,7 +159,7 @@ describe("the double-signal rule", () => {
 describe("signals through the launcher: one save, then nothing left running", () => {
   const cases = [
     ...(["SIGINT", "SIGTERM"] as const).flatMap((signal) =>
-      (["group", "launcher"] as const).map((target) => ({ launcher: "pnpm", target, signal })),
+      (["group", "launcher"] as const).map((target) => ({ launcher: "pnpm" as Launcher, target, signal })),
     ),
     { launcher: "tsx" as Launcher, target: "group" as const, signal: "SIGTERM" as const },
     { launcher: "tsx" as Launcher, target: "group" as const, signal: "SIGINT" as const },

@@ -4,7 +4,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { CELLS, DEFAULTS, type CellName, type Config } from "./config.js";
+import { CELLS, DEFAULTS, type Config } from "./config.js";
 
 export interface CliOptions {
   /** Values given on the command line (resumed runs check them against the checkpoint's config). */
