@@ -21,7 +21,6 @@ import {
   rnn,
   stack,
   type AnyCell,
-  type LstmCarry,
 } from "@rewind/rnn";
 import type { GradCase, GradSpec } from "./gradcheck/harness.js";
 import { compositeSpecs } from "./gradcheck/composites.js";

@@ -17,7 +17,7 @@ import { pathToFileURL } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
 import { formatTensorError, item, random, tensor, type Key, type Tensor } from "@rewind/tensor";
 import { jit, matmul, mean, square, sub, valueAndGrad, type Value } from "@rewind/autodiff";
-import { lstm, linear, rnn, type LinearParams, type LstmCarry, type TorchCellParams } from "@rewind/rnn";
+import { lstm, linear, rnn, type LinearParams, type TorchCellParams } from "@rewind/rnn";
 import {
   adam,
   applyUpdates,

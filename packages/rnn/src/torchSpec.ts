@@ -7,7 +7,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import type { TensorError } from "@rewind/tensor";
 import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
-import { isValue, type Value } from "@rewind/autodiff";
+import { isValue } from "@rewind/autodiff";
 import type { TorchCellParams } from "./cells/common.js";
 
 /**

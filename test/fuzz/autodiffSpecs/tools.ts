@@ -40,7 +40,7 @@ const notGraph: readonly Hostile[] = [
   h("a hand-made Graph of junk", new A.Graph(null as never, null as never, null as never)),
 ];
 
-const Point = IRecord({ a: null, b: null });
+const Point = IRecord({ a: null as unknown, b: null as unknown });
 
 /** Random pytrees: tensors and static values inside arrays, objects, Lists, Maps and Records. */
 const arbTree: fc.Arbitrary<unknown> = fc.letrec<{ tree: unknown }>((tie) => ({

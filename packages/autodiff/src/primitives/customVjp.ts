@@ -2,7 +2,7 @@
  * @file `customVjp`: a function whose forward pass is a traced body and whose VJP is the user's.
  */
 import * as T from "@rewind/tensor";
-import { evalGraph, type Value } from "../core.js";
+import { evalGraph } from "../core.js";
 import { graphFail } from "../errors.js";
 import type { Graph } from "../Graph.js";
 import { avalsEqual, avalOf, describeAval } from "../Graph.js";
