@@ -8,7 +8,7 @@
  *   the numpy original.
  *
  * Each is timed as `valueAndGrad` (traced and differentiated every call, as a user writes it)
- * and as `jit(valueAndGrad)` (traced once). The LSTM step with `checkpoint: "carries"` (one carry
+ * and as `jit(valueAndGrad)` (traced once). The LSTM step with `remat: "carries"` (one carry
  * per step kept; the backward pass recomputes each step) is printed once for reference, not
  * tabled, to keep the suite short. The GFLOP/s column counts matmul FLOPs only (forward ×3 for
  * forward + backward), so it is a rough lower bound on the work done.
@@ -57,9 +57,9 @@ const lstmData = () => {
 };
 
 const lstmLoss =
-  (xs: Value, ys: Value, checkpoint?: "carries") =>
+  (xs: Value, ys: Value, remat?: "carries") =>
   (m: LstmModel): Value => {
-    const { finalCarry } = rnn(lstm, m.cell, xs, checkpoint === undefined ? {} : { checkpoint });
+    const { finalCarry } = rnn(lstm, m.cell, xs, remat === undefined ? {} : { remat });
     const pred = add(matmul(finalCarry.h, transpose(m.w)), m.b);
     return mean(square(sub(pred, ys)));
   };
@@ -86,7 +86,7 @@ const printCarriesOnce = (): void => {
   step(model); // warm-up
   const ms = medianOf(() => step(model), 3);
   process.stdout.write(
-    `\n    (for reference: the same LSTM step with checkpoint "carries": ${ms.toFixed(1)} ms, median of 3)\n   `,
+    `\n    (for reference: the same LSTM step with remat "carries": ${ms.toFixed(1)} ms, median of 3)\n   `,
   );
 };
 

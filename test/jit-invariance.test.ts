@@ -196,7 +196,7 @@ describe("jit invariance: training steps", () => {
   ];
   for (const [name, cell] of cells) {
     for (const dtype of ["float32", "float64"] as const) {
-      it(`${name} ${dtype}: grads with lengths, reverse, checkpoint, unroll and truncate`, () => {
+      it(`${name} ${dtype}: grads with lengths, reverse, remat, unroll and truncate`, () => {
         const [k1, k2] = T.random.split(T.random.key(name.length), 2) as T.random.Key[];
         const params = cell.init(k1!, { inputSize: 3, hiddenSize: 4 }, { dtype });
         const xs = T.random.normal(k2!, [2, 7, 3], dtype);
@@ -205,8 +205,8 @@ describe("jit invariance: training steps", () => {
           {},
           { lengths },
           { reverse: true },
-          { checkpoint: "carries" as const },
-          { checkpoint: { every: 3 } },
+          { remat: "carries" as const },
+          { remat: { every: 3 } },
           { unroll: 2 },
           { truncate: 3 },
         ];
@@ -224,7 +224,7 @@ describe("jit invariance: training steps", () => {
       const params = cell.init(k1!, { inputSize: 12, hiddenSize: 32 }, { dtype: "float32" });
       const xs = T.random.normal(k2!, [8, 9, 12], "float32");
       const lengths = T.tensor([9, 4, 0, 7, 1, 9, 3, 6], "int32");
-      for (const opts of [{ lengths }, { lengths, reverse: true }, { lengths, checkpoint: { every: 4 } }]) {
+      for (const opts of [{ lengths }, { lengths, reverse: true }, { lengths, remat: { every: 4 } }]) {
         const loss = (p: unknown) => A.sum(A.square(rnn(cell, p, xs, opts).outputs));
         const f = A.valueAndGrad(loss) as Fn;
         expectInvariant(`${name} ${JSON.stringify(opts)}`, f, [params]);

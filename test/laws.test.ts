@@ -43,13 +43,13 @@ describe("reverse law: scan(f, { reverse }) = flip ∘ scan ∘ flip", () => {
   test.prop([backward], runs)("reverse = true against flipped reverse = false", (p) => laws.reverse(p));
 });
 
-describe("checkpoint invariance", () => {
-  test.prop([arbScanProblem()], runs)('"all", "carries", { every: 1, 2, 3, T + 1 } and checkpoint(f) agree', (p) =>
-    laws.checkpoint(p),
+describe("remat invariance", () => {
+  test.prop([arbScanProblem()], runs)('"all", "carries", { every: 1, 2, 3, T + 1 } and remat(f) agree', (p) =>
+    laws.remat(p),
   );
   test.prop([arbScanProblem({ minLength: 4 }), fc.integer({ min: 1, max: 8 })], { numRuns: 15 })(
     "{ every: k } for random k",
-    (p, k) => laws.checkpoint(p, { sizes: [k] }),
+    (p, k) => laws.remat(p, { sizes: [k] }),
   );
 });
 
@@ -115,11 +115,11 @@ describe("VJP/JVP adjointness", () => {
     (c, seed) => laws.adjoint(c, { key: T.random.key(seed) }),
   );
   test.prop([arbScanProblem({ families: ["lstm"] }), fc.nat()], { numRuns: 10 })(
-    "through scan with checkpoint and truncation",
+    "through scan with remat and truncation",
     (p, seed) =>
       laws.adjoint(
         {
-          f: (w: unknown, c: unknown, x: unknown) => p.run(w, c, x, A.scan, { checkpoint: { every: 2 }, truncate: 3 }),
+          f: (w: unknown, c: unknown, x: unknown) => p.run(w, c, x, A.scan, { remat: { every: 2 }, truncate: 3 }),
           args: [p.params, p.init, p.xs],
         },
         { key: T.random.key(seed) },

@@ -1,6 +1,6 @@
 /**
  * @file Child process of long-sequences.test.ts (and test/soak/long-sequences.ts): backpropagates
- * through the LSTM of long-sequences.support.ts over T steps under one checkpoint policy, measures
+ * through the LSTM of long-sequences.support.ts over T steps under one remat policy, measures
  * the live memory, and prints one JSON line (`MemoryReport`).
  *
  *     node --expose-gc --no-flush-bytecode --import tsx test/long-sequences.child.ts '{"every":100}' 10000 [jit]
@@ -23,7 +23,7 @@ import type * as Support from "./long-sequences.support.js";
 
 /** What one child run prints. */
 export interface MemoryReport {
-  readonly policy: AutodiffModule.ScanOptions["checkpoint"];
+  readonly policy: AutodiffModule.ScanOptions["remat"];
   readonly length: number;
   readonly jit: boolean;
   /** `estimateScanResiduals` of the LSTM's scan under this policy (bytes). */
@@ -89,10 +89,10 @@ const A: typeof AutodiffModule = await import("@rewind/autodiff");
 const S: typeof Support = await import("./long-sequences.support.js");
 
 const [policyArg = '"all"', lengthArg = "10000", modeArg = ""] = process.argv.slice(2);
-const policy = JSON.parse(policyArg) as NonNullable<AutodiffModule.ScanOptions["checkpoint"]>;
+const policy = JSON.parse(policyArg) as NonNullable<AutodiffModule.ScanOptions["remat"]>;
 const length = Number(lengthArg);
 const useJit = modeArg === "jit";
-const opts: AutodiffModule.ScanOptions = { checkpoint: policy };
+const opts: AutodiffModule.ScanOptions = { remat: policy };
 
 const params = S.lstmParams();
 const xs = S.sequence(length);

@@ -81,7 +81,7 @@ export const recordFigures = (sections: FigureSections): void => {
 export const OVERHEAD_BYTES = 768 * 1024;
 
 /**
- * The memory promises of the checkpoint policies, checked against eager measurements of the same
+ * The memory promises of the remat policies, checked against eager measurements of the same
  * T under "all", "carries" and `{ every: 100 }`; returns what was broken (empty when all hold).
  */
 export const memoryViolations = (

@@ -9,7 +9,7 @@ import { lstm, type LstmCarry, type TorchCellParams } from "@rewind/rnn";
 export const BATCH = 2;
 export const INPUTS = 4;
 export const HIDDEN = 8;
-/** Bytes of one float32 LSTM carry (h and c, each [BATCH, HIDDEN]): what a checkpoint stores. */
+/** Bytes of one float32 LSTM carry (h and c, each [BATCH, HIDDEN]): what remat "carries" stores per step. */
 export const CARRY_BYTES = 2 * BATCH * HIDDEN * 4;
 
 /** The LSTM's parameters (float32 unless asked), always drawn from the same key. */
@@ -29,7 +29,7 @@ export const lastStateStep = (p: TorchCellParams) => {
 /**
  * A many-to-one loss (sequence classification) over `xs`: the LSTM run by `scan` with no per-step
  * output, so what the forward pass keeps for the gradient is the scan's residuals and little else,
- * exactly what the checkpoint policy governs and `estimateScanResiduals` predicts.
+ * exactly what the remat policy governs and `estimateScanResiduals` predicts.
  */
 export const manyToOneLoss =
   (xs: T.Tensor, opts: A.ScanOptions) =>

@@ -1,7 +1,7 @@
 /**
  * @file Long sequences with the LSTM of long-sequences.support.ts (batch 2, 4 inputs, 8 hidden):
  * a scan forward over T = 100,000 steps and BPTT over T = 10,000 steps, eagerly and under jit,
- * with every checkpoint policy. Nothing may overflow the stack, gradients must agree across
+ * with every remat policy. Nothing may overflow the stack, gradients must agree across
  * policies, and the memory each policy keeps must be what it promises: `estimateScanResiduals`
  * gives the promise, a child process (long-sequences.child.ts) measures the live bytes.
  *
@@ -44,7 +44,7 @@ const POLICIES = [
   ["all", "all"],
   ["carries", "carries"],
   ["every100", { every: 100 }],
-] as const satisfies ReadonlyArray<readonly [string, A.ScanOptions["checkpoint"]]>;
+] as const satisfies ReadonlyArray<readonly [string, A.ScanOptions["remat"]]>;
 
 /**
  * Float32 gradients of a 10,000-step sum, accumulated in a different order (per segment, or the
@@ -73,9 +73,9 @@ describe("scan forward at T = 100,000", () => {
     const half = length / 2;
     const first = jitted(params, T.slice(xs, [{ start: 0, stop: half }]), init);
     const chained = jitted(params, T.slice(xs, [{ start: half, stop: length }]), first);
-    // Values of the segmented form (what checkpoint: { every } runs) are the same too.
+    // Values of the segmented form (what remat: { every } runs) are the same too.
     const segmented = A.jit(
-      (p: TorchCellParams, x: A.Value) => rnn(lstm, p, x, { timeMajor: true, checkpoint: { every: 100 } }).finalCarry,
+      (p: TorchCellParams, x: A.Value) => rnn(lstm, p, x, { timeMajor: true, remat: { every: 100 } }).finalCarry,
     )(params, xs);
     for (const other of [compiled, chained, segmented]) {
       expect(Array.from((other.h as T.Tensor).data)).toEqual(Array.from((eager.h as T.Tensor).data));
@@ -92,9 +92,9 @@ describe("BPTT at T = 10,000", () => {
   it("compiled, under every policy, through rnn's sequence-to-sequence loss: no stack overflow, gradients agree", () => {
     const params = lstmParams();
     const xs = sequence(length);
-    const grads = POLICIES.map(([, checkpoint]) => {
+    const grads = POLICIES.map(([, remat]) => {
       const loss = (p: TorchCellParams) => {
-        const { outputs, finalCarry } = rnn(lstm, p, xs, { timeMajor: true, checkpoint });
+        const { outputs, finalCarry } = rnn(lstm, p, xs, { timeMajor: true, remat });
         return A.add(A.mean(A.square(outputs)), A.sum(finalCarry.c));
       };
       return flat(A.jit(A.grad(loss))(params));
@@ -106,7 +106,7 @@ describe("BPTT at T = 10,000", () => {
   it("in float64 (T = 2,000) the policies agree to 1e-12 of each leaf: the float32 gaps are rounding", () => {
     const params = lstmParams("float64");
     const xs = sequence(2_000, "float64");
-    const grads = POLICIES.map(([, checkpoint]) => flat(A.jit(A.grad(manyToOneLoss(xs, { checkpoint })))(params)));
+    const grads = POLICIES.map(([, remat]) => flat(A.jit(A.grad(manyToOneLoss(xs, { remat })))(params)));
     for (const g of grads.slice(1)) expect(worstRelativeGap(grads[0]!, g)).toBeLessThanOrEqual(F64_GAP);
   });
 
@@ -119,8 +119,8 @@ describe("BPTT at T = 10,000", () => {
     for (const r of [carries, every]) expect(worstRelativeGap(all.grads, r.grads)).toBeLessThanOrEqual(F32_GAP);
     const params = lstmParams();
     const xs = sequence(length);
-    for (const [i, [, checkpoint]] of POLICIES.entries()) {
-      expect(flat(A.jit(A.grad(manyToOneLoss(xs, { checkpoint })))(params)), JSON.stringify(checkpoint)).toEqual(
+    for (const [i, [, remat]] of POLICIES.entries()) {
+      expect(flat(A.jit(A.grad(manyToOneLoss(xs, { remat })))(params)), JSON.stringify(remat)).toEqual(
         reports[i]!.grads,
       );
     }

@@ -114,10 +114,7 @@ describe("withDebugNans: inside a scan body at step k", () => {
   it.each([
     ["eager", () => A.scan(step, f64([0]), xs)],
     ["jit", () => A.jit((x: Value) => A.scan(step, f64([0]), x))(xs)],
-    [
-      "jit, checkpointed every 2",
-      () => A.jit((x: Value) => A.scan(step, f64([0]), x, { checkpoint: { every: 2 } }))(xs),
-    ],
+    ["jit, checkpointed every 2", () => A.jit((x: Value) => A.scan(step, f64([0]), x, { remat: { every: 2 } }))(xs)],
   ])("names the op, its line and the step (%s)", (mode, run) => {
     const r = report(run);
     expectReport(

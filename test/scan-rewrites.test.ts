@@ -59,7 +59,7 @@ const sumSquares = (v: unknown): Value => A.sum(A.square(v as Value));
 const [steps, inSize, hidden] = [9, 12, 8];
 
 /** A raw scan whose body projects x_t (`x_t · W + h · U + b`), the pattern lifting matches. */
-const elman = (w: Value, u: Value, b: Value, h0: Value, xs: Value, checkpoint: "all" | "carries" = "all"): unknown =>
+const elman = (w: Value, u: Value, b: Value, h0: Value, xs: Value, remat: "all" | "carries" = "all"): unknown =>
   A.scan(
     (h: Value, x: Value): [Value, Value] => {
       const next = A.tanh(A.add(A.add(A.matmul(x, w), b), A.matmul(h, u)));
@@ -67,7 +67,7 @@ const elman = (w: Value, u: Value, b: Value, h0: Value, xs: Value, checkpoint: "
     },
     h0,
     xs,
-    { checkpoint },
+    { remat },
   );
 const elmanArgs = (batch: number, dtype: Float) => [
   normal([inSize, hidden], 1, dtype, 0.5),

@@ -9,7 +9,7 @@
  *     h' = relu(W x + b + u ⊙ h)
  *
  * `cellLaws` then checks it in one call: BPTT (the derived gradient equals an unrolled loop and
- * finite differences), reverse, checkpoint/unroll/jit invariance, padding, bidirectional padding
+ * finite differences), reverse, remat/unroll/jit invariance, padding, bidirectional padding
  * and stacking. Nothing else is needed for the cell to get every layer shape: it is trained
  * many-to-one (`manyToOne` + a linear readout) on the adding problem (Hochreiter & Schmidhuber
  * 1997, IndRNN's first benchmark): each step reads a random number in [0, 1] and a marker; the

@@ -1,7 +1,7 @@
 /**
  * @file Gradient specs of the indexing primitives (int32 indices are closed-over constants, with
  * negatives and repeats), matmul (batch broadcasting, 1-D operands) and the primitives that shape
- * differentiation: stopGradient, checkpoint, customVjp and scan (a small tanh RNN).
+ * differentiation: stopGradient, remat, customVjp and scan (a small tanh RNN).
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
@@ -71,7 +71,7 @@ const scanProblem = fc
     d: fc.integer({ min: 1, max: 2 }),
     steps: fc.integer({ min: 1, max: 4 }),
     reverse: fc.boolean(),
-    checkpoint: fc.constantFrom<"all" | "carries">("all", "carries"),
+    remat: fc.constantFrom<"all" | "carries">("all", "carries"),
   })
   .chain((o) =>
     fc.tuple(
@@ -86,9 +86,8 @@ const scanProblem = fc
     ),
   )
   .map(([o, params, h0, xs]): GradCase => ({
-    label: `scan rnn h=${o.h} d=${o.d} T=${o.steps} reverse=${o.reverse} checkpoint=${o.checkpoint}`,
-    f: (p: RnnParams, init: Value, seq: Value) =>
-      A.scan(rnnStep(p), init, seq, { reverse: o.reverse, checkpoint: o.checkpoint }),
+    label: `scan rnn h=${o.h} d=${o.d} T=${o.steps} reverse=${o.reverse} remat=${o.remat}`,
+    f: (p: RnnParams, init: Value, seq: Value) => A.scan(rnnStep(p), init, seq, { reverse: o.reverse, remat: o.remat }),
     args: [params, h0, xs],
   }));
 
@@ -173,16 +172,16 @@ export const controlSpecs = {
       args: [x],
     })),
   },
-  checkpoint: {
+  remat: {
     kind: "fd",
     order: 2,
     cases: fc
       .tuple(arbShape({ minRank: 1, maxRank: 2 }), fc.integer({ min: 1, max: 3 }))
       .chain(([s, n]) => fc.tuple(tensorOf(s, reals), tensorOf([s[s.length - 1]!, n], reals), tensorOf([n], reals)))
       .map(([x, w, c]): GradCase => ({
-        label: `checkpoint ${shapes(x, w)}`,
-        // The body closes over a constant c, which becomes a const input of the checkpoint body.
-        f: A.checkpoint((v: Value, u: Value) => A.mul(A.tanh(A.matmul(v, u)), c)),
+        label: `remat ${shapes(x, w)}`,
+        // The body closes over a constant c, which becomes a const input of the remat body.
+        f: A.remat((v: Value, u: Value) => A.mul(A.tanh(A.matmul(v, u)), c)),
         args: [x, w],
       })),
   },

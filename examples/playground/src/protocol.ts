@@ -41,7 +41,7 @@ export interface VarView {
   readonly name?: string;
 }
 
-/** One equation. `body` is set for primitives with a nested graph (scan, checkpoint). */
+/** One equation. `body` is set for primitives with a nested graph (scan, remat). */
 export interface NodeView {
   readonly op: string;
   /** The primitive's parameters as printed by `printGraph`. */

@@ -1,29 +1,42 @@
 /**
- * @file Function transforms that become one primitive: `checkpoint` (rematerialise in the
- * backward pass) and `customVjp` (a user-supplied VJP).
+ * @file Function transforms that become one primitive: `remat` (rematerialise in the backward
+ * pass; `checkpoint` is its deprecated old name) and `customVjp` (a user-supplied VJP).
  */
 import { bind, type Value } from "./core.js";
 import { graphFail } from "./errors.js";
 import { expectFunction } from "./check.js";
 import { customVjp as customVjpPrim } from "./primitives/customVjp.js";
-import { checkpoint as checkpointPrim } from "./primitives/special.js";
+import { remat as rematPrim } from "./primitives/special.js";
 import { traceTreeAs } from "./trace.js";
 import { treeFlatten, treeUnflatten } from "./Tree.js";
 
+// One builder for both names, so an error names the function the user called.
+const rematAs =
+  (op: string) =>
+  <Args extends unknown[], R>(f: (...args: Args) => R) => {
+    expectFunction(op, "f", f);
+    return (...args: Args): R => {
+      const closed = traceTreeAs(op, f, args);
+      const leaves = treeFlatten(args)[0];
+      const outs = bind(rematPrim, [...closed.consts, ...leaves], { body: closed.graph });
+      return treeUnflatten<R>(closed.outTree, outs);
+    };
+  };
+
 /**
  * Wraps `f` so that, when differentiated, only its inputs are stored and its body is recomputed
- * during the backward pass (JAX's `checkpoint`/`remat`). Values and gradients are unchanged.
+ * during the backward pass (rematerialisation, JAX's `remat`). Values and gradients are unchanged.
+ * @example grad((x) => sum(remat((y) => tanh(tanh(y)))(x)))(x)
+ */
+export const remat: <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R = rematAs("remat");
+
+/**
+ * The old name of `remat`; "checkpoint" now only means saved training state (@rewind/optim).
+ * @deprecated Use `remat(f)`; same behaviour.
  * @example grad((x) => sum(checkpoint((y) => tanh(tanh(y)))(x)))(x)
  */
-export const checkpoint = <Args extends unknown[], R>(f: (...args: Args) => R) => {
-  expectFunction("checkpoint", "f", f);
-  return (...args: Args): R => {
-    const closed = traceTreeAs("checkpoint", f, args);
-    const leaves = treeFlatten(args)[0];
-    const outs = bind(checkpointPrim, [...closed.consts, ...leaves], { body: closed.graph });
-    return treeUnflatten<R>(closed.outTree, outs);
-  };
-};
+export const checkpoint: <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R =
+  rematAs("checkpoint");
 
 /**
  * Gives `f` a hand-written VJP: `fwd(...args)` returns `[f(...args), residuals]` and

@@ -16,8 +16,8 @@ export {
   type GradsOf,
   type GradResult,
 } from "./api.js";
-export { scan, type ScanOptions, type ScanFn } from "./scan.js";
-export { checkpoint, customVjp } from "./control.js";
+export { scan, type ScanOptions, type ScanFn, type RematPolicy } from "./scan.js";
+export { remat, checkpoint, customVjp } from "./control.js";
 export { jit, type Jitted, type Runner } from "./jit.js";
 export { setJitMode, getJitMode, type JitMode } from "./compile/mode.js";
 export { makeGraph, traceTree, type ClosedGraph } from "./trace.js";
@@ -68,7 +68,7 @@ export type {
 } from "./primitives/shape.js";
 export type { AxesParams, AxisParams } from "./primitives/reduce.js";
 export type { IndexAxisParams } from "./primitives/indexing.js";
-export type { CheckpointParams } from "./primitives/special.js";
+export type { RematParams, CheckpointParams } from "./primitives/special.js";
 export type { CustomVjpParams } from "./primitives/customVjp.js";
 export { estimateResiduals, estimateScanResiduals, type ResidualEstimate } from "./memory.js";
 export type { JitOptions } from "./jit.js";

@@ -9,7 +9,7 @@ import type { Graph } from "./Graph.js";
 import * as ops from "./ops/index.js";
 import { vjpGraphWith, type Linearized } from "./vjp.js";
 
-/** The graph ops, plus `vjpGraph` for rules that differentiate a body graph (checkpoint, scan). */
+/** The graph ops, plus `vjpGraph` for rules that differentiate a body graph (remat, scan). */
 export type Kit = typeof ops & {
   /** Linearizes `graph` at `inputs`, differentiating inputs with `needs[i]`. */
   readonly vjpGraph: (graph: Graph, inputs: readonly Value[], needs: readonly boolean[]) => Linearized;

@@ -6,7 +6,7 @@ import { expectFunction, expectOptions } from "./check.js";
 import { isTracer, traceToGraph, type Value } from "./core.js";
 import { avalOf } from "./Graph.js";
 import { kit } from "./kit.js";
-import { scan, SCAN_OPTION_KEYS, type ScanFn, type ScanOptions } from "./scan.js";
+import { scan, SCAN_OPTION_KEYS, scanRemat, type ScanFn, type ScanOptions } from "./scan.js";
 import { traceTreeAs } from "./trace.js";
 import { treeFlatten } from "./Tree.js";
 import { forwardPass, tapeValues, type Tape } from "./vjp.js";
@@ -64,12 +64,12 @@ export const estimateResiduals = (f: (...args: never[]) => unknown, ...args: rea
 
 /**
  * Estimates the bytes a `scan` call stores for its gradient (the per-step residuals its forward
- * pass stacks) under `opts.checkpoint`. Policies change this number, never the results: "all"
+ * pass stacks) under `opts.remat`. Policies change this number, never the results: "all"
  * stores what the body's VJP reads at every step, plus the input projections computed for all
  * steps before the loop (see scanLift.ts) and what their differentiation keeps; "carries" one
  * carry per step; `{ every: k }` one carry per k steps (its backward pass then holds one k-step
  * segment at a time on top). As in `estimateResiduals`, reshapes count as copies.
- * @example estimateScanResiduals(step, h0, xs, { checkpoint: "carries" }).bytes
+ * @example estimateScanResiduals(step, h0, xs, { remat: "carries" }).bytes
  */
 export const estimateScanResiduals = <C, X, Y>(
   f: ScanFn<C, X, Y>,
@@ -78,6 +78,7 @@ export const estimateScanResiduals = <C, X, Y>(
   opts: ScanOptions = {},
 ): ResidualEstimate => {
   expectOptions("estimateScanResiduals", opts, SCAN_OPTION_KEYS);
+  const liftsOut = scanRemat(opts) === "all";
   let bytes = 0;
   let arrays = 0;
   const count = (v: Value): void => {
@@ -92,7 +93,7 @@ export const estimateScanResiduals = <C, X, Y>(
       for (const entry of tape.entries) {
         if (entry.eqn.prim.name === "scan") {
           entry.residuals.forEach(count);
-        } else if ((opts.checkpoint ?? "all") === "all") {
+        } else if (liftsOut) {
           // Only "all" lifts work out of the loop; what the lifted equations produce stays alive.
           for (const v of entry.outs) if (isTracer(v) && !inputs.has(v)) count(v);
         }

@@ -89,7 +89,7 @@ const isClosed = (g: Graph | ClosedGraph): g is ClosedGraph => "graph" in g;
 
 /**
  * The graph as text, one equation per line, in the spirit of a jaxpr: constants before `;`,
- * arguments after it, nested bodies (scan, checkpoint) indented under their equation.
+ * arguments after it, nested bodies (scan, remat) indented under their equation.
  * @example printGraph(makeGraph((x) => exp(x))(zeros([2])))
  * // { lambda ; a:f32[2]. let
  * //     b:f32[2] = exp a

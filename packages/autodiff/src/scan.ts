@@ -9,9 +9,9 @@
  *
  * The options are rewrites into plain `scan` primitives, so every one of them keeps the values
  * and the gradient laws for free:
- * - `checkpoint: { every: k }` is a scan over segments of k steps whose body is an inner scan;
- *   the outer scan saves one carry per segment and the backward pass recomputes a segment at a
- *   time (memory ~ T/k + k carries);
+ * - `remat: { every: k }` (rematerialisation; `checkpoint` is its deprecated old name) is a scan
+ *   over segments of k steps whose body is an inner scan; the outer scan saves one carry per
+ *   segment and the backward pass recomputes a segment at a time (memory ~ T/k + k carries);
  * - `unroll: k` is a scan over segments whose body applies `f` k times inline;
  * - `truncate: k` stops the gradient of the carry entering every k-th step (truncated BPTT).
  */
@@ -44,15 +44,26 @@ export interface ScanOptions {
    * see primitives/scanLift.ts and scanAccumulate.ts), which stores them stacked over T: use
    * `"carries"` or `{ every: k }` when memory, not speed, is what matters.
    */
-  readonly checkpoint?:
-    | ScanPolicy
-    | {
-        /** Segment length k: one carry is kept per k steps. */
-        readonly every: number;
-      };
+  readonly remat?: RematPolicy;
+  /**
+   * The old name of `remat`; "checkpoint" now only means saved training state. Giving both is an error.
+   * @deprecated Use `remat`; same values and meaning.
+   */
+  readonly checkpoint?: RematPolicy;
   /** Stop the gradient across every k-th step boundary (truncated BPTT). */
   readonly truncate?: number;
 }
+
+/**
+ * What a scan's forward pass keeps for the gradient (`ScanOptions.remat`): `"all"`, `"carries"`
+ * or `{ every: k }`.
+ */
+export type RematPolicy =
+  | ScanPolicy
+  | {
+      /** Segment length k: one carry is kept per k steps. */
+      readonly every: number;
+    };
 
 /** A scan step: `(carry, x_t) → [carry', y_t]`. */
 export type ScanFn<C, X, Y> = (carry: C, x: X) => readonly [C, Y];
@@ -235,9 +246,32 @@ export const SCAN_OPTION_KEYS: readonly (keyof ScanOptions)[] = [
   "length",
   "reverse",
   "unroll",
+  "remat",
   "checkpoint",
   "truncate",
 ];
+
+/**
+ * The remat policy of scan options ("all" when absent), from `remat` or its deprecated alias
+ * `checkpoint`, validated; the error names the option the caller used.
+ * @example scanRemat({ checkpoint: "carries" }) // "carries"
+ */
+export const scanRemat = (opts: ScanOptions): RematPolicy => {
+  if (opts.remat !== undefined && opts.checkpoint !== undefined)
+    optionError(
+      "checkpoint",
+      "options.remat and options.checkpoint were both given (checkpoint is the deprecated old name of remat)",
+      "pass only options.remat",
+    );
+  const name = opts.remat === undefined && opts.checkpoint !== undefined ? "checkpoint" : "remat";
+  const policy: unknown = opts.remat ?? opts.checkpoint ?? "all";
+  if (typeof policy === "string" ? policy !== "all" && policy !== "carries" : typeof policy !== "object" || !policy) {
+    const got = typeof policy === "string" ? JSON.stringify(policy) : policy === null ? "null" : typeof policy;
+    optionError(name, `unknown ${name} policy ${got}`, 'use "all", "carries" or { every: k }');
+  }
+  if (typeof policy === "object") expectOptions("scan", policy, ["every"], `options.${name}`);
+  return policy as RematPolicy;
+};
 
 /**
  * Loops `f` over the leading axis of `xs`, threading a carry: JAX's `lax.scan`. The carry and
@@ -260,15 +294,7 @@ export const scan = <C, X, Y>(
   const opts = expectOptions("scan", options, SCAN_OPTION_KEYS) as ScanOptions;
   const length = scanLength(xs ?? null, opts.length);
   const reverse = expectFlag("scan", "options.reverse", opts.reverse) ?? false;
-  const ckpt = opts.checkpoint === undefined ? "all" : opts.checkpoint;
-  if (typeof ckpt === "string" ? ckpt !== "all" && ckpt !== "carries" : typeof ckpt !== "object" || ckpt === null) {
-    optionError(
-      "checkpoint",
-      `unknown checkpoint policy ${typeof ckpt === "string" ? JSON.stringify(ckpt) : ckpt === null ? "null" : typeof ckpt}`,
-      'use "all", "carries" or { every: k }',
-    );
-  }
-  if (typeof ckpt === "object") expectOptions("scan", ckpt, ["every"], "options.checkpoint");
+  const ckpt = scanRemat(opts);
   if (opts.unroll !== undefined && typeof opts.unroll !== "boolean" && typeof opts.unroll !== "number")
     optionError("unroll", "unroll must be a positive integer or a boolean", "pass e.g. 4, or true to unroll fully");
   const unroll =
@@ -297,8 +323,8 @@ export const scan = <C, X, Y>(
     }
   }
   if (typeof ckpt === "object") {
-    const every = positiveInt("checkpoint.every", ckpt.every);
-    if (unroll > 1) optionError("unroll", "unroll cannot be combined with checkpoint: { every }", "choose one of them");
+    const every = positiveInt(opts.remat === undefined ? "checkpoint.every" : "remat.every", ckpt.every);
+    if (unroll > 1) optionError("unroll", "unroll cannot be combined with remat: { every }", "choose one of them");
     const inner = (carry: C, xSeg: X): readonly [C, Y] => scanOnce(f, carry, xSeg, every, reverse, "carries");
     return segmented(f, init, xsTree, length, every, reverse, "carries", "carries", inner);
   }

@@ -44,7 +44,7 @@ const underEachTransform = (body: (x: A.Value) => unknown): ReadonlyArray<readon
           T.zeros([3, 2], "float64"),
         ),
     ],
-    ["checkpoint", () => A.grad((v: A.Value) => A.checkpoint(run)(v))(x)],
+    ["remat", () => A.grad((v: A.Value) => A.remat(run)(v))(x)],
     ["makeGraph", () => A.makeGraph(run)(x)],
   ];
 };

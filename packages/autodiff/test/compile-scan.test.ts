@@ -37,12 +37,12 @@ const step =
 const options: readonly A.ScanOptions[] = [
   {},
   { reverse: true },
-  { checkpoint: "carries" },
-  { checkpoint: { every: 2 } },
+  { remat: "carries" },
+  { remat: { every: 2 } },
   { unroll: 2 },
   { unroll: true },
   { truncate: 2 },
-  { reverse: true, checkpoint: { every: 3 } },
+  { reverse: true, remat: { every: 3 } },
 ];
 
 describe("compile: scan", () => {

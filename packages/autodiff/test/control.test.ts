@@ -28,7 +28,7 @@ describe("stopGradient", () => {
   });
 });
 
-describe("checkpoint", () => {
+describe("remat", () => {
   const body = (x: Value, w: Value) => A.tanh(A.mul(A.sin(x), w));
   const loss = (fn: typeof body) => (x: Value, w: Value) => A.sum(A.mul(fn(x, w), fn(x, w)));
   const x = f64([0.3, -1.2, 2]);
@@ -36,7 +36,7 @@ describe("checkpoint", () => {
 
   it("gives the same values and first and second gradients as the plain function", () => {
     const plain = loss(body);
-    const remat = loss(A.checkpoint(body));
+    const remat = loss(A.remat(body));
     expect(data(remat(x, w))).toEqual(data(plain(x, w)));
     const [gx, gw] = A.grad(remat, { argnums: [0, 1] })(x, w) as T.Tensor[];
     const [px, pw] = A.grad(plain, { argnums: [0, 1] })(x, w) as T.Tensor[];
@@ -47,11 +47,20 @@ describe("checkpoint", () => {
     data(h).forEach((v, i) => expect(v).toBeCloseTo(data(hp)[i]!, 12));
   });
 
-  it("records one checkpoint equation holding the body", () => {
-    const text = A.printGraph(A.makeGraph(A.checkpoint(body))(x, w));
-    expect(text).toMatch(/= checkpoint /);
+  it("records one remat equation holding the body", () => {
+    const text = A.printGraph(A.makeGraph(A.remat(body))(x, w));
+    expect(text).toMatch(/= remat /);
+    expect(text).not.toMatch(/checkpoint/);
     expect(text).toMatch(/body =\n/);
     expect(text).toMatch(/tanh/);
+  });
+
+  it("keeps checkpoint(f) as a deprecated alias: the same remat equation, errors naming checkpoint", () => {
+    const old = A.checkpoint(body);
+    expect(A.printGraph(A.makeGraph(old)(x, w))).toBe(A.printGraph(A.makeGraph(A.remat(body))(x, w)));
+    expect(data(A.grad(loss(old))(x, w))).toEqual(data(A.grad(loss(A.remat(body)))(x, w)));
+    expect(() => A.checkpoint(null as never)).toThrow(/^checkpoint: /);
+    expect(() => A.remat(null as never)).toThrow(/^remat: /);
   });
 });
 

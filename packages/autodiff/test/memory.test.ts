@@ -28,13 +28,13 @@ describe("residual memory", () => {
     const h0 = T.zeros([B, H], "float64");
     const carryBytes = B * H * 8;
     // The tanh RNN's VJP reads only each step's output (tanh' from its value): one [T, B, H] array.
-    expect(estimateScanResiduals(step, h0, xs, { checkpoint: "all" })).toEqual({ bytes: time * carryBytes, arrays: 1 });
-    expect(estimateScanResiduals(step, h0, xs, { checkpoint: "carries" })).toEqual({
+    expect(estimateScanResiduals(step, h0, xs, { remat: "all" })).toEqual({ bytes: time * carryBytes, arrays: 1 });
+    expect(estimateScanResiduals(step, h0, xs, { remat: "carries" })).toEqual({
       bytes: time * carryBytes,
       arrays: 1,
     });
     // One carry per segment of 8 steps.
-    expect(estimateScanResiduals(step, h0, xs, { checkpoint: { every: 8 } })).toEqual({
+    expect(estimateScanResiduals(step, h0, xs, { remat: { every: 8 } })).toEqual({
       bytes: (time / 8) * carryBytes,
       arrays: 1,
     });
@@ -56,7 +56,7 @@ describe("long sequences", () => {
     expect(g.shape).toEqual([1, H]);
     expect(Array.from(g.data).every(Number.isFinite)).toBe(true);
     // The same gradient with carries-only checkpointing.
-    const g2 = grad((h0: Value) => mean(scan(step, h0, xs, { checkpoint: { every: 100 } })[1]))(
+    const g2 = grad((h0: Value) => mean(scan(step, h0, xs, { remat: { every: 100 } })[1]))(
       T.zeros([1, H], "float64"),
     ) as T.Tensor;
     Array.from(g.data).forEach((v, i) => expect(g2.data[i]).toBeCloseTo(v, 12));

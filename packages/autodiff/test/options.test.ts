@@ -1,11 +1,11 @@
 /**
  * @file The transforms' options go through the shared check and stay GraphExceptions: a misspelt
- * key names its suggestion, and the checkpoint policy and a primitive's rules are checked too.
+ * key names its suggestion, and the remat policy and a primitive's rules are checked too.
  */
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import { GraphException } from "../src/errors.js";
-import { scan } from "../src/scan.js";
+import { scan, type ScanOptions } from "../src/scan.js";
 import { grad } from "../src/api.js";
 import { jit } from "../src/jit.js";
 import { sum } from "../src/ops/reduce.js";
@@ -32,9 +32,31 @@ describe("misspelt options of the transforms", () => {
     );
   });
 
-  it("scan's checkpoint policy { evrey } is checked like an options object", () => {
+  it("scan's remat policy { evrey } is checked like an options object, under the name the caller used", () => {
+    expect(() => scan(step, init, xs, { remat: { evrey: 2 } } as never)).toThrow(
+      refused(/^scan: unknown key "evrey" in options\.remat .*did you mean "every"\?/),
+    );
     expect(() => scan(step, init, xs, { checkpoint: { evrey: 2 } } as never)).toThrow(
       refused(/^scan: unknown key "evrey" in options\.checkpoint .*did you mean "every"\?/),
+    );
+    expect(() => scan(step, init, xs, { checkpoint: "some" } as never)).toThrow(/unknown checkpoint policy "some"/);
+    expect(() => scan(step, init, xs, { remat: "some" } as never)).toThrow(/unknown remat policy "some"/);
+  });
+
+  it("scan keeps the deprecated checkpoint option as an alias of remat, and refuses both at once", () => {
+    const run = (o: ScanOptions) => scan(step, init, xs, o);
+    expect(run({ checkpoint: { every: 2 } })).toEqual(run({ remat: { every: 2 } }));
+    expect(() => run({ remat: "carries", checkpoint: "carries" })).toThrow(
+      refused(/options\.remat and options\.checkpoint were both given/, {
+        _tag: "InvalidArgument",
+        op: "scan",
+        arg: "checkpoint",
+        fix: "pass only options.remat",
+      }),
+    );
+    // estimateScanResiduals reads the policy the same way.
+    expect(estimateScanResiduals(step, init, xs, { checkpoint: "carries" })).toEqual(
+      estimateScanResiduals(step, init, xs, { remat: "carries" }),
     );
   });
 

@@ -39,9 +39,9 @@ const xs = (dtype: "float32" | "float64") => rand([steps, batch, inSize], 4, dty
 const h0 = (dtype: "float32" | "float64") => rand([batch, hidden], 5, dtype);
 
 const scanLoss =
-  (checkpoint: "all" | "carries") =>
+  (remat: "all" | "carries") =>
   (p: Params, h: Value, x: Value): Value =>
-    A.sum(A.square(A.scan(step(p), h, x, { checkpoint })[1]));
+    A.sum(A.square(A.scan(step(p), h, x, { remat })[1]));
 const unrolledLoss = (p: Params, h: Value, x: Value): Value => {
   let carry = h;
   let total: Value = T.scalar(0, "float64");

@@ -43,6 +43,11 @@ export interface BidirectionalApplyOptions<CF, CB> {
   /** Turns on the cells' noise (dropout); split into one key per direction. */
   readonly key?: Key;
   /** Passed to both scans: what the forward pass keeps for the gradient. */
+  readonly remat?: RnnOptions<unknown>["remat"];
+  /**
+   * The old name of `remat` (giving both is an error).
+   * @deprecated Use `remat`; "checkpoint" now only means saved training state.
+   */
   readonly checkpoint?: RnnOptions<unknown>["checkpoint"];
   /** Passed to both scans: cell steps per loop iteration. */
   readonly unroll?: RnnOptions<unknown>["unroll"];
@@ -85,6 +90,7 @@ const APPLY_KEYS = keysOf<BidirectionalApplyOptions<unknown, unknown>>({
   timeMajor: true,
   initialCarry: true,
   key: true,
+  remat: true,
   checkpoint: true,
   unroll: true,
   truncate: true,
@@ -155,6 +161,7 @@ export const bidirectional = <PF, CF, PB, CB>(
       const shared = {
         ...(o.lengths === undefined ? {} : { lengths: o.lengths }),
         ...(o.timeMajor === undefined ? {} : { timeMajor: o.timeMajor }),
+        ...(o.remat === undefined ? {} : { remat: o.remat }),
         ...(o.checkpoint === undefined ? {} : { checkpoint: o.checkpoint }),
         ...(o.unroll === undefined ? {} : { unroll: o.unroll }),
         ...(o.truncate === undefined ? {} : { truncate: o.truncate }),

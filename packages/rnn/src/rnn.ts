@@ -39,6 +39,11 @@ export interface RnnOptions<C> {
    */
   readonly key?: Key;
   /** Passed to `scan`: what the forward pass keeps for the gradient (`"all"`, `"carries"`, `{ every: k }`). */
+  readonly remat?: ScanOptions["remat"];
+  /**
+   * The old name of `remat`, passed to `scan` as is (giving both is an error).
+   * @deprecated Use `remat`; "checkpoint" now only means saved training state.
+   */
   readonly checkpoint?: ScanOptions["checkpoint"];
   /** Passed to `scan`: cell steps per loop iteration (speed only; values are identical). */
   readonly unroll?: ScanOptions["unroll"];
@@ -53,6 +58,7 @@ export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>({
   timeMajor: true,
   reverse: true,
   key: true,
+  remat: true,
   checkpoint: true,
   unroll: true,
   truncate: true,
@@ -106,6 +112,7 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
   const reverse = opts.reverse ?? false;
   const scanOpts: ScanOptions = {
     length: time,
+    ...(opts.remat === undefined ? {} : { remat: opts.remat }),
     ...(opts.checkpoint === undefined ? {} : { checkpoint: opts.checkpoint }),
     ...(opts.unroll === undefined ? {} : { unroll: opts.unroll }),
     ...(opts.truncate === undefined ? {} : { truncate: opts.truncate }),

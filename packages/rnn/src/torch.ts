@@ -51,6 +51,11 @@ export interface TorchRnnApplyOptions<C> {
   /** PyTorch's `h_0` (LSTM: `{ h: h_0, c: c_0 }`), `[L·D, B, H]`; zeros by default. */
   readonly initialCarry?: C;
   /** Passed to every direction's scan (memory policy); never changes values. */
+  readonly remat?: RnnOptions<unknown>["remat"];
+  /**
+   * The old name of `remat` (giving both is an error).
+   * @deprecated Use `remat`; "checkpoint" now only means saved training state.
+   */
   readonly checkpoint?: RnnOptions<unknown>["checkpoint"];
   /** Passed to every direction's scan (steps per loop iteration); never changes values. */
   readonly unroll?: RnnOptions<unknown>["unroll"];
@@ -74,6 +79,7 @@ export interface TorchRnn<C> {
 const APPLY_KEYS = keysOf<TorchRnnApplyOptions<unknown>>({
   lengths: true,
   initialCarry: true,
+  remat: true,
   checkpoint: true,
   unroll: true,
 });
@@ -203,6 +209,7 @@ export const torchRnn = <M extends TorchRnnMode>(
           reverse: d === 1,
           ...(lengths === undefined ? {} : { lengths }),
           ...(initial === undefined ? {} : { initialCarry: initial[i] }),
+          ...(options.remat === undefined ? {} : { remat: options.remat }),
           ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
           ...(options.unroll === undefined ? {} : { unroll: options.unroll }),
         });

@@ -80,7 +80,7 @@ describe("misspelt options", () => {
   it("a key nothing resembles lists the known keys instead of guessing", () => {
     expect(() => rnn(lstm, params, xs, { bogus: 1 } as never)).toThrow(
       refused(
-        /^(?!.*did you mean).*"initialCarry", "lengths", "timeMajor", "reverse", "key", "checkpoint", "unroll", "truncate"/,
+        /^(?!.*did you mean).*"initialCarry", "lengths", "timeMajor", "reverse", "key", "remat", "checkpoint", "unroll", "truncate"/,
       ),
     );
   });

@@ -11,7 +11,7 @@ import { sum } from "../src/kernels/reduce.js";
 import { slice } from "../src/kernels/slice.js";
 import { tensor } from "../src/Tensor.js";
 
-const RNN = ["initialCarry", "lengths", "timeMajor", "reverse", "key", "checkpoint", "unroll", "truncate"];
+const RNN = ["initialCarry", "lengths", "timeMajor", "reverse", "key", "remat", "checkpoint", "unroll", "truncate"];
 const ADAMW = ["learningRate", "b1", "b2", "eps", "epsRoot", "weightDecay", "mask"];
 
 describe("closestKey", () => {
@@ -79,7 +79,7 @@ describe("optionsProblem", () => {
     expect(optionsProblem("rnn", "options", { lenghts: [1] }, RNN)).toEqual({
       arg: "options.lenghts",
       detail: 'unknown key "lenghts" in options',
-      fix: 'did you mean "lengths"? (the keys rnn reads from options are "initialCarry", "lengths", "timeMajor", "reverse", "key", "checkpoint", "unroll", "truncate")',
+      fix: 'did you mean "lengths"? (the keys rnn reads from options are "initialCarry", "lengths", "timeMajor", "reverse", "key", "remat", "checkpoint", "unroll", "truncate")',
       key: "lenghts",
       suggestion: "lengths",
     });

@@ -134,7 +134,7 @@ export const expectZero = (law: string, c: CellCase, what: string, v: A.Value, l
 export type Run = (params: unknown, initialCarry: unknown, xs: A.Value) => RnnResult<unknown>;
 
 /**
- * The `rnn` options of a case, plus extra ones (checkpoint, unroll, …).
+ * The `rnn` options of a case, plus extra ones (remat, unroll, …).
  * @example rnn(c.cell, c.params, c.xs, rnnOptions(c, c.initialCarry, { unroll: 2 }))
  */
 export const rnnOptions = (
@@ -152,7 +152,7 @@ export const rnnOptions = (
 
 /**
  * A case run through `impl` (default `rnn`) with extra options.
- * @example rnnRun(c, {}, { checkpoint: "carries" })(c.params, c.initialCarry, c.xs).outputs
+ * @example rnnRun(c, {}, { remat: "carries" })(c.params, c.initialCarry, c.xs).outputs
  */
 export const rnnRun = (c: CellCase, o: CellLawCheckOptions, extra: Partial<RnnOptions<unknown>> = {}): Run => {
   const impl = o.rnn ?? rnn;

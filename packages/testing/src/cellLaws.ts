@@ -170,7 +170,7 @@ const guarded = (law: string, c: CellCase, check: () => void): void => {
 /**
  * Runs every applicable RNN law on `cell` in every configuration and throws an `Error` naming the
  * law, the cell, the configuration and the first differing path at the first violation: BPTT
- * (rnn = unrolled loop = finite differences), reverse, invariance (checkpoint, unroll, truncate
+ * (rnn = unrolled loop = finite differences), reverse, invariance (remat, unroll, truncate
  * ≥ T, jit), padding, bidirectional padding, and stacking (`stack([cell, stackWith ?? cell])`,
  * unkeyed). A cell with noise runs keyed and unkeyed.
  * @throws Error on the first violation, or when the cell cannot run (with the law and case).

@@ -49,7 +49,7 @@ export interface TruncationLawOptions extends ScanLawOptions {
 }
 
 /**
- * Options of the checkpoint and unroll laws: which segment sizes to try.
+ * Options of the remat and unroll laws: which segment sizes to try.
  * @example laws.unroll(problem, { sizes: [2, 4] } satisfies SegmentLawOptions)
  */
 export interface SegmentLawOptions extends ScanLawOptions {

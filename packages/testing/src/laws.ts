@@ -215,6 +215,21 @@ const segmentSizes = (p: ScanProblem, o: SegmentLawOptions): number[] => [
   ...new Set(o.sizes ?? [1, 2, 3, p.length + 1]),
 ];
 
+/** The remat law, reporting under `name` (its deprecated alias `checkpoint` keeps its own name). */
+const rematLaw =
+  (name: "remat" | "checkpoint") =>
+  (p: ScanProblem, o: SegmentLawOptions = {}): void => {
+    checkProblem(name, p, o, SEGMENT_LAW_KEYS);
+    const impl = o.scan ?? A.scan;
+    const ref = outcome(p, impl, { remat: "all" });
+    expectSameOutcome(name, p, 'remat "carries" vs "all"', outcome(p, impl, { remat: "carries" }), ref, o);
+    for (const k of segmentSizes(p, o)) {
+      expectSameOutcome(name, p, `remat { every: ${k} } vs "all"`, outcome(p, impl, { remat: { every: k } }), ref, o);
+    }
+    const rematBody: ScanImpl = (f, init, xs, so) => impl(A.remat(f), init, xs, so);
+    expectSameOutcome(name, p, "scan(remat(f)) vs scan(f)", outcome(p, rematBody), ref, o);
+  };
+
 /**
  * One check per law; each throws an `Error` describing the first violation.
  * @example for (const p of fc.sample(arbScanProblem(), 10)) laws.bptt(p)
@@ -249,35 +264,18 @@ export const laws = {
   },
 
   /**
-   * Checkpoint invariance: the policies "carries" and `{ every: k }`, and a body wrapped in
-   * `checkpoint`, give the values and gradients of "all".
-   * @example laws.checkpoint(problem, { sizes: [1, 2, 5] })
+   * Remat invariance: the scan policies `remat: "carries"` and `{ every: k }`, and a body wrapped
+   * in `remat`, give the values and gradients of `remat: "all"`.
+   * @example laws.remat(problem, { sizes: [1, 2, 5] })
    */
-  checkpoint: (p: ScanProblem, o: SegmentLawOptions = {}): void => {
-    checkProblem("checkpoint", p, o, SEGMENT_LAW_KEYS);
-    const impl = o.scan ?? A.scan;
-    const ref = outcome(p, impl, { checkpoint: "all" });
-    expectSameOutcome(
-      "checkpoint",
-      p,
-      'checkpoint "carries" vs "all"',
-      outcome(p, impl, { checkpoint: "carries" }),
-      ref,
-      o,
-    );
-    for (const k of segmentSizes(p, o)) {
-      expectSameOutcome(
-        "checkpoint",
-        p,
-        `checkpoint { every: ${k} } vs "all"`,
-        outcome(p, impl, { checkpoint: { every: k } }),
-        ref,
-        o,
-      );
-    }
-    const remat: ScanImpl = (f, init, xs, so) => impl(A.checkpoint(f), init, xs, so);
-    expectSameOutcome("checkpoint", p, "scan(checkpoint(f)) vs scan(f)", outcome(p, remat), ref, o);
-  },
+  remat: rematLaw("remat"),
+
+  /**
+   * The old name of `laws.remat`: the same checks, reported under this name.
+   * @deprecated Use `laws.remat`; "checkpoint" now only means saved training state.
+   * @example laws.checkpoint(problem)
+   */
+  checkpoint: rematLaw("checkpoint"),
 
   /**
    * Unroll invariance: `unroll: k` (and `true`) gives the values and gradients of `unroll: 1`.
@@ -437,7 +435,7 @@ const arbOf = <A>(name: string, arb: fc.Arbitrary<A>, o: unknown, known: readonl
 
 /**
  * fast-check properties of the laws over random instances (defaults: `arbScanProblem()`).
- * @example fc.assert(lawProperties.checkpoint(arbScanProblem({ maxLength: 5 })), { numRuns: 20 })
+ * @example fc.assert(lawProperties.remat(arbScanProblem({ maxLength: 5 })), { numRuns: 20 })
  */
 export const lawProperties = {
   /** The BPTT law on each drawn problem. @example fc.assert(lawProperties.bptt(), { numRuns: 20 }) */
@@ -446,7 +444,13 @@ export const lawProperties = {
   /** The reverse law on each drawn problem. @example fc.assert(lawProperties.reverse(arbScanProblem({ families: ["lstm"] }))) */
   reverse: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) =>
     fc.property(arbOf("reverse", arb, o, SCAN_LAW_KEYS), (p) => laws.reverse(p, o)),
-  /** Checkpoint invariance on each drawn problem. @example fc.assert(lawProperties.checkpoint()) */
+  /** Remat invariance on each drawn problem. @example fc.assert(lawProperties.remat()) */
+  remat: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) =>
+    fc.property(arbOf("remat", arb, o, SEGMENT_LAW_KEYS), (p) => laws.remat(p, o)),
+  /**
+   * @deprecated Use `lawProperties.remat` (same property).
+   * @example fc.assert(lawProperties.checkpoint())
+   */
   checkpoint: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: SegmentLawOptions = {}) =>
     fc.property(arbOf("checkpoint", arb, o, SEGMENT_LAW_KEYS), (p) => laws.checkpoint(p, o)),
   /** Unroll invariance on each drawn problem. @example fc.assert(lawProperties.unroll()) */

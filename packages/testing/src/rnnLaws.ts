@@ -1,7 +1,7 @@
 /**
  * @file The RNN laws about running a cell over time: BPTT (rnn = the unrolled loop = finite
  * differences), reverse (rnn backward = flip ∘ rnn forward ∘ flip on each valid prefix),
- * invariance (checkpoint, unroll, truncate ≥ T and jit change nothing) and stacking
+ * invariance (remat, unroll, truncate ≥ T and jit change nothing) and stacking
  * (`stack([a, b])` = a then b by hand). Each takes one `CellCase` and throws a violation naming
  * the law, the case and the first differing pytree path.
  */
@@ -74,7 +74,7 @@ const shift = <U>(tree: U): U =>
 
 /**
  * Invariance law: the memory and speed options never change values or gradients. Against plain
- * `rnn`: checkpoint "carries", `{ every: k }`, `unroll: k` and `true`, `truncate` ≥ T; and
+ * `rnn`: remat "carries", `{ every: k }`, `unroll: k` and `true`, `truncate` ≥ T; and
  * `jit(loss)` gives the loss (also on a second call with other values, which reuses the trace),
  * `grad(jit(loss))` and `jit(grad(loss))` give its gradient.
  * @example invarianceCheck(cellCase(mgu, { sizes: { inputSize: 2, hiddenSize: 3 } }), { segments: [2] })
@@ -84,12 +84,12 @@ export const invarianceCheck = (c: CellCase, o: CellLawCheckOptions = {}): void 
   const { time } = dimsOf(c);
   const ref = outcome(rnnRun(c, o), c);
   const variants: Array<[string, Partial<RnnOptions<unknown>>]> = [
-    ['checkpoint "all"', { checkpoint: "all" }],
-    ['checkpoint "carries"', { checkpoint: "carries" }],
+    ['remat "all"', { remat: "all" }],
+    ['remat "carries"', { remat: "carries" }],
   ];
   const segments = [...new Set(o.segments ?? [1, 2, time + 1])].filter((k) => Number.isSafeInteger(k) && k > 0);
   for (const k of segments)
-    variants.push([`checkpoint { every: ${k} }`, { checkpoint: { every: k } }], [`unroll ${k}`, { unroll: k }]);
+    variants.push([`remat { every: ${k} }`, { remat: { every: k } }], [`unroll ${k}`, { unroll: k }]);
   variants.push(["unroll true", { unroll: true }]);
   for (const k of new Set([Math.max(1, time), time + 3])) variants.push([`truncate ${k} ≥ T`, { truncate: k }]);
   for (const [what, extra] of variants)

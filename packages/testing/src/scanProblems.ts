@@ -24,7 +24,7 @@ export const scanFamilies: readonly ScanFamily[] = ["rnn", "lstm", "pytreeYs", "
 
 /**
  * Anything with the signature of `scan`: the implementation a law checks.
- * @example const remat: ScanImpl = (f, init, xs, opts) => scan(f, init, xs, { ...opts, checkpoint: "carries" })
+ * @example const remat: ScanImpl = (f, init, xs, opts) => scan(f, init, xs, { ...opts, remat: "carries" })
  */
 export type ScanImpl = <C, X, Y>(
   f: A.ScanFn<C, X, Y>,

@@ -88,7 +88,7 @@ const flipsPadding: RnnImpl = (cell, p, xs, o = {}) => {
   return { outputs: flipTime(r.outputs, o.timeMajor), finalCarry: r.finalCarry };
 };
 const carriesIsTruncation: RnnImpl = (cell, p, xs, o = {}) =>
-  rnn(cell, p, xs, o.checkpoint === "carries" ? { ...o, checkpoint: "all", truncate: 1 } : o);
+  rnn(cell, p, xs, o.remat === "carries" ? { ...o, remat: "all", truncate: 1 } : o);
 const unrollForgetsReverse: RnnImpl = (cell, p, xs, o = {}) =>
   rnn(cell, p, xs, o.unroll !== undefined && o.unroll !== 1 ? { ...o, reverse: false } : o);
 const ignoresKey: RnnImpl = (cell, p, xs, o = {}) => rnn(cell, p, xs, without(o, "key"));
@@ -262,9 +262,9 @@ describe("each RNN law fails on a broken implementation", () => {
       /reverse law violated for gru \(B 3, T 5, batch-major, reverse, lengths \[5, 2, 0\]\)[^]*outputs/,
     );
   });
-  it('invariance: checkpoint "carries" that truncates the gradient, unroll that forgets reverse, a stale jit', () => {
+  it('invariance: remat "carries" that truncates the gradient, unroll that forgets reverse, a stale jit', () => {
     expect(() => invarianceLawForCell(lstm, { sizes, rnn: carriesIsTruncation })).toThrow(
-      /invariance law violated for lstm[^]*checkpoint "carries" vs plain rnn: grad\./,
+      /invariance law violated for lstm[^]*remat "carries" vs plain rnn: grad\./,
     );
     expect(() => invarianceLawForCell(gru, { sizes, rnn: unrollForgetsReverse })).toThrow(
       /invariance law violated for gru \([^)]*reverse[^]*unroll 2 vs plain rnn: outputs/,

@@ -51,8 +51,8 @@ const noGradToInit: ScanImpl = (f, init, xs, o) =>
   );
 const ignoresReverse: ScanImpl = (f, init, xs, o = {}) => A.scan(f, init, xs, { ...o, reverse: false });
 const everyIsTruncation: ScanImpl = (f, init, xs, o = {}) =>
-  typeof o.checkpoint === "object"
-    ? A.scan(f, init, xs, { ...o, checkpoint: "all", truncate: o.checkpoint.every })
+  typeof o.remat === "object"
+    ? A.scan(f, init, xs, { ...o, remat: "all", truncate: o.remat.every })
     : A.scan(f, init, xs, o);
 const unrollForgetsReverse: ScanImpl = (f, init, xs, o = {}) =>
   o.unroll !== undefined && o.unroll !== 1 ? A.scan(f, init, xs, { ...o, reverse: false }) : A.scan(f, init, xs, o);
@@ -66,7 +66,7 @@ describe("laws hold for Rewind", () => {
     for (const p of [problems(false)[i]!, problems(true)[i]!]) {
       laws.bptt(p);
       laws.reverse(p);
-      laws.checkpoint(p);
+      laws.remat(p);
       laws.unroll(p);
       laws.truncation(p, { k: 2 });
       laws.jit(scanCase(p));
@@ -95,12 +95,20 @@ describe("laws fail on broken implementations", () => {
   it("reverse law: a scan that ignores `reverse`", () => {
     for (const p of problems()) expect(() => laws.reverse(p, { scan: ignoresReverse })).toThrow(/reverse law violated/);
   });
-  it("checkpoint law: { every: k } that also cuts the gradient (same values, wrong gradients)", () => {
+  it("remat law: { every: k } that also cuts the gradient (same values, wrong gradients)", () => {
     for (const p of problems()) {
-      expect(() => laws.checkpoint(p, { scan: everyIsTruncation, sizes: [2] })).toThrow(
-        /checkpoint law violated[^]*checkpoint \{ every: 2 \} vs "all": grad\./,
+      expect(() => laws.remat(p, { scan: everyIsTruncation, sizes: [2] })).toThrow(
+        /^remat law violated[^]*remat \{ every: 2 \} vs "all": grad\./,
       );
     }
+  });
+  it("laws.checkpoint, the deprecated alias of laws.remat, runs the same checks under its own name", () => {
+    const p = problems()[0]!;
+    expect(() => laws.checkpoint(p)).not.toThrow();
+    expect(() => laws.checkpoint(p, { scan: everyIsTruncation, sizes: [2] })).toThrow(
+      /^checkpoint law violated[^]*remat \{ every: 2 \} vs "all": grad\./,
+    );
+    expect(() => laws.checkpoint(p, { sizez: [2] } as never)).toThrow(/^laws\.checkpoint: /);
   });
   it("unroll law: an unrolled scan that forgets `reverse`", () => {
     for (const p of problems(true))

@@ -1,6 +1,6 @@
 /**
  * @file Specs of the transforms (grad, valueAndGrad, vjp, jvp, jacrev, jacfwd, hessian, jit,
- * checkpoint, customVjp, scan, estimateScanResiduals, estimateResiduals). Each is called the way
+ * remat (and its deprecated alias checkpoint), customVjp, scan, estimateScanResiduals, estimateResiduals). Each is called the way
  * users call it (`grad(f, options)(x)`), on functions whose derivatives are known in closed
  * form, over shapes that include scalars and size-0 axes; hostile values go into every slot.
  */
@@ -91,6 +91,23 @@ const checkPair = (op: string, out: Outcome<unknown>, check: (v: unknown, d: unk
   const [v, d] = returned(out, op) as [unknown, unknown];
   check(v, d);
 };
+
+/** `remat(f)` (and its deprecated alias `checkpoint`): the values and gradients of f. */
+const rematSpec = (name: string): Spec => ({
+  valid: fc.tuple(fc.nat(losses.length - 1), arbX()).map(([i, x]) => [losses[i]!.f, x, i]),
+  invoke: (c, [f, x]) => {
+    const g = (c as typeof A.remat)(f as (x: A.Value) => A.Value);
+    return [g(x as A.Value), A.grad((y: A.Value) => g(y))(x as A.Value)];
+  },
+  check: (args, out) =>
+    checkPair(name, out, (v, g) => {
+      const [f, x, i] = args as [(x: A.Value) => A.Value, T.Tensor, number];
+      const want = f(x) as T.Tensor;
+      expectTensor(v, { dtype: want.dtype, shape: want.shape, values: Array.from(want.data) }, {}, `${name} value`);
+      expectTensor(g, like(x, map(x, losses[i]!.df)), tol, `${name} gradient`);
+    }),
+  slots: [{ reject: notFunction }],
+});
 
 /** Specs of the differentiation transforms and jit. */
 export const transformSpecs: Record<string, Spec> = {
@@ -240,26 +257,9 @@ export const transformSpecs: Record<string, Spec> = {
       },
     ],
   },
-  checkpoint: {
-    valid: fc.tuple(fc.nat(losses.length - 1), arbX()).map(([i, x]) => [losses[i]!.f, x, i]),
-    invoke: (c, [f, x]) => {
-      const g = (c as typeof A.checkpoint)(f as (x: A.Value) => A.Value) as (x: A.Value) => A.Value;
-      return [g(x as A.Value), A.grad((y: A.Value) => g(y))(x as A.Value)];
-    },
-    check: (args, out) =>
-      checkPair("checkpoint", out, (v, g) => {
-        const [f, x, i] = args as [(x: A.Value) => A.Value, T.Tensor, number];
-        const want = f(x) as T.Tensor;
-        expectTensor(
-          v,
-          { dtype: want.dtype, shape: want.shape, values: Array.from(want.data) },
-          {},
-          "checkpoint value",
-        );
-        expectTensor(g, like(x, map(x, losses[i]!.df)), tol, "checkpoint gradient");
-      }),
-    slots: [{ reject: notFunction }],
-  },
+  remat: rematSpec("remat"),
+  // The deprecated alias of remat: the same contract.
+  checkpoint: rematSpec("checkpoint"),
   customVjp: {
     valid: arbX().map((x) => [
       (y: A.Value) => A.mul(y, 1),
@@ -365,28 +365,32 @@ function scanSpecs(): Record<string, Spec> {
     h("a scalar leaf", T.scalar(1, "float64")),
     h("null without a length", null),
   ];
-  const scanKeys = ["length", "reverse", "unroll", "checkpoint", "truncate"];
+  const scanKeys = ["length", "reverse", "unroll", "remat", "checkpoint", "truncate"];
   const badScanOpts = (op: string): readonly Hostile[] => [
     ...notOptionsObject.filter((v) => v.label !== "null"),
     ...badOption("length", [h("-1", -1), h("1.5", 1.5), h('"3"', "3"), h("99 (differs from xs)", 99)]),
     ...badOption("reverse", notBoolean),
     ...badOption("unroll", [h("0", 0), h("-1", -1), h("1.5", 1.5), h('"2"', "2")]),
-    ...badOption("checkpoint", [
-      h('"some"', "some"),
-      h("{ every: 0 }", { every: 0 }),
-      h("{ every: 1.5 }", { every: 1.5 }),
-      h("{ evry: 2 }", { evry: 2 }),
-      h("null", null),
-    ]),
+    ...["remat", "checkpoint"].flatMap((name) =>
+      badOption(name, [
+        h('"some"', "some"),
+        h("{ every: 0 }", { every: 0 }),
+        h("{ every: 1.5 }", { every: 1.5 }),
+        h("{ evry: 2 }", { evry: 2 }),
+        h("null", null),
+      ]),
+    ),
+    // Both the option and its deprecated alias at once is refused, not silently resolved.
+    h('{ remat: "all", checkpoint: "all" }', { remat: "all", checkpoint: "all" }),
     ...badOption("truncate", [h("0", 0), h("1.5", 1.5), h('"2"', "2")]),
     unknownOption,
     ...misspelt(scanKeys, { error: A.GraphException, names: [op], base: { reverse: false } }),
-    // The checkpoint policy { every: k } is an options object of its own.
+    // The remat policy { every: k } is an options object of its own.
     ...misspelt(["every"], {
       error: A.GraphException,
       names: ["scan"],
       base: { every: 2 },
-      wrap: (every) => ({ checkpoint: every }),
+      wrap: (every) => ({ remat: every }),
     }),
   ];
   const scanCheck = (op: string) => (args: readonly unknown[], out: Outcome<unknown>) => {

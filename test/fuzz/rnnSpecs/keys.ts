@@ -10,6 +10,7 @@ export const RNN_KEYS = [
   "timeMajor",
   "reverse",
   "key",
+  "remat",
   "checkpoint",
   "unroll",
   "truncate",

@@ -193,7 +193,9 @@ export const rnnSpec: Spec = () => {
       R.rnn(R.lstm, lstmP, xs23, { initialCarry: { h: T.zeros([2, 3], "float64") } as R.LstmCarry }),
     "unroll 0": () => R.rnn(R.lstm, lstmP, xs23, { unroll: 0 }),
     "truncate -1": () => R.rnn(R.lstm, lstmP, xs23, { truncate: -1 }),
-    "checkpoint policy 'x'": () => R.rnn(R.lstm, lstmP, xs23, { checkpoint: "x" as never }),
+    "remat policy 'x'": () => R.rnn(R.lstm, lstmP, xs23, { remat: "x" as never }),
+    "checkpoint policy 'x' (the deprecated alias)": () => R.rnn(R.lstm, lstmP, xs23, { checkpoint: "x" as never }),
+    "both remat and checkpoint": () => R.rnn(R.lstm, lstmP, xs23, { remat: "all", checkpoint: "all" }),
   });
   n += rejectPool(names, NOT_TENSORS, (xs) => R.rnn(R.lstm, lstmP, xs as T.Tensor));
   n += rejectPool(names, NOT_OPTIONS, (o) => R.rnn(R.lstm, lstmP, xs23, o as never));

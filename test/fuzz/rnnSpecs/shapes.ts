@@ -244,7 +244,7 @@ export const bidirectionalSpec: Spec = () => {
   n += rejectPool(names, [...NOT_OPTIONS, { key: 3 }, { key: {} }, { timeMajor: "yes" }], (o) =>
     bi.apply(bp, xs23, o as never),
   );
-  const applyKeys = ["lengths", "timeMajor", "initialCarry", "key", "checkpoint", "unroll", "truncate"];
+  const applyKeys = ["lengths", "timeMajor", "initialCarry", "key", "remat", "checkpoint", "unroll", "truncate"];
   n += misspeltCases({
     names: ["bidirectional.apply"],
     error: T.TensorException,

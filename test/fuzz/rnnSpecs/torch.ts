@@ -179,7 +179,7 @@ export const torchRnnSpec: Spec = () => {
   n += misspeltCases({
     names: ["torchRnn.apply"],
     error: T.TensorException,
-    known: ["lengths", "initialCarry", "checkpoint", "unroll"],
+    known: ["lengths", "initialCarry", "remat", "checkpoint", "unroll"],
     base: { lengths: [3, 1] },
     call: (o) => layer.apply(p, xs, o),
   });

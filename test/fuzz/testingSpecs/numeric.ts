@@ -455,7 +455,7 @@ export const lawsSpec: Spec = () => {
   expectViolation(/^BPTT law violated for /, () => X.laws.bptt(p, { scan: brokenScan }));
   expectViolation(/^reverse law violated for /, () => X.laws.reverse(p, { scan: brokenScan }));
   n += 2;
-  for (const law of ["bptt", "reverse", "checkpoint", "unroll", "truncation"] as const) {
+  for (const law of ["bptt", "reverse", "remat", "checkpoint", "unroll", "truncation"] as const) {
     n += refuseEach([`laws.${law}`], [null, 5, {}, { lossWith: 1 }], (q) => X.laws[law](q as never));
     n += refuseEach([`laws.${law}`], NOT_OPTIONS, (o) => X.laws[law](p, o as never));
   }

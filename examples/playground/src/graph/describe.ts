@@ -1,7 +1,7 @@
 /**
  * @file Traced graphs as plain data for the page: `describeGraph` walks a `ClosedGraph` (the
  * same structure `printGraph` and `toDot` read) into a `GraphView` that can be posted from the
- * worker, with nested bodies (scan, checkpoint) as nested views and each scan's direction kept.
+ * worker, with nested bodies (scan, remat) as nested views and each scan's direction kept.
  */
 import { treeLeavesWithPaths, type Atom, type Aval, type ClosedGraph, type Graph, type Var } from "@rewind/autodiff";
 import type { GraphView, NodeView, RefView, VarView } from "../protocol.js";
@@ -60,7 +60,7 @@ const viewOf = (
       params,
       inputs: eqn.inputs.map(ref),
       outputs: eqn.outputs.map((v) => varView(v)),
-      // The views show one nested body per node: scan and checkpoint have exactly one.
+      // The views show one nested body per node: scan and remat have exactly one.
       ...(subs[0] === undefined ? {} : { body: viewOf(subs[0][1], names.inputs, names.outputs) }),
       ...(typeof p.reverse === "boolean" ? { reverse: p.reverse } : {}),
       ...(typeof p.length === "number" ? { length: p.length } : {}),

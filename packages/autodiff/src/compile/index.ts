@@ -1,7 +1,7 @@
 /**
  * @file `compileGraph`: a graph becomes one generated JavaScript function.
  *
- * The pipeline: lower the graph to the compiler's IR (views, inlined checkpoint/customVjp,
+ * The pipeline: lower the graph to the compiler's IR (views, inlined remat/customVjp,
  * folded constants) → prune dead code → per block, fuse elementwise chains and plan buffers by
  * liveness → emit straight-line code calling specialised kernels, with scans as loops over their
  * body compiled once → `new Function` once. Outputs are written into fresh arrays allocated per

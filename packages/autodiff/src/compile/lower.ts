@@ -3,7 +3,7 @@
  *
  * - Movement primitives become views (no node); reshape of an evenly strided view, stopGradient,
  *   a `convert` to the same dtype and rounding of int32 become aliases (the same value).
- * - checkpoint and customVjp are inlined: without differentiation both are their body.
+ * - remat and customVjp are inlined: without differentiation both are their body.
  * - Equations whose inputs are all compile-time constants are evaluated once, here, with the
  *   primitive's own impl (so the constant is bit-identical to what the interpreter computes).
  * - Consumers that need contiguous storage get an explicit `copy` node for a non-contiguous view
@@ -226,7 +226,7 @@ export class Lowering {
     // Views of constants stay views (an elementwise loop reads a broadcast scalar for free).
     const moved = this.#movement(eqn, ins, nodes);
     if (moved !== undefined) return [moved];
-    const foldable = name !== "scan" && name !== "checkpoint" && name !== "customVjp";
+    const foldable = name !== "scan" && name !== "remat" && name !== "customVjp";
     if (foldable && ins.every((i) => this.isConstish(i))) {
       const outSize = eqn.outputs.reduce((n, v) => n + sizeOfShape(v.aval.shape), 0);
       const folded = outSize <= FOLD_LIMIT || !(name in ewOps) ? this.#fold(eqn, ins) : undefined;
@@ -237,7 +237,7 @@ export class Lowering {
     switch (name) {
       case "stopGradient":
         return [x];
-      case "checkpoint":
+      case "remat":
       case "customVjp":
         return this.run((eqn.params as { body: Graph }).body, ins, nodes);
       case "scan":

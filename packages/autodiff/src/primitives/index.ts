@@ -9,7 +9,7 @@ import { linalgPrimitives } from "./linalg.js";
 import { reducePrimitives } from "./reduce.js";
 import { scan } from "./scan.js";
 import { shapePrimitives } from "./shape.js";
-import { checkpoint, stopGradient } from "./special.js";
+import { remat, stopGradient } from "./special.js";
 import { customVjp } from "./customVjp.js";
 import { unaryPrimitives } from "./unary.js";
 
@@ -22,7 +22,7 @@ export const registry = {
   ...indexingPrimitives,
   ...linalgPrimitives,
   stopGradient,
-  checkpoint,
+  remat,
   customVjp,
   scan,
 } as const;

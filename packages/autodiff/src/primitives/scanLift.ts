@@ -11,7 +11,7 @@
  * table per step.
  *
  * It trades memory for speed: the lifted values are stacked over T. So only scans that already
- * store every step's residuals (policy "all") lift; "carries" and `{ every }` checkpointing keep
+ * store every step's residuals (policy "all") lift; "carries" and `{ every }` remat policies keep
  * the loop as written, which is what their memory bound promises. Each lifted equation computes
  * every element with the arithmetic of the per-step equation (elementwise ops element by element,
  * matmul rows as dot products in the same k order), so lifting changes no float32 result; float64

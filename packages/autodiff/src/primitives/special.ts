@@ -1,6 +1,6 @@
 /**
- * @file Primitives that shape differentiation itself: stopGradient, and checkpoint (recompute
- * the body in the backward pass instead of storing its intermediates).
+ * @file Primitives that shape differentiation itself: stopGradient, and remat (rematerialise:
+ * recompute the body in the backward pass instead of storing its intermediates).
  */
 import type { Graph } from "../Graph.js";
 import { avalsEqual } from "../Graph.js";
@@ -18,26 +18,29 @@ export const stopGradient = definePrimitive<"stopGradient", void>({
   vjp: () => [null],
 });
 
-/** Params of `checkpoint`: the body graph it runs. */
-export interface CheckpointParams {
-  /** The closed graph of the checkpointed function; its VJP re-runs it instead of storing residuals. */
+/** Params of `remat`: the body graph it runs. */
+export interface RematParams {
+  /** The closed graph of the rematerialised function; its VJP re-runs it instead of storing residuals. */
   readonly body: Graph;
 }
+
+/** @deprecated Renamed `RematParams` ("checkpoint" now only means saved training state). */
+export type CheckpointParams = RematParams;
 
 /**
  * Runs a closed body; under differentiation only its inputs are stored and the body is recomputed
  * in the backward pass (JAX's `remat`).
  */
-export const checkpoint = definePrimitive<"checkpoint", CheckpointParams>({
-  name: "checkpoint",
+export const remat = definePrimitive<"remat", RematParams>({
+  name: "remat",
   abstractEval: (ins, { body }) => {
     if (ins.length !== body.inputs.length || !ins.every((a, i) => avalsEqual(a, body.inputs[i]!.aval))) {
-      internalError("checkpoint: inputs do not match the body");
+      internalError("remat: inputs do not match the body");
     }
     return body.outAvals;
   },
   impl: (ins, { body }) => evalGraph(body, ins) as readonly Tensor[],
-  // d checkpoint(f)(x) = the VJP of f, recomputing f's forward pass now
+  // d remat(f)(x) = the VJP of f, recomputing f's forward pass now
   vjp: (cts, { ins, params: { body }, needs }, { vjpGraph }) => vjpGraph(body, ins, needs).pullback(cts),
   printParams: () => "",
   subgraphs: ({ body }) => [["body", body]],
