@@ -264,7 +264,9 @@ export const scanRemat = (opts: ScanOptions): RematPolicy => {
       "pass only options.remat",
     );
   const name = opts.remat === undefined && opts.checkpoint !== undefined ? "checkpoint" : "remat";
-  const policy: unknown = opts.remat ?? opts.checkpoint ?? "all";
+  // Not `??`: an explicit null is a bad policy to refuse, not a request for the default.
+  const policy: unknown =
+    opts.remat !== undefined ? opts.remat : opts.checkpoint !== undefined ? opts.checkpoint : "all";
   if (typeof policy === "string" ? policy !== "all" && policy !== "carries" : typeof policy !== "object" || !policy) {
     const got = typeof policy === "string" ? JSON.stringify(policy) : policy === null ? "null" : typeof policy;
     optionError(name, `unknown ${name} policy ${got}`, 'use "all", "carries" or { every: k }');

@@ -385,13 +385,15 @@ function scanSpecs(): Record<string, Spec> {
     ...badOption("truncate", [h("0", 0), h("1.5", 1.5), h('"2"', "2")]),
     unknownOption,
     ...misspelt(scanKeys, { error: A.GraphException, names: [op], base: { reverse: false } }),
-    // The remat policy { every: k } is an options object of its own.
-    ...misspelt(["every"], {
-      error: A.GraphException,
-      names: ["scan"],
-      base: { every: 2 },
-      wrap: (every) => ({ remat: every }),
-    }),
+    // The remat policy { every: k } is an options object of its own (under either name).
+    ...["remat", "checkpoint"].flatMap((name) =>
+      misspelt(["every"], {
+        error: A.GraphException,
+        names: ["scan"],
+        base: { every: 2 },
+        wrap: (every) => ({ [name]: every }),
+      }),
+    ),
   ];
   const scanCheck = (op: string) => (args: readonly unknown[], out: Outcome<unknown>) => {
     const [, init, xs, opts] = args as [unknown, T.Tensor, T.Tensor, A.ScanOptions | undefined];

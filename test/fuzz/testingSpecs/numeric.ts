@@ -26,6 +26,7 @@ const typos = (
 const LAW_KEYS: Readonly<Record<string, readonly string[]>> = {
   bptt: ["rtol", "atol", "scan"],
   reverse: ["rtol", "atol", "scan"],
+  remat: ["rtol", "atol", "scan", "sizes"],
   checkpoint: ["rtol", "atol", "scan", "sizes"],
   unroll: ["rtol", "atol", "scan", "sizes"],
   truncation: ["rtol", "atol", "scan", "k"],
