@@ -16,7 +16,7 @@ export {
   type GradsOf,
   type GradResult,
 } from "./api.js";
-export { scan, type ScanOptions, type ScanFn, type RematPolicy } from "./scan.js";
+export { scan, type ScanOptions, type ScanFn, type RematPolicy } from "./scan/api.js";
 export { remat, checkpoint, customVjp } from "./control.js";
 export { jit, type Jitted, type Runner } from "./jit.js";
 export { setJitMode, getJitMode, type JitMode } from "./compile/mode.js";
@@ -54,7 +54,7 @@ export {
 } from "./Primitive.js";
 export type { Kit } from "./kit.js";
 export type { Linearized } from "./vjp.js";
-export type { ScanPolicy, ScanParams } from "./primitives/scan.js";
+export type { ScanPolicy, ScanParams } from "./scan/params.js";
 // The params of the built-in primitives: `registry`'s type and printed equations refer to them.
 export type {
   ShapeParams,

@@ -6,7 +6,7 @@ import { expectFunction, expectOptions } from "./check.js";
 import { isTracer, traceToGraph, type Value } from "./core.js";
 import { avalOf } from "./Graph.js";
 import { kit } from "./kit.js";
-import { scan, SCAN_OPTION_KEYS, scanRemat, type ScanFn, type ScanOptions } from "./scan.js";
+import { scan, SCAN_OPTION_KEYS, scanRemat, type ScanFn, type ScanOptions } from "./scan/api.js";
 import { traceTreeAs } from "./trace.js";
 import { treeFlatten } from "./Tree.js";
 import { forwardPass, tapeValues, type Tape } from "./vjp.js";
@@ -66,7 +66,7 @@ export const estimateResiduals = (f: (...args: never[]) => unknown, ...args: rea
  * Estimates the bytes a `scan` call stores for its gradient (the per-step residuals its forward
  * pass stacks) under `opts.remat`. Policies change this number, never the results: "all"
  * stores what the body's VJP reads at every step, plus the input projections computed for all
- * steps before the loop (see scanLift.ts) and what their differentiation keeps; "carries" one
+ * steps before the loop (see passes/lift.ts) and what their differentiation keeps; "carries" one
  * carry per step; `{ every: k }` one carry per k steps (its backward pass then holds one k-step
  * segment at a time on top). As in `estimateResiduals`, reshapes count as copies.
  * @example estimateScanResiduals(step, h0, xs, { remat: "carries" }).bytes

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import { GraphException } from "../src/errors.js";
-import { scan, type ScanOptions } from "../src/scan.js";
+import { scan, type ScanOptions } from "../src/scan/api.js";
 import { grad } from "../src/api.js";
 import { jit } from "../src/jit.js";
 import { sum } from "../src/ops/reduce.js";

@@ -2,7 +2,7 @@
  * @file Input-projection lifting: a scan body's `x_t · W` and embedding lookups run once over all
  * steps before the loop (policy "all" only), with unchanged float32 values, gradients equal to the
  * unrolled loop's, and an embedding gradient that is one scatter-add instead of one per step.
- * Also the reverse scan's accumulators (scanAccumulate.ts): weight and bias gradients are reduced
+ * Also the reverse scan's accumulators (passes/accumulate.ts): weight and bias gradients are reduced
  * after the loop, so under "all" the reverse scan carries only the hidden state's cotangent.
  */
 import { describe, expect, it } from "vitest";

@@ -11,6 +11,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
+import type { EwOpName } from "./ewOps.js";
 import { schedule, type Group, type Step } from "./fusion.js";
 import { rootOf, valOf, type Block, type Node, type Program, type Val, type VId } from "./ir.js";
 import { int, type LoopMember, type LoopOperand, type LoopRead } from "./loopgen.js";
@@ -33,7 +34,7 @@ export interface BlockIO {
 
 /** A member of a loop: an op over values (`out` set for group members, so others can read it). */
 interface LoopItem {
-  readonly op: string;
+  readonly op: EwOpName;
   readonly param: T.DType | undefined;
   readonly dtype: T.DType;
   readonly ins: readonly VId[];

@@ -1,6 +1,10 @@
 /**
- * @file The elementwise primitives the compiler fuses: the dtype each tensor kernel really
- * returns, and the JavaScript expression computing one element exactly as the kernel stores it.
+ * @file The elementwise ops the compiler fuses, one description each: the dtype each tensor
+ * kernel really returns, the JavaScript expression computing one element exactly as the kernel
+ * stores it, and — for the ops the WebAssembly SIMD loop runs — the lane form it computes four
+ * float32 elements at a time with (`simdLanes.ts`). Where an op has a lane form, its float
+ * JavaScript expression is rendered from the same lane expression (`lanes.ts`), so the two cannot
+ * drift apart.
  *
  * A local in a fused loop always holds the number the kernel would have stored: float32 values
  * are rounded with `fr` (Math.fround) where the kernel writes a Float32Array, int32 results wrap
@@ -10,16 +14,59 @@
  * Operands here are generated identifiers only; the prelude (`EW_PRELUDE`) defines the helpers
  * that need statements (the stable sigmoid, softplus, round-half-even, NumPy's pow); the float32
  * exp/tanh/logistic (`expf`, `tanhf`, `sigf`) are the tensor package's own, handed in by `module.ts`.
+ *
+ * The table is keyed by `EwOpName` (every unary and binary primitive, `convert`, and `copy`), so a
+ * misspelt key, or an elementwise primitive added without its entry, fails to compile.
  */
 import type { DType } from "@rewind/tensor";
+import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4, type FunctionBuilder } from "@rewind/tensor/internal/codegen";
+import type { binaryPrimitives } from "../primitives/binary.js";
+import type { unaryPrimitives } from "../primitives/unary.js";
+import { arg, infix, pick, prefix, renderLane, truthy, type Lane } from "./lanes.js";
+
+/** The elementwise primitives: every unary and binary primitive, and `convert`. */
+export type ElementwiseName = keyof typeof unaryPrimitives | keyof typeof binaryPrimitives | "convert";
+
+/** What a fused loop member computes: an elementwise primitive, or `copy` (materialising a view). */
+export type EwOpName = ElementwiseName | "copy";
 
 type Expr = (a: readonly string[], out: DType, ins: readonly DType[], param: DType | undefined) => string;
 
-interface EwOp {
+/**
+ * How the SIMD loop computes an op on four float32 lanes (operands and results float32, or lane
+ * masks for bools), for the dtypes `accepts` allows: the lane expression the JavaScript form is
+ * rendered from (`tree`), or WebAssembly code of its own (`emit`, given the operand's local) where
+ * the op is no expression of float32x4 instructions (see each use).
+ */
+export type LaneForm = { readonly accepts: (out: DType, ins: readonly DType[]) => boolean } & (
+  { readonly tree: Lane } | { readonly emit: (f: FunctionBuilder, x: number) => void }
+);
+
+/** One elementwise op (see the file comment). */
+export interface EwOp {
   /** The kernel's result dtype for these operand dtypes, or undefined when the compiler does not handle them. */
   readonly result: (ins: readonly DType[], param: DType | undefined) => DType | undefined;
   readonly expr: Expr;
+  /** The SIMD loop's form; absent: loops with this op stay in JavaScript. */
+  readonly lanes?: LaneForm;
 }
+
+/** A JavaScript-only float form (no float32x4 counterpart, so no SIMD), or a lane expression. */
+type Form = Lane | ((...x: string[]) => string);
+const render = (form: Form, x: readonly string[]): string =>
+  typeof form === "function" ? form(...x) : renderLane(form, x);
+
+/** float32 in, float32 out: the lane form of an op with a float form, if it is a lane expression. */
+const float32Lanes = (form: Form): LaneForm | undefined =>
+  typeof form === "function"
+    ? undefined
+    : { tree: form, accepts: (out, ins) => out === "float32" && ins.every((d) => d === "float32") };
+
+/** `{ lanes }` when there is a lane form (the property stays absent otherwise). */
+const withLanes = (lanes: LaneForm | undefined): { lanes?: LaneForm } => (lanes === undefined ? {} : { lanes });
+
+const A = arg(0);
+const B = arg(1);
 
 const isFloat = (d: DType): boolean => d === "float32" || d === "float64";
 
@@ -27,41 +74,56 @@ const isFloat = (d: DType): boolean => d === "float32" || d === "float64";
 const store = (e: string, dtype: DType): string =>
   dtype === "float32" ? `fr(${e})` : dtype === "int32" ? `((${e}) | 0)` : e;
 
-/** Float-only transcendental: result dtype = operand dtype. */
-const transcendental = (f: (x: string) => string): EwOp => ({
+/** Float-only op: result dtype = operand dtype. */
+const transcendental = (f: Form): EwOp => ({
   result: ([d]) => (isFloat(d!) ? d : undefined),
-  expr: ([x], out) => store(f(x!), out),
+  expr: ([x], out) => store(render(f, [x!]), out),
+  ...withLanes(float32Lanes(f)),
 });
 
 /**
  * A transcendental whose float32 kernel evaluates a float32 polynomial (tensor's `f32math.ts`):
- * on float32 the generated code calls that very function, whose result is already float32.
+ * on float32 the generated code calls that very function, whose result is already float32, and
+ * the SIMD loop emits the same polynomial in float32x4 instructions (tensor's `f32mathWasm.ts`,
+ * kept bit-identical to `f32math.ts` by the tensor package's tests). The polynomial is a sequence
+ * of statements with range reduction and bit manipulation of the exponent, not an expression of
+ * the lane operations above, hence two helpers instead of one lane expression.
  */
-const float32Polynomial = (f: (x: string) => string, f32: string): EwOp => ({
+const float32Polynomial = (
+  f: (x: string) => string,
+  f32: string,
+  simd: (f: FunctionBuilder, x: number) => void,
+): EwOp => ({
   result: ([d]) => (isFloat(d!) ? d : undefined),
   expr: ([x], out) => (out === "float32" ? `${f32}(${x})` : f(x!)),
+  lanes: { emit: simd, accepts: (out, [d]) => out === "float32" && d === "float32" },
 });
 
 /** Keeps float and int32 dtypes (bool would compute as int32, which the graph does not expect). */
-const signLike = (float: (x: string) => string, int: (x: string) => string): EwOp => ({
+const signLike = (float: Form, int: (x: string) => string): EwOp => ({
   result: ([d]) => (d === "bool" ? undefined : d),
-  expr: ([x], out) => (out === "int32" ? int(x!) : float(x!)),
+  expr: ([x], out) => (out === "int32" ? int(x!) : render(float, [x!])),
+  ...withLanes(float32Lanes(float)),
 });
 
 const predicate = (f: (x: string) => string): EwOp => ({ result: () => "bool", expr: ([x]) => `(${f(x!)} ? 1 : 0)` });
 
 /** Binary arithmetic on one dtype; bool computes as int32 in the kernels, so it is not fused. */
-const arithmetic = (
-  float: (a: string, b: string) => string,
-  int: ((a: string, b: string) => string) | undefined,
-): EwOp => ({
+const arithmetic = (float: Form, int: ((a: string, b: string) => string) | undefined): EwOp => ({
   result: ([d]) => (isFloat(d!) || (d === "int32" && int !== undefined) ? d : undefined),
-  expr: ([a, b], out) => (out === "int32" ? int!(a!, b!) : store(float(a!, b!), out)),
+  expr: ([a, b], out) => (out === "int32" ? int!(a!, b!) : store(render(float, [a!, b!]), out)),
+  ...withLanes(float32Lanes(float)),
 });
 
-const comparison = (f: (a: string, b: string) => string): EwOp => ({
+/** A bool result: 0/1 in JavaScript; in SIMD (float32 operands only) the condition's lane mask. */
+const comparison = (f: Form): EwOp => ({
   result: () => "bool",
-  expr: ([a, b]) => `(${f(a!, b!)} ? 1 : 0)`,
+  expr: ([a, b]) => `(${render(f, [a!, b!])} ? 1 : 0)`,
+  ...withLanes(
+    typeof f === "function"
+      ? undefined
+      : { tree: f, accepts: (out, [x, y]) => out === "bool" && x === "float32" && y === "float32" },
+  ),
 });
 
 const convert: EwOp = {
@@ -78,32 +140,44 @@ const convert: EwOp = {
         return `(${x} !== 0 ? 1 : 0)`;
     }
   },
+  // bool → float32 only: a mask's lanes ANDed with the bits of 1.0 give 1 or +0, what `fr` of a
+  // 0/1 gives. A bit operation on the mask representation, which JavaScript's 0/1 bools do not
+  // have, so it is WebAssembly of its own rather than a lane expression.
+  lanes: {
+    emit: (f, x) => void f.get(x).f32x4Const(1).simd("v128And"),
+    accepts: (out, [d]) => out === "float32" && d === "bool",
+  },
 };
 
+/** select(c, x, y): x where c ≠ 0 (a bool mask, or a float32 compared with 0), else y. */
+const SELECT = pick(truthy(arg(0)), arg(1), arg(2));
+
+/** The first operand when `cmp` holds or it is NaN, else the second (NumPy's NaN-propagating max/min). */
+const pickFirst = (cmp: ">" | "<"): Lane => pick(infix("||", infix(cmp, A, B), infix("!==", A, A)), A, B);
+
 /** Every fusable elementwise primitive, plus `copy` (materialising a view). */
-export const ewOps: Readonly<Record<string, EwOp>> = {
-  copy: { result: ([d]) => d, expr: ([x]) => x! },
-  neg: signLike(
-    (x) => `(-${x})`,
-    (x) => `((-${x}) | 0)`,
-  ),
-  abs: signLike(
-    (x) => `Math.abs(${x})`,
-    (x) => `(Math.abs(${x}) | 0)`,
-  ),
+export const ewOps: { readonly [K in EwOpName]: EwOp } = {
+  copy: {
+    result: ([d]) => d,
+    expr: ([x]) => x!,
+    lanes: { tree: A, accepts: (out, [d]) => out === "float32" && d === "float32" },
+  },
+  neg: signLike(prefix("-", A), (x) => `((-${x}) | 0)`),
+  abs: signLike(prefix("Math.abs", A), (x) => `(Math.abs(${x}) | 0)`),
   sign: signLike(
     (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : ${x} === 0 ? 0 : ${x})`,
     (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : 0)`,
   ),
-  exp: float32Polynomial((x) => `Math.exp(${x})`, "expf"),
+  exp: float32Polynomial((x) => `Math.exp(${x})`, "expf", emitExpF32x4),
+  // No float32x4 instruction computes these (WebAssembly has no transcendentals), so no lane form.
   expm1: transcendental((x) => `Math.expm1(${x})`),
   log: transcendental((x) => `Math.log(${x})`),
   log1p: transcendental((x) => `Math.log1p(${x})`),
-  sqrt: transcendental((x) => `Math.sqrt(${x})`),
+  sqrt: transcendental(prefix("Math.sqrt", A)),
   sin: transcendental((x) => `Math.sin(${x})`),
   cos: transcendental((x) => `Math.cos(${x})`),
-  tanh: float32Polynomial((x) => `Math.tanh(${x})`, "tanhf"),
-  logistic: float32Polynomial((x) => `sig(${x})`, "sigf"),
+  tanh: float32Polynomial((x) => `Math.tanh(${x})`, "tanhf", emitTanhF32x4),
+  logistic: float32Polynomial((x) => `sig(${x})`, "sigf", emitSigmoidF32x4),
   softplus: transcendental((x) => `spl(${x})`),
   // On int32 the rounding kernels return their input (lowering turns that into an alias).
   floor: transcendental((x) => `Math.floor(${x})`),
@@ -112,38 +186,32 @@ export const ewOps: Readonly<Record<string, EwOp>> = {
   isNaN: predicate((x) => `${x} !== ${x}`),
   isFinite: predicate((x) => `${x} - ${x} === 0`),
   logicalNot: predicate((x) => `${x} === 0`),
-  add: arithmetic(
-    (a, b) => `${a} + ${b}`,
-    (a, b) => `((${a} + ${b}) | 0)`,
-  ),
-  sub: arithmetic(
-    (a, b) => `${a} - ${b}`,
-    (a, b) => `((${a} - ${b}) | 0)`,
-  ),
-  mul: arithmetic(
-    (a, b) => `${a} * ${b}`,
-    (a, b) => `Math.imul(${a}, ${b})`,
-  ),
-  div: arithmetic((a, b) => `${a} / ${b}`, undefined),
+  add: arithmetic(infix("+", A, B), (a, b) => `((${a} + ${b}) | 0)`),
+  sub: arithmetic(infix("-", A, B), (a, b) => `((${a} - ${b}) | 0)`),
+  mul: arithmetic(infix("*", A, B), (a, b) => `Math.imul(${a}, ${b})`),
+  div: arithmetic(infix("/", A, B), undefined),
   pow: arithmetic((a, b) => `pw(${a}, ${b})`, undefined),
-  // max/min pick one operand, which is already stored exactly: no rounding.
-  maximum: arithmetic(
-    (a, b) => `(${a} > ${b} || ${a} !== ${a} ? ${a} : ${b})`,
-    (a, b) => `(${a} > ${b} ? ${a} : ${b})`,
-  ),
-  minimum: arithmetic(
-    (a, b) => `(${a} < ${b} || ${a} !== ${a} ? ${a} : ${b})`,
-    (a, b) => `(${a} < ${b} ? ${a} : ${b})`,
-  ),
-  equal: comparison((a, b) => `${a} === ${b}`),
-  notEqual: comparison((a, b) => `${a} !== ${b}`),
-  less: comparison((a, b) => `${a} < ${b}`),
-  lessEqual: comparison((a, b) => `${a} <= ${b}`),
-  greater: comparison((a, b) => `${a} > ${b}`),
-  greaterEqual: comparison((a, b) => `${a} >= ${b}`),
+  // max/min pick one operand, which is already stored exactly (the float32 store's `fr` keeps it).
+  maximum: arithmetic(pickFirst(">"), (a, b) => `(${a} > ${b} ? ${a} : ${b})`),
+  minimum: arithmetic(pickFirst("<"), (a, b) => `(${a} < ${b} ? ${a} : ${b})`),
+  equal: comparison(infix("===", A, B)),
+  notEqual: comparison(infix("!==", A, B)),
+  less: comparison(infix("<", A, B)),
+  lessEqual: comparison(infix("<=", A, B)),
+  greater: comparison(infix(">", A, B)),
+  greaterEqual: comparison(infix(">=", A, B)),
+  // Bool operands only, which the SIMD loop never computes with (it only selects and converts them).
   logicalAnd: comparison((a, b) => `${a} !== 0 && ${b} !== 0`),
   logicalOr: comparison((a, b) => `${a} !== 0 || ${b} !== 0`),
-  select: { result: ([, a]) => a, expr: ([c, a, b]) => `(${c} !== 0 ? ${a} : ${b})` },
+  select: {
+    result: ([, a]) => a,
+    expr: (x) => renderLane(SELECT, x),
+    lanes: {
+      tree: SELECT,
+      accepts: (out, [c, x, y]) =>
+        out === "float32" && (c === "bool" || c === "float32") && x === "float32" && y === "float32",
+    },
+  },
   convert,
 };
 

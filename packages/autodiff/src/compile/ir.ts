@@ -10,6 +10,9 @@
  */
 import { isDType, type DType, type Tensor } from "@rewind/tensor";
 import type { AnyPrimitive } from "../Primitive.js";
+import type { indexingPrimitives } from "../primitives/indexing.js";
+import type { reducePrimitives } from "../primitives/reduce.js";
+import type { EwOpName } from "./ewOps.js";
 
 /** A value's number; indexes `Program.vals`. */
 export type VId = number;
@@ -47,17 +50,17 @@ export interface Val {
   readonly def: Def;
 }
 
-/** Reductions the compiler runs with its own kernels. */
-export type ReduceOp = "sum" | "reduceMax" | "reduceMin" | "prod" | "argmax" | "argmin";
+/** Reductions the compiler runs with its own kernels: every reduction primitive. */
+export type ReduceOp = keyof typeof reducePrimitives;
 
-/** Integer-indexing ops the compiler runs with its own kernels. */
-export type IndexOp = "take" | "gather" | "addAt" | "addAlongAxis";
+/** Integer-indexing ops the compiler runs with its own kernels: every indexing primitive. */
+export type IndexOp = keyof typeof indexingPrimitives;
 
 /** One step of a block. Every node lists the values it reads (`ins`) and defines (`outs`). */
 export type Node =
   | {
       readonly kind: "ew";
-      readonly op: string;
+      readonly op: EwOpName;
       readonly param?: DType;
       readonly ins: readonly VId[];
       readonly outs: readonly [VId];

@@ -13,7 +13,7 @@
  * (checked by `int`); constants arrive as parameters.
  */
 import type { DType } from "@rewind/tensor";
-import { ewOps } from "./ewOps.js";
+import { ewOps, type EwOpName } from "./ewOps.js";
 import type { Guard, StridedView } from "./ir.js";
 import { windowIndex } from "./views.js";
 
@@ -33,7 +33,7 @@ export type LoopOperand =
   | { readonly kind: "member"; readonly index: number };
 
 export interface LoopMember {
-  readonly op: string;
+  readonly op: EwOpName;
   readonly param: DType | undefined;
   readonly dtype: DType;
   readonly ins: readonly LoopOperand[];
@@ -258,7 +258,7 @@ export const genLoop = (spec: LoopSpec): KernelText => {
     );
     spec.members.forEach((m, j) => {
       if (memberLevel[j] !== level) return;
-      lines.push(`${pad}const v${j} = ${ewOps[m.op]!.expr(m.ins.map(operand), m.dtype, m.inDtypes, m.param)};`);
+      lines.push(`${pad}const v${j} = ${ewOps[m.op].expr(m.ins.map(operand), m.dtype, m.inDtypes, m.param)};`);
     });
     if (level === rank - 1) {
       spec.stores.forEach((s, k) => lines.push(`${pad}o${k}[oo${k} + ${pos}] = v${s.member};`));

@@ -13,7 +13,7 @@
 import type { Tensor } from "@rewind/tensor";
 import type { Atom, Eqn, Graph } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
-import { registry } from "../primitives/index.js";
+import { registry, type PrimitiveName } from "../primitives/index.js";
 import type {
   PadParams,
   PermParams,
@@ -23,7 +23,7 @@ import type {
   AxesListParams,
   DTypeParams,
 } from "../primitives/shape.js";
-import { ewOps } from "./ewOps.js";
+import { ewOps, type ElementwiseName } from "./ewOps.js";
 import {
   addVal,
   sizeOfShape,
@@ -54,7 +54,53 @@ import {
 /** Elementwise folds larger than this stay in the program (they would bloat memory for little gain). */
 const FOLD_LIMIT = 1 << 16;
 
-const known = registry as Readonly<Record<string, AnyPrimitive>>;
+/**
+ * How the compiler runs each primitive that is not elementwise (those are `ewOps`'s keys):
+ * - `view`: a movement, lowered to a view of its input (no node);
+ * - `alias`: its output is its input;
+ * - `inline`: without differentiation, its body;
+ * - `scan`, `matmul`, `reduce`, `index`, `concat`: a node of that kind (`lowerOps.ts`);
+ * - `fallback`: deliberately no fast path, the primitive's impl runs (none today).
+ * Typed by `PrimitiveName`, so a primitive added without an entry here, or a misspelt one, fails
+ * to compile.
+ */
+export type Route = "view" | "alias" | "inline" | "scan" | "matmul" | "reduce" | "index" | "concat" | "fallback";
+export const ROUTES = {
+  broadcastTo: "view",
+  reshape: "view",
+  transpose: "view",
+  slice: "view",
+  unslice: "view",
+  flip: "view",
+  pad: "view",
+  stopGradient: "alias",
+  remat: "inline",
+  customVjp: "inline",
+  scan: "scan",
+  matmul: "matmul",
+  sum: "reduce",
+  reduceMax: "reduce",
+  reduceMin: "reduce",
+  prod: "reduce",
+  argmax: "reduce",
+  argmin: "reduce",
+  take: "index",
+  gather: "index",
+  addAt: "index",
+  addAlongAxis: "index",
+  concat: "concat",
+} as const satisfies { readonly [K in Exclude<PrimitiveName, ElementwiseName>]: Route };
+
+/** Whether `p` is the registry's primitive of its name (not a user's primitive that shares a name). */
+const isBuiltIn = (p: AnyPrimitive): p is AnyPrimitive & { readonly name: PrimitiveName } =>
+  (registry as Readonly<Record<string, AnyPrimitive>>)[p.name] === p;
+
+const isElementwise = (name: PrimitiveName): name is ElementwiseName => name in ewOps;
+
+const routeOf = (name: PrimitiveName): Route | "elementwise" => (isElementwise(name) ? "elementwise" : ROUTES[name]);
+
+/** A movement primitive (lowered to a view). */
+type MovementName = { [K in keyof typeof ROUTES]: (typeof ROUTES)[K] extends "view" ? K : never }[keyof typeof ROUTES];
 
 /**
  * Lowers graphs into one program; keeps the per-compilation caches.
@@ -79,7 +125,7 @@ export class Lowering {
    */
   reuse(nodes: Node[], key: string, make: () => VId): VId {
     let seen = this.#reused.get(nodes);
-    if (seen === undefined) this.#reused.set(nodes, (seen = new Map()));
+    if (seen === undefined) this.#reused.set(nodes, (seen = new Map<string, VId>()));
     const known = seen.get(key);
     if (known !== undefined) return known;
     const made = make();
@@ -190,7 +236,7 @@ export class Lowering {
 
   fallback(eqn: Eqn, ins: readonly VId[], nodes: Node[]): VId[] {
     const outs = eqn.outputs.map((v) => this.root(v.aval.dtype, v.aval.shape));
-    if (known[eqn.prim.name] === eqn.prim) outs.forEach((o) => this.#tainted.add(o));
+    if (isBuiltIn(eqn.prim)) outs.forEach((o) => this.#tainted.add(o));
     nodes.push({
       kind: "fallback",
       prim: eqn.prim,
@@ -221,41 +267,35 @@ export class Lowering {
   }
 
   eqn(eqn: Eqn, ins: readonly VId[], nodes: Node[]): readonly VId[] {
-    const name = eqn.prim.name;
-    if (known[name] !== eqn.prim || ins.some((i) => this.isTainted(i))) return this.fallback(eqn, ins, nodes);
+    const prim = eqn.prim;
+    if (!isBuiltIn(prim) || ins.some((i) => this.isTainted(i))) return this.fallback(eqn, ins, nodes);
+    const name = prim.name;
+    const route = routeOf(name);
     // Views of constants stay views (an elementwise loop reads a broadcast scalar for free).
-    const moved = this.#movement(eqn, ins, nodes);
-    if (moved !== undefined) return [moved];
-    const foldable = name !== "scan" && name !== "remat" && name !== "customVjp";
+    if (route === "view") return [this.#movement(name as MovementName, eqn, ins, nodes)];
+    const foldable = route !== "scan" && route !== "inline";
     if (foldable && ins.every((i) => this.isConstish(i))) {
       const outSize = eqn.outputs.reduce((n, v) => n + sizeOfShape(v.aval.shape), 0);
-      const folded = outSize <= FOLD_LIMIT || !(name in ewOps) ? this.#fold(eqn, ins) : undefined;
+      const folded = outSize <= FOLD_LIMIT || route !== "elementwise" ? this.#fold(eqn, ins) : undefined;
       if (folded !== undefined) return folded;
     }
     const x = ins[0]!;
     const xv = this.val(x);
-    switch (name) {
-      case "stopGradient":
+    switch (route) {
+      case "alias":
         return [x];
-      case "remat":
-      case "customVjp":
+      case "inline":
         return this.run((eqn.params as { body: Graph }).body, ins, nodes);
       case "scan":
         return lowerScan(this, eqn, ins, nodes);
       case "matmul":
         return lowerMatmul(this, eqn, ins, nodes);
-      case "sum":
-      case "reduceMax":
-      case "reduceMin":
-      case "prod":
-      case "argmax":
-      case "argmin":
+      case "reduce":
         return lowerReduce(this, eqn, ins, nodes);
-      case "take":
-      case "gather":
-      case "addAt":
-      case "addAlongAxis":
+      case "index":
         return lowerIndex(this, eqn, ins, nodes);
+      case "fallback":
+        return this.fallback(eqn, ins, nodes);
       case "concat": {
         if (ins.length === 1) return [x];
         const out = this.root(xv.dtype, eqn.outputs[0]!.aval.shape);
@@ -267,34 +307,32 @@ export class Lowering {
         });
         return [out];
       }
+      case "elementwise":
+        return this.#elementwise(name as ElementwiseName, eqn, ins, nodes);
     }
+  }
+
+  /** An elementwise primitive: an `ew` node when the compiler computes exactly the kernel's dtype. */
+  #elementwise(name: ElementwiseName, eqn: Eqn, ins: readonly VId[], nodes: Node[]): readonly VId[] {
     const op = ewOps[name];
-    if (op === undefined) return this.fallback(eqn, ins, nodes);
+    const xv = this.val(ins[0]!);
     const param = name === "convert" ? (eqn.params as DTypeParams).dtype : undefined;
     // Kernels that return their input unchanged: same-dtype casts, rounding an int32.
     if (
       (name === "convert" && param === xv.dtype) ||
       ((name === "floor" || name === "ceil" || name === "round") && xv.dtype === "int32")
     )
-      return [x];
+      return [ins[0]!];
     const outAval = eqn.outputs[0]!.aval;
-    if (
-      op.result(
-        ins.map((i) => this.val(i).dtype),
-        param,
-      ) !== outAval.dtype
-    )
-      return this.fallback(eqn, ins, nodes);
+    const inDtypes = ins.map((i) => this.val(i).dtype);
+    if (op.result(inDtypes, param) !== outAval.dtype) return this.fallback(eqn, ins, nodes);
     const out = this.root(outAval.dtype, outAval.shape);
     nodes.push({ kind: "ew", op: name, ...(param === undefined ? {} : { param }), ins, outs: [out] });
     return [out];
   }
 
-  /** Movement primitives as views; undefined for any other primitive. */
-  #movement(eqn: Eqn, ins: readonly VId[], nodes: Node[]): VId | undefined {
-    const name = eqn.prim.name;
-    const movement = ["broadcastTo", "reshape", "transpose", "slice", "flip", "unslice", "pad"];
-    if (!movement.includes(name)) return undefined;
+  /** A movement primitive as a view. */
+  #movement(name: MovementName, eqn: Eqn, ins: readonly VId[], nodes: Node[]): VId {
     // A guarded view composes with nothing: store it first.
     const x = this.unguarded(ins[0]!, nodes);
     const xv = this.val(x);
@@ -322,7 +360,7 @@ export class Lowering {
         const p = eqn.params as UnsliceParams;
         return mk(view, windowGuard(p.start, p.step, 0));
       }
-      default: {
+      case "pad": {
         const p = eqn.params as PadParams;
         return mk(
           view,

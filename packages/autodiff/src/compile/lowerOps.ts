@@ -8,7 +8,7 @@ import * as T from "@rewind/tensor";
 import type { Aval, Eqn } from "../Graph.js";
 import type { AxesParams, AxisParams } from "../primitives/reduce.js";
 import type { IndexAxisParams } from "../primitives/indexing.js";
-import type { ScanParams } from "../primitives/scanParams.js";
+import type { ScanParams } from "../scan/params.js";
 import type { IndexOp, Node, ReduceOp, VId } from "./ir.js";
 import type { Lowering } from "./lower.js";
 import { broadcastView } from "./views.js";

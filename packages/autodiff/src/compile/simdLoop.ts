@@ -2,18 +2,18 @@
  * @file A fused float32 elementwise loop as a WebAssembly SIMD function, four lanes at a time.
  *
  * The same loop as `loopgen.ts` generates in JavaScript, for the specs where SIMD pays and is
- * exact: every read, member and store float32; members among the lane-wise operations below
- * (e^x, tanh and the logistic through the tensor package's float32 polynomials, which its
- * kernels use too); after `simplify`, an innermost axis that every read walks contiguously
+ * exact: every read, member and store float32; members whose op has a lane form (`ewOps.ts`,
+ * compiled by `simdLanes.ts`; e^x, tanh and the logistic through the tensor package's float32
+ * polynomials, which its kernels use too); after `simplify`, an innermost axis that every read walks contiguously
  * (stride 1) or not at all (stride 0, a splat), no negative strides, and windowed reads (unslice,
  * pad: the split VJP's concatenation) only as contiguous windows along the innermost axis, which
  * then runs segment by segment as `loopgen.ts` does (inside a window: a shifted read; outside: the
- * fill). The
- * innermost axis runs four lanes at a time; its last `n mod 4` elements run as one vector of
- * 1–3 live lanes, loaded and stored lane by lane. Everything else stays in JavaScript. Each lane computes exactly what the
- * JavaScript loop computes for its element (float32 operations round like `Math.fround` of the
- * double operation; maximum/minimum select as the JavaScript expressions do), so the two paths
- * agree bit for bit.
+ * fill). The innermost axis runs four lanes at a time; its last `n mod 4` elements run as one
+ * vector of 1–3 live lanes, loaded and stored lane by lane. Everything else stays in JavaScript.
+ * Each lane computes exactly what the JavaScript loop computes for its element (float32
+ * operations round like `Math.fround` of the double operation; maximum/minimum select as the
+ * JavaScript expressions do: both forms come from one lane expression), so the two paths agree
+ * bit for bit.
  *
  * Bool operands (masks, as `rnn`'s `lengths` make, and comparisons) live in lanes as all-ones or
  * all-zero masks: a bool read's bytes become masks, comparisons give masks, and only `select` and
@@ -24,58 +24,13 @@
  * The output is dense in loop order, so each store walks one running pointer.
  */
 import { byteSize } from "@rewind/tensor";
-import {
-  emitExpF32x4,
-  emitSigmoidF32x4,
-  emitTanhF32x4,
-  f32,
-  FunctionBuilder,
-  i32,
-  v128,
-  type SimdOp,
-  type ValType,
-} from "@rewind/tensor/internal/codegen";
+import { f32, FunctionBuilder, i32, v128, type ValType } from "@rewind/tensor/internal/codegen";
+import { ewOps } from "./ewOps.js";
 import { innerSegments, simplify, walkOf, type AxisGuard, type LoopMember, type LoopSpec } from "./loopgen.js";
+import { emitLanes } from "./simdLanes.js";
 
-/** Lane-wise members: an instruction, or code leaving the result on the stack. */
-const BINARY: Readonly<Record<string, SimdOp>> = { add: "f32x4Add", sub: "f32x4Sub", mul: "f32x4Mul", div: "f32x4Div" };
-const UNARY: Readonly<Record<string, SimdOp | undefined>> = {
-  copy: undefined,
-  neg: "f32x4Neg",
-  abs: "f32x4Abs",
-  sqrt: "f32x4Sqrt",
-};
-const CALLED: Readonly<Record<string, (f: FunctionBuilder, x: number) => void>> = {
-  exp: emitExpF32x4,
-  tanh: emitTanhF32x4,
-  logistic: emitSigmoidF32x4,
-};
-/** maximum/minimum: a where `a cmp b` or a is NaN, else b (the JavaScript expressions' choice). */
-const SELECT: Readonly<Record<string, SimdOp>> = { maximum: "f32x4Gt", minimum: "f32x4Lt" };
-
-/** Comparisons give lane masks (all ones or zeros), which `select` and `convert` consume. */
-const COMPARE: Readonly<Record<string, SimdOp>> = {
-  greater: "f32x4Gt",
-  less: "f32x4Lt",
-  greaterEqual: "f32x4Ge",
-  lessEqual: "f32x4Le",
-  equal: "f32x4Eq",
-  notEqual: "f32x4Ne",
-};
-
-const laneWise = (m: LoopMember): boolean => {
-  const [c, x, y] = m.inDtypes;
-  if (m.op in COMPARE) return m.dtype === "bool" && c === "float32" && x === "float32";
-  // select(c, x, y) is x where c ≠ 0 (a bool mask, or a float32 compared with 0), else y.
-  if (m.op === "select")
-    return m.dtype === "float32" && (c === "bool" || c === "float32") && x === "float32" && y === "float32";
-  if (m.op === "convert") return m.dtype === "float32" && c === "bool";
-  return (
-    m.dtype === "float32" &&
-    m.inDtypes.every((d) => d === "float32") &&
-    (m.op in BINARY || m.op in UNARY || m.op in CALLED || m.op in SELECT)
-  );
-};
+/** A member the SIMD loop computes: its op has a lane form for these dtypes (see `ewOps.ts`). */
+const laneWise = (m: LoopMember): boolean => ewOps[m.op].lanes?.accepts(m.dtype, m.inDtypes) ?? false;
 
 /** How a qualifying loop runs in SIMD (from `planSimd`), shared by the kernel and its wrapper. */
 export interface SimdPlan {
@@ -249,32 +204,8 @@ export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): Func
               ? readVec[o.index]!
               : splat[o.index]!;
     spec.members.forEach((m, j) => {
-      const [a, b, c] = m.ins.map(operand);
-      if (m.op in BINARY) f.get(a!).get(b!).simd(BINARY[m.op]!);
-      else if (m.op in COMPARE) f.get(a!).get(b!).simd(COMPARE[m.op]!);
-      else if (m.op === "select") {
-        f.get(b!).get(c!).get(a!);
-        if (m.inDtypes[0] === "float32") f.f32x4Const(0).simd("f32x4Ne");
-        f.simd("v128Bitselect");
-      } else if (m.op === "convert")
-        f.get(a!).f32x4Const(1).simd("v128And"); // a mask's lanes → 1 or +0
-      else if (m.op in CALLED) CALLED[m.op]!(f, a!);
-      else if (m.op in SELECT)
-        f.get(a!)
-          .get(b!)
-          .get(a!)
-          .get(b!)
-          .simd(SELECT[m.op]!)
-          .get(a!)
-          .get(a!)
-          .simd("f32x4Ne")
-          .simd("v128Or")
-          .simd("v128Bitselect");
-      else {
-        f.get(a!);
-        const op = UNARY[m.op];
-        if (op !== undefined) f.simd(op);
-      }
+      // `planSimd` admitted only members with a lane form (`laneWise`).
+      emitLanes(f, ewOps[m.op].lanes!, m.ins.map(operand), m.inDtypes);
       f.set(memberVec[j]!);
     });
     spec.stores.forEach((s, k) => {

@@ -7,7 +7,7 @@ import { binaryPrimitives } from "./binary.js";
 import { indexingPrimitives } from "./indexing.js";
 import { linalgPrimitives } from "./linalg.js";
 import { reducePrimitives } from "./reduce.js";
-import { scan } from "./scan.js";
+import { scan } from "../scan/primitive.js";
 import { shapePrimitives } from "./shape.js";
 import { remat, stopGradient } from "./special.js";
 import { customVjp } from "./customVjp.js";

@@ -13,9 +13,9 @@ import { avalOf, Graph, type Aval } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import type { Kit } from "../kit.js";
 import { backwardPass, forwardPass, mapTape, tapeValues, vjpGraphWith, type Tape } from "../vjp.js";
-import { factorAccumulators } from "./scanAccumulate.js";
-import { bindScan } from "./scanHoist.js";
-import { counts, unstacked, type ScanParams } from "./scanParams.js";
+import { factorAccumulators } from "../passes/accumulate.js";
+import { bindScan } from "../passes/eager.js";
+import { counts, unstacked, type ScanParams } from "./params.js";
 
 /** Which inputs of the scan get cotangents, as index lists. */
 interface Plan {

@@ -11,7 +11,7 @@
  *
  * This stacks `q_t` over all steps, so scanVjp uses it only under policy "all", which already
  * stores per-step values of that size; when `q_t` is already an output (the cotangent of a lifted
- * input projection, see scanLift.ts) it costs nothing.
+ * input projection, see lift.ts) it costs nothing.
  */
 import { Graph, type Atom, type Eqn, type Var } from "../Graph.js";
 

@@ -16,16 +16,16 @@
  * - `truncate: k` stops the gradient of the carry entering every k-th step (truncated BPTT).
  */
 import * as T from "@rewind/tensor";
-import { traceToGraph, type Value } from "./core.js";
-import { graphFail } from "./errors.js";
-import { expectFlag, expectOptions } from "./check.js";
-import { avalOf, avalsEqual, describeAval, type Aval } from "./Graph.js";
-import { where } from "./ops/elementwise.js";
-import { concat, reshape, slice } from "./ops/shape.js";
-import { stopGradient } from "./ops/special.js";
-import { scan as scanPrim, type ScanPolicy } from "./primitives/scan.js";
-import { bindScan } from "./primitives/scanHoist.js";
-import { treeDiff, treeFlatten, treeLeavesWithPaths, treeMap, treeUnflatten, type TreeDef } from "./Tree.js";
+import { traceToGraph, type Value } from "../core.js";
+import { graphFail } from "../errors.js";
+import { expectFlag, expectOptions } from "../check.js";
+import { avalOf, avalsEqual, describeAval, type Aval } from "../Graph.js";
+import { where } from "../ops/elementwise.js";
+import { concat, reshape, slice } from "../ops/shape.js";
+import { stopGradient } from "../ops/special.js";
+import { bindScan } from "../passes/eager.js";
+import { scan as scanPrim, type ScanPolicy } from "./primitive.js";
+import { treeDiff, treeFlatten, treeLeavesWithPaths, treeMap, treeUnflatten, type TreeDef } from "../Tree.js";
 
 /** Options of `scan`. */
 export interface ScanOptions {
@@ -41,7 +41,7 @@ export interface ScanOptions {
    * (one carry per k steps; segments are recomputed). Values and gradients agree to rounding.
    * Under `"all"` the body's input projections (`x_t · W`, embedding lookups) are also computed
    * for all steps before the loop and weight gradients reduced after it (one large matmul each;
-   * see primitives/scanLift.ts and scanAccumulate.ts), which stores them stacked over T: use
+   * see passes/lift.ts and passes/accumulate.ts), which stores them stacked over T: use
    * `"carries"` or `{ every: k }` when memory, not speed, is what matters.
    */
   readonly remat?: RematPolicy;
@@ -215,7 +215,7 @@ const segmented = <C, X, Y>(
   const [c2, ysTail] = scanOnce(f, c1, rows(xs, tailLo, tailHi) as X, r, reverse, tailPolicy);
   const first = reverse ? ysTail : unfold(ysMain);
   const second = reverse ? unfold(ysMain) : ysTail;
-  return [c2, treeMap((a, b) => concat([a, b]), first, second) as Y];
+  return [c2, treeMap<Y>((a, b) => concat([a, b]), first, second)];
 };
 
 /** The body applied k times inline over a segment of k steps (ys stacked in xs order). */
@@ -228,7 +228,7 @@ const unrolledSegment =
       const j = reverse ? k - 1 - s : s;
       const [next, y] = f(
         c,
-        treeMap((x) => reshape(slice(x, [{ start: j, stop: j + 1 }]), x.shape.slice(1)), xSeg) as X,
+        treeMap<X>((x) => reshape(slice(x, [{ start: j, stop: j + 1 }]), x.shape.slice(1)), xSeg),
       );
       c = next;
       ys[j] = y;
@@ -320,7 +320,10 @@ export const scan = <C, X, Y>(
         "bool",
       );
       const inner: ScanFn<C, { x: X; cut: Value }, Y> = (carry, { x, cut: c }) =>
-        f(treeMap((leaf) => (T.isFloating(leaf.dtype) ? where(c, stopGradient(leaf), leaf) : leaf), carry) as C, x);
+        f(
+          treeMap<C>((leaf) => (T.isFloating(leaf.dtype) ? where(c, stopGradient(leaf), leaf) : leaf), carry),
+          x,
+        );
       return scan(inner, init, { x: xsTree, cut }, { ...opts, truncate: undefined as never, length });
     }
   }

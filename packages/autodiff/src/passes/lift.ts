@@ -19,11 +19,11 @@
  */
 import { bind, type Value } from "../core.js";
 import { Graph, type Atom, type Eqn, type Var } from "../Graph.js";
-import { binaryPrimitives } from "./binary.js";
-import { take } from "./indexing.js";
-import { matmul } from "./linalg.js";
-import { broadcastTo, convert, reshape } from "./shape.js";
-import { unaryPrimitives } from "./unary.js";
+import { binaryPrimitives } from "../primitives/binary.js";
+import { take } from "../primitives/indexing.js";
+import { matmul } from "../primitives/linalg.js";
+import { broadcastTo, convert, reshape } from "../primitives/shape.js";
+import { unaryPrimitives } from "../primitives/unary.js";
 
 /** Primitives that act element by element on operands of one shape (so a leading T axis is free). */
 const ELEMENTWISE: ReadonlySet<string> = new Set([

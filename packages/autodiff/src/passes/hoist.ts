@@ -2,17 +2,13 @@
  * @file Loop-invariant code motion for `scan`: equations of a body that read only its constants
  * (a weight's transpose, a bias broadcast to the batch) are computed once before the loop and
  * passed in as extra constants, instead of once per step. Every scan — the user's, the forward
- * pass that saves residuals, and the reverse scan of a VJP — is bound through `bindScan`.
+ * pass that saves residuals, and the reverse scan of a VJP — is bound through `bindScan` (eager.ts).
  */
 import { List } from "immutable";
-import { bind, evalGraph, type Value } from "../core.js";
 import { Graph, type Eqn, type Var } from "../Graph.js";
-import type { AnyPrimitive } from "../Primitive.js";
-import type { ScanParams } from "./scanParams.js";
-import { evalLifted, liftInputs } from "./scanLift.js";
 
 /** A body split in two: the loop-invariant prefix (consts → hoisted values) and the loop proper. */
-interface Hoisted {
+export interface Hoisted {
   /** `(consts…) → (hoisted…)`. */
   readonly invariant: Graph;
   /** The body with the hoisted values as extra constants after the original ones. */
@@ -48,38 +44,4 @@ export const hoistInvariants = (body: Graph, numConsts: number): Hoisted | undef
     invariant: new Graph(consts, List(invariantEqns), hoisted),
     body: new Graph([...consts, ...hoisted, ...body.inputs.slice(numConsts)], List(loopEqns), body.outputs),
   };
-};
-
-/**
- * Binds `scan` after moving its body's loop-invariant equations in front of the loop, and (for
- * the "all" policy) computing its input projections for all steps at once (see scanLift.ts).
- * Both are bound in the current context: computed now, or recorded in the enclosing graph.
- * @example bindScan(scan, ins, params)
- */
-export const bindScan = (scan: AnyPrimitive, ins: readonly Value[], params: ScanParams): readonly Value[] => {
-  let p = params;
-  let args = ins;
-  const split = hoistInvariants(p.body, p.numConsts);
-  if (split !== undefined) {
-    const consts = args.slice(0, p.numConsts);
-    const hoisted = evalGraph(split.invariant, consts);
-    args = [...consts, ...hoisted, ...args.slice(p.numConsts)];
-    p = { ...p, body: split.body, numConsts: p.numConsts + hoisted.length };
-  }
-  const lift = p.policy === "all" && p.length > 1 ? liftInputs(p.body, p.numConsts, p.numCarry) : undefined;
-  if (lift !== undefined) {
-    const head = p.numConsts + p.numCarry;
-    const xs = args.slice(head);
-    const lifted = evalLifted(
-      lift,
-      p.body.inputs.slice(0, p.numConsts),
-      args.slice(0, p.numConsts),
-      p.body.inputs.slice(head),
-      xs,
-      p.length,
-    );
-    args = [...args.slice(0, head), ...lift.keptXs.map((i) => xs[i]!), ...lifted];
-    p = { ...p, body: lift.body };
-  }
-  return bind(scan, args, p);
 };

@@ -18,10 +18,10 @@ import { evalGraph } from "../core.js";
 import { avalsEqual, type Aval } from "../Graph.js";
 import { GraphException, graphFail, internalError } from "../errors.js";
 import { definePrimitive, type AnyPrimitive } from "../Primitive.js";
-import { counts, stacked, unstacked, type ScanParams } from "./scanParams.js";
-import { scanForward, scanVjp } from "./scanVjp.js";
+import { counts, stacked, unstacked, type ScanParams } from "./params.js";
+import { scanForward, scanVjp } from "./vjp.js";
 
-export type { ScanParams, ScanPolicy } from "./scanParams.js";
+export type { ScanParams, ScanPolicy } from "./params.js";
 
 /** Row t of a stacked tensor, sharing its (immutable) buffer. */
 const row = (x: T.Tensor, t: number): T.Tensor => {
