@@ -1,15 +1,15 @@
 /**
- * @file What the RNN laws share: their options (tolerances and the implementations under test,
- * injectable so the tests can show each law failing on a broken one), the violation message, and
- * the outcome of one way of running a case (outputs, final carry, loss and gradients).
+ * @file What the RNN laws share beyond the law toolkit (lawKit.ts: tolerances, violations,
+ * comparisons): their options (the implementations under test, injectable so the tests can show
+ * each law failing on a broken one) and the outcome of one way of running a case (outputs, final
+ * carry, loss and gradients).
  */
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { keysOf } from "@rewind/tensor/internal/check";
 import { bidirectional, rnn, stack, type AnyCell, type RnnOptions, type RnnResult } from "@rewind/rnn";
-import { describeCase, lossOf, type CellCase } from "./cellCase.js";
-import { closeWithPaths } from "./matchers.js";
-import { testingError } from "./failure.js";
+import { lossOf, type CellCase } from "./cellCase.js";
+import type { LawOptions } from "./lawOptions.js";
 
 /**
  * Anything with the signature of `rnn`: the layer implementation a law checks.
@@ -36,19 +36,16 @@ export type BidirectionalImpl = typeof bidirectional;
 export type JitImpl = <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R;
 
 /**
- * Options of every RNN law check: tolerances, finite differences and the implementations under test.
+ * Options of every RNN law check: tolerances (`LawOptions`, the defaults of every law: rtol 1e-10,
+ * atol 1e-12), finite differences and the implementations under test.
  * @example cellLawChecks.bptt(c, { order: 2, rtol: 1e-9 } satisfies CellLawCheckOptions)
  */
-export interface CellLawCheckOptions {
-  /** Relative tolerance of comparisons that hold up to rounding (default 1e-10). */
-  readonly rtol?: number;
-  /** Absolute tolerance of comparisons that hold up to rounding (default 1e-12). */
-  readonly atol?: number;
+export interface CellLawCheckOptions extends LawOptions {
   /** Finite differences in the BPTT law: order 1 (default) or 2. */
   readonly order?: 1 | 2;
   /** Which derivatives the BPTT law checks against finite differences: reverse, forward (default both). */
   readonly modes?: ReadonlyArray<"rev" | "fwd">;
-  /** Checkpoint segment and unroll sizes of the invariance law (default 1, 2 and T + 1). */
+  /** Remat segment and unroll sizes of the invariance law (default 1, 2 and T + 1). */
   readonly segments?: readonly number[];
   /** The second cell of the stacking law (default: the cell itself). */
   readonly stackWith?: AnyCell;
@@ -84,47 +81,6 @@ export const pick = <O extends object>(o: O, keys: readonly string[]): Partial<O
   const out: Record<string, unknown> = {};
   for (const k of keys) if (Object.prototype.hasOwnProperty.call(o, k)) out[k] = (o as Record<string, unknown>)[k];
   return out as Partial<O>;
-};
-
-/**
- * Throws the law's error: law, instance (cell and configuration) and what differed.
- * @example violation("padding", c, "outputs past length 2 are not zero")
- */
-export const violation = (law: string, c: CellCase | string, detail: string): never => {
-  throw testingError({
-    _tag: "TestFailure",
-    op: law,
-    detail: `${law} law violated for ${typeof c === "string" ? c : describeCase(c)}:\n  ${detail}`,
-  });
-};
-
-const tolerances = (o: CellLawCheckOptions) => ({ rtol: o.rtol ?? 1e-10, atol: o.atol ?? 1e-12 });
-
-/**
- * Throws a violation unless `actual` and `expected` are close; `label` starts the path in the message.
- * @example expectClose("BPTT", c, "rnn vs loop", a.grad, b.grad, {}, "grad")
- */
-export const expectClose = (
-  law: string,
-  c: CellCase | string,
-  what: string,
-  actual: unknown,
-  expected: unknown,
-  o: CellLawCheckOptions,
-  label: string,
-): void => {
-  const r = closeWithPaths(actual, expected, tolerances(o), label);
-  if (!r.pass) violation(law, c, `${what}: ${r.message}`);
-};
-
-/**
- * Throws a violation unless every element of `v` is exactly zero (NaN included): padding
- * outputs and gradients.
- * @example expectZero("padding", c, "outputs past the length", tail, "outputs")
- */
-export const expectZero = (law: string, c: CellCase, what: string, v: A.Value, label: string): void => {
-  const r = closeWithPaths(v, T.zeros(v.shape, v.dtype), { rtol: 0, atol: 0, equalNan: false }, label);
-  if (!r.pass) violation(law, c, `${what} must be exactly zero: ${r.message}`);
 };
 
 /**
@@ -194,22 +150,6 @@ export const outcome = (
     loss,
     grad: { params: grads[0], initialCarry: grads[1], xs: floatXs ? grads[2] : null },
   };
-};
-
-/**
- * Compares two outcomes field by field, so the message names the earliest difference.
- * @example expectSameOutcome("reverse", c, "rnn vs flipped", mine, theirs, {})
- */
-export const expectSameOutcome = (
-  law: string,
-  c: CellCase | string,
-  what: string,
-  actual: Outcome,
-  expected: Outcome,
-  o: CellLawCheckOptions,
-): void => {
-  for (const key of ["outputs", "finalCarry", "loss", "grad"] as const)
-    expectClose(law, c, what, actual[key], expected[key], o, key);
 };
 
 /**

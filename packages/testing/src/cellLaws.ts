@@ -30,7 +30,7 @@ import {
   type CellCase,
   type CellCaseOptions,
 } from "./cellCase.js";
-import { CELL_LAW_CHECK_KEYS, defaultStack, pick, type CellLawCheckOptions } from "./cellLawKit.js";
+import { CELL_LAW_CHECK_KEYS, defaultStack, pick, type CellLawCheckOptions } from "./cellLawSetup.js";
 import { bidirectionalPaddingCheck, paddingCheck } from "./paddingLaws.js";
 import { bpttCheck, invarianceCheck, reverseCheck, stackingCheck } from "./rnnLaws.js";
 import { testingError } from "./failure.js";

@@ -30,6 +30,7 @@ export {
   type ScanProblemOptions,
 } from "./scanProblems.js";
 export { scanUnrolled, type UnrolledOptions } from "./unrolled.js";
+export { LAW_TOLERANCES } from "./lawKit.js";
 export {
   laws,
   lawProperties,
@@ -54,7 +55,7 @@ export {
   type ArbCellCaseOptions,
 } from "./cellCase.js";
 export { rnnUnrolled, type RnnUnrolledOptions } from "./rnnUnrolled.js";
-export type { CellLawCheckOptions, RnnImpl, StackImpl, BidirectionalImpl, JitImpl } from "./cellLawKit.js";
+export type { CellLawCheckOptions, RnnImpl, StackImpl, BidirectionalImpl, JitImpl } from "./cellLawSetup.js";
 export {
   cellLaws,
   cellLawChecks,

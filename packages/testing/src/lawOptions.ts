@@ -7,13 +7,14 @@ import type * as A from "@rewind/autodiff";
 import type { ScanImpl } from "./scanProblems.js";
 
 /**
- * Tolerances of a law's comparisons (default rtol 1e-9, atol 1e-10).
+ * Tolerances of a law's comparisons; the defaults, `LAW_TOLERANCES` (rtol 1e-10, atol 1e-12), are
+ * every law's, the scan laws' and the RNN laws' alike.
  * @example laws.bptt(problem, { rtol: 1e-7 } satisfies LawOptions)
  */
 export interface LawOptions {
-  /** Relative tolerance (default 1e-9). */
+  /** Relative tolerance (default 1e-10). */
   readonly rtol?: number;
-  /** Absolute tolerance (default 1e-10). */
+  /** Absolute tolerance (default 1e-12). */
   readonly atol?: number;
 }
 

@@ -1,12 +1,14 @@
 /**
  * @file The laws of Rewind's transforms, each as a check of one instance plus a fast-check
- * property over random instances.
+ * property over random instances: the scan laws here, the laws about any function (jit,
+ * stopGradient, adjointness) in functionLaws.ts.
  *
- * A law function returns nothing and throws an `Error` naming the law, the instance and the first
- * pytree path where the two sides differ, so it works under any runner. Scan laws take the
+ * A law function returns nothing and throws a `RewindError` naming the law, the instance and the
+ * first pytree path where the two sides differ, so it works under any runner. Scan laws take the
  * implementation to check as an option (default `scan`), which is also how the tests show that
- * each law fails on a broken scan. Defaults are tight (rtol 1e-9): both sides compute the same
- * mathematics in float64 and may differ only by rounding.
+ * each law fails on a broken scan. Every law checks with the toolkit of lawKit.ts, whose default
+ * tolerances (rtol 1e-10, atol 1e-12) are tight: both sides compute the same mathematics in
+ * float64 and may differ only by rounding.
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
@@ -14,13 +16,11 @@ import * as A from "@rewind/autodiff";
 import { keysOf } from "@rewind/tensor/internal/check";
 import { arbKey } from "./arbitraries.js";
 import { arbScanProblem, type ScanImpl, type ScanProblem } from "./scanProblems.js";
-import type { CloseOptions } from "./allClose.js";
-import { closeWithPaths } from "./matchers.js";
 import { scanUnrolled } from "./unrolled.js";
-import { checkArbitrary, checkFunction, checkOptions, invalid } from "./args.js";
-import { testingError } from "./failure.js";
+import { checkArbitrary, checkOptions, invalid } from "./args.js";
+import { expectClose, expectSameOutcome } from "./lawKit.js";
+import { ADJOINT_LAW_KEYS, functionLaws, JIT_LAW_KEYS, STOP_GRADIENT_LAW_KEYS } from "./functionLaws.js";
 import type {
-  LawOptions,
   ScanLawOptions,
   FunctionCase,
   TruncationLawOptions,
@@ -41,7 +41,10 @@ export type {
   AdjointLawOptions,
 } from "./lawOptions.js";
 
-/** Throws unless `p` is a scan problem (from `arbScanProblem` / `scanProblem`) and `o` an options object of `known` keys (not checked without `known`). */
+/**
+ * Throws unless `p` is a scan problem (from `arbScanProblem` / `scanProblem`) and `o` an options
+ * object of `known` keys (not checked without `known`).
+ */
 const checkProblem = (law: string, p: unknown, o: unknown, known?: readonly string[]): void => {
   const r = p as Partial<ScanProblem> | null;
   if (typeof r !== "object" || r === null || typeof r.lossWith !== "function" || typeof r.run !== "function") {
@@ -54,59 +57,7 @@ const checkProblem = (law: string, p: unknown, o: unknown, known?: readonly stri
   if (known !== undefined) checkOptions(`laws.${law}`, "o", o, known);
 };
 
-/** Throws unless `c` is a `FunctionCase` ({ f, args }) and `o` an options object. */
-const checkCase = (law: string, c: unknown, o: unknown, known: readonly string[]): void => {
-  const r = c as Partial<FunctionCase> | null;
-  if (typeof r !== "object" || r === null) invalid(`laws.${law}`, "c", `must be { f, args }, got ${String(r)}`);
-  checkFunction(`laws.${law}`, "c.f", r!.f);
-  if (!Array.isArray(r!.args))
-    invalid(
-      `laws.${law}`,
-      "c.args",
-      `must be an array of arguments, got ${r!.args === null ? "null" : typeof r!.args}`,
-    );
-  checkOptions(`laws.${law}`, "o", o, known);
-};
-
 type Loss = (params: unknown, init: unknown, xs: unknown) => A.Value;
-type AnyFn = (...args: unknown[]) => unknown;
-
-const tolerances = (o: LawOptions): CloseOptions => ({ rtol: o.rtol ?? 1e-9, atol: o.atol ?? 1e-10 });
-
-const violation = (law: string, instance: unknown, detail: string): never => {
-  throw testingError({
-    _tag: "TestFailure",
-    op: law,
-    detail: `${law} law violated for ${typeof instance === "string" ? instance : fc.stringify(instance)}:\n  ${detail}`,
-  });
-};
-
-const expectClose = (
-  law: string,
-  instance: unknown,
-  what: string,
-  actual: unknown,
-  expected: unknown,
-  o: LawOptions,
-  label = "value",
-): void => {
-  const r = closeWithPaths(actual, expected, tolerances(o), label);
-  if (!r.pass) violation(law, instance, `${what}: ${r.message}`);
-};
-
-type Outcome = ReturnType<typeof outcome>;
-
-/** Compares outputs first, then the loss, then the gradients, so the message names the earliest difference. */
-const expectSameOutcome = (
-  law: string,
-  p: ScanProblem,
-  what: string,
-  actual: Outcome,
-  expected: Outcome,
-  o: LawOptions,
-): void => {
-  for (const key of ["outputs", "loss", "grad"] as const) expectClose(law, p, what, actual[key], expected[key], o, key);
-};
 
 /** The outputs, loss and gradients (w.r.t. params, init and xs) of one way to run a problem. */
 const outcome = (p: ScanProblem, impl: ScanImpl, opts: A.ScanOptions = {}) => {
@@ -157,32 +108,6 @@ const chunked =
     return [carry, A.treeMap((...leaves: A.Value[]) => A.concat(leaves), first, ...rest)];
   };
 
-/** A standard-normal pytree shaped like the float leaves of `tree` (zeros elsewhere). */
-const randomLike = (tree: unknown, key: T.Key): unknown => {
-  const [leaves, def] = A.treeFlatten(tree);
-  const keys = T.random.split(key, Math.max(1, leaves.length));
-  return A.treeUnflatten(
-    def,
-    leaves.map((l, i) =>
-      T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, l.dtype) : T.zeros(l.shape, l.dtype),
-    ),
-  );
-};
-
-/** Σ a·b over the float leaves of two pytrees of one structure. */
-const inner = (a: unknown, b: unknown): number => {
-  const ys = A.treeLeaves(b);
-  let acc = 0;
-  A.treeLeaves(a).forEach((x, i) => {
-    const y = ys[i];
-    if (!T.isTensor(x) || !T.isTensor(y) || !T.isFloating(x.dtype)) return;
-    for (let j = 0; j < x.data.length; j++) acc += x.data[j]! * y.data[j]!;
-  });
-  return acc;
-};
-
-const caseName = (c: FunctionCase): string => c.name ?? (c.f.name || "f");
-
 /**
  * A scan problem as a `FunctionCase` of `(params, init, xs)`: its outputs `[carry, ys]`
  * (default) or its scalar loss.
@@ -202,15 +127,6 @@ export const scanCase = (p: ScanProblem, output: "outputs" | "loss" = "outputs")
 const SCAN_LAW_KEYS = keysOf<ScanLawOptions>({ rtol: true, atol: true, scan: true });
 const SEGMENT_LAW_KEYS = keysOf<SegmentLawOptions>({ rtol: true, atol: true, scan: true, sizes: true });
 const TRUNCATION_LAW_KEYS = keysOf<TruncationLawOptions>({ rtol: true, atol: true, scan: true, k: true });
-const JIT_LAW_KEYS = keysOf<JitLawOptions>({ rtol: true, atol: true, jit: true, key: true });
-const STOP_GRADIENT_LAW_KEYS = keysOf<StopGradientLawOptions>({
-  rtol: true,
-  atol: true,
-  stopGradient: true,
-  key: true,
-});
-const ADJOINT_LAW_KEYS = keysOf<AdjointLawOptions>({ rtol: true, atol: true, key: true, jvp: true, vjp: true });
-
 const segmentSizes = (p: ScanProblem, o: SegmentLawOptions): number[] => [
   ...new Set(o.sizes ?? [1, 2, 3, p.length + 1]),
 ];
@@ -324,105 +240,7 @@ export const laws = {
     );
   },
 
-  /**
-   * jit invariance: `jit(f)` gives f's values (also on a second call with other values of the
-   * same signature, which reuses the trace) and f's VJP; `jit` of the VJP gives the VJP.
-   * @example laws.jit({ f: (x) => sum(tanh(x)), args: [tensor([0.5], "float64")] })
-   */
-  jit: (c: FunctionCase, o: JitLawOptions = {}): void => {
-    checkCase("jit", c, o, JIT_LAW_KEYS);
-    const jit = o.jit ?? A.jit;
-    const f = c.f as AnyFn;
-    const jf = jit(f);
-    const name = caseName(c);
-    const shifted = c.args.map((a) =>
-      A.treeMap((x) => (T.isFloating(x.dtype) ? T.add(T.mul(x as T.Tensor, 0.5), 0.125) : x), a),
-    );
-    for (const [label, args] of [
-      ["args", c.args],
-      ["other args", shifted],
-    ] as const) {
-      expectClose("jit", name, `jit(f) vs f on ${label}`, jf(...args), f(...args), o);
-    }
-    const u = randomLike(f(...c.args), o.key ?? T.random.key(1));
-    const pullback =
-      (g: AnyFn) =>
-      (...args: unknown[]) =>
-        A.vjp(g, ...args)[1](u);
-    const expected = pullback(f)(...c.args);
-    expectClose("jit", name, "vjp(jit(f)) vs vjp(f)", pullback(jf)(...c.args), expected, o);
-    expectClose("jit", name, "jit(vjp(f)) vs vjp(f)", jit(pullback(f))(...c.args), expected, o);
-  },
-
-  /**
-   * stopGradient law: stopping the gradient of argument i leaves f's value unchanged, gives a
-   * zero cotangent to argument i, and leaves the other arguments' cotangents unchanged.
-   * @example laws.stopGradient({ f: (x, y) => mul(x, y), args: [x, y] })
-   */
-  stopGradient: (c: FunctionCase, o: StopGradientLawOptions = {}): void => {
-    checkCase("stopGradient", c, o, STOP_GRADIENT_LAW_KEYS);
-    const stop = o.stopGradient ?? A.stopGradient;
-    const f = c.f as AnyFn;
-    const name = caseName(c);
-    const out = f(...c.args);
-    const u = randomLike(out, o.key ?? T.random.key(2));
-    const reference = A.vjp(f, ...c.args)[1](u);
-    c.args.forEach((_, i) => {
-      const g = (...args: unknown[]) => f(...args.map((a, j) => (j === i ? A.treeMap((x) => stop(x), a) : a)));
-      const [value, pullback] = A.vjp(g, ...c.args);
-      expectClose("stopGradient", name, `value with argument ${i} stopped`, value, out, o);
-      const cts = pullback(u);
-      const zeros = A.treeMap((x) => T.zeros(x.shape, x.dtype), c.args[i]);
-      expectClose(
-        "stopGradient",
-        name,
-        `cotangent of stopped argument ${i}`,
-        cts[i],
-        zeros,
-        { rtol: 0, atol: 0 },
-        `ct[${i}]`,
-      );
-      cts.forEach((ct, j) => {
-        if (j !== i)
-          expectClose(
-            "stopGradient",
-            name,
-            `cotangent of argument ${j} with argument ${i} stopped`,
-            ct,
-            reference[j],
-            o,
-            `ct[${j}]`,
-          );
-      });
-    });
-  },
-
-  /**
-   * VJP/JVP adjointness: for random u (output-shaped) and v (argument-shaped),
-   * ⟨u, jvp(f)(v)⟩ = ⟨vjp(f)(u), v⟩ up to rounding. It checks that forward and reverse mode are
-   * transposes of each other (a pullback that is not linear in its cotangent breaks it); that
-   * either is the true derivative is `checkGrads`' job.
-   * @example laws.adjoint({ f: (x) => tanh(x), args: [x] }, { key: random.key(3) })
-   */
-  adjoint: (c: FunctionCase, o: AdjointLawOptions = {}): void => {
-    checkCase("adjoint", c, o, ADJOINT_LAW_KEYS);
-    const f = c.f as AnyFn;
-    const [ku, kv] = T.random.split(o.key ?? T.random.key(3), 2) as [T.Key, T.Key];
-    const [out, pullback] = (o.vjp ?? A.vjp)(f, ...c.args);
-    const u = randomLike(out, ku);
-    const v = c.args.map((a, i) => randomLike(a, T.random.foldIn(kv, i)));
-    const [, jv] = (o.jvp ?? A.jvp)(c.f, c.args, v);
-    const lhs = inner(u, jv);
-    const rhs = inner(pullback(u), v);
-    const { rtol = 1e-9, atol = 1e-10 } = tolerances(o);
-    if (!(Math.abs(lhs - rhs) <= atol + rtol * Math.max(1, Math.abs(lhs), Math.abs(rhs)))) {
-      violation(
-        "VJP/JVP adjointness",
-        caseName(c),
-        `⟨u, J v⟩ = ${lhs} (jvp) but ⟨Jᵀu, v⟩ = ${rhs} (vjp); |diff| ${Math.abs(lhs - rhs)}`,
-      );
-    }
-  },
+  ...functionLaws,
 };
 
 /** The arbitrary a property draws from, checked (fast-check's own error would not name the property). */

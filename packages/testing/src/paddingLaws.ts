@@ -22,16 +22,8 @@ import {
   steps,
   type CellCase,
 } from "./cellCase.js";
-import {
-  expectClose,
-  expectSameOutcome,
-  expectZero,
-  outcome,
-  rnnRun,
-  type CellLawCheckOptions,
-  type Outcome,
-  type Run,
-} from "./cellLawKit.js";
+import { outcome, rnnRun, type CellLawCheckOptions, type Outcome, type Run } from "./cellLawSetup.js";
+import { expectClose, expectSameOutcome, expectZero } from "./lawKit.js";
 
 /** How to run a padded batch and each of its samples alone. */
 interface PaddingSetup {

@@ -9,16 +9,8 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { rnn, type AnyCell, type RnnOptions } from "@rewind/rnn";
 import { checkCellCase, dimsOf, flipValid, lossOf, type CellCase } from "./cellCase.js";
-import {
-  expectClose,
-  expectSameOutcome,
-  outcome,
-  rnnOptions,
-  rnnRun,
-  violation,
-  type CellLawCheckOptions,
-  type Run,
-} from "./cellLawKit.js";
+import { outcome, rnnOptions, rnnRun, type CellLawCheckOptions, type Run } from "./cellLawSetup.js";
+import { expectClose, expectSameOutcome, violation } from "./lawKit.js";
 import { checkGrads } from "./checkGrads.js";
 import { rnnUnrolled } from "./rnnUnrolled.js";
 
