@@ -177,6 +177,19 @@ describe("the graphs jit builds (snapshot of the present, issue 15 step 1)", () 
     expect(got).toEqual(want);
   });
 
+  it("the passes are idempotent: jit's pipeline changes nothing on a graph it already rewrote", () => {
+    for (const [name, f, args] of corpus()) {
+      for (const graph of [A.jit(f).graphFor(...args).graph, A.makeGraph(f, { optimize: true })(...args).graph]) {
+        const again = A.optimize(graph, A.JIT_PIPELINE);
+        expect(
+          again.log.map((r) => r.changed),
+          name,
+        ).toEqual(A.JIT_PIPELINE.map(() => 0));
+        expect(A.graphKey(again.graph), name).toBe(A.graphKey(graph));
+      }
+    }
+  });
+
   it("the README example's loss, printed as the graph jit runs", () => {
     const { loss, params } = readmeExample();
     const text = A.printGraph(A.jit(loss).graphFor(params));

@@ -20,7 +20,16 @@ export { scan, type ScanOptions, type ScanFn, type RematPolicy } from "./scan/ap
 export { remat, checkpoint, customVjp } from "./control.js";
 export { jit, type Jitted, type Runner } from "./jit.js";
 export { setJitMode, getJitMode, type JitMode } from "./compile/mode.js";
-export { makeGraph, traceTree, type ClosedGraph } from "./trace.js";
+export { makeGraph, traceTree, type ClosedGraph, type MakeGraphOptions } from "./trace.js";
+export {
+  optimize,
+  JIT_PIPELINE,
+  GRAD_PIPELINE,
+  type Pass,
+  type PassName,
+  type PassRecord,
+  type PassResult,
+} from "./passes/index.js";
 export { printGraph, toDot, graphKey } from "./print.js";
 export { withDebugNans } from "./debugState.js";
 export {

@@ -3,6 +3,7 @@
  */
 import { expectGraph } from "./check.js";
 import { formatAval, Graph, type Atom, type Var } from "./Graph.js";
+import type { PassRecord } from "./passes/pass.js";
 import type { ClosedGraph } from "./trace.js";
 
 const letters = (n: number): string => {
@@ -50,7 +51,9 @@ const showName = (name: string): string => (/^[A-Za-z_$][\w$.]*$/.test(name) ? n
 
 const defaultParams = (params: unknown): string => {
   if (params === undefined || params === null) return "";
-  if (typeof params !== "object") return oneLine(String(params));
+  if (typeof params === "string") return oneLine(params);
+  if (typeof params === "function" || typeof params === "symbol") return oneLine(params.toString());
+  if (typeof params === "number" || typeof params === "bigint" || typeof params === "boolean") return String(params);
   return Object.entries(params as Record<string, unknown>)
     .map(([k, v]) => `${showName(k)}=${json(v)}`)
     .join(" ");
@@ -88,8 +91,24 @@ const printInto = (graph: Graph, lines: string[], indent: string, numConsts: num
 const isClosed = (g: Graph | ClosedGraph): g is ClosedGraph => "graph" in g;
 
 /**
+ * The line naming the passes an optimized graph went through and how many equations each changed.
+ * @example passHeader([{ name: "hoist", changed: 2 }, { name: "lift", changed: 2 }])
+ * // "-- passes: hoist (2 eqns), lift (2)"
+ */
+export const passHeader = (log: readonly PassRecord[]): string => {
+  const passes = log.map((r, i) => `${r.name} (${r.changed}${i === 0 ? " eqns" : ""})`);
+  return `-- passes: ${passes.length === 0 ? "none" : passes.join(", ")}`;
+};
+
+/** The pass header of a graph `makeGraph(f, { optimize: true })` returned, if it is one. */
+const headerOf = (g: Graph | ClosedGraph): string | undefined =>
+  isClosed(g) && g.passes !== undefined ? passHeader(g.passes) : undefined;
+
+/**
  * The graph as text, one equation per line, in the spirit of a jaxpr: constants before `;`,
- * arguments after it, nested bodies (scan, remat) indented under their equation.
+ * arguments after it, nested bodies (scan, remat) indented under their equation. A graph from
+ * `makeGraph(f, { optimize: true })` starts with a `-- passes: …` line naming the passes it went
+ * through (`graphKey` never includes it: it takes a bare `Graph`).
  * @example printGraph(makeGraph((x) => exp(x))(zeros([2])))
  * // { lambda ; a:f32[2]. let
  * //     b:f32[2] = exp a
@@ -97,7 +116,8 @@ const isClosed = (g: Graph | ClosedGraph): g is ClosedGraph => "graph" in g;
  */
 export const printGraph = (g: Graph | ClosedGraph): string => {
   expectGraph("printGraph", "g", g);
-  const lines: string[] = [];
+  const header = headerOf(g);
+  const lines: string[] = header === undefined ? [] : [header];
   printInto(isClosed(g) ? g.graph : g, lines, "", isClosed(g) ? g.consts.length : 0);
   return lines.join("\n");
 };
@@ -139,6 +159,8 @@ const dotString = (text: string): string =>
 export const toDot = (g: Graph | ClosedGraph): string => {
   expectGraph("toDot", "g", g);
   const lines = ["digraph G {", "  rankdir=TB;", '  node [fontname="monospace"];'];
+  const header = headerOf(g);
+  if (header !== undefined) lines.push(`  label=${dotString(header)}; labelloc=t;`);
   let counter = 0;
   const emit = (graph: Graph, prefix: string, indent: string): { ins: string[]; outs: Map<number, string> } => {
     const producer = new Map<number, string>();

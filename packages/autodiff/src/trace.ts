@@ -3,7 +3,8 @@
  */
 import { traceToGraph, type Value } from "./core.js";
 import { avalOf, type Graph } from "./Graph.js";
-import { expectArray, expectFunction } from "./check.js";
+import { expectArray, expectFlag, expectFunction, expectOptions } from "./check.js";
+import { JIT_PIPELINE, optimize, type PassRecord } from "./passes/index.js";
 import { treeFlatten, treeUnflatten, type TreeDef } from "./Tree.js";
 
 /** A traced pytree function: its closed graph, captured constants, and argument/result structures. */
@@ -16,6 +17,11 @@ export interface ClosedGraph {
   readonly inTree: TreeDef;
   /** The structure of the function's result. */
   readonly outTree: TreeDef;
+  /**
+   * Present when the graph was rewritten by passes (`makeGraph(f, { optimize: true })`): each
+   * pass and how many equations it changed. `printGraph` shows it as a header line.
+   */
+  readonly passes?: readonly PassRecord[];
 }
 
 /**
@@ -53,12 +59,32 @@ export const traceTreeAs = (
   return { graph, consts, inTree, outTree: outTree! };
 };
 
+/** Options of `makeGraph`. */
+export interface MakeGraphOptions {
+  /**
+   * Show the graph after the passes `jit` runs (hoisting loop invariants out of scan bodies,
+   * lifting input projections out of the loop), with a header naming each pass. Default false:
+   * the program as written.
+   */
+  readonly optimize?: boolean;
+}
+
 /**
  * Traces `f` on example arguments and returns its closed graph, to print (`printGraph`), export
- * (`toDot`) or inspect. Only the arguments' shapes and dtypes matter.
+ * (`toDot`) or inspect. Only the arguments' shapes and dtypes matter. The graph is the program as
+ * written; `{ optimize: true }` shows it after the passes `jit` runs, and `printGraph` then starts
+ * with a line naming each pass and how many equations it changed.
  * @example printGraph(makeGraph((x) => mul(x, 2))(zeros([3])))
+ * @example printGraph(makeGraph(loss, { optimize: true })(params)) // "-- passes: hoist (2 eqns), lift (2)\n{ lambda …"
  */
-export const makeGraph = (f: (...args: never[]) => unknown) => {
+export const makeGraph = (f: (...args: never[]) => unknown, options: MakeGraphOptions = {}) => {
   expectFunction("makeGraph", "f", f);
-  return (...exampleArgs: readonly unknown[]): ClosedGraph => traceTreeAs("makeGraph", f, exampleArgs);
+  const opts = expectOptions("makeGraph", options, ["optimize"]) as MakeGraphOptions;
+  const optimized = expectFlag("makeGraph", "options.optimize", opts.optimize) ?? false;
+  return (...exampleArgs: readonly unknown[]): ClosedGraph => {
+    const closed = traceTreeAs("makeGraph", f, exampleArgs);
+    if (!optimized) return closed;
+    const { graph, log } = optimize(closed.graph, JIT_PIPELINE);
+    return { ...closed, graph, passes: log };
+  };
 };

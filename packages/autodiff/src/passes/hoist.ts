@@ -5,7 +5,9 @@
  * pass that saves residuals, and the reverse scan of a VJP — is bound through `bindScan` (eager.ts).
  */
 import { List } from "immutable";
+import { evalGraph } from "../core.js";
 import { Graph, type Eqn, type Var } from "../Graph.js";
+import { rewriteScans, type Pass } from "./pass.js";
 
 /** A body split in two: the loop-invariant prefix (consts → hoisted values) and the loop proper. */
 export interface Hoisted {
@@ -44,4 +46,28 @@ export const hoistInvariants = (body: Graph, numConsts: number): Hoisted | undef
     invariant: new Graph(consts, List(invariantEqns), hoisted),
     body: new Graph([...consts, ...hoisted, ...body.inputs.slice(numConsts)], List(loopEqns), body.outputs),
   };
+};
+
+/**
+ * Loop-invariant code motion for every scan of a graph: the body's equations that read only its
+ * constants run once, before the loop, and enter it as extra constants. Changes no bits (the same
+ * primitive on the same operands, run once instead of T times).
+ * @example hoist.run(graph).changed // equations moved out of scan bodies
+ */
+export const hoist: Pass = {
+  name: "hoist",
+  run: (g) =>
+    rewriteScans(g, {
+      match: (p) => hoistInvariants(p.body, p.numConsts),
+      size: (split) => split.invariant.eqns.size,
+      apply: (split, ins, p, bindScan) => {
+        const consts = ins.slice(0, p.numConsts);
+        const hoisted = evalGraph(split.invariant, consts);
+        return bindScan([...consts, ...hoisted, ...ins.slice(p.numConsts)], {
+          ...p,
+          body: split.body,
+          numConsts: p.numConsts + hoisted.length,
+        });
+      },
+    }),
 };

@@ -24,6 +24,7 @@ import { take } from "../primitives/indexing.js";
 import { matmul } from "../primitives/linalg.js";
 import { broadcastTo, convert, reshape } from "../primitives/shape.js";
 import { unaryPrimitives } from "../primitives/unary.js";
+import { rewriteScans, type Pass } from "./pass.js";
 
 /** Primitives that act element by element on operands of one shape (so a leading T axis is free). */
 const ELEMENTWISE: ReadonlySet<string> = new Set([
@@ -134,4 +135,30 @@ export const evalLifted = (
     eqn.outputs.forEach((v, i) => env.set(v.id, { value: outs[i]!, stacked: true }));
   }
   return split.lifted.map((v) => env.get(v.id)!.value);
+};
+
+/**
+ * Input-projection lifting for every scan of a graph with policy "all" and more than one step:
+ * see the file comment. Changes no float32 bits; float64 matmul rows may round differently (so
+ * every entry point that evaluates a scan runs this pass, eager included).
+ * @example lift.run(graph).changed // equations computed over all steps before their loop
+ */
+export const lift: Pass = {
+  name: "lift",
+  run: (g) =>
+    rewriteScans(g, {
+      match: (p) => (p.policy === "all" && p.length > 1 ? liftInputs(p.body, p.numConsts, p.numCarry) : undefined),
+      size: (split) => split.eqns.length,
+      apply: (split, ins, p, bindScan) => {
+        const head = p.numConsts + p.numCarry;
+        const xs = ins.slice(head);
+        const consts = ins.slice(0, p.numConsts);
+        const constVars = p.body.inputs.slice(0, p.numConsts);
+        const lifted = evalLifted(split, constVars, consts, p.body.inputs.slice(head), xs, p.length);
+        return bindScan([...ins.slice(0, head), ...split.keptXs.map((i) => xs[i]!), ...lifted], {
+          ...p,
+          body: split.body,
+        });
+      },
+    }),
 };

@@ -1,0 +1,69 @@
+/**
+ * @file The pass pipelines and `optimize`, which runs one over a graph and its nested bodies.
+ *
+ * Who runs what (docs/prototypes/passes/README.md §3):
+ * - `jit`: `JIT_PIPELINE` on the traced graph, once per signature, before caching;
+ * - `grad`, `valueAndGrad`, `vjp`, `jacrev`…: `GRAD_PIPELINE` on the traced function, before
+ *   linearising (lifting changes what the derivative program is, so it must come first);
+ * - an eager scan (the user's, or one a VJP rule computes): `SCAN_PIPELINE` on its one equation;
+ * - `remat` and `customVjp`: `GRAD_PIPELINE` on their bodies, so their `impl` never runs a raw scan;
+ * - the memory estimates: whatever `grad` runs, through the same function (vjp.ts).
+ * All of them run hoist before lift, scan by scan, inner scans first: the float64 bits of an
+ * eager run equal jit's because both run the same passes in the same order.
+ */
+import { Graph, type Eqn } from "../Graph.js";
+import { internalError } from "../errors.js";
+import { hoist } from "./hoist.js";
+import { lift } from "./lift.js";
+import type { Pass, PassName, PassRecord } from "./pass.js";
+
+export type { Pass, PassName, PassRecord, PassResult } from "./pass.js";
+export { hoist } from "./hoist.js";
+export { lift } from "./lift.js";
+
+/** What `jit` runs on a traced graph. */
+export const JIT_PIPELINE: readonly Pass[] = [hoist, lift];
+/** What the differentiation transforms run on the traced function before linearising it. */
+export const GRAD_PIPELINE: readonly Pass[] = [hoist, lift];
+/** What an eager scan runs on its own equation before computing it. */
+export const SCAN_PIPELINE: readonly Pass[] = [hoist, lift];
+
+/** `eqn` with each nested body (a param named by its `subgraphs` label) replaced by `f(body)`. */
+const mapBodies = (eqn: Eqn, f: (g: Graph) => Graph): Eqn => {
+  let params = eqn.params as Record<string, unknown>;
+  for (const [label, sub] of eqn.prim.subgraphs?.(eqn.params) ?? []) {
+    const next = f(sub);
+    if (next === sub) continue;
+    // Passes reach a body through the param its label names (scan, remat and customVjp: `body`).
+    if (params[label] !== sub) internalError(`${eqn.prim.name}: subgraph "${label}" is not its params.${label}`);
+    params = { ...params, [label]: next };
+  }
+  return params === eqn.params ? eqn : Object.freeze({ ...eqn, params });
+};
+
+const optimizeLevel = (g: Graph, pipeline: readonly Pass[], counts: Map<PassName, number>): Graph => {
+  // Bottom-up: an inner scan is rewritten before the body holding it, as when tracing rewrote scans.
+  const eqns = g.eqns.map((eqn) => mapBodies(eqn, (sub) => optimizeLevel(sub, pipeline, counts)));
+  let graph = eqns.every((e, i) => e === g.eqns.get(i)) ? g : new Graph(g.inputs, eqns, g.outputs);
+  for (const pass of pipeline) {
+    const r = pass.run(graph);
+    counts.set(pass.name, (counts.get(pass.name) ?? 0) + r.changed);
+    graph = r.graph;
+  }
+  return graph;
+};
+
+/**
+ * Runs `pipeline` over `graph`: each pass in order over the bodies nested in an equation first
+ * (bottom-up), then over the graph itself. Returns the graph (`graph` itself when nothing
+ * applied) and, per pass, how many equations it changed.
+ * @example optimize(makeGraph(f)(x).graph, JIT_PIPELINE).log // [{ name: "hoist", changed: 2 }, …]
+ */
+export const optimize = (
+  graph: Graph,
+  pipeline: readonly Pass[],
+): { readonly graph: Graph; readonly log: readonly PassRecord[] } => {
+  const counts = new Map<PassName, number>();
+  const out = optimizeLevel(graph, pipeline, counts);
+  return { graph: out, log: pipeline.map((p) => ({ name: p.name, changed: counts.get(p.name) ?? 0 })) };
+};
