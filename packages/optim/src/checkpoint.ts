@@ -23,7 +23,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import { GraphException } from "@rewind/autodiff";
-import { formatTensorError, safetensors, type Key, type TensorError } from "@rewind/tensor";
+import { formatError, safetensors, type Key, type TensorError } from "@rewind/tensor";
 import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import { crc32, crc32Text } from "./crc32.js";
 import { bytesOf } from "@rewind/tensor/internal/untrusted";
@@ -240,7 +240,12 @@ const expectedChecksum = (
   return E.right(`${CRC_PREFIX}${hex8(fileCrc(bytes, at))}`);
 };
 
-const decodeError = (detail: string): TensorError => ({ _tag: "DecodeError", op: "restoreCheckpoint", detail });
+const decodeError = (detail: string): TensorError => ({
+  _tag: "DecodeError",
+  op: "restoreCheckpoint",
+  detail,
+  fix: "",
+});
 const MAX_LISTED = 12;
 const listProblems = (what: string, problems: readonly string[]): string =>
   `${what}: ${problems.slice(0, MAX_LISTED).join("; ")}${problems.length > MAX_LISTED ? `; and ${problems.length - MAX_LISTED} more` : ""}`;
@@ -273,7 +278,7 @@ const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined
  * part of a state, never throws on bad bytes.
  * @example
  * const restored = restoreCheckpoint(bytes, { params, optState: opt.init(params) });
- * if (E.isLeft(restored)) console.error(formatTensorError(restored.left));
+ * if (E.isLeft(restored)) console.error(formatError(restored.left));
  */
 export function restoreCheckpoint<P, S>(
   bytes: Uint8Array,
@@ -308,7 +313,7 @@ export function restoreCheckpoint(
   }
   const file = safetensors.decode(bytes);
   if (E.isLeft(file))
-    return E.left(decodeError(`the bytes are not a valid safetensors file: ${formatTensorError(file.left)}`));
+    return E.left(decodeError(`the bytes are not a valid safetensors file: ${formatError(file.left)}`));
   const { tensors, metadata } = file.right;
   const format = metadata.get("format");
   if (format !== CHECKPOINT_FORMAT) {

@@ -64,7 +64,12 @@ export const configProblem = (config: unknown): string | undefined => {
   return found !== undefined && colon > 120 ? `${found.slice(0, 60)}…${found.slice(colon - 50)}` : found;
 };
 
-const decodeError = (detail: string): TensorError => ({ _tag: "DecodeError", op: "restoreCheckpoint", detail });
+const decodeError = (detail: string): TensorError => ({
+  _tag: "DecodeError",
+  op: "restoreCheckpoint",
+  detail,
+  fix: "",
+});
 const notAsWritten = (what: string, detail: string): TensorError =>
   decodeError(
     `the ${what} metadata is not written as JSON.stringify writes it (a duplicate key, spaces or unusual escapes), so it is refused rather than guessed at: ${detail}`,

@@ -20,7 +20,7 @@ import { encodeCheckpoint, restoreCheckpoint, type Checkpoint, type CheckpointTe
  * @returns `Left` when the state cannot be encoded (see `encodeCheckpoint`) or the file cannot be written.
  * @example
  * const saved = saveCheckpoint("out/ckpt.safetensors", { params, optState, step, key, config });
- * if (E.isLeft(saved)) console.error(formatTensorError(saved.left));
+ * if (E.isLeft(saved)) console.error(formatError(saved.left));
  */
 export const saveCheckpoint = (path: string, state: Checkpoint): E.Either<TensorError, void> => {
   let bytes: Uint8Array;

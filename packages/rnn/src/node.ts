@@ -11,7 +11,7 @@
  * @module @rewind/rnn/node
  */
 import * as E from "fp-ts/lib/Either.js";
-import { formatTensorError, safetensors, TensorException, type TensorError } from "@rewind/tensor";
+import { formatError, safetensors, TensorException, type TensorError } from "@rewind/tensor";
 import { readFileBytes, writeFileAtomic } from "@rewind/tensor/node";
 import {
   fromTorchStateDict,
@@ -30,7 +30,7 @@ import { stateDictOptionsProblem } from "./torchStateDict.js";
  * or tensors whose names, shapes or dtypes do not fit `spec` (the message lists them all).
  * @example
  * const params = loadTorchSafetensors("lstm.safetensors", { mode: "lstm", inputSize: 64, hiddenSize: 128 });
- * if (E.isLeft(params)) console.error(formatTensorError(params.left));
+ * if (E.isLeft(params)) console.error(formatError(params.left));
  */
 export const loadTorchSafetensors = (
   path: string,
@@ -49,7 +49,8 @@ export const loadTorchSafetensors = (
     return E.left({
       _tag: "DecodeError",
       op: "loadTorchSafetensors",
-      detail: `${JSON.stringify(path)} is not a valid safetensors file: ${formatTensorError(file.left)}`,
+      detail: `${JSON.stringify(path)} is not a valid safetensors file: ${formatError(file.left)}`,
+      fix: "",
     });
   }
   return fromTorchStateDict(file.right.tensors, spec, options);

@@ -162,7 +162,7 @@ export const fromTorchStateDict = (
     }
     const t = T.validateTensor(raw);
     if (E.isLeft(t)) {
-      problems.push(`expected ${want}, found something that is not a valid tensor (${T.formatTensorError(t.left)})`);
+      problems.push(`expected ${want}, found something that is not a valid tensor (${T.formatError(t.left)})`);
     } else if (!T.shapesEqual(t.right.shape, slot.shape) || t.right.dtype !== dtype) {
       problems.push(`expected ${want}, found ${fmt(t.right.shape)} ${t.right.dtype}`);
     } else {

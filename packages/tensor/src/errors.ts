@@ -1,105 +1,24 @@
 /**
  * @file Rewind's errors: tagged values first, carried by one exception class, `RewindError`.
  *
- * Ops throw a `TensorException` whose `error` field is a plain tagged value, so the same value can
- * be thrown inside a computation and returned as an fp-ts `Left` at the package edges
- * (`fromArray`, `safetensors.decode`). Every message names the op, the argument, the shapes or
- * values involved, and what to change. `RewindError` lives here, in the bottom package, so that
- * every package's exception (`GraphException`, the testing package's failures) can extend it
- * without an import cycle: `instanceof RewindError` catches anything Rewind throws on purpose.
+ * Every error any Rewind package throws on purpose is a `RewindError` whose `error` field is a
+ * value of one tagged union, `RewindErrorValue` (`errorTypes.ts`), with the same field names
+ * for every tag: `_tag`, `op`, `arg`, `shapes`, `detail`, `fix`. The same value can be thrown
+ * inside a computation and returned as an fp-ts `Left` at the package edges (`fromArray`,
+ * `safetensors.decode`), and one formatter (`errorText.ts`) writes the sentence of every tag.
+ * `fail` throws any value; the class it picks follows the tag alone (`TensorException` for the
+ * tensor tags, `GraphException` for autodiff's), so which package found a mistake never changes
+ * how it is caught. All of it lives in the bottom package so every package can use it without
+ * an import cycle.
  */
+import { completeError, errorSentence, errorValueProblem, GRAPH_TAGS, shapeText, TENSOR_TAGS } from "./errorText.js";
+import type { GraphErrorValue, RewindErrorInput, RewindErrorValue, TensorErrorValue } from "./errorTypes.js";
 import type { Shape } from "./Shape.js";
 
-/** A mistake in how an op was called: which op, which argument, what was seen, what to do. */
-export type TensorError =
-  | {
-      /** Shapes that do not fit together, or a shape the op cannot take. */
-      readonly _tag: "ShapeError";
-      /** The op that refused the call, e.g. `"matmul"`. */
-      readonly op: string;
-      /** The argument at fault, as the op's signature names it, e.g. `"b"`. */
-      readonly arg: string;
-      /** The shapes involved, in argument order. */
-      readonly shapes: readonly Shape[];
-      /** What is wrong with them. */
-      readonly detail: string;
-      /** What to change in the call. */
-      readonly fix: string;
-    }
-  | {
-      /** An axis outside `[-rank, rank)`. */
-      readonly _tag: "AxisError";
-      /** The op that refused the call. */
-      readonly op: string;
-      /** The argument holding the axis, e.g. `"axis"`. */
-      readonly arg: string;
-      /** The axis that was passed. */
-      readonly axis: number;
-      /** The rank of the tensor it was meant for. */
-      readonly rank: number;
-    }
-  | {
-      /** A dtype the op does not accept, or two dtypes that do not mix. */
-      readonly _tag: "DTypeError";
-      /** The op that refused the call. */
-      readonly op: string;
-      /** The argument at fault. */
-      readonly arg: string;
-      /** What is wrong with the dtype. */
-      readonly detail: string;
-      /** What to change in the call. */
-      readonly fix: string;
-    }
-  | {
-      /** Any other bad argument: a wrong type, a value out of range, a misspelt option. */
-      readonly _tag: "ValueError";
-      /** The op that refused the call. */
-      readonly op: string;
-      /** The argument at fault. */
-      readonly arg: string;
-      /** What arrived and why it is refused. */
-      readonly detail: string;
-      /** What to change in the call. */
-      readonly fix: string;
-    }
-  | {
-      /** Bytes or a file that cannot be read as what was asked (safetensors, JSON, a path). */
-      readonly _tag: "DecodeError";
-      /** The reader that refused them, e.g. `"safetensors.decode"`. */
-      readonly op: string;
-      /** What is wrong, with the offset or field where it was found. */
-      readonly detail: string;
-    };
+export type * from "./errorTypes.js";
 
-/**
- * Shapes of at most this rank print in full in messages; longer ones keep their first and last
- * few dimensions and state the rank, so a rank-200,000 shape costs a few dozen characters.
- */
-const FULL_RANK = 12;
-const HEAD_DIMS = 6;
-const TAIL_DIMS = 3;
-
-/**
- * Renders a shape the way messages show it: `[2, 3]`, and `[]` for a scalar. A shape of rank
- * above 12 keeps its first six and last three dimensions: `[1, 1, 1, 1, 1, 1, …, 1, 1, 1] (rank 200000)`.
- * @example formatShape([2, 3]) // "[2, 3]"
- */
-export const formatShape = (shape: Shape): string => {
-  if (!Array.isArray(shape)) {
-    throw new TensorException({
-      _tag: "ValueError",
-      op: "formatShape",
-      arg: "shape",
-      detail: `expected an array of dimensions, got ${typeof shape}`,
-      fix: "pass a shape such as [2, 3]",
-    });
-  }
-  const dim = (d: unknown): string => (typeof d === "number" ? String(d) : typeof d);
-  if (shape.length <= FULL_RANK) return `[${shape.map(dim).join(", ")}]`;
-  const head = shape.slice(0, HEAD_DIMS).map(dim);
-  const tail = shape.slice(shape.length - TAIL_DIMS).map(dim);
-  return `[${[...head, "…", ...tail].join(", ")}] (rank ${shape.length})`;
-};
+/** The errors of @rewind/tensor's ops and readers (the tensor tags of `RewindErrorValue`). */
+export type TensorError = TensorErrorValue;
 
 /**
  * The longest message any exception of Rewind carries, in characters. Parts of a message that
@@ -143,139 +62,157 @@ export const capMessage = (text: string, max: number = MAX_MESSAGE_LENGTH): stri
   return `${text.slice(0, kept)} … (${text.length - kept} more characters)`;
 };
 
-const tags: ReadonlySet<string> = new Set(["ShapeError", "AxisError", "DTypeError", "ValueError", "DecodeError"]);
-
-/** Checks the parts of a hand-built error value that formatting reads, so a bad one cannot throw a TypeError. */
-const checkError = (e: unknown, op: string): TensorError => {
-  const v = e as {
-    _tag?: unknown;
-    op?: unknown;
-    arg?: unknown;
-    detail?: unknown;
-    fix?: unknown;
-    shapes?: unknown;
-    axis?: unknown;
-    rank?: unknown;
-  } | null;
-  const ok =
-    typeof v === "object" &&
-    v !== null &&
-    typeof v._tag === "string" &&
-    tags.has(v._tag) &&
-    typeof v.op === "string" &&
-    (v._tag === "AxisError" || typeof v.detail === "string") &&
-    (v._tag === "AxisError" || v._tag === "DecodeError" || typeof v.fix === "string") &&
-    (v._tag === "DecodeError" || typeof v.arg === "string") &&
-    (v._tag !== "ShapeError" || (Array.isArray(v.shapes) && v.shapes.every(Array.isArray))) &&
-    (v._tag !== "AxisError" || (typeof v.axis === "number" && typeof v.rank === "number"));
-  if (!ok) {
-    throw new TensorException({
-      _tag: "ValueError",
-      op,
-      arg: "error",
-      detail:
-        "not a TensorError value (a _tag of ShapeError, AxisError, DTypeError, ValueError or DecodeError with its fields)",
-      fix: "build errors as the TensorError type describes",
-    });
-  }
-  return e as TensorError;
-};
-
-/**
- * Turns an error value into the sentence a user reads.
- * @example formatTensorError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 })
- * // "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"
- */
-export const formatTensorError = (error: TensorError): string => {
-  const e = checkError(error, "formatTensorError");
-  switch (e._tag) {
-    case "ShapeError":
-      return `${e.op}: ${e.detail} (argument \`${e.arg}\`; shapes ${e.shapes.map(formatShape).join(", ")}); ${e.fix}`;
-    case "AxisError":
-      return `${e.op}: axis ${e.axis} is out of range for a rank-${e.rank} tensor (argument \`${e.arg}\`); ${
-        e.rank === 0 ? "a scalar has no axes" : `use an axis in [${-e.rank}, ${e.rank - 1}]`
-      }`;
-    case "DTypeError":
-    case "ValueError":
-      return `${e.op}: ${e.detail} (argument \`${e.arg}\`); ${e.fix}`;
-    case "DecodeError":
-      return `${e.op}: ${e.detail}`;
-  }
-};
-
-/**
- * What every tagged error value of Rewind has: a `_tag` naming the kind of mistake and the `op`
- * that found it. `TensorError`, autodiff's `GraphError` and the testing package's `TestingError`
- * all satisfy it; their other fields (argument, shapes, detail, fix) depend on the tag.
- */
-export interface RewindErrorValue {
-  /** The kind of mistake, e.g. `"ShapeError"` or `"NonScalarOutput"`. */
+/** What any error value has, whatever its origin: the bound of `RewindError`'s type parameter. */
+export interface RewindErrorLike {
+  /** The kind of mistake. */
   readonly _tag: string;
-  /** The op, transform or check that found it, e.g. `"matmul"` or `"grad"`. */
+  /** Who found it. */
   readonly op: string;
 }
 
+/** `e` checked and completed, or a `TensorException` naming `op` (the function that was handed it). */
+const valueOf = (e: unknown, op: string): RewindErrorValue => {
+  const problem = errorValueProblem(e);
+  if (problem === undefined) return completeError(e as RewindErrorInput);
+  // Built by hand (not through `fail`), so that a bad value here cannot recurse.
+  const value: TensorErrorValue = {
+    _tag: "ValueError",
+    op,
+    arg: "error",
+    detail: `not a Rewind error value (${problem})`,
+    fix: "build errors as the RewindErrorValue type describes: _tag, op, arg, shapes, detail and fix",
+  };
+  throw new TensorException(value);
+};
+
 /**
  * The one exception class of Rewind: every error any package throws on purpose is an instance
- * (`TensorException`, `GraphException` and the testing package's failures are subclasses), so
- * `catch (e) { if (e instanceof RewindError) … }` covers them all. `error` holds the tagged value;
- * `message` is its sentence, capped at `MAX_MESSAGE_LENGTH` characters.
+ * (`TensorException` and `GraphException` are its subclasses for the tensor and autodiff tags),
+ * so `catch (e) { if (e instanceof RewindError) … }` covers them all. `error` holds the tagged
+ * value with its uniform fields; `message` is its sentence, capped at `MAX_MESSAGE_LENGTH`.
  * @example
- * try { matmul(a, b) } catch (e) { if (e instanceof RewindError) console.log(e.error._tag, e.error.op) }
+ * try { matmul(a, b) } catch (e) { if (e instanceof RewindError) console.log(e.error._tag, e.error.fix) }
  */
-export class RewindError<E extends RewindErrorValue = RewindErrorValue> extends Error {
+export class RewindError<E extends RewindErrorLike = RewindErrorValue> extends Error {
   /** The tagged error value, for code that wants to inspect rather than read the message. */
   readonly error: E;
   /**
-   * @param error The tagged value.
-   * @param message Its sentence; when omitted, `formatError(error)` (which knows the tensor
-   *   package's tags). Subclasses of packages above pass the sentence their own formatter wrote,
-   *   which is how this package shows their messages without importing them.
+   * @param error The tagged value (detail and fix may be left out where `RewindErrorInput`
+   *   allows it; the stored value has them).
+   * @param message Its sentence; when omitted, `formatError(error)`. A value of a tag Rewind
+   *   does not know is accepted only with its sentence.
    * @param options `cause`: the error that led to this one, if any.
    */
   constructor(error: E, message?: string, options?: { readonly cause?: unknown }) {
-    const text = capMessage(message === undefined ? formatError(error as unknown as TensorError) : message);
+    const known = message === undefined || errorValueProblem(error) === undefined;
+    const value = known ? (valueOf(error, "formatError") as unknown as E) : error;
+    const text = capMessage(message === undefined ? errorSentence(value as unknown as RewindErrorValue) : message);
     // Only an explicit `cause` becomes the property: `new Error(m, {})` would not add one either.
     super(text, options !== undefined && "cause" in options ? { cause: options.cause } : undefined);
     this.name = "RewindError";
-    this.error = error;
+    this.error = value;
   }
 }
 
-/** The exception every op of this package throws; `error` holds the tagged value. */
+/**
+ * The `RewindError` of the tensor tags (`ShapeError`, `AxisError`, `DTypeError`, `ValueError`,
+ * `DecodeError`), whoever throws it; `fail` picks it from the tag.
+ */
 export class TensorException extends RewindError<TensorError> {
-  constructor(error: TensorError) {
-    super(error, formatTensorError(error));
+  constructor(error: RewindErrorInput) {
+    const value = valueOf(error, "formatTensorError");
+    if (!TENSOR_TAGS.has(value._tag)) notOfFamily(value._tag, "TensorException", "GraphException");
+    super(value as TensorError, errorSentence(value));
     this.name = "TensorException";
   }
 }
 
 /**
- * The sentence a user reads for any Rewind error: the message of a thrown `RewindError` (of any
- * package, as its own formatter wrote it), or the sentence for a `TensorError` value. For the
- * values of autodiff's `GraphError` use the `formatError` of @rewind/autodiff, which adds its tags.
- * @example formatError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 })
- * // "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"
+ * The `RewindError` of @rewind/autodiff's tags (`CarryMismatch`, `NonScalarOutput`,
+ * `TreeMismatch`, `TracerLeak`, `InvalidArgument`, `NonFinite`, `ConcretizationError`), whoever
+ * throws it; `fail` picks it from the tag. Exported by @rewind/autodiff too.
  */
-export const formatError = (error: RewindError | TensorError): string => {
-  if (error instanceof RewindError) return error.message;
-  const v = error as { _tag?: unknown } | null;
-  if (typeof v === "object" && v !== null && typeof v._tag === "string" && !tags.has(v._tag)) {
-    throw new TensorException({
-      _tag: "ValueError",
-      op: "formatError",
-      arg: "error",
-      detail: `the tag ${JSON.stringify(v._tag.slice(0, 40))} is not one of the tensor package's (ShapeError, AxisError, DTypeError, ValueError, DecodeError)`,
-      fix: "pass a thrown RewindError, or format GraphError values with formatError from @rewind/autodiff",
-    });
+export class GraphException extends RewindError<GraphErrorValue> {
+  constructor(error: RewindErrorInput) {
+    const value = valueOf(error, "formatGraphError");
+    if (!GRAPH_TAGS.has(value._tag)) notOfFamily(value._tag, "GraphException", "TensorException");
+    super(value as GraphErrorValue, errorSentence(value));
+    this.name = "GraphException";
   }
-  return formatTensorError(checkError(error, "formatError"));
+}
+
+const notOfFamily = (tag: string, cls: string, other: string): never => {
+  throw new TensorException({
+    _tag: "ValueError",
+    op: cls,
+    arg: "error",
+    detail: `the tag ${tag} is not one of ${cls}'s`,
+    fix: `throw it with fail(error), which picks the class from the tag (here a ${other} or a RewindError)`,
+  });
 };
 
 /**
- * Throws a `TensorException` for `error`; typed `never` so it can end an expression.
+ * The exception for `error`: a `TensorException` for the tensor tags, a `GraphException` for
+ * autodiff's, a plain `RewindError` for the rest (the testing package's). The class follows the
+ * tag alone, so the same mistake is caught the same way whichever package found it.
+ * @example rewindError({ _tag: "ValueError", op: "f", arg: "x", detail: "bad", fix: "use 1" }) instanceof TensorException // true
+ */
+export const rewindError = (error: RewindErrorInput): RewindError => {
+  // A malformed value is refused under the name it always was (the formatter's).
+  if (errorValueProblem(error) !== undefined) valueOf(error, "formatTensorError");
+  const tag = (error as { _tag?: unknown } | null)?._tag;
+  if (typeof tag === "string" && TENSOR_TAGS.has(tag)) return new TensorException(error);
+  if (typeof tag === "string" && GRAPH_TAGS.has(tag)) return new GraphException(error);
+  return new RewindError(error as RewindErrorValue);
+};
+
+/**
+ * Renders a shape the way messages show it: `[2, 3]`, and `[]` for a scalar. A shape of rank
+ * above 12 keeps its first six and last three dimensions: `[1, 1, 1, 1, 1, 1, …, 1, 1, 1] (rank 200000)`.
+ * @example formatShape([2, 3]) // "[2, 3]"
+ */
+export const formatShape = (shape: Shape): string =>
+  Array.isArray(shape)
+    ? shapeText(shape)
+    : fail({
+        _tag: "ValueError",
+        op: "formatShape",
+        arg: "shape",
+        detail: `expected an array of dimensions, got ${typeof shape}`,
+        fix: "pass a shape such as [2, 3]",
+      });
+
+/**
+ * The sentence a user reads for any Rewind error: the message of a thrown `RewindError`, or the
+ * sentence of an error value of any tag of any package (one formatter for all of them):
+ * `op: detail (argument `arg`; shapes …); fix`.
+ * @example formatError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 })
+ * // "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"
+ */
+export const formatError = (error: RewindError<RewindErrorLike> | RewindErrorInput): string =>
+  error instanceof RewindError ? error.message : errorSentence(valueOf(error, "formatError"));
+
+/**
+ * `formatError` for an error value, under its old name.
+ * @deprecated Use `formatError`, which formats the values of every package.
+ * @example formatTensorError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 })
+ * // "sum: axis 2 is out of range for a rank-2 tensor (argument `axis`); use an axis in [-2, 1]"
+ */
+export const formatTensorError = (error: RewindErrorInput): string =>
+  errorSentence(valueOf(error, "formatTensorError"));
+
+/**
+ * `formatError` for an error value, under autodiff's old name (re-exported by @rewind/autodiff).
+ * @deprecated Use `formatError`, which formats the values of every package.
+ * @example formatGraphError({ _tag: "NonScalarOutput", op: "grad", aval: { shape: [3], dtype: "float32" } })
+ */
+export const formatGraphError = (error: RewindErrorInput): string => errorSentence(valueOf(error, "formatGraphError"));
+
+/**
+ * Throws the `RewindError` for `error` (see `rewindError` for its class); typed `never` so it
+ * can end an expression.
  * @example const n = ok ? 1 : fail({ _tag: "ValueError", op: "f", arg: "x", detail: "bad", fix: "use 1" })
  */
-export const fail = (error: TensorError): never => {
-  throw new TensorException(error);
+export const fail = (error: RewindErrorInput): never => {
+  throw rewindError(error);
 };

@@ -8,7 +8,21 @@
  */
 export type * from "./Buffer.js";
 export * from "./DType.js";
-export * from "./errors.js";
+// Errors: one class and one union for every package. `GraphException` and `formatGraphError`
+// are defined beside them but exported by @rewind/autodiff, whose errors they are.
+export {
+  MAX_MESSAGE_LENGTH,
+  capMessage,
+  RewindError,
+  TensorException,
+  formatError,
+  formatTensorError,
+  formatShape,
+  fail,
+  type TensorError,
+  type RewindErrorLike,
+} from "./errors.js";
+export type * from "./errorTypes.js";
 export * from "./Shape.js";
 export * from "./Tensor.js";
 export * from "./creation.js";
@@ -66,7 +80,7 @@ export { reshape, transpose, permute, expandDims, squeeze, broadcastTo, flip } f
 export { slice, type SliceSpec } from "./kernels/slice.js";
 export { concat, stack, split, pad } from "./kernels/join.js";
 export { take, gather, addAt, addAlongAxis, oneHot, type Indices } from "./kernels/indexing.js";
-export { matmul, matmulKernel } from "./kernels/matmul.js";
+export { matmul, matmulKernel, type MatmulKernelArgs } from "./kernels/matmul.js";
 export {
   viewOffsetsChecked as viewOffsets,
   gatherViewChecked as gatherView,
@@ -76,5 +90,6 @@ export * as random from "./Random.js";
 export type { Key } from "./Random.js";
 export * as safetensors from "./safetensors.js";
 export { toString, type FormatOptions } from "./format.js";
-export { matmulInto, type MatmulIntoOptions } from "./kernels/matmul.js";
+export { matmulInto, type MatmulIntoArgs, type MatmulIntoOptions } from "./kernels/matmul.js";
+export type { MatmulArgs } from "./kernels/matmulArgs.js";
 export { setKernelBackend, getKernelBackend, type KernelBackend } from "./kernels/backend.js";

@@ -29,6 +29,7 @@ const ioError = (op: string, verb: string, path: string, e: unknown): TensorErro
   _tag: "DecodeError",
   op,
   detail: `cannot ${verb} ${JSON.stringify(path)}: ${e instanceof Error ? e.message : String(e)}`,
+  fix: "",
 });
 
 /**
@@ -41,7 +42,10 @@ const pathProblem = (op: string, path: unknown): TensorError | undefined =>
     : {
         _tag: "DecodeError",
         op,
-        detail: `the path must be a non-empty string, got ${typeof path === "string" ? '""' : path === null ? "null" : typeof path}`,
+        detail: `the path must be a non-empty string, got ${
+          typeof path === "string" ? '""' : path === null ? "null" : typeof path
+        }`,
+        fix: "",
       };
 
 /** Flushes a directory entry (the rename) to disk; some platforms cannot open directories, which is harmless. */
@@ -114,7 +118,10 @@ export const writeFileAtomic = (op: string, path: string, bytes: Uint8Array): E.
     return E.left({
       _tag: "DecodeError",
       op,
-      detail: `cannot write ${JSON.stringify(path)}: the bytes must be a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`,
+      detail: `cannot write ${JSON.stringify(path)}: the bytes must be a Uint8Array, got ${
+        bytes === null ? "null" : typeof bytes
+      }`,
+      fix: "",
     });
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
@@ -174,6 +181,7 @@ export const readFileBytes = (op: string, path: string): E.Either<TensorError, U
       _tag: "DecodeError",
       op,
       detail: `cannot read ${JSON.stringify(path)}: it is ${what}, not a regular file; pass the path of a file`,
+      fix: "",
     });
   let fd: number | undefined;
   try {

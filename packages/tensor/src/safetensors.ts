@@ -286,7 +286,8 @@ export const decode = (bytes: Uint8Array): E.Either<TensorError, SafetensorsCont
   try {
     return E.right(decodeOrThrow(bytes));
   } catch (e) {
-    if (e instanceof DecodeFailure) return E.left({ _tag: "DecodeError", op: "safetensors.decode", detail: e.detail });
+    if (e instanceof DecodeFailure)
+      return E.left({ _tag: "DecodeError", op: "safetensors.decode", detail: e.detail, fix: "" });
     throw e;
   }
 };
