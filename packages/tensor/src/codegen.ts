@@ -14,6 +14,12 @@ export { encodeModule, FunctionBuilder, f32, i32, v128, type SimdOp, type ValTyp
 export { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./wasm/f32mathWasm.js";
 export { expF32, sigmoidF32, tanhF32 } from "./kernels/f32math.js";
 export { WASM_MIN_MACS } from "./kernels/matmul.js";
-export { arenaMatmul, productScratchBytes, simdAvailable, type ArenaMatmul } from "./wasm/matmulRuntime.js";
+export {
+  arenaMatmul,
+  productScratchBytes,
+  simdAvailable,
+  type ArenaMatmul,
+  type ArenaProduct,
+} from "./wasm/matmulRuntime.js";
 export { wasmApi, type WasmApi, type WasmMemory } from "./wasm/api.js";
 export { codegenRefused, declineCodegen, type Codegen } from "./wasm/policy.js";

@@ -111,8 +111,10 @@ const runBoth = (
   const b = values(k * n, seed + 1);
   const viaWasm = new Float32Array(m * n).fill(NaN);
   const viaJs = new Float32Array(m * n).fill(NaN);
-  expect(matmulF32Wasm(viaWasm, 0, a, 0, b, 0, m, k, n, tA, tB, shape)).toBe(true);
-  matmulF32Js(viaJs, 0, a, 0, b, 0, m, k, n, tA, tB);
+  expect(
+    matmulF32Wasm({ out: viaWasm, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m, k, n, transA: tA, transB: tB }, shape),
+  ).toBe(true);
+  matmulF32Js({ out: viaJs, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m, k, n, transA: tA, transB: tB });
   return { a, b, viaWasm, viaJs };
 };
 
@@ -231,8 +233,20 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
     ] as const) {
       const w = new Float32Array(m * n);
       const j = new Float32Array(m * n);
-      matmulF32Wasm(w, 0, x, 0, y, 0, m, k, n, false, false);
-      matmulF32Js(j, 0, x, 0, y, 0, m, k, n, false, false);
+      matmulF32Wasm({
+        out: w,
+        outOffset: 0,
+        a: x,
+        aOffset: 0,
+        b: y,
+        bOffset: 0,
+        m,
+        k,
+        n,
+        transA: false,
+        transB: false,
+      });
+      matmulF32Js({ out: j, outOffset: 0, a: x, aOffset: 0, b: y, bOffset: 0, m, k, n, transA: false, transB: false });
       expectSameBits(w, j);
       expectSameBits(w, contract(x, y, m, k, n, false, false));
     }
@@ -253,9 +267,12 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
     }
     const out = new Float32Array(1);
     const one = Float32Array.of(1);
-    expect(() => matmulF32Wasm(out, 0, one, 0, one, 0, 1, 1, 1, false, false, { mr: 4, nv: 2, kc: 8, nc: 12 })).toThrow(
-      RangeError,
-    );
+    expect(() =>
+      matmulF32Wasm(
+        { out, outOffset: 0, a: one, aOffset: 0, b: one, bOffset: 0, m: 1, k: 1, n: 1, transA: false, transB: false },
+        { mr: 4, nv: 2, kc: 8, nc: 12 },
+      ),
+    ).toThrow(RangeError);
   });
 });
 
@@ -373,7 +390,19 @@ describe("scratch memory and backend selection", () => {
     const a = values(20 * 30, 41);
     const b = values(30 * 10, 42);
     const want = new Float32Array(200);
-    matmulF32Wasm(want, 0, a, 0, b, 0, 20, 30, 10, false, false);
+    matmulF32Wasm({
+      out: want,
+      outOffset: 0,
+      a,
+      aOffset: 0,
+      b,
+      bOffset: 0,
+      m: 20,
+      k: 30,
+      n: 10,
+      transA: false,
+      transB: false,
+    });
     // No WebAssembly at all, and a WebAssembly whose validator rejects SIMD.
     for (const stub of [undefined, Object.assign(Object.create(wasmApi) as object, { validate: () => false })]) {
       vi.stubGlobal("WebAssembly", stub);

@@ -50,8 +50,11 @@ export const compileGraph = (graph: Graph): CompiledGraph => {
       op: "compileGraph",
       arg: "graph",
       detail:
-        "this engine refuses to generate JavaScript (a Content-Security-Policy without 'unsafe-eval', or node --disallow-code-generation-from-strings), and a compiled graph is generated JavaScript",
-      fix: "call the function through jit, which interprets where code generation is refused, or allow 'unsafe-eval' in the page's script-src",
+        "this engine refuses to generate JavaScript (a Content-Security-Policy without 'unsafe-eval', or node " +
+        "--disallow-code-generation-from-strings), and a compiled graph is generated JavaScript",
+      fix:
+        "call the function through jit, which interprets where code generation is refused, " +
+        "or allow 'unsafe-eval' in the page's script-src",
     });
   }
   return compileWith(graph, getKernelBackend().setting !== "js" && simdAvailable());

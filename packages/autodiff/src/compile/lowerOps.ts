@@ -98,7 +98,8 @@ export const lowerReduce = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: N
   const input = l.unguarded(ins[0]!, nodes);
   const sorted = [...axes].sort((p, q) => p - q);
   const { root, view } = l.parts(input);
-  const key = `reduce ${op} ${sorted.join(",")} of ${root} ${view.shape.join(",")}/${view.strides.join(",")}+${view.offset}`;
+  const viewKey = `${view.shape.join(",")}/${view.strides.join(",")}+${view.offset}`;
+  const key = `reduce ${op} ${sorted.join(",")} of ${root} ${viewKey}`;
   return [
     l.reuse(nodes, key, () => {
       const out = l.root(outAval.dtype, outAval.shape);

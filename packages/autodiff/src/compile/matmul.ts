@@ -18,13 +18,6 @@ import * as T from "@rewind/tensor";
 
 type Buf = T.WritableTypedArray;
 
-const OPTIONS: readonly T.MatmulIntoOptions[] = [
-  {},
-  { transB: true },
-  { transA: true },
-  { transA: true, transB: true },
-];
-
 const scratch = new Map<string, Buf>();
 /** A reusable buffer of at least n elements of `like`'s type (grown when needed, then reused). */
 const scratchOf = (like: Buf, n: number, slot: number): Buf => {
@@ -45,19 +38,11 @@ const transposed = (src: Buf, so: number, rows: number, cols: number, slot: numb
 };
 
 /** float64 rows whose products are added one by one: `out[i, j] = ((0 + a_i0·b_0j) + a_i1·b_1j) + …`. */
-const sequentialRows = (
-  out: Float64Array,
-  oo: number,
-  a: Float64Array,
-  ao: number,
-  ars: number,
-  acs: number,
-  b: Float64Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-): void => {
+const sequentialRows = (args: T.MatmulArgs<Float64Array>): void => {
+  const { out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n } = args;
+  // a[i, p] is a[ao + i·ars + p·acs]: (k, 1) for a row-major a, (1, m) for a transposed one.
+  const ars = args.transA === true ? 1 : k;
+  const acs = args.transA === true ? m : 1;
   for (let i = 0; i < m; i++) {
     const o = oo + i * n;
     const ar = ao + i * ars;
@@ -93,50 +78,41 @@ const sequentialRows = (
 const TRANSPOSE_MIN_MACS = 4096;
 
 /**
- * `out[oo..] = op(A) · op(B)` for an `m × k` op(A) and `k × n` op(B); a transposed operand is
- * stored as its transpose (`k × m`, `n × k`). Same bits as `matmulInto`/`matmulKernel`.
- * @example mm(out, 0, a, 0, b, 0, 2, 3, 4, false, true)
+ * `out[outOffset..] = op(A) · op(B)` for an `m × k` op(A) and `k × n` op(B); a transposed operand
+ * is stored as its transpose (`k × m`, `n × k`). Same bits as `matmulInto`/`matmulKernel`. The
+ * generated code calls it with one object literal per product (see `emitMatmul`).
+ * @example mm({ out, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m: 2, k: 3, n: 4, transA: false, transB: true })
  */
-export const mm = (
-  out: Buf,
-  oo: number,
-  a: Buf,
-  ao: number,
-  b: Buf,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-  tA: boolean,
-  tB: boolean,
-): void => {
+export const mm = (args: T.MatmulArgs<Buf>): void => {
+  const { out, m, k, n } = args;
+  const tA = args.transA === true;
+  const tB = args.transB === true;
   if (out instanceof Float64Array) {
     if (m < 4 && !tB) {
-      sequentialRows(out, oo, a as Float64Array, ao, tA ? 1 : k, tA ? m : 1, b as Float64Array, bo, m, k, n);
+      sequentialRows(args as T.MatmulArgs<Float64Array>);
       return;
     }
     if (tB && m >= 4 && m * k * n >= TRANSPOSE_MIN_MACS) {
-      const bt = transposed(b, bo, n, k, 1);
-      T.matmulInto(out, oo, a as Float64Array, ao, bt as Float64Array, 0, m, k, n, OPTIONS[tA ? 2 : 0]);
+      const bt = transposed(args.b, args.bOffset, n, k, 1) as Float64Array;
+      T.matmulInto({ ...(args as T.MatmulArgs<Float64Array>), b: bt, bOffset: 0, transB: false });
       return;
     }
   }
   if (out instanceof Int32Array) {
-    const A = tA ? transposed(a, ao, k, m, 0) : a;
-    const B = tB ? transposed(b, bo, n, k, 1) : b;
-    T.matmulKernel(out, oo, A, tA ? 0 : ao, B, tB ? 0 : bo, m, k, n);
+    const a = tA ? transposed(args.a, args.aOffset, k, m, 0) : args.a;
+    const b = tB ? transposed(args.b, args.bOffset, n, k, 1) : args.b;
+    T.matmulKernel({
+      out,
+      outOffset: args.outOffset,
+      a,
+      aOffset: tA ? 0 : args.aOffset,
+      b,
+      bOffset: tB ? 0 : args.bOffset,
+      m,
+      k,
+      n,
+    });
     return;
   }
-  T.matmulInto(
-    out as Float32Array | Float64Array,
-    oo,
-    a as Float32Array,
-    ao,
-    b as Float32Array,
-    bo,
-    m,
-    k,
-    n,
-    OPTIONS[(tA ? 2 : 0) + (tB ? 1 : 0)],
-  );
+  T.matmulInto(args as T.MatmulIntoArgs);
 };

@@ -54,7 +54,11 @@ const IN_ARENA: ReadonlySet<DType> = new Set<DType>(["float32", "bool"]);
  * Planned buffers: allocated once per compiled runner and handed out by liveness. A request
  * takes the smallest free buffer of its dtype that is large enough, else grows the largest free
  * one, else adds a buffer.
- * @example const pool = new Pool(); const a = pool.alloc("float32", 8); pool.free(a); pool.alloc("float32", 4) === a // true
+ * @example
+ * const pool = new Pool();
+ * const a = pool.alloc("float32", 8);
+ * pool.free(a);
+ * pool.alloc("float32", 4) === a // true
  */
 export class Pool {
   readonly #entries: Array<{ readonly dtype: DType; size: number; busy: boolean }> = [];
@@ -135,6 +139,23 @@ const HELPERS = {
   tanhf: tanhF32,
   sigf: sigmoidF32,
 } as const;
+
+/**
+ * What the generated module reads, bound once when it is instantiated: the planned buffers `P`,
+ * objects `C`, scalars `S`, helpers `H`, SIMD kernels `W`, and with an arena its ArrayBuffer `AB`,
+ * Float32Array `HF` and Uint8Array `HB` views, and the arena product helper `mma`.
+ */
+interface ModuleScope {
+  readonly P: unknown[];
+  readonly C: unknown[];
+  readonly S: number[];
+  readonly H: typeof HELPERS;
+  readonly W: unknown[];
+  readonly AB?: ArrayBuffer;
+  readonly HF?: Float32Array;
+  readonly HB?: Uint8Array;
+  readonly mma?: unknown;
+}
 
 /** Typed-array constructors by dtype, for per-call output buffers. */
 export const ARRAY_OF: Readonly<Record<DType, string>> = {
@@ -264,7 +285,7 @@ export class Module {
     return this.#kernels.size;
   }
 
-  /** The whole source: a function of (P, C, S, H, W, AB, HF, HB, mma) returning `run(inputs)`. */
+  /** The whole source: the body of a function of one `ModuleScope` `M`, returning `run(inputs)`. */
   source(runBody: readonly string[]): string {
     const wrappers = this.#simdWrappers.map(({ spec, plan, name, kernel }) => {
       const w = simdWrapper(spec, plan, kernel, this.#stageStart());
@@ -274,6 +295,7 @@ export class Module {
       n === 0 ? "" : `const ${Array.from({ length: n }, (_, i) => `${prefix}${i} = ${arr}[${i}]`).join(", ")};\n`;
     return [
       '"use strict";\n',
+      "const { P, C, S, H, W, AB, HF, HB, mma } = M;\n",
       EW_PRELUDE,
       `const { ${Object.keys(HELPERS).join(", ")} } = H;\n`,
       decl("B", "P", this.pool.count),
@@ -295,30 +317,10 @@ export class Module {
    * refuses the memory or the module (`compileGraph` then compiles without SIMD).
    */
   instantiate(source: string): (inputs: readonly Tensor[]) => readonly Tensor[] {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the source is built from generated identifiers only
-    const factory = new Function("P", "C", "S", "H", "W", "AB", "HF", "HB", "mma", source) as (
-      P: unknown[],
-      C: unknown[],
-      S: number[],
-      H: typeof HELPERS,
-      W: unknown[],
-      AB: ArrayBuffer | undefined,
-      HF: Float32Array | undefined,
-      HB: Uint8Array | undefined,
-      mma: unknown,
-    ) => (inputs: readonly Tensor[]) => readonly Tensor[];
-    if (!this.usesArena)
-      return factory(
-        this.pool.buffers(),
-        this.#objects,
-        this.#scalars,
-        HELPERS,
-        [],
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-      );
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- source built from generated identifiers only
+    const factory = new Function("M", source) as (M: ModuleScope) => (inputs: readonly Tensor[]) => readonly Tensor[];
+    const plain = { C: this.#objects, S: this.#scalars, H: HELPERS };
+    if (!this.usesArena) return factory({ ...plain, P: this.pool.buffers(), W: [] });
     const api = wasmApi();
     if (api === undefined) throw new Error("WebAssembly is not available");
     const bytes = this.#stageStart() + this.#stagingBytes;
@@ -332,16 +334,14 @@ export class Module {
     const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart());
     if (mma === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
-    return factory(
-      this.pool.buffers(arena),
-      this.#objects,
-      this.#scalars,
-      HELPERS,
-      kernels,
-      arena,
-      new Float32Array(arena),
-      new Uint8Array(arena),
+    return factory({
+      ...plain,
+      P: this.pool.buffers(arena),
+      W: kernels,
+      AB: arena,
+      HF: new Float32Array(arena),
+      HB: new Uint8Array(arena),
       mma,
-    );
+    });
   }
 }

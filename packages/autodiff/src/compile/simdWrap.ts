@@ -59,7 +59,8 @@ export const simdWrapper = (
     lines.push(`  let b${r};`);
     lines.push(`  if (r${r}.buffer === AB) b${r} = r${r}.byteOffset + ro${r} * ${int(e)};`);
     lines.push(
-      `  else { ${into}.set(r${r}.subarray(ro${r} + ${int(lo)}, ro${r} + ${int(hi)}), ${at}); b${r} = st - ${int(lo * e)}; st += ${int(align16((hi - lo) * e))}; }`,
+      `  else { ${into}.set(r${r}.subarray(ro${r} + ${int(lo)}, ro${r} + ${int(hi)}), ${at}); ` +
+        `b${r} = st - ${int(lo * e)}; st += ${int(align16((hi - lo) * e))}; }`,
     );
   });
   spec.stores.forEach((_, k) => {

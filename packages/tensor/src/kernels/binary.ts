@@ -80,7 +80,9 @@ export const toView = (op: string, arg: string, x: Operand, dtype: DType, exact 
       _tag: "ValueError",
       op,
       arg,
-      detail: `the number ${x} cannot take the ${dtype} dtype of the other operand (plain numbers are weakly typed and never widen a tensor)`,
+      detail:
+        `the number ${x} cannot take the ${dtype} dtype of the other operand ` +
+        "(plain numbers are weakly typed and never widen a tensor)",
       fix: 'cast the tensor operand to a float first (astype(t, "float32")), or pass an integer in int32 range',
     });
   }
@@ -122,7 +124,10 @@ export const broadcastPlan = (outShape: Shape, inShapes: readonly Shape[]): Broa
 /**
  * Writes `len` results to `out[o0..]`, reading `a` from `a0` by `as` and `b` from `b0` by `bs`.
  * @internal Shared by the elementwise kernels.
- * @example const twice: Line = (o, o0, a, a0, as, _b, _b0, _bs, len) => { for (let i = 0; i < len; i++) o[o0 + i] = 2 * a[a0 + i * as]!; }
+ * @example
+ * const twice: Line = (o, o0, a, a0, as, _b, _b0, _bs, len) => {
+ *   for (let i = 0; i < len; i++) o[o0 + i] = 2 * a[a0 + i * as]!;
+ * };
  */
 export type Line = (
   out: WritableTypedArray,
@@ -154,7 +159,9 @@ export const lineOf =
  * operands make one call over the whole buffer; other broadcasts make one call per output row.
  * `op` is the public name shape errors show.
  * @internal Shared by the elementwise kernels.
- * @example mapBinary("add", "float64", tensor([1, 2], "float64"), toView("add", "b", 3, "float64"), lineOf((x, y) => x + y)).data // Float64Array [4, 5]
+ * @example
+ * const b = toView("add", "b", 3, "float64");
+ * mapBinary("add", "float64", tensor([1, 2], "float64"), b, lineOf((x, y) => x + y)).data // Float64Array [4, 5]
  */
 export const mapBinary = (op: string, dtype: DType, a: View, b: View, line: Line): Tensor => {
   // Equal shapes (the common case) need no broadcast; a tensor's shape is already validated.

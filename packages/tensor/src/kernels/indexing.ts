@@ -151,7 +151,9 @@ const checkValues = (op: string, values: Tensor, expected: Shape, x: Tensor, ind
       op,
       arg: "values",
       shapes: [x.shape, indexShape, values.shape],
-      detail: `values has shape ${formatShape(values.shape)} but the indexed positions form shape ${formatShape(expected)}`,
+      detail:
+        `values has shape ${formatShape(values.shape)} ` +
+        `but the indexed positions form shape ${formatShape(expected)}`,
       fix: `pass values of shape ${formatShape(expected)} (the shape the matching read would return)`,
     });
   }

@@ -15,8 +15,11 @@ import { expandDims } from "./movement.js";
 import { slice, type SliceSpec } from "./slice.js";
 import { viewOffsets } from "./strided.js";
 
+/** `Array.isArray` that keeps a readonly array's element type (the built-in narrows it to `any[]`). */
+const isList = (x: unknown): x is readonly unknown[] => Array.isArray(x);
+
 const checkNonEmpty = (op: string, xs: readonly Tensor[]): void => {
-  if (!Array.isArray(xs) || xs.length === 0) {
+  if (!isList(xs) || xs.length === 0) {
     fail({
       _tag: "ValueError",
       op,
@@ -56,7 +59,9 @@ export const concat = (xs: readonly Tensor[], axis = 0): Tensor => {
       op: "concat",
       arg: `xs[${bad}]`,
       shapes: xs.map((x) => x.shape),
-      detail: `shape ${formatShape(xs[bad]!.shape)} does not match ${formatShape(first.shape)} on the axes other than ${a}`,
+      detail:
+        `shape ${formatShape(xs[bad]!.shape)} does not match ${formatShape(first.shape)} ` +
+        `on the axes other than ${a}`,
       fix: `make every input the same rank with equal sizes on every axis except axis ${a}`,
     });
   }
@@ -135,7 +140,7 @@ export const split = (x: Tensor, indicesOrSections: number | readonly number[], 
     }
     cuts = Array.from({ length: n - 1 }, (_, i) => ((i + 1) * size) / n);
   } else {
-    if (!Array.isArray(indicesOrSections) || !indicesOrSections.every((i) => Number.isSafeInteger(i))) {
+    if (!isList(indicesOrSections) || !indicesOrSections.every((i) => Number.isSafeInteger(i))) {
       return fail({
         _tag: "ValueError",
         op: "split",
@@ -170,14 +175,16 @@ export const pad = (x: Tensor, widths: ReadonlyArray<readonly [number, number]>,
   const rank = checkTensor("pad", "x", x).shape.length;
   checkNumber("pad", "value", value);
   const isPair = (w: unknown): boolean =>
-    Array.isArray(w) && w.length === 2 && w.every((v) => Number.isSafeInteger(v) && v >= 0);
-  if (!Array.isArray(widths) || widths.length !== rank || !widths.every(isPair)) {
+    isList(w) && w.length === 2 && w.every((v) => Number.isSafeInteger(v) && (v as number) >= 0);
+  if (!isList(widths) || widths.length !== rank || !widths.every(isPair)) {
     return fail({
       _tag: "ShapeError",
       op: "pad",
       arg: "widths",
       shapes: [x.shape],
-      detail: `widths ${showValue(widths)} must hold one [before, after] pair of non-negative integers per axis of shape ${formatShape(x.shape)}`,
+      detail:
+        `widths ${showValue(widths)} must hold one [before, after] pair of non-negative integers ` +
+        `per axis of shape ${formatShape(x.shape)}`,
       fix: `pass ${rank} pairs such as ${JSON.stringify(x.shape.map(() => [0, 0]))}`,
     });
   }

@@ -29,6 +29,7 @@ import { fail, formatShape, TensorException } from "../errors.js";
 import { broadcastShapes, type Shape } from "../Shape.js";
 import { astype, fromBuffer, type Tensor } from "../Tensor.js";
 import { matmulF32Js } from "../wasm/matmulJs.js";
+import type { MatmulArgs } from "./matmulArgs.js";
 import { matmulF32Wasm } from "../wasm/matmulRuntime.js";
 import { kernelBackend } from "./backend.js";
 import { broadcastStrides, viewOffsets } from "./strided.js";
@@ -41,19 +42,11 @@ const JB = 256;
  * float64, `b` not transposed. `a[i, p]` is `a[ao + i·ars + p·acs]` ((k, 1) for a row-major `a`,
  * (1, m) for a transposed one); the strides only appear outside the inner loop.
  */
-const kernelF64 = (
-  out: Float64Array,
-  oo: number,
-  a: Float64Array,
-  ao: number,
-  ars: number,
-  acs: number,
-  b: Float64Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-): void => {
+const kernelF64 = (args: MatmulArgs<Float64Array>): void => {
+  const { out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n } = args;
+  // a[i, p] is a[ao + i·ars + p·acs]: (k, 1) for a row-major a, (1, m) for a transposed one.
+  const ars = args.transA === true ? 1 : k;
+  const acs = args.transA === true ? m : 1;
   for (let p0 = 0; p0 < k; p0 += KB) {
     const p1 = Math.min(p0 + KB, k);
     for (let j0 = 0; j0 < n; j0 += JB) {
@@ -141,19 +134,11 @@ const kernelF64 = (
  * and then added, then the k mod 4 leftovers one by one; in the last m mod 4 rows, every product
  * one by one. Four outputs at a time share each `a` value; 32 rows of `b` (≤ L2) serve all rows.
  */
-const kernelF64Dots = (
-  out: Float64Array,
-  oo: number,
-  a: Float64Array,
-  ao: number,
-  ars: number,
-  acs: number,
-  b: Float64Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-): void => {
+const kernelF64Dots = (args: MatmulArgs<Float64Array>): void => {
+  const { out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n } = args;
+  // a[i, p] is a[ao + i·ars + p·acs]: (k, 1) for a row-major a, (1, m) for a transposed one.
+  const ars = args.transA === true ? 1 : k;
+  const acs = args.transA === true ? m : 1;
   const grouped = m - (m % 4);
   const k4 = k - (k % 4);
   const [a1, a2, a3] = [acs, 2 * acs, 3 * acs];
@@ -216,17 +201,8 @@ const kernelF64Dots = (
 
 /** int32: `Math.imul` gives the exact low 32 bits of each product, and the Int32Array store wraps
  * the sum, so results match NumPy's int32 matmul bit for bit, overflow included. */
-const kernelI32 = (
-  out: Int32Array,
-  oo: number,
-  a: Int32Array,
-  ao: number,
-  b: Int32Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-): void => {
+const kernelI32 = (args: MatmulArgs<Int32Array>): void => {
+  const { out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n } = args;
   for (let i = 0; i < m; i++) {
     const o0 = oo + i * n,
       a0 = ao + i * k;
@@ -246,55 +222,42 @@ const kernelI32 = (
  */
 export const WASM_MIN_MACS = 512;
 
-const matmulF32 = (
-  out: Float32Array,
-  oo: number,
-  a: Float32Array,
-  ao: number,
-  b: Float32Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
-): void => {
+const matmulF32 = (args: MatmulArgs<Float32Array>): void => {
   const backend = kernelBackend();
-  const wasm = backend === "wasm" || (backend === "auto" && m * k * n >= WASM_MIN_MACS);
+  const wasm = backend === "wasm" || (backend === "auto" && args.m * args.k * args.n >= WASM_MIN_MACS);
   // matmulF32Wasm declines (returns false) if memory cannot grow; the JS kernel gives the same bits.
-  if (!(wasm && matmulF32Wasm(out, oo, a, ao, b, bo, m, k, n, transA, transB)))
-    matmulF32Js(out, oo, a, ao, b, bo, m, k, n, transA, transB);
+  if (!(wasm && matmulF32Wasm(args))) matmulF32Js(args);
 };
 
-const matmulF64 = (
-  out: Float64Array,
-  oo: number,
-  a: Float64Array,
-  ao: number,
-  b: Float64Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
-): void => {
-  out.fill(0, oo, oo + m * n);
-  const [ars, acs] = transA ? [1, m] : [k, 1];
-  if (transB) kernelF64Dots(out, oo, a, ao, ars, acs, b, bo, m, k, n);
-  else kernelF64(out, oo, a, ao, ars, acs, b, bo, m, k, n);
+const matmulF64 = (args: MatmulArgs<Float64Array>): void => {
+  args.out.fill(0, args.outOffset, args.outOffset + args.m * args.n);
+  if (args.transB === true) kernelF64Dots(args);
+  else kernelF64(args);
 };
+
+/** A product's buffers and sizes as they arrive, before any check. */
+type Unchecked = Omit<MatmulArgs<unknown, unknown>, "transA" | "transB">;
+
+/** The arguments of `matmulKernel`: a product without transposes. */
+export type MatmulKernelArgs = Omit<MatmulArgs<WritableTypedArray, ReadonlyTypedArray>, "transA" | "transB">;
+
+const KERNEL_KEYS = ["out", "outOffset", "a", "aOffset", "b", "bOffset", "m", "k", "n"] as const;
 
 /**
  * Writes the `m × n` product of the row-major `m × k` matrix at `a[aOffset..]` and the `k × n`
  * matrix at `b[bOffset..]` into `out[outOffset..]` (overwriting it). All three buffers must have
  * the same element type; `bool` is not accepted (matmul computes it in int32). Every number
- * `matmul` computes goes through here.
+ * `matmul` computes goes through here. The positional form
+ * `matmulKernel(out, outOffset, a, aOffset, b, bOffset, m, k, n)` is deprecated.
+ * @throws TensorException (`ValueError`, `DTypeError`) for ranges outside a buffer or mixed buffer types.
  * @example
  * const out = new Float32Array(1);
- * matmulKernel(out, 0, Float32Array.of(1, 2), 0, Float32Array.of(3, 4), 0, 1, 2, 1); // out [11]
+ * const [a, b] = [Float32Array.of(1, 2), Float32Array.of(3, 4)];
+ * matmulKernel({ out, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m: 1, k: 2, n: 1 }); // out [11]
  */
-export const matmulKernel = (
+export function matmulKernel(args: MatmulKernelArgs): void;
+/** @deprecated Pass one `MatmulKernelArgs` object: `matmulKernel({ out, outOffset, a, aOffset, … })`. */
+export function matmulKernel(
   out: WritableTypedArray,
   outOffset: number,
   a: ReadonlyTypedArray,
@@ -304,10 +267,35 @@ export const matmulKernel = (
   m: number,
   k: number,
   n: number,
-): void => {
-  checkRanges("matmulKernel", out, outOffset, a, aOffset, b, bOffset, m, k, n);
+): void;
+export function matmulKernel(...params: unknown[]): void {
+  const args = isBuffer(params[0])
+    ? positional(params)
+    : (checkOptions("matmulKernel", params[0], KERNEL_KEYS, "args") as MatmulKernelArgs);
+  // No transposes here: the key check refuses transA/transB, so the kernels read them as absent.
+  runKernel(args);
+}
+
+/** The deprecated positional arguments `(out, outOffset, a, aOffset, b, bOffset, m, k, n[, options])` as one object. */
+const positional = (p: readonly unknown[]): Unchecked & { readonly options?: unknown } => ({
+  out: p[0],
+  outOffset: p[1] as number,
+  a: p[2],
+  aOffset: p[3] as number,
+  b: p[4],
+  bOffset: p[5] as number,
+  m: p[6] as number,
+  k: p[7] as number,
+  n: p[8] as number,
+  options: p[9],
+});
+
+/** `matmulKernel` after its checks; `matmul` calls it once per matrix of a batch. */
+const runKernel = (args: Unchecked): void => {
+  checkRanges("matmulKernel", args);
+  const { out } = args;
   const proto = Object.getPrototypeOf(out) as unknown;
-  if (Object.getPrototypeOf(a) !== proto || Object.getPrototypeOf(b) !== proto) {
+  if (Object.getPrototypeOf(args.a) !== proto || Object.getPrototypeOf(args.b) !== proto) {
     fail({
       _tag: "DTypeError",
       op: "matmulKernel",
@@ -317,13 +305,11 @@ export const matmulKernel = (
     });
   }
   // The casts only restate what the instanceof test on `out` and the check above guarantee.
-  if (out instanceof Float32Array)
-    matmulF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, false, false);
-  else if (out instanceof Float64Array)
-    matmulF64(out, outOffset, a as Float64Array, aOffset, b as Float64Array, bOffset, m, k, n, false, false);
+  if (out instanceof Float32Array) matmulF32(args as MatmulArgs<Float32Array>);
+  else if (out instanceof Float64Array) matmulF64(args as MatmulArgs<Float64Array>);
   else if (out instanceof Int32Array) {
-    out.fill(0, outOffset, outOffset + m * n);
-    kernelI32(out, outOffset, a as Int32Array, aOffset, b as Int32Array, bOffset, m, k, n);
+    out.fill(0, args.outOffset, args.outOffset + args.m * args.n);
+    kernelI32(args as MatmulArgs<Int32Array>);
   } else {
     fail({
       _tag: "DTypeError",
@@ -354,18 +340,8 @@ const isBuffer = (x: unknown): x is ReadonlyTypedArray =>
  * starting at the offsets must lie inside `a`, `b` and `out` (an out-of-range read would give
  * undefined, stored as NaN or 0: a silently wrong product).
  */
-const checkRanges = (
-  op: string,
-  out: unknown,
-  oo: number,
-  a: unknown,
-  ao: number,
-  b: unknown,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-): void => {
+const checkRanges = (op: string, args: Unchecked): void => {
+  const { m, k, n } = args;
   if (!(Number.isSafeInteger(m) && Number.isSafeInteger(k) && Number.isSafeInteger(n) && m >= 0 && k >= 0 && n >= 0)) {
     fail({
       _tag: "ValueError",
@@ -375,9 +351,9 @@ const checkRanges = (
       fix: "pass the matrix sizes",
     });
   }
-  checkRange(op, "out", out, oo, m * n);
-  checkRange(op, "a", a, ao, m * k);
-  checkRange(op, "b", b, bo, k * n);
+  checkRange(op, "out", args.out, args.outOffset, m * n);
+  checkRange(op, "a", args.a, args.aOffset, m * k);
+  checkRange(op, "b", args.b, args.bOffset, k * n);
 };
 
 /** One buffer of a kernel call: a typed array holding `len` elements from `off`. */
@@ -387,7 +363,9 @@ const checkRange = (op: string, arg: string, buf: unknown, off: number, len: num
       _tag: "ValueError",
       op,
       arg,
-      detail: `expected a Float32Array, Float64Array, Int32Array or Uint8Array, got ${buf === null ? "null" : typeof buf}`,
+      detail:
+        "expected a Float32Array, Float64Array, Int32Array or Uint8Array, " +
+        `got ${buf === null ? "null" : typeof buf}`,
       fix: "pass typed arrays (a tensor's data)",
     });
   }
@@ -402,6 +380,11 @@ const checkRange = (op: string, arg: string, buf: unknown, off: number, len: num
   }
 };
 
+/** The arguments of `matmulInto`: a float32 or float64 product, transposes allowed. */
+export type MatmulIntoArgs = MatmulArgs<Float32Array | Float64Array, ReadonlyFloat32Array | ReadonlyFloat64Array>;
+
+const INTO_KEYS = [...KERNEL_KEYS, "transA", "transB"] as const;
+
 /**
  * `out[outOffset ..+ m·n] = op(a) · op(b)`, row-major, overwriting that range, where op(a) is the
  * m × k matrix at `a[aOffset..]` — or with `transA` the transpose of the k × m matrix stored
@@ -409,15 +392,20 @@ const checkRange = (op: string, arg: string, buf: unknown, off: number, len: num
  * So a backward pass computes `dA = dC · Bᵀ` and `dB = Aᵀ · dC` without materialising a
  * transpose. float32 follows the float32 contract of this file (same bits on every backend, and
  * the same bits as `matmulKernel` on an explicit transpose); float64 likewise matches
- * `matmulKernel` on the explicit transpose bit for bit. `out` must not overlap `a` or `b`.
+ * `matmulKernel` on the explicit transpose bit for bit. `out` must not overlap `a` or `b`. The
+ * positional form `matmulInto(out, outOffset, a, aOffset, b, bOffset, m, k, n, options)` is
+ * deprecated.
  * @throws TensorException (`ValueError`) for mixed buffer types or ranges outside a buffer.
  * @example
  * const out = new Float32Array(4);
+ * const a = Float32Array.of(1, 2, 3, 4);
  * // [[1, 2], [3, 4]] · [[1, 2], [3, 4]]ᵀ
- * matmulInto(out, 0, Float32Array.of(1, 2, 3, 4), 0, Float32Array.of(1, 2, 3, 4), 0, 2, 2, 2, { transB: true });
+ * matmulInto({ out, outOffset: 0, a, aOffset: 0, b: a, bOffset: 0, m: 2, k: 2, n: 2, transB: true });
  * // out: [5, 11, 11, 25]
  */
-export const matmulInto = (
+export function matmulInto(args: MatmulIntoArgs): void;
+/** @deprecated Pass one `MatmulIntoArgs` object: `matmulInto({ out, outOffset, a, aOffset, …, transB })`. */
+export function matmulInto(
   out: Float32Array | Float64Array,
   outOffset: number,
   a: ReadonlyFloat32Array | ReadonlyFloat64Array,
@@ -427,32 +415,33 @@ export const matmulInto = (
   m: number,
   k: number,
   n: number,
-  options: MatmulIntoOptions = {},
-): void => {
-  const o = checkOptions("matmulInto", options, ["transA", "transB"]);
-  const transA = checkFlag("matmulInto", "options.transA", o.transA) === true;
-  const transB = checkFlag("matmulInto", "options.transB", o.transB) === true;
-  checkRanges("matmulInto", out, outOffset, a, aOffset, b, bOffset, m, k, n);
+  options?: MatmulIntoOptions,
+): void;
+export function matmulInto(...params: unknown[]): void {
+  let args: Unchecked & { readonly transA?: unknown; readonly transB?: unknown };
+  if (isBuffer(params[0])) {
+    const p = positional(params);
+    const o = checkOptions("matmulInto", p.options === undefined ? {} : p.options, ["transA", "transB"]);
+    args = { ...p, transA: o.transA, transB: o.transB };
+  } else args = checkOptions("matmulInto", params[0], INTO_KEYS, "args") as MatmulArgs<unknown, unknown>;
+  const flag = isBuffer(params[0]) ? "options." : "";
+  const transA = checkFlag("matmulInto", `${flag}transA`, args.transA) === true;
+  const transB = checkFlag("matmulInto", `${flag}transB`, args.transB) === true;
+  checkRanges("matmulInto", args);
+  const { out, a, b } = args;
   if (!(out instanceof Float32Array || out instanceof Float64Array))
     intoError("out", "out must be a Float32Array or a Float64Array", "use matmul for int32 and bool");
-  if (out instanceof Float32Array) {
-    if (!(a instanceof Float32Array && b instanceof Float32Array))
-      intoError(
-        "a, b",
-        "out is a Float32Array but an operand is not",
-        "pass Float32Arrays (convert with astype first)",
-      );
-    matmulF32(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, transA, transB);
-  } else {
-    if (!(a instanceof Float64Array && b instanceof Float64Array))
-      intoError(
-        "a, b",
-        "out is a Float64Array but an operand is not",
-        "pass Float64Arrays (convert with astype first)",
-      );
-    matmulF64(out, outOffset, a as Float64Array, aOffset, b as Float64Array, bOffset, m, k, n, transA, transB);
-  }
-};
+  const same = out instanceof Float32Array ? Float32Array : Float64Array;
+  if (!(a instanceof same && b instanceof same))
+    intoError("a, b", `out is a ${same.name} but an operand is not`, `pass ${same.name}s (convert with astype first)`);
+  // A descriptor that already says exactly true/false is passed down as it is (no copy).
+  const product = (args.transA === transA && args.transB === transB ? args : { ...args, transA, transB }) as MatmulArgs<
+    unknown,
+    unknown
+  >;
+  if (out instanceof Float32Array) matmulF32(product as MatmulArgs<Float32Array>);
+  else matmulF64(product as MatmulArgs<Float64Array>);
+}
 
 const shapeError = (arg: string, a: Shape, b: Shape, detail: string, fix: string): never =>
   fail({ _tag: "ShapeError", op: "matmul", arg, shapes: [a, b], detail, fix });
@@ -489,7 +478,8 @@ export const matmul = (a: Tensor, b: Tensor): Tensor => {
       "b",
       a.shape,
       b.shape,
-      `inner dimensions differ: axis -1 of a has size ${k} but axis ${rb === 1 ? "0 of the 1-D b" : "-2 of b"} has size ${kb}; these axes must agree`,
+      `inner dimensions differ: axis -1 of a has size ${k} ` +
+        `but axis ${rb === 1 ? "0 of the 1-D b" : "-2 of b"} has size ${kb}; these axes must agree`,
       "make a.shape[-1] equal b.shape[-2] (transpose an operand, or swap the arguments)",
     );
   }
@@ -504,7 +494,8 @@ export const matmul = (a: Tensor, b: Tensor): Tensor => {
       "b",
       a.shape,
       b.shape,
-      `batch axes ${formatShape(aBatch)} of a and ${formatShape(bBatch)} of b do not broadcast (every axis but the last two)`,
+      `batch axes ${formatShape(aBatch)} of a and ${formatShape(bBatch)} of b ` +
+        "do not broadcast (every axis but the last two)",
       "make each aligned batch axis equal or 1",
     );
   }
@@ -517,7 +508,17 @@ export const matmul = (a: Tensor, b: Tensor): Tensor => {
   const bMat = viewOffsets(batch, broadcastStrides(bBatch, batch), 0);
   const out = allocate(dtype, aMat.length * m * n);
   for (let t = 0; t < aMat.length; t++) {
-    matmulKernel(out, t * m * n, ad, aMat[t]! * m * k, bd, bMat[t]! * k * n, m, k, n);
+    runKernel({
+      out,
+      outOffset: t * m * n,
+      a: ad,
+      aOffset: aMat[t]! * m * k,
+      b: bd,
+      bOffset: bMat[t]! * k * n,
+      m,
+      k,
+      n,
+    });
   }
   const shape = [...batch, ...(ra === 1 ? [] : [m]), ...(rb === 1 ? [] : [n])];
   if (promoted !== "bool") return fromBuffer(dtype, shape, out);

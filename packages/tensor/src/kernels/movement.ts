@@ -13,6 +13,9 @@ import { showValue } from "../internal.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
 import { broadcastStrides, gatherView } from "./strided.js";
 
+/** `Array.isArray` that keeps a readonly array's element type (the built-in narrows it to `any[]`). */
+const isList = (x: unknown): x is readonly unknown[] => Array.isArray(x);
+
 /**
  * The same elements read in row-major order under a new shape; at most one dimension may be `-1`,
  * meaning "whatever makes the sizes match". Shares `x`'s buffer.
@@ -22,7 +25,7 @@ import { broadcastStrides, gatherView } from "./strided.js";
  */
 export const reshape = (x: Tensor, shape: readonly number[]): Tensor => {
   checkTensor("reshape", "x", x);
-  const bad = !Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= -1);
+  const bad = !isList(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= -1);
   const unknowns = bad ? 0 : shape.filter((d) => d === -1).length;
   if (bad || unknowns > 1) {
     return fail({
@@ -69,7 +72,7 @@ export const reshape = (x: Tensor, shape: readonly number[]): Tensor => {
 
 /** Validates `perm` as a permutation of the axes of a rank-`rank` tensor (negative axes allowed). */
 const checkPerm = (op: string, perm: readonly number[], shape: Shape): number[] => {
-  if (!Array.isArray(perm) || perm.length !== shape.length) {
+  if (!isList(perm) || perm.length !== shape.length) {
     return fail({
       _tag: "ValueError",
       op,

@@ -74,7 +74,9 @@ export const reduceArgs = (
       _tag: "ValueError",
       op,
       arg: "options.axis",
-      detail: `axis must be ${single ? "an integer" : "an integer or an array of integers"}, got ${typeof axis === "string" ? JSON.stringify(axis) : Array.isArray(axis) ? "an array" : typeof axis}`,
+      detail:
+        `axis must be ${single ? "an integer" : "an integer or an array of integers"}, got ` +
+        (typeof axis === "string" ? JSON.stringify(axis) : Array.isArray(axis) ? "an array" : typeof axis),
       fix: single
         ? "pass one axis, e.g. { axis: -1 }, or omit it to search the flattened tensor"
         : "pass { axis: 0 }, { axis: [0, 1] }, or omit it to reduce every axis",
@@ -145,7 +147,9 @@ const noIdentity = (op: "max" | "min", plan: ReductionPlan, shape: Shape): never
     _tag: "ValueError",
     op,
     arg: "x",
-    detail: `zero-size array to reduction operation ${op === "max" ? "maximum" : "minimum"} which has no identity (shape ${formatShape(shape)}, reducing axes ${formatShape(plan.axes)})`,
+    detail:
+      `zero-size array to reduction operation ${op === "max" ? "maximum" : "minimum"} which has no identity ` +
+      `(shape ${formatShape(shape)}, reducing axes ${formatShape(plan.axes)})`,
     fix: "reduce only over non-empty axes, or check the size before reducing",
   });
 
@@ -287,7 +291,9 @@ const argExtreme = (op: "argmax" | "argmin", x: Tensor, opts: ArgReduceOptions):
       _tag: "ValueError",
       op,
       arg: "x",
-      detail: `attempt to get ${op} of an empty sequence (shape ${formatShape(x.shape)}, axis ${String(axis ?? "none")})`,
+      detail:
+        `attempt to get ${op} of an empty sequence ` +
+        `(shape ${formatShape(x.shape)}, axis ${String(axis ?? "none")})`,
       fix: "search only along a non-empty axis",
     });
   }

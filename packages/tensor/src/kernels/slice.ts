@@ -14,6 +14,9 @@ import { sizeOf, stridesOf } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
 import { gatherView } from "./strided.js";
 
+/** `Array.isArray` that keeps a readonly array's element type (the built-in narrows it to `any[]`). */
+const isList = (x: unknown): x is readonly unknown[] => Array.isArray(x);
+
 /**
  * One axis of a slice, as Python's `start:stop:step`. Omitted fields take Python's defaults (the
  * whole axis, in order for a positive step and reversed for a negative one); negative `start` and
@@ -96,13 +99,13 @@ const resolve = (spec: SliceSpec | null | undefined, axis: number, len: number):
  */
 export const slice = (x: Tensor, specs: ReadonlyArray<SliceSpec | null>): Tensor => {
   const rank = checkTensor("slice", "x", x).shape.length;
-  if (!Array.isArray(specs) || specs.length > rank) {
+  if (!isList(specs) || specs.length > rank) {
     return fail({
       _tag: "ShapeError",
       op: "slice",
       arg: "specs",
       shapes: [x.shape],
-      detail: Array.isArray(specs)
+      detail: isList(specs)
         ? `${specs.length} slice specs given for a rank-${rank} tensor of shape ${formatShape(x.shape)}`
         : "specs must be an array with one entry per leading axis",
       fix: `pass at most ${rank} specs (one per leading axis; missing trailing axes are kept whole)`,

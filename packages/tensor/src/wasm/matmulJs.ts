@@ -12,6 +12,8 @@
  * (NaN payloads are the one thing not pinned down: both produce NaN at the same places.)
  */
 
+import type { MatmulArgs } from "../kernels/matmulArgs.js";
+
 const fr = Math.fround;
 /** Cache blocks over k and j, as in the float64 kernel (a 256 × 256 float32 block is 256 KiB). */
 const KB = 256;
@@ -21,19 +23,11 @@ const JB = 256;
  * `b` not transposed (`nn` and `tn`): i-k-j order, four rows of `out` times four rows of `b` per
  * inner loop, so each loaded `b` value feeds four outputs. `a[i, p]` is `a[ao + i·ars + p·acs]`.
  */
-const kernelRows = (
-  out: Float32Array,
-  oo: number,
-  a: Float32Array,
-  ao: number,
-  ars: number,
-  acs: number,
-  b: Float32Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-): void => {
+const kernelRows = (args: MatmulArgs<Float32Array>): void => {
+  const { out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n } = args;
+  // a[i, p] is a[ao + i·ars + p·acs]: (k, 1) for a row-major a, (1, m) for a transposed one.
+  const ars = args.transA === true ? 1 : k;
+  const acs = args.transA === true ? m : 1;
   for (let p0 = 0; p0 < k; p0 += KB) {
     const p1 = Math.min(p0 + KB, k);
     for (let j0 = 0; j0 < n; j0 += JB) {
@@ -120,19 +114,11 @@ const kernelRows = (
  * of two unit-stride runs when `a` is not transposed. Four outputs of a row at a time share the
  * loaded `a` value; partial sums cross k blocks through `out` (already float32, so no change).
  */
-const kernelDots = (
-  out: Float32Array,
-  oo: number,
-  a: Float32Array,
-  ao: number,
-  ars: number,
-  acs: number,
-  b: Float32Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-): void => {
+const kernelDots = (args: MatmulArgs<Float32Array>): void => {
+  const { out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n } = args;
+  // a[i, p] is a[ao + i·ars + p·acs]: (k, 1) for a row-major a, (1, m) for a transposed one.
+  const ars = args.transA === true ? 1 : k;
+  const acs = args.transA === true ? m : 1;
   for (let p0 = 0; p0 < k; p0 += KB) {
     const p1 = Math.min(p0 + KB, k);
     for (let i = 0; i < m; i++) {
@@ -171,28 +157,15 @@ const kernelDots = (
 };
 
 /**
- * out[oo .. oo + m·n) = op(a) · op(b) in float32 under the contract above, where op(a) is the
- * m × k matrix stored row-major at `a[ao..]` (with `transA`, the transpose of the k × m matrix
- * stored there) and op(b) the k × n matrix at `b[bo..]` (with `transB`, stored n × k).
+ * `out[outOffset ..+ m·n] = op(a) · op(b)` in float32 under the contract above (see `MatmulArgs`
+ * for the layouts).
  * @example
  * const out = new Float32Array(1);
- * matmulF32Js(out, 0, Float32Array.of(1, 2), 0, Float32Array.of(3, 4), 0, 1, 2, 1, false, false); // out [11]
+ * const [a, b] = [Float32Array.of(1, 2), Float32Array.of(3, 4)];
+ * matmulF32Js({ out, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m: 1, k: 2, n: 1 }); // out [11]
  */
-export const matmulF32Js = (
-  out: Float32Array,
-  oo: number,
-  a: Float32Array,
-  ao: number,
-  b: Float32Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
-): void => {
-  out.fill(0, oo, oo + m * n);
-  const [ars, acs] = transA ? [1, m] : [k, 1];
-  if (transB) kernelDots(out, oo, a, ao, ars, acs, b, bo, m, k, n);
-  else kernelRows(out, oo, a, ao, ars, acs, b, bo, m, k, n);
+export const matmulF32Js = (args: MatmulArgs<Float32Array>): void => {
+  args.out.fill(0, args.outOffset, args.outOffset + args.m * args.n);
+  if (args.transB === true) kernelDots(args);
+  else kernelRows(args);
 };

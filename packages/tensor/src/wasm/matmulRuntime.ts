@@ -11,6 +11,7 @@
  *   copying the 256 KB recurrent weight in and the gates out.
  * Both run the same product (`product`) and so give the same bits.
  */
+import type { MatmulArgs } from "../kernels/matmulArgs.js";
 import { wasmApi, type WasmMemory } from "./api.js";
 import { encodeModule, FunctionBuilder } from "./emitter.js";
 import { defaultShape, matmulModuleBytes, type KernelShape } from "./matmulWasm.js";
@@ -132,21 +133,10 @@ export const productScratchBytes = (m: number, k: number, n: number, shape: Kern
 };
 
 /**
- * c = op(a) · op(b) on byte addresses in the kernels' memory (m, n, k ≥ 1; see `matmulF32Wasm`
- * for the layouts), using `productScratchBytes` bytes at `scratch` (64-byte aligned).
+ * c = op(a) · op(b) on byte addresses in the kernels' memory (see `ArenaProduct`).
  */
-const product = (
-  rt: Kernels,
-  aAt: number,
-  bAt: number,
-  cAt: number,
-  scratch: number,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
-): void => {
+const product = (rt: Kernels, at: ArenaProduct): void => {
+  const { aAt, bAt, cAt, scratch, m, k, n, transA, transB } = at;
   const { mr, nv, kc: KC, nc: NC } = rt.shape;
   const nr = 4 * nv;
   const kcMax = Math.min(k, KC);
@@ -214,28 +204,16 @@ const product = (
 };
 
 /**
- * out[oo .. oo + m·n) = op(a) · op(b) in float32 (see the arithmetic contract in matmulWasm.ts),
- * where op(a) is the m × k matrix stored row-major at `a[ao..]` (or, with `transA`, the transpose
- * of the k × m matrix stored there), and likewise op(b) is k × n (with `transB`, stored n × k).
- * Returns false, having written nothing, if WebAssembly is unavailable or memory cannot grow.
+ * `out[outOffset ..+ m·n] = op(a) · op(b)` in float32 (see the arithmetic contract in
+ * matmulWasm.ts, and `MatmulArgs` for the layouts), with the kernels of `shape`. Returns false,
+ * having written nothing, if WebAssembly is unavailable or memory cannot grow.
  * @example
  * const out = new Float32Array(1);
- * matmulF32Wasm(out, 0, Float32Array.of(1, 2), 0, Float32Array.of(3, 4), 0, 1, 2, 1, false, false); // out [11]
+ * const [a, b] = [Float32Array.of(1, 2), Float32Array.of(3, 4)];
+ * matmulF32Wasm({ out, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m: 1, k: 2, n: 1 }); // out [11]
  */
-export const matmulF32Wasm = (
-  out: Float32Array,
-  oo: number,
-  a: Float32Array,
-  ao: number,
-  b: Float32Array,
-  bo: number,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
-  shape: KernelShape = defaultShape,
-): boolean => {
+export const matmulF32Wasm = (args: MatmulArgs<Float32Array>, shape: KernelShape = defaultShape): boolean => {
+  const { out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n } = args;
   const rt = runtime(shape);
   if (rt === null) return false;
   if (m === 0 || n === 0) return true;
@@ -253,35 +231,54 @@ export const matmulF32Wasm = (
   const heap = rt.heap;
   heap.set(a.subarray(ao, ao + m * k), aAt >> 2);
   heap.set(b.subarray(bo, bo + k * n), bAt >> 2);
-  product(rt, aAt, bAt, cAt, scratch, m, k, n, transA, transB);
+  const transA = args.transA === true;
+  const transB = args.transB === true;
+  product(rt, { aAt, bAt, cAt, scratch, m, k, n, transA, transB });
   out.set(heap.subarray(cAt >> 2, (cAt >> 2) + m * n), oo);
   return true;
 };
 
+/**
+ * One product on byte addresses in the kernels' memory: c = op(a) · op(b) (m, k, n ≥ 1; layouts
+ * as `MatmulArgs`, row-major, 4 bytes an element), using `productScratchBytes(m, k, n)` bytes of
+ * scratch at `scratch` (64-byte aligned).
+ */
+export interface ArenaProduct {
+  /** Byte address of a's storage. */
+  readonly aAt: number;
+  /** Byte address of b's storage. */
+  readonly bAt: number;
+  /** Byte address of the product. */
+  readonly cAt: number;
+  /** Byte address of the scratch area. */
+  readonly scratch: number;
+  /** Rows of op(a) and of c. */
+  readonly m: number;
+  /** Columns of op(a), rows of op(b). */
+  readonly k: number;
+  /** Columns of op(b) and of c. */
+  readonly n: number;
+  /** a is stored k × m (transposed). */
+  readonly transA: boolean;
+  /** b is stored n × k (transposed). */
+  readonly transB: boolean;
+}
+
 /** The float32 product on byte addresses of a memory the caller owns (see `arenaMatmul`). */
-export type ArenaMatmul = (
-  aAt: number,
-  bAt: number,
-  cAt: number,
-  scratch: number,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
-) => void;
+export type ArenaMatmul = (at: ArenaProduct) => void;
 
 /**
  * The default-shape kernels instantiated on `memory` (a WebAssembly.Memory): a function computing
  * c = op(a) · op(b) (m, k, n ≥ 1) on byte addresses in it, with `productScratchBytes(m, k, n)`
  * bytes of scratch at a 64-byte aligned address. Same bits as `matmulF32Wasm`. Null where the
  * kernel cannot run here.
- * @example const mm = arenaMatmul(memory); mm?.(0, 64, 128, 1024, 2, 2, 2, false, false)
+ * @example
+ * const mm = arenaMatmul(memory);
+ * mm?.({ aAt: 0, bAt: 64, cAt: 128, scratch: 1024, m: 2, k: 2, n: 2, transA: false, transB: false });
  */
 export const arenaMatmul = (memory: object): ArenaMatmul | null => {
   const rt = runtime(defaultShape);
   if (rt === null || wasm === undefined) return null;
   const kernels = kernelsOf(defaultShape, new wasm.Instance(rt.module, { env: { memory } }).exports);
-  return (aAt, bAt, cAt, scratch, m, k, n, transA, transB) =>
-    product(kernels, aAt, bAt, cAt, scratch, m, k, n, transA, transB);
+  return (at) => product(kernels, at);
 };

@@ -58,7 +58,9 @@ const CAUSES: Readonly<
   Record<Codegen, { readonly what: string; readonly effect: string; readonly allow: string; readonly silence: string }>
 > = {
   eval: {
-    what: "generating JavaScript from strings (a Content-Security-Policy without 'unsafe-eval', or node --disallow-code-generation-from-strings)",
+    what:
+      "generating JavaScript from strings (a Content-Security-Policy without 'unsafe-eval', " +
+      "or node --disallow-code-generation-from-strings)",
     effect: "jit runs its graphs with the interpreter",
     allow: "'unsafe-eval'",
     silence: 'setJitMode("interpret") from @rewind/autodiff',
@@ -79,14 +81,18 @@ const CAUSES: Readonly<
 export const codegenWarning = (kinds: readonly Codegen[]): string => {
   const cs = kinds.map((k) => CAUSES[k]);
   return (
-    `Rewind: this engine forbids ${cs.map((c) => c.what).join(" and ")}, so ${cs.map((c) => c.effect).join(" and ")}. ` +
+    `Rewind: this engine forbids ${cs.map((c) => c.what).join(" and ")}, ` +
+    `so ${cs.map((c) => c.effect).join(" and ")}. ` +
     "Results are the same bit for bit, only slower. " +
     `For full speed, allow ${cs.map((c) => c.allow).join(" and ")} in the page's script-src; ` +
     `to silence this warning, call ${cs.map((c) => c.silence).join(" and ")} at start-up.`
   );
 };
 
-/** Warns once about every refusal known and not yet reported, after probing the kinds not yet probed (unless declined). */
+/**
+ * Warns once about every refusal known and not yet reported, after probing the kinds not yet
+ * probed (unless declined).
+ */
 const report = (): void => {
   for (const k of KINDS) if (refused[k] === undefined && !declined[k]) refused[k] = PROBES[k]();
   const fresh = KINDS.filter((k) => refused[k] === true && !reported[k]);
