@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { matmulInto, matmulKernel, TensorException } from "../src/index.js";
 
 const values = (n: number, seed: number, Ctor: Float32ArrayConstructor | Float64ArrayConstructor) =>
-  Ctor.from({ length: n }, (_, i) => Math.sin(seed + i * 0.7) * 3);
+  new Ctor(Array.from({ length: n }, (_, i) => Math.sin(seed + i * 0.7) * 3));
 
 const caught = (f: () => void): TensorException => {
   try {
