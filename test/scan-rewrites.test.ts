@@ -172,14 +172,18 @@ describe("scan hoisting: equations reading only constants", () => {
     }
   }
 
-  // Today tracing itself hoists (bindScan), so makeGraph(f) shows the hoisted program. The
-  // pass-pipeline refactor (issue 15) makes makeGraph(f) show the program as written, with
-  // transpose and exp inside the body; these expectations then move behind
-  // makeGraph(f, { optimize: true }) (and a companion check that plain makeGraph(f) shows
-  // them at depth 1).
-  it("run once before the loop: makeGraph shows transpose and exp outside every scan body, forward and reverse", () => {
+  // Tracing records the program as written (makeGraph(f) shows transpose and exp inside the
+  // body); hoisting is the "hoist" pass that jit, grad and eager scans run, which
+  // makeGraph(f, { optimize: true }) shows.
+  it("stay where they were written in makeGraph(f): transpose and exp inside the scan body", () => {
+    const { graph } = A.makeGraph(hoistable)(...hoistArgs(3, "float64"));
+    expect(where(graph, "transpose")).toEqual([1]);
+    expect(where(graph, "exp")).toEqual([1]);
+  });
+
+  it("run once before the loop: makeGraph(f, { optimize: true }) shows transpose and exp outside every scan body, forward and reverse", () => {
     const args = hoistArgs(3, "float64");
-    const { graph } = A.makeGraph(hoistable)(...args);
+    const { graph } = A.makeGraph(hoistable, { optimize: true })(...args);
     expect(where(graph, "scan")).toEqual([0]);
     expect(where(graph, "transpose")).toEqual([0]);
     expect(where(graph, "exp")).toEqual([0]);
@@ -199,7 +203,7 @@ describe("scan hoisting: equations reading only constants", () => {
     ]);
 
     // The gradient's scans are hoisted too: the reverse body's exp(U)ᵀ (for dh) is computed once.
-    const grad = A.makeGraph(A.valueAndGrad(hoistLoss, { argnums: [0, 1] }))(...args).graph;
+    const grad = A.makeGraph(A.valueAndGrad(hoistLoss, { argnums: [0, 1] }), { optimize: true })(...args).graph;
     expect(where(grad, "scan")).toEqual([0, 0]);
     expect(where(grad, "exp")).toEqual([0]);
     const insideBodies = allEqns(grad)

@@ -17,7 +17,7 @@ import { broadcastTo } from "./ops/lift.js";
 import { reshape, stack, transpose } from "./ops/shape.js";
 import { traceTreeAs } from "./trace.js";
 import { treeDefKey, treeFlatten, treeLeavesWithPaths, treeUnflatten } from "./Tree.js";
-import { vjpGraphWith } from "./vjp.js";
+import { linearizeGraph } from "./vjp.js";
 
 /** Options of grad/valueAndGrad: which arguments to differentiate, and whether f returns [value, aux]. */
 export interface GradOptions {
@@ -62,7 +62,9 @@ const argnumList = (op: string, argnums: number | readonly number[], nargs: numb
       fix: "pass e.g. 0 or [0, 1]",
     });
   }
-  const list = typeof argnums === "number" ? [argnums] : [...argnums];
+  // Typed from the declaration, not from the Array.isArray check above (which narrows to any[]).
+  const given: number | readonly number[] = argnums;
+  const list: number[] = typeof given === "number" ? [given] : Array.from(given);
   for (const a of list) {
     if (!Number.isInteger(a) || a < 0 || a >= nargs) {
       graphFail({
@@ -93,7 +95,8 @@ const linearizeArgs = (
   const leaves = argLeaves.flatMap(([l]) => l);
   const owner = argLeaves.flatMap(([l], i) => l.map(() => i));
   const needs = [...closed.consts.map(() => false), ...leaves.map((_, i) => argnums.includes(owner[i]!))];
-  const lin = vjpGraphWith(kit, closed.graph, [...closed.consts, ...leaves], needs);
+  // Hoisting and lifting run before linearising: lifting changes what the derivative program is.
+  const lin = linearizeGraph(kit, closed.graph, [...closed.consts, ...leaves], needs);
   const pullback = (cts: ReadonlyArray<Value | null>): unknown[] => {
     const inCts = lin.pullback(cts).slice(closed.consts.length);
     let at = 0;
@@ -142,7 +145,10 @@ const notAValue = (op: string, value: unknown, hasAux: boolean): never => {
 /** valueAndGrad, reporting errors under the name the user called (`grad` or `valueAndGrad`). */
 const valueAndGradAs =
   (op: string) =>
-  <Args extends unknown[], const O extends GradOptions = {}>(f: (...args: Args) => unknown, options: O = {} as O) => {
+  <Args extends unknown[], const O extends GradOptions = Record<never, never>>(
+    f: (...args: Args) => unknown,
+    options: O = {} as O,
+  ) => {
     expectFunction(op, "f", f);
     const opts = expectOptions(op, options, ["argnums", "hasAux"]) as GradOptions;
     expectFlag(op, "options.hasAux", opts.hasAux);
@@ -195,7 +201,7 @@ export const valueAndGrad = valueAndGradAs("valueAndGrad");
  * The gradient of a scalar-valued `f` with respect to the arguments in `argnums` (default 0).
  * @example grad((x) => sum(mul(x, x)))(tensor([1, 2])) // [2, 4]
  */
-export const grad = <Args extends unknown[], const O extends GradOptions = {}>(
+export const grad = <Args extends unknown[], const O extends GradOptions = Record<never, never>>(
   f: (...args: Args) => unknown,
   opts: O = {} as O,
 ) => {
@@ -284,7 +290,8 @@ export const jvp = (
         _tag: "TreeMismatch",
         op: "jvp",
         path: `tangents${path}`,
-        detail: `tangent ${describeAval(avalOf(t))} does not match the primal ${describeAval(avalOf(primalLeaves[i]!))}`,
+        detail:
+          `tangent ${describeAval(avalOf(t))} does not match ` + `the primal ${describeAval(avalOf(primalLeaves[i]!))}`,
         fix: "give each tangent leaf the shape and dtype of its primal",
       });
     }

@@ -4,11 +4,20 @@
  */
 import { bind, type Value } from "./core.js";
 import { graphFail } from "./errors.js";
+import type { Graph } from "./Graph.js";
 import { expectFunction } from "./check.js";
 import { customVjp as customVjpPrim } from "./primitives/customVjp.js";
 import { remat as rematPrim } from "./primitives/special.js";
+import { GRAD_PIPELINE, optimize } from "./passes/index.js";
 import { traceTreeAs } from "./trace.js";
 import { treeFlatten, treeUnflatten } from "./Tree.js";
+
+/**
+ * A traced body as its primitive stores it: after the passes `grad` runs, so that its `impl`
+ * (which evaluates the body) and its VJP (which linearises it) never see a raw scan, and an
+ * eager call computes what a jitted one does.
+ */
+const prepared = (body: Graph): Graph => optimize(body, GRAD_PIPELINE).graph;
 
 // One builder for both names, so an error names the function the user called.
 const rematAs =
@@ -18,7 +27,7 @@ const rematAs =
     return (...args: Args): R => {
       const closed = traceTreeAs(op, f, args);
       const leaves = treeFlatten(args)[0];
-      const outs = bind(rematPrim, [...closed.consts, ...leaves], { body: closed.graph });
+      const outs = bind(rematPrim, [...closed.consts, ...leaves], { body: prepared(closed.graph) });
       return treeUnflatten<R>(closed.outTree, outs);
     };
   };
@@ -63,7 +72,7 @@ export const customVjp =
     const closed = traceTreeAs("customVjp", f, args);
     const leaves: Value[] = treeFlatten(args)[0];
     const outs = bind(customVjpPrim, [...closed.consts, ...leaves], {
-      body: closed.graph,
+      body: prepared(closed.graph),
       numConsts: closed.consts.length,
       fwd,
       bwd,

@@ -18,6 +18,7 @@ import { expectFlag, expectFunction, expectOptions } from "./check.js";
 import { evalGraph, isTracer, type Value } from "./core.js";
 import { debugState } from "./debugState.js";
 import { formatAval, avalOf, type Graph } from "./Graph.js";
+import { JIT_PIPELINE, optimizeClosed } from "./passes/index.js";
 import { traceTreeAs, type ClosedGraph } from "./trace.js";
 import { treeDefKey, treeFlatten, treeUnflatten } from "./Tree.js";
 
@@ -70,7 +71,8 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options:
     const key = `${treeDefKey(def)}|${leaves.map((l) => formatAval(avalOf(l))).join(";")}`;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
-    const closed = traceTreeAs("jit", f, args);
+    // Tracing records the program as written; jit's passes (hoist, lift) run once per signature.
+    const { closed } = optimizeClosed(traceTreeAs("jit", f, args), JIT_PIPELINE);
     const entry: CacheEntry = { closed, run: undefined };
     // A graph that captured tracers of an enclosing transform is only valid inside it: don't cache.
     if (!closed.consts.some(isTracer)) cache.set(key, entry);

@@ -9,7 +9,7 @@ import { kit } from "./kit.js";
 import { scan, SCAN_OPTION_KEYS, scanRemat, type ScanFn, type ScanOptions } from "./scan/api.js";
 import { traceTreeAs } from "./trace.js";
 import { treeFlatten } from "./Tree.js";
-import { forwardPass, tapeValues, type Tape } from "./vjp.js";
+import { linearizeGraph, tapeValues, type Tape } from "./vjp.js";
 
 /** The residual memory of one differentiated call. */
 export interface ResidualEstimate {
@@ -33,7 +33,8 @@ const withTape = (
   traceToGraph(
     (inputs) => {
       const needs = inputs.map((a, i) => i >= closed.consts.length && isFloating(a.dtype));
-      count(forwardPass(kit, closed.graph, inputs, needs).tape, new Set(inputs));
+      // What grad does (vjp.ts): the same passes, then the forward pass, so the estimate counts what it keeps.
+      count(linearizeGraph(kit, closed.graph, inputs, needs).tape, new Set(inputs));
       return [];
     },
     [...closed.consts, ...leaves].map(avalOf),

@@ -4,7 +4,7 @@
 import { traceToGraph, type Value } from "./core.js";
 import { avalOf, type Graph } from "./Graph.js";
 import { expectArray, expectFlag, expectFunction, expectOptions } from "./check.js";
-import { JIT_PIPELINE, optimize, type PassRecord } from "./passes/index.js";
+import { JIT_PIPELINE, optimizeClosed, type PassRecord } from "./passes/index.js";
 import { treeFlatten, treeUnflatten, type TreeDef } from "./Tree.js";
 
 /** A traced pytree function: its closed graph, captured constants, and argument/result structures. */
@@ -84,7 +84,7 @@ export const makeGraph = (f: (...args: never[]) => unknown, options: MakeGraphOp
   return (...exampleArgs: readonly unknown[]): ClosedGraph => {
     const closed = traceTreeAs("makeGraph", f, exampleArgs);
     if (!optimized) return closed;
-    const { graph, log } = optimize(closed.graph, JIT_PIPELINE);
-    return { ...closed, graph, passes: log };
+    const { closed: optimizedGraph, log } = optimizeClosed(closed, JIT_PIPELINE);
+    return { ...optimizedGraph, passes: log };
   };
 };

@@ -15,6 +15,7 @@ import { internalError, zipStrict } from "./errors.js";
 import type { Atom, Eqn, Graph } from "./Graph.js";
 import { noGradient } from "./Primitive.js";
 import type { Kit } from "./kit.js";
+import { GRAD_PIPELINE, optimize } from "./passes/index.js";
 
 /** What the forward pass saved for one differentiated equation. */
 export interface TapeEntry {
@@ -135,6 +136,25 @@ export const vjpGraphWith = (
 ): Linearized => {
   const { outs, tape } = forwardPass(kit, graph, inputs, needs);
   return { outs, pullback: (cts) => backwardPass(kit, graph, tape, cts) };
+};
+
+/**
+ * What the differentiation transforms do to a traced function: run `GRAD_PIPELINE` (hoist, lift)
+ * on its graph, then linearize it at `inputs`. Lifting comes first because it changes the
+ * derivative program (after lifting, dW of an input projection is one matmul outside the loop).
+ * `grad` and the memory estimates both call this, so what grad stores and what the estimates
+ * say it stores come from one code path.
+ * @example linearizeGraph(kit, closed.graph, [...closed.consts, ...leaves], needs).pullback([seed])
+ */
+export const linearizeGraph = (
+  kit: Kit,
+  graph: Graph,
+  inputs: readonly Value[],
+  needs: readonly boolean[],
+): Linearized & { readonly tape: Tape } => {
+  const prepared = optimize(graph, GRAD_PIPELINE).graph;
+  const { outs, tape } = forwardPass(kit, prepared, inputs, needs);
+  return { outs, tape, pullback: (cts) => backwardPass(kit, prepared, tape, cts) };
 };
 
 /**

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { registry } from "../src/primitives/index.js";
-import { ewOps, type EwOp, type EwOpName } from "../src/compile/ewOps.js";
+import { ewOps, NOT_FUSED, type ElementwiseName, type EwOp, type EwOpName } from "../src/compile/ewOps.js";
 import { arg, infix, pick, prefix, renderLane, truthy } from "../src/compile/lanes.js";
 import { ROUTES } from "../src/compile/lower.js";
 
@@ -26,12 +26,15 @@ describe("the compiler's tables are typed by primitive name", () => {
     const { scan: _scan, ...withoutScan } = ROUTES;
     // @ts-expect-error -- a non-elementwise primitive without a route: property 'scan' is missing.
     const noRoute: RouteTable = withoutScan;
-    expect([misspelt, missing, badRoute, noRoute].every((t) => typeof t === "object")).toBe(true);
+    // @ts-expect-error -- the list of deliberately unfused elementwise primitives takes real names only.
+    const unfused = ["tahn"] as const satisfies readonly ElementwiseName[];
+    expect([misspelt, missing, badRoute, noRoute, unfused].every((t) => typeof t === "object")).toBe(true);
   });
 
   it("routes every registered primitive, elementwise or not, and nothing else", () => {
     const names = Object.keys(registry);
-    const routed = [...Object.keys(ewOps).filter((k) => k !== "copy"), ...Object.keys(ROUTES)];
+    const fused = Object.keys(ewOps).filter((k) => k !== "copy");
+    const routed = [...fused, ...NOT_FUSED, ...Object.keys(ROUTES)];
     expect([...routed].sort()).toEqual([...names].sort());
     expect(new Set(routed).size).toBe(routed.length);
   });

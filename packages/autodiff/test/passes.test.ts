@@ -46,8 +46,65 @@ describe("makeGraph(f, { optimize })", () => {
     expect(A.toDot(optimized)).toContain(`label="${header}"`);
   });
 
+  it("counts what each pass changed: transpose and exp hoisted (2), x_t · Wᵀ lifted (1)", () => {
+    // The body: transpose(W), x·Wᵀ, exp(U), h·exp(U), add, tanh. Only the two reading constants
+    // alone hoist; then x_t · Wᵀ reads x and a constant, so it lifts; the add reads the carry.
+    const text = A.printGraph(A.makeGraph(loss, { optimize: true })(...args));
+    expect(text.split("\n")[0]).toBe("-- passes: hoist (2 eqns), lift (1)");
+  });
+
   it("runs jit's pipeline: the optimized graph is the one jit caches", () => {
     const optimized = A.makeGraph(loss, { optimize: true })(...args);
     expect(A.graphKey(optimized.graph)).toBe(A.graphKey(A.jit(loss).graphFor(...args).graph));
+  });
+});
+
+// ---- entry points that evaluate a traced body: remat and customVjp --------------------------
+
+/** Every leaf's bytes, so equal arrays mean equal bits. */
+const bytes = (v: unknown): string[] =>
+  A.treeLeaves(v).map((l) => {
+    const d = (l as T.Tensor).data;
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength).join(",");
+  });
+
+/** x_t · W + h · U in float64 with B = 3: lifting changes the bits (the kernel blocks rows by 4). */
+const elman = (wIn: Value, h0: Value, xs: Value): Value =>
+  A.scan(
+    (h: Value, x: Value): [Value, Value] => {
+      const next = A.tanh(A.add(A.matmul(x, wIn), A.matmul(h, u)));
+      return [next, next];
+    },
+    h0,
+    xs,
+  )[1];
+const elmanArgs = [rand([12, hidden], 5), rand([3, hidden], 6), rand([9, 3, 12], 7)] as const;
+
+describe("bodies of remat and customVjp go through grad's passes when traced", () => {
+  const wrapped: ReadonlyArray<readonly [string, (w: Value, h: Value, x: Value) => Value]> = [
+    ["remat", A.remat(elman)],
+    [
+      "customVjp",
+      A.customVjp(
+        elman,
+        (w: Value, h: Value, x: Value) => [elman(w, h, x), null] as const,
+        () => [],
+      ),
+    ],
+  ];
+  for (const [name, f] of wrapped) {
+    it(`${name}: eager = jit compiled = jit interpreted, bit for bit (float64, B 3)`, () => {
+      const want = bytes(f(...elmanArgs));
+      expect(bytes(A.jit(f)(...elmanArgs))).toEqual(want);
+      expect(bytes(A.jit(f, { compile: false })(...elmanArgs))).toEqual(want);
+      expect(bytes(elman(...elmanArgs))).toEqual(want);
+    });
+  }
+  it("remat: its gradient too", () => {
+    const loss2 = (w: Value, h: Value, x: Value): Value => A.sum(A.square(A.remat(elman)(w, h, x)));
+    const g = A.grad(loss2, { argnums: [0, 1, 2] });
+    const want = bytes(g(...elmanArgs));
+    expect(bytes(A.jit(g)(...elmanArgs))).toEqual(want);
+    expect(bytes(A.jit(g, { compile: false })(...elmanArgs))).toEqual(want);
   });
 });

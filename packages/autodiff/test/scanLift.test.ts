@@ -54,8 +54,17 @@ const unrolledLoss = (p: Params, h: Value, x: Value): Value => {
 };
 
 describe("scan input lifting", () => {
-  it("moves x_t · W out of the loop as one [T·B, in] · [in, out] matmul", () => {
+  it("leaves x_t · W in the loop as written in makeGraph(f): lifting is a pass, not part of tracing", () => {
     const { graph } = A.makeGraph(scanLoss("all"))(params("float32"), h0("float32"), xs("float32"));
+    const matmuls = allEqns(graph).filter(({ eqn }) => eqn.prim.name === "matmul");
+    expect(matmuls.map(({ depth, eqn }) => [depth, eqn.inputs[0]!.aval.shape])).toEqual([
+      [1, [batch, inSize]],
+      [1, [batch, hidden]],
+    ]);
+  });
+
+  it("moves x_t · W out of the loop as one [T·B, in] · [in, out] matmul (makeGraph(f, { optimize: true }))", () => {
+    const { graph } = A.makeGraph(scanLoss("all"), { optimize: true })(params("float32"), h0("float32"), xs("float32"));
     const eqns = allEqns(graph);
     const matmuls = eqns.filter(({ eqn }) => eqn.prim.name === "matmul");
     expect(matmuls.filter(({ depth }) => depth === 0).map(({ eqn }) => eqn.inputs[0]!.aval.shape)).toEqual([

@@ -15,8 +15,9 @@
  * that need statements (the stable sigmoid, softplus, round-half-even, NumPy's pow); the float32
  * exp/tanh/logistic (`expf`, `tanhf`, `sigf`) are the tensor package's own, handed in by `module.ts`.
  *
- * The table is keyed by `EwOpName` (every unary and binary primitive, `convert`, and `copy`), so a
- * misspelt key, or an elementwise primitive added without its entry, fails to compile.
+ * The table is keyed by `EwOpName` (every unary and binary primitive, `convert`, and `copy`, less
+ * the deliberately unfused `NOT_FUSED`), so a misspelt key, or an elementwise primitive added
+ * with neither an entry nor a place in `NOT_FUSED`, fails to compile.
  */
 import type { DType } from "@rewind/tensor";
 import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4, type FunctionBuilder } from "@rewind/tensor/internal/codegen";
@@ -27,8 +28,19 @@ import { arg, infix, pick, prefix, renderLane, truthy, type Lane } from "./lanes
 /** The elementwise primitives: every unary and binary primitive, and `convert`. */
 export type ElementwiseName = keyof typeof unaryPrimitives | keyof typeof binaryPrimitives | "convert";
 
-/** What a fused loop member computes: an elementwise primitive, or `copy` (materialising a view). */
-export type EwOpName = ElementwiseName | "copy";
+/**
+ * Elementwise primitives the compiler deliberately does not fuse: lowering turns them into
+ * fallback nodes calling the primitive's impl (right results, no fused loop). None today; a new
+ * elementwise primitive can start here, and stays here when no JavaScript expression computes
+ * exactly what its kernel stores.
+ */
+export const NOT_FUSED = [] as const satisfies readonly ElementwiseName[];
+
+/** An elementwise primitive the compiler does not fuse (see `NOT_FUSED`). */
+export type NotFusedName = (typeof NOT_FUSED)[number];
+
+/** What a fused loop member computes: a fused elementwise primitive, or `copy` (materialising a view). */
+export type EwOpName = Exclude<ElementwiseName, NotFusedName> | "copy";
 
 type Expr = (a: readonly string[], out: DType, ins: readonly DType[], param: DType | undefined) => string;
 

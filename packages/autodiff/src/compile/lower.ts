@@ -23,7 +23,7 @@ import type {
   AxesListParams,
   DTypeParams,
 } from "../primitives/shape.js";
-import { ewOps, type ElementwiseName } from "./ewOps.js";
+import { ewOps, NOT_FUSED, type ElementwiseName, type EwOpName, type NotFusedName } from "./ewOps.js";
 import {
   addVal,
   sizeOfShape,
@@ -55,12 +55,14 @@ import {
 const FOLD_LIMIT = 1 << 16;
 
 /**
- * How the compiler runs each primitive that is not elementwise (those are `ewOps`'s keys):
+ * How the compiler runs each primitive that is not elementwise (those are `ewOps`'s keys, or
+ * listed in `NOT_FUSED`):
  * - `view`: a movement, lowered to a view of its input (no node);
  * - `alias`: its output is its input;
  * - `inline`: without differentiation, its body;
  * - `scan`, `matmul`, `reduce`, `index`, `concat`: a node of that kind (`lowerOps.ts`);
- * - `fallback`: deliberately no fast path, the primitive's impl runs (none today).
+ * - `fallback`: deliberately no fast path, the primitive's impl runs (none today; `NOT_FUSED`
+ *   names the elementwise ones).
  * Typed by `PrimitiveName`, so a primitive added without an entry here, or a misspelt one, fails
  * to compile.
  */
@@ -95,9 +97,13 @@ export const ROUTES = {
 const isBuiltIn = (p: AnyPrimitive): p is AnyPrimitive & { readonly name: PrimitiveName } =>
   (registry as Readonly<Record<string, AnyPrimitive>>)[p.name] === p;
 
-const isElementwise = (name: PrimitiveName): name is ElementwiseName => name in ewOps;
+/** A fused elementwise primitive (one with an `ewOps` entry). */
+type FusedName = Exclude<EwOpName, "copy">;
+const isFused = (name: PrimitiveName): name is FusedName => name in ewOps;
+const isNotFused = (name: PrimitiveName): name is NotFusedName => (NOT_FUSED as readonly string[]).includes(name);
 
-const routeOf = (name: PrimitiveName): Route | "elementwise" => (isElementwise(name) ? "elementwise" : ROUTES[name]);
+const routeOf = (name: PrimitiveName): Route | "elementwise" =>
+  isFused(name) ? "elementwise" : isNotFused(name) ? "fallback" : ROUTES[name];
 
 /** A movement primitive (lowered to a view). */
 type MovementName = { [K in keyof typeof ROUTES]: (typeof ROUTES)[K] extends "view" ? K : never }[keyof typeof ROUTES];
@@ -308,12 +314,12 @@ export class Lowering {
         return [out];
       }
       case "elementwise":
-        return this.#elementwise(name as ElementwiseName, eqn, ins, nodes);
+        return this.#elementwise(name as FusedName, eqn, ins, nodes);
     }
   }
 
   /** An elementwise primitive: an `ew` node when the compiler computes exactly the kernel's dtype. */
-  #elementwise(name: ElementwiseName, eqn: Eqn, ins: readonly VId[], nodes: Node[]): readonly VId[] {
+  #elementwise(name: FusedName, eqn: Eqn, ins: readonly VId[], nodes: Node[]): readonly VId[] {
     const op = ewOps[name];
     const xv = this.val(ins[0]!);
     const param = name === "convert" ? (eqn.params as DTypeParams).dtype : undefined;

@@ -1,43 +1,37 @@
 /**
- * @file Binding a scan: its loop invariants hoisted (hoist.ts) and, under policy "all", its input
- * projections lifted out of the loop (lift.ts), both bound in the current context.
+ * @file Binding a scan: plainly under a trace (tracing records what was written; the entry point
+ * that evaluates the graph runs the passes), and on tensors after running `SCAN_PIPELINE` on the
+ * scan's own equation, so that an eager scan computes exactly what `jit` computes for it.
+ *
+ * That matters for bits, not only speed: lifting turns T `[B, in]` matmuls into one `[T·B, in]`
+ * matmul, which rounds differently in float64 when B is not a multiple of 4 (docs/prototypes/
+ * passes/README.md §1), so an eager run that skipped it would disagree with `jit`.
  */
-import { bind, evalGraph, type Value } from "../core.js";
+import { List } from "immutable";
+import { bind, evalGraph, isTracing, type Value } from "../core.js";
+import { avalOf, Graph, newVar } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import type { ScanParams } from "../scan/params.js";
-import { hoistInvariants } from "./hoist.js";
-import { evalLifted, liftInputs } from "./lift.js";
+import { optimize, SCAN_PIPELINE } from "./index.js";
+
+/** `scan(ins; params)` as a graph of one equation. */
+const oneEquation = (scan: AnyPrimitive, ins: readonly Value[], params: ScanParams): Graph => {
+  const inputs = ins.map((v) => newVar(avalOf(v)));
+  const outputs = scan
+    .abstractEval(
+      inputs.map((v) => v.aval),
+      params,
+    )
+    .map((a) => newVar(a));
+  return new Graph(inputs, List([Object.freeze({ prim: scan, inputs, params, outputs })]), outputs);
+};
 
 /**
- * Binds `scan` after moving its body's loop-invariant equations in front of the loop, and (for
- * the "all" policy) computing its input projections for all steps at once (see lift.ts).
- * Both are bound in the current context: computed now, or recorded in the enclosing graph.
- * @example bindScan(scan, ins, params)
+ * Binds a scan: records it as it is under a trace; on tensors, runs `SCAN_PIPELINE` (hoist, then
+ * lift, inner scans first) on it and computes the result.
+ * @example bindScan(scan, [...consts, ...init, ...xs], params)
  */
 export const bindScan = (scan: AnyPrimitive, ins: readonly Value[], params: ScanParams): readonly Value[] => {
-  let p = params;
-  let args = ins;
-  const split = hoistInvariants(p.body, p.numConsts);
-  if (split !== undefined) {
-    const consts = args.slice(0, p.numConsts);
-    const hoisted = evalGraph(split.invariant, consts);
-    args = [...consts, ...hoisted, ...args.slice(p.numConsts)];
-    p = { ...p, body: split.body, numConsts: p.numConsts + hoisted.length };
-  }
-  const lift = p.policy === "all" && p.length > 1 ? liftInputs(p.body, p.numConsts, p.numCarry) : undefined;
-  if (lift !== undefined) {
-    const head = p.numConsts + p.numCarry;
-    const xs = args.slice(head);
-    const lifted = evalLifted(
-      lift,
-      p.body.inputs.slice(0, p.numConsts),
-      args.slice(0, p.numConsts),
-      p.body.inputs.slice(head),
-      xs,
-      p.length,
-    );
-    args = [...args.slice(0, head), ...lift.keptXs.map((i) => xs[i]!), ...lifted];
-    p = { ...p, body: lift.body };
-  }
-  return bind(scan, args, p);
+  if (isTracing()) return bind(scan, ins, params);
+  return evalGraph(optimize(oneEquation(scan, ins, params), SCAN_PIPELINE).graph, ins);
 };

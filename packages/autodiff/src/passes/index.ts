@@ -11,7 +11,8 @@
  * All of them run hoist before lift, scan by scan, inner scans first: the float64 bits of an
  * eager run equal jit's because both run the same passes in the same order.
  */
-import { Graph, type Eqn } from "../Graph.js";
+import type { Value } from "../core.js";
+import { Graph, type Atom, type Eqn } from "../Graph.js";
 import { internalError } from "../errors.js";
 import { hoist } from "./hoist.js";
 import { lift } from "./lift.js";
@@ -66,4 +67,36 @@ export const optimize = (
   const counts = new Map<PassName, number>();
   const out = optimizeLevel(graph, pipeline, counts);
   return { graph: out, log: pipeline.map((p) => ({ name: p.name, changed: counts.get(p.name) ?? 0 })) };
+};
+
+/**
+ * `optimize` for a closed graph whose first `consts.length` inputs are captured constants. The
+ * constants are put back in the order the rewritten graph first reads them, which is the order
+ * tracing captures them in: so a graph rewritten by passes after tracing equals, input for input,
+ * the graph tracing built when it rewrote scans as it bound them (a lifted `take(table, ids)`
+ * reads `ids` before the scan reads its own constants).
+ * @example optimizeClosed(traceTreeAs("jit", f, args), JIT_PIPELINE).closed.graph
+ */
+export const optimizeClosed = <C extends { readonly graph: Graph; readonly consts: readonly Value[] }>(
+  closed: C,
+  pipeline: readonly Pass[],
+): { readonly closed: C; readonly log: readonly PassRecord[] } => {
+  const { graph, log } = optimize(closed.graph, pipeline);
+  if (graph === closed.graph) return { closed, log };
+  const n = closed.consts.length;
+  const constIndex = new Map(graph.inputs.slice(0, n).map((v, i) => [v.id, i] as const));
+  const order: number[] = [];
+  const seen = new Set<number>();
+  const visit = (a: Atom): void => {
+    const i = a._tag === "Var" ? constIndex.get(a.id) : undefined;
+    if (i === undefined || seen.has(i)) return;
+    order.push(i);
+    seen.add(i);
+  };
+  for (const eqn of graph.eqns) eqn.inputs.forEach(visit);
+  graph.outputs.forEach(visit);
+  for (let i = 0; i < n; i++) if (!seen.has(i)) order.push(i);
+  const inputs = [...order.map((i) => graph.inputs[i]!), ...graph.inputs.slice(n)];
+  const reordered = new Graph(inputs, graph.eqns, graph.outputs);
+  return { closed: { ...closed, graph: reordered, consts: order.map((i) => closed.consts[i]!) }, log };
 };
