@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
+import { accumulate } from "../src/passes/index.js";
 
 const [steps, batch, inSize, hidden] = [6, 3, 4, 5];
 const rand = (shape: number[], seed: number): T.Tensor => T.random.normal(T.random.key(seed), shape, "float64");
@@ -106,5 +107,47 @@ describe("bodies of remat and customVjp go through grad's passes when traced", (
     const want = bytes(g(...elmanArgs));
     expect(bytes(A.jit(g)(...elmanArgs))).toEqual(want);
     expect(bytes(A.jit(g, { compile: false })(...elmanArgs))).toEqual(want);
+  });
+});
+
+// ---- accumulate: gated by the `accumulators` param, which only scan's VJP sets ---------------
+
+describe("the accumulate pass", () => {
+  /** A user's running sum: `acc + x_t` has exactly the shape of a gradient accumulator's update. */
+  const runningSum = (xs: Value): Value =>
+    A.scan(
+      (acc: Value, x: Value): [Value, Value] => [A.add(acc, x), A.mul(x, 2)],
+      T.zeros([3, hidden], "float64"),
+      xs,
+    )[0];
+  const xs = rand([steps, 3, hidden], 8);
+  const scanEqn = (g: A.Graph) => g.eqns.find((e) => e.prim.name === "scan")!;
+
+  it("never rewrites a user's scan with a running sum: jit keeps its carry, and the pass changes nothing", () => {
+    const { graph } = A.jit(runningSum).graphFor(xs);
+    expect((scanEqn(graph).params as A.ScanParams).numCarry).toBe(1);
+    expect(A.optimize(graph, [accumulate]).log).toEqual([{ name: "accumulate", changed: 0 }]);
+  });
+
+  it("would rewrite that scan if it were marked: the param, not the pattern, is what gates it", () => {
+    const { graph } = A.makeGraph(runningSum)(xs);
+    const eqn = scanEqn(graph);
+    const marked = { ...eqn, params: { ...(eqn.params as A.ScanParams), accumulators: 1 } };
+    const g = new A.Graph(graph.inputs, graph.eqns.set(graph.eqns.indexOf(eqn), marked), graph.outputs);
+    expect(A.printGraph(g)).toContain("accumulators=1");
+    const { graph: rewritten, log } = A.optimize(g, [accumulate]);
+    expect(log).toEqual([{ name: "accumulate", changed: 1 }]);
+    // The carry became a stacked output summed after the loop; the param is gone.
+    expect((scanEqn(rewritten).params as A.ScanParams).numCarry).toBe(0);
+    expect(A.printGraph(rewritten)).not.toContain("accumulators");
+    expect(rewritten.eqns.last()!.prim.name).toBe("sum");
+  });
+
+  it("factors the reverse scan scan's VJP binds, traced as eagerly: it carries only dh", () => {
+    const loss2 = (wIn: Value, h: Value, x: Value): Value => A.sum(A.square(elman(wIn, h, x)));
+    const { graph } = A.makeGraph(A.grad(loss2, { argnums: [0, 1, 2] }))(...elmanArgs);
+    const reverse = graph.eqns.toArray().filter((e) => e.prim.name === "scan" && (e.params as A.ScanParams).reverse);
+    expect(reverse.map((e) => (e.params as A.ScanParams).numCarry)).toEqual([1]);
+    expect(A.printGraph(graph)).not.toContain("accumulators");
   });
 });

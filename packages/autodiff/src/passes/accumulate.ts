@@ -9,11 +9,17 @@
  * `[H, T·B] · [T·B, 4H]` matmul afterwards computes the same sum (in another order of addition)
  * with no per-step accumulator. Likewise a bias accumulator `θ̄ += q_t` becomes one sum over T.
  *
- * This stacks `q_t` over all steps, so scanVjp uses it only under policy "all", which already
- * stores per-step values of that size; when `q_t` is already an output (the cotangent of a lifted
- * input projection, see lift.ts) it costs nothing.
+ * This stacks `q_t` over all steps, so scanVjp marks its reverse scan's accumulators (the
+ * `accumulators` param) only under policy "all", which already stores per-step values of that
+ * size; when `q_t` is already an output (the cotangent of a lifted input projection, see lift.ts)
+ * it costs nothing. The pass reads that param and nothing else: a user's scan that adds `x_t` to
+ * its carry looks like an accumulator too, and rewriting it would change the order of its sums.
  */
+import type { Value } from "../core.js";
 import { Graph, type Atom, type Eqn, type Var } from "../Graph.js";
+import { matmul, reshape, sum, transpose } from "../ops/index.js";
+import type { ScanParams } from "../scan/params.js";
+import { rewriteScans, type Pass } from "./pass.js";
 
 /** How the final value of one accumulator is obtained once the loop has run. */
 export type AccumulatorPlan =
@@ -133,4 +139,70 @@ const pruneDead = (body: Graph, dropped: ReadonlySet<Eqn>, outputs: readonly Ato
     for (const a of eqn.inputs) if (a._tag === "Var") live.add(a.id);
   }
   return body.eqns.clear().concat(kept.reverse());
+};
+
+/**
+ * Binds the factored scan and the reductions after it; returns the original scan's outputs (each
+ * accumulator's final value, the other carries, the original ys).
+ */
+const applyFactored = (
+  factored: Factored | null,
+  ins: readonly Value[],
+  p: ScanParams,
+  bindScan: (ins: readonly Value[], p: ScanParams) => readonly Value[],
+): readonly Value[] => {
+  const { accumulators: _, ...unmarked } = p;
+  // Nothing qualified: the scan stays as it is, minus the param (it has been read).
+  if (factored === null) return bindScan(ins, unmarked);
+  const f = factored;
+  const head = p.numConsts + p.numCarry;
+  const inits = ins.slice(p.numConsts, head);
+  const stacked = ins.slice(head);
+  const outs = bindScan([...ins.slice(0, p.numConsts), ...f.keptCarries.map((i) => inits[i]!), ...stacked], {
+    ...unmarked,
+    body: f.body,
+    numCarry: f.keptCarries.length,
+  });
+  const ys = outs.slice(f.keptCarries.length);
+  // Two biases added to the same pre-activation (PyTorch's b_ih and b_hh) share one sum.
+  const sums = new Map<number, Value>();
+  const sumOver = (y: number): Value => sums.get(y) ?? sums.set(y, sum(ys[y]!, { axis: 0 })).get(y)!;
+  const carries = inits.map((init, i): Value => {
+    const plan = f.plans[i]!;
+    switch (plan.kind) {
+      case "carry":
+        return outs[plan.carry]!;
+      case "unchanged":
+        return init;
+      case "sum":
+        return sumOver(plan.y);
+      case "outer": {
+        // Σ_t x_tᵀ y_t over [T, B, m] and [T, B, n] stacks = (T·B rows)ᵀ · (T·B rows).
+        const [x, y] = [stacked[plan.x]!, ys[plan.y]!];
+        const rows = (v: Value) => reshape(v, [v.shape[0]! * v.shape[1]!, v.shape[2]!]);
+        return matmul(transpose(rows(x)), rows(y));
+      }
+    }
+  });
+  return [...carries, ...ys.slice(0, p.body.outputs.length - p.numCarry)];
+};
+
+/**
+ * Accumulators out of reverse scans: for a scan whose `accumulators` param is set (scan's VJP sets
+ * it under policy "all"), per-step weight-gradient updates become stacked outputs reduced after
+ * the loop (see the file comment). Changes the order of addition, so every mode runs it: scan's
+ * VJP applies it to the reverse scan it binds, eager or traced.
+ * @example accumulate.run(graph).changed // accumulator updates moved after their loop
+ */
+export const accumulate: Pass = {
+  name: "accumulate",
+  run: (g) =>
+    rewriteScans(g, {
+      match: (p) =>
+        p.accumulators === undefined || p.accumulators === 0
+          ? undefined
+          : (factorAccumulators(p.body, p.numConsts, p.accumulators, p.numCarry) ?? null),
+      size: (f) => (f === null ? 0 : f.plans.filter((plan) => plan.kind !== "carry").length),
+      apply: applyFactored,
+    }),
 };

@@ -12,7 +12,7 @@ import { bind, evalGraph, isTracing, type Value } from "../core.js";
 import { avalOf, Graph, newVar } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import type { ScanParams } from "../scan/params.js";
-import { optimize, SCAN_PIPELINE } from "./index.js";
+import { optimize, SCAN_PIPELINE, type Pass } from "./index.js";
 
 /** `scan(ins; params)` as a graph of one equation. */
 const oneEquation = (scan: AnyPrimitive, ins: readonly Value[], params: ScanParams): Graph => {
@@ -28,10 +28,17 @@ const oneEquation = (scan: AnyPrimitive, ins: readonly Value[], params: ScanPara
 
 /**
  * Binds a scan: records it as it is under a trace; on tensors, runs `SCAN_PIPELINE` (hoist, then
- * lift, inner scans first) on it and computes the result.
+ * lift, inner scans first) on it and computes the result. Passes in `always` run first in both
+ * cases (scan's VJP factors its reverse scan's accumulators this way, eager or traced).
  * @example bindScan(scan, [...consts, ...init, ...xs], params)
  */
-export const bindScan = (scan: AnyPrimitive, ins: readonly Value[], params: ScanParams): readonly Value[] => {
-  if (isTracing()) return bind(scan, ins, params);
-  return evalGraph(optimize(oneEquation(scan, ins, params), SCAN_PIPELINE).graph, ins);
+export const bindScan = (
+  scan: AnyPrimitive,
+  ins: readonly Value[],
+  params: ScanParams,
+  always: readonly Pass[] = [],
+): readonly Value[] => {
+  const pipeline = isTracing() ? always : [...always, ...SCAN_PIPELINE];
+  if (pipeline.length === 0) return bind(scan, ins, params);
+  return evalGraph(optimize(oneEquation(scan, ins, params), pipeline).graph, ins);
 };

@@ -21,6 +21,7 @@ import type { Pass, PassName, PassRecord } from "./pass.js";
 export type { Pass, PassName, PassRecord, PassResult } from "./pass.js";
 export { hoist } from "./hoist.js";
 export { lift } from "./lift.js";
+export { accumulate } from "./accumulate.js";
 
 /** What `jit` runs on a traced graph. */
 export const JIT_PIPELINE: readonly Pass[] = [hoist, lift];

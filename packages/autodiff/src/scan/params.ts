@@ -20,6 +20,12 @@ export interface ScanParams {
   readonly reverse: boolean;
   /** What the forward pass keeps for the VJP. */
   readonly policy: ScanPolicy;
+  /**
+   * How many of the first carries are zero-initialised gradient accumulators (`θ̄ += θ̄_t`). Only
+   * scan's VJP sets it, on its reverse scan; the `accumulate` pass reads it, so a user's scan
+   * with a running sum is never rewritten. Absent (or 0) everywhere else.
+   */
+  readonly accumulators?: number;
 }
 
 /** How many consts, carries, xs and ys a scan has. */

@@ -81,6 +81,7 @@ export const scan: AnyPrimitive = definePrimitive<"scan", ScanParams>({
   forward: (ins, p, kit, needs) => scanForward(scan, ins, p, kit, needs),
   vjp: (cts, ctx, kit) => scanVjp(scan, cts, ctx, kit),
   printParams: (p) =>
-    `length=${p.length} reverse=${p.reverse} consts=${p.numConsts} carry=${p.numCarry} policy=${p.policy}`,
+    `length=${p.length} reverse=${p.reverse} consts=${p.numConsts} carry=${p.numCarry} policy=${p.policy}` +
+    ((p.accumulators ?? 0) > 0 ? ` accumulators=${p.accumulators}` : ""),
   subgraphs: (p) => [["body", p.body]],
 });

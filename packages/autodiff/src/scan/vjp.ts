@@ -13,7 +13,7 @@ import { avalOf, Graph, type Aval } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import type { Kit } from "../kit.js";
 import { backwardPass, forwardPass, mapTape, tapeValues, vjpGraphWith, type Tape } from "../vjp.js";
-import { factorAccumulators } from "../passes/accumulate.js";
+import { accumulate } from "../passes/accumulate.js";
 import { bindScan } from "../passes/eager.js";
 import { counts, unstacked, type ScanParams } from "./params.js";
 
@@ -203,39 +203,20 @@ export const scanVjp = (
   const numCarry = pl.constIdx.length + pl.carryIdx.length;
   const carryInits = [...pl.constIdx.map((i) => zeroLike(pl.consts[i]!)), ...pl.carryIdx.map((j) => cts[j]!)];
   const stacked = [...stepRes, ...pl.yIdx.map((k) => cts[nk + k]!)];
-  // Under "all", per-step weight-gradient updates become stacked outputs reduced after the loop.
-  const factored =
-    p.policy === "all" ? factorAccumulators(back.graph, numConsts, pl.constIdx.length, numCarry) : undefined;
-  const kept = factored?.keptCarries ?? carryInits.map((_, i) => i);
-  const outs = bindScan(scan, [...back.consts, ...pl.consts, ...kept.map((i) => carryInits[i]!), ...stacked], {
-    body: factored?.body ?? back.graph,
+  // Under "all", the accumulate pass turns per-step weight-gradient updates into stacked outputs
+  // reduced after the loop; the param tells it which carries are accumulators (passes/accumulate.ts).
+  const reverse: ScanParams = {
+    body: back.graph,
     numConsts,
-    numCarry: kept.length,
+    numCarry,
     length: p.length,
     reverse: !p.reverse,
     policy: p.policy,
-  } satisfies ScanParams);
-  const ys = outs.slice(kept.length);
-  // Two biases added to the same pre-activation (PyTorch's b_ih and b_hh) share one sum.
-  const sums = new Map<number, Value>();
-  const sumOver = (y: number): Value => sums.get(y) ?? sums.set(y, kit.sum(ys[y]!, { axis: 0 })).get(y)!;
-  const carries = carryInits.map((init, i) => {
-    const plan = factored?.plans[i] ?? { kind: "carry" as const, carry: i };
-    switch (plan.kind) {
-      case "carry":
-        return outs[plan.carry]!;
-      case "unchanged":
-        return init;
-      case "sum":
-        return sumOver(plan.y);
-      case "outer": {
-        // Σ_t x_tᵀ y_t over [T, B, m] and [T, B, n] stacks = (T·B rows)ᵀ · (T·B rows).
-        const [x, y] = [stacked[plan.x]!, ys[plan.y]!];
-        const rows = (v: Value) => kit.reshape(v, [v.shape[0]! * v.shape[1]!, v.shape[2]!]);
-        return kit.matmul(kit.transpose(rows(x)), rows(y));
-      }
-    }
-  });
+    ...(p.policy === "all" ? { accumulators: pl.constIdx.length } : {}),
+  };
+  const outs = bindScan(scan, [...back.consts, ...pl.consts, ...carryInits, ...stacked], reverse, [accumulate]);
+  const carries = outs.slice(0, numCarry);
+  const ys = outs.slice(numCarry);
   const ctCarries = carries.slice(pl.constIdx.length);
   const result = new Array<Value | null>(ins.length).fill(null);
   pl.constIdx.forEach((i, n) => (result[i] = carries[n]!));
