@@ -7,6 +7,7 @@
  * JavaScript functions of the count, and bias corrections are computed in float64 on the host.
  */
 import * as A from "@rewind/autodiff";
+import * as T from "@rewind/tensor";
 import type { Value } from "@rewind/autodiff";
 import {
   checkFlag,
@@ -75,7 +76,9 @@ export interface ScaleByLearningRateOptions {
  * number or a schedule; the schedule sees the count before this update (0 first), as Optax's
  * `scale_by_learning_rate`. The count is kept even for a constant rate, so the state layout does
  * not depend on which kind of rate was passed.
- * @example chain(scaleByAdam(), scaleByLearningRate(exponentialDecay({ initValue: 1e-2, transitionSteps: 100, decayRate: 0.5 })))
+ * @example
+ * const lr = exponentialDecay({ initValue: 1e-2, transitionSteps: 100, decayRate: 0.5 });
+ * chain(scaleByAdam(), scaleByLearningRate(lr))
  */
 export const scaleByLearningRate = (
   learningRate: LearningRate,
@@ -114,19 +117,22 @@ export const chain = <const Ts extends readonly AnyTransformation[]>(
     update: (grads, state, params) => {
       const states = state as unknown as readonly unknown[];
       if (!Array.isArray(states) || states.length !== transforms.length) {
-        throw new A.GraphException({
-          _tag: "InvalidArgument",
+        const got = Array.isArray(states) ? `${states.length}` : states === null ? "null" : typeof states;
+        T.fail({
+          _tag: "ValueError",
           op: "chain",
           arg: "state",
-          detail: `the state of a chain of ${transforms.length} must be an array of ${transforms.length} states, got ${Array.isArray(states) ? `${states.length}` : states === null ? "null" : typeof states}`,
+          detail:
+            `the state of a chain of ${transforms.length} must be an array of ` +
+            `${transforms.length} states, got ${got}`,
           fix: "pass the state the chain's init (or its previous update) returned",
         });
       }
       let updates = grads;
       const next = transforms.map((t, i) => {
-        const [u, s] = t.update(updates, states[i], params);
-        updates = u;
-        return s as unknown;
+        const result: readonly [typeof grads, unknown] = t.update(updates, states[i], params);
+        updates = result[0];
+        return result[1];
       });
       return [updates, Object.freeze(next) as unknown as ChainState<Ts>];
     },

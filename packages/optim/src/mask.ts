@@ -5,7 +5,9 @@
  */
 import type { Collection } from "immutable";
 import * as A from "@rewind/autodiff";
-import { GraphException, treeLeafCount, type PyTree, type TreeDef } from "@rewind/autodiff";
+import { treeLeafCount, type PyTree, type TreeDef } from "@rewind/autodiff";
+import * as T from "@rewind/tensor";
+import { check, rule } from "@rewind/tensor/internal/check";
 
 /**
  * A pytree of booleans: `true` where a transformation applies. Immutable `List`s and `Map`s
@@ -21,15 +23,22 @@ export type MaskTree =
  */
 export type Mask = MaskTree | ((params: PyTree) => MaskTree);
 
-const mismatch = (op: string, path: string, detail: string): never => {
-  throw new GraphException({
+const MASK_FIX =
+  "give the mask the parameters' containers and keys, with a boolean at each tensor (or over a whole subtree)";
+const mismatch = (op: string, path: string, detail: string): never =>
+  T.fail({
     _tag: "TreeMismatch",
     op,
     path: path || "<root>",
     detail,
-    fix: "give the mask the parameters' containers and keys, with a boolean at each tensor (or over a whole subtree)",
+    fix: MASK_FIX,
   });
-};
+
+const predicateRule = rule(
+  "a function (path, leaf) => boolean",
+  (x) => typeof x === "function",
+  'pass e.g. (path) => !path.endsWith("bias")',
+);
 
 /** Appends one boolean per leaf of `pd`, reading them from the mask structure `md`. */
 const walk = (op: string, pd: TreeDef, md: TreeDef, path: string, out: boolean[]): void => {
@@ -42,14 +51,17 @@ const walk = (op: string, pd: TreeDef, md: TreeDef, path: string, out: boolean[]
     return mismatch(
       op,
       path,
-      `the parameters hold a tensor here, the mask ${md.kind === "leaf" ? "a tensor" : md.kind === "static" ? String(md.value) : `a ${md.kind}`}; mask leaves must be booleans`,
+      `the parameters hold a tensor here, the mask ` +
+        `${md.kind === "leaf" ? "a tensor" : md.kind === "static" ? String(md.value) : `a ${md.kind}`}; mask leaves ` +
+        `must be booleans`,
     );
   if (pd.kind === "array" || pd.kind === "list") {
     if ((md.kind !== "array" && md.kind !== "list") || md.children.length !== pd.children.length) {
       return mismatch(
         op,
         path,
-        `the parameters hold ${pd.children.length} elements here, the mask ${md.kind === "array" || md.kind === "list" ? `${md.children.length} elements` : `a ${md.kind}`}`,
+        `the parameters hold ${pd.children.length} elements here, the mask ` +
+          `${md.kind === "array" || md.kind === "list" ? `${md.children.length} elements` : `a ${md.kind}`}`,
       );
     }
     pd.children.forEach((c, i) => walk(op, c, md.children[i]!, `${path}[${i}]`, out));
@@ -88,13 +100,7 @@ export const resolveMask = (op: string, mask: Mask | undefined, params: PyTree):
  */
 export const maskByPath = (predicate: (path: string, leaf: A.Value) => boolean): ((params: PyTree) => MaskTree) => {
   if (typeof predicate !== "function") {
-    throw new GraphException({
-      _tag: "InvalidArgument",
-      op: "maskByPath",
-      arg: "predicate",
-      detail: `predicate must be a function (path, leaf) => boolean, got ${predicate === null ? "null" : typeof predicate}`,
-      fix: 'pass e.g. (path) => !path.endsWith("bias")',
-    });
+    check("maskByPath", "predicate", predicate, predicateRule);
   }
   return (params) =>
     A.treeUnflatten<MaskTree>(

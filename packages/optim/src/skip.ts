@@ -9,7 +9,7 @@
  * loss and its gradient and runs the optimizer update eagerly.
  */
 import * as A from "@rewind/autodiff";
-import { GraphException, type Value } from "@rewind/autodiff";
+import type { Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import { isFloating, type Tensor } from "@rewind/tensor";
 import { checkCount, checkState, checkTransformation, type GradientTransformation } from "./types.js";
@@ -38,14 +38,14 @@ const tensorIsFinite = (t: Tensor): boolean => {
 
 /**
  * True when every leaf of `tree` is a tensor holding only finite numbers.
- * @throws GraphException (`InvalidArgument`) for traced values, whose numbers are not known yet.
+ * @throws TensorException (`ValueError`) for traced values, whose numbers are not known yet.
  * @example allFinite({ w: tensor([1, NaN]) }) // false
  */
 export const allFinite = (tree: unknown, op = "allFinite"): boolean =>
   A.treeLeaves(tree).every((leaf: Value) => {
     if (A.isTracer(leaf)) {
-      throw new GraphException({
-        _tag: "InvalidArgument",
+      return T.fail({
+        _tag: "ValueError",
         op,
         arg: "grads",
         detail:
@@ -61,7 +61,7 @@ export const allFinite = (tree: unknown, op = "allFinite"): boolean =>
  * updates are zeros (−0, so `applyUpdates` keeps the parameters bit for bit), the inner state is returned unchanged
  * (so momenta, second moments and update counts are not poisoned), and the step is counted in
  * `notFiniteCount` (consecutive) and `totalNotFinite` (all time).
- * @throws GraphException (`InvalidArgument`) when called on traced gradients (see the file note).
+ * @throws TensorException (`ValueError`) when called on traced gradients (see the file note).
  * @example
  * const opt = skipNonFinite(chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 })));
  * const [updates, state] = opt.update(grads, opt.init(params), params);

@@ -3,9 +3,9 @@
  * over pytrees (Optax's `GradientTransformation`), and a learning rate is a number or a schedule.
  */
 import * as T from "@rewind/tensor";
-import { optionsProblem } from "@rewind/tensor/internal/check";
+import { check, describeArg, finite, flag, nonNegativeInt, optionsProblem } from "@rewind/tensor/internal/check";
+import { rule, withFix, type Rule } from "@rewind/tensor/internal/check";
 import * as A from "@rewind/autodiff";
-import { GraphException } from "@rewind/autodiff";
 
 /**
  * A learning-rate (or any hyperparameter) schedule: the value to use at an update count.
@@ -57,6 +57,7 @@ export type StateOf<G> = G extends GradientTransformation<infer S> ? S : never;
  * `GradientTransformation<unknown>`.
  * @example const parts: readonly AnyTransformation[] = [clipByGlobalNorm(1), adam({ learningRate: 1e-3 })];
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- variance: `unknown` rejects every concrete state
 export type AnyTransformation = GradientTransformation<any>;
 
 /**
@@ -72,7 +73,7 @@ export const learningRateAt = (lr: LearningRate, count: number): number => {
     return invalidArgument(
       "learningRateAt",
       "lr",
-      `a learning rate must be a number or a schedule, got ${describe(lr)}`,
+      `a learning rate must be a number or a schedule, got ${describeArg(lr)}`,
       "pass e.g. 1e-3 or cosineDecay({ … })",
     );
   const value: unknown = lr(count);
@@ -81,7 +82,7 @@ export const learningRateAt = (lr: LearningRate, count: number): number => {
     return invalidArgument(
       "learningRateAt",
       "lr",
-      `the schedule returned ${describe(value)} at update count ${count}`,
+      `the schedule returned ${describeArg(value)} at update count ${count}`,
       "make the schedule return a finite number for every count ≥ 0",
     );
   }
@@ -93,15 +94,21 @@ export const learningRateAt = (lr: LearningRate, count: number): number => {
  * tensor package does (a `TensorException` naming the optimizer and the argument).
  * @example checkNumber("adam", "b1", 0.9, 0, 1)
  */
-export const checkNumber = (op: string, arg: string, value: unknown, min = -Infinity, max = Infinity): number => {
-  if (typeof value === "number" && Number.isFinite(value) && value >= min && value <= max) return value;
-  const range = min === -Infinity && max === Infinity ? "a finite number" : `a number in [${min}, ${max}]`;
-  return invalidArgument(op, arg, `${arg} must be ${range}, got ${String(value)}`, `pass ${range}`);
-};
+export const checkNumber = (op: string, arg: string, value: unknown, min = -Infinity, max = Infinity): number =>
+  check(op, arg, value, min === -Infinity && max === Infinity ? finite : finiteIn(min, max)) as number;
+
+/** A finite number in `[min, max]` (a bound may be infinite; the number may not). */
+const finiteIn = (min: number, max: number): Rule =>
+  rule(
+    `a number in [${min}, ${max}]`,
+    (x) => typeof x === "number" && Number.isFinite(x) && x >= min && x <= max,
+    `pass a number in [${min}, ${max}]`,
+  );
 
 /**
  * Throws a `TensorException` (`ValueError`) for a bad hyperparameter, naming the op and argument.
- * @example invalidArgument("joinSchedules", "boundaries", "2 schedules need 1 boundary, got 2", "pass one boundary fewer than schedules")
+ * @example
+ * invalidArgument("joinSchedules", "boundaries", "2 schedules need 1 boundary, got 2", "pass one boundary fewer")
  */
 export const invalidArgument = (op: string, arg: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op, arg, detail, fix });
@@ -113,44 +120,21 @@ export const invalidArgument = (op: string, arg: string, detail: string, fix: st
 export const checkLearningRate = (op: string, lr: unknown): LearningRate =>
   typeof lr === "function" ? (lr as Schedule) : checkNumber(op, "learningRate", lr);
 
-const describe = (v: unknown): string =>
-  v === null
-    ? "null"
-    : Array.isArray(v)
-      ? "an array"
-      : typeof v === "object"
-        ? "an object"
-        : typeof v === "function"
-          ? "a function"
-          : `${typeof v} ${String(v)}`;
-
 /**
  * Checks an update count: a non-negative integer (what `init` starts and `update` increments).
  * @example checkCount("scaleByAdam", "state.count", state.count)
  */
 export const checkCount = (op: string, arg: string, count: unknown): number =>
-  typeof count === "number" && Number.isSafeInteger(count) && count >= 0
-    ? count
-    : invalidArgument(
-        op,
-        arg,
-        `${arg} must be a non-negative integer, got ${describe(count)}`,
-        "pass the state that init / the previous update returned",
-      );
+  check(op, arg, count, countRule) as number;
+
+const countRule = withFix(nonNegativeInt, "pass the state that init / the previous update returned");
 
 /**
  * Checks an optional flag: a boolean or undefined (a truthy string must not switch an option on).
  * @example checkFlag("traceMomentum", "nesterov", options.nesterov)
  */
 export const checkFlag = (op: string, arg: string, value: unknown): boolean | undefined =>
-  value === undefined || typeof value === "boolean"
-    ? value
-    : invalidArgument(
-        op,
-        arg,
-        `${arg} must be true or false, got ${describe(value)}`,
-        `pass a boolean or leave ${arg} out`,
-      );
+  check(op, arg, value, flag) as boolean | undefined;
 
 /**
  * Checks an options argument with the shared check of @rewind/tensor: a plain object (or
@@ -174,7 +158,7 @@ export const checkTransformation = (op: string, arg: string, t: unknown): void =
     invalidArgument(
       op,
       arg,
-      `expected a gradient transformation { init, update }, got ${describe(t)}`,
+      `expected a gradient transformation { init, update }, got ${describeArg(t)}`,
       "pass e.g. adam({ learningRate: 1e-3 }) or scale(0.5)",
     );
   }
@@ -188,16 +172,14 @@ export const checkTransformation = (op: string, arg: string, t: unknown): void =
 export const checkState = (op: string, state: unknown, fields: readonly string[]): void => {
   const missing = typeof state !== "object" || state === null ? fields : fields.filter((f) => !(f in state));
   if (typeof state !== "object" || state === null || missing.length > 0) {
-    throw new GraphException({
-      _tag: "InvalidArgument",
+    invalidArgument(
       op,
-      arg: "state",
-      detail:
-        typeof state !== "object" || state === null
-          ? `the state must be what init returned, got ${describe(state)}`
-          : `the state lacks ${missing.join(", ")}`,
-      fix: `pass the state ${op}'s init (or its previous update) returned, not another transformation's`,
-    });
+      "state",
+      typeof state !== "object" || state === null
+        ? `the state must be what init returned, got ${describeArg(state)}`
+        : `the state lacks ${missing.join(", ")}`,
+      `pass the state ${op}'s init (or its previous update) returned, not another transformation's`,
+    );
   }
 };
 
@@ -210,15 +192,8 @@ export const checkState = (op: string, state: unknown, fields: readonly string[]
 export const checkLike = (op: string, grads: unknown, arg: string, tree: unknown, what = "gradients"): void => {
   const [gs, gdef] = A.treeFlatten(grads);
   const [ts, tdef] = A.treeFlatten(tree);
-  const fail = (path: string, detail: string): never => {
-    throw new GraphException({
-      _tag: "TreeMismatch",
-      op,
-      path,
-      detail,
-      fix: `pass ${what} shaped exactly like the parameters`,
-    });
-  };
+  const fail = (path: string, detail: string): never =>
+    T.fail({ _tag: "TreeMismatch", op, path, detail, fix: `pass ${what} shaped exactly like the parameters` });
   if (A.treeDefKey(gdef) !== A.treeDefKey(tdef))
     fail("<root>", `the ${what} ${A.treeDefKey(gdef)} and ${arg} ${A.treeDefKey(tdef)} differ in structure`);
   const paths = A.treeLeavesWithPaths(grads);

@@ -3,8 +3,8 @@
  * the parameters shrink by `lr·λ·θ` independently of the adaptive rescaling (Loshchilov & Hutter).
  */
 import * as A from "@rewind/autodiff";
+import * as T from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
-import { GraphException } from "@rewind/autodiff";
 import type { EmptyState } from "./base.js";
 import { resolveMask, type Mask } from "./mask.js";
 import { checkLike, checkNumber, checkOptions, type GradientTransformation } from "./types.js";
@@ -27,7 +27,7 @@ export const WEIGHT_DECAY_KEYS = keysOf<AddDecayedWeightsOptions>({ weightDecay:
  * Adds `λ·θ` to each (masked) update; needs `params` in `update`. Placed before
  * `scaleByLearningRate`, this is decoupled weight decay (AdamW); placed before the rescaling, it
  * is L2 regularization.
- * @throws GraphException (`InvalidArgument`) when `update` is called without `params`.
+ * @throws TensorException (`ValueError`) when `update` is called without `params`.
  * @example chain(scaleByAdam(), addDecayedWeights({ weightDecay: 1e-2 }), scaleByLearningRate(1e-3))
  */
 export const addDecayedWeights = (options: AddDecayedWeightsOptions): GradientTransformation<EmptyState> => {
@@ -37,8 +37,8 @@ export const addDecayedWeights = (options: AddDecayedWeightsOptions): GradientTr
     init: () => Object.freeze({}),
     update: (grads, state, params) => {
       if (params === undefined) {
-        throw new GraphException({
-          _tag: "InvalidArgument",
+        T.fail({
+          _tag: "ValueError",
           op: "addDecayedWeights",
           arg: "params",
           detail: "weight decay needs the current parameters, but update was called without them",
@@ -50,7 +50,7 @@ export const addDecayedWeights = (options: AddDecayedWeightsOptions): GradientTr
       const [gs, def] = A.treeFlatten(grads);
       const [ps, pdef] = A.treeFlatten(params);
       if (A.treeDefKey(def) !== A.treeDefKey(pdef)) {
-        throw new GraphException({
+        T.fail({
           _tag: "TreeMismatch",
           op: "addDecayedWeights",
           path: "<root>",

@@ -11,6 +11,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { check, numberIn, withFix } from "@rewind/tensor/internal/check";
 import { add, isValue, mul, where, type Value } from "@rewind/autodiff";
 import type { CarryOf, Cell, CellSizes, ParamsOf } from "./Cell.js";
 import { checkCell } from "./custom.js";
@@ -51,23 +52,18 @@ export const inputSizeOf = <P, C>(op: string, cell: Cell<P, C>, params: NoInfer<
     op,
     arg: "cell",
     detail: `cannot tell the input size of cell ${cell.name}: it has no inputSize(params) and no weight_ih`,
-    fix: "give the cell inputSize (defineCell({ …, inputSize: (p) => … })), or apply the dropout where the width is known",
+    fix:
+      "give the cell inputSize (defineCell({ …, inputSize: (p) => … })), or apply the dropout where the width is " +
+      "known",
   });
 };
 
+const rateRule = withFix(
+  numberIn(0, 1, "[)"),
+  "pass the probability of dropping a unit, e.g. 0.2 (0 turns dropout off)",
+);
 /** Throws unless `rate` is a dropout probability in [0, 1). */
-const checkRate = (op: string, arg: string, rate: unknown): number => {
-  if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg,
-      detail: `the dropout rate must be a number in [0, 1), got ${String(rate)}`,
-      fix: "pass the probability of dropping a unit, e.g. 0.2 (0 turns dropout off)",
-    });
-  }
-  return rate as number;
-};
+const checkRate = (op: string, arg: string, rate: unknown): number => check(op, arg, rate, rateRule) as number;
 
 /** One step's keep mask `[batch, width]`: true (kept) with probability 1 − rate. */
 const keepMask = (key: Key, rate: number, batch: number, width: number): T.Tensor =>
@@ -212,7 +208,9 @@ export const residual = <P, C>(cell: Cell<P, C>): Cell<P, C> => {
       op: name,
       arg: "cell",
       shapes,
-      detail: `x + cell(x) needs outputSize = inputSize, but the cell reads ${inputSize} features and outputs ${outputSize}`,
+      detail:
+        "x + cell(x) needs outputSize = inputSize, " +
+        `but the cell reads ${inputSize} features and outputs ${outputSize}`,
       fix: `set hiddenSize to ${inputSize} (or wrap the cell with mapOutput(cell, linear(${inputSize})))`,
     });
   return {

@@ -6,6 +6,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
+import { check, describeArg, positiveInt, withFix } from "@rewind/tensor/internal/check";
 import { isTracer, isValue, matmul, add, reshape, take, transpose, type Value } from "@rewind/autodiff";
 import type { InitOptions } from "./Cell.js";
 import { checkInitOptions, glorotInit, orthogonalInit, uniformInit } from "./init.js";
@@ -25,7 +26,7 @@ const checkWeights = (op: string, q: unknown, bias: boolean): void => {
       _tag: "ValueError",
       op,
       arg: "params",
-      detail: `params must be { weight: [out, in]${bias ? ", bias?: [out]" : ""} }, got ${typeof r !== "object" || r === null ? String(r) : `weight ${isValue(w) ? `[${w.shape.join(", ")}]` : typeof w}${bias && b !== undefined ? `, bias ${isValue(b) ? `[${b.shape.join(", ")}]` : typeof b}` : ""}`}`,
+      detail: `params must be { weight: [out, in]${bias ? ", bias?: [out]" : ""} }, got ${gotParams(r, w, b, bias)}`,
       fix: "pass the parameters this layer's init returned",
     });
   }
@@ -65,19 +66,16 @@ export interface EmbeddingParams {
   readonly weight: Value;
 }
 
-/** Throws unless `n` is a positive integer, naming the op and argument. */
-const checkPositiveInt = (op: string, arg: string, n: unknown, example: string): number => {
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n <= 0) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg,
-      detail: `${arg} must be a positive integer, got ${JSON.stringify(n)}`,
-      fix: `pass e.g. ${example}`,
-    });
-  }
-  return n as number;
+/** What arrived as a layer's params, for the message: the weight's and bias's shapes, or the type. */
+const gotParams = (r: unknown, w: unknown, b: unknown, bias: boolean): string => {
+  if (typeof r !== "object" || r === null) return describeArg(r);
+  const shapeOf = (v: unknown): string => (isValue(v) ? `[${v.shape.join(", ")}]` : typeof v);
+  return `weight ${shapeOf(w)}${bias && b !== undefined ? `, bias ${shapeOf(b)}` : ""}`;
 };
+
+/** Throws unless `n` is a positive integer, naming the op and argument. */
+const checkPositiveInt = (op: string, arg: string, n: unknown, example: string): number =>
+  check(op, arg, n, withFix(positiveInt, `pass e.g. ${example}`)) as number;
 
 const LINEAR_KEYS: readonly string[] = ["bias"];
 

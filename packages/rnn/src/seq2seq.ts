@@ -4,7 +4,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import { keysOf } from "@rewind/tensor/internal/check";
+import { check, keysOf, numberIn, withFix } from "@rewind/tensor/internal/check";
 import {
   concat,
   expandDims,
@@ -80,16 +80,12 @@ export interface EncoderDecoderResult<CD> {
   readonly finalCarry: CD;
 }
 
+const ratioRule = withFix(
+  numberIn(0, 1),
+  "pass 1 for pure teacher forcing, 0 for free running, or a probability in between",
+);
 const checkRatio = (op: string, ratio: number): void => {
-  if (typeof ratio !== "number" || !(ratio >= 0 && ratio <= 1)) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg: "teacherForcing",
-      detail: `the teacher forcing ratio must be a number in [0, 1], got ${String(ratio)}`,
-      fix: "pass 1 for pure teacher forcing, 0 for free running, or a probability in between",
-    });
-  }
+  check(op, "teacherForcing", ratio, ratioRule);
 };
 
 /**
@@ -134,10 +130,13 @@ const checkCarries = (op: string, encCarry: unknown, decCarry: unknown, bridged:
       op,
       arg: bridged ? "bridge(encoder final carry)" : "encoder final carry",
       shapes: [...el.map((l) => l.shape), ...dl.map((l) => l.shape)],
-      detail: `the decoder starts from the encoder's final carry, but they differ: encoder carry {${describeCarry(encCarry)}}, decoder carry {${describeCarry(decCarry)}}`,
+      detail:
+        `the decoder starts from the encoder's final carry, but they differ: encoder carry ` +
+        `{${describeCarry(encCarry)}}, decoder carry {${describeCarry(decCarry)}}`,
       fix: bridged
         ? "make bridge return a carry shaped like decoder.initialCarry(batch, params.decoder)"
-        : "give both cells the same carry (same cell kind and hiddenSize), or pass { bridge: (encoderCarry) => decoderCarry }",
+        : "give both cells the same carry (same cell kind and hiddenSize), or pass { bridge: (encoderCarry) => " +
+          "decoderCarry }",
     });
   }
 };
@@ -196,7 +195,9 @@ export const encoderDecoder = <PE, CE, PD, CD>(
       op,
       arg: "src",
       shapes: [src.shape],
-      detail: `src must have batch and time axes, ${tm ? "[S, batch, …]" : "[batch, S, …]"}, got rank ${src.shape.length}`,
+      detail:
+        `src must have batch and time axes, ${tm ? "[S, batch, …]" : "[batch, S, …]"}, ` +
+        `got rank ${src.shape.length}`,
       fix: "add a batch axis of size 1 for a single sequence",
     });
   }
@@ -217,7 +218,9 @@ export const encoderDecoder = <PE, CE, PD, CD>(
       op,
       arg: "tgtIn",
       shapes: [src.shape, tgtIn.shape],
-      detail: `tgtIn must be ${ids ? "int32 ids" : "embedded inputs"} ${tm ? "[T, batch" : "[batch, T"}${ids ? "" : ", F"}] with T ≥ 1 and the source's batch of ${batch}`,
+      detail:
+        `tgtIn must be ${ids ? "int32 ids" : "embedded inputs"} ` +
+        `${tm ? "[T, batch" : "[batch, T"}${ids ? "" : ", F"}] with T ≥ 1 and the source's batch of ${batch}`,
       fix: "pass the target sequence shifted right (starting with a start token), one row per source sample",
     });
   }
@@ -227,7 +230,9 @@ export const encoderDecoder = <PE, CE, PD, CD>(
         _tag: "ValueError",
         op,
         arg: "teacherForcing",
-        detail: `tgtIn holds embedded inputs (${tgtIn.dtype}), so the model's predictions cannot be fed back (ratio ${ratio})`,
+        detail:
+          `tgtIn holds embedded inputs (${tgtIn.dtype}), ` +
+          `so the model's predictions cannot be fed back (ratio ${ratio})`,
         fix: "pass token ids (int32) with embedTarget, or use teacherForcing: 1",
       });
     }

@@ -13,7 +13,7 @@
  * next chunk, which `truncate` cannot express) and never holds more than one chunk in memory.
  */
 import * as T from "@rewind/tensor";
-import { keysOf } from "@rewind/tensor/internal/check";
+import { check, intAtLeast, keysOf, withFix } from "@rewind/tensor/internal/check";
 import {
   add,
   isValue,
@@ -38,16 +38,9 @@ export interface ChunkOptions {
 
 const CHUNK_KEYS = keysOf<ChunkOptions>({ timeMajor: true });
 
+const chunkRule = withFix(intAtLeast(1), "pass the number of steps per chunk, e.g. 25");
 const checkK = (op: string, k: number): void => {
-  if (!Number.isSafeInteger(k) || k < 1) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg: "k",
-      detail: `the chunk length k must be an integer ≥ 1, got ${k}`,
-      fix: "pass the number of steps per chunk, e.g. 25",
-    });
-  }
+  check(op, "k", k, chunkRule);
 };
 
 /** The number of steps of every leaf of `xs` along the time axis (they must agree). */

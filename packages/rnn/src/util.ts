@@ -2,7 +2,8 @@
  * @file Small helpers the layer shapes share.
  */
 import * as T from "@rewind/tensor";
-import { optionsProblem } from "@rewind/tensor/internal/check";
+import { check, flag, func, intAtLeast, optional, optionsProblem } from "@rewind/tensor/internal/check";
+import { rule, withFix } from "@rewind/tensor/internal/check";
 import { isValue, reshape, transpose, type Value } from "@rewind/autodiff";
 
 /**
@@ -44,40 +45,23 @@ export const checkVector = (op: string, arg: string, v: Value): void => {
  * @example checkSteps("generate", "maxLength", 10, 1)
  */
 export const checkSteps = (op: string, arg: string, n: number, min: number): void => {
-  if (!Number.isSafeInteger(n) || n < min) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg,
-      detail: `${arg} must be an integer ≥ ${min}, got ${n}`,
-      fix: `pass the number of steps to run (≥ ${min})`,
-    });
-  }
+  check(op, arg, n, withFix(intAtLeast(min), `pass the number of steps to run (≥ ${min})`));
 };
 
-const describe = (v: unknown): string =>
-  v === null
-    ? "null"
-    : Array.isArray(v)
-      ? "an array"
-      : typeof v === "object"
-        ? "an object"
-        : `${typeof v} ${String(v)}`;
+const tensorRule = rule("a tensor", isValue, "wrap plain data with tensor(...) or fromArray(...) from @rewind/tensor");
+const keyRule = rule(
+  "a PRNG key",
+  (k) => k === undefined || T.random.isKey(k),
+  "pass random.key(seed) or a key derived from one with split / foldIn",
+);
+const optionalFunc = optional(func);
 
 /**
  * Throws unless `v` is a tensor or traced value (plain arrays and numbers are not), naming the op.
  * @example checkValue("rnn", "xs", xs)
  */
 export const checkValue = (op: string, arg: string, v: unknown): void => {
-  if (!isValue(v)) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg,
-      detail: `${arg} must be a tensor, got ${describe(v)}`,
-      fix: "wrap plain data with tensor(...) or fromArray(...) from @rewind/tensor",
-    });
-  }
+  check(op, arg, v, tensorRule);
 };
 
 /**
@@ -102,16 +86,8 @@ export const checkOptions = (
  * Throws unless `flag` is a boolean or undefined (a truthy string must not switch an option on).
  * @example checkFlag("rnn", "options.reverse", opts.reverse)
  */
-export const checkFlag = (op: string, arg: string, flag: unknown): void => {
-  if (flag !== undefined && typeof flag !== "boolean") {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg,
-      detail: `${arg} must be true or false, got ${describe(flag)}`,
-      fix: `pass a boolean or leave ${arg} out`,
-    });
-  }
+export const checkFlag = (op: string, arg: string, value: unknown): void => {
+  check(op, arg, value, flag);
 };
 
 /**
@@ -119,31 +95,15 @@ export const checkFlag = (op: string, arg: string, flag: unknown): void => {
  * @example checkKey("rnn", "options.key", opts.key)
  */
 export const checkKey = (op: string, arg: string, key: unknown): void => {
-  if (key !== undefined && !T.random.isKey(key)) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg,
-      detail: `${arg} must be a PRNG key, got ${describe(key)}`,
-      fix: "pass random.key(seed) or a key derived from one with split / foldIn",
-    });
-  }
+  check(op, arg, key, keyRule);
 };
 
 /**
  * Throws unless `f` is a function (or undefined when `optional`).
  * @example checkFunction("generate", "embed", o.embed)
  */
-export const checkFunction = (op: string, arg: string, f: unknown, optional = false): void => {
-  if (typeof f !== "function" && !(optional && f === undefined)) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg,
-      detail: `${arg} must be a function, got ${describe(f)}`,
-      fix: `pass ${arg} as a function`,
-    });
-  }
+export const checkFunction = (op: string, arg: string, f: unknown, isOptional = false): void => {
+  check(op, arg, f, isOptional ? optionalFunc : func);
 };
 
 /**

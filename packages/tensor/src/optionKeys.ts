@@ -5,11 +5,11 @@
  * at run time and never sees spread or JSON-built objects, so a misspelt key (`{ lenghts }`,
  * `{ beta1 }`, `{ weight_decay }`) used to be ignored silently and the call ran with the default.
  *
- * The check only finds the problem; each package wraps it in its own exception
- * (`TensorException` in tensor, rnn and optim, `GraphException` in autodiff, a plain `Error` in
- * testing), so the error types callers catch stay what they were. It is not part of the public
- * API (test/architecture.test.ts keeps its importers to the packages' sources): it makes no
- * stability promise.
+ * The check only finds the problem; each package turns it into a `RewindError` with its own
+ * tag (`ValueError` in tensor, rnn and optim, `InvalidArgument` in autodiff's transforms). The
+ * entry point also carries the declarative argument checker (`validate.ts`). It is not part of
+ * the public API (test/architecture.test.ts keeps its importers to the packages' sources): it
+ * makes no stability promise.
  *
  * The rules, decided once here:
  * - an options argument is a plain object (its prototype is `Object.prototype`, `null`, or
@@ -23,6 +23,8 @@
  *   `closestKey`), and the message always lists every known key.
  * The happy path is allocation-free and O(keys × known); it runs on every reduction.
  */
+
+import { describeArg } from "./validate.js";
 
 /** What is wrong with an options argument, as the pieces of a tagged error. */
 export interface OptionsProblem {
@@ -88,7 +90,7 @@ const describe = (x: unknown): string => {
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (typeof x === "function") return "a function";
   if (typeof x === "string") return `the string ${showKey(x)}`;
-  if (typeof x !== "object") return `the ${typeof x} ${String(x)}`;
+  if (typeof x !== "object") return `the ${typeof x} ${describeArg(x)}`;
   try {
     const name: unknown = (Object.getPrototypeOf(x) as { constructor?: { name?: unknown } }).constructor?.name;
     if (name === "Object") return "an object that inherits from another object (Object.create)";
@@ -200,7 +202,8 @@ const listOf = (known: readonly string[]): string =>
  * whose own enumerable string keys are all in `known` (or `undefined`, unless `required`).
  * `arg` names the argument (`options`, `sizes`, `o.features`); an unknown key is reported as
  * `arg.key`. See the file note for the rules.
- * @example optionsProblem("rnn", "options", { lenghts: [3] }, ["lengths", "reverse"])?.fix // 'did you mean "lengths"? …'
+ * @example
+ * optionsProblem("rnn", "options", { lenghts: [3] }, ["lengths", "reverse"])?.fix // 'did you mean "lengths"? …'
  */
 export const optionsProblem = (
   op: string,
@@ -250,3 +253,20 @@ const findProblem = (
   }
   return undefined;
 };
+
+// The declarative argument checker shares this internal entry point (`validate.ts`), and so do
+// the class and formatter of autodiff's tags, which @rewind/autodiff exports under its own name.
+export { GraphException, formatGraphError, rewindError } from "./errors.js";
+export {
+  check,
+  checkArgs,
+  describeArg,
+  describeKeys,
+  flag,
+  finite,
+  func,
+  intAtLeast,
+  nonNegativeInt,
+  numberIn,
+} from "./validate.js";
+export { oneOf, optional, positive, positiveInt, refuse, rule, withFix, type Rule } from "./validate.js";

@@ -3,7 +3,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
+import { checkArgs, describeKeys, keysOf, optionsProblem, positiveInt, withFix } from "@rewind/tensor/internal/check";
 import { add, isValue, matmul, transpose, treeLeavesWithPaths, type Value } from "@rewind/autodiff";
 import type { CellSizes, InitOptions } from "../Cell.js";
 import { checkInitOptions, gateWeight, uniformInit } from "../init.js";
@@ -22,6 +22,8 @@ export interface TorchCellParams {
 
 /** The sizes a built-in cell reads. */
 const SIZE_KEYS = keysOf<CellSizes>({ inputSize: true, hiddenSize: true });
+
+const sizeRule = withFix(positiveInt, "pass e.g. { inputSize: 8, hiddenSize: 32 }");
 
 /**
  * Throws a clear error unless sizes are `{ inputSize, hiddenSize }` of positive integers. Other
@@ -43,18 +45,10 @@ export const checkSizes = (cell: string, sizes: CellSizes): void => {
       fix: `${problem.fix}${hint}`,
     });
   }
-  for (const name of ["inputSize", "hiddenSize"] as const) {
-    const v = (sizes as unknown as Record<string, unknown>)[name];
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
-      T.fail({
-        _tag: "ValueError",
-        op: `${cell}.init`,
-        arg: `sizes.${name}`,
-        detail: `${name} must be a positive integer, got ${JSON.stringify(v)}`,
-        fix: "pass e.g. { inputSize: 8, hiddenSize: 32 }",
-      });
-    }
-  }
+  checkArgs(`${cell}.init`, {
+    "sizes.inputSize": [sizes.inputSize, sizeRule],
+    "sizes.hiddenSize": [sizes.hiddenSize, sizeRule],
+  });
 };
 
 /**
@@ -135,12 +129,13 @@ export const checkTorchParams = (op: string, p: TorchCellParams, gates: number):
     T.shapesEqual(bi.shape, [rows]) &&
     T.shapesEqual(bh.shape, [rows]);
   if (!ok) {
+    const g = `${gates}·H`;
     T.fail({
       _tag: "ShapeError",
       op,
       arg: "params",
       shapes: [wi.shape, wh.shape, bi.shape, bh.shape],
-      detail: `a ${gates}-gate cell needs weight_ih [${gates}·H, in], weight_hh [${gates}·H, H] and biases [${gates}·H]`,
+      detail: `a ${gates}-gate cell needs weight_ih [${g}, in], weight_hh [${g}, H] and biases [${g}]`,
       fix: "pass parameters made by this cell's init (or fromTorchStateDict)",
     });
   }
@@ -211,7 +206,9 @@ export const checkStep = (
       _tag: "ValueError",
       op,
       arg: "carry",
-      detail: `the carry must be { ${carryKeys.join(", ")} } of tensors, got ${record === null ? "null" : typeof record === "object" ? `keys ${Object.keys(record).join(", ") || "(none)"}` : typeof record}`,
+      detail:
+        `the carry must be { ${carryKeys.join(", ")} } of tensors, ` +
+        `got ${describeKeys(record).replace(/^an object with /, "")}`,
       fix: "start from cell.initialCarry(batch, params)",
     });
   }
@@ -223,7 +220,9 @@ export const checkStep = (
       op,
       arg: `carry${bad === undefined || bad[0] === "<root>" ? "" : bad[0]}`,
       shapes: bad === undefined ? [want] : [bad[1].shape, want],
-      detail: `every carry leaf must be ${weightIh.dtype} [${want.join(", ")}] (batch × hidden), got ${bad === undefined ? "no tensors" : `${bad[1].dtype} [${bad[1].shape.join(", ")}]`}`,
+      detail:
+        `every carry leaf must be ${weightIh.dtype} [${want.join(", ")}] (batch × hidden), got ` +
+        `${bad === undefined ? "no tensors" : `${bad[1].dtype} [${bad[1].shape.join(", ")}]`}`,
       fix: "start from cell.initialCarry(batch, params), with the batch of x_t",
     });
   }
