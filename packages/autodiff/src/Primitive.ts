@@ -89,7 +89,9 @@ const PRIMITIVE_KEYS: readonly string[] = [
 
 /**
  * Declares a primitive; the identity at run time, it exists so the type checker sees every field.
- * @example const neg = definePrimitive<"neg", void>({ name: "neg", abstractEval: ([x]) => [x!], impl: ..., vjp: ([g], _, k) => [k.neg(g)] })
+ * @example
+ * const neg = definePrimitive<"neg", void>({
+ *   name: "neg", abstractEval: ([x]) => [x!], impl: ..., vjp: ([g], _, k) => [k.neg(g)] })
  */
 export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P> => {
   const p = prim as unknown as Partial<Record<string, unknown>> | null;

@@ -11,6 +11,7 @@ import { graphFail } from "./errors.js";
 
 /** A pytree of values: a value, or containers of pytrees, or static data. */
 export type PyTree =
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- the members document what is walked
   Value | readonly PyTree[] | { readonly [key: string]: PyTree } | List<PyTree> | IMap<unknown, PyTree> | unknown;
 
 /** The structure of a pytree without its leaves. */
@@ -202,7 +203,9 @@ export const treeUnflatten = <A = unknown>(def: TreeDef, leaves: readonly unknow
       _tag: "TreeMismatch",
       op: "treeUnflatten",
       path: "<root>",
-      detail: `the structure holds ${leafCount(def)} leaves but ${Array.isArray(leaves) ? leaves.length : "no array of them"} were given`,
+      detail:
+        `the structure holds ${leafCount(def)} leaves but ` +
+        `${Array.isArray(leaves) ? leaves.length : "no array of them"} were given`,
       fix: "pass exactly one leaf per leaf of the structure",
     });
   }
@@ -269,8 +272,10 @@ const defKey = (def: TreeDef): string => {
     case "list":
       return `${def.kind === "array" ? "" : "List"}[${def.children.map(defKey).join(",")}]`;
     case "object":
-    case "record":
-      return `${def.kind === "record" ? "Record" : ""}{${def.keys.map((k, j) => `${JSON.stringify(k)}:${defKey(def.children[j]!)}`).join(",")}}`;
+    case "record": {
+      const fields = def.keys.map((k, j) => `${JSON.stringify(k)}:${defKey(def.children[j]!)}`);
+      return `${def.kind === "record" ? "Record" : ""}{${fields.join(",")}}`;
+    }
     case "map":
       return `Map{${def.keys.map((k, j) => `${staticKey(k)}:${defKey(def.children[j]!)}`).join(",")}}`;
   }
@@ -317,7 +322,9 @@ const describe = (d: TreeDef): string =>
 /**
  * The first place where two structures differ: its path (`.h`, `[1]`) and what each side has
  * there, or `undefined` when they are equal.
- * @example treeDiff(treeStructure({ h: x }), treeStructure({ h: x, c: y })) // { path: ".c", expected: "missing", actual: "a tensor" }
+ * @example
+ * treeDiff(treeStructure({ h: x }), treeStructure({ h: x, c: y }))
+ * // { path: ".c", expected: "missing", actual: "a tensor" }
  */
 export const treeDiff = (
   expected: TreeDef,

@@ -77,7 +77,7 @@ export const expectFlag = (op: string, arg: string, v: unknown): boolean | undef
  * @example expectArray("concat", "xs", [a, b])
  */
 export const expectArray = <A>(op: string, arg: string, xs: readonly A[]): readonly A[] =>
-  Array.isArray(xs)
+  isArray<A>(xs)
     ? xs
     : graphFail({
         _tag: "InvalidArgument",
@@ -86,6 +86,12 @@ export const expectArray = <A>(op: string, arg: string, xs: readonly A[]): reado
         detail: `expected an array, got ${describe(xs)}`,
         fix: "pass a list, e.g. [a, b]",
       });
+
+/**
+ * `Array.isArray` keeping the element type (the built-in narrows a readonly array to `any[]`).
+ * @example isArray<number>(widths) && widths.every((w) => w >= 0)
+ */
+export const isArray = <A>(xs: unknown): xs is readonly A[] => Array.isArray(xs);
 
 const isAtom = (a: unknown): boolean => {
   const t =
@@ -96,7 +102,7 @@ const isAtom = (a: unknown): boolean => {
 /** A `Graph` built by hand (`new Graph(...)`) may hold anything; tracing always builds these parts. */
 const wellFormed = (g: Graph): boolean =>
   Array.isArray(g.inputs) &&
-  g.inputs.every((v) => isAtom(v) && v._tag === "Var") &&
+  g.inputs.every((v: unknown) => isAtom(v) && (v as { _tag?: unknown })._tag === "Var") &&
   Array.isArray(g.outputs) &&
   g.outputs.every(isAtom) &&
   List.isList(g.eqns) &&

@@ -34,9 +34,10 @@ const nanDetail = (ins: readonly Tensor[], out: Tensor, i: number, bad: number):
   if (nanIn >= 0) {
     // Every checked primitive throws on the first NaN it makes, so a NaN input was made elsewhere.
     return (
-      `output ${i} (shape ${shapeOf(out)}) has ${bad} NaN value(s) because input ${nanIn} (shape ${shapeOf(ins[nanIn]!)}) ` +
-      `already held ${countNaN(ins[nanIn]!)} NaN value(s) that no checked primitive produced: the NaN came in from outside ` +
-      "(an argument, a captured constant, or a value computed before withDebugNans); this is the first primitive that used it"
+      `output ${i} (shape ${shapeOf(out)}) has ${bad} NaN value(s) because input ${nanIn} ` +
+      `(shape ${shapeOf(ins[nanIn]!)}) already held ${countNaN(ins[nanIn]!)} NaN value(s) that no checked ` +
+      "primitive produced: the NaN came in from outside (an argument, a captured constant, or a value " +
+      "computed before withDebugNans); this is the first primitive that used it"
     );
   }
   if (ins.some((t) => countNonFinite(t) > 0)) {
@@ -45,7 +46,10 @@ const nanDetail = (ins: readonly Tensor[], out: Tensor, i: number, bad: number):
       "(an input held ±Inf: e.g. Inf − Inf, 0 · Inf or Inf / Inf); this is the first primitive that produced one"
     );
   }
-  return `output ${i} (shape ${shapeOf(out)}) has ${bad} NaN/Inf value(s) although all inputs were finite; this is the first primitive that produced one`;
+  return (
+    `output ${i} (shape ${shapeOf(out)}) has ${bad} NaN/Inf value(s) although all inputs were finite; ` +
+    "this is the first primitive that produced one"
+  );
 };
 
 /**

@@ -23,6 +23,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import { GraphException } from "@rewind/autodiff";
+import { describeKeys } from "@rewind/tensor/internal/check";
 import { formatError, safetensors, type Key, type TensorError } from "@rewind/tensor";
 import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import { crc32, crc32Text } from "./crc32.js";
@@ -247,8 +248,10 @@ const decodeError = (detail: string): TensorError => ({
   fix: "",
 });
 const MAX_LISTED = 12;
-const listProblems = (what: string, problems: readonly string[]): string =>
-  `${what}: ${problems.slice(0, MAX_LISTED).join("; ")}${problems.length > MAX_LISTED ? `; and ${problems.length - MAX_LISTED} more` : ""}`;
+const listProblems = (what: string, problems: readonly string[]): string => {
+  const more = problems.length > MAX_LISTED ? `; and ${problems.length - MAX_LISTED} more` : "";
+  return `${what}: ${problems.slice(0, MAX_LISTED).join("; ")}${more}`;
+};
 
 const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined> => {
   if (t === undefined) return E.right(undefined);
@@ -296,7 +299,9 @@ export function restoreCheckpoint(
   if (bytes === undefined)
     return E.left(
       decodeError(
-        `expected a Uint8Array of checkpoint bytes, got ${input === null ? "null" : typeof input === "object" ? "an object that is not a Uint8Array" : typeof input}`,
+        `expected a Uint8Array of checkpoint bytes, got ${
+          input === null ? "null" : typeof input === "object" ? "an object that is not a Uint8Array" : typeof input
+        }`,
       ),
     );
   if (
@@ -307,7 +312,7 @@ export function restoreCheckpoint(
       _tag: "ValueError",
       op: "restoreCheckpoint",
       arg: "template",
-      detail: `the template must be { params, optState }, got ${template === null ? "null" : typeof template === "object" ? `an object with keys ${Object.keys(template).join(", ") || "(none)"}` : typeof template}`,
+      detail: `the template must be { params, optState }, got ${describeKeys(template)}`,
       fix: "pass freshly initialised { params, optState: opt.init(params) }, or no template",
     });
   }
@@ -319,7 +324,8 @@ export function restoreCheckpoint(
   if (format !== CHECKPOINT_FORMAT) {
     return E.left(
       decodeError(
-        `not a Rewind checkpoint: the metadata "format" is ${format === undefined ? "missing" : JSON.stringify(format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`,
+        `not a Rewind checkpoint: the metadata "format" is ` +
+          `${format === undefined ? "missing" : JSON.stringify(format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`,
       ),
     );
   }
@@ -342,7 +348,8 @@ export function restoreCheckpoint(
   if (stored !== computed) {
     return E.left(
       decodeError(
-        `the file is damaged: its checksum is ${JSON.stringify(stored)} but its contents give ${JSON.stringify(computed)}`,
+        `the file is damaged: its checksum is ${JSON.stringify(stored)} ` +
+          `but its contents give ${JSON.stringify(computed)}`,
       ),
     );
   }

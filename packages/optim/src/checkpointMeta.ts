@@ -72,10 +72,14 @@ const decodeError = (detail: string): TensorError => ({
 });
 const notAsWritten = (what: string, detail: string): TensorError =>
   decodeError(
-    `the ${what} metadata is not written as JSON.stringify writes it (a duplicate key, spaces or unusual escapes), so it is refused rather than guessed at: ${detail}`,
+    `the ${what} metadata is not written as JSON.stringify writes it (a duplicate key, spaces or unusual escapes), ` +
+      `so it is refused rather than guessed at: ${detail}`,
   );
 
-/** A parsed value with plain objects for maps (`Object.fromEntries` defines `__proto__` as an own key, polluting nothing). */
+/**
+ * A parsed value with plain objects for maps (`Object.fromEntries` defines `__proto__` as an own
+ * key, polluting nothing).
+ */
 const plain = (v: JsonValue): JsonConfig =>
   isJsonObject(v)
     ? Object.fromEntries([...v].map(([k, x]) => [k, plain(x)]))

@@ -68,8 +68,11 @@ const describeSpec = (s: TreeSpec, tensors: ReadonlyMap<string, Tensor>): string
       const t = tensors.get(s.name);
       return t === undefined ? "a tensor" : `a tensor ${avalText(t)}`;
     }
-    case "static":
-      return `the ${s.value.type} ${s.value.type === "number" || s.value.type === "string" || s.value.type === "boolean" ? JSON.stringify(s.value.value) : ""}`.trimEnd();
+    case "static": {
+      const t = s.value.type;
+      const shown = t === "number" || t === "string" || t === "boolean" ? JSON.stringify(s.value.value) : "";
+      return `the ${t} ${shown}`.trimEnd();
+    }
     case "array":
     case "list":
       return `a ${s.kind} of ${s.children.length}`;
@@ -164,7 +167,8 @@ export const rebuildLike = (spec: TreeSpec, tensors: ReadonlyMap<string, Tensor>
           if (!tIds.includes(id)) {
             const key = s.kind === "map" ? staticValue(s.keys[j]!) : id;
             problems.push(
-              `${shown(childPath(t.kind, path, key))}: in the checkpoint but not in the template (${describeSpec(s.children[j]!, tensors)})`,
+              `${shown(childPath(t.kind, path, key))}: in the checkpoint but not in the template ` +
+                `(${describeSpec(s.children[j]!, tensors)})`,
             );
           }
         });

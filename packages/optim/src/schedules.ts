@@ -231,7 +231,9 @@ export interface LinearWarmupOptions {
 /**
  * Rises linearly from `initValue` to `peakValue` over `warmupSteps`, then follows `after` (which
  * sees the steps since the warmup ended) or stays at `peakValue`.
- * @example linearWarmup({ peakValue: 1, warmupSteps: 10 }, exponentialDecay({ initValue: 1, transitionSteps: 10, decayRate: 0.5 }))
+ * @example
+ * const decay = exponentialDecay({ initValue: 1, transitionSteps: 10, decayRate: 0.5 });
+ * linearWarmup({ peakValue: 1, warmupSteps: 10 }, decay)
  */
 export const linearWarmup = (options: LinearWarmupOptions, after?: Schedule): Schedule => {
   checkOptions(

@@ -100,7 +100,8 @@ export const stateProblems = (root: TreeSpec): string[] => {
           }
           if (run !== undefined && last !== undefined && last !== (run === 0)) {
             problems.push(
-              `${path("lastFinite")}: ${last}, but notFiniteCount is ${run} (the last step was finite exactly when it is 0)`,
+              `${path("lastFinite")}: ${last}, but notFiniteCount is ${run} (the last step was finite exactly when ` +
+                `it is 0)`,
             );
           }
         }

@@ -10,6 +10,7 @@
 import * as A from "@rewind/autodiff";
 import type { TreeDef, Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
+import { describeArg } from "@rewind/tensor/internal/check";
 
 /**
  * A static value as JSON. Numbers are strings so NaN, ±Infinity and −0 survive.
@@ -119,7 +120,7 @@ const staticSpec = (v: unknown, path: string): StaticSpec => {
       if (v === null) return { type: "null" };
       return encodeFail(
         path,
-        `the static value ${typeof v === "function" ? "(a function)" : String(v)} cannot be saved`,
+        `the static value ${typeof v === "function" ? "(a function)" : describeArg(v)} ` + "cannot be saved",
         "keep only tensors, numbers, strings, booleans and null in checkpointed trees",
       );
   }

@@ -24,8 +24,10 @@ export type TreeSpecRead =
   | { readonly ok: false; readonly why: "syntax" | "form" | "schema"; readonly detail: string };
 
 /** A schema problem (the JSON is fine so far); caught in `readTreeSpec`. */
-class SpecProblem {
-  constructor(readonly detail: string) {}
+class SpecProblem extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
 }
 const reject = (detail: string): never => {
   throw new SpecProblem(detail);

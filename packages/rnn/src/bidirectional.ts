@@ -8,7 +8,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import { keysOf } from "@rewind/tensor/internal/check";
+import { describeKeys, keysOf } from "@rewind/tensor/internal/check";
 import { add, concat, type Value } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
 import { rnn, type RnnOptions } from "./rnn.js";
@@ -132,7 +132,7 @@ export const bidirectional = <PF, CF, PB, CB>(
         _tag: "ValueError",
         op,
         arg: "params",
-        detail: `params must be { forward, reverse }, got ${p === null ? "null" : typeof p === "object" ? `an object with keys ${Object.keys(p).join(", ") || "(none)"}` : typeof p}`,
+        detail: `params must be { forward, reverse }, got ${describeKeys(p)}`,
         fix: "pass the parameters this layer's init returned",
       });
     }
@@ -185,7 +185,9 @@ export const bidirectional = <PF, CF, PB, CB>(
           op: "bidirectional.apply",
           arg: "params",
           shapes: [fwd.outputs.shape, bwd.outputs.shape],
-          detail: `merge "sum" needs both directions to output the same features, got ${cellFwd.name}: ${fwd.outputs.shape[2]} and ${cellBwd.name}: ${bwd.outputs.shape[2]}`,
+          detail:
+            `merge "sum" needs both directions to output the same features, got ${cellFwd.name}: ` +
+            `${fwd.outputs.shape[2]} and ${cellBwd.name}: ${bwd.outputs.shape[2]}`,
           fix: 'give both directions the same hidden size, or use { merge: "concat" }',
         });
       }

@@ -8,7 +8,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
+import { describeArg, keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import {
   add,
   isValue,
@@ -77,7 +77,11 @@ export const checkCell = <P, C>(op: string, arg: string, cell: Cell<P, C>): Cell
       _tag: "ValueError",
       op,
       arg,
-      detail: `expected a cell ({ name, init, initialCarry, step, outputSize }), got ${c === null || typeof c !== "object" ? String(c) : `an object lacking ${missing.length > 0 ? missing.join(", ") : "a string name"}`}`,
+      detail: `expected a cell ({ name, init, initialCarry, step, outputSize }), got ${
+        c === null || typeof c !== "object"
+          ? describeArg(c)
+          : `an object lacking ${missing.length > 0 ? missing.join(", ") : "a string name"}`
+      }`,
       fix: "pass a built-in cell (lstm, gru, …), a combinator's result, or a cell made with defineCell",
     });
   }
@@ -98,7 +102,9 @@ const checkStepResult = <C>(
       _tag: "ValueError",
       op,
       arg: "return value",
-      detail: `step must return [carry, y], got ${Array.isArray(result) ? `an array of ${result.length}` : typeof result}`,
+      detail:
+        `step must return [carry, y], got ` +
+        `${Array.isArray(result) ? `an array of ${result.length}` : typeof result}`,
       fix: "return a two-element array [nextCarry, y]",
     });
   }
@@ -135,7 +141,9 @@ const checkStepResult = <C>(
       op,
       arg: "y",
       shapes: isValue(y) ? [y.shape] : [],
-      detail: `y must be [${batch}, ${outputSize}] (batch × outputSize), got ${isValue(y) ? describeShape(y) : typeof y}`,
+      detail:
+        `y must be [${batch}, ${outputSize}] (batch × outputSize), ` +
+        `got ${isValue(y) ? describeShape(y) : typeof y}`,
       fix: "return y_t with one row per sample and outputSize features, or fix outputSize",
     });
   }
@@ -315,7 +323,10 @@ const checkMgu = (op: string, p: MguParams): MguParams => {
       op,
       arg: "params",
       shapes: MGU_FIELDS.map((f) => p[f].shape),
-      detail: `the parameters do not fit one hidden size of one float dtype${wrong.length > 0 ? ` (check ${wrong.join(", ")})` : ""}: weight_if/weight_in [H, in], weight_hf/weight_hn [H, H], bias_f/bias_n [H]`,
+      detail:
+        `the parameters do not fit one hidden size of one float ` +
+        `dtype${wrong.length > 0 ? ` (check ${wrong.join(", ")})` : ""}: weight_if/weight_in [H, in], ` +
+        `weight_hf/weight_hn [H, H], bias_f/bias_n [H]`,
       fix: "pass parameters made by mgu.init",
     });
   }

@@ -186,7 +186,9 @@ export const decode = <P, C>(s: DecodeSpec<P, C>): DecodeResult<C> => {
       op: s.op,
       arg: "embed",
       shapes: [eAval.shape, s.x0.shape],
-      detail: `embed(token ids [${batch}]) must return the step input's shape and dtype (${s.x0.dtype}), got ${eAval.dtype}`,
+      detail:
+        `embed(token ids [${batch}]) must return the step input's shape and dtype ` +
+        `(${s.x0.dtype}), got ${eAval.dtype}`,
       fix: "make embed return [batch, inputSize] in the parameters' dtype (e.g. take(table, ids, 0))",
     });
   }

@@ -78,7 +78,10 @@ export interface GenerateResult<C> {
   readonly finalCarry: C;
 }
 
-/** The batch size, read from whichever of firstInput, startToken, initialCarry and batch are given (they must agree). */
+/**
+ * The batch size, read from whichever of firstInput, startToken, initialCarry and batch are
+ * given (they must agree).
+ */
 const batchOf = <C>(op: string, o: GenerateOptions<C>): number => {
   const seen: Array<readonly [string, number]> = [];
   if (o.firstInput !== undefined) seen.push(["firstInput", o.firstInput.shape[0]!]);

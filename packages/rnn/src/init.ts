@@ -3,7 +3,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import { keysOf } from "@rewind/tensor/internal/check";
+import { describeArg, keysOf } from "@rewind/tensor/internal/check";
 import type { InitOptions } from "./Cell.js";
 import { checkOptions } from "./util.js";
 
@@ -20,7 +20,7 @@ const checkFloatDType = (op: string, arg: string, dtype: unknown): void => {
     bad(
       op,
       arg,
-      `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`,
+      `dtype must be "float32" or "float64", got ${describeArg(dtype)}`,
       'pass { dtype: "float32" } (the default) or "float64"',
     );
   }
@@ -52,12 +52,7 @@ export const checkInitOptions = (op: string, options: unknown): void => {
   const o = (options ?? {}) as Record<string, unknown>;
   checkFloatDType(op, "options.dtype", o["dtype"]);
   if (o["scheme"] !== undefined && !SCHEMES.includes(o["scheme"] as string)) {
-    bad(
-      op,
-      "options.scheme",
-      `unknown scheme ${JSON.stringify(o["scheme"]) ?? String(o["scheme"])}`,
-      'use "default", "orthogonal" or "glorot"',
-    );
+    bad(op, "options.scheme", `unknown scheme ${describeArg(o["scheme"])}`, 'use "default", "orthogonal" or "glorot"');
   }
 };
 

@@ -136,7 +136,7 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
     const inputs = reverse ? reverseValid(seq, lengths) : seq;
     const body = (c: C, s: { x: Value; m: Value; n: unknown }): readonly [C, Value] => {
       const [next, y] = step(c, s.x, s.n ?? undefined);
-      const frozen = treeMap((a, b) => where(maskFor(s.m, a), a, b), next, c) as C;
+      const frozen = treeMap<C>((a, b) => where(maskFor(s.m, a), a, b), next, c);
       return [frozen, where(maskFor(s.m, y), y, 0)];
     };
     [finalCarry, ys] = scan(body, init, { x: inputs, m: stepMask(lengths, time), n: noise }, scanOpts);

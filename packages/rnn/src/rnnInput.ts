@@ -25,7 +25,8 @@ export const checkSequenceRank = (xs: Value, timeMajor: boolean): void => {
     detail: `xs must have a batch and a time axis, ${layout(timeMajor)}, got a rank-${xs.shape.length} tensor`,
     fix:
       xs.shape.length === 1
-        ? "for one sequence of token ids add a batch axis, expandDims(xs, 0) → [1, time]; for one sequence of float values add a features axis too, reshape(xs, [1, time, 1])"
+        ? "for one sequence of token ids add a batch axis, expandDims(xs, 0) → [1, time]; for one sequence of float " +
+          "values add a features axis too, reshape(xs, [1, time, 1])"
         : "pass a batch of sequences, e.g. reshape(xs, [1, 1, 1]) for one step of one sequence",
   });
 };
@@ -65,11 +66,13 @@ export const explainStepInput =
         arg: "xs",
         shapes: [xs.shape],
         detail:
-          `xs of shape ${T.formatShape(xs.shape)} is read as ${read}${xs.shape.length > 2 ? " and features" : ""}, so each step gives the cell x_t of shape ${T.formatShape(xt)}, ` +
+          `xs of shape ${T.formatShape(xs.shape)} is read as ${read}${xs.shape.length > 2 ? " and features" : ""}, ` +
+          `so each step gives the cell x_t of shape ${T.formatShape(xt)}, ` +
           `which ${cellName}.step refuses: ${e.error.detail}`,
         fix:
           xs.shape.length === 2
-            ? `xs must be ${layout(timeMajor)}, rank 3 for a cell over feature vectors (rank 2 means int32 token ids, for a cell that embeds them); for a single [time, features] sequence add a batch axis: ${single}`
+            ? `xs must be ${layout(timeMajor)}, rank 3 for a cell over feature vectors (rank 2 means int32 token ` +
+              `ids, for a cell that embeds them); for a single [time, features] sequence add a batch axis: ${single}`
             : `give xs the features the cell reads: ${layout(timeMajor)} with the cell's input size on the last axis`,
       });
     }

@@ -18,7 +18,8 @@ export type TorchRnnMode = "rnn_tanh" | "rnn_relu" | "lstm" | "gru";
 
 /**
  * The constructor arguments of a PyTorch recurrent module (dropout and proj_size aside).
- * @example const spec: TorchRnnSpec = { mode: "lstm", inputSize: 64, hiddenSize: 128, numLayers: 2, bidirectional: true }
+ * @example
+ * const spec: TorchRnnSpec = { mode: "lstm", inputSize: 64, hiddenSize: 128, numLayers: 2, bidirectional: true }
  */
 export interface TorchRnnSpec {
   /** Which module: `nn.RNN` with tanh or relu, `nn.LSTM` or `nn.GRU`. */
@@ -66,7 +67,9 @@ const specError = (op: string, detail: string): TensorError => ({
   op,
   arg: "spec",
   detail,
-  fix: 'pass e.g. { mode: "lstm", inputSize: 64, hiddenSize: 128, numLayers: 1, bidirectional: false, batchFirst: true }',
+  fix:
+    'pass e.g. { mode: "lstm", inputSize: 64, hiddenSize: 128, numLayers: 1, ' +
+    "bidirectional: false, batchFirst: true }",
 });
 
 /** Validates a spec (it may come from a file's metadata) and fills in the defaults. */
@@ -139,7 +142,8 @@ export const slots = (s: ResolvedTorchRnnSpec): Slot[] => {
 export const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
 /** A spec in one phrase, for messages. */
 export const describeSpec = (s: ResolvedTorchRnnSpec): string =>
-  `${s.mode} (inputSize ${s.inputSize}, hiddenSize ${s.hiddenSize}, numLayers ${s.numLayers}${s.bidirectional ? ", bidirectional" : ""})`;
+  `${s.mode} (inputSize ${s.inputSize}, hiddenSize ${s.hiddenSize}, numLayers ` +
+  `${s.numLayers}${s.bidirectional ? ", bidirectional" : ""})`;
 
 /** Throws unless `params` has one cell per layer and direction, each shaped for `s`. */
 export const checkParams = (op: string, s: ResolvedTorchRnnSpec, params: TorchRnnParams): void => {
@@ -149,7 +153,9 @@ export const checkParams = (op: string, s: ResolvedTorchRnnSpec, params: TorchRn
       _tag: "ValueError",
       op,
       arg: "params",
-      detail: `expected ${n} cell parameter records (numLayers × directions) for ${describeSpec(s)}, got ${Array.isArray(params) ? params.length : typeof params}`,
+      detail:
+        `expected ${n} cell parameter records (numLayers × directions) for ${describeSpec(s)}, ` +
+        `got ${Array.isArray(params) ? params.length : typeof params}`,
       fix: "build params with torchRnn(spec).init or fromTorchStateDict",
     });
   }
@@ -166,7 +172,9 @@ export const checkParams = (op: string, s: ResolvedTorchRnnSpec, params: TorchRn
       _tag: "ValueError",
       op,
       arg: "params",
-      detail: `params do not fit ${describeSpec(s)}: ${bad.map((b) => `expected ${b.name} ${fmt(b.shape)}, found ${got(b)}`).join("; ")}`,
+      detail:
+        `params do not fit ${describeSpec(s)}: ` +
+        `${bad.map((b) => `expected ${b.name} ${fmt(b.shape)}, found ${got(b)}`).join("; ")}`,
       fix: "build params for this spec",
     });
   }

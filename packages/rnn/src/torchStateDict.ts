@@ -5,7 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import type { Tensor, TensorError } from "@rewind/tensor";
-import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
+import { describeArg, keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import { isTracer } from "@rewind/autodiff";
 import type { TorchCellParams } from "./cells/common.js";
 import {
@@ -22,7 +22,9 @@ import {
 
 /**
  * The PyTorch parameter names of a spec, in state-dict order.
- * @example torchParamNames({ mode: "gru", inputSize: 3, hiddenSize: 4 }) // ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+ * @example
+ * torchParamNames({ mode: "gru", inputSize: 3, hiddenSize: 4 })
+ * // ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
  */
 export const torchParamNames = (spec: TorchRnnSpec): string[] =>
   slots(resolveOrThrow("torchParamNames", spec)).map((s) => s.name);
@@ -57,7 +59,9 @@ const TO_KEYS: readonly string[] = ["prefix"];
 /**
  * Why `options` are not valid options of `fromTorchStateDict` (or, with `TO_KEYS`, of
  * `toTorchStateDict`), or undefined: an unknown key, a non-string prefix, a dtype that is not a float dtype.
- * @example stateDictOptionsProblem("loadTorchSafetensors", { prefx: "rnn." }) // unknown key "prefx"; did you mean "prefix"?
+ * @example
+ * stateDictOptionsProblem("loadTorchSafetensors", { prefx: "rnn." })
+ * // unknown key "prefx"; did you mean "prefix"?
  */
 export const stateDictOptionsProblem = (
   op: string,
@@ -77,10 +81,7 @@ export const stateDictOptionsProblem = (
   if (prefix !== undefined && typeof prefix !== "string")
     return problem("options.prefix", `prefix must be a string, got ${typeof prefix}`);
   if (dtype !== undefined && dtype !== "float32" && dtype !== "float64")
-    return problem(
-      "options.dtype",
-      `dtype must be "float32" or "float64", got ${JSON.stringify(dtype) ?? String(dtype)}`,
-    );
+    return problem("options.dtype", `dtype must be "float32" or "float64", got ${describeArg(dtype)}`);
   return undefined;
 };
 
@@ -175,7 +176,8 @@ export const fromTorchStateDict = (
   const shown = unexpected.slice(0, MAX_LISTED).map((k) => (prefix + k).replace(/^(.{77}).{4,}$/s, "$1..."));
   if (unexpected.length > 0)
     problems.push(
-      `unexpected: ${shown.join(", ")}${unexpected.length > MAX_LISTED ? ` and ${unexpected.length - MAX_LISTED} more` : ""}`,
+      `unexpected: ${shown.join(", ")}` +
+        (unexpected.length > MAX_LISTED ? ` and ${unexpected.length - MAX_LISTED} more` : ""),
     );
   if (problems.length === 0) return E.right(Object.freeze(cells as TorchCellParams[]));
 
@@ -193,7 +195,9 @@ export const fromTorchStateDict = (
     op,
     arg: "named",
     detail: `the state dict does not fit ${describeSpec(s)}: ${problems.join("; ")}`,
-    fix: `${hints.length > 0 ? `${hints.join("; ")}; ` : ""}build the spec from the PyTorch module's arguments and pass its state_dict() unchanged`,
+    fix:
+      `${hints.length > 0 ? `${hints.join("; ")}; ` : ""}build the spec from the PyTorch module's arguments and ` +
+      `pass its state_dict() unchanged`,
   });
 };
 

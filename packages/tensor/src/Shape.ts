@@ -15,9 +15,9 @@ export const sizeOf = (shape: Shape): number => {
   if (!Array.isArray(shape)) return badShape("sizeOf", "shape", shape);
   let n = 1;
   for (let i = 0; i < shape.length; i++) {
-    const d = shape[i]!;
-    if (!(Number.isSafeInteger(d) && d >= 0)) return badShape("sizeOf", "shape", shape);
-    n *= d;
+    const d: unknown = shape[i];
+    if (!(Number.isSafeInteger(d) && (d as number) >= 0)) return badShape("sizeOf", "shape", shape);
+    n *= d as number;
   }
   return n;
 };
@@ -130,7 +130,7 @@ export const normalizeAxes = (op: string, arg: string, axes: readonly number[], 
       fix: "pass axes like [0, -1]",
     });
   }
-  const out = axes.map((a) => normalizeAxis(op, arg, a, rank));
+  const out = (axes as readonly number[]).map((a) => normalizeAxis(op, arg, a, rank));
   const unique = new Set(out);
   if (unique.size !== out.length) {
     return fail({

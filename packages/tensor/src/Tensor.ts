@@ -20,7 +20,10 @@ export interface Tensor {
   readonly dtype: DType;
   /** The dimensions, outermost first; `[]` for a scalar. Frozen. */
   readonly shape: Shape;
-  /** The elements in row-major order, in the typed array of `dtype` (`bool` as 0/1 bytes). Never written after creation. */
+  /**
+   * The elements in row-major order, in the typed array of `dtype` (`bool` as 0/1 bytes). Never
+   * written after creation.
+   */
   readonly data: ReadonlyTypedArray;
 }
 

@@ -15,7 +15,8 @@ import { describeValue, MAX_ELEMENTS, showValue } from "./internal.js";
 import { optionsProblem } from "./optionKeys.js";
 import type { Tensor } from "./Tensor.js";
 
-const buffers: Readonly<Record<DType, Function>> = {
+/** The typed-array class of each dtype (only its name is read, for messages). */
+const buffers: Readonly<Record<DType, { readonly name: string }>> = {
   float32: Float32Array,
   float64: Float64Array,
   int32: Int32Array,
@@ -39,6 +40,7 @@ const TYPED_ARRAY_PROTOTYPE = ((): object => {
 })();
 /** A getter of `%TypedArray%.prototype`, to call on a value whatever its own properties say. */
 const intrinsic = <R>(key: string | symbol): ((this: unknown) => R) =>
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- every caller passes the receiver with .call
   Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, key)!.get as (this: unknown) => R;
 /**
  * `%TypedArray%.prototype[Symbol.toStringTag]`: the element type's name ("Float32Array") for a
@@ -73,7 +75,9 @@ export const bytesOf = (x: unknown): Uint8Array | undefined => {
 
 /**
  * Why `x` is not a well-formed tensor record, or undefined when it is one.
- * @example tensorProblem({ dtype: "float32", shape: [2], data: [1, 2] }) // "a float32 record whose data is not a Float32Array"
+ * @example
+ * tensorProblem({ dtype: "float32", shape: [2], data: [1, 2] })
+ * // "a float32 record whose data is not a Float32Array"
  */
 export const tensorProblem = (x: unknown): string | undefined => {
   if (typeof x !== "object" || x === null || Array.isArray(x)) return describeValue(x);
@@ -139,7 +143,8 @@ export const checkTensor = (op: string, arg: string, x: unknown): Tensor => {
     detail: `expected a tensor, got ${problem}`,
     fix:
       problem === TRACED
-        ? `call ${op} outside the transform, or stay with traced ops: where(cond, a, b) to choose between values, scan for loops`
+        ? `call ${op} outside the transform, or stay with traced ops: where(cond, a, b) to choose between values, ` +
+          `scan for loops`
         : "build tensors with tensor(...), fromArray or fromData (plain arrays are not tensors)",
   });
 };
@@ -217,6 +222,8 @@ export const checkOptions = <K extends string>(
 
 const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
 
+const COUNT_LIMIT = `a tensor holds a non-negative integer count up to ${MAX_ELEMENTS}`;
+
 /**
  * Returns `n` when a tensor of `n` elements can exist (a non-negative integer at most 2^31 − 1,
  * the limit of the int32 offsets the kernels index with).
@@ -229,6 +236,6 @@ export const checkCount = (op: string, arg: string, n: number): number =>
         _tag: "ValueError",
         op,
         arg,
-        detail: `the result would have ${n} elements; a tensor holds a non-negative integer count up to ${MAX_ELEMENTS}`,
+        detail: `the result would have ${n} elements; ${COUNT_LIMIT}`,
         fix: "ask for fewer elements",
       });

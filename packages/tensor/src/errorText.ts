@@ -135,8 +135,12 @@ const derive = (v: Loose): { readonly detail: string; readonly fix: string } => 
     case "CarryMismatch": {
       const show = (a: unknown): string => (typeof a === "string" ? a : avalText(a as ErrorAval));
       return {
-        detail: `the carry output at ${v["path"] as string} is ${show(v["actual"])} but the carry input is ${show(v["expected"])}`,
-        fix: "make the step function return a carry with the same pytree structure, shapes and dtypes as its input carry",
+        detail:
+          `the carry output at ${v["path"] as string} is ${show(v["actual"])} ` +
+          `but the carry input is ${show(v["expected"])}`,
+        fix:
+          "make the step function return a carry with the same pytree structure, shapes and dtypes as its input " +
+          "carry",
       };
     }
     case "NonScalarOutput":
@@ -184,7 +188,8 @@ const nonScalar = (aval: ErrorAval): { readonly detail: string; readonly fix: st
  * The value with every uniform field present: `e` itself when it has them, otherwise a frozen
  * copy with `detail` and `fix` derived (or `fix: ""`). The caller has checked `e` with
  * `errorValueProblem`.
- * @example completeError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 }).fix // "use an axis in [-2, 1]"
+ * @example
+ * completeError({ _tag: "AxisError", op: "sum", arg: "axis", axis: 2, rank: 2 }).fix // "use an axis in [-2, 1]"
  */
 export const completeError = (e: RewindErrorInput): RewindErrorValue => {
   const v = e as unknown as Loose;
@@ -201,7 +206,9 @@ export const completeError = (e: RewindErrorInput): RewindErrorValue => {
  * `op: detail (argument `arg`; shapes …); fix`, with the parts that are absent left out.
  * `TreeMismatch` names its path, `NonFinite` where it was traced, and the testing tags' detail
  * is already the whole sentence.
- * @example errorSentence({ _tag: "ValueError", op: "f", arg: "x", detail: "bad", fix: "use 1" }) // "f: bad (argument `x`); use 1"
+ * @example
+ * errorSentence({ _tag: "ValueError", op: "f", arg: "x", detail: "bad", fix: "use 1" })
+ * // "f: bad (argument `x`); use 1"
  */
 export const errorSentence = (e: RewindErrorValue): string => {
   const fix = e.fix === "" ? "" : `; ${e.fix}`;

@@ -155,7 +155,9 @@ const notOfFamily = (tag: string, cls: string, other: string): never => {
  * The exception for `error`: a `TensorException` for the tensor tags, a `GraphException` for
  * autodiff's, a plain `RewindError` for the rest (the testing package's). The class follows the
  * tag alone, so the same mistake is caught the same way whichever package found it.
- * @example rewindError({ _tag: "ValueError", op: "f", arg: "x", detail: "bad", fix: "use 1" }) instanceof TensorException // true
+ * @example
+ * rewindError({ _tag: "ValueError", op: "f", arg: "x", detail: "bad", fix: "use 1" }) instanceof TensorException
+ * // true
  */
 export const rewindError = (error: RewindErrorInput): RewindError => {
   // A malformed value is refused under the name it always was (the formatter's).

@@ -19,12 +19,14 @@
  * valid JSON refused only for how it is written (whitespace under `strictSpacing`, or what the
  * reader itself flags: a duplicate key, an unusual escape).
  */
-export class JsonFailure {
+export class JsonFailure extends Error {
   constructor(
-    readonly message: string,
+    message: string,
     readonly offset: number,
     readonly form = false,
-  ) {}
+  ) {
+    super(message);
+  }
 }
 
 /**

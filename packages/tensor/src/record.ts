@@ -45,8 +45,12 @@ export const TensorRecord = class Tensor {
       op: "toPrimitive",
       arg: "x",
       shapes: [this.shape],
-      detail: `a ${this.dtype} tensor of shape ${formatShape(this.shape)} (${this.data.length} elements) was used as a JavaScript number (x > 0, x + 1, Number(x), x == y), which only a tensor with exactly one element can be`,
-      fix: "compare elementwise with greater(x, 0) and choose with where(cond, a, b), reduce first (sum, max), or read one element with item; to print it, use toString(x) or `${x}`",
+      detail:
+        `a ${this.dtype} tensor of shape ${formatShape(this.shape)} (${this.data.length} elements) was used as ` +
+        `a JavaScript number (x > 0, x + 1, Number(x), x == y), which only a tensor with exactly one element can be`,
+      fix:
+        "compare elementwise with greater(x, 0) and choose with where(cond, a, b), reduce first (sum, max), or " +
+        "read one element with item; to print it, use toString(x) or `${x}`",
     });
   }
 };

@@ -116,7 +116,10 @@ export const encode = (
     encodeFail("tensors", "expected a Map or an object of named tensors", "pass { name: tensor, ... }");
   if (metadata !== undefined && !isRecord(metadata))
     encodeFail("metadata", "expected an object of string values", 'pass { key: "value" } (or omit it)');
-  const entries: [string, Tensor][] = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  const entries: [string, Tensor][] =
+    tensors instanceof Map
+      ? [...(tensors as ReadonlyMap<string, Tensor>).entries()]
+      : Object.entries(tensors as Readonly<Record<string, Tensor>>);
   for (const [name, t] of entries) {
     if (typeof name !== "string")
       encodeFail("tensors", `a Map key is a ${typeof name}, not a string`, "name tensors with strings");
@@ -156,7 +159,9 @@ export const encode = (
       );
     metaEntries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     parts.push(
-      `${JSON.stringify(METADATA_KEY)}:{${metaEntries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`,
+      `${JSON.stringify(METADATA_KEY)}:{${metaEntries
+        .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
+        .join(",")}}`,
     );
   }
   let offset = 0;
@@ -165,7 +170,8 @@ export const encode = (
     const bytes = t.data.length * byteSize[t.dtype];
     offsets.push(offset);
     parts.push(
-      `${JSON.stringify(name)}:{"dtype":"${codeOf(t.dtype)}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${offset + bytes}]}`,
+      `${JSON.stringify(name)}:{"dtype":"${codeOf(t.dtype)}","shape":[${t.shape.join(",")}],` +
+        `"data_offsets":[${offset},${offset + bytes}]}`,
     );
     offset += bytes;
   }
@@ -182,8 +188,10 @@ export const encode = (
 };
 
 /** Thrown inside `decode` only, and always caught there. */
-class DecodeFailure {
-  constructor(readonly detail: string) {}
+class DecodeFailure extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
 }
 const reject = (detail: string): never => {
   throw new DecodeFailure(detail);
@@ -248,19 +256,22 @@ const decodeOrThrow = (input: Uint8Array): SafetensorsContents => {
   for (const e of ordered) {
     if (e.begin < covered) {
       reject(
-        `tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap another tensor's bytes (which end at ${covered})`,
+        `tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] ` +
+          `overlap another tensor's bytes (which end at ${covered})`,
       );
     }
     if (e.begin > covered) {
       reject(
-        `tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] leave a hole: bytes [${covered}, ${e.begin}) belong to no tensor`,
+        `tensor ${quote(e.name)}: data_offsets [${e.begin}, ${e.end}] leave a hole: bytes [${covered}, ${e.begin}) ` +
+          `belong to no tensor`,
       );
     }
     covered = e.end;
   }
   if (covered !== bufferLength) {
     reject(
-      `the data buffer has ${bufferLength} bytes but the tensors cover only [0, ${covered}): ${bufferLength - covered} trailing bytes belong to no tensor`,
+      `the data buffer has ${bufferLength} bytes but the tensors cover only [0, ${covered}): ` +
+        `${bufferLength - covered} trailing bytes belong to no tensor`,
     );
   }
 

@@ -31,8 +31,10 @@ export const MAX_METADATA_ENTRIES = 10_000;
 export const MAX_NESTING = 8;
 
 /** A semantic problem with the header (its JSON is fine so far): caught by `decode`. */
-export class HeaderProblem {
-  constructor(readonly detail: string) {}
+export class HeaderProblem extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
 }
 const problem = (detail: string): never => {
   throw new HeaderProblem(detail);
@@ -158,7 +160,8 @@ const checkSizes = (
     size *= d;
     if (size * byteSize[dtype] > bufferLength) {
       problem(
-        `${where}: shape ${shapeText(shape)} of ${code} needs more bytes than the ${bufferLength}-byte data buffer holds`,
+        `${where}: shape ${shapeText(shape)} of ${code} needs more bytes than the ${bufferLength}-byte data buffer ` +
+          `holds`,
       );
     }
   }
@@ -175,7 +178,8 @@ const checkSizes = (
   const needed = size * byteSize[dtype];
   if (end - begin !== needed) {
     problem(
-      `${where}: shape ${shapeText(shape)} of ${code} needs ${needed} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      `${where}: shape ${shapeText(shape)} of ${code} needs ${needed} bytes ` +
+        `but data_offsets [${begin}, ${end}] span ${end - begin}`,
     );
   }
 };

@@ -8,7 +8,7 @@ import { bind, type Value } from "../core.js";
 import * as S from "../primitives/shape.js";
 import type { WindowParams } from "../primitives/shape.js";
 import { astype, expectValue } from "./lift.js";
-import { expectArray } from "../check.js";
+import { expectArray, isArray } from "../check.js";
 
 const one = (prim: Parameters<typeof bind>[0], x: Value, params: unknown): Value => bind(prim, [x], params)[0]!;
 
@@ -295,7 +295,7 @@ export const pad = (x: Value, widths: ReadonlyArray<readonly [number, number]>, 
       fix: "pass the fill value as a number",
     });
   const ok =
-    Array.isArray(widths) &&
+    isArray<readonly [number, number]>(widths) &&
     widths.length === v.shape.length &&
     widths.every((w) => Array.isArray(w) && w.length === 2 && w.every((n) => Number.isSafeInteger(n) && n >= 0)) &&
     v.shape.reduce((p, d, i) => p * (d + widths[i]![0] + widths[i]![1]), 1) <= 2147483647;
@@ -412,7 +412,7 @@ export const split = (x: Value, indicesOrSections: number | readonly number[], a
     }
     points = Array.from({ length: n - 1 }, (_, i) => ((i + 1) * dim) / n);
   } else {
-    if (!Array.isArray(indicesOrSections) || !indicesOrSections.every((i) => Number.isSafeInteger(i))) {
+    if (!isArray<number>(indicesOrSections) || !indicesOrSections.every((i) => Number.isSafeInteger(i))) {
       return T.fail({
         _tag: "ValueError",
         op: "split",

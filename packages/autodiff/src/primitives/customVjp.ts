@@ -86,11 +86,12 @@ export const customVjp = definePrimitive<"customVjp", CustomVjpParams>({
     }
     leaves.forEach((l, i) => {
       if (!avalsEqual(avalOf(l), avalOf(argIns[i]!))) {
+        const [got, want] = [describeAval(avalOf(l)), describeAval(avalOf(argIns[i]!))];
         graphFail({
           _tag: "TreeMismatch",
           op: "customVjp",
           path: `bwd(...) leaf ${i}`,
-          detail: `cotangent ${describeAval(avalOf(l))} does not match its argument ${describeAval(avalOf(argIns[i]!))}`,
+          detail: `cotangent ${got} does not match its argument ${want}`,
           fix: "return cotangents with the shapes and dtypes of the arguments",
         });
       }

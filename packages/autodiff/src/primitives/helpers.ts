@@ -18,7 +18,9 @@ export const sameAval = (op: string, ins: readonly Aval[]): Aval => {
         op,
         arg: "operands",
         shapes: ins.map((x) => x.shape),
-        detail: `primitive operands must share shape and dtype, got ${ins.map((x) => `${x.dtype}${formatShape(x.shape)}`).join(" and ")}`,
+        detail:
+          `primitive operands must share shape and dtype, got ` +
+          `${ins.map((x) => `${x.dtype}${formatShape(x.shape)}`).join(" and ")}`,
         fix: "call the op through @rewind/autodiff's ops, which broadcast and promote explicitly",
       });
     }

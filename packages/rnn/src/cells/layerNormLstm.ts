@@ -111,7 +111,10 @@ const checkParams = (op: string, p: LayerNormLstmParams): LayerNormLstmParams =>
       op,
       arg: "params",
       shapes: FIELDS.map((f) => p[f].shape),
-      detail: `the parameters do not fit one hidden size H = ${h} of one float dtype${wrong.length > 0 ? ` (check ${wrong.join(", ")})` : ""}: weight_ih [4H, in], weight_hh [4H, H], ln_ih_*/ln_hh_* [4H], ln_c_* [H]`,
+      detail:
+        `the parameters do not fit one hidden size H = ${h} of one float ` +
+        `dtype${wrong.length > 0 ? ` (check ${wrong.join(", ")})` : ""}: weight_ih [4H, in], weight_hh [4H, H], ` +
+        `ln_ih_*/ln_hh_* [4H], ln_c_* [H]`,
       fix: "pass parameters made by layerNormLstm.init",
     });
   }
