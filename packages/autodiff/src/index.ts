@@ -21,15 +21,9 @@ export { remat, checkpoint, customVjp } from "./control.js";
 export { jit, type Jitted, type Runner } from "./jit.js";
 export { setJitMode, getJitMode, type JitMode } from "./compile/mode.js";
 export { makeGraph, traceTree, type ClosedGraph, type MakeGraphOptions } from "./trace.js";
-export {
-  optimize,
-  JIT_PIPELINE,
-  GRAD_PIPELINE,
-  type Pass,
-  type PassName,
-  type PassRecord,
-  type PassResult,
-} from "./passes/index.js";
+// The pass pipeline's types (a `makeGraph(f, { optimize: true })` graph lists its passes);
+// `optimize` and the pipelines themselves stay internal (src/passes/index.ts).
+export type { Pass, PassName, PassRecord, PassResult } from "./passes/index.js";
 export { printGraph, toDot, graphKey } from "./print.js";
 export { withDebugNans } from "./debugState.js";
 export {

@@ -11,11 +11,17 @@ import * as T from "@rewind/tensor";
 import { expectRejected } from "../contract.js";
 import {
   arbTensor,
+  badOption,
   countCases,
   expectTensor,
+  misspelt,
+  notBoolean,
   notFunction,
+  notOptionsObject,
   notTensor,
+  omitted,
   returned,
+  unknownOption,
   type Hostile,
   type Spec,
 } from "../common.js";
@@ -40,7 +46,7 @@ const notGraph: readonly Hostile[] = [
   h("a hand-made Graph of junk", new A.Graph(null as never, null as never, null as never)),
 ];
 
-const Point = IRecord({ a: null as unknown, b: null as unknown });
+const Point = IRecord<{ a: unknown; b: unknown }>({ a: null, b: null });
 
 /** Random pytrees: tensors and static values inside arrays, objects, Lists, Maps and Records. */
 const arbTree: fc.Arbitrary<unknown> = fc.letrec<{ tree: unknown }>((tie) => ({
@@ -80,14 +86,31 @@ const notDef: readonly Hostile[] = [
 /** Specs of the graph tools, classes, predicates and pytree functions. */
 export const toolSpecs: Record<string, Spec> = {
   makeGraph: {
-    valid: fc.tuple(fc.nat(ops.length - 1), arbX1).map(([i, x]) => [ops[i]!, x]),
-    invoke: (m, [f, x]) => (m as typeof A.makeGraph)(f as (x: never) => unknown)(x),
+    valid: fc
+      .tuple(
+        fc.nat(ops.length - 1),
+        fc.option(fc.record({ optimize: fc.boolean() }, { requiredKeys: [] }), { nil: undefined }),
+        arbX1,
+      )
+      .map(([i, o, x]) => [ops[i]!, o, x]),
+    invoke: (m, [f, o, x]) => (m as typeof A.makeGraph)(f as (x: never) => unknown, o as A.MakeGraphOptions)(x),
     check: (_args, out) => {
       const g = returned(out, "makeGraph") as A.ClosedGraph;
       if (!(g.graph instanceof A.Graph) || g.graph.inAvals.length !== 1 + g.consts.length)
         throw new Error("makeGraph: one input per argument leaf and constant");
     },
-    slots: [{ reject: notFunction }],
+    slots: [
+      { reject: notFunction },
+      {
+        reject: [
+          ...notOptionsObject,
+          ...badOption("optimize", notBoolean),
+          unknownOption,
+          ...misspelt(["optimize"], { error: A.GraphException, names: ["makeGraph"] }),
+        ],
+        tolerate: [omitted],
+      },
+    ],
   },
   traceTree: {
     valid: fc.tuple(fc.nat(ops.length - 1), arbX1).map(([i, x]) => [ops[i]!, [x]]),
