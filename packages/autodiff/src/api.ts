@@ -265,6 +265,8 @@ export const jvp = (
   tangents: readonly unknown[],
 ): [unknown, unknown] => {
   expectFunction("jvp", "f", f);
+  // Typed from the declaration: the Array.isArray check below narrows `primals` to any[].
+  const primalArgs: readonly unknown[] = primals;
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
     graphFail({
       _tag: "InvalidArgument",
@@ -296,7 +298,7 @@ export const jvp = (
       });
     }
   });
-  const [out, pullback] = vjp(f as (...a: unknown[]) => unknown, ...primals);
+  const [out, pullback] = vjp(f as (...a: unknown[]) => unknown, ...primalArgs);
   const [outLeaves, outTree] = treeFlatten(out);
   const ctTemplate = treeUnflatten(outTree, outLeaves.map(zeroOf));
   const [, pullbackOfPullback] = vjp((ct: unknown) => pullback(ct), ctTemplate);
@@ -328,7 +330,7 @@ const singleTensorArg = (op: string, args: readonly unknown[], argnum: number): 
       fix: "pass a tensor (flatten pytrees yourself)",
     });
   }
-  return x as Value;
+  return x;
 };
 
 const basis = (x: Value, i: number): Value => {
