@@ -13,7 +13,7 @@
 export { encodeModule, FunctionBuilder, f32, i32, v128, type SimdOp, type ValType } from "./wasm/emitter.js";
 export { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./wasm/f32mathWasm.js";
 export { expF32, sigmoidF32, tanhF32 } from "./kernels/f32math.js";
-export { WASM_MIN_MACS } from "./kernels/matmul.js";
+export { productInto, WASM_MIN_MACS } from "./kernels/matmul.js";
 export {
   arenaMatmul,
   productScratchBytes,

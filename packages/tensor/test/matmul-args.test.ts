@@ -1,6 +1,7 @@
 /**
- * @file `matmulInto` and `matmulKernel` take one descriptor object (`MatmulArgs`); the positional
- * forms stay as deprecated aliases computing the same bits.
+ * @file `matmulInto` and `matmulKernel` take one descriptor object (`MatmulIntoArgs`,
+ * `MatmulKernelArgs`; `matmulInto`'s transposes stay in its options); the positional forms stay as
+ * deprecated aliases computing the same bits.
  */
 import { describe, expect, it } from "vitest";
 import { matmulInto, matmulKernel, TensorException } from "../src/index.js";
@@ -32,7 +33,7 @@ describe("matmulInto with a descriptor", () => {
         const b = values(3 + k * n, 2, Ctor);
         const viaArgs = new Ctor(1 + m * n).fill(NaN);
         const viaPositional = new Ctor(1 + m * n).fill(NaN);
-        matmulInto({ out: viaArgs, outOffset: 1, a, aOffset: 2, b, bOffset: 3, m, k, n, transA, transB });
+        matmulInto({ out: viaArgs, outOffset: 1, a, aOffset: 2, b, bOffset: 3, m, k, n }, { transA, transB });
         matmulInto(viaPositional, 1, a, 2, b, 3, m, k, n, { transA, transB });
         expect(new Uint8Array(viaArgs.buffer)).toEqual(new Uint8Array(viaPositional.buffer));
         expect(Number.isNaN(viaArgs[0])).toBe(true);
@@ -40,36 +41,28 @@ describe("matmulInto with a descriptor", () => {
     });
   }
 
-  it("refuses a misspelt key, naming it (a silently ignored transB would give a wrong product)", () => {
+  it("refuses a misspelt option and a missing (misspelt) field, naming them", () => {
     const x = Float32Array.of(1, 2, 3, 4);
-    const e = caught(() =>
-      matmulInto({
-        out: new Float32Array(4),
-        outOffset: 0,
-        a: x,
-        aOffset: 0,
-        b: x,
-        bOffset: 0,
-        m: 2,
-        k: 2,
-        n: 2,
-        tranB: true,
-      } as never),
-    );
-    expect(e.error).toMatchObject({ op: "matmulInto", arg: "args.tranB" });
-    expect(e.message).toContain("transB");
+    const args = { out: new Float32Array(4), outOffset: 0, a: x, aOffset: 0, b: x, bOffset: 0, m: 2, k: 2, n: 2 };
+    const typo = caught(() => matmulInto(args, { tranB: true } as never));
+    expect(typo.error).toMatchObject({ op: "matmulInto", arg: "options.tranB" });
+    expect(typo.message).toContain("transB");
+    const { aOffset: _, ...withoutOffset } = args;
+    const missing = caught(() => matmulInto({ ...withoutOffset, aOfset: 0 } as never));
+    expect(missing.error).toMatchObject({ op: "matmulInto", arg: "a" });
+    expect(caught(() => matmulInto(null as never)).error).toMatchObject({ op: "matmulInto", arg: "args" });
   });
 
   it("checks the flags and ranges of a descriptor as of the positional form", () => {
     const x = Float64Array.of(1, 2, 3, 4);
     const args = { out: new Float64Array(4), outOffset: 0, a: x, aOffset: 0, b: x, bOffset: 0, m: 2, k: 2, n: 2 };
-    expect(caught(() => matmulInto({ ...args, transA: 1 as never })).error).toMatchObject({ arg: "transA" });
+    expect(caught(() => matmulInto(args, { transA: 1 as never })).error).toMatchObject({ arg: "options.transA" });
     expect(caught(() => matmulInto({ ...args, aOffset: 1 })).error).toMatchObject({ op: "matmulInto", arg: "a" });
   });
 });
 
 describe("matmulKernel with a descriptor", () => {
-  it("equals the positional form and refuses the transposes it does not take", () => {
+  it("equals the positional form, with or without a stray transpose flag it never reads", () => {
     const a = Int32Array.of(1, 2, 3, 4, 5, 6);
     const b = Int32Array.of(7, 8, 9, 10, 11, 12);
     const viaArgs = new Int32Array(4);
@@ -78,20 +71,10 @@ describe("matmulKernel with a descriptor", () => {
     matmulKernel(viaPositional, 0, a, 0, b, 0, 2, 3, 2);
     expect([...viaArgs]).toEqual([58, 64, 139, 154]);
     expect(viaArgs).toEqual(viaPositional);
-    const e = caught(() =>
-      matmulKernel({
-        out: viaArgs,
-        outOffset: 0,
-        a,
-        aOffset: 0,
-        b,
-        bOffset: 0,
-        m: 2,
-        k: 3,
-        n: 2,
-        transB: true,
-      } as never),
-    );
-    expect(e.error).toMatchObject({ op: "matmulKernel", arg: "args.transB" });
+    const stray = new Int32Array(4);
+    const withFlag = { out: stray, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m: 2, k: 3, n: 2, transB: true };
+    matmulKernel(withFlag as never);
+    expect(stray).toEqual(viaArgs);
+    expect(caught(() => matmulKernel(7 as never)).error).toMatchObject({ op: "matmulKernel", arg: "args" });
   });
 });

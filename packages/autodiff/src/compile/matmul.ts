@@ -1,6 +1,7 @@
 /**
- * @file Matmul into planned buffers: `matmulInto` from @rewind/tensor, plus two float64 shapes
- * where a different loop computes the same expression faster.
+ * @file Matmul into planned buffers: the tensor package's kernels (`productInto`: `matmulInto`
+ * without its per-call checks, which the compiler settled when it planned the buffers), plus two
+ * float64 shapes where a different loop computes the same expression faster.
  *
  * The float64 tensor kernel (kernels/matmul.ts) forms, per output element, starting from +0:
  * in the rows of full 4-row blocks, sums of four consecutive products added in turn, then the
@@ -14,7 +15,8 @@
  *   transpose, then the kernel), bit for bit.
  * float32 and int32 go to the tensor kernels unchanged.
  */
-import * as T from "@rewind/tensor";
+import type * as T from "@rewind/tensor";
+import { productInto } from "@rewind/tensor/internal/codegen";
 
 type Buf = T.WritableTypedArray;
 
@@ -80,7 +82,8 @@ const TRANSPOSE_MIN_MACS = 4096;
 /**
  * `out[outOffset..] = op(A) · op(B)` for an `m × k` op(A) and `k × n` op(B); a transposed operand
  * is stored as its transpose (`k × m`, `n × k`). Same bits as `matmulInto`/`matmulKernel`. The
- * generated code calls it with one object literal per product (see `emitMatmul`).
+ * generated code calls it with one object literal per product (see `emitMatmul`), and the int32
+ * product takes a new one when an operand is transposed into scratch.
  * @example mm({ out, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m: 2, k: 3, n: 4, transA: false, transB: true })
  */
 export const mm = (args: T.MatmulArgs<Buf>): void => {
@@ -94,25 +97,16 @@ export const mm = (args: T.MatmulArgs<Buf>): void => {
     }
     if (tB && m >= 4 && m * k * n >= TRANSPOSE_MIN_MACS) {
       const bt = transposed(args.b, args.bOffset, n, k, 1) as Float64Array;
-      T.matmulInto({ ...(args as T.MatmulArgs<Float64Array>), b: bt, bOffset: 0, transB: false });
+      productInto({ ...(args as T.MatmulArgs<Float64Array>), b: bt, bOffset: 0, transB: false });
       return;
     }
   }
   if (out instanceof Int32Array) {
-    const a = tA ? transposed(args.a, args.aOffset, k, m, 0) : args.a;
-    const b = tB ? transposed(args.b, args.bOffset, n, k, 1) : args.b;
-    T.matmulKernel({
-      out,
-      outOffset: args.outOffset,
-      a,
-      aOffset: tA ? 0 : args.aOffset,
-      b,
-      bOffset: tB ? 0 : args.bOffset,
-      m,
-      k,
-      n,
-    });
+    const a = (tA ? transposed(args.a, args.aOffset, k, m, 0) : args.a) as Int32Array;
+    const b = (tB ? transposed(args.b, args.bOffset, n, k, 1) : args.b) as Int32Array;
+    const aOffset = tA ? 0 : args.aOffset;
+    productInto({ out, outOffset: args.outOffset, a, aOffset, b, bOffset: tB ? 0 : args.bOffset, m, k, n });
     return;
   }
-  T.matmulInto(args as T.MatmulIntoArgs);
+  productInto(args as T.MatmulArgs);
 };

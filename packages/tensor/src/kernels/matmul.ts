@@ -238,10 +238,27 @@ const matmulF64 = (args: MatmulArgs<Float64Array>): void => {
 /** A product's buffers and sizes as they arrive, before any check. */
 type Unchecked = Omit<MatmulArgs<unknown, unknown>, "transA" | "transB">;
 
+/**
+ * @internal The product of `args` with no checks at all, for generated code that has proved the
+ * buffers' classes and ranges when it was compiled (`matmulInto` checks them on every call):
+ * float32 and float64 with transposes, int32 without. Same kernels, so the same bits.
+ * @example
+ * const out = new Float64Array(1);
+ * const [a, b] = [Float64Array.of(1, 2), Float64Array.of(3, 4)];
+ * productInto({ out, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m: 1, k: 2, n: 1 }); // out [11]
+ */
+export const productInto = (args: MatmulArgs): void => {
+  const { out } = args;
+  if (out instanceof Float32Array) matmulF32(args as MatmulArgs<Float32Array>);
+  else if (out instanceof Float64Array) matmulF64(args as MatmulArgs<Float64Array>);
+  else {
+    out.fill(0, args.outOffset, args.outOffset + args.m * args.n);
+    kernelI32(args as MatmulArgs<Int32Array>);
+  }
+};
+
 /** The arguments of `matmulKernel`: a product without transposes. */
 export type MatmulKernelArgs = Omit<MatmulArgs<WritableTypedArray, ReadonlyTypedArray>, "transA" | "transB">;
-
-const KERNEL_KEYS = ["out", "outOffset", "a", "aOffset", "b", "bOffset", "m", "k", "n"] as const;
 
 /**
  * Writes the `m × n` product of the row-major `m × k` matrix at `a[aOffset..]` and the `k × n`
@@ -269,11 +286,10 @@ export function matmulKernel(
   n: number,
 ): void;
 export function matmulKernel(...params: unknown[]): void {
-  const args = isBuffer(params[0])
-    ? positional(params)
-    : (checkOptions("matmulKernel", params[0], KERNEL_KEYS, "args") as MatmulKernelArgs);
-  // No transposes here: the key check refuses transA/transB, so the kernels read them as absent.
-  runKernel(args);
+  const args = isBuffer(params[0]) ? positional(params) : descriptor("matmulKernel", params[0], undefined);
+  // No transposes here, whatever the object holds: the kernels get exactly the fields below.
+  const { out, outOffset, a, aOffset, b, bOffset, m, k, n } = args;
+  runKernel({ out, outOffset, a, aOffset, b, bOffset, m, k, n });
 }
 
 /** The deprecated positional arguments `(out, outOffset, a, aOffset, b, bOffset, m, k, n[, options])` as one object. */
@@ -380,10 +396,11 @@ const checkRange = (op: string, arg: string, buf: unknown, off: number, len: num
   }
 };
 
-/** The arguments of `matmulInto`: a float32 or float64 product, transposes allowed. */
-export type MatmulIntoArgs = MatmulArgs<Float32Array | Float64Array, ReadonlyFloat32Array | ReadonlyFloat64Array>;
-
-const INTO_KEYS = [...KERNEL_KEYS, "transA", "transB"] as const;
+/** The arguments of `matmulInto`: a float32 or float64 product (transposes go in its options). */
+export type MatmulIntoArgs = Omit<
+  MatmulArgs<Float32Array | Float64Array, ReadonlyFloat32Array | ReadonlyFloat64Array>,
+  "transA" | "transB"
+>;
 
 /**
  * `out[outOffset ..+ m·n] = op(a) · op(b)`, row-major, overwriting that range, where op(a) is the
@@ -394,17 +411,17 @@ const INTO_KEYS = [...KERNEL_KEYS, "transA", "transB"] as const;
  * the same bits as `matmulKernel` on an explicit transpose); float64 likewise matches
  * `matmulKernel` on the explicit transpose bit for bit. `out` must not overlap `a` or `b`. The
  * positional form `matmulInto(out, outOffset, a, aOffset, b, bOffset, m, k, n, options)` is
- * deprecated.
+ * deprecated; the descriptor's fields are all required, and the transposes stay in `options`.
  * @throws TensorException (`ValueError`) for mixed buffer types or ranges outside a buffer.
  * @example
  * const out = new Float32Array(4);
  * const a = Float32Array.of(1, 2, 3, 4);
  * // [[1, 2], [3, 4]] · [[1, 2], [3, 4]]ᵀ
- * matmulInto({ out, outOffset: 0, a, aOffset: 0, b: a, bOffset: 0, m: 2, k: 2, n: 2, transB: true });
+ * matmulInto({ out, outOffset: 0, a, aOffset: 0, b: a, bOffset: 0, m: 2, k: 2, n: 2 }, { transB: true });
  * // out: [5, 11, 11, 25]
  */
-export function matmulInto(args: MatmulIntoArgs): void;
-/** @deprecated Pass one `MatmulIntoArgs` object: `matmulInto({ out, outOffset, a, aOffset, …, transB })`. */
+export function matmulInto(args: MatmulIntoArgs, options?: MatmulIntoOptions): void;
+/** @deprecated Pass one `MatmulIntoArgs` object: `matmulInto({ out, outOffset, a, aOffset, … }, options)`. */
 export function matmulInto(
   out: Float32Array | Float64Array,
   outOffset: number,
@@ -418,15 +435,10 @@ export function matmulInto(
   options?: MatmulIntoOptions,
 ): void;
 export function matmulInto(...params: unknown[]): void {
-  let args: Unchecked & { readonly transA?: unknown; readonly transB?: unknown };
-  if (isBuffer(params[0])) {
-    const p = positional(params);
-    const o = checkOptions("matmulInto", p.options === undefined ? {} : p.options, ["transA", "transB"]);
-    args = { ...p, transA: o.transA, transB: o.transB };
-  } else args = checkOptions("matmulInto", params[0], INTO_KEYS, "args") as MatmulArgs<unknown, unknown>;
-  const flag = isBuffer(params[0]) ? "options." : "";
-  const transA = checkFlag("matmulInto", `${flag}transA`, args.transA) === true;
-  const transB = checkFlag("matmulInto", `${flag}transB`, args.transB) === true;
+  const args = isBuffer(params[0]) ? positional(params) : descriptor("matmulInto", params[0], params[1]);
+  const o = checkOptions("matmulInto", args.options === undefined ? {} : args.options, ["transA", "transB"]);
+  const transA = checkFlag("matmulInto", "options.transA", o.transA) === true;
+  const transB = checkFlag("matmulInto", "options.transB", o.transB) === true;
   checkRanges("matmulInto", args);
   const { out, a, b } = args;
   if (!(out instanceof Float32Array || out instanceof Float64Array))
@@ -434,14 +446,42 @@ export function matmulInto(...params: unknown[]): void {
   const same = out instanceof Float32Array ? Float32Array : Float64Array;
   if (!(a instanceof same && b instanceof same))
     intoError("a, b", `out is a ${same.name} but an operand is not`, `pass ${same.name}s (convert with astype first)`);
-  // A descriptor that already says exactly true/false is passed down as it is (no copy).
-  const product = (args.transA === transA && args.transB === transB ? args : { ...args, transA, transB }) as MatmulArgs<
-    unknown,
-    unknown
-  >;
+  const product = {
+    out,
+    outOffset: args.outOffset,
+    a,
+    aOffset: args.aOffset,
+    b,
+    bOffset: args.bOffset,
+    m: args.m,
+    k: args.k,
+    n: args.n,
+    transA,
+    transB,
+  };
   if (out instanceof Float32Array) matmulF32(product as MatmulArgs<Float32Array>);
   else matmulF64(product as MatmulArgs<Float64Array>);
 }
+
+/**
+ * The descriptor argument of `op` with its options, refusing anything but an object (its fields
+ * are checked like the positional arguments, by `checkRanges`). No key check: every field is
+ * required, so a misspelt one is missing and refused as such, and the optional flags live in
+ * the options object, whose keys are checked.
+ */
+const descriptor = (op: string, args: unknown, options: unknown): Unchecked & { readonly options?: unknown } => {
+  if (typeof args !== "object" || args === null)
+    fail({
+      _tag: "ValueError",
+      op,
+      arg: "args",
+      detail: `expected one object { out, outOffset, a, aOffset, b, bOffset, m, k, n }, got ${describe(args)}`,
+      fix: `pass the product's buffers, offsets and sizes as one object: ${op}({ out, outOffset: 0, a, … })`,
+    });
+  return options === undefined ? (args as Unchecked) : { ...(args as Unchecked), options };
+};
+
+const describe = (x: unknown): string => (x === null ? "null" : Array.isArray(x) ? "an array" : typeof x);
 
 const shapeError = (arg: string, a: Shape, b: Shape, detail: string, fix: string): never =>
   fail({ _tag: "ShapeError", op: "matmul", arg, shapes: [a, b], detail, fix });
