@@ -2,6 +2,8 @@
  * @file `jit`: trace once per input signature, compile once, reuse.
  *
  * The cache maps a signature (argument structure + leaf avals) to a traced graph and a runner.
+ * The graph is the traced program after `JIT_PIPELINE` (passes/index.ts: hoisting scan-loop
+ * invariants, lifting input projections), which tracing itself never applies.
  * The runner is the compiler's (compile/): one generated function per graph, bit-identical to
  * the interpreter. `jit(f, { compile: false })` keeps the interpreter, the reference path; so
  * do `setJitMode("interpret")` for every jitted function, and `withDebugNans`, whose

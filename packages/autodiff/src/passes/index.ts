@@ -7,7 +7,9 @@
  *   linearising (lifting changes what the derivative program is, so it must come first);
  * - an eager scan (the user's, or one a VJP rule computes): `SCAN_PIPELINE` on its one equation;
  * - `remat` and `customVjp`: `GRAD_PIPELINE` on their bodies, so their `impl` never runs a raw scan;
- * - the memory estimates: whatever `grad` runs, through the same function (vjp.ts).
+ * - the memory estimates: whatever `grad` runs, through the same function (vjp.ts);
+ * - scan's VJP: `accumulate` on the reverse scan it binds (gated by the scan's `accumulators`
+ *   param), before the pipeline above when eager, so in the same order as traced then jitted.
  * All of them run hoist before lift, scan by scan, inner scans first: the float64 bits of an
  * eager run equal jit's because both run the same passes in the same order.
  */
