@@ -8,9 +8,14 @@
  *   for i in 1 2 3; do for r in /tmp/b-base /tmp/b-wt; do
  *     node --import tsx docs/prototypes/compiler-tables/ab-bench.ts $r; done; done
  */
+import type { Value } from "@rewind/autodiff";
 import { CHAR, LSTM, makeCharData, makeLstmData, oneHotRows } from "../../../bench/peers/data.js";
 
-type Mods = { T: typeof import("@rewind/tensor"); A: typeof import("@rewind/autodiff"); R: typeof import("@rewind/rnn") };
+type Mods = {
+  T: typeof import("@rewind/tensor");
+  A: typeof import("@rewind/autodiff");
+  R: typeof import("@rewind/rnn");
+};
 const load = async (root: string): Promise<Mods> => ({
   T: (await import(`${root}/packages/tensor/src/index.ts`)) as Mods["T"],
   A: (await import(`${root}/packages/autodiff/src/index.ts`)) as Mods["A"],
@@ -79,7 +84,7 @@ const steps = ({ T, A, R }: Mods): Record<string, () => void> => {
     [256],
     "int32",
   );
-  const take = A.jit(A.valueAndGrad((e: A.Value) => A.sum(A.tanh(A.take(e, ids, 0)))));
+  const take = A.jit(A.valueAndGrad((e: Value) => A.sum(A.tanh(A.take(e, ids, 0)))));
   return {
     lstm: rnnStep(R.lstm, 4),
     gru: rnnStep(R.gru, 3),

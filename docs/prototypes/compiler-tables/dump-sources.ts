@@ -26,7 +26,9 @@ const t = (data: ArrayLike<number>, shape: readonly number[], dtype: T.DType = "
   T.fromDataOrThrow(Array.from(data), shape, dtype);
 const ramp = (n: number, dtype: T.DType = "float32", scale = 0.01): T.Tensor =>
   t(
-    Array.from({ length: n }, (_, i) => (dtype === "bool" ? i % 3 === 0 : dtype === "int32" ? (i % 7) - 3 : (i - n / 2) * scale)) as number[],
+    Array.from({ length: n }, (_, i) =>
+      dtype === "bool" ? i % 3 === 0 : dtype === "int32" ? (i % 7) - 3 : (i - n / 2) * scale,
+    ) as number[],
     [n],
     dtype,
   );
@@ -51,7 +53,7 @@ const corpus: Array<[string, Fn, readonly unknown[]]> = [];
     const pred = A.add(A.matmul(finalCarry.h, A.transpose(m.w)), m.b);
     return A.mean(A.square(A.sub(pred, ys)));
   };
-  corpus.push(["lstm-step", A.valueAndGrad(loss) as Fn, [model]]);
+  corpus.push(["lstm-step", A.valueAndGrad(loss), [model]]);
   // GRU: the same sizes, three gates.
   const gcell: TorchCellParams = {
     weight_ih: t(d.wIh.subarray(0, 3 * H * IN), [3 * H, IN]),
@@ -62,10 +64,10 @@ const corpus: Array<[string, Fn, readonly unknown[]]> = [];
   const gmodel = { cell: gcell, w: model.w, b: model.b };
   const gloss = (m: typeof gmodel) => {
     const { finalCarry } = rnn(gru, m.cell, xs);
-    const pred = A.add(A.matmul(finalCarry as A.Value, A.transpose(m.w)), m.b);
+    const pred = A.add(A.matmul(finalCarry, A.transpose(m.w)), m.b);
     return A.mean(A.square(A.sub(pred, ys)));
   };
-  corpus.push(["gru-step", A.valueAndGrad(gloss) as Fn, [gmodel]]);
+  corpus.push(["gru-step", A.valueAndGrad(gloss), [gmodel]]);
 }
 for (const dtype of ["float64", "float32"] as const) {
   const d = makeCharData();
@@ -87,7 +89,7 @@ for (const dtype of ["float64", "float32"] as const) {
     const logits = A.add(A.matmul(outputs, A.transpose(m.why)), m.by);
     return A.neg(A.sum(A.mul(targets, A.logSoftmax(logits, -1))));
   };
-  corpus.push([`char-step-${dtype}`, A.valueAndGrad(loss) as Fn, [model]]);
+  corpus.push([`char-step-${dtype}`, A.valueAndGrad(loss), [model]]);
 }
 
 // ---- elementwise chains: every fusable op on every dtype it takes -------------------------------
@@ -112,10 +114,10 @@ for (const n of [6, 256]) {
       outs.push(A.sigmoid(A.mul(A.tanh(A.add(A.mul(x, y), 1)), A.exp(A.neg(A.maximum(x, y))))));
       return outs;
     };
-    corpus.push([`ew-${dtype}-${n}`, chain as Fn, [ramp(n, dtype), ramp(n, dtype, -0.003)]]);
+    corpus.push([`ew-${dtype}-${n}`, chain, [ramp(n, dtype), ramp(n, dtype, -0.003)]]);
     corpus.push([
       `ew-grad-${dtype}-${n}`,
-      A.grad((x: A.Value) => A.sum(A.mul(A.tanh(x), A.sigmoid(A.mul(x, x))))) as Fn,
+      A.grad((x: A.Value) => A.sum(A.mul(A.tanh(x), A.sigmoid(A.mul(x, x))))),
       [ramp(n, dtype)],
     ]);
   }
@@ -126,26 +128,30 @@ for (const n of [6, 256]) {
     A.astype(x, "float32"),
     A.astype(A.greater(x, y), "int32"),
   ];
-  corpus.push([`ew-int32-${n}`, ints as Fn, [ramp(n, "int32"), A.neg(ramp(n, "int32")) as T.Tensor]]);
-  const bools = (p: A.Value, q: A.Value) => [A.logicalAnd(p, q), A.logicalOr(p, A.logicalNot(q)), A.astype(p, "float32")];
-  corpus.push([`ew-bool-${n}`, bools as Fn, [ramp(n, "bool"), A.logicalNot(ramp(n, "bool")) as T.Tensor]]);
+  corpus.push([`ew-int32-${n}`, ints, [ramp(n, "int32"), A.neg(ramp(n, "int32"))]]);
+  const bools = (p: A.Value, q: A.Value) => [
+    A.logicalAnd(p, q),
+    A.logicalOr(p, A.logicalNot(q)),
+    A.astype(p, "float32"),
+  ];
+  corpus.push([`ew-bool-${n}`, bools, [ramp(n, "bool"), A.logicalNot(ramp(n, "bool"))]]);
 }
 // Only the SIMD path's lane-wise ops, float32, so the whole group runs as one WebAssembly loop.
 corpus.push([
   "simd-chain",
-  ((x: A.Value, y: A.Value, m: A.Value) => {
+  (x: A.Value, y: A.Value, m: A.Value) => {
     const a = A.div(A.sub(A.mul(A.add(x, y), x), A.neg(A.abs(y))), A.sqrt(A.add(A.abs(x), 1)));
     const b = A.sigmoid(A.tanh(A.exp(A.minimum(A.maximum(a, y), 3))));
     const c = A.where(A.greater(b, x), b, A.where(m, x, y));
     const flags = [A.less(x, y), A.lessEqual(x, y), A.greaterEqual(x, y), A.equal(x, y), A.notEqual(x, y)];
     return [A.add(c, A.astype(flags[0]!, "float32")), ...flags.slice(1).map((f) => A.where(f, x, b))];
-  }) as Fn,
+  },
   [ramp(300), ramp(300, "float32", -0.002), ramp(300, "bool")],
 ]);
 // Broadcasts, slices and pads through the loop generator (windows, strides, splats).
 corpus.push([
   "ew-views",
-  ((x: A.Value, b: A.Value) => {
+  (x: A.Value, b: A.Value) => {
     const y = A.add(A.reshape(x, [8, 64]), b);
     const s = A.slice(y, [null, { start: 16, stop: 48 }]);
     const p = A.pad(A.tanh(s), [
@@ -153,7 +159,7 @@ corpus.push([
       [16, 16],
     ]);
     return [A.mul(p, A.transpose(A.reshape(x, [64, 8]))), A.concat([s, A.exp(s)], 1)];
-  }) as Fn,
+  },
   [ramp(512), ramp(64)],
 ]);
 
@@ -164,22 +170,27 @@ for (const dtype of ["float32", "float64"] as const) {
     [16, 40],
     dtype,
   );
-  corpus.push([`softmax-${dtype}`, ((v: A.Value) => A.softmax(v, -1)) as Fn, [x]]);
-  corpus.push([
-    `logsoftmax-grad-${dtype}`,
-    A.valueAndGrad((v: A.Value) => A.sum(A.mul(A.logSoftmax(v, -1), v))) as Fn,
-    [x],
-  ]);
+  corpus.push([`softmax-${dtype}`, (v: A.Value) => A.softmax(v, -1), [x]]);
+  corpus.push([`logsoftmax-grad-${dtype}`, A.valueAndGrad((v: A.Value) => A.sum(A.mul(A.logSoftmax(v, -1), v))), [x]]);
 }
 
 // ---- scan -------------------------------------------------------------------------------------
 corpus.push([
   "scan-cumsum",
   A.valueAndGrad((xs: A.Value) => {
-    const [c, ys] = A.scan((acc: A.Value, x: A.Value) => [A.add(acc, A.tanh(x)), A.mul(acc, x)] as const, A.zerosLike(A.slice(xs, [{ stop: 1 }, null, null])), xs);
-    return A.add(A.sum(c as A.Value), A.sum(ys as A.Value));
-  }) as Fn,
-  [t(Array.from({ length: 20 * 128 }, (_, i) => Math.cos(i)), [20, 1, 128])],
+    const [c, ys] = A.scan(
+      (acc: A.Value, x: A.Value) => [A.add(acc, A.tanh(x)), A.mul(acc, x)] as const,
+      A.zerosLike(A.slice(xs, [{ stop: 1 }, null, null])),
+      xs,
+    );
+    return A.add(A.sum(c), A.sum(ys));
+  }),
+  [
+    t(
+      Array.from({ length: 20 * 128 }, (_, i) => Math.cos(i)),
+      [20, 1, 128],
+    ),
+  ],
 ]);
 
 // ---- indexing and reductions ------------------------------------------------------------------
@@ -189,8 +200,14 @@ corpus.push([
     const a = A.take(x, idx, 0);
     const g = A.gather(x, A.reshape(idx, [4, 1]), 1);
     return A.add(A.add(A.sum(A.mul(a, a)), A.sum(g)), A.add(A.max(A.flip(x, [0])), A.sum(A.prod(x, { axis: 1 }))));
-  }) as Fn,
-  [t(Array.from({ length: 4 * 8 }, (_, i) => i / 10), [4, 8]), t([1, 3, 0, 1], [4], "int32")],
+  }),
+  [
+    t(
+      Array.from({ length: 4 * 8 }, (_, i) => i / 10),
+      [4, 8],
+    ),
+    t([1, 3, 0, 1], [4], "int32"),
+  ],
 ]);
 
 // The SIMD kernels are WebAssembly, not source text: record the bytes of every module compiled.

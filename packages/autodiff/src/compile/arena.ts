@@ -9,7 +9,6 @@
  * per-call output array) is staged through the staging area, whose tail is the kernels' packing
  * scratch. Same kernels, same bits as `T.matmul` (whose JS and WebAssembly paths agree exactly).
  */
-import type { MatmulArgs } from "@rewind/tensor";
 import { arenaMatmul, productScratchBytes } from "@rewind/tensor/internal/codegen";
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
@@ -21,23 +20,35 @@ const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 export const arenaMatmulBytes = (m: number, k: number, n: number): number =>
   align64(4 * m * k) + align64(4 * k * n) + align64(4 * m * n) + productScratchBytes(m, k, n) + 64;
 
-/** The generated code's `mma(args)`: `mm`'s descriptor, float32 only. */
-export type ArenaMatmulHelper = (args: MatmulArgs<Float32Array>) => void;
+/**
+ * The generated code's `mma(out, oo, a, ao, b, bo, m, k, n, tA, tB)`: `mm`'s signature (positional
+ * for the same reason, see `matmul.ts`), float32 only.
+ */
+export type ArenaMatmulHelper = (
+  out: Float32Array,
+  oo: number,
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+  tB: boolean,
+) => void;
 
 /**
  * The product helper for a runner whose arena is `memory` (its buffer never detaches: the memory
  * has a fixed size), staging from byte `stage` on (64-byte aligned). Null where the kernels cannot run.
- * @example
- * const [a, b, out] = [new Float32Array(32 * 128), new Float32Array(128 * 512), new Float32Array(32 * 512)];
- * makeArenaMatmul(memory, stage)?.({ out, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m: 32, k: 128, n: 512 })
+ * @example makeArenaMatmul(memory, stage)?.(out, 0, a, 0, b, 0, 32, 128, 512, false, false)
  */
 export const makeArenaMatmul = (memory: { readonly buffer: ArrayBuffer }, stage: number): ArenaMatmulHelper | null => {
   const product = arenaMatmul(memory);
   if (product === null) return null;
   const arena = memory.buffer;
   const heap = new Float32Array(arena);
-  return (args) => {
-    const { out, outOffset: oo, m, k, n } = args;
+  return (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
     let st = stage;
     const place = (x: Float32Array, off: number, size: number): number => {
       if (x.buffer === arena) return x.byteOffset + off * 4;
@@ -46,12 +57,12 @@ export const makeArenaMatmul = (memory: { readonly buffer: ArrayBuffer }, stage:
       st = align64(st + size * 4);
       return at;
     };
-    const aAt = place(args.a, args.aOffset, m * k);
-    const bAt = place(args.b, args.bOffset, k * n);
+    const aAt = place(a, ao, m * k);
+    const bAt = place(b, bo, k * n);
     const inArena = out.buffer === arena;
     const cAt = inArena ? out.byteOffset + oo * 4 : st;
     if (!inArena) st = align64(st + m * n * 4);
-    product({ aAt, bAt, cAt, scratch: st, m, k, n, transA: args.transA === true, transB: args.transB === true });
+    product({ aAt, bAt, cAt, scratch: st, m, k, n, transA: tA, transB: tB });
     if (!inArena) out.set(heap.subarray(cAt >> 2, (cAt >> 2) + m * n), oo);
   };
 };

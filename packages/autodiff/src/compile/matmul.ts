@@ -40,11 +40,19 @@ const transposed = (src: Buf, so: number, rows: number, cols: number, slot: numb
 };
 
 /** float64 rows whose products are added one by one: `out[i, j] = ((0 + a_i0·b_0j) + a_i1·b_1j) + …`. */
-const sequentialRows = (args: T.MatmulArgs<Float64Array>): void => {
-  const { out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n } = args;
-  // a[i, p] is a[ao + i·ars + p·acs]: (k, 1) for a row-major a, (1, m) for a transposed one.
-  const ars = args.transA === true ? 1 : k;
-  const acs = args.transA === true ? m : 1;
+const sequentialRows = (
+  out: Float64Array,
+  oo: number,
+  a: Float64Array,
+  ao: number,
+  ars: number,
+  acs: number,
+  b: Float64Array,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+): void => {
   for (let i = 0; i < m; i++) {
     const o = oo + i * n;
     const ar = ao + i * ars;
@@ -80,33 +88,43 @@ const sequentialRows = (args: T.MatmulArgs<Float64Array>): void => {
 const TRANSPOSE_MIN_MACS = 4096;
 
 /**
- * `out[outOffset..] = op(A) · op(B)` for an `m × k` op(A) and `k × n` op(B); a transposed operand
- * is stored as its transpose (`k × m`, `n × k`). Same bits as `matmulInto`/`matmulKernel`. The
- * generated code calls it with one object literal per product (see `emitMatmul`), and the int32
- * product takes a new one when an operand is transposed into scratch.
- * @example mm({ out, outOffset: 0, a, aOffset: 0, b, bOffset: 0, m: 2, k: 3, n: 4, transA: false, transB: true })
+ * `out[oo..] = op(A) · op(B)` for an `m × k` op(A) and `k × n` op(B); a transposed operand is
+ * stored as its transpose (`k × m`, `n × k`). Same bits as `matmulInto`/`matmulKernel`. Positional
+ * (not a `MatmulArgs`) because generated code calls it once per product, per step inside scans,
+ * and an object per call measurably slows the small products of batch-1 RNNs
+ * (docs/prototypes/compiler-tables/README.md); the same holds for `sequentialRows`' loops.
+ * @example mm(out, 0, a, 0, b, 0, 2, 3, 4, false, true)
  */
-export const mm = (args: T.MatmulArgs<Buf>): void => {
-  const { out, m, k, n } = args;
+export const mm = (
+  out: Buf,
+  oo: number,
+  a: Buf,
+  ao: number,
+  b: Buf,
+  bo: number,
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+  tB: boolean,
+): void => {
+  // The batch-1 float64 rows first, and everything else out of line, so this stays small.
+  if (out instanceof Float64Array && m < 4 && !tB)
+    sequentialRows(out, oo, a as Float64Array, ao, tA ? 1 : k, tA ? m : 1, b as Float64Array, bo, m, k, n);
+  else viaKernels({ out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n, transA: tA, transB: tB });
+};
+
+/** The products `mm` hands to the tensor package's kernels (an int32 or transB one through scratch). */
+const viaKernels = (args: T.MatmulArgs<Buf>): void => {
+  const { out, outOffset: oo, a, aOffset: ao, b, bOffset: bo, m, k, n } = args;
   const tA = args.transA === true;
   const tB = args.transB === true;
-  if (out instanceof Float64Array) {
-    if (m < 4 && !tB) {
-      sequentialRows(args as T.MatmulArgs<Float64Array>);
-      return;
-    }
-    if (tB && m >= 4 && m * k * n >= TRANSPOSE_MIN_MACS) {
-      const bt = transposed(args.b, args.bOffset, n, k, 1) as Float64Array;
-      productInto({ ...(args as T.MatmulArgs<Float64Array>), b: bt, bOffset: 0, transB: false });
-      return;
-    }
-  }
-  if (out instanceof Int32Array) {
-    const a = (tA ? transposed(args.a, args.aOffset, k, m, 0) : args.a) as Int32Array;
-    const b = (tB ? transposed(args.b, args.bOffset, n, k, 1) : args.b) as Int32Array;
-    const aOffset = tA ? 0 : args.aOffset;
-    productInto({ out, outOffset: args.outOffset, a, aOffset, b, bOffset: tB ? 0 : args.bOffset, m, k, n });
-    return;
-  }
-  productInto(args as T.MatmulArgs);
+  if (out instanceof Float64Array && m >= 4 && tB && m * k * n >= TRANSPOSE_MIN_MACS) {
+    const bt = transposed(b, bo, n, k, 1) as Float64Array;
+    productInto({ out, outOffset: oo, a: a as Float64Array, aOffset: ao, b: bt, bOffset: 0, m, k, n, transA: tA });
+  } else if (out instanceof Int32Array) {
+    const A = (tA ? transposed(a, ao, k, m, 0) : a) as Int32Array;
+    const B = (tB ? transposed(b, bo, n, k, 1) : b) as Int32Array;
+    productInto({ out, outOffset: oo, a: A, aOffset: tA ? 0 : ao, b: B, bOffset: tB ? 0 : bo, m, k, n });
+  } else productInto(args as T.MatmulArgs);
 };

@@ -69,12 +69,11 @@ export const emitMatmul = (em: BlockEmitter, n: Extract<Node, { kind: "matmul" }
     em,
     count,
     offsets,
-    // One object literal per product (a few words, a product is at least m·k·n multiply-adds);
-    // every call site builds the same shape, so the helpers see one hidden class.
+    // Positional arguments, not a descriptor object: this call runs once per product, per step
+    // inside scans, and an object per call measurably slows the small products of batch-1 RNNs.
     ([oo, ao, bo]) =>
-      `${helper}({ out: ${lo.buf}, outOffset: ${addOff(lo.off, oo!)}, ` +
-      `a: ${la.buf}, aOffset: ${addOff(la.off, ao!)}, b: ${lb.buf}, bOffset: ${addOff(lb.off, bo!)}, ` +
-      `m: ${int(m)}, k: ${int(k)}, n: ${int(nn)}, transA: ${tA}, transB: ${tB} });`,
+      `${helper}(${lo.buf}, ${addOff(lo.off, oo!)}, ${la.buf}, ${addOff(la.off, ao!)}, ` +
+      `${lb.buf}, ${addOff(lb.off, bo!)}, ${int(m)}, ${int(k)}, ${int(nn)}, ${tA}, ${tB});`,
   );
 };
 
@@ -122,28 +121,30 @@ export const emitIndex = (em: BlockEmitter, n: Extract<Node, { kind: "concat" | 
   const [x, idx] = n.ins.map((u) => em.val(u));
   const [lx, li, lv] = ins;
   const a = n.axis;
-  // One object literal per call (the helpers' descriptors, see runtime.ts): the call copies rows.
-  const fields = [
-    `out: ${o.buf}, outOffset: ${o.off}, x: ${lx!.buf}, xOffset: ${lx!.off}`,
-    `indices: ${li!.buf}, indicesOffset: ${li!.off}, count: ${int(idx!.size)}`,
-  ];
-  const values = (): string => `values: ${lv!.buf}, valuesOffset: ${lv!.off}`;
+  const args = [o.buf, o.off, lx!.buf, lx!.off, li!.buf, li!.off];
   let call: string;
   if (n.op === "take" || n.op === "addAt") {
-    const outer = int(sizeOfShape(x!.shape.slice(0, a)));
-    const inner = int(sizeOfShape(x!.shape.slice(a + 1)));
-    fields.push(`outer: ${outer}, size: ${int(x!.shape[a]!)}, inner: ${inner}`);
-    if (n.op === "addAt") fields.push(values());
-    call = `${n.op === "take" ? "takeInto" : "addAtInto"}({ ${fields.join(", ")} })`;
+    const dims = [
+      int(idx!.size),
+      int(sizeOfShape(x!.shape.slice(0, a))),
+      int(x!.shape[a]!),
+      int(sizeOfShape(x!.shape.slice(a + 1))),
+    ];
+    call =
+      n.op === "take"
+        ? `takeInto(${[...args, ...dims].join(", ")})`
+        : `addAtInto(${[...args, lv!.buf, lv!.off, ...dims].join(", ")})`;
   } else {
     const outShape = gatherShape(x!.shape, idx!.shape, a)!;
     const strides = rowMajor(x!.shape);
     const xStrides = x!.shape.map((d, i) => (i === a || d === 1 ? 0 : strides[i]!));
     const base = em.mod.object(viewOffsets(outShape, xStrides, 0));
     const which = em.mod.object(viewOffsets(outShape, broadcastStrides(idx!.shape, outShape), 0));
-    fields.push(`base: ${base}, which: ${which}, axisStride: ${int(strides[a]!)}, size: ${int(x!.shape[a]!)}`);
-    if (n.op === "addAlongAxis") fields.push(values(), `n: ${int(x!.size)}`);
-    call = `${n.op === "gather" ? "gatherInto" : "addAlongInto"}({ ${fields.join(", ")} })`;
+    const tail = [base, which, int(strides[a]!), int(x!.shape[a]!)];
+    call =
+      n.op === "gather"
+        ? `gatherInto(${[...args, int(idx!.size), ...tail].join(", ")})`
+        : `addAlongInto(${[...args, int(idx!.size), lv!.buf, lv!.off, ...tail, int(x!.size)].join(", ")})`;
   }
   const tensors = n.ins.map((u, i) => `tensorAt(${em.desc(u)}, ${ins[i]!.buf}, ${ins[i]!.off})`);
   em.line(`if (!${call}) ${failWith(em, n)}([${tensors.join(", ")}]);`);

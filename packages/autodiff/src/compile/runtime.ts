@@ -5,6 +5,11 @@
  *
  * The indexing kernels return false on an out-of-range index without writing anything; the
  * generated code then calls the primitive's impl, which throws the tensor package's own error.
+ *
+ * Their parameters are positional, not descriptor objects (issue 15 made those of the tensor
+ * kernels' entry points): only generated code calls them, where each argument is named by the
+ * emitting code (`nodeEmit.ts`), and V8 runs their loops markedly slower when the inputs come
+ * from an object (docs/prototypes/compiler-tables/README.md), on top of an object per call.
  */
 import * as T from "@rewind/tensor";
 import type { DType, Tensor } from "@rewind/tensor";
@@ -26,60 +31,27 @@ const resolved = (idx: Buf, io: number, n: number, size: number): Int32Array | u
 };
 
 /**
- * The operands of an indexing helper: buffers with the index of their first element. The
- * generated code passes one object literal per call (a few words; the helper copies whole rows).
+ * np.take along an axis laid out as `outer × size × inner`, into `out[oo..]`.
+ * @example take(out, 0, x, 0, Int32Array.of(1), 0, 1, 1, 3, 1) // true
  */
-export interface IndexOperands {
-  /** The output buffer (written from `outOffset`). */
-  readonly out: Buf;
-  readonly outOffset: number;
-  /** The indexed operand x (contiguous). */
-  readonly x: Buf;
-  readonly xOffset: number;
-  /** The int32 indices (contiguous). */
-  readonly indices: Buf;
-  readonly indicesOffset: number;
-  /** How many indices there are. */
-  readonly count: number;
-}
-
-/** take and addAt: x laid out as `outer × size × inner`, indices picking along `size`. */
-export interface TakeArgs extends IndexOperands {
-  readonly outer: number;
-  readonly size: number;
-  readonly inner: number;
-}
-
-/** addAt's and addAlongAxis's values, added where the forward op reads. */
-export interface Values {
-  readonly values: Buf;
-  readonly valuesOffset: number;
-}
-
-/** gather: output element i reads `x[base[i] + idx[which[i]] · axisStride]` (axis of length `size`). */
-export interface GatherArgs extends IndexOperands {
-  readonly base: Int32Array;
-  readonly which: Int32Array;
-  readonly axisStride: number;
-  readonly size: number;
-}
-
-/**
- * np.take along an axis laid out as `outer × size × inner`, into `out[outOffset..]`.
- * @example
- * const [out, x] = [new Float32Array(1), Float32Array.of(1, 2, 3)];
- * const indices = Int32Array.of(1);
- * take({ out, outOffset: 0, x, xOffset: 0, indices, indicesOffset: 0, count: 1, outer: 1, size: 3, inner: 1 });
- * // out [2]
- */
-export const take = (args: TakeArgs): boolean => {
-  const { out, x, outer, size, inner, count: m } = args;
-  const r = resolved(args.indices, args.indicesOffset, m, size);
+export const take = (
+  out: Buf,
+  oo: number,
+  x: Buf,
+  xo: number,
+  idx: Buf,
+  io: number,
+  m: number,
+  outer: number,
+  size: number,
+  inner: number,
+): boolean => {
+  const r = resolved(idx, io, m, size);
   if (r === undefined) return false;
-  let pos = args.outOffset;
+  let pos = oo;
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
-      const base = args.xOffset + (o * size + r[j]!) * inner;
+      const base = xo + (o * size + r[j]!) * inner;
       for (let k = 0; k < inner; k++) out[pos++] = x[base + k]!;
     }
   }
@@ -88,16 +60,27 @@ export const take = (args: TakeArgs): boolean => {
 
 /**
  * x plus values scatter-added where `take` reads (repeats accumulate, rounding per add as the kernel).
- * @example addAt({ ...takeArgs, values: Float32Array.of(1, 1), valuesOffset: 0 }) // true
+ * @example addAt(out, 0, x, 0, Int32Array.of(0, 0), 0, v, 0, 2, 1, 3, 1) // true
  */
-export const addAt = (args: TakeArgs & Values): boolean => {
-  const { out, x, values: v, outer, size, inner, count: m } = args;
-  const oo = args.outOffset;
-  const r = resolved(args.indices, args.indicesOffset, m, size);
+export const addAt = (
+  out: Buf,
+  oo: number,
+  x: Buf,
+  xo: number,
+  idx: Buf,
+  io: number,
+  v: Buf,
+  vo: number,
+  m: number,
+  outer: number,
+  size: number,
+  inner: number,
+): boolean => {
+  const r = resolved(idx, io, m, size);
   if (r === undefined) return false;
   const n = outer * size * inner;
-  for (let i = 0; i < n; i++) out[oo + i] = x[args.xOffset + i]!;
-  let pos = args.valuesOffset;
+  for (let i = 0; i < n; i++) out[oo + i] = x[xo + i]!;
+  let pos = vo;
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
       const base = oo + (o * size + r[j]!) * inner;
@@ -109,33 +92,53 @@ export const addAt = (args: TakeArgs & Values): boolean => {
 
 /**
  * take_along_axis: element i reads `x[base[i] + idx[which[i]] · axisStride]`.
- * @example
- * const args = { out, outOffset: 0, x, xOffset: 0, indices, indicesOffset: 0, count: 2 };
- * gather({ ...args, base, which, axisStride: 1, size: 3 }) // true
+ * @example gather(out, 0, x, 0, idx, 0, 2, base, which, 1, 3) // true
  */
-export const gather = (args: GatherArgs): boolean => {
-  const { out, x, base, which, axisStride } = args;
-  const r = resolved(args.indices, args.indicesOffset, args.count, args.size);
+export const gather = (
+  out: Buf,
+  oo: number,
+  x: Buf,
+  xo: number,
+  idx: Buf,
+  io: number,
+  nIdx: number,
+  base: Int32Array,
+  which: Int32Array,
+  axisStride: number,
+  size: number,
+): boolean => {
+  const r = resolved(idx, io, nIdx, size);
   if (r === undefined) return false;
-  const oo = args.outOffset;
-  const xo = args.xOffset;
   for (let i = 0; i < base.length; i++) out[oo + i] = x[xo + base[i]! + r[which[i]!]! * axisStride]!;
   return true;
 };
 
 /**
- * x (`n` elements) plus values added where `gather` reads (the transpose of gather).
- * @example addAlongAxis({ ...gatherArgs, values, valuesOffset: 0, n: 6 }) // true
+ * x plus values added where `gather` reads (the transpose of gather).
+ * @example addAlongAxis(out, 0, x, 0, idx, 0, 2, v, 0, base, which, 1, 3, 6) // true
  */
-export const addAlongAxis = (args: GatherArgs & Values & { readonly n: number }): boolean => {
-  const { out, x, values: v, base, which, axisStride, n } = args;
-  const r = resolved(args.indices, args.indicesOffset, args.count, args.size);
+export const addAlongAxis = (
+  out: Buf,
+  oo: number,
+  x: Buf,
+  xo: number,
+  idx: Buf,
+  io: number,
+  nIdx: number,
+  v: Buf,
+  vo: number,
+  base: Int32Array,
+  which: Int32Array,
+  axisStride: number,
+  size: number,
+  n: number,
+): boolean => {
+  const r = resolved(idx, io, nIdx, size);
   if (r === undefined) return false;
-  const oo = args.outOffset;
-  for (let i = 0; i < n; i++) out[oo + i] = x[args.xOffset + i]!;
+  for (let i = 0; i < n; i++) out[oo + i] = x[xo + i]!;
   for (let i = 0; i < base.length; i++) {
     const p = oo + base[i]! + r[which[i]!]! * axisStride;
-    out[p] = out[p]! + v[args.valuesOffset + i]!;
+    out[p] = out[p]! + v[vo + i]!;
   }
   return true;
 };
