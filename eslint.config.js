@@ -22,7 +22,12 @@ export default defineConfig(
   tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        // The vitest configs belong to no tsconfig (a package's holds src and test, the root's none):
+        // they get the default project.
+        projectService: { allowDefaultProject: ["vitest.config.ts", "packages/*/vitest.config.ts"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       // Unused names are errors, except the `_`-prefixed ones that document a deliberately
@@ -58,5 +63,10 @@ export default defineConfig(
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // The consumer test's browser entries are bundled by esbuild into a web page.
+    files: ["test/consumer/files/browser*.mjs"],
+    languageOptions: { globals: { ...globals.browser } },
   },
 );

@@ -1,7 +1,7 @@
 /**
  * @file The jit compiler generates JavaScript (`new Function`), so no user-controlled string may
  * ever reach the generated text. Pytree keys, parameter names and primitive names full of quotes,
- * backticks, newlines, `*​/`, `${`, `</script>`, U+2028/U+2029, `__proto__` and injection attempts
+ * backticks, newlines, a star followed by a slash, `${`, `</script>`, U+2028/U+2029, `__proto__` and injection attempts
  * (`"]; globalThis.pwned=1; //`) must work — jit equals the interpreter and eager execution,
  * through grad and scan — and inject nothing: `globalThis.pwned` stays unset and the generated
  * source contains none of the strings. The graph printers must keep such names inert too: DOT
@@ -235,6 +235,7 @@ describe("primitive names and params that look like code", () => {
       const text = A.printGraph(A.makeGraph(use(name))(x));
       const lines = text.split("\n");
       expect(lines, JSON.stringify(name)).toHaveLength(6);
+      // eslint-disable-next-line no-control-regex -- the point: no NUL may reach the printed text
       expect(text).not.toMatch(/[\u2028\u2029\r\u0000]/);
       // A name that is not a plain identifier is shown as a JSON string (U+2028/U+2029 escaped too).
       const full = `${name}${MARK}`;
@@ -266,6 +267,7 @@ const unescapeDot = (quoted: string): string =>
 /** How a label shows a name: characters a DOT file cannot hold (controls, U+2028/9, lone surrogates) as `\uXXXX` text. */
 const displayed = (name: string): string =>
   name.replace(
+    // eslint-disable-next-line no-control-regex -- matches the control characters a DOT label must escape
     /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
@@ -297,6 +299,7 @@ describe("toDot", () => {
       const dot = A.toDot(A.makeGraph(scanBody(name))(T.tensor([0, 0], "float32"), T.zeros([3, 2], "float32")));
       const tokens = dotTokens(dot);
       expect(tokens.filter((t) => t === "{").length).toBe(tokens.filter((t) => t === "}").length);
+      // eslint-disable-next-line no-control-regex -- the point: no NUL may reach the DOT text
       expect(dot).not.toMatch(/[\r\u2028\u2029\u0000]/);
       const labels = tokens.flatMap((t, i) =>
         tokens[i - 2] === "label" && tokens[i - 1] === "=" && t.startsWith('"') ? [unescapeDot(t)] : [],

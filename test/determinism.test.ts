@@ -129,7 +129,7 @@ const initParams = (dtype: Float): Params => {
     cell: lstm.init(k1, { inputSize: 4, hiddenSize: 16 }, { dtype: "float64" }),
     out: readout.init(k2, 16, { dtype: "float64" }),
   };
-  return A.treeMap((l) => T.astype(l as Tensor, dtype), p) as Params;
+  return A.treeMap<Params>((l) => T.astype(l as Tensor, dtype), p);
 };
 
 type Step<S> = (p: Params, s: S, xs: Tensor, ys: Tensor) => readonly [Tensor, Params, S];

@@ -168,7 +168,7 @@ describe("interrupted training", () => {
     60_000 + KILLS * 3_000,
   );
 
-  it("a save removes the temporary files of dead writers of the same file, and only those", async () => {
+  it("a save removes the temporary files of dead writers of the same file, and only those", () => {
     const dir = tempDir();
     const path = join(dir, "w.bin");
     const dead = spawnSync(process.execPath, ["-e", ""]).pid; // a process that has exited

@@ -157,15 +157,19 @@ describe("the double-signal rule", () => {
 });
 
 describe("signals through the launcher: one save, then nothing left running", () => {
-  const cases = [
+  const cases: readonly {
+    readonly launcher: Launcher;
+    readonly target: "group" | "launcher";
+    readonly signal: "SIGINT" | "SIGTERM" | "SIGHUP";
+  }[] = [
     ...(["SIGINT", "SIGTERM"] as const).flatMap((signal) =>
-      (["group", "launcher"] as const).map((target) => ({ launcher: "pnpm" as Launcher, target, signal })),
+      (["group", "launcher"] as const).map((target) => ({ launcher: "pnpm" as const, target, signal })),
     ),
-    { launcher: "tsx" as Launcher, target: "group" as const, signal: "SIGTERM" as const },
-    { launcher: "tsx" as Launcher, target: "group" as const, signal: "SIGINT" as const },
-    { launcher: "node" as Launcher, target: "group" as const, signal: "SIGTERM" as const },
+    { launcher: "tsx", target: "group", signal: "SIGTERM" },
+    { launcher: "tsx", target: "group", signal: "SIGINT" },
+    { launcher: "node", target: "group", signal: "SIGTERM" },
     // A closed terminal: the shell (or the kernel, for the session's foreground group) sends SIGHUP.
-    { launcher: "node" as Launcher, target: "group" as const, signal: "SIGHUP" as const },
+    { launcher: "node", target: "group", signal: "SIGHUP" },
   ];
   it.concurrent.each(cases)(
     "$launcher: $signal to the $target saves once, exits with its code, and the group is gone when the launcher is",

@@ -87,7 +87,7 @@ export const timeInterleaved = async (
     await c.enter?.();
     const start = performance.now();
     let n = 0;
-    let last = 0;
+    let last: number;
     for (;;) {
       last = await callOnce(c);
       n++;

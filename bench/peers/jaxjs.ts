@@ -28,7 +28,8 @@ export const initJax = async (): Promise<number> => {
   return performance.now() - t0;
 };
 
-const arr = (data: Float32Array, shape: number[]): Arr => np.array(data).reshape(shape);
+// data.ts allocates every array with `new Float32Array(n)`: its buffer is an ArrayBuffer, never shared.
+const arr = (data: Float32Array, shape: number[]): Arr => np.array(data as Float32Array<ArrayBuffer>).reshape(shape);
 
 // ---- LSTM -------------------------------------------------------------------------------------
 

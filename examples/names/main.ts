@@ -91,7 +91,10 @@ const baselines = (() => {
   const uni = new Float64Array(V).fill(1);
   const bi = Array.from({ length: V }, () => new Float64Array(V).fill(1));
   for (const ids of train.map(withEnds)) {
-    for (let t = 1; t < ids.length; t++) ((uni[ids[t]!]! += 1), (bi[ids[t - 1]!]![ids[t]!]! += 1));
+    for (let t = 1; t < ids.length; t++) {
+      uni[ids[t]!]! += 1;
+      bi[ids[t - 1]!]![ids[t]!]! += 1;
+    }
   }
   const total = (counts: Float64Array): number => counts.reduce((x, y) => x + y);
   let unigram = 0,

@@ -159,7 +159,10 @@ const evaluate = (p: Params) => {
     answers.push(row);
     let ok = true;
     for (let t = 0; t <= s.length; t++) if (row[t] !== want[b * T + t]) ok = false;
-    for (let t = 0; t < s.length; t++) ((digits += 1), (right += row[t] === want[b * T + t] ? 1 : 0));
+    for (let t = 0; t < s.length; t++) {
+      digits += 1;
+      right += row[t] === want[b * T + t] ? 1 : 0;
+    }
     exact += ok ? 1 : 0;
     const [n, k] = byLength.get(s.length) ?? [0, 0];
     byLength.set(s.length, [n + 1, k + (ok ? 1 : 0)]);

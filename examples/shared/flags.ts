@@ -38,7 +38,7 @@ export const exampleFlags = (
   const options = Object.fromEntries(
     Object.entries(defaults).map(([k, v]) => [k, { type: "string" as const, default: v }]),
   );
-  const values = orUsageExit(program(), () => {
+  const values = orUsageExit<Readonly<Record<string, string | boolean | undefined>>>(program(), () => {
     try {
       return parseArgs({
         args: process.argv.slice(2),
@@ -48,7 +48,7 @@ export const exampleFlags = (
           smoke: { type: "boolean", default: false },
           ...(opts.lossesJson === true ? { "losses-json": { type: "string" as const } } : {}),
         },
-      }).values as Readonly<Record<string, string | boolean | undefined>>;
+      }).values;
     } catch (e) {
       throw new UsageError(e instanceof Error ? e.message : String(e)); // an unknown flag, a flag without its value
     }

@@ -70,6 +70,7 @@ const eagerAndJit =
       if (!refused)
         throw new Error(
           `${op}: the eager call was refused (${String(e)}) but the jitted one returned ${JSON.stringify(A.treeLeaves(returnedValue).map((l) => (l as T.Tensor).shape))}`,
+          { cause: e },
         );
       throw e;
     }

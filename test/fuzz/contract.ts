@@ -29,6 +29,14 @@ export const isLibraryError = (e: unknown): e is RewindError =>
   typeof e.error.op === "string";
 
 /**
+ * Throws `e` as it is: a value caught earlier, put back through `callClean` to check the contract.
+ * @example callClean(["sum"], () => rethrow(caught))
+ */
+export const rethrow = (e: unknown): never => {
+  throw e;
+};
+
+/**
  * Runs `thunk` and enforces the contract: it returns, or throws a library error whose message
  * mentions one of `opNames` (the op the user called, or the op it delegates to). Any other throw
  * is rethrown with context, so fast-check shrinks to it and the test fails.

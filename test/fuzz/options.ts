@@ -11,7 +11,7 @@
  * reached, so a suite whose spec has an options slot without such a case fails.
  */
 import { showKey, watchOptionChecks, type OptionsProblem } from "@rewind/tensor/internal/check";
-import { callClean } from "./contract.js";
+import { callClean, rethrow } from "./contract.js";
 
 /** An error class a package throws (`Error` stands for @rewind/testing's plain errors). */
 export type ErrorClass = abstract new (...args: never[]) => Error;
@@ -174,10 +174,7 @@ export const misspeltCases = (slot: OptionsSlot): number => {
       if (slot.either !== undefined && thrown === undefined) thrown = slot.either(result);
       if (thrown === undefined) throw new Error("the call accepted it");
       // The general contract first (a library error naming the op; no TypeError), then the options rule.
-      if (slot.error !== Error)
-        callClean(slot.names, () => {
-          throw thrown;
-        });
+      if (slot.error !== Error) callClean(slot.names, () => rethrow(thrown));
       verifyMisspelt(thrown, slot.error, slot.names, typo, key, slot.known);
     } catch (e) {
       throw new Error(

@@ -27,7 +27,11 @@ const snapshot = (): Map<string, unknown> => {
   const out = new Map<string, unknown>();
   for (const [name, proto] of PROTOTYPES) {
     for (const key of Reflect.ownKeys(proto)) {
-      const d = Object.getOwnPropertyDescriptor(proto, key)!;
+      // Accessors as plain function values (compared by identity, never called), not as methods.
+      const d: { value?: unknown; get?: () => unknown; set?: (v: unknown) => void } = Object.getOwnPropertyDescriptor(
+        proto,
+        key,
+      )!;
       out.set(`${name}.${String(key)}`, "value" in d ? d.value : [d.get, d.set]);
     }
     out.set(`${name}.[[Prototype]]`, Object.getPrototypeOf(proto));

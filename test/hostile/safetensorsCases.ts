@@ -21,7 +21,10 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const cat = (...xs: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(xs.reduce((n, x) => n + x.length, 0));
   let at = 0;
-  for (const x of xs) (out.set(x, at), (at += x.length));
+  for (const x of xs) {
+    out.set(x, at);
+    at += x.length;
+  }
   return out;
 };
 const f32 = entry("F32", [], [0, 4]);

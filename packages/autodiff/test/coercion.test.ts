@@ -15,7 +15,7 @@ const thrown = (thunk: () => unknown): Error => {
     thunk();
   } catch (e) {
     if (e instanceof Error) return e;
-    throw new Error(`threw a non-Error: ${String(e)}`);
+    throw new Error(`threw a non-Error: ${String(e)}`, { cause: e });
   }
   throw new Error("expected an error, but nothing was thrown");
 };

@@ -64,7 +64,7 @@ describe("compile: the runner", () => {
     const f = (p: Record<string, Value>) => {
       const carry = { [evil]: p[evil]!, [`"); ${evil}; ("`]: A.mul(p[evil]!, 2) };
       const step = (c: typeof carry, x: Value): [typeof carry, Record<string, Value>] => [
-        A.treeMap((v) => A.add(v, x), c) as typeof carry,
+        A.treeMap<typeof carry>((v) => A.add(v, x), c),
         { [`\`${evil}\``]: A.sin(x) },
       ];
       const named = A.customVjp(

@@ -278,7 +278,7 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
         const hn = A.tanh(A.add(A.matmul(h, w), x));
         return [hn, A.sigmoid(hn)];
       };
-      const [h, ys] = A.scan(step, h0, xs) as [Value, Value];
+      const [h, ys] = A.scan<Value, Value, Value>(step, h0, xs);
       return A.add(A.sum(A.mul(h, h)), A.sum(ys));
     };
     fc.assert(

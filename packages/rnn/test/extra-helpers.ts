@@ -83,7 +83,7 @@ export const checkGradFd = <P>(
     leaves.map((l, i) => (T.isFloating(l.dtype) ? T.random.normal(keys[i]!, l.shape, "float64") : A.zerosLike(l))),
   );
   const shifted = (s: number): P =>
-    A.treeMap((p, d) => (T.isFloating(p.dtype) ? A.add(p, A.mul(d, s)) : p), params, v) as P;
+    A.treeMap<P>((p, d) => (T.isFloating(p.dtype) ? A.add(p, A.mul(d, s)) : p), params, v);
   const at = (p: P): number => (loss(p) as T.Tensor).data[0]!;
   const numeric = (at(shifted(eps)) - at(shifted(-eps))) / (2 * eps);
   const analytic = dot(g, v);

@@ -150,10 +150,9 @@ describe("truncated BPTT", () => {
 
   it("stateful training walks a long sequence chunk by chunk with updates in between", () => {
     let q = p;
-    let carry = c0;
     const losses: number[] = [];
     for (let epoch = 0; epoch < 3; epoch++) {
-      carry = c0;
+      let carry = c0;
       let total = 0;
       for (const chunk of chunkSequence({ x: xs, w }, 4)) {
         const r = tbpttStep(loss, q, carry, chunk);

@@ -104,7 +104,7 @@ describe("the record is still a plain tensor to everything else", () => {
     expect(Object.keys(x)).toEqual(["dtype", "shape", "data"]);
     expect(Object.isFrozen(x)).toBe(true);
     expect(JSON.stringify({ dtype: x.dtype, shape: x.shape })).toBe('{"dtype":"float32","shape":[3]}');
-    const clone = structuredClone(x) as T.Tensor;
+    const clone = structuredClone<T.Tensor>(x);
     expect(T.isTensor(clone)).toBe(true);
     expect([...T.add(clone, 1).data]).toEqual([2, 3, 4]);
     expect(T.toArray(clone)).toEqual([1, 2, 3]);

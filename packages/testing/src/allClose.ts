@@ -85,7 +85,9 @@ const compareTensors = (path: string, a: T.Tensor, b: T.Tensor, opts: CloseOptio
   const index = unravel(worst, a.shape);
   return {
     pass: false,
-    message: `${path}: ${bad} of ${a.data.length} elements differ (rtol ${rtol}, atol ${atol}); worst at ${T.formatShape(index)}: ${a.data[worst]} vs ${b.data[worst]}`,
+    message:
+      `${path}: ${bad} of ${a.data.length} elements differ (rtol ${rtol}, atol ${atol}); ` +
+      `worst at ${T.formatShape(index)}: ${a.data[worst]} vs ${b.data[worst]}`,
   };
 };
 

@@ -10,7 +10,10 @@ import { keysOf } from "@rewind/tensor/internal/check";
 import * as T from "@rewind/tensor";
 import { checkArbitrary, checkFinite, checkInt, checkOptions, checkRange, invalid } from "./args.js";
 
-/** The most elements a drawn tensor may have: arbitraries are for small tensors (and a huge shape would exhaust memory). */
+/**
+ * The most elements a drawn tensor may have: arbitraries are for small tensors (and a huge shape
+ * would exhaust memory).
+ */
 const MAX_ELEMENTS = 1 << 20;
 const DTYPES: readonly string[] = ["float32", "float64", "int32", "bool"];
 

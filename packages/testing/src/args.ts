@@ -7,16 +7,49 @@ import fc from "fast-check";
 import { optionsProblem, showKey } from "@rewind/tensor/internal/check";
 import { testingError } from "./failure.js";
 
-const describe = (v: unknown): string =>
-  v === null
-    ? "null"
-    : Array.isArray(v)
-      ? "an array"
-      : typeof v === "object"
-        ? "an object"
-        : typeof v === "function"
-          ? "a function"
-          : `${typeof v} ${String(v)}`;
+const describe = (v: unknown): string => {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  switch (typeof v) {
+    case "string":
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "undefined":
+      return `${typeof v} ${String(v)}`;
+    case "symbol":
+      return `symbol ${v.toString()}`;
+    case "function":
+      return "a function";
+    default:
+      return "an object";
+  }
+};
+
+/**
+ * A value as an argument error shows it: numbers, booleans and undefined as written, strings
+ * quoted, arrays and plain objects as JSON, a function or symbol by its kind.
+ * @example showValue(["rev", 3]) // '["rev",3]'
+ */
+export const showValue = (v: unknown): string => {
+  switch (typeof v) {
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "undefined":
+      return String(v);
+    case "string":
+      return JSON.stringify(v);
+    case "object":
+      try {
+        return JSON.stringify(v);
+      } catch {
+        return describe(v); // a cycle, or a bigint inside
+      }
+    default:
+      return describe(v);
+  }
+};
 
 /**
  * Throws the package's argument error: `fn: arg …`.

@@ -69,7 +69,8 @@ export interface CellCase {
 
 /**
  * How `cellCase` builds an instance; everything not given is drawn from `seed`.
- * @example cellCase(gru, { sizes: { inputSize: 2, hiddenSize: 3 }, seed: 4, batch: 2, time: 6 } satisfies CellCaseOptions)
+ * @example
+ * cellCase(gru, { sizes: { inputSize: 2, hiddenSize: 3 }, seed: 4, batch: 2, time: 6 } satisfies CellCaseOptions)
  */
 export interface CellCaseOptions {
   /** Sizes passed to `cell.init` (extra fields reach a custom cell's init). */
@@ -139,7 +140,8 @@ const checkFloat64 = (what: string, tree: unknown): void => {
   for (const [path, leaf] of A.treeLeavesWithPaths(tree)) {
     if (T.isFloating(leaf.dtype) && leaf.dtype !== "float64") {
       fail(
-        `${what}${path === "<root>" ? "" : path} is ${leaf.dtype}; the laws need float64 (init with { dtype: "float64" })`,
+        `${what}${path === "<root>" ? "" : path} is ${leaf.dtype}; ` +
+          `the laws need float64 (init with { dtype: "float64" })`,
       );
     }
   }
@@ -202,14 +204,15 @@ export const cellCase = (cell: AnyCell, o: CellCaseOptions): CellCase => {
   if (o.xs !== undefined && !T.isTensor(o.xs)) invalid("cellCase", "o.xs", "must be a tensor [batch, time, ...]");
   if ((o.dtype ?? "float64") !== "float64") fail(`dtype must be "float64", got ${String(o.dtype)}`);
   const [kp, kx, kc] = T.random.split(T.random.key(o.seed ?? 0), 3) as [T.Key, T.Key, T.Key];
-  const params = o.params ?? cell.init(kp, o.sizes, { dtype: "float64" });
+  // `unknown`, not the `any` of an AnyCell's parameters: the laws only pass them back to the cell.
+  const params: unknown = o.params ?? cell.init(kp, o.sizes, { dtype: "float64" });
   checkFloat64(`params of ${cell.name}`, params);
   const batchMajor = o.xs ?? T.random.normal(kx, [o.batch ?? 3, o.time ?? 5, o.sizes.inputSize], "float64");
   if (batchMajor.shape.length < 2) fail(`xs must be [batch, time, ...], got [${batchMajor.shape.join(", ")}]`);
   checkFloat64("xs", batchMajor);
   const [batch, time] = batchMajor.shape as [number, number];
   const timeMajor = o.timeMajor ?? false;
-  const zero = cell.initialCarry(batch, params);
+  const zero: unknown = cell.initialCarry(batch, params);
   const initialCarry = (o.initialCarry ?? "random") === "random" ? randomLike(zero, kc, 0.5) : zero;
   const lengths = lengthsOf(o.lengths, batch, time);
   const c: CellCase = {
@@ -316,7 +319,8 @@ export const lossOf = (r: { readonly outputs: A.Value; readonly finalCarry: unkn
 
 /**
  * Bounds of `arbCellCase`.
- * @example arbCellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, maxBatch: 3, maxTime: 5 } satisfies ArbCellCaseOptions)
+ * @example
+ * arbCellCase(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, maxBatch: 3, maxTime: 5 } satisfies ArbCellCaseOptions)
  */
 export interface ArbCellCaseOptions {
   /** Sizes passed to `cell.init` (extra fields reach a custom cell's init). */
@@ -353,7 +357,10 @@ export const ARB_CELL_CASE_KEYS = keysOf<ArbCellCaseOptions>({
  * Random law instances for `cell`: a padded batch from `arbRaggedBatch` (lengths in [0, T], T
  * from minTime), parameters and initial carry from a drawn seed, a layout, a direction and
  * (for cells with noise) a key.
- * @example test.prop([arbCellCase(gru, { sizes: { inputSize: 2, hiddenSize: 3 } })])("padding", (c) => cellLawChecks.padding(c))
+ * @example
+ * test.prop([arbCellCase(gru, { sizes: { inputSize: 2, hiddenSize: 3 } })])("padding", (c) =>
+ *   cellLawChecks.padding(c),
+ * )
  */
 export const arbCellCase = (cell: AnyCell, o: ArbCellCaseOptions): fc.Arbitrary<CellCase> => {
   checkCell("arbCellCase", "cell", cell);

@@ -13,7 +13,8 @@ import type { LawOptions } from "./lawOptions.js";
 
 /**
  * Anything with the signature of `rnn`: the layer implementation a law checks.
- * @example const ignoresLengths: RnnImpl = (cell, p, xs, o = {}) => rnn(cell, p, xs, { ...o, lengths: undefined as never })
+ * @example
+ * const ignoresLengths: RnnImpl = (cell, p, xs, o = {}) => rnn(cell, p, xs, { ...o, lengths: undefined as never })
  */
 export type RnnImpl = typeof rnn;
 

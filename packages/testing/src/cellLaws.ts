@@ -17,7 +17,7 @@
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import { checkCell, type AnyCell, type Cell } from "@rewind/rnn";
-import { checkOptions, invalid } from "./args.js";
+import { checkOptions, invalid, showValue } from "./args.js";
 import { keysOf } from "@rewind/tensor/internal/check";
 import {
   ARB_CELL_CASE_KEYS,
@@ -54,7 +54,10 @@ export const cellLawNames: readonly CellLawName[] = [
   "stacking",
 ];
 
-/** `o` when it is a plain object of `CellLawCheckOptions` keys (the checks themselves also get `cellLaws`' wider options). */
+/**
+ * `o` when it is a plain object of `CellLawCheckOptions` keys (the checks themselves also get
+ * `cellLaws`' wider options).
+ */
 const checkedOptions = (law: CellLawName, o: CellLawCheckOptions): CellLawCheckOptions => {
   checkOptions(`cellLawChecks.${law}`, "o", o, CELL_LAW_CHECK_KEYS);
   return o;
@@ -121,7 +124,8 @@ export const cellLawConfigs = (noisy: boolean): readonly CellLawConfig[] => {
 /**
  * Options of `cellLaws` and the one-law entry points: how to build instances (sizes, seed, batch,
  * time, parameters), which laws and configurations to run, tolerances and implementations.
- * @example cellLaws(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, seed: 1, batch: 2, time: 4 } satisfies CellLawsOptions)
+ * @example
+ * cellLaws(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, seed: 1, batch: 2, time: 4 } satisfies CellLawsOptions)
  */
 export interface CellLawsOptions
   extends CellLawCheckOptions, Omit<CellCaseOptions, "timeMajor" | "reverse" | "key" | "lengths"> {
@@ -193,7 +197,7 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
     invalid(
       "cellLaws",
       "o.laws",
-      `must be a non-empty array of ${cellLawNames.join(", ")}, got ${JSON.stringify(selected) ?? String(selected)}`,
+      `must be a non-empty array of ${cellLawNames.join(", ")}, got ${showValue(selected)}`,
     );
   }
   const flags = ["timeMajor", "reverse", "lengths", "key"] as const;
@@ -303,7 +307,8 @@ export const stackingLaw = <PA, CA, PB, CB>(a: Cell<PA, CA>, b: Cell<PB, CB>, o:
 
 /**
  * Options of `cellLawProperties`: the bounds of the drawn cases and the checks' options.
- * @example cellLawProperties(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, maxTime: 4 } satisfies CellLawPropertyOptions)
+ * @example
+ * cellLawProperties(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, maxTime: 4 } satisfies CellLawPropertyOptions)
  */
 export interface CellLawPropertyOptions extends ArbCellCaseOptions, CellLawCheckOptions {}
 

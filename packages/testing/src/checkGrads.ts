@@ -11,7 +11,7 @@ import * as T from "@rewind/tensor";
 import { jvp, treeFlatten, treeUnflatten, vjp } from "@rewind/autodiff";
 import { allClose } from "./allClose.js";
 import { keysOf } from "@rewind/tensor/internal/check";
-import { checkFinite, checkFunction, checkInt, checkOptions, invalid } from "./args.js";
+import { checkFinite, checkFunction, checkInt, checkOptions, invalid, showValue } from "./args.js";
 import { testingError } from "./failure.js";
 
 /** Validates checkGrads' arguments, so a typo cannot turn the check into one that tests nothing. */
@@ -27,17 +27,13 @@ const checkArgs = (f: unknown, args: unknown, opts: unknown): void => {
   );
   const o = (opts ?? {}) as Record<string, unknown>;
   if (o["order"] !== undefined && o["order"] !== 1 && o["order"] !== 2)
-    invalid("checkGrads", "opts.order", `must be 1 or 2, got ${String(o["order"])}`);
+    invalid("checkGrads", "opts.order", `must be 1 or 2, got ${showValue(o["order"])}`);
   const modes = o["modes"];
   if (
     modes !== undefined &&
     (!Array.isArray(modes) || modes.length === 0 || !modes.every((m) => m === "rev" || m === "fwd"))
   ) {
-    invalid(
-      "checkGrads",
-      "opts.modes",
-      `must be a non-empty array of "rev" and "fwd", got ${JSON.stringify(modes) ?? String(modes)}`,
-    );
+    invalid("checkGrads", "opts.modes", `must be a non-empty array of "rev" and "fwd", got ${showValue(modes)}`);
   }
   checkFinite("checkGrads", "opts.eps", o["eps"], Number.MIN_VALUE);
   checkFinite("checkGrads", "opts.rtol", o["rtol"], 0);

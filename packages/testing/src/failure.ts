@@ -19,7 +19,8 @@ export type TestingError = {
 /**
  * A `RewindError` for `error`, its message `error.detail` capped by `capMessage` (and `cause`,
  * when given).
- * @example throw testingError({ _tag: "TestArgumentError", op: "checkGrads", detail: "checkGrads: inner product of pytrees with 2 and 3 float leaves" })
+ * @example
+ * throw testingError({ _tag: "TestArgumentError", op: "checkGrads", detail: "checkGrads: `f` must be a function" })
  */
 export const testingError = (error: TestingError, cause?: unknown): RewindError<TestingError> =>
   cause === undefined ? new RewindError(error, error.detail) : new RewindError(error, error.detail, { cause });

@@ -98,7 +98,7 @@ const chunked =
     for (let start = 0; start < length; start += k) {
       const stop = Math.min(start + k, length);
       const [lo, hi] = reverse ? [length - stop, length - start] : [start, stop];
-      const chunk = A.treeMap((x) => A.slice(x, [{ start: lo, stop: hi }]), xs ?? null) as X;
+      const chunk = A.treeMap<X>((x) => A.slice(x, [{ start: lo, stop: hi }]), xs ?? null);
       const [next, ys] = impl(f, start === 0 ? carry : stopFloats(carry), chunk, { length: hi - lo, reverse });
       carry = next;
       pieces.push({ lo, ys });
@@ -259,7 +259,10 @@ export const lawProperties = {
   /** The BPTT law on each drawn problem. @example fc.assert(lawProperties.bptt(), { numRuns: 20 }) */
   bptt: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) =>
     fc.property(arbOf("bptt", arb, o, SCAN_LAW_KEYS), (p) => laws.bptt(p, o)),
-  /** The reverse law on each drawn problem. @example fc.assert(lawProperties.reverse(arbScanProblem({ families: ["lstm"] }))) */
+  /**
+   * The reverse law on each drawn problem.
+   * @example fc.assert(lawProperties.reverse(arbScanProblem({ families: ["lstm"] })))
+   */
   reverse: (arb: fc.Arbitrary<ScanProblem> = arbScanProblem(), o: ScanLawOptions = {}) =>
     fc.property(arbOf("reverse", arb, o, SCAN_LAW_KEYS), (p) => laws.reverse(p, o)),
   /** Remat invariance on each drawn problem. @example fc.assert(lawProperties.remat()) */
@@ -279,7 +282,10 @@ export const lawProperties = {
     fc.property(arbOf("truncation", arb, o, SCAN_LAW_KEYS), fc.integer({ min: 1, max: 4 }), (p, k) =>
       laws.truncation(p, { ...o, k }),
     ),
-  /** jit invariance on each drawn case. @example fc.assert(lawProperties.jit(arbScanProblem().map((p) => scanCase(p, "loss")))) */
+  /**
+   * jit invariance on each drawn case.
+   * @example fc.assert(lawProperties.jit(arbScanProblem().map((p) => scanCase(p, "loss"))))
+   */
   jit: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: JitLawOptions = {}) =>
     fc.property(arbOf("jit", arb, o, JIT_LAW_KEYS), arbKey(), (c, key) => laws.jit(c, { key, ...o })),
   /** The stopGradient law on each drawn case. @example fc.assert(lawProperties.stopGradient()) */

@@ -172,15 +172,13 @@ export const bidirectionalPaddingCheck = (c0: CellCase, o: CellLawCheckOptions =
   const bi = impl(cell, cell);
   // The backward direction gets its own parameters; any fixed key will do.
   const k = T.random.key(0x5eed);
-  const params =
-    c1.sizes === undefined
-      ? { forward: c1.params, reverse: c1.params }
-      : { forward: c1.params, reverse: cell.init(k, c1.sizes, { dtype: "float64" }) };
+  const reverse: unknown = c1.sizes === undefined ? c1.params : cell.init(k, c1.sizes, { dtype: "float64" });
+  const params = { forward: c1.params, reverse };
   const init = { forward: c1.initialCarry, reverse: randomLike(c1.initialCarry, T.random.foldIn(k, 1), 0.5) };
   const c: CellCase = { ...c1, cell: { ...cell, name: bi.name }, reverse: false };
 
   const apply =
-    (layer: Bidirectional<any, any, any, any>, lengths: boolean): Run =>
+    (layer: Bidirectional<unknown, unknown, unknown, unknown>, lengths: boolean): Run =>
     (p, i, xs) =>
       layer.apply(p as { forward: unknown; reverse: unknown }, xs, {
         timeMajor: c.timeMajor,

@@ -125,7 +125,8 @@ export const stackingCheck = (c: CellCase, layers: readonly [AnyCell, AnyCell], 
       violation(
         "stacking",
         unkeyed,
-        `${c.cell.name}'s ${what} must be [layer a's, layer b's], got ${Array.isArray(v) ? `${v.length} entries` : typeof v}`,
+        `${c.cell.name}'s ${what} must be [layer a's, layer b's], ` +
+          `got ${Array.isArray(v) ? `${v.length} entries` : typeof v}`,
       );
     return v as [unknown, unknown];
   };

@@ -77,7 +77,8 @@ export const rnnUnrolled = <P, C>(
     invalid(
       "rnnUnrolled",
       "xs",
-      `must be a tensor [batch, time, ...] (or time-major), got ${A.isValue(xs) ? `shape [${xs.shape.join(", ")}]` : typeof xs}`,
+      `must be a tensor [batch, time, ...] (or time-major), ` +
+        `got ${A.isValue(xs) ? `shape [${xs.shape.join(", ")}]` : typeof xs}`,
     );
   const timeMajor = opts.timeMajor ?? false;
   const [batch, time] = (timeMajor ? [xs.shape[1], xs.shape[0]] : [xs.shape[0], xs.shape[1]]) as [number, number];
@@ -120,7 +121,7 @@ export const rnnUnrolled = <P, C>(
         [batch],
         "bool",
       );
-      carry = A.treeMap((n, c) => A.where(maskFor(mask, n), n, c), next, carry) as C;
+      carry = A.treeMap<C>((n, c) => A.where(maskFor(mask, n), n, c), next, carry);
       y = A.where(maskFor(mask, y), y, 0);
     }
     for (let b = 0; b < batch; b++) ys[position(b, s)]![b] = A.slice(y, [{ start: b, stop: b + 1 }]);

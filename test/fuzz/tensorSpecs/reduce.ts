@@ -25,7 +25,6 @@ import {
   unknownOption,
   unravel,
   type Expected,
-  type Hostile,
   type Slot,
   type Spec,
 } from "../common.js";
@@ -268,5 +267,5 @@ const arbSumToTarget = (shape: readonly number[]): fc.Arbitrary<number[]> =>
 export const sumToSpec = (lib: Lib): Spec => ({
   valid: arbTensor().chain((x) => fc.tuple(fc.constant(x), arbSumToTarget(x.shape))),
   check: (args, out) => checkAgainst(lib, "sumTo", sumToExpected(args[0] as T.Tensor, args[1] as number[]), out),
-  slots: [{ reject: notTensor }, { reject: notShape as readonly Hostile[] }],
+  slots: [{ reject: notTensor }, { reject: notShape }],
 });

@@ -393,6 +393,16 @@ export const scanProblemSpec: Spec = () =>
     (parts) => X.scanProblem("rnn", parts as never),
   );
 
+/** The one set of default law tolerances: its values, and that no caller can loosen it for everyone. */
+export const lawTolerancesSpec: Spec = () => {
+  expect(X.LAW_TOLERANCES).toEqual({ rtol: 1e-10, atol: 1e-12 });
+  expect(Object.isFrozen(X.LAW_TOLERANCES)).toBe(true);
+  expect(() => {
+    (X.LAW_TOLERANCES as { rtol: number }).rtol = 1;
+  }).toThrow(TypeError);
+  return 3;
+};
+
 export const scanFamiliesSpec: Spec = () => {
   expect(X.scanFamilies).toEqual(["rnn", "lstm", "pytreeYs", "lengthOnly"]);
   for (const family of X.scanFamilies)

@@ -79,7 +79,10 @@ export const createLossChart = (host: HTMLElement): LossChart => {
   };
 
   const schedule = (): void => {
-    if (!pending) ((pending = true), requestAnimationFrame(draw));
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(draw);
+    }
   };
   draw();
   return {

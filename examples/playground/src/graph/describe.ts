@@ -73,11 +73,13 @@ const viewOf = (
 const defaultParams = (params: unknown): string =>
   params === undefined || params === null
     ? ""
-    : typeof params !== "object"
+    : typeof params === "string" || typeof params === "number" || typeof params === "boolean"
       ? String(params)
-      : Object.entries(params as Record<string, unknown>)
-          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-          .join(" ");
+      : typeof params !== "object"
+        ? typeof params // a function, symbol or bigint: no primitive's params are one; show the kind
+        : Object.entries(params as Record<string, unknown>)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(" ");
 
 /**
  * The view of a traced function, its inputs named after the argument paths (`p.cell.weight_ih`,

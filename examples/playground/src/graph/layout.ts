@@ -199,7 +199,10 @@ export const layoutGraph = (view: GraphView): GraphLayout => {
   );
   const preds: number[][] = items.map(() => []);
   const succs: number[][] = items.map(() => []);
-  for (const { u, v } of groups.values()) (preds[v]!.push(u), succs[u]!.push(v));
+  for (const { u, v } of groups.values()) {
+    preds[v]!.push(u);
+    succs[u]!.push(v);
+  }
   const rank = rankItems(items.length, preds, succs, (i) => i >= firstOutput);
 
   // Points: the items, then one dummy per rank crossed by a long edge.
@@ -210,8 +213,11 @@ export const layoutGraph = (view: GraphView): GraphLayout => {
   const meanDx = (ps: readonly Port[]): number => ps.reduce((a, p) => a + p.dx, 0) / ps.length;
   for (const { u, v, ports } of groups.values()) {
     const points = [u];
-    for (let r = rank[u]! + 1; r < rank[v]!; r++)
-      (pRank.push(r), pW.push(METRICS.dummyW), points.push(pRank.length - 1));
+    for (let r = rank[u]! + 1; r < rank[v]!; r++) {
+      pRank.push(r);
+      pW.push(METRICS.dummyW);
+      points.push(pRank.length - 1);
+    }
     points.push(v);
     for (let i = 0; i + 1 < points.length; i++) {
       links.push({

@@ -38,7 +38,10 @@ export const placePoints = (g: Points, spacing: Spacing): { readonly x: number[]
   const n = g.rank.length;
   const ins: Link[][] = Array.from({ length: n }, () => []);
   const outs: Link[][] = Array.from({ length: n }, () => []);
-  for (const l of g.links) (ins[l.to]!.push(l), outs[l.from]!.push(l));
+  for (const l of g.links) {
+    ins[l.to]!.push(l);
+    outs[l.from]!.push(l);
+  }
 
   const maxRank = Math.max(0, ...g.rank);
   const layers: number[][] = Array.from({ length: maxRank + 1 }, () => []);
