@@ -42,7 +42,7 @@ const JB = 256;
  * float64, `b` not transposed. `a[i, p]` is `a[ao + i·ars + p·acs]` ((k, 1) for a row-major `a`,
  * (1, m) for a transposed one); the strides only appear outside the inner loop.
  * Positional on purpose, unlike the functions around it that take a `MatmulArgs`: V8 compiles
- * this loop nest 35–60% slower when its inputs are read from an object (measured on a 1 × 64 × 64
+ * this loop nest 50–65% slower when its inputs are read from an object (measured on a 1 × 64 × 64
  * float64 product, docs/prototypes/compiler-tables/README.md), so the descriptor stops at the
  * caller, which reads its fields once and passes them here.
  */
@@ -146,7 +146,7 @@ const kernelF64 = (
  * and then added, then the k mod 4 leftovers one by one; in the last m mod 4 rows, every product
  * one by one. Four outputs at a time share each `a` value; 32 rows of `b` (≤ L2) serve all rows.
  * Positional on purpose, unlike the functions around it that take a `MatmulArgs`: V8 compiles
- * this loop nest 35–60% slower when its inputs are read from an object (measured on a 1 × 64 × 64
+ * this loop nest 50–65% slower when its inputs are read from an object (measured on a 1 × 64 × 64
  * float64 product, docs/prototypes/compiler-tables/README.md), so the descriptor stops at the
  * caller, which reads its fields once and passes them here.
  */
@@ -227,7 +227,7 @@ const kernelF64Dots = (
  * int32: `Math.imul` gives the exact low 32 bits of each product, and the Int32Array store wraps
  * the sum, so results match NumPy's int32 matmul bit for bit, overflow included.
  * Positional on purpose, unlike the functions around it that take a `MatmulArgs`: V8 compiles
- * this loop nest 35–60% slower when its inputs are read from an object (measured on a 1 × 64 × 64
+ * this loop nest 50–65% slower when its inputs are read from an object (measured on a 1 × 64 × 64
  * float64 product, docs/prototypes/compiler-tables/README.md), so the descriptor stops at the
  * caller, which reads its fields once and passes them here.
  */
