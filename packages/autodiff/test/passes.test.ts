@@ -151,3 +151,13 @@ describe("the accumulate pass", () => {
     expect(A.printGraph(graph)).not.toContain("accumulators");
   });
 });
+
+describe("compileGraph runs jit's passes too", () => {
+  it("a makeGraph(f) graph (as written) compiles to what eager and jit compute, bit for bit (float64, B 3)", () => {
+    const closed = A.makeGraph(elman)(...elmanArgs);
+    const run = A.compileGraph(closed.graph);
+    const got = run([...(closed.consts as T.Tensor[]), ...elmanArgs]);
+    expect(bytes(got)).toEqual(bytes([elman(...elmanArgs)]));
+    expect(bytes(got)).toEqual(bytes([A.jit(elman)(...elmanArgs)]));
+  });
+});

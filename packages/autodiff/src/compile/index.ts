@@ -13,6 +13,7 @@ import { expectGraph } from "../check.js";
 import { evalGraph } from "../core.js";
 import { avalOf, avalsEqual, describeAval, type Graph } from "../Graph.js";
 import { graphFail } from "../errors.js";
+import { JIT_PIPELINE, optimize } from "../passes/index.js";
 import { emitBlock } from "./block.js";
 import { prune } from "./fusion.js";
 import { valOf } from "./ir.js";
@@ -38,6 +39,8 @@ export interface CompiledGraph {
  * compile time (same bits either way).
  * The runner assumes inputs of the graph's avals (as `jit` guarantees). Intermediates live in
  * buffers owned by the runner; outputs are always fresh. A re-entrant call runs the interpreter.
+ * The graph first goes through jit's passes (a no-op on a graph `jit` built), so a graph as
+ * `makeGraph(f)` traced it computes what `jit(f)` and `f` compute, float64 lifting included.
  * @throws GraphException (`InvalidArgument`) where the engine refuses to generate JavaScript (a
  * Content-Security-Policy without 'unsafe-eval'): `jit` then interprets instead.
  * @example const run = compileGraph(makeGraph((x) => exp(x))(zeros([3])).graph); run([ones([3])])
@@ -57,7 +60,7 @@ export const compileGraph = (graph: Graph): CompiledGraph => {
         "or allow 'unsafe-eval' in the page's script-src",
     });
   }
-  return compileWith(graph, getKernelBackend().setting !== "js" && simdAvailable());
+  return compileWith(optimize(graph, JIT_PIPELINE).graph, getKernelBackend().setting !== "js" && simdAvailable());
 };
 
 const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
