@@ -6,15 +6,25 @@
  * before they were written as lane expressions.
  */
 import { describe, expect, it } from "vitest";
-import { registry } from "../src/primitives/index.js";
+import { registry, type PrimitiveName } from "../src/primitives/index.js";
 import { ewOps, NOT_FUSED, type ElementwiseName, type EwOp, type EwOpName } from "../src/compile/ewOps.js";
 import { arg, infix, pick, prefix, renderLane, truthy } from "../src/compile/lanes.js";
 import { ROUTES } from "../src/compile/lower.js";
 
 type EwTable = { readonly [K in EwOpName]: EwOp };
+/** True exactly when A and B are the same type. */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type RouteTable = { readonly [K in keyof typeof ROUTES]: (typeof ROUTES)[K] };
 
 describe("the compiler's tables are typed by primitive name", () => {
+  it("declares ewOps and ROUTES with exactly the primitive names as keys (not string)", () => {
+    // These fail to compile if a table were declared `Record<string, …>` (keyof is then string,
+    // and a typo or a forgotten primitive would go unnoticed) or lost or gained a name.
+    const ewKeys: Equal<keyof typeof ewOps, EwOpName> = true;
+    const routeKeys: Equal<keyof typeof ROUTES, Exclude<PrimitiveName, ElementwiseName>> = true;
+    expect([ewKeys, routeKeys]).toEqual([true, true]);
+  });
+
   it("refuses a misspelt key and a missing entry at compile time", () => {
     // @ts-expect-error -- "tahn" is no elementwise primitive: a typo is an excess property.
     const misspelt: EwTable = { ...ewOps, tahn: ewOps.tanh };
