@@ -89,7 +89,11 @@ export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[],
       lines.push(`  let s = ${init};`, `  for (let j = 0; j < ${count}; j++) ${step}`, `  o[oo + q] = s;`);
       break;
     }
-    default: {
+    // Every reduction is a case: a new reduction primitive fails to compile at the default.
+    case "reduceMax":
+    case "reduceMin":
+    case "argmax":
+    case "argmin": {
       // max/min and argmax/argmin: the first element, then the kernels' exact test (NaN sticks).
       const better = op === "reduceMax" || op === "argmax" ? "v - s > 0" : "v - s < 0";
       const arg = op === "argmax" || op === "argmin";
@@ -101,6 +105,11 @@ export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[],
         `  }`,
         `  o[oo + q] = ${arg ? "a" : "s"};`,
       );
+      break;
+    }
+    default: {
+      const unhandled: never = op;
+      throw new Error(`Rewind internal error: no reduction kernel for ${String(unhandled)}`);
     }
   }
   lines.push("}");

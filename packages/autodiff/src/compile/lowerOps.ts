@@ -125,7 +125,8 @@ export const gatherShape = (x: readonly number[], idx: readonly number[], axis: 
  * @example lowerIndex(lowering, eqn, ins, nodes) // [out]
  */
 export const lowerIndex = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: Node[]): VId[] => {
-  const op = eqn.prim.name as IndexOp;
+  // Spelled out so that a new indexing primitive (a new IndexOp) fails to compile here.
+  const op: "take" | "gather" | "addAt" | "addAlongAxis" = eqn.prim.name as IndexOp;
   const axis = (eqn.params as IndexAxisParams).axis;
   const x = l.val(ins[0]!);
   const idx = l.val(ins[1]!);

@@ -123,7 +123,8 @@ export const emitIndex = (em: BlockEmitter, n: Extract<Node, { kind: "concat" | 
   const a = n.axis;
   const args = [o.buf, o.off, lx!.buf, lx!.off, li!.buf, li!.off];
   let call: string;
-  if (n.op === "take" || n.op === "addAt") {
+  const op: "take" | "addAt" | "gather" | "addAlongAxis" = n.op; // a new IndexOp fails to compile here
+  if (op === "take" || op === "addAt") {
     const dims = [
       int(idx!.size),
       int(sizeOfShape(x!.shape.slice(0, a))),
