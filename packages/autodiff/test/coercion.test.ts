@@ -68,7 +68,7 @@ describe("a tracer used as a number throws a concretization error naming the tra
     ["Math.abs(x)", (x) => Math.abs(x)],
   ];
   for (const [name, use] of uses) {
-    it(`${name} under grad, valueAndGrad, jit, vjp, scan, checkpoint and makeGraph`, () => {
+    it(`${name} under grad, valueAndGrad, jit, vjp, scan, remat and makeGraph`, () => {
       for (const [transform, call] of underEachTransform((x) => use(js(x)))) {
         concretization(thrown(call), transform, /used as a JavaScript number \(x > 0, x \+ 1, Number\(x\), x == y\)/);
       }
