@@ -297,12 +297,10 @@ export const arbHostileEdit = (treeText: string, configText: string): fc.Arbitra
       Object.defineProperty(target, key, { value: { polluted: 1 }, enumerable: true });
       return { label: `config key ${key} at depth ${depth}`, changes: { config: JSON.stringify(config) } };
     }),
-    fc
-      .integer({ min: 257, max: 2000 })
-      .map((depth) => ({
-        label: `config ${depth} deep`,
-        changes: { config: `${"[".repeat(depth)}${"]".repeat(depth)}` },
-      })),
+    fc.integer({ min: 257, max: 2000 }).map((depth) => ({
+      label: `config ${depth} deep`,
+      changes: { config: `${"[".repeat(depth)}${"]".repeat(depth)}` },
+    })),
     fc
       .constantFrom("-1", "1.5", "01", "1e3", "", " 2", "2 ", "0x2", "9007199254740993", "NaN")
       .map((step) => ({ label: `step ${JSON.stringify(step)}`, changes: { step } })),
