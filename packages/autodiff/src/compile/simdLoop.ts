@@ -103,11 +103,43 @@ export const readSpan = (plan: SimdPlan, r: number): readonly [number, number] =
 };
 
 /**
- * Emits `spec`, planned as `plan`, as the exported function `name`.
- * @example encodeModule([emitSimdLoop(spec, planSimd(spec)!, "k0")], pages)
+ * The state `emitSimdLoop`'s steps share: the function being built, the loop's plan and the
+ * locals it declared (see `declareLocals` for what each holds).
  */
-export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): FunctionBuilder => {
-  const { dims, strides, offsets, windows, fills, segments } = plan;
+interface SimdEmit {
+  readonly f: FunctionBuilder;
+  readonly spec: LoopSpec;
+  readonly plan: SimdPlan;
+  /** The innermost axis (rank − 1). */
+  readonly inner: number;
+  /** Bytes per element of each read: float32 values, or bool bytes (read as lane masks). */
+  readonly size: readonly number[];
+  /** Per read: the last axis it moves along (−1: one value for the whole loop; −2: its fill everywhere). */
+  readonly level: readonly number[];
+  /** Read r's pointer at level a (valid inside loop a). */
+  readonly ptr: ReadonlyArray<readonly number[]>;
+  /** The running output pointers, one per store. */
+  readonly outPtr: readonly number[];
+  readonly counters: readonly number[];
+  /** Per read: the lanes of a read loaded once per loop level (its one value splat). */
+  readonly splat: readonly number[];
+  readonly scalarVec: readonly number[];
+  readonly memberVec: readonly number[];
+  readonly readVec: readonly number[];
+  /** Scratch for turning a bool byte into a mask. */
+  readonly boolScratch: number;
+}
+
+/** Segments of the innermost axis, as `SimdPlan.segments` holds them. */
+type Segment = readonly [number, number];
+
+/**
+ * Creates the function `name` and declares its locals, in the order the generated module has
+ * always declared them (the local indices are part of the bytes `dump-sources.ts` compares).
+ * @example declareLocals(spec, plan, "k0").ptr[0]![0] // the local of read 0's outermost pointer
+ */
+const declareLocals = (spec: LoopSpec, plan: SimdPlan, name: string): SimdEmit => {
+  const { dims, strides, windows, fills } = plan;
   const nOut = spec.stores.length,
     nRead = spec.reads.length;
   const f = new FunctionBuilder(
@@ -115,188 +147,236 @@ export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): Func
     [...Array<ValType>(nOut + nRead).fill(i32), ...Array<ValType>(spec.scalars).fill(f32)],
     [],
   );
-  const outParam = (k: number): number => k;
-  const readParam = (r: number): number => nOut + r;
-  const scalarParam = (s: number): number => nOut + nRead + s;
-  const rank = dims.length,
-    inner = rank - 1;
-  // Bytes per element of each read: float32 values, or bool bytes (read as lane masks).
-  const size = spec.reads.map((r) => byteSize[r.dtype]);
-  // A read's level: the last axis it moves along (−1: one value for the whole loop).
-  const level = strides.map((st, r) =>
-    fills[r] ? -2 : windows[r] !== undefined ? inner : st.reduce((l, s, a) => (s !== 0 ? a : l), -1),
-  );
-  const vectorRead = (r: number): boolean => level[r] === inner;
-  // Pointers: read r at level a (valid inside loop a), and the running output pointers.
-  const ptr = strides.map(() => dims.map(() => f.local(i32)));
-  const outPtr = spec.stores.map(() => f.local(i32));
-  const counters = dims.map(() => f.local(i32));
-  const splat = spec.reads.map(() => f.local(v128));
-  const scalarVec = Array.from({ length: spec.scalars }, () => f.local(v128));
-  const memberVec = spec.members.map(() => f.local(v128));
-  const readVec = spec.reads.map(() => f.local(v128));
-  const boolScratch = f.local(i32);
-
-  spec.stores.forEach((_, k) => f.get(outParam(k)).set(outPtr[k]!));
-  scalarVec.forEach((l, s) => f.get(scalarParam(s)).simd("f32x4Splat").set(l));
-  /** Loads read r's one value at the address on the stack into all four lanes (a bool as a mask). */
-  const loadSplat = (r: number): void => {
-    if (size[r] === 4) f.v128Load32Splat();
-    else
-      f.i32Load8U()
-        .i32Const(0)
-        .op("i32Ne")
-        .set(boolScratch)
-        .i32Const(0)
-        .get(boolScratch)
-        .op("i32Sub")
-        .simd("i32x4Splat");
-    f.set(splat[r]!);
+  const inner = dims.length - 1;
+  return {
+    f,
+    spec,
+    plan,
+    inner,
+    size: spec.reads.map((r) => byteSize[r.dtype]),
+    level: strides.map((st, r) =>
+      fills[r] ? -2 : windows[r] !== undefined ? inner : st.reduce((l, s, a) => (s !== 0 ? a : l), -1),
+    ),
+    ptr: strides.map(() => dims.map(() => f.local(i32))),
+    outPtr: spec.stores.map(() => f.local(i32)),
+    counters: dims.map(() => f.local(i32)),
+    splat: spec.reads.map(() => f.local(v128)),
+    scalarVec: Array.from({ length: spec.scalars }, () => f.local(v128)),
+    memberVec: spec.members.map(() => f.local(v128)),
+    readVec: spec.reads.map(() => f.local(v128)),
+    boolScratch: f.local(i32),
   };
+};
+
+/** Parameter indices: `(out_0, …, read_0, …, scalar_0, …)`. */
+const readParam = (e: SimdEmit, r: number): number => e.spec.stores.length + r;
+const scalarParam = (e: SimdEmit, s: number): number => e.spec.stores.length + e.spec.reads.length + s;
+
+/** Whether read r moves along the innermost axis (is loaded a vector at a time). */
+const vectorRead = (e: SimdEmit, r: number): boolean => e.level[r] === e.inner;
+
+/** Whether read r lies outside its window on the innermost-axis segment `seg` (it is its fill there). */
+const outside = (e: SimdEmit, r: number, seg: Segment): boolean => {
+  const w = e.plan.windows[r];
+  return e.plan.fills[r] || (w !== undefined && !(seg[0] >= w.start && seg[1] <= w.start + w.size));
+};
+
+/** Loads read r's one value at the address on the stack into all four lanes (a bool as a mask). */
+const loadSplat = (e: SimdEmit, r: number): void => {
+  const { f } = e;
+  if (e.size[r] === 4) f.v128Load32Splat();
+  else
+    f.i32Load8U()
+      .i32Const(0)
+      .op("i32Ne")
+      .set(e.boolScratch)
+      .i32Const(0)
+      .get(e.boolScratch)
+      .op("i32Sub")
+      .simd("i32x4Splat");
+  f.set(e.splat[r]!);
+};
+
+/**
+ * The function's start: output pointers from their parameters, scalars splat into lanes, and the
+ * reads that are one value for the whole loop (level −1) loaded once. A read at level −2 (its
+ * fill everywhere) needs nothing: its operand is the fill's splat.
+ */
+const emitPrologue = (e: SimdEmit): void => {
+  const { f, spec } = e;
+  spec.stores.forEach((_, k) => f.get(k).set(e.outPtr[k]!));
+  e.scalarVec.forEach((l, s) => f.get(scalarParam(e, s)).simd("f32x4Splat").set(l));
   spec.reads.forEach((_, r) => {
-    if (level[r] !== -1) return;
-    f.get(readParam(r))
-      .i32Const(offsets[r]! * size[r]!)
+    if (e.level[r] !== -1) return;
+    f.get(readParam(e, r))
+      .i32Const(e.plan.offsets[r]! * e.size[r]!)
       .op("i32Add");
-    loadSplat(r);
+    loadSplat(e, r);
   });
-  // (level −2: a read that is its fill everywhere; its operand is the fill's splat.)
+};
 
-  /** Whether read r lies outside its window on the innermost-axis segment `seg` (it is its fill there). */
-  const outside = (r: number, seg: readonly [number, number]): boolean => {
-    const w = windows[r];
-    return fills[r] || (w !== undefined && !(seg[0] >= w.start && seg[1] <= w.start + w.size));
-  };
-  const fillOf = (r: number): number => scalarVec[spec.reads[r]!.fill!]!;
-
-  /** One vector of the innermost axis; `lanes` < 4 for the ragged end (the other lanes compute on zeros, unstored). */
-  const body = (lanes: number, seg: readonly [number, number]): void => {
-    spec.reads.forEach((_, r) => {
-      if (!vectorRead(r) || outside(r, seg)) return;
-      const at = ptr[r]![inner]!;
-      if (size[r] === 1) {
-        // Four bool bytes → lanes of 0/1 → masks (any nonzero byte is true, as `c !== 0` is).
-        if (lanes === 4)
-          f.get(at).i32Load().simd("i32x4Splat").i32x4ConstLanes([0xff, 0xff00, 0xff0000, -0x1000000]).simd("v128And");
-        else {
-          f.v128Zero();
-          for (let q = 0; q < lanes; q++) f.get(at).i32Load8U(q).i32x4ReplaceLane(q);
-        }
-        f.v128Zero().simd("i32x4Ne");
-      } else if (lanes === 4) f.get(at).v128Load();
+/** Loads every innermost-axis read live on `seg` into its vector; `lanes` < 4 loads lane by lane. */
+const emitVectorReads = (e: SimdEmit, lanes: number, seg: Segment): void => {
+  const { f } = e;
+  e.spec.reads.forEach((_, r) => {
+    if (!vectorRead(e, r) || outside(e, r, seg)) return;
+    const at = e.ptr[r]![e.inner]!;
+    if (e.size[r] === 1) {
+      // Four bool bytes → lanes of 0/1 → masks (any nonzero byte is true, as `c !== 0` is).
+      if (lanes === 4)
+        f.get(at).i32Load().simd("i32x4Splat").i32x4ConstLanes([0xff, 0xff00, 0xff0000, -0x1000000]).simd("v128And");
       else {
         f.v128Zero();
-        for (let q = 0; q < lanes; q++)
-          f.get(at)
-            .f32Load(4 * q)
-            .f32x4ReplaceLane(q);
+        for (let q = 0; q < lanes; q++) f.get(at).i32Load8U(q).i32x4ReplaceLane(q);
       }
-      f.set(readVec[r]!);
-    });
-    const operand = (o: LoopMember["ins"][number]): number =>
-      o.kind === "member"
-        ? memberVec[o.index]!
-        : o.kind === "scalar"
-          ? scalarVec[o.index]!
-          : outside(o.index, seg)
-            ? fillOf(o.index)
-            : vectorRead(o.index)
-              ? readVec[o.index]!
-              : splat[o.index]!;
-    spec.members.forEach((m, j) => {
-      // `planSimd` admitted only members with a lane form (`laneWise`).
-      emitLanes(f, ewOps[m.op].lanes!, m.ins.map(operand), m.inDtypes);
-      f.set(memberVec[j]!);
-    });
-    spec.stores.forEach((s, k) => {
-      if (lanes === 4) f.get(outPtr[k]!).get(memberVec[s.member]!).v128Store();
-      else
-        for (let q = 0; q < lanes; q++)
-          f.get(outPtr[k]!)
-            .get(memberVec[s.member]!)
-            .f32x4ExtractLane(q)
-            .f32Store(4 * q);
-      f.get(outPtr[k]!)
-        .i32Const(4 * lanes)
-        .op("i32Add")
-        .set(outPtr[k]!);
-    });
-  };
-
-  /** Where read r's pointer at level a starts: its base, or its pointer one level out, plus `shift` elements. */
-  const startPointer = (r: number, a: number, shift: number): void => {
-    if (a === 0)
-      f.get(readParam(r))
-        .i32Const((offsets[r]! + shift) * size[r]!)
-        .op("i32Add");
-    else
-      f.get(ptr[r]![a - 1]!)
-        .i32Const(shift * size[r]!)
-        .op("i32Add");
-    f.set(ptr[r]![a]!);
-  };
-
-  /** Counts `count` iterations of `step` (do-while, so only called with count > 0), advancing read pointers. */
-  const counted = (
-    a: number,
-    count: number,
-    step: number,
-    inside: () => void,
-    advances: (r: number) => boolean,
-  ): void => {
-    f.i32Const(0).set(counters[a]!);
-    f.block().loop();
-    inside();
-    spec.reads.forEach((_, r) => {
-      const s = strides[r]![a]!;
-      if (advances(r) && s !== 0)
-        f.get(ptr[r]![a]!)
-          .i32Const(s * step * size[r]!)
-          .op("i32Add")
-          .set(ptr[r]![a]!);
-    });
-    f.get(counters[a]!).i32Const(step).op("i32Add").tee(counters[a]!).i32Const(count).op("i32LtU").brIf(0);
-    f.op("end").op("end");
-  };
-
-  /** The innermost axis, segment by segment: whole vectors, then the ragged end (length mod 4 lanes). */
-  const emitInner = (): void => {
-    for (const seg of segments) {
-      const live = spec.reads.map((_, r) => vectorRead(r) && !outside(r, seg));
-      spec.reads.forEach((_, r) => (live[r] ? startPointer(r, inner, seg[0] - (windows[r]?.start ?? 0)) : undefined));
-      const length = seg[1] - seg[0];
-      const count = length - (length % 4);
-      if (count > 0)
-        counted(
-          inner,
-          count,
-          4,
-          () => body(4, seg),
-          (r) => live[r]!,
-        );
-      if (length % 4 !== 0) body(length % 4, seg);
+      f.v128Zero().simd("i32x4Ne");
+    } else if (lanes === 4) f.get(at).v128Load();
+    else {
+      f.v128Zero();
+      for (let q = 0; q < lanes; q++)
+        f.get(at)
+          .f32Load(4 * q)
+          .f32x4ReplaceLane(q);
     }
-  };
+    f.set(e.readVec[r]!);
+  });
+};
 
-  /** Loop over outer axis a (every dim is at least 1), its pointers set from level a − 1. */
-  const emitLevel = (a: number): void => {
-    if (a === inner) return emitInner();
-    spec.reads.forEach((_, r) => (level[r]! >= a ? startPointer(r, a, 0) : undefined));
-    counted(
-      a,
-      dims[a]!,
-      1,
-      () => {
-        spec.reads.forEach((_, r) => {
-          if (level[r] !== a) return;
-          f.get(ptr[r]![a]!);
-          loadSplat(r);
-        });
-        emitLevel(a + 1);
-      },
-      (r) => level[r]! >= a,
+/** Computes every member's lanes from its operands' locals on `seg`. */
+const emitMembers = (e: SimdEmit, seg: Segment): void => {
+  const operand = (o: LoopMember["ins"][number]): number =>
+    o.kind === "member"
+      ? e.memberVec[o.index]!
+      : o.kind === "scalar"
+        ? e.scalarVec[o.index]!
+        : outside(e, o.index, seg)
+          ? e.scalarVec[e.spec.reads[o.index]!.fill!]!
+          : vectorRead(e, o.index)
+            ? e.readVec[o.index]!
+            : e.splat[o.index]!;
+  e.spec.members.forEach((m, j) => {
+    // `planSimd` admitted only members with a lane form (`laneWise`).
+    emitLanes(e.f, ewOps[m.op].lanes!, m.ins.map(operand), m.inDtypes);
+    e.f.set(e.memberVec[j]!);
+  });
+};
+
+/** Stores `lanes` lanes of each stored member and advances its output pointer past them. */
+const emitStores = (e: SimdEmit, lanes: number): void => {
+  const { f } = e;
+  e.spec.stores.forEach((s, k) => {
+    if (lanes === 4) f.get(e.outPtr[k]!).get(e.memberVec[s.member]!).v128Store();
+    else
+      for (let q = 0; q < lanes; q++)
+        f.get(e.outPtr[k]!)
+          .get(e.memberVec[s.member]!)
+          .f32x4ExtractLane(q)
+          .f32Store(4 * q);
+    f.get(e.outPtr[k]!)
+      .i32Const(4 * lanes)
+      .op("i32Add")
+      .set(e.outPtr[k]!);
+  });
+};
+
+/** One vector of the innermost axis; `lanes` < 4 for the ragged end (the other lanes compute on zeros, unstored). */
+const emitBody = (e: SimdEmit, lanes: number, seg: Segment): void => {
+  emitVectorReads(e, lanes, seg);
+  emitMembers(e, seg);
+  emitStores(e, lanes);
+};
+
+/** Where read r's pointer at level a starts: its base, or its pointer one level out, plus `shift` elements. */
+const startPointer = (e: SimdEmit, r: number, a: number, shift: number): void => {
+  const { f, size } = e;
+  if (a === 0)
+    f.get(readParam(e, r))
+      .i32Const((e.plan.offsets[r]! + shift) * size[r]!)
+      .op("i32Add");
+  else
+    f.get(e.ptr[r]![a - 1]!)
+      .i32Const(shift * size[r]!)
+      .op("i32Add");
+  f.set(e.ptr[r]![a]!);
+};
+
+/** A counted loop over one axis, for `counted`. */
+interface CountedLoop {
+  readonly axis: number;
+  /** Iterations, counted in elements; more than 0 (the loop is a do-while). */
+  readonly count: number;
+  /** Elements per iteration (4 on the innermost axis, else 1). */
+  readonly step: number;
+  /** Emits one iteration's work. */
+  readonly inside: () => void;
+  /** Which reads' pointers at this axis move on after each iteration. */
+  readonly advances: (r: number) => boolean;
+}
+
+/** Counts `loop.count` iterations of `loop.step` (do-while), advancing read pointers. */
+const counted = (e: SimdEmit, loop: CountedLoop): void => {
+  const { f } = e;
+  const { axis: a, count, step } = loop;
+  f.i32Const(0).set(e.counters[a]!);
+  f.block().loop();
+  loop.inside();
+  e.spec.reads.forEach((_, r) => {
+    const s = e.plan.strides[r]![a]!;
+    if (loop.advances(r) && s !== 0)
+      f.get(e.ptr[r]![a]!)
+        .i32Const(s * step * e.size[r]!)
+        .op("i32Add")
+        .set(e.ptr[r]![a]!);
+  });
+  f.get(e.counters[a]!).i32Const(step).op("i32Add").tee(e.counters[a]!).i32Const(count).op("i32LtU").brIf(0);
+  f.op("end").op("end");
+};
+
+/** The innermost axis, segment by segment: whole vectors, then the ragged end (length mod 4 lanes). */
+const emitInner = (e: SimdEmit): void => {
+  const { inner } = e;
+  for (const seg of e.plan.segments) {
+    const live = e.spec.reads.map((_, r) => vectorRead(e, r) && !outside(e, r, seg));
+    e.spec.reads.forEach((_, r) =>
+      live[r] ? startPointer(e, r, inner, seg[0] - (e.plan.windows[r]?.start ?? 0)) : undefined,
     );
-  };
-  emitLevel(0);
-  return f;
+    const length = seg[1] - seg[0];
+    const count = length - (length % 4);
+    if (count > 0)
+      counted(e, { axis: inner, count, step: 4, inside: () => emitBody(e, 4, seg), advances: (r) => live[r]! });
+    if (length % 4 !== 0) emitBody(e, length % 4, seg);
+  }
+};
+
+/** Loop over outer axis a (every dim is at least 1), its pointers set from level a − 1. */
+const emitLevel = (e: SimdEmit, a: number): void => {
+  if (a === e.inner) return emitInner(e);
+  const { f, spec, level } = e;
+  spec.reads.forEach((_, r) => (level[r]! >= a ? startPointer(e, r, a, 0) : undefined));
+  counted(e, {
+    axis: a,
+    count: e.plan.dims[a]!,
+    step: 1,
+    inside: () => {
+      spec.reads.forEach((_, r) => {
+        if (level[r] !== a) return;
+        f.get(e.ptr[r]![a]!);
+        loadSplat(e, r);
+      });
+      emitLevel(e, a + 1);
+    },
+    advances: (r) => level[r]! >= a,
+  });
+};
+
+/**
+ * Emits `spec`, planned as `plan`, as the exported function `name`: its locals, the prologue,
+ * then the loop nest from the outermost axis in.
+ * @example encodeModule([emitSimdLoop(spec, planSimd(spec)!, "k0")], pages)
+ */
+export const emitSimdLoop = (spec: LoopSpec, plan: SimdPlan, name: string): FunctionBuilder => {
+  const e = declareLocals(spec, plan, name);
+  emitPrologue(e);
+  emitLevel(e, 0);
+  return e.f;
 };
