@@ -64,20 +64,38 @@ const pathOf = (parent: string, index: number, suffix = ""): string => {
   return where.length > 80 ? `${where.slice(0, 40)}…${where.slice(-36)}` : where;
 };
 
-/** Reads a tree of at most MAX_TREE_NODES nodes (keys count too) from `c`. */
-const reader = (c: JsonCursor) => {
-  let nodes = 0;
-  const count = (): void => {
-    if (++nodes > MAX_TREE_NODES) reject(`the structure has more than ${MAX_TREE_NODES} nodes and keys (the limit)`);
-  };
+/** The fields of a node object read so far (`build` checks them against its kind at its `}`). */
+interface NodeDraft {
+  kind: Kind | undefined;
+  name: string | undefined;
+  value: StaticSpec | undefined;
+  keys: Array<string | StaticSpec> | undefined;
+  children: TreeSpec[] | undefined;
+}
+
+/** Reads a tree of at most MAX_TREE_NODES nodes (keys count too) from its cursor. */
+class TreeReader {
+  #nodes = 0;
+  constructor(private readonly c: JsonCursor) {}
+
+  /** Counts one more node or key, refusing the one past MAX_TREE_NODES. */
+  #count(): void {
+    if (++this.#nodes > MAX_TREE_NODES)
+      reject(`the structure has more than ${MAX_TREE_NODES} nodes and keys (the limit)`);
+  }
+
   /** What the value at the cursor is, for a message (not read further). */
-  const got = (): string => (c.peek() === "[" ? "an array" : c.snippet(c.at));
+  #got(): string {
+    const { c } = this;
+    return c.peek() === "[" ? "an array" : c.snippet(c.at);
+  }
 
   /**
    * Reads the next key of an object (after `{` or `,`), one of `fields`, as its index; refuses an
    * unknown key (schema) and a repeated one (form). `seen` holds a bit per field read so far.
    */
-  const field = (fields: readonly string[], seen: number, parent: string, index: number, suffix: string): number => {
+  #field(fields: readonly string[], seen: number, parent: string, index: number, suffix: string): number {
+    const { c } = this;
     const keyAt = c.at;
     const f = c.known(fields);
     if (f < 0) {
@@ -88,25 +106,31 @@ const reader = (c: JsonCursor) => {
     if (seen & (1 << f)) c.fail(`duplicate key ${fields[f]!}`, keyAt, true);
     c.expect(":", "':' after an object key");
     return f;
-  };
+  }
 
-  const badStatic = (parent: string, index: number, suffix: string, start: number): never =>
-    reject(`${pathOf(parent, index, suffix)}: bad static value ${c.snippet(start)}`);
+  /** Refuses the static value that began at `start`, quoting it. */
+  #badStatic(parent: string, index: number, suffix: string, start: number): never {
+    return reject(`${pathOf(parent, index, suffix)}: bad static value ${this.c.snippet(start)}`);
+  }
 
-  const staticOf = (parent: string, index: number, suffix: string): StaticSpec => {
+  /** Reads a static value `{ type, value }` (a node's `value`, or a map key) at the cursor. */
+  staticOf(parent: string, index: number, suffix: string): StaticSpec {
+    const { c } = this;
     const start = c.at;
     if (!c.take("{"))
-      return reject(`${pathOf(parent, index, suffix)}: a static value must be an object { type, value }, got ${got()}`);
+      return reject(
+        `${pathOf(parent, index, suffix)}: a static value must be an object { type, value }, got ${this.#got()}`,
+      );
     let seen = 0;
     let type = -1;
     let value: string | boolean | undefined;
     if (!c.take("}")) {
       for (;;) {
-        const f = field(STATIC_FIELDS, seen, parent, index, suffix);
+        const f = this.#field(STATIC_FIELDS, seen, parent, index, suffix);
         seen |= 1 << f;
         if (f === 0) {
           type = c.known(TYPES);
-          if (type < 0) return badStatic(parent, index, suffix, start);
+          if (type < 0) return this.#badStatic(parent, index, suffix, start);
         } else {
           const ch = c.peek();
           value =
@@ -114,7 +138,7 @@ const reader = (c: JsonCursor) => {
               ? c.canonicalString()
               : ch === "t" || ch === "f"
                 ? (c.literal() as boolean)
-                : badStatic(parent, index, suffix, start);
+                : this.#badStatic(parent, index, suffix, start);
         }
         if (c.take("}")) break;
         c.expect(",", "',' or '}' in an object");
@@ -125,11 +149,11 @@ const reader = (c: JsonCursor) => {
         // Only the canonical spelling `String(n)` (or "-0") is accepted, so each number has one form.
         return typeof value === "string" && (String(Number(value)) === value || value === "-0")
           ? { type: "number", value }
-          : badStatic(parent, index, suffix, start);
+          : this.#badStatic(parent, index, suffix, start);
       case 1:
-        return typeof value === "string" ? { type: "string", value } : badStatic(parent, index, suffix, start);
+        return typeof value === "string" ? { type: "string", value } : this.#badStatic(parent, index, suffix, start);
       case 2:
-        return typeof value === "boolean" ? { type: "boolean", value } : badStatic(parent, index, suffix, start);
+        return typeof value === "boolean" ? { type: "boolean", value } : this.#badStatic(parent, index, suffix, start);
       case 3:
       case 4:
         return value === undefined
@@ -138,11 +162,13 @@ const reader = (c: JsonCursor) => {
             : UNDEFINED
           : reject(`${pathOf(parent, index, suffix)}: unknown field "value"`);
       default:
-        return badStatic(parent, index, suffix, start);
+        return this.#badStatic(parent, index, suffix, start);
     }
-  };
+  }
 
-  const items = <A>(read: (i: number) => A): A[] => {
+  /** Reads the items of an array whose `[` was taken, through its `]`. */
+  #items<A>(read: (i: number) => A): A[] {
+    const { c } = this;
     const out: A[] = [];
     if (c.take("]")) return out;
     for (;;) {
@@ -150,113 +176,122 @@ const reader = (c: JsonCursor) => {
       if (c.take("]")) return out;
       c.expect(",", "',' or ']' in an array");
     }
-  };
+  }
 
-  const node = (parent: string, index: number, depth: number): TreeSpec => {
+  /** Reads a node object at the cursor: item `index` of the node at path `parent` (−1: the root). */
+  node(parent: string, index: number, depth: number): TreeSpec {
+    const { c } = this;
     if (depth >= MAX_TREE_DEPTH)
       reject(`${pathOf(parent, index)}: the structure is nested deeper than ${MAX_TREE_DEPTH} levels`);
-    count();
-    if (!c.take("{")) return reject(`${pathOf(parent, index)}: expected a node object, got ${got()}`);
+    this.#count();
+    if (!c.take("{")) return reject(`${pathOf(parent, index)}: expected a node object, got ${this.#got()}`);
     let seen = 0;
-    let kind: Kind | undefined;
-    let name: string | undefined;
-    let value: StaticSpec | undefined;
-    let keys: Array<string | StaticSpec> | undefined;
-    let children: TreeSpec[] | undefined;
+    const draft: NodeDraft = {
+      kind: undefined,
+      name: undefined,
+      value: undefined,
+      keys: undefined,
+      children: undefined,
+    };
     if (!c.take("}")) {
       for (;;) {
-        const f = field(FIELDS, seen, parent, index, "");
+        const f = this.#field(FIELDS, seen, parent, index, "");
         seen |= 1 << f;
-        // Fields are checked against the kind as soon as it is known (a writer puts it first).
-        if (kind !== undefined && !(ALLOWED[kind] & (1 << f)))
-          reject(`${pathOf(parent, index)}: unknown field ${FIELDS[f]!}`);
-        if (f === KIND) {
-          const k = c.known(KINDS);
-          if (k < 0)
-            return reject(
-              `${pathOf(parent, index)}: unknown node kind ${c.peek() === '"' ? quoteKey(c.canonicalString()) : got()}`,
-            );
-          kind = KINDS[k]!.slice(1, -1) as Kind;
-          if (seen & ~ALLOWED[kind])
-            reject(`${pathOf(parent, index)}: unknown field ${FIELDS[31 - Math.clz32(seen & ~ALLOWED[kind])]!}`);
-        } else if (f === NAME) {
-          name =
-            c.peek() === '"' ? c.canonicalString() : reject(`${pathOf(parent, index)}: a leaf needs a string "name"`);
-        } else if (f === VALUE) {
-          value = staticOf(parent, index, "");
-        } else if (f === KEYS) {
-          if (!c.take("[")) reject(`${pathOf(parent, index)}: "keys" must be an array`);
-          keys = items((i) => {
-            count();
-            return c.peek() === '"' ? c.canonicalString() : staticOf(parent, index, `/keys/${i}`);
-          });
-        } else {
-          if (!c.take("[")) reject(`${pathOf(parent, index)}: "children" must be an array`);
-          // This node's path, once for all its children.
-          const here = index < 0 ? parent : `${parent}/${index}`;
-          children = items((i) => node(here, i, depth + 1));
-        }
+        this.#nodeField(f, seen, draft, parent, index, depth);
         if (c.take("}")) break;
         c.expect(",", "',' or '}' in an object");
       }
     }
-    return build(parent, index, kind, name, value, keys, children);
-  };
+    return build(parent, index, draft);
+  }
 
-  /** The node a finished object describes, once every field it has is known. */
-  const build = (
-    parent: string,
-    index: number,
-    kind: Kind | undefined,
-    name: string | undefined,
-    value: StaticSpec | undefined,
-    keys: Array<string | StaticSpec> | undefined,
-    children: TreeSpec[] | undefined,
-  ): TreeSpec => {
-    switch (kind) {
-      case undefined:
-        return reject(`${pathOf(parent, index)}: a node without a "kind"`);
-      case "leaf":
-        return name !== undefined ? { kind, name } : reject(`${pathOf(parent, index)}: a leaf needs a string "name"`);
-      case "static":
-        return value !== undefined
-          ? { kind, value }
-          : reject(`${pathOf(parent, index)}: a static value must be an object { type, value }, got nothing`);
-      case "array":
-      case "list":
-        return { kind, children: children ?? reject(`${pathOf(parent, index)}: "children" must be an array`) };
-      default: {
-        const kids = children ?? reject(`${pathOf(parent, index)}: "children" must be an array`);
-        const ks = keys ?? reject(`${pathOf(parent, index)}: "keys" must be an array`);
-        if (kids.length !== ks.length)
-          reject(`${pathOf(parent, index)}: ${ks.length} keys but ${kids.length} children`);
-        const ids = new Set<string>();
-        const check = (id: string): void => {
-          if (ids.has(id))
-            reject(`${pathOf(parent, index)}: duplicate key ${id.length > 60 ? `${id.slice(0, 57)}...` : id}`);
-          ids.add(id);
-        };
-        if (kind === "map") {
-          const mapKeys = ks.map((k, i) =>
-            typeof k === "string"
-              ? reject(`${pathOf(parent, index)}/keys/${i}: a static value must be an object { type, value }`)
-              : k,
-          );
-          mapKeys.forEach((k) => check(JSON.stringify(k)));
-          return { kind, keys: mapKeys, children: kids };
-        }
-        const names = ks.map((k) =>
-          typeof k === "string" ? k : reject(`${pathOf(parent, index)}: object keys must be strings`),
-        );
-        for (const k of names) {
-          if (FORBIDDEN_KEYS.has(k)) reject(`${pathOf(parent, index)}: the key ${quoteKey(k)} is not allowed`);
-          check(JSON.stringify(k));
-        }
-        return { kind, keys: names, children: kids };
+  /**
+   * Reads the value of field `f` (FIELDS index; `seen` includes it) of a node into `draft`,
+   * refusing a field its kind does not have as soon as the kind is known (a writer puts it first).
+   */
+  #nodeField(f: number, seen: number, draft: NodeDraft, parent: string, index: number, depth: number): void {
+    const { c } = this;
+    const { kind } = draft;
+    if (kind !== undefined && !(ALLOWED[kind] & (1 << f)))
+      reject(`${pathOf(parent, index)}: unknown field ${FIELDS[f]!}`);
+    if (f === KIND) {
+      const k = c.known(KINDS);
+      if (k < 0) {
+        const what = c.peek() === '"' ? quoteKey(c.canonicalString()) : this.#got();
+        return reject(`${pathOf(parent, index)}: unknown node kind ${what}`);
       }
+      const known = KINDS[k]!.slice(1, -1) as Kind;
+      draft.kind = known;
+      if (seen & ~ALLOWED[known])
+        reject(`${pathOf(parent, index)}: unknown field ${FIELDS[31 - Math.clz32(seen & ~ALLOWED[known])]!}`);
+    } else if (f === NAME) {
+      draft.name =
+        c.peek() === '"' ? c.canonicalString() : reject(`${pathOf(parent, index)}: a leaf needs a string "name"`);
+    } else if (f === VALUE) {
+      draft.value = this.staticOf(parent, index, "");
+    } else if (f === KEYS) {
+      if (!c.take("[")) reject(`${pathOf(parent, index)}: "keys" must be an array`);
+      draft.keys = this.#items((i) => {
+        this.#count();
+        return c.peek() === '"' ? c.canonicalString() : this.staticOf(parent, index, `/keys/${i}`);
+      });
+    } else {
+      if (!c.take("[")) reject(`${pathOf(parent, index)}: "children" must be an array`);
+      // This node's path, once for all its children.
+      const here = index < 0 ? parent : `${parent}/${index}`;
+      draft.children = this.#items((i) => this.node(here, i, depth + 1));
     }
+  }
+}
+
+/** The node a finished object describes, once every field it has is known. */
+const build = (parent: string, index: number, draft: NodeDraft): TreeSpec => {
+  const { kind, name, value, children } = draft;
+  switch (kind) {
+    case undefined:
+      return reject(`${pathOf(parent, index)}: a node without a "kind"`);
+    case "leaf":
+      return name !== undefined ? { kind, name } : reject(`${pathOf(parent, index)}: a leaf needs a string "name"`);
+    case "static":
+      return value !== undefined
+        ? { kind, value }
+        : reject(`${pathOf(parent, index)}: a static value must be an object { type, value }, got nothing`);
+    case "array":
+    case "list":
+      return { kind, children: children ?? reject(`${pathOf(parent, index)}: "children" must be an array`) };
+    default:
+      return keyed(parent, index, kind, draft);
+  }
+};
+
+/**
+ * An object, record or map node (item `index` of the node at `parent`): as many keys as children,
+ * no key twice, map keys static values, object and record keys strings and none of FORBIDDEN_KEYS.
+ */
+const keyed = (parent: string, index: number, kind: "object" | "record" | "map", draft: NodeDraft): TreeSpec => {
+  // The path only when a message needs it (see pathOf).
+  const where = (): string => pathOf(parent, index);
+  const kids = draft.children ?? reject(`${where()}: "children" must be an array`);
+  const ks = draft.keys ?? reject(`${where()}: "keys" must be an array`);
+  if (kids.length !== ks.length) reject(`${where()}: ${ks.length} keys but ${kids.length} children`);
+  const ids = new Set<string>();
+  const check = (id: string): void => {
+    if (ids.has(id)) reject(`${where()}: duplicate key ${id.length > 60 ? `${id.slice(0, 57)}...` : id}`);
+    ids.add(id);
   };
-  return node;
+  if (kind === "map") {
+    const mapKeys = ks.map((k, i) =>
+      typeof k === "string" ? reject(`${where()}/keys/${i}: a static value must be an object { type, value }`) : k,
+    );
+    mapKeys.forEach((k) => check(JSON.stringify(k)));
+    return { kind, keys: mapKeys, children: kids };
+  }
+  const names = ks.map((k) => (typeof k === "string" ? k : reject(`${where()}: object keys must be strings`)));
+  for (const k of names) {
+    if (FORBIDDEN_KEYS.has(k)) reject(`${where()}: the key ${quoteKey(k)} is not allowed`);
+    check(JSON.stringify(k));
+  }
+  return { kind, keys: names, children: kids };
 };
 
 /**
@@ -267,7 +302,7 @@ const reader = (c: JsonCursor) => {
 export const readTreeSpec = (text: string): TreeSpecRead => {
   const c = new JsonCursor(text, true);
   try {
-    const spec = reader(c)("tree", -1, 0);
+    const spec = new TreeReader(c).node("tree", -1, 0);
     if (!c.atEnd()) c.fail(`unexpected ${c.describeChar()} after the JSON value`);
     return { ok: true, spec };
   } catch (e) {
