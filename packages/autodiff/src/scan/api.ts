@@ -189,30 +189,36 @@ const fold = (tree: unknown, q: number, k: number): unknown =>
 const unfold = (tree: unknown): unknown =>
   treeMap((x) => reshape(x, [x.shape[0]! * x.shape[1]!, ...x.shape.slice(2)]), tree);
 
+/** A scan run in segments of k steps (by `segmented`): `remat: { every }` or `unroll`. */
+interface SegmentedScan<C, X, Y> {
+  readonly f: ScanFn<C, X, Y>;
+  readonly init: C;
+  readonly xs: X;
+  readonly length: number;
+  readonly reverse: boolean;
+  /** Steps per segment. */
+  readonly k: number;
+  /** The remat policy of the scan over segments and of the plain scan over the remaining steps. */
+  readonly policy: ScanPolicy;
+  /** The body over one segment of k steps (xs with a leading axis of k, ys likewise). */
+  readonly segment: (carry: C, xSeg: X) => readonly [C, Y];
+}
+
 /**
  * Runs `segment` over the first q·k processed steps as a scan over q segments of k steps, and
  * plain `scanOnce` over the remaining r steps, keeping ys aligned with xs.
  */
-const segmented = <C, X, Y>(
-  f: ScanFn<C, X, Y>,
-  init: C,
-  xs: X,
-  length: number,
-  k: number,
-  reverse: boolean,
-  outerPolicy: ScanPolicy,
-  tailPolicy: ScanPolicy,
-  segment: (carry: C, xSeg: X) => readonly [C, Y],
-): [C, Y] => {
+const segmented = <C, X, Y>(s: SegmentedScan<C, X, Y>): [C, Y] => {
+  const { f, init, xs, length, k, reverse, policy, segment } = s;
   const q = Math.floor(length / k);
   const r = length - q * k;
-  if (q === 0) return scanOnce(f, init, xs, length, reverse, tailPolicy);
+  if (q === 0) return scanOnce(f, init, xs, length, reverse, policy);
   // Forward order processes [0, qk) then [qk, T); reverse order processes [r, T) then [0, r).
   const [mainLo, mainHi] = reverse ? [r, length] : [0, q * k];
   const [tailLo, tailHi] = reverse ? [0, r] : [q * k, length];
-  const [c1, ysMain] = scanOnce(segment, init, fold(rows(xs, mainLo, mainHi), q, k) as X, q, reverse, outerPolicy);
+  const [c1, ysMain] = scanOnce(segment, init, fold(rows(xs, mainLo, mainHi), q, k) as X, q, reverse, policy);
   if (r === 0) return [c1, unfold(ysMain) as Y];
-  const [c2, ysTail] = scanOnce(f, c1, rows(xs, tailLo, tailHi) as X, r, reverse, tailPolicy);
+  const [c2, ysTail] = scanOnce(f, c1, rows(xs, tailLo, tailHi) as X, r, reverse, policy);
   const first = reverse ? ysTail : unfold(ysMain);
   const second = reverse ? unfold(ysMain) : ysTail;
   return [c2, treeMap<Y>((a, b) => concat([a, b]), first, second)];
@@ -331,9 +337,18 @@ export const scan = <C, X, Y>(
     const every = positiveInt(opts.remat === undefined ? "checkpoint.every" : "remat.every", ckpt.every);
     if (unroll > 1) optionError("unroll", "unroll cannot be combined with remat: { every }", "choose one of them");
     const inner = (carry: C, xSeg: X): readonly [C, Y] => scanOnce(f, carry, xSeg, every, reverse, "carries");
-    return segmented(f, init, xsTree, length, every, reverse, "carries", "carries", inner);
+    return segmented({ f, init, xs: xsTree, length, reverse, k: every, policy: "carries", segment: inner });
   }
   if (unroll > 1)
-    return segmented(f, init, xsTree, length, unroll, reverse, ckpt, ckpt, unrolledSegment(f, unroll, reverse));
+    return segmented({
+      f,
+      init,
+      xs: xsTree,
+      length,
+      reverse,
+      k: unroll,
+      policy: ckpt,
+      segment: unrolledSegment(f, unroll, reverse),
+    });
   return scanOnce(f, init, xsTree, length, reverse, ckpt);
 };
