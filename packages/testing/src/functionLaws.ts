@@ -7,7 +7,7 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { keysOf } from "@rewind/tensor/internal/check";
 import { checkFunction, checkOptions, invalid } from "./args.js";
-import { expectClose, expectCloseScalar } from "./lawKit.js";
+import { expectClose, expectCloseScalar, type LawCheck } from "./lawKit.js";
 import type { AdjointLawOptions, FunctionCase, JitLawOptions, StopGradientLawOptions } from "./lawOptions.js";
 
 type AnyFn = (...args: unknown[]) => unknown;
@@ -79,6 +79,7 @@ export const functionLaws = {
     const f = c.f as AnyFn;
     const jf = jit(f);
     const name = caseName(c);
+    const check: LawCheck = { law: "jit", instance: name, options: o };
     const shifted = c.args.map((a) =>
       A.treeMap((x) => (T.isFloating(x.dtype) ? T.add(T.mul(x as T.Tensor, 0.5), 0.125) : x), a),
     );
@@ -86,7 +87,7 @@ export const functionLaws = {
       ["args", c.args],
       ["other args", shifted],
     ] as const) {
-      expectClose("jit", name, `jit(f) vs f on ${label}`, jf(...args), f(...args), o);
+      expectClose(check, `jit(f) vs f on ${label}`, jf(...args), f(...args));
     }
     const u = randomLike(f(...c.args), o.key ?? T.random.key(1));
     const pullback =
@@ -94,8 +95,8 @@ export const functionLaws = {
       (...args: unknown[]) =>
         A.vjp(g, ...args)[1](u);
     const expected = pullback(f)(...c.args);
-    expectClose("jit", name, "vjp(jit(f)) vs vjp(f)", pullback(jf)(...c.args), expected, o);
-    expectClose("jit", name, "jit(vjp(f)) vs vjp(f)", jit(pullback(f))(...c.args), expected, o);
+    expectClose(check, "vjp(jit(f)) vs vjp(f)", pullback(jf)(...c.args), expected);
+    expectClose(check, "jit(vjp(f)) vs vjp(f)", jit(pullback(f))(...c.args), expected);
   },
 
   /**
@@ -108,35 +109,21 @@ export const functionLaws = {
     const stop = o.stopGradient ?? A.stopGradient;
     const f = c.f as AnyFn;
     const name = caseName(c);
+    const check: LawCheck = { law: "stopGradient", instance: name, options: o };
     const out = f(...c.args);
     const u = randomLike(out, o.key ?? T.random.key(2));
     const reference = A.vjp(f, ...c.args)[1](u);
     c.args.forEach((_, i) => {
       const g = (...args: unknown[]) => f(...args.map((a, j) => (j === i ? A.treeMap((x) => stop(x), a) : a)));
       const [value, pullback] = A.vjp(g, ...c.args);
-      expectClose("stopGradient", name, `value with argument ${i} stopped`, value, out, o);
+      expectClose(check, `value with argument ${i} stopped`, value, out);
       const cts = pullback(u);
       const zeros = A.treeMap((x) => T.zeros(x.shape, x.dtype), c.args[i]);
-      expectClose(
-        "stopGradient",
-        name,
-        `cotangent of stopped argument ${i}`,
-        cts[i],
-        zeros,
-        { rtol: 0, atol: 0 },
-        `ct[${i}]`,
-      );
+      const exact: LawCheck = { ...check, options: { rtol: 0, atol: 0 } };
+      expectClose(exact, `cotangent of stopped argument ${i}`, cts[i], zeros, `ct[${i}]`);
       cts.forEach((ct, j) => {
         if (j !== i)
-          expectClose(
-            "stopGradient",
-            name,
-            `cotangent of argument ${j} with argument ${i} stopped`,
-            ct,
-            reference[j],
-            o,
-            `ct[${j}]`,
-          );
+          expectClose(check, `cotangent of argument ${j} with argument ${i} stopped`, ct, reference[j], `ct[${j}]`);
       });
     });
   },

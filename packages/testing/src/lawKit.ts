@@ -62,23 +62,32 @@ export const violation = (law: string, instance: LawInstance, detail: string): n
 };
 
 /**
- * Throws a violation unless `actual` and `expected` are close (the law's tolerances where `o`
- * sets none, or exact ones such as `{ rtol: 0, atol: 0 }`); `label` starts the pytree path in
- * the message.
- * @example expectClose("BPTT", c, "rnn vs loop", a.grad, b.grad, {}, "grad")
+ * What every comparison of one law check shares: the law, the instance it runs on (both for the
+ * violation message) and the law's options (whose tolerances the comparison uses).
+ * @example const check: LawCheck = { law: "invariance", instance: c, options: o };
+ */
+export interface LawCheck {
+  readonly law: string;
+  readonly instance: LawInstance;
+  readonly options: LawOptions;
+}
+
+/**
+ * Throws a violation of `check.law` unless `actual` and `expected` are close (the law's
+ * tolerances where `check.options` sets none, or exact ones such as `{ rtol: 0, atol: 0 }`);
+ * `what` names the two computations, `label` starts the pytree path in the message.
+ * @example expectClose({ law: "BPTT", instance: c, options: {} }, "rnn vs loop", a.grad, b.grad, "grad")
  */
 export const expectClose = (
-  law: string,
-  instance: LawInstance,
+  check: LawCheck,
   what: string,
   actual: unknown,
   expected: unknown,
-  o: LawOptions,
   label = "value",
 ): void => {
-  // Only the tolerances: `o` is the whole law's options (scan, sizes, ...), which closeWithPaths refuses.
-  const r = closeWithPaths(actual, expected, lawTolerances(o), label);
-  if (!r.pass) violation(law, instance, `${what}: ${r.message}`);
+  // Only the tolerances: the options are the whole law's (scan, sizes, ...), which closeWithPaths refuses.
+  const r = closeWithPaths(actual, expected, lawTolerances(check.options), label);
+  if (!r.pass) violation(check.law, check.instance, `${what}: ${r.message}`);
 };
 
 /**
@@ -111,7 +120,8 @@ export const expectSameOutcome = (
   o: LawOptions,
 ): void => {
   for (const key of OUTCOME_FIELDS)
-    if (key in expected || key in actual) expectClose(law, instance, what, actual[key], expected[key], o, key);
+    if (key in expected || key in actual)
+      expectClose({ law, instance, options: o }, what, actual[key], expected[key], key);
 };
 
 /**

@@ -18,7 +18,7 @@ import { arbKey } from "./arbitraries.js";
 import { arbScanProblem, type ScanImpl, type ScanProblem } from "./scanProblems.js";
 import { scanUnrolled } from "./unrolled.js";
 import { checkArbitrary, checkOptions, invalid } from "./args.js";
-import { expectClose, expectSameOutcome } from "./lawKit.js";
+import { expectClose, expectSameOutcome, type LawCheck } from "./lawKit.js";
 import { ADJOINT_LAW_KEYS, functionLaws, JIT_LAW_KEYS, STOP_GRADIENT_LAW_KEYS } from "./functionLaws.js";
 import type {
   ScanLawOptions,
@@ -229,7 +229,8 @@ export const laws = {
       );
     }
     const truncated = outcome(p, impl, { truncate: k });
-    expectClose("truncation", p, `values with truncate ${k} vs without`, truncated.outputs, full.outputs, o, "outputs");
+    const check: LawCheck = { law: "truncation", instance: p, options: o };
+    expectClose(check, `values with truncate ${k} vs without`, truncated.outputs, full.outputs, "outputs");
     expectSameOutcome(
       "truncation",
       p,

@@ -23,7 +23,7 @@ import {
   type CellCase,
 } from "./cellCase.js";
 import { outcome, rnnRun, type CellLawCheckOptions, type Outcome, type Run } from "./cellLawSetup.js";
-import { expectClose, expectSameOutcome, expectZero } from "./lawKit.js";
+import { expectClose, expectSameOutcome, expectZero, type LawCheck } from "./lawKit.js";
 
 /** How to run a padded batch and each of its samples alone. */
 interface PaddingSetup {
@@ -48,6 +48,7 @@ const sampleOf =
 
 const checkPadding = (s: PaddingSetup, o: CellLawCheckOptions): void => {
   const { law, c } = s;
+  const check: LawCheck = { law, instance: c, options: o };
   const { batch, time } = dimsOf(c);
   const lengths = c.lengths!;
   const tm = c.timeMajor;
@@ -77,13 +78,12 @@ const checkPadding = (s: PaddingSetup, o: CellLawCheckOptions): void => {
     const xsAlone = steps(samples(c.xs, tm, b), tm, 0, len);
     const alone: Outcome = outcome(s.alone(b), c, [s.params, rowOf(s.init, b), xsAlone]);
     const what = `sample ${b} (length ${len}) in the padded batch vs alone without padding`;
-    for (const key of ["outputs", "finalCarry", "loss"] as const)
-      expectClose(law, c, what, mine[key], alone[key], o, key);
-    expectClose(law, c, what, mine.grad.params, alone.grad.params, o, "grad.params");
-    expectClose(law, c, what, rowOf(mine.grad.initialCarry, b), alone.grad.initialCarry, o, "grad.initialCarry");
+    for (const key of ["outputs", "finalCarry", "loss"] as const) expectClose(check, what, mine[key], alone[key], key);
+    expectClose(check, what, mine.grad.params, alone.grad.params, "grad.params");
+    expectClose(check, what, rowOf(mine.grad.initialCarry, b), alone.grad.initialCarry, "grad.initialCarry");
     if (mine.grad.xs !== null) {
       const gx = mine.grad.xs as A.Value;
-      expectClose(law, c, what, steps(samples(gx, tm, b), tm, 0, len), alone.grad.xs, o, "grad.xs");
+      expectClose(check, what, steps(samples(gx, tm, b), tm, 0, len), alone.grad.xs, "grad.xs");
       if (len < time)
         expectZero(
           law,
@@ -96,18 +96,11 @@ const checkPadding = (s: PaddingSetup, o: CellLawCheckOptions): void => {
     for (let other = 0; other < batch; other++) {
       if (other === b) continue;
       const why = `sample ${b}'s loss must not depend on sample ${other}`;
-      expectClose(
-        law,
-        c,
-        why,
-        rowOf(mine.grad.initialCarry, other),
-        zerosLike(rowOf(mine.grad.initialCarry, other)),
-        o,
-        "grad.initialCarry",
-      );
+      const carryGrad = rowOf(mine.grad.initialCarry, other);
+      expectClose(check, why, carryGrad, zerosLike(carryGrad), "grad.initialCarry");
       if (mine.grad.xs !== null) {
         const g = samples(mine.grad.xs as A.Value, tm, other);
-        expectClose(law, c, why, g, T.zeros(g.shape, g.dtype), o, "grad.xs");
+        expectClose(check, why, g, T.zeros(g.shape, g.dtype), "grad.xs");
       }
     }
   });

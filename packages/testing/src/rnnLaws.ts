@@ -10,7 +10,7 @@ import * as A from "@rewind/autodiff";
 import { rnn, type AnyCell, type RnnOptions } from "@rewind/rnn";
 import { checkCellCase, dimsOf, flipValid, lossOf, type CellCase } from "./cellCase.js";
 import { outcome, rnnOptions, rnnRun, type CellLawCheckOptions, type Run } from "./cellLawSetup.js";
-import { expectClose, expectSameOutcome, violation } from "./lawKit.js";
+import { expectClose, expectSameOutcome, violation, type LawCheck } from "./lawKit.js";
 import { checkGrads } from "./checkGrads.js";
 import { rnnUnrolled } from "./rnnUnrolled.js";
 
@@ -92,21 +92,14 @@ export const invarianceCheck = (c: CellCase, o: CellLawCheckOptions = {}): void 
   const jitted = jit(loss);
   const args = [c.params, c.initialCarry, c.xs] as const;
   const other = [shift(c.params), shift(c.initialCarry), shift(c.xs)] as const;
-  expectClose("invariance", c, "jit(loss) vs loss", jitted(...args), ref.loss, o, "loss");
-  expectClose(
-    "invariance",
-    c,
-    "jit(loss) vs loss on other values of the same shapes",
-    jitted(...other),
-    loss(...other),
-    o,
-    "loss",
-  );
+  const check: LawCheck = { law: "invariance", instance: c, options: o };
+  expectClose(check, "jit(loss) vs loss", jitted(...args), ref.loss, "loss");
+  expectClose(check, "jit(loss) vs loss on other values of the same shapes", jitted(...other), loss(...other), "loss");
   const argnums = T.isFloating(c.xs.dtype) ? [0, 1, 2] : [0, 1];
   const gradOf = (f: typeof loss) => A.grad(f, { argnums });
   const expected = gradOf(loss)(...args);
-  expectClose("invariance", c, "grad(jit(loss)) vs grad(loss)", gradOf(jitted)(...args), expected, o, "grad");
-  expectClose("invariance", c, "jit(grad(loss)) vs grad(loss)", jit(gradOf(loss))(...args), expected, o, "grad");
+  expectClose(check, "grad(jit(loss)) vs grad(loss)", gradOf(jitted)(...args), expected, "grad");
+  expectClose(check, "jit(grad(loss)) vs grad(loss)", jit(gradOf(loss))(...args), expected, "grad");
 };
 
 /**
