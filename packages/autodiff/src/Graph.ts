@@ -8,6 +8,7 @@
  */
 import type { List } from "immutable";
 import type { DType, Shape, Tensor } from "@rewind/tensor";
+import { avalText } from "@rewind/tensor/internal/check";
 import type { AnyPrimitive } from "./Primitive.js";
 
 /** The abstract value of a variable: shape and dtype, no data. */
@@ -96,14 +97,11 @@ export const formatAval = (a: Aval): string => {
 /**
  * `formatAval` for messages: a shape of rank above 12 keeps its first six and last three
  * dimensions and states the rank, so a message stays short whatever the input. (`formatAval`
- * itself stays exact: jit keys its cache with it.)
+ * itself stays exact: jit keys its cache with it.) The tensor package's `avalText`, so every
+ * package's messages show avals alike.
  * @example describeAval({ shape: Array(1000).fill(1), dtype: "float32" }) // "f32[1,1,1,1,1,1,…,1,1,1] (rank 1000)"
  */
-export const describeAval = (a: Aval): string => {
-  if (a.shape.length <= 12) return formatAval(a);
-  const dims = [...a.shape.slice(0, 6), "…", ...a.shape.slice(-3)];
-  return `${formatAval({ shape: [], dtype: a.dtype }).slice(0, -2)}[${dims.join(",")}] (rank ${a.shape.length})`;
-};
+export const describeAval = (a: Aval): string => avalText(a);
 
 /**
  * A closed graph: inputs, equations in topological order, outputs. Two graphs are equal when

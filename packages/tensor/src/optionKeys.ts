@@ -257,6 +257,8 @@ const findProblem = (
 // The declarative argument checker shares this internal entry point (`validate.ts`), and so do
 // the class and formatter of autodiff's tags, which @rewind/autodiff exports under its own name.
 export { GraphException, formatGraphError, rewindError } from "./errors.js";
+// How messages show an aval (`f32[2,3]`, long shapes elided), so autodiff's messages show it alike.
+export { avalText } from "./errorText.js";
 export {
   check,
   checkArgs,
