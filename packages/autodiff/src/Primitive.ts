@@ -1,12 +1,15 @@
 /**
  * @file What a primitive is: one object holding its shape rule, its numeric impl and its VJP.
  *
- * Everything Rewind knows about a primitive lives in one value (`definePrimitive`), so adding a
- * primitive touches one place and the registry type (see primitives/index.ts) refuses a primitive
- * without a VJP rule. VJP rules are written with graph ops handed in as `kit` (never imported, so
- * there is no import cycle): the backward pass is itself made of primitives and can be
- * differentiated again. Forward mode needs no rules of its own: a VJP is linear in its cotangent,
- * so differentiating the pullback gives the JVP (see `jvp` in api.ts).
+ * A primitive's semantics (shape rule, impl, VJP) live in one value (`definePrimitive`), and the
+ * registry type (see primitives/index.ts) refuses a primitive without a VJP rule. Adding one also
+ * touches its tensor kernel, its public op, the compiler's tables (`compile/ewOps.ts` or
+ * `compile/lower.ts`) and the tests: CONTRIBUTING.md, "Adding a primitive", lists every file, and
+ * the tables and the gradient-check specs are keyed by `PrimitiveName`, so the type checker names
+ * each one a new primitive is missing from. VJP rules are written with graph ops handed in as
+ * `kit` (never imported, so there is no import cycle): the backward pass is itself made of
+ * primitives and can be differentiated again. Forward mode needs no rules of its own: a VJP is
+ * linear in its cotangent, so differentiating the pullback gives the JVP (see `jvp` in api.ts).
  */
 import type { Tensor } from "@rewind/tensor";
 import { optionsProblem } from "@rewind/tensor/internal/check";
