@@ -171,6 +171,141 @@ export const innerSegments = (
   return sorted.slice(1).map((hi, i) => [sorted[i]!, hi] as const);
 };
 
+/** A segment of the innermost axis (see `innerSegments`); undefined outside segmented loops. */
+type Segment = readonly [number, number] | undefined;
+
+/** What `genLoop`'s steps share: the loop after `simplify`, each read's and member's level, and the lines so far. */
+interface LoopGen {
+  readonly spec: LoopSpec;
+  readonly walks: readonly Walk[];
+  readonly dims: readonly number[];
+  readonly rank: number;
+  readonly segments: Array<readonly [number, number]> | undefined;
+  /** Reads indexed by running bases (no window, or windows handled by the inner segments). */
+  readonly based: readonly boolean[];
+  /** Per read: the last axis it moves along or is windowed on (−1: one value for the whole loop). */
+  readonly readLevel: readonly number[];
+  /** Per member: the deepest level of its operands (computed once there, hoisted out of inner loops). */
+  readonly memberLevel: readonly number[];
+  /** Elements per step of each axis in the dense output. */
+  readonly ostrides: readonly number[];
+  readonly lines: string[];
+}
+
+/**
+ * Simplifies `spec`'s loop and finds where each read and member is computed.
+ * @example planLoop(spec, "// f32 | f32").readLevel // [1, -1]: a [4, 8] loop over a matrix and a broadcast scalar
+ */
+const planLoop = (spec: LoopSpec, tag: string): LoopGen => {
+  const walks = spec.reads.map((r) => walkOf(r, spec.shape));
+  const dims = simplify(spec.shape, walks);
+  const segments = innerSegments(walks, dims);
+  const readLevel = walks.map((w) => {
+    if (w.allFill) return -1;
+    let level = -1;
+    w.strides.forEach((s, a) => (s !== 0 || w.guards[a] !== undefined ? (level = a) : undefined));
+    return level;
+  });
+  const memberLevel: number[] = [];
+  const levelOf = (o: LoopOperand): number =>
+    o.kind === "read" ? readLevel[o.index]! : o.kind === "member" ? memberLevel[o.index]! : -1;
+  spec.members.forEach((m, j) => (memberLevel[j] = Math.max(-1, ...m.ins.map(levelOf))));
+  return {
+    spec,
+    walks,
+    dims,
+    rank: dims.length,
+    segments,
+    based: walks.map((w) => !w.allFill && (segments !== undefined || w.guards.every((g) => g === undefined))),
+    readLevel,
+    memberLevel,
+    ostrides: dims.map((_, a) => dims.slice(a + 1).reduce((x, y) => x * y, 1)),
+    lines: [tag],
+  };
+};
+
+/** The JavaScript name of an operand's value inside the loop. */
+const operand = (o: LoopOperand): string =>
+  o.kind === "read" ? `x${o.index}` : o.kind === "member" ? `v${o.index}` : `s${o.index}`;
+
+/** The read of `r` at its level (the loop indices up to it are in scope). */
+const readExpr = (g: LoopGen, r: number, base: string, seg: Segment): string => {
+  const { rank } = g;
+  const w = g.walks[r]!;
+  const read = g.spec.reads[r]!;
+  if (w.allFill) return `s${read.fill!}`;
+  if (g.based[r]) {
+    const guard = w.guards[rank - 1];
+    if (guard === undefined) return `r${r}[${base}]`;
+    // Inside a segment the window test is settled: in (shift the index) or out (the fill).
+    const inside = seg![0] >= guard.start && seg![1] <= guard.start + guard.size;
+    return inside ? `r${r}[${base} - ${int(guard.start * w.strides[rank - 1]!)}]` : `s${read.fill!}`;
+  }
+  const tests: string[] = [];
+  const terms: string[] = [`ro${r} + ${int(w.offset)}`];
+  w.strides.forEach((s, a) => {
+    const guard = w.guards[a];
+    if (a > g.readLevel[r]!) return;
+    if (guard !== undefined) tests.push(windowTest(`i${a}`, guard, g.dims[a]!));
+    const q =
+      guard === undefined
+        ? `i${a}`
+        : guard.step === 1
+          ? `(i${a} - ${int(guard.start)})`
+          : `((i${a} - ${int(guard.start)}) / ${int(guard.step)})`;
+    if (s !== 0) terms.push(`${q} * ${int(s)}`);
+  });
+  return `${tests.join(" && ")} ? r${r}[${terms.join(" + ")}] : s${read.fill!}`;
+};
+
+/**
+ * Opens `level` (its loop already open): the output position and the running bases of the
+ * reads that move along it. Returns the new position's name; updates `base` in place.
+ */
+const emitPositions = (g: LoopGen, level: number, base: string[], pos: string, pad: string): string => {
+  const step = g.ostrides[level]!;
+  g.lines.push(`${pad}const p${level} = ${pos} + ${step === 1 ? `i${level}` : `i${level} * ${int(step)}`};`);
+  g.walks.forEach((w, r) => {
+    const s = w.strides[level]!;
+    if (!g.based[r] || g.readLevel[r]! < level || s === 0) return;
+    g.lines.push(`${pad}const b${r}_${level} = ${base[r]} + ${s === 1 ? `i${level}` : `i${level} * ${int(s)}`};`);
+    base[r] = `b${r}_${level}`;
+  });
+  return `p${level}`;
+};
+
+/** The reads and members computed at `level` (the ones whose operands move no deeper). */
+const emitValues = (g: LoopGen, level: number, base: readonly string[], seg: Segment, pad: string): void => {
+  g.walks.forEach((_, r) =>
+    g.readLevel[r] === level ? g.lines.push(`${pad}const x${r} = ${readExpr(g, r, base[r]!, seg)};`) : undefined,
+  );
+  g.spec.members.forEach((m, j) => {
+    if (g.memberLevel[j] !== level) return;
+    g.lines.push(`${pad}const v${j} = ${ewOps[m.op].expr(m.ins.map(operand), m.dtype, m.inDtypes, m.param)};`);
+  });
+};
+
+/** Emits the code of `level` (its loop already open) and the loops inside it. */
+const emitLevel = (g: LoopGen, level: number, bases: readonly string[], pos: string, seg: Segment): void => {
+  const { rank, segments, lines } = g;
+  const pad = "  ".repeat(level + 2);
+  const base = [...bases];
+  if (level >= 0) pos = emitPositions(g, level, base, pos, pad);
+  emitValues(g, level, base, seg, pad);
+  if (level === rank - 1) {
+    g.spec.stores.forEach((s, k) => lines.push(`${pad}o${k}[oo${k} + ${pos}] = v${s.member};`));
+    return;
+  }
+  const next = level + 1;
+  const open = "  ".repeat(next + 1);
+  const ranges = next === rank - 1 && segments !== undefined ? segments : [[0, g.dims[next]!] as const];
+  for (const [lo, hi] of ranges) {
+    lines.push(`${open}for (let i${next} = ${int(lo)}; i${next} < ${int(hi)}; i${next}++) {`);
+    emitLevel(g, next, base, pos, next === rank - 1 && segments !== undefined ? [lo, hi] : seg);
+    lines.push(`${open}}`);
+  }
+};
+
 /**
  * Generates the loop for `spec`.
  * @example genLoop({ shape: [4], reads: [], members: [], stores: [], scalars: 0 }).params // []
@@ -183,101 +318,13 @@ export const genLoop = (spec: LoopSpec): KernelText => {
   ];
   const tag = `// ${spec.stores.map((s) => s.dtype).join(",")} | ${spec.reads.map((r) => r.dtype).join(",")}`;
   if (spec.shape.some((d) => d === 0)) return { params, body: `${tag}\n` };
-  const walks = spec.reads.map((r) => walkOf(r, spec.shape));
-  const dims = simplify(spec.shape, walks);
-  const rank = dims.length;
-  const segments = innerSegments(walks, dims);
-  /** Reads indexed by running bases (no window, or windows handled by the inner segments). */
-  const based = walks.map((w) => !w.allFill && (segments !== undefined || w.guards.every((g) => g === undefined)));
-  const readLevel = walks.map((w) => {
-    if (w.allFill) return -1;
-    let level = -1;
-    w.strides.forEach((s, a) => (s !== 0 || w.guards[a] !== undefined ? (level = a) : undefined));
-    return level;
-  });
-  const memberLevel: number[] = [];
-  const levelOf = (o: LoopOperand): number =>
-    o.kind === "read" ? readLevel[o.index]! : o.kind === "member" ? memberLevel[o.index]! : -1;
-  spec.members.forEach((m, j) => (memberLevel[j] = Math.max(-1, ...m.ins.map(levelOf))));
-  const operand = (o: LoopOperand): string =>
-    o.kind === "read" ? `x${o.index}` : o.kind === "member" ? `v${o.index}` : `s${o.index}`;
-  const ostrides = dims.map((_, a) => dims.slice(a + 1).reduce((x, y) => x * y, 1));
-  const lines: string[] = [tag];
-
-  /** The read of `r` at its level (the loop indices up to it are in scope). */
-  const readExpr = (r: number, base: string, seg: readonly [number, number] | undefined): string => {
-    const w = walks[r]!;
-    const read = spec.reads[r]!;
-    if (w.allFill) return `s${read.fill!}`;
-    if (based[r]) {
-      const g = w.guards[rank - 1];
-      if (g === undefined) return `r${r}[${base}]`;
-      // Inside a segment the window test is settled: in (shift the index) or out (the fill).
-      const inside = seg![0] >= g.start && seg![1] <= g.start + g.size;
-      return inside ? `r${r}[${base} - ${int(g.start * w.strides[rank - 1]!)}]` : `s${read.fill!}`;
-    }
-    const tests: string[] = [];
-    const terms: string[] = [`ro${r} + ${int(w.offset)}`];
-    w.strides.forEach((s, a) => {
-      const g = w.guards[a];
-      if (a > readLevel[r]!) return;
-      if (g !== undefined) tests.push(windowTest(`i${a}`, g, dims[a]!));
-      const q =
-        g === undefined
-          ? `i${a}`
-          : g.step === 1
-            ? `(i${a} - ${int(g.start)})`
-            : `((i${a} - ${int(g.start)}) / ${int(g.step)})`;
-      if (s !== 0) terms.push(`${q} * ${int(s)}`);
-    });
-    return `${tests.join(" && ")} ? r${r}[${terms.join(" + ")}] : s${read.fill!}`;
-  };
-
-  /** Emits the code of `level` (its loop already open) and the loops inside it. */
-  const emit = (
-    level: number,
-    bases: readonly string[],
-    pos: string,
-    seg: readonly [number, number] | undefined,
-  ): void => {
-    const pad = "  ".repeat(level + 2);
-    const base = [...bases];
-    if (level >= 0) {
-      const step = ostrides[level]!;
-      lines.push(`${pad}const p${level} = ${pos} + ${step === 1 ? `i${level}` : `i${level} * ${int(step)}`};`);
-      pos = `p${level}`;
-      walks.forEach((w, r) => {
-        const s = w.strides[level]!;
-        if (!based[r] || readLevel[r]! < level || s === 0) return;
-        lines.push(`${pad}const b${r}_${level} = ${base[r]} + ${s === 1 ? `i${level}` : `i${level} * ${int(s)}`};`);
-        base[r] = `b${r}_${level}`;
-      });
-    }
-    walks.forEach((_, r) =>
-      readLevel[r] === level ? lines.push(`${pad}const x${r} = ${readExpr(r, base[r]!, seg)};`) : undefined,
-    );
-    spec.members.forEach((m, j) => {
-      if (memberLevel[j] !== level) return;
-      lines.push(`${pad}const v${j} = ${ewOps[m.op].expr(m.ins.map(operand), m.dtype, m.inDtypes, m.param)};`);
-    });
-    if (level === rank - 1) {
-      spec.stores.forEach((s, k) => lines.push(`${pad}o${k}[oo${k} + ${pos}] = v${s.member};`));
-      return;
-    }
-    const next = level + 1;
-    const open = "  ".repeat(next + 1);
-    const ranges = next === rank - 1 && segments !== undefined ? segments : [[0, dims[next]!] as const];
-    for (const [lo, hi] of ranges) {
-      lines.push(`${open}for (let i${next} = ${int(lo)}; i${next} < ${int(hi)}; i${next}++) {`);
-      emit(next, base, pos, next === rank - 1 && segments !== undefined ? [lo, hi] : seg);
-      lines.push(`${open}}`);
-    }
-  };
-  emit(
+  const g = planLoop(spec, tag);
+  emitLevel(
+    g,
     -1,
-    walks.map((w, r) => `ro${r} + ${int(w.offset)}`),
+    g.walks.map((w, r) => `ro${r} + ${int(w.offset)}`),
     "0",
     undefined,
   );
-  return { params, body: lines.join("\n") + "\n" };
+  return { params, body: g.lines.join("\n") + "\n" };
 };
