@@ -26,12 +26,22 @@ import { GraphException } from "@rewind/autodiff";
 import { describeKeys } from "@rewind/tensor/internal/check";
 import { formatError, safetensors, type Key, type TensorError } from "@rewind/tensor";
 import { keysOf, optionsProblem } from "@rewind/tensor/internal/check";
-import { crc32, crc32Text } from "./crc32.js";
+import {
+  CRC_PREFIX,
+  ZERO_DIGITS,
+  LEGACY_VERSION,
+  checksumDigitsAt,
+  dataSection,
+  expectedChecksum,
+  fileCrc,
+  hex8,
+  legacyChecksumOf,
+} from "./checkpointChecksum.js";
 import { bytesOf } from "@rewind/tensor/internal/untrusted";
 import { configProblem, readConfig, readTree, type JsonConfig } from "./checkpointMeta.js";
 import { rebuildLike, rebuildPlain } from "./restoreTree.js";
 import { stateProblems } from "./stateCounts.js";
-import { specLeafNames, specOf } from "./treeSpec.js";
+import { specLeafNames, specOf, type TreeSpec } from "./treeSpec.js";
 
 export type { JsonConfig } from "./checkpointMeta.js";
 
@@ -77,7 +87,6 @@ export const CHECKPOINT_FORMAT = "rewind.checkpoint";
  */
 export const CHECKPOINT_VERSION = "2";
 /** The version whose checksum skipped the tensor table; read, never written. */
-const LEGACY_VERSION = "1";
 const KEY_TENSOR = "key";
 /** The spec and named leaves of the state; a tree that cannot be walked (a cycle) is a ValueError, as documented. */
 const treeOf = (state: Checkpoint): ReturnType<typeof specOf> => {
@@ -176,71 +185,6 @@ export const sealCheckpoint = (
   return bytes;
 };
 
-const CRC_PREFIX = "crc32:";
-const ZERO_DIGITS = "00000000";
-const CHECKSUM_VALUE = /^crc32:[0-9a-f]{8}$/;
-const hex8 = (crc: number): string => crc.toString(16).padStart(8, "0");
-const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
-
-/** The header length a (decoded, so valid) safetensors file declares. */
-const headerLengthOf = (bytes: Uint8Array): number => {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
-  return view.getUint32(0, true) + view.getUint32(4, true) * 0x100000000;
-};
-
-/** The tensor bytes of a (valid) safetensors file: everything after the header. */
-const dataSection = (bytes: Uint8Array): Uint8Array => bytes.subarray(8 + headerLengthOf(bytes));
-
-/**
- * Where the eight digits of `"checksum":"crc32:<digits>"` start in the header, or undefined.
- * In a header that parsed as strict JSON this byte sequence can only be the metadata entry (an
- * unescaped quote always opens or closes a string, and keys are unique), so the first match is it.
- */
-const checksumDigitsAt = (bytes: Uint8Array, digits: string): number | undefined => {
-  const pattern = ascii(`"checksum":"${CRC_PREFIX}${digits}"`);
-  const end = Math.min(bytes.length, 8 + headerLengthOf(bytes)) - pattern.length;
-  outer: for (let i = 8; i <= end; i++) {
-    for (let j = 0; j < pattern.length; j++) if (bytes[i + j] !== pattern[j]) continue outer;
-    return i + pattern.length - 9;
-  }
-  return undefined;
-};
-
-/** The CRC-32 of the whole file with the eight checksum digits at `at` read as "00000000" (no copy). */
-const fileCrc = (bytes: Uint8Array, at: number): number =>
-  crc32(bytes.subarray(at + 8), crc32(ascii(ZERO_DIGITS), crc32(bytes.subarray(0, at))));
-
-/** Version 1: `crc32:xxxxxxxx` of the tensor bytes and then every metadata entry but the checksum. */
-const legacyChecksumOf = (
-  data: Uint8Array,
-  metadata: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
-): string => {
-  const entries = (metadata instanceof Map ? [...metadata.entries()] : Object.entries(metadata)).filter(
-    ([k]) => k !== "checksum",
-  );
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `${CRC_PREFIX}${hex8(crc32Text(JSON.stringify(entries), crc32(data)))}`;
-};
-
-/** What the stored checksum should be for these bytes, or a reason it cannot be computed. */
-const expectedChecksum = (
-  bytes: Uint8Array,
-  metadata: ReadonlyMap<string, string>,
-  stored: string,
-): E.Either<string, string> => {
-  if (metadata.get("format_version") === LEGACY_VERSION) return E.right(legacyChecksumOf(dataSection(bytes), metadata));
-  if (!CHECKSUM_VALUE.test(stored))
-    return E.left(
-      `the "checksum" metadata ${JSON.stringify(stored.slice(0, 40))} is not "crc32:" and eight lowercase hex digits`,
-    );
-  const at = checksumDigitsAt(bytes, stored.slice(CRC_PREFIX.length));
-  if (at === undefined)
-    return E.left(
-      'the "checksum" entry is not written as this library writes it (no spaces, no escapes), so it cannot be verified',
-    );
-  return E.right(`${CRC_PREFIX}${hex8(fileCrc(bytes, at))}`);
-};
-
 const decodeError = (detail: string): TensorError => ({
   _tag: "DecodeError",
   op: "restoreCheckpoint",
@@ -262,6 +206,135 @@ const readKey = (t: T.Tensor | undefined): E.Either<TensorError, Key | undefined
   }
   const [hi, lo] = [t.data[0]! >>> 0, t.data[1]! >>> 0];
   return E.right(T.random.key((BigInt(hi) << 32n) | BigInt(lo)));
+};
+
+/** The bytes of `input`, or why `input` and `template` cannot be a checkpoint and its template. */
+const checkedInput = (input: Uint8Array, template: unknown): E.Either<TensorError, Uint8Array> => {
+  // A brand check, not `instanceof` (an object merely inheriting from Uint8Array.prototype throws
+  // on every getter), and a view built from the intrinsic getters (own properties shadowing
+  // `length` or `buffer` are ignored), so the checksum reads the very bytes the decoder read.
+  const bytes = bytesOf(input);
+  if (bytes === undefined)
+    return E.left(
+      decodeError(
+        `expected a Uint8Array of checkpoint bytes, got ${
+          input === null ? "null" : typeof input === "object" ? "an object that is not a Uint8Array" : typeof input
+        }`,
+      ),
+    );
+  if (
+    template !== undefined &&
+    (typeof template !== "object" || template === null || !("params" in template) || !("optState" in template))
+  ) {
+    return E.left({
+      _tag: "ValueError",
+      op: "restoreCheckpoint",
+      arg: "template",
+      detail: `the template must be { params, optState }, got ${describeKeys(template)}`,
+      fix: "pass freshly initialised { params, optState: opt.init(params) }, or no template",
+    });
+  }
+  return E.right(bytes);
+};
+
+/** Checks the metadata's format, its version, and the file's checksum, in that order. */
+const verifyFile = (bytes: Uint8Array, metadata: ReadonlyMap<string, string>): E.Either<TensorError, void> => {
+  const format = metadata.get("format");
+  if (format !== CHECKPOINT_FORMAT) {
+    return E.left(
+      decodeError(
+        `not a Rewind checkpoint: the metadata "format" is ` +
+          `${format === undefined ? "missing" : JSON.stringify(format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`,
+      ),
+    );
+  }
+  const version = metadata.get("format_version");
+  if (version !== CHECKPOINT_VERSION && version !== LEGACY_VERSION) {
+    const seen =
+      version === undefined
+        ? 'the metadata "format_version" is missing'
+        : `unsupported checkpoint format_version ${JSON.stringify(version)}`;
+    return E.left(
+      decodeError(`${seen}; this version of @rewind/optim reads versions ${LEGACY_VERSION} and ${CHECKPOINT_VERSION}`),
+    );
+  }
+  const stored = metadata.get("checksum");
+  if (stored === undefined)
+    return E.left(decodeError('the "checksum" metadata is missing, so the file cannot be verified'));
+  const expected = expectedChecksum(bytes, metadata, stored, version === LEGACY_VERSION);
+  if (E.isLeft(expected)) return E.left(decodeError(`the file is damaged: ${expected.left}`));
+  const computed = expected.right;
+  if (stored !== computed) {
+    return E.left(
+      decodeError(
+        `the file is damaged: its checksum is ${JSON.stringify(stored)} ` +
+          `but its contents give ${JSON.stringify(computed)}`,
+      ),
+    );
+  }
+  return E.right(undefined);
+};
+
+/** The `step` metadata: a non-negative integer written without sign, leading zeros or exponent. */
+const readStep = (metadata: ReadonlyMap<string, string>): E.Either<TensorError, number> => {
+  const stepText = metadata.get("step") ?? "";
+  const step = Number(stepText);
+  if (!/^(0|[1-9][0-9]*)$/.test(stepText) || !Number.isSafeInteger(step)) {
+    return E.left(
+      decodeError(
+        `the "step" metadata must be a non-negative integer, got ${JSON.stringify(metadata.get("step") ?? null)}`,
+      ),
+    );
+  }
+  return E.right(step);
+};
+
+/** The optional `config` metadata, read as strict JSON. */
+const readConfigEntry = (metadata: ReadonlyMap<string, string>): E.Either<TensorError, JsonConfig | undefined> => {
+  const configText = metadata.get("config");
+  return configText === undefined ? E.right(undefined) : readConfig(configText);
+};
+
+/**
+ * The `tree` metadata: an object of exactly `params` and `optState`, whose optimizer state has
+ * sound update counts and flags.
+ */
+const readRoot = (metadata: ReadonlyMap<string, string>): E.Either<TensorError, TreeSpec> => {
+  const treeText = metadata.get("tree");
+  if (treeText === undefined)
+    return E.left(decodeError('the "tree" metadata (the structure of params and optimizer state) is missing'));
+  const parsedSpec = readTree(treeText);
+  if (E.isLeft(parsedSpec)) return parsedSpec;
+  const spec = parsedSpec.right;
+  if (
+    spec.kind !== "object" ||
+    spec.keys.length !== 2 ||
+    !spec.keys.includes("params") ||
+    !spec.keys.includes("optState")
+  ) {
+    return E.left(
+      decodeError('bad "tree" metadata: the root must be an object with exactly the keys "optState" and "params"'),
+    );
+  }
+  // Update counts and flags are static values of the tree: checked here, or a count of NaN would
+  // restore and fail only at the next update.
+  const badState = stateProblems(spec);
+  if (badState.length > 0) return E.left(decodeError(listProblems("bad optimizer state in the checkpoint", badState)));
+  return E.right(spec);
+};
+
+/** Every tensor is described once by the structure, and every described tensor is present. */
+const tensorProblems = (spec: TreeSpec, tensors: ReadonlyMap<string, T.Tensor>): string[] => {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const n of specLeafNames(spec)) {
+    if (seen.has(n)) problems.push(`the structure names the tensor ${JSON.stringify(n)} twice`);
+    else if (!tensors.has(n)) problems.push(`the tensor ${JSON.stringify(n)} is missing from the file`);
+    seen.add(n);
+  }
+  for (const n of tensors.keys())
+    if (n !== KEY_TENSOR && !seen.has(n)) problems.push(`the tensor ${JSON.stringify(n)} is not part of the structure`);
+  return problems;
 };
 
 /**
@@ -292,123 +365,29 @@ export function restoreCheckpoint(
   input: Uint8Array,
   template?: CheckpointTemplate<unknown, unknown>,
 ): E.Either<TensorError, Checkpoint> {
-  // A brand check, not `instanceof` (an object merely inheriting from Uint8Array.prototype throws
-  // on every getter), and a view built from the intrinsic getters (own properties shadowing
-  // `length` or `buffer` are ignored), so the checksum reads the very bytes the decoder read.
-  const bytes = bytesOf(input);
-  if (bytes === undefined)
-    return E.left(
-      decodeError(
-        `expected a Uint8Array of checkpoint bytes, got ${
-          input === null ? "null" : typeof input === "object" ? "an object that is not a Uint8Array" : typeof input
-        }`,
-      ),
-    );
-  if (
-    template !== undefined &&
-    (typeof template !== "object" || template === null || !("params" in template) || !("optState" in template))
-  ) {
-    return E.left({
-      _tag: "ValueError",
-      op: "restoreCheckpoint",
-      arg: "template",
-      detail: `the template must be { params, optState }, got ${describeKeys(template)}`,
-      fix: "pass freshly initialised { params, optState: opt.init(params) }, or no template",
-    });
-  }
-  const file = safetensors.decode(bytes);
+  const bytes = checkedInput(input, template);
+  if (E.isLeft(bytes)) return bytes;
+  const file = safetensors.decode(bytes.right);
   if (E.isLeft(file))
     return E.left(decodeError(`the bytes are not a valid safetensors file: ${formatError(file.left)}`));
   const { tensors, metadata } = file.right;
-  const format = metadata.get("format");
-  if (format !== CHECKPOINT_FORMAT) {
-    return E.left(
-      decodeError(
-        `not a Rewind checkpoint: the metadata "format" is ` +
-          `${format === undefined ? "missing" : JSON.stringify(format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`,
-      ),
-    );
-  }
-  const version = metadata.get("format_version");
-  if (version !== CHECKPOINT_VERSION && version !== LEGACY_VERSION) {
-    const seen =
-      version === undefined
-        ? 'the metadata "format_version" is missing'
-        : `unsupported checkpoint format_version ${JSON.stringify(version)}`;
-    return E.left(
-      decodeError(`${seen}; this version of @rewind/optim reads versions ${LEGACY_VERSION} and ${CHECKPOINT_VERSION}`),
-    );
-  }
-  const stored = metadata.get("checksum");
-  if (stored === undefined)
-    return E.left(decodeError('the "checksum" metadata is missing, so the file cannot be verified'));
-  const expected = expectedChecksum(bytes, metadata, stored);
-  if (E.isLeft(expected)) return E.left(decodeError(`the file is damaged: ${expected.left}`));
-  const computed = expected.right;
-  if (stored !== computed) {
-    return E.left(
-      decodeError(
-        `the file is damaged: its checksum is ${JSON.stringify(stored)} ` +
-          `but its contents give ${JSON.stringify(computed)}`,
-      ),
-    );
-  }
-  const stepText = metadata.get("step") ?? "";
-  const step = Number(stepText);
-  if (!/^(0|[1-9][0-9]*)$/.test(stepText) || !Number.isSafeInteger(step)) {
-    return E.left(
-      decodeError(
-        `the "step" metadata must be a non-negative integer, got ${JSON.stringify(metadata.get("step") ?? null)}`,
-      ),
-    );
-  }
+  const verified = verifyFile(bytes.right, metadata);
+  if (E.isLeft(verified)) return verified;
+  const step = readStep(metadata);
+  if (E.isLeft(step)) return step;
   const key = readKey(tensors.get(KEY_TENSOR));
   if (E.isLeft(key)) return key;
-  const configText = metadata.get("config");
-  let config: JsonConfig | undefined;
-  if (configText !== undefined) {
-    const parsed = readConfig(configText);
-    if (E.isLeft(parsed)) return parsed;
-    config = parsed.right;
-  }
-  const treeText = metadata.get("tree");
-  if (treeText === undefined)
-    return E.left(decodeError('the "tree" metadata (the structure of params and optimizer state) is missing'));
-  const parsedSpec = readTree(treeText);
-  if (E.isLeft(parsedSpec)) return parsedSpec;
-  const spec = parsedSpec.right;
-  if (
-    spec.kind !== "object" ||
-    spec.keys.length !== 2 ||
-    !spec.keys.includes("params") ||
-    !spec.keys.includes("optState")
-  ) {
-    return E.left(
-      decodeError('bad "tree" metadata: the root must be an object with exactly the keys "optState" and "params"'),
-    );
-  }
-  // Update counts and flags are static values of the tree: checked here, or a count of NaN would
-  // restore and fail only at the next update.
-  const badState = stateProblems(spec);
-  if (badState.length > 0) return E.left(decodeError(listProblems("bad optimizer state in the checkpoint", badState)));
-
-  // Every tensor is described once by the structure, and every described tensor is present.
-  const names = specLeafNames(spec);
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  for (const n of names) {
-    if (seen.has(n)) problems.push(`the structure names the tensor ${JSON.stringify(n)} twice`);
-    else if (!tensors.has(n)) problems.push(`the tensor ${JSON.stringify(n)} is missing from the file`);
-    seen.add(n);
-  }
-  for (const n of tensors.keys())
-    if (n !== KEY_TENSOR && !seen.has(n)) problems.push(`the tensor ${JSON.stringify(n)} is not part of the structure`);
+  const config = readConfigEntry(metadata);
+  if (E.isLeft(config)) return config;
+  const spec = readRoot(metadata);
+  if (E.isLeft(spec)) return spec;
+  const problems = tensorProblems(spec.right, tensors);
   if (problems.length > 0) return E.left(decodeError(listProblems("the tensors do not match the structure", problems)));
 
   const rebuilt =
     template === undefined
-      ? rebuildPlain(spec, tensors)
-      : rebuildLike(spec, tensors, { params: template.params, optState: template.optState });
+      ? rebuildPlain(spec.right, tensors)
+      : rebuildLike(spec.right, tensors, { params: template.params, optState: template.optState });
   if (!rebuilt.ok) {
     return E.left(
       decodeError(
@@ -424,9 +403,9 @@ export function restoreCheckpoint(
     Object.freeze({
       params: tree.params,
       optState: tree.optState,
-      step,
+      step: step.right,
       ...(key.right === undefined ? {} : { key: key.right }),
-      ...(config === undefined ? {} : { config }),
+      ...(config.right === undefined ? {} : { config: config.right }),
     }),
   );
 }
