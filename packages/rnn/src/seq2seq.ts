@@ -141,6 +141,147 @@ const checkCarries = (op: string, encCarry: unknown, decCarry: unknown, bridged:
   }
 };
 
+/** What the decoding steps of `encoderDecoder` share, once the arguments are checked and the source is read. */
+interface DecodeRun<CE, PD, CD> {
+  readonly decoder: Cell<PD, CD>;
+  readonly params: PD;
+  readonly tgtIn: Value;
+  readonly o: EncoderDecoderOptions<CE, CD>;
+  readonly ratio: number;
+  readonly tm: boolean;
+  readonly batch: number;
+  /** The decoder's initial carry: the encoder's final carry, bridged where a bridge is given. */
+  readonly carry: CD;
+}
+
+const OP = "encoderDecoder";
+
+/** Checks `encoderDecoder`'s arguments that need no run: options, params, values, functions, flags, ids, ratio. */
+const checkArguments = <CE, CD>(params: unknown, src: Value, tgtIn: Value, o: EncoderDecoderOptions<CE, CD>): void => {
+  const op = OP;
+  checkOptions(op, "options", o, ENCODER_DECODER_KEYS, true);
+  if (typeof params !== "object" || params === null || !("encoder" in params) || !("decoder" in params)) {
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "params",
+      detail: `params must be { encoder, decoder }, got ${params === null ? "null" : typeof params}`,
+      fix: "pass each cell's parameters under encoder and decoder",
+    });
+  }
+  checkValue(op, "src", src);
+  checkValue(op, "tgtIn", tgtIn);
+  checkFunction(op, "readout", o.readout);
+  checkFunction(op, "embedTarget", o.embedTarget, true);
+  checkFunction(op, "bridge", o.bridge, true);
+  checkKey(op, "key", o.key);
+  checkFlag(op, "timeMajor", o.timeMajor);
+  if (tgtIn.dtype === "int32") checkTokenIds(op, "tgtIn", tgtIn);
+  checkRatio(op, o.teacherForcing ?? 1);
+};
+
+/** Refuses a source without batch and time axes. */
+const checkSourceRank = (src: Value, tm: boolean): void => {
+  // Batch and time axes are required; what each step holds is the encoder cell's business (features
+  // for a plain cell, token ids [batch, S] for one wrapped in mapInput(cell, embedding(...))).
+  if (src.shape.length < 2) {
+    T.fail({
+      _tag: "ShapeError",
+      op: OP,
+      arg: "src",
+      shapes: [src.shape],
+      detail:
+        `src must have batch and time axes, ${tm ? "[S, batch, …]" : "[batch, S, …]"}, ` +
+        `got rank ${src.shape.length}`,
+      fix: "add a batch axis of size 1 for a single sequence",
+    });
+  }
+};
+
+/** Refuses a target that is not ids `[batch, T]` or embedded inputs `[batch, T, F]` of the source's batch, T ≥ 1. */
+const checkTarget = (src: Value, tgtIn: Value, batch: number, tm: boolean): void => {
+  const ids = tgtIn.dtype === "int32";
+  const tgtBatch = tgtIn.shape[tm ? 1 : 0];
+  if (tgtIn.shape.length !== (ids ? 2 : 3) || tgtBatch !== batch || tgtIn.shape[tm ? 0 : 1] === 0) {
+    T.fail({
+      _tag: "ShapeError",
+      op: OP,
+      arg: "tgtIn",
+      shapes: [src.shape, tgtIn.shape],
+      detail:
+        `tgtIn must be ${ids ? "int32 ids" : "embedded inputs"} ` +
+        `${tm ? "[T, batch" : "[batch, T"}${ids ? "" : ", F"}] with T ≥ 1 and the source's batch of ${batch}`,
+      fix: "pass the target sequence shifted right (starting with a start token), one row per source sample",
+    });
+  }
+};
+
+/** Decodes pre-embedded targets `[batch, T, F]`: pure teacher forcing, the only ratio possible. */
+const decodeEmbedded = <CE, PD, CD>(d: DecodeRun<CE, PD, CD>): EncoderDecoderResult<CD> => {
+  const { tgtIn, ratio, tm, batch } = d;
+  if (ratio !== 1) {
+    T.fail({
+      _tag: "ValueError",
+      op: OP,
+      arg: "teacherForcing",
+      detail:
+        `tgtIn holds embedded inputs (${tgtIn.dtype}), ` +
+        `so the model's predictions cannot be fed back (ratio ${ratio})`,
+      fix: "pass token ids (int32) with embedTarget, or use teacherForcing: 1",
+    });
+  }
+  const r = manyToMany(d.decoder, d.params, tgtIn, { initialCarry: d.carry, timeMajor: tm, readout: d.o.readout });
+  const time = tgtIn.shape[tm ? 0 : 1]!;
+  return {
+    logits: r.outputs,
+    forced: T.full(tm ? [time, batch] : [batch, time], 1, "bool"),
+    finalCarry: r.finalCarry,
+  };
+};
+
+/** Decodes token-id targets `[batch, T]`, each step forced to the ground truth by the teacher-forcing mask. */
+const decodeIds = <CE, PD, CD>(d: DecodeRun<CE, PD, CD>): EncoderDecoderResult<CD> => {
+  const { tgtIn, o, ratio, tm, batch } = d;
+  if (o.embedTarget === undefined) {
+    return T.fail({
+      _tag: "ValueError",
+      op: OP,
+      arg: "embedTarget",
+      detail: "tgtIn holds token ids but no embedTarget was given",
+      fix: "pass embedTarget: (ids) => take(table, ids, 0) (or oneHot(ids, V))",
+    });
+  }
+  const tgt = tm ? tgtIn : transpose(tgtIn); // [T, B]
+  const time = tgt.shape[0]!;
+  const mask = teacherForcingMask(o.key, ratio, time, batch);
+  // Step t's output is followed by step t + 1's input: the ground truth tgt[t + 1] where forced.
+  const next = time > 1 ? concat([slice(tgt, [{ start: 1, stop: time }]), slice(tgt, [{ start: 0, stop: 1 }])]) : tgt;
+  const force =
+    time > 1
+      ? concat([slice(mask, [{ start: 1, stop: time }]), T.full([1, batch], 0, "bool")])
+      : T.full([1, batch], 0, "bool");
+  const r = decode({
+    op: OP,
+    cell: d.decoder,
+    params: d.params,
+    carry: d.carry,
+    embed: o.embedTarget,
+    readout: o.readout,
+    steps: time,
+    sampling: { kind: "greedy" },
+    key: undefined,
+    stopToken: undefined,
+    teacher: next,
+    force,
+    x0: o.embedTarget(reshape(slice(tgt, [{ start: 0, stop: 1 }]), [batch])),
+  });
+  return {
+    logits: tm ? r.logits : swapBatchTime(r.logits),
+    forced: tm ? mask : transpose(mask),
+    finalCarry: r.finalCarry,
+  };
+};
+
 /**
  * Encoder–decoder (seq2seq, translation style): the encoder reads `src`; its final carry (each
  * sample's state at its last valid source step) starts the decoder, which reads `tgtIn` (the
@@ -165,121 +306,29 @@ export const encoderDecoder = <PE, CE, PD, CD>(
   tgtIn: Value,
   o: EncoderDecoderOptions<CE, CD>,
 ): EncoderDecoderResult<CD> => {
-  const op = "encoderDecoder";
-  checkOptions(op, "options", o, ENCODER_DECODER_KEYS, true);
-  if (typeof params !== "object" || params === null || !("encoder" in params) || !("decoder" in params)) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg: "params",
-      detail: `params must be { encoder, decoder }, got ${params === null ? "null" : typeof params}`,
-      fix: "pass each cell's parameters under encoder and decoder",
-    });
-  }
-  checkValue(op, "src", src);
-  checkValue(op, "tgtIn", tgtIn);
-  checkFunction(op, "readout", o.readout);
-  checkFunction(op, "embedTarget", o.embedTarget, true);
-  checkFunction(op, "bridge", o.bridge, true);
-  checkKey(op, "key", o.key);
-  checkFlag(op, "timeMajor", o.timeMajor);
-  if (tgtIn.dtype === "int32") checkTokenIds(op, "tgtIn", tgtIn);
+  checkArguments(params, src, tgtIn, o);
   const ratio = o.teacherForcing ?? 1;
-  checkRatio(op, ratio);
   const tm = o.timeMajor ?? false;
-  // Batch and time axes are required; what each step holds is the encoder cell's business (features
-  // for a plain cell, token ids [batch, S] for one wrapped in mapInput(cell, embedding(...))).
-  if (src.shape.length < 2) {
-    T.fail({
-      _tag: "ShapeError",
-      op,
-      arg: "src",
-      shapes: [src.shape],
-      detail:
-        `src must have batch and time axes, ${tm ? "[S, batch, …]" : "[batch, S, …]"}, ` +
-        `got rank ${src.shape.length}`,
-      fix: "add a batch axis of size 1 for a single sequence",
-    });
-  }
+  checkSourceRank(src, tm);
   const batch = src.shape[tm ? 1 : 0]!;
   const srcLengths =
-    o.srcLengths === undefined ? undefined : validateLengths(op, o.srcLengths, batch, src.shape[tm ? 0 : 1]!);
+    o.srcLengths === undefined ? undefined : validateLengths(OP, o.srcLengths, batch, src.shape[tm ? 0 : 1]!);
   const enc = rnn(encoder, params.encoder, src, {
     timeMajor: tm,
     ...(srcLengths === undefined ? {} : { lengths: srcLengths }),
   });
   const carry = o.bridge === undefined ? (enc.finalCarry as unknown as CD) : o.bridge(enc.finalCarry);
-  checkCarries(op, carry, decoder.initialCarry(batch, params.decoder), o.bridge !== undefined);
-  const ids = tgtIn.dtype === "int32";
-  const tgtBatch = tgtIn.shape[tm ? 1 : 0];
-  if (tgtIn.shape.length !== (ids ? 2 : 3) || tgtBatch !== batch || tgtIn.shape[tm ? 0 : 1] === 0) {
-    T.fail({
-      _tag: "ShapeError",
-      op,
-      arg: "tgtIn",
-      shapes: [src.shape, tgtIn.shape],
-      detail:
-        `tgtIn must be ${ids ? "int32 ids" : "embedded inputs"} ` +
-        `${tm ? "[T, batch" : "[batch, T"}${ids ? "" : ", F"}] with T ≥ 1 and the source's batch of ${batch}`,
-      fix: "pass the target sequence shifted right (starting with a start token), one row per source sample",
-    });
-  }
-  if (!ids) {
-    if (ratio !== 1) {
-      T.fail({
-        _tag: "ValueError",
-        op,
-        arg: "teacherForcing",
-        detail:
-          `tgtIn holds embedded inputs (${tgtIn.dtype}), ` +
-          `so the model's predictions cannot be fed back (ratio ${ratio})`,
-        fix: "pass token ids (int32) with embedTarget, or use teacherForcing: 1",
-      });
-    }
-    const r = manyToMany(decoder, params.decoder, tgtIn, { initialCarry: carry, timeMajor: tm, readout: o.readout });
-    const time = tgtIn.shape[tm ? 0 : 1]!;
-    return {
-      logits: r.outputs,
-      forced: T.full(tm ? [time, batch] : [batch, time], 1, "bool"),
-      finalCarry: r.finalCarry,
-    };
-  }
-  if (o.embedTarget === undefined) {
-    return T.fail({
-      _tag: "ValueError",
-      op,
-      arg: "embedTarget",
-      detail: "tgtIn holds token ids but no embedTarget was given",
-      fix: "pass embedTarget: (ids) => take(table, ids, 0) (or oneHot(ids, V))",
-    });
-  }
-  const tgt = tm ? tgtIn : transpose(tgtIn); // [T, B]
-  const time = tgt.shape[0]!;
-  const mask = teacherForcingMask(o.key, ratio, time, batch);
-  // Step t's output is followed by step t + 1's input: the ground truth tgt[t + 1] where forced.
-  const next = time > 1 ? concat([slice(tgt, [{ start: 1, stop: time }]), slice(tgt, [{ start: 0, stop: 1 }])]) : tgt;
-  const force =
-    time > 1
-      ? concat([slice(mask, [{ start: 1, stop: time }]), T.full([1, batch], 0, "bool")])
-      : T.full([1, batch], 0, "bool");
-  const r = decode({
-    op,
-    cell: decoder,
+  checkCarries(OP, carry, decoder.initialCarry(batch, params.decoder), o.bridge !== undefined);
+  checkTarget(src, tgtIn, batch, tm);
+  const run: DecodeRun<CE, PD, CD> = {
+    decoder,
     params: params.decoder,
+    tgtIn,
+    o,
+    ratio,
+    tm,
+    batch,
     carry,
-    embed: o.embedTarget,
-    readout: o.readout,
-    steps: time,
-    sampling: { kind: "greedy" },
-    key: undefined,
-    stopToken: undefined,
-    teacher: next,
-    force,
-    x0: o.embedTarget(reshape(slice(tgt, [{ start: 0, stop: 1 }]), [batch])),
-  });
-  return {
-    logits: tm ? r.logits : swapBatchTime(r.logits),
-    forced: tm ? mask : transpose(mask),
-    finalCarry: r.finalCarry,
   };
+  return tgtIn.dtype === "int32" ? decodeIds(run) : decodeEmbedded(run);
 };
