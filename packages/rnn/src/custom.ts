@@ -151,32 +151,10 @@ const checkStepResult = <C>(
 };
 
 /**
- * Builds a cell from plain functions: `step(params, carry, x)` is curried into the `Cell` shape
- * and wrapped with checks that name the cell (the carry must keep its structure, shapes and
- * dtypes; y must be `[batch, outputSize]`). The result gets every combinator, layer shape and law.
- * @throws TensorException naming `defineCell(name)` when the spec is malformed, and `name.step`
- * when a step returns the wrong thing.
- * @example
- * // The Minimal Gated Unit (Zhou et al. 2016), written out in full below as `mgu`:
- * const myMgu = defineCell({
- *   name: "myMgu",
- *   init: (key, { inputSize, hiddenSize: h }, { dtype = "float32" }) => {
- *     const [k1, k2, k3, k4] = random.split(key, 4)
- *     const u = (k, shape) => uniformInit(k, shape, h, dtype)
- *     return { wf: u(k1, [h, inputSize]), uf: u(k2, [h, h]), wn: u(k3, [h, inputSize]), un: u(k4, [h, h]) }
- *   },
- *   initialCarry: (batch, p) => zeros([batch, p.uf.shape[0]], p.uf.dtype),
- *   step: (p, h, x) => {
- *     const f = sigmoid(add(matmul(x, transpose(p.wf)), matmul(h, transpose(p.uf))))
- *     const n = tanh(add(matmul(x, transpose(p.wn)), matmul(mul(f, h), transpose(p.un))))
- *     const hNext = add(h, mul(f, sub(n, h)))   // (1 − f) h + f n
- *     return [hNext, hNext]
- *   },
- *   outputSize: (p) => p.uf.shape[0],
- * })
- * const { outputs } = rnn(myMgu, myMgu.init(random.key(0), { inputSize: 3, hiddenSize: 8 }), xs)
+ * Checks a cell spec's fields (an object, no unknown keys, a non-empty name, the functions, the
+ * output size) and returns its name. Throws the first problem.
  */
-export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
+const checkSpec = <P, C>(spec: CellSpec<P, C>): string => {
   const s = spec as unknown as Record<string, unknown> | null | undefined;
   if (typeof s !== "object" || s === null)
     return specError(
@@ -232,6 +210,38 @@ export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
       "pass (params) => params.w.shape[0]",
     );
   }
+  return name;
+};
+
+/**
+ * Builds a cell from plain functions: `step(params, carry, x)` is curried into the `Cell` shape
+ * and wrapped with checks that name the cell (the carry must keep its structure, shapes and
+ * dtypes; y must be `[batch, outputSize]`). The result gets every combinator, layer shape and law.
+ * @throws TensorException naming `defineCell(name)` when the spec is malformed, and `name.step`
+ * when a step returns the wrong thing.
+ * @example
+ * // The Minimal Gated Unit (Zhou et al. 2016), written out in full below as `mgu`:
+ * const myMgu = defineCell({
+ *   name: "myMgu",
+ *   init: (key, { inputSize, hiddenSize: h }, { dtype = "float32" }) => {
+ *     const [k1, k2, k3, k4] = random.split(key, 4)
+ *     const u = (k, shape) => uniformInit(k, shape, h, dtype)
+ *     return { wf: u(k1, [h, inputSize]), uf: u(k2, [h, h]), wn: u(k3, [h, inputSize]), un: u(k4, [h, h]) }
+ *   },
+ *   initialCarry: (batch, p) => zeros([batch, p.uf.shape[0]], p.uf.dtype),
+ *   step: (p, h, x) => {
+ *     const f = sigmoid(add(matmul(x, transpose(p.wf)), matmul(h, transpose(p.uf))))
+ *     const n = tanh(add(matmul(x, transpose(p.wn)), matmul(mul(f, h), transpose(p.un))))
+ *     const hNext = add(h, mul(f, sub(n, h)))   // (1 − f) h + f n
+ *     return [hNext, hNext]
+ *   },
+ *   outputSize: (p) => p.uf.shape[0],
+ * })
+ * const { outputs } = rnn(myMgu, myMgu.init(random.key(0), { inputSize: 3, hiddenSize: 8 }), xs)
+ */
+export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
+  const name = checkSpec(spec);
+  const out = spec.outputSize;
   const outputSize = (params: P): number => {
     const n = typeof out === "number" ? out : out(params);
     if (!Number.isSafeInteger(n) || n <= 0)
