@@ -16,6 +16,8 @@ import {
   resolveOrThrow,
   resolveSpec,
   slots,
+  type ResolvedTorchRnnSpec,
+  type Slot,
   type TorchRnnParams,
   type TorchRnnSpec,
 } from "./torchSpec.js";
@@ -85,31 +87,27 @@ export const stateDictOptionsProblem = (
   return undefined;
 };
 
+const FROM = "fromTorchStateDict";
+
+/** A `Left` for a `named` argument that is not tensors keyed by PyTorch names. */
+const notNames = (detail: string): E.Either<TensorError, never> =>
+  E.left({
+    _tag: "ValueError",
+    op: FROM,
+    arg: "named",
+    detail,
+    fix: "key the tensors by their PyTorch names (strings), as state_dict() and safetensors.decode do",
+  });
+
 /**
- * Reads a PyTorch state dict (`module.state_dict()`, e.g. from a safetensors file) into
- * `torchRnn(spec)` parameters. Every name, shape and dtype is checked; on any mismatch the
- * `Left` lists everything expected and everything found that did not fit, e.g.
- * `expected weight_ih_l1 [512, 128] float32, found [512, 64] float32; unexpected: foo`.
- * @example
- * const params = fromTorchStateDict(file.tensors, { mode: "lstm", inputSize: 64, hiddenSize: 128 });
- * if (E.isRight(params)) torchRnn(spec).apply(params.right, xs);
+ * The entries of `named` whose names start with `prefix`, keyed by the rest of the name; refuses
+ * anything but a Map-like or a record keyed by strings.
  */
-export const fromTorchStateDict = (
-  named: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
-  spec: TorchRnnSpec,
-  options: TorchStateDictOptions = {},
-): E.Either<TensorError, TorchRnnParams> => {
-  const op = "fromTorchStateDict";
-  const resolved = resolveSpec(op, spec);
-  if (E.isLeft(resolved)) return resolved;
-  const s = resolved.right;
-  const badOptions = stateDictOptionsProblem(op, options);
-  if (badOptions !== undefined) return E.left(badOptions);
-  const prefix = options.prefix ?? "";
+const namedEntries = (named: unknown, prefix: string): E.Either<TensorError, Map<string, unknown>> => {
   if (typeof named !== "object" || named === null) {
     return E.left({
       _tag: "ValueError",
-      op,
+      op: FROM,
       arg: "named",
       detail: `expected a Map or record of tensors, got ${String(named)}`,
       fix: "pass safetensors.decode(bytes).right.tensors",
@@ -120,14 +118,6 @@ export const fromTorchStateDict = (
     named instanceof Map ||
     (typeof (named as { entries?: unknown }).entries === "function" &&
       typeof (named as { get?: unknown }).get === "function");
-  const notNames = (detail: string): E.Either<TensorError, TorchRnnParams> =>
-    E.left({
-      _tag: "ValueError",
-      op,
-      arg: "named",
-      detail,
-      fix: "key the tensors by their PyTorch names (strings), as state_dict() and safetensors.decode do",
-    });
   let entries: unknown[];
   try {
     entries = mapLike ? [...(named as ReadonlyMap<unknown, unknown>).entries()] : Object.entries(named);
@@ -145,17 +135,23 @@ export const fromTorchStateDict = (
     if (typeof k !== "string") return notNames(`a key is ${describeKey(k)}, not a parameter name`);
     if (k.startsWith(prefix)) found.set(k.slice(prefix.length), v);
   }
+  return E.right(found);
+};
 
-  const expected = slots(s);
-  const first = found.get(expected[0]!.name) as Partial<Tensor> | undefined;
-  const dtype = options.dtype ?? (first?.dtype === "float64" ? "float64" : "float32");
+/**
+ * Each cell's parameters from the found tensors, and a problem per expected slot that is missing
+ * or not a tensor of its shape and `dtype`.
+ */
+const fillSlots = (
+  expected: readonly Slot[],
+  found: ReadonlyMap<string, unknown>,
+  cellCount: number,
+  where: { readonly prefix: string; readonly dtype: string },
+): { cells: Array<Record<keyof TorchCellParams, Tensor>>; problems: string[] } => {
   const problems: string[] = [];
-  const cells = Array.from(
-    { length: s.numLayers * directions(s) },
-    () => ({}) as Record<keyof TorchCellParams, Tensor>,
-  );
+  const cells = Array.from({ length: cellCount }, () => ({}) as Record<keyof TorchCellParams, Tensor>);
   for (const slot of expected) {
-    const want = `${prefix}${slot.name} ${fmt(slot.shape)} ${dtype}`;
+    const want = `${where.prefix}${slot.name} ${fmt(slot.shape)} ${where.dtype}`;
     const raw = found.get(slot.name);
     if (raw === undefined) {
       problems.push(`missing ${want}`);
@@ -164,12 +160,58 @@ export const fromTorchStateDict = (
     const t = T.validateTensor(raw);
     if (E.isLeft(t)) {
       problems.push(`expected ${want}, found something that is not a valid tensor (${T.formatError(t.left)})`);
-    } else if (!T.shapesEqual(t.right.shape, slot.shape) || t.right.dtype !== dtype) {
+    } else if (!T.shapesEqual(t.right.shape, slot.shape) || t.right.dtype !== where.dtype) {
       problems.push(`expected ${want}, found ${fmt(t.right.shape)} ${t.right.dtype}`);
     } else {
       cells[slot.index]![slot.field] = t.right;
     }
   }
+  return { cells, problems };
+};
+
+/** Hints from the unexpected names at what the spec or the call should say instead. */
+const fitHints = (s: ResolvedTorchRnnSpec, unexpected: readonly string[], prefix: string): string[] => {
+  const hints: string[] = [];
+  if (unexpected.some((k) => k.startsWith("weight_hr_"))) hints.push("LSTM proj_size is not supported");
+  if (!s.bidirectional && unexpected.some((k) => k.endsWith("_reverse")))
+    hints.push("the names say bidirectional: true");
+  const layerOf = (k: string): number => Number(/_l(\d+)/.exec(k)?.[1] ?? -1);
+  if (unexpected.some((k) => layerOf(k) >= s.numLayers))
+    hints.push(`the names have more layers than numLayers: ${s.numLayers}`);
+  if (prefix === "" && unexpected.length > 0 && unexpected.every((k) => k.includes(".")))
+    hints.push("the names have a module prefix: pass { prefix }");
+  return hints;
+};
+
+/**
+ * Reads a PyTorch state dict (`module.state_dict()`, e.g. from a safetensors file) into
+ * `torchRnn(spec)` parameters. Every name, shape and dtype is checked; on any mismatch the
+ * `Left` lists everything expected and everything found that did not fit, e.g.
+ * `expected weight_ih_l1 [512, 128] float32, found [512, 64] float32; unexpected: foo`.
+ * @example
+ * const params = fromTorchStateDict(file.tensors, { mode: "lstm", inputSize: 64, hiddenSize: 128 });
+ * if (E.isRight(params)) torchRnn(spec).apply(params.right, xs);
+ */
+export const fromTorchStateDict = (
+  named: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+  spec: TorchRnnSpec,
+  options: TorchStateDictOptions = {},
+): E.Either<TensorError, TorchRnnParams> => {
+  const op = FROM;
+  const resolved = resolveSpec(op, spec);
+  if (E.isLeft(resolved)) return resolved;
+  const s = resolved.right;
+  const badOptions = stateDictOptionsProblem(op, options);
+  if (badOptions !== undefined) return E.left(badOptions);
+  const prefix = options.prefix ?? "";
+  const read = namedEntries(named, prefix);
+  if (E.isLeft(read)) return read;
+  const found = read.right;
+
+  const expected = slots(s);
+  const first = found.get(expected[0]!.name) as Partial<Tensor> | undefined;
+  const dtype = options.dtype ?? (first?.dtype === "float64" ? "float64" : "float32");
+  const { cells, problems } = fillSlots(expected, found, s.numLayers * directions(s), { prefix, dtype });
   const names = new Set(expected.map((x) => x.name));
   const unexpected = [...found.keys()].filter((k) => !names.has(k));
   // Listed up to a point, each name cut short: a hostile file's 20,000 names must not make a megabyte message.
@@ -181,15 +223,7 @@ export const fromTorchStateDict = (
     );
   if (problems.length === 0) return E.right(Object.freeze(cells as TorchCellParams[]));
 
-  const hints: string[] = [];
-  if (unexpected.some((k) => k.startsWith("weight_hr_"))) hints.push("LSTM proj_size is not supported");
-  if (!s.bidirectional && unexpected.some((k) => k.endsWith("_reverse")))
-    hints.push("the names say bidirectional: true");
-  const layerOf = (k: string): number => Number(/_l(\d+)/.exec(k)?.[1] ?? -1);
-  if (unexpected.some((k) => layerOf(k) >= s.numLayers))
-    hints.push(`the names have more layers than numLayers: ${s.numLayers}`);
-  if (prefix === "" && unexpected.length > 0 && unexpected.every((k) => k.includes(".")))
-    hints.push("the names have a module prefix: pass { prefix }");
+  const hints = fitHints(s, unexpected, prefix);
   return E.left({
     _tag: "ValueError",
     op,
