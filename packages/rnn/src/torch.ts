@@ -121,6 +121,51 @@ const splitState = (s: ResolvedTorchRnnSpec, name: string, v: unknown, batch: nu
   return split(v, n, 0).map((x) => reshape(x, [batch, s.hiddenSize]));
 };
 
+/** Checks `apply`'s parameters, xs and options against the spec; returns the parameters' dtype. */
+const checkApply = (
+  s: ResolvedTorchRnnSpec,
+  params: TorchRnnParams,
+  xs: Value,
+  options: TorchRnnApplyOptions<unknown>,
+): T.DType => {
+  checkParams("torchRnn.apply", s, params);
+  checkValue("torchRnn.apply", "xs", xs);
+  checkOptions("torchRnn.apply", "options", options, APPLY_KEYS);
+  const layout = s.batchFirst ? "[batch, time, inputSize]" : "[time, batch, inputSize]";
+  if (xs.shape.length !== 3 || xs.shape[2] !== s.inputSize) {
+    T.fail({
+      _tag: "ShapeError",
+      op: "torchRnn.apply",
+      arg: "xs",
+      shapes: [xs.shape],
+      detail: `xs must be ${layout} with inputSize ${s.inputSize}`,
+      fix: s.batchFirst ? "set batchFirst: false for time-major input" : "set batchFirst: true for batch-major input",
+    });
+  }
+  const dtype = params[0]!.weight_ih.dtype;
+  if (xs.dtype !== dtype) {
+    T.fail({
+      _tag: "DTypeError",
+      op: "torchRnn.apply",
+      arg: "xs",
+      detail: `xs is ${xs.dtype} but the parameters are ${dtype}`,
+      fix: `convert one of them with astype(x, "${dtype}")`,
+    });
+  }
+  return dtype;
+};
+
+/** Each cell's initial carry (row `layer · numDirections + direction`) from PyTorch's h_0 (LSTM: and c_0). */
+const initialCarries = (s: ResolvedTorchRnnSpec, c: unknown, batch: number, dtype: T.DType): unknown[] => {
+  if (s.mode === "lstm") {
+    const { h, c: cell0 } = (c ?? {}) as Partial<LstmCarry>;
+    const hs = splitState(s, ".h", h, batch, dtype);
+    const cs = splitState(s, ".c", cell0, batch, dtype);
+    return hs.map((hi, i) => ({ h: hi, c: cs[i]! }));
+  }
+  return splitState(s, "", c, batch, dtype);
+};
+
 /**
  * A layer that behaves like `torch.nn.RNN` / `LSTM` / `GRU` (eval mode, no inter-layer dropout):
  * layer k > 0 reads the concatenation of both directions' outputs, the reverse direction reads
@@ -157,47 +202,14 @@ export const torchRnn = <M extends TorchRnnMode>(
     xs: Value,
     options: TorchRnnApplyOptions<TorchRnnCarry<M>> = {},
   ): RnnResult<TorchRnnCarry<M>> => {
-    checkParams("torchRnn.apply", s, params);
-    checkValue("torchRnn.apply", "xs", xs);
-    checkOptions("torchRnn.apply", "options", options, APPLY_KEYS);
-    const layout = s.batchFirst ? "[batch, time, inputSize]" : "[time, batch, inputSize]";
-    if (xs.shape.length !== 3 || xs.shape[2] !== s.inputSize) {
-      T.fail({
-        _tag: "ShapeError",
-        op: "torchRnn.apply",
-        arg: "xs",
-        shapes: [xs.shape],
-        detail: `xs must be ${layout} with inputSize ${s.inputSize}`,
-        fix: s.batchFirst ? "set batchFirst: false for time-major input" : "set batchFirst: true for batch-major input",
-      });
-    }
-    const dtype = params[0]!.weight_ih.dtype;
-    if (xs.dtype !== dtype) {
-      T.fail({
-        _tag: "DTypeError",
-        op: "torchRnn.apply",
-        arg: "xs",
-        detail: `xs is ${xs.dtype} but the parameters are ${dtype}`,
-        fix: `convert one of them with astype(x, "${dtype}")`,
-      });
-    }
+    const dtype = checkApply(s, params, xs, options);
     // Run every layer time-major so stacking layers costs no transposes.
     const seq = s.batchFirst ? transpose(xs, [1, 0, 2]) : xs;
     const [time, batch] = seq.shape as [number, number];
     const lengths =
       options.lengths === undefined ? undefined : validateLengths("torchRnn.apply", options.lengths, batch, time);
-    let initial: unknown[] | undefined;
-    if (options.initialCarry !== undefined) {
-      const c = options.initialCarry as unknown;
-      if (isLstm) {
-        const { h, c: cell0 } = (c ?? {}) as Partial<LstmCarry>;
-        const hs = splitState(s, ".h", h, batch, dtype);
-        const cs = splitState(s, ".c", cell0, batch, dtype);
-        initial = hs.map((hi, i) => ({ h: hi, c: cs[i]! }));
-      } else {
-        initial = splitState(s, "", c, batch, dtype);
-      }
-    }
+    const initial =
+      options.initialCarry === undefined ? undefined : initialCarries(s, options.initialCarry, batch, dtype);
     const finals: unknown[] = [];
     let input = seq;
     for (let k = 0; k < s.numLayers; k++) {
