@@ -184,3 +184,39 @@ describe("dce", () => {
     expectBits("scan dce", evalGraph(graph, ins), evalGraph(closed.graph, ins));
   });
 });
+
+describe("scan's VJP under policy all (scan/split.ts)", () => {
+  it("stacks exactly the per-step values its reverse scan reads, and passes the consts unstacked", () => {
+    const w = T.random.normal(T.random.key(3), [4, 4], "float64");
+    const loss = (h0: Value, xs: Value): Value =>
+      A.sum(
+        A.scan(
+          (h: Value, x: Value): [Value, Value] => {
+            const next = A.tanh(A.add(A.matmul(h, w), x));
+            return [next, A.exp(next)];
+          },
+          h0,
+          xs,
+          { remat: "all" },
+        )[1],
+      );
+    const h0 = T.random.normal(T.random.key(4), [2, 4], "float64");
+    const xs = T.random.normal(T.random.key(5), [5, 2, 4], "float64");
+    const g = A.makeGraph(A.grad(loss, { argnums: [0, 1] }))(h0, xs).graph;
+    const scans = [...g.eqns].filter((e) => e.prim.name === "scan");
+    const [fwd, back] = [scans.find((e) => !(e.params as { reverse: boolean }).reverse)!, scans.at(-1)!];
+    const fp = fwd.params as { body: Graph; numCarry: number };
+    const residuals = fwd.outputs.slice(fp.numCarry + 1); // after the carry and the one y
+    // tanh's VJP reads its output and exp's reads its output: two stacked residuals, not every value on the tape.
+    expect(residuals.length).toBe(2);
+    const bp = back.params as { body: Graph };
+    const ids = new Set(residuals.map((v) => v.id));
+    const read = readInputs(bp.body);
+    back.inputs.forEach((a, i) => {
+      if (a._tag === "Var" && ids.has(a.id)) expect(read[i]).toBe(true);
+    });
+    expect(back.inputs.filter((a) => a._tag === "Var" && ids.has(a.id)).length).toBe(2);
+    // The reverse scan reads w as a const: it is never stacked.
+    expect(residuals.every((v) => v.aval.shape.length === 3)).toBe(true);
+  });
+});
