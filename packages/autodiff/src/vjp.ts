@@ -158,16 +158,6 @@ export const linearizeGraph = (
 };
 
 /**
- * A copy of `tape` with every saved value passed through `f` (structure, equations and aux kept).
- * Scan uses it to store a body's tape as stacked per-step outputs and rebuild it per step.
- * @example mapTape(tape, (v) => v)
- */
-export const mapTape = (tape: Tape, f: (v: Value) => Value): Tape => ({
-  active: tape.active,
-  entries: tape.entries.map((e) => ({ ...e, ins: e.ins.map(f), outs: e.outs.map(f), residuals: e.residuals.map(f) })),
-});
-
-/**
  * Every distinct value saved on a tape, in first-seen order.
  * @example tapeValues(tape).length
  */

@@ -16,7 +16,7 @@ import type { AnyPrimitive } from "../Primitive.js";
 import type { ScanParams } from "../scan/params.js";
 
 /** The names of the graph passes (printed by `printGraph` after `makeGraph(f, { optimize: true })`). */
-export type PassName = "hoist" | "lift" | "accumulate";
+export type PassName = "hoist" | "lift" | "accumulate" | "dce";
 
 /** What one pass did to a graph: the new graph (`g` itself when nothing applied) and how many equations it changed. */
 export interface PassResult {
