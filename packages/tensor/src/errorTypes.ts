@@ -35,20 +35,30 @@ export interface ErrorFields<Tag extends string> {
   readonly fix: string;
 }
 
-/** Shapes that do not fit together, or a shape the op cannot take. */
-export type ShapeErrorValue = ErrorFields<"ShapeError"> & { readonly arg: string; readonly shapes: readonly Shape[] };
-/** An axis outside `[-rank, rank)`. */
-export type AxisErrorValue = ErrorFields<"AxisError"> & {
+/** The fields that an error about one argument must have (`arg` is optional in `ErrorFields`). */
+export interface NamedArgument {
+  /** The argument at fault, as the signature names it (`"b"`, `"options.axis"`). */
   readonly arg: string;
-  /** The axis that was passed. */
-  readonly axis: number;
-  /** The rank of the tensor it was meant for. */
-  readonly rank: number;
-};
+}
+
+/** Shapes that do not fit together, or a shape the op cannot take. */
+export type ShapeErrorValue = ErrorFields<"ShapeError"> &
+  NamedArgument & {
+    /** The shapes involved, in argument order. */
+    readonly shapes: readonly Shape[];
+  };
+/** An axis outside `[-rank, rank)`. */
+export type AxisErrorValue = ErrorFields<"AxisError"> &
+  NamedArgument & {
+    /** The axis that was passed. */
+    readonly axis: number;
+    /** The rank of the tensor it was meant for. */
+    readonly rank: number;
+  };
 /** A dtype the op does not accept, or two dtypes that do not mix. */
-export type DTypeErrorValue = ErrorFields<"DTypeError"> & { readonly arg: string };
+export type DTypeErrorValue = ErrorFields<"DTypeError"> & NamedArgument;
 /** Any other bad argument of an op: a wrong type, a value out of range, a misspelt option. */
-export type ValueErrorValue = ErrorFields<"ValueError"> & { readonly arg: string };
+export type ValueErrorValue = ErrorFields<"ValueError"> & NamedArgument;
 /** Bytes or a file that cannot be read as what was asked (safetensors, JSON, a path). */
 export type DecodeErrorValue = ErrorFields<"DecodeError">;
 
@@ -77,7 +87,7 @@ export type TracerLeakValue = ErrorFields<"TracerLeak"> & {
   readonly aval: ErrorAval;
 };
 /** A bad argument of a transform (autodiff's older name for `ValueError`, kept). */
-export type InvalidArgumentValue = ErrorFields<"InvalidArgument"> & { readonly arg: string };
+export type InvalidArgumentValue = ErrorFields<"InvalidArgument"> & NamedArgument;
 /** Under `withDebugNans`, a primitive produced a NaN or an infinity. */
 export type NonFiniteValue = ErrorFields<"NonFinite"> & {
   /** Where the equation was traced (a stack line), or `""` when eager. */
@@ -119,15 +129,34 @@ export type RewindErrorTag = RewindErrorValue["_tag"];
  * Tags whose `detail` and `fix` follow from their other fields; a hand-built value may leave
  * them out (as values did before the fields were uniform) and gets them when thrown or formatted.
  */
-type Derived = "AxisError" | "NonScalarOutput" | "CarryMismatch" | "TracerLeak" | "ConcretizationError";
-/** Tags whose `fix` defaults to `""`. */
-type NoFix = "DecodeError" | "NonFinite" | "TestFailure" | "TestArgumentError";
+export type DerivedTextTag = "AxisError" | "NonScalarOutput" | "CarryMismatch" | "TracerLeak" | "ConcretizationError";
+/** Tags whose `fix` defaults to `""` (no general advice: a damaged file, a failed law). */
+export type NoFixTag = "DecodeError" | "NonFinite" | "TestFailure" | "TestArgumentError";
 
-type Loosen<V> = V extends { readonly _tag: Derived }
-  ? Omit<V, "detail" | "fix"> & { readonly detail?: string; readonly fix?: string }
-  : V extends { readonly _tag: NoFix }
-    ? Omit<V, "fix"> & { readonly fix?: string }
-    : V;
+/** The text fields a hand-built value of a `DerivedTextTag` may leave out. */
+export interface OptionalText {
+  /** What is wrong; derived from the other fields when left out. */
+  readonly detail?: string;
+  /** What to change; derived from the other fields when left out. */
+  readonly fix?: string;
+}
+
+/** The `fix` a hand-built value of a `NoFixTag` may leave out. */
+export interface OptionalFix {
+  /** What to change; `""` when left out. */
+  readonly fix?: string;
+}
+
+/**
+ * `V` with `detail` and `fix` optional for the tags whose sentence follows from their own fields,
+ * and `fix` optional for the tags without general advice (see `RewindErrorInput`).
+ */
+export type LoosenErrorValue<V> =
+  V extends ErrorFields<DerivedTextTag>
+    ? Omit<V, "detail" | "fix"> & OptionalText
+    : V extends ErrorFields<NoFixTag>
+      ? Omit<V, "fix"> & OptionalFix
+      : V;
 
 /**
  * What `fail`, `new RewindError` and `formatError` accept: a `RewindErrorValue`, where the tags
@@ -135,4 +164,4 @@ type Loosen<V> = V extends { readonly _tag: Derived }
  * `TracerLeak`, `ConcretizationError`) may leave `detail` and `fix` out, and `DecodeError`,
  * `NonFinite` and the testing tags may leave `fix` out. The thrown error holds the completed value.
  */
-export type RewindErrorInput = Loosen<RewindErrorValue>;
+export type RewindErrorInput = LoosenErrorValue<RewindErrorValue>;
