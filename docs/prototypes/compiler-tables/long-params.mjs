@@ -1,41 +1,14 @@
 // Lists every function in packages/*/src taking seven or more parameters (issue 15, item 3).
 // Usage: node docs/prototypes/compiler-tables/long-params.mjs [min=7]
 import ts from "typescript";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { forEachFunction, printByCount } from "./functionScan.mjs";
 
 const min = Number(process.argv[2] ?? 7);
-const files = [];
-const walk = (d) => {
-  for (const e of readdirSync(d)) {
-    const p = join(d, e);
-    if (statSync(p).isDirectory()) walk(p);
-    else if (p.endsWith(".ts") && !p.endsWith(".d.ts")) files.push(p);
-  }
-};
-for (const pkg of readdirSync("packages")) {
-  try {
-    walk(join("packages", pkg, "src"));
-  } catch {
-    /* no src */
-  }
-}
 const hits = [];
-for (const f of files) {
-  const sf = ts.createSourceFile(f, readFileSync(f, "utf8"), ts.ScriptTarget.Latest, true);
-  const visit = (n) => {
-    if (ts.isFunctionLike(n) && n.parameters.length >= min) {
-      let name = n.name?.getText(sf);
-      if (name === undefined && ts.isVariableDeclaration(n.parent)) name = n.parent.name.getText(sf);
-      if (name === undefined && ts.isPropertyAssignment(n.parent)) name = n.parent.name.getText(sf);
-      const line = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
-      const kind = ts.isFunctionTypeNode(n) ? " (type)" : "";
-      hits.push(`${n.parameters.length}\t${f}:${line}\t${name ?? "<anonymous>"}${kind}`);
-    }
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
-}
-hits.sort((a, b) => parseInt(b) - parseInt(a) || a.localeCompare(b));
-console.log(hits.join("\n"));
+forEachFunction(({ file, node, name, line }) => {
+  if (node.parameters.length < min) return;
+  const kind = ts.isFunctionTypeNode(node) ? " (type)" : "";
+  hits.push(`${node.parameters.length}\t${file}:${line}\t${name}${kind}`);
+});
+printByCount(hits);
 console.log(`${hits.length} functions with ≥${min} parameters`);
