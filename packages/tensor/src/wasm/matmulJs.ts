@@ -22,10 +22,7 @@ const JB = 256;
 /**
  * `b` not transposed (`nn` and `tn`): i-k-j order, four rows of `out` times four rows of `b` per
  * inner loop, so each loaded `b` value feeds four outputs. `a[i, p]` is `a[ao + i·ars + p·acs]`.
- * Positional on purpose, unlike the functions around it that take a `MatmulArgs`: V8 compiles
- * this loop nest 50–65% slower when its inputs are read from an object (measured on a 1 × 64 × 64
- * float64 product, docs/prototypes/compiler-tables/README.md), so the descriptor stops at the
- * caller, which reads its fields once and passes them here.
+ * Positional on purpose, like the loop nests of `../kernels/matmulLoops.ts` (its file comment says why).
  */
 const kernelRows = (
   out: Float32Array,
@@ -125,10 +122,7 @@ const kernelRows = (
  * `b` transposed (`nt` and `tt`): `b[p, j]` is `b[bo + j·k + p]`, so each output is a dot product
  * of two unit-stride runs when `a` is not transposed. Four outputs of a row at a time share the
  * loaded `a` value; partial sums cross k blocks through `out` (already float32, so no change).
- * Positional on purpose, unlike the functions around it that take a `MatmulArgs`: V8 compiles
- * this loop nest 50–65% slower when its inputs are read from an object (measured on a 1 × 64 × 64
- * float64 product, docs/prototypes/compiler-tables/README.md), so the descriptor stops at the
- * caller, which reads its fields once and passes them here.
+ * Positional on purpose, like the loop nests of `../kernels/matmulLoops.ts` (its file comment says why).
  */
 const kernelDots = (
   out: Float32Array,
