@@ -44,6 +44,14 @@ import { reverseValidSpec, rnnSpec, stepMaskSpec, validateLengthsSpec } from "./
 import { bidirectionalSpec, feedOnceSpec, manyToManySpec, manyToOneSpec, repeatInputSpec } from "./rnnSpecs/shapes.js";
 import { chunkLengthsSpec, chunkSequenceSpec, tbpttGradsSpec, tbpttStepSpec } from "./rnnSpecs/tbptt.js";
 import { fromTorchStateDictSpec, toTorchStateDictSpec, torchParamNamesSpec, torchRnnSpec } from "./rnnSpecs/torch.js";
+import { batchesSpec, padSequencesSpec, unpadSequencesSpec } from "./rnnSpecs/dataPad.js";
+import {
+  maskedMeanSpec,
+  maskedSumSpec,
+  sequenceCrossEntropySpec,
+  sequenceMaskSpec,
+  sequenceMseSpec,
+} from "./rnnSpecs/dataLosses.js";
 
 const registry: Readonly<Record<string, Spec>> = {
   elmanTanh: cellSpec(R.elmanTanh),
@@ -91,6 +99,14 @@ const registry: Readonly<Record<string, Spec>> = {
   fromTorchStateDict: fromTorchStateDictSpec,
   toTorchStateDict: toTorchStateDictSpec,
   torchParamNames: torchParamNamesSpec,
+  padSequences: padSequencesSpec,
+  unpadSequences: unpadSequencesSpec,
+  sequenceMask: sequenceMaskSpec,
+  maskedSum: maskedSumSpec,
+  maskedMean: maskedMeanSpec,
+  sequenceCrossEntropy: sequenceCrossEntropySpec,
+  sequenceMse: sequenceMseSpec,
+  batches: batchesSpec,
 };
 
 const ledger = new FuzzLedger("@rewind/rnn");

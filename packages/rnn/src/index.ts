@@ -78,3 +78,36 @@ export {
   type TbpttStepResult,
   type TbpttResult,
 } from "./tbptt.js";
+export {
+  padSequences,
+  unpadSequences,
+  type PadOptions,
+  type PaddedSequences,
+  type UnpadOptions,
+  type Side,
+} from "./data/pad.js";
+export type { Sequence } from "./data/ragged.js";
+export {
+  sequenceMask,
+  maskedSum,
+  maskedMean,
+  type SequenceMaskOptions,
+  type MaskedReduceOptions,
+  type ValidSteps,
+} from "./data/masks.js";
+export {
+  sequenceCrossEntropy,
+  sequenceMse,
+  type SequenceLossOptions,
+  type SequenceCrossEntropyOptions,
+  type SequenceReduction,
+} from "./data/losses.js";
+export {
+  batches,
+  type BatchOptions,
+  type Batch,
+  type BatchData,
+  type Epoch,
+  type PaddingSummary,
+} from "./data/batches.js";
+export type { Sample, SampleRecord, PerField } from "./data/dataset.js";
