@@ -53,6 +53,7 @@ import {
   scanUnrolledSpec,
   toBeAllCloseSpec,
 } from "./testingSpecs/numeric.js";
+import { sequenceLawChecksSpec, sequenceLawPropertiesSpec } from "./testingSpecs/sequence.js";
 
 const registry: Readonly<Record<string, Spec>> = {
   allClose: allCloseSpec,
@@ -91,6 +92,8 @@ const registry: Readonly<Record<string, Spec>> = {
   bidirectionalPaddingLaw: bidirectionalPaddingLawSpec,
   stackingLaw: stackingLawSpec,
   cellLawProperties: cellLawPropertiesSpec,
+  sequenceLawChecks: sequenceLawChecksSpec,
+  sequenceLawProperties: sequenceLawPropertiesSpec,
 };
 
 const ledger = new FuzzLedger("@rewind/testing");

@@ -75,3 +75,10 @@ export {
 } from "./cellLaws.js";
 // Laws, checks and argument errors throw a RewindError (from @rewind/tensor) carrying this value.
 export type { TestingError } from "./failure.js";
+export {
+  sequenceLawChecks,
+  sequenceLawProperties,
+  type SequenceLawOptions,
+  type SequenceLawPropertyOptions,
+} from "./sequenceLaws.js";
+export type { MaskedLossCase, UnpadPadCase, BatchCoverageCase, PaddedRnnCase, LawDType } from "./sequenceCases.js";
