@@ -4,6 +4,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import * as A from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import {
   constantSchedule,
@@ -100,12 +101,12 @@ describe("schedules", () => {
     const up = linearWarmup({ peakValue: 1, warmupSteps: 4 });
     expect([0, 1, 2, 4, 100].map(up)).toEqual([0, 0.25, 0.5, 1, 1]);
     expect([0, 3].map(linearWarmup({ peakValue: 1, warmupSteps: 0 }))).toEqual([1, 1]);
-    const then = linearWarmup({ initValue: 0.5, peakValue: 1, warmupSteps: 2 }, (s) => 10 + s);
+    const then = linearWarmup({ initValue: 0.5, peakValue: 1, warmupSteps: 2 }, (s) => A.add(s, 10));
     expect([0, 1, 2, 3].map(then)).toEqual([0.5, 0.75, 10, 11]);
   });
 
   it("joinSchedules switches at each boundary and restarts the count", () => {
-    const f = joinSchedules([(s) => s, (s) => 100 + s, (s) => 200 + s], [3, 5]);
+    const f = joinSchedules([(s) => s, (s) => A.add(s, 100), (s) => A.add(s, 200)], [3, 5]);
     expect([0, 2, 3, 4, 5, 9].map(f)).toEqual([0, 2, 100, 101, 200, 204]);
   });
 
@@ -120,13 +121,13 @@ describe("schedules", () => {
     expect(() => warmupCosineDecay({ peakValue: 1, warmupSteps: 10, decaySteps: 10 })).toThrow(T.TensorException);
   });
 
-  it("a schedule drives the learning rate of an optimizer, one count per update", () => {
-    const seen: number[] = [];
-    const opt = sgd({ learningRate: (s) => (seen.push(s), 1) });
+  it("a schedule drives the learning rate of an optimizer, one int32 count per update", () => {
+    const seen: string[] = [];
+    const opt = sgd({ learningRate: (s) => (seen.push(`${s.dtype}${JSON.stringify(s.shape)} ${Number(s)}`), 1) });
     const p = { w: T.tensor([0], "float64") };
     let state = opt.init(p);
     for (let i = 0; i < 3; i++) state = opt.update(p, state, p)[1];
-    expect(seen).toEqual([0, 1, 2]);
-    expect(state[1].count).toBe(3);
+    expect(seen).toEqual(["int32[] 0", "int32[] 1", "int32[] 2"]);
+    expect(T.item(state[1].count as T.Tensor)).toBe(3);
   });
 });
