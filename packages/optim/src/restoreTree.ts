@@ -75,9 +75,11 @@ const describeSpec = (s: TreeSpec, tensors: ReadonlyMap<string, Tensor>): string
       return t === undefined ? "a tensor" : `a tensor ${avalText(t)}`;
     }
     case "static": {
-      const t = s.value.type;
-      const shown = t === "number" || t === "string" || t === "boolean" ? JSON.stringify(s.value.value) : "";
-      return `the ${t} ${shown}`.trimEnd();
+      const v = s.value;
+      // A number's text as written (`0.5`, `NaN`), a string in quotes.
+      const shown =
+        v.type === "number" ? v.value : v.type === "string" || v.type === "boolean" ? JSON.stringify(v.value) : "";
+      return `the ${v.type} ${shown}`.trimEnd();
     }
     case "array":
     case "list":
