@@ -166,7 +166,7 @@ describe("eager = jit compiled = jit interpreted, bit for bit, over several opti
   const gradsOnly = A.jit(A.valueAndGrad(lossOf) as (p: Params, xs: Tensor, ys: Tensor) => [Tensor, Params]);
   const variants: Record<string, Step<S>> = {
     // The whole step — forward, BPTT, clipping, Adam, the update — traced and compiled (Adam's
-    // update count is a static number, so each step is traced anew: a new graph every time).
+    // update count is an int32 scalar tensor, so one trace per dtype serves every step).
     "jit(step) compiled": A.jit(whole),
     "jit(step) interpreted": A.jit(whole, { compile: false }),
     // char-rnn's split: compiled loss and gradient, eager optimizer.

@@ -213,7 +213,7 @@ const registry: Readonly<Record<string, () => number>> = {
           ).toBe(true);
           const back = ON.loadCheckpoint(path, { params: p, optState: opt.init(p) });
           if (E.isLeft(back)) throw new Error(T.formatTensorError(back.left));
-          expect([back.right.step, back.right.optState[0].count, back.right.key?.words]).toEqual([
+          expect([back.right.step, Number(back.right.optState[0].count), back.right.key?.words]).toEqual([
             step,
             updates,
             T.random.key(seed).words,

@@ -21,6 +21,7 @@ import type { Spec } from "./apiKit.js";
 import { checkpointConstantsSpec, encodeCheckpointSpec, restoreCheckpointSpec } from "./optimSpecs/checkpoint.js";
 import {
   allFiniteSpec,
+  allFiniteValueSpec,
   clipByGlobalNormSpec,
   clipByValueSpec,
   globalNormSpec,
@@ -79,6 +80,7 @@ const registry: Readonly<Record<string, Spec>> = {
   clipByValue: clipByValueSpec,
   skipNonFinite: skipNonFiniteSpec,
   allFinite: allFiniteSpec,
+  allFiniteValue: allFiniteValueSpec,
   resolveMask: resolveMaskSpec,
   maskByPath: maskByPathSpec,
   learningRateAt: learningRateAtSpec,

@@ -28,7 +28,7 @@ import {
 import { loadCheckpoint } from "@rewind/optim/node";
 import { arbMutation, CRC_CHECK, expectClearError, HostileLedger, mutate, parts } from "./files.js";
 import { assertPrototypesPristine, guarded } from "./guard.js";
-import { larger, metaOf, reseal, sealV1, small, withMeta } from "./checkpointFiles.js";
+import { larger, metaOf, reseal, sealV1, small, withMeta, withNumberCounts } from "./checkpointFiles.js";
 import { arbHostileEdit, hostileContents } from "./checkpointCases.js";
 
 const ledger = new HostileLedger("checkpoint");
@@ -294,9 +294,11 @@ describe("values that are not checkpoint bytes", () => {
   });
 });
 
-describe("update counts and flags behind a valid checksum", () => {
+describe("update counts and flags behind a valid checksum (files of the layout with static counts)", () => {
   // Before: restored, and the count failed only at the next update (NaN, −1, 1.5) or was used as is.
-  const tree = metaOf(base.bytes, "tree");
+  // Counts are int32 scalar tensors now; files written before are still read, so their static
+  // counts are still checked (the tensor counts are checked in packages/optim/test).
+  const tree = metaOf(base.legacyBytes, "tree");
   const count = (value: string): string =>
     `{"kind":"static","value":{"type":"number","value":${JSON.stringify(value)}}}`;
   /** The tree with the `nth` static count of 2 (0: Adam's, 1: the learning-rate schedule's) set to `value`. */
@@ -304,7 +306,7 @@ describe("update counts and flags behind a valid checksum", () => {
     const parts = tree.split(count("2"));
     expect(parts).toHaveLength(3);
     return reseal(
-      base.bytes,
+      base.legacyBytes,
       withMeta({
         tree: parts.map((p, i) => (i === 0 ? p : `${i - 1 === nth ? count(value) : count("2")}${p}`)).join(""),
       }),
@@ -325,13 +327,23 @@ describe("update counts and flags behind a valid checksum", () => {
     expect(refusedMessage("schedule count", withCount("-3", 1))).toMatch(
       /optState\[1\]\[1\]\.count: an update count must be a non-negative integer, got -3$/,
     );
-    for (const value of ["0", "41", "9007199254740991"]) {
+    for (const value of ["0", "41", "2147483647"]) {
       const [plain, fitted] = restoreChecked(`count ${value}`, withCount(value, 0));
       expect(
         E.isRight(plain) && E.isRight(fitted) && (plain.right.optState as [unknown, [{ count: number }]])[1][0].count,
       ).toBe(Number(value));
+      // With the template, the count arrives as the int32 scalar tensor that counts are now.
+      expect(E.isRight(fitted) && (fitted.right.optState as [unknown, [{ count: unknown }]])[1][0].count).toEqual(
+        T.scalar(Number(value), "int32"),
+      );
     }
-    ledger.case(4);
+    // A count past int32 restores as it was saved without a template, and is refused with one.
+    const [plain, fitted] = restoreChecked("count 2^53 - 1", withCount("9007199254740991", 0));
+    expect(E.isRight(plain) && (plain.right.optState as [unknown, [{ count: number }]])[1][0].count).toBe(2 ** 53 - 1);
+    expect(E.isLeft(fitted) && T.formatTensorError(fitted.left)).toMatch(
+      /optState\[1\]\[0\]\.count: the checkpoint has the number 9007199254740991, the template an int32 scalar \(an update count\), and only an integer in int32 range converts to one/,
+    );
+    ledger.case(5);
   });
 
   it("skipNonFinite's counts and flag are checked against each other", () => {
@@ -339,7 +351,7 @@ describe("update counts and flags behind a valid checksum", () => {
     const skipping = skipNonFinite(adam({ learningRate: 0.1 }));
     let state = skipping.init(params);
     for (const g of [NaN, 1, NaN]) state = skipping.update({ w: T.full([2], g) }, state, params)[1];
-    const bytes = encodeCheckpoint({ params, optState: state, step: 3 });
+    const bytes = encodeCheckpoint({ params, optState: withNumberCounts(state), step: 3 });
     const template = { params, optState: skipping.init(params) };
     const skipTree = metaOf(bytes, "tree");
     const edit = (from: string, to: string): string => {

@@ -14,6 +14,12 @@ export interface HostileContent {
   readonly message: RegExp;
 }
 
+/**
+ * An update count's leaf in a checkpoint's tree: where static numbers stood before counts were
+ * tensors, so the cases of non-canonical numbers put theirs there.
+ */
+const COUNT_LEAF = /\{"kind":"leaf","name":"[^"]*\.count"\}/;
+
 /** Metadata entries as raw JSON text, the checksum entry written by `checksum`. */
 const rawMeta = (h: Header, checksum: string) => ({
   rawMetadata: [
@@ -129,12 +135,12 @@ export const hostileContents = (bytes: Uint8Array): readonly HostileContent[] =>
     ),
     t(
       "a non-canonical static number",
-      { tree: tree.replace('"value":{"type":"number","value":"2"}', '"value":{"type":"number","value":"2.0"}') },
+      { tree: tree.replace(COUNT_LEAF, '{"kind":"static","value":{"type":"number","value":"2.0"}}') },
       /bad static value/,
     ),
     t(
       "a hex static number",
-      { tree: tree.replace('"value":{"type":"number","value":"2"}', '"value":{"type":"number","value":"0x2"}') },
+      { tree: tree.replace(COUNT_LEAF, '{"kind":"static","value":{"type":"number","value":"0x2"}}') },
       /bad static value/,
     ),
     t(

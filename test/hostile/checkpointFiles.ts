@@ -8,11 +8,36 @@ import * as T from "@rewind/tensor";
 import { adam, applyUpdates, chain, clipByGlobalNorm, encodeCheckpoint, sgd, type Checkpoint } from "@rewind/optim";
 import { crcBits, file, parts, sealV2 } from "./files.js";
 
-/** A small model two Adam steps in, with a key and a config: the file every flip is tried on. */
+/**
+ * The tree with every int32 and bool scalar tensor (an optimizer's update counts and flags)
+ * replaced by its number or boolean: a state in the layout of the versions before counts were
+ * tensors, which `encodeCheckpoint` writes as those versions wrote it (static values in the tree).
+ */
+export const withNumberCounts = (tree: unknown): unknown => {
+  if (T.isTensor(tree))
+    return tree.shape.length !== 0
+      ? tree
+      : tree.dtype === "int32"
+        ? tree.data[0]!
+        : tree.dtype === "bool"
+          ? tree.data[0] !== 0
+          : tree;
+  if (Array.isArray(tree)) return tree.map(withNumberCounts);
+  if (typeof tree === "object" && tree !== null)
+    return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, withNumberCounts(v)]));
+  return tree;
+};
+
+/**
+ * A small model two Adam steps in, with a key and a config: the file every flip is tried on;
+ * `legacyBytes` is the same state in the layout of earlier versions (update counts as static
+ * numbers in the tree).
+ */
 export const small = (): {
   readonly state: Checkpoint;
   readonly template: { params: unknown; optState: unknown };
   readonly bytes: Uint8Array;
+  readonly legacyBytes: Uint8Array;
 } => {
   const params = {
     b: T.tensor([0.5, -0.25], "float64"),
@@ -42,7 +67,12 @@ export const small = (): {
     key: T.random.key(7),
     config: { lr: 0.1, cell: "lstm", sizes: [2, 2], note: "é\u2028" },
   };
-  return { state, template: { params, optState: opt.init(params) }, bytes: encodeCheckpoint(state) };
+  return {
+    state,
+    template: { params, optState: opt.init(params) },
+    bytes: encodeCheckpoint(state),
+    legacyBytes: encodeCheckpoint({ ...state, optState: withNumberCounts(state.optState) }),
+  };
 };
 
 /** A larger one (nested params, SGD with momentum, int32 and bool leaves) for random damage. */

@@ -3,13 +3,19 @@
  * `scaleByLearningRate`, `chain`, and `applyUpdates`.
  *
  * Every update is written with @rewind/autodiff ops, so it runs eagerly on tensors and records
- * equations on tracers (under `jit` or `grad`). Counts are plain numbers: schedules are ordinary
- * JavaScript functions of the count, and bias corrections are computed in float64 on the host.
+ * equations on tracers (under `jit` or `grad`). Update counts are int32 scalar tensors and
+ * schedules are evaluated from them with ops, so a jitted training step traces once.
+ *
+ * Learning rates keep the numerics they had when counts were plain numbers: a schedule's value is
+ * computed in float64 (as JavaScript computed it) and rounded once to each parameter's dtype,
+ * exactly as a JavaScript number next to a float32 tensor is (weak typing).
  */
 import * as A from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import type { Value } from "@rewind/autodiff";
+import { learningRateAt } from "./learningRate.js";
 import {
+  checkCount,
   checkFlag,
   checkLearningRate,
   checkLike,
@@ -17,7 +23,8 @@ import {
   checkOptions,
   checkState,
   checkTransformation,
-  learningRateAt,
+  inEachDType,
+  zeroCount,
   type AnyTransformation,
   type GradientTransformation,
   type LearningRate,
@@ -32,11 +39,11 @@ export type EmptyState = Readonly<Record<string, never>>;
 
 /**
  * The state of a transformation that only counts updates (for its schedule).
- * @example scaleByLearningRate(0.1).init(params) // { count: 0 }
+ * @example scaleByLearningRate(0.1).init(params) // { count: int32 scalar 0 }
  */
 export interface CountState {
-  /** Number of updates made so far. */
-  readonly count: number;
+  /** Number of updates made so far: an int32 scalar (a tracer under `jit`). */
+  readonly count: Value;
 }
 
 const EMPTY: EmptyState = Object.freeze({});
@@ -88,11 +95,15 @@ export const scaleByLearningRate = (
   checkOptions("scaleByLearningRate", options, ["flipSign"], true);
   const sign = (checkFlag("scaleByLearningRate", "flipSign", options.flipSign) ?? true) ? -1 : 1;
   return {
-    init: () => Object.freeze({ count: 0 }),
+    init: () => Object.freeze({ count: zeroCount() }),
     update: (grads, state) => {
       checkState("scaleByLearningRate", state, ["count"]);
-      const factor = sign * learningRateAt(lr, state.count);
-      return [A.treeMap((g) => A.mul(g, factor), grads), Object.freeze({ count: state.count + 1 })];
+      const count = checkCount("scaleByLearningRate", "state.count", state.count);
+      const rate = learningRateAt(lr, count);
+      // A number multiplies as it always did; a schedule's value is rounded once per leaf dtype.
+      const factor = typeof rate === "number" ? sign * rate : sign < 0 ? A.neg(rate) : rate;
+      const cast = inEachDType(factor);
+      return [A.treeMap((g: Value) => A.mul(g, cast(g.dtype)), grads), Object.freeze({ count: A.add(count, 1) })];
     },
   };
 };

@@ -6,7 +6,8 @@
  *   `optState[0].mu.w`), so any safetensors reader (Python's `safetensors.numpy.load_file`)
  *   sees the weights by name;
  * - `"tree"`: the structure of `{ params, optState }` as JSON (containers, keys, the tensor name
- *   of each leaf, and the static values such as update counts);
+ *   of each leaf, and the static values; update counts and flags are int32 and bool scalar
+ *   tensors, static numbers and booleans in files written before they were tensors);
  * - `"step"`: the training step, a decimal integer;
  * - `"config"` (optional): the run's configuration as JSON;
  * - the tensor `key` (optional): the PRNG key's two uint32 words as an `int32[2]` tensor holding
@@ -295,10 +296,7 @@ const readConfigEntry = (metadata: ReadonlyMap<string, string>): E.Either<Tensor
   return configText === undefined ? E.right(undefined) : readConfig(configText);
 };
 
-/**
- * The `tree` metadata: an object of exactly `params` and `optState`, whose optimizer state has
- * sound update counts and flags.
- */
+/** The `tree` metadata: an object of exactly `params` and `optState`. */
 const readRoot = (metadata: ReadonlyMap<string, string>): E.Either<TensorError, TreeSpec> => {
   const treeText = metadata.get("tree");
   if (treeText === undefined)
@@ -316,10 +314,6 @@ const readRoot = (metadata: ReadonlyMap<string, string>): E.Either<TensorError, 
       decodeError('bad "tree" metadata: the root must be an object with exactly the keys "optState" and "params"'),
     );
   }
-  // Update counts and flags are static values of the tree: checked here, or a count of NaN would
-  // restore and fail only at the next update.
-  const badState = stateProblems(spec);
-  if (badState.length > 0) return E.left(decodeError(listProblems("bad optimizer state in the checkpoint", badState)));
   return E.right(spec);
 };
 
@@ -340,8 +334,9 @@ const tensorProblems = (spec: TreeSpec, tensors: ReadonlyMap<string, T.Tensor>):
 /**
  * Reads checkpoint bytes. With a template, the file must hold exactly the template's structure
  * with tensors of its shapes and dtypes, and the result is built in the template's containers;
- * without one, plain containers are rebuilt from the file's structure. Static values (update
- * counts) always come from the file.
+ * without one, plain containers are rebuilt from the file's structure. Static values always come
+ * from the file; where the template has an int32 or bool scalar tensor and the file a static
+ * integer or boolean (an update count or flag saved before they were tensors), it becomes that tensor.
  * @returns `Left` (`DecodeError`) naming the problem for a value that is not a `Uint8Array`,
  * bytes that are not a safetensors file, a file that is not a Rewind checkpoint or is of a newer
  * version, a checksum that does not match (a damaged file: every single-bit flip is caught, see
@@ -383,6 +378,10 @@ export function restoreCheckpoint(
   if (E.isLeft(spec)) return spec;
   const problems = tensorProblems(spec.right, tensors);
   if (problems.length > 0) return E.left(decodeError(listProblems("the tensors do not match the structure", problems)));
+  // Update counts and flags (tensors, or static values in files of the earlier layout) are
+  // checked here, or a count of NaN or −1 would restore and fail only at the next update.
+  const badState = stateProblems(spec.right, tensors);
+  if (badState.length > 0) return E.left(decodeError(listProblems("bad optimizer state in the checkpoint", badState)));
 
   const rebuilt =
     template === undefined

@@ -5,8 +5,15 @@
  *
  * @module @rewind/optim
  */
-export type { GradientTransformation, LearningRate, Schedule, StateOf, AnyTransformation } from "./types.js";
-export { learningRateAt } from "./types.js";
+export type {
+  GradientTransformation,
+  LearningRate,
+  Schedule,
+  ScheduleFn,
+  StateOf,
+  AnyTransformation,
+} from "./types.js";
+export { learningRateAt } from "./learningRate.js";
 export {
   identity,
   scale,
@@ -54,7 +61,7 @@ export {
   type AdamwState,
 } from "./aliases.js";
 export { globalNorm, clipByGlobalNorm, clipByValue } from "./clipping.js";
-export { skipNonFinite, allFinite, type SkipNonFiniteState } from "./skip.js";
+export { skipNonFinite, allFinite, allFiniteValue, type SkipNonFiniteState } from "./skip.js";
 export {
   constantSchedule,
   linearSchedule,

@@ -3,9 +3,15 @@
  * containers, or fitted to a template (the caller's own pytree of the expected shapes), in which
  * case every difference is listed: a missing or extra entry, a tensor of another shape or dtype,
  * a container of another kind or length. Nothing is built unless everything fits.
+ *
+ * One difference is not one: optimizer states used to hold their update counts and flags as
+ * plain numbers and booleans, which files of that time store as static values. Where such a file
+ * has a static integer (in int32 range) or boolean and the template an int32 or bool scalar
+ * tensor, the value becomes that tensor. Nothing else converts.
  */
 import * as A from "@rewind/autodiff";
 import { treeLeafCount, type TreeDef, type Value } from "@rewind/autodiff";
+import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
 
 import { staticValue, type StaticSpec, type TreeSpec } from "./treeSpec.js";
@@ -69,9 +75,11 @@ const describeSpec = (s: TreeSpec, tensors: ReadonlyMap<string, Tensor>): string
       return t === undefined ? "a tensor" : `a tensor ${avalText(t)}`;
     }
     case "static": {
-      const t = s.value.type;
-      const shown = t === "number" || t === "string" || t === "boolean" ? JSON.stringify(s.value.value) : "";
-      return `the ${t} ${shown}`.trimEnd();
+      const v = s.value;
+      // A number's text as written (`0.5`, `NaN`), a string in quotes.
+      const shown =
+        v.type === "number" ? v.value : v.type === "string" || v.type === "boolean" ? JSON.stringify(v.value) : "";
+      return `the ${v.type} ${shown}`.trimEnd();
     }
     case "array":
     case "list":
@@ -98,10 +106,25 @@ const describeDef = (d: TreeDef, leaves: readonly Value[], offset: number): stri
 const staticType = (v: unknown): string => (v === null ? "null" : typeof v);
 
 /**
+ * The scalar tensor a static value of a file of the earlier layout stands for, where the
+ * template holds an int32 scalar (an update count: an integer in int32 range) or a bool scalar
+ * (a flag: a boolean); undefined otherwise.
+ */
+const staticAsScalar = (s: StaticSpec, want: Value): Tensor | undefined => {
+  if (want.shape.length !== 0) return undefined;
+  const v = staticValue(s);
+  if (want.dtype === "int32" && typeof v === "number" && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647)
+    return T.scalar(v, "int32");
+  if (want.dtype === "bool" && typeof v === "boolean") return T.scalar(v ? 1 : 0, "bool");
+  return undefined;
+};
+
+/**
  * Rebuilds the tree a spec describes in the template's containers (so Immutable `Record`s keep
- * their class), with the file's tensors and static values (update counts), after checking that
- * the two agree: same containers, keys and lengths; tensors of the template's shape and dtype;
- * static values of the same JavaScript type.
+ * their class), with the file's tensors and static values, after checking that the two agree:
+ * same containers, keys and lengths; tensors of the template's shape and dtype (or a static
+ * integer or boolean for an int32 or bool scalar, see the file note); static values of the same
+ * JavaScript type.
  * @example rebuildLike(spec, tensors, { params, optState }) // { ok: false, problems: ["params.w: ..."] }
  */
 export const rebuildLike = (spec: TreeSpec, tensors: ReadonlyMap<string, Tensor>, template: unknown): Rebuilt => {
@@ -117,7 +140,22 @@ export const rebuildLike = (spec: TreeSpec, tensors: ReadonlyMap<string, Tensor>
   const walk = (s: TreeSpec, t: TreeDef, offset: number, path: string): TreeDef => {
     switch (t.kind) {
       case "leaf": {
-        if (s.kind !== "leaf") return differ(path, s, t, offset);
+        const converted = s.kind === "static" ? staticAsScalar(s.value, tLeaves[offset]!) : undefined;
+        if (converted !== undefined) {
+          leaves.push(converted);
+          return t;
+        }
+        if (s.kind !== "leaf") {
+          const want = tLeaves[offset]!;
+          if (s.kind === "static" && s.value.type === "number" && want.dtype === "int32" && want.shape.length === 0) {
+            problems.push(
+              `${shown(path)}: the checkpoint has the number ${s.value.value}, the template an int32 scalar ` +
+                "(an update count), and only an integer in int32 range converts to one",
+            );
+            return t;
+          }
+          return differ(path, s, t, offset);
+        }
         const file = tensors.get(s.name)!;
         const want = tLeaves[offset]!;
         if (

@@ -14,7 +14,9 @@ import {
   checkNumber,
   checkOptions,
   checkState,
+  inEachDType,
   invalidArgument,
+  zeroCount,
   type GradientTransformation,
 } from "./types.js";
 
@@ -230,13 +232,13 @@ export interface ScaleByAdamOptions {
 export const ADAM_KEYS = keysOf<ScaleByAdamOptions>({ b1: true, b2: true, eps: true, epsRoot: true });
 
 /**
- * The state of `scaleByAdam`: the update count (a number, for the bias corrections) and the
- * first and second moments, shaped like the parameters.
- * @example scaleByAdam().init(params).count // 0
+ * The state of `scaleByAdam`: the update count (an int32 scalar, for the bias corrections) and
+ * the first and second moments, shaped like the parameters.
+ * @example scaleByAdam().init(params).count // int32 scalar 0
  */
 export interface ScaleByAdamState {
-  /** Updates made so far (t in the bias corrections 1 − βᵗ). */
-  readonly count: number;
+  /** Updates made so far (t in the bias corrections 1 − βᵗ): an int32 scalar (a tracer under `jit`). */
+  readonly count: Value;
   /** First moment: the moving average of g, one tensor per parameter. */
   readonly mu: PyTree;
   /** Second moment: the moving average of g², one tensor per parameter. */
@@ -259,7 +261,8 @@ const decayBelowOne = (arg: string, value: number): number => {
 /**
  * Adam's rescaling (Kingma & Ba 2015, Optax's `scale_by_adam`): `μ' = β₁μ + (1 − β₁)g`,
  * `ν' = β₂ν + (1 − β₂)g²`, `t = count + 1`, update `μ̂ / (√(ν̂ + epsRoot) + eps)` with
- * `μ̂ = μ'/(1 − β₁ᵗ)` and `ν̂ = ν'/(1 − β₂ᵗ)`. The corrections are computed on the host in float64.
+ * `μ̂ = μ'/(1 − β₁ᵗ)` and `ν̂ = ν'/(1 − β₂ᵗ)`. The corrections are computed from the count in the
+ * graph, in float64 (`pow` of float64 is JavaScript's `**`), and rounded once to each moment's dtype.
  * @example chain(scaleByAdam({ b2: 0.99 }), scaleByLearningRate(1e-3))
  */
 export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
@@ -269,19 +272,22 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
   const eps = checkNumber("scaleByAdam", "eps", options.eps ?? 1e-8, 0);
   const epsRoot = checkNumber("scaleByAdam", "epsRoot", options.epsRoot ?? 0, 0);
   return {
-    init: (params) => Object.freeze({ count: 0, mu: filledLike(params, 0), nu: filledLike(params, 0) }),
+    init: (params) => Object.freeze({ count: zeroCount(), mu: filledLike(params, 0), nu: filledLike(params, 0) }),
     update: (grads, state) => {
       checkState("scaleByAdam", state, ["count", "mu", "nu"]);
       checkLike("scaleByAdam", grads, "state.nu", state.nu);
-      checkCount("scaleByAdam", "state.count", state.count);
+      const count = A.add(checkCount("scaleByAdam", "state.count", state.count), 1);
       const mu = A.treeMap((g: Value, m: Value) => ema(m, g, b1), grads, state.mu);
       const nu = A.treeMap((g: Value, n: Value) => ema(n, A.mul(g, g), b2), grads, state.nu);
-      const count = state.count + 1;
-      const c1 = 1 - b1 ** count;
-      const c2 = 1 - b2 ** count;
+      // 1 − βᵗ in float64, the operations JavaScript did on numbers, then rounded per dtype.
+      const t = A.astype(count, "float64");
+      const c1 = inEachDType(A.sub(1, A.pow(b1, t)));
+      const c2 = inEachDType(A.sub(1, A.pow(b2, t)));
       const updates = A.treeMap<typeof grads>(
-        (m: Value, n: Value) =>
-          A.div(A.div(m, c1), A.add(A.sqrt(epsRoot === 0 ? A.div(n, c2) : A.add(A.div(n, c2), epsRoot)), eps)),
+        (m: Value, n: Value) => {
+          const vHat = A.div(n, c2(n.dtype));
+          return A.div(A.div(m, c1(m.dtype)), A.add(A.sqrt(epsRoot === 0 ? vHat : A.add(vHat, epsRoot)), eps));
+        },
         mu,
         nu,
       );

@@ -1,28 +1,75 @@
 /**
- * @file Learning-rate schedules: plain functions from the update count (0 for the first update)
- * to a number, usable wherever a learning rate is. Formulas and argument names follow Optax's
- * `optax/_src/schedule.py`, in camelCase. A schedule refuses a NaN step (a NaN learning rate
- * would silently turn the parameters into NaN); fractional and negative steps are evaluated.
+ * @file Learning-rate schedules: functions of the update count (0 for the first update), written
+ * with @rewind/autodiff ops so that they evaluate inside the graph: an optimizer calls them with
+ * its int32 count, a tensor eagerly and a tracer under `jit` (one trace serves every step). Each
+ * can also be called with a plain number and then returns a plain number, computed by the same
+ * ops, so both give the same bits. Formulas and argument names follow Optax's
+ * `optax/_src/schedule.py`, in camelCase.
+ *
+ * The formulas run in float64 with the operations, in the order, that earlier versions ran on
+ * JavaScript numbers: `**` is `pow` (float64 `pow` is `Math.pow`), `Math.max`/`Math.min` are
+ * `maximum`/`minimum` with their operands ordered to give the same signed zero, and branches are
+ * `where`. So a schedule's values, and the training runs that use them, did not change.
+ *
+ * A schedule refuses a NaN step (a NaN learning rate would silently turn the parameters into
+ * NaN); fractional and negative steps are evaluated (negative ones clamp to the start as Optax's do).
  */
+import * as A from "@rewind/autodiff";
+import type { Value } from "@rewind/autodiff";
+import * as T from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
-import { checkFlag, checkNumber, checkOptions, invalidArgument, type Schedule } from "./types.js";
+import {
+  checkFlag,
+  checkNumber,
+  checkOptions,
+  describeValue,
+  invalidArgument,
+  type Schedule,
+  type ScheduleFn,
+} from "./types.js";
+
+const INT32_MAX = 2147483647;
+
+/** A float64 scalar constant. */
+const f64 = (x: number): T.Tensor => T.scalar(x, "float64");
+
+/** `Math.max(x, c)` exactly: the kernel keeps its second operand on a tie, Math.max gives +0 for ±0. */
+const maxWith = (x: Value, c: number): Value => (Object.is(c, -0) ? A.maximum(c, x) : A.maximum(x, c));
+/** `Math.min(x, c)` exactly: Math.min gives −0 for ±0. */
+const minWith = (x: Value, c: number): Value => (Object.is(c, -0) ? A.minimum(x, c) : A.minimum(c, x));
+
+/** The step, when a schedule can evaluate it: a number that is not NaN, or a numeric scalar value. */
+const checkStep = (op: string, step: unknown): number | Value => {
+  const ok =
+    typeof step === "number"
+      ? !Number.isNaN(step)
+      : A.isValue(step) && step.shape.length === 0 && step.dtype !== "bool";
+  if (ok) return step as number | Value;
+  return invalidArgument(
+    op,
+    "step",
+    `the step must be a number or an int32 scalar update count, got ${describeValue(step)}`,
+    "pass the update count (0 for the first update)",
+  );
+};
 
 /**
- * A schedule that refuses a NaN (or non-number) step instead of returning NaN: a NaN learning
- * rate would silently turn every parameter into NaN. Other steps, fractional or negative, are
- * evaluated by the formula (negative ones clamp to the start as Optax's do).
+ * A schedule from its float64 formula. A number step is evaluated on a float64 scalar and read
+ * back as a number; a count value (int32, from an optimizer) is converted to float64 first. The
+ * two meet on the same float64 input, so they give the same bits.
  */
-const schedule =
-  (op: string, f: (step: number) => number): Schedule =>
-  (step) =>
-    typeof step === "number" && !Number.isNaN(step)
-      ? f(step)
-      : invalidArgument(
-          op,
-          "step",
-          `the step must be a number, got ${typeof step === "number" ? "NaN" : typeof step}`,
-          "pass the update count (0 for the first update)",
-        );
+const schedule = (op: string, formula: (step: Value) => Value): ScheduleFn =>
+  ((count: unknown): Value | number => {
+    const step = checkStep(op, count);
+    return typeof step === "number" ? T.item(formula(f64(step)) as T.Tensor) : formula(A.astype(step, "float64"));
+  }) as ScheduleFn;
+
+/** The same schedule, refusing a bad step under the name `op`. */
+const named = (op: string, f: ScheduleFn): ScheduleFn =>
+  ((count: unknown): Value | number => f(checkStep(op, count) as Value)) as ScheduleFn;
+
+/** A schedule's value as a float64 scalar (a schedule written for numbers returns a number). */
+const valueOf = (v: Value | number): Value => (typeof v === "number" ? f64(v) : A.astype(v, "float64"));
 
 /** A step count: a non-negative integer, at least `min`. */
 const checkSteps = (op: string, arg: string, value: unknown, min = 0): number => {
@@ -36,9 +83,9 @@ const checkSteps = (op: string, arg: string, value: unknown, min = 0): number =>
  * The same value at every step.
  * @example constantSchedule(0.1)(1000) // 0.1
  */
-export const constantSchedule = (value: number): Schedule => {
+export const constantSchedule = (value: number): ScheduleFn => {
   const v = checkNumber("constantSchedule", "value", value);
-  return schedule("constantSchedule", () => v);
+  return schedule("constantSchedule", () => f64(v));
 };
 
 /**
@@ -62,7 +109,7 @@ export interface LinearScheduleOptions {
  * `transitionBegin` on.
  * @example linearSchedule({ initValue: 0, endValue: 1, transitionSteps: 4 })(1) // 0.25
  */
-export const linearSchedule = (options: LinearScheduleOptions): Schedule => {
+export const linearSchedule = (options: LinearScheduleOptions): ScheduleFn => {
   checkOptions(
     "linearSchedule",
     options,
@@ -73,10 +120,11 @@ export const linearSchedule = (options: LinearScheduleOptions): Schedule => {
   const steps = checkSteps("linearSchedule", "transitionSteps", options.transitionSteps);
   const begin = checkSteps("linearSchedule", "transitionBegin", options.transitionBegin ?? 0);
   return schedule("linearSchedule", (step) => {
-    const t = step - begin;
-    if (t <= 0) return steps === 0 && t === 0 ? end : init;
-    if (t >= steps) return end;
-    return init + (end - init) * (t / steps);
+    // Was: t ≤ 0 ? (steps = 0 and t = 0 ? end : init) : t ≥ steps ? end : init + (end − init)·(t / steps).
+    const t = A.sub(step, begin);
+    const line = A.add(A.mul(A.div(t, steps), end - init), init);
+    const before = steps === 0 ? A.where(A.equal(t, 0), f64(end), f64(init)) : f64(init);
+    return A.where(A.lessEqual(t, 0), before, A.where(A.greaterEqual(t, steps), f64(end), line));
   });
 };
 
@@ -104,7 +152,7 @@ export interface ExponentialDecayOptions {
  * `staircase`), held at `initValue` before `transitionBegin`, and bounded by `endValue`.
  * @example exponentialDecay({ initValue: 1, transitionSteps: 10, decayRate: 0.5 })(20) // 0.25
  */
-export const exponentialDecay = (options: ExponentialDecayOptions): Schedule => {
+export const exponentialDecay = (options: ExponentialDecayOptions): ScheduleFn => {
   const op = "exponentialDecay";
   checkOptions(
     op,
@@ -125,10 +173,10 @@ export const exponentialDecay = (options: ExponentialDecayOptions): Schedule => 
   const begin = checkSteps(op, "transitionBegin", options.transitionBegin ?? 0);
   const end = options.endValue === undefined ? undefined : checkNumber(op, "endValue", options.endValue);
   return schedule(op, (step) => {
-    const p = Math.max(step - begin, 0) / steps;
-    const value = init * rate ** (staircase ? Math.floor(p) : p);
+    const p = A.div(maxWith(A.sub(step, begin), 0), steps);
+    const value = A.mul(A.pow(rate, staircase ? A.floor(p) : p), init);
     if (end === undefined) return value;
-    return rate < 1 ? Math.max(value, end) : Math.min(value, end);
+    return rate < 1 ? maxWith(value, end) : minWith(value, end);
   });
 };
 
@@ -152,7 +200,7 @@ export interface CosineDecayOptions {
  * `initValue · ((1 − α) · (½(1 + cos(π · min(step, decaySteps) / decaySteps)))^exponent + α)`.
  * @example cosineDecay({ initValue: 1, decaySteps: 100 })(50) // 0.5
  */
-export const cosineDecay = (options: CosineDecayOptions): Schedule => {
+export const cosineDecay = (options: CosineDecayOptions): ScheduleFn => {
   const op = "cosineDecay";
   checkOptions(
     op,
@@ -164,8 +212,9 @@ export const cosineDecay = (options: CosineDecayOptions): Schedule => {
   const alpha = checkNumber(op, "alpha", options.alpha ?? 0);
   const exponent = checkNumber(op, "exponent", options.exponent ?? 1);
   return schedule(op, (step) => {
-    const cosine = 0.5 * (1 + Math.cos((Math.PI * Math.min(Math.max(step, 0), steps)) / steps));
-    return init * ((1 - alpha) * cosine ** exponent + alpha);
+    // Was: 0.5·(1 + cos(π·min(max(step, 0), steps)/steps)), then init·((1 − α)·cosine^exponent + α).
+    const cosine = A.mul(A.add(A.cos(A.div(A.mul(minWith(maxWith(step, 0), steps), Math.PI), steps)), 1), 0.5);
+    return A.mul(A.add(A.mul(A.pow(cosine, exponent), 1 - alpha), alpha), init);
   });
 };
 
@@ -174,7 +223,7 @@ export const cosineDecay = (options: CosineDecayOptions): Schedule => {
  * since its own start (Optax's `join_schedules`).
  * @example joinSchedules([constantSchedule(1), constantSchedule(2)], [10])(10) // 2
  */
-export const joinSchedules = (schedules: readonly Schedule[], boundaries: readonly number[]): Schedule => {
+export const joinSchedules = (schedules: readonly Schedule[], boundaries: readonly number[]): ScheduleFn => {
   if (!Array.isArray(schedules) || schedules.length === 0 || !schedules.every((f) => typeof f === "function")) {
     invalidArgument(
       "joinSchedules",
@@ -208,11 +257,25 @@ export const joinSchedules = (schedules: readonly Schedule[], boundaries: readon
         "sort them",
       );
   });
-  return schedule("joinSchedules", (step) => {
-    let i = 0;
-    while (i < boundaries.length && step >= boundaries[i]!) i++;
-    return schedules[i]!(i === 0 ? step : step - boundaries[i - 1]!);
-  });
+  // An int32 count never reaches a boundary past int32; compared in float64, it need not wrap either.
+  const wide = boundaries.some((b) => b > INT32_MAX);
+  const joined = (step: Value): Value => {
+    const count = wide && step.dtype === "int32" ? A.astype(step, "float64") : step;
+    // Every schedule is evaluated and `where` keeps the one whose interval holds the count (the
+    // last boundary passed wins). A later schedule sees the steps since its start, clamped at 0
+    // where it is not used, so it never meets a negative count.
+    return boundaries.reduce(
+      (out, b, i) => A.where(A.greaterEqual(count, b), valueOf(schedules[i + 1]!(A.maximum(A.sub(count, b), 0))), out),
+      valueOf(schedules[0]!(count)),
+    );
+  };
+  return ((count: unknown): Value | number => {
+    const step = checkStep("joinSchedules", count);
+    if (typeof step !== "number") return joined(step);
+    // A whole number step is an int32 count, as an optimizer passes it; others go as float64.
+    const asCount = Number.isInteger(step) && Math.abs(step) <= INT32_MAX ? T.scalar(step, "int32") : f64(step);
+    return T.item(joined(asCount) as T.Tensor);
+  }) as ScheduleFn;
 };
 
 /**
@@ -235,7 +298,7 @@ export interface LinearWarmupOptions {
  * const decay = exponentialDecay({ initValue: 1, transitionSteps: 10, decayRate: 0.5 });
  * linearWarmup({ peakValue: 1, warmupSteps: 10 }, decay)
  */
-export const linearWarmup = (options: LinearWarmupOptions, after?: Schedule): Schedule => {
+export const linearWarmup = (options: LinearWarmupOptions, after?: Schedule): ScheduleFn => {
   checkOptions(
     "linearWarmup",
     options,
@@ -253,7 +316,7 @@ export const linearWarmup = (options: LinearWarmupOptions, after?: Schedule): Sc
     endValue: options.peakValue,
     transitionSteps: options.warmupSteps,
   });
-  return schedule("linearWarmup", after === undefined ? warmup : joinSchedules([warmup, after], [options.warmupSteps]));
+  return named("linearWarmup", after === undefined ? warmup : joinSchedules([warmup, after], [options.warmupSteps]));
 };
 
 /**
@@ -280,7 +343,7 @@ export interface WarmupCosineDecayOptions {
  * `warmup_cosine_decay_schedule`: `decaySteps` counts the warmup).
  * @example warmupCosineDecay({ peakValue: 1, warmupSteps: 10, decaySteps: 110 })(60) // 0.5
  */
-export const warmupCosineDecay = (options: WarmupCosineDecayOptions): Schedule => {
+export const warmupCosineDecay = (options: WarmupCosineDecayOptions): ScheduleFn => {
   const op = "warmupCosineDecay";
   checkOptions(
     op,
@@ -301,7 +364,7 @@ export const warmupCosineDecay = (options: WarmupCosineDecayOptions): Schedule =
   const end = checkNumber(op, "endValue", options.endValue ?? 0);
   if (peak === 0 && end !== 0)
     invalidArgument(op, "peakValue", "a zero peak cannot decay to a nonzero endValue", "pass a nonzero peakValue");
-  return schedule(
+  return named(
     op,
     linearWarmup(
       { initValue: options.initValue ?? 0, peakValue: peak, warmupSteps },

@@ -3,28 +3,32 @@
  * updates, the inner state kept as it was) and counted, so one bad batch never corrupts the
  * parameters or the optimizer's moments (Optax's `apply_if_finite`).
  *
- * The decision is made on the host, reading the gradients' numbers: the state holds plain-number
- * counts (the inner optimizer's update count among them), and a traced boolean cannot choose
- * between two plain numbers. So the update needs concrete gradients; a training step jits the
- * loss and its gradient and runs the optimizer update eagerly.
+ * The decision is a value of the graph: `allFiniteValue(grads)` is a bool scalar, the updates are
+ * `where(ok, inner updates, −0)`, the inner state `where(ok, new, old)` leaf by leaf, and the
+ * counts and flag of the state are int32 and bool scalars updated with `where`. So the update
+ * runs under `jit` like any other, and a jitted training step traces once. Eagerly, where the
+ * gradients' numbers are at hand, the same decision is made on the host: a bad step skips the
+ * inner update's work, a good one the selects, and the results are the same bits.
  */
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import { isFloating, type Tensor } from "@rewind/tensor";
-import { checkCount, checkState, checkTransformation, type GradientTransformation } from "./types.js";
+import { checkCount, checkState, checkTransformation, zeroCount, type GradientTransformation } from "./types.js";
 
 /**
- * The state of `skipNonFinite`: counts of skipped steps, and the inner optimizer's state.
- * @example skipNonFinite(adam({ learningRate: 1e-3 })).init(params).totalNotFinite // 0
+ * The state of `skipNonFinite`: counts of skipped steps, and the inner optimizer's state. The
+ * counts are int32 scalars and the flag a bool scalar (tracers under `jit`); read them with
+ * `Number(state.totalNotFinite)` or `T.item`.
+ * @example Number(skipNonFinite(adam({ learningRate: 1e-3 })).init(params).totalNotFinite) // 0
  */
 export interface SkipNonFiniteState<S> {
-  /** Non-finite steps in a row, up to and including the last one (0 after a finite step). */
-  readonly notFiniteCount: number;
-  /** Non-finite steps skipped since `init`. */
-  readonly totalNotFinite: number;
-  /** Whether the last update's gradients were all finite (true before any update). */
-  readonly lastFinite: boolean;
+  /** Non-finite steps in a row, up to and including the last one (0 after a finite step): int32 scalar. */
+  readonly notFiniteCount: Value;
+  /** Non-finite steps skipped since `init`: int32 scalar. */
+  readonly totalNotFinite: Value;
+  /** Whether the last update's gradients were all finite (true before any update): bool scalar. */
+  readonly lastFinite: Value;
   /** The wrapped transformation's state, unchanged by skipped steps. */
   readonly inner: S;
 }
@@ -37,7 +41,8 @@ const tensorIsFinite = (t: Tensor): boolean => {
 };
 
 /**
- * True when every leaf of `tree` is a tensor holding only finite numbers.
+ * True when every leaf of `tree` is a tensor holding only finite numbers (integer and bool
+ * leaves always are). Reads the numbers on the host; inside a transform use `allFiniteValue`.
  * @throws TensorException (`ValueError`) for traced values, whose numbers are not known yet.
  * @example allFinite({ w: tensor([1, NaN]) }) // false
  */
@@ -50,53 +55,96 @@ export const allFinite = (tree: unknown, op = "allFinite"): boolean =>
         arg: "grads",
         detail:
           "the gradients are traced values (inside jit, grad or scan), so whether they are finite is not known yet",
-        fix: "jit the loss and gradient only, and call the optimizer's update outside jit on the concrete gradients",
+        fix: "use allFiniteValue(tree), the same test as a bool scalar of the graph, and choose with where",
       });
     }
     return tensorIsFinite(leaf);
   });
 
 /**
+ * Whether every leaf of `tree` holds only finite numbers, as a bool scalar value: an op, so it
+ * works on tensors and on tracers (under `jit`, `grad`, `scan`) alike. Integer and bool leaves
+ * are always finite; a tree without float leaves gives `true`.
+ * @example A.where(allFiniteValue(grads), update, 0)
+ */
+export const allFiniteValue = (tree: unknown): Value => {
+  const floats = A.treeLeaves(tree).filter((leaf) => isFloating(leaf.dtype));
+  if (floats.length === 0) return T.scalar(1, "bool");
+  // x·0 is ±0 for a finite x and NaN for NaN and ±∞, and a NaN survives any sum: one pass and
+  // one scalar per leaf, no bool buffer as large as the gradients.
+  return A.isFinite(floats.map((leaf) => A.sum(A.mul(leaf, 0))).reduce((a, b) => A.add(a, b)));
+};
+
+/** `where(ok, next, old)` leaf by leaf over two states of one structure. */
+const keepUnless = <S>(ok: Value, next: S, old: S): S => {
+  if (A.treeDefKey(A.treeStructure(next)) !== A.treeDefKey(A.treeStructure(old))) {
+    T.fail({
+      _tag: "ValueError",
+      op: "skipNonFinite",
+      arg: "inner",
+      detail:
+        "the inner transformation's state changed in a value that is not a tensor (a plain number or flag), " +
+        "so a traced update cannot keep the old state on a non-finite step",
+      fix: "keep every per-step value of a state in a tensor (an update count as an int32 scalar tensor)",
+    });
+  }
+  return A.treeMap<S>((n: Value, o: Value) => A.where(ok, n, o), next, old);
+};
+
+/** −0, not 0: x + (−0) is x for every x including −0, so the parameters keep their exact bits. */
+const negZero = (g: Value): Tensor => T.scalar(-0, g.dtype);
+
+/**
  * Wraps an optimizer so that an update whose gradients contain NaN or ±Infinity is skipped: the
- * updates are zeros (−0, so `applyUpdates` keeps the parameters bit for bit), the inner state is returned unchanged
- * (so momenta, second moments and update counts are not poisoned), and the step is counted in
- * `notFiniteCount` (consecutive) and `totalNotFinite` (all time).
- * @throws TensorException (`ValueError`) when called on traced gradients (see the file note).
+ * updates are zeros (−0, so `applyUpdates` keeps the parameters bit for bit), the inner state is
+ * returned unchanged (so momenta, second moments and update counts are not poisoned), and the
+ * step is counted in `notFiniteCount` (consecutive) and `totalNotFinite` (all time). Works under
+ * `jit` (see the file note).
  * @example
  * const opt = skipNonFinite(chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 })));
  * const [updates, state] = opt.update(grads, opt.init(params), params);
- * if (!state.lastFinite) console.warn(`skipped a non-finite step (${state.totalNotFinite} so far)`);
+ * if (Number(state.lastFinite) === 0)
+ *   console.warn(`skipped a non-finite step (${Number(state.totalNotFinite)} so far)`);
  */
 export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTransformation<SkipNonFiniteState<S>> => {
   checkTransformation("skipNonFinite", "inner", inner);
   return {
     init: (params) =>
-      Object.freeze({ notFiniteCount: 0, totalNotFinite: 0, lastFinite: true, inner: inner.init(params) }),
+      Object.freeze({
+        notFiniteCount: zeroCount(),
+        totalNotFinite: zeroCount(),
+        lastFinite: T.scalar(1, "bool"),
+        inner: inner.init(params),
+      }),
     update: (grads, state, params) => {
       checkState("skipNonFinite", state, ["notFiniteCount", "totalNotFinite", "lastFinite", "inner"]);
-      checkCount("skipNonFinite", "state.notFiniteCount", state.notFiniteCount);
-      checkCount("skipNonFinite", "state.totalNotFinite", state.totalNotFinite);
-      if (allFinite(grads, "skipNonFinite")) {
-        const [updates, innerState] = inner.update(grads, state.inner, params);
-        return [
-          updates,
-          Object.freeze({
-            notFiniteCount: 0,
-            totalNotFinite: state.totalNotFinite,
-            lastFinite: true,
-            inner: innerState,
-          }),
-        ];
+      const run = checkCount("skipNonFinite", "state.notFiniteCount", state.notFiniteCount);
+      const total = checkCount("skipNonFinite", "state.totalNotFinite", state.totalNotFinite);
+      const leaves = A.treeLeaves(grads);
+      if (!leaves.some(A.isTracer)) {
+        // Concrete gradients: decide on the host (same bits as the selects below).
+        if (allFinite(grads, "skipNonFinite")) {
+          const [updates, innerState] = inner.update(grads, state.inner, params);
+          const next = { notFiniteCount: zeroCount(), totalNotFinite: total, lastFinite: T.scalar(1, "bool") };
+          return [updates, Object.freeze({ ...next, inner: innerState })];
+        }
+        const zeros = A.treeMap<typeof grads>((g: Value) => A.broadcastTo(negZero(g), g.shape), grads);
+        const next = {
+          notFiniteCount: A.add(run, 1),
+          totalNotFinite: A.add(total, 1),
+          lastFinite: T.scalar(0, "bool"),
+        };
+        return [zeros, Object.freeze({ ...next, inner: state.inner })];
       }
-      // −0, not 0: x + (−0) is x for every x including −0, so the parameters keep their exact bits.
-      const zeros = A.treeMap<typeof grads>((g: Value) => A.broadcastTo(T.scalar(-0, g.dtype), g.shape), grads);
+      const ok = allFiniteValue(grads);
+      const [updates, innerState] = inner.update(grads, state.inner, params);
       return [
-        zeros,
+        A.treeMap<typeof grads>((g: Value, u: Value) => A.where(ok, u, negZero(g)), grads, updates),
         Object.freeze({
-          notFiniteCount: state.notFiniteCount + 1,
-          totalNotFinite: state.totalNotFinite + 1,
-          lastFinite: false,
-          inner: state.inner,
+          notFiniteCount: A.where(ok, 0, A.add(run, 1)),
+          totalNotFinite: A.where(ok, total, A.add(total, 1)),
+          lastFinite: ok,
+          inner: keepUnless(ok, innerState, state.inner),
         }),
       ];
     },

@@ -1,7 +1,8 @@
 /**
  * @file Pytree structures as JSON, for checkpoints: a `TreeSpec` is a `TreeDef` whose leaves are
- * tensor names and whose static values (update counts, flags) are typed JSON, so a structure can
- * be written next to the tensors and read back from untrusted bytes.
+ * tensor names and whose static values (options, and the update counts and flags of files written
+ * before those were tensors) are typed JSON, so a structure can be written next to the tensors
+ * and read back from untrusted bytes.
  *
  * Reading (treeSpecRead.ts) validates every node (kinds, key lists, duplicate keys, nesting depth,
  * size, reserved keys) as it reads the text and reports the first problem as a string; it never
@@ -56,7 +57,7 @@ export type TreeSpec =
       readonly name: string;
     }
   | {
-      /** A static value kept in the structure (an update count, a flag). */
+      /** A static value kept in the structure (a setting; an update count in files of the earlier layout). */
       readonly kind: "static";
       /** The value, typed. */
       readonly value: StaticSpec;

@@ -1,18 +1,46 @@
 /**
  * @file The shapes every optimizer shares: a gradient transformation is a pair of pure functions
- * over pytrees (Optax's `GradientTransformation`), and a learning rate is a number or a schedule.
+ * over pytrees (Optax's `GradientTransformation`), a learning rate is a number or a schedule, and
+ * the checks of their arguments (hyperparameters, states, update counts).
  */
 import * as T from "@rewind/tensor";
-import { check, describeArg, finite, flag, nonNegativeInt, optionsProblem } from "@rewind/tensor/internal/check";
-import { rule, withFix, type Rule } from "@rewind/tensor/internal/check";
+import { check, describeArg, finite, flag, optionsProblem } from "@rewind/tensor/internal/check";
+import { rule, type Rule } from "@rewind/tensor/internal/check";
 import * as A from "@rewind/autodiff";
+import type { Value } from "@rewind/autodiff";
 
 /**
- * A learning-rate (or any hyperparameter) schedule: the value to use at an update count.
- * Counts start at 0, so `schedule(0)` is used by the first update, as in Optax.
- * @example const halve: Schedule = (step) => 0.1 * 0.5 ** step;
+ * A learning-rate (or any hyperparameter) schedule: the value to use at an update count, computed
+ * with @rewind/autodiff ops so that it runs inside the graph. The count is an int32 scalar: a
+ * tensor when the update runs eagerly, a tracer under `jit` (so one trace serves every step).
+ * Counts start at 0, so the first update uses the value at 0, as in Optax. The value is a scalar
+ * (any float dtype; the update rounds it to each parameter's dtype) or a plain number.
+ *
+ * A schedule written for numbers (`(step) => 0.1 * 0.5 ** step`) still runs eagerly, where the
+ * count tensor converts to its number, but fails under `jit` (see `learningRateAt`).
+ * @example
+ * import * as A from "@rewind/autodiff";
+ * const halve: Schedule = (count) => A.mul(0.1, A.pow(0.5, count));
  */
-export type Schedule = (step: number) => number;
+export type Schedule = (count: Value) => Value | number;
+
+/**
+ * The schedules of this package: a `Schedule` that can also be called with a plain number, and
+ * then returns a plain number (computed by the same ops, so both give the same bits).
+ * @example
+ * const lr: ScheduleFn = cosineDecay({ initValue: 1e-3, decaySteps: 1000 });
+ * lr(500) // 0.0005, a number
+ * lr(T.scalar(500, "int32")) // the same value, as a float64 scalar tensor
+ */
+export interface ScheduleFn {
+  /** The value at an update count tensor or tracer, as a float64 scalar. */
+  (count: Value): Value;
+  /**
+   * The value at a number of updates (fractional and negative steps are evaluated too). Last, so
+   * that `[0, 1, 2].map(schedule)` infers numbers.
+   */
+  (count: number): number;
+}
 
 /**
  * A learning rate: a constant, or a schedule of the update count.
@@ -22,21 +50,23 @@ export type LearningRate = number | Schedule;
 
 /**
  * A gradient transformation: a pair of pure functions. `init(params)` builds the state (a pytree
- * of tensors and plain numbers, safe to checkpoint); `update(grads, state, params?)` returns the
- * updates (a pytree shaped like `grads`) and the next state. Neither writes its arguments.
- * Updates are added to parameters with `applyUpdates`, so descent transformations return
- * `−lr · direction`.
+ * of tensors, safe to checkpoint); `update(grads, state, params?)` returns the updates (a pytree
+ * shaped like `grads`) and the next state. Neither writes its arguments. Updates are added to
+ * parameters with `applyUpdates`, so descent transformations return `−lr · direction`.
  *
- * Every update is built from @rewind/autodiff ops, so it also runs on traced values (under
- * `jit`, `grad`, `scan`). Update counts are plain numbers (schedules are plain functions of
- * them), which makes them static under `jit`: a jitted `update` gives the same bits as the eager
- * one but is traced anew at every step. The usual split is `jit(valueAndGrad(loss))` and an eager
- * `update`, which is elementwise and cheap.
+ * Every update is built from @rewind/autodiff ops, and every per-step scalar of a state (update
+ * counts as int32 scalars, flags as bool scalars) is a tensor, so the update runs eagerly on
+ * tensors and equally on traced values (under `jit`, `grad`, `scan`): `jit` of a whole training
+ * step `(params, optState, batch) → (params', optState', metrics)` traces once and is reused at
+ * every step, with the same bits as the eager step.
  * @example
  * const opt = adam({ learningRate: 1e-3 });
  * let state = opt.init(params);
- * const [updates, next] = opt.update(grads, state, params);
- * params = applyUpdates(params, updates); state = next;
+ * const step = jit((p: typeof params, s: typeof state, g: typeof params) => {
+ *   const [updates, next] = opt.update(g, s, p);
+ *   return [applyUpdates(p, updates), next] as const;
+ * });
+ * [params, state] = step(params, state, grads);
  */
 export interface GradientTransformation<S> {
   /** The initial state for parameters shaped like `params`. */
@@ -59,35 +89,6 @@ export type StateOf<G> = G extends GradientTransformation<infer S> ? S : never;
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- variance: `unknown` rejects every concrete state
 export type AnyTransformation = GradientTransformation<any>;
-
-/**
- * The value of a learning rate at an update count.
- * @throws TensorException for a count that is not a non-negative integer, or a schedule whose value
- * is not a finite number (it would silently poison every parameter).
- * @example learningRateAt((s) => 1 / (s + 1), 1) // 0.5
- */
-export const learningRateAt = (lr: LearningRate, count: number): number => {
-  checkCount("learningRateAt", "count", count);
-  if (typeof lr === "number") return lr;
-  if (typeof lr !== "function")
-    return invalidArgument(
-      "learningRateAt",
-      "lr",
-      `a learning rate must be a number or a schedule, got ${describeArg(lr)}`,
-      "pass e.g. 1e-3 or cosineDecay({ … })",
-    );
-  const value: unknown = lr(count);
-  // A NaN or infinite rate would silently poison every parameter it touches.
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    return invalidArgument(
-      "learningRateAt",
-      "lr",
-      `the schedule returned ${describeArg(value)} at update count ${count}`,
-      "make the schedule return a finite number for every count ≥ 0",
-    );
-  }
-  return value;
-};
 
 /**
  * Checks a hyperparameter: a finite number, optionally within `[min, max]`; fails like the
@@ -121,13 +122,63 @@ export const checkLearningRate = (op: string, lr: unknown): LearningRate =>
   typeof lr === "function" ? (lr as Schedule) : checkNumber(op, "learningRate", lr);
 
 /**
- * Checks an update count: a non-negative integer (what `init` starts and `update` increments).
+ * A fresh update count of 0: an int32 scalar tensor (Optax's `count` is int32 too). Fresh at
+ * every `init`, so no two states share a buffer.
+ * @example scaleByLearningRate(0.1).init(params).count // int32 scalar 0
+ */
+export const zeroCount = (): T.Tensor => T.scalar(0, "int32");
+
+/**
+ * Checks an update count: an int32 scalar tensor or tracer (what `init` starts and `update`
+ * increments), and, when its number is known (a tensor), non-negative. A plain number is
+ * refused: it would be a constant under `jit`, which would then trace anew at every step.
  * @example checkCount("scaleByAdam", "state.count", state.count)
  */
-export const checkCount = (op: string, arg: string, count: unknown): number =>
-  check(op, arg, count, countRule) as number;
+export const checkCount = (op: string, arg: string, count: unknown): Value => {
+  if (!A.isValue(count) || count.dtype !== "int32" || count.shape.length !== 0) {
+    return invalidArgument(
+      op,
+      arg,
+      `${arg} must be an update count (an int32 scalar tensor), got ${describeValue(count)}`,
+      "pass the state that init (or the previous update) returned",
+    );
+  }
+  if (!A.isTracer(count) && count.data[0]! < 0) {
+    return invalidArgument(
+      op,
+      arg,
+      `${arg} must be a non-negative update count, got ${count.data[0]!}`,
+      "pass the state that init (or the previous update) returned",
+    );
+  }
+  return count;
+};
 
-const countRule = withFix(nonNegativeInt, "pass the state that init / the previous update returned");
+/**
+ * A scalar factor in each dtype asked for, converted once per dtype and kept. Host formulas (a
+ * learning rate, Adam's bias corrections) are computed in float64, as JavaScript numbers were,
+ * and rounded here: a float64 scalar converted to float32 has the bits `T.scalar(x, "float32")`
+ * has, so the factor multiplies exactly as a number next to a float32 tensor did (weak typing).
+ * A plain number is returned as is.
+ * @example const c = inEachDType(A.sub(1, A.pow(0.9, t))); A.div(m, c(m.dtype))
+ */
+export const inEachDType = (factor: Value | number): ((dtype: T.DType) => Value | number) => {
+  if (typeof factor === "number") return () => factor;
+  const cache = new Map<T.DType, Value>();
+  return (dtype) => {
+    let v = cache.get(dtype);
+    if (v === undefined) cache.set(dtype, (v = A.astype(factor, dtype)));
+    return v;
+  };
+};
+
+/**
+ * What arrived, for a message: a tensor or tracer by its dtype and shape (`a float32[2] tensor`),
+ * anything else as `describeArg` shows it.
+ * @example describeValue(T.scalar(1)) // "a float32[] tensor"
+ */
+export const describeValue = (v: unknown): string =>
+  A.isValue(v) ? `a ${v.dtype}[${v.shape.join(", ")}] ${A.isTracer(v) ? "traced value" : "tensor"}` : describeArg(v);
 
 /**
  * Checks an optional flag: a boolean or undefined (a truthy string must not switch an option on).

@@ -16,13 +16,13 @@ import {
   sgd,
   exponentialDecay,
   applyUpdates,
+  learningRateAt,
   type AnyTransformation,
   type Schedule,
 } from "../src/index.js";
 import { build, expectClose, flat, problemArb, runOptimizer, type Structure } from "./helpers.js";
 
 const STEPS = 4;
-const lrAt = (lr: number | Schedule, t: number): number => (typeof lr === "number" ? lr : lr(t));
 
 /** Runs a reference `step(p, g, t)` (t = 1, 2, ...) that updates `p` in place, returning p after each step. */
 const reference = (
@@ -161,7 +161,7 @@ const adamReference = (
 ) => {
   const [m, v] = [new Array<number>(n).fill(0), new Array<number>(n).fill(0)];
   return (p: number[], g: readonly number[], t: number): void => {
-    const rate = lrAt(lr, t - 1);
+    const rate = learningRateAt(lr, t - 1);
     for (let i = 0; i < n; i++) {
       m[i] = b1 * m[i]! + (1 - b1) * g[i]!;
       v[i] = b2 * v[i]! + (1 - b2) * g[i]! * g[i]!;

@@ -12,6 +12,19 @@ import { dataOf, expectNear, prop, rejectEach, rejectPool, type Spec } from "../
 import { refChain, refClip, refScale } from "./reference.js";
 import { arbSteps, BAD_NUMBERS, compareSteps, grads0, params0, rejectUpdates } from "./transforms.js";
 
+/** Two pytrees with the same leaves: dtypes, shapes and every number (−0 apart from 0, NaN equal to NaN). */
+const expectSameBits = (label: string, got: unknown, want: unknown): void => {
+  const [g, w] = [A.treeLeaves(got), A.treeLeaves(want)];
+  expect(
+    g.map((l) => `${l.dtype}[${l.shape.join(",")}]`),
+    label,
+  ).toEqual(w.map((l) => `${l.dtype}[${l.shape.join(",")}]`));
+  g.forEach((l, i) => {
+    const [a, b] = [dataOf(l), dataOf(w[i])];
+    a.forEach((x, j) => expect(Object.is(x, b[j]), `${label}: leaf ${i}[${j}] ${x} vs ${b[j]}`).toBe(true));
+  });
+};
+
 const sumSquares = (c: { readonly b: T.Tensor; readonly w: T.Tensor }): number =>
   [...dataOf(c.b), ...dataOf(c.w)].reduce((s, v) => s + v * v, 0);
 
@@ -86,7 +99,10 @@ export const skipNonFiniteSpec: Spec = () => {
     (c) => {
       const inner = O.sgd({ learningRate: 0.1, momentum: 0.9 });
       const opt = O.skipNonFinite(inner);
+      // The same steps under jit: the same bits, from one trace.
+      const jitted = A.jit((g: typeof c.params, s: O.StateOf<typeof opt>) => opt.update(g, s, c.params));
       let state = opt.init(c.params);
+      let traced = state;
       let innerState = inner.init(c.params);
       let skipped = 0;
       for (const g of c.grads) {
@@ -103,9 +119,13 @@ export const skipNonFiniteSpec: Spec = () => {
           for (const k of ["b", "w"] as const) expect(dataOf(u[k]).every((v) => Object.is(v, -0))).toBe(true);
           expect(next.inner).toBe(state.inner);
         }
-        expect([next.lastFinite, next.totalNotFinite]).toEqual([finite, skipped]);
+        expect([Number(next.lastFinite) === 1, Number(next.totalNotFinite)]).toEqual([finite, skipped]);
+        const [ut, nt] = jitted(g, traced);
+        expectSameBits("skipNonFinite under jit", [ut, nt], [u, next]);
         state = next;
+        traced = nt;
       }
+      expect(jitted.cacheSize()).toBe(1);
     },
     20,
   );
@@ -114,13 +134,40 @@ export const skipNonFiniteSpec: Spec = () => {
   n += rejectUpdates(
     ["skipNonFinite", "chain"],
     opt,
-    [{}, { inner: [] }, { notFiniteCount: -1, totalNotFinite: 0, lastFinite: true, inner: opt.init(params0).inner }],
+    [
+      {},
+      { inner: [] },
+      { ...opt.init(params0), notFiniteCount: -1 },
+      { ...opt.init(params0), notFiniteCount: T.scalar(-1, "int32") },
+      { ...opt.init(params0), totalNotFinite: T.scalar(0, "float32") },
+      { ...opt.init(params0), totalNotFinite: T.zeros([1], "int32") },
+    ],
     false,
   );
-  n += rejectEach(["skipNonFinite"], {
-    "traced gradients": () =>
-      A.grad((x: A.Value) => A.sum(opt.update({ b: x, w: x }, opt.init(params0))[0].w))(T.zeros([2], "float64")),
-  });
+  return n;
+};
+
+export const allFiniteValueSpec: Spec = () => {
+  let n = prop(
+    arbSteps(),
+    (c) => {
+      for (const g of c.grads) {
+        const want = [...dataOf(g.b), ...dataOf(g.w)].every(Number.isFinite);
+        expect(O.allFiniteValue(g)).toEqual(T.scalar(want ? 1 : 0, "bool"));
+        // An op: the same answer traced, in float32 too.
+        const f32 = A.treeMap((x: A.Value) => A.astype(x, "float32"), g);
+        expect(A.jit(O.allFiniteValue)(f32)).toEqual(T.scalar(O.allFinite(f32) ? 1 : 0, "bool"));
+      }
+    },
+    15,
+  );
+  expect(O.allFiniteValue({ ids: T.fromDataOrThrow([1, 2], [2], "int32") })).toEqual(T.scalar(1, "bool"));
+  expect(O.allFiniteValue({})).toEqual(T.scalar(1, "bool"));
+  // Statics are no leaves (always finite); a tree that cannot be walked is refused.
+  expect(O.allFiniteValue([1, "x", null])).toEqual(T.scalar(1, "bool"));
+  const cyclic: Record<string, unknown> = {};
+  cyclic["self"] = cyclic;
+  n += 3 + rejectPool(["treeFlatten"], [cyclic], (tree) => O.allFiniteValue(tree));
   return n;
 };
 
@@ -199,15 +246,33 @@ export const learningRateAtSpec: Spec = () => {
     fc.tuple(fc.nat({ max: 1000 }), fc.double({ min: -1, max: 1, noNaN: true })),
     ([count, lr]) => {
       expect(O.learningRateAt(lr, count)).toBe(lr);
-      expect(O.learningRateAt((c) => lr / (1 + c), count)).toBe(lr / (1 + count));
+      expect(O.learningRateAt((c) => A.div(lr, A.add(A.astype(c, "float64"), 1)), count)).toBe(lr / (1 + count));
+      // A schedule written for numbers still runs eagerly (the count tensor converts to its number).
+      const numeric = ((c: number) => lr / (1 + c)) as unknown as O.Schedule;
+      expect(O.learningRateAt(numeric, count)).toBe(lr / (1 + count));
     },
     15,
   );
-  n += rejectPool(["learningRateAt"], [-1, 1.5, NaN, Infinity, "1", null], (count) =>
-    O.learningRateAt(0.1, count as number),
+  n += rejectPool(
+    ["learningRateAt"],
+    [-1, 1.5, NaN, Infinity, "1", null, 2 ** 31, T.scalar(-1, "int32"), T.scalar(1, "float32"), T.zeros([2], "int32")],
+    (count) => O.learningRateAt(0.1, count as number),
   );
-  n += rejectPool(["learningRateAt"], ["0.1", null, {}, () => NaN, () => -Infinity, () => "x", () => undefined], (lr) =>
-    O.learningRateAt(lr as never, 3),
+  n += rejectPool(
+    ["learningRateAt"],
+    [
+      "0.1",
+      null,
+      {},
+      () => NaN,
+      () => -Infinity,
+      () => "x",
+      () => undefined,
+      () => T.scalar(NaN, "float64"),
+      () => T.zeros([2]),
+      () => T.scalar(1, "bool"),
+    ],
+    (lr) => O.learningRateAt(lr as never, 3),
   );
   // The composed learning rate of an optimizer goes through it.
   n += rejectEach(["learningRateAt"], {
@@ -216,7 +281,7 @@ export const learningRateAtSpec: Spec = () => {
   });
   compareSteps(
     "scaleByLearningRate via learningRateAt",
-    O.scaleByLearningRate((c) => 2 ** -c),
+    O.scaleByLearningRate((c) => A.pow(2, A.neg(A.astype(c, "float64")))),
     refChain(refScale((t) => -(2 ** -(t - 1)))),
     { params: params0, grads: [grads0, grads0, grads0] },
   );

@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { expect } from "vitest";
+import * as A from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import * as O from "@rewind/optim";
 import { BAD_COUNTS, prop, rejectPool, type Spec } from "../apiKit.js";
@@ -32,13 +33,13 @@ const KEYS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Misspelt-key cases of a schedule's options (`decay_steps`, `warmup`): each key of `ok` in turn. */
-const typos = (name: string, make: (o: Record<string, unknown>) => O.Schedule, ok: Record<string, unknown>): number =>
+const typos = (name: string, make: (o: Record<string, unknown>) => O.ScheduleFn, ok: Record<string, unknown>): number =>
   misspeltCases({ names: [name], error: T.TensorException, known: KEYS[name]!, base: ok, call: make });
 
 /** The refusals every schedule shares: bad steps when called, bad options (wrong types, misspelt keys) when built. */
 const refusals = (
   name: string,
-  make: (o: Record<string, unknown>) => O.Schedule,
+  make: (o: Record<string, unknown>) => O.ScheduleFn,
   ok: Record<string, unknown>,
   bad: Readonly<Record<string, readonly unknown[]>>,
 ): number => {
@@ -161,7 +162,8 @@ export const joinSchedulesSpec: Spec = () => {
     fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 }), steps),
     ([b1, gap, s]) => {
       const b2 = b1 + gap;
-      const joined = O.joinSchedules([(t) => 100 + t, (t) => 200 + t, (t) => 300 + t], [b1, b2]);
+      const plus = (c: number) => (t: A.Value) => A.add(A.astype(t, "float64"), c);
+      const joined = O.joinSchedules([plus(100), plus(200), plus(300)], [b1, b2]);
       close("joinSchedules", joined(s), s < b1 ? 100 + s : s < b2 ? 200 + s - b1 : 300 + s - b2);
     },
     20,
@@ -186,7 +188,7 @@ export const linearWarmupSpec: Spec = () => {
     ([init, peak, w, after, s]) => {
       const f = O.linearWarmup(
         { initValue: init, peakValue: peak, warmupSteps: w },
-        after ? (t) => peak / (1 + t) : undefined,
+        after ? (t) => A.div(peak, A.add(A.astype(t, "float64"), 1)) : undefined,
       );
       const want = s >= w ? (after ? peak / (1 + (s - w)) : peak) : s <= 0 ? init : init + (peak - init) * (s / w);
       close("linearWarmup", f(s), want);

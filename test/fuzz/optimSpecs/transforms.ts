@@ -7,6 +7,7 @@
  */
 import fc from "fast-check";
 import { expect } from "vitest";
+import * as A from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import * as O from "@rewind/optim";
 import { dataOf, expectNear, NOT_FLAGS, NOT_OPTIONS, prop, rejectEach, rejectPool, type Spec } from "../apiKit.js";
@@ -148,7 +149,7 @@ export const scaleByLearningRateSpec: Spec = () => {
   let n = prop(
     fc.tuple(arbSteps(), hyper([0.1, 0.01, -0.5]), fc.boolean(), fc.boolean()),
     ([c, lr, scheduled, flip]) => {
-      const rate = scheduled ? (count: number) => lr / (1 + count) : lr;
+      const rate = scheduled ? (count: A.Value) => A.div(lr, A.add(A.astype(count, "float64"), 1)) : lr;
       const sign = flip ? -1 : 1;
       compareSteps(
         "scaleByLearningRate",
@@ -168,12 +169,22 @@ export const scaleByLearningRateSpec: Spec = () => {
   n += rejectUpdates(
     ["scaleByLearningRate", "learningRateAt"],
     O.scaleByLearningRate(0.1),
-    [{}, { count: -1 }, { count: 1.5 }, { count: NaN }, { count: "1" }],
+    [
+      {},
+      { count: -1 },
+      { count: 1.5 },
+      { count: NaN },
+      { count: "1" },
+      { count: 0 },
+      { count: T.scalar(-1, "int32") },
+      { count: T.scalar(0, "float32") },
+      { count: T.zeros([1], "int32") },
+    ],
     false,
   );
   // A schedule that returns something other than a finite number must not poison the parameters.
   n += rejectPool(["learningRateAt"], [() => NaN, () => Infinity, () => "0.1", () => undefined], (s) =>
-    O.scaleByLearningRate(s as never).update(grads0, { count: 0 }),
+    O.scaleByLearningRate(s as never).update(grads0, { count: T.scalar(0, "int32") }),
   );
   return n;
 };
@@ -344,6 +355,8 @@ export const scaleByAdamSpec: Spec = () =>
     { mu: params0, nu: params0 },
     { count: -1, mu: params0, nu: params0 },
     { count: 0.5, mu: params0, nu: params0 },
+    { count: T.scalar(-1, "int32"), mu: params0, nu: params0 },
+    { count: T.scalar(0, "float64"), mu: params0, nu: params0 },
   ]);
 
 export const addDecayedWeightsSpec: Spec = () => {
