@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
 import type { Key, Tensor } from "@rewind/tensor";
-import { treeLeaves } from "@rewind/autodiff";
+import { sum, treeLeaves } from "@rewind/autodiff";
 import { encodeCheckpoint, restoreCheckpoint, type Checkpoint, type CheckpointTemplate } from "@rewind/optim";
 
 // The example lives outside this project's rootDir (test/), so it is loaded by a computed path and
@@ -24,6 +24,7 @@ interface TrainState {
 }
 interface Trainer {
   readonly unigram: number;
+  readonly stepTraces: () => number;
   readonly init: () => TrainState;
   readonly toCheckpoint: (s: TrainState) => Checkpoint;
   readonly template: () => CheckpointTemplate<unknown, unknown>;
@@ -105,6 +106,18 @@ describe("char-rnn", () => {
     expect(leaves(rest.state)).toEqual(leaves(straight.state));
     // Samples are drawn from keys of their step, so they agree too.
     expect([...half.samples, ...rest.samples]).toEqual(straight.samples);
+  });
+
+  it("the whole training step (loss, gradient, clipping, Adam, update) is traced once over 100 steps", async () => {
+    const t = createTrainer({ ...config, steps: 100, decaySteps: 100, evalEvery: 50, sampleEvery: 50 }, corpus);
+    const start = t.init();
+    const r = await run(t, start);
+    expect(r.losses).toHaveLength(100);
+    expect(r.losses.every(Number.isFinite)).toBe(true);
+    expect(t.stepTraces()).toBe(1);
+    // The first step was given the initial state and consumed it: its parameters were donated.
+    const [firstLeaf] = treeLeaves(start.params);
+    expect(() => sum(firstLeaf!)).toThrow(/donated/);
   });
 
   it("learns: the smoke run's held-out loss falls and the baseline is the unigram cross-entropy", async () => {

@@ -1,21 +1,25 @@
 /**
  * @file Training: the state, one step, the held-out loss, samples, checkpoints, and the loop.
  *
- * A step is `jit(valueAndGrad(loss))` on the chunk (traced and compiled once: every chunk has the
- * same shapes) followed by an eager optimizer update (Adam's update count is a plain number, so a
- * jitted update would be traced anew at every step). Everything random is drawn from keys derived
- * from one root key by `split` and `foldIn` with the step or epoch number, never from a stateful
- * generator, so the run is a pure function of (config, root key) and a checkpoint holding the
- * state, the step and the key resumes it exactly.
+ * A step is one jitted function of `(params, optState, carry, x, y)`: the loss, its gradient, the
+ * clipping, Adam and `applyUpdates`, traced and compiled once (every chunk has the same shapes and
+ * the optimizer state is all tensors, its update count included), the way JAX users write
+ * `@jax.jit def train_step` (`trainStep` of @rewind/optim). The old parameters and optimizer state
+ * are donated: the step writes its results into the buffers given up by the step before, so it
+ * allocates no parameter-sized arrays, and `Trainer.step` consumes the state it is given.
+ *
+ * Everything random is drawn from keys derived from one root key by `split` and `foldIn` with the
+ * step or epoch number, never from a stateful generator, so the run is a pure function of
+ * (config, root key) and a checkpoint holding the state, the step and the key resumes it exactly.
  */
 import { item, random, type Key, type Tensor } from "@rewind/tensor";
-import { jit, stopGradient, treeMap, valueAndGrad, type Value } from "@rewind/autodiff";
+import { jit, stopGradient, treeMap, type Value } from "@rewind/autodiff";
 import {
   adam,
-  applyUpdates,
   chain,
   clipByGlobalNorm,
   cosineDecay,
+  trainStep,
   type Checkpoint,
   type CheckpointTemplate,
   type JsonConfig,
@@ -76,8 +80,13 @@ export interface Trainer {
   /** The unigram baseline on exactly the held-out characters the model is scored on. */
   readonly unigram: number;
   readonly init: () => TrainState;
-  /** One optimizer step on the batch of `state.step`; returns the new state and the batch's mean loss (nats/char). */
+  /**
+   * One optimizer step on the batch of `state.step`; returns the new state and the batch's mean loss
+   * (nats/char). Consumes `state`: its tensors are donated to the step, so keep the returned state.
+   */
   readonly step: (state: TrainState) => { readonly state: TrainState; readonly loss: number };
+  /** How many times the training step was traced: 1 from the first step on (it is compiled once). */
+  readonly stepTraces: () => number;
   /** Mean nats/char over the whole held-out text. */
   readonly heldOutLoss: (params: Params) => number;
   /** A sample continuing `config.prime`, from the key of step `step` (so it is reproducible too). */
@@ -102,10 +111,11 @@ export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.
   // Each chunk is its own graph and the carry enters it as an input, so no gradient can reach
   // earlier chunks; stopGradient says so in the graph as well.
   const loss = trainLoss(cell);
-  const lossAndGrad = jit(
-    valueAndGrad((p: Params, carry: Carry, x: Value, y: Value) => loss(p, treeMap<Carry>(stopGradient, carry), x, y), {
-      hasAux: true,
-    }) as (p: Params, carry: Carry, x: Tensor, y: Tensor) => [[Tensor, Carry], Params],
+  // The whole step is one jitted program (see the file comment); the final carry is the loss's aux.
+  const jittedStep = trainStep(
+    (p: Params, carry: Carry, x: Value, y: Value) => loss(p, treeMap<Carry>(stopGradient, carry), x, y),
+    optimizer,
+    { hasAux: true },
   );
   const evalChunk = jit(
     evalLoss(cell) as (p: Params, carry: Carry, x: Tensor, y: Tensor, mask: Tensor) => [Tensor, Carry],
@@ -121,12 +131,8 @@ export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.
   const step = (s: TrainState): { state: TrainState; loss: number } => {
     const batch = trainBatch(corpus, streams, kData, s.step);
     const carry = batch.startsEpoch ? zeroCarry(config.batch, s.params) : s.carry;
-    const [[lossValue, finalCarry], grads] = lossAndGrad(s.params, carry, batch.x, batch.y);
-    const [updates, optState] = optimizer.update(grads, s.optState, s.params);
-    return {
-      state: { params: applyUpdates(s.params, updates), optState, carry: finalCarry, step: s.step + 1 },
-      loss: item(lossValue),
-    };
+    const r = jittedStep(s.params, s.optState, carry, batch.x, batch.y);
+    return { state: { params: r.params, optState: r.optState, carry: r.aux, step: s.step + 1 }, loss: item(r.loss) };
   };
 
   const heldOutLoss = (params: Params): number => {
@@ -157,6 +163,7 @@ export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.
     unigram: unigramLoss(corpus, heldOut.targets),
     init,
     step,
+    stepTraces: () => jittedStep.traceCount(),
     heldOutLoss,
     sample: sampleAt,
     template,

@@ -24,9 +24,9 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { fromDataOrThrow, item, random, type Key, type Tensor } from "@rewind/tensor";
-import { jit, mean, reshape, slice, square, sub, valueAndGrad, type Value } from "@rewind/autodiff";
+import { jit, mean, reshape, slice, square, sub, type Value } from "@rewind/autodiff";
 import { gru, linear, manyToMany, type LinearParams, type TorchCellParams } from "@rewind/rnn";
-import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
+import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
 import { FEATURES, features, loadBirths } from "./data.js";
 
 const { smoke, int } = exampleFlags({ steps: "1500", hidden: "32", eval: "250", seed: "0" });
@@ -84,7 +84,6 @@ const loss = (p: Params, xs: Value, ys: Value): Value => {
   const scored = [null, { start: WARMUP, stop: W }] as const; // skip each window's first week
   return mean(square(sub(slice(predict(p, xs), scored), slice(ys, scored))));
 };
-const lossAndGrad = jit(valueAndGrad(loss) as (p: Params, xs: Tensor, ys: Tensor) => [Tensor, Params]);
 
 // The test: one window per test day d, ending at step d − 1 (which reads day d − 1 and predicts day d).
 const testDays = Array.from({ length: days.length - testStart }, (_, i) => testStart + i);
@@ -106,6 +105,8 @@ const modelForecast = (p: Params): number[] => Array.from((forecastTest(p, testS
 
 const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: 3e-3 }));
 let optState = optimizer.init(params);
+// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once.
+const step = trainStep(loss, optimizer);
 
 // ---- training: windows whose every target lies in 2000–2012 ----------------------------------
 const firstLast = W - 1; //        the earliest step a window can end at
@@ -115,11 +116,9 @@ let running = NaN;
 for (let step = 1; step <= steps; step++) {
   const u = random.uniform(random.foldIn(kData, step), [batchSize], { dtype: "float64" }).data;
   const batch = windows(Array.from(u, (r) => firstLast + Math.floor(r * (lastLast - firstLast + 1))));
-  const [value, grads] = lossAndGrad(params, batch.xs, batch.ys);
-  running = Number.isNaN(running) ? item(value) : 0.95 * running + 0.05 * item(value);
-  const [updates, next] = optimizer.update(grads, optState, params);
-  params = applyUpdates(params, updates);
-  optState = next;
+  const result = step(params, optState, batch.xs, batch.ys); // gives up the old params and optState (donated)
+  ({ params, optState } = result);
+  running = Number.isNaN(running) ? item(result.loss) : 0.95 * running + 0.05 * item(result.loss);
   if (step % evalEvery === 0 || step === steps) {
     const s = (performance.now() - started) / 1000;
     console.log(

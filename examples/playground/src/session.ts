@@ -1,14 +1,14 @@
 /**
  * @file A training session: one task, its parameters and optimizer state, and the step count.
- * A step draws its batch from the data key folded with the step number, runs the jitted
- * value-and-gradient (traced and compiled once: every batch has the same shapes) and applies
- * clipped Adam eagerly. Everything random comes from keys split from `random.key(seed)`, so a
+ * A step draws its batch from the data key folded with the step number and runs one jitted
+ * training step: loss, gradient, clipping, Adam and the parameter update in one compiled program
+ * (traced once: every batch has the same shapes, and the optimizer state is all tensors). Everything random comes from keys split from `random.key(seed)`, so a
  * run is a pure function of its configuration.
  */
 import * as E from "fp-ts/lib/Either.js";
 import { item, random, type Key, type Tensor } from "@rewind/tensor";
-import { grad, jit, makeGraph, printGraph, treeLeavesWithPaths, valueAndGrad } from "@rewind/autodiff";
-import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
+import { grad, makeGraph, printGraph, treeLeavesWithPaths } from "@rewind/autodiff";
+import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
 import { describeGraph } from "./graph/describe.js";
 import type { ModelGraphs, Preview, RunConfig } from "./protocol.js";
 import type { Task } from "./tasks/types.js";
@@ -39,7 +39,8 @@ export interface Session {
 export const createSession = <P, B>(config: RunConfig, task: Task<P, B>): Session => {
   const [kInit, kData, kPreview] = random.split(random.key(config.seed), 3) as [Key, Key, Key];
   const optimizer = chain(clipByGlobalNorm(task.clip), adam({ learningRate: task.learningRate }));
-  const lossAndGrad = jit(valueAndGrad(task.loss) as (p: P, b: B) => [Tensor, P]);
+  // The old parameters and optimizer state are donated to each step: only the returned ones are kept.
+  const step = trainStep(task.loss, optimizer);
   let params = task.init(kInit);
   let optState = optimizer.init(params);
   let steps = 0;
@@ -49,12 +50,10 @@ export const createSession = <P, B>(config: RunConfig, task: Task<P, B>): Sessio
     summary: task.summary,
     lossLabel: task.lossLabel,
     step: () => {
-      const [loss, grads] = lossAndGrad(params, task.batch(random.foldIn(kData, steps)));
-      const [updates, next] = optimizer.update(grads, optState, params);
-      params = applyUpdates(params, updates);
-      optState = next;
+      const result = step(params, optState, task.batch(random.foldIn(kData, steps)));
+      ({ params, optState } = result);
       steps += 1;
-      return item(loss);
+      return item(result.loss);
     },
     steps: () => steps,
     preview: () => task.preview(params, random.foldIn(kPreview, steps)),

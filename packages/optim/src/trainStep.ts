@@ -1,0 +1,95 @@
+/**
+ * @file `trainStep`: the training step JAX users write as `@jax.jit def train_step(params,
+ * opt_state, batch)`, made once: the loss, its gradient, the optimizer's update and
+ * `applyUpdates` traced into one program and compiled by `jit`.
+ *
+ * It exists because every optimizer's state is made of tensors (update counts included), so the
+ * whole step has one signature per batch shape and `jit` traces it once; the optimizer update
+ * then runs fused inside the compiled program instead of op by op. The old parameters and
+ * optimizer state are donated by default (`jit`'s `donate`): the caller gives them up, and the
+ * step writes its results into the buffers the step before gave up, so a training loop allocates
+ * no parameter-sized arrays in steady state.
+ */
+import { jit, valueAndGrad, type Jitted, type Value } from "@rewind/autodiff";
+import type { Tensor } from "@rewind/tensor";
+import { applyUpdates } from "./base.js";
+import { checkFlag, checkOptions, checkTransformation, invalidArgument, type GradientTransformation } from "./types.js";
+
+/**
+ * Options of `trainStep`.
+ * @example const opts: TrainStepOptions = { hasAux: true, donate: false };
+ */
+export interface TrainStepOptions {
+  /** The loss returns `[loss, aux]`; aux (e.g. a recurrent carry) is returned beside the loss. */
+  readonly hasAux?: boolean;
+  /**
+   * Donate the parameters and optimizer state passed in (default true): using them after the
+   * call is an error naming the donation; keep the returned ones. `false` keeps them valid.
+   */
+  readonly donate?: boolean;
+  /** Compile the step (default true); `false` runs jit's interpreter (same bits, slower). */
+  readonly compile?: boolean;
+}
+
+/**
+ * What one training step returns: the new parameters and optimizer state, the loss of the batch
+ * (computed with the parameters passed in) and, with `hasAux`, the loss's aux output.
+ * @example const { params, optState, loss } = step(params, optState, batch);
+ */
+export interface TrainStepResult<P, S, Aux = undefined> {
+  readonly params: P;
+  readonly optState: S;
+  readonly loss: Tensor;
+  readonly aux: Aux;
+}
+
+/** The jitted step: `(params, optState, ...batch)` → the new parameters, state, loss and aux. */
+export type TrainStep<P, S, Batch extends unknown[], Aux = undefined> = Jitted<
+  [params: P, optState: S, ...batch: Batch],
+  TrainStepResult<P, S, Aux>
+>;
+
+/**
+ * One jitted training step: `loss(params, ...batch)`, its gradient with respect to `params`,
+ * `optimizer.update` and `applyUpdates`, compiled into one program that is traced once per batch
+ * shape (`step.traceCount()` stays 1 over a run with fixed shapes). Bit for bit the eager step.
+ * Donates `params` and `optState` unless `donate: false`.
+ * @example
+ * const step = trainStep((p, xs, ys) => mean(square(sub(predict(p, xs), ys))), adam({ learningRate: 1e-3 }));
+ * let optState = optimizer.init(params);
+ * for (const { xs, ys } of data) ({ params, optState } = step(params, optState, xs, ys));
+ */
+export function trainStep<P, S, Batch extends unknown[]>(
+  loss: (params: P, ...batch: Batch) => Value,
+  optimizer: GradientTransformation<S>,
+  options?: TrainStepOptions & { readonly hasAux?: false },
+): TrainStep<P, S, Batch>;
+export function trainStep<P, S, Batch extends unknown[], Aux>(
+  loss: (params: P, ...batch: Batch) => readonly [Value, Aux],
+  optimizer: GradientTransformation<S>,
+  options: TrainStepOptions & { readonly hasAux: true },
+): TrainStep<P, S, Batch, Aux>;
+export function trainStep<P, S, Batch extends unknown[]>(
+  loss: (params: P, ...batch: Batch) => unknown,
+  optimizer: GradientTransformation<S>,
+  options: TrainStepOptions = {},
+): TrainStep<P, S, Batch, unknown> {
+  if (typeof loss !== "function")
+    invalidArgument("trainStep", "loss", `expected a function, got ${typeof loss}`, "pass (params, ...batch) => loss");
+  checkTransformation("trainStep", "optimizer", optimizer);
+  checkOptions("trainStep", options, ["hasAux", "donate", "compile"], true);
+  const hasAux = checkFlag("trainStep", "hasAux", options.hasAux) ?? false;
+  const donate = checkFlag("trainStep", "donate", options.donate) ?? true;
+  const compile = checkFlag("trainStep", "compile", options.compile) ?? true;
+  const lossAndGrad = valueAndGrad(loss as (params: P, ...batch: Batch) => Value, { hasAux }) as (
+    params: P,
+    ...batch: Batch
+  ) => [unknown, P];
+  const step = (params: P, optState: S, ...batch: Batch): TrainStepResult<P, S, unknown> => {
+    const [out, grads] = lossAndGrad(params, ...batch);
+    const [value, aux] = hasAux ? (out as [Tensor, unknown]) : [out as Tensor, undefined];
+    const [updates, next] = optimizer.update(grads, optState, params);
+    return { params: applyUpdates(params, updates), optState: next, loss: value, aux };
+  };
+  return jit(step, { compile, donate: donate ? [0, 1] : [] });
+}
