@@ -11,7 +11,7 @@
  * offset tables, dtype/shape descriptors, fallback closures) are handed to the generated code as
  * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers.
  */
-import { allocate, byteSize, type DType, type Tensor } from "@rewind/tensor";
+import { allocate, byteSize, type DType, type Tensor, type WritableTypedArray } from "@rewind/tensor";
 import {
   encodeModule,
   expF32,
@@ -157,6 +157,15 @@ interface ModuleScope {
   readonly mma?: unknown;
 }
 
+/**
+ * The generated runner: inputs in graph order, and per output an array to write it into, or
+ * undefined (or a missing entry) to allocate a fresh one.
+ */
+export type GeneratedRun = (
+  inputs: readonly Tensor[],
+  outs: ReadonlyArray<WritableTypedArray | undefined>,
+) => readonly Tensor[];
+
 /** Typed-array constructors by dtype, for per-call output buffers. */
 export const ARRAY_OF: Readonly<Record<DType, string>> = {
   float32: "Float32Array",
@@ -167,7 +176,7 @@ export const ARRAY_OF: Readonly<Record<DType, string>> = {
 
 /**
  * The generated module under construction (see the file comment).
- * @example const mod = new Module(); const run = mod.instantiate(mod.source(["  return [];"])); run([]) // []
+ * @example const mod = new Module(); const run = mod.instantiate(mod.source(["  return [];"])); run([], []) // []
  */
 export class Module {
   readonly pool = new Pool();
@@ -285,7 +294,10 @@ export class Module {
     return this.#kernels.size;
   }
 
-  /** The whole source: the body of a function of one `ModuleScope` `M`, returning `run(inputs)`. */
+  /**
+   * The whole source: the body of a function of one `ModuleScope` `M`, returning `run(inputs, outs)`
+   * (`outs`: arrays for the outputs to be written into, `[]` for none).
+   */
   source(runBody: readonly string[]): string {
     const wrappers = this.#simdWrappers.map(({ spec, plan, name, kernel }) => {
       const w = simdWrapper(spec, plan, kernel, this.#stageStart());
@@ -304,7 +316,7 @@ export class Module {
       decl("W", "W", this.#simdKernels.length),
       this.#kernelDefs.join("\n"),
       wrappers.length === 0 ? "" : `\n${wrappers.join("\n")}`,
-      "\nreturn function run(inputs) {\n",
+      "\nreturn function run(inputs, outs) {\n",
       runBody.join("\n"),
       "\n};\n",
     ].join("");
@@ -316,9 +328,9 @@ export class Module {
    * float32 and bool buffers and the staging area, and one module with the kernels. Throws if the engine
    * refuses the memory or the module (`compileGraph` then compiles without SIMD).
    */
-  instantiate(source: string): (inputs: readonly Tensor[]) => readonly Tensor[] {
+  instantiate(source: string): GeneratedRun {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- source built from generated identifiers only
-    const factory = new Function("M", source) as (M: ModuleScope) => (inputs: readonly Tensor[]) => readonly Tensor[];
+    const factory = new Function("M", source) as (M: ModuleScope) => GeneratedRun;
     const plain = { C: this.#objects, S: this.#scalars, H: HELPERS };
     if (!this.usesArena) return factory({ ...plain, P: this.pool.buffers(), W: [] });
     const api = wasmApi();
