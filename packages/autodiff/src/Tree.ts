@@ -5,6 +5,7 @@
  * Transforms flatten arguments to leaves, work on the leaves, and rebuild the same structure.
  */
 import { isImmutable, List, Map as IMap, Record as IRecord } from "immutable";
+import { DETACHED_FIX, detachedTensorProblem } from "@rewind/tensor/internal/check";
 import { isValue, type Value } from "./core.js";
 import { expectFunction, expectTreeDef } from "./check.js";
 import { graphFail } from "./errors.js";
@@ -146,6 +147,17 @@ const flattenContainer = (tree: unknown, leaves: Value[], paths: string[], path:
     const keys = Object.keys(tree).sort();
     return { kind: "object", keys, children: keys.map((k) => flattenInto(tree[k], leaves, paths, `${path}.${k}`)) };
   }
+  // A tensor whose buffer was donated to a jitted call is no tensor any more: fail here rather
+  // than let it pass as static data (where jit would key a trace on it).
+  const gone = typeof tree === "object" && tree !== null ? detachedTensorProblem(tree) : undefined;
+  if (gone !== undefined)
+    return graphFail({
+      _tag: "InvalidArgument",
+      op: "treeFlatten",
+      arg: path || "<root>",
+      detail: gone,
+      fix: DETACHED_FIX,
+    });
   return { kind: "static", value: tree };
 };
 
@@ -312,11 +324,19 @@ export const treeMap = <A = unknown>(
   );
 };
 
+/** A static value in words: numbers and strings as they are, functions and objects by name and identity. */
+const describeStatic = (v: unknown): string =>
+  typeof v === "function"
+    ? `the function ${v.name === "" ? "(anonymous)" : v.name} ${staticKey(v)}`
+    : typeof v === "object" && v !== null
+      ? `the static object ${staticKey(v)}`
+      : `the static value ${staticKey(v)}`;
+
 const describe = (d: TreeDef): string =>
   d.kind === "leaf"
     ? "a tensor"
     : d.kind === "static"
-      ? `the static value ${staticKey(d.value)}`
+      ? describeStatic(d.value)
       : `${d.kind === "object" ? "an object" : `a ${d.kind}`} ${treeDefKey(d)}`;
 
 /**

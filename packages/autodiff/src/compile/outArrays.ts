@@ -8,7 +8,8 @@ import type { Tensor, WritableTypedArray } from "@rewind/tensor";
 import { describeAval, type Graph } from "../Graph.js";
 import { graphFail } from "../errors.js";
 
-const CLASS_OF = {
+/** The typed-array class of each dtype. */
+export const ARRAY_CLASS = {
   float32: Float32Array,
   float64: Float64Array,
   int32: Int32Array,
@@ -46,8 +47,8 @@ export const checkOutputArrays = (
     if (o === undefined) continue;
     const aval = want[j]!;
     const size = aval.shape.reduce((p, d) => p * d, 1);
-    const problem = !(o instanceof CLASS_OF[aval.dtype])
-      ? `it is not a ${CLASS_OF[aval.dtype].name}`
+    const problem = !(o instanceof ARRAY_CLASS[aval.dtype])
+      ? `it is not a ${ARRAY_CLASS[aval.dtype].name}`
       : o.length !== size
         ? `it holds ${o.length} elements`
         : ins.some((t) => t.data.buffer === o.buffer)
