@@ -25,7 +25,7 @@ import { expectFlag, expectFunction, expectOptions } from "./check.js";
 import { evalGraph, isTracer, type Value } from "./core.js";
 import { debugState } from "./debugState.js";
 import { formatAval, avalOf } from "./Graph.js";
-import { checkDonatedPositions, DonationPlan, donateOption } from "./jitDonate.js";
+import { checkDonatedPositions, DonationPlan, donateOption, holdCaptured } from "./jitDonate.js";
 import { retraceThreshold, RetraceWatch } from "./jitRetrace.js";
 import { JIT_PIPELINE, optimizeClosed } from "./passes/index.js";
 import { traceTreeAs, type ClosedGraph } from "./trace.js";
@@ -49,9 +49,9 @@ export interface JitOptions {
    * `[params, state] = step(params, state, batch)` with `donate: [0, 1]` allocates no output
    * arrays in steady state. Using a donated tensor afterwards throws an error saying it was
    * donated; so does using another tensor sharing its memory (a `reshape` of it). A tensor also
-   * passed in a non-donated argument, captured by `f` as a constant, or returned by the call,
-   * stays valid. Ignored when the call is traced (inside grad, scan or another jit). Results are
-   * the same bit for bit with or without it.
+   * passed in a non-donated argument, returned by the call, or captured as a constant by `f` or by
+   * any other jitted function, stays valid. Ignored when the call is traced (inside grad, scan or
+   * another jit). Results are the same bit for bit with or without it.
    */
   readonly donate?: readonly number[];
   /**
@@ -122,6 +122,8 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options:
     // Tracing records the program as written; jit's passes (hoist, lift) run once per signature.
     const { closed } = optimizeClosed(traceTreeAs("jit", f, args), JIT_PIPELINE);
     watch.traced(def, defKey, avalKey, closed.graph);
+    // What the graph captured is never donated, here or by another jitted function.
+    holdCaptured(closed);
     const donation = donate === undefined ? undefined : new DonationPlan(closed, def, donate);
     const entry: CacheEntry = { closed, run: undefined, donation };
     // A graph that captured tracers of an enclosing transform is only valid inside it: don't cache.

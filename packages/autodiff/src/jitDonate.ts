@@ -7,10 +7,12 @@
  * .transfer` where present, else `structuredClone` with a transfer list: both move the memory
  * without copying), so the old typed array reads as empty and every later use of the tensor fails
  * with a message naming the donation (`@rewind/tensor`'s checks, `detached.ts`). A buffer stays
- * valid, untouched, when giving it up would break something else: when a non-donated argument, a
- * constant the graph captured (`closed.consts`, a scalar literal) or an output of this call uses it
- * (the interpreter may return an input as it is), when the typed array views only part of it, or
- * when it cannot be detached (a SharedArrayBuffer, WebAssembly memory). A buffer donated twice
+ * valid, untouched, when giving it up would break something else: when a non-donated argument or
+ * an output of this call uses it (the interpreter may return an input as it is), when a traced
+ * graph captured it (as a constant or a scalar literal, in this jitted function or another) or a
+ * compiled runner holds it (its planned buffers, which a primitive's impl receives views of, and
+ * its constants; compile/owned.ts), when the typed array views only part of it, or when it cannot
+ * be detached (a SharedArrayBuffer, WebAssembly memory). A buffer donated twice
  * (one tensor passed in two donated places) is given up once.
  *
  * Reuse: each cache entry keeps a pool, one slot per output. Each donated leaf is assigned, once
@@ -24,6 +26,7 @@
 import type { Tensor, WritableTypedArray } from "@rewind/tensor";
 import type { CompiledGraph } from "./compile/index.js";
 import { ARRAY_CLASS } from "./compile/outArrays.js";
+import { holdBuffers, isHeld } from "./compile/owned.js";
 import { isTracer } from "./core.js";
 import { graphFail } from "./errors.js";
 import type { Atom, Graph } from "./Graph.js";
@@ -68,12 +71,16 @@ export const checkDonatedPositions = (donate: readonly number[], argc: number): 
   });
 };
 
-/** The buffers a graph holds on to: its captured constants' and every literal's, nested bodies included. */
-const pinnedBuffers = (closed: ClosedGraph): Set<ArrayBufferLike> => {
-  const pinned = new Set<ArrayBufferLike>();
-  for (const c of closed.consts) if (!isTracer(c)) pinned.add(c.data.buffer);
+/**
+ * Records the buffers a traced graph holds (its captured constants' and every literal's, nested
+ * bodies included) as never to be donated, by this jitted function or another (compile/owned.ts).
+ * @example holdCaptured(closed)
+ */
+export const holdCaptured = (closed: ClosedGraph): void => {
+  const buffers: ArrayBufferLike[] = [];
+  for (const c of closed.consts) if (!isTracer(c)) buffers.push(c.data.buffer);
   const atom = (a: Atom): void => {
-    if (a._tag === "Literal") pinned.add(a.value.data.buffer);
+    if (a._tag === "Literal") buffers.push(a.value.data.buffer);
   };
   const visit = (g: Graph): void => {
     g.outputs.forEach(atom);
@@ -83,7 +90,7 @@ const pinnedBuffers = (closed: ClosedGraph): Set<ArrayBufferLike> => {
     }
   };
   visit(closed.graph);
-  return pinned;
+  holdBuffers(buffers);
 };
 
 /** The engine's ways to move a buffer, read at each use (cheap, and tests can watch them). */
@@ -109,8 +116,7 @@ const detach = (buf: ArrayBufferLike): ArrayBuffer | undefined => {
 };
 
 /**
- * The donation state of one cache entry: which leaves are donated, the buffers the graph pins,
- * and the pool of output arrays.
+ * The donation state of one cache entry: which leaves are donated, and the pool of output arrays.
  * @example
  * const plan = new DonationPlan(closed, inTree, [0]);
  * plan.giveUp(leaves, plan.call(run, inputs));
@@ -118,7 +124,6 @@ const detach = (buf: ArrayBufferLike): ArrayBuffer | undefined => {
 export class DonationPlan {
   /** Per argument leaf (in flatten order): 1 when it belongs to a donated argument. */
   readonly #donated: Uint8Array;
-  #pinned: Set<ArrayBufferLike> | undefined;
   /** Per argument leaf: the output whose slot its buffer fills, or -1. Set at the first compiled call. */
   #slots: Int32Array | undefined;
   /** Per output: an array for the runner to write into (a donated buffer), or undefined. */
@@ -159,7 +164,6 @@ export class DonationPlan {
     const keep = new Set<ArrayBufferLike>();
     for (let i = 0; i < leaves.length; i++) if (this.#donated[i] === 0) keep.add(leaves[i]!.data.buffer);
     for (const o of outs) keep.add(o.data.buffer);
-    const pinned = (this.#pinned ??= pinnedBuffers(this.closed));
     const seen = new Set<ArrayBufferLike>();
     for (let i = 0; i < leaves.length; i++) {
       if (this.#donated[i] === 0) continue;
@@ -168,7 +172,7 @@ export class DonationPlan {
       const buf = data.buffer;
       if (seen.has(buf)) continue;
       seen.add(buf);
-      if (keep.has(buf) || pinned.has(buf)) continue;
+      if (keep.has(buf) || isHeld(buf)) continue;
       if (data.byteLength === 0 || data.byteOffset !== 0 || data.byteLength !== buf.byteLength) continue;
       const moved = detach(buf);
       if (moved === undefined) continue;

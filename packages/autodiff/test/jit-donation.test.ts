@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
+import { bind } from "../src/core.js";
 import { expectBits } from "./compileSupport.js";
 
 type Tree = { readonly w: Value; readonly b: Value; readonly layers: readonly Value[] };
@@ -47,6 +48,12 @@ const step = (p: Tree, s: State, x: Value): [Tree, State] => {
 
 /** jit of `step`; a new one per test on purpose (warnRetraces: false: the warning is about doing so in a loop). */
 const jitStep = (options: A.JitOptions) => A.jit(step, { ...options, warnRetraces: false });
+
+/** Detaches a buffer without copying, as donation does (this package is typed without Node's globals). */
+const structuredCloneOf = (buffer: ArrayBufferLike): void => {
+  const { structuredClone } = globalThis as unknown as { structuredClone: (v: unknown, o: unknown) => unknown };
+  structuredClone(buffer, { transfer: [buffer] });
+};
 
 const batch = (dtype: T.DType, i: number): T.Tensor => T.random.normal(T.random.key(100 + i), [5, 4], dtype);
 
@@ -151,6 +158,54 @@ describe("jit donate: a donated tensor is given up", () => {
       if (compile) expect(() => T.exp(x)).toThrow(GONE);
       else expect(out).toBe(x);
     }
+  });
+
+  it("leaves valid a tensor another jitted function captured, which keeps working", () => {
+    const c = T.tensor([1, 2, 3]);
+    const k = T.scalar(2);
+    const reader = A.jit((a: Value) => A.add(A.mul(a, c), k));
+    const before = reader(T.ones([3]));
+    const taker = A.jit((a: Value, b: Value) => A.add(A.mul(a, 2), b), { donate: [0, 1] });
+    expectBits("taker", taker(c, k), T.tensor([4, 6, 8]));
+    expectBits("constant", c, T.tensor([1, 2, 3]));
+    expectBits("scalar literal", k, T.scalar(2));
+    expectBits("reader", reader(T.ones([3])), before);
+  });
+
+  it("leaves a compiled runner's planned buffers alone when a primitive's impl donates its input", () => {
+    const inner = A.jit((a: Value) => A.mul(a, 3), { donate: [0] });
+    // The impl gets its input as a view of one of the outer runner's planned buffers.
+    const viaInner = A.definePrimitive<"donatesItsInput", void>({
+      name: "donatesItsInput",
+      abstractEval: ([x]) => [x!],
+      impl: ([x]) => [inner(x!) as T.Tensor],
+      vjp: ([g]) => [A.mul(g!, 3)],
+    });
+    const f = (x: Value) => {
+      const s = A.sin(x);
+      return A.add(A.exp(bind(viaInner, [A.tanh(x)], undefined)[0]!), A.tanh(s));
+    };
+    const compiled = A.jit(f, { warnRetraces: false });
+    const interpreted = A.jit(f, { compile: false, warnRetraces: false });
+    for (let i = 0; i < 3; i++) {
+      const x = T.random.normal(T.random.key(i), [6], "float64");
+      expectBits(`call ${i}`, compiled(x), interpreted(x));
+    }
+  });
+
+  it("a compiled graph refuses a donated constant or input with the donation named, not NaN", () => {
+    const gone = T.scalar(4);
+    const literal = A.makeGraph((a: Value) => A.mul(a, gone))(T.zeros([2])).graph;
+    structuredCloneOf(gone.data.buffer);
+    expect(() => A.compileGraph(literal)).toThrow(/compileGraph: a constant is a float32 tensor of shape \[\]/);
+    expect(() => A.compileGraph(literal)).toThrow(GONE);
+
+    const s = T.tensor([2, 3]);
+    const run = A.compileGraph(A.makeGraph((a: Value) => A.mul(a, s))(T.zeros([2])).graph);
+    const donated = T.tensor([5, 5]);
+    A.jit((a: Value) => A.neg(a), { donate: [0] })(donated);
+    expect(() => run([s, donated])).toThrow(/expected a tensor f32\[2\], got a float32 tensor of shape \[2\]/);
+    expect(() => run([s, donated])).toThrow(GONE);
   });
 
   it("leaves valid what it cannot take whole: a view of part of a buffer, a SharedArrayBuffer, an empty tensor", () => {

@@ -15,6 +15,7 @@
  */
 import { getKernelBackend, isTensor, type Tensor, type WritableTypedArray } from "@rewind/tensor";
 import { codegenRefused, simdAvailable } from "@rewind/tensor/internal/codegen";
+import { DETACHED_FIX, detachedTensorProblem } from "@rewind/tensor/internal/check";
 import { expectGraph } from "../check.js";
 import { evalGraph } from "../core.js";
 import { avalOf, avalsEqual, describeAval, type Graph } from "../Graph.js";
@@ -141,6 +142,10 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
 
 const NO_ARRAYS: ReadonlyArray<WritableTypedArray | undefined> = Object.freeze([]);
 
+/** What arrived in place of a tensor, in words (a donated tensor says so). */
+const got = (t: unknown): string =>
+  isTensor(t) ? describeAval(avalOf(t)) : (detachedTensorProblem(t) ?? (t === null ? "null" : typeof t));
+
 /** Rejects runner inputs that are not tensors of the graph's input avals, naming the first. */
 const checkInputs = (graph: Graph, ins: readonly Tensor[]): void => {
   const want = graph.inAvals;
@@ -159,8 +164,9 @@ const checkInputs = (graph: Graph, ins: readonly Tensor[]): void => {
         _tag: "InvalidArgument",
         op: "compileGraph",
         arg: `inputs[${i}]`,
-        detail: `expected a tensor ${describeAval(want[i]!)}, got ${isTensor(t) ? describeAval(avalOf(t)) : typeof t}`,
-        fix: "pass tensors of the avals the graph was traced with",
+        detail: `expected a tensor ${describeAval(want[i]!)}, got ${got(t)}`,
+        fix:
+          detachedTensorProblem(t) === undefined ? "pass tensors of the avals the graph was traced with" : DETACHED_FIX,
       });
     }
   });

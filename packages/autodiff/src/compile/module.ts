@@ -27,6 +27,7 @@ import { emitSimdLoop, planSimd, type SimdPlan } from "./simdLoop.js";
 import { simdWrapper, stagingBytes } from "./simdWrap.js";
 import { arenaMatmulBytes, makeArenaMatmul } from "./arena.js";
 import { mm } from "./matmul.js";
+import { holdBuffers } from "./owned.js";
 import * as R from "./runtime.js";
 
 /** Where a value lives in generated code: a buffer expression and an offset expression. */
@@ -225,6 +226,7 @@ export class Module {
 
   /** The data buffer of a compile-time constant. */
   constBuffer(t: Tensor): string {
+    holdBuffers([t.data.buffer]);
     return this.object(t.data);
   }
 
@@ -332,7 +334,11 @@ export class Module {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- source built from generated identifiers only
     const factory = new Function("M", source) as (M: ModuleScope) => GeneratedRun;
     const plain = { C: this.#objects, S: this.#scalars, H: HELPERS };
-    if (!this.usesArena) return factory({ ...plain, P: this.pool.buffers(), W: [] });
+    if (!this.usesArena) {
+      const P = this.pool.buffers();
+      holdBuffers(P.map((b) => (b as ArrayBufferView).buffer));
+      return factory({ ...plain, P, W: [] });
+    }
     const api = wasmApi();
     if (api === undefined) throw new Error("WebAssembly is not available");
     const bytes = this.#stageStart() + this.#stagingBytes;
@@ -346,9 +352,11 @@ export class Module {
     const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart());
     if (mma === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
+    const P = this.pool.buffers(arena);
+    holdBuffers([arena, ...P.map((b) => (b as ArrayBufferView).buffer)]);
     return factory({
       ...plain,
-      P: this.pool.buffers(arena),
+      P,
       W: kernels,
       AB: arena,
       HF: new Float32Array(arena),
