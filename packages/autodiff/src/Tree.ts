@@ -147,18 +147,16 @@ const flattenContainer = (tree: unknown, leaves: Value[], paths: string[], path:
     const keys = Object.keys(tree).sort();
     return { kind: "object", keys, children: keys.map((k) => flattenInto(tree[k], leaves, paths, `${path}.${k}`)) };
   }
-  // A tensor whose buffer was donated to a jitted call is no tensor any more: fail here rather
-  // than let it pass as static data (where jit would key a trace on it).
+  // A tensor whose buffer was donated is no tensor any more: fail, not pass it as static data.
   const gone = typeof tree === "object" && tree !== null ? detachedTensorProblem(tree) : undefined;
-  if (gone !== undefined)
-    return graphFail({
-      _tag: "InvalidArgument",
-      op: "treeFlatten",
-      arg: path || "<root>",
-      detail: gone,
-      fix: DETACHED_FIX,
-    });
-  return { kind: "static", value: tree };
+  if (gone === undefined) return { kind: "static", value: tree };
+  return graphFail({
+    _tag: "InvalidArgument",
+    op: "treeFlatten",
+    arg: path || "<root>",
+    detail: gone,
+    fix: DETACHED_FIX,
+  });
 };
 
 /**
@@ -324,20 +322,15 @@ export const treeMap = <A = unknown>(
   );
 };
 
-/** A static value in words: numbers and strings as they are, functions and objects by name and identity. */
-const describeStatic = (v: unknown): string =>
-  typeof v === "function"
-    ? `the function ${v.name === "" ? "(anonymous)" : v.name} ${staticKey(v)}`
-    : typeof v === "object" && v !== null
-      ? `the static object ${staticKey(v)}`
-      : `the static value ${staticKey(v)}`;
-
+/** A structure in words; a static function by its name too, as its identity (`#3`) says little. */
 const describe = (d: TreeDef): string =>
   d.kind === "leaf"
     ? "a tensor"
-    : d.kind === "static"
-      ? describeStatic(d.value)
-      : `${d.kind === "object" ? "an object" : `a ${d.kind}`} ${treeDefKey(d)}`;
+    : d.kind !== "static"
+      ? `${d.kind === "object" ? "an object" : `a ${d.kind}`} ${treeDefKey(d)}`
+      : typeof d.value === "function"
+        ? `the function ${d.value.name === "" ? "(anonymous)" : d.value.name} ${staticKey(d.value)}`
+        : `the static value ${staticKey(d.value)}`;
 
 /**
  * The first place where two structures differ: its path (`.h`, `[1]`) and what each side has
