@@ -71,12 +71,18 @@ export const expectSameBits = (label: string, a: unknown, b: unknown): void => {
   );
 };
 
+/**
+ * jit's option for these tests, which make a new jit per case on purpose: the retrace warning is
+ * about doing so in a loop.
+ */
+export const QUIET = { warnRetraces: false } as const;
+
 /** The same function three ways: eager ops, jit on the interpreter, jit compiled. */
 export const threeWays = <Args extends unknown[]>(f: (...args: Args) => unknown) =>
   [
     ["eager", f],
-    ["jit (interpreted)", A.jit(f, { compile: false })],
-    ["jit (compiled)", A.jit(f)],
+    ["jit (interpreted)", A.jit(f, { ...QUIET, compile: false })],
+    ["jit (compiled)", A.jit(f, QUIET)],
   ] as const;
 
 // -- float64 references, from stable formulas --------------------------------------------------

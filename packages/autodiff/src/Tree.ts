@@ -5,6 +5,7 @@
  * Transforms flatten arguments to leaves, work on the leaves, and rebuild the same structure.
  */
 import { isImmutable, List, Map as IMap, Record as IRecord } from "immutable";
+import { DETACHED_FIX, detachedTensorProblem } from "@rewind/tensor/internal/check";
 import { isValue, type Value } from "./core.js";
 import { expectFunction, expectTreeDef } from "./check.js";
 import { graphFail } from "./errors.js";
@@ -146,7 +147,16 @@ const flattenContainer = (tree: unknown, leaves: Value[], paths: string[], path:
     const keys = Object.keys(tree).sort();
     return { kind: "object", keys, children: keys.map((k) => flattenInto(tree[k], leaves, paths, `${path}.${k}`)) };
   }
-  return { kind: "static", value: tree };
+  // A tensor whose buffer was donated is no tensor any more: fail, not pass it as static data.
+  const gone = typeof tree === "object" && tree !== null ? detachedTensorProblem(tree) : undefined;
+  if (gone === undefined) return { kind: "static", value: tree };
+  return graphFail({
+    _tag: "InvalidArgument",
+    op: "treeFlatten",
+    arg: path || "<root>",
+    detail: gone,
+    fix: DETACHED_FIX,
+  });
 };
 
 /**
@@ -312,12 +322,15 @@ export const treeMap = <A = unknown>(
   );
 };
 
+/** A structure in words; a static function by its name too, as its identity (`#3`) says little. */
 const describe = (d: TreeDef): string =>
   d.kind === "leaf"
     ? "a tensor"
-    : d.kind === "static"
-      ? `the static value ${staticKey(d.value)}`
-      : `${d.kind === "object" ? "an object" : `a ${d.kind}`} ${treeDefKey(d)}`;
+    : d.kind !== "static"
+      ? `${d.kind === "object" ? "an object" : `a ${d.kind}`} ${treeDefKey(d)}`
+      : typeof d.value === "function"
+        ? `the function ${d.value.name === "" ? "(anonymous)" : d.value.name} ${staticKey(d.value)}`
+        : `the static value ${staticKey(d.value)}`;
 
 /**
  * The first place where two structures differ: its path (`.h`, `[1]`) and what each side has

@@ -12,17 +12,24 @@
  * (the engine is probed once, at the first compile). Called on tracers (inside
  * grad, scan, another jit) the cached graph is inlined into the enclosing trace, so
  * `grad(jit(f))` differentiates the same graph; nothing is compiled until a call on tensors.
+ *
+ * Every trace is counted (`traceCount`); retracing for arguments of the same shapes, or a jit
+ * made anew for every call, warns once (jitRetrace.ts, option `warnRetraces`). With `donate`,
+ * the donated arguments' buffers are given up after each call on tensors and become the next
+ * call's outputs (jitDonate.ts). A cache hit costs one flatten of the arguments and the key.
  */
 import type { Tensor } from "@rewind/tensor";
-import { compileGraph } from "./compile/index.js";
+import { compileGraph, type CompiledGraph } from "./compile/index.js";
 import { engineCompiles, jitState } from "./compile/mode.js";
 import { expectFlag, expectFunction, expectOptions } from "./check.js";
 import { evalGraph, isTracer, type Value } from "./core.js";
 import { debugState } from "./debugState.js";
-import { formatAval, avalOf, type Graph } from "./Graph.js";
+import { formatAval, avalOf } from "./Graph.js";
+import { checkDonatedPositions, DonationPlan, donateOption, holdCaptured } from "./jitDonate.js";
+import { retraceThreshold, RetraceWatch } from "./jitRetrace.js";
 import { JIT_PIPELINE, optimizeClosed } from "./passes/index.js";
 import { traceTreeAs, type ClosedGraph } from "./trace.js";
-import { treeDefKey, treeFlatten, treeUnflatten } from "./Tree.js";
+import { treeDefKey, treeFlatten, treeUnflatten, type TreeDef } from "./Tree.js";
 
 /** Runs a graph on concrete inputs. */
 export type Runner = (inputs: readonly Tensor[]) => readonly Tensor[];
@@ -35,18 +42,39 @@ export interface JitOptions {
    * every jitted function; where the engine refuses to generate code, `true` interprets too.
    */
   readonly compile?: boolean;
+  /**
+   * Positions of the arguments the caller gives up (JAX's `donate_argnums`): after a call on
+   * tensors, every tensor in these arguments is invalid, its memory taken over by the jitted
+   * function, which writes later results into it, so a training loop
+   * `[params, state] = step(params, state, batch)` with `donate: [0, 1]` allocates no output
+   * arrays in steady state. Using a donated tensor afterwards throws an error saying it was
+   * donated; so does using another tensor sharing its memory (a `reshape` of it). A tensor also
+   * passed in a non-donated argument, returned by the call, or captured as a constant by `f` or by
+   * any other jitted function, stays valid. Ignored when the call is traced (inside grad, scan or
+   * another jit). Results are the same bit for bit with or without it.
+   */
+  readonly donate?: readonly number[];
+  /**
+   * Warn (once, with `console.warn`) when `f` has traced more than this many times for arguments
+   * of the same shapes and dtypes (a plain number in the arguments that changes every call), or
+   * when more than this many separate `jit` wrappers of one function's source text traced the same
+   * arguments (a jit made anew inside a loop). Default 3; `false` never warns.
+   */
+  readonly warnRetraces?: number | false;
 }
 
 /** The interpreter as a runner. */
 const interpret =
-  (graph: Graph): Runner =>
+  (graph: ClosedGraph["graph"]): Runner =>
   (inputs) =>
     evalGraph(graph, inputs) as readonly Tensor[];
 
 interface CacheEntry {
   readonly closed: ClosedGraph;
   /** Built on the first call on tensors (a graph only ever inlined into traces is never compiled). */
-  run: Runner | undefined;
+  run: CompiledGraph | Runner | undefined;
+  /** With `donate`: which leaves are given up, and the pool of output arrays. */
+  readonly donation: DonationPlan | undefined;
 }
 
 /** A jitted function, with a view of its cache for inspection. */
@@ -54,45 +82,78 @@ export interface Jitted<Args extends unknown[], R> {
   (...args: Args): R;
   /** Number of distinct signatures traced so far. */
   readonly cacheSize: () => number;
+  /**
+   * Number of times `f` was traced (completed traces): every one, including those `cacheSize`
+   * does not keep (a trace inside another transform that captured its tracers) and `graphFor`'s.
+   * @example const step = jit(update); for (let i = 0; i < 100; i++) [p, s] = step(p, s); step.traceCount() // 1
+   */
+  readonly traceCount: () => number;
   /** The closed graph used for these arguments (tracing them if needed). */
   readonly graphFor: (...args: Args) => ClosedGraph;
 }
 
 /**
  * Traces `f` once per input signature (pytree structure, shapes, dtypes), compiles the graph and
- * reuses both. `f` must be pure: values it closes over are captured at trace time.
- * @param options `{ compile: false }` runs the interpreter instead of generated code (see also `setJitMode`).
+ * reuses both. `f` must be pure: values it closes over are captured at trace time. Plain numbers,
+ * booleans and strings in the arguments are static (part of the signature): pass values that
+ * change from call to call as tensors.
+ * @param options `{ compile: false }` runs the interpreter (see also `setJitMode`); `donate`
+ * lists arguments the caller gives up, whose memory the call reuses; `warnRetraces` sets when
+ * retracing warns.
  * @example const g = jit((x) => mul(x, 2)); g(tensor([1])); g(tensor([3])); g.cacheSize() // 1
+ * @example
+ * const step = jit(trainStep, { donate: [0, 1] });
+ * for (const batch of batches) [params, optState] = step(params, optState, batch);
  */
 export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options: JitOptions = {}): Jitted<Args, R> => {
   expectFunction("jit", "f", f);
-  const compile = expectFlag("jit", "options.compile", expectOptions("jit", options, ["compile"]).compile) ?? true;
+  const opts = expectOptions("jit", options, ["compile", "donate", "warnRetraces"]);
+  const compile = expectFlag("jit", "options.compile", opts.compile) ?? true;
+  const donate = donateOption(opts.donate);
+  const watch = new RetraceWatch(f, retraceThreshold(opts.warnRetraces));
   const cache = new Map<string, CacheEntry>();
-  const entryFor = (args: readonly unknown[]): CacheEntry => {
-    const [leaves, def] = treeFlatten(args);
-    const key = `${treeDefKey(def)}|${leaves.map((l) => formatAval(avalOf(l))).join(";")}`;
+  const entryFor = (args: readonly unknown[], leaves: readonly Value[], def: TreeDef): CacheEntry => {
+    const defKey = treeDefKey(def);
+    const avalKey = leaves.map((l) => formatAval(avalOf(l))).join(";");
+    const key = `${defKey}|${avalKey}`;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
+    if (donate !== undefined) checkDonatedPositions(donate, args.length);
     // Tracing records the program as written; jit's passes (hoist, lift) run once per signature.
     const { closed } = optimizeClosed(traceTreeAs("jit", f, args), JIT_PIPELINE);
-    const entry: CacheEntry = { closed, run: undefined };
+    watch.traced(def, defKey, avalKey, closed.graph);
+    // What the graph captured is never donated, here or by another jitted function.
+    holdCaptured(closed);
+    const donation = donate === undefined ? undefined : new DonationPlan(closed, def, donate);
+    const entry: CacheEntry = { closed, run: undefined, donation };
     // A graph that captured tracers of an enclosing transform is only valid inside it: don't cache.
     if (!closed.consts.some(isTracer)) cache.set(key, entry);
     return entry;
   };
   const jitted = (...args: Args): R => {
-    const entry = entryFor(args);
-    const { closed } = entry;
-    const leaves = treeFlatten(args)[0];
+    const [leaves, def] = treeFlatten(args);
+    const entry = entryFor(args, leaves, def);
+    const { closed, donation } = entry;
     const inputs: Value[] = [...closed.consts, ...leaves];
     let outs: readonly Value[];
-    if (inputs.some(isTracer) || debugState.nans || jitState.interpret) outs = evalGraph(closed.graph, inputs);
-    else {
+    if (inputs.some(isTracer)) outs = evalGraph(closed.graph, inputs);
+    else if (debugState.nans || jitState.interpret) {
+      outs = evalGraph(closed.graph, inputs);
+      donation?.giveUp(leaves as Tensor[], outs as Tensor[]);
+    } else {
       // Probed at the first compile only: a strict CSP refuses `new Function` (one warning).
       entry.run ??= compile && engineCompiles() ? compileGraph(closed.graph) : interpret(closed.graph);
-      outs = entry.run(inputs as Tensor[]);
+      if (donation === undefined) outs = entry.run(inputs as Tensor[]);
+      else {
+        outs = donation.call(entry.run, inputs as Tensor[]);
+        donation.giveUp(leaves as Tensor[], outs as Tensor[]);
+      }
     }
     return treeUnflatten<R>(closed.outTree, outs);
   };
-  return Object.assign(jitted, { cacheSize: () => cache.size, graphFor: (...args: Args) => entryFor(args).closed });
+  const graphFor = (...args: Args): ClosedGraph => {
+    const [leaves, def] = treeFlatten(args);
+    return entryFor(args, leaves, def).closed;
+  };
+  return Object.assign(jitted, { cacheSize: () => cache.size, traceCount: () => watch.count, graphFor });
 };

@@ -1,7 +1,8 @@
 /**
  * @file The compiled runner as a value: planned buffers reused across calls never leak into
- * results, outputs are fresh, the generated source holds no user strings, and the switches that
- * keep the interpreter (`compile: false`, `withDebugNans`).
+ * results, outputs are fresh (or written into the arrays passed, whatever they held), the
+ * generated source holds no user strings, and the switches that keep the interpreter
+ * (`compile: false`, `withDebugNans`).
  */
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
@@ -117,6 +118,105 @@ describe("compile: the runner", () => {
     const jf: (x: Value) => unknown = A.jit(f);
     const x = f64([0.5, -1]);
     expectBits("re-entered", jf(x), A.jit(f, { compile: false })(x));
+  });
+
+  it("writes outputs into arrays passed in `outs` (any contents), the others fresh, same bits", () => {
+    const run = A.compileGraph(A.makeGraph(model)(T.zeros([3, 3], "float64"), T.zeros([4, 3], "float64")).graph);
+    const w = T.random.normal(T.random.key(4), [3, 3], "float64");
+    const x = T.random.normal(T.random.key(5), [4, 3], "float64");
+    const fresh = run([w, x]);
+    // Recycled memory holds old values: NaN everywhere must not leak into a result.
+    const outs = fresh.map((t, j) => (j % 2 === 0 ? new Float64Array(t.data.length).fill(NaN) : undefined));
+    const into = run([w, x], outs);
+    into.forEach((t, j) => {
+      expectBits(`output ${j}`, t, fresh[j]!);
+      if (outs[j] !== undefined) expect(t.data).toBe(outs[j]);
+    });
+    expect(run.writesInto).toEqual(fresh.map(() => true));
+  });
+
+  it.each(["float64", "float32"] as const)(
+    "needs no zeroed output arrays: every kind of output overwrites a garbage-filled array (%s)",
+    (dtype) => {
+      // float32 at sizes where the fused loops and the products run as WebAssembly kernels.
+      const [r, c] = dtype === "float32" ? [16, 64] : [4, 3];
+      const k = T.random.key(6);
+      const normal = (i: number, shape: number[]) => T.random.normal(T.random.foldIn(k, i), shape, dtype);
+      const constant = normal(0, [1, c]);
+      // One output per emitter: fused loop, products (k = c and k = 0), reductions, concat, the four
+      // indexing kernels, a scan's carry and rows, a constant, an input, one value twice, int32 and bool.
+      const f = (x: Value, idx: Value, w: Value, v: Value, cols: Value, empty: Value, empty2: Value) => {
+        const [carry, rows] = A.scan((h: Value, row: Value) => [A.add(h, row), A.mul(h, row)], T.zeros([c], dtype), x);
+        const e = A.exp(x);
+        return [
+          ...[A.add(e, 1), A.matmul(x, A.transpose(x)), A.matmul(x, w), A.matmul(empty, empty2)],
+          ...[A.sum(x, { axis: 0 }), A.max(x, { axis: 1 }), A.argmax(x, { axis: 1 }), A.prod(x, { axis: 1 })],
+          ...[A.concat([x, x], 0), A.take(x, idx, 0), A.addAt(x, idx, v, 0), A.gather(x, cols, 1)],
+          ...[A.addAlongAxis(x, cols, T.ones([r, 2], dtype), 1), carry, rows, constant, x, e, e, A.greater(x, 0)],
+        ];
+      };
+      const args = [
+        normal(1, [r, c]),
+        T.tensor([2, 0, 2], "int32"),
+        normal(2, [c, c]),
+        normal(3, [3, c]),
+        T.fromDataOrThrow(
+          Array.from({ length: 2 * r }, (_, i) => (i * 7) % c),
+          [r, 2],
+          "int32",
+        ),
+        T.zeros([2, 0], dtype),
+        T.zeros([0, 3], dtype),
+      ] as const;
+      const closed = A.makeGraph(f)(...args);
+      const run = A.compileGraph(closed.graph);
+      const want = A.jit(f, { compile: false })(...args) as T.Tensor[];
+      const outs = want.map((t) => {
+        const a = t.data.slice() as T.WritableTypedArray;
+        return a.fill(t.dtype === "int32" ? -7 : t.dtype === "bool" ? 255 : NaN);
+      });
+      expect(run.writesInto.every((w) => w)).toBe(true);
+      if (dtype === "float32") expect(run.simdKernels).toBeGreaterThan(0);
+      const got = run([...(closed.consts as T.Tensor[]), ...args], outs);
+      expectBits("into garbage", got, want);
+      got.forEach((t, j) => expect(t.data).toBe(outs[j]));
+    },
+  );
+
+  it("refuses output arrays of another class or length, or sharing memory with an input or each other", () => {
+    const run = A.compileGraph(
+      A.makeGraph((a: Value, b: Value) => [A.add(a, b), A.mul(a, b)])(f64([0, 0]), f64([0, 0])).graph,
+    );
+    const [a, b] = [f64([1, 2]), f64([3, 4])];
+    const shared = new Float64Array(2);
+    expect(() => run([a, b], [new Float32Array(2)])).toThrow(
+      /output 0 is f64\[2\], but it is not a Float64Array \(argument `outs\[0\]`\)/,
+    );
+    expect(() => run([a, b], [undefined, new Float64Array(3)])).toThrow(
+      /output 1 .* holds 3 elements \(argument `outs\[1\]`\)/,
+    );
+    expect(() => run([a, b], [a.data as Float64Array])).toThrow(
+      /shares its buffer with an input \(argument `outs\[0\]`\)/,
+    );
+    expect(() => run([a, b], [shared, shared])).toThrow(/another output array \(argument `outs\[0\]`\)/);
+    expect(() => run([a, b], [undefined, undefined, undefined])).toThrow(/2 outputs, got 3 arrays/);
+    expect(Array.from(a.data)).toEqual([1, 2]);
+  });
+
+  it("an output a primitive's impl computes comes back fresh, and takes no array", () => {
+    const twice = A.definePrimitive<"twiceImpl", void>({
+      name: "twiceImpl",
+      abstractEval: ([x]) => [x!],
+      impl: ([x]) => [T.mul(x!, 2)],
+      vjp: ([g]) => [A.mul(g!, 2)],
+    });
+    const run = A.compileGraph(A.makeGraph((x: Value) => [bind(twice, [x], undefined)[0]!, A.exp(x)])(f64([0])).graph);
+    expect(run.writesInto).toEqual([false, true]);
+    const given = new Float64Array(1);
+    const [t0, t1] = run([f64([1])], [given, new Float64Array(1)]);
+    expectBits("impl output", t0!, f64([2]));
+    expect(t0!.data).not.toBe(given);
+    expectBits("exp", t1!, f64([Math.exp(1)]));
   });
 
   it("compiles lazily: a jitted function only ever called under grad is never compiled", () => {

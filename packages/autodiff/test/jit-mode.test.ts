@@ -23,7 +23,7 @@ const watchGeneratedCode = (): void => {
       const run = factory(...a);
       return typeof run !== "function"
         ? run
-        : (inputs: unknown) => (seen.runs++, (run as (i: unknown) => unknown)(inputs));
+        : (...ins: unknown[]) => (seen.runs++, (run as (...i: unknown[]) => unknown)(...ins));
     };
   });
 };

@@ -9,6 +9,7 @@
  *
  * Not re-exported from the package index: the sibling packages use these through the ops.
  */
+import { DETACHED_FIX, detachedProblem, isDetachedProblem } from "./detached.js";
 import { isDType, type DType } from "./DType.js";
 import { fail } from "./errors.js";
 import { describeValue, MAX_ELEMENTS, showValue } from "./internal.js";
@@ -125,7 +126,12 @@ export const recordProblem = (dtype: unknown, shape: unknown, data: unknown): st
     n *= d as number;
   }
   const len = (data as ArrayLike<number>).length;
-  return n === len ? undefined : `a record of shape ${showValue(shape)} (${n} elements) whose data holds ${len}`;
+  if (n === len) return undefined;
+  // Off the hot path: a detached buffer (donated to a jitted call, transferred) reads as empty.
+  return (
+    detachedProblem(dtype, shape, n, data as ArrayBufferView) ??
+    `a record of shape ${showValue(shape)} (${n} elements) whose data holds ${len}`
+  );
 };
 
 /**
@@ -145,7 +151,9 @@ export const checkTensor = (op: string, arg: string, x: unknown): Tensor => {
       problem === TRACED
         ? `call ${op} outside the transform, or stay with traced ops: where(cond, a, b) to choose between values, ` +
           `scan for loops`
-        : "build tensors with tensor(...), fromArray or fromData (plain arrays are not tensors)",
+        : isDetachedProblem(problem)
+          ? DETACHED_FIX
+          : "build tensors with tensor(...), fromArray or fromData (plain arrays are not tensors)",
   });
 };
 

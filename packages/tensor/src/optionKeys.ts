@@ -259,6 +259,8 @@ const findProblem = (
 export { GraphException, formatGraphError, rewindError } from "./errors.js";
 // How messages show an aval (`f32[2,3]`, long shapes elided), so autodiff's messages show it alike.
 export { avalText } from "./errorText.js";
+// Why a record is no tensor any more (its buffer donated to a jitted call), for autodiff's checks.
+export { DETACHED_FIX, detachedTensorProblem } from "./detached.js";
 export {
   check,
   checkArgs,

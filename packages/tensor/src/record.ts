@@ -17,6 +17,7 @@
  * tensor to every op — `isTensor` is structural — but converts as a plain object.
  */
 import type { ReadonlyTypedArray } from "./Buffer.js";
+import { DETACHED_FIX, detachedTensorProblem } from "./detached.js";
 import type { DType } from "./DType.js";
 import { fail, formatShape } from "./errors.js";
 import { toString } from "./format.js";
@@ -40,6 +41,16 @@ export const TensorRecord = class Tensor {
   [Symbol.toPrimitive](hint: string): number | string {
     if (hint === "string") return text(this);
     if (this.data.length === 1) return this.data[0]!;
+    // A scalar whose buffer was donated or transferred holds no element either: say so, not "0 elements".
+    const gone = detachedTensorProblem(this);
+    if (gone !== undefined)
+      return fail({
+        _tag: "ValueError",
+        op: "toPrimitive",
+        arg: "x",
+        detail: `expected a tensor, got ${gone}`,
+        fix: DETACHED_FIX,
+      });
     return fail({
       _tag: "ShapeError",
       op: "toPrimitive",
@@ -60,6 +71,8 @@ const text = (t: InstanceType<typeof TensorRecord>): string => {
   try {
     return toString(t);
   } catch {
-    return `Tensor<${t.dtype}${formatShape(t.shape)}>`;
+    // `${x}` goes into messages and logs, so it never throws; a donated tensor says why it is empty.
+    const gone = detachedTensorProblem(t) === undefined ? "" : ", donated or transferred";
+    return `Tensor<${t.dtype}${formatShape(t.shape)}${gone}>`;
   }
 };

@@ -229,7 +229,8 @@ export const transformSpecs: Record<string, Spec> = {
     valid: fc
       .tuple(
         fc.nat(losses.length - 1),
-        fc.option(fc.record({ compile: fc.boolean() }, { requiredKeys: [] }), { nil: undefined }),
+        // A new jit per case: its retrace warning (about doing so in a loop) is silenced.
+        fc.record({ compile: fc.boolean(), warnRetraces: fc.constant(false) }, { requiredKeys: ["warnRetraces"] }),
         arbX(),
       )
       .map(([i, o, x]) => [losses[i]!.f, o, x, i]),
@@ -250,8 +251,10 @@ export const transformSpecs: Record<string, Spec> = {
         reject: [
           ...notOptionsObject,
           ...badOption("compile", notBoolean),
+          ...badOption("donate", [h("[-1]", [-1]), h("[0.5]", [0.5]), h('"0"', "0"), h("[null]", [null])]),
+          ...badOption("warnRetraces", [h("-1", -1), h("1.5", 1.5), h('"3"', "3"), h("true", true)]),
           unknownOption,
-          ...misspelt(["compile"], { error: A.GraphException, names: ["jit"] }),
+          ...misspelt(["compile", "donate", "warnRetraces"], { error: A.GraphException, names: ["jit"] }),
         ],
         tolerate: [omitted],
       },

@@ -5,10 +5,17 @@
  * folded constants) → prune dead code → per block, fuse elementwise chains and plan buffers by
  * liveness → emit straight-line code calling specialised kernels, with scans as loops over their
  * body compiled once → `new Function` once. Outputs are written into fresh arrays allocated per
- * call; every intermediate lives in buffers allocated once per compiled runner.
+ * call, or into arrays the caller passes (jit's `donate` option recycles the donated buffers so);
+ * every intermediate lives in buffers allocated once per compiled runner.
+ *
+ * A passed output array needs no zeroing: every kernel writes each element of its destination
+ * (matmul zero-fills before accumulating, reductions start from their own initial value, the
+ * scatter-adds copy `x` first, scans write every row), as the planned intermediate buffers, reused
+ * from call to call, already require (test/compile-runtime.test.ts checks it on arrays of NaN).
  */
-import { getKernelBackend, isTensor, type Tensor } from "@rewind/tensor";
+import { getKernelBackend, isTensor, type Tensor, type WritableTypedArray } from "@rewind/tensor";
 import { codegenRefused, simdAvailable } from "@rewind/tensor/internal/codegen";
+import { DETACHED_FIX, detachedTensorProblem } from "@rewind/tensor/internal/check";
 import { expectGraph } from "../check.js";
 import { evalGraph } from "../core.js";
 import { avalOf, avalsEqual, describeAval, type Graph } from "../Graph.js";
@@ -19,18 +26,28 @@ import { prune } from "./fusion.js";
 import { valOf } from "./ir.js";
 import { int } from "./loopgen.js";
 import { Lowering } from "./lower.js";
-import { ARRAY_OF, Module, type Loc } from "./module.js";
+import { checkOutputArrays } from "./outArrays.js";
+import { ARRAY_OF, Module, type GeneratedRun, type Loc } from "./module.js";
 import type { Desc } from "./runtime.js";
 
-/** A compiled graph: call it on the graph's inputs; `source` is the generated code, for inspection. */
+/**
+ * A compiled graph: call it on the graph's inputs, optionally with `outs`, per output an array
+ * (of the output's dtype and size, holding nothing anyone reads) for the runner to write that
+ * output into instead of allocating one; `source` is the generated code, for inspection.
+ */
 export interface CompiledGraph {
-  (inputs: readonly Tensor[]): readonly Tensor[];
+  (inputs: readonly Tensor[], outs?: ReadonlyArray<WritableTypedArray | undefined>): readonly Tensor[];
   /** The generated JavaScript. */
   readonly source: string;
   /** Bytes of buffers planned once for this runner (intermediates, scan carries and stacks). */
   readonly plannedBytes: number;
   /** Fused loops that run as WebAssembly SIMD kernels (0 with the "js" kernel backend). */
   readonly simdKernels: number;
+  /**
+   * Per output, whether the runner writes it into the array passed at its index of `outs` (false
+   * for an output a primitive's own implementation computes: it comes back as a fresh tensor).
+   */
+  readonly writesInto: readonly boolean[];
 }
 
 /**
@@ -38,12 +55,15 @@ export interface CompiledGraph {
  * float32 loops run as WebAssembly SIMD kernels unless `setKernelBackend("js")` is in force at
  * compile time (same bits either way).
  * The runner assumes inputs of the graph's avals (as `jit` guarantees). Intermediates live in
- * buffers owned by the runner; outputs are always fresh. A re-entrant call runs the interpreter.
+ * buffers owned by the runner; outputs are fresh, or the arrays passed in `outs` (checked: the
+ * output's typed-array class and length, no input's buffer, no two alike). A re-entrant call runs
+ * the interpreter, which ignores `outs`.
  * The graph first goes through jit's passes (a no-op on a graph `jit` built), so a graph as
  * `makeGraph(f)` traced it computes what `jit(f)` and `f` compute, float64 lifting included.
  * @throws GraphException (`InvalidArgument`) where the engine refuses to generate JavaScript (a
  * Content-Security-Policy without 'unsafe-eval'): `jit` then interprets instead.
  * @example const run = compileGraph(makeGraph((x) => exp(x))(zeros([3])).graph); run([ones([3])])
+ * @example run([ones([3])], [new Float32Array(3)]) // writes e^1 into the array passed
  */
 export const compileGraph = (graph: Graph): CompiledGraph => {
   expectGraph("compileGraph", "graph", graph);
@@ -72,21 +92,28 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   const lines: string[] = [];
   const inputs: Loc[] = block.inputs.map((_, i) => ({ buf: `I${i}`, off: "0" }));
   if (inputs.length > 0) lines.push(`  const ${inputs.map((l, i) => `${l.buf} = inputs[${i}].data`).join(", ")};`);
-  const dests: Loc[] = block.outputs.map((o, j) => {
-    const v = valOf(prog, o);
-    lines.push(`  const O${j} = new ${ARRAY_OF[v.dtype]}(${int(v.size)});`);
-    return { buf: `O${j}`, off: "0" };
-  });
+  const dests: Loc[] = block.outputs.map((_, j) => ({ buf: `O${j}`, off: "0" }));
   const wraps = block.outputs.map((o, j) => {
     const v = valOf(prog, o);
     const d: Desc = { dtype: v.dtype, shape: v.shape, size: v.size };
     return `wrap(${mod.object(d)}, O${j})`;
   });
-  const tensorOutput = (j: number, expr: string): void => void (wraps[j] = expr);
+  // An output computed by a primitive's impl is that tensor (copied): its O array is never declared.
+  const writesInto = block.outputs.map(() => true);
+  const tensorOutput = (j: number, expr: string): void => {
+    wraps[j] = expr;
+    writesInto[j] = false;
+  };
+  const declAt = lines.length;
   emitBlock(mod, prog, block, { inputs, dests, tensorOutput }, lines, "  ");
+  const decls = block.outputs.flatMap((o, j) => {
+    const v = valOf(prog, o);
+    return writesInto[j] ? [`  const O${j} = outs[${j}] ?? new ${ARRAY_OF[v.dtype]}(${int(v.size)});`] : [];
+  });
+  lines.splice(declAt, 0, ...decls);
   lines.push(`  return [${wraps.join(", ")}];`);
   const source = mod.source(lines);
-  let run: (inputs: readonly Tensor[]) => readonly Tensor[];
+  let run: GeneratedRun;
   try {
     run = mod.instantiate(source);
   } catch (e) {
@@ -97,19 +124,27 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   // The runner owns its buffers, so a call made while it runs (a primitive's impl calling back
   // into the same jitted function) must not use them: it gets the interpreter.
   let busy = false;
-  const runner = (ins: readonly Tensor[]): readonly Tensor[] => {
+  const runner = (ins: readonly Tensor[], outs?: ReadonlyArray<WritableTypedArray | undefined>): readonly Tensor[] => {
     // Generated code indexes buffers without bounds checks: inputs must match the graph's avals.
     checkInputs(graph, ins);
+    if (outs !== undefined) checkOutputArrays(graph, ins, outs);
     if (busy) return evalGraph(graph, ins) as readonly Tensor[];
     busy = true;
     try {
-      return run(ins);
+      return run(ins, outs ?? NO_ARRAYS);
     } finally {
       busy = false;
     }
   };
-  return Object.assign(runner, { source, plannedBytes: mod.pool.bytes(), simdKernels: mod.simdKernelCount });
+  const facts = { source, plannedBytes: mod.pool.bytes(), simdKernels: mod.simdKernelCount, writesInto };
+  return Object.assign(runner, facts);
 };
+
+const NO_ARRAYS: ReadonlyArray<WritableTypedArray | undefined> = Object.freeze([]);
+
+/** What arrived in place of a tensor, in words (a donated tensor says so). */
+const got = (t: unknown): string =>
+  isTensor(t) ? describeAval(avalOf(t)) : (detachedTensorProblem(t) ?? (t === null ? "null" : typeof t));
 
 /** Rejects runner inputs that are not tensors of the graph's input avals, naming the first. */
 const checkInputs = (graph: Graph, ins: readonly Tensor[]): void => {
@@ -129,8 +164,9 @@ const checkInputs = (graph: Graph, ins: readonly Tensor[]): void => {
         _tag: "InvalidArgument",
         op: "compileGraph",
         arg: `inputs[${i}]`,
-        detail: `expected a tensor ${describeAval(want[i]!)}, got ${isTensor(t) ? describeAval(avalOf(t)) : typeof t}`,
-        fix: "pass tensors of the avals the graph was traced with",
+        detail: `expected a tensor ${describeAval(want[i]!)}, got ${got(t)}`,
+        fix:
+          detachedTensorProblem(t) === undefined ? "pass tensors of the avals the graph was traced with" : DETACHED_FIX,
       });
     }
   });

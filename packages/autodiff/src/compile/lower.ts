@@ -11,6 +11,8 @@
  * - Anything the compiler does not handle becomes a `fallback` node calling the primitive's impl.
  */
 import type { Tensor } from "@rewind/tensor";
+import { DETACHED_FIX, detachedTensorProblem } from "@rewind/tensor/internal/check";
+import { graphFail } from "../errors.js";
 import type { Atom, Eqn, Graph } from "../Graph.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import { registry, type PrimitiveName } from "../primitives/index.js";
@@ -169,6 +171,16 @@ export class Lowering {
   }
 
   constant(t: Tensor): VId {
+    // A constant whose buffer was donated to another jitted call reads as empty: refuse, not NaN.
+    const gone = detachedTensorProblem(t);
+    if (gone !== undefined)
+      graphFail({
+        _tag: "InvalidArgument",
+        op: "compileGraph",
+        arg: "graph",
+        detail: `a constant is ${gone}`,
+        fix: DETACHED_FIX,
+      });
     return addVal(this.prog, t.dtype, t.shape, { kind: "const", tensor: t });
   }
 

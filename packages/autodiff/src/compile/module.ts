@@ -11,7 +11,7 @@
  * offset tables, dtype/shape descriptors, fallback closures) are handed to the generated code as
  * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers.
  */
-import { allocate, byteSize, type DType, type Tensor } from "@rewind/tensor";
+import { allocate, byteSize, type DType, type Tensor, type WritableTypedArray } from "@rewind/tensor";
 import {
   encodeModule,
   expF32,
@@ -27,6 +27,7 @@ import { emitSimdLoop, planSimd, type SimdPlan } from "./simdLoop.js";
 import { simdWrapper, stagingBytes } from "./simdWrap.js";
 import { arenaMatmulBytes, makeArenaMatmul } from "./arena.js";
 import { mm } from "./matmul.js";
+import { holdBuffers } from "./owned.js";
 import * as R from "./runtime.js";
 
 /** Where a value lives in generated code: a buffer expression and an offset expression. */
@@ -157,6 +158,15 @@ interface ModuleScope {
   readonly mma?: unknown;
 }
 
+/**
+ * The generated runner: inputs in graph order, and per output an array to write it into, or
+ * undefined (or a missing entry) to allocate a fresh one.
+ */
+export type GeneratedRun = (
+  inputs: readonly Tensor[],
+  outs: ReadonlyArray<WritableTypedArray | undefined>,
+) => readonly Tensor[];
+
 /** Typed-array constructors by dtype, for per-call output buffers. */
 export const ARRAY_OF: Readonly<Record<DType, string>> = {
   float32: "Float32Array",
@@ -167,7 +177,7 @@ export const ARRAY_OF: Readonly<Record<DType, string>> = {
 
 /**
  * The generated module under construction (see the file comment).
- * @example const mod = new Module(); const run = mod.instantiate(mod.source(["  return [];"])); run([]) // []
+ * @example const mod = new Module(); const run = mod.instantiate(mod.source(["  return [];"])); run([], []) // []
  */
 export class Module {
   readonly pool = new Pool();
@@ -216,6 +226,7 @@ export class Module {
 
   /** The data buffer of a compile-time constant. */
   constBuffer(t: Tensor): string {
+    holdBuffers([t.data.buffer]);
     return this.object(t.data);
   }
 
@@ -285,7 +296,10 @@ export class Module {
     return this.#kernels.size;
   }
 
-  /** The whole source: the body of a function of one `ModuleScope` `M`, returning `run(inputs)`. */
+  /**
+   * The whole source: the body of a function of one `ModuleScope` `M`, returning `run(inputs, outs)`
+   * (`outs`: arrays for the outputs to be written into, `[]` for none).
+   */
   source(runBody: readonly string[]): string {
     const wrappers = this.#simdWrappers.map(({ spec, plan, name, kernel }) => {
       const w = simdWrapper(spec, plan, kernel, this.#stageStart());
@@ -304,7 +318,7 @@ export class Module {
       decl("W", "W", this.#simdKernels.length),
       this.#kernelDefs.join("\n"),
       wrappers.length === 0 ? "" : `\n${wrappers.join("\n")}`,
-      "\nreturn function run(inputs) {\n",
+      "\nreturn function run(inputs, outs) {\n",
       runBody.join("\n"),
       "\n};\n",
     ].join("");
@@ -316,11 +330,15 @@ export class Module {
    * float32 and bool buffers and the staging area, and one module with the kernels. Throws if the engine
    * refuses the memory or the module (`compileGraph` then compiles without SIMD).
    */
-  instantiate(source: string): (inputs: readonly Tensor[]) => readonly Tensor[] {
+  instantiate(source: string): GeneratedRun {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- source built from generated identifiers only
-    const factory = new Function("M", source) as (M: ModuleScope) => (inputs: readonly Tensor[]) => readonly Tensor[];
+    const factory = new Function("M", source) as (M: ModuleScope) => GeneratedRun;
     const plain = { C: this.#objects, S: this.#scalars, H: HELPERS };
-    if (!this.usesArena) return factory({ ...plain, P: this.pool.buffers(), W: [] });
+    if (!this.usesArena) {
+      const P = this.pool.buffers();
+      holdBuffers(P.map((b) => (b as ArrayBufferView).buffer));
+      return factory({ ...plain, P, W: [] });
+    }
     const api = wasmApi();
     if (api === undefined) throw new Error("WebAssembly is not available");
     const bytes = this.#stageStart() + this.#stagingBytes;
@@ -334,9 +352,11 @@ export class Module {
     const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart());
     if (mma === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
+    const P = this.pool.buffers(arena);
+    holdBuffers([arena, ...P.map((b) => (b as ArrayBufferView).buffer)]);
     return factory({
       ...plain,
-      P: this.pool.buffers(arena),
+      P,
       W: kernels,
       AB: arena,
       HF: new Float32Array(arena),

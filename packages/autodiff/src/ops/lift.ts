@@ -4,6 +4,7 @@
  * explicit `broadcastTo` equations. After this file, every primitive sees one shape and dtype.
  */
 import * as T from "@rewind/tensor";
+import { DETACHED_FIX, detachedTensorProblem } from "@rewind/tensor/internal/check";
 import { bind, isValue, type Value } from "../core.js";
 import { graphFail } from "../errors.js";
 import { broadcastTo as broadcastPrim, convert } from "../primitives/shape.js";
@@ -17,6 +18,9 @@ export type ValueLike = Value | number;
  */
 export const expectValue = (op: string, arg: string, x: unknown): Value => {
   if (isValue(x)) return x;
+  const gone = detachedTensorProblem(x);
+  if (gone !== undefined)
+    return graphFail({ _tag: "InvalidArgument", op, arg, detail: `expected a tensor, got ${gone}`, fix: DETACHED_FIX });
   return graphFail({
     _tag: "InvalidArgument",
     op,
