@@ -26,7 +26,7 @@ import { evalGraph, isTracer, type Value } from "./core.js";
 import { debugState } from "./debugState.js";
 import { formatAval, avalOf } from "./Graph.js";
 import { checkDonatedPositions, DonationPlan, donateOption, holdCaptured } from "./jitDonate.js";
-import { retraceThreshold, RetraceWatch } from "./jitRetrace.js";
+import { DEFAULT_REMADE, retraceThreshold, RetraceWatch } from "./jitRetrace.js";
 import { JIT_PIPELINE, optimizeClosed } from "./passes/index.js";
 import { traceTreeAs, type ClosedGraph } from "./trace.js";
 import { treeDefKey, treeFlatten, treeUnflatten, type TreeDef } from "./Tree.js";
@@ -58,7 +58,8 @@ export interface JitOptions {
    * Warn (once, with `console.warn`) when `f` has traced more than this many times for arguments
    * of the same shapes and dtypes (a plain number in the arguments that changes every call), or
    * when more than this many separate `jit` wrappers of one function's source text traced the same
-   * arguments (a jit made anew inside a loop). Default 3; `false` never warns.
+   * arguments (a jit made anew inside a loop). Default 3 retraces and 10 wrappers; a number sets
+   * both; `false` never warns.
    */
   readonly warnRetraces?: number | false;
 }
@@ -110,7 +111,8 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options:
   const opts = expectOptions("jit", options, ["compile", "donate", "warnRetraces"]);
   const compile = expectFlag("jit", "options.compile", opts.compile) ?? true;
   const donate = donateOption(opts.donate);
-  const watch = new RetraceWatch(f, retraceThreshold(opts.warnRetraces));
+  const threshold = retraceThreshold(opts.warnRetraces);
+  const watch = new RetraceWatch(f, threshold, opts.warnRetraces === undefined ? DEFAULT_REMADE : threshold);
   const cache = new Map<string, CacheEntry>();
   const entryFor = (args: readonly unknown[], leaves: readonly Value[], def: TreeDef): CacheEntry => {
     const defKey = treeDefKey(def);

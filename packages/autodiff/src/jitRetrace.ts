@@ -10,7 +10,7 @@
  *    between the last two such traces (`treeDiff`) and its two values.
  * 2. A new `jit(...)` every call (made inside the loop, or over a fresh closure each step): each
  *    wrapper has its own cache, so each traces anew. Detected across wrappers: more than
- *    `warnRetraces` wrappers whose functions have the same source text traced the same signature
+ *    `warnRetraces` (default `DEFAULT_REMADE`, 10) wrappers whose functions have the same source text traced the same signature
  *    into graphs of the same operations (literal values and captured constants aside, since a
  *    fresh closure captures new ones). The operations matter because source text alone is shared
  *    by different functions: every `grad(f)` returns the same closure text, every unary op is made
@@ -25,6 +25,14 @@ import { treeDiff, type TreeDef } from "./Tree.js";
 
 /** The default of `warnRetraces`: how many traces of one signature of avals pass silently. */
 export const DEFAULT_RETRACES = 3;
+
+/**
+ * How many wrappers of one function may trace the same signature before the "made anew" warning,
+ * when `warnRetraces` is not given. Higher than `DEFAULT_RETRACES` because a few wrappers are
+ * legitimate (several trainers of one model in a process, a test per case); a jit made inside a
+ * training loop passes ten within its first steps.
+ */
+export const DEFAULT_REMADE = 10;
 
 /**
  * Returns the `warnRetraces` option as a threshold, or false to stay silent.
@@ -146,13 +154,16 @@ export class RetraceWatch {
   constructor(
     readonly f: (...args: never[]) => unknown,
     readonly threshold: number | false,
+    /** Wrappers of the same source allowed before warning (`DEFAULT_REMADE` unless `warnRetraces` is given). */
+    readonly remadeThreshold: number | false = threshold,
   ) {}
 
   /** Records a trace of arguments of structure `def` (key `defKey`) and leaf avals `avalKey` into `graph`. */
   traced(def: TreeDef, defKey: string, avalKey: string, graph: Graph): void {
     this.count++;
     if (this.threshold === false) return;
-    if (this.count === 1) this.#countSource(`${defKey}|${avalKey}|${operations(graph)}`, this.threshold);
+    if (this.count === 1 && this.remadeThreshold !== false)
+      this.#countSource(`${defKey}|${avalKey}|${operations(graph)}`, this.remadeThreshold);
     const seen = this.#byAvals.get(avalKey);
     if (seen === undefined) {
       this.#byAvals.set(avalKey, { traces: 1, def, key: defKey });

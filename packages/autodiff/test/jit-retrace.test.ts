@@ -108,15 +108,15 @@ describe("jit: a static value that changes every call", () => {
 describe("jit: a jit made anew for every call", () => {
   const x = f64([1, 2]);
 
-  it("warns once when more than three wrappers of one function trace the same arguments into the same operations", () => {
-    for (let i = 0; i < 8; i++) {
+  it("warns once when more than ten wrappers of one function trace the same arguments into the same operations", () => {
+    for (let i = 0; i < 16; i++) {
       const lr = 0.1 / (i + 1); // a fresh closure each step, as in a schedule
       A.jit(function update(p: Value) {
         return A.sub(p, A.mul(p, lr));
       })(x);
     }
     expect(messages()).toHaveLength(1);
-    expect(messages()[0]).toContain("4 separate jit(...) wrappers of `update`");
+    expect(messages()[0]).toContain("11 separate jit(...) wrappers of `update`");
     expect(messages()[0]).toContain("Make the jit once, outside the loop");
   });
 
@@ -125,11 +125,15 @@ describe("jit: a jit made anew for every call", () => {
     for (const op of [A.exp, A.sin, A.cos, A.tanh, A.neg, A.sqrt]) apply(op)(x);
     for (const loss of [(v: Value) => A.sum(A.exp(v)), (v: Value) => A.sum(A.sin(v)), (v: Value) => A.sum(A.cos(v))])
       for (let i = 0; i < 2; i++) A.jit(A.grad(loss))(x);
-    for (let i = 0; i < 3; i++) A.jit((v: Value) => A.log1p(v))(x);
+    for (let i = 0; i < 10; i++) A.jit((v: Value) => A.log1p(v))(x);
     expect(messages()).toEqual([]);
   });
 
-  it("is silent with warnRetraces: false", () => {
+  it("takes its threshold from warnRetraces too, and is silent with warnRetraces: false", () => {
+    for (let i = 0; i < 5; i++) A.jit((v: Value) => A.log(v), { warnRetraces: 3 })(x);
+    expect(messages()).toHaveLength(1);
+    expect(messages()[0]).toContain("4 separate jit(...) wrappers");
+    warn.mockClear();
     for (let i = 0; i < 8; i++) A.jit((v: Value) => A.expm1(v), { warnRetraces: false })(x);
     expect(messages()).toEqual([]);
   });
