@@ -10,11 +10,12 @@
  *    between the last two such traces (`treeDiff`) and its two values.
  * 2. A new `jit(...)` every call (made inside the loop, or over a fresh closure each step): each
  *    wrapper has its own cache, so each traces anew. Detected across wrappers: more than
- *    `warnRetraces` (default `DEFAULT_REMADE`, 10) wrappers whose functions have the same source text traced the same signature
- *    into graphs of the same operations (literal values and captured constants aside, since a
- *    fresh closure captures new ones). The operations matter because source text alone is shared
- *    by different functions: every `grad(f)` returns the same closure text, every unary op is made
- *    by one factory. Only hashes and counts are kept (never functions), in a map of bounded size.
+ *    `warnRetraces` (default `DEFAULT_REMADE`, 10) wrappers whose functions have the same source
+ *    text traced the same signature into graphs of the same operations (literal values and
+ *    captured constants aside, since a fresh closure captures new ones). The operations matter
+ *    because source text alone is shared by different functions: every `grad(f)` returns the
+ *    same closure text, every unary op is made by one factory. Only hashes and counts are kept
+ *    (never functions), in a map of bounded size.
  *
  * Each warning is printed once (per jitted function, per source text) with `console.warn`, and
  * both are silenced by `jit(f, { warnRetraces: false })`. None of this runs on a cache hit.

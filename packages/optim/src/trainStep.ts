@@ -81,10 +81,7 @@ export function trainStep<P, S, Batch extends unknown[]>(
   const hasAux = checkFlag("trainStep", "hasAux", options.hasAux) ?? false;
   const donate = checkFlag("trainStep", "donate", options.donate) ?? true;
   const compile = checkFlag("trainStep", "compile", options.compile) ?? true;
-  const lossAndGrad = valueAndGrad(loss as (params: P, ...batch: Batch) => Value, { hasAux }) as (
-    params: P,
-    ...batch: Batch
-  ) => [unknown, P];
+  const lossAndGrad = valueAndGrad(loss, { hasAux });
   const step = (params: P, optState: S, ...batch: Batch): TrainStepResult<P, S, unknown> => {
     const [out, grads] = lossAndGrad(params, ...batch);
     const [value, aux] = hasAux ? (out as [Tensor, unknown]) : [out as Tensor, undefined];
