@@ -18,7 +18,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 
 /** What one measurement found. */
 export interface AllocMeasurement {
-  /** What was measured, e.g. "Adam update, donate [0, 1]". */
+  /** What was measured, e.g. "char-rnn training step, …, donated". */
   readonly label: string;
   /** Bytes allocated per step: JavaScript heap and typed-array memory together. */
   readonly bytesPerStep: number;
@@ -123,7 +123,7 @@ export const childCommand = (script: string, args: readonly string[]): readonly 
 /**
  * Runs `script` with `args` in a fresh Node process set up for `measureAllocations` and returns
  * the measurements it reported. Throws with the child's output if it failed.
- * @example measureInChild(fileURLToPath(new URL("./adam.ts", import.meta.url)), ["donate"])
+ * @example measureInChild(fileURLToPath(new URL("./train-step.ts", import.meta.url)), ["donate"])
  */
 export const measureInChild = (script: string, args: readonly string[]): AllocMeasurement[] => {
   const [node, ...argv] = childCommand(script, args);

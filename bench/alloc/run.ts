@@ -1,12 +1,13 @@
 /**
- * @file `pnpm bench:alloc`: steady-state bytes allocated per jitted training-step update, with and
- * without `donate`, each measured in a fresh child process (see measure.ts; the step is adam.ts).
+ * @file `pnpm bench:alloc`: steady-state bytes allocated per call of the jitted char-rnn training
+ * step, with and without donation, each measured in a fresh child process (see measure.ts; the
+ * step is train-step.ts).
  * Prints the commands it ran and a table. Nothing here fails on a number.
  */
 import { fileURLToPath } from "node:url";
 import { childCommand, measureInChild, type AllocMeasurement } from "./measure.js";
 
-const script = fileURLToPath(new URL("./adam.ts", import.meta.url));
+const script = fileURLToPath(new URL("./train-step.ts", import.meta.url));
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 
 const results: AllocMeasurement[] = [];

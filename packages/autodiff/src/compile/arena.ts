@@ -48,21 +48,33 @@ export const makeArenaMatmul = (memory: { readonly buffer: ArrayBuffer }, stage:
   if (product === null) return null;
   const arena = memory.buffer;
   const heap = new Float32Array(arena);
+  // One record of addresses, rewritten by every call: the product runs hundreds of times per
+  // training step (every scan step, forward and backward), and a fresh record per call was most
+  // of what a compiled step allocated once its outputs were donated.
+  const at = { aAt: 0, bAt: 0, cAt: 0, scratch: 0, m: 0, k: 0, n: 0, transA: false, transB: false };
+  let st = stage;
+  /** The byte address of `x`'s `size` elements from `off`: in place when in the arena, else staged at `st`. */
+  const place = (x: Float32Array, off: number, size: number): number => {
+    if (x.buffer === arena) return x.byteOffset + off * 4;
+    heap.set(x.subarray(off, off + size), st >> 2);
+    const address = st;
+    st = align64(st + size * 4);
+    return address;
+  };
   return (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
-    let st = stage;
-    const place = (x: Float32Array, off: number, size: number): number => {
-      if (x.buffer === arena) return x.byteOffset + off * 4;
-      heap.set(x.subarray(off, off + size), st >> 2);
-      const at = st;
-      st = align64(st + size * 4);
-      return at;
-    };
-    const aAt = place(a, ao, m * k);
-    const bAt = place(b, bo, k * n);
+    st = stage;
+    at.aAt = place(a, ao, m * k);
+    at.bAt = place(b, bo, k * n);
     const inArena = out.buffer === arena;
-    const cAt = inArena ? out.byteOffset + oo * 4 : st;
+    at.cAt = inArena ? out.byteOffset + oo * 4 : st;
     if (!inArena) st = align64(st + m * n * 4);
-    product({ aAt, bAt, cAt, scratch: st, m, k, n, transA: tA, transB: tB });
-    if (!inArena) out.set(heap.subarray(cAt >> 2, (cAt >> 2) + m * n), oo);
+    at.scratch = st;
+    at.m = m;
+    at.k = k;
+    at.n = n;
+    at.transA = tA;
+    at.transB = tB;
+    product(at);
+    if (!inArena) out.set(heap.subarray(at.cAt >> 2, (at.cAt >> 2) + m * n), oo);
   };
 };

@@ -144,9 +144,12 @@ const product = (rt: Kernels, at: ArenaProduct): void => {
   const tile = scratch;
   const paAt = align(tile + 4 * mr * nr);
   const pbAt = align(paAt + 4 * m * kcMax);
-  // Byte strides of a[i, p] and b[p, j] as stored.
-  const [aRow, aCol] = transA ? [4, 4 * m] : [4 * k, 4];
-  const [bRow, bCol] = transB ? [4, 4 * k] : [4 * n, 4];
+  // Byte strides of a[i, p] and b[p, j] as stored (plain ternaries: a destructured pair literal
+  // allocated two arrays per product, and the compiler calls this hundreds of times a step).
+  const aRow = transA ? 4 : 4 * k;
+  const aCol = transA ? 4 * m : 4;
+  const bRow = transB ? 4 : 4 * n;
+  const bCol = transB ? 4 * k : 4;
   const inPlace = !transB && m <= 4 * mr;
   const nFullAll = Math.floor(n / nr);
   for (let p0 = 0; p0 < k; p0 += KC) {
