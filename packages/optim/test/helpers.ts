@@ -120,3 +120,19 @@ export const expectSameBits = (actual: readonly number[], expected: readonly num
 /** A deep copy of every tensor's numbers and every static value of a tree, to detect writes. */
 export const snapshot = (tree: unknown): unknown =>
   JSON.stringify([A.treeDefKey(A.treeStructure(tree)), flat(tree).map((x) => (Object.is(x, -0) ? "-0" : String(x)))]);
+
+/**
+ * Asserts the same structure, dtypes and shapes, and the same number in every element, bit for
+ * bit (NaN equals NaN, −0 differs from 0), naming the first leaf and element that differ.
+ */
+export const expectSameTreeBits = (label: string, got: unknown, want: unknown): void => {
+  const [gl, gd] = A.treeFlatten(got);
+  const [wl, wd] = A.treeFlatten(want);
+  expect(A.treeDefKey(gd), label).toBe(A.treeDefKey(wd));
+  wl.forEach((w, i) => {
+    const [g, e] = [gl[i] as T.Tensor, w as T.Tensor];
+    expect(`${g.dtype}[${g.shape.join(",")}]`, `${label}: leaf ${i}`).toBe(`${e.dtype}[${e.shape.join(",")}]`);
+    const j = Array.from(e.data).findIndex((x, k) => !Object.is(x, g.data[k]));
+    if (j >= 0) expect.fail(`${label}: leaf ${i} differs at ${j}: ${g.data[j]} vs ${e.data[j]}`);
+  });
+};

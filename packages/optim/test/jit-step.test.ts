@@ -44,6 +44,7 @@ import {
   type AnyTransformation,
   type LearningRate,
 } from "../src/index.js";
+import { expectSameTreeBits } from "./helpers.js";
 
 /** Every schedule of the package, and one written by a user with ops. */
 const SCHEDULES: ReadonlyArray<readonly [string, () => LearningRate]> = [
@@ -141,19 +142,6 @@ const tree = (xs: readonly number[], dtype: "float32" | "float64"): Tree => {
   };
 };
 
-/** Same structure, same dtypes and shapes, and the same number in every element (NaN = NaN, −0 ≠ 0). */
-const expectSameBits = (label: string, got: unknown, want: unknown): void => {
-  const [gl, gd] = A.treeFlatten(got);
-  const [wl, wd] = A.treeFlatten(want);
-  expect(A.treeDefKey(gd), label).toBe(A.treeDefKey(wd));
-  wl.forEach((w, i) => {
-    const [g, e] = [gl[i] as T.Tensor, w as T.Tensor];
-    expect(`${g.dtype}[${g.shape.join(",")}]`, `${label}: leaf ${i}`).toBe(`${e.dtype}[${e.shape.join(",")}]`);
-    const j = Array.from(e.data).findIndex((x, k) => !Object.is(x, g.data[k]));
-    if (j >= 0) expect.fail(`${label}: leaf ${i} differs at ${j}: ${g.data[j]} vs ${e.data[j]}`);
-  });
-};
-
 /** Finite gradient values, with a few non-finite batches (one element NaN or ±Infinity) among them. */
 const stepsArb = fc.array(
   fc.record({
@@ -194,8 +182,8 @@ describe.each(["float32", "float64"] as const)("the whole training step under ji
           eager = step(eager[0], eager[1], g);
           viaCompiled = compiled(viaCompiled[0], viaCompiled[1], g);
           viaInterpreter = interpreted(viaInterpreter[0], viaInterpreter[1], g);
-          expectSameBits(`step ${i}, compiled`, viaCompiled, eager);
-          expectSameBits(`step ${i}, interpreted`, viaInterpreter, eager);
+          expectSameTreeBits(`step ${i}, compiled`, viaCompiled, eager);
+          expectSameTreeBits(`step ${i}, interpreted`, viaInterpreter, eager);
         });
         // Every property run reuses the same jitted functions: one trace, whatever the step.
         expect(traces).toEqual({ compiled: 1, interpreted: 1 });

@@ -16,17 +16,7 @@ import {
   sequenceMse,
   unpadSequences,
 } from "@rewind/rnn";
-
-/** The TensorException `thunk` throws (fails the test when it returns). */
-const refusal = (thunk: () => unknown): T.TensorException => {
-  try {
-    thunk();
-  } catch (e) {
-    expect(e).toBeInstanceOf(T.TensorException);
-    return e as T.TensorException;
-  }
-  throw new Error("expected a TensorException, but nothing was thrown");
-};
+import { refusal } from "./extra-helpers.js";
 
 /** Expects a refusal by `op` about `arg` whose message matches every pattern. */
 const expectRefusal = (thunk: () => unknown, op: string, arg: string, ...patterns: RegExp[]): void => {

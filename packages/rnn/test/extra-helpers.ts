@@ -99,3 +99,14 @@ export const sig = (x: number): number => 1 / (1 + Math.exp(-x));
 /** Row r of `w` (as rows) times vector `x`. */
 export const rowDot = (w: readonly (readonly number[])[], r: number, x: readonly number[]): number =>
   w[r]!.reduce((s, wi, j) => s + wi * x[j]!, 0);
+
+/** The TensorException `thunk` throws (fails the test when it returns). */
+export const refusal = (thunk: () => unknown): T.TensorException => {
+  try {
+    thunk();
+  } catch (e) {
+    expect(e).toBeInstanceOf(T.TensorException);
+    return e as T.TensorException;
+  }
+  throw new Error("expected a TensorException, but nothing was thrown");
+};

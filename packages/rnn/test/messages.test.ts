@@ -8,19 +8,9 @@ import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { gru, lstm, rnn } from "@rewind/rnn";
+import { refusal } from "./extra-helpers.js";
 
 const params = lstm.init(T.random.key(0), { inputSize: 3, hiddenSize: 4 });
-
-/** The TensorException `thunk` throws (fails the test when it returns). */
-const refusal = (thunk: () => unknown): T.TensorException => {
-  try {
-    thunk();
-  } catch (e) {
-    expect(e).toBeInstanceOf(T.TensorException);
-    return e as T.TensorException;
-  }
-  throw new Error("expected a TensorException, but nothing was thrown");
-};
 
 describe("rnn on an xs the cell cannot read", () => {
   it("a single [time, features] sequence: names xs, the layout read, x_t, and expandDims", () => {
