@@ -57,6 +57,7 @@ import {
   sgdSpec,
   traceMomentumSpec,
 } from "./optimSpecs/transforms.js";
+import { trainStepSpec } from "./optimSpecs/trainStep.js";
 
 const registry: Readonly<Record<string, Spec>> = {
   identity: identitySpec,
@@ -95,6 +96,7 @@ const registry: Readonly<Record<string, Spec>> = {
   restoreCheckpoint: restoreCheckpointSpec,
   CHECKPOINT_FORMAT: checkpointConstantsSpec("CHECKPOINT_FORMAT"),
   CHECKPOINT_VERSION: checkpointConstantsSpec("CHECKPOINT_VERSION"),
+  trainStep: trainStepSpec,
 };
 
 const ledger = new FuzzLedger("@rewind/optim");
