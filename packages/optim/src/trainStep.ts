@@ -37,9 +37,13 @@ export interface TrainStepOptions {
  * @example const { params, optState, loss } = step(params, optState, batch);
  */
 export interface TrainStepResult<P, S, Aux = undefined> {
+  /** The parameters after the update: keep these (the ones passed in were donated by default). */
   readonly params: P;
+  /** The optimizer state after the update. */
   readonly optState: S;
+  /** The batch's loss, computed with the parameters passed in (before the update). */
   readonly loss: Tensor;
+  /** With `hasAux`, the loss's aux output (e.g. the final recurrent carry); otherwise undefined. */
   readonly aux: Aux;
 }
 
