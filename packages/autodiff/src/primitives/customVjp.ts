@@ -6,7 +6,7 @@ import { evalGraph } from "../core.js";
 import { graphFail } from "../errors.js";
 import type { Graph } from "../Graph.js";
 import { avalsEqual, avalOf, describeAval } from "../Graph.js";
-import { definePrimitive } from "../Primitive.js";
+import { batchByLoop, definePrimitive } from "../Primitive.js";
 import { treeDefKey, treeFlatten, treeUnflatten, type TreeDef } from "../Tree.js";
 
 /** Params of customVjp: the body of `f`, the user's fwd/bwd, and the argument/output structures. */
@@ -98,6 +98,8 @@ export const customVjp = definePrimitive<"customVjp", CustomVjpParams>({
     });
     return [...ins.slice(0, p.numConsts).map(() => null), ...leaves];
   },
+  // TODO(#16): batch the body and vmap the user's fwd/bwd instead of looping over the examples.
+  batch: batchByLoop,
   printParams: (p) => `fwd=${p.fwd.name || "anonymous"} bwd=${p.bwd.name || "anonymous"}`,
   subgraphs: (p) => [["body", p.body]],
 });

@@ -6,7 +6,8 @@ import type { Graph } from "../Graph.js";
 import { avalsEqual } from "../Graph.js";
 import { evalGraph } from "../core.js";
 import type { Tensor } from "@rewind/tensor";
-import { definePrimitive } from "../Primitive.js";
+import { batchByLoop, definePrimitive } from "../Primitive.js";
+import { sameLayoutBatch } from "./batching.js";
 import { internalError } from "../errors.js";
 
 /** The identity whose output carries no gradient (a constant to every transform above it). */
@@ -16,6 +17,7 @@ export const stopGradient = definePrimitive<"stopGradient", void>({
   impl: ([x]) => [x!],
   // d stopGradient(x) = 0
   vjp: () => [null],
+  batch: sameLayoutBatch,
 });
 
 /** Params of `remat`: the body graph it runs. */
@@ -42,6 +44,8 @@ export const remat = definePrimitive<"remat", RematParams>({
   impl: (ins, { body }) => evalGraph(body, ins) as readonly Tensor[],
   // d remat(f)(x) = the VJP of f, recomputing f's forward pass now
   vjp: (cts, { ins, params: { body }, needs }, { vjpGraph }) => vjpGraph(body, ins, needs).pullback(cts),
+  // TODO(#16): batch the body once (a batched remat) instead of looping over the examples.
+  batch: batchByLoop,
   printParams: () => "",
   subgraphs: ({ body }) => [["body", body]],
 });
