@@ -49,7 +49,8 @@ export const leafAxes = (what: string, spec: unknown, tree: unknown, root: strin
   const out: LeafAxis[] = [];
   const walk = (s: unknown, t: unknown, specPath: string, path: string): void => {
     if (s === null || typeof s === "number") {
-      for (const [p, leaf] of treeLeavesWithPaths(t)) out.push({ path: path + p, leaf, axis: s });
+      for (const [p, leaf] of treeLeavesWithPaths(t))
+        out.push({ path: p === "<root>" ? path : path + p, leaf, axis: s });
       return;
     }
     const mismatch = (detail: string): never =>
