@@ -119,6 +119,7 @@ export const vmap = <Args extends unknown[], R>(f: (...args: Args) => R, options
       "vmap",
     );
     const outs = batchGraph(
+      kit,
       graph,
       [...consts, ...leaves.map((l) => l.leaf)],
       [...consts.map(() => null), ...leaves.map((l) => l.axis)],

@@ -8,22 +8,26 @@ import * as T from "@rewind/tensor";
 import { bind, type Value } from "../core.js";
 import { zipStrict, internalError } from "../errors.js";
 import { avalOf, describeAval, type Atom, type Aval, type Eqn, type Graph } from "../Graph.js";
-import { kit } from "../kit.js";
+import type { Kit } from "../kit.js";
 import { batchByLoop, type AnyPrimitive, type BatchDim, type BatchResult } from "../Primitive.js";
 import { insertAt } from "../primitives/batching.js";
 
 /** A value under vmap: the data and the axis that indexes the examples (`null`: shared by all). */
-interface Batched {
+export interface Batched {
+  /** The data, with the batch axis (if any). */
   readonly value: Value;
+  /** Where the batch axis is, or null. */
   readonly dim: BatchDim;
 }
 
 /**
  * Runs `graph` (traced for one example) on `inputs` whose batch axes are `dims`, for `size`
- * examples. Returns each output and its batch axis (`null` for an output no input reaches).
- * @example batchGraph(g, [xs], [0], 8) // g's outputs for the 8 rows of xs, and their batch axes
+ * examples, with the graph ops of `kit` (a parameter, so that scan's rule can batch its body
+ * without an import cycle). Returns each output and its batch axis (`null`: no input reaches it).
+ * @example batchGraph(kit, g, [xs], [0], 8) // g's outputs for the 8 rows of xs, and their batch axes
  */
 export const batchGraph = (
+  kit: Kit,
   graph: Graph,
   inputs: readonly Value[],
   dims: readonly BatchDim[],
@@ -35,14 +39,14 @@ export const batchGraph = (
     a._tag === "Literal" ? { value: a.value, dim: null } : (env.get(a.id) ?? internalError(`vmap: ${a.id} unset`));
   for (const eqn of graph.eqns) {
     const ins = eqn.inputs.map(read);
-    const outs = batchEqn(eqn, ins, size);
+    const outs = batchEqn(kit, eqn, ins, size);
     for (const [v, x] of zipStrict(eqn.outputs, outs)) env.set(v.id, x);
   }
   return graph.outputs.map(read);
 };
 
 /** One equation: unbatched inputs run as they are; otherwise the primitive's rule (or the loop). */
-const batchEqn = (eqn: Eqn, ins: readonly Batched[], size: number): readonly Batched[] => {
+const batchEqn = (kit: Kit, eqn: Eqn, ins: readonly Batched[], size: number): readonly Batched[] => {
   const values = ins.map((b) => b.value);
   const dims = ins.map((b) => b.dim);
   if (dims.every((d) => d === null)) {
@@ -51,7 +55,7 @@ const batchEqn = (eqn: Eqn, ins: readonly Batched[], size: number): readonly Bat
   const rule = eqn.prim.batch;
   const [outs, outDims] =
     rule === undefined || rule === batchByLoop
-      ? batchLoop(eqn.prim, values, dims, size, eqn.params)
+      ? batchLoop(kit, eqn.prim, values, dims, size, eqn.params)
       : rule(values, { params: eqn.params, dims, size, bind: (xs, p) => bind(eqn.prim, xs, p, eqn.source) }, kit);
   const expected = eqn.outputs.map((v) => v.aval);
   return zipStrict(outs, outDims).map(([value, dim], i) => checked(eqn.prim.name, value, dim, expected[i]!, size));
@@ -70,7 +74,7 @@ const checked = (name: string, value: Value, dim: BatchDim, aval: Aval, size: nu
 };
 
 /** Example `b` of a value batched at `dim`. */
-const exampleOf = (x: Value, dim: number, b: number): Value => {
+const exampleOf = (kit: Kit, x: Value, dim: number, b: number): Value => {
   const start = x.shape.map((_, i) => (i === dim ? b : 0));
   const window = { start, step: x.shape.map(() => 1), size: x.shape.map((n, i) => (i === dim ? 1 : n)) };
   return kit.reshape(
@@ -86,6 +90,7 @@ const exampleOf = (x: Value, dim: number, b: number): Value => {
  * README.
  */
 const batchLoop = (
+  kit: Kit,
   prim: AnyPrimitive,
   ins: readonly Value[],
   dims: readonly BatchDim[],
@@ -105,7 +110,7 @@ const batchLoop = (
   const per = Array.from({ length: size }, (_, b) =>
     bind(
       prim,
-      ins.map((x, i) => (dims[i] === null ? x : exampleOf(x, dims[i]!, b))),
+      ins.map((x, i) => (dims[i] === null ? x : exampleOf(kit, x, dims[i]!, b))),
       params,
     ),
   );
