@@ -174,6 +174,18 @@ describe("vmap: composition with grad, jit and itself", () => {
     expectSameBits(A.vmap(A.jit(f))(x), A.vmap(f)(x), "vmap(jit(f))");
   });
 
+  it("remat under vmap stays one remat of the batched body, and per-example gradients through it match", () => {
+    const f = (q: typeof p, x: Value, y: Value) => A.remat(mlpLoss)(q, x, y);
+    const perEx = A.vmap(A.grad(f), { inAxes: [null, 0, 0] });
+    const got = perEx(p, xs, ys) as Record<string, Value>;
+    for (let i = 0; i < 6; i++) {
+      const gi = A.grad(mlpLoss)(p, row(xs, i), row(ys, i)) as Record<string, Value>;
+      for (const k of ["w1", "b1", "w2"]) expectClose(row(got[k]!, i), gi[k], 1e-12);
+    }
+    const g = A.makeGraph(A.vmap(f, { inAxes: [null, 0, 0] }))(p, xs, ys).graph;
+    expect(g.eqns.filter((e) => e.prim.name === "remat").size).toBe(1);
+  });
+
   it("batching rules do not loop: the batched graph has as many equations for 2 examples as for 9", () => {
     const count = (n: number) =>
       A.makeGraph(A.vmap(A.grad(mlpLoss), { inAxes: [null, 0, 0] }))(

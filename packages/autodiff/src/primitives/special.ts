@@ -6,7 +6,8 @@ import type { Graph } from "../Graph.js";
 import { avalsEqual } from "../Graph.js";
 import { evalGraph } from "../core.js";
 import type { Tensor } from "@rewind/tensor";
-import { batchByLoop, definePrimitive } from "../Primitive.js";
+import { definePrimitive } from "../Primitive.js";
+import { batchBody } from "../vmap/subgraph.js";
 import { sameLayoutBatch } from "./batching.js";
 import { internalError } from "../errors.js";
 
@@ -44,8 +45,11 @@ export const remat = definePrimitive<"remat", RematParams>({
   impl: (ins, { body }) => evalGraph(body, ins) as readonly Tensor[],
   // d remat(f)(x) = the VJP of f, recomputing f's forward pass now
   vjp: (cts, { ins, params: { body }, needs }, { vjpGraph }) => vjpGraph(body, ins, needs).pullback(cts),
-  // TODO(#16): batch the body once (a batched remat) instead of looping over the examples.
-  batch: batchByLoop,
+  // a batched remat: the body is batched once and still recomputed under grad
+  batch: (ins, { dims, size, params: { body }, bind }, k) => {
+    const b = batchBody(k, body, ins, dims, size);
+    return [bind([...b.consts, ...b.args], { body: b.graph }), b.outDims];
+  },
   printParams: () => "",
   subgraphs: ({ body }) => [["body", body]],
 });
