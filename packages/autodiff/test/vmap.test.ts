@@ -186,6 +186,30 @@ describe("vmap: composition with grad, jit and itself", () => {
     expect(g.eqns.filter((e) => e.prim.name === "remat").size).toBe(1);
   });
 
+  it("grad of a vmapped customVjp uses the user's bwd, summing the cotangents of shared arguments", () => {
+    // bwd is deliberately not sin's derivative: the gradient shows which rule ran
+    const scaled = A.customVjp(
+      (x: Value, y: Value) => A.mul(A.sin(x), y),
+      (x: Value, y: Value) => [A.mul(A.sin(x), y), [x, y]] as const,
+      ([x, y]: readonly Value[], g: Value) => [A.mul(g, A.mul(y!, 3)), A.mul(g, A.sin(x!))],
+    );
+    const w = f64([0.5, -2]);
+    const xb = f64([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const batched = (x: Value, y: Value) => A.sum(A.vmap(scaled, { inAxes: [0, null] })(x, y));
+    const loop = (x: Value, y: Value) => A.sum(A.stack([0, 1, 2].map((i) => A.sum(scaled(row(x, i), y)))));
+    const [gx, gy] = A.grad(batched, { argnums: [0, 1] })(xb, w);
+    const [lx, ly] = A.grad(loop, { argnums: [0, 1] })(xb, w);
+    expectSameBits(gx, lx, "x");
+    expectClose(gy, ly, 1e-12);
+    expect(data(gx)).toEqual([1.5, -6, 1.5, -6, 1.5, -6]);
+    const g = A.makeGraph(A.vmap(scaled, { inAxes: [0, null] }))(xb, w).graph;
+    expect(g.eqns.filter((e) => e.prim.name === "customVjp").size).toBe(1);
+  });
+
   it("batching rules do not loop: the batched graph has as many equations for 2 examples as for 9", () => {
     const count = (n: number) =>
       A.makeGraph(A.vmap(A.grad(mlpLoss), { inAxes: [null, 0, 0] }))(
