@@ -54,7 +54,7 @@ const loop = (f: (x: A.Value) => A.Value, x: T.Tensor, axis: number): T.Tensor =
 export const vmapSpecs: Record<string, Spec> = {
   vmap: {
     valid: valid.map(([i, axis, x]) => [fns[i]!, { inAxes: axis }, x, i]),
-    invoke: (v, [f, o, x]) => (v as typeof A.vmap)(f as (x: A.Value) => A.Value, o as A.VmapOptions)(x),
+    invoke: (v, [f, o, x]) => (v as typeof A.vmap)(f as (x: A.Value) => A.Value, o as A.VmapOptions)(x as A.Value),
     check: (args, out) => {
       const [f, o, x] = args as [(x: A.Value) => A.Value, { inAxes?: number } | undefined, T.Tensor];
       const want = loop(f, x, o?.inAxes ?? 0); // options omitted: the defaults
