@@ -17,6 +17,7 @@ import { autodiffOpSpecs } from "./autodiffSpecs/ops.js";
 import { autodiffRegressions } from "./autodiffSpecs/regressions.js";
 import { toolSpecs } from "./autodiffSpecs/tools.js";
 import { transformSpecs } from "./autodiffSpecs/transforms.js";
+import { vmapSpecs } from "./autodiffSpecs/vmap.js";
 import { binarySpecs, unarySpecs, whereSpec } from "./tensorSpecs/elementwise.js";
 import { indexingSpecs } from "./tensorSpecs/indexing.js";
 import { movementSpecs } from "./tensorSpecs/movement.js";
@@ -35,7 +36,7 @@ const opSpecs: Readonly<Record<string, Spec>> = {
   ...autodiffOpSpecs,
 };
 
-const registry: Readonly<Record<string, Spec>> = { ...opSpecs, ...transformSpecs, ...toolSpecs };
+const registry: Readonly<Record<string, Spec>> = { ...opSpecs, ...transformSpecs, ...vmapSpecs, ...toolSpecs };
 
 /** Leaf-by-leaf equality of two results (NaN equals NaN), for eager vs jit. */
 const sameResult = (op: string, eager: unknown, traced: unknown): void => {

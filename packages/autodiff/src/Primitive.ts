@@ -1,5 +1,6 @@
 /**
- * @file What a primitive is: one object holding its shape rule, its numeric impl and its VJP.
+ * @file What a primitive is: one object holding its shape rule, its numeric impl, its VJP and its
+ * batching rule (`vmap`).
  *
  * A primitive's semantics (shape rule, impl, VJP) live in one value (`definePrimitive`), and the
  * registry type (see primitives/index.ts) refuses a primitive without a VJP rule. Adding one also
@@ -54,6 +55,37 @@ export interface ForwardResult {
 /** Marks a primitive whose outputs carry no gradient (comparisons, argmax, integer casts). */
 export const noGradient = "noGradient" as const;
 
+/** The axis of a value that indexes the examples under `vmap`, or `null` for a value shared by all of them. */
+export type BatchDim = number | null;
+
+/** What a batching rule may read besides its inputs. */
+export interface BatchContext<P> {
+  /** The equation's static parameters, for one example. */
+  readonly params: P;
+  /** The batch axis of each input (`null`: not batched); at least one is a number. */
+  readonly dims: readonly BatchDim[];
+  /** The number of examples. */
+  readonly size: number;
+  /** Applies this same primitive to new inputs and params (recording or computing, like every op). */
+  readonly bind: (ins: readonly Value[], params: P) => readonly Value[];
+}
+
+/**
+ * Runs a primitive on inputs that carry a batch axis, with graph ops only (so it computes eagerly
+ * and records under an enclosing transform): returns the outputs and the batch axis of each. It
+ * moves the batch axis instead of looping over the examples.
+ */
+export type BatchRule<P> = (ins: readonly Value[], ctx: BatchContext<P>, kit: Kit) => BatchResult;
+
+/** What a batching rule returns: the outputs and the batch axis of each. */
+export type BatchResult = readonly [outs: readonly Value[], dims: readonly BatchDim[]];
+
+/**
+ * Marks a primitive that `vmap` batches by looping over the examples (slice, apply, stack): a
+ * generic fallback, correct but slow, for primitives that have no batching rule yet (issue #16).
+ */
+export const batchByLoop = "batchByLoop" as const;
+
 /** A primitive: name, shape rule, impl, VJP rule, and optional forward hook and printing. */
 export interface Primitive<Name extends string, P> {
   /** The name printed graphs show and the registry keys it by; unique among primitives. */
@@ -64,6 +96,12 @@ export interface Primitive<Name extends string, P> {
   readonly impl: (ins: readonly Tensor[], params: P) => readonly Tensor[];
   /** The VJP rule, or `noGradient`. */
   readonly vjp: VjpRule<P> | typeof noGradient;
+  /**
+   * The batching rule `vmap` uses, or `batchByLoop`. Optional here so that primitives defined
+   * outside Rewind keep compiling (vmap loops over the examples for them); the registry's type
+   * requires it of every built-in primitive.
+   */
+  readonly batch?: BatchRule<P> | typeof batchByLoop;
   /**
    * Optional: how to run the primitive when it will be differentiated, returning extra residuals
    * for `vjp` (scan saves its per-step carries this way instead of recomputing them).
@@ -79,12 +117,20 @@ export interface Primitive<Name extends string, P> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPrimitive = Primitive<string, any>;
 
+/** A primitive that says how `vmap` batches it (every primitive of the registry is one). */
+export interface BatchedPrimitive {
+  /** The batching rule, or `batchByLoop`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any params, as AnyPrimitive
+  readonly batch: BatchRule<any> | typeof batchByLoop;
+}
+
 /** The fields of a `Primitive`, in the order of its type. */
 const PRIMITIVE_KEYS: readonly string[] = [
   "name",
   "abstractEval",
   "impl",
   "vjp",
+  "batch",
   "forward",
   "printParams",
   "subgraphs",
@@ -92,11 +138,17 @@ const PRIMITIVE_KEYS: readonly string[] = [
 
 /**
  * Declares a primitive; the identity at run time, it exists so the type checker sees every field.
+ * With a `batch` rule the result's type says so (the registry requires it).
  * @example
  * const neg = definePrimitive<"neg", void>({
- *   name: "neg", abstractEval: ([x]) => [x!], impl: ..., vjp: ([g], _, k) => [k.neg(g)] })
+ *   name: "neg", abstractEval: ([x]) => [x!], impl: ..., vjp: ([g], _, k) => [k.neg(g)],
+ *   batch: (ins, { dims, params, bind }) => [bind(ins, params), dims] })
  */
-export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P> => {
+export function definePrimitive<Name extends string, P>(
+  prim: Primitive<Name, P> & { readonly batch: BatchRule<P> | typeof batchByLoop },
+): Primitive<Name, P> & { readonly batch: BatchRule<P> | typeof batchByLoop };
+export function definePrimitive<Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P>;
+export function definePrimitive<Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P> {
   const p = prim as unknown as Partial<Record<string, unknown>> | null;
   // A misspelt optional rule (`fowrard`) would silently leave the default in place.
   const keysProblem =
@@ -118,7 +170,9 @@ export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>
           ? "abstractEval and impl must be functions"
           : typeof p["vjp"] !== "function" && p["vjp"] !== noGradient
             ? 'vjp must be a function or "noGradient"'
-            : ["forward", "printParams", "subgraphs"].find((k) => p[k] !== undefined && typeof p[k] !== "function");
+            : p["batch"] !== undefined && typeof p["batch"] !== "function" && p["batch"] !== batchByLoop
+              ? 'batch must be a function or "batchByLoop"'
+              : ["forward", "printParams", "subgraphs"].find((k) => p[k] !== undefined && typeof p[k] !== "function");
   if (problem !== undefined) {
     graphFail({
       _tag: "InvalidArgument",
@@ -129,4 +183,4 @@ export const definePrimitive = <Name extends string, P>(prim: Primitive<Name, P>
     });
   }
   return Object.freeze(prim);
-};
+}

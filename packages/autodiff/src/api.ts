@@ -14,10 +14,11 @@ import { graphFail } from "./errors.js";
 import { avalOf, avalsEqual, describeAval } from "./Graph.js";
 import { kit } from "./kit.js";
 import { broadcastTo } from "./ops/lift.js";
-import { reshape, stack, transpose } from "./ops/shape.js";
+import { reshape, transpose } from "./ops/shape.js";
 import { traceTreeAs } from "./trace.js";
 import { treeDefKey, treeFlatten, treeLeavesWithPaths, treeUnflatten } from "./Tree.js";
 import { linearizeGraph } from "./vjp.js";
+import { vmap } from "./vmap/api.js";
 
 /** Options of grad/valueAndGrad: which arguments to differentiate, and whether f returns [value, aux]. */
 export interface GradOptions {
@@ -333,10 +334,10 @@ const singleTensorArg = (op: string, args: readonly unknown[], argnum: number): 
   return x;
 };
 
-const basis = (x: Value, i: number): Value => {
-  const data = new Array<number>(T.sizeOf(x.shape)).fill(0);
-  data[i] = 1;
-  return T.fromDataOrThrow(data, x.shape, x.dtype);
+/** The unit tensors of x's shape, stacked: row i is 1 at flat position i, 0 elsewhere. */
+const basisRows = (x: Value): Value => {
+  const n = T.sizeOf(x.shape);
+  return T.reshape(T.eye(n, n, 0, x.dtype), [n, ...x.shape]);
 };
 
 /**
@@ -353,11 +354,9 @@ export const jacrev = (f: (...args: never[]) => unknown, argnum = 0) => {
       x,
     );
     const y = out as Value;
-    const rows = Array.from({ length: T.sizeOf(y.shape) }, (_, i) => pullback(basis(y, i))[0] as Value);
-    return reshape(rows.length === 0 ? zeroOf(broadcastTo(T.scalar(0, x.dtype), [0, ...x.shape])) : stack(rows), [
-      ...y.shape,
-      ...x.shape,
-    ]);
+    // one batched pullback over the rows of the identity (vmap), not one pullback per row
+    const rows = vmap((ct: Value) => pullback(ct)[0] as Value)(basisRows(y));
+    return reshape(rows, [...y.shape, ...x.shape]);
   };
 };
 
@@ -375,12 +374,9 @@ export const jacfwd = (f: (...args: never[]) => unknown, argnum = 0) => {
     const y = out as Value;
     const [, pushforward] = vjp((ct: Value) => pullback(ct)[0], zeroOf(y));
     const n = T.sizeOf(x.shape);
-    const cols = Array.from({ length: n }, (_, j) => pushforward(basis(x, j))[0] as Value);
-    const flat =
-      n === 0
-        ? broadcastTo(T.scalar(0, y.dtype), [0, T.sizeOf(y.shape)])
-        : reshape(stack(cols), [n, T.sizeOf(y.shape)]);
-    return reshape(transpose(flat), [...y.shape, ...x.shape]);
+    // one batched pushforward over the rows of the identity (vmap), not one per input element
+    const cols = vmap((t: Value) => pushforward(t)[0] as Value)(basisRows(x));
+    return reshape(transpose(reshape(cols, [n, T.sizeOf(y.shape)])), [...y.shape, ...x.shape]);
   };
 };
 

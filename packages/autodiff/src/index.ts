@@ -16,6 +16,8 @@ export {
   type GradsOf,
   type GradResult,
 } from "./api.js";
+export { vmap, type VmapOptions } from "./vmap/api.js";
+export type { AxisSpec } from "./vmap/axes.js";
 export { scan, type ScanOptions, type ScanFn, type RematPolicy } from "./scan/api.js";
 export { remat, checkpoint, customVjp } from "./control.js";
 export { jit, type Jitted, type Runner } from "./jit.js";
@@ -49,6 +51,12 @@ export { registry, type PrimitiveName } from "./primitives/index.js";
 export {
   definePrimitive,
   noGradient,
+  batchByLoop,
+  type BatchRule,
+  type BatchContext,
+  type BatchDim,
+  type BatchResult,
+  type BatchedPrimitive,
   type Primitive,
   type VjpRule,
   type VjpContext,

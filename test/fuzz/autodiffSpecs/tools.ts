@@ -236,6 +236,7 @@ export const toolSpecs: Record<string, Spec> = {
         { ...ok, name: 3 },
         { ...ok, impl: undefined },
         { ...ok, vjp: "x" },
+        { ...ok, batch: "loop" },
         { ...ok, forward: 5 },
       ];
       return (
@@ -250,7 +251,7 @@ export const toolSpecs: Record<string, Spec> = {
         misspeltCases({
           names: ["definePrimitive"],
           error: A.GraphException,
-          known: ["name", "abstractEval", "impl", "vjp", "forward", "printParams", "subgraphs"],
+          known: ["name", "abstractEval", "impl", "vjp", "batch", "forward", "printParams", "subgraphs"],
           base: ok,
           call: (o) => A.definePrimitive(o as never),
         })

@@ -5,6 +5,7 @@
  */
 import * as T from "@rewind/tensor";
 import { definePrimitive, noGradient, type VjpRule } from "../Primitive.js";
+import { elementwiseBatch } from "./batching.js";
 import { boolAval, numericAval, sameAval } from "./helpers.js";
 
 type Kernel = (a: T.Tensor, b: T.Tensor) => T.Tensor;
@@ -15,6 +16,7 @@ const arithmetic = <Name extends string>(name: Name, kernel: Kernel, vjp: VjpRul
     abstractEval: (ins) => [numericAval(name, ins)],
     impl: ([a, b]) => [kernel(a!, b!)],
     vjp,
+    batch: elementwiseBatch,
   });
 
 const comparison = <Name extends string>(name: Name, kernel: Kernel) =>
@@ -23,6 +25,7 @@ const comparison = <Name extends string>(name: Name, kernel: Kernel) =>
     abstractEval: (ins) => [boolAval(sameAval(name, ins))],
     impl: ([a, b]) => [kernel(a!, b!)],
     vjp: noGradient,
+    batch: elementwiseBatch,
   });
 
 /** a + b. */
@@ -109,6 +112,8 @@ export const select = definePrimitive<"select", void>({
     needs[1] ? where(c!, g!, 0) : null,
     needs[2] ? where(c!, 0, g!) : null,
   ],
+  // the condition and both branches get one batch axis, like any elementwise operands
+  batch: elementwiseBatch,
 });
 
 /** The binary primitives, keyed by name. */

@@ -7,6 +7,7 @@ import { graphFail } from "../errors.js";
 import type { Graph } from "../Graph.js";
 import { avalsEqual, avalOf, describeAval } from "../Graph.js";
 import { definePrimitive } from "../Primitive.js";
+import { customVjpBatch } from "./customVjpBatch.js";
 import { treeDefKey, treeFlatten, treeUnflatten, type TreeDef } from "../Tree.js";
 
 /** Params of customVjp: the body of `f`, the user's fwd/bwd, and the argument/output structures. */
@@ -98,6 +99,8 @@ export const customVjp = definePrimitive<"customVjp", CustomVjpParams>({
     });
     return [...ins.slice(0, p.numConsts).map(() => null), ...leaves];
   },
+  // one customVjp over the batch: body, fwd and bwd are batched once
+  batch: customVjpBatch,
   printParams: (p) => `fwd=${p.fwd.name || "anonymous"} bwd=${p.bwd.name || "anonymous"}`,
   subgraphs: (p) => [["body", p.body]],
 });

@@ -1,8 +1,10 @@
 /**
  * @file The registry: every primitive, keyed by name, built from the primitive objects themselves.
  * `PrimitiveName` is derived from it, so tables typed `{ [K in PrimitiveName]: … }` (the
- * gradient-check table in test/) fail to compile when a primitive is added without an entry.
+ * gradient-check table in test/) fail to compile when a primitive is added without an entry, and
+ * the registry itself refuses a primitive without a batching rule (or the `batchByLoop` marker).
  */
+import type { AnyPrimitive, BatchedPrimitive } from "../Primitive.js";
 import { binaryPrimitives } from "./binary.js";
 import { indexingPrimitives } from "./indexing.js";
 import { linalgPrimitives } from "./linalg.js";
@@ -25,7 +27,7 @@ export const registry = {
   remat,
   customVjp,
   scan,
-} as const;
+} as const satisfies Readonly<Record<string, AnyPrimitive & BatchedPrimitive>>;
 
 /** The name of a primitive. */
 export type PrimitiveName = keyof typeof registry;

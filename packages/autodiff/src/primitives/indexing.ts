@@ -3,13 +3,95 @@
  * Indices are int32 and never receive a cotangent.
  */
 import * as T from "@rewind/tensor";
-import { definePrimitive } from "../Primitive.js";
+import type { Value } from "../core.js";
+import type { Kit } from "../kit.js";
+import { definePrimitive, type BatchContext, type BatchResult } from "../Primitive.js";
+import { iota, materialize, moveAxis, shiftAxis } from "./batching.js";
 
 /** Params of the indexing primitives: the axis indexed. */
 export interface IndexAxisParams {
   /** The axis indexed, non-negative. */
   readonly axis: number;
 }
+
+/**
+ * Batched indices `idx` ([B, ...is], int32, negatives counting from the end of an axis of `n`)
+ * as positions in the axis of B·n rows that merges the batch axis with the indexed one.
+ */
+const mergedIndices = (k: Kit, idx: Value, n: number): Value => {
+  const [size, ...rest] = idx.shape;
+  const offsets = T.fromDataOrThrow(
+    iota(size!).map((b) => b * n),
+    [size!, ...rest.map(() => 1)],
+    "int32",
+  );
+  return k.add(k.where(k.less(idx, 0), k.add(idx, n), idx), offsets);
+};
+
+/** x batched at 0 ([B, ...pre, n, ...post], indexed axis `axis + 1`) as [B·n, ...pre, ...post]. */
+const mergeRows = (k: Kit, x0: Value, axis: number): Value => {
+  const x1 = moveAxis(k, x0, axis + 1, 1);
+  return k.reshape(x1, [x1.shape[0]! * x1.shape[1]!, ...x1.shape.slice(2)]);
+};
+
+/** take with per-example indices: one take from the rows of every example, merged into one axis. */
+const takeBatch = (
+  [x, idx]: readonly Value[],
+  { dims: [dx, di], params: { axis }, bind }: BatchContext<IndexAxisParams>,
+  k: Kit,
+): BatchResult => {
+  if (di === null) {
+    // shared indices: the batch axis stays, after the index axes if it came after the indexed axis
+    const a = shiftAxis(axis, dx!);
+    return [bind([x!, idx!], { axis: a }), [dx! < a ? dx! : dx! + idx!.shape.length - 1]];
+  }
+  const ib = moveAxis(k, idx!, di!, 0);
+  // shared x: the batch axis is the first index axis
+  if (dx === null) return [bind([x!, ib], { axis }), [axis]];
+  const x0 = moveAxis(k, x!, dx!, 0);
+  const [out] = bind([mergeRows(k, x0, axis), mergedIndices(k, ib, x0.shape[axis + 1]!)], { axis: 0 });
+  // [B, ...is, ...pre, ...post] back to the per-example layout [B, ...pre, ...is, ...post]
+  const ni = ib.shape.length - 1;
+  const pre = iota(axis).map((i) => i + 1 + ni);
+  const is = iota(ni).map((i) => i + 1);
+  const post = iota(out!.shape.length - 1 - ni - axis).map((i) => i + 1 + ni + axis);
+  return [[k.transpose(out!, [0, ...pre, ...is, ...post])], [0]];
+};
+
+/** addAt with per-example indices: one scatter into the merged rows of every example. */
+const addAtBatch = (
+  [x, idx, values]: readonly Value[],
+  { dims: [dx, di, dv], size, params: { axis }, bind }: BatchContext<IndexAxisParams>,
+  k: Kit,
+): BatchResult => {
+  const x0 = materialize(k, x!, dx!, size, 0);
+  const v0 = materialize(k, values!, dv!, size, 0);
+  if (di === null) return [bind([x0, idx!, v0], { axis: axis + 1 }), [0]];
+  const ib = moveAxis(k, idx!, di!, 0);
+  const ni = ib.shape.length - 1;
+  const n = x0.shape[axis + 1]!;
+  // values [B, ...pre, ...is, ...post] to [B, ...is, ...pre, ...post], the layout of take's output
+  const pre = iota(axis).map((i) => i + 1);
+  const is = iota(ni).map((i) => i + 1 + axis);
+  const post = iota(v0.shape.length - 1 - axis - ni).map((i) => i + 1 + axis + ni);
+  const vt = k.transpose(v0, [0, ...is, ...pre, ...post]);
+  const [flat] = bind([mergeRows(k, x0, axis), mergedIndices(k, ib, n), vt], { axis: 0 });
+  const x1 = moveAxis(k, x0, axis + 1, 1);
+  return [[moveAxis(k, k.reshape(flat!, x1.shape), 1, axis + 1)], [0]];
+};
+
+/** gather and addAlongAxis: every operand gets the batch axis first; the axis shifts past it. */
+const alongAxisBatch = (
+  ins: readonly Value[],
+  { dims, size, params: { axis }, bind }: BatchContext<IndexAxisParams>,
+  k: Kit,
+): BatchResult => [
+  bind(
+    ins.map((v, i) => materialize(k, v, dims[i]!, size, 0)),
+    { axis: axis + 1 },
+  ),
+  [0],
+];
 
 /** np.take along an axis: out = x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
 export const take = definePrimitive<"take", IndexAxisParams>({
@@ -20,6 +102,7 @@ export const take = definePrimitive<"take", IndexAxisParams>({
   impl: ([x, idx], { axis }) => [T.take(x!, idx!, axis)],
   // d take(x, i) = scatter-add of the cotangent at i
   vjp: ([g], { ins: [x, idx], params: { axis } }, { addAt, zerosLike }) => [addAt(zerosLike(x!), idx!, g!, axis), null],
+  batch: takeBatch,
 });
 
 /** x with `values` added at the positions `take(·, indices, axis)` reads (repeats accumulate). */
@@ -33,6 +116,7 @@ export const addAt = definePrimitive<"addAt", IndexAxisParams>({
     null,
     needs[2] ? take(g!, idx!, axis) : null,
   ],
+  batch: addAtBatch,
 });
 
 /** np.take_along_axis: indices have x's shape except along `axis`. */
@@ -45,6 +129,7 @@ export const gather = definePrimitive<"gather", IndexAxisParams>({
     addAlongAxis(zerosLike(x!), idx!, g!, axis),
     null,
   ],
+  batch: alongAxisBatch,
 });
 
 /** x with `values` added along an axis at `indices` (the transpose of gather). */
@@ -58,6 +143,7 @@ export const addAlongAxis = definePrimitive<"addAlongAxis", IndexAxisParams>({
     null,
     needs[2] ? gather(g!, idx!, axis) : null,
   ],
+  batch: alongAxisBatch,
 });
 
 /** The indexing primitives, keyed by name. */

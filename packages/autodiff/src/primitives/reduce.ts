@@ -4,7 +4,8 @@
 import * as T from "@rewind/tensor";
 import type { Aval } from "../Graph.js";
 import type { Value } from "../core.js";
-import { definePrimitive, noGradient, type VjpRule } from "../Primitive.js";
+import { definePrimitive, noGradient, type BatchRule, type VjpRule } from "../Primitive.js";
+import { shiftAxis } from "./batching.js";
 
 /** Params of a reduction: the sorted, non-negative axes it removes. */
 export interface AxesParams {
@@ -16,6 +17,18 @@ const reducedAval = (x: Aval, axes: readonly number[], dtype = x.dtype): Aval =>
   shape: x.shape.filter((_, i) => !axes.includes(i)),
   dtype,
 });
+
+/** Batching a reduction: its axes shift past the batch axis, which then sits before fewer axes. */
+const reduceBatch: BatchRule<AxesParams> = ([x], { dims: [d], params: { axes }, bind }) => {
+  const shifted = axes.map((a) => shiftAxis(a, d!));
+  return [bind([x!], { axes: shifted }), [d! - shifted.filter((a) => a < d!).length]];
+};
+
+/** Batching argmax/argmin: the searched axis shifts past the batch axis. */
+const argBatch: BatchRule<AxisParams> = ([x], { dims: [d], params: { axis }, bind }) => {
+  const shifted = shiftAxis(axis, d!);
+  return [bind([x!], { axis: shifted }), [shifted < d! ? d! - 1 : d!]];
+};
 
 const keptShape = (x: Aval | T.Tensor, axes: readonly number[]): number[] =>
   x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -29,6 +42,7 @@ export const sum = definePrimitive<"sum", AxesParams>({
   vjp: ([g], { ins: [x], params: { axes } }, { reshape, broadcastTo }) => [
     broadcastTo(reshape(g!, keptShape(x!, axes)), x!.shape),
   ],
+  batch: reduceBatch,
 });
 
 /** The cotangent of max/min: split equally among the positions that attain the extreme. */
@@ -46,6 +60,7 @@ export const reduceMax = definePrimitive<"reduceMax", AxesParams>({
   impl: ([x], { axes }) => [T.max(x!, { axis: axes })],
   // d max(x) = dx at the argmax (shared among ties)
   vjp: extremeVjp,
+  batch: reduceBatch,
 });
 
 /** Min over axes. NOTE: ties share the cotangent equally. */
@@ -55,6 +70,7 @@ export const reduceMin = definePrimitive<"reduceMin", AxesParams>({
   impl: ([x], { axes }) => [T.min(x!, { axis: axes })],
   // d min(x) = dx at the argmin (shared among ties)
   vjp: extremeVjp,
+  batch: reduceBatch,
 });
 
 /**
@@ -84,6 +100,7 @@ export const prod = definePrimitive<"prod", AxesParams>({
     const others = k.where(isZero, atZero, k.div(back(y!), safe));
     return [k.mul(back(g!), others)];
   },
+  batch: reduceBatch,
 });
 
 /** Params of argmax/argmin: one axis. */
@@ -98,6 +115,7 @@ export const argmax = definePrimitive<"argmax", AxisParams>({
   abstractEval: ([x], { axis }) => [reducedAval(x!, [axis], "int32")],
   impl: ([x], { axis }) => [T.argmax(x!, { axis })],
   vjp: noGradient,
+  batch: argBatch,
 });
 
 /** Index of the min along an axis (int32, first occurrence); no gradient. */
@@ -106,6 +124,7 @@ export const argmin = definePrimitive<"argmin", AxisParams>({
   abstractEval: ([x], { axis }) => [reducedAval(x!, [axis], "int32")],
   impl: ([x], { axis }) => [T.argmin(x!, { axis })],
   vjp: noGradient,
+  batch: argBatch,
 });
 
 /** The reduction primitives, keyed by name. */

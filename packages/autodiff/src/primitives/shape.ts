@@ -6,6 +6,7 @@
 import * as T from "@rewind/tensor";
 import type { Aval } from "../Graph.js";
 import { definePrimitive } from "../Primitive.js";
+import { firstDim, insertAt, materialize, moveAxis, sameLayoutBatch, shiftAxis } from "./batching.js";
 import { sameAval } from "./helpers.js";
 
 /** Params holding a target shape. */
@@ -24,6 +25,12 @@ export const broadcastTo = definePrimitive<"broadcastTo", ShapeParams>({
   impl: ([x], { shape }) => [T.broadcastTo(x!, shape)],
   // d broadcast(x) = sum of the cotangent over the broadcast axes
   vjp: ([g], { ins: [x] }, { sumTo }) => [sumTo(g!, x!.shape)],
+  // the batch axis goes first; the per-example axes align on the right, as NumPy broadcasting does
+  batch: ([x], { dims: [d], size, params: { shape }, bind }, k) => {
+    const x0 = moveAxis(k, x!, d!, 0);
+    const ones = new Array<number>(shape.length - (x0.shape.length - 1)).fill(1);
+    return [bind([k.reshape(x0, [size, ...ones, ...x0.shape.slice(1)])], { shape: [size, ...shape] }), [0]];
+  },
 });
 
 /** Reshape to a shape of the same size (fully resolved: no −1). */
@@ -45,6 +52,11 @@ export const reshape = definePrimitive<"reshape", ShapeParams>({
   impl: ([x], { shape }) => [T.reshape(x!, shape)],
   // d reshape(x) = reshape of the cotangent back
   vjp: ([g], { ins: [x] }, { reshape }) => [reshape(g!, x!.shape)],
+  // with the batch axis first, each example's elements stay contiguous
+  batch: ([x], { dims: [d], size, params: { shape }, bind }, k) => [
+    bind([moveAxis(k, x!, d!, 0)], { shape: [size, ...shape] }),
+    [0],
+  ],
 });
 
 /** Params of transpose: a permutation of the axes. */
@@ -64,6 +76,11 @@ export const transpose = definePrimitive<"transpose", PermParams>({
     perm.forEach((p, i) => (inverse[p] = i));
     return [transpose(g!, inverse)];
   },
+  // one transpose that also brings the batch axis first
+  batch: ([x], { dims: [d], params: { perm }, bind }) => [
+    bind([x!], { perm: [d!, ...perm.map((p) => shiftAxis(p, d!))] }),
+    [0],
+  ],
 });
 
 /** A resolved strided window: per axis, first index, step (non-zero, may be negative) and count. */
@@ -94,6 +111,11 @@ export const slice = definePrimitive<"slice", WindowParams>({
   },
   // d slice(x) = the cotangent placed back into a zero tensor of x's shape
   vjp: ([g], { ins: [x], params }, { unslice }) => [unslice(g!, x!.shape, params)],
+  // the whole batch axis is taken
+  batch: ([x], { dims: [d], size, params: w, bind }) => [
+    bind([x!], { start: insertAt(w.start, d!, 0), step: insertAt(w.step, d!, 1), size: insertAt(w.size, d!, size) }),
+    [d!],
+  ],
 });
 
 /** Params of unslice: the window plus the shape of the tensor it is written into. */
@@ -115,6 +137,16 @@ export const unslice = definePrimitive<"unslice", UnsliceParams>({
   },
   // d unslice(x) = slice of the cotangent
   vjp: ([g], { params: { start, step, size } }, { sliceWindow }) => [sliceWindow(g!, { start, step, size })],
+  // each example is written into its own zeros
+  batch: ([x], { dims: [d], size, params: p, bind }) => [
+    bind([x!], {
+      start: insertAt(p.start, d!, 0),
+      step: insertAt(p.step, d!, 1),
+      size: insertAt(p.size, d!, size),
+      inShape: insertAt(p.inShape, d!, size),
+    }),
+    [d!],
+  ],
 });
 
 /** Params listing axes. */
@@ -130,6 +162,10 @@ export const flip = definePrimitive<"flip", AxesListParams>({
   impl: ([x], { axes }) => [T.flip(x!, axes)],
   // d flip(x) = flip(ct)
   vjp: ([g], { params: { axes } }, { flip }) => [flip(g!, axes)],
+  batch: ([x], { dims: [d], params: { axes }, bind }) => [
+    bind([x!], { axes: axes.map((a) => shiftAxis(a, d!)) }),
+    [d!],
+  ],
 });
 
 /** Params of pad: (before, after) widths per axis and the fill value. */
@@ -150,6 +186,11 @@ export const pad = definePrimitive<"pad", PadParams>({
   // d pad(x) = the cotangent's interior window
   vjp: ([g], { ins: [x], params: { widths } }, { sliceWindow }) => [
     sliceWindow(g!, { start: widths.map(([lo]) => lo), step: widths.map(() => 1), size: x!.shape }),
+  ],
+  // the batch axis is not padded
+  batch: ([x], { dims: [d], params: { widths, value }, bind }) => [
+    bind([x!], { widths: [...widths.slice(0, d!), [0, 0] as const, ...widths.slice(d!)], value }),
+    [d!],
   ],
 });
 
@@ -181,6 +222,17 @@ export const concat = definePrimitive<"concat", AxisParam>({
       return needs[i] ? sliceWindow(g!, { start, step: x.shape.map(() => 1), size: x.shape }) : null;
     });
   },
+  // every operand gets the same batch axis; the joined axis shifts past it
+  batch: (ins, { dims, size, params: { axis }, bind }, k) => {
+    const d = firstDim(dims);
+    return [
+      bind(
+        ins.map((x, i) => materialize(k, x, dims[i]!, size, d)),
+        { axis: shiftAxis(axis, d) },
+      ),
+      [d],
+    ];
+  },
 });
 
 /** Params of convert: the target dtype. */
@@ -198,6 +250,7 @@ export const convert = definePrimitive<"convert", DTypeParams>({
   vjp: ([g], { ins: [x], params: { dtype } }, { astype }) => [
     T.isFloating(x!.dtype) && T.isFloating(dtype) ? astype(g!, x!.dtype) : null,
   ],
+  batch: sameLayoutBatch,
 });
 
 /** The shape primitives, keyed by name. */

@@ -7,6 +7,8 @@ import { avalsEqual } from "../Graph.js";
 import { evalGraph } from "../core.js";
 import type { Tensor } from "@rewind/tensor";
 import { definePrimitive } from "../Primitive.js";
+import { batchBody } from "../vmap/subgraph.js";
+import { sameLayoutBatch } from "./batching.js";
 import { internalError } from "../errors.js";
 
 /** The identity whose output carries no gradient (a constant to every transform above it). */
@@ -16,6 +18,7 @@ export const stopGradient = definePrimitive<"stopGradient", void>({
   impl: ([x]) => [x!],
   // d stopGradient(x) = 0
   vjp: () => [null],
+  batch: sameLayoutBatch,
 });
 
 /** Params of `remat`: the body graph it runs. */
@@ -42,6 +45,11 @@ export const remat = definePrimitive<"remat", RematParams>({
   impl: (ins, { body }) => evalGraph(body, ins) as readonly Tensor[],
   // d remat(f)(x) = the VJP of f, recomputing f's forward pass now
   vjp: (cts, { ins, params: { body }, needs }, { vjpGraph }) => vjpGraph(body, ins, needs).pullback(cts),
+  // a batched remat: the body is batched once and still recomputed under grad
+  batch: (ins, { dims, size, params: { body }, bind }, k) => {
+    const b = batchBody(k, body, ins, dims, size);
+    return [bind([...b.consts, ...b.args], { body: b.graph }), b.outDims];
+  },
   printParams: () => "",
   subgraphs: ({ body }) => [["body", body]],
 });

@@ -4,6 +4,7 @@
  */
 import * as T from "@rewind/tensor";
 import { definePrimitive, noGradient, type VjpRule } from "../Primitive.js";
+import { sameLayoutBatch } from "./batching.js";
 import { boolAval, floatAval, numericAval, sameAval } from "./helpers.js";
 
 type Kernel = (x: T.Tensor) => T.Tensor;
@@ -15,6 +16,7 @@ const floatUnary = <Name extends string>(name: Name, kernel: Kernel, vjp: VjpRul
     abstractEval: (ins) => [floatAval(name, ins)],
     impl: ([x]) => [kernel(x!)],
     vjp,
+    batch: sameLayoutBatch,
   });
 
 /** An elementwise primitive that keeps any numeric dtype and has no gradient (piecewise constant). */
@@ -24,6 +26,7 @@ const flatUnary = <Name extends string>(name: Name, kernel: Kernel) =>
     abstractEval: (ins) => [numericAval(name, ins)],
     impl: ([x]) => [kernel(x!)],
     vjp: noGradient,
+    batch: sameLayoutBatch,
   });
 
 /** An elementwise predicate (bool result, no gradient). */
@@ -33,6 +36,7 @@ const predicate = <Name extends string>(name: Name, kernel: Kernel) =>
     abstractEval: (ins) => [boolAval(sameAval(name, ins))],
     impl: ([x]) => [kernel(x!)],
     vjp: noGradient,
+    batch: sameLayoutBatch,
   });
 
 /** -x on any numeric dtype. */
@@ -42,6 +46,7 @@ export const neg = definePrimitive<"neg", void>({
   impl: ([x]) => [T.neg(x!)],
   // d(-x) = -dx
   vjp: ([g], _, { neg }) => [neg(g!)],
+  batch: sameLayoutBatch,
 });
 
 /** |x|; NOTE: abs'(0) = 0 (the subgradient sign(0)), as JAX. */
@@ -51,6 +56,7 @@ export const abs = definePrimitive<"abs", void>({
   impl: ([x]) => [T.abs(x!)],
   // d|x| = sign(x) dx
   vjp: ([g], { ins: [x] }, { mul, sign }) => [mul(g!, sign(x!))],
+  batch: sameLayoutBatch,
 });
 
 /** e^x. */

@@ -17,9 +17,10 @@ import * as T from "@rewind/tensor";
 import { evalGraph } from "../core.js";
 import { avalsEqual, type Aval } from "../Graph.js";
 import { GraphException, graphFail, internalError } from "../errors.js";
-import { definePrimitive, type AnyPrimitive } from "../Primitive.js";
+import { definePrimitive, type AnyPrimitive, type BatchedPrimitive } from "../Primitive.js";
 import { counts, stacked, unstacked, type ScanParams } from "./params.js";
 import { scanForward, scanVjp } from "./vjp.js";
+import { scanBatch } from "./batch.js";
 
 export type { ScanParams, ScanPolicy } from "./params.js";
 
@@ -74,7 +75,7 @@ const scanImpl = (ins: readonly T.Tensor[], p: ScanParams): T.Tensor[] => {
 };
 
 /** The loop primitive. */
-export const scan: AnyPrimitive = definePrimitive<"scan", ScanParams>({
+export const scan: AnyPrimitive & BatchedPrimitive = definePrimitive<"scan", ScanParams>({
   name: "scan",
   abstractEval: scanAbstractEval,
   impl: scanImpl,
@@ -83,5 +84,7 @@ export const scan: AnyPrimitive = definePrimitive<"scan", ScanParams>({
   printParams: (p) =>
     `length=${p.length} reverse=${p.reverse} consts=${p.numConsts} carry=${p.numCarry} policy=${p.policy}` +
     ((p.accumulators ?? 0) > 0 ? ` accumulators=${p.accumulators}` : ""),
+  // a batched scan is a scan: carries and xs gain the batch axis, the body is batched once
+  batch: scanBatch,
   subgraphs: (p) => [["body", p.body]],
 });
