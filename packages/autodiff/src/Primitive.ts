@@ -136,6 +136,12 @@ const PRIMITIVE_KEYS: readonly string[] = [
   "subgraphs",
 ];
 
+/** A primitive's batching rule made required (what the registry asks of every built-in primitive). */
+export interface HasBatchRule<P> {
+  /** The batching rule `vmap` uses, or `batchByLoop` (the generic loop over the examples). */
+  readonly batch: BatchRule<P> | typeof batchByLoop;
+}
+
 /**
  * Declares a primitive; the identity at run time, it exists so the type checker sees every field.
  * With a `batch` rule the result's type says so (the registry requires it).
@@ -145,8 +151,8 @@ const PRIMITIVE_KEYS: readonly string[] = [
  *   batch: (ins, { dims, params, bind }) => [bind(ins, params), dims] })
  */
 export function definePrimitive<Name extends string, P>(
-  prim: Primitive<Name, P> & { readonly batch: BatchRule<P> | typeof batchByLoop },
-): Primitive<Name, P> & { readonly batch: BatchRule<P> | typeof batchByLoop };
+  prim: Primitive<Name, P> & HasBatchRule<P>,
+): Primitive<Name, P> & HasBatchRule<P>;
 export function definePrimitive<Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P>;
 export function definePrimitive<Name extends string, P>(prim: Primitive<Name, P>): Primitive<Name, P> {
   const p = prim as unknown as Partial<Record<string, unknown>> | null;

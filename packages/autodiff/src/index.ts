@@ -57,6 +57,7 @@ export {
   type BatchDim,
   type BatchResult,
   type BatchedPrimitive,
+  type HasBatchRule,
   type Primitive,
   type VjpRule,
   type VjpContext,
