@@ -27,7 +27,7 @@ describe("RDP accountant for DP-SGD", () => {
       expect(ours).toBeLessThanOrEqual(epsilon * 1.01);
     });
   }
-  it("q = 1 is the Gaussian mechanism: ε_α = α / (2σ²) (Mironov 2017, Proposition 7)", () => {
+  it("q = 1 is the Gaussian mechanism: ε_α = α / (2σ²) (Mironov 2017, the Gaussian mechanism)", () => {
     expect(rdpSampledGaussian(1, 2, 8)).toBeCloseTo(1, 12);
   });
   it("refuses a fractional order, a q outside (0, 1] and a non-positive σ, naming the argument", () => {

@@ -3,14 +3,14 @@
  *
  * Method (Abadi et al. 2016, "Deep Learning with Differential Privacy", the moments accountant;
  * Mironov 2017, "Rényi Differential Privacy"; Mironov, Talwar & Zhang 2019, "Rényi Differential
- * Privacy of the Sampled Gaussian Mechanism", §3.3): one step of DP-SGD — each example sampled
+ * Privacy of the Sampled Gaussian Mechanism"): one step of DP-SGD — each example sampled
  * with probability q, its gradient clipped to norm C, Gaussian noise of standard deviation σC
  * added to the sum — satisfies (α, ε_α)-RDP for every integer order α ≥ 2 with
  *
  *   ε_α = log(A_α) / (α − 1),  A_α = Σ_{k=0..α} C(α,k) (1 − q)^(α−k) q^k exp((k² − k) / (2σ²)),
  *
- * which is exact for integer orders (not a bound on a bound). RDP composes additively over the
- * T steps, and (Mironov 2017, Proposition 3) (α, Tε_α)-RDP implies (Tε_α + log(1/δ)/(α − 1), δ)-DP;
+ * the sampled Gaussian's RDP at integer orders, computed exactly by the binomial expansion. RDP
+ * composes additively over the T steps, and (Mironov 2017, Proposition 3) (α, Tε_α)-RDP implies (Tε_α + log(1/δ)/(α − 1), δ)-DP;
  * ε is the minimum over the orders tried. Using integer orders only and this classic conversion
  * (not the tighter one of Balle et al. 2020) makes the reported ε a valid upper bound that is a
  * little looser than TF Privacy's, which also tries fractional orders.
@@ -35,7 +35,7 @@ const logBinomial = (n: number, k: number): number => {
 
 /**
  * The RDP ε_α of one step of the sampled Gaussian mechanism at integer order `alpha` ≥ 2.
- * @example rdpSampledGaussian(0.01, 1.1, 32) // ≈ 0.0036
+ * @example rdpSampledGaussian(0.01, 1.1, 8) // ≈ 0.000584
  */
 export const rdpSampledGaussian = (q: number, sigma: number, alpha: number): number => {
   if (!Number.isInteger(alpha) || alpha < 2)
