@@ -23,19 +23,8 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import { JIT_PIPELINE, optimize } from "../packages/autodiff/src/passes/index.js";
-import {
-  elmanRelu,
-  elmanTanh,
-  gru,
-  layerNormLstm,
-  lstm,
-  manyToOne,
-  mgu,
-  peepholeLstm,
-  rnn,
-  type Cell,
-  type TorchCellParams,
-} from "@rewind/rnn";
+import { lstm, manyToOne, rnn, type Cell, type TorchCellParams } from "@rewind/rnn";
+import { BUILTIN_CELLS } from "./builtinCells.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const keysFile = join(here, "passes-snapshot", "graph-keys.json");
@@ -48,15 +37,7 @@ const sha = (text: string): string => createHash("sha256").update(text).digest("
 const sumSquares = (v: Value): Value => A.sum(A.square(v));
 
 const [batch, steps, inSize, hidden] = [3, 9, 5, 4];
-const cells: ReadonlyArray<readonly [string, Cell<unknown, unknown>]> = [
-  ["elmanTanh", elmanTanh],
-  ["elmanRelu", elmanRelu],
-  ["lstm", lstm],
-  ["gru", gru],
-  ["peepholeLstm", peepholeLstm],
-  ["layerNormLstm", layerNormLstm],
-  ["mgu", mgu],
-] as ReadonlyArray<readonly [string, Cell<unknown, unknown>]>;
+const cells = BUILTIN_CELLS as ReadonlyArray<readonly [string, Cell<unknown, unknown>]>;
 const policies: ReadonlyArray<readonly [string, object]> = [
   ["all", { remat: "all" }],
   ["carries", { remat: "carries" }],

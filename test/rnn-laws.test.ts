@@ -13,17 +13,13 @@ import * as A from "@rewind/autodiff";
 import {
   defineCell,
   dropout,
-  elmanRelu,
   embedding,
   elmanTanh,
   gru,
-  layerNormLstm,
   linear,
   lstm,
   mapInput,
   mapOutput,
-  mgu,
-  peepholeLstm,
   residual,
   rnn,
   stack,
@@ -33,6 +29,7 @@ import {
   type CellSpec,
   type LstmCarry,
 } from "@rewind/rnn";
+import { BUILTIN_CELLS } from "./builtinCells.js";
 import {
   arbCellCase,
   bpttLawForCell,
@@ -50,15 +47,7 @@ const square = { inputSize: 3, hiddenSize: 3 };
 
 // elmanRelu: finite differences are only wrong within ~1e-6 of a kink, and no pre-activation of
 // these random float64 draws (random initial carries, N(0, 1) inputs) comes that close.
-const builtins: ReadonlyArray<readonly [string, AnyCell]> = [
-  ["elmanTanh", elmanTanh],
-  ["elmanRelu", elmanRelu],
-  ["lstm", lstm],
-  ["gru", gru],
-  ["peepholeLstm", peepholeLstm],
-  ["layerNormLstm", layerNormLstm],
-  ["mgu", mgu],
-];
+const builtins = BUILTIN_CELLS;
 
 /** Every law on one drawn case (padding laws when it has lengths). */
 const allLaws = (c: CellCase): void => {

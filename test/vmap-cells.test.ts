@@ -8,18 +8,11 @@ import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
-import { elmanRelu, elmanTanh, gru, layerNormLstm, lstm, mgu, peepholeLstm, rnn, type Cell } from "@rewind/rnn";
+import { rnn, type Cell } from "@rewind/rnn";
+import { BUILTIN_CELLS } from "./builtinCells.js";
 
 const [batch, steps, inSize, hidden] = [3, 5, 4, 3];
-const cells = [
-  ["elmanTanh", elmanTanh],
-  ["elmanRelu", elmanRelu],
-  ["lstm", lstm],
-  ["gru", gru],
-  ["peepholeLstm", peepholeLstm],
-  ["layerNormLstm", layerNormLstm],
-  ["mgu", mgu],
-] as ReadonlyArray<readonly [string, Cell<unknown, unknown>]>;
+const cells = BUILTIN_CELLS as ReadonlyArray<readonly [string, Cell<unknown, unknown>]>;
 
 const first = (v: Value): Value => A.reshape(v, v.shape.slice(1));
 const row = (v: Value, i: number): Value => first(A.take(v, [i], 0));
