@@ -29,12 +29,12 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { dpSgdEpsilon } from "../shared/rdp.js";
-import { fromDataOrThrow, item, random, type Key, type Tensor } from "@rewind/tensor";
+import { item, random, type Key, type Tensor } from "@rewind/tensor";
 import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, reshape, sum, take, type Value } from "@rewind/autodiff";
-import { embedding, gru, linear, manyToOne, padSequences } from "@rewind/rnn";
-import type { EmbeddingParams, LinearParams, PaddedSequences, TorchCellParams } from "@rewind/rnn";
+import { embedding, gru, linear, manyToOne } from "@rewind/rnn";
+import type { EmbeddingParams, LinearParams, TorchCellParams } from "@rewind/rnn";
 import { adam, trainStep } from "@rewind/optim";
-import { buildVocab, loadEmails, PAD, splitEmails, tokenize, wordIds } from "../spam/data.js";
+import { buildVocab, emailBatch, loadEmails, splitEmails, tokenize, type EmailBatch } from "../spam/data.js";
 import { dpSgdStep, noiseLike } from "./dpsgd.js";
 
 const { smoke, int } = exampleFlags({
@@ -74,21 +74,8 @@ console.log(
   `train ${N} emails, test ${testDocs.length} (majority class ${(100 * majority).toFixed(1)}%); ${steps} steps of ${batchSize}, Adam ${learningRate}`,
 );
 
-interface Batch {
-  readonly words: PaddedSequences;
-  readonly label: Tensor; // int32 [B], 1 = spam
-}
-const batchOf = (ds: typeof trainDocs): Batch => ({
-  words: padSequences(
-    ds.map((d) => wordIds(d.words, vocab)),
-    { maxLength: T, padValue: PAD, truncating: "post" },
-  ),
-  label: fromDataOrThrow(
-    ds.map((d) => (d.spam ? 1 : 0)),
-    [ds.length],
-    "int32",
-  ),
-});
+type Batch = EmailBatch;
+const batchOf = (ds: typeof trainDocs): Batch => emailBatch(ds, vocab, T);
 const testBatch = batchOf(testDocs);
 
 // ---- model: spam's, smaller ---------------------------------------------------------------------

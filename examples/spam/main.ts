@@ -29,7 +29,7 @@
  */
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
-import { fromDataOrThrow, item, random, type Tensor } from "@rewind/tensor";
+import { item, random, type Tensor } from "@rewind/tensor";
 import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, sum, take, type Value } from "@rewind/autodiff";
 import {
   batches,
@@ -37,14 +37,12 @@ import {
   gru,
   linear,
   manyToOne,
-  padSequences,
   type EmbeddingParams,
   type LinearParams,
-  type PaddedSequences,
   type TorchCellParams,
 } from "@rewind/rnn";
 import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
-import { buildVocab, loadEmails, PAD, splitEmails, tokenize, wordIds } from "./data.js";
+import { buildVocab, emailBatch, loadEmails, PAD, splitEmails, tokenize, wordIds, type EmailBatch } from "./data.js";
 
 const { smoke, int } = exampleFlags({ epochs: "3", seed: "0" });
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
@@ -81,25 +79,9 @@ console.log(
   `vocabulary: ${vocab.size} training words + PAD + UNK; median email ${words[words.length >> 1]} words, reading the first ${steps}`,
 );
 
-/** A batch as the model sees it: word ids `[B, steps]` (PAD after each email's words) with lengths, and labels. */
-interface Batch {
-  readonly words: PaddedSequences;
-  readonly label: Tensor; // int32 [B], 1 = spam
-}
-// Each email is its ids and its label; `batches` and `padSequences` keep the first `steps` words
-// (truncating: "post", asked for explicitly: they never cut silently) and pad to `steps`.
+type Batch = EmailBatch;
 const trainSet = trainDocs.map((d) => ({ words: wordIds(d.words, vocab), label: d.spam ? 1 : 0 }));
-const testBatch: Batch = {
-  words: padSequences(
-    testDocs.map((d) => wordIds(d.words, vocab)),
-    { maxLength: steps, padValue: PAD, truncating: "post" },
-  ),
-  label: fromDataOrThrow(
-    testDocs.map((d) => (d.spam ? 1 : 0)),
-    [testDocs.length],
-    "int32",
-  ),
-};
+const testBatch = emailBatch(testDocs, vocab, steps);
 
 // ---- model -----------------------------------------------------------------------------------
 // The embedding is looked up for the whole batch before the GRU runs, not inside the loop
