@@ -59,7 +59,8 @@ export type TrainStep<P, S, Batch extends unknown[], Aux = undefined> = Jitted<
  * shape (`step.traceCount()` stays 1 over a run with fixed shapes). Bit for bit the eager step.
  * Donates `params` and `optState` unless `donate: false`.
  * @example
- * const step = trainStep((p, xs, ys) => mean(square(sub(predict(p, xs), ys))), adam({ learningRate: 1e-3 }));
+ * const optimizer = adam({ learningRate: 1e-3 });
+ * const step = trainStep((p, xs, ys) => mean(square(sub(predict(p, xs), ys))), optimizer);
  * let optState = optimizer.init(params);
  * for (const { xs, ys } of data) ({ params, optState } = step(params, optState, xs, ys));
  */
@@ -92,5 +93,5 @@ export function trainStep<P, S, Batch extends unknown[]>(
     const [updates, next] = optimizer.update(grads, optState, params);
     return { params: applyUpdates(params, updates), optState: next, loss: value, aux };
   };
-  return jit(step, { compile, donate: donate ? [0, 1] : [] });
+  return jit(step, donate ? { compile, donate: [0, 1] } : { compile });
 }
