@@ -75,7 +75,9 @@ export interface MakeGraphOptions {
  * written; `{ optimize: true }` shows it after the passes `jit` runs, and `printGraph` then starts
  * with a line naming each pass and how many equations it changed.
  * @example printGraph(makeGraph((x) => mul(x, 2))(zeros([3])))
- * @example printGraph(makeGraph(loss, { optimize: true })(params)) // "-- passes: hoist (2 eqns), lift (2)\n{ lambda …"
+ * @example
+ * // "-- passes: hoist (2 eqns), lift (2)\n{ lambda …"
+ * printGraph(makeGraph(loss, { optimize: true })(params))
  */
 export const makeGraph = (f: (...args: never[]) => unknown, options: MakeGraphOptions = {}) => {
   expectFunction("makeGraph", "f", f);

@@ -25,7 +25,8 @@ export const checkSequenceRank = (xs: Value, timeMajor: boolean): void => {
     detail: `xs must have a batch and a time axis, ${layout(timeMajor)}, got a rank-${xs.shape.length} tensor`,
     fix:
       xs.shape.length === 1
-        ? "for one sequence of token ids add a batch axis, expandDims(xs, 0) → [1, time]; for one sequence of float " +
+        ? "for one sequence of token ids add a batch axis, expandDims(xs, 0) → [1, time]; " +
+          "for one sequence of float " +
           "values add a features axis too, reshape(xs, [1, time, 1])"
         : "pass a batch of sequences, e.g. reshape(xs, [1, 1, 1]) for one step of one sequence",
   });
@@ -59,7 +60,8 @@ export const explainStepInput =
       const read = timeMajor
         ? `[time ${xs.shape[0]}, batch ${xs.shape[1]}]`
         : `[batch ${xs.shape[0]}, time ${xs.shape[1]}]`;
-      const single = timeMajor ? "expandDims(xs, 1) → [time, 1, features]" : "expandDims(xs, 0) → [1, time, features]";
+      const axis = timeMajor ? "1) → [time, 1, features]" : "0) → [1, time, features]";
+      const single = `expandDims(xs, ${axis}`;
       return T.fail({
         _tag: "ShapeError",
         op: "rnn",
