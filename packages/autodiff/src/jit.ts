@@ -121,7 +121,7 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options:
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
     if (donate !== undefined) checkDonatedPositions(donate, args.length);
-    // Tracing records the program as written; jit's passes (hoist, lift) run once per signature.
+    // Tracing records the program as written; jit's passes (hoist, lift, dce) run once per signature.
     const { closed } = optimizeClosed(traceTreeAs("jit", f, args), JIT_PIPELINE);
     watch.traced(def, defKey, avalKey, closed.graph);
     // What the graph captured is never donated, here or by another jitted function.

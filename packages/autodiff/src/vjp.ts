@@ -139,7 +139,7 @@ export const vjpGraphWith = (
 };
 
 /**
- * What the differentiation transforms do to a traced function: run `GRAD_PIPELINE` (hoist, lift)
+ * What the differentiation transforms do to a traced function: run `GRAD_PIPELINE` (hoist, lift, dce)
  * on its graph, then linearize it at `inputs`. Lifting comes first because it changes the
  * derivative program (after lifting, dW of an input projection is one matmul outside the loop).
  * `grad` and the memory estimates both call this, so what grad stores and what the estimates

@@ -37,9 +37,9 @@ describe("makeGraph(f, { optimize })", () => {
     const optimized = A.makeGraph(loss, { optimize: true })(...args);
     const text = A.printGraph(optimized);
     const [header, ...rest] = text.split("\n");
-    expect(header).toMatch(/^-- passes: hoist \(\d+ eqns\), lift \(\d+\)$/);
+    expect(header).toMatch(/^-- passes: hoist \(\d+ eqns\), lift \(\d+\), dce \(\d+\)$/);
     const { passes, ...plain } = optimized;
-    expect(passes?.map((r) => r.name)).toEqual(["hoist", "lift"]);
+    expect(passes?.map((r) => r.name)).toEqual(["hoist", "lift", "dce"]);
     expect(rest.join("\n")).toBe(A.printGraph(plain));
     expect(A.graphKey(optimized.graph)).toBe(A.printGraph(optimized.graph));
     expect(A.graphKey(optimized.graph)).not.toContain("-- passes");
@@ -47,11 +47,14 @@ describe("makeGraph(f, { optimize })", () => {
     expect(A.toDot(optimized)).toContain(`label="${header}"`);
   });
 
-  it("counts what each pass changed: transpose and exp hoisted (2), x_t · Wᵀ lifted (1)", () => {
+  it("counts what each pass changed: transpose and exp hoisted (2), x_t · Wᵀ lifted (1), W and U unread (1)", () => {
     // The body: transpose(W), x·Wᵀ, exp(U), h·exp(U), add, tanh. Only the two reading constants
     // alone hoist; then x_t · Wᵀ reads x and a constant, so it lifts; the add reads the carry.
-    const text = A.printGraph(A.makeGraph(loss, { optimize: true })(...args));
-    expect(text.split("\n")[0]).toBe("-- passes: hoist (2 eqns), lift (1)");
+    // After hoisting the body reads Wᵀ and exp(U), not W and U: dce stops passing them to the scan.
+    const optimized = A.makeGraph(loss, { optimize: true })(...args);
+    expect(A.printGraph(optimized).split("\n")[0]).toBe("-- passes: hoist (2 eqns), lift (1), dce (1)");
+    const scan = [...optimized.graph.eqns].find((e) => e.prim.name === "scan")!;
+    expect((scan.params as A.ScanParams).numConsts).toBe(1); // exp(U) only: x·Wᵀ was lifted out
   });
 
   it("runs jit's pipeline: the optimized graph is the one jit caches", () => {

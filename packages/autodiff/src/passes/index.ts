@@ -10,7 +10,10 @@
  * - the memory estimates: whatever `grad` runs, through the same function (vjp.ts);
  * - scan's VJP: `accumulate` on the reverse scan it binds (gated by the scan's `accumulators`
  *   param), before the pipeline above when eager, so in the same order as traced then jitted.
- * All of them run hoist before lift, scan by scan, inner scans first: the float64 bits of an
+ * All of them run hoist before lift, then dce, scan by scan, inner scans first. dce matters after
+ * hoisting: a hoisted `transpose(W)` leaves `W` an input the body no longer reads, and scan's VJP
+ * would give every such input a zero cotangent carried through the reverse loop and added to the
+ * real one (under `vmap`, a zero per example). The float64 bits of an
  * eager run equal jit's because both run the same passes in the same order.
  */
 import type { Value } from "../core.js";
@@ -18,6 +21,7 @@ import { Graph, type Atom, type Eqn } from "../Graph.js";
 import { internalError } from "../errors.js";
 import { hoist } from "./hoist.js";
 import { lift } from "./lift.js";
+import { dce } from "./dce.js";
 import type { Pass, PassName, PassRecord } from "./pass.js";
 
 export type { Pass, PassName, PassRecord, PassResult } from "./pass.js";
@@ -26,11 +30,11 @@ export { lift } from "./lift.js";
 export { accumulate } from "./accumulate.js";
 
 /** What `jit` runs on a traced graph. */
-export const JIT_PIPELINE: readonly Pass[] = [hoist, lift];
+export const JIT_PIPELINE: readonly Pass[] = [hoist, lift, dce];
 /** What the differentiation transforms run on the traced function before linearising it. */
-export const GRAD_PIPELINE: readonly Pass[] = [hoist, lift];
+export const GRAD_PIPELINE: readonly Pass[] = [hoist, lift, dce];
 /** What an eager scan runs on its own equation before computing it. */
-export const SCAN_PIPELINE: readonly Pass[] = [hoist, lift];
+export const SCAN_PIPELINE: readonly Pass[] = [hoist, lift, dce];
 
 /** `eqn` with each nested body (a param named by its `subgraphs` label) replaced by `f(body)`. */
 const mapBodies = (eqn: Eqn, f: (g: Graph) => Graph): Eqn => {
