@@ -189,8 +189,29 @@ interface LoopGen {
   readonly memberLevel: readonly number[];
   /** Elements per step of each axis in the dense output. */
   readonly ostrides: readonly number[];
+  /** The last two axes run in TILE × TILE blocks (a transposing read, see `tiles`). */
+  readonly tiled: boolean;
   readonly lines: string[];
 }
+
+/** Side of the square blocks a transposing loop runs in: 32 float32 rows of 128 bytes each. */
+const TILE = 32;
+/** Read strides (in elements) along the inner axis from which each read touches a new cache line. */
+const FAR_STRIDE = 16;
+
+/**
+ * Whether the loop's last two axes should run in `TILE × TILE` blocks: some read walks the inner
+ * axis with a far stride (a transpose), so a row-by-row loop touches a new cache line per element
+ * and evicts it before the neighbouring rows reuse it; within a block every line fetched for one
+ * row is reused by the next `TILE` rows. Only plain loops (no windows or segments), big enough on
+ * both axes for blocks to pay. Each element is computed exactly as before, in another order.
+ */
+const tiles = (walks: readonly Walk[], dims: readonly number[], segmented: boolean): boolean => {
+  const rank = dims.length;
+  if (rank < 2 || segmented || dims[rank - 1]! < 2 * TILE || dims[rank - 2]! < 2 * TILE) return false;
+  if (walks.some((w) => w.guards.some((g) => g !== undefined))) return false;
+  return walks.some((w) => !w.allFill && Math.abs(w.strides[rank - 1]!) >= FAR_STRIDE);
+};
 
 /**
  * Simplifies `spec`'s loop and finds where each read and member is computed.
@@ -220,6 +241,7 @@ const planLoop = (spec: LoopSpec, tag: string): LoopGen => {
     readLevel,
     memberLevel,
     ostrides: dims.map((_, a) => dims.slice(a + 1).reduce((x, y) => x * y, 1)),
+    tiled: tiles(walks, dims, segments !== undefined),
     lines: [tag],
   };
 };
@@ -298,12 +320,30 @@ const emitLevel = (g: LoopGen, level: number, bases: readonly string[], pos: str
   }
   const next = level + 1;
   const open = "  ".repeat(next + 1);
+  if (g.tiled && next === rank - 2) return emitTiles(g, next, base, pos, open);
   const ranges = next === rank - 1 && segments !== undefined ? segments : [[0, g.dims[next]!] as const];
   for (const [lo, hi] of ranges) {
-    lines.push(`${open}for (let i${next} = ${int(lo)}; i${next} < ${int(hi)}; i${next}++) {`);
+    const bounds = g.tiled && next >= rank - 2 ? [`t${next}`, `e${next}`] : [int(lo), int(hi)];
+    lines.push(`${open}for (let i${next} = ${bounds[0]}; i${next} < ${bounds[1]}; i${next}++) {`);
     emitLevel(g, next, base, pos, next === rank - 1 && segments !== undefined ? [lo, hi] : seg);
     lines.push(`${open}}`);
   }
+};
+
+/**
+ * Opens the block loops of the last two axes (`t` = a block's first index, `e` = one past its
+ * last), then the element loops of `level` and `level + 1` inside them (`emitLevel`).
+ */
+const emitTiles = (g: LoopGen, level: number, base: readonly string[], pos: string, open: string): void => {
+  const { lines } = g;
+  for (const a of [level, level + 1]) {
+    const d = int(g.dims[a]!);
+    lines.push(`${open}for (let t${a} = 0; t${a} < ${d}; t${a} += ${int(TILE)}) {`);
+    lines.push(`${open}const e${a} = t${a} + ${int(TILE)} < ${d} ? t${a} + ${int(TILE)} : ${d};`);
+  }
+  lines.push(`${open}for (let i${level} = t${level}; i${level} < e${level}; i${level}++) {`);
+  emitLevel(g, level, base, pos, undefined);
+  lines.push(`${open}}`, `${open}}`, `${open}}`);
 };
 
 /**
