@@ -34,11 +34,11 @@ const arr = (data: Float32Array, shape: number[]): Arr => np.array(data as Float
 // ---- LSTM -------------------------------------------------------------------------------------
 
 /** The LSTM parameters as a pytree (jax-js needs a `type`, not an `interface`, for JsTree). */
-type LstmParams = { wIh: Arr; wHh: Arr; bIh: Arr; bHh: Arr; w: Arr; b: Arr };
-const LSTM_KEYS = ["wIh", "wHh", "bIh", "bHh", "w", "b"] as const;
+export type LstmParams = { wIh: Arr; wHh: Arr; bIh: Arr; bHh: Arr; w: Arr; b: Arr };
+export const LSTM_KEYS = ["wIh", "wHh", "bIh", "bHh", "w", "b"] as const;
 
 /** A new reference to every leaf, to pass to a function that consumes its arguments. */
-const refs = (p: LstmParams): LstmParams => ({
+export const refs = (p: LstmParams): LstmParams => ({
   wIh: p.wIh.ref,
   wHh: p.wHh.ref,
   bIh: p.bIh.ref,
@@ -48,11 +48,13 @@ const refs = (p: LstmParams): LstmParams => ({
 });
 
 /**
- * The LSTM loss, consuming `p`, `xs` and `ys`. Transposed weights are taken once, outside the
- * loop (`.T` of a weight per step would also be fused by jit, but this is what one would write).
+ * The LSTM loss, consuming `p`, `xs` [B, T, IN] and `ys` [B, 1]. Transposed weights are taken once,
+ * outside the loop (`.T` of a weight per step would also be fused by jit, but this is what one
+ * would write).
  */
-const lstmLoss = (p: LstmParams, xs: Arr, ys: Arr): Arr => {
-  const { B, T, H } = LSTM;
+export const lstmLoss = (p: LstmParams, xs: Arr, ys: Arr): Arr => {
+  const { T, H } = LSTM;
+  const B = xs.shape[0]!;
   const wIhT = p.wIh.transpose(); // [IN, 4H]
   const wHhT = p.wHh.transpose(); // [H, 4H]
   let h = np.zeros([B, H]);
@@ -77,7 +79,7 @@ const lstmLoss = (p: LstmParams, xs: Arr, ys: Arr): Arr => {
   return np.square(pred.sub(ys)).mean();
 };
 
-const lstmArrays = (d: LstmData) => {
+export const lstmArrays = (d: LstmData) => {
   const { B, T, IN, H } = LSTM;
   const params: LstmParams = {
     wIh: arr(d.wIh, [4 * H, IN]),
@@ -106,7 +108,7 @@ export const jaxLstmCall = async (
   return { loss: loss.dataSync()[0]!, grads };
 };
 
-const disposeTree = (p: LstmParams): void => LSTM_KEYS.forEach((k) => p[k].dispose());
+export const disposeTree = (p: LstmParams): void => LSTM_KEYS.forEach((k) => p[k].dispose());
 
 /**
  * The LSTM training step on jax-js.

@@ -36,13 +36,18 @@ const dataOf = (v: unknown): ArrayLike<number> => (v as T.Tensor).data;
 
 // ---- LSTM -------------------------------------------------------------------------------------
 
-interface LstmModel {
+/** The LSTM workload's parameters: the cell in PyTorch's layout and the linear readout. */
+export interface LstmModel {
   readonly cell: TorchCellParams;
   readonly w: Value;
   readonly b: Value;
 }
 
-const lstmLoss =
+/**
+ * The LSTM workload's loss: MSE of a linear readout of the last h, over the batch `xs` [B, T, IN].
+ * @example lstmLoss(xs, ys)(model)
+ */
+export const lstmLoss =
   (xs: Value, ys: Value) =>
   (m: LstmModel): Value => {
     const { finalCarry } = rnn(lstm, m.cell, xs);
@@ -58,18 +63,8 @@ const lstmGradNorms = (g: LstmModel): number[] =>
  * @example rewindLstm(makeLstmData(), "jit").run()
  */
 export const rewindLstm = (d: LstmData, mode: "eager" | "jit"): StepContestant => {
-  const { B, T: steps, IN, H } = LSTM;
-  const model: LstmModel = {
-    cell: {
-      weight_ih: t(d.wIh, [4 * H, IN]),
-      weight_hh: t(d.wHh, [4 * H, H]),
-      bias_ih: t(d.bIh, [4 * H]),
-      bias_hh: t(d.bHh, [4 * H]),
-    },
-    w: t(d.w, [1, H]),
-    b: t(d.b, [1]),
-  };
-  const vg = valueAndGrad(lstmLoss(t(d.xs, [B, steps, IN]), t(d.ys, [B, 1])));
+  const { model, loss } = rewindLstmParts(d);
+  const vg = valueAndGrad(loss);
   const step = mode === "jit" ? jit(vg) : vg;
   return {
     name: mode === "jit" ? "Rewind jit(valueAndGrad)" : "Rewind valueAndGrad (eager)",
@@ -82,8 +77,9 @@ export const rewindLstm = (d: LstmData, mode: "eager" | "jit"): StepContestant =
 };
 
 /**
- * The LSTM step's loss function and model, for the first-call measurement (which builds its own
- * `jit` so the call it times is the first of that function).
+ * The LSTM step's model, batch and loss function: for the steps here, the per-example gradients
+ * and the first-call measurement (which builds its own `jit` so the call it times is the first).
+ * @example const { model, loss } = rewindLstmParts(makeLstmData())
  */
 export const rewindLstmParts = (d: LstmData) => {
   const { B, T: steps, IN, H } = LSTM;
@@ -97,7 +93,9 @@ export const rewindLstmParts = (d: LstmData) => {
     w: t(d.w, [1, H]),
     b: t(d.b, [1]),
   };
-  return { model, loss: lstmLoss(t(d.xs, [B, steps, IN]), t(d.ys, [B, 1])) };
+  const xs = t(d.xs, [B, steps, IN]);
+  const ys = t(d.ys, [B, 1]);
+  return { model, xs, ys, loss: lstmLoss(xs, ys) };
 };
 
 // ---- min-char-rnn -----------------------------------------------------------------------------

@@ -3,13 +3,14 @@
  * wasm backends), jax-js (wasm) and a hand-written plain-TypeScript min-char-rnn, on the same
  * workloads, in one process, interleaved (see harness.ts), with identical data (see data.ts).
  *
- * Workloads: the LSTM training step and min-char-rnn step of issue 6, float32 matmul at
- * n = 128 / 512 / 1024, the per-op cost of a 4-element add, and the first call of the jitted
- * LSTM step (in fresh child processes, see firstcall.ts). Before timing, every training-step
- * implementation runs once and their losses and gradient norms are compared.
+ * Workloads: the LSTM training step and min-char-rnn step of issue 6, the per-example gradients
+ * of that LSTM step (issue 16: `vmap`), float32 matmul at n = 128 / 512 / 1024, the per-op cost of
+ * a 4-element add, and the first call of the jitted LSTM step (in fresh child processes, see
+ * firstcall.ts). Before timing, every training-step implementation runs once and their losses and
+ * gradient norms are compared.
  *
- * Output: the machine, progress, the agreement check, a text table, the targets of issue 6 with
- * the measured ratios, and the same table as markdown for bench/peers/README.md. Ratios are
+ * Output: the machine, progress, the agreement check, a text table, the targets of the issues
+ * with the measured ratios (report.ts), and the same table as markdown for bench/peers/README.md. Ratios are
  * Rewind's time ÷ the row's time (below 1: Rewind is faster). Benchmarks are not assertions:
  * nothing here fails on a slow number (only on disagreeing losses, which means a bug).
  */
@@ -21,6 +22,9 @@ import * as tf from "@tensorflow/tfjs";
 import { CHAR, LSTM, MATMUL_SIZES, lstmFlops, makeCharData, makeLstmData, makeMatrix, type StepCheck } from "./data.js";
 import { formatTable, median, timeInterleaved, type Contestant, type Plan, type Timing } from "./harness.js";
 import { rewindChar, rewindLstm, rewindMatmul, rewindTinyAdd, type StepContestant } from "./rewind.js";
+import { rewindPerExample } from "./rewindPerExample.js";
+import { jaxPerExample } from "./jaxjsPerExample.js";
+import { ROW, computeTargets, header, tableRows, targetHeader, targetRows, type Section, type Unit } from "./report.js";
 import { initTf, tfChar, tfLstm, tfMatmul, tfTinyAdd } from "./tfjs.js";
 import { initJax, jaxChar, jaxLstm, jaxMatmul, jaxTinyAdd } from "./jaxjs.js";
 import { plainChar } from "./plain.js";
@@ -28,7 +32,7 @@ import type { FirstCall } from "./firstcall.js";
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 // Optional arguments pick workloads: lstm, char, matmul, tiny, first (default: all).
-const WORKLOADS = ["lstm", "char", "matmul", "tiny", "first"] as const;
+const WORKLOADS = ["lstm", "char", "perexample", "matmul", "tiny", "first"] as const;
 const picked = process.argv.slice(2);
 for (const p of picked)
   if (!(WORKLOADS as readonly string[]).includes(p))
@@ -64,37 +68,7 @@ log(
 
 // ---- results ----------------------------------------------------------------------------------
 
-type Unit = "ms" | "µs";
-
-/** One timed workload: its rows, and how its ratio column is computed. */
-interface Section {
-  readonly title: string;
-  readonly unit: Unit;
-  readonly timings: readonly Timing[];
-  /** Work per call, for a GFLOP/s column. */
-  readonly flops?: number;
-  /** The Rewind row a given row is compared with (by name), or undefined for no ratio. */
-  readonly refFor: (row: Timing) => string | undefined;
-  /** Footnote under the section. */
-  readonly note?: string;
-}
-
 const sections: Section[] = [];
-const byName = (s: Section, name: string): Timing => {
-  const t = s.timings.find((x) => x.name === name);
-  if (t === undefined) throw new Error(`no row ${name} in ${s.title}`);
-  return t;
-};
-
-const fmtTime = (ms: number, unit: Unit): string =>
-  unit === "µs"
-    ? `${(ms * 1e3).toFixed(2)} µs`
-    : ms >= 100
-      ? `${ms.toFixed(0)} ms`
-      : ms >= 10
-        ? `${ms.toFixed(1)} ms`
-        : `${ms.toFixed(2)} ms`;
-const fmtRatio = (x: number): string => (x >= 10 ? `${x.toFixed(1)}×` : `${x.toFixed(2)}×`);
 
 const runSection = async (
   title: string,
@@ -142,7 +116,7 @@ const checkAgreement = async (workload: string, contestants: readonly StepContes
 
 // ---- 1. LSTM step -----------------------------------------------------------------------------
 
-const REWIND_LSTM_JIT = "Rewind jit(valueAndGrad)";
+const REWIND_LSTM_JIT = ROW.lstmJit;
 if (want("lstm")) {
   const d = makeLstmData();
   const contestants: StepContestant[] = [
@@ -165,9 +139,7 @@ if (want("lstm")) {
 
 // ---- 2. min-char-rnn step ---------------------------------------------------------------------
 
-const PLAIN = "plain TypeScript f64 (no framework)";
-const REWIND_CHAR_F64 = "Rewind jit(valueAndGrad) f64";
-const REWIND_CHAR_F32 = "Rewind jit(valueAndGrad) f32";
+const { plain: PLAIN, charF64: REWIND_CHAR_F64, charF32: REWIND_CHAR_F32 } = ROW;
 if (want("char")) {
   const d = makeCharData();
   const contestants: StepContestant[] = [
@@ -199,6 +171,26 @@ if (want("char")) {
   );
 }
 
+// ---- 2b. per-example gradients (issue 16) ----------------------------------------------------
+
+if (want("perexample")) {
+  const d = makeLstmData();
+  const perExample = [rewindPerExample(d, "vmap"), rewindPerExample(d, "loop"), jaxPerExample(d)];
+  await checkAgreement("per-example gradients", perExample, perExample[1]!.name);
+  await runSection(
+    `per-example gradients of the LSTM step: ${LSTM.B} gradients of one example each (same model and data), float32`,
+    "ms",
+    [{ ...rewindLstm(d, "jit"), name: ROW.batchGradient }, ...perExample],
+    // jax-js takes seconds per call: it gets the 3 runs of minRuns; the others fill the rounds.
+    { rounds: 11, minRuns: 3, budgetMs: 5000, sampleMs: 0, warmMs: 150 },
+    {
+      flops: lstmFlops,
+      refFor: (r) => (r.name === ROW.perExample ? undefined : ROW.perExample),
+      note: "the batch gradient (one gradient of the mean loss) is there for scale; the agreement check compares the norms of the stacked per-example gradients",
+    },
+  );
+}
+
 // ---- 3. matmul --------------------------------------------------------------------------------
 
 for (const n of want("matmul") ? MATMUL_SIZES : []) {
@@ -223,7 +215,7 @@ for (const n of want("matmul") ? MATMUL_SIZES : []) {
 
 // ---- 4. tiny op -------------------------------------------------------------------------------
 
-const REWIND_ADD = "Rewind add (@rewind/autodiff op)";
+const REWIND_ADD = ROW.add;
 if (want("tiny"))
   await runSection(
     "tiny op: add of two 4-element float32 tensors, eager, per op",
@@ -293,141 +285,7 @@ if (firstRewind !== undefined && firstJax !== undefined) {
   });
 }
 
-// ---- table ------------------------------------------------------------------------------------
-
-const header = [
-  "workload / implementation",
-  "median",
-  "min",
-  "runs",
-  "GFLOP/s (median)",
-  "Rewind ÷ this (median)",
-  "Rewind ÷ this (min)",
-];
-const tableRows = (): string[][] => {
-  const rows: string[][] = [];
-  for (const s of sections) {
-    rows.push([`**${s.title}**`, "", "", "", "", "", ""]);
-    for (const r of s.timings) {
-      const ref = s.refFor(r);
-      const rt = ref === undefined ? undefined : byName(s, ref);
-      rows.push([
-        r.name,
-        fmtTime(r.medianMs, s.unit),
-        fmtTime(r.minMs, s.unit),
-        r.inner > 1 ? `${r.runs} × ${r.inner}` : String(r.runs),
-        s.flops === undefined ? "" : (s.flops / r.medianMs / 1e6).toFixed(2),
-        rt === undefined ? "(ref)" : fmtRatio(rt.medianMs / r.medianMs),
-        rt === undefined ? "(ref)" : fmtRatio(rt.minMs / r.minMs),
-      ]);
-    }
-    if (s.note !== undefined) rows.push([`(${s.note})`, "", "", "", "", "", ""]);
-  }
-  return rows;
-};
-
-// ---- targets of issue 6 -----------------------------------------------------------------------
-
-interface Target {
-  readonly what: string;
-  /** Measured value by medians and by minimums. */
-  readonly median: number;
-  readonly min: number;
-  readonly goal: number;
-  /** "le": measured must be ≤ goal; "ge": ≥ goal. */
-  readonly sense: "le" | "ge";
-  readonly unit: string;
-}
-
-const targets: Target[] = [];
-const find = (title: string): Section | undefined => sections.find((s) => s.title.startsWith(title));
-/** The faster (by median) of Rewind's rows among `names`. */
-const best = (s: Section, names: readonly string[]): Timing =>
-  names.map((n) => byName(s, n)).reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
-const ratioTarget = (what: string, num: Timing, den: Timing, goal: number): Target => ({
-  what: `${what} [${num.name} ÷ ${den.name}]`,
-  median: num.medianMs / den.medianMs,
-  min: num.minMs / den.minMs,
-  goal,
-  sense: "le",
-  unit: "×",
-});
-{
-  const s = find("LSTM");
-  if (s !== undefined) {
-    const r = best(s, ["Rewind valueAndGrad (eager)", REWIND_LSTM_JIT]);
-    targets.push(ratioTarget("LSTM step ≤ 0.5× jax-js", r, byName(s, "jax-js wasm jit(valueAndGrad)"), 0.5));
-    targets.push(ratioTarget("LSTM step ≤ 0.25× TF.js wasm", r, byName(s, "TF.js wasm"), 0.25));
-  }
-  const c = find("min-char-rnn");
-  if (c !== undefined) {
-    targets.push(
-      ratioTarget(
-        "min-char-rnn ≤ 1.25× plain TS",
-        best(c, ["Rewind valueAndGrad (eager) f64", REWIND_CHAR_F64]),
-        byName(c, PLAIN),
-        1.25,
-      ),
-    );
-    targets.push(
-      ratioTarget(
-        "min-char-rnn ≤ 0.1× jax-js",
-        best(c, ["Rewind valueAndGrad (eager) f32", REWIND_CHAR_F32]),
-        byName(c, "jax-js wasm jit(valueAndGrad)"),
-        0.1,
-      ),
-    );
-  }
-  for (const n of [512, 1024]) {
-    const m = find(`matmul float32 ${n} `);
-    if (m === undefined) continue;
-    const gf = (ms: number): number => (2 * n ** 3) / ms / 1e6;
-    const rw = byName(m, "Rewind");
-    const tw = byName(m, "TF.js wasm");
-    targets.push({
-      what: `matmul ${n}: Rewind GFLOP/s ≥ TF.js wasm's (${gf(tw.medianMs).toFixed(1)})`,
-      median: gf(rw.medianMs) / gf(tw.medianMs),
-      min: gf(rw.minMs) / gf(tw.minMs),
-      goal: 1,
-      sense: "ge",
-      unit: "× TF.js wasm",
-    });
-  }
-  if (firstRewind !== undefined && firstJax !== undefined) {
-    targets.push(
-      ratioTarget("first call ≤ 0.1× jax-js", { ...firstRewind, name: "Rewind" }, { ...firstJax, name: "jax-js" }, 0.1),
-    );
-  }
-  const t = find("tiny op");
-  if (t !== undefined) {
-    const r = byName(t, REWIND_ADD);
-    targets.push({
-      what: "eager tiny op < 1 µs [Rewind add]",
-      median: r.medianMs * 1e3,
-      min: r.minMs * 1e3,
-      goal: 1,
-      sense: "le",
-      unit: " µs",
-    });
-  }
-}
-const targetRows = (): string[][] =>
-  targets.map((t) => {
-    const met = (x: number): boolean => (t.sense === "le" ? x <= t.goal : x >= t.goal);
-    // How far off: the speed-up Rewind still needs (time targets) or the GFLOP/s factor.
-    const gap = (x: number): string => (t.sense === "le" ? x / t.goal : t.goal / x).toFixed(1);
-    return [
-      t.what,
-      `${t.median.toFixed(t.median >= 10 ? 1 : 3)}${t.unit}`,
-      `${t.min.toFixed(t.min >= 10 ? 1 : 3)}${t.unit}`,
-      met(t.median)
-        ? "met"
-        : met(t.min)
-          ? "met by minimums only"
-          : `not met: needs ${gap(t.median)}× faster (${gap(t.min)}× by minimums)`,
-    ];
-  });
-const targetHeader = ["target (issue 6)", "measured (medians)", "measured (minimums)", "status"];
+const targets = computeTargets(sections, firstRewind, firstJax);
 
 // ---- print ------------------------------------------------------------------------------------
 
@@ -437,12 +295,12 @@ log(`\n${"=".repeat(100)}\n${machine}\n`);
 log(
   formatTable(
     header,
-    tableRows().map((r) => r.map((c) => c.replace(/\*\*/g, ""))),
+    tableRows(sections).map((r) => r.map((c) => c.replace(/\*\*/g, ""))),
     false,
   ),
 );
 log("");
-log(formatTable(targetHeader, targetRows(), false));
+log(formatTable(targetHeader, targetRows(targets), false));
 log(
   "\nMedians are typical; minimums are what an unloaded machine approaches — if the machine was busy, trust the minimums more.",
 );
@@ -453,9 +311,9 @@ if (disagreement)
 
 log(`\n---- markdown (paste into bench/peers/README.md) ----\n`);
 log(`Command: \`pnpm bench:peers\`. Machine: ${machine}. TF.js ${tf.version.tfjs}, jax-js ${jaxVersion()}.\n`);
-log(formatTable(header, tableRows(), true));
+log(formatTable(header, tableRows(sections), true));
 log("");
-log(formatTable(targetHeader, targetRows(), true));
+log(formatTable(targetHeader, targetRows(targets), true));
 log("");
 for (const c of checks) log(`- ${c}`);
 process.exitCode = disagreement ? 1 : 0;
