@@ -153,8 +153,9 @@ export const vmapLaw = (c: FunctionCase, o: VmapLawOptions = {}): void => {
   checkBoolean("laws.vmap", "o.grad", o.grad);
   const f = c.f as AnyFn;
   const args = c.args as unknown[];
-  const inAxes = o.inAxes ?? 0;
-  const outAxes = o.outAxes ?? 0;
+  // Not `??`: null is an axis spec ("not batched"), not a missing option.
+  const inAxes = o.inAxes === undefined ? 0 : o.inAxes;
+  const outAxes = o.outAxes === undefined ? 0 : o.outAxes;
   const cmp: Compare = { name: c.name ?? (c.f.name || "f"), o };
   const n = batchSizeOf(inAxes, args, o.axisSize);
   const options: A.VmapOptions = { inAxes, outAxes, ...(o.axisSize === undefined ? {} : { axisSize: o.axisSize }) };
