@@ -88,7 +88,9 @@ export const arbVmapCase = (o: VmapCaseOptions = {}): fc.Arbitrary<FunctionCase>
           T.random.normal(kx, [n, a, b], dtype),
           T.mul(T.random.normal(kw, shared ? [b, b] : [n, b, b], dtype), 0.5),
         ],
-        name: `${ops.map(([name]) => name).join(" then ")} (${n} examples of [${a}, ${b}], ${dtype}${shared ? ", w shared" : ""})`,
+        name:
+          `${ops.map(([name]) => name).join(" then ")} ` +
+          `(${n} examples of [${a}, ${b}], ${dtype}${shared ? ", w shared" : ""})`,
       };
     });
 };

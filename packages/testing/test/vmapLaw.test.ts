@@ -24,7 +24,7 @@ interface Row {
   readonly shared?: number;
 }
 
-const unary = (f: (x: Value) => Value, range?: readonly [number, number]): Row => ({
+const unary = (f: (x: Value) => unknown, range?: readonly [number, number]): Row => ({
   args: [[2, 3]],
   f,
   ...(range === undefined ? {} : { range }),

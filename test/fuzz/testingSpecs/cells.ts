@@ -457,4 +457,4 @@ export const arbVmapCaseSpec: Spec = () =>
     [null, 5, { dtype: "int32" }, { maxBatch: 0 }, { maxBatch: 1.5 }, { shared: "yes" }],
     (o) => X.arbVmapCase(o as never),
   ) +
-  typos("arbVmapCase", ["dtype", "maxBatch", "shared"], { maxBatch: 2 }, (o) => X.arbVmapCase(o as never));
+  typos("arbVmapCase", ["dtype", "maxBatch", "shared"], { maxBatch: 2 }, (o) => X.arbVmapCase(o));
