@@ -197,7 +197,8 @@ export const vmapLaw = (c: FunctionCase, o: VmapLawOptions = {}): void => {
   floats.forEach((k, j) => {
     const axis = (axes[k] as T.Tensor).data[0]!;
     if (Number.isNaN(axis)) {
-      const sum = perExample.map((g) => g[j]!).reduce((s, g) => A.add(s, g));
+      const zero: A.Value = T.zeros(gradV[j]!.shape, gradV[j]!.dtype); // 0 + g is g exactly; a batch may be empty
+      const sum = perExample.map((g) => g[j]!).reduce((s, g) => A.add(s, g), zero);
       expectLeaves(cmp, "gradient of vmap(f) vs the per-example gradients summed", gradV[j], sum, paths[k]!);
       return;
     }

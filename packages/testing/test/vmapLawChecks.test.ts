@@ -80,6 +80,9 @@ describe("laws.vmap on random compositions", () => {
   });
 });
 
+it("laws.vmap on an empty batch (no example; a shared argument's gradient is zero)", () =>
+  laws.vmap({ ...matmulCase, args: [T.zeros([0, 2, 3], "float64"), w] }, shared));
+
 describe("laws.vmap fails on a broken transform, naming the law, leaf and example", () => {
   it("values: a vmap whose last example is the first's", () =>
     expect(() => laws.vmap(matmulCase, { ...shared, vmap: dropsLast })).toThrow(
