@@ -1,7 +1,7 @@
 /**
  * @file The laws of Rewind's transforms, each as a check of one instance plus a fast-check
  * property over random instances: the scan laws here, the laws about any function (jit,
- * stopGradient, adjointness) in functionLaws.ts.
+ * stopGradient, adjointness) in functionLaws.ts, and the vmap law in vmapLaw.ts.
  *
  * A law function returns nothing and throws a `RewindError` naming the law, the instance and the
  * first pytree path where the two sides differ, so it works under any runner. Scan laws take the

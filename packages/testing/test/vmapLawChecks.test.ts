@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
-import { gru, lstm, rnn } from "@rewind/rnn";
+import { dropout, gru, lstm, rnn } from "@rewind/rnn";
 import {
   arbVmapCase,
   cellCase,
@@ -96,6 +96,16 @@ describe("laws.vmap fails on a broken transform, naming the law, leaf and exampl
     expect(() => laws.vmap(matmulCase, { ...shared, vmap: stopsShared })).toThrow(
       /gradient of vmap\(f\) vs the per-example gradients summed: grad\.args\[1\]: 6 of 6 elements differ/,
     ));
+  it("structure: a vmap that loses an output", () => {
+    const pair = { f: (a: A.Value) => [A.tanh(a), A.sin(a)], args: [x], name: "pair" };
+    const losesOne: VmapImpl =
+      (f, o) =>
+      (...args) =>
+        [(A.vmap(f, o)(...args) as unknown[])[0]] as never;
+    expect(() => laws.vmap(pair, { vmap: losesOne })).toThrow(
+      /^vmap law violated for pair:\n {2}example 0 of vmap\(f\) vs f on example 0 alone: out has 1 leaves where 2/,
+    );
+  });
   it("jit of the values, bit for bit", () =>
     expect(() => laws.vmap(matmulCase, { ...shared, jit: roundingJit })).toThrow(
       /jit\(vmap\(f\)\) vs vmap\(f\), bit for bit: out: 16 of 16 elements differ \(rtol 0, atol 0\)/,
@@ -182,6 +192,8 @@ describe("the vmap law of a cell fails on a broken vmap, rnn or jit", () => {
     cellLawChecks.vmap(padded);
     cellLaws(lstm, { sizes, laws: ["vmap"] });
   });
+  it("holds with dropout, keyed and unkeyed (each sample gets its own noise rows under vmap)", () =>
+    cellLaws(dropout(gru, 0.3), { sizes, laws: ["vmap"] }));
   it("a vmap whose last example is the first's", () =>
     expect(() => cellLawChecks.vmap(padded, { vmap: dropsLast })).toThrow(
       /^vmap law violated for gru \(B 3, T 4, .*\n {2}vmap of rnn on one sequence vs rnn over the batch: outputs/,
