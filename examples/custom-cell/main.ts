@@ -9,8 +9,8 @@
  *     h' = relu(W x + b + u ⊙ h)
  *
  * `cellLaws` then checks it in one call: BPTT (the derived gradient equals an unrolled loop and
- * finite differences), reverse, remat/unroll/jit invariance, padding, bidirectional padding
- * and stacking. Nothing else is needed for the cell to get every layer shape: it is trained
+ * finite differences), reverse, remat/unroll/jit invariance, padding, bidirectional padding,
+ * stacking and vmap (the cell vmapped over the batch equals `rnn` over it). Nothing else is needed for the cell to get every layer shape: it is trained
  * many-to-one (`manyToOne` + a linear readout) on the adding problem (Hochreiter & Schmidhuber
  * 1997, IndRNN's first benchmark): each step reads a random number in [0, 1] and a marker; the
  * target is the sum of the two marked numbers, one marked in each half of the sequence. Always
@@ -71,7 +71,7 @@ const indRnn = defineCell<IndRnnParams, Value>({
 let t0 = performance.now();
 cellLaws(indRnn, { sizes: { inputSize: 2, hiddenSize: 3 } });
 console.log(
-  `indRnn satisfies the RNN laws (BPTT vs unrolled and finite differences, reverse, invariance, padding, bidirectional padding, stacking) — checked in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  `indRnn satisfies the RNN laws (BPTT vs unrolled and finite differences, reverse, invariance, padding, bidirectional padding, stacking, vmap) — checked in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
 );
 
 // ---- training on the adding problem ----------------------------------------------------------

@@ -15,6 +15,7 @@ import { exportsOf, FuzzLedger } from "./contract.js";
 import type { Spec } from "./apiKit.js";
 import {
   arbCellCaseSpec,
+  arbVmapCaseSpec,
   bidirectionalPaddingLawSpec,
   bpttLawForCellSpec,
   cellCaseSpec,
@@ -78,6 +79,7 @@ const registry: Readonly<Record<string, Spec>> = {
   scanCase: scanCaseSpec,
   cellCase: cellCaseSpec,
   arbCellCase: arbCellCaseSpec,
+  arbVmapCase: arbVmapCaseSpec,
   describeCase: describeCaseSpec,
   defaultLengths: defaultLengthsSpec,
   rnnUnrolled: rnnUnrolledSpec,

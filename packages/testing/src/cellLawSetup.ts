@@ -9,7 +9,7 @@ import * as A from "@rewind/autodiff";
 import { keysOf } from "@rewind/tensor/internal/check";
 import { bidirectional, rnn, stack, type AnyCell, type RnnOptions, type RnnResult } from "@rewind/rnn";
 import { lossOf, type CellCase } from "./cellCase.js";
-import type { LawOptions } from "./lawOptions.js";
+import type { LawOptions, VmapImpl } from "./lawOptions.js";
 
 /**
  * Anything with the signature of `rnn`: the layer implementation a law checks.
@@ -56,8 +56,10 @@ export interface CellLawCheckOptions extends LawOptions {
   readonly stack?: StackImpl;
   /** The `bidirectional` under test in the bidirectional padding law (default Rewind's own). */
   readonly bidirectional?: BidirectionalImpl;
-  /** The `jit` under test in the invariance law (default Rewind's own). */
+  /** The `jit` under test in the invariance and vmap laws (default Rewind's own). */
   readonly jit?: JitImpl;
+  /** The `vmap` under test in the vmap law (default Rewind's own). */
+  readonly vmap?: VmapImpl;
 }
 
 /** The keys of `CellLawCheckOptions`. */
@@ -72,6 +74,7 @@ export const CELL_LAW_CHECK_KEYS = keysOf<CellLawCheckOptions>({
   stack: true,
   bidirectional: true,
   jit: true,
+  vmap: true,
 });
 
 /**

@@ -33,17 +33,18 @@ import {
 import { CELL_LAW_CHECK_KEYS, defaultStack, pick, type CellLawCheckOptions } from "./cellLawSetup.js";
 import { bidirectionalPaddingCheck, paddingCheck } from "./paddingLaws.js";
 import { bpttCheck, invarianceCheck, reverseCheck, stackingCheck } from "./rnnLaws.js";
+import { vmapCellCheck } from "./cellVmapLaw.js";
 import { testingError } from "./failure.js";
 
 /**
  * The RNN laws, by name.
  * @example cellLaws(gru, { sizes, laws: ["padding", "stacking"] satisfies CellLawName[] })
  */
-export type CellLawName = "bptt" | "reverse" | "invariance" | "padding" | "bidirectionalPadding" | "stacking";
+export type CellLawName = "bptt" | "reverse" | "invariance" | "padding" | "bidirectionalPadding" | "stacking" | "vmap";
 
 /**
  * Every RNN law, in the order `cellLaws` runs them.
- * @example cellLawNames.length // 6
+ * @example cellLawNames.length // 7
  */
 export const cellLawNames: readonly CellLawName[] = [
   "bptt",
@@ -52,6 +53,7 @@ export const cellLawNames: readonly CellLawName[] = [
   "padding",
   "bidirectionalPadding",
   "stacking",
+  "vmap",
 ];
 
 /**
@@ -83,6 +85,8 @@ export const cellLawChecks = {
   /** `stack([a, b])` equals running `a`, then `b` over a's outputs (values and gradients). */
   stacking: (c: CellCase, layers: readonly [AnyCell, AnyCell], o: CellLawCheckOptions = {}): void =>
     stackingCheck(c, layers, checkedOptions("stacking", o)),
+  /** `vmap` over the samples of `rnn` on one sequence equals `rnn` over the batch; `jit` of it is bit-identical. */
+  vmap: (c: CellCase, o: CellLawCheckOptions = {}): void => vmapCellCheck(c, checkedOptions("vmap", o)),
 };
 
 /**
@@ -175,8 +179,9 @@ const guarded = (law: string, c: CellCase, check: () => void): void => {
  * Runs every applicable RNN law on `cell` in every configuration and throws an `Error` naming the
  * law, the cell, the configuration and the first differing path at the first violation: BPTT
  * (rnn = unrolled loop = finite differences), reverse, invariance (remat, unroll, truncate
- * ≥ T, jit), padding, bidirectional padding, and stacking (`stack([cell, stackWith ?? cell])`,
- * unkeyed). A cell with noise runs keyed and unkeyed.
+ * ≥ T, jit), padding, bidirectional padding, stacking (`stack([cell, stackWith ?? cell])`,
+ * unkeyed) and vmap (`vmap` of one sequence = `rnn` over the batch). A cell with noise runs keyed
+ * and unkeyed.
  * @throws Error on the first violation, or when the cell cannot run (with the law and case).
  * @example cellLaws(myCell, { sizes: { inputSize: 3, hiddenSize: 4 } })
  */
@@ -259,6 +264,7 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
       const { key: _key, ...unkeyed } = sc;
       guarded("stacking", unkeyed, () => stackingCheck(unkeyed, layers, o));
     }
+    if (laws.has("vmap")) guarded("vmap", c, () => vmapCellCheck(c, o));
   }
 };
 
@@ -365,6 +371,11 @@ export const cellLawProperties = <P, C>(cell: Cell<P, C>, o: CellLawPropertyOpti
       stacked,
       check("stacking", (c) => stackingCheck(c, layers, o)),
     ),
+    /** The vmap law on random cases. */
+    vmap: fc.property(
+      arb,
+      check("vmap", (c) => vmapCellCheck(c, o)),
+    ),
     /** Every law but stacking on each drawn case. */
     all: fc.property(
       arb,
@@ -372,6 +383,7 @@ export const cellLawProperties = <P, C>(cell: Cell<P, C>, o: CellLawPropertyOpti
         bpttCheck(c, o);
         reverseCheck(c, o);
         invarianceCheck(c, o);
+        vmapCellCheck(c, o);
         if (c.lengths !== undefined) {
           paddingCheck(c, o);
           bidirectionalPaddingCheck(c, o);

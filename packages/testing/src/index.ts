@@ -42,8 +42,11 @@ export {
   type JitLawOptions,
   type StopGradientLawOptions,
   type AdjointLawOptions,
+  type VmapLawOptions,
+  type VmapImpl,
   type FunctionCase,
 } from "./laws.js";
+export { arbVmapCase, type VmapCaseOptions } from "./vmapCases.js";
 export { toBeAllClose, closeWithPaths, assertAllClose, type MatcherResult } from "./matchers.js";
 export {
   cellCase,

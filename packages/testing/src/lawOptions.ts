@@ -92,3 +92,34 @@ export interface AdjointLawOptions extends LawOptions {
   /** The vjp under test (default `vjp`). */
   readonly vjp?: typeof A.vjp;
 }
+
+/**
+ * Anything with the signature of `vmap` (the vmap law checks it).
+ * @example const myVmap: VmapImpl = (f, o) => vmap(f, o)
+ */
+export type VmapImpl = <Args extends unknown[], R>(
+  f: (...args: Args) => R,
+  options?: A.VmapOptions,
+) => (...args: Args) => R;
+
+/**
+ * Options of the vmap law: where the batch axes are (as `vmap` takes them), whether gradients are
+ * compared, the weights' key and the transforms under test.
+ * @example laws.vmap({ f: (x, w) => matmul(x, w), args: [xs, w] }, { inAxes: [0, null] } satisfies VmapLawOptions)
+ */
+export interface VmapLawOptions extends LawOptions {
+  /** The batch axis of each argument, as `vmap` takes it (default 0: every leaf batched on its first axis). */
+  readonly inAxes?: A.AxisSpec;
+  /** Where the batch axis is in the result, as `vmap` takes it (default 0). */
+  readonly outAxes?: A.AxisSpec;
+  /** The number of examples, for `vmap` (needed only when no argument is batched). */
+  readonly axisSize?: number;
+  /** Compare gradients too (default true); off for a function that is not differentiable. */
+  readonly grad?: boolean;
+  /** Key of the random weights of the scalar the gradients are taken of. */
+  readonly key?: T.Key;
+  /** The vmap under test (default `vmap`). */
+  readonly vmap?: VmapImpl;
+  /** The jit under test (default `jit`): `jit(vmap(f))` must equal `vmap(f)` bit for bit. */
+  readonly jit?: <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R;
+}

@@ -1,7 +1,7 @@
 /**
  * @file The laws of Rewind's transforms, each as a check of one instance plus a fast-check
  * property over random instances: the scan laws here, the laws about any function (jit,
- * stopGradient, adjointness) in functionLaws.ts.
+ * stopGradient, adjointness) in functionLaws.ts, and the vmap law in vmapLaw.ts.
  *
  * A law function returns nothing and throws a `RewindError` naming the law, the instance and the
  * first pytree path where the two sides differ, so it works under any runner. Scan laws take the
@@ -20,6 +20,8 @@ import { scanUnrolled } from "./unrolled.js";
 import { checkArbitrary, checkOptions, invalid } from "./args.js";
 import { expectClose, expectSameOutcome, type LawCheck } from "./lawKit.js";
 import { ADJOINT_LAW_KEYS, functionLaws, JIT_LAW_KEYS, STOP_GRADIENT_LAW_KEYS } from "./functionLaws.js";
+import { vmapLaw, VMAP_LAW_KEYS } from "./vmapLaw.js";
+import { arbVmapCase } from "./vmapCases.js";
 import type {
   ScanLawOptions,
   FunctionCase,
@@ -28,6 +30,7 @@ import type {
   JitLawOptions,
   StopGradientLawOptions,
   AdjointLawOptions,
+  VmapLawOptions,
 } from "./lawOptions.js";
 
 export type {
@@ -39,6 +42,8 @@ export type {
   JitLawOptions,
   StopGradientLawOptions,
   AdjointLawOptions,
+  VmapLawOptions,
+  VmapImpl,
 } from "./lawOptions.js";
 
 /**
@@ -242,6 +247,18 @@ export const laws = {
   },
 
   ...functionLaws,
+
+  /**
+   * vmap law: `vmap(f)(...c.args)` equals stacking `f` over the examples of the batched `c.args`
+   * (each example checked alone, so a violation names it with the leaf), and the gradient of a
+   * fixed random weighting of the batched outputs through `vmap(f)` equals the stack of the
+   * per-example gradients (their sum for a shared argument, `inAxes` null); `jit(vmap(f))` and
+   * `jit` of that gradient give the same bits as eager. float32 leaves are compared with
+   * float32 tolerances (rtol 1e-5, atol 1e-6) unless `rtol`/`atol` are given.
+   * @example
+   * laws.vmap({ f: (x, w) => matmul(x, w), args: [random.normal(k, [4, 2, 3], "float64"), w] }, { inAxes: [0, null] })
+   */
+  vmap: vmapLaw,
 };
 
 /** The arbitrary a property draws from, checked (fast-check's own error would not name the property). */
@@ -300,4 +317,11 @@ export const lawProperties = {
   /** VJP/JVP adjointness on each drawn case and key. @example fc.assert(lawProperties.adjoint()) */
   adjoint: (arb: fc.Arbitrary<FunctionCase> = arbScanProblem().map((p) => scanCase(p)), o: AdjointLawOptions = {}) =>
     fc.property(arbOf("adjoint", arb, o, ADJOINT_LAW_KEYS), arbKey(), (c, key) => laws.adjoint(c, { key, ...o })),
+  /**
+   * The vmap law on each drawn case and key (default: `arbVmapCase()`, random compositions whose
+   * arguments are batched on axis 0); `o.inAxes` applies to every case.
+   * @example fc.assert(lawProperties.vmap(arbVmapCase({ shared: true }), { inAxes: [0, null] }), { numRuns: 20 })
+   */
+  vmap: (arb: fc.Arbitrary<FunctionCase> = arbVmapCase(), o: VmapLawOptions = {}) =>
+    fc.property(arbOf("vmap", arb, o, VMAP_LAW_KEYS), arbKey(), (c, key) => laws.vmap(c, { key, ...o })),
 };

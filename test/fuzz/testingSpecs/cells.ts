@@ -40,7 +40,19 @@ const CASE_KEYS = [
   "initialCarry",
 ];
 const ARB_CASE_KEYS = ["sizes", "maxBatch", "minTime", "maxTime", "timeMajor", "reverse", "lengths", "key"];
-const CHECK_KEYS = ["rtol", "atol", "order", "modes", "segments", "stackWith", "rnn", "stack", "bidirectional", "jit"];
+const CHECK_KEYS = [
+  "rtol",
+  "atol",
+  "order",
+  "modes",
+  "segments",
+  "stackWith",
+  "rnn",
+  "stack",
+  "bidirectional",
+  "jit",
+  "vmap",
+];
 const CELL_LAWS_KEYS = [
   ...CHECK_KEYS,
   "sizes",
@@ -82,6 +94,17 @@ const scaledJit: X.JitImpl =
   <Args extends unknown[], Ret>(f: (...args: Args) => Ret) =>
   (...args: Args): Ret =>
     A.mul(f(...args) as A.Value, 1.001) as Ret;
+/** A vmap whose last example is a copy of the first's. */
+const dropsLast: X.VmapImpl =
+  (f, o) =>
+  (...args) =>
+    A.treeMap(
+      (y) => {
+        const n = y.shape[0]!;
+        return A.concat([A.slice(y, [{ start: 0, stop: n - 1 }]), A.slice(y, [{ start: 0, stop: 1 }])]);
+      },
+      A.vmap(f, o)(...args),
+    );
 const biIgnoresLengths: X.BidirectionalImpl = (f, b, o) => {
   const bi = R.bidirectional(f, b, o);
   return { ...bi, apply: (p, xs, ao = {}) => bi.apply(p, xs, { ...ao, lengths: undefined as never }) };
@@ -256,6 +279,7 @@ export const cellLawChecksSpec: Spec = () => {
   X.cellLawChecks.padding(c);
   X.cellLawChecks.bidirectionalPadding(c);
   X.cellLawChecks.stacking(stacked, layers);
+  X.cellLawChecks.vmap(c);
   expectViolation(/^BPTT law violated for gru/, () => X.cellLawChecks.bptt(c, { rnn: ignoresLengths }));
   expectViolation(/^reverse law violated for gru/, () => X.cellLawChecks.reverse(c, { rnn: ignoresReverse }));
   expectViolation(/^invariance law violated for gru/, () =>
@@ -268,7 +292,8 @@ export const cellLawChecksSpec: Spec = () => {
   expectViolation(/^stacking law violated for stack/, () =>
     X.cellLawChecks.stacking(X.cellCase(doublingStack([...layers]), { sizes, batch: 2, time: 2 }), layers),
   );
-  let n = 12;
+  expectViolation(/^vmap law violated for gru/, () => X.cellLawChecks.vmap(c, { vmap: dropsLast }));
+  let n = 14;
   for (const law of Object.keys(X.cellLawChecks) as (keyof typeof X.cellLawChecks)[]) {
     const check = (cs: unknown, o?: unknown): void =>
       law === "stacking"
@@ -281,7 +306,15 @@ export const cellLawChecksSpec: Spec = () => {
 };
 
 export const cellLawNamesSpec: Spec = () => {
-  expect(X.cellLawNames).toEqual(["bptt", "reverse", "invariance", "padding", "bidirectionalPadding", "stacking"]);
+  expect(X.cellLawNames).toEqual([
+    "bptt",
+    "reverse",
+    "invariance",
+    "padding",
+    "bidirectionalPadding",
+    "stacking",
+    "vmap",
+  ]);
   expect(Object.keys(X.cellLawChecks).sort()).toEqual([...X.cellLawNames].sort());
   return 2;
 };
@@ -398,3 +431,30 @@ export const cellLawPropertiesSpec: Spec = () => {
     )
   );
 };
+
+export const arbVmapCaseSpec: Spec = () =>
+  prop(
+    fc.record({
+      dtype: fc.constantFrom("float32" as const, "float64" as const),
+      maxBatch: fc.integer({ min: 1, max: 3 }),
+      shared: fc.boolean(),
+      seed: fc.nat(),
+    }),
+    ({ dtype, maxBatch, shared, seed }) => {
+      for (const c of fc.sample(X.arbVmapCase({ dtype, maxBatch, shared }), { numRuns: 2, seed })) {
+        const [x, w] = c.args as [T.Tensor, T.Tensor];
+        const n = x.shape[0]!;
+        expect(n >= 1 && n <= maxBatch).toBe(true);
+        expect([x.dtype, w.dtype]).toEqual([dtype, dtype]);
+        expect(w.shape).toEqual(shared ? [x.shape[2], x.shape[2]] : [n, x.shape[2], x.shape[2]]);
+        X.laws.vmap(c, shared ? { inAxes: [0, null] } : {});
+      }
+    },
+    6,
+  ) +
+  refuseEach(
+    ["arbVmapCase"],
+    [null, 5, { dtype: "int32" }, { maxBatch: 0 }, { maxBatch: 1.5 }, { shared: "yes" }],
+    (o) => X.arbVmapCase(o as never),
+  ) +
+  typos("arbVmapCase", ["dtype", "maxBatch", "shared"], { maxBatch: 2 }, (o) => X.arbVmapCase(o));

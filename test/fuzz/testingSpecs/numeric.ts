@@ -33,6 +33,7 @@ const LAW_KEYS: Readonly<Record<string, readonly string[]>> = {
   jit: ["rtol", "atol", "jit", "key"],
   stopGradient: ["rtol", "atol", "stopGradient", "key"],
   adjoint: ["rtol", "atol", "key", "jvp", "vjp"],
+  vmap: ["rtol", "atol", "inAxes", "outAxes", "axisSize", "grad", "key", "vmap", "jit"],
 };
 
 /** Tolerance options that must be refused (a NaN or string tolerance makes every comparison meaningless). */
@@ -470,17 +471,26 @@ export const lawsSpec: Spec = () => {
     n += refuseEach([`laws.${law}`], [null, 5, {}, { lossWith: 1 }], (q) => X.laws[law](q as never));
     n += refuseEach([`laws.${law}`], NOT_OPTIONS, (o) => X.laws[law](p, o as never));
   }
-  for (const law of ["jit", "stopGradient", "adjoint"] as const)
+  for (const law of ["jit", "stopGradient", "adjoint", "vmap"] as const)
     n += refuseEach([`laws.${law}`], [null, 5, { f: 5, args: [] }, { f: () => 1, args: null }], (c) =>
       X.laws[law](c as never),
     );
   n += refuseEach(["laws.truncation"], [0, -1, 1.5], (k) => X.laws.truncation(p, { k }));
   n += refuseEach(["laws.unroll", "scan"], [[0], [-1]], (sizes) => X.laws.unroll(p, { sizes }));
   const c = X.scanCase(p);
+  // Centring on axis 0 is per-example under vmap, but mixes the examples when run on the batch.
+  const vmapCase = { f: (x: A.Value) => A.sub(x, A.mean(x, { axis: 0 })), args: [f64([0.5, -1, 2, 0.25], [2, 2])] };
+  X.laws.vmap(vmapCase);
+  expectViolation(/^vmap law violated for /, () => X.laws.vmap(vmapCase, { vmap: (f) => f }));
+  n += 2;
   for (const [law, known] of Object.entries(LAW_KEYS)) {
-    const call = ["jit", "stopGradient", "adjoint"].includes(law)
-      ? (o: object) => X.laws[law as "jit"](c, o)
-      : (o: object) => X.laws[law as "bptt"](p, o);
+    // The vmap law needs arguments batched on axis 0: the scan case's are not, so it gets one of its own.
+    const call =
+      law === "vmap"
+        ? (o: object) => X.laws.vmap(vmapCase, o)
+        : ["jit", "stopGradient", "adjoint"].includes(law)
+          ? (o: object) => X.laws[law as "jit"](c, o)
+          : (o: object) => X.laws[law as "bptt"](p, o);
     n += typos(`laws.${law}`, known, { rtol: 1e-9 }, call);
   }
   return n;
@@ -491,9 +501,11 @@ export const lawPropertiesSpec: Spec = () => {
   const names = Object.keys(X.lawProperties) as (keyof typeof X.lawProperties)[];
   for (const name of names) {
     const property =
-      name === "jit" || name === "stopGradient" || name === "adjoint"
-        ? X.lawProperties[name](arb.map((p) => X.scanCase(p)))
-        : X.lawProperties[name](arb);
+      name === "vmap"
+        ? X.lawProperties.vmap(X.arbVmapCase({ maxBatch: 2 }))
+        : name === "jit" || name === "stopGradient" || name === "adjoint"
+          ? X.lawProperties[name](arb.map((p) => X.scanCase(p)))
+          : X.lawProperties[name](arb);
     fc.assert(property as fc.IProperty<unknown>, { numRuns: 1 });
   }
   let n =
