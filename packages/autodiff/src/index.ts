@@ -17,6 +17,7 @@ export {
   type GradResult,
 } from "./api.js";
 export { vmap, type VmapOptions } from "./vmap/api.js";
+export * as random from "./random.js";
 export type { AxisSpec } from "./vmap/axes.js";
 export { scan, type ScanOptions, type ScanFn, type RematPolicy } from "./scan/api.js";
 export { remat, checkpoint, customVjp } from "./control.js";
