@@ -36,8 +36,9 @@ export const keyData = (key: T.Key): T.Tensor => T.reshape(keysData([key]), [2])
  * @example keysData(T.random.split(T.random.key(0), 8)).shape // [8, 2]
  */
 export const keysData = (keys: readonly T.Key[]): T.Tensor => {
-  const bad = Array.isArray(keys) ? keys.findIndex((k) => !T.random.isKey(k)) : -1;
-  if (!Array.isArray(keys) || bad >= 0) {
+  const list: readonly unknown[] | undefined = Array.isArray(keys) ? keys : undefined;
+  const bad = list === undefined ? -1 : list.findIndex((k) => !T.random.isKey(k));
+  if (list === undefined || bad >= 0) {
     graphFail({
       _tag: "InvalidArgument",
       op: "keysData",

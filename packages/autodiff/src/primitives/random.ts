@@ -142,7 +142,9 @@ export const keyFoldIn = definePrimitive<"keyFoldIn", void>({
         op: "keyFoldIn",
         arg: "data",
         shapes: [keys!.shape, data!.shape],
-        detail: `data must be int32 of shape [${lead.join(", ")}] (one integer per key), got ${data!.dtype}[${data!.shape.join(", ")}]`,
+        detail:
+          `data must be int32 of shape [${lead.join(", ")}] (one integer per key), ` +
+          `got ${data!.dtype}[${data!.shape.join(", ")}]`,
         fix: "call random.foldIn, which converts and broadcasts the data",
       });
     }
