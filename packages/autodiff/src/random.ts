@@ -24,12 +24,27 @@ const INT32_MAX = 2147483647;
 /** The most keys one `split` returns (as @rewind/tensor's `split`). */
 const MAX_SPLIT = 1 << 24;
 
+/** A short description of what arrived in place of a key. */
+const describe = (x: unknown): string =>
+  isValue(x) ? `${x.dtype}[${x.shape.join(", ")}]` : x === null ? "null" : Array.isArray(x) ? "an array" : typeof x;
+
 /**
  * A key's data: an int32 tensor `[2]` holding its two uint32 words' bit patterns (JAX's
  * `random.key_data`). Pass it to a jitted or vmapped function and sample from it there.
  * @example keyData(T.random.key(42)).data // Int32Array [0, 42]
  */
-export const keyData = (key: T.Key): T.Tensor => T.reshape(keysData([key]), [2]);
+export const keyData = (key: T.Key): T.Tensor => {
+  if (!T.random.isKey(key)) {
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "keyData",
+      arg: "key",
+      detail: `expected a PRNG key record, got ${describe(key)}`,
+      fix: "pass a key made by T.random.key / split / foldIn (key data is already a tensor: use it as it is)",
+    });
+  }
+  return T.fromDataOrThrow([key.words[0] | 0, key.words[1] | 0], [2], "int32");
+};
 
 /**
  * Many keys' data as one int32 tensor `[n, 2]`: the batch of keys `vmap` hands out one per example.
@@ -73,9 +88,6 @@ export const wrapKeyData = (data: T.Tensor): T.Key => {
     words: Object.freeze([data.data[0]! >>> 0, data.data[1]! >>> 0] as [number, number]),
   });
 };
-
-const describe = (x: unknown): string =>
-  isValue(x) ? `${x.dtype}[${x.shape.join(", ")}]` : x === null ? "null" : Array.isArray(x) ? "an array" : typeof x;
 
 /** `key` as a value of shape [2], int32, with an error naming `op` otherwise. */
 const asKey = (op: string, key: KeyLike): Value => {
