@@ -100,15 +100,25 @@ describe("traced samples equal the eager samplers bit for bit", () => {
     expectSameBits(c!, a!, "ks[0] again");
   });
 
-  it("folds in traced data: a scan's step counter", () => {
-    const steps = A.scan(
-      (t: Value) => [A.add(t, 1), R.normal(R.foldIn(root, t), [2], "float64")],
-      T.scalar(0, "int32"),
-      null,
-      { length: 3 },
-    )[1] as T.Tensor;
-    const want = [0, 1, 2].map((t) => T.random.normal(T.random.foldIn(root, t), [2], "float64"));
-    expectSameBits(steps, T.stack(want), "per-step samples");
+  it("folds in traced data: a scan's step counter, eager and jitted (in and out of the loop)", () => {
+    // The key of step t is foldIn(root, t): it depends on the carry, so no pass may hoist the
+    // draw out of the loop; `fixed` draws from a loop-invariant key, which hoisting may move.
+    const run = (k: Value): Value[] =>
+      A.scan(
+        (t: Value) => [A.add(t, 1), [R.normal(R.foldIn(k, t), [2], "float64"), R.normal(k, [2], "float64")]],
+        T.scalar(0, "int32"),
+        null,
+        { length: 3 },
+      )[1] as Value[];
+    const want = T.stack([0, 1, 2].map((t) => T.random.normal(T.random.foldIn(root, t), [2], "float64")));
+    const fixed = T.stack([0, 1, 2].map(() => T.random.normal(root, [2], "float64")));
+    for (const [what, out] of [
+      ["eager", run(R.keyData(root))],
+      ["jit", A.jit(run)(R.keyData(root))],
+    ] as const) {
+      expectSameBits(out[0]!, want, `${what}: per-step samples`);
+      expectSameBits(out[1]!, fixed, `${what}: loop-invariant key`);
+    }
   });
 });
 
