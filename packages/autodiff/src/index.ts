@@ -81,6 +81,7 @@ export type {
 } from "./primitives/shape.js";
 export type { AxesParams, AxisParams } from "./primitives/reduce.js";
 export type { IndexAxisParams } from "./primitives/indexing.js";
+export type { SampleParams, SplitParams } from "./primitives/random.js";
 export type { RematParams, CheckpointParams } from "./primitives/special.js";
 export type { CustomVjpParams } from "./primitives/customVjp.js";
 export { estimateResiduals, estimateScanResiduals, type ResidualEstimate } from "./memory.js";

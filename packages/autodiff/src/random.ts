@@ -167,7 +167,7 @@ export const bernoulli = (key: KeyLike, p: number, shape: readonly number[]): Va
 
 /**
  * `n` child keys' data, `[n, 2]` (default 2), as `T.random.split`; row `i` is `keyData(split(key, n)[i])`.
- * @example const [k1, k2] = unstack(split(keyValue)); // inside jit or vmap
+ * @example const ks = split(keyValue, 3); // [3, 2]; take(ks, [i], 0) is child i, inside jit or vmap too
  */
 export const split = (key: KeyLike, n = 2): Value => {
   const k = asKey("random.split", key);

@@ -18,16 +18,40 @@ import { materialize, moveAxis } from "./batching.js";
 
 /** Params of `randomSample`: which sampler of @rewind/tensor's `random`, its shape and options. */
 export type SampleParams =
-  | { readonly dist: "bits"; readonly shape: readonly number[] }
-  | { readonly dist: "normal"; readonly shape: readonly number[]; readonly dtype: "float32" | "float64" }
   | {
-      readonly dist: "uniform";
+      /** `randomBits`: int32 bit patterns. */
+      readonly dist: "bits";
+      /** The shape of the sample each key gives. */
       readonly shape: readonly number[];
+    }
+  | {
+      /** `normal`: standard normal samples. */
+      readonly dist: "normal";
+      /** The shape of the sample each key gives. */
+      readonly shape: readonly number[];
+      /** The samples' float dtype. */
       readonly dtype: "float32" | "float64";
+    }
+  | {
+      /** `uniform`: samples in `[min, max)`. */
+      readonly dist: "uniform";
+      /** The shape of the sample each key gives. */
+      readonly shape: readonly number[];
+      /** The samples' float dtype. */
+      readonly dtype: "float32" | "float64";
+      /** The lower bound, included. */
       readonly min: number;
+      /** The upper bound, excluded. */
       readonly max: number;
     }
-  | { readonly dist: "bernoulli"; readonly shape: readonly number[]; readonly p: number };
+  | {
+      /** `bernoulli`: bool samples. */
+      readonly dist: "bernoulli";
+      /** The shape of the sample each key gives. */
+      readonly shape: readonly number[];
+      /** The probability of true. */
+      readonly p: number;
+    };
 
 /** Params of `keySplit`: how many child keys each key gives. */
 export interface SplitParams {
