@@ -109,7 +109,7 @@ describe("traced samples equal the eager samplers bit for bit", () => {
         T.scalar(0, "int32"),
         null,
         { length: 3 },
-      )[1] as Value[];
+      )[1];
     const want = T.stack([0, 1, 2].map((t) => T.random.normal(T.random.foldIn(root, t), [2], "float64")));
     const fixed = T.stack([0, 1, 2].map(() => T.random.normal(root, [2], "float64")));
     for (const [what, out] of [
@@ -175,6 +175,21 @@ describe("random under vmap", () => {
       [0, 1].map((a) => T.stack(keys.map((_, b) => noisy(keyRow(grid, a * B + b), row(row(xs2, a), b)) as T.Tensor))),
     );
     expectSameBits(out, want, "nested");
+  });
+
+  it("batches a scan whose body folds the step into each example's key", () => {
+    const walk = (k: Value, x: Value): Value =>
+      A.scan(
+        (c: Value, t: Value) => {
+          const c2 = A.add(c, R.normal(R.foldIn(k, A.astype(t, "int32")), x.shape, "float64"));
+          return [c2, A.sum(c2)];
+        },
+        x,
+        T.arange(0, 4, 1, "float64"),
+      )[1];
+    const want = T.stack(keys.map((k, i) => walk(R.keyData(k), row(xs, i)) as T.Tensor));
+    expectSameBits(A.vmap(walk)(keyBatch, xs), want, "vmap of scan");
+    expectSameBits(A.jit(A.vmap(walk))(keyBatch, xs), want, "jit of vmap of scan");
   });
 
   it("jit(vmap(f)) equals vmap(f), compiled and interpreted", () => {
