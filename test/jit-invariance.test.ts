@@ -27,6 +27,7 @@ import { compositeSpecs } from "./gradcheck/composites.js";
 import { binarySpecs, unarySpecs } from "./gradcheck/elementwise.js";
 import { reduceSpecs, shapeSpecs } from "./gradcheck/structural.js";
 import { controlSpecs, indexingSpecs } from "./gradcheck/indexingControl.js";
+import { randomSpecs } from "./gradcheck/random.js";
 
 type Fn = (...args: never[]) => unknown;
 const call = (f: Fn, args: readonly unknown[]): unknown => (f as (...a: unknown[]) => unknown)(...args);
@@ -105,6 +106,7 @@ const tables: Record<string, GradSpec> = {
   ...shapeSpecs,
   ...indexingSpecs,
   ...controlSpecs,
+  ...randomSpecs,
   ...Object.fromEntries(Object.entries(compositeSpecs).map(([k, v]) => [`composite ${k}`, v])),
 };
 

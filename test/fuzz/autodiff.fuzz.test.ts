@@ -18,6 +18,7 @@ import { autodiffRegressions } from "./autodiffSpecs/regressions.js";
 import { toolSpecs } from "./autodiffSpecs/tools.js";
 import { transformSpecs } from "./autodiffSpecs/transforms.js";
 import { vmapSpecs } from "./autodiffSpecs/vmap.js";
+import { randomSpecs } from "./autodiffSpecs/random.js";
 import { binarySpecs, unarySpecs, whereSpec } from "./tensorSpecs/elementwise.js";
 import { indexingSpecs } from "./tensorSpecs/indexing.js";
 import { movementSpecs } from "./tensorSpecs/movement.js";
@@ -36,7 +37,17 @@ const opSpecs: Readonly<Record<string, Spec>> = {
   ...autodiffOpSpecs,
 };
 
-const registry: Readonly<Record<string, Spec>> = { ...opSpecs, ...transformSpecs, ...vmapSpecs, ...toolSpecs };
+const registry: Readonly<Record<string, Spec>> = {
+  ...opSpecs,
+  ...transformSpecs,
+  ...vmapSpecs,
+  ...toolSpecs,
+  ...randomSpecs,
+};
+
+/** An export by its dotted name (`random.normal` is a member of the `random` namespace). */
+const lookup = (entry: string): unknown =>
+  entry.split(".").reduce<unknown>((m, k) => (m as Record<string, unknown>)[k], A);
 
 /** Leaf-by-leaf equality of two results (NaN equals NaN), for eager vs jit. */
 const sameResult = (op: string, eager: unknown, traced: unknown): void => {
@@ -89,13 +100,7 @@ test("every runtime export of @rewind/autodiff has a fuzz spec", () => {
 
 for (const entry of Object.keys(registry).sort()) {
   test(`fuzz ${entry}`, () =>
-    runSpec(
-      entry,
-      (A as unknown as Record<string, unknown>)[entry],
-      registry[entry]!,
-      ledger,
-      entry in opSpecs ? eagerAndJit(entry) : undefined,
-    ));
+    runSpec(entry, lookup(entry), registry[entry]!, ledger, entry in opSpecs ? eagerAndJit(entry) : undefined));
 }
 
 for (const [name, op] of Object.entries(gradOps)) {

@@ -17,6 +17,7 @@ export {
   type GradResult,
 } from "./api.js";
 export { vmap, type VmapOptions } from "./vmap/api.js";
+export * as random from "./random.js";
 export type { AxisSpec } from "./vmap/axes.js";
 export { scan, type ScanOptions, type ScanFn, type RematPolicy } from "./scan/api.js";
 export { remat, checkpoint, customVjp } from "./control.js";
@@ -80,6 +81,7 @@ export type {
 } from "./primitives/shape.js";
 export type { AxesParams, AxisParams } from "./primitives/reduce.js";
 export type { IndexAxisParams } from "./primitives/indexing.js";
+export type { SampleParams, SplitParams } from "./primitives/random.js";
 export type { RematParams, CheckpointParams } from "./primitives/special.js";
 export type { CustomVjpParams } from "./primitives/customVjp.js";
 export { estimateResiduals, estimateScanResiduals, type ResidualEstimate } from "./memory.js";

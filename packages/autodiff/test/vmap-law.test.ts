@@ -14,6 +14,8 @@ const one =
   (rng: Rng, dt: FloatDType) => [floats(rng, shape, dt, lo, hi)];
 const two = (rng: Rng, dt: FloatDType) => [floats(rng, [2, 3], dt), floats(rng, [2, 3], dt)];
 const unary = (f: (x: Value) => Value, lo = -2, hi = 2): LawSpec => ({ args: one([2, 3], lo, hi), f });
+/** One key's data: two random words as int32 [2]. */
+const key = (rng: Rng) => ints(rng, [2], -2147483648, 2147483647);
 const binary = (f: (a: Value, b: Value) => Value): LawSpec => ({ args: two, f, shared: [0, 1] });
 
 const specs: { readonly [K in PrimitiveName]: LawSpec } = {
@@ -136,6 +138,24 @@ const specs: { readonly [K in PrimitiveName]: LawSpec } = {
   scan: {
     args: (rng, dt) => [floats(rng, [3], dt), floats(rng, [4, 3], dt)],
     f: (c0, xs) => A.scan((c: Value, x: Value) => [A.add(A.mul(c, 0.5), x), A.tanh(c)], c0, xs),
+    shared: [0, 1],
+  },
+  // Keys are int32 data [2]: each example draws from its own key; a shared key (inAxes null)
+  // gives every example the same sample, as in JAX.
+  randomSample: {
+    args: (rng, dt) => [key(rng), floats(rng, [2, 3], dt)],
+    f: (k, x) => [
+      A.add(x, A.random.normal(k, x.shape, x.dtype)),
+      A.random.uniform(k, [4], { min: -1, max: 2, dtype: x.dtype }),
+      A.random.bits(k, [3]),
+      A.random.bernoulli(k, 0.3, [5]),
+    ],
+    shared: [0, 1],
+  },
+  keySplit: { args: (rng) => [key(rng)], f: (k) => [A.random.split(k, 3), A.random.split(k)] },
+  keyFoldIn: {
+    args: (rng) => [key(rng), ints(rng, [], -9, 9)],
+    f: (k, d) => [A.random.foldIn(k, d), A.random.foldIn(k, 7)],
     shared: [0, 1],
   },
 };

@@ -63,8 +63,9 @@ const FOLD_LIMIT = 1 << 16;
  * - `alias`: its output is its input;
  * - `inline`: without differentiation, its body;
  * - `scan`, `matmul`, `reduce`, `index`, `concat`: a node of that kind (`lowerOps.ts`);
- * - `fallback`: deliberately no fast path, the primitive's impl runs (none today; `NOT_FUSED`
- *   names the elementwise ones).
+ * - `fallback`: deliberately no fast path, the primitive's impl runs: the random primitives, so a
+ *   jitted sample is @rewind/tensor's eager sample bit for bit (`NOT_FUSED` names the elementwise
+ *   ones).
  * Typed by `PrimitiveName`, so a primitive added without an entry here, or a misspelt one, fails
  * to compile.
  */
@@ -93,6 +94,9 @@ export const ROUTES = {
   addAt: "index",
   addAlongAxis: "index",
   concat: "concat",
+  randomSample: "fallback",
+  keySplit: "fallback",
+  keyFoldIn: "fallback",
 } as const satisfies { readonly [K in Exclude<PrimitiveName, ElementwiseName>]: Route };
 
 /** Whether `p` is the registry's primitive of its name (not a user's primitive that shares a name). */

@@ -8,6 +8,7 @@ import type { AnyPrimitive, BatchedPrimitive } from "../Primitive.js";
 import { binaryPrimitives } from "./binary.js";
 import { indexingPrimitives } from "./indexing.js";
 import { linalgPrimitives } from "./linalg.js";
+import { randomPrimitives } from "./random.js";
 import { reducePrimitives } from "./reduce.js";
 import { scan } from "../scan/primitive.js";
 import { shapePrimitives } from "./shape.js";
@@ -23,6 +24,7 @@ export const registry = {
   ...shapePrimitives,
   ...indexingPrimitives,
   ...linalgPrimitives,
+  ...randomPrimitives,
   stopGradient,
   remat,
   customVjp,

@@ -3,7 +3,7 @@
  * Indices are int32 and never receive a cotangent.
  */
 import * as T from "@rewind/tensor";
-import type { Value } from "../core.js";
+import { isTracer, type Value } from "../core.js";
 import type { Kit } from "../kit.js";
 import { definePrimitive, type BatchContext, type BatchResult } from "../Primitive.js";
 import { iota, materialize, moveAxis, shiftAxis } from "./batching.js";
@@ -17,15 +17,45 @@ export interface IndexAxisParams {
 /**
  * Batched indices `idx` ([B, ...is], int32, negatives counting from the end of an axis of `n`)
  * as positions in the axis of B·n rows that merges the batch axis with the indexed one.
+ *
+ * Merging would let an index out of range for one example read a row of its neighbour (index
+ * `n` of example 0 is row 0 of example 1), so out-of-range indices never reach the merged take:
+ * concrete ones raise the unbatched op's error here, traced ones become `B·n`, out of range for
+ * the merged axis too, so the take or addAt raises when the graph runs.
  */
-const mergedIndices = (k: Kit, idx: Value, n: number): Value => {
+const mergedIndices = (k: Kit, op: "take" | "addAt", idx: Value, n: number, axis: number): Value => {
   const [size, ...rest] = idx.shape;
+  if (!isTracer(idx)) checkRows(op, idx, n, axis);
   const offsets = T.fromDataOrThrow(
     iota(size!).map((b) => b * n),
     [size!, ...rest.map(() => 1)],
     "int32",
   );
-  return k.add(k.where(k.less(idx, 0), k.add(idx, n), idx), offsets);
+  const wrapped = k.where(k.less(idx, 0), k.add(idx, n), idx);
+  const merged = k.add(wrapped, offsets);
+  if (!isTracer(idx)) return merged;
+  const outside = k.logicalOr(k.less(wrapped, 0), k.greaterEqual(wrapped, n));
+  return k.where(outside, size! * n, merged);
+};
+
+/** Throws the unbatched op's out-of-range error for the first index of `idx` ([B, ...is]) outside [-n, n). */
+const checkRows = (op: string, idx: T.Tensor, n: number, axis: number): void => {
+  const data = idx.data;
+  for (let j = 0; j < data.length; j++) {
+    const i = data[j]!;
+    if (i < -n || i >= n) {
+      const per = data.length / idx.shape[0]!;
+      T.fail({
+        _tag: "ValueError",
+        op,
+        arg: "indices",
+        detail:
+          `index ${i} (at flat position ${j % per} of the indices of example ${Math.floor(j / per)} under vmap) ` +
+          `is out of range for axis ${axis} of size ${n}`,
+        fix: n === 0 ? "an axis of size 0 cannot be indexed" : `use indices in [${-n}, ${n - 1}]`,
+      });
+    }
+  }
 };
 
 /** x batched at 0 ([B, ...pre, n, ...post], indexed axis `axis + 1`) as [B·n, ...pre, ...post]. */
@@ -49,7 +79,7 @@ const takeBatch = (
   // shared x: the batch axis is the first index axis
   if (dx === null) return [bind([x!, ib], { axis }), [axis]];
   const x0 = moveAxis(k, x!, dx!, 0);
-  const [out] = bind([mergeRows(k, x0, axis), mergedIndices(k, ib, x0.shape[axis + 1]!)], { axis: 0 });
+  const [out] = bind([mergeRows(k, x0, axis), mergedIndices(k, "take", ib, x0.shape[axis + 1]!, axis)], { axis: 0 });
   // [B, ...is, ...pre, ...post] back to the per-example layout [B, ...pre, ...is, ...post]
   const ni = ib.shape.length - 1;
   const pre = iota(axis).map((i) => i + 1 + ni);
@@ -75,7 +105,7 @@ const addAtBatch = (
   const is = iota(ni).map((i) => i + 1 + axis);
   const post = iota(v0.shape.length - 1 - axis - ni).map((i) => i + 1 + axis + ni);
   const vt = k.transpose(v0, [0, ...is, ...pre, ...post]);
-  const [flat] = bind([mergeRows(k, x0, axis), mergedIndices(k, ib, n), vt], { axis: 0 });
+  const [flat] = bind([mergeRows(k, x0, axis), mergedIndices(k, "addAt", ib, n, axis), vt], { axis: 0 });
   const x1 = moveAxis(k, x0, axis + 1, 1);
   return [[moveAxis(k, k.reshape(flat!, x1.shape), 1, axis + 1)], [0]];
 };
