@@ -153,6 +153,18 @@ const table: { readonly [K in PrimitiveName]: Row } = {
     f: (c0, xs) => A.scan((c: Value, x: Value) => [A.add(A.mul(c, 0.5), x), A.tanh(c)], c0, xs),
     shared: 0,
   },
+  // Key data is int32 [2] (any two words are a key); a shared key gives every example one sample.
+  randomSample: {
+    args: [{ int: [[2], -99, 99] }, [2, 3]],
+    f: (k, x) => [A.add(x, A.random.normal(k, x.shape, x.dtype)), A.random.uniform(k, [4], { dtype: x.dtype })],
+    shared: 0,
+  },
+  keySplit: { args: [{ int: [[2], -99, 99] }, [2]], f: (k, x) => [A.random.split(k, 3), A.mul(x, 2)] },
+  keyFoldIn: {
+    args: [{ int: [[2], -99, 99] }, { int: [[], -9, 9] }, [2]],
+    f: (k, d, x) => [A.random.foldIn(k, d), A.add(x, A.random.normal(A.random.foldIn(k, d), [2], x.dtype))],
+    shared: 1,
+  },
 };
 
 /** The batched arguments of a row: N examples stacked on `axis` of each (`shared` one unbatched). */
