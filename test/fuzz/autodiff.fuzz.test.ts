@@ -19,6 +19,7 @@ import { toolSpecs } from "./autodiffSpecs/tools.js";
 import { transformSpecs } from "./autodiffSpecs/transforms.js";
 import { vmapSpecs } from "./autodiffSpecs/vmap.js";
 import { randomSpecs } from "./autodiffSpecs/random.js";
+import { associativeSpecs } from "./autodiffSpecs/associative.js";
 import { binarySpecs, unarySpecs, whereSpec } from "./tensorSpecs/elementwise.js";
 import { indexingSpecs } from "./tensorSpecs/indexing.js";
 import { movementSpecs } from "./tensorSpecs/movement.js";
@@ -43,6 +44,7 @@ const registry: Readonly<Record<string, Spec>> = {
   ...vmapSpecs,
   ...toolSpecs,
   ...randomSpecs,
+  ...associativeSpecs,
 };
 
 /** An export by its dotted name (`random.normal` is a member of the `random` namespace). */
