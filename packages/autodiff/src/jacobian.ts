@@ -60,13 +60,15 @@ interface Resolved {
 }
 
 const describe = (x: unknown): string =>
-  x === null
-    ? "null"
-    : Array.isArray(x)
-      ? "an array"
-      : typeof x === "string"
-        ? `the string ${JSON.stringify(x)}`
-        : typeof x;
+  typeof x === "number"
+    ? String(x)
+    : x === null
+      ? "null"
+      : Array.isArray(x)
+        ? "an array"
+        : typeof x === "string"
+          ? `the string ${JSON.stringify(x)}`
+          : typeof x;
 
 const badArgnums = (op: string, arg: string, detail: string): never =>
   graphFail({
@@ -79,7 +81,7 @@ const badArgnums = (op: string, arg: string, detail: string): never =>
 
 /** Checks what `argnums` can be checked before the arguments arrive (their count is checked per call). */
 const checkArgnums = (op: string, arg: string, argnums: unknown): number | readonly number[] => {
-  const isIndex = (a: unknown): a is number => Number.isSafeInteger(a) && (a as number) >= 0;
+  const isIndex = (a: unknown): boolean => Number.isSafeInteger(a) && (a as number) >= 0;
   if (typeof argnums === "number") {
     if (!isIndex(argnums)) badArgnums(op, arg, `argnums must be a non-negative integer, got ${argnums}`);
     return argnums;
@@ -91,7 +93,7 @@ const checkArgnums = (op: string, arg: string, argnums: unknown): number | reado
   if (list.length === 0) badArgnums(op, arg, "argnums is an empty array, so there is nothing to differentiate");
   list.forEach((a, i) => {
     if (!isIndex(a)) badArgnums(op, arg, `argnums[${i}] must be a non-negative integer, got ${describe(a)}`);
-    if (list.indexOf(a) !== i) badArgnums(op, arg, `argnums lists argument ${a} twice`);
+    if (list.indexOf(a) !== i) badArgnums(op, arg, `argnums lists argument ${a as number} twice`);
   });
   return Object.freeze([...(list as number[])]);
 };
@@ -320,7 +322,9 @@ export const jacfwd = <F extends (...args: never[]) => unknown, const S extends 
  * `[...O, ...I_i, ...I_j]`. With hasAux the result is `[hessian, aux]`.
  * @throws GraphException (`InvalidArgument`) as `jacrev`.
  * @example hessian((x) => sum(mul(x, mul(x, x))))(tensor([1, 2])) // [[6, 0], [0, 12]]
- * @example hessian((a, b) => sum(mul(a, b)), { argnums: [0, 1] })(a, b) // [[d²/da², d²/da db], [d²/db da, d²/db²]]
+ * @example
+ * // [[∂²/∂a², ∂²/∂a∂b], [∂²/∂b∂a, ∂²/∂b²]], each block [1, 1]
+ * hessian((a, b) => sum(mul(a, b)), { argnums: [0, 1] })(tensor([1]), tensor([2])) // [[[[0]], [[1]]], [[[1]], [[0]]]]
  */
 export const hessian = <F extends (...args: never[]) => unknown, const S extends JacobianSpec = Record<never, never>>(
   f: F,
