@@ -130,6 +130,8 @@ const floatLeaves = (op: string, arg: unknown, n: number): [Value[], TreeDef] =>
       fix: "pass a float tensor or a pytree of them, or leave the argument out of argnums",
     });
   }
+  // Paths are spelt out only for the error: the common case walks the tree once.
+  if (leaves.every((l) => T.isFloating(l.dtype))) return [leaves, def];
   for (const [path, leaf] of treeLeavesWithPaths(arg)) {
     if (!T.isFloating(leaf.dtype)) {
       graphFail({
@@ -159,7 +161,8 @@ const splitAux = (op: string, result: unknown, hasAux: boolean): [unknown, unkno
   return [(result as unknown[])[0], (result as unknown[])[1]];
 };
 
-const checkFloatOutputs = (op: string, out: unknown): void => {
+const checkFloatOutputs = (op: string, out: unknown, leaves: readonly Value[]): void => {
+  if (leaves.every((l) => T.isFloating(l.dtype))) return;
   for (const [path, leaf] of treeLeavesWithPaths(out)) {
     if (!T.isFloating(leaf.dtype)) {
       graphFail({
@@ -176,6 +179,9 @@ const checkFloatOutputs = (op: string, out: unknown): void => {
 /** The stacked unit vectors of a space of `total` elements, restricted to one leaf at `offset`. */
 const basisPart = (total: number, offset: number, leaf: Value): Value =>
   T.reshape(T.eye(total, T.sizeOf(leaf.shape), -offset, leaf.dtype), [total, ...leaf.shape]);
+
+/** The one unit vector of a one-element leaf. */
+const unit = (leaf: Value): T.Tensor => T.reshape(T.eye(1, 1, 0, leaf.dtype), leaf.shape);
 
 /** Cuts axis 0 of `v` into parts of the given sizes (no op for one part). */
 const cut = (v: Value, sizes: readonly number[]): Value[] => {
@@ -209,6 +215,12 @@ const jacobianBlocks = (
   const inSizes = sizes(ins);
   if (mode === "rev") {
     const n = total(outSizes);
+    if (outs.length === 1 && n === 1) {
+      // One output element (a scalar loss, as in hessian's inner jacrev): one plain pullback, as
+      // grad does, without vmap's extra trace.
+      const rows = pullback([unit(outs[0]!)]);
+      return [ins.map((x, j) => reshape(rows[j]!, [...outs[0]!.shape, ...x.shape]))];
+    }
     const at = offsets(outSizes);
     const basis = outs.map((y, k) => basisPart(n, at[k]!, y));
     // Row r of each result is the pullback of the r-th unit cotangent: one vmapped pass.
@@ -217,9 +229,14 @@ const jacobianBlocks = (
     return outs.map((y, k) => ins.map((x, j) => reshape(parts[j]![k]!, [...y.shape, ...x.shape])));
   }
   const m = total(inSizes);
-  const at = offsets(inSizes);
   // The pullback is linear in its cotangents, so its VJP (at any point, here zeros) pushes forward.
   const [, pushforward] = vjp((cts: Value[]) => pullback(cts), outs.map(zeroOf));
+  if (ins.length === 1 && m === 1) {
+    // One input element: one plain pushforward, without vmap's extra trace.
+    const cols = pushforward([unit(ins[0]!)])[0] as Value[];
+    return outs.map((y, k) => [reshape(cols[k]!, [...y.shape, ...ins[0]!.shape])]);
+  }
+  const at = offsets(inSizes);
   const basis = ins.map((x, j) => basisPart(m, at[j]!, x));
   const cols = vmap((ts: Value[]) => pushforward(ts)[0] as Value[], { axisSize: m })(basis);
   const parts = cols.map((c) => cut(c, inSizes));
@@ -243,9 +260,9 @@ const jacobianCall = (
   const ins = diff.flatMap(([leaves]) => leaves);
   const { outs, outTree, pullback } = linearizeArgs(op, f, args, nums);
   const [out, aux] = splitAux(op, treeUnflatten(outTree, outs), opts.hasAux);
-  checkFloatOutputs(op, out);
   // With hasAux, out's leaves come first among f's output leaves ([out, aux] flattens in order).
   const [outLeaves, outDef] = treeFlatten(out);
+  checkFloatOutputs(op, out, outLeaves);
   const toLeaves = (cts: readonly Value[]): Value[] => {
     const cotangents = pullback(outs.map((_, i) => (i < outLeaves.length ? cts[i]! : null)));
     return nums.flatMap((n) => treeFlatten(cotangents[n])[0]);

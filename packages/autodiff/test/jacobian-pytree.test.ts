@@ -145,11 +145,23 @@ describe("jacrev and jacfwd over pytrees", () => {
     };
     const xs: Nested = [filled([2], 1), [filled([2, 3], 2), f64(0.4)]];
     const scale = f64(1.7);
-    for (const argnums of [0, [0, 1], [1, 0]] as const) {
+    for (const argnums of [0, 1, [0, 1], [1, 0]] as const) {
       const want = fdJacobian(g, [xs, scale], argnums);
       expectTreeClose(A.jacrev(g, { argnums })(xs, scale), want, FD_TOL);
       expectTreeClose(A.jacfwd(g, { argnums })(xs, scale), want, FD_TOL);
     }
+  });
+
+  it("with one output element or one input element (no vmap needed) match central differences", () => {
+    // One element of shape [1, 1] in and out: each transform's single-unit-vector case, at rank > 0.
+    const g = (v: Value, s: Value) => A.mul(A.sum(A.mul(v, A.sin(v))), A.exp(s));
+    const args = [filled([3], 2), filled([1, 1], 5)] as const;
+    for (const argnums of [0, 1, [0, 1]] as const) {
+      const want = fdJacobian(g, args, argnums);
+      expectTreeClose(A.jacrev(g, argnums)(...args), want, FD_TOL);
+      expectTreeClose(A.jacfwd(g, argnums)(...args), want, FD_TOL);
+    }
+    expect((A.jacfwd(g, 1)(...args) as T.Tensor).shape).toEqual([1, 1, 1, 1]);
   });
 
   it("keep static leaves of arguments and outputs as structure", () => {
