@@ -236,6 +236,19 @@ describe("hessian over pytrees", () => {
     for (let i = 0; i < 2; i++) for (let k = 0; k < 3; k++) expect(ua[k * 2 + i]).toBeCloseTo(au[i * 3 + k]!, 12);
   });
 
+  it("of a non-scalar f is shaped [...O, ...I, ...I] (as JAX; it used to need a scalar)", () => {
+    // f(v) = v ⊙ sin v: ∂²f_i/∂v_j∂v_k = δij δik (2 cos v_i − v_i sin v_i).
+    const v = f64([0.3, -1.2]);
+    const h = A.hessian((u: Value) => A.mul(u, A.sin(u)))(v) as T.Tensor;
+    expect(h.shape).toEqual([2, 2, 2]);
+    const want = [0, 1, 2, 3, 4, 5, 6, 7].map((p) => {
+      const [i, j, k] = [p >> 2, (p >> 1) & 1, p & 1];
+      const x = v.data[i]!;
+      return i === j && j === k ? 2 * Math.cos(x) - x * Math.sin(x) : 0;
+    });
+    h.data.forEach((got, p) => expect(Math.abs(got - want[p]!)).toBeLessThanOrEqual(1e-14));
+  });
+
   it("with one argnum has that argument's structure twice", () => {
     const h = A.hessian(g, 1)(a, q) as { u: { u: T.Tensor } };
     expect(h.u.u.shape).toEqual([3, 3]);
