@@ -29,30 +29,48 @@ export interface JacobianOptions {
 /** The second argument of a Jacobian transform: options, or `argnums` alone (`jacrev(f, 1)`). */
 export type JacobianSpec = JacobianOptions | number | readonly number[];
 
-type ParamsOf<F> = F extends (...args: infer P) => unknown ? P : never;
-type ArgnumsOf<S> = S extends number | readonly number[] ? S : S extends { readonly argnums: infer N } ? N : 0;
-type HasAux<S> = S extends { readonly hasAux: true } ? true : false;
-type Returned<F> = F extends (...args: never[]) => infer R ? R : unknown;
-type Primary<F, S> =
-  HasAux<S> extends true ? (Returned<F> extends readonly [infer P, unknown] ? P : unknown) : Returned<F>;
-type Aux<F> = Returned<F> extends readonly [unknown, infer X] ? X : unknown;
-type ArgAt<F, N> = N extends keyof ParamsOf<F> ? ParamsOf<F>[N] : unknown;
-
 /**
  * The static type of a Jacobian: `Value` when one tensor argument (one argnum) maps to a tensor
- * output; otherwise `unknown`, whose run-time structure is described on `jacrev`.
+ * output; otherwise `unknown`, whose run-time structure is described on `jacrev`. (The helper
+ * types are written inline so that the documented type stands on its own.)
  */
-export type JacobianOf<F, S> =
-  ArgnumsOf<S> extends number
-    ? [Primary<F, S>] extends [Value]
-      ? [ArgAt<F, ArgnumsOf<S>>] extends [Value]
-        ? Value
+export type JacobianOf<F, S> = F extends (...args: infer P) => infer R
+  ? (
+      S extends number | readonly number[]
+        ? S
+        : S extends {
+              /** The argnums the options name (a literal type, or `number`). */
+              readonly argnums: infer A;
+            }
+          ? A
+          : 0
+    ) extends infer N
+    ? (
+        S extends {
+          /** Options that ask for an auxiliary output. */
+          readonly hasAux: true;
+        }
+          ? R extends readonly [infer O, unknown]
+            ? O
+            : unknown
+          : R
+      ) extends infer Out
+      ? [N, Out] extends [number, Value]
+        ? [N extends keyof P ? P[N] : unknown] extends [Value]
+          ? Value
+          : unknown
         : unknown
       : unknown
-    : unknown;
+    : unknown
+  : unknown;
 
 /** What a Jacobian transform returns: the Jacobian, or `[jacobian, aux]` with `hasAux`. */
-export type JacobianResult<F, S> = HasAux<S> extends true ? [JacobianOf<F, S>, Aux<F>] : JacobianOf<F, S>;
+export type JacobianResult<F, S> = S extends {
+  /** Options that ask for an auxiliary output. */
+  readonly hasAux: true;
+}
+  ? [JacobianOf<F, S>, F extends (...args: never[]) => readonly [unknown, infer X] ? X : unknown]
+  : JacobianOf<F, S>;
 
 interface Resolved {
   readonly argnums: number | readonly number[];
@@ -296,6 +314,8 @@ const jacobianAs =
  * tensor argument and a tensor output it is one tensor of shape `[...O, ...I]`. With hasAux, f
  * returns `[out, aux]` and the result is `[jacobian, aux]`. Each block takes the dtype of its
  * input leaf.
+ * @typeParam F - The type of `f`; with `S`, it gives the result's static type (`JacobianResult`).
+ * @typeParam S - The type of `options` (a literal type, so `argnums` and `hasAux` are known statically).
  * @throws GraphException (`InvalidArgument`) for bad argnums or options, a differentiated
  *   argument with no tensor or with an int/bool leaf, or an int/bool output.
  * @example jacrev((x) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
@@ -318,6 +338,8 @@ export const jacrev = <F extends (...args: never[]) => unknown, const S extends 
  * differentiated arguments. Cheaper than `jacrev` when the arguments have fewer elements than the
  * output. Takes the same options and returns the same structure as `jacrev` (see there); each
  * block takes the dtype of its output leaf.
+ * @typeParam F - The type of `f`; with `S`, it gives the result's static type (`JacobianResult`).
+ * @typeParam S - The type of `options` (a literal type, so `argnums` and `hasAux` are known statically).
  * @throws GraphException (`InvalidArgument`) as `jacrev`.
  * @example jacfwd((x) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
  * @example jacfwd((a, b) => mul(a, b), { argnums: [0, 1] })(tensor([2]), tensor([3])) // [[[3]], [[2]]]
@@ -337,6 +359,8 @@ export const jacfwd = <F extends (...args: never[]) => unknown, const S extends 
  * each output leaf holds, per argnum i (an array when argnums is an array) and per leaf of
  * argument i, the second block over argnum j and the leaves of argument j, shaped
  * `[...O, ...I_i, ...I_j]`. With hasAux the result is `[hessian, aux]`.
+ * @typeParam F - The type of `f`; with `S`, it gives the result's static type (`JacobianResult`).
+ * @typeParam S - The type of `options` (a literal type, so `argnums` and `hasAux` are known statically).
  * @throws GraphException (`InvalidArgument`) as `jacrev`.
  * @example hessian((x) => sum(mul(x, mul(x, x))))(tensor([1, 2])) // [[6, 0], [0, 12]]
  * @example
