@@ -164,6 +164,18 @@ describe("jacrev and jacfwd over pytrees", () => {
     expect((A.jacfwd(g, 1)(...args) as T.Tensor).shape).toEqual([1, 1, 1, 1]);
   });
 
+  it("accept int arguments that are not differentiated, and compose with grad", () => {
+    // take(v, idx) picks v[idx]: d/dv is the one-hot rows; idx (int32) is outside argnums.
+    const pick = (v: Value, idx: Value) => A.mul(A.take(v, idx), A.take(v, idx));
+    const v = f64([0.5, -1, 2]);
+    const idx = T.tensor([2, 0], "int32");
+    expect(Array.from((A.jacrev(pick)(v, idx) as T.Tensor).data)).toEqual([0, 0, 4, 1, 0, 0]);
+    expect(Array.from((A.jacfwd(pick)(v, idx) as T.Tensor).data)).toEqual([0, 0, 4, 1, 0, 0]);
+    // d/dv Σ J(v) = d/dv (2 v_2 + 2 v_0) = [2, 0, 2]
+    const g = A.grad((u: Value) => A.sum(A.jacrev(pick)(u, idx)))(v) as T.Tensor;
+    expect(Array.from(g.data)).toEqual([2, 0, 2]);
+  });
+
   it("keep static leaves of arguments and outputs as structure", () => {
     const g = (q: { v: Value; name: string }) => ({ out: A.mul(q.v, q.v), tag: q.name });
     const j = A.jacrev(g)({ v: f64([1, 2]), name: "q" }) as { out: { v: T.Tensor; name: string }; tag: string };
