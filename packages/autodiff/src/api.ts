@@ -1,5 +1,6 @@
 /**
- * @file The differentiation transforms: grad, valueAndGrad, vjp, jvp, jacrev, jacfwd, hessian.
+ * @file The differentiation transforms: grad, valueAndGrad, vjp, jvp (jacrev, jacfwd and hessian
+ * are in jacobian.ts).
  *
  * Each traces the function into a graph, runs the reverse-mode driver on it, and rebuilds
  * pytrees. On concrete tensors the result is computed; under another transform it is recorded,
@@ -14,11 +15,9 @@ import { graphFail } from "./errors.js";
 import { avalOf, avalsEqual, describeAval } from "./Graph.js";
 import { kit } from "./kit.js";
 import { broadcastTo } from "./ops/lift.js";
-import { reshape, transpose } from "./ops/shape.js";
 import { traceTreeAs } from "./trace.js";
 import { treeDefKey, treeFlatten, treeLeavesWithPaths, treeUnflatten } from "./Tree.js";
 import { linearizeGraph } from "./vjp.js";
-import { vmap } from "./vmap/api.js";
 
 /** Options of grad/valueAndGrad: which arguments to differentiate, and whether f returns [value, aux]. */
 export interface GradOptions {
@@ -51,9 +50,19 @@ export type GradResult<Args extends unknown[], O extends GradOptions> = O extend
   ? [GradsOf<Args, O>, unknown]
   : GradsOf<Args, O>;
 
-const zeroOf = (v: Value): Value => broadcastTo(T.scalar(0, v.dtype), v.shape);
+/**
+ * Zeros shaped like `v` (a broadcast scalar, so nothing is allocated per element).
+ * @internal Not re-exported from the package index.
+ * @example zeroOf(tensor([1, 2])) // [0, 0]
+ */
+export const zeroOf = (v: Value): Value => broadcastTo(T.scalar(0, v.dtype), v.shape);
 
-const argnumList = (op: string, argnums: number | readonly number[], nargs: number): number[] => {
+/**
+ * `argnums` as a list, each index checked against the number of arguments `op` was called with.
+ * @internal Not re-exported from the package index.
+ * @example argnumList("grad", [0, 2], 3) // [0, 2]
+ */
+export const argnumList = (op: string, argnums: number | readonly number[], nargs: number): number[] => {
   if (typeof argnums !== "number" && !Array.isArray(argnums)) {
     graphFail({
       _tag: "InvalidArgument",
@@ -84,8 +93,10 @@ const argnumList = (op: string, argnums: number | readonly number[], nargs: numb
  * Linearizes `f` at `args`, differentiating the leaves of arguments in `argnums`. Returns the
  * output leaves, output structure and a pullback from output-leaf cotangents to per-argument
  * cotangent pytrees (zeros where nothing flows; int and bool leaves always get zeros).
+ * @internal Not re-exported from the package index (grad, vjp and the Jacobians share it).
+ * @example linearizeArgs("grad", (x) => sum(x), [tensor([1, 2])], [0]).pullback([scalar(1)]) // [[1, 1]]
  */
-const linearizeArgs = (
+export const linearizeArgs = (
   op: string,
   f: (...args: never[]) => unknown,
   args: readonly unknown[],
@@ -306,91 +317,3 @@ export const jvp = (
   const [tangentOut] = pullbackOfPullback(tangents);
   return [out, tangentOut];
 };
-
-const checkJacobian = (op: string, f: unknown, argnum: unknown): void => {
-  expectFunction(op, "f", f);
-  if (!Number.isSafeInteger(argnum) || (argnum as number) < 0) {
-    graphFail({
-      _tag: "InvalidArgument",
-      op,
-      arg: "argnum",
-      detail: "argnum must be a non-negative integer",
-      fix: "pass the index of the tensor argument, e.g. 0",
-    });
-  }
-};
-
-const singleTensorArg = (op: string, args: readonly unknown[], argnum: number): Value => {
-  const x = args[argnum];
-  if (!T.isTensor(x) && !isTracer(x)) {
-    graphFail({
-      _tag: "InvalidArgument",
-      op,
-      arg: `args[${argnum}]`,
-      detail: "jacobians are computed for one tensor argument",
-      fix: "pass a tensor (flatten pytrees yourself)",
-    });
-  }
-  return x;
-};
-
-/** The unit tensors of x's shape, stacked: row i is 1 at flat position i, 0 elsewhere. */
-const basisRows = (x: Value): Value => {
-  const n = T.sizeOf(x.shape);
-  return T.reshape(T.eye(n, n, 0, x.dtype), [n, ...x.shape]);
-};
-
-/**
- * The Jacobian of a tensor-to-tensor `f` in reverse mode (one pullback per output element),
- * shaped `[...out.shape, ...x.shape]`. For small functions.
- * @example jacrev((x) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
- */
-export const jacrev = (f: (...args: never[]) => unknown, argnum = 0) => {
-  checkJacobian("jacrev", f, argnum);
-  return (...args: readonly unknown[]): Value => {
-    const x = singleTensorArg("jacrev", args, argnum);
-    const [out, pullback] = vjp(
-      (v: Value) => (f as (...a: unknown[]) => unknown)(...args.map((a, i) => (i === argnum ? v : a))),
-      x,
-    );
-    const y = out as Value;
-    // one batched pullback over the rows of the identity (vmap), not one pullback per row
-    const rows = vmap((ct: Value) => pullback(ct)[0] as Value)(basisRows(y));
-    return reshape(rows, [...y.shape, ...x.shape]);
-  };
-};
-
-/**
- * The Jacobian of a tensor-to-tensor `f` in forward mode (one JVP per input element), shaped
- * `[...out.shape, ...x.shape]`. For small functions.
- * @example jacfwd((x) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
- */
-export const jacfwd = (f: (...args: never[]) => unknown, argnum = 0) => {
-  checkJacobian("jacfwd", f, argnum);
-  return (...args: readonly unknown[]): Value => {
-    const x = singleTensorArg("jacfwd", args, argnum);
-    const g = (v: Value) => (f as (...a: unknown[]) => unknown)(...args.map((a, i) => (i === argnum ? v : a)));
-    const [out, pullback] = vjp(g, x);
-    const y = out as Value;
-    const [, pushforward] = vjp((ct: Value) => pullback(ct)[0], zeroOf(y));
-    const n = T.sizeOf(x.shape);
-    // one batched pushforward over the rows of the identity (vmap), not one per input element
-    const cols = vmap((t: Value) => pushforward(t)[0] as Value)(basisRows(x));
-    return reshape(transpose(reshape(cols, [n, T.sizeOf(y.shape)])), [...y.shape, ...x.shape]);
-  };
-};
-
-/**
- * The Hessian of a scalar-valued `f` (forward over reverse), shaped `[...x.shape, ...x.shape]`.
- * @example hessian((x) => sum(mul(x, mul(x, x))))(tensor([1, 2])) // [[6, 0], [0, 12]]
- */
-export const hessian = (f: (...args: never[]) => unknown, argnum = 0) => {
-  checkJacobian("hessian", f, argnum);
-  return (...args: readonly unknown[]): Value => {
-    singleTensorArg("hessian", args, argnum);
-    return hessianAt(f, argnum, args);
-  };
-};
-
-const hessianAt = (f: (...args: never[]) => unknown, argnum: number, args: readonly unknown[]): Value =>
-  jacfwd((...a: unknown[]) => grad(f as (...b: unknown[]) => unknown, { argnums: argnum })(...a), argnum)(...args);

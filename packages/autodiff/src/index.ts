@@ -4,18 +4,16 @@
  * @module @rewind/autodiff
  */
 export * from "./ops/index.js";
+export { grad, valueAndGrad, vjp, jvp, type GradOptions, type GradsOf, type GradResult } from "./api.js";
 export {
-  grad,
-  valueAndGrad,
-  vjp,
-  jvp,
   jacrev,
   jacfwd,
   hessian,
-  type GradOptions,
-  type GradsOf,
-  type GradResult,
-} from "./api.js";
+  type JacobianOptions,
+  type JacobianSpec,
+  type JacobianOf,
+  type JacobianResult,
+} from "./jacobian.js";
 export { vmap, type VmapOptions } from "./vmap/api.js";
 export * as random from "./random.js";
 export type { AxisSpec } from "./vmap/axes.js";

@@ -206,8 +206,10 @@ export const transformSpecs: Record<string, Spec> = {
   jacrev: jacobianSpec("jacrev"),
   jacfwd: jacobianSpec("jacfwd"),
   hessian: {
-    valid: arbX(arbShape(2, 2)).map((x) => [(y: A.Value) => A.sum(A.mul(y, A.mul(y, y))), 0, x]),
-    invoke: (hs, [f, argnum, x]) => (hs as typeof A.hessian)(f as (x: never) => unknown, argnum as number)(x),
+    valid: fc
+      .tuple(arbX(arbShape(2, 2)), arbJacobianSpec())
+      .map(([x, spec]) => [(y: A.Value) => A.sum(A.mul(y, A.mul(y, y))), spec, x]),
+    invoke: (hs, [f, spec, x]) => (hs as typeof A.hessian)(f as (x: never) => unknown, spec as A.JacobianSpec)(x),
     check: (args, out) => {
       const x = args[2] as T.Tensor;
       const n = size(x.shape);
@@ -219,11 +221,7 @@ export const transformSpecs: Record<string, Spec> = {
         "hessian",
       );
     },
-    slots: [
-      { reject: notFunction },
-      { reject: [h("-1", -1), h("1.5", 1.5), h('"0"', "0"), h("3 (no such argument)", 3)] },
-      { reject: notTensor.slice(0, 8) },
-    ],
+    slots: [{ reject: notFunction }, jacobianSpecSlot("hessian"), { reject: notTensor.slice(0, 8) }],
   },
   jit: {
     valid: fc
@@ -313,21 +311,46 @@ export const transformSpecs: Record<string, Spec> = {
   },
 };
 
+/** The second argument of jacrev/jacfwd/hessian that keeps one tensor result: argnums 0, as a number or option. */
+function arbJacobianSpec(): fc.Arbitrary<A.JacobianSpec | undefined> {
+  return fc.constantFrom<A.JacobianSpec | undefined>(0, undefined, {}, { argnums: 0 }, { hasAux: false });
+}
+
+/** Hostile second arguments of jacrev/jacfwd/hessian: bad argnums (positional or an option) and bad options. */
+function jacobianSpecSlot(op: "jacrev" | "jacfwd" | "hessian"): Slot {
+  const badArgnums = [
+    h("-1", -1),
+    h("1.5", 1.5),
+    h('"0"', "0"),
+    h("3 (no such argument)", 3),
+    h("[] (nothing to differentiate)", []),
+    h("[0, 0] (repeated)", [0, 0]),
+    h("[0, 1] (no argument 1)", [0, 1]),
+  ];
+  return {
+    reject: [
+      ...badArgnums,
+      ...notOptionsObject,
+      ...badOption("argnums", [...badArgnums, h("null", null)]),
+      ...badOption("hasAux", notBoolean),
+      unknownOption,
+      ...misspelt(["argnums", "hasAux"], { error: A.GraphException, names: [op], base: { argnums: 0, hasAux: false } }),
+    ],
+    tolerate: [omitted],
+  };
+}
+
 function jacobianSpec(op: "jacrev" | "jacfwd"): Spec {
   return {
-    valid: arbX(arbShape(2, 3)).map((x) => [(y: A.Value) => A.mul(y, y), 0, x]),
-    invoke: (j, [f, argnum, x]) => (j as typeof A.jacrev)(f as (x: never) => unknown, argnum as number)(x),
+    valid: fc.tuple(arbX(arbShape(2, 3)), arbJacobianSpec()).map(([x, spec]) => [(y: A.Value) => A.mul(y, y), spec, x]),
+    invoke: (j, [f, spec, x]) => (j as typeof A.jacrev)(f as (x: never) => unknown, spec as A.JacobianSpec)(x),
     check: (args, out) => {
       const x = args[2] as T.Tensor;
       const n = size(x.shape);
       const values = Array.from({ length: n * n }, (_, p) => (Math.floor(p / n) === p % n ? 2 * x.data[p % n]! : 0));
       expectTensor(returned(out, op), { dtype: "float64", shape: [...x.shape, ...x.shape], values }, tol, op);
     },
-    slots: [
-      { reject: notFunction },
-      { reject: [h("-1", -1), h("1.5", 1.5), h('"0"', "0"), h("3 (no such argument)", 3), h("null", null)] },
-      { reject: notTensor.slice(0, 8) },
-    ],
+    slots: [{ reject: notFunction }, jacobianSpecSlot(op), { reject: notTensor.slice(0, 8) }],
   };
 }
 
