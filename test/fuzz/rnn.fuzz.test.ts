@@ -41,6 +41,7 @@ import {
   uniformInitSpec,
 } from "./rnnSpecs/layers.js";
 import { reverseValidSpec, rnnSpec, stepMaskSpec, validateLengthsSpec } from "./rnnSpecs/sequence.js";
+import { linearRecurrenceSpec } from "./rnnSpecs/parallel.js";
 import { bidirectionalSpec, feedOnceSpec, manyToManySpec, manyToOneSpec, repeatInputSpec } from "./rnnSpecs/shapes.js";
 import { chunkLengthsSpec, chunkSequenceSpec, tbpttGradsSpec, tbpttStepSpec } from "./rnnSpecs/tbptt.js";
 import { fromTorchStateDictSpec, toTorchStateDictSpec, torchParamNamesSpec, torchRnnSpec } from "./rnnSpecs/torch.js";
@@ -62,6 +63,7 @@ const registry: Readonly<Record<string, Spec>> = {
   layerNormLstm: cellSpec(R.layerNormLstm),
   mgu: cellSpec(R.mgu),
   rnn: rnnSpec,
+  linearRecurrence: linearRecurrenceSpec,
   validateLengths: validateLengthsSpec,
   stepMask: stepMaskSpec,
   reverseValid: reverseValidSpec,

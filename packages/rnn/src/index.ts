@@ -11,6 +11,7 @@ export { lstm, type LstmCarry } from "./cells/lstm.js";
 export { gru } from "./cells/gru.js";
 export type { TorchCellParams } from "./cells/common.js";
 export { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
+export { linearRecurrence, type LinearRecurrenceOptions, type LinearRecurrenceResult } from "./linearRecurrence.js";
 export { validateLengths, stepMask, reverseValid } from "./lengths.js";
 export {
   torchRnn,

@@ -1,0 +1,153 @@
+/**
+ * @file `linearRecurrence`: h_t = a_t ⊙ h_{t−1} + b_t for every t at once, with `rnn`'s layout,
+ * `lengths` and `reverse` semantics (issue 17).
+ *
+ * The recurrence is the composition of the affine maps h ↦ a_t h + b_t, and composing affine maps
+ * is associative: (a₁, b₁) then (a₂, b₂) is h ↦ a₂(a₁h + b₁) + b₂ = (a₁a₂, a₂b₁ + b₂). So
+ * `associativeScan` computes every prefix map (A_t, B_t) in O(log T) depth, and h_t = A_t h₀ + B_t.
+ * This is the linear core of LRU, S4D/S5, Mamba's selective scan and minGRU/minLSTM (Martin &
+ * Cundy 2018, "Parallelizing Linear Recurrent Neural Nets Over Sequence Length"; Blelloch 1990).
+ *
+ * Lengths follow `rnn`: past a sample's length its state is frozen and its outputs are zero; a
+ * reversed recurrence reads each sample's valid steps backwards, from its last one. Both come from
+ * turning padded steps into the identity map (a = 1, b = 0), which needs no reordering.
+ */
+import * as T from "@rewind/tensor";
+import {
+  add,
+  associativeScan,
+  broadcastTo,
+  expandDims,
+  less,
+  mul,
+  reshape,
+  squeeze,
+  sliceWindow,
+  where,
+  type Value,
+} from "@rewind/autodiff";
+import { validateLengths } from "./lengths.js";
+import { checkFlag, checkOptions, checkValue } from "./util.js";
+
+/** Options of `linearRecurrence`. */
+export interface LinearRecurrenceOptions {
+  /** Per-sample valid lengths (int32 `[batch]` or numbers): frozen state and zero outputs past them. */
+  readonly lengths?: Value | readonly number[];
+  /** Run from the last (valid) step to the first: h_t = a_t ⊙ h_{t+1} + b_t. */
+  readonly reverse?: boolean;
+  /** `a` and `b` are `[time, batch, ...]` instead of `[batch, time, ...]` (the outputs follow). */
+  readonly timeMajor?: boolean;
+}
+
+/** What `linearRecurrence` returns, as `rnn` does: every h_t, and the state after the last step. */
+export interface LinearRecurrenceResult {
+  /** h_t for every step, in the layout of `b` (zero past each sample's length). */
+  readonly outputs: Value;
+  /** The state after the last valid step (reversed: after step 0), `[batch, ...features]`. */
+  readonly finalCarry: Value;
+}
+
+const OP = "linearRecurrence";
+
+const shapeError = (arg: string, shapes: ReadonlyArray<readonly number[]>, detail: string, fix: string): never =>
+  T.fail({ _tag: "ShapeError", op: OP, arg, shapes, detail, fix });
+
+/** True when `from` broadcasts to exactly `to` (NumPy rules, without growing `to`). */
+const broadcastsTo = (from: readonly number[], to: readonly number[]): boolean =>
+  from.length <= to.length && from.every((d, i) => d === 1 || d === to[to.length - from.length + i]);
+
+/** The composition of two affine maps, earlier one first. */
+const compose = ([a1, b1]: readonly [Value, Value], [a2, b2]: readonly [Value, Value]): [Value, Value] => [
+  mul(a1, a2),
+  add(mul(a2, b1), b2),
+];
+
+/** Step `t` of every sample along `axis`, without the axis. */
+const stepAt = (v: Value, axis: number, t: number): Value =>
+  squeeze(
+    sliceWindow(v, {
+      start: v.shape.map((_, a) => (a === axis ? t : 0)),
+      step: v.shape.map(() => 1),
+      size: v.shape.map((d, a) => (a === axis ? 1 : d)),
+    }),
+    axis,
+  );
+
+/**
+ * h_t = a_t ⊙ h_{t−1} + b_t over the time axis of `b` (`[batch, time, ...features]`, or
+ * `[time, batch, ...]` with `timeMajor`), from `h0` (`[batch, ...features]`; zeros when omitted),
+ * computed for all t at once in O(log T) depth by `associativeScan`. `a` has `b`'s shape or
+ * broadcasts to it (a per-feature decay `[features]`, LRU's λ). Differentiable, jittable and
+ * batchable; values agree with the step-by-step loop to rounding (the additions are grouped
+ * differently).
+ * @example
+ * const { outputs, finalCarry } = linearRecurrence(decay, inputs, h0, { lengths: [5, 3] });
+ */
+export const linearRecurrence = (
+  a: Value,
+  b: Value,
+  h0?: Value,
+  options: LinearRecurrenceOptions = {},
+): LinearRecurrenceResult => {
+  checkValue(OP, "a", a);
+  checkValue(OP, "b", b);
+  if (h0 !== undefined) checkValue(OP, "h0", h0);
+  checkOptions(OP, "options", options, ["lengths", "reverse", "timeMajor"]);
+  checkFlag(OP, "options.reverse", options.reverse);
+  checkFlag(OP, "options.timeMajor", options.timeMajor);
+  const timeMajor = options.timeMajor ?? false;
+  const layout = timeMajor ? "[time, batch, ...features]" : "[batch, time, ...features]";
+  if (b.shape.length < 2)
+    shapeError("b", [b.shape], `b must be ${layout}, got a rank-${b.shape.length} tensor`, "add the missing axes");
+  const timeAxis = timeMajor ? 0 : 1;
+  const [time, batch] = [b.shape[timeAxis]!, b.shape[1 - timeAxis]!];
+  if (!T.isFloating(b.dtype) || a.dtype !== b.dtype)
+    T.fail({
+      _tag: "DTypeError",
+      op: OP,
+      arg: "a",
+      detail: `a and b must be one float dtype, got a ${a.dtype} and b ${b.dtype}`,
+      fix: "convert both with astype(x, 'float32') or astype(x, 'float64')",
+    });
+  if (!broadcastsTo(a.shape, b.shape))
+    shapeError(
+      "a",
+      [a.shape, b.shape],
+      `a ${T.formatShape(a.shape)} does not broadcast to b's shape ${T.formatShape(b.shape)}`,
+      `give a b's shape, or a shape that broadcasts to it (e.g. [${b.shape.at(-1)}] for one decay per feature)`,
+    );
+  const stateShape = b.shape.filter((_, i) => i !== timeAxis);
+  if (h0 !== undefined && (!T.shapesEqual(h0.shape, stateShape) || h0.dtype !== b.dtype))
+    shapeError(
+      "h0",
+      [h0.shape, b.shape],
+      `h0 must be ${b.dtype}${T.formatShape(stateShape)} (b without its time axis), ` +
+        `got ${h0.dtype}${T.formatShape(h0.shape)}`,
+      "pass one initial state per sample, or omit h0 for zeros",
+    );
+  const reverse = options.reverse ?? false;
+  const lengths = options.lengths === undefined ? undefined : validateLengths(OP, options.lengths, batch, time);
+
+  let steps = broadcastTo(a, b.shape);
+  let inputs = b;
+  // valid[b, t] (or [t, b]) shaped to broadcast over the features.
+  const valid =
+    lengths === undefined
+      ? undefined
+      : reshape(
+          timeMajor
+            ? less(expandDims(T.arange(time), 1), expandDims(lengths, 0))
+            : less(expandDims(T.arange(time), 0), expandDims(lengths, 1)),
+          [...b.shape.slice(0, 2), ...b.shape.slice(2).map(() => 1)],
+        );
+  if (valid !== undefined) {
+    steps = where(valid, steps, T.scalar(1, b.dtype));
+    inputs = where(valid, inputs, T.scalar(0, b.dtype));
+  }
+  const [A, B] = associativeScan(compose, [steps, inputs] as [Value, Value], { axis: timeAxis, reverse });
+  const h = h0 === undefined ? B : add(mul(A, expandDims(h0, timeAxis)), B);
+  const outputs = valid === undefined ? h : where(valid, h, T.scalar(0, b.dtype));
+  const finalCarry =
+    time === 0 ? (h0 ?? broadcastTo(T.scalar(0, b.dtype), stateShape)) : stepAt(h, timeAxis, reverse ? 0 : time - 1);
+  return { outputs, finalCarry };
+};
