@@ -2,7 +2,18 @@
  * @file Every built-in cell of @rewind/rnn with its name: the suites that run one case per cell
  * (the laws, the vmap law, the pass snapshots) take them from here, so a new cell is added once.
  */
-import { elmanRelu, elmanTanh, gru, layerNormLstm, lstm, mgu, peepholeLstm, type AnyCell } from "@rewind/rnn";
+import {
+  elmanRelu,
+  elmanTanh,
+  gru,
+  layerNormLstm,
+  lstm,
+  mgu,
+  minGru,
+  minLstm,
+  peepholeLstm,
+  type AnyCell,
+} from "@rewind/rnn";
 
 /** `[name, cell]` for each built-in cell, in the order the README lists them. */
 export const BUILTIN_CELLS: ReadonlyArray<readonly [string, AnyCell]> = [
@@ -13,4 +24,6 @@ export const BUILTIN_CELLS: ReadonlyArray<readonly [string, AnyCell]> = [
   ["peepholeLstm", peepholeLstm],
   ["layerNormLstm", layerNormLstm],
   ["mgu", mgu],
+  ["minGru", minGru],
+  ["minLstm", minLstm],
 ];

@@ -62,6 +62,8 @@ const registry: Readonly<Record<string, Spec>> = {
   peepholeLstm: cellSpec(R.peepholeLstm),
   layerNormLstm: cellSpec(R.layerNormLstm),
   mgu: cellSpec(R.mgu),
+  minGru: cellSpec(R.minGru),
+  minLstm: cellSpec(R.minLstm),
   rnn: rnnSpec,
   linearRecurrence: linearRecurrenceSpec,
   validateLengths: validateLengthsSpec,

@@ -41,6 +41,14 @@ export interface Cell<P = unknown, C = unknown> {
   readonly initialCarry: (batch: number, params: P) => C;
   /** The step: `(carry, x_t, noise_t?) → [carry', y_t]`, a scan body. */
   readonly step: (params: P) => (carry: C, x: Value, noise?: unknown) => readonly [C, Value];
+  /**
+   * Optional whole-sequence form: `(carry, xs [batch, time, in], lengths?) → [carry', ys [batch,
+   * time, out]]`, every step at once (e.g. by `linearRecurrence`), for cells whose state follows a
+   * recurrence that can run in parallel over time. It must equal running `step` over time: past a
+   * sample's length the carry stays frozen (its ys there are not read; `rnn` zeroes them). Used by
+   * `rnn(cell, params, xs, { mode: "parallel" })`.
+   */
+  readonly sequence?: (params: P) => (carry: C, xs: Value, lengths?: Value) => readonly [C, Value];
   /** Features of y_t. */
   readonly outputSize: (params: P) => number;
   /** Features of x_t, when the cell can tell (input dropout needs it to size its masks). */

@@ -9,6 +9,7 @@ export { uniformInit, glorotInit, orthogonalInit, gateWeight, type FloatDType } 
 export { elmanTanh, elmanRelu } from "./cells/elman.js";
 export { lstm, type LstmCarry } from "./cells/lstm.js";
 export { gru } from "./cells/gru.js";
+export { minGru, minLstm, type MinimalCellParams } from "./cells/minimal.js";
 export type { TorchCellParams } from "./cells/common.js";
 export { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
 export { linearRecurrence, type LinearRecurrenceOptions, type LinearRecurrenceResult } from "./linearRecurrence.js";

@@ -21,6 +21,7 @@ import { reverseValid, stepMask, validateLengths } from "./lengths.js";
 import { checkFlag, checkKey, checkOptions, checkValue, maskFor, swapBatchTime } from "./util.js";
 import { checkCell } from "./custom.js";
 import { checkSequenceRank, explainStepInput } from "./rnnInput.js";
+import { checkParallel, runParallel } from "./rnnParallel.js";
 
 /** Options of `rnn`. */
 export interface RnnOptions<C> {
@@ -49,6 +50,13 @@ export interface RnnOptions<C> {
   readonly unroll?: ScanOptions["unroll"];
   /** Passed to `scan`: stop the carry's gradient every k steps (truncated BPTT). */
   readonly truncate?: ScanOptions["truncate"];
+  /**
+   * `"sequential"` (default): the cell's `step` in a `scan` over time. `"parallel"`: the cell's
+   * `sequence` form, every step at once (cells such as `minGru` and `minLstm`); same values to
+   * rounding, same `lengths`, `reverse` and layout; the scan-only options (key, remat, unroll,
+   * truncate) are refused.
+   */
+  readonly mode?: "sequential" | "parallel";
 }
 
 /** The keys of `RnnOptions`, for the options check of `rnn` and the layer shapes built on it. */
@@ -62,6 +70,7 @@ export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>({
   checkpoint: true,
   unroll: true,
   truncate: true,
+  mode: true,
 });
 
 /** What `rnn` returns: per-step outputs (in the input layout) and each sample's final carry. */
@@ -71,6 +80,9 @@ export interface RnnResult<C> {
   /** Each sample's carry after its last valid step. */
   readonly finalCarry: C;
 }
+
+/** A wrong `mode` as the message shows it: a string quoted, anything else by its type. */
+const describeMode = (mode: unknown): string => (typeof mode === "string" ? `"${mode}"` : typeof mode);
 
 /** Per-step noise drawn outside the loop: one key per step, stacked along time. */
 const stepNoise = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, key: Key, time: number, batch: number): unknown => {
@@ -102,6 +114,14 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
   checkFlag("rnn", "options.timeMajor", opts.timeMajor);
   checkFlag("rnn", "options.reverse", opts.reverse);
   checkKey("rnn", "options.key", opts.key);
+  if (opts.mode !== undefined && opts.mode !== "sequential" && opts.mode !== "parallel")
+    T.fail({
+      _tag: "ValueError",
+      op: "rnn",
+      arg: "options.mode",
+      detail: `mode must be "sequential" or "parallel", got ${describeMode(opts.mode)}`,
+      fix: 'pass mode: "parallel" for a cell with a sequence form, or leave it out',
+    });
   checkSequenceRank(xs, opts.timeMajor ?? false);
   const timeMajor = opts.timeMajor ?? false;
   // Batch-major ↔ time-major swaps the two leading axes; per-step features (none for token ids) stay.
@@ -117,6 +137,11 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
     ...(opts.unroll === undefined ? {} : { unroll: opts.unroll }),
     ...(opts.truncate === undefined ? {} : { truncate: opts.truncate }),
   };
+  if (opts.mode === "parallel") {
+    checkParallel(cell as Cell<unknown, unknown>, opts as Readonly<Record<string, unknown>>);
+    const [finalCarry, ys] = runParallel(cell, params, init, seq, lengths, reverse);
+    return { outputs: timeMajor ? ys : swapBatchTime(ys), finalCarry };
+  }
   const noise = opts.key === undefined ? null : stepNoise(cell, params, opts.key, time, batch);
   const step = explainStepInput(cell.name, xs, timeMajor, cell.step(params));
 

@@ -1,6 +1,6 @@
 /**
  * @file Fuzz specs of the built-in cells (elmanTanh, elmanRelu, lstm, gru, peepholeLstm,
- * layerNormLstm, mgu): `init` with bad sizes and options, `initialCarry` with bad batches and
+ * layerNormLstm, mgu, minGru, minLstm): `init` with bad sizes and options, `initialCarry` with bad batches and
  * parameters, and `step` against the float64 reference equations — then with wrong input
  * features, ranks, batches, dtypes (float32 inputs to float64 parameters are refused: the step
  * never mixes dtypes), and wrong carries.
@@ -59,6 +59,8 @@ const PARAM_SHAPES: Readonly<Record<string, (i: number, h: number) => Shapes>> =
     weight_hn: [h, h],
     bias_n: [h],
   }),
+  minGru: (i, h) => ({ weight: [2 * h, i], bias: [2 * h] }),
+  minLstm: (i, h) => ({ weight: [3 * h, i], bias: [3 * h] }),
 };
 
 type Params = Record<string, T.Tensor>;

@@ -14,6 +14,7 @@ export const RNN_KEYS = [
   "checkpoint",
   "unroll",
   "truncate",
+  "mode",
 ] as const;
 /** `InitOptions`: every cell's and layer's init, gateWeight, torchRnn(...).init. */
 export const INIT_KEYS = ["dtype", "scheme"] as const;

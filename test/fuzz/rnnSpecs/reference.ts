@@ -96,14 +96,29 @@ export const REFERENCE_STEPS: Readonly<Record<string, RefStep>> = {
     const n = add(matvec(p["weight_in"]!, x, p["bias_n"]), matvec(p["weight_hn"]!, fh)).map(Math.tanh);
     return { h: s.h.map((v, j) => v + f[j]! * (n[j]! - v)) };
   },
+  // Feng et al. 2024, §3: gates from x_t only.
+  minGru: (p, s, x) => {
+    const h = s.h.length;
+    const g = matvec(p["weight"]!, x, p["bias"]);
+    const z = gate(g, 0, h).map(sigmoid);
+    const candidate = gate(g, 1, h);
+    return { h: s.h.map((v, j) => (1 - z[j]!) * v + z[j]! * candidate[j]!) };
+  },
+  minLstm: (p, s, x) => {
+    const h = s.h.length;
+    const g = matvec(p["weight"]!, x, p["bias"]);
+    const [f, i] = [gate(g, 0, h).map(sigmoid), gate(g, 1, h).map(sigmoid)];
+    const candidate = gate(g, 2, h);
+    return { h: s.h.map((v, j) => (f[j]! / (f[j]! + i[j]!)) * v + (i[j]! / (f[j]! + i[j]!)) * candidate[j]!) };
+  },
 };
 
 /** The hidden size of built-in cell parameters (rows of the recurrent weight). */
 export const hiddenOfParams = (p: Readonly<Record<string, T.Tensor>>): number =>
   (p["weight_hh"] ?? p["weight_hf"])!.shape[1]!;
 
-/** True for cells whose carry is `{ h, c }`. */
-export const hasCellState = (name: string): boolean => name.toLowerCase().includes("lstm");
+/** True for cells whose carry is `{ h, c }` (minLstm's is h alone). */
+export const hasCellState = (name: string): boolean => name.toLowerCase().includes("lstm") && name !== "minLstm";
 
 /**
  * What `rnn` computes for one sample: its first `length` steps of `xs` (`[T][F]`), read backward
