@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
+import { dropsLast } from "./brokenVmaps.js";
 import { dropout, gru, lstm, rnn } from "@rewind/rnn";
 import {
   arbVmapCase,
@@ -28,17 +29,6 @@ const matmulCase = { f: (a: A.Value, b: A.Value) => A.matmul(a, b), args: [x, w]
 const shared = { inAxes: [0, null] } as const;
 
 // ---- Broken transforms, each a plausible bug ----
-/** Example 0's result in place of the last example's: a batch rule that gets its offsets wrong. */
-const dropsLast: VmapImpl =
-  (f, o) =>
-  (...args) =>
-    A.treeMap(
-      (y) => {
-        const n = y.shape[0]!;
-        return A.concat([A.slice(y, [{ start: 0, stop: n - 1 }]), A.slice(y, [{ start: 0, stop: 1 }])]);
-      },
-      A.vmap(f, o)(...args),
-    );
 /** Right values, but a doubled cotangent: a batched VJP that counts its input twice. */
 const doublesGradient: VmapImpl =
   (f, o) =>

@@ -7,19 +7,8 @@
 import fc from "fast-check";
 import * as A from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
-import {
-  arbShape,
-  badOption,
-  misspelt,
-  notDType,
-  notOptionsObject,
-  notShape,
-  omitted,
-  returned,
-  unknownOption,
-  type Hostile,
-  type Spec,
-} from "../common.js";
+import { arbShape, notDType, notShape, omitted, returned, type Hostile, type Spec } from "../common.js";
+import { badUniformOptions } from "../tensorSpecs/random.js";
 
 const h = (label: string, value: unknown): Hostile => ({ label, value });
 const R = A.random;
@@ -126,18 +115,7 @@ export const randomSpecs: Record<string, Spec> = {
       { reject: notKey },
       { reject: notShape },
       {
-        reject: [
-          ...notOptionsObject,
-          ...badOption("min", [h('"0"', "0"), h("NaN", NaN), h("5 (above max)", 5)]),
-          ...badOption("max", [h("Infinity", Infinity), h("null", null)]),
-          ...badOption("dtype", [...notDType, h('"int32"', "int32")]),
-          unknownOption,
-          ...misspelt(["min", "max", "dtype"], {
-            error: T.TensorException,
-            names: ["uniform"],
-            base: { min: 0, max: 1, dtype: "float64" },
-          }),
-        ],
+        reject: [...badUniformOptions],
         tolerate: [omitted],
       },
     ],

@@ -21,7 +21,8 @@ import {
 import { misspeltCases } from "../options.js";
 import { BAD_LENGTHS } from "./sequence.js";
 
-interface Case {
+/** A random recurrence: coefficients, inputs, optional h0 and lengths, direction and layout. */
+export interface RecurrenceCase {
   readonly batch: number;
   readonly time: number;
   readonly f: number;
@@ -33,39 +34,44 @@ interface Case {
   readonly timeMajor: boolean;
 }
 
-const arbCase: fc.Arbitrary<Case> = fc
-  .record({
-    batch: fc.integer({ min: 0, max: 3 }),
-    time: fc.integer({ min: 0, max: 9 }),
-    f: fc.integer({ min: 1, max: 2 }),
-    seed: fc.integer({ min: 0, max: 1e6 }),
-    perFeature: fc.boolean(),
-    withH0: fc.boolean(),
-    reverse: fc.boolean(),
-    timeMajor: fc.boolean(),
-    cuts: fc.option(fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), { nil: undefined }),
-  })
-  .map((r) => {
-    const shape = r.timeMajor ? [r.time, r.batch, r.f] : [r.batch, r.time, r.f];
-    return {
-      ...r,
-      a: T.random.uniform(T.random.key(r.seed), r.perFeature ? [r.f] : shape, {
-        min: -1.2,
-        max: 1.2,
-        dtype: "float64",
-      }),
-      b: normal(r.seed + 1, shape),
-      h0: r.withH0 ? normal(r.seed + 2, [r.batch, r.f]) : undefined,
-      lengths: r.cuts?.slice(0, r.batch).map((c) => c % (r.time + 1)),
-    };
-  });
+/**
+ * Random float64 recurrences: batch 0–3, time 0–`maxTime`, decays of both signs (sometimes one per
+ * feature, broadcast), optional h0 and lengths, either direction and layout.
+ */
+export const arbRecurrence = (maxTime: number, minBatch = 0): fc.Arbitrary<RecurrenceCase> =>
+  fc
+    .record({
+      batch: fc.integer({ min: minBatch, max: 3 }),
+      time: fc.integer({ min: 0, max: maxTime }),
+      f: fc.integer({ min: 1, max: 2 }),
+      seed: fc.integer({ min: 0, max: 1e6 }),
+      perFeature: fc.boolean(),
+      withH0: fc.boolean(),
+      reverse: fc.boolean(),
+      timeMajor: fc.boolean(),
+      cuts: fc.option(fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), { nil: undefined }),
+    })
+    .map((r) => {
+      const shape = r.timeMajor ? [r.time, r.batch, r.f] : [r.batch, r.time, r.f];
+      return {
+        ...r,
+        a: T.random.uniform(T.random.key(r.seed), r.perFeature ? [r.f] : shape, {
+          min: -1.2,
+          max: 1.2,
+          dtype: "float64",
+        }),
+        b: normal(r.seed + 1, shape),
+        h0: r.withH0 ? normal(r.seed + 2, [r.batch, r.f]) : undefined,
+        lengths: r.cuts?.slice(0, r.batch).map((c) => c % (r.time + 1)),
+      };
+    });
 
 /** Element [batch s, step t, feature j] of a tensor in the case's layout (a: maybe [f] only). */
-const at = (c: Case, x: T.Tensor, s: number, t: number, j: number): number =>
+const at = (c: RecurrenceCase, x: T.Tensor, s: number, t: number, j: number): number =>
   x.shape.length === 1 ? x.data[j]! : x.data[(c.timeMajor ? t * c.batch + s : s * c.time + t) * c.f + j]!;
 
 /** The reference: per sample, the valid steps in processing order, h = a h + b. */
-const reference = (c: Case): { outputs: number[]; final: number[] } => {
+const reference = (c: RecurrenceCase): { outputs: number[]; final: number[] } => {
   const outputs = new Array<number>(c.batch * c.time * c.f).fill(0);
   const final: number[] = [];
   for (let s = 0; s < c.batch; s++) {
@@ -85,7 +91,7 @@ const reference = (c: Case): { outputs: number[]; final: number[] } => {
 
 export const linearRecurrenceSpec: Spec = () => {
   let n = prop(
-    arbCase,
+    arbRecurrence(9),
     (c) => {
       const got = R.linearRecurrence(c.a, c.b, c.h0, {
         reverse: c.reverse,

@@ -28,6 +28,20 @@ import {
 } from "../common.js";
 
 const h = (label: string, value: unknown): Hostile => ({ label, value });
+
+/** Options `uniform` must refuse (shared with autodiff's traced `random.uniform`, which checks the same way). */
+export const badUniformOptions: readonly Hostile[] = [
+  ...notOptionsObject,
+  ...badOption("min", [h('"0"', "0"), h("NaN", NaN), h("5 (above max)", 5)]),
+  ...badOption("max", [h("Infinity", Infinity), h("null", null)]),
+  ...badOption("dtype", [...notDType, h('"int32"', "int32")]),
+  unknownOption,
+  ...misspelt(["min", "max", "dtype"], {
+    error: T.TensorException,
+    names: ["uniform"],
+    base: { min: 0, max: 1, dtype: "float64" },
+  }),
+];
 const R = T.random;
 const arbKey = fc.integer({ min: -1000, max: 1000 }).map((s) => R.key(s));
 const notKey: readonly Hostile[] = [
@@ -143,18 +157,7 @@ export const randomSpecs: Record<string, Spec> = {
       { reject: notKey },
       { reject: notShape },
       {
-        reject: [
-          ...notOptionsObject,
-          ...badOption("min", [h('"0"', "0"), h("NaN", NaN), h("5 (above max)", 5)]),
-          ...badOption("max", [h("Infinity", Infinity), h("null", null)]),
-          ...badOption("dtype", [...notDType, h('"int32"', "int32")]),
-          unknownOption,
-          ...misspelt(["min", "max", "dtype"], {
-            error: T.TensorException,
-            names: ["uniform"],
-            base: { min: 0, max: 1, dtype: "float64" },
-          }),
-        ],
+        reject: [...badUniformOptions],
         tolerate: [omitted],
       },
     ],

@@ -15,6 +15,7 @@ import { expectNear, NOT_OPTIONS, prop, type Spec } from "../apiKit.js";
 import { arbRunCase, expectFinal, referenceRun, runArgs } from "../rnnSpecs/sequence.js";
 import { misspeltCases } from "../options.js";
 import { expectViolation, refuseEach } from "./errors.js";
+import { dropsLast } from "../../../packages/testing/test/brokenVmaps.js";
 
 /** Misspelt-key cases of one options argument of @rewind/testing (whose errors are RewindErrors). */
 const typos = (
@@ -94,17 +95,6 @@ const scaledJit: X.JitImpl =
   <Args extends unknown[], Ret>(f: (...args: Args) => Ret) =>
   (...args: Args): Ret =>
     A.mul(f(...args) as A.Value, 1.001) as Ret;
-/** A vmap whose last example is a copy of the first's. */
-const dropsLast: X.VmapImpl =
-  (f, o) =>
-  (...args) =>
-    A.treeMap(
-      (y) => {
-        const n = y.shape[0]!;
-        return A.concat([A.slice(y, [{ start: 0, stop: n - 1 }]), A.slice(y, [{ start: 0, stop: 1 }])]);
-      },
-      A.vmap(f, o)(...args),
-    );
 const biIgnoresLengths: X.BidirectionalImpl = (f, b, o) => {
   const bi = R.bidirectional(f, b, o);
   return { ...bi, apply: (p, xs, ao = {}) => bi.apply(p, xs, { ...ao, lengths: undefined as never }) };
