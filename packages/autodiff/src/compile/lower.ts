@@ -93,6 +93,11 @@ export const ROUTES = {
   addAt: "index",
   addAlongAxis: "index",
   concat: "concat",
+  cumsum: "fallback",
+  cumprod: "fallback",
+  cummax: "fallback",
+  cummin: "fallback",
+  logcumsumexp: "fallback",
 } as const satisfies { readonly [K in Exclude<PrimitiveName, ElementwiseName>]: Route };
 
 /** Whether `p` is the registry's primitive of its name (not a user's primitive that shares a name). */

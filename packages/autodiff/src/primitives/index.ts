@@ -13,6 +13,7 @@ import { scan } from "../scan/primitive.js";
 import { shapePrimitives } from "./shape.js";
 import { remat, stopGradient } from "./special.js";
 import { customVjp } from "./customVjp.js";
+import { cumulativePrimitives } from "./cumulative.js";
 import { unaryPrimitives } from "./unary.js";
 
 /** Every primitive of Rewind, keyed by its name. */
@@ -23,6 +24,7 @@ export const registry = {
   ...shapePrimitives,
   ...indexingPrimitives,
   ...linalgPrimitives,
+  ...cumulativePrimitives,
   stopGradient,
   remat,
   customVjp,

@@ -1,0 +1,140 @@
+/**
+ * @file Cumulative primitives along one axis: cumsum, cumprod, cummax, cummin, logcumsumexp.
+ *
+ * Each VJP is written with graph ops only, so it can be differentiated again. Three of them need
+ * the reverse running sum of a cotangent weighted by per-step factors, R_i = g_i + a_i R_{i+1};
+ * `recurrence` (recurrence.ts) computes that in O(log n) doubling steps of elementwise ops,
+ * exactly and without division, so zeros (cumprod), ties (cummax) and −Inf (logcumsumexp) need
+ * no special cases that would break the second derivative.
+ */
+import * as T from "@rewind/tensor";
+import type { Aval } from "../Graph.js";
+import type { Value } from "../core.js";
+import type { Kit } from "../kit.js";
+import { definePrimitive, type BatchRule, type VjpRule } from "../Primitive.js";
+import { shiftAxis } from "./batching.js";
+import { floatAval } from "./helpers.js";
+import { recurrence, shift } from "./recurrence.js";
+
+/** Params of a cumulative primitive: the axis (non-negative) and the direction. */
+export interface CumulativeParams {
+  /** The axis accumulated along, non-negative. */
+  readonly axis: number;
+  /** True: from the end of the axis towards its start. */
+  readonly reverse: boolean;
+}
+
+/** The aval check of cumsum, cumprod, cummax and cummin: the output is the input's aval. */
+const sameAval = (op: string, [x]: readonly Aval[], { axis }: CumulativeParams): readonly Aval[] => {
+  if (!(axis >= 0 && axis < x!.shape.length))
+    T.fail({ _tag: "AxisError", op, arg: "params.axis", axis, rank: x!.shape.length });
+  return [x!];
+};
+
+/** Batching: the axis shifts past the batch axis, which stays where it is. */
+const cumulativeBatch: BatchRule<CumulativeParams> = ([x], { dims: [d], params, bind }) => [
+  bind([x!], { axis: shiftAxis(params.axis, d!), reverse: params.reverse }),
+  [d!],
+];
+
+/**
+ * A VJP written for the forward direction, applied along `reverse` too: flip the primal values
+ * and the cotangent, pull back, flip the result (flips are free views in compiled code).
+ */
+const directed =
+  (rule: (k: Kit, x: Value, y: Value, g: Value, axis: number) => Value): VjpRule<CumulativeParams> =>
+  ([g], { ins: [x], outs: [y], params: { axis, reverse } }, k) => {
+    if (!reverse) return [rule(k, x!, y!, g!, axis)];
+    const f = (v: Value) => k.flip(v, axis);
+    return [f(rule(k, f(x!), f(y!), f(g!), axis))];
+  };
+
+/** Running Σ along an axis (ints wrap; float32 accumulates in float64 as `sum`). */
+export const cumsum = definePrimitive<"cumsum", CumulativeParams>({
+  name: "cumsum",
+  abstractEval: (ins, params) => sameAval("cumsum", ins, params),
+  impl: ([x], { axis, reverse }) => [T.cumsum(x!, { axis, reverse })],
+  // d cumsum(x) = the running sum of the cotangent in the other direction
+  vjp: ([g], { params: { axis, reverse } }, k) => [k.cumsum(g!, { axis, reverse: !reverse })],
+  batch: cumulativeBatch,
+});
+
+/**
+ * Running Π along an axis. NOTE: the cotangent is dx_i = Σ_{j≥i} g_j Π_{k≤j, k≠i} x_k, computed
+ * as E_i · R_i with E_i = Π_{k<i} x_k (the output shifted by one) and R_i = g_i + x_{i+1} R_{i+1}:
+ * no division, so it is exact with zeros, and so is its own derivative.
+ */
+export const cumprod = definePrimitive<"cumprod", CumulativeParams>({
+  name: "cumprod",
+  abstractEval: (ins, params) => sameAval("cumprod", ins, params),
+  impl: ([x], { axis, reverse }) => [T.cumprod(x!, { axis, reverse })],
+  // d y_j / d x_i = Π_{k≤j, k≠i} x_k for i ≤ j
+  vjp: directed((k, x, y, g, axis) => {
+    const exclusive = shift(k, y, axis, 1, 1);
+    return k.mul(exclusive, recurrence(k, shift(k, x, axis, -1, 0), g, axis, true));
+  }),
+  batch: cumulativeBatch,
+});
+
+/**
+ * The cotangent of a running max or min. NOTE: output j's cotangent is shared equally among the
+ * positions k ≤ j that attain y_j (as `max` shares among ties), so the last output of cummax has
+ * the gradient of `max`. Ties of y_j form runs ("segments") of equal outputs; within one, `count`
+ * is the running number of hits and each hit i receives Σ_{j≥i in its segment} g_j / count_j.
+ */
+const extremeVjp = directed((k, x, y, g, axis) => {
+  const hit = k.equal(x, y);
+  // 1 where output j continues the segment of output j − 1 (NaN fill: position 0 never does).
+  const cont = k.astype(k.equal(y, shift(k, y, axis, 1, NaN)), x.dtype);
+  const count = recurrence(k, cont, k.astype(hit, x.dtype), axis, false);
+  // count_j ≥ 1 except in a NaN run, which has no hits to receive anything.
+  const share = k.div(g, k.maximum(count, 1));
+  return k.where(hit, recurrence(k, shift(k, cont, axis, -1, 0), share, axis, true), 0);
+});
+
+/** Running max along an axis; keeps the dtype; NaN sticks. Ties share the cotangent (see extremeVjp). */
+export const cummax = definePrimitive<"cummax", CumulativeParams>({
+  name: "cummax",
+  abstractEval: (ins, params) => sameAval("cummax", ins, params),
+  impl: ([x], { axis, reverse }) => [T.cummax(x!, { axis, reverse })],
+  // d y_j = dx at the positions attaining y_j (shared among ties)
+  vjp: extremeVjp,
+  batch: cumulativeBatch,
+});
+
+/** Running min along an axis; keeps the dtype; NaN sticks. Ties share the cotangent (see extremeVjp). */
+export const cummin = definePrimitive<"cummin", CumulativeParams>({
+  name: "cummin",
+  abstractEval: (ins, params) => sameAval("cummin", ins, params),
+  impl: ([x], { axis, reverse }) => [T.cummin(x!, { axis, reverse })],
+  // d y_j = dx at the positions attaining y_j (shared among ties)
+  vjp: extremeVjp,
+  batch: cumulativeBatch,
+});
+
+/**
+ * Running log Σ exp along an axis (floats only; the op converts ints). A primitive because a
+ * composite would need one max shift for the whole axis, and early entries far below the axis'
+ * max would underflow to −Inf. NOTE: the cotangent dx_i = Σ_{j≥i} g_j exp(x_i − y_j) is computed
+ * as exp(x_i − y_i) · R_i with R_i = g_i + exp(y_i − y_{i+1}) R_{i+1}: every exponent is ≤ 0, so
+ * nothing overflows; non-finite outputs (−Inf prefixes, +Inf entries) give factors of exactly 0
+ * without ever computing Inf − Inf.
+ */
+export const logcumsumexp = definePrimitive<"logcumsumexp", CumulativeParams>({
+  name: "logcumsumexp",
+  abstractEval: (ins, params) => sameAval("logcumsumexp", [floatAval("logcumsumexp", ins)], params),
+  impl: ([x], { axis, reverse }) => [T.logcumsumexp(x!, { axis, reverse })],
+  // d y_j / d x_i = exp(x_i − y_j) for i ≤ j
+  vjp: directed((k, x, y, g, axis) => {
+    const finite = k.isFinite(y);
+    const weight = k.exp(k.sub(k.where(finite, x, -Infinity), k.where(finite, y, 0)));
+    // exp(y_i − y_{i+1}), 0 where either is not finite (y never decreases, so the exponent is ≤ 0).
+    const next = shift(k, k.where(finite, y, Infinity), axis, -1, Infinity);
+    const factor = k.exp(k.sub(k.where(finite, y, -Infinity), next));
+    return k.mul(weight, recurrence(k, factor, g, axis, true));
+  }),
+  batch: cumulativeBatch,
+});
+
+/** The cumulative primitives, keyed by name. */
+export const cumulativePrimitives = { cumsum, cumprod, cummax, cummin, logcumsumexp } as const;
