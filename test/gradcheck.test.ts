@@ -15,6 +15,7 @@ import { compositeSpecs, softmaxRows } from "./gradcheck/composites.js";
 import { binarySpecs, unarySpecs } from "./gradcheck/elementwise.js";
 import { reduceSpecs, shapeSpecs } from "./gradcheck/structural.js";
 import { controlSpecs, indexingSpecs } from "./gradcheck/indexingControl.js";
+import { cumulativeSpecs } from "./gradcheck/cumulative.js";
 
 const specs: { readonly [K in PrimitiveName]: GradSpec } = {
   ...unarySpecs,
@@ -23,6 +24,7 @@ const specs: { readonly [K in PrimitiveName]: GradSpec } = {
   ...shapeSpecs,
   ...indexingSpecs,
   ...controlSpecs,
+  ...cumulativeSpecs,
 };
 
 const names = Object.keys(registry) as PrimitiveName[];
