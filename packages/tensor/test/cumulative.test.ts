@@ -1,0 +1,174 @@
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import type { DType } from "../src/DType.js";
+import { cummax, cummin, cumprod, cumsum, logcumsumexp, type CumulativeOptions } from "../src/kernels/cumulative.js";
+import { flip } from "../src/kernels/movement.js";
+import { sum } from "../src/kernels/reduce.js";
+import { fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
+import { ravel, size, throwsTensor, unravel, values } from "./helpers.js";
+
+type Op = (x: Tensor, o?: CumulativeOptions) => Tensor;
+
+/**
+ * The naive reference: each output folds its own prefix (or suffix) afresh, in float64, walking
+ * the axis by multi-index arithmetic; `step` is the fold, `init` its start.
+ */
+const naive = (x: Tensor, axis: number, reverse: boolean, init: number, step: (a: number, v: number) => number) =>
+  Array.from({ length: size(x.shape) }, (_, i) => {
+    const idx = unravel(i, x.shape);
+    const n = x.shape[axis]!;
+    let acc = init;
+    const at = (k: number) =>
+      x.data[
+        ravel(
+          idx.map((v, d) => (d === axis ? k : v)),
+          x.shape,
+        )
+      ]!;
+    if (reverse) for (let k = n - 1; k >= idx[axis]!; k--) acc = step(acc, at(k));
+    else for (let k = 0; k <= idx[axis]!; k++) acc = step(acc, at(k));
+    return acc;
+  });
+
+const arbCase = (dtype: DType, lo = -4, hi = 4) =>
+  fc
+    .array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 3 })
+    .chain((shape) =>
+      fc.tuple(
+        fc.array(dtype === "int32" ? fc.integer({ min: lo, max: hi }) : fc.double({ min: lo, max: hi, noNaN: true }), {
+          minLength: size(shape),
+          maxLength: size(shape),
+        }),
+        fc.constant(shape),
+        fc.integer({ min: -shape.length, max: shape.length - 1 }),
+        fc.boolean(),
+      ),
+    )
+    .map(([data, shape, axis, reverse]) => ({ x: fromDataOrThrow(data, shape, dtype), axis, reverse }));
+
+/** The first NaN of a prefix wins, else the better value (the first of equals). */
+const extremeStep = (sign: number) => (b: number, v: number) =>
+  b !== b ? b : v !== v || sign * (v - b) > 0 || b === sign * -Infinity ? v : b;
+
+describe("cumulative kernels against a naive loop", () => {
+  const positive = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
+  test.prop([arbCase("float64")])("float64: cumsum, cumprod, cummax, cummin, logcumsumexp", ({ x, axis, reverse }) => {
+    const a = positive(axis, x.shape.length);
+    const o = { axis, reverse };
+    expect(values(cumsum(x, o))).toEqual(naive(x, a, reverse, 0, (s, v) => s + v));
+    expect(values(cumprod(x, o))).toEqual(naive(x, a, reverse, 1, (p, v) => p * v));
+    expect(values(cummax(x, o))).toEqual(naive(x, a, reverse, -Infinity, extremeStep(1)));
+    expect(values(cummin(x, o))).toEqual(naive(x, a, reverse, Infinity, extremeStep(-1)));
+    // log Σ exp of each prefix, shifted by that prefix's own max (a different formula than the kernel's).
+    const maxes = naive(x, a, reverse, -Infinity, Math.max);
+    const got = values(logcumsumexp(x, o));
+    got.forEach((g, i) => {
+      const idx = unravel(i, x.shape);
+      const n = x.shape[a]!;
+      const ks = reverse
+        ? Array.from({ length: n - idx[a]! }, (_, q) => idx[a]! + q)
+        : Array.from({ length: idx[a]! + 1 }, (_, q) => q);
+      const m = maxes[i]!;
+      const at = (k: number) =>
+        x.data[
+          ravel(
+            idx.map((v, d) => (d === a ? k : v)),
+            x.shape,
+          )
+        ]!;
+      const want = m + Math.log(ks.reduce((s, k) => s + Math.exp(at(k) - m), 0));
+      expect(Math.abs(g - want)).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(want)));
+    });
+  });
+
+  test.prop([arbCase("int32", -3, 3)])(
+    "int32: sums and products wrap, extremes keep the dtype",
+    ({ x, axis, reverse }) => {
+      const a = axis < 0 ? axis + x.shape.length : axis;
+      const o = { axis, reverse };
+      const big = fromDataOrThrow(
+        values(x).map((v) => v * 2 ** 29),
+        x.shape,
+        "int32",
+      );
+      expect(cumsum(big, o).dtype).toBe("int32");
+      expect(values(cumsum(big, o))).toEqual(naive(big, a, reverse, 0, (s, v) => (s + v) | 0));
+      expect(values(cumprod(x, o))).toEqual(naive(x, a, reverse, 1, (p, v) => Math.imul(p, v)));
+      expect(values(cummax(x, o))).toEqual(naive(x, a, reverse, -Infinity, extremeStep(1)));
+      expect(cummin(x, o).dtype).toBe("int32");
+      expect(logcumsumexp(x, o).dtype).toBe("float32");
+    },
+  );
+
+  test.prop([arbCase("float32")])(
+    "float32: every output is the float64 running value rounded once",
+    ({ x, axis, reverse }) => {
+      const a = axis < 0 ? axis + x.shape.length : axis;
+      expect(values(cumsum(x, { axis, reverse }))).toEqual(naive(x, a, reverse, 0, (s, v) => s + v).map(Math.fround));
+      expect(values(cumprod(x, { axis, reverse }))).toEqual(naive(x, a, reverse, 1, (p, v) => p * v).map(Math.fround));
+    },
+  );
+
+  test.prop([arbCase("float32")])("the last entry of cumsum is sum over the axis, bit for bit", ({ x, axis }) => {
+    const a = axis < 0 ? axis + x.shape.length : axis;
+    const n = x.shape[a]!;
+    if (n === 0) return;
+    const last = values(cumsum(x, { axis })).filter((_, i) => unravel(i, x.shape)[a] === n - 1);
+    expect(last).toEqual(values(sum(x, { axis })));
+  });
+
+  test.prop([arbCase("float64")])("reverse is flip ∘ op ∘ flip", ({ x, axis }) => {
+    for (const op of [cumsum, cumprod, cummax, cummin, logcumsumexp] as Op[]) {
+      expect(values(op(x, { axis, reverse: true }))).toEqual(values(flip(op(flip(x, axis), { axis }), axis)));
+    }
+  });
+});
+
+describe("cumulative kernels: dtypes and edge values", () => {
+  it("bool sums and multiplies as int32; max and min keep bool", () => {
+    const b = fromDataOrThrow([1, 0, 1, 1], [4], "bool");
+    expect(cumsum(b).dtype).toBe("int32");
+    expect(values(cumsum(b))).toEqual([1, 1, 2, 3]);
+    expect(values(cumprod(b))).toEqual([1, 0, 0, 0]);
+    expect(cummax(b).dtype).toBe("bool");
+    expect(values(cummin(b))).toEqual([1, 0, 0, 0]);
+  });
+
+  it("NaN sticks in cummax and cummin, as in max and min", () => {
+    expect(values(cummax(tensor([1, NaN, 5], "float64")))).toEqual([1, NaN, NaN]);
+    expect(values(cummin(tensor([1, NaN, -5], "float64"), { reverse: true }))).toEqual([NaN, NaN, -5]);
+  });
+
+  it("logcumsumexp is exact for ±1000, −Inf prefixes and +Inf entries", () => {
+    const x = tensor([-Infinity, -Infinity, 0, 1000, -1000, 999], "float64");
+    const got = values(logcumsumexp(x));
+    expect(got.slice(0, 5)).toEqual([-Infinity, -Infinity, 0, 1000, 1000]);
+    expect(got[5]).toBeCloseTo(1000 + Math.log1p(Math.exp(-1)), 12);
+    expect(values(logcumsumexp(tensor([Infinity, Infinity, 1], "float64")))).toEqual([Infinity, Infinity, Infinity]);
+    expect(values(logcumsumexp(tensor([1, NaN, 1], "float64")))).toEqual([1, NaN, NaN]);
+  });
+
+  it("size-0 axes give empty results", () => {
+    expect(cumsum(fromDataOrThrow([], [2, 0], "float32")).shape).toEqual([2, 0]);
+    expect(values(cummax(fromDataOrThrow([], [0, 3], "float64"), { axis: 0 }))).toEqual([]);
+  });
+
+  it("does not write its input", () => {
+    const x = tensor([3, 1, 2], "float32");
+    for (const op of [cumsum, cumprod, cummax, cummin, logcumsumexp] as Op[]) op(x, { reverse: true });
+    expect(values(x)).toEqual([3, 1, 2]);
+  });
+});
+
+describe("cumulative kernels: errors name the op, the argument and the fix", () => {
+  const x = tensor([[1, 2]], "float32");
+  it("rejects an axis out of range", () => throwsTensor(() => cumsum(x, { axis: 2 }), "AxisError", "cumsum", "axis 2"));
+  it("rejects a non-integer axis", () =>
+    throwsTensor(() => cumprod(x, { axis: [0] as never }), "ValueError", "cumprod", "options.axis", "one integer"));
+  it("rejects a non-boolean reverse", () =>
+    throwsTensor(() => cummax(x, { reverse: "yes" as never }), "ValueError", "cummax", "options.reverse", "boolean"));
+  it("rejects a scalar", () =>
+    throwsTensor(() => logcumsumexp(tensor(1)), "ValueError", "logcumsumexp", "scalar", "reshape it to [1]"));
+  it("rejects a misspelt option", () =>
+    throwsTensor(() => cummin(x, { revers: true } as never), "ValueError", "reverse"));
+});
