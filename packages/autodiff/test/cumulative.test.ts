@@ -189,6 +189,22 @@ describe("eager == jit compiled == jit interpreted, bit for bit", () => {
   });
 });
 
+describe("compiled code around a cumulative op", () => {
+  it("fuses the elementwise work that reads its result (the kernel route does not send it through impls)", () => {
+    // Before the "kernel" route, a cumulative op's output counted as a fallback's: everything
+    // reading it ran through impls, so no loop was generated after it (tanh ran as its impl).
+    const x = T.fromDataOrThrow(
+      Array.from({ length: 64 }, (_, i) => i / 64),
+      [4, 16],
+      "float32",
+    );
+    const f = (v: Value) => A.tanh(A.add(A.mul(A.cumsum(v, { axis: 0 }), 0.5), 1));
+    const run = A.compileGraph(A.makeGraph(f)(x).graph);
+    expect(run.source).toMatch(/= tanhf\(/);
+    expectBits("fused after cumsum", run([x])[0], f(x));
+  });
+});
+
 describe("errors name the op, the argument, what arrived and the fix", () => {
   const x = T.fromDataOrThrow([1, 2, 3, 4], [2, 2], "float32");
   const throwsWith = (f: () => unknown, ...parts: string[]) => {

@@ -65,10 +65,14 @@ const FOLD_LIMIT = 1 << 16;
  * - `scan`, `matmul`, `reduce`, `index`, `concat`: a node of that kind (`lowerOps.ts`);
  * - `fallback`: deliberately no fast path, the primitive's impl runs (none today; `NOT_FUSED`
  *   names the elementwise ones).
+ * - `kernel`: the primitive's impl runs (its tensor kernel is the fast path), and its outputs
+ *   always have the dtypes of their avals, so unlike a `fallback`'s they do not send everything
+ *   that reads them through impls too: the cumulative primitives.
  * Typed by `PrimitiveName`, so a primitive added without an entry here, or a misspelt one, fails
  * to compile.
  */
-export type Route = "view" | "alias" | "inline" | "scan" | "matmul" | "reduce" | "index" | "concat" | "fallback";
+export type Route =
+  "view" | "alias" | "inline" | "scan" | "matmul" | "reduce" | "index" | "concat" | "fallback" | "kernel";
 export const ROUTES = {
   broadcastTo: "view",
   reshape: "view",
@@ -93,11 +97,11 @@ export const ROUTES = {
   addAt: "index",
   addAlongAxis: "index",
   concat: "concat",
-  cumsum: "fallback",
-  cumprod: "fallback",
-  cummax: "fallback",
-  cummin: "fallback",
-  logcumsumexp: "fallback",
+  cumsum: "kernel",
+  cumprod: "kernel",
+  cummax: "kernel",
+  cummin: "kernel",
+  logcumsumexp: "kernel",
 } as const satisfies { readonly [K in Exclude<PrimitiveName, ElementwiseName>]: Route };
 
 /** Whether `p` is the registry's primitive of its name (not a user's primitive that shares a name). */
@@ -257,9 +261,10 @@ export class Lowering {
     return this.#tainted.has(this.parts(id).root);
   }
 
-  fallback(eqn: Eqn, ins: readonly VId[], nodes: Node[]): VId[] {
+  /** A node calling the primitive's impl; `exact`: its outputs have their avals' dtypes (no taint). */
+  fallback(eqn: Eqn, ins: readonly VId[], nodes: Node[], exact = false): VId[] {
     const outs = eqn.outputs.map((v) => this.root(v.aval.dtype, v.aval.shape));
-    if (isBuiltIn(eqn.prim)) outs.forEach((o) => this.#tainted.add(o));
+    if (isBuiltIn(eqn.prim) && !exact) outs.forEach((o) => this.#tainted.add(o));
     nodes.push({
       kind: "fallback",
       prim: eqn.prim,
@@ -319,6 +324,8 @@ export class Lowering {
         return lowerIndex(this, eqn, ins, nodes);
       case "fallback":
         return this.fallback(eqn, ins, nodes);
+      case "kernel":
+        return this.fallback(eqn, ins, nodes, true);
       case "concat": {
         if (ins.length === 1) return [x];
         const out = this.root(xv.dtype, eqn.outputs[0]!.aval.shape);

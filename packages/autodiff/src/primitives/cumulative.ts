@@ -13,7 +13,7 @@ import type { Value } from "../core.js";
 import type { Kit } from "../kit.js";
 import { definePrimitive, type BatchRule, type VjpRule } from "../Primitive.js";
 import { shiftAxis } from "./batching.js";
-import { floatAval } from "./helpers.js";
+import { floatAval, numericAval } from "./helpers.js";
 import { recurrence, shift } from "./recurrence.js";
 
 /** Params of a cumulative primitive: the axis (non-negative) and the direction. */
@@ -24,11 +24,15 @@ export interface CumulativeParams {
   readonly reverse: boolean;
 }
 
-/** The aval check of cumsum, cumprod, cummax and cummin: the output is the input's aval. */
-const sameAval = (op: string, [x]: readonly Aval[], { axis }: CumulativeParams): readonly Aval[] => {
+/**
+ * The aval check of the cumulative primitives: the output is the input's aval, which the kernel
+ * keeps exactly (so `jit` may read the kernel's result as that aval). Bool is refused where the
+ * kernel would compute in int32 (`numeric`: the ops convert first).
+ */
+const sameAval = (op: string, [x]: readonly Aval[], { axis }: CumulativeParams, numeric = false): readonly Aval[] => {
   if (!(axis >= 0 && axis < x!.shape.length))
     T.fail({ _tag: "AxisError", op, arg: "params.axis", axis, rank: x!.shape.length });
-  return [x!];
+  return [numeric ? numericAval(op, [x!]) : x!];
 };
 
 /** Batching: the axis shifts past the batch axis, which stays where it is. */
@@ -52,7 +56,7 @@ const directed =
 /** Running Σ along an axis (ints wrap; float32 accumulates in float64 as `sum`). */
 export const cumsum = definePrimitive<"cumsum", CumulativeParams>({
   name: "cumsum",
-  abstractEval: (ins, params) => sameAval("cumsum", ins, params),
+  abstractEval: (ins, params) => sameAval("cumsum", ins, params, true),
   impl: ([x], { axis, reverse }) => [T.cumsum(x!, { axis, reverse })],
   // d cumsum(x) = the running sum of the cotangent in the other direction
   vjp: ([g], { params: { axis, reverse } }, k) => [k.cumsum(g!, { axis, reverse: !reverse })],
@@ -66,7 +70,7 @@ export const cumsum = definePrimitive<"cumsum", CumulativeParams>({
  */
 export const cumprod = definePrimitive<"cumprod", CumulativeParams>({
   name: "cumprod",
-  abstractEval: (ins, params) => sameAval("cumprod", ins, params),
+  abstractEval: (ins, params) => sameAval("cumprod", ins, params, true),
   impl: ([x], { axis, reverse }) => [T.cumprod(x!, { axis, reverse })],
   // d y_j / d x_i = Π_{k≤j, k≠i} x_k for i ≤ j
   vjp: directed((k, x, y, g, axis) => {
