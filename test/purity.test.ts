@@ -90,6 +90,7 @@ const kernelCalls = (x: T.Tensor): Array<[string, () => unknown]> => {
     ["cummax", () => T.cummax(x)],
     ["cummin", () => T.cummin(x, { axis: 0, reverse: true })],
     ["logcumsumexp", () => T.logcumsumexp(x)],
+    ["linearScan", () => T.linearScan(x, y, { axis: 0 })],
     ["softmax", () => T.softmax(x)],
     ["logSoftmax", () => T.logSoftmax(x, 0)],
     ["reshape", () => T.reshape(x, [-1])],

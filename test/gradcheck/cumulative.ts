@@ -45,4 +45,23 @@ export const cumulativeSpecs = {
     order: 2,
     cases: cumCases("logcumsumexp", A.logcumsumexp, (s) => tensorOf(s, real(-3, 3)), false),
   },
+  // Factors of either sign, some exactly 0 (a restart), so products along the axis stay well scaled.
+  linearScan: {
+    kind: "fd",
+    order: 2,
+    cases: arbShape({ minRank: 1, maxDim: 5 })
+      .chain((s) =>
+        fc.tuple(
+          tensorOf(s, fc.oneof(real(-1.5, 1.5), fc.constant(0))),
+          tensorOf(s, real(-2, 2)),
+          fc.integer({ min: -s.length, max: s.length - 1 }),
+          fc.boolean(),
+        ),
+      )
+      .map(([a, b, axis, reverse]): GradCase => ({
+        label: `linearScan ${shapes(a, b)} axis=${axis} reverse=${reverse}`,
+        f: (u: Value, v: Value) => A.linearScan(u, v, { axis, reverse }),
+        args: [a, b],
+      })),
+  },
 } as const satisfies Record<string, GradSpec>;

@@ -177,6 +177,27 @@ describe("eager == jit compiled == jit interpreted, bit for bit", () => {
     );
   });
 
+  it("linearScan: values and gradients in both operands", () => {
+    fc.assert(
+      fc.property(arbCase, ([shape, d, axis, reverse, dtype]) => {
+        const b = T.fromDataOrThrow(d, shape, dtype);
+        const a = T.fromDataOrThrow(
+          d.map((v, i) => Math.sin(v + i)),
+          shape,
+          dtype,
+        );
+        const value = (u: Value, v: Value) => A.linearScan(u, v, { axis, reverse });
+        const grads = A.grad((u: Value, v: Value) => A.sum(A.square(A.linearScan(u, v, { axis, reverse }))), {
+          argnums: [0, 1],
+        });
+        const label = `linearScan ${dtype}[${shape}] axis=${axis} reverse=${reverse}`;
+        expectBits(`${label} value`, expectInvariant(label, value, [a, b]), value(a, b));
+        expectBits(`${label} grads`, expectInvariant(`${label} grads`, grads, [a, b]), grads(a, b));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it("int32 and bool values", () => {
     const i = T.fromDataOrThrow([2 ** 30, 2 ** 30, -3, 7, 0, 5], [2, 3], "int32");
     const b = T.fromDataOrThrow([1, 0, 1, 1, 1, 0], [2, 3], "bool");

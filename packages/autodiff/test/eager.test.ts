@@ -90,6 +90,7 @@ describe("eager ops equal the tensor kernels", () => {
     expectSameTensor(A.cummax(x32), T.cummax(x32));
     expectSameTensor(A.cummin(x32, { axis: 0, reverse: true }), T.cummin(x32, { axis: 0, reverse: true }));
     expectSameTensor(A.logcumsumexp(x32, { axis: 1 }), T.logcumsumexp(x32, { axis: 1 }));
+    expectSameTensor(A.linearScan(x32, x32, { reverse: true }), T.linearScan(x32, x32, { reverse: true }));
   });
 
   it("shape ops", () => {

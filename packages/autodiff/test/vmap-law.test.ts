@@ -72,6 +72,11 @@ const specs: { readonly [K in PrimitiveName]: LawSpec } = {
     args: one([2, 3, 4]),
     f: (x) => [A.cummin(x, { axis: 0 }), A.cummin(A.round(x), { axis: 2, reverse: true })],
   },
+  linearScan: {
+    args: (rng, dt) => [floats(rng, [2, 3, 4], dt), floats(rng, [2, 3, 4], dt)],
+    f: (a, b) => [A.linearScan(a, b, { axis: 1 }), A.linearScan(a, b, { axis: 0, reverse: true })],
+    shared: [0, 1],
+  },
   logcumsumexp: {
     args: one([2, 3, 4]),
     f: (x) => [A.logcumsumexp(x, { axis: 1 }), A.logcumsumexp(x, { axis: 2, reverse: true })],

@@ -2,6 +2,7 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import type { DType } from "../src/DType.js";
 import { cummax, cummin, cumprod, cumsum, logcumsumexp, type CumulativeOptions } from "../src/kernels/cumulative.js";
+import { linearScan } from "../src/kernels/linearScan.js";
 import { flip } from "../src/kernels/movement.js";
 import { sum } from "../src/kernels/reduce.js";
 import { fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
@@ -121,6 +122,42 @@ describe("cumulative kernels against a naive loop", () => {
     for (const op of [cumsum, cumprod, cummax, cummin, logcumsumexp] as Op[]) {
       expect(values(op(x, { axis, reverse: true }))).toEqual(values(flip(op(flip(x, axis), { axis }), axis)));
     }
+  });
+});
+
+describe("linearScan against the recurrence run per output", () => {
+  test.prop([arbCase("float64"), fc.integer({ min: 0, max: 1000 })])(
+    "float64 and float32, every axis, both directions",
+    ({ x, axis, reverse }, seed) => {
+      const a = fromDataOrThrow(
+        values(x).map((v, i) => (((i * 7 + seed) % 5) - 2) * 0.5 + v * 0.1),
+        x.shape,
+        "float64",
+      );
+      const ax = axis < 0 ? axis + x.shape.length : axis;
+      for (const dtype of ["float64", "float32"] as const) {
+        const [a2, b2] = [a, x].map((t) => fromDataOrThrow(values(t), t.shape, dtype)) as [Tensor, Tensor];
+        const want = Array.from({ length: size(x.shape) }, (_, i) => {
+          const idx = unravel(i, x.shape);
+          const at = (k: number) =>
+            ravel(
+              idx.map((v, d) => (d === ax ? k : v)),
+              x.shape,
+            );
+          const n = x.shape[ax]!;
+          let h = 0;
+          if (reverse) for (let k = n - 1; k >= idx[ax]!; k--) h = a2.data[at(k)]! * h + b2.data[at(k)]!;
+          else for (let k = 0; k <= idx[ax]!; k++) h = a2.data[at(k)]! * h + b2.data[at(k)]!;
+          return dtype === "float32" ? Math.fround(h) : h;
+        });
+        expect(values(linearScan(a2, b2, { axis, reverse }))).toEqual(want);
+      }
+    },
+  );
+
+  it("refuses operands of two shapes or of int dtypes", () => {
+    throwsTensor(() => linearScan(tensor([1, 2]), tensor([1, 2, 3])), "ShapeError", "linearScan", "b");
+    throwsTensor(() => linearScan(tensor([1], "int32"), tensor([1], "int32")), "DTypeError", "float");
   });
 });
 

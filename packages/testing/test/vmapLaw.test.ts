@@ -100,6 +100,14 @@ const table: { readonly [K in PrimitiveName]: Row } = {
   cumprod: reduce((x) => [A.cumprod(x, { axis: 2 }), A.cumprod(x, { axis: 0, reverse: true })]),
   cummax: reduce((x) => [A.cummax(x, { axis: 1 }), A.cummax(x, { axis: 2, reverse: true })]),
   cummin: reduce((x) => [A.cummin(x, { axis: 0 }), A.cummin(x, { axis: 2, reverse: true })]),
+  linearScan: {
+    args: [
+      [2, 3, 4],
+      [2, 3, 4],
+    ],
+    f: (a, b) => [A.linearScan(a, b, { axis: 1 }), A.linearScan(a, b, { axis: 0, reverse: true })],
+    shared: 1,
+  },
   logcumsumexp: reduce((x) => [A.logcumsumexp(x, { axis: 1 }), A.logcumsumexp(x, { axis: 2, reverse: true })]),
   broadcastTo: { args: [[1, 3]], f: (x) => [A.broadcastTo(x, [2, 2, 3]), A.broadcastTo(x, [4, 3])] },
   reshape: { args: [[2, 3, 2]], f: (x) => [A.reshape(x, [3, 4]), A.reshape(x, [12])] },

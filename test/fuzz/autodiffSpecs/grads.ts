@@ -42,6 +42,7 @@ export const gradOps: Readonly<Record<string, Op>> = {
   cumprod: (x) => A.cumprod(x, { reverse: true }),
   // Not cummax/cummin (nor max/min): the edge inputs tie often, where FD takes a one-sided mean.
   logcumsumexp: (x) => A.logcumsumexp(x, { axis: 0 }),
+  linearScan: (x) => A.linearScan(A.sin(x), x, { reverse: true }),
   softmax: (x) => A.softmax(x),
   logSoftmax: (x) => A.logSoftmax(x, 0),
   transpose: (x) => A.transpose(x),

@@ -3,6 +3,7 @@
  * the tensor and autodiff suites. The reference folds each output's prefix afresh, naively, in the
  * kernels' order (from the start of the axis, or from its end with `reverse`), so sums, products
  * and extremes must match exactly; logcumsumexp is compared with a shifted log Σ exp per prefix.
+ * linearScan (h_t = a_t · h_{t−1} + b_t) is checked against the recurrence run per output.
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
@@ -136,3 +137,63 @@ export const cumulativeSpecs = (lib: Lib): Record<string, Spec> =>
       return [op, spec];
     }),
   );
+
+const linearScanExpected = (lib: Lib, a: T.Tensor, b: T.Tensor, opts: unknown): Expected | string => {
+  if (lib === "tensor" && !T.isFloating(a.dtype)) return "linearScan takes float tensors";
+  const rank = a.shape.length;
+  const o = (opts ?? {}) as { axis?: number; reverse?: boolean };
+  if (rank === 0) return "a scalar has no axis";
+  const ax = o.axis ?? -1;
+  if (ax < -rank || ax >= rank) return `axis ${ax} out of range for rank ${rank}`;
+  const axis = ax < 0 ? ax + rank : ax;
+  // Autodiff computes ints and bools as float32.
+  const dtype = T.floatResultType(a.dtype);
+  const read = (t: T.Tensor) => (T.isFloating(t.dtype) ? Array.from(t.data) : Array.from(t.data, Math.fround));
+  const [ad, bd] = [read(a), read(b)];
+  const n = a.shape[axis]!;
+  const values = Array.from({ length: ad.length }, (_, i) => {
+    const idx = unravel(i, a.shape);
+    const j = idx[axis]!;
+    const at = (k: number) =>
+      ravel(
+        idx.map((v, d) => (d === axis ? k : v)),
+        a.shape,
+      );
+    let h = 0;
+    if (o.reverse === true) for (let k = n - 1; k >= j; k--) h = ad[at(k)]! * h + bd[at(k)]!;
+    else for (let k = 0; k <= j; k++) h = ad[at(k)]! * h + bd[at(k)]!;
+    return store(dtype, h);
+  });
+  return { dtype, shape: a.shape, values };
+};
+
+/** The spec of linearScan: a and b of one shape and dtype (every dtype; the tensor kernel takes floats). */
+export const linearScanSpec = (lib: Lib): Spec => ({
+  valid: arbTensor().chain((a) =>
+    fc.tuple(
+      fc.constant(a),
+      arbTensor({ shape: fc.constant([...a.shape]), dtype: fc.constant(a.dtype) }),
+      arbOptions(a.shape.length),
+    ),
+  ),
+  check: (args, out) =>
+    check("linearScan", linearScanExpected(lib, args[0] as T.Tensor, args[1] as T.Tensor, args[2]), out),
+  slots: [
+    { reject: notTensor },
+    { reject: notTensor },
+    {
+      reject: [
+        ...notOptionsObject,
+        ...badOption("axis", notAxis),
+        ...badOption("reverse", notBoolean),
+        unknownOption,
+        ...misspelt(["axis", "reverse"], {
+          error: lib === "tensor" ? T.TensorException : GraphException,
+          names: ["linearScan"],
+          base: { axis: 0, reverse: true },
+        }),
+      ],
+      tolerate: [omitted, { label: "{}", value: {} }],
+    },
+  ],
+});

@@ -102,6 +102,7 @@ export const ROUTES = {
   cummax: "kernel",
   cummin: "kernel",
   logcumsumexp: "kernel",
+  linearScan: "kernel",
 } as const satisfies { readonly [K in Exclude<PrimitiveName, ElementwiseName>]: Route };
 
 /** Whether `p` is the registry's primitive of its name (not a user's primitive that shares a name). */

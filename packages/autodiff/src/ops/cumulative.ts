@@ -1,12 +1,13 @@
 /**
- * @file Cumulative ops along one axis (cumsum, cumprod, cummax, cummin, logcumsumexp) on values.
+ * @file Cumulative ops along one axis (cumsum, cumprod, cummax, cummin, logcumsumexp, and the
+ * linear recurrence linearScan) on values.
  */
 import * as T from "@rewind/tensor";
 import { bind, type Value } from "../core.js";
 import { expectFlag, expectOptions } from "../check.js";
 import type { AnyPrimitive } from "../Primitive.js";
 import * as C from "../primitives/cumulative.js";
-import { astype, expectValue } from "./lift.js";
+import { astype, expectValue, unify, type ValueLike } from "./lift.js";
 
 /** Which axis to accumulate along and in which direction. */
 export interface CumulativeOptions {
@@ -90,3 +91,15 @@ export const logcumsumexp: (x: Value, options?: CumulativeOptions) => Value = cu
   C.logcumsumexp,
   asFloat,
 );
+
+/**
+ * The linear recurrence h_t = a_t · h_{t−1} + b_t along an axis (default the last), starting from
+ * h = 0 before the first step; `reverse` runs from the end (h_t = a_t · h_{t+1} + b_t). One
+ * sequential pass; `a` and `b` broadcast together and compute in float (ints give float32).
+ * Differentiable in both operands at every order.
+ * @example linearScan(tensor([1, 2, 3]), tensor([1, 1, 1])) // [1, 3, 10]
+ */
+export const linearScan = (a: ValueLike, b: ValueLike, options: CumulativeOptions = {}): Value => {
+  const [av, bv] = unify("linearScan", [a, b], "float32");
+  return bind(C.linearScan, [av!, bv!], readOptions("linearScan", av!.shape.length, options))[0]!;
+};

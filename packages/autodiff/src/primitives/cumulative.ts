@@ -1,20 +1,20 @@
 /**
- * @file Cumulative primitives along one axis: cumsum, cumprod, cummax, cummin, logcumsumexp.
+ * @file Cumulative primitives along one axis: cumsum, cumprod, cummax, cummin, logcumsumexp, and
+ * linearScan (h_t = a_t · h_{t−1} + b_t).
  *
  * Each VJP is written with graph ops only, so it can be differentiated again. Three of them need
- * the reverse running sum of a cotangent weighted by per-step factors, R_i = g_i + a_i R_{i+1};
- * `recurrence` (recurrence.ts) computes that in O(log n) doubling steps of elementwise ops,
- * exactly and without division, so zeros (cumprod), ties (cummax) and −Inf (logcumsumexp) need
- * no special cases that would break the second derivative.
+ * the reverse running sum of a cotangent weighted by per-step factors, R_i = g_i + a_i R_{i+1}:
+ * that is `linearScan`, exact and without division, so zeros (cumprod), ties (cummax) and −Inf
+ * (logcumsumexp) need no special cases that would break the second derivative.
  */
 import * as T from "@rewind/tensor";
 import type { Aval } from "../Graph.js";
 import type { Value } from "../core.js";
 import type { Kit } from "../kit.js";
 import { definePrimitive, type BatchRule, type VjpRule } from "../Primitive.js";
-import { shiftAxis } from "./batching.js";
+import { firstDim, materialize, shiftAxis } from "./batching.js";
 import { floatAval, numericAval } from "./helpers.js";
-import { recurrence, shift } from "./recurrence.js";
+import { shift } from "./shift.js";
 
 /** Params of a cumulative primitive: the axis (non-negative) and the direction. */
 export interface CumulativeParams {
@@ -75,7 +75,7 @@ export const cumprod = definePrimitive<"cumprod", CumulativeParams>({
   // d y_j / d x_i = Π_{k≤j, k≠i} x_k for i ≤ j
   vjp: directed((k, x, y, g, axis) => {
     const exclusive = shift(k, y, axis, 1, 1);
-    return k.mul(exclusive, recurrence(k, shift(k, x, axis, -1, 0), g, axis, true));
+    return k.mul(exclusive, k.linearScan(shift(k, x, axis, -1, 0), g, { axis, reverse: true }));
   }),
   batch: cumulativeBatch,
 });
@@ -90,10 +90,10 @@ const extremeVjp = directed((k, x, y, g, axis) => {
   const hit = k.equal(x, y);
   // 1 where output j continues the segment of output j − 1 (NaN fill: position 0 never does).
   const cont = k.astype(k.equal(y, shift(k, y, axis, 1, NaN)), x.dtype);
-  const count = recurrence(k, cont, k.astype(hit, x.dtype), axis, false);
+  const count = k.linearScan(cont, k.astype(hit, x.dtype), { axis, reverse: false });
   // count_j ≥ 1 except in a NaN run, which has no hits to receive anything.
   const share = k.div(g, k.maximum(count, 1));
-  return k.where(hit, recurrence(k, shift(k, cont, axis, -1, 0), share, axis, true), 0);
+  return k.where(hit, k.linearScan(shift(k, cont, axis, -1, 0), share, { axis, reverse: true }), 0);
 });
 
 /** Running max along an axis; keeps the dtype; NaN sticks. Ties share the cotangent (see extremeVjp). */
@@ -135,10 +135,39 @@ export const logcumsumexp = definePrimitive<"logcumsumexp", CumulativeParams>({
     // exp(y_i − y_{i+1}), 0 where either is not finite (y never decreases, so the exponent is ≤ 0).
     const next = shift(k, k.where(finite, y, Infinity), axis, -1, Infinity);
     const factor = k.exp(k.sub(k.where(finite, y, -Infinity), next));
-    return k.mul(weight, recurrence(k, factor, g, axis, true));
+    return k.mul(weight, k.linearScan(factor, g, { axis, reverse: true }));
   }),
   batch: cumulativeBatch,
 });
 
+/** Batching linearScan: both operands get the batch axis of the first batched one; the axis shifts past it. */
+const linearScanBatch: BatchRule<CumulativeParams> = (ins, { dims, size, params, bind }, k) => {
+  const d = firstDim(dims);
+  const outs = bind(
+    ins.map((v, i) => materialize(k, v, dims[i]!, size, d)),
+    { axis: shiftAxis(params.axis, d), reverse: params.reverse },
+  );
+  return [outs, [d]];
+};
+
+/**
+ * h_t = a_t · h_{t−1} + b_t along an axis, h_{−1} = 0 (`reverse`: h_t = a_t · h_{t+1} + b_t): one
+ * sequential pass of its kernel. A primitive so that the VJPs above cost a few passes, not the
+ * ⌈log2 n⌉ rounds of elementwise ops a parallel prefix would take. NOTE: its own VJP is the same
+ * recurrence run the other way: ct_b_t = ct_t + a_{t+1} ct_b_{t+1}, and ct_a_t = ct_b_t · h_{t−1}.
+ */
+export const linearScan = definePrimitive<"linearScan", CumulativeParams>({
+  name: "linearScan",
+  abstractEval: ([a, b], params) => sameAval("linearScan", [floatAval("linearScan", [a!, b!])], params),
+  impl: ([a, b], { axis, reverse }) => [T.linearScan(a!, b!, { axis, reverse })],
+  // dh_t = a_t dh_{t−1} + h_{t−1} da_t + db_t, transposed
+  vjp: ([g], { ins: [a], outs: [h], params: { axis, reverse } }, k) => {
+    const toward = reverse ? 1 : -1;
+    const ctB = k.linearScan(shift(k, a!, axis, toward, 0), g!, { axis, reverse: !reverse });
+    return [k.mul(ctB, shift(k, h!, axis, -toward, 0)), ctB];
+  },
+  batch: linearScanBatch,
+});
+
 /** The cumulative primitives, keyed by name. */
-export const cumulativePrimitives = { cumsum, cumprod, cummax, cummin, logcumsumexp } as const;
+export const cumulativePrimitives = { cumsum, cumprod, cummax, cummin, logcumsumexp, linearScan } as const;

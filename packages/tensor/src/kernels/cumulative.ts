@@ -33,8 +33,12 @@ export interface CumulativeOptions {
 /** The names of the cumulative ops. */
 export type CumulativeOp = "cumsum" | "cumprod" | "cummax" | "cummin" | "logcumsumexp";
 
-/** Validates a cumulative op's tensor and options; returns the normalised axis and the direction. */
-const cumulativeArgs = (op: string, x: Tensor, opts: unknown): [axis: number, reverse: boolean] => {
+/**
+ * Validates a cumulative op's tensor and options; returns the normalised axis and the direction.
+ * @internal Shared with `linearScan`; not part of the public API.
+ * @example cumulativeArgs("cumsum", x, { axis: -1 }) // [x.shape.length - 1, false]
+ */
+export const cumulativeArgs = (op: string, x: Tensor, opts: unknown): [axis: number, reverse: boolean] => {
   const rank = checkTensor(op, "x", x).shape.length;
   const o = checkOptions(op, opts, ["axis", "reverse"]);
   const reverse = checkFlag(op, "options.reverse", o.reverse) ?? false;
@@ -68,12 +72,8 @@ const layout = (shape: Shape, axis: number): [number, number, number] => {
   return [outer, shape[axis]!, inner];
 };
 
-/**
- * Runs `op` along `axis` from `src` into a fresh buffer of `dtype` (no argument checks).
- * @internal Used by the kernels below and by @rewind/autodiff's compiler; not part of the public API.
- * @example cumulativeInto("cumsum", x.data, x.shape, 0, false, "float32")
- */
-export const cumulativeInto = (
+/** Runs `op` along `axis` from `src` into a fresh buffer of `dtype` (no argument checks). */
+const cumulativeInto = (
   op: CumulativeOp,
   src: ReadonlyTypedArray,
   shape: Shape,
