@@ -3,7 +3,8 @@
  * eager and jitted, against a plain `Float32Array` copy of the same size in the same run (issue
  * 17's target: cumsum at ≥ 50% of the copy's memory bandwidth, i.e. "vs baseline" ≥ 0.50× for
  * the time axis). Both read and write every element once, so the time ratio is the bandwidth ratio.
- * Also the gradient of each cumulative op over the time axis, jitted, for reference.
+ * Also the gradient of each cumulative op over the time axis, jitted: the VJPs of cumprod, cummax
+ * and logcumsumexp are a few passes around one `linearScan` kernel pass each.
  */
 import { random, type Tensor } from "@rewind/tensor";
 import { cummax, cumprod, cumsum, grad, jit, logcumsumexp, mul, sum, type Value } from "@rewind/autodiff";
