@@ -210,6 +210,34 @@ describe("eager == jit compiled == jit interpreted, bit for bit", () => {
   });
 });
 
+describe("inside a scan body", () => {
+  it("the gradient is the same eager, jit compiled and jit interpreted, and vmap of it runs", () => {
+    const xs = T.random.normal(T.random.key(1), [5, 3, 4], "float32");
+    const h0 = T.random.normal(T.random.key(2), [3, 4], "float32");
+    const f = (c0: Value, seq: Value) => {
+      const [c, ys] = A.scan(
+        (c: Value, x: Value) => {
+          const y = A.add(A.cumsum(A.mul(x, c), { axis: 1 }), A.logcumsumexp(x, { axis: 0, reverse: true }));
+          return [A.tanh(A.cummax(y, { axis: 1 })), A.cumprod(A.linearScan(x, y), { axis: 0 })] as const;
+        },
+        c0,
+        seq,
+      );
+      return A.sum(A.add(A.sum(c), A.sum(ys)));
+    };
+    const g = A.grad(f, { argnums: [0, 1] });
+    const eager = g(h0, xs);
+    expectBits("jit compiled", A.jit(g)(h0, xs), eager);
+    expectBits("jit interpreted", A.jit(g, { compile: false })(h0, xs), eager);
+    const batched = A.vmap(g, { inAxes: [0, null] })(T.stack([h0, h0]), xs) as T.Tensor[];
+    expectBits(
+      "vmap, first example",
+      A.treeLeaves(A.slice(batched[0]!, [{ stop: 1 }]))[0],
+      A.reshape(eager[0] as T.Tensor, [1, 3, 4]),
+    );
+  });
+});
+
 describe("compiled code around a cumulative op", () => {
   it("fuses the elementwise work that reads its result (the kernel route does not send it through impls)", () => {
     // Before the "kernel" route, a cumulative op's output counted as a fallback's: everything

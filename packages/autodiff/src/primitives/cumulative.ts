@@ -88,8 +88,9 @@ export const cumprod = definePrimitive<"cumprod", CumulativeParams>({
  */
 const extremeVjp = directed((k, x, y, g, axis) => {
   const hit = k.equal(x, y);
-  // 1 where output j continues the segment of output j − 1 (NaN fill: position 0 never does).
-  const cont = k.astype(k.equal(y, shift(k, y, axis, 1, NaN)), x.dtype);
+  // 1 where output j continues the segment of output j − 1. Position 0's value is never read (it
+  // multiplies the zero before the start, and the shifted copy drops it), so any fill will do.
+  const cont = k.astype(k.equal(y, shift(k, y, axis, 1, 0)), x.dtype);
   const count = k.linearScan(cont, k.astype(hit, x.dtype), { axis, reverse: false });
   // count_j ≥ 1 except in a NaN run, which has no hits to receive anything.
   const share = k.div(g, k.maximum(count, 1));
