@@ -233,7 +233,7 @@ describe("inside a scan body", () => {
     expectBits(
       "vmap, first example",
       A.treeLeaves(A.slice(batched[0]!, [{ stop: 1 }]))[0],
-      A.reshape(eager[0] as T.Tensor, [1, 3, 4]),
+      A.reshape(eager[0], [1, 3, 4]),
     );
   });
 });
