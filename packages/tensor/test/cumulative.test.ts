@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { DType } from "../src/DType.js";
 import { cummax, cummin, cumprod, cumsum, logcumsumexp, type CumulativeOptions } from "../src/kernels/cumulative.js";
 import { linearScan } from "../src/kernels/linearScan.js";
+import { setKernelBackend } from "../src/kernels/backend.js";
+import { cumsumPlanesWasm } from "../src/wasm/cumsumWasm.js";
 import { flip } from "../src/kernels/movement.js";
 import { sum } from "../src/kernels/reduce.js";
 import { fromDataOrThrow, tensor, type Tensor } from "../src/Tensor.js";
@@ -159,6 +161,40 @@ describe("linearScan against the recurrence run per output", () => {
     throwsTensor(() => linearScan(tensor([1, 2]), tensor([1, 2, 3])), "ShapeError", "linearScan", "b");
     throwsTensor(() => linearScan(tensor([1], "int32"), tensor([1], "int32")), "DTypeError", "float");
   });
+});
+
+describe("float32 cumsum in WebAssembly SIMD", () => {
+  const withBackend = <R>(b: "js" | "wasm", f: () => R): R => {
+    const before = setKernelBackend(b);
+    try {
+      return f();
+    } finally {
+      setKernelBackend(before);
+    }
+  };
+  // inner 4 with 5000 rows crosses the 4096-row chunks; 12 gives chunks of 1365 rows; 8192 is the widest.
+  const shapes = [
+    [2, 5000, 4],
+    [3, 1500, 12],
+    [1, 3, 8192],
+    [7, 2, 16],
+  ];
+  for (const shape of shapes) {
+    it(`has the JavaScript loop's bits at [${shape.join(", ")}], both directions, with NaN, ±Inf and −0`, () => {
+      const n = size(shape);
+      const edge = [NaN, Infinity, -Infinity, -0, 1e30, -1e30, 3.5e38];
+      const data = Array.from({ length: n }, (_, i) => (i % 997 === 5 ? edge[i % edge.length]! : Math.sin(i) * 100));
+      const x = fromDataOrThrow(data, shape, "float32");
+      const raw = new Float32Array(n);
+      expect(cumsumPlanesWasm(x.data as Float32Array, raw, shape[0]! * shape[1]!, 1, shape[2]!, false)).toBe(true);
+      for (const reverse of [false, true]) {
+        const wasm = withBackend("wasm", () => cumsum(x, { axis: 1, reverse }));
+        const js = withBackend("js", () => cumsum(x, { axis: 1, reverse }));
+        const i = js.data.findIndex((v, k) => !Object.is(v, wasm.data[k]));
+        expect(i, `first difference at ${i}: ${js.data[i]} vs ${wasm.data[i]}`).toBe(-1);
+      }
+    });
+  }
 });
 
 describe("cumulative kernels: dtypes and edge values", () => {

@@ -9,7 +9,9 @@
  *
  * The axis splits the tensor into `[outer, n, inner]` (inner: the product of the later axes).
  * Each loop walks the axis in the outer position and the inner axes innermost, keeping one state
- * per inner index, so every pass reads and writes consecutive memory whatever the axis.
+ * per inner index, so every pass reads and writes consecutive memory whatever the axis. float32
+ * cumsum with an inner size that is a multiple of 4 runs in WebAssembly SIMD where available
+ * (`wasm/cumsumWasm.ts`, the same bits), unless `setKernelBackend("js")`.
  */
 import type { ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
 import { checkFlag, checkOptions, checkTensor } from "../check.js";
@@ -18,6 +20,8 @@ import { fail } from "../errors.js";
 import { describeValue } from "../internal.js";
 import { normalizeAxis, type Shape } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
+import { cumsumPlanesWasm } from "../wasm/cumsumWasm.js";
+import { kernelBackend } from "./backend.js";
 
 /**
  * Options of the cumulative ops. Both fields also accept an explicit `undefined`.
@@ -87,11 +91,32 @@ const cumulativeInto = (
   const int = dtype === "int32";
   if (op === "cumsum") {
     if (inner === 1) sumRows(src, dst, outer, n, reverse, int);
-    else sumPlanes(src, dst, outer, n, inner, reverse, int);
+    else if (!(dtype === "float32" && wasmPlanes(src, dst, outer, n, inner, reverse)))
+      sumPlanes(src, dst, outer, n, inner, reverse, int);
   } else if (op === "cumprod") prodLoop(src, dst, outer, n, inner, reverse, int);
   else if (op === "logcumsumexp") logSumExpLoop(src, dst, outer, n, inner, reverse);
   else extremeLoop(src, dst, outer, n, inner, reverse, op === "cummax" ? 1 : -1);
   return dst;
+};
+
+/** Below this many elements the WebAssembly call and copies cost more than the JavaScript loop. */
+const WASM_MIN = 1024;
+
+/** float32 cumsum over planes in WebAssembly SIMD (same bits) unless the backend says JavaScript. */
+const wasmPlanes = (
+  src: ReadonlyTypedArray,
+  dst: WritableTypedArray,
+  outer: number,
+  n: number,
+  inner: number,
+  reverse: boolean,
+): boolean => {
+  const backend = kernelBackend();
+  return (
+    backend !== "js" &&
+    (src.length >= WASM_MIN || backend === "wasm") &&
+    cumsumPlanesWasm(src as Float32Array, dst as Float32Array, outer, n, inner, reverse)
+  );
 };
 
 /**
