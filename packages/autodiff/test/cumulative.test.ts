@@ -287,6 +287,24 @@ describe("compiled code around a cumulative op", () => {
   });
 });
 
+describe("jitted outputs computed by a cumulative kernel", () => {
+  it("are returned without a copy, except one returned twice, which gets two buffers", () => {
+    const x = T.fromDataOrThrow([1, 2, 3, 4], [2, 2], "float32");
+    const once = A.compileGraph(A.makeGraph((v: Value) => A.cumsum(v))(x).graph);
+    expect(once.source).not.toMatch(/freshTensor\(/);
+    const twice = A.jit((v: Value) => {
+      const c = A.cumsum(v);
+      return [c, c];
+    })(x) as T.Tensor[];
+    expect(twice[0]!.data).not.toBe(twice[1]!.data);
+    expectBits("both outputs", twice[1], twice[0]);
+    // Donating one of them leaves the other intact.
+    const step = A.jit((v: Value) => A.mul(v, 2), { donate: [0] });
+    step(twice[0]!);
+    expect(data(twice[1])).toEqual([1, 3, 3, 7]);
+  });
+});
+
 describe("errors name the op, the argument, what arrived and the fix", () => {
   const x = T.fromDataOrThrow([1, 2, 3, 4], [2, 2], "float32");
   const throwsWith = (f: () => unknown, ...parts: string[]) => {

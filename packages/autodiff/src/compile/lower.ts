@@ -272,6 +272,7 @@ export class Lowering {
       params: eqn.params,
       ins: ins.map((i) => this.contiguous(i, nodes)),
       outs,
+      ...(exact ? { fresh: true as const } : {}),
     });
     return outs;
   }
