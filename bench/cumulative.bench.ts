@@ -3,8 +3,8 @@
  * eager and jitted, against a plain `Float32Array` copy of the same size in the same run (issue
  * 17's target: cumsum at ≥ 50% of the copy's memory bandwidth, i.e. "vs baseline" ≥ 0.50× for
  * the time axis). Both read and write every element once, so the time ratio is the bandwidth ratio.
- * Axes 0 and 1 run the WebAssembly SIMD kernel where the inner size allows (axis 1: 128; axis 0:
- * 131072, above its 8192 limit, so JavaScript), axis 2 the JavaScript row loop.
+ * Axes 0 and 1 run the WebAssembly SIMD kernel (axis 0's 131072 columns in blocks of 4096), axis 2
+ * (the last) the JavaScript row loop.
  * Also the gradient of each cumulative op over the time axis, jitted: the VJPs of cumprod, cummax
  * and logcumsumexp are a few passes around one `linearScan` kernel pass each.
  */

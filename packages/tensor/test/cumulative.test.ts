@@ -172,12 +172,15 @@ describe("float32 cumsum in WebAssembly SIMD", () => {
       setKernelBackend(before);
     }
   };
-  // inner 4 with 5000 rows crosses the 4096-row chunks; 12 gives chunks of 1365 rows; 8192 is the widest.
+  // inner 4 with 5000 rows crosses the 4096-row chunks; 12 gives chunks of 1365 rows; 8192 is the
+  // widest in one block; 8196 and 12300 run in blocks of 4096 columns (the last one narrower).
   const shapes = [
     [2, 5000, 4],
     [3, 1500, 12],
     [1, 3, 8192],
     [7, 2, 16],
+    [2, 9, 8196],
+    [1, 5, 12300],
   ];
   for (const shape of shapes) {
     it(`has the JavaScript loop's bits at [${shape.join(", ")}], both directions, with NaN, ±Inf and −0`, () => {

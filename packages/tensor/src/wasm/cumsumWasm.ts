@@ -7,7 +7,8 @@
  * pairs, added to the running sums (kept in this module's memory, one double per inner index)
  * and demoted back: the same IEEE operations in the same order, so the same bits as the
  * JavaScript loop. Like `unaryWasm.ts`, the rows pass through one 64 KB page chunk by chunk, so
- * the copies in and out stay in cache. Memory: that page plus one for the running sums.
+ * the copies in and out stay in cache (rows wider than 8192 in blocks of 4096 columns). Memory:
+ * that page plus one for the running sums.
  */
 import { wasmApi, type WasmMemory } from "./api.js";
 import { encodeModule, FunctionBuilder, i32, v128 } from "./emitter.js";
@@ -19,6 +20,8 @@ const CHUNK = 16384;
 const SUMS = 65536;
 /** The widest inner size the running sums fit. */
 const MAX_INNER = 8192;
+/** Columns per block when the inner size is wider: four rows per page. */
+const BLOCK = 4096;
 
 /**
  * `planes(at, rows, step, rowBytes)`: for `rows` rows of `rowBytes` bytes, the first at byte `at`
@@ -76,8 +79,9 @@ const instantiate = (): State | null => {
 
 /**
  * dst = cumsum of `src` viewed as `[outer, n, inner]` along the middle axis, in WebAssembly SIMD,
- * with the bits of the JavaScript loop. Returns false, having written nothing, where it does not
- * apply (inner not a multiple of 4 or above 8192) or WebAssembly SIMD is unavailable.
+ * with the bits of the JavaScript loop. Inner sizes above 8192 run in blocks of 4096 columns.
+ * Returns false, having written nothing, where it does not apply (inner not a multiple of 4) or
+ * WebAssembly SIMD is unavailable.
  * @example cumsumPlanesWasm(x, out, 16, 1024, 128, false) // true; out holds the running sums
  */
 export const cumsumPlanesWasm = (
@@ -88,26 +92,40 @@ export const cumsumPlanesWasm = (
   inner: number,
   reverse: boolean,
 ): boolean => {
-  if (inner % 4 !== 0 || inner === 0 || inner > MAX_INNER) return false;
+  if (inner % 4 !== 0 || inner === 0) return false;
   if (state === undefined) state = instantiate();
   if (state === null) return false;
-  const { memory, planes } = state;
-  const heap = new Float32Array(memory.buffer, 0, CHUNK);
-  const sums = new Float64Array(memory.buffer, SUMS, inner);
-  const perChunk = Math.floor(CHUNK / inner);
-  const rowBytes = inner * 4;
-  for (let o = 0; o < outer; o++) {
-    sums.fill(0);
-    for (let done = 0; done < n; done += perChunk) {
-      const rows = Math.min(perChunk, n - done);
-      // Forward: rows done..; reverse: the chunk ending `done` rows before the end, walked backwards.
-      const first = reverse ? n - done - rows : done;
-      const off = (o * n + first) * inner;
-      heap.set(src.subarray(off, off + rows * inner));
-      if (reverse) planes((rows - 1) * rowBytes, rows, -rowBytes, rowBytes);
-      else planes(0, rows, rowBytes, rowBytes);
-      dst.set(heap.subarray(0, rows * inner), off);
-    }
-  }
+  const width = inner <= MAX_INNER ? inner : BLOCK;
+  for (let o = 0; o < outer; o++)
+    for (let c = 0; c < inner; c += width)
+      columns(state, src, dst, o * n * inner + c, n, inner, Math.min(width, inner - c), reverse);
   return true;
+};
+
+/** `w` columns from `base` on, down all `n` rows (`inner` apart), through the page a chunk of rows at a time. */
+const columns = (
+  { memory, planes }: State,
+  src: Float32Array,
+  dst: Float32Array,
+  base: number,
+  n: number,
+  inner: number,
+  w: number,
+  reverse: boolean,
+): void => {
+  const heap = new Float32Array(memory.buffer, 0, CHUNK);
+  new Float64Array(memory.buffer, SUMS, w).fill(0);
+  const perChunk = Math.floor(CHUNK / w);
+  const rowBytes = w * 4;
+  for (let done = 0; done < n; done += perChunk) {
+    const rows = Math.min(perChunk, n - done);
+    // Forward: rows done..; reverse: the chunk ending `done` rows before the end, walked backwards.
+    const first = base + (reverse ? n - done - rows : done) * inner;
+    if (w === inner) heap.set(src.subarray(first, first + rows * w));
+    else for (let r = 0; r < rows; r++) heap.set(src.subarray(first + r * inner, first + r * inner + w), r * w);
+    if (reverse) planes((rows - 1) * rowBytes, rows, -rowBytes, rowBytes);
+    else planes(0, rows, rowBytes, rowBytes);
+    if (w === inner) dst.set(heap.subarray(0, rows * w), first);
+    else for (let r = 0; r < rows; r++) dst.set(heap.subarray(r * w, (r + 1) * w), first + r * inner);
+  }
 };
