@@ -16,6 +16,7 @@ import { binarySpecs, unarySpecs } from "./gradcheck/elementwise.js";
 import { reduceSpecs, shapeSpecs } from "./gradcheck/structural.js";
 import { controlSpecs, indexingSpecs } from "./gradcheck/indexingControl.js";
 import { randomSpecs } from "./gradcheck/random.js";
+import { cumulativeSpecs } from "./gradcheck/cumulative.js";
 
 const specs: { readonly [K in PrimitiveName]: GradSpec } = {
   ...unarySpecs,
@@ -25,6 +26,7 @@ const specs: { readonly [K in PrimitiveName]: GradSpec } = {
   ...indexingSpecs,
   ...controlSpecs,
   ...randomSpecs,
+  ...cumulativeSpecs,
 };
 
 const names = Object.keys(registry) as PrimitiveName[];

@@ -23,6 +23,7 @@ import { associativeSpecs } from "./autodiffSpecs/associative.js";
 import { binarySpecs, unarySpecs, whereSpec } from "./tensorSpecs/elementwise.js";
 import { indexingSpecs } from "./tensorSpecs/indexing.js";
 import { movementSpecs } from "./tensorSpecs/movement.js";
+import { cumulativeSpecs, linearScanSpec } from "./tensorSpecs/cumulative.js";
 import { reduceSpecs, softmaxSpecs, sumToSpec } from "./tensorSpecs/reduce.js";
 
 /** The ops: checked eagerly against the references, then under jit against the eager result. */
@@ -33,6 +34,8 @@ const opSpecs: Readonly<Record<string, Spec>> = {
   ...reduceSpecs("autodiff"),
   ...softmaxSpecs("autodiff"),
   sumTo: sumToSpec("autodiff"),
+  ...cumulativeSpecs("autodiff"),
+  linearScan: linearScanSpec("autodiff"),
   ...movementSpecs("autodiff"),
   ...indexingSpecs("autodiff"),
   ...autodiffOpSpecs,

@@ -14,6 +14,7 @@ import { binarySpecs, unarySpecs, whereSpec } from "./tensorSpecs/elementwise.js
 import { indexingSpecs } from "./tensorSpecs/indexing.js";
 import { movementSpecs } from "./tensorSpecs/movement.js";
 import { randomSpecs, safetensorsSpecs } from "./tensorSpecs/random.js";
+import { cumulativeSpecs, linearScanSpec } from "./tensorSpecs/cumulative.js";
 import { reduceSpecs, softmaxSpecs, sumToSpec } from "./tensorSpecs/reduce.js";
 import { tensorRegressions } from "./tensorSpecs/regressions.js";
 import { shapeSpecs } from "./tensorSpecs/shapes.js";
@@ -25,6 +26,8 @@ const registry: Readonly<Record<string, Spec>> = {
   ...reduceSpecs("tensor"),
   ...softmaxSpecs("tensor"),
   sumTo: sumToSpec("tensor"),
+  ...cumulativeSpecs("tensor"),
+  linearScan: linearScanSpec("tensor"),
   ...movementSpecs("tensor"),
   ...indexingSpecs("tensor"),
   ...constructSpecs,

@@ -79,6 +79,7 @@ export type {
   DTypeParams,
 } from "./primitives/shape.js";
 export type { AxesParams, AxisParams } from "./primitives/reduce.js";
+export type { CumulativeParams } from "./primitives/cumulative.js";
 export type { IndexAxisParams } from "./primitives/indexing.js";
 export type { SampleParams, SplitParams } from "./primitives/random.js";
 export type { RematParams, CheckpointParams } from "./primitives/special.js";

@@ -84,6 +84,15 @@ describe("eager ops equal the tensor kernels", () => {
     expectSameTensor(A.argmin(x32), T.argmin(x32));
   });
 
+  it("cumulative ops", () => {
+    expectSameTensor(A.cumsum(x32, { axis: 0 }), T.cumsum(x32, { axis: 0 }));
+    expectSameTensor(A.cumprod(x32, { reverse: true }), T.cumprod(x32, { reverse: true }));
+    expectSameTensor(A.cummax(x32), T.cummax(x32));
+    expectSameTensor(A.cummin(x32, { axis: 0, reverse: true }), T.cummin(x32, { axis: 0, reverse: true }));
+    expectSameTensor(A.logcumsumexp(x32, { axis: 1 }), T.logcumsumexp(x32, { axis: 1 }));
+    expectSameTensor(A.linearScan(x32, x32, { reverse: true }), T.linearScan(x32, x32, { reverse: true }));
+  });
+
   it("shape ops", () => {
     expectSameTensor(A.reshape(x32, [3, -1]), T.reshape(x32, [3, -1]));
     expectSameTensor(A.transpose(x32), T.transpose(x32));

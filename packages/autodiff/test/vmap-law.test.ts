@@ -64,6 +64,25 @@ const specs: { readonly [K in PrimitiveName]: LawSpec } = {
   prod: { args: one([2, 3, 4]), f: (x) => [A.prod(x, { axis: 1 }), A.prod(x, { axis: [0, 2] })] },
   argmax: { args: one([2, 3, 4]), f: (x) => [A.argmax(x, { axis: 0 }), A.argmax(x, { axis: 2 })] },
   argmin: { args: one([2, 3, 4]), f: (x) => [A.argmin(x, { axis: 1 }), A.argmin(x, { axis: 2 })] },
+  cumsum: { args: one([2, 3, 4]), f: (x) => [A.cumsum(x, { axis: 0 }), A.cumsum(x, { axis: 1, reverse: true })] },
+  cumprod: { args: one([2, 3, 4]), f: (x) => [A.cumprod(x, { axis: 2 }), A.cumprod(x, { axis: 0, reverse: true })] },
+  cummax: {
+    args: one([2, 3, 4]),
+    f: (x) => [A.cummax(x, { axis: 1 }), A.cummax(A.round(x), { axis: 2, reverse: true })],
+  },
+  cummin: {
+    args: one([2, 3, 4]),
+    f: (x) => [A.cummin(x, { axis: 0 }), A.cummin(A.round(x), { axis: 2, reverse: true })],
+  },
+  linearScan: {
+    args: (rng, dt) => [floats(rng, [2, 3, 4], dt), floats(rng, [2, 3, 4], dt)],
+    f: (a, b) => [A.linearScan(a, b, { axis: 1 }), A.linearScan(a, b, { axis: 0, reverse: true })],
+    shared: [0, 1],
+  },
+  logcumsumexp: {
+    args: one([2, 3, 4]),
+    f: (x) => [A.logcumsumexp(x, { axis: 1 }), A.logcumsumexp(x, { axis: 2, reverse: true })],
+  },
   broadcastTo: { args: one([1, 3]), f: (x) => [A.broadcastTo(x, [2, 2, 3]), A.broadcastTo(x, [4, 3])] },
   reshape: { args: one([2, 3, 2]), f: (x) => [A.reshape(x, [3, 4]), A.reshape(x, [12])] },
   transpose: { args: one([2, 3, 4]), f: (x) => [A.transpose(x, [2, 0, 1]), A.transpose(x, [1, 0, 2])] },

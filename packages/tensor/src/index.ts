@@ -76,6 +76,16 @@ export {
   type ArgReduceOptions,
 } from "./kernels/reduce.js";
 export { logSumExp, softmax, logSoftmax } from "./kernels/softmax.js";
+export {
+  cumsum,
+  cumprod,
+  cummax,
+  cummin,
+  logcumsumexp,
+  type CumulativeOptions,
+  type CumulativeOp,
+} from "./kernels/cumulative.js";
+export { linearScan } from "./kernels/linearScan.js";
 export { reshape, transpose, permute, expandDims, squeeze, broadcastTo, flip } from "./kernels/movement.js";
 export { slice, type SliceSpec } from "./kernels/slice.js";
 export { concat, stack, split, pad } from "./kernels/join.js";

@@ -38,6 +38,11 @@ export const gradOps: Readonly<Record<string, Op>> = {
   mean: (x) => A.mean(x, { axis: 0, keepDims: true }),
   prod: (x) => A.prod(x, { axis: -1 }),
   logSumExp: (x) => A.logSumExp(x, { axis: -1 }),
+  cumsum: (x) => A.cumsum(x, { axis: 0 }),
+  cumprod: (x) => A.cumprod(x, { reverse: true }),
+  // Not cummax/cummin (nor max/min): the edge inputs tie often, where FD takes a one-sided mean.
+  logcumsumexp: (x) => A.logcumsumexp(x, { axis: 0 }),
+  linearScan: (x) => A.linearScan(A.sin(x), x, { reverse: true }),
   softmax: (x) => A.softmax(x),
   logSoftmax: (x) => A.logSoftmax(x, 0),
   transpose: (x) => A.transpose(x),

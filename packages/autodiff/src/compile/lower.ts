@@ -66,10 +66,14 @@ const FOLD_LIMIT = 1 << 16;
  * - `fallback`: deliberately no fast path, the primitive's impl runs: the random primitives, so a
  *   jitted sample is @rewind/tensor's eager sample bit for bit (`NOT_FUSED` names the elementwise
  *   ones).
+ * - `kernel`: the primitive's impl runs (its tensor kernel is the fast path), and its outputs
+ *   always have the dtypes of their avals, so unlike a `fallback`'s they do not send everything
+ *   that reads them through impls too: the cumulative primitives.
  * Typed by `PrimitiveName`, so a primitive added without an entry here, or a misspelt one, fails
  * to compile.
  */
-export type Route = "view" | "alias" | "inline" | "scan" | "matmul" | "reduce" | "index" | "concat" | "fallback";
+export type Route =
+  "view" | "alias" | "inline" | "scan" | "matmul" | "reduce" | "index" | "concat" | "fallback" | "kernel";
 export const ROUTES = {
   broadcastTo: "view",
   reshape: "view",
@@ -97,6 +101,12 @@ export const ROUTES = {
   randomSample: "fallback",
   keySplit: "fallback",
   keyFoldIn: "fallback",
+  cumsum: "kernel",
+  cumprod: "kernel",
+  cummax: "kernel",
+  cummin: "kernel",
+  logcumsumexp: "kernel",
+  linearScan: "kernel",
 } as const satisfies { readonly [K in Exclude<PrimitiveName, ElementwiseName>]: Route };
 
 /** Whether `p` is the registry's primitive of its name (not a user's primitive that shares a name). */
@@ -256,15 +266,17 @@ export class Lowering {
     return this.#tainted.has(this.parts(id).root);
   }
 
-  fallback(eqn: Eqn, ins: readonly VId[], nodes: Node[]): VId[] {
+  /** A node calling the primitive's impl; `exact`: its outputs have their avals' dtypes (no taint). */
+  fallback(eqn: Eqn, ins: readonly VId[], nodes: Node[], exact = false): VId[] {
     const outs = eqn.outputs.map((v) => this.root(v.aval.dtype, v.aval.shape));
-    if (isBuiltIn(eqn.prim)) outs.forEach((o) => this.#tainted.add(o));
+    if (isBuiltIn(eqn.prim) && !exact) outs.forEach((o) => this.#tainted.add(o));
     nodes.push({
       kind: "fallback",
       prim: eqn.prim,
       params: eqn.params,
       ins: ins.map((i) => this.contiguous(i, nodes)),
       outs,
+      ...(exact ? { fresh: true as const } : {}),
     });
     return outs;
   }
@@ -318,6 +330,8 @@ export class Lowering {
         return lowerIndex(this, eqn, ins, nodes);
       case "fallback":
         return this.fallback(eqn, ins, nodes);
+      case "kernel":
+        return this.fallback(eqn, ins, nodes, true);
       case "concat": {
         if (ins.length === 1) return [x];
         const out = this.root(xv.dtype, eqn.outputs[0]!.aval.shape);

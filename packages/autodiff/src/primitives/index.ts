@@ -14,6 +14,7 @@ import { scan } from "../scan/primitive.js";
 import { shapePrimitives } from "./shape.js";
 import { remat, stopGradient } from "./special.js";
 import { customVjp } from "./customVjp.js";
+import { cumulativePrimitives } from "./cumulative.js";
 import { unaryPrimitives } from "./unary.js";
 
 /** Every primitive of Rewind, keyed by its name. */
@@ -25,6 +26,7 @@ export const registry = {
   ...indexingPrimitives,
   ...linalgPrimitives,
   ...randomPrimitives,
+  ...cumulativePrimitives,
   stopGradient,
   remat,
   customVjp,

@@ -145,6 +145,10 @@ const SIMD = {
   f32x4Min: 0xe8,
   f32x4Max: 0xe9,
   i32x4TruncSatF32x4S: 0xf8,
+  f32x4DemoteF64x2Zero: 0x5e,
+  f64x2PromoteLowF32x4: 0x5f,
+  f64x2Add: 0xf0,
+  i8x16Shuffle: 0x0d,
 } as const;
 
 /** The SIMD instructions without immediates (lane-wise arithmetic, comparisons, bitwise ops). */
@@ -157,6 +161,7 @@ export type SimdOp = Exclude<
   | "f32x4ExtractLane"
   | "f32x4ReplaceLane"
   | "i32x4ReplaceLane"
+  | "i8x16Shuffle"
 >;
 
 /**
@@ -314,6 +319,14 @@ export class FunctionBuilder {
   /** `v128.const` with the four given i32 lanes. */
   i32x4ConstLanes(lanes: readonly [number, number, number, number]): this {
     return this.v128Const((view, lane) => view.setInt32(lane * 4, lanes[lane]!, true));
+  }
+
+  /** `i8x16.shuffle`: byte i of the result is byte `bytes[i]` of the operands (0–15: the first, 16–31: the second). */
+  i8x16Shuffle(bytes: readonly number[]): this {
+    if (bytes.length !== 16 || !bytes.every((b) => Number.isInteger(b) && b >= 0 && b < 32))
+      throw new Error("emitter: i8x16.shuffle takes 16 byte indices below 32");
+    this.code.push(...this.simdPrefix(SIMD.i8x16Shuffle), ...bytes);
+    return this;
   }
 
   f32x4ReplaceLane(lane: number): this {
