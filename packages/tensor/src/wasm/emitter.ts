@@ -321,7 +321,10 @@ export class FunctionBuilder {
     return this.v128Const((view, lane) => view.setInt32(lane * 4, lanes[lane]!, true));
   }
 
-  /** `i8x16.shuffle`: byte i of the result is byte `bytes[i]` of the operands (0–15: the first, 16–31: the second). */
+  /**
+   * `i8x16.shuffle`: byte i of the result is byte `bytes[i]` of the operands (0–15: the first,
+   * 16–31: the second).
+   */
   i8x16Shuffle(bytes: readonly number[]): this {
     if (bytes.length !== 16 || !bytes.every((b) => Number.isInteger(b) && b >= 0 && b < 32))
       throw new Error("emitter: i8x16.shuffle takes 16 byte indices below 32");
