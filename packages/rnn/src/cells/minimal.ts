@@ -147,7 +147,10 @@ const minimalCell = (name: string, gates: number, coefficients: Coefficients): C
     };
   },
   outputSize: (p) => hiddenOf(`${name}.outputSize`, p, gates),
-  inputSize: (p) => (hiddenOf(`${name}.inputSize`, p, gates), p.weight.shape[1]!),
+  inputSize: (p) => {
+    hiddenOf(`${name}.inputSize`, p, gates); // checks the parameters first
+    return p.weight.shape[1]!;
+  },
 });
 
 /**
