@@ -19,19 +19,20 @@
 import * as T from "@rewind/tensor";
 import {
   add,
-  concat,
-  linearScan,
   broadcastTo,
+  concat,
   expandDims,
-  less,
+  linearScan,
   mul,
   reshape,
+  slice,
+  split,
   squeeze,
-  sliceWindow,
+  transpose,
   where,
   type Value,
 } from "@rewind/autodiff";
-import { validateLengths } from "./lengths.js";
+import { stepMask, validateLengths } from "./lengths.js";
 import { checkFlag, checkOptions, checkValue } from "./util.js";
 
 /** Options of `linearRecurrence`. */
@@ -61,28 +62,9 @@ const shapeError = (arg: string, shapes: ReadonlyArray<readonly number[]>, detai
 const broadcastsTo = (from: readonly number[], to: readonly number[]): boolean =>
   from.length <= to.length && from.every((d, i) => d === 1 || d === to[to.length - from.length + i]);
 
-/** `v` with step `t` along `axis` replaced by `row` (which keeps the axis, of size 1). */
-const concatAt = (v: Value, row: Value, axis: number, t: number): Value => {
-  const n = v.shape[axis]!;
-  const part = (start: number, size: number): Value =>
-    sliceWindow(v, {
-      start: v.shape.map((_, a) => (a === axis ? start : 0)),
-      step: v.shape.map(() => 1),
-      size: v.shape.map((d, a) => (a === axis ? size : d)),
-    });
-  return concat([...(t > 0 ? [part(0, t)] : []), row, ...(t < n - 1 ? [part(t + 1, n - 1 - t)] : [])], axis);
-};
-
 /** Step `t` of every sample along `axis`, without the axis. */
 const stepAt = (v: Value, axis: number, t: number): Value =>
-  squeeze(
-    sliceWindow(v, {
-      start: v.shape.map((_, a) => (a === axis ? t : 0)),
-      step: v.shape.map(() => 1),
-      size: v.shape.map((d, a) => (a === axis ? 1 : d)),
-    }),
-    axis,
-  );
+  squeeze(slice(v, [...new Array<null>(axis).fill(null), { start: t, stop: t + 1 }]), axis);
 
 /**
  * h_t = a_t ⊙ h_{t−1} + b_t over the time axis of `b` (`[batch, time, ...features]`, or
@@ -140,16 +122,12 @@ export const linearRecurrence = (
 
   let steps = broadcastTo(a, b.shape);
   let inputs = b;
-  // valid[b, t] (or [t, b]) shaped to broadcast over the features.
+  // valid[t, b] (stepMask; [b, t] batch-major) shaped to broadcast over the features.
+  const mask = lengths === undefined ? undefined : stepMask(lengths, time);
   const valid =
-    lengths === undefined
+    mask === undefined
       ? undefined
-      : reshape(
-          timeMajor
-            ? less(expandDims(T.arange(time), 1), expandDims(lengths, 0))
-            : less(expandDims(T.arange(time), 0), expandDims(lengths, 1)),
-          [...b.shape.slice(0, 2), ...b.shape.slice(2).map(() => 1)],
-        );
+      : reshape(timeMajor ? mask : transpose(mask), [...b.shape.slice(0, 2), ...b.shape.slice(2).map(() => 1)]);
   if (valid !== undefined) {
     steps = where(valid, steps, T.scalar(1, b.dtype));
     inputs = where(valid, inputs, T.scalar(0, b.dtype));
@@ -158,9 +136,9 @@ export const linearRecurrence = (
   // identity, so a sample of length 0 keeps h0 as its state).
   if (h0 !== undefined && time > 0) {
     const first = reverse ? time - 1 : 0;
-    const start = stepAt(inputs, timeAxis, first);
-    const lifted = add(start, mul(stepAt(steps, timeAxis, first), h0));
-    inputs = concatAt(inputs, expandDims(lifted, timeAxis), timeAxis, first);
+    const [before, at, after] = split(inputs, [first, first + 1], timeAxis) as [Value, Value, Value];
+    const lifted = add(at, expandDims(mul(stepAt(steps, timeAxis, first), h0), timeAxis));
+    inputs = concat([before, lifted, after], timeAxis);
   }
   const h = linearScan(steps, inputs, { axis: timeAxis, reverse });
   const outputs = valid === undefined ? h : where(valid, h, T.scalar(0, b.dtype));
