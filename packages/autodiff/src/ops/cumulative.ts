@@ -96,7 +96,9 @@ export const logcumsumexp: (x: Value, options?: CumulativeOptions) => Value = cu
  * The linear recurrence h_t = a_t · h_{t−1} + b_t along an axis (default the last), starting from
  * h = 0 before the first step; `reverse` runs from the end (h_t = a_t · h_{t+1} + b_t). One
  * sequential pass; `a` and `b` broadcast together and compute in float (ints give float32).
- * Differentiable in both operands at every order.
+ * Differentiable in both operands at every order. This is the low-level op (h starts at 0, any
+ * axis, no lengths); `linearRecurrence` in @rewind/rnn adds an initial state, `rnn`'s
+ * `[batch, time, ...]` layout and per-sample lengths on top of it.
  * @example linearScan(tensor([1, 2, 3]), tensor([1, 1, 1])) // [1, 3, 10]
  */
 export const linearScan = (a: ValueLike, b: ValueLike, options: CumulativeOptions = {}): Value => {
