@@ -82,6 +82,15 @@ Object.defineProperty(Tracer.prototype, "data", {
   },
 });
 
+// @rewind/tensor's functions that read numbers (`item`, `toArray`, the eager kernels) call this
+// when handed a tracer, so their error names the transform being traced, as `.data` does. Not
+// enumerable and not on the class, so `Value` does not offer it.
+Object.defineProperty(Tracer.prototype, "refuseConcrete", {
+  value(this: Tracer, use: string): never {
+    return concretizationError(this, "refuseConcrete", use);
+  },
+});
+
 /** What ops take and return: a concrete tensor, or a tracer under a transform. */
 export type Value = Tensor | Tracer;
 

@@ -135,12 +135,35 @@ describe("what still works", () => {
 });
 
 describe("tensor-only functions given a tracer say why", () => {
-  it("item(x) inside grad names item, the traced value, and where/scan", () => {
-    const e = thrown(() => A.grad((x: A.Value) => A.mul(x, T.item(x as T.Tensor)))(T.scalar(2)));
-    expect(e).toBeInstanceOf(T.TensorException);
-    expect(e.message).toMatch(
-      /^item: expected a tensor, got a traced value \(a Tracer: inside grad, jit or scan a value has a shape and a dtype but no data\)/,
+  // Before, these said "item: expected a tensor, got a traced value (a Tracer: inside grad, jit or
+  // scan …)", whichever transform was tracing: the concretization error now names it, as `.data` does.
+  const concretization = (transform: string, op: string) =>
+    new RegExp(
+      `^${transform}: a traced value f32\\[[0-9,]*\\] was passed to ${op}, but while ${transform} traces the ` +
+        "function its values have a shape and a dtype, not numbers \\(a concretization error\\); " +
+        `read the number after ${transform} returns`,
     );
-    expect(e.message).toMatch(/call item outside the transform, or stay with traced ops: where\(cond, a, b\)/);
+  it("item(x) inside grad names grad, item and the fixes: read after, a static argument, where, scan", () => {
+    const e = thrown(() => A.grad((x: A.Value) => A.mul(x, T.item(x as T.Tensor)))(T.scalar(2)));
+    expect(e).toBeInstanceOf(A.GraphException);
+    expect(e.message).toMatch(concretization("grad", "item"));
+    expect(e.message).toMatch(/pass it in as a plain number \(a static argument/);
+    expect(e.message).toMatch(/where\(cond, a, b\) instead of \?: or if, and write loops .* with scan$/);
+  });
+  it("item, toArray inside jit and vmap name that transform", () => {
+    const readItem = (x: A.Value) => A.mul(x, T.item(A.sum(x) as T.Tensor));
+    const readArray = (x: A.Value) => A.mul(x, T.toArray(x as T.Tensor).length);
+    expect(thrown(() => A.jit(readItem)(T.tensor([1, 2]))).message).toMatch(concretization("jit", "item"));
+    expect(thrown(() => A.jit(readArray)(T.tensor([1, 2]))).message).toMatch(concretization("jit", "toArray"));
+    expect(thrown(() => A.vmap(readItem)(T.tensor([[1], [2]]))).message).toMatch(concretization("vmap", "item"));
+  });
+  it("a tracer kept past its transform is a leak, not a concretization error", () => {
+    let kept: A.Value | undefined;
+    A.grad((x: A.Value) => {
+      kept = x;
+      return A.sum(x);
+    })(T.tensor([1, 2]));
+    const e = thrown(() => T.item(kept as T.Tensor));
+    expect(e.message).toMatch(/a traced value f32\[2\] was used after the transform that created it returned/);
   });
 });

@@ -71,3 +71,20 @@ describe("rnn on an xs the cell cannot read", () => {
     );
   });
 });
+
+describe("a carry of the wrong structure is described as the user wrote it", () => {
+  // Before: inside rnn's scan the carry is a tracer, and the message listed its internal fields:
+  // "the carry must be { h, c } of tensors, got keys trace, variable, _tag".
+  it("a GRU's single-tensor carry given to an LSTM: names the tensor, not a tracer's fields", () => {
+    const e = refusal(() => rnn(lstm, params, T.zeros([2, 5, 3]), { initialCarry: T.zeros([2, 4]) as never }));
+    expect(e.message).toMatch(
+      /^lstm\.step: the carry must be \{ h, c \} of tensors, got a tensor float32 \[2, 4\] \(argument `carry`\)/,
+    );
+    expect(e.message).not.toMatch(/trace|variable|_tag/);
+  });
+  it("an object with other keys: lists its keys (sorted, as pytrees order them)", () => {
+    const carry = { h: T.zeros([2, 4]), cc: T.zeros([2, 4]) };
+    const e = refusal(() => rnn(lstm, params, T.zeros([2, 5, 3]), { initialCarry: carry as never }));
+    expect(e.message).toMatch(/the carry must be \{ h, c \} of tensors, got keys cc, h/);
+  });
+});

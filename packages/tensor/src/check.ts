@@ -142,6 +142,8 @@ export const recordProblem = (dtype: unknown, shape: unknown, data: unknown): st
 export const checkTensor = (op: string, arg: string, x: unknown): Tensor => {
   const problem = tensorProblem(x);
   if (problem === undefined) return x as Tensor;
+  // A live tracer of @rewind/autodiff throws its own concretization error, naming the transform.
+  if (problem === TRACED) (x as { refuseConcrete?: (use: string) => never }).refuseConcrete?.(`passed to ${op}`);
   return fail({
     _tag: "ValueError",
     op,

@@ -158,9 +158,10 @@ const derive = (v: Loose): { readonly detail: string; readonly fix: string } => 
           `a traced value ${avalText(aval)} was ${v["use"] as string}, but while ${op} traces the function ` +
           "its values have a shape and a dtype, not numbers (a concretization error)",
         fix:
-          "choose between values with where(cond, a, b) instead of ?: or if, write loops whose step count " +
-          `depends on values with scan, or compute the value outside ${op} and pass it in as a plain number ` +
-          "(a static argument)",
+          `read the number after ${op} returns (return the value from the function), or compute it outside ` +
+          `${op} and pass it in as a plain number (a static argument, part of the trace's signature); ` +
+          "choose between values with where(cond, a, b) instead of ?: or if, and write loops whose step " +
+          "count depends on values with scan",
       };
   }
 };

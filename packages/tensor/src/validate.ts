@@ -55,15 +55,18 @@ export const describeArg = (v: unknown): string => {
 
 /**
  * What arrived where an object was expected, by its keys: `null`, `an object with keys a, b`
- * (or `(none)`), or the type of anything else.
+ * (or `(none)`), a tensor by its dtype and shape, or the type of anything else.
  * @example describeKeys({ w: 1 }) // "an object with keys w"
  */
-export const describeKeys = (v: unknown): string =>
-  v === null
-    ? "null"
-    : typeof v === "object"
-      ? `an object with keys ${Object.keys(v).join(", ") || "(none)"}`
-      : typeof v;
+export const describeKeys = (v: unknown): string => {
+  if (v === null) return "null";
+  if (typeof v !== "object") return typeof v;
+  // A tensor or a tracer is described as the user wrote it, never by its internal fields
+  // (a tracer's keys are trace, variable and _tag).
+  const { dtype, shape } = v as { dtype?: unknown; shape?: unknown };
+  if (typeof dtype === "string" && Array.isArray(shape)) return `a tensor ${dtype} [${shape.join(", ")}]`;
+  return `an object with keys ${Object.keys(v).join(", ") || "(none)"}`;
+};
 
 /**
  * Throws the refusal of `rule` for argument `arg` of `op` (the cold path of `check`).
