@@ -11,7 +11,7 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
-import { concat, isTracer, reshape, split, stack, transpose, type Value } from "@rewind/autodiff";
+import { concat, isTracer, isValue, reshape, split, stack, transpose, type Value } from "@rewind/autodiff";
 import type { Cell, InitOptions } from "./Cell.js";
 import type { TorchCellParams } from "./cells/common.js";
 import { elmanRelu, elmanTanh } from "./cells/elman.js";
@@ -121,6 +121,39 @@ const splitState = (s: ResolvedTorchRnnSpec, name: string, v: unknown, batch: nu
   return split(v, n, 0).map((x) => reshape(x, [batch, s.hiddenSize]));
 };
 
+/** The batch size an h_0 (`[L·D, B, H]`, LSTM: `{ h, c }`) or lengths (`[B]`) implies, if they are shaped. */
+const impliedBatch = (v: unknown, axis: number): number | undefined => {
+  const t = typeof v === "object" && v !== null && !isValue(v) && "h" in v ? v.h : v;
+  if (Array.isArray(t)) return axis === 0 ? t.length : undefined;
+  return isValue(t) ? t.shape[axis] : undefined;
+};
+
+/**
+ * Refuses, naming `batchFirst`, a batch-first read of xs that h_0 or lengths show to be time-major:
+ * PyTorch's modules default to `batch_first=False`, so a literal port passes `[time, batch, in]`,
+ * which this layer (default `batchFirst: true`) would otherwise run as batch `time`.
+ */
+const checkReadAsBatchFirst = (s: ResolvedTorchRnnSpec, xs: Value, options: TorchRnnApplyOptions<unknown>): void => {
+  const [batch, time] = xs.shape as [number, number];
+  const implied: ReadonlyArray<readonly [string, number | undefined]> = [
+    ["initialCarry", impliedBatch(options.initialCarry, 1)],
+    ["lengths", impliedBatch(options.lengths, 0)],
+  ];
+  const hit = implied.find(([, b]) => b !== undefined && b !== batch && b === time);
+  if (hit === undefined) return;
+  T.fail({
+    _tag: "ShapeError",
+    op: "torchRnn.apply",
+    arg: hit[0],
+    shapes: [xs.shape],
+    detail:
+      `${hit[0]} is for a batch of ${time}, but xs ${fmt(xs.shape)} is read as [batch ${batch}, time ${time}, ` +
+      `features ${s.inputSize}] because batchFirst is true ` +
+      "(the default here; PyTorch's modules default to batch_first=False)",
+    fix: "for time-major xs [time, batch, inputSize], as nn.RNN/LSTM/GRU take them, set batchFirst: false in the spec",
+  });
+};
+
 /** Checks `apply`'s parameters, xs and options against the spec; returns the parameters' dtype. */
 const checkApply = (
   s: ResolvedTorchRnnSpec,
@@ -142,6 +175,7 @@ const checkApply = (
       fix: s.batchFirst ? "set batchFirst: false for time-major input" : "set batchFirst: true for batch-major input",
     });
   }
+  if (s.batchFirst) checkReadAsBatchFirst(s, xs, options);
   const dtype = params[0]!.weight_ih.dtype;
   if (xs.dtype !== dtype) {
     T.fail({

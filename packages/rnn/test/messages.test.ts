@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
-import { gru, lstm, rnn } from "@rewind/rnn";
+import { gru, lstm, rnn, torchRnn } from "@rewind/rnn";
 import { refusal } from "./extra-helpers.js";
 
 const params = lstm.init(T.random.key(0), { inputSize: 3, hiddenSize: 4 });
@@ -86,5 +86,37 @@ describe("a carry of the wrong structure is described as the user wrote it", () 
     const carry = { h: T.zeros([2, 4]), cc: T.zeros([2, 4]) };
     const e = refusal(() => rnn(lstm, params, T.zeros([2, 5, 3]), { initialCarry: carry as never }));
     expect(e.message).toMatch(/the carry must be \{ h, c \} of tensors, got keys cc, h/);
+  });
+});
+
+describe("torchRnn on PyTorch's time-major layout", () => {
+  // nn.RNN(3, 4) takes [time, batch, 3]; torchRnn defaults to batchFirst: true. Before, an h_0 or
+  // lengths for the real batch gave "expected [1, 6, 4] … got [1, 2, 4]; pass PyTorch's h_0 layout"
+  // or "has 2 entries for a batch of 6", neither naming batchFirst.
+  const layer = torchRnn({ mode: "lstm", inputSize: 3, hiddenSize: 4 });
+  const p = layer.init(T.random.key(0));
+  const timeMajor = T.zeros([6, 2, 3]); // time 6, batch 2
+  it("an h_0 for batch 2 with xs [6, 2, 3]: names batchFirst and PyTorch's default", () => {
+    const h = T.zeros([1, 2, 4]);
+    const e = refusal(() => layer.apply(p, timeMajor, { initialCarry: { h, c: h } }));
+    expect(e.error).toMatchObject({ _tag: "ShapeError", op: "torchRnn.apply", arg: "initialCarry" });
+    expect(e.message).toMatch(
+      /initialCarry is for a batch of 2, but xs \[6, 2, 3\] is read as \[batch 6, time 2, features 3\] because batchFirst is true/,
+    );
+    expect(e.message).toMatch(/PyTorch's modules default to batch_first=False/);
+    expect(e.message).toMatch(/set batchFirst: false in the spec$/);
+    // The fix it names works.
+    const fixed = torchRnn({ mode: "lstm", inputSize: 3, hiddenSize: 4, batchFirst: false });
+    expect(fixed.apply(p, timeMajor, { initialCarry: { h, c: h } }).outputs.shape).toEqual([6, 2, 4]);
+  });
+  it("lengths for batch 2: the same hint", () => {
+    const e = refusal(() => layer.apply(p, timeMajor, { lengths: [6, 4] }));
+    expect(e.error).toMatchObject({ _tag: "ShapeError", arg: "lengths" });
+    expect(e.message).toMatch(/lengths is for a batch of 2, but xs \[6, 2, 3\] is read as \[batch 6, time 2/);
+  });
+  it("a batch-first xs with a wrong h_0 keeps the plain shape message", () => {
+    const h = T.zeros([1, 3, 4]);
+    const e = refusal(() => layer.apply(p, T.zeros([2, 6, 3]), { initialCarry: { h, c: h } }));
+    expect(e.message).toMatch(/expected \[1, 2, 4\] \(numLayers·numDirections, batch, hiddenSize\), got \[1, 3, 4\]/);
   });
 });
