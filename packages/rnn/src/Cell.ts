@@ -17,15 +17,29 @@ export interface CellSizes {
   readonly hiddenSize: number;
 }
 
-/** How weights are drawn: PyTorch's default uniform ±1/√hidden, orthogonal, or Glorot uniform. */
-export type InitScheme = "default" | "orthogonal" | "glorot";
+/**
+ * How weights are drawn: PyTorch's default uniform ±1/√hidden, orthogonal, Glorot uniform, or
+ * identity (IRNN, Le, Jaitly & Hinton 2015: each recurrent gate block is the identity matrix and
+ * the biases are zero; input weights keep PyTorch's default).
+ */
+export type InitScheme = "default" | "orthogonal" | "glorot" | "identity";
 
 /** Options of `init`. */
 export interface InitOptions {
   /** Parameter dtype (default float32). */
   readonly dtype?: Extract<DType, "float32" | "float64">;
-  /** Weight initialisation (default "default", PyTorch's). Biases always use PyTorch's default. */
+  /**
+   * Weight initialisation (default "default", PyTorch's). Biases use PyTorch's default, except
+   * under "identity" (zero, as IRNN). Cells without a square recurrent weight refuse "identity".
+   */
   readonly scheme?: InitScheme;
+  /**
+   * The forget gate's total bias (Gers, Schmidhuber & Cummins 2000; Jozefowicz et al. 2015 advise
+   * 1), for cells with a forget gate. In PyTorch's layout, with two biases, the forget block of
+   * `bias_ih` is set to it and that of `bias_hh` to 0, so their sum is `forgetBias`; the other
+   * gates' biases are drawn as usual. Cells without a forget gate refuse it.
+   */
+  readonly forgetBias?: number;
 }
 
 /**

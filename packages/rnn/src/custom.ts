@@ -25,7 +25,7 @@ import {
 } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
 import { affine, checkFields, checkSizes, checkStep, zeroState } from "./cells/common.js";
-import { checkInitOptions, INIT_OPTION_KEYS, uniformInit } from "./init.js";
+import { checkInitOptions, gateWeight, INIT_OPTION_KEYS, uniformInit } from "./init.js";
 import { checkOptions } from "./util.js";
 
 /** What `defineCell` takes: plain, uncurried functions over a parameter tree. */
@@ -360,18 +360,24 @@ export const mgu: Cell<MguParams, Value> = defineCell<MguParams, Value>({
   name: "mgu",
   init: (key, sizes, options) => {
     checkSizes("mgu", sizes);
-    checkInitOptions("mgu.init", options);
-    const { dtype = "float32" } = options;
+    checkInitOptions("mgu.init", options, { recurrent: true, forgetGate: true });
+    const { dtype = "float32", scheme = "default", forgetBias } = options;
     const { inputSize, hiddenSize: h } = sizes;
     const [k1, k2, k3, k4, k5, k6] = T.random.split(key, 6) as [Key, Key, Key, Key, Key, Key];
     const u = (k: Key, shape: readonly number[]): T.Tensor => uniformInit(k, shape, h, dtype);
+    // Recurrent weights follow the scheme; input weights too, except under identity (IRNN keeps
+    // them at the default and zeroes the biases).
+    const recurrent = (k: Key): T.Tensor => gateWeight(k, 1, h, h, options);
+    const input = (k: Key): T.Tensor =>
+      gateWeight(k, 1, h, inputSize, scheme === "identity" ? { ...options, scheme: "default" } : options);
+    const bias = (k: Key): T.Tensor => (scheme === "identity" ? T.zeros([h], dtype) : u(k, [h]));
     return {
-      weight_if: u(k1, [h, inputSize]),
-      weight_hf: u(k2, [h, h]),
-      bias_f: u(k3, [h]),
-      weight_in: u(k4, [h, inputSize]),
-      weight_hn: u(k5, [h, h]),
-      bias_n: u(k6, [h]),
+      weight_if: input(k1),
+      weight_hf: recurrent(k2),
+      bias_f: forgetBias === undefined ? bias(k3) : T.full([h], forgetBias, dtype),
+      weight_in: input(k4),
+      weight_hn: recurrent(k5),
+      bias_n: bias(k6),
     };
   },
   initialCarry: (batch, p) =>

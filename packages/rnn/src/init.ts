@@ -1,5 +1,6 @@
 /**
- * @file Weight initialisation from explicit keys: PyTorch's default, orthogonal and Glorot.
+ * @file Weight initialisation from explicit keys: PyTorch's default, orthogonal, Glorot and
+ * identity (IRNN), and the forget-gate bias option.
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
@@ -10,7 +11,7 @@ import { checkOptions } from "./util.js";
 /** The dtypes parameters can be initialised in: `float32` or `float64`. */
 export type FloatDType = NonNullable<InitOptions["dtype"]>;
 
-const SCHEMES: readonly string[] = ["default", "orthogonal", "glorot"];
+const SCHEMES: readonly string[] = ["default", "orthogonal", "glorot", "identity"];
 const bad = (op: string, arg: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op, arg, detail, fix });
 
@@ -39,21 +40,66 @@ const checkMatrixShape = (op: string, shape: unknown): void => {
 };
 
 /** The keys of `InitOptions`. */
-export const INIT_OPTION_KEYS = keysOf<InitOptions>({ dtype: true, scheme: true });
+export const INIT_OPTION_KEYS = keysOf<InitOptions>({ dtype: true, scheme: true, forgetBias: true });
+
+/** What a cell's init can honour beyond the dtype and the weight schemes every weight has. */
+export interface InitSupport {
+  /** The cell has square recurrent weights, so `scheme: "identity"` applies. */
+  readonly recurrent?: boolean;
+  /** The cell has a forget gate, so `forgetBias` applies. */
+  readonly forgetGate?: boolean;
+}
 
 /**
  * Throws unless `options` are valid `InitOptions` (undefined, or a plain object of known keys with
- * a float dtype and a known scheme), naming `op`; an unknown scheme or a misspelt key (`dtyp`)
- * must not silently fall back to the default.
- * @example checkInitOptions("lstm.init", { scheme: "orthogonal" })
+ * a float dtype and a known scheme) that the cell can honour (`support`), naming `op`; an unknown
+ * scheme, a misspelt key (`dtyp`) or an option the cell has no place for must not silently fall
+ * back to the default.
+ * @example checkInitOptions("lstm.init", { scheme: "orthogonal" }, { recurrent: true, forgetGate: true })
  */
-export const checkInitOptions = (op: string, options: unknown): void => {
+export const checkInitOptions = (op: string, options: unknown, support: InitSupport = {}): void => {
   checkOptions(op, "options", options, INIT_OPTION_KEYS);
   const o = (options ?? {}) as Record<string, unknown>;
   checkFloatDType(op, "options.dtype", o["dtype"]);
-  if (o["scheme"] !== undefined && !SCHEMES.includes(o["scheme"] as string)) {
-    bad(op, "options.scheme", `unknown scheme ${describeArg(o["scheme"])}`, 'use "default", "orthogonal" or "glorot"');
+  const scheme = o["scheme"];
+  if (scheme !== undefined && !SCHEMES.includes(scheme as string)) {
+    bad(
+      op,
+      "options.scheme",
+      `unknown scheme ${describeArg(scheme)}`,
+      'use "default", "orthogonal", "glorot" or "identity"',
+    );
   }
+  if (scheme === "identity" && support.recurrent !== true) {
+    bad(
+      op,
+      "options.scheme",
+      'scheme "identity" sets square recurrent weights to the identity, and this has none',
+      'use "default", "orthogonal" or "glorot", or a cell with a recurrent weight (elmanRelu for an IRNN)',
+    );
+  }
+  const forgetBias = o["forgetBias"];
+  if (forgetBias !== undefined && (typeof forgetBias !== "number" || !Number.isFinite(forgetBias))) {
+    bad(op, "options.forgetBias", `forgetBias must be a finite number, got ${describeArg(forgetBias)}`, "pass e.g. 1");
+  }
+  if (forgetBias !== undefined && support.forgetGate !== true) {
+    bad(
+      op,
+      "options.forgetBias",
+      "forgetBias sets a forget gate's bias, and this has no forget gate",
+      "drop forgetBias, or use a cell with a forget gate (lstm, peepholeLstm, layerNormLstm, mgu, minLstm)",
+    );
+  }
+};
+
+/**
+ * `bias` with its gate block `block` (of `hidden` entries) set to `value`: the forget-gate bias.
+ * @example withGateBias(zeros([8]), 1, 2, 1) // [0, 0, 1, 1, 0, 0, 0, 0]
+ */
+export const withGateBias = (bias: T.Tensor, block: number, hidden: number, value: number): T.Tensor => {
+  const data = bias.data.slice();
+  data.fill(value, block * hidden, (block + 1) * hidden);
+  return T.fromDataOrThrow(data, bias.shape, bias.dtype);
 };
 
 /**
@@ -135,7 +181,7 @@ export const gateWeight = (
   fanIn: number,
   options: InitOptions = {},
 ): T.Tensor => {
-  checkInitOptions("gateWeight", options);
+  checkInitOptions("gateWeight", options, { recurrent: true, forgetGate: true }); // biases are not its concern
   if (!Number.isSafeInteger(gates) || gates < 1)
     bad(
       "gateWeight",
@@ -146,6 +192,19 @@ export const gateWeight = (
   const dtype = options.dtype ?? "float32";
   const scheme = options.scheme ?? "default";
   if (scheme === "default") return uniformInit(key, [gates * hidden, fanIn], hidden, dtype);
+  if (scheme === "identity") {
+    if (fanIn !== hidden)
+      bad(
+        "gateWeight",
+        "fanIn",
+        `scheme "identity" needs square blocks, got ${hidden} rows per gate and fanIn ${fanIn}`,
+        "use it for recurrent weights [gates·hidden, hidden]; input weights keep another scheme",
+      );
+    return T.concat(
+      Array.from({ length: gates }, () => T.eye(hidden, hidden, 0, dtype)),
+      0,
+    );
+  }
   const keys = T.random.split(key, gates);
   const blocks = keys.map((k) =>
     scheme === "orthogonal" ? orthogonalInit(k, [hidden, fanIn], dtype) : glorotInit(k, [hidden, fanIn], dtype),

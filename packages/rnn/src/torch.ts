@@ -222,7 +222,7 @@ export const torchRnn = <M extends TorchRnnMode>(
 
   const init = (key: Key, options?: InitOptions): TorchRnnParams => {
     checkKey("torchRnn.init", "key", key);
-    checkInitOptions("torchRnn.init", options);
+    checkInitOptions("torchRnn.init", options, { recurrent: true, forgetGate: s.mode === "lstm" });
     const keys = T.random.split(key, s.numLayers * D);
     return Object.freeze(
       keys.map((k, i) =>

@@ -17,7 +17,7 @@ export const RNN_KEYS = [
   "mode",
 ] as const;
 /** `InitOptions`: every cell's and layer's init, gateWeight, torchRnn(...).init. */
-export const INIT_KEYS = ["dtype", "scheme"] as const;
+export const INIT_KEYS = ["dtype", "scheme", "forgetBias"] as const;
 /** `CellSizes`: a built-in cell's init. */
 export const SIZE_KEYS = ["inputSize", "hiddenSize"] as const;
 /** `TorchRnnSpec`. */

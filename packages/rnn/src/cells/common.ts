@@ -6,7 +6,7 @@ import type { Key } from "@rewind/tensor";
 import { checkArgs, describeKeys, keysOf, optionsProblem, positiveInt, withFix } from "@rewind/tensor/internal/check";
 import { add, isValue, matmul, transpose, treeLeavesWithPaths, type Value } from "@rewind/autodiff";
 import type { CellSizes, InitOptions } from "../Cell.js";
-import { checkInitOptions, gateWeight, uniformInit } from "../init.js";
+import { checkInitOptions, gateWeight, uniformInit, withGateBias } from "../init.js";
 
 /** PyTorch's per-layer RNN parameters: gate-stacked weights `[G·H, in]`, `[G·H, H]` and biases. */
 export interface TorchCellParams {
@@ -63,15 +63,22 @@ export const initTorchCell = (
   options: InitOptions = {},
 ): TorchCellParams => {
   checkSizes(name, sizes);
-  checkInitOptions(`${name}.init`, options);
+  // Four gates are PyTorch's LSTM layout (i, f, g, o): block 1 is the forget gate.
+  checkInitOptions(`${name}.init`, options, { recurrent: true, forgetGate: gates === 4 });
   const { inputSize, hiddenSize } = sizes;
   const dtype = options.dtype ?? "float32";
+  const identity = options.scheme === "identity";
   const [k1, k2, k3, k4] = T.random.split(key, 4) as [Key, Key, Key, Key];
+  const bias = (k: Key): T.Tensor =>
+    identity ? T.zeros([gates * hiddenSize], dtype) : uniformInit(k, [gates * hiddenSize], hiddenSize, dtype);
+  const [biasIh, biasHh] = [bias(k3), bias(k4)];
+  const fb = options.forgetBias;
   return {
-    weight_ih: gateWeight(k1, gates, hiddenSize, inputSize, options),
+    // IRNN: only the recurrent weight is the identity; the input weight keeps PyTorch's default.
+    weight_ih: gateWeight(k1, gates, hiddenSize, inputSize, identity ? { ...options, scheme: "default" } : options),
     weight_hh: gateWeight(k2, gates, hiddenSize, hiddenSize, options),
-    bias_ih: uniformInit(k3, [gates * hiddenSize], hiddenSize, dtype),
-    bias_hh: uniformInit(k4, [gates * hiddenSize], hiddenSize, dtype),
+    bias_ih: fb === undefined ? biasIh : withGateBias(biasIh, 1, hiddenSize, fb),
+    bias_hh: fb === undefined ? biasHh : withGateBias(biasHh, 1, hiddenSize, 0),
   };
 };
 

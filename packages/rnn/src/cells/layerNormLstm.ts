@@ -30,7 +30,7 @@ import {
   type Value,
 } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
-import { gateWeight } from "../init.js";
+import { gateWeight, withGateBias } from "../init.js";
 import { checkInitOptions } from "../init.js";
 import { checkFields, checkStep, checkSizes, zeroState } from "./common.js";
 import type { LstmCarry } from "./lstm.js";
@@ -131,15 +131,18 @@ export const layerNormLstm: Cell<LayerNormLstmParams, LstmCarry> = {
   name: NAME,
   init: (key, sizes, options = {}) => {
     checkSizes(NAME, sizes);
-    checkInitOptions(`${NAME}.init`, options);
+    checkInitOptions(`${NAME}.init`, options, { recurrent: true, forgetGate: true });
     const { inputSize, hiddenSize: h } = sizes;
     const dtype = options.dtype ?? "float32";
     const [k1, k2] = T.random.split(key, 2) as [T.Key, T.Key];
+    const identity = options.scheme === "identity";
+    // The gates' only biases are the layer norms' shifts: the forget gate's is ln_ih_bias's block 1.
+    const lnIhBias = T.zeros([4 * h], dtype);
     return {
-      weight_ih: gateWeight(k1, 4, h, inputSize, options),
+      weight_ih: gateWeight(k1, 4, h, inputSize, identity ? { ...options, scheme: "default" } : options),
       weight_hh: gateWeight(k2, 4, h, h, options),
       ln_ih_weight: T.ones([4 * h], dtype),
-      ln_ih_bias: T.zeros([4 * h], dtype),
+      ln_ih_bias: options.forgetBias === undefined ? lnIhBias : withGateBias(lnIhBias, 1, h, options.forgetBias),
       ln_hh_weight: T.ones([4 * h], dtype),
       ln_hh_bias: T.zeros([4 * h], dtype),
       ln_c_weight: T.ones([h], dtype),

@@ -19,7 +19,7 @@ import { add, div, isValue, matmul, mul, sigmoid, split, sub, transpose, type Va
 import type { Cell } from "../Cell.js";
 import { linearRecurrence } from "../linearRecurrence.js";
 import { checkFields, checkSizes, checkStep, zeroState } from "./common.js";
-import { checkInitOptions, gateWeight, uniformInit } from "../init.js";
+import { checkInitOptions, gateWeight, uniformInit, withGateBias } from "../init.js";
 
 /** Parameters of `minGru` (G = 2) and `minLstm` (G = 3): one gate-stacked linear map of x_t. */
 export interface MinimalCellParams {
@@ -110,20 +110,30 @@ const minLstmCoefficients: Coefficients = (gates) => {
   return [div(f, total), mul(div(i, total), candidate)];
 };
 
-const minimalCell = (name: string, gates: number, coefficients: Coefficients): Cell<MinimalCellParams, Value> => ({
+const minimalCell = (
+  name: string,
+  gates: number,
+  coefficients: Coefficients,
+  forgetBlock?: number,
+): Cell<MinimalCellParams, Value> => ({
   name,
   init: (key, sizes, options = {}) => {
     checkSizes(name, sizes);
-    checkInitOptions(`${name}.init`, options);
+    // No recurrent weight (the gates read only x_t); minLSTM's forget gate is block 0 of (f, i, h̃).
+    checkInitOptions(`${name}.init`, options, { forgetGate: forgetBlock !== undefined });
     const [k1, k2] = T.random.split(key, 2) as [T.Key, T.Key];
     const dtype = options.dtype ?? "float32";
     // nn.Linear's default: both weight and bias uniform in ±1/√in.
+    const bias = uniformInit(k2, [gates * sizes.hiddenSize], sizes.inputSize, dtype);
     return {
       weight:
         (options.scheme ?? "default") === "default"
           ? uniformInit(k1, [gates * sizes.hiddenSize, sizes.inputSize], sizes.inputSize, dtype)
           : gateWeight(k1, gates, sizes.hiddenSize, sizes.inputSize, options),
-      bias: uniformInit(k2, [gates * sizes.hiddenSize], sizes.inputSize, dtype),
+      bias:
+        options.forgetBias === undefined || forgetBlock === undefined
+          ? bias
+          : withGateBias(bias, forgetBlock, sizes.hiddenSize, options.forgetBias),
     };
   },
   initialCarry: (batch, p) => zeroState(name, batch, hiddenOf(`${name}.initialCarry`, p, gates), p.weight.dtype),
@@ -165,4 +175,4 @@ export const minGru: Cell<MinimalCellParams, Value> = minimalCell("minGru", 2, m
  * gates normalised to sum to one; a linear recurrence, so it also runs in parallel over time.
  * @example const p = minLstm.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
  */
-export const minLstm: Cell<MinimalCellParams, Value> = minimalCell("minLstm", 3, minLstmCoefficients);
+export const minLstm: Cell<MinimalCellParams, Value> = minimalCell("minLstm", 3, minLstmCoefficients, 0);
