@@ -134,7 +134,7 @@ describe("associativeScan: transforms and graph", () => {
       const a = T.astype(coefficients([2, 33, 5], 8), dtype);
       const b = T.astype(f64([2, 33, 5], 9), dtype);
       const eager = parallelRecurrence(a, b) as T.Tensor;
-      const jitted = A.jit(parallelRecurrence)(a, b) as T.Tensor;
+      const jitted = A.jit(parallelRecurrence)(a, b);
       expect(Array.from(jitted.data)).toEqual(Array.from(eager.data));
     }
   });

@@ -114,8 +114,8 @@ describe("linearRecurrence: transforms", () => {
   it("jit gives the eager bits", () => {
     const f = (x: Value, y: Value) => linearRecurrence(x, y, undefined, { lengths: [20, 3, 0] });
     const [eager, jitted] = [f(a, b), A.jit(f)(a, b)];
-    expect(Array.from((jitted.outputs as T.Tensor).data)).toEqual(Array.from((eager.outputs as T.Tensor).data));
-    expect(Array.from((jitted.finalCarry as T.Tensor).data)).toEqual(Array.from((eager.finalCarry as T.Tensor).data));
+    expect(Array.from(jitted.outputs.data)).toEqual(Array.from((eager.outputs as T.Tensor).data));
+    expect(Array.from(jitted.finalCarry.data)).toEqual(Array.from((eager.finalCarry as T.Tensor).data));
   });
 
   it("the vmap law over an extra leading axis (an ensemble of recurrences)", () => {

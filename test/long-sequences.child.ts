@@ -134,7 +134,7 @@ if (useJit) {
   forwardPeak = peak - baseline;
   peak = held + baseline;
   t1 = performance.now();
-  grads = (pullback(T.scalar(1)) as [Record<string, TensorModule.Tensor>])[0];
+  grads = pullback(T.scalar(1))[0] as unknown as Record<string, TensorModule.Tensor>;
 }
 sample();
 const t2 = performance.now();

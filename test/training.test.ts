@@ -37,7 +37,7 @@ const train = (
   steps: number,
   lr: number,
 ): { first: number; last: number; params: Params } => {
-  const step = A.jit((p: Params) => A.valueAndGrad(loss)(p) as [Value, Params]);
+  const step = A.jit((p: Params) => A.valueAndGrad(loss)(p));
   let params = init;
   let first = NaN;
   for (let i = 0; i < steps; i++) {

@@ -78,7 +78,7 @@ const lr = 0.05;
 // One gradient-descent step as one jitted program (traced once); the old parameters are donated.
 const trainStep = jit(
   (p: Params): [Params, Value] => {
-    const [value, g] = valueAndGrad(loss)(p) as [Value, Params];
+    const [value, g] = valueAndGrad(loss)(p);
     return [treeMap<Params>((w, gw) => sub(w, mul(gw, lr)), p, g), value];
   },
   { donate: [0] },

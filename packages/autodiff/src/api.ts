@@ -18,6 +18,7 @@ import { broadcastTo } from "./ops/lift.js";
 import { traceTreeAs } from "./trace.js";
 import { treeDefKey, treeFlatten, treeLeavesWithPaths, treeUnflatten } from "./Tree.js";
 import { linearizeGraph } from "./vjp.js";
+import type { Concrete } from "./types.js";
 
 /** Options of grad/valueAndGrad: which arguments to differentiate, and whether f returns [value, aux]. */
 export interface GradOptions {
@@ -42,13 +43,31 @@ export type GradsOf<Args extends unknown[], O extends GradOptions> = O extends {
       : Args[0]
   : Args[0];
 
-/** What `grad` returns: the gradients, or `[gradients, aux]` with `hasAux`. */
-export type GradResult<Args extends unknown[], O extends GradOptions> = O extends {
+/** The auxiliary output of an `f` that returns `[value, aux]`. */
+type AuxOf<R> = R extends readonly [unknown, infer A] ? A : unknown;
+
+/** What `grad` returns: the gradients, or `[gradients, aux]` with `hasAux` (aux typed from `f`'s result `R`). */
+export type GradResult<Args extends unknown[], O extends GradOptions, R = unknown> = O extends {
   /** Options that ask for an auxiliary output. */
   readonly hasAux: true;
 }
-  ? [GradsOf<Args, O>, unknown]
+  ? [GradsOf<Args, O>, AuxOf<R>]
   : GradsOf<Args, O>;
+
+/**
+ * A function made by `valueAndGrad`: `[f's result, gradients]`, with tensors in both when every
+ * argument is a tensor (a concrete call), traced values otherwise.
+ */
+export interface ValueAndGradFn<Args extends unknown[], R, O extends GradOptions> {
+  (...args: Concrete<Args>): Concrete<[R, GradsOf<Args, O>]>;
+  (...args: Args): [R, GradsOf<Args, O>];
+}
+
+/** A function made by `grad`: the gradients (and aux), with tensors on a concrete call. */
+export interface GradFn<Args extends unknown[], R, O extends GradOptions> {
+  (...args: Concrete<Args>): Concrete<GradResult<Args, O, R>>;
+  (...args: Args): GradResult<Args, O, R>;
+}
 
 /**
  * Zeros shaped like `v` (a broadcast scalar, so nothing is allocated per element).
@@ -157,15 +176,14 @@ const notAValue = (op: string, value: unknown, hasAux: boolean): never => {
 /** valueAndGrad, reporting errors under the name the user called (`grad` or `valueAndGrad`). */
 const valueAndGradAs =
   (op: string) =>
-  <Args extends unknown[], const O extends GradOptions = Record<never, never>>(
-    f: (...args: Args) => unknown,
+  <Args extends unknown[], R, const O extends GradOptions = Record<never, never>>(
+    f: (...args: Args) => R,
     options: O = {} as O,
-  ) => {
+  ): ValueAndGradFn<Args, R, O> => {
     expectFunction(op, "f", f);
     const opts = expectOptions(op, options, ["argnums", "hasAux"]) as GradOptions;
     expectFlag(op, "options.hasAux", opts.hasAux);
-    return (...args: Args): [unknown, GradsOf<Args, O>] =>
-      valueAndGradCall(op, f, opts, args) as [unknown, GradsOf<Args, O>];
+    return ((...args: Args) => valueAndGradCall(op, f, opts, args)) as ValueAndGradFn<Args, R, O>;
   };
 
 const valueAndGradCall = (
@@ -213,15 +231,15 @@ export const valueAndGrad = valueAndGradAs("valueAndGrad");
  * The gradient of a scalar-valued `f` with respect to the arguments in `argnums` (default 0).
  * @example grad((x) => sum(mul(x, x)))(tensor([1, 2])) // [2, 4]
  */
-export const grad = <Args extends unknown[], const O extends GradOptions = Record<never, never>>(
-  f: (...args: Args) => unknown,
+export const grad = <Args extends unknown[], R, const O extends GradOptions = Record<never, never>>(
+  f: (...args: Args) => R,
   opts: O = {} as O,
-) => {
+): GradFn<Args, R, O> => {
   const vg = valueAndGradAs("grad")(f, opts);
-  return (...args: Args): GradResult<Args, O> => {
+  return ((...args: Args) => {
     const [out, g] = vg(...args);
-    return ((opts.hasAux ?? false) ? [g, (out as unknown[])[1]] : g) as GradResult<Args, O>;
-  };
+    return (opts.hasAux ?? false) ? [g, (out as unknown[])[1]] : g;
+  }) as GradFn<Args, R, O>;
 };
 
 const checkCotangent = (op: string, outs: readonly Value[], outTreeKey: string, ct: unknown): Value[] => {
@@ -255,30 +273,43 @@ const checkCotangent = (op: string, outs: readonly Value[], outTreeKey: string, 
  * cotangent pytree per primal.
  * @example const [y, pb] = vjp((x) => mul(x, 2), tensor([1])); pb(tensor([1])) // [[2]]
  */
-export const vjp = <Args extends unknown[]>(
-  f: (...args: Args) => unknown,
-  ...primals: Args
-): [unknown, (ct: unknown) => unknown[]] => {
+export function vjp<Args extends unknown[], R>(
+  f: (...args: Args) => R,
+  ...primals: Concrete<Args>
+): [Concrete<R>, (ct: Concrete<R>) => Concrete<Args>];
+export function vjp<Args extends unknown[], R>(f: (...args: Args) => R, ...primals: Args): [R, (ct: R) => Args];
+export function vjp(f: (...args: never[]) => unknown, ...primals: unknown[]): [unknown, (ct: unknown) => unknown[]];
+export function vjp<Args extends unknown[], R>(f: (...args: Args) => R, ...primals: Args): [R, (ct: R) => Args] {
   expectFunction("vjp", "f", f);
   const nums = primals.map((_, i) => i);
   const { outs, outTree, pullback } = linearizeArgs("vjp", f, primals, nums);
   const key = treeDefKey(outTree);
-  return [treeUnflatten(outTree, outs), (ct) => pullback(checkCotangent("vjp", outs, key, ct))];
-};
+  return [treeUnflatten(outTree, outs), (ct) => pullback(checkCotangent("vjp", outs, key, ct)) as Args];
+}
 
 /**
  * Forward mode: `f(primals)` and the directional derivative J·tangents. Built by differentiating
  * the (linear) pullback, so every primitive with a VJP — scan included — has a JVP.
  * @example jvp((x) => mul(x, x), [tensor([3])], [tensor([1])]) // [[9], [6]]
  */
-export const jvp = (
+export function jvp<Args extends unknown[], R>(
+  f: (...args: Args) => R,
+  primals: Readonly<Concrete<Args>>,
+  tangents: Readonly<Concrete<Args>>,
+): [Concrete<R>, Concrete<R>];
+export function jvp<Args extends unknown[], R>(
+  f: (...args: Args) => R,
+  primals: Readonly<Args>,
+  tangents: Readonly<Args>,
+): [R, R];
+export function jvp(
   f: (...args: never[]) => unknown,
   primals: readonly unknown[],
   tangents: readonly unknown[],
-): [unknown, unknown] => {
+): [unknown, unknown];
+export function jvp(f: (...args: never[]) => unknown, primals: unknown, tangents: unknown): [unknown, unknown] {
   expectFunction("jvp", "f", f);
-  // Typed from the declaration: the Array.isArray check below narrows `primals` to any[].
-  const primalArgs: readonly unknown[] = primals;
+  const primalArgs = primals as readonly unknown[];
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
     graphFail({
       _tag: "InvalidArgument",
@@ -316,4 +347,4 @@ export const jvp = (
   const [, pullbackOfPullback] = vjp((ct: unknown) => pullback(ct), ctTemplate);
   const [tangentOut] = pullbackOfPullback(tangents);
   return [out, tangentOut];
-};
+}

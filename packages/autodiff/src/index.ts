@@ -4,7 +4,18 @@
  * @module @rewind/autodiff
  */
 export * from "./ops/index.js";
-export { grad, valueAndGrad, vjp, jvp, type GradOptions, type GradsOf, type GradResult } from "./api.js";
+export {
+  grad,
+  valueAndGrad,
+  vjp,
+  jvp,
+  type GradOptions,
+  type GradsOf,
+  type GradResult,
+  type GradFn,
+  type ValueAndGradFn,
+} from "./api.js";
+export type { Concrete } from "./types.js";
 export {
   jacrev,
   jacfwd,

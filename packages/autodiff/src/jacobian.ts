@@ -251,12 +251,12 @@ const jacobianBlocks = (
   const [, pushforward] = vjp((cts: Value[]) => pullback(cts), outs.map(zeroOf));
   if (ins.length === 1 && m === 1) {
     // One input element: one plain pushforward, without vmap's extra trace.
-    const cols = pushforward([unit(ins[0]!)])[0] as Value[];
+    const cols = pushforward([unit(ins[0]!)])[0];
     return outs.map((y, k) => [reshape(cols[k]!, [...y.shape, ...ins[0]!.shape])]);
   }
   const at = offsets(inSizes);
   const basis = ins.map((x, j) => basisPart(m, at[j]!, x));
-  const cols = vmap((ts: Value[]) => pushforward(ts)[0] as Value[], { axisSize: m })(basis);
+  const cols = vmap((ts: Value[]) => pushforward(ts)[0], { axisSize: m })(basis);
   const parts = cols.map((c) => cut(c, inSizes));
   return outs.map((y, k) =>
     ins.map((x, j) => {

@@ -18,6 +18,7 @@
  * the donated arguments' buffers are given up after each call on tensors and become the next
  * call's outputs (jitDonate.ts). A cache hit costs one flatten of the arguments and the key.
  */
+import type { Concrete } from "./types.js";
 import type { Tensor } from "@rewind/tensor";
 import { compileGraph, type CompiledGraph } from "./compile/index.js";
 import { engineCompiles, jitState } from "./compile/mode.js";
@@ -80,6 +81,9 @@ interface CacheEntry {
 
 /** A jitted function, with a view of its cache for inspection. */
 export interface Jitted<Args extends unknown[], R> {
+  /** A call on tensors returns tensors. */
+  (...args: Concrete<Args>): Concrete<R>;
+  /** A call on traced values (inside another transform) returns traced values. */
   (...args: Args): R;
   /** Number of distinct signatures traced so far. */
   readonly cacheSize: () => number;
@@ -157,5 +161,7 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options:
     const [leaves, def] = treeFlatten(args);
     return entryFor(args, leaves, def).closed;
   };
-  return Object.assign(jitted, { cacheSize: () => cache.size, traceCount: () => watch.count, graphFor });
+  // One function serves both call signatures: on tensors it returns tensors (`Concrete<R>`).
+  const members = { cacheSize: () => cache.size, traceCount: () => watch.count, graphFor };
+  return Object.assign(jitted, members) as unknown as Jitted<Args, R>;
 };

@@ -23,7 +23,7 @@ const ops: Readonly<Record<string, CumOp>> = {
 
 /** ∇ of Σ_j g_j · op(x)_j (one axis, forward). */
 const gradOf = (op: CumOp, x: T.Tensor, g: T.Tensor, o: A.CumulativeOptions = {}) =>
-  A.grad((v: Value) => A.sum(A.mul(op(v, o), g)))(x) as T.Tensor;
+  A.grad((v: Value) => A.sum(A.mul(op(v, o), g)))(x);
 
 describe("cumprod: gradients with zeros", () => {
   // dx_i = Σ_{j≥i} g_j Π_{k≤j, k≠i} x_k, straight from the definition.
@@ -74,7 +74,7 @@ describe("cumprod: gradients with zeros", () => {
         // Hessian-vector product: ∇ of ⟨∇f, v⟩.
         const hv = A.grad((u: Value) =>
           A.sum(A.mul(A.grad((w: Value) => A.sum(A.mul(A.cumprod(w, { reverse }), f64(g))))(u), f64(v))),
-        )(f64(x)) as T.Tensor;
+        )(f64(x));
         const wantHv = flipBack(naiveHessianTimes(xs, gs, vs));
         data(hv).forEach((d, i) => expect(d).toBeCloseTo(wantHv[i]!, 12));
       }
@@ -295,7 +295,7 @@ describe("jitted outputs computed by a cumulative kernel", () => {
     const twice = A.jit((v: Value) => {
       const c = A.cumsum(v);
       return [c, c];
-    })(x) as T.Tensor[];
+    })(x);
     expect(twice[0]!.data).not.toBe(twice[1]!.data);
     expectBits("both outputs", twice[1], twice[0]);
     // Donating one of them leaves the other intact.

@@ -178,7 +178,7 @@ describe("jit donate: a donated tensor is given up", () => {
     const viaInner = A.definePrimitive<"donatesItsInput", void>({
       name: "donatesItsInput",
       abstractEval: ([x]) => [x!],
-      impl: ([x]) => [inner(x!) as T.Tensor],
+      impl: ([x]) => [inner(x!)],
       vjp: ([g]) => [A.mul(g!, 3)],
     });
     const f = (x: Value) => {

@@ -52,13 +52,11 @@ describe("long sequences", () => {
     const time = 10_000;
     const xs = T.mul(T.random.normal(T.random.key(2), [time, 1, H], "float64"), 0.1);
     const loss = (h0: Value) => mean(scan(step, h0, xs)[1]);
-    const g = grad(loss)(T.zeros([1, H], "float64")) as T.Tensor;
+    const g = grad(loss)(T.zeros([1, H], "float64"));
     expect(g.shape).toEqual([1, H]);
     expect(Array.from(g.data).every(Number.isFinite)).toBe(true);
     // The same gradient with carries-only checkpointing.
-    const g2 = grad((h0: Value) => mean(scan(step, h0, xs, { remat: { every: 100 } })[1]))(
-      T.zeros([1, H], "float64"),
-    ) as T.Tensor;
+    const g2 = grad((h0: Value) => mean(scan(step, h0, xs, { remat: { every: 100 } })[1]))(T.zeros([1, H], "float64"));
     Array.from(g.data).forEach((v, i) => expect(g2.data[i]).toBeCloseTo(v, 12));
   });
 });

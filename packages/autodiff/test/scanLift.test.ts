@@ -121,8 +121,8 @@ describe("scan input lifting", () => {
       }
       return total;
     };
-    const g = A.grad(loss)(table) as T.Tensor;
-    const ref = A.grad(unrolled)(table) as T.Tensor;
+    const g = A.grad(loss)(table);
+    const ref = A.grad(unrolled)(table);
     g.data.forEach((v, i) => expect(v).toBeCloseTo(ref.data[i]!, 12));
     const scatters = allEqns(A.makeGraph(A.grad(loss))(table).graph).filter(({ eqn }) => eqn.prim.name === "addAt");
     expect(scatters.map(({ depth }) => depth)).toEqual([0]);

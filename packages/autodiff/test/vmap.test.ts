@@ -169,7 +169,7 @@ describe("vmap: composition with grad, jit and itself", () => {
     const x = floats(new Rng(8), [4, 3], "float64");
     const v = floats(new Rng(9), [4, 3], "float64");
     const f = (a: Value) => A.sum(A.sin(A.mul(a, a)));
-    const [, tangents] = A.vmap((a: Value, t: Value) => A.jvp(f, [a], [t]))(x, v) as [Value, Value];
+    const [, tangents] = A.vmap((a: Value, t: Value) => A.jvp(f, [a], [t]))(x, v);
     for (let i = 0; i < 4; i++) expectClose(row(tangents, i), A.jvp(f, [row(x, i)], [row(v, i)])[1], 1e-12);
     expectSameBits(A.vmap(A.jit(f))(x), A.vmap(f)(x), "vmap(jit(f))");
   });

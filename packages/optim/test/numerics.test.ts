@@ -35,7 +35,7 @@ describe("float64 pow is JavaScript's **", () => {
       const counts = T.arange(from, from + 64, 1, "float64");
       const eager = A.pow(b, counts) as T.Tensor;
       // A new jit per case on purpose (b is a different constant each time): no retrace warning.
-      const compiled = A.jit((t: Value) => A.pow(b, t), { warnRetraces: false })(counts) as T.Tensor;
+      const compiled = A.jit((t: Value) => A.pow(b, t), { warnRetraces: false })(counts);
       for (let i = 0; i < 64; i++) {
         const want = b ** (from + i);
         if (!same(eager.data[i]!, want) || !same(compiled.data[i]!, want))
@@ -120,7 +120,7 @@ describe.each(FORMULAS)("%s equals its formula on numbers, bit for bit", (_, sch
     for (let s = 0; s <= 200; s++) {
       const want = formula(s);
       const count = T.scalar(s, "int32");
-      const got = [schedule(s), T.item(schedule(count) as T.Tensor), T.item(jitted(count) as T.Tensor)];
+      const got = [schedule(s), T.item(schedule(count) as T.Tensor), T.item(jitted(count))];
       if (!got.every((g) => same(g, want))) expect.fail(`step ${s}: ${want}, got ${got.join(", ")}`);
     }
     expect(jitted.cacheSize()).toBe(1);

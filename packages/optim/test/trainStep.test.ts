@@ -56,7 +56,7 @@ const copyTree = <X>(tree: X): X =>
 
 /** The eager step, op by op: what trainStep must equal bit for bit. */
 const eagerStep = <S>(opt: GradientTransformation<S>, p: Params, s: S, x: T.Tensor, y: T.Tensor) => {
-  const [[value, aux], grads] = A.valueAndGrad(lossWithAux, { hasAux: true })(p, x, y) as [[Value, Value], Params];
+  const [[value, aux], grads] = A.valueAndGrad(lossWithAux, { hasAux: true })(p, x, y);
   const [updates, next] = opt.update(grads, s, p);
   return { params: applyUpdates(p, updates), optState: next, loss: value, aux };
 };

@@ -140,7 +140,7 @@ export const tbpttStep = <P, C, X>(loss: ChunkLoss<P, C, X>, params: P, carry: C
     params,
     stopCarry(carry),
     chunk,
-  ) as [readonly [Value, C], P];
+  );
   return { loss: out[0], grads, carry: stopCarry(out[1]) };
 };
 

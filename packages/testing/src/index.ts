@@ -42,6 +42,8 @@ export {
   type JitLawOptions,
   type StopGradientLawOptions,
   type AdjointLawOptions,
+  type JvpImpl,
+  type VjpImpl,
   type VmapLawOptions,
   type VmapImpl,
   type FunctionCase,

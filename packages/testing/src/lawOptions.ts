@@ -88,10 +88,29 @@ export interface AdjointLawOptions extends LawOptions {
   /** Key of the random directions u and v. */
   readonly key?: T.Key;
   /** The jvp under test (default `jvp`). */
-  readonly jvp?: typeof A.jvp;
+  readonly jvp?: JvpImpl;
   /** The vjp under test (default `vjp`). */
-  readonly vjp?: typeof A.vjp;
+  readonly vjp?: VjpImpl;
 }
+
+/**
+ * Anything with the (untyped) signature of `jvp`: `[f(primals), J·tangents]`.
+ * @example const myJvp: JvpImpl = (f, primals, tangents) => jvp(f, primals, tangents)
+ */
+export type JvpImpl = (
+  f: (...args: never[]) => unknown,
+  primals: readonly unknown[],
+  tangents: readonly unknown[],
+) => [unknown, unknown];
+
+/**
+ * Anything with the (untyped) signature of `vjp`: `[f(...primals), pullback]`.
+ * @example const myVjp: VjpImpl = (f, ...primals) => vjp(f, ...primals)
+ */
+export type VjpImpl = (
+  f: (...args: never[]) => unknown,
+  ...primals: unknown[]
+) => [unknown, (ct: unknown) => unknown[]];
 
 /**
  * Anything with the signature of `vmap` (the vmap law checks it).

@@ -42,6 +42,8 @@ export type {
   JitLawOptions,
   StopGradientLawOptions,
   AdjointLawOptions,
+  JvpImpl,
+  VjpImpl,
   VmapLawOptions,
   VmapImpl,
 } from "./lawOptions.js";

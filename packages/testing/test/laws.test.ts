@@ -12,6 +12,7 @@ import {
   laws,
   scanCase,
   scanFamilies,
+  type JvpImpl,
   type ScanImpl,
   type ScanProblem,
 } from "../src/index.js";
@@ -166,7 +167,7 @@ describe("laws fail on broken implementations", () => {
     expect(() => laws.adjoint({ f: squareCt, args: [t([0.3, -1, 2])], name: "sin with a squared cotangent" })).toThrow(
       /^VJP\/JVP adjointness law violated for sin with a squared cotangent/,
     );
-    const doubledJvp: typeof A.jvp = (f, primals, tangents) => {
+    const doubledJvp: JvpImpl = (f, primals, tangents) => {
       const [y, ty] = A.jvp(f, primals, tangents);
       return [y, A.treeMap((x) => A.mul(x, 2), ty)];
     };

@@ -96,7 +96,7 @@ export const checkGradOnEdges = (name: string, op: Op, runs: number): number => 
           return;
         }
         if (!g.ok) throw new Error(`${name}: grad refused what the forward pass accepted: ${g.error.message}`);
-        const gt = g.value as T.Tensor;
+        const gt = g.value;
         if (gt.dtype !== "float64" || !T.shapesEqual(gt.shape, x.shape))
           throw new Error(
             `${name}: gradient is ${gt.dtype}${T.formatShape(gt.shape)} for a float64${T.formatShape(x.shape)} input`,
