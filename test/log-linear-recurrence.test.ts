@@ -202,12 +202,23 @@ describe("logLinearRecurrence: transforms", () => {
   const lb = T.random.normal(T.random.key(7), [3, 20, 4], "float32");
   const lh0 = T.random.normal(T.random.key(8), [3, 4], "float32");
 
-  it("jit gives the eager bits (lengths including 0, reverse)", () => {
+  it("eager = jit compiled = jit interpreted, bit for bit: values and gradients, traced lengths (0 included), reverse", () => {
+    const lengths = T.fromDataOrThrow([20, 3, 0], [3], "int32");
+    const bits = (tree: unknown): number[][] => A.treeFlatten(tree)[0].map((l) => Array.from((l as T.Tensor).data));
     for (const reverse of [false, true]) {
-      const f = (x: Value, y: Value, z: Value) => logLinearRecurrence(x, y, z, { lengths: [20, 3, 0], reverse });
-      const [eager, jitted] = [f(la, lb, lh0), A.jit(f)(la, lb, lh0)];
-      expect(data(jitted.outputs)).toEqual(data(eager.outputs));
-      expect(data(jitted.finalCarry)).toEqual(data(eager.finalCarry));
+      const f = (x: Value, y: Value, z: Value, len: Value) => logLinearRecurrence(x, y, z, { lengths: len, reverse });
+      const g = A.grad(
+        (x: Value, y: Value, z: Value, len: Value) => {
+          const r = f(x, y, z, len);
+          return A.add(A.sum(A.exp(r.outputs)), A.sum(A.exp(r.finalCarry)));
+        },
+        { argnums: [0, 1, 2] },
+      );
+      for (const h of [f, g] as Array<(...a: Value[]) => unknown>) {
+        const want = bits(h(la, lb, lh0, lengths));
+        expect(bits(A.jit(h)(la, lb, lh0, lengths))).toEqual(want);
+        expect(bits(A.jit(h, { compile: false })(la, lb, lh0, lengths))).toEqual(want);
+      }
     }
   });
 
