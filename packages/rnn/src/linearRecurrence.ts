@@ -55,6 +55,14 @@ export interface LinearRecurrenceResult {
 
 const OP = "linearRecurrence";
 
+const shapeError = (
+  op: string,
+  arg: string,
+  shapes: ReadonlyArray<readonly number[]>,
+  detail: string,
+  fix: string,
+): never => T.fail({ _tag: "ShapeError", op, arg, shapes, detail, fix });
+
 /** True when `from` broadcasts to exactly `to` (NumPy rules, without growing `to`). */
 const broadcastsTo = (from: readonly number[], to: readonly number[]): boolean =>
   from.length <= to.length && from.every((d, i) => d === 1 || d === to[to.length - from.length + i]);
@@ -97,8 +105,6 @@ export const readRecurrence = (
   h0: Value | undefined,
   options: LinearRecurrenceOptions,
 ): RecurrenceLayout => {
-  const shapeError = (arg: string, shapes: ReadonlyArray<readonly number[]>, detail: string, fix: string): never =>
-    T.fail({ _tag: "ShapeError", op, arg, shapes, detail, fix });
   checkValue(op, names.a, a);
   checkValue(op, names.b, b);
   if (h0 !== undefined) checkValue(op, names.h0, h0);
@@ -109,6 +115,7 @@ export const readRecurrence = (
   const layout = timeMajor ? "[time, batch, ...features]" : "[batch, time, ...features]";
   if (b.shape.length < 2)
     shapeError(
+      op,
       names.b,
       [b.shape],
       `${names.b} must be ${layout}, got a rank-${b.shape.length} tensor`,
@@ -126,6 +133,7 @@ export const readRecurrence = (
     });
   if (!broadcastsTo(a.shape, b.shape))
     shapeError(
+      op,
       names.a,
       [a.shape, b.shape],
       `${names.a} ${T.formatShape(a.shape)} does not broadcast to ${names.b}'s shape ${T.formatShape(b.shape)}`,
@@ -135,6 +143,7 @@ export const readRecurrence = (
   const stateShape = b.shape.filter((_, i) => i !== timeAxis);
   if (h0 !== undefined && (!T.shapesEqual(h0.shape, stateShape) || h0.dtype !== b.dtype))
     shapeError(
+      op,
       names.h0,
       [h0.shape, b.shape],
       `${names.h0} must be ${b.dtype}${T.formatShape(stateShape)} (${names.b} without its time axis), ` +
