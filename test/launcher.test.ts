@@ -264,7 +264,7 @@ describe("signals through the launcher: one save, then nothing left running", ()
 describe("the other examples end with their launcher", () => {
   // They keep no state worth saving: a signal ends them at once (its default action), and when
   // the launcher dies without forwarding anything they notice and end (shared/launcher.ts).
-  const training = ["min-char-rnn", "names", "spam", "seq2seq", "custom-cell", "forecast", "demo"];
+  const training = ["min-char-rnn", "names", "spam", "seq2seq", "custom-cell", "forecast", "demo", "parallel"];
   it.concurrent.each(training)(
     "pnpm example %s: pnpm killed outright, the example ends within seconds",
     async (name) => {

@@ -41,7 +41,7 @@ import {
   uniformInitSpec,
 } from "./rnnSpecs/layers.js";
 import { reverseValidSpec, rnnSpec, stepMaskSpec, validateLengthsSpec } from "./rnnSpecs/sequence.js";
-import { linearRecurrenceSpec } from "./rnnSpecs/parallel.js";
+import { linearRecurrenceSpec, logLinearRecurrenceSpec } from "./rnnSpecs/parallel.js";
 import { bidirectionalSpec, feedOnceSpec, manyToManySpec, manyToOneSpec, repeatInputSpec } from "./rnnSpecs/shapes.js";
 import { chunkLengthsSpec, chunkSequenceSpec, tbpttGradsSpec, tbpttStepSpec } from "./rnnSpecs/tbptt.js";
 import { fromTorchStateDictSpec, toTorchStateDictSpec, torchParamNamesSpec, torchRnnSpec } from "./rnnSpecs/torch.js";
@@ -66,6 +66,7 @@ const registry: Readonly<Record<string, Spec>> = {
   minLstm: cellSpec(R.minLstm),
   rnn: rnnSpec,
   linearRecurrence: linearRecurrenceSpec,
+  logLinearRecurrence: logLinearRecurrenceSpec,
   validateLengths: validateLengthsSpec,
   stepMask: stepMaskSpec,
   reverseValid: reverseValidSpec,

@@ -13,6 +13,7 @@ export { minGru, minLstm, type MinimalCellParams } from "./cells/minimal.js";
 export type { TorchCellParams } from "./cells/common.js";
 export { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
 export { linearRecurrence, type LinearRecurrenceOptions, type LinearRecurrenceResult } from "./linearRecurrence.js";
+export { logLinearRecurrence } from "./logLinearRecurrence.js";
 export { validateLengths, stepMask, reverseValid } from "./lengths.js";
 export {
   torchRnn,

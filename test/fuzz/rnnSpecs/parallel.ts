@@ -2,7 +2,8 @@
  * @file The spec of `linearRecurrence`: random float64 recurrences (batch and time from 0, decays
  * of both signs, a per-feature decay broadcast, optional h0, lengths, reverse, time-major)
  * compared with a plain per-sample loop in JavaScript that reads each sample's valid steps in
- * order (reversed: from its last valid step); hostile arguments and options are refused.
+ * order (reversed: from its last valid step); hostile arguments and options are refused. The spec
+ * of `logLinearRecurrence` reads the same cases as logs and compares with the log of that loop.
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
@@ -128,6 +129,68 @@ export const linearRecurrenceSpec: Spec = () => {
   n += rejectPool(["linearRecurrence"], NOT_FLAGS, (v) => run({ timeMajor: v }));
   n += misspeltCases({
     names: ["linearRecurrence"],
+    error: T.TensorException,
+    known: ["lengths", "reverse", "timeMajor"],
+    call: (o) => run(o),
+  });
+  return n;
+};
+
+/** The case read as logs: a, b and h0 are log a, log b and log h0 (so every coefficient is positive). */
+const exponentiated = (c: RecurrenceCase): RecurrenceCase => ({
+  ...c,
+  a: T.exp(c.a),
+  b: T.exp(c.b),
+  h0: c.h0 === undefined ? undefined : T.exp(c.h0),
+});
+
+export const logLinearRecurrenceSpec: Spec = () => {
+  // The same random recurrences with a, b, h0 read as logs; the reference is the log of the plain
+  // loop on their exps (log 0 = −∞ past each length, and for a length-0 sample without h0).
+  let n = prop(
+    arbRecurrence(9),
+    (c) => {
+      const got = R.logLinearRecurrence(c.a, c.b, c.h0, {
+        reverse: c.reverse,
+        timeMajor: c.timeMajor,
+        ...(c.lengths === undefined ? {} : { lengths: c.lengths }),
+      });
+      const want = reference(exponentiated(c));
+      expectNear("logLinearRecurrence outputs", got.outputs, want.outputs.map(Math.log), c.b.shape, 1e-10, 1e-12);
+      expectNear(
+        "logLinearRecurrence finalCarry",
+        got.finalCarry,
+        want.final.map(Math.log),
+        [c.batch, c.f],
+        1e-10,
+        1e-12,
+      );
+    },
+    40,
+  );
+  const b = normal(1, [2, 3, 2]);
+  const run = (o: unknown) => R.logLinearRecurrence(b, b, undefined, o as R.LinearRecurrenceOptions);
+  n += rejectPool(["logLinearRecurrence"], NOT_TENSORS, (x) => R.logLinearRecurrence(x as T.Tensor, b));
+  n += rejectPool(["logLinearRecurrence"], NOT_TENSORS, (x) => R.logLinearRecurrence(b, x as T.Tensor));
+  n += rejectPool(
+    ["logLinearRecurrence"],
+    NOT_TENSORS.filter((x) => x !== undefined),
+    (x) => R.logLinearRecurrence(b, b, x as T.Tensor),
+  );
+  n += rejectEach(["logLinearRecurrence"], {
+    "logB of rank 1": () => R.logLinearRecurrence(normal(2, [3]), normal(2, [3])),
+    "logA that does not broadcast": () => R.logLinearRecurrence(normal(2, [3]), b),
+    "float32 logA": () => R.logLinearRecurrence(T.astype(b, "float32"), b),
+    "int32 logA and logB": () => R.logLinearRecurrence(T.zeros([2, 3, 2], "int32"), T.zeros([2, 3, 2], "int32")),
+    "logH0 with the time axis": () => R.logLinearRecurrence(b, b, b),
+    "logH0 float32": () => R.logLinearRecurrence(b, b, T.zeros([2, 2], "float32")),
+  });
+  n += rejectPool(["logLinearRecurrence"], BAD_LENGTHS, (l) => run({ lengths: l }));
+  n += rejectPool(["logLinearRecurrence"], NOT_OPTIONS, run);
+  n += rejectPool(["logLinearRecurrence"], NOT_FLAGS, (v) => run({ reverse: v }));
+  n += rejectPool(["logLinearRecurrence"], NOT_FLAGS, (v) => run({ timeMajor: v }));
+  n += misspeltCases({
+    names: ["logLinearRecurrence"],
     error: T.TensorException,
     known: ["lengths", "reverse", "timeMajor"],
     call: (o) => run(o),
