@@ -290,7 +290,7 @@ describe("refusals name the op, the argument and what to do", () => {
     it(`${s.name}: a step with the wrong input or carry`, () => {
       const step = s.cell.step(p);
       expect(() => step(carry, T.zeros([2, IN + 2], "float64"))).toThrow(
-        new RegExp(`${s.name}\\.step.*x_t must be \\[batch, ${IN}\\]`, "s"),
+        new RegExp(`${s.name}\\.step.*x_t must be \\[batch, ${IN}\\] \\(the parameters' input size\\)`, "s"),
       );
       expect(() => step(carry, T.zeros([2, IN], "float32"))).toThrow(new RegExp(`${s.name}\\.step.*x.*float32`, "s"));
       expect(() => step(s.cell.initialCarry(3, p), x)).toThrow(new RegExp(`${s.name}\\.step.*carry`, "s"));

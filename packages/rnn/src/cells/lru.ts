@@ -58,7 +58,14 @@ import type { Cell } from "../Cell.js";
 import { linearRecurrence } from "../linearRecurrence.js";
 import { validateLengths } from "../lengths.js";
 import { checkFields, checkSizes, checkStep, zeroState } from "./common.js";
-import { checkCarryLeaf, checkParamShapes, checkSequenceXs, fromDraws, paperInitDType } from "./paramCheck.js";
+import {
+  checkCarryLeaf,
+  checkParamShapes,
+  checkSequenceXs,
+  checkStepX,
+  fromDraws,
+  paperInitDType,
+} from "./paramCheck.js";
 
 /** Parameters of `lru` (the paper's names; H = inputSize, N = hiddenSize). */
 export interface LruParams {
@@ -204,12 +211,13 @@ export const lru: Cell<LruParams, LruCarry> = {
     return { re: zeroState(NAME, batch, n, p.D.dtype), im: zeroState(NAME, batch, n, p.D.dtype) };
   },
   step: (p) => {
-    const n = sizesOf(`${NAME}.step`, p)[1];
+    const [h, n] = sizesOf(`${NAME}.step`, p);
     // Λ and γ depend on the parameters only: computed once, outside the loop over time.
     const { r, phi, gamma } = polar(p);
     const [lre, lim] = [mul(r, cos(phi)), mul(r, sin(phi))];
     return (carry, u) => {
-      checkStep(NAME, u, carry, p.B_re, n, CARRY_KEYS);
+      checkStepX(NAME, u, h, p.D.dtype);
+      checkStep(NAME, u, carry, p.B_re, n, CARRY_KEYS); // the carry (x passed above)
       const [bre, bim] = drive(p, gamma, u);
       const re = add(sub(mul(lre, carry.re), mul(lim, carry.im)), bre);
       const im = add(add(mul(lre, carry.im), mul(lim, carry.re)), bim);

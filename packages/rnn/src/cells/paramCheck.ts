@@ -77,6 +77,34 @@ export const checkSequenceXs = (op: string, xs: unknown, inputSize: number, dtyp
 };
 
 /**
+ * Checks one step's input x_t `[batch, inputSize]` of the parameters' dtype for `<cell>.step`,
+ * in the cell's own terms (the shared `checkStep` speaks of a `weight_ih` these cells lack).
+ * @example checkStepX("lru", x, 3, "float32")
+ */
+export const checkStepX = (cell: string, x: unknown, inputSize: number, dtype: T.DType): void => {
+  const op = `${cell}.step`;
+  if (!isValue(x) || x.shape.length !== 2 || x.shape[1] !== inputSize)
+    T.fail({
+      _tag: "ShapeError",
+      op,
+      arg: "x",
+      shapes: isValue(x) ? [x.shape, [inputSize]] : [[inputSize]],
+      detail: `x_t must be [batch, ${inputSize}] (the parameters' input size), got ${
+        isValue(x) ? T.formatShape(x.shape) : x === null ? "null" : typeof x
+      }`,
+      fix: "pass one time step [batch, features]; run whole sequences with rnn(cell, params, xs)",
+    });
+  if ((x as Value).dtype !== dtype)
+    T.fail({
+      _tag: "DTypeError",
+      op,
+      arg: "x",
+      detail: `x_t is ${(x as Value).dtype} but the parameters are ${dtype}`,
+      fix: `convert one of them with astype(…, "${dtype}")`,
+    });
+};
+
+/**
  * Checks that a carry leaf is `[batch, width]` of `dtype`, naming `op` and `arg`.
  * @example checkCarryLeaf("lru.sequence", "carry.re", h, 2, 8, "float32")
  */

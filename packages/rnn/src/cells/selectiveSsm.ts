@@ -45,7 +45,14 @@ import { linearRecurrence } from "../linearRecurrence.js";
 import { validateLengths } from "../lengths.js";
 import { uniformInit } from "../init.js";
 import { checkFields, checkSizes, checkStep, zeroState } from "./common.js";
-import { checkCarryLeaf, checkParamShapes, checkSequenceXs, fromDraws, paperInitDType } from "./paramCheck.js";
+import {
+  checkCarryLeaf,
+  checkParamShapes,
+  checkSequenceXs,
+  checkStepX,
+  fromDraws,
+  paperInitDType,
+} from "./paramCheck.js";
 
 /** Parameters of `selectiveSsm` (D = inputSize channels, N = hiddenSize states per channel). */
 export interface SelectiveSsmParams {
@@ -149,7 +156,8 @@ export const selectiveSsm: Cell<SelectiveSsmParams, Value> = {
     const [d, n] = sizesOf(`${NAME}.step`, p);
     const a = neg(exp(p.A_log)); // once, outside the loop over time
     return (h, x) => {
-      checkStep(NAME, x, h, p.weight_dt, d * n);
+      checkStepX(NAME, x, d, p.D.dtype);
+      checkStep(NAME, x, h, p.weight_dt, d * n); // the carry (x passed above)
       const [abar, bx, c] = coefficients(p, a, x);
       const next = add(mul(abar, reshape(h, [h.shape[0]!, d, n])), bx); // [B, D, N]
       return [reshape(next, [h.shape[0]!, d * n]), readout(p, next, c, x)];
