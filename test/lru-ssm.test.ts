@@ -10,7 +10,7 @@ import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
-import { lru, rnn, selectiveSsm, type AnyCell, type RnnOptions } from "@rewind/rnn";
+import { lru, lruCell, rnn, selectiveSsm, type AnyCell, type RnnOptions } from "@rewind/rnn";
 import { allClose, checkGrads } from "@rewind/testing";
 import { lruRefStep, refSequence, ssmRefStep, type RefCellStep } from "./ssmReference.js";
 
@@ -220,6 +220,53 @@ describe("the parallel form equals the step form", () => {
       );
     });
   }
+});
+
+describe("init follows the papers", () => {
+  const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  const numbers = (v: Value): number[] => Array.from((v as T.Tensor).data as ArrayLike<number>);
+  const rms = (t: Value): number => Math.sqrt(mean(numbers(t).map((v) => v * v)));
+  const ring = (p: ReturnType<typeof lru.init>) => {
+    const nu = numbers(p.nu_log);
+    const mod = nu.map((v) => Math.exp(-Math.exp(v)));
+    const phase = numbers(p.theta_log).map((v) => Math.exp(v));
+    return { mod, phase, gammaLog: numbers(p.gamma_log) };
+  };
+  it("lru: |λ|² uniform on [0, 1], phases uniform on [0, 2π], γ = √(1 − |λ|²), B and C scaled", () => {
+    const [h, n] = [8, 4000];
+    const p = lru.init(T.random.key(3), { inputSize: h, hiddenSize: n }, { dtype: "float64" });
+    const { mod, phase, gammaLog } = ring(p);
+    expect(mean(mod.map((m) => m * m))).toBeCloseTo(0.5, 1); // E|λ|² = ½ for |λ|² ~ U(0, 1)
+    expect(mean(mod)).toBeCloseTo(2 / 3, 1); // E|λ| = ⅔: uniform by area, not by radius (½)
+    expect(Math.min(...phase)).toBeGreaterThan(0);
+    expect(Math.max(...phase)).toBeLessThan(2 * Math.PI);
+    expect(mean(phase)).toBeCloseTo(Math.PI, 1);
+    gammaLog.forEach((g, j) => expect(g).toBeCloseTo(0.5 * Math.log(1 - mod[j]! ** 2), 9));
+    expect(rms(p.B_re) * Math.sqrt(2 * h)).toBeCloseTo(1, 1);
+    expect(rms(p.B_im) * Math.sqrt(2 * h)).toBeCloseTo(1, 1);
+    expect(rms(p.C_re) * Math.sqrt(n)).toBeCloseTo(1, 1);
+    expect(rms(p.D)).toBeCloseTo(1, 0);
+  });
+  it("lruCell: Λ on the ring and phase range asked for", () => {
+    const cell = lruCell({ rMin: 0.9, rMax: 0.999, maxPhase: Math.PI / 10 });
+    const { mod, phase } = ring(cell.init(T.random.key(4), { inputSize: 2, hiddenSize: 500 }, { dtype: "float64" }));
+    expect(Math.min(...mod)).toBeGreaterThanOrEqual(0.9 - 1e-12);
+    expect(Math.max(...mod)).toBeLessThanOrEqual(0.999 + 1e-12);
+    expect(Math.max(...phase)).toBeLessThanOrEqual(Math.PI / 10 + 1e-12);
+    expect(cell.name).toBe("lru");
+    expect(() => lruCell({ rMin: 0.5, rMax: 0.4 })).toThrow(/lruCell.*ring\.rMin.*0 ≤ rMin ≤ rMax ≤ 1/s);
+    expect(() => lruCell({ rMax: 1.5 })).toThrow(/lruCell.*ring\.rMax/s);
+    expect(() => lruCell({ maxPhase: 0 })).toThrow(/lruCell.*ring\.maxPhase/s);
+    expect(() => lruCell({ rmax: 0.9 } as never)).toThrow(/lruCell.*rmax.*rMax/s);
+  });
+  it("selectiveSsm: A_log = log(1 … N) per row, D = 1, softplus(b_Δ) in [0.001, 0.1]", () => {
+    const p = selectiveSsm.init(T.random.key(5), { inputSize: 50, hiddenSize: 3 }, { dtype: "float64" });
+    expect(numbers(p.A_log).slice(0, 6)).toEqual([0, Math.log(2), Math.log(3), 0, Math.log(2), Math.log(3)]);
+    expect(numbers(p.D).every((v) => v === 1)).toBe(true);
+    const dt = numbers(p.bias_dt).map((b) => Math.log1p(Math.exp(b)));
+    expect(Math.min(...dt)).toBeGreaterThanOrEqual(0.001 - 1e-12);
+    expect(Math.max(...dt)).toBeLessThanOrEqual(0.1 + 1e-12);
+  });
 });
 
 describe("lru's parallel form keeps float32 accuracy over long sequences", () => {

@@ -18,7 +18,7 @@ import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
 import type { Spec } from "./apiKit.js";
 import { cellSpec } from "./rnnSpecs/cells.js";
-import { ssmCellSpec } from "./rnnSpecs/ssmCells.js";
+import { lruCellSpec, ssmCellSpec } from "./rnnSpecs/ssmCells.js";
 import {
   checkCellSpec,
   defineCellSpec,
@@ -66,6 +66,7 @@ const registry: Readonly<Record<string, Spec>> = {
   minGru: cellSpec(R.minGru),
   minLstm: cellSpec(R.minLstm),
   lru: ssmCellSpec(R.lru),
+  lruCell: lruCellSpec,
   selectiveSsm: ssmCellSpec(R.selectiveSsm),
   rnn: rnnSpec,
   linearRecurrence: linearRecurrenceSpec,

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
+import * as R from "@rewind/rnn";
 import { rnn, type AnyCell } from "@rewind/rnn";
 import {
   BAD_COUNTS,
@@ -267,3 +268,58 @@ export const ssmCellSpec =
     n += rejectPool([`${name}.initialCarry`], BAD_COUNTS, (b) => cell.initialCarry(b as number, p));
     return n;
   };
+
+/** `lruCell(ring)`: Λ at init lies on the ring and in the phase range; bad rings are refused. */
+export const lruCellSpec: Spec = () => {
+  let n = prop(
+    fc.record({
+      a: fc.double({ min: 0, max: 1, noNaN: true }),
+      b: fc.double({ min: 0, max: 1, noNaN: true }),
+      maxPhase: fc.double({ min: 1e-3, max: 10, noNaN: true }),
+      seed: fc.nat({ max: 10_000 }),
+    }),
+    ({ a, b, maxPhase, seed }) => {
+      const [rMin, rMax] = [Math.min(a, b), Math.max(a, b)];
+      const p = R.lruCell({ rMin, rMax, maxPhase }).init(
+        T.random.key(seed),
+        { inputSize: 2, hiddenSize: 6 },
+        { dtype: "float64" },
+      );
+      // |λ|² stays 1e-8 inside (0, 1), where the paper's ν, θ or γ_log would be ±∞.
+      const edge = (r: number): number => Math.sqrt(Math.min(Math.max(r * r, 1e-8), 1 - 1e-8));
+      const [nu, theta, gammaLog] = [p.nu_log, p.theta_log, p.gamma_log] as T.Tensor[];
+      nu!.data.forEach((v, j) => {
+        const mod = Math.exp(-Math.exp(v));
+        expect(mod).toBeGreaterThanOrEqual(edge(rMin) - 1e-9);
+        expect(mod).toBeLessThanOrEqual(edge(rMax) + 1e-9);
+        expect(Math.exp(theta!.data[j]!)).toBeLessThanOrEqual(maxPhase * (1 + 1e-12));
+        expect(Number.isFinite(gammaLog!.data[j]!)).toBe(true);
+      });
+    },
+    15,
+  );
+  n += rejectPool(
+    ["lruCell"],
+    [
+      null,
+      5,
+      { rMin: -0.1 },
+      { rMin: 0.6, rMax: 0.5 },
+      { rMax: 1.01 },
+      { maxPhase: 0 },
+      { maxPhase: -1 },
+      { rMin: NaN },
+      { rMax: Infinity },
+      { maxPhase: "1" },
+    ],
+    (ring) => R.lruCell(ring as never),
+  );
+  n += misspeltCases({
+    names: ["lruCell"],
+    error: T.TensorException,
+    known: ["rMin", "rMax", "maxPhase"],
+    base: { rMin: 0.5, rMax: 0.9 },
+    call: (o) => R.lruCell(o),
+  });
+  return n;
+};

@@ -54,7 +54,8 @@ import {
   transpose,
   type Value,
 } from "@rewind/autodiff";
-import type { Cell } from "../Cell.js";
+import type { Cell, CellSizes, InitOptions } from "../Cell.js";
+import { checkOptions } from "../util.js";
 import { linearRecurrence } from "../linearRecurrence.js";
 import { validateLengths } from "../lengths.js";
 import { checkFields, checkSizes, checkStep, zeroState } from "./common.js";
@@ -164,48 +165,104 @@ const checkCarry = (op: string, carry: unknown, batch: number, n: number, dtype:
   return carry as LruCarry;
 };
 
+/** Where `lruCell` draws Λ at init (Orvieto et al. 2023, §3.2): a ring of radii and a phase range. */
+export interface LruRing {
+  /** Smallest |λ| (default 0, the paper's). */
+  readonly rMin?: number;
+  /** Largest |λ| (default 1, the paper's; the long-range tasks used e.g. 0.9 to 0.999). */
+  readonly rMax?: number;
+  /** Phases are uniform in [0, maxPhase] (default 2π; the paper used π/10 for PathX). */
+  readonly maxPhase?: number;
+}
+
+const RING_KEYS = ["rMin", "rMax", "maxPhase"] as const;
+
+/** Throws unless `ring` is `{ rMin?, rMax?, maxPhase? }` with 0 ≤ rMin ≤ rMax ≤ 1 and maxPhase > 0. */
+const checkRing = (ring: unknown): readonly [number, number, number] => {
+  checkOptions("lruCell", "ring", ring, RING_KEYS);
+  const r = (ring ?? {}) as Record<string, unknown>;
+  const read = (key: string, dflt: number): number => {
+    const v = r[key] ?? dflt;
+    if (typeof v !== "number" || !Number.isFinite(v))
+      T.fail({
+        _tag: "ValueError",
+        op: "lruCell",
+        arg: `ring.${key}`,
+        detail: `${key} must be a finite number, got ${typeof v === "number" ? v : typeof v}`,
+        fix: "pass e.g. lruCell({ rMin: 0.9, rMax: 0.999, maxPhase: Math.PI / 10 })",
+      });
+    return v as number;
+  };
+  const [rMin, rMax, maxPhase] = [read("rMin", 0), read("rMax", 1), read("maxPhase", 2 * Math.PI)];
+  const bad = (arg: string, detail: string): never =>
+    T.fail({
+      _tag: "ValueError",
+      op: "lruCell",
+      arg: `ring.${arg}`,
+      detail,
+      fix: "keep 0 ≤ rMin ≤ rMax ≤ 1, maxPhase > 0",
+    });
+  if (rMin < 0 || rMin > rMax) bad("rMin", `rMin must be in [0, rMax = ${rMax}], got ${rMin}`);
+  if (rMax > 1) bad("rMax", `rMax must be at most 1 (|λ| ≥ 1 does not decay), got ${rMax}`);
+  if (maxPhase <= 0) bad("maxPhase", `maxPhase must be positive, got ${maxPhase}`);
+  return [rMin, rMax, maxPhase];
+};
+
 /**
- * The Linear Recurrent Unit (Orvieto et al. 2023): x_k = Λ ⊙ x_{k−1} + γ ⊙ (B u_k),
- * y_k = Re(C x_k) + D ⊙ u_k, with a diagonal complex Λ = exp(−exp(ν) + i exp(θ)). `hiddenSize`
- * is the complex state size N; the output has the input's width H. Both a `step` and a parallel
- * `sequence` form: `rnn(lru, p, xs, { mode: "parallel" })`.
+ * The Linear Recurrent Unit (Orvieto et al. 2023) with Λ drawn at init from the ring
+ * rMin ≤ |λ| ≤ rMax and phases in [0, maxPhase]; `lru` is `lruCell()` (the paper's defaults
+ * 0, 1, 2π). Only `init` reads the ring: the other members are `lru`'s.
  * @example
- * const p = lru.init(random.key(0), { inputSize: 16, hiddenSize: 64 }) // H = 16, N = 64
- * const { outputs } = rnn(lru, p, xs, { mode: "parallel" }) // [batch, time, 16]
+ * const longRange = lruCell({ rMin: 0.9, rMax: 0.999, maxPhase: Math.PI / 10 })
+ * const p = longRange.init(random.key(0), { inputSize: 16, hiddenSize: 64 })
  */
-export const lru: Cell<LruParams, LruCarry> = {
+export const lruCell = (ring: LruRing = {}): Cell<LruParams, LruCarry> => {
+  const [rMin, rMax, maxPhase] = checkRing(ring);
+  return { ...LRU_FORMS, init: (key, sizes, options = {}) => initLru(key, sizes, options, rMin, rMax, maxPhase) };
+};
+
+/** lru's parameters for `sizes`, Λ drawn on the ring [rMin, rMax] with phases in [0, maxPhase]. */
+const initLru = (
+  key: T.Key,
+  sizes: CellSizes,
+  options: InitOptions,
+  rMin: number,
+  rMax: number,
+  maxPhase: number,
+): LruParams => {
+  checkSizes(NAME, sizes);
+  const dtype = paperInitDType(NAME, options);
+  const { inputSize: h, hiddenSize: n } = sizes;
+  const k = T.random.split(key, 7) as [T.Key, T.Key, T.Key, T.Key, T.Key, T.Key, T.Key];
+  const clampUnit = (v: number): number => Math.min(Math.max(v, EDGE), 1 - EDGE);
+  // |λ|² uniform on [r_min², r_max²], computed in float64 and rounded once to `dtype`.
+  const mag2 = T.random.uniform(k[0], [n], { dtype: "float64" }).data as Float64Array;
+  const m2 = Array.from(mag2, (u) => clampUnit(rMin ** 2 + (rMax ** 2 - rMin ** 2) * u));
+  const mag2Tensor = T.fromDataOrThrow(m2, [n], "float64");
+  const normal = (kk: T.Key, shape: readonly number[], scale: number): T.Tensor =>
+    fromDraws(T.random.normal(kk, shape, "float64"), shape, (v) => v * scale, dtype);
+  return {
+    // |λ| = exp(−exp(ν)) ⇒ ν = log(−½ log |λ|²).
+    nu_log: fromDraws(mag2Tensor, [n], (v) => Math.log(-0.5 * Math.log(v)), dtype),
+    theta_log: fromDraws(
+      T.random.uniform(k[1], [n], { dtype: "float64" }),
+      [n],
+      (u) => Math.log(maxPhase * clampUnit(u)),
+      dtype,
+    ),
+    // γ = √(1 − |λ|²) ⇒ log γ = ½ log(1 − |λ|²).
+    gamma_log: fromDraws(mag2Tensor, [n], (v) => 0.5 * Math.log1p(-v), dtype),
+    B_re: normal(k[2], [n, h], 1 / Math.sqrt(2 * h)),
+    B_im: normal(k[3], [n, h], 1 / Math.sqrt(2 * h)),
+    C_re: normal(k[4], [h, n], 1 / Math.sqrt(n)),
+    C_im: normal(k[5], [h, n], 1 / Math.sqrt(n)),
+    D: normal(k[6], [h], 1),
+  };
+};
+
+/** Everything of lru but `init`. */
+const LRU_FORMS: Omit<Cell<LruParams, LruCarry>, "init"> = {
   name: NAME,
-  init: (key, sizes, options = {}) => {
-    checkSizes(NAME, sizes);
-    const dtype = paperInitDType(NAME, options);
-    const { inputSize: h, hiddenSize: n } = sizes;
-    const k = T.random.split(key, 7) as [T.Key, T.Key, T.Key, T.Key, T.Key, T.Key, T.Key];
-    const [rMin, rMax, maxPhase] = [0, 1, 2 * Math.PI];
-    const clampUnit = (v: number): number => Math.min(Math.max(v, EDGE), 1 - EDGE);
-    // |λ|² uniform on [r_min², r_max²], computed in float64 and rounded once to `dtype`.
-    const mag2 = T.random.uniform(k[0], [n], { dtype: "float64" }).data as Float64Array;
-    const m2 = Array.from(mag2, (u) => clampUnit(rMin ** 2 + (rMax ** 2 - rMin ** 2) * u));
-    const mag2Tensor = T.fromDataOrThrow(m2, [n], "float64");
-    const normal = (kk: T.Key, shape: readonly number[], scale: number): T.Tensor =>
-      fromDraws(T.random.normal(kk, shape, "float64"), shape, (v) => v * scale, dtype);
-    return {
-      // |λ| = exp(−exp(ν)) ⇒ ν = log(−½ log |λ|²).
-      nu_log: fromDraws(mag2Tensor, [n], (v) => Math.log(-0.5 * Math.log(v)), dtype),
-      theta_log: fromDraws(
-        T.random.uniform(k[1], [n], { dtype: "float64" }),
-        [n],
-        (u) => Math.log(maxPhase * clampUnit(u)),
-        dtype,
-      ),
-      // γ = √(1 − |λ|²) ⇒ log γ = ½ log(1 − |λ|²).
-      gamma_log: fromDraws(mag2Tensor, [n], (v) => 0.5 * Math.log1p(-v), dtype),
-      B_re: normal(k[2], [n, h], 1 / Math.sqrt(2 * h)),
-      B_im: normal(k[3], [n, h], 1 / Math.sqrt(2 * h)),
-      C_re: normal(k[4], [h, n], 1 / Math.sqrt(n)),
-      C_im: normal(k[5], [h, n], 1 / Math.sqrt(n)),
-      D: normal(k[6], [h], 1),
-    };
-  },
   initialCarry: (batch, p) => {
     const n = sizesOf(`${NAME}.initialCarry`, p)[1];
     return { re: zeroState(NAME, batch, n, p.D.dtype), im: zeroState(NAME, batch, n, p.D.dtype) };
@@ -259,3 +316,15 @@ export const lru: Cell<LruParams, LruCarry> = {
   outputSize: (p) => sizesOf(`${NAME}.outputSize`, p)[0],
   inputSize: (p) => sizesOf(`${NAME}.inputSize`, p)[0],
 };
+
+/**
+ * The Linear Recurrent Unit (Orvieto et al. 2023): x_k = Λ ⊙ x_{k−1} + γ ⊙ (B u_k),
+ * y_k = Re(C x_k) + D ⊙ u_k, with a diagonal complex Λ = exp(−exp(ν) + i exp(θ)). `hiddenSize`
+ * is the complex state size N; the output has the input's width H. Both a `step` and a parallel
+ * `sequence` form: `rnn(lru, p, xs, { mode: "parallel" })`. Init on the paper's default ring
+ * (`lruCell` takes another).
+ * @example
+ * const p = lru.init(random.key(0), { inputSize: 16, hiddenSize: 64 }) // H = 16, N = 64
+ * const { outputs } = rnn(lru, p, xs, { mode: "parallel" }) // [batch, time, 16]
+ */
+export const lru: Cell<LruParams, LruCarry> = lruCell();
