@@ -90,7 +90,9 @@ export interface LruParams {
 
 /** The carry of `lru`: the complex state x as its real and imaginary parts, each `[batch, N]`. */
 export interface LruCarry {
+  /** Re x `[batch, N]`. */
   readonly re: Value;
+  /** Im x `[batch, N]`. */
   readonly im: Value;
 }
 
