@@ -7,11 +7,13 @@ import {
   elmanTanh,
   gru,
   layerNormLstm,
+  lru,
   lstm,
   mgu,
   minGru,
   minLstm,
   peepholeLstm,
+  selectiveSsm,
   type AnyCell,
 } from "@rewind/rnn";
 
@@ -26,4 +28,6 @@ export const BUILTIN_CELLS: ReadonlyArray<readonly [string, AnyCell]> = [
   ["mgu", mgu],
   ["minGru", minGru],
   ["minLstm", minLstm],
+  ["lru", lru],
+  ["selectiveSsm", selectiveSsm],
 ];

@@ -18,6 +18,7 @@ import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
 import type { Spec } from "./apiKit.js";
 import { cellSpec } from "./rnnSpecs/cells.js";
+import { lruCellSpec, ssmCellSpec } from "./rnnSpecs/ssmCells.js";
 import {
   checkCellSpec,
   defineCellSpec,
@@ -64,6 +65,9 @@ const registry: Readonly<Record<string, Spec>> = {
   mgu: cellSpec(R.mgu),
   minGru: cellSpec(R.minGru),
   minLstm: cellSpec(R.minLstm),
+  lru: ssmCellSpec(R.lru),
+  lruCell: lruCellSpec,
+  selectiveSsm: ssmCellSpec(R.selectiveSsm),
   rnn: rnnSpec,
   linearRecurrence: linearRecurrenceSpec,
   logLinearRecurrence: logLinearRecurrenceSpec,

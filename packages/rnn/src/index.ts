@@ -10,6 +10,8 @@ export { elmanTanh, elmanRelu } from "./cells/elman.js";
 export { lstm, type LstmCarry } from "./cells/lstm.js";
 export { gru } from "./cells/gru.js";
 export { minGru, minLstm, type MinimalCellParams } from "./cells/minimal.js";
+export { lru, lruCell, type LruCarry, type LruParams, type LruRing } from "./cells/lru.js";
+export { selectiveSsm, type SelectiveSsmParams } from "./cells/selectiveSsm.js";
 export type { TorchCellParams } from "./cells/common.js";
 export { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
 export { linearRecurrence, type LinearRecurrenceOptions, type LinearRecurrenceResult } from "./linearRecurrence.js";
