@@ -360,14 +360,21 @@ export const defineCellSpec: Spec = () => {
       { ...base, outputSize: "2" },
       { ...base, noise: 5 },
       { ...base, inputSize: 1 },
+      { ...base, sequence: "parallel" },
     ],
     (spec) => R.defineCell(spec as never),
   );
   const cellOf = (step: (p: object, h: A.Value, x: A.Value) => unknown, outputSize: number | (() => number) = 2) =>
     R.defineCell({ ...base, step: step as never, outputSize });
+  const seqOf = (sequence: (p: object, h: A.Value, xs: A.Value) => unknown) =>
+    R.defineCell({ ...base, sequence: sequence as never });
   const h = T.zeros([3, 2]);
   const x = T.zeros([3, 4]);
-  n += rejectEach(["c.step", "defineCell(c)"], {
+  const xs = T.zeros([3, 1, 4]);
+  // A well-formed sequence form passes through defineCell's checks unchanged.
+  const [carried, ys] = seqOf((_p, c) => [c, T.ones([3, 1, 2])]).sequence!({})(h, xs);
+  expect([carried, ys.shape]).toEqual([h, [3, 1, 2]]);
+  n += rejectEach(["c.step", "c.sequence", "defineCell(c)"], {
     "a step returning a number": () => cellOf(() => 7).step({})(h, x),
     "a step returning [carry]": () => cellOf((_p, c) => [c]).step({})(h, x),
     "a carry of another structure": () => cellOf((_p, c) => [{ h: c }, c]).step({})(h, x),
@@ -380,6 +387,11 @@ export const defineCellSpec: Spec = () => {
         (_p, c) => [c, c],
         () => NaN,
       ).step({}),
+    "a sequence form returning ys": () => seqOf(() => T.zeros([3, 1, 2])).sequence!({})(h, xs),
+    "a sequence form returning a carry of another shape": () =>
+      seqOf(() => [T.zeros([2, 2]), T.zeros([3, 1, 2])]).sequence!({})(h, xs),
+    "a sequence form returning ys without the time axis": () => seqOf((_p, c) => [c, c]).sequence!({})(h, xs),
+    "a sequence form given one step": () => seqOf((_p, c) => [c, T.zeros([3, 1, 2])]).sequence!({})(h, x),
     "init returning null": () =>
       R.defineCell({ ...base, init: () => null as never }).init(k0, { inputSize: 1, hiddenSize: 1 }),
   });
@@ -388,7 +400,7 @@ export const defineCellSpec: Spec = () => {
   n += misspeltCases({
     names: ["defineCell"],
     error: T.TensorException,
-    known: ["name", "init", "initialCarry", "step", "outputSize", "inputSize", "noise"],
+    known: ["name", "init", "initialCarry", "step", "outputSize", "inputSize", "noise", "sequence"],
     base,
     call: (spec) => R.defineCell(spec as never),
   });
