@@ -17,6 +17,7 @@ import type { CarryOf, Cell, CellSizes, ParamsOf } from "./Cell.js";
 import { checkCell } from "./custom.js";
 import type { Layer } from "./layers.js";
 import { checkOptions } from "./util.js";
+import { mapInputSequence, mapOutputSequence, residualSequence, stackSequence } from "./combinatorSequences.js";
 
 /** Throws unless `sizes` is an object (the fields are checked by the cells that read them). */
 const checkSizesObject = (op: string, sizes: unknown): void => {
@@ -84,6 +85,10 @@ const applyMask = (op: string, x: Value, mask: Value, rate: number): Value => {
   return where(mask, mul(x, 1 / (1 - rate)), 0);
 };
 
+/** `{ [key]: value }`, or `{}` when the value is undefined (an optional cell field passed on). */
+const optional = <K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } =>
+  value === undefined ? {} : ({ [key]: value } as { [k in K]: V });
+
 const paramsError = (op: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op, arg: "params", detail, fix });
 
@@ -99,7 +104,8 @@ interface StackNoise {
  * Stacks cells: layer k reads layer k−1's output, and the stack outputs the last layer's.
  * Parameters and carry are arrays with one entry per layer; layer k > 0 is initialised with the
  * previous layer's `outputSize` as its `inputSize` (use `withSizes` for per-layer hidden sizes).
- * `dropout` drops each layer's outputs except the last's, when `rnn` is given a key.
+ * `dropout` drops each layer's outputs except the last's, when `rnn` is given a key. When every
+ * layer has a `sequence` form, so has the stack (for `rnn(…, { mode: "parallel" })`).
  * @throws TensorException for an empty or non-cell list, or a rate outside [0, 1).
  * @example
  * const deep = stack([lstm, lstm], { dropout: 0.2 })
@@ -136,6 +142,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
   };
   // Masks go between layers only, so a one-layer stack has no dropout of its own.
   const hasNoise = (rate > 0 && n > 1) || parts.some((c) => c.noise !== undefined);
+  const sequence = stackSequence(parts, asList, name);
   type P = { -readonly [K in keyof Cs]: ParamsOf<Cs[K]> };
   type C = { -readonly [K in keyof Cs]: CarryOf<Cs[K]> };
   const cell: Cell<readonly unknown[], readonly unknown[]> = {
@@ -173,6 +180,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
     },
     outputSize: (ps) => parts[n - 1]!.outputSize(asList(`${name}.outputSize`, ps, "params")[n - 1]),
     inputSize: (ps) => inputSizeOf("stack", parts[0]!, asList(`${name}.inputSize`, ps, "params")[0]),
+    ...optional("sequence", sequence),
     ...(hasNoise
       ? {
           noise: (key: Key, batch: number, ps: readonly unknown[]): StackNoise => {
@@ -193,7 +201,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
 
 /**
  * A residual connection around `cell`: `y = x + cell(x)`, with the cell's own parameters, carry
- * and noise. The cell must output as many features as it reads.
+ * noise and (if it has one) sequence form. The cell must output as many features as it reads.
  * @throws TensorException when outputSize ≠ inputSize (at init, and at step for given params).
  * @example
  * const block = residual(gru)
@@ -235,6 +243,7 @@ export const residual = <P, C>(cell: Cell<P, C>): Cell<P, C> => {
     // The input width equals the output width, so it is known even when the cell does not say.
     inputSize: (p) => inner.outputSize(p),
     ...(inner.noise === undefined ? {} : { noise: inner.noise }),
+    ...optional("sequence", residualSequence(inner, mismatch)),
   };
 };
 
@@ -313,6 +322,10 @@ export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapIn
       const s = inner.step(q);
       return (carry, x, noise) => s(carry, f(x), noise);
     },
+    ...optional(
+      "sequence",
+      mapInputSequence(inner, (p: MapInputParams<Q, P>) => [front.apply(parts(p).input), parts(p).cell] as const),
+    ),
     outputSize: (p) => inner.outputSize(parts(p).cell),
     inputSize: (p) =>
       front.inputSize?.(parts(p).input) ??
@@ -359,6 +372,10 @@ export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapO
         return [next, g(y)];
       };
     },
+    ...optional(
+      "sequence",
+      mapOutputSequence(inner, (p: MapOutputParams<P, Q>) => [parts(p).cell, back.apply(parts(p).output)] as const),
+    ),
     outputSize: (p) => back.outputSize(parts(p).output),
     inputSize: (p) => inputSizeOf(name, inner, parts(p).cell),
     ...(inner.noise === undefined
@@ -376,7 +393,8 @@ interface DropoutNoise {
 /**
  * Input dropout: each step's x_t has units zeroed with probability `rate` and the rest scaled by
  * 1/(1 − rate), with fresh masks per step from `rnn`'s key. Parameters and carry are the cell's;
- * its own noise (e.g. a stack's dropout) still applies. Without a key it is the cell itself.
+ * its own noise (e.g. a stack's dropout) still applies. Without a key it is the cell itself, so
+ * it keeps the cell's `sequence` form: parallel mode runs without a key (dropout off).
  * @throws TensorException for a rate outside [0, 1).
  * @example
  * const cell = dropout(lstm, 0.3)
@@ -401,6 +419,7 @@ export const dropout = <P, C>(cell: Cell<P, C>, rate: number): Cell<P, C> => {
     },
     outputSize: (p) => inner.outputSize(p),
     inputSize: (p) => inputSizeOf(name, inner, p),
+    ...optional("sequence", inner.sequence),
     noise: (key, batch, p): DropoutNoise => {
       const [kMask, kInner] = T.random.split(key, 2) as [Key, Key];
       return {
@@ -413,7 +432,8 @@ export const dropout = <P, C>(cell: Cell<P, C>, rate: number): Cell<P, C> => {
 
 /**
  * Overrides some of the sizes a cell is initialised with, e.g. a per-layer hidden size in a
- * `stack` (whose layers otherwise share `hiddenSize`). Everything else is the cell's.
+ * `stack` (whose layers otherwise share `hiddenSize`). Everything else is the cell's (its
+ * `sequence` form included).
  * @example stack([withSizes(lstm, { hiddenSize: 64 }), withSizes(gru, { hiddenSize: 32 })])
  */
 export const withSizes = <P, C>(cell: Cell<P, C>, sizes: Partial<CellSizes> & Record<string, unknown>): Cell<P, C> => {
