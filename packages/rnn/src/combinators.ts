@@ -11,13 +11,17 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import { check, numberIn, withFix } from "@rewind/tensor/internal/check";
-import { add, isValue, mul, where, type Value } from "@rewind/autodiff";
+import { add, type Value } from "@rewind/autodiff";
 import type { CarryOf, Cell, CellSizes, ParamsOf } from "./Cell.js";
 import { checkCell } from "./custom.js";
 import type { Layer } from "./layers.js";
 import { checkOptions } from "./util.js";
 import { mapInputSequence, mapOutputSequence, residualSequence, stackSequence } from "./combinatorSequences.js";
+import { applyMask, checkRate, inputSizeOf, keepMask, optional } from "./dropoutKit.js";
+
+// Input dropout and the input-size helper live in their own files; their public names stay here.
+export { inputSizeOf } from "./dropoutKit.js";
+export { dropout } from "./dropout.js";
 
 /** Throws unless `sizes` is an object (the fields are checked by the cells that read them). */
 const checkSizesObject = (op: string, sizes: unknown): void => {
@@ -35,59 +39,6 @@ const checkSizesObject = (op: string, sizes: unknown): void => {
 /** Any cell, whatever its parameter and carry types (both are invariant in `Cell`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCell = Cell<any, any>;
-
-/**
- * Input features of `cell` for `params`: the cell's own `inputSize` when it has one, else the
- * columns of a PyTorch-layout `weight_ih`.
- * @throws TensorException naming `op` when neither is available.
- * @example inputSizeOf("dropout", lstm, lstm.init(random.key(0), { inputSize: 3, hiddenSize: 4 })) // 3
- */
-export const inputSizeOf = <P, C>(op: string, cell: Cell<P, C>, params: NoInfer<P>): number => {
-  const sized = checkCell(op, "cell", cell);
-  if (sized.inputSize !== undefined) return sized.inputSize(params);
-  const w =
-    typeof params === "object" && params !== null ? (params as Record<string, unknown>)["weight_ih"] : undefined;
-  if (isValue(w) && w.shape.length === 2) return w.shape[1]!;
-  return T.fail({
-    _tag: "ValueError",
-    op,
-    arg: "cell",
-    detail: `cannot tell the input size of cell ${cell.name}: it has no inputSize(params) and no weight_ih`,
-    fix:
-      "give the cell inputSize (defineCell({ …, inputSize: (p) => … })), or apply the dropout where the width is " +
-      "known",
-  });
-};
-
-const rateRule = withFix(
-  numberIn(0, 1, "[)"),
-  "pass the probability of dropping a unit, e.g. 0.2 (0 turns dropout off)",
-);
-/** Throws unless `rate` is a dropout probability in [0, 1). */
-const checkRate = (op: string, arg: string, rate: unknown): number => check(op, arg, rate, rateRule) as number;
-
-/** One step's keep mask `[batch, width]`: true (kept) with probability 1 − rate. */
-const keepMask = (key: Key, rate: number, batch: number, width: number): T.Tensor =>
-  T.random.bernoulli(key, 1 - rate, [batch, width]);
-
-/** Inverted dropout: kept units are scaled by 1/(1 − rate) so the expected value is unchanged. */
-const applyMask = (op: string, x: Value, mask: Value, rate: number): Value => {
-  if (!T.shapesEqual(x.shape, mask.shape)) {
-    T.fail({
-      _tag: "ShapeError",
-      op,
-      arg: "x",
-      shapes: [x.shape, mask.shape],
-      detail: "the values to drop and the drawn mask differ in shape",
-      fix: "make the cell's inputSize/outputSize report the width it really reads/returns",
-    });
-  }
-  return where(mask, mul(x, 1 / (1 - rate)), 0);
-};
-
-/** `{ [key]: value }`, or `{}` when the value is undefined (an optional cell field passed on). */
-const optional = <K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } =>
-  value === undefined ? {} : ({ [key]: value } as { [k in K]: V });
 
 const paramsError = (op: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op, arg: "params", detail, fix });
@@ -381,52 +332,6 @@ export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapO
     ...(inner.noise === undefined
       ? {}
       : { noise: (key: Key, batch: number, p: MapOutputParams<P, Q>) => inner.noise!(key, batch, parts(p).cell) }),
-  };
-};
-
-/** The noise of `dropout`: this step's input keep mask and the inner cell's own noise. */
-interface DropoutNoise {
-  readonly mask: Value | null;
-  readonly inner: unknown;
-}
-
-/**
- * Input dropout: each step's x_t has units zeroed with probability `rate` and the rest scaled by
- * 1/(1 − rate), with fresh masks per step from `rnn`'s key. Parameters and carry are the cell's;
- * its own noise (e.g. a stack's dropout) still applies. Without a key it is the cell itself, so
- * it keeps the cell's `sequence` form: parallel mode runs without a key (dropout off).
- * @throws TensorException for a rate outside [0, 1).
- * @example
- * const cell = dropout(lstm, 0.3)
- * rnn(cell, lstm.init(random.key(0), { inputSize: 8, hiddenSize: 16 }), xs, { key: random.key(1) })
- */
-export const dropout = <P, C>(cell: Cell<P, C>, rate: number): Cell<P, C> => {
-  const inner = checkCell("dropout", "cell", cell);
-  const r = checkRate("dropout", "rate", rate);
-  const name = `dropout(${inner.name}, ${r})`;
-  return {
-    name,
-    init: (key, sizes, options) => inner.init(key, sizes, options),
-    initialCarry: (batch, p) => inner.initialCarry(batch, p),
-    step: (p) => {
-      const s = inner.step(p);
-      return (carry, x, noise) => {
-        const nz = noise as DropoutNoise | undefined;
-        if (nz === undefined) return s(carry, x);
-        const dropped = nz.mask === null ? x : applyMask(`${name}.step`, x, nz.mask, r);
-        return s(carry, dropped, nz.inner ?? undefined);
-      };
-    },
-    outputSize: (p) => inner.outputSize(p),
-    inputSize: (p) => inputSizeOf(name, inner, p),
-    ...optional("sequence", inner.sequence),
-    noise: (key, batch, p): DropoutNoise => {
-      const [kMask, kInner] = T.random.split(key, 2) as [Key, Key];
-      return {
-        mask: r > 0 ? keepMask(kMask, r, batch, inputSizeOf(name, inner, p)) : null,
-        inner: inner.noise?.(kInner, batch, p) ?? null,
-      };
-    },
   };
 };
 
