@@ -15,6 +15,7 @@ import {
   dropout,
   embedding,
   feedOnce,
+  generate,
   linear,
   lstm,
   manyToMany,
@@ -148,6 +149,17 @@ describe("the layer shapes with mode", () => {
       expectModesAgree((mode) => (p: typeof ps, u: A.Value) => feedOnce(cell, p, u, 4, { mode, reverse }), [ps, v]);
     });
   }
+  it("generate, which feeds each output back, has no parallel mode and says why", () => {
+    const p1 = minGru.init(key(13), square);
+    const w = T.random.normal(key(14), [3, 5]);
+    const table = T.random.normal(key(15), [5, 3]);
+    const o = { startToken: 0, batch: 2, maxLength: 3, embed: (ids: A.Value) => A.take(table, ids, 0) };
+    expect(() =>
+      generate(minGru, p1, { ...o, readout: (y: A.Value) => A.matmul(y, w), mode: "parallel" } as never),
+    ).toThrow(
+      /^generate: .*feeds each step's chosen token back.*no parallel mode \(argument `options\.mode`\); .*manyToMany/,
+    );
+  });
   // Regression: the readout wrapper kept the cell's own sequence form, so parallel mode skipped
   // the readout and returned the hidden states ([3, 5, 3] here) instead of [3, 5, 2].
   it("manyToMany applies its readout in parallel mode too (values, gradients, lengths)", () => {
