@@ -95,7 +95,18 @@ export interface CellLawsReport {
   /** The laws that ran, in `cellLawNames` order. */
   readonly ran: readonly CellLawName[];
   /** The selected laws that did not run, and why. */
-  readonly skipped: ReadonlyArray<{ readonly law: CellLawName; readonly reason: string }>;
+  readonly skipped: readonly SkippedLaw[];
+}
+
+/**
+ * A law `cellLaws` did not run, and why.
+ * @example const s: SkippedLaw = { law: "parallel", reason: "lstm has no sequence form (only step)" }
+ */
+export interface SkippedLaw {
+  /** The law. */
+  readonly law: CellLawName;
+  /** Why it did not run: it does not apply to the cell, or no configuration runs it. */
+  readonly reason: string;
 }
 
 /**

@@ -76,6 +76,7 @@ export {
   type CellLawConfig,
   type CellLawsOptions,
   type CellLawsReport,
+  type SkippedLaw,
 } from "./cellLaws.js";
 export { cellLawProperties, type CellLawPropertyOptions } from "./cellLawProperties.js";
 // Laws, checks and argument errors throw a RewindError (from @rewind/tensor) carrying this value.
