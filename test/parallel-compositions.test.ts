@@ -144,9 +144,16 @@ describe("the layer shapes with mode", () => {
         (mode) => (p: typeof ps, x: A.Value) => manyToOne(cell, p, x, { mode, reverse, lengths: [5, 1, 0] }),
         [ps, xs],
       ));
-    it(`repeatInput and feedOnce, reverse ${reverse}`, () => {
-      expectModesAgree((mode) => (p: typeof ps, u: A.Value) => repeatInput(cell, p, u, 4, { mode, reverse }), [ps, v]);
-      expectModesAgree((mode) => (p: typeof ps, u: A.Value) => feedOnce(cell, p, u, 4, { mode, reverse }), [ps, v]);
+    it(`repeatInput and feedOnce, lengths, reverse ${reverse}`, () => {
+      const lengths = [4, 2, 0];
+      expectModesAgree(
+        (mode) => (p: typeof ps, u: A.Value) => repeatInput(cell, p, u, 4, { mode, reverse, lengths }),
+        [ps, v],
+      );
+      expectModesAgree(
+        (mode) => (p: typeof ps, u: A.Value) => feedOnce(cell, p, u, 4, { mode, reverse, lengths }),
+        [ps, v],
+      );
     });
   }
   it("generate, which feeds each output back, has no parallel mode and says why", () => {
@@ -168,10 +175,11 @@ describe("the layer shapes with mode", () => {
     const r = manyToMany(minGru, p1, xs, { mode: "parallel", readout: (y) => A.matmul(y, w) });
     expect(r.outputs.shape).toEqual([3, 5, 2]);
     for (const c of [minGru, cell] as AnyCell[])
-      expectModesAgree(
-        (mode) => (p: never, x: A.Value, m: A.Value) =>
-          manyToMany(c, p, x, { mode, lengths: [4, 5, 2], readout: (y) => A.matmul(y, m) }),
-        [c === minGru ? p1 : ps, xs, w],
-      );
+      for (const reverse of [false, true])
+        expectModesAgree(
+          (mode) => (p: never, x: A.Value, m: A.Value) =>
+            manyToMany(c, p, x, { mode, reverse, lengths: [4, 5, 2], readout: (y) => A.matmul(y, m) }),
+          [c === minGru ? p1 : ps, xs, w],
+        );
   });
 });
