@@ -37,6 +37,7 @@ import {
   cellLawChecks,
   cellLawConfigs,
   cellLaws,
+  cellLawsReport,
   rnnUnrolled,
   type CellCase,
 } from "@rewind/testing";
@@ -54,6 +55,7 @@ const allLaws = (c: CellCase): void => {
   cellLawChecks.bptt(c);
   cellLawChecks.reverse(c);
   cellLawChecks.invariance(c, { segments: [2] });
+  if (c.cell.sequence !== undefined) cellLawChecks.parallel(c);
   if (c.lengths !== undefined) {
     cellLawChecks.padding(c);
     cellLawChecks.bidirectionalPadding(c);
@@ -63,7 +65,12 @@ const allLaws = (c: CellCase): void => {
 describe("every law on every built-in cell", () => {
   it.each(builtins.map(([name, cell], i) => [name, cell, i] as const))(
     "%s: cellLaws in every configuration",
-    (_, cell, seed) => cellLaws(cell, { sizes, seed }),
+    (_, cell, seed) => {
+      // The parallel law runs exactly on the cells with a sequence form (minGru, minLstm, …).
+      const { ran, skipped } = cellLawsReport(cell, { sizes, seed });
+      expect(ran.includes("parallel")).toBe(cell.sequence !== undefined);
+      expect(skipped.map((s) => s.law)).toEqual(cell.sequence === undefined ? ["parallel"] : []);
+    },
   );
   it.each(builtins.filter(([name]) => ["elmanTanh", "lstm", "gru"].includes(name)))(
     "%s: BPTT with second-order finite differences",

@@ -53,6 +53,11 @@ export interface BidirectionalApplyOptions<CF, CB> {
   readonly unroll?: RnnOptions<unknown>["unroll"];
   /** Passed to both scans: stop the carry's gradient every k steps. */
   readonly truncate?: RnnOptions<unknown>["truncate"];
+  /**
+   * `"sequential"` (default) or `"parallel"`: both directions through their cells' `sequence`
+   * forms (both cells need one), as `rnn`'s `mode`; same values to rounding.
+   */
+  readonly mode?: "sequential" | "parallel";
 }
 
 /** What a bidirectional layer returns: merged per-step outputs and each direction's final carry. */
@@ -94,8 +99,32 @@ const APPLY_KEYS = keysOf<BidirectionalApplyOptions<unknown, unknown>>({
   checkpoint: true,
   unroll: true,
   truncate: true,
+  mode: true,
 });
 const DIRECTIONS = keysOf<PerDirection<unknown, unknown>>({ forward: true, reverse: true });
+
+/** What the parallel check reads of a direction's cell. */
+type DirectionCell = { readonly name: string; readonly sequence?: unknown };
+
+/** Throws, naming `bidirectional.apply` and the direction, unless both cells have a sequence form. */
+const checkBothParallel = (fwd: DirectionCell, bwd: DirectionCell): void => {
+  const missing = (
+    [
+      ["forward", fwd],
+      ["reverse", bwd],
+    ] as const
+  ).filter(([, c]) => typeof c.sequence !== "function");
+  if (missing.length > 0)
+    T.fail({
+      _tag: "ValueError",
+      op: "bidirectional.apply",
+      arg: "options.mode",
+      detail:
+        'mode "parallel" runs both directions through their cells\' sequence forms, and ' +
+        missing.map(([d, c]) => `the ${d} cell ${c.name} has only step`).join(" and "),
+      fix: 'use mode "sequential" (the default), or cells with both forms such as minGru or minLstm',
+    });
+};
 
 const badMerge = (merge: unknown): never =>
   T.fail({
@@ -115,6 +144,7 @@ const badMerge = (merge: unknown): never =>
  * const bi = bidirectional(lstm, lstm, { merge: "concat" });
  * const params = bi.init(random.key(0), { inputSize: 3, hiddenSize: 8 });
  * const { outputs, finalCarry } = bi.apply(params, xs, { lengths: [5, 2] }); // outputs [2, 5, 16]
+ * bidirectional(minGru, minGru).apply(ps, xs, { mode: "parallel" }) // both directions at once
  */
 export const bidirectional = <PF, CF, PB, CB>(
   cellFwd: Cell<PF, CF>,
@@ -157,6 +187,7 @@ export const bidirectional = <PF, CF, PB, CB>(
       // { foward: h0 } would otherwise start the forward direction from zeros.
       checkOptions("bidirectional.apply", "options.initialCarry", o.initialCarry, DIRECTIONS);
       checkKey("bidirectional.apply", "options.key", o.key);
+      if (o.mode === "parallel") checkBothParallel(cellFwd, cellBwd);
       const [kf, kb] = o.key === undefined ? [undefined, undefined] : (T.random.split(o.key, 2) as [Key, Key]);
       const shared = {
         ...(o.lengths === undefined ? {} : { lengths: o.lengths }),
@@ -165,6 +196,7 @@ export const bidirectional = <PF, CF, PB, CB>(
         ...(o.checkpoint === undefined ? {} : { checkpoint: o.checkpoint }),
         ...(o.unroll === undefined ? {} : { unroll: o.unroll }),
         ...(o.truncate === undefined ? {} : { truncate: o.truncate }),
+        ...(o.mode === undefined ? {} : { mode: o.mode }),
       };
       const fwd = rnn(cellFwd, params.forward, xs, {
         ...shared,

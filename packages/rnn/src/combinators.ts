@@ -11,12 +11,17 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import { check, numberIn, withFix } from "@rewind/tensor/internal/check";
-import { add, isValue, mul, where, type Value } from "@rewind/autodiff";
+import { add, type Value } from "@rewind/autodiff";
 import type { CarryOf, Cell, CellSizes, ParamsOf } from "./Cell.js";
 import { checkCell } from "./custom.js";
 import type { Layer } from "./layers.js";
 import { checkOptions } from "./util.js";
+import { mapInputSequence, mapOutputSequence, residualSequence, stackSequence } from "./combinatorSequences.js";
+import { applyMask, checkRate, inputSizeOf, keepMask, optional } from "./dropoutKit.js";
+
+// Input dropout and the input-size helper live in their own files; their public names stay here.
+export { inputSizeOf } from "./dropoutKit.js";
+export { dropout } from "./dropout.js";
 
 /** Throws unless `sizes` is an object (the fields are checked by the cells that read them). */
 const checkSizesObject = (op: string, sizes: unknown): void => {
@@ -35,55 +40,6 @@ const checkSizesObject = (op: string, sizes: unknown): void => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCell = Cell<any, any>;
 
-/**
- * Input features of `cell` for `params`: the cell's own `inputSize` when it has one, else the
- * columns of a PyTorch-layout `weight_ih`.
- * @throws TensorException naming `op` when neither is available.
- * @example inputSizeOf("dropout", lstm, lstm.init(random.key(0), { inputSize: 3, hiddenSize: 4 })) // 3
- */
-export const inputSizeOf = <P, C>(op: string, cell: Cell<P, C>, params: NoInfer<P>): number => {
-  const sized = checkCell(op, "cell", cell);
-  if (sized.inputSize !== undefined) return sized.inputSize(params);
-  const w =
-    typeof params === "object" && params !== null ? (params as Record<string, unknown>)["weight_ih"] : undefined;
-  if (isValue(w) && w.shape.length === 2) return w.shape[1]!;
-  return T.fail({
-    _tag: "ValueError",
-    op,
-    arg: "cell",
-    detail: `cannot tell the input size of cell ${cell.name}: it has no inputSize(params) and no weight_ih`,
-    fix:
-      "give the cell inputSize (defineCell({ …, inputSize: (p) => … })), or apply the dropout where the width is " +
-      "known",
-  });
-};
-
-const rateRule = withFix(
-  numberIn(0, 1, "[)"),
-  "pass the probability of dropping a unit, e.g. 0.2 (0 turns dropout off)",
-);
-/** Throws unless `rate` is a dropout probability in [0, 1). */
-const checkRate = (op: string, arg: string, rate: unknown): number => check(op, arg, rate, rateRule) as number;
-
-/** One step's keep mask `[batch, width]`: true (kept) with probability 1 − rate. */
-const keepMask = (key: Key, rate: number, batch: number, width: number): T.Tensor =>
-  T.random.bernoulli(key, 1 - rate, [batch, width]);
-
-/** Inverted dropout: kept units are scaled by 1/(1 − rate) so the expected value is unchanged. */
-const applyMask = (op: string, x: Value, mask: Value, rate: number): Value => {
-  if (!T.shapesEqual(x.shape, mask.shape)) {
-    T.fail({
-      _tag: "ShapeError",
-      op,
-      arg: "x",
-      shapes: [x.shape, mask.shape],
-      detail: "the values to drop and the drawn mask differ in shape",
-      fix: "make the cell's inputSize/outputSize report the width it really reads/returns",
-    });
-  }
-  return where(mask, mul(x, 1 / (1 - rate)), 0);
-};
-
 const paramsError = (op: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op, arg: "params", detail, fix });
 
@@ -99,7 +55,8 @@ interface StackNoise {
  * Stacks cells: layer k reads layer k−1's output, and the stack outputs the last layer's.
  * Parameters and carry are arrays with one entry per layer; layer k > 0 is initialised with the
  * previous layer's `outputSize` as its `inputSize` (use `withSizes` for per-layer hidden sizes).
- * `dropout` drops each layer's outputs except the last's, when `rnn` is given a key.
+ * `dropout` drops each layer's outputs except the last's, when `rnn` is given a key. When every
+ * layer has a `sequence` form, so has the stack (for `rnn(…, { mode: "parallel" })`).
  * @throws TensorException for an empty or non-cell list, or a rate outside [0, 1).
  * @example
  * const deep = stack([lstm, lstm], { dropout: 0.2 })
@@ -136,6 +93,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
   };
   // Masks go between layers only, so a one-layer stack has no dropout of its own.
   const hasNoise = (rate > 0 && n > 1) || parts.some((c) => c.noise !== undefined);
+  const sequence = stackSequence(parts, asList, name);
   type P = { -readonly [K in keyof Cs]: ParamsOf<Cs[K]> };
   type C = { -readonly [K in keyof Cs]: CarryOf<Cs[K]> };
   const cell: Cell<readonly unknown[], readonly unknown[]> = {
@@ -173,6 +131,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
     },
     outputSize: (ps) => parts[n - 1]!.outputSize(asList(`${name}.outputSize`, ps, "params")[n - 1]),
     inputSize: (ps) => inputSizeOf("stack", parts[0]!, asList(`${name}.inputSize`, ps, "params")[0]),
+    ...optional("sequence", sequence),
     ...(hasNoise
       ? {
           noise: (key: Key, batch: number, ps: readonly unknown[]): StackNoise => {
@@ -193,7 +152,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
 
 /**
  * A residual connection around `cell`: `y = x + cell(x)`, with the cell's own parameters, carry
- * and noise. The cell must output as many features as it reads.
+ * noise and (if it has one) sequence form. The cell must output as many features as it reads.
  * @throws TensorException when outputSize ≠ inputSize (at init, and at step for given params).
  * @example
  * const block = residual(gru)
@@ -235,6 +194,7 @@ export const residual = <P, C>(cell: Cell<P, C>): Cell<P, C> => {
     // The input width equals the output width, so it is known even when the cell does not say.
     inputSize: (p) => inner.outputSize(p),
     ...(inner.noise === undefined ? {} : { noise: inner.noise }),
+    ...optional("sequence", residualSequence(inner, mismatch)),
   };
 };
 
@@ -313,6 +273,10 @@ export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapIn
       const s = inner.step(q);
       return (carry, x, noise) => s(carry, f(x), noise);
     },
+    ...optional(
+      "sequence",
+      mapInputSequence(inner, (p: MapInputParams<Q, P>) => [front.apply(parts(p).input), parts(p).cell] as const),
+    ),
     outputSize: (p) => inner.outputSize(parts(p).cell),
     inputSize: (p) =>
       front.inputSize?.(parts(p).input) ??
@@ -359,6 +323,10 @@ export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapO
         return [next, g(y)];
       };
     },
+    ...optional(
+      "sequence",
+      mapOutputSequence(inner, (p: MapOutputParams<P, Q>) => [parts(p).cell, back.apply(parts(p).output)] as const),
+    ),
     outputSize: (p) => back.outputSize(parts(p).output),
     inputSize: (p) => inputSizeOf(name, inner, parts(p).cell),
     ...(inner.noise === undefined
@@ -367,53 +335,10 @@ export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapO
   };
 };
 
-/** The noise of `dropout`: this step's input keep mask and the inner cell's own noise. */
-interface DropoutNoise {
-  readonly mask: Value | null;
-  readonly inner: unknown;
-}
-
-/**
- * Input dropout: each step's x_t has units zeroed with probability `rate` and the rest scaled by
- * 1/(1 − rate), with fresh masks per step from `rnn`'s key. Parameters and carry are the cell's;
- * its own noise (e.g. a stack's dropout) still applies. Without a key it is the cell itself.
- * @throws TensorException for a rate outside [0, 1).
- * @example
- * const cell = dropout(lstm, 0.3)
- * rnn(cell, lstm.init(random.key(0), { inputSize: 8, hiddenSize: 16 }), xs, { key: random.key(1) })
- */
-export const dropout = <P, C>(cell: Cell<P, C>, rate: number): Cell<P, C> => {
-  const inner = checkCell("dropout", "cell", cell);
-  const r = checkRate("dropout", "rate", rate);
-  const name = `dropout(${inner.name}, ${r})`;
-  return {
-    name,
-    init: (key, sizes, options) => inner.init(key, sizes, options),
-    initialCarry: (batch, p) => inner.initialCarry(batch, p),
-    step: (p) => {
-      const s = inner.step(p);
-      return (carry, x, noise) => {
-        const nz = noise as DropoutNoise | undefined;
-        if (nz === undefined) return s(carry, x);
-        const dropped = nz.mask === null ? x : applyMask(`${name}.step`, x, nz.mask, r);
-        return s(carry, dropped, nz.inner ?? undefined);
-      };
-    },
-    outputSize: (p) => inner.outputSize(p),
-    inputSize: (p) => inputSizeOf(name, inner, p),
-    noise: (key, batch, p): DropoutNoise => {
-      const [kMask, kInner] = T.random.split(key, 2) as [Key, Key];
-      return {
-        mask: r > 0 ? keepMask(kMask, r, batch, inputSizeOf(name, inner, p)) : null,
-        inner: inner.noise?.(kInner, batch, p) ?? null,
-      };
-    },
-  };
-};
-
 /**
  * Overrides some of the sizes a cell is initialised with, e.g. a per-layer hidden size in a
- * `stack` (whose layers otherwise share `hiddenSize`). Everything else is the cell's.
+ * `stack` (whose layers otherwise share `hiddenSize`). Everything else is the cell's (its
+ * `sequence` form included).
  * @example stack([withSizes(lstm, { hiddenSize: 64 }), withSizes(gru, { hiddenSize: 32 })])
  */
 export const withSizes = <P, C>(cell: Cell<P, C>, sizes: Partial<CellSizes> & Record<string, unknown>): Cell<P, C> => {

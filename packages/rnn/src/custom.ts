@@ -9,24 +9,12 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { describeArg, keysOf, optionsProblem } from "@rewind/tensor/internal/check";
-import {
-  add,
-  isValue,
-  matmul,
-  mul,
-  sigmoid,
-  sub,
-  tanh,
-  transpose,
-  treeDefKey,
-  treeLeavesWithPaths,
-  treeStructure,
-  type Value,
-} from "@rewind/autodiff";
+import { add, isValue, matmul, mul, sigmoid, sub, tanh, transpose, type Value } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
 import { affine, checkFields, checkSizes, checkStep, zeroState } from "./cells/common.js";
 import { checkInitOptions, gateWeight, INIT_OPTION_KEYS, uniformInit } from "./init.js";
 import { checkOptions } from "./util.js";
+import { checkCarryKept, checkedSequence, type SequenceSpec } from "./customSequence.js";
 
 /** What `defineCell` takes: plain, uncurried functions over a parameter tree. */
 export interface CellSpec<P, C> {
@@ -44,6 +32,11 @@ export interface CellSpec<P, C> {
   readonly inputSize?: (params: P) => number;
   /** Per-step randomness drawn outside the loop (see `Cell.noise`). */
   readonly noise?: (key: Key, batch: number, params: P) => unknown;
+  /**
+   * Optional whole-sequence form (see `Cell.sequence`): `(params, carry, xs [B, T, in], lengths?)
+   * → [finalCarry, ys [B, T, outputSize]]`, equal to running `step` over time (the parallel law).
+   */
+  readonly sequence?: SequenceSpec<P, C>;
 }
 
 const SPEC_KEYS = keysOf<CellSpec<unknown, unknown>>({
@@ -54,6 +47,7 @@ const SPEC_KEYS = keysOf<CellSpec<unknown, unknown>>({
   outputSize: true,
   inputSize: true,
   noise: true,
+  sequence: true,
 });
 
 const specError = (name: string, arg: string, detail: string, fix: string): never =>
@@ -109,31 +103,7 @@ const checkStepResult = <C>(
     });
   }
   const [next, y] = result as [C, unknown];
-  const before = treeDefKey(treeStructure(carry));
-  const after = treeDefKey(treeStructure(next));
-  if (before !== after) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg: "carry",
-      detail: `the returned carry has structure ${after} but the carry passed in has ${before}`,
-      fix: "return a carry with the same keys and nesting as initialCarry's",
-    });
-  }
-  const inLeaves = treeLeavesWithPaths(carry);
-  treeLeavesWithPaths(next).forEach(([path, leaf], i) => {
-    const prev = inLeaves[i]![1];
-    if (leaf.dtype !== prev.dtype || !T.shapesEqual(leaf.shape, prev.shape)) {
-      T.fail({
-        _tag: "ShapeError",
-        op,
-        arg: `carry${path === "<root>" ? "" : path}`,
-        shapes: [prev.shape, leaf.shape],
-        detail: `the carry leaf changed from ${describeShape(prev)} to ${describeShape(leaf)}`,
-        fix: "keep every carry leaf's shape and dtype from step to step (cast or reshape before returning)",
-      });
-    }
-  });
+  checkCarryKept(op, carry, next);
   const batch = x.shape[0]!;
   if (!isValue(y) || y.shape.length !== 2 || y.shape[0] !== batch || y.shape[1] !== outputSize) {
     T.fail({
@@ -184,7 +154,7 @@ const checkSpec = <P, C>(spec: CellSpec<P, C>): string => {
         "pass { name, init, initialCarry, step, outputSize }",
       );
   }
-  for (const k of ["inputSize", "noise"] as const) {
+  for (const k of ["inputSize", "noise", "sequence"] as const) {
     if (s[k] !== undefined && typeof s[k] !== "function")
       specError(
         name,
@@ -217,6 +187,9 @@ const checkSpec = <P, C>(spec: CellSpec<P, C>): string => {
  * Builds a cell from plain functions: `step(params, carry, x)` is curried into the `Cell` shape
  * and wrapped with checks that name the cell (the carry must keep its structure, shapes and
  * dtypes; y must be `[batch, outputSize]`). The result gets every combinator, layer shape and law.
+ * An optional `sequence(params, carry, xs, lengths?)` gives the cell a parallel form for
+ * `rnn(…, { mode: "parallel" })` (checked likewise: xs `[B, T, in]`, ys `[B, T, outputSize]`);
+ * `cellLaws`' parallel law checks that it equals the step.
  * @throws TensorException naming `defineCell(name)` when the spec is malformed, and `name.step`
  * when a step returns the wrong thing.
  * @example
@@ -293,6 +266,7 @@ export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
     outputSize,
     ...(spec.inputSize === undefined ? {} : { inputSize: spec.inputSize }),
     ...(spec.noise === undefined ? {} : { noise: spec.noise }),
+    ...(spec.sequence === undefined ? {} : { sequence: checkedSequence(name, spec.sequence, outputSize) }),
   };
 };
 

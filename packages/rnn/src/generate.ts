@@ -127,6 +127,19 @@ const batchOf = <C>(op: string, o: GenerateOptions<C>): number => {
  */
 export const generate = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, o: GenerateOptions<C>): GenerateResult<C> => {
   const op = "generate";
+  // rnn's mode has no meaning here: say why, rather than only that the key is unknown.
+  if (typeof o === "object" && o !== null && "mode" in o)
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "options.mode",
+      detail:
+        "generate feeds each step's chosen token back as the next step's input, so step t needs " +
+        "step t−1's output: it runs step by step and has no parallel mode",
+      fix:
+        "remove mode; to score known targets in parallel (teacher forcing), run " +
+        'manyToMany(cell, params, embedded inputs, { mode: "parallel", readout })',
+    });
   checkOptions(op, "options", o, GENERATE_KEYS, true);
   checkFunction(op, "embed", o.embed);
   checkFunction(op, "readout", o.readout);

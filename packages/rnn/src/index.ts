@@ -34,6 +34,7 @@ export {
 export { peepholeLstm, type PeepholeLstmParams } from "./cells/peephole.js";
 export { layerNormLstm, layerNorm, LAYER_NORM_EPS, type LayerNormLstmParams } from "./cells/layerNormLstm.js";
 export { defineCell, checkCell, mgu, type CellSpec, type MguParams } from "./custom.js";
+export type { SequenceSpec } from "./customSequence.js";
 export { linear, embedding, type Layer, type LinearParams, type EmbeddingParams } from "./layers.js";
 export {
   stack,

@@ -29,6 +29,19 @@ export const checkParallel = (cell: Cell<unknown, unknown>, opts: Readonly<Recor
       fix: 'use mode "sequential" (the default), or a cell with both forms such as minGru or minLstm',
     });
   const asked = SEQUENTIAL_ONLY.filter((k) => opts[k] !== undefined);
+  // A key means dropout: masks drawn one step at a time for the loop, which this mode does not run.
+  if (asked[0] === "key" && cell.noise !== undefined)
+    T.fail({
+      _tag: "ValueError",
+      op: "rnn",
+      arg: "options.key",
+      detail:
+        `the key turns on ${cell.name}'s dropout, whose masks are drawn step by step for the sequential ` +
+        'loop; mode "parallel" cannot honour them',
+      fix:
+        'train with dropout in mode "sequential", or drop the key (dropout off, e.g. to evaluate) ' +
+        'in mode "parallel"',
+    });
   if (asked.length > 0)
     T.fail({
       _tag: "ValueError",

@@ -2,6 +2,12 @@
  * @file The synchronous shapes of a recurrent layer, each a short combinator over `rnn`:
  * many-to-one, many-to-many, and one-to-many with a vector input (repeated, or fed once).
  * Autoregressive generation is in generate.ts, encoder–decoder in seq2seq.ts.
+ *
+ * `mode: "parallel"` (a cell with a `sequence` form): every shape here knows all its inputs before
+ * the first step — xs, or the vector repeated, or the vector then zeros — so each runs its cell
+ * in parallel like `rnn`, with the same values. The one-to-many shape that feeds each output back
+ * as the next input (`generate`) is inherently sequential: step t's input is step t−1's result,
+ * so it has no parallel mode.
  */
 import * as T from "@rewind/tensor";
 
@@ -21,6 +27,7 @@ import type { Cell } from "./Cell.js";
 import { validateLengths } from "./lengths.js";
 import { rnn, RNN_OPTION_KEYS, type RnnOptions, type RnnResult } from "./rnn.js";
 import { checkFunction, checkOptions, checkSteps, checkVector, swapBatchTime } from "./util.js";
+import { overSteps } from "./combinatorSequences.js";
 
 // ---------------------------------------------------------------------------------------------
 // many-to-one, many-to-many, one-to-many with a vector input
@@ -69,31 +76,51 @@ export interface ManyToManyOptions<C> extends RnnOptions<C> {
 const MANY_TO_MANY_KEYS: readonly string[] = [...RNN_OPTION_KEYS, "readout"];
 
 /** The cell with `readout` applied to its output (inside the scan, so it sees exactly y_t). */
-const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell<P, C> => ({
-  ...cell,
-  name: `${cell.name}+readout`,
-  step: (p) => {
-    const step = cell.step(p);
-    return (c, x, n) => {
-      const [next, y] = step(c, x, n);
-      const out = readout(y);
-      if (!isValue(out)) {
-        T.fail({
-          _tag: "ValueError",
-          op: "manyToMany",
-          arg: "options.readout",
-          detail: `readout must return a tensor [batch, features], got ${out === null ? "null" : typeof out}`,
-          fix: "return one row per sample from readout",
-        });
-      }
-      return [next, out];
-    };
-  },
-});
+const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell<P, C> => {
+  const checked = (y: Value): Value => {
+    const out = readout(y);
+    if (!isValue(out)) {
+      T.fail({
+        _tag: "ValueError",
+        op: "manyToMany",
+        arg: "options.readout",
+        detail: `readout must return a tensor [batch, features], got ${out === null ? "null" : typeof out}`,
+        fix: "return one row per sample from readout",
+      });
+    }
+    return out;
+  };
+  const { sequence } = cell;
+  return {
+    ...cell,
+    name: `${cell.name}+readout`,
+    step: (p) => {
+      const step = cell.step(p);
+      return (c, x, n) => {
+        const [next, y] = step(c, x, n);
+        return [next, checked(y)];
+      };
+    },
+    // Parallel mode: the readout on every step's output at once (the cell's own sequence would skip it).
+    ...(sequence === undefined
+      ? {}
+      : {
+          sequence: (p: P) => {
+            const s = sequence(p);
+            return (c: C, xs: Value, lengths?: Value) => {
+              const [next, ys] = s(c, xs, lengths);
+              return [next, overSteps(checked, ys)] as const;
+            };
+          },
+        }),
+  };
+};
 
 /**
  * Many-to-many, synchronised (per-frame labelling): one output per input step, optionally through
- * a readout. Outputs past a sample's length are zero (also after the readout).
+ * a readout. Outputs past a sample's length are zero (also after the readout). In mode "parallel"
+ * the readout maps every step's rows at once, so it must treat rows independently (as a linear
+ * layer does).
  * @example const { outputs } = manyToMany(lstm, p, xs, { readout: (y) => add(matmul(y, W), b) }) // [B, T, V]
  */
 export const manyToMany = <P, C>(

@@ -8,7 +8,8 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { keysOf } from "@rewind/tensor/internal/check";
 import { bidirectional, rnn, stack, type AnyCell, type RnnOptions, type RnnResult } from "@rewind/rnn";
-import { lossOf, type CellCase } from "./cellCase.js";
+import { describeCase, lossOf, type CellCase } from "./cellCase.js";
+import { testingError } from "./failure.js";
 import type { LawOptions, VmapImpl } from "./lawOptions.js";
 
 /**
@@ -161,3 +162,22 @@ export const outcome = (
  * @example defaultStack([lstm, gru]).name // "stack([lstm, gru])"
  */
 export const defaultStack: StackImpl = (cells) => stack(cells);
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Runs one law, turning an unexpected exception into an error that names the law and the case
+ * (a violation, which already does, passes through).
+ * @example guarded("padding", c, () => paddingCheck(c))
+ */
+export const guarded = (law: string, c: CellCase, check: () => void): void => {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof Error && / law violated for /.test(e.message)) throw e;
+    throw testingError(
+      { _tag: "TestFailure", op: law, detail: `${law} law could not run for ${describeCase(c)}: ${message(e)}` },
+      e,
+    );
+  }
+};

@@ -14,37 +14,27 @@
  * `split(key, T)[s]` — the only order under which both the reverse law and the padding law can
  * hold with a key — and a sample run alone gets the noise rows it had in its batch.
  */
-import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import { checkCell, type AnyCell, type Cell } from "@rewind/rnn";
 import { checkOptions, invalid, showValue } from "./args.js";
 import { keysOf } from "@rewind/tensor/internal/check";
-import {
-  ARB_CELL_CASE_KEYS,
-  arbCellCase,
-  CELL_CASE_KEYS,
-  cellCase,
-  defaultLengths,
-  describeCase,
-  type ArbCellCaseOptions,
-  type CellCase,
-  type CellCaseOptions,
-} from "./cellCase.js";
-import { CELL_LAW_CHECK_KEYS, defaultStack, pick, type CellLawCheckOptions } from "./cellLawSetup.js";
+import { CELL_CASE_KEYS, cellCase, defaultLengths, type CellCase, type CellCaseOptions } from "./cellCase.js";
+import { CELL_LAW_CHECK_KEYS, defaultStack, guarded, pick, type CellLawCheckOptions } from "./cellLawSetup.js";
 import { bidirectionalPaddingCheck, paddingCheck } from "./paddingLaws.js";
 import { bpttCheck, invarianceCheck, reverseCheck, stackingCheck } from "./rnnLaws.js";
 import { vmapCellCheck } from "./cellVmapLaw.js";
-import { testingError } from "./failure.js";
+import { parallelCellCheck, parallelSkipReason } from "./cellParallelLaw.js";
 
 /**
  * The RNN laws, by name.
  * @example cellLaws(gru, { sizes, laws: ["padding", "stacking"] satisfies CellLawName[] })
  */
-export type CellLawName = "bptt" | "reverse" | "invariance" | "padding" | "bidirectionalPadding" | "stacking" | "vmap";
+export type CellLawName =
+  "bptt" | "reverse" | "invariance" | "padding" | "bidirectionalPadding" | "stacking" | "vmap" | "parallel";
 
 /**
  * Every RNN law, in the order `cellLaws` runs them.
- * @example cellLawNames.length // 7
+ * @example cellLawNames.length // 8
  */
 export const cellLawNames: readonly CellLawName[] = [
   "bptt",
@@ -54,6 +44,7 @@ export const cellLawNames: readonly CellLawName[] = [
   "bidirectionalPadding",
   "stacking",
   "vmap",
+  "parallel",
 ];
 
 /**
@@ -87,7 +78,36 @@ export const cellLawChecks = {
     stackingCheck(c, layers, checkedOptions("stacking", o)),
   /** `vmap` over the samples of `rnn` on one sequence equals `rnn` over the batch; `jit` of it is bit-identical. */
   vmap: (c: CellCase, o: CellLawCheckOptions = {}): void => vmapCellCheck(c, checkedOptions("vmap", o)),
+  /**
+   * For a cell with a `sequence` form: `rnn` in mode "parallel" equals mode "sequential" (values
+   * and gradients, float64 and float32), and `jit` of it is bit-identical; refuses other cells.
+   */
+  parallel: (c: CellCase, o: CellLawCheckOptions = {}): void => parallelCellCheck(c, checkedOptions("parallel", o)),
 };
+
+/**
+ * What `cellLaws` ran: the laws checked (in at least one configuration) and the selected laws it
+ * did not, each with the reason (a law that does not apply to the cell, or no configuration that
+ * it runs in), so a skipped law is never mistaken for a passing one.
+ * @example const { ran, skipped } = cellLawsReport(lstm, { sizes }) // skipped: [{ law: "parallel", … }]
+ */
+export interface CellLawsReport {
+  /** The laws that ran, in `cellLawNames` order. */
+  readonly ran: readonly CellLawName[];
+  /** The selected laws that did not run, and why. */
+  readonly skipped: readonly SkippedLaw[];
+}
+
+/**
+ * A law `cellLaws` did not run, and why.
+ * @example const s: SkippedLaw = { law: "parallel", reason: "lstm has no sequence form (only step)" }
+ */
+export interface SkippedLaw {
+  /** The law. */
+  readonly law: CellLawName;
+  /** Why it did not run: it does not apply to the cell, or no configuration runs it. */
+  readonly reason: string;
+}
 
 /**
  * One configuration `cellLaws` runs the laws in.
@@ -160,32 +180,33 @@ const CELL_LAWS_KEYS: readonly string[] = [
   }),
 ];
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** Runs one law, turning an unexpected exception into an error that names the law and the case. */
-const guarded = (law: string, c: CellCase, check: () => void): void => {
-  try {
-    check();
-  } catch (e) {
-    if (e instanceof Error && / law violated for /.test(e.message)) throw e;
-    throw testingError(
-      { _tag: "TestFailure", op: law, detail: `${law} law could not run for ${describeCase(c)}: ${message(e)}` },
-      e,
-    );
-  }
-};
-
 /**
  * Runs every applicable RNN law on `cell` in every configuration and throws an `Error` naming the
  * law, the cell, the configuration and the first differing path at the first violation: BPTT
  * (rnn = unrolled loop = finite differences), reverse, invariance (remat, unroll, truncate
  * ≥ T, jit), padding, bidirectional padding, stacking (`stack([cell, stackWith ?? cell])`,
- * unkeyed) and vmap (`vmap` of one sequence = `rnn` over the batch). A cell with noise runs keyed
- * and unkeyed.
- * @throws Error on the first violation, or when the cell cannot run (with the law and case).
+ * unkeyed), vmap (`vmap` of one sequence = `rnn` over the batch) and, for a cell with a
+ * `sequence` form, parallel (mode "parallel" = mode "sequential", float64 and float32, eager and
+ * jitted). A cell with noise runs keyed and unkeyed. A law that does not apply is skipped (by
+ * default, parallel for a cell with only `step`): `cellLawsReport` runs the same checks and
+ * returns which laws ran and which were skipped and why.
+ * @throws Error on the first violation, or when the cell cannot run (with the law and case); an
+ * argument error when `o.laws` names a law that does not apply to the cell.
  * @example cellLaws(myCell, { sizes: { inputSize: 3, hiddenSize: 4 } })
  */
 export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
+  cellLawsReport(cell, o);
+};
+
+/**
+ * `cellLaws`, returning what it checked: the laws that ran and the selected ones skipped, each
+ * with the reason, so that a law which does not apply is never taken for one that passed.
+ * @throws Error as `cellLaws` does.
+ * @example
+ * const { ran, skipped } = cellLawsReport(lstm, { sizes: { inputSize: 2, hiddenSize: 3 } })
+ * // skipped: [{ law: "parallel", reason: "lstm has no sequence form (only step)" }]
+ */
+export const cellLawsReport = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): CellLawsReport => {
   checkCell("cellLaws", "cell", cell);
   checkOptions("cellLaws", "o", o, CELL_LAWS_KEYS, false);
   if (typeof o.sizes !== "object" || o.sizes === null)
@@ -205,6 +226,10 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
       `must be a non-empty array of ${cellLawNames.join(", ")}, got ${showValue(selected)}`,
     );
   }
+  // A law the user asked for by name that cannot apply is refused, not skipped in silence.
+  const noParallel = parallelSkipReason(any);
+  if (noParallel !== undefined && Array.isArray(selected) && selected.includes("parallel"))
+    invalid("cellLaws", "o.laws", `asks for the parallel law, which does not apply: ${noParallel}; drop "parallel"`);
   const flags = ["timeMajor", "reverse", "lengths", "key"] as const;
   const configsGiven: unknown = o.configs;
   // Keys first, so `{ revrse: true }` is named as a typo rather than as a missing flag.
@@ -223,7 +248,12 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
   ) {
     invalid("cellLaws", "o.configs", "must be a non-empty array of { timeMajor, reverse, lengths, key } booleans");
   }
-  const laws = new Set(o.laws ?? cellLawNames);
+  const laws = new Set(o.laws ?? cellLawNames.filter((l) => l !== "parallel" || noParallel === undefined));
+  const ran = new Set<CellLawName>();
+  const run = (law: CellLawName, name: string, c: CellCase, check: () => void): void => {
+    guarded(name, c, check);
+    ran.add(law);
+  };
   const configs = o.configs ?? cellLawConfigs(any.noise !== undefined);
   const seed = o.seed ?? 0;
   const key = o.key ?? T.random.key(seed + 7919);
@@ -234,6 +264,7 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
   const time = o.xs?.shape[1] ?? o.time ?? 5;
   const doneBi = new Set<string>();
   const doneStack = new Set<string>();
+  const doneParallel = new Set<string>();
   for (const cfg of configs) {
     // The stack's case draws its own parameters: given ones belong to the single cell.
     const build = (target: AnyCell, ownParams: boolean): CellCase => {
@@ -247,14 +278,14 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
       });
     };
     const c = build(any, true);
-    if (laws.has("bptt")) guarded("BPTT", c, () => bpttCheck(c, o));
-    if (laws.has("reverse")) guarded("reverse", c, () => reverseCheck(c, o));
-    if (laws.has("invariance")) guarded("invariance", c, () => invarianceCheck(c, o));
-    if (cfg.lengths && laws.has("padding")) guarded("padding", c, () => paddingCheck(c, o));
+    if (laws.has("bptt")) run("bptt", "BPTT", c, () => bpttCheck(c, o));
+    if (laws.has("reverse")) run("reverse", "reverse", c, () => reverseCheck(c, o));
+    if (laws.has("invariance")) run("invariance", "invariance", c, () => invarianceCheck(c, o));
+    if (cfg.lengths && laws.has("padding")) run("padding", "padding", c, () => paddingCheck(c, o));
     const biKey = `${cfg.timeMajor}/${cfg.key}`;
     if (cfg.lengths && laws.has("bidirectionalPadding") && !doneBi.has(biKey)) {
       doneBi.add(biKey);
-      guarded("bidirectional padding", c, () => bidirectionalPaddingCheck(c, o));
+      run("bidirectionalPadding", "bidirectional padding", c, () => bidirectionalPaddingCheck(c, o));
     }
     const stackKey = `${cfg.timeMajor}/${cfg.reverse}/${cfg.lengths}`;
     if (laws.has("stacking") && !doneStack.has(stackKey)) {
@@ -262,10 +293,27 @@ export const cellLaws = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
       const layers = [any, o.stackWith ?? any] as const;
       const sc = build((o.stack ?? defaultStack)(layers), false);
       const { key: _key, ...unkeyed } = sc;
-      guarded("stacking", unkeyed, () => stackingCheck(unkeyed, layers, o));
+      run("stacking", "stacking", unkeyed, () => stackingCheck(unkeyed, layers, o));
     }
-    if (laws.has("vmap")) guarded("vmap", c, () => vmapCellCheck(c, o));
+    if (laws.has("vmap")) run("vmap", "vmap", c, () => vmapCellCheck(c, o));
+    // Parallel mode draws no noise, so keyed and unkeyed configurations are one run of this law.
+    if (laws.has("parallel") && !doneParallel.has(stackKey)) {
+      doneParallel.add(stackKey);
+      run("parallel", "parallel", c, () => parallelCellCheck(c, o));
+    }
   }
+  const skipped = cellLawNames
+    .filter((l) => !ran.has(l) && (o.laws === undefined || laws.has(l)))
+    .map((law) => ({
+      law,
+      reason:
+        law === "parallel" && noParallel !== undefined
+          ? noParallel
+          : law === "padding" || law === "bidirectionalPadding"
+            ? "no configuration has lengths"
+            : "no configuration ran it",
+    }));
+  return { ran: cellLawNames.filter((l) => ran.has(l)), skipped };
 };
 
 /**
@@ -305,90 +353,16 @@ export const bidirectionalPaddingLaw = <P, C>(cell: Cell<P, C>, o: CellLawsOptio
   cellLaws(cell, { ...o, laws: ["bidirectionalPadding"] });
 
 /**
+ * The parallel law alone, for a cell with a `sequence` form (see `cellLaws`).
+ * @example parallelLawForCell(minGru, { sizes: { inputSize: 2, hiddenSize: 3 } })
+ */
+export const parallelLawForCell = <P, C>(cell: Cell<P, C>, o: CellLawsOptions): void => {
+  cellLaws(cell, { ...o, laws: ["parallel"] });
+};
+
+/**
  * The stacking law alone: `stack([a, b])` equals running `a` then `b` by hand (see `cellLaws`).
  * @example stackingLaw(lstm, gru, { sizes: { inputSize: 2, hiddenSize: 3 } })
  */
 export const stackingLaw = <PA, CA, PB, CB>(a: Cell<PA, CA>, b: Cell<PB, CB>, o: CellLawsOptions): void =>
   cellLaws(a, { ...o, stackWith: b as AnyCell, laws: ["stacking"] });
-
-/**
- * Options of `cellLawProperties`: the bounds of the drawn cases and the checks' options.
- * @example
- * cellLawProperties(lstm, { sizes: { inputSize: 2, hiddenSize: 3 }, maxTime: 4 } satisfies CellLawPropertyOptions)
- */
-export interface CellLawPropertyOptions extends ArbCellCaseOptions, CellLawCheckOptions {}
-
-/** The keys of `CellLawPropertyOptions`. */
-const CELL_LAW_PROPERTY_KEYS: readonly string[] = [...ARB_CELL_CASE_KEYS, ...CELL_LAW_CHECK_KEYS];
-
-/**
- * fast-check properties of each RNN law for `cell` over random padded batches (`arbRaggedBatch`:
- * random B, T and lengths in [0, T]), seeds, layouts, directions and keys; `all` runs every
- * law on each drawn case except stacking, whose cases are drawn for `stack([cell, stackWith ??
- * cell])` (`stacking`, unkeyed). Use with `fc.assert`, or draw the cases yourself with
- * `arbCellCase` for `test.prop`.
- * @example fc.assert(cellLawProperties(gru, { sizes: { inputSize: 2, hiddenSize: 3 } }).padding, { numRuns: 5 })
- */
-export const cellLawProperties = <P, C>(cell: Cell<P, C>, o: CellLawPropertyOptions) => {
-  checkCell("cellLawProperties", "cell", cell);
-  checkOptions("cellLawProperties", "o", o, CELL_LAW_PROPERTY_KEYS, false);
-  const any = cell as AnyCell;
-  // arbCellCase gets its own options only (it refuses the checks' ones).
-  const cases = pick(o, ARB_CELL_CASE_KEYS) as ArbCellCaseOptions;
-  const arb = arbCellCase(any, cases);
-  const padded = arbCellCase(any, { ...cases, lengths: true });
-  const layers = [any, o.stackWith ?? any] as const;
-  const stacked = arbCellCase((o.stack ?? defaultStack)(layers), { ...cases, key: false });
-  const check = (law: string, f: (c: CellCase) => void) => (c: CellCase) => guarded(law, c, () => f(c));
-  return {
-    /** The BPTT law on random cases (see `cellLawChecks.bptt`). */
-    bptt: fc.property(
-      arb,
-      check("BPTT", (c) => bpttCheck(c, o)),
-    ),
-    /** The reverse law on random cases. */
-    reverse: fc.property(
-      arb,
-      check("reverse", (c) => reverseCheck(c, o)),
-    ),
-    /** The invariance law on random cases. */
-    invariance: fc.property(
-      arb,
-      check("invariance", (c) => invarianceCheck(c, o)),
-    ),
-    /** The padding law on random padded cases. */
-    padding: fc.property(
-      padded,
-      check("padding", (c) => paddingCheck(c, o)),
-    ),
-    /** The bidirectional padding law on random padded cases. */
-    bidirectionalPadding: fc.property(
-      padded,
-      check("bidirectional padding", (c) => bidirectionalPaddingCheck(c, o)),
-    ),
-    /** The stacking law on random cases of `stack([cell, stackWith ?? cell])`, unkeyed. */
-    stacking: fc.property(
-      stacked,
-      check("stacking", (c) => stackingCheck(c, layers, o)),
-    ),
-    /** The vmap law on random cases. */
-    vmap: fc.property(
-      arb,
-      check("vmap", (c) => vmapCellCheck(c, o)),
-    ),
-    /** Every law but stacking on each drawn case. */
-    all: fc.property(
-      arb,
-      check("every", (c) => {
-        bpttCheck(c, o);
-        reverseCheck(c, o);
-        invarianceCheck(c, o);
-        vmapCellCheck(c, o);
-        if (c.lengths !== undefined) {
-          paddingCheck(c, o);
-          bidirectionalPaddingCheck(c, o);
-        }
-      }),
-    ),
-  };
-};

@@ -63,21 +63,24 @@ export { rnnUnrolled, type RnnUnrolledOptions } from "./rnnUnrolled.js";
 export type { CellLawCheckOptions, RnnImpl, StackImpl, BidirectionalImpl, JitImpl } from "./cellLawSetup.js";
 export {
   cellLaws,
+  cellLawsReport,
   cellLawChecks,
   cellLawNames,
   cellLawConfigs,
-  cellLawProperties,
   bpttLawForCell,
   reverseLawForCell,
   invarianceLawForCell,
   paddingLaw,
   bidirectionalPaddingLaw,
   stackingLaw,
+  parallelLawForCell,
   type CellLawName,
   type CellLawConfig,
   type CellLawsOptions,
-  type CellLawPropertyOptions,
+  type CellLawsReport,
+  type SkippedLaw,
 } from "./cellLaws.js";
+export { cellLawProperties, type CellLawPropertyOptions } from "./cellLawProperties.js";
 // Laws, checks and argument errors throw a RewindError (from @rewind/tensor) carrying this value.
 export type { TestingError } from "./failure.js";
 export {

@@ -24,11 +24,14 @@ const zeroState = (name: string, h: number): State =>
     ? { h: new Array<number>(h).fill(0), c: new Array<number>(h).fill(0) }
     : { h: new Array<number>(h).fill(0) };
 
+/** The cells drawn for composites: the step-only ones and the two with a sequence form. */
+const PARTS: readonly R.AnyCell[] = [...CELLS, R.minGru, R.minLstm];
+
 /** A random forward run of a composite: batch-major float64 xs `[B, T, F]` and optional lengths. */
 const arbComposite = fc
   .record({
-    a: fc.constantFrom(...CELLS),
-    b: fc.constantFrom(...CELLS),
+    a: fc.constantFrom(...PARTS),
+    b: fc.constantFrom(...PARTS),
     f: fc.integer({ min: 1, max: 3 }),
     h: fc.integer({ min: 1, max: 3 }),
     batch: fc.integer({ min: 0, max: 2 }),
@@ -66,6 +69,26 @@ const refLayer = (
 const run = (cell: R.AnyCell, p: unknown, xs: T.Tensor, lengths: readonly number[] | undefined): R.RnnResult<unknown> =>
   R.rnn(cell, p, xs, lengths === undefined ? {} : { lengths: [...lengths] });
 
+/**
+ * The composite's outputs against the reference `want`, in mode "sequential" and, when every cell
+ * inside has a sequence form (so the composite has one), in mode "parallel" too.
+ */
+const expectBothModes = (
+  what: string,
+  cell: R.AnyCell,
+  p: unknown,
+  xs: T.Tensor,
+  lengths: readonly number[] | undefined,
+  want: ArrayLike<number>,
+  shape: readonly number[],
+  rtol?: number,
+): void => {
+  expectNear(what, run(cell, p, xs, lengths).outputs, want, shape, rtol);
+  if (cell.sequence === undefined) return;
+  const o = { mode: "parallel" as const, ...(lengths === undefined ? {} : { lengths: [...lengths] }) };
+  expectNear(`${what}, mode "parallel"`, R.rnn(cell, p, xs, o).outputs, want, shape, rtol);
+};
+
 export const stackSpec: Spec = () => {
   let n = prop(
     arbComposite,
@@ -78,11 +101,7 @@ export const stackSpec: Spec = () => {
       const xs = normal(c.seed + 1, [c.batch, c.time, c.f]);
       const first = refLayer(c.a, pa, samplesOf(xs), c.lengths, c.h);
       const want = refLayer(c.b, pb, first, c.lengths, c.h).flat(2);
-      expectNear(`stack([${c.a.name}, ${c.b.name}])`, run(cell, [pa, pb], xs, c.lengths).outputs, want, [
-        c.batch,
-        c.time,
-        c.h,
-      ]);
+      expectBothModes(`stack([${c.a.name}, ${c.b.name}])`, cell, [pa, pb], xs, c.lengths, want, [c.batch, c.time, c.h]);
     },
     15,
   );
@@ -125,7 +144,7 @@ export const residualSpec: Spec = () => {
       const want = ys.flatMap((s, b) =>
         s.flatMap((y, t) => (t < (c.lengths?.[b] ?? c.time) ? y.map((v, j) => v + rows[b]![t]![j]!) : y)),
       );
-      expectNear(`residual(${c.a.name})`, run(cell, p, xs, c.lengths).outputs, want, [c.batch, c.time, c.h]);
+      expectBothModes(`residual(${c.a.name})`, cell, p, xs, c.lengths, want, [c.batch, c.time, c.h]);
     },
     15,
   );
@@ -151,13 +170,15 @@ export const mapInputSpec: Spec = () => {
       };
       const xs = normal(c.seed + 1, [c.batch, c.time, c.f]);
       const projected = T.add(T.matmul(xs, T.transpose(p.input.weight as T.Tensor)), p.input.bias as T.Tensor);
-      expectNear(
+      expectBothModes(
         `mapInput(${c.a.name})`,
-        run(cell, p, xs, c.lengths).outputs,
+        cell,
+        p,
+        xs,
+        c.lengths,
         refLayer(c.a, p.cell, samplesOf(projected), c.lengths, c.h).flat(2),
         [c.batch, c.time, c.h],
         1e-9,
-        1e-12,
       );
     },
     12,
@@ -195,7 +216,7 @@ export const mapOutputSpec: Spec = () => {
           Array.from({ length: v }, (_, o) => y.reduce((acc, yj, j) => acc + yj * w.data[o * c.h + j]!, 0)),
         ),
       );
-      expectNear(`mapOutput(${c.a.name})`, run(cell, p, xs, c.lengths).outputs, want, [c.batch, c.time, v]);
+      expectBothModes(`mapOutput(${c.a.name})`, cell, p, xs, c.lengths, want, [c.batch, c.time, v]);
     },
     12,
   );
@@ -224,14 +245,17 @@ export const dropoutSpec: Spec = () => {
         );
       }
       const out = R.rnn(cell, p, xs, keyed ? { key } : {});
-      expectNear(
-        `dropout(${c.a.name}, ${rate})`,
-        out.outputs,
-        refLayer(c.a, p, rows, undefined, c.h).flat(2),
-        [c.batch, c.time, c.h],
-        1e-9,
-        1e-12,
-      );
+      const want = refLayer(c.a, p, rows, undefined, c.h).flat(2);
+      expectNear(`dropout(${c.a.name}, ${rate})`, out.outputs, want, [c.batch, c.time, c.h], 1e-9, 1e-12);
+      // Unkeyed, dropout is the identity, so parallel mode (which takes no key) gives the same.
+      if (!keyed && cell.sequence !== undefined)
+        expectNear(
+          `dropout(${c.a.name}, ${rate}), mode "parallel"`,
+          R.rnn(cell, p, xs, { mode: "parallel" }).outputs,
+          want,
+          [c.batch, c.time, c.h],
+          1e-9,
+        );
     },
     15,
   );
@@ -252,11 +276,14 @@ export const dropoutSpec: Spec = () => {
 
 export const withSizesSpec: Spec = () => {
   let n = prop(
-    fc.record({ cell: fc.constantFrom(...CELLS), h: fc.integer({ min: 1, max: 4 }) }),
+    fc.record({ cell: fc.constantFrom(...PARTS), h: fc.integer({ min: 1, max: 4 }) }),
     ({ cell, h }) => {
-      const p = R.withSizes(cell, { hiddenSize: h }).init(k0, { inputSize: 2, hiddenSize: 7 });
+      const sized = R.withSizes(cell, { hiddenSize: h });
+      const p = sized.init(k0, { inputSize: 2, hiddenSize: 7 });
       expect(cell.outputSize(p)).toBe(h);
       expect(cell.inputSize?.(p)).toBe(2);
+      // Everything but init is the cell's, its sequence form included.
+      expect(sized.sequence).toBe(cell.sequence);
     },
     8,
   );
@@ -360,14 +387,21 @@ export const defineCellSpec: Spec = () => {
       { ...base, outputSize: "2" },
       { ...base, noise: 5 },
       { ...base, inputSize: 1 },
+      { ...base, sequence: "parallel" },
     ],
     (spec) => R.defineCell(spec as never),
   );
   const cellOf = (step: (p: object, h: A.Value, x: A.Value) => unknown, outputSize: number | (() => number) = 2) =>
     R.defineCell({ ...base, step: step as never, outputSize });
+  const seqOf = (sequence: (p: object, h: A.Value, xs: A.Value) => unknown) =>
+    R.defineCell({ ...base, sequence: sequence as never });
   const h = T.zeros([3, 2]);
   const x = T.zeros([3, 4]);
-  n += rejectEach(["c.step", "defineCell(c)"], {
+  const xs = T.zeros([3, 1, 4]);
+  // A well-formed sequence form passes through defineCell's checks unchanged.
+  const [carried, ys] = seqOf((_p, c) => [c, T.ones([3, 1, 2])]).sequence!({})(h, xs);
+  expect([carried, ys.shape]).toEqual([h, [3, 1, 2]]);
+  n += rejectEach(["c.step", "c.sequence", "defineCell(c)"], {
     "a step returning a number": () => cellOf(() => 7).step({})(h, x),
     "a step returning [carry]": () => cellOf((_p, c) => [c]).step({})(h, x),
     "a carry of another structure": () => cellOf((_p, c) => [{ h: c }, c]).step({})(h, x),
@@ -380,6 +414,11 @@ export const defineCellSpec: Spec = () => {
         (_p, c) => [c, c],
         () => NaN,
       ).step({}),
+    "a sequence form returning ys": () => seqOf(() => T.zeros([3, 1, 2])).sequence!({})(h, xs),
+    "a sequence form returning a carry of another shape": () =>
+      seqOf(() => [T.zeros([2, 2]), T.zeros([3, 1, 2])]).sequence!({})(h, xs),
+    "a sequence form returning ys without the time axis": () => seqOf((_p, c) => [c, c]).sequence!({})(h, xs),
+    "a sequence form given one step": () => seqOf((_p, c) => [c, T.zeros([3, 1, 2])]).sequence!({})(h, x),
     "init returning null": () =>
       R.defineCell({ ...base, init: () => null as never }).init(k0, { inputSize: 1, hiddenSize: 1 }),
   });
@@ -388,7 +427,7 @@ export const defineCellSpec: Spec = () => {
   n += misspeltCases({
     names: ["defineCell"],
     error: T.TensorException,
-    known: ["name", "init", "initialCarry", "step", "outputSize", "inputSize", "noise"],
+    known: ["name", "init", "initialCarry", "step", "outputSize", "inputSize", "noise", "sequence"],
     base,
     call: (spec) => R.defineCell(spec as never),
   });

@@ -175,6 +175,7 @@ export const generateSpec: Spec = () => {
     "readout null": gen({ readout: null }),
     "a readout returning int32": gen({ readout: (y: A.Value) => A.astype(y, "int32") }),
     "timeMajor 'yes'": gen({ timeMajor: "yes" }),
+    "mode 'parallel' (each step reads the last one's token)": gen({ mode: "parallel" }),
   });
   n += rejectPool(["generate"], [-1, 1.5, NaN, "2"], (batch) => gen({ batch })());
   n += rejectPool(["generate"], [null, 5, "x"], (o) => R.generate(R.gru, p, o as never));

@@ -244,7 +244,33 @@ export const bidirectionalSpec: Spec = () => {
   n += rejectPool(names, [...NOT_OPTIONS, { key: 3 }, { key: {} }, { timeMajor: "yes" }], (o) =>
     bi.apply(bp, xs23, o as never),
   );
-  const applyKeys = ["lengths", "timeMajor", "initialCarry", "key", "remat", "checkpoint", "unroll", "truncate"];
+  n += rejectPool(names, [{ mode: "parallel" }, { mode: "fast" }, { mode: 1 }], (o) => bi.apply(bp, xs23, o as never));
+  // Mode "parallel" with cells that have a sequence form: both directions at once, same values.
+  const biMin = R.bidirectional(R.minGru, R.minLstm);
+  const mp = biMin.init(k0, { inputSize: 3, hiddenSize: 2 }, { dtype: "float64" });
+  const mxs = normal(2, [2, 4, 3]);
+  for (const lengths of [undefined, [4, 1]]) {
+    const o = lengths === undefined ? {} : { lengths };
+    const [par, seq] = [biMin.apply(mp, mxs, { ...o, mode: "parallel" }), biMin.apply(mp, mxs, o)];
+    for (const [what, x, y] of [
+      ["outputs", par.outputs, seq.outputs],
+      ["forward carry", par.finalCarry.forward, seq.finalCarry.forward],
+      ["reverse carry", par.finalCarry.reverse, seq.finalCarry.reverse],
+    ] as const)
+      expectNear(`bidirectional(minGru, minLstm) parallel ${what}`, x, (y as T.Tensor).data, y.shape);
+    n++;
+  }
+  const applyKeys = [
+    "lengths",
+    "timeMajor",
+    "initialCarry",
+    "key",
+    "remat",
+    "checkpoint",
+    "unroll",
+    "truncate",
+    "mode",
+  ];
   n += misspeltCases({
     names: ["bidirectional.apply"],
     error: T.TensorException,

@@ -95,6 +95,9 @@ const scaledJit: X.JitImpl =
   <Args extends unknown[], Ret>(f: (...args: Args) => Ret) =>
   (...args: Args): Ret =>
     A.mul(f(...args) as A.Value, 1.001) as Ret;
+/** An rnn whose parallel mode reads every sequence forward (the sequential mode is right). */
+const parallelIgnoresReverse: X.RnnImpl = (cell, p, xs, o = {}) =>
+  R.rnn(cell, p, xs, o.mode === "parallel" ? { ...o, reverse: false } : o);
 const biIgnoresLengths: X.BidirectionalImpl = (f, b, o) => {
   const bi = R.bidirectional(f, b, o);
   return { ...bi, apply: (p, xs, ao = {}) => bi.apply(p, xs, { ...ao, lengths: undefined as never }) };
@@ -270,6 +273,11 @@ export const cellLawChecksSpec: Spec = () => {
   X.cellLawChecks.bidirectionalPadding(c);
   X.cellLawChecks.stacking(stacked, layers);
   X.cellLawChecks.vmap(c);
+  const parallelCase = caseOf(R.minGru);
+  X.cellLawChecks.parallel(parallelCase);
+  expectViolation(/^parallel law violated for minGru/, () =>
+    X.cellLawChecks.parallel(parallelCase, { rnn: parallelIgnoresReverse }),
+  );
   expectViolation(/^BPTT law violated for gru/, () => X.cellLawChecks.bptt(c, { rnn: ignoresLengths }));
   expectViolation(/^reverse law violated for gru/, () => X.cellLawChecks.reverse(c, { rnn: ignoresReverse }));
   expectViolation(/^invariance law violated for gru/, () =>
@@ -283,14 +291,15 @@ export const cellLawChecksSpec: Spec = () => {
     X.cellLawChecks.stacking(X.cellCase(doublingStack([...layers]), { sizes, batch: 2, time: 2 }), layers),
   );
   expectViolation(/^vmap law violated for gru/, () => X.cellLawChecks.vmap(c, { vmap: dropsLast }));
-  let n = 14;
+  let n = 16 + refuseEach(["cellLawChecks.parallel"], [c], (gruCase) => X.cellLawChecks.parallel(gruCase));
   for (const law of Object.keys(X.cellLawChecks) as (keyof typeof X.cellLawChecks)[]) {
     const check = (cs: unknown, o?: unknown): void =>
       law === "stacking"
         ? X.cellLawChecks.stacking(cs as X.CellCase, layers, o as never)
         : X.cellLawChecks[law](cs as X.CellCase, o as never);
     n += refuseEach([`cellLawChecks.${law}`], [null, 5, {}, { cell: R.gru, xs: [[1]] }], (bad) => check(bad));
-    n += typos(`cellLawChecks.${law}`, CHECK_KEYS, { rtol: 1e-9 }, (o) => check(law === "stacking" ? stacked : c, o));
+    const own = law === "stacking" ? stacked : law === "parallel" ? parallelCase : c;
+    n += typos(`cellLawChecks.${law}`, CHECK_KEYS, { rtol: 1e-9 }, (o) => check(own, o));
   }
   return n;
 };
@@ -304,6 +313,7 @@ export const cellLawNamesSpec: Spec = () => {
     "bidirectionalPadding",
     "stacking",
     "vmap",
+    "parallel",
   ]);
   expect(Object.keys(X.cellLawChecks).sort()).toEqual([...X.cellLawNames].sort());
   return 2;
@@ -357,6 +367,42 @@ export const cellLawsSpec: Spec = () => {
     typos("cellLaws", ["timeMajor", "reverse", "lengths", "key"], small.configs[0]!, (cfg) =>
       X.cellLaws(R.gru, { ...small, configs: [cfg as never] }),
     )
+  );
+};
+
+export const cellLawsReportSpec: Spec = () => {
+  // gru has only step: every law but parallel runs, and parallel is reported as skipped, with why.
+  expect(X.cellLawsReport(R.gru, small)).toEqual({
+    ran: ["bptt", "reverse", "invariance", "padding", "bidirectionalPadding", "stacking", "vmap"],
+    skipped: [{ law: "parallel", reason: "gru has no sequence form (only step)" }],
+  });
+  const unpadded = { ...small, configs: [{ timeMajor: false, reverse: false, lengths: false, key: false }] };
+  expect(X.cellLawsReport(R.minGru, { ...unpadded, laws: ["padding", "parallel"] })).toEqual({
+    ran: ["parallel"],
+    skipped: [{ law: "padding", reason: "no configuration has lengths" }],
+  });
+  return (
+    2 +
+    refuseEach(["cellLaws"], NOT_CELLS, (cell) => X.cellLawsReport(cell as never, small)) +
+    refuseEach(["cellLaws"], [null, 5, { ...small, laws: [] }, { ...small, laws: ["parallel"] }], (o) =>
+      X.cellLawsReport(R.gru, o as never),
+    ) +
+    typos("cellLaws", CELL_LAWS_KEYS, small, (o) => X.cellLawsReport(R.gru, o as never))
+  );
+};
+
+export const parallelLawForCellSpec: Spec = () => {
+  X.parallelLawForCell(R.minGru, small);
+  X.parallelLawForCell(R.minLstm, small);
+  expectViolation(/^parallel law violated for minGru/, () =>
+    X.parallelLawForCell(R.minGru, { ...small, rnn: parallelIgnoresReverse }),
+  );
+  return (
+    3 +
+    // A cell with only step: the law does not apply, and asking for it alone must not pass.
+    refuseEach(["cellLaws"], [...NOT_CELLS, R.gru], (cell) => X.parallelLawForCell(cell as never, small)) +
+    refuseEach(["cellLaws"], [null, 5], (o) => X.parallelLawForCell(R.minGru, o as never)) +
+    typos("cellLaws", CELL_LAWS_KEYS, small, (o) => X.parallelLawForCell(R.minGru, o as never))
   );
 };
 
