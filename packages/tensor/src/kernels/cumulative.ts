@@ -77,7 +77,7 @@ const layout = (shape: Shape, axis: number): [number, number, number] => {
 };
 
 /** Runs `op` along `axis` from `src` into a fresh buffer of `dtype` (no argument checks). */
-const cumulativeInto = (
+const cumulativeFresh = (
   op: CumulativeOp,
   src: ReadonlyTypedArray,
   shape: Shape,
@@ -86,8 +86,28 @@ const cumulativeInto = (
   dtype: DType,
 ): WritableTypedArray => {
   const dst = allocate(dtype, src.length);
+  cumulativeInto(op, src, dst, shape, axis, reverse, dtype);
+  return dst;
+};
+
+/**
+ * Runs `op` along `axis` of `src` (of `shape`) into `dst`, an array of the result's `dtype` and
+ * `src`'s length, without argument checks: for the compiler, whose planned buffers take the result
+ * (a fresh array per call costs its page faults on every call).
+ * @internal Exported through `@rewind/tensor/internal/codegen` only.
+ * @example cumulativeInto("cumsum", x.data, out, [16, 1024, 128], 2, false, "float32")
+ */
+export const cumulativeInto = (
+  op: CumulativeOp,
+  src: ReadonlyTypedArray,
+  dst: WritableTypedArray,
+  shape: Shape,
+  axis: number,
+  reverse: boolean,
+  dtype: DType,
+): void => {
   const [outer, n, inner] = layout(shape, axis);
-  if (outer * n * inner === 0) return dst;
+  if (outer * n * inner === 0) return;
   const int = dtype === "int32";
   if (op === "cumsum") {
     if (inner === 1) sumRows(src, dst, outer, n, reverse, int);
@@ -96,7 +116,6 @@ const cumulativeInto = (
   } else if (op === "cumprod") prodLoop(src, dst, outer, n, inner, reverse, int);
   else if (op === "logcumsumexp") logSumExpLoop(src, dst, outer, n, inner, reverse);
   else extremeLoop(src, dst, outer, n, inner, reverse, op === "cummax" ? 1 : -1);
-  return dst;
 };
 
 /** Below this many elements the WebAssembly call and copies cost more than the JavaScript loop. */
@@ -306,7 +325,7 @@ const logSumExpLoop = (
 const run = (op: CumulativeOp, dtype: (d: DType) => DType, x: Tensor, opts: CumulativeOptions): Tensor => {
   const [axis, reverse] = cumulativeArgs(op, x, opts);
   const out = dtype(x.dtype);
-  return fromBuffer(out, x.shape, cumulativeInto(op, x.data, x.shape, axis, reverse, out));
+  return fromBuffer(out, x.shape, cumulativeFresh(op, x.data, x.shape, axis, reverse, out));
 };
 
 const intOfBool = (d: DType): DType => (d === "bool" ? "int32" : d);

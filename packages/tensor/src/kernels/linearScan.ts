@@ -45,12 +45,30 @@ export const linearScan = (a: Tensor, b: Tensor, opts: CumulativeOptions = {}): 
       fix: "convert both with astype(x, 'float32') or astype(x, 'float64') first",
     });
   const out = allocate(a.dtype, a.data.length);
+  linearScanInto(a.data, b.data, out, a.shape, axis, reverse);
+  return fromBuffer(a.dtype, a.shape, out);
+};
+
+/**
+ * `linearScan` of the float arrays `a` and `b` (one dtype) of `shape` along `axis` into `dst`, of
+ * their class and length, without argument checks: for the compiler, whose planned buffers take
+ * the result (a fresh array per call costs its page faults on every call).
+ * @internal Exported through `@rewind/tensor/internal/codegen` only.
+ * @example linearScanInto(a.data, b.data, out, [16, 1024, 128], 1, false) // out holds every h_t
+ */
+export const linearScanInto = (
+  a: ReadonlyTypedArray,
+  b: ReadonlyTypedArray,
+  dst: WritableTypedArray,
+  shape: readonly number[],
+  axis: number,
+  reverse: boolean,
+): void => {
   let outer = 1;
   let inner = 1;
-  for (let i = 0; i < axis; i++) outer *= a.shape[i]!;
-  for (let i = axis + 1; i < a.shape.length; i++) inner *= a.shape[i]!;
-  scanLoop(a.data, b.data, out, outer, a.shape[axis]!, inner, reverse);
-  return fromBuffer(a.dtype, a.shape, out);
+  for (let i = 0; i < axis; i++) outer *= shape[i]!;
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
+  scanLoop(a, b, dst, outer, shape[axis]!, inner, reverse);
 };
 
 /** Below this many elements the WebAssembly call and copies cost more than the JavaScript loop. */
