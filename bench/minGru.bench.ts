@@ -8,10 +8,11 @@
  * The first-call row times a fresh `jit` (trace, compile and one run) on every call, without
  * warm-up, so its maximum is the first call of the process after the rows above it; the target
  * is ≤ 0.5 s. The GFLOP/s column counts the input projection's matmul FLOPs only (forward ×3 for
- * forward + backward), the work both modes share.
+ * forward + backward), the work both modes share; the "shared input projection alone" row times
+ * just that work, the lower bound of both modes.
  */
 import { random } from "@rewind/tensor";
-import { jit, mul, sum, valueAndGrad, type Value } from "@rewind/autodiff";
+import { add, jit, matmul, mul, sum, transpose, valueAndGrad, type Value } from "@rewind/autodiff";
 import { minGru, rnn, type MinimalCellParams } from "@rewind/rnn";
 import type { BenchCase, BenchSuite } from "./run.js";
 
@@ -62,4 +63,26 @@ const firstCall: BenchCase = {
   },
 };
 
-export const suite: BenchSuite = { name: "minGRU", cases: [jitted("sequential"), jitted("parallel"), firstCall] };
+/**
+ * The lower bound of both modes: the work they share, alone: the input projection xs·Wᵀ + b, its
+ * weight and bias gradients, and one elementwise pass (w's product) in place of the recurrence.
+ * Its "vs baseline" is the most the parallel row could show against the sequential one.
+ */
+const sharedMatmuls: BenchCase = {
+  name: `minGRU ${SHAPE} shared input projection alone (fwd + weight grad), jit`,
+  flops,
+  baseline: SEQUENTIAL,
+  minRepeats: 5,
+  maxRepeats: 20,
+  setup: () => {
+    const { params, xs } = data();
+    const w2 = random.normal(random.key(19), [B, T, 2 * H], "float32");
+    const f = jit(valueAndGrad((p: MinimalCellParams) => sum(mul(add(matmul(xs, transpose(p.weight)), p.bias), w2))));
+    return () => f(params);
+  },
+};
+
+export const suite: BenchSuite = {
+  name: "minGRU",
+  cases: [jitted("sequential"), jitted("parallel"), sharedMatmuls, firstCall],
+};
