@@ -36,6 +36,11 @@ export interface BenchCase {
   readonly maxRepeats?: number;
   /** Time to spend on timed calls, in ms, when calls are fast (default 1000). */
   readonly budgetMs?: number;
+  /**
+   * False: no warm-up calls, so the first timed call is the first call of the case (a cold start,
+   * e.g. a fresh `jit`'s trace and compile); the table then also shows that call's time.
+   */
+  readonly warmup?: boolean;
 }
 
 /**
@@ -57,6 +62,8 @@ export interface BenchResult {
   readonly medianMs: number;
   readonly minMs: number;
   readonly runs: number;
+  /** The first timed call, in ms, for a case without warm-up. */
+  readonly firstMs?: number;
 }
 
 // Results go here so V8 cannot drop a call whose value is unused.
@@ -79,7 +86,7 @@ export const timeCase = (suite: string, c: BenchCase): BenchResult => {
   const warmStart = performance.now();
   let warmRuns = 0;
   let last = 0;
-  while (warmRuns < 200) {
+  while (c.warmup !== false && warmRuns < 200) {
     const t0 = performance.now();
     sink = fn();
     last = performance.now() - t0;
@@ -88,14 +95,18 @@ export const timeCase = (suite: string, c: BenchCase): BenchResult => {
     if ((warmRuns >= 2 && elapsed >= 150) || last >= 150) break;
   }
   const budget = c.budgetMs ?? 1000;
-  const runs = Math.max(c.minRepeats ?? 3, Math.min(c.maxRepeats ?? 50, Math.floor(budget / Math.max(last, 1e-3))));
+  const runs =
+    c.warmup === false
+      ? (c.minRepeats ?? 3)
+      : Math.max(c.minRepeats ?? 3, Math.min(c.maxRepeats ?? 50, Math.floor(budget / Math.max(last, 1e-3))));
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
     sink = fn();
     times.push(performance.now() - t0);
   }
-  return { suite, bench: c, medianMs: median(times), minMs: Math.min(...times), runs };
+  const first = c.warmup === false ? { firstMs: times[0]! } : {};
+  return { suite, bench: c, medianMs: median(times), minMs: Math.min(...times), runs, ...first };
 };
 
 const si = (x: number): string => {
@@ -113,7 +124,7 @@ const si = (x: number): string => {
  * @example console.log(formatTable([timeCase("demo", { name: "noop", setup: () => () => 0 })]))
  */
 export const formatTable = (results: readonly BenchResult[]): string => {
-  const header = ["suite", "case", "median ms", "min ms", "runs", "GFLOP/s", "elements/s", "vs baseline"];
+  const header = ["suite", "case", "median ms", "min ms", "runs", "GFLOP/s", "elements/s", "vs baseline", "first ms"];
   const rows = results.map((r) => {
     const base =
       r.bench.baseline === undefined
@@ -128,12 +139,13 @@ export const formatTable = (results: readonly BenchResult[]): string => {
       r.bench.flops === undefined ? "" : (r.bench.flops / r.medianMs / 1e6).toFixed(2),
       r.bench.elements === undefined ? "" : si(r.bench.elements / (r.medianMs / 1e3)),
       base === undefined ? "" : `${(base.medianMs / r.medianMs).toFixed(2)}× ${base.bench.name}`,
+      r.firstMs === undefined ? "" : r.firstMs.toFixed(3),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string =>
     cells
-      .map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => ((i >= 2 && i <= 6) || i === 8 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");

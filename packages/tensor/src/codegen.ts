@@ -8,12 +8,15 @@
  * - the feature test and a typed handle on the engine's WebAssembly API (this package compiles
  *   without DOM typings);
  * - whether the engine refuses run-time code generation (a Content-Security-Policy), probed once
- *   and warned about once for the whole process.
+ *   and warned about once for the whole process;
+ * - the cumulative kernels and linearScan writing into a given array (the compiler's buffers).
  */
 export { encodeModule, FunctionBuilder, f32, i32, v128, type SimdOp, type ValType } from "./wasm/emitter.js";
 export { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./wasm/f32mathWasm.js";
 export { expF32, sigmoidF32, tanhF32 } from "./kernels/f32math.js";
 export { productInto, WASM_MIN_MACS } from "./kernels/matmul.js";
+export { cumulativeInto, type CumulativeOp } from "./kernels/cumulative.js";
+export { linearScanInto } from "./kernels/linearScan.js";
 export {
   arenaMatmul,
   productScratchBytes,

@@ -15,7 +15,7 @@ import type { EwOpName } from "./ewOps.js";
 import { schedule, type Group, type Step } from "./fusion.js";
 import { rootOf, valOf, type Block, type Node, type Program, type Val, type VId } from "./ir.js";
 import { int, type LoopMember, type LoopOperand, type LoopRead } from "./loopgen.js";
-import { emitIndex, emitMatmul, emitReduce } from "./nodeEmit.js";
+import { emitCumulative, emitIndex, emitMatmul, emitReduce } from "./nodeEmit.js";
 import { addOff, Module, Pool, type Loc } from "./module.js";
 import { ownedOutputs, type Desc } from "./runtime.js";
 import { emitScan } from "./scanEmit.js";
@@ -306,6 +306,9 @@ export class BlockEmitter {
         break;
       case "scan":
         emitScan(this, n, (body, io, lines, indent) => emitBlock(this.mod, this.prog, body, io, lines, indent));
+        break;
+      case "cumulative":
+        emitCumulative(this, n);
         break;
       case "fallback":
         this.#emitFallback(n);

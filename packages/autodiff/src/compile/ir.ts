@@ -9,6 +9,7 @@
  * nothing unless a consumer needs contiguous storage, which then gets an explicit `copy` node.
  */
 import { isDType, type DType, type Tensor } from "@rewind/tensor";
+import type { CumulativeOp } from "@rewind/tensor/internal/codegen";
 import type { AnyPrimitive } from "../Primitive.js";
 import type { indexingPrimitives } from "../primitives/indexing.js";
 import type { reducePrimitives } from "../primitives/reduce.js";
@@ -82,6 +83,15 @@ export type Node =
       readonly outs: readonly [VId];
     }
   | ScanNode
+  | {
+      /** A cumulative primitive or linearScan: its tensor kernel, writing into the output's buffer. */
+      readonly kind: "cumulative";
+      readonly op: CumulativeOp | "linearScan";
+      readonly axis: number;
+      readonly reverse: boolean;
+      readonly ins: readonly VId[];
+      readonly outs: readonly [VId];
+    }
   | {
       readonly kind: "fallback";
       readonly prim: AnyPrimitive;

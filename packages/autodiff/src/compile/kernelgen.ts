@@ -61,11 +61,20 @@ export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[],
   if (op === "sum" && !int32 && po?.step === 1 && pi !== undefined && pi.step >= outer.length && outer.length > 1) {
     // Summing over leading axes (a bias gradient over T and B): walk the input row by row into
     // one double accumulator per output, the same additions in the same order as per output.
+    // Four rows per pass: acc + x₀ + x₁ + x₂ + x₃ adds left to right, as four passes would, with
+    // a quarter of the accumulator loads and stores.
     const acc = table(new Float64Array(outer.length));
     const row = term("j", pi, "");
+    const [s1, s2, s3] = [1, 2, 3].map((k) => int(k * pi.step));
     const body = [
       `${acc}.fill(0);`,
-      `for (let j = 0; j < ${count}; j++) {`,
+      `let j = 0;`,
+      `for (; j + 4 <= ${count}; j += 4) {`,
+      `  const b = xo + ${int(po.start)} + ${row};`,
+      `  for (let q = 0; q < ${n}; q++)`,
+      `    ${acc}[q] = ${acc}[q] + x[b + q] + x[b + ${s1} + q] + x[b + ${s2} + q] + x[b + ${s3} + q];`,
+      `}`,
+      `for (; j < ${count}; j++) {`,
       `  const b = xo + ${int(po.start)} + ${row};`,
       `  for (let q = 0; q < ${n}; q++) ${acc}[q] += x[b + q];`,
       `}`,
@@ -116,6 +125,9 @@ export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[],
   return { text: { params, body: `// ${op} ${inDtype}\n${lines.join("\n")}\n` }, tables };
 };
 
+/** Concat chunks at least this long are copied with `set` (below it, creating the view costs more). */
+const CONCAT_SET_MIN = 64;
+
 /**
  * Concatenation of contiguous inputs along an axis: `outer` rows, each made of one chunk
  * (`chunks[i]` elements) of every input in turn. Parameters: `o, oo, x0, xo0, x1, xo1, …`.
@@ -125,7 +137,13 @@ export const genConcat = (outer: number, chunks: readonly number[], dtype: DType
   const params = ["o", "oo", ...chunks.flatMap((_, i) => [`x${i}`, `xo${i}`])];
   const lines = [`let p = oo;`, `for (let q = 0; q < ${int(outer)}; q++) {`];
   chunks.forEach((c, i) => {
-    lines.push(`  for (let k = 0, b = xo${i} + q * ${int(c)}; k < ${int(c)}; k++) o[p++] = x${i}[b + k];`);
+    // Long chunks as one typed-array copy (a memcpy), short ones element by element (no view object).
+    if (c >= CONCAT_SET_MIN)
+      lines.push(
+        `  o.set(x${i}.subarray(xo${i} + q * ${int(c)}, xo${i} + (q + 1) * ${int(c)}), p);`,
+        `  p += ${int(c)};`,
+      );
+    else lines.push(`  for (let k = 0, b = xo${i} + q * ${int(c)}; k < ${int(c)}; k++) o[p++] = x${i}[b + k];`);
   });
   lines.push("}");
   return { params, body: `// concat ${dtype}\n${lines.join("\n")}\n` };

@@ -66,9 +66,10 @@ const FOLD_LIMIT = 1 << 16;
  * - `fallback`: deliberately no fast path, the primitive's impl runs: the random primitives, so a
  *   jitted sample is @rewind/tensor's eager sample bit for bit (`NOT_FUSED` names the elementwise
  *   ones).
- * - `kernel`: the primitive's impl runs (its tensor kernel is the fast path), and its outputs
- *   always have the dtypes of their avals, so unlike a `fallback`'s they do not send everything
- *   that reads them through impls too: the cumulative primitives.
+ * - `kernel`: a `cumulative` node: the primitive's tensor kernel (its fast path) writing into
+ *   the output's planned buffer; its outputs always have the dtypes of their avals, so unlike a
+ *   `fallback`'s they do not send everything that reads them through impls too: the cumulative
+ *   primitives and linearScan.
  * Typed by `PrimitiveName`, so a primitive added without an entry here, or a misspelt one, fails
  * to compile.
  */
@@ -330,8 +331,22 @@ export class Lowering {
         return lowerIndex(this, eqn, ins, nodes);
       case "fallback":
         return this.fallback(eqn, ins, nodes);
-      case "kernel":
-        return this.fallback(eqn, ins, nodes, true);
+      case "kernel": {
+        // The tensor kernel writes into the output's planned buffer: a fresh array per call (the
+        // impl's) costs its page faults on every call.
+        const out = this.root(eqn.outputs[0]!.aval.dtype, eqn.outputs[0]!.aval.shape);
+        const { axis, reverse } = eqn.params as { axis: number; reverse: boolean };
+        const op = name as Extract<Node, { kind: "cumulative" }>["op"];
+        nodes.push({
+          kind: "cumulative",
+          op,
+          axis,
+          reverse,
+          ins: ins.map((i) => this.contiguous(i, nodes)),
+          outs: [out],
+        });
+        return [out];
+      }
       case "concat": {
         if (ins.length === 1) return [x];
         const out = this.root(xv.dtype, eqn.outputs[0]!.aval.shape);

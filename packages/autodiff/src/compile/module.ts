@@ -132,6 +132,7 @@ const HELPERS = {
   addAtInto: R.addAt,
   gatherInto: R.gather,
   addAlongInto: R.addAlongAxis,
+  cumInto: R.cumulative,
   tensorAt: R.tensorAt,
   wrap: R.wrap,
   freshTensor: R.freshTensor,

@@ -12,6 +12,7 @@ import { genConcat, genReduce } from "./kernelgen.js";
 import { int } from "./loopgen.js";
 import { gatherShape, matrixLayout } from "./lowerOps.js";
 import { addOff } from "./module.js";
+import type { CumulativeDesc } from "./runtime.js";
 import { partsOf, rowMajor } from "./views.js";
 
 /** A loop over q < count calling `call(offsets…)`, with offsets as progressions or tables. */
@@ -149,4 +150,26 @@ export const emitIndex = (em: BlockEmitter, n: Extract<Node, { kind: "concat" | 
   }
   const tensors = n.ins.map((u, i) => `tensorAt(${em.desc(u)}, ${ins[i]!.buf}, ${ins[i]!.off})`);
   em.line(`if (!${call}) ${failWith(em, n)}([${tensors.join(", ")}]);`);
+};
+
+/**
+ * A cumulative primitive or linearScan: the tensor kernel, writing into the output's buffer.
+ * @example emitCumulative(emitter, node) // cumInto(D3, B2, 0, B1, 0);
+ */
+export const emitCumulative = (em: BlockEmitter, n: Extract<Node, { kind: "cumulative" }>): void => {
+  const out = em.val(n.outs[0]);
+  const o = em.target(n.outs[0]);
+  const desc: CumulativeDesc = {
+    op: n.op,
+    shape: out.shape,
+    size: out.size,
+    axis: n.axis,
+    reverse: n.reverse,
+    dtype: out.dtype,
+  };
+  const ins = n.ins.flatMap((u) => {
+    const l = em.loc(u);
+    return [l.buf, l.off];
+  });
+  em.line(`cumInto(${[em.mod.object(desc), o.buf, o.off, ...ins].join(", ")});`);
 };

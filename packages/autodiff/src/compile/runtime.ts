@@ -1,7 +1,7 @@
 /**
  * @file The fixed helpers generated code calls: the integer indexing kernels (take, gather and
- * their scatter-adds) writing into planned buffers, and the small glue that wraps buffers as
- * tensors for outputs and fallback calls.
+ * their scatter-adds) and the cumulative kernels writing into planned buffers, and the small glue
+ * that wraps buffers as tensors for outputs and fallback calls.
  *
  * The indexing kernels return false on an out-of-range index without writing anything; the
  * generated code then calls the primitive's impl, which throws the tensor package's own error.
@@ -13,6 +13,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { DType, Tensor } from "@rewind/tensor";
+import { cumulativeInto, linearScanInto, type CumulativeOp } from "@rewind/tensor/internal/codegen";
 
 type Buf = T.WritableTypedArray;
 
@@ -185,4 +186,26 @@ export const freshTensor = (t: Tensor): Tensor => T.fromBuffer(t.dtype, t.shape,
  */
 export const copy = (dst: Buf, doff: number, src: Buf, soff: number, n: number): void => {
   for (let i = 0; i < n; i++) dst[doff + i] = src[soff + i]!;
+};
+
+/** A cumulative node as compiled: the op, its operands' shape, axis, direction and result dtype. */
+export interface CumulativeDesc {
+  readonly op: CumulativeOp | "linearScan";
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly axis: number;
+  readonly reverse: boolean;
+  readonly dtype: DType;
+}
+
+/**
+ * A cumulative op (or linearScan, with its second operand `y`) of `x[xo..]` into `out[oo..]`, by
+ * the tensor package's own kernels, so the bits are the eager op's.
+ * @example cumulative({ op: "cumsum", shape: [3], size: 3, axis: 0, reverse: false, dtype: "float32" }, out, 0, x, 0)
+ */
+export const cumulative = (d: CumulativeDesc, out: Buf, oo: number, x: Buf, xo: number, y?: Buf, yo = 0): void => {
+  const dst = out.subarray(oo, oo + d.size);
+  const a = x.subarray(xo, xo + d.size);
+  if (d.op === "linearScan") linearScanInto(a, y!.subarray(yo, yo + d.size), dst, d.shape, d.axis, d.reverse);
+  else cumulativeInto(d.op, a, dst, d.shape, d.axis, d.reverse, d.dtype);
 };

@@ -6,9 +6,11 @@
  * compiled by `simdLanes.ts`; e^x, tanh and the logistic through the tensor package's float32
  * polynomials, which its kernels use too); after `simplify`, an innermost axis that every read walks contiguously
  * (stride 1) or not at all (stride 0, a splat), no negative strides, and windowed reads (unslice,
- * pad: the split VJP's concatenation) only as contiguous windows along the innermost axis, which
- * then runs segment by segment as `loopgen.ts` does (inside a window: a shifted read; outside: the
- * fill). The innermost axis runs four lanes at a time; its last `n mod 4` elements run as one
+ * pad: the split VJP's concatenation) as step-1 windows: along the innermost axis (contiguous),
+ * which then runs segment by segment as `loopgen.ts` does (inside a window: a shifted read;
+ * outside: the fill), or along an outer axis, whose loop then runs segment by segment the same way
+ * (`simdPlan.ts`; the pads and concatenations along time of `linearScan`'s VJP and
+ * `linearRecurrence`). The innermost axis runs four lanes at a time; its last `n mod 4` elements run as one
  * vector of 1–3 live lanes, loaded and stored lane by lane. Everything else stays in JavaScript.
  * Each lane computes exactly what the JavaScript loop computes for its element (float32
  * operations round like `Math.fround` of the double operation; maximum/minimum select as the
@@ -26,81 +28,11 @@
 import { byteSize } from "@rewind/tensor";
 import { f32, FunctionBuilder, i32, v128, type ValType } from "@rewind/tensor/internal/codegen";
 import { ewOps } from "./ewOps.js";
-import { innerSegments, simplify, walkOf, type AxisGuard, type LoopMember, type LoopSpec } from "./loopgen.js";
+import type { LoopMember, LoopSpec } from "./loopgen.js";
 import { emitLanes } from "./simdLanes.js";
+import { outerSegments, type SimdPlan } from "./simdPlan.js";
 
-/** A member the SIMD loop computes: its op has a lane form for these dtypes (see `ewOps.ts`). */
-const laneWise = (m: LoopMember): boolean => ewOps[m.op].lanes?.accepts(m.dtype, m.inDtypes) ?? false;
-
-/** How a qualifying loop runs in SIMD (from `planSimd`), shared by the kernel and its wrapper. */
-export interface SimdPlan {
-  readonly dims: readonly number[];
-  readonly strides: ReadonlyArray<readonly number[]>;
-  readonly offsets: readonly number[];
-  /** Per read: its window along the innermost axis (a padded/unsliced read), if any. */
-  readonly windows: ReadonlyArray<AxisGuard | undefined>;
-  /** Per read: it is its fill everywhere. */
-  readonly fills: readonly boolean[];
-  /** Pieces of the innermost axis on which every window read is wholly inside or outside. */
-  readonly segments: ReadonlyArray<readonly [number, number]>;
-}
-
-/**
- * The loop's dims, per-read strides and windows after `simplify`, or undefined when SIMD does not
- * apply (see the file comment for the conditions). Computed once per loop by the module.
- * @example planSimd(spec)?.segments // [[0, 128]] for a contiguous [32, 128] loop
- */
-export const planSimd = (spec: LoopSpec): SimdPlan | undefined => {
-  if (spec.shape.length === 0 || spec.shape.some((d) => d === 0)) return undefined;
-  if (!spec.reads.every((r) => r.dtype === "float32" || (r.dtype === "bool" && r.guard === undefined)))
-    return undefined;
-  if (!spec.stores.every((s) => s.dtype === "float32") || !spec.members.every(laneWise)) return undefined;
-  const walks = spec.reads.map((r) => walkOf(r, spec.shape));
-  const dims = simplify(spec.shape, walks);
-  const inner = dims.length - 1;
-  if (inner < 0) return undefined;
-  const live = walks.filter((w) => !w.allFill);
-  if (!live.every((w) => w.strides.every((s) => s >= 0) && (w.strides[inner] === 0 || w.strides[inner] === 1)))
-    return undefined;
-  // Windows (the split VJP's unslices, pads): only along the innermost axis, step 1, inside the
-  // loop, over a contiguous read; then each segment is a plain loop (inside: shifted, outside: fill).
-  const windowed = live.filter((w) => w.guards.some((g) => g !== undefined));
-  const fits = windowed.every((w) => {
-    const g = w.guards[inner];
-    return (
-      w.guards.every((h, a) => h === undefined || a === inner) &&
-      g !== undefined &&
-      g.step === 1 &&
-      g.start >= 0 &&
-      g.start + g.size <= dims[inner]! &&
-      w.strides[inner] === 1
-    );
-  });
-  if (!fits) return undefined;
-  const segments = windowed.length === 0 ? [[0, dims[inner]!] as const] : innerSegments(walks, dims)!;
-  return {
-    dims,
-    strides: walks.map((w) => w.strides),
-    offsets: walks.map((w) => w.offset),
-    windows: walks.map((w) => (w.allFill ? undefined : w.guards[inner])),
-    fills: walks.map((w) => w.allFill),
-    segments,
-  };
-};
-
-/**
- * The span of elements read `r` touches, relative to its location: `[lo, hi)`.
- * @example readSpan(plan, 0) // [128, 16128] for a [32, 128] slice of a [32, 512] buffer
- */
-export const readSpan = (plan: SimdPlan, r: number): readonly [number, number] => {
-  if (plan.fills[r]) return [0, 0];
-  const lo = plan.offsets[r]!;
-  const inner = plan.dims.length - 1;
-  const window = plan.windows[r];
-  // A windowed read walks its window's length along the innermost axis, not the loop's.
-  const extent = (a: number): number => (a === inner && window !== undefined ? window.size : plan.dims[a]!) - 1;
-  return [lo, lo + 1 + plan.strides[r]!.reduce((s, st, a) => s + st * Math.max(0, extent(a)), 0)];
-};
+export { planSimd, readSpan, type SimdPlan } from "./simdPlan.js";
 
 /**
  * The state `emitSimdLoop`'s steps share: the function being built, the loop's plan and the
@@ -128,6 +60,8 @@ interface SimdEmit {
   readonly readVec: readonly number[];
   /** Scratch for turning a bool byte into a mask. */
   readonly boolScratch: number;
+  /** Per read: outside its window on the outer-axis segments being emitted (its fill there). */
+  readonly fillNow: boolean[];
 }
 
 /** Segments of the innermost axis, as `SimdPlan.segments` holds them. */
@@ -165,6 +99,7 @@ const declareLocals = (spec: LoopSpec, plan: SimdPlan, name: string): SimdEmit =
     memberVec: spec.members.map(() => f.local(v128)),
     readVec: spec.reads.map(() => f.local(v128)),
     boolScratch: f.local(i32),
+    fillNow: spec.reads.map(() => false),
   };
 };
 
@@ -178,7 +113,7 @@ const vectorRead = (e: SimdEmit, r: number): boolean => e.level[r] === e.inner;
 /** Whether read r lies outside its window on the innermost-axis segment `seg` (it is its fill there). */
 const outside = (e: SimdEmit, r: number, seg: Segment): boolean => {
   const w = e.plan.windows[r];
-  return e.plan.fills[r] || (w !== undefined && !(seg[0] >= w.start && seg[1] <= w.start + w.size));
+  return e.plan.fills[r] || e.fillNow[r]! || (w !== undefined && !(seg[0] >= w.start && seg[1] <= w.start + w.size));
 };
 
 /** Loads read r's one value at the address on the stack into all four lanes (a bool as a mask). */
@@ -348,25 +283,41 @@ const emitInner = (e: SimdEmit): void => {
   }
 };
 
-/** Loop over outer axis a (every dim is at least 1), its pointers set from level a − 1. */
+/**
+ * Loop over outer axis a (every dim is at least 1), its pointers set from level a − 1: one loop
+ * per segment of the axis (`outerSegments`), in which each read windowed along it is either a
+ * shifted read or its fill.
+ */
 const emitLevel = (e: SimdEmit, a: number): void => {
   if (a === e.inner) return emitInner(e);
-  const { f, spec, level } = e;
-  spec.reads.forEach((_, r) => (level[r]! >= a ? startPointer(e, r, a, 0) : undefined));
-  counted(e, {
-    axis: a,
-    count: e.plan.dims[a]!,
-    step: 1,
-    inside: () => {
-      spec.reads.forEach((_, r) => {
-        if (level[r] !== a) return;
-        f.get(e.ptr[r]![a]!);
-        loadSplat(e, r);
-      });
-      emitLevel(e, a + 1);
-    },
-    advances: (r) => level[r]! >= a,
-  });
+  const { f, spec, level, plan } = e;
+  for (const [lo, hi] of outerSegments(plan, a)) {
+    const saved = [...e.fillNow];
+    spec.reads.forEach((_, r) => {
+      const w = plan.outerWindows[r]![a];
+      if (w !== undefined && !(lo >= w.start && hi <= w.start + w.size)) e.fillNow[r] = true;
+    });
+    spec.reads.forEach((_, r) => {
+      if (level[r]! < a || e.fillNow[r]) return;
+      // The segment's first index, relative to the window's start for a windowed read.
+      startPointer(e, r, a, (lo - (plan.outerWindows[r]![a]?.start ?? 0)) * plan.strides[r]![a]!);
+    });
+    counted(e, {
+      axis: a,
+      count: hi - lo,
+      step: 1,
+      inside: () => {
+        spec.reads.forEach((_, r) => {
+          if (level[r] !== a || e.fillNow[r]) return;
+          f.get(e.ptr[r]![a]!);
+          loadSplat(e, r);
+        });
+        emitLevel(e, a + 1);
+      },
+      advances: (r) => level[r]! >= a && !e.fillNow[r],
+    });
+    e.fillNow.splice(0, e.fillNow.length, ...saved);
+  }
 };
 
 /**

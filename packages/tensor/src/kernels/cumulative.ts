@@ -10,8 +10,9 @@
  * The axis splits the tensor into `[outer, n, inner]` (inner: the product of the later axes).
  * Each loop walks the axis in the outer position and the inner axes innermost, keeping one state
  * per inner index, so every pass reads and writes consecutive memory whatever the axis. float32
- * cumsum with an inner size that is a multiple of 4 runs in WebAssembly SIMD where available
- * (`wasm/cumsumWasm.ts`, the same bits), unless `setKernelBackend("js")`.
+ * cumsum with an inner size that is a multiple of 4, or along rows (the last axis) of a length
+ * that is, runs in WebAssembly SIMD where available (`wasm/cumsumWasm.ts`, the same bits), unless
+ * `setKernelBackend("js")`.
  */
 import type { ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
 import { checkFlag, checkOptions, checkTensor } from "../check.js";
@@ -20,7 +21,7 @@ import { fail } from "../errors.js";
 import { describeValue } from "../internal.js";
 import { normalizeAxis, type Shape } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
-import { cumsumPlanesWasm } from "../wasm/cumsumWasm.js";
+import { cumsumPlanesWasm, cumsumRowsWasm } from "../wasm/cumsumWasm.js";
 import { kernelBackend } from "./backend.js";
 
 /**
@@ -77,7 +78,7 @@ const layout = (shape: Shape, axis: number): [number, number, number] => {
 };
 
 /** Runs `op` along `axis` from `src` into a fresh buffer of `dtype` (no argument checks). */
-const cumulativeInto = (
+const cumulativeFresh = (
   op: CumulativeOp,
   src: ReadonlyTypedArray,
   shape: Shape,
@@ -86,17 +87,37 @@ const cumulativeInto = (
   dtype: DType,
 ): WritableTypedArray => {
   const dst = allocate(dtype, src.length);
+  cumulativeInto(op, src, dst, shape, axis, reverse, dtype);
+  return dst;
+};
+
+/**
+ * Runs `op` along `axis` of `src` (of `shape`) into `dst`, an array of the result's `dtype` and
+ * `src`'s length, without argument checks: for the compiler, whose planned buffers take the result
+ * (a fresh array per call costs its page faults on every call).
+ * @internal Exported through `@rewind/tensor/internal/codegen` only.
+ * @example cumulativeInto("cumsum", x.data, out, [16, 1024, 128], 2, false, "float32")
+ */
+export const cumulativeInto = (
+  op: CumulativeOp,
+  src: ReadonlyTypedArray,
+  dst: WritableTypedArray,
+  shape: Shape,
+  axis: number,
+  reverse: boolean,
+  dtype: DType,
+): void => {
   const [outer, n, inner] = layout(shape, axis);
-  if (outer * n * inner === 0) return dst;
+  if (outer * n * inner === 0) return;
   const int = dtype === "int32";
   if (op === "cumsum") {
-    if (inner === 1) sumRows(src, dst, outer, n, reverse, int);
+    if (inner === 1)
+      sumRows(src, dst, outer, n, reverse, int, dtype === "float32" ? wasmRows(src, dst, outer, n, reverse) : 0);
     else if (!(dtype === "float32" && wasmPlanes(src, dst, outer, n, inner, reverse)))
       sumPlanes(src, dst, outer, n, inner, reverse, int);
   } else if (op === "cumprod") prodLoop(src, dst, outer, n, inner, reverse, int);
   else if (op === "logcumsumexp") logSumExpLoop(src, dst, outer, n, inner, reverse);
   else extremeLoop(src, dst, outer, n, inner, reverse, op === "cummax" ? 1 : -1);
-  return dst;
 };
 
 /** Below this many elements the WebAssembly call and copies cost more than the JavaScript loop. */
@@ -119,9 +140,23 @@ const wasmPlanes = (
   );
 };
 
+/** float32 cumsum along rows in WebAssembly SIMD (same bits): how many leading rows it wrote. */
+const wasmRows = (
+  src: ReadonlyTypedArray,
+  dst: WritableTypedArray,
+  outer: number,
+  n: number,
+  reverse: boolean,
+): number => {
+  const backend = kernelBackend();
+  if (backend === "js" || (src.length < WASM_MIN && backend !== "wasm")) return 0;
+  return cumsumRowsWasm(src as Float32Array, dst as Float32Array, outer, n, reverse);
+};
+
 /**
- * cumsum along the last axis: one running double per row. Floats run four rows at a time, so four
- * independent additions are in flight instead of one chain (same order per row, same bits).
+ * cumsum along the last axis from row `first` on (the rows before it are done): one running
+ * double per row. Floats run four rows at a time, so four independent additions are in flight
+ * instead of one chain (same order per row, same bits).
  */
 const sumRows = (
   src: ReadonlyTypedArray,
@@ -130,8 +165,9 @@ const sumRows = (
   n: number,
   reverse: boolean,
   wrap: boolean,
+  first: number,
 ): void => {
-  let o = 0;
+  let o = first;
   if (!wrap) for (; o + 4 <= outer; o += 4) sumRows4(src, dst, o * n + (reverse ? n - 1 : 0), reverse ? -1 : 1, n);
   for (; o < outer; o++) {
     const base = o * n;
@@ -306,7 +342,7 @@ const logSumExpLoop = (
 const run = (op: CumulativeOp, dtype: (d: DType) => DType, x: Tensor, opts: CumulativeOptions): Tensor => {
   const [axis, reverse] = cumulativeArgs(op, x, opts);
   const out = dtype(x.dtype);
-  return fromBuffer(out, x.shape, cumulativeInto(op, x.data, x.shape, axis, reverse, out));
+  return fromBuffer(out, x.shape, cumulativeFresh(op, x.data, x.shape, axis, reverse, out));
 };
 
 const intOfBool = (d: DType): DType => (d === "bool" ? "int32" : d);

@@ -148,6 +148,7 @@ const SIMD = {
   f32x4DemoteF64x2Zero: 0x5e,
   f64x2PromoteLowF32x4: 0x5f,
   f64x2Add: 0xf0,
+  f64x2Mul: 0xf2,
   i8x16Shuffle: 0x0d,
 } as const;
 
