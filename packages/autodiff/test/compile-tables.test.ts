@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { registry, type PrimitiveName } from "../src/primitives/index.js";
 import { ewOps, NOT_FUSED, type ElementwiseName, type EwOp, type EwOpName } from "../src/compile/ewOps.js";
 import { arg, infix, pick, prefix, renderLane, truthy } from "../src/compile/lanes.js";
-import { ROUTES } from "../src/compile/lower.js";
+import { ROUTES } from "../src/compile/routes.js";
 
 type EwTable = { readonly [K in EwOpName]: EwOp };
 /** True exactly when A and B are the same type. */
