@@ -14,15 +14,10 @@
 import { wasmApi, type WasmMemory } from "./api.js";
 import { encodeModule, FunctionBuilder, i32, v128 } from "./emitter.js";
 import { simdAvailable } from "./matmulRuntime.js";
+import { CHUNK, scanPlanes, type PlaneModule } from "./planeColumns.js";
 
-/** Floats per chunk: one 64 KB page. */
-const CHUNK = 16384;
 /** Byte address of the running sums (the second page): at most 8192 doubles. */
 const SUMS = 65536;
-/** The widest inner size the running sums fit. */
-const MAX_INNER = 8192;
-/** Columns per block when the inner size is wider: four rows per page. */
-const BLOCK = 4096;
 
 /**
  * `planes(at, rows, step, rowBytes)`: for `rows` rows of `rowBytes` bytes, the first at byte `at`
@@ -132,7 +127,8 @@ const rowsFunction = (reverse: boolean): FunctionBuilder => {
 
 interface State {
   readonly memory: WasmMemory;
-  readonly planes: (at: number, rows: number, step: number, rowBytes: number) => void;
+  /** The planes scan with its memory, for `scanPlanes`. */
+  readonly planes: PlaneModule;
   readonly rows: readonly [Rows, Rows];
 }
 type Rows = (at: number, groups: number, rowBytes: number, blocks: number) => void;
@@ -147,7 +143,7 @@ const instantiate = (): State | null => {
     const { exports } = new api.Instance(module, { env: { memory } });
     return {
       memory,
-      planes: exports["planes"] as State["planes"],
+      planes: { memory, run: exports["planes"] as PlaneModule["run"], stateAt: SUMS },
       rows: [exports["rows"] as Rows, exports["rows_reverse"] as Rows],
     };
   } catch {
@@ -173,39 +169,8 @@ export const cumsumPlanesWasm = (
   if (inner % 4 !== 0 || inner === 0) return false;
   if (state === undefined) state = instantiate();
   if (state === null) return false;
-  const width = inner <= MAX_INNER ? inner : BLOCK;
-  for (let o = 0; o < outer; o++)
-    for (let c = 0; c < inner; c += width)
-      columns(state, src, dst, o * n * inner + c, n, inner, Math.min(width, inner - c), reverse);
+  scanPlanes(state.planes, [src], dst, outer, n, inner, reverse);
   return true;
-};
-
-/** `w` columns from `base` on, down all `n` rows (`inner` apart), through the page a chunk of rows at a time. */
-const columns = (
-  { memory, planes }: State,
-  src: Float32Array,
-  dst: Float32Array,
-  base: number,
-  n: number,
-  inner: number,
-  w: number,
-  reverse: boolean,
-): void => {
-  const heap = new Float32Array(memory.buffer, 0, CHUNK);
-  new Float64Array(memory.buffer, SUMS, w).fill(0);
-  const perChunk = Math.floor(CHUNK / w);
-  const rowBytes = w * 4;
-  for (let done = 0; done < n; done += perChunk) {
-    const rows = Math.min(perChunk, n - done);
-    // Forward: rows done..; reverse: the chunk ending `done` rows before the end, walked backwards.
-    const first = base + (reverse ? n - done - rows : done) * inner;
-    if (w === inner) heap.set(src.subarray(first, first + rows * w));
-    else for (let r = 0; r < rows; r++) heap.set(src.subarray(first + r * inner, first + r * inner + w), r * w);
-    if (reverse) planes((rows - 1) * rowBytes, rows, -rowBytes, rowBytes);
-    else planes(0, rows, rowBytes, rowBytes);
-    if (w === inner) dst.set(heap.subarray(0, rows * w), first);
-    else for (let r = 0; r < rows; r++) dst.set(heap.subarray(r * w, (r + 1) * w), first + r * inner);
-  }
 };
 
 /**

@@ -9,20 +9,15 @@
  * of the JavaScript loop (`a · h` rounded to double, `+ b` rounded to double, the output rounded
  * to float32 once), so the same bits. The result overwrites the chunk of b, which is then copied out.
  */
-import { wasmApi, type WasmMemory } from "./api.js";
+import { wasmApi } from "./api.js";
 import { encodeModule, FunctionBuilder, i32, v128 } from "./emitter.js";
 import { simdAvailable } from "./matmulRuntime.js";
+import { scanPlanes, type PlaneModule } from "./planeColumns.js";
 
-/** Floats per chunk: one 64 KB page. */
-const CHUNK = 16384;
 /** Byte offset of the chunk of b from the chunk of a (the second page). */
 const B_AT = 65536;
 /** Byte address of the running h (the third and fourth pages): at most 8192 doubles. */
 const H_AT = 131072;
-/** The widest inner size the running h fits. */
-const MAX_INNER = 8192;
-/** Columns per block when the inner size is wider. */
-const BLOCK = 4096;
 
 /**
  * `scan(at, rows, step, rowBytes)`: for `rows` rows of `rowBytes` bytes of a, the first at byte
@@ -65,19 +60,15 @@ const scanFunction = (): FunctionBuilder => {
   return f;
 };
 
-interface State {
-  readonly memory: WasmMemory;
-  readonly scan: (at: number, rows: number, step: number, rowBytes: number) => void;
-}
-let state: State | null | undefined;
+let state: PlaneModule | null | undefined;
 
-const instantiate = (): State | null => {
+const instantiate = (): PlaneModule | null => {
   const api = wasmApi();
   if (api === undefined || !simdAvailable()) return null;
   try {
     const memory = new api.Memory({ initial: 4 });
     const { exports } = new api.Instance(new api.Module(encodeModule([scanFunction()], 4)), { env: { memory } });
-    return { memory, scan: exports["scan"] as State["scan"] };
+    return { memory, run: exports["scan"] as PlaneModule["run"], stateAt: H_AT };
   } catch {
     return null;
   }
@@ -102,46 +93,6 @@ export const linearScanPlanesWasm = (
   if (inner % 4 !== 0 || inner === 0) return false;
   if (state === undefined) state = instantiate();
   if (state === null) return false;
-  const width = inner <= MAX_INNER ? inner : BLOCK;
-  for (let o = 0; o < outer; o++)
-    for (let c = 0; c < inner; c += width)
-      columns(state, a, b, dst, o * n * inner + c, n, inner, Math.min(width, inner - c), reverse);
+  scanPlanes(state, [a, b], dst, outer, n, inner, reverse);
   return true;
-};
-
-/** `w` columns from `base` on, down all `n` rows (`inner` apart), through the pages a chunk of rows at a time. */
-const columns = (
-  { memory, scan }: State,
-  a: Float32Array,
-  b: Float32Array,
-  dst: Float32Array,
-  base: number,
-  n: number,
-  inner: number,
-  w: number,
-  reverse: boolean,
-): void => {
-  const heapA = new Float32Array(memory.buffer, 0, CHUNK);
-  const heapB = new Float32Array(memory.buffer, B_AT, CHUNK);
-  new Float64Array(memory.buffer, H_AT, w).fill(0);
-  const perChunk = Math.floor(CHUNK / w);
-  const rowBytes = w * 4;
-  for (let done = 0; done < n; done += perChunk) {
-    const rows = Math.min(perChunk, n - done);
-    // Forward: rows done..; reverse: the chunk ending `done` rows before the end, walked backwards.
-    const first = base + (reverse ? n - done - rows : done) * inner;
-    if (w === inner) {
-      heapA.set(a.subarray(first, first + rows * w));
-      heapB.set(b.subarray(first, first + rows * w));
-    } else
-      for (let r = 0; r < rows; r++) {
-        const from = first + r * inner;
-        heapA.set(a.subarray(from, from + w), r * w);
-        heapB.set(b.subarray(from, from + w), r * w);
-      }
-    if (reverse) scan((rows - 1) * rowBytes, rows, -rowBytes, rowBytes);
-    else scan(0, rows, rowBytes, rowBytes);
-    if (w === inner) dst.set(heapB.subarray(0, rows * w), first);
-    else for (let r = 0; r < rows; r++) dst.set(heapB.subarray(r * w, (r + 1) * w), first + r * inner);
-  }
 };

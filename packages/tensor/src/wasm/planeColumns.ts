@@ -1,0 +1,78 @@
+/**
+ * @file The JavaScript side shared by the SIMD scans along an axis followed by others
+ * (`cumsumWasm.ts`, `linearScanWasm.ts`): a `[outer, n, inner]` view is walked in blocks of
+ * columns, and each block's rows pass through the module's memory a chunk at a time (each input in
+ * its own 64 KB page, so the copies stay in cache), are scanned in place by the module's `run`
+ * (the last input's page is overwritten by the result) and copied out. The running state (one
+ * double per column) is zeroed at the start of each block.
+ */
+import type { WasmMemory } from "./api.js";
+
+/** Floats per chunk: one 64 KB page. */
+export const CHUNK = 16384;
+/** The widest inner size the running state fits (8192 doubles). */
+export const MAX_INNER = 8192;
+/** Columns per block when the inner size is wider. */
+const BLOCK = 4096;
+
+/** A module's scan: `run(at, rows, step, rowBytes)` over `rows` rows from byte `at`, `step` bytes apart. */
+export type PlaneRun = (at: number, rows: number, step: number, rowBytes: number) => void;
+
+/** Where a scan module keeps things: its memory, its scan, and the byte address of the running state. */
+export interface PlaneModule {
+  readonly memory: WasmMemory;
+  readonly run: PlaneRun;
+  /** Byte address of the running state (one double per column). */
+  readonly stateAt: number;
+}
+
+/**
+ * Scans `inputs` (page k of the module's memory holds input k) viewed as `[outer, n, inner]` along
+ * the middle axis into `dst`; the caller has checked that inner is a positive multiple of 4.
+ * @example scanPlanes(module, [a, b], out, 16, 1024, 128, false)
+ */
+export const scanPlanes = (
+  m: PlaneModule,
+  inputs: readonly Float32Array[],
+  dst: Float32Array,
+  outer: number,
+  n: number,
+  inner: number,
+  reverse: boolean,
+): void => {
+  const width = inner <= MAX_INNER ? inner : BLOCK;
+  for (let o = 0; o < outer; o++)
+    for (let c = 0; c < inner; c += width)
+      columns(m, inputs, dst, o * n * inner + c, n, inner, Math.min(width, inner - c), reverse);
+};
+
+/** `w` columns from `base` on, down all `n` rows (`inner` apart), through the pages a chunk of rows at a time. */
+const columns = (
+  { memory, run, stateAt }: PlaneModule,
+  inputs: readonly Float32Array[],
+  dst: Float32Array,
+  base: number,
+  n: number,
+  inner: number,
+  w: number,
+  reverse: boolean,
+): void => {
+  const heaps = inputs.map((_, k) => new Float32Array(memory.buffer, k * CHUNK * 4, CHUNK));
+  const out = heaps[heaps.length - 1]!;
+  new Float64Array(memory.buffer, stateAt, w).fill(0);
+  const perChunk = Math.floor(CHUNK / w);
+  const rowBytes = w * 4;
+  for (let done = 0; done < n; done += perChunk) {
+    const rows = Math.min(perChunk, n - done);
+    // Forward: rows done..; reverse: the chunk ending `done` rows before the end, walked backwards.
+    const first = base + (reverse ? n - done - rows : done) * inner;
+    inputs.forEach((src, k) => {
+      if (w === inner) heaps[k]!.set(src.subarray(first, first + rows * w));
+      else for (let r = 0; r < rows; r++) heaps[k]!.set(src.subarray(first + r * inner, first + r * inner + w), r * w);
+    });
+    if (reverse) run((rows - 1) * rowBytes, rows, -rowBytes, rowBytes);
+    else run(0, rows, rowBytes, rowBytes);
+    if (w === inner) dst.set(out.subarray(0, rows * w), first);
+    else for (let r = 0; r < rows; r++) dst.set(out.subarray(r * w, (r + 1) * w), first + r * inner);
+  }
+};
