@@ -200,10 +200,10 @@ export const gateWeight = (
         `scheme "identity" needs square blocks, got ${hidden} rows per gate and fanIn ${fanIn}`,
         "use it for recurrent weights [gates·hidden, hidden]; input weights keep another scheme",
       );
-    return T.concat(
-      Array.from({ length: gates }, () => T.eye(hidden, hidden, 0, dtype)),
-      0,
-    );
+    // Row r of the stack is row r mod hidden of the identity.
+    const data = new Float64Array(gates * hidden * hidden);
+    for (let r = 0; r < gates * hidden; r++) data[r * hidden + (r % hidden)] = 1;
+    return T.astype(T.fromDataOrThrow(data, [gates * hidden, hidden], "float64"), dtype);
   }
   const keys = T.random.split(key, gates);
   const blocks = keys.map((k) =>
