@@ -140,7 +140,8 @@ const TORCH_WEIGHTS = ["weight_ih", "weight_hh"] as const;
  */
 const checkBiasPair = (op: string, p: TorchCellWeights): void => {
   const rec = p as unknown as Record<string, unknown>;
-  const [hasIh, hasHh] = [rec["bias_ih"] !== undefined, rec["bias_hh"] !== undefined];
+  const hasIh = rec["bias_ih"] !== undefined;
+  const hasHh = rec["bias_hh"] !== undefined;
   if (hasIh === hasHh) {
     if (hasIh) checkFields(op, p, ["bias_ih", "bias_hh"]);
     return;

@@ -5,6 +5,9 @@
  *     r = σ(W_ir x + b_ir + W_hr h + b_hr)     z = σ(W_iz x + b_iz + W_hz h + b_hz)
  *     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
  *     h' = (1 − z) ⊙ n + z ⊙ h  =  n + z ⊙ (h − n)
+ *
+ * Without biases (PyTorch's `bias=False`, `withoutBias(gru)`) every b term vanishes, b_hn too:
+ * n = tanh(W_in x + r ⊙ (W_hn h)).
  */
 import { add, mul, sigmoid, split, sub, tanh, type Value } from "@rewind/autodiff";
 import type { Cell } from "../Cell.js";
