@@ -8,12 +8,23 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, expectTypeOf, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
 import { grad, sum } from "@rewind/autodiff";
-import { fromTorchStateDict, toTorchStateDict, torchParamNames, torchRnn, type TorchRnnParams } from "@rewind/rnn";
+import {
+  fromTorchStateDict,
+  gru,
+  toTorchStateDict,
+  torchParamNames,
+  torchRnn,
+  withoutBias,
+  type TorchCellParams,
+  type TorchCellWeights,
+  type TorchRnnParams,
+  type TorchRnnSpec,
+} from "@rewind/rnn";
 import { loadTorchSafetensors, saveTorchSafetensors } from "@rewind/rnn/node";
 
 const spec = { mode: "gru", inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, bias: false } as const;
@@ -82,6 +93,20 @@ describe("torchRnn({ bias: false })", () => {
     expect(() => torchRnn(biased).apply(layer.init(key) as TorchRnnParams, xs)).toThrow(
       /expected bias_ih_l0 \[12\], found nothing.*the params have no biases: for PyTorch's bias=False set bias: false/,
     );
+  });
+});
+
+describe("the types follow the spec (checked by tsc)", () => {
+  it("a literal bias: false gives weights only; the default and a bias known at run time keep the biases", () => {
+    expectTypeOf(torchRnn(spec).init(key)).toEqualTypeOf<TorchRnnParams<false>>();
+    expectTypeOf(torchRnn(spec).init(key)[0]!).toEqualTypeOf<TorchCellWeights>();
+    expectTypeOf(torchRnn({ mode: "gru", inputSize: 3, hiddenSize: 4 }).init(key)[0]!).toEqualTypeOf<TorchCellParams>();
+    const dynamic: TorchRnnSpec = { mode: "gru", inputSize: 3, hiddenSize: 4 };
+    expectTypeOf(torchRnn(dynamic).init(key)[0]!.bias_ih).toEqualTypeOf<TorchCellParams["bias_ih"]>();
+    const read = fromTorchStateDict({}, spec);
+    if (E.isRight(read)) expectTypeOf(read.right).toEqualTypeOf<TorchRnnParams<false>>();
+    expectTypeOf(withoutBias(gru).init(key, { inputSize: 3, hiddenSize: 4 })).not.toHaveProperty("bias_ih");
+    expectTypeOf(gru.init(key, { inputSize: 3, hiddenSize: 4 })).toEqualTypeOf<TorchCellParams>();
   });
 });
 
