@@ -67,6 +67,7 @@ const loadFixture = (file: string): Fixture => {
     numLayers: int("num_layers"),
     bidirectional: bool("bidirectional"),
     batchFirst: bool("batch_first"),
+    bias: bool("bias"),
   };
   return { file, spec, packed: bool("packed"), tensors };
 };
@@ -108,6 +109,11 @@ describe("torchRnn matches PyTorch (fixtures from make_fixtures.py)", () => {
     expect(files).toContain("gru_2l_bi_bf_packed.safetensors");
     expect(files).toContain("rnn_tanh_2l_bi_tm_packed.safetensors");
     expect(files).toContain("gru_1l_uni_tm_packed.safetensors");
+    // PyTorch's bias=False: every mode, one layer and two bidirectional layers, and a packed GRU.
+    for (const mode of ["rnn_tanh", "rnn_relu", "lstm", "gru"]) {
+      for (const shape of ["1l_uni_bf", "2l_bi_tm"]) expect(files).toContain(`${mode}_${shape}_nobias.safetensors`);
+    }
+    expect(files).toContain("gru_2l_bi_bf_packed_nobias.safetensors");
   });
 
   it.each(files)("%s: outputs, h_n (c_n) and every gradient", (file) => {
@@ -202,7 +208,7 @@ describe("fromTorchStateDict / toTorchStateDict", () => {
       for (const [k, v] of Object.entries(back)) expect(v).toBe(dict.get(k));
     }
     const prefixed = toTorchStateDict(
-      E.getOrElseW(() => [])(fromTorchStateDict(dict, lstmSpec)) as TorchRnnParams,
+      E.getOrElseW((): TorchRnnParams => [])(fromTorchStateDict(dict, lstmSpec)),
       lstmSpec,
       { prefix: "enc.rnn." },
     );

@@ -46,6 +46,7 @@ import { linearRecurrenceSpec, logLinearRecurrenceSpec } from "./rnnSpecs/parall
 import { bidirectionalSpec, feedOnceSpec, manyToManySpec, manyToOneSpec, repeatInputSpec } from "./rnnSpecs/shapes.js";
 import { chunkLengthsSpec, chunkSequenceSpec, tbpttGradsSpec, tbpttStepSpec } from "./rnnSpecs/tbptt.js";
 import { fromTorchStateDictSpec, toTorchStateDictSpec, torchParamNamesSpec, torchRnnSpec } from "./rnnSpecs/torch.js";
+import { withoutBiasSpec } from "./rnnSpecs/withoutBias.js";
 import { batchesSpec, padSequencesSpec, unpadSequencesSpec } from "./rnnSpecs/dataPad.js";
 import {
   maskedMeanSpec,
@@ -108,6 +109,7 @@ const registry: Readonly<Record<string, Spec>> = {
   fromTorchStateDict: fromTorchStateDictSpec,
   toTorchStateDict: toTorchStateDictSpec,
   torchParamNames: torchParamNamesSpec,
+  withoutBias: withoutBiasSpec,
   padSequences: padSequencesSpec,
   unpadSequences: unpadSequencesSpec,
   sequenceMask: sequenceMaskSpec,

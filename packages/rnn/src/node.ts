@@ -20,6 +20,7 @@ import {
   type TorchRnnSpec,
   type TorchStateDictOptions,
 } from "./torch.js";
+import type { TorchCellParams, TorchCellWeights } from "./cells/common.js";
 import { resolveSpec } from "./torchSpec.js";
 import { stateDictOptionsProblem } from "./torchStateDict.js";
 
@@ -32,11 +33,11 @@ import { stateDictOptionsProblem } from "./torchStateDict.js";
  * const params = loadTorchSafetensors("lstm.safetensors", { mode: "lstm", inputSize: 64, hiddenSize: 128 });
  * if (E.isLeft(params)) console.error(formatError(params.left));
  */
-export const loadTorchSafetensors = (
+export const loadTorchSafetensors = <B extends boolean = true>(
   path: string,
-  spec: TorchRnnSpec,
+  spec: TorchRnnSpec & { readonly bias?: B },
   options: TorchStateDictOptions = {},
-): E.Either<TensorError, TorchRnnParams> => {
+): E.Either<TensorError, TorchRnnParams<B>> => {
   // Arguments first, so a misspelt option is reported before the file is read.
   const spec0 = resolveSpec("loadTorchSafetensors", spec);
   if (E.isLeft(spec0)) return spec0;
@@ -66,7 +67,7 @@ export const loadTorchSafetensors = (
  */
 export const saveTorchSafetensors = (
   path: string,
-  params: TorchRnnParams,
+  params: readonly (TorchCellParams | TorchCellWeights)[],
   spec: TorchRnnSpec,
   metadata: Readonly<Record<string, string>> = {},
   options: Pick<TorchStateDictOptions, "prefix"> = {},

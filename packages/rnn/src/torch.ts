@@ -13,7 +13,8 @@ import type { Key } from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
 import { concat, isTracer, isValue, reshape, split, stack, transpose, type Value } from "@rewind/autodiff";
 import type { Cell, InitOptions } from "./Cell.js";
-import type { TorchCellParams } from "./cells/common.js";
+import type { TorchCellParams, TorchCellWeights } from "./cells/common.js";
+import { withoutBias } from "./cells/withoutBias.js";
 import { elmanRelu, elmanTanh } from "./cells/elman.js";
 import { gru } from "./cells/gru.js";
 import { lstm, type LstmCarry } from "./cells/lstm.js";
@@ -65,15 +66,18 @@ export interface TorchRnnApplyOptions<C> {
  * A PyTorch-compatible recurrent layer, built by `torchRnn(spec)`.
  * @example const layer: TorchRnn<Value> = torchRnn({ mode: "gru", inputSize: 3, hiddenSize: 4 })
  */
-export interface TorchRnn<C> {
+export interface TorchRnn<C, B extends boolean = true> {
   /** The spec it was built from, with every default filled in. */
   readonly spec: ResolvedTorchRnnSpec;
-  /** The per-direction cell (elmanTanh, elmanRelu, lstm or gru). */
-  readonly cell: Cell<TorchCellParams, unknown>;
-  /** Parameters with PyTorch's default initialisation (uniform ±1/√hidden) unless `options.scheme`. */
-  readonly init: (key: Key, options?: InitOptions) => TorchRnnParams;
+  /** The per-direction cell (elmanTanh, elmanRelu, lstm or gru; `withoutBias` of it for `bias: false`). */
+  readonly cell: Cell<TorchRnnParams<B>[number], unknown>;
+  /**
+   * Parameters with PyTorch's default initialisation (uniform ±1/√hidden) unless `options.scheme`;
+   * no bias tensors for `bias: false`.
+   */
+  readonly init: (key: Key, options?: InitOptions) => TorchRnnParams<B>;
   /** Runs the layer: outputs `[B, T, D·H]` (or time-major) and `finalCarry` as PyTorch's h_n (, c_n). */
-  readonly apply: (params: TorchRnnParams, xs: Value, options?: TorchRnnApplyOptions<C>) => RnnResult<C>;
+  readonly apply: (params: TorchRnnParams<B>, xs: Value, options?: TorchRnnApplyOptions<C>) => RnnResult<C>;
 }
 
 const APPLY_KEYS = keysOf<TorchRnnApplyOptions<unknown>>({
@@ -92,6 +96,13 @@ const CELLS: Readonly<Record<TorchRnnMode, Cell<TorchCellParams, unknown>>> = {
   rnn_relu: erase(elmanRelu),
   lstm: erase(lstm),
   gru: erase(gru),
+};
+// PyTorch's bias=False: the same cells, stepping parameters that have no bias fields.
+const CELLS_WITHOUT_BIAS: Readonly<Record<TorchRnnMode, Cell<TorchCellParams, unknown>>> = {
+  rnn_tanh: erase(withoutBias(elmanTanh) as unknown as Cell<TorchCellParams, Value>),
+  rnn_relu: erase(withoutBias(elmanRelu) as unknown as Cell<TorchCellParams, Value>),
+  lstm: erase(withoutBias(lstm) as unknown as Cell<TorchCellParams, LstmCarry>),
+  gru: erase(withoutBias(gru) as unknown as Cell<TorchCellParams, Value>),
 };
 
 /** Checks a `[L·D, B, H]` state and splits it into one `[B, H]` per layer and direction. */
@@ -157,7 +168,7 @@ const checkReadAsBatchFirst = (s: ResolvedTorchRnnSpec, xs: Value, options: Torc
 /** Checks `apply`'s parameters, xs and options against the spec; returns the parameters' dtype. */
 const checkApply = (
   s: ResolvedTorchRnnSpec,
-  params: TorchRnnParams,
+  params: readonly (TorchCellParams | TorchCellWeights)[],
   xs: Value,
   options: TorchRnnApplyOptions<unknown>,
 ): T.DType => {
@@ -212,18 +223,28 @@ const initialCarries = (s: ResolvedTorchRnnSpec, c: unknown, batch: number, dtyp
  * const { outputs, finalCarry } = layer.apply(layer.init(random.key(0)), xs, { lengths: [5, 2] });
  * // outputs [B, T, 8], finalCarry [4, B, 4]
  */
-export const torchRnn = <M extends TorchRnnMode>(
-  spec: TorchRnnSpec & { readonly mode: M },
-): TorchRnn<TorchRnnCarry<M>> => {
+export const torchRnn = <M extends TorchRnnMode, B extends boolean = true>(
+  spec: TorchRnnSpec & { readonly mode: M; readonly bias?: B },
+): TorchRnn<TorchRnnCarry<M>, B> => {
   const s = resolveOrThrow("torchRnn", spec);
-  const cell = CELLS[s.mode];
+  const cell = (s.bias ? CELLS : CELLS_WITHOUT_BIAS)[s.mode];
   const D = directions(s);
   const isLstm = s.mode === "lstm";
 
-  const init = (key: Key, options?: InitOptions): TorchRnnParams => {
+  const init = (key: Key, options?: InitOptions): TorchRnnParams<B> => {
     checkKey("torchRnn.init", "key", key);
     checkInitOptions("torchRnn.init", options, { recurrent: true, forgetGate: s.mode === "lstm" });
+    if (!s.bias && options?.forgetBias !== undefined) {
+      T.fail({
+        _tag: "ValueError",
+        op: "torchRnn.init",
+        arg: "options.forgetBias",
+        detail: "forgetBias sets the forget gate's bias, and the spec says bias: false",
+        fix: "drop forgetBias, or leave bias: false out of the spec",
+      });
+    }
     const keys = T.random.split(key, s.numLayers * D);
+    // The cell is the biased or the bias-free one, as s.bias (from spec.bias: B) says.
     return Object.freeze(
       keys.map((k, i) =>
         cell.init(k, { inputSize: i < D ? s.inputSize : s.hiddenSize * D, hiddenSize: s.hiddenSize }, options),
@@ -232,7 +253,7 @@ export const torchRnn = <M extends TorchRnnMode>(
   };
 
   const apply = (
-    params: TorchRnnParams,
+    params: TorchRnnParams<B>,
     xs: Value,
     options: TorchRnnApplyOptions<TorchRnnCarry<M>> = {},
   ): RnnResult<TorchRnnCarry<M>> => {
@@ -250,7 +271,7 @@ export const torchRnn = <M extends TorchRnnMode>(
       const outs: Value[] = [];
       for (let d = 0; d < D; d++) {
         const i = k * D + d;
-        const r = rnn(cell, params[i]!, input, {
+        const r = rnn(cell, params[i] as TorchCellParams, input, {
           timeMajor: true,
           reverse: d === 1,
           ...(lengths === undefined ? {} : { lengths }),
@@ -270,5 +291,5 @@ export const torchRnn = <M extends TorchRnnMode>(
     return { outputs: s.batchFirst ? transpose(input, [1, 0, 2]) : input, finalCarry: finalCarry as TorchRnnCarry<M> };
   };
 
-  return Object.freeze({ spec: s, cell, init, apply });
+  return Object.freeze({ spec: s, cell: cell as Cell<TorchRnnParams<B>[number], unknown>, init, apply });
 };

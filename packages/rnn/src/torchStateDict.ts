@@ -7,7 +7,7 @@ import * as T from "@rewind/tensor";
 import type { Tensor, TensorError } from "@rewind/tensor";
 import { describeArg, keysOf, optionsProblem } from "@rewind/tensor/internal/check";
 import { isTracer } from "@rewind/autodiff";
-import type { TorchCellParams } from "./cells/common.js";
+import type { TorchCellParams, TorchCellWeights } from "./cells/common.js";
 import {
   checkParams,
   describeSpec,
@@ -147,14 +147,16 @@ const fillSlots = (
   found: ReadonlyMap<string, unknown>,
   cellCount: number,
   where: { readonly prefix: string; readonly dtype: string },
-): { cells: Array<Record<keyof TorchCellParams, Tensor>>; problems: string[] } => {
+): { cells: Array<Record<keyof TorchCellParams, Tensor>>; problems: string[]; missing: Slot[] } => {
   const problems: string[] = [];
+  const missing: Slot[] = [];
   const cells = Array.from({ length: cellCount }, () => ({}) as Record<keyof TorchCellParams, Tensor>);
   for (const slot of expected) {
     const want = `${where.prefix}${slot.name} ${fmt(slot.shape)} ${where.dtype}`;
     const raw = found.get(slot.name);
     if (raw === undefined) {
       problems.push(`missing ${want}`);
+      missing.push(slot);
       continue;
     }
     const t = T.validateTensor(raw);
@@ -166,7 +168,7 @@ const fillSlots = (
       cells[slot.index]![slot.field] = t.right;
     }
   }
-  return { cells, problems };
+  return { cells, problems, missing };
 };
 
 /** Hints from the unexpected names at what the spec or the call should say instead. */
@@ -180,8 +182,21 @@ const fitHints = (s: ResolvedTorchRnnSpec, unexpected: readonly string[], prefix
     hints.push(`the names have more layers than numLayers: ${s.numLayers}`);
   if (prefix === "" && unexpected.length > 0 && unexpected.every((k) => k.includes(".")))
     hints.push("the names have a module prefix: pass { prefix }");
+  if (!s.bias && unexpected.some((k) => /^bias_(ih|hh)_l\d/.test(k)))
+    hints.push("the names have biases: leave bias: false out of the spec (PyTorch's bias=True)");
   return hints;
 };
+
+/**
+ * A hint when the missing names are exactly every bias of the spec: the state dict is PyTorch's
+ * bias=False (one bias missing is a damaged dict, not that layout).
+ */
+const biasFreeHint = (s: ResolvedTorchRnnSpec, expected: readonly Slot[], missing: readonly Slot[]): string[] =>
+  s.bias &&
+  missing.length === expected.filter((e) => e.field.startsWith("bias")).length &&
+  missing.every((m) => m.field.startsWith("bias"))
+    ? ["the state dict has no biases (a module built with bias=False): set bias: false in the spec"]
+    : [];
 
 /**
  * Reads a PyTorch state dict (`module.state_dict()`, e.g. from a safetensors file) into
@@ -192,11 +207,11 @@ const fitHints = (s: ResolvedTorchRnnSpec, unexpected: readonly string[], prefix
  * const params = fromTorchStateDict(file.tensors, { mode: "lstm", inputSize: 64, hiddenSize: 128 });
  * if (E.isRight(params)) torchRnn(spec).apply(params.right, xs);
  */
-export const fromTorchStateDict = (
+export const fromTorchStateDict = <B extends boolean = true>(
   named: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
-  spec: TorchRnnSpec,
+  spec: TorchRnnSpec & { readonly bias?: B },
   options: TorchStateDictOptions = {},
-): E.Either<TensorError, TorchRnnParams> => {
+): E.Either<TensorError, TorchRnnParams<B>> => {
   const op = FROM;
   const resolved = resolveSpec(op, spec);
   if (E.isLeft(resolved)) return resolved;
@@ -211,7 +226,7 @@ export const fromTorchStateDict = (
   const expected = slots(s);
   const first = found.get(expected[0]!.name) as Partial<Tensor> | undefined;
   const dtype = options.dtype ?? (first?.dtype === "float64" ? "float64" : "float32");
-  const { cells, problems } = fillSlots(expected, found, s.numLayers * directions(s), { prefix, dtype });
+  const { cells, problems, missing } = fillSlots(expected, found, s.numLayers * directions(s), { prefix, dtype });
   const names = new Set(expected.map((x) => x.name));
   const unexpected = [...found.keys()].filter((k) => !names.has(k));
   // Listed up to a point, each name cut short: a hostile file's 20,000 names must not make a megabyte message.
@@ -221,9 +236,10 @@ export const fromTorchStateDict = (
       `unexpected: ${shown.join(", ")}` +
         (unexpected.length > MAX_LISTED ? ` and ${unexpected.length - MAX_LISTED} more` : ""),
     );
-  if (problems.length === 0) return E.right(Object.freeze(cells as TorchCellParams[]));
+  // A bias-free spec's slots hold no biases, so its cells have the weights only, as B says.
+  if (problems.length === 0) return E.right(Object.freeze(cells));
 
-  const hints = fitHints(s, unexpected, prefix);
+  const hints = [...fitHints(s, unexpected, prefix), ...biasFreeHint(s, expected, missing)];
   return E.left({
     _tag: "ValueError",
     op,
@@ -242,7 +258,7 @@ export const fromTorchStateDict = (
  * @example safetensors.encode(toTorchStateDict(params, spec)) // loadable with safetensors.torch.load_file
  */
 export const toTorchStateDict = (
-  params: TorchRnnParams,
+  params: readonly (TorchCellParams | TorchCellWeights)[],
   spec: TorchRnnSpec,
   options: Pick<TorchStateDictOptions, "prefix"> = {},
 ): Record<string, Tensor> => {
@@ -252,7 +268,7 @@ export const toTorchStateDict = (
   checkParams("toTorchStateDict", s, params);
   const out: Record<string, Tensor> = {};
   for (const slot of slots(s)) {
-    const v = params[slot.index]![slot.field];
+    const v = (params[slot.index] as unknown as Readonly<Record<string, unknown>>)[slot.field];
     if (isTracer(v) || !T.isTensor(v)) {
       T.fail({
         _tag: "ValueError",

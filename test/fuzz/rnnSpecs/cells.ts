@@ -34,6 +34,14 @@ const torch =
     bias_hh: [gates * h],
   });
 
+/** `shapes` without the two PyTorch biases: what `withoutBias(cell).init` returns. */
+const noBias =
+  (shapes: (i: number, h: number) => Shapes) =>
+  (i: number, h: number): Shapes => {
+    const { bias_ih: _ih, bias_hh: _hh, ...rest } = shapes(i, h);
+    return rest;
+  };
+
 /** The parameters each cell's `init` must return for inputSize i and hiddenSize h. */
 const PARAM_SHAPES: Readonly<Record<string, (i: number, h: number) => Shapes>> = {
   elmanTanh: torch(1),
@@ -61,6 +69,11 @@ const PARAM_SHAPES: Readonly<Record<string, (i: number, h: number) => Shapes>> =
   }),
   minGru: (i, h) => ({ weight: [2 * h, i], bias: [2 * h] }),
   minLstm: (i, h) => ({ weight: [3 * h, i], bias: [3 * h] }),
+  elmanTanhWithoutBias: noBias(torch(1)),
+  elmanReluWithoutBias: noBias(torch(1)),
+  gruWithoutBias: noBias(torch(3)),
+  lstmWithoutBias: noBias(torch(4)),
+  peepholeLstmWithoutBias: (i, h) => ({ ...noBias(torch(4))(i, h), weight_ci: [h], weight_cf: [h], weight_co: [h] }),
 };
 
 type Params = Record<string, T.Tensor>;
@@ -100,13 +113,18 @@ const badParams = (p: Params): Record<string, unknown> => {
   };
 };
 
-/** The fuzz spec of one built-in cell. */
+/**
+ * The fuzz spec of one built-in cell. A wrapper (`withoutBias(lstm)`) passes the wrapped cell's
+ * name as `alias`: its errors may name either (the wrapped cell does the checking), and its
+ * reference step is the alias's (the reference reads an absent bias as none).
+ */
 export const cellSpec =
-  (cell: AnyCell): Spec =>
+  (cell: AnyCell, alias?: string): Spec =>
   () => {
     const name = cell.name;
     const shapes = PARAM_SHAPES[name]!;
-    const step = REFERENCE_STEPS[name]!;
+    const step = REFERENCE_STEPS[alias ?? name]!;
+    const ops = (op: string): string[] => [`${name}.${op}`, ...(alias === undefined ? [] : [`${alias}.${op}`])];
     let n = 0;
 
     // init: any valid sizes, dtype and scheme give exactly the documented parameters.
@@ -138,25 +156,23 @@ export const cellSpec =
       10,
     );
     for (const field of ["inputSize", "hiddenSize"])
-      n += rejectPool([`${name}.init`], BAD_SIZES, (bad) =>
-        cell.init(k0, { inputSize: 2, hiddenSize: 3, [field]: bad }),
-      );
-    n += rejectPool([`${name}.init`], [null, 5, "x", [2, 3]], (s) => cell.init(k0, s as never));
+      n += rejectPool(ops("init"), BAD_SIZES, (bad) => cell.init(k0, { inputSize: 2, hiddenSize: 3, [field]: bad }));
+    n += rejectPool(ops("init"), [null, 5, "x", [2, 3]], (s) => cell.init(k0, s as never));
     n += rejectPool(
-      [`${name}.init`],
+      ops("init"),
       [null, 5, { dtype: "int32" }, { dtype: "float16" }, { scheme: "xavier" }, { scheme: 3 }],
       (o) => cell.init(k0, { inputSize: 2, hiddenSize: 3 }, o as never),
     );
     // Sizes and init options are options objects: `{ hiden: 3 }` and `{ dtyp: "float64" }` must not fall back to defaults.
     n += misspeltCases({
-      names: [`${name}.init`],
+      names: ops("init"),
       error: T.TensorException,
       known: SIZE_KEYS,
       base: { inputSize: 2, hiddenSize: 3 },
       call: (s) => cell.init(k0, s as never),
     });
     n += misspeltCases({
-      names: [`${name}.init`],
+      names: ops("init"),
       error: T.TensorException,
       known: INIT_KEYS,
       base: { dtype: "float64", scheme: "glorot" },
@@ -200,7 +216,7 @@ export const cellSpec =
     const carry = cell.initialCarry(2, p);
     const x = normal(1, [2, 2]);
     const other = cell.init(k0, { inputSize: 2, hiddenSize: 4 }, { dtype: "float64" });
-    n += rejectEach([`${name}.step`], {
+    n += rejectEach(ops("step"), {
       "x with 5 features": () => cell.step(p)(carry, normal(1, [2, 5])),
       "x of rank 3": () => cell.step(p)(carry, normal(1, [2, 1, 2])),
       "x of rank 1": () => cell.step(p)(carry, normal(1, [2])),
@@ -210,11 +226,11 @@ export const cellSpec =
       "a carry of another hidden size": () => cell.step(p)(cell.initialCarry(2, other), x),
       "a float32 carry": () => cell.step(p)(cell.initialCarry(2, cell.init(k0, { inputSize: 2, hiddenSize: 3 })), x),
     });
-    n += rejectPool([`${name}.step`], NOT_TENSORS, (bad) => cell.step(p)(carry, bad as T.Tensor));
+    n += rejectPool(ops("step"), NOT_TENSORS, (bad) => cell.step(p)(carry, bad as T.Tensor));
     // A missing, mis-shaped or mixed-dtype parameter is named when the step (or carry) is built.
     for (const [label, q] of Object.entries(badParams(p))) {
-      n += rejectEach([`${name}.step`, `${name}.outputSize`], { [`step(${label})`]: () => cell.step(q)(carry, x) });
-      n += rejectEach([`${name}.initialCarry`], { [`initialCarry(2, ${label})`]: () => cell.initialCarry(2, q) });
+      n += rejectEach([...ops("step"), ...ops("outputSize")], { [`step(${label})`]: () => cell.step(q)(carry, x) });
+      n += rejectEach(ops("initialCarry"), { [`initialCarry(2, ${label})`]: () => cell.initialCarry(2, q) });
     }
 
     // initialCarry: zeros [batch, hidden] of the parameters' dtype; bad batches are refused.
@@ -229,6 +245,6 @@ export const cellSpec =
       },
       4,
     );
-    n += rejectPool([`${name}.initialCarry`], BAD_COUNTS, (b) => cell.initialCarry(b as number, p));
+    n += rejectPool(ops("initialCarry"), BAD_COUNTS, (b) => cell.initialCarry(b as number, p));
     return n;
   };

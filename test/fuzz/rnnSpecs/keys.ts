@@ -21,6 +21,14 @@ export const INIT_KEYS = ["dtype", "scheme", "forgetBias"] as const;
 /** `CellSizes`: a built-in cell's init. */
 export const SIZE_KEYS = ["inputSize", "hiddenSize"] as const;
 /** `TorchRnnSpec`. */
-export const TORCH_SPEC_KEYS = ["mode", "inputSize", "hiddenSize", "numLayers", "bidirectional", "batchFirst"] as const;
+export const TORCH_SPEC_KEYS = [
+  "mode",
+  "inputSize",
+  "hiddenSize",
+  "numLayers",
+  "bidirectional",
+  "batchFirst",
+  "bias",
+] as const;
 /** `TorchStateDictOptions` (fromTorchStateDict, loadTorchSafetensors); the writers read only the prefix. */
 export const STATE_DICT_KEYS = ["prefix", "dtype"] as const;

@@ -49,7 +49,11 @@ const arbSpec = fc.record({
   numLayers: fc.integer({ min: 1, max: 2 }),
   bidirectional: fc.boolean(),
   batchFirst: fc.boolean(),
+  bias: fc.boolean(),
 });
+/** The fields of each cell's parameters for a spec (PyTorch's bias=False has the weights only). */
+const fieldsOf = (spec: { readonly bias: boolean }): ReadonlyArray<keyof R.TorchCellParams> =>
+  spec.bias ? ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] : ["weight_ih", "weight_hh"];
 
 export const torchRnnSpec: Spec = () => {
   let n = prop(
@@ -141,6 +145,7 @@ export const torchRnnSpec: Spec = () => {
       { ...spec, hiddenSize: 0 },
       ...NOT_FLAGS.filter((v) => v !== null).map((v) => ({ ...spec, bidirectional: v })),
       { ...spec, batchFirst: "no" },
+      ...NOT_FLAGS.filter((v) => v !== null).map((v) => ({ ...spec, bias: v })),
     ],
     (s) => R.torchRnn(s as never),
   );
@@ -207,8 +212,8 @@ export const fromTorchStateDictSpec: Spec = () => {
       const back = R.fromTorchStateDict(asMap ? new Map(Object.entries(named)) : named, spec, { prefix });
       if (E.isLeft(back)) throw new Error(T.formatTensorError(back.left));
       back.right.forEach((cell, i) => {
-        for (const f of ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] as const)
-          expect(dataOf(cell[f])).toEqual(dataOf(params[i]![f]));
+        expect(Object.keys(cell).sort()).toEqual([...fieldsOf(spec)].sort());
+        for (const f of fieldsOf(spec)) expect(dataOf(cell[f])).toEqual(dataOf(params[i]![f]));
       });
     },
     15,
@@ -307,7 +312,7 @@ export const torchParamNamesSpec: Spec = () => {
       const want: string[] = [];
       for (let k = 0; k < spec.numLayers; k++) {
         for (const sfx of spec.bidirectional ? ["", "_reverse"] : [""])
-          for (const w of ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]) want.push(`${w}_l${k}${sfx}`);
+          for (const w of fieldsOf(spec)) want.push(`${w}_l${k}${sfx}`);
       }
       expect(R.torchParamNames(spec)).toEqual(want);
     },

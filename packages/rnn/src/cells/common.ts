@@ -8,12 +8,19 @@ import { add, isValue, matmul, transpose, treeLeavesWithPaths, type Value } from
 import type { CellSizes, InitOptions } from "../Cell.js";
 import { checkInitOptions, gateWeight, uniformInit, withGateBias } from "../init.js";
 
-/** PyTorch's per-layer RNN parameters: gate-stacked weights `[G·H, in]`, `[G·H, H]` and biases. */
-export interface TorchCellParams {
+/**
+ * PyTorch's per-layer RNN weights without biases (`nn.RNN/LSTM/GRU(..., bias=False)`): gate-stacked
+ * `[G·H, in]` and `[G·H, H]`. The built-in PyTorch-layout cells step these as well as `TorchCellParams`.
+ */
+export interface TorchCellWeights {
   /** Input-to-hidden weights `[G·H, inputSize]`, the gates stacked in PyTorch's order. */
   readonly weight_ih: Value;
   /** Hidden-to-hidden weights `[G·H, H]`. */
   readonly weight_hh: Value;
+}
+
+/** PyTorch's per-layer RNN parameters: gate-stacked weights `[G·H, in]`, `[G·H, H]` and biases. */
+export interface TorchCellParams extends TorchCellWeights {
   /** Input-side bias `[G·H]`. */
   readonly bias_ih: Value;
   /** Hidden-side bias `[G·H]` (kept apart from `bias_ih` as in PyTorch; GRU's candidate gate needs it apart). */
@@ -83,16 +90,26 @@ export const initTorchCell = (
 };
 
 /**
- * x Wᵀ + b for a batch of rows x `[B, in]`, weight `[out, in]`, bias `[out]`.
+ * x Wᵀ + b for a batch of rows x `[B, in]`, weight `[out, in]`, bias `[out]`; x Wᵀ alone when the
+ * bias is absent (PyTorch's `bias=False`: no add at all, not an add of zeros).
  * @example affine(x, params.weight_ih, params.bias_ih)
  */
-export const affine = (x: Value, w: Value, b: Value): Value => add(matmul(x, transpose(w)), b);
+export const affine = (x: Value, w: Value, b?: Value): Value => {
+  const xw = matmul(x, transpose(w));
+  return b === undefined ? xw : add(xw, b);
+};
 
 /** Hidden size of a PyTorch-layout cell (weight_hh is `[gates·H, H]`). */
-export const hiddenOf = (p: TorchCellParams): number => p.weight_hh.shape[1]!;
+export const hiddenOf = (p: TorchCellWeights): number => p.weight_hh.shape[1]!;
 
 /** Input features of a PyTorch-layout cell (weight_ih is `[gates·H, inputSize]`). */
-export const inputOf = (p: TorchCellParams): number => p.weight_ih.shape[1]!;
+export const inputOf = (p: TorchCellWeights): number => p.weight_ih.shape[1]!;
+
+/**
+ * `p` as parameters that may lack both biases: the cells' runtime view (after `checkTorchParams`,
+ * either both biases are tensors or neither is present).
+ */
+export const maybeBiased = (p: TorchCellWeights): TorchCellWeights & Partial<TorchCellParams> => p;
 
 /**
  * Throws unless `p` holds the tensors `fields` (what `init` returned), naming `op`.
@@ -115,16 +132,40 @@ export const checkFields = (op: string, p: unknown, fields: readonly string[]): 
   }
 };
 
-const TORCH_FIELDS = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] as const;
+const TORCH_WEIGHTS = ["weight_ih", "weight_hh"] as const;
+
+/**
+ * Throws unless the biases are both present or both absent (PyTorch's `bias=False` drops both;
+ * one alone is a record that lost a field, not a layout), naming the one that is missing.
+ */
+const checkBiasPair = (op: string, p: TorchCellWeights): void => {
+  const rec = p as unknown as Record<string, unknown>;
+  const hasIh = rec["bias_ih"] !== undefined;
+  const hasHh = rec["bias_hh"] !== undefined;
+  if (hasIh === hasHh) {
+    if (hasIh) checkFields(op, p, ["bias_ih", "bias_hh"]);
+    return;
+  }
+  const [present, absent] = hasIh ? ["bias_ih", "bias_hh"] : ["bias_hh", "bias_ih"];
+  T.fail({
+    _tag: "ValueError",
+    op,
+    arg: `params.${absent}`,
+    detail: `params have ${present} but no ${absent}; a PyTorch-layout cell has both biases or neither`,
+    fix: `pass ${absent} too, or drop ${present} for a cell without bias (PyTorch's bias=False)`,
+  });
+};
 
 /**
  * Throws unless `p` is PyTorch-layout parameters of a `gates`-gate cell: `weight_ih [G·H, in]`,
- * `weight_hh [G·H, H]`, `bias_ih` and `bias_hh` `[G·H]`, all of one float dtype.
+ * `weight_hh [G·H, H]`, and either `bias_ih` and `bias_hh` `[G·H]` or no biases at all (PyTorch's
+ * `bias=False`), all of one float dtype.
  * @example checkTorchParams("gru.step", p, 3)
  */
-export const checkTorchParams = (op: string, p: TorchCellParams, gates: number): TorchCellParams => {
-  checkFields(op, p, TORCH_FIELDS);
-  const { weight_ih: wi, weight_hh: wh, bias_ih: bi, bias_hh: bh } = p;
+export const checkTorchParams = <P extends TorchCellWeights>(op: string, p: P, gates: number): P => {
+  checkFields(op, p, TORCH_WEIGHTS);
+  checkBiasPair(op, p);
+  const { weight_ih: wi, weight_hh: wh, bias_ih: bi, bias_hh: bh } = maybeBiased(p);
   const h = wh.shape[1] ?? 0;
   const rows = gates * h;
   const ok =
@@ -133,20 +174,20 @@ export const checkTorchParams = (op: string, p: TorchCellParams, gates: number):
     wh.shape[0] === rows &&
     wi.shape.length === 2 &&
     wi.shape[0] === rows &&
-    T.shapesEqual(bi.shape, [rows]) &&
-    T.shapesEqual(bh.shape, [rows]);
+    (bi === undefined || T.shapesEqual(bi.shape, [rows])) &&
+    (bh === undefined || T.shapesEqual(bh.shape, [rows]));
   if (!ok) {
     const g = `${gates}·H`;
     T.fail({
       _tag: "ShapeError",
       op,
       arg: "params",
-      shapes: [wi.shape, wh.shape, bi.shape, bh.shape],
-      detail: `a ${gates}-gate cell needs weight_ih [${g}, in], weight_hh [${g}, H] and biases [${g}]`,
+      shapes: bi === undefined || bh === undefined ? [wi.shape, wh.shape] : [wi.shape, wh.shape, bi.shape, bh.shape],
+      detail: `a ${gates}-gate cell needs weight_ih [${g}, in], weight_hh [${g}, H] and biases [${g}] (or none)`,
       fix: "pass parameters made by this cell's init (or fromTorchStateDict)",
     });
   }
-  const dtypes = new Set([wi.dtype, wh.dtype, bi.dtype, bh.dtype]);
+  const dtypes = new Set([wi.dtype, wh.dtype, ...(bi === undefined || bh === undefined ? [] : [bi.dtype, bh.dtype])]);
   if (dtypes.size !== 1 || !T.isFloating(wh.dtype)) {
     T.fail({
       _tag: "DTypeError",

@@ -10,6 +10,7 @@ import {
   hiddenOf,
   initTorchCell,
   inputOf,
+  maybeBiased,
   zeroState,
   type TorchCellParams,
 } from "./common.js";
@@ -21,9 +22,11 @@ const elman = (name: string, activation: (x: Value) => Value): Cell<TorchCellPar
     zeroState(name, batch, hiddenOf(checkTorchParams(`${name}.initialCarry`, p, 1)), p.weight_hh.dtype),
   step: (p) => {
     checkTorchParams(`${name}.step`, p, 1);
+    // Without biases (PyTorch's bias=False) both are absent and affine adds nothing.
+    const { bias_ih: bIh, bias_hh: bHh } = maybeBiased(p);
     return (h, x) => {
       checkStep(name, x, h, p.weight_ih, hiddenOf(p));
-      const hNext = activation(add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh)));
+      const hNext = activation(add(affine(x, p.weight_ih, bIh), affine(h, p.weight_hh, bHh)));
       return [hNext, hNext];
     };
   },

@@ -14,6 +14,7 @@ import {
   hiddenOf,
   initTorchCell,
   inputOf,
+  maybeBiased,
   zeroState,
   type TorchCellParams,
 } from "./common.js";
@@ -39,10 +40,12 @@ export const lstm: Cell<TorchCellParams, LstmCarry> = {
   },
   step: (p) => {
     checkTorchParams("lstm.step", p, 4);
+    // Without biases (PyTorch's bias=False) both are absent and affine adds nothing.
+    const { bias_ih: bIh, bias_hh: bHh } = maybeBiased(p);
     return (carry, x) => {
       checkStep("lstm", x, carry, p.weight_ih, hiddenOf(p), ["h", "c"]);
       const { h, c } = carry;
-      const gates = add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh));
+      const gates = add(affine(x, p.weight_ih, bIh), affine(h, p.weight_hh, bHh));
       const [i, f, g, o] = split(gates, 4, 1) as [Value, Value, Value, Value];
       const cNext = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(g)));
       const hNext = mul(sigmoid(o), tanh(cNext));

@@ -25,6 +25,7 @@ import {
   hiddenOf,
   initTorchCell,
   inputOf,
+  maybeBiased,
   zeroState,
   type TorchCellParams,
 } from "./common.js";
@@ -93,10 +94,12 @@ export const peepholeLstm: Cell<PeepholeLstmParams, LstmCarry> = {
   },
   step: (p) => {
     checkPeephole("peepholeLstm.step", p);
+    // Without biases (PyTorch's bias=False) both are absent and affine adds nothing.
+    const { bias_ih: bIh, bias_hh: bHh } = maybeBiased(p);
     return (carry, x) => {
       checkStep("peepholeLstm", x, carry, p.weight_ih, hiddenOf(p), ["h", "c"]);
       const { h, c } = carry;
-      const gates = add(affine(x, p.weight_ih, p.bias_ih), affine(h, p.weight_hh, p.bias_hh));
+      const gates = add(affine(x, p.weight_ih, bIh), affine(h, p.weight_hh, bHh));
       const [gi, gf, gg, go] = split(gates, 4, 1) as [Value, Value, Value, Value];
       // i and f peek at the old cell state; o peeks at the new one (it is computed after c').
       const i = sigmoid(add(gi, mul(p.weight_ci, c)));
