@@ -4,7 +4,8 @@
  * 17's target: cumsum at ≥ 50% of the copy's memory bandwidth, i.e. "vs baseline" ≥ 0.50× for
  * the time axis). Both read and write every element once, so the time ratio is the bandwidth ratio.
  * Axes 0 and 1 run the WebAssembly SIMD kernel (axis 0's 131072 columns in blocks of 4096), axis 2
- * (the last) its row form (four rows at a time, transposed in registers).
+ * (the last) the JavaScript row loop, four rows interleaved (a SIMD row kernel was dropped: see
+ * wasm/cumsumWasm.ts).
  * Also the gradient of each cumulative op over the time axis, jitted: the VJPs of cumprod, cummax
  * and logcumsumexp are a few passes around one `linearScan` kernel pass each.
  */

@@ -10,9 +10,8 @@
  * The axis splits the tensor into `[outer, n, inner]` (inner: the product of the later axes).
  * Each loop walks the axis in the outer position and the inner axes innermost, keeping one state
  * per inner index, so every pass reads and writes consecutive memory whatever the axis. float32
- * cumsum with an inner size that is a multiple of 4, or along rows (the last axis) of a length
- * that is, runs in WebAssembly SIMD where available (`wasm/cumsumWasm.ts`, the same bits), unless
- * `setKernelBackend("js")`.
+ * cumsum with an inner size that is a multiple of 4 runs in WebAssembly SIMD where available
+ * (`wasm/cumsumWasm.ts`, the same bits), unless `setKernelBackend("js")`.
  */
 import type { ReadonlyTypedArray, WritableTypedArray } from "../Buffer.js";
 import { checkFlag, checkOptions, checkTensor } from "../check.js";
@@ -21,7 +20,7 @@ import { fail } from "../errors.js";
 import { describeValue } from "../internal.js";
 import { normalizeAxis, type Shape } from "../Shape.js";
 import { fromBuffer, type Tensor } from "../Tensor.js";
-import { cumsumPlanesWasm, cumsumRowsWasm } from "../wasm/cumsumWasm.js";
+import { cumsumPlanesWasm } from "../wasm/cumsumWasm.js";
 import { kernelBackend } from "./backend.js";
 
 /**
@@ -111,8 +110,7 @@ export const cumulativeInto = (
   if (outer * n * inner === 0) return;
   const int = dtype === "int32";
   if (op === "cumsum") {
-    if (inner === 1)
-      sumRows(src, dst, outer, n, reverse, int, dtype === "float32" ? wasmRows(src, dst, outer, n, reverse) : 0);
+    if (inner === 1) sumRows(src, dst, outer, n, reverse, int);
     else if (!(dtype === "float32" && wasmPlanes(src, dst, outer, n, inner, reverse)))
       sumPlanes(src, dst, outer, n, inner, reverse, int);
   } else if (op === "cumprod") prodLoop(src, dst, outer, n, inner, reverse, int);
@@ -140,23 +138,9 @@ const wasmPlanes = (
   );
 };
 
-/** float32 cumsum along rows in WebAssembly SIMD (same bits): how many leading rows it wrote. */
-const wasmRows = (
-  src: ReadonlyTypedArray,
-  dst: WritableTypedArray,
-  outer: number,
-  n: number,
-  reverse: boolean,
-): number => {
-  const backend = kernelBackend();
-  if (backend === "js" || (src.length < WASM_MIN && backend !== "wasm")) return 0;
-  return cumsumRowsWasm(src as Float32Array, dst as Float32Array, outer, n, reverse);
-};
-
 /**
- * cumsum along the last axis from row `first` on (the rows before it are done): one running
- * double per row. Floats run four rows at a time, so four independent additions are in flight
- * instead of one chain (same order per row, same bits).
+ * cumsum along the last axis: one running double per row. Floats run four rows at a time, so four
+ * independent additions are in flight instead of one chain (same order per row, same bits).
  */
 const sumRows = (
   src: ReadonlyTypedArray,
@@ -165,9 +149,8 @@ const sumRows = (
   n: number,
   reverse: boolean,
   wrap: boolean,
-  first: number,
 ): void => {
-  let o = first;
+  let o = 0;
   if (!wrap) for (; o + 4 <= outer; o += 4) sumRows4(src, dst, o * n + (reverse ? n - 1 : 0), reverse ? -1 : 1, n);
   for (; o < outer; o++) {
     const base = o * n;
