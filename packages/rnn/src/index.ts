@@ -13,7 +13,7 @@ export { minGru, minLstm, type MinimalCellParams } from "./cells/minimal.js";
 export { lru, lruCell, type LruCarry, type LruParams, type LruRing } from "./cells/lru.js";
 export { selectiveSsm, type SelectiveSsmParams } from "./cells/selectiveSsm.js";
 export type { TorchCellParams } from "./cells/common.js";
-export { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
+export { rnn, type RnnCallOptions, type RnnFinal, type RnnOptions, type RnnResult } from "./rnn.js";
 export { linearRecurrence, type LinearRecurrenceOptions, type LinearRecurrenceResult } from "./linearRecurrence.js";
 export { logLinearRecurrence } from "./logLinearRecurrence.js";
 export { validateLengths, stepMask, reverseValid } from "./lengths.js";
@@ -62,7 +62,9 @@ export {
   manyToMany,
   repeatInput,
   feedOnce,
+  type ManyToOneOptions,
   type ManyToOneResult,
+  type ManyToOneWithOutputs,
   type ManyToManyOptions,
 } from "./shapes.js";
 export { topKLogits, type Sampling } from "./decode.js";
