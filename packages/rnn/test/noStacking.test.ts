@@ -11,6 +11,7 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { manyToOne } from "../src/shapes.js";
 import { rnn } from "../src/rnn.js";
+import { encoderDecoder } from "../src/seq2seq.js";
 import { dropout } from "../src/dropout.js";
 import { mapInput, mapOutput } from "../src/combinators.js";
 import { embedding, linear } from "../src/layers.js";
@@ -178,6 +179,22 @@ describe("no [time, batch, out] value when nobody reads the outputs (the graph e
     expect(r.outputs).toBeUndefined();
     expect(flat(r.finalCarry)).toEqual(flat(rnn(lstm, p, xs, o).finalCarry));
     expect(nums(rnn(lstm, p, xs, { ...o, outputs: true }).outputs)).toEqual(nums(rnn(lstm, p, xs, o).outputs));
+  });
+});
+
+describe("encoderDecoder reads only the encoder's final carry", () => {
+  it("its encoder stacks no [source time, batch, H] outputs", () => {
+    const enc = gru.init(key(1), { inputSize: F, hiddenSize: H }, { dtype: "float64" });
+    const dec = gru.init(key(2), { inputSize: F, hiddenSize: H }, { dtype: "float64" });
+    const [src, tgt, w] = [normal64(3, [B, 7, F]), normal64(4, [B, 4, F]), normal64(5, [H, 2])];
+    const run = (q: unknown, x: A.Value) =>
+      encoderDecoder(gru, gru, q as { encoder: typeof enc; decoder: typeof dec }, x, tgt, {
+        readout: (y) => A.matmul(y, w),
+        srcLengths: [7, 3, 1, 0],
+      }).logits;
+    const shapes = definedShapes(run, { encoder: enc, decoder: dec }, src);
+    expect(shapes).toContain(`${B},4,2`);
+    expect(shapes.filter((s) => s === `7,${B},${H}` || s === `${B},7,${H}`)).toEqual([]);
   });
 });
 
