@@ -23,6 +23,7 @@ import {
   stack,
   sub,
   traceTree,
+  treeDefKey,
   treeFlatten,
   treeMap,
   treeUnflatten,
@@ -76,17 +77,35 @@ const stepNoise = <P, C>(cell: Cell<P, C>, params: P, key: Key, time: number, ba
   );
 };
 
+/** Same pytree structure and the same leaf shapes and dtypes. */
+const sameAvals = (a: unknown, b: unknown): boolean => {
+  const [la, da] = treeFlatten(a);
+  const [lb, db] = treeFlatten(b);
+  return (
+    treeDefKey(da) === treeDefKey(db) &&
+    la.every((l, i) => l.dtype === lb[i]!.dtype && T.shapesEqual(l.shape, lb[i]!.shape))
+  );
+};
+
 /**
  * Zeros shaped like one step's output: the step is traced abstractly on zeros of one step's
  * input and noise (nothing computed), so the held output starts with exactly y_t's shape and dtype.
+ * Undefined when the step breaks the cell contract (a carry that changes, an output that is not
+ * one tensor): the caller then stacks as `rnn` does, and `scan` reports the fault in the cell's
+ * own terms rather than inside the wrapper carry.
  */
-const outputZeros = <C>(s: LoopSpec<unknown, C>, noise: unknown): Value => {
+const outputZeros = <C>(s: LoopSpec<unknown, C>, noise: unknown): Value | undefined => {
   const zerosOfRow = (v: Value): Value => T.zeros(v.shape.slice(1), v.dtype);
-  const probe = traceTree(
-    (c: C, x: Value, n: unknown) => s.step(c, x, n ?? undefined)[1],
+  let keepsCarry = false;
+  const outs = traceTree(
+    (c: C, x: Value, n: unknown) => {
+      const [next, y] = s.step(c, x, n ?? undefined);
+      keepsCarry = sameAvals(next, c);
+      return y;
+    },
     [s.init, zerosOfRow(s.seq), treeMap(zerosOfRow, noise)],
-  ).graph.outAvals[0]!;
-  return T.zeros(probe.shape, probe.dtype);
+  ).graph.outAvals;
+  return keepsCarry && outs.length === 1 ? T.zeros(outs[0]!.shape, outs[0]!.dtype) : undefined;
 };
 
 /**
@@ -111,13 +130,15 @@ export const pickLast = (ys: Value, lengths: Value | undefined, reverse: boolean
 export const runLoop = <P, C>(s: LoopSpec<P, C>, keep: Keep): Kept<C> => {
   const [time, batch] = s.seq.shape as [number, number];
   const noise = s.key === undefined ? null : stepNoise(s.cell, s.params, s.key, time, batch);
-  const carryLast = keep.last && !keep.outputs;
+  const zeros = keep.last && !keep.outputs ? outputZeros(s as LoopSpec<unknown, C>, noise) : undefined;
+  const carryLast = zeros !== undefined;
+  const stacking = keep.outputs || (keep.last && !carryLast);
   // The held output rides next to the cell's carry only when asked for, so any other run keeps
   // the cell's own carry (and scan's carry errors name the user's structure, not a wrapper).
   type Held = { c: C; y: Value | null };
   const pack = (c: C, y: Value | null): unknown => (carryLast ? { c, y } : c);
   const unpack = (st: unknown): Held => (carryLast ? (st as Held) : { c: st as C, y: null });
-  const init = pack(s.init, carryLast ? outputZeros(s as LoopSpec<unknown, C>, noise) : null);
+  const init = pack(s.init, zeros ?? null);
   const { lengths, step } = s;
   let state: unknown;
   let ys: Value | null;
@@ -127,7 +148,7 @@ export const runLoop = <P, C>(s: LoopSpec<P, C>, keep: Keep): Kept<C> => {
     [state, ys] = scan(
       (st: unknown, x: { x: Value; n: unknown }): readonly [unknown, Value | null] => {
         const [next, y] = step(unpack(st).c, x.x, x.n ?? undefined);
-        return [pack(next, y), keep.outputs ? y : null];
+        return [pack(next, y), stacking ? y : null];
       },
       init,
       { x: s.seq, n },
@@ -141,12 +162,16 @@ export const runLoop = <P, C>(s: LoopSpec<P, C>, keep: Keep): Kept<C> => {
       const [next, y] = step(c.c, x.x, x.n ?? undefined);
       const frozen = treeMap<C>((a, b) => where(maskFor(x.m, a), a, b), next, c.c);
       const held = c.y === null ? null : where(maskFor(x.m, y), y, c.y);
-      return [pack(frozen, held), keep.outputs ? where(maskFor(x.m, y), y, 0) : null];
+      return [pack(frozen, held), stacking ? where(maskFor(x.m, y), y, 0) : null];
     };
     [state, ys] = scan(body, init, { x: inputs, m: stepMask(lengths, time), n: noise }, s.scanOpts);
     if (s.reverse && ys !== null) ys = reverseValid(ys, lengths);
   }
   const { c: finalCarry, y: last } = unpack(state);
   if (ys === null) return carryLast ? { finalCarry, last: last! } : { finalCarry };
-  return keep.last ? { finalCarry, ys, last: pickLast(ys, lengths, s.reverse) } : { finalCarry, ys };
+  return {
+    finalCarry,
+    ...(keep.outputs ? { ys } : {}),
+    ...(keep.last ? { last: pickLast(ys, lengths, s.reverse) } : {}),
+  };
 };

@@ -222,6 +222,27 @@ describe("manyToOne's outputs: { outputs: true }, and the deprecated property", 
     expect(flat(A.grad(viaOld)(p))).toEqual(flat(A.grad(viaRnn)(p)));
   });
 
+  it("a cell whose carry changes shape gets scan's message about its own carry, as from rnn", () => {
+    const bad = {
+      ...gru,
+      step: (q: typeof p) => (c: A.Value, x: A.Value) => {
+        const [next, y] = gru.step(q)(c, x);
+        return [A.reshape(next, [H, B]), y] as const;
+      },
+    } as typeof gru;
+    const message = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "no error";
+    };
+    const fromRnn = message(() => rnn(bad, p, xs));
+    expect(fromRnn).toContain("the carry output at carry is");
+    expect(message(() => manyToOne(bad, p, xs))).toBe(fromRnn);
+  });
+
   it("a non-boolean outputs is refused, naming the op and the option", () => {
     expectThrows(() => manyToOne(gru, p, xs, { outputs: 1 as never }), "manyToOne", "options.outputs");
     expectThrows(() => rnn(gru, p, xs, { outputs: "no" as never }), "rnn", "options.outputs");
