@@ -178,6 +178,12 @@ describe("no [time, batch, out] value when nobody reads the outputs (the graph e
     // @ts-expect-error -- with outputs: false the result's type has no outputs
     expect(r.outputs).toBeUndefined();
     expect(flat(r.finalCarry)).toEqual(flat(rnn(lstm, p, xs, o).finalCarry));
+    const finalOnly = (q: typeof p, x: A.Value) => rnn(lstm, q, x, { ...o, outputs: false }).finalCarry;
+    expect(flat(A.jit(finalOnly)(p, xs))).toEqual(flat(r.finalCarry));
+    const loss = (q: typeof p) => weighted(finalOnly(q, xs), 7);
+    const former = (q: typeof p) => weighted(rnn(lstm, q, xs, o).finalCarry, 7);
+    expect(flat(A.grad(loss)(p))).toEqual(flat(A.grad(former)(p)));
+    expect(flat(A.jit(A.grad(loss))(p))).toEqual(flat(A.grad(former)(p)));
     expect(nums(rnn(lstm, p, xs, { ...o, outputs: true }).outputs)).toEqual(nums(rnn(lstm, p, xs, o).outputs));
   });
 });
