@@ -3,7 +3,11 @@
  * through the LSTM of long-sequences.support.ts over T steps under one remat policy, measures
  * the live memory, and prints one JSON line (`MemoryReport`).
  *
- *     node --expose-gc --no-flush-bytecode --import tsx test/long-sequences.child.ts '{"every":100}' 10000 [jit]
+ *     node --expose-gc --no-flush-bytecode --import tsx test/long-sequences.child.ts '{"every":100}' 10000 [jit] [manyToOne [batch]]
+ *
+ * The loss is the raw `scan` of long-sequences.support.ts, or with a fourth argument `manyToOne`
+ * the same LSTM through @rewind/rnn's `manyToOne` (no-output-stacking.test.ts); a fifth sets the
+ * batch size (default `BATCH`). With REWIND_MEM_FORWARD_ONLY=1 it stops after the forward pass.
  *
  * How it measures. The typed-array constructors are wrapped before Rewind is loaded, so every
  * buffer the library allocates is a point where we may sample: every so many allocations (about
@@ -88,18 +92,20 @@ const T: typeof TensorModule = await import("@rewind/tensor");
 const A: typeof AutodiffModule = await import("@rewind/autodiff");
 const S: typeof Support = await import("./long-sequences.support.js");
 
-const [policyArg = '"all"', lengthArg = "10000", modeArg = ""] = process.argv.slice(2);
+const [policyArg = '"all"', lengthArg = "10000", modeArg = "", lossArg = "scan", batchArg] = process.argv.slice(2);
+const batch = batchArg === undefined ? S.BATCH : Number(batchArg);
 const policy = JSON.parse(policyArg) as NonNullable<AutodiffModule.ScanOptions["remat"]>;
 const length = Number(lengthArg);
 const useJit = modeArg === "jit";
 const opts: AutodiffModule.ScanOptions = { remat: policy };
 
 const params = S.lstmParams();
-const xs = S.sequence(length);
-const loss = S.manyToOneLoss(xs, opts);
+const xs = S.sequence(length, "float32", batch);
+const lossOf = lossArg === "manyToOne" ? S.rnnManyToOneLoss : S.manyToOneLoss;
+const loss = lossOf(xs, opts);
 const scanEstimate = A.estimateScanResiduals(
   S.lastStateStep(params),
-  { h: T.zeros([S.BATCH, S.HIDDEN]), c: T.zeros([S.BATCH, S.HIDDEN]) },
+  { h: T.zeros([batch, S.HIDDEN]), c: T.zeros([batch, S.HIDDEN]) },
   xs,
   opts,
 ).bytes;
@@ -108,9 +114,11 @@ const tapeEstimate = A.estimateResiduals(loss, params).bytes;
 // Warm up on a short sequence, so objects V8 creates once (feedback, caches) are in the baseline;
 // its allocations per step set the sampling stride.
 const WARM = 500;
-const warm = S.manyToOneLoss(S.sequence(WARM), opts);
+const warm = lossOf(S.sequence(WARM, "float32", batch), opts);
 const before = allocations;
+const forwardOnly = process.env["REWIND_MEM_FORWARD_ONLY"] === "1";
 if (useJit) A.jit(A.grad(warm))(params);
+else if (forwardOnly) A.vjp(warm, params);
 else A.grad(warm)(params);
 sampleEvery = Math.max(64, Math.round((((allocations - before) / WARM) * length) / SAMPLES_PER_RUN));
 
@@ -134,7 +142,8 @@ if (useJit) {
   forwardPeak = peak - baseline;
   peak = held + baseline;
   t1 = performance.now();
-  grads = pullback(T.scalar(1))[0] as unknown as Record<string, TensorModule.Tensor>;
+  // REWIND_MEM_FORWARD_ONLY=1: only `held` is wanted (no-output-stacking.test.ts), so no backward pass.
+  grads = forwardOnly ? {} : (pullback(T.scalar(1))[0] as unknown as Record<string, TensorModule.Tensor>);
 }
 sample();
 const t2 = performance.now();

@@ -8,16 +8,26 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { MemoryReport } from "./long-sequences.child.js";
-import { CARRY_BYTES } from "./long-sequences.support.js";
+import { BATCH, CARRY_BYTES } from "./long-sequences.support.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const figuresPath = join(root, "node_modules/.cache/fuzz/long-sequences.json");
+
+/** What else a measured run changes: the loss, the batch size, and whether to stop after the forward pass. */
+export interface MeasureRun {
+  /** "manyToOne": the LSTM through @rewind/rnn's `manyToOne` instead of a raw scan. */
+  readonly loss?: "scan" | "manyToOne";
+  /** Batch size (default `BATCH`). */
+  readonly batch?: number;
+  /** Report `held` and skip the backward pass (`backwardPeak` is then the forward's peak; no grads). */
+  readonly forwardOnly?: boolean;
+}
 
 /**
  * Runs long-sequences.child.ts for one policy and sequence length (eagerly, or compiled with
  * `jit`) in a fresh `node --expose-gc`; resolves to its report.
  */
-export const measure = (policy: unknown, length: number, jit = false): Promise<MemoryReport> =>
+export const measure = (policy: unknown, length: number, jit = false, run: MeasureRun = {}): Promise<MemoryReport> =>
   new Promise((resolve, reject) => {
     // --no-flush-bytecode: V8 otherwise drops the bytecode of functions that ran only before the
     // baseline (setup, warm-up) after a few collections, and the measurement would count that
@@ -31,8 +41,9 @@ export const measure = (policy: unknown, length: number, jit = false): Promise<M
       JSON.stringify(policy),
       String(length),
     ];
-    const child = spawn(process.execPath, jit ? [...args, "jit"] : args, {
+    const child = spawn(process.execPath, [...args, jit ? "jit" : "", run.loss ?? "scan", String(run.batch ?? BATCH)], {
       cwd: root,
+      env: { ...process.env, REWIND_MEM_FORWARD_ONLY: run.forwardOnly === true ? "1" : "" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

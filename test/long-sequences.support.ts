@@ -4,7 +4,7 @@
  */
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
-import { lstm, type LstmCarry, type TorchCellParams } from "@rewind/rnn";
+import { lstm, manyToOne, type LstmCarry, type TorchCellParams } from "@rewind/rnn";
 
 export const BATCH = 2;
 export const INPUTS = 4;
@@ -16,9 +16,9 @@ export const CARRY_BYTES = 2 * BATCH * HIDDEN * 4;
 export const lstmParams = (dtype: "float32" | "float64" = "float32"): TorchCellParams =>
   lstm.init(T.random.key(0), { inputSize: INPUTS, hiddenSize: HIDDEN }, { dtype });
 
-/** A time-major input sequence `[length, BATCH, INPUTS]`. */
-export const sequence = (length: number, dtype: "float32" | "float64" = "float32"): T.Tensor =>
-  T.random.normal(T.random.key(1), [length, BATCH, INPUTS], dtype);
+/** A time-major input sequence `[length, batch, INPUTS]` (batch `BATCH` unless given). */
+export const sequence = (length: number, dtype: "float32" | "float64" = "float32", batch = BATCH): T.Tensor =>
+  T.random.normal(T.random.key(1), [length, batch, INPUTS], dtype);
 
 /** The LSTM step as a scan body with no per-step output. */
 export const lastStateStep = (p: TorchCellParams) => {
@@ -34,6 +34,14 @@ export const lastStateStep = (p: TorchCellParams) => {
 export const manyToOneLoss =
   (xs: T.Tensor, opts: A.ScanOptions) =>
   (p: TorchCellParams): A.Value => {
-    const [final] = A.scan(lastStateStep(p), lstm.initialCarry(BATCH, p), xs, opts);
+    const [final] = A.scan(lastStateStep(p), lstm.initialCarry(xs.shape[1]!, p), xs, opts);
     return A.add(A.sum(A.square(final.h)), A.sum(final.c));
+  };
+
+/** The same loss through @rewind/rnn's `manyToOne` (time-major xs), which reads the last output. */
+export const rnnManyToOneLoss =
+  (xs: T.Tensor, opts: A.ScanOptions) =>
+  (p: TorchCellParams): A.Value => {
+    const { output, finalCarry } = manyToOne(lstm, p, xs, { timeMajor: true, remat: opts.remat ?? "all" });
+    return A.add(A.sum(A.square(output)), A.sum(finalCarry.c));
   };

@@ -14,7 +14,7 @@ export { lru, lruCell, type LruCarry, type LruParams, type LruRing } from "./cel
 export { selectiveSsm, type SelectiveSsmParams } from "./cells/selectiveSsm.js";
 export type { TorchCellParams, TorchCellWeights } from "./cells/common.js";
 export { withoutBias, type WithoutBias } from "./cells/withoutBias.js";
-export { rnn, type RnnOptions, type RnnResult } from "./rnn.js";
+export { rnn, type RnnCallOptions, type RnnFinal, type RnnOptions, type RnnResult } from "./rnn.js";
 export { linearRecurrence, type LinearRecurrenceOptions, type LinearRecurrenceResult } from "./linearRecurrence.js";
 export { logLinearRecurrence } from "./logLinearRecurrence.js";
 export { validateLengths, stepMask, reverseValid } from "./lengths.js";
@@ -63,7 +63,9 @@ export {
   manyToMany,
   repeatInput,
   feedOnce,
+  type ManyToOneOptions,
   type ManyToOneResult,
+  type ManyToOneWithOutputs,
   type ManyToManyOptions,
 } from "./shapes.js";
 export { topKLogits, type Sampling } from "./decode.js";

@@ -5,23 +5,14 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
-import {
-  flip,
-  scan,
-  stack,
-  treeFlatten,
-  treeMap,
-  treeUnflatten,
-  where,
-  type ScanOptions,
-  type Value,
-} from "@rewind/autodiff";
+import type { ScanOptions, Value } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
-import { reverseValid, stepMask, validateLengths } from "./lengths.js";
-import { checkFlag, checkKey, checkOptions, checkValue, maskFor, swapBatchTime } from "./util.js";
+import { validateLengths } from "./lengths.js";
+import { checkFlag, checkKey, checkOptions, checkValue, swapBatchTime } from "./util.js";
 import { checkCell } from "./custom.js";
 import { checkSequenceRank, explainStepInput } from "./rnnInput.js";
 import { checkParallel, runParallel } from "./rnnParallel.js";
+import { pickLast, runLoop, type Keep, type Kept } from "./rnnScan.js";
 
 /** Options of `rnn`. */
 export interface RnnOptions<C> {
@@ -73,6 +64,32 @@ export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>({
   mode: true,
 });
 
+/** Options of `rnn` itself: `RnnOptions`, plus whether to return the per-step outputs. */
+export interface RnnCallOptions<C> extends RnnOptions<C> {
+  /**
+   * `false`: return only `finalCarry`, and never stack the per-step outputs `[batch, time, out]`
+   * (eagerly they would be computed and held; under `jit` unread outputs are dropped anyway).
+   * For final-state uses such as an encoder. Default `true`. Mode "parallel" still computes the
+   * outputs (its cell forms return them) and drops them.
+   */
+  readonly outputs?: boolean;
+}
+
+/** The keys of `RnnCallOptions`: `RNN_OPTION_KEYS` and `outputs`. */
+export const RNN_CALL_KEYS = keysOf<RnnCallOptions<unknown>>({
+  initialCarry: true,
+  lengths: true,
+  timeMajor: true,
+  reverse: true,
+  key: true,
+  remat: true,
+  checkpoint: true,
+  unroll: true,
+  truncate: true,
+  mode: true,
+  outputs: true,
+});
+
 /** What `rnn` returns: per-step outputs (in the input layout) and each sample's final carry. */
 export interface RnnResult<C> {
   /** The cell's output at every step, `[batch, time, out]` (or time-major); 0 past a sample's length. */
@@ -81,20 +98,14 @@ export interface RnnResult<C> {
   readonly finalCarry: C;
 }
 
+/** What `rnn` returns with `outputs: false`: each sample's final carry, and no per-step outputs. */
+export interface RnnFinal<C> {
+  /** Each sample's carry after its last valid step. */
+  readonly finalCarry: C;
+}
+
 /** A wrong `mode` as the message shows it: a string quoted, anything else by its type. */
 const describeMode = (mode: unknown): string => (typeof mode === "string" ? `"${mode}"` : typeof mode);
-
-/** Per-step noise drawn outside the loop: one key per step, stacked along time. */
-const stepNoise = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, key: Key, time: number, batch: number): unknown => {
-  if (cell.noise === undefined || time === 0) return null;
-  const keys = T.random.split(key, time);
-  const samples = keys.map((k) => cell.noise!(k, batch, params));
-  const [first, def] = treeFlatten(samples[0]);
-  return treeUnflatten(
-    def,
-    first.map((_, i) => stack(samples.map((s) => treeFlatten(s)[0][i]!))),
-  );
-};
 
 /**
  * Runs `cell` over `xs` (`[batch, time, ...features]`, or time-major) as a `scan` over time; x_t
@@ -103,14 +114,54 @@ const stepNoise = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, key: Key, time: n
  * Each x_t must have the parameters' dtype (the built-in cells refuse float32 inputs to float64
  * parameters rather than promote). A batch or a sequence of size 0 gives empty outputs, and with
  * no steps the final carry is the initial one.
+ * With `outputs: false` it returns only `finalCarry` and never stacks the per-step outputs.
  * @throws TensorException for a non-cell, xs that is not a tensor with batch and time axes,
- * invalid `lengths`, non-boolean `timeMajor`/`reverse`, or a `key` that is not a PRNG key.
+ * invalid `lengths`, non-boolean `timeMajor`/`reverse`/`outputs`, or a `key` that is not a PRNG key.
  * @example const { outputs, finalCarry } = rnn(lstm, params, xs, { lengths: [5, 3] })
+ * @example const { finalCarry } = rnn(gru, params, xs, { outputs: false }) // no [B, T, H] held
  */
-export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts: RnnOptions<C> = {}): RnnResult<C> => {
+export function rnn<P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  xs: Value,
+  opts: RnnOptions<C> & { readonly outputs: false },
+): RnnFinal<C>;
+export function rnn<P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  xs: Value,
+  opts?: RnnOptions<C> & { readonly outputs?: true },
+): RnnResult<C>;
+export function rnn<P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  xs: Value,
+  opts?: RnnCallOptions<C>,
+): RnnFinal<C> & Partial<RnnResult<C>>;
+export function rnn<P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  xs: Value,
+  opts: RnnCallOptions<C> = {},
+): RnnFinal<C> & Partial<RnnResult<C>> {
   checkCell("rnn", "cell", cell);
   checkValue("rnn", "xs", xs);
-  checkOptions("rnn", "options", opts, RNN_OPTION_KEYS);
+  checkOptions("rnn", "options", opts, RNN_CALL_KEYS);
+  checkFlag("rnn", "options.outputs", opts.outputs);
+  const { outputs = true, ...rest } = opts;
+  const run = runRnn(cell, params, xs, rest, { outputs, last: false });
+  return run.ys === undefined ? { finalCarry: run.finalCarry } : { outputs: run.ys, finalCarry: run.finalCarry };
+}
+
+/**
+ * `rnn` keeping only the outputs `keep` asks for, in the caller's layout (`ys` batch-major unless
+ * `timeMajor`); checks everything but the option keys (each caller checks its own).
+ * @internal For the layer shapes (many-to-one); not re-exported from the package index.
+ * @example runRnn(gru, params, xs, { lengths: [5, 3] }, { outputs: false, last: true }).last // [2, H]
+ */
+export const runRnn = <P, C>(cell: Cell<P, C>, params: P, xs: Value, opts: RnnOptions<C>, keep: Keep): Kept<C> => {
+  checkCell("rnn", "cell", cell);
+  checkValue("rnn", "xs", xs);
   checkFlag("rnn", "options.timeMajor", opts.timeMajor);
   checkFlag("rnn", "options.reverse", opts.reverse);
   checkKey("rnn", "options.key", opts.key);
@@ -130,42 +181,26 @@ export const rnn = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: Value, opts:
   const init = opts.initialCarry ?? cell.initialCarry(batch, params);
   const lengths = opts.lengths === undefined ? undefined : validateLengths("rnn", opts.lengths, batch, time);
   const reverse = opts.reverse ?? false;
-  const scanOpts: ScanOptions = {
-    length: time,
-    ...(opts.remat === undefined ? {} : { remat: opts.remat }),
-    ...(opts.checkpoint === undefined ? {} : { checkpoint: opts.checkpoint }),
-    ...(opts.unroll === undefined ? {} : { unroll: opts.unroll }),
-    ...(opts.truncate === undefined ? {} : { truncate: opts.truncate }),
-  };
+  let run: Kept<C>;
   if (opts.mode === "parallel") {
+    // The cell's sequence form returns every output, so this mode stacks them whatever is read.
     checkParallel(cell as Cell<unknown, unknown>, opts as Readonly<Record<string, unknown>>);
     const [finalCarry, ys] = runParallel(cell, params, init, seq, lengths, reverse);
-    return { outputs: timeMajor ? ys : swapBatchTime(ys), finalCarry };
-  }
-  const noise = opts.key === undefined ? null : stepNoise(cell, params, opts.key, time, batch);
-  const step = explainStepInput(cell.name, xs, timeMajor, cell.step(params));
-
-  let ys: Value;
-  let finalCarry: C;
-  if (lengths === undefined) {
-    // Step s (in processing order) draws the s-th key; a reverse scan reads index T−1−s at step s.
-    const n = reverse ? treeMap((leaf) => flip(leaf, 0), noise) : noise;
-    [finalCarry, ys] = scan(
-      (c: C, s: { x: Value; n: unknown }) => step(c, s.x, s.n ?? undefined),
-      init,
-      { x: seq, n },
-      { ...scanOpts, reverse },
-    );
-  } else {
-    // A reversed direction reads each sample's valid prefix backward and leaves padding at the end.
-    const inputs = reverse ? reverseValid(seq, lengths) : seq;
-    const body = (c: C, s: { x: Value; m: Value; n: unknown }): readonly [C, Value] => {
-      const [next, y] = step(c, s.x, s.n ?? undefined);
-      const frozen = treeMap<C>((a, b) => where(maskFor(s.m, a), a, b), next, c);
-      return [frozen, where(maskFor(s.m, y), y, 0)];
+    run = {
+      finalCarry,
+      ...(keep.outputs ? { ys } : {}),
+      ...(keep.last ? { last: pickLast(ys, lengths, reverse) } : {}),
     };
-    [finalCarry, ys] = scan(body, init, { x: inputs, m: stepMask(lengths, time), n: noise }, scanOpts);
-    if (reverse) ys = reverseValid(ys, lengths);
+  } else {
+    const scanOpts: ScanOptions = {
+      length: time,
+      ...(opts.remat === undefined ? {} : { remat: opts.remat }),
+      ...(opts.checkpoint === undefined ? {} : { checkpoint: opts.checkpoint }),
+      ...(opts.unroll === undefined ? {} : { unroll: opts.unroll }),
+      ...(opts.truncate === undefined ? {} : { truncate: opts.truncate }),
+    };
+    const step = explainStepInput(cell.name, xs, timeMajor, cell.step(params));
+    run = runLoop({ cell, params, step, init, seq, lengths, reverse, key: opts.key, scanOpts }, keep);
   }
-  return { outputs: timeMajor ? ys : swapBatchTime(ys), finalCarry };
+  return run.ys === undefined || timeMajor ? run : { ...run, ys: swapBatchTime(run.ys) };
 };

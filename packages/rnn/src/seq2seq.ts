@@ -313,8 +313,10 @@ export const encoderDecoder = <PE, CE, PD, CD>(
   const batch = src.shape[tm ? 1 : 0]!;
   const srcLengths =
     o.srcLengths === undefined ? undefined : validateLengths(OP, o.srcLengths, batch, src.shape[tm ? 0 : 1]!);
+  // Only the encoder's final state is read: its per-step outputs are never stacked.
   const enc = rnn(encoder, params.encoder, src, {
     timeMajor: tm,
+    outputs: false,
     ...(srcLengths === undefined ? {} : { lengths: srcLengths }),
   });
   const carry = o.bridge === undefined ? (enc.finalCarry as unknown as CD) : o.bridge(enc.finalCarry);

@@ -11,61 +11,91 @@
  */
 import * as T from "@rewind/tensor";
 
-import {
-  broadcastTo,
-  expandDims,
-  gather,
-  isValue,
-  maximum,
-  pad,
-  reshape,
-  slice,
-  sub,
-  type Value,
-} from "@rewind/autodiff";
+import { broadcastTo, expandDims, isValue, pad, type Value } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
-import { validateLengths } from "./lengths.js";
-import { rnn, RNN_OPTION_KEYS, type RnnOptions, type RnnResult } from "./rnn.js";
-import { checkFunction, checkOptions, checkSteps, checkVector, swapBatchTime } from "./util.js";
+import { rnn, RNN_CALL_KEYS, RNN_OPTION_KEYS, runRnn, type RnnOptions, type RnnResult } from "./rnn.js";
+import { checkFlag, checkFunction, checkOptions, checkSteps, checkVector } from "./util.js";
 import { overSteps } from "./combinatorSequences.js";
 
 // ---------------------------------------------------------------------------------------------
 // many-to-one, many-to-many, one-to-many with a vector input
 
-/** What `manyToOne` returns: the last valid output per sample, all outputs, and the final carry. */
-export interface ManyToOneResult<C> extends RnnResult<C> {
+/** Options of `manyToOne`: `rnn`'s, plus whether to also stack every step's output. */
+export interface ManyToOneOptions<C> extends RnnOptions<C> {
+  /**
+   * `true`: also return `outputs`, every step's output stacked as `rnn` returns them (memory
+   * linear in the length). Default `false`: the last valid output is carried through the loop
+   * and nothing `[batch, time, out]` is materialised.
+   */
+  readonly outputs?: boolean;
+}
+
+/** The keys of `ManyToOneOptions` (those of `rnn` itself). */
+const MANY_TO_ONE_KEYS = RNN_CALL_KEYS;
+
+/** What `manyToOne` returns: each sample's last valid output and its final carry. */
+export interface ManyToOneResult<C> {
+  /** `[batch, features]`: each sample's output at its last valid step (zeros for length 0). */
+  readonly output: Value;
+  /** Each sample's carry after its last valid step. */
+  readonly finalCarry: C;
+  /**
+   * Every step's output, `[batch, time, out]`; computed when first read, by running `rnn` again
+   * with the same arguments (same values, a second forward pass).
+   * @deprecated Pass `{ outputs: true }` to get them from the same pass, or call `rnn` directly.
+   */
+  readonly outputs: Value;
+}
+
+/** What `manyToOne(…, { outputs: true })` returns: `rnn`'s result plus the last valid output. */
+export interface ManyToOneWithOutputs<C> extends RnnResult<C> {
   /** `[batch, features]`: each sample's output at its last valid step (zeros for length 0). */
   readonly output: Value;
 }
 
 /**
- * Many-to-one (e.g. sentiment classification): runs `rnn` and picks each sample's output at its
- * last valid step, `length − 1` (with `reverse`, the last step read is step 0). A sample of
- * length 0 has no valid step: its output is zeros (and its final carry the initial carry).
+ * Many-to-one (e.g. sentiment classification): runs the cell over `xs` and returns each sample's
+ * output at its last valid step, `length − 1` (with `reverse`, the last step read is step 0). A
+ * sample of length 0 has no valid step: its output is zeros (and its final carry the initial
+ * carry). The output is carried through the loop, so no per-step outputs are stacked (memory
+ * O(batch · out), not O(time · batch · out)) unless `{ outputs: true }` asks for them; mode
+ * "parallel" computes every output and picks from them.
  * @example const { output } = manyToOne(gru, params, xs, { lengths: [5, 3] }) // output [2, H]
+ * @example const { output, outputs } = manyToOne(gru, params, xs, { outputs: true }) // and [2, T, H]
  */
-export const manyToOne = <P, C>(
+export function manyToOne<P, C>(
   cell: Cell<P, C>,
   params: NoInfer<P>,
   xs: Value,
-  opts: RnnOptions<C> = {},
-): ManyToOneResult<C> => {
-  checkOptions("manyToOne", "options", opts, RNN_OPTION_KEYS);
-  const res = rnn(cell, params, xs, opts);
-  const seq = (opts.timeMajor ?? false) ? res.outputs : swapBatchTime(res.outputs);
-  const [time, batch, features] = seq.shape as [number, number, number];
-  if (time === 0) return { ...res, output: broadcastTo(T.scalar(0, seq.dtype), [batch, features]) };
-  let output: Value;
-  if (opts.reverse ?? false) output = reshape(slice(seq, [{ start: 0, stop: 1 }]), [batch, features]);
-  else if (opts.lengths === undefined)
-    output = reshape(slice(seq, [{ start: time - 1, stop: time }]), [batch, features]);
-  else {
-    // Length 0 gathers step 0, which rnn has already zeroed (outputs past a length are 0).
-    const last = maximum(sub(validateLengths("manyToOne", opts.lengths, batch, time), 1), 0);
-    output = reshape(gather(seq, reshape(last, [1, batch, 1]), 0), [batch, features]);
-  }
-  return { ...res, output };
-};
+  opts: RnnOptions<C> & { readonly outputs: true },
+): ManyToOneWithOutputs<C>;
+export function manyToOne<P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  xs: Value,
+  opts?: ManyToOneOptions<C>,
+): ManyToOneResult<C>;
+export function manyToOne<P, C>(
+  cell: Cell<P, C>,
+  params: NoInfer<P>,
+  xs: Value,
+  opts: ManyToOneOptions<C> = {},
+): ManyToOneResult<C> {
+  checkOptions("manyToOne", "options", opts, MANY_TO_ONE_KEYS);
+  checkFlag("manyToOne", "options.outputs", opts.outputs);
+  const { outputs = false, ...rest } = opts;
+  const run = runRnn(cell, params, xs, rest, { outputs, last: true });
+  if (run.ys !== undefined) return { output: run.last!, outputs: run.ys, finalCarry: run.finalCarry };
+  const result = { output: run.last!, finalCarry: run.finalCarry };
+  // The old result extended rnn's; code that still reads `outputs` gets them, computed on demand.
+  // Not enumerable, so spreading or flattening the result (e.g. as a jit output) never runs it.
+  let ys: Value | undefined;
+  Object.defineProperty(result, "outputs", {
+    enumerable: false,
+    get: () => (ys ??= rnn(cell, params, xs, rest).outputs),
+  });
+  return result as ManyToOneResult<C>;
+}
 
 /** Options of `manyToMany`: `rnn`'s, plus a readout applied to every step's output. */
 export interface ManyToManyOptions<C> extends RnnOptions<C> {

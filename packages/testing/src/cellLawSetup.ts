@@ -7,17 +7,18 @@
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { keysOf } from "@rewind/tensor/internal/check";
-import { bidirectional, rnn, stack, type AnyCell, type RnnOptions, type RnnResult } from "@rewind/rnn";
+import { bidirectional, rnn, stack, type AnyCell, type Cell, type RnnOptions, type RnnResult } from "@rewind/rnn";
 import { describeCase, lossOf, type CellCase } from "./cellCase.js";
 import { testingError } from "./failure.js";
 import type { LawOptions, VmapImpl } from "./lawOptions.js";
 
 /**
- * Anything with the signature of `rnn`: the layer implementation a law checks.
+ * Anything with the signature of `rnn` returning its outputs (the laws read them, so the
+ * `outputs: false` form is not part of it): the layer implementation a law checks.
  * @example
  * const ignoresLengths: RnnImpl = (cell, p, xs, o = {}) => rnn(cell, p, xs, { ...o, lengths: undefined as never })
  */
-export type RnnImpl = typeof rnn;
+export type RnnImpl = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Value, opts?: RnnOptions<C>) => RnnResult<C>;
 
 /**
  * Anything that stacks cells like `stack` (the stacking law checks it).

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { batches, gru, lstm, padSequences, rnn, sequenceCrossEntropy, sequenceMask, type AnyCell } from "@rewind/rnn";
-import { sequenceLawChecks, sequenceLawProperties, type MaskedLossCase } from "@rewind/testing";
+import { sequenceLawChecks, sequenceLawProperties, type MaskedLossCase, type RnnImpl } from "@rewind/testing";
 
 const runs = { numRuns: 30 };
 
@@ -131,7 +131,7 @@ describe("each law fails on a broken implementation", () => {
     ];
     const c = { cell: gru as AnyCell, params, seqs };
     sequenceLawChecks.paddedRnn(c);
-    const noLengths: typeof rnn = (cell, p, xs, o = {}) => {
+    const noLengths: RnnImpl = (cell, p, xs, o = {}) => {
       const { lengths: _ignored, ...rest } = o;
       return rnn(cell, p, xs, rest);
     };

@@ -3,7 +3,7 @@
  * here (not imported) so the misspelt-key cases also check that the library knows exactly these.
  */
 
-/** `RnnOptions`: rnn, manyToOne, repeatInput, feedOnce. */
+/** `RnnOptions`: repeatInput, feedOnce (and, with `outputs`, rnn and manyToOne). */
 export const RNN_KEYS = [
   "initialCarry",
   "lengths",
@@ -16,6 +16,8 @@ export const RNN_KEYS = [
   "truncate",
   "mode",
 ] as const;
+/** `RnnCallOptions` and `ManyToOneOptions`: rnn, manyToOne (`RnnOptions` plus `outputs`). */
+export const RNN_CALL_KEYS = [...RNN_KEYS, "outputs"] as const;
 /** `InitOptions`: every cell's and layer's init, gateWeight, torchRnn(...).init. */
 export const INIT_KEYS = ["dtype", "scheme", "forgetBias"] as const;
 /** `CellSizes`: a built-in cell's init. */

@@ -24,7 +24,7 @@ import {
   type Spec,
 } from "../apiKit.js";
 import { misspeltCases } from "../options.js";
-import { RNN_KEYS } from "./keys.js";
+import { RNN_CALL_KEYS } from "./keys.js";
 import { randomCarry } from "./cells.js";
 import { hasCellState, REFERENCE_STEPS, referenceSequence, rowAt, type State } from "./reference.js";
 
@@ -175,6 +175,16 @@ export const rnnSpec: Spec = () => {
       const ref = referenceRun(c);
       expectNear(`rnn(${c.cell.name}) outputs`, out.outputs, ref.outputs, ref.shape);
       expectFinal(`rnn(${c.cell.name}) finalCarry`, c.cell.name, out.finalCarry, ref.finals, c.hidden);
+      // outputs: false returns the same final carry and nothing else.
+      const final = R.rnn(c.cell, c.params, xs, { ...opts, outputs: false });
+      expect(Object.keys(final)).toEqual(["finalCarry"]);
+      expectFinal(
+        `rnn(${c.cell.name}, outputs: false) finalCarry`,
+        c.cell.name,
+        final.finalCarry,
+        ref.finals,
+        c.hidden,
+      );
     },
     40,
   );
@@ -202,14 +212,14 @@ export const rnnSpec: Spec = () => {
   n += misspeltCases({
     names: ["rnn"],
     error: T.TensorException,
-    known: RNN_KEYS,
+    known: RNN_CALL_KEYS,
     base: { lengths: [3, 2], reverse: true },
     call: (o) => R.rnn(R.lstm, lstmP, xs23, o),
   });
   n += rejectPool(names, [null, {}, { name: "x", step: () => [0, 0] }, 5], (cell) =>
     R.rnn(cell as unknown as R.AnyCell, lstmP, xs23),
   );
-  for (const flag of ["timeMajor", "reverse"])
+  for (const flag of ["timeMajor", "reverse", "outputs"])
     n += rejectPool(names, NOT_FLAGS, (v) => R.rnn(R.lstm, lstmP, xs23, { [flag]: v }));
   n += rejectPool(names, [5, {}, "key", [1, 2]], (key) =>
     R.rnn(R.dropout(R.lstm, 0.5), lstmP, xs23, { key: key as T.Key }),

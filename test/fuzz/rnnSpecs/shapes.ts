@@ -11,6 +11,7 @@ import {
   BAD_COUNTS,
   expectNear,
   normal,
+  NOT_FLAGS,
   NOT_OPTIONS,
   NOT_TENSORS,
   prop,
@@ -19,7 +20,7 @@ import {
   type Spec,
 } from "../apiKit.js";
 import { misspeltCases } from "../options.js";
-import { RNN_KEYS } from "./keys.js";
+import { RNN_CALL_KEYS, RNN_KEYS } from "./keys.js";
 import { hasCellState, REFERENCE_STEPS, referenceSequence, rowOf, type State } from "./reference.js";
 import { arbRunCase, BAD_LENGTHS, CELLS, expectFinal, referenceRun, runArgs } from "./sequence.js";
 
@@ -39,6 +40,11 @@ export const manyToOneSpec: Spec = () => {
       const want = finals.flatMap((s, b) => ((c.lengths?.[b] ?? time) > 0 ? s.h : new Array<number>(c.hidden).fill(0)));
       expectNear(`manyToOne(${c.cell.name}) output`, out.output, want, [c.xs.shape[0]!, c.hidden]);
       expectFinal(`manyToOne(${c.cell.name}) finalCarry`, c.cell.name, out.finalCarry, finals, c.hidden);
+      // { outputs: true } stacks them as well (rnn's), with the same output, picked from the stack.
+      const both = R.manyToOne(c.cell, c.params, xs, { ...opts, outputs: true });
+      expectNear(`manyToOne(${c.cell.name}, outputs: true) output`, both.output, want, [c.xs.shape[0]!, c.hidden]);
+      const ref = referenceRun(c);
+      expectNear(`manyToOne(${c.cell.name}, outputs: true) outputs`, both.outputs, ref.outputs, ref.shape);
     },
     25,
   );
@@ -47,10 +53,11 @@ export const manyToOneSpec: Spec = () => {
   );
   n += rejectPool(["manyToOne", "rnn"], NOT_TENSORS, (xs) => R.manyToOne(R.gru, gruP, xs as T.Tensor));
   n += rejectPool(["manyToOne", "rnn"], NOT_OPTIONS, (o) => R.manyToOne(R.gru, gruP, xs23, o as never));
+  n += rejectPool(["manyToOne"], NOT_FLAGS, (v) => R.manyToOne(R.gru, gruP, xs23, { outputs: v as boolean }));
   n += misspeltCases({
     names: ["manyToOne"],
     error: T.TensorException,
-    known: RNN_KEYS,
+    known: RNN_CALL_KEYS,
     base: { lengths: [3, 1], reverse: true },
     call: (o) => R.manyToOne(R.gru, gruP, xs23, o),
   });

@@ -45,7 +45,7 @@ const shortPad: typeof R.padSequences = (seqs, o) =>
     o,
   );
 const dropping: typeof R.batches = (k, d, o) => R.batches(k, d.slice(1), o);
-const noLengths: typeof R.rnn = (cell, p, xs, o = {}) => {
+const noLengths: X.RnnImpl = (cell, p, xs, o = {}) => {
   const { lengths: _l, ...rest } = o;
   return R.rnn(cell, p, xs, rest);
 };
