@@ -67,6 +67,20 @@ describe("compile: a product read only through its transpose", () => {
     });
   }
 
+  for (const dtype of floatDTypes) {
+    it(`${dtype}: a batched product summed over its batch axes, read through the transpose, on odd sizes`, () => {
+      for (const [m, k, n] of SIZES) {
+        const h = data(m * k, [5, k, m], dtype);
+        const g = data(n + k, [5, k, n], dtype);
+        // A linear layer's weight gradient over [batch, time, features]: Σ_b h_bᵀ·g_b, transposed.
+        const f: F = (h, g) => A.mul(A.transpose(A.sum(A.matmul(A.transpose(h, [0, 2, 1]), g), { axis: 0 })), 2);
+        expectThreeWays(`${dtype} 5x${m}x${k}x${n}`, f, [h, g]);
+        const flipped = dtype === "float32" ? `${n}x${k}x${m}` : `${m}x${k}x${n}`;
+        expect(productDims(f, [h, g]), `${dtype} ${m}x${k}x${n}`).toEqual([flipped]);
+      }
+    });
+  }
+
   it("float32: the weight gradient of x·Wᵀ equals eager's, interpreted and compiled, and is computed transposed", () => {
     const x = data(1, [37, 13], "float32");
     const wt = data(2, [11, 13], "float32");

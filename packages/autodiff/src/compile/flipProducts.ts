@@ -17,11 +17,15 @@
 import { addVal, valOf, type Block, type Node, type Program, type VId } from "./ir.js";
 import { partsOf, transposeView } from "./views.js";
 
-/** The value's matrix transposed, as a view of the same storage (a matmul operand, so unguarded). */
+/** Swaps the last two of `xs` (a matrix's rows and columns; batch axes stay). */
+const swapLast = <X>(xs: readonly X[]): X[] => [...xs.slice(0, -2), xs.at(-1)!, xs.at(-2)!];
+
+/** The value's matrices transposed, as a view of the same storage (a matmul operand, so unguarded). */
 const transposedOperand = (prog: Program, id: VId): VId => {
   const { root, view } = partsOf(prog, id);
-  const [r, c] = valOf(prog, id).shape as [number, number];
-  return addVal(prog, valOf(prog, id).dtype, [c, r], { kind: "view", root, view: transposeView(view, [1, 0]) });
+  const v = valOf(prog, id);
+  const perm = swapLast(v.shape.map((_, i) => i));
+  return addVal(prog, v.dtype, swapLast(v.shape), { kind: "view", root, view: transposeView(view, perm) });
 };
 
 /** Whether `id` is exactly the 2-D transpose of the contiguous `[m, n]` root `root` (unguarded). */
@@ -47,7 +51,8 @@ const countUses = (block: Block, uses: Map<VId, number>): void => {
 /**
  * Rewrites, in `block` and the blocks of its scans, each rank-2 float32 matmul whose output is
  * read only through whole transposes (never directly) into the product of the transposed
- * operands, its readers then reading the new product's contiguous output. A transpose may be an
+ * operands, its readers then reading the new product's contiguous output; likewise a batched
+ * float32 matmul read only by a sum over all its batch axes, whose result is read so. A transpose may be an
  * output of `block` itself (a weight's gradient): the product is then written in place of the
  * output's copy. In a scan's body, only reads by the body's nodes qualify.
  * @example flipTransposedProducts(prog, block) // after prune, before emission
@@ -73,29 +78,56 @@ const rewrite = (prog: Program, block: Block, uses: Map<VId, number>, viewsOf: M
   const count = (u: VId): void => void local.set(u, (local.get(u) ?? 0) + 1);
   for (const n of block.nodes) n.ins.forEach(count);
   if (top) block.outputs.forEach(count);
-  block.nodes = block.nodes.map((n): Node => {
-    if (n.kind === "scan") {
-      rewrite(prog, n.body, uses, viewsOf, false);
-      return n;
-    }
-    if (n.kind !== "matmul") return n;
-    const out = valOf(prog, n.outs[0]);
-    if (out.dtype !== "float32" || out.shape.length !== 2 || (uses.get(out.id) ?? 0) > 0) return n;
-    const [m, k] = [out.shape[0]!, out.shape[1]!];
-    const views = (viewsOf.get(out.id) ?? []).filter((v) => (uses.get(v) ?? 0) > 0);
-    // Every read of the product is a whole transpose, read by this block's nodes alone.
-    const flips =
-      views.length > 0 && views.every((v) => isWholeTranspose(prog, v, out.id, m, k) && local.get(v) === uses.get(v));
-    if (!flips) return n;
-    const flipped = addVal(prog, "float32", [k, m], { kind: "root" });
-    views.forEach((v) => replace.set(v, flipped));
+  const readViews = (id: VId): VId[] => (viewsOf.get(id) ?? []).filter((v) => (uses.get(v) ?? 0) > 0);
+  /** The `[m, n]` root `id`, read only through whole transposes by this block alone: those views. */
+  const transposesOf = (id: VId): VId[] | undefined => {
+    const v = valOf(prog, id);
+    if (v.shape.length !== 2 || (uses.get(id) ?? 0) > 0) return undefined;
+    const views = readViews(id);
+    const [m, n] = v.shape as [number, number];
+    const only = views.every((w) => isWholeTranspose(prog, w, id, m, n) && local.get(w) === uses.get(w));
+    return views.length > 0 && only ? views : undefined;
+  };
+  const flip = (n: Extract<Node, { kind: "matmul" }>, out: VId): Node => {
     const [a, b] = n.ins;
-    return { kind: "matmul", ins: [transposedOperand(prog, b), transposedOperand(prog, a)], outs: [flipped] };
+    return { kind: "matmul", ins: [transposedOperand(prog, b), transposedOperand(prog, a)], outs: [out] };
+  };
+  const swapped = new Map<number, Node>();
+  block.nodes.forEach((n, i) => {
+    if (n.kind === "scan") rewrite(prog, n.body, uses, viewsOf, false);
+    if (n.kind !== "matmul") return;
+    const out = valOf(prog, n.outs[0]);
+    const rank = out.shape.length;
+    if (out.dtype !== "float32" || rank < 2) return;
+    if (rank === 2) {
+      const views = transposesOf(out.id);
+      if (views === undefined) return;
+      const flipped = addVal(prog, "float32", swapLast(out.shape), { kind: "root" });
+      views.forEach((v) => replace.set(v, flipped));
+      swapped.set(i, flip(n, flipped));
+      return;
+    }
+    // A batched product summed over its batch axes (a shared weight's gradient, e.g. a linear
+    // layer over [batch, time, features]): the sum adds each element's batch terms in the same
+    // order whichever element it is, so the sum of the transposed products is the transposed sum.
+    if (uses.get(out.id) !== 1 || local.get(out.id) !== 1 || readViews(out.id).length > 0) return;
+    const j = block.nodes.findIndex((r, at) => at > i && r.ins.includes(out.id));
+    const r = block.nodes[j];
+    if (r?.kind !== "reduce" || r.op !== "sum" || r.ins[0] !== out.id) return;
+    if (r.axes.length !== rank - 2 || !r.axes.every((a, q) => a === q)) return;
+    const views = transposesOf(r.outs[0]);
+    if (views === undefined) return;
+    const product = addVal(prog, "float32", swapLast(out.shape), { kind: "root" });
+    const total = addVal(prog, "float32", swapLast(valOf(prog, r.outs[0]).shape), { kind: "root" });
+    views.forEach((v) => replace.set(v, total));
+    swapped.set(i, flip(n, product));
+    swapped.set(j, { ...r, ins: [product], outs: [total] });
   });
-  if (replace.size === 0) return;
-  block.nodes = block.nodes.map((n): Node => {
-    if (!n.ins.some((u) => replace.has(u))) return n;
-    return { ...n, ins: n.ins.map((u) => replace.get(u) ?? u) } as Node;
+  if (swapped.size === 0) return;
+  block.nodes = block.nodes.map((n, i): Node => {
+    const m = swapped.get(i) ?? n;
+    if (!m.ins.some((u) => replace.has(u))) return m;
+    return { ...m, ins: m.ins.map((u) => replace.get(u) ?? u) } as Node;
   });
   // The top block's outputs are read by nothing but the final copy into the result arrays.
   if (top) (block as { outputs: readonly VId[] }).outputs = block.outputs.map((u) => replace.get(u) ?? u);
