@@ -14,7 +14,7 @@
  * commutative, so element (j, i) of `bᵀ · aᵀ` is element (i, j) of `a · b` bit for bit. The
  * float64 kernel groups products by row blocks (compile/matmul.ts), so float64 is left alone.
  */
-import { addVal, valOf, type Block, type Node, type Program, type VId } from "./ir.js";
+import { addVal, valOf, type Block, type Node, type Program, type StridedView, type VId } from "./ir.js";
 import { partsOf, transposeView } from "./views.js";
 
 /** Swaps the last two of `xs` (a matrix's rows and columns; batch axes stay). */
@@ -27,6 +27,10 @@ const transposedOperand = (prog: Program, id: VId): VId => {
   const perm = swapLast(v.shape.map((_, i) => i));
   return addVal(prog, v.dtype, swapLast(v.shape), { kind: "view", root, view: transposeView(view, perm) });
 };
+
+/** A view's identity: its root and its layout. */
+const viewKey = (root: VId, v: StridedView): string =>
+  `${root}:${v.shape.join(",")}/${v.strides.join(",")}+${v.offset}`;
 
 /** Whether `id` is exactly the 2-D transpose of the contiguous `[m, n]` root `root` (unguarded). */
 const isWholeTranspose = (prog: Program, id: VId, root: VId, m: number, n: number): boolean => {
@@ -55,9 +59,10 @@ const countUses = (block: Block, uses: Map<VId, number>): void => {
  * float32 matmul read only by a sum over all its batch axes, whose result is read so. A transpose may be an
  * output of `block` itself (a weight's gradient): the product is then written in place of the
  * output's copy. In a scan's body, only reads by the body's nodes qualify.
- * @example flipTransposedProducts(prog, block) // after prune, before emission
+ * Returns whether it rewrote any product (a copy may then be left unread: prune again).
+ * @example flipTransposedProducts(prog, block) // true: prune(prog, block) again
  */
-export const flipTransposedProducts = (prog: Program, block: Block): void => {
+export const flipTransposedProducts = (prog: Program, block: Block): boolean => {
   const uses = new Map<VId, number>();
   countUses(block, uses);
   // Views by root, for the candidates only (the value table also holds the views' definitions).
@@ -69,10 +74,17 @@ export const flipTransposedProducts = (prog: Program, block: Block): void => {
       else list.push(v.id);
     }
   }
-  rewrite(prog, block, uses, viewsOf, true);
+  return rewrite(prog, block, uses, viewsOf, true);
 };
 
-const rewrite = (prog: Program, block: Block, uses: Map<VId, number>, viewsOf: Map<VId, VId[]>, top: boolean): void => {
+const rewrite = (
+  prog: Program,
+  block: Block,
+  uses: Map<VId, number>,
+  viewsOf: Map<VId, VId[]>,
+  top: boolean,
+): boolean => {
+  let nested = false;
   const replace = new Map<VId, VId>();
   const local = new Map<VId, number>();
   const count = (u: VId): void => void local.set(u, (local.get(u) ?? 0) + 1);
@@ -88,13 +100,39 @@ const rewrite = (prog: Program, block: Block, uses: Map<VId, number>, viewsOf: M
     const only = views.every((w) => isWholeTranspose(prog, w, id, m, n) && local.get(w) === uses.get(w));
     return views.length > 0 && only ? views : undefined;
   };
-  const flip = (n: Extract<Node, { kind: "matmul" }>, out: VId): Node => {
+  // Copies of views (a matmul operand that was not packed) by the view they copy, with position.
+  const copies = new Map<string, { readonly id: VId; readonly at: number }>();
+  /** Per copy's output, the view it copies. */
+  const copied = new Map<VId, VId>();
+  block.nodes.forEach((n, at) => {
+    if (n.kind !== "ew" || n.op !== "copy") return;
+    const d = valOf(prog, n.ins[0]!).def;
+    if (d.kind !== "view" || d.guard !== undefined) return;
+    const key = viewKey(d.root, d.view);
+    if (!copies.has(key)) copies.set(key, { id: n.outs[0], at });
+    copied.set(n.outs[0], n.ins[0]!);
+  });
+  /**
+   * The operand transposed: a copy of the transposed view made earlier when there is one (the
+   * batch-major copy the forward product read, instead of the backward's transposed copy).
+   */
+  const operandT = (id: VId, at: number): VId => {
+    const source = copied.get(id);
+    const d = source === undefined ? undefined : valOf(prog, source).def;
+    if (d?.kind === "view") {
+      const v = valOf(prog, id);
+      const hit = copies.get(viewKey(d.root, transposeView(d.view, swapLast(v.shape.map((_, i) => i)))));
+      if (hit !== undefined && hit.at < at) return hit.id;
+    }
+    return transposedOperand(prog, id);
+  };
+  const flip = (n: Extract<Node, { kind: "matmul" }>, out: VId, at: number): Node => {
     const [a, b] = n.ins;
-    return { kind: "matmul", ins: [transposedOperand(prog, b), transposedOperand(prog, a)], outs: [out] };
+    return { kind: "matmul", ins: [operandT(b, at), operandT(a, at)], outs: [out] };
   };
   const swapped = new Map<number, Node>();
   block.nodes.forEach((n, i) => {
-    if (n.kind === "scan") rewrite(prog, n.body, uses, viewsOf, false);
+    if (n.kind === "scan") nested = rewrite(prog, n.body, uses, viewsOf, false) || nested;
     if (n.kind !== "matmul") return;
     const out = valOf(prog, n.outs[0]);
     const rank = out.shape.length;
@@ -104,7 +142,7 @@ const rewrite = (prog: Program, block: Block, uses: Map<VId, number>, viewsOf: M
       if (views === undefined) return;
       const flipped = addVal(prog, "float32", swapLast(out.shape), { kind: "root" });
       views.forEach((v) => replace.set(v, flipped));
-      swapped.set(i, flip(n, flipped));
+      swapped.set(i, flip(n, flipped, i));
       return;
     }
     // A batched product summed over its batch axes (a shared weight's gradient, e.g. a linear
@@ -120,10 +158,10 @@ const rewrite = (prog: Program, block: Block, uses: Map<VId, number>, viewsOf: M
     const product = addVal(prog, "float32", swapLast(out.shape), { kind: "root" });
     const total = addVal(prog, "float32", swapLast(valOf(prog, r.outs[0]).shape), { kind: "root" });
     views.forEach((v) => replace.set(v, total));
-    swapped.set(i, flip(n, product));
+    swapped.set(i, flip(n, product, i));
     swapped.set(j, { ...r, ins: [product], outs: [total] });
   });
-  if (swapped.size === 0) return;
+  if (swapped.size === 0) return nested;
   block.nodes = block.nodes.map((n, i): Node => {
     const m = swapped.get(i) ?? n;
     if (!m.ins.some((u) => replace.has(u))) return m;
@@ -131,4 +169,5 @@ const rewrite = (prog: Program, block: Block, uses: Map<VId, number>, viewsOf: M
   });
   // The top block's outputs are read by nothing but the final copy into the result arrays.
   if (top) (block as { outputs: readonly VId[] }).outputs = block.outputs.map((u) => replace.get(u) ?? u);
+  return true;
 };

@@ -89,7 +89,8 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   const prog = lowering.prog;
   const block = lowering.block(graph);
   prune(prog, block);
-  flipTransposedProducts(prog, block);
+  // A flipped product may leave an operand's transposing copy unread.
+  if (flipTransposedProducts(prog, block)) prune(prog, block);
   const mod = new Module(simd);
   const lines: string[] = [];
   const inputs: Loc[] = block.inputs.map((_, i) => ({ buf: `I${i}`, off: "0" }));
