@@ -106,6 +106,24 @@ describe("compile: a product read only through its transpose", () => {
     expect(body.match(/\bF\d+\(/g)?.length).toBe(3);
   });
 
+  it("float32: inside a scan's body, a product read through its transpose flips too, with the same bits", () => {
+    const xs = data(11, [4, 9, 5], "float32");
+    const g = data(12, [9, 7], "float32");
+    const c0 = data(13, [7, 5], "float32");
+    // Per step, a weight-gradient-shaped transpose(xᵀ·g) added to the carry; ys read it too.
+    const f: F = (xs, g, c0) =>
+      A.scan(
+        (c: Value, x: Value): [Value, Value] => {
+          const t = A.transpose(A.matmul(A.transpose(x), g));
+          return [A.add(A.mul(c, 0.5), t), A.tanh(t)];
+        },
+        c0,
+        xs,
+      );
+    expectThreeWays("scan body", f, [xs, g, c0]);
+    expect(productDims(f, [xs, g, c0])).toEqual(["7x9x5"]);
+  });
+
   it("float32: a product also read directly, or from a constant operand, keeps bits", () => {
     const a = data(3, [21, 10], "float32");
     const b = data(4, [10, 8], "float32");
