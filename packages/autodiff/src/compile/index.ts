@@ -22,6 +22,7 @@ import { avalOf, avalsEqual, describeAval, type Graph } from "../Graph.js";
 import { graphFail } from "../errors.js";
 import { JIT_PIPELINE, optimize } from "../passes/index.js";
 import { emitBlock } from "./block.js";
+import { flipTransposedProducts } from "./flipProducts.js";
 import { prune } from "./fusion.js";
 import { valOf } from "./ir.js";
 import { int } from "./loopgen.js";
@@ -88,6 +89,8 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   const prog = lowering.prog;
   const block = lowering.block(graph);
   prune(prog, block);
+  // A flipped product may leave an operand's transposing copy unread.
+  if (flipTransposedProducts(prog, block)) prune(prog, block);
   const mod = new Module(simd);
   const lines: string[] = [];
   const inputs: Loc[] = block.inputs.map((_, i) => ({ buf: `I${i}`, off: "0" }));
