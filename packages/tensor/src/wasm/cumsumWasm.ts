@@ -12,10 +12,8 @@
  * the copies in and out stay in cache (rows wider than 8192 in blocks of 4096 columns). Memory:
  * that page plus one for the running sums.
  */
-import { wasmApi } from "./api.js";
-import { encodeModule, FunctionBuilder, i32, v128 } from "./emitter.js";
-import { simdAvailable } from "./matmulRuntime.js";
-import { scanPlanes, type PlaneModule } from "./planeColumns.js";
+import { FunctionBuilder, i32, v128 } from "./emitter.js";
+import { lazyPlaneModule, scanPlanes } from "./planeColumns.js";
 
 /** Byte address of the running sums (the second page): at most 8192 doubles. */
 const SUMS = 65536;
@@ -56,19 +54,7 @@ const planesFunction = (): FunctionBuilder => {
   return f;
 };
 
-let state: PlaneModule | null | undefined;
-
-const instantiate = (): PlaneModule | null => {
-  const api = wasmApi();
-  if (api === undefined || !simdAvailable()) return null;
-  try {
-    const memory = new api.Memory({ initial: 2 });
-    const { exports } = new api.Instance(new api.Module(encodeModule([planesFunction()], 2)), { env: { memory } });
-    return { memory, run: exports["planes"] as PlaneModule["run"], stateAt: SUMS };
-  } catch {
-    return null;
-  }
-};
+const planeModule = lazyPlaneModule(planesFunction, 2, SUMS);
 
 /**
  * dst = cumsum of `src` viewed as `[outer, n, inner]` along the middle axis, in WebAssembly SIMD,
@@ -86,7 +72,7 @@ export const cumsumPlanesWasm = (
   reverse: boolean,
 ): boolean => {
   if (inner % 4 !== 0 || inner === 0) return false;
-  if (state === undefined) state = instantiate();
+  const state = planeModule();
   if (state === null) return false;
   scanPlanes(state, [src], dst, outer, n, inner, reverse);
   return true;

@@ -9,10 +9,8 @@
  * of the JavaScript loop (`a · h` rounded to double, `+ b` rounded to double, the output rounded
  * to float32 once), so the same bits. The result overwrites the chunk of b, which is then copied out.
  */
-import { wasmApi } from "./api.js";
-import { encodeModule, FunctionBuilder, i32, v128 } from "./emitter.js";
-import { simdAvailable } from "./matmulRuntime.js";
-import { scanPlanes, type PlaneModule } from "./planeColumns.js";
+import { FunctionBuilder, i32, v128 } from "./emitter.js";
+import { lazyPlaneModule, scanPlanes } from "./planeColumns.js";
 
 /** Byte offset of the chunk of b from the chunk of a (the second page). */
 const B_AT = 65536;
@@ -60,19 +58,7 @@ const scanFunction = (): FunctionBuilder => {
   return f;
 };
 
-let state: PlaneModule | null | undefined;
-
-const instantiate = (): PlaneModule | null => {
-  const api = wasmApi();
-  if (api === undefined || !simdAvailable()) return null;
-  try {
-    const memory = new api.Memory({ initial: 4 });
-    const { exports } = new api.Instance(new api.Module(encodeModule([scanFunction()], 4)), { env: { memory } });
-    return { memory, run: exports["scan"] as PlaneModule["run"], stateAt: H_AT };
-  } catch {
-    return null;
-  }
-};
+const planeModule = lazyPlaneModule(scanFunction, 4, H_AT);
 
 /**
  * dst = linearScan of float32 `a` and `b` viewed as `[outer, n, inner]` along the middle axis, in
@@ -91,7 +77,7 @@ export const linearScanPlanesWasm = (
   reverse: boolean,
 ): boolean => {
   if (inner % 4 !== 0 || inner === 0) return false;
-  if (state === undefined) state = instantiate();
+  const state = planeModule();
   if (state === null) return false;
   scanPlanes(state, [a, b], dst, outer, n, inner, reverse);
   return true;

@@ -6,7 +6,9 @@
  * (the last input's page is overwritten by the result) and copied out. The running state (one
  * double per column) is zeroed at the start of each block.
  */
-import type { WasmMemory } from "./api.js";
+import { wasmApi, type WasmMemory } from "./api.js";
+import { encodeModule, type FunctionBuilder } from "./emitter.js";
+import { simdAvailable } from "./matmulRuntime.js";
 
 /** Floats per chunk: one 64 KB page. */
 export const CHUNK = 16384;
@@ -25,6 +27,32 @@ export interface PlaneModule {
   /** Byte address of the running state (one double per column). */
   readonly stateAt: number;
 }
+
+/**
+ * A getter of the module built from `build` (one exported function of that name) with `pages`
+ * pages of memory, instantiated on first use and cached; null where WebAssembly SIMD is missing.
+ * @example const planes = lazyPlaneModule(planesFunction, 2, 65536); planes()?.run(0, 1, 16, 16)
+ */
+export const lazyPlaneModule = (
+  build: () => FunctionBuilder,
+  pages: number,
+  stateAt: number,
+): (() => PlaneModule | null) => {
+  let module: PlaneModule | null | undefined;
+  const instantiate = (): PlaneModule | null => {
+    const api = wasmApi();
+    if (api === undefined || !simdAvailable()) return null;
+    try {
+      const memory = new api.Memory({ initial: pages });
+      const f = build();
+      const { exports } = new api.Instance(new api.Module(encodeModule([f], pages)), { env: { memory } });
+      return { memory, run: exports[f.name] as PlaneRun, stateAt };
+    } catch {
+      return null;
+    }
+  };
+  return () => (module === undefined ? (module = instantiate()) : module);
+};
 
 /**
  * Scans `inputs` (page k of the module's memory holds input k) viewed as `[outer, n, inner]` along
