@@ -43,8 +43,11 @@ export type GradsOf<Args extends unknown[], O extends GradOptions> = O extends {
       : Args[0]
   : Args[0];
 
-/** The auxiliary output of an `f` that returns `[value, aux]`. */
-type AuxOf<R> = R extends readonly [unknown, infer A] ? A : unknown;
+/**
+ * The auxiliary output's type of an `f` that returns `[value, aux]` (`unknown` for any other result).
+ * @example type A = AuxOf<[Value, { count: number }]> // { count: number }
+ */
+export type AuxOf<R> = R extends readonly [unknown, infer A] ? A : unknown;
 
 /** What `grad` returns: the gradients, or `[gradients, aux]` with `hasAux` (aux typed from `f`'s result `R`). */
 export type GradResult<Args extends unknown[], O extends GradOptions, R = unknown> = O extends {

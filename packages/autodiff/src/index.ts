@@ -12,6 +12,7 @@ export {
   type GradOptions,
   type GradsOf,
   type GradResult,
+  type AuxOf,
   type GradFn,
   type ValueAndGradFn,
 } from "./api.js";
