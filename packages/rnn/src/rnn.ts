@@ -50,8 +50,8 @@ export interface RnnOptions<C> {
   readonly mode?: "sequential" | "parallel";
 }
 
-/** The keys of `RnnOptions`, for the options check of `rnn` and the layer shapes built on it. */
-export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>({
+/** Every key of `RnnOptions`, as `keysOf` wants them (so a new option must be listed here). */
+const RNN_OPTION_FLAGS = {
   initialCarry: true,
   lengths: true,
   timeMajor: true,
@@ -62,7 +62,10 @@ export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>({
   unroll: true,
   truncate: true,
   mode: true,
-});
+} as const satisfies { readonly [K in keyof RnnOptions<unknown>]-?: true };
+
+/** The keys of `RnnOptions`, for the options check of `rnn` and the layer shapes built on it. */
+export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>(RNN_OPTION_FLAGS);
 
 /** Options of `rnn` itself: `RnnOptions`, plus whether to return the per-step outputs. */
 export interface RnnCallOptions<C> extends RnnOptions<C> {
@@ -76,19 +79,7 @@ export interface RnnCallOptions<C> extends RnnOptions<C> {
 }
 
 /** The keys of `RnnCallOptions`: `RNN_OPTION_KEYS` and `outputs`. */
-export const RNN_CALL_KEYS = keysOf<RnnCallOptions<unknown>>({
-  initialCarry: true,
-  lengths: true,
-  timeMajor: true,
-  reverse: true,
-  key: true,
-  remat: true,
-  checkpoint: true,
-  unroll: true,
-  truncate: true,
-  mode: true,
-  outputs: true,
-});
+export const RNN_CALL_KEYS = keysOf<RnnCallOptions<unknown>>({ ...RNN_OPTION_FLAGS, outputs: true });
 
 /** What `rnn` returns: per-step outputs (in the input layout) and each sample's final carry. */
 export interface RnnResult<C> {

@@ -69,7 +69,7 @@ export class BlockEmitter {
   readonly #endCopies: Array<{ readonly value: VId; readonly dest: Loc }> = [];
   /** Fallback results by root: the variable holding the impl's tensor. */
   readonly #tensors = new Map<VId, string>();
-  readonly #tensorOutputs: Array<{ readonly j: number; readonly value: VId; readonly copy: boolean }> = [];
+  readonly #tensorOutputs: Array<{ readonly j: number; readonly value: VId }> = [];
 
   constructor(
     readonly mod: Module,
@@ -184,11 +184,8 @@ export class BlockEmitter {
       if (dest === undefined) return;
       const p = producer.get(o);
       const direct = p !== undefined && p.kind !== "fallback" && !(p.kind === "scan" && p.carryOut.includes(o));
-      // A kernel's fresh result is returned as it is, unless it is returned twice (two outputs
-      // sharing a buffer would break `donate`); any other impl's result is copied.
-      const once = this.block.outputs.indexOf(o) === this.block.outputs.lastIndexOf(o);
-      if (p?.kind === "fallback" && this.io.tensorOutput !== undefined)
-        this.#tensorOutputs.push({ j, value: o, copy: !(p.fresh === true && once) });
+      // An impl's result is copied: the impl may return a buffer something else holds.
+      if (p?.kind === "fallback" && this.io.tensorOutput !== undefined) this.#tensorOutputs.push({ j, value: o });
       else if (direct) this.#dests.set(o, [...(this.#dests.get(o) ?? []), dest]);
       else this.#endCopies.push({ value: o, dest });
     });
@@ -197,8 +194,8 @@ export class BlockEmitter {
       for (const r of this.#stepReads(st)) if (this.#lastUse.get(r) === i) this.#release(r);
       for (const w of written) if (!this.#lastUse.has(w)) this.#release(w);
     });
-    for (const { j, value, copy } of this.#tensorOutputs)
-      this.io.tensorOutput!(j, copy ? `freshTensor(${this.#tensors.get(value)!})` : this.#tensors.get(value)!);
+    for (const { j, value } of this.#tensorOutputs)
+      this.io.tensorOutput!(j, `freshTensor(${this.#tensors.get(value)!})`);
     for (const { value, dest } of this.#endCopies) {
       const v = this.val(value);
       this.loop(v.shape, [{ op: "copy", param: undefined, dtype: v.dtype, ins: [value] }], [{ member: 0, loc: dest }]);

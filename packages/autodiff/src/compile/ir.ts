@@ -98,8 +98,6 @@ export type Node =
       readonly params: unknown;
       readonly ins: readonly VId[];
       readonly outs: readonly VId[];
-      /** The impl returns buffers nothing else holds (the `kernel` route), so an output need not be copied. */
-      readonly fresh?: true;
     };
 
 /**

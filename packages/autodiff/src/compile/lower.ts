@@ -197,17 +197,16 @@ export class Lowering {
     return this.#tainted.has(this.parts(id).root);
   }
 
-  /** A node calling the primitive's impl; `exact`: its outputs have their avals' dtypes (no taint). */
-  fallback(eqn: Eqn, ins: readonly VId[], nodes: Node[], exact = false): VId[] {
+  /** A node calling the primitive's impl (its outputs are tainted: their dtypes come from the impl). */
+  fallback(eqn: Eqn, ins: readonly VId[], nodes: Node[]): VId[] {
     const outs = eqn.outputs.map((v) => this.root(v.aval.dtype, v.aval.shape));
-    if (isBuiltIn(eqn.prim) && !exact) outs.forEach((o) => this.#tainted.add(o));
+    if (isBuiltIn(eqn.prim)) outs.forEach((o) => this.#tainted.add(o));
     nodes.push({
       kind: "fallback",
       prim: eqn.prim,
       params: eqn.params,
       ins: ins.map((i) => this.contiguous(i, nodes)),
       outs,
-      ...(exact ? { fresh: true as const } : {}),
     });
     return outs;
   }
