@@ -60,6 +60,7 @@ export { GraphException, formatGraphError, formatError, type GraphError } from "
 export { RewindError, type RewindErrorValue } from "@rewind/tensor";
 export { Graph, type Aval, type Atom, type Eqn, type Var, type Literal } from "./Graph.js";
 export { registry, type PrimitiveName } from "./primitives/index.js";
+export { applyPrimitive } from "./applyPrimitive.js";
 export {
   definePrimitive,
   noGradient,

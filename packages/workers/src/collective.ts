@@ -1,0 +1,145 @@
+/**
+ * @file The collectives `psum` and `pmean`: one primitive whose impl meets the other workers of a
+ * `pmap` call in shared memory.
+ *
+ * Each worker copies its operand into its own slot, waits at the barrier, then sums the slots in
+ * worker order 0, 1, …, N−1 (so every worker computes the same bits, and they equal a
+ * single-process sum of the N shard values in that order), and waits again before any slot is
+ * reused. Outside a `pmap` call there is one worker and the sum is its own value. The primitive
+ * lives here, not in @rewind/autodiff, so pages that never use workers do not carry it.
+ */
+import * as T from "@rewind/tensor";
+import type { Tensor } from "@rewind/tensor";
+import {
+  applyPrimitive,
+  definePrimitive,
+  div,
+  treeMap,
+  batchByLoop,
+  type Primitive,
+  type Value,
+} from "@rewind/autodiff";
+import { arriveAndWait } from "./barrier.js";
+
+/** The shared memory and identity of the worker running a `pmap` call. */
+export interface CollectiveContext {
+  /** This worker's index, 0 … size − 1. */
+  readonly index: number;
+  /** The number of workers. */
+  readonly size: number;
+  /** The barrier's control words. */
+  readonly control: Int32Array;
+  /** One slot of `slotBytes` per worker, for the operands of collectives. */
+  readonly slots: SharedArrayBuffer;
+  /** Bytes per worker slot: the largest operand a collective takes. */
+  readonly slotBytes: number;
+  /** How long a worker waits for the others at a collective. */
+  readonly timeoutMs: number;
+}
+
+let current: CollectiveContext | undefined;
+
+/**
+ * Runs `f` as worker `context.index` of a `pmap` call (the worker entry calls this).
+ * @example withCollectives(context, () => step(params, batch))
+ */
+export const withCollectives = <R>(context: CollectiveContext, f: () => R): R => {
+  const outer = current;
+  current = context;
+  try {
+    return f();
+  } finally {
+    current = outer;
+  }
+};
+
+/**
+ * This worker's index in the running `pmap` call (0 outside one), like JAX's `axis_index`.
+ * @example const first = axisIndex() === 0
+ */
+export const axisIndex = (): number => current?.index ?? 0;
+
+/**
+ * The number of workers of the running `pmap` call (1 outside one).
+ * @example const shards = axisSize()
+ */
+export const axisSize = (): number => current?.size ?? 1;
+
+type Writable = Float32Array | Float64Array | Int32Array;
+
+const viewOf = (dtype: T.DType, buffer: SharedArrayBuffer, offset: number, length: number): Writable =>
+  dtype === "float32"
+    ? new Float32Array(buffer, offset, length)
+    : dtype === "float64"
+      ? new Float64Array(buffer, offset, length)
+      : new Int32Array(buffer, offset, length);
+
+/** The in-order sum of every worker's `x` (what the primitive's impl computes in a worker). */
+const sumOverWorkers = (x: Tensor, ctx: CollectiveContext): Tensor => {
+  if (x.dtype === "bool") {
+    T.fail({
+      _tag: "DTypeError",
+      op: "psum",
+      arg: "x",
+      detail: "cannot sum bool values over workers",
+      fix: 'cast to int32 first (astype(x, "int32")) to count, or to float32 to average',
+    });
+  }
+  const bytes = x.data.byteLength;
+  if (bytes > ctx.slotBytes) {
+    T.fail({
+      _tag: "ValueError",
+      op: "psum",
+      arg: "x",
+      shapes: [x.shape],
+      detail: `the operand has ${bytes} bytes, more than the ${ctx.slotBytes} bytes of a collective slot`,
+      fix: `pass pmap(…, { collectiveBytes: ${bytes} }) or more, or reduce a smaller value`,
+    });
+  }
+  const n = x.data.length;
+  viewOf(x.dtype, ctx.slots, ctx.index * ctx.slotBytes, n).set(x.data as Writable);
+  arriveAndWait(ctx.control, ctx.size, ctx.timeoutMs, "psum", ctx.index);
+  // Typed-array stores round every partial sum to the dtype, as a chain of tensor adds would.
+  const sum: Writable =
+    x.dtype === "float32" ? new Float32Array(n) : x.dtype === "float64" ? new Float64Array(n) : new Int32Array(n);
+  sum.set(viewOf(x.dtype, ctx.slots, 0, n));
+  for (let w = 1; w < ctx.size; w++) {
+    const slot = viewOf(x.dtype, ctx.slots, w * ctx.slotBytes, n);
+    if (x.dtype === "int32") for (let i = 0; i < n; i++) sum[i] = (sum[i]! + slot[i]!) | 0;
+    else for (let i = 0; i < n; i++) sum[i] = sum[i]! + slot[i]!;
+  }
+  // Nobody may overwrite a slot before every worker has read them all.
+  arriveAndWait(ctx.control, ctx.size, ctx.timeoutMs, "psum", ctx.index);
+  return T.fromDataOrThrow(sum, x.shape, x.dtype);
+};
+
+/**
+ * The collective sum primitive. d/dx_i Σ_j x_j = 1 for each worker's own x_i, and every worker's
+ * loss depends on every x_i, so the cotangent of x_i is the sum of all workers' cotangents: psum.
+ */
+export const psumPrimitive: Primitive<"psum", void> = definePrimitive<"psum", void>({
+  name: "psum",
+  abstractEval: ([x]) => [x!],
+  impl: ([x]) => [current === undefined ? x! : sumOverWorkers(x!, current)],
+  vjp: ([g]): Value[] => [applyPrimitive(psumPrimitive, [g!], undefined)[0]!],
+  // Under vmap the examples of one worker are summed with those of the others elementwise.
+  batch: batchByLoop,
+});
+
+/**
+ * Sums every leaf of `tree` over the workers of the running `pmap` call, in worker order (the
+ * identity outside one). Every worker must call it, with the same shapes, in the same order.
+ * @example const total = psum(grads) // inside a function run by pmap
+ */
+export const psum = <Tree>(tree: Tree): Tree =>
+  treeMap((x: Value) => applyPrimitive(psumPrimitive, [x], undefined)[0]!, tree) as Tree;
+
+/**
+ * The mean of every leaf of `tree` over the workers: `psum(tree) / axisSize()`, for averaging
+ * gradients in data-parallel training. Floating leaves only.
+ * @example const grads = pmean(valueAndGrad(loss)(params, batch)[1])
+ */
+export const pmean = <Tree>(tree: Tree): Tree => {
+  const size = axisSize();
+  return treeMap((x: Value) => div(applyPrimitive(psumPrimitive, [x], undefined)[0]!, size), tree) as Tree;
+};

@@ -1,0 +1,144 @@
+/**
+ * @file How pytrees of tensors travel between the main thread and the workers without structured
+ * cloning of their data: arguments are written once into one `SharedArrayBuffer` that every
+ * worker reads (each its shard of the sharded leaves), and a worker's results come back packed
+ * into one `ArrayBuffer` that is transferred (moved, not copied) to the main thread.
+ */
+import * as T from "@rewind/tensor";
+import type { DType, Tensor } from "@rewind/tensor";
+import { isTensor } from "@rewind/tensor";
+import { treeFlatten, treeLeafCount, treeUnflatten, type TreeDef } from "@rewind/autodiff";
+
+/** One tensor leaf in shared memory. */
+export interface LeafSlot {
+  readonly dtype: DType;
+  /** The whole leaf's shape (a sharded leaf's workers each read `shape[0] / N` rows of it). */
+  readonly shape: readonly number[];
+  /** Byte offset of its data in the buffer. */
+  readonly offset: number;
+  /** Whether its axis 0 is split among the workers. */
+  readonly sharded: boolean;
+}
+
+/** The arguments of one call as laid out in shared memory. */
+export interface PackedArguments {
+  /** One structure per argument. */
+  readonly defs: readonly TreeDef[];
+  /** Every leaf of every argument, in order. */
+  readonly leaves: readonly LeafSlot[];
+  /** Bytes the layout needs. */
+  readonly bytes: number;
+}
+
+/** Bytes per element of each dtype. */
+export const BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+/** `n` rounded up to a multiple of 8, so every leaf's view is aligned. */
+export const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+type Typed = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** A typed view of `length` elements of `dtype` at byte `offset` of `buffer`. */
+export const viewOf = (dtype: DType, buffer: ArrayBufferLike, offset: number, length: number): Typed =>
+  dtype === "float32"
+    ? new Float32Array(buffer, offset, length)
+    : dtype === "float64"
+      ? new Float64Array(buffer, offset, length)
+      : dtype === "int32"
+        ? new Int32Array(buffer, offset, length)
+        : new Uint8Array(buffer, offset, length);
+
+const refuse = (arg: string, detail: string, fix: string, shapes?: readonly (readonly number[])[]): never =>
+  T.fail({ _tag: "ValueError", op: "pmap", arg, detail, fix, ...(shapes === undefined ? {} : { shapes }) });
+
+/**
+ * Lays out `args` (with `inAxes[i]` 0 for a sharded argument, null for a replicated one) for
+ * `workers` workers: checks every sharded leaf's axis 0 divides evenly into non-empty shards.
+ * @example planArguments([params, batch], [null, 0], 2).bytes
+ */
+export const planArguments = (
+  args: readonly unknown[],
+  inAxes: readonly (0 | null)[],
+  workers: number,
+): PackedArguments => {
+  const defs: TreeDef[] = [];
+  const leaves: LeafSlot[] = [];
+  let offset = 0;
+  args.forEach((arg, i) => {
+    const [values, def] = treeFlatten(arg);
+    defs.push(def);
+    const sharded = inAxes[i] === 0;
+    values.forEach((v, j) => {
+      const where = `args[${i}]${values.length > 1 ? ` leaf ${j}` : ""}`;
+      if (!isTensor(v))
+        refuse(
+          where,
+          "is a traced value",
+          "call pmap's function on tensors, outside grad/jit/vmap (put those inside it)",
+        );
+      const t = v as Tensor;
+      if (sharded) {
+        const rows = t.shape[0];
+        if (rows === undefined)
+          refuse(
+            where,
+            "is a scalar, which has no axis 0 to shard",
+            "give it a batch axis, or mark it replicated (null)",
+          );
+        else if (rows < workers || rows % workers !== 0)
+          refuse(
+            where,
+            `a sharded argument has ${rows} rows on axis 0, which do not split into ${workers} equal non-empty shards`,
+            `pass a batch whose size is a multiple of ${workers} (drop or pad the last rows), or use fewer workers`,
+            [t.shape],
+          );
+      }
+      leaves.push({ dtype: t.dtype, shape: [...t.shape], offset, sharded });
+      offset = align8(offset + t.data.length * BYTES[t.dtype]);
+    });
+  });
+  return { defs, leaves, bytes: offset };
+};
+
+/**
+ * Writes every leaf of `args` into `buffer` at the offsets of `plan` (main thread).
+ * @example writeArguments(plan, [params, batch], shared)
+ */
+export const writeArguments = (plan: PackedArguments, args: readonly unknown[], buffer: SharedArrayBuffer): void => {
+  const values = args.flatMap((a) => treeFlatten(a)[0]) as Tensor[];
+  values.forEach((t, k) => {
+    const slot = plan.leaves[k]!;
+    viewOf(slot.dtype, buffer, slot.offset, t.data.length).set(t.data);
+  });
+};
+
+/**
+ * Worker `index`'s arguments (its shard of each sharded leaf, all of each replicated one),
+ * copied out of shared memory so the main thread may reuse the buffer for the next call.
+ * @example readArguments(plan, shared, 0, 2)
+ */
+export const readArguments = (
+  plan: PackedArguments,
+  buffer: SharedArrayBuffer,
+  index: number,
+  workers: number,
+): unknown[] => {
+  let k = 0;
+  return plan.defs.map((def) => {
+    const leaves: Tensor[] = [];
+    const count = treeLeafCount(def);
+    for (let j = 0; j < count; j++) {
+      const slot = plan.leaves[k++]!;
+      const size = slot.shape.reduce((a, b) => a * b, 1);
+      if (!slot.sharded) {
+        leaves.push(T.fromDataOrThrow(viewOf(slot.dtype, buffer, slot.offset, size), slot.shape, slot.dtype));
+        continue;
+      }
+      const rows = slot.shape[0]! / workers;
+      const per = size / slot.shape[0]!;
+      const start = slot.offset + index * rows * per * BYTES[slot.dtype];
+      const shape = [rows, ...slot.shape.slice(1)];
+      leaves.push(T.fromDataOrThrow(viewOf(slot.dtype, buffer, start, rows * per), shape, slot.dtype));
+    }
+    return treeUnflatten(def, leaves);
+  });
+};

@@ -1,0 +1,67 @@
+/**
+ * @file Merging the workers' values of one result leaf: a replicated leaf must be bit-identical
+ * in every worker (otherwise a `pmean` is missing, and returning worker 0's value would hide it);
+ * a sharded leaf is the concatenation of the workers' values along axis 0, in worker order.
+ */
+import { Buffer } from "node:buffer";
+import * as T from "@rewind/tensor";
+import type { Tensor } from "@rewind/tensor";
+import type { TreeDef } from "@rewind/autodiff";
+import { treeLeafCount } from "@rewind/autodiff";
+import { WorkerFailure } from "./errors.js";
+import type { ShardAxis } from "./options.js";
+
+const bytesOf = (t: Tensor): Uint8Array => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+const sameBits = (a: Tensor, b: Tensor): boolean => {
+  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]))
+    return false;
+  const x = bytesOf(a);
+  const y = bytesOf(b);
+  return x.length === y.length && Buffer.compare(x, y) === 0;
+};
+
+/**
+ * The axis of each leaf of a result of structure `def`: `outAxes` itself, or, when it is an array,
+ * the entry of the result's element the leaf belongs to.
+ * @example leafAxes({ kind: "array", children: [leaf, leaf] }, [null, 0]) // [null, 0]
+ */
+export const leafAxes = (def: TreeDef, outAxes: ShardAxis | readonly ShardAxis[]): ShardAxis[] => {
+  if (!Array.isArray(outAxes)) return new Array<ShardAxis>(treeLeafCount(def)).fill(outAxes as ShardAxis);
+  if (def.kind !== "array" || def.children.length !== outAxes.length)
+    T.fail({
+      _tag: "ValueError",
+      op: "pmap",
+      arg: "options.outAxes",
+      detail: `has ${outAxes.length} entries but the result is ${def.kind === "array" ? `an array of ${def.children.length}` : `not an array`}`,
+      fix: "give one entry per element of the returned array, or a single 0 or null for the whole result",
+    });
+  return def.children.flatMap((c, k) => new Array<ShardAxis>(treeLeafCount(c)).fill(outAxes[k]!));
+};
+
+/**
+ * One leaf of the merged result from the workers' values `values` (in worker order).
+ * @example mergeLeaf([a, b], 0, 0) // concat([a, b], 0)
+ */
+export const mergeLeaf = (values: readonly Tensor[], leaf: number, axis: ShardAxis): Tensor => {
+  if (axis === null) {
+    const w = values.findIndex((v) => !sameBits(v, values[0]!));
+    if (w > 0)
+      throw new WorkerFailure(
+        "pmap",
+        w,
+        `computed another value than worker 0 for result leaf ${leaf}, which outAxes marks replicated (null)`,
+        "average it over the workers inside the function (pmean), or mark that output 0 to get every worker's rows",
+      );
+    return values[0]!;
+  }
+  if (values[0]!.shape.length === 0)
+    T.fail({
+      _tag: "ValueError",
+      op: "pmap",
+      arg: "options.outAxes",
+      detail: `result leaf ${leaf} is a scalar, which cannot be joined along axis 0`,
+      fix: "return it with a leading axis (expandDims(x, 0)) or mark it null",
+    });
+  return T.concat(values, 0);
+};

@@ -1,0 +1,138 @@
+/**
+ * pmap on worker threads: the data-parallel gradient equals, bit for bit, a single process that
+ * sums the same shard gradients in worker order; runs repeat bit for bit; different worker counts
+ * agree within float tolerance; sharded outputs come back in order; and failures are clear errors,
+ * never hangs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as T from "@rewind/tensor";
+import type { Tensor } from "@rewind/tensor";
+import { grad } from "@rewind/autodiff";
+import { pmap, WorkerFailure, type Pmapped } from "../src/node.js";
+import type * as F from "./fixtures/functions.js";
+import { loss } from "./fixtures/functions.js";
+
+const FUNCTIONS = new URL("./fixtures/functions.ts", import.meta.url);
+const data = (batch: number, seed: number) => {
+  const key = T.random.key(seed);
+  const [k1, k2, k3] = T.random.split(key, 3) as unknown as [T.Key, T.Key, T.Key];
+  return {
+    w: T.random.normal(k1, [5, 3]),
+    xs: T.random.normal(k2, [batch, 5]),
+    ys: T.random.normal(k3, [batch, 3]),
+  };
+};
+const bits = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+const rows = (t: Tensor, from: number, to: number): Tensor => {
+  const cols = t.shape[1]!;
+  return T.fromDataOrThrow(t.data.slice(from * cols, to * cols), [to - from, cols], t.dtype);
+};
+
+/** The single-process reference: shard gradients summed in worker order, divided by N. */
+const orderedMeanGrad = (w: Tensor, xs: Tensor, ys: Tensor, workers: number): Tensor => {
+  const per = xs.shape[0]! / workers;
+  let total: Tensor | undefined;
+  for (let i = 0; i < workers; i++) {
+    const g = grad(loss)(w, rows(xs, i * per, (i + 1) * per), rows(ys, i * per, (i + 1) * per)) as Tensor;
+    total = total === undefined ? g : T.add(total, g);
+  }
+  return T.div(total!, workers);
+};
+
+describe("pmap over 2 workers", () => {
+  let meanGrad: Pmapped<typeof F.meanGrad>;
+  beforeAll(() => {
+    meanGrad = pmap<typeof F.meanGrad>(FUNCTIONS, "meanGrad", { workers: 2, inAxes: [null, 0, 0] });
+  });
+  afterAll(async () => meanGrad.close());
+
+  it("the jitted data-parallel gradient equals the in-order sum of the shard gradients, bit for bit", async () => {
+    for (const seed of [1, 2, 3]) {
+      const { w, xs, ys } = data(8, seed);
+      const g = await meanGrad(w, xs, ys);
+      expect(bits(g)).toEqual(bits(orderedMeanGrad(w, xs, ys, 2)));
+    }
+  });
+
+  it("repeats bit for bit from call to call", async () => {
+    const { w, xs, ys } = data(16, 4);
+    const first = bits(await meanGrad(w, xs, ys));
+    for (let i = 0; i < 3; i++) expect(bits(await meanGrad(w, xs, ys))).toEqual(first);
+  });
+
+  it("agrees with the full-batch gradient within float32 tolerance", async () => {
+    const { w, xs, ys } = data(32, 5);
+    const full = grad(loss)(w, xs, ys) as Tensor;
+    const g = await meanGrad(w, xs, ys);
+    const err = T.item(T.max(T.abs(T.sub(g, full))));
+    expect(err).toBeLessThan(1e-6 * (1 + T.item(T.max(T.abs(full)))));
+  });
+
+  it("refuses a batch that does not split into equal shards, naming the argument and the fix", async () => {
+    const { w, xs, ys } = data(5, 6);
+    await expect(meanGrad(w, xs, ys)).rejects.toThrow(
+      /pmap: a sharded argument has 5 rows on axis 0.*args\[1\].*multiple of 2/s,
+    );
+  });
+});
+
+describe("pmap outputs and failures", () => {
+  it("joins sharded outputs in worker order and checks replicated ones", async () => {
+    const f = pmap<typeof F.predictAndTotal>(FUNCTIONS, "predictAndTotal", {
+      workers: 2,
+      inAxes: [null, 0, 0],
+      outAxes: [0, null],
+    });
+    try {
+      const { w, xs, ys } = data(6, 7);
+      const [pred, total] = await f(w, xs, ys);
+      expect(bits(pred)).toEqual(bits(T.matmul(xs, w)));
+      const shard = (i: number) =>
+        T.sum(T.square(T.sub(T.matmul(rows(xs, 3 * i, 3 * i + 3), w), rows(ys, 3 * i, 3 * i + 3))));
+      expect(bits(total)).toEqual(bits(T.add(shard(0), shard(1))));
+    } finally {
+      await f.close();
+    }
+  });
+
+  it("a replicated output that differs between workers is an error that points at pmean", async () => {
+    const f = pmap<typeof F.shardGrad>(FUNCTIONS, "shardGrad", { workers: 2, inAxes: [null, 0, 0] });
+    try {
+      const { w, xs, ys } = data(4, 8);
+      await expect(f(w, xs, ys)).rejects.toThrow(/worker 1 computed another value than worker 0.*pmean/s);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it("a worker that throws is named with its error, and its peers are released", async () => {
+    const f = pmap<typeof F.throwsOnWorker1>(FUNCTIONS, "throwsOnWorker1", {
+      workers: 2,
+      inAxes: [0],
+      timeoutMs: 20_000,
+    });
+    try {
+      const started = Date.now();
+      const error = await f(T.ones([4])).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkerFailure);
+      expect((error as WorkerFailure).error.worker).toBe(1);
+      expect((error as Error).message).toMatch(/pmap: worker 1 threw: bad shard on purpose/);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      // The pool still works afterwards.
+      await expect(f(T.ones([4]))).rejects.toThrow(/worker 1 threw/);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it("a worker that dies is named, and the call ends instead of hanging", async () => {
+    const f = pmap<typeof F.diesOnWorker1>(FUNCTIONS, "diesOnWorker1", { workers: 2, inAxes: [0], timeoutMs: 20_000 });
+    try {
+      const started = Date.now();
+      await expect(f(T.ones([4]))).rejects.toThrow(/pmap: worker 1 died/);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await f.close();
+    }
+  });
+});
