@@ -97,7 +97,7 @@ const sumOverWorkers = (x: Tensor, ctx: CollectiveContext): Tensor => {
     });
   }
   const n = x.data.length;
-  viewOf(x.dtype, ctx.slots, ctx.index * ctx.slotBytes, n).set(x.data as Writable);
+  viewOf(x.dtype, ctx.slots, ctx.index * ctx.slotBytes, n).set(x.data);
   arriveAndWait(ctx.control, ctx.size, ctx.timeoutMs, "psum", ctx.index);
   // Typed-array stores round every partial sum to the dtype, as a chain of tensor adds would.
   const sum: Writable =
@@ -132,7 +132,7 @@ export const psumPrimitive: Primitive<"psum", void> = definePrimitive<"psum", vo
  * @example const total = psum(grads) // inside a function run by pmap
  */
 export const psum = <Tree>(tree: Tree): Tree =>
-  treeMap((x: Value) => applyPrimitive(psumPrimitive, [x], undefined)[0]!, tree) as Tree;
+  treeMap<Tree>((x: Value) => applyPrimitive(psumPrimitive, [x], undefined)[0]!, tree);
 
 /**
  * The mean of every leaf of `tree` over the workers: `psum(tree) / axisSize()`, for averaging
@@ -141,5 +141,5 @@ export const psum = <Tree>(tree: Tree): Tree =>
  */
 export const pmean = <Tree>(tree: Tree): Tree => {
   const size = axisSize();
-  return treeMap((x: Value) => div(applyPrimitive(psumPrimitive, [x], undefined)[0]!, size), tree) as Tree;
+  return treeMap<Tree>((x: Value) => div(applyPrimitive(psumPrimitive, [x], undefined)[0]!, size), tree);
 };

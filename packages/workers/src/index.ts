@@ -8,4 +8,3 @@
  */
 export { psum, pmean, axisIndex, axisSize, psumPrimitive } from "./collective.js";
 export { WorkerFailure, type WorkerErrorValue } from "./errors.js";
-export type { PmapOptions, ShardAxis } from "./options.js";

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * @file Merging the workers' values of one result leaf: a replicated leaf must be bit-identical
  * in every worker (otherwise a `pmean` is missing, and returning worker 0's value would hide it);
@@ -21,19 +22,23 @@ const sameBits = (a: Tensor, b: Tensor): boolean => {
   return x.length === y.length && Buffer.compare(x, y) === 0;
 };
 
+const isAxisList = (a: ShardAxis | readonly ShardAxis[]): a is readonly ShardAxis[] => Array.isArray(a);
+
 /**
  * The axis of each leaf of a result of structure `def`: `outAxes` itself, or, when it is an array,
  * the entry of the result's element the leaf belongs to.
  * @example leafAxes({ kind: "array", children: [leaf, leaf] }, [null, 0]) // [null, 0]
  */
 export const leafAxes = (def: TreeDef, outAxes: ShardAxis | readonly ShardAxis[]): ShardAxis[] => {
-  if (!Array.isArray(outAxes)) return new Array<ShardAxis>(treeLeafCount(def)).fill(outAxes as ShardAxis);
+  if (!isAxisList(outAxes)) return new Array<ShardAxis>(treeLeafCount(def)).fill(outAxes);
   if (def.kind !== "array" || def.children.length !== outAxes.length)
-    T.fail({
+    return T.fail({
       _tag: "ValueError",
       op: "pmap",
       arg: "options.outAxes",
-      detail: `has ${outAxes.length} entries but the result is ${def.kind === "array" ? `an array of ${def.children.length}` : `not an array`}`,
+      detail:
+        `has ${outAxes.length} entries but the result is ` +
+        (def.kind === "array" ? `an array of ${def.children.length}` : "not an array"),
       fix: "give one entry per element of the returned array, or a single 0 or null for the whole result",
     });
   return def.children.flatMap((c, k) => new Array<ShardAxis>(treeLeafCount(c)).fill(outAxes[k]!));

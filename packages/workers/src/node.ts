@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * Node entry of @rewind/workers: `pmap` over `worker_threads` (through piscina), plus everything
  * of the main entry.
@@ -6,3 +7,4 @@
  */
 export * from "./index.js";
 export { pmap, type Pmapped } from "./pmap.js";
+export type { PmapOptions, ShardAxis } from "./options.js";

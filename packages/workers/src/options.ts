@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * @file The options of `pmap`, checked once when it is made.
  */

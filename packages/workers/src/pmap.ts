@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * @file `pmap`: one function run on N Node worker threads (through piscina), each over its shard
  * of the batch, with `psum`/`pmean` between them.
@@ -66,7 +67,9 @@ const workerStart = (userModule: string): { filename: string; workerData: { entr
       _tag: "ValueError",
       op: "pmap",
       arg: "module",
-      detail: `the function's module is TypeScript and tsx, which its workers need to load it, was not found (${String(cause)})`,
+      detail:
+        "the function's module is TypeScript and tsx, which its workers need to load it, " +
+        `was not found (${String(cause)})`,
       fix: "install tsx in the project (npm i -D tsx), or point pmap at compiled JavaScript",
     });
   }

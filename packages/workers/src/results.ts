@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * @file A worker's result, packed into one `ArrayBuffer` that is transferred (moved) to the main
  * thread: a JSON header (the pytree structure and each leaf's dtype and shape) followed by the
@@ -59,7 +60,7 @@ const mapStatics = (def: TreeDef, f: (v: unknown) => unknown): TreeDef => {
     case "record":
       return def;
     default:
-      return { ...def, children: def.children.map((c) => mapStatics(c, f)) } as TreeDef;
+      return { ...def, children: def.children.map((c) => mapStatics(c, f)) };
   }
 };
 

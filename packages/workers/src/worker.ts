@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * @file The worker entry of `pmap` (Node `worker_threads` through piscina): imports the user's
  * module once, reads this worker's arguments from shared memory, runs the function with the

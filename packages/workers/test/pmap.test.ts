@@ -33,7 +33,7 @@ const orderedMeanGrad = (w: Tensor, xs: Tensor, ys: Tensor, workers: number): Te
   const per = xs.shape[0]! / workers;
   let total: Tensor | undefined;
   for (let i = 0; i < workers; i++) {
-    const g = grad(loss)(w, rows(xs, i * per, (i + 1) * per), rows(ys, i * per, (i + 1) * per)) as Tensor;
+    const g = grad(loss)(w, rows(xs, i * per, (i + 1) * per), rows(ys, i * per, (i + 1) * per));
     total = total === undefined ? g : T.add(total, g);
   }
   return T.div(total!, workers);
@@ -62,7 +62,7 @@ describe("pmap over 2 workers", () => {
 
   it("agrees with the full-batch gradient within float32 tolerance", async () => {
     const { w, xs, ys } = data(32, 5);
-    const full = grad(loss)(w, xs, ys) as Tensor;
+    const full = grad(loss)(w, xs, ys);
     const g = await meanGrad(w, xs, ys);
     const err = T.item(T.max(T.abs(T.sub(g, full))));
     expect(err).toBeLessThan(1e-6 * (1 + T.item(T.max(T.abs(full)))));

@@ -1,0 +1,118 @@
+/**
+ * pmap's laws across worker counts: with 3 workers (where the order of a float sum matters) the
+ * data-parallel gradient equals the single-process sum of the shard gradients in worker order, bit
+ * for bit; 1, 2 and 3 workers agree with the full batch within float32 tolerance; a whole
+ * data-parallel Adam step equals the same step in one process; gradients through psum follow
+ * JAX's rule; and the same functions run outside pmap as one worker.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import * as T from "@rewind/tensor";
+import type { Tensor } from "@rewind/tensor";
+import { grad, treeLeaves } from "@rewind/autodiff";
+import { pmap, type Pmapped } from "../src/node.js";
+import * as F from "./fixtures/functions.js";
+
+const FUNCTIONS = new URL("./fixtures/functions.ts", import.meta.url);
+const bits = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+const treeBits = (tree: unknown): number[][] => treeLeaves(tree).map((l) => bits(l as Tensor));
+const rows = (t: Tensor, from: number, to: number): Tensor => {
+  const cols = t.shape[1]!;
+  return T.fromDataOrThrow(t.data.slice(from * cols, to * cols), [to - from, cols], t.dtype);
+};
+const data = (batch: number, seed: number) => {
+  const [k1, k2, k3] = T.random.split(T.random.key(seed), 3) as unknown as [T.Key, T.Key, T.Key];
+  return { w: T.random.normal(k1, [5, 3]), xs: T.random.normal(k2, [batch, 5]), ys: T.random.normal(k3, [batch, 3]) };
+};
+/** The shard gradients of `workers` equal shards, summed in worker order, divided by the count. */
+const orderedMeanGrad = (w: Tensor, xs: Tensor, ys: Tensor, workers: number): Tensor => {
+  const per = xs.shape[0]! / workers;
+  const shards = Array.from({ length: workers }, (_, i) =>
+    grad(F.loss)(w, rows(xs, i * per, (i + 1) * per), rows(ys, i * per, (i + 1) * per)),
+  );
+  return T.div(
+    shards.reduce((a, b) => T.add(a, b)),
+    workers,
+  );
+};
+
+const pools: Array<{ close: () => Promise<void> }> = [];
+const open = <P extends { close: () => Promise<void> }>(p: P): P => {
+  pools.push(p);
+  return p;
+};
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+describe("pmap across worker counts", () => {
+  const byCount = new Map<number, Pmapped<typeof F.meanGrad>>();
+  const meanGradOn = (workers: number) => {
+    let p = byCount.get(workers);
+    if (p === undefined) {
+      p = open(pmap<typeof F.meanGrad>(FUNCTIONS, "meanGrad", { workers, inAxes: [null, 0, 0] }));
+      byCount.set(workers, p);
+    }
+    return p;
+  };
+
+  it("3 workers: equals the in-order single-process sum bit for bit (and a reordered sum would not)", async () => {
+    let reorderedDiffers = false;
+    for (const seed of [11, 12, 13, 14]) {
+      const { w, xs, ys } = data(12, seed);
+      const g = await meanGradOn(3)(w, xs, ys);
+      expect(bits(g)).toEqual(bits(orderedMeanGrad(w, xs, ys, 3)));
+      // The law has teeth: summing the same shards in another order changes some bits.
+      const s = [0, 1, 2].map((i) => grad(F.loss)(w, rows(xs, 4 * i, 4 * i + 4), rows(ys, 4 * i, 4 * i + 4)));
+      const reordered = T.div(T.add(s[0]!, T.add(s[1]!, s[2]!)), 3);
+      if (bits(reordered).join() !== bits(g).join()) reorderedDiffers = true;
+    }
+    expect(reorderedDiffers).toBe(true);
+  });
+
+  it("1, 2 and 3 workers agree with the full-batch gradient within float32 tolerance", async () => {
+    const { w, xs, ys } = data(12, 21);
+    const full = grad(F.loss)(w, xs, ys);
+    const scale = 1 + T.item(T.max(T.abs(full)));
+    for (const workers of [1, 2, 3]) {
+      const g = await meanGradOn(workers)(w, xs, ys);
+      expect(T.item(T.max(T.abs(T.sub(g, full))))).toBeLessThan(2e-6 * scale);
+    }
+  });
+
+  it("outside pmap the same function is one worker: pmean is the identity", () => {
+    const { w, xs, ys } = data(6, 22);
+    expect(bits(F.meanGradEager(w, xs, ys) as Tensor)).toEqual(bits(grad(F.loss)(w, xs, ys)));
+  });
+});
+
+describe("a data-parallel training step", () => {
+  it("five Adam steps on 2 workers equal the single-process steps on in-order averaged gradients", async () => {
+    const step = open(pmap<typeof F.trainStep>(FUNCTIONS, "trainStep", { workers: 2, inAxes: [null, null, 0, 0] }));
+    const { w, xs, ys } = data(8, 31);
+    let params: F.Params = { w };
+    let state = F.initState(params);
+    let reference: F.Params = { w };
+    let referenceState = F.initState(reference);
+    for (let i = 0; i < 5; i++) {
+      const [next, nextState, loss] = await step(params, state, xs, ys);
+      const averaged = { w: orderedMeanGrad(reference.w as Tensor, xs, ys, 2) };
+      [reference, referenceState] = F.applyStep(reference, referenceState, averaged);
+      expect(treeBits(next)).toEqual(treeBits(reference));
+      expect(treeBits(nextState)).toEqual(treeBits(referenceState));
+      expect(T.item(loss)).toBeGreaterThan(0);
+      [params, state] = [next, nextState];
+    }
+  });
+});
+
+describe("gradients through psum", () => {
+  it("are the sum of every worker's cotangent (2 workers: 2 everywhere)", async () => {
+    const g = open(
+      pmap<typeof F.gradThroughPsum>(FUNCTIONS, "gradThroughPsum", { workers: 2, inAxes: [0], outAxes: 0 }),
+    );
+    const out = await g(T.ones([6]));
+    expect(Array.from(out.data)).toEqual([2, 2, 2, 2, 2, 2]);
+    // One worker (outside pmap): the cotangent of its own loss.
+    expect(Array.from((F.gradThroughPsum(T.ones([3])) as Tensor).data)).toEqual([1, 1, 1]);
+  });
+});
