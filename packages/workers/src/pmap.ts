@@ -11,9 +11,10 @@
  * order. Calls on one `pmap` run one at a time, in the order they were made.
  */
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { inspect } from "node:util";
 import { Piscina } from "piscina";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
@@ -77,7 +78,9 @@ const workerStart = (userModule: string): { filename: string; workerData: { entr
 
 /** What a failed `pool.run` says about the worker: its error, or how it ended. */
 const describeFailure = (reason: unknown): string => {
-  const message = reason instanceof Error ? reason.message : String(reason);
+  // An error of another realm may arrive as a plain object (its class lost on the way).
+  const own = (reason as { message?: unknown } | null)?.message;
+  const message = typeof own === "string" ? own : inspect(reason, { depth: 2, breakLength: Infinity });
   return /exit|terminat/i.test(message) ? `died (${message})` : `threw: ${message}`;
 };
 
@@ -101,6 +104,14 @@ export const pmap = <F extends (...args: never[]) => unknown>(
 ): Pmapped<F> => {
   const { workers, inAxes, outAxes, slotBytes, timeoutMs } = checkPmapOptions(module, exportName, options);
   const moduleUrl = module.toString();
+  if (moduleUrl.startsWith("file:") && !existsSync(fileURLToPath(moduleUrl)))
+    T.fail({
+      _tag: "ValueError",
+      op: "pmap",
+      arg: "module",
+      detail: `no file at ${moduleUrl}`,
+      fix: 'name the module by a URL relative to the caller: new URL("./step.ts", import.meta.url)',
+    });
   const start = workerStart(moduleUrl);
   let pool: Piscina | undefined;
   const poolOf = (): Piscina => (pool ??= new Piscina({ ...start, minThreads: workers, maxThreads: workers }));

@@ -136,3 +136,30 @@ describe("pmap outputs and failures", () => {
     }
   });
 });
+
+describe("pmap's arguments", () => {
+  it("refuses a module that does not exist, a bad worker count, misspelt options and a wrong argument count", async () => {
+    const missing = new URL("./fixtures/nope.ts", import.meta.url);
+    expect(() => pmap(missing, "f", { workers: 2, inAxes: [0] })).toThrow(
+      /pmap: no file at .*nope\.ts.*import\.meta\.url/s,
+    );
+    expect(() => pmap(FUNCTIONS, "meanGrad", { workers: 0, inAxes: [0] })).toThrow(
+      /from 1 to 256, got 0.*options\.workers/s,
+    );
+    expect(() => pmap(FUNCTIONS, "meanGrad", { workers: 2, inAxis: [0] } as never)).toThrow(/inAxis/);
+    const f = pmap<typeof F.meanGrad>(FUNCTIONS, "meanGrad", { workers: 2, inAxes: [null, 0] });
+    const { w, xs, ys } = data(4, 9);
+    await expect(f(w, xs, ys)).rejects.toThrow(/got 3 arguments but inAxes describes 2/);
+    await f.close();
+    await expect(f(w, xs)).rejects.toThrow(/this pmap was closed/);
+  });
+
+  it("a missing export is named, with the module", async () => {
+    const f = pmap(FUNCTIONS, "notAFunction", { workers: 2, inAxes: [0] });
+    try {
+      await expect(f(T.ones([2]))).rejects.toThrow(/has no exported function "notAFunction"/);
+    } finally {
+      await f.close();
+    }
+  });
+});
