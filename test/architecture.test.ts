@@ -49,13 +49,14 @@ const codeLines = (file: string): string[] =>
     .filter((l) => !/^\s*(\/\/|\*|\/\*\*)/.test(l));
 
 describe("architecture", () => {
-  it("dependencies point one way: tensor ← autodiff ← {rnn, optim}; testing beside them", () => {
+  it("dependencies point one way: tensor ← autodiff ← {rnn, optim, workers}; testing beside them", () => {
     const allowed: Record<string, readonly string[]> = {
       tensor: [],
       autodiff: ["tensor"],
       rnn: ["tensor", "autodiff"],
       optim: ["tensor", "autodiff"],
       testing: ["tensor", "autodiff", "rnn", "optim"],
+      workers: ["tensor", "autodiff"],
     };
     for (const [pkg, files] of sources) {
       for (const file of files) {
@@ -90,17 +91,21 @@ describe("architecture", () => {
     }
   });
 
+  // Node-only code lives in a package's src/node.ts entry, or under src/node/ behind it (workers' pmap).
   it("core packages use no Node-only API outside their node entry points", () => {
     // Every core package is checked, and each has sources (a renamed src/ would otherwise pass vacuously).
     expect([...sources.keys()].sort()).toEqual(
-      expect.arrayContaining(["autodiff", "optim", "rnn", "tensor", "testing"]),
+      expect.arrayContaining(["autodiff", "optim", "rnn", "tensor", "testing", "workers"]),
     );
     for (const [pkg, files] of sources) expect(files.length, `packages/${pkg}/src has no .ts files`).toBeGreaterThan(0);
     for (const files of sources.values()) {
-      for (const file of files.filter((f) => !f.endsWith("/src/node.ts"))) {
+      for (const file of files.filter((f) => !f.endsWith("/src/node.ts") && !f.includes("/src/node/"))) {
         const text = codeLines(file).join("\n");
-        for (const spec of allSpecifiers(text))
+        for (const spec of allSpecifiers(text)) {
           expect(nodeBuiltins.has(spec), `${relative(root, file)} imports the Node module "${spec}"`).toBe(false);
+          // …nor reach Node-only code through a relative import.
+          expect(spec, `${relative(root, file)} imports Node-only code`).not.toMatch(/^\.{1,2}\/(.*\/)?node(\/|\.js$)/);
+        }
         expect(text, relative(root, file)).not.toMatch(
           /(?<![\w/.])(process\.|require\(|Buffer\.(from|alloc|concat)|__dirname|__filename|setImmediate\()/,
         );
@@ -126,7 +131,7 @@ describe("architecture", () => {
     ["@rewind/tensor/internal/codegen", /^packages\/autodiff\/src\/compile\//],
     ["@rewind/tensor/internal/untrusted", /^packages\/optim\/src\/(checkpoint|checkpointMeta|treeSpecRead)\.ts$/],
     // The shared options check: Rewind's packages and the suites that test them, never an example or a benchmark.
-    ["@rewind/tensor/internal/check", /^(packages\/(autodiff|rnn|optim|testing|tensor)\/(src|test)\/|test\/)/],
+    ["@rewind/tensor/internal/check", /^(packages\/(autodiff|rnn|optim|testing|tensor|workers)\/(src|test)\/|test\/)/],
   ];
   it.each(INTERNAL_ENTRIES)("only its intended readers import %s", (entry, allowed) => {
     const everywhere = ["packages", "examples", "bench", "test"].flatMap((d) =>

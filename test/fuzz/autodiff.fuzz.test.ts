@@ -16,6 +16,7 @@ import { checkGradOnEdges, gradOps } from "./autodiffSpecs/grads.js";
 import { autodiffOpSpecs } from "./autodiffSpecs/ops.js";
 import { autodiffRegressions } from "./autodiffSpecs/regressions.js";
 import { toolSpecs } from "./autodiffSpecs/tools.js";
+import { applyPrimitiveSpecs } from "./autodiffSpecs/applyPrimitive.js";
 import { transformSpecs } from "./autodiffSpecs/transforms.js";
 import { vmapSpecs } from "./autodiffSpecs/vmap.js";
 import { randomSpecs } from "./autodiffSpecs/random.js";
@@ -46,6 +47,7 @@ const registry: Readonly<Record<string, Spec>> = {
   ...transformSpecs,
   ...vmapSpecs,
   ...toolSpecs,
+  ...applyPrimitiveSpecs,
   ...randomSpecs,
   ...associativeSpecs,
 };

@@ -6,5 +6,5 @@
  * @module @rewind/workers/node
  */
 export * from "./index.js";
-export { pmap, type Pmapped } from "./pmap.js";
-export type { PmapOptions, ShardAxis } from "./options.js";
+export { pmap, type Pmapped } from "./node/pmap.js";
+export type { PmapOptions, ShardAxis } from "./node/options.js";

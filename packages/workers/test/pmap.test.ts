@@ -151,11 +151,11 @@ describe("pmap's arguments", () => {
     const { w, xs, ys } = data(4, 9);
     await expect(f(w, xs, ys)).rejects.toThrow(/got 3 arguments but inAxes describes 2/);
     await f.close();
-    await expect(f(w, xs)).rejects.toThrow(/this pmap was closed/);
+    await expect(f(w, xs, ys)).rejects.toThrow(/this pmap was closed/);
   });
 
   it("a missing export is named, with the module", async () => {
-    const f = pmap(FUNCTIONS, "notAFunction", { workers: 2, inAxes: [0] });
+    const f = pmap<(x: Tensor) => Tensor>(FUNCTIONS, "notAFunction", { workers: 2, inAxes: [0] });
     try {
       await expect(f(T.ones([2]))).rejects.toThrow(/has no exported function "notAFunction"/);
     } finally {

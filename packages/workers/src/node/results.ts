@@ -9,7 +9,7 @@ import * as T from "@rewind/tensor";
 import type { DType, Tensor } from "@rewind/tensor";
 import { isTensor } from "@rewind/tensor";
 import { treeFlatten, treeUnflatten, type TreeDef } from "@rewind/autodiff";
-import { align8, BYTES, viewOf } from "./layout.js";
+import { align8, BYTES, viewOf } from "../layout.js";
 
 interface Header {
   readonly def: TreeDef;

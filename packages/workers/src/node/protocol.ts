@@ -3,7 +3,7 @@
  * the arguments are in shared memory, and the collectives' shared memory. Only this small
  * description is structured-cloned; `SharedArrayBuffer`s are shared, not copied.
  */
-import type { PackedArguments } from "./layout.js";
+import type { PackedArguments } from "../layout.js";
 
 /** One worker's task for one call. */
 export interface WorkerTask {

@@ -19,9 +19,9 @@ import { Piscina } from "piscina";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
 import { treeDefKey, type Concrete } from "@rewind/autodiff";
-import { abortControl, CONTROL_WORDS, resetControl } from "./barrier.js";
-import { WorkerFailure } from "./errors.js";
-import { planArguments, writeArguments } from "./layout.js";
+import { abortControl, CONTROL_WORDS, resetControl } from "../barrier.js";
+import { WorkerFailure } from "../errors.js";
+import { planArguments, writeArguments } from "../layout.js";
 import type { WorkerTask } from "./protocol.js";
 import { rebuild, unpackResult, type UnpackedResult } from "./results.js";
 import { checkPmapOptions, type CheckedOptions, type PmapOptions } from "./options.js";
@@ -57,7 +57,7 @@ const tsxApi = (): string => {
  * (worker threads of Node 20 do not inherit a TypeScript loader, not even `--import tsx`).
  */
 const workerStart = (userModule: string): { filename: string; workerData: { entry: string; tsxApi?: string } } => {
-  const filename = new URL("../boot.mjs", import.meta.url).href;
+  const filename = new URL("../../boot.mjs", import.meta.url).href;
   const entry = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url).href;
   if (![userModule, entry].some((u) => /\.[mc]?tsx?$/.test(new URL(u).pathname)))
     return { filename, workerData: { entry } };

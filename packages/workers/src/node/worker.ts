@@ -6,8 +6,8 @@
  */
 import { Piscina } from "piscina";
 import * as T from "@rewind/tensor";
-import { withCollectives } from "./collective.js";
-import { readArguments } from "./layout.js";
+import { withCollectives } from "../collective.js";
+import { readArguments } from "../layout.js";
 import type { WorkerTask } from "./protocol.js";
 import { packResult } from "./results.js";
 

@@ -9,7 +9,7 @@ import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
 import type { TreeDef } from "@rewind/autodiff";
 import { treeLeafCount } from "@rewind/autodiff";
-import { WorkerFailure } from "./errors.js";
+import { WorkerFailure } from "../errors.js";
 import type { ShardAxis } from "./options.js";
 
 const bytesOf = (t: Tensor): Uint8Array => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
