@@ -12,6 +12,11 @@ export interface CliOptions {
   readonly resume?: string;
   readonly out?: string;
   readonly smoke: boolean;
+  /**
+   * Worker threads for the training step (default 1). Not part of the config: it does not change
+   * the model, only how the batch is split (a resumed run may use another count).
+   */
+  readonly workers: number;
 }
 
 const integer =
@@ -67,6 +72,12 @@ export const parseCli = (argv: readonly string[]): CliOptions => {
     )
     .option("--out <dir>", "output folder (default out/char-rnn-<timestamp>)")
     .option("--smoke", "a few steps of a tiny model, for tests (writes to a temporary folder and removes it)")
+    .option(
+      "--workers <n>",
+      "worker threads for the training step: the batch's streams split among them, gradients averaged",
+      integer(1),
+      1,
+    )
     .showHelpAfterError()
     .allowExcessArguments(false)
     .exitOverride();
@@ -99,6 +110,7 @@ checkpoint; --resume continues it exactly. A second signal a second or more afte
   return {
     overrides: overrides,
     smoke: o["smoke"] === true,
+    workers: typeof o["workers"] === "number" ? o["workers"] : 1,
     ...(typeof o["resume"] === "string" ? { resume: o["resume"] } : {}),
     ...(typeof o["out"] === "string" ? { out: o["out"] } : {}),
   };

@@ -56,7 +56,7 @@ const resumed = (o: CliOptions & { resume: string }, corpus: Corpus): { trainer:
     changeable.filter((k) => o.overrides[k] !== undefined).map((k) => [k, o.overrides[k]]),
   );
   const config = checkConfig({ ...DEFAULTS, ...saved, ...changes });
-  const trainer = createTrainer(config, corpus, head.key);
+  const trainer = createTrainer(config, corpus, head.key, { workers: o.workers });
   const ckpt = orThrow(`cannot resume from ${o.resume}`, loadCheckpoint(o.resume, trainer.template()));
   return { trainer, state: trainer.fromCheckpoint(ckpt) };
 };
@@ -113,7 +113,7 @@ export const runJob = async (
   const { trainer, state } =
     o.resume === undefined
       ? (() => {
-          const t = createTrainer(freshConfig(o), corpus);
+          const t = createTrainer(freshConfig(o), corpus, undefined, { workers: o.workers });
           return { trainer: t, state: t.init() };
         })()
       : resumed({ ...o, resume: o.resume }, corpus);
@@ -140,7 +140,8 @@ export const runJob = async (
     `model: embedding ${config.embed} → ${config.cell.toUpperCase()} ${config.hidden} → linear ${corpus.chars.length} (${nParams.toLocaleString("en-US")} parameters).`,
   );
   ui.print(
-    `training: batches of ${config.batch} streams × ${config.chunk} characters, truncated BPTT carrying the state between chunks; Adam ${config.lr} with cosine decay, clipping at norm ${config.clip}.`,
+    `training: batches of ${config.batch} streams × ${config.chunk} characters, truncated BPTT carrying the state between chunks; Adam ${config.lr} with cosine decay, clipping at norm ${config.clip}` +
+      (trainer.workers > 1 ? `; each step on ${trainer.workers} worker threads (pmap), gradients averaged.` : "."),
   );
   ui.print(`unigram baseline on the held-out text: ${trainer.unigram.toFixed(3)} nats/char.`);
   ui.print(
@@ -168,7 +169,10 @@ export const runJob = async (
     },
     shouldStop,
     onCheckpoint: save,
-  }).finally(ui.end);
+  }).finally(() => {
+    ui.end();
+    return trainer.close();
+  });
   const trainSeconds = (performance.now() - trainStart) / 1000;
   save(result.state);
   const stepsDone = result.state.step - state.step;

@@ -14,17 +14,8 @@
  */
 import { item, random, type Key, type Tensor } from "@rewind/tensor";
 import { jit, stopGradient, treeMap, type Value } from "@rewind/autodiff";
-import {
-  adam,
-  chain,
-  clipByGlobalNorm,
-  cosineDecay,
-  trainStep,
-  type Checkpoint,
-  type CheckpointTemplate,
-  type JsonConfig,
-  type StateOf,
-} from "@rewind/optim";
+import { trainStep, type Checkpoint, type CheckpointTemplate, type JsonConfig } from "@rewind/optim";
+import { pmap } from "@rewind/workers/node";
 import { checkConfig, type Config } from "./config.js";
 import {
   decode,
@@ -38,17 +29,8 @@ import {
   type Streams,
 } from "./data.js";
 import { cellOf, evalLoss, initParams, sample, trainLoss, type AnyCharCell, type Carry, type Params } from "./model.js";
-
-/**
- * Clip first (PyTorch's clip_grad_norm_ before optimizer.step()), then Adam with a cosine decay of
- * the learning rate: a fixed budget of steps ends better with a small final learning rate.
- */
-const makeOptimizer = (c: Config) =>
-  chain(
-    clipByGlobalNorm(c.clip),
-    adam({ learningRate: cosineDecay({ initValue: c.lr, decaySteps: c.decaySteps, alpha: c.lrFloor }) }),
-  );
-type OptState = StateOf<ReturnType<typeof makeOptimizer>>;
+import { makeOptimizer, type OptState } from "./optimizer.js";
+import type { parallelStep } from "./parallelStep.js";
 
 /** Everything that changes during training. */
 export interface TrainState {
@@ -70,6 +52,23 @@ interface SavedTrainingState {
   readonly carry: Carry;
 }
 
+/** What a step returns: the new state and the batch's mean loss (nats/char). */
+export interface StepResult {
+  readonly state: TrainState;
+  readonly loss: number;
+}
+
+/** Options of `createTrainer` that do not change what is trained. */
+export interface TrainerOptions {
+  /**
+   * Worker threads for the training step (default 1: this thread). With N > 1 the batch's streams
+   * are split into N equal shards (`pmap` of @rewind/workers), the gradients averaged in worker
+   * order; the run is then bit-reproducible for that N, and agrees with one worker within float
+   * rounding (not bit for bit).
+   */
+  readonly workers?: number;
+}
+
 export interface Trainer {
   readonly config: Config;
   readonly corpus: Corpus;
@@ -83,10 +82,18 @@ export interface Trainer {
   /**
    * One optimizer step on the batch of `state.step`; returns the new state and the batch's mean loss
    * (nats/char). Consumes `state`: its tensors are donated to the step, so keep the returned state.
+   * With workers the step runs on them and the result comes as a promise.
    */
-  readonly step: (state: TrainState) => { readonly state: TrainState; readonly loss: number };
-  /** How many times the training step was traced: 1 from the first step on (it is compiled once). */
-  readonly stepTraces: () => number;
+  readonly step: (state: TrainState) => StepResult | Promise<StepResult>;
+  /**
+   * How many times the training step was traced: 1 from the first step on (it is compiled once).
+   * Undefined with workers: each worker traces its own copy.
+   */
+  readonly stepTraces: () => number | undefined;
+  /** The number of worker threads the step runs on (1: this thread). */
+  readonly workers: number;
+  /** Stops the worker threads, if any. */
+  readonly close: () => Promise<void>;
   /** Mean nats/char over the whole held-out text. */
   readonly heldOutLoss: (params: Params) => number;
   /** A sample continuing `config.prime`, from the key of step `step` (so it is reproducible too). */
@@ -98,8 +105,19 @@ export interface Trainer {
 }
 
 /** Builds the trainer of a configuration; `key` defaults to `random.key(config.seed)` (a resumed run passes its checkpoint's). */
-export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.key(config.seed)): Trainer => {
+export const createTrainer = (
+  config: Config,
+  corpus: Corpus,
+  key: Key = random.key(config.seed),
+  options: TrainerOptions = {},
+): Trainer => {
   checkConfig(config);
+  const workers = options.workers ?? 1;
+  if (!(Number.isSafeInteger(workers) && workers >= 1 && config.batch % workers === 0))
+    throw new RangeError(
+      `--workers ${workers}: the batch of ${config.batch} streams must split into equal shards; ` +
+        `pass a divisor of ${config.batch} (or change --batch)`,
+    );
   const cell: AnyCharCell = cellOf(config.cell);
   const vocab = corpus.chars.length;
   const streams = makeStreams(corpus, config.batch, config.chunk);
@@ -128,11 +146,26 @@ export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.
     return { params, optState: optimizer.init(params), carry: zeroCarry(config.batch, params), step: 0 };
   };
 
-  const step = (s: TrainState): { state: TrainState; loss: number } => {
+  const oneThreadStep = (s: TrainState): StepResult => {
     const batch = trainBatch(corpus, streams, kData, s.step);
     const carry = batch.startsEpoch ? zeroCarry(config.batch, s.params) : s.carry;
     const r = jittedStep(s.params, s.optState, carry, batch.x, batch.y);
     return { state: { params: r.params, optState: r.optState, carry: r.aux, step: s.step + 1 }, loss: item(r.loss) };
+  };
+  // Each worker gets the same parameters and optimizer state and its own streams (batch rows).
+  const pool =
+    workers > 1
+      ? pmap<typeof parallelStep>(new URL("./parallelStep.ts", import.meta.url), "parallelStep", {
+          workers,
+          inAxes: [null, null, null, 0, 0, 0],
+          outAxes: [null, null, null, 0],
+        })
+      : undefined;
+  const workerStep = async (s: TrainState): Promise<StepResult> => {
+    const batch = trainBatch(corpus, streams, kData, s.step);
+    const carry = batch.startsEpoch ? zeroCarry(config.batch, s.params) : s.carry;
+    const [params, optState, loss, next] = await pool!(config, s.params, s.optState, carry, batch.x, batch.y);
+    return { state: { params, optState, carry: next, step: s.step + 1 }, loss: item(loss) };
   };
 
   const heldOutLoss = (params: Params): number => {
@@ -162,8 +195,10 @@ export const createTrainer = (config: Config, corpus: Corpus, key: Key = random.
     heldOut,
     unigram: unigramLoss(corpus, heldOut.targets),
     init,
-    step,
-    stepTraces: () => jittedStep.traceCount(),
+    step: pool === undefined ? oneThreadStep : workerStep,
+    stepTraces: () => (pool === undefined ? jittedStep.traceCount() : undefined),
+    workers,
+    close: async () => pool?.close(),
     heldOutLoss,
     sample: sampleAt,
     template,
@@ -258,7 +293,7 @@ export const train = async (
   let stepMs = 0;
   while (state.step < config.steps) {
     const began = performance.now();
-    const r = t.step(state);
+    const r = await t.step(state);
     state = r.state;
     recent.push(performance.now() - began);
     stepMs += recent[recent.length - 1]!;
