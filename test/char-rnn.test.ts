@@ -24,7 +24,8 @@ interface TrainState {
 }
 interface Trainer {
   readonly unigram: number;
-  readonly stepTraces: () => number;
+  readonly stepTraces: () => number | undefined;
+  readonly close: () => Promise<void>;
   readonly init: () => TrainState;
   readonly toCheckpoint: (s: TrainState) => Checkpoint;
   readonly template: () => CheckpointTemplate<unknown, unknown>;
@@ -43,7 +44,7 @@ const { loadMobyDick, makeCorpus } = await load<{ loadMobyDick: () => string; ma
   "data.ts",
 );
 const { createTrainer, train } = await load<{
-  createTrainer: (config: Config, corpus: unknown, key?: Key) => Trainer;
+  createTrainer: (config: Config, corpus: unknown, key?: Key, options?: { workers?: number }) => Trainer;
   train: (
     t: Trainer,
     start: TrainState,
@@ -79,35 +80,77 @@ const run = async (t: Trainer, start: TrainState, stopAt?: number) => {
 const bits = (xs: readonly number[]): string[] =>
   xs.map((x) => new Float64Array([x]).buffer).map((b) => Buffer.from(b).toString("hex"));
 
+const leaves = (s: TrainState) =>
+  treeLeaves([s.params, s.optState, s.carry]).map((l) => Buffer.from((l as Tensor).data.buffer).toString("hex"));
+
 describe("char-rnn", () => {
-  it("a run checkpointed half-way and resumed equals the uninterrupted run, bit for bit", async () => {
-    const straight = await run(createTrainer(config, corpus), createTrainer(config, corpus).init());
-    expect(straight.losses).toHaveLength(8);
-    expect(straight.stopped).toBe(false);
+  // With workers (pnpm start --workers 2) the run is a pure function of its state too: each step
+  // sums the shards' gradients in worker order, whatever the threads' timing.
+  it.each([1, 2])(
+    "%i worker(s): a run checkpointed half-way and resumed equals the uninterrupted run, bit for bit",
+    async (workers) => {
+      const trainers: Trainer[] = [];
+      const make = (c: Config, key?: Key): Trainer => {
+        const t = createTrainer(c, corpus, key, { workers });
+        trainers.push(t);
+        return t;
+      };
+      try {
+        await resumeLaw(make);
+      } finally {
+        await Promise.all(trainers.map((t) => t.close()));
+      }
+    },
+  );
 
-    const first = createTrainer(config, corpus);
-    const half = await run(first, first.init(), 4);
-    expect(half.stopped).toBe(true);
-    expect(half.state.step).toBe(4);
-    const bytes = encodeCheckpoint(first.toCheckpoint(half.state));
-
-    // As `--resume` does: the config and key come from the checkpoint, then the state is restored against a template.
-    const head = restoreCheckpoint(bytes);
-    if (E.isLeft(head)) throw new Error(head.left._tag);
-    const second = createTrainer(head.right.config as unknown as Config, corpus, head.right.key);
-    const restored = restoreCheckpoint(bytes, second.template());
-    if (E.isLeft(restored)) throw new Error(restored.left._tag);
-    const rest = await run(second, second.fromCheckpoint(restored.right));
-
-    expect(bits([...half.losses, ...rest.losses])).toEqual(bits(straight.losses));
-    // Parameters, optimizer moments and the carried state all agree at the end.
-    const leaves = (s: TrainState) =>
-      treeLeaves([s.params, s.optState, s.carry]).map((l) => Buffer.from((l as Tensor).data.buffer).toString("hex"));
-    expect(leaves(rest.state)).toEqual(leaves(straight.state));
-    // Samples are drawn from keys of their step, so they agree too.
-    expect([...half.samples, ...rest.samples]).toEqual(straight.samples);
+  it("2 workers agree with 1 within float rounding (the same batches, gradients averaged over shards)", async () => {
+    const one = createTrainer(config, corpus);
+    const two = createTrainer(config, corpus, undefined, { workers: 2 });
+    try {
+      const a = await run(one, one.init());
+      const b = await run(two, two.init());
+      expect(b.losses).toHaveLength(a.losses.length);
+      b.losses.forEach((l, i) => expect(Math.abs(l - a.losses[i]!)).toBeLessThan(1e-4));
+      b.heldOut.forEach((l, i) => expect(Math.abs(l - a.heldOut[i]!)).toBeLessThan(1e-4));
+      expect(two.stepTraces()).toBeUndefined();
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
   });
 
+  it("refuses a worker count that does not divide the batch, with the fix", () => {
+    expect(() => createTrainer(config, corpus, undefined, { workers: 3 })).toThrow(/batch of 4 streams.*divisor of 4/);
+  });
+});
+
+/** The resume law, with trainers from `make` (the config and key of each). */
+const resumeLaw = async (make: (c: Config, key?: Key) => Trainer): Promise<void> => {
+  const straight = await run(make(config), make(config).init());
+  expect(straight.losses).toHaveLength(8);
+  expect(straight.stopped).toBe(false);
+
+  const first = make(config);
+  const half = await run(first, first.init(), 4);
+  expect(half.stopped).toBe(true);
+  expect(half.state.step).toBe(4);
+  const bytes = encodeCheckpoint(first.toCheckpoint(half.state));
+
+  // As `--resume` does: the config and key come from the checkpoint, then the state is restored against a template.
+  const head = restoreCheckpoint(bytes);
+  if (E.isLeft(head)) throw new Error(head.left._tag);
+  const second = make(head.right.config as unknown as Config, head.right.key);
+  const restored = restoreCheckpoint(bytes, second.template());
+  if (E.isLeft(restored)) throw new Error(restored.left._tag);
+  const rest = await run(second, second.fromCheckpoint(restored.right));
+
+  expect(bits([...half.losses, ...rest.losses])).toEqual(bits(straight.losses));
+  // Parameters, optimizer moments and the carried state all agree at the end.
+  expect(leaves(rest.state)).toEqual(leaves(straight.state));
+  // Samples are drawn from keys of their step, so they agree too.
+  expect([...half.samples, ...rest.samples]).toEqual(straight.samples);
+};
+
+describe("char-rnn's jitted step", () => {
   it("the whole training step (loss, gradient, clipping, Adam, update) is traced once over 100 steps", async () => {
     const t = createTrainer({ ...config, steps: 100, decaySteps: 100, evalEvery: 50, sampleEvery: 50 }, corpus);
     const start = t.init();
