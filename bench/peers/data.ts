@@ -67,8 +67,8 @@ export interface LstmData {
 }
 
 /** The LSTM workload's data; PyTorch's default init (uniform ±1/√H) for the cell. */
-export const makeLstmData = (): LstmData => {
-  const { B, T, IN, H } = LSTM;
+export const makeLstmData = (B: number = LSTM.B): LstmData => {
+  const { T, IN, H } = LSTM;
   const rand = mulberry32(42);
   const k = 1 / Math.sqrt(H);
   return {

@@ -1,7 +1,7 @@
 /**
  * @file The tables `pnpm bench:peers` prints: the timings per workload with ratios against
  * Rewind's reference row, and the targets of the issues (6: the training steps, matmul, tiny ops,
- * first call; 16: per-example gradients) with the measured ratios and how far off each one is.
+ * first call; 16: per-example gradients; 19: data parallelism over workers) with the measured ratios and how far off each one is.
  */
 import type { Timing } from "./harness.js";
 
@@ -174,6 +174,21 @@ export const computeTargets = (
       sense: "le",
       unit: " µs",
     });
+  }
+  for (const [batch, goal] of [
+    [32, 0.6],
+    [128, 0.55],
+  ] as const) {
+    const w = find(`data-parallel LSTM step: B ${batch},`);
+    if (w === undefined) continue;
+    targets.push(
+      ratioTarget(
+        `issue 19: LSTM step B ${batch} on 2 workers ≤ ${goal}× one thread`,
+        byName(w, "Rewind pmap, 2 workers"),
+        byName(w, "Rewind jit, 1 thread"),
+        goal,
+      ),
+    );
   }
   const p = find("per-example");
   if (p !== undefined) {

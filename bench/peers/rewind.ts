@@ -82,7 +82,8 @@ export const rewindLstm = (d: LstmData, mode: "eager" | "jit"): StepContestant =
  * @example const { model, loss } = rewindLstmParts(makeLstmData())
  */
 export const rewindLstmParts = (d: LstmData) => {
-  const { B, T: steps, IN, H } = LSTM;
+  const { T: steps, IN, H } = LSTM;
+  const B = d.ys.length;
   const model: LstmModel = {
     cell: {
       weight_ih: t(d.wIh, [4 * H, IN]),

@@ -28,11 +28,12 @@ import { ROW, computeTargets, header, tableRows, targetHeader, targetRows, type 
 import { initTf, tfChar, tfLstm, tfMatmul, tfTinyAdd } from "./tfjs.js";
 import { initJax, jaxChar, jaxLstm, jaxMatmul, jaxTinyAdd } from "./jaxjs.js";
 import { plainChar } from "./plain.js";
+import { workersOneThread, workersPmap } from "./workers.js";
 import type { FirstCall } from "./firstcall.js";
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
-// Optional arguments pick workloads: lstm, char, matmul, tiny, first (default: all).
-const WORKLOADS = ["lstm", "char", "perexample", "matmul", "tiny", "first"] as const;
+// Optional arguments pick workloads: lstm, char, perexample, workers, matmul, tiny, first (default: all).
+const WORKLOADS = ["lstm", "char", "perexample", "workers", "matmul", "tiny", "first"] as const;
 const picked = process.argv.slice(2);
 for (const p of picked)
   if (!(WORKLOADS as readonly string[]).includes(p))
@@ -187,6 +188,25 @@ if (want("perexample")) {
       flops: lstmFlops,
       refFor: (r) => (r.name === ROW.perExample ? undefined : ROW.perExample),
       note: "the batch gradient (one gradient of the mean loss) is there for scale; the agreement check compares the norms of the stacked per-example gradients",
+    },
+  );
+}
+
+// ---- 2c. data parallelism over worker threads (issue 19) ------------------------------------
+
+for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
+  const d = makeLstmData(batch);
+  const contestants = [workersOneThread(d), workersPmap(d, 2)];
+  await checkAgreement(`data-parallel LSTM step, B ${batch}`, contestants, contestants[0]!.name);
+  await runSection(
+    `data-parallel LSTM step: B ${batch}, T ${LSTM.T}, in ${LSTM.IN}, H ${LSTM.H}, jit(valueAndGrad), float32, ` +
+      `${availableParallelism()} cores`,
+    "ms",
+    contestants,
+    { rounds: 11, minRuns: 3, budgetMs: 5000, sampleMs: 0, warmMs: 300 },
+    {
+      refFor: (r) => (r.name === contestants[0]!.name ? undefined : contestants[0]!.name),
+      note: "pmap splits the batch in halves; each worker computes its gradient, pmean averages them in shared memory",
     },
   );
 }
