@@ -32,7 +32,7 @@ export const workersOneThread = (d: LstmData): StepContestant => {
     run: () => void lstmMeanGrad(model, xs, ys),
     check: () => {
       const [loss, g] = lstmMeanGrad(model, xs, ys);
-      return { loss: (loss as Tensor).data[0]!, gradNorms: norms(g as LstmModel) };
+      return { loss: (loss as Tensor).data[0]!, gradNorms: norms(g) };
     },
   };
 };
@@ -52,7 +52,7 @@ export const workersPmap = (d: LstmData, workers = 2): StepContestant => {
     run: async () => void (await step(model, xs, ys)),
     check: async () => {
       const [loss, g] = await step(model, xs, ys);
-      return { loss: (loss as Tensor).data[0]!, gradNorms: norms(g as LstmModel) };
+      return { loss: (loss).data[0]!, gradNorms: norms(g) };
     },
     dispose: () => void step.close(),
   };
