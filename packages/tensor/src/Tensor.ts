@@ -117,6 +117,12 @@ export const fromDataOrThrow = (data: ArrayLike<number>, shape: Shape, dtype: DT
     });
   }
   const out = allocate(dt, n);
+  // A typed array of the dtype's own class holds valid values already: copy it whole (bool's
+  // Uint8Array may hold values other than 0 and 1, so it takes the loop).
+  if (dt !== "bool" && bufferMatchesDType(dt, data)) {
+    (out as Float64Array).set(data as unknown as Float64Array);
+    return fromBuffer(dt, sh, out);
+  }
   for (let i = 0; i < n; i++) {
     const v = data[i] as unknown;
     const num = typeof v === "boolean" ? Number(v) : v;
