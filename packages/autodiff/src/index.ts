@@ -16,7 +16,7 @@ export {
   type GradFn,
   type ValueAndGradFn,
 } from "./api.js";
-export type { Concrete } from "./types.js";
+export type { Concrete, Transformed } from "./types.js";
 export {
   jacrev,
   jacfwd,

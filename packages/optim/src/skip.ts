@@ -14,7 +14,15 @@ import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import { isFloating, type Tensor } from "@rewind/tensor";
-import { checkCount, checkState, checkTransformation, zeroCount, type GradientTransformation } from "./types.js";
+import {
+  checkCount,
+  checkState,
+  checkTransformation,
+  zeroCount,
+  optimizer,
+  type GradientTransformation,
+  type Optimizer,
+} from "./types.js";
 
 /**
  * The state of `skipNonFinite`: counts of skipped steps, and the inner optimizer's state. The
@@ -106,9 +114,9 @@ const negZero = (g: Value): Tensor => T.scalar(-0, g.dtype);
  * if (Number(state.lastFinite) === 0)
  *   console.warn(`skipped a non-finite step (${Number(state.totalNotFinite)} so far)`);
  */
-export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTransformation<SkipNonFiniteState<S>> => {
+export const skipNonFinite = <S>(inner: GradientTransformation<S>): Optimizer<SkipNonFiniteState<S>> => {
   checkTransformation("skipNonFinite", "inner", inner);
-  return {
+  return optimizer<SkipNonFiniteState<S>>({
     init: (params) =>
       Object.freeze({
         notFiniteCount: zeroCount(),
@@ -148,5 +156,5 @@ export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTran
         }),
       ];
     },
-  };
+  });
 };

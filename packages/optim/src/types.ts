@@ -76,6 +76,46 @@ export interface GradientTransformation<S> {
 }
 
 /**
+ * A gradient transformation as this package's constructors return it (`adam`, `chain`,
+ * `skipNonFinite`, …): a `GradientTransformation<S>` whose `update` can also be called on a
+ * union of transformations. `const opt = clip ? chain(clipByGlobalNorm(1), adam(o)) : adam(o)`
+ * then needs no annotation: `opt.init(params)` is the union of the states and
+ * `opt.update(grads, state, params)` accepts it and returns it. (A plain `update` typed
+ * `(grads, state: S)` cannot take the union: called on a union of functions, TypeScript demands
+ * an argument that fits every member, the intersection of the states.) Write your own
+ * transformations as `GradientTransformation<S>`, and pass them through `optimizer` (or `chain`)
+ * to get this type.
+ * @example
+ * const opt = clip ? chain(clipByGlobalNorm(1), adam({ learningRate: 1e-3 })) : adam({ learningRate: 1e-3 });
+ * let state = opt.init(params);
+ * [updates, state] = opt.update(grads, state, params);
+ */
+export type Optimizer<S> = GradientTransformation<S> & {
+  /**
+   * `update` called on `this`, a transformation or a union of them: the state is `this`'s state
+   * type. It does not mention `S`, so every member of a union has this same signature and
+   * TypeScript can call it on the union.
+   */
+  readonly update: <P, O extends AnyTransformation>(
+    this: O,
+    grads: P,
+    state: StateOf<O>,
+    params?: P,
+  ) => readonly [P, StateOf<O>];
+};
+
+/**
+ * Gives a transformation the `Optimizer` type: the same object (nothing is wrapped or copied),
+ * whose `update` TypeScript can then also call on a union of transformations (see `Optimizer`).
+ * @example
+ * const mine: GradientTransformation<EmptyState> = { init: () => ({}), update: (g, s) => [g, s] };
+ * const opt = useClip ? optimizer(mine) : adam({ learningRate: 1e-3 });
+ */
+export const optimizer = <S>(transformation: GradientTransformation<S>): Optimizer<S> =>
+  // Sound: the extra signature's state is `StateOf<this>`, which is `S` for this object.
+  transformation as Optimizer<S>;
+
+/**
  * The state type of a transformation.
  * @example type S = StateOf<typeof opt>;
  */
