@@ -20,8 +20,10 @@ import {
   checkTransformation,
   zeroCount,
   optimizer,
+  type AnyTransformation,
   type GradientTransformation,
   type Optimizer,
+  type StateOf,
 } from "./types.js";
 
 /**
@@ -114,7 +116,12 @@ const negZero = (g: Value): Tensor => T.scalar(-0, g.dtype);
  * if (Number(state.lastFinite) === 0)
  *   console.warn(`skipped a non-finite step (${Number(state.totalNotFinite)} so far)`);
  */
-export const skipNonFinite = <S>(inner: GradientTransformation<S>): Optimizer<SkipNonFiniteState<S>> => {
+export const skipNonFinite = <O extends AnyTransformation>(inner: O): Optimizer<SkipNonFiniteState<StateOf<O>>> =>
+  // Typed by `O` rather than a state `S`, so that a union of optimizers (`clip ? chain(…) : adam(…)`)
+  // infers the union of their states.
+  skipping<StateOf<O>>(inner);
+
+const skipping = <S>(inner: GradientTransformation<S>): Optimizer<SkipNonFiniteState<S>> => {
   checkTransformation("skipNonFinite", "inner", inner);
   return optimizer<SkipNonFiniteState<S>>({
     init: (params) =>
