@@ -40,6 +40,44 @@ describe("on tensors, the transforms return tensors", () => {
     // Σ (w ⊙ x + b₀ + b₁) = (0.5 − 2) + 2 · 7.
     expect(T.item(y)).toBe(12.5);
   });
+  it("vmap, remat and checkpoint keep f's types: tensors in, tensors out, pytrees leaf by leaf", () => {
+    const batched = A.vmap((p: Params, v: Value) => ({ y: loss(p, v), n: 2 }), { inAxes: [null, 0] });
+    const out = batched(
+      params,
+      T.tensor(
+        [
+          [0.5, -1],
+          [1, 1],
+        ],
+        "float64",
+      ),
+    );
+    expectTypeOf(out).toEqualTypeOf<{ y: Tensor; n: number }>();
+    expect([...out.y.data]).toEqual([12.5, 17]);
+    const r = A.remat(loss)(params, x);
+    expectTypeOf(r).toEqualTypeOf<Tensor>();
+    expectTypeOf(A.checkpoint(loss)(params, x)).toEqualTypeOf<Tensor>();
+    // jit of a vmap (the README's per-example gradients) is a Tensor too.
+    const perExample = A.jit(
+      A.vmap(
+        A.grad((w: Value, v: Value) => A.sum(A.mul(w, v))),
+        { inAxes: [null, 0] },
+      ),
+    );
+    const gs = perExample(
+      x,
+      T.tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        "float64",
+      ),
+    );
+    expectTypeOf(gs).toEqualTypeOf<Tensor>();
+    expect([...gs.data]).toEqual([1, 2, 3, 4]);
+    expect(T.item(r)).toBe(12.5);
+  });
   it("valueAndGrad: the value is f's result and the gradient has the argument's structure", () => {
     const [value, g] = A.valueAndGrad(loss)(params, x);
     expectTypeOf(value).toEqualTypeOf<Tensor>();
@@ -89,6 +127,8 @@ describe("on traced values (inside another transform), they return traced values
     const outer = A.grad((p: Params) => {
       const y = inner(p, x);
       expectTypeOf(y).toEqualTypeOf<Value>();
+      expectTypeOf(A.vmap(loss, { inAxes: [null, 0] })(p, A.stack([x, x], 0))).toEqualTypeOf<Value>();
+      expectTypeOf(A.remat(loss)(p, x)).toEqualTypeOf<Value>();
       return y;
     });
     const g = outer(params);
