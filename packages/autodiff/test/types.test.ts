@@ -78,6 +78,20 @@ describe("on tensors, the transforms return tensors", () => {
     expect([...gs.data]).toEqual([1, 2, 3, 4]);
     expect(T.item(r)).toBe(12.5);
   });
+  it("scan: on tensors the final carry and the stacked outputs are tensors", () => {
+    const [total, prefix] = A.scan((c: Value, v: Value): [Value, Value] => [A.add(c, v), c], T.scalar(0, "float64"), x);
+    expectTypeOf(total).toEqualTypeOf<Tensor>();
+    expectTypeOf(prefix).toEqualTypeOf<Tensor>();
+    const [carry] = A.scan(
+      (c: { n: Value }, v: Value): [{ n: Value }, null] => [{ n: A.add(c.n, v) }, null],
+      {
+        n: T.scalar(1, "float64"),
+      },
+      x,
+    );
+    expectTypeOf(carry).toEqualTypeOf<{ n: Tensor }>();
+    expect([T.item(total), ...prefix.data, T.item(carry.n)]).toEqual([-0.5, 0, 0.5, 0.5]);
+  });
   it("valueAndGrad: the value is f's result and the gradient has the argument's structure", () => {
     const [value, g] = A.valueAndGrad(loss)(params, x);
     expectTypeOf(value).toEqualTypeOf<Tensor>();
@@ -129,6 +143,7 @@ describe("on traced values (inside another transform), they return traced values
       expectTypeOf(y).toEqualTypeOf<Value>();
       expectTypeOf(A.vmap(loss, { inAxes: [null, 0] })(p, A.stack([x, x], 0))).toEqualTypeOf<Value>();
       expectTypeOf(A.remat(loss)(p, x)).toEqualTypeOf<Value>();
+      expectTypeOf(A.scan((c: Value, v: Value): [Value, Value] => [A.add(c, v), c], p.w, x)[0]).toEqualTypeOf<Value>();
       return y;
     });
     const g = outer(params);
