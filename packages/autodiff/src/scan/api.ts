@@ -367,4 +367,4 @@ export interface Scan {
  * @throws GraphException (`CarryMismatch`) naming the carry path whose aval changed.
  * @example scan((c, x) => [add(c, x), c], scalar(0), tensor([1, 2, 3])) // [6, [0, 1, 3]]
  */
-export const scan: Scan = scanAny as Scan;
+export const scan: Scan = scanAny;
