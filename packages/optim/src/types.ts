@@ -127,7 +127,12 @@ export const optimizer = <S>(transformation: GradientTransformation<S>): Optimiz
  * read from `init`'s last signature: a `GradientTransformation`'s own, which `Optimizer` keeps.
  * @example type S = StateOf<typeof opt>;
  */
-export type StateOf<G> = G extends { readonly init: (params: never) => infer S } ? S : never;
+export type StateOf<G> = G extends {
+  /** The transformation's `init`: what it returns is the state. */
+  readonly init: (params: never) => infer S;
+}
+  ? S
+  : never;
 
 /**
  * Any transformation, whatever its state. `any` (not `unknown`) because the state appears both
