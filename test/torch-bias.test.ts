@@ -12,7 +12,7 @@ import { afterAll, describe, expect, expectTypeOf, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
-import { grad, sum } from "@rewind/autodiff";
+import { grad, sum, type Concrete } from "@rewind/autodiff";
 import {
   fromTorchStateDict,
   gru,
@@ -106,7 +106,7 @@ describe("the types follow the spec (checked by tsc)", () => {
     const read = fromTorchStateDict({}, spec);
     if (E.isRight(read)) expectTypeOf(read.right).toEqualTypeOf<TorchRnnParams<false>>();
     expectTypeOf(withoutBias(gru).init(key, { inputSize: 3, hiddenSize: 4 })).not.toHaveProperty("bias_ih");
-    expectTypeOf(gru.init(key, { inputSize: 3, hiddenSize: 4 })).toEqualTypeOf<TorchCellParams>();
+    expectTypeOf(gru.init(key, { inputSize: 3, hiddenSize: 4 })).toEqualTypeOf<Concrete<TorchCellParams>>();
   });
 });
 

@@ -29,8 +29,21 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { dpSgdEpsilon } from "../shared/rdp.js";
-import { item, random, type Key, type Tensor } from "@rewind/tensor";
-import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, reshape, sum, take, type Value } from "@rewind/autodiff";
+import { item, random, type Key } from "@rewind/tensor";
+import {
+  argmax,
+  jit,
+  logSoftmax,
+  mean,
+  mul,
+  neg,
+  oneHot,
+  reshape,
+  sum,
+  take,
+  type Concrete,
+  type Value,
+} from "@rewind/autodiff";
 import { embedding, gru, linear, manyToOne } from "@rewind/rnn";
 import type { EmbeddingParams, LinearParams, TorchCellParams } from "@rewind/rnn";
 import { adam, trainStep } from "@rewind/optim";
@@ -88,7 +101,7 @@ interface Params {
 }
 const [kEmbed, kCell, kOut, kData, kNoise] = random.split(random.key(seed), 5) as [Key, Key, Key, Key, Key];
 /** The initial weights, fresh for each run (`trainStep` donates the params it is given). */
-const init = (): Params => ({
+const init = (): Concrete<Params> => ({
   embed: embed.init(kEmbed, vocabSize),
   cell: gru.init(kCell, { inputSize: embedDim, hiddenSize }),
   out: classify.init(kOut, hiddenSize),
@@ -104,8 +117,8 @@ const exampleLoss = (p: Params, b: Batch): Value =>
     label: reshape(b.label, [1]),
   } as unknown as Batch);
 const predict = jit((p: Params, b: Batch): Value => argmax(logits(p, b.words.xs, b.words.lengths), { axis: -1 }));
-const accuracy = (p: Params): number => {
-  const predicted = (predict(p, testBatch) as Tensor).data;
+const accuracy = (p: Concrete<Params>): number => {
+  const predicted = predict(p, testBatch).data;
   const truth = Array.from(testBatch.label.data as ArrayLike<number>);
   return truth.filter((y, i) => y === predicted[i]).length / truth.length;
 };
@@ -135,7 +148,7 @@ const privateRun = (() => {
   for (let t = 1; t <= steps; t++) {
     const r = step(params, optState, sample(t), noiseLike(params, random.foldIn(kNoise, t)));
     ({ params, optState } = r);
-    clipped += item(r.clippedFraction as Tensor) / steps;
+    clipped += item(r.clippedFraction) / steps;
   }
   return { accuracy: accuracy(params), seconds: (performance.now() - started) / 1000, clipped };
 })();

@@ -22,7 +22,20 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { fromDataOrThrow, random, type Key, type Tensor } from "@rewind/tensor";
-import { jit, mean, reshape, slice, square, stack, sub, sum, treeMap, vmap, type Value } from "@rewind/autodiff";
+import {
+  jit,
+  mean,
+  reshape,
+  slice,
+  square,
+  stack,
+  sub,
+  sum,
+  treeMap,
+  vmap,
+  type Concrete,
+  type Value,
+} from "@rewind/autodiff";
 import { gru, linear, manyToMany, type LinearParams, type TorchCellParams } from "@rewind/rnn";
 import { adam, trainStep } from "@rewind/optim";
 import { FEATURES, features, loadBirths } from "../forecast/data.js";
@@ -71,7 +84,7 @@ interface Params {
   readonly cell: TorchCellParams;
   readonly out: LinearParams;
 }
-const initModel = (k: Key): Params => {
+const initModel = (k: Key): Concrete<Params> => {
   const [kCell, kOut] = random.split(k, 2) as [Key, Key];
   return { cell: gru.init(kCell, { inputSize: FEATURES, hiddenSize }), out: readout.init(kOut, hiddenSize) };
 };
@@ -97,15 +110,15 @@ const optimizer = adam({ learningRate: 3e-3 });
 const ensembleLoss = (ps: Params, xs: Value, ys: Value): Value =>
   sum(vmap(loss, { inAxes: [0, null, null] })(ps, xs, ys));
 let started = performance.now();
-const [first, ...others] = kModels.map(initModel) as [Params, ...Params[]];
-let stacked = treeMap<Params>((...leaves) => stack(leaves, 0), first, ...others);
+const [first, ...others] = kModels.map(initModel) as [Concrete<Params>, ...Concrete<Params>[]];
+let stacked = treeMap<Concrete<Params>>((...leaves) => stack(leaves, 0), first, ...others);
 let stackedState = optimizer.init(stacked);
 const ensembleStep = trainStep(ensembleLoss, optimizer);
 for (let step = 1; step <= steps; step++) {
   const b = batchAt(step);
   ({ params: stacked, optState: stackedState } = ensembleStep(stacked, stackedState, b.xs, b.ys));
 }
-const vmapped = rows(forecastAll(stacked, testSet.xs) as Tensor, M);
+const vmapped = rows(forecastAll(stacked, testSet.xs), M);
 const vmappedSeconds = (performance.now() - started) / 1000;
 
 // ---- the same 8 one after another -----------------------------------------------------------------
@@ -118,7 +131,7 @@ const sequential = kModels.map((k) => {
     const b = batchAt(step);
     ({ params, optState } = singleStep(params, optState, b.xs, b.ys));
   }
-  return Float32Array.from((forecastOne(params, testSet.xs) as Tensor).data as Float32Array);
+  return Float32Array.from(forecastOne(params, testSet.xs).data);
 });
 const sequentialSeconds = (performance.now() - started) / 1000;
 

@@ -24,7 +24,7 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { fromDataOrThrow, item, random, type Key, type Tensor } from "@rewind/tensor";
-import { jit, mean, reshape, slice, square, sub, type Value } from "@rewind/autodiff";
+import { jit, mean, reshape, slice, square, sub, type Concrete, type Value } from "@rewind/autodiff";
 import { gru, linear, manyToMany, type LinearParams, type TorchCellParams } from "@rewind/rnn";
 import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
 import { FEATURES, features, loadBirths } from "./data.js";
@@ -73,7 +73,7 @@ interface Params {
   readonly out: LinearParams;
 }
 const [kCell, kOut, kData] = random.split(random.key(seed), 3) as [Key, Key, Key];
-let params: Params = {
+let params: Concrete<Params> = {
   cell: gru.init(kCell, { inputSize: FEATURES, hiddenSize }),
   out: readout.init(kOut, hiddenSize),
 };
@@ -101,7 +101,7 @@ const errors = (predicted: readonly number[]) => {
 };
 const naive = testDays.map((d) => days[d - 7]!.births);
 const naiveErr = errors(naive);
-const modelForecast = (p: Params): number[] => Array.from((forecastTest(p, testSet.xs) as Tensor).data, births);
+const modelForecast = (p: Concrete<Params>): number[] => Array.from(forecastTest(p, testSet.xs).data, births);
 
 const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: 3e-3 }));
 let optState = optimizer.init(params);

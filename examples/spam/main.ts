@@ -29,8 +29,20 @@
  */
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
-import { item, random, type Tensor } from "@rewind/tensor";
-import { argmax, jit, logSoftmax, mean, mul, neg, oneHot, sum, take, type Value } from "@rewind/autodiff";
+import { item, random } from "@rewind/tensor";
+import {
+  argmax,
+  jit,
+  logSoftmax,
+  mean,
+  mul,
+  neg,
+  oneHot,
+  sum,
+  take,
+  type Concrete,
+  type Value,
+} from "@rewind/autodiff";
 import {
   batches,
   embedding,
@@ -100,7 +112,7 @@ const [kEmbed, kCell, kOut, kData] = random.split(random.key(seed), 4) as [
   random.Key,
   random.Key,
 ];
-let params: Params = {
+let params: Concrete<Params> = {
   embed: embed.init(kEmbed, vocabSize),
   cell: gru.init(kCell, { inputSize: embedDim, hiddenSize }),
   out: classify.init(kOut, hiddenSize),
@@ -116,8 +128,8 @@ const loss = (p: Params, b: Batch): Value =>
   neg(mean(sum(mul(oneHot(b.label, 2), logSoftmax(logits(p, b), -1)), { axis: -1 })));
 const predict = jit((p: Params, b: Batch): Value => argmax(logits(p, b), { axis: -1 }));
 
-const evaluate = (p: Params) => {
-  const predicted = (predict(p, testBatch) as Tensor).data;
+const evaluate = (p: Concrete<Params>) => {
+  const predicted = predict(p, testBatch).data;
   const truth = testBatch.label.data;
   const cm = [
     [0, 0],

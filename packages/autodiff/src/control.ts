@@ -11,6 +11,7 @@ import { remat as rematPrim } from "./primitives/special.js";
 import { GRAD_PIPELINE, optimize } from "./passes/index.js";
 import { traceTreeAs } from "./trace.js";
 import { treeFlatten, treeUnflatten } from "./Tree.js";
+import type { Transformed } from "./types.js";
 
 /**
  * A traced body as its primitive stores it: after the passes `grad` runs, so that its `impl`
@@ -22,14 +23,15 @@ const prepared = (body: Graph): Graph => optimize(body, GRAD_PIPELINE).graph;
 // One builder for both names, so an error names the function the user called.
 const rematAs =
   (op: string) =>
-  <Args extends unknown[], R>(f: (...args: Args) => R) => {
+  <Args extends unknown[], R>(f: (...args: Args) => R): Transformed<Args, R> => {
     expectFunction(op, "f", f);
-    return (...args: Args): R => {
+    // On tensors the primitive evaluates its body, so the outputs are tensors (`Concrete<R>`).
+    return ((...args: Args): R => {
       const closed = traceTreeAs(op, f, args);
       const leaves = treeFlatten(args)[0];
       const outs = bind(rematPrim, [...closed.consts, ...leaves], { body: prepared(closed.graph) });
       return treeUnflatten<R>(closed.outTree, outs);
-    };
+    }) as Transformed<Args, R>;
   };
 
 /**
@@ -37,14 +39,14 @@ const rematAs =
  * during the backward pass (rematerialisation, JAX's `remat`). Values and gradients are unchanged.
  * @example grad((x) => sum(remat((y) => tanh(tanh(y)))(x)))(x)
  */
-export const remat: <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R = rematAs("remat");
+export const remat: <Args extends unknown[], R>(f: (...args: Args) => R) => Transformed<Args, R> = rematAs("remat");
 
 /**
  * The old name of `remat`; "checkpoint" now only means saved training state (@rewind/optim).
  * @deprecated Use `remat(f)`; same behaviour.
  * @example grad((x) => sum(checkpoint((y) => tanh(tanh(y)))(x)))(x)
  */
-export const checkpoint: <Args extends unknown[], R>(f: (...args: Args) => R) => (...args: Args) => R =
+export const checkpoint: <Args extends unknown[], R>(f: (...args: Args) => R) => Transformed<Args, R> =
   rematAs("checkpoint");
 
 /**

@@ -16,7 +16,7 @@ export {
   type GradFn,
   type ValueAndGradFn,
 } from "./api.js";
-export type { Concrete } from "./types.js";
+export type { Concrete, Transformed } from "./types.js";
 export {
   jacrev,
   jacfwd,
@@ -29,7 +29,7 @@ export {
 export { vmap, type VmapOptions } from "./vmap/api.js";
 export * as random from "./random.js";
 export type { AxisSpec } from "./vmap/axes.js";
-export { scan, type ScanOptions, type ScanFn, type RematPolicy } from "./scan/api.js";
+export { scan, type Scan, type ScanOptions, type ScanFn, type RematPolicy } from "./scan/api.js";
 export { associativeScan, type AssociativeScanOptions } from "./scan/associative.js";
 export { remat, checkpoint, customVjp } from "./control.js";
 export { jit, type Jitted, type Runner } from "./jit.js";

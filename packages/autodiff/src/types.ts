@@ -20,3 +20,16 @@ export type Concrete<T> = T extends Tracer
       : T extends object
         ? { [K in keyof T]: Concrete<T[K]> }
         : T;
+
+/**
+ * A function made by a transform that keeps `f`'s signature (`vmap`, `remat`): called on tensors
+ * it returns tensors (`Concrete<R>`), called on traced values (inside another transform) it
+ * returns traced values. The second signature also serves arguments whose types say `Value`.
+ * @example const g: Transformed<[Value], Value> = vmap((x: Value) => mul(x, 2)); g(tensor([1])) // a Tensor
+ */
+export interface Transformed<Args extends unknown[], R> {
+  /** A call on tensors returns tensors. */
+  (...args: Concrete<Args>): Concrete<R>;
+  /** A call on traced values (inside another transform) returns traced values. */
+  (...args: Args): R;
+}

@@ -40,6 +40,58 @@ describe("on tensors, the transforms return tensors", () => {
     // Σ (w ⊙ x + b₀ + b₁) = (0.5 − 2) + 2 · 7.
     expect(T.item(y)).toBe(12.5);
   });
+  it("vmap, remat and checkpoint keep f's types: tensors in, tensors out, pytrees leaf by leaf", () => {
+    const batched = A.vmap((p: Params, v: Value) => ({ y: loss(p, v), n: 2 }), { inAxes: [null, 0] });
+    const out = batched(
+      params,
+      T.tensor(
+        [
+          [0.5, -1],
+          [1, 1],
+        ],
+        "float64",
+      ),
+    );
+    expectTypeOf(out).toEqualTypeOf<{ y: Tensor; n: number }>();
+    expect([...out.y.data]).toEqual([12.5, 17]);
+    const r = A.remat(loss)(params, x);
+    expectTypeOf(r).toEqualTypeOf<Tensor>();
+    expectTypeOf(A.checkpoint(loss)(params, x)).toEqualTypeOf<Tensor>();
+    // jit of a vmap (the README's per-example gradients) is a Tensor too.
+    const perExample = A.jit(
+      A.vmap(
+        A.grad((w: Value, v: Value) => A.sum(A.mul(w, v))),
+        { inAxes: [null, 0] },
+      ),
+    );
+    const gs = perExample(
+      x,
+      T.tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        "float64",
+      ),
+    );
+    expectTypeOf(gs).toEqualTypeOf<Tensor>();
+    expect([...gs.data]).toEqual([1, 2, 3, 4]);
+    expect(T.item(r)).toBe(12.5);
+  });
+  it("scan: on tensors the final carry and the stacked outputs are tensors", () => {
+    const [total, prefix] = A.scan((c: Value, v: Value): [Value, Value] => [A.add(c, v), c], T.scalar(0, "float64"), x);
+    expectTypeOf(total).toEqualTypeOf<Tensor>();
+    expectTypeOf(prefix).toEqualTypeOf<Tensor>();
+    const [carry] = A.scan(
+      (c: { n: Value }, v: Value): [{ n: Value }, null] => [{ n: A.add(c.n, v) }, null],
+      {
+        n: T.scalar(1, "float64"),
+      },
+      x,
+    );
+    expectTypeOf(carry).toEqualTypeOf<{ n: Tensor }>();
+    expect([T.item(total), ...prefix.data, T.item(carry.n)]).toEqual([-0.5, 0, 0.5, 0.5]);
+  });
   it("valueAndGrad: the value is f's result and the gradient has the argument's structure", () => {
     const [value, g] = A.valueAndGrad(loss)(params, x);
     expectTypeOf(value).toEqualTypeOf<Tensor>();
@@ -89,6 +141,9 @@ describe("on traced values (inside another transform), they return traced values
     const outer = A.grad((p: Params) => {
       const y = inner(p, x);
       expectTypeOf(y).toEqualTypeOf<Value>();
+      expectTypeOf(A.vmap(loss, { inAxes: [null, 0] })(p, A.stack([x, x], 0))).toEqualTypeOf<Value>();
+      expectTypeOf(A.remat(loss)(p, x)).toEqualTypeOf<Value>();
+      expectTypeOf(A.scan((c: Value, v: Value): [Value, Value] => [A.add(c, v), c], p.w, x)[0]).toEqualTypeOf<Value>();
       return y;
     });
     const g = outer(params);

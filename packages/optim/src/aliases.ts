@@ -24,14 +24,7 @@ import {
   type ScaleByStddevState,
   type TraceState,
 } from "./scaling.js";
-import {
-  checkFlag,
-  checkLearningRate,
-  checkNumber,
-  checkOptions,
-  type GradientTransformation,
-  type LearningRate,
-} from "./types.js";
+import { checkFlag, checkLearningRate, checkNumber, checkOptions, type Optimizer, type LearningRate } from "./types.js";
 import { addDecayedWeights, WEIGHT_DECAY_KEYS } from "./weightDecay.js";
 
 /**
@@ -58,7 +51,7 @@ export type SgdState = readonly [TraceState | EmptyState, CountState];
  * `θ' = θ − lr·v'` (or `θ − lr·(g + μv')`). Equal to PyTorch's `SGD` with `dampening = 0`.
  * @example const opt = sgd({ learningRate: 0.1, momentum: 0.9 });
  */
-export const sgd = (options: SgdOptions): GradientTransformation<SgdState> => {
+export const sgd = (options: SgdOptions): Optimizer<SgdState> => {
   checkOptions("sgd", options, keysOf<SgdOptions>({ learningRate: true, momentum: true, nesterov: true }));
   const nesterov = checkFlag("sgd", "nesterov", options.nesterov) ?? false;
   if (options.momentum !== undefined) checkNumber("sgd", "momentum", options.momentum, 0, 1);
@@ -90,7 +83,7 @@ export type AdagradState = readonly [ScaleByRssState, CountState];
  * p -= lr·g/√(mem + 1e-8)`, lr 0.1) is `adagrad({ learningRate: 0.1, initialAccumulator: 0, eps: 1e-8 })`.
  * @example const opt = adagrad({ learningRate: 0.1, initialAccumulator: 0, eps: 1e-8 });
  */
-export const adagrad = (options: AdagradOptions): GradientTransformation<AdagradState> => {
+export const adagrad = (options: AdagradOptions): Optimizer<AdagradState> => {
   checkOptions("adagrad", options, ["learningRate", ...RSS_KEYS]);
   const { learningRate, ...rss } = options;
   return chain(scaleByRss(rss), scaleByLearningRate(checkLearningRate("adagrad", learningRate)));
@@ -124,7 +117,7 @@ export type RmspropState = readonly [ScaleByRmsState | ScaleByStddevState, Count
  * `decay = 0.95`, lr 2e-3.
  * @example const opt = rmsprop({ learningRate: 2e-3, decay: 0.95 });
  */
-export const rmsprop = (options: RmspropOptions): GradientTransformation<RmspropState> => {
+export const rmsprop = (options: RmspropOptions): Optimizer<RmspropState> => {
   checkOptions("rmsprop", options, ["learningRate", "centered", "momentum", "nesterov", ...RMS_KEYS]);
   const { learningRate, centered, momentum, nesterov, ...rms } = options;
   checkFlag("rmsprop", "centered", centered);
@@ -157,7 +150,7 @@ export type AdamState = readonly [ScaleByAdamState, CountState];
  * `b2 = 0.999`, `eps = 1e-8` (see `scaleByAdam`). Equal to PyTorch's `Adam`.
  * @example const opt = adam({ learningRate: 3e-3 });
  */
-export const adam = (options: AdamOptions): GradientTransformation<AdamState> => {
+export const adam = (options: AdamOptions): Optimizer<AdamState> => {
   checkOptions("adam", options, ["learningRate", ...ADAM_KEYS]);
   const { learningRate, ...moments } = options;
   return chain(scaleByAdam(moments), scaleByLearningRate(checkLearningRate("adam", learningRate)));
@@ -186,7 +179,7 @@ export type AdamwState = readonly [ScaleByAdamState, EmptyState, CountState];
  * PyTorch, it is multiplied by the learning rate (the paper multiplies it by the schedule only).
  * @example const opt = adamw({ learningRate: 1e-3, weightDecay: 1e-2, mask: maskByPath((p) => !p.endsWith("bias")) });
  */
-export const adamw = (options: AdamwOptions): GradientTransformation<AdamwState> => {
+export const adamw = (options: AdamwOptions): Optimizer<AdamwState> => {
   checkOptions("adamw", options, ["learningRate", ...ADAM_KEYS, ...WEIGHT_DECAY_KEYS]);
   const { learningRate, weightDecay, mask, ...moments } = options;
   return chain(

@@ -26,7 +26,8 @@ import {
   inEachDType,
   zeroCount,
   type AnyTransformation,
-  type GradientTransformation,
+  optimizer,
+  type Optimizer,
   type LearningRate,
   type StateOf,
 } from "./types.js";
@@ -52,21 +53,22 @@ const EMPTY: EmptyState = Object.freeze({});
  * The transformation that returns the gradients unchanged.
  * @example identity().update(grads, {})[0] === grads // true
  */
-export const identity = (): GradientTransformation<EmptyState> => ({
-  init: () => EMPTY,
-  update: (grads, state) => [grads, state],
-});
+export const identity = (): Optimizer<EmptyState> =>
+  optimizer<EmptyState>({
+    init: () => EMPTY,
+    update: (grads, state) => [grads, state],
+  });
 
 /**
  * Multiplies every update by a constant `factor`.
  * @example scale(-1).update({ w: tensor([1, 2]) }, {})[0] // { w: [-1, -2] }
  */
-export const scale = (factor: number): GradientTransformation<EmptyState> => {
+export const scale = (factor: number): Optimizer<EmptyState> => {
   const f = checkNumber("scale", "factor", factor);
-  return {
+  return optimizer<EmptyState>({
     init: () => EMPTY,
     update: (grads, state) => [A.treeMap((g) => A.mul(g, f), grads), state],
-  };
+  });
 };
 
 /**
@@ -90,11 +92,11 @@ export interface ScaleByLearningRateOptions {
 export const scaleByLearningRate = (
   learningRate: LearningRate,
   options: ScaleByLearningRateOptions = {},
-): GradientTransformation<CountState> => {
+): Optimizer<CountState> => {
   const lr = checkLearningRate("scaleByLearningRate", learningRate);
   checkOptions("scaleByLearningRate", options, ["flipSign"], true);
   const sign = (checkFlag("scaleByLearningRate", "flipSign", options.flipSign) ?? true) ? -1 : 1;
-  return {
+  return optimizer<CountState>({
     init: () => Object.freeze({ count: zeroCount() }),
     update: (grads, state) => {
       checkState("scaleByLearningRate", state, ["count"]);
@@ -105,7 +107,7 @@ export const scaleByLearningRate = (
       const cast = inEachDType(factor);
       return [A.treeMap((g: Value) => A.mul(g, cast(g.dtype)), grads), Object.freeze({ count: A.add(count, 1) })];
     },
-  };
+  });
 };
 
 /**
@@ -119,11 +121,9 @@ export type ChainState<Ts extends readonly AnyTransformation[]> = { readonly [K 
  * The state is the array of their states, in order.
  * @example const opt = chain(clipByGlobalNorm(5), scaleByAdam(), scaleByLearningRate(3e-3));
  */
-export const chain = <const Ts extends readonly AnyTransformation[]>(
-  ...transforms: Ts
-): GradientTransformation<ChainState<Ts>> => {
+export const chain = <const Ts extends readonly AnyTransformation[]>(...transforms: Ts): Optimizer<ChainState<Ts>> => {
   transforms.forEach((t, i) => checkTransformation("chain", `transforms[${i}]`, t));
-  return {
+  return optimizer<ChainState<Ts>>({
     init: (params) => Object.freeze(transforms.map((t) => t.init(params) as unknown)) as unknown as ChainState<Ts>,
     update: (grads, state, params) => {
       const states = state as unknown as readonly unknown[];
@@ -147,7 +147,7 @@ export const chain = <const Ts extends readonly AnyTransformation[]>(
       });
       return [updates, Object.freeze(next) as unknown as ChainState<Ts>];
     },
-  };
+  });
 };
 
 /**

@@ -7,7 +7,7 @@ import * as A from "@rewind/autodiff";
 import type { PyTree, Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import type { EmptyState } from "./base.js";
-import { checkNumber, invalidArgument, type GradientTransformation } from "./types.js";
+import { checkNumber, invalidArgument, optimizer, type Optimizer } from "./types.js";
 
 /**
  * The L2 norm of all leaves together, `√(Σ_leaves Σ g²)`, as a scalar value (float32 for a tree
@@ -27,9 +27,9 @@ export const globalNorm = (tree: PyTree): Value => {
  * update NaN; wrap the optimizer in `skipNonFinite` to drop such steps.
  * @example chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 }))
  */
-export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<EmptyState> => {
+export const clipByGlobalNorm = (maxNorm: number): Optimizer<EmptyState> => {
   const bound = checkNumber("clipByGlobalNorm", "maxNorm", maxNorm, Number.MIN_VALUE);
-  return {
+  return optimizer<EmptyState>({
     init: () => Object.freeze({}),
     update: (grads, state) => {
       const norm = globalNorm(grads);
@@ -41,24 +41,24 @@ export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<EmptyS
       );
       return [clipped, state];
     },
-  };
+  });
 };
 
 /**
  * Clamps every update elementwise to `[min, max]` (a NaN stays NaN; `±Infinity` leaves a side open).
  * @example clipByValue(-5, 5).update({ w: tensor([-7, 1, 9]) }, {})[0] // { w: [-5, 1, 5] }
  */
-export const clipByValue = (min: number, max: number): GradientTransformation<EmptyState> => {
+export const clipByValue = (min: number, max: number): Optimizer<EmptyState> => {
   // Infinite bounds are allowed: clipByValue(-Infinity, 0) clips one side only.
   const lo = min === -Infinity ? min : checkNumber("clipByValue", "min", min);
   const hi = max === Infinity ? max : checkNumber("clipByValue", "max", max);
   if (lo > hi) invalidArgument("clipByValue", "min, max", `min ${lo} is greater than max ${hi}`, "pass min ≤ max");
-  return {
+  return optimizer<EmptyState>({
     init: () => Object.freeze({}),
     update: (grads, state) => [
       // where, not maximum/minimum: a NaN gradient must stay visible rather than become a bound.
       A.treeMap<typeof grads>((g: Value) => A.where(A.less(g, lo), lo, A.where(A.greater(g, hi), hi, g)), grads),
       state,
     ],
-  };
+  });
 };

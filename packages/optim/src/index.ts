@@ -5,8 +5,10 @@
  *
  * @module @rewind/optim
  */
+export { optimizer } from "./types.js";
 export type {
   GradientTransformation,
+  Optimizer,
   LearningRate,
   Schedule,
   ScheduleFn,

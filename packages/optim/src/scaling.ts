@@ -17,7 +17,8 @@ import {
   inEachDType,
   invalidArgument,
   zeroCount,
-  type GradientTransformation,
+  optimizer,
+  type Optimizer,
 } from "./types.js";
 
 /** A pytree shaped like `params` with every leaf filled with `value` (in the leaf's dtype). */
@@ -49,11 +50,11 @@ export interface TraceState {
  * `t' = g + μ·t`, update `t'`, or `g + μ·t'` with Nesterov.
  * @example chain(traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1))
  */
-export const traceMomentum = (options: TraceMomentumOptions): GradientTransformation<TraceState> => {
+export const traceMomentum = (options: TraceMomentumOptions): Optimizer<TraceState> => {
   checkOptions("traceMomentum", options, keysOf<TraceMomentumOptions>({ decay: true, nesterov: true }));
   const decay = checkNumber("traceMomentum", "decay", options.decay, 0, 1);
   const nesterov = checkFlag("traceMomentum", "nesterov", options.nesterov) ?? false;
-  return {
+  return optimizer<TraceState>({
     init: (params) => Object.freeze({ trace: filledLike(params, 0) }),
     update: (grads, state) => {
       checkState("traceMomentum", state, ["trace"]);
@@ -64,7 +65,7 @@ export const traceMomentum = (options: TraceMomentumOptions): GradientTransforma
         : (trace as typeof grads);
       return [updates, Object.freeze({ trace })];
     },
-  };
+  });
 };
 
 /**
@@ -95,11 +96,11 @@ export interface ScaleByRssState {
  * where `s' = 0` (a zero gradient with `eps = 0` would otherwise give 0/0).
  * @example chain(scaleByRss({ initialAccumulator: 0, eps: 1e-8 }), scaleByLearningRate(0.1))
  */
-export const scaleByRss = (options: ScaleByRssOptions = {}): GradientTransformation<ScaleByRssState> => {
+export const scaleByRss = (options: ScaleByRssOptions = {}): Optimizer<ScaleByRssState> => {
   checkOptions("scaleByRss", options, RSS_KEYS, true);
   const initial = checkNumber("scaleByRss", "initialAccumulator", options.initialAccumulator ?? 0.1, 0);
   const eps = checkNumber("scaleByRss", "eps", options.eps ?? 1e-7, 0);
-  return {
+  return optimizer<ScaleByRssState>({
     init: (params) => Object.freeze({ sumOfSquares: filledLike(params, initial) }),
     update: (grads, state) => {
       checkState("scaleByRss", state, ["sumOfSquares"]);
@@ -112,7 +113,7 @@ export const scaleByRss = (options: ScaleByRssOptions = {}): GradientTransformat
       );
       return [updates, Object.freeze({ sumOfSquares })];
     },
-  };
+  });
 };
 
 /**
@@ -174,9 +175,9 @@ const rescale = (g: Value, nu: Value, eps: number, epsInSqrt: boolean): Value =>
  * RMSProp's rescaling (Optax's `scale_by_rms`): `ν' = ρ·ν + (1 − ρ)·g²`, update `g / √(ν' + eps)`.
  * @example chain(scaleByRms({ decay: 0.95 }), scaleByLearningRate(2e-3)) // char-rnn's setting
  */
-export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformation<ScaleByRmsState> => {
+export const scaleByRms = (options: ScaleByRmsOptions = {}): Optimizer<ScaleByRmsState> => {
   const { decay, eps, initialScale, epsInSqrt } = rmsOptions("scaleByRms", options);
-  return {
+  return optimizer<ScaleByRmsState>({
     init: (params) => Object.freeze({ nu: filledLike(params, initialScale) }),
     update: (grads, state) => {
       checkState("scaleByRms", state, ["nu"]);
@@ -187,7 +188,7 @@ export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformat
         Object.freeze({ nu }),
       ];
     },
-  };
+  });
 };
 
 /**
@@ -195,9 +196,9 @@ export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformat
  * and divides by the root of the variance estimate `ν' − μ'²`.
  * @example chain(scaleByStddev(), scaleByLearningRate(1e-3))
  */
-export const scaleByStddev = (options: ScaleByRmsOptions = {}): GradientTransformation<ScaleByStddevState> => {
+export const scaleByStddev = (options: ScaleByRmsOptions = {}): Optimizer<ScaleByStddevState> => {
   const { decay, eps, initialScale, epsInSqrt } = rmsOptions("scaleByStddev", options);
-  return {
+  return optimizer<ScaleByStddevState>({
     init: (params) => Object.freeze({ mu: filledLike(params, 0), nu: filledLike(params, initialScale) }),
     update: (grads, state) => {
       checkState("scaleByStddev", state, ["mu", "nu"]);
@@ -210,7 +211,7 @@ export const scaleByStddev = (options: ScaleByRmsOptions = {}): GradientTransfor
         Object.freeze({ mu, nu }),
       ];
     },
-  };
+  });
 };
 
 /**
@@ -265,13 +266,13 @@ const decayBelowOne = (arg: string, value: number): number => {
  * graph, in float64 (`pow` of float64 is JavaScript's `**`), and rounded once to each moment's dtype.
  * @example chain(scaleByAdam({ b2: 0.99 }), scaleByLearningRate(1e-3))
  */
-export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
+export const scaleByAdam = (options: ScaleByAdamOptions = {}): Optimizer<ScaleByAdamState> => {
   checkOptions("scaleByAdam", options, ADAM_KEYS, true);
   const b1 = decayBelowOne("b1", options.b1 ?? 0.9);
   const b2 = decayBelowOne("b2", options.b2 ?? 0.999);
   const eps = checkNumber("scaleByAdam", "eps", options.eps ?? 1e-8, 0);
   const epsRoot = checkNumber("scaleByAdam", "epsRoot", options.epsRoot ?? 0, 0);
-  return {
+  return optimizer<ScaleByAdamState>({
     init: (params) => Object.freeze({ count: zeroCount(), mu: filledLike(params, 0), nu: filledLike(params, 0) }),
     update: (grads, state) => {
       checkState("scaleByAdam", state, ["count", "mu", "nu"]);
@@ -293,5 +294,5 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
       );
       return [updates, Object.freeze({ count, mu, nu })];
     },
-  };
+  });
 };

@@ -14,7 +14,17 @@ import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import { isFloating, type Tensor } from "@rewind/tensor";
-import { checkCount, checkState, checkTransformation, zeroCount, type GradientTransformation } from "./types.js";
+import {
+  checkCount,
+  checkState,
+  checkTransformation,
+  zeroCount,
+  optimizer,
+  type AnyTransformation,
+  type GradientTransformation,
+  type Optimizer,
+  type StateOf,
+} from "./types.js";
 
 /**
  * The state of `skipNonFinite`: counts of skipped steps, and the inner optimizer's state. The
@@ -106,9 +116,14 @@ const negZero = (g: Value): Tensor => T.scalar(-0, g.dtype);
  * if (Number(state.lastFinite) === 0)
  *   console.warn(`skipped a non-finite step (${Number(state.totalNotFinite)} so far)`);
  */
-export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTransformation<SkipNonFiniteState<S>> => {
+export const skipNonFinite = <O extends AnyTransformation>(inner: O): Optimizer<SkipNonFiniteState<StateOf<O>>> =>
+  // Typed by `O` rather than a state `S`, so that a union of optimizers (`clip ? chain(…) : adam(…)`)
+  // infers the union of their states.
+  skipping<StateOf<O>>(inner);
+
+const skipping = <S>(inner: GradientTransformation<S>): Optimizer<SkipNonFiniteState<S>> => {
   checkTransformation("skipNonFinite", "inner", inner);
-  return {
+  return optimizer<SkipNonFiniteState<S>>({
     init: (params) =>
       Object.freeze({
         notFiniteCount: zeroCount(),
@@ -148,5 +163,5 @@ export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTran
         }),
       ];
     },
-  };
+  });
 };

@@ -13,7 +13,15 @@
 import { jit, valueAndGrad, type Jitted, type Value } from "@rewind/autodiff";
 import type { Tensor } from "@rewind/tensor";
 import { applyUpdates } from "./base.js";
-import { checkFlag, checkOptions, checkTransformation, invalidArgument, type GradientTransformation } from "./types.js";
+import {
+  checkFlag,
+  checkOptions,
+  checkTransformation,
+  invalidArgument,
+  type AnyTransformation,
+  type GradientTransformation,
+  type StateOf,
+} from "./types.js";
 
 /**
  * Options of `trainStep`.
@@ -64,16 +72,16 @@ export type TrainStep<P, S, Batch extends unknown[], Aux = undefined> = Jitted<
  * let optState = optimizer.init(params);
  * for (const { xs, ys } of data) ({ params, optState } = step(params, optState, xs, ys));
  */
-export function trainStep<P, S, Batch extends unknown[]>(
+export function trainStep<P, O extends AnyTransformation, Batch extends unknown[]>(
   loss: (params: P, ...batch: Batch) => Value,
-  optimizer: GradientTransformation<S>,
+  optimizer: O,
   options?: TrainStepOptions & { readonly hasAux?: false },
-): TrainStep<P, S, Batch>;
-export function trainStep<P, S, Batch extends unknown[], Aux>(
+): TrainStep<P, StateOf<O>, Batch>;
+export function trainStep<P, O extends AnyTransformation, Batch extends unknown[], Aux>(
   loss: (params: P, ...batch: Batch) => readonly [Value, Aux],
-  optimizer: GradientTransformation<S>,
+  optimizer: O,
   options: TrainStepOptions & { readonly hasAux: true },
-): TrainStep<P, S, Batch, Aux>;
+): TrainStep<P, StateOf<O>, Batch, Aux>;
 export function trainStep<P, S, Batch extends unknown[]>(
   loss: (params: P, ...batch: Batch) => unknown,
   optimizer: GradientTransformation<S>,

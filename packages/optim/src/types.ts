@@ -7,7 +7,7 @@ import * as T from "@rewind/tensor";
 import { check, describeArg, finite, flag, optionsProblem } from "@rewind/tensor/internal/check";
 import { rule, type Rule } from "@rewind/tensor/internal/check";
 import * as A from "@rewind/autodiff";
-import type { Value } from "@rewind/autodiff";
+import type { Concrete, Value } from "@rewind/autodiff";
 
 /**
  * A learning-rate (or any hyperparameter) schedule: the value to use at an update count, computed
@@ -76,10 +76,63 @@ export interface GradientTransformation<S> {
 }
 
 /**
- * The state type of a transformation.
+ * A gradient transformation as this package's constructors return it (`adam`, `chain`,
+ * `skipNonFinite`, …): a `GradientTransformation<S>` with two more call signatures.
+ *
+ * - On tensors, `init` and `update` return tensors: `opt.init(params)` with tensor parameters is
+ *   `Concrete<S>`, so the state goes into a jitted step whose result is then typed with tensors.
+ * - `init` and `update` can be called on a union of transformations:
+ *   `const opt = clip ? chain(clipByGlobalNorm(1), adam(o)) : adam(o)` needs no annotation;
+ *   `opt.init(params)` is the union of the states and `opt.update(grads, state, params)` accepts
+ *   it and returns it. (A plain `update` typed `(grads, state: S)` cannot take the union: called
+ *   on a union of functions, TypeScript demands an argument that fits every member, the
+ *   intersection of the states.) The extra signatures read the state type from `this`, so every
+ *   member of a union has the same ones.
+ *
+ * Write your own transformations as `GradientTransformation<S>`, and pass them through
+ * `optimizer` (or `chain`) to get this type.
+ * @example
+ * const opt = clip ? chain(clipByGlobalNorm(1), adam({ learningRate: 1e-3 })) : adam({ learningRate: 1e-3 });
+ * let state = opt.init(params);
+ * [updates, state] = opt.update(grads, state, params);
+ */
+export type Optimizer<S> = {
+  /** The initial state: tensors when `params` are tensors (`P & Concrete<P>` holds no traced value). */
+  readonly init: (<P, O extends AnyTransformation>(this: O, params: P & Concrete<P>) => Concrete<StateOf<O>>) &
+    (<P, O extends AnyTransformation>(this: O, params: P) => StateOf<O>);
+  /** The updates and next state: tensors when the gradients and the state are tensors. */
+  readonly update: (<P, O extends AnyTransformation>(
+    this: O,
+    grads: P & Concrete<P>,
+    state: Concrete<StateOf<O>>,
+    params?: P,
+  ) => readonly [P, Concrete<StateOf<O>>]) &
+    (<P, O extends AnyTransformation>(this: O, grads: P, state: StateOf<O>, params?: P) => readonly [P, StateOf<O>]);
+} & GradientTransformation<S>;
+
+/**
+ * Gives a transformation the `Optimizer` type: the same object (nothing is wrapped or copied),
+ * whose `update` TypeScript can then also call on a union of transformations (see `Optimizer`).
+ * @example
+ * const mine: GradientTransformation<EmptyState> = { init: () => ({}), update: (g, s) => [g, s] };
+ * const opt = useClip ? optimizer(mine) : adam({ learningRate: 1e-3 });
+ */
+export const optimizer = <S>(transformation: GradientTransformation<S>): Optimizer<S> =>
+  // Sound: the extra signatures' state is `StateOf<this>`, which is `S` for this object, and on
+  // tensors every op of an update returns tensors.
+  transformation as Optimizer<S>;
+
+/**
+ * The state type of a transformation (or the union of them, for a union of transformations),
+ * read from `init`'s last signature: a `GradientTransformation`'s own, which `Optimizer` keeps.
  * @example type S = StateOf<typeof opt>;
  */
-export type StateOf<G> = G extends GradientTransformation<infer S> ? S : never;
+export type StateOf<G> = G extends {
+  /** The transformation's `init`: what it returns is the state. */
+  readonly init: (params: never) => infer S;
+}
+  ? S
+  : never;
 
 /**
  * Any transformation, whatever its state. `any` (not `unknown`) because the state appears both

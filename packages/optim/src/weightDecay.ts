@@ -7,7 +7,7 @@ import * as T from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
 import type { EmptyState } from "./base.js";
 import { resolveMask, type Mask } from "./mask.js";
-import { checkLike, checkNumber, checkOptions, type GradientTransformation } from "./types.js";
+import { checkLike, checkNumber, checkOptions, optimizer, type Optimizer } from "./types.js";
 
 /**
  * Options of `addDecayedWeights`.
@@ -30,10 +30,10 @@ export const WEIGHT_DECAY_KEYS = keysOf<AddDecayedWeightsOptions>({ weightDecay:
  * @throws TensorException (`ValueError`) when `update` is called without `params`.
  * @example chain(scaleByAdam(), addDecayedWeights({ weightDecay: 1e-2 }), scaleByLearningRate(1e-3))
  */
-export const addDecayedWeights = (options: AddDecayedWeightsOptions): GradientTransformation<EmptyState> => {
+export const addDecayedWeights = (options: AddDecayedWeightsOptions): Optimizer<EmptyState> => {
   checkOptions("addDecayedWeights", options, WEIGHT_DECAY_KEYS);
   const decay = checkNumber("addDecayedWeights", "weightDecay", options.weightDecay);
-  return {
+  return optimizer<EmptyState>({
     init: () => Object.freeze({}),
     update: (grads, state, params) => {
       if (params === undefined) {
@@ -61,5 +61,5 @@ export const addDecayedWeights = (options: AddDecayedWeightsOptions): GradientTr
       const out = gs.map((g, i) => (mask[i] === true && decay !== 0 ? A.add(g, A.mul(ps[i]!, decay)) : g));
       return [A.treeUnflatten<typeof grads>(def, out), state];
     },
-  };
+  });
 };

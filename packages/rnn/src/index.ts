@@ -36,7 +36,15 @@ export { peepholeLstm, type PeepholeLstmParams } from "./cells/peephole.js";
 export { layerNormLstm, layerNorm, LAYER_NORM_EPS, type LayerNormLstmParams } from "./cells/layerNormLstm.js";
 export { defineCell, checkCell, mgu, type CellSpec, type MguParams } from "./custom.js";
 export type { SequenceSpec } from "./customSequence.js";
-export { linear, embedding, type Layer, type LinearParams, type EmbeddingParams } from "./layers.js";
+export {
+  linear,
+  embedding,
+  type Layer,
+  type LinearParams,
+  type EmbeddingParams,
+  type TensorInitLayer,
+} from "./layers.js";
+export type { TensorInitCell } from "./tensorInit.js";
 export {
   stack,
   residual,

@@ -7,10 +7,21 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { check, describeArg, positiveInt, withFix } from "@rewind/tensor/internal/check";
-import { isTracer, isValue, matmul, add, reshape, take, transpose, type Value } from "@rewind/autodiff";
+import { isTracer, isValue, matmul, add, reshape, take, transpose, type Concrete, type Value } from "@rewind/autodiff";
 import type { InitOptions } from "./Cell.js";
 import { checkInitOptions, glorotInit, orthogonalInit, uniformInit } from "./init.js";
 import { checkOptions, checkValue } from "./util.js";
+
+/**
+ * A layer whose `init` returns tensors (`Concrete<Q>`): the type of `linear` and `embedding`, so
+ * parameters from them flow into a jitted function whose result is then a `Tensor` (see
+ * tensorInit.ts for cells). The extra signature comes first, so a call picks it.
+ * @example const p = linear(2).init(random.key(0), 8); // p.weight: Tensor
+ */
+export type TensorInitLayer<Q> = {
+  /** Parameters for inputs of `inputSize` features, drawn from `key`: tensors. */
+  readonly init: (key: Key, inputSize: number, options?: InitOptions) => Concrete<Q>;
+} & Layer<Q>;
 
 /** Throws unless `q.weight` is a matrix (and `q.bias`, when present, a vector), naming `op`. */
 const checkWeights = (op: string, q: unknown, bias: boolean): void => {
@@ -88,7 +99,7 @@ const LINEAR_KEYS: readonly string[] = ["bias"];
  * const q = readout.init(random.key(0), 16)   // { weight: [5, 16], bias: [5] }
  * readout.apply(q)(zeros([2, 16])).shape       // [2, 5]
  */
-export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {}): Layer<LinearParams> => {
+export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {}): TensorInitLayer<LinearParams> => {
   const out = checkPositiveInt("linear", "outputSize", outputSize, "linear(10)");
   checkOptions("linear", "options", opts, LINEAR_KEYS);
   const withBias = opts.bias ?? true;
@@ -203,7 +214,7 @@ const tokenIds = (name: string, ids: Value, vocab: number): Value => {
  * const q = embed.init(random.key(0), 1)
  * embed.apply(q)(tensor([3, 7], "int32")).shape // [2, 16]
  */
-export const embedding = (vocabSize: number, dim: number): Layer<EmbeddingParams> => {
+export const embedding = (vocabSize: number, dim: number): TensorInitLayer<EmbeddingParams> => {
   const vocab = checkPositiveInt("embedding", "vocabSize", vocabSize, "embedding(65, 16)");
   const d = checkPositiveInt("embedding", "dim", dim, "embedding(65, 16)");
   const name = `embedding(${vocab}, ${d})`;

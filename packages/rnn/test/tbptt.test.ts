@@ -149,7 +149,7 @@ describe("truncated BPTT", () => {
   });
 
   it("stateful training walks a long sequence chunk by chunk with updates in between", () => {
-    let q = p;
+    let q: TorchCellParams = p;
     const losses: number[] = [];
     for (let epoch = 0; epoch < 3; epoch++) {
       let carry = c0;

@@ -89,11 +89,19 @@ const checkDType = (op: string, dtype: unknown): DType =>
       });
 
 /**
+ * Flat row-major values for `fromData`, in the JavaScript types of every dtype: numbers (or any
+ * numeric typed array: `Float32Array`, `Int32Array`, `Uint8Array`…) and booleans (true is 1).
+ * @example const mask: FlatData = [true, false, true];
+ */
+export type FlatData = ArrayLike<number | boolean>;
+
+/**
  * Copies flat row-major `data` into a new tensor of `shape`, validating the element count.
  * Throws `TensorException`; see `fromData` for the `Either` form.
  * @example fromDataOrThrow([1, 2, 3, 4], [2, 2], "float64").shape // [2, 2]
+ * @example fromDataOrThrow([true, false], [2], "bool").data // Uint8Array [1, 0]
  */
-export const fromDataOrThrow = (data: ArrayLike<number>, shape: Shape, dtype: DType = defaultFloat): Tensor => {
+export const fromDataOrThrow = (data: FlatData, shape: Shape, dtype: DType = defaultFloat): Tensor => {
   const dt = checkDType("fromData", dtype);
   const sh = validateShape("fromData", "shape", shape);
   const n = sizeOf(sh);
@@ -144,11 +152,8 @@ export const fromDataOrThrow = (data: ArrayLike<number>, shape: Shape, dtype: DT
  * `fromDataOrThrow` as an `Either`: `Left` with a tagged error on a mis-sized input.
  * @example E.isLeft(fromData([1, 2, 3], [2, 2])) // true
  */
-export const fromData = (
-  data: ArrayLike<number>,
-  shape: Shape,
-  dtype: DType = defaultFloat,
-): E.Either<TensorError, Tensor> => toEither(() => fromDataOrThrow(data, shape, dtype));
+export const fromData = (data: FlatData, shape: Shape, dtype: DType = defaultFloat): E.Either<TensorError, Tensor> =>
+  toEither(() => fromDataOrThrow(data, shape, dtype));
 
 const MAX_NESTING = 64;
 

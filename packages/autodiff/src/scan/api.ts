@@ -26,6 +26,7 @@ import { stopGradient } from "../ops/special.js";
 import { bindScan } from "../passes/eager.js";
 import { scan as scanPrim, type ScanPolicy } from "./primitive.js";
 import { treeDiff, treeFlatten, treeLeavesWithPaths, treeMap, treeUnflatten, type TreeDef } from "../Tree.js";
+import type { Concrete } from "../types.js";
 
 /** Options of `scan`. */
 export interface ScanOptions {
@@ -281,22 +282,8 @@ export const scanRemat = (opts: ScanOptions): RematPolicy => {
   return policy as RematPolicy;
 };
 
-/**
- * Loops `f` over the leading axis of `xs`, threading a carry: JAX's `lax.scan`. The carry and
- * xs/ys are pytrees; constants closed over by `f` become graph constants. Differentiating it
- * runs a scan in the opposite direction (BPTT), whose graph does not grow with the length.
- * @param f the step `(carry, x_t) → [carry', y_t]`; the carry must keep its structure, shapes and dtypes.
- * @param xs stacked inputs (axis 0 is time), or null with `{ length }`.
- * @returns `[finalCarry, ys]` with ys stacked on axis 0.
- * @throws GraphException (`CarryMismatch`) naming the carry path whose aval changed.
- * @example scan((c, x) => [add(c, x), c], scalar(0), tensor([1, 2, 3])) // [6, [0, 1, 3]]
- */
-export const scan = <C, X, Y>(
-  f: ScanFn<C, X, Y>,
-  init: C,
-  xs: X | null | undefined,
-  options: ScanOptions = {},
-): [C, Y] => {
+// The implementation: `Scan`'s two signatures share it (on tensors its outputs are tensors).
+const scanAny = <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, options: ScanOptions = {}): [C, Y] => {
   if (typeof f !== "function")
     optionError("f", "f must be a function (carry, x) => [carry, y]", "pass a step function");
   const opts = expectOptions("scan", options, SCAN_OPTION_KEYS) as ScanOptions;
@@ -352,3 +339,32 @@ export const scan = <C, X, Y>(
     });
   return scanOnce(f, init, xsTree, length, reverse, ckpt);
 };
+
+/**
+ * `scan`'s signatures: on tensors (an `init` and `xs` with no traced value) the final carry and
+ * the stacked outputs are tensors (`Concrete`); on traced values, `[C, Y]` as `f` types them.
+ * @example const [total, prefix] = scan((c: Value, x: Value) => [add(c, x), c], scalar(0), xs); // Tensors
+ */
+export interface Scan {
+  /** On tensors: tensors. */
+  <C, X, Y>(
+    f: ScanFn<C, X, Y>,
+    init: C & Concrete<C>,
+    xs: (X & Concrete<X>) | null | undefined,
+    options?: ScanOptions,
+  ): Concrete<[C, Y]>;
+  /** On traced values (inside another transform), or arguments typed `Value`. */
+  <C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X | null | undefined, options?: ScanOptions): [C, Y];
+}
+
+/**
+ * Loops `f` over the leading axis of `xs`, threading a carry: JAX's `lax.scan`. The carry and
+ * xs/ys are pytrees; constants closed over by `f` become graph constants. Differentiating it
+ * runs a scan in the opposite direction (BPTT), whose graph does not grow with the length.
+ * @param f the step `(carry, x_t) → [carry', y_t]`; the carry must keep its structure, shapes and dtypes.
+ * @param xs stacked inputs (axis 0 is time), or null with `{ length }`.
+ * @returns `[finalCarry, ys]` with ys stacked on axis 0.
+ * @throws GraphException (`CarryMismatch`) naming the carry path whose aval changed.
+ * @example scan((c, x) => [add(c, x), c], scalar(0), tensor([1, 2, 3])) // [6, [0, 1, 3]]
+ */
+export const scan: Scan = scanAny;

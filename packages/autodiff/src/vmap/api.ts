@@ -15,6 +15,7 @@ import { materialize, moveAxis } from "../primitives/batching.js";
 import { treeFlatten, treeUnflatten, type TreeDef } from "../Tree.js";
 import { leafAxes, normalizeBatchAxis, type AxisSpec } from "./axes.js";
 import { batchGraph } from "./interpret.js";
+import type { Transformed } from "../types.js";
 
 /** Options of `vmap`. */
 export interface VmapOptions {
@@ -90,12 +91,16 @@ const batchSize = (
  * vmap(dot)(tensor([[1, 2], [3, 4]]), tensor([[1, 1], [2, 2]])) // [3, 14]
  * vmap(dot, { inAxes: [0, null] })(tensor([[1, 2], [3, 4]]), tensor([1, 1])) // [3, 7]
  */
-export const vmap = <Args extends unknown[], R>(f: (...args: Args) => R, options: VmapOptions = {}) => {
+export const vmap = <Args extends unknown[], R>(
+  f: (...args: Args) => R,
+  options: VmapOptions = {},
+): Transformed<Args, R> => {
   expectFunction("vmap", "f", f);
   const opts = expectOptions("vmap", options, ["inAxes", "outAxes", "axisSize"]) as VmapOptions;
   const inAxes = opts.inAxes === undefined ? 0 : opts.inAxes;
   const outAxes = opts.outAxes === undefined ? 0 : opts.outAxes;
-  return (...args: Args): R => {
+  // On tensors the batched program runs eagerly, so the outputs are tensors (`Concrete<R>`).
+  return ((...args: Args): R => {
     const leaves = leafAxes("inAxes", inAxes, args, "args").map((l) => ({
       ...l,
       axis:
@@ -150,5 +155,5 @@ export const vmap = <Args extends unknown[], R>(f: (...args: Args) => R, options
       return dim === null ? materialize(kit, value, null, size, to) : moveAxis(kit, value, dim, to);
     });
     return treeUnflatten<R>(outTree!, placed);
-  };
+  }) as Transformed<Args, R>;
 };

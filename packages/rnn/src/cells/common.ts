@@ -4,7 +4,7 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { checkArgs, describeKeys, keysOf, optionsProblem, positiveInt, withFix } from "@rewind/tensor/internal/check";
-import { add, isValue, matmul, transpose, treeLeavesWithPaths, type Value } from "@rewind/autodiff";
+import { add, isValue, matmul, transpose, treeLeavesWithPaths, type Concrete, type Value } from "@rewind/autodiff";
 import type { CellSizes, InitOptions } from "../Cell.js";
 import { checkInitOptions, gateWeight, uniformInit, withGateBias } from "../init.js";
 
@@ -68,7 +68,7 @@ export const initTorchCell = (
   gates: number,
   sizes: CellSizes,
   options: InitOptions = {},
-): TorchCellParams => {
+): Concrete<TorchCellParams> => {
   checkSizes(name, sizes);
   // Four gates are PyTorch's LSTM layout (i, f, g, o): block 1 is the forget gate.
   checkInitOptions(`${name}.init`, options, { recurrent: true, forgetGate: gates === 4 });

@@ -2,7 +2,7 @@
  * @file The Elman (vanilla) RNN cell, PyTorch's `nn.RNNCell`: h' = act(W_ih x + b_ih + W_hh h + b_hh).
  */
 import { add, relu as reluOp, tanh as tanhOp, type Value } from "@rewind/autodiff";
-import type { Cell } from "../Cell.js";
+import type { TensorInitCell } from "../tensorInit.js";
 import {
   affine,
   checkStep,
@@ -15,7 +15,7 @@ import {
   type TorchCellParams,
 } from "./common.js";
 
-const elman = (name: string, activation: (x: Value) => Value): Cell<TorchCellParams, Value> => ({
+const elman = (name: string, activation: (x: Value) => Value): TensorInitCell<TorchCellParams, Value> => ({
   name,
   init: (key, sizes, options) => initTorchCell(name, key, 1, sizes, options),
   initialCarry: (batch, p) =>
@@ -38,10 +38,10 @@ const elman = (name: string, activation: (x: Value) => Value): Cell<TorchCellPar
  * Elman cell with tanh (PyTorch `nn.RNN(nonlinearity="tanh")`); carry and output are h `[B, H]`.
  * @example const p = elmanTanh.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
  */
-export const elmanTanh: Cell<TorchCellParams, Value> = elman("elmanTanh", tanhOp);
+export const elmanTanh: TensorInitCell<TorchCellParams, Value> = elman("elmanTanh", tanhOp);
 
 /**
  * Elman cell with relu (PyTorch `nn.RNN(nonlinearity="relu")`).
  * @example const p = elmanRelu.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
  */
-export const elmanRelu: Cell<TorchCellParams, Value> = elman("elmanRelu", reluOp);
+export const elmanRelu: TensorInitCell<TorchCellParams, Value> = elman("elmanRelu", reluOp);

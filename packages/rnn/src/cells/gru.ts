@@ -10,7 +10,7 @@
  * n = tanh(W_in x + r ⊙ (W_hn h)).
  */
 import { add, mul, sigmoid, split, sub, tanh, type Value } from "@rewind/autodiff";
-import type { Cell } from "../Cell.js";
+import type { TensorInitCell } from "../tensorInit.js";
 import {
   affine,
   checkStep,
@@ -27,7 +27,7 @@ import {
  * The GRU cell (PyTorch `nn.GRUCell`): carry and output are h `[B, H]`.
  * @example const [h, y] = gru.step(p)(gru.initialCarry(2, p), x)
  */
-export const gru: Cell<TorchCellParams, Value> = {
+export const gru: TensorInitCell<TorchCellParams, Value> = {
   name: "gru",
   init: (key, sizes, options) => initTorchCell("gru", key, 3, sizes, options),
   initialCarry: (batch, p) =>

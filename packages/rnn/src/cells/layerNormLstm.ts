@@ -29,7 +29,7 @@ import {
   transpose,
   type Value,
 } from "@rewind/autodiff";
-import type { Cell } from "../Cell.js";
+import type { TensorInitCell } from "../tensorInit.js";
 import { gateWeight, withGateBias } from "../init.js";
 import { checkInitOptions } from "../init.js";
 import { checkFields, checkStep, checkSizes, zeroState } from "./common.js";
@@ -127,7 +127,7 @@ const checkParams = (op: string, p: LayerNormLstmParams): LayerNormLstmParams =>
  * const p = layerNormLstm.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
  * const { outputs } = rnn(layerNormLstm, p, xs) // xs [B, T, 3] → outputs [B, T, 8]
  */
-export const layerNormLstm: Cell<LayerNormLstmParams, LstmCarry> = {
+export const layerNormLstm: TensorInitCell<LayerNormLstmParams, LstmCarry> = {
   name: NAME,
   init: (key, sizes, options = {}) => {
     checkSizes(NAME, sizes);

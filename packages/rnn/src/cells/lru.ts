@@ -52,9 +52,11 @@ import {
   squeeze,
   sub,
   transpose,
+  type Concrete,
   type Value,
 } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "../Cell.js";
+import type { TensorInitCell } from "../tensorInit.js";
 import { checkOptions } from "../util.js";
 import { linearRecurrence } from "../linearRecurrence.js";
 import { validateLengths } from "../lengths.js";
@@ -218,7 +220,7 @@ const checkRing = (ring: unknown): readonly [number, number, number] => {
  * const longRange = lruCell({ rMin: 0.9, rMax: 0.999, maxPhase: Math.PI / 10 })
  * const p = longRange.init(random.key(0), { inputSize: 16, hiddenSize: 64 })
  */
-export const lruCell = (ring: LruRing = {}): Cell<LruParams, LruCarry> => {
+export const lruCell = (ring: LruRing = {}): TensorInitCell<LruParams, LruCarry> => {
   const [rMin, rMax, maxPhase] = checkRing(ring);
   return { ...LRU_FORMS, init: (key, sizes, options = {}) => initLru(key, sizes, options, rMin, rMax, maxPhase) };
 };
@@ -231,7 +233,7 @@ const initLru = (
   rMin: number,
   rMax: number,
   maxPhase: number,
-): LruParams => {
+): Concrete<LruParams> => {
   checkSizes(NAME, sizes);
   const dtype = paperInitDType(NAME, options);
   const { inputSize: h, hiddenSize: n } = sizes;
@@ -329,4 +331,4 @@ const LRU_FORMS: Omit<Cell<LruParams, LruCarry>, "init"> = {
  * const p = lru.init(random.key(0), { inputSize: 16, hiddenSize: 64 }) // H = 16, N = 64
  * const { outputs } = rnn(lru, p, xs, { mode: "parallel" }) // [batch, time, 16]
  */
-export const lru: Cell<LruParams, LruCarry> = lruCell();
+export const lru: TensorInitCell<LruParams, LruCarry> = lruCell();

@@ -6,7 +6,7 @@
  *     c' = f ⊙ c + i ⊙ g                       h' = o ⊙ tanh(c')
  */
 import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
-import type { Cell } from "../Cell.js";
+import type { TensorInitCell } from "../tensorInit.js";
 import {
   affine,
   checkStep,
@@ -31,7 +31,7 @@ export interface LstmCarry {
  * The LSTM cell (PyTorch `nn.LSTMCell`): carry `{ h, c }`, output h.
  * @example const [carry, y] = lstm.step(p)(lstm.initialCarry(2, p), x)
  */
-export const lstm: Cell<TorchCellParams, LstmCarry> = {
+export const lstm: TensorInitCell<TorchCellParams, LstmCarry> = {
   name: "lstm",
   init: (key, sizes, options) => initTorchCell("lstm", key, 4, sizes, options),
   initialCarry: (batch, p) => {

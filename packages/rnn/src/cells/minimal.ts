@@ -16,7 +16,7 @@
  */
 import * as T from "@rewind/tensor";
 import { add, div, isValue, matmul, mul, sigmoid, split, sub, transpose, type Value } from "@rewind/autodiff";
-import type { Cell } from "../Cell.js";
+import type { TensorInitCell } from "../tensorInit.js";
 import { linearRecurrence } from "../linearRecurrence.js";
 import { checkFields, checkSizes, checkStep, zeroState } from "./common.js";
 import { checkInitOptions, gateWeight, uniformInit, withGateBias } from "../init.js";
@@ -115,7 +115,7 @@ const minimalCell = (
   gates: number,
   coefficients: Coefficients,
   forgetBlock?: number,
-): Cell<MinimalCellParams, Value> => ({
+): TensorInitCell<MinimalCellParams, Value> => ({
   name,
   init: (key, sizes, options = {}) => {
     checkSizes(name, sizes);
@@ -168,11 +168,11 @@ const minimalCell = (
  * a linear recurrence; `rnn(minGru, p, xs, { mode: "parallel" })` computes all steps at once.
  * @example const p = minGru.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
  */
-export const minGru: Cell<MinimalCellParams, Value> = minimalCell("minGru", 2, minGruCoefficients);
+export const minGru: TensorInitCell<MinimalCellParams, Value> = minimalCell("minGru", 2, minGruCoefficients);
 
 /**
  * minLSTM (Feng et al. 2024): an LSTM without h_{t−1} in its gates and with the forget and input
  * gates normalised to sum to one; a linear recurrence, so it also runs in parallel over time.
  * @example const p = minLstm.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
  */
-export const minLstm: Cell<MinimalCellParams, Value> = minimalCell("minLstm", 3, minLstmCoefficients, 0);
+export const minLstm: TensorInitCell<MinimalCellParams, Value> = minimalCell("minLstm", 3, minLstmCoefficients, 0);

@@ -15,7 +15,7 @@
  */
 import * as T from "@rewind/tensor";
 import { add, mul, sigmoid, split, tanh, type Value } from "@rewind/autodiff";
-import type { Cell } from "../Cell.js";
+import type { TensorInitCell } from "../tensorInit.js";
 import { uniformInit } from "../init.js";
 import {
   affine,
@@ -69,7 +69,7 @@ const checkPeephole = (op: string, p: PeepholeLstmParams): PeepholeLstmParams =>
  * const p = peepholeLstm.init(random.key(0), { inputSize: 3, hiddenSize: 8 })
  * const { outputs } = rnn(peepholeLstm, p, xs) // xs [B, T, 3] → outputs [B, T, 8]
  */
-export const peepholeLstm: Cell<PeepholeLstmParams, LstmCarry> = {
+export const peepholeLstm: TensorInitCell<PeepholeLstmParams, LstmCarry> = {
   name: "peepholeLstm",
   init: (key, sizes, options = {}) => {
     const [kTorch, kci, kcf, kco] = T.random.split(key, 4) as [T.Key, T.Key, T.Key, T.Key];

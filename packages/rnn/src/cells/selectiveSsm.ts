@@ -40,7 +40,7 @@ import {
   transpose,
   type Value,
 } from "@rewind/autodiff";
-import type { Cell } from "../Cell.js";
+import type { TensorInitCell } from "../tensorInit.js";
 import { linearRecurrence } from "../linearRecurrence.js";
 import { validateLengths } from "../lengths.js";
 import { uniformInit } from "../init.js";
@@ -118,7 +118,7 @@ const readout = (p: SelectiveSsmParams, h: Value, c: Value, x: Value): Value =>
  * const p = selectiveSsm.init(random.key(0), { inputSize: 16, hiddenSize: 8 }) // D = 16, N = 8
  * const { outputs } = rnn(selectiveSsm, p, xs, { mode: "parallel" }) // [batch, time, 16]
  */
-export const selectiveSsm: Cell<SelectiveSsmParams, Value> = {
+export const selectiveSsm: TensorInitCell<SelectiveSsmParams, Value> = {
   name: NAME,
   init: (key, sizes, options = {}) => {
     checkSizes(NAME, sizes);
