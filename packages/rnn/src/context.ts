@@ -1,0 +1,46 @@
+/**
+ * @file The per-sequence context a cell may read (e.g. an attention decoder's encoder outputs):
+ * the one check every caller makes before binding `step(params, context)`. The context is the
+ * same at every step, so the callers close the step over it (a scan constant, as `params`) rather
+ * than slicing it per step; its gradient flows back through the closure like the parameters'.
+ */
+import * as T from "@rewind/tensor";
+import type { Cell } from "./Cell.js";
+
+/**
+ * Throws unless `context` suits `cell`: given exactly when the cell reads one (it has
+ * `checkContext`), and then accepted by the cell's own check for this batch and these params.
+ * @example checkContextFor("rnn", "options.context", additiveAttention(gru), ctx, 4, params)
+ */
+export const checkContextFor = <P, C, X>(
+  op: string,
+  arg: string,
+  cell: Cell<P, C, X>,
+  context: unknown,
+  batch: number,
+  params: P,
+): void => {
+  const check = cell.checkContext;
+  if (check === undefined) {
+    if (context === undefined) return;
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `${cell.name} reads no context, but one was given`,
+      fix:
+        "remove the context, or give it to a cell that reads one " +
+        "(e.g. additiveAttention(cell) attends over { memory, lengths })",
+    });
+  }
+  if (context === undefined) {
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg,
+      detail: `${cell.name} reads a per-sequence context, but none was given`,
+      fix: `pass ${arg}, the context the cell reads (for an attention cell: { memory: [batch, S, D], lengths? })`,
+    });
+  }
+  check(op, context, batch, params);
+};
