@@ -156,4 +156,12 @@ describe("encoderDecoder with an attention decoder", () => {
       });
     });
   }
+
+  it("an attention decoder initialised for another memory width is refused, naming encoderDecoder and the fix", () => {
+    const dec = R.additiveAttention(R.gru);
+    const pd = dec.init(key(14), { inputSize: F, hiddenSize: H, memorySize: 5 }, { dtype });
+    expect(() =>
+      R.encoderDecoder(enc, dec, { encoder: pe, decoder: pd }, src, tgtIn, { srcLengths, embedTarget, readout }),
+    ).toThrow(/encoderDecoder.*memory must be \[batch 2, S ≥ 1, D 5\].*got \[2, 5, 3\].*memorySize: 3/s);
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * @file Encoder–decoder (seq2seq): the encoder's final carry starts the decoder, with teacher
- * forcing at a ratio drawn from a key.
+ * forcing at a ratio drawn from a key; an attention decoder also reads the encoder's outputs.
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
@@ -300,13 +300,22 @@ const decodeIds = <CE, PD, CD, XD>(d: DecodeRun<CE, PD, CD, XD>): EncoderDecoder
  * probability and the model's own greedy prediction otherwise (coin flips from `key`, drawn
  * before the loop): 1 is pure teacher forcing, 0 is free running. `tgtIn` may also be
  * pre-embedded floats `[batch, T, F]` (then only ratio 1 is possible).
+ * Attention: give a decoder that reads a context (`additiveAttention(gru)`, `dotAttention(…)`,
+ * `generalAttention(…)`; its parameters come from its own `init`, so the choice of attention
+ * lives in the decoder cell, not in an option). The encoder's outputs are then stacked and passed
+ * as the decoder's context `{ memory: [batch, S, H], lengths: srcLengths }` (batch-major in either
+ * layout), so padded source steps get no attention.
  * @throws TensorException for a ratio outside [0, 1], a missing key, mismatched carries, ids
- *   without embedTarget, or bad srcLengths.
+ *   without embedTarget, bad srcLengths, or encoder outputs an attention decoder cannot read.
  * @example
  * const { logits } = encoderDecoder(gru, gru, { encoder: pe, decoder: pd }, src, tgtIn, {
  *   srcLengths: [7, 4], embedTarget: (ids) => take(E, ids, 0), readout: (y) => matmul(y, W),
  *   teacherForcing: 0.5, key: random.key(1),
  * }); // [B, T, V]
+ * @example
+ * const dec = additiveAttention(gru) // attends over the encoder's outputs, masked by srcLengths
+ * const pd = dec.init(random.key(2), { inputSize: F, hiddenSize: H })
+ * encoderDecoder(gru, dec, { encoder: pe, decoder: pd }, src, tgtIn, { srcLengths, embedTarget, readout })
  */
 export const encoderDecoder = <PE, CE, PD, CD, XD extends AttentionContext | undefined = undefined>(
   encoder: Cell<PE, CE>,
