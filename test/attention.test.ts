@@ -9,7 +9,7 @@ import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import * as R from "@rewind/rnn";
-import { assertAllClose, checkGrads, rnnUnrolled } from "@rewind/testing";
+import { assertAllClose, cellLaws, checkGrads, rnnUnrolled } from "@rewind/testing";
 
 type AnyAttn = R.AttentionCell<unknown, unknown>;
 type Dt = "float32" | "float64";
@@ -134,6 +134,33 @@ describe("attention cells: the source-length mask", () => {
         );
       });
     }
+  });
+});
+
+/**
+ * The cell reading one fixed memory `[1, S, D]` (broadcast to whatever batch a law runs) with
+ * `srcLength` valid positions: a context-free cell the RNN laws can run with their own batches.
+ */
+const lawCell = <P, C>(cell: R.AttentionCell<P, C>, memory1: T.Tensor, srcLength: number): R.Cell<P, C> => {
+  const { checkContext: _drop, ...rest } = cell;
+  const [, s, d] = memory1.shape as [number, number, number];
+  return {
+    ...rest,
+    name: `${cell.name} over a fixed memory`,
+    step: (p: P) => (c: C, x: A.Value, n?: unknown) => {
+      const batch = x.shape[0]!;
+      const ctx = { memory: A.broadcastTo(memory1, [batch, s, d]), lengths: T.full([batch], srcLength, "int32") };
+      return cell.step(p, ctx)(c, x, n);
+    },
+  };
+};
+
+describe("attention cells: the RNN laws (cellLaws) over a fixed memory", () => {
+  KINDS.forEach(([name], i) => {
+    it(`${name}: BPTT, reverse, invariance, padding, bidirectional, stacking, vmap`, () => {
+      const memory1 = T.random.normal(T.random.key(40 + i), [1, 5, 3], "float64");
+      cellLaws(lawCell(make(i), memory1, 3), { sizes: { inputSize: 3, hiddenSize: 3 }, batch: 3, time: 4 });
+    });
   });
 });
 
