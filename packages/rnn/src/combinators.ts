@@ -14,6 +14,7 @@ import type { Key } from "@rewind/tensor";
 import { add, type Value } from "@rewind/autodiff";
 import type { CarryOf, Cell, CellSizes, ContextOf, ParamsOf } from "./Cell.js";
 import { checkCell } from "./custom.js";
+import { contextOf } from "./context.js";
 import type { Layer } from "./layers.js";
 import { checkOptions } from "./util.js";
 import { mapInputSequence, mapOutputSequence, residualSequence, stackSequence } from "./combinatorSequences.js";
@@ -55,15 +56,6 @@ const paramsError = (op: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op, arg: "params", detail, fix });
 
 const STACK_KEYS: readonly string[] = ["dropout"];
-
-/** The inner cell's context check, for a wrapper whose params hold the inner cell's (`{}` when it reads none). */
-const contextOf = <W, P, C, X>(
-  inner: Cell<P, C, X>,
-  part: (p: W) => P,
-): { checkContext?: (op: string, ctx: unknown, batch: number, p: W) => void } => {
-  const check = inner.checkContext;
-  return check === undefined ? {} : { checkContext: (op, ctx, batch, p) => check(op, ctx, batch, part(p)) };
-};
 
 /** The noise of `stack`: each layer's own noise and the mask after each layer but the last. */
 interface StackNoise {

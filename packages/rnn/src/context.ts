@@ -44,3 +44,16 @@ export const checkContextFor = <P, C, X>(
   }
   check(op, context, batch, params);
 };
+
+/**
+ * The inner cell's context check, for a wrapper whose params hold the inner cell's (`{}` when it
+ * reads none), to spread into the wrapper.
+ * @example ({ ...contextOf(inner, (p: MapInputParams<Q, P>) => p.cell) })
+ */
+export const contextOf = <W, P, C, X>(
+  inner: Cell<P, C, X>,
+  part: (p: W) => P,
+): { checkContext?: (op: string, ctx: unknown, batch: number, p: W) => void } => {
+  const check = inner.checkContext;
+  return check === undefined ? {} : { checkContext: (op, ctx, batch, p) => check(op, ctx, batch, part(p)) };
+};

@@ -118,10 +118,14 @@ const describeMode = (mode: unknown): string => (typeof mode === "string" ? `"${
  * parameters rather than promote). A batch or a sequence of size 0 gives empty outputs, and with
  * no steps the final carry is the initial one.
  * With `outputs: false` it returns only `finalCarry` and never stacks the per-step outputs.
+ * A cell that reads a per-sequence context (an attention cell) gets `options.context`, bound once
+ * outside the loop; a cell whose steps output a tree (`{ output, weights }`) gets each leaf stacked.
  * @throws TensorException for a non-cell, xs that is not a tensor with batch and time axes,
- * invalid `lengths`, non-boolean `timeMajor`/`reverse`/`outputs`, or a `key` that is not a PRNG key.
+ * invalid `lengths`, non-boolean `timeMajor`/`reverse`/`outputs`, a `key` that is not a PRNG key,
+ * or a context the cell does not read, lacks, or refuses.
  * @example const { outputs, finalCarry } = rnn(lstm, params, xs, { lengths: [5, 3] })
  * @example const { finalCarry } = rnn(gru, params, xs, { outputs: false }) // no [B, T, H] held
+ * @example rnn(additiveAttention(gru), p, xs, { context: { memory: encOut, lengths: [7, 4] } })
  */
 export function rnn<P, C, X = undefined, Y = Value>(
   cell: Cell<P, C, X, Y>,

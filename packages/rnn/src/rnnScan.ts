@@ -8,7 +8,8 @@
  * none (the final carry only), or the last valid one, held in the scan carry next to the cell's
  * carry and replaced at every valid step, so many-to-one keeps O(batch · out) instead of
  * O(time · batch · out). Selecting with `where` routes the gradient of that output to exactly the
- * step it came from, as the gather from stacked outputs did.
+ * step it came from, as the gather from stacked outputs did. A step may output a tree of tensors
+ * (an attention cell's `{ output, weights }`): stacking, masking and reversal then act per leaf.
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
