@@ -250,6 +250,20 @@ describe("cell context: errors name the op, the argument, the problem and the fi
     expect(message(run(memory))).toMatch(/must be \{ memory, lengths\? \}/);
     expect(message(run({ memory, lenghts: [1, 1] }))).toMatch(/unknown context field\(s\) lenghts/);
   });
+  it("a step called directly with a bad context says so (not a TypeError)", () => {
+    for (const bad of [memory, undefined, { lengths: [1, 1] }]) {
+      const thrown = (() => {
+        try {
+          cell.step(params, bad as never);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(thrown).toBeInstanceOf(T.TensorException);
+      expect((thrown as Error).message).toMatch(/additiveAttention\(gru\)\.step.*context/s);
+    }
+  });
   it("dot attention needs memorySize = hiddenSize", () => {
     const m = message(() =>
       R.dotAttention(R.gru).init(T.random.key(0), { inputSize: 2, hiddenSize: 3, memorySize: 5 }),

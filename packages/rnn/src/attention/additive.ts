@@ -17,6 +17,7 @@ import {
   checkAttentionContext,
   defaultQuery,
   inputMajor,
+  ownBatch,
   type AttentionOptions,
   type AttentionStep,
 } from "./context.js";
@@ -100,8 +101,8 @@ export function additiveAttention<P, C>(
     checkContext,
     step: (p, ctx) => {
       const { cell: q, attention: w } = parts(p);
-      const batch = ctx?.memory.shape[0] ?? -1;
-      checkContext(`${name}.step`, ctx, batch, p);
+      // Called directly (not through rnn), the batch is the memory's own.
+      checkContext(`${name}.step`, ctx, ownBatch(ctx), p);
       const context = ctx!;
       const s = inner.step(q);
       // Once per sequence: the memory's projection and the mask (scan constants).

@@ -131,6 +131,16 @@ export const checkAttentionContext = (
   }
 };
 
+/**
+ * The batch a context's memory holds (0 when it has none to read), for a step called directly:
+ * the context check then reports what is wrong with the context itself.
+ * @example ownBatch({ memory: zeros([4, 7, 8]) }) // 4
+ */
+export const ownBatch = (ctx: unknown): number => {
+  const m = typeof ctx === "object" && ctx !== null ? (ctx as { memory?: unknown }).memory : undefined;
+  return isValue(m) && m.shape.length > 0 ? m.shape[0]! : 0;
+};
+
 const FIX_CTX = "pass context: { memory: [batch, S, D], lengths?: [batch] }";
 
 /**

@@ -17,6 +17,7 @@ import {
   beside,
   checkAttentionContext,
   inputMajor,
+  ownBatch,
   type AttentionStep,
   type LuongOptions,
 } from "./context.js";
@@ -83,7 +84,8 @@ const luong = <P, C>(kind: "dot" | "general", cell: Cell<P, C>, withWeights: boo
     checkContext,
     step: (p, ctx) => {
       const { cell: q, attention: w } = parts(p);
-      checkContext(`${name}.step`, ctx, ctx?.memory.shape[0] ?? -1, p);
+      // Called directly (not through rnn), the batch is the memory's own.
+      checkContext(`${name}.step`, ctx, ownBatch(ctx), p);
       const context = ctx!;
       const s = inner.step(q);
       // Once per sequence: the keys h_j (dot) or h_j W_a (general), and the mask.
