@@ -122,12 +122,15 @@ const luong = <P, C>(kind: "dot" | "general", cell: Cell<P, C>, withWeights: boo
 export function dotAttention<P, C>(
   cell: Cell<P, C>,
   options: LuongOptions & { readonly weights: true },
-): LuongCell<P, C, AttentionStep>;
+): AttentionCell<LuongAttentionParams<P>, C, AttentionStep>;
 export function dotAttention<P, C>(
   cell: Cell<P, C>,
   options?: LuongOptions & { readonly weights?: false },
-): LuongCell<P, C>;
-export function dotAttention<P, C>(cell: Cell<P, C>, options: LuongOptions = {}): LuongCell<P, C, unknown> {
+): AttentionCell<LuongAttentionParams<P>, C>;
+export function dotAttention<P, C>(
+  cell: Cell<P, C>,
+  options: LuongOptions = {},
+): AttentionCell<LuongAttentionParams<P>, C, unknown> {
   return luong("dot", cell, checkAttentionOptions("dotAttention", options, false));
 }
 
@@ -143,11 +146,14 @@ export function dotAttention<P, C>(cell: Cell<P, C>, options: LuongOptions = {})
 export function generalAttention<P, C>(
   cell: Cell<P, C>,
   options: LuongOptions & { readonly weights: true },
-): LuongCell<P, C, AttentionStep>;
+): AttentionCell<LuongAttentionParams<P>, C, AttentionStep>;
 export function generalAttention<P, C>(
   cell: Cell<P, C>,
   options?: LuongOptions & { readonly weights?: false },
-): LuongCell<P, C>;
-export function generalAttention<P, C>(cell: Cell<P, C>, options: LuongOptions = {}): LuongCell<P, C, unknown> {
+): AttentionCell<LuongAttentionParams<P>, C>;
+export function generalAttention<P, C>(
+  cell: Cell<P, C>,
+  options: LuongOptions = {},
+): AttentionCell<LuongAttentionParams<P>, C, unknown> {
   return luong("general", cell, checkAttentionOptions("generalAttention", options, false));
 }
