@@ -47,6 +47,7 @@ import { bidirectionalSpec, feedOnceSpec, manyToManySpec, manyToOneSpec, repeatI
 import { chunkLengthsSpec, chunkSequenceSpec, tbpttGradsSpec, tbpttStepSpec } from "./rnnSpecs/tbptt.js";
 import { fromTorchStateDictSpec, toTorchStateDictSpec, torchParamNamesSpec, torchRnnSpec } from "./rnnSpecs/torch.js";
 import { withoutBiasSpec } from "./rnnSpecs/withoutBias.js";
+import { additiveAttentionSpec, dotAttentionSpec, generalAttentionSpec } from "./rnnSpecs/attention.js";
 import { batchesSpec, padSequencesSpec, unpadSequencesSpec } from "./rnnSpecs/dataPad.js";
 import {
   maskedMeanSpec,
@@ -110,6 +111,9 @@ const registry: Readonly<Record<string, Spec>> = {
   toTorchStateDict: toTorchStateDictSpec,
   torchParamNames: torchParamNamesSpec,
   withoutBias: withoutBiasSpec,
+  additiveAttention: additiveAttentionSpec,
+  dotAttention: dotAttentionSpec,
+  generalAttention: generalAttentionSpec,
   padSequences: padSequencesSpec,
   unpadSequences: unpadSequencesSpec,
   sequenceMask: sequenceMaskSpec,

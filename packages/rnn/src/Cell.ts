@@ -43,18 +43,32 @@ export interface InitOptions {
 }
 
 /**
- * A recurrent cell over parameters `P` and carry `C`.
+ * A recurrent cell over parameters `P`, carry `C` and, for a cell that reads one, a per-sequence
+ * context `Ctx` (e.g. an attention decoder's encoder outputs): the same value at every step, so
+ * `rnn` closes the step over it (a scan constant, like `params`) and its gradient flows back.
+ * Cells without context keep `Ctx = undefined` and a one-argument `step`. Each step's output `Y`
+ * is one tensor `[batch, out]`, except for cells that return more per step (e.g. an attention
+ * cell's `{ output, weights }`), which `rnn` stacks leaf by leaf.
  * @example const [carry, y] = lstm.step(params)(lstm.initialCarry(4, params), x_t)
  */
-export interface Cell<P = unknown, C = unknown> {
+export interface Cell<P = unknown, C = unknown, Ctx = undefined, Y = Value> {
   /** A short name, for messages and printed graphs. */
   readonly name: string;
   /** Parameters for the given sizes, drawn from `key`. */
   readonly init: (key: Key, sizes: CellSizes, options?: InitOptions) => P;
   /** The carry at t = 0 for a batch (zeros for the built-in cells; sizes come from `params`). */
   readonly initialCarry: (batch: number, params: P) => C;
-  /** The step: `(carry, x_t, noise_t?) → [carry', y_t]`, a scan body. */
-  readonly step: (params: P) => (carry: C, x: Value, noise?: unknown) => readonly [C, Value];
+  /**
+   * The step: `(carry, x_t, noise_t?) → [carry', y_t]`, a scan body; a cell with `checkContext`
+   * also reads the sequence's context (given once per sequence, checked by `checkContext` first).
+   */
+  readonly step: (params: P, context?: Ctx) => (carry: C, x: Value, noise?: unknown) => readonly [C, Y];
+  /**
+   * Present exactly when the cell reads a context: throws (naming `op` and the argument) unless
+   * `context` fits a batch of `batch` and these params. Callers (`rnn`, `generate`, …) call it
+   * before `step`, and refuse a context for a cell without it.
+   */
+  readonly checkContext?: (op: string, context: unknown, batch: number, params: P) => void;
   /**
    * Optional whole-sequence form: `(carry, xs [batch, time, in], lengths?) → [carry', ys [batch,
    * time, out]]`, every step at once (e.g. by `linearRecurrence`), for cells whose state follows a
@@ -75,6 +89,8 @@ export interface Cell<P = unknown, C = unknown> {
 }
 
 /** Parameters of a cell, inferred. */
-export type ParamsOf<K> = K extends Cell<infer P, infer _C> ? P : never;
+export type ParamsOf<K> = K extends Cell<infer P, infer _C, infer _X> ? P : never;
 /** Carry of a cell, inferred. */
-export type CarryOf<K> = K extends Cell<infer _P, infer C> ? C : never;
+export type CarryOf<K> = K extends Cell<infer _P, infer C, infer _X> ? C : never;
+/** Context of a cell, inferred (`undefined` for a cell that reads none). */
+export type ContextOf<K> = K extends Cell<infer _P, infer _C, infer X> ? X : never;

@@ -33,7 +33,7 @@ export interface PerDirection<F, B> {
 }
 
 /** Options of a bidirectional layer's `apply`. */
-export interface BidirectionalApplyOptions<CF, CB> {
+export interface BidirectionalApplyOptions<CF, CB, X = undefined> {
   /** Valid steps per sample (int32 `[batch]` or numbers); both directions see only the valid prefix. */
   readonly lengths?: Value | readonly number[];
   /** xs and outputs are `[time, batch, features]`. */
@@ -58,6 +58,11 @@ export interface BidirectionalApplyOptions<CF, CB> {
    * forms (both cells need one), as `rnn`'s `mode`; same values to rounding.
    */
   readonly mode?: "sequential" | "parallel";
+  /**
+   * The per-sequence context (e.g. attention memory), given to each direction whose cell reads
+   * one; refused when neither does.
+   */
+  readonly context?: X;
 }
 
 /** What a bidirectional layer returns: merged per-step outputs and each direction's final carry. */
@@ -72,7 +77,7 @@ export interface BidirectionalResult<CF, CB> {
 }
 
 /** A bidirectional recurrent layer: parameters per direction and an `apply` over whole sequences. */
-export interface Bidirectional<PF, CF, PB, CB> {
+export interface Bidirectional<PF, CF, PB, CB, X = undefined> {
   /** `bidirectional(<forward cell>, <reverse cell>)`, for messages. */
   readonly name: string;
   /** How the two directions' outputs are combined at each step. */
@@ -83,14 +88,14 @@ export interface Bidirectional<PF, CF, PB, CB> {
   readonly apply: (
     params: PerDirection<PF, PB>,
     xs: Value,
-    options?: BidirectionalApplyOptions<CF, CB>,
+    options?: BidirectionalApplyOptions<CF, CB, X>,
   ) => BidirectionalResult<CF, CB>;
   /** Features per step of the merged output. */
   readonly outputSize: (params: PerDirection<PF, PB>) => number;
 }
 
 const OPTION_KEYS = keysOf<BidirectionalOptions>({ merge: true });
-const APPLY_KEYS = keysOf<BidirectionalApplyOptions<unknown, unknown>>({
+const APPLY_KEYS = keysOf<BidirectionalApplyOptions<unknown, unknown, unknown>>({
   lengths: true,
   timeMajor: true,
   initialCarry: true,
@@ -100,6 +105,7 @@ const APPLY_KEYS = keysOf<BidirectionalApplyOptions<unknown, unknown>>({
   unroll: true,
   truncate: true,
   mode: true,
+  context: true,
 });
 const DIRECTIONS = keysOf<PerDirection<unknown, unknown>>({ forward: true, reverse: true });
 
@@ -146,11 +152,11 @@ const badMerge = (merge: unknown): never =>
  * const { outputs, finalCarry } = bi.apply(params, xs, { lengths: [5, 2] }); // outputs [2, 5, 16]
  * bidirectional(minGru, minGru).apply(ps, xs, { mode: "parallel" }) // both directions at once
  */
-export const bidirectional = <PF, CF, PB, CB>(
-  cellFwd: Cell<PF, CF>,
-  cellBwd: Cell<PB, CB>,
+export const bidirectional = <PF, CF, PB, CB, X = undefined>(
+  cellFwd: Cell<PF, CF, X>,
+  cellBwd: Cell<PB, CB, X>,
   options: BidirectionalOptions = {},
-): Bidirectional<PF, CF, PB, CB> => {
+): Bidirectional<PF, CF, PB, CB, X> => {
   checkCell("bidirectional", "cellFwd", cellFwd);
   checkCell("bidirectional", "cellBwd", cellBwd);
   checkOptions("bidirectional", "options", options, OPTION_KEYS);
@@ -198,14 +204,21 @@ export const bidirectional = <PF, CF, PB, CB>(
         ...(o.truncate === undefined ? {} : { truncate: o.truncate }),
         ...(o.mode === undefined ? {} : { mode: o.mode }),
       };
+      // A direction reads the context only if its cell does; rnn refuses one no direction reads.
+      const fwdReads = cellFwd.checkContext !== undefined;
+      const bwdReads = cellBwd.checkContext !== undefined;
+      const ctx = (reads: boolean): { context?: X } =>
+        o.context === undefined || (!reads && (fwdReads || bwdReads)) ? {} : { context: o.context };
       const fwd = rnn(cellFwd, params.forward, xs, {
         ...shared,
+        ...ctx(fwdReads),
         ...(o.initialCarry?.forward === undefined ? {} : { initialCarry: o.initialCarry.forward }),
         ...(kf === undefined ? {} : { key: kf }),
       });
       const bwd = rnn(cellBwd, params.reverse, xs, {
         ...shared,
         reverse: true,
+        ...ctx(bwdReads),
         ...(o.initialCarry?.reverse === undefined ? {} : { initialCarry: o.initialCarry.reverse }),
         ...(kb === undefined ? {} : { key: kb }),
       });

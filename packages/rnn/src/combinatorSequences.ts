@@ -32,7 +32,7 @@ export const overSteps = (perStep: (x: Value) => Value, xs: Value): Value => {
  * @example stackSequence([minGru, minLstm], asList) // (ps) => (carries, xs, lengths) => …
  */
 export const stackSequence = (
-  parts: ReadonlyArray<Cell<unknown, unknown>>,
+  parts: ReadonlyArray<Pick<Cell<unknown, unknown>, "sequence">>,
   list: (op: string, v: unknown, what: string) => readonly unknown[],
   name: string,
 ): SequenceOf<readonly unknown[], readonly unknown[]> | undefined => {
@@ -58,7 +58,7 @@ export const stackSequence = (
  * @example residualSequence(minGru, mismatch)
  */
 export const residualSequence = <P, C>(
-  inner: Cell<P, C>,
+  inner: Pick<Cell<P, C>, "sequence">,
   mismatch: (shapes: readonly (readonly number[])[], inputSize: number, outputSize: number) => never,
 ): SequenceOf<P, C> | undefined => {
   const sequence = inner.sequence;
@@ -79,7 +79,7 @@ export const residualSequence = <P, C>(
  * @example mapInputSequence(minGru, (p) => [embedding.apply(p.input), p.cell])
  */
 export const mapInputSequence = <P, C, Q>(
-  inner: Cell<P, C>,
+  inner: Pick<Cell<P, C>, "sequence">,
   split: (p: Q) => readonly [(x: Value) => Value, P],
 ): SequenceOf<Q, C> | undefined => {
   const sequence = inner.sequence;
@@ -97,7 +97,7 @@ export const mapInputSequence = <P, C, Q>(
  * @example mapOutputSequence(minGru, (p) => [p.cell, linear.apply(p.output)])
  */
 export const mapOutputSequence = <P, C, Q>(
-  inner: Cell<P, C>,
+  inner: Pick<Cell<P, C>, "sequence">,
   split: (p: Q) => readonly [P, (y: Value) => Value],
 ): SequenceOf<Q, C> | undefined => {
   const sequence = inner.sequence;

@@ -12,8 +12,9 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { add, type Value } from "@rewind/autodiff";
-import type { CarryOf, Cell, CellSizes, ParamsOf } from "./Cell.js";
+import type { CarryOf, Cell, CellSizes, ContextOf, ParamsOf } from "./Cell.js";
 import { checkCell } from "./custom.js";
+import { contextOf } from "./context.js";
 import type { Layer } from "./layers.js";
 import { checkOptions } from "./util.js";
 import { mapInputSequence, mapOutputSequence, residualSequence, stackSequence } from "./combinatorSequences.js";
@@ -36,9 +37,20 @@ const checkSizesObject = (op: string, sizes: unknown): void => {
   }
 };
 
-/** Any cell, whatever its parameter and carry types (both are invariant in `Cell`). */
+/** Any cell that reads no context, whatever its parameter and carry types (both invariant in `Cell`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCell = Cell<any, any>;
+
+/** Any cell, including those that read a context (e.g. attention cells). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyContextCell = Cell<any, any, any>;
+
+/** The context of a stack: the one its context-reading layers share (`undefined` when none reads one). */
+export type StackContext<Cs extends readonly AnyContextCell[]> = [Exclude<ContextOf<Cs[number]>, undefined>] extends [
+  never,
+]
+  ? undefined
+  : Exclude<ContextOf<Cs[number]>, undefined>;
 
 const paramsError = (op: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op, arg: "params", detail, fix });
@@ -63,10 +75,14 @@ interface StackNoise {
  * const ps = deep.init(random.key(0), { inputSize: 8, hiddenSize: 32 }) // [lstmParams, lstmParams]
  * rnn(deep, ps, xs, { key: random.key(1) }) // dropout on; without key: off
  */
-export const stack = <const Cs extends readonly AnyCell[]>(
+export const stack = <const Cs extends readonly AnyContextCell[]>(
   cells: Cs,
   opts: { readonly dropout?: number } = {},
-): Cell<{ -readonly [K in keyof Cs]: ParamsOf<Cs[K]> }, { -readonly [K in keyof Cs]: CarryOf<Cs[K]> }> => {
+): Cell<
+  { -readonly [K in keyof Cs]: ParamsOf<Cs[K]> },
+  { -readonly [K in keyof Cs]: CarryOf<Cs[K]> },
+  StackContext<Cs>
+> => {
   if (!Array.isArray(cells) || cells.length === 0) {
     T.fail({
       _tag: "ValueError",
@@ -76,7 +92,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
       fix: "pass e.g. stack([lstm, lstm])",
     });
   }
-  const parts = cells.map((c, k) => checkCell("stack", `cells[${k}]`, c as Cell<unknown, unknown>));
+  const parts = cells.map((c, k) => checkCell("stack", `cells[${k}]`, c as Cell<unknown, unknown, unknown>));
   checkOptions("stack", "options", opts, STACK_KEYS);
   const rate = checkRate("stack", "options.dropout", opts.dropout ?? 0);
   const n = parts.length;
@@ -96,7 +112,8 @@ export const stack = <const Cs extends readonly AnyCell[]>(
   const sequence = stackSequence(parts, asList, name);
   type P = { -readonly [K in keyof Cs]: ParamsOf<Cs[K]> };
   type C = { -readonly [K in keyof Cs]: CarryOf<Cs[K]> };
-  const cell: Cell<readonly unknown[], readonly unknown[]> = {
+  const reads = parts.some((c) => c.checkContext !== undefined);
+  const cell: Cell<readonly unknown[], readonly unknown[], unknown> = {
     name,
     init: (key, sizes, options) => {
       checkSizesObject(`${name}.init`, sizes);
@@ -112,9 +129,10 @@ export const stack = <const Cs extends readonly AnyCell[]>(
     },
     initialCarry: (batch, ps) =>
       asList(`${name}.initialCarry`, ps, "params").map((p, k) => parts[k]!.initialCarry(batch, p)),
-    step: (ps) => {
+    step: (ps, ctx) => {
       const list = asList(`${name}.step`, ps, "params");
-      const steps = parts.map((c, k) => c.step(list[k]));
+      // Every layer that reads a context reads the same one (e.g. attention layers over one memory).
+      const steps = parts.map((c, k) => c.step(list[k], c.checkContext === undefined ? undefined : ctx));
       return (carry, x, noise) => {
         const cs = asList(`${name}.step`, carry, "carry");
         const nz = noise as StackNoise | undefined;
@@ -132,6 +150,14 @@ export const stack = <const Cs extends readonly AnyCell[]>(
     outputSize: (ps) => parts[n - 1]!.outputSize(asList(`${name}.outputSize`, ps, "params")[n - 1]),
     inputSize: (ps) => inputSizeOf("stack", parts[0]!, asList(`${name}.inputSize`, ps, "params")[0]),
     ...optional("sequence", sequence),
+    ...(reads
+      ? {
+          checkContext: (op: string, ctx: unknown, batch: number, ps: readonly unknown[]) => {
+            const list = asList(`${name}.checkContext`, ps, "params");
+            parts.forEach((c, k) => c.checkContext?.(op, ctx, batch, list[k]));
+          },
+        }
+      : {}),
     ...(hasNoise
       ? {
           noise: (key: Key, batch: number, ps: readonly unknown[]): StackNoise => {
@@ -158,7 +184,7 @@ export const stack = <const Cs extends readonly AnyCell[]>(
  * const block = residual(gru)
  * const p = block.init(random.key(0), { inputSize: 16, hiddenSize: 16 })
  */
-export const residual = <P, C>(cell: Cell<P, C>): Cell<P, C> => {
+export const residual = <P, C, X = undefined>(cell: Cell<P, C, X>): Cell<P, C, X> => {
   const inner = checkCell("residual", "cell", cell);
   const name = `residual(${inner.name})`;
   const mismatch = (shapes: readonly (readonly number[])[], inputSize: number, outputSize: number): never =>
@@ -182,8 +208,9 @@ export const residual = <P, C>(cell: Cell<P, C>): Cell<P, C> => {
       return p;
     },
     initialCarry: (batch, p) => inner.initialCarry(batch, p),
-    step: (p) => {
-      const s = inner.step(p);
+    ...optional("checkContext", inner.checkContext),
+    step: (p, ctx) => {
+      const s = inner.step(p, ctx);
       return (carry, x, noise) => {
         const [next, y] = s(carry, x, noise);
         if (!T.shapesEqual(x.shape, y.shape)) mismatch([x.shape, y.shape], x.shape[1] ?? 0, y.shape[1] ?? 0);
@@ -252,7 +279,10 @@ const checkKeys = (op: string, p: unknown, keys: readonly string[]): Record<stri
  * const charRnn = mapInput(lstm, embedding(65, 16))  // xs: int32 ids [B, T, 1]
  * const p = charRnn.init(random.key(0), { inputSize: 1, hiddenSize: 64 })
  */
-export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapInputParams<Q, P>, C> => {
+export const mapInput = <P, C, Q, X = undefined>(
+  cell: Cell<P, C, X>,
+  layer: Layer<Q>,
+): Cell<MapInputParams<Q, P>, C, X> => {
   const inner = checkCell("mapInput", "cell", cell);
   const front = checkLayer("mapInput", layer);
   const name = `mapInput(${inner.name}, ${front.name})`;
@@ -267,10 +297,11 @@ export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapIn
       return { input, cell: inner.init(kCell, { ...sizes, inputSize: front.outputSize(input) }, options) };
     },
     initialCarry: (batch, p) => inner.initialCarry(batch, parts(p).cell),
-    step: (p) => {
+    ...contextOf(inner, (p: MapInputParams<Q, P>) => parts(p).cell),
+    step: (p, ctx) => {
       const { input, cell: q } = parts(p);
       const f = front.apply(input);
-      const s = inner.step(q);
+      const s = inner.step(q, ctx);
       return (carry, x, noise) => s(carry, f(x), noise);
     },
     ...optional(
@@ -300,7 +331,10 @@ export const mapInput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapIn
  * const tagger = mapOutput(gru, linear(10))
  * const p = tagger.init(random.key(0), { inputSize: 8, hiddenSize: 32 }) // outputs [B, T, 10]
  */
-export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapOutputParams<P, Q>, C> => {
+export const mapOutput = <P, C, Q, X = undefined>(
+  cell: Cell<P, C, X>,
+  layer: Layer<Q>,
+): Cell<MapOutputParams<P, Q>, C, X> => {
   const inner = checkCell("mapOutput", "cell", cell);
   const back = checkLayer("mapOutput", layer);
   const name = `mapOutput(${inner.name}, ${back.name})`;
@@ -314,9 +348,10 @@ export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapO
       return { cell: p, output: back.init(kOut, inner.outputSize(p), options) };
     },
     initialCarry: (batch, p) => inner.initialCarry(batch, parts(p).cell),
-    step: (p) => {
+    ...contextOf(inner, (p: MapOutputParams<P, Q>) => parts(p).cell),
+    step: (p, ctx) => {
       const { cell: q, output } = parts(p);
-      const s = inner.step(q);
+      const s = inner.step(q, ctx);
       const g = back.apply(output);
       return (carry, x, noise) => {
         const [next, y] = s(carry, x, noise);
@@ -341,7 +376,10 @@ export const mapOutput = <P, C, Q>(cell: Cell<P, C>, layer: Layer<Q>): Cell<MapO
  * `sequence` form included).
  * @example stack([withSizes(lstm, { hiddenSize: 64 }), withSizes(gru, { hiddenSize: 32 })])
  */
-export const withSizes = <P, C>(cell: Cell<P, C>, sizes: Partial<CellSizes> & Record<string, unknown>): Cell<P, C> => {
+export const withSizes = <P, C, X = undefined>(
+  cell: Cell<P, C, X>,
+  sizes: Partial<CellSizes> & Record<string, unknown>,
+): Cell<P, C, X> => {
   const inner = checkCell("withSizes", "cell", cell);
   if (typeof sizes !== "object" || sizes === null) {
     T.fail({

@@ -60,7 +60,11 @@ const describeShape = (v: Value): string => `${v.dtype}[${v.shape.join(", ")}]`;
  * naming the combinator and argument that received it.
  * @example checkCell("stack", "cells[1]", lstm) // returns lstm
  */
-export const checkCell = <P, C>(op: string, arg: string, cell: Cell<P, C>): Cell<P, C> => {
+export const checkCell = <P, C, X = undefined, Y = Value>(
+  op: string,
+  arg: string,
+  cell: Cell<P, C, X, Y>,
+): Cell<P, C, X, Y> => {
   const c = cell as unknown as Record<string, unknown> | null | undefined;
   const missing =
     typeof c !== "object" || c === null

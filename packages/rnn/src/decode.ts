@@ -131,10 +131,12 @@ export const chooser =
 // ---------------------------------------------------------------------------------------------
 // The autoregressive loop shared by generate and encoderDecoder
 
-export interface DecodeSpec<P, C> {
+export interface DecodeSpec<P, C, X> {
   readonly op: string;
-  readonly cell: Cell<P, C>;
+  readonly cell: Cell<P, C, X>;
   readonly params: P;
+  /** The cell's context (already checked), bound once outside the loop. */
+  readonly context: X | undefined;
   readonly carry: C;
   /** Input of step 0, `[batch, F]`. */
   readonly x0: Value;
@@ -158,8 +160,8 @@ export interface DecodeResult<C> {
 }
 
 /** One scan: run the cell, read out logits, choose a token, embed the next input. Time-major results. */
-export const decode = <P, C>(s: DecodeSpec<P, C>): DecodeResult<C> => {
-  const step = s.cell.step(s.params);
+export const decode = <P, C, X>(s: DecodeSpec<P, C, X>): DecodeResult<C> => {
+  const step = s.cell.step(s.params, s.context);
   const batch = s.x0.shape[0]!;
   // Trace one step abstractly (no numbers computed) to learn V and check embed/readout shapes.
   const probe = traceTree(

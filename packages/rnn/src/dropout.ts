@@ -26,7 +26,7 @@ interface DropoutNoise {
  * const cell = dropout(lstm, 0.3)
  * rnn(cell, lstm.init(random.key(0), { inputSize: 8, hiddenSize: 16 }), xs, { key: random.key(1) })
  */
-export const dropout = <P, C>(cell: Cell<P, C>, rate: number): Cell<P, C> => {
+export const dropout = <P, C, X = undefined>(cell: Cell<P, C, X>, rate: number): Cell<P, C, X> => {
   const inner = checkCell("dropout", "cell", cell);
   const r = checkRate("dropout", "rate", rate);
   const name = `dropout(${inner.name}, ${r})`;
@@ -34,8 +34,9 @@ export const dropout = <P, C>(cell: Cell<P, C>, rate: number): Cell<P, C> => {
     name,
     init: (key, sizes, options) => inner.init(key, sizes, options),
     initialCarry: (batch, p) => inner.initialCarry(batch, p),
-    step: (p) => {
-      const s = inner.step(p);
+    ...optional("checkContext", inner.checkContext),
+    step: (p, ctx) => {
+      const s = inner.step(p, ctx);
       return (carry, x, noise) => {
         const nz = noise as DropoutNoise | undefined;
         if (nz === undefined) return s(carry, x);

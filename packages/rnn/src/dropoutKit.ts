@@ -15,7 +15,7 @@ import { checkCell } from "./custom.js";
  * @throws TensorException naming `op` when neither is available.
  * @example inputSizeOf("dropout", lstm, lstm.init(random.key(0), { inputSize: 3, hiddenSize: 4 })) // 3
  */
-export const inputSizeOf = <P, C>(op: string, cell: Cell<P, C>, params: NoInfer<P>): number => {
+export const inputSizeOf = <P, C, X = undefined>(op: string, cell: Cell<P, C, X>, params: NoInfer<P>): number => {
   const sized = checkCell(op, "cell", cell);
   if (sized.inputSize !== undefined) return sized.inputSize(params);
   const w =

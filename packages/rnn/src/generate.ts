@@ -19,9 +19,10 @@ import {
   swapBatchTime,
 } from "./util.js";
 import { checkSampling, decode, type Sampling } from "./decode.js";
+import { checkContextFor } from "./context.js";
 
 /** Options of `generate`. */
-export interface GenerateOptions<C> {
+export interface GenerateOptions<C, X = undefined> {
   /** The carry at step 0 (default: `cell.initialCarry(batch, params)`), e.g. an encoder's state. */
   readonly initialCarry?: C;
   /** Input of step 0, `[batch, F]` (e.g. an image embedding). Give this or `startToken`. */
@@ -49,9 +50,14 @@ export interface GenerateOptions<C> {
   readonly teacherTokens?: Value;
   /** tokens `[maxLength, batch]`, logits `[maxLength, batch, V]`. */
   readonly timeMajor?: boolean;
+  /**
+   * The per-sequence context of a cell that reads one (e.g. `{ memory, lengths }` for an
+   * attention decoder): bound once, read at every step (a scan constant).
+   */
+  readonly context?: X;
 }
 
-const GENERATE_KEYS = keysOf<GenerateOptions<unknown>>({
+const GENERATE_KEYS = keysOf<GenerateOptions<unknown, unknown>>({
   initialCarry: true,
   firstInput: true,
   startToken: true,
@@ -64,6 +70,7 @@ const GENERATE_KEYS = keysOf<GenerateOptions<unknown>>({
   key: true,
   teacherTokens: true,
   timeMajor: true,
+  context: true,
 });
 
 /** What `generate` returns. */
@@ -82,7 +89,7 @@ export interface GenerateResult<C> {
  * The batch size, read from whichever of firstInput, startToken, initialCarry and batch are
  * given (they must agree).
  */
-const batchOf = <C>(op: string, o: GenerateOptions<C>): number => {
+const batchOf = <C, X>(op: string, o: GenerateOptions<C, X>): number => {
   const seen: Array<readonly [string, number]> = [];
   if (o.firstInput !== undefined) seen.push(["firstInput", o.firstInput.shape[0]!]);
   if (typeof o.startToken === "object") seen.push(["startToken", o.startToken.shape[0]!]);
@@ -125,7 +132,11 @@ const batchOf = <C>(op: string, o: GenerateOptions<C>): number => {
  *   maxLength: 20, stopToken: 1, sampling: { kind: "topK", k: 5 }, key: random.key(7),
  * });
  */
-export const generate = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, o: GenerateOptions<C>): GenerateResult<C> => {
+export const generate = <P, C, X = undefined>(
+  cell: Cell<P, C, X>,
+  params: NoInfer<P>,
+  o: GenerateOptions<C, NoInfer<X>>,
+): GenerateResult<C> => {
   const op = "generate";
   // rnn's mode has no meaning here: say why, rather than only that the key is unknown.
   if (typeof o === "object" && o !== null && "mode" in o)
@@ -196,10 +207,12 @@ export const generate = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, o: Generate
     }
     teacher = tm ? o.teacherTokens : transpose(o.teacherTokens);
   }
+  checkContextFor(op, "context", cell, o.context, batch, params);
   const r = decode({
     op,
     cell,
     params,
+    context: o.context,
     embed: o.embed,
     readout: o.readout,
     steps: o.maxLength,

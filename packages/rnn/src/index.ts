@@ -4,7 +4,7 @@
  *
  * @module @rewind/rnn
  */
-export type { Cell, CellSizes, InitOptions, InitScheme, ParamsOf, CarryOf } from "./Cell.js";
+export type { Cell, CellSizes, InitOptions, InitScheme, ParamsOf, CarryOf, ContextOf } from "./Cell.js";
 export { uniformInit, glorotInit, orthogonalInit, gateWeight, type FloatDType } from "./init.js";
 export { elmanTanh, elmanRelu } from "./cells/elman.js";
 export { lstm, type LstmCarry } from "./cells/lstm.js";
@@ -54,6 +54,8 @@ export {
   withSizes,
   inputSizeOf,
   type AnyCell,
+  type AnyContextCell,
+  type StackContext,
   type MapInputParams,
   type MapOutputParams,
 } from "./combinators.js";
@@ -77,6 +79,10 @@ export {
   type ManyToManyOptions,
 } from "./shapes.js";
 export { topKLogits, type Sampling } from "./decode.js";
+export { additiveAttention, type AdditiveAttentionParams, type AdditiveWeights } from "./attention/additive.js";
+export { dotAttention, generalAttention, type LuongAttentionParams, type LuongWeights } from "./attention/luong.js";
+export type { AttentionContext, AttentionOptions, AttentionStep, LuongOptions } from "./attention/context.js";
+export type { AttentionCell, AttentionSizes } from "./attention/sizes.js";
 export { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
 export {
   encoderDecoder,

@@ -5,17 +5,18 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
-import type { ScanOptions, Value } from "@rewind/autodiff";
+import { treeMap, type ScanOptions, type Value } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import { validateLengths } from "./lengths.js";
 import { checkFlag, checkKey, checkOptions, checkValue, swapBatchTime } from "./util.js";
 import { checkCell } from "./custom.js";
+import { checkContextFor } from "./context.js";
 import { checkSequenceRank, explainStepInput } from "./rnnInput.js";
 import { checkParallel, runParallel } from "./rnnParallel.js";
 import { pickLast, runLoop, type Keep, type Kept } from "./rnnScan.js";
 
 /** Options of `rnn`. */
-export interface RnnOptions<C> {
+export interface RnnOptions<C, X = undefined> {
   /** The carry at the first step (default: `cell.initialCarry(batch, params)`). */
   readonly initialCarry?: C;
   /** Valid steps per sample (int32 `[batch]` or numbers). Past it the carry freezes and outputs are 0. */
@@ -48,6 +49,13 @@ export interface RnnOptions<C> {
    * truncate) are refused.
    */
   readonly mode?: "sequential" | "parallel";
+  /**
+   * The per-sequence context of a cell that reads one (e.g. `{ memory, lengths }` for an
+   * attention cell): given to `cell.step(params, context)` once, so every step reads the same
+   * value (a scan constant) and its gradient flows back. Refused for a cell that reads none, and
+   * in mode "parallel" (the `sequence` forms take no context).
+   */
+  readonly context?: X;
 }
 
 /** Every key of `RnnOptions`, as `keysOf` wants them (so a new option must be listed here). */
@@ -62,13 +70,14 @@ const RNN_OPTION_FLAGS = {
   unroll: true,
   truncate: true,
   mode: true,
+  context: true,
 } as const satisfies { readonly [K in keyof RnnOptions<unknown>]-?: true };
 
 /** The keys of `RnnOptions`, for the options check of `rnn` and the layer shapes built on it. */
 export const RNN_OPTION_KEYS = keysOf<RnnOptions<unknown>>(RNN_OPTION_FLAGS);
 
 /** Options of `rnn` itself: `RnnOptions`, plus whether to return the per-step outputs. */
-export interface RnnCallOptions<C> extends RnnOptions<C> {
+export interface RnnCallOptions<C, X = undefined> extends RnnOptions<C, X> {
   /**
    * `false`: return only `finalCarry`, and never stack the per-step outputs `[batch, time, out]`
    * (eagerly they would be computed and held; under `jit` unread outputs are dropped anyway).
@@ -82,9 +91,12 @@ export interface RnnCallOptions<C> extends RnnOptions<C> {
 export const RNN_CALL_KEYS = keysOf<RnnCallOptions<unknown>>({ ...RNN_OPTION_FLAGS, outputs: true });
 
 /** What `rnn` returns: per-step outputs (in the input layout) and each sample's final carry. */
-export interface RnnResult<C> {
-  /** The cell's output at every step, `[batch, time, out]` (or time-major); 0 past a sample's length. */
-  readonly outputs: Value;
+export interface RnnResult<C, Y = Value> {
+  /**
+   * The cell's output at every step, `[batch, time, out]` (or time-major); 0 past a sample's
+   * length. A cell with several outputs per step (`Y` a tree) gets each leaf stacked so.
+   */
+  readonly outputs: Y;
   /** Each sample's carry after its last valid step. */
   readonly finalCarry: C;
 }
@@ -106,42 +118,49 @@ const describeMode = (mode: unknown): string => (typeof mode === "string" ? `"${
  * parameters rather than promote). A batch or a sequence of size 0 gives empty outputs, and with
  * no steps the final carry is the initial one.
  * With `outputs: false` it returns only `finalCarry` and never stacks the per-step outputs.
+ * A cell that reads a per-sequence context (an attention cell) gets `options.context`, bound once
+ * outside the loop; a cell whose steps output a tree (`{ output, weights }`) gets each leaf stacked.
  * @throws TensorException for a non-cell, xs that is not a tensor with batch and time axes,
- * invalid `lengths`, non-boolean `timeMajor`/`reverse`/`outputs`, or a `key` that is not a PRNG key.
+ * invalid `lengths`, non-boolean `timeMajor`/`reverse`/`outputs`, a `key` that is not a PRNG key,
+ * or a context the cell does not read, lacks, or refuses.
  * @example const { outputs, finalCarry } = rnn(lstm, params, xs, { lengths: [5, 3] })
  * @example const { finalCarry } = rnn(gru, params, xs, { outputs: false }) // no [B, T, H] held
+ * @example rnn(additiveAttention(gru), p, xs, { context: { memory: encOut, lengths: [7, 4] } })
  */
-export function rnn<P, C>(
-  cell: Cell<P, C>,
+export function rnn<P, C, X = undefined, Y = Value>(
+  cell: Cell<P, C, X, Y>,
   params: NoInfer<P>,
   xs: Value,
-  opts: RnnOptions<C> & { readonly outputs: false },
+  opts: RnnOptions<C, NoInfer<X>> & { readonly outputs: false },
 ): RnnFinal<C>;
-export function rnn<P, C>(
-  cell: Cell<P, C>,
+export function rnn<P, C, X = undefined, Y = Value>(
+  cell: Cell<P, C, X, Y>,
   params: NoInfer<P>,
   xs: Value,
-  opts?: RnnOptions<C> & { readonly outputs?: true },
-): RnnResult<C>;
-export function rnn<P, C>(
-  cell: Cell<P, C>,
+  opts?: RnnOptions<C, NoInfer<X>> & { readonly outputs?: true },
+): RnnResult<C, Y>;
+export function rnn<P, C, X = undefined, Y = Value>(
+  cell: Cell<P, C, X, Y>,
   params: NoInfer<P>,
   xs: Value,
-  opts?: RnnCallOptions<C>,
-): RnnFinal<C> & Partial<RnnResult<C>>;
-export function rnn<P, C>(
-  cell: Cell<P, C>,
+  opts?: RnnCallOptions<C, NoInfer<X>>,
+): RnnFinal<C> & Partial<RnnResult<C, Y>>;
+export function rnn<P, C, X = undefined, Y = Value>(
+  cell: Cell<P, C, X, Y>,
   params: NoInfer<P>,
   xs: Value,
-  opts: RnnCallOptions<C> = {},
-): RnnFinal<C> & Partial<RnnResult<C>> {
+  opts: RnnCallOptions<C, X> = {},
+): RnnFinal<C> & Partial<RnnResult<C, Y>> {
   checkCell("rnn", "cell", cell);
   checkValue("rnn", "xs", xs);
   checkOptions("rnn", "options", opts, RNN_CALL_KEYS);
   checkFlag("rnn", "options.outputs", opts.outputs);
   const { outputs = true, ...rest } = opts;
-  const run = runRnn(cell, params, xs, rest, { outputs, last: false });
-  return run.ys === undefined ? { finalCarry: run.finalCarry } : { outputs: run.ys, finalCarry: run.finalCarry };
+  // A cell's tree of outputs is stacked leaf by leaf; runRnn is written for one tensor per step.
+  const run = runRnn(cell as unknown as Cell<P, C, X>, params, xs, rest, { outputs, last: false });
+  return run.ys === undefined
+    ? { finalCarry: run.finalCarry }
+    : { outputs: run.ys as unknown as Y, finalCarry: run.finalCarry };
 }
 
 /**
@@ -150,7 +169,13 @@ export function rnn<P, C>(
  * @internal For the layer shapes (many-to-one); not re-exported from the package index.
  * @example runRnn(gru, params, xs, { lengths: [5, 3] }, { outputs: false, last: true }).last // [2, H]
  */
-export const runRnn = <P, C>(cell: Cell<P, C>, params: P, xs: Value, opts: RnnOptions<C>, keep: Keep): Kept<C> => {
+export const runRnn = <P, C, X>(
+  cell: Cell<P, C, X>,
+  params: P,
+  xs: Value,
+  opts: RnnOptions<C, X>,
+  keep: Keep,
+): Kept<C> => {
   checkCell("rnn", "cell", cell);
   checkValue("rnn", "xs", xs);
   checkFlag("rnn", "options.timeMajor", opts.timeMajor);
@@ -172,10 +197,19 @@ export const runRnn = <P, C>(cell: Cell<P, C>, params: P, xs: Value, opts: RnnOp
   const init = opts.initialCarry ?? cell.initialCarry(batch, params);
   const lengths = opts.lengths === undefined ? undefined : validateLengths("rnn", opts.lengths, batch, time);
   const reverse = opts.reverse ?? false;
+  checkContextFor("rnn", "options.context", cell, opts.context, batch, params);
   let run: Kept<C>;
   if (opts.mode === "parallel") {
+    if (opts.context !== undefined)
+      T.fail({
+        _tag: "ValueError",
+        op: "rnn",
+        arg: "options.context",
+        detail: `mode "parallel" runs ${cell.name}'s sequence form, which reads no context`,
+        fix: 'leave mode out (or "sequential") to run a cell with context step by step',
+      });
     // The cell's sequence form returns every output, so this mode stacks them whatever is read.
-    checkParallel(cell as Cell<unknown, unknown>, opts as Readonly<Record<string, unknown>>);
+    checkParallel(cell as unknown as Cell<unknown, unknown>, opts as Readonly<Record<string, unknown>>);
     const [finalCarry, ys] = runParallel(cell, params, init, seq, lengths, reverse);
     run = {
       finalCarry,
@@ -190,8 +224,9 @@ export const runRnn = <P, C>(cell: Cell<P, C>, params: P, xs: Value, opts: RnnOp
       ...(opts.unroll === undefined ? {} : { unroll: opts.unroll }),
       ...(opts.truncate === undefined ? {} : { truncate: opts.truncate }),
     };
-    const step = explainStepInput(cell.name, xs, timeMajor, cell.step(params));
+    // The context is bound once, outside the loop: the scan body closes over it as a constant.
+    const step = explainStepInput(cell.name, xs, timeMajor, cell.step(params, opts.context));
     run = runLoop({ cell, params, step, init, seq, lengths, reverse, key: opts.key, scanOpts }, keep);
   }
-  return run.ys === undefined || timeMajor ? run : { ...run, ys: swapBatchTime(run.ys) };
+  return run.ys === undefined || timeMajor ? run : { ...run, ys: treeMap(swapBatchTime, run.ys) };
 };

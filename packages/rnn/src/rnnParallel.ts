@@ -57,8 +57,8 @@ export const checkParallel = (cell: Cell<unknown, unknown>, opts: Readonly<Recor
  * with ys time-major, zero past each length, aligned with `seq`.
  * @example const [carry, ys] = runParallel(minGru, params, init, seq, lengths, false)
  */
-export const runParallel = <P, C>(
-  cell: Cell<P, C>,
+export const runParallel = <P, C, X>(
+  cell: Cell<P, C, X>,
   params: P,
   init: C,
   seq: Value,

@@ -8,7 +8,8 @@
  * none (the final carry only), or the last valid one, held in the scan carry next to the cell's
  * carry and replaced at every valid step, so many-to-one keeps O(batch · out) instead of
  * O(time · batch · out). Selecting with `where` routes the gradient of that output to exactly the
- * step it came from, as the gather from stacked outputs did.
+ * step it came from, as the gather from stacked outputs did. A step may output a tree of tensors
+ * (an attention cell's `{ output, weights }`): stacking, masking and reversal then act per leaf.
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
@@ -51,8 +52,8 @@ export interface Keep {
 }
 
 /** Everything the loop needs, already validated by `rnn`. */
-export interface LoopSpec<P, C> {
-  readonly cell: Cell<P, C>;
+export interface LoopSpec<P, C, X = undefined> {
+  readonly cell: Cell<P, C, X>;
   readonly params: P;
   /** The checked step function (its errors explain bad step inputs). */
   readonly step: (carry: C, x: Value, noise?: unknown) => readonly [C, Value];
@@ -66,7 +67,7 @@ export interface LoopSpec<P, C> {
 }
 
 /** Per-step noise drawn outside the loop: one key per step, stacked along time. */
-const stepNoise = <P, C>(cell: Cell<P, C>, params: P, key: Key, time: number, batch: number): unknown => {
+const stepNoise = <P, C, X>(cell: Cell<P, C, X>, params: P, key: Key, time: number, batch: number): unknown => {
   if (cell.noise === undefined || time === 0) return null;
   const keys = T.random.split(key, time);
   const samples = keys.map((k) => cell.noise!(k, batch, params));
@@ -94,7 +95,7 @@ const sameAvals = (a: unknown, b: unknown): boolean => {
  * one tensor): the caller then stacks as `rnn` does, and `scan` reports the fault in the cell's
  * own terms rather than inside the wrapper carry.
  */
-const outputZeros = <C>(s: LoopSpec<unknown, C>, noise: unknown): Value | undefined => {
+const outputZeros = <C, X>(s: LoopSpec<unknown, C, X>, noise: unknown): Value | undefined => {
   const zerosOfRow = (v: Value): Value => T.zeros(v.shape.slice(1), v.dtype);
   let keepsCarry = false;
   const outs = traceTree(
@@ -127,10 +128,10 @@ export const pickLast = (ys: Value, lengths: Value | undefined, reverse: boolean
  * the stack when there is one, else carried.
  * @example runLoop(spec, { outputs: false, last: true }).last // [batch, out]
  */
-export const runLoop = <P, C>(s: LoopSpec<P, C>, keep: Keep): Kept<C> => {
+export const runLoop = <P, C, X>(s: LoopSpec<P, C, X>, keep: Keep): Kept<C> => {
   const [time, batch] = s.seq.shape as [number, number];
   const noise = s.key === undefined ? null : stepNoise(s.cell, s.params, s.key, time, batch);
-  const zeros = keep.last && !keep.outputs ? outputZeros(s as LoopSpec<unknown, C>, noise) : undefined;
+  const zeros = keep.last && !keep.outputs ? outputZeros(s as LoopSpec<unknown, C, X>, noise) : undefined;
   const carryLast = zeros !== undefined;
   const stacking = keep.outputs || (keep.last && !carryLast);
   // The held output rides next to the cell's carry only when asked for, so any other run keeps
@@ -162,16 +163,17 @@ export const runLoop = <P, C>(s: LoopSpec<P, C>, keep: Keep): Kept<C> => {
       const [next, y] = step(c.c, x.x, x.n ?? undefined);
       const frozen = treeMap<C>((a, b) => where(maskFor(x.m, a), a, b), next, c.c);
       const held = c.y === null ? null : where(maskFor(x.m, y), y, c.y);
-      return [pack(frozen, held), stacking ? where(maskFor(x.m, y), y, 0) : null];
+      // A cell may output a tree per step (e.g. attention's { output, weights }): mask each leaf.
+      return [pack(frozen, held), stacking ? treeMap((l) => where(maskFor(x.m, l), l, 0), y) : null];
     };
     [state, ys] = scan(body, init, { x: inputs, m: stepMask(lengths, time), n: noise }, s.scanOpts);
-    if (s.reverse && ys !== null) ys = reverseValid(ys, lengths);
+    if (s.reverse && ys !== null) ys = treeMap((l) => reverseValid(l, lengths), ys);
   }
   const { c: finalCarry, y: last } = unpack(state);
   if (ys === null) return carryLast ? { finalCarry, last: last! } : { finalCarry };
   return {
     finalCarry,
     ...(keep.outputs ? { ys } : {}),
-    ...(keep.last ? { last: pickLast(ys, lengths, s.reverse) } : {}),
+    ...(keep.last ? { last: treeMap((l) => pickLast(l, lengths, s.reverse), ys) } : {}),
   };
 };

@@ -1,6 +1,6 @@
 /**
  * @file Encoder–decoder (seq2seq): the encoder's final carry starts the decoder, with teacher
- * forcing at a ratio drawn from a key.
+ * forcing at a ratio drawn from a key; an attention decoder also reads the encoder's outputs.
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
@@ -33,6 +33,8 @@ import {
 } from "./util.js";
 import { decode } from "./decode.js";
 import { manyToMany } from "./shapes.js";
+import { checkContextFor } from "./context.js";
+import type { AttentionContext } from "./attention/context.js";
 
 /** Parameters of an encoder–decoder. */
 export interface EncoderDecoderParams<PE, PD> {
@@ -142,9 +144,11 @@ const checkCarries = (op: string, encCarry: unknown, decCarry: unknown, bridged:
 };
 
 /** What the decoding steps of `encoderDecoder` share, once the arguments are checked and the source is read. */
-interface DecodeRun<CE, PD, CD> {
-  readonly decoder: Cell<PD, CD>;
+interface DecodeRun<CE, PD, CD, XD> {
+  readonly decoder: Cell<PD, CD, XD>;
   readonly params: PD;
+  /** The attention context `{ memory, lengths }` for a decoder that reads one. */
+  readonly context: XD | undefined;
   readonly tgtIn: Value;
   readonly o: EncoderDecoderOptions<CE, CD>;
   readonly ratio: number;
@@ -217,7 +221,7 @@ const checkTarget = (src: Value, tgtIn: Value, batch: number, tm: boolean): void
 };
 
 /** Decodes pre-embedded targets `[batch, T, F]`: pure teacher forcing, the only ratio possible. */
-const decodeEmbedded = <CE, PD, CD>(d: DecodeRun<CE, PD, CD>): EncoderDecoderResult<CD> => {
+const decodeEmbedded = <CE, PD, CD, XD>(d: DecodeRun<CE, PD, CD, XD>): EncoderDecoderResult<CD> => {
   const { tgtIn, ratio, tm, batch } = d;
   if (ratio !== 1) {
     T.fail({
@@ -230,7 +234,12 @@ const decodeEmbedded = <CE, PD, CD>(d: DecodeRun<CE, PD, CD>): EncoderDecoderRes
       fix: "pass token ids (int32) with embedTarget, or use teacherForcing: 1",
     });
   }
-  const r = manyToMany(d.decoder, d.params, tgtIn, { initialCarry: d.carry, timeMajor: tm, readout: d.o.readout });
+  const r = manyToMany(d.decoder, d.params, tgtIn, {
+    initialCarry: d.carry,
+    timeMajor: tm,
+    readout: d.o.readout,
+    ...(d.context === undefined ? {} : { context: d.context }),
+  });
   const time = tgtIn.shape[tm ? 0 : 1]!;
   return {
     logits: r.outputs,
@@ -240,7 +249,7 @@ const decodeEmbedded = <CE, PD, CD>(d: DecodeRun<CE, PD, CD>): EncoderDecoderRes
 };
 
 /** Decodes token-id targets `[batch, T]`, each step forced to the ground truth by the teacher-forcing mask. */
-const decodeIds = <CE, PD, CD>(d: DecodeRun<CE, PD, CD>): EncoderDecoderResult<CD> => {
+const decodeIds = <CE, PD, CD, XD>(d: DecodeRun<CE, PD, CD, XD>): EncoderDecoderResult<CD> => {
   const { tgtIn, o, ratio, tm, batch } = d;
   if (o.embedTarget === undefined) {
     return T.fail({
@@ -264,6 +273,7 @@ const decodeIds = <CE, PD, CD>(d: DecodeRun<CE, PD, CD>): EncoderDecoderResult<C
     op: OP,
     cell: d.decoder,
     params: d.params,
+    context: d.context,
     carry: d.carry,
     embed: o.embedTarget,
     readout: o.readout,
@@ -290,17 +300,26 @@ const decodeIds = <CE, PD, CD>(d: DecodeRun<CE, PD, CD>): EncoderDecoderResult<C
  * probability and the model's own greedy prediction otherwise (coin flips from `key`, drawn
  * before the loop): 1 is pure teacher forcing, 0 is free running. `tgtIn` may also be
  * pre-embedded floats `[batch, T, F]` (then only ratio 1 is possible).
+ * Attention: give a decoder that reads a context (`additiveAttention(gru)`, `dotAttention(…)`,
+ * `generalAttention(…)`; its parameters come from its own `init`, so the choice of attention
+ * lives in the decoder cell, not in an option). The encoder's outputs are then stacked and passed
+ * as the decoder's context `{ memory: [batch, S, H], lengths: srcLengths }` (batch-major in either
+ * layout), so padded source steps get no attention.
  * @throws TensorException for a ratio outside [0, 1], a missing key, mismatched carries, ids
- *   without embedTarget, or bad srcLengths.
+ *   without embedTarget, bad srcLengths, or encoder outputs an attention decoder cannot read.
  * @example
  * const { logits } = encoderDecoder(gru, gru, { encoder: pe, decoder: pd }, src, tgtIn, {
  *   srcLengths: [7, 4], embedTarget: (ids) => take(E, ids, 0), readout: (y) => matmul(y, W),
  *   teacherForcing: 0.5, key: random.key(1),
  * }); // [B, T, V]
+ * @example
+ * const dec = additiveAttention(gru) // attends over the encoder's outputs, masked by srcLengths
+ * const pd = dec.init(random.key(2), { inputSize: F, hiddenSize: H })
+ * encoderDecoder(gru, dec, { encoder: pe, decoder: pd }, src, tgtIn, { srcLengths, embedTarget, readout })
  */
-export const encoderDecoder = <PE, CE, PD, CD>(
+export const encoderDecoder = <PE, CE, PD, CD, XD extends AttentionContext | undefined = undefined>(
   encoder: Cell<PE, CE>,
-  decoder: Cell<PD, CD>,
+  decoder: Cell<PD, CD, XD>,
   params: EncoderDecoderParams<PE, PD>,
   src: Value,
   tgtIn: Value,
@@ -313,18 +332,27 @@ export const encoderDecoder = <PE, CE, PD, CD>(
   const batch = src.shape[tm ? 1 : 0]!;
   const srcLengths =
     o.srcLengths === undefined ? undefined : validateLengths(OP, o.srcLengths, batch, src.shape[tm ? 0 : 1]!);
-  // Only the encoder's final state is read: its per-step outputs are never stacked.
+  // Without attention only the encoder's final state is read: its per-step outputs are never
+  // stacked. An attention decoder reads them all, batch-major, as its memory.
+  const attends = decoder.checkContext !== undefined;
   const enc = rnn(encoder, params.encoder, src, {
     timeMajor: tm,
-    outputs: false,
+    outputs: attends,
     ...(srcLengths === undefined ? {} : { lengths: srcLengths }),
   });
+  let context: XD | undefined;
+  if (attends) {
+    const memory = tm ? swapBatchTime(enc.outputs!) : enc.outputs!;
+    context = { memory, ...(srcLengths === undefined ? {} : { lengths: srcLengths }) } as XD;
+    checkContextFor(OP, "decoder", decoder, context, batch, params.decoder);
+  }
   const carry = o.bridge === undefined ? (enc.finalCarry as unknown as CD) : o.bridge(enc.finalCarry);
   checkCarries(OP, carry, decoder.initialCarry(batch, params.decoder), o.bridge !== undefined);
   checkTarget(src, tgtIn, batch, tm);
-  const run: DecodeRun<CE, PD, CD> = {
+  const run: DecodeRun<CE, PD, CD, XD> = {
     decoder,
     params: params.decoder,
+    context,
     tgtIn,
     o,
     ratio,

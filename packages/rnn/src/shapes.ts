@@ -21,7 +21,7 @@ import { overSteps } from "./combinatorSequences.js";
 // many-to-one, many-to-many, one-to-many with a vector input
 
 /** Options of `manyToOne`: `rnn`'s, plus whether to also stack every step's output. */
-export interface ManyToOneOptions<C> extends RnnOptions<C> {
+export interface ManyToOneOptions<C, X = undefined> extends RnnOptions<C, X> {
   /**
    * `true`: also return `outputs`, every step's output stacked as `rnn` returns them (memory
    * linear in the length). Default `false`: the last valid output is carried through the loop
@@ -63,23 +63,23 @@ export interface ManyToOneWithOutputs<C> extends RnnResult<C> {
  * @example const { output } = manyToOne(gru, params, xs, { lengths: [5, 3] }) // output [2, H]
  * @example const { output, outputs } = manyToOne(gru, params, xs, { outputs: true }) // and [2, T, H]
  */
-export function manyToOne<P, C>(
-  cell: Cell<P, C>,
+export function manyToOne<P, C, X = undefined>(
+  cell: Cell<P, C, X>,
   params: NoInfer<P>,
   xs: Value,
-  opts: RnnOptions<C> & { readonly outputs: true },
+  opts: RnnOptions<C, NoInfer<X>> & { readonly outputs: true },
 ): ManyToOneWithOutputs<C>;
-export function manyToOne<P, C>(
-  cell: Cell<P, C>,
+export function manyToOne<P, C, X = undefined>(
+  cell: Cell<P, C, X>,
   params: NoInfer<P>,
   xs: Value,
-  opts?: ManyToOneOptions<C>,
+  opts?: ManyToOneOptions<C, NoInfer<X>>,
 ): ManyToOneResult<C>;
-export function manyToOne<P, C>(
-  cell: Cell<P, C>,
+export function manyToOne<P, C, X = undefined>(
+  cell: Cell<P, C, X>,
   params: NoInfer<P>,
   xs: Value,
-  opts: ManyToOneOptions<C> = {},
+  opts: ManyToOneOptions<C, X> = {},
 ): ManyToOneResult<C> {
   checkOptions("manyToOne", "options", opts, MANY_TO_ONE_KEYS);
   checkFlag("manyToOne", "options.outputs", opts.outputs);
@@ -98,7 +98,7 @@ export function manyToOne<P, C>(
 }
 
 /** Options of `manyToMany`: `rnn`'s, plus a readout applied to every step's output. */
-export interface ManyToManyOptions<C> extends RnnOptions<C> {
+export interface ManyToManyOptions<C, X = undefined> extends RnnOptions<C, X> {
   /** Maps y_t `[batch, H]` to `[batch, V]` inside the loop (e.g. a linear layer for per-frame labels). */
   readonly readout?: (y: Value) => Value;
 }
@@ -106,7 +106,7 @@ export interface ManyToManyOptions<C> extends RnnOptions<C> {
 const MANY_TO_MANY_KEYS: readonly string[] = [...RNN_OPTION_KEYS, "readout"];
 
 /** The cell with `readout` applied to its output (inside the scan, so it sees exactly y_t). */
-const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell<P, C> => {
+const withReadout = <P, C, X>(cell: Cell<P, C, X>, readout: (y: Value) => Value): Cell<P, C, X> => {
   const checked = (y: Value): Value => {
     const out = readout(y);
     if (!isValue(out)) {
@@ -124,8 +124,8 @@ const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell
   return {
     ...cell,
     name: `${cell.name}+readout`,
-    step: (p) => {
-      const step = cell.step(p);
+    step: (p, ctx) => {
+      const step = cell.step(p, ctx);
       return (c, x, n) => {
         const [next, y] = step(c, x, n);
         return [next, checked(y)];
@@ -153,11 +153,11 @@ const withReadout = <P, C>(cell: Cell<P, C>, readout: (y: Value) => Value): Cell
  * layer does).
  * @example const { outputs } = manyToMany(lstm, p, xs, { readout: (y) => add(matmul(y, W), b) }) // [B, T, V]
  */
-export const manyToMany = <P, C>(
-  cell: Cell<P, C>,
+export const manyToMany = <P, C, X = undefined>(
+  cell: Cell<P, C, X>,
   params: NoInfer<P>,
   xs: Value,
-  opts: ManyToManyOptions<C> = {},
+  opts: ManyToManyOptions<C, NoInfer<X>> = {},
 ): RnnResult<C> => {
   checkOptions("manyToMany", "options", opts, MANY_TO_MANY_KEYS);
   const { readout, ...rest } = opts;
@@ -170,12 +170,12 @@ export const manyToMany = <P, C>(
  * `steps` steps (e.g. an image embedding conditioning every step of a caption).
  * @example const { outputs } = repeatInput(gru, p, imageVec, 10) // [B, 10, H]
  */
-export const repeatInput = <P, C>(
-  cell: Cell<P, C>,
+export const repeatInput = <P, C, X = undefined>(
+  cell: Cell<P, C, X>,
   params: NoInfer<P>,
   v: Value,
   steps: number,
-  opts: RnnOptions<C> = {},
+  opts: RnnOptions<C, NoInfer<X>> = {},
 ): RnnResult<C> => {
   checkVector("repeatInput", "v", v);
   checkOptions("repeatInput", "options", opts, RNN_OPTION_KEYS);
@@ -191,12 +191,12 @@ export const repeatInput = <P, C>(
  * steps run on the carry alone.
  * @example const { outputs } = feedOnce(gru, p, v, 10) // [B, 10, H]
  */
-export const feedOnce = <P, C>(
-  cell: Cell<P, C>,
+export const feedOnce = <P, C, X = undefined>(
+  cell: Cell<P, C, X>,
   params: NoInfer<P>,
   v: Value,
   steps: number,
-  opts: RnnOptions<C> = {},
+  opts: RnnOptions<C, NoInfer<X>> = {},
 ): RnnResult<C> => {
   checkVector("feedOnce", "v", v);
   checkOptions("feedOnce", "options", opts, RNN_OPTION_KEYS);

@@ -18,7 +18,12 @@ import type { LawOptions, VmapImpl } from "./lawOptions.js";
  * @example
  * const ignoresLengths: RnnImpl = (cell, p, xs, o = {}) => rnn(cell, p, xs, { ...o, lengths: undefined as never })
  */
-export type RnnImpl = <P, C>(cell: Cell<P, C>, params: NoInfer<P>, xs: A.Value, opts?: RnnOptions<C>) => RnnResult<C>;
+export type RnnImpl = <P, C, X = undefined>(
+  cell: Cell<P, C, X>,
+  params: NoInfer<P>,
+  xs: A.Value,
+  opts?: RnnOptions<C, NoInfer<X>>,
+) => RnnResult<C>;
 
 /**
  * Anything that stacks cells like `stack` (the stacking law checks it).
@@ -117,7 +122,7 @@ export const rnnOptions = (
  * @example rnnRun(c, {}, { remat: "carries" })(c.params, c.initialCarry, c.xs).outputs
  */
 export const rnnRun = (c: CellCase, o: CellLawCheckOptions, extra: Partial<RnnOptions<unknown>> = {}): Run => {
-  const impl = o.rnn ?? rnn;
+  const impl: RnnImpl = o.rnn ?? rnn;
   return (params, init, xs) => impl(c.cell, params, xs, rnnOptions(c, init, extra));
 };
 

@@ -10,7 +10,7 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { rnn, type AnyCell, type RnnResult } from "@rewind/rnn";
 import { checkCellCase, dimsOf, type CellCase } from "./cellCase.js";
-import { outcome, rnnOptions, rnnRun, type CellLawCheckOptions, type Run } from "./cellLawSetup.js";
+import { outcome, rnnOptions, rnnRun, type CellLawCheckOptions, type RnnImpl, type Run } from "./cellLawSetup.js";
 import { expectClose, expectSameOutcome, type LawCheck } from "./lawKit.js";
 
 /** `cell` whose noise for a batch of one is row `index` (a traced int32 scalar) of a batch of `batch`'s. */
@@ -32,7 +32,7 @@ const indexedNoiseCell = (cell: AnyCell, batch: number, index: A.Value): AnyCell
  */
 export const vmapCellCheck = (c: CellCase, o: CellLawCheckOptions = {}): void => {
   checkCellCase("cellLawChecks.vmap", c);
-  const impl = o.rnn ?? rnn;
+  const impl: RnnImpl = o.rnn ?? rnn;
   const vmap = o.vmap ?? A.vmap;
   const { batch, time } = dimsOf(c);
   const axis = c.timeMajor ? 1 : 0;

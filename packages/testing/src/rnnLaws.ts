@@ -9,7 +9,7 @@ import * as T from "@rewind/tensor";
 import * as A from "@rewind/autodiff";
 import { rnn, type AnyCell, type RnnOptions } from "@rewind/rnn";
 import { checkCellCase, dimsOf, flipValid, lossOf, type CellCase } from "./cellCase.js";
-import { outcome, rnnOptions, rnnRun, type CellLawCheckOptions, type Run } from "./cellLawSetup.js";
+import { outcome, rnnOptions, rnnRun, type CellLawCheckOptions, type RnnImpl, type Run } from "./cellLawSetup.js";
 import { expectClose, expectSameOutcome, violation, type LawCheck } from "./lawKit.js";
 import { checkGrads } from "./checkGrads.js";
 import { rnnUnrolled } from "./rnnUnrolled.js";
@@ -51,7 +51,7 @@ export const bpttCheck = (c: CellCase, o: CellLawCheckOptions = {}): void => {
  */
 export const reverseCheck = (c: CellCase, o: CellLawCheckOptions = {}): void => {
   checkCellCase("cellLawChecks.reverse", c);
-  const impl = o.rnn ?? rnn;
+  const impl: RnnImpl = o.rnn ?? rnn;
   const other = { ...c, reverse: !c.reverse };
   const flipped: Run = (p, init, xs) => {
     const r = impl(c.cell, p, flipValid(xs, c.lengths, c.timeMajor), rnnOptions(other, init));
@@ -111,7 +111,7 @@ export const invarianceCheck = (c: CellCase, o: CellLawCheckOptions = {}): void 
  */
 export const stackingCheck = (c: CellCase, layers: readonly [AnyCell, AnyCell], o: CellLawCheckOptions = {}): void => {
   checkCellCase("cellLawChecks.stacking", c);
-  const impl = o.rnn ?? rnn;
+  const impl: RnnImpl = o.rnn ?? rnn;
   const { key: _key, ...unkeyed } = c;
   const pair = (what: string, v: unknown): readonly [unknown, unknown] => {
     if (!Array.isArray(v) || v.length !== 2)

@@ -204,7 +204,7 @@ const paddedRnnCheck = (c: PaddedRnnCase, o: SequenceLawOptions = {}): void => {
   checkOptions(op, "o", o, LAW_KEYS);
   if (!Array.isArray(c.seqs) || c.seqs.length === 0 || !c.seqs.every((s) => T.isTensor(s) && s.shape.length === 2))
     invalid(op, "c.seqs", "must be a non-empty array of [steps, inputSize] tensors");
-  const run = o.rnn ?? rewindRnn;
+  const run: RnnImpl = o.rnn ?? rewindRnn;
   const pad = o.padSequences ?? rewindPad;
   const unpad = o.unpadSequences ?? rewindUnpad;
   const law = "paddedRnn";

@@ -192,6 +192,7 @@ export const generateSpec: Spec = () => {
     "key",
     "teacherTokens",
     "timeMajor",
+    "context",
   ];
   n += misspeltCases({
     names: ["generate"],

@@ -15,6 +15,7 @@ export const RNN_KEYS = [
   "unroll",
   "truncate",
   "mode",
+  "context",
 ] as const;
 /** `RnnCallOptions` and `ManyToOneOptions`: rnn, manyToOne (`RnnOptions` plus `outputs`). */
 export const RNN_CALL_KEYS = [...RNN_KEYS, "outputs"] as const;

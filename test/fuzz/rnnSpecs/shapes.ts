@@ -277,6 +277,7 @@ export const bidirectionalSpec: Spec = () => {
     "unroll",
     "truncate",
     "mode",
+    "context",
   ];
   n += misspeltCases({
     names: ["bidirectional.apply"],
