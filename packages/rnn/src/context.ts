@@ -23,7 +23,8 @@ export const checkContextFor = <P, C, X>(
   const check = cell.checkContext;
   if (check === undefined) {
     if (context === undefined) return;
-    T.fail({
+    // `return`: so that the checker narrows `check` even where `fail` is read from source.
+    return T.fail({
       _tag: "ValueError",
       op,
       arg,
