@@ -148,7 +148,7 @@ const HELPERS = {
 /**
  * What the generated module reads, bound once when it is instantiated: the planned buffers `P`,
  * objects `C`, scalars `S`, helpers `H`, SIMD kernels `W`, and with an arena its ArrayBuffer `AB`,
- * Float32Array `HF` and Uint8Array `HB` views, and the arena product helpers `mma`, `mmp`
+ * Float32Array `HF`, Int32Array `HI` and Uint8Array `HB` views, and the arena product helpers `mma`, `mmp`
  * (packs a b into a slot) and `mmq` (a product with b packed in a slot), see `arena.ts`.
  */
 interface ModuleScope {
@@ -159,6 +159,7 @@ interface ModuleScope {
   readonly W: unknown[];
   readonly AB?: ArrayBuffer;
   readonly HF?: Float32Array;
+  readonly HI?: Int32Array;
   readonly HB?: Uint8Array;
   readonly mma?: unknown;
   readonly mmp?: unknown;
@@ -341,7 +342,7 @@ export class Module {
       n === 0 ? "" : `const ${Array.from({ length: n }, (_, i) => `${prefix}${i} = ${arr}[${i}]`).join(", ")};\n`;
     return [
       '"use strict";\n',
-      "const { P, C, S, H, W, AB, HF, HB, mma, mmp, mmq } = M;\n",
+      "const { P, C, S, H, W, AB, HF, HI, HB, mma, mmp, mmq } = M;\n",
       EW_PRELUDE,
       `const { ${Object.keys(HELPERS).join(", ")} } = H;\n`,
       decl("B", "P", this.pool.count),
@@ -394,6 +395,7 @@ export class Module {
       W: kernels,
       AB: arena,
       HF: new Float32Array(arena),
+      HI: new Int32Array(arena),
       HB: new Uint8Array(arena),
       ...products,
     });
