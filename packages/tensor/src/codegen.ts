@@ -18,9 +18,12 @@ export { productInto, WASM_MIN_MACS } from "./kernels/matmul.js";
 export { cumulativeInto, type CumulativeOp } from "./kernels/cumulative.js";
 export { linearScanInto } from "./kernels/linearScan.js";
 export {
-  arenaMatmul,
+  arenaKernels,
+  arenaPacksB,
+  packedBBytes,
   productScratchBytes,
   simdAvailable,
+  type ArenaKernels,
   type ArenaMatmul,
   type ArenaProduct,
 } from "./wasm/matmulRuntime.js";

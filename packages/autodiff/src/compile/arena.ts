@@ -9,7 +9,7 @@
  * per-call output array) is staged through the staging area, whose tail is the kernels' packing
  * scratch. Same kernels, same bits as `T.matmul` (whose JS and WebAssembly paths agree exactly).
  */
-import { arenaMatmul, productScratchBytes } from "@rewind/tensor/internal/codegen";
+import { arenaKernels, productScratchBytes, type ArenaMatmul } from "@rewind/tensor/internal/codegen";
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
@@ -39,13 +39,61 @@ export type ArenaMatmulHelper = (
 ) => void;
 
 /**
- * The product helper for a runner whose arena is `memory` (its buffer never detaches: the memory
- * has a fixed size), staging from byte `stage` on (64-byte aligned). Null where the kernels cannot run.
- * @example makeArenaMatmul(memory, stage)?.(out, 0, a, 0, b, 0, 32, 128, 512, false, false)
+ * Byte addresses of packing slots of `sizes` bytes, one after another from `start`, each 64-byte aligned.
+ * @example slotAddresses(100, [10, 70]) // [128, 192]
  */
-export const makeArenaMatmul = (memory: { readonly buffer: ArrayBuffer }, stage: number): ArenaMatmulHelper | null => {
-  const product = arenaMatmul(memory);
-  if (product === null) return null;
+export const slotAddresses = (start: number, sizes: readonly number[]): number[] => {
+  let at = align64(start);
+  return sizes.map((bytes) => {
+    const address = at;
+    at += align64(bytes);
+    return address;
+  });
+};
+
+/**
+ * The generated code's `mmp(slot, b, bo, k, n, tB)`: packs the k × n op(b) at `b[bo..]` into
+ * packing slot `slot`, once before the products that reuse it (a scan's constant weight).
+ */
+export type ArenaPackHelper = (slot: number, b: Float32Array, bo: number, k: number, n: number, tB: boolean) => void;
+
+/**
+ * The generated code's `mmq(out, oo, a, ao, slot, m, k, n, tA)`: `mma` with b the one packed in
+ * `slot` by `mmp` (same bits: the packed bytes are those `mma` would pack).
+ */
+export type ArenaPackedHelper = (
+  out: Float32Array,
+  oo: number,
+  a: Float32Array,
+  ao: number,
+  slot: number,
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+) => void;
+
+/** The product helpers of a runner (see `makeArenaMatmul`). */
+export interface ArenaHelpers {
+  readonly mma: ArenaMatmulHelper;
+  readonly mmp: ArenaPackHelper;
+  readonly mmq: ArenaPackedHelper;
+}
+
+/**
+ * The product helpers for a runner whose arena is `memory` (its buffer never detaches: the memory
+ * has a fixed size), staging from byte `stage` on (64-byte aligned), with packing slots at the
+ * byte addresses `slots`. Null where the kernels cannot run.
+ * @example makeArenaMatmul(memory, stage, [])?.mma(out, 0, a, 0, b, 0, 32, 128, 512, false, false)
+ */
+export const makeArenaMatmul = (
+  memory: { readonly buffer: ArrayBuffer },
+  stage: number,
+  slots: readonly number[],
+): ArenaHelpers | null => {
+  const kernels = arenaKernels(memory);
+  if (kernels === null) return null;
+  const { product, packB, productPacked } = kernels;
   const arena = memory.buffer;
   const heap = new Float32Array(arena);
   // One record of addresses, rewritten by every call: the product runs hundreds of times per
@@ -61,10 +109,16 @@ export const makeArenaMatmul = (memory: { readonly buffer: ArrayBuffer }, stage:
     st = align64(st + size * 4);
     return address;
   };
-  return (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
-    st = stage;
-    at.aAt = place(a, ao, m * k);
-    at.bAt = place(b, bo, k * n);
+  /** Places the output and the scratch after the operands, runs `run`, copies a staged output out. */
+  const into = (
+    out: Float32Array,
+    oo: number,
+    m: number,
+    k: number,
+    n: number,
+    tA: boolean,
+    run: ArenaMatmul,
+  ): void => {
     const inArena = out.buffer === arena;
     at.cAt = inArena ? out.byteOffset + oo * 4 : st;
     if (!inArena) st = align64(st + m * n * 4);
@@ -73,8 +127,27 @@ export const makeArenaMatmul = (memory: { readonly buffer: ArrayBuffer }, stage:
     at.k = k;
     at.n = n;
     at.transA = tA;
-    at.transB = tB;
-    product(at);
+    run(at);
     if (!inArena) out.set(heap.subarray(at.cAt >> 2, (at.cAt >> 2) + m * n), oo);
+  };
+  return {
+    mma: (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
+      st = stage;
+      at.aAt = place(a, ao, m * k);
+      at.bAt = place(b, bo, k * n);
+      at.transB = tB;
+      into(out, oo, m, k, n, tA, product);
+    },
+    mmp: (slot, b, bo, k, n, tB) => {
+      st = stage;
+      packB(place(b, bo, k * n), k, n, tB, slots[slot]!);
+    },
+    mmq: (out, oo, a, ao, slot, m, k, n, tA) => {
+      st = stage;
+      at.aAt = place(a, ao, m * k);
+      at.bAt = slots[slot]!;
+      at.transB = false;
+      into(out, oo, m, k, n, tA, productPacked);
+    },
   };
 };

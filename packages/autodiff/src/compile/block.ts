@@ -30,6 +30,17 @@ export interface BlockIO {
    * tensor (copied), keeping the dtype the impl gave it, as the interpreter returns it.
    */
   readonly tensorOutput?: (j: number, expr: string) => void;
+  /** In a scan's body: code that can run once before the loop instead of at every step. */
+  readonly hoist?: Hoist;
+}
+
+/**
+ * A scan body's values that stay the same at every step (its constants), and the lines that
+ * run once before its loop (packing a constant matrix for the body's products).
+ */
+export interface Hoist {
+  readonly invariant: ReadonlySet<VId>;
+  readonly lines: string[];
 }
 
 /** A member of a loop: an op over values (`out` set for group members, so others can read it). */

@@ -127,14 +127,23 @@ const arithmetic = (float: Form, int: ((a: string, b: string) => string) | undef
   ...withLanes(float32Lanes(float)),
 });
 
-/** A bool result: 0/1 in JavaScript; in SIMD (float32 operands only) the condition's lane mask. */
+/**
+ * A bool result: 0/1 in JavaScript; in SIMD the condition's lane mask, for float32 operands, and
+ * for int32 ones under (in)equality (a one-hot's `ids == arange`), which compares the lanes' bits.
+ */
 const comparison = (f: Form): EwOp => ({
   result: () => "bool",
   expr: ([a, b]) => `(${render(f, [a!, b!])} ? 1 : 0)`,
   ...withLanes(
     typeof f === "function"
       ? undefined
-      : { tree: f, accepts: (out, [x, y]) => out === "bool" && x === "float32" && y === "float32" },
+      : {
+          tree: f,
+          accepts: (out, [x, y]) =>
+            out === "bool" &&
+            x === y &&
+            (x === "float32" || (x === "int32" && f.k === "infix" && (f.op === "===" || f.op === "!=="))),
+        },
   ),
 });
 

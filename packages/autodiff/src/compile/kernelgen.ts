@@ -30,6 +30,11 @@ const term = (idx: string, p: { start: number; step: number } | undefined, table
 export interface ReduceKernel {
   readonly text: KernelText;
   readonly tables: ReadonlyArray<Int32Array | Float64Array>;
+  /**
+   * For a float32 sum over leading axes ("by rows"): `count` rows of `n` contiguous elements,
+   * `stride` elements apart from element `start` (a SIMD kernel can run it, see `rowSum.ts`).
+   */
+  readonly rows?: { readonly n: number; readonly count: number; readonly stride: number; readonly start: number };
 }
 
 /**
@@ -80,7 +85,35 @@ export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[],
       `}`,
       `for (let q = 0; q < ${n}; q++) o[oo + q] = ${acc}[q];`,
     ];
-    return { text: { params, body: `// sum ${inDtype} by rows\n${body.join("\n")}\n` }, tables };
+    const text = { params, body: `// sum ${inDtype} by rows\n${body.join("\n")}\n` };
+    if (inDtype !== "float32") return { text, tables };
+    return { text, tables, rows: { n: outer.length, count: inner.length, stride: pi.step, start: po.start } };
+  }
+  if (op === "sum" && !int32 && po !== undefined && outer.length >= 8) {
+    // Four outputs at a time, each its own chain of additions in its own order: the same sums,
+    // but four independent chains keep the adder busy where one waits on its previous add.
+    const [b0, b1, b2, b3] = [0, 1, 2, 3].map(
+      (k) => `xo + ${term("q", po, "")}${k === 0 ? "" : ` + ${int(k * po.step)}`}`,
+    );
+    const body = [
+      `let q = 0;`,
+      `for (; q + 4 <= ${n}; q += 4) {`,
+      `  const b0 = ${b0!}, b1 = ${b1!}, b2 = ${b2!}, b3 = ${b3!};`,
+      `  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;`,
+      `  for (let j = 0; j < ${count}; j++) {`,
+      `    const i = ${innerTerm};`,
+      `    s0 += x[b0 + i]; s1 += x[b1 + i]; s2 += x[b2 + i]; s3 += x[b3 + i];`,
+      `  }`,
+      `  o[oo + q] = s0; o[oo + q + 1] = s1; o[oo + q + 2] = s2; o[oo + q + 3] = s3;`,
+      `}`,
+      `for (; q < ${n}; q++) {`,
+      `  const b = xo + ${base};`,
+      `  let s = 0;`,
+      `  for (let j = 0; j < ${count}; j++) s += ${at("j")};`,
+      `  o[oo + q] = s;`,
+      `}`,
+    ];
+    return { text: { params, body: `// sum ${inDtype} by fours\n${body.join("\n")}\n` }, tables };
   }
   const lines = [`for (let q = 0; q < ${n}; q++) {`, `  const b = xo + ${base};`];
   switch (op) {

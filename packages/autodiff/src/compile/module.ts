@@ -5,7 +5,8 @@
  * With `simd` on, qualifying float32 loops become WebAssembly SIMD kernels (`simdLoop.ts`) and
  * float32 products run on WebAssembly memory (`arena.ts`); the runner then owns one fixed-size
  * WebAssembly memory holding its planned float32 buffers (so those kernels read and write them in
- * place) followed by a staging area for operands that live elsewhere.
+ * place) followed by a staging area for operands that live elsewhere, then the packing slots
+ * of products whose b is packed once and reused (`packedMatmul`).
  *
  * Nothing from the graph reaches the source as text: numbers and objects (constant buffers,
  * offset tables, dtype/shape descriptors, fallback closures) are handed to the generated code as
@@ -17,6 +18,8 @@ import {
   expF32,
   sigmoidF32,
   tanhF32,
+  arenaPacksB,
+  packedBBytes,
   WASM_MIN_MACS,
   wasmApi,
   type FunctionBuilder,
@@ -25,7 +28,7 @@ import { EW_PRELUDE } from "./ewOps.js";
 import { genLoop, int, type KernelText, type LoopSpec } from "./loopgen.js";
 import { emitSimdLoop, planSimd, type SimdPlan } from "./simdLoop.js";
 import { simdWrapper, stagingBytes } from "./simdWrap.js";
-import { arenaMatmulBytes, makeArenaMatmul } from "./arena.js";
+import { arenaMatmulBytes, makeArenaMatmul, slotAddresses } from "./arena.js";
 import { mm } from "./matmul.js";
 import { holdBuffers } from "./owned.js";
 import * as R from "./runtime.js";
@@ -145,7 +148,8 @@ const HELPERS = {
 /**
  * What the generated module reads, bound once when it is instantiated: the planned buffers `P`,
  * objects `C`, scalars `S`, helpers `H`, SIMD kernels `W`, and with an arena its ArrayBuffer `AB`,
- * Float32Array `HF` and Uint8Array `HB` views, and the arena product helper `mma`.
+ * Float32Array `HF`, Int32Array `HI` and Uint8Array `HB` views, and the arena product helpers `mma`, `mmp`
+ * (packs a b into a slot) and `mmq` (a product with b packed in a slot), see `arena.ts`.
  */
 interface ModuleScope {
   readonly P: unknown[];
@@ -155,8 +159,11 @@ interface ModuleScope {
   readonly W: unknown[];
   readonly AB?: ArrayBuffer;
   readonly HF?: Float32Array;
+  readonly HI?: Int32Array;
   readonly HB?: Uint8Array;
   readonly mma?: unknown;
+  readonly mmp?: unknown;
+  readonly mmq?: unknown;
 }
 
 /**
@@ -184,8 +191,12 @@ export class Module {
   readonly pool = new Pool();
   readonly #simdKernels: FunctionBuilder[] = [];
   readonly #simdWrappers: Array<{ spec: LoopSpec; plan: SimdPlan; name: string; kernel: string }> = [];
+  /** Hand-written kernels (in the module with the SIMD loops) by name: their identifiers. */
+  readonly #handKernels = new Map<string, string>();
   #stagingBytes = 0;
   #arenaMatmuls = 0;
+  /** Bytes of each packing slot, in slot order. */
+  readonly #packSlots: number[] = [];
 
   /** `simd`: emit qualifying fused loops as WebAssembly SIMD kernels (see `loop`). */
   constructor(readonly simd = false) {}
@@ -277,6 +288,15 @@ export class Module {
     return "mma";
   }
 
+  /**
+   * A packing slot for the k × n op(b) of an `mma` product (see `matmul`) whose b is packed once
+   * (`mmp`) and reused by several products (`mmq`): its index, or undefined where the product
+   * reads b in place (packing it ahead would save nothing).
+   */
+  packSlot(m: number, k: number, n: number, tB: boolean): number | undefined {
+    return arenaPacksB(m, tB) ? this.#packSlots.push(packedBBytes(k, n)) - 1 : undefined;
+  }
+
   /** Whether the runner gets its own WebAssembly memory (it has SIMD loops or arena products). */
   get usesArena(): boolean {
     return this.#simdKernels.length > 0 || this.#arenaMatmuls > 0;
@@ -289,7 +309,19 @@ export class Module {
 
   /** Number of fused loops running as WebAssembly SIMD kernels. */
   get simdKernelCount(): number {
-    return this.#simdKernels.length;
+    return this.#simdKernels.length - this.#handKernels.size;
+  }
+
+  /** A hand-written WebAssembly kernel on the runner's memory (built once per name): its identifier. */
+  wasmKernel(name: string, build: () => FunctionBuilder): string {
+    let id = this.#handKernels.get(name);
+    if (id === undefined) {
+      id = `W${this.#simdKernels.length}`;
+      const f = build();
+      this.#simdKernels.push(f);
+      this.#handKernels.set(name, id);
+    }
+    return id;
   }
 
   /** Number of distinct kernel functions. */
@@ -310,7 +342,7 @@ export class Module {
       n === 0 ? "" : `const ${Array.from({ length: n }, (_, i) => `${prefix}${i} = ${arr}[${i}]`).join(", ")};\n`;
     return [
       '"use strict";\n',
-      "const { P, C, S, H, W, AB, HF, HB, mma } = M;\n",
+      "const { P, C, S, H, W, AB, HF, HI, HB, mma, mmp, mmq } = M;\n",
       EW_PRELUDE,
       `const { ${Object.keys(HELPERS).join(", ")} } = H;\n`,
       decl("B", "P", this.pool.count),
@@ -342,7 +374,9 @@ export class Module {
     }
     const api = wasmApi();
     if (api === undefined) throw new Error("WebAssembly is not available");
-    const bytes = this.#stageStart() + this.#stagingBytes;
+    const slots = slotAddresses(this.#stageStart() + this.#stagingBytes, this.#packSlots);
+    const bytes =
+      slots.length === 0 ? this.#stageStart() + this.#stagingBytes : slots.at(-1)! + this.#packSlots.at(-1)!;
     const pages = Math.max(1, Math.ceil(bytes / 65536));
     const memory = new api.Memory({ initial: pages, maximum: pages });
     let kernels: unknown[] = [];
@@ -350,8 +384,8 @@ export class Module {
       const { exports } = new api.Instance(new api.Module(encodeModule(this.#simdKernels, 1)), { env: { memory } });
       kernels = this.#simdKernels.map((f) => exports[f.name]);
     }
-    const mma = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart());
-    if (mma === null) throw new Error("the WebAssembly matmul kernel cannot run here");
+    const products = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart(), slots);
+    if (products === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
     const P = this.pool.buffers(arena);
     holdBuffers([arena, ...P.map((b) => (b as ArrayBufferView).buffer)]);
@@ -361,8 +395,9 @@ export class Module {
       W: kernels,
       AB: arena,
       HF: new Float32Array(arena),
+      HI: new Int32Array(arena),
       HB: new Uint8Array(arena),
-      mma,
+      ...products,
     });
   }
 }

@@ -7,12 +7,13 @@ import { broadcastStrides, viewOffsets } from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
 import { indexingPrimitives } from "../primitives/indexing.js";
 import type { BlockEmitter } from "./block.js";
-import { sizeOfShape, type Node } from "./ir.js";
+import { sizeOfShape, type Node, type VId } from "./ir.js";
 import { genConcat, genReduce } from "./kernelgen.js";
 import { int } from "./loopgen.js";
 import { gatherShape, matrixLayout } from "./lowerOps.js";
 import { addOff } from "./module.js";
 import type { CumulativeDesc } from "./runtime.js";
+import { rowSumKernel } from "./rowSum.js";
 import { partsOf, rowMajor } from "./views.js";
 
 /** A loop over q < count calling `call(offsets…)`, with offsets as progressions or tables. */
@@ -33,6 +34,26 @@ const batched = (
     return even ? addOff(int(o[0]!), `${q} * ${int(step)}`) : `${em.mod.object(o)}[${q}]`;
   });
   em.line(`for (let ${q} = 0; ${q} < ${int(count)}; ${q}++) ${call(terms)}`);
+};
+
+/**
+ * The packing slot for b when one packing serves several products: b is one matrix for every
+ * product of the batch (a broadcast weight), or a constant of the enclosing scan's body (packed
+ * before the loop, see `Hoist`). Undefined otherwise, or where the product reads b in place.
+ */
+const packedB = (
+  em: BlockEmitter,
+  root: VId,
+  bOffsets: Int32Array,
+  m: number,
+  k: number,
+  n: number,
+  tB: boolean,
+): number | undefined => {
+  const shared = bOffsets.every((o) => o === bOffsets[0]);
+  if (!shared) return undefined;
+  const invariant = em.io.hoist?.invariant.has(root) === true;
+  return invariant || bOffsets.length > 1 ? em.mod.packSlot(m, k, n, tB) : undefined;
 };
 
 /**
@@ -66,6 +87,21 @@ export const emitMatmul = (em: BlockEmitter, n: Extract<Node, { kind: "matmul" }
     viewOffsets(batch, pa.view.strides.slice(0, rank - 2), pa.view.offset),
     viewOffsets(batch, pb.view.strides.slice(0, rank - 2), pb.view.offset),
   ];
+  const slot = helper === "mma" ? packedB(em, pb.root, offsets[2]!, m, k, nn, tB) : undefined;
+  if (slot !== undefined) {
+    const pack = `mmp(${slot}, ${lb.buf}, ${addOff(lb.off, int(offsets[2]![0]!))}, ${int(k)}, ${int(nn)}, ${tB});`;
+    if (em.io.hoist?.invariant.has(pb.root) === true) em.io.hoist.lines.push(pack);
+    else em.line(pack);
+    batched(
+      em,
+      count,
+      offsets.slice(0, 2),
+      ([oo, ao]) =>
+        `mmq(${lo.buf}, ${addOff(lo.off, oo!)}, ${la.buf}, ${addOff(la.off, ao!)}, ${slot}, ` +
+        `${int(m)}, ${int(k)}, ${int(nn)}, ${tA});`,
+    );
+    return;
+  }
   batched(
     em,
     count,
@@ -87,7 +123,11 @@ export const emitReduce = (em: BlockEmitter, n: Extract<Node, { kind: "reduce" }
   const x = em.rootLoc(p.root);
   const o = em.target(n.outs[0]);
   const k = genReduce(n.op, p.view, n.axes, em.val(n.ins[0]).dtype);
-  const name = em.mod.kernel(k.text);
+  const rows = k.rows;
+  const name =
+    rows !== undefined && em.mod.simd && rows.n % 4 === 0
+      ? rowSumKernel(em.mod, rows.n, rows.count, rows.stride, rows.start, em.mod.kernel(k.text))
+      : em.mod.kernel(k.text);
   const tables = k.tables.map((t) => em.mod.object(t));
   em.line(`${name}(${[o.buf, o.off, x.buf, x.off, ...tables].join(", ")});`);
 };

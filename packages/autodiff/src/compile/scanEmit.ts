@@ -12,9 +12,11 @@
  *   afterwards, the new value overwrites the old one element by element. The init is copied
  *   into that buffer once before the loop.
  * - A carry the body returns unchanged needs neither buffer: the body reads the init throughout.
+ * - Work on the body's constants alone can run once before the loop (`Hoist`): a product whose b
+ *   is a constant (an RNN's recurrent weight) packs it there once instead of at every step.
  * The loop is a loop: any length runs in constant stack.
  */
-import type { BlockEmitter, BlockIO } from "./block.js";
+import type { BlockEmitter, BlockIO, Hoist } from "./block.js";
 import { schedule, type Step } from "./fusion.js";
 import { rootOf, valOf, type Block, type Program, type ScanNode, type VId } from "./ir.js";
 import { int } from "./loopgen.js";
@@ -113,9 +115,12 @@ export const emitScan = (em: BlockEmitter, n: ScanNode, emitBody: BodyEmitter): 
   });
   em.line("{");
   for (const d of decls) em.line(`  ${d}`);
+  const loopAt = em.lines.length;
   em.line(`  for (let ${s} = 0; ${s} < ${int(length)}; ${s}++) {`);
   em.line(`    const ${t} = ${n.reverse ? `${int(length - 1)} - ${s}` : s};`);
-  emitBody(body, { inputs, dests }, em.lines, `${em.indent}    `);
+  const hoist: Hoist = { invariant: new Set(body.inputs.slice(0, nc)), lines: [] };
+  emitBody(body, { inputs, dests, hoist }, em.lines, `${em.indent}    `);
+  em.lines.splice(loopAt, 0, ...hoist.lines.map((l) => `${em.indent}  ${l}`));
   for (const sw of swaps) em.line(`    ${sw}`);
   em.line("  }");
   em.line("}");

@@ -50,7 +50,9 @@ export const emitLanes = (
       case "infix":
         go(t.a);
         go(t.b);
-        f.simd(INFIX[t.op]);
+        // int32 operands only reach here under === and !== (see `comparison` in ewOps.ts).
+        if (t.a.k === "arg" && inDtypes[t.a.i] === "int32") f.simd(t.op === "===" ? "i32x4Eq" : "i32x4Ne");
+        else f.simd(INFIX[t.op]);
         return;
       case "prefix":
         go(t.a);

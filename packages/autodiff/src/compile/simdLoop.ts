@@ -19,7 +19,8 @@
  *
  * Bool operands (masks, as `rnn`'s `lengths` make, and comparisons) live in lanes as all-ones or
  * all-zero masks: a bool read's bytes become masks, comparisons give masks, and only `select` and
- * `convert` (to float32) consume them; a bool is never stored from a SIMD loop.
+ * `convert` (to float32) consume them; a bool is never stored from a SIMD loop. int32 reads (a
+ * one-hot's ids) are loaded as they are and only compared for (in)equality.
  *
  * Signature: `(out_0, …, read_0, …, scalar_0, …)`; an out or read argument is the byte address of
  * element 0 of its buffer location (the loop adds the view's offset and strides), a scalar an f32.
@@ -166,7 +167,13 @@ const emitVectorReads = (e: SimdEmit, lanes: number, seg: Segment): void => {
       }
       f.v128Zero().simd("i32x4Ne");
     } else if (lanes === 4) f.get(at).v128Load();
-    else {
+    else if (e.spec.reads[r]!.dtype === "int32") {
+      f.v128Zero();
+      for (let q = 0; q < lanes; q++)
+        f.get(at)
+          .i32Load(4 * q)
+          .i32x4ReplaceLane(q);
+    } else {
       f.v128Zero();
       for (let q = 0; q < lanes; q++)
         f.get(at)

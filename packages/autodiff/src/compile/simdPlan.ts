@@ -34,7 +34,7 @@ const lastMoving = (strides: readonly number[]): number => strides.reduce((l, s,
 
 /**
  * The loop's dims, per-read strides and windows after `simplify`, or undefined when SIMD does not
- * apply: a read or store that is not float32 (bool reads without windows are fine), a member
+ * apply: a read or store that is not float32 (bool and int32 reads without windows are fine), a member
  * without a lane form, a negative stride, an innermost axis some read walks with a stride other
  * than 0 or 1, or a window with a step other than 1, outside the loop, over an innermost axis the
  * read does not walk contiguously, or along an outer axis past the last one the read moves along.
@@ -42,7 +42,7 @@ const lastMoving = (strides: readonly number[]): number => strides.reduce((l, s,
  */
 export const planSimd = (spec: LoopSpec): SimdPlan | undefined => {
   if (spec.shape.length === 0 || spec.shape.some((d) => d === 0)) return undefined;
-  if (!spec.reads.every((r) => r.dtype === "float32" || (r.dtype === "bool" && r.guard === undefined)))
+  if (!spec.reads.every((r) => r.dtype === "float32" || (r.dtype !== "float64" && r.guard === undefined)))
     return undefined;
   if (!spec.stores.every((s) => s.dtype === "float32") || !spec.members.every(laneWise)) return undefined;
   const walks = spec.reads.map((r) => walkOf(r, spec.shape));

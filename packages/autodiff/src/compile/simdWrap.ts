@@ -32,9 +32,9 @@ export const stagingBytes = (spec: LoopSpec, plan: SimdPlan): number => {
 
 /**
  * The wrapper's parameters and body, calling `kernel` (an identifier bound to the exported
- * WebAssembly function). `AB` is the memory's ArrayBuffer, `HF` and `HB` a Float32Array and a
- * Uint8Array over all of it and `stage` the staging area's byte offset, all in scope of the
- * generated module.
+ * WebAssembly function). `AB` is the memory's ArrayBuffer, `HF`, `HI` and `HB` a Float32Array,
+ * an Int32Array and a Uint8Array over all of it and `stage` the staging area's byte offset, all
+ * in scope of the generated module.
  * @example simdWrapper(spec, plan, "W0", 1048576).body
  */
 export const simdWrapper = (
@@ -53,8 +53,9 @@ export const simdWrapper = (
   spec.reads.forEach((read, r) => {
     const [lo, hi] = readSpan(plan, r);
     const e = byteSize[read.dtype];
-    // float32 reads are staged through HF (indexed in elements), bool reads through HB (bytes).
-    const into = e === 4 ? "HF" : "HB";
+    // float32 and int32 reads are staged through HF and HI (indexed in elements), bool reads
+    // through HB (bytes).
+    const into = e === 4 ? (read.dtype === "int32" ? "HI" : "HF") : "HB";
     const at = e === 4 ? "st >> 2" : "st";
     lines.push(`  let b${r};`);
     lines.push(`  if (r${r}.buffer === AB) b${r} = r${r}.byteOffset + ro${r} * ${int(e)};`);

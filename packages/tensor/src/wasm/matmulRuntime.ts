@@ -5,7 +5,7 @@
  *   grown (never shrunk) when a call needs more. Each call copies `a` and `b` in and the result
  *   out with `TypedArray.set` (a memcpy): 4·(mk + kn + mn) bytes, 0.07 ms for 512² (measured),
  *   against ~6 ms of arithmetic; packing reads everything once more inside WebAssembly.
- * - `arenaMatmul` (the compiler's path): the kernels instantiated on a memory the caller owns,
+ * - `arenaKernels` (the compiler's path): the kernels instantiated on a memory the caller owns,
  *   computing on byte addresses in it, so operands that already live there are not copied. A
  *   compiled runner keeps its planned buffers in such a memory; per step of an LSTM this saves
  *   copying the 256 KB recurrent weight in and the gates out.
@@ -137,7 +137,7 @@ export const productScratchBytes = (m: number, k: number, n: number, shape: Kern
  */
 const product = (rt: Kernels, at: ArenaProduct): void => {
   const { aAt, bAt, cAt, scratch, m, k, n, transA, transB } = at;
-  const { mr, nv, kc: KC, nc: NC } = rt.shape;
+  const { mr, nv, kc: KC } = rt.shape;
   const nr = 4 * nv;
   const kcMax = Math.min(k, KC);
   // Scratch layout (bytes): tile | packed a block | packed b block.
@@ -180,28 +180,45 @@ const product = (rt: Kernels, at: ArenaProduct): void => {
       continue;
     }
     rt.packB(bAt + p0 * bRow, bRow, bCol, pbAt, kc, n);
-    for (let j0 = 0; j0 < n; j0 += NC) {
-      const cols = Math.min(NC, n - j0);
-      const nFull = Math.floor(cols / nr);
-      const pb = pbAt + 4 * j0 * kc;
-      const panel = 4 * nr * kc;
-      for (let i0 = 0; i0 < m; i0 += mr) {
-        const rows = Math.min(mr, m - i0);
-        rt.stripes[rows]!(
-          paAt + 4 * i0 * kc,
-          pb,
-          panel,
-          4 * nr,
-          pb + nFull * panel,
-          cAt + 4 * (i0 * n + j0),
-          4 * n,
-          kc,
-          nFull,
-          cols - nFull * nr,
-          first,
-          tile,
-        );
-      }
+    panels(rt, paAt, pbAt, cAt, m, n, kc, first, tile);
+  }
+};
+
+/** The stripes of one k block, b packed at `pbAt` (as `pack_b` writes it), into c at `cAt`. */
+const panels = (
+  rt: Kernels,
+  paAt: number,
+  pbAt: number,
+  cAt: number,
+  m: number,
+  n: number,
+  kc: number,
+  first: number,
+  tile: number,
+): void => {
+  const { mr, nv, nc: NC } = rt.shape;
+  const nr = 4 * nv;
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const cols = Math.min(NC, n - j0);
+    const nFull = Math.floor(cols / nr);
+    const pb = pbAt + 4 * j0 * kc;
+    const panel = 4 * nr * kc;
+    for (let i0 = 0; i0 < m; i0 += mr) {
+      const rows = Math.min(mr, m - i0);
+      rt.stripes[rows]!(
+        paAt + 4 * i0 * kc,
+        pb,
+        panel,
+        4 * nr,
+        pb + nFull * panel,
+        cAt + 4 * (i0 * n + j0),
+        4 * n,
+        kc,
+        nFull,
+        cols - nFull * nr,
+        first,
+        tile,
+      );
     }
   }
 };
@@ -267,21 +284,80 @@ export interface ArenaProduct {
   readonly transB: boolean;
 }
 
-/** The float32 product on byte addresses of a memory the caller owns (see `arenaMatmul`). */
+/** The float32 product on byte addresses of a memory the caller owns (see `arenaKernels`). */
 export type ArenaMatmul = (at: ArenaProduct) => void;
 
 /**
- * The default-shape kernels instantiated on `memory` (a WebAssembly.Memory): a function computing
- * c = op(a) · op(b) (m, k, n ≥ 1) on byte addresses in it, with `productScratchBytes(m, k, n)`
- * bytes of scratch at a 64-byte aligned address. Same bits as `matmulF32Wasm`. Null where the
- * kernel cannot run here.
- * @example
- * const mm = arenaMatmul(memory);
- * mm?.({ aAt: 0, bAt: 64, cAt: 128, scratch: 1024, m: 2, k: 2, n: 2, transA: false, transB: false });
+ * The kernels on a memory the caller owns (see `arenaKernels`): `product` computes c = op(a) ·
+ * op(b); `packB` writes a k × n op(b) at byte `bAt` in its packed form, `packedBBytes(k, n)` bytes
+ * at `dst`; `productPacked` is `product` with `at.bAt` the address of such a packed b (`transB`
+ * ignored). A product whose b stays the same over many calls (an RNN's recurrent weight, every
+ * step of a scan) packs it once: the packed bytes are those `product` packs on every call, so the
+ * bits are the same.
  */
-export const arenaMatmul = (memory: object): ArenaMatmul | null => {
+export interface ArenaKernels {
+  readonly product: ArenaMatmul;
+  readonly packB: (bAt: number, k: number, n: number, transB: boolean, dst: number) => void;
+  readonly productPacked: ArenaMatmul;
+}
+
+/**
+ * Whether `product` packs b for these operands (else it reads b in place, and packing it ahead
+ * of time would not save anything).
+ * @example arenaPacksB(32, false) // true: more rows than a few micro-tiles
+ */
+export const arenaPacksB = (m: number, transB: boolean): boolean => transB || m > 4 * defaultShape.mr;
+
+/** Columns of a packed b: n rounded up to whole micro-tile panels. */
+const paddedColumns = (n: number): number => Math.ceil(n / (4 * defaultShape.nv)) * 4 * defaultShape.nv;
+
+/**
+ * Bytes of a packed k × n op(b) (every k block, one after another).
+ * @example packedBBytes(128, 512) // 262144
+ */
+export const packedBBytes = (k: number, n: number): number => 4 * k * paddedColumns(n);
+
+/** `product`'s packed path, with b packed ahead by `packB` (every k block at its place). */
+const productPacked = (rt: Kernels, at: ArenaProduct): void => {
+  const { aAt, bAt, cAt, scratch, m, k, n, transA } = at;
+  const { mr, nv, kc: KC } = rt.shape;
+  const paAt = align(scratch + 16 * mr * nv);
+  const aRow = transA ? 4 : 4 * k;
+  const aCol = transA ? 4 * m : 4;
+  const blockStep = 4 * paddedColumns(n);
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    rt.packA(aAt + p0 * aCol, aRow, aCol, paAt, m, kc);
+    panels(rt, paAt, bAt + blockStep * p0, cAt, m, n, kc, p0 === 0 ? 1 : 0, scratch);
+  }
+};
+
+/** Packs a k × n op(b) as `product` packs it, every k block, into `packedBBytes(k, n)` bytes at dst. */
+const packAll = (rt: Kernels, bAt: number, k: number, n: number, transB: boolean, dst: number): void => {
+  const KC = rt.shape.kc;
+  const bRow = transB ? 4 : 4 * n;
+  const bCol = transB ? 4 * k : 4;
+  const blockStep = 4 * paddedColumns(n);
+  for (let p0 = 0; p0 < k; p0 += KC)
+    rt.packB(bAt + p0 * bRow, bRow, bCol, dst + blockStep * p0, Math.min(KC, k - p0), n);
+};
+
+/**
+ * The default-shape kernels instantiated on `memory` (a WebAssembly.Memory), computing on byte
+ * addresses in it (see `ArenaKernels`; m, k, n ≥ 1), with `productScratchBytes(m, k, n)` bytes of
+ * scratch at a 64-byte aligned address. Same bits as `matmulF32Wasm`. Null where the kernel
+ * cannot run here.
+ * @example
+ * const kernels = arenaKernels(memory);
+ * kernels?.product({ aAt: 0, bAt: 64, cAt: 128, scratch: 1024, m: 2, k: 2, n: 2, transA: false, transB: false });
+ */
+export const arenaKernels = (memory: object): ArenaKernels | null => {
   const rt = runtime(defaultShape);
   if (rt === null || wasm === undefined) return null;
   const kernels = kernelsOf(defaultShape, new wasm.Instance(rt.module, { env: { memory } }).exports);
-  return (at) => product(kernels, at);
+  return {
+    product: (at) => product(kernels, at),
+    packB: (bAt, k, n, transB, dst) => packAll(kernels, bAt, k, n, transB, dst),
+    productPacked: (at) => productPacked(kernels, at),
+  };
 };

@@ -56,6 +56,7 @@ export const SIMD = {
   f32x4Splat: 0x13,
   f32x4ExtractLane: 0x1f,
   f32x4ReplaceLane: 0x20,
+  i32x4Eq: 0x37,
   i32x4Ne: 0x38,
   f32x4Eq: 0x41,
   f32x4Ne: 0x42,

@@ -1,0 +1,86 @@
+/**
+ * @file Float32 products whose b is packed once and reused (`mmp`, then `mmq`): a scan's constant
+ * weight packed before the loop, and a weight broadcast over a batch of products packed before
+ * the batch. The packed bytes are those the kernel packs on every call, so the bits are the
+ * interpreter's and the JavaScript kernels'; each test checks that the packed path was taken.
+ */
+import { describe, expect, it } from "vitest";
+import * as T from "@rewind/tensor";
+import * as A from "../src/index.js";
+import type { Value } from "../src/index.js";
+import { evalGraph } from "../src/core.js";
+import { expectBits } from "./compileSupport.js";
+
+type F = (...xs: Value[]) => Value | readonly Value[];
+/** Uniform values in [-1, 1) from a fixed seed (fast-check would shrink these large arrays for ages). */
+const f32 = (seed: number, shape: readonly number[]): T.Tensor =>
+  T.random.uniform(T.random.key(seed), shape, { min: -1, max: 1 });
+
+/** Compiles `f` with SIMD and with the JS backend; checks both against the interpreter; returns the SIMD source. */
+const expectPacked = (label: string, f: F, args: readonly T.Tensor[]): string => {
+  const { graph } = A.makeGraph(f)(...args);
+  const simd = A.compileGraph(graph);
+  const before = T.setKernelBackend("js");
+  let js: A.CompiledGraph;
+  try {
+    js = A.compileGraph(graph);
+  } finally {
+    T.setKernelBackend(before);
+  }
+  const want = evalGraph(graph, args);
+  expectBits(`${label} (packed)`, simd(args), want);
+  expectBits(`${label} (JS)`, js(args), want);
+  expect(js.source).not.toContain("mmq(");
+  return simd.source;
+};
+
+describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b packed once", () => {
+  it("a scan's constant weight is packed before the loop, forward and backward (k across blocks)", () => {
+    // B 24 rows (more than the kernel reads b in place for), H 300: k crosses the 256 block.
+    const B = 24,
+      H = 300,
+      T_ = 3;
+    const loss = (w: Value, xs: Value, h0: Value): Value => {
+      const step = (h: Value, x: Value): [Value, Value] => {
+        const hn = A.tanh(A.add(A.matmul(h, w), x));
+        return [hn, hn];
+      };
+      const [h, ys] = A.scan<Value, Value, Value>(step, h0, xs);
+      return A.add(A.sum(A.mul(h, h)), A.sum(ys));
+    };
+    for (const seed of [1, 2]) {
+      const args = [f32(seed, [H, H]), f32(seed + 10, [T_, B, H]), f32(seed + 20, [B, H])];
+      const f = A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as F;
+      const source = expectPacked("BPTT", f, args);
+      // Each loop's weight packed right before it (once per call), used inside it (every step).
+      const lines = source.split("\n");
+      const at = (test: (l: string) => boolean): number[] => lines.flatMap((l, i) => (test(l) ? [i] : []));
+      const loops = at((l) => /^\s*for \(let w\d+ = 0; w\d+ < 3;/.test(l));
+      const packs = at((l) => l.includes("mmp("));
+      const uses = at((l) => l.includes("mmq("));
+      expect([loops.length, packs.length, uses.length]).toEqual([2, 2, 2]);
+      expect(packs[0]! < loops[0]! && loops[0]! < uses[0]! && uses[0]! < packs[1]!).toBe(true);
+      expect(packs[1]! < loops[1]! && loops[1]! < uses[1]!).toBe(true);
+    }
+  });
+
+  it("a weight broadcast over a batch of products is packed once before the batch (plain and transposed)", () => {
+    const f = (a: Value, b: Value, bt: Value): Value[] => [A.matmul(a, b), A.matmul(a, A.transpose(bt, [1, 0]))];
+    for (const [m, k, n] of [
+      [21, 300, 9],
+      [40, 256, 40],
+      [33, 5, 17],
+      [24, 513, 8],
+    ] as const) {
+      const source = expectPacked("batch", f, [f32(m, [3, m, k]), f32(k, [k, n]), f32(n, [n, k])]);
+      expect(source.split("\n").filter((l) => l.includes("mmp(")).length, `${m}×${k}×${n}`).toBe(2);
+    }
+  });
+
+  it("a product that reads b in place (few rows, b not transposed) is not packed ahead", () => {
+    const f = (a: Value, b: Value): Value => A.matmul(a, b);
+    const source = expectPacked("in place", f, [T.zeros([3, 8, 64]), T.ones([64, 64])]);
+    expect(source).toContain("mma(");
+    expect(source).not.toContain("mmp(");
+  });
+});
