@@ -8,6 +8,7 @@
 import * as T from "@rewind/tensor";
 import type { DType, Tensor } from "@rewind/tensor";
 import { isTensor } from "@rewind/tensor";
+import { fromBuffer } from "@rewind/tensor/internal/buffers";
 import { treeFlatten, treeUnflatten, type TreeDef } from "@rewind/autodiff";
 import { align8, BYTES, viewOf } from "../layout.js";
 
@@ -114,23 +115,25 @@ export interface UnpackedResult {
 
 /**
  * Reads a buffer made by `packResult` (main thread). The leaves are views of `buffer`, which the
- * main thread owns once it has been transferred.
+ * main thread owns once it has been transferred: never write it afterwards.
  * @example const { def, leaves } = unpackResult(buffer)
  */
 export const unpackResult = (buffer: ArrayBuffer): UnpackedResult => {
   const length = new DataView(buffer).getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length))) as Header;
   const start = align8(4 + length);
+  // The buffer was transferred here: nothing else can write it, so the tensors wrap it (a copy
+  // would cost a fresh allocation per leaf per call, slow to first touch on some machines).
   const leaves = header.leaves.map((l) =>
-    T.fromDataOrThrow(
+    fromBuffer(
+      l.dtype,
+      l.shape,
       viewOf(
         l.dtype,
         buffer,
         start + l.offset,
         l.shape.reduce((a, b) => a * b, 1),
       ),
-      l.shape,
-      l.dtype,
     ),
   );
   return { def: mapStatics(header.def, decodeStatic), leaves };
