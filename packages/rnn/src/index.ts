@@ -56,6 +56,8 @@ export {
   type AnyCell,
   type AnyContextCell,
   type StackContext,
+  type StackCell,
+  type InitParamsOf,
   type MapInputParams,
   type MapOutputParams,
 } from "./combinators.js";
@@ -83,7 +85,7 @@ export { additiveAttention, type AdditiveAttentionParams, type AdditiveWeights }
 export { dotAttention, generalAttention, type LuongAttentionParams, type LuongWeights } from "./attention/luong.js";
 export type { AttentionContext, AttentionOptions, AttentionStep, LuongOptions } from "./attention/context.js";
 export type { AttentionCell, AttentionSizes } from "./attention/sizes.js";
-export { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
+export { generate, type GenerateOptions, type GenerateOptionsOnTensors, type GenerateResult } from "./generate.js";
 export {
   encoderDecoder,
   teacherForcingMask,
