@@ -30,7 +30,10 @@ import {
   type StateOf,
 } from "@rewind/optim";
 import {
+  additiveAttention,
   defineCell,
+  dotAttention,
+  generalAttention,
   embedding,
   generate,
   gru,
@@ -40,9 +43,12 @@ import {
   mapInput,
   mapOutput,
   stack,
+  type AdditiveAttentionParams,
+  type AttentionCell,
   type Cell,
   type LinearParams,
   type LstmCarry,
+  type LuongAttentionParams,
   type ParamsOf,
   type TorchCellParams,
 } from "@rewind/rnn";
@@ -219,6 +225,18 @@ describe("generate and the combinators: called on tensors, their results are ten
     const y = predict(q, T.zeros([4, 6, 1], "int32"));
     expectTypeOf(y).toEqualTypeOf<Tensor>();
     expect(y.shape).toEqual([4, 5]);
+  });
+  it("attention cells over built-in cells init tensors; over a loosely typed cell, the loose type", () => {
+    const dec = additiveAttention(gru);
+    expectTypeOf(dec.init(key, sizes).cell.weight_ih).toEqualTypeOf<Tensor>();
+    expectTypeOf(dotAttention(lstm, { weights: true }).init(key, sizes)).toEqualTypeOf<
+      Concrete<LuongAttentionParams<TorchCellParams>>
+    >();
+    expectTypeOf(generalAttention(gru).init(key, sizes).cell.bias_hh).toEqualTypeOf<Tensor>();
+    const loose: Cell<TorchCellParams, Value> = gru;
+    expectTypeOf(additiveAttention(loose).init(key, sizes).cell).toEqualTypeOf<TorchCellParams>();
+    // Still an AttentionCell of Value-typed parameters.
+    expectTypeOf(dec).toExtend<AttentionCell<AdditiveAttentionParams<TorchCellParams>, Value>>();
   });
   it("a combinator over a cell whose init is typed loosely keeps that loose type", () => {
     const loose: Cell<TorchCellParams, Value> = gru;

@@ -84,7 +84,7 @@ export { topKLogits, type Sampling } from "./decode.js";
 export { additiveAttention, type AdditiveAttentionParams, type AdditiveWeights } from "./attention/additive.js";
 export { dotAttention, generalAttention, type LuongAttentionParams, type LuongWeights } from "./attention/luong.js";
 export type { AttentionContext, AttentionOptions, AttentionStep, LuongOptions } from "./attention/context.js";
-export type { AttentionCell, AttentionSizes } from "./attention/sizes.js";
+export type { AttentionCell, AttentionSizes, TensorInitAttentionCell } from "./attention/sizes.js";
 export { generate, type GenerateOptions, type GenerateOptionsOnTensors, type GenerateResult } from "./generate.js";
 export {
   encoderDecoder,
