@@ -30,13 +30,26 @@ import {
   type StateOf,
 } from "@rewind/optim";
 import {
+  additiveAttention,
+  defineCell,
+  dotAttention,
+  generalAttention,
   embedding,
+  generate,
   gru,
   linear,
   lstm,
   manyToOne,
+  mapInput,
+  mapOutput,
+  stack,
+  type AdditiveAttentionParams,
+  type AttentionCell,
   type Cell,
   type LinearParams,
+  type LstmCarry,
+  type LuongAttentionParams,
+  type ParamsOf,
   type TorchCellParams,
 } from "@rewind/rnn";
 
@@ -148,5 +161,99 @@ describe("fromData accepts the JavaScript types of every dtype", () => {
     expect(either._tag).toBe("Right");
     // @ts-expect-error strings are no dtype's values
     expect(() => T.fromDataOrThrow(["1"], [1], "int32")).toThrow(/expected a number, got string/);
+  });
+});
+
+describe("generate and the combinators: called on tensors, their results are tensors", () => {
+  const key = T.random.key(0);
+  const sizes = { inputSize: 2, hiddenSize: 3 };
+  const genOptions = {
+    startToken: 0,
+    batch: 2,
+    maxLength: 4,
+    embed: (ids: Value): Value => A.oneHot(ids, 2, "float32"),
+    readout: (y: Value): Value => y,
+  };
+  it("generate on tensor parameters (and a tensor carry) types tokens, lengths, logits and carry as tensors", () => {
+    const p = gru.init(key, sizes);
+    const r = generate(gru, p, { ...genOptions, initialCarry: T.zeros([2, 3]) });
+    expectTypeOf(r.tokens).toEqualTypeOf<Tensor>();
+    expectTypeOf(r.lengths).toEqualTypeOf<Tensor>();
+    expectTypeOf(r.logits).toEqualTypeOf<Tensor>();
+    expectTypeOf(r.finalCarry).toEqualTypeOf<Tensor>();
+    expect(r.tokens.data).toBeInstanceOf(Int32Array);
+    expect(r.tokens.shape).toEqual([2, 4]);
+  });
+  it("generate on Value-typed parameters, or inside a transform, stays Value (the loose signature)", () => {
+    const p: TorchCellParams = gru.init(key, sizes);
+    const r = generate(gru, p, genOptions);
+    expectTypeOf(r.tokens).toEqualTypeOf<Value>();
+    // @ts-expect-error a Value-typed call's tokens are not known to be a tensor
+    const t: Tensor = r.tokens;
+    expect(T.isTensor(t)).toBe(true);
+    const traced = A.jit((q: TorchCellParams) => {
+      const inner = generate(gru, q, genOptions);
+      expectTypeOf(inner.tokens).toEqualTypeOf<Value>();
+      return inner.tokens;
+    })(gru.init(key, sizes));
+    expectTypeOf(traced).toEqualTypeOf<Tensor>();
+    expect(traced.shape).toEqual([2, 4]);
+  });
+  it("stack, mapInput and mapOutput over built-in cells and layers, and defineCell, init tensors", () => {
+    const deep = stack([gru, lstm]);
+    const ps = deep.init(key, sizes);
+    expectTypeOf(ps).toEqualTypeOf<[Concrete<TorchCellParams>, Concrete<TorchCellParams>]>();
+    // Still a cell of Value-typed parameters (its step runs under grad and jit).
+    expectTypeOf(deep).toExtend<Cell<[TorchCellParams, TorchCellParams], [Value, LstmCarry]>>();
+    const model = mapOutput(mapInput(gru, embedding(5, 2)), linear(5));
+    const q = model.init(key, { inputSize: 1, hiddenSize: 3 });
+    expectTypeOf(q.cell.input.weight).toEqualTypeOf<Tensor>();
+    expectTypeOf(q.output.weight).toEqualTypeOf<Tensor>();
+    const mine = defineCell<{ readonly w: Value }, Value>({
+      name: "mine",
+      init: (k, s) => ({ w: T.random.normal(k, [s.hiddenSize, s.hiddenSize]) }),
+      initialCarry: (b, p) => T.zeros([b, p.w.shape[0]!]),
+      step: (p, h) => {
+        const next = A.tanh(A.matmul(h, p.w));
+        return [next, next];
+      },
+      outputSize: (p) => p.w.shape[0]!,
+    });
+    expectTypeOf(mine.init(key, sizes).w).toEqualTypeOf<Tensor>();
+    expectTypeOf(stack([mine, mine]).init(key, sizes)[1].w).toEqualTypeOf<Tensor>();
+    const predict = A.jit((p: ParamsOf<typeof model>, xs: Value): Value => manyToOne(model, p, xs).output);
+    const y = predict(q, T.zeros([4, 6, 1], "int32"));
+    expectTypeOf(y).toEqualTypeOf<Tensor>();
+    expect(y.shape).toEqual([4, 5]);
+  });
+  it("attention cells over built-in cells init tensors; over a loosely typed cell, the loose type", () => {
+    const dec = additiveAttention(gru);
+    expectTypeOf(dec.init(key, sizes).cell.weight_ih).toEqualTypeOf<Tensor>();
+    expectTypeOf(dotAttention(lstm, { weights: true }).init(key, sizes)).toEqualTypeOf<
+      Concrete<LuongAttentionParams<TorchCellParams>>
+    >();
+    expectTypeOf(generalAttention(gru).init(key, sizes).cell.bias_hh).toEqualTypeOf<Tensor>();
+    const loose: Cell<TorchCellParams, Value> = gru;
+    expectTypeOf(additiveAttention(loose).init(key, sizes).cell).toEqualTypeOf<TorchCellParams>();
+    // Still an AttentionCell of Value-typed parameters.
+    expectTypeOf(dec).toExtend<AttentionCell<AdditiveAttentionParams<TorchCellParams>, Value>>();
+  });
+  it("a combinator over a cell whose init is typed loosely keeps that loose type", () => {
+    const loose: Cell<TorchCellParams, Value> = gru;
+    expectTypeOf(stack([loose, gru]).init(key, sizes)).toEqualTypeOf<[TorchCellParams, Concrete<TorchCellParams>]>();
+    expectTypeOf(mapOutput(loose, linear(2)).init(key, sizes).cell).toEqualTypeOf<TorchCellParams>();
+  });
+  it("defineCell's init, given a tensor key, refuses to return a value traced by an enclosing transform", () => {
+    const leaky = (w: Value) =>
+      defineCell<{ readonly w: Value }, Value>({
+        name: "leaky",
+        init: () => ({ w }),
+        initialCarry: (b) => T.zeros([b, 1]),
+        step: (_p, h) => [h, h],
+        outputSize: 1,
+      }).init(key, sizes).w;
+    expect(() => A.grad((w: Value) => A.sum(leaky(w)))(T.ones([1]))).toThrow(
+      /leaky.*init.*traced value.*build the parameters from the key/,
+    );
   });
 });

@@ -3,13 +3,21 @@
  * The whole model is a `scan` over a step function; its gradient (BPTT) is a reverse scan that
  * Rewind derives from the graph. Plain gradient descent, float64, a few seconds.
  */
-import { linspace, random, sin as sinT, toString, zeros, type Tensor } from "@rewind/tensor";
+import {
+  linspace,
+  mul as mulT,
+  random,
+  reshape as reshapeT,
+  sin as sinT,
+  toString,
+  zeros,
+  type Tensor,
+} from "@rewind/tensor";
 import {
   add,
   grad,
   jit,
   makeGraph,
-  reshape,
   matmul,
   mean,
   mul,
@@ -20,6 +28,7 @@ import {
   tanh,
   treeMap,
   valueAndGrad,
+  type Concrete,
   type Value,
 } from "@rewind/autodiff";
 import { endWithLauncher } from "../shared/launcher.js";
@@ -37,9 +46,10 @@ interface Params {
   readonly by: Value;
 }
 
-const init = (): Params => {
+/** Initial parameters, as tensors (so the jitted step returns tensors). */
+const init = (): Concrete<Params> => {
   const [k1, k2, k3] = random.split(random.key(42), 3) as [random.Key, random.Key, random.Key];
-  const scaled = (k: random.Key, shape: number[], s: number) => mul(random.normal(k, shape, "float64"), s);
+  const scaled = (k: random.Key, shape: number[], s: number) => mulT(random.normal(k, shape, "float64"), s);
   return {
     wxh: scaled(k1, [1, hidden], 0.5),
     whh: scaled(k2, [hidden, hidden], 1 / Math.sqrt(hidden)),
@@ -84,7 +94,7 @@ const trainStep = jit(
   { donate: [0] },
 );
 for (let step = 0; step <= steps; step++) {
-  const [next, value] = trainStep(params) as [Params, Tensor];
+  const [next, value] = trainStep(params);
   if (step % Math.max(1, Math.floor(steps / 6)) === 0)
     console.log(`step ${String(step).padStart(3)}  loss ${value.data[0]!.toFixed(5)}`);
   params = next;
@@ -98,6 +108,6 @@ console.log(
     .join("\n"),
   "\n  ...",
 );
-const flat = (t: Value) => reshape(t, [40]) as Tensor;
-console.log("\npredictions:", toString(flat(predict(params, xs)), { precision: 2, threshold: 10 }));
+const flat = (t: Tensor) => reshapeT(t, [40]);
+console.log("\npredictions:", toString(flat(jit(predict)(params, xs)), { precision: 2, threshold: 10 }));
 console.log("targets:    ", toString(flat(targets), { precision: 2, threshold: 10 }));

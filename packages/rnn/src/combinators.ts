@@ -12,10 +12,12 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { add, type Value } from "@rewind/autodiff";
-import type { CarryOf, Cell, CellSizes, ContextOf, ParamsOf } from "./Cell.js";
+import type { Cell, CellSizes } from "./Cell.js";
+import type { TensorInitCell } from "./tensorInit.js";
 import { checkCell } from "./custom.js";
 import { contextOf } from "./context.js";
-import type { Layer } from "./layers.js";
+import type { Layer, TensorInitLayer } from "./layers.js";
+import type { AnyContextCell, StackCell } from "./combinatorTypes.js";
 import { checkOptions } from "./util.js";
 import { mapInputSequence, mapOutputSequence, residualSequence, stackSequence } from "./combinatorSequences.js";
 import { applyMask, checkRate, inputSizeOf, keepMask, optional } from "./dropoutKit.js";
@@ -37,20 +39,7 @@ const checkSizesObject = (op: string, sizes: unknown): void => {
   }
 };
 
-/** Any cell that reads no context, whatever its parameter and carry types (both invariant in `Cell`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyCell = Cell<any, any>;
-
-/** Any cell, including those that read a context (e.g. attention cells). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyContextCell = Cell<any, any, any>;
-
-/** The context of a stack: the one its context-reading layers share (`undefined` when none reads one). */
-export type StackContext<Cs extends readonly AnyContextCell[]> = [Exclude<ContextOf<Cs[number]>, undefined>] extends [
-  never,
-]
-  ? undefined
-  : Exclude<ContextOf<Cs[number]>, undefined>;
+export type { AnyCell, AnyContextCell, InitParamsOf, StackCell, StackContext } from "./combinatorTypes.js";
 
 const paramsError = (op: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op, arg: "params", detail, fix });
@@ -78,11 +67,7 @@ interface StackNoise {
 export const stack = <const Cs extends readonly AnyContextCell[]>(
   cells: Cs,
   opts: { readonly dropout?: number } = {},
-): Cell<
-  { -readonly [K in keyof Cs]: ParamsOf<Cs[K]> },
-  { -readonly [K in keyof Cs]: CarryOf<Cs[K]> },
-  StackContext<Cs>
-> => {
+): StackCell<Cs> => {
   if (!Array.isArray(cells) || cells.length === 0) {
     T.fail({
       _tag: "ValueError",
@@ -110,8 +95,6 @@ export const stack = <const Cs extends readonly AnyContextCell[]>(
   // Masks go between layers only, so a one-layer stack has no dropout of its own.
   const hasNoise = (rate > 0 && n > 1) || parts.some((c) => c.noise !== undefined);
   const sequence = stackSequence(parts, asList, name);
-  type P = { -readonly [K in keyof Cs]: ParamsOf<Cs[K]> };
-  type C = { -readonly [K in keyof Cs]: CarryOf<Cs[K]> };
   const reads = parts.some((c) => c.checkContext !== undefined);
   const cell: Cell<readonly unknown[], readonly unknown[], unknown> = {
     name,
@@ -173,7 +156,8 @@ export const stack = <const Cs extends readonly AnyContextCell[]>(
         }
       : {}),
   };
-  return cell as unknown as Cell<P, C>;
+  // Each entry of init's array is that layer's own init result, hence StackCell's init type.
+  return cell as unknown as StackCell<Cs>;
 };
 
 /**
@@ -279,10 +263,18 @@ const checkKeys = (op: string, p: unknown, keys: readonly string[]): Record<stri
  * const charRnn = mapInput(lstm, embedding(65, 16))  // xs: int32 ids [B, T, 1]
  * const p = charRnn.init(random.key(0), { inputSize: 1, hiddenSize: 64 })
  */
-export const mapInput = <P, C, Q, X = undefined>(
+export function mapInput<P, C, Q, X = undefined>(
+  cell: TensorInitCell<P, C, X>,
+  layer: TensorInitLayer<Q>,
+): TensorInitCell<MapInputParams<Q, P>, C, X>;
+export function mapInput<P, C, Q, X = undefined>(
   cell: Cell<P, C, X>,
   layer: Layer<Q>,
-): Cell<MapInputParams<Q, P>, C, X> => {
+): Cell<MapInputParams<Q, P>, C, X>;
+export function mapInput<P, C, Q, X = undefined>(
+  cell: Cell<P, C, X>,
+  layer: Layer<Q>,
+): Cell<MapInputParams<Q, P>, C, X> {
   const inner = checkCell("mapInput", "cell", cell);
   const front = checkLayer("mapInput", layer);
   const name = `mapInput(${inner.name}, ${front.name})`;
@@ -322,7 +314,7 @@ export const mapInput = <P, C, Q, X = undefined>(
       ? {}
       : { noise: (key: Key, batch: number, p: MapInputParams<Q, P>) => inner.noise!(key, batch, parts(p).cell) }),
   };
-};
+}
 
 /**
  * Puts a layer after a cell: each step outputs `layer(y_t)` (e.g. a linear readout); the carry
@@ -331,10 +323,18 @@ export const mapInput = <P, C, Q, X = undefined>(
  * const tagger = mapOutput(gru, linear(10))
  * const p = tagger.init(random.key(0), { inputSize: 8, hiddenSize: 32 }) // outputs [B, T, 10]
  */
-export const mapOutput = <P, C, Q, X = undefined>(
+export function mapOutput<P, C, Q, X = undefined>(
+  cell: TensorInitCell<P, C, X>,
+  layer: TensorInitLayer<Q>,
+): TensorInitCell<MapOutputParams<P, Q>, C, X>;
+export function mapOutput<P, C, Q, X = undefined>(
   cell: Cell<P, C, X>,
   layer: Layer<Q>,
-): Cell<MapOutputParams<P, Q>, C, X> => {
+): Cell<MapOutputParams<P, Q>, C, X>;
+export function mapOutput<P, C, Q, X = undefined>(
+  cell: Cell<P, C, X>,
+  layer: Layer<Q>,
+): Cell<MapOutputParams<P, Q>, C, X> {
   const inner = checkCell("mapOutput", "cell", cell);
   const back = checkLayer("mapOutput", layer);
   const name = `mapOutput(${inner.name}, ${back.name})`;
@@ -368,7 +368,7 @@ export const mapOutput = <P, C, Q, X = undefined>(
       ? {}
       : { noise: (key: Key, batch: number, p: MapOutputParams<P, Q>) => inner.noise!(key, batch, parts(p).cell) }),
   };
-};
+}
 
 /**
  * Overrides some of the sizes a cell is initialised with, e.g. a per-layer hidden size in a

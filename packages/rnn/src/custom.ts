@@ -9,8 +9,22 @@
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
 import { describeArg, keysOf, optionsProblem } from "@rewind/tensor/internal/check";
-import { add, isValue, matmul, mul, sigmoid, sub, tanh, transpose, type Value } from "@rewind/autodiff";
+import {
+  add,
+  isTracer,
+  isValue,
+  matmul,
+  mul,
+  sigmoid,
+  sub,
+  tanh,
+  transpose,
+  treeFlatten,
+  type Concrete,
+  type Value,
+} from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
+import type { TensorInitCell } from "./tensorInit.js";
 import { affine, checkFields, checkSizes, checkStep, zeroState } from "./cells/common.js";
 import { checkInitOptions, gateWeight, INIT_OPTION_KEYS, uniformInit } from "./init.js";
 import { checkOptions } from "./util.js";
@@ -216,7 +230,7 @@ const checkSpec = <P, C>(spec: CellSpec<P, C>): string => {
  * })
  * const { outputs } = rnn(myMgu, myMgu.init(random.key(0), { inputSize: 3, hiddenSize: 8 }), xs)
  */
-export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
+export const defineCell = <P, C>(spec: CellSpec<P, C>): TensorInitCell<P, C> => {
   const name = checkSpec(spec);
   const out = spec.outputSize;
   const outputSize = (params: P): number => {
@@ -237,7 +251,20 @@ export const defineCell = <P, C>(spec: CellSpec<P, C>): Cell<P, C> => {
           `init returned ${String(params)}`,
           "return the parameter tree (e.g. an object of tensors)",
         );
-      return params;
+      // The type says init returns tensors (like the built-in cells'), so that parameters from
+      // it flow into jitted functions whose results are tensors: hold a concrete key to that.
+      // (A traced key, e.g. init vmapped over keys, rightly gives traced parameters.)
+      if (!isTracer(key)) {
+        const traced = treeFlatten(params)[0].findIndex((l) => isTracer(l));
+        if (traced >= 0)
+          specError(
+            name,
+            "init",
+            `init was given a tensor key but returned a traced value (leaf ${traced}), captured from a transform`,
+            "build the parameters from the key and sizes, not from values of an enclosing grad, jit or vmap",
+          );
+      }
+      return params as P & Concrete<P>;
     },
     initialCarry: (batch, params) => {
       if (!Number.isSafeInteger(batch) || batch < 0) {

@@ -3,9 +3,9 @@
  * a maximum length and an optional stop token.
  */
 import * as T from "@rewind/tensor";
-import type { Key } from "@rewind/tensor";
+import type { Key, Tensor } from "@rewind/tensor";
 import { keysOf } from "@rewind/tensor/internal/check";
-import { transpose, treeFlatten, type Value } from "@rewind/autodiff";
+import { transpose, treeFlatten, type Concrete, type Value } from "@rewind/autodiff";
 import type { Cell } from "./Cell.js";
 import {
   checkFlag,
@@ -73,14 +73,36 @@ const GENERATE_KEYS = keysOf<GenerateOptions<unknown, unknown>>({
   context: true,
 });
 
-/** What `generate` returns. */
-export interface GenerateResult<C> {
+/**
+ * The options of a `generate` call on tensors: every per-sample input that is given is a tensor
+ * (`embed` and `readout` stay `Value` functions, since the loop calls them on traced values).
+ */
+export type GenerateOptionsOnTensors<C, X = undefined> = Omit<
+  GenerateOptions<C, X>,
+  "initialCarry" | "firstInput" | "startToken" | "teacherTokens" | "context"
+> & {
+  /** The carry at step 0, as tensors. */
+  readonly initialCarry?: Concrete<C>;
+  /** Input of step 0, `[batch, F]`. */
+  readonly firstInput?: Tensor;
+  /** Token(s) whose embedding is the input of step 0: one id for all, or int32 `[batch]`. */
+  readonly startToken?: number | Tensor;
+  /** Teacher forcing's tokens, as in `GenerateOptions`. */
+  readonly teacherTokens?: Tensor;
+  /** The per-sequence context, as tensors. */
+  readonly context?: Concrete<X>;
+};
+
+/**
+ * What `generate` returns: `V` is `Tensor` for a call on tensors (`Value` inside a transform).
+ */
+export interface GenerateResult<C, V extends Value = Value> {
   /** int32 `[batch, maxLength]`; past a sample's length, the stop token. */
-  readonly tokens: Value;
+  readonly tokens: V;
   /** int32 `[batch]`: tokens up to and including the stop token (maxLength if it never stopped). */
-  readonly lengths: Value;
+  readonly lengths: V;
   /** The readout's logits at each step `[batch, maxLength, V]` (zero past a sample's length). */
-  readonly logits: Value;
+  readonly logits: V;
   /** Each sample's carry after its last valid step. */
   readonly finalCarry: C;
 }
@@ -123,6 +145,10 @@ const batchOf = <C, X>(op: string, o: GenerateOptions<C, X>): number => {
  * Gumbel-max trick with noise drawn from `key` before the loop) and feeds `embed(token)` back.
  * After a sample emits `stopToken`, its carry freezes and its later tokens are the stop token.
  * With `teacherTokens` the loop follows the given tokens (a differentiable training path).
+ * Called on tensors (parameters, carry, start tokens and context all tensors, as from a cell's
+ * `init`), its tokens, lengths and logits are typed `Tensor`; otherwise (inside `grad` or `jit`)
+ * `Value`. Like `jit`'s, the tensor signature trusts that `embed` and `readout` close over
+ * tensors, not over another transform's traced values.
  * @throws TensorException for a bad sampling/temperature/k, a missing key, maxLength < 1,
  *   both or neither of firstInput/startToken, a negative or fractional token id, an out-of-range
  *   stopToken, or embed/readout that are not functions or return the wrong shapes.
@@ -132,11 +158,21 @@ const batchOf = <C, X>(op: string, o: GenerateOptions<C, X>): number => {
  *   maxLength: 20, stopToken: 1, sampling: { kind: "topK", k: 5 }, key: random.key(7),
  * });
  */
-export const generate = <P, C, X = undefined>(
+export function generate<P, C, X = undefined>(
+  cell: Cell<P, C, X>,
+  params: NoInfer<Concrete<P>>,
+  o: GenerateOptionsOnTensors<C, NoInfer<X>>,
+): GenerateResult<Concrete<C>, Tensor>;
+export function generate<P, C, X = undefined>(
   cell: Cell<P, C, X>,
   params: NoInfer<P>,
   o: GenerateOptions<C, NoInfer<X>>,
-): GenerateResult<C> => {
+): GenerateResult<C>;
+export function generate<P, C, X = undefined>(
+  cell: Cell<P, C, X>,
+  params: NoInfer<P>,
+  o: GenerateOptions<C, NoInfer<X>>,
+): GenerateResult<C> {
   const op = "generate";
   // rnn's mode has no meaning here: say why, rather than only that the key is unknown.
   if (typeof o === "object" && o !== null && "mode" in o)
@@ -229,7 +265,7 @@ export const generate = <P, C, X = undefined>(
     lengths: r.lengths,
     finalCarry: r.finalCarry,
   };
-};
+}
 
 // ---------------------------------------------------------------------------------------------
 // encoder–decoder

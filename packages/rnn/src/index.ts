@@ -56,6 +56,8 @@ export {
   type AnyCell,
   type AnyContextCell,
   type StackContext,
+  type StackCell,
+  type InitParamsOf,
   type MapInputParams,
   type MapOutputParams,
 } from "./combinators.js";
@@ -82,8 +84,8 @@ export { topKLogits, type Sampling } from "./decode.js";
 export { additiveAttention, type AdditiveAttentionParams, type AdditiveWeights } from "./attention/additive.js";
 export { dotAttention, generalAttention, type LuongAttentionParams, type LuongWeights } from "./attention/luong.js";
 export type { AttentionContext, AttentionOptions, AttentionStep, LuongOptions } from "./attention/context.js";
-export type { AttentionCell, AttentionSizes } from "./attention/sizes.js";
-export { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
+export type { AttentionCell, AttentionSizes, TensorInitAttentionCell } from "./attention/sizes.js";
+export { generate, type GenerateOptions, type GenerateOptionsOnTensors, type GenerateResult } from "./generate.js";
 export {
   encoderDecoder,
   teacherForcingMask,

@@ -12,10 +12,11 @@ import type { Key } from "@rewind/tensor";
 import type { Cell, CellSizes, InitOptions } from "./Cell.js";
 
 /**
- * A cell whose `init` returns tensors (`Concrete<P>`): the type of every built-in cell.
+ * A cell whose `init` returns tensors (`Concrete<P>`): the type of every built-in cell, of
+ * `defineCell`'s cells, and of `mapInput`, `mapOutput` and `stack` over such cells.
  * @example const p = lstm.init(random.key(0), { inputSize: 3, hiddenSize: 4 }); // p.weight_ih: Tensor
  */
-export type TensorInitCell<P, C> = {
+export type TensorInitCell<P, C, X = undefined> = {
   /** Parameters for the given sizes, drawn from `key`: tensors. */
   readonly init: (key: Key, sizes: CellSizes, options?: InitOptions) => Concrete<P>;
-} & Cell<P, C>;
+} & Cell<P, C, X>;

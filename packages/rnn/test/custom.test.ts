@@ -10,6 +10,7 @@ import type { Value } from "@rewind/autodiff";
 import { rnn } from "../src/rnn.js";
 import { lstm } from "../src/cells/lstm.js";
 import { checkCell, defineCell, mgu, type CellSpec, type MguParams } from "../src/custom.js";
+import type { ParamsOf } from "../src/Cell.js";
 import { checkGradFd, expectClose, nums, randn, randomize, rowDot, rows, sig, vec } from "./extra-helpers.js";
 
 const B = 3;
@@ -167,7 +168,8 @@ describe("defineCell", () => {
 
   const p = indRnn.init(T.random.key(0), { inputSize: IN, hiddenSize: H });
   const x = T.ones([B, IN]);
-  const withStep = (name: string, step: CellSpec<typeof p, Value>["step"]) => defineCell({ ...indRnnSpec, name, step });
+  const withStep = (name: string, step: CellSpec<ParamsOf<typeof indRnn>, Value>["step"]) =>
+    defineCell({ ...indRnnSpec, name, step });
 
   it("names the cell when step does not return [carry, y]", () => {
     const c = withStep("noPair", (_p, h) => h as unknown as readonly [Value, Value]);

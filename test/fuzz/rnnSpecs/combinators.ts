@@ -324,8 +324,9 @@ export const inputSizeOfSpec: Spec = () => {
 };
 
 export const checkCellSpec: Spec = () => {
-  for (const cell of [...CELLS, R.stack([R.lstm]), R.dropout(R.gru, 0.1)])
-    expect(R.checkCell("op", "cell", cell)).toBe(cell);
+  // Typed as AnyCell[]: a literal mixing cells of different parameter types has no single Cell<P, C>.
+  const cells: R.AnyCell[] = [...CELLS, R.stack([R.lstm]), R.dropout(R.gru, 0.1)];
+  for (const cell of cells) expect(R.checkCell("op", "cell", cell)).toBe(cell);
   return (
     CELLS.length + 2 + rejectPool(["myOp"], NOT_CELLS, (cell) => R.checkCell("myOp", "cells[0]", cell as R.AnyCell))
   );

@@ -21,7 +21,8 @@ import {
   type AttentionOptions,
   type AttentionStep,
 } from "./context.js";
-import { splitSizes, type AttentionCell, type AttentionSizes } from "./sizes.js";
+import type { TensorInitCell } from "../tensorInit.js";
+import { splitSizes, type AttentionCell, type AttentionSizes, type TensorInitAttentionCell } from "./sizes.js";
 import { attentionParts, checkAttentionOptions } from "./params.js";
 
 /** The score layer of `additiveAttention`. */
@@ -59,6 +60,14 @@ export interface AdditiveAttentionParams<P> {
  * const seen = additiveAttention(gru, { weights: true })
  * rnn(seen, p, xs, { context: { memory: encOut } }).outputs.weights // [2, T, S]
  */
+export function additiveAttention<P, C>(
+  cell: TensorInitCell<P, C>,
+  options: AttentionOptions<C> & { readonly weights: true },
+): TensorInitAttentionCell<AdditiveAttentionParams<P>, C, AttentionStep>;
+export function additiveAttention<P, C>(
+  cell: TensorInitCell<P, C>,
+  options?: AttentionOptions<C> & { readonly weights?: false },
+): TensorInitAttentionCell<AdditiveAttentionParams<P>, C>;
 export function additiveAttention<P, C>(
   cell: Cell<P, C>,
   options: AttentionOptions<C> & { readonly weights: true },

@@ -21,7 +21,8 @@ import {
   type AttentionStep,
   type LuongOptions,
 } from "./context.js";
-import { splitSizes, type AttentionCell, type AttentionSizes } from "./sizes.js";
+import type { TensorInitCell } from "../tensorInit.js";
+import { splitSizes, type AttentionCell, type AttentionSizes, type TensorInitAttentionCell } from "./sizes.js";
 import { attentionParts, checkAttentionOptions } from "./params.js";
 
 /** The weights of `dotAttention` / `generalAttention`. */
@@ -120,6 +121,14 @@ const luong = <P, C>(kind: "dot" | "general", cell: Cell<P, C>, withWeights: boo
  * rnn(dec, p, xs, { context: { memory: encOut, lengths: [7, 4] } }).outputs // [2, T, 16]
  */
 export function dotAttention<P, C>(
+  cell: TensorInitCell<P, C>,
+  options: LuongOptions & { readonly weights: true },
+): TensorInitAttentionCell<LuongAttentionParams<P>, C, AttentionStep>;
+export function dotAttention<P, C>(
+  cell: TensorInitCell<P, C>,
+  options?: LuongOptions & { readonly weights?: false },
+): TensorInitAttentionCell<LuongAttentionParams<P>, C>;
+export function dotAttention<P, C>(
   cell: Cell<P, C>,
   options: LuongOptions & { readonly weights: true },
 ): AttentionCell<LuongAttentionParams<P>, C, AttentionStep>;
@@ -143,6 +152,14 @@ export function dotAttention<P, C>(
  * const p = dec.init(random.key(0), { inputSize: 8, hiddenSize: 16, memorySize: 32 })
  * rnn(dec, p, xs, { context: { memory: encOut } }).outputs // [B, T, 16]
  */
+export function generalAttention<P, C>(
+  cell: TensorInitCell<P, C>,
+  options: LuongOptions & { readonly weights: true },
+): TensorInitAttentionCell<LuongAttentionParams<P>, C, AttentionStep>;
+export function generalAttention<P, C>(
+  cell: TensorInitCell<P, C>,
+  options?: LuongOptions & { readonly weights?: false },
+): TensorInitAttentionCell<LuongAttentionParams<P>, C>;
 export function generalAttention<P, C>(
   cell: Cell<P, C>,
   options: LuongOptions & { readonly weights: true },

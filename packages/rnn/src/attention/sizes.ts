@@ -5,7 +5,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { Key } from "@rewind/tensor";
-import type { Value } from "@rewind/autodiff";
+import type { Concrete, Value } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "../Cell.js";
 import type { AttentionContext } from "./context.js";
 
@@ -26,6 +26,17 @@ export interface AttentionCell<P, C, Y = Value> extends Cell<P, C, AttentionCont
   /** Parameters for these sizes: the wrapped cell's, plus `memorySize` (and `attentionSize`). */
   readonly init: (key: Key, sizes: AttentionSizes, options?: InitOptions) => P;
 }
+
+/**
+ * An attention cell over a `TensorInitCell` (a built-in or `defineCell` cell): its `init` returns
+ * tensors (`Concrete<P>`), so jitted functions of its parameters return tensors (see
+ * tensorInit.ts). The extra signature comes first, so a call picks it.
+ * @example const p = additiveAttention(gru).init(random.key(0), { inputSize: 8, hiddenSize: 16 }) // tensors
+ */
+export type TensorInitAttentionCell<P, C, Y = Value> = {
+  /** Parameters for these sizes, as tensors. */
+  readonly init: (key: Key, sizes: AttentionSizes, options?: InitOptions) => Concrete<P>;
+} & AttentionCell<P, C, Y>;
 
 /** The checked attention sizes and the sizes left for the wrapped cell. */
 export interface SplitSizes {
