@@ -3,7 +3,7 @@
  * the same arithmetic done by hand on a linear model, where each example's gradient is known.
  */
 import { describe, expect, it } from "vitest";
-import { tensor, type Tensor } from "@rewind/tensor";
+import { tensor } from "@rewind/tensor";
 import { matmul, mean, reshape, square, sub, type Value } from "@rewind/autodiff";
 import { sgd } from "@rewind/optim";
 import { dpSgdStep } from "../examples/dp-spam/dpsgd.js";
@@ -29,7 +29,7 @@ const run = (clip: number, sigma: number, noise: number[]) => {
   const opt = sgd({ learningRate: 1 }).init(w);
   const batch = { x: tensor(xs, "float64"), y: tensor(ys, "float64") };
   const r = step(w, opt, batch, tensor([[noise[0]!], [noise[1]!]], "float64"));
-  return { w: Array.from((r.params as Tensor).data), clipped: Array.from((r.clippedFraction as Tensor).data)[0]! };
+  return { w: Array.from(r.params.data), clipped: Array.from(r.clippedFraction.data)[0]! };
 };
 /** w0 − (Σ clip(g_i, C) + σC·noise) / B, by hand. */
 const expected = (clip: number, sigma: number, noise: number[]) => {

@@ -52,7 +52,7 @@ export const workersPmap = (d: LstmData, workers = 2): StepContestant => {
     run: async () => void (await step(model, xs, ys)),
     check: async () => {
       const [loss, g] = await step(model, xs, ys);
-      return { loss: (loss).data[0]!, gradNorms: norms(g) };
+      return { loss: loss.data[0]!, gradNorms: norms(g) };
     },
     dispose: () => void step.close(),
   };

@@ -29,6 +29,7 @@ import {
   maskByPathSpec,
   resolveMaskSpec,
   skipNonFiniteSpec,
+  optimizerSpec,
 } from "./optimSpecs/misc.js";
 import {
   constantScheduleSpec,
@@ -64,6 +65,7 @@ const registry: Readonly<Record<string, Spec>> = {
   scale: scaleSpec,
   scaleByLearningRate: scaleByLearningRateSpec,
   chain: chainSpec,
+  optimizer: optimizerSpec,
   applyUpdates: applyUpdatesSpec,
   traceMomentum: traceMomentumSpec,
   scaleByRss: scaleByRssSpec,

@@ -128,7 +128,7 @@ describe("random under vmap", () => {
     T.stack(keys.map((k, i) => f(R.keyData(k), row(xs, i)) as T.Tensor));
 
   it("a batched key draws per example, each from its own key", () => {
-    const out = A.vmap(noisy)(keyBatch, xs) as T.Tensor;
+    const out = A.vmap(noisy)(keyBatch, xs);
     expectSameBits(out, perExample(noisy), "vmap vs stack");
     // Per-example noise really differs (a rule reusing example 0's key would give equal rows).
     const noise = T.sub(out, xs);

@@ -42,7 +42,7 @@ describe("vmap of take / addAt with batched operand and indices", () => {
         [2, -1, 0],
         [-3, 1, 2],
       ]),
-    ) as T.Tensor;
+    );
     expect(Array.from(out.data)).toEqual([2, 2, 2, 2, 0, 0, 10, 10, 11, 11, 12, 12]);
   });
 

@@ -57,7 +57,7 @@ describe("vmap: axes", () => {
 
   it("places the batch axis where outAxes says, and broadcasts an unbatched output", () => {
     const xs = floats(new Rng(3), [4, 2, 3], "float64");
-    const out = A.vmap((x: Value) => A.transpose(x), { outAxes: 2 })(xs) as T.Tensor;
+    const out = A.vmap((x: Value) => A.transpose(x), { outAxes: 2 })(xs);
     expect(out.shape).toEqual([3, 2, 4]);
     expectSameBits(out, A.transpose(xs, [2, 1, 0]), "outAxes 2");
     const [y, c] = A.vmap((x: Value) => [A.exp(x), f64([7, 8])], { outAxes: [-1, 0] })(xs);
@@ -82,7 +82,7 @@ describe("vmap: axes", () => {
   });
 
   it("runs f once per example with axisSize when nothing is batched", () => {
-    const out = A.vmap((x: Value) => A.mul(x, 2), { inAxes: null, axisSize: 3 })(f64([1, 2])) as T.Tensor;
+    const out = A.vmap((x: Value) => A.mul(x, 2), { inAxes: null, axisSize: 3 })(f64([1, 2]));
     expect(out.shape).toEqual([3, 2]);
     expect(data(out)).toEqual([2, 4, 2, 4, 2, 4]);
   });
@@ -157,7 +157,7 @@ describe("vmap: composition with grad, jit and itself", () => {
     const x = floats(new Rng(5), [2, 3, 4], "float64");
     const w = floats(new Rng(6), [4], "float64");
     const inner = (v: Value) => A.sum(A.mul(v, w));
-    const out = A.vmap(A.vmap(inner))(x) as T.Tensor;
+    const out = A.vmap(A.vmap(inner))(x);
     expect(out.shape).toEqual([2, 3]);
     expectSameBits(out, A.sum(A.mul(x, w), { axis: 2 }), "vmap(vmap)");
     // x laid out [4, 2, 3]: the outer vmap maps axis 1 (size 2), the inner axis 1 of each example (size 3)

@@ -117,10 +117,12 @@ export type Optimizer<S> = {
  * const mine: GradientTransformation<EmptyState> = { init: () => ({}), update: (g, s) => [g, s] };
  * const opt = useClip ? optimizer(mine) : adam({ learningRate: 1e-3 });
  */
-export const optimizer = <S>(transformation: GradientTransformation<S>): Optimizer<S> =>
+export const optimizer = <S>(transformation: GradientTransformation<S>): Optimizer<S> => {
+  checkTransformation("optimizer", "transformation", transformation);
   // Sound: the extra signatures' state is `StateOf<this>`, which is `S` for this object, and on
   // tensors every op of an update returns tensors.
-  transformation as Optimizer<S>;
+  return transformation as Optimizer<S>;
+};
 
 /**
  * The state type of a transformation (or the union of them, for a union of transformations),

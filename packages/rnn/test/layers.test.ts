@@ -121,7 +121,7 @@ describe("embedding", () => {
     );
     const rows = embed.apply(q)(ids) as T.Tensor;
     expect(rows.shape).toEqual([2, 3, 3]);
-    const w = q.weight as T.Tensor;
+    const w = q.weight;
     expect(Array.from(rows.data.slice(3 * 3, 3 * 3 + 3))).toEqual(Array.from(w.data.slice(6 * 3, 6 * 3 + 3)));
   });
 });

@@ -3,7 +3,7 @@
  * type-checks it with `lib: ["ES2022", "DOM"]` and `types: []`, and fails if @types/node enters
  * the program — the core packages' declarations must not need Node's types.
  */
-import { item, random, tensor, type Tensor } from "@rewind/tensor";
+import { item, random, tensor } from "@rewind/tensor";
 import { jit, matmul, mean, square, sub, valueAndGrad, type Value } from "@rewind/autodiff";
 import { lstm, manyToOne, type TorchCellParams } from "@rewind/rnn";
 import { adam, applyUpdates, encodeCheckpoint } from "@rewind/optim";
@@ -19,8 +19,8 @@ const step = jit(valueAndGrad(loss));
 const optimizer = adam({ learningRate: 0.01 });
 let state = optimizer.init(params);
 const [value, grads] = step(params);
-const [updates, next] = optimizer.update(grads as typeof params, state, params);
+const [updates, next] = optimizer.update(grads, state, params);
 params = applyUpdates(params, updates);
 state = next;
 const bytes: Uint8Array = encodeCheckpoint({ params, optState: state, step: 1 });
-export const summary = `${item(value as Tensor)} ${bytes.byteLength} ${typeof cellLaws}`;
+export const summary = `${item(value)} ${bytes.byteLength} ${typeof cellLaws}`;

@@ -26,7 +26,7 @@ export const applyPrimitiveSpecs: Record<string, Spec> = {
         () => {
           if (T.item(f(x) as T.Tensor) !== -3 || T.item(A.jit(f)(x)) !== -3)
             throw new Error("applyPrimitive: eager and jit must compute 3 · (1 − 2)");
-          if (!Array.from((A.grad(f)(x)).data).every((g) => g === 3))
+          if (!Array.from(A.grad(f)(x).data).every((g) => g === 3))
             throw new Error("applyPrimitive: the gradient of sum(3x) is 3 everywhere");
         },
         ...bad.map(

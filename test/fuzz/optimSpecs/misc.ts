@@ -287,3 +287,17 @@ export const learningRateAtSpec: Spec = () => {
   );
   return n + 1;
 };
+
+/** `optimizer(t)`: the same object, typed; anything but `{ init, update }` functions is refused. */
+export const optimizerSpec: Spec = () => {
+  const adam = O.adam({ learningRate: 0.1 });
+  expect(O.optimizer(adam)).toBe(adam);
+  const [updates] = O.optimizer(O.scale(2)).update({ w: T.tensor([1, -2]) }, {});
+  expect(dataOf(updates.w)).toEqual([2, -4]);
+  return (
+    2 +
+    rejectPool(["optimizer"], [null, 5, "adam", {}, { init: () => ({}) }, { update: () => [] }, O.adam, [adam]], (t) =>
+      O.optimizer(t as never),
+    )
+  );
+};

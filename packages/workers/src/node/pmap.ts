@@ -27,7 +27,10 @@ import { rebuild, unpackResult, type UnpackedResult } from "./results.js";
 import { checkPmapOptions, type CheckedOptions, type PmapOptions } from "./options.js";
 import { leafAxes, mergeLeaf } from "./merge.js";
 
-/** A function run by `pmap`: call it like the function (it returns a promise), `close` it when done. */
+/**
+ * A function run by `pmap`: call it like the function (it returns a promise), `close` it when done.
+ * @typeParam F The type of the module's exported function (`typeof import("./step.js").step`).
+ */
 export interface Pmapped<F extends (...args: never[]) => unknown> {
   (...args: Parameters<F>): Promise<Concrete<ReturnType<F>>>;
   /** The number of workers. */
@@ -96,6 +99,7 @@ const describeFailure = (reason: unknown): string => {
  *   { workers: 2, inAxes: [null, 0] });
  * const grads = await step(params, batch);
  * await step.close();
+ * @typeParam F The type of the module's exported function, for typed arguments and results.
  */
 export const pmap = <F extends (...args: never[]) => unknown>(
   module: URL | string,
