@@ -8,28 +8,15 @@ import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
-import { evalGraph } from "../src/core.js";
-import { expectBits } from "./compileSupport.js";
+import { compileBothWays, type GraphFn } from "./compileSupport.js";
 
-type F = (...xs: Value[]) => Value | readonly Value[];
 /** Uniform values in [-1, 1) from a fixed seed (fast-check would shrink these large arrays for ages). */
 const f32 = (seed: number, shape: readonly number[]): T.Tensor =>
   T.random.uniform(T.random.key(seed), shape, { min: -1, max: 1 });
 
-/** Compiles `f` with SIMD and with the JS backend; checks both against the interpreter; returns the SIMD source. */
-const expectPacked = (label: string, f: F, args: readonly T.Tensor[]): string => {
-  const { graph } = A.makeGraph(f)(...args);
-  const simd = A.compileGraph(graph);
-  const before = T.setKernelBackend("js");
-  let js: A.CompiledGraph;
-  try {
-    js = A.compileGraph(graph);
-  } finally {
-    T.setKernelBackend(before);
-  }
-  const want = evalGraph(graph, args);
-  expectBits(`${label} (packed)`, simd(args), want);
-  expectBits(`${label} (JS)`, js(args), want);
+/** Compiles `f` both ways (`compileBothWays`); the JS runner calls no packed product. Returns the SIMD source. */
+const expectPacked = (label: string, f: GraphFn, args: readonly T.Tensor[]): string => {
+  const { simd, js } = compileBothWays(label, f, args);
   expect(js.source).not.toContain("mmq(");
   return simd.source;
 };
@@ -50,7 +37,7 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b 
     };
     for (const seed of [1, 2]) {
       const args = [f32(seed, [H, H]), f32(seed + 10, [T_, B, H]), f32(seed + 20, [B, H])];
-      const f = A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as F;
+      const f = A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as GraphFn;
       const source = expectPacked("BPTT", f, args);
       // Each loop's weight packed right before it (once per call), used inside it (every step).
       const lines = source.split("\n");

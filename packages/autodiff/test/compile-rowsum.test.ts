@@ -10,25 +10,11 @@ import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
-import { evalGraph } from "../src/core.js";
-import { expectBits, tensorOf } from "./compileSupport.js";
+import { compileBothWays, tensorOf, type GraphFn } from "./compileSupport.js";
 
-type F = (...xs: Value[]) => Value | readonly Value[];
-
-/** Compiles `f` with SIMD and with the JS backend, checks both against the interpreter, returns the SIMD source. */
-const expectSameBits = (label: string, f: F, args: readonly T.Tensor[]): string => {
-  const { graph } = A.makeGraph(f)(...args);
-  const simd = A.compileGraph(graph);
-  const before = T.setKernelBackend("js");
-  let js: A.CompiledGraph;
-  try {
-    js = A.compileGraph(graph);
-  } finally {
-    T.setKernelBackend(before);
-  }
-  const want = evalGraph(graph, args);
-  expectBits(`${label} (SIMD)`, simd(args), want);
-  expectBits(`${label} (JS)`, js(args), want);
+/** Compiles `f` both ways (`compileBothWays`); the JS runner has no WebAssembly. Returns the SIMD source. */
+const expectSameBits = (label: string, f: GraphFn, args: readonly T.Tensor[]): string => {
+  const { simd, js } = compileBothWays(label, f, args);
   expect(js.source).not.toContain("(WebAssembly)");
   return simd.source;
 };

@@ -10,33 +10,20 @@ import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
 import { bind, evalGraph } from "../src/core.js";
-import { awkward, expectBits, tensorOf } from "./compileSupport.js";
+import { awkward, compileBothWays, expectBits, tensorOf, type GraphFn } from "./compileSupport.js";
 
 const R = A.registry;
 const prim = (p: Parameters<typeof bind>[0], ins: readonly Value[]): Value => bind(p, ins, undefined)[0]!;
-type F = (...xs: Value[]) => Value | readonly Value[];
 
-/** Compiles `f` with SIMD and with the JS backend; returns both runners and the interpreter's result. */
-const threeWays = (f: F, args: readonly T.Tensor[]) => {
-  const { graph } = A.makeGraph(f)(...args);
-  const simd = A.compileGraph(graph);
-  const before = T.setKernelBackend("js");
-  let js: A.CompiledGraph;
-  try {
-    js = A.compileGraph(graph);
-  } finally {
-    T.setKernelBackend(before);
-  }
-  const want = evalGraph(graph, args);
-  return { simd, js, want, got: simd(args), gotJs: js(args) };
-};
-
-const expectSame = (label: string, f: F, args: readonly T.Tensor[], simdKernels: (n: number) => boolean): void => {
-  const r = threeWays(f, args);
-  expect(simdKernels(r.simd.simdKernels), `${label}: ${r.simd.simdKernels} SIMD kernels`).toBe(true);
-  expect(r.js.simdKernels).toBe(0);
-  expectBits(`${label} (SIMD)`, r.got, r.want);
-  expectBits(`${label} (JS)`, r.gotJs, r.want);
+const expectSame = (
+  label: string,
+  f: GraphFn,
+  args: readonly T.Tensor[],
+  simdKernels: (n: number) => boolean,
+): void => {
+  const { simd, js } = compileBothWays(label, f, args);
+  expect(simdKernels(simd.simdKernels), `${label}: ${simd.simdKernels} SIMD kernels`).toBe(true);
+  expect(js.simdKernels).toBe(0);
 };
 
 const unary = ["neg", "abs", "sqrt", "exp", "tanh", "logistic"] as const;
@@ -287,7 +274,7 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
         f32([T_, B, H]),
         f32([B, H]),
         (w, xs, h0) => {
-          expectSame("BPTT", A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as F, [w, xs, h0], (n) => n >= 2);
+          expectSame("BPTT", A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as GraphFn, [w, xs, h0], (n) => n >= 2);
         },
       ),
       { numRuns: 5 },
@@ -310,10 +297,8 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
                 const back = A.matmul(A.transpose(A.exp(x), [0, 2, 1]), plain); // transposed lhs
                 return [A.sum(inner, { axis: 0 }), back];
               };
-              const r = threeWays(products, [a, b]);
-              if (m * k * n >= 512) expect(r.simd.source).toContain("mma(");
-              expectBits("products (arena)", r.got, r.want);
-              expectBits("products (JS)", r.gotJs, r.want);
+              const { simd } = compileBothWays("products (arena)", products, [a, b]);
+              if (m * k * n >= 512) expect(simd.source).toContain("mma(");
             }),
             { numRuns: 2 },
           );

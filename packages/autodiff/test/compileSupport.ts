@@ -6,6 +6,7 @@ import { expect } from "vitest";
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
+import { evalGraph } from "../src/core.js";
 
 export type Fn = (...args: never[]) => unknown;
 
@@ -88,3 +89,32 @@ export const broadcastableTo = (out: readonly number[]): fc.Arbitrary<number[]> 
     .map(([drop, ones]) => out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)));
 
 export const floatDTypes = ["float32", "float64"] as const;
+
+/** A traced function of tensors, for `compileBothWays`. */
+export type GraphFn = (...xs: A.Value[]) => A.Value | readonly A.Value[];
+
+/**
+ * Traces `f` at `args`, compiles it with the WebAssembly kernels and with the JavaScript backend
+ * (`setKernelBackend("js")`), checks both runners against the interpreter bit for bit, and
+ * returns them, so a test can also ask which path each took.
+ * @example const { simd, js } = compileBothWays("rowsum", (x) => A.sum(x, { axis: 0 }), [x])
+ */
+export const compileBothWays = (
+  label: string,
+  f: GraphFn,
+  args: readonly T.Tensor[],
+): { readonly simd: A.CompiledGraph; readonly js: A.CompiledGraph } => {
+  const { graph } = A.makeGraph(f)(...args);
+  const simd = A.compileGraph(graph);
+  const before = T.setKernelBackend("js");
+  let js: A.CompiledGraph;
+  try {
+    js = A.compileGraph(graph);
+  } finally {
+    T.setKernelBackend(before);
+  }
+  const want = evalGraph(graph, args);
+  expectBits(`${label} (SIMD)`, simd(args), want);
+  expectBits(`${label} (JS)`, js(args), want);
+  return { simd, js };
+};
