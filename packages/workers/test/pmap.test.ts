@@ -163,3 +163,24 @@ describe("pmap's arguments", () => {
     }
   });
 });
+
+describe("a worker stuck in a loop", () => {
+  it("ends the call after timeoutMs + 5 s with an error naming it and stops the workers", async () => {
+    const f = pmap<typeof F.spinsOnWorker1>(FUNCTIONS, "spinsOnWorker1", {
+      workers: 2,
+      inAxes: [0],
+      outAxes: 0,
+      timeoutMs: 500,
+    });
+    try {
+      const started = Date.now();
+      const error = await f(T.ones([4])).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkerFailure);
+      expect((error as WorkerFailure).error.worker).toBe(1);
+      expect((error as Error).message).toMatch(/worker 1 did not finish within 5500 ms \(still running: worker 1\)/);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await f.close();
+    }
+  }, 60_000);
+});

@@ -152,13 +152,19 @@ export const pmap = <F extends (...args: never[]) => unknown>(
       timeoutMs,
     };
     let firstFailure: { worker: number; reason: unknown } | undefined;
+    const finished = new Array<boolean>(workers).fill(false);
     const runs = Array.from({ length: workers }, (_, index) =>
-      p.run({ ...base, index } satisfies WorkerTask).catch((reason: unknown) => {
-        // The first failure wakes the others out of their collectives.
-        firstFailure ??= { worker: index, reason };
-        abortControl(words, index);
-        throw reason;
-      }),
+      p
+        .run({ ...base, index } satisfies WorkerTask)
+        .catch((reason: unknown) => {
+          // The first failure wakes the others out of their collectives.
+          firstFailure ??= { worker: index, reason };
+          abortControl(words, index);
+          throw reason;
+        })
+        .finally(() => {
+          finished[index] = true;
+        }),
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {
@@ -167,14 +173,17 @@ export const pmap = <F extends (...args: never[]) => unknown>(
     const settled = await Promise.race([Promise.allSettled(runs), timedOut]);
     clearTimeout(timer);
     if (settled === "timeout") {
+      // Named before the pool is stopped (stopping settles every run).
+      const running = finished.flatMap((done, w) => (done ? [] : [w]));
       abortControl(words, -1);
       const stuck = pool;
       pool = undefined;
       await stuck?.destroy();
       throw new WorkerFailure(
         "pmap",
-        0,
-        `and the others did not finish within ${timeoutMs + 5_000} ms; the workers were stopped`,
+        running[0] ?? 0,
+        `did not finish within ${timeoutMs + 5_000} ms (still running: ` +
+          `${running.map((w) => `worker ${w}`).join(", ")}); the workers were stopped`,
         "raise pmap's timeoutMs for slow calls, or look for a worker stuck in a loop",
       );
     }
