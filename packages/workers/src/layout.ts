@@ -51,6 +51,33 @@ const refuse = (arg: string, detail: string, fix: string, shapes?: readonly (rea
   T.fail({ _tag: "ValueError", op: "pmap", arg, detail, fix, ...(shapes === undefined ? {} : { shapes }) });
 
 /**
+ * Why a pytree of structure `def` cannot cross between threads (besides its tensors, only data
+ * that survives JSON may sit in it), or undefined when it can.
+ * @example structureProblem(treeStructure({ lr: 0.1, f: () => 1 }), "") // ".f holds a function, …"
+ */
+export const structureProblem = (def: TreeDef, path: string): string | undefined => {
+  switch (def.kind) {
+    case "leaf":
+      return undefined;
+    case "static": {
+      const v = def.value;
+      const plain = v === null || v === undefined || ["number", "string", "boolean"].includes(typeof v);
+      return plain ? undefined : `${path || "the value"} holds a ${typeof v}, which cannot cross between threads`;
+    }
+    case "record":
+      return `${path || "the value"} is an Immutable Record, which cannot cross between threads`;
+    case "map":
+      return def.keys.some((k) => typeof k === "object" && k !== null)
+        ? `${path || "the value"} is an Immutable Map with object keys`
+        : def.children.map((c, i) => structureProblem(c, `${path}.${String(def.keys[i])}`)).find(Boolean);
+    case "object":
+      return def.children.map((c, i) => structureProblem(c, `${path}.${def.keys[i]}`)).find(Boolean);
+    default:
+      return def.children.map((c, i) => structureProblem(c, `${path}[${i}]`)).find(Boolean);
+  }
+};
+
+/**
  * Lays out `args` (with `inAxes[i]` 0 for a sharded argument, null for a replicated one) for
  * `workers` workers: checks every sharded leaf's axis 0 divides evenly into non-empty shards.
  * @example planArguments([params, batch], [null, 0], 2).bytes
@@ -65,6 +92,13 @@ export const planArguments = (
   let offset = 0;
   args.forEach((arg, i) => {
     const [values, def] = treeFlatten(arg);
+    const problem = structureProblem(def, `args[${i}]`);
+    if (problem !== undefined)
+      refuse(
+        `args[${i}]`,
+        problem,
+        "pass tensors in arrays and plain objects (numbers, strings and booleans may sit beside them)",
+      );
     defs.push(def);
     const sharded = inAxes[i] === 0;
     values.forEach((v, j) => {

@@ -184,3 +184,16 @@ describe("a worker stuck in a loop", () => {
     }
   }, 60_000);
 });
+
+describe("what cannot cross between threads", () => {
+  it("a function among the arguments is refused before any worker runs, naming where it is", async () => {
+    const f = pmap<(x: unknown) => Tensor>(FUNCTIONS, "identity", { workers: 2, inAxes: [null] });
+    try {
+      await expect(f({ w: T.ones([2]), callback: () => 1 })).rejects.toThrow(
+        /pmap: args\[0\]\.callback holds a function, which cannot cross between threads/,
+      );
+    } finally {
+      await f.close();
+    }
+  });
+});

@@ -10,7 +10,7 @@ import type { DType, Tensor } from "@rewind/tensor";
 import { isTensor } from "@rewind/tensor";
 import { fromBuffer } from "@rewind/tensor/internal/buffers";
 import { treeFlatten, treeUnflatten, type TreeDef } from "@rewind/autodiff";
-import { align8, BYTES, viewOf } from "../layout.js";
+import { align8, BYTES, structureProblem, viewOf } from "../layout.js";
 
 interface Header {
   readonly def: TreeDef;
@@ -27,29 +27,6 @@ const encodeStatic = (v: unknown): unknown =>
 const decodeStatic = (v: unknown): unknown => {
   const special = (v as { $special?: string } | null)?.$special;
   return special === undefined ? v : special === "undefined" ? undefined : Number(special);
-};
-
-/** Why `def` cannot cross to the main thread, or undefined when it can. */
-const structureProblem = (def: TreeDef, path: string): string | undefined => {
-  switch (def.kind) {
-    case "leaf":
-      return undefined;
-    case "static": {
-      const v = def.value;
-      const plain = v === null || v === undefined || ["number", "string", "boolean"].includes(typeof v);
-      return plain ? undefined : `${path || "the result"} holds a ${typeof v}, which cannot leave a worker`;
-    }
-    case "record":
-      return `${path || "the result"} is an Immutable Record, which cannot leave a worker`;
-    case "map":
-      return def.keys.some((k) => typeof k === "object" && k !== null)
-        ? `${path || "the result"} is an Immutable Map with object keys`
-        : def.children.map((c, i) => structureProblem(c, `${path}.${String(def.keys[i])}`)).find(Boolean);
-    case "object":
-      return def.children.map((c, i) => structureProblem(c, `${path}.${def.keys[i]}`)).find(Boolean);
-    default:
-      return def.children.map((c, i) => structureProblem(c, `${path}[${i}]`)).find(Boolean);
-  }
 };
 
 const mapStatics = (def: TreeDef, f: (v: unknown) => unknown): TreeDef => {
@@ -71,7 +48,7 @@ const mapStatics = (def: TreeDef, f: (v: unknown) => unknown): TreeDef => {
  */
 export const packResult = (result: unknown, op: string): ArrayBuffer => {
   const [values, def] = treeFlatten(result);
-  const problem = structureProblem(def, "");
+  const problem = structureProblem(def, "the result");
   if (problem !== undefined)
     T.fail({
       _tag: "ValueError",
