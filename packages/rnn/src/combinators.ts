@@ -18,26 +18,13 @@ import { checkCell } from "./custom.js";
 import { contextOf } from "./context.js";
 import type { Layer, TensorInitLayer } from "./layers.js";
 import type { AnyContextCell, StackCell } from "./combinatorTypes.js";
-import { checkOptions } from "./util.js";
+import { checkOptions, checkSizesObject } from "./util.js";
 import { mapInputSequence, mapOutputSequence, residualSequence, stackSequence } from "./combinatorSequences.js";
 import { applyMask, checkRate, inputSizeOf, keepMask, optional } from "./dropoutKit.js";
 
 // Input dropout and the input-size helper live in their own files; their public names stay here.
 export { inputSizeOf } from "./dropoutKit.js";
 export { dropout } from "./dropout.js";
-
-/** Throws unless `sizes` is an object (the fields are checked by the cells that read them). */
-const checkSizesObject = (op: string, sizes: unknown): void => {
-  if (typeof sizes !== "object" || sizes === null) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg: "sizes",
-      detail: `sizes must be an object, got ${String(sizes)}`,
-      fix: "pass e.g. { inputSize: 8, hiddenSize: 32 }",
-    });
-  }
-};
 
 export type { AnyCell, AnyContextCell, InitParamsOf, StackCell, StackContext } from "./combinatorTypes.js";
 

@@ -125,3 +125,20 @@ export const checkTokenIds = (op: string, arg: string, ids: Value): void => {
     }
   }
 };
+
+/**
+ * Throws unless `sizes` is an object (the fields are checked by the cells that read them);
+ * `example` is the sizes the fix suggests.
+ * @example checkSizesObject("stack.init", sizes)
+ */
+export const checkSizesObject = (op: string, sizes: unknown, example = "{ inputSize: 8, hiddenSize: 32 }"): void => {
+  if (typeof sizes !== "object" || sizes === null) {
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "sizes",
+      detail: `sizes must be an object, got ${String(sizes)}`,
+      fix: `pass e.g. ${example}`,
+    });
+  }
+};

@@ -20,6 +20,7 @@ import {
   type Value,
 } from "@rewind/autodiff";
 import { arriveAndWait } from "./barrier.js";
+import { viewOf } from "./layout.js";
 
 /** The shared memory and identity of the worker running a `pmap` call. */
 export interface CollectiveContext {
@@ -65,15 +66,6 @@ export const axisIndex = (): number => current?.index ?? 0;
  */
 export const axisSize = (): number => current?.size ?? 1;
 
-type Writable = Float32Array | Float64Array | Int32Array;
-
-const viewOf = (dtype: T.DType, buffer: SharedArrayBuffer, offset: number, length: number): Writable =>
-  dtype === "float32"
-    ? new Float32Array(buffer, offset, length)
-    : dtype === "float64"
-      ? new Float64Array(buffer, offset, length)
-      : new Int32Array(buffer, offset, length);
-
 /** The in-order sum of every worker's `x` (what the primitive's impl computes in a worker). */
 const sumOverWorkers = (x: Tensor, ctx: CollectiveContext): Tensor => {
   if (x.dtype === "bool") {
@@ -100,8 +92,7 @@ const sumOverWorkers = (x: Tensor, ctx: CollectiveContext): Tensor => {
   viewOf(x.dtype, ctx.slots, ctx.index * ctx.slotBytes, n).set(x.data);
   arriveAndWait(ctx.control, ctx.size, ctx.timeoutMs, "psum", ctx.index);
   // Typed-array stores round every partial sum to the dtype, as a chain of tensor adds would.
-  const sum: Writable =
-    x.dtype === "float32" ? new Float32Array(n) : x.dtype === "float64" ? new Float64Array(n) : new Int32Array(n);
+  const sum = T.allocate(x.dtype, n);
   sum.set(viewOf(x.dtype, ctx.slots, 0, n));
   for (let w = 1; w < ctx.size; w++) {
     const slot = viewOf(x.dtype, ctx.slots, w * ctx.slotBytes, n);

@@ -8,6 +8,7 @@ import type { Key } from "@rewind/tensor";
 import type { Concrete, Value } from "@rewind/autodiff";
 import type { Cell, CellSizes, InitOptions } from "../Cell.js";
 import type { AttentionContext } from "./context.js";
+import { checkSizesObject } from "../util.js";
 
 /** Sizes of an attention cell's `init`. */
 export interface AttentionSizes extends CellSizes {
@@ -63,15 +64,7 @@ const positive = (op: string, arg: string, n: unknown): number => {
  * @example splitSizes("additiveAttention(gru).init", { inputSize: 4, hiddenSize: 8, memorySize: 6 })
  */
 export const splitSizes = (op: string, sizes: AttentionSizes): SplitSizes => {
-  if (typeof sizes !== "object" || sizes === null) {
-    T.fail({
-      _tag: "ValueError",
-      op,
-      arg: "sizes",
-      detail: `sizes must be an object, got ${String(sizes)}`,
-      fix: "pass e.g. { inputSize: 8, hiddenSize: 32, memorySize: 32 }",
-    });
-  }
+  checkSizesObject(op, sizes, "{ inputSize: 8, hiddenSize: 32, memorySize: 32 }");
   const { memorySize, attentionSize, ...rest } = sizes;
   const hidden = sizes.hiddenSize;
   return {

@@ -12,8 +12,8 @@
  * the copies in and out stay in cache (rows wider than 8192 in blocks of 4096 columns). Memory:
  * that page plus one for the running sums.
  */
-import { FunctionBuilder, i32, v128 } from "./emitter.js";
-import { lazyPlaneModule, scanPlanes } from "./planeColumns.js";
+import { v128, type FunctionBuilder } from "./emitter.js";
+import { JOIN_LOW_HALVES, lazyPlaneModule, planeFunction, scanPlanes, UPPER_HALF } from "./planeColumns.js";
 
 /** Byte address of the running sums (the second page): at most 8192 doubles. */
 const SUMS = 65536;
@@ -23,36 +23,19 @@ const SUMS = 65536;
  * and each next `step` bytes further (negative for reverse), adds each row into the running sums
  * at `SUMS` and overwrites the row with the sums rounded to float32.
  */
-const planesFunction = (): FunctionBuilder => {
-  const f = new FunctionBuilder("planes", [i32, i32, i32, i32], []);
-  const [at, rows, step, rowBytes] = [0, 1, 2, 3];
-  const p = f.local(i32),
-    q = f.local(i32),
-    end = f.local(i32),
-    x = f.local(v128),
-    lo = f.local(v128),
-    hi = f.local(v128);
-  const upperHalf = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
-  const join = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
-  f.block().get(rows).op("i32Eqz").brIf(0).loop();
-  f.get(at).set(p).i32Const(SUMS).set(q).get(at).get(rowBytes).op("i32Add").set(end);
-  f.loop();
-  f.get(p).v128Load().set(x);
-  // Lanes 0–1 and 2–3 as doubles, each added to its running sums.
-  f.get(q).v128Load().get(x).simd("f64x2PromoteLowF32x4").simd("f64x2Add").set(lo);
-  f.get(q).v128Load(16).get(x).get(x).i8x16Shuffle(upperHalf).simd("f64x2PromoteLowF32x4").simd("f64x2Add").set(hi);
-  f.get(q).get(lo).v128Store();
-  f.get(q).get(hi).v128Store(16);
-  // Both pairs rounded to float32 and joined into one vector, stored over the row.
-  f.get(p).get(lo).simd("f32x4DemoteF64x2Zero").get(hi).simd("f32x4DemoteF64x2Zero").i8x16Shuffle(join).v128Store();
-  f.get(q).i32Const(32).op("i32Add").set(q);
-  f.get(p).i32Const(16).op("i32Add").tee(p).get(end).op("i32LtU").brIf(0);
-  f.op("end");
-  f.get(at).get(step).op("i32Add").set(at);
-  f.get(rows).i32Const(1).op("i32Sub").tee(rows).brIf(0);
-  f.op("end").op("end");
-  return f;
-};
+const planesFunction = (): FunctionBuilder =>
+  planeFunction("planes", SUMS, (f, { p, q, lo, hi }) => {
+    const x = f.local(v128);
+    f.get(p).v128Load().set(x);
+    // Lanes 0–1 and 2–3 as doubles, each added to its running sums.
+    f.get(q).v128Load().get(x).simd("f64x2PromoteLowF32x4").simd("f64x2Add").set(lo);
+    f.get(q).v128Load(16).get(x).get(x).i8x16Shuffle(UPPER_HALF).simd("f64x2PromoteLowF32x4").simd("f64x2Add").set(hi);
+    f.get(q).get(lo).v128Store();
+    f.get(q).get(hi).v128Store(16);
+    // Both pairs rounded to float32 and joined into one vector, stored over the row.
+    f.get(p).get(lo).simd("f32x4DemoteF64x2Zero").get(hi).simd("f32x4DemoteF64x2Zero").i8x16Shuffle(JOIN_LOW_HALVES);
+    f.v128Store();
+  });
 
 const planeModule = lazyPlaneModule(planesFunction, 2, SUMS);
 

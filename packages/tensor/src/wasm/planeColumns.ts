@@ -7,7 +7,7 @@
  * double per column) is zeroed at the start of each block.
  */
 import { wasmApi, type WasmMemory } from "./api.js";
-import { encodeModule, type FunctionBuilder } from "./emitter.js";
+import { encodeModule, FunctionBuilder, i32, v128 } from "./emitter.js";
 import { simdAvailable } from "./matmulRuntime.js";
 
 /** Floats per chunk: one 64 KB page. */
@@ -27,6 +27,53 @@ export interface PlaneModule {
   /** Byte address of the running state (one double per column). */
   readonly stateAt: number;
 }
+
+/** i8x16Shuffle indices: lanes 2–3 of a float32 vector moved to lanes 0–1 (to promote them). */
+export const UPPER_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+/** i8x16Shuffle indices: the low halves of two vectors joined (two demoted f64x2 pairs → four floats). */
+export const JOIN_LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+/** The locals a scan's column body reads: the row pointer, the state pointer, two f64x2 temporaries. */
+export interface PlaneLocals {
+  /** Byte address of the current four floats of the (first) input's row. */
+  readonly p: number;
+  /** Byte address of their four running doubles. */
+  readonly q: number;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * `name(at, rows, step, rowBytes)`: for `rows` rows of `rowBytes` bytes, the first at byte `at` and
+ * each next `step` bytes further (negative for reverse), runs `column` on every four floats of the
+ * row with `q` at their running doubles from `stateAt` (32 bytes per step). The row and column
+ * loops every plane scan shares; `column` emits the scan itself.
+ * @example planeFunction("planes", 65536, (f, { p, q }) => { … })
+ */
+export const planeFunction = (
+  name: string,
+  stateAt: number,
+  column: (f: FunctionBuilder, locals: PlaneLocals) => void,
+): FunctionBuilder => {
+  const f = new FunctionBuilder(name, [i32, i32, i32, i32], []);
+  const [at, rows, step, rowBytes] = [0, 1, 2, 3];
+  const p = f.local(i32),
+    q = f.local(i32),
+    end = f.local(i32),
+    lo = f.local(v128),
+    hi = f.local(v128);
+  f.block().get(rows).op("i32Eqz").brIf(0).loop();
+  f.get(at).set(p).i32Const(stateAt).set(q).get(at).get(rowBytes).op("i32Add").set(end);
+  f.loop();
+  column(f, { p, q, lo, hi });
+  f.get(q).i32Const(32).op("i32Add").set(q);
+  f.get(p).i32Const(16).op("i32Add").tee(p).get(end).op("i32LtU").brIf(0);
+  f.op("end");
+  f.get(at).get(step).op("i32Add").set(at);
+  f.get(rows).i32Const(1).op("i32Sub").tee(rows).brIf(0);
+  f.op("end").op("end");
+  return f;
+};
 
 /**
  * A getter of the module built from `build` (one exported function of that name) with `pages`
