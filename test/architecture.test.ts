@@ -131,7 +131,7 @@ describe("architecture", () => {
     ["@rewind/tensor/internal/codegen", /^packages\/autodiff\/src\/compile\//],
     ["@rewind/tensor/internal/untrusted", /^packages\/optim\/src\/(checkpoint|checkpointMeta|treeSpecRead)\.ts$/],
     // Zero-copy wrapping: only for results a worker transferred to pmap's main thread.
-    ["@rewind/tensor/internal/buffers", /^packages\/workers\/src\/node\/results\.ts$/],
+    ["@rewind/tensor/internal/buffers", /^packages\/workers\/src\/results\.ts$/],
     // The shared options check: Rewind's packages and the suites that test them, never an example or a benchmark.
     ["@rewind/tensor/internal/check", /^(packages\/(autodiff|rnn|optim|testing|tensor|workers)\/(src|test)\/|test\/)/],
   ];

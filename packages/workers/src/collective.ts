@@ -20,7 +20,7 @@ import {
   type Value,
 } from "@rewind/autodiff";
 import { arriveAndWait } from "./barrier.js";
-import { viewOf } from "./layout.js";
+import { viewOf } from "./views.js";
 
 /** The shared memory and identity of the worker running a `pmap` call. */
 export interface CollectiveContext {

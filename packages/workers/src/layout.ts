@@ -8,6 +8,9 @@ import * as T from "@rewind/tensor";
 import type { DType, Tensor } from "@rewind/tensor";
 import { isTensor } from "@rewind/tensor";
 import { treeFlatten, treeLeafCount, treeUnflatten, type TreeDef } from "@rewind/autodiff";
+import { fromBuffer } from "@rewind/tensor/internal/buffers";
+import { isPlaced, type Placed } from "./placed.js";
+import { align8, BYTES, viewOf } from "./views.js";
 
 /** One tensor leaf in shared memory. */
 export interface LeafSlot {
@@ -18,6 +21,8 @@ export interface LeafSlot {
   readonly offset: number;
   /** Whether its axis 0 is split among the workers. */
   readonly sharded: boolean;
+  /** For a leaf of a `Placed` argument: its buffers, read in place (no bytes in the call's buffer). */
+  readonly placed?: readonly SharedArrayBuffer[];
 }
 
 /** The arguments of one call as laid out in shared memory. */
@@ -29,23 +34,6 @@ export interface PackedArguments {
   /** Bytes the layout needs. */
   readonly bytes: number;
 }
-
-/** Bytes per element of each dtype. */
-export const BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4, bool: 1 };
-/** `n` rounded up to a multiple of 8, so every leaf's view is aligned. */
-export const align8 = (n: number): number => Math.ceil(n / 8) * 8;
-
-type Typed = Float32Array | Float64Array | Int32Array | Uint8Array;
-
-/** A typed view of `length` elements of `dtype` at byte `offset` of `buffer`. */
-export const viewOf = (dtype: DType, buffer: ArrayBufferLike, offset: number, length: number): Typed =>
-  dtype === "float32"
-    ? new Float32Array(buffer, offset, length)
-    : dtype === "float64"
-      ? new Float64Array(buffer, offset, length)
-      : dtype === "int32"
-        ? new Int32Array(buffer, offset, length)
-        : new Uint8Array(buffer, offset, length);
 
 const refuse = (arg: string, detail: string, fix: string, shapes?: readonly (readonly number[])[]): never =>
   T.fail({ _tag: "ValueError", op: "pmap", arg, detail, fix, ...(shapes === undefined ? {} : { shapes }) });
@@ -91,6 +79,11 @@ export const planArguments = (
   const leaves: LeafSlot[] = [];
   let offset = 0;
   args.forEach((arg, i) => {
+    if (isPlaced(arg)) {
+      defs.push(arg.def);
+      leaves.push(...placedSlots(arg, inAxes[i] === 0, workers, `args[${i}]`));
+      return;
+    }
     const [values, def] = treeFlatten(arg);
     const problem = structureProblem(def, `args[${i}]`);
     if (problem !== undefined)
@@ -133,21 +126,50 @@ export const planArguments = (
   return { defs, leaves, bytes: offset };
 };
 
+/** The slots of a placed argument, checked against where `inAxes` puts it. */
+const placedSlots = (arg: Placed<unknown>, sharded: boolean, workers: number, where: string): LeafSlot[] => {
+  const leaves = arg.leavesFor("pmap", where);
+  if (arg.workers !== workers)
+    refuse(
+      where,
+      `is a placed value held by ${arg.workers} workers, but this pmap has ${workers}`,
+      "read it with .value() and pass the tensors instead",
+    );
+  return leaves.map((l) => {
+    if (l.sharded !== sharded)
+      refuse(
+        where,
+        `is a placed value whose leaves are ${l.sharded ? "sharded (0)" : "replicated (null)"}, ` +
+          `but inAxes marks the argument ${sharded ? "0" : "null"}`,
+        "give the argument the axis its value was kept with, or pass .value() instead",
+      );
+    return { dtype: l.dtype, shape: l.shape, offset: 0, sharded, placed: l.buffers };
+  });
+};
+
 /**
  * Writes every leaf of `args` into `buffer` at the offsets of `plan` (main thread).
  * @example writeArguments(plan, [params, batch], shared)
  */
 export const writeArguments = (plan: PackedArguments, args: readonly unknown[], buffer: SharedArrayBuffer): void => {
-  const values = args.flatMap((a) => treeFlatten(a)[0]) as Tensor[];
-  values.forEach((t, k) => {
-    const slot = plan.leaves[k]!;
-    viewOf(slot.dtype, buffer, slot.offset, t.data.length).set(t.data);
-  });
+  let k = 0;
+  for (const a of args) {
+    if (isPlaced(a)) {
+      k += treeLeafCount(a.def);
+      continue;
+    }
+    for (const t of treeFlatten(a)[0] as Tensor[]) {
+      const slot = plan.leaves[k++]!;
+      viewOf(slot.dtype, buffer, slot.offset, t.data.length).set(t.data);
+    }
+  }
 };
 
 /**
  * Worker `index`'s arguments (its shard of each sharded leaf, all of each replicated one),
- * copied out of shared memory so the main thread may reuse the buffer for the next call.
+ * copied out of shared memory so the main thread may reuse the buffer for the next call; the
+ * leaves of placed arguments are wrapped where they are (their buffers stay unwritten while the
+ * handle is usable).
  * @example readArguments(plan, shared, 0, 2)
  */
 export const readArguments = (
@@ -163,6 +185,10 @@ export const readArguments = (
     for (let j = 0; j < count; j++) {
       const slot = plan.leaves[k++]!;
       const size = slot.shape.reduce((a, b) => a * b, 1);
+      if (slot.placed !== undefined) {
+        leaves.push(placedLeaf(slot, slot.placed, index, workers, size));
+        continue;
+      }
       if (!slot.sharded) {
         leaves.push(T.fromDataOrThrow(viewOf(slot.dtype, buffer, slot.offset, size), slot.shape, slot.dtype));
         continue;
@@ -175,4 +201,17 @@ export const readArguments = (
     }
     return treeUnflatten(def, leaves);
   });
+};
+
+/** A worker's view of a placed leaf: all of a replicated one, its own rows of a sharded one. */
+const placedLeaf = (
+  slot: LeafSlot,
+  buffers: readonly SharedArrayBuffer[],
+  index: number,
+  workers: number,
+  size: number,
+): Tensor => {
+  if (!slot.sharded) return fromBuffer(slot.dtype, slot.shape, viewOf(slot.dtype, buffers[0]!, 0, size));
+  const shape = [slot.shape[0]! / workers, ...slot.shape.slice(1)];
+  return fromBuffer(slot.dtype, shape, viewOf(slot.dtype, buffers[index]!, 0, size / workers));
 };

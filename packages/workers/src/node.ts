@@ -6,5 +6,4 @@
  * @module @rewind/workers/node
  */
 export * from "./index.js";
-export { pmap, type Pmapped } from "./node/pmap.js";
-export type { PmapOptions, ShardAxis } from "./node/options.js";
+export { pmap, type KeptResult } from "./node/pmap.js";

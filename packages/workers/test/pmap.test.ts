@@ -165,7 +165,7 @@ describe("pmap's arguments", () => {
 });
 
 describe("a worker stuck in a loop", () => {
-  it("ends the call after timeoutMs + 5 s with an error naming it and stops the workers", async () => {
+  it("ends the call after twice timeoutMs (at most timeoutMs + 5 s) with an error naming it and stops the workers", async () => {
     const f = pmap<typeof F.spinsOnWorker1>(FUNCTIONS, "spinsOnWorker1", {
       workers: 2,
       inAxes: [0],
@@ -177,8 +177,8 @@ describe("a worker stuck in a loop", () => {
       const error = await f(T.ones([4])).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WorkerFailure);
       expect((error as WorkerFailure).error.worker).toBe(1);
-      expect((error as Error).message).toMatch(/worker 1 did not finish within 5500 ms \(still running: worker 1\)/);
-      expect(Date.now() - started).toBeLessThan(20_000);
+      expect((error as Error).message).toMatch(/worker 1 did not finish within 1000 ms \(still running: worker 1\)/);
+      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await f.close();
     }

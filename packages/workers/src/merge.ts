@@ -1,26 +1,33 @@
-/// <reference types="node" />
 /**
  * @file Merging the workers' values of one result leaf: a replicated leaf must be bit-identical
  * in every worker (otherwise a `pmean` is missing, and returning worker 0's value would hide it);
  * a sharded leaf is the concatenation of the workers' values along axis 0, in worker order.
  */
-import { Buffer } from "node:buffer";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
 import type { TreeDef } from "@rewind/autodiff";
 import { treeLeafCount } from "@rewind/autodiff";
-import { WorkerFailure } from "../errors.js";
+import { WorkerFailure } from "./errors.js";
 import type { ShardAxis } from "./options.js";
 
-const bytesOf = (t: Tensor): Uint8Array => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-
-const sameBits = (a: Tensor, b: Tensor): boolean => {
-  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]))
-    return false;
-  const x = bytesOf(a);
-  const y = bytesOf(b);
-  return x.length === y.length && Buffer.compare(x, y) === 0;
+/** Whether two byte ranges are equal, compared a 32-bit word at a time where both are aligned. */
+const sameBytes = (a: ArrayBufferView, b: ArrayBufferView): boolean => {
+  if (a.byteLength !== b.byteLength) return false;
+  const words = a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 ? a.byteLength >> 2 : 0;
+  const x32 = new Int32Array(a.buffer, a.byteOffset, words);
+  const y32 = new Int32Array(b.buffer, b.byteOffset, words);
+  for (let i = 0; i < words; i++) if (x32[i] !== y32[i]) return false;
+  const x8 = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y8 = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = words * 4; i < a.byteLength; i++) if (x8[i] !== y8[i]) return false;
+  return true;
 };
+
+const sameBits = (a: Tensor, b: Tensor): boolean =>
+  a.dtype === b.dtype &&
+  a.shape.length === b.shape.length &&
+  a.shape.every((d, i) => d === b.shape[i]) &&
+  sameBytes(a.data, b.data);
 
 const isAxisList = (a: ShardAxis | readonly ShardAxis[]): a is readonly ShardAxis[] => Array.isArray(a);
 

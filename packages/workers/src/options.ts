@@ -1,4 +1,3 @@
-/// <reference types="node" />
 /**
  * @file The options of `pmap`, checked once when it is made.
  */
@@ -24,9 +23,22 @@ export interface PmapOptions {
   readonly collectiveBytes?: number;
   /** How long a worker waits for the others at a collective, and bounds a call (default 60 000 ms). */
   readonly timeoutMs?: number;
+  /**
+   * Elements of the returned array that stay with the workers: each comes back as a `Placed`
+   * handle, which later calls take as an argument without copying its data (parameters and
+   * optimizer state in a training loop). Its entry of `outAxes` says how: null replicated (checked
+   * equal across workers by a 64-bit checksum), 0 sharded (each worker keeps its rows).
+   */
+  readonly keep?: readonly number[];
+  /**
+   * Arguments whose `Placed` values the call may consume (JAX's `donate_argnums`): their memory
+   * holds later kept results, so a training loop allocates none in steady state; using a donated
+   * handle afterwards is an error. Tensors in these positions are left alone.
+   */
+  readonly donate?: readonly number[];
 }
 
-const KEYS = ["workers", "inAxes", "outAxes", "collectiveBytes", "timeoutMs"];
+const KEYS = ["workers", "inAxes", "outAxes", "collectiveBytes", "timeoutMs", "keep", "donate"];
 
 /** `pmap`'s options with defaults filled in. */
 export interface CheckedOptions {
@@ -35,6 +47,8 @@ export interface CheckedOptions {
   readonly outAxes: ShardAxis | readonly ShardAxis[];
   readonly slotBytes: number;
   readonly timeoutMs: number;
+  readonly keep: readonly number[];
+  readonly donate: readonly number[];
 }
 
 const refuse = (arg: string, detail: string, fix: string): never =>
@@ -43,17 +57,14 @@ const refuse = (arg: string, detail: string, fix: string): never =>
 const isAxis = (a: unknown): a is ShardAxis => a === 0 || a === null;
 
 /**
- * Checks `pmap`'s arguments and fills in the defaults.
- * @example checkPmapOptions(new URL("file:///s.js"), "step", { workers: 2, inAxes: [null, 0] })
+ * Checks `pmap`'s options and fills in the defaults.
+ * @example checkPmapOptions({ workers: 2, inAxes: [null, 0] })
  */
-export const checkPmapOptions = (module: unknown, exportName: unknown, options: PmapOptions): CheckedOptions => {
-  if (!(module instanceof URL) && typeof module !== "string")
-    refuse("module", `expected a URL or a string, got ${typeof module}`, 'pass new URL("./step.ts", import.meta.url)');
-  if (typeof exportName !== "string" || exportName === "")
-    refuse("exportName", "expected the name of the module's exported function", 'pass e.g. "step"');
+export const checkPmapOptions = (options: PmapOptions): CheckedOptions => {
   const problem = optionsProblem("pmap", "options", options, KEYS, true);
   if (problem !== undefined) refuse(problem.arg, problem.detail, problem.fix);
   const { workers, inAxes, outAxes = null, collectiveBytes = 16 * 2 ** 20, timeoutMs = 60_000 } = options;
+  const { keep = [], donate = [] } = options;
   if (!(Number.isSafeInteger(workers) && workers >= 1 && workers <= 256))
     refuse("options.workers", `expected an integer from 1 to 256, got ${String(workers)}`, "pass e.g. 2");
   if (!Array.isArray(inAxes) || !inAxes.every(isAxis))
@@ -72,5 +83,22 @@ export const checkPmapOptions = (module: unknown, exportName: unknown, options: 
       `expected a positive number of milliseconds, got ${String(timeoutMs)}`,
       "pass e.g. 60000",
     );
-  return { workers, inAxes, outAxes, slotBytes: collectiveBytes, timeoutMs };
+  checkIndices("options.keep", keep, Array.isArray(outAxes) ? outAxes.length : undefined, "result element");
+  checkIndices("options.donate", donate, Array.isArray(inAxes) ? inAxes.length : 0, "argument");
+  return { workers, inAxes, outAxes, slotBytes: collectiveBytes, timeoutMs, keep, donate };
+};
+
+/** Checks a list of distinct indices below `count` (when known). */
+const checkIndices = (arg: string, list: unknown, count: number | undefined, what: string): void => {
+  const ok =
+    Array.isArray(list) &&
+    list.every(
+      (i, k) => Number.isSafeInteger(i) && i >= 0 && (count === undefined || i < count) && list.indexOf(i) === k,
+    );
+  if (!ok)
+    refuse(
+      arg,
+      `expected distinct ${what} indices${count === undefined ? "" : ` below ${count}`}, got ${JSON.stringify(list)}`,
+      `pass e.g. [0, 1]`,
+    );
 };

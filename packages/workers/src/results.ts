@@ -1,4 +1,3 @@
-/// <reference types="node" />
 /**
  * @file A worker's result, packed into one `ArrayBuffer` that is transferred (moved) to the main
  * thread: a JSON header (the pytree structure and each leaf's dtype and shape) followed by the
@@ -10,7 +9,8 @@ import type { DType, Tensor } from "@rewind/tensor";
 import { isTensor } from "@rewind/tensor";
 import { fromBuffer } from "@rewind/tensor/internal/buffers";
 import { treeFlatten, treeUnflatten, type TreeDef } from "@rewind/autodiff";
-import { align8, BYTES, structureProblem, viewOf } from "../layout.js";
+import { structureProblem } from "./layout.js";
+import { align8, BYTES, viewOf } from "./views.js";
 
 interface Header {
   readonly def: TreeDef;

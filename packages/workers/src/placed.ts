@@ -1,0 +1,130 @@
+/**
+ * @file Values that stay with the workers between `pmap` calls (JAX's arrays that live on their
+ * devices): a result element listed in `keep` comes back as a `Placed` handle instead of tensors.
+ * Its data sits in `SharedArrayBuffer`s that the workers wrote: one buffer for a replicated value
+ * (written by worker 0; the others' copies were checked equal through a checksum), one per worker
+ * for a sharded value (each worker's rows). Passing the handle back as an argument gives the
+ * workers that memory without copying it through a message or into fresh memory, which is what a
+ * training loop does with its parameters and optimizer state at every step.
+ *
+ * A handle's buffers are never written while the handle is usable: they are recycled only when
+ * the handle is donated (`donate` option), after which using it is an error.
+ */
+import * as T from "@rewind/tensor";
+import type { DType, Tensor } from "@rewind/tensor";
+import { treeUnflatten, type Concrete, type TreeDef } from "@rewind/autodiff";
+import { viewOf } from "./views.js";
+
+/** One tensor leaf of a placed value. */
+export interface PlacedLeaf {
+  readonly dtype: DType;
+  /** The whole value's shape (a sharded leaf's workers each hold `shape[0] / N` rows). */
+  readonly shape: readonly number[];
+  /** Whether each worker holds its own rows (true) or worker 0's buffer holds it all (false). */
+  readonly sharded: boolean;
+  /** One buffer (replicated) or one per worker in worker order (sharded). */
+  readonly buffers: readonly SharedArrayBuffer[];
+  /** Whether the workers wrote it into recycled memory (a donated value's) rather than new memory. */
+  readonly reused: boolean;
+}
+
+/**
+ * A value kept by the workers of a `pmap` (a result element listed in its `keep` option). Pass it
+ * back as an argument to use it without copying; read it on the main thread with `value()`.
+ * @typeParam T The pytree type of the value.
+ */
+export class Placed<T> {
+  readonly #def: TreeDef;
+  readonly #leaves: readonly PlacedLeaf[];
+  #donatedTo: string | undefined;
+
+  /**
+   * @param def The value's pytree structure.
+   * @param leaves Its tensor leaves, in `treeFlatten` order.
+   * @param workers How many workers hold it.
+   */
+  constructor(
+    def: TreeDef,
+    leaves: readonly PlacedLeaf[],
+    readonly workers: number,
+  ) {
+    this.#def = def;
+    this.#leaves = leaves;
+  }
+
+  /** The value's structure (internal to @rewind/workers). */
+  get def(): TreeDef {
+    return this.#def;
+  }
+
+  /**
+   * The leaves, for a call that passes this handle as argument `where` (internal): refused once
+   * the handle was donated, because its memory may hold a later result by then.
+   */
+  leavesFor(op: string, where: string): readonly PlacedLeaf[] {
+    if (this.#donatedTo !== undefined)
+      T.fail({
+        _tag: "ValueError",
+        op,
+        arg: where,
+        detail: `is a placed value that was donated to ${this.#donatedTo}, and its memory was reused since`,
+        fix: "use the result of that call instead, or take this argument out of donate to keep the handle usable",
+      });
+    return this.#leaves;
+  }
+
+  /** Marks the handle given up (internal: pmap calls this after a call that donated it). */
+  donate(to: string): readonly PlacedLeaf[] {
+    const leaves = this.leavesFor("pmap", "a donated argument");
+    this.#donatedTo = to;
+    return leaves;
+  }
+
+  /**
+   * The value as tensors on this thread (a copy: the handle stays usable).
+   * @example const params = placedParams.value() // e.g. to save a checkpoint
+   */
+  value(): Concrete<T> {
+    const leaves = this.leavesFor("Placed.value", "this").map(copyOut);
+    return treeUnflatten<Concrete<T>>(this.#def, leaves);
+  }
+}
+
+/** A placed leaf copied into one fresh tensor (a sharded leaf's rows joined in worker order). */
+const copyOut = (leaf: PlacedLeaf): Tensor => {
+  const size = leaf.shape.reduce((a, b) => a * b, 1);
+  const data = T.allocate(leaf.dtype, size);
+  const per = size / leaf.buffers.length;
+  leaf.buffers.forEach((b, w) => data.set(viewOf(leaf.dtype, b, 0, per), w * per));
+  return T.fromDataOrThrow(data, leaf.shape, leaf.dtype);
+};
+
+/**
+ * True when `value` is a `Placed` handle.
+ * @example isPlaced(result[0])
+ */
+export const isPlaced = (value: unknown): value is Placed<unknown> => value instanceof Placed;
+
+/**
+ * A 64-bit checksum of the bytes of `data` as two 32-bit words: replicated values kept by the
+ * workers are compared through it (each worker hashes its own copy, in parallel) instead of
+ * shipping every copy to the main thread.
+ * @example checksum(new Float32Array([1, 2])) // [h1, h2]
+ */
+export const checksum = (data: ArrayBufferView): readonly [number, number] => {
+  const words = data.byteOffset % 4 === 0 ? data.byteLength >> 2 : 0;
+  const w32 = new Int32Array(data.buffer, data.byteOffset, words);
+  let h1 = 0x811c9dc5 | 0;
+  let h2 = 0x1b873593 | 0;
+  for (let i = 0; i < words; i++) {
+    const w = w32[i]!;
+    h1 = Math.imul(h1 ^ w, 0x01000193);
+    h2 = Math.imul((h2 << 5) | (h2 >>> 27), 0x5bd1e995) ^ w;
+  }
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = words * 4; i < data.byteLength; i++) {
+    h1 = Math.imul(h1 ^ bytes[i]!, 0x01000193);
+    h2 = Math.imul(h2 ^ bytes[i]!, 0x5bd1e995);
+  }
+  return [h1 >>> 0, h2 >>> 0];
+};
