@@ -130,8 +130,9 @@ describe("architecture", () => {
   const INTERNAL_ENTRIES: ReadonlyArray<readonly [string, RegExp]> = [
     ["@rewind/tensor/internal/codegen", /^packages\/autodiff\/src\/compile\//],
     ["@rewind/tensor/internal/untrusted", /^packages\/optim\/src\/(checkpoint|checkpointMeta|treeSpecRead)\.ts$/],
-    // Zero-copy wrapping: only for results a worker transferred to pmap's main thread.
-    ["@rewind/tensor/internal/buffers", /^packages\/workers\/src\/results\.ts$/],
+    // Zero-copy wrapping: only for results a worker transferred to pmap's main thread, and placed values
+    // (shared memory that stays unwritten while their handle is usable).
+    ["@rewind/tensor/internal/buffers", /^packages\/workers\/src\/(results|layout)\.ts$/],
     // The shared options check: Rewind's packages and the suites that test them, never an example or a benchmark.
     ["@rewind/tensor/internal/check", /^(packages\/(autodiff|rnn|optim|testing|tensor|workers)\/(src|test)\/|test\/)/],
   ];
