@@ -15,7 +15,7 @@
 import { item, random, type Key, type Tensor } from "@rewind/tensor";
 import { jit, stopGradient, treeMap, type Value } from "@rewind/autodiff";
 import { trainStep, type Checkpoint, type CheckpointTemplate, type JsonConfig } from "@rewind/optim";
-import { pmap } from "@rewind/workers/node";
+import { pmap, type Placed } from "@rewind/workers/node";
 import { checkConfig, type Config } from "./config.js";
 import {
   decode,
@@ -152,20 +152,39 @@ export const createTrainer = (
     const r = jittedStep(s.params, s.optState, carry, batch.x, batch.y);
     return { state: { params: r.params, optState: r.optState, carry: r.aux, step: s.step + 1 }, loss: item(r.loss) };
   };
-  // Each worker gets the same parameters and optimizer state and its own streams (batch rows).
+  // Each worker gets the same parameters and optimizer state and its own streams (batch rows). The
+  // new parameters, optimizer state and carry stay with the workers (keep) and the old ones' memory
+  // holds the next results (donate): no step ships them through a message or copies them into
+  // fresh memory. The main thread reads them only when it evaluates, samples or saves.
   const pool =
     workers > 1
-      ? pmap<typeof parallelStep>(new URL("./parallelStep.ts", import.meta.url), "parallelStep", {
+      ? pmap<typeof parallelStep, 0 | 1 | 3>(new URL("./parallelStep.ts", import.meta.url), "parallelStep", {
           workers,
           inAxes: [null, null, null, 0, 0, 0],
           outAxes: [null, null, null, 0],
+          keep: [0, 1, 3],
+          donate: [1, 2, 3],
         })
       : undefined;
+  const held = new WeakMap<TrainState, readonly [Placed<Params>, Placed<OptState>, Placed<Carry>]>();
+  let zeroTrainCarry: Carry | undefined;
   const workerStep = async (s: TrainState): Promise<StepResult> => {
     const batch = trainBatch(corpus, streams, kData, s.step);
-    const carry = batch.startsEpoch ? zeroCarry(config.batch, s.params) : s.carry;
-    const [params, optState, loss, next] = await pool!(config, s.params, s.optState, carry, batch.x, batch.y);
-    return { state: { params, optState, carry: next, step: s.step + 1 }, loss: item(loss) };
+    const placed = held.get(s);
+    // Made once, from the first state (concrete: fresh or restored), and passed as is (not donated).
+    zeroTrainCarry ??= zeroCarry(config.batch, s.params);
+    const zero = batch.startsEpoch ? zeroTrainCarry : undefined;
+    const [params, optState, loss, carry] = await pool!(
+      config,
+      placed?.[0] ?? s.params,
+      placed?.[1] ?? s.optState,
+      zero ?? placed?.[2] ?? s.carry,
+      batch.x,
+      batch.y,
+    );
+    const state = placedState(params, optState, carry, s.step + 1);
+    held.set(state, [params, optState, carry]);
+    return { state, loss: item(loss) };
   };
 
   const heldOutLoss = (params: Params): number => {
@@ -321,4 +340,29 @@ export const train = async (
   // Stopped early: measure where it stopped, so the report ends on a held-out figure.
   if (lastEval !== state.step) evaluate();
   return { state, stopped, stepSeconds: stepMs / 1000 };
+};
+
+/**
+ * A training state whose tensors stay with the workers until read: each field is copied to this
+ * thread on first use (an evaluation, a sample, a checkpoint) and kept.
+ */
+const placedState = (
+  params: Placed<Params>,
+  optState: Placed<OptState>,
+  carry: Placed<Carry>,
+  step: number,
+): TrainState => {
+  const cache: { params?: Params; optState?: OptState; carry?: Carry } = {};
+  return {
+    get params() {
+      return (cache.params ??= params.value() as Params);
+    },
+    get optState() {
+      return (cache.optState ??= optState.value() as OptState);
+    },
+    get carry() {
+      return (cache.carry ??= carry.value() as Carry);
+    },
+    step,
+  };
 };
