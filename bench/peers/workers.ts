@@ -4,7 +4,7 @@
  * averaged by `pmean` in shared memory.
  */
 import type { Tensor } from "@rewind/tensor";
-import { pmap } from "@rewind/workers/node";
+import { place, pmap } from "@rewind/workers/node";
 import type * as W from "./workersStep.js";
 import { lstmMeanGrad } from "./workersStep.js";
 import { rewindLstmParts, type LstmModel, type StepContestant } from "./rewind.js";
@@ -47,11 +47,14 @@ export const workersPmap = (d: LstmData, workers = 2): StepContestant => {
     workers,
     inAxes: [null, 0, 0],
   });
+  // The weights stay with the workers, as in a training loop with keep/donate (where each step's
+  // new weights are written once into recycled shared memory): only the batch travels per call.
+  const weights = place(model, workers);
   return {
     name: workers === 2 ? WORKER_ROWS.two : `Rewind pmap, ${workers} workers`,
-    run: async () => void (await step(model, xs, ys)),
+    run: async () => void (await step(weights, xs, ys)),
     check: async () => {
-      const [loss, g] = await step(model, xs, ys);
+      const [loss, g] = await step(weights, xs, ys);
       return { loss: loss.data[0]!, gradNorms: norms(g) };
     },
     dispose: () => void step.close(),

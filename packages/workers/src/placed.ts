@@ -12,8 +12,8 @@
  */
 import * as T from "@rewind/tensor";
 import type { DType, Tensor } from "@rewind/tensor";
-import { treeUnflatten, type Concrete, type TreeDef } from "@rewind/autodiff";
-import { viewOf } from "./views.js";
+import { treeFlatten, treeUnflatten, type Concrete, type TreeDef } from "@rewind/autodiff";
+import { BYTES, viewOf } from "./views.js";
 
 /** One tensor leaf of a placed value. */
 export interface PlacedLeaf {
@@ -97,6 +97,40 @@ const copyOut = (leaf: PlacedLeaf): Tensor => {
   const per = size / leaf.buffers.length;
   leaf.buffers.forEach((b, w) => data.set(viewOf(leaf.dtype, b, 0, per), w * per));
   return T.fromDataOrThrow(data, leaf.shape, leaf.dtype);
+};
+
+/**
+ * Puts `tree` with the workers of every `pmap` of `workers` workers, without a call: one copy into
+ * shared memory, for a value many calls read (a model's weights during evaluation, a constant
+ * dataset), like JAX's `device_put_replicated` (axis null) or `device_put_sharded` (axis 0: each
+ * worker gets its equal share of axis 0).
+ * @example const weights = place(params, 2) // then `await evalStep(weights, batch)` reads it in place
+ */
+export const place = <Tree>(tree: Tree, workers: number, axis: 0 | null = null): Placed<Tree> => {
+  const refuse = (arg: string, detail: string, fix: string): never =>
+    T.fail({ _tag: "ValueError", op: "place", arg, detail, fix });
+  if (!(Number.isSafeInteger(workers) && workers >= 1))
+    refuse("workers", `expected a positive integer, got ${String(workers)}`, "pass the pmap's worker count");
+  const [values, def] = treeFlatten(tree);
+  const leaves = values.map((v, j): PlacedLeaf => {
+    if (!T.isTensor(v)) return refuse(`tree leaf ${j}`, "is not a tensor", "place concrete tensors (outside jit/grad)");
+    const rows = v.shape[0] ?? 0;
+    if (axis === 0 && (rows < workers || rows % workers !== 0))
+      refuse(
+        `tree leaf ${j}`,
+        `has ${v.shape.length === 0 ? "no axis 0" : `${rows} rows`}, which do not split into ${workers} equal shards`,
+        `pass rows in a multiple of ${workers}, or place it replicated (axis null)`,
+      );
+    const parts = axis === 0 ? workers : 1;
+    const per = v.data.length / parts;
+    const buffers = Array.from({ length: parts }, (_, w) => {
+      const b = new SharedArrayBuffer(per * BYTES[v.dtype]);
+      viewOf(v.dtype, b, 0, per).set(v.data.subarray(w * per, (w + 1) * per));
+      return b;
+    });
+    return { dtype: v.dtype, shape: [...v.shape], sharded: axis === 0, buffers, reused: false };
+  });
+  return new Placed<Tree>(def, leaves, workers);
 };
 
 /**

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
 import { treeLeaves } from "@rewind/autodiff";
-import { isPlaced, Placed, WorkerFailure } from "../src/index.js";
+import { isPlaced, place, Placed, WorkerFailure } from "../src/index.js";
 import { pmap } from "../src/node.js";
 import * as F from "./fixtures/functions.js";
 
@@ -133,6 +133,27 @@ describe("kept sharded values", () => {
       pmap<typeof F.accumulate>(FUNCTIONS, "accumulate", { workers: 1, inAxes: [0, 0], outAxes: [0, null] }),
     );
     await expect(one(total, T.ones([4, 1]))).rejects.toThrow(/held by 2 workers, but this pmap has 1/);
+  });
+});
+
+describe("place", () => {
+  it("puts values with the workers without a call: placed weights and rows give the shipped result's bits", async () => {
+    const meanGrad = open(pmap<typeof F.meanGrad>(FUNCTIONS, "meanGrad", { workers: 2, inAxes: [null, 0, 0] }));
+    const { w, xs, ys } = data(6, 8);
+    const shipped = await meanGrad(w, xs, ys);
+    const placedW = place(w, 2);
+    const placedXs = place(xs, 2, 0);
+    expect(bits(await meanGrad(placedW, placedXs, ys))).toEqual(bits(shipped));
+    // Read again by a second call: a placed value is not consumed unless donated.
+    expect(bits(await meanGrad(placedW, xs, ys))).toEqual(bits(shipped));
+    expect(bits(placedXs.value())).toEqual(bits(xs));
+  });
+
+  it("refuses rows that do not split, and a bad worker count", () => {
+    expect(() => place(T.ones([3, 2]), 2, 0)).toThrow(
+      /place: has 3 rows, which do not split into 2 equal shards \(argument `tree leaf 0`\)/,
+    );
+    expect(() => place({ a: T.ones([2]) }, 0)).toThrow(/place: expected a positive integer, got 0/);
   });
 });
 
