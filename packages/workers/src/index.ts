@@ -9,6 +9,6 @@
  */
 export { psum, pmean, axisIndex, axisSize, psumPrimitive } from "./collective.js";
 export { WorkerFailure, type WorkerErrorValue } from "./errors.js";
-export { Placed, isPlaced, place, type PlacedLeaf } from "./placed.js";
+export { Placed, isPlaced, place, type PlacedLeaf, type KeptResult } from "./placed.js";
 export type { Pmapped, PmapArgs } from "./driver.js";
 export type { PmapOptions, ShardAxis } from "./options.js";

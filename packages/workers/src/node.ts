@@ -6,4 +6,4 @@
  * @module @rewind/workers/node
  */
 export * from "./index.js";
-export { pmap, type KeptResult } from "./node/pmap.js";
+export { pmap } from "./node/pmap.js";

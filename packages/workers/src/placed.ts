@@ -162,3 +162,10 @@ export const checksum = (data: ArrayBufferView): readonly [number, number] => {
   }
   return [h1 >>> 0, h2 >>> 0];
 };
+
+/** The result type of a function whose elements `K` stay with the workers as `Placed` handles. */
+export type KeptResult<R, K extends number> = [K] extends [never]
+  ? R
+  : R extends readonly unknown[]
+    ? { -readonly [I in keyof R]: I extends `${K}` ? Placed<R[I]> : R[I] }
+    : R;

@@ -18,15 +18,8 @@ import type { Concrete } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
 import { createPmap, type Pmapped } from "../driver.js";
 import { checkPmapOptions, type PmapOptions } from "../options.js";
-import type { Placed } from "../placed.js";
+import type { KeptResult } from "../placed.js";
 import { sharedRunner } from "./pool.js";
-
-/** The result type of a function whose elements `K` stay with the workers as `Placed` handles. */
-export type KeptResult<R, K extends number> = [K] extends [never]
-  ? R
-  : R extends readonly unknown[]
-    ? { -readonly [I in keyof R]: I extends `${K}` ? Placed<R[I]> : R[I] }
-    : R;
 
 /**
  * The URL of tsx's ESM registration API, from the public exports map of the tsx package that the
@@ -48,7 +41,9 @@ const tsxApi = (): string => {
  * entry to import and, when the entry or the user's module is TypeScript, tsx's registration API
  * (worker threads of Node 20 do not inherit a TypeScript loader, not even `--import tsx`).
  */
-const workerStart = (userModule: string): { filename: string; workerData: { entry: string; tsxApi?: string } } => {
+export const workerStart = (
+  userModule: string,
+): { filename: string; workerData: { entry: string; tsxApi?: string } } => {
   const filename = new URL("../../boot.mjs", import.meta.url).href;
   const entry = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url).href;
   if (![userModule, entry].some((u) => /\.[mc]?tsx?$/.test(new URL(u).pathname)))

@@ -1,0 +1,43 @@
+/**
+ * @file The messages between a page (or a worker that runs `pmap`) and the Web Workers serving
+ * its functions, and the slices of the worker APIs they use (declared here so that the package
+ * compiles without the DOM library, and so that anything shaped like a worker — a Node
+ * `worker_threads` adapter in the tests — can stand in).
+ */
+import type { ShardResult, ShardTask } from "../shard.js";
+
+/** The main side of a worker: what `new Worker(url, { type: "module" })` returns. */
+export interface WorkerLike {
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  addEventListener(type: "message", listener: (event: { readonly data: unknown }) => void): void;
+  addEventListener(type: "error", listener: (event: { readonly message?: string }) => void): void;
+  terminate(): void;
+}
+
+/** The worker side: a dedicated worker's global scope. */
+export interface WorkerScopeLike {
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  addEventListener(type: "message", listener: (event: { readonly data: unknown }) => void): void;
+}
+
+/** A task for one worker, numbered so that its answer is matched to it. */
+export interface TaskMessage {
+  readonly rewindPmap: "task";
+  readonly id: number;
+  readonly task: ShardTask;
+}
+
+/** A worker's answer: its result, or its error's message. */
+export type AnswerMessage =
+  | { readonly rewindPmap: "done"; readonly id: number; readonly result: ShardResult }
+  | { readonly rewindPmap: "failed"; readonly id: number; readonly message: string };
+
+/** Whether `data` is an answer of a served worker (a worker may post other messages too). */
+export const isAnswer = (data: unknown): data is AnswerMessage => {
+  const tag = (data as { rewindPmap?: unknown } | null)?.rewindPmap;
+  return tag === "done" || tag === "failed";
+};
+
+/** Whether `data` is a task for a served worker. */
+export const isTask = (data: unknown): data is TaskMessage =>
+  (data as { rewindPmap?: unknown } | null)?.rewindPmap === "task";

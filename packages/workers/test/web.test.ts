@@ -1,0 +1,88 @@
+/**
+ * `pmap` of @rewind/workers/browser, over workers made by the caller and served by `serve`: run
+ * here on Node worker threads behind a Web-Worker-shaped adapter (the browser itself runs it in
+ * the playground's end-to-end test). Same bits as the Node `pmap`, kept values, and errors.
+ */
+import { Worker } from "node:worker_threads";
+import { afterAll, describe, expect, it } from "vitest";
+import * as T from "@rewind/tensor";
+import type { Tensor } from "@rewind/tensor";
+import { treeLeaves } from "@rewind/autodiff";
+import { pmap as webPmap, WorkerFailure, type WorkerLike } from "../src/browser.js";
+import { pmap } from "../src/node.js";
+import { workerStart } from "../src/node/pmap.js";
+import * as F from "./fixtures/functions.js";
+
+const FUNCTIONS = new URL("./fixtures/functions.ts", import.meta.url);
+const WEB_WORKER = new URL("./fixtures/webWorker.ts", import.meta.url).href;
+const bits = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+const treeBits = (tree: unknown): number[][] => treeLeaves(tree).map((l) => bits(l as Tensor));
+const data = (batch: number, seed: number) => {
+  const [k1, k2, k3] = T.random.split(T.random.key(seed), 3) as unknown as [T.Key, T.Key, T.Key];
+  return { w: T.random.normal(k1, [5, 3]), xs: T.random.normal(k2, [batch, 5]), ys: T.random.normal(k3, [batch, 3]) };
+};
+
+/** A Node worker thread running the web fixture, shaped like a browser `Worker`. */
+const spawn = (): WorkerLike => {
+  const start = workerStart(WEB_WORKER);
+  const w = new Worker(new URL(start.filename), { workerData: { ...start.workerData, entry: WEB_WORKER } });
+  return {
+    postMessage: (m, transfer) => w.postMessage(m, transfer),
+    addEventListener: (type: "message" | "error", listener: (e: never) => void) => {
+      if (type === "message")
+        w.on("message", (data: unknown) => (listener as (e: { data: unknown }) => void)({ data }));
+      else w.on("error", (e: Error) => (listener as (e: { message: string }) => void)({ message: e.message }));
+    },
+    terminate: () => void w.terminate(),
+  };
+};
+
+const pools: Array<{ close: () => Promise<void> }> = [];
+const open = <P extends { close: () => Promise<void> }>(p: P): P => {
+  pools.push(p);
+  return p;
+};
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+describe("pmap over Web Workers", () => {
+  it("gives the Node pmap's bits over four training steps, with values kept and donated as there", async () => {
+    const { w, xs, ys } = data(8, 11);
+    const train = open(
+      webPmap<typeof F.trainStep, 0 | 1>(spawn, "trainStep", {
+        workers: 2,
+        inAxes: [null, null, 0, 0],
+        outAxes: [null, null, null],
+        keep: [0, 1],
+        donate: [0, 1],
+      }),
+    );
+    const shipped = open(pmap<typeof F.trainStep>(FUNCTIONS, "trainStep", { workers: 2, inAxes: [null, null, 0, 0] }));
+    let [p, s] = await train({ w }, F.initState({ w }), xs, ys);
+    let [q, r] = await shipped({ w }, F.initState({ w }), xs, ys);
+    for (let i = 0; i < 3; i++) {
+      [p, s] = await train(p, s, xs, ys);
+      [q, r] = await shipped(q, r, xs, ys);
+    }
+    expect(treeBits(p.value())).toEqual(treeBits(q));
+    expect(treeBits(s.value())).toEqual(treeBits(r));
+  });
+
+  it("names the worker and its error: here a function the workers do not serve", async () => {
+    const missing = open(webPmap<(x: Tensor) => Tensor>(spawn, "nothing", { workers: 2, inAxes: [0], outAxes: 0 }));
+    const error = await missing(T.ones([4])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerFailure);
+    // Both workers fail the same way; the error names whichever answered first.
+    expect([0, 1]).toContain((error as WorkerFailure).error.worker);
+    expect((error as Error).message).toMatch(
+      /worker [01] threw: pmap: this worker serves no function "nothing" \(it serves "meanGrad", "trainStep", "throwsOnWorker1"\)/,
+    );
+  });
+
+  it("refuses a spawn that is not a function", () => {
+    expect(() => webPmap(new URL(WEB_WORKER) as never, "meanGrad", { workers: 2, inAxes: [null, 0, 0] })).toThrow(
+      /pmap: expected a function that makes a worker, got object \(argument `spawn`\)/,
+    );
+  });
+});
