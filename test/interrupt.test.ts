@@ -3,7 +3,8 @@
  * of writing a checkpoint — always leaves a checkpoint that loads, whose step never goes back, and
  * whose contents are exactly those of an uninterrupted run at that step; resuming after the last
  * kill ends bit for bit where the uninterrupted run ends. SIGINT and SIGTERM save and exit with
- * 130 and 143, for the test trainer and for the real char-rnn main job.
+ * 130 and 143, for the test trainer and for the real char-rnn main job (on one thread and on two
+ * worker threads).
  *
  * The kills are real: a child process (test/interrupt/trainer.ts, saving after every step) is sent
  * SIGKILL after a delay drawn from a seeded PRNG, then restarted from its checkpoint; meanwhile
@@ -210,7 +211,7 @@ describe("interrupted training", () => {
     });
   }
 
-  it("the char-rnn main job: SIGINT and SIGTERM save a loadable checkpoint and exit 130 / 143; the SIGINT one resumes", async () => {
+  it("the char-rnn main job: SIGINT (one thread) and SIGTERM (--workers 2) save a loadable checkpoint and exit 130 / 143; the SIGINT one resumes", async () => {
     const flags = [
       "--hidden",
       "16",
@@ -227,7 +228,10 @@ describe("interrupted training", () => {
     ];
     const runs = (["SIGINT", "SIGTERM"] as const).map((signal) => {
       const out = tempDir();
-      return { signal, out, job: startNode(["run.ts", "char-rnn", ...flags, "--out", out], join(ROOT, "examples")) };
+      // The SIGTERM run trains on two worker threads: they stop, and the process exits, as with one.
+      const workers = signal === "SIGTERM" ? ["--workers", "2"] : [];
+      const job = startNode(["run.ts", "char-rnn", ...flags, ...workers, "--out", out], join(ROOT, "examples"));
+      return { signal, out, job };
     });
     const stopped = await Promise.all(
       runs.map(async ({ signal, out, job }) => {
