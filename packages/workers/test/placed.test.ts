@@ -4,32 +4,18 @@
  * step; donated memory is reused and a donated handle is refused; sharded values stay per worker;
  * a kept replicated value that differs between workers is caught; misuse is named.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
-import { treeLeaves } from "@rewind/autodiff";
 import { isPlaced, place, Placed, WorkerFailure } from "../src/index.js";
 import { pmap } from "../src/node.js";
 import * as F from "./fixtures/functions.js";
+import { bits, closesAfterAll, data, FUNCTIONS, treeBits } from "./helpers.js";
 
-const FUNCTIONS = new URL("./fixtures/functions.ts", import.meta.url);
-const bits = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-const treeBits = (tree: unknown): number[][] => treeLeaves(tree).map((l) => bits(l as Tensor));
-const data = (batch: number, seed: number) => {
-  const [k1, k2, k3] = T.random.split(T.random.key(seed), 3) as unknown as [T.Key, T.Key, T.Key];
-  return { w: T.random.normal(k1, [5, 3]), xs: T.random.normal(k2, [batch, 5]), ys: T.random.normal(k3, [batch, 3]) };
-};
 type State = ReturnType<typeof F.initState>;
 const allReused = (p: Placed<unknown>): boolean => p.leavesFor("test", "p").every((l) => l.reused);
 
-const pools: Array<{ close: () => Promise<void> }> = [];
-const open = <P extends { close: () => Promise<void> }>(p: P): P => {
-  pools.push(p);
-  return p;
-};
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close()));
-});
+const open = closesAfterAll();
 
 describe("kept parameters and optimizer state", () => {
   it("six Adam steps with keep and donate equal the steps that ship everything, bit for bit", async () => {

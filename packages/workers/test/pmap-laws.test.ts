@@ -5,44 +5,15 @@
  * data-parallel Adam step equals the same step in one process; gradients through psum follow
  * JAX's rule; and the same functions run outside pmap as one worker.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
-import { grad, treeLeaves } from "@rewind/autodiff";
+import { grad } from "@rewind/autodiff";
 import { pmap, type Pmapped } from "../src/node.js";
 import * as F from "./fixtures/functions.js";
+import { bits, closesAfterAll, data, FUNCTIONS, orderedMeanGrad, rows, treeBits } from "./helpers.js";
 
-const FUNCTIONS = new URL("./fixtures/functions.ts", import.meta.url);
-const bits = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-const treeBits = (tree: unknown): number[][] => treeLeaves(tree).map((l) => bits(l as Tensor));
-const rows = (t: Tensor, from: number, to: number): Tensor => {
-  const cols = t.shape[1]!;
-  return T.fromDataOrThrow(t.data.slice(from * cols, to * cols), [to - from, cols], t.dtype);
-};
-const data = (batch: number, seed: number) => {
-  const [k1, k2, k3] = T.random.split(T.random.key(seed), 3) as unknown as [T.Key, T.Key, T.Key];
-  return { w: T.random.normal(k1, [5, 3]), xs: T.random.normal(k2, [batch, 5]), ys: T.random.normal(k3, [batch, 3]) };
-};
-/** The shard gradients of `workers` equal shards, summed in worker order, divided by the count. */
-const orderedMeanGrad = (w: Tensor, xs: Tensor, ys: Tensor, workers: number): Tensor => {
-  const per = xs.shape[0]! / workers;
-  const shards = Array.from({ length: workers }, (_, i) =>
-    grad(F.loss)(w, rows(xs, i * per, (i + 1) * per), rows(ys, i * per, (i + 1) * per)),
-  );
-  return T.div(
-    shards.reduce((a, b) => T.add(a, b)),
-    workers,
-  );
-};
-
-const pools: Array<{ close: () => Promise<void> }> = [];
-const open = <P extends { close: () => Promise<void> }>(p: P): P => {
-  pools.push(p);
-  return p;
-};
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close()));
-});
+const open = closesAfterAll();
 
 describe("pmap across worker counts", () => {
   const byCount = new Map<number, Pmapped<typeof F.meanGrad>>();

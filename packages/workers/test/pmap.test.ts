@@ -11,33 +11,7 @@ import { grad } from "@rewind/autodiff";
 import { pmap, WorkerFailure, type Pmapped } from "../src/node.js";
 import type * as F from "./fixtures/functions.js";
 import { loss } from "./fixtures/functions.js";
-
-const FUNCTIONS = new URL("./fixtures/functions.ts", import.meta.url);
-const data = (batch: number, seed: number) => {
-  const key = T.random.key(seed);
-  const [k1, k2, k3] = T.random.split(key, 3) as unknown as [T.Key, T.Key, T.Key];
-  return {
-    w: T.random.normal(k1, [5, 3]),
-    xs: T.random.normal(k2, [batch, 5]),
-    ys: T.random.normal(k3, [batch, 3]),
-  };
-};
-const bits = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-const rows = (t: Tensor, from: number, to: number): Tensor => {
-  const cols = t.shape[1]!;
-  return T.fromDataOrThrow(t.data.slice(from * cols, to * cols), [to - from, cols], t.dtype);
-};
-
-/** The single-process reference: shard gradients summed in worker order, divided by N. */
-const orderedMeanGrad = (w: Tensor, xs: Tensor, ys: Tensor, workers: number): Tensor => {
-  const per = xs.shape[0]! / workers;
-  let total: Tensor | undefined;
-  for (let i = 0; i < workers; i++) {
-    const g = grad(loss)(w, rows(xs, i * per, (i + 1) * per), rows(ys, i * per, (i + 1) * per));
-    total = total === undefined ? g : T.add(total, g);
-  }
-  return T.div(total!, workers);
-};
+import { bits, data, FUNCTIONS, orderedMeanGrad, rows } from "./helpers.js";
 
 describe("pmap over 2 workers", () => {
   let meanGrad: Pmapped<typeof F.meanGrad>;

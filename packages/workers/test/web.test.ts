@@ -4,24 +4,16 @@
  * the playground's end-to-end test). Same bits as the Node `pmap`, kept values, and errors.
  */
 import { Worker } from "node:worker_threads";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
-import { treeLeaves } from "@rewind/autodiff";
 import { pmap as webPmap, WorkerFailure, type WorkerLike } from "../src/browser.js";
 import { pmap } from "../src/node.js";
 import { workerStart } from "../src/node/pmap.js";
 import * as F from "./fixtures/functions.js";
+import { closesAfterAll, data, FUNCTIONS, treeBits } from "./helpers.js";
 
-const FUNCTIONS = new URL("./fixtures/functions.ts", import.meta.url);
 const WEB_WORKER = new URL("./fixtures/webWorker.ts", import.meta.url).href;
-const bits = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-const treeBits = (tree: unknown): number[][] => treeLeaves(tree).map((l) => bits(l as Tensor));
-const data = (batch: number, seed: number) => {
-  const [k1, k2, k3] = T.random.split(T.random.key(seed), 3) as unknown as [T.Key, T.Key, T.Key];
-  return { w: T.random.normal(k1, [5, 3]), xs: T.random.normal(k2, [batch, 5]), ys: T.random.normal(k3, [batch, 3]) };
-};
-
 /** A Node worker thread running the web fixture, shaped like a browser `Worker`. */
 const spawn = (): WorkerLike => {
   const start = workerStart(WEB_WORKER);
@@ -37,14 +29,7 @@ const spawn = (): WorkerLike => {
   };
 };
 
-const pools: Array<{ close: () => Promise<void> }> = [];
-const open = <P extends { close: () => Promise<void> }>(p: P): P => {
-  pools.push(p);
-  return p;
-};
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close()));
-});
+const open = closesAfterAll();
 
 describe("pmap over Web Workers", () => {
   it("gives the Node pmap's bits over four training steps, with values kept and donated as there", async () => {
