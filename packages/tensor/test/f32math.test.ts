@@ -145,10 +145,11 @@ describe("float32 exp, sigmoid and tanh", () => {
     });
   }
 
-  // The SIMD e^x rounds n = x·log2 e with a magic-number sum and drops the scalar code's x < EXP_LO
-  // branch (those lanes clamp to EXP_LO, whose e^x rounds to +0): the inputs where either could go
-  // wrong, which random bit patterns almost never hit.
-  it.runIf(simdAvailable())("exp: ties of x·log2 e round half to even, and every x at or below EXP_LO gives +0", () => {
+  // The SIMD e^x rounds n = x·log2 e with a magic-number sum and drops the scalar code's branches
+  // for x < EXP_LO and x > EXP_HI (those lanes clamp to EXP_LO, whose e^x rounds to +0, and to
+  // EXP_HI, whose e^x rounds to +∞): the inputs where that could go wrong, which random bit patterns
+  // almost never hit.
+  it.runIf(simdAvailable())("exp: ties of x·log2 e round half to even; x ≤ EXP_LO gives +0, x ≥ EXP_HI +∞", () => {
     const bits = new Uint32Array(1),
       f = new Float32Array(bits.buffer);
     const step = (x: number, by: number): number => {
@@ -167,7 +168,8 @@ describe("float32 exp, sigmoid and tanh", () => {
     }
     const low: number[] = [EXP_LO, -Infinity, -3.4e38];
     for (let x = EXP_LO; x > -112; x = step(x, 61)) low.push(x);
-    const high: number[] = [EXP_HI, step(EXP_HI, 1), step(EXP_HI, -1), Infinity, NaN];
+    const high: number[] = [EXP_HI, step(EXP_HI, -1), Infinity, 3.4e38, NaN];
+    for (let x = EXP_HI; x < 200; x = step(x, 61)) high.push(x);
     const xs = Float32Array.from([...ties, ...low, ...high]);
     const simd = mapModule(emitExpF32x4)(xs);
     const wrong: string[] = [];
@@ -176,6 +178,7 @@ describe("float32 exp, sigmoid and tanh", () => {
       if (!Object.is(simd[k], want) && !(Number.isNaN(want) && Number.isNaN(simd[k]!)))
         wrong.push(`exp(${x}): simd ${simd[k]}, scalar ${want}`);
       if (x <= EXP_LO && !Object.is(want, 0)) wrong.push(`exp(${x}) = ${want}, want +0`);
+      if (x >= EXP_HI && want !== Infinity) wrong.push(`exp(${x}) = ${want}, want +∞`);
     });
     expect([ties.length > 100, low.length > 10000]).toEqual([true, true]);
     expect(wrong.slice(0, 5)).toEqual([]);

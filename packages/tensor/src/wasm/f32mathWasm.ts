@@ -29,12 +29,12 @@ const ROUND_MAGIC_BITS = 0x4b400000;
  * Cheaper instructions than the scalar code's, with the same results in every lane (this runs in
  * every LSTM and GRU cell, and e^x was most of a compiled char-rnn step's elementwise time):
  * - the clamp uses `pmin`/`pmax` (one x64 instruction each, against about eight for the
- *   NaN-propagating `min`/`max`); with the constant first a NaN lane clamps to `EXP_HI`, finite
- *   garbage that the last select replaces;
+ *   NaN-propagating `min`/`max`); with the constant first a NaN lane clamps to `EXP_HI`, and the
+ *   last select puts its NaN back;
  * - n = round-half-even(v) as (v + 1.5·2^23) − 1.5·2^23, exact for |v| < 2^22 (here ≤ 151), and
  *   its integer from the same sum's bits, instead of `nearest` and the saturating conversion;
- * - no select for x < `EXP_LO`: those lanes compute e^EXP_LO, which rounds to +0, the scalar
- *   code's result (f32math.test.ts checks it).
+ * - no selects for x < `EXP_LO` and x > `EXP_HI`: those lanes compute e^EXP_LO, which rounds to
+ *   +0, and e^EXP_HI, which rounds to +∞: the scalar code's results (f32math.test.ts checks both).
  * @example emitExpF32x4(f, x); f.set(y)
  */
 export const emitExpF32x4 = (f: FunctionBuilder, x: number): void => {
@@ -67,8 +67,7 @@ export const emitExpF32x4 = (f: FunctionBuilder, x: number): void => {
   f.get(ni).get(n1).simd("i32x4Sub").set(ni);
   pow2(f, ni);
   f.simd("f32x4Mul").set(p);
-  // Lanes above EXP_HI become +∞, and NaN lanes keep the input.
-  f.f32x4Const(Infinity).get(p).get(x).f32x4Const(EXP_HI).simd("f32x4Gt").simd("v128Bitselect").set(p);
+  // NaN lanes keep the input.
   f.get(x).get(p).get(x).get(x).simd("f32x4Ne").simd("v128Bitselect");
 };
 
