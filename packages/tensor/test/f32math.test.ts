@@ -4,7 +4,7 @@
  * specials, signs), and the tensor kernels through WebAssembly and JavaScript.
  */
 import { describe, expect, it } from "vitest";
-import { expF32, sigmoidF32, tanhF32 } from "../src/kernels/f32math.js";
+import { EXP_HI, EXP_LO, expF32, LOG2E, sigmoidF32, tanhF32 } from "../src/kernels/f32math.js";
 import { encodeModule, FunctionBuilder, i32, v128 } from "../src/wasm/emitter.js";
 import { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "../src/wasm/f32mathWasm.js";
 import { simdAvailable } from "../src/wasm/matmulRuntime.js";
@@ -144,6 +144,45 @@ describe("float32 exp, sigmoid and tanh", () => {
       expect({ worst, at, ok: worst <= maxUlps }).toMatchObject({ ok: true });
     });
   }
+
+  // The SIMD e^x rounds n = x·log2 e with a magic-number sum and drops the scalar code's branches
+  // for x < EXP_LO and x > EXP_HI (those lanes clamp to EXP_LO, whose e^x rounds to +0, and to
+  // EXP_HI, whose e^x rounds to +∞): the inputs where that could go wrong, which random bit patterns
+  // almost never hit.
+  it.runIf(simdAvailable())("exp: ties of x·log2 e round half to even; x ≤ EXP_LO gives +0, x ≥ EXP_HI +∞", () => {
+    const bits = new Uint32Array(1),
+      f = new Float32Array(bits.buffer);
+    const step = (x: number, by: number): number => {
+      f[0] = x;
+      bits[0] = bits[0]! + by; // by ulps away from zero (towards it for by < 0)
+      return f[0];
+    };
+    const ties: number[] = [];
+    for (let k = -151; k <= 128; k++) {
+      const h = k + 0.5;
+      const x0 = Math.fround(h / LOG2E);
+      for (let j = -64; j <= 64; j++) {
+        const x = step(x0, j);
+        if (Math.fround(x * LOG2E) === h) ties.push(x);
+      }
+    }
+    const low: number[] = [EXP_LO, -Infinity, -3.4e38];
+    for (let x = EXP_LO; x > -112; x = step(x, 61)) low.push(x);
+    const high: number[] = [EXP_HI, step(EXP_HI, -1), Infinity, 3.4e38, NaN];
+    for (let x = EXP_HI; x < 200; x = step(x, 61)) high.push(x);
+    const xs = Float32Array.from([...ties, ...low, ...high]);
+    const simd = mapModule(emitExpF32x4)(xs);
+    const wrong: string[] = [];
+    xs.forEach((x, k) => {
+      const want = expF32(x);
+      if (!Object.is(simd[k], want) && !(Number.isNaN(want) && Number.isNaN(simd[k]!)))
+        wrong.push(`exp(${x}): simd ${simd[k]}, scalar ${want}`);
+      if (x <= EXP_LO && !Object.is(want, 0)) wrong.push(`exp(${x}) = ${want}, want +0`);
+      if (x >= EXP_HI && want !== Infinity) wrong.push(`exp(${x}) = ${want}, want +∞`);
+    });
+    expect([ties.length > 100, low.length > 10000]).toEqual([true, true]);
+    expect(wrong.slice(0, 5)).toEqual([]);
+  });
 
   it.runIf(simdAvailable())(
     "the tensor kernels give the same bits through WebAssembly and JavaScript, any length",
