@@ -6,17 +6,22 @@
  */
 import type { ShardResult, ShardTask } from "../shard.js";
 
-/** The main side of a worker: what `new Worker(url, { type: "module" })` returns. */
+/**
+ * The main side of a worker: what `new Worker(url, { type: "module" })` returns. `transfer` is
+ * required: the DOM's `Worker` has `postMessage(message, transfer)` and
+ * `postMessage(message, options?)`, and only the first fits a signature whose second argument
+ * is an array (an optional one would not accept the DOM's type).
+ */
 export interface WorkerLike {
-  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
   addEventListener(type: "message", listener: (event: { readonly data: unknown }) => void): void;
   addEventListener(type: "error", listener: (event: { readonly message?: string }) => void): void;
   terminate(): void;
 }
 
-/** The worker side: a dedicated worker's global scope. */
+/** The worker side: a dedicated worker's global scope (`transfer` required, as in `WorkerLike`). */
 export interface WorkerScopeLike {
-  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
   addEventListener(type: "message", listener: (event: { readonly data: unknown }) => void): void;
 }
 

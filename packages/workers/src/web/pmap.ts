@@ -65,7 +65,7 @@ const webRunner = (spawn: () => WorkerLike, workers: number): ShardRunner => {
         const id = nextId++;
         pending.set(id, { resolve, reject });
         owner.set(id, task.index);
-        start()[task.index]!.postMessage({ rewindPmap: "task", id, task });
+        start()[task.index]!.postMessage({ rewindPmap: "task", id, task }, []);
       }),
     reset: () => Promise.resolve(stop()),
     release: () => Promise.resolve(stop()),

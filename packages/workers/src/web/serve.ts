@@ -50,7 +50,7 @@ export const serve = (
       const result = runShard(f as (...args: unknown[]) => unknown, task);
       scope.postMessage({ rewindPmap: "done", id, result }, [result.packed]);
     } catch (e) {
-      scope.postMessage({ rewindPmap: "failed", id, message: messageOf(e) });
+      scope.postMessage({ rewindPmap: "failed", id, message: messageOf(e) }, []);
     }
   });
 };
