@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const PACKAGES = ["tensor", "autodiff", "rnn", "optim", "testing", "workers"];
+const PACKAGES = ["tensor", "autodiff", "rnn", "optim", "testing", "workers", "onnx"];
 
 const started = performance.now();
 for (const p of PACKAGES) rmSync(join(root, "packages", p, "dist"), { recursive: true, force: true });

@@ -20,7 +20,7 @@ import { must, step, StepFailure, summary } from "./steps.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
-const PACKAGES = ["tensor", "autodiff", "rnn", "optim", "testing", "workers"];
+const PACKAGES = ["tensor", "autodiff", "rnn", "optim", "testing", "workers", "onnx"];
 const rootManifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 /** Tools the consumer installs next to the tarballs, pinned (the workspace's versions; esbuild's is vite's). */
 const TOOLS = [

@@ -1,0 +1,24 @@
+/**
+ * @file The primitives that do not export (yet), each with the reason the export error gives.
+ */
+import type { PartialTable } from "../types.js";
+
+const RANDOM =
+  "Rewind's counter-based random bits have no ONNX operator that reproduces them; " +
+  "draw the random values outside the exported function and pass them as an argument";
+
+const CUMULATIVE = "it is not lowered yet (only cumsum maps to an ONNX operator, CumSum)";
+
+/** Primitives without a lowering, and why. */
+export const unsupportedLowerings: PartialTable<
+  "randomSample" | "keySplit" | "keyFoldIn" | "cumprod" | "cummax" | "cummin" | "logcumsumexp" | "linearScan"
+> = {
+  randomSample: { unsupported: RANDOM },
+  keySplit: { unsupported: RANDOM },
+  keyFoldIn: { unsupported: RANDOM },
+  cumprod: { unsupported: CUMULATIVE },
+  cummax: { unsupported: CUMULATIVE },
+  cummin: { unsupported: CUMULATIVE },
+  logcumsumexp: { unsupported: CUMULATIVE },
+  linearScan: { unsupported: CUMULATIVE },
+};
