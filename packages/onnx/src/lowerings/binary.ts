@@ -60,5 +60,10 @@ export const binaryLowerings: PartialTable<
   greaterEqual: simple("GreaterOrEqual"),
   logicalAnd: logical("And"),
   logicalOr: logical("Or"),
-  select: ({ b, ins }) => [b.op("Where", [ins[0]!, ins[1]!, ins[2]!])],
+  select: ({ b, ins, inAvals }) => {
+    // ONNX Runtime has no bool Where: bool branches go through int32.
+    if (inAvals[1]!.dtype !== "bool") return [b.op("Where", [ins[0]!, ins[1]!, ins[2]!])];
+    const [x, y] = [b.cast(ins[1]!, "bool", "int32"), b.cast(ins[2]!, "bool", "int32")];
+    return [b.cast(b.op("Where", [ins[0]!, x, y]), "int32", "bool")];
+  },
 };
