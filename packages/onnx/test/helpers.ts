@@ -56,12 +56,13 @@ export const expectClose = (got: OrtTensor, want: Tensor, label: string): void =
 /** Every primitive name in a graph and its bodies. */
 export const primitivesOf = (g: Graph): Set<string> => {
   const names = new Set<string>();
-  const visit = (graph: Graph): void =>
-    graph.eqns.forEach((e: Eqn) => {
+  const visit = (graph: Graph): void => {
+    for (const e of graph.eqns as Iterable<Eqn>) {
       names.add(e.prim.name);
       const body = (e.params as { body?: Graph } | undefined)?.body;
       if (body !== undefined) visit(body);
-    });
+    }
+  };
   visit(g);
   return names;
 };
