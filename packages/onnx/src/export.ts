@@ -145,6 +145,8 @@ export const toOnnx = (
       closed.graph.outputs.map(() => scalar(0)),
     ),
   ).map(([p]) => `out${p}`);
+  if (outPaths.length === 0)
+    exportFail("f", "f returns no tensors, so the model would have no outputs", "return the tensors to serve");
   const outNames = opts.outputNames ?? outPaths;
   if (outNames.length !== outPaths.length)
     exportFail(
