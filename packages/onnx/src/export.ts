@@ -66,7 +66,7 @@ const readOptions = (options: unknown, numArgs: number): ToOnnxOptions => {
   }
   if (o["name"] !== undefined && typeof o["name"] !== "string")
     exportFail("options.name", `expected a string, got ${typeof o["name"]}`, 'pass e.g. "char-rnn"');
-  return o as ToOnnxOptions;
+  return o;
 };
 
 const DTYPES = new Set(["float32", "float64", "int32", "bool"]);

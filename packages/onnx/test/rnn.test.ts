@@ -14,7 +14,6 @@ import { checkExport } from "./helpers.js";
 
 const SIZES = { inputSize: 3, hiddenSize: 4 };
 const lengthsOf = (xs: readonly number[]) => fromDataOrThrow(xs, [xs.length], "int32");
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each cell's params and carry types differ
 const CELLS: ReadonlyArray<readonly [string, Cell<any, any>]> = [
   ["elmanTanh", elmanTanh],
   ["lstm", lstm],

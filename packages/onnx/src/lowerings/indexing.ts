@@ -29,14 +29,14 @@ export const indexingLowerings: PartialTable<"take" | "addAt" | "gather" | "addA
   // the indices (repeated indices accumulate with reduction "add").
   addAt: ({ b, ins, inAvals }, { axis }) => {
     const [x, idx, values] = inAvals as [(typeof inAvals)[0], (typeof inAvals)[0], (typeof inAvals)[0]];
-    const r = x!.shape.length;
-    const ni = idx!.shape.length;
+    const r = x.shape.length;
+    const ni = idx.shape.length;
     const xPerm = [axis, ...iota(axis), ...iota(r - axis - 1, axis + 1)];
     const xInv = xPerm.map((_, i) => xPerm.indexOf(i));
-    const vPerm = [...iota(ni, axis), ...iota(axis), ...iota(values!.shape.length - axis - ni, axis + ni)];
+    const vPerm = [...iota(ni, axis), ...iota(axis), ...iota(values.shape.length - axis - ni, axis + ni)];
     const xt = b.op("Transpose", [ins[0]!], [attr.ints("perm", xPerm)]);
     const vt = b.op("Transpose", [ins[2]!], [attr.ints("perm", vPerm)]);
-    const i = b.op("Unsqueeze", [normalized(b, ins[1]!, x!.shape[axis]!), b.int64([ni])]);
+    const i = b.op("Unsqueeze", [normalized(b, ins[1]!, x.shape[axis]!), b.int64([ni])]);
     const added = b.op("ScatterND", [xt, i, vt], [attr.string("reduction", "add")]);
     return [b.op("Transpose", [added], [attr.ints("perm", xInv)])];
   },
