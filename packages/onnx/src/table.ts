@@ -5,6 +5,7 @@
  */
 import { binaryLowerings } from "./lowerings/binary.js";
 import { controlLowerings } from "./lowerings/control.js";
+import { cumulativeLowerings } from "./lowerings/cumulative.js";
 import { indexingLowerings } from "./lowerings/indexing.js";
 import { reduceLowerings } from "./lowerings/reduce.js";
 import { shapeLowerings } from "./lowerings/shape.js";
@@ -20,6 +21,7 @@ export const loweringTable: LoweringTable = {
   ...shapeLowerings,
   ...indexingLowerings,
   ...controlLowerings,
+  ...cumulativeLowerings,
   ...unsupportedLowerings,
 };
 

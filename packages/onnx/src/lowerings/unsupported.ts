@@ -7,18 +7,9 @@ const RANDOM =
   "Rewind's counter-based random bits have no ONNX operator that reproduces them; " +
   "draw the random values outside the exported function and pass them as an argument";
 
-const CUMULATIVE = "it is not lowered yet (only cumsum maps to an ONNX operator, CumSum)";
-
 /** Primitives without a lowering, and why. */
-export const unsupportedLowerings: PartialTable<
-  "randomSample" | "keySplit" | "keyFoldIn" | "cumprod" | "cummax" | "cummin" | "logcumsumexp" | "linearScan"
-> = {
+export const unsupportedLowerings: PartialTable<"randomSample" | "keySplit" | "keyFoldIn"> = {
   randomSample: { unsupported: RANDOM },
   keySplit: { unsupported: RANDOM },
   keyFoldIn: { unsupported: RANDOM },
-  cumprod: { unsupported: CUMULATIVE },
-  cummax: { unsupported: CUMULATIVE },
-  cummin: { unsupported: CUMULATIVE },
-  logcumsumexp: { unsupported: CUMULATIVE },
-  linearScan: { unsupported: CUMULATIVE },
 };
