@@ -1,7 +1,7 @@
 /**
  * @file `toOnnx`: trace a pytree function as `jit` does and write it as an ONNX model.
  */
-import { makeGraph, RewindError, treeLeavesWithPaths, treeUnflatten, withDebugNans } from "@rewind/autodiff";
+import { isTracer, makeGraph, RewindError, treeLeavesWithPaths, treeUnflatten, withDebugNans } from "@rewind/autodiff";
 import type { ClosedGraph } from "@rewind/autodiff";
 import { scalar, type Tensor } from "@rewind/tensor";
 import { GraphBuilder, graphOf, Names } from "./builder.js";
@@ -139,6 +139,9 @@ export const toOnnx = (
       "pass one name per leaf of the arguments that are not baked",
     );
   const closed = trace(f, exampleArgs);
+  // Inside grad, jit or scan, f may close over the enclosing trace's values, which have no data.
+  if (closed.consts.some(isTracer) || leaves.some((l) => isTracer(l.tensor)))
+    exportFail("f", "toOnnx was called while another transform (jit, grad, scan…) traces", "call toOnnx outside it");
   const outPaths = treeLeavesWithPaths(
     treeUnflatten(
       closed.outTree,

@@ -55,6 +55,15 @@ describe("toOnnx errors", () => {
     expect(e.message).toContain("used as a JavaScript number");
   });
 
+  it("toOnnx called while another transform traces", () => {
+    const inside = (v: Value) => {
+      const e = errorOf(() => toOnnx((u: Value) => A.add(u, v), [x]));
+      expect(e.message).toContain("while another transform");
+      return v;
+    };
+    A.jit(inside)(x);
+  });
+
   it("int32 division, which ONNX truncates (reachable only through the primitive itself)", () => {
     const i = tensor([4, 6], "int32");
     const e = errorOf(() =>
