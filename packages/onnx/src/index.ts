@@ -5,4 +5,4 @@
  * @module @rewind/onnx
  */
 export { toOnnx, OPSET, IR_VERSION, type ToOnnxOptions } from "./export.js";
-export { exportedPrimitives } from "./table.js";
+export { exportedPrimitives, type ExportedPrimitives } from "./table.js";

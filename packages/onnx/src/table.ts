@@ -25,11 +25,19 @@ export const loweringTable: LoweringTable = {
   ...unsupportedLowerings,
 };
 
+/** Which of Rewind's primitives export to ONNX. */
+export interface ExportedPrimitives {
+  /** The primitives with an ONNX lowering. */
+  readonly lowered: string[];
+  /** The primitives an export refuses (the error says why). */
+  readonly unsupported: string[];
+}
+
 /**
  * The names of the primitives that export, and of those that do not (README and tests list them).
  * @example exportedPrimitives().lowered.includes("scan") // true
  */
-export const exportedPrimitives = (): { lowered: string[]; unsupported: string[] } => {
+export const exportedPrimitives = (): ExportedPrimitives => {
   const entries = Object.entries(loweringTable);
   return {
     lowered: entries.filter(([, l]) => typeof l === "function").map(([n]) => n),
