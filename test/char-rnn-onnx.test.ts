@@ -36,6 +36,8 @@ const { generateText, sessionStep } = await load<{
   sessionStep: (session: InferenceSession, info: ServingInfo) => unknown;
 }>("serve-onnx/generate.ts");
 
+/** One thread per session: the suite runs test files in parallel on few cores. */
+const THREADS = { intraOpNumThreads: 1, interOpNumThreads: 1 };
 const VOCAB = [...new Set("Call me Ishmael.")].sort();
 const ort = (t: Tensor) => new OrtTensor("float32", t.data as Float32Array, [...t.shape]);
 
@@ -46,7 +48,7 @@ describe("char-rnn's ONNX sampler", () => {
       const cell = cellOf(cellName);
       const params = initParams(random.key(3), config, VOCAB.length);
       const { bytes, info } = exportSampler(cell, params, VOCAB);
-      const session = await InferenceSession.create(bytes);
+      const session = await InferenceSession.create(bytes, THREADS);
       try {
         let carry = cell.initialCarry(1, params.cell);
         let state: Record<string, OrtTensor> = Object.fromEntries(
@@ -77,7 +79,7 @@ describe("char-rnn's ONNX sampler", () => {
   it("serve-onnx generates the same text for a seed, from the vocabulary, and refuses an unknown prime", async () => {
     const config = checkConfig({ ...DEFAULTS, ...SMOKE });
     const { bytes, info } = exportSampler(cellOf(config.cell), initParams(random.key(4), config, VOCAB.length), VOCAB);
-    const session = await InferenceSession.create(bytes);
+    const session = await InferenceSession.create(bytes, THREADS);
     try {
       const step = sessionStep(session, info);
       const options = { prime: "Call ", length: 30, temperature: 0.8, seed: 7 };

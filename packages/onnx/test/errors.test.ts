@@ -8,6 +8,8 @@ import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
 import { random, RewindError, tensor, type Tensor } from "@rewind/tensor";
 import { exportedPrimitives, toOnnx } from "../src/index.js";
+import { loweringTable } from "../src/table.js";
+import type { LoweringTable } from "../src/types.js";
 
 /** The RewindError `f` throws. */
 const errorOf = (f: () => unknown): RewindError => {
@@ -29,6 +31,13 @@ describe("toOnnx errors", () => {
     expect(e.error).toMatchObject({ _tag: "InvalidArgument", op: "toOnnx", arg: "f" });
     expect(e.message).toContain("randomSample");
     expect(e.message).toMatch(/errors\.test\.ts:\d+/);
+  });
+
+  it("a lowering table without an entry for some primitive does not compile", () => {
+    const { scan: _scan, ...withoutScan } = loweringTable;
+    // @ts-expect-error -- the table must have an entry (a lowering or a reason) for every PrimitiveName
+    const table: LoweringTable = withoutScan;
+    expect(Object.keys(table)).not.toContain("scan");
   });
 
   it("refuses random sampling inside the function, saying to pass the samples in", () => {

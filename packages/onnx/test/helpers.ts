@@ -14,15 +14,8 @@ export const ortTensor = (t: Tensor): OrtTensor =>
     ? new OrtTensor("bool", Uint8Array.from(t.data), [...t.shape])
     : new OrtTensor(t.dtype, t.data as Float32Array | Float64Array | Int32Array, [...t.shape]);
 
-/** Runs model bytes in ONNX Runtime on named feeds; creating the session is what proves ORT accepts the model. */
-export const runOrt = async (bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, OrtTensor>> => {
-  const session = await InferenceSession.create(bytes);
-  try {
-    return await session.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, ortTensor(v)])));
-  } finally {
-    await session.release();
-  }
-};
+/** One thread per session: the suite runs test files in parallel on few cores. */
+export const SESSION_OPTIONS: InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 };
 
 /** Relative tolerance per dtype (the issue's: 1e-5 for float32, 1e-12 for float64; exact otherwise). */
 const RTOL = { float32: 1e-5, float64: 1e-12, int32: 0, bool: 0 } as const;
@@ -77,7 +70,7 @@ export const checkExport = async (
   options: ToOnnxOptions = {},
 ): Promise<Uint8Array> => {
   const bytes = toOnnx(f, args, options);
-  const session = await InferenceSession.create(bytes);
+  const session = await InferenceSession.create(bytes, SESSION_OPTIONS);
   try {
     const feeds: Record<string, OrtTensor> = {};
     const bake = options.bake ?? [];
