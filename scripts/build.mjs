@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm build`: compiles the six packages to packages/*/dist with tsc's own emit (ESM .js, .d.ts,
+// `pnpm build`: compiles the seven packages to packages/*/dist with tsc's own emit (ESM .js, .d.ts,
 // declaration maps, source maps with the TypeScript text inlined), through tsconfig.build.json's
 // project references so each package compiles against the others' declarations.
 //

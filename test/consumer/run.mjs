@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * @file `pnpm test:consumer`: Rewind as a new user gets it. Builds the six packages, packs them
+ * @file `pnpm test:consumer`: Rewind as a new user gets it. Builds the seven packages, packs them
  * into a temporary folder, lists and checks each tarball, installs them with plain npm into a new
  * folder outside the workspace (no tsx, no workspace links), then
  *   - runs the README's "Install" example and each package README's example with plain `node`,
@@ -47,7 +47,7 @@ const built = await step("build (pnpm build)", () =>
 
 const tarballs =
   built &&
-  (await step("pack the six packages", () => {
+  (await step("pack the seven packages", () => {
     must("pnpm", ["-r", "--filter", "./packages/*", "pack", "--pack-destination", packDir], { cwd: ROOT, quiet: true });
     const files = readdirSync(packDir)
       .filter((f) => f.endsWith(".tgz"))
