@@ -51,6 +51,26 @@ describe("scan", () => {
     await checkExport(f, [v.t([2], "float64"), v.t([2], "float64"), v.t([3, 2], "float64")]);
   });
 
+  it("customVjp and remat closing over constants, inside a scan body", async () => {
+    const scale = v.t([3], "float64");
+    const g = A.customVjp(
+      (x: Value) => A.mul(A.tanh(x), scale),
+      (x: Value) => [A.mul(A.tanh(x), scale), x] as const,
+      (_x, ct) => [ct],
+    );
+    const r = A.remat((x: Value) => A.exp(A.mul(x, scale)));
+    const f = (h: Value, xs: Value) => A.scan((c: Value, x: Value) => [g(A.add(c, x)), r(x)] as const, h, xs);
+    await checkExport(f, [v.t([2, 3], "float64"), v.t([4, 2, 3], "float64")]);
+  });
+
+  it("exports a gradient through scan (the VJP's reverse scan with its accumulators)", async () => {
+    const loss = (w: Value, h: Value, xs: Value) =>
+      A.sum(A.scan((c: Value, x: Value) => [A.tanh(A.add(A.matmul(c, w), x)), A.sum(c)] as const, h, xs)[1]);
+    const args = [v.t([3, 3], "float64", -0.5, 0.5), v.t([2, 3], "float64"), v.t([5, 2, 3], "float64")];
+    const bytes = await checkExport(A.grad(loss, { argnums: [0, 1, 2] }) as never, args);
+    expect(opTypes(bytes).filter((o) => o === "Scan").length).toBeGreaterThanOrEqual(2);
+  });
+
   it("gives a model whose size does not depend on the sequence length", () => {
     const f = (h: Value, xs: Value, bias: Value) => A.scan(step(bias), h, xs);
     const size = (t: number) => toOnnx(f, [v.t([2, 3]), v.t([t, 2, 3]), v.t([3])]).length;
