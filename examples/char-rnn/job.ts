@@ -120,11 +120,13 @@ export const runJob = async (
         })()
       : resumed({ ...o, resume: o.resume }, corpus);
   const { config } = trainer;
-  // A save writes the new checkpoint beside the old one, then renames it over: room for one more.
+  // A save writes the new checkpoint beside the old one, then renames it over: room for one more;
+  // model.onnx at the end holds the parameters (float32, as the checkpoint stores them) and ~4 KB of graph.
+  const paramBytes = treeLeaves(state.params).reduce((n, l) => n + 4 * l.shape.reduce((a, b) => a * b, 1), 0);
   checkFreeSpace(
     out.label,
     out.path,
-    encodeCheckpoint(trainer.toCheckpoint(state)).byteLength + extraBytes(config.steps),
+    encodeCheckpoint(trainer.toCheckpoint(state)).byteLength + extraBytes(config.steps) + paramBytes + 16 * 1024,
   );
   const paths = {
     checkpoint: join(out.path, CHECKPOINT),
