@@ -20,6 +20,8 @@ import { loadMobyDick, makeCorpus, type Corpus } from "./data.js";
 import { formatDuration } from "./progress.js";
 import { emptyHistory, historyUpTo, htmlReport, terminalChart, type History } from "./report.js";
 import { createTrainer, train, type Trainer, type TrainState } from "./train.js";
+import { cellOf } from "./model.js";
+import { exportSampler } from "./onnx.js";
 
 const CHECKPOINT = "checkpoint.safetensors";
 
@@ -118,16 +120,20 @@ export const runJob = async (
         })()
       : resumed({ ...o, resume: o.resume }, corpus);
   const { config } = trainer;
-  // A save writes the new checkpoint beside the old one, then renames it over: room for one more.
+  // A save writes the new checkpoint beside the old one, then renames it over: room for one more;
+  // model.onnx at the end holds the parameters (float32, as the checkpoint stores them) and ~4 KB of graph.
+  const paramBytes = treeLeaves(state.params).reduce((n, l) => n + 4 * l.shape.reduce((a, b) => a * b, 1), 0);
   checkFreeSpace(
     out.label,
     out.path,
-    encodeCheckpoint(trainer.toCheckpoint(state)).byteLength + extraBytes(config.steps),
+    encodeCheckpoint(trainer.toCheckpoint(state)).byteLength + extraBytes(config.steps) + paramBytes + 16 * 1024,
   );
   const paths = {
     checkpoint: join(out.path, CHECKPOINT),
     history: join(out.path, "history.json"),
     report: join(out.path, "report.html"),
+    model: join(out.path, "model.onnx"),
+    modelInfo: join(out.path, "model.json"),
   };
   const history =
     o.resume === undefined ? emptyHistory() : readHistory(join(dirname(o.resume), "history.json"), state.step);
@@ -175,6 +181,10 @@ export const runJob = async (
   });
   const trainSeconds = (performance.now() - trainStart) / 1000;
   save(result.state);
+  // The trained one-step sampler for ONNX Runtime (`pnpm example serve-onnx <folder>` runs it).
+  const sampler = exportSampler(cellOf(config.cell), result.state.params, corpus.chars);
+  orThrow("writing the ONNX model", writeFileAtomic("char-rnn", paths.model, sampler.bytes));
+  writeAtomic(paths.modelInfo, JSON.stringify(sampler.info));
   const stepsDone = result.state.step - state.step;
   const final = history.heldOut[history.heldOut.length - 1]![1];
   writeAtomic(
@@ -200,14 +210,14 @@ export const runJob = async (
     `${stepsDone} step${stepsDone === 1 ? "" : "s"} in ${formatDuration(trainSeconds)} (${rate}, ${formatDuration(trainSeconds - result.stepSeconds)} in evaluations and samples); ` +
       `${formatDuration((performance.now() - began) / 1000)} in all.`,
   );
-  ui.print(`report:     ${paths.report}\ncheckpoint: ${paths.checkpoint}`);
+  ui.print(`report:     ${paths.report}\ncheckpoint: ${paths.checkpoint}\nonnx model: ${paths.model} (+ model.json)`);
   if (result.stopped) ui.print(`resume with: pnpm start -- --resume ${paths.checkpoint}`);
 
   if (o.smoke) {
     // The smoke run checks its own files, then removes them (pnpm test must not litter).
     const back = orThrow("reading the checkpoint back", loadCheckpoint(paths.checkpoint, trainer.template()));
-    if (back.step !== result.state.step || !existsSync(paths.report))
-      throw new Error("smoke: the checkpoint or report was not written correctly");
+    if (back.step !== result.state.step || !existsSync(paths.report) || !existsSync(paths.model))
+      throw new Error("smoke: the checkpoint, report or ONNX model was not written correctly");
     if (out.temporary) rmSync(out.path, { recursive: true, force: true });
     ui.print("smoke: checkpoint read back, output removed.");
   }
