@@ -28,7 +28,7 @@ const ROUND_MAGIC_BITS = 0x4b400000;
  *
  * Cheaper instructions than the scalar code's, with the same results in every lane (this runs in
  * every LSTM and GRU cell, and e^x was most of a compiled char-rnn step's elementwise time):
- * - the clamp uses `pmin`/`pmax` (one x64 instruction each, against about eight for the
+ * - the clamp uses `pmin`/`pmax` (one x64 instruction each, against several for the
  *   NaN-propagating `min`/`max`); with the constant first a NaN lane clamps to `EXP_HI`, and the
  *   last select puts its NaN back;
  * - n = round-half-even(v) as (v + 1.5·2^23) − 1.5·2^23, exact for |v| < 2^22 (here ≤ 151), and
