@@ -1,5 +1,13 @@
 import { defineProject } from "vitest/config";
 
 export default defineProject({
-  test: { name: "@rewind/testing", include: ["test/**/*.test.ts"], testTimeout: 60_000 },
+  // One module graph per worker instead of one per test file: this package's tests stub no globals
+  // and switch no process-wide mode, so sharing the loaded modules changes nothing they check and
+  // saves re-evaluating the libraries for every file.
+  test: {
+    isolate: false,
+    name: "@rewind/testing",
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+  },
 });
