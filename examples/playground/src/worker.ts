@@ -3,12 +3,18 @@
  * each slice's losses and the measured steps per second, and a fresh preview every 1.5 s.
  * Between slices it yields to its event loop, so "pause", a new configuration or "save" is
  * handled within one slice; the page never waits on training.
+ *
+ * On a cross-origin isolated page with two cores it trains on two shard workers of its own
+ * (nested Web Workers, started once): each step then awaits them, and messages are handled
+ * while it does. Otherwise it trains on its own thread as before.
  */
 import * as E from "fp-ts/lib/Either.js";
 import { mobyDick, names } from "virtual:rewind-datasets";
 import type { FromWorker, RunConfig, RunState, ToWorker } from "./protocol.js";
-import type { Session } from "./session.js";
-import { sessionFor } from "./tasks/index.js";
+import { createParallelSession, shardable, shardPmap, type ShardPmap } from "./parallel/session.js";
+import { trainingWorkers } from "./parallel/workers.js";
+import { createSession, type Session } from "./session.js";
+import { taskFor } from "./tasks/index.js";
 import { readWeights } from "./weights.js";
 
 /** The slice of a dedicated worker's global scope used here (the project compiles against the DOM library). */
@@ -24,10 +30,27 @@ const PREVIEW_MS = 1500;
 const RATE_WINDOW_MS = 2000;
 
 const data = { names, mobyDick };
-let session: Session | undefined;
+const workers = trainingWorkers(globalThis);
+// The bundler sees the shard workers' module through this `new Worker(new URL(…))`.
+const shards: ShardPmap | undefined =
+  workers > 1
+    ? shardPmap(() => new Worker(new URL("./shard.worker.ts", import.meta.url), { type: "module" }), workers)
+    : undefined;
+
+/** A session for `config`: on the shard workers when there are some and the task's batches split evenly. */
+const sessionFor = (config: RunConfig): Session<number | Promise<number>> => {
+  const task = taskFor(config, data);
+  return shards !== undefined && shardable(task, shards.workers)
+    ? createParallelSession(config, task, shards)
+    : createSession(config, task);
+};
+
+let session: Session<number | Promise<number>> | undefined;
 let state: RunState = "building";
 /** Bumped for every new session, so the loop of a replaced session stops. */
 let generation = 0;
+/** Bumped by every start, so a loop still awaiting a step when training resumes stops after it. */
+let run = 0;
 let lastPreview = 0;
 let marks: Array<{ readonly t: number; readonly steps: number }> = [];
 
@@ -38,12 +61,12 @@ const setState = (s: RunState): void => {
 };
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-const postPreview = (s: Session): void => {
+const postPreview = (s: Session<unknown>): void => {
   post({ type: "preview", step: s.steps(), preview: s.preview() });
   lastPreview = performance.now();
 };
 
-const install = (s: Session): void => {
+const install = (s: Session<number | Promise<number>>): void => {
   session = s;
   generation += 1;
   post({
@@ -52,6 +75,7 @@ const install = (s: Session): void => {
     summary: s.summary,
     graphs: s.graphs(),
     lossLabel: s.lossLabel,
+    workers: s.workers,
     step: s.steps(),
   });
   postPreview(s);
@@ -61,17 +85,20 @@ const install = (s: Session): void => {
 const build = (config: RunConfig): void => {
   generation += 1; // stops a running loop before the (slow) build
   setState("building");
-  install(sessionFor(config, data));
+  install(sessionFor(config));
 };
 
-const loop = (gen: number): void => {
-  if (gen !== generation || state !== "running" || session === undefined) return;
+const loop = async (gen: number, token: number): Promise<void> => {
+  const live = (): boolean => gen === generation && token === run && state === "running";
+  if (!live() || session === undefined) return;
   const s = session;
   try {
     const started = performance.now();
     const losses: number[] = [];
-    do losses.push(s.step());
-    while (performance.now() - started < SLICE_MS);
+    // A step on the shard workers awaits them: a pause or a new session may arrive meanwhile.
+    do losses.push(await s.step());
+    while (performance.now() - started < SLICE_MS && live());
+    if (gen !== generation) return; // replaced: its losses belong to no chart
     const now = performance.now();
     marks = [...marks.filter((m) => now - m.t <= RATE_WINDOW_MS), { t: now, steps: s.steps() }];
     const first = marks[0]!;
@@ -80,18 +107,19 @@ const loop = (gen: number): void => {
     post({ type: "progress", step: s.steps(), losses, stepsPerSecond });
     if (now - lastPreview >= PREVIEW_MS) postPreview(s);
   } catch (e) {
+    if (gen !== generation) return;
     setState("paused");
     post({ type: "error", message: `training stopped: ${messageOf(e)}` });
     return;
   }
-  setTimeout(() => loop(gen), 0);
+  setTimeout(() => void loop(gen, token), 0);
 };
 
 const load = (bytes: Uint8Array, fileName: string): void => {
   const file = readWeights(bytes);
   if (E.isLeft(file)) return post({ type: "loadError", fileName, message: file.left });
   // Build the file's model beside the current one, and switch only when the weights fit it.
-  const next = sessionFor(file.right.config, data);
+  const next = sessionFor(file.right.config);
   const loaded = next.load(file.right.tensors, file.right.step);
   if (E.isLeft(loaded)) return post({ type: "loadError", fileName, message: loaded.left });
   install(next);
@@ -110,7 +138,8 @@ const handle = (m: ToWorker): void => {
       marks = [{ t: performance.now(), steps: session.steps() }];
       setState("running");
       lastPreview = performance.now();
-      return loop(generation);
+      run += 1;
+      return void loop(generation, run);
     case "pause":
       if (session === undefined || state !== "running") return;
       setState("paused");
