@@ -25,13 +25,15 @@ const rows = <B>(batch: B, from: number, to: number): B =>
   treeMap<B>((t) => slice(t as Tensor, [{ start: from, stop: to }]), batch);
 
 describe("two workers", () => {
-  it("are chosen only on a cross-origin isolated page with at least two cores", () => {
-    expect(trainingWorkers({ crossOriginIsolated: true, navigator: { hardwareConcurrency: 2 } })).toBe(2);
-    expect(trainingWorkers({ crossOriginIsolated: true, navigator: { hardwareConcurrency: 16 } })).toBe(2);
-    expect(trainingWorkers({ crossOriginIsolated: true, navigator: { hardwareConcurrency: 1 } })).toBe(1);
-    expect(trainingWorkers({ crossOriginIsolated: true, navigator: {} })).toBe(1);
-    expect(trainingWorkers({ crossOriginIsolated: false, navigator: { hardwareConcurrency: 16 } })).toBe(1);
-    expect(trainingWorkers({ navigator: { hardwareConcurrency: 16 } })).toBe(1);
+  it("are chosen only on a cross-origin isolated page with at least two cores, where workers nest", () => {
+    class Worker {}
+    expect(trainingWorkers({ crossOriginIsolated: true, navigator: { hardwareConcurrency: 2 }, Worker })).toBe(2);
+    expect(trainingWorkers({ crossOriginIsolated: true, navigator: { hardwareConcurrency: 16 }, Worker })).toBe(2);
+    expect(trainingWorkers({ crossOriginIsolated: true, navigator: { hardwareConcurrency: 1 }, Worker })).toBe(1);
+    expect(trainingWorkers({ crossOriginIsolated: true, navigator: {}, Worker })).toBe(1);
+    expect(trainingWorkers({ crossOriginIsolated: true, navigator: { hardwareConcurrency: 16 } })).toBe(1);
+    expect(trainingWorkers({ crossOriginIsolated: false, navigator: { hardwareConcurrency: 16 }, Worker })).toBe(1);
+    expect(trainingWorkers({ navigator: { hardwareConcurrency: 16 }, Worker })).toBe(1);
   });
 
   it("every task's batch has its rows on axis 0 of every leaf, an even number of them", () => {
