@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { build, preview, type PreviewServer } from "vite";
+import { build, preview, type Plugin, type PreviewServer } from "vite";
 
 /** The playground's directory (where vite.config.ts is). */
 export const playgroundRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -69,7 +69,21 @@ export interface PlaygroundOptions {
   readonly isolated?: boolean;
   /** Build the page first (default true); false serves the dist/ of an earlier build in this run. */
   readonly build?: boolean;
+  /** Answer 404 to every request whose path contains this (a script that fails to load). */
+  readonly refuse?: string;
 }
+
+/** A preview-server plugin that answers 404 to requests whose path contains `part`. */
+const refusing = (part: string): Plugin => ({
+  name: "refuse",
+  configurePreviewServer: (server) => {
+    server.middlewares.use((req, res, next) => {
+      if (!(req.url ?? "").includes(part)) return next();
+      res.statusCode = 404;
+      res.end();
+    });
+  },
+});
 
 /**
  * Builds the playground, serves dist/ on 127.0.0.1 (a free port) and opens it in Chromium.
@@ -85,6 +99,7 @@ export const openPlayground = async (options: PlaygroundOptions = {}): Promise<H
     root: playgroundRoot,
     configFile: (options.isolated ?? true) ? configFile : false,
     base: "./",
+    plugins: options.refuse === undefined ? [] : [refusing(options.refuse)],
     logLevel: "warn",
     preview: { host: "127.0.0.1", port: 0, strictPort: true, open: false, headers },
   });

@@ -4,7 +4,8 @@
  * without the COOP and COEP headers, the page is not cross-origin isolated and trains on one
  * thread; served with them under a strict Content-Security-Policy (no 'unsafe-eval', no
  * 'wasm-unsafe-eval'), the two shard workers still train, through the interpreter and the
- * JavaScript kernels, each thread warning once. The loss falls in both.
+ * JavaScript kernels, each thread warning once; and when the shard workers' script does not load,
+ * the training worker says so once and trains on its own thread. The loss falls in all three.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { openPlayground, waitForLossToFall, waitForState, workersShown, type Harness } from "./harness.ts";
@@ -66,5 +67,22 @@ describe("the playground cross-origin isolated under Content-Security-Policy: sc
     }
     expect(h.problems).toEqual([]);
     expect(h.outside).toEqual([]);
+  });
+});
+
+describe("the playground cross-origin isolated, with the shard workers' script missing", () => {
+  it("falls back to one thread, with one warning naming the failure, and the loss falls", async () => {
+    const h = await openPlayground({ refuse: "/assets/shard.worker", build: false });
+    opened.push(h);
+    await waitForState(h.page, "idle");
+    expect(await h.page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await workersShown(h.page)).toBe(2);
+    expect(await trainNames(h)).not.toBe("");
+    expect(await workersShown(h.page)).toBe(1);
+    expect(h.warnings).toHaveLength(1);
+    expect(h.warnings[0]).toMatch(
+      /^Rewind playground: the shard workers failed before their first step \(pmap: worker [01] died .*\); training on one thread instead$/,
+    );
+    expect(h.problems.filter((p) => !/404/.test(p))).toEqual([]);
   });
 });

@@ -6,7 +6,8 @@
  *
  * On a cross-origin isolated page with two cores it trains on two shard workers of its own
  * (nested Web Workers, started once): each step then awaits them, and messages are handled
- * while it does. Otherwise it trains on its own thread as before.
+ * while it does. Otherwise it trains on its own thread as before, and so it does from the moment
+ * the shard workers fail before any step of theirs succeeded (their script did not load, say).
  */
 import * as E from "fp-ts/lib/Either.js";
 import { mobyDick, names } from "virtual:rewind-datasets";
@@ -32,7 +33,7 @@ const RATE_WINDOW_MS = 2000;
 const data = { names, mobyDick };
 const workers = trainingWorkers(globalThis);
 // The bundler sees the shard workers' module through this `new Worker(new URL(…))`.
-const shards: ShardPmap | undefined =
+let shards: ShardPmap | undefined =
   workers > 1
     ? shardPmap(() => new Worker(new URL("./shard.worker.ts", import.meta.url), { type: "module" }), workers)
     : undefined;
@@ -49,6 +50,8 @@ let session: Session<number | Promise<number>> | undefined;
 let state: RunState = "building";
 /** Bumped for every new session, so the loop of a replaced session stops. */
 let generation = 0;
+/** Whether a step on the shard workers ever succeeded (after that, their failures are errors to show). */
+let shardsWorked = false;
 /** Bumped by every start, so a loop still awaiting a step when training resumes stops after it. */
 let run = 0;
 let lastPreview = 0;
@@ -96,8 +99,10 @@ const loop = async (gen: number, token: number): Promise<void> => {
     const started = performance.now();
     const losses: number[] = [];
     // A step on the shard workers awaits them: a pause or a new session may arrive meanwhile.
-    do losses.push(await s.step());
-    while (performance.now() - started < SLICE_MS && live());
+    do {
+      losses.push(await s.step());
+      if (s.workers > 1) shardsWorked = true;
+    } while (performance.now() - started < SLICE_MS && live());
     if (gen !== generation) return; // replaced: its losses belong to no chart
     const now = performance.now();
     marks = [...marks.filter((m) => now - m.t <= RATE_WINDOW_MS), { t: now, steps: s.steps() }];
@@ -108,11 +113,40 @@ const loop = async (gen: number, token: number): Promise<void> => {
     if (now - lastPreview >= PREVIEW_MS) postPreview(s);
   } catch (e) {
     if (gen !== generation) return;
+    if (s.workers > 1 && !shardsWorked) return fallBack(s, e);
     setState("paused");
     post({ type: "error", message: `training stopped: ${messageOf(e)}` });
     return;
   }
   setTimeout(() => void loop(gen, token), 0);
+};
+
+const start = (): void => {
+  marks = [{ t: performance.now(), steps: session?.steps() ?? 0 }];
+  setState("running");
+  lastPreview = performance.now();
+  run += 1;
+  void loop(generation, run);
+};
+
+/**
+ * The shard workers failed before any step of theirs succeeded: this thread trains from now on,
+ * from where `s` is (no step of it succeeded, so its parameters are still here, its optimizer
+ * state fresh), and goes on training if it was.
+ */
+const fallBack = (s: Session<number | Promise<number>>, reason: unknown): void => {
+  console.warn(
+    `Rewind playground: the shard workers failed before their first step (${messageOf(reason)}); ` +
+      "training on one thread instead",
+  );
+  void shards?.close().catch(() => undefined);
+  shards = undefined;
+  const wasRunning = state === "running";
+  const next = createSession(s.config, taskFor(s.config, data));
+  const file = readWeights(s.save());
+  if (E.isRight(file)) next.load(file.right.tensors, s.steps());
+  install(next);
+  if (wasRunning) start();
 };
 
 const load = (bytes: Uint8Array, fileName: string): void => {
@@ -135,11 +169,7 @@ const handle = (m: ToWorker): void => {
       return;
     case "start":
       if (session === undefined || state === "running" || state === "building") return;
-      marks = [{ t: performance.now(), steps: session.steps() }];
-      setState("running");
-      lastPreview = performance.now();
-      run += 1;
-      return void loop(generation, run);
+      return start();
     case "pause":
       if (session === undefined || state !== "running") return;
       setState("paused");
