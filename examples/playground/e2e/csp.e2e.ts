@@ -4,17 +4,19 @@
  * the page and its training worker (whose CSP is the one of its own script's response) may
  * neither build a function from a string nor compile WebAssembly. Training the names model must
  * still make the loss fall, through the interpreter and the JavaScript kernels, with exactly one
- * console warning that names both refusals and no console error.
+ * console warning that names both refusals and no console error. The page is served without the
+ * COOP and COEP headers, so one thread trains (workers.e2e.ts runs the shard workers under the
+ * same policy).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPlayground, waitForLossToFall, waitForState, type Harness } from "./harness.ts";
+import { openPlayground, waitForLossToFall, waitForState, workersShown, type Harness } from "./harness.ts";
 
 const CSP = "script-src 'self'";
 const WAIT = { timeout: 90_000 };
 let h: Harness;
 
 beforeAll(async () => {
-  h = await openPlayground({ headers: { "Content-Security-Policy": CSP } });
+  h = await openPlayground({ headers: { "Content-Security-Policy": CSP }, isolated: false });
 });
 afterAll(async () => {
   await h?.close();
@@ -33,6 +35,7 @@ describe("the playground under Content-Security-Policy: script-src 'self'", () =
 
   it("trains the names model: the loss falls and sampled names appear", async () => {
     expect(await h.page.inputValue("#task")).toBe("names");
+    expect(await workersShown(h.page)).toBe(1);
     await h.page.click("#start");
     await waitForState(h.page, "running");
     await waitForLossToFall(h.page, 20, 0.8);

@@ -1,8 +1,8 @@
 /**
  * @file The end-to-end harness: build the page with Vite, serve the built files on localhost,
  * and open them in headless Chromium (Debian's `chromium`, driven by playwright-core; no browser
- * is ever downloaded) with a fresh, empty profile, optionally with extra response headers (a
- * Content-Security-Policy). Collects console errors and warnings, page errors and any request that
+ * is ever downloaded) with a fresh, empty profile, cross-origin isolated as vite.config.ts serves it
+ * (or not), optionally with extra response headers (a Content-Security-Policy). Collects console errors and warnings, page errors and any request that
  * leaves the local server, for the tests to assert on.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { build, preview, type PreviewServer } from "vite";
+import { build, preview, type Plugin, type PreviewServer } from "vite";
 
 /** The playground's directory (where vite.config.ts is). */
 export const playgroundRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -60,9 +60,30 @@ const chromiumPath = (): string => {
 
 /** Options of `openPlayground`. */
 export interface PlaygroundOptions {
-  /** Extra response headers on every file served (the page, its scripts and its worker's script). */
+  /** Extra response headers on every file served (the page, its scripts and its workers' scripts). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Serve with vite.config.ts's preview settings, which make the page cross-origin isolated
+   * (default true); false serves the same files without its COOP and COEP headers.
+   */
+  readonly isolated?: boolean;
+  /** Build the page first (default true); false serves the dist/ of an earlier build in this run. */
+  readonly build?: boolean;
+  /** Answer 404 to every request whose path contains this (a script that fails to load). */
+  readonly refuse?: string;
 }
+
+/** A preview-server plugin that answers 404 to requests whose path contains `part`. */
+const refusing = (part: string): Plugin => ({
+  name: "refuse",
+  configurePreviewServer: (server) => {
+    server.middlewares.use((req, res, next) => {
+      if (!(req.url ?? "").includes(part)) return next();
+      res.statusCode = 404;
+      res.end();
+    });
+  },
+});
 
 /**
  * Builds the playground, serves dist/ on 127.0.0.1 (a free port) and opens it in Chromium.
@@ -71,11 +92,14 @@ export interface PlaygroundOptions {
 export const openPlayground = async (options: PlaygroundOptions = {}): Promise<Harness> => {
   const executablePath = chromiumPath();
   const configFile = join(playgroundRoot, "vite.config.ts");
-  await build({ root: playgroundRoot, configFile, logLevel: "warn" });
+  if (options.build ?? true) await build({ root: playgroundRoot, configFile, logLevel: "warn" });
   const headers = { ...options.headers };
+  // Without the config file, preview serves dist/ with only the headers given here.
   const server: PreviewServer = await preview({
     root: playgroundRoot,
-    configFile,
+    configFile: (options.isolated ?? true) ? configFile : false,
+    base: "./",
+    plugins: options.refuse === undefined ? [] : [refusing(options.refuse)],
     logLevel: "warn",
     preview: { host: "127.0.0.1", port: 0, strictPort: true, open: false, headers },
   });
@@ -150,3 +174,10 @@ export const waitForLossToFall = (page: Page, steps: number, fraction: number): 
     [steps, fraction] as const,
     { ...WAIT, polling: 250 },
   );
+
+/**
+ * The number of workers the page says train the model (after the worker reported "ready").
+ * @example expect(await workersShown(h.page)).toBe(2)
+ */
+export const workersShown = async (page: Page): Promise<number> =>
+  Number(await page.getAttribute("#workers", "data-workers"));

@@ -1,5 +1,6 @@
 /**
- * @file The playground, end to end in headless Chromium: the model view draws the traced graphs
+ * @file The playground, end to end in headless Chromium, served as vite.config.ts serves it
+ * (cross-origin isolated, so it trains on two shard workers): the model view draws the traced graphs
  * (a forward scan holding the cell step; the gradient adds a reverse scan), training the names
  * model makes the loss fall and samples appear, pause/resume/reset work, weights go out as a
  * safetensors download and come back in (and bad files are refused with a clear message), the
@@ -16,6 +17,7 @@ import {
   openPlayground,
   waitForLossToFall as waitForLossToFallOn,
   waitForState as waitForStateOn,
+  workersShown,
   type Harness,
 } from "./harness.ts";
 
@@ -38,6 +40,18 @@ afterAll(async () => {
 });
 
 describe("the playground in Chromium", () => {
+  it("is cross-origin isolated by the preview server's headers and trains on two shard workers", async () => {
+    await waitForState("idle");
+    for (const url of [h.url, ...h.page.workers().map((w) => w.url())]) {
+      const response = await h.page.request.get(url);
+      expect(response.headers()["cross-origin-opener-policy"], url).toBe("same-origin");
+      expect(response.headers()["cross-origin-embedder-policy"], url).toBe("require-corp");
+    }
+    expect(await h.page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await workersShown(h.page)).toBe(2);
+    expect(await text("#workers")).toBe("2 workers");
+  });
+
   it("draws the traced loss and gradient, with the scan body nested and a reverse scan in the gradient", async () => {
     await waitForState("idle");
     const forward = h.page.locator("#graph-forward svg");
@@ -81,6 +95,10 @@ describe("the playground in Chromium", () => {
     await waitForLossToFall(20, 0.8);
     expect(await stepsShown()).toBeGreaterThanOrEqual(20);
     expect(Number(await text("#speed"))).toBeGreaterThan(0);
+    console.info(`names GRU 32 on ${await workersShown(h.page)} workers: ${await text("#speed")} steps/s`);
+    // The training worker and, nested in it, the two shard workers it started for the first step.
+    const scripts = h.page.workers().map((w) => new URL(w.url()).pathname.replace(/-[\w-]+\.js$/, ""));
+    expect(scripts.sort()).toEqual(["/assets/shard.worker", "/assets/shard.worker", "/assets/worker"]);
     // A preview from a trained step: ten sampled names.
     await h.page.waitForFunction(
       () => Number(document.getElementById("preview")?.dataset["step"]) > 0,

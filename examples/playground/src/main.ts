@@ -31,6 +31,7 @@ const ui = {
   state: byId("state", HTMLElement),
   steps: byId("steps", HTMLElement),
   speed: byId("speed", HTMLElement),
+  workers: byId("workers", HTMLElement),
   loss: byId("loss", HTMLElement),
   lossUnit: byId("loss-unit", HTMLElement),
   summary: byId("summary", HTMLElement),
@@ -107,6 +108,12 @@ const onMessage = (m: FromWorker): void => {
       ui.lossUnit.textContent = `(${m.lossLabel})`;
       ui.loss.textContent = "–";
       ui.speed.textContent = "–";
+      ui.workers.textContent = m.workers === 1 ? "1 worker" : `${m.workers} workers`;
+      ui.workers.dataset["workers"] = String(m.workers);
+      ui.workers.title =
+        m.workers === 1
+          ? "one thread: two workers need a cross-origin isolated page and two cores"
+          : "data-parallel: each worker takes its share of every batch, gradients averaged through shared memory";
       return showSteps(m.step);
     case "state":
       return setState(m.state);

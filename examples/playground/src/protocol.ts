@@ -110,6 +110,8 @@ export type FromWorker =
       readonly summary: string;
       readonly graphs: ModelGraphs;
       readonly lossLabel: string;
+      /** How many workers train the model: 2 shard workers on a cross-origin isolated page, else 1. */
+      readonly workers: number;
       /** Steps already done (non-zero after loading saved weights). */
       readonly step: number;
     }

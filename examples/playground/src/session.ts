@@ -14,13 +14,18 @@ import type { ModelGraphs, Preview, RunConfig } from "./protocol.js";
 import type { Task } from "./tasks/types.js";
 import { encodeWeights, paramsFromTensors } from "./weights.js";
 
-/** A running model, whatever its task (the parameter and batch types stay inside). */
-export interface Session {
+/**
+ * A running model, whatever its task (the parameter and batch types stay inside).
+ * @typeParam Loss What a step returns: the batch's loss, or its promise when workers train.
+ */
+export interface Session<Loss = number> {
   readonly config: RunConfig;
   readonly summary: string;
   readonly lossLabel: string;
+  /** How many workers train the model (1: the thread that holds the session). */
+  readonly workers: number;
   /** One optimizer step; returns the batch's loss. */
-  readonly step: () => number;
+  readonly step: () => Loss;
   /** Steps done. */
   readonly steps: () => number;
   readonly preview: () => Preview;
@@ -32,16 +37,48 @@ export interface Session {
   readonly load: (tensors: ReadonlyMap<string, Tensor>, step: number) => E.Either<string, void>;
 }
 
+/** The keys of a run: parameters, batches and previews, each split from the seed's key. */
+export const keysOf = (config: RunConfig): { readonly init: Key; readonly data: Key; readonly preview: Key } => {
+  const [init, data, preview] = random.split(random.key(config.seed), 3) as [Key, Key, Key];
+  return { init, data, preview };
+};
+
 /**
- * A session for `task` under `config`: parameters drawn from the seed's key, no steps done.
+ * The task's optimizer: global-norm clipping, then Adam (the same in every session and worker).
+ * @example optimizerFor(task).init(params)
+ */
+export const optimizerFor = <P, B>(task: Task<P, B>) =>
+  chain(clipByGlobalNorm(task.clip), adam({ learningRate: task.learningRate }));
+
+/**
+ * The loss and its gradient of `task` traced at `params` on the task's tiny batch.
+ * @example graphsOf(task, params).tracedOn // "one wave of 4 steps"
+ */
+export const graphsOf = <P, B>(task: Task<P, B>, params: P): ModelGraphs => {
+  const args = [params, task.graphBatch] as const;
+  const forward = makeGraph(task.loss)(...args);
+  const gradient = makeGraph(grad(task.loss))(...args);
+  const gradNames = treeLeavesWithPaths(params).map(([path]) => `∂loss/∂p${path}`);
+  return {
+    forward: describeGraph(forward, ["p", "batch"], args, ["loss"]),
+    gradient: describeGraph(gradient, ["p", "batch"], args, gradNames),
+    forwardText: printGraph(forward),
+    gradientText: printGraph(gradient),
+    tracedOn: task.tracedOn,
+  };
+};
+
+/**
+ * A session for `task` under `config`, trained on this thread: parameters drawn from the seed's
+ * key, no steps done.
  * @example const s = createSession(config, sineTask(config)); s.step(); s.steps() // 1
  */
 export const createSession = <P, B>(config: RunConfig, task: Task<P, B>): Session => {
-  const [kInit, kData, kPreview] = random.split(random.key(config.seed), 3) as [Key, Key, Key];
-  const optimizer = chain(clipByGlobalNorm(task.clip), adam({ learningRate: task.learningRate }));
+  const keys = keysOf(config);
+  const optimizer = optimizerFor(task);
   // The old parameters and optimizer state are donated to each step: only the returned ones are kept.
   const step = trainStep(task.loss, optimizer);
-  let params = task.init(kInit);
+  let params = task.init(keys.init);
   let optState = optimizer.init(params);
   let steps = 0;
 
@@ -49,30 +86,19 @@ export const createSession = <P, B>(config: RunConfig, task: Task<P, B>): Sessio
     config,
     summary: task.summary,
     lossLabel: task.lossLabel,
+    workers: 1,
     step: () => {
-      const result = step(params, optState, task.batch(random.foldIn(kData, steps)));
+      const result = step(params, optState, task.batch(random.foldIn(keys.data, steps)));
       ({ params, optState } = result);
       steps += 1;
       return item(result.loss);
     },
     steps: () => steps,
-    preview: () => task.preview(params, random.foldIn(kPreview, steps)),
-    graphs: () => {
-      const args = [params, task.graphBatch] as const;
-      const forward = makeGraph(task.loss)(...args);
-      const gradient = makeGraph(grad(task.loss))(...args);
-      const gradNames = treeLeavesWithPaths(params).map(([path]) => `∂loss/∂p${path}`);
-      return {
-        forward: describeGraph(forward, ["p", "batch"], args, ["loss"]),
-        gradient: describeGraph(gradient, ["p", "batch"], args, gradNames),
-        forwardText: printGraph(forward),
-        gradientText: printGraph(gradient),
-        tracedOn: task.tracedOn,
-      };
-    },
+    preview: () => task.preview(params, random.foldIn(keys.preview, steps)),
+    graphs: () => graphsOf(task, params),
     save: () => encodeWeights(params, config, steps),
     load: (tensors, step) => {
-      const loaded = paramsFromTensors(task.init(kInit), tensors);
+      const loaded = paramsFromTensors(task.init(keys.init), tensors);
       if (E.isLeft(loaded)) return loaded;
       params = loaded.right;
       optState = optimizer.init(params);

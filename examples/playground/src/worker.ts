@@ -3,12 +3,19 @@
  * each slice's losses and the measured steps per second, and a fresh preview every 1.5 s.
  * Between slices it yields to its event loop, so "pause", a new configuration or "save" is
  * handled within one slice; the page never waits on training.
+ *
+ * On a cross-origin isolated page with two cores it trains on two shard workers of its own
+ * (nested Web Workers, started once): each step then awaits them, and messages are handled
+ * while it does. Otherwise it trains on its own thread as before, and so it does from the moment
+ * the shard workers fail before any step of theirs succeeded (their script did not load, say).
  */
 import * as E from "fp-ts/lib/Either.js";
 import { mobyDick, names } from "virtual:rewind-datasets";
 import type { FromWorker, RunConfig, RunState, ToWorker } from "./protocol.js";
-import type { Session } from "./session.js";
-import { sessionFor } from "./tasks/index.js";
+import { createParallelSession, shardable, shardPmap, type ShardPmap } from "./parallel/session.js";
+import { trainingWorkers } from "./parallel/workers.js";
+import { createSession, type Session } from "./session.js";
+import { taskFor } from "./tasks/index.js";
 import { readWeights } from "./weights.js";
 
 /** The slice of a dedicated worker's global scope used here (the project compiles against the DOM library). */
@@ -24,10 +31,29 @@ const PREVIEW_MS = 1500;
 const RATE_WINDOW_MS = 2000;
 
 const data = { names, mobyDick };
-let session: Session | undefined;
+const workers = trainingWorkers(globalThis);
+// The bundler sees the shard workers' module through this `new Worker(new URL(…))`.
+let shards: ShardPmap | undefined =
+  workers > 1
+    ? shardPmap(() => new Worker(new URL("./shard.worker.ts", import.meta.url), { type: "module" }), workers)
+    : undefined;
+
+/** A session for `config`: on the shard workers when there are some and the task's batches split evenly. */
+const sessionFor = (config: RunConfig): Session<number | Promise<number>> => {
+  const task = taskFor(config, data);
+  return shards !== undefined && shardable(task, shards.workers)
+    ? createParallelSession(config, task, shards)
+    : createSession(config, task);
+};
+
+let session: Session<number | Promise<number>> | undefined;
 let state: RunState = "building";
 /** Bumped for every new session, so the loop of a replaced session stops. */
 let generation = 0;
+/** Whether a step on the shard workers ever succeeded (after that, their failures are errors to show). */
+let shardsWorked = false;
+/** Bumped by every start, so a loop still awaiting a step when training resumes stops after it. */
+let run = 0;
 let lastPreview = 0;
 let marks: Array<{ readonly t: number; readonly steps: number }> = [];
 
@@ -38,12 +64,12 @@ const setState = (s: RunState): void => {
 };
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-const postPreview = (s: Session): void => {
+const postPreview = (s: Session<unknown>): void => {
   post({ type: "preview", step: s.steps(), preview: s.preview() });
   lastPreview = performance.now();
 };
 
-const install = (s: Session): void => {
+const install = (s: Session<number | Promise<number>>): void => {
   session = s;
   generation += 1;
   post({
@@ -52,6 +78,7 @@ const install = (s: Session): void => {
     summary: s.summary,
     graphs: s.graphs(),
     lossLabel: s.lossLabel,
+    workers: s.workers,
     step: s.steps(),
   });
   postPreview(s);
@@ -61,17 +88,22 @@ const install = (s: Session): void => {
 const build = (config: RunConfig): void => {
   generation += 1; // stops a running loop before the (slow) build
   setState("building");
-  install(sessionFor(config, data));
+  install(sessionFor(config));
 };
 
-const loop = (gen: number): void => {
-  if (gen !== generation || state !== "running" || session === undefined) return;
+const loop = async (gen: number, token: number): Promise<void> => {
+  const live = (): boolean => gen === generation && token === run && state === "running";
+  if (!live() || session === undefined) return;
   const s = session;
   try {
     const started = performance.now();
     const losses: number[] = [];
-    do losses.push(s.step());
-    while (performance.now() - started < SLICE_MS);
+    // A step on the shard workers awaits them: a pause or a new session may arrive meanwhile.
+    do {
+      losses.push(await s.step());
+      if (s.workers > 1) shardsWorked = true;
+    } while (performance.now() - started < SLICE_MS && live());
+    if (gen !== generation) return; // replaced: its losses belong to no chart
     const now = performance.now();
     marks = [...marks.filter((m) => now - m.t <= RATE_WINDOW_MS), { t: now, steps: s.steps() }];
     const first = marks[0]!;
@@ -80,18 +112,48 @@ const loop = (gen: number): void => {
     post({ type: "progress", step: s.steps(), losses, stepsPerSecond });
     if (now - lastPreview >= PREVIEW_MS) postPreview(s);
   } catch (e) {
+    if (gen !== generation) return;
+    if (s.workers > 1 && !shardsWorked) return fallBack(s, e);
     setState("paused");
     post({ type: "error", message: `training stopped: ${messageOf(e)}` });
     return;
   }
-  setTimeout(() => loop(gen), 0);
+  setTimeout(() => void loop(gen, token), 0);
+};
+
+const start = (): void => {
+  marks = [{ t: performance.now(), steps: session?.steps() ?? 0 }];
+  setState("running");
+  lastPreview = performance.now();
+  run += 1;
+  void loop(generation, run);
+};
+
+/**
+ * The shard workers failed before any step of theirs succeeded: this thread trains from now on,
+ * from where `s` is (no step of it succeeded, so its parameters are still here, its optimizer
+ * state fresh), and goes on training if it was.
+ */
+const fallBack = (s: Session<number | Promise<number>>, reason: unknown): void => {
+  console.warn(
+    `Rewind playground: the shard workers failed before their first step (${messageOf(reason)}); ` +
+      "training on one thread instead",
+  );
+  void shards?.close().catch(() => undefined);
+  shards = undefined;
+  const wasRunning = state === "running";
+  const next = createSession(s.config, taskFor(s.config, data));
+  const file = readWeights(s.save());
+  if (E.isRight(file)) next.load(file.right.tensors, s.steps());
+  install(next);
+  if (wasRunning) start();
 };
 
 const load = (bytes: Uint8Array, fileName: string): void => {
   const file = readWeights(bytes);
   if (E.isLeft(file)) return post({ type: "loadError", fileName, message: file.left });
   // Build the file's model beside the current one, and switch only when the weights fit it.
-  const next = sessionFor(file.right.config, data);
+  const next = sessionFor(file.right.config);
   const loaded = next.load(file.right.tensors, file.right.step);
   if (E.isLeft(loaded)) return post({ type: "loadError", fileName, message: loaded.left });
   install(next);
@@ -107,10 +169,7 @@ const handle = (m: ToWorker): void => {
       return;
     case "start":
       if (session === undefined || state === "running" || state === "building") return;
-      marks = [{ t: performance.now(), steps: session.steps() }];
-      setState("running");
-      lastPreview = performance.now();
-      return loop(generation);
+      return start();
     case "pause":
       if (session === undefined || state !== "running") return;
       setState("paused");

@@ -6,7 +6,7 @@
  * the valid steps only. Samples are drawn at temperature 0.8 until ".".
  */
 import { random, type Key, type Tensor } from "@rewind/tensor";
-import type { Value } from "@rewind/autodiff";
+import { astype, sum, type Value } from "@rewind/autodiff";
 import { padSequences, sequenceCrossEntropy } from "@rewind/rnn";
 import type { Preview, RunConfig } from "../protocol.js";
 import { cellOf, charLogits, initChar, sampleChars, type CharParams } from "./charModel.js";
@@ -93,6 +93,8 @@ export const namesTask = (config: RunConfig, names: readonly string[]): Task<Cha
         steps,
       );
     },
+    // The loss is a mean over valid steps, and names differ in length: a shard weighs its valid steps.
+    shardWeight: (b) => astype(sum(b.lengths), "float32"),
     graphBatch: encode([graphName], graphName.length + 1),
     tracedOn: `one name, "${graphName}" (${graphName.length + 1} steps)`,
     preview,

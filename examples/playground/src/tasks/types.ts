@@ -22,6 +22,12 @@ export interface Task<P, B> {
   readonly loss: (p: P, batch: B) => Value;
   /** The training batch of a key (a pure function of it). */
   readonly batch: (key: Key) => B;
+  /**
+   * A shard's weight when the batch is split among workers (optional): the whole batch's loss is
+   * then the shards' losses weighted by their share of the total weight. Without it the shards
+   * weigh the same, which is right for a mean over rows of the same size.
+   */
+  readonly shardWeight?: (batch: B) => Value;
   /** A batch of one short sequence, to trace the model view on (its graph does not grow with length). */
   readonly graphBatch: B;
   /** What `graphBatch` is, in words. */
