@@ -31,12 +31,20 @@ export interface ShardRunner {
 /** A placed value (in a kept position of a result) or the concrete value elsewhere. */
 export type PmapArgs<P extends readonly unknown[]> = { [K in keyof P]: P[K] | Placed<P[K]> };
 
-/** A function run by `pmap`: call it like the function (it returns a promise), `close` it when done. */
+/**
+ * A function run by `pmap`: call it like the function (it returns a promise), `close` it when done.
+ * @typeParam F The function's type (its parameters type the call).
+ * @typeParam R What a call resolves to: the function's result, with kept elements as `Placed`.
+ */
 export interface Pmapped<F extends (...args: never[]) => unknown, R = Concrete<ReturnType<F>>> {
   (...args: PmapArgs<Parameters<F>>): Promise<R>;
   /** The number of workers. */
   readonly workers: number;
-  /** Stops the workers (waits for a running call first). Calls after `close` are refused. */
+  /**
+   * Lets go of the workers (after a running call): they stop once no `pmap` uses them (Node's
+   * threads, shared per worker count, linger 2 s for the next `pmap` without keeping the process
+   * alive; a browser `pmap`'s own Web Workers are terminated). Calls after `close` are refused.
+   */
   readonly close: () => Promise<void>;
 }
 

@@ -17,6 +17,7 @@ import { BYTES, viewOf } from "./views.js";
 
 /** One tensor leaf of a placed value. */
 export interface PlacedLeaf {
+  /** The leaf's dtype. */
   readonly dtype: DType;
   /** The whole value's shape (a sharded leaf's workers each hold `shape[0] / N` rows). */
   readonly shape: readonly number[];

@@ -209,50 +209,22 @@ const stripeKernel = (s: KernelShape, rows: number, microIndex: number): Functio
 /**
  * `pack_a(src, rowStride, colStride, dst, m, kc)` (strides in bytes): writes stripes of MR rows
  * (the last one shorter), each k-major: for every p, the stripe's R values of column p.
- * A whole stripe copies its MR values of column p without an inner loop: MR loads from
- * precomputed row offsets (on the char-rnn step's operands, 32 × 512 to 2048 × 512, 1.0–1.7×
- * faster than the loop; copying a transposed `a`'s adjacent values as one vector was slower on
- * the big `tn` products, its 20-byte steps splitting loads and stores across cache lines).
- * Packing only moves values, so the bytes are the same either way.
  */
 const packA = (s: KernelShape): FunctionBuilder => {
   const f = new FunctionBuilder("pack_a", [I32, I32, I32, I32, I32, I32], []);
   const [src, rs, cs, dst, m, kc] = [0, 1, 2, 3, 4, 5];
   const [rows, p, r, col, ptr] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
-  // rowOff[i] = i · rowStride, for the unrolled copy.
-  const rowOff = Array.from({ length: s.mr }, (_, i) => (i === 0 ? -1 : f.local(I32)));
-  for (let i = 1; i < s.mr; i++) f.get(rs).i32Const(i).op("i32Mul").set(rowOff[i]!);
   f.block().get(m).i32Const(0).op("i32LeS").brIf(0).loop(); // for each stripe
   // rows = min(MR, m)
   f.get(m).i32Const(s.mr).i32Const(s.mr).get(m).op("i32GtS").op("select").set(rows);
-  /** `for (p = kc; p > 0; p--) { body(); col += colStride }`, col starting at src. */
-  const columns = (body: () => void): void => {
-    f.get(src).set(col).get(kc).set(p).loop();
-    body();
-    f.get(col).get(cs).op("i32Add").set(col);
-    f.get(p).i32Const(1).op("i32Sub").tee(p).brIf(0).op("end");
-  };
-  f.get(rows).i32Const(s.mr).op("i32Eq").if();
-  columns(() => {
-    for (let i = 0; i < s.mr; i++) {
-      f.get(dst).get(col);
-      if (i > 0) f.get(rowOff[i]!).op("i32Add");
-      f.f32Load().f32Store(4 * i);
-    }
-    f.get(dst)
-      .i32Const(4 * s.mr)
-      .op("i32Add")
-      .set(dst);
-  });
-  f.op("else");
-  columns(() => {
-    f.get(col).set(ptr).get(rows).set(r).loop(); // for each row of the short last stripe
-    f.get(dst).get(ptr).f32Load().f32Store();
-    f.get(dst).i32Const(4).op("i32Add").set(dst);
-    f.get(ptr).get(rs).op("i32Add").set(ptr);
-    f.get(r).i32Const(1).op("i32Sub").tee(r).brIf(0).op("end");
-  });
-  f.op("end");
+  f.get(src).set(col).get(kc).set(p).loop(); // for each column p of the block
+  f.get(col).set(ptr).get(rows).set(r).loop(); // for each row of the stripe
+  f.get(dst).get(ptr).f32Load().f32Store();
+  f.get(dst).i32Const(4).op("i32Add").set(dst);
+  f.get(ptr).get(rs).op("i32Add").set(ptr);
+  f.get(r).i32Const(1).op("i32Sub").tee(r).brIf(0).op("end");
+  f.get(col).get(cs).op("i32Add").set(col);
+  f.get(p).i32Const(1).op("i32Sub").tee(p).brIf(0).op("end");
   f.get(src).get(rs).i32Const(s.mr).op("i32Mul").op("i32Add").set(src);
   f.get(m).i32Const(s.mr).op("i32Sub").tee(m).i32Const(0).op("i32GtS").brIf(0).op("end").op("end");
   return f;

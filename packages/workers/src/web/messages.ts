@@ -13,15 +13,21 @@ import type { ShardResult, ShardTask } from "../shard.js";
  * is an array (an optional one would not accept the DOM's type).
  */
 export interface WorkerLike {
+  /** Sends a task; the buffers in `transfer` move to the worker. */
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  /** Hears the worker's answers. */
   addEventListener(type: "message", listener: (event: { readonly data: unknown }) => void): void;
+  /** Hears an error that escaped the worker, or its script failing to load. */
   addEventListener(type: "error", listener: (event: { readonly message?: string }) => void): void;
+  /** Stops the worker at once. */
   terminate(): void;
 }
 
 /** The worker side: a dedicated worker's global scope (`transfer` required, as in `WorkerLike`). */
 export interface WorkerScopeLike {
+  /** Sends an answer; the buffers in `transfer` move to the page. */
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  /** Hears the page's tasks. */
   addEventListener(type: "message", listener: (event: { readonly data: unknown }) => void): void;
 }
 
