@@ -14,10 +14,10 @@ import * as F from "./fixtures/functions.js";
 import { closesAfterAll, data, FUNCTIONS, treeBits } from "./helpers.js";
 
 const WEB_WORKER = new URL("./fixtures/webWorker.ts", import.meta.url).href;
-/** A Node worker thread running the web fixture, shaped like a browser `Worker`. */
-const spawn = (): WorkerLike => {
-  const start = workerStart(WEB_WORKER);
-  const w = new Worker(new URL(start.filename), { workerData: { ...start.workerData, entry: WEB_WORKER } });
+/** A Node worker thread running the web fixture (or `entry`), shaped like a browser `Worker`. */
+const spawn = (entry = WEB_WORKER): WorkerLike => {
+  const start = workerStart(entry);
+  const w = new Worker(new URL(start.filename), { workerData: { ...start.workerData, entry } });
   return {
     postMessage: (m, transfer) => w.postMessage(m, transfer),
     addEventListener: (type: "message" | "error", listener: (e: never) => void) => {
@@ -63,6 +63,28 @@ describe("pmap over Web Workers", () => {
     expect((error as Error).message).toMatch(
       /worker [01] threw: pmap: this worker serves no function "nothing" \(it serves "meanGrad", "trainStep", "throwsOnWorker1"\)/,
     );
+  });
+
+  it("a worker whose script fails to load is named as dead, and the next call starts new workers", async () => {
+    let spawned = 0;
+    const broken = open(
+      webPmap<(x: Tensor) => Tensor>(
+        () => {
+          spawned++;
+          return spawn(new URL("./fixtures/noSuchModule.ts", import.meta.url).href);
+        },
+        "nothing",
+        { workers: 2, inAxes: [0], outAxes: 0, timeoutMs: 20_000 },
+      ),
+    );
+    for (let call = 1; call <= 2; call++) {
+      const error = await broken(T.ones([4])).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkerFailure);
+      expect((error as Error).message).toMatch(
+        /pmap: worker [01] died \(worker terminated by an uncaught error: .*noSuchModule/,
+      );
+      expect(spawned).toBe(2 * call);
+    }
   });
 
   it("refuses a spawn that is not a function", () => {

@@ -48,10 +48,13 @@ const webRunner = (spawn: () => WorkerLike, workers: number): ShardRunner => {
         if (event.data.rewindPmap === "done") p?.resolve(event.data.result);
         else p?.reject(new Error(event.data.message));
       });
-      // An error event: the module failed to load, or an error escaped the worker (it is gone).
-      worker.addEventListener("error", (event) =>
-        failWorker(w, new Error(`worker terminated by an uncaught error: ${event.message ?? "unknown error"}`)),
-      );
+      // An error event: the module failed to load, or an error escaped the worker. Its task fails
+      // with that error, and every worker is stopped so that the next call starts fresh ones (a
+      // worker whose script did not load would never answer).
+      worker.addEventListener("error", (event) => {
+        failWorker(w, new Error(`worker terminated by an uncaught error: ${event.message ?? "unknown error"}`));
+        stop();
+      });
       return worker;
     }));
   const stop = (): void => {
