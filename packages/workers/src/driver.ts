@@ -132,9 +132,12 @@ export const createPmap = <F extends (...args: never[]) => unknown, R>(
 
   /** Gives the buffers of donated placed arguments to the workers for their next kept results. */
   const recycle = (callArgs: readonly unknown[], call: number): void => {
+    const seen = new Set<unknown>();
     for (const i of donate) {
       const a = callArgs[i];
-      if (!isPlaced(a)) continue;
+      // A handle passed in two donated places is given up once.
+      if (!isPlaced(a) || seen.has(a)) continue;
+      seen.add(a);
       for (const leaf of a.donate(`call ${call} of this pmap (donate: [${donate.join(", ")}])`))
         leaf.buffers.forEach((b, k) => spare[leaf.sharded ? k : 0]!.push(b));
     }

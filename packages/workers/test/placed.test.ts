@@ -99,6 +99,22 @@ describe("kept sharded values", () => {
     expect(grand).toBe(30);
   });
 
+  it("the same handle in two donated places is given up once: the call succeeds, the handle is spent", async () => {
+    const acc = open(
+      pmap<typeof F.accumulate, 0>(FUNCTIONS, "accumulate", {
+        workers: 2,
+        inAxes: [0, 0],
+        outAxes: [0, null],
+        keep: [0],
+        donate: [0, 1],
+      }),
+    );
+    const [h] = await acc(T.zeros([4, 1]), T.fromDataOrThrow([1, 2, 3, 4], [4, 1]));
+    const [doubled] = await acc(h, h);
+    expect(Array.from(doubled.value().data)).toEqual([2, 4, 6, 8]);
+    expect(() => h.value()).toThrow(/donated to call 2 of this pmap/);
+  });
+
   it("a placed value is refused in a position of the other axis, or by a pmap of another worker count", async () => {
     const acc = open(
       pmap<typeof F.accumulate, 0>(FUNCTIONS, "accumulate", {
