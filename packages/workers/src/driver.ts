@@ -28,6 +28,20 @@ export interface ShardRunner {
   readonly describe: (reason: unknown) => string;
 }
 
+/**
+ * A queue that runs the functions given to it one at a time, in the order given (a failure does
+ * not stop the ones after it): the runners' `exclusive`.
+ * @example const exclusive = serially(); await exclusive(() => call())
+ */
+export const serially = (): (<R>(f: () => Promise<R>) => Promise<R>) => {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (f) => {
+    const next = tail.then(f);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+};
+
 /** A placed value (in a kept position of a result) or the concrete value elsewhere. */
 export type PmapArgs<P extends readonly unknown[]> = { [K in keyof P]: P[K] | Placed<P[K]> };
 
@@ -65,7 +79,7 @@ export const createPmap = <F extends (...args: never[]) => unknown, R>(
   const spare: SharedArrayBuffer[][] = Array.from({ length: workers }, () => []);
   let calls = 0;
   let closed = false;
-  let queue: Promise<unknown> = Promise.resolve();
+  let last: Promise<unknown> = Promise.resolve();
 
   const runOnce = async (callArgs: readonly unknown[]): Promise<unknown> => {
     if (callArgs.length !== inAxes.length)
@@ -148,14 +162,15 @@ export const createPmap = <F extends (...args: never[]) => unknown, R>(
       return Promise.reject(
         new WorkerFailure("pmap", 0, "is stopped: this pmap was closed", "make a new pmap to run more calls"),
       );
-    const next = queue.then(() => runner.exclusive(() => runOnce(callArgs)));
-    queue = next.catch(() => undefined);
+    // The runner runs calls in the order they are made; `last` lets close wait for them.
+    const next = runner.exclusive(() => runOnce(callArgs));
+    last = next.catch(() => undefined);
     return next;
   };
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await queue;
+    await last;
     await runner.release();
   };
   return Object.assign(call, { workers, close }) as unknown as Pmapped<F, R>;

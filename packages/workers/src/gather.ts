@@ -6,19 +6,11 @@
 import type { Tensor } from "@rewind/tensor";
 import { treeDefKey, treeLeafCount, treeUnflatten, type TreeDef } from "@rewind/autodiff";
 import { WorkerFailure } from "./errors.js";
-import { leafAxes, mergeLeaf } from "./merge.js";
+import { leafAxes, mergeLeaf, replicatedDiffers } from "./merge.js";
 import type { ShardAxis } from "./options.js";
 import { Placed, type PlacedLeaf } from "./placed.js";
 import { unpackResult, type UnpackedResult } from "./results.js";
 import type { KeptLeaf, ShardResult } from "./shard.js";
-
-const differs = (w: number, leaf: number): WorkerFailure =>
-  new WorkerFailure(
-    "pmap",
-    w,
-    `computed another value than worker 0 for result leaf ${leaf}, which outAxes marks replicated (null)`,
-    "average it over the workers inside the function (pmean), or mark that output 0 to get every worker's rows",
-  );
 
 /** One kept leaf from every worker's report of it. */
 const placedLeaf = (reports: readonly KeptLeaf[], leaf: number, axis: ShardAxis): PlacedLeaf => {
@@ -28,7 +20,7 @@ const placedLeaf = (reports: readonly KeptLeaf[], leaf: number, axis: ShardAxis)
   if (axis === null) {
     const [a, b] = first.checksum!;
     const w = reports.findIndex((r) => !sameShape(r) || r.checksum![0] !== a || r.checksum![1] !== b);
-    if (w > 0) throw differs(w, leaf);
+    if (w > 0) throw replicatedDiffers(w, leaf);
     return { dtype: first.dtype, shape: first.shape, sharded: false, buffers: [first.buffer!], reused: first.reused! };
   }
   const w = reports.findIndex((r) => !sameShape(r));

@@ -29,6 +29,18 @@ const sameBits = (a: Tensor, b: Tensor): boolean =>
   a.shape.every((d, i) => d === b.shape[i]) &&
   sameBytes(a.data, b.data);
 
+/**
+ * The error for a result leaf marked replicated that worker `w` computed differently from worker 0.
+ * @example throw replicatedDiffers(1, 0)
+ */
+export const replicatedDiffers = (w: number, leaf: number): WorkerFailure =>
+  new WorkerFailure(
+    "pmap",
+    w,
+    `computed another value than worker 0 for result leaf ${leaf}, which outAxes marks replicated (null)`,
+    "average it over the workers inside the function (pmean), or mark that output 0 to get every worker's rows",
+  );
+
 const isAxisList = (a: ShardAxis | readonly ShardAxis[]): a is readonly ShardAxis[] => Array.isArray(a);
 
 /**
@@ -58,13 +70,7 @@ export const leafAxes = (def: TreeDef, outAxes: ShardAxis | readonly ShardAxis[]
 export const mergeLeaf = (values: readonly Tensor[], leaf: number, axis: ShardAxis): Tensor => {
   if (axis === null) {
     const w = values.findIndex((v) => !sameBits(v, values[0]!));
-    if (w > 0)
-      throw new WorkerFailure(
-        "pmap",
-        w,
-        `computed another value than worker 0 for result leaf ${leaf}, which outAxes marks replicated (null)`,
-        "average it over the workers inside the function (pmean), or mark that output 0 to get every worker's rows",
-      );
+    if (w > 0) throw replicatedDiffers(w, leaf);
     return values[0]!;
   }
   if (values[0]!.shape.length === 0)

@@ -16,19 +16,29 @@ type State = ReturnType<typeof F.initState>;
 const allReused = (p: Placed<unknown>): boolean => p.leavesFor("test", "p").every((l) => l.reused);
 
 const open = closesAfterAll();
+/** The training step with parameters and optimizer state kept with 2 workers. */
+const keptTrainStep = (donate: number[]) =>
+  pmap<typeof F.trainStep, 0 | 1>(FUNCTIONS, "trainStep", {
+    workers: 2,
+    inAxes: [null, null, 0, 0],
+    outAxes: [null, null, null],
+    keep: [0, 1],
+    donate,
+  });
+/** Running totals kept sharded with 2 workers. */
+const keptTotals = (donate: number[]) =>
+  pmap<typeof F.accumulate, 0>(FUNCTIONS, "accumulate", {
+    workers: 2,
+    inAxes: [0, 0],
+    outAxes: [0, null],
+    keep: [0],
+    donate,
+  });
 
 describe("kept parameters and optimizer state", () => {
   it("six Adam steps with keep and donate equal the steps that ship everything, bit for bit", async () => {
     const plain = open(pmap<typeof F.trainStep>(FUNCTIONS, "trainStep", { workers: 2, inAxes: [null, null, 0, 0] }));
-    const kept = open(
-      pmap<typeof F.trainStep, 0 | 1>(FUNCTIONS, "trainStep", {
-        workers: 2,
-        inAxes: [null, null, 0, 0],
-        outAxes: [null, null, null],
-        keep: [0, 1],
-        donate: [0, 1],
-      }),
-    );
+    const kept = open(keptTrainStep([0, 1]));
     const { w, xs, ys } = data(8, 5);
     let params: F.Params = { w };
     let state: State = F.initState(params);
@@ -51,15 +61,7 @@ describe("kept parameters and optimizer state", () => {
   });
 
   it("a donated handle is refused afterwards, naming the call; a kept but not donated one stays usable", async () => {
-    const step = open(
-      pmap<typeof F.trainStep, 0 | 1>(FUNCTIONS, "trainStep", {
-        workers: 2,
-        inAxes: [null, null, 0, 0],
-        outAxes: [null, null, null],
-        keep: [0, 1],
-        donate: [0],
-      }),
-    );
+    const step = open(keptTrainStep([0]));
     const { w, xs, ys } = data(4, 6);
     const [p1, s1] = await step({ w }, F.initState({ w }), xs, ys);
     const before = treeBits(s1.value());
@@ -78,15 +80,7 @@ describe("kept parameters and optimizer state", () => {
 
 describe("kept sharded values", () => {
   it("stay with their worker: running totals over three calls equal the sums of each worker's rows", async () => {
-    const acc = open(
-      pmap<typeof F.accumulate, 0>(FUNCTIONS, "accumulate", {
-        workers: 2,
-        inAxes: [0, 0],
-        outAxes: [0, null],
-        keep: [0],
-        donate: [0],
-      }),
-    );
+    const acc = open(keptTotals([0]));
     const xs = T.fromDataOrThrow([1, 2, 3, 4], [4, 1]);
     let total: Tensor | Placed<Tensor> = T.zeros([4, 1]);
     let grand = 0;
@@ -100,15 +94,7 @@ describe("kept sharded values", () => {
   });
 
   it("the same handle in two donated places is given up once: the call succeeds, the handle is spent", async () => {
-    const acc = open(
-      pmap<typeof F.accumulate, 0>(FUNCTIONS, "accumulate", {
-        workers: 2,
-        inAxes: [0, 0],
-        outAxes: [0, null],
-        keep: [0],
-        donate: [0, 1],
-      }),
-    );
+    const acc = open(keptTotals([0, 1]));
     const [h] = await acc(T.zeros([4, 1]), T.fromDataOrThrow([1, 2, 3, 4], [4, 1]));
     const [doubled] = await acc(h, h);
     expect(Array.from(doubled.value().data)).toEqual([2, 4, 6, 8]);
@@ -116,14 +102,7 @@ describe("kept sharded values", () => {
   });
 
   it("a placed value is refused in a position of the other axis, or by a pmap of another worker count", async () => {
-    const acc = open(
-      pmap<typeof F.accumulate, 0>(FUNCTIONS, "accumulate", {
-        workers: 2,
-        inAxes: [0, 0],
-        outAxes: [0, null],
-        keep: [0],
-      }),
-    );
+    const acc = open(keptTotals([]));
     const [total] = await acc(T.zeros([4, 1]), T.ones([4, 1]));
     const replicatedFirst = open(
       pmap<typeof F.accumulate>(FUNCTIONS, "accumulate", { workers: 2, inAxes: [null, 0], outAxes: [0, null] }),

@@ -10,7 +10,7 @@
  */
 import { inspect } from "node:util";
 import { Piscina } from "piscina";
-import type { ShardRunner } from "../driver.js";
+import { serially, type ShardRunner } from "../driver.js";
 import type { ShardResult, ShardTask } from "../shard.js";
 
 /** What each worker thread starts with (see pmap.ts's `workerStart`). */
@@ -22,7 +22,7 @@ export interface WorkerStart {
 interface Shared {
   pool: Piscina | undefined;
   users: number;
-  tail: Promise<unknown>;
+  readonly exclusive: ShardRunner["exclusive"];
   idle: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -47,7 +47,7 @@ export const sharedRunner = (start: WorkerStart, workers: number): ShardRunner =
   const key = JSON.stringify([start, workers]);
   let shared = pools.get(key);
   if (shared === undefined) {
-    shared = { pool: undefined, users: 0, tail: Promise.resolve(), idle: undefined };
+    shared = { pool: undefined, users: 0, exclusive: serially(), idle: undefined };
     pools.set(key, shared);
   }
   const mine = shared;
@@ -78,11 +78,7 @@ export const sharedRunner = (start: WorkerStart, workers: number): ShardRunner =
       mine.idle.unref();
       return Promise.resolve();
     },
-    exclusive: <R>(f: () => Promise<R>): Promise<R> => {
-      const next = mine.tail.then(f);
-      mine.tail = next.catch(() => undefined);
-      return next;
-    },
+    exclusive: mine.exclusive,
     describe,
   };
 };

@@ -10,7 +10,7 @@
  */
 import type { Concrete } from "@rewind/autodiff";
 import * as T from "@rewind/tensor";
-import { createPmap, type Pmapped, type ShardRunner } from "../driver.js";
+import { createPmap, serially, type Pmapped, type ShardRunner } from "../driver.js";
 import { checkPmapOptions, type PmapOptions } from "../options.js";
 import type { KeptResult } from "../placed.js";
 import type { ShardResult, ShardTask } from "../shard.js";
@@ -27,7 +27,6 @@ const webRunner = (spawn: () => WorkerLike, workers: number): ShardRunner => {
   const pending = new Map<number, Pending>();
   const owner = new Map<number, number>(); // task id → worker index
   let nextId = 0;
-  let tail: Promise<unknown> = Promise.resolve();
 
   const failWorker = (w: number, reason: unknown): void => {
     for (const [id, index] of owner)
@@ -72,11 +71,7 @@ const webRunner = (spawn: () => WorkerLike, workers: number): ShardRunner => {
       }),
     reset: () => Promise.resolve(stop()),
     release: () => Promise.resolve(stop()),
-    exclusive: <R>(f: () => Promise<R>): Promise<R> => {
-      const next = tail.then(f);
-      tail = next.catch(() => undefined);
-      return next;
-    },
+    exclusive: serially(),
     describe: (reason) => {
       const message = reason instanceof Error ? reason.message : String(reason);
       return /terminat/i.test(message) ? `died (${message})` : `threw: ${message}`;
