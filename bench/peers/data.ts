@@ -56,6 +56,8 @@ const normal = (rand: () => number, n: number, scale = 1): Float32Array => {
  * Shapes: wIh [4H, IN], wHh [4H, H], bIh [4H], bHh [4H], w [1, H], b [1], xs [B, T, IN], ys [B, 1].
  */
 export interface LstmData {
+  /** Batch, time steps, input features, hidden size of the arrays below. */
+  readonly sizes: LstmSizes;
   readonly wIh: Float32Array;
   readonly wHh: Float32Array;
   readonly bIh: Float32Array;
@@ -66,12 +68,24 @@ export interface LstmData {
   readonly ys: Float32Array;
 }
 
-/** The LSTM workload's data; PyTorch's default init (uniform ±1/√H) for the cell. */
-export const makeLstmData = (B: number = LSTM.B): LstmData => {
-  const { T, IN, H } = LSTM;
+/** An LSTM workload's sizes: batch, time steps, input features, hidden size. */
+export interface LstmSizes {
+  readonly B: number;
+  readonly T: number;
+  readonly IN: number;
+  readonly H: number;
+}
+
+/**
+ * An LSTM workload's data; PyTorch's default init (uniform ±1/√H) for the cell. The sizes default
+ * to the reference workload (`LSTM`); `B` and the others override them.
+ * @example makeLstmData(128) // the reference step at batch 128
+ */
+export const makeLstmData = (B: number = LSTM.B, { T, IN, H }: Omit<LstmSizes, "B"> = LSTM): LstmData => {
   const rand = mulberry32(42);
   const k = 1 / Math.sqrt(H);
   return {
+    sizes: { B, T, IN, H },
     wIh: uniform(rand, 4 * H * IN, -k, k),
     wHh: uniform(rand, 4 * H * H, -k, k),
     bIh: uniform(rand, 4 * H, -k, k),

@@ -21,7 +21,7 @@ import {
   type Value,
 } from "@rewind/autodiff";
 import { elmanTanh, lstm, rnn, type TorchCellParams } from "@rewind/rnn";
-import { CHAR, LSTM, l2, oneHotRows, type CharData, type LstmData, type StepCheck } from "./data.js";
+import { CHAR, l2, oneHotRows, type CharData, type LstmData, type StepCheck } from "./data.js";
 import type { Contestant } from "./harness.js";
 
 /** A training-step contestant that can also report its loss and gradient norms once. */
@@ -82,8 +82,7 @@ export const rewindLstm = (d: LstmData, mode: "eager" | "jit"): StepContestant =
  * @example const { model, loss } = rewindLstmParts(makeLstmData())
  */
 export const rewindLstmParts = (d: LstmData) => {
-  const { T: steps, IN, H } = LSTM;
-  const B = d.ys.length;
+  const { B, T: steps, IN, H } = d.sizes;
   const model: LstmModel = {
     cell: {
       weight_ih: t(d.wIh, [4 * H, IN]),

@@ -9,7 +9,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm"; // registers the "wasm" backend
-import { CHAR, LSTM, l2, oneHotRows, type CharData, type LstmData } from "./data.js";
+import { CHAR, l2, oneHotRows, type CharData, type LstmData } from "./data.js";
+import { tfLstmParts } from "./tfjsLstm.js";
 import type { Contestant } from "./harness.js";
 import type { StepContestant } from "./rewind.js";
 
@@ -66,45 +67,13 @@ const stepContestant = (
 // ---- LSTM -------------------------------------------------------------------------------------
 
 /**
- * The LSTM step: an LSTMCell written out with tf ops in a loop over time, so the tape records
- * every step (as PyTorch's eager autograd would); weights stay in PyTorch's layout and matMul's
- * transposeB flag avoids explicit transposes.
+ * The LSTM step (the loss of tfjsLstm.ts) on `backend`.
  * @example await tfLstm(makeLstmData(), "wasm")
  */
 export const tfLstm = async (d: LstmData, backend: TfBackend): Promise<StepContestant> => {
   await use(backend);
-  const { B, T, IN, H } = LSTM;
-  const params = [
-    tf.tensor2d(d.wIh, [4 * H, IN]),
-    tf.tensor2d(d.wHh, [4 * H, H]),
-    tf.tensor1d(d.bIh),
-    tf.tensor1d(d.bHh),
-    tf.tensor2d(d.w, [1, H]),
-    tf.tensor1d(d.b),
-  ];
-  const xs = tf.tensor3d(d.xs, [B, T, IN]);
-  const ys = tf.tensor2d(d.ys, [B, 1]);
-  const loss = (
-    wIh: tf.Tensor,
-    wHh: tf.Tensor,
-    bIh: tf.Tensor,
-    bHh: tf.Tensor,
-    w: tf.Tensor,
-    b: tf.Tensor,
-  ): tf.Scalar => {
-    const steps = tf.unstack(xs, 1) as tf.Tensor2D[]; // T × [B, IN]
-    let h: tf.Tensor = tf.zeros([B, H]);
-    let c: tf.Tensor = tf.zeros([B, H]);
-    for (const x of steps) {
-      const gates = tf.add(tf.add(tf.matMul(x, wIh, false, true), bIh), tf.add(tf.matMul(h, wHh, false, true), bHh));
-      const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
-      h = tf.mul(tf.sigmoid(o), tf.tanh(c));
-    }
-    const pred = tf.add(tf.matMul(h, w, false, true), b);
-    return tf.mean<tf.Scalar>(tf.square(tf.sub(pred, ys)));
-  };
-  return stepContestant(backend, (a) => loss(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!), params, [xs, ys]);
+  const { params, data, loss } = tfLstmParts(d);
+  return stepContestant(backend, loss, params, data);
 };
 
 // ---- min-char-rnn -----------------------------------------------------------------------------
