@@ -50,7 +50,7 @@ interface Case {
   readonly batches: () => Promise<unknown[][]>;
 }
 
-const keys = (n: number, seed = 0): Key[] => random.split(random.key(seed), n);
+const keys = (n: number, seed = 0): readonly Key[] => random.split(random.key(seed), n);
 /** `n` random id sequences of the given lengths, ids in [lo, hi). */
 const idLists = (key: Key, lengths: readonly number[], lo: number, hi: number): number[][] => {
   const u = random.uniform(key, [lengths.length, Math.max(...lengths)], { dtype: "float64" }).data;
