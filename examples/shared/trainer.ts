@@ -14,7 +14,7 @@ import { item, type Tensor } from "@rewind/tensor";
 import type { Concrete } from "@rewind/autodiff";
 import { trainStep } from "@rewind/optim";
 import { pmap, type Placed } from "@rewind/workers/node";
-import type { StepSpec, WorkerStep } from "./dataParallel.js";
+import type { StepSpec } from "./dataParallel.js";
 
 /** A model being trained: one step at a time, its current parameters on demand. */
 export interface Trainer<P, Batch extends unknown[]> {
@@ -77,26 +77,72 @@ export const trainer = <C, P, S, Batch extends unknown[]>(
       close: () => Promise.resolve(),
     };
   }
-  type Step = WorkerStep<C, P, S, Batch>;
-  let run: ReturnType<typeof pmap<Step, 0 | 1>> | undefined;
-  let held: readonly [Placed<P>, Placed<S>] | undefined;
-  let copy: Concrete<P> | undefined = params;
+  const placed = placedStep<P, S>(options.module, options.exportName, workers);
   return {
     workers,
     step: async (...batch) => {
-      // Made at the first step, when the number of batch arguments is known: each is split on axis 0.
-      run ??= pmap<Step, 0 | 1>(options.module, options.exportName, {
+      const [value] = await placed.step(
+        batch.map(() => 0),
+        config,
+        params,
+        optState,
+        ...batch,
+      );
+      return item(value!);
+    },
+    params: placed.params,
+    close: placed.close,
+  };
+};
+
+/** A step run on workers whose parameters and optimizer state stay with them: see {@link placedStep}. */
+export interface PlacedStep<P> {
+  /**
+   * Calls the step with `(config, params, optState, ...rest)`, the parameters and state being the
+   * workers' own after the first call (the ones given then are only read); `restAxes` says how each
+   * of `rest` is split (0: on axis 0, null: whole to every worker). Returns the step's outputs after
+   * the new parameters and state.
+   */
+  readonly step: (
+    restAxes: readonly (0 | null)[],
+    config: unknown,
+    params: unknown,
+    optState: unknown,
+    ...rest: unknown[]
+  ) => Promise<Tensor[]>;
+  /** The current parameters: a copy made on the first call after a step. */
+  readonly params: () => Concrete<P>;
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * A `pmap` of the module's step `(config, params, optState, ...rest) => [params', optState', ...outs]`
+ * (outputs replicated), with the new parameters and optimizer state kept by the workers (`keep`)
+ * in the memory of the ones before (`donate`): no step ships them. Made at the first call.
+ * @example
+ * const s = placedStep(new URL("./step.ts", import.meta.url), "privateStep", 2);
+ * const [clipped] = await s.step([0, null], config, params0, optState0, batch, noise);
+ */
+export const placedStep = <P, S>(module: URL, exportName: string, workers: number): PlacedStep<P> => {
+  type Step = (config: unknown, params: P, optState: S, ...rest: unknown[]) => readonly unknown[];
+  let run: ReturnType<typeof pmap<Step, 0 | 1>> | undefined;
+  let held: readonly [Placed<P>, Placed<S>] | undefined;
+  let copy: Concrete<P> | undefined;
+  return {
+    step: async (restAxes, config, params, optState, ...rest) => {
+      run ??= pmap<Step, 0 | 1>(module, exportName, {
         workers,
-        inAxes: [null, null, null, ...batch.map(() => 0 as const)],
-        outAxes: [null, null, null],
+        inAxes: [null, null, null, ...restAxes],
+        outAxes: null,
         keep: [0, 1],
         donate: [1, 2],
       });
-      const args = [config, held?.[0] ?? params, held?.[1] ?? optState, ...batch] as unknown as Parameters<typeof run>;
-      const [p, s, value] = (await run(...args)) as unknown as [Placed<P>, Placed<S>, Tensor];
+      if (held === undefined) copy = params as Concrete<P>;
+      const args = [config, held?.[0] ?? params, held?.[1] ?? optState, ...rest] as unknown as Parameters<typeof run>;
+      const [p, s, ...outs] = (await run(...args)) as unknown as [Placed<P>, Placed<S>, ...Tensor[]];
       held = [p, s];
       copy = undefined;
-      return item(value);
+      return outs;
     },
     params: () => (copy ??= held![0].value()),
     close: async () => run?.close(),
