@@ -44,6 +44,9 @@ export interface TrainerOptions<C, P, S, Batch extends unknown[]> {
   readonly params: Concrete<P>;
 }
 
+/** The one-thread steps made so far, per `build` and configuration (its JSON). */
+const oneThreadSteps = new WeakMap<object, Map<string, unknown>>();
+
 /**
  * Makes the step of an example's training loop for `--workers N` (see the file comment).
  * @example
@@ -60,8 +63,15 @@ export const trainer = <C, P, S, Batch extends unknown[]>(
   let params = options.params;
   let optState = optimizer.init(params) as Concrete<S>;
   if (workers === 1) {
-    // Today's step: loss, gradient, optimizer and update in one jitted program, state donated.
-    const step = trainStep(loss, optimizer);
+    // Today's step: loss, gradient, optimizer and update in one jitted program, state donated;
+    // one per `build` and configuration, so trainers made one after another trace it once.
+    const made = oneThreadSteps.get(options.build) ?? new Map<string, unknown>();
+    oneThreadSteps.set(options.build, made);
+    const key = JSON.stringify(config);
+    const step = (made.get(key) ?? trainStep(loss, optimizer)) as ReturnType<
+      typeof trainStep<P, typeof optimizer, Batch>
+    >;
+    made.set(key, step);
     return {
       workers,
       step: (...batch) => {
