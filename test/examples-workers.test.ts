@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { random, tensor, type Key, type Tensor } from "@rewind/tensor";
+import { stack, treeLeaves, treeMap, type Value } from "@rewind/autodiff";
 import { additiveAttention, embedding, gru, linear, padSequences } from "@rewind/rnn";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -61,6 +62,27 @@ const idLists = (key: Key, lengths: readonly number[], lo: number, hi: number): 
 // loss is a mean over valid steps (names, seq2seq) must weight the shards, not average them.
 const UNEVEN = [2, 3, 8, 8];
 
+/** Windows shaped like forecast's: 56 days of 51 features, one target per day. */
+const forecastBatches = (): Tensor[][] =>
+  keys(3, 1).map((k) => {
+    const [kx, ky] = random.split(k, 2);
+    return [random.normal(kx!, [4, 56, 51]), random.normal(ky!, [4, 56, 1])];
+  });
+/** Emails shaped like spam's (a vocabulary of 50, 8 words), for spam's and dp-spam's models. */
+const spamParams = () => {
+  const [k1, k2, k3] = keys(3);
+  return Promise.resolve({
+    embed: embedding(50, 4).init(k1!, 50),
+    cell: gru.init(k2!, { inputSize: 4, hiddenSize: 8 }),
+    out: linear(2).init(k3!, 8),
+  });
+};
+const spamBatches = (): unknown[][] =>
+  keys(3, 1).map((k, i) => {
+    const label = tensor(i === 1 ? [1, 1, 0, 0] : [0, 1, 1, 0], "int32");
+    return [{ words: padSequences(idLists(k, UNEVEN, 2, 50), { maxLength: 8 }), label }];
+  });
+
 const cases: Case[] = [
   {
     example: "forecast",
@@ -70,32 +92,13 @@ const cases: Case[] = [
       const [k1, k2] = keys(2);
       return { cell: gru.init(k1!, { inputSize: 51, hiddenSize: 8 }), out: readout.init(k2!, 8) };
     },
-    batches: () =>
-      Promise.resolve(
-        keys(3, 1).map((k) => {
-          const [kx, ky] = random.split(k, 2);
-          return [random.normal(kx!, [4, 56, 51]), random.normal(ky!, [4, 56, 1])];
-        }),
-      ),
+    batches: () => Promise.resolve(forecastBatches()),
   },
   {
     example: "spam",
     config: {},
-    params: () => {
-      const [k1, k2, k3] = keys(3);
-      return Promise.resolve({
-        embed: embedding(50, 4).init(k1!, 50),
-        cell: gru.init(k2!, { inputSize: 4, hiddenSize: 8 }),
-        out: linear(2).init(k3!, 8),
-      });
-    },
-    batches: () =>
-      Promise.resolve(
-        keys(3, 1).map((k, i) => {
-          const label = tensor(i === 1 ? [1, 1, 0, 0] : [0, 1, 1, 0], "int32");
-          return [{ words: padSequences(idLists(k, UNEVEN, 2, 50), { maxLength: 8 }), label }];
-        }),
-      ),
+    params: () => spamParams(),
+    batches: () => Promise.resolve(spamBatches()),
   },
   {
     example: "names",
@@ -170,7 +173,57 @@ const cases: Case[] = [
       });
     },
   },
+  {
+    example: "dp-spam",
+    config: { learningRate: 1e-2, clip: 1, sigma: 1, words: 8 },
+    params: () => spamParams(),
+    batches: () => Promise.resolve(spamBatches()),
+  },
+  {
+    example: "ensemble",
+    config: { ensemble: true },
+    params: async () => {
+      const { readout } = await load<{ readout: ReturnType<typeof linear> }>("forecast/step.ts");
+      const models = keys(2).map((k) => {
+        const [k1, k2] = random.split(k, 2);
+        return { cell: gru.init(k1!, { inputSize: 51, hiddenSize: 4 }), out: readout.init(k2!, 4) };
+      });
+      return treeMap((a: Value, b: Value) => stack([a, b], 0), models[0]!, models[1]!);
+    },
+    batches: () => Promise.resolve(forecastBatches()),
+  },
+  {
+    example: "parallel",
+    config: { model: "minGru parallel", lr: 3e-3 },
+    params: async () => {
+      const { initMinGru } = await load<{ initMinGru: (k: Key, s: object) => unknown }>("parallel/model.ts");
+      return initMinGru(keys(1)[0]!, { vocab: 12, embed: 4, hidden: 6 });
+    },
+    batches: () =>
+      Promise.resolve(
+        keys(3, 1).map((k) => {
+          const ids = idLists(k, [9, 9, 9, 9], 0, 12);
+          const x = tensor(
+            ids.map((s) => s.slice(0, 8)),
+            "int32",
+          );
+          return [
+            x,
+            tensor(
+              ids.map((s) => s.slice(1)),
+              "int32",
+            ),
+          ];
+        }),
+      ),
+  },
 ];
+
+/** The matching leaves of two parameter trees. */
+const zipLeaves = (a: unknown, b: unknown): [Tensor, Tensor][] => {
+  const bs = treeLeaves(b) as Tensor[];
+  return (treeLeaves(a) as Tensor[]).map((x, i) => [x, bs[i]!]);
+};
 
 const losses = async (c: Case, workers: number): Promise<number[]> => {
   const module = new URL(pathToFileURL(join(examples, c.example, "step.ts")).href);
@@ -193,6 +246,57 @@ describe("examples with --workers 2 reach the losses of one worker", () => {
       expect(two).toHaveLength(3);
       two.forEach((l, i) => expect(Math.abs(l - one[i]!) / Math.abs(one[i]!)).toBeLessThan(1e-5));
     }, 60_000);
+
+  it("dp-spam's DP-SGD step: 3 steps with the same noise, each clipped fraction equal and the parameters within 1e-5", async () => {
+    const config = { learningRate: 1e-2, clip: 1, sigma: 1, words: 8 };
+    const module = new URL(pathToFileURL(join(examples, "dp-spam", "step.ts")).href);
+    const { privateStepOf, build } = await load<{
+      privateStepOf: (c: unknown, workers: boolean) => (...args: unknown[]) => Record<string, unknown>;
+      build: (c: unknown) => { optimizer: { init: (p: unknown) => unknown } };
+    }>("dp-spam/step.ts");
+    const { noiseLike } = await load<{ noiseLike: (p: unknown, k: Key) => unknown }>("dp-spam/dpsgd.ts");
+    const { placedStep } = await load<{
+      placedStep: (
+        m: URL,
+        name: string,
+        workers: number,
+      ) => {
+        step: (axes: unknown[], ...args: unknown[]) => Promise<Tensor[]>;
+        params: () => unknown;
+        close: () => Promise<void>;
+      };
+    }>("shared/trainer.ts");
+    const shapes = await spamParams();
+    const noises = keys(3, 7).map((k) => noiseLike(shapes, k));
+    // One process: the batch whole.
+    const step = privateStepOf(config, false);
+    let params: unknown = await spamParams();
+    let optState = build(config).optimizer.init(params);
+    const one: number[] = [];
+    spamBatches().forEach(([batch], i) => {
+      const r = step(params, optState, batch, noises[i]);
+      [params, optState] = [r["params"], r["optState"]];
+      one.push((r["clippedFraction"] as Tensor).data[0]!);
+    });
+    // Two workers: two emails each, their clipped sums added (psum) before the same noise.
+    const two = placedStep(module, "parallelPrivateStep", 2);
+    const start = await spamParams();
+    const startState = build(config).optimizer.init(start);
+    const twoFractions: number[] = [];
+    try {
+      for (const [i, [batch]] of spamBatches().entries()) {
+        const [fraction] = await two.step([0, null], config, start, startState, batch, noises[i]);
+        twoFractions.push(fraction!.data[0]!);
+      }
+      expect(twoFractions).toEqual(one); // counts of clipped emails: exact
+      const gap = Math.max(
+        ...zipLeaves(two.params(), params).map(([a, b]) => Math.max(...a.data.map((x, j) => Math.abs(x - b.data[j]!)))),
+      );
+      expect(gap).toBeLessThan(1e-5);
+    } finally {
+      await two.close();
+    }
+  }, 60_000);
 
   it("a worker count that does not divide the batch is a usage error naming the flag, the batch and the fix", async () => {
     const run = promisify(execFile);
