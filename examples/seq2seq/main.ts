@@ -15,8 +15,13 @@
  * `generate` decodes greedily until the end token, and a string counts only if every symbol and
  * the end are right (exact match).
  *
- * Run:   pnpm example seq2seq [--steps 800] [--hidden 64] [--batch 32] [--seed 0]
+ * Run:   pnpm example seq2seq [--steps 800] [--hidden 64] [--batch 32] [--seed 0] [--workers 1]
  *        pnpm example seq2seq --smoke        (a few steps, tiny GRUs)
+ *
+ * `--workers N` (N dividing --batch; the batch is 8 with --smoke) runs each training step on N
+ * worker threads, B / N strings each; each worker's mean loss and gradient is weighted by its share
+ * of the batch's valid target steps and the shares summed: the same losses as one worker within
+ * float rounding (not bit for bit: the mean is summed in another order); bit-reproducible for a given N.
  *
  * Prints: every --eval steps, each model's training loss (nats/token), held-out exact match and
  * per-symbol accuracy; then a few held-out examples with both models' answers, and the summary
@@ -24,34 +29,31 @@
  */
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
-import { item, random } from "@rewind/tensor";
-import { jit, take, type Concrete, type Value } from "@rewind/autodiff";
+import { trainer } from "../shared/trainer.js";
+import { random } from "@rewind/tensor";
+import { jit, type Concrete, type Value } from "@rewind/autodiff";
 import {
   additiveAttention,
   embedding,
-  encoderDecoder,
   generate,
   gru,
   linear,
   padSequences,
   rnn,
-  sequenceCrossEntropy,
   type AttentionContext,
-  type EmbeddingParams,
-  type LinearParams,
-  type PaddedSequences,
   type TensorInitCell,
-  type TorchCellParams,
 } from "@rewind/rnn";
-import { adam, chain, clipByGlobalNorm, cosineDecay, trainStep, type StateOf } from "@rewind/optim";
+import { build, embedIds, type Batch, type Params, type StepConfig } from "./step.js";
 
-const { smoke, int } = exampleFlags({ steps: "800", hidden: "64", batch: "32", eval: "200", seed: "0" });
+const flags = exampleFlags({ steps: "800", hidden: "64", batch: "32", eval: "200", seed: "0" }, { workers: true });
+const { smoke, int } = flags;
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const steps = smoke ? 4 : int("steps", 1);
 const hiddenSize = smoke ? 8 : int("hidden", 1);
 const batchSize = smoke ? 8 : int("batch", 1);
 const evalEvery = smoke ? 2 : int("eval", 1);
 const seed = int("seed", 0);
+const workers = flags.workers(batchSize, smoke ? "fixed by --smoke" : "--batch");
 const embedDim = smoke ? 4 : 16;
 const nHeld = smoke ? 40 : 500;
 
@@ -76,12 +78,6 @@ const drawStrings = (key: random.Key, n: number): number[][] => {
 const held = drawStrings(random.key(12345), nHeld);
 const heldSet = new Set(held.map((s) => s.join(",")));
 
-/** A batch: the source padded to S steps (with lengths), and the decoder's inputs and targets padded to T. */
-interface Batch {
-  readonly src: PaddedSequences; //    the symbols, padded with 0
-  readonly tgtIn: PaddedSequences; //  BOS, then the reversed symbols, padded with EOS
-  readonly tgtOut: PaddedSequences; // the reversed symbols, then EOS, padded with EOS
-}
 /** The padded batch of some strings; the target lengths (symbols + EOS) mark the steps the loss counts. */
 const encode = (strings: readonly number[][]): Batch => {
   const reversed = strings.map((s) => [...s].reverse());
@@ -106,13 +102,7 @@ const trainBatch = (step: number): Batch => {
   return encode(strings.slice(0, batchSize)); // twice as many drawn as needed: enough to spare
 };
 
-// ---- models ----------------------------------------------------------------------------------
-interface Params<PD> {
-  readonly embed: EmbeddingParams; // shared by source and target tokens
-  readonly encoder: TorchCellParams;
-  readonly decoder: PD;
-  readonly out: LinearParams;
-}
+// ---- models (step.ts: the loss and the optimizer; the workers of --workers N import it) -------
 const embedLayer = embedding(V, embedDim);
 const readoutLayer = linear(V);
 
@@ -124,13 +114,6 @@ interface Outcome {
   readonly answers: number[][];
   readonly seconds: number;
 }
-
-// The learning rate anneals from 3e-3 to 3e-4 over the run: the end settles instead of jittering.
-// One optimizer for both models (it holds no state: each run's state is made from its parameters).
-const optimizer = chain(
-  clipByGlobalNorm(5),
-  adam({ learningRate: cosineDecay({ initValue: 3e-3, decaySteps: steps, alpha: 0.1 }) }),
-);
 
 /** Both models' initial parameters come from the same keys: as tensors (`Concrete`), from the layers' `init`. */
 const initParams = <PD, X>(decoder: TensorInitCell<PD, Value, X>): Concrete<Params<PD>> => {
@@ -144,39 +127,15 @@ const initParams = <PD, X>(decoder: TensorInitCell<PD, Value, X>): Concrete<Para
 };
 
 /**
- * Parameters and their fresh optimizer state, made where the decoder's parameter type is known,
- * so both are typed as tensors and the jitted step and decoder return tensors.
- */
-type Start<PD> = readonly [Concrete<Params<PD>>, Concrete<StateOf<typeof optimizer>>];
-
-/**
  * Trains `decoder` (plain, or reading the encoder's outputs as its context) and evaluates it. Both
  * models start from the same keys, see the same batches and take the same optimizer steps.
  */
-const train = <PD, X extends AttentionContext | undefined>(
+const train = async <PD, X extends AttentionContext | undefined>(
   label: string,
   decoder: TensorInitCell<PD, Value, X>,
-  start: Start<PD>,
-): Outcome => {
+  params0: Concrete<Params<PD>>,
+): Promise<Outcome> => {
   const attends = decoder.checkContext !== undefined;
-  let [params, optState] = start;
-  const embedIds =
-    (p: Params<PD>) =>
-    (ids: Value): Value =>
-      take(p.embed.weight, ids, 0);
-
-  /** Teacher-forced cross-entropy per valid target token (the mean over symbols and EOS, never padding). */
-  const loss = (p: Params<PD>, b: Batch): Value => {
-    const { logits } = encoderDecoder(
-      gru,
-      decoder,
-      { encoder: p.encoder, decoder: p.decoder },
-      embedIds(p)(b.src.xs),
-      b.tgtIn.xs,
-      { srcLengths: b.src.lengths, embedTarget: embedIds(p), readout: readoutLayer.apply(p.out), teacherForcing: 1 },
-    );
-    return sequenceCrossEntropy(logits, b.tgtOut.xs, b.tgtOut.lengths);
-  };
 
   /** Free-running greedy decoding from the encoder's state; an attention decoder also reads its outputs. */
   const decode = jit((p: Params<PD>, b: Batch): Value => {
@@ -214,23 +173,35 @@ const train = <PD, X extends AttentionContext | undefined>(
     return { exact: exact / held.length, perSymbol: right / symbols, answers };
   };
 
-  // Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once per batch shape.
-  const trainingStep = trainStep(loss, optimizer);
+  // Loss (step.ts), gradient, clipping, Adam and applyUpdates as one jitted program, traced once per
+  // batch shape; with --workers N each worker runs it on B / N strings, and their losses and
+  // gradients are weighted by their shares of the batch's valid target steps and summed.
+  // The step module builds either decoder's loss from the configuration, so it types the decoder's
+  // parameters as unknown; these are the ones of `decoder`.
+  const start: unknown = params0;
+  const training = trainer<StepConfig, Params<unknown>, unknown, [Batch]>({
+    workers,
+    module: new URL("./step.ts", import.meta.url),
+    exportName: "parallelStep",
+    build,
+    config: { vocab: V, steps, attention: attends },
+    params: start as Concrete<Params<unknown>>,
+  });
   const started = performance.now();
   let running = NaN;
   for (let step = 1; step <= steps; step++) {
-    const result = trainingStep(params, optState, trainBatch(step)); // gives up the old params and optState (donated)
-    ({ params, optState } = result);
-    running = Number.isNaN(running) ? item(result.loss) : 0.95 * running + 0.05 * item(result.loss);
+    const loss = await training.step(trainBatch(step));
+    running = Number.isNaN(running) ? loss : 0.95 * running + 0.05 * loss;
     if (step % evalEvery === 0 || step === steps) {
-      const r = evaluate(params);
+      const r = evaluate(training.params() as Concrete<Params<PD>>);
       const s = (performance.now() - started) / 1000;
       console.log(
         `${label.padEnd(18)} step ${String(step).padStart(5)}  loss ${running.toFixed(4)}  held-out exact match ${(100 * r.exact).toFixed(1)}%  per symbol ${(100 * r.perSymbol).toFixed(1)}%  [${s.toFixed(0)} s]`,
       );
     }
   }
-  const final = evaluate(params);
+  const final = evaluate(training.params() as Concrete<Params<PD>>);
+  await training.close();
   return { label, ...final, seconds: (performance.now() - started) / 1000 };
 };
 
@@ -238,11 +209,9 @@ console.log(
   `reversing strings of ${MIN_LEN}–${MAX_LEN} symbols from ${SYMBOLS}; ${held.length} held-out strings; ` +
     `GRU ${hiddenSize} encoder and decoder, batch ${batchSize}, ${steps} steps each`,
 );
-const plain0 = initParams(gru);
-const plain = train("no attention", gru, [plain0, optimizer.init(plain0)]);
+const plain = await train("no attention", gru, initParams(gru));
 const attentionDecoder = additiveAttention(gru);
-const attention0 = initParams(attentionDecoder);
-const attention = train("additive attention", attentionDecoder, [attention0, optimizer.init(attention0)]);
+const attention = await train("additive attention", attentionDecoder, initParams(attentionDecoder));
 
 const show = (row: readonly number[]): string => {
   const end = row.indexOf(EOS);

@@ -20,8 +20,12 @@
  * one fixed shape [32, 128] (one bucket of 128; longer emails are cut with `truncating: "post"`),
  * so the jitted loss-and-gradient is traced once; the test split is one `padSequences` batch.
  *
- * Run:   pnpm example spam [--epochs 3] [--seed 0]
+ * Run:   pnpm example spam [--epochs 3] [--seed 0] [--workers 1]
  *        pnpm example spam --smoke        (a few steps on a small subset)
+ *
+ * `--workers N` (N dividing the batch: 32, or 16 with --smoke) runs each training step on N worker
+ * threads, B / N emails each, their gradients averaged: the same losses as one worker within float
+ * rounding (not bit for bit: the mean is summed in another order); bit-reproducible for a given N.
  *
  * Prints: the split (sizes, spam counts, first test ids) and the majority-class baseline; the
  * training loss during each epoch; test accuracy after each epoch next to the baseline, and at
@@ -29,34 +33,15 @@
  */
 import { exampleFlags } from "../shared/flags.js";
 import { endWithLauncher } from "../shared/launcher.js";
-import { item, random } from "@rewind/tensor";
-import {
-  argmax,
-  jit,
-  logSoftmax,
-  mean,
-  mul,
-  neg,
-  oneHot,
-  sum,
-  take,
-  type Concrete,
-  type Value,
-} from "@rewind/autodiff";
-import {
-  batches,
-  embedding,
-  gru,
-  linear,
-  manyToOne,
-  type EmbeddingParams,
-  type LinearParams,
-  type TorchCellParams,
-} from "@rewind/rnn";
-import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
+import { trainer } from "../shared/trainer.js";
+import { random } from "@rewind/tensor";
+import { argmax, jit, type Concrete, type Value } from "@rewind/autodiff";
+import { batches, embedding, gru } from "@rewind/rnn";
 import { buildVocab, emailBatch, loadEmails, PAD, splitEmails, tokenize, wordIds, type EmailBatch } from "./data.js";
+import { build, classify, logits, type Params } from "./step.js";
 
-const { smoke, int } = exampleFlags({ epochs: "3", seed: "0" });
+const flags = exampleFlags({ epochs: "3", seed: "0" }, { workers: true });
+const { smoke, int } = flags;
 endWithLauncher(); // the run ends when its launcher does (shared/launcher.ts)
 const epochs = smoke ? 1 : int("epochs", 1);
 const seed = int("seed", 0);
@@ -65,6 +50,7 @@ const vocabSize = smoke ? 500 : 5000;
 const embedDim = smoke ? 8 : 32;
 const hiddenSize = smoke ? 8 : 64;
 const batchSize = smoke ? 16 : 32;
+const workers = flags.workers(batchSize, smoke ? "fixed by --smoke" : "fixed in this example");
 
 // ---- data: the fixed split, words, vocabulary from the training split -------------------------
 const { train, test } = splitEmails(loadEmails(), 0, 0.2);
@@ -95,37 +81,20 @@ type Batch = EmailBatch;
 const trainSet = trainDocs.map((d) => ({ words: wordIds(d.words, vocab), label: d.spam ? 1 : 0 }));
 const testBatch = emailBatch(testDocs, vocab, steps);
 
-// ---- model -----------------------------------------------------------------------------------
-// The embedding is looked up for the whole batch before the GRU runs, not inside the loop
-// (mapInput): with a large vocabulary, an in-loop lookup makes the backward pass build a dense
-// [vocab, dim] gradient at every one of the 128 steps (3× slower here); outside, it is one scatter.
+// ---- model (step.ts: the workers of --workers N import it) ----------------------------------
 const embed = embedding(vocabSize, embedDim);
-const classify = linear(2);
-interface Params {
-  readonly embed: EmbeddingParams;
-  readonly cell: TorchCellParams;
-  readonly out: LinearParams;
-}
 const [kEmbed, kCell, kOut, kData] = random.split(random.key(seed), 4) as [
   random.Key,
   random.Key,
   random.Key,
   random.Key,
 ];
-let params: Concrete<Params> = {
+const initial: Concrete<Params> = {
   embed: embed.init(kEmbed, vocabSize),
   cell: gru.init(kCell, { inputSize: embedDim, hiddenSize }),
   out: classify.init(kOut, hiddenSize),
 };
 
-/** Logits [B, 2] from each email's GRU state at its own last word (`lengths` freeze the state after it). */
-const logits = (p: Params, b: Batch): Value => {
-  const xs = take(p.embed.weight, b.words.xs, 0); // [B, steps, E]
-  const { output } = manyToOne(gru, p.cell, xs, { lengths: b.words.lengths }); // [B, H]
-  return classify.apply(p.out)(output);
-};
-const loss = (p: Params, b: Batch): Value =>
-  neg(mean(sum(mul(oneHot(b.label, 2), logSoftmax(logits(p, b), -1)), { axis: -1 })));
 const predict = jit((p: Params, b: Batch): Value => argmax(logits(p, b), { axis: -1 }));
 
 const evaluate = (p: Concrete<Params>) => {
@@ -139,10 +108,16 @@ const evaluate = (p: Concrete<Params>) => {
   return { accuracy: (cm[0]![0]! + cm[1]![1]!) / truth.length, cm };
 };
 
-const optimizer = chain(clipByGlobalNorm(5), adam({ learningRate: 3e-3 }));
-let optState = optimizer.init(params);
-// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once per batch shape.
-const trainingStep = trainStep(loss, optimizer);
+// Loss, gradient, clipping, Adam and applyUpdates as one jitted program, traced once per batch
+// shape; with --workers N each worker runs it on B / N emails and the gradients are averaged (pmean).
+const training = trainer({
+  workers,
+  module: new URL("./step.ts", import.meta.url),
+  exportName: "parallelStep",
+  build,
+  config: {},
+  params: initial,
+});
 
 // ---- training: each epoch a permutation of the training emails from the data key ------------
 // One bucket of `steps`: every batch is [batchSize, steps], so jit traces once.
@@ -160,9 +135,7 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   let running = 0;
   for (let i = 0; i < perEpoch; i++) {
     const batch: Batch = epochBatches.at(i).data;
-    const result = trainingStep(params, optState, batch); // gives up the old params and optState (donated)
-    ({ params, optState } = result);
-    running += item(result.loss);
+    running += await training.step(batch);
     const every = Math.max(1, Math.floor(perEpoch / 4));
     if ((i + 1) % every === 0) {
       console.log(
@@ -171,13 +144,14 @@ for (let epoch = 0; epoch < epochs; epoch++) {
       running = 0;
     }
   }
-  result = evaluate(params);
+  result = evaluate(training.params());
   const s = (performance.now() - started) / 1000;
   console.log(
     `epoch ${epoch + 1}: test accuracy ${(100 * result.accuracy).toFixed(2)}%  (majority class ${(100 * majority).toFixed(1)}%)  [${s.toFixed(0)} s]`,
   );
 }
-result ??= evaluate(params);
+result ??= evaluate(training.params());
+await training.close();
 const [[hh, hs], [sh, ss]] = result.cm as [[number, number], [number, number]];
 console.log(
   `\nconfusion on the test split (rows: truth, columns: predicted)\n         ham   spam\n  ham  ${String(hh).padStart(4)}   ${String(hs).padStart(4)}\n  spam ${String(sh).padStart(4)}   ${String(ss).padStart(4)}`,
