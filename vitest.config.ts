@@ -17,6 +17,7 @@ const SLOW_FIRST = [
   "test/readme-types.test.ts",
   "test/determinism.test.ts",
   "test/architecture.test.ts",
+  "test/examples-workers.test.ts",
 ];
 
 /** Vitest's order (failed, then longest when it has timings), with the known slow files first. */
