@@ -1,0 +1,145 @@
+/**
+ * @file Running a `Program`: kernels are recorded into one compute pass and submitted together;
+ * a CPU step ends the submission, reads its inputs back, runs the primitive's impl and uploads its
+ * outputs. Intermediate buffers are destroyed after the last submission (WebGPU frees them once
+ * the queued work is done); the outputs' buffers go to the caller's device arrays.
+ */
+import type { Tensor } from "@rewind/tensor";
+import { createStorage, readBuffer, uploadTensor, type Holder } from "./array.js";
+import { gpuFail } from "./errors.js";
+import type { GpuBuffer, GpuCommandEncoder, GpuComputePass, GpuComputePipeline } from "./gpuTypes.js";
+import { isSlot, type Program } from "./program.js";
+import { sizeOf } from "./wgsl/common.js";
+
+/** Compiled pipelines, keyed by their WGSL (one cache per device). */
+export type PipelineCache = Map<string, GpuComputePipeline>;
+
+/**
+ * Compiles the program's kernels not compiled yet; rejects with the compiler's messages (a bug of
+ * this package, never of the caller's function).
+ * @example await preparePipelines(holder, cache, program);
+ */
+export const preparePipelines = async (holder: Holder, cache: PipelineCache, program: Program): Promise<void> => {
+  const { device } = holder;
+  for (const step of program.steps) {
+    if (step.kind !== "kernel" || cache.has(step.wgsl)) continue;
+    device.pushErrorScope("validation");
+    const module = device.createShaderModule({ code: step.wgsl });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === "error");
+    const pipeline = device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } });
+    const error = await device.popErrorScope();
+    if (errors.length > 0 || error !== null)
+      gpuFail(
+        "jit (webgpu)",
+        "kernel",
+        `a generated WGSL kernel failed to compile: ${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join("; ") || error!.message}\n${step.wgsl}`,
+        "report this as a bug of @rewind/webgpu (with the kernel above); jit(f) without backend runs on the CPU",
+      );
+    cache.set(step.wgsl, pipeline);
+  }
+};
+
+/**
+ * Runs `program` on the input buffers (owned by the caller, never written); resolves to one new
+ * buffer per output, owned by the caller.
+ * @example const outs = await runProgram(holder, cache, program, [x]);
+ */
+export const runProgram = async (
+  holder: Holder,
+  cache: PipelineCache,
+  program: Program,
+  inputs: readonly GpuBuffer[],
+): Promise<GpuBuffer[]> => {
+  const { device } = holder;
+  const bufs: (GpuBuffer | undefined)[] = new Array<GpuBuffer | undefined>(program.slots.length);
+  program.inputs.forEach((slot, i) => (bufs[slot] = inputs[i]));
+  const temps = new Set<GpuBuffer>();
+  const get = (slot: number): GpuBuffer => {
+    let b = bufs[slot];
+    if (b === undefined) {
+      b = createStorage(device, sizeOf(program.slots[slot]!.shape));
+      bufs[slot] = b;
+      temps.add(b);
+    }
+    return b;
+  };
+  device.pushErrorScope("out-of-memory");
+  device.pushErrorScope("validation");
+  let encoder: GpuCommandEncoder = device.createCommandEncoder();
+  let pass: GpuComputePass | undefined;
+  const flush = (): void => {
+    pass?.end();
+    pass = undefined;
+    device.queue.submit([encoder.finish()]);
+    encoder = device.createCommandEncoder();
+  };
+  let popped = false;
+  try {
+    for (const step of program.steps) {
+      if (step.kind === "kernel") {
+        const pipeline = cache.get(step.wgsl)!;
+        const entries = [...step.reads, ...step.writes].map((s, binding) => ({
+          binding,
+          resource: { buffer: get(s) },
+        }));
+        const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+        pass ??= encoder.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(...step.groups);
+        continue;
+      }
+      flush();
+      const ins = await Promise.all(
+        step.ins.map((o): Tensor | Promise<Tensor> =>
+          isSlot(o) ? readBuffer(device, get(o.slot), o.aval.dtype, o.aval.shape) : o.literal,
+        ),
+      );
+      holder.check("call");
+      const outs = step.eqn.prim.impl(ins, step.eqn.params);
+      step.outs.forEach((slot, i) => {
+        const t = outs[i]!;
+        const up = uploadTensor(device, t);
+        const old = bufs[slot];
+        if (old !== undefined && temps.has(old)) (temps.delete(old), old.destroy());
+        bufs[slot] = up;
+        temps.add(up);
+      });
+    }
+    pass?.end();
+    pass = undefined;
+    const given = new Set<GpuBuffer>();
+    const result = program.outputs.map((o) => {
+      if (!isSlot(o)) return uploadTensor(device, o.literal);
+      const b = get(o.slot);
+      if (temps.has(b) && !given.has(b)) {
+        given.add(b);
+        return b;
+      }
+      // An input, or a buffer already returned: the caller gets a copy it owns.
+      const copy = createStorage(device, sizeOf(o.aval.shape));
+      encoder.copyBufferToBuffer(b, 0, copy, 0, copy.size);
+      return copy;
+    });
+    device.queue.submit([encoder.finish()]);
+    for (const b of temps) if (!given.has(b)) b.destroy();
+    popped = true;
+    const [validation, memory] = [await device.popErrorScope(), await device.popErrorScope()];
+    const error = validation ?? memory;
+    if (error !== null) {
+      result.forEach((b) => b.destroy());
+      gpuFail(
+        "jit (webgpu)",
+        "call",
+        `WebGPU reported an error: ${error.message}`,
+        "report this as a bug of @rewind/webgpu",
+      );
+    }
+    return result;
+  } catch (e) {
+    if (!popped) await Promise.allSettled([device.popErrorScope(), device.popErrorScope()]);
+    for (const b of temps) b.destroy();
+    throw e;
+  }
+};

@@ -1,0 +1,38 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { playwright } from "@vitest/browser-playwright";
+import { defineConfig } from "vitest/config";
+
+const chromium = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+if (!existsSync(chromium))
+  throw new Error(`no Chromium at ${chromium}: apt-get install -y chromium, or set CHROMIUM_PATH`);
+
+export default defineConfig({
+  test: {
+    name: "@rewind/webgpu (browser)",
+    root: fileURLToPath(new URL(".", import.meta.url)),
+    include: ["test/browser/**/*.browser.ts"],
+    browser: {
+      enabled: true,
+      headless: true,
+      provider: playwright({
+        launchOptions: {
+          executablePath: chromium,
+          args: [
+            "--no-sandbox",
+            "--enable-unsafe-webgpu",
+            "--enable-features=Vulkan",
+            "--use-webgpu-adapter=swiftshader",
+            "--disable-dev-shm-usage",
+          ],
+        },
+      }),
+      instances: [{ browser: "chromium" }],
+    },
+    testTimeout: 60_000,
+    reporters: ["default", "json"],
+    outputFile: {
+      json: fileURLToPath(new URL("../../node_modules/.cache/vitest-webgpu-results.json", import.meta.url)),
+    },
+  },
+});
