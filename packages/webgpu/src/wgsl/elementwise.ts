@@ -13,9 +13,12 @@ export type ExprOf = (args: readonly string[], ins: readonly DType[], out: DType
 
 /** An operand as f32 (int32 and bool operands of transcendental functions compute in float32). */
 const asF32 = (x: string, d: DType): string => (d === "float32" ? x : `f32(${x})`);
-/** An operand as a WGSL bool (nonzero is true, NaN included). */
+/**
+ * An operand as a WGSL bool (nonzero is true, NaN included): on the bits for floats, since a
+ * float comparison with NaN is not reliable in WGSL and a subnormal may compare equal to 0.
+ */
 const truthy = (x: string, d: DType): string =>
-  d === "bool" ? `(${x} != 0u)` : d === "int32" ? `(${x} != 0)` : `(${x} != 0.0)`;
+  d === "bool" ? `(${x} != 0u)` : d === "int32" ? `(${x} != 0)` : `((bitcast<u32>(${x}) & 0x7fffffffu) != 0u)`;
 /** A WGSL bool as stored bool (u32 0/1). */
 const stored = (cond: string): string => `select(0u, 1u, ${cond})`;
 
@@ -30,22 +33,27 @@ const rounding =
   ([x], [d]) =>
     d === "float32" ? `${fn}(${x!})` : x!;
 
+/** A comparison; with a float NaN operand only `!=` holds (IEEE), spelled out for WGSL. */
 const compare =
   (op: string): ExprOf =>
-  ([a, b]) =>
-    stored(`${a!} ${op} ${b!}`);
+  ([a, b], [d]) =>
+    d !== "float32"
+      ? stored(`${a!} ${op} ${b!}`)
+      : op === "!="
+        ? stored(`is_nan(${a!}) || is_nan(${b!}) || ${a!} != ${b!}`)
+        : stored(`!is_nan(${a!}) && !is_nan(${b!}) && ${a!} ${op} ${b!}`);
 
 /** The expression of every elementwise primitive. */
 export const ELEMENTWISE: Readonly<Record<string, ExprOf>> = {
   neg: ([x]) => `-(${x!})`,
   abs: ([x]) => `abs(${x!})`,
-  exp: floatFn("exp"),
+  exp: floatFn("fexp"),
   expm1: floatFn("fexpm1"),
-  log: floatFn("log"),
+  log: floatFn("flog"),
   log1p: floatFn("flog1p"),
-  sqrt: floatFn("sqrt"),
-  sin: floatFn("sin"),
-  cos: floatFn("cos"),
+  sqrt: floatFn("fsqrt"),
+  sin: floatFn("fsin"),
+  cos: floatFn("fcos"),
   tanh: floatFn("ftanh"),
   logistic: floatFn("flogistic"),
   softplus: floatFn("fsoftplus"),
