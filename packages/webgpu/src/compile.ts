@@ -14,7 +14,7 @@ const checkDtype = (eqn: Eqn, aval: Aval): void => {
     gpuFail(
       "jit (webgpu)",
       `primitive ${eqn.prim.name}`,
-      `produces float64 [${aval.shape.join(", ")}], and WebGPU computes in float32 only`,
+      `the primitive ${eqn.prim.name} produces float64 [${aval.shape.join(", ")}], and WebGPU computes in float32 only`,
       'compute in float32 (astype(x, "float32"), float32 constants), or use the CPU jit (jit(f) without backend)',
     );
 };

@@ -124,15 +124,15 @@ export const webgpu = async (options: WebGpuOptions = {}): Promise<WebGpu> => {
       gpuFail(
         "webgpu",
         "navigator.gpu",
-        "is absent because the page is not a secure context",
+        "navigator.gpu is absent because the page is not a secure context",
         "serve the page over https:// or from http://localhost (WebGPU exists only in secure contexts)",
       );
     gpuFail(
       "webgpu",
       "navigator.gpu",
       env.browser || options.gpu === null
-        ? "is absent: this browser has no WebGPU"
-        : "is absent: this runtime has no WebGPU",
+        ? "navigator.gpu is absent: this browser has no WebGPU"
+        : "navigator.gpu is absent: this runtime has no WebGPU",
       "use a browser with WebGPU (Chrome or Edge 113+, Safari 26+, Firefox 141+ on Windows), " +
         "pass options.gpu (in Node, the webgpu package's create([])), or use the CPU jit",
     );

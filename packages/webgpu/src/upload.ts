@@ -20,7 +20,7 @@ export const checkUpload = (op: string, arg: string, t: unknown): Tensor => {
     gpuFail(
       op,
       arg,
-      `is float64 [${t.shape.join(", ")}], and WebGPU computes in float32 only`,
+      `the value is float64 [${t.shape.join(", ")}], and WebGPU computes in float32 only`,
       'convert it with astype(x, "float32"), or use the CPU jit (jit(f) without backend)',
     );
   return t;

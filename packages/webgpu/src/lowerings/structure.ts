@@ -22,17 +22,21 @@ import {
 } from "../wgsl/movement.js";
 import { argKernel, reduceKernel, type ReduceKind } from "../wgsl/reduce.js";
 
-/** The same buffer seen with another aval (a reshape of row-major data moves nothing). */
-const alias = (ctx: LowerContext): readonly Operand[] | "cpu" => {
-  const x = ctx.ins[0]!;
-  return x.slot === undefined ? "cpu" : [{ slot: x.slot, aval: ctx.outAvals[0]! }];
-};
-
 /** A movement kernel with the given per-axis maps and fill value. */
 const move = (ctx: LowerContext, maps: readonly AxisMap[], fill = 0): readonly Operand[] => {
   const out = ctx.fresh(ctx.outAvals[0]!);
   ctx.launch([ctx.ins[0]!], [out], ([x]) => strided(x!, maps, ctx.outAvals[0]!.shape, fill));
   return [out];
+};
+
+/** The same buffer seen with another aval (a reshape of row-major data moves nothing); a literal is filled in. */
+const alias = (ctx: LowerContext): readonly Operand[] => {
+  const x = ctx.ins[0]!;
+  if (x.slot !== undefined) return [{ slot: x.slot, aval: ctx.outAvals[0]! }];
+  return move(
+    ctx,
+    ctx.outAvals[0]!.shape.map(() => ({ start: 0, step: 0 })),
+  );
 };
 
 const reduce =
