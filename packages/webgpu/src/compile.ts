@@ -27,6 +27,7 @@ export const compileProgram = (table: LoweringTable, closed: ClosedGraph): Progr
   const slots: Aval[] = [];
   const steps: Step[] = [];
   const producers = new Map<number, { eqn: Eqn; ins: readonly Operand[] }>();
+  let current = "";
   const fresh = (aval: Aval): Operand => ({ slot: slots.push(aval) - 1, aval });
   const launch: LowerContext["launch"] = (reads, writes, gen, groups) => {
     let b = 0;
@@ -38,6 +39,7 @@ export const compileProgram = (table: LoweringTable, closed: ClosedGraph): Progr
     if (sizeOf(writes[0]!.aval.shape) === 0) return;
     steps.push({
       kind: "kernel",
+      prim: current,
       wgsl: gen(inputs),
       reads: reads.filter(isSlot).map((r) => r.slot),
       writes: writes.map((w) => w.slot!),
@@ -50,6 +52,7 @@ export const compileProgram = (table: LoweringTable, closed: ClosedGraph): Progr
     const read = (a: Atom): Operand => (a._tag === "Literal" ? { literal: a.value, aval: a.aval } : env.get(a.id)!);
     for (const eqn of graph.eqns) {
       const opnds = eqn.inputs.map(read);
+      current = eqn.prim.name;
       const outAvals = eqn.outputs.map((v) => v.aval);
       outAvals.forEach((a) => checkDtype(eqn, a));
       const entry = (table as Record<string, Lowering<unknown> | "cpu" | undefined>)[eqn.prim.name];

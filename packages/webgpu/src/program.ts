@@ -15,6 +15,8 @@ export type Operand =
 export interface KernelStep {
   /** Tells the step kinds apart. */
   readonly kind: "kernel";
+  /** The primitive it computes (part of), for inspection. */
+  readonly prim: string;
   /** The kernel's source (also the key of the compiled-pipeline cache). */
   readonly wgsl: string;
   /** Slots bound first, read-only, in binding order. */
