@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
+import { env } from "node:process";
 import { fileURLToPath } from "node:url";
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
 
-const chromium = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+const chromium = env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 if (!existsSync(chromium))
   throw new Error(`no Chromium at ${chromium}: apt-get install -y chromium, or set CHROMIUM_PATH`);
 

@@ -142,16 +142,18 @@ export function jit<Args extends unknown[], R>(f: (...args: Args) => R, options:
   const opts = expectOptions("jit", options, ["compile", "donate", "warnRetraces", "backend"]);
   const b = opts.backend as JitBackend | string | undefined;
   if (b !== undefined) {
-    const backend = typeof b === "string" ? backends[b] : b;
-    if (backend === undefined)
-      graphFail({
-        _tag: "InvalidArgument",
-        op: "jit",
-        arg: "options.backend",
-        detail: `no back end is registered as "${b}"`,
-        fix: 'create it first: await webgpu() from @rewind/webgpu registers "webgpu"',
-      });
-    return backend!.jit(f, opts) as never;
+    const backend =
+      typeof b !== "string"
+        ? b
+        : (backends[b] ??
+          graphFail({
+            _tag: "InvalidArgument",
+            op: "jit",
+            arg: "options.backend",
+            detail: `no back end is registered as "${b}"`,
+            fix: 'create it first: await webgpu() from @rewind/webgpu registers "webgpu"',
+          }));
+    return backend.jit(f, opts) as never;
   }
   const compile = expectFlag("jit", "options.compile", opts.compile) ?? true;
   const donate = donateOption(opts.donate);

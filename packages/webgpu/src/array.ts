@@ -24,8 +24,7 @@ export const createStorage = (device: GpuDevice, n: number): GpuBuffer =>
   device.createBuffer({ size: bufferBytes(n), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
 
 /** The elements of a tensor as the device stores them. */
-const deviceData = (t: Tensor): ArrayBufferView =>
-  t.dtype === "bool" ? Uint32Array.from(t.data as Uint8Array) : (t.data as Float32Array | Int32Array);
+const deviceData = (t: Tensor): ArrayBufferView => (t.dtype === "bool" ? Uint32Array.from(t.data) : t.data);
 
 /** Uploads a tensor (float32, int32 or bool) into a new buffer. */
 export const uploadTensor = (device: GpuDevice, t: Tensor): GpuBuffer => {
@@ -106,7 +105,7 @@ export class GpuArray implements DeviceArray {
     try {
       return readBuffer(this.holder.device, this.buffer("read"), this.dtype, this.shape);
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
   }
 

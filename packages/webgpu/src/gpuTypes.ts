@@ -23,10 +23,20 @@ export interface GpuComputePipeline {
   getBindGroupLayout(index: number): unknown;
 }
 
+/** One compiler message. */
+export interface GpuCompilationMessage {
+  /** `"error"`, `"warning"` or `"info"`. */
+  readonly type: string;
+  /** The text. */
+  readonly message: string;
+  /** The line of the WGSL it is about. */
+  readonly lineNum: number;
+}
+
 /** A WGSL module's compiler messages. */
 export interface GpuCompilationInfo {
   /** Errors, warnings and notes, with their line. */
-  readonly messages: readonly { readonly type: string; readonly message: string; readonly lineNum: number }[];
+  readonly messages: readonly GpuCompilationMessage[];
 }
 
 /** A compute pass being recorded. */
@@ -51,6 +61,28 @@ export interface GpuCommandEncoder {
   finish(): unknown;
 }
 
+/** A device's command queue. */
+export interface GpuQueue {
+  /** Queues recorded commands. */
+  submit(buffers: readonly unknown[]): void;
+  /** Copies bytes from memory into a buffer (ordered before later submissions). */
+  writeBuffer(buffer: GpuBuffer, offset: number, data: ArrayBufferView): void;
+  /** Resolves when the work submitted so far is done. */
+  onSubmittedWorkDone(): Promise<void>;
+}
+
+/** A compiled WGSL module. */
+export interface GpuShaderModule {
+  /** The compiler's messages. */
+  getCompilationInfo(): Promise<GpuCompilationInfo>;
+}
+
+/** An error caught by an error scope. */
+export interface GpuError {
+  /** What went wrong. */
+  readonly message: string;
+}
+
 /** Why and how a device was lost. */
 export interface GpuDeviceLostInfo {
   /** `"destroyed"` after `destroy()`, `"unknown"` otherwise. */
@@ -64,17 +96,13 @@ export interface GpuDevice {
   /** Its limits (storage buffer sizes, workgroup counts). */
   readonly limits: Readonly<Record<string, number>>;
   /** The queue commands are submitted to. */
-  readonly queue: {
-    submit(buffers: readonly unknown[]): void;
-    writeBuffer(buffer: GpuBuffer, offset: number, data: ArrayBufferView): void;
-    onSubmittedWorkDone(): Promise<void>;
-  };
+  readonly queue: GpuQueue;
   /** Resolves when the device is lost (or destroyed). */
   readonly lost: Promise<GpuDeviceLostInfo>;
   /** Allocates a buffer. */
   createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBuffer;
   /** Compiles WGSL. */
-  createShaderModule(descriptor: { code: string }): { getCompilationInfo(): Promise<GpuCompilationInfo> };
+  createShaderModule(descriptor: { code: string }): GpuShaderModule;
   /** Builds a compute pipeline from a module. */
   createComputePipeline(descriptor: {
     layout: "auto";
@@ -90,7 +118,7 @@ export interface GpuDevice {
   /** Starts catching errors of one kind. */
   pushErrorScope(filter: "validation" | "out-of-memory" | "internal"): void;
   /** Stops catching; resolves to the first error caught, if any. */
-  popErrorScope(): Promise<{ readonly message: string } | null>;
+  popErrorScope(): Promise<GpuError | null>;
   /** Destroys the device (it is then lost, reason `"destroyed"`). */
   destroy(): void;
 }

@@ -10,4 +10,20 @@ export type { WebGpuJitOptions } from "./jit.js";
 export { GpuArray } from "./array.js";
 export { readTree, disposeTree, isDeviceArray, type FromDevice } from "./tree.js";
 export { loweredPrimitives, type LoweredPrimitives } from "./table.js";
-export type { Gpu, GpuAdapter, GpuAdapterInfo, GpuDevice, GpuDeviceLostInfo } from "./gpuTypes.js";
+export type { Holder } from "./array.js";
+export type {
+  Gpu,
+  GpuAdapter,
+  GpuAdapterInfo,
+  GpuBuffer,
+  GpuCommandEncoder,
+  GpuCompilationInfo,
+  GpuCompilationMessage,
+  GpuComputePass,
+  GpuComputePipeline,
+  GpuDevice,
+  GpuDeviceLostInfo,
+  GpuError,
+  GpuQueue,
+  GpuShaderModule,
+} from "./gpuTypes.js";

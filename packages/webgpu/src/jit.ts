@@ -57,7 +57,7 @@ export const deviceJit = <Args extends unknown[], R>(
       leaves.map((l) => (isDeviceArray(l) ? zeros(l.shape, l.dtype) : l)),
     );
     treeLeavesWithPaths(example).forEach(([path, t]) => checkUpload("call", `args${path}`, t));
-    const closed = makeGraph(f as (...a: never[]) => unknown, { optimize: true })(...example);
+    const closed = makeGraph(f, { optimize: true })(...example);
     if (closed.consts.some(isTracer))
       gpuFail(
         "call",

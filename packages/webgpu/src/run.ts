@@ -4,7 +4,6 @@
  * outputs. Intermediate buffers are destroyed after the last submission (WebGPU frees them once
  * the queued work is done); the outputs' buffers go to the caller's device arrays.
  */
-import type { Tensor } from "@rewind/tensor";
 import { createStorage, readBuffer, uploadTensor, type Holder } from "./array.js";
 import { gpuFail } from "./errors.js";
 import type { GpuBuffer, GpuCommandEncoder, GpuComputePass, GpuComputePipeline } from "./gpuTypes.js";
@@ -33,7 +32,8 @@ export const preparePipelines = async (holder: Holder, cache: PipelineCache, pro
       gpuFail(
         "jit (webgpu)",
         "kernel",
-        `a generated WGSL kernel failed to compile: ${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join("; ") || error!.message}\n${step.wgsl}`,
+        `a generated WGSL kernel failed to compile: ` +
+          `${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join("; ") || error!.message}\n${step.wgsl}`,
         "report this as a bug of @rewind/webgpu (with the kernel above); jit(f) without backend runs on the CPU",
       );
     cache.set(step.wgsl, pipeline);
@@ -92,8 +92,8 @@ export const runProgram = async (
       }
       flush();
       const ins = await Promise.all(
-        step.ins.map((o): Tensor | Promise<Tensor> =>
-          isSlot(o) ? readBuffer(device, get(o.slot), o.aval.dtype, o.aval.shape) : o.literal,
+        step.ins.map((o) =>
+          isSlot(o) ? readBuffer(device, get(o.slot), o.aval.dtype, o.aval.shape) : Promise.resolve(o.literal),
         ),
       );
       holder.check("call");
@@ -102,7 +102,7 @@ export const runProgram = async (
         const t = outs[i]!;
         const up = uploadTensor(device, t);
         const old = bufs[slot];
-        if (old !== undefined && temps.has(old)) (temps.delete(old), old.destroy());
+        if (old !== undefined && temps.delete(old)) old.destroy();
         bufs[slot] = up;
         temps.add(up);
       });

@@ -20,7 +20,10 @@ export type FromDevice<T> = T extends DeviceArray
       ? { [K in keyof T]: FromDevice<T[K]> }
       : T;
 
-/** True for a device array of this package. */
+/**
+ * True for a device array of this package.
+ * @example isDeviceArray(await step(x)) // true
+ */
 export const isDeviceArray = (x: unknown): x is GpuArray => x instanceof GpuArray;
 
 /** A leaf of a device tree: a tensor (or tracer), or a device array. */
@@ -44,7 +47,7 @@ export const flattenDevice = (tree: unknown): [DeviceLeaf[], TreeDef] => {
       leaves.push(d.value);
       return { kind: "leaf" };
     }
-    return { ...d, children: d.children.map(walk) } as TreeDef;
+    return { ...d, children: d.children.map(walk) };
   };
   const def = walk(def0);
   return [leaves, def];
@@ -56,7 +59,7 @@ export const flattenDevice = (tree: unknown): [DeviceLeaf[], TreeDef] => {
  */
 export const readTree = async <T>(tree: T): Promise<FromDevice<T>> => {
   const [leaves, def] = flattenDevice(tree);
-  const read = await Promise.all(leaves.map((l) => (isDeviceArray(l) ? l.read() : l)));
+  const read = await Promise.all(leaves.map((l) => (isDeviceArray(l) ? l.read() : Promise.resolve(l))));
   return treeUnflatten(def, read);
 };
 

@@ -2,6 +2,7 @@ import { astype, grad, makeGraph, matmul, reshape, sum, tanh, transpose, type Va
 import { fromDataOrThrow, zeros } from "@rewind/tensor";
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../src/compile.js";
+import type { KernelStep } from "../src/program.js";
 import { loweringTable } from "../src/table.js";
 import { webgpu } from "../src/index.js";
 import { coords, grid, literal } from "../src/wgsl/common.js";
@@ -50,7 +51,7 @@ describe("compiling graphs", () => {
   it("a reshape moves nothing: it shares its input's buffer", () => {
     const p = program((x: Value) => reshape(tanh(x), [6]), fromDataOrThrow([1, 2, 3, 4, 5, 6], [2, 3]));
     expect(p.steps).toHaveLength(1);
-    expect(p.outputs[0]!.slot).toBe((p.steps[0] as { writes: number[] }).writes[0]);
+    expect(p.outputs[0]!.slot).toBe((p.steps[0] as KernelStep).writes[0]);
   });
 
   it("refuses float64 values inside the graph, naming the primitive and the fix", () => {

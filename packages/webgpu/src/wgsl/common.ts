@@ -110,10 +110,11 @@ ${body}
 export const coords = (shape: Shape, index: string, prefix = "c"): string => {
   if (shape.length === 0) return "";
   const lines = [`var r_${prefix} = ${index};`];
-  for (let k = shape.length - 1; k > 0; k--)
-    lines.push(
-      `let ${prefix}${k} = i32(r_${prefix} % ${Math.max(1, shape[k]!)}u); r_${prefix} = r_${prefix} / ${Math.max(1, shape[k]!)}u;`,
-    );
+  for (let k = shape.length - 1; k > 0; k--) {
+    // An empty axis divides by 1: WGSL refuses a constant divisor of 0 even in code that never runs.
+    const d = Math.max(1, shape[k]!);
+    lines.push(`let ${prefix}${k} = i32(r_${prefix} % ${d}u); r_${prefix} = r_${prefix} / ${d}u;`);
+  }
   lines.push(`let ${prefix}0 = i32(r_${prefix});`);
   return lines.join("\n");
 };

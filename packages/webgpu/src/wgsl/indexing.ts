@@ -32,7 +32,8 @@ export const takeKernel = (x: KernelInput, idx: KernelInput, axis: number): stri
   const t = sizeOf(idx.shape);
   const body = `let qq = i % ${q}u; let tt = (i / ${q}u) % ${t}u; let pp = i / ${q * t}u;
 ${wrapped(idx, "tt", n)}
-if (j >= 0 && j < ${n}) { out0[i] = ${load(x, `(pp * ${n}u + u32(j)) * ${q}u + qq`)}; } else { out0[i] = ${missing(x)}; }`;
+if (j >= 0 && j < ${n}) { out0[i] = ${load(x, `(pp * ${n}u + u32(j)) * ${q}u + qq`)}; }
+else { out0[i] = ${missing(x)}; }`;
   return flatKernel(bindings([x, idx], [x.dtype]), p * t * q, body);
 };
 
@@ -62,7 +63,8 @@ export const gatherKernel = (x: KernelInput, idx: KernelInput, axis: number): st
   const t = idx.shape[axis]!;
   const body = `let qq = i % ${q}u; let pp = i / ${q * t}u;
 ${wrapped(idx, "i", n)}
-if (j >= 0 && j < ${n}) { out0[i] = ${load(x, `(pp * ${n}u + u32(j)) * ${q}u + qq`)}; } else { out0[i] = ${missing(x)}; }`;
+if (j >= 0 && j < ${n}) { out0[i] = ${load(x, `(pp * ${n}u + u32(j)) * ${q}u + qq`)}; }
+else { out0[i] = ${missing(x)}; }`;
   return flatKernel(bindings([x, idx], [x.dtype]), p * t * q, body);
 };
 

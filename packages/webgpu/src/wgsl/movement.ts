@@ -4,7 +4,7 @@
  * unslice are all this one kernel with different per-axis maps; concat writes each operand into
  * its band of the output. Exact: nothing is computed, only copied.
  */
-import type { DType, Shape } from "@rewind/tensor";
+import type { Shape } from "@rewind/tensor";
 import { bindings, coords, flatKernel, literal, load, sizeOf, stridesOf, type KernelInput } from "./common.js";
 
 /**
@@ -89,5 +89,5 @@ export const concatPart = (x: KernelInput, axis: number, offset: number, outShap
   const st = stridesOf(outShape);
   const terms = x.shape.map((_, k) => `${k === axis ? `(c${k} + ${offset})` : `c${k}`} * ${st[k]}`);
   const body = `${coords(x.shape, "i")}\nout0[u32(${terms.join(" + ") || "0"})] = ${load(x, "i")};`;
-  return flatKernel(bindings(x.lit === undefined ? [x] : [], [x.dtype as DType]), n, body);
+  return flatKernel(bindings(x.lit === undefined ? [x] : [], [x.dtype]), n, body);
 };
