@@ -23,7 +23,7 @@ const checkDtype = (eqn: Eqn, aval: Aval): void => {
  * Compiles `closed` with `table`.
  * @example compileProgram(table, makeGraph(f, { optimize: true })(x)).steps.length
  */
-export const compileProgram = (table: LoweringTable, closed: ClosedGraph): Program => {
+export const compileProgram = (table: LoweringTable, closed: Pick<ClosedGraph, "graph">): Program => {
   const slots: Aval[] = [];
   const steps: Step[] = [];
   const producers = new Map<number, { eqn: Eqn; ins: readonly Operand[] }>();
@@ -64,6 +64,8 @@ export const compileProgram = (table: LoweringTable, closed: ClosedGraph): Progr
         launch,
         producer: (x) => (isSlot(x) ? producers.get(x.slot) : undefined),
         lowerGraph,
+        compileBody: (graph) => compileProgram(table, { graph }),
+        push: (step) => steps.push(step),
       };
       let outs = typeof entry === "function" ? entry(ctx, eqn.params) : "cpu";
       if (outs === "cpu") {

@@ -39,8 +39,32 @@ export interface CpuStep {
   readonly outs: readonly number[];
 }
 
+/**
+ * A scan run on the device: its body (a program of kernels only) encoded once per iteration into
+ * the same submission, the carry passed from one iteration's buffers to the next's, x_t copied out
+ * of the stacked xs and y_t into the stacked ys (buffer copies, no kernel, no read-back).
+ */
+export interface ScanStep {
+  /** Tells the step kinds apart. */
+  readonly kind: "scan";
+  /** The body: inputs `[consts…, carry…, x_t…]`, outputs `[carry'…, y_t…]`. */
+  readonly body: Program;
+  /** Number of iterations. */
+  readonly length: number;
+  /** Iterate from the last step to the first. */
+  readonly reverse: boolean;
+  /** Number of constants. */
+  readonly numConsts: number;
+  /** Number of carries. */
+  readonly numCarry: number;
+  /** The scan's operands (buffer slots): consts, initial carry, stacked xs. */
+  readonly ins: readonly number[];
+  /** The slots of its outputs: final carry, stacked ys. */
+  readonly outs: readonly number[];
+}
+
 /** One step of a program. */
-export type Step = KernelStep | CpuStep;
+export type Step = KernelStep | CpuStep | ScanStep;
 
 /** A compiled graph. */
 export interface Program {
@@ -67,10 +91,10 @@ export const prune = (p: Program): Program => {
   const kept: Step[] = [];
   for (let s = p.steps.length - 1; s >= 0; s--) {
     const step = p.steps[s]!;
-    const writes = step.kind === "kernel" ? step.writes : step.outs;
-    if (step.kind === "kernel" && !writes.some((w) => live.has(w))) continue;
+    if (step.kind === "kernel" && !step.writes.some((w) => live.has(w))) continue;
     kept.push(step);
     if (step.kind === "kernel") step.reads.forEach((r) => live.add(r));
+    else if (step.kind === "scan") step.ins.forEach((r) => live.add(r));
     else step.ins.filter(isSlot).forEach((o) => live.add(o.slot));
   }
   return { ...p, steps: kept.reverse() };

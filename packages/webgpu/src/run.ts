@@ -6,12 +6,17 @@
  */
 import { createStorage, readBuffer, uploadTensor, type Holder } from "./array.js";
 import { gpuFail } from "./errors.js";
-import type { GpuBuffer, GpuCommandEncoder, GpuComputePass, GpuComputePipeline } from "./gpuTypes.js";
-import { isSlot, type Program } from "./program.js";
+import { copy, dispatch, endPass, type Encoding, type PipelineCache } from "./encode.js";
+import type { GpuBuffer } from "./gpuTypes.js";
+import { isSlot, type KernelStep, type Program } from "./program.js";
+import { runScan } from "./runScan.js";
 import { sizeOf } from "./wgsl/common.js";
 
-/** Compiled pipelines, keyed by their WGSL (one cache per device). */
-export type PipelineCache = Map<string, GpuComputePipeline>;
+export type { PipelineCache } from "./encode.js";
+
+/** The kernels of a program, scan bodies' included. */
+const kernelsOf = (p: Program): KernelStep[] =>
+  p.steps.flatMap((s) => (s.kind === "kernel" ? [s] : s.kind === "scan" ? kernelsOf(s.body) : []));
 
 /**
  * Compiles the program's kernels not compiled yet; rejects with the compiler's messages (a bug of
@@ -20,8 +25,8 @@ export type PipelineCache = Map<string, GpuComputePipeline>;
  */
 export const preparePipelines = async (holder: Holder, cache: PipelineCache, program: Program): Promise<void> => {
   const { device } = holder;
-  for (const step of program.steps) {
-    if (step.kind !== "kernel" || cache.has(step.wgsl)) continue;
+  for (const step of kernelsOf(program)) {
+    if (cache.has(step.wgsl)) continue;
     device.pushErrorScope("validation");
     const module = device.createShaderModule({ code: step.wgsl });
     const info = await module.getCompilationInfo();
@@ -55,60 +60,43 @@ export const runProgram = async (
   const bufs: (GpuBuffer | undefined)[] = new Array<GpuBuffer | undefined>(program.slots.length);
   program.inputs.forEach((slot, i) => (bufs[slot] = inputs[i]));
   const temps = new Set<GpuBuffer>();
-  const get = (slot: number): GpuBuffer => {
-    let b = bufs[slot];
-    if (b === undefined) {
-      b = createStorage(device, sizeOf(program.slots[slot]!.shape));
-      bufs[slot] = b;
-      temps.add(b);
-    }
+  const temp = (n: number): GpuBuffer => {
+    const b = createStorage(device, n);
+    temps.add(b);
     return b;
   };
+  const get = (slot: number): GpuBuffer => (bufs[slot] ??= temp(sizeOf(program.slots[slot]!.shape)));
   device.pushErrorScope("out-of-memory");
   device.pushErrorScope("validation");
-  let encoder: GpuCommandEncoder = device.createCommandEncoder();
-  let pass: GpuComputePass | undefined;
+  const enc: Encoding = { device, cache, encoder: device.createCommandEncoder(), pass: undefined };
   const flush = (): void => {
-    pass?.end();
-    pass = undefined;
-    device.queue.submit([encoder.finish()]);
-    encoder = device.createCommandEncoder();
+    endPass(enc);
+    device.queue.submit([enc.encoder.finish()]);
+    enc.encoder = device.createCommandEncoder();
   };
   let popped = false;
   try {
     for (const step of program.steps) {
-      if (step.kind === "kernel") {
-        const pipeline = cache.get(step.wgsl)!;
-        const entries = [...step.reads, ...step.writes].map((s, binding) => ({
-          binding,
-          resource: { buffer: get(s) },
-        }));
-        const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-        pass ??= encoder.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(...step.groups);
-        continue;
+      if (step.kind === "kernel") dispatch(enc, step, get);
+      else if (step.kind === "scan") runScan(enc, step, get, temp);
+      else {
+        flush();
+        const ins = await Promise.all(
+          step.ins.map((o) =>
+            isSlot(o) ? readBuffer(device, get(o.slot), o.aval.dtype, o.aval.shape) : Promise.resolve(o.literal),
+          ),
+        );
+        holder.check("call");
+        const outs = step.eqn.prim.impl(ins, step.eqn.params);
+        step.outs.forEach((slot, i) => {
+          const up = uploadTensor(device, outs[i]!);
+          const old = bufs[slot];
+          if (old !== undefined && temps.delete(old)) old.destroy();
+          bufs[slot] = up;
+          temps.add(up);
+        });
       }
-      flush();
-      const ins = await Promise.all(
-        step.ins.map((o) =>
-          isSlot(o) ? readBuffer(device, get(o.slot), o.aval.dtype, o.aval.shape) : Promise.resolve(o.literal),
-        ),
-      );
-      holder.check("call");
-      const outs = step.eqn.prim.impl(ins, step.eqn.params);
-      step.outs.forEach((slot, i) => {
-        const t = outs[i]!;
-        const up = uploadTensor(device, t);
-        const old = bufs[slot];
-        if (old !== undefined && temps.delete(old)) old.destroy();
-        bufs[slot] = up;
-        temps.add(up);
-      });
     }
-    pass?.end();
-    pass = undefined;
     const given = new Set<GpuBuffer>();
     const result = program.outputs.map((o) => {
       if (!isSlot(o)) return uploadTensor(device, o.literal);
@@ -118,11 +106,12 @@ export const runProgram = async (
         return b;
       }
       // An input, or a buffer already returned: the caller gets a copy it owns.
-      const copy = createStorage(device, sizeOf(o.aval.shape));
-      encoder.copyBufferToBuffer(b, 0, copy, 0, copy.size);
-      return copy;
+      const owned = createStorage(device, sizeOf(o.aval.shape));
+      copy(enc, b, 0, owned, 0, owned.size);
+      return owned;
     });
-    device.queue.submit([encoder.finish()]);
+    endPass(enc);
+    device.queue.submit([enc.encoder.finish()]);
     for (const b of temps) if (!given.has(b)) b.destroy();
     popped = true;
     const [validation, memory] = [await device.popErrorScope(), await device.popErrorScope()];
@@ -138,6 +127,7 @@ export const runProgram = async (
     }
     return result;
   } catch (e) {
+    endPass(enc);
     if (!popped) await Promise.allSettled([device.popErrorScope(), device.popErrorScope()]);
     for (const b of temps) b.destroy();
     throw e;

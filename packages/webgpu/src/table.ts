@@ -5,6 +5,7 @@
  * without an entry here fails to compile.
  */
 import { elementwiseLowerings } from "./lowerings/elementwise.js";
+import { scanLowering } from "./lowerings/scan.js";
 import { structureLowerings } from "./lowerings/structure.js";
 import type { LoweringTable } from "./types.js";
 
@@ -16,7 +17,7 @@ export const loweringTable: LoweringTable = {
   remat: (ctx, { body }) => ctx.lowerGraph(body, ctx.ins),
   customVjp: (ctx, { body }) => ctx.lowerGraph(body, ctx.ins),
   // Not lowered yet (README: the CPU fallbacks).
-  scan: "cpu",
+  scan: scanLowering,
   cumsum: "cpu",
   cumprod: "cpu",
   cummax: "cpu",

@@ -4,7 +4,7 @@
  * entry is a WGSL lowering or `"cpu"` (read back, run the primitive's CPU impl, upload).
  */
 import type { Aval, Eqn, Graph, Primitive, PrimitiveName, registry } from "@rewind/autodiff";
-import type { Operand } from "./program.js";
+import type { Operand, Program, Step } from "./program.js";
 import type { KernelInput } from "./wgsl/common.js";
 
 /** The params type of a registry primitive. */
@@ -33,6 +33,10 @@ export interface LowerContext {
   ) => void;
   /** The equation that produced a slot operand in this graph, with its operands. */
   readonly producer: (x: Operand) => { readonly eqn: Eqn; readonly ins: readonly Operand[] } | undefined;
+  /** Compiles a closed graph on its own (a scan's body), its inputs fresh slots of its program. */
+  readonly compileBody: (graph: Graph) => Program;
+  /** Adds a step made by the lowering itself (a scan). */
+  readonly push: (step: Step) => void;
   /** Lowers a closed graph (a remat or customVjp body) inline on `ins`; returns its outputs. */
   readonly lowerGraph: (graph: Graph, ins: readonly Operand[]) => readonly Operand[];
 }

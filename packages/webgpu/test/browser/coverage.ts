@@ -68,5 +68,8 @@ export const STRUCTURE_COVERED = [
   "addAlongAxis",
 ];
 
+/** scan, on the device with the carry resident (scan.browser.ts). */
+export const SCAN_COVERED = ["scan"];
+
 /** Lowered by inlining their bodies (api.browser.ts). */
 export const INLINE_COVERED = ["remat", "customVjp"];
