@@ -121,7 +121,7 @@ describe("matmul lowering", () => {
     fc.integer({ min: 1, max: 20 }),
   );
   // Each new shape compiles new kernels (shapes are written into the WGSL): fewer runs here.
-  const runs = { numRuns: 4 };
+  const runs = { numRuns: 3 };
   it("batched products and both gradients (operands read transposed in place)", async () => {
     await fc.assert(
       fc.asyncProperty(
