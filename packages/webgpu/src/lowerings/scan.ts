@@ -4,8 +4,10 @@
  * fallback primitive, a nested scan) or returns a literal makes the whole scan run on the CPU.
  */
 import type { ScanParams } from "@rewind/autodiff";
+import type { DType } from "@rewind/tensor";
 import { isSlot, type Operand } from "../program.js";
 import type { LowerContext, Lowering } from "../types.js";
+import { wgslType } from "../wgsl/common.js";
 
 /** A literal operand written into a buffer (a scan binds buffers only). */
 const materialize = (ctx: LowerContext, x: Operand): number => {
@@ -16,9 +18,9 @@ const materialize = (ctx: LowerContext, x: Operand): number => {
 };
 
 /** A one-element kernel writing a literal (the scalar operand of a scan). */
-const fill = (lit: string, dtype: string): string =>
+const fill = (lit: string, dtype: DType): string =>
   `var<private> rt_zero: u32 = 0u;
-@group(0) @binding(0) var<storage, read_write> out0: array<${dtype === "int32" ? "i32" : dtype === "bool" ? "u32" : "f32"}>;
+@group(0) @binding(0) var<storage, read_write> out0: array<${wgslType(dtype)}>;
 @compute @workgroup_size(1)
 fn main() { out0[0] = ${lit}; }
 `;
