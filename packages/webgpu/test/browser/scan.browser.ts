@@ -5,7 +5,7 @@
  */
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
-import { lstm, rnn } from "@rewind/rnn";
+import { gru, lstm, rnn } from "@rewind/rnn";
 import { random, zeros } from "@rewind/tensor";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
@@ -44,6 +44,21 @@ describe("scan on the device", () => {
       ),
       RUNS,
     );
+  });
+
+  it("a literal operand (a scalar initial carry) is written into a buffer first", async () => {
+    const xs = random.normal(random.key(2), [4]);
+    const f = (x: Value) => A.scan((c: Value, v: Value) => [A.add(c, v), c], A.broadcastTo(0, []), x);
+    expect(stepKinds(f, [xs])).toEqual(["kernel", "scan"]);
+    await compare(f, [xs], { terms: 4 });
+  });
+
+  it("runs a GRU layer's loss gradient (with lengths) on the device and matches the CPU", async () => {
+    const xs = random.normal(random.key(3), [3, 4, 2]);
+    const p = gru.init(random.key(4), { inputSize: 2, hiddenSize: 3 });
+    const g = A.grad((q: typeof p) => A.mean(A.square(rnn(gru, q, xs, { lengths: [4, 1, 2] }).outputs)));
+    expect(stepKinds(g, [p]).filter((k) => k.startsWith("cpu:"))).toEqual([]);
+    await compare(g, [p], { terms: 40 });
   });
 
   it("runs an LSTM layer's loss gradient (with lengths) with no CPU step and matches the CPU", async () => {
