@@ -8,11 +8,11 @@
  * (rounded once per dtype, as JavaScript numbers did), which the device refuses (README: not done).
  */
 import * as A from "@rewind/autodiff";
-import type { Value } from "@rewind/autodiff";
+import type { DeviceArray, Value } from "@rewind/autodiff";
 import { lstm, rnn } from "@rewind/rnn";
 import { random, scalar, type Tensor } from "@rewind/tensor";
 import { expect, it } from "vitest";
-import { readTree, type GpuArray } from "../../src/index.js";
+import { readTree } from "../../src/index.js";
 import { expectMatch, gpuOnce } from "./helpers.js";
 
 const xs = random.normal(random.key(0), [4, 6, 3]);
@@ -29,21 +29,17 @@ const optimizer = {
   }),
   update: (g: Params, s: { m: Params; v: Params; t: Value }, p: Params) => {
     const t = A.add(s.t, 1);
-    const m = A.treeMap((mi: Value, gi: Value) => A.add(A.mul(mi, 0.9), A.mul(gi, 0.1)), s.m, g) as Params;
-    const v = A.treeMap(
-      (vi: Value, gi: Value) => A.add(A.mul(vi, 0.999), A.mul(A.square(gi), 0.001)),
-      s.v,
-      g,
-    ) as Params;
+    const m = A.treeMap<Params>((mi: Value, gi: Value) => A.add(A.mul(mi, 0.9), A.mul(gi, 0.1)), s.m, g);
+    const v = A.treeMap<Params>((vi: Value, gi: Value) => A.add(A.mul(vi, 0.999), A.mul(A.square(gi), 0.001)), s.v, g);
     const c1 = A.sub(1, A.pow(scalar(0.9), t));
     const c2 = A.sub(1, A.pow(scalar(0.999), t));
-    const next = A.treeMap(
+    const next = A.treeMap<Params>(
       (w: Value, mi: Value, vi: Value) =>
         A.sub(w, A.mul(0.05, A.div(A.div(mi, c1), A.add(A.sqrt(A.div(vi, c2)), 1e-8)))),
       p,
       m,
       v,
-    ) as Params;
+    );
     return { params: next, state: { m, v, t } };
   },
 };
@@ -77,11 +73,11 @@ it("trains an LSTM with Adam on the device: resident state, the CPU's losses, go
     writes++;
     write(...a);
   };
-  const devLosses: GpuArray[] = [dev.loss as GpuArray];
+  const devLosses: DeviceArray[] = [dev.loss];
   try {
     for (let i = 1; i < steps; i++) {
-      dev = await devStep(dev.params as never, dev.state, x, y);
-      devLosses.push(dev.loss as GpuArray);
+      dev = await devStep(dev.params, dev.state, x, y);
+      devLosses.push(dev.loss);
     }
   } finally {
     delete (queue as { writeBuffer?: unknown }).writeBuffer;
