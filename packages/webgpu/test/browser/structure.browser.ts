@@ -69,6 +69,44 @@ describe("movement lowerings (exact)", () => {
   });
 });
 
+describe("empty tensors and large launches", () => {
+  it("empty shapes flow through movement, reductions and elementwise kernels", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        shapeArb(3, 0).chain((s) => fc.tuple(floats(s), fc.constant(s))),
+        async ([x, s]) => {
+          const f = (v: Value) => [
+            A.exp(v),
+            A.transpose(
+              v,
+              s.map((_, i) => s.length - 1 - i),
+            ),
+            A.sum(v),
+            A.max(
+              A.pad(
+                v,
+                s.map(() => [1, 0] as const),
+              ),
+            ),
+          ];
+          await compare(f, [x], { terms: 125, scale: 60 });
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it("a kernel over more than 65535 workgroups folds its grid into a second dimension", async () => {
+    const n = 64 * 65535 + 1000;
+    const x = fromDataOrThrow(
+      Float32Array.from({ length: n }, (_, i) => (i % 1000) - 500),
+      [n],
+      "float32",
+    );
+    await compare((v: Value) => A.add(A.neg(v), 0.5), [x], { exact: true });
+  });
+});
+
 describe("reduction lowerings", () => {
   it("sum, max, min and prod over axes", async () => {
     await fc.assert(
