@@ -50,6 +50,13 @@ describe("compiling graphs", () => {
     ]);
   });
 
+  it("a long reduction into few outputs is split into partial results and their reduction", () => {
+    const kinds = (n: number) =>
+      program((x: Value) => sum(x), zeros([n])).steps.map((s) => (s.kind === "kernel" ? s.prim : s.kind));
+    expect(kinds(1024)).toEqual(["sum"]);
+    expect(kinds(1025)).toEqual(["sum", "sum"]);
+  });
+
   it("a reshape moves nothing: it shares its input's buffer", () => {
     const p = program((x: Value) => reshape(tanh(x), [6]), fromDataOrThrow([1, 2, 3, 4, 5, 6], [2, 3]));
     expect(p.steps).toHaveLength(1);

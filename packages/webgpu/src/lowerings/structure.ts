@@ -20,7 +20,7 @@ import {
   unsliceMaps,
   type AxisMap,
 } from "../wgsl/movement.js";
-import { argKernel, reduceKernel, type ReduceKind } from "../wgsl/reduce.js";
+import { argKernel, partials, reduceKernel, type ReduceKind } from "../wgsl/reduce.js";
 
 /** A movement kernel with the given per-axis maps and fill value. */
 const move = (ctx: LowerContext, maps: readonly AxisMap[], fill = 0): readonly Operand[] => {
@@ -45,7 +45,16 @@ const reduce =
     const x = ctx.ins[0]!;
     if (x.aval.dtype === "bool") return "cpu";
     const out = ctx.fresh(ctx.outAvals[0]!);
-    ctx.launch([x], [out], ([xi]) => reduceKernel(kind, xi!, axes));
+    const outputs = sizeOf(out.aval.shape);
+    const parts = partials(sizeOf(x.aval.shape) / Math.max(1, outputs), outputs);
+    if (parts === 1) {
+      ctx.launch([x], [out], ([xi]) => reduceKernel(kind, xi!, axes));
+      return [out];
+    }
+    // A long reduction into few outputs: partial results first, so that more than one thread works.
+    const part = ctx.fresh({ shape: [outputs, parts], dtype: x.aval.dtype });
+    ctx.launch([x], [part], ([xi]) => reduceKernel(kind, xi!, axes, parts));
+    ctx.launch([part], [out], ([pi]) => reduceKernel(kind, pi!, [1]));
     return [out];
   };
 

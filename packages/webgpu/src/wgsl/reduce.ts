@@ -39,23 +39,43 @@ const offsets = (shape: Shape, axes: readonly number[]): string => {
   return terms.join(" + ") || "0u";
 };
 
+/** Reduced positions per partial result when a long reduction is split in two passes. */
+export const CHUNK = 256;
+
 /**
- * The kernel reducing `x` over `axes` (sorted) with `kind`.
+ * The number of partial results per output when reducing `length` positions for `outputs`
+ * outputs: 1 (one pass) unless the reduction is long and the outputs too few to fill the GPU.
+ * @example partials(81920, 1) // 320
+ */
+export const partials = (length: number, outputs: number): number =>
+  length > 4 * CHUNK && outputs < 4096 ? Math.ceil(length / CHUNK) : 1;
+
+/**
+ * The kernel reducing `x` over `axes` (sorted) with `kind`. With `parts` > 1 it writes `parts`
+ * partial results per output (`[outputs, parts]`, each over `CHUNK` consecutive reduced
+ * positions), which a second `reduceKernel` over the last axis combines: the order is fixed, so
+ * the result is the same on every run.
  * @example reduceKernel("sum", x, [1])
  */
-export const reduceKernel = (kind: ReduceKind, x: KernelInput, axes: readonly number[]): string => {
+export const reduceKernel = (kind: ReduceKind, x: KernelInput, axes: readonly number[], parts = 1): string => {
   const outShape = x.shape.filter((_, k) => !axes.includes(k));
   const redShape = x.shape.filter((_, k) => axes.includes(k));
+  const length = sizeOf(redShape);
   const { init, step } = combine(kind, x.dtype);
-  const body = `${coords(outShape, "i")}
+  const range =
+    parts === 1
+      ? `let o = i; let j0 = 0u; let j1 = ${length}u;`
+      : `let o = i / ${parts}u; let j0 = (i % ${parts}u) * ${CHUNK}u; let j1 = min(j0 + ${CHUNK}u, ${length}u);`;
+  const body = `${range}
+${coords(outShape, "o")}
 var acc: ${wgslType(x.dtype)} = ${init};
-for (var j = 0u; j < ${sizeOf(redShape)}u; j = j + 1u) {
+for (var j = j0; j < j1; j = j + 1u) {
 ${coords(redShape, "j", "q")}
 let v = ${load(x, offsets(x.shape, axes))};
 ${step}
 }
 out0[i] = acc;`;
-  return flatKernel(bindings([x], [x.dtype]), sizeOf(outShape), body, HELPERS);
+  return flatKernel(bindings([x], [x.dtype]), sizeOf(outShape) * parts, body, HELPERS);
 };
 
 /**

@@ -123,6 +123,23 @@ describe("reduction lowerings", () => {
     );
   });
 
+  it("long reductions into few outputs run in two passes (partial results, then their reduction)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1025, max: 5000 }).chain((n) => fc.tuple(floats([2, n], -2, 2), ints([n], -3, 3))),
+        async ([x, i]) => {
+          const n = x.shape[1]!;
+          await compare((v: Value) => [A.sum(v), A.sum(v, { axis: 1 }), A.max(v, { axis: 1 }), A.min(v)], [x], {
+            terms: 2 * n,
+            scale: 2,
+          });
+          await compare((v: Value) => [A.sum(v), A.max(v)], [i]);
+        },
+      ),
+      { numRuns: 3 },
+    );
+  });
+
   it("int32 sums, extremes and products are exact", async () => {
     await fc.assert(
       fc.asyncProperty(
