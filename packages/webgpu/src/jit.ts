@@ -23,8 +23,14 @@ import { loweringTable } from "./table.js";
 import { flattenDevice, isDeviceArray } from "./tree.js";
 import { checkUpload } from "./upload.js";
 
-/** Options of a WebGPU jit (none yet; `jit`'s CPU options `compile`, `donate` do not apply). */
+/**
+ * Options of a WebGPU jit: none yet besides `backend` (what `jit` passes on). `jit`'s CPU options
+ * `compile`, `donate` and `warnRetraces` are refused rather than ignored.
+ */
 export type WebGpuJitOptions = object;
+
+/** The CPU jit's options, which a device jit refuses (naming the option). */
+const CPU_ONLY = ["compile", "donate", "warnRetraces"];
 
 /** The device that compiles and runs: a holder with a pipeline cache. */
 export interface JitDevice extends Holder {
@@ -46,8 +52,18 @@ interface Compiled {
 export const deviceJit = <Args extends unknown[], R>(
   gpu: JitDevice,
   f: (...args: Args) => R,
-  _options: WebGpuJitOptions,
+  options: WebGpuJitOptions,
 ): DeviceJitted<Args, R> => {
+  for (const key of Object.keys(options))
+    if (key !== "backend")
+      gpuFail(
+        "jit (webgpu)",
+        `options.${key}`,
+        CPU_ONLY.includes(key)
+          ? `${key} is an option of the CPU jit, not supported on WebGPU yet`
+          : `${key} is not an option of jit`,
+        "leave it out (device arrays passed back are already used in place)",
+      );
   const cache = new Map<string, Promise<Compiled>>();
   const compile = async (args: readonly unknown[]): Promise<Compiled> => {
     // Tracing needs tensors: device arrays are stood in for by zeros of their shape (once per signature).

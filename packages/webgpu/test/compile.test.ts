@@ -2,6 +2,7 @@ import { astype, grad, makeGraph, matmul, reshape, sum, tanh, transpose, type Va
 import { fromDataOrThrow, zeros } from "@rewind/tensor";
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../src/compile.js";
+import { deviceJit, type JitDevice } from "../src/jit.js";
 import type { KernelStep } from "../src/program.js";
 import { loweringTable } from "../src/table.js";
 import { webgpu } from "../src/index.js";
@@ -67,6 +68,16 @@ describe("compiling graphs", () => {
     expect(() => program((x: Value) => sum(astype(x, "float64")), zeros([2]))).toThrow(
       /primitive convert produces float64 \[2\].*float32.*CPU jit/s,
     );
+  });
+});
+
+describe("jit options", () => {
+  it("refuses the CPU jit's options on the device instead of ignoring them", () => {
+    const device = {} as JitDevice;
+    expect(() => deviceJit(device, (x: Value) => tanh(x), { donate: [0] })).toThrow(
+      /donate is an option of the CPU jit, not supported on WebGPU yet.*options\.donate.*leave it out/s,
+    );
+    expect(() => deviceJit(device, (x: Value) => tanh(x), { backend: "webgpu" })).not.toThrow();
   });
 });
 
