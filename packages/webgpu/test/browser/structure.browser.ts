@@ -12,6 +12,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { STRUCTURE_COVERED } from "./coverage.js";
 import { compare, floats, ints, RUNS, seen, shapeArb } from "./helpers.js";
 
+/** A fixed [2, 3, 4] tensor. */
+const cube = fromDataOrThrow(
+  Array.from({ length: 24 }, (_, i) => i - 11.5),
+  [2, 3, 4],
+  "float32",
+);
+
 /** A shape of rank 1–3 and a valid axis of it. */
 const withAxis = shapeArb(3)
   .filter((s) => s.length > 0)
@@ -35,7 +42,8 @@ describe("movement lowerings (exact)", () => {
           await compare(f, [x], { exact: true });
         },
       ),
-      RUNS,
+      // A fixed rank-3 case besides the generated ones, so every primitive of the list below is run.
+      { ...RUNS, examples: [[[cube, [2, 3, 4]]]] },
     );
   });
 
@@ -64,7 +72,7 @@ describe("movement lowerings (exact)", () => {
           await compare(g, [x], { exact: true });
         },
       ),
-      RUNS,
+      { ...RUNS, examples: [[[cube, [2, 3, 4], 1, 2]]] },
     );
   });
 });
