@@ -35,6 +35,8 @@ export default defineConfig({
       screenshotFailures: false,
     },
     testTimeout: 60_000,
+    // Anything the browser run writes (screenshots, attachments) stays out of the source tree.
+    attachmentsDir: fileURLToPath(new URL("../../node_modules/.cache/vitest-webgpu-attachments", import.meta.url)),
     reporters: ["default", "json"],
     outputFile: {
       json: fileURLToPath(new URL("../../node_modules/.cache/vitest-webgpu-results.json", import.meta.url)),
