@@ -5,6 +5,7 @@
  */
 import type { Aval, Eqn, Graph, Primitive, PrimitiveName, registry } from "@rewind/autodiff";
 import type { Operand, Program, Step } from "./program.js";
+import type { DType } from "@rewind/tensor";
 import type { KernelInput } from "./wgsl/common.js";
 
 /** The params type of a registry primitive. */
@@ -43,6 +44,17 @@ export interface LowerContext {
 
 /** How one primitive becomes kernels: its outputs, or `"cpu"` for these operands (e.g. a dtype). */
 export type Lowering<P> = (ctx: LowerContext, params: P) => readonly Operand[] | "cpu";
+
+/**
+ * An elementwise lowering's expression, for fusion: the WGSL of the primitive applied to its
+ * operands' expressions (of the given dtypes), producing `out`.
+ */
+export interface Fusible {
+  /** The expression (compile.ts fuses chains of these into one kernel). */
+  readonly fuse: (args: readonly string[], ins: readonly DType[], out: DType, params: unknown) => string;
+  /** Fuse only operands like these (default: always). */
+  readonly when?: (ins: readonly Aval[]) => boolean;
+}
 
 /** Every primitive's lowering, or `"cpu"`. */
 export type LoweringTable = { readonly [K in PrimitiveName]: Lowering<ParamsOf<K>> | "cpu" };

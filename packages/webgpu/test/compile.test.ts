@@ -1,9 +1,23 @@
-import { astype, grad, makeGraph, matmul, reshape, sum, tanh, transpose, type Value } from "@rewind/autodiff";
+import {
+  add,
+  astype,
+  exp,
+  grad,
+  makeGraph,
+  matmul,
+  mul,
+  reshape,
+  sum,
+  tanh,
+  transpose,
+  type Value,
+} from "@rewind/autodiff";
 import { fromDataOrThrow, zeros } from "@rewind/tensor";
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../src/compile.js";
 import { deviceJit, type JitDevice } from "../src/jit.js";
-import type { KernelStep } from "../src/program.js";
+import { MAX_LEAVES } from "../src/fuse.js";
+import type { KernelStep, Program } from "../src/program.js";
 import { loweringTable } from "../src/table.js";
 import { webgpu } from "../src/index.js";
 import { coords, grid, literal } from "../src/wgsl/common.js";
@@ -56,6 +70,35 @@ describe("compiling graphs", () => {
       program((x: Value) => sum(x), zeros([n])).steps.map((s) => (s.kind === "kernel" ? s.prim : s.kind));
     expect(kinds(1024)).toEqual(["sum"]);
     expect(kinds(1025)).toEqual(["sum", "sum"]);
+  });
+
+  it("fuses an elementwise chain into one kernel; a value with two consumers is computed once", () => {
+    const x = zeros([4]);
+    const chain = (v: Value) => tanh(add(mul(v, 2), exp(v)));
+    const kinds = (p: Program) => p.steps.map((s) => (s.kind === "kernel" ? s.prim : s.kind));
+    const graph = makeGraph(chain, { optimize: true })(x);
+    expect(kinds(compileProgram(loweringTable, graph))).toEqual(["tanh"]);
+    expect(kinds(compileProgram(loweringTable, graph, false))).toEqual(["broadcastTo", "mul", "exp", "add", "tanh"]);
+    // e = exp(v) has two consumers: one kernel for e, one for the rest.
+    const shared = (v: Value) => {
+      const e = exp(v);
+      return mul(add(e, 1), e);
+    };
+    expect(kinds(program(shared, x))).toEqual(["exp", "mul"]);
+    // A chain through a matmul: the elementwise parts on either side, the matmul on its own.
+    expect(kinds(program((a: Value, b: Value) => tanh(matmul(exp(a), b)), zeros([2, 3]), zeros([3, 2])))).toEqual([
+      "exp",
+      "matmul",
+      "tanh",
+    ]);
+  });
+
+  it("splits a fused tree that would read more buffers than a kernel may bind", () => {
+    const xs = Array.from({ length: 9 }, () => zeros([3]));
+    const total = (...v: Value[]) => v.reduce((a, b) => add(a, b));
+    const p = program(total, ...xs);
+    expect(p.steps.every((s) => s.kind === "kernel" && s.reads.length <= MAX_LEAVES)).toBe(true);
+    expect(p.steps.length).toBeGreaterThan(1);
   });
 
   it("a reshape moves nothing: it shares its input's buffer", () => {

@@ -2,17 +2,21 @@
  * @file Lowerings of the elementwise primitives (unary, binary, comparisons, select, convert): one
  * kernel each, through the expressions of wgsl/elementwise.ts.
  */
-import type { Lowering, PartialTable } from "../types.js";
+import type { DTypeParams } from "@rewind/autodiff";
+import type { DType } from "@rewind/tensor";
+import type { Fusible, LowerContext, Lowering, PartialTable } from "../types.js";
 import { convertExpr, ELEMENTWISE, elementwiseKernel } from "../wgsl/elementwise.js";
 
-/** The lowering of the elementwise primitive `name`. */
-const ew =
-  (name: string): Lowering<unknown> =>
-  ({ ins, outAvals, fresh, launch }) => {
-    const out = fresh(outAvals[0]!);
-    launch(ins, [out], (inputs) => elementwiseKernel(ELEMENTWISE[name]!, inputs, outAvals[0]!));
-    return [out];
-  };
+/** The lowering of the elementwise primitive `name` (a kernel of its own, or fused by compile.ts). */
+const ew = (name: string): Lowering<unknown> & Fusible =>
+  Object.assign(
+    ({ ins, outAvals, fresh, launch }: LowerContext) => {
+      const out = fresh(outAvals[0]!);
+      launch(ins, [out], (inputs) => elementwiseKernel(ELEMENTWISE[name]!, inputs, outAvals[0]!));
+      return [out];
+    },
+    { fuse: ELEMENTWISE[name]! },
+  );
 
 /** The elementwise primitives' lowerings. */
 export const elementwiseLowerings: PartialTable<
@@ -88,14 +92,20 @@ export const elementwiseLowerings: PartialTable<
   logicalAnd: ew("logicalAnd"),
   logicalOr: ew("logicalOr"),
   select: ew("select"),
-  convert: ({ ins, outAvals, fresh, launch }, { dtype }) => {
-    const x = ins[0]!;
-    // A conversion to the same dtype is the value itself (same buffer).
-    if (x.aval.dtype === dtype && x.slot !== undefined) return [{ slot: x.slot, aval: outAvals[0]! }];
-    const out = fresh(outAvals[0]!);
-    launch([x], [out], (inputs) =>
-      elementwiseKernel((args, [d]) => convertExpr(args[0]!, d!, dtype), inputs, outAvals[0]!),
-    );
-    return [out];
-  },
+  convert: Object.assign(
+    ({ ins, outAvals, fresh, launch }: LowerContext, { dtype }: DTypeParams) => {
+      const x = ins[0]!;
+      // A conversion to the same dtype is the value itself (same buffer).
+      if (x.aval.dtype === dtype && x.slot !== undefined) return [{ slot: x.slot, aval: outAvals[0]! }];
+      const out = fresh(outAvals[0]!);
+      launch([x], [out], (inputs) =>
+        elementwiseKernel((args, [d]) => convertExpr(args[0]!, d!, dtype), inputs, outAvals[0]!),
+      );
+      return [out];
+    },
+    {
+      fuse: (args: readonly string[], [d]: readonly DType[], _out: DType, params: unknown) =>
+        convertExpr(args[0]!, d!, (params as DTypeParams).dtype),
+    },
+  ),
 };

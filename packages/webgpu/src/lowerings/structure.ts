@@ -3,7 +3,7 @@
  * stopGradient reuse their input's buffer), the reductions, matmul (folding a transpose of the last
  * two axes into the operand's layout) and the indexing primitives.
  */
-import type { Aval, PermParams } from "@rewind/autodiff";
+import type { Aval, PermParams, ShapeParams } from "@rewind/autodiff";
 import type { Operand } from "../program.js";
 import type { LowerContext, Lowering, PartialTable } from "../types.js";
 import { sizeOf } from "../wgsl/common.js";
@@ -107,7 +107,11 @@ export const structureLowerings: PartialTable<
   | "gather"
   | "addAlongAxis"
 > = {
-  broadcastTo: (ctx, { shape }) => move(ctx, broadcastMaps(ctx.ins[0]!.aval.shape, shape)),
+  // A broadcast scalar (a literal, mostly) is fused into its consumer as the value itself.
+  broadcastTo: Object.assign(
+    (ctx: LowerContext, { shape }: ShapeParams) => move(ctx, broadcastMaps(ctx.ins[0]!.aval.shape, shape)),
+    { fuse: ([x]: readonly string[]) => x!, when: ([a]: readonly Aval[]) => sizeOf(a!.shape) === 1 },
+  ),
   reshape: alias,
   stopGradient: alias,
   transpose: (ctx, { perm }) => move(ctx, transposeMaps(perm)),
