@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm build`: compiles the seven packages to packages/*/dist with tsc's own emit (ESM .js, .d.ts,
+// `pnpm build`: compiles the eight packages to packages/*/dist with tsc's own emit (ESM .js, .d.ts,
 // declaration maps, source maps with the TypeScript text inlined), through tsconfig.build.json's
 // project references so each package compiles against the others' declarations.
 //
@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const PACKAGES = ["tensor", "autodiff", "rnn", "optim", "testing", "workers", "onnx"];
+const PACKAGES = ["tensor", "autodiff", "rnn", "optim", "testing", "workers", "onnx", "webgpu"];
 
 const started = performance.now();
 for (const p of PACKAGES) rmSync(join(root, "packages", p, "dist"), { recursive: true, force: true });

@@ -58,6 +58,7 @@ describe("architecture", () => {
       testing: ["tensor", "autodiff", "rnn", "optim"],
       workers: ["tensor", "autodiff"],
       onnx: ["tensor", "autodiff"],
+      webgpu: ["tensor", "autodiff"],
     };
     for (const [pkg, files] of sources) {
       for (const file of files) {

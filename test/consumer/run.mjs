@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * @file `pnpm test:consumer`: Rewind as a new user gets it. Builds the seven packages, packs them
+ * @file `pnpm test:consumer`: Rewind as a new user gets it. Builds the eight packages, packs them
  * into a temporary folder, lists and checks each tarball, installs them with plain npm into a new
  * folder outside the workspace (no tsx, no workspace links), then
  *   - runs the README's "Install" example and each package README's example with plain `node`,
@@ -20,7 +20,7 @@ import { must, step, StepFailure, summary } from "./steps.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
-const PACKAGES = ["tensor", "autodiff", "rnn", "optim", "testing", "workers", "onnx"];
+const PACKAGES = ["tensor", "autodiff", "rnn", "optim", "testing", "workers", "onnx", "webgpu"];
 const rootManifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 /** Tools the consumer installs next to the tarballs, pinned (the workspace's versions; esbuild's is vite's). */
 const TOOLS = [
@@ -47,7 +47,7 @@ const built = await step("build (pnpm build)", () =>
 
 const tarballs =
   built &&
-  (await step("pack the seven packages", () => {
+  (await step("pack the eight packages", () => {
     must("pnpm", ["-r", "--filter", "./packages/*", "pack", "--pack-destination", packDir], { cwd: ROOT, quiet: true });
     const files = readdirSync(packDir)
       .filter((f) => f.endsWith(".tgz"))

@@ -19,12 +19,14 @@
  * call's outputs (jitDonate.ts). A cache hit costs one flatten of the arguments and the key.
  */
 import type { Concrete } from "./types.js";
+import type { DeviceJitted, JitBackend } from "./backend.js";
 import type { Tensor } from "@rewind/tensor";
 import { compileGraph, type CompiledGraph } from "./compile/index.js";
 import { engineCompiles, jitState } from "./compile/mode.js";
 import { expectFlag, expectFunction, expectOptions } from "./check.js";
 import { evalGraph, isTracer, type Value } from "./core.js";
 import { debugState } from "./debugState.js";
+import { graphFail } from "./errors.js";
 import { formatAval, avalOf } from "./Graph.js";
 import { checkDonatedPositions, DonationPlan, donateOption, holdCaptured } from "./jitDonate.js";
 import { DEFAULT_REMADE, retraceThreshold, RetraceWatch } from "./jitRetrace.js";
@@ -63,7 +65,27 @@ export interface JitOptions {
    * both; `false` never warns.
    */
   readonly warnRetraces?: number | false;
+  /**
+   * A device back end (`await webgpu()` from `@rewind/webgpu`), or the name a back end registered
+   * with `setJitBackend` (`"webgpu"` after a successful `webgpu()`): the jitted function then
+   * runs there and resolves to device arrays (`DeviceJitted`). Default: the CPU.
+   */
+  readonly backend?: JitBackend | string;
 }
+
+/** The named back ends (`setJitBackend`). */
+const backends: Record<string, JitBackend> = {};
+
+/**
+ * Registers `backend` under `name` for `jit(f, { backend: name })`; `undefined` removes it.
+ * `await webgpu()` registers itself as `"webgpu"`; register it as `"default"` too to choose the
+ * device in code that jits with `{ backend: "default" }`.
+ * @example setJitBackend("default", await webgpu()); jit(f, { backend: "default" })
+ */
+export const setJitBackend = (name: string, backend: JitBackend | undefined): void => {
+  if (backend === undefined) delete backends[name];
+  else backends[name] = backend;
+};
 
 /** The interpreter as a runner. */
 const interpret =
@@ -110,9 +132,29 @@ export interface Jitted<Args extends unknown[], R> {
  * const step = jit(trainStep, { donate: [0, 1] });
  * for (const batch of batches) [params, optState] = step(params, optState, batch);
  */
-export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options: JitOptions = {}): Jitted<Args, R> => {
+export function jit<Args extends unknown[], R>(
+  f: (...args: Args) => R,
+  options: JitOptions & { readonly backend: JitBackend | string },
+): DeviceJitted<Args, R>;
+export function jit<Args extends unknown[], R>(f: (...args: Args) => R, options?: JitOptions): Jitted<Args, R>;
+export function jit<Args extends unknown[], R>(f: (...args: Args) => R, options: JitOptions = {}): Jitted<Args, R> {
   expectFunction("jit", "f", f);
-  const opts = expectOptions("jit", options, ["compile", "donate", "warnRetraces"]);
+  const opts = expectOptions("jit", options, ["compile", "donate", "warnRetraces", "backend"]);
+  const b = opts.backend as JitBackend | string | undefined;
+  if (b !== undefined) {
+    const backend =
+      typeof b !== "string"
+        ? b
+        : (backends[b] ??
+          graphFail({
+            _tag: "InvalidArgument",
+            op: "jit",
+            arg: "options.backend",
+            detail: `no back end is registered as "${b}"`,
+            fix: 'create it first: await webgpu() from @rewind/webgpu registers "webgpu"',
+          }));
+    return backend.jit(f, opts) as never;
+  }
   const compile = expectFlag("jit", "options.compile", opts.compile) ?? true;
   const donate = donateOption(opts.donate);
   const threshold = retraceThreshold(opts.warnRetraces);
@@ -164,4 +206,4 @@ export const jit = <Args extends unknown[], R>(f: (...args: Args) => R, options:
   // One function serves both call signatures: on tensors it returns tensors (`Concrete<R>`).
   const members = { cacheSize: () => cache.size, traceCount: () => watch.count, graphFor };
   return Object.assign(jitted, members) as unknown as Jitted<Args, R>;
-};
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { exp, jit, setJitBackend, type JitBackend } from "../src/index.js";
+
+/** A back end that records what jit hands it. */
+const recorder = () => {
+  const calls: { f: unknown; options: unknown }[] = [];
+  const backend: JitBackend = {
+    name: "recorder",
+    jit: (f, options) => {
+      calls.push({ f, options });
+      return Object.assign(() => Promise.resolve("ran"), { cacheSize: () => 0 }) as never;
+    },
+  };
+  return { backend, calls };
+};
+
+describe("jit's backend option", () => {
+  it("delegates to a back end object, passing f and the options", async () => {
+    const { backend, calls } = recorder();
+    const f = (x: never) => exp(x);
+    const g = jit(f, { backend });
+    expect(calls).toEqual([{ f, options: { backend } }]);
+    expect(await (g as unknown as () => Promise<string>)()).toBe("ran");
+  });
+
+  it("finds a registered back end by name, and no longer after it is removed", () => {
+    const { backend, calls } = recorder();
+    setJitBackend("rec", backend);
+    jit((x: never) => exp(x), { backend: "rec" });
+    expect(calls).toHaveLength(1);
+    setJitBackend("rec", undefined);
+    expect(() => jit((x: never) => exp(x), { backend: "rec" })).toThrow(
+      /no back end is registered as "rec".*options\.backend.*await webgpu\(\)/s,
+    );
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * @file Device arrays: an aval and a GPU buffer, read back asynchronously. bool lives on the device
+ * as one u32 (0/1) per element, since WGSL has no byte arrays; uploads widen it and reads narrow it.
+ */
+import type { DeviceArray } from "@rewind/autodiff";
+import { fromBuffer, type DType, type Shape, type Tensor } from "@rewind/tensor";
+import { gpuFail } from "./errors.js";
+import { USAGE, type GpuBuffer, type GpuDevice } from "./gpuTypes.js";
+import { DEVICE_BYTES, sizeOf } from "./wgsl/common.js";
+
+/** What a device array needs of the device that holds it. */
+export interface Holder {
+  /** The device. */
+  readonly device: GpuDevice;
+  /** Throws the device-lost error when the device is gone. */
+  readonly check: (op: string) => void;
+}
+
+/** Bytes of a buffer for `n` elements (at least 4: WebGPU binds no empty buffer). */
+export const bufferBytes = (n: number): number => Math.max(DEVICE_BYTES, n * DEVICE_BYTES);
+
+/** A storage buffer for `n` elements. */
+export const createStorage = (device: GpuDevice, n: number): GpuBuffer =>
+  device.createBuffer({ size: bufferBytes(n), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
+
+/** The elements of a tensor as the device stores them. */
+const deviceData = (t: Tensor): ArrayBufferView => (t.dtype === "bool" ? Uint32Array.from(t.data) : t.data);
+
+/** Uploads a tensor (float32, int32 or bool) into a new buffer. */
+export const uploadTensor = (device: GpuDevice, t: Tensor): GpuBuffer => {
+  const buffer = createStorage(device, sizeOf(t.shape));
+  if (sizeOf(t.shape) > 0) device.queue.writeBuffer(buffer, 0, deviceData(t));
+  return buffer;
+};
+
+/** Reads `buffer` (holding a value of `dtype` and `shape`) back into a tensor. */
+export const readBuffer = async (device: GpuDevice, buffer: GpuBuffer, dtype: DType, shape: Shape): Promise<Tensor> => {
+  const n = sizeOf(shape);
+  const staging = device.createBuffer({ size: bufferBytes(n), usage: USAGE.MAP_READ | USAGE.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, bufferBytes(n));
+  device.queue.submit([encoder.finish()]);
+  try {
+    await staging.mapAsync(1);
+    const bytes = staging.getMappedRange().slice(0, n * DEVICE_BYTES);
+    staging.unmap();
+    const data =
+      dtype === "float32"
+        ? new Float32Array(bytes)
+        : dtype === "int32"
+          ? new Int32Array(bytes)
+          : Uint8Array.from(new Uint32Array(bytes));
+    return fromBuffer(dtype, shape, data);
+  } finally {
+    staging.destroy();
+  }
+};
+
+/** A value in a GPU buffer of one device. */
+export class GpuArray implements DeviceArray {
+  #buffer: GpuBuffer | undefined;
+
+  /**
+   * Wraps a buffer the caller gives up (the array destroys it on `dispose`).
+   * @example new GpuArray(holder, buffer, "float32", [2, 3])
+   */
+  constructor(
+    /** The device that holds it. */
+    readonly holder: Holder,
+    buffer: GpuBuffer,
+    /** The element type. */
+    readonly dtype: DType,
+    /** The dimensions. */
+    readonly shape: Shape,
+  ) {
+    this.#buffer = buffer;
+  }
+
+  /** True once disposed. */
+  get disposed(): boolean {
+    return this.#buffer === undefined;
+  }
+
+  /**
+   * The buffer, for a call that reads it; throws once disposed.
+   * @example x.buffer("read").size
+   */
+  buffer(op: string): GpuBuffer {
+    this.holder.check(op);
+    if (this.#buffer === undefined)
+      return gpuFail(
+        op,
+        "device array",
+        `this [${this.shape.join(", ")}] ${this.dtype} array was disposed`,
+        "keep the array until its last use, or pass the tensor again",
+      );
+    return this.#buffer;
+  }
+
+  /**
+   * Copies the elements back into a new tensor.
+   * @example const t = await out.read();
+   */
+  read(): Promise<Tensor> {
+    try {
+      return readBuffer(this.holder.device, this.buffer("read"), this.dtype, this.shape);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /**
+   * Frees the buffer now. Idempotent.
+   * @example out.dispose();
+   */
+  dispose(): void {
+    this.#buffer?.destroy();
+    this.#buffer = undefined;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * @file The device-jitted function: traced once per signature as `jit` traces (the graph after
+ * jit's passes, `makeGraph(f, { optimize: true })`), lowered to a program, its kernels compiled
+ * once; each call uploads the tensors among the arguments, uses device arrays in place, and
+ * resolves to device arrays.
+ */
+import {
+  isTracer,
+  makeGraph,
+  treeDefKey,
+  treeLeavesWithPaths,
+  treeUnflatten,
+  type DeviceJitted,
+} from "@rewind/autodiff";
+import { zeros } from "@rewind/tensor";
+import { GpuArray, uploadTensor, type Holder } from "./array.js";
+import { compileProgram } from "./compile.js";
+import { gpuFail } from "./errors.js";
+import type { GpuBuffer } from "./gpuTypes.js";
+import type { Program } from "./program.js";
+import { preparePipelines, runProgram, type PipelineCache } from "./run.js";
+import { loweringTable } from "./table.js";
+import { flattenDevice, isDeviceArray } from "./tree.js";
+import { checkUpload } from "./upload.js";
+
+/**
+ * Options of a WebGPU jit: none yet besides `backend` (what `jit` passes on). `jit`'s CPU options
+ * `compile`, `donate` and `warnRetraces` are refused rather than ignored.
+ */
+export type WebGpuJitOptions = object;
+
+/** The CPU jit's options, which a device jit refuses (naming the option). */
+const CPU_ONLY = ["compile", "donate", "warnRetraces"];
+
+/** The device that compiles and runs: a holder with a pipeline cache. */
+export interface JitDevice extends Holder {
+  /** Compiled pipelines of this device. */
+  readonly pipelines: PipelineCache;
+}
+
+interface Compiled {
+  readonly program: Program;
+  /** The captured constants, uploaded once and kept while the function lives. */
+  readonly consts: readonly GpuBuffer[];
+  readonly outTree: ReturnType<ReturnType<typeof makeGraph>>["outTree"];
+}
+
+/**
+ * Compiles `f` for `gpu` (what `jit(f, { backend: gpu })` and `gpu.jit(f)` return).
+ * @example const g = deviceJit(gpu, (x) => exp(x), {}); await (await g(x)).read()
+ */
+export const deviceJit = <Args extends unknown[], R>(
+  gpu: JitDevice,
+  f: (...args: Args) => R,
+  options: WebGpuJitOptions,
+): DeviceJitted<Args, R> => {
+  for (const key of Object.keys(options))
+    if (key !== "backend")
+      gpuFail(
+        "jit (webgpu)",
+        `options.${key}`,
+        CPU_ONLY.includes(key)
+          ? `${key} is an option of the CPU jit, not supported on WebGPU yet`
+          : `${key} is not an option of jit`,
+        "leave it out (device arrays passed back are already used in place)",
+      );
+  const cache = new Map<string, Promise<Compiled>>();
+  const compile = async (args: readonly unknown[]): Promise<Compiled> => {
+    // Tracing needs tensors: device arrays are stood in for by zeros of their shape (once per signature).
+    const [leaves, def] = flattenDevice(args);
+    const example = treeUnflatten<unknown[]>(
+      def,
+      leaves.map((l) => (isDeviceArray(l) ? zeros(l.shape, l.dtype) : l)),
+    );
+    treeLeavesWithPaths(example).forEach(([path, t]) => checkUpload("call", `args${path}`, t));
+    const closed = makeGraph(f, { optimize: true })(...example);
+    if (closed.consts.some(isTracer))
+      gpuFail(
+        "call",
+        "f",
+        "a device-jitted function was called inside grad, jit or scan",
+        "call it on tensors, outside",
+      );
+    const program = compileProgram(loweringTable, closed);
+    await preparePipelines(gpu, gpu.pipelines, program);
+    const consts = closed.consts.map((c, i) =>
+      uploadTensor(gpu.device, checkUpload("call", `f's captured constant ${i}`, c)),
+    );
+    return { program, consts, outTree: closed.outTree };
+  };
+  const call = async (...args: unknown[]): Promise<unknown> => {
+    gpu.check("call");
+    const [leaves, def] = flattenDevice(args);
+    if (leaves.some(isTracer))
+      gpuFail(
+        "call",
+        "args",
+        "a device-jitted function was called on traced values",
+        "call it on tensors, outside grad/jit/scan",
+      );
+    const key = `${treeDefKey(def)}|${leaves.map((l) => `${l.dtype}[${l.shape.join(",")}]`).join(";")}`;
+    let entry = cache.get(key);
+    if (entry === undefined) {
+      entry = compile(args);
+      cache.set(key, entry);
+      entry.catch(() => cache.delete(key));
+    }
+    const { program, consts, outTree } = await entry;
+    const uploaded: GpuBuffer[] = [];
+    const inputs = leaves.map((l, i) => {
+      if (isDeviceArray(l)) {
+        if (l.holder !== gpu)
+          gpuFail("call", `argument leaf ${i}`, "is a device array of another device", "read it and pass the tensor");
+        return l.buffer("call");
+      }
+      const b = uploadTensor(gpu.device, checkUpload("call", `argument leaf ${i}`, l));
+      uploaded.push(b);
+      return b;
+    });
+    try {
+      const outs = await runProgram(gpu, gpu.pipelines, program, [...consts, ...inputs]);
+      return treeUnflatten(
+        outTree,
+        outs.map((b, i) => new GpuArray(gpu, b, program.outputs[i]!.aval.dtype, program.outputs[i]!.aval.shape)),
+      );
+    } finally {
+      for (const b of uploaded) b.destroy();
+    }
+  };
+  return Object.assign(call, { cacheSize: () => cache.size }) as unknown as DeviceJitted<Args, R>;
+};

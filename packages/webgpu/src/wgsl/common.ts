@@ -1,0 +1,120 @@
+/**
+ * @file Pieces every generated kernel shares: the storage type of each dtype (bool is a u32 0/1,
+ * since WGSL has no byte arrays), exact literals (bit patterns, so NaN, ±Inf and every float32
+ * survive), the one-dimensional launch grid, and row-major index arithmetic.
+ */
+import type { DType, Shape } from "@rewind/tensor";
+
+/** Threads per workgroup of the elementwise and indexing kernels. */
+export const WORKGROUP = 64;
+/** WebGPU's default limit on workgroups per grid dimension. */
+export const MAX_GROUPS = 65535;
+
+/** The WGSL scalar type a dtype is stored as (float64 never reaches here: it is refused first). */
+export const wgslType = (dtype: DType): "f32" | "i32" | "u32" =>
+  dtype === "int32" ? "i32" : dtype === "bool" ? "u32" : "f32";
+
+/** Bytes per element on the device (bool is widened to 4). */
+export const DEVICE_BYTES = 4;
+
+/**
+ * A scalar as an exact WGSL expression of its dtype's storage type.
+ * @example literal(0.1, "float32") // "bitcast<f32>(0x3dcccccdu)"
+ */
+export const literal = (value: number, dtype: DType): string => {
+  if (dtype === "bool") return value !== 0 ? "1u" : "0u";
+  if (dtype === "int32") return value < 0 ? `(${value | 0})` : `${value | 0}`;
+  const bits = new Uint32Array(new Float32Array([value]).buffer)[0]!;
+  // WGSL refuses NaN and ±Inf in constant expressions: those are made at run time (`rt_zero`).
+  return Number.isFinite(value)
+    ? `bitcast<f32>(0x${bits.toString(16)}u)`
+    : `bitcast<f32>(0x${bits.toString(16)}u | rt_zero)`;
+};
+
+/** One input of a kernel: a bound buffer (`name`) or a scalar written into the code (`lit`). */
+export interface KernelInput {
+  /** The binding's variable name, for a buffer. */
+  readonly name?: string;
+  /** The WGSL expression of a scalar literal. */
+  readonly lit?: string;
+  /** Its dtype. */
+  readonly dtype: DType;
+  /** Its shape. */
+  readonly shape: Shape;
+}
+
+/** The element `index` of an input (a literal ignores the index). */
+export const load = (x: KernelInput, index: string): string => x.lit ?? `${x.name!}[${index}]`;
+
+/**
+ * The binding declarations: read-only inputs (buffers only) in order, then the read-write outputs.
+ * @example bindings([{ name: "in0", dtype: "float32", shape: [2] }], ["float32"])
+ */
+export const bindings = (ins: readonly KernelInput[], outs: readonly DType[]): string => {
+  // A zero the compiler cannot fold, for NaN and ±Inf values (see `literal`).
+  const lines: string[] = ["var<private> rt_zero: u32 = 0u;"];
+  let b = 0;
+  for (const x of ins)
+    if (x.name !== undefined)
+      lines.push(`@group(0) @binding(${b++}) var<storage, read> ${x.name}: array<${wgslType(x.dtype)}>;`);
+  outs.forEach((d, i) =>
+    lines.push(`@group(0) @binding(${b++}) var<storage, read_write> out${i}: array<${wgslType(d)}>;`),
+  );
+  return lines.join("\n");
+};
+
+/** Product of a shape's dimensions. */
+export const sizeOf = (shape: Shape): number => shape.reduce((a, d) => a * d, 1);
+
+/** Row-major strides of a shape. */
+export const stridesOf = (shape: Shape): number[] => {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+};
+
+/** The grid that covers `n` threads of `WORKGROUP`, folded into y past the per-dimension limit. */
+export const grid = (n: number): [number, number, number] => {
+  const groups = Math.ceil(n / WORKGROUP);
+  const x = Math.min(groups, MAX_GROUPS);
+  return [Math.max(1, x), Math.max(1, Math.ceil(groups / MAX_GROUPS)), 1];
+};
+
+/**
+ * A one-thread-per-element kernel over `n` elements: `body` runs with `i` (u32) the element's
+ * flat index; threads past `n` return at once.
+ * @example flatKernel(decls, 10, "out0[i] = in0[i];")
+ */
+export const flatKernel = (decls: string, n: number, body: string, helpers = ""): string => {
+  const [gx] = grid(n);
+  return `${decls}
+${helpers}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * ${gx * WORKGROUP}u;
+  if (i >= ${n}u) { return; }
+${body}
+}
+`;
+};
+
+/**
+ * Statements that split the flat index `index` (u32) of `shape` into coordinates `c0, c1, …`
+ * (i32, so offsets may step backwards).
+ * @example coords([2, 3], "i") // "var r = i;\nlet c1 = i32(r % 3u); r = r / 3u;\nlet c0 = i32(r);"
+ */
+export const coords = (shape: Shape, index: string, prefix = "c"): string => {
+  if (shape.length === 0) return "";
+  const lines = [`var r_${prefix} = ${index};`];
+  for (let k = shape.length - 1; k > 0; k--) {
+    // An empty axis divides by 1: WGSL refuses a constant divisor of 0 even in code that never runs.
+    const d = Math.max(1, shape[k]!);
+    lines.push(`let ${prefix}${k} = i32(r_${prefix} % ${d}u); r_${prefix} = r_${prefix} / ${d}u;`);
+  }
+  lines.push(`let ${prefix}0 = i32(r_${prefix});`);
+  return lines.join("\n");
+};
