@@ -142,17 +142,21 @@ export function jit<Args extends unknown[], R>(f: (...args: Args) => R, options:
   const opts = expectOptions("jit", options, ["compile", "donate", "warnRetraces", "backend"]);
   const b = opts.backend as JitBackend | string | undefined;
   if (b !== undefined) {
-    const backend =
-      typeof b !== "string"
-        ? b
-        : (backends[b] ??
-          graphFail({
-            _tag: "InvalidArgument",
-            op: "jit",
-            arg: "options.backend",
-            detail: `no back end is registered as "${b}"`,
-            fix: 'create it first: await webgpu() from @rewind/webgpu registers "webgpu"',
-          }));
+    const backend = typeof b === "string" ? backends[b] : b;
+    if (typeof backend?.jit !== "function")
+      graphFail({
+        _tag: "InvalidArgument",
+        op: "jit",
+        arg: "options.backend",
+        detail:
+          typeof b === "string"
+            ? `no back end is registered as "${b}"`
+            : "expected a back end (an object with a jit method) or a registered name, " +
+              `got ${b === null ? "null" : typeof b}`,
+        fix:
+          'pass the back end itself, or register it first: await webgpu() from @rewind/webgpu registers "webgpu", ' +
+          'setJitBackend("default", backend) registers "default"',
+      });
     return backend.jit(f, opts) as never;
   }
   const compile = expectFlag("jit", "options.compile", opts.compile) ?? true;

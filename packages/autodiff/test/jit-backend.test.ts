@@ -33,4 +33,15 @@ describe("jit's backend option", () => {
       /no back end is registered as "rec".*options\.backend.*await webgpu\(\)/s,
     );
   });
+
+  it("refuses a backend that is neither a back end nor a name, saying what arrived", () => {
+    for (const [bad, got] of [
+      [3, "number"],
+      [null, "null"],
+      [{ name: "no jit method" }, "object"],
+    ] as const)
+      expect(() => jit((x: never) => exp(x), { backend: bad as never })).toThrow(
+        new RegExp(`got ${got} \\(argument .options\\.backend.\\); pass the back end itself`),
+      );
+  });
 });
