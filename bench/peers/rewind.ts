@@ -55,7 +55,8 @@ export const lstmLoss =
     return mean(square(sub(pred, ys)));
   };
 
-const lstmGradNorms = (g: LstmModel): number[] =>
+/** The L2 norms of an LSTM gradient's six leaves, in the order every contestant reports them. */
+export const lstmGradNorms = (g: LstmModel): number[] =>
   [g.cell.weight_ih, g.cell.weight_hh, g.cell.bias_ih, g.cell.bias_hh, g.w, g.b].map((v) => l2(dataOf(v)));
 
 /**

@@ -42,7 +42,12 @@ if (!existsSync(chromiumPath))
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 // WebGPU exists only in secure contexts: the page comes from http://localhost.
-const server = await createServer({ root, logLevel: "error", server: { host: "localhost", port: 0 } });
+// No file watching or hot reload: an edit elsewhere in the workspace during a run must not reload the page.
+const server = await createServer({
+  root,
+  logLevel: "error",
+  server: { host: "localhost", port: 0, watch: null, hmr: false },
+});
 await server.listen();
 const { port } = server.httpServer!.address() as AddressInfo;
 const browser = await chromium.launch({
@@ -76,7 +81,9 @@ try {
   log(`adapter: ${result.adapter}`);
   let disagree = false;
   for (const { sizes: s, timings, checks } of result.results) {
+    // Ratios against Rewind's CPU compiler and against Rewind's WebGPU back end (below 1: Rewind faster).
     const ref = timings[0]!;
+    const gpuRef = timings[1]!;
     log(`\nLSTM training step: B ${s.B}, T ${s.T}, in ${s.IN}, H ${s.H}, float32 (ms per step)`);
     const rows = timings.map((t) => [
       t.name,
@@ -84,8 +91,9 @@ try {
       t.minMs.toFixed(2),
       String(t.runs),
       t === ref ? "" : `${(ref.medianMs / t.medianMs).toFixed(3)}×`,
+      t === gpuRef ? "" : `${(gpuRef.medianMs / t.medianMs).toFixed(3)}×`,
     ]);
-    log(formatTable(["contestant", "median", "min", "runs", `${ref.name} ÷ row`], rows, false));
+    log(formatTable(["contestant", "median", "min", "runs", "Rewind CPU ÷ row", "Rewind webgpu ÷ row"], rows, false));
     const base = checks[ref.name]!;
     for (const [name, c] of Object.entries(checks)) {
       const rel = Math.abs(c.loss - base.loss) / Math.max(Math.abs(base.loss), 1e-30);
