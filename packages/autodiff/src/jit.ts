@@ -83,6 +83,24 @@ const backends: Record<string, JitBackend> = {};
  * @example setJitBackend("default", await webgpu()); jit(f, { backend: "default" })
  */
 export const setJitBackend = (name: string, backend: JitBackend | undefined): void => {
+  if (typeof name !== "string" || name === "")
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "setJitBackend",
+      arg: "name",
+      detail: `expected a non-empty string, got ${name === "" ? "an empty string" : typeof name}`,
+      fix: 'name the back end, e.g. setJitBackend("default", backend)',
+    });
+  if (backend !== undefined && typeof (backend as Partial<JitBackend> | null)?.jit !== "function")
+    graphFail({
+      _tag: "InvalidArgument",
+      op: "setJitBackend",
+      arg: "backend",
+      detail:
+        "expected a back end (an object with a jit method) or undefined, " +
+        `got ${backend === null ? "null" : typeof backend}`,
+      fix: "pass what await webgpu() from @rewind/webgpu returns, or undefined to remove the name",
+    });
   if (backend === undefined) delete backends[name];
   else backends[name] = backend;
 };

@@ -1,7 +1,7 @@
 /**
  * @file Specs of autodiff's graph tools, classes, predicates and pytree functions: makeGraph,
- * traceTree, printGraph, toDot, graphKey, compileGraph, withDebugNans, setJitMode, getJitMode, definePrimitive,
- * noGradient, registry, Graph, GraphException, RewindError, Tracer, formatGraphError, formatError, isTracer, isValue,
+ * traceTree, printGraph, toDot, graphKey, compileGraph, withDebugNans, setJitMode, setJitBackend,
+ * getJitMode, definePrimitive, noGradient, registry, Graph, GraphException, RewindError, Tracer, formatGraphError, formatError, isTracer, isValue,
  * isTracing and the tree* family (random pytrees of arrays, objects and Immutable collections).
  */
 import fc from "fast-check";
@@ -212,6 +212,37 @@ export const toolSpecs: Record<string, Spec> = {
         A.setJitMode(before);
       }
     },
+  },
+  setJitBackend: {
+    cases: () =>
+      countCases([
+        ...[
+          [3, undefined],
+          ["", undefined],
+          ["fuzz", null],
+          ["fuzz", {}],
+          ["fuzz", { jit: 1 }],
+          ["fuzz", "webgpu"],
+        ].map(
+          ([name, backend]) =>
+            () =>
+              void expectRejected(["setJitBackend"], () =>
+                A.setJitBackend(name as string, backend as unknown as A.JitBackend),
+              ),
+        ),
+        () => {
+          // Registered under a name, jit finds it; removed, the name is refused.
+          const backend: A.JitBackend = { name: "fuzz", jit: () => "delegated" as never };
+          A.setJitBackend("fuzz", backend);
+          try {
+            if ((A.jit((x: A.Value) => x, { backend: "fuzz" }) as unknown) !== "delegated")
+              throw new Error("setJitBackend: jit did not delegate to the registered back end");
+          } finally {
+            A.setJitBackend("fuzz", undefined);
+          }
+          expectRejected(["jit"], () => A.jit((x: A.Value) => x, { backend: "fuzz" }));
+        },
+      ]),
   },
   getJitMode: {
     cases: () =>

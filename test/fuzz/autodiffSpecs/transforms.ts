@@ -251,8 +251,10 @@ export const transformSpecs: Record<string, Spec> = {
           ...badOption("compile", notBoolean),
           ...badOption("donate", [h("[-1]", [-1]), h("[0.5]", [0.5]), h('"0"', "0"), h("[null]", [null])]),
           ...badOption("warnRetraces", [h("-1", -1), h("1.5", 1.5), h('"3"', "3"), h("true", true)]),
+          // Neither a back end (an object with a jit method) nor a registered name.
+          ...badOption("backend", [h("3", 3), h("null", null), h("{}", {}), h('"unregistered"', "unregistered")]),
           unknownOption,
-          ...misspelt(["compile", "donate", "warnRetraces"], { error: A.GraphException, names: ["jit"] }),
+          ...misspelt(["backend", "compile", "donate", "warnRetraces"], { error: A.GraphException, names: ["jit"] }),
         ],
         tolerate: [omitted],
       },
