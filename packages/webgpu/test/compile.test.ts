@@ -12,7 +12,7 @@ import {
   transpose,
   type Value,
 } from "@rewind/autodiff";
-import { fromDataOrThrow, zeros } from "@rewind/tensor";
+import { fromDataOrThrow, RewindError, zeros } from "@rewind/tensor";
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../src/compile.js";
 import { deviceJit, type JitDevice } from "../src/jit.js";
@@ -127,5 +127,7 @@ describe("jit options", () => {
 describe("webgpu() without WebGPU", () => {
   it("rejects in Node, saying the runtime has no WebGPU and what to pass instead", async () => {
     await expect(webgpu()).rejects.toThrow(/navigator\.gpu is absent: this runtime has no WebGPU.*options\.gpu/s);
+    // The package's errors are RewindErrors, like every other package's (`instanceof RewindError`).
+    await expect(webgpu()).rejects.toBeInstanceOf(RewindError);
   });
 });
