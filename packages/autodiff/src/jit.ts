@@ -73,8 +73,8 @@ export interface JitOptions {
   readonly backend?: JitBackend | string;
 }
 
-/** The named back ends (`setJitBackend`). */
-const backends: Record<string, JitBackend> = {};
+/** The named back ends (`setJitBackend`); a Map, so a name like "__proto__" or "toString" is only a name. */
+const backends = new Map<string, JitBackend>();
 
 /**
  * Registers `backend` under `name` for `jit(f, { backend: name })`; `undefined` removes it.
@@ -101,8 +101,8 @@ export const setJitBackend = (name: string, backend: JitBackend | undefined): vo
         `got ${backend === null ? "null" : typeof backend}`,
       fix: "pass what await webgpu() from @rewind/webgpu returns, or undefined to remove the name",
     });
-  if (backend === undefined) delete backends[name];
-  else backends[name] = backend;
+  if (backend === undefined) backends.delete(name);
+  else backends.set(name, backend);
 };
 
 /** The interpreter as a runner. */
@@ -160,7 +160,7 @@ export function jit<Args extends unknown[], R>(f: (...args: Args) => R, options:
   const opts = expectOptions("jit", options, ["compile", "donate", "warnRetraces", "backend"]);
   const b = opts.backend as JitBackend | string | undefined;
   if (b !== undefined) {
-    const backend = typeof b === "string" ? backends[b] : b;
+    const backend = typeof b === "string" ? backends.get(b) : b;
     if (typeof backend?.jit !== "function")
       graphFail({
         _tag: "InvalidArgument",

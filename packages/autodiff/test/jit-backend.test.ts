@@ -44,4 +44,16 @@ describe("jit's backend option", () => {
         new RegExp(`got ${got} \\(argument .options\\.backend.\\); pass the back end itself`),
       );
   });
+
+  it("treats names like __proto__ and toString as plain names", () => {
+    for (const name of ["toString", "__proto__", "constructor"])
+      expect(() => jit((x: never) => exp(x), { backend: name })).toThrow(`no back end is registered as "${name}"`);
+    const { backend, calls } = recorder();
+    setJitBackend("__proto__", backend);
+    jit((x: never) => exp(x), { backend: "__proto__" });
+    expect(calls).toHaveLength(1);
+    // Removed, it is gone (on a plain object, `delete` of "__proto__" removed nothing).
+    setJitBackend("__proto__", undefined);
+    expect(() => jit((x: never) => exp(x), { backend: "__proto__" })).toThrow(/no back end is registered/);
+  });
 });
