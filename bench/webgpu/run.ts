@@ -50,7 +50,7 @@ const server = await createServer({
 });
 await server.listen();
 const { port } = server.httpServer!.address() as AddressInfo;
-const browser = await chromium.launch({
+const launching = chromium.launch({
   executablePath: chromiumPath,
   args: [
     "--headless",
@@ -60,6 +60,11 @@ const browser = await chromium.launch({
     "--enable-features=Vulkan",
     ...(hardware ? [] : ["--use-webgpu-adapter=swiftshader"]),
   ],
+});
+// A browser that fails to start must not leave the server holding the process open.
+const browser = await launching.catch(async (e: unknown) => {
+  await server.close();
+  throw e;
 });
 try {
   const page = await browser.newPage();
