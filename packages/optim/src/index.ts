@@ -63,7 +63,13 @@ export {
   type AdamwState,
 } from "./aliases.js";
 export { globalNorm, clipByGlobalNorm, clipByValue } from "./clipping.js";
-export { trainStep, type TrainStep, type TrainStepOptions, type TrainStepResult } from "./trainStep.js";
+export {
+  trainStep,
+  type DeviceTrainStep,
+  type TrainStep,
+  type TrainStepOptions,
+  type TrainStepResult,
+} from "./trainStep.js";
 export { skipNonFinite, allFinite, allFiniteValue, type SkipNonFiniteState } from "./skip.js";
 export {
   constantSchedule,

@@ -10,8 +10,9 @@
  * step writes its results into the buffers the step before gave up, so a training loop allocates
  * no parameter-sized arrays in steady state.
  */
-import { jit, valueAndGrad, type Jitted, type Value } from "@rewind/autodiff";
+import { jit, valueAndGrad, type DeviceJitted, type JitBackend, type Jitted, type Value } from "@rewind/autodiff";
 import type { Tensor } from "@rewind/tensor";
+import { describeArg } from "@rewind/tensor/internal/check";
 import { applyUpdates } from "./base.js";
 import {
   checkFlag,
@@ -37,6 +38,12 @@ export interface TrainStepOptions {
   readonly donate?: boolean;
   /** Compile the step (default true); `false` runs jit's interpreter (same bits, slower). */
   readonly compile?: boolean;
+  /**
+   * Run the step on a device (`jit`'s `backend`: e.g. `await webgpu()` from @rewind/webgpu, or a
+   * registered name): a call then resolves to device arrays, and the parameters and state passed
+   * back stay on the device. `donate` and `compile` are CPU options and are not given with it.
+   */
+  readonly backend?: JitBackend | string;
 }
 
 /**
@@ -54,6 +61,12 @@ export interface TrainStepResult<P, S, Aux = undefined> {
   /** With `hasAux`, the loss's aux output (e.g. the final recurrent carry); otherwise undefined. */
   readonly aux: Aux;
 }
+
+/** The step jitted for a device: a call resolves to device arrays (`TrainStepOptions.backend`). */
+export type DeviceTrainStep<P, S, Batch extends unknown[], Aux = undefined> = DeviceJitted<
+  [params: P, optState: S, ...batch: Batch],
+  TrainStepResult<P, S, Aux>
+>;
 
 /** The jitted step: `(params, optState, ...batch)` → the new parameters, state, loss and aux. */
 export type TrainStep<P, S, Batch extends unknown[], Aux = undefined> = Jitted<
@@ -75,6 +88,16 @@ export type TrainStep<P, S, Batch extends unknown[], Aux = undefined> = Jitted<
 export function trainStep<P, O extends AnyTransformation, Batch extends unknown[]>(
   loss: (params: P, ...batch: Batch) => Value,
   optimizer: O,
+  options: TrainStepOptions & { readonly hasAux?: false; readonly backend: JitBackend | string },
+): DeviceTrainStep<P, StateOf<O>, Batch>;
+export function trainStep<P, O extends AnyTransformation, Batch extends unknown[], Aux>(
+  loss: (params: P, ...batch: Batch) => readonly [Value, Aux],
+  optimizer: O,
+  options: TrainStepOptions & { readonly hasAux: true; readonly backend: JitBackend | string },
+): DeviceTrainStep<P, StateOf<O>, Batch, Aux>;
+export function trainStep<P, O extends AnyTransformation, Batch extends unknown[]>(
+  loss: (params: P, ...batch: Batch) => Value,
+  optimizer: O,
   options?: TrainStepOptions & { readonly hasAux?: false },
 ): TrainStep<P, StateOf<O>, Batch>;
 export function trainStep<P, O extends AnyTransformation, Batch extends unknown[], Aux>(
@@ -86,11 +109,11 @@ export function trainStep<P, S, Batch extends unknown[]>(
   loss: (params: P, ...batch: Batch) => unknown,
   optimizer: GradientTransformation<S>,
   options: TrainStepOptions = {},
-): TrainStep<P, S, Batch, unknown> {
+): TrainStep<P, S, Batch, unknown> | DeviceTrainStep<P, S, Batch, unknown> {
   if (typeof loss !== "function")
     invalidArgument("trainStep", "loss", `expected a function, got ${typeof loss}`, "pass (params, ...batch) => loss");
   checkTransformation("trainStep", "optimizer", optimizer);
-  checkOptions("trainStep", options, ["hasAux", "donate", "compile"], true);
+  checkOptions("trainStep", options, ["hasAux", "donate", "compile", "backend"], true);
   const hasAux = checkFlag("trainStep", "hasAux", options.hasAux) ?? false;
   const donate = checkFlag("trainStep", "donate", options.donate) ?? true;
   const compile = checkFlag("trainStep", "compile", options.compile) ?? true;
@@ -101,5 +124,22 @@ export function trainStep<P, S, Batch extends unknown[]>(
     const [updates, next] = optimizer.update(grads, optState, params);
     return { params: applyUpdates(params, updates), optState: next, loss: value, aux };
   };
-  return jit(step, donate ? { compile, donate: [0, 1] } : { compile });
+  const backend = options.backend;
+  if (backend === undefined) return jit(step, donate ? { compile, donate: [0, 1] } : { compile });
+  if (typeof backend !== "string" && typeof (backend as Partial<JitBackend> | null)?.jit !== "function")
+    invalidArgument(
+      "trainStep",
+      "options.backend",
+      `expected a back end or the name it is registered under, got ${describeArg(backend)}`,
+      'pass e.g. await webgpu() (from @rewind/webgpu) or "webgpu", or leave it out for the CPU',
+    );
+  for (const key of ["donate", "compile"] as const)
+    if (options[key] !== undefined)
+      invalidArgument(
+        "trainStep",
+        `options.${key}`,
+        `${key} is an option of the CPU step, and backend was given too`,
+        "leave it out: a device step keeps the arrays passed back on the device",
+      );
+  return jit(step, { backend });
 }

@@ -1,9 +1,11 @@
 /**
  * @file Device arrays: an aval and a GPU buffer, read back asynchronously. bool lives on the device
  * as one u32 (0/1) per element, since WGSL has no byte arrays; uploads widen it and reads narrow it.
+ * A device array may also hold a host value (host.ts: an update count, a float64 scalar), which a
+ * device call computed on the CPU; passed back in, it stays there.
  */
 import type { DeviceArray } from "@rewind/autodiff";
-import { fromBuffer, type DType, type Shape, type Tensor } from "@rewind/tensor";
+import { fromBuffer, isTensor, type DType, type Shape, type Tensor } from "@rewind/tensor";
 import { gpuFail } from "./errors.js";
 import { USAGE, type GpuBuffer, type GpuDevice } from "./gpuTypes.js";
 import { DEVICE_BYTES, sizeOf } from "./wgsl/common.js";
@@ -56,18 +58,18 @@ export const readBuffer = async (device: GpuDevice, buffer: GpuBuffer, dtype: DT
   }
 };
 
-/** A value in a GPU buffer of one device. */
+/** A value of one device: in a GPU buffer, or a host value of its calls (host.ts). */
 export class GpuArray implements DeviceArray {
-  #buffer: GpuBuffer | undefined;
+  #buffer: GpuBuffer | Tensor | undefined;
 
   /**
-   * Wraps a buffer the caller gives up (the array destroys it on `dispose`).
+   * Wraps a buffer the caller gives up (the array destroys it on `dispose`), or a host value.
    * @example new GpuArray(holder, buffer, "float32", [2, 3])
    */
   constructor(
     /** The device that holds it. */
     readonly holder: Holder,
-    buffer: GpuBuffer,
+    buffer: GpuBuffer | Tensor,
     /** The element type. */
     readonly dtype: DType,
     /** The dimensions. */
@@ -82,10 +84,10 @@ export class GpuArray implements DeviceArray {
   }
 
   /**
-   * The buffer, for a call that reads it; throws once disposed.
-   * @example x.buffer("read").size
+   * What it holds, for a call that reads it: its buffer, or its host value; throws once disposed.
+   * @example x.value("call")
    */
-  buffer(op: string): GpuBuffer {
+  value(op: string): GpuBuffer | Tensor {
     this.holder.check(op);
     if (this.#buffer === undefined)
       return gpuFail(
@@ -98,12 +100,31 @@ export class GpuArray implements DeviceArray {
   }
 
   /**
-   * Copies the elements back into a new tensor.
+   * The buffer, for a call that reads it on the device; a host value is uploaded first (and stays
+   * uploaded). Throws once disposed.
+   * @example x.buffer("read").size
+   */
+  buffer(op: string): GpuBuffer {
+    const v = this.value(op);
+    if (!isTensor(v)) return v;
+    if (v.dtype === "float64")
+      gpuFail(op, "device array", "it holds a float64 host value, which WebGPU cannot store", 'astype it to "float32"');
+    return (this.#buffer = uploadTensor(this.holder.device, v));
+  }
+
+  /** True while it holds a host value (host.ts), not a GPU buffer. */
+  get onHost(): boolean {
+    return isTensor(this.#buffer);
+  }
+
+  /**
+   * Copies the elements back into a new tensor (a host value resolves at once).
    * @example const t = await out.read();
    */
   read(): Promise<Tensor> {
     try {
-      return readBuffer(this.holder.device, this.buffer("read"), this.dtype, this.shape);
+      const v = this.value("read");
+      return isTensor(v) ? Promise.resolve(v) : readBuffer(this.holder.device, v, this.dtype, this.shape);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
@@ -114,7 +135,7 @@ export class GpuArray implements DeviceArray {
    * @example out.dispose();
    */
   dispose(): void {
-    this.#buffer?.destroy();
+    if (!isTensor(this.#buffer)) this.#buffer?.destroy();
     this.#buffer = undefined;
   }
 }

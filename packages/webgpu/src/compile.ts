@@ -1,21 +1,26 @@
 /**
  * @file Lowering a traced graph (after jit's passes) to a `Program`, equation by equation,
- * through the lowering table. float64 is refused here, naming the primitive.
+ * through the lowering table; bookkeeping scalars go to the host lane (host.ts). float64 outside
+ * the host lane is refused here, naming the primitive.
  */
 import type { Atom, Aval, ClosedGraph, Eqn, Graph } from "@rewind/autodiff";
 import { gpuFail } from "./errors.js";
 import { isSlot, prune, type Operand, type Program, type Step } from "./program.js";
 import { fusedKernel, isNode, leavesOf, MAX_LEAVES, type FuseNode } from "./fuse.js";
+import { HOST_MAX, onHostLane } from "./host.js";
 import type { Fusible, LowerContext, Lowering, LoweringTable } from "./types.js";
 import { grid, literal, sizeOf, type KernelInput } from "./wgsl/common.js";
 
-/** Refuses a float64 value produced by an equation. */
-const checkDtype = (eqn: Eqn, aval: Aval): void => {
+/** Refuses a float64 value an equation on the device produces (or reads). */
+const checkDtype = (eqn: Eqn, aval: Aval, role: "produces" | "reads" = "produces"): void => {
   if (aval.dtype === "float64")
     gpuFail(
       "jit (webgpu)",
       `primitive ${eqn.prim.name}`,
-      `the primitive ${eqn.prim.name} produces float64 [${aval.shape.join(", ")}], and WebGPU computes in float32 only`,
+      `the primitive ${eqn.prim.name} ${role} float64 [${aval.shape.join(", ")}], ` +
+        "and WebGPU computes in float32 only " +
+        "(float64 is computed on the CPU only for scalars, such as an optimizer's bias corrections, " +
+        `and tables of at most ${HOST_MAX} elements made of constants; never from the device's arrays)`,
       'compute in float32 (astype(x, "float32"), float32 constants), or use the CPU jit (jit(f) without backend)',
     );
 };
@@ -31,12 +36,31 @@ const useCounts = (graph: Graph): Map<number, number> => {
   return uses;
 };
 
+/** How `compileProgram` compiles. */
+export interface CompileOptions {
+  /** Fuse elementwise chains into one kernel (default true; false: every equation its own kernel). */
+  readonly fusing?: boolean;
+  /**
+   * Which of the graph's inputs are host values (host.ts), in order; given, the host lane is on.
+   * Without it (a scan's body: kernels only) every value is on the device.
+   */
+  readonly host?: readonly boolean[];
+}
+
 /**
- * Compiles `closed` with `table`; elementwise chains are fused into one kernel unless `fusing` is
- * false (every equation its own kernel).
- * @example compileProgram(table, makeGraph(f, { optimize: true })(x)).steps.length
+ * Compiles `closed` with `table`.
+ * @example compileProgram(table, makeGraph(f, { optimize: true })(x), { host: [false] }).steps.length
  */
-export const compileProgram = (table: LoweringTable, closed: Pick<ClosedGraph, "graph">, fusing = true): Program => {
+export const compileProgram = (
+  table: LoweringTable,
+  closed: Pick<ClosedGraph, "graph">,
+  options: CompileOptions = {},
+): Program => {
+  const fusing = options.fusing ?? true;
+  const hostLane = options.host !== undefined;
+  /** Slots holding host values. */
+  const onHost = new Set<number>();
+  const isHostValue = (x: FuseNode | Operand): boolean => !isNode(x) && (!isSlot(x) || onHost.has(x.slot));
   const slots: Aval[] = [];
   const steps: Step[] = [];
   const producers = new Map<number, { eqn: Eqn; ins: readonly Operand[] }>();
@@ -80,7 +104,23 @@ export const compileProgram = (table: LoweringTable, closed: Pick<ClosedGraph, "
       const raw = eqn.inputs.map(read);
       current = eqn.prim.name;
       const outAvals = eqn.outputs.map((v) => v.aval);
+      if (
+        hostLane &&
+        onHostLane(
+          raw.map((x) => ({ ...x.aval, onHost: isHostValue(x) })),
+          outAvals,
+        )
+      ) {
+        const outs = outAvals.map(fresh);
+        steps.push({ kind: "cpu", eqn, ins: raw.map(solid), outs: outs.map((o) => o.slot!) });
+        outs.forEach((o, i) => {
+          onHost.add(o.slot!);
+          env.set(eqn.outputs[i]!.id, o);
+        });
+        continue;
+      }
       outAvals.forEach((a) => checkDtype(eqn, a));
+      raw.forEach((x) => checkDtype(eqn, x.aval, "reads"));
       const entry = (table as Record<string, Lowering<unknown> | "cpu" | undefined>)[eqn.prim.name];
       const fusible = typeof entry === "function" ? (entry as Partial<Fusible>) : {};
       const fuse = fusible.fuse;
@@ -106,13 +146,15 @@ export const compileProgram = (table: LoweringTable, closed: Pick<ClosedGraph, "
         launch,
         producer: (x) => (isSlot(x) ? producers.get(x.slot) : undefined),
         lowerGraph,
-        compileBody: (graph) => compileProgram(table, { graph }, fusing),
+        compileBody: (graph) => compileProgram(table, { graph }, { fusing }),
         push: (step) => steps.push(step),
       };
       let outs = typeof entry === "function" ? entry(ctx, eqn.params) : "cpu";
       if (outs === "cpu") {
         outs = outAvals.map(fresh);
         steps.push({ kind: "cpu", eqn, ins: opnds, outs: outs.map((o) => o.slot!) });
+        // Its outputs are host values now (uploaded when a kernel reads them).
+        outs.forEach((o) => onHost.add(o.slot!));
       }
       outs.forEach((o, i) => {
         env.set(eqn.outputs[i]!.id, o);
@@ -122,6 +164,9 @@ export const compileProgram = (table: LoweringTable, closed: Pick<ClosedGraph, "
     return graph.outputs.map((a) => solid(read(a)));
   };
   const inputs = closed.graph.inputs.map((v) => fresh(v.aval));
+  inputs.forEach((o, i) => {
+    if (options.host?.[i] === true) onHost.add(o.slot!);
+  });
   const outputs = lowerGraph(closed.graph, inputs);
   return prune({ slots, steps, inputs: inputs.map((o) => o.slot!), outputs });
 };

@@ -2,7 +2,9 @@
  * @file The device-jitted function: traced once per signature as `jit` traces (the graph after
  * jit's passes, `makeGraph(f, { optimize: true })`), lowered to a program, its kernels compiled
  * once; each call uploads the tensors among the arguments, uses device arrays in place, and
- * resolves to device arrays.
+ * resolves to device arrays. Rank-0 arguments and host-held device arrays start on the host lane
+ * (host.ts); which leaves do is part of the signature, so a scalar that comes back from the device
+ * compiles a second program once.
  */
 import {
   isTracer,
@@ -12,7 +14,7 @@ import {
   treeUnflatten,
   type DeviceJitted,
 } from "@rewind/autodiff";
-import { zeros } from "@rewind/tensor";
+import { zeros, type Tensor } from "@rewind/tensor";
 import { GpuArray, uploadTensor, type Holder } from "./array.js";
 import { compileProgram } from "./compile.js";
 import { gpuFail } from "./errors.js";
@@ -20,7 +22,8 @@ import type { GpuBuffer } from "./gpuTypes.js";
 import type { Program } from "./program.js";
 import { preparePipelines, runProgram, type PipelineCache } from "./run.js";
 import { loweringTable } from "./table.js";
-import { flattenDevice, isDeviceArray } from "./tree.js";
+import { hostLeaf } from "./host.js";
+import { flattenDevice, isDeviceArray, type DeviceLeaf } from "./tree.js";
 import { checkUpload } from "./upload.js";
 
 /**
@@ -40,8 +43,8 @@ export interface JitDevice extends Holder {
 
 interface Compiled {
   readonly program: Program;
-  /** The captured constants, uploaded once and kept while the function lives. */
-  readonly consts: readonly GpuBuffer[];
+  /** The captured constants, uploaded once and kept while the function lives (host values stay tensors). */
+  readonly consts: readonly (GpuBuffer | Tensor)[];
   readonly outTree: ReturnType<ReturnType<typeof makeGraph>>["outTree"];
 }
 
@@ -65,14 +68,20 @@ export const deviceJit = <Args extends unknown[], R>(
         "leave it out (device arrays passed back are already used in place)",
       );
   const cache = new Map<string, Promise<Compiled>>();
-  const compile = async (args: readonly unknown[]): Promise<Compiled> => {
+  const compile = async (args: readonly unknown[], hostArgs: readonly boolean[]): Promise<Compiled> => {
     // Tracing needs tensors: device arrays are stood in for by zeros of their shape (once per signature).
     const [leaves, def] = flattenDevice(args);
+    // Tensors are checked with their paths (a device array was checked when it was made).
+    treeLeavesWithPaths(
+      treeUnflatten<unknown[]>(
+        def,
+        leaves.map((l) => (isDeviceArray(l) ? zeros([]) : l)),
+      ),
+    ).forEach(([path, t]) => checkUpload("call", `args${path}`, t));
     const example = treeUnflatten<unknown[]>(
       def,
       leaves.map((l) => (isDeviceArray(l) ? zeros(l.shape, l.dtype) : l)),
     );
-    treeLeavesWithPaths(example).forEach(([path, t]) => checkUpload("call", `args${path}`, t));
     const closed = makeGraph(f, { optimize: true })(...example);
     if (closed.consts.some(isTracer))
       gpuFail(
@@ -81,10 +90,11 @@ export const deviceJit = <Args extends unknown[], R>(
         "a device-jitted function was called inside grad, jit or scan",
         "call it on tensors, outside",
       );
-    const program = compileProgram(loweringTable, closed);
+    const hostConsts = closed.consts.map((c) => hostLeaf(c as Tensor));
+    const program = compileProgram(loweringTable, closed, { host: [...hostConsts, ...hostArgs] });
     await preparePipelines(gpu, gpu.pipelines, program);
     const consts = closed.consts.map((c, i) =>
-      uploadTensor(gpu.device, checkUpload("call", `f's captured constant ${i}`, c)),
+      hostConsts[i] ? (c as Tensor) : uploadTensor(gpu.device, checkUpload("call", `f's captured constant ${i}`, c)),
     );
     return { program, consts, outTree: closed.outTree };
   };
@@ -98,22 +108,26 @@ export const deviceJit = <Args extends unknown[], R>(
         "a device-jitted function was called on traced values",
         "call it on tensors, outside grad/jit/scan",
       );
-    const key = `${treeDefKey(def)}|${leaves.map((l) => `${l.dtype}[${l.shape.join(",")}]`).join(";")}`;
+    const hostArgs = leaves.map(startsOnHost);
+    const signature = leaves.map((l, i) => `${l.dtype}[${l.shape.join(",")}]${hostArgs[i] ? "h" : ""}`);
+    const key = `${treeDefKey(def)}|${signature.join(";")}`;
     let entry = cache.get(key);
     if (entry === undefined) {
-      entry = compile(args);
+      entry = compile(args, hostArgs);
       cache.set(key, entry);
       entry.catch(() => cache.delete(key));
     }
     const { program, consts, outTree } = await entry;
     const uploaded: GpuBuffer[] = [];
-    const inputs = leaves.map((l, i) => {
+    const inputs = leaves.map((l, i): GpuBuffer | Tensor => {
       if (isDeviceArray(l)) {
         if (l.holder !== gpu)
           gpuFail("call", `argument leaf ${i}`, "is a device array of another device", "read it and pass the tensor");
-        return l.buffer("call");
+        return l.value("call");
       }
-      const b = uploadTensor(gpu.device, checkUpload("call", `argument leaf ${i}`, l));
+      const t = checkUpload("call", `argument leaf ${i}`, l);
+      if (hostArgs[i]) return t;
+      const b = uploadTensor(gpu.device, t);
       uploaded.push(b);
       return b;
     });
@@ -129,3 +143,6 @@ export const deviceJit = <Args extends unknown[], R>(
   };
   return Object.assign(call, { cacheSize: () => cache.size }) as unknown as DeviceJitted<Args, R>;
 };
+
+/** Whether an argument leaf starts on the host lane: a host-held device array, or a rank-0 tensor. */
+const startsOnHost = (l: DeviceLeaf): boolean => (isDeviceArray(l) ? l.onHost : hostLeaf(l));

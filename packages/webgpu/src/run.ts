@@ -1,16 +1,19 @@
 /**
- * @file Running a `Program`: kernels are recorded into one compute pass and submitted together;
- * a CPU step ends the submission, reads its inputs back, runs the primitive's impl and uploads its
- * outputs. Intermediate buffers are destroyed after the last submission (WebGPU frees them once
- * the queued work is done); the outputs' buffers go to the caller's device arrays.
+ * @file Running a `Program`: kernels are recorded into one compute pass and submitted together.
+ * A CPU step runs the primitive's impl on host values (host.ts): when all its operands are host
+ * values it runs at once, between two recorded kernels; an operand on the device ends the
+ * submission and is read back. A host value is uploaded when a kernel first reads it.
+ * Intermediate buffers are destroyed after the last submission (WebGPU frees them once the queued
+ * work is done); the outputs' buffers, and the host values among the outputs, go to the caller.
  */
 import { createStorage, readBuffer, uploadTensor, type Holder } from "./array.js";
 import { gpuFail } from "./errors.js";
 import { copy, dispatch, endPass, type Encoding, type PipelineCache } from "./encode.js";
 import type { GpuBuffer } from "./gpuTypes.js";
-import { isSlot, type KernelStep, type Program } from "./program.js";
+import { isSlot, type KernelStep, type Operand, type Program } from "./program.js";
 import { runScan } from "./runScan.js";
 import { sizeOf } from "./wgsl/common.js";
+import { isTensor, reshape, type Tensor } from "@rewind/tensor";
 
 export type { PipelineCache } from "./encode.js";
 
@@ -45,27 +48,48 @@ export const preparePipelines = async (holder: Holder, cache: PipelineCache, pro
   }
 };
 
+/** A host value seen as `aval` (a reshape on the device shares the slot of what it reshapes). */
+const asShaped = (t: Tensor, o: Operand): Tensor =>
+  t.shape.length === o.aval.shape.length && t.shape.every((d, i) => d === o.aval.shape[i])
+    ? t
+    : reshape(t, o.aval.shape);
+
 /**
- * Runs `program` on the input buffers (owned by the caller, never written); resolves to one new
- * buffer per output, owned by the caller.
+ * Runs `program` on its inputs — buffers (owned by the caller, never written) or host values
+ * (tensors) — and resolves to one value per output: a new buffer owned by the caller, or a host
+ * value.
  * @example const outs = await runProgram(holder, cache, program, [x]);
  */
 export const runProgram = async (
   holder: Holder,
   cache: PipelineCache,
   program: Program,
-  inputs: readonly GpuBuffer[],
-): Promise<GpuBuffer[]> => {
+  inputs: readonly (GpuBuffer | Tensor)[],
+): Promise<(GpuBuffer | Tensor)[]> => {
   const { device } = holder;
   const bufs: (GpuBuffer | undefined)[] = new Array<GpuBuffer | undefined>(program.slots.length);
-  program.inputs.forEach((slot, i) => (bufs[slot] = inputs[i]));
+  const host: (Tensor | undefined)[] = new Array<Tensor | undefined>(program.slots.length);
+  /** Device values read back for CPU steps (they stay device values: outputs come from `bufs`). */
+  const copies = new Map<number, Tensor>();
+  program.inputs.forEach((slot, i) => {
+    const x = inputs[i]!;
+    if (isTensor(x)) host[slot] = x;
+    else bufs[slot] = x;
+  });
   const temps = new Set<GpuBuffer>();
   const temp = (n: number): GpuBuffer => {
     const b = createStorage(device, n);
     temps.add(b);
     return b;
   };
-  const get = (slot: number): GpuBuffer => (bufs[slot] ??= temp(sizeOf(program.slots[slot]!.shape)));
+  const get = (slot: number): GpuBuffer => {
+    let b = bufs[slot];
+    if (b !== undefined) return b;
+    const value = host[slot];
+    b = value === undefined ? temp(sizeOf(program.slots[slot]!.shape)) : uploadTensor(device, value);
+    temps.add(b);
+    return (bufs[slot] = b);
+  };
   device.pushErrorScope("out-of-memory");
   device.pushErrorScope("validation");
   const enc: Encoding = { device, cache, encoder: device.createCommandEncoder(), pass: undefined };
@@ -80,26 +104,27 @@ export const runProgram = async (
       if (step.kind === "kernel") dispatch(enc, step, get);
       else if (step.kind === "scan") runScan(enc, step, get, temp);
       else {
-        flush();
-        const ins = await Promise.all(
-          step.ins.map((o) =>
-            isSlot(o) ? readBuffer(device, get(o.slot), o.aval.dtype, o.aval.shape) : Promise.resolve(o.literal),
-          ),
-        );
-        holder.check("call");
+        // Only operands on the device need the recorded work submitted and read back.
+        const fromDevice = step.ins.filter((o) => isSlot(o) && host[o.slot] === undefined && !copies.has(o.slot));
+        if (fromDevice.length > 0) {
+          flush();
+          await Promise.all(
+            fromDevice.map(async (o) => {
+              copies.set(o.slot!, await readBuffer(device, get(o.slot!), o.aval.dtype, o.aval.shape));
+            }),
+          );
+          holder.check("call");
+        }
+        const ins = step.ins.map((o) => (isSlot(o) ? asShaped(host[o.slot] ?? copies.get(o.slot)!, o) : o.literal));
         const outs = step.eqn.prim.impl(ins, step.eqn.params);
-        step.outs.forEach((slot, i) => {
-          const up = uploadTensor(device, outs[i]!);
-          const old = bufs[slot];
-          if (old !== undefined && temps.delete(old)) old.destroy();
-          bufs[slot] = up;
-          temps.add(up);
-        });
+        step.outs.forEach((slot, i) => (host[slot] = outs[i]!));
       }
     }
     const given = new Set<GpuBuffer>();
-    const result = program.outputs.map((o) => {
-      if (!isSlot(o)) return uploadTensor(device, o.literal);
+    const result = program.outputs.map((o): GpuBuffer | Tensor => {
+      if (!isSlot(o)) return o.literal;
+      const value = host[o.slot];
+      if (value !== undefined) return asShaped(value, o);
       const b = get(o.slot);
       if (temps.has(b) && !given.has(b)) {
         given.add(b);
@@ -117,7 +142,7 @@ export const runProgram = async (
     const [validation, memory] = [await device.popErrorScope(), await device.popErrorScope()];
     const error = validation ?? memory;
     if (error !== null) {
-      result.forEach((b) => b.destroy());
+      result.forEach((b) => (isTensor(b) ? undefined : b.destroy()));
       gpuFail(
         "jit (webgpu)",
         "call",

@@ -1,6 +1,10 @@
 import {
   add,
   astype,
+  broadcastTo,
+  div,
+  pow,
+  sub,
   exp,
   grad,
   makeGraph,
@@ -12,7 +16,7 @@ import {
   transpose,
   type Value,
 } from "@rewind/autodiff";
-import { fromDataOrThrow, RewindError, zeros } from "@rewind/tensor";
+import { fromDataOrThrow, RewindError, scalar, zeros } from "@rewind/tensor";
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../src/compile.js";
 import { deviceJit, type JitDevice } from "../src/jit.js";
@@ -26,8 +30,8 @@ const program = (f: (...a: never[]) => unknown, ...args: unknown[]) =>
   compileProgram(loweringTable, makeGraph(f, { optimize: true })(...args));
 
 describe("WGSL text", () => {
-  it("writes float32 literals by their bits, NaN and infinities at run time", () => {
-    expect(literal(0.1, "float32")).toBe("bitcast<f32>(0x3dcccccdu)");
+  it("writes float32 literals by their bits, all made at run time (none a constant to fold through)", () => {
+    expect(literal(0.1, "float32")).toBe("bitcast<f32>(0x3dcccccdu | rt_zero)");
     expect(literal(NaN, "float32")).toBe("bitcast<f32>(0x7fc00000u | rt_zero)");
     expect(literal(-Infinity, "float32")).toBe("bitcast<f32>(0xff800000u | rt_zero)");
     expect(literal(-3, "int32")).toBe("(-3)");
@@ -78,7 +82,13 @@ describe("compiling graphs", () => {
     const kinds = (p: Program) => p.steps.map((s) => (s.kind === "kernel" ? s.prim : s.kind));
     const graph = makeGraph(chain, { optimize: true })(x);
     expect(kinds(compileProgram(loweringTable, graph))).toEqual(["tanh"]);
-    expect(kinds(compileProgram(loweringTable, graph, false))).toEqual(["broadcastTo", "mul", "exp", "add", "tanh"]);
+    expect(kinds(compileProgram(loweringTable, graph, { fusing: false }))).toEqual([
+      "broadcastTo",
+      "mul",
+      "exp",
+      "add",
+      "tanh",
+    ]);
     // e = exp(v) has two consumers: one kernel for e, one for the rest.
     const shared = (v: Value) => {
       const e = exp(v);
@@ -111,6 +121,35 @@ describe("compiling graphs", () => {
     expect(() => program((x: Value) => sum(astype(x, "float64")), zeros([2]))).toThrow(
       /primitive convert produces float64 \[2\].*float32.*CPU jit/s,
     );
+  });
+});
+
+describe("the host lane", () => {
+  /** The program of `f` with its inputs on the host where `host` says. */
+  const placed = (f: (...a: never[]) => unknown, host: boolean[], ...args: unknown[]) =>
+    compileProgram(loweringTable, makeGraph(f, { optimize: true })(...args), { host });
+  const kinds = (p: Program) =>
+    p.steps.map((s) => (s.kind === "kernel" ? `gpu:${s.prim}` : `${s.kind}:${s.eqn.prim.name}`));
+
+  it("computes a bias correction from a host count on the host, in float64, and the update on the device", () => {
+    // Adam's shape: c = 1 − 0.9^t in float64 from an int32 count, rounded to float32, then w − m/c.
+    const step = (count: Value, w: Value, m: Value) =>
+      sub(w, div(m, astype(sub(1, pow(scalar(0.9, "float64"), astype(count, "float64"))), "float32")));
+    const p = placed(step, [true, false, false], scalar(3, "int32"), zeros([4]), zeros([4]));
+    expect(kinds(p)).toEqual(["cpu:convert", "cpu:pow", "cpu:sub", "cpu:convert", "gpu:sub"]);
+    // The same count on the device: the float64 scalars read it back (a scalar), and still run on the host.
+    const q = placed(step, [false, false, false], scalar(3, "int32"), zeros([4]), zeros([4]));
+    expect(kinds(q)).toEqual(kinds(p));
+  });
+
+  it("keeps arrays made of constants on the device, and refuses float64 arrays computed from device data", () => {
+    const p = placed((c: Value) => add(broadcastTo(0, [4, 5]), c), [true], scalar(1));
+    expect(kinds(p)).toEqual(["gpu:add"]);
+    expect(() => placed((x: Value) => sum(astype(x, "float64")), [false], zeros([2]))).toThrow(
+      /primitive convert produces float64 \[2\].*only for scalars.*CPU jit/s,
+    );
+    // Without the host lane (a scan's body) a float64 scalar is refused too.
+    expect(() => program((c: Value) => astype(c, "float64"), scalar(1))).toThrow(/convert produces float64 \[\]/);
   });
 });
 

@@ -47,10 +47,17 @@ export const trainStepSpec: Spec = () => {
   n += rejectPool(["trainStep"], NOT_OPTIONS, (o) => O.trainStep(loss, opt, o as never));
   for (const key of ["hasAux", "donate", "compile"])
     n += rejectPool(["trainStep"], NOT_FLAGS, (v) => O.trainStep(loss, opt, { [key]: v } as never));
+  // A back end that is none, and the CPU options beside a (registered-looking) back end.
+  n += rejectPool(["trainStep"], [null, 3, {}, { jit: 1 }, true], (b) =>
+    O.trainStep(loss, opt, { backend: b } as never),
+  );
+  const stub = { name: "stub", jit: () => () => Promise.resolve(undefined) } as never;
+  for (const key of ["donate", "compile"])
+    n += rejectPool(["trainStep"], [true, false], (v) => O.trainStep(loss, opt, { backend: stub, [key]: v } as never));
   n += misspeltCases({
     names: ["trainStep"],
     error: T.TensorException,
-    known: ["hasAux", "donate", "compile"],
+    known: ["hasAux", "donate", "compile", "backend"],
     base: { hasAux: false, donate: true, compile: true },
     call: (o) => O.trainStep(loss, opt, o as never),
   });

@@ -7,7 +7,7 @@ import type { ScanParams } from "@rewind/autodiff";
 import type { DType } from "@rewind/tensor";
 import { isSlot, type Operand } from "../program.js";
 import type { LowerContext, Lowering } from "../types.js";
-import { wgslType } from "../wgsl/common.js";
+import { opaqueZero, wgslType } from "../wgsl/common.js";
 
 /** A literal operand written into a buffer (a scan binds buffers only). */
 const materialize = (ctx: LowerContext, x: Operand): number => {
@@ -22,7 +22,7 @@ const fill = (lit: string, dtype: DType): string =>
   `var<private> rt_zero: u32 = 0u;
 @group(0) @binding(0) var<storage, read_write> out0: array<${wgslType(dtype)}>;
 @compute @workgroup_size(1)
-fn main() { out0[0] = ${lit}; }
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) { ${opaqueZero("gid")} out0[0] = ${lit}; }
 `;
 
 /** The scan's lowering. */

@@ -25,11 +25,20 @@ export const literal = (value: number, dtype: DType): string => {
   if (dtype === "bool") return value !== 0 ? "1u" : "0u";
   if (dtype === "int32") return value < 0 ? `(${value | 0})` : `${value | 0}`;
   const bits = new Uint32Array(new Float32Array([value]).buffer)[0]!;
-  // WGSL refuses NaN and ±Inf in constant expressions: those are made at run time (`rt_zero`).
-  return Number.isFinite(value)
-    ? `bitcast<f32>(0x${bits.toString(16)}u)`
-    : `bitcast<f32>(0x${bits.toString(16)}u | rt_zero)`;
+  // Made at run time (`rt_zero`, see `opaqueZero`), never a constant: WGSL refuses NaN and ±Inf in
+  // constant expressions, and a shader compiler that knows a factor is 0 folds x·0 to +0 (WGSL lets
+  // it assume no NaN or ±Inf), losing NaN·0 = NaN and −x·0 = −0, which skipNonFinite relies on.
+  return `bitcast<f32>(0x${bits.toString(16)}u | rt_zero)`;
 };
+
+/**
+ * The statement that starts every kernel's `main`: `rt_zero` (read by every literal and special
+ * value) becomes 0 from a built-in the compiler cannot bound (`id` is below 2^31 in any launch), so
+ * no literal is a compile-time constant it could fold through (SwiftShader turns NaN·0, with a
+ * known 0, into 0; with this zero it computes NaN, as the CPU does).
+ * @example opaqueZero("gid") // "rt_zero = gid.x >> 31u;"
+ */
+export const opaqueZero = (id: string): string => `rt_zero = ${id}.x >> 31u;`;
 
 /** One input of a kernel: a bound buffer (`name`) or a scalar written into the code (`lit`). */
 export interface KernelInput {
@@ -95,6 +104,7 @@ export const flatKernel = (decls: string, n: number, body: string, helpers = "")
 ${helpers}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  ${opaqueZero("gid")}
   let i = gid.x + gid.y * ${gx * WORKGROUP}u;
   if (i >= ${n}u) { return; }
 ${body}

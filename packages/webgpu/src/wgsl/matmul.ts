@@ -6,7 +6,7 @@
  * over k in ascending order.
  */
 import type { DType } from "@rewind/tensor";
-import { bindings, wgslType, type KernelInput } from "./common.js";
+import { bindings, wgslType, type KernelInput, opaqueZero } from "./common.js";
 
 /** The tile edge. */
 export const TILE = 16;
@@ -42,6 +42,7 @@ var<workgroup> ta: array<${t}, ${TILE * TILE}>;
 var<workgroup> tb: array<${t}, ${TILE * TILE}>;
 @compute @workgroup_size(${TILE}, ${TILE})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  ${opaqueZero("wg")}
   let bt = wg.z;
   var acc: ${t} = ${zero};
   for (var t0 = 0u; t0 < ${k}u; t0 = t0 + ${TILE}u) {

@@ -4,11 +4,11 @@
  */
 import * as A from "@rewind/autodiff";
 import type { Value } from "@rewind/autodiff";
-import { fromDataOrThrow, type DType } from "@rewind/tensor";
+import { fromDataOrThrow, tensor, type DType } from "@rewind/tensor";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { ELEMENTWISE_COVERED } from "./coverage.js";
-import { compare, floats, ints, RUNS, seen, shapeArb } from "./helpers.js";
+import { compare, floats, gpuOnce, ints, RUNS, seen, shapeArb } from "./helpers.js";
 
 type Unary = (x: Value) => Value;
 /** Each unary op with the domain its CPU result is well-conditioned on. */
@@ -124,6 +124,18 @@ describe("binary lowerings", () => {
   it("binary ops on ±0, ±Inf and NaN", async () => {
     const rev = fromDataOrThrow([...SPECIAL.data].reverse(), [12], "float32");
     for (const [, op] of BINARY) await compare((x: Value, y: Value) => op(x, y), [SPECIAL, rev]);
+  });
+
+  it("binary ops with a literal operand keep NaN·0 = NaN and −x·0 = −0 (no folding through a known constant)", async () => {
+    for (const [, op] of BINARY)
+      for (const c of [0, -0, 1, 2]) {
+        await compare((x: Value) => op(x, c as unknown as Value), [SPECIAL]);
+        await compare((x: Value) => op(c as unknown as Value, x), [SPECIAL]);
+      }
+    // The comparison above takes +0 for −0; the sign of a product with zero is checked bit for bit.
+    const gpu = await gpuOnce();
+    const out = await (await gpu.jit((x: Value) => A.mul(x, 0))(tensor([-3, 3, NaN, -Infinity]))).read();
+    expect(Array.from(out.data).map((v) => (Object.is(v, -0) ? "-0" : String(v)))).toEqual(["-0", "0", "NaN", "NaN"]);
   });
 });
 
