@@ -1,0 +1,21 @@
+/**
+ * @file The browser tests run in Node on Dawn (`pnpm test:dawn`, through scripts/dawn.mjs, which
+ * finds a Vulkan driver and says why when there is none): the same lowerings, laws and training
+ * steps against the CPU jit, on the WebGPU implementation a Node program uses.
+ */
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    name: "@rewind/webgpu (Dawn)",
+    root: fileURLToPath(new URL(".", import.meta.url)),
+    include: ["test/browser/**/*.browser.ts"],
+    setupFiles: ["test/dawn/setup.ts"],
+    testTimeout: 60_000,
+    reporters: ["default", "json"],
+    outputFile: {
+      json: fileURLToPath(new URL("../../node_modules/.cache/vitest-dawn-results.json", import.meta.url)),
+    },
+  },
+});
