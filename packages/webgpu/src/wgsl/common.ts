@@ -72,19 +72,8 @@ export const bindings = (ins: readonly KernelInput[], outs: readonly DType[]): s
   return lines.join("\n");
 };
 
-/** Product of a shape's dimensions. */
-export const sizeOf = (shape: Shape): number => shape.reduce((a, d) => a * d, 1);
-
-/** Row-major strides of a shape. */
-export const stridesOf = (shape: Shape): number[] => {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-};
+// The tensor package's shape helpers (one definition of size and row-major strides).
+export { sizeOf, stridesOf } from "@rewind/tensor";
 
 /** The grid that covers `n` threads of `WORKGROUP`, folded into y past the per-dimension limit. */
 export const grid = (n: number): [number, number, number] => {
