@@ -4,6 +4,7 @@
  * back and its outputs uploaded). Typed `LoweringTable`, so a primitive added to the registry
  * without an entry here fails to compile.
  */
+import { cumulativeLowerings } from "./lowerings/cumulative.js";
 import { elementwiseLowerings } from "./lowerings/elementwise.js";
 import { scanLowering } from "./lowerings/scan.js";
 import { structureLowerings } from "./lowerings/structure.js";
@@ -13,17 +14,12 @@ import type { LoweringTable } from "./types.js";
 export const loweringTable: LoweringTable = {
   ...elementwiseLowerings,
   ...structureLowerings,
+  ...cumulativeLowerings,
   // Closed bodies run inline, as the CPU compiler runs them (the VJP structure does not matter here).
   remat: (ctx, { body }) => ctx.lowerGraph(body, ctx.ins),
   customVjp: (ctx, { body }) => ctx.lowerGraph(body, ctx.ins),
-  // Not lowered yet (README: the CPU fallbacks).
   scan: scanLowering,
-  cumsum: "cpu",
-  cumprod: "cpu",
-  cummax: "cpu",
-  cummin: "cpu",
-  logcumsumexp: "cpu",
-  linearScan: "cpu",
+  // Not lowered (README: the CPU fallbacks): keys are host values, drawn samples uploaded.
   randomSample: "cpu",
   keySplit: "cpu",
   keyFoldIn: "cpu",

@@ -68,6 +68,9 @@ export const STRUCTURE_COVERED = [
   "addAlongAxis",
 ];
 
+/** The cumulative primitives and the linear recurrence (cumulative.browser.ts). */
+export const CUMULATIVE_COVERED = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "linearScan"];
+
 /** scan, on the device with the carry resident (scan.browser.ts). */
 export const SCAN_COVERED = ["scan"];
 
