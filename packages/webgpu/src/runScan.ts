@@ -2,7 +2,8 @@
  * @file Running a scan step on the device, all iterations in the current submission: x_t is copied
  * out of the stacked xs, the body's kernels run, y_t is copied into the stacked ys, and the carry
  * stays in the body's output buffers for the next iteration. Two sets of body buffers alternate,
- * so an iteration never writes a buffer its carry-in still lives in.
+ * so an iteration never writes a buffer its carry-in still lives in. A scan inside the body runs
+ * the same way within each iteration, on that iteration's buffers.
  */
 import type { GpuBuffer } from "./gpuTypes.js";
 import { copy, dispatch, endPass, type Encoding } from "./encode.js";
@@ -50,7 +51,9 @@ export const runScan = (
       }
       return b;
     };
-    for (const s of body.steps) dispatch(enc, s as KernelStep, buffer);
+    for (const s of body.steps)
+      if (s.kind === "scan") runScan(enc, s, buffer, temp);
+      else dispatch(enc, s as KernelStep, buffer);
     endPass(enc);
     body.outputs.slice(nk).forEach((o, j) => {
       const bytes = sizeOf(o.aval.shape) * DEVICE_BYTES;

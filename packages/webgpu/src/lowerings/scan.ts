@@ -1,7 +1,8 @@
 /**
  * @file scan on the device: the body is compiled on its own and run once per iteration inside the
- * same submission (run.ts), with the carry resident. A body that needs the CPU somewhere (a
- * fallback primitive, a nested scan) or returns a literal makes the whole scan run on the CPU.
+ * same submission (run.ts), with the carry resident; a scan in the body (nested) runs the same way
+ * inside each iteration. A body that needs the CPU somewhere (a random primitive) or returns a
+ * literal makes the whole scan run on the CPU.
  */
 import type { ScanParams } from "@rewind/autodiff";
 import type { DType } from "@rewind/tensor";
@@ -28,7 +29,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) { ${opaqueZero("gid")} ou
 /** The scan's lowering. */
 export const scanLowering: Lowering<ScanParams> = (ctx, p) => {
   const body = ctx.compileBody(p.body);
-  if (body.steps.some((s) => s.kind !== "kernel") || !body.outputs.every(isSlot)) return "cpu";
+  if (body.steps.some((s) => s.kind === "cpu") || !body.outputs.every(isSlot)) return "cpu";
   const ins = ctx.ins.map((x) => materialize(ctx, x));
   const outs = ctx.outAvals.map(ctx.fresh);
   ctx.push({

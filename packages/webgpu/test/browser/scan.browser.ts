@@ -53,6 +53,40 @@ describe("scan on the device", () => {
     await compare(f, [xs], { terms: 4 });
   });
 
+  it("a scan nested in a scan's body runs inside each iteration, forward and through its gradient", async () => {
+    const xs = random.normal(random.key(5), [3, 4, 2]);
+    const w = random.normal(random.key(6), [2]);
+    // The outer scan over 3 steps runs an inner recurrence over 4 on each step's [4, 2] slice.
+    const f = (x: Value, k: Value) =>
+      A.scan(
+        (c: Value, xt: Value) => {
+          const [h, ys] = A.scan(
+            (hc: Value, v: Value) => {
+              const next = A.tanh(A.add(A.mul(hc, k), A.add(v, c)));
+              return [next, A.sum(next)];
+            },
+            A.zerosLike(k),
+            xt,
+            { reverse: true },
+          );
+          return [A.mul(h, 0.5), A.add(A.sum(ys as Value), A.sum(c))];
+        },
+        A.zerosLike(k),
+        x,
+      );
+    const inner = compileProgram(loweringTable, A.makeGraph(f, { optimize: true })(xs, w)).steps.find(
+      (s) => s.kind === "scan",
+    );
+    expect(inner?.kind === "scan" && inner.body.steps.some((s) => s.kind === "scan")).toBe(true);
+    await compare(f, [xs, w], { terms: 16 });
+    const loss = (k: Value) => {
+      const [c, ys] = f(xs, k) as [Value, Value];
+      return A.add(A.sum(c), A.sum(ys));
+    };
+    expect(stepKinds(A.grad(loss), [w]).filter((k) => k.startsWith("cpu:"))).toEqual([]);
+    await compare(A.grad(loss), [w], { terms: 64 });
+  });
+
   it("runs a GRU layer's loss gradient (with lengths) on the device and matches the CPU", async () => {
     const xs = random.normal(random.key(3), [3, 4, 2]);
     const p = gru.init(random.key(4), { inputSize: 2, hiddenSize: 3 });
