@@ -10,6 +10,32 @@ import type { Gpu, GpuAdapterInfo, GpuDevice, GpuDeviceLostInfo } from "./gpuTyp
 import { deviceJit, type WebGpuJitOptions } from "./jit.js";
 import type { PipelineCache } from "./run.js";
 import { checkUpload } from "./upload.js";
+import { describeArg, optionsProblem } from "@rewind/tensor/internal/check";
+
+/** Refuses options `webgpu` cannot use: not an object, an unknown key, a value of the wrong kind. */
+const checkOptions = (options: unknown): WebGpuOptions => {
+  const problem = optionsProblem("webgpu", "options", options, ["gpu", "powerPreference", "register"]);
+  if (problem !== undefined) gpuFail("webgpu", problem.arg, problem.detail, problem.fix);
+  const o = (options ?? {}) as WebGpuOptions;
+  const gpu = o.gpu as unknown;
+  if (gpu !== undefined && gpu !== null && typeof (gpu as Partial<Gpu>).requestAdapter !== "function")
+    gpuFail(
+      "webgpu",
+      "options.gpu",
+      `expected a WebGPU entry point (an object with requestAdapter), got ${describeArg(gpu)}`,
+      'pass navigator.gpu, or in Node create([]) of the "webgpu" package; or leave it out',
+    );
+  if (o.powerPreference !== undefined && o.powerPreference !== "low-power" && o.powerPreference !== "high-performance")
+    gpuFail(
+      "webgpu",
+      "options.powerPreference",
+      `expected "low-power" or "high-performance", got ${describeArg(o.powerPreference)}`,
+      "pass one of the two, or leave it out for the browser's choice",
+    );
+  if (o.register !== undefined && typeof o.register !== "boolean")
+    gpuFail("webgpu", "options.register", `expected true or false, got ${describeArg(o.register)}`, "pass a boolean");
+  return o;
+};
 
 /** Options of `webgpu`. */
 export interface WebGpuOptions {
@@ -116,7 +142,8 @@ const environment = (): { gpu: Gpu | undefined; secure: boolean | undefined; bro
  * const step = jit(trainStep, { backend: gpu }); // or gpu.jit(trainStep), or { backend: "webgpu" }
  * const { loss } = await readTree(await step(params, batch));
  */
-export const webgpu = async (options: WebGpuOptions = {}): Promise<WebGpu> => {
+export const webgpu = async (given: WebGpuOptions = {}): Promise<WebGpu> => {
+  const options = checkOptions(given);
   const env = environment();
   const gpu = options.gpu === undefined ? env.gpu : (options.gpu ?? undefined);
   if (gpu === undefined) {

@@ -153,6 +153,26 @@ describe("the host lane", () => {
   });
 });
 
+describe("webgpu options", () => {
+  it("refuses options it cannot use, naming the argument and the fix (it used to throw TypeErrors or ignore them)", async () => {
+    const cases: [unknown, RegExp][] = [
+      [null, /expected an options object, got null.*`options`/s],
+      [{ powerPrefrence: "low-power" }, /unknown key "powerPrefrence".*did you mean "powerPreference"/s],
+      [{ powerPreference: "fast" }, /"low-power" or "high-performance", got "fast".*`options\.powerPreference`/s],
+      [{ gpu: 3 }, /a WebGPU entry point.*got 3.*`options\.gpu`/s],
+      [{ register: 1 }, /true or false, got 1.*`options\.register`/s],
+    ];
+    for (const [options, message] of cases) {
+      const rejected = await webgpu(options as never).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(rejected).toBeInstanceOf(RewindError);
+      expect(String((rejected as Error).message)).toMatch(message);
+    }
+  });
+});
+
 describe("jit options", () => {
   it("refuses the CPU jit's options on the device instead of ignoring them", () => {
     const device = {} as JitDevice;

@@ -69,7 +69,7 @@ describe("scan on the device", () => {
             xt,
             { reverse: true },
           );
-          return [A.mul(h, 0.5), A.add(A.sum(ys as Value), A.sum(c))];
+          return [A.mul(h, 0.5), A.add(A.sum(ys), A.sum(c))];
         },
         A.zerosLike(k),
         x,
@@ -80,7 +80,7 @@ describe("scan on the device", () => {
     expect(inner?.kind === "scan" && inner.body.steps.some((s) => s.kind === "scan")).toBe(true);
     await compare(f, [xs, w], { terms: 16 });
     const loss = (k: Value) => {
-      const [c, ys] = f(xs, k) as [Value, Value];
+      const [c, ys] = f(xs, k);
       return A.add(A.sum(c), A.sum(ys));
     };
     expect(stepKinds(A.grad(loss), [w]).filter((k) => k.startsWith("cpu:"))).toEqual([]);
