@@ -85,6 +85,15 @@ const startThread = async (index: number): Promise<Thread> => {
   return thread;
 };
 
+const threadsOf = new WeakMap<KernelThreads, readonly Thread[]>();
+
+/**
+ * @internal The worker threads behind `useKernelThreads`' handle (the tests stop one to see the failure).
+ * @example await kernelWorkers(threads)[0]!.terminate()
+ */
+export const kernelWorkers = (threads: KernelThreads): readonly Worker[] =>
+  (threadsOf.get(threads) ?? []).map((t) => t.worker);
+
 /** The active kernel threads (one set per process, as the compiler's hook is one). */
 let active: { close(): Promise<void> } | undefined;
 
@@ -228,6 +237,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     close,
   };
   active = handle;
+  threadsOf.set(handle, pool);
   setArenaThreads(arena);
   return handle;
 };
