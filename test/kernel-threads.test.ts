@@ -6,6 +6,8 @@
  * `WorkerFailure` naming it, never a hang. The products here are small, with `minMacs` lowered
  * so that they split anyway (the split does not depend on the size).
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import { jit, matmul, mean, square, sub, transpose, treeFlatten, valueAndGrad, type Value } from "@rewind/autodiff";
@@ -56,6 +58,17 @@ describe("useKernelThreads(2)", () => {
     const got = jit(products)(...args);
     expect(bitsOf(got)).toEqual(bitsOf(products(...args)));
     expect(threads.splits - before).toBeGreaterThanOrEqual(5);
+  });
+
+  it("a runner keeps its kernel threads' memory through garbage collections", async () => {
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    const step = jit(valueAndGrad(lstmLoss));
+    const want = bitsOf(step(cell));
+    // The kernel thread forgets a memory once its runner is collected: never while the runner lives.
+    setFlagsFromString("--expose-gc");
+    (runInNewContext("gc") as () => void)();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // finalization callbacks run as tasks
+    expect(bitsOf(step(cell))).toEqual(want);
   });
 
   it("products under minMacs stay on the main thread", async () => {

@@ -214,7 +214,9 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
       productPacked: splitting(base.productPacked, 1, id, spare, each),
       packB: base.packB,
     };
-    forget.register(kernels, id);
+    // Keyed to the splitting product itself: the runner's helpers keep it (but not `kernels`,
+    // which they destructure), so the kernel thread forgets the memory only with the runner.
+    forget.register(kernels.product, id);
     return { memory, share: shareMemoryImport, kernels };
   };
 
