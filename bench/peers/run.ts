@@ -198,7 +198,7 @@ for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
   const d = makeLstmData(batch);
   const contestants = [workersOneThread(d), workersPmap(d, 2)];
   // The one-thread row compiles before kernel threads are on (runners compiled then would use them).
-  contestants[0]!.run();
+  await contestants[0]!.run();
   contestants.push(await workersKernelThreads(d));
   await checkAgreement(`data-parallel LSTM step, B ${batch}`, contestants, contestants[0]!.name);
   await runSection(
