@@ -59,6 +59,8 @@ interface Thread {
   dead: string | undefined;
 }
 
+/** What to do once a kernel thread failed: its runners keep failing, new ones would be unthreaded. */
+const AFRESH = "call useKernelThreads again, then jit the function again (its runner uses the failed threads)";
 const KEYS = ["minMacs", "timeoutMs"];
 const refuse = (arg: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op: "useKernelThreads", arg, detail, fix });
@@ -140,7 +142,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
         if (left <= 0 || t.dead !== undefined) {
           t.dead ??= `did not finish ${what} within ${timeoutMs} ms`;
           void t.worker.terminate();
-          failure ??= new WorkerFailure("useKernelThreads", i + 1, t.dead, "start kernel threads anew");
+          failure ??= new WorkerFailure("useKernelThreads", i + 1, t.dead, AFRESH);
           return;
         }
         Atomics.wait(t.ctl, CTL.done, t.seq - 1, left);
@@ -160,8 +162,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
       const { m, k, n } = at;
       if (closed || m * k * n < minMacs || m < 2 * threads) return run(at);
       const dead = pool.findIndex((t) => t.dead !== undefined);
-      if (dead >= 0)
-        throw new WorkerFailure("useKernelThreads", dead + 1, pool[dead]!.dead!, "start kernel threads anew");
+      if (dead >= 0) throw new WorkerFailure("useKernelThreads", dead + 1, pool[dead]!.dead!, AFRESH);
       const rows = (r0: number, r1: number, scratch: number): ArenaProduct => ({
         ...at,
         aAt: at.aAt + 4 * r0 * (at.transA ? 1 : k),
