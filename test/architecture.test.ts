@@ -130,7 +130,11 @@ describe("architecture", () => {
 
   // Each internal entry point of @rewind/tensor, and the only files that may import it.
   const INTERNAL_ENTRIES: ReadonlyArray<readonly [string, RegExp]> = [
-    ["@rewind/tensor/internal/codegen", /^packages\/autodiff\/src\/compile\//],
+    // The compiler, and the kernel threads that compute row ranges of its products (Node only), and their test.
+    [
+      "@rewind/tensor/internal/codegen",
+      /^(packages\/autodiff\/src\/compile\/|packages\/workers\/src\/node\/kernelThreads?\.ts$|test\/kernel-threads\.test\.ts$)/,
+    ],
     ["@rewind/tensor/internal/untrusted", /^packages\/optim\/src\/(checkpoint|checkpointMeta|treeSpecRead)\.ts$/],
     // Zero-copy wrapping: only for results a worker transferred to pmap's main thread, and placed values
     // (shared memory that stays unwritten while their handle is usable).

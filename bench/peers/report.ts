@@ -189,6 +189,15 @@ export const computeTargets = (
         goal,
       ),
     );
+    if (w.timings.some((r) => r.name === "Rewind jit, 2 kernel threads"))
+      targets.push(
+        ratioTarget(
+          `issue 19: LSTM step B ${batch} on 2 kernel threads ≤ ${goal}× one thread`,
+          byName(w, "Rewind jit, 2 kernel threads"),
+          byName(w, "Rewind jit, 1 thread"),
+          goal,
+        ),
+      );
   }
   const p = find("per-example");
   if (p !== undefined) {

@@ -1,12 +1,14 @@
 /**
- * @file The data-parallel rows of `pnpm bench:peers` (issue 19): the LSTM step on one thread, and
- * the same step run by `pmap` on 2 worker threads, each over half of the batch, the gradients
- * averaged by `pmean` in shared memory.
+ * @file The data-parallel rows of `pnpm bench:peers` (issue 19): the LSTM step on one thread, the
+ * same step run by `pmap` on 2 worker threads, each over half of the batch, the gradients
+ * averaged by `pmean` in shared memory, and the step on one thread whose large products are split
+ * across 2 kernel threads (`useKernelThreads`).
  */
 import type { Tensor } from "@rewind/tensor";
-import { place, pmap } from "@rewind/workers/node";
+import { jit } from "@rewind/autodiff";
+import { place, pmap, useKernelThreads } from "@rewind/workers/node";
 import type * as W from "./workersStep.js";
-import { lstmMeanGrad } from "./workersStep.js";
+import { lstmMeanGrad, lstmMeanGradOf } from "./workersStep.js";
 import { rewindLstmParts, type LstmModel, type StepContestant } from "./rewind.js";
 import { l2, type LstmData } from "./data.js";
 
@@ -19,6 +21,7 @@ const norms = (g: LstmModel): number[] =>
 export const WORKER_ROWS = {
   one: "Rewind jit, 1 thread",
   two: "Rewind pmap, 2 workers",
+  kernels: "Rewind jit, 2 kernel threads",
 } as const;
 
 /**
@@ -58,5 +61,26 @@ export const workersPmap = (d: LstmData, workers = 2): StepContestant => {
       return { loss: loss.data[0]!, gradNorms: norms(g) };
     },
     dispose: () => void step.close(),
+  };
+};
+
+/**
+ * The kernel-threads row: the step jitted anew with 2 kernel threads (its large products split by
+ * rows); `dispose` stops them. Compile the one-thread row for this batch first: runners compiled
+ * while kernel threads are on use them.
+ * @example const c = await workersKernelThreads(makeLstmData(128)); c.run(); c.dispose?.()
+ */
+export const workersKernelThreads = async (d: LstmData): Promise<StepContestant> => {
+  const threads = await useKernelThreads(2);
+  const { model, xs, ys } = rewindLstmParts(d);
+  const step = jit(lstmMeanGradOf);
+  return {
+    name: WORKER_ROWS.kernels,
+    run: () => void step(model, xs, ys),
+    check: () => {
+      const [loss, g] = step(model, xs, ys);
+      return { loss: (loss as Tensor).data[0]!, gradNorms: norms(g) };
+    },
+    dispose: () => void threads.close(),
   };
 };

@@ -7,8 +7,11 @@ import { jit, valueAndGrad, type Value } from "@rewind/autodiff";
 import { pmean } from "@rewind/workers";
 import { lstmLoss, type LstmModel } from "./rewind.js";
 
-/** `[loss, gradient]` of the LSTM workload on this worker's rows, averaged over the workers. */
-export const lstmMeanGrad = jit((model: LstmModel, xs: Value, ys: Value) => {
+/** `[loss, gradient]` of the LSTM workload on this worker's rows, averaged over the workers (not jitted). */
+export const lstmMeanGradOf = (model: LstmModel, xs: Value, ys: Value) => {
   const [loss, grads] = valueAndGrad(lstmLoss(xs, ys))(model);
   return [pmean(loss), pmean(grads)] as const;
-});
+};
+
+/** `lstmMeanGradOf`, jitted. */
+export const lstmMeanGrad = jit(lstmMeanGradOf);

@@ -9,7 +9,9 @@
  *   without DOM typings);
  * - whether the engine refuses run-time code generation (a Content-Security-Policy), probed once
  *   and warned about once for the whole process;
- * - the cumulative kernels and linearScan writing into a given array (the compiler's buffers).
+ * - the cumulative kernels and linearScan writing into a given array (the compiler's buffers);
+ * - the matmul kernels on a shared memory and the hook through which @rewind/workers/node gives
+ *   compiled runners kernel threads (`arenaThreads`).
  */
 export { encodeModule, FunctionBuilder, f32, i32, v128, type SimdOp, type ValType } from "./wasm/emitter.js";
 export { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./wasm/f32mathWasm.js";
@@ -27,5 +29,7 @@ export {
   type ArenaMatmul,
   type ArenaProduct,
 } from "./wasm/matmulRuntime.js";
+export { shareMemoryImport, sharedArenaKernels } from "./wasm/sharedKernels.js";
+export { arenaThreads, setArenaThreads, type ArenaThreads, type ThreadedArena } from "./wasm/arenaThreads.js";
 export { wasmApi, type WasmApi, type WasmMemory } from "./wasm/api.js";
 export { codegenRefused, declineCodegen, type Codegen } from "./wasm/policy.js";

@@ -9,7 +9,12 @@
  * per-call output array) is staged through the staging area, whose tail is the kernels' packing
  * scratch. Same kernels, same bits as `T.matmul` (whose JS and WebAssembly paths agree exactly).
  */
-import { arenaKernels, productScratchBytes, type ArenaMatmul } from "@rewind/tensor/internal/codegen";
+import {
+  arenaKernels,
+  productScratchBytes,
+  type ArenaKernels,
+  type ArenaMatmul,
+} from "@rewind/tensor/internal/codegen";
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
@@ -83,15 +88,16 @@ export interface ArenaHelpers {
 /**
  * The product helpers for a runner whose arena is `memory` (its buffer never detaches: the memory
  * has a fixed size), staging from byte `stage` on (64-byte aligned), with packing slots at the
- * byte addresses `slots`. Null where the kernels cannot run.
+ * byte addresses `slots`. Null where the kernels cannot run. `kernels`: those of kernel threads
+ * on a shared `memory` (see `arenaThreads`), else the kernels are instantiated here.
  * @example makeArenaMatmul(memory, stage, [])?.mma(out, 0, a, 0, b, 0, 32, 128, 512, false, false)
  */
 export const makeArenaMatmul = (
   memory: { readonly buffer: ArrayBuffer },
   stage: number,
   slots: readonly number[],
+  kernels: ArenaKernels | null = arenaKernels(memory),
 ): ArenaHelpers | null => {
-  const kernels = arenaKernels(memory);
   if (kernels === null) return null;
   const { product, packB, productPacked } = kernels;
   const arena = memory.buffer;

@@ -19,6 +19,7 @@ import {
   sigmoidF32,
   tanhF32,
   arenaPacksB,
+  arenaThreads,
   packedBBytes,
   WASM_MIN_MACS,
   wasmApi,
@@ -303,14 +304,18 @@ export class Module {
     const slots = slotAddresses(this.#stageStart() + this.#stagingBytes, this.#packSlots);
     const bytes =
       slots.length === 0 ? this.#stageStart() + this.#stagingBytes : slots.at(-1)! + this.#packSlots.at(-1)!;
+    // Kernel threads (when installed, see `arenaThreads`) only for runners with products to split.
+    const threaded = this.#arenaMatmuls === 0 ? undefined : arenaThreads()?.(bytes, this.#stagingBytes);
     const pages = Math.max(1, Math.ceil(bytes / 65536));
-    const memory = new api.Memory({ initial: pages, maximum: pages });
+    const memory = threaded?.memory ?? new api.Memory({ initial: pages, maximum: pages });
     let kernels: unknown[] = [];
     if (this.#simdKernels.length > 0) {
-      const { exports } = new api.Instance(new api.Module(encodeModule(this.#simdKernels, 1)), { env: { memory } });
+      const code = encodeModule(this.#simdKernels, 1);
+      const { exports } = new api.Instance(new api.Module(threaded?.share(code) ?? code), { env: { memory } });
       kernels = this.#simdKernels.map((f) => exports[f.name]);
     }
-    const products = this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart(), slots);
+    const products =
+      this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart(), slots, threaded?.kernels);
     if (products === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
     const P = this.pool.buffers(arena);

@@ -12,7 +12,7 @@ export interface WasmMemory {
 
 /** The constructors and the validator used to build and run generated modules. */
 export interface WasmApi {
-  readonly Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  readonly Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   readonly Module: new (bytes: Uint8Array) => object;
   readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
   validate(bytes: Uint8Array): boolean;

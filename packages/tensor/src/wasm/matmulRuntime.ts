@@ -147,7 +147,7 @@ const product = (rt: Kernels, at: ArenaProduct): void => {
   // Byte strides of a[i, p] and b[p, j] as stored (plain ternaries: a destructured pair literal
   // allocated two arrays per product, and the compiler calls this hundreds of times a step).
   const aRow = transA ? 4 : 4 * k;
-  const aCol = transA ? 4 * m : 4;
+  const aCol = transA ? 4 * (at.aStride ?? m) : 4;
   const bRow = transB ? 4 : 4 * n;
   const bCol = transB ? 4 * k : 4;
   const inPlace = !transB && m <= 4 * mr;
@@ -282,6 +282,11 @@ export interface ArenaProduct {
   readonly transA: boolean;
   /** b is stored n × k (transposed). */
   readonly transB: boolean;
+  /**
+   * Elements between consecutive rows of a transposed a as stored (default m): a kernel thread
+   * computing rows r0.. of op(a) reads columns r0.. of a wider stored a (see `arenaKernels`).
+   */
+  readonly aStride?: number | undefined;
 }
 
 /** The float32 product on byte addresses of a memory the caller owns (see `arenaKernels`). */
@@ -323,7 +328,7 @@ const productPacked = (rt: Kernels, at: ArenaProduct): void => {
   const { mr, nv, kc: KC } = rt.shape;
   const paAt = align(scratch + 16 * mr * nv);
   const aRow = transA ? 4 : 4 * k;
-  const aCol = transA ? 4 * m : 4;
+  const aCol = transA ? 4 * (at.aStride ?? m) : 4;
   const blockStep = 4 * paddedColumns(n);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
@@ -346,15 +351,20 @@ const packAll = (rt: Kernels, bAt: number, k: number, n: number, transB: boolean
  * The default-shape kernels instantiated on `memory` (a WebAssembly.Memory), computing on byte
  * addresses in it (see `ArenaKernels`; m, k, n ≥ 1), with `productScratchBytes(m, k, n)` bytes of
  * scratch at a 64-byte aligned address. Same bits as `matmulF32Wasm`. Null where the kernel
- * cannot run here.
+ * cannot run here. `module`: the kernels' module compiled to import a shared memory, for a
+ * shared `memory` (see `sharedArenaKernels`); default the module importing an unshared one.
+ *
+ * Rows of a product are independent (each output element is its own sum in k order), so a
+ * product split into row ranges computed apart (`aAt`, `cAt` moved to the range, `aStride` the
+ * whole m when a is transposed) gives the same bits as the whole.
  * @example
  * const kernels = arenaKernels(memory);
  * kernels?.product({ aAt: 0, bAt: 64, cAt: 128, scratch: 1024, m: 2, k: 2, n: 2, transA: false, transB: false });
  */
-export const arenaKernels = (memory: object): ArenaKernels | null => {
+export const arenaKernels = (memory: object, module?: object): ArenaKernels | null => {
   const rt = runtime(defaultShape);
   if (rt === null || wasm === undefined) return null;
-  const kernels = kernelsOf(defaultShape, new wasm.Instance(rt.module, { env: { memory } }).exports);
+  const kernels = kernelsOf(defaultShape, new wasm.Instance(module ?? rt.module, { env: { memory } }).exports);
   return {
     product: (at) => product(kernels, at),
     packB: (bAt, k, n, transB, dst) => packAll(kernels, bAt, k, n, transB, dst),

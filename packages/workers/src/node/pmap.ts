@@ -25,7 +25,7 @@ import { sharedRunner } from "./pool.js";
  * The URL of tsx's ESM registration API, from the public exports map of the tsx package that the
  * running project installed (resolved from the working directory).
  */
-const tsxApi = (): string => {
+export const tsxApi = (): string => {
   const require = createRequire(join(process.cwd(), "package.json"));
   const manifestPath = require.resolve("tsx/package.json");
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {

@@ -1,0 +1,40 @@
+/**
+ * @file The hook through which compiled runners get kernel threads: `@rewind/workers/node`'s
+ * `useKernelThreads` installs an `ArenaThreads`, and the autodiff compiler asks it for each
+ * runner's memory and product kernels. Nothing here starts a thread: thread code stays out of the
+ * core packages (they run in browsers) and out of every bundle that never installs a hook.
+ */
+import type { ArenaKernels } from "./matmulRuntime.js";
+import type { WasmMemory } from "./api.js";
+
+/** A runner's arena with kernel threads: its shared memory and the kernels that split products. */
+export interface ThreadedArena {
+  /** A shared WebAssembly memory holding the runner's bytes (and the threads' scratch beyond them). */
+  readonly memory: WasmMemory;
+  /** The runner's own module bytes (from `encodeModule`) made to import that shared memory. */
+  share(bytes: Uint8Array): Uint8Array;
+  /** The product kernels on `memory`: large products split by rows across the threads, same bits. */
+  readonly kernels: ArenaKernels;
+}
+
+/**
+ * Builds a runner's arena for `bytes` bytes of planned buffers, staging and packing slots, where
+ * no product needs more than `scratchBytes` bytes of scratch; undefined to build it unthreaded.
+ */
+export type ArenaThreads = (bytes: number, scratchBytes: number) => ThreadedArena | undefined;
+
+let installed: ArenaThreads | undefined;
+
+/**
+ * Installs (or with undefined removes) the hook that runners compiled from now on use.
+ * @example setArenaThreads(undefined) // runners compiled from now on run single-threaded
+ */
+export const setArenaThreads = (hook: ArenaThreads | undefined): void => {
+  installed = hook;
+};
+
+/**
+ * The installed hook, if any.
+ * @example arenaThreads()?.(65536, 4096) // undefined: no kernel threads
+ */
+export const arenaThreads = (): ArenaThreads | undefined => installed;

@@ -1,0 +1,246 @@
+/// <reference types="node" />
+/**
+ * @file Kernel threads: large float32 products of compiled (jit) runners split by rows across the
+ * main thread and `threads − 1` worker threads over the runner's shared WebAssembly memory.
+ *
+ * Each output element is one sum in k order computed by the same kernel whichever thread computes
+ * its row, so a split product has the same bits as the whole one (see `arenaKernels`). Splitting
+ * pays only above a few million multiply-adds: measured here (2 cores, `main + 1 worker`, medians),
+ * 2 threads ÷ 1 = 1.01 at 32×128×512 (2.1 M), 0.69 at 128×128×512 (8.4 M), 0.52 at 4096×128×512.
+ * Smaller products, and every product of runners compiled before `useKernelThreads`, stay on
+ * the main thread as before. The main thread blocks while a kernel thread computes (Atomics.wait,
+ * allowed on Node's main thread), bounded by `timeoutMs`: a thread that died or hangs is a
+ * `WorkerFailure`, never a hang.
+ */
+import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import { optionsProblem } from "@rewind/tensor/internal/check";
+import * as T from "@rewind/tensor";
+import {
+  setArenaThreads,
+  shareMemoryImport,
+  sharedArenaKernels,
+  wasmApi,
+  type ArenaKernels,
+  type ArenaMatmul,
+  type ArenaProduct,
+  type ThreadedArena,
+} from "@rewind/tensor/internal/codegen";
+import { WorkerFailure } from "../errors.js";
+import { CTL, CTL_BYTES, type ArenaMessage } from "./kernelProtocol.js";
+import { tsxApi } from "./pmap.js";
+
+/** Options of `useKernelThreads`. */
+export interface KernelThreadsOptions {
+  /** Products with fewer multiply-adds (m·k·n) stay on one thread (default 4 000 000). */
+  readonly minMacs?: number;
+  /** How long the main thread waits for a kernel thread's rows before failing (default 10 000 ms). */
+  readonly timeoutMs?: number;
+}
+
+/** Kernel threads in use (see `useKernelThreads`). */
+export interface KernelThreads {
+  /** Threads that compute a split product, the main thread included. */
+  readonly threads: number;
+  /** Products split so far. */
+  readonly splits: number;
+  /**
+   * Stops the kernel threads; runners compiled from now on run single-threaded, and runners that
+   * used them compute their products on the main thread alone (same bits).
+   */
+  close(): Promise<void>;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  readonly ctl: Int32Array;
+  readonly port: MessagePort;
+  seq: number;
+  /** Why it cannot compute any more, once it cannot. */
+  dead: string | undefined;
+}
+
+/** What to do once a kernel thread failed: its runners keep failing, new ones would be unthreaded. */
+const AFRESH = "call useKernelThreads again, then jit the function again (its runner uses the failed threads)";
+const KEYS = ["minMacs", "timeoutMs"];
+const refuse = (arg: string, detail: string, fix: string): never =>
+  T.fail({ _tag: "ValueError", op: "useKernelThreads", arg, detail, fix });
+const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/** Starts one kernel thread and resolves when it waits for products. */
+const startThread = async (index: number): Promise<Thread> => {
+  const ctl = new Int32Array(new SharedArrayBuffer(CTL_BYTES));
+  const { port1, port2 } = new MessageChannel();
+  const ts = import.meta.url.endsWith(".ts");
+  const entry = new URL(ts ? "./kernelThread.ts" : "./kernelThread.js", import.meta.url).href;
+  const workerData = { entry, ctl: ctl.buffer, port: port2, ...(ts ? { tsxApi: tsxApi() } : {}) };
+  const worker = new Worker(new URL("../../boot.mjs", import.meta.url), { workerData, transferList: [port2] });
+  const thread: Thread = { worker, ctl, port: port1, seq: 0, dead: undefined };
+  worker.on("error", (e) => (thread.dead ??= `threw: ${e.message}`));
+  worker.on("exit", (code) => (thread.dead ??= `exited (code ${code})`));
+  await new Promise<void>((resolve, reject) => {
+    worker.once("message", () => resolve());
+    worker.once("exit", (code) =>
+      reject(new WorkerFailure("useKernelThreads", index, `exited (code ${code}) while starting`)),
+    );
+  });
+  worker.unref();
+  return thread;
+};
+
+const threadsOf = new WeakMap<KernelThreads, readonly Thread[]>();
+
+/**
+ * @internal The worker threads behind `useKernelThreads`' handle (the tests stop one to see the failure).
+ * @example await kernelWorkers(threads)[0]!.terminate()
+ */
+export const kernelWorkers = (threads: KernelThreads): readonly Worker[] =>
+  (threadsOf.get(threads) ?? []).map((t) => t.worker);
+
+/** The active kernel threads (one set per process, as the compiler's hook is one). */
+let active: { close(): Promise<void> } | undefined;
+
+/**
+ * Gives jit-compiled runners `threads` threads for their large float32 products (the main thread
+ * and `threads − 1` worker threads; 1 turns kernel threads off). Runners compiled from then on keep
+ * their buffers in shared WebAssembly memory and split each product of at least `minMacs`
+ * multiply-adds by rows across the threads: the same bits as one thread, faster where the product
+ * is large. Resolves once the threads are running; replaces (and closes) earlier kernel threads.
+ * @example
+ * import { useKernelThreads } from "@rewind/workers/node";
+ * const threads = await useKernelThreads(2);
+ * const step = jit(trainStep); // its large products now run on two threads
+ * await threads.close();
+ */
+export const useKernelThreads = async (threads: number, options: KernelThreadsOptions = {}): Promise<KernelThreads> => {
+  const problem = optionsProblem("useKernelThreads", "options", options, KEYS, false);
+  if (problem !== undefined) refuse(problem.arg, problem.detail, problem.fix);
+  if (!(Number.isSafeInteger(threads) && threads >= 1 && threads <= 64))
+    refuse("threads", `expected an integer from 1 to 64, got ${String(threads)}`, "pass e.g. 2");
+  const { minMacs = 4_000_000, timeoutMs = 10_000 } = options;
+  if (!(typeof minMacs === "number" && minMacs >= 0))
+    refuse("options.minMacs", `expected a number ≥ 0, got ${String(minMacs)}`, "pass e.g. 4e6");
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
+    refuse("options.timeoutMs", `expected a positive number of milliseconds, got ${String(timeoutMs)}`, "pass 10000");
+  await active?.close();
+  if (threads === 1) return { threads: 1, splits: 0, close: () => Promise.resolve() };
+  const pool = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => startThread(i + 1)));
+  let closed = false;
+  let splits = 0;
+  let nextId = 0;
+  const forget = new FinalizationRegistry<number>((id) => {
+    if (!closed) for (const t of pool) t.port.postMessage({ id } satisfies ArenaMessage);
+  });
+
+  /** Waits for every thread's rows; throws a WorkerFailure for the first that failed or timed out. */
+  const collect = (at: ArenaProduct): void => {
+    const deadline = performance.now() + timeoutMs;
+    const what = `its rows of a ${at.m}×${at.k}×${at.n} product`;
+    let failure: WorkerFailure | undefined;
+    pool.forEach((t, i) => {
+      while (Atomics.load(t.ctl, CTL.done) !== t.seq) {
+        const left = deadline - performance.now();
+        if (left <= 0 || t.dead !== undefined) {
+          t.dead ??= `did not finish ${what} within ${timeoutMs} ms`;
+          void t.worker.terminate();
+          failure ??= new WorkerFailure("useKernelThreads", i + 1, t.dead, AFRESH);
+          return;
+        }
+        Atomics.wait(t.ctl, CTL.done, t.seq - 1, left);
+      }
+      if (t.ctl[CTL.status] === 1) {
+        const cause = receiveMessageOnPort(t.port)?.message as string | undefined;
+        failure ??= new WorkerFailure("useKernelThreads", i + 1, `threw in ${what}: ${cause ?? "(no message)"}`);
+      }
+    });
+    if (failure !== undefined) throw failure;
+  };
+
+  /** `run` (one kernel of one memory) with rows split across the threads when the product is large. */
+  const splitting =
+    (run: ArenaMatmul, packed: number, id: number, spare: number, scratchBytes: number): ArenaMatmul =>
+    (at) => {
+      const { m, k, n } = at;
+      if (closed || m * k * n < minMacs || m < 2 * threads) return run(at);
+      const dead = pool.findIndex((t) => t.dead !== undefined);
+      if (dead >= 0) throw new WorkerFailure("useKernelThreads", dead + 1, pool[dead]!.dead!, AFRESH);
+      const rows = (r0: number, r1: number, scratch: number): ArenaProduct => ({
+        ...at,
+        aAt: at.aAt + 4 * r0 * (at.transA ? 1 : k),
+        cAt: at.cAt + 4 * r0 * n,
+        scratch,
+        m: r1 - r0,
+        aStride: at.transA ? (at.aStride ?? m) : undefined,
+      });
+      const cut = (i: number): number => Math.floor((i * m) / threads);
+      pool.forEach((t, i) => {
+        const part = rows(cut(i + 1), cut(i + 2), spare + i * scratchBytes);
+        const c = t.ctl;
+        c[CTL.arena] = id;
+        c[CTL.packed] = packed;
+        c[CTL.aAt] = part.aAt | 0;
+        c[CTL.bAt] = part.bAt | 0;
+        c[CTL.cAt] = part.cAt | 0;
+        c[CTL.scratch] = part.scratch | 0;
+        c[CTL.m] = part.m;
+        c[CTL.k] = k;
+        c[CTL.n] = n;
+        c[CTL.transA] = part.transA ? 1 : 0;
+        c[CTL.transB] = part.transB ? 1 : 0;
+        c[CTL.aStride] = part.aStride ?? 0;
+        Atomics.store(c, CTL.request, ++t.seq);
+        Atomics.notify(c, CTL.request);
+      });
+      try {
+        run(rows(0, cut(1), at.scratch));
+      } finally {
+        collect(at);
+      }
+      splits++;
+    };
+
+  const arena = (bytes: number, scratchBytes: number): ThreadedArena | undefined => {
+    if (closed || pool.some((t) => t.dead !== undefined)) return undefined;
+    const spare = align64(bytes);
+    const each = align64(scratchBytes);
+    const pages = Math.max(1, Math.ceil((spare + (threads - 1) * each) / 65536));
+    const api = wasmApi();
+    if (api === undefined) return undefined;
+    const memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
+    const base = sharedArenaKernels(memory);
+    if (base === null) return undefined;
+    const id = nextId++;
+    for (const t of pool) t.port.postMessage({ id, memory } satisfies ArenaMessage);
+    const kernels: ArenaKernels = {
+      product: splitting(base.product, 0, id, spare, each),
+      productPacked: splitting(base.productPacked, 1, id, spare, each),
+      packB: base.packB,
+    };
+    // Keyed to the splitting product itself: the runner's helpers keep it (but not `kernels`,
+    // which they destructure), so the kernel thread forgets the memory only with the runner.
+    forget.register(kernels.product, id);
+    return { memory, share: shareMemoryImport, kernels };
+  };
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    setArenaThreads(undefined);
+    if (active === handle) active = undefined;
+    for (const t of pool) {
+      Atomics.store(t.ctl, CTL.request, -1);
+      Atomics.notify(t.ctl, CTL.request);
+    }
+    await Promise.all(pool.map((t) => t.worker.terminate()));
+  };
+  const handle = {
+    threads,
+    get splits() {
+      return splits;
+    },
+    close,
+  };
+  active = handle;
+  threadsOf.set(handle, pool);
+  setArenaThreads(arena);
+  return handle;
+};

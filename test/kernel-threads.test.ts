@@ -1,0 +1,121 @@
+/**
+ * @file Kernel threads (`useKernelThreads` of @rewind/workers/node): jit runners compiled with
+ * them split their large float32 products by rows across the main thread and a worker thread,
+ * with the same bits as one thread, for every product layout the compiler emits (a or b stored
+ * transposed, batched, b packed once for a scan); a kernel thread that throws or dies is a
+ * `WorkerFailure` naming it, never a hang. The products here are small, with `minMacs` lowered
+ * so that they split anyway (the split does not depend on the size).
+ */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterAll, describe, expect, it } from "vitest";
+import * as T from "@rewind/tensor";
+import { jit, matmul, mean, square, sub, transpose, treeFlatten, valueAndGrad, type Value } from "@rewind/autodiff";
+import { lstm, rnn, type TorchCellParams } from "@rewind/rnn";
+import { useKernelThreads, WorkerFailure, type KernelThreads } from "@rewind/workers/node";
+import { arenaThreads } from "@rewind/tensor/internal/codegen";
+import { kernelWorkers } from "../packages/workers/src/node/kernelThreads.js";
+
+const [B, TT, IN, H] = [8, 6, 8, 16];
+const keys = T.random.split(T.random.key(7), 4) as unknown as T.Key[];
+const cell = lstm.init(keys[0]!, { inputSize: IN, hiddenSize: H }, { dtype: "float32" }) as TorchCellParams;
+const xs = T.random.normal(keys[1]!, [B, TT, IN]);
+const ys = T.random.normal(keys[2]!, [B, H]);
+const lstmLoss = (p: TorchCellParams): Value => mean(square(sub(rnn(lstm, p, xs).finalCarry.h, ys)));
+
+/** Every leaf's bytes, in tree order. */
+const bitsOf = (tree: unknown): number[][] =>
+  treeFlatten(tree)[0].map((l) => Array.from(new Uint8Array((l as T.Tensor).data.slice().buffer)));
+
+let threads: KernelThreads | undefined;
+afterAll(async () => threads?.close());
+
+describe("useKernelThreads(2)", () => {
+  it("an LSTM's jitted value and gradient equals one thread's bit for bit, its products split", async () => {
+    const want = bitsOf(jit(valueAndGrad(lstmLoss))(cell));
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    const got = bitsOf(jit(valueAndGrad(lstmLoss))(cell));
+    expect(got).toEqual(want);
+    // Per step, the forward product and the backward ones split; then the weight gradients.
+    expect(threads.splits).toBeGreaterThanOrEqual(2 * TT + 2);
+  });
+
+  it("every product layout splits with the bits of the eager products", async () => {
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    const [k1, k2, k3] = T.random.split(T.random.key(3), 3) as unknown as T.Key[];
+    const a = T.random.normal(k1!, [24, 16]);
+    const b = T.random.normal(k2!, [16, 20]);
+    const batch = T.random.normal(k3!, [3, 24, 16]);
+    const products = (x: Value, y: Value, xt: Value, yt: Value, xb: Value): Value[] => [
+      matmul(x, y),
+      matmul(transpose(xt), y),
+      matmul(x, transpose(yt)),
+      matmul(transpose(xt), transpose(yt)),
+      matmul(xb, y), // b shared by the batch: packed once
+    ];
+    const args = [a, b, T.transpose(a), T.transpose(b), batch] as const;
+    const before = threads.splits;
+    const got = jit(products)(...args);
+    expect(bitsOf(got)).toEqual(bitsOf(products(...args)));
+    expect(threads.splits - before).toBeGreaterThanOrEqual(5);
+  });
+
+  it("a runner keeps its kernel threads' memory through garbage collections", async () => {
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    const step = jit(valueAndGrad(lstmLoss));
+    const want = bitsOf(step(cell));
+    // The kernel thread forgets a memory once its runner is collected: never while the runner lives.
+    setFlagsFromString("--expose-gc");
+    (runInNewContext("gc") as () => void)();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // finalization callbacks run as tasks
+    expect(bitsOf(step(cell))).toEqual(want);
+  });
+
+  it("products under minMacs stay on the main thread", async () => {
+    threads = await useKernelThreads(2);
+    jit(valueAndGrad(lstmLoss))(cell);
+    expect(threads.splits).toBe(0);
+  });
+
+  it("a kernel thread that throws is a WorkerFailure naming it and the cause", async () => {
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    const arena = arenaThreads()!(65536, 65536)!;
+    const end = arena.memory.buffer.byteLength;
+    // a's first 32 rows (the main thread's) end at the memory's end; the kernel thread's lie beyond it.
+    const at = { aAt: end - 4 * 32 * 64, bAt: 0, cAt: 16384, scratch: 32768, m: 64, k: 64, n: 64 };
+    const run = (): void => arena.kernels.product({ ...at, transA: false, transB: false });
+    expect(run).toThrow(WorkerFailure);
+    expect(run).toThrow(/worker 1 threw in its rows of a 64×64×64 product: RuntimeError: .*out of bounds/);
+  });
+
+  it("a kernel thread that died is a WorkerFailure, bounded by timeoutMs, never a hang", async () => {
+    threads = await useKernelThreads(2, { minMacs: 1000, timeoutMs: 300 });
+    const step = jit(valueAndGrad(lstmLoss));
+    step(cell);
+    // Stopped while the main thread runs on: its products wait for rows that never come.
+    void kernelWorkers(threads)[0]!.terminate();
+    const started = performance.now();
+    expect(() => step(cell)).toThrow(/useKernelThreads: worker 1 did not finish its rows .* within 300 ms/);
+    expect(performance.now() - started).toBeLessThan(5000);
+    // Once its exit is known, the next product fails at once.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(() => step(cell)).toThrow(WorkerFailure);
+  });
+
+  it("after close, runners that had kernel threads compute alone, with the same bits", async () => {
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    const step = jit(valueAndGrad(lstmLoss));
+    const want = bitsOf(step(cell));
+    const splits = threads.splits;
+    await threads.close();
+    expect(bitsOf(step(cell))).toEqual(want);
+    expect(threads.splits).toBe(splits);
+  });
+
+  it("refuses bad arguments with the argument's name", async () => {
+    await expect(useKernelThreads(0)).rejects.toThrow(/useKernelThreads: .*threads/);
+    await expect(useKernelThreads(2.5)).rejects.toThrow(/threads/);
+    await expect(useKernelThreads(2, { minMac: 1 } as never)).rejects.toThrow(/minMac/);
+    await expect(useKernelThreads(2, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
+  });
+});
