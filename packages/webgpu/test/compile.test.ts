@@ -129,7 +129,7 @@ describe("the host lane", () => {
   const placed = (f: (...a: never[]) => unknown, host: boolean[], ...args: unknown[]) =>
     compileProgram(loweringTable, makeGraph(f, { optimize: true })(...args), { host });
   const kinds = (p: Program) =>
-    p.steps.map((s) => (s.kind === "kernel" ? `gpu:${s.prim}` : `${s.kind}:${s.eqn.prim.name}`));
+    p.steps.map((s) => (s.kind === "kernel" ? `gpu:${s.prim}` : s.kind === "scan" ? "scan" : `cpu:${s.eqn.prim.name}`));
 
   it("computes a bias correction from a host count on the host, in float64, and the update on the device", () => {
     // Adam's shape: c = 1 − 0.9^t in float64 from an int32 count, rounded to float32, then w − m/c.
