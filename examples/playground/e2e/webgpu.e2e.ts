@@ -6,8 +6,12 @@
  * the page shows the device the session used and the steps/s measured on each device. The page is
  * served without the isolation headers, so the CPU run is one thread (the WebGPU run always is).
  */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import { safetensors } from "@rewind/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPlayground, waitForState, type Harness } from "./harness.ts";
+import { artifactsDir, openPlayground, waitForState, type Harness } from "./harness.ts";
 
 const WAIT = { timeout: 90_000 };
 /** Steps per run, the same on both devices: SwiftShader runs the kernels on the CPU, ~3 steps/s here. */
@@ -24,6 +28,7 @@ const TOLERANCE = 1e-4;
 let h: Harness;
 
 beforeAll(async () => {
+  mkdirSync(artifactsDir, { recursive: true });
   h = await openPlayground({ webgpu: true, isolated: false });
 });
 afterAll(async () => {
@@ -70,6 +75,26 @@ describe("the playground on WebGPU (SwiftShader)", () => {
     expect(await h.page.textContent("#workers")).toMatch(/^WebGPU: .*swiftshader/i);
     expect(await h.page.getAttribute("#loss-chart", "data-steps")).toBe("0");
     const gpu = await trainSteps();
+    // The preview (posted on pause, after the step in flight then) and a save read the parameters
+    // back from the device.
+    await h.page.waitForFunction(
+      () => {
+        const step = document.getElementById("preview")?.dataset["step"];
+        return Number(step) > 0 && step === document.getElementById("steps")?.dataset["steps"];
+      },
+      undefined,
+      WAIT,
+    );
+    const steps = Number(await h.page.getAttribute("#steps", "data-steps"));
+    expect(await h.page.locator("#samples li").count()).toBe(10);
+    const [download] = await Promise.all([h.page.waitForEvent("download", WAIT), h.page.click("#save")]);
+    const saved = join(artifactsDir, `webgpu-${download.suggestedFilename()}`);
+    await download.saveAs(saved);
+    const file = safetensors.decode(new Uint8Array(readFileSync(saved)));
+    if (E.isLeft(file)) throw new Error(`the download is not a safetensors file: ${JSON.stringify(file.left)}`);
+    expect(Object.fromEntries(file.right.metadata)).toMatchObject({ cell: "rnn", hidden: "8", step: String(steps) });
+    expect(file.right.tensors.get("cell.weight_hh")?.shape).toEqual([8, 8]);
+    for (const [name, t] of file.right.tensors) expect(t.data.every(Number.isFinite), name).toBe(true);
     // Back on the CPU: a new session from the seed; the rates measured on both devices stay shown.
     await h.page.selectOption("#device", "cpu");
     await waitForState(h.page, "idle");
