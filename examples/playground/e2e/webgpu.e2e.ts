@@ -56,7 +56,7 @@ describe("the playground on WebGPU (SwiftShader)", () => {
     await waitForState(h.page, "idle");
     await h.page.waitForSelector('#device[data-webgpu="available"]', WAIT);
     expect(await h.page.getAttribute("#device", "data-adapter")).toMatch(/swiftshader/i);
-    expect(await h.page.isDisabled('#device option[value="webgpu"]')).toBe(false);
+    expect(await h.page.$eval('#device option[value="webgpu"]', (o) => (o as HTMLOptionElement).disabled)).toBe(false);
     expect(await h.page.inputValue("#device")).toBe("cpu");
     expect(await h.page.getAttribute("#workers", "data-device")).toBe("cpu");
   });
@@ -75,24 +75,18 @@ describe("the playground on WebGPU (SwiftShader)", () => {
     expect(await h.page.textContent("#workers")).toMatch(/^WebGPU: .*swiftshader/i);
     expect(await h.page.getAttribute("#loss-chart", "data-steps")).toBe("0");
     const gpu = await trainSteps();
-    // The preview (posted on pause, after the step in flight then) and a save read the parameters
-    // back from the device.
-    await h.page.waitForFunction(
-      () => {
-        const step = document.getElementById("preview")?.dataset["step"];
-        return Number(step) > 0 && step === document.getElementById("steps")?.dataset["steps"];
-      },
-      undefined,
-      WAIT,
-    );
-    const steps = Number(await h.page.getAttribute("#steps", "data-steps"));
-    expect(await h.page.locator("#samples li").count()).toBe(10);
+    // A save and the preview posted on pause read the parameters back from the device, each after
+    // the step that was in flight when the pause came (reads and steps run in the order called).
     const [download] = await Promise.all([h.page.waitForEvent("download", WAIT), h.page.click("#save")]);
     const saved = join(artifactsDir, `webgpu-${download.suggestedFilename()}`);
     await download.saveAs(saved);
     const file = safetensors.decode(new Uint8Array(readFileSync(saved)));
     if (E.isLeft(file)) throw new Error(`the download is not a safetensors file: ${JSON.stringify(file.left)}`);
-    expect(Object.fromEntries(file.right.metadata)).toMatchObject({ cell: "rnn", hidden: "8", step: String(steps) });
+    const steps = await h.page.getAttribute("#steps", "data-steps");
+    expect(Number(steps)).toBeGreaterThanOrEqual(STEPS);
+    expect(Object.fromEntries(file.right.metadata)).toMatchObject({ cell: "rnn", hidden: "8", step: steps });
+    await h.page.waitForFunction((n) => document.getElementById("preview")?.dataset["step"] === n, steps, WAIT);
+    expect(await h.page.locator("#samples li").count()).toBe(10);
     expect(file.right.tensors.get("cell.weight_hh")?.shape).toEqual([8, 8]);
     for (const [name, t] of file.right.tensors) expect(t.data.every(Number.isFinite), name).toBe(true);
     // Back on the CPU: a new session from the seed; the rates measured on both devices stay shown.
@@ -121,6 +115,7 @@ describe("the playground on WebGPU (SwiftShader)", () => {
     // SwiftShader runs every kernel launch on the CPU: the device's rate is far below the CPU's.
     expect(gpuSpeed).toBeGreaterThan(0);
     expect(gpuSpeed).toBeLessThan(cpuSpeed);
+    await h.page.locator(".controls").screenshot({ path: join(artifactsDir, "webgpu.png") });
     expect(h.problems).toEqual([]);
     expect(h.warnings).toEqual([]);
     expect(h.outside).toEqual([]);

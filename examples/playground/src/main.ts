@@ -30,6 +30,7 @@ const ui = {
   seed: byId("seed", HTMLInputElement),
   device: byId("device", HTMLSelectElement),
   deviceSpeeds: byId("device-speeds", HTMLElement),
+  deviceNote: byId("device-note", HTMLElement),
   start: byId("start", HTMLButtonElement),
   reset: byId("reset", HTMLButtonElement),
   save: byId("save", HTMLButtonElement),
@@ -116,9 +117,11 @@ const showWebGpu = (m: Extract<FromWorker, { type: "devices" }>): void => {
     ui.device.dataset["adapter"] = m.webgpu.adapter;
     ui.device.title = `WebGPU on ${m.webgpu.adapter}; switching device starts the run again from the seed`;
   } else {
-    // The error's first sentence; the whole of it, with what to do, as the tooltip.
+    // The error without its argument and fix under the controls; the whole of it as the tooltip.
     option.title = ui.device.title = m.webgpu.reason;
-    option.textContent = `WebGPU (unavailable: ${m.webgpu.reason.replace(/^webgpu: /, "").split(" (")[0]})`;
+    option.textContent = "WebGPU (unavailable)";
+    ui.deviceNote.textContent = `WebGPU is unavailable: ${m.webgpu.reason.replace(/^webgpu: /, "").split(" (")[0]}.`;
+    ui.deviceNote.hidden = false;
   }
 };
 

@@ -144,7 +144,9 @@ const loop = async (gen: number, token: number): Promise<void> => {
     if (now - lastPreview >= PREVIEW_MS) postPreview(s);
   } catch (e) {
     if (gen !== generation) return;
-    if (s.workers > 1 && !shardsWorked) return void fallBack(s, e);
+    if (s.workers > 1 && !shardsWorked) {
+      return void fallBack(s, e).catch((err: unknown) => post({ type: "error", message: messageOf(err) }));
+    }
     setState("paused");
     post({ type: "error", message: `training stopped: ${messageOf(e)}` });
     return;
