@@ -34,6 +34,12 @@ export const CHROMIUM_ARGS = [
   "--disable-dev-shm-usage",
 ] as const;
 
+/**
+ * WebGPU on the CPU through SwiftShader (packages/webgpu's browser tests use the same flags):
+ * replaces `--disable-gpu`, with which Chromium offers no adapter.
+ */
+export const WEBGPU_ARGS = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader"];
+
 /** A running page and what it reported. */
 export interface Harness {
   readonly page: Page;
@@ -71,6 +77,8 @@ export interface PlaygroundOptions {
   readonly build?: boolean;
   /** Answer 404 to every request whose path contains this (a script that fails to load). */
   readonly refuse?: string;
+  /** Start Chromium with WebGPU on SwiftShader (`WEBGPU_ARGS`) instead of `--disable-gpu` (default false). */
+  readonly webgpu?: boolean;
 }
 
 /** A preview-server plugin that answers 404 to requests whose path contains `part`. */
@@ -113,7 +121,10 @@ export const openPlayground = async (options: PlaygroundOptions = {}): Promise<H
     context = await chromium.launchPersistentContext(profile, {
       executablePath,
       headless: true,
-      args: [...CHROMIUM_ARGS],
+      args:
+        options.webgpu === true
+          ? [...CHROMIUM_ARGS.filter((a) => a !== "--disable-gpu"), ...WEBGPU_ARGS]
+          : [...CHROMIUM_ARGS],
       viewport: { width: 1440, height: 1100 },
       acceptDownloads: true,
       timeout: 60_000,

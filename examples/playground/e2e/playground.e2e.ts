@@ -52,6 +52,13 @@ describe("the playground in Chromium", () => {
     expect(await text("#workers")).toBe("2 workers");
   });
 
+  it("offers WebGPU disabled, saying why, where Chromium runs with --disable-gpu (no adapter)", async () => {
+    await h.page.waitForSelector('#device[data-webgpu="unavailable"]', WAIT);
+    expect(await h.page.$eval('#device option[value="webgpu"]', (o) => (o as HTMLOptionElement).disabled)).toBe(true);
+    expect(await h.page.inputValue("#device")).toBe("cpu");
+    expect(await text("#device-note")).toMatch(/^WebGPU is unavailable: .*(found no adapter|has no WebGPU)/);
+  });
+
   it("draws the traced loss and gradient, with the scan body nested and a reverse scan in the gradient", async () => {
     await waitForState("idle");
     const forward = h.page.locator("#graph-forward svg");

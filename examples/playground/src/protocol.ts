@@ -17,6 +17,15 @@ export interface RunConfig {
   readonly seed: number;
 }
 
+/** Where a session trains: on the CPU (the training worker, or its shard workers), or on a WebGPU device. */
+export type DeviceName = "cpu" | "webgpu";
+/** Human-readable names of the devices. */
+export const DEVICE_LABELS: Readonly<Record<DeviceName, string>> = { cpu: "CPU", webgpu: "WebGPU" };
+
+/** Whether the training worker found a WebGPU device (probed once, when it starts). */
+export type WebGpuProbe =
+  { readonly available: true; readonly adapter: string } | { readonly available: false; readonly reason: string };
+
 /** Hidden sizes offered in the UI (and accepted from a loaded file). */
 export const HIDDEN_SIZES: readonly number[] = [8, 16, 32, 64, 128];
 
@@ -92,7 +101,7 @@ export type Preview =
 
 /** Messages the page sends the worker. */
 export type ToWorker =
-  | { readonly type: "configure"; readonly config: RunConfig }
+  | { readonly type: "configure"; readonly config: RunConfig; readonly device: DeviceName }
   | { readonly type: "start" }
   | { readonly type: "pause" }
   | { readonly type: "reset" }
@@ -112,9 +121,13 @@ export type FromWorker =
       readonly lossLabel: string;
       /** How many workers train the model: 2 shard workers on a cross-origin isolated page, else 1. */
       readonly workers: number;
+      /** Where the session trains; on WebGPU, `adapter` names the device's adapter. */
+      readonly device: DeviceName;
+      readonly adapter?: string;
       /** Steps already done (non-zero after loading saved weights). */
       readonly step: number;
     }
+  | { readonly type: "devices"; readonly webgpu: WebGpuProbe }
   | { readonly type: "state"; readonly state: RunState }
   | {
       readonly type: "progress";

@@ -10,13 +10,19 @@ import { item, random, type Key, type Tensor } from "@rewind/tensor";
 import { grad, makeGraph, printGraph, treeLeavesWithPaths } from "@rewind/autodiff";
 import { adam, chain, clipByGlobalNorm, trainStep } from "@rewind/optim";
 import { describeGraph } from "./graph/describe.js";
-import type { ModelGraphs, Preview, RunConfig } from "./protocol.js";
+import type { DeviceName, ModelGraphs, Preview, RunConfig } from "./protocol.js";
 import type { Task } from "./tasks/types.js";
 import { encodeWeights, paramsFromTensors } from "./weights.js";
 
 /**
+ * What reading a session's parameters returns: `T` when its steps are synchronous; when they are
+ * promises, `T` or its promise (the parameters may be on a device, which reads back asynchronously).
+ */
+export type Read<Loss, T> = Loss extends PromiseLike<unknown> ? T | Promise<T> : T;
+
+/**
  * A running model, whatever its task (the parameter and batch types stay inside).
- * @typeParam Loss What a step returns: the batch's loss, or its promise when workers train.
+ * @typeParam Loss What a step returns: the batch's loss, or its promise when workers or a device train.
  */
 export interface Session<Loss = number> {
   readonly config: RunConfig;
@@ -24,15 +30,19 @@ export interface Session<Loss = number> {
   readonly lossLabel: string;
   /** How many workers train the model (1: the thread that holds the session). */
   readonly workers: number;
+  /** Where the steps run. */
+  readonly device: DeviceName;
   /** One optimizer step; returns the batch's loss. */
   readonly step: () => Loss;
   /** Steps done. */
   readonly steps: () => number;
-  readonly preview: () => Preview;
+  readonly preview: () => Read<Loss, Preview>;
   /** The loss and its gradient traced on the task's tiny batch, as views and as text. */
   readonly graphs: () => ModelGraphs;
   /** The current parameters as safetensors bytes. */
-  readonly save: () => Uint8Array;
+  readonly save: () => Read<Loss, Uint8Array>;
+  /** Frees what the session holds outside the JavaScript heap (a device's buffers), when it has any. */
+  readonly close?: () => void;
   /** Replaces the parameters (fresh optimizer state) after checking them; `Left` says what does not fit. */
   readonly load: (tensors: ReadonlyMap<string, Tensor>, step: number) => E.Either<string, void>;
 }
@@ -87,6 +97,7 @@ export const createSession = <P, B>(config: RunConfig, task: Task<P, B>): Sessio
     summary: task.summary,
     lossLabel: task.lossLabel,
     workers: 1,
+    device: "cpu",
     step: () => {
       const result = step(params, optState, task.batch(random.foldIn(keys.data, steps)));
       ({ params, optState } = result);

@@ -8,10 +8,17 @@
  * (nested Web Workers, started once): each step then awaits them, and messages are handled
  * while it does. Otherwise it trains on its own thread as before, and so it does from the moment
  * the shard workers fail before any step of theirs succeeded (their script did not load, say).
+ *
+ * When it starts it asks for a WebGPU device once and tells the page. A session on "webgpu" trains
+ * on that device from this thread (never on the shard workers); its steps, previews and saves are
+ * promises, handled like the shard workers' steps.
  */
 import * as E from "fp-ts/lib/Either.js";
 import { mobyDick, names } from "virtual:rewind-datasets";
-import type { FromWorker, RunConfig, RunState, ToWorker } from "./protocol.js";
+import type { WebGpu } from "@rewind/webgpu";
+import { probeWebGpu } from "./device/probe.js";
+import { createDeviceSession } from "./device/session.js";
+import type { DeviceName, FromWorker, RunConfig, RunState, ToWorker } from "./protocol.js";
 import { createParallelSession, shardable, shardPmap, type ShardPmap } from "./parallel/session.js";
 import { trainingWorkers } from "./parallel/workers.js";
 import { createSession, type Session } from "./session.js";
@@ -38,9 +45,23 @@ let shards: ShardPmap | undefined =
     ? shardPmap(() => new Worker(new URL("./shard.worker.ts", import.meta.url), { type: "module" }), workers)
     : undefined;
 
-/** A session for `config`: on the shard workers when there are some and the task's batches split evenly. */
-const sessionFor = (config: RunConfig): Session<number | Promise<number>> => {
+/** The WebGPU device, once the probe found one; `gpuName` is its adapter's name. */
+let gpu: WebGpu | undefined;
+let gpuName = "";
+/** Why there is no WebGPU device (until the probe is done: that it is not done). */
+let noGpu = "the WebGPU probe has not finished";
+
+/**
+ * A session for `config` on `device`: on WebGPU, on the device found at start (an error when
+ * there is none); on the CPU, on the shard workers when there are some and the task's batches
+ * split evenly, else on this thread.
+ */
+const sessionFor = (config: RunConfig, device: DeviceName): Session<number | Promise<number>> => {
   const task = taskFor(config, data);
+  if (device === "webgpu") {
+    if (gpu === undefined) throw new Error(`cannot train on WebGPU: ${noGpu}`);
+    return createDeviceSession(config, task, gpu);
+  }
   return shards !== undefined && shardable(task, shards.workers)
     ? createParallelSession(config, task, shards)
     : createSession(config, task);
@@ -64,12 +85,20 @@ const setState = (s: RunState): void => {
 };
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-const postPreview = (s: Session<unknown>): void => {
-  post({ type: "preview", step: s.steps(), preview: s.preview() });
+/** Posts a preview of `s`, at once when it is synchronous; one that arrives after `s` was replaced is dropped. */
+const postPreview = (s: Session<number | Promise<number>>): void => {
   lastPreview = performance.now();
+  const gen = generation;
+  const preview = s.preview();
+  if (!(preview instanceof Promise)) return post({ type: "preview", step: s.steps(), preview });
+  preview.then(
+    (p) => gen === generation && post({ type: "preview", step: s.steps(), preview: p }),
+    (e: unknown) => gen === generation && post({ type: "error", message: `preview failed: ${messageOf(e)}` }),
+  );
 };
 
 const install = (s: Session<number | Promise<number>>): void => {
+  session?.close?.();
   session = s;
   generation += 1;
   post({
@@ -79,16 +108,18 @@ const install = (s: Session<number | Promise<number>>): void => {
     graphs: s.graphs(),
     lossLabel: s.lossLabel,
     workers: s.workers,
+    device: s.device,
+    ...(s.device === "webgpu" ? { adapter: gpuName } : {}),
     step: s.steps(),
   });
   postPreview(s);
   setState("idle");
 };
 
-const build = (config: RunConfig): void => {
+const build = (config: RunConfig, device: DeviceName): void => {
   generation += 1; // stops a running loop before the (slow) build
   setState("building");
-  install(sessionFor(config));
+  install(sessionFor(config, device));
 };
 
 const loop = async (gen: number, token: number): Promise<void> => {
@@ -113,7 +144,9 @@ const loop = async (gen: number, token: number): Promise<void> => {
     if (now - lastPreview >= PREVIEW_MS) postPreview(s);
   } catch (e) {
     if (gen !== generation) return;
-    if (s.workers > 1 && !shardsWorked) return fallBack(s, e);
+    if (s.workers > 1 && !shardsWorked) {
+      return void fallBack(s, e).catch((err: unknown) => post({ type: "error", message: messageOf(err) }));
+    }
     setState("paused");
     post({ type: "error", message: `training stopped: ${messageOf(e)}` });
     return;
@@ -134,7 +167,7 @@ const start = (): void => {
  * from where `s` is (no step of it succeeded, so its parameters are still here, its optimizer
  * state fresh), and goes on training if it was.
  */
-const fallBack = (s: Session<number | Promise<number>>, reason: unknown): void => {
+const fallBack = async (s: Session<number | Promise<number>>, reason: unknown): Promise<void> => {
   console.warn(
     `Rewind playground: the shard workers failed before their first step (${messageOf(reason)}); ` +
       "training on one thread instead",
@@ -143,7 +176,7 @@ const fallBack = (s: Session<number | Promise<number>>, reason: unknown): void =
   shards = undefined;
   const wasRunning = state === "running";
   const next = createSession(s.config, taskFor(s.config, data));
-  const file = readWeights(s.save());
+  const file = readWeights(await s.save());
   if (E.isRight(file)) next.load(file.right.tensors, s.steps());
   install(next);
   if (wasRunning) start();
@@ -153,7 +186,7 @@ const load = (bytes: Uint8Array, fileName: string): void => {
   const file = readWeights(bytes);
   if (E.isLeft(file)) return post({ type: "loadError", fileName, message: file.left });
   // Build the file's model beside the current one, and switch only when the weights fit it.
-  const next = sessionFor(file.right.config);
+  const next = sessionFor(file.right.config, session?.device ?? "cpu");
   const loaded = next.load(file.right.tensors, file.right.step);
   if (E.isLeft(loaded)) return post({ type: "loadError", fileName, message: loaded.left });
   install(next);
@@ -163,9 +196,9 @@ const load = (bytes: Uint8Array, fileName: string): void => {
 const handle = (m: ToWorker): void => {
   switch (m.type) {
     case "configure":
-      return build(m.config);
+      return build(m.config, m.device);
     case "reset":
-      if (session !== undefined) build(session.config);
+      if (session !== undefined) build(session.config, session.device);
       return;
     case "start":
       if (session === undefined || state === "running" || state === "building") return;
@@ -176,17 +209,29 @@ const handle = (m: ToWorker): void => {
       return postPreview(session);
     case "save": {
       if (session === undefined) return;
-      const bytes = session.save();
-      const { task, cell, hidden } = session.config;
-      return post(
-        { type: "saved", bytes, fileName: `rewind-${task}-${cell}${hidden}-step${session.steps()}.safetensors` },
-        [bytes.buffer],
-      );
+      const s = session;
+      const { task, cell, hidden } = s.config;
+      const saved = (bytes: Uint8Array): void =>
+        post({ type: "saved", bytes, fileName: `rewind-${task}-${cell}${hidden}-step${s.steps()}.safetensors` }, [
+          bytes.buffer,
+        ]);
+      const bytes = s.save();
+      if (!(bytes instanceof Promise)) return saved(bytes);
+      bytes.then(saved, (e: unknown) => post({ type: "error", message: `saving failed: ${messageOf(e)}` }));
+      return;
     }
     case "load":
       return load(m.bytes, m.fileName);
   }
 };
+
+// The one WebGPU probe; the page offers "WebGPU" once it knows the outcome.
+void probeWebGpu().then(({ gpu: found, probe }) => {
+  gpu = found;
+  if (probe.available) gpuName = probe.adapter;
+  else noGpu = probe.reason;
+  post({ type: "devices", webgpu: probe });
+});
 
 scope.addEventListener("message", (e) => {
   try {

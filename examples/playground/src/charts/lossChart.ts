@@ -2,13 +2,15 @@
  * @file The live loss chart: every step's loss (thin) and an exponential moving average (bold)
  * on a logarithmic axis, redrawn at most once per animation frame. Long runs are averaged into at
  * most `MAX_POINTS` buckets. The chart's element carries the figures the end-to-end test reads:
- * `data-steps`, `data-start-loss` (mean of the first 5 steps) and `data-recent-loss` (mean of the
- * last 10).
+ * `data-steps`, `data-start-loss` (mean of the first 5 steps), `data-recent-loss` (mean of the
+ * last 10) and `data-first-losses` (the first `FIRST_LOSSES` steps' losses, comma-separated, as
+ * JavaScript prints them: exact, so two runs can be compared step for step).
  */
 import { svg } from "../dom.js";
 import { framed, linearScale, logScale, polyline, type Frame } from "./kit.js";
 
 const MAX_POINTS = 400;
+const FIRST_LOSSES = 50;
 const FRAME: Frame = { width: 560, height: 250, left: 46, right: 12, top: 10, bottom: 32 };
 
 /** The chart's controls. */
@@ -48,6 +50,7 @@ export const createLossChart = (host: HTMLElement): LossChart => {
     host.dataset["steps"] = String(losses.length);
     host.dataset["startLoss"] = losses.length === 0 ? "" : String(meanOf(losses.slice(0, 5)));
     host.dataset["recentLoss"] = losses.length === 0 ? "" : String(meanOf(losses.slice(-10)));
+    host.dataset["firstLosses"] = losses.slice(0, FIRST_LOSSES).join(",");
     const finite = losses.filter((v) => Number.isFinite(v) && v > 0);
     if (finite.length === 0) {
       const empty = svg("svg", { viewBox: `0 0 ${FRAME.width} ${FRAME.height}` });

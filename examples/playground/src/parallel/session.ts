@@ -86,6 +86,7 @@ export const createParallelSession = <P, B>(
     summary: task.summary,
     lossLabel: task.lossLabel,
     workers: train.workers,
+    device: "cpu",
     step: () => {
       const called = epoch;
       const next = queue.then(() => runStep(called));
