@@ -140,7 +140,10 @@ describe("architecture", () => {
     // (shared memory that stays unwritten while their handle is usable).
     ["@rewind/tensor/internal/buffers", /^packages\/workers\/src\/(results|layout)\.ts$/],
     // The shared options check: Rewind's packages and the suites that test them, never an example or a benchmark.
-    ["@rewind/tensor/internal/check", /^(packages\/(autodiff|rnn|optim|testing|tensor|workers|webgpu)\/(src|test)\/|test\/)/],
+    [
+      "@rewind/tensor/internal/check",
+      /^(packages\/(autodiff|rnn|optim|testing|tensor|workers|webgpu)\/(src|test)\/|test\/)/,
+    ],
   ];
   it.each(INTERNAL_ENTRIES)("only its intended readers import %s", (entry, allowed) => {
     const everywhere = ["packages", "examples", "bench", "test"].flatMap((d) =>
