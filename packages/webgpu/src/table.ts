@@ -6,6 +6,7 @@
  */
 import { cumulativeLowerings } from "./lowerings/cumulative.js";
 import { elementwiseLowerings } from "./lowerings/elementwise.js";
+import { randomSampleLowering } from "./lowerings/random.js";
 import { scanLowering } from "./lowerings/scan.js";
 import { structureLowerings } from "./lowerings/structure.js";
 import type { LoweringTable } from "./types.js";
@@ -19,8 +20,8 @@ export const loweringTable: LoweringTable = {
   remat: (ctx, { body }) => ctx.lowerGraph(body, ctx.ins),
   customVjp: (ctx, { body }) => ctx.lowerGraph(body, ctx.ins),
   scan: scanLowering,
-  // Not lowered (README: the CPU fallbacks): keys are host values, drawn samples uploaded.
-  randomSample: "cpu",
+  randomSample: randomSampleLowering,
+  // Keys are made on the CPU: they are small host values (README: the CPU fallbacks).
   keySplit: "cpu",
   keyFoldIn: "cpu",
 };

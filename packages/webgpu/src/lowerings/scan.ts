@@ -1,7 +1,7 @@
 /**
  * @file scan on the device: the body is compiled on its own and run once per iteration inside the
  * same submission (run.ts), with the carry resident; a scan in the body (nested) runs the same way
- * inside each iteration. A body that needs the CPU somewhere (a random primitive) or returns a
+ * inside each iteration. A body that needs the CPU somewhere (a key split or fold) or returns a
  * literal makes the whole scan run on the CPU.
  */
 import type { ScanParams } from "@rewind/autodiff";

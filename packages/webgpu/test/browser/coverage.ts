@@ -71,6 +71,9 @@ export const STRUCTURE_COVERED = [
 /** The cumulative primitives and the linear recurrence (cumulative.browser.ts). */
 export const CUMULATIVE_COVERED = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "linearScan"];
 
+/** Random samples, Threefry on the device (random.browser.ts). */
+export const RANDOM_COVERED = ["randomSample"];
+
 /** scan, on the device with the carry resident (scan.browser.ts). */
 export const SCAN_COVERED = ["scan"];
 
