@@ -75,7 +75,6 @@ if (!(learningRate > 0)) throw new Error(`--lr must be a positive number, got ${
 const training = trainer({
   workers,
   module: new URL("./step.ts", import.meta.url),
-  exportName: "parallelStep",
   build,
   config: { learningRate, steps },
   params: initial,

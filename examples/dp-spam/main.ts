@@ -109,7 +109,7 @@ const module = new URL("./step.ts", import.meta.url);
 // Both runs: with --workers N each worker takes B / N of the batch's emails (step.ts).
 const baseline = await (async () => {
   const started = performance.now();
-  const training = trainer({ workers, module, exportName: "parallelStep", build, config, params: init() });
+  const training = trainer({ workers, module, build, config, params: init() });
   for (let t = 1; t <= steps; t++) await training.step(sample(t));
   const result = { accuracy: accuracy(training.params()), seconds: (performance.now() - started) / 1000 };
   await training.close();

@@ -98,7 +98,6 @@ const stacked = treeMap<Concrete<Params>>((...leaves) => stack(leaves, 0), first
 const ensemble = trainer({
   workers,
   module,
-  exportName: "parallelStep",
   build,
   config: { ensemble: true },
   params: stacked,
@@ -118,7 +117,6 @@ for (const k of kModels) {
   const single = trainer({
     workers,
     module,
-    exportName: "parallelStep",
     build,
     config: { ensemble: false },
     params: initModel(k),

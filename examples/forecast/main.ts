@@ -101,7 +101,6 @@ const modelForecast = (p: Concrete<Params>): number[] => Array.from(forecastTest
 const training = trainer({
   workers,
   module: new URL("./step.ts", import.meta.url),
-  exportName: "parallelStep",
   build,
   config: {},
   params: initial,

@@ -136,7 +136,6 @@ const heldLoss = (p: Concrete<Params>): number => item(heldNll(p, heldBatch));
 const training = trainer({
   workers,
   module: new URL("./step.ts", import.meta.url),
-  exportName: "parallelStep",
   build,
   config: modelConfig,
   params: initial,

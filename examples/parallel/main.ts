@@ -183,7 +183,7 @@ const run = async <P>(
 ): Promise<Result> => {
   const module = new URL("./step.ts", import.meta.url);
   const start: unknown = params0; // step.ts builds any of the models, so it types their parameters as unknown
-  const step = trainer({ workers, module, exportName: "parallelStep", build, config: { model, lr }, params: start });
+  const step = trainer({ workers, module, build, config: { model, lr }, params: start });
   let [firstStep, running] = [0, NaN];
   const started = performance.now();
   for (let s = 1; s <= n; s++) {

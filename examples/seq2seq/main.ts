@@ -182,7 +182,6 @@ const train = async <PD, X extends AttentionContext | undefined>(
   const training = trainer<StepConfig, Params<unknown>, unknown, [Batch]>({
     workers,
     module: new URL("./step.ts", import.meta.url),
-    exportName: "parallelStep",
     build,
     config: { vocab: V, steps, attention: attends },
     params: start as Concrete<Params<unknown>>,

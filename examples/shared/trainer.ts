@@ -36,7 +36,8 @@ export interface TrainerOptions<C, P, S, Batch extends unknown[]> {
   readonly workers: number;
   /** The step module (imported by every worker) and the name of its `dataParallelStep(build)` export. */
   readonly module: URL;
-  readonly exportName: string;
+  /** Default `"parallelStep"`, the name every example's step.ts uses. */
+  readonly exportName?: string;
   /** The same `build` the module passes to `dataParallelStep`, and its configuration (plain data). */
   readonly build: (config: C) => StepSpec<P, S, Batch>;
   readonly config: C;
@@ -50,8 +51,7 @@ const oneThreadSteps = new WeakMap<object, Map<string, unknown>>();
 /**
  * Makes the step of an example's training loop for `--workers N` (see the file comment).
  * @example
- * const t = trainer({ workers, module: new URL("./step.ts", import.meta.url), exportName: "parallelStep",
- *   build, config, params });
+ * const t = trainer({ workers, module: new URL("./step.ts", import.meta.url), build, config, params });
  * for (const b of batches) console.log(await t.step(b.xs, b.ys));
  * await t.close();
  */
@@ -87,7 +87,7 @@ export const trainer = <C, P, S, Batch extends unknown[]>(
       close: () => Promise.resolve(),
     };
   }
-  const placed = placedStep<P, S>(options.module, options.exportName, workers);
+  const placed = placedStep<P, S>(options.module, options.exportName ?? "parallelStep", workers);
   return {
     workers,
     step: async (...batch) => {

@@ -113,7 +113,6 @@ const evaluate = (p: Concrete<Params>) => {
 const training = trainer({
   workers,
   module: new URL("./step.ts", import.meta.url),
-  exportName: "parallelStep",
   build,
   config: {},
   params: initial,

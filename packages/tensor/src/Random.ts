@@ -18,6 +18,7 @@ import { showValue } from "./internal.js";
 import { normalizeAxis, sizeOf, validateShape, type Shape } from "./Shape.js";
 import { fromBuffer, type Tensor } from "./Tensor.js";
 import { threefry2x32Into } from "./threefry.js";
+import { uniformRange } from "./uniformRange.js";
 import { checkKey, forEachBlock, TWO32, TWO52, TWO53, unit53, type Key } from "./randomKey.js";
 
 export { foldIn, isKey, key, randomBits, split, type Key } from "./randomKey.js";
@@ -32,21 +33,6 @@ const checkFloatDType = (op: string, dtype: DType): "float32" | "float64" =>
         detail: `${op} draws floating-point numbers, got dtype ${showValue(dtype)}`,
         fix: 'use "float32" or "float64" (and astype afterwards if you need integers)',
       });
-
-/** The next representable value of `x` toward -∞ (`dir = -1`) or +∞ (`dir = 1`) in `dtype`. */
-const nextAfter = (x: number, dir: 1 | -1, dtype: "float32" | "float64"): number => {
-  if (x === 0) return dir * (dtype === "float32" ? 1.401298464324817e-45 : Number.MIN_VALUE);
-  if (dtype === "float32") {
-    const f = new Float32Array([x]);
-    const bits = new Int32Array(f.buffer);
-    bits[0] = bits[0]! + (x > 0 === dir > 0 ? 1 : -1);
-    return f[0]!;
-  }
-  const f = new Float64Array([x]);
-  const bits = new BigInt64Array(f.buffer);
-  bits[0] = bits[0]! + (x > 0 === dir > 0 ? 1n : -1n);
-  return f[0]!;
-};
 
 /**
  * Options of `uniform`: the half-open range `[min, max)` and the float dtype.
@@ -78,16 +64,8 @@ export const uniform = (k: Key, shape: Shape, options: UniformOptions = {}): Ten
     dtype = "float32",
   } = checkOptions("uniform", options, ["min", "max", "dtype"]) as UniformOptions;
   const dt = checkFloatDType("uniform", dtype);
-  const round = dt === "float32" ? Math.fround : (x: number): number => x;
-  // The smallest value ≥ min and the largest < max that the dtype can hold.
-  let lo = round(min);
-  if (lo < min) lo = nextAfter(lo, 1, dt);
-  let hi = round(max);
-  if (hi >= max) hi = nextAfter(hi, -1, dt);
-  // A bound beyond the dtype's range rounds to ±Infinity; the samples stop at the largest finite.
-  const largest = dt === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
-  if (lo < -largest) lo = -largest;
-  if (!Number.isFinite(min) || !Number.isFinite(max) || !(lo <= hi)) {
+  const range = uniformRange(min, max, dt);
+  if (range === undefined) {
     return fail({
       _tag: "ValueError",
       op: "uniform",
@@ -96,8 +74,8 @@ export const uniform = (k: Key, shape: Shape, options: UniformOptions = {}): Ten
       fix: "pass finite bounds with min < max",
     });
   }
-  // Halving before subtracting keeps max - min finite even for bounds near ±Number.MAX_VALUE.
-  const halfSpan = max / 2 - min / 2;
+  const { lo, hi, halfSpan } = range;
+  const round = dt === "float32" ? Math.fround : (x: number): number => x;
   const out = allocate(dt, sizeOf(sh));
   forEachBlock(kk, out.length, (i, w0, w1) => {
     const u = dt === "float32" ? ((w0 ^ w1) >>> 9) / 8388608 : (w0 * 1048576 + (w1 >>> 12)) / TWO52;

@@ -11,7 +11,8 @@
  *   and warned about once for the whole process;
  * - the cumulative kernels and linearScan writing into a given array (the compiler's buffers);
  * - the matmul kernels on a shared memory and the hook through which @rewind/workers/node gives
- *   compiled runners kernel threads (`arenaThreads`).
+ *   compiled runners kernel threads (`arenaThreads`);
+ * - the range of `uniform`'s samples, for generators that draw them on another device.
  */
 export { encodeModule, FunctionBuilder, f32, i32, v128, type SimdOp, type ValType } from "./wasm/emitter.js";
 export { emitExpF32x4, emitSigmoidF32x4, emitTanhF32x4 } from "./wasm/f32mathWasm.js";
@@ -32,4 +33,5 @@ export {
 export { shareMemoryImport, sharedArenaKernels } from "./wasm/sharedKernels.js";
 export { arenaThreads, setArenaThreads, type ArenaThreads, type ThreadedArena } from "./wasm/arenaThreads.js";
 export { wasmApi, type WasmApi, type WasmMemory } from "./wasm/api.js";
+export { uniformRange } from "./uniformRange.js";
 export { codegenRefused, declineCodegen, type Codegen } from "./wasm/policy.js";

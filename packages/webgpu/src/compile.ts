@@ -94,6 +94,13 @@ export const compileProgram = (
     return out;
   };
   const solid = (x: FuseNode | Operand): Operand => (isNode(x) ? materialize(x) : x);
+  /** Runs `eqn` on the CPU: its outputs are host values (uploaded when a kernel reads them). */
+  const onCpu = (eqn: Eqn, ins: readonly Operand[], outAvals: readonly Aval[]): Operand[] => {
+    const outs = outAvals.map(fresh);
+    steps.push({ kind: "cpu", eqn, ins, outs: outs.map((o) => o.slot!) });
+    outs.forEach((o) => onHost.add(o.slot!));
+    return outs;
+  };
   const lowerGraph = (graph: Graph, ins: readonly Operand[]): readonly Operand[] => {
     const env = new Map<number, FuseNode | Operand>();
     graph.inputs.forEach((v, i) => env.set(v.id, ins[i]!));
@@ -111,12 +118,7 @@ export const compileProgram = (
           outAvals,
         )
       ) {
-        const outs = outAvals.map(fresh);
-        steps.push({ kind: "cpu", eqn, ins: raw.map(solid), outs: outs.map((o) => o.slot!) });
-        outs.forEach((o, i) => {
-          onHost.add(o.slot!);
-          env.set(eqn.outputs[i]!.id, o);
-        });
+        onCpu(eqn, raw.map(solid), outAvals).forEach((o, i) => env.set(eqn.outputs[i]!.id, o));
         continue;
       }
       outAvals.forEach((a) => checkDtype(eqn, a));
@@ -150,12 +152,7 @@ export const compileProgram = (
         push: (step) => steps.push(step),
       };
       let outs = typeof entry === "function" ? entry(ctx, eqn.params) : "cpu";
-      if (outs === "cpu") {
-        outs = outAvals.map(fresh);
-        steps.push({ kind: "cpu", eqn, ins: opnds, outs: outs.map((o) => o.slot!) });
-        // Its outputs are host values now (uploaded when a kernel reads them).
-        outs.forEach((o) => onHost.add(o.slot!));
-      }
+      if (outs === "cpu") outs = onCpu(eqn, opnds, outAvals);
       outs.forEach((o, i) => {
         env.set(eqn.outputs[i]!.id, o);
         if (isSlot(o) && !producers.has(o.slot)) producers.set(o.slot, { eqn, ins: opnds });

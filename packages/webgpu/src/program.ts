@@ -47,7 +47,10 @@ export interface CpuStep {
 export interface ScanStep {
   /** Tells the step kinds apart. */
   readonly kind: "scan";
-  /** The body (kernels, and scans nested in it): inputs `[consts…, carry…, x_t…]`, outputs `[carry'…, y_t…]`. */
+  /**
+   * The body (kernels, and scans nested in it): inputs `[consts…, carry…, x_t…]`, outputs
+   * `[carry'…, y_t…]`.
+   */
   readonly body: Program;
   /** Number of iterations. */
   readonly length: number;

@@ -8,6 +8,7 @@
  * normal's log is taken as log1p of an exact small integer, so samples near 0 keep their size).
  */
 import type { SampleParams } from "@rewind/autodiff";
+import { uniformRange } from "@rewind/tensor/internal/codegen";
 import { bindings, flatKernel, literal, sizeOf, type KernelInput } from "./common.js";
 import { HELPERS } from "./helpers.js";
 
@@ -32,22 +33,14 @@ fn threefry(k0: u32, k1: u32, c0: u32, c1: u32) -> vec2<u32> {
 }
 `;
 
-/** A float32 one step from `x` towards `dir` (as the CPU's `nextAfter` for float32). */
-const nextAfter32 = (x: number, dir: 1 | -1): number => {
-  if (x === 0) return dir * 1.401298464324817e-45;
-  const f = new Float32Array([x]);
-  const bits = new Int32Array(f.buffer);
-  bits[0] = bits[0]! + (x > 0 === dir > 0 ? 1 : -1);
-  return f[0]!;
-};
-
 /** The statement computing `v` (the sample of element `j`'s block `w`) for `p`; undefined: not here. */
 const sampleOf = (p: SampleParams): string | undefined => {
   switch (p.dist) {
     case "bits":
       return "out0[i] = bitcast<i32>(w.x ^ w.y);";
     case "bernoulli": {
-      // unit53 = ((w0 >>> 5)·2²⁶ + (w1 >>> 6)) / 2⁵³ < p  ⇔  that integer < ⌈p·2⁵³⌉ (p·2⁵³ is exact).
+      // unit53 = ((w0 >>> 5)·2²⁶ + (w1 >>> 6)) / 2⁵³ < p  ⇔  that integer < ⌈p·2⁵³⌉
+      // (p·2⁵³ is exact: a power-of-two scaling).
       const t = Math.ceil(p.p * 2 ** 53);
       const hi = Math.floor(t / 2 ** 26);
       const lo = t - hi * 2 ** 26;
@@ -55,13 +48,10 @@ const sampleOf = (p: SampleParams): string | undefined => {
 out0[i] = select(0u, 1u, h < ${hi}u || (h == ${hi}u && l < ${lo}u));`;
     }
     case "uniform": {
-      if (p.dtype !== "float32" || !Number.isFinite(p.min) || !Number.isFinite(p.max)) return undefined;
-      let lo = Math.fround(p.min);
-      if (lo < p.min) lo = nextAfter32(lo, 1);
-      let hi = Math.fround(p.max);
-      if (hi >= p.max) hi = nextAfter32(hi, -1);
-      if (!(lo <= hi) || !Number.isFinite(lo) || !Number.isFinite(hi)) return undefined;
-      const halfSpan = p.max / 2 - p.min / 2;
+      // The CPU's range of samples (its rounding of the bounds), then its formula in float32.
+      const range = p.dtype === "float32" ? uniformRange(p.min, p.max, "float32") : undefined;
+      if (range === undefined) return undefined;
+      const { lo, hi, halfSpan } = range;
       return `let u = f32((w.x ^ w.y) >> 9u) / 8388608.0;
 let v = ${literal(p.min, "float32")} + 2.0 * (u * ${literal(halfSpan, "float32")});
 out0[i] = clamp(v, ${literal(lo, "float32")}, ${literal(hi, "float32")});`;
