@@ -74,7 +74,7 @@ export const uniform = (k: Key, shape: Shape, options: UniformOptions = {}): Ten
       fix: "pass finite bounds with min < max",
     });
   }
-  const { lo, hi, halfSpan } = range;
+  const [lo, hi, halfSpan] = range;
   const round = dt === "float32" ? Math.fround : (x: number): number => x;
   const out = allocate(dt, sizeOf(sh));
   forEachBlock(kk, out.length, (i, w0, w1) => {

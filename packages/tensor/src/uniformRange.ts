@@ -22,16 +22,16 @@ const nextAfter = (x: number, dir: 1 | -1, dtype: "float32" | "float64"): number
 /**
  * The range of `uniform`'s samples over `[min, max)` in `dt`: the smallest value ≥ min and the
  * largest < max that the dtype holds (a bound beyond the dtype's range stops at its largest finite
- * value), and half the span, which the samples scale by; undefined when a bound is not finite or
+ * value), and half the span, which the samples scale by (a tuple: the browser bundle is near its limit); undefined when a bound is not finite or
  * the range holds no value of the dtype.
  * @internal Exported through `@rewind/tensor/internal/codegen` only.
- * @example uniformRange(0, 1, "float32") // { lo: 0, hi: 0.99999994, halfSpan: 0.5 }
+ * @example uniformRange(0, 1, "float32") // [0, 0.99999994, 0.5]
  */
 export const uniformRange = (
   min: number,
   max: number,
   dt: "float32" | "float64",
-): { readonly lo: number; readonly hi: number; readonly halfSpan: number } | undefined => {
+): readonly [lo: number, hi: number, halfSpan: number] | undefined => {
   const round = dt === "float32" ? Math.fround : (x: number): number => x;
   let lo = round(min);
   if (lo < min) lo = nextAfter(lo, 1, dt);
@@ -41,5 +41,5 @@ export const uniformRange = (
   if (lo < -largest) lo = -largest;
   if (!Number.isFinite(min) || !Number.isFinite(max) || !(lo <= hi)) return undefined;
   // Halving before subtracting keeps max - min finite even for bounds near ±Number.MAX_VALUE.
-  return { lo, hi, halfSpan: max / 2 - min / 2 };
+  return [lo, hi, max / 2 - min / 2];
 };

@@ -51,7 +51,7 @@ out0[i] = select(0u, 1u, h < ${hi}u || (h == ${hi}u && l < ${lo}u));`;
       // The CPU's range of samples (its rounding of the bounds), then its formula in float32.
       const range = p.dtype === "float32" ? uniformRange(p.min, p.max, "float32") : undefined;
       if (range === undefined) return undefined;
-      const { lo, hi, halfSpan } = range;
+      const [lo, hi, halfSpan] = range;
       return `let u = f32((w.x ^ w.y) >> 9u) / 8388608.0;
 let v = ${literal(p.min, "float32")} + 2.0 * (u * ${literal(halfSpan, "float32")});
 out0[i] = clamp(v, ${literal(lo, "float32")}, ${literal(hi, "float32")});`;
