@@ -22,8 +22,8 @@ const nextAfter = (x: number, dir: 1 | -1, dtype: "float32" | "float64"): number
 /**
  * The range of `uniform`'s samples over `[min, max)` in `dt`: the smallest value ≥ min and the
  * largest < max that the dtype holds (a bound beyond the dtype's range stops at its largest finite
- * value), and half the span, which the samples scale by (a tuple: the browser bundle is near its limit); undefined when a bound is not finite or
- * the range holds no value of the dtype.
+ * value), and half the span, which the samples scale by (a tuple: the browser bundle is near its
+ * limit); undefined when a bound is not finite or the range holds no value of the dtype.
  * @internal Exported through `@rewind/tensor/internal/codegen` only.
  * @example uniformRange(0, 1, "float32") // [0, 0.99999994, 0.5]
  */
