@@ -2,7 +2,7 @@
  * @file The collectives `psum` and `pmean`: one primitive whose impl meets the other workers of a
  * `pmap` call in shared memory.
  *
- * Each worker copies its operand into its own slot, waits at the barrier, then sums the slots in
+ * Each worker copies its operands into its own slot, waits at the barrier, then sums the slots in
  * worker order 0, 1, …, N−1 (so every worker computes the same bits, and they equal a
  * single-process sum of the N shard values in that order), and waits again before any slot is
  * reused. Outside a `pmap` call there is one worker and the sum is its own value. The primitive
@@ -14,7 +14,8 @@ import {
   applyPrimitive,
   definePrimitive,
   div,
-  treeMap,
+  treeFlatten,
+  treeUnflatten,
   batchByLoop,
   type Primitive,
   type Value,
@@ -66,9 +67,17 @@ export const axisIndex = (): number => current?.index ?? 0;
  */
 export const axisSize = (): number => current?.size ?? 1;
 
-/** The in-order sum of every worker's `x` (what the primitive's impl computes in a worker). */
-const sumOverWorkers = (x: Tensor, ctx: CollectiveContext): Tensor => {
-  if (x.dtype === "bool") {
+/** Bytes from one operand's start to the next one's in a slot: 8-byte aligned, for float64 views. */
+const slotSpan = (x: Tensor): number => Math.ceil(x.data.byteLength / 8) * 8;
+
+/**
+ * The in-order sum of every worker's `xs`, each operand apart (what the primitive's impl computes in
+ * a worker). All operands travel through one slot and one pair of barrier waits: a gradient of six
+ * parameters meets the other workers twice, not twelve times.
+ */
+const sumOverWorkers = (xs: readonly Tensor[], ctx: CollectiveContext): Tensor[] => {
+  const bool = xs.find((x) => x.dtype === "bool");
+  if (bool !== undefined)
     T.fail({
       _tag: "DTypeError",
       op: "psum",
@@ -76,54 +85,71 @@ const sumOverWorkers = (x: Tensor, ctx: CollectiveContext): Tensor => {
       detail: "cannot sum bool values over workers",
       fix: 'cast to int32 first (astype(x, "int32")) to count, or to float32 to average',
     });
-  }
-  const bytes = x.data.byteLength;
-  if (bytes > ctx.slotBytes) {
+  const bytes = xs.reduce((total, x) => total + slotSpan(x), 0);
+  if (bytes > ctx.slotBytes)
     T.fail({
       _tag: "ValueError",
       op: "psum",
       arg: "x",
-      shapes: [x.shape],
-      detail: `the operand has ${bytes} bytes, more than the ${ctx.slotBytes} bytes of a collective slot`,
+      shapes: xs.map((x) => x.shape),
+      detail:
+        `the operand${xs.length > 1 ? `s (${xs.length} leaves) have` : " has"} ${bytes} bytes, ` +
+        `more than the ${ctx.slotBytes} bytes of a collective slot`,
       fix: `pass pmap(…, { collectiveBytes: ${bytes} }) or more, or reduce a smaller value`,
     });
+  const mine = ctx.index * ctx.slotBytes;
+  let at = 0;
+  for (const x of xs) {
+    viewOf(x.dtype, ctx.slots, mine + at, x.data.length).set(x.data);
+    at += slotSpan(x);
   }
-  const n = x.data.length;
-  viewOf(x.dtype, ctx.slots, ctx.index * ctx.slotBytes, n).set(x.data);
   arriveAndWait(ctx.control, ctx.size, ctx.timeoutMs, "psum", ctx.index);
-  // Typed-array stores round every partial sum to the dtype, as a chain of tensor adds would.
-  const sum = T.allocate(x.dtype, n);
-  sum.set(viewOf(x.dtype, ctx.slots, 0, n));
-  for (let w = 1; w < ctx.size; w++) {
-    const slot = viewOf(x.dtype, ctx.slots, w * ctx.slotBytes, n);
-    if (x.dtype === "int32") for (let i = 0; i < n; i++) sum[i] = (sum[i]! + slot[i]!) | 0;
-    else for (let i = 0; i < n; i++) sum[i] = sum[i]! + slot[i]!;
-  }
+  at = 0;
+  const sums = xs.map((x) => {
+    const n = x.data.length;
+    // Typed-array stores round every partial sum to the dtype, as a chain of tensor adds would.
+    const sum = T.allocate(x.dtype, n);
+    sum.set(viewOf(x.dtype, ctx.slots, at, n));
+    for (let w = 1; w < ctx.size; w++) {
+      const slot = viewOf(x.dtype, ctx.slots, w * ctx.slotBytes + at, n);
+      if (x.dtype === "int32") for (let i = 0; i < n; i++) sum[i] = (sum[i]! + slot[i]!) | 0;
+      else for (let i = 0; i < n; i++) sum[i] = sum[i]! + slot[i]!;
+    }
+    at += slotSpan(x);
+    return T.fromDataOrThrow(sum, x.shape, x.dtype);
+  });
   // Nobody may overwrite a slot before every worker has read them all.
   arriveAndWait(ctx.control, ctx.size, ctx.timeoutMs, "psum", ctx.index);
-  return T.fromDataOrThrow(sum, x.shape, x.dtype);
+  return sums;
 };
 
 /**
- * The collective sum primitive. d/dx_i Σ_j x_j = 1 for each worker's own x_i, and every worker's
- * loss depends on every x_i, so the cotangent of x_i is the sum of all workers' cotangents: psum.
+ * The collective sum primitive, over any number of operands (each summed apart; one meeting of
+ * the workers for all). d/dx_i Σ_j x_j = 1 for each worker's own x_i, and every worker's loss
+ * depends on every x_i, so the cotangent of x_i is the sum of all workers' cotangents: psum.
  */
 export const psumPrimitive: Primitive<"psum", void> = definePrimitive<"psum", void>({
   name: "psum",
-  abstractEval: ([x]) => [x!],
-  impl: ([x]) => [current === undefined ? x! : sumOverWorkers(x!, current)],
-  vjp: ([g]): Value[] => [applyPrimitive(psumPrimitive, [g!], undefined)[0]!],
+  abstractEval: (xs) => xs,
+  impl: (xs) => (current === undefined ? xs : sumOverWorkers(xs, current)),
+  vjp: (gs): readonly Value[] => applyPrimitive(psumPrimitive, gs, undefined),
   // Under vmap the examples of one worker are summed with those of the others elementwise.
   batch: batchByLoop,
 });
+
+/** Every leaf of `tree` summed over the workers by one psum equation, then `f` of each sum. */
+const sumLeaves = <Tree>(tree: Tree, f: (sum: Value) => Value): Tree => {
+  const [leaves, def] = treeFlatten(tree);
+  if (leaves.length === 0) return tree;
+  return treeUnflatten<Tree>(def, applyPrimitive(psumPrimitive, leaves, undefined).map(f));
+};
 
 /**
  * Sums every leaf of `tree` over the workers of the running `pmap` call, in worker order (the
  * identity outside one). Every worker must call it, with the same shapes, in the same order.
  * @example const total = psum(grads) // inside a function run by pmap
  */
-export const psum = <Tree>(tree: Tree): Tree =>
-  treeMap<Tree>((x: Value) => applyPrimitive(psumPrimitive, [x], undefined)[0]!, tree);
+export const psum = <Tree>(tree: Tree): Tree => sumLeaves(tree, (x) => x);
 
 /**
  * The mean of every leaf of `tree` over the workers: `psum(tree) / axisSize()`, for averaging
@@ -132,5 +158,5 @@ export const psum = <Tree>(tree: Tree): Tree =>
  */
 export const pmean = <Tree>(tree: Tree): Tree => {
   const size = axisSize();
-  return treeMap<Tree>((x: Value) => div(applyPrimitive(psumPrimitive, [x], undefined)[0]!, size), tree);
+  return sumLeaves(tree, (x) => div(x, size));
 };

@@ -87,3 +87,47 @@ describe("gradients through psum", () => {
     expect(Array.from((F.gradThroughPsum(T.ones([3])) as Tensor).data)).toEqual([1, 1, 1]);
   });
 });
+
+describe("one psum over a tree", () => {
+  it("sums every leaf apart in worker order, whatever their dtypes and sizes (int32 wrapping)", async () => {
+    const f = open(pmap<typeof F.psumTree>(FUNCTIONS, "psumTree", { workers: 2, inAxes: [0] }));
+    // Leaves of 3, 5 and 7 elements put float64 and int32 data at offsets that need aligning.
+    const a = T.fromDataOrThrow([0.1, 0.2, 0.3, 1e8, 3, 7], [2, 3], "float32");
+    const b = T.fromDataOrThrow([0.1, 1e-17, 3, 4, 5, 0.2, 1, 1, 1, 1], [2, 5], "float64");
+    const c = T.fromDataOrThrow([2 ** 31 - 1, 5, 6, 7, 8, 9, 10, 1, 1, 1, 1, 1, 1, 1], [2, 7], "int32");
+    const d = [T.fromDataOrThrow([1.5, -2.5], [2, 1], "float32")];
+    const out = await f({ a, b, c, d });
+    const inOrder = (t: Tensor) => {
+      const half = t.shape[1]!;
+      return Array.from({ length: half }, (_, i) =>
+        t.dtype === "int32" ? (t.data[i]! + t.data[half + i]!) | 0 : t.data[i]! + t.data[half + i]!,
+      );
+    };
+    expect(Array.from(out.a.data)).toEqual(Array.from(Float32Array.from(inOrder(a))));
+    expect(Array.from(out.b.data)).toEqual(inOrder(b));
+    expect(Array.from(out.c.data)).toEqual(inOrder(c));
+    expect(out.c.data[0]).toBe(-(2 ** 31)); // wrapped, as an int32 add does
+    expect(Array.from(out.d[0]!.data)).toEqual([-1]);
+    expect([out.a.dtype, out.b.dtype, out.c.dtype]).toEqual(["float32", "float64", "int32"]);
+  });
+
+  it("differentiates leaf by leaf: each cotangent summed over the workers, zeros for an unused sum", async () => {
+    const f = open(
+      pmap<typeof F.gradThroughPsumPair>(FUNCTIONS, "gradThroughPsumPair", { workers: 2, inAxes: [0, 0], outAxes: 0 }),
+    );
+    const [[gx, gy], [fx, fy]] = await f(T.ones([4]), T.ones([2]));
+    expect(Array.from(gx.data)).toEqual([2, 2, 2, 2]);
+    expect(Array.from(gy.data)).toEqual([6, 6]);
+    expect(Array.from(fx.data)).toEqual([2, 2, 2, 2]);
+    expect(Array.from(fy.data)).toEqual([0, 0]);
+  });
+
+  it("refuses a tree larger than a slot, counting all its leaves", async () => {
+    const f = open(pmap<typeof F.psumTree>(FUNCTIONS, "psumTree", { workers: 2, inAxes: [0], collectiveBytes: 64 }));
+    const leaf = (n: number) => T.zeros([2, n]);
+    // Each leaf fits alone (32 bytes per worker); together they do not.
+    await expect(f({ a: leaf(8), b: leaf(8), c: leaf(1), d: [] })).rejects.toThrow(
+      /psum.*operands \(3 leaves\) have 72 bytes, more than the 64 bytes of a collective slot/,
+    );
+  });
+});
