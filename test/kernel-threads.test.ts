@@ -3,17 +3,31 @@
  * them split their large float32 products by rows across the main thread and a worker thread,
  * with the same bits as one thread, for every product layout the compiler emits (a or b stored
  * transposed, batched, b packed once for a scan); a kernel thread that throws or dies is a
- * `WorkerFailure` naming it, never a hang. The products here are small, with `minMacs` lowered
+ * `WorkerFailure` naming it, never a hang; a runner whose shared arena cannot be built runs alone
+ * with SIMD. The products here are small, with `minMacs` lowered
  * so that they split anyway (the split does not depend on the size).
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
-import { jit, matmul, mean, square, sub, transpose, treeFlatten, valueAndGrad, type Value } from "@rewind/autodiff";
+import {
+  compileGraph,
+  jit,
+  makeGraph,
+  matmul,
+  mean,
+  square,
+  sub,
+  tanh,
+  transpose,
+  treeFlatten,
+  valueAndGrad,
+  type Value,
+} from "@rewind/autodiff";
 import { lstm, rnn, type TorchCellParams } from "@rewind/rnn";
 import { useKernelThreads, WorkerFailure, type KernelThreads } from "@rewind/workers/node";
-import { arenaThreads } from "@rewind/tensor/internal/codegen";
+import { arenaThreads, setArenaThreads, type ArenaThreads } from "@rewind/tensor/internal/codegen";
 import { kernelWorkers } from "../packages/workers/src/node/kernelThreads.js";
 
 const [B, TT, IN, H] = [8, 6, 8, 16];
@@ -117,5 +131,47 @@ describe("useKernelThreads(2)", () => {
     await expect(useKernelThreads(2.5)).rejects.toThrow(/threads/);
     await expect(useKernelThreads(2, { minMac: 1 } as never)).rejects.toThrow(/minMac/);
     await expect(useKernelThreads(2, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
+  });
+});
+
+describe("a runner the kernel threads cannot take", () => {
+  it("gets an arena of its own: SIMD kernels, the WebAssembly product and the same bits", () => {
+    const installed = arenaThreads();
+    const [k1, k2] = T.random.split(T.random.key(9), 2) as unknown as T.Key[];
+    const [a, b] = [T.random.normal(k1!, [32, 64]), T.random.normal(k2!, [64, 64])];
+    // A product (the arena's `mma`) and an elementwise loop (a SIMD kernel in the runner's module).
+    const graph = makeGraph((x: Value, y: Value) => tanh(matmul(x, y)))(a, b).graph;
+    const moduleRefused: ArenaThreads = (bytes) => ({
+      memory: new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) }),
+      share: () => {
+        throw new Error("this engine refuses the shared module");
+      },
+      kernels: undefined as never,
+    });
+    const failures: ReadonlyArray<readonly [string, ArenaThreads]> = [
+      [
+        "no shared memory",
+        () => {
+          throw new Error("SharedArrayBuffer is not available");
+        },
+      ],
+      ["a module the engine refuses shared", moduleRefused],
+    ];
+    try {
+      setArenaThreads(undefined);
+      const alone = compileGraph(graph);
+      const want = bitsOf(alone([a, b]));
+      expect(alone.simdKernels).toBeGreaterThanOrEqual(1);
+      for (const [label, hook] of failures) {
+        setArenaThreads(hook);
+        const run = compileGraph(graph);
+        // Before: any failure of the shared arena compiled the runner without SIMD (~3× slower).
+        expect(run.simdKernels, label).toBe(alone.simdKernels);
+        expect(run.source, label).toMatch(/\bmma\(/);
+        expect(bitsOf(run([a, b])), label).toEqual(want);
+      }
+    } finally {
+      setArenaThreads(installed);
+    }
   });
 });

@@ -24,6 +24,8 @@ import {
   WASM_MIN_MACS,
   wasmApi,
   type FunctionBuilder,
+  type ThreadedArena,
+  type WasmApi,
 } from "@rewind/tensor/internal/codegen";
 import { EW_PRELUDE } from "./ewOps.js";
 import { genLoop, int, type KernelText, type LoopSpec } from "./loopgen.js";
@@ -288,7 +290,8 @@ export class Module {
    * Instantiates the source: buffers are allocated here, once. With SIMD kernels, the runner gets
    * its own WebAssembly memory (never grown, so the buffer views stay valid) holding the planned
    * float32 and bool buffers and the staging area, and one module with the kernels. Throws if the engine
-   * refuses the memory or the module (`compileGraph` then compiles without SIMD).
+   * refuses the memory or the module (`compileGraph` then compiles without SIMD); if only the kernel
+   * threads' shared arena fails, the runner gets an arena of its own instead.
    */
   instantiate(source: string): GeneratedRun {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- source built from generated identifiers only
@@ -305,7 +308,27 @@ export class Module {
     const bytes =
       slots.length === 0 ? this.#stageStart() + this.#stagingBytes : slots.at(-1)! + this.#packSlots.at(-1)!;
     // Kernel threads (when installed, see `arenaThreads`) only for runners with products to split.
-    const threaded = this.#arenaMatmuls === 0 ? undefined : arenaThreads()?.(bytes, this.#stagingBytes);
+    const hook = this.#arenaMatmuls === 0 ? undefined : arenaThreads();
+    if (hook !== undefined) {
+      try {
+        const threaded = hook(bytes, this.#stagingBytes);
+        if (threaded !== undefined) return factory(this.#arenaScope(api, plain, slots, bytes, threaded));
+      } catch {
+        // The kernel threads could not take this runner (no shared memory, a module the engine
+        // refuses shared): it runs on this thread alone, with the same bits, not without SIMD.
+      }
+    }
+    return factory(this.#arenaScope(api, plain, slots, bytes, undefined));
+  }
+
+  /** The runner's scope over its WebAssembly arena: shared with kernel threads when `threaded` is given. */
+  #arenaScope(
+    api: WasmApi,
+    plain: Pick<ModuleScope, "C" | "S" | "H">,
+    slots: readonly number[],
+    bytes: number,
+    threaded: ThreadedArena | undefined,
+  ): ModuleScope {
     const pages = Math.max(1, Math.ceil(bytes / 65536));
     const memory = threaded?.memory ?? new api.Memory({ initial: pages, maximum: pages });
     let kernels: unknown[] = [];
@@ -320,7 +343,7 @@ export class Module {
     const arena = memory.buffer;
     const P = this.pool.buffers(arena);
     holdBuffers([arena, ...P.map((b) => (b as ArrayBufferView).buffer)]);
-    return factory({
+    return {
       ...plain,
       P,
       W: kernels,
@@ -329,6 +352,6 @@ export class Module {
       HI: new Int32Array(arena),
       HB: new Uint8Array(arena),
       ...products,
-    });
+    };
   }
 }
