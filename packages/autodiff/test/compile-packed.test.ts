@@ -1,8 +1,9 @@
 /**
  * @file Float32 products whose b is packed once and reused (`mmp`, then `mmq`): a scan's constant
  * weight packed before the loop, and a weight broadcast over a batch of products packed before
- * the batch. The packed bytes are those the kernel packs on every call, so the bits are the
- * interpreter's and the JavaScript kernels'; each test checks that the packed path was taken.
+ * the batch; where the product reads b in place (a few rows of a), b copied into the arena once
+ * instead of for every product. The packed bytes are those the kernel packs on every call, so the
+ * bits are the interpreter's and the JavaScript kernels'; each test checks that the path was taken.
  */
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
@@ -64,10 +65,32 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b 
     }
   });
 
-  it("a product that reads b in place (few rows, b not transposed) is not packed ahead", () => {
+  it("where the product reads b in place (few rows, b not transposed), b is copied into the arena once", () => {
     const f = (a: Value, b: Value): Value => A.matmul(a, b);
-    const source = expectPacked("in place", f, [T.zeros([3, 8, 64]), T.ones([64, 64])]);
-    expect(source).toContain("mma(");
-    expect(source).not.toContain("mmp(");
+    // A weight from outside the arena (an argument) for three products of 8 rows.
+    const source = expectPacked("in place", f, [f32(3, [3, 8, 64]), f32(4, [64, 64])]);
+    expect(source.split("\n").filter((l) => l.includes("mmp(")).length).toBe(1);
+    expect(source).toContain("mmq(");
+    expect(source).not.toContain("mma(");
+  });
+
+  it("a scan's constant weight read in place (B 8) is copied in before the loop, not at every step", () => {
+    const loss = (w: Value, xs: Value, h0: Value): Value => {
+      const step = (h: Value, x: Value): [Value, Value] => {
+        const hn = A.tanh(A.add(A.matmul(h, w), x));
+        return [hn, hn];
+      };
+      const [h, ys] = A.scan<Value, Value, Value>(step, h0, xs);
+      return A.add(A.sum(A.mul(h, h)), A.sum(ys));
+    };
+    const args = [f32(5, [40, 40]), f32(6, [4, 8, 40]), f32(7, [8, 40])];
+    const source = expectPacked("BPTT, B 8", A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as GraphFn, args);
+    const lines = source.split("\n");
+    const loops = lines.flatMap((l, i) => (/^\s*for \(let w\d+ = 0; w\d+ < 4;/.test(l) ? [i] : []));
+    const copies = lines.flatMap((l, i) => (l.includes("mmp(") ? [i] : []));
+    expect(loops.length).toBe(2);
+    // The forward loop's weight and the backward loop's: each copied right before its loop.
+    expect(copies.length).toBe(2);
+    expect(copies[0]! < loops[0]! && copies[1]! < loops[1]! && copies[1]! > loops[0]!).toBe(true);
   });
 });

@@ -126,6 +126,8 @@ export class Module {
   #arenaMatmuls = 0;
   /** Bytes of each packing slot, in slot order. */
   readonly #packSlots: number[] = [];
+  /** Per slot: b copied as it is (read in place), not packed. */
+  readonly #slotCopies: boolean[] = [];
 
   /** `simd`: emit qualifying fused loops as WebAssembly SIMD kernels (see `loop`). */
   constructor(readonly simd = false) {}
@@ -218,12 +220,16 @@ export class Module {
   }
 
   /**
-   * A packing slot for the k × n op(b) of an `mma` product (see `matmul`) whose b is packed once
-   * (`mmp`) and reused by several products (`mmq`): its index, or undefined where the product
-   * reads b in place (packing it ahead would save nothing).
+   * A slot for the k × n op(b) of `mma` products (see `matmul`) that share one b: `mmp` puts b
+   * there once and the products (`mmq`) read it there. b is packed where the product packs it;
+   * where the product reads b in place (a few rows of a), b is copied into the arena instead, so
+   * a weight that lives outside it (a parameter, a worker's shared value) is not copied in again
+   * for every product of a scan.
    */
-  packSlot(m: number, k: number, n: number, tB: boolean): number | undefined {
-    return arenaPacksB(m, tB) ? this.#packSlots.push(packedBBytes(k, n)) - 1 : undefined;
+  packSlot(m: number, k: number, n: number, tB: boolean): number {
+    const packs = arenaPacksB(m, tB);
+    this.#slotCopies.push(!packs);
+    return this.#packSlots.push(packs ? packedBBytes(k, n) : 4 * k * n) - 1;
   }
 
   /** Whether the runner gets its own WebAssembly memory (it has SIMD loops or arena products). */
@@ -338,7 +344,9 @@ export class Module {
       kernels = this.#simdKernels.map((f) => exports[f.name]);
     }
     const products =
-      this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart(), slots, threaded?.kernels);
+      this.#arenaMatmuls === 0
+        ? undefined
+        : makeArenaMatmul(memory, this.#stageStart(), slots, threaded?.kernels, this.#slotCopies);
     if (products === null) throw new Error("the WebAssembly matmul kernel cannot run here");
     const arena = memory.buffer;
     const P = this.pool.buffers(arena);

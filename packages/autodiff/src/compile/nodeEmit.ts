@@ -37,9 +37,9 @@ const batched = (
 };
 
 /**
- * The packing slot for b when one packing serves several products: b is one matrix for every
- * product of the batch (a broadcast weight), or a constant of the enclosing scan's body (packed
- * before the loop, see `Hoist`). Undefined otherwise, or where the product reads b in place.
+ * The slot for b when one packing (or copy into the arena) serves several products: b is one
+ * matrix for every product of the batch (a broadcast weight), or a constant of the enclosing
+ * scan's body (put there before the loop, see `Hoist`). Undefined otherwise.
  */
 const packedB = (
   em: BlockEmitter,
