@@ -28,7 +28,7 @@ import { ROW, computeTargets, header, tableRows, targetHeader, targetRows, type 
 import { initTf, tfChar, tfLstm, tfMatmul, tfTinyAdd } from "./tfjs.js";
 import { initJax, jaxChar, jaxLstm, jaxMatmul, jaxTinyAdd } from "./jaxjs.js";
 import { plainChar } from "./plain.js";
-import { workersKernelThreads, workersOneThread, workersPmap } from "./workers.js";
+import { workersHalfBatch, workersKernelThreads, workersOneThread, workersPmap, workersUnsynced } from "./workers.js";
 import type { FirstCall } from "./firstcall.js";
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -196,22 +196,26 @@ if (want("perexample")) {
 
 for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
   const d = makeLstmData(batch);
-  const contestants = [workersOneThread(d), workersPmap(d, 2)];
-  // The one-thread row compiles before kernel threads are on (runners compiled then would use them).
+  const contestants = [workersOneThread(d), workersPmap(d, 2), workersUnsynced(d)];
+  const half = workersHalfBatch(d);
+  // The one-thread rows compile before kernel threads are on (runners compiled then would use them).
   await contestants[0]!.run();
+  await half.run();
   contestants.push(await workersKernelThreads(d));
   await checkAgreement(`data-parallel LSTM step, B ${batch}`, contestants, contestants[0]!.name);
   await runSection(
     `data-parallel LSTM step: B ${batch}, T ${LSTM.T}, in ${LSTM.IN}, H ${LSTM.H}, jit(valueAndGrad), float32, ` +
       `${availableParallelism()} cores`,
     "ms",
-    contestants,
+    [...contestants, half],
     { rounds: 11, minRuns: 3, budgetMs: 5000, sampleMs: 0, warmMs: 300 },
     {
       refFor: (r) => (r.name === contestants[0]!.name ? undefined : contestants[0]!.name),
       note:
         "pmap splits the batch in halves; each worker computes its gradient, pmean averages them in shared memory; " +
-        "kernel threads split each product of ≥ 4 M multiply-adds by rows (useKernelThreads(2))",
+        "kernel threads split each product of ≥ 4 M multiply-adds by rows (useKernelThreads(2)); " +
+        "bounds: 2 workers computing their halves with no collective, and one thread computing half the batch alone " +
+        "(no 2-worker step of this batch beats the first; the second is the floor of each worker's share)",
     },
   );
 }

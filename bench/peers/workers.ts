@@ -4,12 +4,13 @@
  * averaged by `pmean` in shared memory, and the step on one thread whose large products are split
  * across 2 kernel threads (`useKernelThreads`).
  */
-import type { Tensor } from "@rewind/tensor";
-import { jit } from "@rewind/autodiff";
+import { jit, treeMap, type Value } from "@rewind/autodiff";
 import { place, pmap, useKernelThreads } from "@rewind/workers/node";
 import type * as W from "./workersStep.js";
 import { lstmMeanGrad, lstmMeanGradOf } from "./workersStep.js";
+import * as T from "@rewind/tensor";
 import { rewindLstmParts, type LstmModel, type StepContestant } from "./rewind.js";
+import type { Contestant } from "./harness.js";
 import { l2, type LstmData } from "./data.js";
 
 const norms = (g: LstmModel): number[] =>
@@ -22,6 +23,8 @@ export const WORKER_ROWS = {
   one: "Rewind jit, 1 thread",
   two: "Rewind pmap, 2 workers",
   kernels: "Rewind jit, 2 kernel threads",
+  unsynced: "bound: pmap, 2 workers, no collective",
+  half: "bound: jit, 1 thread, half the batch",
 } as const;
 
 /**
@@ -35,7 +38,7 @@ export const workersOneThread = (d: LstmData): StepContestant => {
     run: () => void lstmMeanGrad(model, xs, ys),
     check: () => {
       const [loss, g] = lstmMeanGrad(model, xs, ys);
-      return { loss: (loss as Tensor).data[0]!, gradNorms: norms(g) };
+      return { loss: (loss as T.Tensor).data[0]!, gradNorms: norms(g) };
     },
   };
 };
@@ -79,8 +82,50 @@ export const workersKernelThreads = async (d: LstmData): Promise<StepContestant>
     run: () => void step(model, xs, ys),
     check: () => {
       const [loss, g] = step(model, xs, ys);
-      return { loss: (loss as Tensor).data[0]!, gradNorms: norms(g) };
+      return { loss: (loss as T.Tensor).data[0]!, gradNorms: norms(g) };
     },
     dispose: () => void threads.close(),
   };
+};
+
+/**
+ * The first bound row: 2 workers each computing their half's loss and gradient with no collective
+ * (`lstmShardGrad`); the check averages the two halves, as pmean does. `dispose` stops the workers.
+ * @example const c = workersUnsynced(makeLstmData(128)); await c.run(); c.dispose?.()
+ */
+export const workersUnsynced = (d: LstmData): StepContestant => {
+  const { model, xs, ys } = rewindLstmParts(d);
+  const step = pmap<typeof W.lstmShardGrad>(new URL("./workersStep.ts", import.meta.url), "lstmShardGrad", {
+    workers: 2,
+    inAxes: [null, 0, 0],
+    outAxes: 0,
+  });
+  const weights = place(model, 2);
+  const halves = (x: T.Tensor): T.Tensor => T.div(T.sum(x, { axis: 0 }), 2);
+  return {
+    name: WORKER_ROWS.unsynced,
+    run: async () => void (await step(weights, xs, ys)),
+    check: async () => {
+      const [loss, g] = await step(weights, xs, ys);
+      const mean = treeMap<LstmModel>((x: Value) => halves(x as T.Tensor), g);
+      return { loss: halves(loss).data[0]!, gradNorms: norms(mean) };
+    },
+    dispose: () => void step.close(),
+  };
+};
+
+/**
+ * The second bound row: one thread computing half the batch (what each worker computes), timed
+ * only (its loss is another batch's). No data-parallel step of this batch beats the slower of two
+ * of these running at once.
+ * @example workersHalfBatch(makeLstmData(128)).run()
+ */
+export const workersHalfBatch = (d: LstmData): Contestant => {
+  const half = { ...d, sizes: { ...d.sizes, B: d.sizes.B / 2 } };
+  const { model, xs, ys } = rewindLstmParts({
+    ...half,
+    xs: d.xs.slice(0, (d.xs.length / 2) | 0),
+    ys: d.ys.slice(0, (d.ys.length / 2) | 0),
+  });
+  return { name: WORKER_ROWS.half, run: () => void lstmMeanGrad(model, xs, ys) };
 };

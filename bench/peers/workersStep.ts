@@ -2,8 +2,10 @@
  * @file The worker module of the data-parallel rows of `pnpm bench:peers`: the LSTM workload's
  * jitted loss and gradient with the gradient and loss averaged over the workers by `pmean`.
  * Outside `pmap` (one worker) `pmean` is the identity, so the same function is the one-thread row.
+ * `lstmShardGrad` is the same step without any collective, for the rows that bound what data
+ * parallelism can reach on this machine.
  */
-import { jit, valueAndGrad, type Value } from "@rewind/autodiff";
+import { expandDims, jit, treeMap, valueAndGrad, type Value } from "@rewind/autodiff";
 import { pmean } from "@rewind/workers";
 import { lstmLoss, type LstmModel } from "./rewind.js";
 
@@ -15,3 +17,14 @@ export const lstmMeanGradOf = (model: LstmModel, xs: Value, ys: Value) => {
 
 /** `lstmMeanGradOf`, jitted. */
 export const lstmMeanGrad = jit(lstmMeanGradOf);
+
+/**
+ * Each worker's own loss and gradient on its rows, with no collective: every leaf gets a leading
+ * axis so that pmap joins the workers' results (`outAxes: 0`); their mean over that axis is
+ * `lstmMeanGrad`'s result. Two workers running this take as long as the slower of two concurrent
+ * half-batch steps: the bound of a data-parallel step here, whatever the collectives cost.
+ */
+export const lstmShardGrad = jit((model: LstmModel, xs: Value, ys: Value) => {
+  const [loss, grads] = valueAndGrad(lstmLoss(xs, ys))(model);
+  return [expandDims(loss, 0), treeMap<LstmModel>((g: Value) => expandDims(g, 0), grads)] as const;
+});
