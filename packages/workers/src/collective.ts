@@ -76,8 +76,7 @@ const slotSpan = (x: Tensor): number => Math.ceil(x.data.byteLength / 8) * 8;
  * parameters meets the other workers twice, not twelve times.
  */
 const sumOverWorkers = (xs: readonly Tensor[], ctx: CollectiveContext): Tensor[] => {
-  const bool = xs.find((x) => x.dtype === "bool");
-  if (bool !== undefined)
+  if (xs.some((x) => x.dtype === "bool"))
     T.fail({
       _tag: "DTypeError",
       op: "psum",
