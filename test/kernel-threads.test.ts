@@ -27,7 +27,7 @@ import {
 } from "@rewind/autodiff";
 import { lstm, rnn, type TorchCellParams } from "@rewind/rnn";
 import { useKernelThreads, WorkerFailure, type KernelThreads } from "@rewind/workers/node";
-import { arenaThreads, setArenaThreads, type ArenaThreads } from "@rewind/tensor/internal/codegen";
+import { arenaThreads, setArenaThreads, wasmApi, type ArenaThreads } from "@rewind/tensor/internal/codegen";
 import { kernelWorkers } from "../packages/workers/src/node/kernelThreads.js";
 
 const [B, TT, IN, H] = [8, 6, 8, 16];
@@ -142,7 +142,7 @@ describe("a runner the kernel threads cannot take", () => {
     // A product (the arena's `mma`) and an elementwise loop (a SIMD kernel in the runner's module).
     const graph = makeGraph((x: Value, y: Value) => tanh(matmul(x, y)))(a, b).graph;
     const moduleRefused: ArenaThreads = (bytes) => ({
-      memory: new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) }),
+      memory: new (wasmApi()!.Memory)({ initial: Math.ceil(bytes / 65536) }),
       share: () => {
         throw new Error("this engine refuses the shared module");
       },

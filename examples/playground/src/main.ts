@@ -116,7 +116,9 @@ const showWebGpu = (m: Extract<FromWorker, { type: "devices" }>): void => {
     option.textContent = `WebGPU (${m.webgpu.adapter})`;
     ui.device.dataset["adapter"] = m.webgpu.adapter;
     ui.device.title = `WebGPU on ${m.webgpu.adapter}; switching device starts the run again from the seed`;
+    ui.deviceNote.hidden = true; // a device found again after one was lost
   } else {
+    option.disabled = true;
     // The error without its argument and fix under the controls; the whole of it as the tooltip.
     option.title = ui.device.title = m.webgpu.reason;
     option.textContent = "WebGPU (unavailable)";

@@ -9,14 +9,14 @@
  * while it does. Otherwise it trains on its own thread as before, and so it does from the moment
  * the shard workers fail before any step of theirs succeeded (their script did not load, say).
  *
- * When it starts it asks for a WebGPU device once and tells the page. A session on "webgpu" trains
- * on that device from this thread (never on the shard workers); its steps, previews and saves are
- * promises, handled like the shard workers' steps.
+ * When it starts it asks for a WebGPU device and tells the page; when that device is lost it asks
+ * again, tells the page, and starts a WebGPU session again from its seed on the new device. A
+ * session on "webgpu" trains on the device from this thread (never on the shard workers); its
+ * steps, previews and saves are promises, handled like the shard workers' steps.
  */
 import * as E from "fp-ts/lib/Either.js";
 import { mobyDick, names } from "virtual:rewind-datasets";
-import type { WebGpu } from "@rewind/webgpu";
-import { probeWebGpu } from "./device/probe.js";
+import { keepWebGpu, type DeviceReport } from "./device/keeper.js";
 import { createDeviceSession } from "./device/session.js";
 import type { DeviceName, FromWorker, RunConfig, RunState, ToWorker } from "./protocol.js";
 import { createParallelSession, shardable, shardPmap, type ShardPmap } from "./parallel/session.js";
@@ -45,22 +45,15 @@ let shards: ShardPmap | undefined =
     ? shardPmap(() => new Worker(new URL("./shard.worker.ts", import.meta.url), { type: "module" }), workers)
     : undefined;
 
-/** The WebGPU device, once the probe found one; `gpuName` is its adapter's name. */
-let gpu: WebGpu | undefined;
-let gpuName = "";
-/** Why there is no WebGPU device (until the probe is done: that it is not done). */
-let noGpu = "the WebGPU probe has not finished";
-
 /**
- * A session for `config` on `device`: on WebGPU, on the device found at start (an error when
- * there is none); on the CPU, on the shard workers when there are some and the task's batches
+ * A session for `config` on `device`: on WebGPU, on the current device (an error when there is
+ * none); on the CPU, on the shard workers when there are some and the task's batches
  * split evenly, else on this thread.
  */
 const sessionFor = (config: RunConfig, device: DeviceName): Session<number | Promise<number>> => {
   const task = taskFor(config, data);
   if (device === "webgpu") {
-    if (gpu === undefined) throw new Error(`cannot train on WebGPU: ${noGpu}`);
-    return createDeviceSession(config, task, gpu);
+    return createDeviceSession(config, task, gpus.device());
   }
   return shards !== undefined && shardable(task, shards.workers)
     ? createParallelSession(config, task, shards)
@@ -109,7 +102,7 @@ const install = (s: Session<number | Promise<number>>): void => {
     lossLabel: s.lossLabel,
     workers: s.workers,
     device: s.device,
-    ...(s.device === "webgpu" ? { adapter: gpuName } : {}),
+    ...(s.device === "webgpu" ? { adapter: gpus.adapter() } : {}),
     step: s.steps(),
   });
   postPreview(s);
@@ -225,13 +218,29 @@ const handle = (m: ToWorker): void => {
   }
 };
 
-// The one WebGPU probe; the page offers "WebGPU" once it knows the outcome.
-void probeWebGpu().then(({ gpu: found, probe }) => {
-  gpu = found;
-  if (probe.available) gpuName = probe.adapter;
-  else noGpu = probe.reason;
-  post({ type: "devices", webgpu: probe });
-});
+/**
+ * After every WebGPU probe: the page learns the outcome (it offers "WebGPU" once it knows); when
+ * the device in use was lost, a WebGPU session starts again from its seed on the new device, or
+ * stops saying there is none.
+ */
+const onDevices = (r: DeviceReport): void => {
+  post({ type: "devices", webgpu: r.probe });
+  if (r.lost === undefined || session?.device !== "webgpu") return;
+  const lost = `The WebGPU device was lost (${r.lost})`;
+  if (!r.probe.available) {
+    generation += 1; // its steps can only fail now
+    setState("idle");
+    return post({ type: "error", message: `${lost}, and no new one is available (${r.probe.reason}): choose CPU.` });
+  }
+  post({ type: "error", message: `${lost}; training starts again from the seed on a new device.` });
+  try {
+    build(session.config, "webgpu");
+  } catch (e) {
+    setState("idle");
+    post({ type: "error", message: messageOf(e) });
+  }
+};
+const gpus = keepWebGpu(onDevices);
 
 scope.addEventListener("message", (e) => {
   try {
