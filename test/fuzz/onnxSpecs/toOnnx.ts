@@ -119,7 +119,14 @@ const names = async (): Promise<number> => {
     outputNames: ["const_0"],
   });
   await runAndCompare(clash, [x], A.add(x, T.tensor([1, 2, 3])), "names of constants");
-  return 4;
+  // Static data in the result is no output; a model whose arguments are all baked has no input.
+  const mixed = (v: V) => ({ a: A.exp(v), none: null, tag: "s" });
+  const mx = await runAndCompare(toOnnx(mixed, [x]), [x], { a: A.exp(x) }, "static data in the result");
+  expect(mx.outputNames).toEqual(["out.a"]);
+  const add = (a: V, b: V) => A.add(a, b);
+  const baked = await runAndCompare(toOnnx(add, [x, x], { bake: [0, 1] }), [], add(x, x), "everything baked");
+  expect(baked.inputNames).toEqual([]);
+  return 6;
 };
 
 const holes = (k: number): unknown[] => new Array<unknown>(k);

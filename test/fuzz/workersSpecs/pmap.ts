@@ -182,7 +182,11 @@ const treeCalls = async (): Promise<number> => {
   const means = (await meanTree(floats as never)) as T.Tensor[];
   floats.forEach((l, i) => expect(sameBits(means[i], T.div(T.add(l, l), 2)), `pmean leaf ${i}`).toBe(true));
   const call = sumTree as unknown as (...args: unknown[]) => Promise<unknown>;
-  let n = 2;
+  // A value larger than the collective slot: the worker's psum refuses it, naming the option to raise.
+  const small = open("sumTree", { workers: 2, inAxes: [null], collectiveBytes: 8 });
+  const { message } = await expectRejectedAsync(["pmap"], () => small(T.ones([4]) as never));
+  expect(message).toMatch(/psum: .*collectiveBytes: 16/);
+  let n = 3;
   for (const [label, arg] of [
     ["a bool leaf", { w: T.ones([2]), mask: T.tensor([1, 0], "bool") }],
     ["a bare number (psum(1) would not count the workers)", 1],
