@@ -164,6 +164,8 @@ const sumLeaves = <Tree>(op: string, tree: Tree, f: (sum: Value) => Value): Tree
 /**
  * Sums every leaf of `tree` over the workers of the running `pmap` call, in worker order (the
  * identity outside one). Every worker must call it, with the same shapes, in the same order.
+ * Bool leaves are refused (inside a pmap call or not), and so is a bare number: numbers in a
+ * pytree are static data, never summed.
  * @example const total = psum(grads) // inside a function run by pmap
  */
 export const psum = <Tree>(tree: Tree): Tree => sumLeaves("psum", tree, (x) => x);
