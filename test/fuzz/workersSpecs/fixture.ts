@@ -25,3 +25,22 @@ export const spins = (x: Value): Value => {
 
 /** Not a function. */
 export const notAFunction = 3;
+
+/** Returns a function, which cannot cross back to the main thread. */
+export const returnsAFunction = (): unknown => () => 1;
+
+/** An async function: its promise cannot wait at a collective. */
+export const returnsAPromise = async (x: Value): Promise<Value> => Promise.resolve(x);
+
+/** Returns a self-containing object. */
+export const returnsACycle = (): unknown => {
+  const o: Record<string, unknown> = {};
+  o["o"] = o;
+  return o;
+};
+
+/** Throws something that is not an Error. */
+export const throwsAString = (): never => {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the hostile case under test
+  throw "not an Error";
+};

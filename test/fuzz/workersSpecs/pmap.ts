@@ -226,11 +226,18 @@ const failingCalls = async (): Promise<number> => {
     /did not finish within 600 ms/,
   );
   expect(performance.now() - t0, "ended by its timeout").toBeLessThan(10_000);
+  // Results that cannot cross back, and a worker that throws a non-Error: each a failure naming pmap.
+  for (const name of ["returnsAFunction", "returnsAPromise", "returnsACycle", "throwsAString"]) {
+    const bad = WN.pmap(FIXTURE, name, { workers: 2, inAxes: [null] });
+    opened.push(bad);
+    const { message } = await expectRejectedAsync(["pmap"], () => bad(x as never));
+    expect(message, name).toMatch(/worker \d/);
+  }
   // A closed pmap refuses calls, and closing again is harmless.
   await notFn.close();
   await notFn.close();
   await expectRejectedAsync(["pmap"], () => notFn(x as never));
-  return 5;
+  return 9;
 };
 
 /** `pmap` of @rewind/workers/node. */
