@@ -143,7 +143,7 @@ describe("architecture", () => {
     // The shared options check: Rewind's packages and the suites that test them, never an example or a benchmark.
     [
       "@rewind/tensor/internal/check",
-      /^(packages\/(autodiff|rnn|optim|testing|tensor|workers|webgpu)\/(src|test)\/|test\/)/,
+      /^(packages\/(autodiff|rnn|optim|testing|tensor|workers|webgpu|onnx)\/(src|test)\/|test\/)/,
     ],
   ];
   it.each(INTERNAL_ENTRIES)("only its intended readers import %s", (entry, allowed) => {

@@ -4,6 +4,7 @@
 import { isTracer, makeGraph, RewindError, treeLeavesWithPaths, treeUnflatten, withDebugNans } from "@rewind/autodiff";
 import type { ClosedGraph } from "@rewind/autodiff";
 import { scalar, type Tensor } from "@rewind/tensor";
+import { optionsProblem } from "@rewind/tensor/internal/check";
 import { GraphBuilder, graphOf, Names } from "./builder.js";
 import { exportFail } from "./errors.js";
 import { lowerGraph, UnsupportedPrimitive, unsupportedError } from "./lower.js";
@@ -36,20 +37,26 @@ export interface ToOnnxOptions {
 
 const OPTION_KEYS = ["bake", "inputNames", "outputNames", "name"];
 
-/** Checks the options object and its fields. */
+/**
+ * True when `list` is an array whose every element, holes included, passes `ok` (`every` skips
+ * holes: `new Array(1)` used to pass as names and left the default names in place).
+ */
+const everyEntry = (list: unknown, ok: (x: unknown) => boolean): list is unknown[] => {
+  if (!Array.isArray(list)) return false;
+  for (let k = 0; k < list.length; k++) if (!(k in list) || !ok(list[k])) return false;
+  return true;
+};
+
+/** Checks the options object (through the options check every package runs) and its fields. */
 const readOptions = (options: unknown, numArgs: number): ToOnnxOptions => {
-  if (typeof options !== "object" || options === null || Array.isArray(options))
-    exportFail(
-      "options",
-      `expected an options object, got ${Array.isArray(options) ? "an array" : String(options)}`,
-      "pass {} or e.g. { bake: [0] }",
-    );
+  const problem = optionsProblem("toOnnx", "options", options, OPTION_KEYS);
+  if (problem !== undefined) exportFail(problem.arg, problem.detail, problem.fix);
   const o = options as Record<string, unknown>;
-  const unknown = Object.keys(o).find((k) => !OPTION_KEYS.includes(k));
-  if (unknown !== undefined)
-    exportFail(`options.${unknown}`, "is not an option of toOnnx", `use one of ${OPTION_KEYS.join(", ")}`);
   const bake = o["bake"];
-  if (bake !== undefined && (!Array.isArray(bake) || !bake.every((i) => Number.isInteger(i) && i >= 0 && i < numArgs)))
+  if (
+    bake !== undefined &&
+    !everyEntry(bake, (i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < numArgs)
+  )
     exportFail(
       "options.bake",
       `expected argument positions in [0, ${numArgs}), got ${JSON.stringify(bake)}`,
@@ -57,7 +64,7 @@ const readOptions = (options: unknown, numArgs: number): ToOnnxOptions => {
     );
   for (const key of ["inputNames", "outputNames"]) {
     const names = o[key];
-    if (names !== undefined && (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n !== "")))
+    if (names !== undefined && !everyEntry(names, (n) => typeof n === "string" && n !== ""))
       exportFail(
         `options.${key}`,
         `expected an array of non-empty strings, got ${JSON.stringify(names)}`,
@@ -82,9 +89,19 @@ const trace = (f: (...args: never[]) => unknown, args: readonly unknown[]): Clos
   }
 };
 
+/** The arguments' leaves with their paths; a tree that cannot be walked (a cycle) is refused naming toOnnx. */
+const leavesOfArguments = (args: readonly unknown[]): Array<readonly [string, unknown]> => {
+  try {
+    return treeLeavesWithPaths(args);
+  } catch (e) {
+    if (!(e instanceof RewindError)) throw e;
+    return exportFail("exampleArgs", e.message, "pass a pytree of tensors (arrays and plain objects of them)");
+  }
+};
+
 /** The graph's input names, one per argument leaf, and which leaves are baked. */
 const argumentLeaves = (args: readonly unknown[], bake: readonly number[]) =>
-  treeLeavesWithPaths(args).map(([path, leaf]) => {
+  leavesOfArguments(args).map(([path, leaf]) => {
     const m = /^\[(\d+)\]/.exec(path);
     const position = Number(m?.[1] ?? 0);
     const t = leaf as Partial<Tensor>;
@@ -142,12 +159,13 @@ export const toOnnx = (
   // Inside grad, jit or scan, f may close over the enclosing trace's values, which have no data.
   if (closed.consts.some(isTracer) || leaves.some((l) => isTracer(l.tensor)))
     exportFail("f", "toOnnx was called while another transform (jit, grad, scan…) traces", "call toOnnx outside it");
+  // A lone tensor's path is "<root>": its output is `out`, as documented (it used to be `out<root>`).
   const outPaths = treeLeavesWithPaths(
     treeUnflatten(
       closed.outTree,
       closed.graph.outputs.map(() => scalar(0)),
     ),
-  ).map(([p]) => `out${p}`);
+  ).map(([p]) => (p === "<root>" ? "out" : `out${p}`));
   if (outPaths.length === 0)
     exportFail("f", "f returns no tensors, so the model would have no outputs", "return the tensors to serve");
   const outNames = opts.outputNames ?? outPaths;

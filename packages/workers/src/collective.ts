@@ -76,14 +76,6 @@ const slotSpan = (x: Tensor): number => Math.ceil(x.data.byteLength / 8) * 8;
  * parameters meets the other workers twice, not twelve times.
  */
 const sumOverWorkers = (xs: readonly Tensor[], ctx: CollectiveContext): Tensor[] => {
-  if (xs.some((x) => x.dtype === "bool"))
-    T.fail({
-      _tag: "DTypeError",
-      op: "psum",
-      arg: "x",
-      detail: "cannot sum bool values over workers",
-      fix: 'cast to int32 first (astype(x, "int32")) to count, or to float32 to average',
-    });
   const bytes = xs.reduce((total, x) => total + slotSpan(x), 0);
   if (bytes > ctx.slotBytes)
     T.fail({
@@ -123,21 +115,47 @@ const sumOverWorkers = (xs: readonly Tensor[], ctx: CollectiveContext): Tensor[]
 };
 
 /**
+ * Refuses bool operands, inside a pmap call or not: one worker's sum of bools would otherwise be
+ * its own bools, so a function that works in a single process failed only once run by pmap.
+ */
+const refuseBool = <X extends { readonly dtype: string }>(xs: readonly X[]): readonly X[] => {
+  if (xs.some((x) => x.dtype === "bool"))
+    T.fail({
+      _tag: "DTypeError",
+      op: "psum",
+      arg: "x",
+      detail: "cannot sum bool values over workers",
+      fix: 'cast to int32 first (astype(x, "int32")) to count, or to float32 to average',
+    });
+  return xs;
+};
+
+/**
  * The collective sum primitive, over any number of operands (each summed apart; one meeting of
  * the workers for all). d/dx_i Σ_j x_j = 1 for each worker's own x_i, and every worker's loss
  * depends on every x_i, so the cotangent of x_i is the sum of all workers' cotangents: psum.
  */
 export const psumPrimitive: Primitive<"psum", void> = definePrimitive<"psum", void>({
   name: "psum",
-  abstractEval: (xs) => xs,
-  impl: (xs) => (current === undefined ? xs : sumOverWorkers(xs, current)),
+  abstractEval: (xs) => refuseBool(xs),
+  impl: (xs) => (current === undefined ? refuseBool(xs) : sumOverWorkers(refuseBool(xs), current)),
   vjp: (gs): readonly Value[] => applyPrimitive(psumPrimitive, gs, undefined),
   // Under vmap the examples of one worker are summed with those of the others elementwise.
   batch: batchByLoop,
 });
 
 /** Every leaf of `tree` summed over the workers by one psum equation, then `f` of each sum. */
-const sumLeaves = <Tree>(tree: Tree, f: (sum: Value) => Value): Tree => {
+const sumLeaves = <Tree>(op: string, tree: Tree, f: (sum: Value) => Value): Tree => {
+  // A pytree's numbers are static structure, never summed: psum(1) would return 1 on every worker
+  // (JAX's psum(1) counts the workers), so a bare number is refused rather than passed through.
+  if (typeof tree === "number" || typeof tree === "bigint" || typeof tree === "boolean")
+    T.fail({
+      _tag: "ValueError",
+      op,
+      arg: "tree",
+      detail: `got the ${typeof tree} ${String(tree)}, which a pytree holds as static data that is not summed`,
+      fix: "pass a tensor (scalar(x)); for the number of workers use axisSize()",
+    });
   const [leaves, def] = treeFlatten(tree);
   if (leaves.length === 0) return tree;
   return treeUnflatten<Tree>(def, applyPrimitive(psumPrimitive, leaves, undefined).map(f));
@@ -146,16 +164,19 @@ const sumLeaves = <Tree>(tree: Tree, f: (sum: Value) => Value): Tree => {
 /**
  * Sums every leaf of `tree` over the workers of the running `pmap` call, in worker order (the
  * identity outside one). Every worker must call it, with the same shapes, in the same order.
+ * Bool leaves are refused (inside a pmap call or not), and so is a bare number: numbers in a
+ * pytree are static data, never summed.
  * @example const total = psum(grads) // inside a function run by pmap
  */
-export const psum = <Tree>(tree: Tree): Tree => sumLeaves(tree, (x) => x);
+export const psum = <Tree>(tree: Tree): Tree => sumLeaves("psum", tree, (x) => x);
 
 /**
  * The mean of every leaf of `tree` over the workers: `psum(tree) / axisSize()`, for averaging
- * gradients in data-parallel training. Floating leaves only.
+ * gradients in data-parallel training. Integer leaves give their mean in float32 (as `div` does);
+ * bool leaves are refused, as by `psum`.
  * @example const grads = pmean(valueAndGrad(loss)(params, batch)[1])
  */
 export const pmean = <Tree>(tree: Tree): Tree => {
   const size = axisSize();
-  return sumLeaves(tree, (x) => div(x, size));
+  return sumLeaves("pmean", tree, (x) => div(x, size));
 };

@@ -42,6 +42,23 @@ export const serially = (): (<R>(f: () => Promise<R>) => Promise<R>) => {
   };
 };
 
+/** The collectives' shared memory: one slot per worker; an allocation the engine refuses is the option's fault. */
+const allocateSlots = (slotBytes: number, workers: number): SharedArrayBuffer => {
+  try {
+    return new SharedArrayBuffer(slotBytes * workers);
+  } catch (cause) {
+    return T.fail({
+      _tag: "ValueError",
+      op: "pmap",
+      arg: "options.collectiveBytes",
+      detail:
+        `${slotBytes} bytes per worker × ${workers} workers could not be allocated as shared memory ` +
+        `(${cause instanceof Error ? cause.message : String(cause)})`,
+      fix: "pass the bytes of the largest value one psum reduces (default 16 MiB)",
+    });
+  }
+};
+
 /** A placed value (in a kept position of a result) or the concrete value elsewhere. */
 export type PmapArgs<P extends readonly unknown[]> = { [K in keyof P]: P[K] | Placed<P[K]> };
 
@@ -73,7 +90,7 @@ export const createPmap = <F extends (...args: never[]) => unknown, R>(
 ): Pmapped<F, R> => {
   const { workers, inAxes, outAxes, slotBytes, timeoutMs, keep, donate } = options;
   const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
-  const slots = new SharedArrayBuffer(slotBytes * workers);
+  const slots = allocateSlots(slotBytes, workers);
   let args = new SharedArrayBuffer(0);
   // Buffers of donated placed values, per worker, for the next kept results.
   const spare: SharedArrayBuffer[][] = Array.from({ length: workers }, () => []);

@@ -31,8 +31,18 @@ export class WorkerFailure extends RewindError<WorkerErrorValue> {
    * @param cause The worker's own error, when there is one.
    */
   constructor(op: string, worker: number, detail: string, fix = "", cause?: unknown) {
-    const value: WorkerErrorValue = { _tag: "WorkerError", op, arg: `worker ${worker}`, worker, detail, fix };
-    const sentence = `${op}: worker ${worker} ${detail}${fix === "" ? "" : `; ${fix}`}`;
+    // Made while reporting another failure: whatever arrives is shown as text, never a throw here
+    // (a template literal would throw a TypeError for a symbol).
+    const [o, d, f] = [String(op), String(detail), String(fix)];
+    const value: WorkerErrorValue = {
+      _tag: "WorkerError",
+      op: o,
+      arg: `worker ${String(worker)}`,
+      worker,
+      detail: d,
+      fix: f,
+    };
+    const sentence = `${o}: worker ${String(worker)} ${d}${f === "" ? "" : `; ${f}`}`;
     super(value, sentence, cause === undefined ? undefined : { cause });
     this.name = "WorkerFailure";
   }

@@ -65,6 +65,16 @@ export const structureProblem = (def: TreeDef, path: string): string | undefined
   }
 };
 
+/** `treeFlatten` of argument `i`, its refusal (a cycle, a donated tensor) restated as pmap's, naming the argument. */
+const flattenArgument = (arg: unknown, i: number): [unknown[], TreeDef] => {
+  try {
+    return treeFlatten(arg);
+  } catch (e) {
+    if (!(e instanceof T.RewindError)) throw e;
+    return refuse(`args[${i}]`, e.message, "pass a pytree of tensors in arrays and plain objects");
+  }
+};
+
 /**
  * Lays out `args` (with `inAxes[i]` 0 for a sharded argument, null for a replicated one) for
  * `workers` workers: checks every sharded leaf's axis 0 divides evenly into non-empty shards.
@@ -84,7 +94,7 @@ export const planArguments = (
       leaves.push(...placedSlots(arg, inAxes[i] === 0, workers, `args[${i}]`));
       return;
     }
-    const [values, def] = treeFlatten(arg);
+    const [values, def] = flattenArgument(arg, i);
     const problem = structureProblem(def, `args[${i}]`);
     if (problem !== undefined)
       refuse(
@@ -94,6 +104,13 @@ export const planArguments = (
       );
     defs.push(def);
     const sharded = inAxes[i] === 0;
+    // Without a tensor there is nothing to split: every worker would get the whole value.
+    if (sharded && values.length === 0)
+      refuse(
+        `args[${i}]`,
+        "is marked 0 in inAxes (split among the workers) but holds no tensor to split",
+        "pass a tensor (or a pytree of tensors) with a batch axis, or mark the argument null",
+      );
     values.forEach((v, j) => {
       const where = `args[${i}]${values.length > 1 ? ` leaf ${j}` : ""}`;
       if (!isTensor(v))

@@ -21,7 +21,10 @@ export interface PmapOptions {
   readonly outAxes?: ShardAxis | readonly ShardAxis[];
   /** Bytes of the largest value one `psum` reduces (default 16 MiB). */
   readonly collectiveBytes?: number;
-  /** How long a worker waits for the others at a collective, and bounds a call (default 60 000 ms). */
+  /**
+   * How long a worker waits for the others at a collective, and bounds a call (default 60 000 ms;
+   * at most `2 ** 31 − 1 − 5000` ms, about 24.8 days, the timers' limit).
+   */
   readonly timeoutMs?: number;
   /**
    * Elements of the returned array that stay with the workers: each comes back as a `Placed`
@@ -57,6 +60,23 @@ const refuse = (arg: string, detail: string, fix: string): never =>
 const isAxis = (a: unknown): a is ShardAxis => a === 0 || a === null;
 
 /**
+ * True when `list` is an array whose every element, holes included, passes `ok` (`every` skips
+ * holes, so `new Array(2)` would pass any check and its undefined entries read as defaults).
+ */
+const everyEntry = (list: unknown, ok: (x: unknown, k: number) => boolean): list is unknown[] => {
+  if (!Array.isArray(list)) return false;
+  for (let k = 0; k < list.length; k++) if (!(k in list) || !ok(list[k], k)) return false;
+  return true;
+};
+
+/**
+ * The longest timeout a call can use: Node's and the browsers' timers fire at once for a delay
+ * over 2³¹ − 1 ms, and a call waits up to 5 s beyond its timeout (so a huge timeoutMs used to
+ * time every call out at once).
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1 - 5_000;
+
+/**
  * Checks `pmap`'s options and fills in the defaults.
  * @example checkPmapOptions({ workers: 2, inAxes: [null, 0] })
  */
@@ -67,9 +87,9 @@ export const checkPmapOptions = (options: PmapOptions): CheckedOptions => {
   const { keep = [], donate = [] } = options;
   if (!(Number.isSafeInteger(workers) && workers >= 1 && workers <= 256))
     refuse("options.workers", `expected an integer from 1 to 256, got ${String(workers)}`, "pass e.g. 2");
-  if (!Array.isArray(inAxes) || !inAxes.every(isAxis))
+  if (!everyEntry(inAxes, isAxis))
     refuse("options.inAxes", "expected an array of 0 and null, one per argument", "pass e.g. [null, 0]");
-  if (!(isAxis(outAxes) || (Array.isArray(outAxes) && outAxes.every(isAxis))))
+  if (!(isAxis(outAxes) || everyEntry(outAxes, isAxis)))
     refuse("options.outAxes", "expected 0, null, or an array of them", "pass null for replicated outputs");
   if (!(Number.isSafeInteger(collectiveBytes) && collectiveBytes >= 8 && collectiveBytes % 8 === 0))
     refuse(
@@ -77,10 +97,11 @@ export const checkPmapOptions = (options: PmapOptions): CheckedOptions => {
       `expected a multiple of 8 bytes, got ${String(collectiveBytes)}`,
       "pass e.g. 2 ** 24",
     );
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
+  if (!(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
     refuse(
       "options.timeoutMs",
-      `expected a positive number of milliseconds, got ${String(timeoutMs)}`,
+      `expected a positive number of milliseconds up to ${MAX_TIMEOUT_MS} (the timers' limit), ` +
+        `got ${String(timeoutMs)}`,
       "pass e.g. 60000",
     );
   checkIndices("options.keep", keep, Array.isArray(outAxes) ? outAxes.length : undefined, "result element");
@@ -90,11 +111,15 @@ export const checkPmapOptions = (options: PmapOptions): CheckedOptions => {
 
 /** Checks a list of distinct indices below `count` (when known). */
 const checkIndices = (arg: string, list: unknown, count: number | undefined, what: string): void => {
-  const ok =
-    Array.isArray(list) &&
-    list.every(
-      (i, k) => Number.isSafeInteger(i) && i >= 0 && (count === undefined || i < count) && list.indexOf(i) === k,
-    );
+  const ok = everyEntry(
+    list,
+    (i, k) =>
+      typeof i === "number" &&
+      Number.isSafeInteger(i) &&
+      i >= 0 &&
+      (count === undefined || i < count) &&
+      (list as unknown[]).indexOf(i) === k,
+  );
   if (!ok)
     refuse(
       arg,

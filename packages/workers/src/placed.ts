@@ -12,7 +12,7 @@
  */
 import * as T from "@rewind/tensor";
 import type { DType, Tensor } from "@rewind/tensor";
-import { treeFlatten, treeUnflatten, type Concrete, type TreeDef } from "@rewind/autodiff";
+import { treeFlatten, treeLeafCount, treeUnflatten, type Concrete, type TreeDef } from "@rewind/autodiff";
 import { BYTES, viewOf } from "./views.js";
 
 /** One tensor leaf of a placed value. */
@@ -49,6 +49,9 @@ export class Placed<T> {
     leaves: readonly PlacedLeaf[],
     readonly workers: number,
   ) {
+    // Built by pmap and place; checked anyway, because the class is exported and a forged handle
+    // would otherwise fail later, deep inside value() or a call, with an untyped TypeError.
+    checkHandle(def, leaves, workers);
     this.#def = def;
     this.#leaves = leaves;
   }
@@ -91,6 +94,58 @@ export class Placed<T> {
   }
 }
 
+const refuseHandle = (arg: string, detail: string): never =>
+  T.fail({
+    _tag: "ValueError",
+    op: "Placed",
+    arg,
+    detail,
+    fix: "get placed values from place(tree, workers) or a pmap's keep option; do not construct them",
+  });
+
+/** Refuses a handle whose parts do not fit together (what `new Placed` of hostile values would make). */
+const checkHandle = (def: TreeDef, leaves: readonly PlacedLeaf[], workers: number): void => {
+  if (!(Number.isSafeInteger(workers) && workers >= 1))
+    refuseHandle("workers", `expected a positive integer, got ${String(workers)}`);
+  let count = 0;
+  try {
+    count = treeLeafCount(def);
+  } catch (e) {
+    if (!(e instanceof T.RewindError)) throw e;
+    refuseHandle("def", e.message);
+  }
+  if (!Array.isArray(leaves) || leaves.length !== count)
+    refuseHandle("leaves", `expected an array of ${count} placed leaves (one per leaf of def)`);
+  for (let j = 0; j < count; j++) {
+    const leaf = (leaves as readonly unknown[])[j] as Partial<PlacedLeaf> | undefined;
+    const shape = leaf?.shape;
+    const fits =
+      typeof leaf === "object" &&
+      leaf !== null &&
+      typeof leaf.dtype === "string" &&
+      Object.hasOwn(BYTES, leaf.dtype) &&
+      Array.isArray(shape) &&
+      shape.every((d) => Number.isSafeInteger(d) && d >= 0) &&
+      typeof leaf.sharded === "boolean" &&
+      Array.isArray(leaf.buffers);
+    if (!fits) return refuseHandle(`leaves[${j}]`, "is not a placed leaf ({ dtype, shape, sharded, buffers, reused })");
+    const parts = leaf.sharded ? workers : 1;
+    const dims = shape as readonly number[];
+    const size = dims.reduce((a, b) => a * b, 1);
+    const bytes = (size / parts) * BYTES[leaf.dtype];
+    if (leaf.sharded && (dims.length === 0 || dims[0]! % workers !== 0))
+      refuseHandle(
+        `leaves[${j}]`,
+        `is sharded over ${workers} workers but its shape [${dims.join(", ")}] does not split`,
+      );
+    if (
+      leaf.buffers.length !== parts ||
+      !leaf.buffers.every((b) => b instanceof SharedArrayBuffer && b.byteLength >= bytes)
+    )
+      refuseHandle(`leaves[${j}]`, `expected ${parts} SharedArrayBuffer(s) of at least ${bytes} bytes`);
+  }
+};
+
 /** A placed leaf copied into one fresh tensor (a sharded leaf's rows joined in worker order). */
 const copyOut = (leaf: PlacedLeaf): Tensor => {
   const size = leaf.shape.reduce((a, b) => a * b, 1);
@@ -112,6 +167,9 @@ export const place = <Tree>(tree: Tree, workers: number, axis: 0 | null = null):
     T.fail({ _tag: "ValueError", op: "place", arg, detail, fix });
   if (!(Number.isSafeInteger(workers) && workers >= 1))
     refuse("workers", `expected a positive integer, got ${String(workers)}`, "pass the pmap's worker count");
+  // Anything else used to be taken for null: `place(x, 2, 1)` replicated x instead of refusing.
+  if (axis !== 0 && axis !== null)
+    refuse("axis", `expected 0 (sharded) or null (replicated), got ${String(axis)}`, "pass 0 or null");
   const [values, def] = treeFlatten(tree);
   const leaves = values.map((v, j): PlacedLeaf => {
     if (!T.isTensor(v)) return refuse(`tree leaf ${j}`, "is not a tensor", "place concrete tensors (outside jit/grad)");

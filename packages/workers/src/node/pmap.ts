@@ -63,6 +63,19 @@ export const workerStart = (
   }
 };
 
+/** The module's URL as text: a string must be an absolute URL (a bare path has no base to resolve against). */
+const urlOf = (module: URL | string): string => {
+  if (module instanceof URL) return module.href;
+  if (URL.canParse(module)) return new URL(module).href;
+  return T.fail({
+    _tag: "ValueError",
+    op: "pmap",
+    arg: "module",
+    detail: `${JSON.stringify(module.length > 80 ? `${module.slice(0, 80)}…` : module)} is not an absolute URL`,
+    fix: 'name the module by a URL relative to the caller: new URL("./step.ts", import.meta.url)',
+  });
+};
+
 /**
  * Runs the function `exportName` of `module` on `options.workers` worker threads: each gets its
  * shard of the arguments marked 0 in `inAxes` (their axis 0 split into equal parts, in worker
@@ -99,7 +112,7 @@ export const pmap = <F extends (...args: never[]) => unknown, K extends number =
       fix: 'pass e.g. "step"',
     });
   const checked = checkPmapOptions(options);
-  const moduleUrl = module.toString();
+  const moduleUrl = urlOf(module);
   if (moduleUrl.startsWith("file:") && !existsSync(fileURLToPath(moduleUrl)))
     T.fail({
       _tag: "ValueError",
@@ -109,5 +122,11 @@ export const pmap = <F extends (...args: never[]) => unknown, K extends number =
       fix: 'name the module by a URL relative to the caller: new URL("./step.ts", import.meta.url)',
     });
   const runner = sharedRunner(workerStart(moduleUrl), checked.workers);
-  return createPmap(runner, { module: moduleUrl, export: exportName }, checked);
+  try {
+    return createPmap(runner, { module: moduleUrl, export: exportName }, checked);
+  } catch (e) {
+    // A pmap that was never made must not count as a user of the shared threads.
+    void runner.release();
+    throw e;
+  }
 };
