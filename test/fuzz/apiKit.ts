@@ -6,13 +6,30 @@
  * pools of invalid arguments that must be rejected) and returns how many it ran, for the ledger.
  */
 import fc from "fast-check";
-import { expect } from "vitest";
+import { expect, test } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "@rewind/tensor";
-import { expectRejected } from "./contract.js";
+import { expectRejected, type FuzzLedger } from "./contract.js";
 
 /** Runs one export's cases and returns how many ran. */
 export type Spec = () => number;
+
+/**
+ * One test per entry of `registry`, in name order: it runs the entry's spec (synchronous or not),
+ * which must run cases, and records them in `ledger`.
+ * @example testEachSpec({ psum: psumSpec }, ledger)
+ */
+export const testEachSpec = (
+  registry: Readonly<Record<string, () => number | Promise<number>>>,
+  ledger: FuzzLedger,
+): void => {
+  for (const entry of Object.keys(registry).sort())
+    test(`fuzz ${entry}`, async () => {
+      const cases = await registry[entry]!();
+      expect(cases).toBeGreaterThan(0);
+      ledger.record(entry, cases);
+    });
+};
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 

@@ -19,9 +19,9 @@ import * as R from "@rewind/rnn";
 import * as RN from "@rewind/rnn/node";
 import * as O from "@rewind/optim";
 import * as ON from "@rewind/optim/node";
-import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
+import { testMisspeltKeys } from "./options.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
-import { dataOf, show } from "./apiKit.js";
+import { testEachSpec, dataOf, show } from "./apiKit.js";
 import { misspeltCases } from "./options.js";
 import { STATE_DICT_KEYS, TORCH_SPEC_KEYS } from "./rnnSpecs/keys.js";
 
@@ -322,17 +322,7 @@ test("@rewind/testing/vitest registers toBeAllClose (its only effect)", () => {
   ledger.record("testing/vitest", 2);
 });
 
-for (const entry of Object.keys(registry).sort()) {
-  test(`fuzz ${entry}`, () => {
-    const cases = registry[entry]!();
-    expect(cases).toBeGreaterThan(0);
-    ledger.record(entry, cases);
-  });
-}
+testEachSpec(registry, ledger);
 
 // Last, after every spec ran: each options slot the library checked for this package's ops met a misspelt key.
-test("every options slot checked during the suite has a misspelt-key case", () => {
-  const owns = ownedBy(Object.keys(registry));
-  expect(checkedSlots(owns), "the watcher saw the package's options checks").toBeGreaterThan(0);
-  expect(missingMisspeltCases(owns)).toEqual([]);
-});
+testMisspeltKeys(Object.keys(registry));

@@ -6,7 +6,8 @@
  */
 import { afterAll, expect, test } from "vitest";
 import * as X from "@rewind/onnx";
-import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
+import { testMisspeltKeys } from "./options.js";
+import { testEachSpec } from "./apiKit.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
 import { constantSpec, exportedPrimitivesSpec, toOnnxSpec } from "./onnxSpecs/toOnnx.js";
 
@@ -24,17 +25,7 @@ test("every runtime export of @rewind/onnx has a fuzz spec", () => {
   expect(exportsOf(X)).toEqual(Object.keys(registry).sort());
 });
 
-for (const entry of Object.keys(registry).sort()) {
-  test(`fuzz ${entry}`, async () => {
-    const cases = await registry[entry]!();
-    expect(cases).toBeGreaterThan(0);
-    ledger.record(entry, cases);
-  });
-}
+testEachSpec(registry, ledger);
 
 // Last, after every spec ran: each options slot the library checked for this package's ops met a misspelt key.
-test("every options slot checked during the suite has a misspelt-key case", () => {
-  const owns = ownedBy(Object.keys(registry));
-  expect(checkedSlots(owns), "the watcher saw the package's options checks").toBeGreaterThan(0);
-  expect(missingMisspeltCases(owns)).toEqual([]);
-});
+testMisspeltKeys(Object.keys(registry));

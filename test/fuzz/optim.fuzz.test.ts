@@ -15,9 +15,9 @@
  */
 import { afterAll, expect, test } from "vitest";
 import * as O from "@rewind/optim";
-import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
+import { testMisspeltKeys } from "./options.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
-import type { Spec } from "./apiKit.js";
+import { testEachSpec, type Spec } from "./apiKit.js";
 import { checkpointConstantsSpec, encodeCheckpointSpec, restoreCheckpointSpec } from "./optimSpecs/checkpoint.js";
 import {
   allFiniteSpec,
@@ -108,17 +108,7 @@ test("every runtime export of @rewind/optim has a fuzz spec", () => {
   expect(exportsOf(O)).toEqual(Object.keys(registry).sort());
 });
 
-for (const entry of Object.keys(registry).sort()) {
-  test(`fuzz ${entry}`, () => {
-    const cases = registry[entry]!();
-    expect(cases).toBeGreaterThan(0);
-    ledger.record(entry, cases);
-  });
-}
+testEachSpec(registry, ledger);
 
 // Last, after every spec ran: each options slot the library checked for this package's ops met a misspelt key.
-test("every options slot checked during the suite has a misspelt-key case", () => {
-  const owns = ownedBy(Object.keys(registry));
-  expect(checkedSlots(owns), "the watcher saw the package's options checks").toBeGreaterThan(0);
-  expect(missingMisspeltCases(owns)).toEqual([]);
-});
+testMisspeltKeys(Object.keys(registry));

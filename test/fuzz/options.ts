@@ -11,6 +11,7 @@
  * reached, so a suite whose spec has an options slot without such a case fails.
  */
 import { showKey, watchOptionChecks, type OptionsProblem } from "@rewind/tensor/internal/check";
+import { expect, test } from "vitest";
 import { callClean, rethrow } from "./contract.js";
 
 /** An error class a package throws (`Error` stands for @rewind/testing's plain errors). */
@@ -205,3 +206,16 @@ export const missingMisspeltCases = (owns: (op: string) => boolean): string[] =>
 /** How many distinct options slots the suite's own ops checked (to show the check is not vacuous). */
 export const checkedSlots = (owns: (op: string) => boolean): number =>
   [...seen.values()].filter((c) => owns(c.op)).length;
+
+/**
+ * Registers a suite's last test, the options rule: every options slot the library checked while the
+ * specs of `entries` ran met a misspelt key. Call it after the specs' tests are registered.
+ * @example testMisspeltKeys(Object.keys(registry))
+ */
+export const testMisspeltKeys = (entries: readonly string[]): void => {
+  test("every options slot checked during the suite has a misspelt-key case", () => {
+    const owns = ownedBy(entries);
+    expect(checkedSlots(owns), "the watcher saw the package's options checks").toBeGreaterThan(0);
+    expect(missingMisspeltCases(owns)).toEqual([]);
+  });
+};

@@ -14,9 +14,9 @@
  */
 import { afterAll, expect, test } from "vitest";
 import * as R from "@rewind/rnn";
-import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
+import { testMisspeltKeys } from "./options.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
-import type { Spec } from "./apiKit.js";
+import { testEachSpec, type Spec } from "./apiKit.js";
 import { cellSpec } from "./rnnSpecs/cells.js";
 import { lruCellSpec, ssmCellSpec } from "./rnnSpecs/ssmCells.js";
 import {
@@ -131,17 +131,7 @@ test("every runtime export of @rewind/rnn has a fuzz spec", () => {
   expect(exportsOf(R)).toEqual(Object.keys(registry).sort());
 });
 
-for (const entry of Object.keys(registry).sort()) {
-  test(`fuzz ${entry}`, () => {
-    const cases = registry[entry]!();
-    expect(cases).toBeGreaterThan(0);
-    ledger.record(entry, cases);
-  });
-}
+testEachSpec(registry, ledger);
 
 // Last, after every spec ran: each options slot the library checked for this package's ops met a misspelt key.
-test("every options slot checked during the suite has a misspelt-key case", () => {
-  const owns = ownedBy(Object.keys(registry));
-  expect(checkedSlots(owns), "the watcher saw the package's options checks").toBeGreaterThan(0);
-  expect(missingMisspeltCases(owns)).toEqual([]);
-});
+testMisspeltKeys(Object.keys(registry));

@@ -11,7 +11,8 @@
 import { afterAll, expect, test } from "vitest";
 import * as W from "@rewind/workers";
 import * as WN from "@rewind/workers/node";
-import { checkedSlots, missingMisspeltCases, ownedBy } from "./options.js";
+import { testMisspeltKeys } from "./options.js";
+import { testEachSpec } from "./apiKit.js";
 import { exportsOf, FuzzLedger } from "./contract.js";
 import { axisSpec, pmeanSpec, psumPrimitiveSpec, psumSpec } from "./workersSpecs/collectives.js";
 import { isPlacedSpec, PlacedSpec, placeSpec, WorkerFailureSpec } from "./workersSpecs/placed.js";
@@ -47,17 +48,7 @@ test("every runtime export of @rewind/workers and @rewind/workers/node has a fuz
   for (const name of main) expect(WN[name as keyof typeof WN], name).toBe(W[name as keyof typeof W]);
 });
 
-for (const entry of Object.keys(registry).sort()) {
-  test(`fuzz ${entry}`, async () => {
-    const cases = await registry[entry]!();
-    expect(cases).toBeGreaterThan(0);
-    ledger.record(entry, cases);
-  });
-}
+testEachSpec(registry, ledger);
 
 // Last, after every spec ran: each options slot the library checked for this package's ops met a misspelt key.
-test("every options slot checked during the suite has a misspelt-key case", () => {
-  const owns = ownedBy(Object.keys(registry));
-  expect(checkedSlots(owns), "the watcher saw the package's options checks").toBeGreaterThan(0);
-  expect(missingMisspeltCases(owns)).toEqual([]);
-});
+testMisspeltKeys(Object.keys(registry));

@@ -22,23 +22,25 @@ const expectPacked = (label: string, f: GraphFn, args: readonly T.Tensor[]): str
   return simd.source;
 };
 
+/** A tanh RNN over `xs` with the constant weight `w` (a scan's constant matmul operand) and a loss of its states. */
+const scanLoss = (w: Value, xs: Value, h0: Value): Value => {
+  const step = (h: Value, x: Value): [Value, Value] => {
+    const hn = A.tanh(A.add(A.matmul(h, w), x));
+    return [hn, hn];
+  };
+  const [h, ys] = A.scan<Value, Value, Value>(step, h0, xs);
+  return A.add(A.sum(A.mul(h, h)), A.sum(ys));
+};
+
 describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b packed once", () => {
   it("a scan's constant weight is packed before the loop, forward and backward (k across blocks)", () => {
     // B 24 rows (more than the kernel reads b in place for), H 300: k crosses the 256 block.
     const B = 24,
       H = 300,
       T_ = 3;
-    const loss = (w: Value, xs: Value, h0: Value): Value => {
-      const step = (h: Value, x: Value): [Value, Value] => {
-        const hn = A.tanh(A.add(A.matmul(h, w), x));
-        return [hn, hn];
-      };
-      const [h, ys] = A.scan<Value, Value, Value>(step, h0, xs);
-      return A.add(A.sum(A.mul(h, h)), A.sum(ys));
-    };
     for (const seed of [1, 2]) {
       const args = [f32(seed, [H, H]), f32(seed + 10, [T_, B, H]), f32(seed + 20, [B, H])];
-      const f = A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as GraphFn;
+      const f = A.valueAndGrad(scanLoss, { argnums: [0, 1, 2] }) as GraphFn;
       const source = expectPacked("BPTT", f, args);
       // Each loop's weight packed right before it (once per call), used inside it (every step).
       const lines = source.split("\n");
@@ -75,16 +77,8 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b 
   });
 
   it("a scan's constant weight read in place (B 8) is copied in before the loop, not at every step", () => {
-    const loss = (w: Value, xs: Value, h0: Value): Value => {
-      const step = (h: Value, x: Value): [Value, Value] => {
-        const hn = A.tanh(A.add(A.matmul(h, w), x));
-        return [hn, hn];
-      };
-      const [h, ys] = A.scan<Value, Value, Value>(step, h0, xs);
-      return A.add(A.sum(A.mul(h, h)), A.sum(ys));
-    };
     const args = [f32(5, [40, 40]), f32(6, [4, 8, 40]), f32(7, [8, 40])];
-    const source = expectPacked("BPTT, B 8", A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as GraphFn, args);
+    const source = expectPacked("BPTT, B 8", A.valueAndGrad(scanLoss, { argnums: [0, 1, 2] }) as GraphFn, args);
     const lines = source.split("\n");
     const loops = lines.flatMap((l, i) => (/^\s*for \(let w\d+ = 0; w\d+ < 4;/.test(l) ? [i] : []));
     const copies = lines.flatMap((l, i) => (l.includes("mmp(") ? [i] : []));
