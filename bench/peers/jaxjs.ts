@@ -80,7 +80,7 @@ export const lstmLoss = (p: LstmParams, xs: Arr, ys: Arr): Arr => {
 };
 
 export const lstmArrays = (d: LstmData) => {
-  const { B, T, IN, H } = LSTM;
+  const { B, T, IN, H } = d.sizes;
   const params: LstmParams = {
     wIh: arr(d.wIh, [4 * H, IN]),
     wHh: arr(d.wHh, [4 * H, H]),

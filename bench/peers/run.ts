@@ -198,16 +198,19 @@ for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
   const d = makeLstmData(batch);
   const contestants = [workersOneThread(d), workersPmap(d, 2), workersUnsynced(d)];
   const half = workersHalfBatch(d);
+  // The peers on the same step, each on one thread: in Node neither TF.js's wasm backend nor
+  // jax-js can use threads (see the header line), so these are their best here.
+  const peers = [await tfLstm(d, "wasm"), jaxLstm(d)];
   // The one-thread rows compile before kernel threads are on (runners compiled then would use them).
   await contestants[0]!.run();
   await half.run();
   contestants.push(await workersKernelThreads(d));
-  await checkAgreement(`data-parallel LSTM step, B ${batch}`, contestants, contestants[0]!.name);
+  await checkAgreement(`data-parallel LSTM step, B ${batch}`, [...contestants, ...peers], contestants[0]!.name);
   await runSection(
     `data-parallel LSTM step: B ${batch}, T ${LSTM.T}, in ${LSTM.IN}, H ${LSTM.H}, jit(valueAndGrad), float32, ` +
       `${availableParallelism()} cores`,
     "ms",
-    [...contestants, half],
+    [...contestants, half, ...peers],
     { rounds: 11, minRuns: 3, budgetMs: 5000, sampleMs: 0, warmMs: 300 },
     {
       refFor: (r) => (r.name === contestants[0]!.name ? undefined : contestants[0]!.name),
@@ -215,7 +218,8 @@ for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
         "pmap splits the batch in halves; each worker computes its gradient, pmean averages them in shared memory; " +
         "kernel threads split each product of ≥ 4 M multiply-adds by rows (useKernelThreads(2)); " +
         "bounds: 2 workers computing their halves with no collective, and one thread computing half the batch alone " +
-        "(no 2-worker step of this batch beats the first; the second is the floor of each worker's share)",
+        "(no 2-worker step of this batch beats the first; the second is the floor of each worker's share); " +
+        "TF.js wasm and jax-js on one thread, the most Node gives them",
     },
   );
 }
