@@ -1,9 +1,10 @@
 /**
  * @file Float32 products whose b is packed once and reused (`mmp`, then `mmq`): a scan's constant
  * weight packed before the loop, and a weight broadcast over a batch of products packed before
- * the batch; where the product reads b in place (a few rows of a), b copied into the arena once
- * instead of for every product. The packed bytes are those the kernel packs on every call, so the
- * bits are the interpreter's and the JavaScript kernels'; each test checks that the path was taken.
+ * the batch, also for products of a few rows (which read b in place when alone). The packed bytes
+ * are those the kernel packs on every call, and a product sums each element in the same order
+ * from packed panels as in place, so the bits are the interpreter's and the JavaScript kernels';
+ * each test checks that the packed path was taken.
  */
 import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
@@ -67,7 +68,7 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b 
     }
   });
 
-  it("where the product reads b in place (few rows, b not transposed), b is copied into the arena once", () => {
+  it("a weight shared by products of a few rows (which read b in place when alone) is packed once too", () => {
     const f = (a: Value, b: Value): Value => A.matmul(a, b);
     // A weight from outside the arena (an argument) for three products of 8 rows.
     const source = expectPacked("in place", f, [f32(3, [3, 8, 64]), f32(4, [64, 64])]);
@@ -76,15 +77,17 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b 
     expect(source).not.toContain("mma(");
   });
 
-  it("a scan's constant weight read in place (B 8) is copied in before the loop, not at every step", () => {
-    const args = [f32(5, [40, 40]), f32(6, [4, 8, 40]), f32(7, [8, 40])];
-    const source = expectPacked("BPTT, B 8", A.valueAndGrad(scanLoss, { argnums: [0, 1, 2] }) as GraphFn, args);
-    const lines = source.split("\n");
-    const loops = lines.flatMap((l, i) => (/^\s*for \(let w\d+ = 0; w\d+ < 4;/.test(l) ? [i] : []));
-    const copies = lines.flatMap((l, i) => (l.includes("mmp(") ? [i] : []));
-    expect(loops.length).toBe(2);
-    // The forward loop's weight and the backward loop's: each copied right before its loop.
-    expect(copies.length).toBe(2);
-    expect(copies[0]! < loops[0]! && copies[1]! < loops[1]! && copies[1]! > loops[0]!).toBe(true);
+  it("a scan's constant weight for products of a few rows (B 1 and B 8) is packed before the loop", () => {
+    for (const B of [1, 8]) {
+      const args = [f32(5, [40, 40]), f32(6, [4, B, 40]), f32(7, [B, 40])];
+      const f = A.valueAndGrad(scanLoss, { argnums: [0, 1, 2] }) as GraphFn;
+      const lines = expectPacked(`BPTT, B ${B}`, f, args).split("\n");
+      const loops = lines.flatMap((l, i) => (/^\s*for \(let w\d+ = 0; w\d+ < 4;/.test(l) ? [i] : []));
+      const packs = lines.flatMap((l, i) => (l.includes("mmp(") ? [i] : []));
+      expect(loops.length).toBe(2);
+      // The forward loop's weight and the backward loop's: each packed right before its loop.
+      expect(packs.length).toBe(2);
+      expect(packs[0]! < loops[0]! && packs[1]! < loops[1]! && packs[1]! > loops[0]!).toBe(true);
+    }
   });
 });

@@ -298,8 +298,8 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: WebAssembly SIMD
                 return [A.sum(inner, { axis: 0 }), back];
               };
               const { simd } = compileBothWays("products (arena)", products, [a, b]);
-              // The arena's WebAssembly product: `mma`, or `mmq` where the batch shares b (packed or
-              // copied into the arena once, see compile-packed.test.ts).
+              // The arena's WebAssembly product: `mma`, or `mmq` where the batch shares b (packed
+              // once, see compile-packed.test.ts).
               if (m * k * n >= 512) expect(simd.source).toMatch(/\bmm[aq]\(/);
             }),
             { numRuns: 2 },

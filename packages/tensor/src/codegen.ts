@@ -22,7 +22,6 @@ export { cumulativeInto, type CumulativeOp } from "./kernels/cumulative.js";
 export { linearScanInto } from "./kernels/linearScan.js";
 export {
   arenaKernels,
-  arenaPacksB,
   packedBBytes,
   productScratchBytes,
   simdAvailable,

@@ -58,14 +58,13 @@ export const slotAddresses = (start: number, sizes: readonly number[]): number[]
 
 /**
  * The generated code's `mmp(slot, b, bo, k, n, tB)`: packs the k × n op(b) at `b[bo..]` into
- * packing slot `slot` (or copies it there as it is, for products that read b in place), once
- * before the products that reuse it (a scan's constant weight).
+ * packing slot `slot`, once before the products that reuse it (a scan's constant weight).
  */
 export type ArenaPackHelper = (slot: number, b: Float32Array, bo: number, k: number, n: number, tB: boolean) => void;
 
 /**
- * The generated code's `mmq(out, oo, a, ao, slot, m, k, n, tA)`: `mma` with b the one `mmp` put
- * in `slot` (same bits: the packed bytes are those `mma` would pack, a copy is read as in place).
+ * The generated code's `mmq(out, oo, a, ao, slot, m, k, n, tA)`: `mma` with b the one packed in
+ * `slot` by `mmp` (same bits: the packed bytes are those `mma` would pack).
  */
 export type ArenaPackedHelper = (
   out: Float32Array,
@@ -89,9 +88,8 @@ export interface ArenaHelpers {
 /**
  * The product helpers for a runner whose arena is `memory` (its buffer never detaches: the memory
  * has a fixed size), staging from byte `stage` on (64-byte aligned), with packing slots at the
- * byte addresses `slots` (`copied[i]`: slot i holds b as it is rather than packed). Null where the
- * kernels cannot run. `kernels`: those of kernel threads on a shared `memory` (see
- * `arenaThreads`), else the kernels are instantiated here.
+ * byte addresses `slots`. Null where the kernels cannot run. `kernels`: those of kernel threads
+ * on a shared `memory` (see `arenaThreads`), else the kernels are instantiated here.
  * @example makeArenaMatmul(memory, stage, [])?.mma(out, 0, a, 0, b, 0, 32, 128, 512, false, false)
  */
 export const makeArenaMatmul = (
@@ -99,7 +97,6 @@ export const makeArenaMatmul = (
   stage: number,
   slots: readonly number[],
   kernels: ArenaKernels | null = arenaKernels(memory),
-  copied: readonly boolean[] = [],
 ): ArenaHelpers | null => {
   if (kernels === null) return null;
   const { product, packB, productPacked } = kernels;
@@ -149,16 +146,14 @@ export const makeArenaMatmul = (
     },
     mmp: (slot, b, bo, k, n, tB) => {
       st = stage;
-      if (copied[slot] === true) heap.set(b.subarray(bo, bo + k * n), slots[slot]! >> 2);
-      else packB(place(b, bo, k * n), k, n, tB, slots[slot]!);
+      packB(place(b, bo, k * n), k, n, tB, slots[slot]!);
     },
     mmq: (out, oo, a, ao, slot, m, k, n, tA) => {
       st = stage;
       at.aAt = place(a, ao, m * k);
       at.bAt = slots[slot]!;
       at.transB = false;
-      // A copied b is read in place, as `mma` reads it after staging: the same product.
-      into(out, oo, m, k, n, tA, copied[slot] === true ? product : productPacked);
+      into(out, oo, m, k, n, tA, productPacked);
     },
   };
 };

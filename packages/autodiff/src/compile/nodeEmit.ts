@@ -37,23 +37,15 @@ const batched = (
 };
 
 /**
- * The slot for b when one packing (or copy into the arena) serves several products: b is one
- * matrix for every product of the batch (a broadcast weight), or a constant of the enclosing
- * scan's body (put there before the loop, see `Hoist`). Undefined otherwise.
+ * The packing slot for b when one packing serves several products: b is one matrix for every
+ * product of the batch (a broadcast weight), or a constant of the enclosing scan's body (packed
+ * before the loop, see `Hoist`). Undefined otherwise.
  */
-const packedB = (
-  em: BlockEmitter,
-  root: VId,
-  bOffsets: Int32Array,
-  m: number,
-  k: number,
-  n: number,
-  tB: boolean,
-): number | undefined => {
+const packedB = (em: BlockEmitter, root: VId, bOffsets: Int32Array, k: number, n: number): number | undefined => {
   const shared = bOffsets.every((o) => o === bOffsets[0]);
   if (!shared) return undefined;
   const invariant = em.io.hoist?.invariant.has(root) === true;
-  return invariant || bOffsets.length > 1 ? em.mod.packSlot(m, k, n, tB) : undefined;
+  return invariant || bOffsets.length > 1 ? em.mod.packSlot(k, n) : undefined;
 };
 
 /**
@@ -87,7 +79,7 @@ export const emitMatmul = (em: BlockEmitter, n: Extract<Node, { kind: "matmul" }
     viewOffsets(batch, pa.view.strides.slice(0, rank - 2), pa.view.offset),
     viewOffsets(batch, pb.view.strides.slice(0, rank - 2), pb.view.offset),
   ];
-  const slot = helper === "mma" ? packedB(em, pb.root, offsets[2]!, m, k, nn, tB) : undefined;
+  const slot = helper === "mma" ? packedB(em, pb.root, offsets[2]!, k, nn) : undefined;
   if (slot !== undefined) {
     const pack = `mmp(${slot}, ${lb.buf}, ${addOff(lb.off, int(offsets[2]![0]!))}, ${int(k)}, ${int(nn)}, ${tB});`;
     if (em.io.hoist?.invariant.has(pb.root) === true) em.io.hoist.lines.push(pack);

@@ -297,21 +297,15 @@ export type ArenaMatmul = (at: ArenaProduct) => void;
  * op(b); `packB` writes a k × n op(b) at byte `bAt` in its packed form, `packedBBytes(k, n)` bytes
  * at `dst`; `productPacked` is `product` with `at.bAt` the address of such a packed b (`transB`
  * ignored). A product whose b stays the same over many calls (an RNN's recurrent weight, every
- * step of a scan) packs it once: the packed bytes are those `product` packs on every call, so the
- * bits are the same.
+ * step of a scan) packs it once: the packed bytes are those `product` packs on every call, and a
+ * product of a few rows, which reads b in place when alone, sums each element in the same k
+ * order from the packed panels, so the bits are the same either way.
  */
 export interface ArenaKernels {
   readonly product: ArenaMatmul;
   readonly packB: (bAt: number, k: number, n: number, transB: boolean, dst: number) => void;
   readonly productPacked: ArenaMatmul;
 }
-
-/**
- * Whether `product` packs b for these operands (else it reads b in place, and packing it ahead
- * of time would not save anything).
- * @example arenaPacksB(32, false) // true: more rows than a few micro-tiles
- */
-export const arenaPacksB = (m: number, transB: boolean): boolean => transB || m > 4 * defaultShape.mr;
 
 /** Columns of a packed b: n rounded up to whole micro-tile panels. */
 const paddedColumns = (n: number): number => Math.ceil(n / (4 * defaultShape.nv)) * 4 * defaultShape.nv;
