@@ -4,7 +4,7 @@
 import { isTracer, makeGraph, RewindError, treeLeavesWithPaths, treeUnflatten, withDebugNans } from "@rewind/autodiff";
 import type { ClosedGraph } from "@rewind/autodiff";
 import { scalar, type Tensor } from "@rewind/tensor";
-import { optionsProblem } from "@rewind/tensor/internal/check";
+import { everyEntry, optionsProblem } from "@rewind/tensor/internal/check";
 import { GraphBuilder, graphOf, Names } from "./builder.js";
 import { exportFail } from "./errors.js";
 import { lowerGraph, UnsupportedPrimitive, unsupportedError } from "./lower.js";
@@ -36,16 +36,6 @@ export interface ToOnnxOptions {
 }
 
 const OPTION_KEYS = ["bake", "inputNames", "outputNames", "name"];
-
-/**
- * True when `list` is an array whose every element, holes included, passes `ok` (`every` skips
- * holes: `new Array(1)` used to pass as names and left the default names in place).
- */
-const everyEntry = (list: unknown, ok: (x: unknown) => boolean): list is unknown[] => {
-  if (!Array.isArray(list)) return false;
-  for (let k = 0; k < list.length; k++) if (!(k in list) || !ok(list[k])) return false;
-  return true;
-};
 
 /** Checks the options object (through the options check every package runs) and its fields. */
 const readOptions = (options: unknown, numArgs: number): ToOnnxOptions => {

@@ -254,6 +254,18 @@ const findProblem = (
   return undefined;
 };
 
+/**
+ * True when `list` is an array whose every element, holes included, passes `ok` (for list
+ * options: `Array.prototype.every` skips holes, so `new Array(2)` would pass any check and its
+ * missing entries would read as defaults).
+ * @example everyEntry([0, null], (a) => a === 0 || a === null) // true; everyEntry(new Array(1), () => true) // false
+ */
+export const everyEntry = (list: unknown, ok: (x: unknown, k: number) => boolean): list is unknown[] => {
+  if (!Array.isArray(list)) return false;
+  for (let k = 0; k < list.length; k++) if (!(k in list) || !ok(list[k], k)) return false;
+  return true;
+};
+
 // The declarative argument checker shares this internal entry point (`validate.ts`), and so do
 // the class and formatter of autodiff's tags, which @rewind/autodiff exports under its own name.
 export { GraphException, formatGraphError, rewindError } from "./errors.js";

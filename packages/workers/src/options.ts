@@ -2,7 +2,7 @@
  * @file The options of `pmap`, checked once when it is made.
  */
 import * as T from "@rewind/tensor";
-import { optionsProblem } from "@rewind/tensor/internal/check";
+import { everyEntry, optionsProblem } from "@rewind/tensor/internal/check";
 
 /** Where a value's workers split it: 0 splits axis 0 into equal parts, null gives (or expects) all of it. */
 export type ShardAxis = 0 | null;
@@ -58,16 +58,6 @@ const refuse = (arg: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op: "pmap", arg, detail, fix });
 
 const isAxis = (a: unknown): a is ShardAxis => a === 0 || a === null;
-
-/**
- * True when `list` is an array whose every element, holes included, passes `ok` (`every` skips
- * holes, so `new Array(2)` would pass any check and its undefined entries read as defaults).
- */
-const everyEntry = (list: unknown, ok: (x: unknown, k: number) => boolean): list is unknown[] => {
-  if (!Array.isArray(list)) return false;
-  for (let k = 0; k < list.length; k++) if (!(k in list) || !ok(list[k], k)) return false;
-  return true;
-};
 
 /**
  * The longest timeout a call can use: Node's and the browsers' timers fire at once for a delay
