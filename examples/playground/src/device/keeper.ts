@@ -45,7 +45,7 @@ export const keepWebGpu = (
     if (gpu !== undefined) {
       const current = gpu;
       void current.device.lost.then((info) => {
-        // A device destroyed after it was replaced (it cannot be: only the current one is used) is ignored.
+        // Only the device in use is replaced: a handler of an older one finds another current.
         if (gpu !== current) return;
         gpu = undefined;
         missing = REPLACING;
