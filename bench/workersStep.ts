@@ -15,6 +15,8 @@ const optimizer = makeOptimizer();
 /** One data-parallel step: `(params, optState, carry, x, y)` → `[params', optState', loss, carry']`. */
 export const parallelStep = jit((params: Params, optState: OptState, carry: LstmCarry, x: Value, y: Value) => {
   const [[loss, finalCarry], grads] = lossAndGradOf(params, carry, x, y);
-  const [updates, next] = optimizer.update(pmean(grads), optState, params);
-  return [applyUpdates(params, updates), next, pmean(loss), finalCarry] as const;
+  // The loss and the gradient averaged in one collective: the workers meet once per step.
+  const [meanLoss, meanGrads] = pmean([loss, grads] as const);
+  const [updates, next] = optimizer.update(meanGrads, optState, params);
+  return [applyUpdates(params, updates), next, meanLoss, finalCarry] as const;
 });

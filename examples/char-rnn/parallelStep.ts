@@ -21,8 +21,10 @@ const buildStep = (config: Config) => {
     // Each chunk is its own graph: no gradient reaches earlier chunks (as in the one-worker step).
     const shardLoss = (p: Params) => loss(p, treeMap<Carry>(stopGradient, carry), x, y);
     const [[value, finalCarry], grads] = valueAndGrad(shardLoss, { hasAux: true })(params);
-    const [updates, next] = optimizer.update(pmean(grads), optState, params);
-    return [applyUpdates(params, updates), next, pmean(value), finalCarry] as const;
+    // The loss and the gradient averaged in one collective: the workers meet once per step.
+    const [meanValue, meanGrads] = pmean([value, grads] as const);
+    const [updates, next] = optimizer.update(meanGrads, optState, params);
+    return [applyUpdates(params, updates), next, meanValue, finalCarry] as const;
   });
 };
 

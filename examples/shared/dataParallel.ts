@@ -61,13 +61,14 @@ export const dataParallelStep = <C, P, S, Batch extends unknown[]>(
       if (weight === undefined) {
         // Equal shards of equal rows: the batch's mean is the mean of the shards' means.
         const [v, g] = valueAndGrad((p: P) => loss(p, ...batch))(params);
-        [value, grads] = [pmean(v), pmean(g)];
+        // One collective for the loss and every gradient leaf (one meeting of the workers, not two).
+        [value, grads] = pmean([v, g] as const);
       } else {
         // Shards with different numbers of items: each mean weighted by its share, then summed.
         const w = weight(...batch);
         const share = div(w, psum(w));
         const [v, g] = valueAndGrad((p: P) => mul(loss(p, ...batch), share))(params);
-        [value, grads] = [psum(v), psum(g)];
+        [value, grads] = psum([v, g] as const);
       }
       const [updates, next] = optimizer.update(grads, optState, params);
       return [applyUpdates(params, updates), next, value] as const;
