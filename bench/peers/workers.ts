@@ -27,21 +27,24 @@ export const WORKER_ROWS = {
   half: "bound: jit, 1 thread, half the batch",
 } as const;
 
-/**
- * The one-thread row: the worker module's function called in this thread (pmean is the identity).
- * @example workersOneThread(makeLstmData(128)).run()
- */
-export const workersOneThread = (d: LstmData): StepContestant => {
+/** A row computing `step` on `d` in this thread (outside pmap, pmean is the identity). */
+const inThisThread = (name: string, step: typeof lstmMeanGrad, d: LstmData): StepContestant => {
   const { model, xs, ys } = rewindLstmParts(d);
   return {
-    name: WORKER_ROWS.one,
-    run: () => void lstmMeanGrad(model, xs, ys),
+    name,
+    run: () => void step(model, xs, ys),
     check: () => {
-      const [loss, g] = lstmMeanGrad(model, xs, ys);
+      const [loss, g] = step(model, xs, ys);
       return { loss: (loss as T.Tensor).data[0]!, gradNorms: norms(g) };
     },
   };
 };
+
+/**
+ * The one-thread row: the worker module's function called in this thread (pmean is the identity).
+ * @example workersOneThread(makeLstmData(128)).run()
+ */
+export const workersOneThread = (d: LstmData): StepContestant => inThisThread(WORKER_ROWS.one, lstmMeanGrad, d);
 
 /**
  * The 2-worker row; `dispose` stops the workers.
@@ -75,17 +78,7 @@ export const workersPmap = (d: LstmData, workers = 2): StepContestant => {
  */
 export const workersKernelThreads = async (d: LstmData): Promise<StepContestant> => {
   const threads = await useKernelThreads(2);
-  const { model, xs, ys } = rewindLstmParts(d);
-  const step = jit(lstmMeanGradOf);
-  return {
-    name: WORKER_ROWS.kernels,
-    run: () => void step(model, xs, ys),
-    check: () => {
-      const [loss, g] = step(model, xs, ys);
-      return { loss: (loss as T.Tensor).data[0]!, gradNorms: norms(g) };
-    },
-    dispose: () => void threads.close(),
-  };
+  return { ...inThisThread(WORKER_ROWS.kernels, jit(lstmMeanGradOf), d), dispose: () => void threads.close() };
 };
 
 /**
@@ -101,14 +94,14 @@ export const workersUnsynced = (d: LstmData): StepContestant => {
     outAxes: 0,
   });
   const weights = place(model, 2);
-  const halves = (x: T.Tensor): T.Tensor => T.div(T.sum(x, { axis: 0 }), 2);
+  const meanOverWorkers = (x: T.Tensor): T.Tensor => T.div(T.sum(x, { axis: 0 }), 2);
   return {
     name: WORKER_ROWS.unsynced,
     run: async () => void (await step(weights, xs, ys)),
     check: async () => {
       const [loss, g] = await step(weights, xs, ys);
-      const mean = treeMap<LstmModel>((x: Value) => halves(x as T.Tensor), g);
-      return { loss: halves(loss).data[0]!, gradNorms: norms(mean) };
+      const mean = treeMap<LstmModel>((x: Value) => meanOverWorkers(x as T.Tensor), g);
+      return { loss: meanOverWorkers(loss).data[0]!, gradNorms: norms(mean) };
     },
     dispose: () => void step.close(),
   };
@@ -121,11 +114,11 @@ export const workersUnsynced = (d: LstmData): StepContestant => {
  * @example workersHalfBatch(makeLstmData(128)).run()
  */
 export const workersHalfBatch = (d: LstmData): Contestant => {
-  const half = { ...d, sizes: { ...d.sizes, B: d.sizes.B / 2 } };
   const { model, xs, ys } = rewindLstmParts({
-    ...half,
-    xs: d.xs.slice(0, (d.xs.length / 2) | 0),
-    ys: d.ys.slice(0, (d.ys.length / 2) | 0),
+    ...d,
+    sizes: { ...d.sizes, B: d.sizes.B / 2 },
+    xs: d.xs.subarray(0, d.xs.length / 2),
+    ys: d.ys.subarray(0, d.ys.length / 2),
   });
   return { name: WORKER_ROWS.half, run: () => void lstmMeanGrad(model, xs, ys) };
 };

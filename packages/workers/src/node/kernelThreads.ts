@@ -134,13 +134,14 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
   /** Waits for every thread's rows; throws a WorkerFailure for the first that failed or timed out. */
   const collect = (at: ArenaProduct): void => {
     const deadline = performance.now() + timeoutMs;
-    const what = `its rows of a ${at.m}×${at.k}×${at.n} product`;
+    // Only a failure is described: this runs for every split product of every step.
+    const what = (): string => `its rows of a ${at.m}×${at.k}×${at.n} product`;
     let failure: WorkerFailure | undefined;
     pool.forEach((t, i) => {
       while (Atomics.load(t.ctl, CTL.done) !== t.seq) {
         const left = deadline - performance.now();
         if (left <= 0 || t.dead !== undefined) {
-          t.dead ??= `did not finish ${what} within ${timeoutMs} ms`;
+          t.dead ??= `did not finish ${what()} within ${timeoutMs} ms`;
           void t.worker.terminate();
           failure ??= new WorkerFailure("useKernelThreads", i + 1, t.dead, AFRESH);
           return;
@@ -149,7 +150,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
       }
       if (t.ctl[CTL.status] === 1) {
         const cause = receiveMessageOnPort(t.port)?.message as string | undefined;
-        failure ??= new WorkerFailure("useKernelThreads", i + 1, `threw in ${what}: ${cause ?? "(no message)"}`);
+        failure ??= new WorkerFailure("useKernelThreads", i + 1, `threw in ${what()}: ${cause ?? "(no message)"}`);
       }
     });
     if (failure !== undefined) throw failure;
