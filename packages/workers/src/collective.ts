@@ -33,7 +33,7 @@ export interface CollectiveContext {
   readonly control: Int32Array;
   /** One slot of `slotBytes` per worker, for the operands of collectives. */
   readonly slots: SharedArrayBuffer;
-  /** Bytes per worker slot: the largest operand a collective takes. */
+  /** Bytes per worker slot: `SIGNATURE_BYTES`, then room for the largest operands a collective takes. */
   readonly slotBytes: number;
   /** How long a worker waits for the others at a collective. */
   readonly timeoutMs: number;
@@ -67,6 +67,47 @@ export const axisIndex = (): number => current?.index ?? 0;
  */
 export const axisSize = (): number => current?.size ?? 1;
 
+/**
+ * Bytes at the start of every slot for the operands' signature: their count, their bytes and two
+ * hashes of their dtypes and shapes. A worker whose operands differ from another's would otherwise
+ * be summed with the other's bytes read at its own lengths: a silently wrong result.
+ */
+export const SIGNATURE_BYTES = 16;
+
+/** The signature words of `xs` (see `SIGNATURE_BYTES`): FNV-1a hashes under two offset bases. */
+const signatureOf = (xs: readonly Tensor[], bytes: number): Int32Array => {
+  const text = xs.map((x) => `${x.dtype}[${x.shape.join(",")}]`).join(";");
+  const hash = (basis: number): number => {
+    let h = basis;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return h;
+  };
+  return Int32Array.of(xs.length, bytes, hash(0x811c9dc5), hash(0x050c5d1f));
+};
+
+/** Refuses operands whose signature differs from another worker's (each worker finds the same mismatch). */
+const checkSameOperands = (xs: readonly Tensor[], mine: Int32Array, ctx: CollectiveContext): void => {
+  for (let w = 0; w < ctx.size; w++) {
+    const theirs = new Int32Array(ctx.slots, w * ctx.slotBytes, mine.length);
+    if (mine.every((word, i) => word === theirs[i])) continue;
+    T.fail({
+      _tag: "ShapeError",
+      op: "psum",
+      arg: "x",
+      shapes: xs.map((x) => x.shape),
+      detail:
+        `worker ${ctx.index} sums ${xs.length} operand${xs.length === 1 ? "" : "s"} of ${mine[1]} bytes ` +
+        `(${xs.map((x) => `${x.dtype} [${x.shape.join(", ")}]`).join(", ")}), but worker ${w} passed ` +
+        (theirs[0] === mine[0] && theirs[1] === mine[1]
+          ? "operands of other shapes or dtypes"
+          : `${theirs[0]} operand${theirs[0] === 1 ? "" : "s"} of ${theirs[1]} bytes`),
+      fix:
+        "every worker must call psum and pmean with the same tree of dtypes and shapes, in the same order " +
+        "(a shard's shapes must not depend on axisIndex() or on its data)",
+    });
+  }
+};
+
 /** Bytes from one operand's start to the next one's in a slot: 8-byte aligned, for float64 views. */
 const slotSpan = (x: Tensor): number => Math.ceil(x.data.byteLength / 8) * 8;
 
@@ -77,7 +118,8 @@ const slotSpan = (x: Tensor): number => Math.ceil(x.data.byteLength / 8) * 8;
  */
 const sumOverWorkers = (xs: readonly Tensor[], ctx: CollectiveContext): Tensor[] => {
   const bytes = xs.reduce((total, x) => total + slotSpan(x), 0);
-  if (bytes > ctx.slotBytes)
+  const room = ctx.slotBytes - SIGNATURE_BYTES;
+  if (bytes > room)
     T.fail({
       _tag: "ValueError",
       op: "psum",
@@ -85,17 +127,20 @@ const sumOverWorkers = (xs: readonly Tensor[], ctx: CollectiveContext): Tensor[]
       shapes: xs.map((x) => x.shape),
       detail:
         `the operand${xs.length > 1 ? `s (${xs.length} leaves) have` : " has"} ${bytes} bytes, ` +
-        `more than the ${ctx.slotBytes} bytes of a collective slot`,
+        `more than the ${room} bytes of a collective slot`,
       fix: `pass pmap(…, { collectiveBytes: ${bytes} }) or more, or reduce a smaller value`,
     });
   const mine = ctx.index * ctx.slotBytes;
-  let at = 0;
+  const signature = signatureOf(xs, bytes);
+  new Int32Array(ctx.slots, mine, signature.length).set(signature);
+  let at = SIGNATURE_BYTES;
   for (const x of xs) {
     viewOf(x.dtype, ctx.slots, mine + at, x.data.length).set(x.data);
     at += slotSpan(x);
   }
   arriveAndWait(ctx.control, ctx.size, ctx.timeoutMs, "psum", ctx.index);
-  at = 0;
+  checkSameOperands(xs, signature, ctx);
+  at = SIGNATURE_BYTES;
   const sums = xs.map((x) => {
     const n = x.data.length;
     // Typed-array stores round every partial sum to the dtype, as a chain of tensor adds would.
@@ -163,7 +208,8 @@ const sumLeaves = <Tree>(op: string, tree: Tree, f: (sum: Value) => Value): Tree
 
 /**
  * Sums every leaf of `tree` over the workers of the running `pmap` call, in worker order (the
- * identity outside one). Every worker must call it, with the same shapes, in the same order.
+ * identity outside one). Every worker must call it, with the same shapes, in the same order: a
+ * worker whose operands differ from another's gets a ShapeError naming both, never a wrong sum.
  * Bool leaves are refused (inside a pmap call or not), and so is a bare number: numbers in a
  * pytree are static data, never summed.
  * @example const total = psum(grads) // inside a function run by pmap

@@ -3,6 +3,7 @@
  */
 import * as T from "@rewind/tensor";
 import { everyEntry, optionsProblem } from "@rewind/tensor/internal/check";
+import { SIGNATURE_BYTES } from "./collective.js";
 
 /** Where a value's workers split it: 0 splits axis 0 into equal parts, null gives (or expects) all of it. */
 export type ShardAxis = 0 | null;
@@ -96,7 +97,8 @@ export const checkPmapOptions = (options: PmapOptions): CheckedOptions => {
     );
   checkIndices("options.keep", keep, Array.isArray(outAxes) ? outAxes.length : undefined, "result element");
   checkIndices("options.donate", donate, Array.isArray(inAxes) ? inAxes.length : 0, "argument");
-  return { workers, inAxes, outAxes, slotBytes: collectiveBytes, timeoutMs, keep, donate };
+  // Every slot starts with the operands' signature, so the option counts only the values.
+  return { workers, inAxes, outAxes, slotBytes: collectiveBytes + SIGNATURE_BYTES, timeoutMs, keep, donate };
 };
 
 /** Checks a list of distinct indices below `count` (when known). */
