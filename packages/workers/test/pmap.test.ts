@@ -117,6 +117,10 @@ describe("pmap's arguments", () => {
     expect(() => pmap(missing, "f", { workers: 2, inAxes: [0] })).toThrow(
       /pmap: no file at .*nope\.ts.*import\.meta\.url/s,
     );
+    // A scheme Node's loader cannot import is refused here, not by every worker at the first call.
+    expect(() => pmap("https://example.com/step.js", "f", { workers: 2, inAxes: [0] })).toThrow(
+      /pmap: https:\/\/example\.com\/step\.js is a https: URL; Node's workers import file: and data: URLs only/,
+    );
     expect(() => pmap(FUNCTIONS, "meanGrad", { workers: 0, inAxes: [0] })).toThrow(
       /from 1 to 256, got 0.*options\.workers/s,
     );

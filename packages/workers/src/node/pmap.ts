@@ -113,7 +113,18 @@ export const pmap = <F extends (...args: never[]) => unknown, K extends number =
     });
   const checked = checkPmapOptions(options);
   const moduleUrl = urlOf(module);
-  if (moduleUrl.startsWith("file:") && !existsSync(fileURLToPath(moduleUrl)))
+  // Node's module loader imports file: and data: URLs only; any other scheme would fail in every
+  // worker at the first call instead of here.
+  const scheme = new URL(moduleUrl).protocol;
+  if (scheme !== "file:" && scheme !== "data:")
+    T.fail({
+      _tag: "ValueError",
+      op: "pmap",
+      arg: "module",
+      detail: `${moduleUrl.length > 80 ? `${moduleUrl.slice(0, 80)}…` : moduleUrl} is a ${scheme} URL; Node's workers import file: and data: URLs only`,
+      fix: 'name a local module: new URL("./step.ts", import.meta.url)',
+    });
+  if (scheme === "file:" && !existsSync(fileURLToPath(moduleUrl)))
     T.fail({
       _tag: "ValueError",
       op: "pmap",
