@@ -123,14 +123,20 @@ describe("one psum over a tree", () => {
   });
 
   it("refuses operands that differ between workers, naming both, instead of summing bytes at the wrong lengths", async () => {
-    const more = open(pmap<typeof F.moreLeavesOnWorker1>(FUNCTIONS, "moreLeavesOnWorker1", { workers: 2, inAxes: [0] }));
+    const more = open(
+      pmap<typeof F.moreLeavesOnWorker1>(FUNCTIONS, "moreLeavesOnWorker1", { workers: 2, inAxes: [0] }),
+    );
     await expect(more(T.ones([8]))).rejects.toThrow(
       /psum.*worker [01] sums [12] operands? of (16|32) bytes.*but worker [01] passed [12] operands? of (16|32) bytes.*same tree of dtypes and shapes/s,
     );
-    const other = open(pmap<typeof F.otherShapeOnWorker1>(FUNCTIONS, "otherShapeOnWorker1", { workers: 2, inAxes: [0] }));
+    const other = open(
+      pmap<typeof F.otherShapeOnWorker1>(FUNCTIONS, "otherShapeOnWorker1", { workers: 2, inAxes: [0] }),
+    );
     await expect(other(T.ones([8]))).rejects.toThrow(/psum.*passed operands of other shapes or dtypes/s);
     // The same function with the same shapes on both workers still sums.
-    const same = open(pmap<typeof F.otherShapeOnWorker1>(FUNCTIONS, "otherShapeOnWorker1", { workers: 1, inAxes: [0] }));
+    const same = open(
+      pmap<typeof F.otherShapeOnWorker1>(FUNCTIONS, "otherShapeOnWorker1", { workers: 1, inAxes: [0] }),
+    );
     expect(Array.from((await same(T.ones([4]))).data)).toEqual([1, 1, 1, 1]);
   });
 
