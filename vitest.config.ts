@@ -45,7 +45,13 @@ export default defineConfig({
       "packages/*",
       {
         // The playground's Node tests (sessions, weights, layout); its browser test is `pnpm test:e2e`.
-        test: { name: "playground", root: "examples/playground", include: ["test/**/*.test.ts"], testTimeout: 60_000 },
+        test: {
+          name: "playground",
+          root: "examples/playground",
+          include: ["test/**/*.test.ts"],
+          setupFiles: ["../../test/seed.ts"],
+          testTimeout: 60_000,
+        },
       },
       {
         test: {

@@ -1,7 +1,8 @@
 /**
- * @file Root test setup: a fixed fast-check seed so property runs are reproducible.
+ * @file Root test setup: the fixed fast-check seed (seed.ts) and 50 runs per property.
  */
 import fc from "fast-check";
 import "@rewind/testing/vitest";
+import "./seed.js";
 
-fc.configureGlobal({ seed: 20261128, numRuns: 50 });
+fc.configureGlobal({ ...fc.readConfigureGlobal(), numRuns: 50 });

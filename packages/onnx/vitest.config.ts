@@ -1,5 +1,10 @@
 import { defineProject } from "vitest/config";
 
 export default defineProject({
-  test: { name: "@rewind/onnx", include: ["test/**/*.test.ts"], testTimeout: 60_000 },
+  test: {
+    name: "@rewind/onnx",
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["../../test/seed.ts"],
+    testTimeout: 60_000,
+  },
 });

@@ -1,5 +1,10 @@
 import { defineProject } from "vitest/config";
 
 export default defineProject({
-  test: { name: "@rewind/tensor", include: ["test/**/*.test.ts"], testTimeout: 30_000 },
+  test: {
+    name: "@rewind/tensor",
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["../../test/seed.ts"],
+    testTimeout: 30_000,
+  },
 });

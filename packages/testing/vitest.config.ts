@@ -8,6 +8,7 @@ export default defineProject({
     isolate: false,
     name: "@rewind/testing",
     include: ["test/**/*.test.ts"],
+    setupFiles: ["../../test/seed.ts"],
     testTimeout: 60_000,
   },
 });
