@@ -1,6 +1,7 @@
 /**
  * @file The workers' results of one call gathered into one: the same structure from every worker,
- * replicated leaves equal in every worker (bit for bit, or by checksum for kept ones), sharded
+ * replicated leaves equal in every worker (each worker's copy compared with worker 0's through a
+ * 64-bit checksum, so only worker 0 ships the data; bit for bit where a worker reports none), sharded
  * leaves joined in worker order, and kept elements turned into `Placed` handles.
  */
 import type { Tensor } from "@rewind/tensor";
@@ -38,6 +39,31 @@ const placedLeaf = (reports: readonly KeptLeaf[], leaf: number, axis: ShardAxis)
 };
 
 /**
+ * Compares every worker's report of each replicated leaf with worker 0's (dtype, shape and
+ * checksum: only worker 0 shipped the data) and returns the leaves so checked.
+ */
+const checkReplicated = (results: readonly ShardResult[]): Set<number> => {
+  const mine = results[0]!.replicated ?? [];
+  results.forEach((r, w) => {
+    const theirs = r.replicated ?? [];
+    const k = theirs.findIndex((t, i) => {
+      const m = mine[i];
+      return (
+        m === undefined ||
+        t.leaf !== m.leaf ||
+        t.dtype !== m.dtype ||
+        t.shape.length !== m.shape.length ||
+        t.shape.some((d, a) => d !== m.shape[a]) ||
+        t.checksum[0] !== m.checksum[0] ||
+        t.checksum[1] !== m.checksum[1]
+      );
+    });
+    if (k >= 0) throw replicatedDiffers(w, theirs[k]!.leaf);
+  });
+  return new Set(mine.map((m) => m.leaf));
+};
+
+/**
  * The result of a call from the workers' results (in worker order).
  * @example gather(results, [null, 0], [])
  */
@@ -70,14 +96,17 @@ export const gather = (
       ),
     );
   });
-  const leaves = first.leaves.map((_, j) =>
+  const checked = checkReplicated(results);
+  const leaves = first.leaves.map((leaf, j) =>
     kept.has(j)
       ? undefined
-      : mergeLeaf(
-          unpacked.map((r) => r.leaves[j]!),
-          j,
-          axes[j]!,
-        ),
+      : checked.has(j)
+        ? leaf
+        : mergeLeaf(
+            unpacked.map((r) => r.leaves[j]!),
+            j,
+            axes[j]!,
+          ),
   );
   if (keep.length === 0) return treeUnflatten(first.def, leaves as Tensor[]);
   // Kept elements become handles; the others are rebuilt from their leaves.

@@ -2,7 +2,8 @@
  * @file One worker's part of a `pmap` call, the same in Node's worker threads and the browser's
  * Web Workers: read its arguments from shared memory, run the function with the collectives bound
  * to this call, and pack its result — the kept elements written into shared buffers that stay
- * with the workers, the rest into one `ArrayBuffer` for the main thread.
+ * with the workers, the rest into one `ArrayBuffer` for the main thread (a replicated leaf only
+ * by worker 0; every worker reports its checksum).
  */
 import * as T from "@rewind/tensor";
 import type { DType } from "@rewind/tensor";
@@ -56,10 +57,21 @@ export interface KeptLeaf {
   readonly reused?: boolean;
 }
 
-/** What a worker sends back: the packed non-kept leaves, and the kept ones. */
+/** A replicated result leaf as one worker reports it: worker 0 ships its data, every worker its checksum. */
+export interface ReplicatedLeaf {
+  /** The leaf's index in the flattened result. */
+  readonly leaf: number;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly checksum: readonly [number, number];
+}
+
+/** What a worker sends back: the packed non-kept leaves, the kept ones, and the replicated ones' checksums. */
 export interface ShardResult {
   readonly packed: ArrayBuffer;
   readonly kept: readonly KeptLeaf[];
+  /** Absent from a single worker, whose replicated leaves have no other copy to agree with. */
+  readonly replicated?: readonly ReplicatedLeaf[];
 }
 
 /**
@@ -115,14 +127,23 @@ export const runShard = (f: (...args: unknown[]) => unknown, task: ShardTask): S
       detail: "returned a promise",
       fix: "make the function synchronous (collectives wait in place; an await would leave them)",
     });
-  if (task.keep.length === 0) return { packed: packResult(result, "pmap"), kept: [] };
+  if (task.keep.length === 0 && task.size === 1) return { packed: packResult(result, "pmap"), kept: [] };
   const [values, def] = treeFlatten(result);
   const kept = keptLeaves(def, task.keep);
-  const axes = leafAxes(def, task.outAxes);
+  // Axes that do not fit the result are the main thread's error to report (see `gather`): then
+  // every leaf travels whole, as if sharded.
+  const axes = axesOrUndefined(def, task.outAxes) ?? new Array<ShardAxis>(values.length).fill(0);
   const spare = [...task.spare];
   const reports: KeptLeaf[] = [];
+  const replicated: ReplicatedLeaf[] = [];
   const rest = values.map((v, j) => {
-    if (!kept[j] || !T.isTensor(v)) return v;
+    if (!T.isTensor(v)) return v;
+    if (!kept[j]) {
+      if (axes[j] !== null || task.size === 1) return v;
+      // Only worker 0 ships a replicated leaf; the others' copies are compared by checksum.
+      replicated.push({ leaf: j, dtype: v.dtype, shape: [...v.shape], checksum: checksum(v.data) });
+      return task.index === 0 ? v : T.zeros([0], v.dtype);
+    }
     const t = v;
     const report = { leaf: j, dtype: t.dtype, shape: [...t.shape] };
     if (axes[j] === null && task.index !== 0) reports.push({ ...report, checksum: checksum(t.data) });
@@ -134,5 +155,15 @@ export const runShard = (f: (...args: unknown[]) => unknown, task: ShardTask): S
     // The main thread reads kept leaves from their buffers; the packed result carries no data for them.
     return T.zeros([0], t.dtype);
   });
-  return { packed: packResult(treeUnflatten(def, rest), "pmap"), kept: reports };
+  const packed = packResult(treeUnflatten(def, rest), "pmap");
+  return task.size === 1 ? { packed, kept: reports } : { packed, kept: reports, replicated };
+};
+
+/** `leafAxes`, or undefined where `outAxes` does not fit the result. */
+const axesOrUndefined = (def: TreeDef, outAxes: ShardAxis | readonly ShardAxis[]): ShardAxis[] | undefined => {
+  try {
+    return leafAxes(def, outAxes);
+  } catch {
+    return undefined;
+  }
 };

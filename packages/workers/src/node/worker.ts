@@ -1,11 +1,11 @@
 /// <reference types="node" />
 /**
  * @file The worker entry of `pmap` in Node (worker threads through piscina): imports the user's
- * module once, runs the function's part of the call (`runShard`), and sends the result back — a
- * result without kept leaves as its bare buffer, moved; otherwise with the kept leaves' shared
- * buffers beside it.
+ * module once, runs the function's part of the call (`runShard`), and sends the result back: its
+ * packed buffer moved (transferred), alone or with the kept leaves' shared buffers and the
+ * replicated leaves' checksums beside it.
  */
-import { Piscina } from "piscina";
+import { Piscina, transferableSymbol, valueSymbol } from "piscina";
 import * as T from "@rewind/tensor";
 import { runShard, type ShardTask } from "../shard.js";
 
@@ -36,5 +36,7 @@ export default async function runTask(task: ShardTask): Promise<unknown> {
       fix: `export it: \`export const ${task.export} = (...args) => …\``,
     });
   const result = runShard(f as (...args: unknown[]) => unknown, task);
-  return result.kept.length === 0 ? Piscina.move(result.packed) : result;
+  // The packed buffer is moved, never copied; alone when nothing else came back with it.
+  if (result.kept.length === 0 && result.replicated === undefined) return Piscina.move(result.packed);
+  return Piscina.move({ [transferableSymbol]: [result.packed], [valueSymbol]: result });
 }
