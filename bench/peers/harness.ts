@@ -7,8 +7,9 @@
  * alike instead of on whichever happened to run during it. Slow contestants sit out some rounds
  * (spread evenly over the run, so they still see the same machine states) to keep the run short.
  * A fast call is repeated `inner` times inside one sample and divided, so timer resolution and
- * single GC pauses do not dominate. The table reports the median (typical) and the minimum
- * (closest to an unloaded machine) per call.
+ * single GC pauses do not dominate; a plan may settle each sample with untimed calls just before
+ * it (`Plan.settle`). The table reports the median (typical) and the minimum (closest to an
+ * unloaded machine) per call.
  */
 
 /** One framework's implementation of a workload. */
@@ -35,6 +36,13 @@ export interface Plan {
   readonly sampleMs: number;
   /** Warm-up time per contestant, in ms (at least 2 calls, or 1 call slower than this). */
   readonly warmMs: number;
+  /**
+   * Untimed calls of the same contestant right before each timed sample (default 0), so that a
+   * sample times a call of a warm loop, as a training loop makes them back to back, and not the
+   * first call after another contestant's, which evicted its caches (worker threads and the main
+   * thread share the cores' caches; see the workers section).
+   */
+  readonly settle?: number;
 }
 
 /** What timing one contestant produced, per call. */
@@ -122,6 +130,7 @@ export const timeInterleaved = async (
       if (wants === 0) continue;
       const c = contestants[i]!;
       await c.enter?.();
+      for (let s = 0; s < (plan.settle ?? 0); s++) await callOnce(c);
       times[i]!.push(await sample(c, inner[i]!));
     }
   }

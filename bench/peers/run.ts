@@ -211,7 +211,10 @@ for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
       `${availableParallelism()} cores`,
     "ms",
     [...contestants, half, ...peers],
-    { rounds: 11, minRuns: 3, budgetMs: 5000, sampleMs: 0, warmMs: 300 },
+    // Each sample settled by one untimed call: a training loop calls its step back to back, and a
+    // pmap call right after another row's call runs slower (B 32: median 12.3 against 11.4 ms back
+    // to back, 80 calls each, alternated; B 128: the same 40.1 ms).
+    { rounds: 11, minRuns: 3, budgetMs: 5000, sampleMs: 0, warmMs: 300, settle: 1 },
     {
       refFor: (r) => (r.name === contestants[0]!.name ? undefined : contestants[0]!.name),
       note:
