@@ -214,29 +214,9 @@ const packA = (s: KernelShape): FunctionBuilder => {
   const f = new FunctionBuilder("pack_a", [I32, I32, I32, I32, I32, I32], []);
   const [src, rs, cs, dst, m, kc] = [0, 1, 2, 3, 4, 5];
   const [rows, p, r, col, ptr] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
-  // A whole stripe reads its MR rows through MR row addresses with the loop unrolled over them: a
-  // third of the instructions per value of the loop over rows (pack_a was ~6% of a char-rnn step).
-  const rowAt = Array.from({ length: s.mr }, () => f.local(I32));
   f.block().get(m).i32Const(0).op("i32LeS").brIf(0).loop(); // for each stripe
   // rows = min(MR, m)
   f.get(m).i32Const(s.mr).i32Const(s.mr).get(m).op("i32GtS").op("select").set(rows);
-  f.get(rows).i32Const(s.mr).op("i32Eq").if();
-  rowAt.forEach((at, i) => f.get(src).get(rs).i32Const(i).op("i32Mul").op("i32Add").set(at));
-  f.get(kc).set(p).loop(); // for each column p of the block
-  rowAt.forEach((at, i) =>
-    f
-      .get(dst)
-      .get(at)
-      .f32Load()
-      .f32Store(4 * i),
-  );
-  rowAt.forEach((at) => f.get(at).get(cs).op("i32Add").set(at));
-  f.get(dst)
-    .i32Const(4 * s.mr)
-    .op("i32Add")
-    .set(dst);
-  f.get(p).i32Const(1).op("i32Sub").tee(p).brIf(0).op("end");
-  f.op("else");
   f.get(src).set(col).get(kc).set(p).loop(); // for each column p of the block
   f.get(col).set(ptr).get(rows).set(r).loop(); // for each row of the stripe
   f.get(dst).get(ptr).f32Load().f32Store();
@@ -245,7 +225,6 @@ const packA = (s: KernelShape): FunctionBuilder => {
   f.get(r).i32Const(1).op("i32Sub").tee(r).brIf(0).op("end");
   f.get(col).get(cs).op("i32Add").set(col);
   f.get(p).i32Const(1).op("i32Sub").tee(p).brIf(0).op("end");
-  f.op("end");
   f.get(src).get(rs).i32Const(s.mr).op("i32Mul").op("i32Add").set(src);
   f.get(m).i32Const(s.mr).op("i32Sub").tee(m).i32Const(0).op("i32GtS").brIf(0).op("end").op("end");
   return f;
