@@ -15,6 +15,7 @@ import type { MatmulArgs } from "../kernels/matmulArgs.js";
 import { wasmApi, type WasmMemory } from "./api.js";
 import { encodeModule, FunctionBuilder } from "./emitter.js";
 import { defaultShape, matmulModuleBytes, type KernelShape } from "./matmulWasm.js";
+import { WIDE_PANELS, wideKernels } from "./matmulWide.js";
 import { codegenRefused } from "./policy.js";
 
 // Captured once: every runtime this module builds uses the engine it was loaded in.
@@ -342,11 +343,39 @@ const packAll = (rt: Kernels, bAt: number, k: number, n: number, transB: boolean
 };
 
 /**
+ * The compiler's kernels module: the eager one's functions and the wide kernels (matmulWide.ts).
+ * @example new WebAssembly.Module(arenaModuleBytes())
+ */
+export const arenaModuleBytes = (): Uint8Array => matmulModuleBytes(defaultShape, wideKernels(defaultShape));
+let arenaModule: object | undefined;
+
+/**
+ * `kernels` with the stripes of 1 and 2 rows computing P panels at a time through `wide_R` (from
+ * `exports`, an instance of `arenaModuleBytes`), the panels left over through the stripe itself.
+ */
+const withWideStripes = (kernels: Kernels, exports: Record<string, unknown>): Kernels => {
+  const stripes = kernels.stripes.map((stripe, rows) => {
+    const wide = exports[`wide_${rows}`] as Fn | undefined;
+    const p = WIDE_PANELS[rows];
+    if (wide === undefined || p === undefined) return stripe;
+    // The stripe's arguments (see matmulWasm.ts): a, b, panelStep, ldb, bTail, c, ldc, kc, nFull, …
+    return (a: number, b: number, step: number, ldb: number, tail: number, c: number, ...rest: number[]): void => {
+      const [ldc, kc, nFull, w, first, tmp] = rest as [number, number, number, number, number, number];
+      let j = 0;
+      for (; j + p <= nFull; j += p) wide(a, b + j * step, step, ldb, c + 16 * defaultShape.nv * j, ldc, kc, first);
+      stripe(a, b + j * step, step, ldb, tail, c + 16 * defaultShape.nv * j, ldc, kc, nFull - j, w, first, tmp);
+    };
+  });
+  return { ...kernels, stripes };
+};
+
+/**
  * The default-shape kernels instantiated on `memory` (a WebAssembly.Memory), computing on byte
  * addresses in it (see `ArenaKernels`; m, k, n ≥ 1), with `productScratchBytes(m, k, n)` bytes of
- * scratch at a 64-byte aligned address. Same bits as `matmulF32Wasm`. Null where the kernel
- * cannot run here. `module`: the kernels' module compiled to import a shared memory, for a
- * shared `memory` (see `sharedArenaKernels`); default the module importing an unshared one.
+ * scratch at a 64-byte aligned address. Same bits as `matmulF32Wasm` (whose module lacks the
+ * wide kernels). Null where the kernel cannot run here. `module`: `arenaModuleBytes` compiled to
+ * import a shared memory, for a shared `memory` (see `sharedArenaKernels`); default the module
+ * importing an unshared one.
  *
  * Rows of a product are independent (each output element is its own sum in k order), so a
  * product split into row ranges computed apart (`aAt`, `cAt` moved to the range, `aStride` the
@@ -358,7 +387,9 @@ const packAll = (rt: Kernels, bAt: number, k: number, n: number, transB: boolean
 export const arenaKernels = (memory: object, module?: object): ArenaKernels | null => {
   const rt = runtime(defaultShape);
   if (rt === null || wasm === undefined) return null;
-  const kernels = kernelsOf(defaultShape, new wasm.Instance(module ?? rt.module, { env: { memory } }).exports);
+  arenaModule ??= new wasm.Module(arenaModuleBytes());
+  const exports = new wasm.Instance(module ?? arenaModule, { env: { memory } }).exports;
+  const kernels = withWideStripes(kernelsOf(defaultShape, exports), exports);
   return {
     product: (at) => product(kernels, at),
     packB: (bAt, k, n, transB, dst) => packAll(kernels, bAt, k, n, transB, dst),

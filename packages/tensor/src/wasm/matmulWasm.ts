@@ -271,13 +271,20 @@ const packB = (s: KernelShape): FunctionBuilder => {
 };
 
 /**
- * The module's bytes: `micro_1..MR` (functions 0..MR-1), `stripe_1..MR`, `pack_a`, `pack_b`.
+ * The module's bytes: `micro_1..MR` (functions 0..MR-1), `stripe_1..MR`, `pack_a`, `pack_b`, then
+ * `extra` (the compiler's kernels, see matmulWide.ts).
  * @example new WebAssembly.Module(matmulModuleBytes(defaultShape)).byteLength
  */
-export const matmulModuleBytes = (s: KernelShape): Uint8Array => {
+export const matmulModuleBytes = (s: KernelShape, extra: readonly FunctionBuilder[] = []): Uint8Array => {
   const rows = Array.from({ length: s.mr }, (_, i) => i + 1);
   return encodeModule(
-    [...rows.map((r) => microKernel(s, r)), ...rows.map((r) => stripeKernel(s, r, r - 1)), packA(s), packB(s)],
+    [
+      ...rows.map((r) => microKernel(s, r)),
+      ...rows.map((r) => stripeKernel(s, r, r - 1)),
+      packA(s),
+      packB(s),
+      ...extra,
+    ],
     1,
   );
 };

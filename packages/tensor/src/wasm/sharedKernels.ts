@@ -8,8 +8,7 @@
  * part of every browser bundle.
  */
 import { wasmApi } from "./api.js";
-import { arenaKernels, type ArenaKernels } from "./matmulRuntime.js";
-import { defaultShape, matmulModuleBytes } from "./matmulWasm.js";
+import { arenaKernels, arenaModuleBytes, type ArenaKernels } from "./matmulRuntime.js";
 
 /** Reads the unsigned LEB128 at `bytes[at]`: its value and the index after it. */
 const readUleb = (bytes: Uint8Array, at: number): [number, number] => {
@@ -78,6 +77,6 @@ let sharedModule: object | undefined;
 export const sharedArenaKernels = (memory: object): ArenaKernels | null => {
   const api = wasmApi();
   if (api === undefined) return null;
-  sharedModule ??= new api.Module(shareMemoryImport(matmulModuleBytes(defaultShape)));
+  sharedModule ??= new api.Module(shareMemoryImport(arenaModuleBytes()));
   return arenaKernels(memory, sharedModule);
 };
