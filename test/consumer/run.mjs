@@ -124,6 +124,10 @@ if (installed) {
       }
     }
   });
+  await step("node debug-site.mjs: traced ops' reports name the app's line, not the installed packages", () => {
+    const { stdout: out } = must("node", ["debug-site.mjs"], { cwd: dir, env });
+    if (out !== "debugNans: names this file\ntoOnnx: names this file\n") throw new StepFailure(out);
+  });
   await step("tsc: a TypeScript consumer under five settings, skipLibCheck false", () => checkTypes(dir));
   await step(`esbuild: browser bundles, the first at most ${BUNDLE_LIMIT / 1000} kB gzipped`, () => bundleSizes(dir));
 }

@@ -178,11 +178,20 @@ export const bind = <P>(
   return outputs.map((v) => new Tracer(top, v));
 };
 
-/** The first stack frame outside Rewind's own sources, for `debugNans` reports. */
+/**
+ * Whether a stack frame lies in Rewind's own code: any installed package (`@rewind/<name>/dist`,
+ * npm's and pnpm's layouts), or, in this repository, the sources every op passes through
+ * (`packages/autodiff|tensor/src`; the other packages' are not matched here, so that the pattern
+ * stays short in every browser bundle and never takes a user's `packages/<name>/src` for ours).
+ * @example isRewindFrame("at sumLeaves (/x/node_modules/@rewind/workers/dist/collective.js:9:1)") // true
+ */
+export const isRewindFrame = (line: string): boolean =>
+  /(@rewind[\\/]\w+|packages[\\/](autodiff|tensor))[\\/](src|dist)[\\/]/.test(line);
+
+/** The first stack frame outside Rewind's code (the user's line), for `debugNans` and export reports. */
 const callSite = (): string => {
   const lines = (new Error().stack ?? "").split("\n").slice(1);
-  const user = lines.find((l) => !/packages[\\/](autodiff|tensor)[\\/]src/.test(l));
-  return (user ?? lines[0] ?? "").trim();
+  return (lines.find((l) => !isRewindFrame(l)) ?? lines[0] ?? "").trim();
 };
 
 /** A graph together with the values it captured (its constants, passed as its first inputs). */
