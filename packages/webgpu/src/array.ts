@@ -5,7 +5,8 @@
  * device call computed on the CPU; passed back in, it stays there.
  */
 import type { DeviceArray } from "@rewind/autodiff";
-import { fromBuffer, isTensor, type DType, type Shape, type Tensor } from "@rewind/tensor";
+import { fromBuffer, isTensor, shapesEqual, type DType, type Shape, type Tensor } from "@rewind/tensor";
+import { describeArg, everyEntry } from "@rewind/tensor/internal/check";
 import { gpuFail } from "./errors.js";
 import { USAGE, type GpuBuffer, type GpuDevice } from "./gpuTypes.js";
 import { DEVICE_BYTES, sizeOf } from "./wgsl/common.js";
@@ -58,6 +59,41 @@ export const readBuffer = async (device: GpuDevice, buffer: GpuBuffer, dtype: DT
   }
 };
 
+const DTYPES: readonly unknown[] = ["float32", "int32", "bool"];
+
+/**
+ * Refuses parts that do not make a device array (they used to be taken, and `read` to fail later
+ * with a TypeError): a holder without `device` and `check`, a buffer that is neither a GPU buffer
+ * nor a tensor, a dtype WebGPU does not store (float64 only as a host value), a shape that is not
+ * a list of sizes, or a host value of another dtype or shape than the one stated.
+ */
+const checkParts = (holder: unknown, buffer: unknown, dtype: unknown, shape: unknown): void => {
+  const fix = "make device arrays with gpu.upload(t) or a device-jitted call, not by hand";
+  const h = holder as Partial<Holder> | null;
+  if (typeof h !== "object" || h === null || typeof h.check !== "function" || typeof h.device !== "object")
+    gpuFail(
+      "GpuArray",
+      "holder",
+      `expected a WebGPU back end (what webgpu() returns), got ${describeArg(holder)}`,
+      fix,
+    );
+  const host = isTensor(buffer);
+  if (!host && typeof (buffer as Partial<GpuBuffer> | null)?.destroy !== "function")
+    gpuFail("GpuArray", "buffer", `expected a GPU buffer or a tensor, got ${describeArg(buffer)}`, fix);
+  if (!DTYPES.includes(dtype) && !(host && dtype === "float64"))
+    gpuFail("GpuArray", "dtype", `expected "float32", "int32" or "bool", got ${describeArg(dtype)}`, fix);
+  if (!everyEntry(shape, (d) => Number.isSafeInteger(d) && (d as number) >= 0))
+    gpuFail("GpuArray", "shape", `expected a list of non-negative integer sizes, got ${describeArg(shape)}`, fix);
+  if (host && (buffer.dtype !== dtype || !shapesEqual(buffer.shape, shape as Shape)))
+    gpuFail(
+      "GpuArray",
+      "buffer",
+      `the host value is ${buffer.dtype} [${buffer.shape.join(", ")}], ` +
+        `not the stated ${String(dtype)} [${(shape as Shape).join(", ")}]`,
+      fix,
+    );
+};
+
 /** A value of one device: in a GPU buffer, or a host value of its calls (host.ts). */
 export class GpuArray implements DeviceArray {
   #buffer: GpuBuffer | Tensor | undefined;
@@ -75,6 +111,7 @@ export class GpuArray implements DeviceArray {
     /** The dimensions. */
     readonly shape: Shape,
   ) {
+    checkParts(holder, buffer, dtype, shape);
     this.#buffer = buffer;
   }
 
