@@ -95,11 +95,11 @@ export const deviceJit = <Args extends unknown[], R>(
         "call it on tensors, outside grad/jit/scan",
       );
     // Every leaf is checked before any work on the device: a hostile argument compiles nothing.
-    const held = leaves.map((l, i): GpuBuffer | Tensor | undefined => {
+    leaves.forEach((l, i) => {
       if (!isDeviceArray(l)) return void (uploadable(l) || checkPaths(leaves, def));
       if (l.holder !== gpu)
         gpuFail("call", `argument leaf ${i}`, "is a device array of another device", "read it and pass the tensor");
-      return l.value("call");
+      l.value("call");
     });
     const hostArgs = leaves.map(startsOnHost);
     const signature = leaves.map((l, i) => `${l.dtype}[${l.shape.join(",")}]${hostArgs[i] ? "h" : ""}`);
@@ -112,15 +112,16 @@ export const deviceJit = <Args extends unknown[], R>(
     }
     const { program, consts, outTree } = await entry;
     const uploaded: GpuBuffer[] = [];
-    const inputs = held.map((h, i): GpuBuffer | Tensor => {
-      if (h !== undefined) return h;
-      const t = leaves[i] as Tensor;
-      if (hostArgs[i]) return t;
-      const b = uploadTensor(gpu.device, t);
-      uploaded.push(b);
-      return b;
-    });
     try {
+      const inputs = leaves.map((l, i): GpuBuffer | Tensor => {
+        // Again after compiling: an array disposed meanwhile is refused, never read freed.
+        if (isDeviceArray(l)) return l.value("call");
+        const t = l as Tensor;
+        if (hostArgs[i]) return t;
+        const b = uploadTensor(gpu.device, t);
+        uploaded.push(b);
+        return b;
+      });
       const outs = await runProgram(gpu, gpu.pipelines, program, [...consts, ...inputs]);
       return treeUnflatten(
         outTree,
