@@ -36,15 +36,37 @@ export const uploadTensor = (device: GpuDevice, t: Tensor): GpuBuffer => {
   return buffer;
 };
 
-/** Reads `buffer` (holding a value of `dtype` and `shape`) back into a tensor. */
-export const readBuffer = async (device: GpuDevice, buffer: GpuBuffer, dtype: DType, shape: Shape): Promise<Tensor> => {
+/**
+ * Reads `buffer` (holding a value of `dtype` and `shape`) back into a tensor. When WebGPU cannot
+ * map the copy (the device was destroyed or lost meanwhile: an AbortError without a message), the
+ * holder's device-lost error, or one naming `op`, replaces the platform's.
+ */
+export const readBuffer = async (
+  holder: Holder,
+  buffer: GpuBuffer,
+  dtype: DType,
+  shape: Shape,
+  op = "read",
+): Promise<Tensor> => {
+  const { device } = holder;
   const n = sizeOf(shape);
   const staging = device.createBuffer({ size: bufferBytes(n), usage: USAGE.MAP_READ | USAGE.COPY_DST });
   const encoder = device.createCommandEncoder();
   encoder.copyBufferToBuffer(buffer, 0, staging, 0, bufferBytes(n));
   device.queue.submit([encoder.finish()]);
   try {
-    await staging.mapAsync(1);
+    await staging.mapAsync(1).catch(async (e: unknown) => {
+      // The lost promise may settle just after the map's rejection: a turn of the event loop for it.
+      await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 0))]);
+      await Promise.resolve();
+      holder.check(op);
+      gpuFail(
+        op,
+        "device array",
+        `WebGPU could not map its copy to read it (${e instanceof Error ? `${e.name} ${e.message}` : String(e)})`,
+        "read results before destroying their device",
+      );
+    });
     const bytes = staging.getMappedRange().slice(0, n * DEVICE_BYTES);
     staging.unmap();
     const data =
@@ -161,7 +183,7 @@ export class GpuArray implements DeviceArray {
   read(): Promise<Tensor> {
     try {
       const v = this.value("read");
-      return isTensor(v) ? Promise.resolve(v) : readBuffer(this.holder.device, v, this.dtype, this.shape);
+      return isTensor(v) ? Promise.resolve(v) : readBuffer(this.holder, v, this.dtype, this.shape);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }

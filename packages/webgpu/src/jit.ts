@@ -15,7 +15,7 @@ import {
   type DeviceJitted,
   type TreeDef,
 } from "@rewind/autodiff";
-import { isTensor, zeros, type Tensor } from "@rewind/tensor";
+import { isTensor, RewindError, zeros, type Tensor } from "@rewind/tensor";
 import { GpuArray, uploadTensor, type Holder } from "./array.js";
 import { compileProgram } from "./compile.js";
 import { gpuFail } from "./errors.js";
@@ -127,6 +127,17 @@ export const deviceJit = <Args extends unknown[], R>(
         outTree,
         outs.map((b, i) => new GpuArray(gpu, b, program.outputs[i]!.aval.dtype, program.outputs[i]!.aval.shape)),
       );
+    } catch (e) {
+      // An argument disposed while the call ran (between two submissions) is the caller's to hear of.
+      const gone = leaves.findIndex((l) => isDeviceArray(l) && l.disposed);
+      if (gone >= 0 && !(e instanceof RewindError && /disposed/.test(e.message)))
+        gpuFail(
+          "call",
+          `argument leaf ${gone}`,
+          "the device array was disposed while the call that reads it ran",
+          "dispose an argument after awaiting the calls that read it",
+        );
+      throw e;
     } finally {
       for (const b of uploaded) b.destroy();
     }

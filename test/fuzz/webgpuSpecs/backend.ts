@@ -192,7 +192,7 @@ const callRefusals = async (gpu: G.WebGpu): Promise<number> => {
   cyclic["self"] = cyclic;
   const forged = { shape: [2], dtype: "float32", disposed: false, read: () => Promise.resolve(T.ones([2])) };
   let fromTrace: Promise<unknown> | undefined;
-  const names = ["call", "exp", "add", "treeFlatten"];
+  const names = ["call", "jit (webgpu)", "exp", "add", "treeFlatten"];
   let n = await rejectEachAsync(
     names,
     Object.fromEntries(
@@ -223,6 +223,22 @@ const callRefusals = async (gpu: G.WebGpu): Promise<number> => {
       },
       /called on traced values/,
     ],
+    "a captured float64 array in an op": [
+      () => gpu.jit((v: V) => A.add(v, A.sum(T.zeros([300], "float64"))))(T.ones([2])),
+      /primitive sum produces float64/,
+    ],
+    "a captured float64 array returned": [
+      () => gpu.jit((_v: V) => T.zeros([300], "float64"))(T.ones([2])),
+      /float64 \[300\].*captured constant 0/s,
+    ],
+    "a donated tensor": [
+      () => {
+        const donated = T.ones([2]);
+        A.jit((v: V) => A.mul(v, 2), { donate: [0] })(donated);
+        return g(donated);
+      },
+      /donated to a jitted call/,
+    ],
     // Regression: an async function's promise came back as static data, its values never traced.
     "an async function": [() => gpu.jit(async (x: V) => Promise.resolve(A.exp(x)))(T.ones([2])), /returned a promise/],
   };
@@ -244,6 +260,10 @@ const callRefusals = async (gpu: G.WebGpu): Promise<number> => {
 export const uploadSpec = async (): Promise<number> => {
   const gpu = await stubBackend();
   const forged = { shape: [4], dtype: "float32", data: new Float32Array(1) };
+  const donated = T.ones([2]);
+  A.jit((v: V) => A.mul(v, 2), { donate: [0] })(donated);
+  // Regression: a donated tensor was "an object"; it is named as donated, with the fix.
+  expect(() => gpu.upload(donated)).toThrow(/upload: a float32 tensor of shape \[2\] whose buffer was donated/);
   const pool = [
     ...NOT_TENSORS,
     forged,
@@ -256,7 +276,7 @@ export const uploadSpec = async (): Promise<number> => {
   for (const v of pool) expect(() => gpu.upload(v as never), String(v)).toThrow(/`t`/);
   const n = rejectPool(["upload"], pool, (v) => gpu.upload(v as never));
   expect(() => gpu.upload(null as never)).toThrow(/expected a tensor, got null/);
-  return n + pool.length + 1;
+  return n + pool.length + 2;
 };
 
 export const destroySpec = async (): Promise<number> => {

@@ -152,7 +152,26 @@ export const GpuArrayOnDevice = async (): Promise<number> => {
     b.dispose();
     expect((await expectRejectedAsync(["call"], () => pending)).message).toMatch(/\[2, 3\] float32 array was disposed/);
   }
-  return Object.keys(cases).length + 3;
+  // Regression: an argument disposed between two submissions of its call (here while a float64
+  // scalar computed from it is read back) surfaced as "WebGPU reported an error … report this as a bug".
+  const h = gpu.jit((v: V) =>
+    A.mul(v, A.astype(A.sub(1, A.pow(T.scalar(0.9, "float64"), A.astype(A.sum(v), "float64"))), "float32")),
+  );
+  await h(x);
+  const c = gpu.upload(x);
+  const queue = gpu.device.queue as { submit: (...a: unknown[]) => void };
+  const submit = queue.submit.bind(queue);
+  queue.submit = (...a: unknown[]) => {
+    submit(...a);
+    c.dispose();
+  };
+  try {
+    const e = await expectRejectedAsync(["call"], () => h(c));
+    expect(e.message).toMatch(/disposed while the call that reads it ran.*leaf 0/s);
+  } finally {
+    delete (queue as { submit?: unknown }).submit;
+  }
+  return Object.keys(cases).length + 4;
 };
 
 /** A second device destroyed: its arrays and calls refuse; the registered device still answers. */
@@ -164,8 +183,11 @@ export const destroyOnDevice = async (): Promise<number> => {
   const g = other.jit((v: V) => A.exp(v));
   const out = await g(foreign);
   expectClose(await (out as G.GpuArray).read(), A.exp(x) as T.Tensor, 1, 2, "exp on a second device");
+  // Regression: a read in flight when its device was destroyed rejected with a bare DOMException.
+  const inFlight = other.upload(x).read();
   other.destroy();
   other.destroy();
+  expect((await expectRejectedAsync(["read"], () => inFlight)).message).toMatch(/device was lost/);
   await other.device.lost;
   const calls = [() => out.read(), () => g(x), () => other.upload(x), () => foreign.read()];
   for (const call of calls)
@@ -174,7 +196,7 @@ export const destroyOnDevice = async (): Promise<number> => {
   const byName = A.jit((v: V) => A.exp(v), { backend: "webgpu" });
   expectClose(await ((await byName(x)) as G.GpuArray).read(), A.exp(x) as T.Tensor, 1, 2, "by name");
   expect(gpu.lost).toBe(undefined);
-  return calls.length + 3;
+  return calls.length + 4;
 };
 
 /** disposeTree frees real arrays and results: later reads and calls refuse them. */
