@@ -36,6 +36,12 @@ export const uploadTensor = (device: GpuDevice, t: Tensor): GpuBuffer => {
   return buffer;
 };
 
+/** The global timer, typed here: the package is built without DOM or Node types. */
+const timers = globalThis as unknown as { setTimeout: (run: () => void, ms: number) => unknown };
+
+/** A promise settled at the next turn of the event loop (after pending device events). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => timers.setTimeout(resolve, 0));
+
 /**
  * Reads `buffer` (holding a value of `dtype` and `shape`) back into a tensor. When WebGPU cannot
  * map the copy (the device was destroyed or lost meanwhile: an AbortError without a message), the
@@ -57,7 +63,7 @@ export const readBuffer = async (
   try {
     await staging.mapAsync(1).catch(async (e: unknown) => {
       // The lost promise may settle just after the map's rejection: a turn of the event loop for it.
-      await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 0))]);
+      await Promise.race([device.lost, nextTurn()]);
       await Promise.resolve();
       holder.check(op);
       gpuFail(
