@@ -5,7 +5,8 @@
  * device call computed on the CPU; passed back in, it stays there.
  */
 import type { DeviceArray } from "@rewind/autodiff";
-import { fromBuffer, isTensor, type DType, type Shape, type Tensor } from "@rewind/tensor";
+import { fromBuffer, isTensor, shapesEqual, type DType, type Shape, type Tensor } from "@rewind/tensor";
+import { describeArg, everyEntry } from "@rewind/tensor/internal/check";
 import { gpuFail } from "./errors.js";
 import { USAGE, type GpuBuffer, type GpuDevice } from "./gpuTypes.js";
 import { DEVICE_BYTES, sizeOf } from "./wgsl/common.js";
@@ -35,15 +36,43 @@ export const uploadTensor = (device: GpuDevice, t: Tensor): GpuBuffer => {
   return buffer;
 };
 
-/** Reads `buffer` (holding a value of `dtype` and `shape`) back into a tensor. */
-export const readBuffer = async (device: GpuDevice, buffer: GpuBuffer, dtype: DType, shape: Shape): Promise<Tensor> => {
+/** The global timer, typed here: the package is built without DOM or Node types. */
+const timers = globalThis as unknown as { setTimeout: (run: () => void, ms: number) => unknown };
+
+/** A promise settled at the next turn of the event loop (after pending device events). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => timers.setTimeout(resolve, 0));
+
+/**
+ * Reads `buffer` (holding a value of `dtype` and `shape`) back into a tensor. When WebGPU cannot
+ * map the copy (the device was destroyed or lost meanwhile: an AbortError without a message), the
+ * holder's device-lost error, or one naming `op`, replaces the platform's.
+ */
+export const readBuffer = async (
+  holder: Holder,
+  buffer: GpuBuffer,
+  dtype: DType,
+  shape: Shape,
+  op = "read",
+): Promise<Tensor> => {
+  const { device } = holder;
   const n = sizeOf(shape);
   const staging = device.createBuffer({ size: bufferBytes(n), usage: USAGE.MAP_READ | USAGE.COPY_DST });
   const encoder = device.createCommandEncoder();
   encoder.copyBufferToBuffer(buffer, 0, staging, 0, bufferBytes(n));
   device.queue.submit([encoder.finish()]);
   try {
-    await staging.mapAsync(1);
+    await staging.mapAsync(1).catch(async (e: unknown) => {
+      // The lost promise may settle just after the map's rejection: a turn of the event loop for it.
+      await Promise.race([device.lost, nextTurn()]);
+      await Promise.resolve();
+      holder.check(op);
+      gpuFail(
+        op,
+        "device array",
+        `WebGPU could not map its copy to read it (${e instanceof Error ? `${e.name} ${e.message}` : String(e)})`,
+        "read results before destroying their device",
+      );
+    });
     const bytes = staging.getMappedRange().slice(0, n * DEVICE_BYTES);
     staging.unmap();
     const data =
@@ -56,6 +85,41 @@ export const readBuffer = async (device: GpuDevice, buffer: GpuBuffer, dtype: DT
   } finally {
     staging.destroy();
   }
+};
+
+const DTYPES: readonly unknown[] = ["float32", "int32", "bool"];
+
+/**
+ * Refuses parts that do not make a device array (they used to be taken, and `read` to fail later
+ * with a TypeError): a holder without `device` and `check`, a buffer that is neither a GPU buffer
+ * nor a tensor, a dtype WebGPU does not store (float64 only as a host value), a shape that is not
+ * a list of sizes, or a host value of another dtype or shape than the one stated.
+ */
+const checkParts = (holder: unknown, buffer: unknown, dtype: unknown, shape: unknown): void => {
+  const fix = "make device arrays with gpu.upload(t) or a device-jitted call, not by hand";
+  const h = holder as Partial<Holder> | null;
+  if (typeof h !== "object" || h === null || typeof h.check !== "function" || typeof h.device !== "object")
+    gpuFail(
+      "GpuArray",
+      "holder",
+      `expected a WebGPU back end (what webgpu() returns), got ${describeArg(holder)}`,
+      fix,
+    );
+  const host = isTensor(buffer);
+  if (!host && typeof (buffer as Partial<GpuBuffer> | null)?.destroy !== "function")
+    gpuFail("GpuArray", "buffer", `expected a GPU buffer or a tensor, got ${describeArg(buffer)}`, fix);
+  if (!DTYPES.includes(dtype) && !(host && dtype === "float64"))
+    gpuFail("GpuArray", "dtype", `expected "float32", "int32" or "bool", got ${describeArg(dtype)}`, fix);
+  if (!everyEntry(shape, (d) => Number.isSafeInteger(d) && (d as number) >= 0))
+    gpuFail("GpuArray", "shape", `expected a list of non-negative integer sizes, got ${describeArg(shape)}`, fix);
+  if (host && (buffer.dtype !== dtype || !shapesEqual(buffer.shape, shape as Shape)))
+    gpuFail(
+      "GpuArray",
+      "buffer",
+      `the host value is ${buffer.dtype} [${buffer.shape.join(", ")}], ` +
+        `not the stated ${String(dtype)} [${(shape as Shape).join(", ")}]`,
+      fix,
+    );
 };
 
 /** A value of one device: in a GPU buffer, or a host value of its calls (host.ts). */
@@ -75,6 +139,7 @@ export class GpuArray implements DeviceArray {
     /** The dimensions. */
     readonly shape: Shape,
   ) {
+    checkParts(holder, buffer, dtype, shape);
     this.#buffer = buffer;
   }
 
@@ -124,7 +189,7 @@ export class GpuArray implements DeviceArray {
   read(): Promise<Tensor> {
     try {
       const v = this.value("read");
-      return isTensor(v) ? Promise.resolve(v) : readBuffer(this.holder.device, v, this.dtype, this.shape);
+      return isTensor(v) ? Promise.resolve(v) : readBuffer(this.holder, v, this.dtype, this.shape);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }

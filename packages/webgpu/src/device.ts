@@ -6,7 +6,7 @@ import { setJitBackend, type DeviceJitted, type JitBackend } from "@rewind/autod
 import type { Tensor } from "@rewind/tensor";
 import { GpuArray, uploadTensor, type Holder } from "./array.js";
 import { gpuFail } from "./errors.js";
-import type { Gpu, GpuAdapterInfo, GpuDevice, GpuDeviceLostInfo } from "./gpuTypes.js";
+import type { Gpu, GpuAdapter, GpuAdapterInfo, GpuDevice, GpuDeviceLostInfo } from "./gpuTypes.js";
 import { deviceJit, type WebGpuJitOptions } from "./jit.js";
 import type { PipelineCache } from "./run.js";
 import { checkUpload } from "./upload.js";
@@ -120,16 +120,91 @@ class WebGpuBackend implements WebGpu, Holder {
   }
 }
 
-/** Registered backends are unregistered when their device goes. */
+/** The back end this package registered as `"webgpu"` last. */
+let registered: WebGpuBackend | undefined;
+
+/**
+ * Registered backends are unregistered when their device goes, unless a later `webgpu()` took the
+ * name since (destroying an old device used to unregister the new one).
+ */
 const registerUntilLost = (gpu: WebGpuBackend): void => {
   setJitBackend("webgpu", gpu);
-  void gpu.device.lost.then(() => setJitBackend("webgpu", undefined));
+  registered = gpu;
+  void gpu.device.lost.then(() => {
+    if (registered !== gpu) return;
+    registered = undefined;
+    setJitBackend("webgpu", undefined);
+  });
 };
 
 /** `navigator.gpu` where there is one, and whether the page is a secure context. */
 const environment = (): { gpu: Gpu | undefined; secure: boolean | undefined; browser: boolean } => {
   const g = globalThis as { navigator?: { gpu?: Gpu }; isSecureContext?: boolean; document?: unknown };
   return { gpu: g.navigator?.gpu, secure: g.isSecureContext, browser: g.document !== undefined };
+};
+
+/** The message of what a WebGPU call threw (the platform's error, or anything else). */
+const messageOf = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+/** Awaits a call of the WebGPU entry point, turning what it throws into this package's error. */
+const platform = async <T>(arg: string, what: string, call: () => T | Promise<T>): Promise<T> => {
+  try {
+    return await call();
+  } catch (e) {
+    return gpuFail(
+      "webgpu",
+      arg,
+      `${what} failed: ${messageOf(e)}`,
+      "check the browser's GPU page (chrome://gpu) or the entry point passed as options.gpu; or use the CPU jit",
+    );
+  }
+};
+
+/**
+ * The adapter's device, with the largest buffers the adapter allows. What the entry point gives
+ * back is checked: a hand-made `options.gpu` (or a broken runtime) may answer anything, and
+ * reading `limits` of it used to throw a TypeError.
+ */
+const requestDevice = async (
+  gpu: Gpu,
+  powerPreference: WebGpuOptions["powerPreference"],
+): Promise<{ device: GpuDevice; info: GpuAdapterInfo }> => {
+  const adapter = await platform("adapter", "requestAdapter()", () =>
+    gpu.requestAdapter(powerPreference === undefined ? {} : { powerPreference }),
+  );
+  if (adapter === null)
+    return gpuFail(
+      "webgpu",
+      "adapter",
+      "navigator.gpu.requestAdapter() found no adapter: WebGPU is there but no GPU it may use",
+      "check the browser's GPU page (chrome://gpu) for a blocklisted driver, or use the CPU jit",
+    );
+  const a = adapter as Partial<GpuAdapter> | undefined;
+  if (typeof a !== "object" || typeof a.requestDevice !== "function" || typeof a.limits !== "object" || !a.limits)
+    return gpuFail(
+      "webgpu",
+      "adapter",
+      `requestAdapter() resolved to ${describeArg(adapter)}, which is not a GPU adapter (no requestDevice or limits)`,
+      "pass navigator.gpu, or in Node create([]) of the webgpu package, as options.gpu",
+    );
+  const limits = a.limits;
+  const device = await platform("device", "requestDevice()", () =>
+    a.requestDevice!({
+      requiredLimits: {
+        maxStorageBufferBindingSize: limits["maxStorageBufferBindingSize"]!,
+        maxBufferSize: limits["maxBufferSize"]!,
+      },
+    }),
+  );
+  const d = device as Partial<GpuDevice> | undefined;
+  if (typeof d !== "object" || typeof d.createBuffer !== "function" || typeof d.lost?.then !== "function")
+    return gpuFail(
+      "webgpu",
+      "device",
+      `requestDevice() resolved to ${describeArg(device)}, which is not a GPU device`,
+      "pass navigator.gpu, or in Node create([]) of the webgpu package, as options.gpu",
+    );
+  return { device, info: a.info ?? ({} as GpuAdapterInfo) };
 };
 
 /**
@@ -164,24 +239,8 @@ export const webgpu = async (given: WebGpuOptions = {}): Promise<WebGpu> => {
         "pass options.gpu (in Node, the webgpu package's create([])), or use the CPU jit",
     );
   }
-  const adapter = await gpu!.requestAdapter(
-    options.powerPreference === undefined ? {} : { powerPreference: options.powerPreference },
-  );
-  if (adapter === null)
-    return gpuFail(
-      "webgpu",
-      "adapter",
-      "navigator.gpu.requestAdapter() found no adapter: WebGPU is there but no GPU it may use",
-      "check the browser's GPU page (chrome://gpu) for a blocklisted driver, or use the CPU jit",
-    );
-  const limits = adapter.limits;
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: limits["maxStorageBufferBindingSize"]!,
-      maxBufferSize: limits["maxBufferSize"]!,
-    },
-  });
-  const backend = new WebGpuBackend(device, adapter.info);
+  const device = await requestDevice(gpu!, options.powerPreference);
+  const backend = new WebGpuBackend(device.device, device.info);
   if (options.register !== false) registerUntilLost(backend);
   return backend;
 };

@@ -110,7 +110,7 @@ export const runProgram = async (
           flush();
           await Promise.all(
             fromDevice.map(async (o) => {
-              copies.set(o.slot!, await readBuffer(device, get(o.slot!), o.aval.dtype, o.aval.shape));
+              copies.set(o.slot!, await readBuffer(holder, get(o.slot!), o.aval.dtype, o.aval.shape, "call"));
             }),
           );
           holder.check("call");
