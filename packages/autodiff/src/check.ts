@@ -37,6 +37,26 @@ export const expectFunction = <F>(op: string, arg: string, f: F): F =>
       });
 
 /**
+ * `f`, refusing a result that is a promise (an async function): tracing is synchronous, so the
+ * promise would pass as static data and the values it awaits would never be traced.
+ * @example jit(synchronous("jit", f))
+ */
+export const synchronous =
+  (op: string, f: (...args: never[]) => unknown) =>
+  (...args: never[]): unknown => {
+    const out = f(...args);
+    if (typeof (out as { then?: unknown } | null)?.then === "function")
+      graphFail({
+        _tag: "InvalidArgument",
+        op,
+        arg: "f",
+        detail: "f returned a promise (an async function?); tracing is synchronous",
+        fix: "make f synchronous: await what it needs before calling it",
+      });
+    return out;
+  };
+
+/**
  * Returns an options argument as an object (`{}` for undefined), rejecting non-objects and keys
  * not in `known` with the shared check of @rewind/tensor, as a `GraphException`
  * (`InvalidArgument`): a misspelt option would otherwise be ignored, and the message suggests

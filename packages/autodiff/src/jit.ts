@@ -23,7 +23,7 @@ import type { DeviceJitted, JitBackend } from "./backend.js";
 import type { Tensor } from "@rewind/tensor";
 import { compileGraph, type CompiledGraph } from "./compile/index.js";
 import { engineCompiles, jitState } from "./compile/mode.js";
-import { expectFlag, expectFunction, expectOptions } from "./check.js";
+import { expectFlag, expectFunction, expectOptions, synchronous } from "./check.js";
 import { evalGraph, isTracer, type Value } from "./core.js";
 import { debugState } from "./debugState.js";
 import { graphFail } from "./errors.js";
@@ -190,7 +190,7 @@ export function jit<Args extends unknown[], R>(f: (...args: Args) => R, options:
     if (hit !== undefined) return hit;
     if (donate !== undefined) checkDonatedPositions(donate, args.length);
     // Tracing records the program as written; jit's passes (hoist, lift, dce) run once per signature.
-    const { closed } = optimizeClosed(traceTreeAs("jit", f, args), JIT_PIPELINE);
+    const { closed } = optimizeClosed(traceTreeAs("jit", synchronous("jit", f), args), JIT_PIPELINE);
     watch.traced(def, defKey, avalKey, closed.graph);
     // What the graph captured is never donated, here or by another jitted function.
     holdCaptured(closed);

@@ -3,7 +3,7 @@
  */
 import { traceToGraph, type Value } from "./core.js";
 import { avalOf, type Graph } from "./Graph.js";
-import { expectArray, expectFlag, expectFunction, expectOptions } from "./check.js";
+import { expectArray, expectFlag, expectFunction, expectOptions, synchronous } from "./check.js";
 import { JIT_PIPELINE, optimizeClosed, type PassRecord } from "./passes/index.js";
 import { treeFlatten, treeUnflatten, type TreeDef } from "./Tree.js";
 
@@ -84,7 +84,7 @@ export const makeGraph = (f: (...args: never[]) => unknown, options: MakeGraphOp
   const opts = expectOptions("makeGraph", options, ["optimize"]) as MakeGraphOptions;
   const optimized = expectFlag("makeGraph", "options.optimize", opts.optimize) ?? false;
   return (...exampleArgs: readonly unknown[]): ClosedGraph => {
-    const closed = traceTreeAs("makeGraph", f, exampleArgs);
+    const closed = traceTreeAs("makeGraph", synchronous("makeGraph", f), exampleArgs);
     if (!optimized) return closed;
     const { closed: optimizedGraph, log } = optimizeClosed(closed, JIT_PIPELINE);
     return { ...optimizedGraph, passes: log };

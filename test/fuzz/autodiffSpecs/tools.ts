@@ -100,7 +100,8 @@ export const toolSpecs: Record<string, Spec> = {
         throw new Error("makeGraph: one input per argument leaf and constant");
     },
     slots: [
-      { reject: notFunction },
+      // Regression: an async function's promise was traced as static data (an empty graph).
+      { reject: [...notFunction, h("an async function", async (x: A.Value) => A.exp(x))] },
       {
         reject: [
           ...notOptionsObject,

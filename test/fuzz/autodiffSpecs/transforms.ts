@@ -244,7 +244,8 @@ export const transformSpecs: Record<string, Spec> = {
       );
     },
     slots: [
-      { reject: notFunction },
+      // Regression: an async function resolved to a leaked tracer (its promise traced as static data).
+      { reject: [...notFunction, h("an async function", async (x: A.Value) => A.exp(x))] },
       {
         reject: [
           ...notOptionsObject,
