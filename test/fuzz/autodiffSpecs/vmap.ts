@@ -66,7 +66,8 @@ export const vmapSpecs: Record<string, Spec> = {
       );
     },
     slots: [
-      { reject: notFunction },
+      // Regression: an async function returned a promise of a leaked tracer.
+      { reject: [...notFunction, h("an async function", async (x: A.Value) => A.exp(x))] },
       {
         reject: [
           ...notOptionsObject.filter((v) => v.value !== null),

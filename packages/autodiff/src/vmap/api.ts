@@ -8,7 +8,7 @@
  */
 import { describeAval, avalOf, type Aval } from "../Graph.js";
 import { traceToGraph, type Value } from "../core.js";
-import { expectFunction, expectOptions } from "../check.js";
+import { expectFunction, expectOptions, synchronous } from "../check.js";
 import { graphFail } from "../errors.js";
 import { kit } from "../kit.js";
 import { materialize, moveAxis } from "../primitives/batching.js";
@@ -116,7 +116,9 @@ export const vmap = <Args extends unknown[], R>(
     let outTree: TreeDef | undefined;
     const { graph, consts } = traceToGraph(
       (tracers) => {
-        const [outLeaves, def] = treeFlatten(f(...treeUnflatten<Args>(inTree, tracers)));
+        const [outLeaves, def] = treeFlatten(
+          synchronous("vmap", f)(...(treeUnflatten<unknown[]>(inTree, tracers) as never[])),
+        );
         outTree = def;
         return outLeaves;
       },
