@@ -101,7 +101,7 @@ export const toolSpecs: Record<string, Spec> = {
     },
     slots: [
       // Regression: an async function's promise was traced as static data (an empty graph).
-      { reject: [...notFunction, h("an async function", async (x: A.Value) => A.exp(x))] },
+      { reject: [...notFunction, h("an async function", async (x: A.Value) => Promise.resolve(A.exp(x)))] },
       {
         reject: [
           ...notOptionsObject,

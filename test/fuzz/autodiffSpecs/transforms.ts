@@ -245,7 +245,7 @@ export const transformSpecs: Record<string, Spec> = {
     },
     slots: [
       // Regression: an async function resolved to a leaked tracer (its promise traced as static data).
-      { reject: [...notFunction, h("an async function", async (x: A.Value) => A.exp(x))] },
+      { reject: [...notFunction, h("an async function", async (x: A.Value) => Promise.resolve(A.exp(x)))] },
       {
         reject: [
           ...notOptionsObject,

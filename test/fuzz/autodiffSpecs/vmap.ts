@@ -67,7 +67,7 @@ export const vmapSpecs: Record<string, Spec> = {
     },
     slots: [
       // Regression: an async function returned a promise of a leaked tracer.
-      { reject: [...notFunction, h("an async function", async (x: A.Value) => A.exp(x))] },
+      { reject: [...notFunction, h("an async function", async (x: A.Value) => Promise.resolve(A.exp(x)))] },
       {
         reject: [
           ...notOptionsObject.filter((v) => v.value !== null),

@@ -121,7 +121,9 @@ export const pmap = <F extends (...args: never[]) => unknown, K extends number =
       _tag: "ValueError",
       op: "pmap",
       arg: "module",
-      detail: `${moduleUrl.length > 80 ? `${moduleUrl.slice(0, 80)}…` : moduleUrl} is a ${scheme} URL; Node's workers import file: and data: URLs only`,
+      detail:
+        `${moduleUrl.length > 80 ? `${moduleUrl.slice(0, 80)}…` : moduleUrl} is a ${scheme} URL; ` +
+        "Node's workers import file: and data: URLs only",
       fix: 'name a local module: new URL("./step.ts", import.meta.url)',
     });
   if (scheme === "file:" && !existsSync(fileURLToPath(moduleUrl)))
