@@ -10,6 +10,7 @@ import { getKernelBackend, setKernelBackend } from "../src/kernels/backend.js";
 import { fromBuffer } from "../src/Tensor.js";
 import { encodeModule, f32, FunctionBuilder, i32, sleb, uleb } from "../src/wasm/emitter.js";
 import { matmulF32Js } from "../src/wasm/matmulJs.js";
+import { seededFloats } from "./seededFloats.js";
 import { defaultShape, matmulModuleBytes, type KernelShape } from "../src/wasm/matmulWasm.js";
 import { matmulF32Wasm, simdAvailable, wasmMatmulAvailable, wasmScratchBytes } from "../src/wasm/matmulRuntime.js";
 import { throwsTensor } from "./helpers.js";
@@ -20,13 +21,7 @@ const wasmApi = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8
 // ---- data and references ----
 
 /** Seeded values in [-1, 1) times a power of two in [2^-8, 2^8], so sums round often. */
-const values = (count: number, seed: number): Float32Array => {
-  const out = new Float32Array(count);
-  let s = seed >>> 0 || 1;
-  const next = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  for (let i = 0; i < count; i++) out[i] = (2 * next() - 1) * 2 ** Math.floor(17 * next() - 8);
-  return out;
-};
+const values = (count: number, seed: number): Float32Array => seededFloats(count, seed, 8);
 
 /** Element (i, p) of op(a) for an m × k op(a) stored row-major (transposed: stored k × m). */
 const at = (a: ArrayLike<number>, i: number, p: number, rows: number, cols: number, trans: boolean): number =>

@@ -9,6 +9,7 @@ import { matmulF32Js } from "../src/wasm/matmulJs.js";
 import { arenaKernels, packedBBytes, productScratchBytes } from "../src/wasm/matmulRuntime.js";
 import { defaultShape } from "../src/wasm/matmulWasm.js";
 import { wideKernels } from "../src/wasm/matmulWide.js";
+import { seededFloats } from "./seededFloats.js";
 
 const { Memory } = (
   globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }
@@ -16,19 +17,12 @@ const { Memory } = (
 const memory = new Memory({ initial: 512 });
 const kernels = arenaKernels(memory)!;
 
-/** Seeded values in [-1, 1) times a power of two, so that sums round often. */
-const values = (count: number, seed: number): Float32Array => {
-  let s = seed >>> 0 || 1;
-  const next = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  return Float32Array.from({ length: count }, () => (2 * next() - 1) * 2 ** Math.floor(9 * next() - 4));
-};
-
 const bitsOf = (x: Float32Array): number[] => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
 
 /** c = op(a)·op(b) by `product` and by `productPacked`, in the arena memory, and by the JS kernel. */
 const products = (m: number, k: number, n: number, transA: boolean, transB: boolean, seed: number) => {
-  const a = values(m * k, seed);
-  const b = values(k * n, seed + 1);
+  const a = seededFloats(m * k, seed, 4);
+  const b = seededFloats(k * n, seed + 1, 4);
   const heap = new Float32Array(memory.buffer);
   const align = (x: number): number => Math.ceil(x / 64) * 64;
   const aAt = 0;

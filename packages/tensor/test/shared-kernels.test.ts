@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { encodeModule, FunctionBuilder, i32 } from "../src/wasm/emitter.js";
 import { arenaKernels, packedBBytes, productScratchBytes, type ArenaProduct } from "../src/wasm/matmulRuntime.js";
 import { shareMemoryImport, sharedArenaKernels } from "../src/wasm/sharedKernels.js";
+import { seededFloats } from "./seededFloats.js";
 
 interface Memory {
   readonly buffer: ArrayBuffer;
@@ -23,11 +24,7 @@ const W = (
 ).WebAssembly;
 
 /** Seeded values in [-1, 1) times a power of two, so that sums round often. */
-const fill = (out: Float32Array, seed: number): void => {
-  let s = seed >>> 0 || 1;
-  const next = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  for (let i = 0; i < out.length; i++) out[i] = (2 * next() - 1) * 2 ** Math.floor(9 * next() - 4);
-};
+const fill = (out: Float32Array, seed: number): void => out.set(seededFloats(out.length, seed, 4));
 
 describe("shareMemoryImport", () => {
   it("turns a module that only an unshared memory links into one a shared memory links", () => {

@@ -21,6 +21,7 @@ import {
   type Value,
 } from "@rewind/autodiff";
 import { arriveAndWait } from "./barrier.js";
+import { checksum } from "./placed.js";
 import { viewOf } from "./views.js";
 
 /** The shared memory and identity of the worker running a `pmap` call. */
@@ -68,21 +69,16 @@ export const axisIndex = (): number => current?.index ?? 0;
 export const axisSize = (): number => current?.size ?? 1;
 
 /**
- * Bytes at the start of every slot for the operands' signature: their count, their bytes and two
- * hashes of their dtypes and shapes. A worker whose operands differ from another's would otherwise
+ * Bytes at the start of every slot for the operands' signature: their count, their bytes and a
+ * 64-bit checksum of their dtypes and shapes. A worker whose operands differ from another's would otherwise
  * be summed with the other's bytes read at its own lengths: a silently wrong result.
  */
 export const SIGNATURE_BYTES = 16;
 
-/** The signature words of `xs` (see `SIGNATURE_BYTES`): FNV-1a hashes under two offset bases. */
+/** The signature words of `xs` (see `SIGNATURE_BYTES`): the 64-bit checksum of their dtypes and shapes. */
 const signatureOf = (xs: readonly Tensor[], bytes: number): Int32Array => {
   const text = xs.map((x) => `${x.dtype}[${x.shape.join(",")}]`).join(";");
-  const hash = (basis: number): number => {
-    let h = basis;
-    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-    return h;
-  };
-  return Int32Array.of(xs.length, bytes, hash(0x811c9dc5), hash(0x050c5d1f));
+  return Int32Array.of(xs.length, bytes, ...checksum(new TextEncoder().encode(text)));
 };
 
 /** Refuses operands whose signature differs from another worker's (each worker finds the same mismatch). */

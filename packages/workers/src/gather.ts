@@ -4,7 +4,7 @@
  * 64-bit checksum, so only worker 0 ships the data; bit for bit where a worker reports none), sharded
  * leaves joined in worker order, and kept elements turned into `Placed` handles.
  */
-import type { Tensor } from "@rewind/tensor";
+import { shapesEqual, type Tensor } from "@rewind/tensor";
 import { treeDefKey, treeLeafCount, treeUnflatten, type TreeDef } from "@rewind/autodiff";
 import { WorkerFailure } from "./errors.js";
 import { leafAxes, mergeLeaf, replicatedDiffers } from "./merge.js";
@@ -52,8 +52,7 @@ const checkReplicated = (results: readonly ShardResult[]): Set<number> => {
         m === undefined ||
         t.leaf !== m.leaf ||
         t.dtype !== m.dtype ||
-        t.shape.length !== m.shape.length ||
-        t.shape.some((d, a) => d !== m.shape[a]) ||
+        !shapesEqual(t.shape, m.shape) ||
         t.checksum[0] !== m.checksum[0] ||
         t.checksum[1] !== m.checksum[1]
       );

@@ -361,9 +361,11 @@ const withWideStripes = (kernels: Kernels, exports: Record<string, unknown>): Ke
     // The stripe's arguments (see matmulWasm.ts): a, b, panelStep, ldb, bTail, c, ldc, kc, nFull, …
     return (a: number, b: number, step: number, ldb: number, tail: number, c: number, ...rest: number[]): void => {
       const [ldc, kc, nFull, w, first, tmp] = rest as [number, number, number, number, number, number];
+      // Panel j's block of b starts j panel steps on, its tile of c j·NR floats on.
+      const cStep = 16 * defaultShape.nv;
       let j = 0;
-      for (; j + p <= nFull; j += p) wide(a, b + j * step, step, ldb, c + 16 * defaultShape.nv * j, ldc, kc, first);
-      stripe(a, b + j * step, step, ldb, tail, c + 16 * defaultShape.nv * j, ldc, kc, nFull - j, w, first, tmp);
+      for (; j + p <= nFull; j += p) wide(a, b + j * step, step, ldb, c + cStep * j, ldc, kc, first);
+      stripe(a, b + j * step, step, ldb, tail, c + cStep * j, ldc, kc, nFull - j, w, first, tmp);
     };
   });
   return { ...kernels, stripes };
