@@ -14,6 +14,12 @@ import type { CheckedOptions } from "./options.js";
 import { isPlaced, type Placed } from "./placed.js";
 import type { ShardResult, ShardTask } from "./shard.js";
 
+/**
+ * What the call queues chain on: a call's settling, never its value (a promise that resolved to the
+ * result would keep it, and its buffers, alive until the next call, and after the last one for good).
+ */
+const ignore = (): void => undefined;
+
 /** Runs the workers' tasks: Node's piscina pool or the browser's Web Workers. */
 export interface ShardRunner {
   /** Runs worker `task.index`'s task; rejects when the worker throws or dies. */
@@ -37,7 +43,7 @@ export const serially = (): (<R>(f: () => Promise<R>) => Promise<R>) => {
   let tail: Promise<unknown> = Promise.resolve();
   return (f) => {
     const next = tail.then(f);
-    tail = next.catch(() => undefined);
+    tail = next.then(ignore, ignore);
     return next;
   };
 };
@@ -181,7 +187,7 @@ export const createPmap = <F extends (...args: never[]) => unknown, R>(
       );
     // The runner runs calls in the order they are made; `last` lets close wait for them.
     const next = runner.exclusive(() => runOnce(callArgs));
-    last = next.catch(() => undefined);
+    last = next.then(ignore, ignore);
     return next;
   };
   const close = async (): Promise<void> => {

@@ -4,6 +4,8 @@
  * agree within float tolerance; sharded outputs come back in order; and failures are clear errors,
  * never hangs.
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import type { Tensor } from "@rewind/tensor";
@@ -32,6 +34,21 @@ describe("pmap over 2 workers", () => {
     const { w, xs, ys } = data(16, 4);
     const first = bits(await meanGrad(w, xs, ys));
     for (let i = 0; i < 3; i++) expect(bits(await meanGrad(w, xs, ys))).toEqual(first);
+  });
+
+  it("keeps no hold on a call's result once the caller lets it go", async () => {
+    // Its own function, so that no frame of this test keeps the result alive.
+    const resultOfOneCall = async (): Promise<WeakRef<object>> => {
+      const { w, xs, ys } = data(8, 6);
+      return new WeakRef(await meanGrad(w, xs, ys));
+    };
+    const result = await resultOfOneCall();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // WeakRef targets live to the end of their job
+    setFlagsFromString("--expose-gc");
+    (runInNewContext("gc") as () => void)();
+    // A queue of calls that held each call's value kept the last result (and its buffers) until the
+    // next call, and for good after the last one.
+    expect(result.deref()).toBeUndefined();
   });
 
   it("agrees with the full-batch gradient within float32 tolerance", async () => {
