@@ -2,15 +2,35 @@
  * @file The interleaved timing harness of `pnpm bench:peers`.
  *
  * A workload has one contestant per framework. All are built and warmed up first; then the
- * timed rounds interleave them — round r times one sample of every contestant, in an order that
- * rotates each round — so a burst of load from elsewhere on the machine lands on all frameworks
- * alike instead of on whichever happened to run during it. Slow contestants sit out some rounds
+ * timed rounds interleave them — round r times one sample of every contestant, in the order
+ * `roundOrder` gives — so a burst of load from elsewhere on the machine lands on all frameworks
+ * alike instead of on whichever happened to run during it, and what one contestant leaves behind
+ * (garbage to collect, cold caches, threads to wake) lands on every other one in turn rather than
+ * always on the same neighbour. Slow contestants sit out some rounds
  * (spread evenly over the run, so they still see the same machine states) to keep the run short.
  * A fast call is repeated `inner` times inside one sample and divided, so timer resolution and
  * single GC pauses do not dominate; a plan may settle each sample with untimed calls just before
  * it (`Plan.settle`). The table reports the median (typical) and the minimum (closest to an
  * unloaded machine) per call.
  */
+
+/**
+ * The order of `n` contestants in round `round`. Rounds cycle through a Williams design: over a
+ * cycle (n rounds for even n, 2n for odd n) every contestant comes right after every other one
+ * equally often, and sits in every position equally often. A plain rotation kept each contestant
+ * behind the same neighbour in every round, so whatever one left behind always fell on the same
+ * other one (a pmap row, always timed right after the one-thread step, ran markedly slower there).
+ * @example roundOrder(0, 4) // [0, 1, 3, 2]
+ */
+export const roundOrder = (round: number, n: number): number[] => {
+  // The first sequence is 0, 1, n−1, 2, n−2, …; the others add the round (mod n); odd n also
+  // runs every sequence reversed, which no single set of n sequences can balance.
+  const first = Array.from({ length: n }, (_, k) => (k % 2 === 1 ? (k + 1) / 2 : (n - k / 2) % n));
+  const cycle = n % 2 === 0 ? n : 2 * n;
+  const shift = round % cycle;
+  const order = first.map((c) => (c + shift) % n);
+  return shift >= n ? order.reverse() : order;
+};
 
 /** One framework's implementation of a workload. */
 export interface Contestant {
@@ -123,8 +143,7 @@ export const timeInterleaved = async (
   );
   const times: number[][] = contestants.map(() => []);
   for (let r = 0; r < plan.rounds; r++) {
-    for (let k = 0; k < contestants.length; k++) {
-      const i = (k + r) % contestants.length; // rotate who goes first
+    for (const i of roundOrder(r, contestants.length)) {
       // Contestant i takes part in runs[i] of the rounds, evenly spread.
       const wants = Math.floor(((r + 1) * runs[i]!) / plan.rounds) - Math.floor((r * runs[i]!) / plan.rounds);
       if (wants === 0) continue;
