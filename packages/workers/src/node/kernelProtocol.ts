@@ -3,9 +3,12 @@
  * Int32Array over a SharedArrayBuffer, one per kernel thread) and the messages that tell a kernel
  * thread of a runner's memory.
  *
- * A product: the main thread writes the fields, then increments `request` and notifies it; the
- * kernel thread computes, writes `status` (0 done, 1 failed: the error follows on the port), then
- * stores the request's number in `done` and notifies it. `request` −1 stops the thread.
+ * A product: the main thread writes the fields, then increments `request` and notifies it. Whoever
+ * claims the request first computes its rows (`claim`): the kernel thread as soon as it sees it,
+ * or the main thread once its own rows are done and the kernel thread has not started (it may have
+ * no core of its own: the machine is busy). A kernel thread that claimed it computes, writes
+ * `status` (0 done, 1 failed: the error follows on the port), then stores the request's number in
+ * `done` and notifies it; one that lost the claim only moves on. `request` −1 stops the thread.
  */
 export const CTL = {
   request: 0,
@@ -23,10 +26,55 @@ export const CTL = {
   transA: 12,
   transB: 13,
   aStride: 14,
+  /** The number of the last request claimed, by either thread. */
+  taken: 15,
 } as const;
 
 /** Bytes of the control words. */
 export const CTL_BYTES = 4 * 16;
+
+/**
+ * How long a kernel thread spins for the next product after computing one, in ms, when products
+ * under `FINE_MACS` multiply-adds split: those of a step come tens of microseconds apart, and a
+ * thread woken from `Atomics.wait` takes about as long to run again. An idle kernel thread sleeps
+ * after this long. Larger products alone come milliseconds apart: then it sleeps at once, and
+ * never spins on a core the main thread may need (the machine may be busy).
+ */
+export const THREAD_SPIN_MS = 0.5;
+
+/** Splitting products under this many multiply-adds makes kernel threads spin between products. */
+export const FINE_MACS = 4_000_000;
+
+/**
+ * How long the main thread spins for a kernel thread's rows, in ms: both halves of a product end
+ * within microseconds of each other while the kernel thread has a core; later, it was preempted,
+ * and the main thread sleeps instead of taking a core from it.
+ */
+export const MAIN_SPIN_MS = 0.05;
+
+/**
+ * Claims request `request` for the calling thread: true for exactly one of the main thread and the
+ * kernel thread. The main thread publishes a request only once the one before it is claimed and
+ * finished, so `taken` holds `request − 1` until the claim.
+ * @example if (claim(ctl, seq)) computeRows()
+ */
+export const claim = (ctl: Int32Array, request: number): boolean =>
+  Atomics.compareExchange(ctl, CTL.taken, request - 1, request) === request - 1;
+
+/**
+ * Waits while word `index` of `ctl` holds `value`: spins up to `spinMs`, then sleeps once, up to
+ * `timeoutMs` (a notify wakes it). The caller checks the word again: a sleep may end early.
+ * @example while (Atomics.load(ctl, CTL.request) === seen) waitWhile(ctl, CTL.request, seen, 0.5, Infinity)
+ */
+export const waitWhile = (ctl: Int32Array, index: number, value: number, spinMs: number, timeoutMs: number): void => {
+  const spinUntil = performance.now() + spinMs;
+  while (Atomics.load(ctl, index) === value) {
+    if (performance.now() >= spinUntil) {
+      Atomics.wait(ctl, index, value, timeoutMs);
+      return;
+    }
+  }
+};
 
 /** A runner's memory to compute in (with `memory`), or one to forget (without). */
 export interface ArenaMessage {

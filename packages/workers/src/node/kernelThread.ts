@@ -2,15 +2,24 @@
 /**
  * @file The entry of one kernel thread (see kernelThreads.ts): it instantiates the matmul kernels
  * on each runner's shared memory it is told of, then waits for products on its control words and
- * computes the rows it is given, in place. It never returns to its event loop (a product must
- * start within microseconds, not after a message round trip), so memories arrive as messages it
- * reads synchronously (`receiveMessageOnPort`) before each product.
+ * computes the rows it is given, in place, unless the main thread claimed them first. It never
+ * returns to its event loop (a product must start within microseconds, not after a message round
+ * trip), so memories arrive as messages it reads synchronously (`receiveMessageOnPort`) before each
+ * product.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { sharedArenaKernels, type ArenaKernels } from "@rewind/tensor/internal/codegen";
-import { CTL, type ArenaMessage } from "./kernelProtocol.js";
+import { claim, CTL, waitWhile, type ArenaMessage } from "./kernelProtocol.js";
 
-const { ctl: shared, port } = workerData as { ctl: SharedArrayBuffer; port: MessagePort };
+const {
+  ctl: shared,
+  port,
+  spinMs: spinAfterProduct,
+} = workerData as {
+  ctl: SharedArrayBuffer;
+  port: MessagePort;
+  spinMs: number;
+};
 const ctl = new Int32Array(shared);
 const arenas = new Map<number, ArenaKernels>();
 
@@ -51,12 +60,19 @@ const run = (): void => {
 
 parentPort!.postMessage("ready");
 let seen = 0;
+// Spin for the next product only after computing one (if at all, see THREAD_SPIN_MS): a thread
+// that came too late to its rows (the main thread claimed them) had no core of its own just now,
+// and its spinning would take the main thread's.
+let spinMs = 0;
 for (;;) {
-  Atomics.wait(ctl, CTL.request, seen);
+  waitWhile(ctl, CTL.request, seen, spinMs, Infinity);
   const request = Atomics.load(ctl, CTL.request);
   if (request < 0) break;
   if (request === seen) continue;
   seen = request;
+  spinMs = 0;
+  if (!claim(ctl, request)) continue;
+  spinMs = spinAfterProduct;
   try {
     run();
     ctl[CTL.status] = 0;

@@ -4,13 +4,23 @@
  * main thread and `threads − 1` worker threads over the runner's shared WebAssembly memory.
  *
  * Each output element is one sum in k order computed by the same kernel whichever thread computes
- * its row, so a split product has the same bits as the whole one (see `arenaKernels`). Splitting
- * pays only above a few million multiply-adds: measured here (2 cores, `main + 1 worker`, medians),
- * 2 threads ÷ 1 = 1.01 at 32×128×512 (2.1 M), 0.69 at 128×128×512 (8.4 M), 0.52 at 4096×128×512.
- * Smaller products, and every product of runners compiled before `useKernelThreads`, stay on
- * the main thread as before. The main thread blocks while a kernel thread computes (Atomics.wait,
- * allowed on Node's main thread), bounded by `timeoutMs`: a thread that died or hangs is a
- * `WorkerFailure`, never a hang.
+ * its row, so a split product has the same bits as the whole one (see `arenaKernels`). Each
+ * thread's rows go to whichever thread claims them first (kernelProtocol.ts): the main thread
+ * computes a kernel thread's rows itself when that thread has not started them by the time its own
+ * are done, so a thread without a core of its own delays nothing it has not begun.
+ *
+ * By default products of 4 M multiply-adds and more split, and a kernel thread sleeps between
+ * them: a hand-off through `Atomics.wait` costs tens of microseconds, which only large products
+ * repay (measured here, 2 cores, medians, 2 threads ÷ 1: 1.01 at 32×128×512 (2.1 M), 0.69 at
+ * 128×128×512 (8.4 M), 0.52 at 4096×128×512). With a smaller `minMacs` the kernel thread spins
+ * between products instead (`THREAD_SPIN_MS`), so the per-step products of a scan split too: the
+ * LSTM step (T 50, in 64, H 128) at B 32 went from 0.83 to 0.64–0.67× one thread with `minMacs`
+ * 250 k, at B 8 from 0.86 to 0.73–0.76×, but beside one busy process it took 1.5–1.8× one thread
+ * (1.03–1.04× with the default): spinning pays only while the second core is free. Products under
+ * `minMacs`, and every product of runners compiled before `useKernelThreads`, stay on the main
+ * thread. The main thread blocks while a kernel thread computes (Atomics.wait, allowed on Node's
+ * main thread), bounded by `timeoutMs`: a thread that died or hangs is a `WorkerFailure`, never a
+ * hang.
  */
 import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { optionsProblem } from "@rewind/tensor/internal/check";
@@ -26,12 +36,25 @@ import {
   type ThreadedArena,
 } from "@rewind/tensor/internal/codegen";
 import { WorkerFailure } from "../errors.js";
-import { CTL, CTL_BYTES, type ArenaMessage } from "./kernelProtocol.js";
+import {
+  claim,
+  CTL,
+  CTL_BYTES,
+  FINE_MACS,
+  MAIN_SPIN_MS,
+  THREAD_SPIN_MS,
+  waitWhile,
+  type ArenaMessage,
+} from "./kernelProtocol.js";
 import { tsxApi } from "./pmap.js";
 
 /** Options of `useKernelThreads`. */
 export interface KernelThreadsOptions {
-  /** Products with fewer multiply-adds (m·k·n) stay on one thread (default 4 000 000). */
+  /**
+   * Products with fewer multiply-adds (m·k·n) stay on one thread (default 4 000 000). Under 4 M the
+   * kernel threads spin between products: faster on a machine whose other cores are free (the
+   * per-step products of a scan split too), slower on a busy one.
+   */
   readonly minMacs?: number;
   /** How long the main thread waits for a kernel thread's rows before failing (default 10 000 ms). */
   readonly timeoutMs?: number;
@@ -43,6 +66,11 @@ export interface KernelThreads {
   readonly threads: number;
   /** Products split so far. */
   readonly splits: number;
+  /**
+   * Rows of split products that the main thread computed itself because their kernel thread had
+   * not started them by the time the main thread's own rows were done (its core was busy).
+   */
+  readonly stolen: number;
   /**
    * Stops the kernel threads; runners compiled from now on run single-threaded, and runners that
    * used them compute their products on the main thread alone (same bits).
@@ -67,12 +95,12 @@ const refuse = (arg: string, detail: string, fix: string): never =>
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 /** Starts one kernel thread and resolves when it waits for products. */
-const startThread = async (index: number): Promise<Thread> => {
+const startThread = async (index: number, spinMs: number): Promise<Thread> => {
   const ctl = new Int32Array(new SharedArrayBuffer(CTL_BYTES));
   const { port1, port2 } = new MessageChannel();
   const ts = import.meta.url.endsWith(".ts");
   const entry = new URL(ts ? "./kernelThread.ts" : "./kernelThread.js", import.meta.url).href;
-  const workerData = { entry, ctl: ctl.buffer, port: port2, ...(ts ? { tsxApi: tsxApi() } : {}) };
+  const workerData = { entry, ctl: ctl.buffer, port: port2, spinMs, ...(ts ? { tsxApi: tsxApi() } : {}) };
   const worker = new Worker(new URL("../../boot.mjs", import.meta.url), { workerData, transferList: [port2] });
   const thread: Thread = { worker, ctl, port: port1, seq: 0, dead: undefined };
   worker.on("error", (e) => (thread.dead ??= `threw: ${e.message}`));
@@ -116,29 +144,47 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
   if (problem !== undefined) refuse(problem.arg, problem.detail, problem.fix);
   if (!(Number.isSafeInteger(threads) && threads >= 1 && threads <= 64))
     refuse("threads", `expected an integer from 1 to 64, got ${String(threads)}`, "pass e.g. 2");
-  const { minMacs = 4_000_000, timeoutMs = 10_000 } = options;
+  const { minMacs = FINE_MACS, timeoutMs = 10_000 } = options;
   if (!(typeof minMacs === "number" && minMacs >= 0))
     refuse("options.minMacs", `expected a number ≥ 0, got ${String(minMacs)}`, "pass e.g. 4e6");
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
     refuse("options.timeoutMs", `expected a positive number of milliseconds, got ${String(timeoutMs)}`, "pass 10000");
   await active?.close();
-  if (threads === 1) return { threads: 1, splits: 0, close: () => Promise.resolve() };
-  const pool = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => startThread(i + 1)));
+  if (threads === 1) return { threads: 1, splits: 0, stolen: 0, close: () => Promise.resolve() };
+  const spinMs = minMacs < FINE_MACS ? THREAD_SPIN_MS : 0;
+  const pool = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => startThread(i + 1, spinMs)));
   let closed = false;
   let splits = 0;
+  let stolen = 0;
   let nextId = 0;
   const forget = new FinalizationRegistry<number>((id) => {
     if (!closed) for (const t of pool) t.port.postMessage({ id } satisfies ArenaMessage);
   });
 
-  /** Waits for every thread's rows; throws a WorkerFailure for the first that failed or timed out. */
-  const collect = (at: ArenaProduct): void => {
+  /**
+   * Finishes the kernel threads' rows of a split product (`parts[i]` is thread i's): rows a thread
+   * has not started the main thread claims, and computes with `run` when `compute` (after its own
+   * rows failed it only keeps them from starting); rows a thread claimed it waits for. Throws the
+   * first failure once every thread's rows are settled: a WorkerFailure for a thread that failed or
+   * timed out, or the main thread's own error.
+   */
+  const collect = (at: ArenaProduct, parts: readonly ArenaProduct[], run: ArenaMatmul, compute: boolean): void => {
     const deadline = performance.now() + timeoutMs;
     // Only a failure is described: this runs for every split product of every step.
     const what = (): string => `its rows of a ${at.m}×${at.k}×${at.n} product`;
-    let failure: WorkerFailure | undefined;
+    let failure: Error | undefined;
     pool.forEach((t, i) => {
-      while (Atomics.load(t.ctl, CTL.done) !== t.seq) {
+      if (claim(t.ctl, t.seq)) {
+        if (!compute) return;
+        stolen++;
+        try {
+          run(parts[i]!);
+        } catch (e) {
+          failure ??= e instanceof Error ? e : new Error(String(e));
+        }
+        return;
+      }
+      for (let done = Atomics.load(t.ctl, CTL.done); done !== t.seq; done = Atomics.load(t.ctl, CTL.done)) {
         const left = deadline - performance.now();
         if (left <= 0 || t.dead !== undefined) {
           t.dead ??= `did not finish ${what()} within ${timeoutMs} ms`;
@@ -146,7 +192,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
           failure ??= new WorkerFailure("useKernelThreads", i + 1, t.dead, AFRESH);
           return;
         }
-        Atomics.wait(t.ctl, CTL.done, t.seq - 1, left);
+        waitWhile(t.ctl, CTL.done, done, MAIN_SPIN_MS, left);
       }
       if (t.ctl[CTL.status] === 1) {
         const cause = receiveMessageOnPort(t.port)?.message as string | undefined;
@@ -173,8 +219,9 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
         aStride: at.transA ? (at.aStride ?? m) : undefined,
       });
       const cut = (i: number): number => Math.floor((i * m) / threads);
+      const parts = pool.map((_, i) => rows(cut(i + 1), cut(i + 2), spare + i * scratchBytes));
       pool.forEach((t, i) => {
-        const part = rows(cut(i + 1), cut(i + 2), spare + i * scratchBytes);
+        const part = parts[i]!;
         const c = t.ctl;
         c[CTL.arena] = id;
         c[CTL.packed] = packed;
@@ -191,10 +238,12 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
         Atomics.store(c, CTL.request, ++t.seq);
         Atomics.notify(c, CTL.request);
       });
+      let ran = false;
       try {
         run(rows(0, cut(1), at.scratch));
+        ran = true;
       } finally {
-        collect(at);
+        collect(at, parts, run, ran);
       }
       splits++;
     };
@@ -237,6 +286,9 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     threads,
     get splits() {
       return splits;
+    },
+    get stolen() {
+      return stolen;
     },
     close,
   };

@@ -1,0 +1,42 @@
+/**
+ * The kernel threads' claim on a product's rows (src/node/kernelProtocol.ts): of the main thread and
+ * the kernel thread, exactly one computes each request's rows, whichever comes first, and a kernel
+ * thread that comes late to a request the main thread took moves on to the next one.
+ */
+import { describe, expect, it } from "vitest";
+import { claim, CTL, CTL_BYTES, waitWhile } from "../src/node/kernelProtocol.js";
+
+const control = (): Int32Array => new Int32Array(new SharedArrayBuffer(CTL_BYTES));
+
+describe("claim", () => {
+  it("gives each request to exactly one of the two threads, the first to ask", () => {
+    const ctl = control();
+    expect(claim(ctl, 1)).toBe(true); // the kernel thread, at once
+    expect(claim(ctl, 1)).toBe(false); // the main thread, after its own rows: wait for it
+    expect(claim(ctl, 2)).toBe(true); // the main thread first this time: it computes the rows
+    expect(claim(ctl, 2)).toBe(false); // the kernel thread, late: it moves on
+  });
+
+  it("lets a kernel thread that slept through a taken request claim the next one, not the old one", () => {
+    const ctl = control();
+    claim(ctl, 1);
+    claim(ctl, 2);
+    expect(claim(ctl, 2)).toBe(false);
+    expect(claim(ctl, 3)).toBe(true);
+    // A request two ahead is not claimable: the main thread publishes one only after the last is done.
+    expect(claim(ctl, 5)).toBe(false);
+    expect(Atomics.load(ctl, CTL.taken)).toBe(3);
+  });
+});
+
+describe("waitWhile", () => {
+  it("returns at once when the word already differs, and after the timeout when it never changes", () => {
+    const ctl = control();
+    Atomics.store(ctl, CTL.done, 4);
+    waitWhile(ctl, CTL.done, 3, 0.05, 10_000); // no wait: the word is not 3
+    const started = performance.now();
+    waitWhile(ctl, CTL.done, 4, 0.05, 20); // spins 0.05 ms, then sleeps 20 ms: nobody changes it
+    expect(performance.now() - started).toBeGreaterThanOrEqual(15);
+    expect(Atomics.load(ctl, CTL.done)).toBe(4);
+  });
+});
