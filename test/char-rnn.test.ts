@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { useKernelThreads } from "@rewind/workers/node";
 import * as E from "fp-ts/lib/Either.js";
 import type { Key, Tensor } from "@rewind/tensor";
 import { treeLeaves } from "@rewind/autodiff";
@@ -115,6 +116,26 @@ describe("char-rnn", () => {
       expect(two.stepTraces()).toBeUndefined();
     } finally {
       await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  // pnpm start --kernel-threads 2: the step's products split by rows over two threads, the same bits.
+  it("with kernel threads a run equals the one-thread run bit for bit", async () => {
+    const one = createTrainer(config, corpus);
+    const a = await run(one, one.init());
+    await one.close();
+    // Smoke-sized products are small: split them all, as 250 k splits the full model's.
+    const threads = await useKernelThreads(2, { minMacs: 1000 });
+    try {
+      const two = createTrainer(config, corpus);
+      const b = await run(two, two.init());
+      await two.close();
+      expect(threads.splits).toBeGreaterThan(0);
+      expect(bits(b.losses)).toEqual(bits(a.losses));
+      expect(bits(b.heldOut)).toEqual(bits(a.heldOut));
+      expect(leaves(b.state)).toEqual(leaves(a.state));
+    } finally {
+      await threads.close();
     }
   });
 

@@ -17,6 +17,11 @@ export interface CliOptions {
    * the model, only how the batch is split (a resumed run may use another count).
    */
   readonly workers: number;
+  /**
+   * Threads that split the training step's products (default 1: none; see `useKernelThreads` of
+   * @rewind/workers). Not part of the config either: the results are the same bits.
+   */
+  readonly kernelThreads: number;
 }
 
 const integer =
@@ -78,6 +83,12 @@ export const parseCli = (argv: readonly string[]): CliOptions => {
       integer(1),
       1,
     )
+    .option(
+      "--kernel-threads <n>",
+      "threads for the training step's matrix products, split by rows (same results; for free cores)",
+      integer(1),
+      1,
+    )
     .showHelpAfterError()
     .allowExcessArguments(false)
     .exitOverride();
@@ -98,6 +109,10 @@ checkpoint; --resume continues it exactly. A second signal a second or more afte
   );
   try {
     program.parse([...args], { from: "user" });
+    // The workers' steps run in their own threads, where the main thread's kernel threads do not reach.
+    const { workers, kernelThreads } = program.opts<{ workers: number; kernelThreads: number }>();
+    if (workers > 1 && kernelThreads > 1)
+      program.error("error: --workers and --kernel-threads do not combine: pass one of them", { exitCode: 2 });
   } catch (e) {
     if (!(e instanceof CommanderError)) throw e;
     process.exit(e.exitCode === 0 ? 0 : 2); // commander has printed the message (and the help)
@@ -111,6 +126,7 @@ checkpoint; --resume continues it exactly. A second signal a second or more afte
     overrides: overrides,
     smoke: o["smoke"] === true,
     workers: typeof o["workers"] === "number" ? o["workers"] : 1,
+    kernelThreads: typeof o["kernelThreads"] === "number" ? o["kernelThreads"] : 1,
     ...(typeof o["resume"] === "string" ? { resume: o["resume"] } : {}),
     ...(typeof o["out"] === "string" ? { out: o["out"] } : {}),
   };

@@ -13,6 +13,7 @@ import { writeFileAtomic } from "@rewind/tensor/node";
 import { treeLeaves } from "@rewind/autodiff";
 import { encodeCheckpoint } from "@rewind/optim";
 import { loadCheckpoint, saveCheckpoint } from "@rewind/optim/node";
+import { useKernelThreads } from "@rewind/workers/node";
 import { checkFreeSpace, UsageError } from "../shared/output.js";
 import type { CliOptions, OutputFolder } from "./cli.js";
 import { checkConfig, DEFAULTS, SMOKE, type Config } from "./config.js";
@@ -111,6 +112,10 @@ export const runJob = async (
   color: boolean,
 ): Promise<{ readonly stopped: boolean }> => {
   const began = performance.now();
+  // Before the trainer: runners compiled from now on split their products over the threads. Every
+  // product of 250 k multiply-adds and more splits, the per-step ones of the scan included (see
+  // @rewind/workers' README: the kernel threads then spin between products, for free cores).
+  const threads = o.kernelThreads > 1 ? await useKernelThreads(o.kernelThreads, { minMacs: 250_000 }) : undefined;
   const corpus = makeCorpus(loadMobyDick());
   const { trainer, state } =
     o.resume === undefined
@@ -147,7 +152,11 @@ export const runJob = async (
   );
   ui.print(
     `training: batches of ${config.batch} streams × ${config.chunk} characters, truncated BPTT carrying the state between chunks; Adam ${config.lr} with cosine decay, clipping at norm ${config.clip}` +
-      (trainer.workers > 1 ? `; each step on ${trainer.workers} worker threads (pmap), gradients averaged.` : "."),
+      (trainer.workers > 1
+        ? `; each step on ${trainer.workers} worker threads (pmap), gradients averaged.`
+        : threads !== undefined
+          ? `; the step's products split over ${threads.threads} threads.`
+          : "."),
   );
   ui.print(`unigram baseline on the held-out text: ${trainer.unigram.toFixed(3)} nats/char.`);
   ui.print(
@@ -175,9 +184,10 @@ export const runJob = async (
     },
     shouldStop,
     onCheckpoint: save,
-  }).finally(() => {
+  }).finally(async () => {
     ui.end();
-    return trainer.close();
+    await trainer.close();
+    await threads?.close();
   });
   const trainSeconds = (performance.now() - trainStart) / 1000;
   save(result.state);
