@@ -5,6 +5,7 @@
  * recurrent state, the step, the key and the config). Runs the example's smoke configuration
  * through its exported training functions, in-process.
  */
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -137,6 +138,14 @@ describe("char-rnn", () => {
     } finally {
       await threads.close();
     }
+  });
+
+  it("pnpm start refuses --workers with --kernel-threads (the workers' steps never reach the kernel threads)", () => {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const args = ["--import", "tsx", "examples/run.ts", "char-rnn", "--workers", "2", "--kernel-threads", "2"];
+    const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--workers and --kernel-threads do not combine: pass one of them/);
   });
 
   it("refuses a worker count that does not divide the batch, with the fix", () => {
