@@ -4,6 +4,7 @@
  * deprecated aliases computing the same bits.
  */
 import { describe, expect, it } from "vitest";
+import { TRANSPOSES } from "./seededFloats.js";
 import { matmulInto, matmulKernel, TensorException } from "../src/index.js";
 
 const values = (n: number, seed: number, Ctor: Float32ArrayConstructor | Float64ArrayConstructor) =>
@@ -23,12 +24,7 @@ describe("matmulInto with a descriptor", () => {
   for (const Ctor of [Float32Array, Float64Array]) {
     it(`equals the positional form bit for bit (${Ctor.name}, every transpose)`, () => {
       const [m, k, n] = [5, 7, 3];
-      for (const [transA, transB] of [
-        [false, false],
-        [true, false],
-        [false, true],
-        [true, true],
-      ] as const) {
+      for (const [transA, transB] of TRANSPOSES) {
         const a = values(2 + m * k, 1, Ctor);
         const b = values(3 + k * n, 2, Ctor);
         const viaArgs = new Ctor(1 + m * n).fill(NaN);

@@ -10,7 +10,7 @@ import { getKernelBackend, setKernelBackend } from "../src/kernels/backend.js";
 import { fromBuffer } from "../src/Tensor.js";
 import { encodeModule, f32, FunctionBuilder, i32, sleb, uleb } from "../src/wasm/emitter.js";
 import { matmulF32Js } from "../src/wasm/matmulJs.js";
-import { seededFloats } from "./seededFloats.js";
+import { seededFloats, TRANSPOSES } from "./seededFloats.js";
 import { defaultShape, matmulModuleBytes, type KernelShape } from "../src/wasm/matmulWasm.js";
 import { matmulF32Wasm, simdAvailable, wasmMatmulAvailable, wasmScratchBytes } from "../src/wasm/matmulRuntime.js";
 import { throwsTensor } from "./helpers.js";
@@ -86,13 +86,6 @@ const transposed = <T extends Float32Array | Float64Array>(x: T, rows: number, c
   return out;
 };
 
-const modes = [
-  [false, false],
-  [false, true],
-  [true, false],
-  [true, true],
-] as const;
-
 const runBoth = (
   m: number,
   k: number,
@@ -156,7 +149,7 @@ describe("the WebAssembly kernel is available and generated correctly", () => {
 
 describe("WebAssembly and JS give the same bits, which follow the contract", () => {
   it("1 × 1 × 1, k = 0, m = 0, n = 0", () => {
-    for (const [tA, tB] of modes) {
+    for (const [tA, tB] of TRANSPOSES) {
       const one = runBoth(1, 1, 1, tA, tB, 3);
       expectSameBits(one.viaWasm, one.viaJs);
       expect(one.viaWasm[0]).toBe(Math.fround(one.a[0]! * one.b[0]!));
@@ -172,7 +165,7 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
     const nr = 4 * defaultShape.nv;
     for (let m = 1; m <= 2 * defaultShape.mr + 1; m++) {
       for (let n = 1; n <= 2 * nr + 1; n++) {
-        for (const [tA, tB] of modes) {
+        for (const [tA, tB] of TRANSPOSES) {
           const k = 1 + ((m * 7 + n * 3) % 9);
           const r = runBoth(m, k, n, tA, tB, m * 100 + n);
           expectSameBits(r.viaWasm, r.viaJs);
@@ -183,7 +176,7 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
     // m = 7 reads a row-major b in place; m = 4·MR + 3 packs it (see matmulWasm.ts).
     for (const m of [7, 4 * defaultShape.mr + 3]) {
       for (const k of [defaultShape.kc - 1, defaultShape.kc, defaultShape.kc + 1, 2 * defaultShape.kc + 3]) {
-        for (const [tA, tB] of modes) {
+        for (const [tA, tB] of TRANSPOSES) {
           const r = runBoth(m, k, 11, tA, tB, k);
           expectSameBits(r.viaWasm, r.viaJs);
           expectSameBits(r.viaWasm, contract(r.a, r.b, m, k, 11, tA, tB));
@@ -197,7 +190,7 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
       fc.integer({ min: 1, max: 40 }),
       fc.integer({ min: 0, max: 300 }),
       fc.integer({ min: 1, max: 40 }),
-      fc.constantFrom(...modes),
+      fc.constantFrom(...TRANSPOSES),
       fc.nat(),
     ],
     { numRuns: 60 },
@@ -208,7 +201,7 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
   });
 
   it("a large-ish 300 × 200 × 100 product, crossing the n chunk", () => {
-    for (const [tA, tB] of modes) {
+    for (const [tA, tB] of TRANSPOSES) {
       const r = runBoth(300, 200, 100, tA, tB, 77);
       expectSameBits(r.viaWasm, r.viaJs);
     }
@@ -255,7 +248,7 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
       { mr: 6, nv: 2, kc: 33, nc: 16 },
     ];
     for (const shape of shapes) {
-      for (const [tA, tB] of modes) {
+      for (const [tA, tB] of TRANSPOSES) {
         const r = runBoth(14, 41, 27, tA, tB, shape.mr, shape);
         expectSameBits(r.viaWasm, r.viaJs);
       }
@@ -274,7 +267,7 @@ describe("WebAssembly and JS give the same bits, which follow the contract", () 
 describe("accuracy against a float64 triple loop", () => {
   it("nn, nt, tn and tt are within float32 rounding of the exact product", () => {
     const [m, k, n] = [37, 123, 29];
-    for (const [tA, tB] of modes) {
+    for (const [tA, tB] of TRANSPOSES) {
       const r = runBoth(m, k, n, tA, tB, 11);
       const ref = exact(r.a, r.b, m, k, n, tA, tB);
       r.viaWasm.forEach((v, i) => {
@@ -305,7 +298,7 @@ describe("matmulInto", () => {
 
   it("transposed operands equal matmulKernel on explicit transposes, bit for bit (float32 and float64)", () => {
     const [m, k, n] = [23, 70, 19];
-    for (const [tA, tB] of modes) {
+    for (const [tA, tB] of TRANSPOSES) {
       for (const backend of ["wasm", "js"] as const) {
         setKernelBackend(backend);
         const a = values(m * k, 21);

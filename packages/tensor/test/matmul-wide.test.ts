@@ -9,7 +9,7 @@ import { matmulF32Js } from "../src/wasm/matmulJs.js";
 import { arenaKernels, packedBBytes, productScratchBytes } from "../src/wasm/matmulRuntime.js";
 import { defaultShape } from "../src/wasm/matmulWasm.js";
 import { wideKernels } from "../src/wasm/matmulWide.js";
-import { seededFloats } from "./seededFloats.js";
+import { seededFloats, TRANSPOSES } from "./seededFloats.js";
 
 const { Memory } = (
   globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }
@@ -58,12 +58,7 @@ describe("the wide kernels", () => {
     for (const m of [1, 2, mr + 1, mr + 2, 4 * mr + 1, 4 * mr + 2])
       for (const n of [2 * nr, 4 * nr - 1, 4 * nr, 5 * nr + 3, 9 * nr + 5])
         for (const k of [3, kc + 5])
-          for (const [transA, transB] of [
-            [false, false],
-            [true, false],
-            [false, true],
-            [true, true],
-          ] as const) {
+          for (const [transA, transB] of TRANSPOSES) {
             const r = products(m, k, n, transA, transB, m * n + k);
             const want = bitsOf(r.viaJs);
             expect(bitsOf(r.viaProduct), `product ${m}×${k}×${n} ${transA} ${transB}`).toEqual(want);

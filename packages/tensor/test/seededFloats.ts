@@ -1,7 +1,16 @@
 /**
- * @file Seeded float32 test data for the matmul kernel tests: values in [-1, 1) times a power of
- * two in [2^-span, 2^span], so that products and sums round often.
+ * @file Test data for the matmul kernel tests: seeded float32 values in [-1, 1) times a power of
+ * two in [2^-span, 2^span], so that products and sums round often, and the four layouts of the
+ * operands.
  */
+
+/** Every (transA, transB) pair: each operand stored as is or transposed. */
+export const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
 
 /**
  * `count` values from a 32-bit linear congruential generator started at `seed`.

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { encodeModule, FunctionBuilder, i32 } from "../src/wasm/emitter.js";
 import { arenaKernels, packedBBytes, productScratchBytes, type ArenaProduct } from "../src/wasm/matmulRuntime.js";
 import { shareMemoryImport, sharedArenaKernels } from "../src/wasm/sharedKernels.js";
-import { seededFloats } from "./seededFloats.js";
+import { seededFloats, TRANSPOSES } from "./seededFloats.js";
 
 interface Memory {
   readonly buffer: ArrayBuffer;
@@ -52,12 +52,7 @@ describe("a product computed in row ranges", () => {
   const bytes = packedAt + packedBBytes(k, n);
 
   for (const shared of [false, true])
-    for (const [transA, transB] of [
-      [false, false],
-      [true, false],
-      [false, true],
-      [true, true],
-    ] as const)
+    for (const [transA, transB] of TRANSPOSES)
       it(`has the whole product's bits (${shared ? "shared" : "unshared"} memory, transA ${transA}, transB ${transB})`, () => {
         const pages = Math.ceil(bytes / 65536);
         const memory = new W.Memory({ initial: pages, maximum: pages, ...(shared ? { shared: true } : {}) });
