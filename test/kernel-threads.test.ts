@@ -29,6 +29,7 @@ import { lstm, rnn, type TorchCellParams } from "@rewind/rnn";
 import { useKernelThreads, WorkerFailure, type KernelThreads } from "@rewind/workers/node";
 import { arenaThreads, setArenaThreads, wasmApi, type ArenaThreads } from "@rewind/tensor/internal/codegen";
 import { kernelWorkers } from "../packages/workers/src/node/kernelThreads.js";
+import { setCpuReader } from "../packages/workers/src/node/cpuLoad.js";
 
 const [B, TT, IN, H] = [8, 6, 8, 16];
 const keys = T.random.split(T.random.key(7), 4) as unknown as T.Key[];
@@ -86,9 +87,52 @@ describe("useKernelThreads(2)", () => {
   });
 
   it("products under minMacs stay on the main thread", async () => {
-    threads = await useKernelThreads(2);
+    threads = await useKernelThreads(2, { minMacs: 4_000_000 });
     jit(valueAndGrad(lstmLoss))(cell);
     expect(threads.splits).toBe(0);
+  });
+
+  it('by default ("auto") products of 250 k to 4 M multiply-adds split only while other processes leave the cores free', async () => {
+    // A machine of 2 cores whose other processes keep `load` cores busy (this process's own time counted apart).
+    let load = 2;
+    setCpuReader(() => {
+      const at = performance.now();
+      const own = process.cpuUsage();
+      const ownMs = (own.user + own.system) / 1000;
+      return { at, busyMs: ownMs + load * at, ownMs, cores: 2 };
+    });
+    try {
+      threads = await useKernelThreads(2);
+      const [k1, k2] = T.random.split(T.random.key(11), 2) as unknown as T.Key[];
+      const [a, b] = [T.random.normal(k1!, [64, 64]), T.random.normal(k2!, [64, 128])]; // 524 288 multiply-adds
+      const product = jit((x: Value, y: Value) => matmul(x, y));
+      const want = bitsOf(T.matmul(a, b));
+      const runOnce = async (): Promise<void> => {
+        expect(bitsOf(product(a, b))).toEqual(want);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      };
+      // Products until the decision (read every quarter second) is `small`, for at most 3 s.
+      const runUntil = async (small: boolean): Promise<void> => {
+        for (const end = performance.now() + 3000; threads!.splitsSmall !== small && performance.now() < end;)
+          await runOnce();
+      };
+      for (const end = performance.now() + 600; performance.now() < end;) await runOnce();
+      expect([threads.splitsSmall, threads.splits], "a busy machine: nothing under 4 M splits").toEqual([false, 0]);
+      load = 0;
+      await runUntil(true);
+      expect(threads.splitsSmall, "the cores are free: small products split").toBe(true);
+      const before = threads.splits;
+      await runOnce();
+      expect(threads.splits).toBe(before + 1);
+      load = 1;
+      await runUntil(false);
+      expect(threads.splitsSmall, "one core taken again").toBe(false);
+      const after = threads.splits;
+      for (let i = 0; i < 5; i++) await runOnce();
+      expect(threads.splits).toBe(after);
+    } finally {
+      setCpuReader();
+    }
   });
 
   it("a kernel thread that throws is a WorkerFailure naming it and the cause", async () => {

@@ -219,7 +219,7 @@ for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
       refFor: (r) => (r.name === contestants[0]!.name ? undefined : contestants[0]!.name),
       note:
         "pmap splits the batch in halves; each worker computes its gradient, pmean averages them in shared memory; " +
-        "kernel threads split each product of ≥ 250 k multiply-adds by rows (useKernelThreads(2, { minMacs: 250_000 })); " +
+        'kernel threads split each product of ≥ 250 k multiply-adds by rows while the other processes leave both cores free (useKernelThreads(2), minMacs "auto"); ' +
         "bounds: 2 workers computing their halves with no collective, and one thread computing half the batch alone " +
         "(no 2-worker step of this batch beats the first; the second is the floor of each worker's share); " +
         "TF.js wasm and jax-js on one thread, the most Node gives them",

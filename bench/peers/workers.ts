@@ -71,14 +71,15 @@ export const workersPmap = (d: LstmData, workers = 2): StepContestant => {
 };
 
 /**
- * The kernel-threads row: the step jitted anew with 2 kernel threads splitting by rows every
- * product of at least 250 k multiply-adds (the per-step products of the scan too, which the default
- * of 4 M leaves whole); `dispose` stops them. Compile the one-thread row for this batch first:
- * runners compiled while kernel threads are on use them.
+ * The kernel-threads row: the step jitted anew with 2 kernel threads as `useKernelThreads(2)` sets
+ * them up (`minMacs: "auto"`: while other processes leave both cores free, every product of at
+ * least 250 k multiply-adds splits by rows, the per-step products of the scan too); `dispose`
+ * stops them. Compile the one-thread row for this batch first: runners compiled while kernel
+ * threads are on use them.
  * @example const c = await workersKernelThreads(makeLstmData(128)); c.run(); c.dispose?.()
  */
 export const workersKernelThreads = async (d: LstmData): Promise<StepContestant> => {
-  const threads = await useKernelThreads(2, { minMacs: 250_000 });
+  const threads = await useKernelThreads(2);
   return { ...inThisThread(WORKER_ROWS.kernels, jit(lstmMeanGradOf), d), dispose: () => void threads.close() };
 };
 

@@ -112,10 +112,11 @@ export const runJob = async (
   color: boolean,
 ): Promise<{ readonly stopped: boolean }> => {
   const began = performance.now();
-  // Before the trainer: runners compiled from now on split their products over the threads. Every
-  // product of 250 k multiply-adds and more splits, the per-step ones of the scan included (see
-  // @rewind/workers' README: the kernel threads then spin between products, for free cores).
-  const threads = o.kernelThreads > 1 ? await useKernelThreads(o.kernelThreads, { minMacs: 250_000 }) : undefined;
+  // Before the trainer: runners compiled from now on split their products over the threads. While
+  // other processes leave the cores free, every product of 250 k multiply-adds and more splits, the
+  // per-step ones of the scan included; on a busy machine only those of 4 M and more (see
+  // @rewind/workers' README).
+  const threads = o.kernelThreads > 1 ? await useKernelThreads(o.kernelThreads) : undefined;
   const corpus = makeCorpus(loadMobyDick());
   const { trainer, state } =
     o.resume === undefined

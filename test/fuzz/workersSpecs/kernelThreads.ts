@@ -4,8 +4,8 @@
  * reject naming the option (before any thread starts); one real use splits a jitted product with
  * the bits of the eager one, and `close` stops the threads.
  *
- * Decisions pinned here: `minMacs: Infinity` is accepted and splits nothing; `useKernelThreads(1)`
- * starts no thread.
+ * Decisions pinned here: `minMacs: Infinity` is accepted and splits nothing; `"auto"` is spelt in
+ * lower case (`"AUTO"` is refused); `useKernelThreads(1)` starts no thread.
  */
 import { expect } from "vitest";
 import * as T from "@rewind/tensor";
@@ -29,7 +29,7 @@ export const useKernelThreadsSpec = async (): Promise<number> => {
   for (const t of [...BAD_SIZES, 65, "2"]) cases[`threads ${String(t)}`] = () => WN.useKernelThreads(t as number);
   for (const o of [...NOT_OPTIONS, [], new Date(0)])
     cases[`options ${String(o)}`] = () => WN.useKernelThreads(2, o as WN.KernelThreadsOptions);
-  for (const m of [NaN, -1, -Infinity, "1", null, {}])
+  for (const m of [NaN, -1, -Infinity, "1", "AUTO", null, {}])
     cases[`minMacs ${String(m)}`] = () => WN.useKernelThreads(2, { minMacs: m as number });
   for (const ms of [0, -1, NaN, Infinity, "10", null])
     cases[`timeoutMs ${String(ms)}`] = () => WN.useKernelThreads(2, { timeoutMs: ms as number });

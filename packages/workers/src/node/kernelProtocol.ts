@@ -28,10 +28,12 @@ export const CTL = {
   aStride: 14,
   /** The number of the last request claimed, by either thread. */
   taken: 15,
+  /** 1 while small products split: the kernel thread then spins after each product (`THREAD_SPIN_MS`). */
+  spin: 16,
 } as const;
 
 /** Bytes of the control words. */
-export const CTL_BYTES = 4 * 16;
+export const CTL_BYTES = 4 * 17;
 
 /**
  * How long a kernel thread spins for the next product after computing one, in ms, when products
@@ -44,6 +46,12 @@ export const THREAD_SPIN_MS = 0.5;
 
 /** Splitting products under this many multiply-adds makes kernel threads spin between products. */
 export const FINE_MACS = 4_000_000;
+
+/**
+ * The smallest products that split while the machine has cores to spare (`minMacs: "auto"`): an
+ * LSTM step's per-step products at B 32 (32 × 128 × 512, 2.1 M) and B 8 (0.5 M) included.
+ */
+export const SMALL_MACS = 250_000;
 
 /**
  * How long the main thread spins for a kernel thread's rows, in ms: both halves of a product end

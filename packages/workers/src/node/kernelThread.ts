@@ -9,17 +9,9 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { sharedArenaKernels, type ArenaKernels } from "@rewind/tensor/internal/codegen";
-import { claim, CTL, waitWhile, type ArenaMessage } from "./kernelProtocol.js";
+import { claim, CTL, THREAD_SPIN_MS, waitWhile, type ArenaMessage } from "./kernelProtocol.js";
 
-const {
-  ctl: shared,
-  port,
-  spinMs: spinAfterProduct,
-} = workerData as {
-  ctl: SharedArrayBuffer;
-  port: MessagePort;
-  spinMs: number;
-};
+const { ctl: shared, port } = workerData as { ctl: SharedArrayBuffer; port: MessagePort };
 const ctl = new Int32Array(shared);
 const arenas = new Map<number, ArenaKernels>();
 
@@ -60,9 +52,10 @@ const run = (): void => {
 
 parentPort!.postMessage("ready");
 let seen = 0;
-// Spin for the next product only after computing one (if at all, see THREAD_SPIN_MS): a thread
-// that came too late to its rows (the main thread claimed them) had no core of its own just now,
-// and its spinning would take the main thread's.
+// Spin for the next product only after computing one, and only while small products split (the
+// main thread sets CTL.spin, see THREAD_SPIN_MS): a thread that came too late to its rows (the
+// main thread claimed them) had no core of its own just now, and its spinning would take the main
+// thread's.
 let spinMs = 0;
 for (;;) {
   waitWhile(ctl, CTL.request, seen, spinMs, Infinity);
@@ -72,7 +65,7 @@ for (;;) {
   seen = request;
   spinMs = 0;
   if (!claim(ctl, request)) continue;
-  spinMs = spinAfterProduct;
+  spinMs = Atomics.load(ctl, CTL.spin) === 1 ? THREAD_SPIN_MS : 0;
   try {
     run();
     ctl[CTL.status] = 0;

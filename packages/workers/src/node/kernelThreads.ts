@@ -9,18 +9,20 @@
  * computes a kernel thread's rows itself when that thread has not started them by the time its own
  * are done, so a thread without a core of its own delays nothing it has not begun.
  *
- * By default products of 4 M multiply-adds and more split, and a kernel thread sleeps between
- * them: a hand-off through `Atomics.wait` costs tens of microseconds, which only large products
- * repay (measured here, 2 cores, medians, 2 threads ÷ 1: 1.01 at 32×128×512 (2.1 M), 0.69 at
- * 128×128×512 (8.4 M), 0.52 at 4096×128×512). With a smaller `minMacs` the kernel thread spins
- * between products instead (`THREAD_SPIN_MS`), so the per-step products of a scan split too: the
- * LSTM step (T 50, in 64, H 128) at B 32 went from 0.83 to 0.64–0.67× one thread with `minMacs`
- * 250 k, at B 8 from 0.86 to 0.73–0.76×, but beside one busy process it took 1.5–1.8× one thread
- * (1.03–1.04× with the default): spinning pays only while the second core is free. Products under
- * `minMacs`, and every product of runners compiled before `useKernelThreads`, stay on the main
- * thread. The main thread blocks while a kernel thread computes (Atomics.wait, allowed on Node's
- * main thread), bounded by `timeoutMs`: a thread that died or hangs is a `WorkerFailure`, never a
- * hang.
+ * Which products split (`minMacs`): a hand-off through `Atomics.wait` costs tens of microseconds,
+ * which only large products repay (measured here, 2 cores, medians, 2 threads ÷ 1: 1.01 at
+ * 32×128×512 (2.1 M), 0.69 at 128×128×512 (8.4 M), 0.52 at 4096×128×512). Smaller ones pay when
+ * the kernel thread spins between products instead (`THREAD_SPIN_MS`): then the per-step products
+ * of a scan split too, and the LSTM step (T 50, in 64, H 128) at B 32 went from 0.83 to 0.64–0.67×
+ * one thread, at B 8 from 0.86 to 0.73–0.76×. But beside one busy process that took 1.5–1.8× one
+ * thread (splitting only products of 4 M and more: 1.03–1.04×): spinning pays only while the
+ * kernel threads have cores of their own. So by default (`"auto"`) products of 250 k and more split
+ * while other processes leave enough cores free (cpuLoad.ts, read every quarter second), and only
+ * those of 4 M and more otherwise; a number fixes the threshold (under 4 M: always spinning).
+ * Products under it, and every product of runners compiled before `useKernelThreads`, stay on the
+ * main thread. The main thread blocks while a kernel thread computes (Atomics.wait, allowed on
+ * Node's main thread), bounded by `timeoutMs`: a thread that died or hangs is a `WorkerFailure`,
+ * never a hang.
  */
 import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { optionsProblem } from "@rewind/tensor/internal/check";
@@ -42,20 +44,23 @@ import {
   CTL_BYTES,
   FINE_MACS,
   MAIN_SPIN_MS,
-  THREAD_SPIN_MS,
+  SMALL_MACS,
   waitWhile,
   type ArenaMessage,
 } from "./kernelProtocol.js";
+import { coresFree, cpuReading, otherCores, type CpuReading } from "./cpuLoad.js";
 import { tsxApi } from "./pmap.js";
 
 /** Options of `useKernelThreads`. */
 export interface KernelThreadsOptions {
   /**
-   * Products with fewer multiply-adds (m·k·n) stay on one thread (default 4 000 000). Under 4 M the
-   * kernel threads spin between products: faster on a machine whose other cores are free (the
-   * per-step products of a scan split too), slower on a busy one.
+   * Products with fewer multiply-adds (m·k·n) stay on one thread. `"auto"` (the default): 250 000
+   * while other processes leave a core free for each thread, 4 000 000 while they do not (read
+   * every quarter second). A number fixes it; under 4 M the kernel threads always spin between
+   * products: faster on a machine whose other cores are free (the per-step products of a scan
+   * split too), slower on a busy one.
    */
-  readonly minMacs?: number;
+  readonly minMacs?: number | "auto";
   /** How long the main thread waits for a kernel thread's rows before failing (default 10 000 ms). */
   readonly timeoutMs?: number;
 }
@@ -71,6 +76,8 @@ export interface KernelThreads {
    * not started them by the time the main thread's own rows were done (its core was busy).
    */
   readonly stolen: number;
+  /** Whether products of fewer than 4 M multiply-adds split now (always so with a fixed `minMacs` under 4 M). */
+  readonly splitsSmall: boolean;
   /**
    * Stops the kernel threads; runners compiled from now on run single-threaded, and runners that
    * used them compute their products on the main thread alone (same bits).
@@ -93,14 +100,16 @@ const KEYS = ["minMacs", "timeoutMs"];
 const refuse = (arg: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op: "useKernelThreads", arg, detail, fix });
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+/** How often `minMacs: "auto"` reads the machine's load (on the next product after this many ms). */
+const LOAD_READ_MS = 250;
 
 /** Starts one kernel thread and resolves when it waits for products. */
-const startThread = async (index: number, spinMs: number): Promise<Thread> => {
+const startThread = async (index: number): Promise<Thread> => {
   const ctl = new Int32Array(new SharedArrayBuffer(CTL_BYTES));
   const { port1, port2 } = new MessageChannel();
   const ts = import.meta.url.endsWith(".ts");
   const entry = new URL(ts ? "./kernelThread.ts" : "./kernelThread.js", import.meta.url).href;
-  const workerData = { entry, ctl: ctl.buffer, port: port2, spinMs, ...(ts ? { tsxApi: tsxApi() } : {}) };
+  const workerData = { entry, ctl: ctl.buffer, port: port2, ...(ts ? { tsxApi: tsxApi() } : {}) };
   const worker = new Worker(new URL("../../boot.mjs", import.meta.url), { workerData, transferList: [port2] });
   const thread: Thread = { worker, ctl, port: port1, seq: 0, dead: undefined };
   worker.on("error", (e) => (thread.dead ??= `threw: ${e.message}`));
@@ -144,16 +153,35 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
   if (problem !== undefined) refuse(problem.arg, problem.detail, problem.fix);
   if (!(Number.isSafeInteger(threads) && threads >= 1 && threads <= 64))
     refuse("threads", `expected an integer from 1 to 64, got ${String(threads)}`, "pass e.g. 2");
-  const { minMacs = FINE_MACS, timeoutMs = 10_000 } = options;
-  if (!(typeof minMacs === "number" && minMacs >= 0))
-    refuse("options.minMacs", `expected a number ≥ 0, got ${String(minMacs)}`, "pass e.g. 4e6");
+  const { minMacs = "auto", timeoutMs = 10_000 } = options;
+  if (!(minMacs === "auto" || (typeof minMacs === "number" && minMacs >= 0)))
+    refuse("options.minMacs", `expected "auto" or a number ≥ 0, got ${String(minMacs)}`, 'pass "auto" or e.g. 4e6');
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
     refuse("options.timeoutMs", `expected a positive number of milliseconds, got ${String(timeoutMs)}`, "pass 10000");
   await active?.close();
-  if (threads === 1) return { threads: 1, splits: 0, stolen: 0, close: () => Promise.resolve() };
-  const spinMs = minMacs < FINE_MACS ? THREAD_SPIN_MS : 0;
-  const pool = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => startThread(i + 1, spinMs)));
+  if (threads === 1) return { threads: 1, splits: 0, stolen: 0, splitsSmall: false, close: () => Promise.resolve() };
+  const pool = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => startThread(i + 1)));
   let closed = false;
+  // Whether products under FINE_MACS split, and the kernel threads spin between products.
+  let small = false;
+  const setSmall = (on: boolean): void => {
+    small = on;
+    for (const t of pool) Atomics.store(t.ctl, CTL.spin, on ? 1 : 0);
+  };
+  setSmall(minMacs !== "auto" && minMacs < FINE_MACS);
+  let reading: CpuReading | undefined = minMacs === "auto" ? cpuReading() : undefined;
+  /** The threshold for a product now: under "auto", decided anew once a quarter second has passed. */
+  const threshold = (): number => {
+    if (minMacs !== "auto") return minMacs;
+    if (performance.now() - reading!.at >= LOAD_READ_MS) {
+      const next = cpuReading();
+      const others = otherCores(reading!, next);
+      reading = next;
+      const free = others !== undefined && coresFree(others, next.cores, threads, small);
+      if (free !== small) setSmall(free);
+    }
+    return small ? SMALL_MACS : FINE_MACS;
+  };
   let splits = 0;
   let stolen = 0;
   let nextId = 0;
@@ -207,7 +235,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     (run: ArenaMatmul, packed: number, id: number, spare: number, scratchBytes: number): ArenaMatmul =>
     (at) => {
       const { m, k, n } = at;
-      if (closed || m * k * n < minMacs || m < 2 * threads) return run(at);
+      if (closed || m * k * n < threshold() || m < 2 * threads) return run(at);
       const dead = pool.findIndex((t) => t.dead !== undefined);
       if (dead >= 0) throw new WorkerFailure("useKernelThreads", dead + 1, pool[dead]!.dead!, AFRESH);
       const rows = (r0: number, r1: number, scratch: number): ArenaProduct => ({
@@ -289,6 +317,9 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     },
     get stolen() {
       return stolen;
+    },
+    get splitsSmall() {
+      return small;
     },
     close,
   };
