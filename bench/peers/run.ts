@@ -28,7 +28,7 @@ import { ROW, computeTargets, header, tableRows, targetHeader, targetRows, type 
 import { initTf, tfChar, tfLstm, tfMatmul, tfTinyAdd } from "./tfjs.js";
 import { initJax, jaxChar, jaxLstm, jaxMatmul, jaxTinyAdd } from "./jaxjs.js";
 import { plainChar } from "./plain.js";
-import { workersHalfBatch, workersKernelThreads, workersOneThread, workersPmap, workersUnsynced } from "./workers.js";
+import { WORKERS_PLAN, type WorkersSectionResult } from "./workers.js";
 import type { FirstCall } from "./firstcall.js";
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -195,36 +195,43 @@ if (want("perexample")) {
 // ---- 2c. data parallelism over worker threads (issue 19) ------------------------------------
 
 for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
+  // Rewind's rows in a process of their own (see workersSection.ts for why), the peers here.
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(new URL("./workersSection.ts", import.meta.url)), String(batch)],
+    { encoding: "utf8", timeout: 600_000 },
+  );
+  const line = child.stdout.split("\n").find((l) => l.startsWith("WORKERS "));
+  if (line === undefined)
+    throw new Error(`the data-parallel rows (B ${batch}) failed (exit ${child.status}): ${child.stderr.slice(-2000)}`);
+  const rows = JSON.parse(line.slice("WORKERS ".length)) as WorkersSectionResult;
   const d = makeLstmData(batch);
-  const contestants = [workersOneThread(d), workersPmap(d, 2), workersUnsynced(d)];
-  const half = workersHalfBatch(d);
   // The peers on the same step, each on one thread: in Node neither TF.js's wasm backend nor
   // jax-js can use threads (see the header line), so these are their best here.
   const peers = [await tfLstm(d, "wasm"), jaxLstm(d)];
-  // The one-thread rows compile before kernel threads are on (runners compiled then would use them).
-  await contestants[0]!.run();
-  await half.run();
-  contestants.push(await workersKernelThreads(d));
-  await checkAgreement(`data-parallel LSTM step, B ${batch}`, [...contestants, ...peers], contestants[0]!.name);
-  await runSection(
+  const reported: StepContestant[] = rows.checks.map(([name, r]) => ({ name, run: () => undefined, check: () => r }));
+  await checkAgreement(`data-parallel LSTM step, B ${batch}`, [...reported, ...peers], reported[0]!.name);
+  const title =
     `data-parallel LSTM step: B ${batch}, T ${LSTM.T}, in ${LSTM.IN}, H ${LSTM.H}, jit(valueAndGrad), float32, ` +
-      `${availableParallelism()} cores`,
-    "ms",
-    [...contestants, half, ...peers],
-    // Each sample settled by one untimed call: a training loop calls its step back to back, and a
-    // pmap call right after another row's call runs slower (B 32: median 12.3 against 11.4 ms back
-    // to back, 80 calls each, alternated; B 128: the same 40.1 ms).
-    { rounds: 11, minRuns: 3, budgetMs: 5000, sampleMs: 0, warmMs: 300, settle: 1 },
-    {
-      refFor: (r) => (r.name === contestants[0]!.name ? undefined : contestants[0]!.name),
-      note:
-        "pmap splits the batch in halves; each worker computes its gradient, pmean averages them in shared memory; " +
-        'kernel threads split each product of ≥ 250 k multiply-adds by rows while the other processes leave both cores free (useKernelThreads(2), minMacs "auto"); ' +
-        "bounds: 2 workers computing their halves with no collective, and one thread computing half the batch alone " +
-        "(no 2-worker step of this batch beats the first; the second is the floor of each worker's share); " +
-        "TF.js wasm and jax-js on one thread, the most Node gives them",
-    },
-  );
+    `${availableParallelism()} cores`;
+  log(`\n${title}`);
+  for (const l of rows.log) log(l);
+  const peerTimings = await timeInterleaved(peers, WORKERS_PLAN, log);
+  for (const c of peers) c.dispose?.();
+  sections.push({
+    title,
+    unit: "ms",
+    timings: [...rows.timings, ...peerTimings],
+    refFor: (r) => (r.name === reported[0]!.name ? undefined : reported[0]!.name),
+    note:
+      "pmap splits the batch in halves; each worker computes its gradient, pmean averages them in shared memory; " +
+      'kernel threads split each product of ≥ 250 k multiply-adds by rows while the other processes leave both cores free (useKernelThreads(2), minMacs "auto"); ' +
+      "bounds: 2 workers computing their halves with no collective, and one thread computing half the batch alone " +
+      "(no 2-worker step of this batch beats the first; the second is the floor of each worker's share); " +
+      "the Rewind rows run interleaved in a process of their own, the peers in this one (another framework's heap " +
+      "in the process slows the two-thread rows: see bench/peers/workersSection.ts); " +
+      "TF.js wasm and jax-js on one thread, the most Node gives them",
+  });
 }
 
 // ---- 3. matmul --------------------------------------------------------------------------------

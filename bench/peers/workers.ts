@@ -10,13 +10,27 @@ import type * as W from "./workersStep.js";
 import { lstmMeanGrad, lstmMeanGradOf } from "./workersStep.js";
 import * as T from "@rewind/tensor";
 import { rewindLstmParts, type LstmModel, type StepContestant } from "./rewind.js";
-import type { Contestant } from "./harness.js";
-import { l2, type LstmData } from "./data.js";
+import type { Contestant, Plan, Timing } from "./harness.js";
+import { l2, type LstmData, type StepCheck } from "./data.js";
 
 const norms = (g: LstmModel): number[] =>
   [g.cell.weight_ih, g.cell.weight_hh, g.cell.bias_ih, g.cell.bias_hh, g.w, g.b].map((v) =>
     l2((v as { data: ArrayLike<number> }).data),
   );
+
+/** What workersSection.ts (the child process timing these rows) prints after `WORKERS `. */
+export interface WorkersSectionResult {
+  readonly checks: ReadonlyArray<readonly [string, StepCheck]>;
+  readonly timings: readonly Timing[];
+  readonly log: readonly string[];
+}
+
+/**
+ * How the section is timed. Each sample is settled by one untimed call: a training loop calls its
+ * step back to back, and a pmap call right after another row's call runs slower (B 32: median 12.3
+ * against 11.4 ms back to back, 80 calls each, alternated; B 128: the same 40.1 ms).
+ */
+export const WORKERS_PLAN: Plan = { rounds: 11, minRuns: 3, budgetMs: 5000, sampleMs: 0, warmMs: 300, settle: 1 };
 
 /** Row names of the data-parallel section. */
 export const WORKER_ROWS = {
