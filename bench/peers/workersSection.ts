@@ -7,9 +7,11 @@
  * TF.js's and jax-js's (~56 MB more, measured at this section) pays for every collection of that
  * heap with the time of a core the workers need: the concurrent marking runs on V8's helper
  * threads. In one process with the peers, the median of `pmap` at B 32 moved from 0.65–0.67× one
- * thread to 0.75–0.98× from run to run, while two bare worker threads doing the same halves moved
- * not at all (0.52–0.55×) until the main thread allocated the 400 KB a `pmap` call brings back
- * (then 0.65×). The one-thread rows barely move either way: the helpers have the second core.
+ * thread to 0.75–0.98× from run to run, while two bare worker threads computing the same halves
+ * (allocating nothing on the main thread) stayed at 0.52–0.55×; a full collection forced before
+ * each sample brought `pmap` back to 0.64–0.66× (alternated with plain runs at 0.75–0.81×), but
+ * slowed jax-js by a quarter. The one-thread rows barely move either way: the helpers have the
+ * second core.
  * A training script has no other framework's heap beside it, so the rows are timed here without
  * one; the peers' rows are timed in the parent process, interleaved with each other.
  */
