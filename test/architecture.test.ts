@@ -137,9 +137,10 @@ describe("architecture", () => {
       /^(packages\/autodiff\/src\/compile\/|packages\/workers\/src\/node\/kernelThreads?\.ts$|test\/kernel-threads\.test\.ts$|packages\/webgpu\/src\/wgsl\/random\.ts$)/,
     ],
     ["@rewind/tensor/internal/untrusted", /^packages\/optim\/src\/(checkpoint|checkpointMeta|treeSpecRead)\.ts$/],
-    // Zero-copy wrapping: only for results a worker transferred to pmap's main thread, and placed values
-    // (shared memory that stays unwritten while their handle is usable).
-    ["@rewind/tensor/internal/buffers", /^packages\/workers\/src\/(results|layout)\.ts$/],
+    // Zero-copy wrapping: only for results a worker transferred to pmap's main thread, placed values
+    // (shared memory that stays unwritten while their handle is usable), and psum's sums (buffers
+    // the collective just allocated and filled).
+    ["@rewind/tensor/internal/buffers", /^packages\/workers\/src\/(results|layout|collective)\.ts$/],
     // The shared options check: Rewind's packages and the suites that test them, never an example or a benchmark.
     [
       "@rewind/tensor/internal/check",
