@@ -12,11 +12,16 @@ import { runInNewContext } from "node:vm";
 import { afterAll, describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import {
+  add,
   compileGraph,
+  greater,
   jit,
   makeGraph,
   matmul,
   mean,
+  mul,
+  sigmoid,
+  where,
   square,
   sub,
   tanh,
@@ -53,6 +58,36 @@ describe("useKernelThreads(2)", () => {
     expect(got).toEqual(want);
     // Per step, the forward product and the backward ones split; then the weight gradients.
     expect(threads.splits).toBeGreaterThanOrEqual(2 * TT + 2);
+  });
+
+  it("large fused loops split by rows with the bits of one thread: broadcast, scalar and mask reads, many outputs", async () => {
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    const [k1, k2, k3] = T.random.split(T.random.key(21), 3) as unknown as T.Key[];
+    const x = T.random.normal(k1!, [33, 96]); // an odd number of rows: parts of 16 and 17
+    const y = T.random.normal(k2!, [33, 96]);
+    const bias = T.random.normal(k3!, [96]);
+    const loops = (a: Value, b: Value, c: Value): Value[] => {
+      const gate = sigmoid(add(a, c)); // a row-broadcast read
+      const h = mul(gate, tanh(mul(b, 0.37))); // a scalar
+      return [h, where(greater(a, 0), h, gate), add(h, 1.5)]; // a mask; three outputs of one loop
+    };
+    const before = threads.loopSplits;
+    const got = jit(loops)(x, y, bias);
+    expect(bitsOf(got)).toEqual(bitsOf(loops(x, y, bias)));
+    expect(threads.loopSplits - before, "the loop was split").toBeGreaterThan(0);
+  });
+
+  it("an LSTM at B 32, H 128 (its cell's loops split) equals one thread bit for bit", async () => {
+    const keysBig = T.random.split(T.random.key(23), 3) as unknown as T.Key[];
+    const big = lstm.init(keysBig[0]!, { inputSize: 16, hiddenSize: 128 }, { dtype: "float32" }) as TorchCellParams;
+    const bxs = T.random.normal(keysBig[1]!, [32, 4, 16]);
+    const bys = T.random.normal(keysBig[2]!, [32, 128]);
+    const loss = (p: TorchCellParams): Value => mean(square(sub(rnn(lstm, p, bxs).finalCarry.h, bys)));
+    const want = bitsOf(jit(valueAndGrad(loss))(big));
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    const got = bitsOf(jit(valueAndGrad(loss))(big));
+    expect(got).toEqual(want);
+    expect(threads.loopSplits).toBeGreaterThanOrEqual(2 * 4);
   });
 
   it("every product layout splits with the bits of the eager products", async () => {

@@ -30,7 +30,14 @@ export {
   type ArenaProduct,
 } from "./wasm/matmulRuntime.js";
 export { shareMemoryImport, sharedArenaKernels } from "./wasm/sharedKernels.js";
-export { arenaThreads, setArenaThreads, type ArenaThreads, type ThreadedArena } from "./wasm/arenaThreads.js";
+export {
+  arenaThreads,
+  setArenaThreads,
+  type ArenaThreads,
+  type LoopKernel,
+  type LoopSplit,
+  type ThreadedArena,
+} from "./wasm/arenaThreads.js";
 export { wasmApi, type WasmApi, type WasmMemory } from "./wasm/api.js";
 export { uniformRange } from "./uniformRange.js";
 export { codegenRefused, declineCodegen, type Codegen } from "./wasm/policy.js";

@@ -23,13 +23,15 @@ import {
   WASM_MIN_MACS,
   wasmApi,
   type FunctionBuilder,
+  type LoopKernel,
   type ThreadedArena,
   type WasmApi,
 } from "@rewind/tensor/internal/codegen";
 import { EW_PRELUDE } from "./ewOps.js";
 import { genLoop, int, type KernelText, type LoopSpec } from "./loopgen.js";
 import { emitSimdLoop, planSimd, type SimdPlan } from "./simdLoop.js";
-import { simdWrapper, stagingBytes } from "./simdWrap.js";
+import { simdWrapper, stagingBytes, type SplitCall } from "./simdWrap.js";
+import { loopParts } from "./loopSplit.js";
 import { arenaMatmulBytes, makeArenaMatmul, slotAddresses } from "./arena.js";
 import { mm } from "./matmul.js";
 import { holdBuffers } from "./owned.js";
@@ -92,6 +94,8 @@ interface ModuleScope {
   readonly mma?: unknown;
   readonly mmp?: unknown;
   readonly mmq?: unknown;
+  /** Runs a split loop's second part on a kernel thread (`LoopSplit`), with kernel threads. */
+  readonly SL?: unknown;
 }
 
 /**
@@ -118,7 +122,15 @@ export const ARRAY_OF: Readonly<Record<DType, string>> = {
 export class Module {
   readonly pool = new Pool();
   readonly #simdKernels: FunctionBuilder[] = [];
-  readonly #simdWrappers: Array<{ spec: LoopSpec; plan: SimdPlan; name: string; kernel: string }> = [];
+  readonly #simdWrappers: Array<{
+    spec: LoopSpec;
+    plan: SimdPlan;
+    name: string;
+    kernel: string;
+    split: SplitCall | undefined;
+  }> = [];
+  /** Kernel threads were installed when compiling began: large loops also get kernels for two parts. */
+  readonly #threaded = arenaThreads() !== undefined;
   /** Hand-written kernels (in the module with the SIMD loops) by name: their identifiers. */
   readonly #handKernels = new Map<string, string>();
   #stagingBytes = 0;
@@ -199,10 +211,27 @@ export class Module {
       this.#kernels.set(key, name);
       const kernel = `W${this.#simdKernels.length}`;
       this.#simdKernels.push(emitSimdLoop(spec, plan, `k${this.#simdKernels.length}`));
-      this.#simdWrappers.push({ spec, plan, name, kernel });
+      this.#simdWrappers.push({
+        spec,
+        plan,
+        name,
+        kernel,
+        split: this.#threaded ? this.#splitKernels(spec) : undefined,
+      });
       this.#stagingBytes = Math.max(this.#stagingBytes, stagingBytes(spec, plan));
     }
     return name;
+  }
+
+  /** Kernels for the two parts of a loop that kernel threads may split (`loopSplit.ts`), if it qualifies. */
+  #splitKernels(spec: LoopSpec): SplitCall | undefined {
+    const parts = loopParts(spec);
+    const plans = parts && [planSimd(parts.first), planSimd(parts.second)];
+    if (parts === undefined || plans?.[0] === undefined || plans[1] === undefined) return undefined;
+    const first = this.#simdKernels.length;
+    this.#simdKernels.push(emitSimdLoop(parts.first, plans[0], `k${first}`));
+    this.#simdKernels.push(emitSimdLoop(parts.second, plans[1], `k${first + 1}`));
+    return { first: `W${first}`, second: first + 1, shift: parts.shift };
   }
 
   /**
@@ -240,7 +269,9 @@ export class Module {
 
   /** Number of fused loops running as WebAssembly SIMD kernels. */
   get simdKernelCount(): number {
-    return this.#simdKernels.length - this.#handKernels.size;
+    // A split loop's part kernels are the same loop: counted once.
+    const parts = this.#simdWrappers.filter((w) => w.split !== undefined).length * 2;
+    return this.#simdKernels.length - this.#handKernels.size - parts;
   }
 
   /** A hand-written WebAssembly kernel on the runner's memory (built once per name): its identifier. */
@@ -265,15 +296,15 @@ export class Module {
    * (`outs`: arrays for the outputs to be written into, `[]` for none).
    */
   source(runBody: readonly string[]): string {
-    const wrappers = this.#simdWrappers.map(({ spec, plan, name, kernel }) => {
-      const w = simdWrapper(spec, plan, kernel, this.#stageStart());
+    const wrappers = this.#simdWrappers.map(({ spec, plan, name, kernel, split }) => {
+      const w = simdWrapper(spec, plan, kernel, this.#stageStart(), split);
       return `function ${name}(${w.params.join(", ")}) {\n${w.body}}`;
     });
     const decl = (prefix: string, arr: string, n: number): string =>
       n === 0 ? "" : `const ${Array.from({ length: n }, (_, i) => `${prefix}${i} = ${arr}[${i}]`).join(", ")};\n`;
     return [
       '"use strict";\n',
-      "const { P, C, S, H, W, AB, HF, HI, HB, mma, mmp, mmq } = M;\n",
+      "const { P, C, S, H, W, AB, HF, HI, HB, mma, mmp, mmq, SL } = M;\n",
       EW_PRELUDE,
       `const { ${Object.keys(HELPERS).join(", ")} } = H;\n`,
       decl("B", "P", this.pool.count),
@@ -309,8 +340,9 @@ export class Module {
     const slots = slotAddresses(this.#stageStart() + this.#stagingBytes, this.#packSlots);
     const bytes =
       slots.length === 0 ? this.#stageStart() + this.#stagingBytes : slots.at(-1)! + this.#packSlots.at(-1)!;
-    // Kernel threads (when installed, see `arenaThreads`) only for runners with products to split.
-    const hook = this.#arenaMatmuls === 0 ? undefined : arenaThreads();
+    // Kernel threads (when installed, see `arenaThreads`) only for runners with products or loops to split.
+    const splits = this.#arenaMatmuls > 0 || this.#simdWrappers.some((w) => w.split !== undefined);
+    const hook = splits ? arenaThreads() : undefined;
     if (hook !== undefined) {
       try {
         const threaded = hook(bytes, this.#stagingBytes);
@@ -334,10 +366,18 @@ export class Module {
     const pages = Math.max(1, Math.ceil(bytes / 65536));
     const memory = threaded?.memory ?? new api.Memory({ initial: pages, maximum: pages });
     let kernels: unknown[] = [];
+    let SL: unknown;
     if (this.#simdKernels.length > 0) {
       const code = encodeModule(this.#simdKernels, 1);
-      const { exports } = new api.Instance(new api.Module(threaded?.share(code) ?? code), { env: { memory } });
+      const shared = threaded?.share(code);
+      const { exports } = new api.Instance(new api.Module(shared ?? code), { env: { memory } });
       kernels = this.#simdKernels.map((f) => exports[f.name]);
+      if (shared !== undefined && this.#simdWrappers.some((w) => w.split !== undefined))
+        SL = threaded!.loops?.(
+          shared,
+          this.#simdKernels.map((f) => f.name),
+          kernels as LoopKernel[],
+        );
     }
     const products =
       this.#arenaMatmuls === 0 ? undefined : makeArenaMatmul(memory, this.#stageStart(), slots, threaded?.kernels);
@@ -353,6 +393,7 @@ export class Module {
       HF: new Float32Array(arena),
       HI: new Int32Array(arena),
       HB: new Uint8Array(arena),
+      SL,
       ...products,
     };
   }

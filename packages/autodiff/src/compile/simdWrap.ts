@@ -30,11 +30,23 @@ export const stagingBytes = (spec: LoopSpec, plan: SimdPlan): number => {
   return bytes;
 };
 
+/** A loop that kernel threads may split: its parts' kernels (`loopSplit.ts`). */
+export interface SplitCall {
+  /** The identifier of the first part's kernel (run in this thread). */
+  readonly first: string;
+  /** The index of the second part's kernel among the module's kernels (run by a kernel thread). */
+  readonly second: number;
+  /** Elements of each output before the second part's rows. */
+  readonly shift: number;
+}
+
 /**
  * The wrapper's parameters and body, calling `kernel` (an identifier bound to the exported
  * WebAssembly function). `AB` is the memory's ArrayBuffer, `HF`, `HI` and `HB` a Float32Array,
  * an Int32Array and a Uint8Array over all of it and `stage` the staging area's byte offset, all
- * in scope of the generated module.
+ * in scope of the generated module. With `split`, the wrapper first offers the loop to `SL` (the
+ * kernel threads' `LoopSplit`, or undefined): the second part to a kernel thread, the first here;
+ * when it declines, the whole kernel runs here.
  * @example simdWrapper(spec, plan, "W0", 1048576).body
  */
 export const simdWrapper = (
@@ -42,6 +54,7 @@ export const simdWrapper = (
   plan: SimdPlan,
   kernel: string,
   stage: number,
+  split?: SplitCall,
 ): { params: string[]; body: string } => {
   const size = spec.shape.reduce((a, b) => a * b, 1);
   const params = [
@@ -74,7 +87,16 @@ export const simdWrapper = (
     ...spec.reads.map((_, r) => `b${r}`),
     ...Array.from({ length: spec.scalars }, (_, s) => `s${s}`),
   ];
-  lines.push(`  ${kernel}(${args.join(", ")});`);
+  if (split === undefined) lines.push(`  ${kernel}(${args.join(", ")});`);
+  else {
+    // The second part's outputs start `shift` elements on; its reads' offsets are in its kernel.
+    const second = args.map((a, i) => (i < spec.stores.length ? `${a} + ${int(4 * split.shift)}` : a));
+    const ints = spec.stores.length + spec.reads.length;
+    lines.push(
+      `  if (SL === undefined || !SL(${int(split.second)}, ${int(ints)}, [${second.join(", ")}], ` +
+        `() => ${split.first}(${args.join(", ")}))) ${kernel}(${args.join(", ")});`,
+    );
+  }
   spec.stores.forEach((_, k) =>
     lines.push(`  if (o${k}.buffer !== AB) o${k}.set(HF.subarray(a${k} >> 2, (a${k} >> 2) + ${int(size)}), oo${k});`),
   );

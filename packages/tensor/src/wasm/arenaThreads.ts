@@ -15,7 +15,29 @@ export interface ThreadedArena {
   share(bytes: Uint8Array): Uint8Array;
   /** The product kernels on `memory`: large products split by rows across the threads, same bits. */
   readonly kernels: ArenaKernels;
+  /**
+   * Gives the threads the runner's loop kernels: `shared` is its module as `share` made it, `names`
+   * its exports in kernel order, `local` the same functions instantiated in this thread. Returns
+   * how a loop's second part goes to a thread (see `LoopSplit`), or undefined when it cannot.
+   */
+  readonly loops?: (
+    shared: Uint8Array,
+    names: readonly string[],
+    local: readonly LoopKernel[],
+  ) => LoopSplit | undefined;
 }
+
+/** A loop kernel of a runner's module: byte addresses, then float32 scalars. */
+export type LoopKernel = (...args: number[]) => void;
+
+/**
+ * Runs a loop split in two parts: kernel `kernel` with `args` (the first `ints` of them byte
+ * addresses, the rest float32 scalars) on a thread, while `own` runs the first part here; returns
+ * once both are done, or false at once, having run nothing, when the loop should run whole here
+ * (the threads are not splitting small work just now, or were stopped). Same bits either way: the
+ * parts are the same loop over disjoint rows.
+ */
+export type LoopSplit = (kernel: number, ints: number, args: readonly number[], own: () => void) => boolean;
 
 /**
  * Builds a runner's arena for `bytes` bytes of planned buffers, staging and packing slots, where

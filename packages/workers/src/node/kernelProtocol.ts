@@ -30,10 +30,22 @@ export const CTL = {
   taken: 15,
   /** 1 while small products split: the kernel thread then spins after each product (`THREAD_SPIN_MS`). */
   spin: 16,
+  /** What the request is: 0 a product's rows (the fields above), 1 a loop's second part (below). */
+  kind: 17,
+  /** The loop kernel's index among its runner's kernels. */
+  fn: 18,
+  /** How many of its arguments are byte addresses (i32); the rest are float32 scalars. */
+  ints: 19,
+  argc: 20,
+  /** The arguments, from this word on: addresses as integers, scalars as float32 bits. */
+  args: 21,
 } as const;
 
+/** The most arguments a loop kernel may take to be split (a longer one runs whole). */
+export const MAX_LOOP_ARGS = 43;
+
 /** Bytes of the control words. */
-export const CTL_BYTES = 4 * 17;
+export const CTL_BYTES = 4 * (CTL.args + MAX_LOOP_ARGS);
 
 /**
  * How long a kernel thread spins for the next product after computing one, in ms, when products
@@ -84,8 +96,14 @@ export const waitWhile = (ctl: Int32Array, index: number, value: number, spinMs:
   }
 };
 
-/** A runner's memory to compute in (with `memory`), or one to forget (without). */
+/**
+ * A runner's memory to compute in (with `memory`), its loop kernels (with `code`, the module's
+ * bytes importing that memory, and `names`, its exports in kernel order), or a runner to forget
+ * (neither).
+ */
 export interface ArenaMessage {
   readonly id: number;
   readonly memory?: object;
+  readonly code?: Uint8Array;
+  readonly names?: readonly string[];
 }

@@ -8,29 +8,56 @@
  * product.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
-import { sharedArenaKernels, type ArenaKernels } from "@rewind/tensor/internal/codegen";
+import { sharedArenaKernels, wasmApi, type ArenaKernels } from "@rewind/tensor/internal/codegen";
 import { claim, CTL, THREAD_SPIN_MS, waitWhile, type ArenaMessage } from "./kernelProtocol.js";
 
 const { ctl: shared, port } = workerData as { ctl: SharedArrayBuffer; port: MessagePort };
 const ctl = new Int32Array(shared);
+// The same words as float32, for a loop's scalar arguments.
+const ctlFloats = new Float32Array(shared);
 const arenas = new Map<number, ArenaKernels>();
+const memories = new Map<number, object>();
+const loops = new Map<number, ReadonlyArray<(...args: number[]) => void>>();
 
-/** Takes every pending message: memories to compute in, and memories no runner uses any more. */
+/** Takes every pending message: memories to compute in, their loop kernels, and runners gone. */
 const drain = (): void => {
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-    const message = m.message as ArenaMessage;
-    if (message.memory === undefined) arenas.delete(message.id);
-    else {
-      const kernels = sharedArenaKernels(message.memory);
-      if (kernels !== null) arenas.set(message.id, kernels);
+    const { id, memory, code, names } = m.message as ArenaMessage;
+    if (memory !== undefined) {
+      memories.set(id, memory);
+      const kernels = sharedArenaKernels(memory);
+      if (kernels !== null) arenas.set(id, kernels);
+    } else if (code !== undefined && names !== undefined && memories.has(id)) {
+      const api = wasmApi()!;
+      const { exports } = new api.Instance(new api.Module(code), { env: { memory: memories.get(id) } });
+      loops.set(
+        id,
+        names.map((n) => exports[n] as (...args: number[]) => void),
+      );
+    } else {
+      arenas.delete(id);
+      memories.delete(id);
+      loops.delete(id);
     }
   }
 };
 
-/** Computes the product the control words describe. */
+/** Runs the loop part the control words describe. */
+const runLoop = (id: number): void => {
+  const kernel = loops.get(id)?.[ctl[CTL.fn]!];
+  if (kernel === undefined) throw new Error(`no loop kernel ${ctl[CTL.fn]} for arena ${id} in this thread`);
+  const ints = ctl[CTL.ints]!;
+  const args = Array.from({ length: ctl[CTL.argc]! }, (_, i) =>
+    i < ints ? ctl[CTL.args + i]! : ctlFloats[CTL.args + i]!,
+  );
+  kernel(...args);
+};
+
+/** Computes the product (or the loop part) the control words describe. */
 const run = (): void => {
   drain();
   const id = ctl[CTL.arena]!;
+  if (ctl[CTL.kind] === 1) return runLoop(id);
   const kernels = arenas.get(id);
   if (kernels === undefined) throw new Error(`no WebAssembly matmul kernels for arena ${id} in this thread`);
   const transA = ctl[CTL.transA] === 1;

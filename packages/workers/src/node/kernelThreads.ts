@@ -1,7 +1,9 @@
 /// <reference types="node" />
 /**
  * @file Kernel threads: large float32 products of compiled (jit) runners split by rows across the
- * main thread and `threads − 1` worker threads over the runner's shared WebAssembly memory.
+ * main thread and `threads − 1` worker threads over the runner's shared WebAssembly memory; while
+ * small products split, large fused elementwise loops split too (their first rows here, the rest on
+ * the first kernel thread, which runs the runner's own loop kernels on the same memory).
  *
  * Each output element is one sum in k order computed by the same kernel whichever thread computes
  * its row, so a split product has the same bits as the whole one (see `arenaKernels`). Each
@@ -35,6 +37,8 @@ import {
   type ArenaKernels,
   type ArenaMatmul,
   type ArenaProduct,
+  type LoopKernel,
+  type LoopSplit,
   type ThreadedArena,
 } from "@rewind/tensor/internal/codegen";
 import { WorkerFailure } from "../errors.js";
@@ -44,6 +48,7 @@ import {
   CTL_BYTES,
   FINE_MACS,
   MAIN_SPIN_MS,
+  MAX_LOOP_ARGS,
   SMALL_MACS,
   waitWhile,
   type ArenaMessage,
@@ -76,6 +81,11 @@ export interface KernelThreads {
    * not started them by the time the main thread's own rows were done (its core was busy).
    */
   readonly stolen: number;
+  /**
+   * Fused elementwise loops split so far: while small products split, a large loop of a runner
+   * (an LSTM cell's gates at B 32: 32 × 128) runs its first rows here and the rest on a kernel thread.
+   */
+  readonly loopSplits: number;
   /** Whether products of fewer than 4 M multiply-adds split now (always so with a fixed `minMacs` under 4 M). */
   readonly splitsSmall: boolean;
   /**
@@ -159,7 +169,8 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
     refuse("options.timeoutMs", `expected a positive number of milliseconds, got ${String(timeoutMs)}`, "pass 10000");
   await active?.close();
-  if (threads === 1) return { threads: 1, splits: 0, stolen: 0, splitsSmall: false, close: () => Promise.resolve() };
+  if (threads === 1)
+    return { threads: 1, splits: 0, loopSplits: 0, stolen: 0, splitsSmall: false, close: () => Promise.resolve() };
   const pool = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => startThread(i + 1)));
   let closed = false;
   // Whether products under FINE_MACS split, and the kernel threads spin between products.
@@ -183,6 +194,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     return small ? SMALL_MACS : FINE_MACS;
   };
   let splits = 0;
+  let loopSplits = 0;
   let stolen = 0;
   let nextId = 0;
   const forget = new FinalizationRegistry<number>((id) => {
@@ -190,23 +202,27 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
   });
 
   /**
-   * Finishes the kernel threads' rows of a split product (`parts[i]` is thread i's): rows a thread
-   * has not started the main thread claims, and computes with `run` when `compute` (after its own
-   * rows failed it only keeps them from starting); rows a thread claimed it waits for. Throws the
+   * Finishes the kernel threads' parts of a split product or loop (thread i's is `steal(i)`, `what`
+   * describes it, only on failure: this runs for every split of every step): parts a thread has
+   * not started the main thread claims, and computes when `compute` (after its own part failed it
+   * only keeps them from starting); parts a thread claimed it waits for. Throws the
    * first failure once every thread's rows are settled: a WorkerFailure for a thread that failed or
    * timed out, or the main thread's own error.
    */
-  const collect = (at: ArenaProduct, parts: readonly ArenaProduct[], run: ArenaMatmul, compute: boolean): void => {
+  const collect = (
+    workers: readonly Thread[],
+    what: () => string,
+    steal: (i: number) => void,
+    compute: boolean,
+  ): void => {
     const deadline = performance.now() + timeoutMs;
-    // Only a failure is described: this runs for every split product of every step.
-    const what = (): string => `its rows of a ${at.m}×${at.k}×${at.n} product`;
     let failure: Error | undefined;
-    pool.forEach((t, i) => {
+    workers.forEach((t, i) => {
       if (claim(t.ctl, t.seq)) {
         if (!compute) return;
         stolen++;
         try {
-          run(parts[i]!);
+          steal(i);
         } catch (e) {
           failure ??= e instanceof Error ? e : new Error(String(e));
         }
@@ -251,6 +267,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
       pool.forEach((t, i) => {
         const part = parts[i]!;
         const c = t.ctl;
+        c[CTL.kind] = 0;
         c[CTL.arena] = id;
         c[CTL.packed] = packed;
         c[CTL.aAt] = part.aAt | 0;
@@ -271,9 +288,54 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
         run(rows(0, cut(1), at.scratch));
         ran = true;
       } finally {
-        collect(at, parts, run, ran);
+        const what = (): string => `its rows of a ${at.m}×${at.k}×${at.n} product`;
+        collect(pool, what, (i) => run(parts[i]!), ran);
       }
       splits++;
+    };
+
+  /** Float32 view of each thread's control words, for a loop's scalar arguments. */
+  const floats = new WeakMap<Thread, Float32Array>();
+
+  /**
+   * A runner's loop splitter (`LoopSplit`) for the memory `id`, `local` its kernels in this
+   * thread: while small work splits, the second part goes to the first kernel thread.
+   */
+  const loopSplitter =
+    (id: number, local: readonly LoopKernel[]): LoopSplit =>
+    (kernel, ints, args, own) => {
+      threshold();
+      if (closed || !small || args.length > MAX_LOOP_ARGS) return false;
+      const t = pool[0]!;
+      if (t.dead !== undefined) throw new WorkerFailure("useKernelThreads", 1, t.dead, AFRESH);
+      const c = t.ctl;
+      let f = floats.get(t);
+      if (f === undefined) floats.set(t, (f = new Float32Array(c.buffer)));
+      c[CTL.kind] = 1;
+      c[CTL.arena] = id;
+      c[CTL.fn] = kernel;
+      c[CTL.ints] = ints;
+      c[CTL.argc] = args.length;
+      for (let i = 0; i < args.length; i++)
+        if (i < ints) c[CTL.args + i] = args[i]!;
+        else f[CTL.args + i] = args[i]!;
+      Atomics.store(c, CTL.request, ++t.seq);
+      Atomics.notify(c, CTL.request);
+      let ran = false;
+      try {
+        own();
+        ran = true;
+      } finally {
+        collect(
+          [t],
+          () => `its part of a loop (kernel ${kernel})`,
+          () => local[kernel]!(...args),
+          ran,
+        );
+        c[CTL.kind] = 0;
+      }
+      loopSplits++;
+      return true;
     };
 
   const arena = (bytes: number, scratchBytes: number): ThreadedArena | undefined => {
@@ -296,7 +358,11 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     // Keyed to the splitting product itself: the runner's helpers keep it (but not `kernels`,
     // which they destructure), so the kernel thread forgets the memory only with the runner.
     forget.register(kernels.product, id);
-    return { memory, share: shareMemoryImport, kernels };
+    const loops = (code: Uint8Array, names: readonly string[], local: readonly LoopKernel[]): LoopSplit => {
+      pool[0]!.port.postMessage({ id, code, names } satisfies ArenaMessage);
+      return loopSplitter(id, local);
+    };
+    return { memory, share: shareMemoryImport, kernels, loops };
   };
 
   const close = async (): Promise<void> => {
@@ -317,6 +383,9 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     },
     get stolen() {
       return stolen;
+    },
+    get loopSplits() {
+      return loopSplits;
     },
     get splitsSmall() {
       return small;
