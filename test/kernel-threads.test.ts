@@ -63,8 +63,8 @@ describe("useKernelThreads(2)", () => {
   it("large fused loops split by rows with the bits of one thread: broadcast, scalar and mask reads, many outputs", async () => {
     threads = await useKernelThreads(2, { minMacs: 1000 });
     const [k1, k2, k3] = T.random.split(T.random.key(21), 3) as unknown as T.Key[];
-    const x = T.random.normal(k1!, [33, 96]); // an odd number of rows: parts of 16 and 17
-    const y = T.random.normal(k2!, [33, 96]);
+    const x = T.random.normal(k1!, [65, 96]); // an odd number of rows: parts of 32 and 33
+    const y = T.random.normal(k2!, [65, 96]);
     const bias = T.random.normal(k3!, [96]);
     const loops = (a: Value, b: Value, c: Value): Value[] => {
       const gate = sigmoid(add(a, c)); // a row-broadcast read
@@ -87,7 +87,7 @@ describe("useKernelThreads(2)", () => {
     threads = await useKernelThreads(2, { minMacs: 1000 });
     const got = bitsOf(jit(valueAndGrad(loss))(big));
     expect(got).toEqual(want);
-    expect(threads.loopSplits).toBeGreaterThanOrEqual(2 * 4);
+    expect(threads.loopSplits, "the forward gates of every step").toBeGreaterThanOrEqual(4);
   });
 
   it("every product layout splits with the bits of the eager products", async () => {

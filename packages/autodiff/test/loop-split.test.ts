@@ -2,11 +2,12 @@
  * @file `loopParts`: a fused loop cut in two along its outermost axis for kernel threads. The two
  * parts, run by the JavaScript loop generator over their own rows, write exactly what the whole
  * loop writes there (so the SIMD kernels emitted from them do too: each lane computes its element
- * as the JavaScript loop does); loops too small, of one row, or reading through a window stay whole.
+ * as the JavaScript loop does); loops of too little work, of one row, or reading through a window
+ * stay whole.
  */
 import { describe, expect, it } from "vitest";
 import { genLoop, type LoopSpec } from "../src/compile/loopgen.js";
-import { loopParts, MIN_SPLIT_ELEMENTS } from "../src/compile/loopSplit.js";
+import { loopParts, MIN_SPLIT_WORK, workUnits } from "../src/compile/loopSplit.js";
 
 /** `out = tanh(x) · b + s` over [rows, cols]: x read whole, b a row broadcast (stride 0 down the rows), s a scalar. */
 const specOf = (rows: number, cols: number, xOffset = 0): LoopSpec => ({
@@ -54,9 +55,9 @@ const runLoop = (spec: LoopSpec, out: Float32Array, oo: number, x: Float32Array,
 describe("loopParts", () => {
   it("cuts at the middle row: the parts write the whole loop's bits, odd row counts included", () => {
     for (const [rows, cols, xOffset] of [
-      [32, 128, 0],
-      [33, 96, 5],
-      [2, 1024, 0],
+      [64, 128, 0],
+      [81, 96, 5],
+      [2, 4096, 0],
     ] as const) {
       const spec = specOf(rows, cols, xOffset);
       const parts = loopParts(spec)!;
@@ -75,9 +76,16 @@ describe("loopParts", () => {
     }
   });
 
-  it("leaves whole a loop under the minimum, of one row, or with a windowed read", () => {
-    expect(loopParts(specOf(2, MIN_SPLIT_ELEMENTS / 2 - 1))).toBeUndefined();
-    expect(loopParts(specOf(1, 4096))).toBeUndefined();
+  it("counts a polynomial as 30 units of work an element, other members, reads and stores as 1", () => {
+    expect(workUnits(specOf(2, 2))).toBe(30 + 1 + 1 + 2 + 1);
+  });
+
+  it("leaves whole a loop under the minimum work, of one row, or with a windowed read", () => {
+    const units = workUnits(specOf(2, 2));
+    const cols = Math.ceil(MIN_SPLIT_WORK / units / 2);
+    expect(loopParts(specOf(2, cols - 1))).toBeUndefined();
+    expect(loopParts(specOf(2, cols))).toBeDefined();
+    expect(loopParts(specOf(1, 8192))).toBeUndefined();
     const spec = specOf(32, 128);
     const windowed: LoopSpec = {
       ...spec,

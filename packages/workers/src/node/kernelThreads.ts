@@ -82,8 +82,9 @@ export interface KernelThreads {
    */
   readonly stolen: number;
   /**
-   * Fused elementwise loops split so far: while small products split, a large loop of a runner
-   * (an LSTM cell's gates at B 32: 32 × 128) runs its first rows here and the rest on a kernel thread.
+   * Fused elementwise loops split so far: while small products split, a loop of a runner worth it
+   * (an LSTM cell's forward gates at B 32: 32 × 128, five polynomials) runs its first rows here and
+   * the rest on a kernel thread.
    */
   readonly loopSplits: number;
   /** Whether products of fewer than 4 M multiply-adds split now (always so with a fixed `minMacs` under 4 M). */
