@@ -6,8 +6,17 @@
  * stay whole.
  */
 import { describe, expect, it } from "vitest";
-import { genLoop, type LoopSpec } from "../src/compile/loopgen.js";
+import { genLoop, type LoopMember, type LoopOperand, type LoopSpec } from "../src/compile/loopgen.js";
 import { loopParts, MIN_SPLIT_WORK, workUnits } from "../src/compile/loopSplit.js";
+
+/** A float32 member `op(a, b)`. */
+const binary = (op: "add" | "mul", a: LoopOperand, b: LoopOperand): LoopMember => ({
+  op,
+  param: undefined,
+  dtype: "float32",
+  ins: [a, b],
+  inDtypes: ["float32", "float32"],
+});
 
 /** `out = tanh(x) · b + s` over [rows, cols]: x read whole, b a row broadcast (stride 0 down the rows), s a scalar. */
 const specOf = (rows: number, cols: number, xOffset = 0): LoopSpec => ({
@@ -18,26 +27,8 @@ const specOf = (rows: number, cols: number, xOffset = 0): LoopSpec => ({
   ],
   members: [
     { op: "tanh", param: undefined, dtype: "float32", ins: [{ kind: "read", index: 0 }], inDtypes: ["float32"] },
-    {
-      op: "mul",
-      param: undefined,
-      dtype: "float32",
-      ins: [
-        { kind: "member", index: 0 },
-        { kind: "read", index: 1 },
-      ],
-      inDtypes: ["float32", "float32"],
-    },
-    {
-      op: "add",
-      param: undefined,
-      dtype: "float32",
-      ins: [
-        { kind: "member", index: 1 },
-        { kind: "scalar", index: 0 },
-      ],
-      inDtypes: ["float32", "float32"],
-    },
+    binary("mul", { kind: "member", index: 0 }, { kind: "read", index: 1 }),
+    binary("add", { kind: "member", index: 1 }, { kind: "scalar", index: 0 }),
   ],
   stores: [{ member: 2, dtype: "float32" }],
   scalars: 1,
