@@ -72,9 +72,17 @@ describe("useKernelThreads(2)", () => {
       return [h, where(greater(a, 0), h, gate), add(h, 1.5)]; // a mask; three outputs of one loop
     };
     const before = threads.loopSplits;
-    const got = jit(loops)(x, y, bias);
-    expect(bitsOf(got)).toEqual(bitsOf(loops(x, y, bias)));
+    const run = jit(loops);
+    const want = bitsOf(loops(x, y, bias));
+    expect(bitsOf(run(x, y, bias))).toEqual(want);
     expect(threads.loopSplits - before, "the loop was split").toBeGreaterThan(0);
+    // A runner of loops alone (no product) keeps its memory on the kernel thread while it lives.
+    setFlagsFromString("--expose-gc");
+    (runInNewContext("gc") as () => void)();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // finalization callbacks run as tasks
+    const split = threads.loopSplits;
+    expect(bitsOf(run(x, y, bias))).toEqual(want);
+    expect(threads.loopSplits).toBeGreaterThan(split);
   });
 
   it("an LSTM at B 32, H 128 (its cell's loops split) equals one thread bit for bit", async () => {

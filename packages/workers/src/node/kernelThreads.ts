@@ -12,19 +12,15 @@
  * are done, so a thread without a core of its own delays nothing it has not begun.
  *
  * Which products split (`minMacs`): a hand-off through `Atomics.wait` costs tens of microseconds,
- * which only large products repay (measured here, 2 cores, medians, 2 threads ÷ 1: 1.01 at
- * 32×128×512 (2.1 M), 0.69 at 128×128×512 (8.4 M), 0.52 at 4096×128×512). Smaller ones pay when
- * the kernel thread spins between products instead (`THREAD_SPIN_MS`): then the per-step products
- * of a scan split too, and the LSTM step (T 50, in 64, H 128) at B 32 went from 0.83 to 0.64–0.67×
- * one thread, at B 8 from 0.86 to 0.73–0.76×. But beside one busy process that took 1.5–1.8× one
- * thread (splitting only products of 4 M and more: 1.03–1.04×): spinning pays only while the
- * kernel threads have cores of their own. So by default (`"auto"`) products of 250 k and more split
+ * which only large products repay; smaller ones pay when the kernel thread spins between products
+ * (`THREAD_SPIN_MS`), but only while it has a core of its own (beside a busy process, spinning made
+ * the LSTM step 1.5–1.8× one thread). So by default (`"auto"`) products of 250 k and more split
  * while other processes leave enough cores free (cpuLoad.ts, read every quarter second), and only
  * those of 4 M and more otherwise; a number fixes the threshold (under 4 M: always spinning).
- * Products under it, and every product of runners compiled before `useKernelThreads`, stay on the
- * main thread. The main thread blocks while a kernel thread computes (Atomics.wait, allowed on
- * Node's main thread), bounded by `timeoutMs`: a thread that died or hangs is a `WorkerFailure`,
- * never a hang.
+ * Measurements: packages/workers/README.md. Products under it, and every product of runners
+ * compiled before `useKernelThreads`, stay on the main thread. The main thread blocks while a
+ * kernel thread computes (Atomics.wait, allowed on Node's main thread), bounded by `timeoutMs`: a
+ * thread that died or hangs is a `WorkerFailure`, never a hang.
  */
 import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { optionsProblem } from "@rewind/tensor/internal/check";
@@ -198,9 +194,19 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
   let loopSplits = 0;
   let stolen = 0;
   let nextId = 0;
+  // A runner's memory is forgotten by the kernel threads once everything of it a runner may hold
+  // (its splitting product, its loop splitter) is collected: `holders` counts what is left per memory.
+  const holders = new Map<number, number>();
   const forget = new FinalizationRegistry<number>((id) => {
+    const left = holders.get(id)! - 1;
+    if (left > 0) return void holders.set(id, left);
+    holders.delete(id);
     if (!closed) for (const t of pool) t.port.postMessage({ id } satisfies ArenaMessage);
   });
+  const holdUntilCollected = (token: object, id: number): void => {
+    holders.set(id, (holders.get(id) ?? 0) + 1);
+    forget.register(token, id);
+  };
 
   /**
    * Finishes the kernel threads' parts of a split product or loop (thread i's is `steal(i)`, `what`
@@ -358,10 +364,13 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     };
     // Keyed to the splitting product itself: the runner's helpers keep it (but not `kernels`,
     // which they destructure), so the kernel thread forgets the memory only with the runner.
-    forget.register(kernels.product, id);
+    holdUntilCollected(kernels.product, id);
     const loops = (code: Uint8Array, names: readonly string[], local: readonly LoopKernel[]): LoopSplit => {
       pool[0]!.port.postMessage({ id, code, names } satisfies ArenaMessage);
-      return loopSplitter(id, local);
+      const split = loopSplitter(id, local);
+      // A runner of loops and no products holds only this (its unused product is soon collected).
+      holdUntilCollected(split, id);
+      return split;
     };
     return { memory, share: shareMemoryImport, kernels, loops };
   };
