@@ -27,8 +27,10 @@ const drain = (): void => {
       memories.set(id, memory);
       const kernels = sharedArenaKernels(memory);
       if (kernels !== null) arenas.set(id, kernels);
-    } else if (code !== undefined && names !== undefined && memories.has(id)) {
+    } else if (code !== undefined) {
+      // Loop kernels come after their memory (on this port); without it their loops fail, naming the arena.
       const api = wasmApi()!;
+      if (!memories.has(id) || names === undefined) continue;
       const { exports } = new api.Instance(new api.Module(code), { env: { memory: memories.get(id) } });
       loops.set(
         id,
