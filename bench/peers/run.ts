@@ -225,7 +225,7 @@ for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
     refFor: (r) => (r.name === reported[0]!.name ? undefined : reported[0]!.name),
     note:
       "pmap splits the batch in halves; each worker computes its gradient, pmean averages them in shared memory; " +
-      'kernel threads split each product of ≥ 250 k multiply-adds by rows while the other processes leave both cores free (useKernelThreads(2), minMacs "auto"); ' +
+      'kernel threads split by rows each product of ≥ 250 k multiply-adds and the large fused loops (the cell\'s gates) while the other processes leave both cores free (useKernelThreads(2), minMacs "auto"); ' +
       "bounds: 2 workers computing their halves with no collective, and one thread computing half the batch alone " +
       "(no 2-worker step of this batch beats the first; the second is the floor of each worker's share); " +
       "the Rewind rows run interleaved in a process of their own, the peers in this one (another framework's heap " +
