@@ -8,7 +8,7 @@
  * heap with the time of a core the workers need: the concurrent marking runs on V8's helper
  * threads. In one process with the peers, the median of `pmap` at B 32 moved from 0.65–0.67× one
  * thread to 0.75–0.98× from run to run, while two bare worker threads computing the same halves
- * (allocating nothing on the main thread) stayed at 0.52–0.55×; a full collection forced before
+ * (allocating nothing on the main thread) stayed at 0.51–0.56×; a full collection forced before
  * each sample brought `pmap` back to 0.64–0.66× (alternated with plain runs at 0.75–0.81×), but
  * slowed jax-js by a quarter. The one-thread rows barely move either way: the helpers have the
  * second core.
