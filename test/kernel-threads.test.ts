@@ -83,6 +83,11 @@ describe("useKernelThreads(2)", () => {
     const split = threads.loopSplits;
     expect(bitsOf(run(x, y, bias))).toEqual(want);
     expect(threads.loopSplits).toBeGreaterThan(split);
+    // Once the threads are closed, the runner runs its loops whole, with the same bits.
+    await threads.close();
+    const closed = threads.loopSplits;
+    expect(bitsOf(run(x, y, bias))).toEqual(want);
+    expect(threads.loopSplits).toBe(closed);
   });
 
   it("an LSTM at B 32, H 128 (its cell's loops split) equals one thread bit for bit", async () => {
