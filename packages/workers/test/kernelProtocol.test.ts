@@ -4,7 +4,16 @@
  * thread that comes late to a request the main thread took moves on to the next one.
  */
 import { describe, expect, it } from "vitest";
-import { claim, CTL, CTL_BYTES, waitWhile } from "../src/node/kernelProtocol.js";
+import {
+  claim,
+  CTL,
+  CTL_BYTES,
+  loopArgs,
+  readProduct,
+  waitWhile,
+  writeLoop,
+  writeProduct,
+} from "../src/node/kernelProtocol.js";
 
 const control = (): Int32Array => new Int32Array(new SharedArrayBuffer(CTL_BYTES));
 
@@ -38,5 +47,26 @@ describe("waitWhile", () => {
     waitWhile(ctl, CTL.done, 4, 0.05, 20); // spins 0.05 ms, then sleeps 20 ms: nobody changes it
     expect(performance.now() - started).toBeGreaterThanOrEqual(15);
     expect(Atomics.load(ctl, CTL.done)).toBe(4);
+  });
+});
+
+describe("request fields", () => {
+  it("a product's rows read back as written, a transposed a with its stride, addresses past 2³¹ included", () => {
+    const ctl = control();
+    const at = { aAt: 2 ** 31 + 64, bAt: 128, cAt: 4096, scratch: 8192, m: 16, k: 64, n: 96, transA: true };
+    writeProduct(ctl, 3, true, { ...at, transB: false, aStride: 32 });
+    expect(readProduct(ctl)).toEqual({ ...at, transB: false, aStride: 32 });
+    expect([ctl[CTL.kind], ctl[CTL.arena], ctl[CTL.packed]]).toEqual([0, 3, 1]);
+    writeProduct(ctl, 0, false, { ...at, transA: false, transB: true });
+    expect(readProduct(ctl)).toEqual({ ...at, transA: false, transB: true, aStride: undefined });
+  });
+
+  it("a loop's addresses and float32 scalars read back as written (scalars rounded to float32)", () => {
+    const ctl = control();
+    const floats = new Float32Array(ctl.buffer);
+    writeLoop(ctl, floats, 2, 7, 3, [64, 2 ** 31 + 16, 4096, 0.1, -2.5]);
+    expect([ctl[CTL.kind], ctl[CTL.arena], ctl[CTL.fn]]).toEqual([1, 2, 7]);
+    // Addresses as the int32 a WebAssembly i32 parameter takes; 0.1 as float32.
+    expect(loopArgs(ctl, floats)).toEqual([64, (2 ** 31 + 16) | 0, 4096, Math.fround(0.1), -2.5]);
   });
 });

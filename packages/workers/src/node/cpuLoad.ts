@@ -71,3 +71,26 @@ export const cpuReading = (): CpuReading => reader();
 export const setCpuReader = (read?: () => CpuReading): void => {
   reader = read ?? readCpu;
 };
+
+/** How often `smallWorkGauge` reads the machine's load, in ms. */
+export const LOAD_READ_MS = 250;
+
+/**
+ * Whether small work may split now, for `threads` threads of this process: read anew (on a call
+ * at least `LOAD_READ_MS` after the last reading) with `coresFree`, false until the first reading
+ * after this one. Each call costs a clock read; a reading, `os.cpus()` (~50 µs here).
+ * @example const small = smallWorkGauge(2); if (small()) splitSmallProduct()
+ */
+export const smallWorkGauge = (threads: number): (() => boolean) => {
+  let reading = cpuReading();
+  let free = false;
+  return () => {
+    if (performance.now() - reading.at >= LOAD_READ_MS) {
+      const next = cpuReading();
+      const others = otherCores(reading, next);
+      reading = next;
+      free = others !== undefined && coresFree(others, next.cores, threads, free);
+    }
+    return free;
+  };
+};

@@ -9,7 +9,12 @@
  * no core of its own: the machine is busy). A kernel thread that claimed it computes, writes
  * `status` (0 done, 1 failed: the error follows on the port), then stores the request's number in
  * `done` and notifies it; one that lost the claim only moves on. `request` −1 stops the thread.
+ * A loop's second part travels the same way (`kind` 1), its arguments in the words from `args` on.
+ * The fields are written and read here (`writeProduct`, `readProduct`, `writeLoop`, `loopArgs`), so
+ * the two sides cannot disagree on them.
  */
+import type { ArenaProduct } from "@rewind/tensor/internal/codegen";
+
 export const CTL = {
   request: 0,
   done: 1,
@@ -94,6 +99,89 @@ export const waitWhile = (ctl: Int32Array, index: number, value: number, spinMs:
       return;
     }
   }
+};
+
+/**
+ * Writes a product request's fields: rows `at` of the product over memory `arena` (with b packed
+ * ahead when `packed`). Publish it with `publish`.
+ * @example writeProduct(ctl, 0, false, part); publish(ctl, ++seq)
+ */
+export const writeProduct = (ctl: Int32Array, arena: number, packed: boolean, at: ArenaProduct): void => {
+  ctl[CTL.kind] = 0;
+  ctl[CTL.arena] = arena;
+  ctl[CTL.packed] = packed ? 1 : 0;
+  ctl[CTL.aAt] = at.aAt | 0;
+  ctl[CTL.bAt] = at.bAt | 0;
+  ctl[CTL.cAt] = at.cAt | 0;
+  ctl[CTL.scratch] = at.scratch | 0;
+  ctl[CTL.m] = at.m;
+  ctl[CTL.k] = at.k;
+  ctl[CTL.n] = at.n;
+  ctl[CTL.transA] = at.transA ? 1 : 0;
+  ctl[CTL.transB] = at.transB ? 1 : 0;
+  ctl[CTL.aStride] = at.aStride ?? 0;
+};
+
+/**
+ * The product `writeProduct` wrote (its memory and packing in `CTL.arena` and `CTL.packed`).
+ * @example kernels.product(readProduct(ctl))
+ */
+export const readProduct = (ctl: Int32Array): ArenaProduct => {
+  const transA = ctl[CTL.transA] === 1;
+  return {
+    aAt: ctl[CTL.aAt]! >>> 0,
+    bAt: ctl[CTL.bAt]! >>> 0,
+    cAt: ctl[CTL.cAt]! >>> 0,
+    scratch: ctl[CTL.scratch]! >>> 0,
+    m: ctl[CTL.m]!,
+    k: ctl[CTL.k]!,
+    n: ctl[CTL.n]!,
+    transA,
+    transB: ctl[CTL.transB] === 1,
+    aStride: transA ? ctl[CTL.aStride]! : undefined,
+  };
+};
+
+/**
+ * Writes a loop request's fields: loop kernel `kernel` of memory `arena`'s runner with `args`, the
+ * first `ints` of them byte addresses, the rest float32 scalars (through `floats`, a Float32Array
+ * over the same words). Publish it with `publish`.
+ * @example writeLoop(ctl, floats, 0, 3, 2, [64, 128, 0.5]); publish(ctl, ++seq)
+ */
+export const writeLoop = (
+  ctl: Int32Array,
+  floats: Float32Array,
+  arena: number,
+  kernel: number,
+  ints: number,
+  args: readonly number[],
+): void => {
+  ctl[CTL.kind] = 1;
+  ctl[CTL.arena] = arena;
+  ctl[CTL.fn] = kernel;
+  ctl[CTL.ints] = ints;
+  ctl[CTL.argc] = args.length;
+  for (let i = 0; i < args.length; i++)
+    if (i < ints) ctl[CTL.args + i] = args[i]!;
+    else floats[CTL.args + i] = args[i]!;
+};
+
+/**
+ * The arguments `writeLoop` wrote, in order.
+ * @example kernel(...loopArgs(ctl, floats))
+ */
+export const loopArgs = (ctl: Int32Array, floats: Float32Array): number[] => {
+  const ints = ctl[CTL.ints]!;
+  return Array.from({ length: ctl[CTL.argc]! }, (_, i) => (i < ints ? ctl[CTL.args + i]! : floats[CTL.args + i]!));
+};
+
+/**
+ * Publishes request `request` (its fields written) and wakes the kernel thread if it sleeps.
+ * @example publish(ctl, ++thread.seq)
+ */
+export const publish = (ctl: Int32Array, request: number): void => {
+  Atomics.store(ctl, CTL.request, request);
+  Atomics.notify(ctl, CTL.request);
 };
 
 /**

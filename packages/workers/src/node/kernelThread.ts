@@ -9,7 +9,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { sharedArenaKernels, wasmApi, type ArenaKernels } from "@rewind/tensor/internal/codegen";
-import { claim, CTL, THREAD_SPIN_MS, waitWhile, type ArenaMessage } from "./kernelProtocol.js";
+import { claim, CTL, loopArgs, readProduct, THREAD_SPIN_MS, waitWhile, type ArenaMessage } from "./kernelProtocol.js";
 
 const { ctl: shared, port } = workerData as { ctl: SharedArrayBuffer; port: MessagePort };
 const ctl = new Int32Array(shared);
@@ -29,8 +29,8 @@ const drain = (): void => {
       if (kernels !== null) arenas.set(id, kernels);
     } else if (code !== undefined) {
       // Loop kernels come after their memory (on this port); without it their loops fail, naming the arena.
-      const api = wasmApi()!;
       if (!memories.has(id) || names === undefined) continue;
+      const api = wasmApi()!;
       const { exports } = new api.Instance(new api.Module(code), { env: { memory: memories.get(id) } });
       loops.set(
         id,
@@ -48,11 +48,7 @@ const drain = (): void => {
 const runLoop = (id: number): void => {
   const kernel = loops.get(id)?.[ctl[CTL.fn]!];
   if (kernel === undefined) throw new Error(`no loop kernel ${ctl[CTL.fn]} for arena ${id} in this thread`);
-  const ints = ctl[CTL.ints]!;
-  const args = Array.from({ length: ctl[CTL.argc]! }, (_, i) =>
-    i < ints ? ctl[CTL.args + i]! : ctlFloats[CTL.args + i]!,
-  );
-  kernel(...args);
+  kernel(...loopArgs(ctl, ctlFloats));
 };
 
 /** Computes the product (or the loop part) the control words describe. */
@@ -62,21 +58,8 @@ const run = (): void => {
   if (ctl[CTL.kind] === 1) return runLoop(id);
   const kernels = arenas.get(id);
   if (kernels === undefined) throw new Error(`no WebAssembly matmul kernels for arena ${id} in this thread`);
-  const transA = ctl[CTL.transA] === 1;
-  const at = {
-    aAt: ctl[CTL.aAt]! >>> 0,
-    bAt: ctl[CTL.bAt]! >>> 0,
-    cAt: ctl[CTL.cAt]! >>> 0,
-    scratch: ctl[CTL.scratch]! >>> 0,
-    m: ctl[CTL.m]!,
-    k: ctl[CTL.k]!,
-    n: ctl[CTL.n]!,
-    transA,
-    transB: ctl[CTL.transB] === 1,
-    aStride: transA ? ctl[CTL.aStride]! : undefined,
-  };
-  if (ctl[CTL.packed] === 1) kernels.productPacked(at);
-  else kernels.product(at);
+  if (ctl[CTL.packed] === 1) kernels.productPacked(readProduct(ctl));
+  else kernels.product(readProduct(ctl));
 };
 
 parentPort!.postMessage("ready");

@@ -45,11 +45,14 @@ import {
   FINE_MACS,
   MAIN_SPIN_MS,
   MAX_LOOP_ARGS,
+  publish,
   SMALL_MACS,
   waitWhile,
+  writeLoop,
+  writeProduct,
   type ArenaMessage,
 } from "./kernelProtocol.js";
-import { coresFree, cpuReading, otherCores, type CpuReading } from "./cpuLoad.js";
+import { smallWorkGauge } from "./cpuLoad.js";
 import { tsxApi } from "./pmap.js";
 
 /** Options of `useKernelThreads`. */
@@ -95,6 +98,8 @@ export interface KernelThreads {
 interface Thread {
   readonly worker: Worker;
   readonly ctl: Int32Array;
+  /** The same words as float32 (a loop's scalar arguments). */
+  readonly floats: Float32Array;
   readonly port: MessagePort;
   seq: number;
   /** Why it cannot compute any more, once it cannot. */
@@ -107,8 +112,6 @@ const KEYS = ["minMacs", "timeoutMs"];
 const refuse = (arg: string, detail: string, fix: string): never =>
   T.fail({ _tag: "ValueError", op: "useKernelThreads", arg, detail, fix });
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
-/** How often `minMacs: "auto"` reads the machine's load (on the next product after this many ms). */
-const LOAD_READ_MS = 250;
 
 /** Starts one kernel thread and resolves when it waits for products. */
 const startThread = async (index: number): Promise<Thread> => {
@@ -118,7 +121,8 @@ const startThread = async (index: number): Promise<Thread> => {
   const entry = new URL(ts ? "./kernelThread.ts" : "./kernelThread.js", import.meta.url).href;
   const workerData = { entry, ctl: ctl.buffer, port: port2, ...(ts ? { tsxApi: tsxApi() } : {}) };
   const worker = new Worker(new URL("../../boot.mjs", import.meta.url), { workerData, transferList: [port2] });
-  const thread: Thread = { worker, ctl, port: port1, seq: 0, dead: undefined };
+  const floats = new Float32Array(ctl.buffer);
+  const thread: Thread = { worker, ctl, floats, port: port1, seq: 0, dead: undefined };
   worker.on("error", (e) => (thread.dead ??= `threw: ${e.message}`));
   worker.on("exit", (code) => (thread.dead ??= `exited (code ${code})`));
   await new Promise<void>((resolve, reject) => {
@@ -177,17 +181,12 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     for (const t of pool) Atomics.store(t.ctl, CTL.spin, on ? 1 : 0);
   };
   setSmall(minMacs !== "auto" && minMacs < FINE_MACS);
-  let reading: CpuReading | undefined = minMacs === "auto" ? cpuReading() : undefined;
-  /** The threshold for a product now: under "auto", decided anew once a quarter second has passed. */
+  const gauge = minMacs === "auto" ? smallWorkGauge(threads) : undefined;
+  /** The threshold for a product now: under "auto", the gauge's decision (read every quarter second). */
   const threshold = (): number => {
-    if (minMacs !== "auto") return minMacs;
-    if (performance.now() - reading!.at >= LOAD_READ_MS) {
-      const next = cpuReading();
-      const others = otherCores(reading!, next);
-      reading = next;
-      const free = others !== undefined && coresFree(others, next.cores, threads, small);
-      if (free !== small) setSmall(free);
-    }
+    if (gauge === undefined) return minMacs as number;
+    const now = gauge();
+    if (now !== small) setSmall(now);
     return small ? SMALL_MACS : FINE_MACS;
   };
   let splits = 0;
@@ -255,7 +254,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
 
   /** `run` (one kernel of one memory) with rows split across the threads when the product is large. */
   const splitting =
-    (run: ArenaMatmul, packed: number, id: number, spare: number, scratchBytes: number): ArenaMatmul =>
+    (run: ArenaMatmul, packed: boolean, id: number, spare: number, scratchBytes: number): ArenaMatmul =>
     (at) => {
       const { m, k, n } = at;
       if (closed || m * k * n < threshold() || m < 2 * threads) return run(at);
@@ -272,23 +271,8 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
       const cut = (i: number): number => Math.floor((i * m) / threads);
       const parts = pool.map((_, i) => rows(cut(i + 1), cut(i + 2), spare + i * scratchBytes));
       pool.forEach((t, i) => {
-        const part = parts[i]!;
-        const c = t.ctl;
-        c[CTL.kind] = 0;
-        c[CTL.arena] = id;
-        c[CTL.packed] = packed;
-        c[CTL.aAt] = part.aAt | 0;
-        c[CTL.bAt] = part.bAt | 0;
-        c[CTL.cAt] = part.cAt | 0;
-        c[CTL.scratch] = part.scratch | 0;
-        c[CTL.m] = part.m;
-        c[CTL.k] = k;
-        c[CTL.n] = n;
-        c[CTL.transA] = part.transA ? 1 : 0;
-        c[CTL.transB] = part.transB ? 1 : 0;
-        c[CTL.aStride] = part.aStride ?? 0;
-        Atomics.store(c, CTL.request, ++t.seq);
-        Atomics.notify(c, CTL.request);
+        writeProduct(t.ctl, id, packed, parts[i]!);
+        publish(t.ctl, ++t.seq);
       });
       let ran = false;
       try {
@@ -301,9 +285,6 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
       splits++;
     };
 
-  /** Float32 view of each thread's control words, for a loop's scalar arguments. */
-  const floats = new WeakMap<Thread, Float32Array>();
-
   /**
    * A runner's loop splitter (`LoopSplit`) for the memory `id`, `local` its kernels in this
    * thread: while small work splits, the second part goes to the first kernel thread.
@@ -315,19 +296,8 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
       if (closed || !small || args.length > MAX_LOOP_ARGS) return false;
       const t = pool[0]!;
       if (t.dead !== undefined) throw new WorkerFailure("useKernelThreads", 1, t.dead, AFRESH);
-      const c = t.ctl;
-      let f = floats.get(t);
-      if (f === undefined) floats.set(t, (f = new Float32Array(c.buffer)));
-      c[CTL.kind] = 1;
-      c[CTL.arena] = id;
-      c[CTL.fn] = kernel;
-      c[CTL.ints] = ints;
-      c[CTL.argc] = args.length;
-      for (let i = 0; i < args.length; i++)
-        if (i < ints) c[CTL.args + i] = args[i]!;
-        else f[CTL.args + i] = args[i]!;
-      Atomics.store(c, CTL.request, ++t.seq);
-      Atomics.notify(c, CTL.request);
+      writeLoop(t.ctl, t.floats, id, kernel, ints, args);
+      publish(t.ctl, ++t.seq);
       let ran = false;
       try {
         own();
@@ -339,7 +309,6 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
           () => local[kernel]!(...args),
           ran,
         );
-        c[CTL.kind] = 0;
       }
       loopSplits++;
       return true;
@@ -358,8 +327,8 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     const id = nextId++;
     for (const t of pool) t.port.postMessage({ id, memory } satisfies ArenaMessage);
     const kernels: ArenaKernels = {
-      product: splitting(base.product, 0, id, spare, each),
-      productPacked: splitting(base.productPacked, 1, id, spare, each),
+      product: splitting(base.product, false, id, spare, each),
+      productPacked: splitting(base.productPacked, true, id, spare, each),
       packB: base.packB,
     };
     // Keyed to the splitting product itself: the runner's helpers keep it (but not `kernels`,
@@ -380,10 +349,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     closed = true;
     setArenaThreads(undefined);
     if (active === handle) active = undefined;
-    for (const t of pool) {
-      Atomics.store(t.ctl, CTL.request, -1);
-      Atomics.notify(t.ctl, CTL.request);
-    }
+    for (const t of pool) publish(t.ctl, -1);
     await Promise.all(pool.map((t) => t.worker.terminate()));
   };
   const handle = {
