@@ -16,6 +16,7 @@ import { wasmApi, type WasmMemory } from "./api.js";
 import { encodeModule, FunctionBuilder } from "./emitter.js";
 import { defaultShape, matmulModuleBytes, type KernelShape } from "./matmulWasm.js";
 import { WIDE_PANELS, wideKernels } from "./matmulWide.js";
+import { fastPackA, packAKernels } from "./matmulPackA.js";
 import { codegenRefused } from "./policy.js";
 
 // Captured once: every runtime this module builds uses the engine it was loaded in.
@@ -343,10 +344,12 @@ const packAll = (rt: Kernels, bAt: number, k: number, n: number, transB: boolean
 };
 
 /**
- * The compiler's kernels module: the eager one's functions and the wide kernels (matmulWide.ts).
+ * The compiler's kernels module: the eager one's functions, the wide kernels (matmulWide.ts) and
+ * the stripe packers (matmulPackA.ts).
  * @example new WebAssembly.Module(arenaModuleBytes())
  */
-export const arenaModuleBytes = (): Uint8Array => matmulModuleBytes(defaultShape, wideKernels(defaultShape));
+export const arenaModuleBytes = (): Uint8Array =>
+  matmulModuleBytes(defaultShape, [...wideKernels(defaultShape), ...packAKernels(defaultShape)]);
 let arenaModule: object | undefined;
 
 /**
@@ -391,10 +394,12 @@ export const arenaKernels = (memory: object, module?: object): ArenaKernels | nu
   if (rt === null || wasm === undefined) return null;
   arenaModule ??= new wasm.Module(arenaModuleBytes());
   const exports = new wasm.Instance(module ?? arenaModule, { env: { memory } }).exports;
-  const kernels = withWideStripes(kernelsOf(defaultShape, exports), exports);
+  const wide = withWideStripes(kernelsOf(defaultShape, exports), exports);
+  const kernels = { ...wide, packA: fastPackA(defaultShape, exports, wide.packA) };
   return {
     product: (at) => product(kernels, at),
     packB: (bAt, k, n, transB, dst) => packAll(kernels, bAt, k, n, transB, dst),
     productPacked: (at) => productPacked(kernels, at),
   };
 };
+
