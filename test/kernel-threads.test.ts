@@ -24,6 +24,7 @@ import {
   where,
   square,
   sub,
+  sum,
   tanh,
   transpose,
   treeFlatten,
@@ -88,6 +89,22 @@ describe("useKernelThreads(2)", () => {
     const closed = threads.loopSplits;
     expect(bitsOf(run(x, y, bias))).toEqual(want);
     expect(threads.loopSplits).toBe(closed);
+  });
+
+  it("a large sum over leading axes (a bias gradient) splits its columns with the bits of one thread", async () => {
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    // 108 columns: 52 here (three chunks of 16 and one of 4), 56 there; 2400 rows.
+    const x = T.random.normal(T.random.key(31), [600, 4, 108]);
+    // The sum of a value computed in the runner's memory, into its memory (a sum of an argument, or
+    // into a returned buffer, runs in JavaScript).
+    const biasGrad = (v: Value): Value => mul(sum(mul(v, 0.5), { axis: [0, 1] }), 2);
+    const run = jit(biasGrad);
+    const want = bitsOf(biasGrad(x));
+    const before = threads.loopSplits;
+    expect(bitsOf(run(x))).toEqual(want);
+    expect(threads.loopSplits - before, "the halving loop and the sum were split").toBe(2);
+    await threads.close();
+    expect(bitsOf(run(x))).toEqual(want);
   });
 
   it("an LSTM at B 32, H 128 (its cell's loops split) equals one thread bit for bit", async () => {

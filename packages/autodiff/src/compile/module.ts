@@ -131,6 +131,8 @@ export class Module {
   }> = [];
   /** Kernel threads were installed when compiling began: large loops also get kernels for two parts. */
   readonly #threaded = arenaThreads() !== undefined;
+  /** Hand-written kernels' calls emitted split in two (`splitHandKernel`). */
+  #handSplits = 0;
   /** Hand-written kernels (in the module with the SIMD loops) by name: their identifiers. */
   readonly #handKernels = new Map<string, string>();
   #stagingBytes = 0;
@@ -274,6 +276,20 @@ export class Module {
     return this.#simdKernels.length - this.#handKernels.size - parts;
   }
 
+  /** Whether some loop or hand-written kernel's call may go half to a kernel thread (`SL`). */
+  get #splitsLoops(): boolean {
+    return this.#handSplits > 0 || this.#simdWrappers.some((w) => w.split !== undefined);
+  }
+
+  /**
+   * Whether a call of a hand-written kernel (`wasmKernel`) may be emitted split in two through
+   * `SL` (kernel threads are installed), recording that one is.
+   */
+  splitHandKernel(): boolean {
+    if (this.#threaded) this.#handSplits++;
+    return this.#threaded;
+  }
+
   /** A hand-written WebAssembly kernel on the runner's memory (built once per name): its identifier. */
   wasmKernel(name: string, build: () => FunctionBuilder): string {
     let id = this.#handKernels.get(name);
@@ -341,7 +357,7 @@ export class Module {
     const bytes =
       slots.length === 0 ? this.#stageStart() + this.#stagingBytes : slots.at(-1)! + this.#packSlots.at(-1)!;
     // Kernel threads (when installed, see `arenaThreads`) only for runners with products or loops to split.
-    const splits = this.#arenaMatmuls > 0 || this.#simdWrappers.some((w) => w.split !== undefined);
+    const splits = this.#arenaMatmuls > 0 || this.#splitsLoops;
     const hook = splits ? arenaThreads() : undefined;
     if (hook !== undefined) {
       try {
@@ -372,7 +388,7 @@ export class Module {
       const shared = threaded?.share(code);
       const { exports } = new api.Instance(new api.Module(shared ?? code), { env: { memory } });
       kernels = this.#simdKernels.map((f) => exports[f.name]);
-      if (shared !== undefined && this.#simdWrappers.some((w) => w.split !== undefined))
+      if (shared !== undefined && this.#splitsLoops)
         SL = threaded!.loops?.(
           shared,
           this.#simdKernels.map((f) => f.name),

@@ -13,6 +13,7 @@
  */
 import { FunctionBuilder, i32, v128 } from "@rewind/tensor/internal/codegen";
 import { int } from "./loopgen.js";
+import { MIN_SPLIT_WORK } from "./loopSplit.js";
 import type { Module } from "./module.js";
 
 /** Bytes 8–15 of a vector moved to bytes 0–7 (lanes 2–3 of a float32 vector to lanes 0–1). */
@@ -101,8 +102,18 @@ export const rowSumKernel = (
   const body = [
     `// sum float32 by rows (WebAssembly)`,
     `if (x.buffer !== AB || o.buffer !== AB) { ${fallback}(o, oo, x, xo, T0); return; }`,
-    `${w}(x.byteOffset + (xo + ${int(start)}) * 4, o.byteOffset + oo * 4, ` +
-      `${int(n)}, ${int(rows)}, ${int(4 * stride)});`,
+    `const xa = x.byteOffset + (xo + ${int(start)}) * 4, oa = o.byteOffset + oo * 4;`,
   ];
+  const whole = `${w}(xa, oa, ${int(n)}, ${int(rows)}, ${int(4 * stride)});`;
+  // Columns are summed apart, so with kernel threads a large sum goes half to one: its first
+  // `half` columns here, the rest there (each output's additions, and bits, unchanged).
+  const half = 4 * Math.floor(n / 8);
+  if (half > 0 && n * rows >= MIN_SPLIT_WORK && mod.splitHandKernel()) {
+    const second = [`xa + ${int(4 * half)}`, `oa + ${int(4 * half)}`, int(n - half), int(rows), int(4 * stride)];
+    body.push(
+      `if (SL === undefined || !SL(${int(Number(w.slice(1)))}, 5, [${second.join(", ")}], ` +
+        `() => ${w}(xa, oa, ${int(half)}, ${int(rows)}, ${int(4 * stride)}))) ${whole}`,
+    );
+  } else body.push(whole);
   return mod.kernel({ params: ["o", "oo", "x", "xo", "T0"], body: `${body.join("\n")}\n` });
 };
