@@ -23,6 +23,7 @@ import { graphFail } from "../errors.js";
 import { JIT_PIPELINE, optimize } from "../passes/index.js";
 import { emitBlock } from "./block.js";
 import { flipTransposedProducts } from "./flipProducts.js";
+import { pushWindows } from "./pushWindows.js";
 import { prune } from "./fusion.js";
 import { valOf } from "./ir.js";
 import { int } from "./loopgen.js";
@@ -91,6 +92,8 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   prune(prog, block);
   // A flipped product may leave an operand's transposing copy unread.
   if (flipTransposedProducts(prog, block)) prune(prog, block);
+  // The value computed per window is no longer read whole.
+  if (pushWindows(prog, block)) prune(prog, block);
   const mod = new Module(simd);
   const lines: string[] = [];
   const inputs: Loc[] = block.inputs.map((_, i) => ({ buf: `I${i}`, off: "0" }));
