@@ -24,6 +24,7 @@ import { JIT_PIPELINE, optimize } from "../passes/index.js";
 import { emitBlock } from "./block.js";
 import { flipTransposedProducts } from "./flipProducts.js";
 import { pushWindows } from "./pushWindows.js";
+import { tableProducts } from "./tableProducts.js";
 import { prune } from "./fusion.js";
 import { valOf } from "./ir.js";
 import { int } from "./loopgen.js";
@@ -94,6 +95,7 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   if (flipTransposedProducts(prog, block)) prune(prog, block);
   // The value computed per window is no longer read whole.
   if (pushWindows(prog, block)) prune(prog, block);
+  if (tableProducts(prog, block)) prune(prog, block);
   const mod = new Module(simd);
   const lines: string[] = [];
   const inputs: Loc[] = block.inputs.map((_, i) => ({ buf: `I${i}`, off: "0" }));

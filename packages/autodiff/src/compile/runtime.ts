@@ -50,14 +50,23 @@ export const take = (
   const r = resolved(idx, io, m, size);
   if (r === undefined) return false;
   let pos = oo;
+  // Long rows (an embedding's, a projected table's) move as block copies; short ones element-wise,
+  // where a subarray per row would cost more than it copies.
+  const blocks = inner >= TAKE_BLOCK && out.constructor === x.constructor;
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
       const base = xo + (o * size + r[j]!) * inner;
-      for (let k = 0; k < inner; k++) out[pos++] = x[base + k]!;
+      if (blocks) {
+        (out as Float32Array).set((x as Float32Array).subarray(base, base + inner), pos);
+        pos += inner;
+      } else for (let k = 0; k < inner; k++) out[pos++] = x[base + k]!;
     }
   }
   return true;
 };
+
+/** Row length from which `take` copies rows with `TypedArray.set`. */
+const TAKE_BLOCK = 64;
 
 /**
  * x plus values scatter-added where `take` reads (repeats accumulate, rounding per add as the kernel).
