@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
-import { expectBits, expectInvariant, floatDTypes } from "./compileSupport.js";
+import { expectThreeWays, floatDTypes, productDims } from "./compileSupport.js";
 
 type F = (...xs: Value[]) => Value | readonly Value[];
 
@@ -22,20 +22,6 @@ const data = (seed: number, shape: readonly number[], dtype: "float32" | "float6
     if (d.length > 12) d[at] = v;
   });
   return T.fromDataOrThrow(d, shape, dtype);
-};
-
-/** The (m, k, n) of every product the generated code calls. */
-const productDims = (f: F, args: readonly T.Tensor[]): string[] => {
-  const run = A.compileGraph(A.makeGraph(f)(...args).graph);
-  return [...run.source.matchAll(/\bmma?\([^;]*?, (\d+), (\d+), (\d+), (?:true|false), (?:true|false)\);/g)].map(
-    (m) => `${m[1]}x${m[2]}x${m[3]}`,
-  );
-};
-
-/** Compiled = interpreted (expectInvariant) = eager, bit for bit. */
-const expectThreeWays = (label: string, f: F, args: readonly T.Tensor[]): void => {
-  const got = expectInvariant(label, f, args);
-  expectBits(`${label} (eager)`, got, f(...args));
 };
 
 // Odd sizes on purpose: ragged micro-tiles and k blocks, both below and above the size where the

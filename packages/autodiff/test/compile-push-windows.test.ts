@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
-import { expectBits, expectInvariant, floatDTypes } from "./compileSupport.js";
+import { expectThreeWays, floatDTypes } from "./compileSupport.js";
 
 type F = (...xs: Value[]) => Value | readonly Value[];
 
@@ -25,12 +25,6 @@ const data = (seed: number, shape: readonly number[], dtype: "float32" | "float6
 const loopsCalled = (f: F, args: readonly T.Tensor[]): number => {
   const source = A.compileGraph(A.makeGraph(f)(...args).graph).source;
   return source.slice(source.indexOf("return function run")).match(/\bF\d+\(/g)?.length ?? 0;
-};
-
-/** Compiled = interpreted (expectInvariant) = eager, bit for bit. */
-const expectThreeWays = (label: string, f: F, args: readonly T.Tensor[]): void => {
-  const got = expectInvariant(label, f, args);
-  expectBits(`${label} (eager)`, got, f(...args));
 };
 
 const [B, H] = [6, 5];

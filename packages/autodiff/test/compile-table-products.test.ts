@@ -9,23 +9,9 @@ import { describe, expect, it } from "vitest";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
-import { expectBits, expectInvariant } from "./compileSupport.js";
+import { expectThreeWays, productDims } from "./compileSupport.js";
 
 type F = (...xs: Value[]) => Value | readonly Value[];
-
-/** The (m, k, n) of every product the generated code calls. */
-const productDims = (f: F, args: readonly T.Tensor[]): string[] => {
-  const run = A.compileGraph(A.makeGraph(f)(...args).graph);
-  return [...run.source.matchAll(/\bmma?\([^;]*?, (\d+), (\d+), (\d+), (?:true|false), (?:true|false)\);/g)].map(
-    (m) => `${m[1]}x${m[2]}x${m[3]}`,
-  );
-};
-
-/** Compiled = interpreted (expectInvariant) = eager, bit for bit. */
-const expectThreeWays = (label: string, f: F, args: readonly T.Tensor[]): void => {
-  const got = expectInvariant(label, f, args);
-  expectBits(`${label} (eager)`, got, f(...args));
-};
 
 const [V, D, N, B, TT] = [7, 6, 9, 4, 5];
 const key = (i: number): T.Key => T.random.key(i);

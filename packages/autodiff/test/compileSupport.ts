@@ -118,3 +118,20 @@ export const compileBothWays = (
   expectBits(`${label} (JS)`, js(args), want);
   return { simd, js };
 };
+
+/**
+ * The (m, k, n) of every product the code generated for `f` calls, in order: which products a
+ * rewrite of the compiler left (e.g. `["7x6x9"]`).
+ */
+export const productDims = (f: GraphFn, args: readonly T.Tensor[]): string[] => {
+  const run = A.compileGraph(A.makeGraph(f)(...args).graph);
+  return [...run.source.matchAll(/\bmma?\([^;]*?, (\d+), (\d+), (\d+), (?:true|false), (?:true|false)\);/g)].map(
+    (m) => `${m[1]}x${m[2]}x${m[3]}`,
+  );
+};
+
+/** Compiled = interpreted (`expectInvariant`) = eager, bit for bit. */
+export const expectThreeWays = (label: string, f: GraphFn, args: readonly T.Tensor[]): void => {
+  const got = expectInvariant(label, f, args);
+  expectBits(`${label} (eager)`, got, f(...args));
+};
