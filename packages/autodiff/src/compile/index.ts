@@ -93,7 +93,7 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   prune(prog, block);
   // A flipped product may leave an operand's transposing copy unread.
   if (flipTransposedProducts(prog, block)) prune(prog, block);
-  // The value computed per window is no longer read whole.
+  // A value now computed per window, or a product now gathered from its table's, is left unread.
   if (pushWindows(prog, block)) prune(prog, block);
   if (tableProducts(prog, block)) prune(prog, block);
   const mod = new Module(simd);

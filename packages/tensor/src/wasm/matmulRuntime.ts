@@ -402,4 +402,3 @@ export const arenaKernels = (memory: object, module?: object): ArenaKernels | nu
     productPacked: (at) => productPacked(kernels, at),
   };
 };
-
