@@ -73,13 +73,30 @@ describe("compile: a product of rows gathered from a table", () => {
     expect(() => A.jit(sequenceStep)(...args)).toThrow(eager);
   });
 
-  it("leaves float64, a table with as many rows as ids, and a gather read by the product alone", () => {
+  it("leaves float64, few ids, rows that are not the table's, and a gather read by the product alone", () => {
     const args64 = [table("float64"), weight("float64"), ids([B, TT])];
     expectThreeWays("float64", sequenceStep, args64);
     expect(productDims(sequenceStep, args64)[0]).toBe("20x6x9");
     const few = [table(), weight(), ids([1, TT])];
     expectThreeWays("few ids", sequenceStep, few);
     expect(productDims(sequenceStep, few)[0]).toBe("5x6x9");
+    // Rows that are not the table's: halves of them (a reshape), or a window of their columns.
+    const halves: F = (e, w, x) => {
+      const rows = A.take(e, x, 0);
+      return [A.matmul(A.reshape(rows, [-1, D / 2]), A.slice(w, [{ stop: D / 2 }])), rows];
+    };
+    const window: F = (e, w, x) => {
+      const rows = A.take(e, x, 0);
+      return [A.matmul(A.slice(rows, [null, { start: 2, stop: 5 }]), A.slice(w, [{ stop: 3 }])), rows];
+    };
+    const w69 = T.random.normal(key(3), [D, N]);
+    for (const [label, f, dims] of [
+      ["halves", halves, "24x3x9"],
+      ["window", window, "12x3x9"],
+    ] as const) {
+      expectThreeWays(label, f, [table(), w69, ids([12])]);
+      expect(productDims(f, [table(), w69, ids([12])]), label).toEqual([dims]);
+    }
     const forwardOnly: F = (e, w, x) => A.matmul(A.take(e, x, 0), w);
     const args = [table(), T.random.normal(key(3), [D, N]), ids([12])];
     expectThreeWays("forward only", forwardOnly, args);

@@ -73,6 +73,8 @@ const gatheredRows = (prog: Program, a: VId, producer: Map<VId, Node>): Rows | u
       offset: view.offset / d,
     };
   }
+  // a's rows must be the table's rows: not halves of them (a reshape), nor a window of columns.
+  if (valOf(prog, take.ins[0]!).shape[1] !== d) return undefined;
   const ids = partsOf(prog, take.ins[1]!);
   if (ids.guard !== undefined || !isContiguous(ids.view)) return undefined;
   return { take, held, ids: { root: ids.root, view: { ...lead, offset: lead.offset + ids.view.offset } } };
