@@ -143,7 +143,13 @@ export const linear = (outputSize: number, opts: { readonly bias?: boolean } = {
             fix: `pass [batch, ${fanIn}], or init the layer for inputSize ${x.shape[x.shape.length - 1] ?? "?"}`,
           });
         }
-        const y = matmul(x, transpose(q.weight));
+        // A sequence's features, [..., in], are one product of all its rows (as PyTorch's linear):
+        // a batched matmul would multiply the weight once per leading index, and its gradient sum
+        // those products over them.
+        const y =
+          x.shape.length > 2
+            ? reshape(matmul(reshape(x, [-1, fanIn]), transpose(q.weight)), [...x.shape.slice(0, -1), out])
+            : matmul(x, transpose(q.weight));
         return q.bias === undefined ? y : add(y, q.bias);
       };
     },

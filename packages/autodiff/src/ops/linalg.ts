@@ -41,17 +41,9 @@ export const matmul = (a: Value, b: Value): Value => {
   }
   const batch = T.broadcastShapes("matmul", a2.shape.slice(0, -2), b2.shape.slice(0, -2));
   const dtype = T.promoteTypes(a2.dtype, b2.dtype);
-  const shape = [...batch, ...(x.shape.length === 1 ? [] : [m]), ...(y.shape.length === 1 ? [] : [n])];
-  if (b2.shape.length === 2 && batch.length > 0) {
-    // A batch of matrices times one matrix (a [B, T, H] sequence times a weight) is one product
-    // of B·T rows, as in PyTorch and JAX: the same values for the output and a's gradient (every
-    // row is its own sums), and b's gradient one product over all B·T rows instead of B products
-    // and a sum over the batch.
-    const rows = reshape(astype(a2, dtype), [batch.reduce((p, d) => p * d, m), k]);
-    return reshape(bind(L.matmul, [rows, astype(b2, dtype)], undefined)[0]!, shape);
-  }
   const lhs = broadcastTo(astype(a2, dtype), [...batch, m, k]);
   const rhs = broadcastTo(astype(b2, dtype), [...batch, k, n]);
   const out = bind(L.matmul, [lhs, rhs], undefined)[0]!;
+  const shape = [...batch, ...(x.shape.length === 1 ? [] : [m]), ...(y.shape.length === 1 ? [] : [n])];
   return reshape(out, shape);
 };
