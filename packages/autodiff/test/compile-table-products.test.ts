@@ -51,12 +51,13 @@ describe("compile: a product of rows gathered from a table", () => {
     expect(productDims(f, args)).toEqual(["7x6x9"]);
   });
 
-  it("float32 and float64: rows of 64 and more are gathered as block copies, with the same bits", () => {
-    for (const dtype of ["float32", "float64"] as const) {
-      const wide = T.random.normal(key(4), [V, 80], dtype);
-      const f: F = (e, x) => A.mul(A.take(e, x, 0), 2);
-      expectThreeWays(`${dtype} wide rows`, f, [wide, ids([3, 4])]);
-    }
+  it("float32 and float64: rows of 32 and more are gathered as block copies, with the same bits", () => {
+    for (const dtype of ["float32", "float64"] as const)
+      for (const width of [31, 32, 80]) {
+        const wide = T.random.normal(key(4), [V, width], dtype);
+        const f: F = (e, x) => A.mul(A.take(e, x, 0), 2);
+        expectThreeWays(`${dtype} rows of ${width}`, f, [wide, ids([3, 4])]);
+      }
   });
 
   it("an id out of range fails as eager does, where the product is rewritten", () => {
@@ -71,6 +72,23 @@ describe("compile: a product of rows gathered from a table", () => {
     }
     expect(eager).toMatch(/take/);
     expect(() => A.jit(sequenceStep)(...args)).toThrow(eager);
+    // Two products of the same gathered rows and nothing else: one is rewritten, the other keeps
+    // the gather (and its error) alive.
+    const two: F = (e, w1, w2, x) => {
+      const rows = A.take(e, x, 0);
+      return [A.matmul(rows, w1), A.matmul(rows, w2)];
+    };
+    const flat = T.reshape(bad, [B * TT]);
+    const twoArgs = [table(), T.random.normal(key(5), [D, N]), T.random.normal(key(6), [D, 3]), flat];
+    expect(productDims(two, [table(), twoArgs[1]!, twoArgs[2]!, ids([B * TT])])).toEqual(["7x6x9", "20x6x3"]);
+    let eagerTwo = "";
+    try {
+      two(...twoArgs);
+    } catch (e) {
+      eagerTwo = (e as Error).message;
+    }
+    expect(eagerTwo).toMatch(/take/);
+    expect(() => A.jit(two)(...twoArgs)).toThrow(eagerTwo);
   });
 
   it("leaves float64, few ids, rows that are not the table's, and a gather read by the product alone", () => {

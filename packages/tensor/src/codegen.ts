@@ -20,15 +20,8 @@ export { expF32, sigmoidF32, tanhF32 } from "./kernels/f32math.js";
 export { productInto, WASM_MIN_MACS } from "./kernels/matmul.js";
 export { cumulativeInto, type CumulativeOp } from "./kernels/cumulative.js";
 export { linearScanInto } from "./kernels/linearScan.js";
-export {
-  arenaKernels,
-  packedBBytes,
-  productScratchBytes,
-  simdAvailable,
-  type ArenaKernels,
-  type ArenaMatmul,
-  type ArenaProduct,
-} from "./wasm/matmulRuntime.js";
+export { productScratchBytes, simdAvailable, type ArenaProduct } from "./wasm/matmulRuntime.js";
+export { arenaKernels, packedBBytes, type ArenaKernels, type ArenaMatmul } from "./wasm/matmulArena.js";
 export { shareMemoryImport, sharedArenaKernels } from "./wasm/sharedKernels.js";
 export {
   arenaThreads,

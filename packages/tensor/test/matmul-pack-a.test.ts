@@ -5,7 +5,7 @@
  * left to `pack_a`), whole stripes and a shorter last one.
  */
 import { describe, expect, it } from "vitest";
-import { arenaModuleBytes } from "../src/wasm/matmulRuntime.js";
+import { arenaModuleBytes } from "../src/wasm/matmulArena.js";
 import { fastPackA, packAKernels } from "../src/wasm/matmulPackA.js";
 import { defaultShape } from "../src/wasm/matmulWasm.js";
 import { seededFloats } from "./seededFloats.js";

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { matmulF32Js } from "../src/wasm/matmulJs.js";
-import { arenaKernels, packedBBytes, productScratchBytes } from "../src/wasm/matmulRuntime.js";
+import { productScratchBytes } from "../src/wasm/matmulRuntime.js";
+import { arenaKernels, packedBBytes } from "../src/wasm/matmulArena.js";
 import { defaultShape } from "../src/wasm/matmulWasm.js";
 import { wideKernels } from "../src/wasm/matmulWide.js";
 import { seededFloats, TRANSPOSES } from "./seededFloats.js";

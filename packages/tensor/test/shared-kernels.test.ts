@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { encodeModule, FunctionBuilder, i32 } from "../src/wasm/emitter.js";
-import { arenaKernels, packedBBytes, productScratchBytes, type ArenaProduct } from "../src/wasm/matmulRuntime.js";
+import { productScratchBytes, type ArenaProduct } from "../src/wasm/matmulRuntime.js";
+import { arenaKernels, packedBBytes } from "../src/wasm/matmulArena.js";
 import { shareMemoryImport, sharedArenaKernels } from "../src/wasm/sharedKernels.js";
 import { seededFloats, TRANSPOSES } from "./seededFloats.js";
 

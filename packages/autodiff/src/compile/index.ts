@@ -30,7 +30,8 @@ import { valOf } from "./ir.js";
 import { int } from "./loopgen.js";
 import { Lowering } from "./lower.js";
 import { checkOutputArrays } from "./outArrays.js";
-import { ARRAY_OF, Module, type GeneratedRun, type Loc } from "./module.js";
+import { Module } from "./module.js";
+import { ARRAY_OF, type GeneratedRun, type Loc } from "./scope.js";
 import type { Desc } from "./runtime.js";
 
 /**

@@ -10,14 +10,12 @@
  *
  * Nothing from the graph reaches the source as text: numbers and objects (constant buffers,
  * offset tables, dtype/shape descriptors, fallback closures) are handed to the generated code as
- * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers.
+ * the arrays `S` (scalars) and `C` (objects) and named by generated identifiers. What the generated
+ * code reads, and the place expressions the emitters write, are in scope.ts.
  */
-import type { DType, Tensor, WritableTypedArray } from "@rewind/tensor";
+import type { DType, Tensor } from "@rewind/tensor";
 import {
   encodeModule,
-  expF32,
-  sigmoidF32,
-  tanhF32,
   arenaThreads,
   packedBBytes,
   WASM_MIN_MACS,
@@ -28,92 +26,17 @@ import {
   type WasmApi,
 } from "@rewind/tensor/internal/codegen";
 import { EW_PRELUDE } from "./ewOps.js";
-import { genLoop, int, type KernelText, type LoopSpec } from "./loopgen.js";
+import { genLoop, type KernelText, type LoopSpec } from "./loopgen.js";
 import { emitSimdLoop, planSimd, type SimdPlan } from "./simdLoop.js";
 import { simdWrapper, stagingBytes, type SplitCall } from "./simdWrap.js";
 import { loopParts } from "./loopSplit.js";
 import { arenaMatmulBytes, makeArenaMatmul, slotAddresses } from "./arena.js";
-import { mm } from "./matmul.js";
 import { holdBuffers } from "./owned.js";
 import { Pool } from "./pool.js";
-import * as R from "./runtime.js";
-
-/** Where a value lives in generated code: a buffer expression and an offset expression. */
-export interface Loc {
-  readonly buf: string;
-  readonly off: string;
-}
-
-/**
- * `a + b` for offset expressions, simplified when either is a literal 0.
- * @example addOff("w3", 0) // "w3"
- */
-export const addOff = (a: string, b: number | string): string => {
-  const bs = typeof b === "number" ? int(b) : b;
-  if (bs === "0") return a;
-  if (a === "0") return bs;
-  return `${a} + ${bs}`;
-};
+import { HELPERS, type GeneratedRun, type ModuleScope } from "./scope.js";
 
 /** Fused loops smaller than this stay in JavaScript: the call into WebAssembly would not pay. */
 const SIMD_MIN_ELEMENTS = 128;
-
-/** The helpers generated code may call, by the names it uses. */
-const HELPERS = {
-  mm,
-  takeInto: R.take,
-  addAtInto: R.addAt,
-  gatherInto: R.gather,
-  addAlongInto: R.addAlongAxis,
-  cumInto: R.cumulative,
-  tensorAt: R.tensorAt,
-  wrap: R.wrap,
-  freshTensor: R.freshTensor,
-  copy: R.copy,
-  expf: expF32,
-  tanhf: tanhF32,
-  sigf: sigmoidF32,
-} as const;
-
-/**
- * What the generated module reads, bound once when it is instantiated: the planned buffers `P`,
- * objects `C`, scalars `S`, helpers `H`, SIMD kernels `W`, and with an arena its ArrayBuffer `AB`,
- * Float32Array `HF`, Int32Array `HI` and Uint8Array `HB` views, and the arena product helpers `mma`, `mmp`
- * (packs a b into a slot) and `mmq` (a product with b packed in a slot), see `arena.ts`.
- */
-interface ModuleScope {
-  readonly P: unknown[];
-  readonly C: unknown[];
-  readonly S: number[];
-  readonly H: typeof HELPERS;
-  readonly W: unknown[];
-  readonly AB?: ArrayBuffer;
-  readonly HF?: Float32Array;
-  readonly HI?: Int32Array;
-  readonly HB?: Uint8Array;
-  readonly mma?: unknown;
-  readonly mmp?: unknown;
-  readonly mmq?: unknown;
-  /** Runs a split loop's second part on a kernel thread (`LoopSplit`), with kernel threads. */
-  readonly SL?: unknown;
-}
-
-/**
- * The generated runner: inputs in graph order, and per output an array to write it into, or
- * undefined (or a missing entry) to allocate a fresh one.
- */
-export type GeneratedRun = (
-  inputs: readonly Tensor[],
-  outs: ReadonlyArray<WritableTypedArray | undefined>,
-) => readonly Tensor[];
-
-/** Typed-array constructors by dtype, for per-call output buffers. */
-export const ARRAY_OF: Readonly<Record<DType, string>> = {
-  float32: "Float32Array",
-  float64: "Float64Array",
-  int32: "Int32Array",
-  bool: "Uint8Array",
-};
 
 /**
  * The generated module under construction (see the file comment).
@@ -133,8 +56,8 @@ export class Module {
   readonly #threaded = arenaThreads() !== undefined;
   /** Hand-written kernels' calls emitted split in two (`splitHandKernel`). */
   #handSplits = 0;
-  /** Hand-written kernels (in the module with the SIMD loops) by name: their identifiers. */
-  readonly #handKernels = new Map<string, string>();
+  /** Hand-written kernels (in the module with the SIMD loops) by name: their indices among the kernels. */
+  readonly #handKernels = new Map<string, number>();
   #stagingBytes = 0;
   #arenaMatmuls = 0;
   /** Bytes of each packing slot, in slot order. */
@@ -282,24 +205,24 @@ export class Module {
   }
 
   /**
-   * Whether a call of a hand-written kernel (`wasmKernel`) may be emitted split in two through
-   * `SL` (kernel threads are installed), recording that one is.
+   * For a call of the hand-written kernel `name` (built by `wasmKernel`) that may be emitted split
+   * in two through `SL`: its index among the module's kernels (what `SL` takes), recording that a
+   * call is split; undefined without kernel threads.
    */
-  splitHandKernel(): boolean {
-    if (this.#threaded) this.#handSplits++;
-    return this.#threaded;
+  splitHandKernel(name: string): number | undefined {
+    if (!this.#threaded) return undefined;
+    this.#handSplits++;
+    return this.#handKernels.get(name);
   }
 
   /** A hand-written WebAssembly kernel on the runner's memory (built once per name): its identifier. */
   wasmKernel(name: string, build: () => FunctionBuilder): string {
-    let id = this.#handKernels.get(name);
-    if (id === undefined) {
-      id = `W${this.#simdKernels.length}`;
-      const f = build();
-      this.#simdKernels.push(f);
-      this.#handKernels.set(name, id);
+    let index = this.#handKernels.get(name);
+    if (index === undefined) {
+      index = this.#simdKernels.push(build()) - 1;
+      this.#handKernels.set(name, index);
     }
-    return id;
+    return `W${index}`;
   }
 
   /** Number of distinct kernel functions. */

@@ -11,7 +11,7 @@ import { sizeOfShape, type Node, type VId } from "./ir.js";
 import { genConcat, genReduce } from "./kernelgen.js";
 import { int } from "./loopgen.js";
 import { gatherShape, matrixLayout } from "./lowerOps.js";
-import { addOff } from "./module.js";
+import { addOff } from "./scope.js";
 import type { CumulativeDesc } from "./runtime.js";
 import { rowSumKernel } from "./rowSum.js";
 import { partsOf, rowMajor } from "./views.js";

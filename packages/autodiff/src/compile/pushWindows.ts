@@ -65,8 +65,9 @@ const perWindow = (
   block: Block,
   n: EwNode,
   reads: Map<VId, number>,
-  views: VId[],
+  viewsOf: Map<VId, VId[]>,
 ): EwNode[] | undefined => {
+  const views = viewsOf.get(n.outs[0]) ?? [];
   const out = n.outs[0];
   const shape = valOf(prog, out).shape;
   if ((reads.get(out) ?? 0) > 0) return undefined;
@@ -83,20 +84,18 @@ const perWindow = (
     return undefined;
   return windows.map((w, i) => {
     const { start, size } = boxes[i]!;
-    const ins = operands.map(({ u, v, parts }) =>
-      v.shape.length === 0
-        ? u
-        : addVal(prog, v.dtype, size, {
-            kind: "view",
-            root: parts.root,
-            view: sliceView(
-              parts.view,
-              start,
-              size.map(() => 1),
-              size,
-            ),
-          }),
-    );
+    const ins = operands.map(({ u, v, parts }) => {
+      if (v.shape.length === 0) return u;
+      const view = sliceView(
+        parts.view,
+        start,
+        size.map(() => 1),
+        size,
+      );
+      const id = addVal(prog, v.dtype, size, { kind: "view", root: parts.root, view });
+      addView(viewsOf, parts.root, id);
+      return id;
+    });
     // The window's value keeps its id (its readers need no change) and becomes the node's output.
     const root: Val = { ...valOf(prog, w), def: { kind: "root" } };
     prog.vals[w] = Object.freeze(root);
@@ -105,21 +104,20 @@ const perWindow = (
   });
 };
 
+/** Records `view` among the views of `root`. */
+const addView = (viewsOf: Map<VId, VId[]>, root: VId, view: VId): void => {
+  const list = viewsOf.get(root);
+  if (list === undefined) viewsOf.set(root, [view]);
+  else list.push(view);
+};
+
 /** One pass over `block` (not its scans), latest nodes first: whether it rewrote any. */
-const pushOnce = (prog: Program, block: Block): boolean => {
+const pushOnce = (prog: Program, block: Block, viewsOf: Map<VId, VId[]>): boolean => {
   const reads = readCounts(block);
-  const viewsOf = new Map<VId, VId[]>();
-  for (const v of prog.vals) {
-    if (v.def.kind !== "view") continue;
-    const list = viewsOf.get(v.def.root);
-    if (list === undefined) viewsOf.set(v.def.root, [v.id]);
-    else list.push(v.id);
-  }
   for (let i = block.nodes.length - 1; i >= 0; i--) {
     const n = block.nodes[i]!;
-    const views = n.kind === "ew" ? viewsOf.get(n.outs[0]) : undefined;
-    if (n.kind !== "ew" || views === undefined) continue;
-    const nodes = perWindow(prog, block, n, reads, views);
+    if (n.kind !== "ew") continue;
+    const nodes = perWindow(prog, block, n, reads, viewsOf);
     if (nodes === undefined) continue;
     block.nodes.splice(i, 1, ...nodes);
     return true;
@@ -134,8 +132,17 @@ const pushOnce = (prog: Program, block: Block): boolean => {
  * @example pushWindows(prog, block) // true for an LSTM step: its gates' pre-activation
  */
 export const pushWindows = (prog: Program, block: Block): boolean => {
+  // Views by root, over the whole program once (scan bodies share its value table); the rewrites
+  // add theirs as they make them.
+  const viewsOf = new Map<VId, VId[]>();
+  for (const v of prog.vals) if (v.def.kind === "view") addView(viewsOf, v.def.root, v.id);
+  return pushIn(prog, block, viewsOf);
+};
+
+/** `pushWindows` in `block` and its scans' blocks, with the program's views by root. */
+const pushIn = (prog: Program, block: Block, viewsOf: Map<VId, VId[]>): boolean => {
   let changed = false;
-  for (const n of block.nodes) if (n.kind === "scan") changed = pushWindows(prog, n.body) || changed;
-  while (pushOnce(prog, block)) changed = true;
+  for (const n of block.nodes) if (n.kind === "scan") changed = pushIn(prog, n.body, viewsOf) || changed;
+  while (pushOnce(prog, block, viewsOf)) changed = true;
   return changed;
 };

@@ -108,10 +108,11 @@ export const rowSumKernel = (
   // Columns are summed apart, so with kernel threads a large sum goes half to one: its first
   // `half` columns here, the rest there (each output's additions, and bits, unchanged).
   const half = 4 * Math.floor(n / 8);
-  if (half > 0 && n * rows >= MIN_SPLIT_WORK && mod.splitHandKernel()) {
+  const index = half > 0 && n * rows >= MIN_SPLIT_WORK ? mod.splitHandKernel("rowsum") : undefined;
+  if (index !== undefined) {
     const second = [`xa + ${int(4 * half)}`, `oa + ${int(4 * half)}`, int(n - half), int(rows), int(4 * stride)];
     body.push(
-      `if (SL === undefined || !SL(${int(Number(w.slice(1)))}, 5, [${second.join(", ")}], ` +
+      `if (SL === undefined || !SL(${int(index)}, 5, [${second.join(", ")}], ` +
         `() => ${w}(xa, oa, ${int(half)}, ${int(rows)}, ${int(4 * stride)}))) ${whole}`,
     );
   } else body.push(whole);

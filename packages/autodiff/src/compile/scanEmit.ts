@@ -20,7 +20,7 @@ import type { BlockEmitter, BlockIO, Hoist } from "./block.js";
 import { schedule, type Step } from "./fusion.js";
 import { rootOf, valOf, type Block, type Program, type ScanNode, type VId } from "./ir.js";
 import { int } from "./loopgen.js";
-import { addOff, type Loc } from "./module.js";
+import { addOff, type Loc } from "./scope.js";
 import { Pool } from "./pool.js";
 
 type BodyEmitter = (body: Block, io: BlockIO, lines: string[], indent: string) => void;

@@ -149,6 +149,8 @@ export const tableProducts = (prog: Program, block: Block): boolean => {
     if (n.kind !== "matmul") continue;
     const nodes = asTableProduct(prog, n, producer, readers);
     if (nodes === undefined) continue;
+    // The product reads the gathered rows no more: a second product of them must not count it.
+    for (const set of readers.values()) set.delete(n);
     block.nodes.splice(i, 1, ...nodes);
     i += nodes.length - 1;
     changed = true;

@@ -4,7 +4,7 @@
  * runner's memory and product kernels. Nothing here starts a thread: thread code stays out of the
  * core packages (they run in browsers) and out of every bundle that never installs a hook.
  */
-import type { ArenaKernels } from "./matmulRuntime.js";
+import type { ArenaKernels } from "./matmulArena.js";
 import type { WasmMemory } from "./api.js";
 
 /** A runner's arena with kernel threads: its shared memory and the kernels that split products. */

@@ -8,7 +8,7 @@
  * part of every browser bundle.
  */
 import { wasmApi } from "./api.js";
-import { arenaKernels, arenaModuleBytes, type ArenaKernels } from "./matmulRuntime.js";
+import { arenaKernels, arenaModuleBytes, type ArenaKernels } from "./matmulArena.js";
 
 /** Reads the unsigned LEB128 at `bytes[at]`: its value and the index after it. */
 const readUleb = (bytes: Uint8Array, at: number): [number, number] => {

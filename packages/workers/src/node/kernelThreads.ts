@@ -182,13 +182,14 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
   };
   setSmall(minMacs !== "auto" && minMacs < FINE_MACS);
   const gauge = minMacs === "auto" ? smallWorkGauge(threads) : undefined;
-  /** The threshold for a product now: under "auto", the gauge's decision (read every quarter second). */
-  const threshold = (): number => {
-    if (gauge === undefined) return minMacs as number;
-    const now = gauge();
+  /** Whether small work splits now: under "auto", the gauge's decision (read every quarter second). */
+  const smallNow = (): boolean => {
+    const now = gauge?.() ?? small;
     if (now !== small) setSmall(now);
-    return small ? SMALL_MACS : FINE_MACS;
+    return small;
   };
+  /** The threshold for a product now. */
+  const threshold = (): number => (gauge === undefined ? (minMacs as number) : smallNow() ? SMALL_MACS : FINE_MACS);
   let splits = 0;
   let loopSplits = 0;
   let stolen = 0;
@@ -292,8 +293,7 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
   const loopSplitter =
     (id: number, local: readonly LoopKernel[]): LoopSplit =>
     (kernel, ints, args, own) => {
-      threshold();
-      if (closed || !small || args.length > MAX_LOOP_ARGS) return false;
+      if (closed || !smallNow() || args.length > MAX_LOOP_ARGS) return false;
       const t = pool[0]!;
       if (t.dead !== undefined) throw new WorkerFailure("useKernelThreads", 1, t.dead, AFRESH);
       writeLoop(t.ctl, t.floats, id, kernel, ints, args);
