@@ -41,6 +41,26 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: int32 (in)equali
     }
   });
 
+  it("an int32 compared with a scalar stays in JavaScript, with the interpreter's bits (2^24 + 1 included)", () => {
+    // Scalars reach SIMD kernels as float32 lanes: equal(ids, 3) once compared 3's float bits with
+    // int32 lanes and was false for every 3; 2^24 + 1 does not survive the float at all.
+    const ids = T.fromDataOrThrow(
+      Array.from({ length: 256 }, (_, i) => (i % 5 === 0 ? 3 : i % 7 === 0 ? 2 ** 24 + 1 : i)),
+      [256],
+      "int32",
+    );
+    for (const k of [3, 2 ** 24 + 1, 2 ** 24]) {
+      const f = (a: Value, v: Value): Value => A.add(A.mul(A.astype(A.equal(a, k), "float32"), v), A.tanh(v));
+      const run = expectSameBits(`equal ${k}`, f, [ids, T.ones([256])]);
+      expect(run.simdKernels, `equal ${k}`).toBe(0);
+    }
+    // The eager op counts what a plain comparison counts (53 threes, 29 of 2^24 + 1, no 2^24).
+    const hits = (k: number): number => T.sum(A.astype(A.equal(ids, k), "float32") as T.Tensor).data[0]!;
+    const count = (k: number): number => Array.from(ids.data).filter((v) => v === k).length;
+    expect([hits(3), hits(2 ** 24 + 1), hits(2 ** 24)]).toEqual([count(3), count(2 ** 24 + 1), count(2 ** 24)]);
+    expect(count(3)).toBe(53);
+  });
+
   it("int32 order comparisons stay in JavaScript", () => {
     const f = (a: Value, b: Value, v: Value): Value => A.mul(A.astype(A.less(a, b), "float32"), v);
     const run = expectSameBits("less", f, [T.arange(0, 64, 1, "int32"), T.full([64], 7, "int32"), T.ones([64])]);

@@ -11,8 +11,15 @@
 import { ewOps } from "./ewOps.js";
 import { innerSegments, simplify, walkOf, type AxisGuard, type LoopMember, type LoopSpec } from "./loopgen.js";
 
-/** A member the SIMD loop computes: its op has a lane form for these dtypes (see `ewOps.ts`). */
-const laneWise = (m: LoopMember): boolean => ewOps[m.op].lanes?.accepts(m.dtype, m.inDtypes) ?? false;
+/**
+ * A member the SIMD loop computes: its op has a lane form for these dtypes (see `ewOps.ts`), and
+ * every scalar operand is float32. Scalars reach the kernel as f32 parameters splat into lanes: an
+ * int32 scalar would be compared as float bits with int32 lanes (`equal(ids, 3)` was false for
+ * every id 3), and beyond 2^24 it does not survive the float; a bool scalar would not be a mask.
+ */
+const laneWise = (m: LoopMember): boolean =>
+  (ewOps[m.op].lanes?.accepts(m.dtype, m.inDtypes) ?? false) &&
+  m.ins.every((o, i) => o.kind !== "scalar" || m.inDtypes[i] === "float32");
 
 /** How a qualifying loop runs in SIMD (from `planSimd`), shared by the kernel and its wrapper. */
 export interface SimdPlan {
