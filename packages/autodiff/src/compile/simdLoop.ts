@@ -63,6 +63,9 @@ interface SimdEmit {
   readonly boolScratch: number;
   /** Per read: outside its window on the outer-axis segments being emitted (its fill there). */
   readonly fillNow: boolean[];
+  /** The second vector's reads and members, when the innermost loop computes two vectors at a time. */
+  readonly readVec2: readonly number[];
+  readonly memberVec2: readonly number[];
 }
 
 /** Segments of the innermost axis, as `SimdPlan.segments` holds them. */
@@ -101,6 +104,8 @@ const declareLocals = (spec: LoopSpec, plan: SimdPlan, name: string): SimdEmit =
     readVec: spec.reads.map(() => f.local(v128)),
     boolScratch: f.local(i32),
     fillNow: spec.reads.map(() => false),
+    readVec2: spec.reads.map(() => f.local(v128)),
+    memberVec2: spec.members.map(() => f.local(v128)),
   };
 };
 
@@ -151,8 +156,11 @@ const emitPrologue = (e: SimdEmit): void => {
   });
 };
 
-/** Loads every innermost-axis read live on `seg` into its vector; `lanes` < 4 loads lane by lane. */
-const emitVectorReads = (e: SimdEmit, lanes: number, seg: Segment): void => {
+/**
+ * Loads every innermost-axis read live on `seg` into its vector; `lanes` < 4 loads lane by lane.
+ * Vector `copy` (0 or 1) is the one `copy` × 4 elements on from the read pointers.
+ */
+const emitVectorReads = (e: SimdEmit, lanes: number, seg: Segment, copy: number): void => {
   const { f } = e;
   e.spec.reads.forEach((_, r) => {
     if (!vectorRead(e, r) || outside(e, r, seg)) return;
@@ -160,13 +168,17 @@ const emitVectorReads = (e: SimdEmit, lanes: number, seg: Segment): void => {
     if (e.size[r] === 1) {
       // Four bool bytes → lanes of 0/1 → masks (any nonzero byte is true, as `c !== 0` is).
       if (lanes === 4)
-        f.get(at).i32Load().simd("i32x4Splat").i32x4ConstLanes([0xff, 0xff00, 0xff0000, -0x1000000]).simd("v128And");
+        f.get(at)
+          .i32Load(4 * copy)
+          .simd("i32x4Splat")
+          .i32x4ConstLanes([0xff, 0xff00, 0xff0000, -0x1000000])
+          .simd("v128And");
       else {
         f.v128Zero();
         for (let q = 0; q < lanes; q++) f.get(at).i32Load8U(q).i32x4ReplaceLane(q);
       }
       f.v128Zero().simd("i32x4Ne");
-    } else if (lanes === 4) f.get(at).v128Load();
+    } else if (lanes === 4) f.get(at).v128Load(16 * copy);
     else if (e.spec.reads[r]!.dtype === "int32") {
       f.v128Zero();
       for (let q = 0; q < lanes; q++)
@@ -180,53 +192,79 @@ const emitVectorReads = (e: SimdEmit, lanes: number, seg: Segment): void => {
           .f32Load(4 * q)
           .f32x4ReplaceLane(q);
     }
-    f.set(e.readVec[r]!);
+    f.set((copy === 0 ? e.readVec : e.readVec2)[r]!);
   });
 };
 
-/** Computes every member's lanes from its operands' locals on `seg`. */
-const emitMembers = (e: SimdEmit, seg: Segment): void => {
-  const operand = (o: LoopMember["ins"][number]): number =>
-    o.kind === "member"
-      ? e.memberVec[o.index]!
-      : o.kind === "scalar"
-        ? e.scalarVec[o.index]!
-        : outside(e, o.index, seg)
-          ? e.scalarVec[e.spec.reads[o.index]!.fill!]!
-          : vectorRead(e, o.index)
-            ? e.readVec[o.index]!
-            : e.splat[o.index]!;
+/**
+ * Computes every member's lanes from its operands' locals on `seg`, for each vector of `copies`
+ * member by member (vector 0's member j, then vector 1's), so that the two vectors' independent
+ * chains sit side by side in the instruction stream.
+ */
+const emitMembers = (e: SimdEmit, seg: Segment, copies: readonly number[]): void => {
+  const operand =
+    (copy: number) =>
+    (o: LoopMember["ins"][number]): number =>
+      o.kind === "member"
+        ? (copy === 0 ? e.memberVec : e.memberVec2)[o.index]!
+        : o.kind === "scalar"
+          ? e.scalarVec[o.index]!
+          : outside(e, o.index, seg)
+            ? e.scalarVec[e.spec.reads[o.index]!.fill!]!
+            : vectorRead(e, o.index)
+              ? (copy === 0 ? e.readVec : e.readVec2)[o.index]!
+              : e.splat[o.index]!;
   e.spec.members.forEach((m, j) => {
-    // `planSimd` admitted only members with a lane form (`laneWise`).
-    emitLanes(e.f, ewOps[m.op].lanes!, m.ins.map(operand), m.inDtypes);
-    e.f.set(e.memberVec[j]!);
+    for (const copy of copies) {
+      // `planSimd` admitted only members with a lane form (`laneWise`).
+      emitLanes(e.f, ewOps[m.op].lanes!, m.ins.map(operand(copy)), m.inDtypes);
+      e.f.set((copy === 0 ? e.memberVec : e.memberVec2)[j]!);
+    }
   });
 };
 
-/** Stores `lanes` lanes of each stored member and advances its output pointer past them. */
-const emitStores = (e: SimdEmit, lanes: number): void => {
+/** Stores `lanes` lanes of each stored member of each vector of `copies` and advances its output pointer past them. */
+const emitStores = (e: SimdEmit, lanes: number, copies: readonly number[]): void => {
   const { f } = e;
   e.spec.stores.forEach((s, k) => {
-    if (lanes === 4) f.get(e.outPtr[k]!).get(e.memberVec[s.member]!).v128Store();
-    else
-      for (let q = 0; q < lanes; q++)
+    for (const copy of copies) {
+      const value = (copy === 0 ? e.memberVec : e.memberVec2)[s.member]!;
+      if (lanes === 4)
         f.get(e.outPtr[k]!)
-          .get(e.memberVec[s.member]!)
-          .f32x4ExtractLane(q)
-          .f32Store(4 * q);
+          .get(value)
+          .v128Store(16 * copy);
+      else
+        for (let q = 0; q < lanes; q++)
+          f.get(e.outPtr[k]!)
+            .get(value)
+            .f32x4ExtractLane(q)
+            .f32Store(4 * q);
+    }
     f.get(e.outPtr[k]!)
-      .i32Const(4 * lanes)
+      .i32Const(4 * lanes * copies.length)
       .op("i32Add")
       .set(e.outPtr[k]!);
   });
 };
 
-/** One vector of the innermost axis; `lanes` < 4 for the ragged end (the other lanes compute on zeros, unstored). */
-const emitBody = (e: SimdEmit, lanes: number, seg: Segment): void => {
-  emitVectorReads(e, lanes, seg);
-  emitMembers(e, seg);
-  emitStores(e, lanes);
+/**
+ * One vector of the innermost axis, or two side by side (`copies` [0, 1]); `lanes` < 4 for the
+ * ragged end (the other lanes compute on zeros, unstored).
+ */
+const emitBody = (e: SimdEmit, lanes: number, seg: Segment, copies: readonly number[] = [0]): void => {
+  for (const copy of copies) emitVectorReads(e, lanes, seg, copy);
+  emitMembers(e, seg, copies);
+  emitStores(e, lanes, copies);
 };
+
+/**
+ * Whether the innermost loop computes two vectors at a time: when a member is one of the float32
+ * polynomials (e^x, tanh, the logistic). Each is a chain of ~30 dependent instructions, so one
+ * vector at a time leaves the core waiting on latencies; two independent chains side by side
+ * fill them (an LSTM cell's gates, measured alone: 0.77× the time; three or four vectors spill
+ * registers and gain less or lose). Each lane's operations are unchanged, so are its bits.
+ */
+const twoAtATime = (e: SimdEmit): boolean => e.spec.members.some((m) => "emit" in ewOps[m.op].lanes!);
 
 /** Where read r's pointer at level a starts: its base, or its pointer one level out, plus `shift` elements. */
 const startPointer = (e: SimdEmit, r: number, a: number, shift: number): void => {
@@ -283,9 +321,12 @@ const emitInner = (e: SimdEmit): void => {
       live[r] ? startPointer(e, r, inner, seg[0] - (e.plan.windows[r]?.start ?? 0)) : undefined,
     );
     const length = seg[1] - seg[0];
-    const count = length - (length % 4);
-    if (count > 0)
-      counted(e, { axis: inner, count, step: 4, inside: () => emitBody(e, 4, seg), advances: (r) => live[r]! });
+    const advances = (r: number): boolean => live[r]!;
+    const pairs = twoAtATime(e) ? length - (length % 8) : 0;
+    if (pairs > 0)
+      counted(e, { axis: inner, count: pairs, step: 8, inside: () => emitBody(e, 4, seg, [0, 1]), advances });
+    const count = length - pairs - (length % 4);
+    if (count > 0) counted(e, { axis: inner, count, step: 4, inside: () => emitBody(e, 4, seg), advances });
     if (length % 4 !== 0) emitBody(e, length % 4, seg);
   }
 };
