@@ -21,7 +21,13 @@ export { productInto, WASM_MIN_MACS } from "./kernels/matmul.js";
 export { cumulativeInto, type CumulativeOp } from "./kernels/cumulative.js";
 export { linearScanInto } from "./kernels/linearScan.js";
 export { productScratchBytes, simdAvailable, type ArenaProduct } from "./wasm/matmulRuntime.js";
-export { arenaKernels, packedBBytes, type ArenaKernels, type ArenaMatmul } from "./wasm/matmulArena.js";
+export {
+  arenaKernels,
+  packedBBytes,
+  type ArenaKernels,
+  type ArenaMatmul,
+  type SecondProduct,
+} from "./wasm/matmulArena.js";
 export { shareMemoryImport, sharedArenaKernels } from "./wasm/sharedKernels.js";
 export {
   arenaThreads,

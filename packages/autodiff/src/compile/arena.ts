@@ -78,11 +78,45 @@ export type ArenaPackedHelper = (
   tA: boolean,
 ) => void;
 
+/**
+ * The generated code's `mm2(c1, o1, c2, o2, a, ao, b1, bo1, b2, bo2, m, k, n1, n2, tA, tB1, tB2)`:
+ * c1 = op(a)·op(b1) and c2 = op(a)·op(b2), each k block of a packed once for both (the kernels'
+ * `productPair`; two `mma` products where they have none). Same bits as two `mma` calls.
+ */
+export type ArenaPairHelper = (
+  c1: Float32Array,
+  o1: number,
+  c2: Float32Array,
+  o2: number,
+  a: Float32Array,
+  ao: number,
+  b1: Float32Array,
+  bo1: number,
+  b2: Float32Array,
+  bo2: number,
+  m: number,
+  k: number,
+  n1: number,
+  n2: number,
+  tA: boolean,
+  tB1: boolean,
+  tB2: boolean,
+) => void;
+
+/**
+ * Staging bytes `mm2` needs with every operand staged: a, both b's and both c's, plus the wider
+ * product's packing scratch.
+ * @example arenaPairBytes(512, 2048, 128, 32) > arenaMatmulBytes(512, 2048, 128) // true
+ */
+export const arenaPairBytes = (m: number, k: number, n1: number, n2: number): number =>
+  arenaMatmulBytes(m, k, Math.max(n1, n2)) + align64(4 * k * Math.min(n1, n2)) + align64(4 * m * Math.min(n1, n2));
+
 /** The product helpers of a runner (see `makeArenaMatmul`). */
 export interface ArenaHelpers {
   readonly mma: ArenaMatmulHelper;
   readonly mmp: ArenaPackHelper;
   readonly mmq: ArenaPackedHelper;
+  readonly mm2: ArenaPairHelper;
 }
 
 /**
@@ -99,7 +133,7 @@ export const makeArenaMatmul = (
   kernels: ArenaKernels | null = arenaKernels(memory),
 ): ArenaHelpers | null => {
   if (kernels === null) return null;
-  const { product, packB, productPacked } = kernels;
+  const { product, packB, productPacked, productPair } = kernels;
   const arena = memory.buffer;
   const heap = new Float32Array(arena);
   // One record of addresses, rewritten by every call: the product runs hundreds of times per
@@ -136,13 +170,31 @@ export const makeArenaMatmul = (
     run(at);
     if (!inArena) out.set(heap.subarray(at.cAt >> 2, (at.cAt >> 2) + m * n), oo);
   };
+  const mma: ArenaMatmulHelper = (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
+    st = stage;
+    at.aAt = place(a, ao, m * k);
+    at.bAt = place(b, bo, k * n);
+    at.transB = tB;
+    into(out, oo, m, k, n, tA, product);
+  };
   return {
-    mma: (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
+    mma,
+    mm2: (c1, o1, c2, o2, a, ao, b1, bo1, b2, bo2, m, k, n1, n2, tA, tB1, tB2) => {
+      if (productPair === undefined) {
+        mma(c1, o1, a, ao, b1, bo1, m, k, n1, tA, tB1);
+        mma(c2, o2, a, ao, b2, bo2, m, k, n2, tA, tB2);
+        return;
+      }
       st = stage;
       at.aAt = place(a, ao, m * k);
-      at.bAt = place(b, bo, k * n);
-      at.transB = tB;
-      into(out, oo, m, k, n, tA, product);
+      at.bAt = place(b1, bo1, k * n1);
+      at.transB = tB1;
+      const second = { bAt: place(b2, bo2, k * n2), cAt: 0, n: n2, transB: tB2 };
+      const inArena = c2.buffer === arena;
+      second.cAt = inArena ? c2.byteOffset + o2 * 4 : st;
+      if (!inArena) st = align64(st + m * n2 * 4);
+      into(c1, o1, m, k, n1, tA, (first) => productPair(first, second));
+      if (!inArena) c2.set(heap.subarray(second.cAt >> 2, (second.cAt >> 2) + m * n2), o2);
     },
     mmp: (slot, b, bo, k, n, tB) => {
       st = stage;

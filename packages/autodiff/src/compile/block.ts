@@ -15,7 +15,7 @@ import type { EwOpName } from "./ewOps.js";
 import { schedule, type Group, type Step } from "./fusion.js";
 import { rootOf, valOf, type Block, type Node, type Program, type Val, type VId } from "./ir.js";
 import { int, type LoopMember, type LoopOperand, type LoopRead } from "./loopgen.js";
-import { emitCumulative, emitIndex, emitMatmul, emitReduce } from "./nodeEmit.js";
+import { emitCumulative, emitIndex, emitMatmul, emitMatmulPair, emitReduce } from "./nodeEmit.js";
 import type { Module } from "./module.js";
 import { addOff, type Loc } from "./scope.js";
 import { Pool } from "./pool.js";
@@ -306,6 +306,9 @@ export class BlockEmitter {
         throw new Error("Rewind internal error: elementwise node outside a group");
       case "matmul":
         emitMatmul(this, n);
+        break;
+      case "matmulPair":
+        emitMatmulPair(this, n);
         break;
       case "reduce":
         emitReduce(this, n);

@@ -25,6 +25,7 @@ import { emitBlock } from "./block.js";
 import { flipTransposedProducts } from "./flipProducts.js";
 import { pushWindows } from "./pushWindows.js";
 import { tableProducts } from "./tableProducts.js";
+import { pairProducts } from "./pairProducts.js";
 import { prune } from "./fusion.js";
 import { valOf } from "./ir.js";
 import { int } from "./loopgen.js";
@@ -97,6 +98,8 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   // A value now computed per window, or a product now gathered from its table's, is left unread.
   if (pushWindows(prog, block)) prune(prog, block);
   if (tableProducts(prog, block)) prune(prog, block);
+  // Last: the rewrites above match single products.
+  if (simd) pairProducts(prog, block);
   const mod = new Module(simd);
   const lines: string[] = [];
   const inputs: Loc[] = block.inputs.map((_, i) => ({ buf: `I${i}`, off: "0" }));

@@ -68,6 +68,12 @@ export type Node =
     }
   | { readonly kind: "matmul"; readonly ins: readonly [VId, VId]; readonly outs: readonly [VId] }
   | {
+      /** Two float32 products of one a (`ins` [a, b1, b2], `outs` [a·b1, a·b2]): see pairProducts.ts. */
+      readonly kind: "matmulPair";
+      readonly ins: readonly [VId, VId, VId];
+      readonly outs: readonly [VId, VId];
+    }
+  | {
       readonly kind: "reduce";
       readonly op: ReduceOp;
       readonly axes: readonly number[];

@@ -30,7 +30,7 @@ import { genLoop, type KernelText, type LoopSpec } from "./loopgen.js";
 import { emitSimdLoop, planSimd, type SimdPlan } from "./simdLoop.js";
 import { simdWrapper, stagingBytes, type SplitCall } from "./simdWrap.js";
 import { loopParts } from "./loopSplit.js";
-import { arenaMatmulBytes, makeArenaMatmul, slotAddresses } from "./arena.js";
+import { arenaMatmulBytes, arenaPairBytes, makeArenaMatmul, slotAddresses } from "./arena.js";
 import { holdBuffers } from "./owned.js";
 import { Pool } from "./pool.js";
 import { HELPERS, type GeneratedRun, type ModuleScope } from "./scope.js";
@@ -171,6 +171,15 @@ export class Module {
   }
 
   /**
+   * Registers `mm2` (two `mma` products of one a, see `arena.ts`): the staging it needs with every
+   * operand staged.
+   */
+  matmulPair(m: number, k: number, n1: number, n2: number): void {
+    this.#arenaMatmuls++;
+    this.#stagingBytes = Math.max(this.#stagingBytes, arenaPairBytes(m, k, n1, n2));
+  }
+
+  /**
    * A packing slot for the k × n op(b) of `mma` products (see `matmul`) that share one b: `mmp`
    * packs b there once and the products (`mmq`) read it packed. Packing once pays even where a
    * lone product of a few rows would read b in place: every step of a scan, or every product of a
@@ -243,7 +252,7 @@ export class Module {
       n === 0 ? "" : `const ${Array.from({ length: n }, (_, i) => `${prefix}${i} = ${arr}[${i}]`).join(", ")};\n`;
     return [
       '"use strict";\n',
-      "const { P, C, S, H, W, AB, HF, HI, HB, mma, mmp, mmq, SL } = M;\n",
+      "const { P, C, S, H, W, AB, HF, HI, HB, mma, mmp, mmq, mm2, SL } = M;\n",
       EW_PRELUDE,
       `const { ${Object.keys(HELPERS).join(", ")} } = H;\n`,
       decl("B", "P", this.pool.count),

@@ -11,7 +11,7 @@ import { sizeOfShape, type Node, type VId } from "./ir.js";
 import { genConcat, genReduce } from "./kernelgen.js";
 import { int } from "./loopgen.js";
 import { gatherShape, matrixLayout } from "./lowerOps.js";
-import { addOff } from "./scope.js";
+import { addOff, type Loc } from "./scope.js";
 import type { CumulativeDesc } from "./runtime.js";
 import { rowSumKernel } from "./rowSum.js";
 import { partsOf, rowMajor } from "./views.js";
@@ -105,6 +105,37 @@ export const emitMatmul = (em: BlockEmitter, n: Extract<Node, { kind: "matmul" }
       `${lb.buf}, ${addOff(lb.off, bo!)}, ${int(m)}, ${int(k)}, ${int(nn)}, ${tA}, ${tB});`,
   );
 };
+
+/**
+ * Two float32 products of one a (made by pairProducts.ts): one `mm2` call, which packs each k
+ * block of op(a) once for both.
+ * @example emitMatmulPair(emitter, node) // emits mm2(...)
+ */
+export const emitMatmulPair = (em: BlockEmitter, n: Extract<Node, { kind: "matmulPair" }>): void => {
+  const [c1, c2] = n.outs.map((o) => em.target(o)) as [Loc, Loc];
+  const [m, n1] = em.val(n.outs[0]).shape as [number, number];
+  const n2 = em.val(n.outs[1]).shape[1]!;
+  const k = em.val(n.ins[0]).shape[1]!;
+  em.mod.matmulPair(m, k, n1, n2);
+  const [a, b1, b2] = n.ins.map((u) => {
+    const p = partsOf(em.prog, u);
+    const l = em.rootLoc(p.root);
+    return {
+      at: `${l.buf}, ${addOff(l.off, int(p.view.offset))}`,
+      t: matrixLayout(p.view.shape, p.view.strides) === "t",
+    };
+  }) as [Operand, Operand, Operand];
+  em.line(
+    `mm2(${c1.buf}, ${c1.off}, ${c2.buf}, ${c2.off}, ${a.at}, ${b1.at}, ${b2.at}, ` +
+      `${int(m)}, ${int(k)}, ${int(n1)}, ${int(n2)}, ${a.t}, ${b1.t}, ${b2.t});`,
+  );
+};
+
+/** An operand of `mm2`: its buffer and offset, and whether it is stored transposed. */
+interface Operand {
+  readonly at: string;
+  readonly t: boolean;
+}
 
 /**
  * A reduction kernel reading the input's strided view.

@@ -63,6 +63,8 @@ export interface ModuleScope {
   readonly mma?: unknown;
   readonly mmp?: unknown;
   readonly mmq?: unknown;
+  /** Two products of one a, each k block of it packed once (see `arena.ts`). */
+  readonly mm2?: unknown;
   /** Runs a split loop's second part on a kernel thread (`LoopSplit`), with kernel threads. */
   readonly SL?: unknown;
 }

@@ -40,6 +40,20 @@ export interface ArenaKernels {
   readonly product: ArenaMatmul;
   readonly packB: (bAt: number, k: number, n: number, transB: boolean, dst: number) => void;
   readonly productPacked: ArenaMatmul;
+  /**
+   * `product(at)` and the product of the same op(a) with `second`'s b into its c, packing each k
+   * block of a once for both (an RNN's two weight gradients, dGᵀ·h and dGᵀ·x, read the same dG).
+   * Same bits as the two products apart. Absent where products split across kernel threads.
+   */
+  readonly productPair?: (at: ArenaProduct, second: SecondProduct) => void;
+}
+
+/** The second product of `productPair`: its b (as `ArenaProduct`'s), its c and its columns. */
+export interface SecondProduct {
+  readonly bAt: number;
+  readonly cAt: number;
+  readonly n: number;
+  readonly transB: boolean;
 }
 
 /** Columns of a packed b: n rounded up to whole micro-tile panels. */
@@ -63,6 +77,36 @@ const productPacked = (rt: Kernels, at: ArenaProduct): void => {
     const kc = Math.min(KC, k - p0);
     rt.packA(aAt + p0 * aCol, aRow, aCol, paAt, m, kc);
     panels(rt, paAt, bAt + blockStep * p0, cAt, m, n, kc, p0 === 0 ? 1 : 0, scratch);
+  }
+};
+
+/**
+ * `product`'s blocked path for two products sharing op(a) (see `ArenaKernels.productPair`): each
+ * k block of a is packed once, then each product packs its block of b and runs its panels, as
+ * `product` does for more than `4 · mr` rows (fewer run as two products: `product` reads b in
+ * place for them). The scratch must fit the wider product's.
+ */
+const productPair = (rt: Kernels, at: ArenaProduct, second: SecondProduct): void => {
+  const { aAt, scratch, m, k, transA } = at;
+  const { mr, nv, kc: KC } = rt.shape;
+  if (m <= 4 * mr) {
+    product(rt, at);
+    product(rt, { ...at, ...second });
+    return;
+  }
+  const paAt = align(scratch + 16 * mr * nv);
+  const pbAt = align(paAt + 4 * m * Math.min(k, KC));
+  const aRow = transA ? 4 : 4 * k;
+  const aCol = transA ? 4 * (at.aStride ?? m) : 4;
+  const parts = [at, second];
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    rt.packA(aAt + p0 * aCol, aRow, aCol, paAt, m, kc);
+    for (const { bAt, cAt, n, transB } of parts) {
+      const bRow = transB ? 4 : 4 * n;
+      rt.packB(bAt + p0 * bRow, bRow, transB ? 4 * k : 4, pbAt, kc, n);
+      panels(rt, paAt, pbAt, cAt, m, n, kc, p0 === 0 ? 1 : 0, scratch);
+    }
   }
 };
 
@@ -133,5 +177,6 @@ export const arenaKernels = (memory: object, module?: object): ArenaKernels | nu
     product: (at) => product(kernels, at),
     packB: (bAt, k, n, transB, dst) => packAll(kernels, bAt, k, n, transB, dst),
     productPacked: (at) => productPacked(kernels, at),
+    productPair: (at, second) => productPair(kernels, at, second),
   };
 };
