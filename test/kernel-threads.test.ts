@@ -140,6 +140,25 @@ describe("useKernelThreads(2)", () => {
     expect(threads.splits - before).toBeGreaterThanOrEqual(5);
   });
 
+  it("two products of one a (a cell's weight gradients) split as a pair, with the bits of one thread", async () => {
+    const [k1, k2, k3] = T.random.split(T.random.key(5), 3) as unknown as T.Key[];
+    const [g, x, h] = [
+      T.random.normal(k1!, [300, 40]),
+      T.random.normal(k2!, [300, 6]),
+      T.random.normal(k3!, [300, 12]),
+    ];
+    // gᵀ·x and gᵀ·h: one op(a), k over two blocks; widths that are not whole panels.
+    const grads = (gv: Value, xv: Value, hv: Value): Value[] => [matmul(transpose(gv), xv), matmul(transpose(gv), hv)];
+    const source = compileGraph(makeGraph(grads)(g, x, h).graph).source;
+    expect(source).toMatch(/\bmm2\(/);
+    const want = bitsOf(jit(grads)(g, x, h));
+    threads = await useKernelThreads(2, { minMacs: 1000 });
+    const before = threads.splits;
+    expect(bitsOf(jit(grads)(g, x, h))).toEqual(want);
+    expect(bitsOf(grads(g, x, h))).toEqual(want);
+    expect(threads.splits - before, "one split of the pair").toBe(1);
+  });
+
   it("a runner keeps its kernel threads' memory through garbage collections", async () => {
     threads = await useKernelThreads(2, { minMacs: 1000 });
     const step = jit(valueAndGrad(lstmLoss));

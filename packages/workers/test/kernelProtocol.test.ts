@@ -10,8 +10,10 @@ import {
   CTL_BYTES,
   loopArgs,
   readProduct,
+  readSecond,
   waitWhile,
   writeLoop,
+  writePair,
   writeProduct,
 } from "../src/node/kernelProtocol.js";
 
@@ -59,6 +61,16 @@ describe("request fields", () => {
     expect([ctl[CTL.kind], ctl[CTL.arena], ctl[CTL.packed]]).toEqual([0, 3, 1]);
     writeProduct(ctl, 0, false, { ...at, transA: false, transB: true });
     expect(readProduct(ctl)).toEqual({ ...at, transA: false, transB: true, aStride: undefined });
+  });
+
+  it("a pair's two products read back as written: the first's fields, then the second's b, c and width", () => {
+    const ctl = control();
+    const at = { aAt: 64, bAt: 2 ** 31 + 128, cAt: 4096, scratch: 8192, m: 40, k: 300, n: 24, transA: true };
+    const second = { bAt: 2 ** 31 + 1024, cAt: 65536, n: 8, transB: true };
+    writePair(ctl, 5, { ...at, transB: false, aStride: 80 }, second);
+    expect([ctl[CTL.kind], ctl[CTL.arena], ctl[CTL.packed]]).toEqual([2, 5, 0]);
+    expect(readProduct(ctl)).toEqual({ ...at, transB: false, aStride: 80 });
+    expect(readSecond(ctl)).toEqual(second);
   });
 
   it("a loop's addresses and float32 scalars read back as written (scalars rounded to float32)", () => {

@@ -9,11 +9,12 @@
  * no core of its own: the machine is busy). A kernel thread that claimed it computes, writes
  * `status` (0 done, 1 failed: the error follows on the port), then stores the request's number in
  * `done` and notifies it; one that lost the claim only moves on. `request` −1 stops the thread.
- * A loop's second part travels the same way (`kind` 1), its arguments in the words from `args` on.
+ * A loop's second part travels the same way (`kind` 1), its arguments in the words from `args` on;
+ * so does a pair of products of one a (`kind` 2: the product's fields, the second's in `args`).
  * The fields are written and read here (`writeProduct`, `readProduct`, `writeLoop`, `loopArgs`), so
  * the two sides cannot disagree on them.
  */
-import type { ArenaProduct } from "@rewind/tensor/internal/codegen";
+import type { ArenaProduct, SecondProduct } from "@rewind/tensor/internal/codegen";
 
 export const CTL = {
   request: 0,
@@ -35,7 +36,11 @@ export const CTL = {
   taken: 15,
   /** 1 while small products split: the kernel thread then spins after each product (`THREAD_SPIN_MS`). */
   spin: 16,
-  /** What the request is: 0 a product's rows (the fields above), 1 a loop's second part (below). */
+  /**
+   * What the request is: 0 a product's rows (the fields above), 1 a loop's second part (below), 2
+   * rows of a pair of products of one a (the fields above, then the second's b, c, n and transB
+   * from `args` on).
+   */
   kind: 17,
   /** The loop kernel's index among its runner's kernels. */
   fn: 18,
@@ -141,6 +146,31 @@ export const readProduct = (ctl: Int32Array): ArenaProduct => {
     aStride: transA ? ctl[CTL.aStride]! : undefined,
   };
 };
+
+/**
+ * Writes a pair request's fields: rows `at` of the first product and the same rows of `second`
+ * over memory `arena` (see `ArenaKernels.productPair`). Publish it with `publish`.
+ * @example writePair(ctl, 0, part, { bAt: 64, cAt: 128, n: 32, transB: false }); publish(ctl, ++seq)
+ */
+export const writePair = (ctl: Int32Array, arena: number, at: ArenaProduct, second: SecondProduct): void => {
+  writeProduct(ctl, arena, false, at);
+  ctl[CTL.kind] = 2;
+  ctl[CTL.args] = second.bAt | 0;
+  ctl[CTL.args + 1] = second.cAt | 0;
+  ctl[CTL.args + 2] = second.n;
+  ctl[CTL.args + 3] = second.transB ? 1 : 0;
+};
+
+/**
+ * The second product `writePair` wrote (the first: `readProduct`).
+ * @example kernels.productPair(readProduct(ctl), readSecond(ctl))
+ */
+export const readSecond = (ctl: Int32Array): SecondProduct => ({
+  bAt: ctl[CTL.args]! >>> 0,
+  cAt: ctl[CTL.args + 1]! >>> 0,
+  n: ctl[CTL.args + 2]!,
+  transB: ctl[CTL.args + 3] === 1,
+});
 
 /**
  * Writes a loop request's fields: loop kernel `kernel` of memory `arena`'s runner with `args`, the

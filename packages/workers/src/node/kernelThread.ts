@@ -9,7 +9,16 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { sharedArenaKernels, wasmApi, type ArenaKernels } from "@rewind/tensor/internal/codegen";
-import { claim, CTL, loopArgs, readProduct, THREAD_SPIN_MS, waitWhile, type ArenaMessage } from "./kernelProtocol.js";
+import {
+  claim,
+  CTL,
+  loopArgs,
+  readProduct,
+  readSecond,
+  THREAD_SPIN_MS,
+  waitWhile,
+  type ArenaMessage,
+} from "./kernelProtocol.js";
 
 const { ctl: shared, port } = workerData as { ctl: SharedArrayBuffer; port: MessagePort };
 const ctl = new Int32Array(shared);
@@ -58,7 +67,10 @@ const run = (): void => {
   if (ctl[CTL.kind] === 1) return runLoop(id);
   const kernels = arenas.get(id);
   if (kernels === undefined) throw new Error(`no WebAssembly matmul kernels for arena ${id} in this thread`);
-  if (ctl[CTL.packed] === 1) kernels.productPacked(readProduct(ctl));
+  if (ctl[CTL.kind] === 2) {
+    if (kernels.productPair === undefined) throw new Error(`no paired products for arena ${id} in this thread`);
+    kernels.productPair(readProduct(ctl), readSecond(ctl));
+  } else if (ctl[CTL.packed] === 1) kernels.productPacked(readProduct(ctl));
   else kernels.product(readProduct(ctl));
 };
 

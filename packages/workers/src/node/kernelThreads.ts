@@ -31,10 +31,10 @@ import {
   sharedArenaKernels,
   wasmApi,
   type ArenaKernels,
-  type ArenaMatmul,
   type ArenaProduct,
   type LoopKernel,
   type LoopSplit,
+  type SecondProduct,
   type ThreadedArena,
 } from "@rewind/tensor/internal/codegen";
 import { WorkerFailure } from "../errors.js";
@@ -49,6 +49,7 @@ import {
   SMALL_MACS,
   waitWhile,
   writeLoop,
+  writePair,
   writeProduct,
   type ArenaMessage,
 } from "./kernelProtocol.js";
@@ -253,38 +254,51 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     if (failure !== undefined) throw failure;
   };
 
-  /** `run` (one kernel of one memory) with rows split across the threads when the product is large. */
-  const splitting =
-    (run: ArenaMatmul, packed: boolean, id: number, spare: number, scratchBytes: number): ArenaMatmul =>
-    (at) => {
-      const { m, k, n } = at;
-      if (closed || m * k * n < threshold() || m < 2 * threads) return run(at);
-      const dead = pool.findIndex((t) => t.dead !== undefined);
-      if (dead >= 0) throw new WorkerFailure("useKernelThreads", dead + 1, pool[dead]!.dead!, AFRESH);
-      const rows = (r0: number, r1: number, scratch: number): ArenaProduct => ({
+  /**
+   * Computes `at` (and `second`, a pair's other product: its rows are a's rows too) with its rows
+   * split across the threads when the work is large: `run` computes a part here, `write` tells a
+   * thread of its part.
+   */
+  const splitRows = <S extends SecondProduct | undefined>(
+    at: ArenaProduct,
+    second: S,
+    run: (part: ArenaProduct, second: S) => void,
+    write: (ctl: Int32Array, part: ArenaProduct, second: S) => void,
+    spare: number,
+    scratchBytes: number,
+  ): void => {
+    const { m, k, n } = at;
+    if (closed || m * k * (n + (second?.n ?? 0)) < threshold() || m < 2 * threads) return run(at, second);
+    const dead = pool.findIndex((t) => t.dead !== undefined);
+    if (dead >= 0) throw new WorkerFailure("useKernelThreads", dead + 1, pool[dead]!.dead!, AFRESH);
+    const rows = (r0: number, r1: number, scratch: number): [ArenaProduct, S] => [
+      {
         ...at,
         aAt: at.aAt + 4 * r0 * (at.transA ? 1 : k),
         cAt: at.cAt + 4 * r0 * n,
         scratch,
         m: r1 - r0,
         aStride: at.transA ? (at.aStride ?? m) : undefined,
-      });
-      const cut = (i: number): number => Math.floor((i * m) / threads);
-      const parts = pool.map((_, i) => rows(cut(i + 1), cut(i + 2), spare + i * scratchBytes));
-      pool.forEach((t, i) => {
-        writeProduct(t.ctl, id, packed, parts[i]!);
-        publish(t.ctl, ++t.seq);
-      });
-      let ran = false;
-      try {
-        run(rows(0, cut(1), at.scratch));
-        ran = true;
-      } finally {
-        const what = (): string => `its rows of a ${at.m}×${at.k}×${at.n} product`;
-        collect(pool, what, (i) => run(parts[i]!), ran);
-      }
-      splits++;
-    };
+      },
+      (second === undefined ? undefined : { ...second, cAt: second.cAt + 4 * r0 * second.n }) as S,
+    ];
+    const cut = (i: number): number => Math.floor((i * m) / threads);
+    const parts = pool.map((_, i) => rows(cut(i + 1), cut(i + 2), spare + i * scratchBytes));
+    pool.forEach((t, i) => {
+      write(t.ctl, ...parts[i]!);
+      publish(t.ctl, ++t.seq);
+    });
+    let ran = false;
+    try {
+      run(...rows(0, cut(1), at.scratch));
+      ran = true;
+    } finally {
+      const what = (): string =>
+        `its rows of a ${m}×${k}×${n} product` + (second === undefined ? "" : ` and of its pair's ×${second.n}`);
+      collect(pool, what, (i) => run(...parts[i]!), ran);
+    }
+    splits++;
+  };
 
   /**
    * A runner's loop splitter (`LoopSplit`) for the memory `id`, `local` its kernels in this
@@ -326,10 +340,18 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
     if (base === null) return undefined;
     const id = nextId++;
     for (const t of pool) t.port.postMessage({ id, memory } satisfies ArenaMessage);
+    const { product, productPacked, productPair } = base;
     const kernels: ArenaKernels = {
-      product: splitting(base.product, false, id, spare, each),
-      productPacked: splitting(base.productPacked, true, id, spare, each),
+      product: (at) => splitRows(at, undefined, product, (ctl, p) => writeProduct(ctl, id, false, p), spare, each),
+      productPacked: (at) =>
+        splitRows(at, undefined, productPacked, (ctl, p) => writeProduct(ctl, id, true, p), spare, each),
       packB: base.packB,
+      ...(productPair === undefined
+        ? {}
+        : {
+            productPair: (at: ArenaProduct, second: SecondProduct) =>
+              splitRows(at, second, productPair, (ctl, p, s) => writePair(ctl, id, p, s), spare, each),
+          }),
     };
     // Keyed to the splitting product itself: the runner's helpers keep it (but not `kernels`,
     // which they destructure), so the kernel thread forgets the memory only with the runner.
