@@ -104,7 +104,9 @@ export const compileBothWays = (
   f: GraphFn,
   args: readonly T.Tensor[],
 ): { readonly simd: A.CompiledGraph; readonly js: A.CompiledGraph } => {
-  const { graph } = A.makeGraph(f)(...args);
+  const { graph, consts } = A.makeGraph(f)(...args);
+  // The graph's inputs are the tensors `f` captured (a literal tensor it made), then the arguments.
+  const inputs = [...(consts as readonly T.Tensor[]), ...args];
   const simd = A.compileGraph(graph);
   const before = T.setKernelBackend("js");
   let js: A.CompiledGraph;
@@ -113,9 +115,9 @@ export const compileBothWays = (
   } finally {
     T.setKernelBackend(before);
   }
-  const want = evalGraph(graph, args);
-  expectBits(`${label} (SIMD)`, simd(args), want);
-  expectBits(`${label} (JS)`, js(args), want);
+  const want = evalGraph(graph, inputs);
+  expectBits(`${label} (SIMD)`, simd(inputs), want);
+  expectBits(`${label} (JS)`, js(inputs), want);
   return { simd, js };
 };
 
