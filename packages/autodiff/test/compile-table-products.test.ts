@@ -33,6 +33,18 @@ const sequenceStep: F = (e, w, x) => {
   return A.valueAndGrad(loss, { argnums: [0, 1] })(e, w) as unknown as readonly Value[];
 };
 
+/** `f` fails eagerly in take (a bad id), and jitted with the very same message. */
+const expectSameError = (f: F, args: readonly T.Tensor[]): void => {
+  let eager = "";
+  try {
+    f(...args);
+  } catch (e) {
+    eager = (e as Error).message;
+  }
+  expect(eager).toMatch(/take/);
+  expect(() => A.jit(f)(...args)).toThrow(eager);
+};
+
 describe("compile: a product of rows gathered from a table", () => {
   it("float32: a training step's time-major projection of embeddings multiplies the table once", () => {
     const args = [table(), weight(), ids([B, TT])];
@@ -64,14 +76,7 @@ describe("compile: a product of rows gathered from a table", () => {
     const bad = T.fromDataOrThrow([0, 1, V, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4], [B, TT], "int32");
     const args = [table(), weight(), bad];
     expect(productDims(sequenceStep, args)[0]).toBe("7x6x9");
-    let eager = "";
-    try {
-      sequenceStep(...args);
-    } catch (e) {
-      eager = (e as Error).message;
-    }
-    expect(eager).toMatch(/take/);
-    expect(() => A.jit(sequenceStep)(...args)).toThrow(eager);
+    expectSameError(sequenceStep, args);
     // Two products of the same gathered rows and nothing else: one is rewritten, the other keeps
     // the gather (and its error) alive.
     const two: F = (e, w1, w2, x) => {
@@ -81,14 +86,7 @@ describe("compile: a product of rows gathered from a table", () => {
     const flat = T.reshape(bad, [B * TT]);
     const twoArgs = [table(), T.random.normal(key(5), [D, N]), T.random.normal(key(6), [D, 3]), flat];
     expect(productDims(two, [table(), twoArgs[1]!, twoArgs[2]!, ids([B * TT])])).toEqual(["7x6x9", "20x6x3"]);
-    let eagerTwo = "";
-    try {
-      two(...twoArgs);
-    } catch (e) {
-      eagerTwo = (e as Error).message;
-    }
-    expect(eagerTwo).toMatch(/take/);
-    expect(() => A.jit(two)(...twoArgs)).toThrow(eagerTwo);
+    expectSameError(two, twoArgs);
   });
 
   it("leaves float64, few ids, rows that are not the table's, and a gather read by the product alone", () => {

@@ -123,12 +123,15 @@ export const compileBothWays = (
 
 /**
  * The (m, k, n) of every product the code generated for `f` calls, in order: which products a
- * rewrite of the compiler left (e.g. `["7x6x9"]`).
+ * rewrite of the compiler left (e.g. `["7x6x9"]`). A pair of products of one a (`mm2`, see
+ * pairProducts.ts) reads `m×k×n1+n2`.
  */
 export const productDims = (f: GraphFn, args: readonly T.Tensor[]): string[] => {
   const run = A.compileGraph(A.makeGraph(f)(...args).graph);
-  return [...run.source.matchAll(/\bmma?\([^;]*?, (\d+), (\d+), (\d+), (?:true|false), (?:true|false)\);/g)].map(
-    (m) => `${m[1]}x${m[2]}x${m[3]}`,
+  const single = /\bmma?\([^;]*?, (\d+), (\d+), (\d+), (?:true|false), (?:true|false)\);/.source;
+  const pair = /\bmm2\((?:[^;]*?, ){10}(\d+), (\d+), (\d+), (\d+), /.source;
+  return [...run.source.matchAll(new RegExp(`${single}|${pair}`, "g"))].map((m) =>
+    m[1] !== undefined ? `${m[1]}x${m[2]}x${m[3]}` : `${m[4]}x${m[5]}x${m[6]}+${m[7]}`,
   );
 };
 

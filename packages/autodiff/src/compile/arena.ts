@@ -9,14 +9,24 @@
  * per-call output array) is staged through the staging area, whose tail is the kernels' packing
  * scratch. Same kernels, same bits as `T.matmul` (whose JS and WebAssembly paths agree exactly).
  */
+import type { DType } from "@rewind/tensor";
 import {
   arenaKernels,
   productScratchBytes,
+  WASM_MIN_MACS,
   type ArenaKernels,
   type ArenaMatmul,
 } from "@rewind/tensor/internal/codegen";
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/**
+ * Whether a product runs on the runner's memory (`mma`, `mm2`) when SIMD is on: float32 and worth
+ * the WebAssembly kernel (`Module.matmul` decides by it, and pairProducts.ts pairs only such).
+ * @example onArena("float32", 32, 128, 512) // true
+ */
+export const onArena = (dtype: DType, m: number, k: number, n: number): boolean =>
+  dtype === "float32" && m * k * n >= WASM_MIN_MACS;
 
 /**
  * Bytes of staging area a product needs with every operand staged, plus packing scratch.
@@ -81,7 +91,7 @@ export type ArenaPackedHelper = (
 /**
  * The generated code's `mm2(c1, o1, c2, o2, a, ao, b1, bo1, b2, bo2, m, k, n1, n2, tA, tB1, tB2)`:
  * c1 = op(a)·op(b1) and c2 = op(a)·op(b2), each k block of a packed once for both (the kernels'
- * `productPair`; two `mma` products where they have none). Same bits as two `mma` calls.
+ * `productPair`). Same bits as two `mma` calls.
  */
 export type ArenaPairHelper = (
   c1: Float32Array,
@@ -170,21 +180,15 @@ export const makeArenaMatmul = (
     run(at);
     if (!inArena) out.set(heap.subarray(at.cAt >> 2, (at.cAt >> 2) + m * n), oo);
   };
-  const mma: ArenaMatmulHelper = (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
-    st = stage;
-    at.aAt = place(a, ao, m * k);
-    at.bAt = place(b, bo, k * n);
-    at.transB = tB;
-    into(out, oo, m, k, n, tA, product);
-  };
   return {
-    mma,
+    mma: (out, oo, a, ao, b, bo, m, k, n, tA, tB) => {
+      st = stage;
+      at.aAt = place(a, ao, m * k);
+      at.bAt = place(b, bo, k * n);
+      at.transB = tB;
+      into(out, oo, m, k, n, tA, product);
+    },
     mm2: (c1, o1, c2, o2, a, ao, b1, bo1, b2, bo2, m, k, n1, n2, tA, tB1, tB2) => {
-      if (productPair === undefined) {
-        mma(c1, o1, a, ao, b1, bo1, m, k, n1, tA, tB1);
-        mma(c2, o2, a, ao, b2, bo2, m, k, n2, tA, tB2);
-        return;
-      }
       st = stage;
       at.aAt = place(a, ao, m * k);
       at.bAt = place(b1, bo1, k * n1);

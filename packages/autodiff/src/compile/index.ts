@@ -98,7 +98,7 @@ const compileWith = (graph: Graph, simd: boolean): CompiledGraph => {
   // A value now computed per window, or a product now gathered from its table's, is left unread.
   if (pushWindows(prog, block)) prune(prog, block);
   if (tableProducts(prog, block)) prune(prog, block);
-  // Last: the rewrites above match single products.
+  // Last: the rewrites above match single products. (It leaves nothing unread to prune.)
   if (simd) pairProducts(prog, block);
   const mod = new Module(simd);
   const lines: string[] = [];

@@ -18,7 +18,6 @@ import {
   encodeModule,
   arenaThreads,
   packedBBytes,
-  WASM_MIN_MACS,
   wasmApi,
   type FunctionBuilder,
   type LoopKernel,
@@ -30,7 +29,7 @@ import { genLoop, type KernelText, type LoopSpec } from "./loopgen.js";
 import { emitSimdLoop, planSimd, type SimdPlan } from "./simdLoop.js";
 import { simdWrapper, stagingBytes, type SplitCall } from "./simdWrap.js";
 import { loopParts } from "./loopSplit.js";
-import { arenaMatmulBytes, arenaPairBytes, makeArenaMatmul, slotAddresses } from "./arena.js";
+import { arenaMatmulBytes, arenaPairBytes, makeArenaMatmul, onArena, slotAddresses } from "./arena.js";
 import { holdBuffers } from "./owned.js";
 import { Pool } from "./pool.js";
 import { HELPERS, type GeneratedRun, type ModuleScope } from "./scope.js";
@@ -164,7 +163,7 @@ export class Module {
    * for float32 products worth it when `simd` is on, else `mm`. Both take `mm`'s arguments.
    */
   matmul(dtype: DType, m: number, k: number, n: number): "mm" | "mma" {
-    if (!this.simd || dtype !== "float32" || m * k * n < WASM_MIN_MACS) return "mm";
+    if (!this.simd || !onArena(dtype, m, k, n)) return "mm";
     this.#arenaMatmuls++;
     this.#stagingBytes = Math.max(this.#stagingBytes, arenaMatmulBytes(m, k, n));
     return "mma";

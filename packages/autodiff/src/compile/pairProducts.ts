@@ -13,19 +13,20 @@
  * only in the top-level block (a scan's per-step products pack their b once already), and only
  * with SIMD on: `mm2` is an arena helper.
  */
-import { WASM_MIN_MACS } from "@rewind/tensor/internal/codegen";
+import { shapesEqual } from "@rewind/tensor";
+import { onArena } from "./arena.js";
 import { rootOf, valOf, type Block, type Node, type Program, type VId } from "./ir.js";
 import { partsOf } from "./views.js";
 
 type MatmulNode = Extract<Node, { kind: "matmul" }>;
 
-/** Whether `n` is a whole float32 product the arena computes (`Module.matmul` gives it `mma`). */
+/** Whether `n` is a whole 2-D product the arena computes (`Module.matmul` gives it `mma`). */
 const pairable = (prog: Program, n: Node): n is MatmulNode => {
   if (n.kind !== "matmul") return false;
   const out = valOf(prog, n.outs[0]);
-  if (out.dtype !== "float32" || out.shape.length !== 2) return false;
-  const k = valOf(prog, n.ins[0]).shape[1]!;
-  return out.shape[0]! * k * out.shape[1]! >= WASM_MIN_MACS;
+  if (out.shape.length !== 2) return false;
+  const [m, cols] = out.shape as [number, number];
+  return onArena(out.dtype, m, valOf(prog, n.ins[0]).shape[1]!, cols);
 };
 
 /** Whether two products read the same op(a): one root, one view of it, unguarded. */
@@ -33,36 +34,45 @@ const sameA = (prog: Program, x: MatmulNode, y: MatmulNode): boolean => {
   if (x.ins[0] === y.ins[0]) return true;
   const p = partsOf(prog, x.ins[0]);
   const q = partsOf(prog, y.ins[0]);
-  const same = (u: readonly number[], v: readonly number[]): boolean =>
-    u.length === v.length && u.every((d, i) => d === v[i]);
   return (
     p.root === q.root &&
+    p.guard === undefined &&
+    q.guard === undefined &&
     p.view.offset === q.view.offset &&
-    same(p.view.shape, q.view.shape) &&
-    same(p.view.strides, q.view.strides)
+    shapesEqual(p.view.shape, q.view.shape) &&
+    shapesEqual(p.view.strides, q.view.strides)
   );
 };
 
+/** The index of the node producing each value of `block`. */
+const producers = (block: Block): Map<VId, number> => {
+  const at = new Map<VId, number>();
+  block.nodes.forEach((n, i) => n.outs.forEach((o) => at.set(o, i)));
+  return at;
+};
+
 /**
- * Pairs products of one op(a) in `block` (see the file comment); true if it paired any.
- * @example if (pairProducts(prog, block)) prune(prog, block)
+ * Pairs products of one op(a) in `block` (see the file comment). It leaves no value unread, so
+ * nothing needs pruning after it.
+ * @example pairProducts(prog, block) // an RNN step's two weight gradients become one matmulPair node
  */
-export const pairProducts = (prog: Program, block: Block): boolean => {
+export const pairProducts = (prog: Program, block: Block): void => {
   const nodes = block.nodes;
-  let changed = false;
+  let producedAt = producers(block);
   for (let i = 0; i < nodes.length; i++) {
     const first = nodes[i]!;
     if (!pairable(prog, first)) continue;
-    const producedAt = new Map<VId, number>();
-    nodes.forEach((n, at) => n.outs.forEach((o) => producedAt.set(o, at)));
-    const j = nodes.findIndex(
-      (second, at) =>
-        at > i &&
+    let j = i + 1;
+    for (; j < nodes.length; j++) {
+      const second = nodes[j]!;
+      if (
         pairable(prog, second) &&
         sameA(prog, first, second) &&
-        second.ins.every((u) => (producedAt.get(rootOf(prog, u)) ?? -1) < i),
-    );
-    if (j < 0) continue;
+        second.ins.every((u) => (producedAt.get(rootOf(prog, u)) ?? -1) < i)
+      )
+        break;
+    }
+    if (j === nodes.length) continue;
     const second = nodes[j] as MatmulNode;
     nodes[i] = {
       kind: "matmulPair",
@@ -70,7 +80,7 @@ export const pairProducts = (prog: Program, block: Block): boolean => {
       outs: [first.outs[0], second.outs[0]],
     };
     nodes.splice(j, 1);
-    changed = true;
+    // Later nodes moved up one place.
+    producedAt = producers(block);
   }
-  return changed;
 };

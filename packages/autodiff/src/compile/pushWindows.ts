@@ -13,6 +13,7 @@
  * Same bits: every element is the same operation on the same operands; nothing is computed twice
  * (the windows are disjoint) and elements no window reads are no longer computed at all.
  */
+import { shapesEqual } from "@rewind/tensor";
 import { addVal, valOf, type Block, type Node, type Program, type Val, type VId } from "./ir.js";
 import { partsOf, rowMajor, sliceView } from "./views.js";
 
@@ -79,8 +80,9 @@ const perWindow = (
   if (readers.some((m) => m.kind !== "ew") || block.outputs.some((o) => windows.includes(o))) return undefined;
   // Operands of the output's shape are windowed; scalars are read whole by every element.
   const operands = n.ins.map((u) => ({ u, v: valOf(prog, u), parts: partsOf(prog, u) }));
-  const sameShape = (s: readonly number[]): boolean => s.length === shape.length && s.every((d, a) => d === shape[a]);
-  if (operands.some(({ v, parts }) => v.shape.length > 0 && (!sameShape(v.shape) || parts.guard !== undefined)))
+  if (
+    operands.some(({ v, parts }) => v.shape.length > 0 && (!shapesEqual(v.shape, shape) || parts.guard !== undefined))
+  )
     return undefined;
   return windows.map((w, i) => {
     const { start, size } = boxes[i]!;

@@ -57,15 +57,16 @@ interface SimdEmit {
   /** Per read: the lanes of a read loaded once per loop level (its one value splat). */
   readonly splat: readonly number[];
   readonly scalarVec: readonly number[];
-  readonly memberVec: readonly number[];
-  readonly readVec: readonly number[];
+  /**
+   * Per vector of an iteration (one, or two with `twoAtATime`): the locals of each member and of
+   * each innermost-axis read.
+   */
+  readonly memberVecs: ReadonlyArray<readonly number[]>;
+  readonly readVecs: ReadonlyArray<readonly number[]>;
   /** Scratch for turning a bool byte into a mask. */
   readonly boolScratch: number;
   /** Per read: outside its window on the outer-axis segments being emitted (its fill there). */
   readonly fillNow: boolean[];
-  /** The second vector's reads and members, when the innermost loop computes two vectors at a time. */
-  readonly readVec2: readonly number[];
-  readonly memberVec2: readonly number[];
 }
 
 /** Segments of the innermost axis, as `SimdPlan.segments` holds them. */
@@ -86,7 +87,9 @@ const declareLocals = (spec: LoopSpec, plan: SimdPlan, name: string): SimdEmit =
     [],
   );
   const inner = dims.length - 1;
-  return {
+  const vectors = (): number[] => spec.reads.map(() => f.local(v128));
+  const members = (): number[] => spec.members.map(() => f.local(v128));
+  const e = {
     f,
     spec,
     plan,
@@ -100,13 +103,15 @@ const declareLocals = (spec: LoopSpec, plan: SimdPlan, name: string): SimdEmit =
     counters: dims.map(() => f.local(i32)),
     splat: spec.reads.map(() => f.local(v128)),
     scalarVec: Array.from({ length: spec.scalars }, () => f.local(v128)),
-    memberVec: spec.members.map(() => f.local(v128)),
-    readVec: spec.reads.map(() => f.local(v128)),
+    memberVecs: [members()],
+    readVecs: [vectors()],
     boolScratch: f.local(i32),
     fillNow: spec.reads.map(() => false),
-    readVec2: spec.reads.map(() => f.local(v128)),
-    memberVec2: spec.members.map(() => f.local(v128)),
   };
+  // The second vector's locals come after every other (the indices above stay as they were).
+  if (!twoAtATime(spec)) return e;
+  const readVec2 = vectors();
+  return { ...e, readVecs: [...e.readVecs, readVec2], memberVecs: [...e.memberVecs, members()] };
 };
 
 /** Parameter indices: `(out_0, …, read_0, …, scalar_0, …)`. */
@@ -192,7 +197,7 @@ const emitVectorReads = (e: SimdEmit, lanes: number, seg: Segment, copy: number)
           .f32Load(4 * q)
           .f32x4ReplaceLane(q);
     }
-    f.set((copy === 0 ? e.readVec : e.readVec2)[r]!);
+    f.set(e.readVecs[copy]![r]!);
   });
 };
 
@@ -206,19 +211,19 @@ const emitMembers = (e: SimdEmit, seg: Segment, copies: readonly number[]): void
     (copy: number) =>
     (o: LoopMember["ins"][number]): number =>
       o.kind === "member"
-        ? (copy === 0 ? e.memberVec : e.memberVec2)[o.index]!
+        ? e.memberVecs[copy]![o.index]!
         : o.kind === "scalar"
           ? e.scalarVec[o.index]!
           : outside(e, o.index, seg)
             ? e.scalarVec[e.spec.reads[o.index]!.fill!]!
             : vectorRead(e, o.index)
-              ? (copy === 0 ? e.readVec : e.readVec2)[o.index]!
+              ? e.readVecs[copy]![o.index]!
               : e.splat[o.index]!;
   e.spec.members.forEach((m, j) => {
     for (const copy of copies) {
       // `planSimd` admitted only members with a lane form (`laneWise`).
       emitLanes(e.f, ewOps[m.op].lanes!, m.ins.map(operand(copy)), m.inDtypes);
-      e.f.set((copy === 0 ? e.memberVec : e.memberVec2)[j]!);
+      e.f.set(e.memberVecs[copy]![j]!);
     }
   });
 };
@@ -228,7 +233,7 @@ const emitStores = (e: SimdEmit, lanes: number, copies: readonly number[]): void
   const { f } = e;
   e.spec.stores.forEach((s, k) => {
     for (const copy of copies) {
-      const value = (copy === 0 ? e.memberVec : e.memberVec2)[s.member]!;
+      const value = e.memberVecs[copy]![s.member]!;
       if (lanes === 4)
         f.get(e.outPtr[k]!)
           .get(value)
@@ -238,7 +243,7 @@ const emitStores = (e: SimdEmit, lanes: number, copies: readonly number[]): void
           f.get(e.outPtr[k]!)
             .get(value)
             .f32x4ExtractLane(q)
-            .f32Store(4 * q);
+            .f32Store(16 * copy + 4 * q);
     }
     f.get(e.outPtr[k]!)
       .i32Const(4 * lanes * copies.length)
@@ -264,7 +269,7 @@ const emitBody = (e: SimdEmit, lanes: number, seg: Segment, copies: readonly num
  * fill them (an LSTM cell's gates, measured alone: 0.77× the time; three or four vectors spill
  * registers and gain less or lose). Each lane's operations are unchanged, so are its bits.
  */
-const twoAtATime = (e: SimdEmit): boolean => e.spec.members.some((m) => "emit" in ewOps[m.op].lanes!);
+const twoAtATime = (spec: LoopSpec): boolean => spec.members.some((m) => "emit" in ewOps[m.op].lanes!);
 
 /** Where read r's pointer at level a starts: its base, or its pointer one level out, plus `shift` elements. */
 const startPointer = (e: SimdEmit, r: number, a: number, shift: number): void => {
@@ -322,7 +327,7 @@ const emitInner = (e: SimdEmit): void => {
     );
     const length = seg[1] - seg[0];
     const advances = (r: number): boolean => live[r]!;
-    const pairs = twoAtATime(e) ? length - (length % 8) : 0;
+    const pairs = e.readVecs.length === 2 ? length - (length % 8) : 0;
     if (pairs > 0)
       counted(e, { axis: inner, count: pairs, step: 8, inside: () => emitBody(e, 4, seg, [0, 1]), advances });
     const count = length - pairs - (length % 4);

@@ -43,9 +43,9 @@ export interface ArenaKernels {
   /**
    * `product(at)` and the product of the same op(a) with `second`'s b into its c, packing each k
    * block of a once for both (an RNN's two weight gradients, dGᵀ·h and dGᵀ·x, read the same dG).
-   * Same bits as the two products apart. Absent where products split across kernel threads.
+   * Same bits as the two products apart.
    */
-  readonly productPair?: (at: ArenaProduct, second: SecondProduct) => void;
+  readonly productPair: (at: ArenaProduct, second: SecondProduct) => void;
 }
 
 /** The second product of `productPair`: its b (as `ArenaProduct`'s), its c and its columns. */

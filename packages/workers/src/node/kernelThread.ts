@@ -67,10 +67,8 @@ const run = (): void => {
   if (ctl[CTL.kind] === 1) return runLoop(id);
   const kernels = arenas.get(id);
   if (kernels === undefined) throw new Error(`no WebAssembly matmul kernels for arena ${id} in this thread`);
-  if (ctl[CTL.kind] === 2) {
-    if (kernels.productPair === undefined) throw new Error(`no paired products for arena ${id} in this thread`);
-    kernels.productPair(readProduct(ctl), readSecond(ctl));
-  } else if (ctl[CTL.packed] === 1) kernels.productPacked(readProduct(ctl));
+  if (ctl[CTL.kind] === 2) kernels.productPair(readProduct(ctl), readSecond(ctl));
+  else if (ctl[CTL.packed] === 1) kernels.productPacked(readProduct(ctl));
   else kernels.product(readProduct(ctl));
 };
 

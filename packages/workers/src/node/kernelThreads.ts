@@ -346,12 +346,8 @@ export const useKernelThreads = async (threads: number, options: KernelThreadsOp
       productPacked: (at) =>
         splitRows(at, undefined, productPacked, (ctl, p) => writeProduct(ctl, id, true, p), spare, each),
       packB: base.packB,
-      ...(productPair === undefined
-        ? {}
-        : {
-            productPair: (at: ArenaProduct, second: SecondProduct) =>
-              splitRows(at, second, productPair, (ctl, p, s) => writePair(ctl, id, p, s), spare, each),
-          }),
+      productPair: (at, second) =>
+        splitRows(at, second, productPair, (ctl, p, s) => writePair(ctl, id, p, s), spare, each),
     };
     // Keyed to the splitting product itself: the runner's helpers keep it (but not `kernels`,
     // which they destructure), so the kernel thread forgets the memory only with the runner.
