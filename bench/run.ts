@@ -7,7 +7,7 @@
  * `performance.now()` over several repeats; the table shows the median (robust to GC pauses and
  * to the other core being busy) and the minimum. Cases may declare the work they do (`flops`,
  * `elements`) to get throughput columns, and a `baseline` case of the same suite to get a speed
- * ratio measured in the same process, on the same machine, minutes apart at most.
+ * ratio, timed in alternation with the baseline in the same process (`timePair`).
  *
  * Arguments filter cases by substring of "suite/case", e.g. `tsx bench/run.ts matmul`.
  * Benchmarks are never assertions: nothing here fails on a slow number.
@@ -64,6 +64,8 @@ export interface BenchResult {
   readonly runs: number;
   /** The first timed call, in ms, for a case without warm-up. */
   readonly firstMs?: number;
+  /** How many times faster than its baseline, timed interleaved with it (see `timePair`). */
+  readonly ratio?: number;
 }
 
 // Results go here so V8 cannot drop a call whose value is unused.
@@ -75,11 +77,13 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-/**
- * Warms up, then times `c` and returns the median and minimum of the timed calls.
- * @example timeCase("demo", { name: "noop", setup: () => () => 0 }).medianMs // ~0.0001
- */
-export const timeCase = (suite: string, c: BenchCase): BenchResult => {
+/** A case set up and warmed: the call to time and how many timed calls it gets. */
+interface Prepared {
+  readonly fn: () => unknown;
+  readonly runs: number;
+}
+
+const prepare = (c: BenchCase): Prepared => {
   const fn = c.setup();
   // Warm-up: at least 2 calls and 150 ms (enough for V8 to optimise), but one call suffices
   // when a call takes longer than that, since long loops are optimised on the fly (OSR).
@@ -99,14 +103,72 @@ export const timeCase = (suite: string, c: BenchCase): BenchResult => {
     c.warmup === false
       ? (c.minRepeats ?? 3)
       : Math.max(c.minRepeats ?? 3, Math.min(c.maxRepeats ?? 50, Math.floor(budget / Math.max(last, 1e-3))));
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    sink = fn();
-    times.push(performance.now() - t0);
+  return { fn, runs };
+};
+
+const timeOnce = (fn: () => unknown): number => {
+  const t0 = performance.now();
+  sink = fn();
+  return performance.now() - t0;
+};
+
+const summarise = (suite: string, c: BenchCase, times: readonly number[]): BenchResult => ({
+  suite,
+  bench: c,
+  medianMs: median(times),
+  minMs: Math.min(...times),
+  runs: times.length,
+  ...(c.warmup === false ? { firstMs: times[0]! } : {}),
+});
+
+/**
+ * Warms up, then times `c` and returns the median and minimum of the timed calls.
+ * @example timeCase("demo", { name: "noop", setup: () => () => 0 }).medianMs // ~0.0001
+ */
+export const timeCase = (suite: string, c: BenchCase): BenchResult => {
+  const { fn, runs } = prepare(c);
+  return summarise(
+    suite,
+    c,
+    Array.from({ length: runs }, () => timeOnce(fn)),
+  );
+};
+
+/**
+ * Times a case and its baseline interleaved: both are set up and warmed, then every round times
+ * one call of each (in alternating order), and the speed ratio is the median over rounds of the
+ * baseline's time ÷ the case's time in that round. On a shared machine whose speed drifts by
+ * seconds-long phases (this one's vCPUs ran a fixed loop 1–2× its fastest time from one second to
+ * the next), a ratio of two medians timed a second apart measures the drift as much as the code;
+ * a ratio within each round cancels it. Cold-start cases (`warmup: false`) are timed apart.
+ * @example timePair("demo", { name: "a", setup: () => () => 0 }, { name: "b", baseline: "a", setup: () => () => 0 }).ratio // ~1
+ */
+export const timePair = (
+  suite: string,
+  base: BenchCase,
+  c: BenchCase,
+): { readonly base: BenchResult; readonly case: BenchResult; readonly ratio: number } => {
+  if (base.warmup === false || c.warmup === false) {
+    const [b, r] = [timeCase(suite, base), timeCase(suite, c)];
+    return { base: b, case: r, ratio: b.medianMs / r.medianMs };
   }
-  const first = c.warmup === false ? { firstMs: times[0]! } : {};
-  return { suite, bench: c, medianMs: median(times), minMs: Math.min(...times), runs, ...first };
+  const [pb, pc] = [prepare(base), prepare(c)];
+  const rounds = Math.max(pb.runs, pc.runs);
+  const [tb, tc]: [number[], number[]] = [[], []];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      tb.push(timeOnce(pb.fn));
+      tc.push(timeOnce(pc.fn));
+    } else {
+      tc.push(timeOnce(pc.fn));
+      tb.push(timeOnce(pb.fn));
+    }
+  }
+  return {
+    base: summarise(suite, base, tb),
+    case: summarise(suite, c, tc),
+    ratio: median(tb.map((t, r) => t / tc[r]!)),
+  };
 };
 
 const si = (x: number): string => {
@@ -130,6 +192,7 @@ export const formatTable = (results: readonly BenchResult[]): string => {
       r.bench.baseline === undefined
         ? undefined
         : results.find((o) => o.suite === r.suite && o.bench.name === r.bench.baseline);
+    const ratio = r.ratio ?? (base === undefined ? undefined : base.medianMs / r.medianMs);
     return [
       r.suite,
       r.bench.name,
@@ -138,7 +201,7 @@ export const formatTable = (results: readonly BenchResult[]): string => {
       String(r.runs),
       r.bench.flops === undefined ? "" : (r.bench.flops / r.medianMs / 1e6).toFixed(2),
       r.bench.elements === undefined ? "" : si(r.bench.elements / (r.medianMs / 1e3)),
-      base === undefined ? "" : `${(base.medianMs / r.medianMs).toFixed(2)}× ${base.bench.name}`,
+      base === undefined || ratio === undefined ? "" : `${ratio.toFixed(2)}× ${base.bench.name}`,
       r.firstMs === undefined ? "" : r.firstMs.toFixed(3),
     ];
   });
@@ -183,18 +246,36 @@ const main = async (): Promise<void> => {
   const results: BenchResult[] = [];
   for (const s of suites) {
     const chosen = s.cases.filter((c) => wanted(s.name, c));
-    // A baseline runs whenever a case that compares against it does.
+    // A case with a baseline is timed interleaved with it (the baseline's row comes from the
+    // first such pair); a baseline that no chosen case compares against is timed alone.
+    const timed = new Map<string, BenchResult>();
     const bases = new Set(chosen.flatMap((c) => (c.baseline === undefined ? [] : [c.baseline])));
-    for (const c of s.cases) {
-      if (!chosen.includes(c) && !bases.has(c.name)) continue;
+    for (const c of chosen) {
       process.stdout.write(`  ${s.name}/${c.name} ...`);
-      const r = timeCase(s.name, c);
-      process.stdout.write(` ${r.medianMs.toFixed(3)} ms\n`);
-      results.push(r);
+      const base = c.baseline === undefined ? undefined : s.cases.find((o) => o.name === c.baseline);
+      if (c.baseline !== undefined && base === undefined)
+        throw new Error(`bench ${s.name}/${c.name}: its baseline "${c.baseline}" is not a case of the suite`);
+      if (base === undefined) {
+        if (!bases.has(c.name)) timed.set(c.name, timeCase(s.name, c));
+      } else {
+        const pair = timePair(s.name, base, c);
+        timed.set(c.name, { ...pair.case, ratio: pair.ratio });
+        if (!timed.has(base.name)) timed.set(base.name, pair.base);
+      }
+      process.stdout.write(
+        timed.has(c.name) ? ` ${timed.get(c.name)!.medianMs.toFixed(3)} ms\n` : " (with its cases)\n",
+      );
+    }
+    for (const c of s.cases) {
+      const r = timed.get(c.name);
+      if (r !== undefined) results.push(r);
     }
   }
   void sink; // read once, so the compiler keeps the variable the timed calls write
-  console.log(`\n${formatTable(results)}\n\n(total ${((performance.now() - started) / 1e3).toFixed(1)} s)`);
+  const note = results.some((r) => r.ratio !== undefined)
+    ? "\n(vs baseline: the median over rounds of the baseline's time ÷ the case's, the two timed in alternation; the baseline's row is from its first pair)"
+    : "";
+  console.log(`\n${formatTable(results)}${note}\n\n(total ${((performance.now() - started) / 1e3).toFixed(1)} s)`);
 };
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
