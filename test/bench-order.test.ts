@@ -1,9 +1,12 @@
 /**
- * The benchmark harness's round order (bench/peers/harness.ts): a Williams design, in which every
- * contestant follows every other one equally often and holds every position equally often.
+ * The benchmark harnesses' orders and ratios: `pnpm bench:peers`'s round order (a Williams design,
+ * in which every contestant follows every other one equally often and holds every position
+ * equally often) and per-round ratios, and `pnpm bench`'s alternation of a case with its baseline.
+ * Nothing here times anything: the tests check which calls are made and how samples combine.
  */
 import { describe, expect, it } from "vitest";
-import { roundOrder } from "../bench/peers/harness.js";
+import { pairedRatio, roundOrder, type Timing } from "../bench/peers/harness.js";
+import { timePair, type BenchCase } from "../bench/run.js";
 
 /** How often `a` comes right after `b` within the rounds of one cycle, for every ordered pair. */
 const followCounts = (n: number, rounds: number): number[][] => {
@@ -39,5 +42,81 @@ describe("roundOrder", () => {
   it("repeats its cycle", () => {
     expect(roundOrder(11, 7)).toEqual(roundOrder(25, 7));
     expect(roundOrder(3, 6)).toEqual(roundOrder(9, 6));
+  });
+});
+
+describe("pairedRatio", () => {
+  const timing = (perRound: readonly (number | null)[]): Timing => {
+    const taken = perRound.filter((t) => t !== null);
+    return { name: "row", medianMs: 0, minMs: Math.min(...taken), runs: taken.length, inner: 1, perRound };
+  };
+
+  it("cancels a drift of the machine's speed shared by both rows of a round", () => {
+    // The machine runs 1×, 2×, 4×… slower from round to round; the row is always half the reference.
+    const drift = [1, 2, 4, 1, 3, 1, 1];
+    const ref = drift.map((d) => 10 * d);
+    const row = drift.map((d, r) => 5 * d * (r === 1 ? 1.2 : 1)); // one noisy round
+    expect(pairedRatio(timing(row), timing(ref))).toBe(0.5);
+  });
+
+  it("uses only the rounds both rows took part in", () => {
+    expect(pairedRatio(timing([2, null, 6, 8, null, 10]), timing([1, 3, 3, null, 5, 5]))).toBe(2);
+  });
+
+  it("gives nothing for rows of different runs or fewer than 3 shared rounds", () => {
+    expect(pairedRatio(timing([1, 2, 3]), timing([1, 2, 3, 4]))).toBeUndefined();
+    expect(pairedRatio(timing([1, null, 3, null]), timing([1, 2, 3, 4]))).toBeUndefined();
+    expect(pairedRatio({ ...timing([1, 2, 3]), perRound: undefined }, timing([1, 2, 3]))).toBeUndefined();
+  });
+});
+
+describe("timePair", () => {
+  /** Two cases whose calls write their name to one log. */
+  const logged = (): { log: string[]; base: BenchCase; other: BenchCase } => {
+    const log: string[] = [];
+    const make = (name: string, extra: Partial<BenchCase> = {}): BenchCase => ({
+      name,
+      minRepeats: 6,
+      maxRepeats: 6,
+      ...extra,
+      setup: () => {
+        log.push(`setup ${name}`);
+        return () => log.push(name);
+      },
+    });
+    return { log, base: make("base"), other: make("case", { baseline: "base" }) };
+  };
+
+  it("alternates the case with its baseline, round by round, in alternating order", () => {
+    const { log, base, other } = logged();
+    const r = timePair("demo", base, other);
+    expect(r.base.runs).toBe(6);
+    expect(r.case.runs).toBe(6);
+    // Both are set up and warmed before the timed rounds: the last 12 calls are the rounds.
+    expect(log.slice(0, 1)).toEqual(["setup base"]);
+    expect(log.slice(-12)).toEqual([
+      "base",
+      "case",
+      "case",
+      "base",
+      "base",
+      "case",
+      "case",
+      "base",
+      "base",
+      "case",
+      "case",
+      "base",
+    ]);
+    expect(Number.isFinite(r.ratio)).toBe(true);
+  });
+
+  it("times cold-start cases apart, each exactly its repeats", () => {
+    const { log, base, other } = logged();
+    const cold = { ...other, warmup: false, minRepeats: 3 };
+    const r = timePair("demo", base, cold);
+    expect(r.case.runs).toBe(3);
+    expect(r.case.firstMs).toBeDefined();
+    expect(log.slice(-3)).toEqual(["case", "case", "case"]);
   });
 });

@@ -75,6 +75,11 @@ export interface Timing {
   readonly runs: number;
   /** Calls per sample. */
   readonly inner: number;
+  /**
+   * This contestant's sample in each timed round, null where it sat out: two rows of one run are
+   * compared round by round (`pairedRatio`), so a drift of the machine's speed between rounds cancels.
+   */
+  readonly perRound?: readonly (number | null)[];
 }
 
 export const median = (xs: readonly number[]): number => {
@@ -142,25 +147,50 @@ export const timeInterleaved = async (
   const runs = perCall.map((ms, i) =>
     Math.min(plan.rounds, Math.max(plan.minRuns, Math.floor(plan.budgetMs / (ms * inner[i]!)))),
   );
-  const times: number[][] = contestants.map(() => []);
+  const times: (number | null)[][] = contestants.map(() => []);
   for (let r = 0; r < plan.rounds; r++) {
     for (const i of roundOrder(r, contestants.length)) {
       // Contestant i takes part in runs[i] of the rounds, evenly spread.
       const wants = Math.floor(((r + 1) * runs[i]!) / plan.rounds) - Math.floor((r * runs[i]!) / plan.rounds);
-      if (wants === 0) continue;
+      if (wants === 0) {
+        times[i]!.push(null);
+        continue;
+      }
       const c = contestants[i]!;
       await c.enter?.();
       for (let s = 0; s < (plan.settle ?? 0); s++) await callOnce(c);
       times[i]!.push(await sample(c, inner[i]!));
     }
   }
-  return contestants.map((c, i) => ({
-    name: c.name,
-    medianMs: median(times[i]!),
-    minMs: Math.min(...times[i]!),
-    runs: times[i]!.length,
-    inner: inner[i]!,
-  }));
+  return contestants.map((c, i) => {
+    const taken = times[i]!.filter((t) => t !== null);
+    return {
+      name: c.name,
+      medianMs: median(taken),
+      minMs: Math.min(...taken),
+      runs: taken.length,
+      inner: inner[i]!,
+      perRound: times[i]!,
+    };
+  });
+};
+
+/**
+ * The median over the rounds both took part in of `num`'s sample ÷ `den`'s, or undefined when
+ * they share fewer than 3 rounds (timed in different runs, or mostly sitting out). On a machine
+ * whose speed drifts between phases seconds long (this one's vCPUs ran a fixed loop at 1–2× its
+ * best time from one second to the next), a ratio of two medians also measures which phases each
+ * row's samples fell in; within a round both rows run in the same phase.
+ * @example pairedRatio({ ...a, perRound: [2, 4, 6] }, { ...b, perRound: [1, 2, 3] }) // 2
+ */
+export const pairedRatio = (num: Timing, den: Timing): number | undefined => {
+  const [a, b] = [num.perRound ?? [], den.perRound ?? []];
+  if (a.length !== b.length) return undefined;
+  const ratios = a.flatMap((x, r) => {
+    const y = b[r];
+    return x === null || y === null || y === undefined ? [] : [x / y];
+  });
+  return ratios.length >= 3 ? median(ratios) : undefined;
 };
 
 /**
