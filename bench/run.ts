@@ -7,7 +7,7 @@
  * `performance.now()` over several repeats; the table shows the median (robust to GC pauses and
  * to the other core being busy) and the minimum. Cases may declare the work they do (`flops`,
  * `elements`) to get throughput columns, and a `baseline` case of the same suite to get a speed
- * ratio, timed in alternation with the baseline in the same process (`timePair`).
+ * ratio, timed in alternation with the baseline in the same process (`timeGroup`).
  *
  * Arguments filter cases by substring of "suite/case", e.g. `tsx bench/run.ts matmul`.
  * Benchmarks are never assertions: nothing here fails on a slow number.
@@ -15,6 +15,7 @@
 import { readdirSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { perRoundRatio, roundOrder } from "./peers/harness.js";
 
 /**
  * One thing to time: `setup` builds inputs untimed and returns the call to time.
@@ -64,7 +65,7 @@ export interface BenchResult {
   readonly runs: number;
   /** The first timed call, in ms, for a case without warm-up. */
   readonly firstMs?: number;
-  /** How many times faster than its baseline, timed interleaved with it (see `timePair`). */
+  /** How many times faster than its baseline, timed interleaved with it (see `timeGroup`). */
   readonly ratio?: number;
 }
 
@@ -134,40 +135,49 @@ export const timeCase = (suite: string, c: BenchCase): BenchResult => {
   );
 };
 
+/** A baseline's row and its cases' rows, each case with its ratio (see `timeGroup`). */
+export interface GroupResult {
+  readonly base: BenchResult;
+  readonly cases: readonly BenchResult[];
+}
+
 /**
- * Times a case and its baseline interleaved: both are set up and warmed, then every round times
- * one call of each (in alternating order), and the speed ratio is the median over rounds of the
- * baseline's time ÷ the case's time in that round. On a shared machine whose speed drifts by
- * seconds-long phases (this one's vCPUs ran a fixed loop 1–2× its fastest time from one second to
- * the next), a ratio of two medians timed a second apart measures the drift as much as the code;
- * a ratio within each round cancels it. Cold-start cases (`warmup: false`) are timed apart.
- * @example timePair("demo", { name: "a", setup: () => () => 0 }, { name: "b", baseline: "a", setup: () => () => 0 }).ratio // ~1
+ * Times a baseline and the cases compared with it interleaved: all are set up and warmed, then
+ * every round times one call of each (in the rounds' Williams order, so none always follows the
+ * same neighbour), a slow one sitting out rounds evenly to keep to its repeats; a case's speed
+ * ratio is the median over the rounds both took part in of the baseline's time ÷ the case's.
+ * On a shared machine whose speed drifts by phases seconds long (this one's vCPUs ran a fixed loop
+ * at 1–2× its fastest time from one second to the next), a ratio of two medians timed a second
+ * apart measures the drift as much as the code; a ratio within each round cancels it. With fewer
+ * than 3 shared rounds, and for cold-start cases (`warmup: false`, timed apart), the ratio is
+ * the baseline's median ÷ the case's.
+ * @example timeGroup("demo", { name: "a", setup: () => () => 0 }, [{ name: "b", baseline: "a", setup: () => () => 0 }]).cases[0]!.ratio // ~1
  */
-export const timePair = (
-  suite: string,
-  base: BenchCase,
-  c: BenchCase,
-): { readonly base: BenchResult; readonly case: BenchResult; readonly ratio: number } => {
-  if (base.warmup === false || c.warmup === false) {
-    const [b, r] = [timeCase(suite, base), timeCase(suite, c)];
-    return { base: b, case: r, ratio: b.medianMs / r.medianMs };
-  }
-  const [pb, pc] = [prepare(base), prepare(c)];
-  const rounds = Math.max(pb.runs, pc.runs);
-  const [tb, tc]: [number[], number[]] = [[], []];
+export const timeGroup = (suite: string, base: BenchCase, cases: readonly BenchCase[]): GroupResult => {
+  const members = base.warmup === false ? [] : [base, ...cases.filter((c) => c.warmup !== false)];
+  const prepared = members.map(prepare);
+  const rounds = Math.max(0, ...prepared.map((p) => p.runs));
+  const samples: (number | null)[][] = members.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      tb.push(timeOnce(pb.fn));
-      tc.push(timeOnce(pc.fn));
-    } else {
-      tc.push(timeOnce(pc.fn));
-      tb.push(timeOnce(pb.fn));
+    for (const i of roundOrder(r, members.length)) {
+      const { fn, runs } = prepared[i]!;
+      const takesPart = Math.floor(((r + 1) * runs) / rounds) > Math.floor((r * runs) / rounds);
+      samples[i]!.push(takesPart ? timeOnce(fn) : null);
     }
   }
+  const taken = (i: number): number[] => samples[i]!.filter((t) => t !== null);
+  const baseResult = members.length > 0 ? summarise(suite, base, taken(0)) : timeCase(suite, base);
   return {
-    base: summarise(suite, base, tb),
-    case: summarise(suite, c, tc),
-    ratio: median(tb.map((t, r) => t / tc[r]!)),
+    base: baseResult,
+    cases: cases.map((c) => {
+      const i = members.indexOf(c);
+      if (i < 0) {
+        const alone = timeCase(suite, c);
+        return { ...alone, ratio: baseResult.medianMs / alone.medianMs };
+      }
+      const r = summarise(suite, c, taken(i));
+      return { ...r, ratio: perRoundRatio(samples[0]!, samples[i]!) ?? baseResult.medianMs / r.medianMs };
+    }),
   };
 };
 
@@ -246,25 +256,33 @@ const main = async (): Promise<void> => {
   const results: BenchResult[] = [];
   for (const s of suites) {
     const chosen = s.cases.filter((c) => wanted(s.name, c));
-    // A case with a baseline is timed interleaved with it (the baseline's row comes from the
-    // first such pair); a baseline that no chosen case compares against is timed alone.
+    // Cases with a baseline are timed interleaved with it, one group per baseline; a case that
+    // is neither compared with anything nor a chosen case's baseline is timed alone.
     const timed = new Map<string, BenchResult>();
-    const bases = new Set(chosen.flatMap((c) => (c.baseline === undefined ? [] : [c.baseline])));
+    const groups = new Map<string, BenchCase[]>();
     for (const c of chosen) {
-      process.stdout.write(`  ${s.name}/${c.name} ...`);
-      const base = c.baseline === undefined ? undefined : s.cases.find((o) => o.name === c.baseline);
-      if (c.baseline !== undefined && base === undefined)
+      if (c.baseline === undefined) continue;
+      if (!s.cases.some((o) => o.name === c.baseline))
         throw new Error(`bench ${s.name}/${c.name}: its baseline "${c.baseline}" is not a case of the suite`);
-      if (base === undefined) {
-        if (!bases.has(c.name)) timed.set(c.name, timeCase(s.name, c));
-      } else {
-        const pair = timePair(s.name, base, c);
-        timed.set(c.name, { ...pair.case, ratio: pair.ratio });
-        if (!timed.has(base.name)) timed.set(base.name, pair.base);
-      }
-      process.stdout.write(
-        timed.has(c.name) ? ` ${timed.get(c.name)!.medianMs.toFixed(3)} ms\n` : " (with its cases)\n",
+      groups.set(c.baseline, [...(groups.get(c.baseline) ?? []), c]);
+    }
+    for (const c of chosen) {
+      if (c.baseline !== undefined || groups.has(c.name)) continue;
+      process.stdout.write(`  ${s.name}/${c.name} ...`);
+      timed.set(c.name, timeCase(s.name, c));
+      process.stdout.write(` ${timed.get(c.name)!.medianMs.toFixed(3)} ms\n`);
+    }
+    for (const [baseName, cases] of groups) {
+      process.stdout.write(`  ${s.name}/${baseName} and ${cases.length} compared with it ...`);
+      const g = timeGroup(
+        s.name,
+        s.cases.find((o) => o.name === baseName)!,
+        cases,
       );
+      // A baseline that is itself compared with another keeps the row that has its ratio.
+      if (!timed.has(baseName)) timed.set(baseName, g.base);
+      for (const r of g.cases) timed.set(r.bench.name, r);
+      process.stdout.write(` ${g.cases.map((r) => `${r.ratio!.toFixed(2)}×`).join(", ")}\n`);
     }
     for (const c of s.cases) {
       const r = timed.get(c.name);
@@ -273,7 +291,7 @@ const main = async (): Promise<void> => {
   }
   void sink; // read once, so the compiler keeps the variable the timed calls write
   const note = results.some((r) => r.ratio !== undefined)
-    ? "\n(vs baseline: the median over rounds of the baseline's time ÷ the case's, the two timed in alternation; the baseline's row is from its first pair)"
+    ? "\n(vs baseline: the median over the rounds of the baseline's time ÷ the case's; a baseline and its cases are timed in alternation)"
     : "";
   console.log(`\n${formatTable(results)}${note}\n\n(total ${((performance.now() - started) / 1e3).toFixed(1)} s)`);
 };

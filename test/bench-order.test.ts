@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { pairedRatio, roundOrder, type Timing } from "../bench/peers/harness.js";
-import { timePair, type BenchCase } from "../bench/run.js";
+import { timeGroup, type BenchCase } from "../bench/run.js";
 
 /** How often `a` comes right after `b` within the rounds of one cycle, for every ordered pair. */
 const followCounts = (n: number, rounds: number): number[][] => {
@@ -66,13 +66,14 @@ describe("pairedRatio", () => {
   it("gives nothing for rows of different runs or fewer than 3 shared rounds", () => {
     expect(pairedRatio(timing([1, 2, 3]), timing([1, 2, 3, 4]))).toBeUndefined();
     expect(pairedRatio(timing([1, null, 3, null]), timing([1, 2, 3, 4]))).toBeUndefined();
-    expect(pairedRatio({ ...timing([1, 2, 3]), perRound: undefined }, timing([1, 2, 3]))).toBeUndefined();
+    const { perRound: _, ...withoutRounds } = timing([1, 2, 3]);
+    expect(pairedRatio(withoutRounds, timing([1, 2, 3]))).toBeUndefined();
   });
 });
 
-describe("timePair", () => {
-  /** Two cases whose calls write their name to one log. */
-  const logged = (): { log: string[]; base: BenchCase; other: BenchCase } => {
+describe("timeGroup", () => {
+  /** Cases whose calls write their name to one log. */
+  const logged = (): { log: string[]; make: (name: string, extra?: Partial<BenchCase>) => BenchCase } => {
     const log: string[] = [];
     const make = (name: string, extra: Partial<BenchCase> = {}): BenchCase => ({
       name,
@@ -84,14 +85,14 @@ describe("timePair", () => {
         return () => log.push(name);
       },
     });
-    return { log, base: make("base"), other: make("case", { baseline: "base" }) };
+    return { log, make };
   };
 
-  it("alternates the case with its baseline, round by round, in alternating order", () => {
-    const { log, base, other } = logged();
-    const r = timePair("demo", base, other);
-    expect(r.base.runs).toBe(6);
-    expect(r.case.runs).toBe(6);
+  it("alternates a case with its baseline, round by round, in alternating order", () => {
+    const { log, make } = logged();
+    const g = timeGroup("demo", make("base"), [make("case", { baseline: "base" })]);
+    expect(g.base.runs).toBe(6);
+    expect(g.cases[0]!.runs).toBe(6);
     // Both are set up and warmed before the timed rounds: the last 12 calls are the rounds.
     expect(log.slice(0, 1)).toEqual(["setup base"]);
     expect(log.slice(-12)).toEqual([
@@ -108,15 +109,30 @@ describe("timePair", () => {
       "case",
       "base",
     ]);
-    expect(Number.isFinite(r.ratio)).toBe(true);
+    expect(Number.isFinite(g.cases[0]!.ratio)).toBe(true);
+  });
+
+  it("times several cases with one baseline in the same rounds; a slow one sits out rounds evenly", () => {
+    const { log, make } = logged();
+    const cases = [make("a", { baseline: "base" }), make("b", { baseline: "base", minRepeats: 3, maxRepeats: 3 })];
+    const g = timeGroup("demo", make("base"), cases);
+    expect([g.base.runs, g.cases[0]!.runs, g.cases[1]!.runs]).toEqual([6, 6, 3]);
+    // Each round in the Williams order of the three; b (3 of 6 rounds) takes rounds 1, 3 and 5.
+    const names = ["base", "a", "b"];
+    const expected = [0, 1, 2, 3, 4, 5].flatMap((r) =>
+      roundOrder(r, 3)
+        .map((i) => names[i]!)
+        .filter((n) => n !== "b" || r % 2 === 1),
+    );
+    expect(log.slice(-15)).toEqual(expected);
+    expect(g.cases.every((r) => Number.isFinite(r.ratio))).toBe(true);
   });
 
   it("times cold-start cases apart, each exactly its repeats", () => {
-    const { log, base, other } = logged();
-    const cold = { ...other, warmup: false, minRepeats: 3 };
-    const r = timePair("demo", base, cold);
-    expect(r.case.runs).toBe(3);
-    expect(r.case.firstMs).toBeDefined();
+    const { log, make } = logged();
+    const g = timeGroup("demo", make("base"), [make("case", { baseline: "base", warmup: false, minRepeats: 3 })]);
+    expect(g.cases[0]!.runs).toBe(3);
+    expect(g.cases[0]!.firstMs).toBeDefined();
     expect(log.slice(-3)).toEqual(["case", "case", "case"]);
   });
 });

@@ -183,8 +183,14 @@ export const timeInterleaved = async (
  * row's samples fell in; within a round both rows run in the same phase.
  * @example pairedRatio({ ...a, perRound: [2, 4, 6] }, { ...b, perRound: [1, 2, 3] }) // 2
  */
-export const pairedRatio = (num: Timing, den: Timing): number | undefined => {
-  const [a, b] = [num.perRound ?? [], den.perRound ?? []];
+export const pairedRatio = (num: Timing, den: Timing): number | undefined =>
+  perRoundRatio(num.perRound ?? [], den.perRound ?? []);
+
+/**
+ * `pairedRatio` on two rows' per-round samples (null: sat out that round).
+ * @example perRoundRatio([2, null, 6, 8], [1, 3, 3, 4]) // 2
+ */
+export const perRoundRatio = (a: readonly (number | null)[], b: readonly (number | null)[]): number | undefined => {
   if (a.length !== b.length) return undefined;
   const ratios = a.flatMap((x, r) => {
     const y = b[r];

@@ -345,7 +345,9 @@ log(
 log("");
 log(formatTable(targetHeader, targetRows(targets), false));
 log(
-  "\nMedians are typical; minimums are what an unloaded machine approaches — if the machine was busy, trust the minimums more.",
+  "\nMedians are typical; minimums are what an unloaded machine approaches — if the machine was busy, trust the minimums more. " +
+    "Per round: the median over the timed rounds of the two rows' ratio within each round (rows of one interleaved run); " +
+    "a target with this column is judged by it.",
 );
 if (disagreement)
   log(
