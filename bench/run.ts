@@ -42,6 +42,13 @@ export interface BenchCase {
    * e.g. a fresh `jit`'s trace and compile); the table then also shows that call's time.
    */
   readonly warmup?: boolean;
+  /**
+   * Untimed calls of the case right before each of its timed calls when it is timed interleaved
+   * with others (default 0): then a sample times a call that follows a call of its own, as in a
+   * loop of it, not one that follows another case's call and pays for that call's garbage and
+   * evicted caches (see `timeGroup`).
+   */
+  readonly settle?: number;
 }
 
 /**
@@ -162,6 +169,7 @@ export const timeGroup = (suite: string, base: BenchCase, cases: readonly BenchC
     for (const i of roundOrder(r, members.length)) {
       const { fn, runs } = prepared[i]!;
       const takesPart = Math.floor(((r + 1) * runs) / rounds) > Math.floor((r * runs) / rounds);
+      if (takesPart) for (let k = 0; k < (members[i]!.settle ?? 0); k++) sink = fn();
       samples[i]!.push(takesPart ? timeOnce(fn) : null);
     }
   }
