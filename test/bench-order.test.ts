@@ -128,6 +128,14 @@ describe("timeGroup", () => {
     expect(g.cases.every((r) => Number.isFinite(r.ratio))).toBe(true);
   });
 
+  it("precedes each timed call of a case with its settling calls", () => {
+    const { log, make } = logged();
+    const twice = { minRepeats: 2, maxRepeats: 2 };
+    const g = timeGroup("demo", make("base", twice), [make("case", { baseline: "base", settle: 2, ...twice })]);
+    expect(g.cases[0]!.runs).toBe(2);
+    expect(log.slice(-8)).toEqual(["base", "case", "case", "case", "case", "case", "case", "base"]);
+  });
+
   it("times cold-start cases apart, each exactly its repeats", () => {
     const { log, make } = logged();
     const g = timeGroup("demo", make("base"), [make("case", { baseline: "base", warmup: false, minRepeats: 3 })]);
