@@ -11,6 +11,7 @@
  * E's own loop, so E never joins the group of such a member. Reading a member from outside its
  * group freezes the group, so nothing runs before a value it reads.
  */
+import { shapesEqual } from "@rewind/tensor";
 import { rootOf, valOf, type Block, type Node, type Program, type ScanNode, type VId } from "./ir.js";
 
 /**
@@ -78,9 +79,6 @@ export const prune = (prog: Program, block: Block, live?: readonly boolean[]): v
   block.nodes = kept.reverse();
 };
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
-
 /** How many recent groups of the same shape a sibling may join. */
 const SIBLING_LOOKBACK = 6;
 
@@ -123,7 +121,7 @@ export const schedule = (prog: Program, block: Block): Step[] => {
       if (valOf(prog, u).def.kind === "view") viewed.add(g);
       else direct.add(g);
     }
-    const candidates = [...direct].filter((g) => !viewed.has(g) && sameShape(g.shape, shape));
+    const candidates = [...direct].filter((g) => !viewed.has(g) && shapesEqual(g.shape, shape));
     const fitsWithoutMove = (g: Group): boolean =>
       !viewed.has(g) && n.ins.every((u) => groupOfValue(u) === g || ready(u) <= g.emitPos);
     let target: Group | undefined;
@@ -140,7 +138,7 @@ export const schedule = (prog: Program, block: Block): Step[] => {
       target = candidates.find(fitsWithoutMove);
       if (target === undefined) {
         const recent = groups
-          .filter((g) => sameShape(g.shape, shape))
+          .filter((g) => shapesEqual(g.shape, shape))
           .slice(-SIBLING_LOOKBACK)
           .reverse();
         target = recent.find(fitsWithoutMove);

@@ -21,9 +21,6 @@ const ZERO: Readonly<Record<T.DType, T.Tensor>> = {
   bool: T.fromBuffer("bool", [], T.allocate("bool", 1)),
 };
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
-
 /**
  * How a matmul operand's last two axes lie in storage: packed row-major ("n"), packed
  * column-major ("t", a transpose the kernel folds in), or neither.
@@ -136,8 +133,8 @@ export const lowerIndex = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: No
   if (ok) {
     const taken = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
     const gathered = gatherShape(x.shape, idx.shape, axis);
-    if (op === "take") ok = sameShape(taken, outAval.shape);
-    else if (op === "gather") ok = gathered !== undefined && sameShape(gathered, outAval.shape);
+    if (op === "take") ok = T.shapesEqual(taken, outAval.shape);
+    else if (op === "gather") ok = gathered !== undefined && T.shapesEqual(gathered, outAval.shape);
     else {
       const values = l.val(ins[2]!);
       const want = op === "addAt" ? taken : gathered;
@@ -145,7 +142,7 @@ export const lowerIndex = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: No
         x.dtype !== "bool" &&
         T.promoteTypes(x.dtype, values.dtype) === x.dtype &&
         want !== undefined &&
-        sameShape(want, values.shape);
+        T.shapesEqual(want, values.shape);
     }
   }
   if (!ok) return l.fallback(eqn, ins, nodes);

@@ -118,9 +118,6 @@ const formOf = (src: RaggedSource, i: number, s: unknown): { kind: Kind; feature
   );
 };
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, k) => d === b[k]);
-
 /** Checks every element of sample i (ids or vectors) against `dtype` and the feature size. */
 const checkElements = (
   src: RaggedSource,
@@ -203,7 +200,7 @@ export const readRagged = (
         `sample ${i} is ${KIND_TEXT[f.kind]} but sample ${ref} is ${KIND_TEXT[kind]}`,
         "give every sample the same form",
       );
-    if (!emptyArray && !sameShape(f.features, features))
+    if (!emptyArray && !T.shapesEqual(f.features, features))
       refuse(
         src,
         i,
