@@ -77,6 +77,21 @@ export interface LstmSizes {
 }
 
 /**
+ * Half `k` (0: the first B/2 rows, 1: the rest) of a workload's batch, with the same weights: what
+ * each of two data-parallel workers computes.
+ * @example halfBatch(makeLstmData(32), 1).sizes.B // 16
+ */
+export const halfBatch = (d: LstmData, k: 0 | 1): LstmData => {
+  const [xs, ys] = [d.xs.length / 2, d.ys.length / 2];
+  return {
+    ...d,
+    sizes: { ...d.sizes, B: d.sizes.B / 2 },
+    xs: d.xs.subarray(k * xs, (k + 1) * xs),
+    ys: d.ys.subarray(k * ys, (k + 1) * ys),
+  };
+};
+
+/**
  * An LSTM workload's data; PyTorch's default init (uniform ±1/√H) for the cell. The sizes default
  * to the reference workload (`LSTM`); `B` and the others override them.
  * @example makeLstmData(128) // the reference step at batch 128

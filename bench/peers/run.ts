@@ -226,8 +226,9 @@ for (const batch of want("workers") ? [LSTM.B, 4 * LSTM.B] : []) {
     note:
       "pmap splits the batch in halves; each worker computes its gradient, pmean averages them in shared memory; " +
       'kernel threads split by rows each product of ≥ 250 k multiply-adds and the large fused loops (the cell\'s gates) while the other processes leave both cores free (useKernelThreads(2), minMacs "auto"); ' +
-      "bounds: 2 workers computing their halves with no collective, and one thread computing half the batch alone " +
-      "(no 2-worker step of this batch beats the first; the second is the floor of each worker's share); " +
+      "bounds: 2 workers computing their halves with no collective, one thread computing half the batch alone, " +
+      "and 2 bare threads computing their halves at once (no pmap, pool or shared memory: what the second core gives " +
+      "on this machine; no 2-thread step of this batch beats it); " +
       "the Rewind rows run interleaved in a process of their own, the peers in this one (another framework's heap " +
       "in the process slows the two-thread rows: see bench/peers/workersSection.ts); " +
       "TF.js wasm and jax-js on one thread, the most Node gives them",

@@ -11,7 +11,7 @@ import { lstmMeanGrad, lstmMeanGradOf } from "./workersStep.js";
 import * as T from "@rewind/tensor";
 import { rewindLstmParts, type LstmModel, type StepContestant } from "./rewind.js";
 import type { Contestant, Plan, Timing } from "./harness.js";
-import { l2, type LstmData, type StepCheck } from "./data.js";
+import { halfBatch, l2, type LstmData, type StepCheck } from "./data.js";
 
 const norms = (g: LstmModel): number[] =>
   [g.cell.weight_ih, g.cell.weight_hh, g.cell.bias_ih, g.cell.bias_hh, g.w, g.b].map((v) =>
@@ -130,11 +130,6 @@ export const workersUnsynced = (d: LstmData): StepContestant => {
  * @example workersHalfBatch(makeLstmData(128)).run()
  */
 export const workersHalfBatch = (d: LstmData): Contestant => {
-  const { model, xs, ys } = rewindLstmParts({
-    ...d,
-    sizes: { ...d.sizes, B: d.sizes.B / 2 },
-    xs: d.xs.subarray(0, d.xs.length / 2),
-    ys: d.ys.subarray(0, d.ys.length / 2),
-  });
+  const { model, xs, ys } = rewindLstmParts(halfBatch(d, 0));
   return { name: WORKER_ROWS.half, run: () => void lstmMeanGrad(model, xs, ys) };
 };

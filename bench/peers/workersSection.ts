@@ -16,6 +16,7 @@
  * one; the peers' rows are timed in the parent process, interleaved with each other.
  */
 import { makeLstmData, type StepCheck } from "./data.js";
+import { workersBare } from "./bareThreads.js";
 import { timeInterleaved } from "./harness.js";
 import {
   WORKERS_PLAN,
@@ -39,8 +40,9 @@ await half.run();
 contestants.push(await workersKernelThreads(d));
 const checks: [string, StepCheck][] = [];
 for (const c of contestants) checks.push([c.name, await c.check()]);
+const bare = await workersBare(d);
 const log: string[] = [];
-const timings = await timeInterleaved([...contestants, half], WORKERS_PLAN, (s) => log.push(s));
-for (const c of contestants) c.dispose?.();
+const timings = await timeInterleaved([...contestants, half, bare], WORKERS_PLAN, (s) => log.push(s));
+for (const c of [...contestants, bare]) c.dispose?.();
 process.stdout.write(`WORKERS ${JSON.stringify({ checks, timings, log } satisfies WorkersSectionResult)}\n`);
 process.exit(0);
