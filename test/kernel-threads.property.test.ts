@@ -10,7 +10,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
-import { jit, matmul, scan, tanh, transpose, treeFlatten, type Value } from "@rewind/autodiff";
+import { add, jit, matmul, scan, tanh, transpose, treeFlatten, type Value } from "@rewind/autodiff";
 import { useKernelThreads, type KernelThreads } from "@rewind/workers/node";
 import { WASM_MIN_MACS } from "@rewind/tensor/internal/codegen";
 
@@ -56,11 +56,11 @@ const build = (c: Case): { f: (...xs: Value[]) => Value[]; args: T.Tensor[] } =>
       // A batch of a's times one b: b is packed once for the batch.
       return { f: (xs, y) => [matmul(xs, opB(y))], args: [normal(2, [c.steps, c.m, c.k]), b] };
     case "scan": {
-      // A scan whose step multiplies its input by one weight: packed once for all steps.
+      // A recurrence whose step multiplies its input by one weight: packed once for all steps.
       const f = (xs: Value, w: Value): Value[] => {
         const [last, ys] = scan(
           (carry: Value, x: Value) => {
-            const y = tanh(matmul(x, opB(w)));
+            const y = tanh(add(matmul(x, opB(w)), carry));
             return [y, y] as const;
           },
           T.zeros([c.m, c.n]),
