@@ -3,7 +3,9 @@
  * `skipNonFinite` (fed NaN and ±Infinity batches among finite ones), in float32 and float64, the
  * training step `(params, state, grads) → [applyUpdates(params, updates), next state]` run under
  * `jit` (compiled, and interpreted with `{ compile: false }`) gives the eager step's bits over
- * consecutive steps, and each jitted step is traced exactly once over all of them.
+ * consecutive steps, and each jitted step is traced exactly once over all of them. The small
+ * tree runs the compiler's JavaScript loops; a tree of long leaves (hundreds of elements, ragged
+ * ends) runs its WebAssembly SIMD loops too (a wrong SIMD square root fails only those).
  *
  * Before the counts were tensors, a count was a plain number, static under jit: the jitted step
  * was traced anew at every step (and `skipNonFinite` refused traced gradients).
@@ -190,5 +192,60 @@ describe.each(["float32", "float64"] as const)("the whole training step under ji
         expect([compiled.cacheSize(), interpreted.cacheSize()]).toEqual([1, 1]);
       },
     );
+  });
+});
+
+/** Leaves long enough for the compiler's SIMD loops (hundreds of elements, ragged ends), and a scalar. */
+const LONG = { emb: [37, 29], layers: [{ b: [131], w: [16, 16] }], s: [] } as const;
+
+/** A tree of `LONG` shapes with normal values from `seed` (times `scaleBy`), one element replaced by `bad` if given. */
+const longTree = (seed: number, dtype: "float32" | "float64", scaleBy: number, bad?: number, at = 0): Tree => {
+  const k = T.random.key(seed);
+  const leaf = (i: number, shape: readonly number[]): T.Tensor => {
+    const t = T.mul(T.random.normal(T.random.foldIn(k, i), shape, dtype), scaleBy);
+    if (bad === undefined || i !== at % 4) return t;
+    const data = t.data.slice();
+    data[Math.floor(data.length / 2)] = bad;
+    return T.fromDataOrThrow(data, shape, dtype);
+  };
+  return {
+    emb: leaf(0, LONG.emb),
+    layers: [{ b: leaf(1, LONG.layers[0].b), w: leaf(2, LONG.layers[0].w) }],
+    s: leaf(3, LONG.s),
+  };
+};
+
+describe.each(["float32", "float64"] as const)("the whole training step under jit, long leaves (%s)", (dtype) => {
+  describe.each(OPTIMIZERS)("%s", (_, make) => {
+    const opt = make();
+    const step = (params: Tree, state: unknown, grads: Tree) => {
+      const [updates, next] = opt.update(grads, state, params);
+      return [applyUpdates(params, updates), next] as const;
+    };
+    const compiled = A.jit(step);
+
+    test.prop(
+      [
+        fc.nat(1_000_000),
+        fc.array(
+          fc.record({
+            bad: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, fc.constantFrom(NaN, Infinity, -Infinity)),
+            at: fc.nat(3),
+          }),
+          { minLength: 3, maxLength: 3 },
+        ),
+      ],
+      { numRuns: 2 },
+    )("eager = jit compiled, bit for bit, over consecutive steps", (seed, steps) => {
+      const start = longTree(seed, dtype, 1);
+      let eager = [start, opt.init(start)] as const;
+      let viaCompiled = eager;
+      steps.forEach(({ bad, at }, i) => {
+        const g = longTree(seed + 1 + i, dtype, 0.5, bad, at);
+        eager = step(eager[0], eager[1], g);
+        viaCompiled = compiled(viaCompiled[0], viaCompiled[1], g);
+        expectSameTreeBits(`step ${i}`, viaCompiled, eager);
+      });
+    });
   });
 });
