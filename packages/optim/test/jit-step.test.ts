@@ -237,6 +237,12 @@ describe.each(["float32", "float64"] as const)("the whole training step under ji
       ],
       { numRuns: 2 },
     )("eager = jit compiled, bit for bit, over consecutive steps", (seed, steps) => {
+      if (dtype === "float32") {
+        // The path under test is taken: the compiled step runs WebAssembly SIMD loops.
+        const p = longTree(seed, dtype, 1);
+        const graph = A.makeGraph(step as (...a: unknown[]) => unknown)(p, opt.init(p), p).graph;
+        expect(A.compileGraph(graph).simdKernels).toBeGreaterThan(0);
+      }
       const start = longTree(seed, dtype, 1);
       let eager = [start, opt.init(start)] as const;
       let viaCompiled = eager;
