@@ -4,13 +4,30 @@
  * (whole 8-wide panels or ragged) and the layout (a or b stored transposed, two products of one a
  * computed as a pair, b shared by a batch, b packed once for a scan's steps), a jitted function
  * whose products split by rows across the main thread and a kernel thread gives the bits of its
- * eager products on one thread. kernel-threads.test.ts has the examples (faults, the LSTM, the
- * thresholds); this file looks for a shape whose row split is off.
+ * eager products on one thread; and a large fused elementwise loop of random members and reads
+ * (row and column broadcasts, literals, masks; several outputs), split by rows over the two
+ * threads, gives its eager bits too. kernel-threads.test.ts has the examples (faults, the LSTM,
+ * the thresholds); this file looks for a shape whose row split is off.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
-import { add, jit, matmul, scan, tanh, transpose, treeFlatten, type Value } from "@rewind/autodiff";
+import {
+  add,
+  exp,
+  greater,
+  jit,
+  matmul,
+  mul,
+  scan,
+  sigmoid,
+  sub,
+  tanh,
+  transpose,
+  treeFlatten,
+  where,
+  type Value,
+} from "@rewind/autodiff";
 import { useKernelThreads, type KernelThreads } from "@rewind/workers/node";
 import { WASM_MIN_MACS } from "@rewind/tensor/internal/codegen";
 
@@ -98,6 +115,72 @@ describe("useKernelThreads(2) on random products", () => {
       { numRuns: runs },
     );
     // Most cases reached the split (the property would hold vacuously on unsplit products).
+    expect(split).toBeGreaterThan(runs / 2);
+  });
+});
+
+type Member = "tanh" | "sigmoid" | "exp" | "affine" | "mask" | "product";
+
+/** One member of a random loop: an op on two earlier values (indices modulo their count). */
+const arbMember = fc.record({
+  op: fc.constantFrom<Member>("tanh", "sigmoid", "exp", "affine", "mask", "product"),
+  i: fc.nat(20),
+  j: fc.nat(20),
+  literal: fc.double({ min: -2, max: 2, noNaN: true }),
+});
+
+describe("useKernelThreads(2) on random large loops", () => {
+  it("a fused loop split by rows gives the eager bits", async () => {
+    threads ??= await useKernelThreads(2, { minMacs: 1 });
+    const kt = threads;
+    let split = 0;
+    const runs = 40;
+    fc.assert(
+      fc.property(
+        fc.array(arbMember, { minLength: 1, maxLength: 6 }),
+        // Rows (odd ones too) and columns with enough elements (≥ 8 k) for a loop worth splitting.
+        fc.integer({ min: 2, max: 70 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        (members, rows, outputs, seed) => {
+          const cols = Math.ceil(9000 / rows);
+          const keys = T.random.split(T.random.key(seed), 4) as unknown as T.Key[];
+          const args = [
+            T.random.normal(keys[0]!, [rows, cols]),
+            T.random.normal(keys[1]!, [rows, cols]),
+            T.random.normal(keys[2]!, [cols]), // a row broadcast
+            T.random.normal(keys[3]!, [rows, 1]), // a column broadcast
+          ];
+          const f = (x: Value, y: Value, row: Value, col: Value): Value[] => {
+            // Every value starts from a polynomial, so that the loop is worth splitting.
+            const vals: Value[] = [tanh(add(x, row)), sigmoid(sub(y, col))];
+            const at = (k: number): Value => vals[k % vals.length]!;
+            for (const m of members) {
+              const [a, b] = [at(m.i), at(m.j)];
+              vals.push(
+                m.op === "tanh"
+                  ? tanh(add(a, m.literal))
+                  : m.op === "sigmoid"
+                    ? sigmoid(mul(a, b))
+                    : m.op === "exp"
+                      ? exp(mul(tanh(a), 0.5))
+                      : m.op === "affine"
+                        ? add(mul(a, m.literal), col)
+                        : m.op === "mask"
+                          ? where(greater(a, m.literal), b, row)
+                          : mul(a, b),
+              );
+            }
+            return vals.slice(-outputs);
+          };
+          const before = kt.loopSplits;
+          expect(bitsOf(jit(f)(...args))).toEqual(bitsOf(f(...args)));
+          if (kt.loopSplits > before) split++;
+        },
+      ),
+      { numRuns: runs },
+    );
+    // Not vacuous: most programs' loops were split.
     expect(split).toBeGreaterThan(runs / 2);
   });
 });
