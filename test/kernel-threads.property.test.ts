@@ -150,7 +150,7 @@ describe("useKernelThreads(2) on random large loops", () => {
             T.random.normal(keys[1]!, [rows, cols]),
             T.random.normal(keys[2]!, [cols]), // a row broadcast
             T.random.normal(keys[3]!, [rows, 1]), // a column broadcast
-          ];
+          ] as const;
           const f = (x: Value, y: Value, row: Value, col: Value): Value[] => {
             // Every value starts from a polynomial, so that the loop is worth splitting.
             const vals: Value[] = [tanh(add(x, row)), sigmoid(sub(y, col))];
