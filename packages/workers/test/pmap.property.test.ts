@@ -3,7 +3,9 @@
  * 0–2 trailing axes, a tree of float32, int32 and bool leaves split along axis 0 beside a
  * replicated argument, jitted or not, with any of its results kept by the workers, the call equals
  * the same function run shard by shard in this process: sharded results joined in worker order,
- * each worker's own index seen by its shard, and `psum` totals summed in worker order, bit for bit.
+ * each worker's own index seen by its shard, and `psum` totals summed in worker order, bit for bit;
+ * and a loop that passes its kept sharded tree back, donated, equals the same loop run shard by
+ * shard here, each donated handle spent.
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -101,6 +103,57 @@ describe("pmap on random layouts", () => {
         expect((values[0] as { scaled: Tensor }).scaled.shape).toEqual(tree.a.shape);
       }),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe("pmap carrying kept, donated values on random layouts", () => {
+  it("a loop passing its kept sharded tree back, donated, equals the loop run shard by shard here", async () => {
+    const made = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    await fc.assert(
+      fc.asyncProperty(arbLayout, async (l) => {
+        const key = JSON.stringify([l.workers, l.jitted]);
+        let step = made.get(key);
+        if (step === undefined) {
+          step = open(
+            pmap<typeof F.carried, number>(FUNCTIONS, l.jitted ? "carriedJit" : "carried", {
+              workers: l.workers,
+              inAxes: [0, null],
+              outAxes: [0, null],
+              keep: [0],
+              donate: [0],
+            }),
+          ) as unknown as (...args: unknown[]) => Promise<unknown>;
+          made.set(key, step);
+        }
+        const { tree, y } = inputs(l);
+        // Here: each shard carried on its own, its index added to its ids, totals summed in worker order.
+        let shards = Array.from({ length: l.workers }, (_, i) => {
+          const part = (t: Tensor): Tensor => rowsOf(t, i * l.rows, (i + 1) * l.rows);
+          return { a: part(tree.a), ids: part(tree.ids), on: part(tree.on) };
+        });
+        let arg: unknown = tree;
+        let previous: Placed<unknown> | undefined;
+        for (let call = 0; call < 3; call++) {
+          const [placed, total] = (await step(arg, y)) as [Placed<unknown>, Tensor];
+          const wantTotal = shards.map((s) => T.sum(s.a)).reduce((acc, t) => T.add(acc, t));
+          shards = shards.map((s, i) => ({
+            a: T.tanh(T.add(T.mul(s.a, y), 0.5)),
+            ids: T.add(s.ids, T.scalar(i, "int32")),
+            on: T.logicalNot(s.on),
+          }));
+          expect(treeBits(total)).toEqual(treeBits(wantTotal));
+          // The handle given up the call before is spent.
+          if (previous !== undefined) expect(() => previous!.value()).toThrow(/donated/);
+          previous = placed;
+          arg = placed;
+        }
+        const join = (pick: (s: (typeof shards)[number]) => Tensor): Tensor => T.concat(shards.map(pick), 0);
+        expect(treeBits(previous!.value())).toEqual(
+          treeBits({ a: join((s) => s.a), ids: join((s) => s.ids), on: join((s) => s.on) }),
+        );
+      }),
+      { numRuns: 40 },
     );
   });
 });
