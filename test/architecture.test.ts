@@ -131,11 +131,11 @@ describe("architecture", () => {
   // Each internal entry point of @rewind/tensor, and the only files that may import it.
   const INTERNAL_ENTRIES: ReadonlyArray<readonly [string, RegExp]> = [
     // The compiler, the kernel threads that compute row ranges of its products (Node only; their request
-    // fields included) and their test,
+    // fields included) and their tests (the property test reads the size under which products stay in JS),
     // and the WebGPU sampler (the CPU's range of uniform samples).
     [
       "@rewind/tensor/internal/codegen",
-      /^(packages\/autodiff\/src\/compile\/|packages\/workers\/src\/node\/kernel(Threads?|Protocol)\.ts$|test\/kernel-threads\.test\.ts$|packages\/webgpu\/src\/wgsl\/random\.ts$)/,
+      /^(packages\/autodiff\/src\/compile\/|packages\/workers\/src\/node\/kernel(Threads?|Protocol)\.ts$|test\/kernel-threads(\.property)?\.test\.ts$|packages\/webgpu\/src\/wgsl\/random\.ts$)/,
     ],
     ["@rewind/tensor/internal/untrusted", /^packages\/optim\/src\/(checkpoint|checkpointMeta|treeSpecRead)\.ts$/],
     // Zero-copy wrapping: only for results a worker transferred to pmap's main thread, placed values
