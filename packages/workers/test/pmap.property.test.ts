@@ -102,7 +102,7 @@ describe("pmap on random layouts", () => {
         // Not vacuous: the shards' joined results have every row of the batch.
         expect((values[0] as { scaled: Tensor }).scaled.shape).toEqual(tree.a.shape);
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 });
@@ -153,7 +153,7 @@ describe("pmap carrying kept, donated values on random layouts", () => {
           treeBits({ a: join((s) => s.a), ids: join((s) => s.ids), on: join((s) => s.on) }),
         );
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
   });
 });
