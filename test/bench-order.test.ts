@@ -48,7 +48,7 @@ describe("roundOrder", () => {
 describe("pairedRatio", () => {
   const timing = (perRound: readonly (number | null)[]): Timing => {
     const taken = perRound.filter((t) => t !== null);
-    return { name: "row", medianMs: 0, minMs: Math.min(...taken), runs: taken.length, inner: 1, perRound };
+    return { name: "row", medianMs: 0, minMs: Math.min(...taken), runs: taken.length, inner: 1, perRound, run: "1.1" };
   };
 
   it("cancels a drift of the machine's speed shared by both rows of a round", () => {
@@ -64,6 +64,7 @@ describe("pairedRatio", () => {
   });
 
   it("gives nothing for rows of different runs or fewer than 3 shared rounds", () => {
+    expect(pairedRatio({ ...timing([2, 4, 6]), run: "1.2" }, timing([1, 2, 3]))).toBeUndefined();
     expect(pairedRatio(timing([1, 2, 3]), timing([1, 2, 3, 4]))).toBeUndefined();
     expect(pairedRatio(timing([1, null, 3, null]), timing([1, 2, 3, 4]))).toBeUndefined();
     const { perRound: _, ...withoutRounds } = timing([1, 2, 3]);

@@ -80,6 +80,8 @@ export interface Timing {
    * compared round by round (`pairedRatio`), so a drift of the machine's speed between rounds cancels.
    */
   readonly perRound?: readonly (number | null)[];
+  /** Which interleaved run timed it (process and run number): only rows of one run pair up. */
+  readonly run?: string;
 }
 
 export const median = (xs: readonly number[]): number => {
@@ -87,6 +89,9 @@ export const median = (xs: readonly number[]): number => {
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
+
+/** Interleaved runs made by this process so far (for `Timing.run`). */
+let runCount = 0;
 
 const callOnce = async (c: Contestant): Promise<number> => {
   const t0 = performance.now();
@@ -147,6 +152,7 @@ export const timeInterleaved = async (
   const runs = perCall.map((ms, i) =>
     Math.min(plan.rounds, Math.max(plan.minRuns, Math.floor(plan.budgetMs / (ms * inner[i]!)))),
   );
+  const run = `${process.pid}.${++runCount}`;
   const times: (number | null)[][] = contestants.map(() => []);
   for (let r = 0; r < plan.rounds; r++) {
     for (const i of roundOrder(r, contestants.length)) {
@@ -171,20 +177,21 @@ export const timeInterleaved = async (
       runs: taken.length,
       inner: inner[i]!,
       perRound: times[i]!,
+      run,
     };
   });
 };
 
 /**
  * The median over the rounds both took part in of `num`'s sample ÷ `den`'s, or undefined when
- * they share fewer than 3 rounds (timed in different runs, or mostly sitting out). On a machine
+ * they were timed in different runs or share fewer than 3 rounds (mostly sitting out). On a machine
  * whose speed drifts between phases seconds long (this one's vCPUs ran a fixed loop at 1–2× its
  * best time from one second to the next), a ratio of two medians also measures which phases each
  * row's samples fell in; within a round both rows run in the same phase.
- * @example pairedRatio({ ...a, perRound: [2, 4, 6] }, { ...b, perRound: [1, 2, 3] }) // 2
+ * @example pairedRatio({ ...a, run: "7.1", perRound: [2, 4, 6] }, { ...b, run: "7.1", perRound: [1, 2, 3] }) // 2
  */
 export const pairedRatio = (num: Timing, den: Timing): number | undefined =>
-  perRoundRatio(num.perRound ?? [], den.perRound ?? []);
+  num.run === undefined || num.run !== den.run ? undefined : perRoundRatio(num.perRound ?? [], den.perRound ?? []);
 
 /**
  * `pairedRatio` on two rows' per-round samples (null: sat out that round).
