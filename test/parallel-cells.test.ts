@@ -109,6 +109,35 @@ describe("mode parallel equals mode sequential", () => {
   }
 });
 
+describe("mode parallel at SIMD sizes: jit gives the eager bits", () => {
+  // B 8, H 32: the parallel form's loops over [B, T, H] hold thousands of elements, so jit runs
+  // them as WebAssembly SIMD; the cases above (H 4) compile to JavaScript loops only.
+  for (const [name, cell] of CELLS) {
+    it(`${name}: outputs and gradients w.r.t. params, inputs and initial carry, with lengths and reversed`, () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.nat(1e6), (time, reverse, seed) => {
+          const k = T.random.split(T.random.key(seed), 4) as [T.Key, T.Key, T.Key, T.Key];
+          const params = cell.init(k[0], { inputSize: 12, hiddenSize: 32 }, { dtype: "float32" });
+          const xs = T.random.normal(k[1], [8, time, 12]);
+          const h0 = T.random.normal(k[2], [8, 32]);
+          const w = T.random.normal(k[3], [8, time, 32]);
+          const lengths = [time, 0, 1, time, Math.floor(time / 2), time, 3 % (time + 1), time - 1];
+          const loss = (p: MinimalCellParams, x: Value, h: Value) => {
+            const r = rnn(cell, p, x, { mode: "parallel", lengths, reverse, initialCarry: h });
+            return A.add(A.sum(A.mul(w, A.tanh(r.outputs))), A.sum(A.square(r.finalCarry)));
+          };
+          const f = A.valueAndGrad(loss, { argnums: [0, 1, 2] });
+          const leaves = (v: unknown) => A.treeLeaves(v).map((l) => Array.from((l as T.Tensor).data));
+          expect(leaves(A.jit(f)(params, xs, h0))).toEqual(leaves(f(params, xs, h0)));
+          // The path under test is taken.
+          expect(A.compileGraph(A.makeGraph(f)(params, xs, h0).graph).simdKernels).toBeGreaterThan(0);
+        }),
+        { numRuns: 8 },
+      );
+    });
+  }
+});
+
 describe("mode parallel: refusals name rnn, the option and what to do", () => {
   const xs = T.zeros([2, 3, 3], "float32");
   const p = minGru.init(T.random.key(0), { inputSize: 3, hiddenSize: 4 });
