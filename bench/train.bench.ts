@@ -20,15 +20,15 @@ import type { BenchSuite } from "./run.js";
 
 const NAME = `char-rnn train step B=${BATCH} T=${CHUNK} H=${HIDDEN} f32, clip + Adam`;
 const SPLIT = `${NAME}: split (jit(valueAndGrad) + eager update)`;
+/** How every case is timed: 20–40 rounds, each timed call after one untimed call of its own, as in a loop. */
+const TIMING = { minRepeats: 20, maxRepeats: 40, settle: 1 } as const;
 
 export const suite: BenchSuite = {
   name: "train",
   cases: [
     {
       name: SPLIT,
-      minRepeats: 20,
-      settle: 1,
-      maxRepeats: 40,
+      ...TIMING,
       setup: () => {
         const s = setup();
         const lossAndGrad = jit(lossAndGradOf);
@@ -47,9 +47,7 @@ export const suite: BenchSuite = {
       // update's cost inside the program, so its ratio to the split step bounds theirs.
       name: `${NAME}: bound: jit(valueAndGrad) alone, no update`,
       baseline: SPLIT,
-      minRepeats: 20,
-      settle: 1,
-      maxRepeats: 40,
+      ...TIMING,
       setup: () => {
         const s = setup();
         const lossAndGrad = jit(lossAndGradOf);
@@ -59,9 +57,7 @@ export const suite: BenchSuite = {
     {
       name: `${NAME}: one jit (trainStep, donated)`,
       baseline: SPLIT,
-      minRepeats: 20,
-      settle: 1,
-      maxRepeats: 40,
+      ...TIMING,
       setup: () => {
         const s = setup();
         const step = trainStep(loss, s.optimizer, { hasAux: true });

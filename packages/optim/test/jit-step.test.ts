@@ -155,13 +155,18 @@ const stepsArb = fc.array(
 );
 const paramsArb = fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: SIZE, maxLength: SIZE });
 
+/** The training step of `opt`: its update of the parameters, and its next state. */
+const stepOf =
+  (opt: AnyTransformation) =>
+  (params: Tree, state: unknown, grads: Tree): readonly [Tree, unknown] => {
+    const [updates, next] = opt.update(grads, state, params);
+    return [applyUpdates(params, updates), next] as const;
+  };
+
 describe.each(["float32", "float64"] as const)("the whole training step under jit (%s)", (dtype) => {
   describe.each(OPTIMIZERS)("%s", (_, make) => {
     const opt = make();
-    const step = (params: Tree, state: unknown, grads: Tree) => {
-      const [updates, next] = opt.update(grads, state, params);
-      return [applyUpdates(params, updates), next] as const;
-    };
+    const step = stepOf(opt);
     const traces = { compiled: 0, interpreted: 0 };
     const counted = (mode: keyof typeof traces) => (p: Tree, s: unknown, g: Tree) => {
       traces[mode] += 1;
@@ -218,10 +223,7 @@ const longTree = (seed: number, dtype: "float32" | "float64", scaleBy: number, b
 describe.each(["float32", "float64"] as const)("the whole training step under jit, long leaves (%s)", (dtype) => {
   describe.each(OPTIMIZERS)("%s", (_, make) => {
     const opt = make();
-    const step = (params: Tree, state: unknown, grads: Tree) => {
-      const [updates, next] = opt.update(grads, state, params);
-      return [applyUpdates(params, updates), next] as const;
-    };
+    const step = stepOf(opt);
     const compiled = A.jit(step);
 
     test.prop(
@@ -240,7 +242,7 @@ describe.each(["float32", "float64"] as const)("the whole training step under ji
       if (dtype === "float32") {
         // The path under test is taken: the compiled step runs WebAssembly SIMD loops.
         const p = longTree(seed, dtype, 1);
-        const graph = A.makeGraph(step as (...a: unknown[]) => unknown)(p, opt.init(p), p).graph;
+        const graph = A.makeGraph(step)(p, opt.init(p), p).graph;
         expect(A.compileGraph(graph).simdKernels).toBeGreaterThan(0);
       }
       const start = longTree(seed, dtype, 1);
