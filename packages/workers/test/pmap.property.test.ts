@@ -71,24 +71,29 @@ const reference = (l: Layout, tree: { a: Tensor; ids: Tensor; on: Tensor }, y: T
   ] as const;
 };
 
+type Call = (...args: unknown[]) => Promise<unknown>;
+const pmaps = new Map<string, Call>();
+/** The pmap of a configuration, made once (each starts or shares a pool of workers) and closed after all. */
+const made = (key: readonly unknown[], make: () => { close: () => Promise<void> }): Call => {
+  const k = JSON.stringify(key);
+  let p = pmaps.get(k);
+  if (p === undefined) {
+    p = open(make()) as unknown as Call;
+    pmaps.set(k, p);
+  }
+  return p;
+};
+
 describe("pmap on random layouts", () => {
-  const made = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  const pmapFor = (l: Layout) => {
-    const key = JSON.stringify([l.workers, l.jitted, l.keep]);
-    let p = made.get(key);
-    if (p === undefined) {
-      p = open(
-        pmap<typeof F.mixed, number>(FUNCTIONS, l.jitted ? "mixedJit" : "mixed", {
-          workers: l.workers,
-          inAxes: [0, null],
-          outAxes: [0, null, null],
-          keep: l.keep,
-        }),
-      ) as unknown as (...args: unknown[]) => Promise<unknown>;
-      made.set(key, p);
-    }
-    return p;
-  };
+  const pmapFor = (l: Layout): Call =>
+    made(["mixed", l.workers, l.jitted, l.keep], () =>
+      pmap<typeof F.mixed, number>(FUNCTIONS, l.jitted ? "mixedJit" : "mixed", {
+        workers: l.workers,
+        inAxes: [0, null],
+        outAxes: [0, null, null],
+        keep: l.keep,
+      }),
+    );
 
   it("equals the shards computed in this process, joined and summed in worker order, bit for bit", async () => {
     await fc.assert(
@@ -109,23 +114,17 @@ describe("pmap on random layouts", () => {
 
 describe("pmap carrying kept, donated values on random layouts", () => {
   it("a loop passing its kept sharded tree back, donated, equals the loop run shard by shard here", async () => {
-    const made = new Map<string, (...args: unknown[]) => Promise<unknown>>();
     await fc.assert(
       fc.asyncProperty(arbLayout, async (l) => {
-        const key = JSON.stringify([l.workers, l.jitted]);
-        let step = made.get(key);
-        if (step === undefined) {
-          step = open(
-            pmap<typeof F.carried, number>(FUNCTIONS, l.jitted ? "carriedJit" : "carried", {
-              workers: l.workers,
-              inAxes: [0, null],
-              outAxes: [0, null],
-              keep: [0],
-              donate: [0],
-            }),
-          ) as unknown as (...args: unknown[]) => Promise<unknown>;
-          made.set(key, step);
-        }
+        const step = made(["carried", l.workers, l.jitted], () =>
+          pmap<typeof F.carried, number>(FUNCTIONS, l.jitted ? "carriedJit" : "carried", {
+            workers: l.workers,
+            inAxes: [0, null],
+            outAxes: [0, null],
+            keep: [0],
+            donate: [0],
+          }),
+        );
         const { tree, y } = inputs(l);
         // Here: each shard carried on its own, its index added to its ids, totals summed in worker order.
         let shards = Array.from({ length: l.workers }, (_, i) => {
