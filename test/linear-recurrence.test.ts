@@ -118,6 +118,28 @@ describe("linearRecurrence: transforms", () => {
     expect(Array.from(jitted.finalCarry.data)).toEqual(Array.from((eager.finalCarry as T.Tensor).data));
   });
 
+  it("jit gives the eager bits at SIMD sizes: values and gradients w.r.t. a, b and h0, with lengths", () => {
+    // B 4, T 33, H 40: the scan levels' loops hold hundreds of elements, so jit runs them as
+    // WebAssembly SIMD (the [3, 20, 4] case above compiles to JavaScript loops only).
+    const k = T.random.split(T.random.key(17), 4) as unknown as T.Key[];
+    const big = [
+      T.random.uniform(k[0]!, [4, 33, 40], { min: 0.2, max: 0.95 }),
+      T.random.normal(k[1]!, [4, 33, 40]),
+      T.random.normal(k[2]!, [4, 40]),
+    ] as const;
+    const w = T.random.normal(k[3]!, [4, 33, 40]);
+    for (const reverse of [false, true]) {
+      const loss = (x: Value, y: Value, z: Value) => {
+        const r = linearRecurrence(x, y, z, { lengths: [33, 0, 17, 1], reverse });
+        return A.add(A.sum(A.mul(w, A.tanh(r.outputs))), A.sum(A.square(r.finalCarry)));
+      };
+      const f = A.valueAndGrad(loss, { argnums: [0, 1, 2] });
+      const leaves = (v: unknown) => A.treeLeaves(v).map((l) => Array.from((l as T.Tensor).data));
+      expect(leaves(A.jit(f)(...big))).toEqual(leaves(f(...big)));
+      expect(A.compileGraph(A.makeGraph(f)(...big).graph).simdKernels).toBeGreaterThan(0);
+    }
+  });
+
   it("the vmap law over an extra leading axis (an ensemble of recurrences)", () => {
     const stacked = (t: T.Tensor) => T.stack([t, T.neg(t)]);
     laws.vmap(
