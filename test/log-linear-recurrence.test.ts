@@ -222,6 +222,33 @@ describe("logLinearRecurrence: transforms", () => {
     }
   });
 
+  it("eager = jit at SIMD sizes, bit for bit, with −∞ entries (b = 0, h0 = 0): values and gradients", () => {
+    // B 4, T 33, H 40: loops of hundreds of elements run as WebAssembly SIMD under jit, through
+    // the log-sum-exp of −∞ operands.
+    const k = T.random.split(T.random.key(19), 3) as unknown as T.Key[];
+    const ninf = T.scalar(-Infinity, "float32");
+    const x = T.random.normal(k[0]!, [4, 33, 40], "float32");
+    const yRaw = T.random.normal(k[1]!, [4, 33, 40], "float32");
+    const y = T.where(T.less(yRaw, T.scalar(-0.8, "float32")), ninf, yRaw);
+    const zRaw = T.random.normal(k[2]!, [4, 40], "float32");
+    const z = T.where(T.less(zRaw, T.scalar(-0.5, "float32")), ninf, zRaw);
+    const bits = (tree: unknown): number[][] => A.treeFlatten(tree)[0].map((l) => Array.from((l as T.Tensor).data));
+    for (const reverse of [false, true]) {
+      const f = A.valueAndGrad(
+        (a: Value, b: Value, h: Value) => {
+          const r = logLinearRecurrence(a, b, h, { lengths: [33, 0, 20, 1], reverse });
+          return A.add(A.sum(A.exp(r.outputs)), A.sum(A.exp(r.finalCarry)));
+        },
+        { argnums: [0, 1, 2] },
+      );
+      const got = bits(A.jit(f)(x, y, z));
+      expect(got).toEqual(bits(f(x, y, z)));
+      // Not vacuous: no NaN (which would compare equal), the value and every gradient finite.
+      expect(got.every((leaf) => leaf.every(Number.isFinite))).toBe(true);
+      expect(A.compileGraph(A.makeGraph(f)(x, y, z).graph).simdKernels).toBeGreaterThan(0);
+    }
+  });
+
   it("the vmap law over an extra leading axis", () => {
     const stacked = (t: T.Tensor) => T.stack([t, T.neg(t)]);
     laws.vmap(
