@@ -48,6 +48,12 @@ const packedB = (em: BlockEmitter, root: VId, bOffsets: Int32Array, k: number, n
   return invariant || bOffsets.length > 1 ? em.mod.packSlot(k, n) : undefined;
 };
 
+/** Where a product's operand lies: its view of its root, the root's location, and whether it is stored transposed. */
+const operandOf = (em: BlockEmitter, u: VId) => {
+  const parts = partsOf(em.prog, u);
+  return { parts, loc: em.rootLoc(parts.root), t: matrixLayout(parts.view.shape, parts.view.strides) === "t" };
+};
+
 /**
  * Batched matmul; an operand stored transposed is passed as such (transA/transB).
  * @example emitMatmul(emitter, node) // emits mm(...) calls
@@ -63,12 +69,8 @@ export const emitMatmul = (em: BlockEmitter, n: Extract<Node, { kind: "matmul" }
   const count = sizeOfShape(batch);
   const lo = em.target(n.outs[0]);
   if (count * m * nn === 0) return;
-  const pa = partsOf(em.prog, a);
-  const pb = partsOf(em.prog, b);
-  const la = em.rootLoc(pa.root);
-  const lb = em.rootLoc(pb.root);
-  const tA = matrixLayout(pa.view.shape, pa.view.strides) === "t";
-  const tB = matrixLayout(pb.view.shape, pb.view.strides) === "t";
+  const { parts: pa, loc: la, t: tA } = operandOf(em, a);
+  const { parts: pb, loc: lb, t: tB } = operandOf(em, b);
   const helper = k === 0 ? "mm" : em.mod.matmul(out.dtype, m, k, nn);
   const offsets = [
     viewOffsets(
@@ -118,12 +120,8 @@ export const emitMatmulPair = (em: BlockEmitter, n: Extract<Node, { kind: "matmu
   const k = em.val(n.ins[0]).shape[1]!;
   em.mod.matmulPair(m, k, n1, n2);
   const [a, b1, b2] = n.ins.map((u) => {
-    const p = partsOf(em.prog, u);
-    const l = em.rootLoc(p.root);
-    return {
-      at: `${l.buf}, ${addOff(l.off, int(p.view.offset))}`,
-      t: matrixLayout(p.view.shape, p.view.strides) === "t",
-    };
+    const { parts, loc, t } = operandOf(em, u);
+    return { at: `${loc.buf}, ${addOff(loc.off, int(parts.view.offset))}`, t };
   }) as [Operand, Operand, Operand];
   em.line(
     `mm2(${c1.buf}, ${c1.off}, ${c2.buf}, ${c2.off}, ${a.at}, ${b1.at}, ${b2.at}, ` +
