@@ -270,7 +270,10 @@ describe("useKernelThreads(2)", () => {
     const want = bitsOf(step(cell));
     // Stopped while the main thread runs on: rows it never claimed, the main thread computes (the
     // same bits); rows it claimed and never finished are a WorkerFailure after timeoutMs, not a hang.
-    void kernelWorkers(threads)[0]!.terminate();
+    const worker = kernelWorkers(threads)[0]!;
+    // Registered after the pool's own exit listener, so it runs once the pool knows.
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    void worker.terminate();
     const started = performance.now();
     let outcome: unknown;
     try {
@@ -281,8 +284,9 @@ describe("useKernelThreads(2)", () => {
     if (outcome instanceof Error) expect(outcome.message).toMatch(/worker 1 did not finish its rows .* within 300 ms/);
     else expect(outcome).toEqual(want);
     expect(performance.now() - started).toBeLessThan(5000);
-    // Once its exit is known, the next product fails at once, naming it.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Once its exit is known, the next product fails at once, naming it. (A fixed 50 ms wait for
+    // the exit was once too short on a loaded host.)
+    await exited;
     expect(() => step(cell)).toThrow(/useKernelThreads: worker 1 (exited|did not finish)/);
   });
 
