@@ -33,7 +33,52 @@ const scanLoss = (w: Value, xs: Value, h0: Value): Value => {
   return A.add(A.sum(A.mul(h, h)), A.sum(ys));
 };
 
+/** `scanLoss` with the step's product by the weight's transpose, `h · wᵀ` (as the RNN cells compute it). */
+const scanLossT = (w: Value, xs: Value, h0: Value): Value => scanLoss(A.transpose(w, [1, 0]), xs, h0);
+
+/** The lines of `source` that pack a weight (`mmp(slot, buffer, offset, k, n, transB)`). */
+const packLines = (source: string): string[] => source.split("\n").filter((l) => l.includes("mmp("));
+
 describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b packed once", () => {
+  it("a scan's transposed constant weight is packed transposing from the weight itself, with no copy", () => {
+    const B = 24,
+      H = 40,
+      T_ = 3;
+    for (const seed of [1, 2]) {
+      const args = [f32(seed, [H, H]), f32(seed + 10, [T_, B, H]), f32(seed + 20, [B, H])];
+      const f = A.valueAndGrad(scanLossT, { argnums: [0, 1, 2] }) as GraphFn;
+      const packs = packLines(expectPacked("BPTT by wᵀ", f, args));
+      // Forward (h · wᵀ) packs the weight argument (input 0) transposing; backward (g · w) packs it as it is.
+      expect(packs.map((l) => /mmp\(\d+, I0, 0, 40, 40, (true|false)\)/.exec(l)?.[1])).toEqual(["true", "false"]);
+      // float64 products (JavaScript kernels, no packing) read the transposed weight in place too.
+      compileBothWays(
+        "BPTT by wᵀ, float64",
+        f,
+        args.map((a) => T.astype(a, "float64")),
+      );
+    }
+  });
+
+  it("a transposed constant the step also reads elementwise is copied before the loop, same bits", () => {
+    const f = A.valueAndGrad(
+      (w: Value, xs: Value, h0: Value): Value => {
+        const wt = A.transpose(w, [1, 0]);
+        const step = (h: Value, x: Value): [Value, Value] => {
+          // wᵀ scaled by a value of this step: an elementwise read no hoisting takes out of the loop.
+          const hn = A.tanh(A.add(A.add(A.matmul(h, wt), x), A.sum(A.mul(wt, A.mean(h)), { axis: 0 })));
+          return [hn, hn];
+        };
+        return A.sum(A.scan<Value, Value, Value>(step, h0, xs)[1]);
+      },
+      { argnums: [0, 1, 2] },
+    ) as GraphFn;
+    const packs = packLines(
+      expectPacked("wᵀ read elementwise", f, [f32(3, [40, 40]), f32(4, [3, 24, 40]), f32(5, [24, 40])]),
+    );
+    // The forward loop's weight is the copy (a buffer of the runner), packed as it is.
+    expect(packs[0]).toMatch(/mmp\(\d+, B\d+, 0, 40, 40, false\)/);
+  });
+
   it("a scan's constant weight is packed before the loop, forward and backward (k across blocks)", () => {
     // B 24 rows (more than the kernel reads b in place for), H 300: k crosses the 256 block.
     const B = 24,

@@ -5,7 +5,7 @@
  * odd case keeps the interpreter's behaviour, errors included.
  */
 import * as T from "@rewind/tensor";
-import type { Aval, Eqn } from "../Graph.js";
+import type { Eqn, Graph } from "../Graph.js";
 import type { AxesParams, AxisParams } from "../primitives/reduce.js";
 import type { IndexAxisParams } from "../primitives/indexing.js";
 import type { ScanParams } from "../scan/params.js";
@@ -152,14 +152,28 @@ export const lowerIndex = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: No
 };
 
 /**
+ * Whether the body's input `i` is read only as the right operand of matmuls (an RNN's transposed
+ * recurrent weight, `h · Wᵀ`), and is not an output of the body.
+ */
+const onlyMatmulRight = (body: Graph, i: number): boolean => {
+  const input = body.inputs[i]!;
+  if (body.outputs.includes(input)) return false;
+  return body.eqns.every(
+    (e) => !e.inputs.includes(input) || (e.prim.name === "matmul" && e.inputs[0] !== input && e.inputs[1] === input),
+  );
+};
+
+/**
  * What the body of a scan reads for each graph input, and the parent values passed to it.
  * Carries and xs are passed as contiguous values. A constant that is a broadcast (a bias spread
  * over the batch) is not materialised: the value it broadcasts is passed and the body reads it
- * with stride 0; compile-time constants need no passing at all. Other views of constants (a
- * weight's transpose) are copied once before the loop: the body reuses them every step, and
- * packed operands make the faster matmul.
+ * with stride 0; compile-time constants need no passing at all. Neither is a transposed matrix
+ * that the body only multiplies by on the right (`h · Wᵀ`): its products pack it once before the
+ * loop (`packedB`), transposing as they pack, so a copy would only be packed again. Other views
+ * of constants are copied once before the loop: the body reuses them every step.
  */
-const scanInputs = (l: Lowering, ins: readonly VId[], avals: readonly Aval[], nc: number, nodes: Node[]) => {
+const scanInputs = (l: Lowering, ins: readonly VId[], body: Graph, nc: number, nodes: Node[]) => {
+  const avals = body.inAvals;
   const reads: VId[] = [];
   const passed: VId[] = [];
   const bodyInputs: VId[] = [];
@@ -181,8 +195,14 @@ const scanInputs = (l: Lowering, ins: readonly VId[], avals: readonly Aval[], nc
       v.def.kind === "view" &&
       v.def.guard === undefined &&
       v.def.view.strides.some((st, a) => st === 0 && v.shape[a]! > 1);
+    const transposed =
+      v.def.kind === "view" &&
+      v.def.guard === undefined &&
+      v.shape.length === 2 &&
+      matrixLayout(v.shape, v.def.view.strides) === "t" &&
+      onlyMatmulRight(body, i);
     if (i < nc && l.isConstish(u)) reads.push(u);
-    else if (i < nc && broadcast && v.def.kind === "view") {
+    else if (i < nc && (broadcast || transposed) && v.def.kind === "view") {
       const root = pass(v.def.root);
       reads.push(l.view(v.dtype, v.shape, root, v.def.view));
     } else {
@@ -213,7 +233,7 @@ export const lowerScan = (l: Lowering, eqn: Eqn, ins: readonly VId[], nodes: Nod
       j < nk ? l.contiguous(ins[nc + j]!, nodes) : l.constant(T.fromBuffer(a.dtype, a.shape, T.allocate(a.dtype, 0))),
     );
   }
-  const io = scanInputs(l, ins, p.body.inAvals, nc, nodes);
+  const io = scanInputs(l, ins, p.body, nc, nodes);
   const bodyNodes: Node[] = [];
   const outs = l.run(p.body, io.reads, bodyNodes);
   if (outs.some((o) => l.isTainted(o))) return l.fallback(eqn, ins, nodes);
