@@ -160,27 +160,31 @@ export const expectGraph = (op: string, arg: string, g: unknown): Graph => {
 
 const KINDS: ReadonlySet<string> = new Set(["leaf", "static", "array", "object", "list", "map", "record"]);
 
-/** Why `def` is not a tree definition (with the path to the bad node), or undefined. */
-const treeDefProblem = (def: unknown, path: string, seen: Set<unknown>): string | undefined => {
+/**
+ * What is wrong with a tree definition and where (`[0][2]`, "" at the root), or undefined. The
+ * path is built only on the way back from a problem: a well-formed definition, checked on every
+ * `treeUnflatten` (every jitted call's result), costs no strings.
+ */
+const treeDefProblem = (def: unknown, seen: Set<unknown>): { path: string; problem: string } | undefined => {
   const d = def as { kind?: unknown; children?: unknown; keys?: unknown; template?: unknown } | null;
+  const here = (problem: string) => ({ path: "", problem });
   if (typeof d !== "object" || d === null || typeof d.kind !== "string" || !KINDS.has(d.kind))
-    return `${path || "<root>"} is not a tree node ({ kind: "leaf" | "static" | "array" | … })`;
+    return here('is not a tree node ({ kind: "leaf" | "static" | "array" | … })');
   if (d.kind === "leaf" || d.kind === "static") return undefined;
-  if (seen.has(d)) return `${path || "<root>"} contains itself`;
-  if (!Array.isArray(d.children)) return `${path || "<root>"} has no children array`;
+  if (seen.has(d)) return here("contains itself");
+  if (!Array.isArray(d.children)) return here("has no children array");
   const keyed = d.kind === "object" || d.kind === "map" || d.kind === "record";
-  if (keyed && (!Array.isArray(d.keys) || d.keys.length !== d.children.length))
-    return `${path || "<root>"} needs one key per child`;
+  if (keyed && (!Array.isArray(d.keys) || d.keys.length !== d.children.length)) return here("needs one key per child");
   if (
     d.kind === "record" &&
     typeof (d.template as { withMutations?: unknown } | undefined)?.withMutations !== "function"
   )
-    return `${path || "<root>"} has no Record template`;
+    return here("has no Record template");
   seen.add(d);
   try {
     for (let i = 0; i < d.children.length; i++) {
-      const p = treeDefProblem(d.children[i], `${path}[${i}]`, seen);
-      if (p !== undefined) return p;
+      const p = treeDefProblem(d.children[i], seen);
+      if (p !== undefined) return { path: `[${i}]${p.path}`, problem: p.problem };
     }
   } finally {
     seen.delete(d);
@@ -193,14 +197,14 @@ const treeDefProblem = (def: unknown, path: string, seen: Set<unknown>): string 
  * @example expectTreeDef("treeUnflatten", "def", treeStructure([x]))
  */
 export const expectTreeDef = <D>(op: string, arg: string, def: D): D => {
-  const problem = treeDefProblem(def, "", new Set());
-  return problem === undefined
+  const found = treeDefProblem(def, new Set());
+  return found === undefined
     ? def
     : graphFail({
         _tag: "InvalidArgument",
         op,
         arg,
-        detail: `not a tree definition: ${problem}`,
+        detail: `not a tree definition: ${found.path || "<root>"} ${found.problem}`,
         fix: "pass a structure from treeFlatten or treeStructure",
       });
 };

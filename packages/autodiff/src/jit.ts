@@ -16,7 +16,8 @@
  * Every trace is counted (`traceCount`); retracing for arguments of the same shapes, or a jit
  * made anew for every call, warns once (jitRetrace.ts, option `warnRetraces`). With `donate`,
  * the donated arguments' buffers are given up after each call on tensors and become the next
- * call's outputs (jitDonate.ts). A cache hit costs one flatten of the arguments and the key.
+ * call's outputs (jitDonate.ts). A cache hit costs one flatten of the arguments and the key, or
+ * for the same signature as the last call's, a comparison with it instead of the key (jitSignature.ts).
  */
 import type { Concrete } from "./types.js";
 import type { DeviceJitted, JitBackend } from "./backend.js";
@@ -30,6 +31,7 @@ import { graphFail } from "./errors.js";
 import { formatAval, avalOf } from "./Graph.js";
 import { checkDonatedPositions, DonationPlan, donateOption, holdCaptured } from "./jitDonate.js";
 import { DEFAULT_REMADE, retraceThreshold, RetraceWatch } from "./jitRetrace.js";
+import { SignatureMemo } from "./jitSignature.js";
 import { JIT_PIPELINE, optimizeClosed } from "./passes/index.js";
 import { traceTreeAs, type ClosedGraph } from "./trace.js";
 import { treeDefKey, treeFlatten, treeUnflatten, type TreeDef } from "./Tree.js";
@@ -117,6 +119,8 @@ interface CacheEntry {
   run: CompiledGraph | Runner | undefined;
   /** With `donate`: which leaves are given up, and the pool of output arrays. */
   readonly donation: DonationPlan | undefined;
+  /** Whether the cache holds it (not a graph that captured an enclosing transform's tracers). */
+  readonly cached: boolean;
 }
 
 /** A jitted function, with a view of its cache for inspection. */
@@ -195,14 +199,20 @@ export function jit<Args extends unknown[], R>(f: (...args: Args) => R, options:
     // What the graph captured is never donated, here or by another jitted function.
     holdCaptured(closed);
     const donation = donate === undefined ? undefined : new DonationPlan(closed, def, donate);
-    const entry: CacheEntry = { closed, run: undefined, donation };
     // A graph that captured tracers of an enclosing transform is only valid inside it: don't cache.
-    if (!closed.consts.some(isTracer)) cache.set(key, entry);
+    const entry: CacheEntry = { closed, run: undefined, donation, cached: !closed.consts.some(isTracer) };
+    if (entry.cached) cache.set(key, entry);
     return entry;
   };
+  // The last cached signature, compared directly with the next call's (jitSignature.ts).
+  const last = new SignatureMemo<CacheEntry>();
   const jitted = (...args: Args): R => {
     const [leaves, def] = treeFlatten(args);
-    const entry = entryFor(args, leaves, def);
+    let entry = last.find(def, leaves);
+    if (entry === undefined) {
+      entry = entryFor(args, leaves, def);
+      if (entry.cached) last.remember(def, leaves, entry);
+    }
     const { closed, donation } = entry;
     const inputs: Value[] = [...closed.consts, ...leaves];
     let outs: readonly Value[];
