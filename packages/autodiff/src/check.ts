@@ -161,30 +161,30 @@ export const expectGraph = (op: string, arg: string, g: unknown): Graph => {
 const KINDS: ReadonlySet<string> = new Set(["leaf", "static", "array", "object", "list", "map", "record"]);
 
 /**
- * What is wrong with a tree definition and where (`[0][2]`, "" at the root), or undefined. The
- * path is built only on the way back from a problem: a well-formed definition, checked on every
- * `treeUnflatten` (every jitted call's result), costs no strings.
+ * What is wrong with a tree definition, after the path to the bad node (`[0][2] has no …`; at the
+ * root the text starts with its space), or undefined. The path is built only on the way back
+ * from a problem: a well-formed definition, checked on every `treeUnflatten` (every jitted call's
+ * result), costs no strings.
  */
-const treeDefProblem = (def: unknown, seen: Set<unknown>): { path: string; problem: string } | undefined => {
+const treeDefProblem = (def: unknown, seen: Set<unknown>): string | undefined => {
   const d = def as { kind?: unknown; children?: unknown; keys?: unknown; template?: unknown } | null;
-  const here = (problem: string) => ({ path: "", problem });
   if (typeof d !== "object" || d === null || typeof d.kind !== "string" || !KINDS.has(d.kind))
-    return here('is not a tree node ({ kind: "leaf" | "static" | "array" | … })');
+    return ' is not a tree node ({ kind: "leaf" | "static" | "array" | … })';
   if (d.kind === "leaf" || d.kind === "static") return undefined;
-  if (seen.has(d)) return here("contains itself");
-  if (!Array.isArray(d.children)) return here("has no children array");
+  if (seen.has(d)) return " contains itself";
+  if (!Array.isArray(d.children)) return " has no children array";
   const keyed = d.kind === "object" || d.kind === "map" || d.kind === "record";
-  if (keyed && (!Array.isArray(d.keys) || d.keys.length !== d.children.length)) return here("needs one key per child");
+  if (keyed && (!Array.isArray(d.keys) || d.keys.length !== d.children.length)) return " needs one key per child";
   if (
     d.kind === "record" &&
     typeof (d.template as { withMutations?: unknown } | undefined)?.withMutations !== "function"
   )
-    return here("has no Record template");
+    return " has no Record template";
   seen.add(d);
   try {
     for (let i = 0; i < d.children.length; i++) {
       const p = treeDefProblem(d.children[i], seen);
-      if (p !== undefined) return { path: `[${i}]${p.path}`, problem: p.problem };
+      if (p !== undefined) return `[${i}]${p}`;
     }
   } finally {
     seen.delete(d);
@@ -197,14 +197,14 @@ const treeDefProblem = (def: unknown, seen: Set<unknown>): { path: string; probl
  * @example expectTreeDef("treeUnflatten", "def", treeStructure([x]))
  */
 export const expectTreeDef = <D>(op: string, arg: string, def: D): D => {
-  const found = treeDefProblem(def, new Set());
-  return found === undefined
+  const problem = treeDefProblem(def, new Set());
+  return problem === undefined
     ? def
     : graphFail({
         _tag: "InvalidArgument",
         op,
         arg,
-        detail: `not a tree definition: ${found.path || "<root>"} ${found.problem}`,
+        detail: `not a tree definition: ${problem.startsWith(" ") ? "<root>" : ""}${problem}`,
         fix: "pass a structure from treeFlatten or treeStructure",
       });
 };

@@ -51,6 +51,27 @@ describe("treeFlatten / treeUnflatten", () => {
   });
 });
 
+describe("malformed tree definitions", () => {
+  it("are refused naming the path to the bad node, or the root", () => {
+    const leaf = { kind: "leaf" } as const;
+    const cases: ReadonlyArray<readonly [unknown, string]> = [
+      [{ kind: "tree" }, '<root> is not a tree node ({ kind: "leaf" | "static" | "array" | … })'],
+      [{ kind: "array" }, "<root> has no children array"],
+      [
+        { kind: "array", children: [leaf, { kind: "object", keys: [], children: [leaf] }] },
+        "[1] needs one key per child",
+      ],
+      [{ kind: "array", children: [{ kind: "list", children: [leaf, null] }] }, "[0][1] is not a tree node"],
+      [{ kind: "array", children: [{ kind: "record", keys: ["a"], children: [leaf] }] }, "[0] has no Record template"],
+    ];
+    for (const [def, where] of cases)
+      expect(() => A.treeUnflatten(def as A.TreeDef, [])).toThrow(`not a tree definition: ${where}`);
+    const cyclic: { kind: "array"; children: unknown[] } = { kind: "array", children: [] };
+    cyclic.children.push(leaf, cyclic);
+    expect(() => A.treeUnflatten(cyclic as A.TreeDef, [])).toThrow("not a tree definition: [1] contains itself");
+  });
+});
+
 describe("treeMap", () => {
   it("maps corresponding leaves of several trees", () => {
     const out = A.treeMap<{ a: A.Value; b: A.Value[] }>(

@@ -16,13 +16,13 @@ import { describeValue, MAX_ELEMENTS, showValue } from "./internal.js";
 import { optionsProblem } from "./optionKeys.js";
 import type { Tensor } from "./Tensor.js";
 
-/** The typed-array class of each dtype (only its name is read, for messages). */
-const buffers: Readonly<Record<DType, { readonly name: string }>> = {
+/** The typed-array class of each dtype. */
+export const BUFFER_CLASS = {
   float32: Float32Array,
   float64: Float64Array,
   int32: Int32Array,
   bool: Uint8Array,
-};
+} as const;
 
 /**
  * `%TypedArray%.prototype`: the last prototype before `Object.prototype` on a typed array's chain.
@@ -117,7 +117,7 @@ export const recordProblem = (dtype: unknown, shape: unknown, data: unknown): st
       return `a record whose dtype ${showValue(dtype)} is not a dtype`;
   }
   if (!Array.isArray(shape)) return "a record without a shape array";
-  if (!classOk) return `a ${dtype} record whose data is not a ${buffers[dtype].name}`;
+  if (!classOk) return `a ${dtype} record whose data is not a ${BUFFER_CLASS[dtype].name}`;
   let n = 1;
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
