@@ -13,9 +13,10 @@
  * case times the jitted loss and gradient alone: the floor of both steps, and of their ratio.
  * `pnpm bench:alloc` measures the same step's allocations per call, with and without donation.
  */
-import { jit } from "@rewind/autodiff";
+import * as T from "@rewind/tensor";
+import { add, jit, mul, sum, treeLeaves, type Value } from "@rewind/autodiff";
 import { applyUpdates, trainStep } from "@rewind/optim";
-import { BATCH, CHUNK, HIDDEN, loss, lossAndGradOf, setup } from "./charRnnStep.js";
+import { BATCH, CHUNK, HIDDEN, loss, lossAndGradOf, makeOptimizer, setup } from "./charRnnStep.js";
 import type { BenchSuite } from "./run.js";
 
 const NAME = `char-rnn train step B=${BATCH} T=${CHUNK} H=${HIDDEN} f32, clip + Adam`;
@@ -23,9 +24,41 @@ const SPLIT = `${NAME}: split (jit(valueAndGrad) + eager update)`;
 /** How every case is timed: 20–40 rounds, each timed call after one untimed call of its own, as in a loop. */
 const TIMING = { minRepeats: 20, maxRepeats: 40, settle: 1 } as const;
 
+/**
+ * `trainStep`'s cost per call apart from its arithmetic: a model with the char-rnn's seven
+ * parameter leaves, each 2×2, so that the 24 leaves of parameters, Adam's state and the batch are
+ * flattened, looked up, checked, donated and rebuilt at every call while the compiled program
+ * itself does almost nothing. Timed over 100 calls.
+ */
+const overheadCase = {
+  name: "per-call overhead: 100 calls of trainStep on 7 leaves of 2×2 (clip + Adam, donated)",
+  minRepeats: 20,
+  setup: () => {
+    const leaf = (k: number) => T.random.uniform(T.random.key(k), [2, 2], { min: -1, max: 1 });
+    const params = {
+      embed: { weight: leaf(1) },
+      cell: { weight_ih: leaf(2), weight_hh: leaf(3), bias_ih: leaf(4), bias_hh: leaf(5) },
+      readout: { weight: leaf(6), bias: leaf(7) },
+    };
+    const x = leaf(9);
+    const tinyLoss = (p: typeof params, batch: Value): Value =>
+      treeLeaves(p)
+        .map((w) => sum(mul(w, batch)))
+        .reduce((total, term) => add(total, term));
+    const optimizer = makeOptimizer();
+    const step = trainStep(tinyLoss, optimizer);
+    let state = { params, optState: optimizer.init(params) };
+    return () => {
+      for (let i = 0; i < 100; i++) state = step(state.params, state.optState, x);
+      return state.params;
+    };
+  },
+};
+
 export const suite: BenchSuite = {
   name: "train",
   cases: [
+    overheadCase,
     {
       name: SPLIT,
       ...TIMING,
