@@ -45,7 +45,9 @@ const sameChildren = (a: readonly TreeDef[], b: readonly TreeDef[]): boolean =>
 const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
- * The last signature a `jit` resolved and what it resolved to.
+ * The last signature a `jit` resolved and what it resolved to. Holding that call's structure keeps
+ * its static values (an object passed as a static argument) alive until a call with another
+ * signature, which the text key never did: one call's statics, accepted for the shorter lookup.
  * @example
  * const memo = new SignatureMemo<Entry>();
  * const entry = memo.find(def, leaves) ?? memo.remember(def, leaves, lookUp(def, leaves));
