@@ -99,9 +99,13 @@ interface Movers {
   readonly structuredClone?: (v: unknown, o: { transfer: ArrayBuffer[] }) => unknown;
 }
 
+/** Whether `buf` is a buffer detaching may move: a fixed-length ArrayBuffer (not shared memory). */
+const movable = (buf: ArrayBufferLike): buf is ArrayBuffer =>
+  buf instanceof ArrayBuffer && (buf as { resizable?: boolean }).resizable !== true;
+
 /** Moves `buf`'s memory to a new ArrayBuffer, detaching `buf`; undefined when it cannot be detached. */
 const detach = (buf: ArrayBufferLike): ArrayBuffer | undefined => {
-  if (!(buf instanceof ArrayBuffer) || (buf as { resizable?: boolean }).resizable === true) return undefined;
+  if (!movable(buf)) return undefined;
   try {
     const { transfer } = buf as Movers;
     const moved =
@@ -192,7 +196,7 @@ export class DonationPlan {
       seen.add(buf);
       if (keep.has(buf) || isHeld(buf)) continue;
       if (data.byteLength === 0 || data.byteOffset !== 0 || data.byteLength !== buf.byteLength) continue;
-      if (!(buf instanceof ArrayBuffer) || (buf as { resizable?: boolean }).resizable === true) continue;
+      if (!movable(buf)) continue;
       given.push(i);
       bufs.push(buf);
     }

@@ -9,7 +9,7 @@
  * equal exactly when their keys are (static values by `Object.is`, as `treeDefKey`'s text tells
  * them apart), so the fast path finds the entry the key would.
  */
-import type { Shape } from "@rewind/tensor";
+import { shapesEqual, type Shape } from "@rewind/tensor";
 import type { Value } from "./core.js";
 import type { TreeDef } from "./Tree.js";
 
@@ -42,8 +42,6 @@ export const sameStructure = (a: TreeDef, b: TreeDef): boolean => {
 const sameChildren = (a: readonly TreeDef[], b: readonly TreeDef[]): boolean =>
   a.length === b.length && a.every((c, i) => sameStructure(c, b[i]!));
 
-const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
-
 /**
  * The last signature a `jit` resolved and what it resolved to. Holding that call's structure keeps
  * its static values (an object passed as a static argument) alive until a call with another
@@ -64,7 +62,7 @@ export class SignatureMemo<E> {
     if (this.#def === undefined || leaves.length !== avals.length) return undefined;
     for (let i = 0; i < leaves.length; i++) {
       const l = leaves[i]!;
-      if (l.dtype !== avals[i]!.dtype || !sameShape(l.shape, avals[i]!.shape)) return undefined;
+      if (l.dtype !== avals[i]!.dtype || !shapesEqual(l.shape, avals[i]!.shape)) return undefined;
     }
     return sameStructure(this.#def, def) ? this.#entry : undefined;
   }

@@ -33,6 +33,13 @@ const scanLoss = (w: Value, xs: Value, h0: Value): Value => {
   return A.add(A.sum(A.mul(h, h)), A.sum(ys));
 };
 
+/** The arguments of `scanLoss` from `seed`: a weight [h, h], inputs [t, b, h] and an initial state [b, h]. */
+const rnnArgs = (seed: number, h: number, t: number, b: number): T.Tensor[] => [
+  f32(seed, [h, h]),
+  f32(seed + 10, [t, b, h]),
+  f32(seed + 20, [b, h]),
+];
+
 /** `scanLoss` with the step's product by the weight's transpose, `h · wᵀ` (as the RNN cells compute it). */
 const scanLossT = (w: Value, xs: Value, h0: Value): Value => scanLoss(A.transpose(w, [1, 0]), xs, h0);
 
@@ -45,7 +52,7 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b 
       H = 40,
       T_ = 3;
     for (const seed of [1, 2]) {
-      const args = [f32(seed, [H, H]), f32(seed + 10, [T_, B, H]), f32(seed + 20, [B, H])];
+      const args = rnnArgs(seed, H, T_, B);
       const f = A.valueAndGrad(scanLossT, { argnums: [0, 1, 2] }) as GraphFn;
       const packs = packLines(expectPacked("BPTT by wᵀ", f, args));
       // Forward (h · wᵀ) packs the weight argument (input 0) transposing; backward (g · w) packs it as it is.
@@ -85,7 +92,7 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b 
       H = 300,
       T_ = 3;
     for (const seed of [1, 2]) {
-      const args = [f32(seed, [H, H]), f32(seed + 10, [T_, B, H]), f32(seed + 20, [B, H])];
+      const args = rnnArgs(seed, H, T_, B);
       const f = A.valueAndGrad(scanLoss, { argnums: [0, 1, 2] }) as GraphFn;
       const source = expectPacked("BPTT", f, args);
       // Each loop's weight packed right before it (once per call), used inside it (every step).

@@ -191,18 +191,16 @@ const scanInputs = (l: Lowering, ins: readonly VId[], body: Graph, nc: number, n
   };
   ins.forEach((u, i) => {
     const v = l.val(u);
-    const broadcast =
+    // A constant passed as the view it is: a broadcast, or a transpose only multiplied by (the
+    // body's walk asked last, of constants only).
+    const asView =
+      i < nc &&
       v.def.kind === "view" &&
       v.def.guard === undefined &&
-      v.def.view.strides.some((st, a) => st === 0 && v.shape[a]! > 1);
-    const transposed =
-      v.def.kind === "view" &&
-      v.def.guard === undefined &&
-      v.shape.length === 2 &&
-      matrixLayout(v.shape, v.def.view.strides) === "t" &&
-      onlyMatmulRight(body, i);
+      (v.def.view.strides.some((st, a) => st === 0 && v.shape[a]! > 1) ||
+        (v.shape.length === 2 && matrixLayout(v.shape, v.def.view.strides) === "t" && onlyMatmulRight(body, i)));
     if (i < nc && l.isConstish(u)) reads.push(u);
-    else if (i < nc && (broadcast || transposed) && v.def.kind === "view") {
+    else if (asView && v.def.kind === "view") {
       const root = pass(v.def.root);
       reads.push(l.view(v.dtype, v.shape, root, v.def.view));
     } else {
