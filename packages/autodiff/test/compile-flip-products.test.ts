@@ -110,6 +110,27 @@ describe("compile: a product read only through its transpose", () => {
     expect(productDims(f, [xs, g, c0])).toEqual(["7x9x5"]);
   });
 
+  it("float32: a flipped product whose operand is the transpose of another flipped product", () => {
+    // The gradient of sum(x · (xᵀ·x)ᵀ): reverse mode makes a product p read only as pᵀ, and a second
+    // product of pᵀ read only through its own transpose. Both flip; the second's operand then lives
+    // in the first's new buffer (compiling read the old, never written, one: an internal error).
+    for (const [m, k, n] of [
+      [2, 2, 2],
+      [3, 5, 7],
+      [9, 11, 13],
+    ] as const) {
+      const square = data(m, [m, m], "float32");
+      const loss = (x: Value): Value => A.sum(A.matmul(x, A.transpose(A.matmul(A.transpose(x), x))));
+      expectThreeWays(`grad, ${m}×${m}`, A.grad(loss), [square]);
+      const [x, g] = [data(k, [k, m], "float32"), data(n, [k, n], "float32")];
+      // p = xᵀ·g (m×k×n) is read only as pᵀ; (pᵀ·xᵀ) (n×m×k) only as its transpose.
+      const chained: F = (x, g) => A.transpose(A.matmul(A.transpose(A.matmul(A.transpose(x), g)), A.transpose(x)));
+      expectThreeWays(`chained, ${m}×${k}×${n}`, chained, [x, g]);
+      // Flipped: gᵀ·x, then x·p.
+      expect(productDims(chained, [x, g])).toEqual([`${n}x${k}x${m}`, `${k}x${m}x${n}`]);
+    }
+  });
+
   it("float32: a product also read directly, or from a constant operand, keeps bits", () => {
     const a = data(3, [21, 10], "float32");
     const b = data(4, [10, 8], "float32");

@@ -127,7 +127,9 @@ const rewrite = (
     return transposedOperand(prog, id);
   };
   const flip = (n: Extract<Node, { kind: "matmul" }>, out: VId, at: number): Node => {
-    const [a, b] = n.ins;
+    // An operand may be the transpose of a product flipped before this one: its storage is then
+    // the flipped product's (`replace`), whose transpose is the operand's transposed view.
+    const [a, b] = n.ins.map((u) => replace.get(u) ?? u) as [VId, VId];
     return { kind: "matmul", ins: [operandT(b, at), operandT(a, at)], outs: [out] };
   };
   const swapped = new Map<number, Node>();
