@@ -135,6 +135,19 @@ export class GraphBuilder {
 }
 
 /**
+ * Every value name the nodes read, those of their subgraphs (a `Scan` body reads outer-scope
+ * names) included.
+ * @example namesRead([{ opType: "Exp", input: ["x"], output: ["y"] }]) // Set {"x"}
+ */
+export const namesRead = (nodes: readonly NodeProto[], into = new Set<string>()): Set<string> => {
+  for (const n of nodes) {
+    for (const name of n.input ?? []) into.add(name);
+    for (const a of n.attribute ?? []) if (a.g?.node) namesRead(a.g.node, into);
+  }
+  return into;
+};
+
+/**
  * The finished graph of a builder, named `name`.
  * @example graphOf(body, "scan_body").node.length
  */

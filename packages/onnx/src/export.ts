@@ -5,7 +5,7 @@ import { isTracer, makeGraph, RewindError, treeLeavesWithPaths, treeUnflatten, w
 import type { ClosedGraph } from "@rewind/autodiff";
 import { scalar, type Tensor } from "@rewind/tensor";
 import { everyEntry, optionsProblem } from "@rewind/tensor/internal/check";
-import { GraphBuilder, graphOf, Names } from "./builder.js";
+import { GraphBuilder, graphOf, Names, namesRead } from "./builder.js";
 import { exportFail } from "./errors.js";
 import { lowerGraph, UnsupportedPrimitive, unsupportedError } from "./lower.js";
 import { onnx, tensorProto, valueInfo } from "./proto.js";
@@ -21,7 +21,8 @@ export interface ToOnnxOptions {
   /**
    * Positions of the arguments stored in the model as initializers (their example values: the
    * trained parameters), so the served model takes only the other arguments. Default: none, every
-   * argument's leaves are graph inputs. Tensors that `f` captures (closes over) are always stored.
+   * argument's leaves are graph inputs. Tensors that `f` captures (closes over) are stored too; a
+   * stored tensor that no output depends on is left out of the model.
    */
   readonly bake?: readonly number[];
   /**
@@ -221,6 +222,10 @@ const build = (
     b.nodes.push({ opType: "Identity", name: b.names.fresh("n_out"), input: [o], output: [outNames[i]!] });
     b.outputs.push(valueInfo(outNames[i]!, aval.dtype, aval.shape));
   });
+  // A constant f captured, or a baked argument, that no computed output depends on is left out:
+  // a model carries no unread tensors (ONNX Runtime warns at every load of one that does).
+  const read = namesRead(b.nodes);
+  b.initializers.splice(0, b.initializers.length, ...b.initializers.filter((t) => read.has(t.name!)));
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: "", version: OPSET }],
