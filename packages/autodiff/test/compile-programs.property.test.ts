@@ -11,7 +11,9 @@
  */
 import { describe, it } from "vitest";
 import fc from "fast-check";
+import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
+import type { Value } from "../src/index.js";
 import { compileBothWays, expectBits } from "./compileSupport.js";
 import { arbInputs, arbSteps, lossOf, program, runs } from "./randomPrograms.js";
 
@@ -35,6 +37,41 @@ describe("compile: random programs give the interpreter's bits", () => {
           expectBits("program's value and gradient", run(true), run(false));
         }),
         runs(200),
+      );
+    });
+
+    it(`forward mode and a Hessian-vector product, ${dtype}`, () => {
+      fc.assert(
+        fc.property(arbSteps, arbInputs(dtype, false), (steps, inputs) => {
+          const f = program(steps);
+          const loss = lossOf(f);
+          // Tangents: the inputs themselves, reversed in sign, so every direction differs per element.
+          const tangents = inputs.map((t) => T.neg(t));
+          const jvpOf = (...xs: Value[]): unknown =>
+            A.jvp(
+              f,
+              xs,
+              xs.map((x) => A.neg(x)),
+            );
+          // Hessian-vector product: the gradient of ⟨∇loss, v⟩ with v the tangents.
+          const hvp = (...xs: Value[]): unknown =>
+            A.grad(
+              (...ys: Value[]) => {
+                const g = A.grad(loss, { argnums: [0, 1, 2] })(...ys) as Value[];
+                return g.map((gi, i) => A.sum(A.mul(gi, tangents[i]!))).reduce((a, b) => A.add(a, b));
+              },
+              { argnums: [0, 1, 2] },
+            )(...xs);
+          for (const [label, fn] of [
+            ["jvp", jvpOf],
+            ["hvp", hvp],
+          ] as const) {
+            const run = (compile: boolean): unknown =>
+              A.jit(fn as (...a: unknown[]) => unknown, { compile, warnRetraces: false })(...inputs);
+            expectBits(`program's ${label}`, run(true), run(false));
+          }
+        }),
+        runs(150),
       );
     });
   }

@@ -91,7 +91,12 @@ export const splitStep = (p: ScanParams, pl: Plan, kit: Kit): SplitStep => {
     g.inputs.map((_, i) => i < nCaptured + nIn),
     { staged: (eqn) => eqn.outputs.some((v) => v.id > mark) },
   );
-  if (split.outputKnown.some((k, i) => k !== i < nk + ny)) internalError("scan: a pullback output is known");
+  // The forward outputs are known; a pullback output is known only when it is a literal: a
+  // cotangent is linear in the cotangents coming in, so one that does not depend on them is a zero
+  // (a structurally zero derivative, e.g. abs's sign when the pullback is differentiated again),
+  // which the backward body returns as it is.
+  if (split.outputKnown.some((k, i) => (i < nk + ny ? !k : k && g.outputs[i]!._tag !== "Literal")))
+    internalError("scan: a pullback output is known");
   const captured = g.inputs.slice(0, nCaptured);
   const capturedIndex = new Map(captured.map((v, i) => [v.id, i] as const));
   const bodyIns = g.inputs.slice(nCaptured, nCaptured + nIn);
