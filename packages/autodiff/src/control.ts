@@ -36,7 +36,9 @@ const rematAs =
 
 /**
  * Wraps `f` so that, when differentiated, only its inputs are stored and its body is recomputed
- * during the backward pass (rematerialisation, JAX's `remat`). Values and gradients are unchanged.
+ * during the backward pass (rematerialisation, JAX's `remat`). Values are unchanged, bit for bit;
+ * gradients are the same sums, with the cotangents of an input used both inside and outside the
+ * body added in another order (the body's first), so their last bits may differ.
  * @example grad((x) => sum(remat((y) => tanh(tanh(y)))(x)))(x)
  */
 export const remat: <Args extends unknown[], R>(f: (...args: Args) => R) => Transformed<Args, R> = rematAs("remat");
