@@ -1,11 +1,11 @@
 /**
- * @file Random whole programs for property tests of the transforms (compile-programs, vmap-programs):
- * a program is a list of steps, each adding a value computed from earlier ones by a view
- * (transpose, slice, reshape, flip, pad, concatenation, broadcast), an elementwise op, a
- * reduction, a product, a gather, a softmax, a cumulative sum, a scan, a dtype round trip or an
- * argmax one-hot. Every step list is a valid program on any input shapes: a step whose op does not
- * fit its operand falls back to one that does, and each reads its operand's shape when traced, so
- * the same steps run on one example and under vmap.
+ * @file Random whole programs for property tests of the transforms (compile-, vmap- and
+ * grad-programs): a program is a list of steps, each adding a value computed from earlier ones by a
+ * view (transpose, slice, reshape, flip, pad, concatenation, broadcast), an elementwise op, a
+ * reduction, a product, a gather, a softmax, a cumulative sum, a scan, an associative scan, a
+ * dtype round trip or an argmax one-hot. Every step list is a valid program on any input shapes: a
+ * step whose op does not fit its operand falls back to one that does, and each reads its
+ * operand's shape when traced, so the same steps run on one example and under vmap.
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
@@ -33,6 +33,7 @@ const KINDS = [
   "take",
   "broadcast",
   "scan",
+  "assocScan",
   "astype",
   "argmaxOneHot",
 ] as const;
@@ -148,6 +149,19 @@ const apply = (s: Step, pool: readonly Value[]): Value => {
       return rank >= 3 ? A.sum(x, { axis: 0 }) : A.broadcastTo(x, [1 + (s.n2 % 3), ...x.shape]);
     case "scan":
       return rank === 0 ? A.tanh(x) : scanOver(s, x, y);
+    case "assocScan": {
+      // The linear recurrence h_t = a_t·h_{t−1} + x_t with gates a = σ(x), all prefixes at once.
+      if (rank === 0) return A.sigmoid(x);
+      const [, h] = A.associativeScan(
+        ([a1, b1]: [Value, Value], [a2, b2]: [Value, Value]): [Value, Value] => [
+          A.mul(a1, a2),
+          A.add(A.mul(a2, b1), b2),
+        ],
+        [A.sigmoid(x), x] as [Value, Value],
+        { axis, reverse: s.flag },
+      );
+      return h;
+    }
     case "astype": {
       // A round trip through the other float dtype (float64 → float32 rounds; the way back is exact).
       const other = x.dtype === "float32" ? "float64" : "float32";
