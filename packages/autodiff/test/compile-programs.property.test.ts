@@ -47,12 +47,15 @@ describe("compile: random programs give the interpreter's bits", () => {
           const loss = lossOf(f);
           // Tangents: the inputs themselves, reversed in sign, so every direction differs per element.
           const tangents = inputs.map((t) => T.neg(t));
-          const jvpOf = (...xs: Value[]): unknown =>
-            A.jvp(
-              f,
-              xs,
-              xs.map((x) => A.neg(x)),
+          // The int32 positions (the last input) have no tangent: they stay a fixed argument.
+          const jvpOf = (...xs: Value[]): unknown => {
+            const [floats, ids] = [xs.slice(0, 3), xs[3]!];
+            return A.jvp(
+              (x: Value, w: Value, b: Value) => f(x, w, b, ids),
+              floats,
+              floats.map((x) => A.neg(x)),
             );
+          };
           // Hessian-vector product: the gradient of ⟨∇loss, v⟩ with v the tangents.
           const hvp = (...xs: Value[]): unknown =>
             A.grad(

@@ -16,19 +16,31 @@ import type { Value } from "../src/index.js";
 import { arbSmoothSteps, lossOf, program, runs } from "./randomPrograms.js";
 import { tensorOf } from "./compileSupport.js";
 
-/** Inputs x [r, c], w [c, k], b [c] in float64, values in [−1, 1]. */
+type Scalar = (...xs: Value[]) => Value;
+
+/**
+ * The differentiated inputs x [r, c], w [c, k], b [c] in float64, values in [−1, 1], and the
+ * program's int32 positions [m] (for its gathers and scatters; fixed, not differentiated).
+ */
 const arbInputs = fc
   .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }))
   .chain(([r, c, k]) => {
     const values = fc.double({ min: -1, max: 1, noNaN: true });
     return fc.tuple(
-      tensorOf([r, c], "float64", values),
-      tensorOf([c, k], "float64", values),
-      tensorOf([c], "float64", values),
+      fc.tuple(
+        tensorOf([r, c], "float64", values),
+        tensorOf([c, k], "float64", values),
+        tensorOf([c], "float64", values),
+      ),
+      fc.integer({ min: 1, max: 4 }).chain((m) => tensorOf([m], "int32")),
     );
   });
 
-type Scalar = (...xs: Value[]) => Value;
+/** The program's loss as a function of its three float inputs, at fixed positions. */
+const lossAt =
+  (steps: Parameters<typeof program>[0], ids: T.Tensor): Scalar =>
+  (...xs) =>
+    lossOf(program(steps))(...xs, ids);
 
 const number = (v: unknown): number => (v as T.Tensor).data[0]!;
 const dot = (a: readonly T.Tensor[], b: readonly T.Tensor[]): number =>
@@ -54,8 +66,8 @@ const gradOf = (f: Scalar, xs: readonly T.Tensor[]): T.Tensor[] => A.grad(f, { a
 describe("derivatives of random smooth programs equal central differences (float64)", () => {
   it("reverse and forward mode, along a random direction", () => {
     fc.assert(
-      fc.property(arbSmoothSteps, arbInputs, fc.nat(1000), (steps, xs, seed) => {
-        const loss = lossOf(program(steps));
+      fc.property(arbSmoothSteps, arbInputs, fc.nat(1000), (steps, [xs, ids], seed) => {
+        const loss = lossAt(steps, ids);
         const value = (at: readonly T.Tensor[]): number => number(loss(...at));
         const v = directions(xs, seed);
         const want = slope(value, xs, v);
@@ -70,8 +82,8 @@ describe("derivatives of random smooth programs equal central differences (float
 
   it("the Hessian-vector product, along a second random direction", () => {
     fc.assert(
-      fc.property(arbSmoothSteps, arbInputs, fc.nat(1000), (steps, xs, seed) => {
-        const loss = lossOf(program(steps));
+      fc.property(arbSmoothSteps, arbInputs, fc.nat(1000), (steps, [xs, ids], seed) => {
+        const loss = lossAt(steps, ids);
         const [u, v] = [directions(xs, seed), directions(xs, seed + 1)];
         // h(x) = ⟨∇loss(x), u⟩; its gradient along v is uᵀ·H·v.
         const h: Scalar = (...ys) =>

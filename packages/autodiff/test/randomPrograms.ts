@@ -34,6 +34,8 @@ const KINDS = [
   "broadcast",
   "scan",
   "assocScan",
+  "takeIds",
+  "addAt",
   "astype",
   "argmaxOneHot",
 ] as const;
@@ -87,7 +89,7 @@ const partner = (x: Value, y: Value): Value => (broadcastsTo(y.shape, x.shape) ?
  * shapes (an op that does not fit its operand falls back to one that does), so every step list is
  * a valid program.
  */
-const apply = (s: Step, pool: readonly Value[]): Value => {
+const apply = (s: Step, pool: readonly Value[], ids: Value | undefined): Value => {
   const x = pool[s.a % pool.length]!;
   const y = pool[s.b % pool.length]!;
   const rank = x.shape.length;
@@ -145,6 +147,14 @@ const apply = (s: Step, pool: readonly Value[]): Value => {
       const ids = [s.n2 % dim, (s.n2 + s.b) % dim, dim - 1, 0].slice(0, 1 + (s.b % 4));
       return A.take(x, ids, axis);
     }
+    case "takeIds":
+      return rank === 0 ? A.sigmoid(x) : A.take(x, indicesFor(ids, dim, s), axis);
+    case "addAt": {
+      // Rows scattered back onto x at the same (possibly repeated) positions: they add up.
+      if (rank === 0) return A.mul(x, 2);
+      const at = indicesFor(ids, dim, s);
+      return A.addAt(x, at, A.mul(A.take(x, at, axis), 0.5), axis);
+    }
     case "broadcast":
       return rank >= 3 ? A.sum(x, { axis: 0 }) : A.broadcastTo(x, [1 + (s.n2 % 3), ...x.shape]);
     case "scan":
@@ -176,6 +186,14 @@ const apply = (s: Step, pool: readonly Value[]): Value => {
 };
 
 /**
+ * Positions along an axis of `dim` from the program's int32 input, clamped into [−dim, dim) in
+ * the graph (negative ones count from the end), so that they follow the input under vmap; literal
+ * positions when the program has no such input.
+ */
+const indicesFor = (ids: Value | undefined, dim: number, s: Step): Value | number[] =>
+  ids === undefined ? [s.n2 % dim, 0] : A.minimum(A.maximum(ids, -dim), dim - 1);
+
+/**
  * A scan over x's leading axis: the carry (x's first row, scaled) is mixed with each row, passed
  * through a unary op, and, when y broadcasts to it, with y closed over (a constant of the body).
  * Forward or reverse, unrolled by 2 or rematerialized by the option `n2` picks; the result is the
@@ -199,12 +217,16 @@ const scanOver = (s: Step, x: Value, y: Value): Value => {
   return s.b % 2 === 0 ? carry : ys;
 };
 
-/** The program: each step adds a value; the outputs are the last two values made. */
+/**
+ * The program: each step adds a value; the outputs are the last two values made. The float inputs
+ * start the pool; an int32 input (see `arbInputs`) only gives positions to gathers and scatters.
+ */
 export const program =
   (steps: readonly Step[]): GraphFn =>
   (...inputs: Value[]) => {
-    const pool = [...inputs];
-    for (const s of steps) pool.push(apply(s, pool));
+    const pool = inputs.filter((v) => v.dtype !== "int32");
+    const ids = inputs.find((v) => v.dtype === "int32");
+    for (const s of steps) pool.push(apply(s, pool, ids));
     return pool.slice(-2);
   };
 
@@ -217,9 +239,10 @@ export const lossOf =
   };
 
 /**
- * The inputs: x [r, c], w [c, k] and b [c]. Dims up to 5, or up to 13 in a third of the cases, where
- * products reach the WebAssembly kernels on the runner's memory (≥ 512 multiply-adds, which the
- * pairing of products needs) and loops have whole SIMD vectors and ragged ends.
+ * The inputs: x [r, c], w [c, k], b [c] and int32 positions [m] in [−7, 7]. Dims up to 5, or up to
+ * 13 in a third of the cases, where products reach the WebAssembly kernels on the runner's memory
+ * (≥ 512 multiply-adds, which the pairing of products needs) and loops have whole SIMD vectors and
+ * ragged ends.
  */
 export const arbInputs = (dtype: "float32" | "float64", awkwardToo: boolean) =>
   fc
@@ -232,6 +255,7 @@ export const arbInputs = (dtype: "float32" | "float64", awkwardToo: boolean) =>
         tensorOf([r, c], dtype, awkwardToo ? undefined : fc.double({ min: -3, max: 3, noNaN: true })),
         tensorOf([c, k], dtype, fc.double({ min: -3, max: 3, noNaN: true })),
         tensorOf([c], dtype, fc.double({ min: -3, max: 3, noNaN: true })),
+        fc.integer({ min: 1, max: 5 }).chain((m) => tensorOf([m], "int32")),
       ),
     );
 

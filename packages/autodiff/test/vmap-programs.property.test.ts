@@ -9,20 +9,29 @@ import { describe, it } from "vitest";
 import fc from "fast-check";
 import * as A from "../src/index.js";
 import { arbSteps, lossOf, program, runs } from "./randomPrograms.js";
-import { checkVmapLaw, floats, type FloatDType, type LawSpec } from "./vmapLaw.js";
+import { checkVmapLaw, floats, ints, type FloatDType, type LawSpec } from "./vmapLaw.js";
 
-/** Dims of one example's x [r, c], w [c, k] and b [c]. */
+/** Dims of one example's x [r, c], w [c, k], b [c] and positions [m]. */
 const arbDims = fc.tuple(
   fc.integer({ min: 1, max: 5 }),
   fc.integer({ min: 1, max: 5 }),
   fc.integer({ min: 1, max: 3 }),
+  fc.integer({ min: 1, max: 4 }),
 );
 
-/** The law's spec for a function of one example's (x, w, b), w also tried shared. */
-const spec = ([r, c, k]: readonly number[], f: LawSpec["f"]): LawSpec => ({
-  args: (rng, dtype) => [floats(rng, [r!, c!], dtype), floats(rng, [c!, k!], dtype), floats(rng, [c!], dtype)],
+/**
+ * The law's spec for a function of one example's (x, w, b, positions): the positions differ per
+ * example (gathers and scatters at batched indices), and w and they are each also tried shared.
+ */
+const spec = ([r, c, k, m]: readonly number[], f: LawSpec["f"]): LawSpec => ({
+  args: (rng, dtype) => [
+    floats(rng, [r!, c!], dtype),
+    floats(rng, [c!, k!], dtype),
+    floats(rng, [c!], dtype),
+    ints(rng, [m!], -7, 7),
+  ],
   f,
-  shared: [1],
+  shared: [1, 3],
 });
 
 describe("vmap: random programs equal the loop over their examples", () => {

@@ -1,9 +1,10 @@
 /**
  * @file Random whole programs (the autodiff package's generator, randomPrograms.ts: views,
- * products, reductions, softmaxes, pads, gathers, cumulative sums, scans, associative scans,
- * argmax one-hots over changing shapes), exported and run in ONNX Runtime: every output agrees with
- * Rewind within the export tolerance, whatever feeds what. (A float32 round trip inside a float64
- * program is left out: its rounding is float32's, which the float64 tolerance does not allow.)
+ * products, reductions, softmaxes, pads, gathers and scatter-adds at int32 positions, cumulative
+ * sums, scans, associative scans, argmax one-hots over changing shapes), exported and run in ONNX
+ * Runtime: every output agrees with Rewind within the export tolerance, whatever feeds what. (A
+ * float32 round trip inside a float64 program is left out: its rounding is float32's, which the
+ * float64 tolerance does not allow.)
  */
 import { describe, it } from "vitest";
 import fc from "fast-check";

@@ -1,7 +1,8 @@
 /**
  * @file Random whole programs (the autodiff package's generator, randomPrograms.ts: views,
- * products, reductions, softmaxes, pads, gathers, cumulative sums, scans, associative scans over
- * changing shapes) jitted on the device against the CPU, float32.
+ * products, reductions, softmaxes, pads, gathers and scatter-adds at int32 positions, cumulative
+ * sums, scans, associative scans over changing shapes) jitted on the device against the CPU,
+ * float32.
  *
  * A program chains up to eight ops, so its error is not one op's: each output element is compared
  * within 1e-4 of the output's largest magnitude (the per-op tolerance, helpers.ts, times the
@@ -15,16 +16,26 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { arbSteps, program } from "../../../autodiff/test/randomPrograms.js";
 import { readTree } from "../../src/index.js";
-import { floats, gpuOnce, RUNS } from "./helpers.js";
+import { floats, gpuOnce, ints, RUNS } from "./helpers.js";
 
 const continuous = arbSteps.map((steps) =>
   steps.map((s) => (["astype", "argmaxOneHot", "where"].includes(s.kind) ? { ...s, kind: "unary" as const } : s)),
 );
 
-/** Inputs x [r, c], w [c, k], b [c] of float32 values in [−3, 3] without subnormals. */
+/**
+ * Inputs x [r, c], w [c, k], b [c] of float32 values in [−3, 3] without subnormals, and int32
+ * positions [m] in [−7, 7] for the program's gathers and scatters.
+ */
 const inputs = fc
-  .tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 3 }))
-  .chain(([r, c, k]) => fc.tuple(floats([r, c], -3, 3), floats([c, k], -3, 3), floats([c], -3, 3)));
+  .tuple(
+    fc.integer({ min: 1, max: 6 }),
+    fc.integer({ min: 1, max: 6 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 4 }),
+  )
+  .chain(([r, c, k, m]) =>
+    fc.tuple(floats([r, c], -3, 3), floats([c, k], -3, 3), floats([c], -3, 3), ints([m], -7, 7)),
+  );
 
 describe("random programs on the device", () => {
   it("jit on the device computes what the CPU does, within the tolerance of a chain", async () => {
