@@ -1,11 +1,12 @@
 /**
  * @file Random whole programs for property tests of the transforms (compile-, vmap- and
  * grad-programs): a program is a list of steps, each adding a value computed from earlier ones by a
- * view (transpose, slice, reshape, flip, pad, concatenation, broadcast), an elementwise op, a
- * reduction, a product, a gather, a softmax, a cumulative sum, a scan, an associative scan, a
- * dtype round trip or an argmax one-hot. Every step list is a valid program on any input shapes: a
- * step whose op does not fit its operand falls back to one that does, and each reads its
- * operand's shape when traced, so the same steps run on one example and under vmap.
+ * view (transpose, slice, strided slice, reshape, flip, pad, concatenation, split, broadcast), an
+ * elementwise op, a reduction (over one axis or several), a product, a gather or scatter-add, a
+ * softmax, a cumulative op (sum, product, log-sum-exp, max, min, a linear scan), a scan, an
+ * associative scan, a dtype round trip or an argmax one-hot. Every step list is a valid program on
+ * any input shapes: a step whose op does not fit its operand falls back to one that does, and each
+ * reads its operand's shape when traced, so the same steps run on one example and under vmap.
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
@@ -36,6 +37,11 @@ const KINDS = [
   "assocScan",
   "takeIds",
   "addAt",
+  "stridedSlice",
+  "cumulative",
+  "cumExtreme",
+  "rotate",
+  "reduceAxes",
   "astype",
   "argmaxOneHot",
 ] as const;
@@ -157,6 +163,35 @@ const apply = (s: Step, pool: readonly Value[], ids: Value | undefined): Value =
     }
     case "broadcast":
       return rank >= 3 ? A.sum(x, { axis: 0 }) : A.broadcastTo(x, [1 + (s.n2 % 3), ...x.shape]);
+    case "stridedSlice": {
+      // Every second element, or the axis walked backwards (step −1 or −2), from an offset.
+      if (rank === 0) return A.neg(x);
+      const step = [2, -1, -2][s.n2 % 3]!;
+      const start = step > 0 ? s.b % Math.min(2, dim) : dim - 1 - (s.b % Math.min(2, dim));
+      return A.slice(
+        x,
+        x.shape.map((_, i) => (i === axis ? { start, step } : null)),
+      );
+    }
+    case "cumulative": {
+      if (rank === 0) return A.softplus(x);
+      const options = { axis, reverse: s.flag };
+      const which = s.n2 % 3;
+      if (which === 0) return A.cumprod(A.tanh(x), options);
+      if (which === 1) return A.logcumsumexp(x, options);
+      return A.linearScan(A.sigmoid(x), x, options);
+    }
+    case "cumExtreme":
+      return rank === 0 ? A.abs(x) : (s.n2 % 2 === 0 ? A.cummax : A.cummin)(x, { axis, reverse: s.flag });
+    case "rotate": {
+      // Split along the axis and put the pieces back in the other order (split, concat).
+      if (rank === 0 || dim < 2) return A.sigmoid(x);
+      const [head, tail] = A.split(x, [1 + (s.n2 % (dim - 1))], axis) as [Value, Value];
+      return A.concat([tail, head], axis);
+    }
+    case "reduceAxes":
+      // Over every axis at once, or the first and last kept as size 1 (a multi-axis reduction).
+      return rank < 2 || !s.flag ? A[s.reduce](x) : A[s.reduce](x, { axis: [0, rank - 1], keepDims: true });
     case "scan":
       return rank === 0 ? A.tanh(x) : scanOver(s, x, y);
     case "assocScan": {
@@ -270,7 +305,7 @@ export const arbSteps = fc.array(arbStep, { minLength: 1, maxLength: 8 });
 export const arbSmoothSteps = fc.array(
   fc.record({
     kind: fc.constantFrom(
-      ...KINDS.filter((k) => !["where", "argmaxOneHot", "astype"].includes(k)),
+      ...KINDS.filter((k) => !["where", "argmaxOneHot", "astype", "cumExtreme"].includes(k)),
       "matmul",
       "transpose",
     ),
