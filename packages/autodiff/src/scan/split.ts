@@ -96,7 +96,7 @@ export const splitStep = (p: ScanParams, pl: Plan, kit: Kit): SplitStep => {
   // (a structurally zero derivative, e.g. abs's sign when the pullback is differentiated again),
   // which the backward body returns as it is.
   if (split.outputKnown.some((k, i) => (i < nk + ny ? !k : k && g.outputs[i]!._tag !== "Literal")))
-    internalError("scan: a pullback output is known");
+    internalError("scan: a forward output needs the cotangents, or a pullback output is known and not a literal");
   const captured = g.inputs.slice(0, nCaptured);
   const capturedIndex = new Map(captured.map((v, i) => [v.id, i] as const));
   const bodyIns = g.inputs.slice(nCaptured, nCaptured + nIn);
