@@ -3,8 +3,8 @@
  * grad-programs): a program is a list of steps, each adding a value computed from earlier ones by a
  * view (transpose, slice, strided slice, reshape, flip, pad, concatenation, split, broadcast), an
  * elementwise op, a reduction (over one axis or several), a product, a gather or scatter-add, a
- * softmax, a cumulative op (sum, product, log-sum-exp, max, min, a linear scan), a scan, an
- * associative scan, a dtype round trip or an argmax one-hot. Every step list is a valid program on
+ * softmax, a cumulative op (sum, product, log-sum-exp, max, min, a linear scan), a scan (also with
+ * truncated BPTT), an associative scan, a dtype round trip or an argmax one-hot. Every step list is a valid program on
  * any input shapes: a step whose op does not fit its operand falls back to one that does, and each
  * reads its operand's shape when traced, so the same steps run on one example and under vmap.
  */
@@ -34,6 +34,7 @@ const KINDS = [
   "take",
   "broadcast",
   "scan",
+  "tbptt",
   "assocScan",
   "takeIds",
   "addAt",
@@ -194,6 +195,8 @@ const apply = (s: Step, pool: readonly Value[], ids: Value | undefined): Value =
       return rank < 2 || !s.flag ? A[s.reduce](x) : A[s.reduce](x, { axis: [0, rank - 1], keepDims: true });
     case "scan":
       return rank === 0 ? A.tanh(x) : scanOver(s, x, y);
+    case "tbptt":
+      return rank === 0 ? A.tanh(x) : scanOver(s, x, y, true);
     case "assocScan": {
       // The linear recurrence h_t = a_t·h_{t−1} + x_t with gates a = σ(x), all prefixes at once.
       if (rank === 0) return A.sigmoid(x);
@@ -231,14 +234,18 @@ const indicesFor = (ids: Value | undefined, dim: number, s: Step): Value | numbe
 /**
  * A scan over x's leading axis: the carry (x's first row, scaled) is mixed with each row, passed
  * through a unary op, and, when y broadcasts to it, with y closed over (a constant of the body).
- * Forward or reverse, unrolled by 2 or rematerialized by the option `n2` picks; the result is the
- * final carry or the stacked outputs.
+ * Forward or reverse, unrolled by 2 or rematerialized (carries only, or every second step), by the
+ * option `n2` picks, or with `truncate` its gradient cut every 2 steps (truncated BPTT: not the
+ * function's derivative, so the smooth programs leave it out); the result is the final carry or
+ * the stacked outputs.
  */
-const scanOver = (s: Step, x: Value, y: Value): Value => {
+const scanOver = (s: Step, x: Value, y: Value, truncate = false): Value => {
   const first = A.mul(A.take(x, [0], 0), 0.5);
   const init = A.reshape(first, x.shape.slice(1));
   const closed = broadcastsTo(y.shape, init.shape) ? y : undefined;
-  const options = [{}, { reverse: true }, { unroll: 2 }, { checkpoint: "carries" as const }][s.n2 % 4]!;
+  const options = truncate
+    ? { truncate: 2, reverse: s.flag }
+    : [{}, { reverse: true }, { unroll: 2 }, { remat: "carries" as const }, { remat: { every: 2 } }][s.n2 % 5]!;
   const [carry, ys] = A.scan(
     (c: Value, row: Value): [Value, Value] => {
       const mixed = A.add(A.mul(c, 0.75), row);
@@ -298,14 +305,14 @@ export const arbSteps = fc.array(arbStep, { minLength: 1, maxLength: 8 });
 
 /**
  * Steps of smooth programs, for checks against finite differences: no kinks or jumps (abs, relu,
- * maximum, max/min reductions, where, argmax), no division (a denominator near zero), no float32
- * round trip and no exp (chains of it overflow); prod only over values kept away from zero is not
- * guaranteed, so it is left out too. Up to 5 steps.
+ * maximum, max/min reductions and cumulative ops, where, argmax), no division (a denominator near
+ * zero), no float32 round trip, no exp (chains of it overflow), no prod reduction (its values are
+ * not kept away from zero) and no truncated BPTT (its gradient is not the derivative). Up to 5 steps.
  */
 export const arbSmoothSteps = fc.array(
   fc.record({
     kind: fc.constantFrom(
-      ...KINDS.filter((k) => !["where", "argmaxOneHot", "astype", "cumExtreme"].includes(k)),
+      ...KINDS.filter((k) => !["where", "argmaxOneHot", "astype", "cumExtreme", "tbptt"].includes(k)),
       "matmul",
       "transpose",
     ),
