@@ -4,9 +4,10 @@
  * view (transpose, slice, strided slice, reshape, flip, pad, concatenation, split, broadcast), an
  * elementwise op, a reduction (over one axis or several), a product, a gather or scatter-add, a
  * softmax, a cumulative op (sum, product, log-sum-exp, max, min, a linear scan), a scan (also with
- * truncated BPTT), an associative scan, a dtype round trip or an argmax one-hot. Every step list is a valid program on
- * any input shapes: a step whose op does not fit its operand falls back to one that does, and each
- * reads its operand's shape when traced, so the same steps run on one example and under vmap.
+ * truncated BPTT), an associative scan, a dtype round trip or an argmax one-hot. Every step list
+ * is a valid program on any input shapes: a step whose op does not fit its operand falls back to
+ * one that does, and each reads its operand's shape when traced, so the same steps run on one
+ * example and under vmap.
  */
 import fc from "fast-check";
 import * as T from "@rewind/tensor";
@@ -60,6 +61,7 @@ export interface Step {
   readonly flag: boolean;
 }
 
+/** One step of any kind. */
 export const arbStep: fc.Arbitrary<Step> = fc.record({
   // Products and transposes thrice as often: the compiler's product rewrites meet in their chains.
   kind: fc.constantFrom(...KINDS, "matmul", "matmul", "transpose", "transpose"),
@@ -301,6 +303,7 @@ export const arbInputs = (dtype: "float32" | "float64", awkwardToo: boolean) =>
       ),
     );
 
+/** Programs of 1–8 steps of any kind. */
 export const arbSteps = fc.array(arbStep, { minLength: 1, maxLength: 8 });
 
 /**
