@@ -2,7 +2,8 @@
  * @file Derivatives of random smooth programs (randomPrograms.ts: views, products, reductions,
  * softmaxes, pads, gathers, cumulative sums and scans, without kinks or divisions) against central
  * differences in float64: reverse mode, forward mode, and the second derivative (a
- * Hessian-vector product), each along random directions.
+ * Hessian-vector product), each along random directions; and `remat` over a prefix of a program
+ * changes no value and no gradient beyond its last bits (remat's documented promise).
  *
  * The gradient-check table checks every primitive's rules alone; a program chains them, so a
  * rule that is right alone but wrong in a context (a cotangent of a view of a view, a scan whose
@@ -92,6 +93,32 @@ describe("derivatives of random smooth programs equal central differences (float
             .reduce((s, t) => A.add(s, t));
         const want = slope((at) => dot(gradOf(loss, at), u), xs, v);
         expectNear(dot(gradOf(h, xs), v), want, Math.abs(dot(gradOf(loss, xs), u)), "Hessian-vector product");
+      }),
+      runs(80),
+    );
+  });
+
+  it("remat over a prefix of the program: the same values bit for bit, the same gradients to 1e-12", () => {
+    fc.assert(
+      fc.property(arbSmoothSteps, arbInputs, fc.nat(5), (steps, [xs, ids], cut) => {
+        const k = Math.min(cut, steps.length);
+        const [head, tail] = [program(steps.slice(0, k)), program(steps.slice(k))];
+        // The tail reads the inputs and the head's two outputs (with remat, recomputed in the backward pass).
+        const whole =
+          (wrap: (f: (...a: Value[]) => Value[]) => (...a: Value[]) => Value[]) =>
+          (...ys: Value[]): Value[] =>
+            tail(...ys, ...(k === 0 ? [] : wrap((...a) => head(...a) as Value[])(...ys, ids)), ids) as Value[];
+        const [plain, rematted] = [whole((f) => f), whole((f) => A.remat(f))];
+        (rematted(...xs) as T.Tensor[]).forEach((t, i) =>
+          expect(Array.from(t.data)).toEqual(Array.from((plain(...xs) as T.Tensor[])[i]!.data)),
+        );
+        const [g1, g0] = [gradOf(lossOf(rematted), xs), gradOf(lossOf(plain), xs)];
+        g1.forEach((g, i) =>
+          g.data.forEach((v, j) => {
+            const want = g0[i]!.data[j]!;
+            expect(Math.abs(v - want), `gradient ${i}[${j}]`).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(want)));
+          }),
+        );
       }),
       runs(80),
     );

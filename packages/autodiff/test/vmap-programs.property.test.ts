@@ -8,8 +8,9 @@
 import { describe, it } from "vitest";
 import fc from "fast-check";
 import * as A from "../src/index.js";
+import type { Value } from "../src/index.js";
 import { arbSteps, lossOf, program, runs } from "./randomPrograms.js";
-import { checkVmapLaw, floats, ints, type FloatDType, type LawSpec } from "./vmapLaw.js";
+import { checkVmapLaw, expectSameBits, floats, ints, Rng, type FloatDType, type LawSpec } from "./vmapLaw.js";
 
 /** Dims of one example's x [r, c], w [c, k], b [c] and positions [m]. */
 const arbDims = fc.tuple(
@@ -57,4 +58,52 @@ describe("vmap: random programs equal the loop over their examples", () => {
       });
     }
   }
+
+  it("nested: two batch axes, x batched on both, b on the outer, the positions on the inner, w shared", () => {
+    fc.assert(
+      fc.property(arbSteps, arbDims, fc.nat(), fc.boolean(), (steps, [r, c, k, m], seed, jitted) => {
+        const rng = new Rng(seed);
+        const f = program(steps);
+        const [outer, inner] = [2, 3];
+        const xs = Array.from({ length: outer }, () =>
+          Array.from({ length: inner }, () => floats(rng, [r, c], "float64")),
+        );
+        const w = floats(rng, [c, k], "float64");
+        const bs = Array.from({ length: outer }, () => floats(rng, [c], "float64"));
+        const ids = Array.from({ length: inner }, () => ints(rng, [m], -7, 7));
+        const perInner = A.vmap((x: Value, ww: Value, b: Value, i: Value) => f(x, ww, b, i), {
+          inAxes: [0, null, null, 0],
+        });
+        const both = A.vmap(perInner, { inAxes: [0, null, 0, null] });
+        const got = A.treeLeaves(
+          (jitted ? A.jit(both) : both)(
+            A.stack(
+              xs.map((row) => A.stack(row, 0)),
+              0,
+            ),
+            w,
+            A.stack(bs, 0),
+            A.stack(ids, 0),
+          ),
+        );
+        const loop = xs.map((row, o) => row.map((x, q) => A.treeLeaves(f(x, w, bs[o]!, ids[q]!))));
+        got.forEach((leaf, j) =>
+          expectSameBits(
+            leaf,
+            A.stack(
+              loop.map((row) =>
+                A.stack(
+                  row.map((outs) => outs[j]!),
+                  0,
+                ),
+              ),
+              0,
+            ),
+            `output ${j}`,
+          ),
+        );
+      }),
+      runs(40),
+    );
+  });
 });
