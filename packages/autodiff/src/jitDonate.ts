@@ -24,8 +24,8 @@
  * `setJitMode("interpret")`, `withDebugNans`) gives buffers up the same way without reusing them.
  */
 import type { Tensor, WritableTypedArray } from "@rewind/tensor";
+import { BUFFER_CLASS } from "@rewind/tensor/internal/check";
 import type { CompiledGraph } from "./compile/index.js";
-import { ARRAY_CLASS } from "./compile/outArrays.js";
 import { holdBuffers, isHeld } from "./compile/owned.js";
 import { isTracer } from "./core.js";
 import { graphFail } from "./errors.js";
@@ -204,7 +204,7 @@ export class DonationPlan {
       if (moved === undefined) return;
       const i = given[k]!;
       const slot = this.#slots?.[i] ?? -1;
-      if (slot >= 0 && this.#spare[slot] === undefined) this.#spare[slot] = new ARRAY_CLASS[leaves[i]!.dtype](moved);
+      if (slot >= 0 && this.#spare[slot] === undefined) this.#spare[slot] = new BUFFER_CLASS[leaves[i]!.dtype](moved);
     });
   }
 

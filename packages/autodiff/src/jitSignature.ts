@@ -74,11 +74,4 @@ export class SignatureMemo<E> {
     this.#entry = entry;
     return entry;
   }
-
-  /** Forgets the signature (its entry is no longer the cache's). */
-  clear(): void {
-    this.#def = undefined;
-    this.#avals = [];
-    this.#entry = undefined;
-  }
 }

@@ -43,18 +43,28 @@ const rnnArgs = (seed: number, h: number, t: number, b: number): T.Tensor[] => [
 /** `scanLoss` with the step's product by the weight's transpose, `h · wᵀ` (as the RNN cells compute it). */
 const scanLossT = (w: Value, xs: Value, h0: Value): Value => scanLoss(A.transpose(w, [1, 0]), xs, h0);
 
+/**
+ * For seeds 1 and 2: the value and gradient of `loss` over 24 sequences of 3 steps of width `h`
+ * (`rnnArgs`), its arguments, and its generated source (`expectPacked`: bits checked).
+ */
+const bpttCases = (
+  label: string,
+  loss: (w: Value, xs: Value, h0: Value) => Value,
+  h: number,
+): Array<{ f: GraphFn; args: T.Tensor[]; source: string }> =>
+  [1, 2].map((seed) => {
+    const args = rnnArgs(seed, h, 3, 24);
+    const f = A.valueAndGrad(loss, { argnums: [0, 1, 2] }) as GraphFn;
+    return { f, args, source: expectPacked(`${label}, seed ${seed}`, f, args) };
+  });
+
 /** The lines of `source` that pack a weight (`mmp(slot, buffer, offset, k, n, transB)`). */
 const packLines = (source: string): string[] => source.split("\n").filter((l) => l.includes("mmp("));
 
 describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b packed once", () => {
   it("a scan's transposed constant weight is packed transposing from the weight itself, with no copy", () => {
-    const B = 24,
-      H = 40,
-      T_ = 3;
-    for (const seed of [1, 2]) {
-      const args = rnnArgs(seed, H, T_, B);
-      const f = A.valueAndGrad(scanLossT, { argnums: [0, 1, 2] }) as GraphFn;
-      const packs = packLines(expectPacked("BPTT by wᵀ", f, args));
+    for (const { f, args, source } of bpttCases("BPTT by wᵀ", scanLossT, 40)) {
+      const packs = packLines(source);
       // Forward (h · wᵀ) packs the weight argument (input 0) transposing; backward (g · w) packs it as it is.
       expect(packs.map((l) => /mmp\(\d+, I0, 0, 40, 40, (true|false)\)/.exec(l)?.[1])).toEqual(["true", "false"]);
       // float64 products (JavaScript kernels, no packing) read the transposed weight in place too.
@@ -88,13 +98,7 @@ describe.runIf(T.getKernelBackend().large === "wasm")("compile: products with b 
 
   it("a scan's constant weight is packed before the loop, forward and backward (k across blocks)", () => {
     // B 24 rows (more than the kernel reads b in place for), H 300: k crosses the 256 block.
-    const B = 24,
-      H = 300,
-      T_ = 3;
-    for (const seed of [1, 2]) {
-      const args = rnnArgs(seed, H, T_, B);
-      const f = A.valueAndGrad(scanLoss, { argnums: [0, 1, 2] }) as GraphFn;
-      const source = expectPacked("BPTT", f, args);
+    for (const { source } of bpttCases("BPTT", scanLoss, 300)) {
       // Each loop's weight packed right before it (once per call), used inside it (every step).
       const lines = source.split("\n");
       const at = (test: (l: string) => boolean): number[] => lines.flatMap((l, i) => (test(l) ? [i] : []));

@@ -15,7 +15,7 @@ import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
 import { compileBothWays, expectBits } from "./compileSupport.js";
-import { arbInputs, arbSteps, lossOf, program, runs } from "./randomPrograms.js";
+import { arbInputs, arbSteps, hessianVectorProduct, lossOf, program, runs } from "./randomPrograms.js";
 
 describe("compile: random programs give the interpreter's bits", () => {
   for (const dtype of ["float32", "float64"] as const) {
@@ -56,15 +56,8 @@ describe("compile: random programs give the interpreter's bits", () => {
               floats.map((x) => A.neg(x)),
             );
           };
-          // Hessian-vector product: the gradient of ⟨∇loss, v⟩ with v the tangents.
-          const hvp = (...xs: Value[]): unknown =>
-            A.grad(
-              (...ys: Value[]) => {
-                const g = A.grad(loss, { argnums: [0, 1, 2] })(...ys) as Value[];
-                return g.map((gi, i) => A.sum(A.mul(gi, tangents[i]!))).reduce((a, b) => A.add(a, b));
-              },
-              { argnums: [0, 1, 2] },
-            )(...xs);
+          // Hessian-vector product along the tangents.
+          const hvp = hessianVectorProduct(loss, tangents);
           for (const [label, fn] of [
             ["jvp", jvpOf],
             ["hvp", hvp],

@@ -14,7 +14,7 @@ import fc from "fast-check";
 import * as T from "@rewind/tensor";
 import * as A from "../src/index.js";
 import type { Value } from "../src/index.js";
-import { arbSmoothSteps, lossOf, program, runs } from "./randomPrograms.js";
+import { arbSmoothSteps, gradAlong, lossOf, program, runs } from "./randomPrograms.js";
 import { tensorOf } from "./compileSupport.js";
 
 type Scalar = (...xs: Value[]) => Value;
@@ -87,10 +87,7 @@ describe("derivatives of random smooth programs equal central differences (float
         const loss = lossAt(steps, ids);
         const [u, v] = [directions(xs, seed), directions(xs, seed + 1)];
         // h(x) = ⟨∇loss(x), u⟩; its gradient along v is uᵀ·H·v.
-        const h: Scalar = (...ys) =>
-          (A.grad(loss, { argnums: [0, 1, 2] })(...ys) as Value[])
-            .map((g, i) => A.sum(A.mul(g, u[i]!)))
-            .reduce((s, t) => A.add(s, t));
+        const h = gradAlong(loss, u);
         const want = slope((at) => dot(gradOf(loss, at), u), xs, v);
         expectNear(dot(gradOf(h, xs), v), want, Math.abs(dot(gradOf(loss, xs), u)), "Hessian-vector product");
       }),

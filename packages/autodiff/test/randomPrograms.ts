@@ -283,6 +283,27 @@ export const lossOf =
   };
 
 /**
+ * ⟨∇loss, u⟩ over loss's first three arguments (x, w, b; any further one, the positions, passes
+ * through): a scalar whose gradient is the Hessian-vector product H·u.
+ * @example gradAlong(lossOf(program(steps)), [ux, uw, ub])(x, w, b, ids)
+ */
+export const gradAlong =
+  (loss: (...xs: Value[]) => Value, u: readonly Value[]) =>
+  (...xs: Value[]): Value =>
+    (A.grad(loss, { argnums: [0, 1, 2] })(...xs) as Value[])
+      .map((g, i) => A.sum(A.mul(g, u[i]!)))
+      .reduce((total, term) => A.add(total, term));
+
+/**
+ * The Hessian-vector product H·u of `loss` over its first three arguments.
+ * @example hessianVectorProduct(lossOf(program(steps)), [ux, uw, ub])(x, w, b, ids) // [Hx·u, Hw·u, Hb·u]
+ */
+export const hessianVectorProduct =
+  (loss: (...xs: Value[]) => Value, u: readonly Value[]) =>
+  (...xs: Value[]): Value[] =>
+    A.grad(gradAlong(loss, u), { argnums: [0, 1, 2] })(...xs);
+
+/**
  * The inputs: x [r, c], w [c, k], b [c] and int32 positions [m] in [−7, 7]. Dims up to 5, or up to
  * 13 in a third of the cases, where products reach the WebAssembly kernels on the runner's memory
  * (≥ 512 multiply-adds, which the pairing of products needs) and loops have whole SIMD vectors and

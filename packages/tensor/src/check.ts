@@ -10,19 +10,11 @@
  * Not re-exported from the package index: the sibling packages use these through the ops.
  */
 import { DETACHED_FIX, detachedProblem, isDetachedProblem } from "./detached.js";
-import { isDType, type DType } from "./DType.js";
+import { BUFFER_CLASS, isDType, type DType } from "./DType.js";
 import { fail } from "./errors.js";
 import { describeValue, MAX_ELEMENTS, showValue } from "./internal.js";
 import { optionsProblem } from "./optionKeys.js";
 import type { Tensor } from "./Tensor.js";
-
-/** The typed-array class of each dtype. */
-export const BUFFER_CLASS = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-} as const;
 
 /**
  * `%TypedArray%.prototype`: the last prototype before `Object.prototype` on a typed array's chain.

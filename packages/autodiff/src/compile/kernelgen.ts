@@ -116,8 +116,7 @@ export const genReduce = (op: ReduceOp, v: StridedView, axes: readonly number[],
     return { text: { params, body: `// sum ${inDtype} by fours\n${body.join("\n")}\n` }, tables };
   }
   if (EXTREMES.has(op) && po !== undefined && outer.length >= 8 && inner.length > 1) {
-    const scalarRow = extremeRow(op, innerTerm, count);
-    const body = extremesByFours(op, po, innerTerm, n, count, scalarRow);
+    const body = extremesByFours(op, po, innerTerm, n, count);
     return { text: { params, body: `// ${op} ${inDtype} by fours\n${body.join("\n")}\n` }, tables };
   }
   const lines = [`for (let q = 0; q < ${n}; q++) {`, `  const b = xo + ${base};`];
@@ -189,9 +188,9 @@ const extremesByFours = (
   innerTerm: string,
   n: string,
   count: string,
-  scalarRow: readonly string[],
 ): string[] => {
   const arg = op === "argmax" || op === "argmin";
+  const scalarRow = extremeRow(op, innerTerm, count);
   const k4 = [0, 1, 2, 3];
   const rowAt = (row: string): string => term(row, po, "");
   return [

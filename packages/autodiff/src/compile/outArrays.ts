@@ -5,16 +5,9 @@
  * an input (or with another output) would be read after it was overwritten: refused, naming it.
  */
 import type { Tensor, WritableTypedArray } from "@rewind/tensor";
+import { BUFFER_CLASS } from "@rewind/tensor/internal/check";
 import { describeAval, type Graph } from "../Graph.js";
 import { graphFail } from "../errors.js";
-
-/** The typed-array class of each dtype. */
-export const ARRAY_CLASS = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-} as const;
 
 const fix = "pass, per output, undefined or a fresh typed array of that output's dtype and size that nothing else uses";
 
@@ -56,8 +49,8 @@ export const checkOutputArrays = (
     if (o === undefined) continue;
     const aval = want[j]!;
     const size = aval.shape.reduce((p, d) => p * d, 1);
-    const problem = !(o instanceof ARRAY_CLASS[aval.dtype])
-      ? `it is not a ${ARRAY_CLASS[aval.dtype].name}`
+    const problem = !(o instanceof BUFFER_CLASS[aval.dtype])
+      ? `it is not a ${BUFFER_CLASS[aval.dtype].name}`
       : o.length !== size
         ? `it holds ${o.length} elements`
         : inputBuffers.has(o.buffer)
