@@ -91,14 +91,6 @@ export const allocate = (dtype: DType, length: number): WritableTypedArray => {
   }
 };
 
-/** The typed-array class of each dtype. */
-export const BUFFER_CLASS = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-} as const;
-
 /**
  * Converts a JavaScript number to what storing it in a `dtype` buffer means, so constructors and
  * casts agree: `int32` truncates toward zero (NaN becomes 0, as typed arrays do), `bool` is

@@ -9,7 +9,8 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { ReadonlyTypedArray, WritableTypedArray } from "./Buffer.js";
 import { checkTensor, recordProblem, tensorProblem } from "./check.js";
-import { allocate, BUFFER_CLASS, coerce, isDType, type DType } from "./DType.js";
+import { BUFFER_CLASS } from "./bufferClass.js";
+import { allocate, coerce, isDType, type DType } from "./DType.js";
 import { fail, formatShape, TensorException, type TensorError } from "./errors.js";
 import { TensorRecord } from "./record.js";
 import { sizeOf, validateShape, type Shape } from "./Shape.js";

@@ -10,7 +10,8 @@
  * Not re-exported from the package index: the sibling packages use these through the ops.
  */
 import { DETACHED_FIX, detachedProblem, isDetachedProblem } from "./detached.js";
-import { BUFFER_CLASS, isDType, type DType } from "./DType.js";
+import { BUFFER_CLASS } from "./bufferClass.js";
+import { isDType, type DType } from "./DType.js";
 import { fail } from "./errors.js";
 import { describeValue, MAX_ELEMENTS, showValue } from "./internal.js";
 import { optionsProblem } from "./optionKeys.js";

@@ -273,7 +273,7 @@ export { GraphException, formatGraphError, rewindError } from "./errors.js";
 export { avalText } from "./errorText.js";
 // Why a record is no tensor any more (its buffer donated to a jitted call), for autodiff's checks.
 export { DETACHED_FIX, detachedTensorProblem } from "./detached.js";
-export { BUFFER_CLASS } from "./DType.js";
+export { BUFFER_CLASS } from "./bufferClass.js";
 export {
   check,
   checkArgs,
